@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The auto-rig chain on arrays: mesh -> landmarks -> template fit -> ARKit expression deltas.
+
+Each stage is its own module (:mod:`.mesh_landmarks`, :mod:`.registration`, :mod:`.transfer`); this module only
+chains them, times them, and keeps the template's own landmarks cached beside the template.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import assets
+from .geometry import interpolate_on_surface
+from .mediapipe_topology import FACE_OVAL
+from .mesh_landmarks import detect_mesh_landmarks
+from .registration import fit_template
+from .template import load_ict_template
+from .transfer import transfer_expressions
+
+#: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
+#: least reliable and a target's jaw line may differ most from the template's, so they count less.
+_OVAL_WEIGHT = 0.3
+
+TEMPLATE_LANDMARKS_VERSION = 1
+
+
+@dataclass
+class RigResult:
+    """Output of :func:`rig_mesh`.
+
+    Attributes:
+        deltas: ``(52, N, 3) float32`` ARKit expression displacements of the target's vertices (target units).
+        names: the 52 ARKit names.
+        empty: ARKit names with no data (reported to the user, e.g. ``tongueOut``).
+        landmarks: ``(478, 3) float64`` landmarks used on the target.
+        fit: the :class:`facemotion.core.registration.TemplateFit`.
+        coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
+        timings: stage name -> seconds.
+    """
+
+    deltas: np.ndarray
+    names: tuple
+    empty: tuple
+    landmarks: np.ndarray
+    fit: object
+    coverage: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+def landmark_weights():
+    """``(478,) float64`` per-landmark weights for the template fit (see ``_OVAL_WEIGHT``)."""
+    w = np.ones(478)
+    w[list(FACE_OVAL)] = _OVAL_WEIGHT
+    return w
+
+
+def template_landmarks(template):
+    """``(478, 3) float64`` MediaPipe landmarks on the template's neutral (template frame), cached on disk.
+
+    Found with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the template's
+    skin), so the detector's biases are the same on both sides of the fit.
+    """
+    cache = assets.cache_dir() / f"{template.name.lower()}_landmarks_v{TEMPLATE_LANDMARKS_VERSION}.npz"
+    if cache.exists():
+        with np.load(cache) as data:
+            if data["n_vertices"] == len(template.vertices):
+                return interpolate_on_surface(template.vertices, template.triangles, data["triangle"],
+                                              data["barycentric"])
+    skin_tris = template.triangles[template.skin[template.triangles].all(axis=1)]
+    found = detect_mesh_landmarks(template.vertices, skin_tris)
+    # Triangle ids refer to the skin subset: translate them to the full template's triangle list.
+    full_index = np.flatnonzero(template.skin[template.triangles].all(axis=1))[found.triangle]
+    with assets.atomic_output(cache) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, triangle=full_index, barycentric=found.barycentric, n_vertices=len(template.vertices))
+    return found.points
+
+
+def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None):
+    """Auto-rig a face mesh with the template's 52 ARKit expressions.
+
+    Args:
+        vertices: ``(N, 3)`` target positions (any units/orientation).
+        triangles: ``(M, 3) int``.
+        landmarks: ``(478, 3)`` target landmarks (e.g. edited by the artist); detected when None.
+        template: a :class:`facemotion.core.template.FaceTemplate` (default ICT-FaceKit).
+        progress: optional ``progress(fraction, message)``.
+
+    Returns:
+        :class:`RigResult`.
+
+    Raises:
+        NoFaceError, InputError, AssetError: from the stages (clear one-line messages).
+    """
+    report = progress or (lambda fraction, message: None)
+    timings = {}
+    start = time.perf_counter()
+    template = template or load_ict_template()
+    template_lm = template_landmarks(template)
+    timings["template"] = time.perf_counter() - start
+
+    vertices = np.asarray(vertices, dtype=np.float64)
+    triangles = np.asarray(triangles, dtype=np.int64)
+    if landmarks is None:
+        start = time.perf_counter()
+        found = detect_mesh_landmarks(vertices, triangles,
+                                      progress=lambda f, m: report(0.5 * f, m))
+        landmarks = found.points
+        timings["landmarks"] = time.perf_counter() - start
+
+    report(0.55, "fitting the template")
+    start = time.perf_counter()
+    fit = fit_template(template.vertices, template.triangles, template_lm, vertices, triangles, landmarks,
+                       skin=template.skin, landmark_weights=landmark_weights())
+    timings["fit"] = time.perf_counter() - start
+
+    report(0.8, "transferring expressions")
+    start = time.perf_counter()
+    transfer = transfer_expressions(fit, template, vertices, triangles, template_lm)
+    timings["transfer"] = time.perf_counter() - start
+    report(1.0, "rigged")
+    return RigResult(deltas=transfer.deltas, names=transfer.names, empty=transfer.empty,
+                     landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit, coverage=transfer.coverage,
+                     timings=timings)

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Emotion presets: one ARKit weight prototype per emotion, built from FACS action units through :mod:`.facs`.
+
+Where the prototypes come from
+------------------------------
+* The eight classification categories are ECAvatar's ([ECAvatar 2024]: neutral, happy, angry, sad, fear, surprise,
+  disgust, contempt; we spell "angry" as the preset ``anger``). Their action units are the EMFACS prototypes listed
+  in RESEARCH.md: happiness 6+12, sadness 1+4+15, surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger 4+5+7+23,
+  disgust 9+15+16, contempt R12A+R14A.
+* Plutchik's eight primaries ([Ma 2025]: joy, trust, fear, surprise, sadness, disgust, anger, anticipation). Joy and
+  sadness are the basic emotions happiness and sadness: ``joy`` shares ``happy``'s prototype, ``sadness`` shares
+  ``sad``'s (both names are presets). Fear, surprise, disgust and anger are the same presets. Trust and anticipation
+  have no EMFACS prototype; [Ma 2025] curates its per-primary database "with FACS" without listing the AUs, so ours
+  are chosen here (reasons in :data:`PRESET_FACS`'s comments).
+
+The AUs follow the EMFACS codes; the intensity of each AU is ours, chosen so a full-intensity preset reads clearly on
+a rendered 3D head (e.g. ``happy``: mouthSmile 0.9 with cheekSquint 0.7; ``surprise``: jawOpen ~0.68 with brows up;
+``sad``: mouthFrown 0.9 with browInnerUp 1.0). Letters in the EMFACS codes are kept where they carry meaning:
+surprise's ``5B`` (lids raised only slightly, 0.4) against fear's strong 5 (0.85) is one of the cues that tell the
+two apart. Contempt is the exception: EMFACS's R12A+R14A is a trace (0.2) that does not show on a rendered head, so
+the preset raises both to about C (R12 0.5, R14 0.6) and stays unilateral.
+
+Names are case-insensitive, and a few common aliases are accepted (:data:`ALIASES`: ``happiness``, ``angry``,
+``surprised``, ``afraid``...).
+"""
+import numpy as np
+
+from .arkit import ARKIT_INDEX, ARKIT_NAMES
+from .errors import InputError
+from .facs import aus_to_arkit
+
+__all__ = [
+    "ALIASES", "CATEGORIES", "EMOTIONS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "preset_aus", "preset_weights",
+    "resolve_emotion", "weights_from_blendshape_scores",
+]
+
+_HAPPY = {"6": 0.7, "12": 0.9}
+_SAD = {"1": 1.0, "4": 0.4, "15": 0.9}
+
+#: Preset name -> FACS action units (canonical key -> intensity in [0, 1]) at the preset's full intensity.
+PRESET_FACS = {
+    "neutral": {},
+    "happy": _HAPPY,                                             # EMFACS 6+12
+    "sad": _SAD,                                                 # EMFACS 1+4+15 (AU4 low: oblique, not angry, brows)
+    "surprise": {"1": 0.9, "2": 0.85, "5": 0.4, "26": 0.9},      # EMFACS 1+2+5B+26 -> jawOpen 0.675
+    "fear": {"1": 0.8, "2": 0.55, "4": 0.45, "5": 0.85, "7": 0.3, "20": 0.7, "26": 0.45},  # 1+2+4+5+7+20+26
+    "disgust": {"9": 0.85, "15": 0.45, "16": 0.35},              # EMFACS 9+15+16
+    "anger": {"4": 1.0, "5": 0.45, "7": 0.6, "23": 0.8},        # EMFACS 4+5+7+23
+    "contempt": {"R12": 0.5, "R14": 0.6},                        # EMFACS R12A+R14A, raised to ~C to be visible
+    "joy": _HAPPY,                                               # Plutchik's joy = happiness
+    # Trust: Plutchik's affiliative primary next to joy (joy + trust = love) and opposite disgust. We give it a
+    # soft, closed-lip smile: AU6+AU12 low (the warmth of joy without its intensity) plus AU24 lip press, the mark
+    # of the affiliative smile in Rychlowska et al., "Functional smiles: tools for love, sympathy, and war",
+    # Psychological Science 28(9), 2017. Nothing tense: no AU4, AU7 or AU23.
+    "trust": {"6": 0.3, "12": 0.45, "24": 0.3},
+    "sadness": _SAD,                                             # Plutchik's sadness = sad
+    # Anticipation: Plutchik places it opposite surprise and between anger and joy (anger + anticipation =
+    # aggressiveness, anticipation + joy = optimism). So we mirror surprise's AUs: brows drawn slightly down in focus
+    # (AU4 low, the brow lowering of concentration) instead of raised (1+2); eyes alert but not startled (AU5 low);
+    # mouth held shut and pressed (AU24 + AU17, readiness) instead of the jaw drop (26). Lower intensities than
+    # anger's 4+5+7+23, and no AU7/AU23 tension, keep it from reading as anger.
+    "anticipation": {"4": 0.35, "5": 0.35, "24": 0.4, "17": 0.25},
+}
+
+#: Every preset name, in a stable order: the 8 categories, then the Plutchik primaries not already listed.
+EMOTIONS = ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt",
+            "joy", "trust", "sadness", "anticipation")
+
+#: The 8 classification categories of [ECAvatar 2024] (its "angry" is the preset ``anger``).
+CATEGORIES = ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt")
+
+#: Plutchik's eight primary emotions, in wheel order [Ma 2025].
+PLUTCHIK_PRIMARIES = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
+
+#: Other accepted spellings (lower case) -> preset name.
+ALIASES = {
+    "happiness": "happy", "angry": "anger", "sorrow": "sad", "surprised": "surprise", "fearful": "fear",
+    "afraid": "fear", "scared": "fear", "disgusted": "disgust", "contemptuous": "contempt",
+}
+
+_PROTOTYPES = {name: aus_to_arkit(aus) for name, aus in PRESET_FACS.items()}
+for _weights in _PROTOTYPES.values():
+    _weights.setflags(write=False)
+
+
+def resolve_emotion(name):
+    """The preset name for ``name`` (case-insensitive, surrounding spaces ignored, :data:`ALIASES` applied).
+
+    Returns str (one of :data:`EMOTIONS`). Raises InputError naming the unknown emotion and listing the valid names.
+    """
+    if not isinstance(name, str):
+        raise InputError(f"emotion must be a name (str), got {type(name).__name__}; valid: {', '.join(EMOTIONS)}")
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in _PROTOTYPES:
+        raise InputError(f"unknown emotion {name!r}; valid emotions: {', '.join(EMOTIONS)}")
+    return key
+
+
+def preset_aus(name):
+    """The FACS action units of a preset at full intensity: a new ``dict[str, float]`` (canonical AU key, e.g.
+    ``"12"`` or ``"R12"``, -> intensity in [0, 1]); ``{}`` for neutral. Raises InputError: unknown emotion."""
+    return dict(PRESET_FACS[resolve_emotion(name)])
+
+
+def preset_weights(name, intensity=1.0):
+    """ARKit weights of an emotion preset: ``intensity * prototype``.
+
+    ``name``: preset or alias (case-insensitive). ``intensity``: 0 (neutral face) to 1 (the full prototype);
+    the result is linear in it. Returns a new ``np.ndarray (52,) float32`` in ARKit order, values in [0, 1].
+    Raises InputError: unknown emotion (lists the valid names); intensity not a finite number in [0, 1].
+    """
+    key = resolve_emotion(name)
+    try:
+        value = float(intensity)
+    except (TypeError, ValueError):
+        raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
+    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise InputError(f"emotion intensity {intensity!r} for {key!r} is outside [0, 1]; use 0 (neutral) to 1 (full)")
+    return (_PROTOTYPES[key] * np.float32(value)).astype(np.float32)
+
+
+def weights_from_blendshape_scores(scores):
+    """MediaPipe Face Landmarker blendshape scores -> ARKit weights (to pose a rig like a photo).
+
+    ``scores``: mapping name -> score, MediaPipe's 52 categories (``_neutral`` + 51 ARKit names; names are ARKit's,
+    so they are taken as they are). ``_neutral`` is ignored; ``tongueOut``, which MediaPipe does not output, is 0
+    unless given. Scores are clipped to [0, 1] (the model's outputs can stray a hair outside).
+    Returns ``np.ndarray (52,) float32`` in ARKit order.
+    Raises InputError: an unknown name, a missing ARKit name (other than tongueOut), or a non-finite score.
+    """
+    if not hasattr(scores, "items"):
+        raise InputError(f"blendshape scores must be a dict of name -> score, got {type(scores).__name__}")
+    out = np.zeros(len(ARKIT_NAMES), np.float32)
+    seen = set()
+    for name, score in scores.items():
+        if name == "_neutral":
+            continue
+        if name not in ARKIT_INDEX:
+            raise InputError(f"unknown blendshape name {name!r}; expected MediaPipe's ARKit names (e.g. 'jawOpen')")
+        value = float(score)
+        if not np.isfinite(value):
+            raise InputError(f"blendshape score for {name!r} is {score!r}; scores must be finite numbers")
+        out[ARKIT_INDEX[name]] = min(max(value, 0.0), 1.0)
+        seen.add(name)
+    missing = [n for n in ARKIT_NAMES if n not in seen and n != "tongueOut"]
+    if missing:
+        raise InputError(f"blendshape scores lack {len(missing)} ARKit name(s): {', '.join(missing[:6])}"
+                         f"{'...' if len(missing) > 6 else ''}; pass all of MediaPipe's 52 scores")
+    return out

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read images of any common kind into the one format the detector takes: ``(H, W, 3) uint8`` RGB, top row first.
+
+Handles greyscale, grey + alpha, RGB, RGBA (alpha composited over white, the usual look of a transparent photo or
+render in a viewer), 8/16-bit integers and float images (taken as [0, 1]). Reading is OpenCV's ``cv2.imread`` with
+``IMREAD_UNCHANGED`` (so 16-bit and alpha survive), through ``cv2.imdecode`` on the file's bytes so that non-ASCII
+paths work on Windows too.
+"""
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["as_rgb_uint8", "from_blender_pixels", "load_image"]
+
+
+def _to_uint8(array):
+    """Scale an integer or float array to uint8: 16-bit by /257 (65535 -> 255), float by *255 from [0, 1]."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(array.dtype)
+        if info.max <= 255 and info.min >= 0:
+            return array.astype(np.uint8)
+        if array.dtype == np.uint16:
+            return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        # Other integer types: no common convention; treat values as 8-bit and clip.
+        return np.clip(array, 0, 255).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        finite = np.nan_to_num(array.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        return (np.clip(finite, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    raise InputError(f"unsupported image pixel type {array.dtype}; give an 8/16-bit integer or float image")
+
+
+def _composite_on_white(rgb_u8, alpha_u8):
+    alpha = alpha_u8.astype(np.float32)[..., None] / 255.0
+    return (rgb_u8.astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+
+
+def as_rgb_uint8(array, *, bgr=False, what="image"):
+    """Return ``array`` as a C-contiguous ``(H, W, 3) uint8`` RGB image.
+
+    Accepts ``(H, W)`` grey, ``(H, W, 1)``, ``(H, W, 2)`` grey + alpha, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA, of dtype
+    uint8, uint16 (scaled /257), bool, or float in [0, 1] (clipped; NaN -> 0). Alpha is composited over white.
+    ``bgr=True`` says the channels are OpenCV's BGR / BGRA order. ``what`` names the image in error messages.
+
+    Raises InputError for an empty array, a wrong shape, or an unsupported dtype.
+    """
+    if array is None:
+        raise InputError(f"{what} is missing (None); give an image array or file")
+    array = np.asarray(array)
+    if array.size == 0:
+        raise InputError(f"{what} is empty (shape {array.shape}); give an image of at least 1x1 pixels")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
+        raise InputError(f"{what} has shape {array.shape}; expected (H, W) grey, (H, W, 2) grey+alpha, "
+                         f"(H, W, 3) RGB or (H, W, 4) RGBA")
+    array = _to_uint8(array)
+    if array.ndim == 2:
+        rgb = np.repeat(array[:, :, None], 3, axis=2)
+    elif array.shape[2] == 2:
+        rgb = _composite_on_white(np.repeat(array[:, :, :1], 3, axis=2), array[:, :, 1])
+    else:
+        rgb = array[:, :, :3]
+        if bgr:
+            rgb = rgb[:, :, ::-1]
+        if array.shape[2] == 4:
+            rgb = _composite_on_white(rgb, array[:, :, 3])
+    return np.ascontiguousarray(rgb)
+
+
+def load_image(path):
+    """Read an image file into ``(H, W, 3) uint8`` RGB (see :func:`as_rgb_uint8` for the conversions).
+
+    Raises InputError naming the path when the file is missing, is a folder, cannot be read, is empty, or is not
+    an image OpenCV can decode.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"image file {path} does not exist; check the path")
+    if not path.is_file():
+        raise InputError(f"image path {path} is not a file; give an image file (PNG, JPEG, TIFF, ...)")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise InputError(f"cannot read image file {path}: {exc.strerror or exc}; check its permissions") from exc
+    if data.size == 0:
+        raise InputError(f"image file {path} is empty (0 bytes); give a valid image file")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise InputError(f"{path} is not an image OpenCV can read (corrupt or unsupported format); "
+                         f"save it as PNG or JPEG")
+    return as_rgb_uint8(image, bgr=True, what=f"image {path}")
+
+
+def from_blender_pixels(pixels, width, height):
+    """Convert Blender ``Image.pixels`` (flat float RGBA, rows bottom-up, values in [0, 1]) to ``(H, W, 3) uint8``
+    RGB top-down. Use ``image.pixels.foreach_get(buffer)`` into a float32 numpy buffer for speed.
+
+    Colour values are taken as stored (Blender keeps byte images in sRGB, float images linear; convert float
+    images to display space before if needed). Alpha is composited over white.
+    Raises InputError when ``pixels`` does not hold ``width * height * 4`` values or the size is empty.
+    """
+    width, height = int(width), int(height)
+    flat = np.asarray(pixels, dtype=np.float32).ravel()
+    if width <= 0 or height <= 0:
+        raise InputError(f"Blender image size {width}x{height} is empty; load or render the image first")
+    if flat.size != width * height * 4:
+        raise InputError(f"Blender image pixels hold {flat.size} values, expected {width}x{height}x4 = "
+                         f"{width * height * 4}; pass image.size[0], image.size[1] and all RGBA pixels")
+    rgba = flat.reshape(height, width, 4)[::-1]
+    return as_rgb_uint8(rgba, what="Blender image")

@@ -1,0 +1,482 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Face landmarks, ARKit blendshape scores and head pose from still images with MediaPipe's Face Landmarker.
+
+Method: MediaPipe Tasks ``FaceLandmarker`` (BlazeFace short-range face detector, then the 478-point face mesh +
+iris model, the 52-score blendshape model and the face-geometry pipeline), model bundle
+``mediapipe/face_landmarker.task`` float16/1 found through :mod:`.assets`. [Liao 2025] names MediaPipe as the
+real-time landmark choice. Index sets for the 478 points are in :mod:`.mediapipe_topology`.
+
+Search strategy (measured on crops and rescaled copies of astronaut.png, see tests/test_landmarks.py); pass 2 runs
+only when pass 1 found nothing, pass 3 when fewer than ``max_faces`` faces were found:
+
+1. the image as it is, upscaled (bicubic) so its longer side is at least 256 px when smaller;
+2. the image centred on a flat canvas twice its size (longer side 192 px for small images, at most 512 px):
+   BlazeFace misses faces that fill the whole frame (tight crops). PLATFORM.md: on in-the-wild 48x48 crops, 80 %
+   found upscaled to 192 px, 92 % once centred in 384;
+3. for images of 512 px and more, overlapping windows of half the shorter side (stride a quarter), each upscaled
+   like pass 1: BlazeFace (short-range model, 128 px input) misses faces under ~10 % of the frame; windows make
+   them 2x larger relative to the input. Faces cut by a window's edge are dropped (the overlap shows them whole
+   in another window); duplicates and faces already found are merged away. 9 to 15 extra detector runs.
+
+With ``max_faces`` > 1 MediaPipe occasionally adds a weak false face beside a real one (1 of 228 astronaut
+variants); the list is ordered largest first, so take ``faces[0]`` when one face is expected.
+
+All outputs (landmarks, pixels, head pose) are mapped back to the original image, so callers never see the canvas.
+
+:class:`FaceDetector` exposes the BlazeFace detector alone (boxes and scores, e.g. to pick the best view of a mesh).
+``mediapipe`` is imported on first use, so importing this module is cheap.
+"""
+import atexit
+import math
+import threading
+import weakref
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .arkit import ARKIT_NAMES
+from .errors import AssetError, InputError, NoFaceError
+from .image_io import as_rgb_uint8, load_image
+
+__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",
+           "default_detector", "default_face_detector", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
+
+#: BlazeFace score needed to look for landmarks: MediaPipe's own default, 0.5. Measured with the three passes
+#: below: on 228 crops / rescaled copies of astronaut.png (faces of 24-512 px, rotated +-25 degrees, darkened,
+#: mirrored) 0.3 and 0.5 both find every face, while on 29 face-free images (patches of the same photo, noise,
+#: gradients, checkerboard, MediaPipe's UV chart, flat colours) 0.3 returned 3 false faces and 0.5 none.
+#: Pass a lower value for clean renders on plain backgrounds if a face is missed there.
+DEFAULT_MIN_DETECTION_CONFIDENCE = 0.5
+#: The landmark model's face-presence threshold (MediaPipe's default).
+DEFAULT_MIN_PRESENCE_CONFIDENCE = 0.5
+
+#: Images whose longer side is below this are upscaled to it (pass 1).
+MIN_DETECTION_SIDE = 256
+#: Longer side of a small image centred on its padded canvas (the canvas is twice this; PLATFORM.md: 192 in 384).
+SMALL_TARGET_SIDE = 192
+#: Cap on the longer side of a large image in the padded pass (the detector works at 128 px internally).
+PADDED_MAX_SIDE = 512
+#: Images whose longer side reaches this get the windowed pass 3.
+WINDOWED_MIN_SIDE = 512
+#: Vertical field of view of MediaPipe's face-geometry perspective camera (its default environment; degrees).
+_GEOMETRY_VERTICAL_FOV_DEG = 63.0
+
+
+@dataclass
+class FaceLandmarks:
+    """One face found in an image.
+
+    - ``landmarks``: ``(478, 3) float32``; x, y normalised image coordinates (0..1 of the image width / height,
+      origin top-left, y down), z MediaPipe's relative depth (same scale as x, smaller = nearer the camera, origin
+      near the head's centre).
+    - ``pixels``: ``(478, 2) float32`` pixel coordinates (x right, y down) in the original image.
+    - ``blendshapes``: ``{name: score}``, 52 entries: ``_neutral`` and 51 ARKit names, scores in [0, 1].
+    - ``blendshape_array``: ``(52,) float32`` in ``core.arkit.ARKIT_NAMES`` order (``tongueOut`` = 0: MediaPipe has
+      none).
+    - ``head_pose``: ``(4, 4) float32`` facial transformation matrix: canonical face model (centimetres) to
+      MediaPipe's camera space (x right, y up, looking down -z; 63 degree vertical field of view over the
+      original image's height). Identity rotation = facing the camera.
+    - ``image_size``: ``(height, width)`` of the original image in pixels.
+    - ``bbox``: ``(x_min, y_min, x_max, y_max)`` of the 478 points, pixels (may extend past the image border).
+    """
+    landmarks: np.ndarray
+    pixels: np.ndarray
+    blendshapes: dict
+    blendshape_array: np.ndarray
+    head_pose: np.ndarray
+    image_size: tuple
+    bbox: tuple
+
+    @property
+    def area(self):
+        """Area of ``bbox`` in square pixels (the size used to order faces)."""
+        x0, y0, x1, y1 = self.bbox
+        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+
+@dataclass(frozen=True)
+class _Canvas:
+    """Where the original image sits in the array given to MediaPipe: ``canvas_px = scale * image_px + offset``
+    per axis."""
+    scale_x: float
+    scale_y: float
+    offset_x: float
+    offset_y: float
+    width: int
+    height: int
+
+
+def _upscaled(rgb, min_side):
+    """``rgb`` upscaled (bicubic) so its longer side is at least ``min_side``, with its canvas mapping."""
+    h, w = rgb.shape[:2]
+    if max(h, w) >= min_side:
+        return rgb, _Canvas(1.0, 1.0, 0.0, 0.0, w, h)
+    scale = min_side / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_CUBIC)
+    return resized, _Canvas(new_w / w, new_h / h, 0.0, 0.0, new_w, new_h)
+
+
+def _window_starts(length, side, stride):
+    starts = list(range(0, max(1, length - side + 1), stride))
+    if starts[-1] + side < length:
+        starts.append(length - side)  # cover the far edge too
+    return starts
+
+
+def _merge(faces, candidates, max_iou=0.3):
+    """``faces`` plus each candidate whose box overlaps none kept so far (IoU < ``max_iou``, centre outside their
+    boxes); largest first."""
+    kept = list(faces)
+    for face in candidates:
+        cx, cy = (face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0
+        if all(_iou(face.bbox, o.bbox) < max_iou
+               and not (o.bbox[0] <= cx <= o.bbox[2] and o.bbox[1] <= cy <= o.bbox[3]) for o in kept):
+            kept.append(face)
+    kept.sort(key=lambda face: face.area, reverse=True)
+    return kept
+
+
+def _iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _padded(rgb, target_side):
+    """Resize ``rgb`` so its longer side is ``target_side`` and centre it on a square canvas twice that size.
+
+    The canvas is filled with the mean colour of the image border: a flat, neutral surround with no edges for the
+    face detector to mistake for structure (edge replication would smear stripes, black adds a hard frame).
+    """
+    h, w = rgb.shape[:2]
+    scale = target_side / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
+    side = 2 * target_side
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).reshape(-1, 3)
+    canvas = np.empty((side, side, 3), np.uint8)
+    canvas[:] = border.mean(axis=0).round().astype(np.uint8)
+    x0, y0 = (side - new_w) // 2, (side - new_h) // 2
+    canvas[y0:y0 + new_h, x0:x0 + new_w] = resized
+    # Per-axis scales: the resized size is rounded, so they can differ slightly (exact mapping back).
+    return canvas, _Canvas(new_w / w, new_h / h, float(x0), float(y0), side, side)
+
+
+def _pose_to_original(pose, canvas, h, w):
+    """Re-express a facial transformation matrix found on ``canvas`` in the original image's camera.
+
+    MediaPipe's geometry pipeline places a pinhole camera with a fixed vertical field of view over whatever frame it
+    is given (focal length in pixels ``f = (H / 2) / tan(fov / 2)``). The face centre is re-projected: its depth
+    scales with the image-to-canvas pixel ratio, its x, y follow from its pixel position in the original image.
+    The rotation is kept as estimated: re-aiming it along the new line of sight made it worse (measured on windows
+    of astronaut.png against the full image: translation within 0.5-7 cm of 70 cm, rotation within 3-8 degrees
+    as is, 9-29 degrees with a line-of-sight correction).
+    """
+    tan_half = math.tan(math.radians(_GEOMETRY_VERTICAL_FOV_DEG) / 2.0)
+    f_canvas = canvas.height / 2.0 / tan_half
+    f_image = h / 2.0 / tan_half
+    x, y, z = (float(v) for v in pose[:3, 3])
+    if z >= 0.0:  # behind the camera: cannot be re-projected; leave as is
+        return pose
+    u_canvas = canvas.width / 2.0 + f_canvas * x / -z
+    v_canvas = canvas.height / 2.0 - f_canvas * y / -z
+    u_image = (u_canvas - canvas.offset_x) / canvas.scale_x
+    v_image = (v_canvas - canvas.offset_y) / canvas.scale_y
+    z_image = z * canvas.scale_y * f_image / f_canvas
+    out = pose.copy()
+    out[0, 3] = (u_image - w / 2.0) * -z_image / f_image
+    out[1, 3] = -(v_image - h / 2.0) * -z_image / f_image
+    out[2, 3] = z_image
+    return out
+
+
+def _blendshape_array(scores):
+    return np.array([scores.get(name, 0.0) for name in ARKIT_NAMES], dtype=np.float32)
+
+
+def _to_faces(result, canvas, h, w, window=None):
+    """MediaPipe result on ``canvas`` -> FaceLandmarks in the original ``h x w`` image, largest first. Faces whose
+    landmark centroid falls outside the image (or outside ``window`` = (x0, y0, width, height)) are dropped."""
+    x_lo, y_lo, x_hi, y_hi = (0.0, 0.0, w, h) if window is None else (
+        window[0], window[1], window[0] + window[2], window[1] + window[3])
+    faces = []
+    matrices = result.facial_transformation_matrixes or []
+    blendshape_lists = result.face_blendshapes or []
+    for i, points in enumerate(result.face_landmarks):
+        raw = np.array([(p.x, p.y, p.z) for p in points], dtype=np.float64)
+        px = (raw[:, 0] * canvas.width - canvas.offset_x) / canvas.scale_x
+        py = (raw[:, 1] * canvas.height - canvas.offset_y) / canvas.scale_y
+        # z is in units of the canvas width; re-express it in units of the original width, like x.
+        z = raw[:, 2] * canvas.width / (canvas.scale_x * w)
+        centre_x, centre_y = px.mean(), py.mean()
+        if not (x_lo <= centre_x <= x_hi and y_lo <= centre_y <= y_hi):
+            continue  # a "face" in the padding, not in the image
+        pixels = np.stack([px, py], axis=1).astype(np.float32)
+        landmarks = np.stack([px / w, py / h, z], axis=1).astype(np.float32)
+        scores = {c.category_name: float(c.score) for c in blendshape_lists[i]} if i < len(blendshape_lists) else {}
+        if i < len(matrices):
+            pose = _pose_to_original(np.asarray(matrices[i], dtype=np.float64).reshape(4, 4), canvas, h, w)
+        else:
+            pose = np.eye(4)
+        bbox = (float(px.min()), float(py.min()), float(px.max()), float(py.max()))
+        faces.append(FaceLandmarks(landmarks=landmarks, pixels=pixels, blendshapes=scores,
+                                   blendshape_array=_blendshape_array(scores), head_pose=pose.astype(np.float32),
+                                   image_size=(h, w), bbox=bbox))
+    faces.sort(key=lambda face: face.area, reverse=True)
+    return faces
+
+
+_live_tasks = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all():
+    # mediapipe's task __del__ calls into a half-torn-down module at interpreter exit and prints a TypeError
+    # traceback; closing first makes that __del__ a no-op.
+    for task in list(_live_tasks):
+        task.close()
+
+
+def _read_model(model_path, member=None):
+    """Bytes of the ``face_landmarker.task`` bundle (default: the pinned asset), or of one ``member`` inside it.
+
+    Bytes, not a path, go to MediaPipe: its C++ file reader fails on some non-ASCII Windows paths.
+    Raises AssetError when the file is missing, corrupt (via :func:`.assets.asset_path`) or unreadable.
+    """
+    if model_path is None:
+        from .assets import asset_path
+        model_path = asset_path("mediapipe/face_landmarker.task")
+    model_path = Path(model_path)
+    try:
+        if member is None:
+            return model_path, model_path.read_bytes()
+        with zipfile.ZipFile(model_path) as bundle:
+            return model_path, bundle.read(member)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise AssetError(f"cannot read {member or 'the model'} from {model_path}: {exc}; give the official "
+                         f"face_landmarker.task") from exc
+
+
+class _MediaPipeTask:
+    """Lifecycle shared by the MediaPipe wrappers: one task object, a lock, close(), context manager, atexit."""
+
+    def _start(self, task):
+        self._lock = threading.Lock()
+        self._task = task
+        _live_tasks.add(self)
+
+    def close(self):
+        """Release MediaPipe's graph. Idempotent; the object cannot be used afterwards."""
+        with self._lock:
+            task, self._task = self._task, None
+        if task is not None:
+            task.close()
+
+    @property
+    def closed(self):
+        """True once :meth:`close` ran."""
+        return self._task is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _run(self, rgb):
+        import mediapipe as mp
+
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        with self._lock:
+            if self._task is None:
+                raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
+            return self._task.detect(image)
+
+
+class FaceLandmarkDetector(_MediaPipeTask):
+    """MediaPipe Face Landmarker on still images, created once and reused (about 8 ms per 512 px image on a core).
+
+    ``model_path``: a ``face_landmarker.task`` file (default: ``assets.asset_path("mediapipe/face_landmarker.task")``).
+    ``max_faces``: most faces returned per image (MediaPipe keeps its most confident ones).
+    ``min_detection_confidence``: face detector score threshold (default 0.5, see
+    :data:`DEFAULT_MIN_DETECTION_CONFIDENCE`). ``min_presence_confidence``: landmark model face-presence threshold.
+
+    Thread-safe (one detection at a time per detector). Use as a context manager or call :meth:`close`; detectors
+    still open are closed at interpreter exit. Raises AssetError when the model is missing or corrupt.
+    """
+
+    def __init__(self, model_path=None, *, max_faces=1, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
+                 min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        if int(max_faces) < 1:
+            raise InputError(f"max_faces must be at least 1, got {max_faces}")
+        self.model_path, model = _read_model(model_path)
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=int(max_faces),
+            min_face_detection_confidence=float(min_detection_confidence),
+            min_face_presence_confidence=float(min_presence_confidence),
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        self.max_faces = int(max_faces)
+        self._start(vision.FaceLandmarker.create_from_options(options))
+
+    # -- detection -------------------------------------------------------------------------------------------------
+    def detect(self, image):
+        """Find faces in ``image`` and return a list of :class:`FaceLandmarks`, largest first (empty: no face).
+
+        ``image``: ``(H, W, 3) uint8`` RGB; other layouts (grey, RGBA, 16-bit, float in [0, 1]) are converted with
+        :func:`.image_io.as_rgb_uint8`. Passes: see the module docstring. Raises InputError for an empty or
+        malformed array.
+        """
+        rgb = as_rgb_uint8(image)
+        h, w = rgb.shape[:2]
+        faces = self._detect_canvas(*_upscaled(rgb, MIN_DETECTION_SIDE), h, w)
+        if not faces:
+            target = SMALL_TARGET_SIDE if max(h, w) < MIN_DETECTION_SIDE else min(max(h, w), PADDED_MAX_SIDE)
+            faces = self._detect_canvas(*_padded(rgb, target), h, w)
+        if len(faces) < self.max_faces and max(h, w) >= WINDOWED_MIN_SIDE:
+            # Small faces beside a large one, or a lone small face: look again in windows, keep new faces only.
+            faces = _merge(faces, self._detect_windows(rgb))[:self.max_faces]
+        return faces
+
+    def _detect_canvas(self, canvas_image, canvas, h, w):
+        return _merge([], _to_faces(self._run(canvas_image), canvas, h, w))
+
+    def _detect_windows(self, rgb):
+        h, w = rgb.shape[:2]
+        side = max(1, min(h, w) // 2)
+        stride = max(1, side // 2)
+        found = []  # (face, margin): margin = how far the face's box stays inside its window, in face sizes
+        for y0 in _window_starts(h, side, stride):
+            for x0 in _window_starts(w, side, stride):
+                window = rgb[y0:y0 + side, x0:x0 + side]
+                window_image, canvas = _upscaled(window, MIN_DETECTION_SIDE)
+                # Offset the canvas mapping by the window's position so results land in full-image pixels.
+                canvas = _Canvas(canvas.scale_x, canvas.scale_y, canvas.offset_x - x0 * canvas.scale_x,
+                                 canvas.offset_y - y0 * canvas.scale_y, canvas.width, canvas.height)
+                for face in _to_faces(self._run(window_image), canvas, h, w, window=(x0, y0, side, side)):
+                    bx0, by0, bx1, by1 = face.bbox
+                    size = max(bx1 - bx0, by1 - by0, 1e-6)
+                    margin = min(bx0 - x0, by0 - y0, x0 + side - bx1, y0 + side - by1) / size
+                    if margin >= 0.0:  # cut by the window's edge: a partial face, untrusted (overlap covers it)
+                        found.append((face, margin))
+        # Of overlapping boxes keep the face seen furthest inside its window (least truncated).
+        found.sort(key=lambda item: item[1], reverse=True)
+        return _merge([], [face for face, _ in found])
+
+    def detect_one(self, image, *, what=None):
+        """The largest face in ``image`` (see :meth:`detect`). Raises NoFaceError when there is none; ``what`` names
+        the image in that message (default: its size)."""
+        faces = self.detect(image)
+        if not faces:
+            if what is None:
+                shape = np.shape(image)
+                what = f"the {shape[1]}x{shape[0]} image"
+            raise NoFaceError(f"no face found in {what}; use a well-lit image with a visible, roughly frontal face")
+        return faces[0]
+
+    def detect_file(self, path):
+        """The largest face in the image file ``path`` (see :func:`.image_io.load_image`).
+        Raises InputError (unreadable file) or NoFaceError (no face)."""
+        return self.detect_one(load_image(path), what=str(path))
+
+
+@dataclass
+class FaceDetection:
+    """One BlazeFace detection: ``score`` in [0, 1]; ``bbox`` ``(x_min, y_min, x_max, y_max)`` pixels;
+    ``keypoints`` ``(6, 2) float32`` pixels: subject's right eye, left eye, nose tip, mouth centre, right ear
+    tragion, left ear tragion (MediaPipe's order)."""
+    score: float
+    bbox: tuple
+    keypoints: np.ndarray
+
+
+class FaceDetector(_MediaPipeTask):
+    """MediaPipe's BlazeFace face detector (short-range) alone: face boxes and scores, no landmarks (~2 ms).
+
+    Uses ``face_detector.tflite`` from inside the ``face_landmarker.task`` bundle (the same detector the landmarker
+    runs first), so it needs no extra asset. Useful to score candidate views of a mesh: BlazeFace scores an upright
+    frontal face ~0.9 (astronaut.png: 0.92), the same photo upside down ~0.7, a flat image < 0.1.
+
+    ``model_path``: a ``face_landmarker.task`` (default: the pinned asset). ``min_score``: detections below it are
+    dropped (low by default so :meth:`score` stays informative). Images smaller than 256 px are upscaled first,
+    like :meth:`FaceLandmarkDetector.detect`'s first pass. Raises AssetError when the model is missing or corrupt.
+    """
+
+    def __init__(self, model_path=None, *, min_score=0.05):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self.model_path, model = _read_model(model_path, "face_detector.tflite")
+        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
+                                             running_mode=vision.RunningMode.IMAGE,
+                                             min_detection_confidence=float(min_score))
+        self._start(vision.FaceDetector.create_from_options(options))
+
+    def detect(self, image):
+        """Faces in ``image`` (any layout :func:`.image_io.as_rgb_uint8` takes) as :class:`FaceDetection`, best
+        score first. Raises InputError for an empty or malformed array."""
+        rgb = as_rgb_uint8(image)
+        h, w = rgb.shape[:2]
+        canvas_image, canvas = _upscaled(rgb, MIN_DETECTION_SIDE)
+        out = []
+        for detection in self._run(canvas_image).detections:
+            box = detection.bounding_box  # canvas pixels
+            x0 = (box.origin_x - canvas.offset_x) / canvas.scale_x
+            y0 = (box.origin_y - canvas.offset_y) / canvas.scale_y
+            keypoints = np.array([((k.x * canvas.width - canvas.offset_x) / canvas.scale_x,
+                                   (k.y * canvas.height - canvas.offset_y) / canvas.scale_y)
+                                  for k in detection.keypoints], dtype=np.float32).reshape(-1, 2)
+            out.append(FaceDetection(score=float(detection.categories[0].score),
+                                     bbox=(x0, y0, x0 + box.width / canvas.scale_x, y0 + box.height / canvas.scale_y),
+                                     keypoints=keypoints))
+        out.sort(key=lambda d: d.score, reverse=True)
+        return out
+
+    def score(self, image):
+        """The best face score in ``image`` (0.0 when nothing scores above ``min_score``)."""
+        detections = self.detect(image)
+        return detections[0].score if detections else 0.0
+
+
+_default = None
+_default_face = None
+_default_lock = threading.Lock()
+
+
+def default_detector():
+    """A process-wide :class:`FaceLandmarkDetector` with default settings, created on first call and reused."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed:
+            _default = FaceLandmarkDetector()
+        return _default
+
+
+def default_face_detector():
+    """A process-wide :class:`FaceDetector` with default settings, created on first call and reused."""
+    global _default_face
+    with _default_lock:
+        if _default_face is None or _default_face.closed:
+            _default_face = FaceDetector()
+        return _default_face
+
+
+def close_default_detector():
+    """Close the shared detectors (e.g. when the Blender add-on is disabled); the next calls create new ones."""
+    global _default, _default_face
+    with _default_lock:
+        tasks, _default, _default_face = (_default, _default_face), None, None
+    for task in tasks:
+        if task is not None:
+            task.close()

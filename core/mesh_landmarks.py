@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Face landmarks on a 3D mesh: render it, run MediaPipe on the render, back-project onto the surface.
+
+The mesh may come in any orientation, scale and position, so the face's direction is searched: the mesh is rendered
+along both directions of each principal axis with four roll angles, and MediaPipe's face detector scores every view
+(the detector is sensitive to upside-down and sideways faces, so the highest score picks both the facing direction
+and the roll). The landmarker then runs on the best view, the face frame is derived from the back-projected eye and
+mouth landmarks, and a last render looks straight at the face, upright and filling the frame, for the final
+landmarks. Rendering is :mod:`facemotion.core.rasterize` (deterministic numpy z-buffer); the landmarks land on the
+surface as triangle ids with barycentric coordinates, so they stay attached to the mesh.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError, NoFaceError
+from .geometry import interpolate_on_surface, principal_axes
+from .landmarks import default_detector, default_face_detector
+from .rasterize import OrthoCamera, render, surface_at_pixels
+
+#: Side of the square render shown to the landmarker (pixels).
+RENDER_SIZE = 512
+#: Side of the renders used to search the facing direction (pixels): small, because it only feeds the detector.
+SEARCH_SIZE = 256
+#: A view whose face-detector score is below this is "no face" (BlazeFace scores real faces ~0.9, clutter < 0.4).
+MIN_FACE_SCORE = 0.5
+
+
+@dataclass
+class MeshLandmarks:
+    """Landmarks detected on a mesh.
+
+    Attributes:
+        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame.
+        triangle: ``(478,) int64`` triangle each landmark lies on.
+        barycentric: ``(478, 3) float64`` its barycentric coordinates in that triangle.
+        on_surface: ``(478,) bool`` False where the landmark fell just off the silhouette and was snapped to the
+            nearest rendered pixel of the mesh.
+        forward: ``(3,) float64`` unit direction the face looks toward (out of the face).
+        up: ``(3,) float64`` unit up direction of the face.
+        score: face-detector confidence of the final view, in [0, 1].
+        blendshapes: ``(52,) float32`` MediaPipe's ARKit scores on the final render (ARKit order).
+        image: ``(H, W, 3) uint8`` the final render, for display.
+        views_tried: number of renders made in the search.
+    """
+
+    points: np.ndarray
+    triangle: np.ndarray
+    barycentric: np.ndarray
+    on_surface: np.ndarray
+    forward: np.ndarray
+    up: np.ndarray
+    score: float
+    blendshapes: np.ndarray
+    image: np.ndarray
+    views_tried: int
+
+
+def _candidate_views(axes):
+    """(view_dir, up) pairs: both directions of each principal axis, four rolls each (24 views)."""
+    views = []
+    # The least-variance axis first: a head's front usually lies along its thinnest or middle extent.
+    for a in (2, 1, 0):
+        for sign in (1.0, -1.0):
+            view = -sign * axes[a]
+            others = [axes[b] for b in range(3) if b != a]
+            for up in (others[0], others[1], -others[0], -others[1]):
+                views.append((view, up))
+    return views
+
+
+def _face_frame(points):
+    """Forward and up unit vectors of a face from its 3D MediaPipe landmarks (eye corners and mouth)."""
+    left_eye = points[[263, 362]].mean(axis=0)
+    right_eye = points[[33, 133]].mean(axis=0)
+    mouth = points[[61, 291, 13, 14]].mean(axis=0)
+    x = left_eye - right_eye                        # toward the subject's left
+    up = 0.5 * (left_eye + right_eye) - mouth
+    x /= np.linalg.norm(x)
+    up -= x * (up @ x)
+    up /= np.linalg.norm(up)
+    forward = np.cross(x, up)                       # right-handed: x (left), y (up), z (out of the face)
+    return forward, up
+
+
+def _backproject(vertices, triangles, shot, face):
+    h, w = shot.image.shape[:2]
+    pixels = face.landmarks[:, :2] * np.array([w, h], dtype=np.float64)
+    tri, bary, hit = surface_at_pixels(shot, pixels)
+    valid = tri >= 0
+    if valid.sum() < len(tri) * 0.9:
+        raise NoFaceError("the detected face does not lie on the mesh in the render")
+    tri = np.where(valid, tri, tri[valid][0])
+    points = interpolate_on_surface(vertices, triangles, tri, bary)
+    return points, tri, bary, hit
+
+
+def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=None, size=RENDER_SIZE,
+                          min_score=MIN_FACE_SCORE, progress=None):
+    """Detect MediaPipe's 478 face landmarks on a triangle mesh.
+
+    Args:
+        vertices: ``(V, 3)`` float positions (any units, orientation and position).
+        triangles: ``(T, 3)`` int vertex indices.
+        detector: a :class:`facemotion.core.landmarks.FaceLandmarkDetector` (default: the shared one).
+        face_detector: a face detector with ``score(image) -> float`` (default: the shared one).
+        size: side of the final render in pixels.
+        min_score: views scoring below this are treated as showing no face.
+        progress: optional callable ``progress(fraction, message)``.
+
+    Returns:
+        :class:`MeshLandmarks`.
+
+    Raises:
+        InputError: the mesh is empty or degenerate.
+        NoFaceError: no view of the mesh shows a face the detector accepts (e.g. a cube, or a stylised face too far
+            from a human one); the message gives the best score found.
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    triangles = np.asarray(triangles, dtype=np.int64)
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) < 3 or len(triangles) == 0:
+        raise InputError(f"mesh is empty: {len(vertices)} vertices, {len(triangles)} triangles")
+    if not np.isfinite(vertices).all():
+        raise InputError("mesh has non-finite vertex coordinates")
+    detector = detector or default_detector()
+    face_detector = face_detector or default_face_detector()
+    report = progress or (lambda fraction, message: None)
+
+    _, axes, extents = principal_axes(vertices)
+    if extents.max() <= 0:
+        raise InputError("mesh is degenerate: all vertices at one point")
+    views = _candidate_views(axes)
+    scores = []
+    for i, (view, up) in enumerate(views):
+        report(0.6 * i / len(views), "searching for the face")
+        camera = OrthoCamera.framing(vertices, view, up, size=(SEARCH_SIZE, SEARCH_SIZE))
+        scores.append(face_detector.score(render(vertices, triangles, camera).image))
+        if scores[-1] >= 0.9 and i % 4 == 3:
+            break  # a confident, already roll-checked view: no need to look at the other sides
+    best = int(np.argmax(scores))
+    if scores[best] < min_score:
+        raise NoFaceError(f"no face found on any of {len(scores)} views of the mesh (best detector score "
+                          f"{scores[best]:.2f} < {min_score}); is it a face, and human enough for MediaPipe?")
+    view, up = views[best]
+
+    report(0.7, "detecting landmarks")
+    camera = OrthoCamera.framing(vertices, view, up, size=(size, size))
+    shot = render(vertices, triangles, camera)
+    faces = detector.detect(shot.image)
+    if not faces:
+        raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
+    points, *_ = _backproject(vertices, triangles, shot, faces[0])
+
+    # Final view: straight at the face, upright, framed on the landmarks.
+    report(0.85, "refining landmarks on a frontal view")
+    forward, up = _face_frame(points)
+    extent = np.ptp(points @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+    camera = OrthoCamera(rotation=np.stack([np.cross(up, forward), up, forward]), centre=points.mean(axis=0),
+                         half_width=0.75 * extent, size=(size, size))
+    shot = render(vertices, triangles, camera)
+    faces = detector.detect(shot.image)
+    score = face_detector.score(shot.image)
+    if not faces or score < min_score:
+        raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
+    points, tri, bary, hit = _backproject(vertices, triangles, shot, faces[0])
+    report(1.0, "landmarks detected")
+    return MeshLandmarks(points=points, triangle=tri, barycentric=bary, on_surface=hit, forward=forward, up=up,
+                         score=float(score), blendshapes=faces[0].blendshape_array, image=shot.image,
+                         views_tried=len(scores))

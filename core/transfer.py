@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Transferring a fitted template's expression deltas onto an arbitrary target mesh.
+
+Every target vertex takes the displacement of its closest point on the fitted template surface (barycentric
+interpolation of the template deltas), rotated and scaled from the template frame into the target frame by the
+fit's similarity — the correspondence-based form of deformation transfer (Sumner & Popović 2004, "Deformation
+transfer for triangle meshes", SIGGRAPH) for a template that already lies on the target. Two refinements make it
+work on faces:
+
+* **lips and eyelids kept apart**: closest points must not jump across the mouth or the eye opening (an upper-lip
+  vertex sitting 0.1 mm from the lower lip would otherwise open with the jaw). Both meshes are labelled by which
+  side of the inner-lip and eyelid mid-lines (from the landmarks) they lie on; a labelled target vertex only
+  matches template triangles that carry no vertex of the opposite label.
+* **zero where the template has no face**: displacements fade out smoothly with the distance to the template
+  surface, so hair, shoulders or accessories far from the fitted face stay still.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arkit import ARKIT_NAMES
+from .errors import InputError
+from .geometry import MeshProximity, interpolate_on_surface
+from .mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
+    RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
+
+#: Region labels; a label ``k`` and its opposite never correspond.
+REGION_NONE, UPPER_LIP, LOWER_LIP, UPPER_LID_LEFT, LOWER_LID_LEFT, UPPER_LID_RIGHT, LOWER_LID_RIGHT = range(7)
+OPPOSITE = {UPPER_LIP: LOWER_LIP, LOWER_LIP: UPPER_LIP, UPPER_LID_LEFT: LOWER_LID_LEFT,
+            LOWER_LID_LEFT: UPPER_LID_LEFT, UPPER_LID_RIGHT: LOWER_LID_RIGHT, LOWER_LID_RIGHT: UPPER_LID_RIGHT}
+
+
+@dataclass
+class ExpressionTransfer:
+    """Result of :func:`transfer_expressions`.
+
+    Attributes:
+        deltas: ``(52, N, 3) float32`` per-expression displacement of every target vertex, in target units and
+            frame, in ARKit order (:data:`facemotion.core.arkit.ARKIT_NAMES`).
+        names: the 52 ARKit names.
+        empty: names whose deltas are all zero (e.g. ``tongueOut`` from ICT-FaceKit).
+        coverage: ``(N,) float32`` in [0, 1]: 1 where the vertex follows the template fully, 0 where it stays still.
+        distance: ``(N,) float64`` distance of each target vertex to the fitted template surface (target units).
+        labels: ``(N,) int8`` region label of each target vertex (see ``REGION_*`` constants).
+    """
+
+    deltas: np.ndarray
+    names: tuple
+    empty: tuple
+    coverage: np.ndarray
+    distance: np.ndarray
+    labels: np.ndarray
+
+
+def _contour_line(points_2d):
+    """Sort a contour's ``(K, 2)`` points by x; return (x, y) arrays for np.interp."""
+    order = np.argsort(points_2d[:, 0])
+    return points_2d[order, 0], points_2d[order, 1]
+
+
+def label_regions(points, landmarks, *, band=0.6):
+    """Label points by the side of the mouth / eye openings they lie on.
+
+    Args:
+        points: ``(N, 3)`` positions in a face frame with +Y up and the face looking along +Z (the template frame).
+        landmarks: ``(478, 3)`` MediaPipe landmarks in the same frame.
+        band: half-height of the labelled band around each opening, as a fraction of the opening's width.
+
+    Returns:
+        ``(N,) int8`` region labels (``REGION_NONE`` outside the bands).
+
+    Method: the mid-line of an opening is the average of its upper and lower contours (inner lip contours for the
+    mouth, lid margins for the eyes) as a function of x; points within the opening's x-range (slightly extended past
+    the corners) and within ``band`` widths of the mid-line are labelled upper or lower.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    labels = np.zeros(len(pts), dtype=np.int8)
+    openings = ((LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, band),
+                (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, band),
+                (RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, UPPER_LID_RIGHT, LOWER_LID_RIGHT, band))
+    for upper_idx, lower_idx, upper_label, lower_label, frac in openings:
+        ux, uy = _contour_line(landmarks[list(upper_idx), :2])
+        lx, ly = _contour_line(landmarks[list(lower_idx), :2])
+        x0, x1 = min(ux[0], lx[0]), max(ux[-1], lx[-1])
+        width = x1 - x0
+        pad = 0.1 * width
+        x = pts[:, 0]
+        mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
+        inside = (x > x0 - pad) & (x < x1 + pad) & (np.abs(pts[:, 1] - mid) < frac * width) & (labels == 0)
+        labels[inside & (pts[:, 1] >= mid)] = upper_label
+        labels[inside & (pts[:, 1] < mid)] = lower_label
+    return labels
+
+
+def transfer_expressions(fit, template, target_vertices, target_triangles, template_landmarks, *,
+                         full_distance=0.08, zero_distance=0.25):
+    """Derive the template's 52 ARKit expressions on the target mesh.
+
+    Args:
+        fit: :class:`facemotion.core.registration.TemplateFit` of ``template`` to the target.
+        template: :class:`facemotion.core.template.FaceTemplate` (deltas in template units/frame).
+        target_vertices: ``(N, 3)`` target positions (the frame ``fit`` maps into).
+        target_triangles: ``(M, 3) int`` (only used to validate; correspondence is per vertex).
+        template_landmarks: ``(478, 3)`` landmarks on the template in the template frame (for the region labels).
+        full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
+            distance, below which a vertex follows fully and beyond which it stays still (smoothstep between).
+
+    Returns:
+        :class:`ExpressionTransfer`.
+
+    Raises:
+        InputError: empty target, or template and fit disagree in vertex count.
+    """
+    target = np.asarray(target_vertices, dtype=np.float64)
+    if target.ndim != 2 or target.shape[1] != 3 or len(target) == 0:
+        raise InputError(f"target mesh has no vertices (shape {target.shape})")
+    if fit.vertices.shape != template.vertices.shape:
+        raise InputError("template fit and template have different vertex counts")
+    landmarks = np.asarray(template_landmarks, dtype=np.float64)
+    iod = np.linalg.norm(landmarks[33] - landmarks[263]) * fit.scale  # outer eye corners, in target units
+
+    template_labels = label_regions(template.vertices, landmarks)
+    target_labels = label_regions(fit.to_template_frame(target), landmarks)
+    tri_labels = template_labels[template.triangles]
+
+    triangle = np.zeros(len(target), dtype=np.int64)
+    bary = np.zeros((len(target), 3))
+    distance = np.zeros(len(target))
+    for label in np.unique(target_labels):
+        rows = np.flatnonzero(target_labels == label)
+        allowed = np.ones(len(template.triangles), dtype=bool)
+        if label in OPPOSITE:
+            allowed = ~(tri_labels == OPPOSITE[label]).any(axis=1)
+        allowed_idx = np.flatnonzero(allowed)
+        hit = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(target[rows])
+        triangle[rows] = allowed_idx[hit.triangle]
+        bary[rows] = hit.barycentric
+        distance[rows] = hit.distance
+
+    r = distance / max(iod, 1e-12)
+    s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)
+    coverage = (s * s * (3 - 2 * s)).astype(np.float32)
+
+    # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
+    linear = (fit.scale * fit.rotation).T.astype(np.float32)
+    deltas = np.empty((len(ARKIT_NAMES), len(target), 3), dtype=np.float32)
+    for k in range(len(ARKIT_NAMES)):
+        d = interpolate_on_surface(template.deltas[k], template.triangles, triangle, bary)
+        deltas[k] = (d.astype(np.float32) @ linear) * coverage[:, None]
+    empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
+    return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
+                              distance=distance, labels=target_labels)

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The facemotion command line: ``blender --command facemotion ...`` and ``./facemotion ...`` in a checkout.
+
+Every sub-command reports bad input as one line on stderr naming the file and what is wrong, exits non-zero, and
+writes no output file (outputs are written atomically, at the end).
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..core.errors import FacemotionError, InputError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors become our one-line messages too."""
+
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser():
+    parser = _Parser(prog="facemotion", description="Emotion-driven ARKit expression rigs for any face mesh.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
+                         description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
+    rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
+    rig.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
+    rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    rig.add_argument("--replace-keys", action="store_true",
+                     help="replace shape keys facemotion made before (a user's own keys are never replaced)")
+
+    animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
+                             description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
+                                         "and export the animation.")
+    animate.add_argument("mesh", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no "
+                                      "ARKit shape keys")
+    animate.add_argument("--timeline", required=True, help="timeline JSON file (see README: Timeline format)")
+    animate.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
+    animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
+    animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+
+    demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
+                          description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
+                                      "emotion timeline and write .blend, .glb and a contact sheet PNG.")
+    demo.add_argument("--mesh", default=None, help="head mesh (default: ICT-FaceKit generic_neutral_mesh.obj)")
+    demo.add_argument("--photo", default=None, help="face photo (default: faces/astronaut.png from the assets)")
+    demo.add_argument("--out-dir", default="out", help="output folder (default: out)")
+    demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
+    return parser
+
+
+def _check_output(path, overwrite):
+    out = Path(path)
+    if out.suffix.lower() not in (".glb", ".gltf", ".fbx", ".blend"):
+        raise InputError(f"{out}: unsupported output type '{out.suffix}'; use .glb, .gltf, .fbx or .blend")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: file exists; pass --overwrite to replace it")
+    if not out.parent.exists():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    return out
+
+
+def _stage(name, started):
+    print(f"  {name:<28s} {time.perf_counter() - started:7.2f} s", flush=True)
+
+
+def cmd_rig(args):
+    from . import pipeline
+    out = _check_output(args.out, args.overwrite)
+    t = time.perf_counter()
+    objects = pipeline.load_mesh(args.mesh)
+    _stage("import", t)
+    t = time.perf_counter()
+    result, _ = pipeline.rig(objects, replace=args.replace_keys)
+    for stage, seconds in result.timings.items():
+        print(f"    {stage:<26s} {seconds:7.2f} s")
+    _stage("rig", t)
+    if result.empty:
+        print(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+    t = time.perf_counter()
+    pipeline.export(objects, out, overwrite=args.overwrite, animations=False)
+    _stage(f"write {out.name}", t)
+    return 0
+
+
+def cmd_animate(args):
+    from ..core.timeline import timeline_from_json
+    from . import pipeline
+    out = _check_output(args.out, args.overwrite)
+    timeline_path = Path(args.timeline)
+    try:
+        spec = json.loads(timeline_path.read_text())
+    except OSError as exc:
+        raise InputError(f"{timeline_path}: cannot read timeline ({exc.strerror or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{timeline_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        timeline = timeline_from_json(spec)
+    except FacemotionError as exc:
+        raise type(exc)(f"{timeline_path}: {exc}") from None
+    t = time.perf_counter()
+    objects = pipeline.load_mesh(args.mesh)
+    if not pipeline.is_rigged(objects):
+        pipeline.rig(objects)
+    _stage("import + rig", t)
+    t = time.perf_counter()
+    pipeline.bake(objects, timeline, fps=args.fps)
+    _stage("bake timeline", t)
+    t = time.perf_counter()
+    pipeline.export(objects, out, overwrite=args.overwrite, animations=True)
+    _stage(f"write {out.name}", t)
+    return 0
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+    run_demo(mesh=args.mesh, photo=args.photo, out_dir=Path(args.out_dir))
+    return 0
+
+
+COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo}
+
+
+def main(argv=None):
+    """Run the CLI; returns the process exit code (0 ok, 2 bad input or failure, with one line on stderr)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except FacemotionError as exc:
+        print(f"facemotion: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as exc:  # --help, or argparse's own exit inside Blender's --command handler
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("facemotion: interrupted", file=sys.stderr)
+        return 130

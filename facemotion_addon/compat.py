@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every difference between the Blender versions facemotion supports (4.2 LTS .. 5.0), in one place.
+
+The rest of the add-on calls these helpers instead of testing ``bpy.app.version`` itself.
+
+Actions (the one big change):
+
+- 4.2 – 4.3: an Action is a flat list of F-Curves, ``action.fcurves.new(data_path, index=...)``.
+- 4.4 – 4.5: "slotted" (layered) actions: Action -> layers -> keyframe strips -> one channelbag per slot -> F-Curves.
+  A data-block is animated by an (action, slot) pair. ``action.fcurves`` still exists there as a legacy proxy of the
+  first slot, but we use the layered API from 4.4 on so that one code path serves 4.4 – 5.0.
+- 5.0: the legacy proxy (``Action.fcurves``, ``Action.groups``, ``Action.id_root``) is removed.
+
+Sources: Blender Python API reference 4.4 / 5.0, ``bpy.types.Action``, ``ActionSlot``, ``ActionChannelbag``;
+``bpy_extras.anim_utils.action_get_channelbag_for_slot`` (4.4+).
+
+EEVEE: the render engine enum is ``BLENDER_EEVEE_NEXT`` on 4.2 – 4.5 and ``BLENDER_EEVEE`` again on 5.0.
+"""
+import bpy
+
+#: ``(major, minor, patch)`` of the running Blender.
+BLENDER_VERSION = tuple(bpy.app.version)
+
+#: True where actions are layered (slots, layers, channelbags): Blender 4.4 and newer.
+LAYERED_ACTIONS = BLENDER_VERSION >= (4, 4, 0)
+
+# ``Action.fcurve_ensure_for_datablock`` gained its ``group_name`` argument in 5.0 (4.4 - 4.5 lack it).
+_ENSURE_TAKES_GROUP = LAYERED_ACTIONS and "group_name" in (
+    bpy.types.Action.bl_rna.functions["fcurve_ensure_for_datablock"].parameters.keys())
+
+
+def eevee_engine_name():
+    """Return the EEVEE render engine identifier for ``scene.render.engine`` on this Blender.
+
+    ``'BLENDER_EEVEE'`` on 5.0+, ``'BLENDER_EEVEE_NEXT'`` on 4.2 – 4.5 (EEVEE Next replaced legacy EEVEE in 4.2 under a
+    new identifier; 5.0 renamed it back).
+    """
+    return "BLENDER_EEVEE" if BLENDER_VERSION >= (5, 0, 0) else "BLENDER_EEVEE_NEXT"
+
+
+def _slot_for(action, datablock, *, create):
+    """Return the action slot that animates ``datablock`` (4.4+), optionally creating one.
+
+    Prefers the slot already assigned to the data-block, then the first unassigned slot of the right ID type; with
+    ``create`` a new slot named after the data-block is added when none fits.
+    """
+    anim = datablock.animation_data
+    if anim is not None and anim.action == action and anim.action_slot is not None:
+        return anim.action_slot
+    for slot in action.slots:
+        if slot.target_id_type in (datablock.id_type, "UNSPECIFIED") and not _slot_used_by_other(slot, datablock):
+            return slot
+    if not create:
+        return None
+    return action.slots.new(id_type=datablock.id_type, name=datablock.name)
+
+
+def _slot_used_by_other(slot, datablock):
+    # ``ActionSlot.users()`` lists the IDs animated by the slot; a slot bound to another data-block is not ours to take.
+    users = getattr(slot, "users", None)
+    return users is not None and any(user != datablock for user in users())
+
+
+def assign_action(datablock, action):
+    """Make ``action`` animate ``datablock`` (an ID with animation data, e.g. a shape-key ``Key``).
+
+    Creates ``datablock.animation_data`` if needed. On 4.4+ also assigns an action slot for the data-block (the one
+    already bound to it, an unused slot of its ID type, or a new slot), because an action without a slot animates
+    nothing there. Returns ``datablock.animation_data``.
+    """
+    anim = datablock.animation_data or datablock.animation_data_create()
+    if anim.action != action:
+        anim.action = action
+    if LAYERED_ACTIONS and anim.action_slot is None:
+        anim.action_slot = _slot_for(action, datablock, create=True)
+    return anim
+
+
+def fcurve_ensure(action, datablock, data_path, index=0, *, group_name=""):
+    """Return the F-Curve of ``action`` for ``datablock``'s ``data_path[index]``, creating it when missing.
+
+    4.4+: ``action.fcurve_ensure_for_datablock`` (creates layer, keyframe strip, slot and channelbag as needed; the
+    action must be assigned to the data-block, which this function does). 4.2 – 4.3: ``action.fcurves.find``/``new``.
+    """
+    if LAYERED_ACTIONS:
+        assign_action(datablock, action)
+        if _ENSURE_TAKES_GROUP:
+            return action.fcurve_ensure_for_datablock(datablock, data_path, index=index, group_name=group_name)
+        # 4.4 - 4.5: no group argument; put a new curve in the channelbag's group ourselves.
+        fcurve = action.fcurve_ensure_for_datablock(datablock, data_path, index=index)
+        if group_name and fcurve.group is None:
+            bag = _channelbag(action, datablock)
+            fcurve.group = bag.groups.get(group_name) or bag.groups.new(group_name)
+        return fcurve
+    fcurve = action.fcurves.find(data_path, index=index)
+    if fcurve is None:
+        fcurve = action.fcurves.new(data_path, index=index, action_group=group_name)
+    return fcurve
+
+
+def _channelbag(action, datablock):
+    """The channelbag holding ``datablock``'s F-Curves in a layered ``action``, or None (4.4+ only)."""
+    from bpy_extras import anim_utils  # action_get_channelbag_for_slot exists from 4.4 on
+
+    slot = _slot_for(action, datablock, create=False)
+    return anim_utils.action_get_channelbag_for_slot(action, slot)
+
+
+def action_fcurves(action, datablock):
+    """List the F-Curves of ``action`` that animate ``datablock`` (its slot's curves on 4.4+, all curves before)."""
+    if LAYERED_ACTIONS:
+        bag = _channelbag(action, datablock)
+        return list(bag.fcurves) if bag is not None else []
+    return list(action.fcurves)
+
+
+def action_clear_fcurves(action, datablock):
+    """Remove every F-Curve of ``action`` that animates ``datablock`` (other slots' curves are kept on 4.4+)."""
+    if LAYERED_ACTIONS:
+        bag = _channelbag(action, datablock)
+        if bag is not None:
+            bag.fcurves.clear()
+        return
+    action.fcurves.clear()
+
+
+def action_remove_fcurve(action, datablock, fcurve):
+    """Remove one F-Curve that animates ``datablock`` from ``action`` (from its slot's channelbag on 4.4+)."""
+    if LAYERED_ACTIONS:
+        bag = _channelbag(action, datablock)
+        if bag is not None:
+            bag.fcurves.remove(fcurve)
+        return
+    action.fcurves.remove(fcurve)
+
+
+def gltf_export_format(suffix):
+    """glTF exporter ``export_format`` for a file suffix: ``'GLB'`` for ``.glb``, ``'GLTF_SEPARATE'`` for ``.gltf``.
+
+    (Same identifiers on 4.2 – 5.0; ``GLTF_EMBEDDED`` is only offered when the exporter's preference allows it.)
+    """
+    return "GLB" if suffix.lower() == ".glb" else "GLTF_SEPARATE"

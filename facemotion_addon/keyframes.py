@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one keyframe writer: bakes per-frame ARKit weights onto a mesh's shape keys as an Action.
+
+Curves are written in bulk (``keyframe_points.add(n)`` then ``foreach_set`` of ``co`` and ``interpolation``, then
+``FCurve.update()``), which is ~50x faster than ``keyframe_insert`` in a loop (../shared/PLATFORM.md; measured
+again in tests/test_blender_io.py's report). ``bake_with_keyframe_insert`` is the slow reference kept for that
+comparison and for checking that both give the same animation.
+
+Actions facemotion creates carry the custom property ``action["facemotion"] = True``. An action facemotion did not
+create is never modified; it is only replaced (and kept, with a fake user) when the caller asks for it.
+"""
+from typing import NamedTuple
+
+import bpy
+import numpy as np
+
+from ..core.errors import FacemotionError, InputError
+from . import compat
+
+#: Custom property set to True on every Action facemotion creates.
+ACTION_TAG = "facemotion"
+#: F-Curve group the baked curves are put in (shown in the Graph Editor / Dope Sheet).
+CURVE_GROUP = "Facemotion"
+
+
+class BakeResult(NamedTuple):
+    """What a bake wrote: the Action now animating the mesh's shape keys, and the names that had no shape key."""
+
+    action: "bpy.types.Action"
+    skipped: tuple
+
+
+def is_facemotion_action(action):
+    """True when ``action`` was created by facemotion (carries the ``ACTION_TAG`` custom property)."""
+    return action is not None and bool(action.get(ACTION_TAG, False))
+
+
+def shape_key_data_path(name):
+    """RNA path of a shape key's value on its ``Key`` data-block: ``key_blocks["jawOpen"].value``."""
+    # Shape key names may contain quotes or backslashes; RNA paths need them escaped.
+    return 'key_blocks["{}"].value'.format(bpy.utils.escape_identifier(name))
+
+
+def _check_inputs(obj, weights, names):
+    """Validate and return ``(key, weights float64 (n, len(names)), [(column, key_block), ...], skipped names)``."""
+    if obj is None or obj.type != "MESH":
+        raise InputError("facemotion bakes shape keys of mesh objects only; select a mesh")
+    key = obj.data.shape_keys
+    if key is None:
+        raise InputError(f"mesh '{obj.name}' has no shape keys; create the ARKit shape keys before baking")
+    names = [str(n) for n in names]
+    if len(set(names)) != len(names):
+        raise InputError("shape key names given to the bake repeat; pass each name once")
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1] != len(names) or weights.shape[0] < 1:
+        raise InputError(f"weights must be an (n_frames, {len(names)}) array, one column per name; "
+                         f"got shape {weights.shape}")
+    if not np.isfinite(weights).all():
+        raise InputError("weights contain NaN or infinite values; fix the timeline before baking")
+    reference = key.reference_key.name
+    present, skipped = [], []
+    for column, name in enumerate(names):
+        block = key.key_blocks.get(name)
+        # The reference (Basis) key's value does nothing; never animate it.
+        if block is None or name == reference:
+            skipped.append(name)
+        else:
+            present.append((column, block))
+    if not present:
+        raise InputError(f"mesh '{obj.name}' has none of the {len(names)} shape keys to animate; "
+                         "create the ARKit shape keys first")
+    return key, weights, present, tuple(skipped)
+
+
+def _claim_action(obj, key, action_name, replace):
+    """Return an empty facemotion Action assigned to ``key``, refusing to touch a user's action unless ``replace``."""
+    anim = key.animation_data
+    existing = anim.action if anim is not None else None
+    if existing is not None and not is_facemotion_action(existing):
+        if not replace:
+            raise FacemotionError(
+                f"the shape keys of '{obj.name}' are already animated by action '{existing.name}', which facemotion "
+                "did not create; enable replace to assign a new facemotion action (yours is kept)")
+        # Keep the user's action alive in the file after we unassign it.
+        existing.use_fake_user = True
+        anim.action = None
+        existing = None
+    if existing is not None:
+        action = existing
+        compat.action_clear_fcurves(action, key)
+        if action_name and action.name != action_name:
+            action.name = action_name
+    else:
+        action = bpy.data.actions.new(action_name or f"facemotion_{obj.name}")
+        action[ACTION_TAG] = True
+    compat.assign_action(key, action)
+    return action
+
+
+def _interpolation_value(interpolation):
+    items = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
+    if interpolation not in items:
+        raise InputError(f"unknown keyframe interpolation '{interpolation}'; use one of {', '.join(items.keys())}")
+    return items[interpolation].value
+
+
+def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
+                           interpolation="LINEAR"):
+    """Key ``obj``'s shape key values with one keyframe per row of ``weights``, written in bulk.
+
+    Args:
+        obj: a mesh ``bpy.types.Object`` whose mesh has shape keys (``obj.data.shape_keys``).
+        weights: ``(n_frames, len(names))`` float array; row ``i`` is keyed at frame ``frame_start + i``. Values
+            are clipped to each shape key's slider range (what Blender would apply anyway).
+        names: shape key names, one per column (normally ``core.arkit.ARKIT_NAMES``). Names with no key block
+            on the mesh (and the Basis key) are skipped and reported.
+        frame_start: scene frame of the first row (integer frames).
+        action_name: name for a new action (default ``facemotion_<object name>``); renames our existing one.
+        replace: when the shape keys are animated by an action facemotion did not create, assign a new facemotion
+            action instead of raising; the user's action is kept (fake user), never modified.
+        interpolation: keyframe interpolation (``'LINEAR'`` default: the samples are already per frame).
+
+    Returns:
+        ``BakeResult(action, skipped)``: the facemotion Action now assigned to the shape-key data-block, and the
+        tuple of names that were skipped.
+
+    Raises:
+        InputError: not a mesh, no shape keys, none of the names present, bad weights shape / non-finite values.
+        FacemotionError: the shape keys already have a user's action and ``replace`` is False.
+
+    Several meshes share the timeline by baking each with the same ``frame_start`` (see ``bake_objects``); each
+    shape-key data-block gets its own action.
+    """
+    key, weights, present, skipped = _check_inputs(obj, weights, names)
+    interpolation_value = _interpolation_value(interpolation)
+    action = _claim_action(obj, key, action_name, replace)
+    n = weights.shape[0]
+    co = np.empty((n, 2), dtype=np.float32)
+    co[:, 0] = int(frame_start) + np.arange(n)
+    interpolations = np.full(n, interpolation_value, dtype=np.int32)
+    for column, block in present:
+        fcurve = compat.fcurve_ensure(action, key, shape_key_data_path(block.name), group_name=CURVE_GROUP)
+        co[:, 1] = np.clip(weights[:, column], block.slider_min, block.slider_max)
+        points = fcurve.keyframe_points
+        points.add(n)
+        points.foreach_set("co", co.ravel())
+        points.foreach_set("interpolation", interpolations)
+        fcurve.update()  # sorts the points and recomputes Bezier handles from the new positions
+    return BakeResult(action, skipped)
+
+
+def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
+                              interpolation="LINEAR"):
+    """Slow reference for ``bake_shape_key_weights``: same arguments, same result, one ``keyframe_insert`` per key.
+
+    Kept only as the baseline of the bulk writer's benchmark and for the test that both agree.
+    """
+    key, weights, present, skipped = _check_inputs(obj, weights, names)
+    _interpolation_value(interpolation)
+    action = _claim_action(obj, key, action_name, replace)
+    for row in range(weights.shape[0]):
+        frame = int(frame_start) + row
+        for column, block in present:
+            block.value = float(weights[row, column])  # Blender clips to the slider range, as the bulk path does
+            block.keyframe_insert("value", frame=frame, group=CURVE_GROUP)
+    for fcurve in compat.action_fcurves(action, key):
+        for point in fcurve.keyframe_points:
+            point.interpolation = interpolation
+        fcurve.update()
+    return BakeResult(action, skipped)
+
+
+def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR"):
+    """Bake the same weights onto several meshes on one shared timeline; returns one ``BakeResult`` per mesh.
+
+    Meshes sharing one shape-key data-block (linked duplicates) are baked once. Every mesh is checked before any is
+    written, so a refusal (a user's action, missing keys) leaves all of them untouched.
+
+    Raises: as ``bake_shape_key_weights``.
+    """
+    unique, seen = [], set()
+    for obj in objects:
+        _check_inputs(obj, weights, names)
+        key = obj.data.shape_keys
+        if key.as_pointer() in seen:
+            continue
+        seen.add(key.as_pointer())
+        unique.append(obj)
+        anim = key.animation_data
+        if not replace and anim is not None and anim.action is not None and not is_facemotion_action(anim.action):
+            raise FacemotionError(
+                f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
+                "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)")
+    return [bake_shape_key_weights(obj, weights, names, frame_start, replace=replace, interpolation=interpolation)
+            for obj in unique]

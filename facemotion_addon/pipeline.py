@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Scene-level steps shared by the CLI, the demo and the operators: load, rig, pose, bake, export.
+
+Each step is a thin wrapper over one module (:mod:`.mesh_import`, :mod:`.rigging`, :mod:`.keyframes`,
+:mod:`.export`) that takes Blender objects and plain data.
+"""
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from ..core.arkit import ARKIT_NAMES
+from ..core.errors import InputError
+from ..core.timeline import bake_timeline
+from . import export as export_module
+from .keyframes import bake_shape_key_weights
+from .mesh_import import import_mesh_file
+from .rigging import rig_objects
+from .shape_keys import set_weights
+
+
+def load_mesh(path):
+    """Import a mesh file into the current scene; returns its mesh objects (raises InputError on bad files)."""
+    return import_mesh_file(Path(path))
+
+
+def rig(objects, *, replace=False, progress=None):
+    """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`)."""
+    return rig_objects(objects, replace=replace, progress=progress)
+
+
+def is_rigged(objects):
+    """True when every mesh object has shape keys for all 52 ARKit names."""
+    meshes = [o for o in objects if o.type == "MESH"]
+    return bool(meshes) and all(o.data.shape_keys is not None and
+                                all(n in o.data.shape_keys.key_blocks for n in ARKIT_NAMES) for o in meshes)
+
+
+def pose(objects, weights):
+    """Set the 52 ARKit shape-key values of every object to ``weights`` ``(52,)`` (0..1)."""
+    for obj in objects:
+        set_weights(obj, np.asarray(weights, dtype=np.float32), ARKIT_NAMES)
+
+
+def bake(objects, timeline, *, fps=None, scene=None):
+    """Bake a timeline onto the objects' shape keys as keyframes (frame 1 = time 0).
+
+    Args:
+        timeline: :func:`facemotion.core.timeline.bake_timeline`'s keyword arguments, as returned by
+            :func:`facemotion.core.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and noise
+            settings).
+        fps: overrides the timeline's frame rate.
+
+    Sets the scene's frame rate and frame range to the timeline. Returns the ``(n_frames, 52)`` weights baked.
+    """
+    scene = scene or bpy.context.scene
+    settings = dict(timeline)
+    if fps is not None:
+        settings["fps"] = float(fps)
+    weights = bake_timeline(**settings)
+    rate = settings["fps"]
+    scene.render.fps = max(1, int(round(rate)))
+    scene.render.fps_base = scene.render.fps / rate
+    scene.frame_start = 1
+    scene.frame_end = len(weights)
+    for obj in objects:
+        bake_shape_key_weights(obj, weights, ARKIT_NAMES, frame_start=1, replace=True)
+    return weights
+
+
+def export(objects, path, *, overwrite=False, animations=True):
+    """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".glb", ".gltf"):
+        export_module.export_gltf(path, objects, animations=animations, overwrite=overwrite)
+    elif suffix == ".fbx":
+        export_module.export_fbx(path, objects, overwrite=overwrite)
+    elif suffix == ".blend":
+        export_module.save_blend(path, overwrite=overwrite)
+    else:
+        raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")

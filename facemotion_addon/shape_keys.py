@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing ARKit shape keys onto a mesh safely, and reading a mesh's arrays for the numpy core.
+
+Ownership: the names of the key blocks facemotion wrote are listed in the custom property
+``Key["facemotion_keys"]`` of the mesh's shape-key data-block (key blocks themselves cannot hold custom properties),
+and ``Key["facemotion_basis"]`` is True when facemotion created the Basis. Keys not in that list belong to the
+user and are never modified, replaced or removed.
+
+All vertex data moves through ``foreach_get``/``foreach_set`` on flat float32 buffers (no per-vertex Python loop).
+"""
+import bpy
+import numpy as np
+
+from ..core.errors import FacemotionError, InputError
+from . import compat
+from .keyframes import is_facemotion_action, shape_key_data_path
+
+#: Custom property on the ``Key`` data-block: list of the key block names facemotion wrote.
+KEY_NAMES_PROP = "facemotion_keys"
+#: Custom property on the ``Key`` data-block: True when facemotion created the reference (Basis) key.
+BASIS_PROP = "facemotion_basis"
+
+
+def _require_mesh(obj):
+    if obj is None or obj.type != "MESH":
+        raise InputError("facemotion works on mesh objects only; select a mesh")
+    if obj.mode == "EDIT":
+        # Edit Mode keeps its own copy of the shape keys and writes it back on exit, undoing ours.
+        raise InputError(f"mesh '{obj.name}' is in Edit Mode; switch to Object Mode first")
+    return obj.data
+
+
+def facemotion_key_names(obj):
+    """Names of the shape keys on ``obj`` that facemotion wrote (and that still exist), in creation order."""
+    key = obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
+    if key is None:
+        return []
+    return [name for name in key.get(KEY_NAMES_PROP, []) if name in key.key_blocks]
+
+
+def _coords(block, n_vertices):
+    co = np.empty(n_vertices * 3, dtype=np.float32)
+    block.data.foreach_get("co", co)
+    return co.reshape(n_vertices, 3)
+
+
+def check_shape_key_clashes(obj, names, *, replace=False):
+    """Raise if writing shape keys ``names`` on ``obj`` would touch a key facemotion may not overwrite.
+
+    Clashes: a name equal to the Basis key, a key the user made (never overwritten), or a key facemotion made
+    earlier when ``replace`` is False. Also refuses meshes with absolute (non-relative) shape keys and meshes in
+    Edit Mode. Writes nothing; used by :func:`write_shape_keys` and by callers that must check several objects
+    before writing any.
+
+    Raises:
+        InputError: not a mesh, Edit Mode, absolute shape keys.
+        FacemotionError: the first clashing name, with what to do about it.
+    """
+    mesh = _require_mesh(obj)
+    key = mesh.shape_keys
+    if key is None:
+        return
+    if not key.use_relative:
+        raise InputError(f"mesh '{obj.name}' uses absolute shape keys; enable Relative in its Shape Keys panel")
+    ours = set(key.get(KEY_NAMES_PROP, []))
+    reference = key.reference_key.name
+    for name in names:
+        name = str(name)
+        if name not in key.key_blocks:
+            continue
+        if name == reference:
+            raise FacemotionError(f"'{name}' is the Basis shape key of '{obj.name}'; rename the Basis key")
+        if name not in ours:
+            raise FacemotionError(f"shape key '{name}' on '{obj.name}' already exists and was not made by "
+                                  "facemotion; rename or delete it (facemotion never overwrites your keys)")
+        if not replace:
+            raise FacemotionError(f"shape key '{name}' on '{obj.name}' was already made by facemotion; "
+                                  "enable replace to overwrite it")
+
+
+def write_shape_keys(obj, deltas, names, *, replace=False):
+    """Add (or, with ``replace``, overwrite facemotion's own) relative shape keys ``Basis + delta`` on ``obj``.
+
+    Args:
+        obj: a mesh ``bpy.types.Object`` in Object Mode.
+        deltas: ``(K, n_vertices, 3)`` float array, vertex offsets in the object's LOCAL space (mesh units, metres
+            on a metre-scaled mesh), vertex order of ``obj.data.vertices``.
+        names: ``K`` unique shape key names (normally ARKit names).
+        replace: overwrite keys of the same name that facemotion wrote earlier. Keys the user made are never
+            overwritten, with or without ``replace``.
+
+    Returns:
+        The list of names written (created or replaced), in the order given.
+
+    Raises:
+        InputError: not a mesh, Edit Mode, absolute (non-relative) shape keys, wrong delta shape, non-finite values,
+            repeated or empty names.
+        FacemotionError: a name clashes with an existing key (the user's own, the Basis, or facemotion's without
+            ``replace``); nothing is written in that case.
+
+    A mesh without shape keys first gets a ``Basis`` created from its current vertices. New keys are created with
+    ``from_mix=False`` and made relative to the Basis, with value 0.
+    """
+    mesh = _require_mesh(obj)
+    names = [str(n) for n in names]
+    if any(not n.strip() for n in names) or len(set(names)) != len(names):
+        raise InputError("shape key names must be non-empty and unique")
+    if any(len(n.encode("utf-8")) > 63 for n in names):
+        raise InputError("shape key names are limited to 63 bytes in Blender; shorten the name")
+    n_vertices = len(mesh.vertices)
+    deltas = np.asarray(deltas, dtype=np.float32)
+    if deltas.shape != (len(names), n_vertices, 3):
+        raise InputError(f"deltas must have shape ({len(names)}, {n_vertices}, 3) for mesh '{obj.name}' "
+                         f"({n_vertices} vertices); got {deltas.shape}")
+    if not np.isfinite(deltas).all():
+        raise InputError("shape key deltas contain NaN or infinite values")
+
+    check_shape_key_clashes(obj, names, replace=replace)
+    key = mesh.shape_keys
+    if key is None:
+        obj.shape_key_add(name="Basis", from_mix=False)
+        key = mesh.shape_keys
+        key[BASIS_PROP] = True
+
+    basis = key.reference_key
+    basis_co = _coords(basis, n_vertices)
+    for name, delta in zip(names, deltas):
+        block = key.key_blocks.get(name)
+        if block is None:
+            block = obj.shape_key_add(name=name, from_mix=False)
+            block.value = 0.0
+        block.relative_key = basis
+        block.data.foreach_set("co", (basis_co + delta).ravel())
+
+    listed = list(key.get(KEY_NAMES_PROP, []))
+    key[KEY_NAMES_PROP] = listed + [n for n in names if n not in listed]
+    mesh.update()
+    return names
+
+
+def remove_facemotion_keys(obj):
+    """Remove the shape keys facemotion wrote on ``obj`` (and the Basis if facemotion made it and nothing else is left).
+
+    F-Curves of a facemotion action that animated the removed keys are removed too; an action facemotion made that
+    is left empty is deleted. The user's keys and actions are untouched. Returns the list of removed names.
+    """
+    mesh = _require_mesh(obj)
+    key = mesh.shape_keys
+    if key is None:
+        return []
+    removed = facemotion_key_names(obj)
+
+    anim = key.animation_data
+    action = anim.action if anim is not None else None
+    if is_facemotion_action(action):
+        paths = {shape_key_data_path(name) for name in removed}
+        for fcurve in compat.action_fcurves(action, key):
+            if fcurve.data_path in paths:
+                compat.action_remove_fcurve(action, key, fcurve)
+        if not compat.action_fcurves(action, key):
+            anim.action = None
+            if action.users == 0:
+                bpy.data.actions.remove(action)
+
+    for name in removed:
+        obj.shape_key_remove(key.key_blocks[name])
+    key = mesh.shape_keys
+    if key is not None:
+        if len(key.key_blocks) == 1 and key.get(BASIS_PROP):
+            obj.shape_key_remove(key.reference_key)  # the mesh keeps the Basis coordinates
+        else:
+            key[KEY_NAMES_PROP] = []
+    mesh.update()
+    return removed
+
+
+def set_weights(obj, weights, names):
+    """Set the current values of ``obj``'s shape keys: ``key_blocks[names[i]].value = weights[i]``.
+
+    Args:
+        weights: ``(len(names),)`` floats (ARKit weights in [0, 1]); clipped to each key's slider range.
+        names: shape key names, one per weight (normally ``core.arkit.ARKIT_NAMES``).
+
+    Returns the list of names with no shape key on the mesh (skipped). Raises InputError on a shape mismatch,
+    non-finite weights, or a mesh without shape keys.
+    """
+    mesh = _require_mesh(obj)
+    weights = np.asarray(weights, dtype=np.float64)
+    names = [str(n) for n in names]
+    if weights.shape != (len(names),):
+        raise InputError(f"weights must have shape ({len(names)},), one per name; got {weights.shape}")
+    if not np.isfinite(weights).all():
+        raise InputError("weights contain NaN or infinite values")
+    key = mesh.shape_keys
+    if key is None:
+        raise InputError(f"mesh '{obj.name}' has no shape keys; create the ARKit shape keys first")
+    missing = []
+    for name, weight in zip(names, weights):
+        block = key.key_blocks.get(name)
+        if block is None or block == key.reference_key:
+            missing.append(name)
+        else:
+            block.value = float(np.clip(weight, block.slider_min, block.slider_max))
+    return missing
+
+
+def mesh_arrays(obj, *, world=True):
+    """Read a mesh object's ORIGINAL vertices and triangulation as numpy arrays.
+
+    The original mesh (not the modifier-evaluated one) is read, so vertex indices are the ones shape keys use.
+
+    Args:
+        obj: a mesh ``bpy.types.Object``.
+        world: transform the vertices by ``obj.matrix_world`` (scene units, metres by default); else local space.
+
+    Returns:
+        ``(vertices (V, 3) float64, triangles (T, 3) int64 vertex indices, loop_tri_polygon (T,) int64)`` where
+        ``loop_tri_polygon[t]`` is the polygon index triangle ``t`` came from (``Mesh.loop_triangles``).
+
+    Raises InputError for a non-mesh object.
+    """
+    if obj is None or obj.type != "MESH":
+        raise InputError("expected a mesh object")
+    obj = obj.original
+    mesh = obj.data
+    if obj.mode == "EDIT":
+        obj.update_from_editmode()  # Edit Mode edits live in BMesh until written back
+    n_vertices = len(mesh.vertices)
+    co = np.empty(n_vertices * 3, dtype=np.float32)
+    mesh.vertices.foreach_get("co", co)
+    vertices = co.reshape(n_vertices, 3).astype(np.float64)
+    mesh.calc_loop_triangles()
+    n_tris = len(mesh.loop_triangles)
+    tris = np.empty(n_tris * 3, dtype=np.int32)
+    mesh.loop_triangles.foreach_get("vertices", tris)
+    polys = np.empty(n_tris, dtype=np.int32)
+    mesh.loop_triangles.foreach_get("polygon_index", polys)
+    if world:
+        matrix = np.array(obj.matrix_world, dtype=np.float64)
+        vertices = vertices @ matrix[:3, :3].T + matrix[:3, 3]
+    return vertices, tris.reshape(n_tris, 3).astype(np.int64), polys.astype(np.int64)

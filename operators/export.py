@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The export operator: writes the selected faces (shape keys as morph targets / blend shapes, and their animation)
+to glTF binary, glTF separate or FBX through :func:`facemotion.facemotion_addon.pipeline.export`.
+
+Invoked from the UI it opens Blender's file browser (which marks an existing file name in red, as Blender's own
+exporters do, and then overwrites it); executed from a script with ``filepath`` set it refuses to replace an existing
+file unless ``overwrite=True``.
+"""
+import os
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, StringProperty
+from bpy_extras.io_utils import ExportHelper
+
+from ..core.errors import FacemotionError, InputError
+from ..facemotion_addon import pipeline
+from ..facemotion_addon.properties import EXPORT_FORMATS, settings
+from .rig import face_meshes, poll_face_meshes
+
+__all__ = ["FACEMOTION_OT_export", "classes", "format_for_path"]
+
+_FORMAT_ITEMS = [(key, label, f"Write {label}") for key, (_, label) in EXPORT_FORMATS.items()]
+
+
+def format_for_path(path):
+    """The export format identifier for a file name's suffix (``"face.fbx"`` -> ``"FBX"``), or None."""
+    suffix = os.path.splitext(str(path))[1].lower()
+    return next((key for key, (ext, _) in EXPORT_FORMATS.items() if ext == suffix), None)
+
+
+class FACEMOTION_OT_export(bpy.types.Operator, ExportHelper):
+    """Export the selected faces with their ARKit shape keys and baked animation (glTF or FBX)"""
+
+    bl_idname = "facemotion.export"
+    bl_label = "Export Face"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filter_glob: StringProperty(default="*.glb;*.gltf;*.fbx", options={"HIDDEN"})
+    export_format: EnumProperty(name="Format", description="File format", items=_FORMAT_ITEMS, default="GLB")
+    overwrite: BoolProperty(name="Overwrite", description="Replace the file if it exists", default=False)
+
+    @property
+    def filename_ext(self):
+        """Suffix of the chosen format; ExportHelper's ``check`` keeps the file name's suffix in step with it."""
+        return EXPORT_FORMATS[self.export_format][0]
+
+    @classmethod
+    def poll(cls, context):
+        return poll_face_meshes(cls, context)
+
+    def invoke(self, context, event):
+        props = settings(context.scene)
+        if not self.filepath and props.export_path:
+            self.filepath = bpy.path.abspath(props.export_path)
+        if not self.properties.is_property_set("export_format"):
+            self.export_format = format_for_path(self.filepath) or props.export_format
+        # The file browser warns about an existing name (check_existing); choosing it there means replacing it.
+        self.overwrite = True
+        return ExportHelper.invoke(self, context, event)
+
+    def execute(self, context):
+        if not self.filepath or not os.path.basename(self.filepath):
+            self.report({"ERROR"}, "Choose a file name to export to (.glb, .gltf or .fbx)")
+            return {"CANCELLED"}
+        path = self.filepath
+        chosen = format_for_path(path)
+        if chosen is None:  # no or unknown suffix: add the selected format's
+            path = bpy.path.ensure_ext(path, self.filename_ext)
+            chosen = self.export_format
+        objects = face_meshes(context)
+        try:
+            pipeline.export(objects, path, overwrite=self.overwrite)
+        except FacemotionError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        except OSError as exc:  # e.g. a folder that cannot be created
+            self.report({"ERROR"}, str(InputError(f"{path}: cannot write ({exc.strerror or exc})")))
+            return {"CANCELLED"}
+        props = settings(context.scene)
+        props.export_path, props.export_format = path, chosen
+        message = f"Exported {', '.join(obj.name for obj in objects)} to {path}"
+        props.last_report = message
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
+classes = (FACEMOTION_OT_export,)

@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Operators that edit the scene's emotion timeline and bake it onto the selected rigged faces as keyframes.
+
+Times are seconds from scene frame 1 (the frame :func:`facemotion.facemotion_addon.pipeline.bake` keys time 0 on).
+The key list is kept in time order, so the list in the sidebar reads like the timeline.
+"""
+import bpy
+
+from ..core.errors import FacemotionError
+from ..facemotion_addon import pipeline
+from ..facemotion_addon.demo import demo_timeline
+from ..facemotion_addon.properties import frame_to_time, scene_fps, settings, timeline_settings
+from .emotion import poll_rigged_meshes
+from .rig import rigged_meshes
+
+__all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_timeline_add_key",
+           "FACEMOTION_OT_timeline_demo_keys", "FACEMOTION_OT_timeline_remove_key", "classes", "demo_keys"]
+
+#: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
+DEMO_PHOTO_EMOTION = "happy"
+
+_DEFAULT_TRANSITION = 0.5  # seconds, the timeline's default (core.timeline.EmotionKey)
+
+
+def _move_into_order(keys, index):
+    """Move ``keys[index]`` to its place by time; returns its new index."""
+    time = keys[index].time
+    target = sum(1 for i, item in enumerate(keys) if i != index and item.time < time)
+    if target != index:
+        keys.move(index, target)
+    return target
+
+
+def demo_keys():
+    """The demo's emotion keys (:func:`facemotion.facemotion_addon.demo.demo_timeline`), photo key as
+    :data:`DEMO_PHOTO_EMOTION`: neutral -> happy -> surprise -> sadness -> anger -> neutral over 6 s.
+    Returns a list of :class:`facemotion.core.timeline.EmotionKey`."""
+    keys = demo_timeline(None)["keys"]
+    for key in keys:
+        if key.emotion is None:
+            key.emotion, key.weights, key.label = DEMO_PHOTO_EMOTION, None, None
+    return keys
+
+
+class FACEMOTION_OT_timeline_add_key(bpy.types.Operator):
+    """Add a key at the current frame with the chosen emotion and intensity (updates the key already there)"""
+
+    bl_idname = "facemotion.timeline_add_key"
+    bl_label = "Add Key"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        scene = context.scene
+        props = settings(scene)
+        keys = props.timeline_keys
+        time = frame_to_time(scene, scene.frame_current)
+        half_frame = 0.5 / scene_fps(scene)
+        existing = next((i for i, item in enumerate(keys) if abs(item.time - time) < half_frame), None)
+        if existing is not None:
+            item = keys[existing]
+            item.emotion, item.intensity = props.emotion, props.intensity
+            props.active_key_index = existing
+            self.report({"INFO"}, f"Updated the key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}")
+            return {"FINISHED"}
+
+        item = keys.add()
+        item.time, item.emotion, item.intensity = time, props.emotion, props.intensity
+        index = _move_into_order(keys, len(keys) - 1)
+        item = keys[index]
+        # Transitions may not overlap (a key blends in over at most the gap since the previous key): fit the new
+        # key's transition into its gap, and shorten the next key's if the new key now sits inside it.
+        previous_time = keys[index - 1].time if index > 0 else None
+        item.transition = _DEFAULT_TRANSITION if previous_time is None else min(_DEFAULT_TRANSITION,
+                                                                                 time - previous_time)
+        message = f"Added {item.emotion} {item.intensity:.0%} at {item.time:.2f} s (frame {scene.frame_current})"
+        if index + 1 < len(keys):
+            following = keys[index + 1]
+            gap = following.time - item.time
+            if following.transition > gap:
+                following.transition = gap
+                message += f"; shortened the next key's transition to {gap:.2f} s"
+        props.active_key_index = index
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
+class FACEMOTION_OT_timeline_remove_key(bpy.types.Operator):
+    """Remove the selected timeline key"""
+
+    bl_idname = "facemotion.timeline_remove_key"
+    bl_label = "Remove Key"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        props = settings(context.scene)
+        if not 0 <= props.active_key_index < len(props.timeline_keys):
+            cls.poll_message_set("Select a timeline key first")
+            return False
+        return True
+
+    def execute(self, context):
+        props = settings(context.scene)
+        index = props.active_key_index
+        props.timeline_keys.remove(index)
+        props.active_key_index = max(0, min(index, len(props.timeline_keys) - 1))
+        return {"FINISHED"}
+
+
+class FACEMOTION_OT_timeline_demo_keys(bpy.types.Operator):
+    """Replace the timeline's keys with the demo sequence: neutral, happy, surprise, sadness, anger, neutral (6 s)"""
+
+    bl_idname = "facemotion.timeline_demo_keys"
+    bl_label = "Demo Keys"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        props = settings(context.scene)
+        props.timeline_keys.clear()
+        for key in demo_keys():
+            item = props.timeline_keys.add()
+            item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
+            item.transition, item.easing = key.transition, key.easing
+        props.active_key_index = 0
+        self.report({"INFO"}, f"Timeline set to the demo's {len(props.timeline_keys)} keys")
+        return {"FINISHED"}
+
+
+class FACEMOTION_OT_bake_timeline(bpy.types.Operator):
+    """Bake the emotion timeline with blinks and idle noise onto the selected rigged faces as shape-key keyframes"""
+
+    bl_idname = "facemotion.bake_timeline"
+    bl_label = "Bake Timeline"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        if not settings(context.scene).timeline_keys:
+            cls.poll_message_set("Add timeline keys first (Add Key or Demo Keys)")
+            return False
+        return poll_rigged_meshes(cls, context)
+
+    def execute(self, context):
+        scene = context.scene
+        objects = rigged_meshes(context)
+        fps = scene_fps(scene)
+        try:
+            weights = pipeline.bake(objects, timeline_settings(scene), fps=fps, scene=scene)
+        except FacemotionError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        message = (f"Baked {len(weights)} frames ({(len(weights) - 1) / fps:.2f} s at {fps:g} fps) onto "
+                   f"{', '.join(obj.name for obj in objects)}")
+        settings(scene).last_report = message
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
+classes = (FACEMOTION_OT_timeline_add_key, FACEMOTION_OT_timeline_remove_key, FACEMOTION_OT_timeline_demo_keys,
+           FACEMOTION_OT_bake_timeline)

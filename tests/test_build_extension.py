@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The extension zip: manifest validity, wheel selection, and (slow) a real build checked file by file.
+
+The slow test downloads the pinned wheels once into build/wheels (cached between runs) and builds with Blender's own
+``blender_ext.py`` from the bpy module. Skip it with ``pytest -m "not slow"``.
+"""
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import build_extension  # tools/ is on sys.path (tests/conftest.py)
+from facemotion.core.assets import asset_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _validate(path):
+    script, tags = build_extension.find_blender_ext()
+    return subprocess.run([sys.executable, str(script), "validate", f"--valid-tags={tags}", str(path)],
+                          capture_output=True, text=True)
+
+
+def test_committed_manifest_is_valid_and_wheel_free():
+    result = _validate(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
+    assert (manifest["id"], manifest["version"], manifest["type"]) == ("facemotion", "0.1.0", "add-on")
+    assert manifest["blender_version_min"] == "4.2.0" and manifest["platforms"] == ["linux-x64"]
+    assert set(manifest["permissions"]) == {"files", "network"}
+    assert "wheels" not in manifest
+    excluded = manifest["build"]["paths_exclude_pattern"]
+    assert {"/tests/", "/tools/", "/.venv/", "/dist/", "__pycache__/"} <= set(excluded)
+
+
+def test_with_wheels_inserts_a_top_level_list_and_replaces_an_old_one():
+    text = (ROOT / "blender_manifest.toml").read_text()
+    once = build_extension.with_wheels(text, ["./wheels/a-1.0-py3-none-any.whl"])
+    twice = build_extension.with_wheels(once, ["./wheels/b-2.0-py3-none-any.whl"])
+    manifest = tomllib.loads(twice)
+    assert manifest["wheels"] == ["./wheels/b-2.0-py3-none-any.whl"]
+    assert manifest["permissions"] == tomllib.loads(text)["permissions"]
+
+
+@pytest.mark.parametrize("filename, ok", [
+    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", True),
+    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", True),
+    ("opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", True),
+    ("certifi-2026.10.18-py3-none-any.whl", True),
+    ("scipy-1.17.1-cp312-cp312-manylinux_2_27_x86_64.whl", False),        # other Python
+    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", False),      # other platform
+    ("numpy-2.3.0-cp311-cp311-manylinux_2_34_x86_64.whl", False),         # needs a newer glibc than Blender's
+])
+def test_wheel_compatibility_follows_the_tags(filename, ok):
+    assert build_extension.wheel_is_compatible(filename) is ok
+
+
+def test_pins_come_from_the_constraints_file_first(tmp_path):
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("# comment\nMediaPipe==9.9.9  # newer\nprotobuf<7\n")
+    pins = build_extension.pinned_requirements(constraints)
+    assert pins["mediapipe"] == "9.9.9"
+    assert pins["protobuf"] == build_extension.RUNTIME_WHEELS["protobuf"]  # a range is not a pin
+    assert "numpy" not in pins and "opencv-contrib-python" not in pins
+
+
+@pytest.fixture(scope="session")
+def built_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    model = asset_path("mediapipe/face_landmarker.task")
+    return build_extension.build(out, ROOT / "build" / "wheels", assets_dir=model.parents[1],
+                                 asset_files=["mediapipe/face_landmarker.task"])
+
+
+@pytest.mark.slow
+def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zip):
+    assert built_zip.name == "facemotion-0.1.0-linux_x64.zip"
+    result = _validate(built_zip)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(built_zip) as archive:
+        names = archive.namelist()
+        manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
+        assert archive.testzip() is None
+    tops = {n.split("/")[0] for n in names}
+    assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
+    assert "core/errors.py" in names and "facemotion_addon/keyframes.py" in names
+    assert "bundled_assets/mediapipe/face_landmarker.task" in names
+    assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci"}
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    wheels = sorted(n for n in names if n.startswith("wheels/"))
+    assert sorted(w.removeprefix("./") for w in manifest["wheels"]) == wheels
+    bundled = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels}
+    assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "matplotlib", "certifi"} <= bundled
+    assert not bundled & {"numpy", "opencv-contrib-python", "sounddevice", "bpy"}
+    assert all(build_extension.wheel_is_compatible(Path(w).name) for w in wheels)
