@@ -11,17 +11,19 @@ import numpy as np
 
 from . import assets
 from .geometry import interpolate_on_surface
-from .mediapipe_topology import FACE_OVAL
+from .mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from .mesh_landmarks import detect_mesh_landmarks
 from .registration import fit_template
 from .template import load_ict_template
 from .transfer import transfer_expressions
 
 #: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
-#: least reliable and a target's jaw line may differ most from the template's, so they count less.
+#: least reliable and a target's jaw line may differ most from the template's, so they count less; the iris
+#: landmarks land on eyeballs, which a target may not have (they then fall through the eye opening), so they don't
+#: count.
 _OVAL_WEIGHT = 0.3
 
-TEMPLATE_LANDMARKS_VERSION = 1
+TEMPLATE_LANDMARKS_VERSION = 2
 
 
 @dataclass
@@ -51,14 +53,16 @@ def landmark_weights():
     """``(478,) float64`` per-landmark weights for the template fit (see ``_OVAL_WEIGHT``)."""
     w = np.ones(478)
     w[list(FACE_OVAL)] = _OVAL_WEIGHT
+    w[list(LEFT_IRIS) + list(RIGHT_IRIS)] = 0.0
     return w
 
 
 def template_landmarks(template):
     """``(478, 3) float64`` MediaPipe landmarks on the template's neutral (template frame), cached on disk.
 
-    Found with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the template's
-    skin), so the detector's biases are the same on both sides of the fit.
+    Found with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the whole
+    template, eyes and teeth included, as a user's head would be), so the detector's biases are the same on both
+    sides of the fit.
     """
     cache = assets.cache_dir() / f"{template.name.lower()}_landmarks_v{TEMPLATE_LANDMARKS_VERSION}.npz"
     if cache.exists():
@@ -66,13 +70,10 @@ def template_landmarks(template):
             if data["n_vertices"] == len(template.vertices):
                 return interpolate_on_surface(template.vertices, template.triangles, data["triangle"],
                                               data["barycentric"])
-    skin_tris = template.triangles[template.skin[template.triangles].all(axis=1)]
-    found = detect_mesh_landmarks(template.vertices, skin_tris)
-    # Triangle ids refer to the skin subset: translate them to the full template's triangle list.
-    full_index = np.flatnonzero(template.skin[template.triangles].all(axis=1))[found.triangle]
+    found = detect_mesh_landmarks(template.vertices, template.triangles)
     with assets.atomic_output(cache) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, triangle=full_index, barycentric=found.barycentric, n_vertices=len(template.vertices))
+            np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, n_vertices=len(template.vertices))
     return found.points
 
 

@@ -24,6 +24,8 @@ RENDER_SIZE = 512
 SEARCH_SIZE = 256
 #: A view whose face-detector score is below this is "no face" (BlazeFace scores real faces ~0.9, clutter < 0.4).
 MIN_FACE_SCORE = 0.5
+#: At most this many re-renders turning the camera toward the face (stops once it turns by less than 2 degrees).
+FRONTAL_ROUNDS = 4
 
 
 @dataclass
@@ -69,30 +71,44 @@ def _candidate_views(axes):
     return views
 
 
-def _face_frame(points):
-    """Forward and up unit vectors of a face from its 3D MediaPipe landmarks (eye corners and mouth)."""
-    left_eye = points[[263, 362]].mean(axis=0)
-    right_eye = points[[33, 133]].mean(axis=0)
-    mouth = points[[61, 291, 13, 14]].mean(axis=0)
-    x = left_eye - right_eye                        # toward the subject's left
-    up = 0.5 * (left_eye + right_eye) - mouth
-    x /= np.linalg.norm(x)
-    up -= x * (up @ x)
-    up /= np.linalg.norm(up)
-    forward = np.cross(x, up)                       # right-handed: x (left), y (up), z (out of the face)
-    return forward, up
+def _face_axes(face, camera):
+    """World-space (forward, up) of the face from MediaPipe's facial transformation matrix.
+
+    The matrix places MediaPipe's canonical face (looking along its +Z, +Y up) in the camera's metric frame, whose
+    axes (x right, y up, z toward the viewer) are the rows of :attr:`OrthoCamera.rotation`.
+    """
+    pose = np.asarray(face.head_pose, dtype=np.float64)[:3, :3]
+    forward = camera.rotation.T @ pose[:, 2]
+    up = camera.rotation.T @ pose[:, 1]
+    forward /= np.linalg.norm(forward)
+    up -= forward * (up @ forward)
+    return forward, up / np.linalg.norm(up)
+
+
+def _frontal_camera(vertices, forward, up, size, centre=None, half_width=None):
+    right = np.cross(up, forward)
+    rotation = np.stack([right, up, forward])
+    if centre is None:
+        return OrthoCamera.framing(vertices, -forward, up, size=(size, size))
+    return OrthoCamera(rotation=rotation, centre=centre, half_width=half_width, size=(size, size))
 
 
 def _backproject(vertices, triangles, shot, face):
+    """Landmarks -> (points (478, 3), triangle, barycentric, on_surface) through the render's id buffer."""
     h, w = shot.image.shape[:2]
     pixels = face.landmarks[:, :2] * np.array([w, h], dtype=np.float64)
-    tri, bary, hit = surface_at_pixels(shot, pixels)
-    valid = tri >= 0
-    if valid.sum() < len(tri) * 0.9:
+    # Landmarks just off the silhouette (jaw line, a brow seen edge-on) snap to the nearest rendered pixel.
+    tri, bary, hit = surface_at_pixels(shot, pixels, max_distance=0.05 * max(h, w))
+    if not hit.any():
         raise NoFaceError("the detected face does not lie on the mesh in the render")
-    tri = np.where(valid, tri, tri[valid][0])
+    on_surface = surface_at_pixels(shot, pixels, max_distance=1.0)[2]
+    if not hit.all():
+        # Far misses: take the nearest landmark that hit (keeps arrays finite; flagged as off-surface).
+        good = np.flatnonzero(hit)
+        nearest = good[np.argmin(np.linalg.norm(pixels[~hit, None] - pixels[None, good], axis=2), axis=1)]
+        tri[~hit], bary[~hit] = tri[nearest], bary[nearest]
     points = interpolate_on_surface(vertices, triangles, tri, bary)
-    return points, tri, bary, hit
+    return points, tri, bary, on_surface
 
 
 def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=None, size=RENDER_SIZE,
@@ -143,20 +159,27 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
                           f"{scores[best]:.2f} < {min_score}); is it a face, and human enough for MediaPipe?")
     view, up = views[best]
 
-    report(0.7, "detecting landmarks")
-    camera = OrthoCamera.framing(vertices, view, up, size=(size, size))
-    shot = render(vertices, triangles, camera)
-    faces = detector.detect(shot.image)
-    if not faces:
-        raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
-    points, *_ = _backproject(vertices, triangles, shot, faces[0])
+    # Turn toward the face: MediaPipe's head pose on the current view gives the face's forward and up; a few
+    # rounds bring a three-quarter or profile first view to frontal (its hidden-side landmarks are guesses).
+    forward, up = -view, up
+    camera = _frontal_camera(vertices, forward, up, size)
+    for round_ in range(FRONTAL_ROUNDS):
+        report(0.6 + 0.3 * round_ / FRONTAL_ROUNDS, "turning toward the face")
+        shot = render(vertices, triangles, camera)
+        faces = detector.detect(shot.image)
+        if not faces:
+            raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
+        new_forward, new_up = _face_axes(faces[0], camera)
+        points, *_ = _backproject(vertices, triangles, shot, faces[0])
+        turned = np.degrees(np.arccos(np.clip(new_forward @ forward, -1.0, 1.0)))
+        forward, up = new_forward, new_up
+        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds.
+        extent = np.ptp(points @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        camera = _frontal_camera(vertices, forward, up, size, centre=points.mean(axis=0), half_width=0.75 * extent)
+        if turned < 2.0 and round_ > 0:
+            break
 
-    # Final view: straight at the face, upright, framed on the landmarks.
-    report(0.85, "refining landmarks on a frontal view")
-    forward, up = _face_frame(points)
-    extent = np.ptp(points @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
-    camera = OrthoCamera(rotation=np.stack([np.cross(up, forward), up, forward]), centre=points.mean(axis=0),
-                         half_width=0.75 * extent, size=(size, size))
+    report(0.9, "landmarks on the frontal view")
     shot = render(vertices, triangles, camera)
     faces = detector.detect(shot.image)
     score = face_detector.score(shot.image)

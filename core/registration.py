@@ -64,7 +64,7 @@ def _normaliser(landmarks):
 
 def fit_template(template_vertices, template_triangles, template_landmarks, target_vertices, target_triangles,
                  target_landmarks, *, skin=None, landmark_weights=None, rbf_smoothing=1e-3,
-                 stiffness=(30.0, 10.0, 3.0), max_distance=0.15, min_normal_dot=0.5):
+                 stiffness=(10.0, 3.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5):
     """Fit a template mesh to a target mesh given corresponding landmarks.
 
     Args:

@@ -52,41 +52,45 @@ class ExpressionTransfer:
     labels: np.ndarray
 
 
+#: Labelled box around each opening: (padding past each corner, half height), as fractions of the opening's width.
+_BANDS = {"mouth": (0.5, 0.6), "eye": (0.3, 0.6)}
+
+
 def _contour_line(points_2d):
     """Sort a contour's ``(K, 2)`` points by x; return (x, y) arrays for np.interp."""
     order = np.argsort(points_2d[:, 0])
     return points_2d[order, 0], points_2d[order, 1]
 
 
-def label_regions(points, landmarks, *, band=0.6):
+def label_regions(points, landmarks):
     """Label points by the side of the mouth / eye openings they lie on.
 
     Args:
         points: ``(N, 3)`` positions in a face frame with +Y up and the face looking along +Z (the template frame).
         landmarks: ``(478, 3)`` MediaPipe landmarks in the same frame.
-        band: half-height of the labelled band around each opening, as a fraction of the opening's width.
 
     Returns:
         ``(N,) int8`` region labels (``REGION_NONE`` outside the bands).
 
     Method: the mid-line of an opening is the average of its upper and lower contours (inner lip contours for the
-    mouth, lid margins for the eyes) as a function of x; points within the opening's x-range (slightly extended past
-    the corners) and within ``band`` widths of the mid-line are labelled upper or lower.
+    mouth, lid margins for the eyes) as a function of x, extended flat past the corners; points within a box around
+    the opening (:data:`_BANDS`: generous, because teeth, gums and lashes reach past the corners, and away from the
+    opening the restriction changes nothing) are labelled upper or lower.
     """
     pts = np.asarray(points, dtype=np.float64)
     labels = np.zeros(len(pts), dtype=np.int8)
-    openings = ((LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, band),
-                (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, band),
-                (RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, UPPER_LID_RIGHT, LOWER_LID_RIGHT, band))
-    for upper_idx, lower_idx, upper_label, lower_label, frac in openings:
+    openings = ((LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, _BANDS["mouth"]),
+                (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, _BANDS["eye"]),
+                (RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, UPPER_LID_RIGHT, LOWER_LID_RIGHT, _BANDS["eye"]))
+    for upper_idx, lower_idx, upper_label, lower_label, (side_pad, half_height) in openings:
         ux, uy = _contour_line(landmarks[list(upper_idx), :2])
         lx, ly = _contour_line(landmarks[list(lower_idx), :2])
         x0, x1 = min(ux[0], lx[0]), max(ux[-1], lx[-1])
         width = x1 - x0
-        pad = 0.1 * width
         x = pts[:, 0]
         mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
-        inside = (x > x0 - pad) & (x < x1 + pad) & (np.abs(pts[:, 1] - mid) < frac * width) & (labels == 0)
+        inside = ((x > x0 - side_pad * width) & (x < x1 + side_pad * width)
+                  & (np.abs(pts[:, 1] - mid) < half_height * width) & (labels == 0))
         labels[inside & (pts[:, 1] >= mid)] = upper_label
         labels[inside & (pts[:, 1] < mid)] = lower_label
     return labels

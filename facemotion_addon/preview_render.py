@@ -43,12 +43,20 @@ def _temporary_rig(scene, centre, forward, up, extent):
     x /= np.linalg.norm(x)
     key_light[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
     light.matrix_world = Matrix(key_light.tolist())
-    previous_camera = scene.camera
+    # A clay material override: the preview shows shape, not the file's materials (imported OBJ/MTL materials are
+    # often transparent or unlit), and leaves the user's materials untouched.
+    clay = bpy.data.materials.new("facemotion_preview_clay")
+    clay.diffuse_color = (0.72, 0.58, 0.5, 1.0)
+    view_layer = bpy.context.view_layer
+    previous_camera, previous_override = scene.camera, view_layer.material_override
     scene.camera = camera
+    view_layer.material_override = clay
     try:
         yield camera
     finally:
         scene.camera = previous_camera
+        view_layer.material_override = previous_override
+        bpy.data.materials.remove(clay)
         bpy.data.objects.remove(camera)
         bpy.data.objects.remove(light)
         bpy.data.cameras.remove(cam_data)

@@ -1,16 +1,14 @@
 """Tests of core.geometry on the real ICT-FaceKit neutral head (26,719 vertices, centimetres) and on synthetic meshes
 with known answers (a cube of 12 huge triangles, single triangles, exact similarity transforms)."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
+from facemotion.core.assets import asset_path
 from facemotion.core.errors import InputError
 
-ICT_OBJ = (Path(__file__).resolve().parents[2] / "shared" / "assets" / "ict-facekit" / "FaceXModel"
-           / "generic_neutral_mesh.obj")
+ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 FACE_VERTICES = 9409  # ICT's face region is vertices 0..9408
 
 
@@ -29,9 +27,7 @@ def load_obj(path):
 
 @pytest.fixture(scope="module")
 def ict():
-    if not ICT_OBJ.exists():
-        pytest.skip(f"ICT-FaceKit asset missing: {ICT_OBJ}")
-    return load_obj(ICT_OBJ)
+    return load_obj(asset_path(ICT_NEUTRAL))
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 """Tests of core.rasterize on the real ICT-FaceKit neutral head (its face looks along +Z, Y up, centimetres), a cube
 of 12 huge triangles, and MediaPipe's real Face Landmarker run on the render."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -9,11 +7,11 @@ from scipy.spatial import ConvexHull
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry, rasterize
+from facemotion.core.assets import asset_path
 from facemotion.core.errors import InputError
 
-ASSETS = Path(__file__).resolve().parents[2] / "shared" / "assets"
-ICT_OBJ = ASSETS / "ict-facekit" / "FaceXModel" / "generic_neutral_mesh.obj"
-FACE_LANDMARKER = ASSETS / "mediapipe" / "face_landmarker.task"
+ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
+FACE_LANDMARKER = "mediapipe/face_landmarker.task"
 FACE_VERTICES = 9409  # ICT's face region is vertices 0..9408
 # ICT README, Multi-PIE 68-point landmark vertices used here: 36/45 outer eye corners, 39/42 inner, 48/54 mouth corners
 ICT68 = {36: 1507, 39: 1528, 42: 3742, 45: 3721, 48: 5708, 54: 6213}
@@ -36,9 +34,7 @@ def load_obj(path):
 
 @pytest.fixture(scope="module")
 def ict():
-    if not ICT_OBJ.exists():
-        pytest.skip(f"ICT-FaceKit asset missing: {ICT_OBJ}")
-    return load_obj(ICT_OBJ)
+    return load_obj(asset_path(ICT_NEUTRAL))
 
 
 @pytest.fixture(scope="module")
@@ -278,10 +274,8 @@ def test_mediapipe_finds_the_face_on_the_render_and_landmarks_land_on_ict_points
     vision = pytest.importorskip("mediapipe.tasks.python.vision")
     mp = pytest.importorskip("mediapipe")
     from mediapipe.tasks.python import BaseOptions
-    if not FACE_LANDMARKER.exists():
-        pytest.skip(f"MediaPipe model missing: {FACE_LANDMARKER}")
     v, f = ict
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(FACE_LANDMARKER)),
+    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(asset_path(FACE_LANDMARKER))),
                                            running_mode=vision.RunningMode.IMAGE, num_faces=1)
     with vision.FaceLandmarker.create_from_options(options) as landmarker:
         result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(front.image)))
