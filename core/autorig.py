@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import assets
-from .geometry import interpolate_on_surface
 from .mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from .mesh_landmarks import detect_mesh_landmarks
 from .registration import fit_template
@@ -58,23 +57,24 @@ def landmark_weights():
 
 
 def template_landmarks(template):
-    """``(478, 3) float64`` MediaPipe landmarks on the template's neutral (template frame), cached on disk.
+    """Where MediaPipe's 478 landmarks lie on the template: ``(triangle (478,) int64, barycentric (478, 3))``.
 
-    Found with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the whole
-    template, eyes and teeth included, as a user's head would be), so the detector's biases are the same on both
-    sides of the fit.
+    Found once with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the whole
+    template neutral, eyes and teeth included, as a user's head would be), so the detector's biases are the same on
+    both sides of the fit; cached beside the template. As a surface embedding, the landmarks follow the template's
+    identity modes during the fit.
     """
-    cache = assets.cache_dir() / f"{template.name.lower()}_landmarks_v{TEMPLATE_LANDMARKS_VERSION}.npz"
-    if cache.exists():
-        with np.load(cache) as data:
-            if data["n_vertices"] == len(template.vertices):
-                return interpolate_on_surface(template.vertices, template.triangles, data["triangle"],
-                                              data["barycentric"])
+    name = f"{template.name.lower()}_landmarks_v{TEMPLATE_LANDMARKS_VERSION}.npz"
+    for path in (assets.bundled_assets_dir() / name, assets.cache_dir() / name):
+        if path.exists():
+            with np.load(path) as data:
+                if data["n_vertices"] == len(template.vertices):
+                    return data["triangle"], data["barycentric"]
     found = detect_mesh_landmarks(template.vertices, template.triangles)
-    with assets.atomic_output(cache) as tmp:
+    with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, n_vertices=len(template.vertices))
-    return found.points
+    return found.triangle, found.barycentric
 
 
 def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None):
@@ -97,7 +97,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     timings = {}
     start = time.perf_counter()
     template = template or load_ict_template()
-    template_lm = template_landmarks(template)
+    lm_triangle, lm_barycentric = template_landmarks(template)
     timings["template"] = time.perf_counter() - start
 
     vertices = np.asarray(vertices, dtype=np.float64)
@@ -111,13 +111,13 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
 
     report(0.55, "fitting the template")
     start = time.perf_counter()
-    fit = fit_template(template.vertices, template.triangles, template_lm, vertices, triangles, landmarks,
-                       skin=template.skin, landmark_weights=landmark_weights())
+    fit = fit_template(template.vertices, template.triangles, lm_triangle, lm_barycentric, vertices, triangles,
+                       landmarks, identity_modes=template.identity_modes, landmark_weights=landmark_weights())
     timings["fit"] = time.perf_counter() - start
 
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices, triangles, template_lm)
+    transfer = transfer_expressions(fit, template, vertices)
     timings["transfer"] = time.perf_counter() - start
     report(1.0, "rigged")
     return RigResult(deltas=transfer.deltas, names=transfer.names, empty=transfer.empty,

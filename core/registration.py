@@ -4,7 +4,9 @@
 Three stages, each a standard method:
 
 1. similarity (scale, rotation, translation) on landmarks — Umeyama 1991, "Least-squares estimation of transformation
-   parameters between two point patterns", IEEE TPAMI 13(4), with one round of trimming of the worst landmarks;
+   parameters between two point patterns", IEEE TPAMI 13(4), with one round of trimming of the worst landmarks —
+   alternated with a fit of the template's identity modes when it has them (a morphable-model fit, Blanz & Vetter
+   1999), so proportions and inner parts (teeth, eyeballs) match before any free-form warp;
 2. a smooth non-rigid warp interpolating the remaining landmark offsets — thin-plate spline RBF (Bookstein 1989,
    "Principal warps", IEEE TPAMI 11(6)) via :class:`scipy.interpolate.RBFInterpolator`;
 3. closest-point refinement of the template's skin onto the target surface — a non-rigid ICP in the spirit of
@@ -20,11 +22,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.interpolate import RBFInterpolator
 from scipy.sparse.linalg import splu
-from scipy.spatial import cKDTree
 
 from .errors import InputError
-from .geometry import MeshProximity, apply_similarity, face_normals, similarity_transform, uniform_laplacian, \
-    vertex_normals
+from .geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
+    uniform_laplacian, vertex_normals
 
 
 @dataclass
@@ -35,19 +36,27 @@ class TemplateFit:
         vertices: ``(V, 3) float64`` the template's vertices placed on the target, in target units and frame.
         scale, rotation, translation: the similarity ``x -> scale * rotation @ x + translation`` taking template
             coordinates to target coordinates (``rotation`` ``(3, 3)``, ``translation`` ``(3,)``).
+        identity: ``(K,) float64`` identity-mode coefficients fitted (empty without identity modes).
+        neutral: ``(V, 3) float64`` the template neutral with the fitted identity, in the template's frame.
+        landmarks: ``(L, 3) float64`` the template's landmarks on ``neutral`` (template frame).
         landmark_error: ``(L,) float64`` distance between each fitted template landmark and the target landmark,
             in target units.
-        surface_error: ``(S,) float64`` distance from each fitted skin vertex to the target surface (target units).
-        inlier_fraction: share of skin vertices that found a compatible closest point in the last refinement step.
+        surface_error: ``(V,) float64`` distance from each fitted template vertex to the target surface.
+        inlier_fraction: share of template vertices that found a compatible closest point in the last step.
+        warp_smoothing: the thin-plate smoothing used.
     """
 
     vertices: np.ndarray
     scale: float
     rotation: np.ndarray
     translation: np.ndarray
+    identity: np.ndarray
+    neutral: np.ndarray
+    landmarks: np.ndarray
     landmark_error: np.ndarray
     surface_error: np.ndarray
     inlier_fraction: float
+    warp_smoothing: float = 0.0
 
     def to_template_frame(self, points):
         """Map ``(N, 3)`` target-space points into the template's frame (inverse similarity)."""
@@ -62,22 +71,108 @@ def _normaliser(landmarks):
     return centre, radius
 
 
-def fit_template(template_vertices, template_triangles, template_landmarks, target_vertices, target_triangles,
-                 target_landmarks, *, skin=None, landmark_weights=None, rbf_smoothing=1e-3,
+def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
+    """Umeyama similarity, refitted without the worst ``1 - keep_fraction`` of the points (mis-detections).
+    With ``fixed_scale`` the scale is given and only the rotation and translation are fitted."""
+    def solve(w):
+        if fixed_scale is None:
+            return similarity_transform(src, dst, weights=w)
+        _, R, t = similarity_transform(src * fixed_scale, dst, weights=w, with_scale=False)
+        return fixed_scale, R, t
+    s, R, t = solve(weights)
+    residual = np.linalg.norm(apply_similarity(src, s, R, t) - dst, axis=1)
+    return solve(weights * (residual <= np.quantile(residual[weights > 0], keep_fraction)))
+
+
+#: Typical landmark detection noise in normalised units (landmark RMS radius = 1): ~1 mm on a human face.
+LANDMARK_NOISE = 0.02
+
+#: Length units a head is commonly modelled in, in metres: powers of ten (mm ... km) and inches/feet.
+_COMMON_UNITS_M = tuple(10.0 ** k for k in range(-3, 4)) + (0.0254, 0.3048)
+#: A fitted scale within this factor of a common unit is taken to be that unit (see :func:`model_units`).
+_UNIT_TOLERANCE = 1.2
+
+
+def model_units(scale):
+    """The common length unit a fitted template scale points to, or None.
+
+    ``scale`` is target units per template metre. A human head modelled to real size in some unit gives a scale
+    within ~20 % of ``1 / unit`` whatever its proportions; the identity modes then explain its size instead of the
+    scale, so expressions keep their real-world amplitude (the face's size does not change how far a jaw opens).
+    Stylised heads far from real size (a 2x cartoon head) keep the free scale.
+    """
+    for unit in _COMMON_UNITS_M:
+        if abs(np.log(scale * unit)) < np.log(_UNIT_TOLERANCE):
+            return 1.0 / unit
+    return None
+
+
+def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_landmarks, proximity,
+                  target_normals, regularisation, rounds, max_distance, min_normal_dot, fixed_scale=None):
+    """Identity coefficients and similarity of a linear morphable model (the template's identity modes).
+
+    Alternates (a) Umeyama on landmarks with (b) a ridge-regularised linear least-squares solve for the
+    coefficients from landmark residuals and point-to-plane residuals to the closest target points (Blanz & Vetter
+    1999, "A morphable model for the synthesis of 3D faces", with the ICP data term of Chen & Medioni 1992). The
+    modes are scaled to one standard deviation (ICT-FaceKit's PCA), so the prior is ``regularisation * |c|^2``.
+    Works in the target's normalised frame; ``fixed_scale`` fixes the similarity's scale. Returns ``(c, s, R, t)``.
+    """
+    c = np.zeros(len(modes))
+    lm_modes = np.stack([interpolate_on_surface(m, triangles, lm_tri, lm_bary) for m in modes])  # (K, L, 3)
+    # Dense term on a subsample of vertices, so the solve stays small whatever the template's size.
+    sample = np.arange(0, len(neutral), 7)
+    for round_ in range(rounds):
+        shape = neutral + np.tensordot(c, modes, axes=1)
+        tl = interpolate_on_surface(shape, triangles, lm_tri, lm_bary)
+        s, R, t = _trimmed_similarity(tl, target_landmarks, weights, fixed_scale=fixed_scale)
+        # Landmark rows: s R (tl0 + sum_k c_k m_k) + t = target; solve for c on the residual of the mean shape.
+        base_lm = apply_similarity(interpolate_on_surface(neutral, triangles, lm_tri, lm_bary), s, R, t)
+        a_lm = (s * np.einsum("ij,klj->lik", R, lm_modes)) * np.sqrt(weights)[:, None, None]   # (L, 3, K)
+        b_lm = (target_landmarks - base_lm) * np.sqrt(weights)[:, None]
+        rows_a, rows_b = [a_lm.reshape(-1, len(modes))], [b_lm.ravel()]
+        if round_ > 0:
+            placed = apply_similarity(shape[sample], s, R, t)
+            hit = proximity.query(placed)
+            normals = target_normals[hit.triangle]
+            own = vertex_normals(apply_similarity(shape, s, R, t), triangles)[sample]
+            ok = (hit.distance < max_distance) & (np.abs((own * normals).sum(axis=1)) >= min_normal_dot)
+            n = normals[ok]
+            a_pt = s * np.einsum("ni,ij,knj->nk", n, R, modes[:, sample[ok]])
+            b_pt = (n * (hit.point[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
+            # Weight the dense term like the landmarks in total, so neither swamps the other.
+            scale = np.sqrt(weights.sum() / max(ok.sum(), 1))
+            rows_a.append(a_pt * scale)
+            rows_b.append(b_pt * scale)
+        a = np.concatenate(rows_a)
+        b = np.concatenate(rows_b)
+        c = np.linalg.solve(a.T @ a + regularisation * np.eye(len(modes)), a.T @ b)
+    shape = neutral + np.tensordot(c, modes, axes=1)
+    tl = interpolate_on_surface(shape, triangles, lm_tri, lm_bary)
+    s, R, t = _trimmed_similarity(tl, target_landmarks, weights, fixed_scale=fixed_scale)
+    return c, s, R, t
+
+
+def fit_template(template_vertices, template_triangles, landmark_triangle, landmark_barycentric, target_vertices,
+                 target_triangles, target_landmarks, *, identity_modes=None, landmark_weights=None,
+                 identity_regularisation=1e-3, identity_rounds=4, rbf_smoothing=None,
                  stiffness=(10.0, 3.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5):
     """Fit a template mesh to a target mesh given corresponding landmarks.
 
     Args:
         template_vertices: ``(V, 3)`` template neutral (any units).
         template_triangles: ``(T, 3) int``.
-        template_landmarks: ``(L, 3)`` landmark positions on the template surface.
+        landmark_triangle, landmark_barycentric: ``(L,) int`` and ``(L, 3)``: where the landmarks lie on the
+            template surface (so they follow its identity modes).
         target_vertices: ``(N, 3)`` target mesh (any units, position and orientation).
         target_triangles: ``(M, 3) int``.
         target_landmarks: ``(L, 3)`` the same landmarks on the target surface.
-        skin: ``(V,) bool`` template vertices pulled onto the target surface (default all); the others follow
-            the warp of their nearest skin vertices.
+        identity_modes: ``(K, V, 3)`` identity displacements of one standard deviation each (optional): fitted
+            first, so the template's proportions — and its inner parts (teeth, eyes) — match the target before
+            the warp.
         landmark_weights: ``(L,)`` weights of the landmarks in the similarity and warp (0 excludes one).
-        rbf_smoothing: thin-plate smoothing in normalised units (landmarks are detected, so not exact).
+        identity_regularisation: ridge prior on the identity coefficients (normalised units).
+        rbf_smoothing: thin-plate smoothing; default ``(LANDMARK_NOISE / rms residual)^2`` clipped to
+            [1e-3, 10]: strong when the similarity/identity fit leaves only detection noise, weak for stylised faces.
         stiffness: Laplacian regularisation weights of the successive closest-point refinement steps.
         max_distance: closest points farther than this (normalised units, ~0.15 of the landmark RMS radius) are
             ignored, as are those whose surface normals disagree (``|n_template . n_target| < min_normal_dot``).
@@ -88,81 +183,86 @@ def fit_template(template_vertices, template_triangles, template_landmarks, targ
     Raises:
         InputError: mismatched landmark arrays, fewer than 4 usable landmarks, or degenerate input.
     """
-    tl = np.asarray(template_landmarks, dtype=np.float64)
+    neutral = np.asarray(template_vertices, dtype=np.float64)
+    tris = np.asarray(template_triangles, dtype=np.int64)
+    lm_tri = np.asarray(landmark_triangle, dtype=np.int64)
+    lm_bary = np.asarray(landmark_barycentric, dtype=np.float64)
     gl = np.asarray(target_landmarks, dtype=np.float64)
-    if tl.shape != gl.shape or tl.ndim != 2 or tl.shape[1] != 3:
-        raise InputError(f"landmark arrays differ in shape: template {tl.shape}, target {gl.shape}")
-    w = np.ones(len(tl)) if landmark_weights is None else np.asarray(landmark_weights, dtype=np.float64)
-    w = w * np.isfinite(gl).all(axis=1) * np.isfinite(tl).all(axis=1)
+    if gl.ndim != 2 or gl.shape[1] != 3 or len(gl) != len(lm_tri) or lm_bary.shape != (len(lm_tri), 3):
+        raise InputError(f"landmark arrays differ in shape: template {lm_bary.shape}, target {gl.shape}")
+    w = np.ones(len(gl)) if landmark_weights is None else np.asarray(landmark_weights, dtype=np.float64)
+    w = w * np.isfinite(gl).all(axis=1)
     if (w > 0).sum() < 4:
         raise InputError("fewer than 4 usable landmarks for the template fit")
-    tl, gl = np.nan_to_num(tl), np.nan_to_num(gl)
+    gl = np.nan_to_num(gl)
 
     # Normalise the target so every tolerance below is scale-free.
     centre, radius = _normaliser(gl[w > 0])
     target = (np.asarray(target_vertices, dtype=np.float64) - centre) / radius
     gl_n = (gl - centre) / radius
-
-    # 1. Similarity, trimmed: refit without the 10 % worst landmarks (mis-detections, silhouette points).
-    s, R, t = similarity_transform(tl, gl_n, weights=w)
-    residual = np.linalg.norm(apply_similarity(tl, s, R, t) - gl_n, axis=1)
-    keep = w * (residual <= np.quantile(residual[w > 0], 0.9))
-    s, R, t = similarity_transform(tl, gl_n, weights=keep)
-    verts = apply_similarity(np.asarray(template_vertices, dtype=np.float64), s, R, t)
-    tl_s = apply_similarity(tl, s, R, t)
-
-    # 2. Thin-plate spline warp of the landmark offsets.
-    use = w > 0
-    rbf = RBFInterpolator(tl_s[use], (gl_n - tl_s)[use], kernel="thin_plate_spline", smoothing=rbf_smoothing)
-    verts = verts + rbf(verts)
-
-    # 3. Closest-point refinement of the skin.
-    tris = np.asarray(template_triangles, dtype=np.int64)
-    skin_mask = np.ones(len(verts), bool) if skin is None else np.asarray(skin, dtype=bool)
     proximity = MeshProximity(target, np.asarray(target_triangles, dtype=np.int64))
     target_normals = face_normals(target, proximity.faces)
-    verts, inliers, distance = _refine(verts, tris, skin_mask, proximity, target_normals, stiffness,
-                                       max_distance, min_normal_dot)
+
+    # 1. Similarity (and identity, when the template has identity modes).
+    if identity_modes is not None and len(identity_modes):
+        modes = np.asarray(identity_modes, dtype=np.float64)
+        args = (neutral, modes, lm_tri, lm_bary, tris, w, gl_n, proximity, target_normals,
+                identity_regularisation, identity_rounds, max_distance, min_normal_dot)
+        identity, s, R, t = _fit_identity(*args)
+        unit_scale = model_units(s * radius)
+        if unit_scale is not None:
+            # A real-size head: let the identity modes, not the scale, explain its size.
+            identity, s, R, t = _fit_identity(*args, fixed_scale=unit_scale / radius)
+        neutral = neutral + np.tensordot(identity, modes, axes=1)
+    else:
+        identity = np.zeros(0)
+        s, R, t = _trimmed_similarity(interpolate_on_surface(neutral, tris, lm_tri, lm_bary), gl_n, w)
+    tl = interpolate_on_surface(neutral, tris, lm_tri, lm_bary)
+    verts = apply_similarity(neutral, s, R, t)
+    tl_s = apply_similarity(tl, s, R, t)
+
+    # 2. Thin-plate spline warp of the remaining landmark offsets. Where the model already explains the target
+    # (residuals near the landmark noise) the warp must stay gentle, or it bends inner parts (teeth) that no
+    # landmark sees; where it does not (stylised faces) the warp has to do the work.
+    use = w > 0
+    residual = gl_n - tl_s
+    rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
+    smoothing = rbf_smoothing if rbf_smoothing is not None else \
+        float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
+    rbf = RBFInterpolator(tl_s[use], residual[use], kernel="thin_plate_spline", smoothing=smoothing)
+    verts = verts + rbf(verts)
+
+    # 3. Closest-point refinement of every part that finds a compatible target surface nearby.
+    verts, inliers, distance = _refine(verts, tris, proximity, target_normals, stiffness, max_distance,
+                                       min_normal_dot)
 
     # Back to target units.
-    verts = verts * radius + centre
-    fitted_landmarks = (apply_similarity(tl, s, R, t) + rbf(apply_similarity(tl, s, R, t))) * radius + centre
+    fitted_landmarks = interpolate_on_surface(verts, tris, lm_tri, lm_bary) * radius + centre
     return TemplateFit(
-        vertices=verts, scale=float(s * radius), rotation=R, translation=t * radius + centre,
+        vertices=verts * radius + centre, scale=float(s * radius), rotation=R, translation=t * radius + centre,
+        identity=identity, neutral=neutral, landmarks=tl, warp_smoothing=smoothing,
         landmark_error=np.linalg.norm(fitted_landmarks - gl, axis=1), surface_error=distance * radius,
         inlier_fraction=float(inliers))
 
 
-def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot):
-    """Non-rigid ICP on the skin vertices; the rest follow their nearest skin vertices. Normalised units."""
-    skin_idx = np.flatnonzero(skin_mask)
-    remap = -np.ones(len(verts), dtype=np.int64)
-    remap[skin_idx] = np.arange(len(skin_idx))
-    skin_tris = remap[tris]
-    skin_tris = skin_tris[(skin_tris >= 0).all(axis=1)]
-    lap = uniform_laplacian(len(skin_idx), skin_tris)
+def _refine(verts, tris, proximity, target_normals, stiffness, max_distance, min_normal_dot):
+    """Non-rigid ICP of all template vertices (normalised units). Vertices with no compatible closest point (inner
+    parts a target lacks, the back of the head of a face-only mask) are carried by the Laplacian and otherwise
+    stay where the warp put them."""
+    lap = uniform_laplacian(len(verts), tris)
     smoothness = (lap.T @ lap).tocsc()
-    eye = sp.identity(len(skin_idx), format="csc")
-    x = verts[skin_idx].copy()
-    inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
+    eye = sp.identity(len(verts), format="csc")
+    x = verts.copy()
+    inlier_fraction, distance = 0.0, np.zeros(len(verts))
     for alpha in stiffness:
         hit = proximity.query(x)
-        normals = vertex_normals(x, skin_tris)
+        normals = vertex_normals(x, tris)
         agree = np.abs((normals * target_normals[hit.triangle]).sum(axis=1))
         valid = (hit.distance < max_distance) & (agree >= min_normal_dot)
         inlier_fraction = float(valid.mean())
         # minimise sum_valid |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
         weights = sp.diags(valid.astype(np.float64), format="csc")
         system = splu((weights + alpha * smoothness + 1e-6 * eye).tocsc())
-        target_offset = np.where(valid[:, None], hit.point - x, 0.0)
-        x = x + system.solve(target_offset)
+        x = x + system.solve(np.where(valid[:, None], hit.point - x, 0.0))
         distance = proximity.query(x).distance
-    moved = np.zeros_like(verts)
-    moved[skin_idx] = x - verts[skin_idx]
-    others = np.flatnonzero(~skin_mask)
-    if len(others):
-        # Inner parts (eyes, teeth, mouth socket) follow the skin: inverse-distance weights of 8 nearest skin points.
-        dist, idx = cKDTree(verts[skin_idx]).query(verts[others], k=8)
-        wts = 1.0 / np.maximum(dist, 1e-9) ** 2
-        moved[others] = (wts[..., None] * moved[skin_idx][idx]).sum(axis=1) / wts.sum(axis=1, keepdims=True)
-    return verts + moved, inlier_fraction, distance
+    return x, inlier_fraction, distance

@@ -96,16 +96,13 @@ def label_regions(points, landmarks):
     return labels
 
 
-def transfer_expressions(fit, template, target_vertices, target_triangles, template_landmarks, *,
-                         full_distance=0.08, zero_distance=0.25):
+def transfer_expressions(fit, template, target_vertices, *, full_distance=0.08, zero_distance=0.25):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
         fit: :class:`facemotion.core.registration.TemplateFit` of ``template`` to the target.
         template: :class:`facemotion.core.template.FaceTemplate` (deltas in template units/frame).
         target_vertices: ``(N, 3)`` target positions (the frame ``fit`` maps into).
-        target_triangles: ``(M, 3) int`` (only used to validate; correspondence is per vertex).
-        template_landmarks: ``(478, 3)`` landmarks on the template in the template frame (for the region labels).
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
             distance, below which a vertex follows fully and beyond which it stays still (smoothstep between).
 
@@ -120,10 +117,10 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, templ
         raise InputError(f"target mesh has no vertices (shape {target.shape})")
     if fit.vertices.shape != template.vertices.shape:
         raise InputError("template fit and template have different vertex counts")
-    landmarks = np.asarray(template_landmarks, dtype=np.float64)
+    landmarks = fit.landmarks
     iod = np.linalg.norm(landmarks[33] - landmarks[263]) * fit.scale  # outer eye corners, in target units
 
-    template_labels = label_regions(template.vertices, landmarks)
+    template_labels = label_regions(fit.neutral, landmarks)
     target_labels = label_regions(fit.to_template_frame(target), landmarks)
     tri_labels = template_labels[template.triangles]
 
