@@ -112,12 +112,13 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     report(0.55, "fitting the template")
     start = time.perf_counter()
     fit = fit_template(template.vertices, template.triangles, lm_triangle, lm_barycentric, vertices, triangles,
-                       landmarks, identity_modes=template.identity_modes, landmark_weights=landmark_weights())
+                       landmarks, skin=template.skin, identity_modes=template.identity_modes,
+                       landmark_weights=landmark_weights())
     timings["fit"] = time.perf_counter() - start
 
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices)
+    transfer = transfer_expressions(fit, template, vertices, landmarks)
     timings["transfer"] = time.perf_counter() - start
     report(1.0, "rigged")
     return RigResult(deltas=transfer.deltas, names=transfer.names, empty=transfer.empty,

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.interpolate import RBFInterpolator
 from scipy.sparse.linalg import splu
+from scipy.spatial import cKDTree
 
 from .errors import InputError
 from .geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
@@ -41,8 +42,8 @@ class TemplateFit:
         landmarks: ``(L, 3) float64`` the template's landmarks on ``neutral`` (template frame).
         landmark_error: ``(L,) float64`` distance between each fitted template landmark and the target landmark,
             in target units.
-        surface_error: ``(V,) float64`` distance from each fitted template vertex to the target surface.
-        inlier_fraction: share of template vertices that found a compatible closest point in the last step.
+        surface_error: ``(S,) float64`` distance from each fitted skin vertex to the target surface.
+        inlier_fraction: share of skin vertices that found a compatible closest point in the last step.
         warp_smoothing: the thin-plate smoothing used.
     """
 
@@ -107,6 +108,20 @@ def model_units(scale):
     return None
 
 
+def _oriented_normals(target, proximity, landmarks):
+    """Target face normals, flipped if the mesh is inside out.
+
+    Closest points are accepted only where the normals agree in sign, so that a template's inner surfaces (the
+    mouth socket, facing into the mouth) never snap onto the target's outer skin; that needs the target's normals
+    to point outward. They do when the normals at the face's landmarks point away from the landmarks' centroid
+    more than toward it (a face is convex on the whole).
+    """
+    normals = face_normals(target, proximity.faces)
+    hit = proximity.query(landmarks)
+    outward = ((landmarks - landmarks.mean(axis=0)) * normals[hit.triangle]).sum(axis=1)
+    return -normals if outward.sum() < 0 else normals
+
+
 def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_landmarks, proximity,
                   target_normals, regularisation, rounds, max_distance, min_normal_dot, fixed_scale=None):
     """Identity coefficients and similarity of a linear morphable model (the template's identity modes).
@@ -135,7 +150,7 @@ def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_la
             hit = proximity.query(placed)
             normals = target_normals[hit.triangle]
             own = vertex_normals(apply_similarity(shape, s, R, t), triangles)[sample]
-            ok = (hit.distance < max_distance) & (np.abs((own * normals).sum(axis=1)) >= min_normal_dot)
+            ok = (hit.distance < max_distance) & ((own * normals).sum(axis=1) >= min_normal_dot)
             n = normals[ok]
             a_pt = s * np.einsum("ni,ij,knj->nk", n, R, modes[:, sample[ok]])
             b_pt = (n * (hit.point[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
@@ -153,7 +168,7 @@ def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_la
 
 
 def fit_template(template_vertices, template_triangles, landmark_triangle, landmark_barycentric, target_vertices,
-                 target_triangles, target_landmarks, *, identity_modes=None, landmark_weights=None,
+                 target_triangles, target_landmarks, *, skin=None, identity_modes=None, landmark_weights=None,
                  identity_regularisation=1e-3, identity_rounds=4, rbf_smoothing=None,
                  stiffness=(10.0, 3.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5):
     """Fit a template mesh to a target mesh given corresponding landmarks.
@@ -166,6 +181,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         target_vertices: ``(N, 3)`` target mesh (any units, position and orientation).
         target_triangles: ``(M, 3) int``.
         target_landmarks: ``(L, 3)`` the same landmarks on the target surface.
+        skin: ``(V,) bool`` the template's outer surface, pulled onto the target (default: all vertices).
         identity_modes: ``(K, V, 3)`` identity displacements of one standard deviation each (optional): fitted
             first, so the template's proportions — and its inner parts (teeth, eyes) — match the target before
             the warp.
@@ -175,7 +191,8 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
             [1e-3, 10]: strong when the similarity/identity fit leaves only detection noise, weak for stylised faces.
         stiffness: Laplacian regularisation weights of the successive closest-point refinement steps.
         max_distance: closest points farther than this (normalised units, ~0.15 of the landmark RMS radius) are
-            ignored, as are those whose surface normals disagree (``|n_template . n_target| < min_normal_dot``).
+            ignored, as are those whose surface normals disagree (``n_template . n_target < min_normal_dot``; the
+            target's normals are oriented outward first).
 
     Returns:
         :class:`TemplateFit`.
@@ -201,7 +218,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     target = (np.asarray(target_vertices, dtype=np.float64) - centre) / radius
     gl_n = (gl - centre) / radius
     proximity = MeshProximity(target, np.asarray(target_triangles, dtype=np.int64))
-    target_normals = face_normals(target, proximity.faces)
+    target_normals = _oriented_normals(target, proximity, gl_n[w > 0])
 
     # 1. Similarity (and identity, when the template has identity modes).
     if identity_modes is not None and len(identity_modes):
@@ -232,8 +249,9 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     rbf = RBFInterpolator(tl_s[use], residual[use], kernel="thin_plate_spline", smoothing=smoothing)
     verts = verts + rbf(verts)
 
-    # 3. Closest-point refinement of every part that finds a compatible target surface nearby.
-    verts, inliers, distance = _refine(verts, tris, proximity, target_normals, stiffness, max_distance,
+    # 3. Closest-point refinement of the skin.
+    skin_mask = np.ones(len(verts), bool) if skin is None else np.asarray(skin, dtype=bool)
+    verts, inliers, distance = _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance,
                                        min_normal_dot)
 
     # Back to target units.
@@ -245,19 +263,27 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         inlier_fraction=float(inliers))
 
 
-def _refine(verts, tris, proximity, target_normals, stiffness, max_distance, min_normal_dot):
-    """Non-rigid ICP of all template vertices (normalised units). Vertices with no compatible closest point (inner
-    parts a target lacks, the back of the head of a face-only mask) are carried by the Laplacian and otherwise
-    stay where the warp put them."""
-    lap = uniform_laplacian(len(verts), tris)
+def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot):
+    """Non-rigid ICP of the skin vertices (normalised units); the other parts follow their nearest skin vertices.
+
+    Inner parts (teeth, mouth socket, eyeballs) are never pulled themselves: a target without them would offer its
+    lips or lids as their closest surface. Skin vertices with no compatible closest point (the back of the head of
+    a face-only mask) are carried by the Laplacian and otherwise stay where the warp put them.
+    """
+    skin_idx = np.flatnonzero(skin_mask)
+    remap = -np.ones(len(verts), dtype=np.int64)
+    remap[skin_idx] = np.arange(len(skin_idx))
+    skin_tris = remap[tris]
+    skin_tris = skin_tris[(skin_tris >= 0).all(axis=1)]
+    lap = uniform_laplacian(len(skin_idx), skin_tris)
     smoothness = (lap.T @ lap).tocsc()
-    eye = sp.identity(len(verts), format="csc")
-    x = verts.copy()
-    inlier_fraction, distance = 0.0, np.zeros(len(verts))
+    eye = sp.identity(len(skin_idx), format="csc")
+    x = verts[skin_idx].copy()
+    inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
     for alpha in stiffness:
         hit = proximity.query(x)
-        normals = vertex_normals(x, tris)
-        agree = np.abs((normals * target_normals[hit.triangle]).sum(axis=1))
+        normals = vertex_normals(x, skin_tris)
+        agree = (normals * target_normals[hit.triangle]).sum(axis=1)
         valid = (hit.distance < max_distance) & (agree >= min_normal_dot)
         inlier_fraction = float(valid.mean())
         # minimise sum_valid |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
@@ -265,4 +291,12 @@ def _refine(verts, tris, proximity, target_normals, stiffness, max_distance, min
         system = splu((weights + alpha * smoothness + 1e-6 * eye).tocsc())
         x = x + system.solve(np.where(valid[:, None], hit.point - x, 0.0))
         distance = proximity.query(x).distance
-    return x, inlier_fraction, distance
+    moved = np.zeros_like(verts)
+    moved[skin_idx] = x - verts[skin_idx]
+    others = np.flatnonzero(~skin_mask)
+    if len(others):
+        # Inverse-distance weights of the 8 nearest skin vertices.
+        dist, idx = cKDTree(verts[skin_idx]).query(verts[others], k=8)
+        wts = 1.0 / np.maximum(dist, 1e-9) ** 2
+        moved[others] = (wts[..., None] * moved[skin_idx][idx]).sum(axis=1) / wts.sum(axis=1, keepdims=True)
+    return verts + moved, inlier_fraction, distance

@@ -4,6 +4,8 @@
 The template is an interface (:class:`FaceTemplate`) so that other morphable models (FLAME, when a user supplies it)
 can be plugged in; :func:`load_ict_template` builds it from ICT-FaceKit (Li et al. 2020, "Learning Formation of
 Physically-Based Face Attributes", CVPR; MIT licence), converting its OBJs once into a compact ``.npz`` cache.
+A built extension ships that ``.npz`` (``bundled_assets/ict-facekit/ict_template.npz``, written by
+``tools/build_extension.py``) instead of the OBJs, so an installed add-on needs no ICT-FaceKit files.
 """
 import hashlib
 import json
@@ -35,6 +37,13 @@ ICT_PARTS = {
 ICT_SKIN_PARTS = ("face", "head_and_neck")
 
 ICT_CACHE_VERSION = 1
+
+#: File name of the converted template in the user cache (:func:`facemotion.core.assets.cache_dir`).
+ICT_TEMPLATE_FILE = "ict_template.npz"
+
+#: Where a built extension ships the converted template, relative to :func:`facemotion.core.assets.bundled_assets_dir`
+#: (beside ICT-FaceKit's LICENSE).
+BUNDLED_ICT_TEMPLATE = "ict-facekit/ict_template.npz"
 
 
 @dataclass
@@ -103,10 +112,19 @@ def load_ict_template(*, n_identity_modes=20):
     ICT's split ``browInnerUp_L/_R`` and ``cheekPuff_L/_R`` are summed into ARKit's single shapes. ICT has no
     ``tongueOut`` (reported in ``missing``).
 
+    Looked for in order: the copy a built extension ships (:data:`BUNDLED_ICT_TEMPLATE`; used as is when it holds at
+    least ``n_identity_modes`` modes: it was converted by the same code the extension ships, and its source OBJs
+    are not installed to check it against), then the user cache (:data:`ICT_TEMPLATE_FILE`, valid while its stored
+    key matches the source OBJs' names and sizes), else the OBJs are converted and cached.
+
     Raises:
-        AssetError: ICT-FaceKit files are missing or corrupt (the message says how to get them).
+        AssetError: ICT-FaceKit files are missing or corrupt, or the bundled copy is unreadable (the message says
+            how to fix it).
     """
-    cache = assets.cache_dir() / "ict_template.npz"
+    bundled = _load_bundled_template(n_identity_modes)
+    if bundled is not None:
+        return bundled
+    cache = assets.cache_dir() / ICT_TEMPLATE_FILE
     folder, shapes = _ict_sources()
     identity_files = [folder / f"identity{k:03d}.obj" for k in range(n_identity_modes)]
     sources = [folder / "generic_neutral_mesh.obj"] + [folder / f"{s}.obj" for s in shapes] + identity_files
@@ -124,6 +142,22 @@ def load_ict_template(*, n_identity_modes=20):
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
     return _template_from_arrays(arrays)
+
+
+def _load_bundled_template(n_identity_modes):
+    """The template from :data:`BUNDLED_ICT_TEMPLATE`, or None when there is none or it has too few identity modes."""
+    path = assets.bundled_assets_dir() / BUNDLED_ICT_TEMPLATE
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            if len(data["identity_modes"]) < n_identity_modes:
+                return None
+            return _template_from_arrays(data, n_identity_modes=n_identity_modes)
+    except (OSError, KeyError, ValueError) as exc:
+        # No fallback: an installed extension has no OBJs to convert, so say what is actually broken.
+        raise AssetError(f"the template bundled with facemotion at {path} is unreadable ({exc}); reinstall the "
+                         f"extension") from exc
 
 
 def _convert_ict(folder, shapes, identity_files):
@@ -147,10 +181,11 @@ def _convert_ict(folder, shapes, identity_files):
             "identity_modes": identity}
 
 
-def _template_from_arrays(data):
+def _template_from_arrays(data, n_identity_modes=None):
     deltas = np.asarray(data["deltas"], dtype=np.float32)
+    identity = np.asarray(data["identity_modes"], dtype=np.float32)[:n_identity_modes]
     missing = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
     return FaceTemplate(name="ICT-FaceKit", vertices=np.asarray(data["vertices"], dtype=np.float64),
                         triangles=np.asarray(data["triangles"], dtype=np.int64), deltas=deltas,
                         skin=np.asarray(data["skin"], dtype=bool), parts=dict(ICT_PARTS),
-                        identity_modes=np.asarray(data["identity_modes"], dtype=np.float32), missing=missing)
+                        identity_modes=identity, missing=missing)

@@ -96,13 +96,16 @@ def label_regions(points, landmarks):
     return labels
 
 
-def transfer_expressions(fit, template, target_vertices, *, full_distance=0.08, zero_distance=0.25):
+def transfer_expressions(fit, template, target_vertices, target_landmarks, *, full_distance=0.08,
+                         zero_distance=0.25):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
         fit: :class:`facemotion.core.registration.TemplateFit` of ``template`` to the target.
         template: :class:`facemotion.core.template.FaceTemplate` (deltas in template units/frame).
         target_vertices: ``(N, 3)`` target positions (the frame ``fit`` maps into).
+        target_landmarks: ``(478, 3)`` the target's landmarks: each mesh's lips and lids are split along its own
+            landmarks' mid-lines.
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
             distance, below which a vertex follows fully and beyond which it stays still (smoothstep between).
 
@@ -121,7 +124,7 @@ def transfer_expressions(fit, template, target_vertices, *, full_distance=0.08, 
     iod = np.linalg.norm(landmarks[33] - landmarks[263]) * fit.scale  # outer eye corners, in target units
 
     template_labels = label_regions(fit.neutral, landmarks)
-    target_labels = label_regions(fit.to_template_frame(target), landmarks)
+    target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks))
     tri_labels = template_labels[template.triangles]
 
     triangle = np.zeros(len(target), dtype=np.int64)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Build the installable extension zip: ``dist/facemotion-<version>-linux_x64.zip``.
 
-    python tools/build_extension.py [--out dist] [--wheels-dir build/wheels] [--assets DIR [--asset-file REL ...]]
+    python tools/build_extension.py [--out dist] [--wheels-dir build/wheels] [--no-assets]
+                                    [--assets DIR [--asset-file REL ...]]
 
 Steps:
 
@@ -12,9 +13,16 @@ Steps:
    also checked against ``tools/constraints.txt`` by pip (``-c``), so a conflict fails loudly.
 2. Stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
    output, tests and tools (Blender's build applies the manifest's ``[build] paths_exclude_pattern`` as well), plus
-   ``wheels/`` and, with ``--assets``, a ``bundled_assets/`` folder (the layout ``core.assets`` reads). The staged
-   manifest gets the ``wheels = [...]`` list; the committed manifest stays wheel-free and valid.
-3. Build with Blender's own extension tool, shipped inside the ``bpy`` module
+   ``wheels/`` and, with ``--assets``, extra files in ``bundled_assets/`` (the layout ``core.assets`` reads). The
+   staged manifest gets the ``wheels = [...]`` list; the committed manifest stays wheel-free and valid.
+3. Unless ``--no-assets``: stage what the add-on reads at run time into ``bundled_assets/`` (:func:`stage_runtime_assets`),
+   produced by the project's own code from the assets ``core.assets`` finds (``../shared/assets``,
+   ``FACEMOTION_ASSETS``...), so the installed add-on works offline:
+   ``mediapipe/face_landmarker.task`` and MediaPipe's ``LICENSE`` (Apache-2.0); ``ict-facekit/ict_template.npz``
+   (``core.template.load_ict_template``'s converted template, ~8 MB, instead of the ~200 MB of ICT-FaceKit OBJs,
+   which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_v<N>.npz`` (where MediaPipe's
+   landmarks lie on the template, ``core.autorig.template_landmarks``). Caches in the user cache are reused.
+4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
    (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``), validate the zip with its
    ``validate``, and move it into ``--out`` atomically.
 
@@ -37,6 +45,8 @@ import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
+
+from package_path import import_facemotion  # tools/ is on sys.path: run as a script, or via tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,6 +77,16 @@ RUNTIME_WHEELS = {
 PYTHON_VERSION = "3.11"
 PLATFORM_TAGS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 ABI_TAGS = ("cp311", "abi3", "none")
+
+#: Pinned assets (``core/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
+BUNDLED_ASSET_FILES = ("mediapipe/face_landmarker.task",)
+
+#: Licence files shipped with the bundled data, each taken from beside the pinned asset (same asset root) named here:
+#: ``{licence path under the asset root: pinned asset found in that root}``.
+BUNDLED_LICENSES = {
+    "mediapipe/LICENSE": "mediapipe/face_landmarker.task",             # Apache-2.0
+    "ict-facekit/LICENSE": "ict-facekit/FaceXModel/vertex_indices.json",  # MIT
+}
 
 #: Top-level entries of the repository never copied into the staging folder (besides dot-entries).
 STAGE_SKIP = {"build", "dist", "out", "tests", "tools", "wheels", "assets_derived", "bundled_assets", "__pycache__"}
@@ -188,6 +208,56 @@ def stage_source(stage, wheels, assets_dir=None, asset_files=()):
     manifest.write_text(with_wheels(manifest.read_text(), [f"./wheels/{p.name}" for p in sorted(wheels.values())]))
 
 
+def stage_runtime_assets(target):
+    """Write what the installed add-on reads at run time into ``target`` (the staged ``bundled_assets/``).
+
+    Runs the project's own code, so the files are exactly what the add-on would otherwise compute (and cache) on
+    first use: ``core.template.load_ict_template()`` (converted ICT-FaceKit template, from the user cache when
+    valid) and ``core.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
+    run, ~10 s, also cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.assets.asset_path``
+    (sha256-checked) and the licences of :data:`BUNDLED_LICENSES`. The ICT-FaceKit OBJs are not shipped.
+
+    Returns ``{path relative to target: size in bytes}``. Raises SystemExit when an asset or licence is missing.
+    """
+    import_facemotion()
+    from facemotion.core import assets, autorig, template
+    from facemotion.core.errors import FacemotionError
+
+    target = Path(target)
+
+    def put(source, rel):
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+
+    try:
+        for name in BUNDLED_ASSET_FILES:
+            put(assets.asset_path(name), name)
+        for rel, beside in BUNDLED_LICENSES.items():
+            path = assets.asset_path(beside)
+            root = path.parents[len(Path(beside).parts) - 1]
+            if not (root / rel).is_file():
+                raise SystemExit(f"error: {root / rel} not found: the bundled data must ship its licence; put the "
+                                 f"upstream LICENSE file there")
+            put(root / rel, rel)
+        face = template.load_ict_template()
+        cached = assets.cache_dir() / template.ICT_TEMPLATE_FILE
+        if not cached.is_file():
+            raise SystemExit(f"error: load_ict_template() left no {cached}; is {assets.bundled_assets_dir()} "
+                             f"present in the checkout? remove it")
+        put(cached, template.BUNDLED_ICT_TEMPLATE)
+        autorig.template_landmarks(face)
+        # The name template_landmarks() looks for in bundled_assets/ and the user cache.
+        name = f"{face.name.lower()}_landmarks_v{autorig.TEMPLATE_LANDMARKS_VERSION}.npz"
+        cached = assets.cache_dir() / name
+        if not cached.is_file():
+            raise SystemExit(f"error: template_landmarks() left no {cached}")
+        put(cached, name)
+    except FacemotionError as exc:
+        raise SystemExit(f"error: cannot produce the bundled assets: {exc}") from exc
+    return {p.relative_to(target).as_posix(): p.stat().st_size for p in sorted(target.rglob("*")) if p.is_file()}
+
+
 def with_wheels(manifest_text, wheel_paths):
     """Manifest text with a top-level ``wheels = [...]`` list (replacing any existing one) before the first table."""
     text = re.sub(r"(?ms)^wheels\s*=\s*\[.*?\]\s*\n", "", manifest_text)
@@ -206,8 +276,14 @@ def run_blender_ext(script, *args):
     return result.stdout
 
 
-def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), blender_ext=None, constraints=None):
-    """Build, validate and return the ``Path`` of ``<out_dir>/<id>-<version>-linux_x64.zip``."""
+def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets=True, blender_ext=None,
+          constraints=None):
+    """Build, validate and return the ``Path`` of ``<out_dir>/<id>-<version>-linux_x64.zip``.
+
+    ``assets_dir``/``asset_files``: extra files for ``bundled_assets/`` (see :func:`stage_source`).
+    ``bundle_assets``: stage the add-on's run-time data (:func:`stage_runtime_assets`); False builds a zip that
+    needs the assets from elsewhere (``FACEMOTION_ASSETS``, the add-on's asset folder or a download).
+    """
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
     constraints = Path(constraints) if constraints else ROOT / "tools" / "constraints.txt"
     wheels = download_wheels(Path(wheels_dir), pinned_requirements(constraints), constraints)
@@ -223,6 +299,10 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), blender_ext=N
         stage, built = Path(tmp) / manifest["id"], Path(tmp) / "dist"
         built.mkdir()
         stage_source(stage, wheels, assets_dir, asset_files)
+        if bundle_assets:
+            bundled = stage_runtime_assets(stage / "bundled_assets")
+            print("bundled_assets/: " + ", ".join(f"{rel} ({size / 1e6:.2f} MB)" for rel, size in bundled.items()),
+                  flush=True)
         run_blender_ext(script, "build", "--source-dir", str(stage), "--output-dir", str(built),
                         f"--valid-tags={tags}", "--split-platforms")
         produced = built / zip_name
@@ -246,8 +326,12 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "dist"), help="output folder for the zip (default: dist)")
     parser.add_argument("--wheels-dir", default=str(ROOT / "build" / "wheels"),
                         help="wheel download cache, kept between runs (default: build/wheels)")
+    parser.add_argument("--no-assets", action="store_true",
+                        help="do not bundle the run-time data (MediaPipe model, converted ICT template, template "
+                             "landmarks, their licences); the add-on then needs the assets from elsewhere")
     parser.add_argument("--assets", default=None,
-                        help="folder of asset files to ship as bundled_assets/ (same layout as ../shared/assets)")
+                        help="folder of extra asset files to ship in bundled_assets/ (same layout as "
+                             "../shared/assets)")
     parser.add_argument("--asset-file", action="append", default=[],
                         help="with --assets: copy only this file (path relative to --assets); repeatable")
     parser.add_argument("--constraints", default=None, help="pip constraints file (default: tools/constraints.txt)")
@@ -256,7 +340,7 @@ def main(argv=None):
     if args.asset_file and not args.assets:
         parser.error("--asset-file needs --assets")
     path = build(args.out, args.wheels_dir, assets_dir=args.assets, asset_files=args.asset_file,
-                 blender_ext=args.blender_ext, constraints=args.constraints)
+                 bundle_assets=not args.no_assets, blender_ext=args.blender_ext, constraints=args.constraints)
     print(f"built {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
