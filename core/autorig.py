@@ -22,7 +22,7 @@ from .transfer import transfer_expressions
 #: count.
 _OVAL_WEIGHT = 0.3
 
-TEMPLATE_LANDMARKS_VERSION = 2
+TEMPLATE_LANDMARKS_VERSION = 3
 
 
 @dataclass
@@ -57,7 +57,8 @@ def landmark_weights():
 
 
 def template_landmarks(template):
-    """Where MediaPipe's 478 landmarks lie on the template: ``(triangle (478,) int64, barycentric (478, 3))``.
+    """Where MediaPipe's 478 landmarks lie on the template: ``(triangle (478,) int64, barycentric (478, 3),
+    on_surface (478,) bool)`` (see :class:`facemotion.core.mesh_landmarks.MeshLandmarks`).
 
     Found once with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the whole
     template neutral, eyes and teeth included, as a user's head would be), so the detector's biases are the same on
@@ -69,12 +70,13 @@ def template_landmarks(template):
         if path.exists():
             with np.load(path) as data:
                 if data["n_vertices"] == len(template.vertices):
-                    return data["triangle"], data["barycentric"]
+                    return data["triangle"], data["barycentric"], data["on_surface"]
     found = detect_mesh_landmarks(template.vertices, template.triangles)
     with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, n_vertices=len(template.vertices))
-    return found.triangle, found.barycentric
+            np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, on_surface=found.on_surface,
+                     n_vertices=len(template.vertices))
+    return found.triangle, found.barycentric, found.on_surface
 
 
 def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None):
@@ -97,28 +99,31 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     timings = {}
     start = time.perf_counter()
     template = template or load_ict_template()
-    lm_triangle, lm_barycentric = template_landmarks(template)
+    lm_triangle, lm_barycentric, lm_on_template = template_landmarks(template)
     timings["template"] = time.perf_counter() - start
 
     vertices = np.asarray(vertices, dtype=np.float64)
     triangles = np.asarray(triangles, dtype=np.int64)
+    # Landmarks that are not on a surface on both sides (an eye opening without an eyeball) don't pull the fit.
+    weights = landmark_weights() * lm_on_template
     if landmarks is None:
         start = time.perf_counter()
         found = detect_mesh_landmarks(vertices, triangles,
                                       progress=lambda f, m: report(0.5 * f, m))
         landmarks = found.points
+        weights = weights * found.on_surface
         timings["landmarks"] = time.perf_counter() - start
 
     report(0.55, "fitting the template")
     start = time.perf_counter()
     fit = fit_template(template.vertices, template.triangles, lm_triangle, lm_barycentric, vertices, triangles,
                        landmarks, skin=template.skin, identity_modes=template.identity_modes,
-                       landmark_weights=landmark_weights())
+                       landmark_weights=weights)
     timings["fit"] = time.perf_counter() - start
 
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices, landmarks)
+    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks)
     timings["transfer"] = time.perf_counter() - start
     report(1.0, "rigged")
     return RigResult(deltas=transfer.deltas, names=transfer.names, empty=transfer.empty,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, NoFaceError
-from .geometry import interpolate_on_surface, principal_axes
+from .geometry import MeshProximity, interpolate_on_surface, principal_axes
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -24,6 +24,8 @@ RENDER_SIZE = 512
 SEARCH_SIZE = 256
 #: A view whose face-detector score is below this is "no face" (BlazeFace scores real faces ~0.9, clutter < 0.4).
 MIN_FACE_SCORE = 0.5
+#: A back-projected landmark this far (in face widths) from MediaPipe's own depth estimate is off the surface.
+DEPTH_OUTLIER = 0.1
 #: At most this many re-renders turning the camera toward the face (stops once it turns by less than 2 degrees).
 FRONTAL_ROUNDS = 4
 
@@ -36,8 +38,9 @@ class MeshLandmarks:
         points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame.
         triangle: ``(478,) int64`` triangle each landmark lies on.
         barycentric: ``(478, 3) float64`` its barycentric coordinates in that triangle.
-        on_surface: ``(478,) bool`` False where the landmark fell just off the silhouette and was snapped to the
-            nearest rendered pixel of the mesh.
+        on_surface: ``(478,) bool`` False where the landmark's pixel shows no surface near MediaPipe's depth for
+            it (an eye opening without an eyeball): the point is then placed at MediaPipe's depth, and
+            ``triangle``/``barycentric`` give the nearest surface point.
         forward: ``(3,) float64`` unit direction the face looks toward (out of the face).
         up: ``(3,) float64`` unit up direction of the face.
         score: face-detector confidence of the final view, in [0, 1].
@@ -94,20 +97,35 @@ def _frontal_camera(vertices, forward, up, size, centre=None, half_width=None):
 
 
 def _backproject(vertices, triangles, shot, face):
-    """Landmarks -> (points (478, 3), triangle, barycentric, on_surface) through the render's id buffer."""
+    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface)`` through the render's id buffer.
+
+    A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
+    without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
+    ``z`` (same scale as ``x``) is related to the rendered depth by a shift, fitted robustly (median) over all
+    landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are placed at
+    MediaPipe's depth instead, flagged ``on_surface = False``, with the nearest surface point as their triangle.
+    """
     h, w = shot.image.shape[:2]
+    camera = shot.camera
     pixels = face.landmarks[:, :2] * np.array([w, h], dtype=np.float64)
     # Landmarks just off the silhouette (jaw line, a brow seen edge-on) snap to the nearest rendered pixel.
     tri, bary, hit = surface_at_pixels(shot, pixels, max_distance=0.05 * max(h, w))
-    if not hit.any():
+    if hit.sum() < len(hit) // 2:
         raise NoFaceError("the detected face does not lie on the mesh in the render")
-    on_surface = surface_at_pixels(shot, pixels, max_distance=1.0)[2]
-    if not hit.all():
-        # Far misses: take the nearest landmark that hit (keeps arrays finite; flagged as off-surface).
-        good = np.flatnonzero(hit)
-        nearest = good[np.argmin(np.linalg.norm(pixels[~hit, None] - pixels[None, good], axis=2), axis=1)]
-        tri[~hit], bary[~hit] = tri[nearest], bary[nearest]
-    points = interpolate_on_surface(vertices, triangles, tri, bary)
+    points = np.full((len(tri), 3), np.nan)
+    points[hit] = interpolate_on_surface(vertices, triangles, tri[hit], bary[hit])
+    depth = np.full(len(tri), np.nan)
+    depth[hit] = camera.project(points[hit])[1]
+    # MediaPipe z: smaller is nearer, in units of the image width.
+    predicted = -face.landmarks[:, 2] * w / camera.pixels_per_unit
+    shift = np.median(depth[hit] - predicted[hit])
+    face_width = np.ptp(pixels[:, 0]) / camera.pixels_per_unit
+    on_surface = hit & (np.abs(depth - (predicted + shift)) < DEPTH_OUTLIER * face_width)
+    off = ~on_surface
+    if off.any():
+        points[off] = camera.unproject(pixels[off], predicted[off] + shift)
+        near = MeshProximity(vertices, triangles).query(points[off])
+        tri[off], bary[off] = near.triangle, near.barycentric
     return points, tri, bary, on_surface
 
 

@@ -9,6 +9,7 @@ A built extension ships that ``.npz`` (``bundled_assets/ict-facekit/ict_template
 """
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def load_ict_template(*, n_identity_modes=20):
             with np.load(cache) as data:
                 if str(data["key"]) == key:
                     return _template_from_arrays(data)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             pass  # a stale or damaged cache is rebuilt below
     arrays = _convert_ict(folder, shapes, identity_files)
     arrays["key"] = np.array(key)
@@ -150,14 +151,15 @@ def _load_bundled_template(n_identity_modes):
     if not path.is_file():
         return None
     try:
-        with np.load(path) as data:
-            if len(data["identity_modes"]) < n_identity_modes:
-                return None
-            return _template_from_arrays(data, n_identity_modes=n_identity_modes)
-    except (OSError, KeyError, ValueError) as exc:
+        with np.load(path) as data:  # an npz decompresses a member on every access: read each once
+            arrays = {name: data[name] for name in ("vertices", "triangles", "deltas", "skin", "identity_modes")}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         # No fallback: an installed extension has no OBJs to convert, so say what is actually broken.
         raise AssetError(f"the template bundled with facemotion at {path} is unreadable ({exc}); reinstall the "
                          f"extension") from exc
+    if len(arrays["identity_modes"]) < n_identity_modes:
+        return None
+    return _template_from_arrays(arrays, n_identity_modes=n_identity_modes)
 
 
 def _convert_ict(folder, shapes, identity_files):

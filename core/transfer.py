@@ -20,7 +20,7 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES
 from .errors import InputError
-from .geometry import MeshProximity, interpolate_on_surface
+from .geometry import MeshProximity, connected_components, interpolate_on_surface
 from .mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
     RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
 
@@ -51,6 +51,9 @@ class ExpressionTransfer:
     distance: np.ndarray
     labels: np.ndarray
 
+
+#: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
+SKIN_SNAP = 0.05
 
 #: Labelled box around each opening: (padding past each corner, half height), as fractions of the opening's width.
 _BANDS = {"mouth": (0.5, 0.6), "eye": (0.3, 0.6)}
@@ -96,14 +99,41 @@ def label_regions(points, landmarks):
     return labels
 
 
-def transfer_expressions(fit, template, target_vertices, target_landmarks, *, full_distance=0.08,
-                         zero_distance=0.25):
+def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
+    """Closest points on the fitted template (restricted to ``triangle_mask``), a labelled point never matching a
+    triangle with a vertex of the opposite label. Returns ``(triangle, barycentric, distance)``."""
+    triangle = np.zeros(len(points), dtype=np.int64)
+    bary = np.zeros((len(points), 3))
+    distance = np.zeros(len(points))
+    base = np.ones(len(template.triangles), bool) if triangle_mask is None else triangle_mask
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        allowed = base & ~(tri_labels == OPPOSITE[label]).any(axis=1) if label in OPPOSITE else base
+        allowed_idx = np.flatnonzero(allowed)
+        hit = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(points[rows])
+        triangle[rows] = allowed_idx[hit.triangle]
+        bary[rows] = hit.barycentric
+        distance[rows] = hit.distance
+    return triangle, bary, distance
+
+
+def _group_median(values, groups):
+    """Median of ``values`` within each group id (``groups`` ints 0..G-1); returns ``(G,)``."""
+    order = np.lexsort((values, groups))
+    counts = np.bincount(groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return values[order][starts + counts // 2]
+
+
+def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *,
+                         full_distance=0.08, zero_distance=0.25):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
         fit: :class:`facemotion.core.registration.TemplateFit` of ``template`` to the target.
         template: :class:`facemotion.core.template.FaceTemplate` (deltas in template units/frame).
         target_vertices: ``(N, 3)`` target positions (the frame ``fit`` maps into).
+        target_triangles: ``(M, 3) int`` (its connected components tell skin from inner parts).
         target_landmarks: ``(478, 3)`` the target's landmarks: each mesh's lips and lids are split along its own
             landmarks' mid-lines.
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
@@ -127,19 +157,18 @@ def transfer_expressions(fit, template, target_vertices, target_landmarks, *, fu
     target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks))
     tri_labels = template_labels[template.triangles]
 
-    triangle = np.zeros(len(target), dtype=np.int64)
-    bary = np.zeros((len(target), 3))
-    distance = np.zeros(len(target))
-    for label in np.unique(target_labels):
-        rows = np.flatnonzero(target_labels == label)
-        allowed = np.ones(len(template.triangles), dtype=bool)
-        if label in OPPOSITE:
-            allowed = ~(tri_labels == OPPOSITE[label]).any(axis=1)
-        allowed_idx = np.flatnonzero(allowed)
-        hit = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(target[rows])
-        triangle[rows] = allowed_idx[hit.triangle]
-        bary[rows] = hit.barycentric
-        distance[rows] = hit.distance
+    # Closest points on the template's skin, and on all its parts. A target vertex lying on the template's skin
+    # (within SKIN_SNAP inter-ocular distances, in a component that lies on it as a whole) takes the skin's motion
+    # even where an inner part is as close: the closed eye patch of a mask sits right on the template's eyeball.
+    # Vertices inside the head (teeth, eyeballs, mouth bag) take the closest part of any kind.
+    skin_triangles = template.skin[template.triangles].all(axis=1)
+    on_skin = _closest_points(fit, template, target, target_labels, tri_labels, skin_triangles)
+    on_any = _closest_points(fit, template, target, target_labels, tri_labels, None)
+    components = connected_components(len(target), np.asarray(target_triangles, dtype=np.int64))
+    near_skin = on_skin[2] < SKIN_SNAP * iod
+    use_skin = near_skin & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
+    triangle, bary, distance = (np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b)
+                                for a, b in zip(on_skin, on_any))
 
     r = distance / max(iod, 1e-12)
     s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import build_extension  # tools/ is on sys.path (tests/conftest.py)
-from facemotion.core.assets import asset_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,11 +67,8 @@ def test_pins_come_from_the_constraints_file_first(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def built_zip(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
-    model = asset_path("mediapipe/face_landmarker.task")
-    return build_extension.build(out, ROOT / "build" / "wheels", assets_dir=model.parents[1],
-                                 asset_files=["mediapipe/face_landmarker.task"])
+def built_zip(extension_zip):
+    return extension_zip  # built once per session (conftest.py), shared with test_extension_install.py
 
 
 @pytest.mark.slow
@@ -88,7 +84,7 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zip):
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
     assert "core/errors.py" in names and "facemotion_addon/keyframes.py" in names
     assert "bundled_assets/mediapipe/face_landmarker.task" in names
-    assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci"}
+    assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     wheels = sorted(n for n in names if n.startswith("wheels/"))
     assert sorted(w.removeprefix("./") for w in manifest["wheels"]) == wheels

@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""facemotion benchmarks: every time printed beside a ratio against a named baseline measured in the same run.
+
+    ./facemotion bench [--quick] [--repeat N] [--json OUT]
+    .venv/bin/python tools/bench.py [--quick] [--repeat N] [--json OUT]
+
+Sections (stage names as in the table and the JSON):
+
+1. ``rig.<head>.landmarks|fit|transfer|total`` -- :func:`facemotion.core.autorig.rig_mesh`'s own stage timings
+   (``RigResult.timings``) on ICT-FaceKit's neutral head read as a user mesh (26,719 vertices, vertex and triangle
+   order shuffled so nothing relies on ICT's order; head ``ict``) and, unless ``--quick``, on the same head
+   midpoint-subdivided once (``tools/rig_accuracy.subdivide``: 105,569 vertices; head ``ict_subdivided``).
+   Median of ``--repeat`` runs. Baselines: ``landmarker_512_render`` (one MediaPipe Face Landmarker call on a
+   512 px render of the head: MediaPipe's own cost) for the landmark stage and the total; ``kdtree_<N>`` (a scipy
+   ``cKDTree`` built over the head's N vertices, then N nearest-neighbour queries) for fit and transfer. The
+   subdivided head's stages are also given as ratios against the same stage on the 26,719-vertex head (scaling).
+2. ``keyframes.bulk_52x250`` -- :func:`facemotion_addon.keyframes.bake_shape_key_weights` writing 52 ARKit shape
+   keys x 250 frames on the ICT head in the bpy module; baseline ``keyframe_insert_52x250``
+   (:func:`facemotion_addon.keyframes.bake_with_keyframe_insert`, one ``keyframe_insert`` per key).
+3. ``timeline.bake_6s_24fps`` -- :func:`facemotion.core.timeline.bake_timeline` of the demo's 6 s emotion timeline
+   at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
+   ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
+   at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
+   keys (a frame of photo-driven animation); baseline ``landmarker_512_render``. Then the papers' figures
+   (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
+   no ratio is taken against numbers not measured here.
+
+Cheap measurements (baselines, keyframing, timeline, photo) run ``max(--repeat, CHEAP_RUNS)`` times after one
+warm-up call (``TIMELINE_RUNS`` for the sub-millisecond timeline); detectors and the template are loaded before any
+timing, so every figure is a warm, steady-state cost. Baselines are sampled next to what they are compared with and
+pooled into one median -- the landmarker before, between and after the rigs and call by call with the photo
+stages, each kd-tree before and after its head's rigs, ``keyframe_insert`` and the bulk writer run by run, the
+cross-fade and the timeline bake run by run -- so other work on a shared machine weighs on both sides of a ratio.
+
+Writes nothing except ``--json OUT`` (and, on a first run, the project's usual derived-data cache, see
+:mod:`facemotion.core.assets`). Exit code 2 with one line on stderr on a FacemotionError (e.g. missing assets).
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from package_path import import_facemotion  # noqa: E402
+
+ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
+PHOTO = "faces/astronaut.png"
+#: Seed of the vertex/triangle shuffles and the random keyframe weights.
+SEED = 0
+#: Minimum number of timed runs of a cheap measurement (median reported; the machine may be shared, and a median
+#: of 10 rides out a few slow runs).
+CHEAP_RUNS = 10
+#: Timed runs of the timeline bake and its baseline (each well under a millisecond).
+TIMELINE_RUNS = 50
+#: Keyframing workload: frames x the 52 ARKit shape keys.
+KEY_FRAMES = 250
+#: Side of the render shown to the Face Landmarker for the ``landmarker_512_render`` baseline (pixels).
+RENDER_PX = 512
+#: JSON layout version.
+SCHEMA = 1
+
+#: Published figures we compare with (../shared/RESEARCH.md). ``ours``: the stages whose per-frame seconds add up
+#: to our figure for the same quantity.
+PAPERS = (
+    dict(paper="Guo 2025", figure="time per generated animation frame", paper_seconds=0.048,
+         note="48 ms (their baselines 45 and 50 ms)",
+         ours=("timeline.bake_6s_24fps", "keyframes.bulk_52x250"),
+         ours_note="emotion timeline bake + bulk keyframing, per frame"),
+    dict(paper="Liao 2025", figure="landmarks + rigging per frame at 256 px", paper_seconds=0.135,
+         note="135 ms at 256 px", ours=("photo.drive_256",),
+         ours_note="Face Landmarker + ARKit weights + shape keys set, 256 px photo"),
+    dict(paper="Liao 2025", figure="landmarks + rigging per frame at 512 px", paper_seconds=0.280,
+         note="280 ms at 512 px", ours=("photo.drive_512",),
+         ours_note="Face Landmarker + ARKit weights + shape keys set, 512 px photo"),
+    dict(paper="Liao 2025", figure="rigging one model", paper_seconds=12 * 60.0,
+         note="12 min AI-assisted (45 min manual)", ours=("rig.ict.total",),
+         ours_note="rig_mesh on the 26,719-vertex head (landmarks + fit + transfer)"),
+)
+
+
+class Report:
+    """Baselines and stages of one run: medians of raw runs, and ratios ``stage seconds / reference seconds``.
+
+    A stage's reference is a baseline or another stage (the scaling ratios of the subdivided head). Baselines may
+    be sampled several times through the run (:meth:`add_baseline` again with the same name pools the runs), so
+    ratios are taken in :meth:`finish`, once every sample is in."""
+
+    def __init__(self):
+        self.baselines = {}
+        self.stages = {}
+        self.heads = {}
+        self.papers = []
+
+    def add_baseline(self, name, what, runs):
+        entry = self.baselines.setdefault(name, {"what": what, "seconds": None, "runs": []})
+        entry["runs"].extend(runs)
+        entry["seconds"] = statistics.median(entry["runs"])
+
+    def seconds(self, name):
+        entry = self.baselines.get(name) or self.stages.get(name)
+        if entry is None:
+            raise KeyError(f"no baseline or stage named {name!r}")
+        return entry["seconds"]
+
+    def add_stage(self, name, what, runs, against, *, section, frames=1, **extra):
+        """Record a stage: ``runs`` seconds, ``against`` names of baselines/stages to take ratios against."""
+        seconds = statistics.median(runs)
+        self.stages[name] = {"section": section, "what": what, "seconds": seconds, "runs": list(runs),
+                             "frames": frames, "seconds_per_frame": seconds / frames,
+                             "ratios": dict.fromkeys(against), **extra}
+
+    def finish(self):
+        """Take every ratio and fill in the papers' rows (ours beside theirs)."""
+        for stage in self.stages.values():
+            stage["ratios"] = {ref: stage["seconds"] / self.seconds(ref) for ref in stage["ratios"]}
+        self.papers = [{**paper, "ours": list(paper["ours"]),
+                        "ours_seconds": sum(self.stages[name]["seconds_per_frame"] for name in paper["ours"])}
+                       for paper in PAPERS if all(name in self.stages for name in paper["ours"])]
+
+    def to_json(self, options, machine):
+        return {"schema": SCHEMA, "machine": machine, "options": options, "baselines": self.baselines,
+                "heads": self.heads, "stages": self.stages, "papers": self.papers}
+
+
+def machine_info():
+    import numpy
+    import scipy
+    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "numpy": numpy.__version__, "scipy": scipy.__version__}
+    if hasattr(os, "sched_getaffinity"):
+        info["cpus_usable"] = len(os.sched_getaffinity(0))
+    if hasattr(os, "getloadavg"):
+        info["load_average_1min"] = os.getloadavg()[0]  # other work on the machine makes every figure noisier
+    for module in ("mediapipe", "bpy"):
+        if module in sys.modules:
+            mod = sys.modules[module]
+            info[module] = getattr(mod, "__version__", None) or ".".join(map(str, getattr(mod.app, "version", ())))
+    return info
+
+
+def timed(fn, runs, *, warmup=True):
+    """Seconds of ``runs`` calls of ``fn()`` (after one untimed call when ``warmup``)."""
+    return interleaved({"fn": fn}, runs, warmup=warmup)["fn"]
+
+
+def interleaved(fns, runs, *, warmup=True):
+    """``{name: seconds of runs calls}`` of several ``fns`` (``{name: fn()}``) called in turn, round by round, so a
+    stage and its baseline see the same moments of a shared, noisy machine. One untimed call each first."""
+    if warmup:
+        for fn in fns.values():
+            fn()
+    out = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            out[name].append(time.perf_counter() - start)
+    return out
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence file descriptor 1 (Blender's C code prints importer timings there) so the table stays clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def shuffled(vertices, triangles, seed):
+    """The same mesh with its vertex order and triangle order shuffled (as ``tools/rig_accuracy`` does)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(vertices))
+    tris = np.argsort(order)[triangles]
+    return vertices[order], tris[rng.permutation(len(tris))]
+
+
+def kdtree_baseline(vertices, seed):
+    """``fn()`` building a cKDTree over ``vertices`` and querying as many points (the vertices moved by a fixed
+    random offset of 0.1 % of the bounding-box diagonal)."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+    diagonal = float(np.linalg.norm(np.ptp(vertices, axis=0)))
+    queries = vertices + np.random.default_rng(seed).normal(scale=1e-3 * diagonal, size=vertices.shape)
+    return lambda: cKDTree(vertices).query(queries, k=1)
+
+
+# ------------------------------------------------------------------------------------------------------ 1. rig stages
+
+
+def bench_rig(report, args):
+    from rig_accuracy import subdivide
+
+    from facemotion.core import assets
+    from facemotion.core.autorig import rig_mesh, template_landmarks
+    from facemotion.core.errors import NoFaceError
+    from facemotion.core.landmarks import default_detector, default_face_detector
+    from facemotion.core.mesh_io import read_obj
+    from facemotion.core.rasterize import OrthoCamera, render
+    from facemotion.core.template import load_ict_template
+
+    cheap = max(args.repeat, CHEAP_RUNS)
+    template = load_ict_template()
+    template_landmarks(template)  # cached beside the template; computed here once if not, outside any timing
+    mesh = read_obj(assets.asset_path(ICT_NEUTRAL))
+    heads = {"ict": shuffled(mesh.vertices, mesh.triangles, SEED)}
+    if not args.quick:
+        heads["ict_subdivided"] = shuffled(*subdivide(*heads["ict"]), SEED + 1)
+
+    # MediaPipe's own cost: one landmarker call on a frontal render of the head (ICT looks along +Z, +Y up).
+    vertices, triangles = heads["ict"]
+    camera = OrthoCamera.framing(vertices, (0.0, 0.0, -1.0), (0.0, 1.0, 0.0), size=(RENDER_PX, RENDER_PX))
+    image = render(vertices, triangles, camera).image
+    detector, face_detector = default_detector(), default_face_detector()
+    if not detector.detect(image):
+        raise NoFaceError(f"the Face Landmarker found no face on the {RENDER_PX} px render of {ICT_NEUTRAL}")
+    face_detector.score(image)  # created and warm before the landmark stage is timed
+
+    def landmarker():
+        detector.detect(image)
+
+    def sample_landmarker():
+        """More runs of the landmarker baseline, pooled into one median, so a load that comes and goes on a shared
+        machine weighs on the baseline as it does on the stages."""
+        report.add_baseline("landmarker_512_render",
+                            f"one MediaPipe Face Landmarker call on a {RENDER_PX} px render of the ICT head "
+                            "(sampled before, between and after the rigs and beside the photo calls)",
+                            timed(landmarker, cheap))
+
+    sample_landmarker()
+    for head, (vertices, triangles) in heads.items():
+        n = len(vertices)
+        kd = f"kdtree_{n}"
+        kd_what = (f"scipy cKDTree build over {n:,} points + {n:,} nearest-neighbour queries (sampled before and "
+                   "after the head's rigs)")
+        kd_fn = kdtree_baseline(vertices, SEED)
+        report.add_baseline(kd, kd_what, timed(kd_fn, cheap))
+        runs = {"landmarks": [], "fit": [], "transfer": [], "total": []}
+        result = None
+        for _ in range(args.repeat):
+            result = rig_mesh(vertices, triangles, template=template)
+            for stage in ("landmarks", "fit", "transfer"):
+                runs[stage].append(result.timings[stage])
+            runs["total"].append(sum(result.timings[s] for s in ("landmarks", "fit", "transfer")))
+        report.add_baseline(kd, kd_what, timed(kd_fn, cheap, warmup=False))  # before and after the rigs
+        sample_landmarker()
+        report.heads[head] = {"vertices": n, "triangles": len(triangles),
+                              "expressions_with_data": len(result.names) - len(result.empty)}
+        label = f"{n:,} v"
+        what = {"landmarks": f"landmarks on the mesh (render + MediaPipe + back-projection), {label}",
+                "fit": f"template fit (similarity + identity, thin-plate warp, non-rigid ICP), {label}",
+                "transfer": f"expression transfer (52 ARKit deltas), {label}",
+                "total": f"rig_mesh: landmarks + fit + transfer, {label}"}
+        against = {"landmarks": ["landmarker_512_render"], "fit": [kd], "transfer": [kd],
+                   "total": ["landmarker_512_render"]}
+        for stage, stage_runs in runs.items():
+            refs = against[stage] + ([f"rig.ict.{stage}"] if head != "ict" else [])
+            report.add_stage(f"rig.{head}.{stage}", what[stage], stage_runs, refs, section="rig", head=head)
+    return landmarker
+
+
+# ------------------------------------------------------------------------------------------ 2. keyframes (bpy module)
+
+
+def setup_blender_head():
+    """The ICT head imported with Blender's OBJ importer, with 52 ARKit shape keys (zero deltas)."""
+    import bpy
+    import numpy as np
+
+    from facemotion.core import assets
+    from facemotion.core.arkit import ARKIT_NAMES
+    from facemotion.facemotion_addon import mesh_import, shape_keys
+
+    with quiet_stdout():
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        (obj,) = mesh_import.import_mesh_file(assets.asset_path(ICT_NEUTRAL))
+    shape_keys.write_shape_keys(obj, np.zeros((len(ARKIT_NAMES), len(obj.data.vertices), 3), np.float32),
+                                ARKIT_NAMES)
+    return obj
+
+
+def bench_keyframes(report, args, obj):
+    import bpy
+    import numpy as np
+
+    from facemotion.core.arkit import ARKIT_NAMES
+    from facemotion.core.errors import FacemotionError
+    from facemotion.facemotion_addon import compat, keyframes
+
+    key = obj.data.shape_keys
+    weights = np.random.default_rng(SEED).random((KEY_FRAMES, len(ARKIT_NAMES)))
+    writers = {"bulk": keyframes.bake_shape_key_weights, "insert": keyframes.bake_with_keyframe_insert}
+    counted = {}
+
+    def once(kind):
+        """Seconds of one bake from a clean state (no action); the keyframes written are counted afterwards."""
+        start = time.perf_counter()
+        result = writers[kind](obj, weights, ARKIT_NAMES)
+        seconds = time.perf_counter() - start
+        counted[kind] = sum(len(c.keyframe_points) for c in compat.action_fcurves(result.action, key))
+        key.animation_data_clear()
+        bpy.data.actions.remove(result.action)
+        return seconds
+
+    once("bulk")  # warm-up
+    once("insert")
+    runs = {"bulk": [], "insert": []}
+    for _ in range(max(args.repeat, CHEAP_RUNS)):
+        for kind in runs:  # interleaved, so that machine noise hits both writers alike
+            runs[kind].append(once(kind))
+    expected = KEY_FRAMES * len(ARKIT_NAMES)
+    if set(counted.values()) != {expected}:
+        raise FacemotionError(f"keyframe writers wrote {counted} keyframes, expected {expected} each")
+    report.add_baseline(f"keyframe_insert_52x{KEY_FRAMES}",
+                        f"bake_with_keyframe_insert: 52 shape keys x {KEY_FRAMES} frames, one keyframe_insert each",
+                        runs["insert"])
+    report.add_stage(f"keyframes.bulk_52x{KEY_FRAMES}",
+                     f"bake_shape_key_weights (bulk foreach_set): 52 shape keys x {KEY_FRAMES} frames",
+                     runs["bulk"], [f"keyframe_insert_52x{KEY_FRAMES}"], section="keyframes", frames=KEY_FRAMES,
+                     keyframes=counted["bulk"])
+
+
+# ----------------------------------------------------------------------------------- 3. timeline and the real photo
+
+
+def bench_timeline_and_photo(report, args, obj, landmarker):
+    import cv2
+    import numpy as np
+
+    from facemotion.core import assets
+    from facemotion.core.arkit import ARKIT_NAMES
+    from facemotion.core.emotion_presets import weights_from_blendshape_scores
+    from facemotion.core.image_io import load_image
+    from facemotion.core.landmarks import default_detector
+    from facemotion.core.timeline import bake_timeline, validate_keys
+    from facemotion.facemotion_addon.demo import demo_timeline
+    from facemotion.facemotion_addon.shape_keys import set_weights
+
+    detector = default_detector()
+    photo = load_image(assets.asset_path(PHOTO))
+    # astronaut.png is 512 x 512; INTER_AREA is the usual downscaling filter.
+    images = {px: photo if photo.shape[:2] == (px, px) else cv2.resize(photo, (px, px), interpolation=cv2.INTER_AREA)
+              for px in (512, 256)}
+    photo_weights = weights_from_blendshape_scores(detector.detect_one(photo, what=PHOTO).blendshapes)
+
+    timeline = demo_timeline(photo_weights)
+    frames = len(bake_timeline(**timeline))
+    times, poses, _ = validate_keys(timeline["keys"])
+    t = np.arange(frames) / timeline["fps"]
+
+    def crossfade():
+        return np.stack([np.interp(t, times, poses[:, c]) for c in range(poses.shape[1])], axis=1)
+
+    linear = f"linear_crossfade_{frames}x52"
+    runs = interleaved({"crossfade": crossfade, "bake": lambda: bake_timeline(**timeline)},
+                       max(args.repeat, TIMELINE_RUNS))
+    report.add_baseline(linear, f"the demo timeline's key poses linearly interpolated (np.interp), {frames} frames "
+                        "x 52", runs["crossfade"])
+    report.add_stage("timeline.bake_6s_24fps",
+                     f"bake_timeline: the demo's 6 s timeline at 24 fps ({frames} frames; easing, blinks)",
+                     runs["bake"], [linear], section="timeline", frames=frames)
+
+    def drive(image):
+        face = detector.detect(image)[0]
+        set_weights(obj, weights_from_blendshape_scores(face.blendshapes), ARKIT_NAMES)
+
+    fns = {"render": landmarker}
+    for px, image in images.items():
+        detector.detect_one(image, what=f"{PHOTO} at {px} px")  # the face must be found at this size
+        fns[f"landmarks_{px}"] = lambda image=image: detector.detect(image)
+        fns[f"drive_{px}"] = lambda image=image: drive(image)
+    runs = interleaved(fns, max(args.repeat, CHEAP_RUNS))  # with the baseline, call by call
+    report.add_baseline("landmarker_512_render", None, runs.pop("render"))  # pooled with section 1's samples
+    for name, stage_runs in runs.items():
+        kind, px = name.split("_")
+        what = (f"Face Landmarker on {PHOTO} at {px} px" if kind == "landmarks" else
+                f"{PHOTO} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set")
+        report.add_stage(f"photo.{name}", what, stage_runs, ["landmarker_512_render"], section="photo")
+
+
+# ------------------------------------------------------------------------------------------------------------ output
+
+
+def fmt_seconds(s):
+    if s >= 60:
+        return f"{s / 60:.1f} min"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+def fmt_ratio(r):
+    text = f"{r:.3g}x"
+    if r < 1:
+        text += f" (1/{1 / r:.3g})"
+    return text
+
+
+def print_report(report, options, info):
+    cpus = info.get("cpus_usable", info["cpus"])
+    load = info.get("load_average_1min", float("nan"))
+    print(f"facemotion bench: median of {options['repeat']} rig run(s), >= {CHEAP_RUNS} runs of cheap stages; "
+          f"{cpus} CPUs usable (1-min load average {load:.1f} at the end), Python {info['python']}, "
+          f"numpy {info['numpy']}, scipy {info['scipy']}, mediapipe {info.get('mediapipe', '?')}, "
+          f"bpy {info.get('bpy', '-')}")
+    print("Every stage is shown with its ratio to baselines measured in this same run (stage seconds / baseline "
+          "seconds).\n")
+    print("BASELINES")
+    width = max(len(n) for n in report.baselines) + 2
+    for name, b in report.baselines.items():
+        print(f"  {name:<{width}s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
+    sections = (("rig", "1. RIG STAGES (core.autorig.rig_mesh timings)"),
+                ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
+                ("timeline", "3. EMOTION TIMELINE"), ("photo", "3. REAL PHOTO (faces/astronaut.png)"))
+    width = max(len(n) for n in report.stages) + 2
+    for section, title in sections:
+        names = [n for n, s in report.stages.items() if s["section"] == section]
+        if not names:
+            continue
+        print(f"\n{title}")
+        print(f"  {'stage':<{width}s}{'seconds':>10s}  {'per frame':>10s}   ratio x baseline")
+        for name in names:
+            s = report.stages[name]
+            per_frame = fmt_seconds(s["seconds_per_frame"]) if s["frames"] > 1 else ""
+            ratios = ";  ".join(f"{fmt_ratio(r)} {ref}" for ref, r in s["ratios"].items())
+            print(f"  {name:<{width}s}{fmt_seconds(s['seconds']):>10s}  {per_frame:>10s}   {ratios}")
+            if section == "keyframes":
+                (r,) = s["ratios"].values()
+                print(f"  {'':<{width}s}bulk writer is {1 / r:.1f}x faster than keyframe_insert "
+                      f"({s['keyframes']:,} keyframes each)")
+        if section == "rig" and "ict_subdivided" in report.heads:
+            big, small = report.heads["ict_subdivided"]["vertices"], report.heads["ict"]["vertices"]
+            kd_scaling = report.seconds(f"kdtree_{big}") / report.seconds(f"kdtree_{small}")
+            print(f"  (rig.ict_subdivided.* against rig.ict.*: vertices x{big / small:.2f}; for scale, the kd-tree "
+                  f"baseline x{kd_scaling:.2f})")
+    if report.papers:
+        print("\nPAPERS' NUMBERS (../shared/RESEARCH.md), ON THEIR HARDWARE -- beside ours on this machine; "
+              "not the same work or machine, so no ratio")
+        for p in report.papers:
+            print(f"  {p['paper']}, {p['figure']}: theirs {p['note']}; ours {fmt_seconds(p['ours_seconds'])} "
+                  f"({p['ours_note']})")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="facemotion bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the ~105k-vertex subdivided head")
+    parser.add_argument("--repeat", type=positive_int, default=1,
+                        help=f"rig runs per head (median reported; cheap stages run at least {CHEAP_RUNS} times)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    args = parser.parse_args(argv)
+
+    import_facemotion()
+    from facemotion.core.atomic_io import atomic_write_text
+    from facemotion.core.errors import FacemotionError
+
+    options = {"repeat": args.repeat, "quick": args.quick}
+    report = Report()
+    try:
+        landmarker = bench_rig(report, args)
+        import bpy  # noqa: F401  (after the rig stages, which never need it; before the add-on modules)
+        obj = setup_blender_head()
+        bench_keyframes(report, args, obj)
+        bench_timeline_and_photo(report, args, obj, landmarker)
+        report.finish()
+    except FacemotionError as exc:
+        print(f"facemotion bench: error: {exc}", file=sys.stderr)
+        return 2
+    machine = machine_info()
+    print_report(report, options, machine)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(report.to_json(options, machine), indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
