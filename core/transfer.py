@@ -20,7 +20,7 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES
 from .errors import InputError
-from .geometry import MeshProximity, connected_components, interpolate_on_surface
+from .geometry import MeshProximity, connected_components, face_normals, interpolate_on_surface, vertex_normals
 from .mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
     RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
 
@@ -164,9 +164,15 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     skin_triangles = template.skin[template.triangles].all(axis=1)
     on_skin = _closest_points(fit, template, target, target_labels, tri_labels, skin_triangles)
     on_any = _closest_points(fit, template, target, target_labels, tri_labels, None)
-    components = connected_components(len(target), np.asarray(target_triangles, dtype=np.int64))
+    target_triangles = np.asarray(target_triangles, dtype=np.int64)
+    components = connected_components(len(target), target_triangles)
     near_skin = on_skin[2] < SKIN_SNAP * iod
-    use_skin = near_skin & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
+    # Facing the same way too: the mouth bag and eye sockets behind the lips and lids face the other way.
+    agree = (vertex_normals(target, target_triangles)
+             * face_normals(fit.vertices, template.triangles)[on_skin[0]]).sum(axis=1)
+    if np.median(agree[near_skin]) < 0:                     # an inside-out target: flip its normals
+        agree = -agree
+    use_skin = near_skin & (agree > 0) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
     triangle, bary, distance = (np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b)
                                 for a, b in zip(on_skin, on_any))
 

@@ -2,11 +2,21 @@
 """The facemotion command line: ``blender --command facemotion ...`` and ``./facemotion ...`` in a checkout.
 
 Every sub-command reports bad input as one line on stderr naming the file and what is wrong, exits non-zero, and
-writes no output file (outputs are written atomically, at the end).
+writes no output file (outputs are written atomically, at the end). While a command runs, whatever else is written to
+stderr (MediaPipe's / TensorFlow Lite's C++ logging, tracebacks that Blender's importers print before they report a
+failure) is held back: it is dropped when the command ends with that one-line error, and passed on otherwise.
+
+``rig`` and ``animate`` start from an empty scene, so the outputs hold only the input file's objects (not Blender's
+startup cube, camera and light).
 """
 import argparse
+import contextlib
 import json
+import math
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +54,8 @@ def build_parser():
     animate.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
     animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    animate.add_argument("--replace-action", action="store_true",
+                         help="replace an existing shape-key action that facemotion did not make (it is kept)")
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
@@ -70,19 +82,48 @@ def _stage(name, started):
     print(f"  {name:<28s} {time.perf_counter() - started:7.2f} s", flush=True)
 
 
-def cmd_rig(args):
-    from . import pipeline
-    out = _check_output(args.out, args.overwrite)
+def _load(pipeline, mesh):
+    """Import ``mesh`` into an empty scene (the home file without its objects; the preferences are left alone)."""
+    import bpy
+    bpy.ops.wm.read_homefile(use_empty=True)
     t = time.perf_counter()
-    objects = pipeline.load_mesh(args.mesh)
+    objects = pipeline.load_mesh(mesh)
+    # Objects appended from a .blend are linked into the collection, but the view layer only lists them after a
+    # sync; without it the exporters' selection refuses them as "not in the current view layer".
+    bpy.context.view_layer.update()
     _stage("import", t)
+    return objects
+
+
+@contextlib.contextmanager
+def _naming_input(mesh):
+    """Prefix the input file's name to errors that do not name it yet (e.g. no face found on the mesh)."""
+    name = Path(mesh).name
+    try:
+        yield
+    except FacemotionError as exc:
+        if name in str(exc):
+            raise
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+def _rig(pipeline, objects, mesh, replace):
     t = time.perf_counter()
-    result, _ = pipeline.rig(objects, replace=args.replace_keys)
+    with _naming_input(mesh):
+        result, objects = pipeline.rig(objects, replace=replace)
     for stage, seconds in result.timings.items():
         print(f"    {stage:<26s} {seconds:7.2f} s")
     _stage("rig", t)
     if result.empty:
         print(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+    return objects
+
+
+def cmd_rig(args):
+    from . import pipeline
+    out = _check_output(args.out, args.overwrite)
+    objects = _load(pipeline, args.mesh)
+    objects = _rig(pipeline, objects, args.mesh, args.replace_keys)
     t = time.perf_counter()
     pipeline.export(objects, out, overwrite=args.overwrite, animations=False)
     _stage(f"write {out.name}", t)
@@ -90,9 +131,11 @@ def cmd_rig(args):
 
 
 def cmd_animate(args):
-    from ..core.timeline import timeline_from_json
+    from ..core.timeline import bake_timeline, timeline_from_json
     from . import pipeline
     out = _check_output(args.out, args.overwrite)
+    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     timeline_path = Path(args.timeline)
     try:
         spec = json.loads(timeline_path.read_text())
@@ -102,15 +145,23 @@ def cmd_animate(args):
         raise InputError(f"{timeline_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:
         timeline = timeline_from_json(spec)
+        # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
+        # against the timeline file, and not after the import and the rig.
+        bake_timeline(**{**timeline, **({"fps": args.fps} if args.fps is not None else {})})
     except FacemotionError as exc:
         raise type(exc)(f"{timeline_path}: {exc}") from None
+    objects = _load(pipeline, args.mesh)
+    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a floor, props) are left
+    # out. With none rigged, the whole file is rigged as one head, like `rig`.
+    rigged = [obj for obj in objects if pipeline.is_rigged([obj])]
+    if rigged:
+        objects = rigged
+        print(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+    else:
+        objects = _rig(pipeline, objects, args.mesh, False)
     t = time.perf_counter()
-    objects = pipeline.load_mesh(args.mesh)
-    if not pipeline.is_rigged(objects):
-        pipeline.rig(objects)
-    _stage("import + rig", t)
-    t = time.perf_counter()
-    pipeline.bake(objects, timeline, fps=args.fps)
+    with _naming_input(args.mesh):
+        pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action)
     _stage("bake timeline", t)
     t = time.perf_counter()
     pipeline.export(objects, out, overwrite=args.overwrite, animations=True)
@@ -120,6 +171,10 @@ def cmd_animate(args):
 
 def cmd_demo(args):
     from .demo import run_demo
+    # Checked here, before run_demo creates the output folder and spends seconds rigging (it reads the photo last).
+    for option, value in (("--mesh", args.mesh), ("--photo", args.photo)):
+        if value is not None and not Path(value).is_file():
+            raise InputError(f"{value}: file not found (given as {option})")
     run_demo(mesh=args.mesh, photo=args.photo, out_dir=Path(args.out_dir))
     return 0
 
@@ -127,12 +182,48 @@ def cmd_demo(args):
 COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo}
 
 
+@contextlib.contextmanager
+def _held_stderr():
+    """Redirect file descriptor 2 (C++ libraries and Python alike) into a temporary file while the block runs.
+
+    What was held back is written to the real stderr afterwards, unless the block ends with a FacemotionError (which
+    the caller reports as one line). Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging
+    before InitGoogle()", TensorFlow Lite's delegate messages), and Blender's FBX importer prints a traceback before
+    it reports a bad file, so redirecting ``sys.stderr`` alone is not enough.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable descriptor 2 (closed): nothing to hold back
+        saved = None
+    if saved is None:
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        replay = True
+        try:
+            yield
+        except FacemotionError:
+            replay = False
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if replay:
+                held.seek(0)
+                with open(2, "wb", closefd=False) as stderr:
+                    shutil.copyfileobj(held, stderr)
+
+
 def main(argv=None):
     """Run the CLI; returns the process exit code (0 ok, 2 bad input or failure, with one line on stderr)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        with _held_stderr():
+            return COMMANDS[args.command](args)
     except FacemotionError as exc:
         print(f"facemotion: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

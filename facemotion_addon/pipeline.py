@@ -13,7 +13,7 @@ from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
 from ..core.timeline import bake_timeline
 from . import export as export_module
-from .keyframes import bake_shape_key_weights
+from .keyframes import bake_objects
 from .mesh_import import import_mesh_file
 from .rigging import rig_objects
 from .shape_keys import set_weights
@@ -42,7 +42,7 @@ def pose(objects, weights):
         set_weights(obj, np.asarray(weights, dtype=np.float32), ARKIT_NAMES)
 
 
-def bake(objects, timeline, *, fps=None, scene=None):
+def bake(objects, timeline, *, fps=None, replace=False, scene=None):
     """Bake a timeline onto the objects' shape keys as keyframes (frame 1 = time 0).
 
     Args:
@@ -50,6 +50,9 @@ def bake(objects, timeline, *, fps=None, scene=None):
             :func:`facemotion.core.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and noise
             settings).
         fps: overrides the timeline's frame rate.
+        replace: replace an action on the shape keys that facemotion did not make (kept with a fake user);
+            without it such an action raises FacemotionError and nothing is written. facemotion's own actions
+            are always replaced.
 
     Sets the scene's frame rate and frame range to the timeline. Returns the ``(n_frames, 52)`` weights baked.
     """
@@ -63,8 +66,7 @@ def bake(objects, timeline, *, fps=None, scene=None):
     scene.render.fps_base = scene.render.fps / rate
     scene.frame_start = 1
     scene.frame_end = len(weights)
-    for obj in objects:
-        bake_shape_key_weights(obj, weights, ARKIT_NAMES, frame_start=1, replace=True)
+    bake_objects(objects, weights, ARKIT_NAMES, frame_start=1, replace=replace)
     return weights
 
 

@@ -401,13 +401,16 @@ BAD_INPUT = {
     "missing-out": ("rig {ict}", ["--out"]),
     "missing-out-animate": ("animate {ict} --timeline {d}/good.json", ["--out"]),
     "missing-timeline-option": ("animate {ict} --out {d}/out.glb", ["--timeline"]),
+    "demo-missing-mesh": ("demo --mesh {d}/missing.obj --out-dir {d}/demo_out", ["missing.obj", "--mesh"]),
+    "demo-missing-photo": ("demo --photo {d}/missing.png --out-dir {d}/demo_out", ["missing.png", "--photo"]),
     "no-command": ("", ["COMMAND"]),
     "unknown-command": ("bake {ict}", ["bake"]),
 }
 
 
 def _listing(folder):
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file and folder under ``folder``, with the files' bytes."""
+    return {p.relative_to(folder): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))

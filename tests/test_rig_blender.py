@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rigging inside Blender (the bpy module) on the real ICT head: split objects, object transforms, a user's own
+shape keys and modifiers, artist-edited landmarks, and refusals that leave the scene as it was."""
+import bpy
+import numpy as np
+import pytest
+
+from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
+from facemotion.core.assets import asset_path
+from facemotion.core.errors import FacemotionError, NoFaceError
+from facemotion.core.mesh_io import read_obj
+from facemotion.core.template import ICT_PARTS, load_ict_template
+from facemotion.facemotion_addon import rigging
+
+SKIN_END = ICT_PARTS["head_and_neck"][1]
+
+
+def _object(name, vertices, triangles, matrix=None):
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata(vertices.tolist(), [], triangles.tolist())
+    obj = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    if matrix is not None:
+        obj.matrix_world = matrix
+    return obj
+
+
+def _key_co(obj, name):
+    block = obj.data.shape_keys.key_blocks[name]
+    co = np.empty(len(block.data) * 3, dtype=np.float32)
+    block.data.foreach_get("co", co)
+    return co.reshape(-1, 3)
+
+
+@pytest.fixture(scope="module")
+def ict():
+    return read_obj(asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj"))
+
+
+@pytest.fixture()
+def scene():
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    yield bpy.context.scene
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+
+
+def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, ict):
+    """Skin and inner parts as two objects, each with its own transform (cm model scaled to metres and turned);
+    the skin has a user's shape key, the inner parts a Subdivision modifier. Both get the 52 ARKit keys, the
+    user's key and the modifier are untouched, and the skin's jawOpen matches ICT's own in local space."""
+    from mathutils import Matrix
+    tris = ict.triangles
+    skin_tris = tris[(tris < SKIN_END).all(axis=1)]
+    inner_tris = tris[(tris >= SKIN_END).all(axis=1)] - SKIN_END
+    to_metres = Matrix.Rotation(np.radians(90), 4, "X") @ Matrix.Scale(0.01, 4)
+    skin = _object("skin", ict.vertices[:SKIN_END], skin_tris, Matrix.Translation((0.4, 0, 1.6)) @ to_metres)
+    inner = _object("inner", ict.vertices[SKIN_END:], inner_tris, Matrix.Translation((0.4, 0, 1.6)) @ to_metres)
+    skin.shape_key_add(name="Basis")
+    user_key = skin.shape_key_add(name="MyCorrective", from_mix=False)
+    user_key.data[0].co = (1.0, 2.0, 3.0)
+    before = _key_co(skin, "MyCorrective").copy()
+    inner.modifiers.new("subsurf", "SUBSURF")
+
+    result, objects = rigging.rig_objects([skin, inner])
+    assert [o.name for o in objects] == ["skin", "inner"]
+    for obj in objects:
+        names = [k.name for k in obj.data.shape_keys.key_blocks]
+        assert set(ARKIT_NAMES) <= set(names)
+    assert np.array_equal(_key_co(skin, "MyCorrective"), before)
+    assert [m.type for m in inner.modifiers] == ["SUBSURF"]
+
+    truth = load_ict_template().deltas[ARKIT_INDEX["jawOpen"], :SKIN_END] * 100.0   # metres -> file cm (local)
+    got = _key_co(skin, "jawOpen") - _key_co(skin, "Basis")
+    moving = np.linalg.norm(truth, axis=1) > 0.1 * np.linalg.norm(truth, axis=1).max()
+    rel = np.linalg.norm(got[moving] - truth[moving], axis=1).mean() / np.linalg.norm(truth[moving], axis=1).mean()
+    assert rel < 0.1, rel
+    # The lower teeth (inner object) open with the jaw too.
+    teeth = slice(ICT_PARTS["teeth"][0] - SKIN_END, ICT_PARTS["teeth"][1] - SKIN_END)
+    inner_jaw = _key_co(inner, "jawOpen") - _key_co(inner, "Basis")
+    assert np.linalg.norm(inner_jaw[teeth], axis=1).max() > 0.5                      # centimetres, local
+
+    # Rigging again is refused (facemotion keys exist) and changes nothing; with replace it goes through.
+    jaw_before = _key_co(skin, "jawOpen").copy()
+    with pytest.raises(FacemotionError, match="jawOpen|replace"):
+        rigging.rig_objects([skin, inner])
+    assert np.array_equal(_key_co(skin, "jawOpen"), jaw_before)
+    rigging.rig_objects([skin, inner], replace=True)
+    assert np.array_equal(_key_co(skin, "MyCorrective"), before)
+
+
+def test_artist_edited_landmarks_drive_the_rig(scene, ict):
+    head = _object("head", ict.vertices, ict.triangles)
+    landmark_obj, found = rigging.detect_landmarks([head])
+    assert len(landmark_obj.data.vertices) == 478
+    assert found.score > 0.5
+    assert np.allclose(rigging.read_landmark_object(landmark_obj), found.points, atol=1e-4)
+    # The artist drags the chin landmark 1 cm down; the rig must use the edited position.
+    landmark_obj.data.vertices[152].co.z -= 1.0
+    edited = rigging.read_landmark_object(landmark_obj)
+    result, _ = rigging.rig_objects([head])
+    assert np.allclose(result.landmarks, edited)
+    assert "landmarks" not in result.timings                  # nothing was re-detected
+
+
+def test_a_cube_is_refused_and_the_scene_is_unchanged(scene):
+    bpy.ops.mesh.primitive_cube_add(size=2.0)
+    cube = bpy.context.active_object
+    objects_before = set(bpy.data.objects)
+    with pytest.raises(NoFaceError, match="no face"):
+        rigging.rig_objects([cube])
+    assert cube.data.shape_keys is None
+    assert set(bpy.data.objects) == objects_before           # no landmark object left behind
+
+
+def test_no_mesh_selected_is_refused(scene):
+    bpy.ops.object.empty_add()
+    with pytest.raises(FacemotionError, match="select"):
+        rigging.rig_objects([bpy.context.active_object])
