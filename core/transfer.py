@@ -167,12 +167,13 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     target_triangles = np.asarray(target_triangles, dtype=np.int64)
     components = connected_components(len(target), target_triangles)
     near_skin = on_skin[2] < SKIN_SNAP * iod
-    # Facing the same way too: the mouth bag and eye sockets behind the lips and lids face the other way.
+    # Not facing the other way: the mouth bag and eye sockets behind the lips and lids face back into the head
+    # (a lid margin, which curls, may still point well away from the template's lid there).
     agree = (vertex_normals(target, target_triangles)
              * face_normals(fit.vertices, template.triangles)[on_skin[0]]).sum(axis=1)
     if np.median(agree[near_skin]) < 0:                     # an inside-out target: flip its normals
         agree = -agree
-    use_skin = near_skin & (agree > 0) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
+    use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
     triangle, bary, distance = (np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b)
                                 for a, b in zip(on_skin, on_any))
 

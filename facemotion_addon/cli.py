@@ -88,9 +88,6 @@ def _load(pipeline, mesh):
     bpy.ops.wm.read_homefile(use_empty=True)
     t = time.perf_counter()
     objects = pipeline.load_mesh(mesh)
-    # Objects appended from a .blend are linked into the collection, but the view layer only lists them after a
-    # sync; without it the exporters' selection refuses them as "not in the current view layer".
-    bpy.context.view_layer.update()
     _stage("import", t)
     return objects
 

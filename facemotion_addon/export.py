@@ -95,7 +95,8 @@ def export_gltf(path, objects, *, animations=True, overwrite=False):
             export_morph=True, export_morph_normal=True, export_apply=False,
             export_animations=animations, export_morph_animation=animations,
             export_animation_mode="ACTIVE_ACTIONS", export_nla_strips_merged_animation_name=GLTF_ANIMATION_NAME,
-            export_force_sampling=True, export_frame_range=False)
+            export_force_sampling=True, export_frame_range=False,
+            export_anim_slide_to_zero=True)  # timeline time 0 (scene frame 1) is glTF time 0
 
     with _only_selected(objects):
         if export_format == "GLB":

@@ -60,6 +60,8 @@ def _append_blend(filepath, collection):
                 collection.objects.link(obj)
         else:
             bpy.data.objects.remove(obj)
+    # Objects linked by hand reach the view layer (selection, export) only after an update.
+    bpy.context.view_layer.update()
 
 
 def _remove_objects(objects):

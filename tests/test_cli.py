@@ -324,8 +324,6 @@ def test_animate_a_rigged_blend_bakes_the_example_timeline_without_rigging_again
     assert weights[3 * fps, ARKIT_INDEX["mouthSmileLeft"]] > weights[3 * fps, ARKIT_INDEX["mouthSmileRight"]] + 0.3
 
 
-@pytest.mark.xfail(strict=True, reason="export.export_gltf keeps Blender's frame 1 at 1/fps s in glTF (pipeline.bake "
-                                       "puts time 0 on frame 1): the animation starts one frame late")
 def test_animation_starts_at_time_zero(animated_glb):
     proc, out = animated_glb
     _assert_ok(proc)
