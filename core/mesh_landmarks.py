@@ -169,8 +169,8 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         report(0.6 * i / len(views), "searching for the face")
         camera = OrthoCamera.framing(vertices, view, up, size=(SEARCH_SIZE, SEARCH_SIZE))
         scores.append(face_detector.score(render(vertices, triangles, camera).image))
-        if scores[-1] >= 0.9 and i % 4 == 3:
-            break  # a confident, already roll-checked view: no need to look at the other sides
+        if i % 4 == 3 and max(scores[-4:]) >= 0.9:
+            break  # a confident view among this direction's four rolls: no need to look at the other sides
     best = int(np.argmax(scores))
     if scores[best] < min_score:
         raise NoFaceError(f"no face found on any of {len(scores)} views of the mesh (best detector score "
