@@ -46,7 +46,10 @@ def _temporary_rig(scene, centre, forward, up, extent):
     # A clay material override: the preview shows shape, not the file's materials (imported OBJ/MTL materials are
     # often transparent or unlit), and leaves the user's materials untouched.
     clay = bpy.data.materials.new("facemotion_preview_clay")
-    clay.diffuse_color = (0.72, 0.58, 0.5, 1.0)
+    clay.use_nodes = True
+    bsdf = next(n for n in clay.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+    bsdf.inputs["Base Color"].default_value = (0.62, 0.45, 0.36, 1.0)
+    bsdf.inputs["Roughness"].default_value = 0.6
     view_layer = bpy.context.view_layer
     previous_camera, previous_override = scene.camera, view_layer.material_override
     scene.camera = camera
@@ -63,7 +66,7 @@ def _temporary_rig(scene, centre, forward, up, extent):
         bpy.data.lights.remove(light_data)
 
 
-def render_frames(frames, *, centre, forward, up, extent, size=256, samples=16, scene=None):
+def render_frames(frames, *, centre, forward, up, extent, size=256, samples=32, scene=None):
     """Render the scene at each frame with Cycles (CPU), looking at the face.
 
     Args:
@@ -85,12 +88,17 @@ def render_frames(frames, *, centre, forward, up, extent, size=256, samples=16, 
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
     scene.cycles.samples = samples
-    scene.cycles.use_denoising = False
+    scene.cycles.use_denoising = False  # OpenImageDenoise is not in every build; more samples instead
     scene.render.resolution_x = scene.render.resolution_y = size
     scene.render.resolution_percentage = 100
     scene.render.image_settings.file_format = "PNG"
     if scene.world is None:
+        # A soft grey sky fills the shadows the key light leaves.
         scene.world = bpy.data.worlds.new("facemotion_world")
+        scene.world.use_nodes = True
+        background = scene.world.node_tree.nodes.get("Background")
+        if background is not None:
+            background.inputs["Color"].default_value = (0.35, 0.37, 0.4, 1.0)
     images = []
     with tempfile.TemporaryDirectory() as tmp, _temporary_rig(scene, np.asarray(centre, float),
                                                              np.asarray(forward, float), np.asarray(up, float),
