@@ -78,7 +78,8 @@ def _check_output(path, overwrite):
     return out
 
 
-def _stage(name, started):
+def print_stage(name, started):
+    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value)."""
     print(f"  {name:<28s} {time.perf_counter() - started:7.2f} s", flush=True)
 
 
@@ -88,7 +89,7 @@ def _load(pipeline, mesh):
     bpy.ops.wm.read_homefile(use_empty=True)
     t = time.perf_counter()
     objects = pipeline.load_mesh(mesh)
-    _stage("import", t)
+    print_stage("import", t)
     return objects
 
 
@@ -110,7 +111,7 @@ def _rig(pipeline, objects, mesh, replace):
         result, objects = pipeline.rig(objects, replace=replace)
     for stage, seconds in result.timings.items():
         print(f"    {stage:<26s} {seconds:7.2f} s")
-    _stage("rig", t)
+    print_stage("rig", t)
     if result.empty:
         print(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
     return objects
@@ -123,7 +124,7 @@ def cmd_rig(args):
     objects = _rig(pipeline, objects, args.mesh, args.replace_keys)
     t = time.perf_counter()
     pipeline.export(objects, out, overwrite=args.overwrite, animations=False)
-    _stage(f"write {out.name}", t)
+    print_stage(f"write {out.name}", t)
     return 0
 
 
@@ -159,10 +160,10 @@ def cmd_animate(args):
     t = time.perf_counter()
     with _naming_input(args.mesh):
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action)
-    _stage("bake timeline", t)
+    print_stage("bake timeline", t)
     t = time.perf_counter()
     pipeline.export(objects, out, overwrite=args.overwrite, animations=True)
-    _stage(f"write {out.name}", t)
+    print_stage(f"write {out.name}", t)
     return 0
 
 

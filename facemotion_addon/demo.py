@@ -21,14 +21,11 @@ from ..core.image_io import load_image
 from ..core.landmarks import default_detector
 from ..core.timeline import EmotionKey
 from . import pipeline
+from .cli import print_stage as _stage
 from .preview_render import contact_sheet, render_frames
 
 FPS = 24
 KEY_TIMES = (0.0, 1.2, 2.4, 3.6, 4.8, 6.0)
-
-
-def _stage(name, started):
-    print(f"  {name:<30s} {time.perf_counter() - started:7.2f} s", flush=True)
 
 
 def demo_timeline(photo_weights):

@@ -6,6 +6,7 @@ from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
 from facemotion.core.assets import asset_path
+from facemotion.core.mesh_io import read_obj
 from facemotion.core.errors import InputError
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
@@ -13,16 +14,9 @@ FACE_VERTICES = 9409  # ICT's face region is vertices 0..9408
 
 
 def load_obj(path):
-    """Minimal OBJ reader for the tests: 'v' positions and 'f' polygons fan-triangulated (0-based)."""
-    verts, faces = [], []
-    with open(path) as fh:
-        for line in fh:
-            if line.startswith("v "):
-                verts.append(line.split()[1:4])
-            elif line.startswith("f "):
-                idx = [int(tok.split("/")[0]) - 1 for tok in line.split()[1:]]
-                faces.extend((idx[0], idx[k], idx[k + 1]) for k in range(1, len(idx) - 1))
-    return np.asarray(verts, dtype=np.float64), np.asarray(faces, dtype=np.int64)
+    """``(vertices (V, 3) float64, triangles (T, 3) int64)`` of an OBJ file (the project's one OBJ reader)."""
+    mesh = read_obj(path)
+    return mesh.vertices, mesh.triangles
 
 
 @pytest.fixture(scope="module")
