@@ -8,6 +8,10 @@ failure) is held back: it is dropped when the command ends with that one-line er
 
 ``rig`` and ``animate`` start from an empty scene, so the outputs hold only the input file's objects (not Blender's
 startup cube, camera and light).
+
+``emotion`` is the exception to "one error line, exit 2" for the images it goes through: a folder of a few thousand
+images is one run, so an unreadable image or one without a face is reported on its own output line and the run goes
+on (see :func:`cmd_emotion`).
 """
 import argparse
 import contextlib
@@ -64,7 +68,34 @@ def build_parser():
     demo.add_argument("--photo", default=None, help="face photo (default: faces/astronaut.png from the assets)")
     demo.add_argument("--out-dir", default="out", help="output folder (default: out)")
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
+
+    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images",
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             description="Classify the emotion of every face in an image, or in every image of a "
+                                         "folder (walked recursively, sorted by path).",
+                             epilog=EMOTION_EPILOG)
+    emotion.add_argument("path", metavar="IMAGE_OR_DIR", help="an image file, or a folder of images (png, jpg, tif, "
+                                                               "bmp, webp, ...; grey and 16-bit too)")
+    emotion.add_argument("--json", action="store_true", help="one JSON object per face (per line) instead of text")
+    emotion.add_argument("--model", default=None, help="ONNX emotion model (default: the shipped "
+                                                       "models/emotion_classifier.onnx)")
+    emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
+                         help="most faces classified per image, largest first (default 4; 1 is fastest)")
     return parser
+
+
+EMOTION_EPILOG = """output, one line per face, flushed as it is made:
+  text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
+  --json:  {"path": ..., "face": 0, "label": ..., "probabilities": {"neutral": ..., ...}, "intensity": ...,
+            "bbox": [x0, y0, x1, y1]}
+  Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
+  An unreadable image or one without a face gives one line with "label": null and an "error" (text:
+  "PATH: error: ..."), and the run goes on.
+  intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion_classifier.py).
+
+exit status: 0 once the images were gone through, even if some had no face or could not be read;
+  2 (one error line on stderr) when IMAGE_OR_DIR does not exist, a folder holds no image files, or the model is
+  missing or broken (e.g. its metadata does not match the feature spec)."""
 
 
 def _check_output(path, overwrite):
@@ -177,7 +208,69 @@ def cmd_demo(args):
     return 0
 
 
-COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo}
+def _emotion_record(path, face, result, labels):
+    """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
+    return {"path": str(path), "face": face, "label": result.label,
+            "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
+            "intensity": round(float(result.intensity), 4),
+            "bbox": [round(float(v), 1) for v in result.face.bbox]}
+
+
+def _emotion_text(path, face, result, labels, several):
+    where = f"{path} [face {face}]" if several else f"{path}"
+    scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
+    return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
+
+
+def cmd_emotion(args):
+    """``facemotion emotion IMAGE_OR_DIR [--json] [--model M] [--max-faces N]`` (output and exit status: see
+    :data:`EMOTION_EPILOG`). The detector and the classifier are created once for the whole run; every line is
+    flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
+    import cv2
+
+    from ..core.emotion_classifier import DEFAULT_MAX_FACES, EmotionClassifier
+    from ..core.emotion_recognition import iter_images, recognize_file
+    from ..core.errors import NoFaceError
+    from ..core.landmarks import FaceLandmarkDetector
+
+    max_faces = DEFAULT_MAX_FACES if args.max_faces is None else args.max_faces
+    if max_faces < 1:
+        raise InputError(f"--max-faces must be at least 1, got {max_faces}")
+    images = iter_images(args.path)
+    if args.model is not None and not Path(args.model).is_file():
+        raise InputError(f"{args.model}: model file not found (given as --model)")
+    with _naming_input(args.model or "emotion model"):
+        classifier = EmotionClassifier(args.model)
+    labels = tuple(classifier.labels)
+    try:
+        with FaceLandmarkDetector(max_faces=max_faces) as detector:
+            for path in images:
+                try:
+                    results = recognize_file(path, detector=detector, classifier=classifier)
+                    if not results:
+                        raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
+                except (FacemotionError, cv2.error) as exc:
+                    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    if args.json:
+                        print(json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
+                                          "intensity": None, "error": message}), flush=True)
+                    else:
+                        print(f"{path}: error: {message}", flush=True)
+                    continue
+                for face, result in enumerate(results):
+                    line = json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
+                        _emotion_text(path, face, result, labels, len(results) > 1)
+                    print(line, flush=True)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly; point stdout at devnull so the interpreter's final
+        # flush does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 0
+
+
+COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo, "emotion": cmd_emotion}
 
 
 @contextlib.contextmanager

@@ -10,15 +10,15 @@ Enum items are built from the core tables (:data:`facemotion.core.emotion_preset
 .blend: numbering by table position keeps saved files valid when a later version appends items.
 """
 import bpy
-from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
-                       PointerProperty, StringProperty)
+from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
+                       IntProperty, PointerProperty, StringProperty)
 
 from ..core.emotion_presets import CATEGORIES, EMOTIONS, preset_aus
 from ..core.timeline import EASINGS, EmotionKey
 
 __all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionSceneSettings", "FacemotionTimelineKey",
-           "classes", "frame_to_time", "register_scene_properties", "scene_fps", "settings", "timeline_settings",
-           "unregister_scene_properties"]
+           "classes", "frame_to_time", "recognized_probabilities", "register_scene_properties", "scene_fps",
+           "settings", "timeline_settings", "unregister_scene_properties"]
 
 
 def _emotion_description(name):
@@ -103,6 +103,30 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     export_format: EnumProperty(name="Format", description="File format of the export", items=_FORMAT_ITEMS,
                                 default="GLB")
 
+    # Recognize: inputs
+    recognize_image: PointerProperty(type=bpy.types.Image, name="Image",
+                                     description="Blender image to recognise the emotion in (Recognize > Blender "
+                                                 "Image)")
+    recognize_every_n: IntProperty(name="Every Nth Frame", description="Classify every Nth frame of the video "
+                                   "(1: every frame; larger is faster)", min=1, soft_max=60, default=5)
+    recognize_min_hold: FloatProperty(name="Min Hold", description="Emotions shown for less than this many seconds "
+                                      "are treated as flicker and merged into their neighbours", min=0.0,
+                                      soft_max=5.0, default=0.5, subtype="TIME_ABSOLUTE", precision=2)
+    recognize_replace_keys: BoolProperty(name="Replace Keys", description="The video's emotion track replaces the "
+                                         "timeline's keys; otherwise it is appended after the last key",
+                                         default=False)
+
+    # Recognize: the last result (read by the Recognize panel; written by the facemotion.detect_emotion_* operators)
+    recognized_label: StringProperty(name="Emotion", description="Top class of the last recognition ('' before "
+                                     "any)", default="")
+    recognized_intensity: FloatProperty(name="Intensity", description="How strongly the recognised emotion shows "
+                                        "(0..1)", min=0.0, max=1.0, default=0.0, subtype="FACTOR")
+    recognized_probabilities: FloatVectorProperty(name="Probabilities", description="Probability of each class, in "
+                                                  "the order " + ", ".join(CATEGORIES), size=len(CATEGORIES),
+                                                  min=0.0, max=1.0, default=(0.0,) * len(CATEGORIES))
+    recognized_source: StringProperty(name="Source", description="What the last recognition looked at", default="")
+    recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
+
     # Status
     last_report: StringProperty(name="Last Result", description="Result of the last facemotion operation",
                                 default="")
@@ -161,6 +185,11 @@ def timeline_settings(scene):
         "noise_amplitude": float(props.noise_amplitude),
         "noise_seed": int(props.noise_seed),
     }
+
+
+def recognized_probabilities(scene):
+    """The last recognition's probabilities as ``{category: p}`` in :data:`CATEGORIES` order (all 0 before any)."""
+    return dict(zip(CATEGORIES, (float(p) for p in settings(scene).recognized_probabilities)))
 
 
 def register_scene_properties():

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""facemotion's operators (``facemotion.*``), one module per area: rig, emotion, timeline, export.
+"""facemotion's operators (``facemotion.*``), one module per area: rig, emotion, timeline,
+export, recognize.
 
 Operators are thin: they read the scene's settings, call :mod:`facemotion.facemotion_addon.pipeline` (or rigging /
 core), write the result back and report it; a :class:`~facemotion.core.errors.FacemotionError` becomes one error
 report and ``{'CANCELLED'}`` with the scene unchanged.
 """
-from . import emotion, export, rig, timeline
+from . import emotion, export, recognize, rig, timeline
 
 #: Every operator class, in registration order.
-classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes)
+classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes, *recognize.classes)

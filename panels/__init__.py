@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""facemotion's sidebar (View3D > Sidebar > Facemotion): Rig, Emotion (with ARKit sliders) and Timeline panels.
+"""facemotion's sidebar (View3D > Sidebar > Facemotion): Rig, Emotion (with ARKit sliders), Timeline and
+Recognize panels.
 
 Panels only draw; every action is an operator from :mod:`facemotion.operators`.
 """
-from . import emotion, rig, timeline
+from . import emotion, recognize, rig, timeline
 
 #: Every UI class, in registration order (lists before the panels that use them, parents before sub-panels).
-classes = (*rig.classes, *emotion.classes, *timeline.classes)
+classes = (*rig.classes, *emotion.classes, *timeline.classes, *recognize.classes)

@@ -28,7 +28,8 @@ from facemotion.core.timeline import EASINGS
 from facemotion.facemotion_addon import compat, preferences, properties, shape_keys
 
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
-                "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export")
+                "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
+                "detect_emotion_video", "detect_emotion_pose")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -250,7 +251,7 @@ def test_register_unregister_register_unregister():
     bpy.ops.wm.read_factory_settings(use_empty=True)
     expected = {"FacemotionTimelineKey", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
-                "FACEMOTION_PT_timeline"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:

@@ -79,7 +79,8 @@ PLATFORM_TAGS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_
 ABI_TAGS = ("cp311", "abi3", "none")
 
 #: Pinned assets (``core/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
-BUNDLED_ASSET_FILES = ("mediapipe/face_landmarker.task",)
+#: Emotion features align landmarks to MediaPipe's canonical face (core.emotion_features.canonical_face).
+BUNDLED_ASSET_FILES = ("mediapipe/face_landmarker.task", "mediapipe/face_geometry/canonical_face_model.obj")
 
 #: Licence files shipped with the bundled data, each taken from beside the pinned asset (same asset root) named here:
 #: ``{licence path under the asset root: pinned asset found in that root}``.

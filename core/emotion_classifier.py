@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Emotion classification of detected faces with the project's ONNX model (numpy + onnxruntime only).
+
+The model is a scikit-learn classifier trained by ``tools/train_emotion.py`` on the project's own renders and exported
+with skl2onnx (no ZipMap, float32 input ``(N, spec.size)``, outputs ``label`` and ``probabilities (N, 8)``). The
+classifier of [Guo 2025] is an SVM over fused geometry + texture features; the training tool compares it with
+logistic regression and gradient boosting and ships whichever wins subject-independent cross-validation
+(``models/README.md`` says which, on what data, with what accuracy).
+
+The ONNX file carries its own contract in its metadata, checked when it is loaded:
+
+``facemotion_labels``
+    JSON list, the classes of the probability columns: exactly :data:`CATEGORIES`, in that order.
+``facemotion_feature_spec``
+    :meth:`FeatureSpec.to_json` of the features the model was trained on; its size must equal the model's input
+    width and its version :data:`~.emotion_features.FEATURE_SPEC_VERSION`.
+``facemotion_model_version``
+    ``"<major>.<minor>"``; the major part must be :data:`MODEL_FORMAT_MAJOR` (the metadata layout this code reads).
+``facemotion_training``
+    JSON summary of how the model was trained (data, cross-validation scores, chosen model); informational.
+
+Intensity: ``1 - p(neutral)``, the classifier's confidence that the face is not at rest, in [0, 1]. It is not a FACS
+intensity, but it grows with the expression's strength: ``tools/evaluate_emotion.py features`` reports its rank
+correlation with the generator's true intensity on held-out identities.
+"""
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .emotion_features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features
+from .emotion_presets import CATEGORIES
+from .errors import InputError
+
+__all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "METADATA_KEYS", "MODEL_FORMAT_MAJOR",
+           "classify_image", "default_classifier", "intensity_from_probabilities"]
+
+#: The model shipped with the add-on (built by ``tools/train_emotion.py``).
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "emotion_classifier.onnx"
+
+META_LABELS = "facemotion_labels"
+META_SPEC = "facemotion_feature_spec"
+META_VERSION = "facemotion_model_version"
+META_TRAINING = "facemotion_training"
+#: Metadata keys every facemotion emotion model carries.
+METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
+#: Major version of the metadata layout this module reads (``facemotion_model_version`` is "<major>.<minor>").
+MODEL_FORMAT_MAJOR = 1
+#: Faces looked for by :func:`classify_image` when it creates its own detector.
+DEFAULT_MAX_FACES = 4
+
+
+@dataclass
+class EmotionResult:
+    """One classified face.
+
+    ``label``: the most probable category (one of :data:`CATEGORIES`); ``probabilities``: ``{category: p}`` for
+    all 8 categories (floats summing to 1); ``intensity``: ``1 - p(neutral)`` in [0, 1]
+    (:func:`intensity_from_probabilities`); ``face``: the :class:`~.landmarks.FaceLandmarks` it came from.
+    """
+
+    label: str
+    probabilities: dict
+    intensity: float
+    face: object = None
+
+
+def intensity_from_probabilities(probabilities, labels=CATEGORIES):
+    """Expression intensity ``1 - p(neutral)`` of ``(N, 8)`` or ``(8,)`` probabilities -> ``(N,)`` or scalar
+    float32 in [0, 1]."""
+    p = np.asarray(probabilities, dtype=np.float32)
+    return np.clip(1.0 - p[..., list(labels).index("neutral")], 0.0, 1.0).astype(np.float32)
+
+
+def _model_error(path, what, model_value, expected):
+    return InputError(f"emotion model {path}: {what} is {model_value} in the model but {expected} is expected; "
+                      f"retrain it with tools/train_emotion.py or use the model shipped with facemotion")
+
+
+class EmotionClassifier:
+    """The emotion classifier: an onnxruntime session over a facemotion ONNX model, created once and reused.
+
+    ``model_path``: the ``.onnx`` file (default :data:`DEFAULT_MODEL_PATH`). The session runs on the CPU with one
+    intra-op thread (one face costs microseconds: more threads only add overhead and compete with Blender).
+
+    Attributes: ``spec`` (:class:`FeatureSpec` from the metadata), ``labels`` (tuple, = :data:`CATEGORIES`),
+    ``version`` (str), ``training`` (dict, the training summary), ``path`` (Path), ``session``
+    (``onnxruntime.InferenceSession``).
+
+    Thread-safe: onnxruntime sessions may be run from several threads at once.
+
+    Raises:
+        InputError: the file is missing or not an ONNX model; its metadata lacks a key, names other labels than
+            :data:`CATEGORIES`, a feature spec whose size differs from the model's input width, an unknown feature
+            spec version or model format (the message names the model's and the expected values).
+    """
+
+    def __init__(self, model_path=None):
+        import onnxruntime as ort
+
+        self.path = Path(DEFAULT_MODEL_PATH if model_path is None else model_path)
+        if not self.path.is_file():
+            raise InputError(f"emotion model {self.path} does not exist; build it with "
+                             f"`python tools/train_emotion.py` or reinstall facemotion")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.path), sess_options=options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
+            raise InputError(f"emotion model {self.path} cannot be loaded by onnxruntime ({exc}); "
+                             f"give a model written by tools/train_emotion.py") from exc
+        meta = dict(self.session.get_modelmeta().custom_metadata_map)
+        self._check_metadata(meta)
+
+    def _check_metadata(self, meta):
+        path = self.path
+        missing = [k for k in METADATA_KEYS if k not in meta]
+        if missing:
+            raise _model_error(path, "the metadata", f"missing {missing} (has {sorted(meta)})",
+                               f"all of {list(METADATA_KEYS)}")
+        version = meta[META_VERSION]
+        try:
+            major = int(str(version).split(".")[0])
+        except ValueError:
+            major = None
+        if major != MODEL_FORMAT_MAJOR:
+            raise _model_error(path, "the model version", repr(version), f"{MODEL_FORMAT_MAJOR}.x")
+        self.version = str(version)
+        try:
+            labels = tuple(json.loads(meta[META_LABELS]))
+        except (ValueError, TypeError):
+            labels = meta[META_LABELS]
+        if labels != CATEGORIES:
+            raise _model_error(path, "the label set", list(labels) if isinstance(labels, tuple) else repr(labels),
+                               list(CATEGORIES))
+        self.labels = labels
+        try:
+            spec = FeatureSpec.from_json(meta[META_SPEC])
+        except (ValueError, TypeError, KeyError, InputError) as exc:
+            raise _model_error(path, "the feature spec", repr(meta[META_SPEC]), f"a FeatureSpec JSON ({exc})") from exc
+        if spec.version != FEATURE_SPEC_VERSION:
+            raise _model_error(path, "the feature spec version", spec.version, FEATURE_SPEC_VERSION)
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or inputs[0].type != "tensor(float)" or len(inputs[0].shape) != 2:
+            got = [(i.name, i.type, i.shape) for i in inputs]
+            raise _model_error(path, "the input", f"{got}", "one float tensor (N, features)")
+        width = inputs[0].shape[1]
+        if width != spec.size:
+            raise InputError(f"emotion model {path}: its feature spec {list(spec.parts)} has size {spec.size} but "
+                             f"its input width is {width}; the metadata does not match the model, retrain it with "
+                             f"tools/train_emotion.py")
+        self.spec = spec
+        self._input = inputs[0].name
+        probs = [o for o in self.session.get_outputs() if o.type == "tensor(float)" and len(o.shape) == 2]
+        if len(probs) != 1 or (isinstance(probs[0].shape[-1], int) and probs[0].shape[-1] != len(labels)):
+            got = [(o.name, o.type, o.shape) for o in self.session.get_outputs()]
+            raise _model_error(path, "the outputs", f"{got}", f"one float probability tensor (N, {len(labels)})")
+        self._output = probs[0].name
+        try:
+            self.training = json.loads(meta[META_TRAINING])
+        except ValueError:
+            self.training = {"text": meta[META_TRAINING]}
+
+    def predict(self, features):
+        """Class probabilities of feature vectors.
+
+        ``features``: ``(N, spec.size)`` or ``(spec.size,)`` numbers (see :func:`.emotion_features.extract_features`).
+        Returns ``(N, 8) float32`` rows summing to 1, columns in :attr:`labels` order (``N = 1`` for one vector).
+        Raises InputError on a wrong width or non-finite values.
+        """
+        x = np.asarray(features, dtype=np.float32)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.spec.size:
+            raise InputError(f"emotion features have shape {np.shape(features)}; the model expects "
+                             f"(N, {self.spec.size}) for feature spec {list(self.spec.parts)}")
+        if not np.isfinite(x).all():
+            raise InputError("emotion features contain NaN or infinite values; check the face landmarks")
+        if x.shape[0] == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        p = self.session.run([self._output], {self._input: np.ascontiguousarray(x)})[0]
+        p = np.clip(np.asarray(p, dtype=np.float32), 0.0, None)
+        # Calibrated ensembles sum to 1 up to float32 rounding; renormalise so callers can rely on it.
+        return p / np.maximum(p.sum(axis=1, keepdims=True), np.float32(1e-12))
+
+    def result(self, probabilities, face=None):
+        """An :class:`EmotionResult` from one ``(8,)`` probability row."""
+        p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
+        return EmotionResult(label=self.labels[int(np.argmax(p))],
+                             probabilities={k: float(v) for k, v in zip(self.labels, p)},
+                             intensity=float(intensity_from_probabilities(p, self.labels)), face=face)
+
+    def classify_face(self, face, image=None):
+        """Classify one detected face (:class:`~.landmarks.FaceLandmarks`); ``image`` ``(H, W, 3) uint8`` RGB is
+        needed when the spec has ``lbp``. Returns :class:`EmotionResult`. Raises InputError (lbp without image)."""
+        features = extract_features(face, image, self.spec)
+        return self.result(self.predict(features)[0], face)
+
+
+def classify_image(image, detector=None, classifier=None):
+    """Detect every face in ``image`` and classify each: ``list[EmotionResult]``, largest face first (empty: none).
+
+    ``image``: an image file path or an array :func:`.image_io.as_rgb_uint8` accepts (grey, RGBA, 16-bit...).
+    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for up to
+    :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
+    :func:`default_classifier`). Raises InputError (unreadable image, bad model).
+    """
+    from .image_io import as_rgb_uint8, load_image
+
+    rgb = load_image(image) if isinstance(image, (str, Path)) else as_rgb_uint8(image)
+    detector = detector or _multi_face_detector()
+    classifier = classifier or default_classifier()
+    faces = detector.detect(rgb)
+    if not faces:
+        return []
+    image_for_features = rgb if classifier.spec.needs_image else None
+    features = np.stack([extract_features(f, image_for_features, classifier.spec) for f in faces])
+    probs = classifier.predict(features)
+    return [classifier.result(p, f) for p, f in zip(probs, faces)]
+
+
+_lock = threading.Lock()
+_default = None
+_detector = None
+
+
+def default_classifier():
+    """The process-wide :class:`EmotionClassifier` of the shipped model, created on first call and reused."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = EmotionClassifier()
+        return _default
+
+
+def _multi_face_detector():
+    global _detector
+    from .landmarks import FaceLandmarkDetector
+    with _lock:
+        if _detector is None or _detector.closed:
+            _detector = FaceLandmarkDetector(max_faces=DEFAULT_MAX_FACES)
+        return _detector

@@ -1,0 +1,470 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Emotion recognition on images, folders of images and videos, and the emotion track a video gives the timeline.
+
+One direction, one stage per function (the chain the operators and the CLI share)::
+
+    image / file / folder / video frame / frontal render of a 3D face (core.rasterize)
+      -> core.image_io (any layout: grey, RGBA, 16-bit, float -> RGB uint8)
+      -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; tiny faces found by its padded and
+         windowed passes)
+      -> core.emotion_classifier (features of each face -> ONNX model -> 8 probabilities + intensity)
+      -> EmotionResult per face, or a TrackSample per sampled video frame
+      -> track_to_timeline_keys -> core.timeline.EmotionKey (what the timeline bakes)
+
+Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
+``classifier`` explicitly, or let the shared instances (a detector of up to
+:data:`facemotion.core.emotion_classifier.DEFAULT_MAX_FACES` faces, :func:`~.emotion_classifier.default_classifier`)
+be created on first use. Pure numpy + OpenCV: no bpy.
+
+Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
+are only grabbed (demuxed, not decoded), so sampling every Nth frame costs about 1/N of decoding every frame. A frame's
+time is ``index / fps`` with the container's frame rate, or the decoder's timestamp when the file has none.
+
+Emotion track -> timeline keys (:func:`track_to_timeline_keys`): consecutive samples with the same label form a run;
+runs shorter than ``min_hold`` seconds are flicker and are absorbed by their neighbours (the shortest first, so an
+alternating sequence keeps its longer runs; a dropped run's time goes to the run before it, or for the first run to
+the run after it); each remaining run becomes one key at the run's start with the run's
+mean intensity; transitions are the default (0.5 s) or the gap since the previous key when that is shorter, so they
+never overlap (:func:`facemotion.core.timeline.validate_keys` accepts the result). This is [ECAvatar 2024]'s
+"dominant emotion per window, cross-fade between windows" with the windows found from the data instead of fixed.
+"""
+import math
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .emotion_presets import CATEGORIES, resolve_emotion
+from .errors import FacemotionError, InputError
+from .image_io import as_rgb_uint8, load_image
+from .timeline import EmotionKey
+
+__all__ = ["APPEND_GAP", "DEFAULT_TRANSITION", "IMAGE_SUFFIXES", "MESH_RENDER_SIZE", "MeshRecognition", "TrackSample",
+           "TrackSummary", "VIDEO_SUFFIXES", "face_camera", "iter_images", "keys_after", "recognize_file",
+           "recognize_image", "recognize_mesh", "render_face", "summarize_track", "track_to_timeline_keys",
+           "video_emotion_track"]
+
+#: File suffixes (lower case) :func:`iter_images` takes from a folder: what OpenCV's imdecode reads in every build.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
+                  ".ppm", ".pnm")
+#: Video suffixes offered by the video file browser (anything FFmpeg reads works when given explicitly).
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".ogv")
+#: Seconds of blending into each key made from an emotion track (the timeline's own default).
+DEFAULT_TRANSITION = 0.5
+#: Seconds between the last existing timeline key and the first key of an appended track.
+APPEND_GAP = 0.5
+
+# Frontal renders of a 3D face for recognition (:func:`recognize_mesh`): the settings of the rig's consistency
+# evaluation (tools/evaluate_emotion.py, "plain shading" heads), so a pose is judged as the rig was measured: a
+# 256 px square (the training renders' size), the face's landmarks filling 60 % of its width, a plain grey
+# background, light from the camera a little above and to the subject's right.
+#: Side of the square render in pixels.
+MESH_RENDER_SIZE = 256
+#: Share of the image width the face's landmark extent fills.
+MESH_FACE_FILL = 0.6
+#: Background (sRGB, 0..1) and ambient share of the renders.
+MESH_BACKGROUND = (0.45, 0.45, 0.45)
+MESH_AMBIENT = 0.3
+#: Light direction in the camera frame (x right, y up, z toward the viewer).
+MESH_LIGHT = (-0.25, 0.35, 1.0)
+
+
+class TrackSample(NamedTuple):
+    """One sampled video frame: ``time`` seconds from the start; ``label`` one of the model's labels, or None when
+    no face was found; ``intensity`` 0..1 (None without a face); ``probabilities`` ``{label: p}`` (None without a
+    face). The largest face of the frame is the one classified."""
+    time: float
+    label: str | None
+    intensity: float | None
+    probabilities: dict | None
+
+
+class TrackSummary(NamedTuple):
+    """A whole track in one result: ``label`` the top class of the mean probabilities over frames with a face,
+    ``intensity`` the mean intensity there, ``probabilities`` that mean ``{label: p}``, ``face_frames`` how many
+    sampled frames showed a face, ``frames`` how many were sampled."""
+    label: str
+    intensity: float
+    probabilities: dict
+    face_frames: int
+    frames: int
+
+
+# ---------------------------------------------------------------------------------------------------------- images
+
+def recognize_image(image, *, detector=None, classifier=None):
+    """Classify the emotion of every face in an image.
+
+    Args:
+        image: ``(H, W, 3) uint8`` RGB, or any layout :func:`facemotion.core.image_io.as_rgb_uint8` converts
+            (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
+        detector: a ``FaceLandmarkDetector`` (default: a shared one returning up to 4 faces). Pass one made with
+            ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
+        classifier: an :class:`facemotion.core.emotion_classifier.EmotionClassifier` (default: the shared one with
+            the shipped model).
+
+    Returns:
+        list of :class:`facemotion.core.emotion_classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
+        p}``, ``intensity`` 0..1, ``face``), largest face first (by the area of its landmarks' bounding box); empty
+        when no face is found.
+
+    Raises:
+        InputError: an empty or malformed array; the classifier's model is missing or does not match its spec.
+    """
+    from .emotion_classifier import classify_image
+    results = classify_image(as_rgb_uint8(image), detector=detector, classifier=classifier)
+    # The detector orders its faces by size already; sorting again keeps the contract whatever detector is passed.
+    return sorted(results, key=lambda result: result.face.area, reverse=True)
+
+
+def recognize_file(path, *, detector=None, classifier=None):
+    """:func:`recognize_image` on an image file (read by :func:`facemotion.core.image_io.load_image`: PNG, JPEG,
+    TIFF, ..., 8/16-bit, grey or colour). Returns the list of results, largest face first (empty: no face).
+    Raises InputError naming the path when it is missing or not a readable image."""
+    return recognize_image(load_image(path), detector=detector, classifier=classifier)
+
+
+def _sort_key(relative):
+    # Component-wise, case-sensitive: a folder's files sort together under the folder's name, the same on every OS.
+    return relative.parts
+
+
+def iter_images(path):
+    """The image files to process for ``path``, in a stable order.
+
+    A file is returned as it is (whatever its suffix: the reader will say if it is not an image). A folder is walked
+    recursively (symbolic links to folders are not followed, so links cannot loop); files whose suffix is in
+    :data:`IMAGE_SUFFIXES` (any case) are kept, hidden files and folders (names starting with ".", e.g. macOS's
+    ``._photo.jpg``) skipped, and the result is sorted by path component by component.
+
+    Returns a list of :class:`pathlib.Path` (``path`` joined with each file's relative path).
+    Raises InputError when ``path`` does not exist, or is a folder holding no image files.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise InputError(f"{root}: no such file or folder; give an image file or a folder of images")
+    if not root.is_dir():
+        return [root]
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(folder).relative_to(root)
+        found += [base / name for name in files
+                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
+    if not found:
+        raise InputError(f"{root}: no image files in this folder or below (looked for "
+                         f"{', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES[:6])}, ...)")
+    return [root / relative for relative in sorted(found, key=_sort_key)]
+
+
+# ------------------------------------------------------------------------------------------------------------ mesh
+
+class MeshRecognition(NamedTuple):
+    """:func:`recognize_mesh`'s answer: ``results`` (list of EmotionResult, at most one: the face on the render;
+    empty when the detector found none), ``image`` the ``(H, W, 3) uint8`` render that was classified, ``camera``
+    the :class:`~facemotion.core.rasterize.OrthoCamera` it was taken with, ``landmarks_from`` ``"given"`` or
+    ``"detected"`` (where the face frame came from)."""
+    results: list
+    image: np.ndarray
+    camera: object
+    landmarks_from: str
+
+
+def face_camera(landmarks, size=MESH_RENDER_SIZE, face_fill=MESH_FACE_FILL):
+    """An orthographic camera looking straight at a face, from its 478 MediaPipe landmarks ``(478, 3)`` on the mesh
+    (world units).
+
+    "Straight at" is MediaPipe's own frontal view: the 468 mesh landmarks are fitted to MediaPipe's canonical face
+    (:func:`facemotion.core.emotion_features.canonical_face`, which looks along +z with +y up) by a least-squares
+    similarity (:func:`facemotion.core.geometry.similarity_transform`, Umeyama 1991), and the camera takes the fitted
+    rotation's axes. (Eyes and mouth alone are not enough: the mouth sits ahead of the eyes, so their plane leans
+    back about 10 degrees.) The camera is centred on the landmarks, whose larger extent across the view fills
+    ``face_fill`` of the ``size`` x ``size`` image.
+
+    Returns an :class:`~facemotion.core.rasterize.OrthoCamera`, or None when the landmarks are mirrored (the
+    subject's left eye on the image's left, or the nose pointing away). Raises InputError when ``landmarks`` is not
+    a finite ``(478, 3)`` array or its points coincide.
+    """
+    from . import mediapipe_topology as mp_idx
+    from .emotion_features import canonical_face
+    from .geometry import similarity_transform
+    from .rasterize import OrthoCamera
+
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.shape != (mp_idx.NUM_LANDMARKS, 3) or not np.isfinite(points).all():
+        raise InputError(f"face landmarks must be a finite ({mp_idx.NUM_LANDMARKS}, 3) array, got {points.shape}")
+    _, rotation, _ = similarity_transform(canonical_face(), points[:mp_idx.NUM_MESH_LANDMARKS])
+    camera_rotation = rotation.T  # rows: the canonical face's x (subject's left), y (up), z (out of the face)
+    right_eye = points[[mp_idx.RIGHT_EYE_INNER_CORNER, mp_idx.RIGHT_EYE_OUTER_CORNER]].mean(axis=0)
+    left_eye = points[[mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER]].mean(axis=0)
+    eyes = (right_eye + left_eye) / 2.0
+    if (left_eye - right_eye) @ camera_rotation[0] <= 0.0 or \
+            (points[mp_idx.NOSE_TIP] - eyes) @ camera_rotation[2] <= 0.0:
+        return None  # a mirror image of a face: the best proper rotation cannot show it frontally
+    extent = float(np.ptp(points @ camera_rotation[:2].T, axis=0).max())
+    return OrthoCamera(rotation=camera_rotation, centre=points.mean(axis=0), half_width=extent / 2.0 / face_fill,
+                       size=(size, size))
+
+
+def render_face(vertices, triangles, camera, *, vertex_colors=None):
+    """``(H, W, 3) uint8`` render of a mesh through ``camera`` with the recognition render settings (module
+    constants ``MESH_*``): Lambert shading of :data:`facemotion.core.rasterize.SKIN_ALBEDO` (or ``vertex_colors``
+    ``(V, 3)`` sRGB) on a grey background."""
+    from .rasterize import render
+
+    light = np.asarray(MESH_LIGHT, dtype=np.float64) @ camera.rotation
+    return render(vertices, triangles, camera, vertex_colors=vertex_colors, light_dir=light, ambient=MESH_AMBIENT,
+                  background=MESH_BACKGROUND).image
+
+
+def recognize_mesh(vertices, triangles, *, landmarks=None, vertex_colors=None, detector=None, classifier=None,
+                   progress=None):
+    """Recognise the emotion a 3D face mesh shows: render it frontally, detect the face, classify it.
+
+    Args:
+        vertices: ``(V, 3)`` float positions of the posed mesh (shape keys applied), world units.
+        triangles: ``(T, 3)`` int vertex indices.
+        landmarks: ``(478, 3)`` MediaPipe landmarks on the face (e.g. the rig's landmark object, at rest: they only
+            frame the view). When None, unusable or mirrored, they are detected on the mesh with
+            :func:`facemotion.core.mesh_landmarks.detect_mesh_landmarks` (a few seconds).
+        vertex_colors: optional ``(V, 3)`` sRGB colours for the render.
+        detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
+        classifier: an ``EmotionClassifier`` (default: the shared one).
+        progress: optional ``progress(fraction, message)`` for the landmark detection.
+
+    Returns:
+        :class:`MeshRecognition`.
+
+    Raises:
+        InputError: an empty or malformed mesh; NoFaceError: no landmarks given and no face found on the mesh.
+    """
+    from .landmarks import default_detector
+    from .mesh_landmarks import detect_mesh_landmarks
+
+    detector = detector or default_detector()
+    camera = face_camera(landmarks) if landmarks is not None else None
+    source = "given"
+    if camera is None:
+        found = detect_mesh_landmarks(vertices, triangles, detector=detector, progress=progress)
+        camera, source = face_camera(found.points), "detected"
+    if camera is None:  # MediaPipe's own landmarks are never mirrored; kept for safety
+        raise InputError("the face frame could not be derived from the landmarks found on the mesh")
+    image = render_face(np.asarray(vertices, np.float64), np.asarray(triangles, np.int64), camera,
+                        vertex_colors=vertex_colors)
+    results = recognize_image(image, detector=detector, classifier=classifier)
+    return MeshRecognition(results[:1], image, camera, source)
+
+
+# ----------------------------------------------------------------------------------------------------------- video
+
+def _open_video(path):
+    import cv2
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"video file {path} does not exist; check the path")
+    if not path.is_file():
+        raise InputError(f"video path {path} is not a file; give a video file (MP4, AVI, MOV, ...)")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        capture.release()
+        raise InputError(f"{path} is not a video OpenCV can read (corrupt, or a codec FFmpeg lacks); "
+                         f"convert it to MP4 (H.264) or MJPG AVI")
+    return capture
+
+
+def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classifier=None):
+    """Classify the emotion of the largest face in every ``every_n``-th frame of a video file.
+
+    Args:
+        path: a video file FFmpeg (through ``cv2.VideoCapture``) can read.
+        every_n: sample frames 0, N, 2N, ... (int >= 1).
+        progress: optional ``progress(fraction, message)`` callback (fraction in [0, 1]; stays 0 when the file does
+            not declare its frame count).
+        detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
+        classifier: an ``EmotionClassifier`` (default: the shared one).
+
+    Returns:
+        list of :class:`TrackSample` ``(time_s, label, intensity, probabilities)``, one per sampled frame in time
+        order; frames without a face have ``label`` (and the rest) None. ``time_s`` is ``frame / fps``.
+
+    Raises:
+        InputError: the file is missing, not a video OpenCV can read, has no readable frame, or ``every_n`` < 1.
+    """
+    import cv2
+
+    from .emotion_classifier import default_classifier
+    from .landmarks import default_detector
+    if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
+        raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
+    every_n = int(every_n)
+    classifier = classifier or default_classifier()
+    detector = detector or default_detector()
+    report = progress or (lambda fraction, message: None)
+    capture = _open_video(path)
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = fps if math.isfinite(fps) and 0.0 < fps < 1000.0 else None
+        declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        track = []
+        index = 0
+        while True:
+            if index % every_n:
+                if not capture.grab():
+                    break
+                index += 1
+                continue
+            ok, frame = capture.read()
+            if not ok or frame is None:
+                break
+            time = index / fps if fps else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            rgb = as_rgb_uint8(frame, bgr=True, what=f"frame {index} of {Path(path).name}")
+            results = recognize_image(rgb, detector=detector, classifier=classifier)
+            if results:
+                result = results[0]
+                track.append(TrackSample(float(time), result.label, float(result.intensity),
+                                         {k: float(v) for k, v in result.probabilities.items()}))
+            else:
+                track.append(TrackSample(float(time), None, None, None))
+            index += 1
+            if declared > 0:
+                report(min(index / declared, 1.0), f"frame {index} of {declared}")
+    finally:
+        capture.release()
+    if not track:
+        raise InputError(f"{path}: no frame could be decoded; the file is empty or its codec is not supported")
+    report(1.0, f"{len(track)} frames classified")
+    return track
+
+
+def summarize_track(track):
+    """One result for a whole track (:class:`TrackSummary`), or None when no sampled frame showed a face."""
+    faced = [sample for sample in track if sample.label is not None]
+    if not faced:
+        return None
+    labels = list(faced[0].probabilities)
+    mean = np.mean([[sample.probabilities[label] for label in labels] for sample in faced], axis=0)
+    probabilities = {label: float(p) for label, p in zip(labels, mean)}
+    return TrackSummary(label=labels[int(np.argmax(mean))],
+                        intensity=float(np.mean([sample.intensity for sample in faced])),
+                        probabilities=probabilities, face_frames=len(faced), frames=len(track))
+
+
+# ----------------------------------------------------------------------------------------------- track -> timeline
+
+def _check_number(name, value, minimum=0.0):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(number) or number < minimum:
+        raise InputError(f"{name} must be a finite number of seconds >= {minimum:g}, got {value!r}")
+    return number
+
+
+def _runs(samples):
+    """Consecutive samples of one label -> ``[label, start_time, [intensities]]`` runs."""
+    runs = []
+    for time, label, intensity in samples:
+        if runs and runs[-1][0] == label:
+            runs[-1][2].append(intensity)
+        else:
+            runs.append([label, time, [intensity]])
+    return runs
+
+
+def _merge_equal_neighbours(runs):
+    merged = []
+    for run in runs:
+        if merged and merged[-1][0] == run[0]:
+            merged[-1][2].extend(run[2])
+        else:
+            merged.append(run)
+    return merged
+
+
+def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION, easing="ease_in_out"):
+    """Turn an emotion track into timeline keys (method in the module docstring).
+
+    Args:
+        track: :class:`TrackSample` items or plain ``(time_s, label, intensity, probabilities)`` tuples, in
+            increasing time; samples whose label is None (no face) are skipped (the emotion before holds).
+        min_hold: runs of one label lasting less than this many seconds (from their first sample to the next run's
+            first sample; the last run until one sampling step after the last sample) are absorbed by the previous
+            run (the next one for the first run). 0 keeps every change.
+        transition: seconds of blending into each key, shortened to the gap since the previous key.
+        easing: the keys' easing (:data:`facemotion.core.timeline.EASINGS`).
+
+    Returns:
+        list of :class:`facemotion.core.timeline.EmotionKey` at the runs' start times (seconds of the video),
+        ``emotion`` the label, ``intensity`` the run's mean intensity clipped to [0, 1].
+
+    Raises:
+        InputError: no sample has a face; times not increasing or not finite; a label that is no emotion preset;
+        bad ``min_hold`` / ``transition``.
+    """
+    min_hold = _check_number("min_hold", min_hold)
+    transition = _check_number("transition", transition)
+    times = []
+    samples = []
+    for index, item in enumerate(track):
+        time, label, intensity = item[0], item[1], item[2]
+        time = _check_number(f"track sample {index} time", time)
+        if times and time <= times[-1]:
+            raise InputError(f"track sample {index} at {time:g} s is not later than the one before "
+                             f"({times[-1]:g} s); give the track in increasing time")
+        times.append(time)
+        if label is None:
+            continue
+        try:
+            emotion = resolve_emotion(label)
+        except FacemotionError:
+            raise InputError(f"track sample {index} ({time:g} s) has label {label!r}, which is no emotion preset; "
+                             f"expected one of {', '.join(CATEGORIES)}") from None
+        value = float(intensity) if intensity is not None else 1.0
+        samples.append((time, emotion, min(max(value if math.isfinite(value) else 1.0, 0.0), 1.0)))
+    if not samples:
+        raise InputError("no face was found in any sampled frame of the track, so there is no emotion to key")
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    end = times[-1] + step
+
+    runs = _runs(samples)
+    while len(runs) > 1:
+        starts = [run[1] for run in runs] + [end]
+        durations = np.diff(starts)
+        short = [i for i in range(len(runs)) if durations[i] < min_hold]
+        if not short:
+            break
+        # The shortest goes first (durations rounded so float noise does not decide ties); on a tie a later run
+        # before the first, since dropping the first moves the next key back to the track's start.
+        drop = min(short, key=lambda i: (round(float(durations[i]), 9), i == 0, i))
+        if drop == 0:
+            runs[1][1] = runs[0][1]  # the next emotion holds from the track's first face
+        del runs[drop]
+        runs = _merge_equal_neighbours(runs)
+
+    keys = []
+    for i, (label, start, intensities) in enumerate(runs):
+        fit = transition if i == 0 else min(transition, start - runs[i - 1][1])
+        keys.append(EmotionKey(time=float(start), emotion=label, intensity=float(np.mean(intensities)),
+                               transition=float(fit), easing=easing))
+    return keys
+
+
+def keys_after(keys, last_time, gap=APPEND_GAP):
+    """``keys`` moved later so the first lands ``gap`` seconds after ``last_time`` (to append a track after a
+    timeline's last key), spacing kept; the first key's transition fits in the gap. Returns new
+    :class:`~facemotion.core.timeline.EmotionKey` objects. Raises InputError: ``gap`` not > 0, bad ``last_time``."""
+    gap = _check_number("gap", gap)
+    if gap <= 0.0:
+        raise InputError(f"gap must be > 0 seconds (keys must be later than the last one), got {gap!r}")
+    last_time = _check_number("last_time", last_time)
+    if not keys:
+        return []
+    shift = last_time + gap - keys[0].time
+    out = []
+    for i, key in enumerate(keys):
+        out.append(EmotionKey(time=key.time + shift, emotion=key.emotion, intensity=key.intensity,
+                              transition=min(key.transition, gap) if i == 0 else key.transition,
+                              easing=key.easing, weights=key.weights, label=key.label))
+    return out

@@ -1,0 +1,75 @@
+"""Smoke tests of tools/evaluate_emotion.py on real (small) data: the feature table on renders from
+tools/emotion_data.py with identities held out, and the rig's emotional consistency on one head."""
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+import evaluate_emotion  # noqa: E402
+from facemotion.core.emotion_presets import CATEGORIES  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def split_data(tmp_path_factory):
+    """120 rendered faces (15 identities): identities 0-10 for training, 11-14 held out."""
+    import emotion_data
+
+    folder = tmp_path_factory.mktemp("emotion_eval")
+    data = emotion_data.generate_synthetic(n_faces=120, seed=3, progress=False)
+    held = np.isin(data["groups"], np.arange(11, 15))
+    paths = []
+    for name, mask in (("train", ~held), ("test", held)):
+        part = {k: (v if k == "meta" else v[mask]) for k, v in data.items()}
+        paths.append(emotion_data.save_dataset(folder / f"{name}.npz", part))
+    return paths
+
+
+def test_features_command_prints_the_table_with_guo_beside_ours(split_data, capsys):
+    train, test = split_data
+    assert evaluate_emotion.main(["features", "--train", str(train), "--test", str(test)]) == 0
+    out = capsys.readouterr().out
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"^(distances\+lbp|distances|blendshapes|all|shipped spec)\s+(\d+)\s+(.*)\|\s+(\S+)\s+(\S+)\s+(\S+)$",
+                     line)
+        if m:
+            rows[m.group(1)] = (int(m.group(2)), [float(v) for v in m.group(3).split()],
+                                float(m.group(4)), float(m.group(6)))
+    assert set(rows) == {"distances", "distances+lbp", "blendshapes", "all", "shipped spec"}
+    assert rows["distances"][0] == 23 and rows["distances+lbp"][0] == 23 + 1180 and rows["all"][0] == 2659
+    for dims, per_class, mean8, overall in rows.values():
+        assert len(per_class) == 8 and all(0.0 <= v <= 100.0 for v in per_class)
+        assert mean8 == pytest.approx(np.mean(per_class), abs=0.06)
+    # Guo's figures printed beside ours, and the geometry is learned on unseen identities (chance 12.5 %).
+    assert re.search(r"\[Guo 2025\] distances\+lbp\s.*98\.9.*92\.1", out)
+    assert re.search(r"\[Guo 2025\] distances\s.*91\.7.*96\.5.*89\.1", out)
+    assert rows["distances"][3] > 30.0 and rows["shipped spec"][3] > 30.0
+    # One confusion matrix per feature set, 8 rows each summing to the held-out count per class.
+    assert out.count("Confusion matrix") == 5
+    n_test = int(np.load(test)["labels"].shape[0])
+    block = out[out.index("Confusion matrix, distances "):].splitlines()[2:10]
+    counts = np.array([[int(v) for v in line.split()[1:]] for line in block])
+    assert [line.split()[0] for line in block] == list(CATEGORIES) and counts.sum() == n_test
+
+
+def test_consistency_on_one_head_reports_a_share(capsys):
+    code = evaluate_emotion.main(["consistency", "--heads", "canonical", "--emotions", "happy,surprise,sad",
+                                  "--intensities", "1.0", "--no-bench"])
+    assert code == 0
+    out = capsys.readouterr().out
+    m = re.search(r"emotional consistency: (\d+)/(\d+) = ([\d.]+) %", out)
+    assert m and int(m.group(2)) == 3
+    assert float(m.group(3)) == pytest.approx(100.0 * int(m.group(1)) / 3, abs=0.06)
+    # Every render showed a face to the detector (a missed face would read "no face").
+    assert "no face" not in out
+    assert re.search(r"^happy\s+\d/1\s+\d/1$", out, re.M) and re.search(r"^surprise\s+\d/1", out, re.M)
+
+
+def test_consistency_items_cover_every_preset_once_per_intensity():
+    items = evaluate_emotion.consistency_items()
+    assert ("neutral", 0.0) in items and len(items) == 1 + 7 * 2
+    assert {e for e, _ in items} == set(CATEGORIES)

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Train facemotion's emotion classifier and export it to ONNX (development tooling; scikit-learn, not shipped).
+
+    python tools/train_emotion.py --data build/emotion_synth.npz [--heldout build/emotion_synth_heldout.npz] \\
+        --out models/emotion_classifier.onnx [--spec distances,blendshapes,landmarks] [--seed 0]
+
+Steps:
+
+1. Load a dataset (.npz written by ``tools/emotion_data.py``: one array per feature part, ``labels``, ``groups``
+   (identity id), ``intensity``, ``source``, ``meta``) and assemble the feature spec's columns.
+2. Compare model families by subject-independent cross-validation: ``StratifiedGroupKFold`` (5 folds, shuffled with
+   the seed) grouped by identity, so no identity is in both a training and a test fold. Families and their small
+   fixed grids (:func:`candidates`):
+
+   - ``svm``: [Guo 2025]'s classifier, an RBF SVM with calibrated probabilities:
+     ``StandardScaler -> [PCA] -> CalibratedClassifierCV(SVC(kernel="rbf", C, gamma="scale"), cv=3)``
+     (``SVC(probability=True)`` is deprecated in scikit-learn 1.9; the optional PCA keeps the support vectors of
+     wide feature sets small);
+   - ``logreg``: ``StandardScaler -> LogisticRegression(C)`` (multinomial, L2);
+   - ``hgb``: ``HistGradientBoostingClassifier`` (histogram gradient boosting, fixed seed, no early stopping);
+   - ``mlp``: ``StandardScaler -> PCA(128) -> MLPClassifier(64 hidden units, L2 alpha)``: one hidden layer, because a
+     linear model cannot express "one mouth corner raised, on either side" (contempt, mirrored in the data).
+
+3. Choose: the best mean CV accuracy wins, except that among candidates within ``--tolerance`` (default 1 percentage
+   point) of it the one with the smallest ONNX file is taken (the model ships inside the add-on).
+4. Refit the choice on all the training data, export with skl2onnx (``zipmap`` off, float32 input, fixed opsets),
+   write the metadata :mod:`facemotion.core.emotion_classifier` checks (labels, feature spec, model version, training
+   summary), verify onnxruntime's probabilities against scikit-learn's ``predict_proba`` (max |diff| <= 1e-4) on the
+   held-out set (else on the training set), and write the file atomically.
+
+Deterministic: every estimator and split is seeded and the training summary holds no times or paths beyond the
+data file's name and SHA-256, so the same data and seed give the same ``.onnx`` bytes (skl2onnx names nodes
+deterministically; checked by ``--check-determinism``, which trains twice and compares).
+"""
+import argparse
+import hashlib
+import io
+import json
+import sys
+import time
+import warnings
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from package_path import import_facemotion  # noqa: E402
+
+import_facemotion()
+from facemotion.core.atomic_io import atomic_write_bytes  # noqa: E402
+from facemotion.core.emotion_classifier import (  # noqa: E402
+    DEFAULT_MODEL_PATH, META_LABELS, META_SPEC, META_TRAINING, META_VERSION, MODEL_FORMAT_MAJOR)
+from facemotion.core.emotion_features import PARTS, FeatureSpec, assemble  # noqa: E402
+from facemotion.core.emotion_presets import CATEGORIES  # noqa: E402
+from facemotion.core.errors import InputError  # noqa: E402
+
+#: Version written into ``facemotion_model_version`` (major = the metadata layout, minor = this training recipe).
+MODEL_VERSION = f"{MODEL_FORMAT_MAJOR}.0"
+#: Feature spec of the shipped model (see models/README.md for why no LBP).
+DEFAULT_SPEC = ("distances", "blendshapes", "landmarks")
+#: ONNX opsets pinned so the export does not change with the installed onnx package.
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+#: Largest |onnxruntime - scikit-learn| probability difference accepted after export.
+EXPORT_TOLERANCE = 1e-4
+#: PCA width used by the ``svm`` candidate on wide feature sets.
+SVM_PCA_COMPONENTS = 64
+DEFAULT_SEED = 0
+DEFAULT_FOLDS = 5
+
+
+@dataclass
+class Dataset:
+    """A labeled feature dataset: ``parts`` ``{part: (N, PARTS[part]) float32}``, ``labels`` ``(N,) str``,
+    ``groups`` ``(N,) int64`` (identity, -1 unknown), ``intensity`` ``(N,) float32`` (NaN unknown), ``source``
+    ``(N,) str``, ``meta`` dict, ``path`` Path, ``sha256`` str (of the file)."""
+
+    parts: dict
+    labels: np.ndarray
+    groups: np.ndarray
+    intensity: np.ndarray
+    source: np.ndarray
+    meta: dict
+    path: Path = None
+    sha256: str = ""
+
+    def __len__(self):
+        return len(self.labels)
+
+    @property
+    def y(self):
+        """``(N,) int64`` label indices into :data:`CATEGORIES` (the probability column order of every model)."""
+        index = {c: i for i, c in enumerate(CATEGORIES)}
+        return np.array([index[str(v)] for v in self.labels], dtype=np.int64)
+
+    def features(self, spec):
+        """``(N, spec.size) float32`` design matrix (raises InputError when the file lacks a part)."""
+        missing = [p for p in spec.parts if p not in self.parts]
+        if missing:
+            raise InputError(f"dataset {self.path} has no {missing} features (it has {sorted(self.parts)}); "
+                             f"regenerate it with those parts or choose another --spec")
+        return assemble(self.parts, spec)
+
+    def cv_groups(self):
+        """Identity groups for cross-validation; unknown identities (-1) each become their own group."""
+        g = self.groups.astype(np.int64).copy()
+        unknown = g < 0
+        g[unknown] = g.max(initial=0) + 1 + np.arange(unknown.sum())
+        return g
+
+    def subset(self, mask):
+        return Dataset({k: v[mask] for k, v in self.parts.items()}, self.labels[mask], self.groups[mask],
+                       self.intensity[mask], self.source[mask], self.meta, self.path, self.sha256)
+
+
+def load_dataset(path):
+    """Read a dataset ``.npz`` (layout: module docstring) into a :class:`Dataset`.
+
+    Raises InputError: missing file or arrays, a label outside :data:`CATEGORIES`, inconsistent lengths, or a part
+    with the wrong width.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"dataset {path} does not exist; generate it with tools/emotion_data.py")
+    raw = path.read_bytes()
+    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    if "labels" not in arrays:
+        raise InputError(f"dataset {path} has no 'labels' array (it has {sorted(arrays)})")
+    labels = arrays["labels"].astype(str)
+    n = len(labels)
+    unknown = sorted(set(labels) - set(CATEGORIES))
+    if unknown:
+        raise InputError(f"dataset {path} has labels {unknown} outside the categories {list(CATEGORIES)}")
+    parts = {}
+    for part, width in PARTS.items():
+        if part in arrays:
+            a = np.asarray(arrays[part], dtype=np.float32)
+            if a.shape != (n, width):
+                raise InputError(f"dataset {path}: '{part}' has shape {a.shape}, expected ({n}, {width})")
+            parts[part] = a
+    if not parts:
+        raise InputError(f"dataset {path} has no feature arrays (expected some of {list(PARTS)})")
+    groups = np.asarray(arrays.get("groups", np.full(n, -1)), dtype=np.int64)
+    intensity = np.asarray(arrays.get("intensity", np.full(n, np.nan)), dtype=np.float32)
+    source = np.asarray(arrays.get("source", np.full(n, "")), dtype=str)
+    if not len(groups) == len(intensity) == len(source) == n:
+        raise InputError(f"dataset {path}: labels, groups, intensity and source differ in length")
+    try:
+        meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+    except ValueError:
+        meta = {"text": str(arrays["meta"])}
+    return Dataset(parts, labels, groups, intensity, source, meta, path, hashlib.sha256(raw).hexdigest())
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# models
+
+def make_estimator(family, params, seed):
+    """A fresh unfitted scikit-learn estimator for ``family`` (``svm``, ``logreg`` or ``hgb``) with ``params``."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    if family == "svm":
+        steps = [("scale", StandardScaler())]
+        if params.get("pca"):
+            steps.append(("pca", PCA(n_components=params["pca"], svd_solver="full", random_state=seed)))
+        # cv=3 with the default StratifiedKFold (no shuffle): deterministic. Sigmoid (Platt) calibration as in
+        # libsvm's own probability estimates.
+        steps.append(("svm", CalibratedClassifierCV(SVC(kernel="rbf", C=params["C"], gamma="scale"), cv=3,
+                                                    method="sigmoid")))
+        return Pipeline(steps)
+    if family == "logreg":
+        return Pipeline([("scale", StandardScaler()),
+                         ("logreg", LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6))])
+    if family == "mlp":
+        # PCA first: 1479 correlated landmark coordinates -> 128 components keep the network (and file) small.
+        return Pipeline([("scale", StandardScaler()),
+                         ("pca", PCA(n_components=params["pca"], svd_solver="full", random_state=seed)),
+                         ("mlp", MLPClassifier(hidden_layer_sizes=(params["hidden"],), alpha=params["alpha"],
+                                               max_iter=1000, random_state=seed))])
+    if family == "hgb":
+        return HistGradientBoostingClassifier(max_iter=params["max_iter"], learning_rate=params["learning_rate"],
+                                              max_leaf_nodes=params["max_leaf_nodes"], max_bins=params["max_bins"],
+                                              l2_regularization=1.0, early_stopping=False, random_state=seed)
+    raise InputError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
+
+
+FAMILIES = ("svm", "logreg", "hgb", "mlp")
+
+
+def candidates(n_features, families=FAMILIES):
+    """The fixed hyper-parameter grid: ``[(family, params), ...]`` (small on purpose: 2 cores, minutes)."""
+    out = []
+    if "svm" in families:
+        out += [("svm", {"C": 1.0, "pca": None}), ("svm", {"C": 10.0, "pca": None})]
+        if n_features > 2 * SVM_PCA_COMPONENTS:
+            out.append(("svm", {"C": 10.0, "pca": SVM_PCA_COMPONENTS}))
+    if "logreg" in families:
+        # Strong L2: 1479 correlated features, 60 identities (C = 1 was worse and 2x slower in the first runs).
+        out += [("logreg", {"C": 0.03}), ("logreg", {"C": 0.1})]
+    if "hgb" in families:
+        # 63 bins instead of 255: 2.5x faster on ~1500 features at the same accuracy on these smooth features.
+        out += [("hgb", {"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 15, "max_bins": 63})]
+    if "mlp" in families:
+        # One hidden layer: a linear model cannot express "one mouth corner up, either side" (contempt, mirrored in
+        # the data); a small network can.
+        out += [("mlp", {"hidden": 64, "alpha": 1.0, "pca": min(128, n_features)})]
+    return out
+
+
+def describe(family, params):
+    return family + "(" + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) + ")"
+
+
+def fit(family, params, X, y, seed):
+    """Fit quietly (scikit-learn's convergence chatter is not a result) and return the estimator."""
+    model = make_estimator(family, params, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    return model
+
+
+def predict_proba_8(model, X):
+    """``(N, 8)`` probabilities in :data:`CATEGORIES` order (columns of classes absent from training are 0)."""
+    p = model.predict_proba(X)
+    out = np.zeros((len(X), len(CATEGORIES)))
+    out[:, model.classes_] = p
+    return out
+
+
+def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS, log=print):
+    """Subject-independent CV of each ``(family, params)``: a list of dicts with ``fold_accuracy`` and ``mean``."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_splits = min(n_splits, len(np.unique(groups)))
+    if n_splits < 2:
+        raise InputError("cross-validation needs at least 2 identities (groups) in the training data")
+    folds = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X, y, groups))
+    results = []
+    for family, params in grid:
+        start = time.perf_counter()
+        acc = []
+        for train, test in folds:
+            model = fit(family, params, X[train], y[train], seed)
+            acc.append(float(np.mean(model.predict(X[test]) == y[test])))
+        results.append({"family": family, "params": params, "fold_accuracy": acc, "mean": float(np.mean(acc)),
+                        "std": float(np.std(acc))})
+        log(f"  {describe(family, params):<34s} CV accuracy {100 * np.mean(acc):5.1f} % "
+            f"(+- {100 * np.std(acc):4.1f})  [{time.perf_counter() - start:.0f} s]")
+    return results
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# export
+
+def to_onnx_bytes(model, n_features, spec, training, version=MODEL_VERSION):
+    """Export a fitted estimator to ONNX bytes with facemotion's metadata (see core.emotion_classifier)."""
+    import onnx
+    from skl2onnx import to_onnx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        onx = to_onnx(model, np.zeros((1, n_features), np.float32), options={id(model): {"zipmap": False}},
+                      target_opset=TARGET_OPSET)
+    onnx.helper.set_model_props(onx, {
+        META_LABELS: json.dumps(list(CATEGORIES)),
+        META_SPEC: spec.to_json(),
+        META_VERSION: version,
+        META_TRAINING: json.dumps(training, sort_keys=True, separators=(",", ":")),
+    })
+    onx.doc_string = "facemotion emotion classifier (GPL-3.0-or-later); built by tools/train_emotion.py"
+    return onx.SerializeToString()
+
+
+def onnx_probabilities(onnx_bytes, X):
+    """Run an exported model with onnxruntime: ``(N, 8) float32`` probabilities."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    return session.run(["probabilities"], {session.get_inputs()[0].name: np.asarray(X, np.float32)})[0]
+
+
+def verify_export(model, onnx_bytes, X):
+    """Max |onnxruntime - predict_proba| over ``X``; raises RuntimeError above :data:`EXPORT_TOLERANCE`."""
+    X = np.asarray(X, np.float32)
+    diff = float(np.abs(onnx_probabilities(onnx_bytes, X) - predict_proba_8(model, X)).max())
+    if not diff <= EXPORT_TOLERANCE:
+        raise RuntimeError(f"the ONNX export disagrees with scikit-learn by {diff:.2e} (> {EXPORT_TOLERANCE}); "
+                           f"do not ship it")
+    return diff
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# training
+
+def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS,
+          families=FAMILIES, tolerance=0.01, log=print):
+    """Cross-validate, choose, refit and export. ``data``/``heldout``: :class:`Dataset` (heldout optional).
+
+    Returns ``(onnx_bytes, summary dict)``; the summary is also stored in the model's ``facemotion_training``.
+    Raises InputError when the training data lacks one of the 8 categories.
+    """
+    import onnx
+    import skl2onnx
+    import sklearn
+
+    X, y, groups = data.features(spec), data.y, data.cv_groups()
+    absent = [c for i, c in enumerate(CATEGORIES) if not np.any(y == i)]
+    if absent:
+        raise InputError(f"training data {data.path} has no examples of {absent}; every model covers all of "
+                         f"{list(CATEGORIES)}")
+    log(f"training on {len(y)} faces, {len(np.unique(groups))} identities, spec {list(spec.parts)} "
+        f"({spec.size} features); {n_splits}-fold subject-independent CV, seed {seed}")
+    grid = candidates(spec.size, families)
+    results = cross_validate(X, y, groups, grid, seed=seed, n_splits=n_splits, log=log)
+    best = max(r["mean"] for r in results)
+    # Finalists: within the tolerance of the best; refit each on all data, export, keep the smallest file.
+    finalists = [r for r in results if r["mean"] >= best - tolerance]
+    # The best of each family only (a family's grid points are about the same size).
+    per_family = {}
+    for r in sorted(finalists, key=lambda r: -r["mean"]):
+        per_family.setdefault(r["family"], r)
+    versions = {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnx": onnx.__version__}
+    summary = {
+        "data": {"file": data.path.name if data.path else None, "sha256": data.sha256, "faces": int(len(y)),
+                 "identities": int(len(np.unique(groups))), "meta": data.meta,
+                 "class_counts": {c: int(np.sum(y == i)) for i, c in enumerate(CATEGORIES)}},
+        "spec": list(spec.parts), "seed": seed,
+        "cv": f"StratifiedGroupKFold(n_splits={n_splits}, shuffle=True, random_state={seed}) by identity",
+        "candidates": [{"model": describe(r["family"], r["params"]), "cv_accuracy": round(r["mean"], 4),
+                        "cv_std": round(r["std"], 4)} for r in results],
+        "selection": f"best CV accuracy; among candidates within {tolerance:.3f} of it the smallest ONNX file",
+        "versions": versions,
+    }
+    exported = []
+    for r in per_family.values():
+        model = fit(r["family"], r["params"], X, y, seed)
+        size = len(to_onnx_bytes(model, spec.size, spec, summary))
+        log(f"  finalist {describe(r['family'], r['params'])}: CV {100 * r['mean']:.1f} %, ONNX {size / 1e6:.2f} MB")
+        exported.append((size, -r["mean"], r, model))
+    exported.sort(key=lambda e: (e[0], e[1]))
+    _, _, chosen, model = exported[0]
+    summary["chosen"] = {"model": describe(chosen["family"], chosen["params"]),
+                         "cv_accuracy": round(chosen["mean"], 4)}
+    check_X = X
+    if heldout is not None:
+        Xh, yh = heldout.features(spec), heldout.y
+        pred = np.argmax(predict_proba_8(model, Xh), axis=1)
+        recall = [float(np.mean(pred[yh == i] == i)) if np.any(yh == i) else None for i in range(len(CATEGORIES))]
+        summary["heldout"] = {"file": heldout.path.name if heldout.path else None, "sha256": heldout.sha256,
+                              "faces": int(len(yh)), "accuracy": round(float(np.mean(pred == yh)), 4),
+                              "per_class": {c: (None if r is None else round(r, 4))
+                                            for c, r in zip(CATEGORIES, recall)}}
+        check_X = Xh
+    diff = verify_export(model, to_onnx_bytes(model, spec.size, spec, summary), check_X)
+    # The check's result goes into the metadata too: export again (the graph is the same, only the summary changes).
+    summary["export_max_abs_diff"] = float(f"{diff:.3g}")
+    summary["export_checked_on"] = "heldout" if heldout is not None else "training"
+    onnx_bytes = to_onnx_bytes(model, spec.size, spec, summary)
+    verify_export(model, onnx_bytes, check_X)
+    log(f"chosen: {summary['chosen']['model']} (CV {100 * chosen['mean']:.1f} %), ONNX {len(onnx_bytes) / 1e6:.2f} MB,"
+        f" onnxruntime vs scikit-learn max |diff| {diff:.1e} on {len(check_X)} faces")
+    if heldout is not None:
+        log(f"held-out accuracy: {100 * summary['heldout']['accuracy']:.1f} % on {len(heldout)} faces")
+    return onnx_bytes, summary
+
+
+def parse_spec(text):
+    """``"distances,blendshapes"`` -> :class:`FeatureSpec` (``all`` = every part). Raises InputError."""
+    parts = tuple(PARTS) if text.strip() == "all" else tuple(p.strip() for p in text.split(",") if p.strip())
+    return FeatureSpec(parts=parts)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, help="training dataset .npz (tools/emotion_data.py)")
+    parser.add_argument("--heldout", type=Path, help="dataset of held-out identities: reported, and used to "
+                        "verify the export")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="ONNX file to write")
+    parser.add_argument("--spec", default=",".join(DEFAULT_SPEC),
+                        help=f"comma-separated feature parts from {list(PARTS)}, or 'all' (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
+    parser.add_argument("--families", default=",".join(FAMILIES), help="model families to compare")
+    parser.add_argument("--tolerance", type=float, default=0.01,
+                        help="CV accuracy a smaller model may give up (fraction; default %(default)s)")
+    parser.add_argument("--summary", type=Path, help="also write the training summary as JSON here")
+    parser.add_argument("--check-determinism", action="store_true",
+                        help="train a second time and check the ONNX bytes are identical")
+    args = parser.parse_args(argv)
+    try:
+        spec = parse_spec(args.spec)
+        families = tuple(f.strip() for f in args.families.split(",") if f.strip())
+        bad = [f for f in families if f not in FAMILIES]
+        if bad:
+            raise InputError(f"unknown model families {bad}; choose from {list(FAMILIES)}")
+        data = load_dataset(args.data)
+        heldout = load_dataset(args.heldout) if args.heldout else None
+        onnx_bytes, summary = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
+                                    families=families, tolerance=args.tolerance)
+        if args.check_determinism:
+            with redirect_stdout(io.StringIO()):
+                again, _ = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
+                                 families=families, tolerance=args.tolerance)
+            same = again == onnx_bytes
+            print(f"determinism: second run {'byte-identical' if same else 'DIFFERS'} "
+                  f"(sha256 {hashlib.sha256(onnx_bytes).hexdigest()[:16]} / {hashlib.sha256(again).hexdigest()[:16]})")
+            if not same:
+                return 1
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    atomic_write_bytes(args.out, onnx_bytes)
+    print(f"wrote {args.out} ({len(onnx_bytes) / 1e6:.2f} MB, sha256 {hashlib.sha256(onnx_bytes).hexdigest()})")
+    if args.summary:
+        atomic_write_bytes(args.summary, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
