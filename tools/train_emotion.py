@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Train facemotion's emotion classifier and export it to ONNX (development tooling; scikit-learn, not shipped).
 
-    python tools/train_emotion.py --data build/emotion_synth.npz [--heldout build/emotion_synth_heldout.npz] \\
-        --out models/emotion_classifier.onnx [--spec distances,blendshapes,landmarks] [--seed 0]
+    python tools/train_emotion.py --data build/emotion_synth.npz [MORE.npz ...] \\
+        [--heldout build/emotion_synth_heldout.npz] --out models/emotion_classifier.onnx \\
+        [--spec distances,blendshapes,landmarks] [--seed 0] [--check-determinism]
 
 Steps:
 
@@ -155,6 +156,22 @@ def load_dataset(path):
     return Dataset(parts, labels, groups, intensity, source, meta, path, hashlib.sha256(raw).hexdigest())
 
 
+def concat_datasets(datasets):
+    """One :class:`Dataset` from several (e.g. coloured and plain-shaded renders): arrays concatenated, parts kept
+    only where every file has them; ``path`` the first file's, ``sha256`` the files' hashes joined by ``+``.
+    Group ids are global identity ids in tools/emotion_data.py, so they keep their meaning across files."""
+    if len(datasets) == 1:
+        return datasets[0]
+    parts = [p for p in PARTS if all(p in d.parts for d in datasets)]
+    if not parts:
+        raise InputError("the training files share no feature part; regenerate them with tools/emotion_data.py")
+    cat = lambda arrays: np.concatenate(arrays)  # noqa: E731
+    return Dataset({p: cat([d.parts[p] for d in datasets]) for p in parts}, cat([d.labels for d in datasets]),
+                   cat([d.groups for d in datasets]), cat([d.intensity for d in datasets]),
+                   cat([d.source for d in datasets]), {"files": [d.meta for d in datasets]}, datasets[0].path,
+                   "+".join(d.sha256 for d in datasets))
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # models
 
@@ -222,7 +239,10 @@ def describe(family, params):
 
 
 def fit(family, params, X, y, seed):
-    """Fit quietly (scikit-learn's convergence chatter is not a result) and return the estimator."""
+    """Fit quietly (scikit-learn's convergence chatter is not a result) and return the estimator. A PCA width
+    larger than the data allows (tiny sets) is clipped to ``min(n_samples, n_features)``."""
+    if params.get("pca"):
+        params = {**params, "pca": min(params["pca"], *np.shape(X))}
     model = make_estimator(family, params, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -304,9 +324,10 @@ def verify_export(model, onnx_bytes, X):
 # training
 
 def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS,
-          families=FAMILIES, tolerance=0.01, log=print):
+          families=FAMILIES, tolerance=0.01, data_files=None, log=print):
     """Cross-validate, choose, refit and export. ``data``/``heldout``: :class:`Dataset` (heldout optional).
 
+    ``data_files``: names of the training files, recorded in the summary when several were concatenated.
     Returns ``(onnx_bytes, summary dict)``; the summary is also stored in the model's ``facemotion_training``.
     Raises InputError when the training data lacks one of the 8 categories.
     """
@@ -342,6 +363,8 @@ def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SE
         "selection": f"best CV accuracy; among candidates within {tolerance:.3f} of it the smallest ONNX file",
         "versions": versions,
     }
+    if data_files:
+        summary["data"]["files"] = list(data_files)
     exported = []
     for r in per_family.values():
         model = fit(r["family"], r["params"], X, y, seed)
@@ -384,7 +407,8 @@ def parse_spec(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, type=Path, help="training dataset .npz (tools/emotion_data.py)")
+    parser.add_argument("--data", required=True, type=Path, nargs="+",
+                        help="training dataset .npz (tools/emotion_data.py); several are concatenated")
     parser.add_argument("--heldout", type=Path, help="dataset of held-out identities: reported, and used to "
                         "verify the export")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH, help="ONNX file to write")
@@ -405,14 +429,15 @@ def main(argv=None):
         bad = [f for f in families if f not in FAMILIES]
         if bad:
             raise InputError(f"unknown model families {bad}; choose from {list(FAMILIES)}")
-        data = load_dataset(args.data)
+        data = concat_datasets([load_dataset(p) for p in args.data])
+        files = [p.name for p in args.data] if len(args.data) > 1 else None
         heldout = load_dataset(args.heldout) if args.heldout else None
         onnx_bytes, summary = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
-                                    families=families, tolerance=args.tolerance)
+                                    families=families, tolerance=args.tolerance, data_files=files)
         if args.check_determinism:
             with redirect_stdout(io.StringIO()):
                 again, _ = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
-                                 families=families, tolerance=args.tolerance)
+                                 families=families, tolerance=args.tolerance, data_files=files)
             same = again == onnx_bytes
             print(f"determinism: second run {'byte-identical' if same else 'DIFFERS'} "
                   f"(sha256 {hashlib.sha256(onnx_bytes).hexdigest()[:16]} / {hashlib.sha256(again).hexdigest()[:16]})")
