@@ -111,7 +111,7 @@ def _check_output(path, overwrite):
 
 def print_stage(name, started):
     """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value)."""
-    print(f"  {name:<28s} {time.perf_counter() - started:7.2f} s", flush=True)
+    print(f"  {name:<30s} {time.perf_counter() - started:7.2f} s", flush=True)
 
 
 def _load(pipeline, mesh):
@@ -141,7 +141,7 @@ def _rig(pipeline, objects, mesh, replace):
     with _naming_input(mesh):
         result, objects = pipeline.rig(objects, replace=replace)
     for stage, seconds in result.timings.items():
-        print(f"    {stage:<26s} {seconds:7.2f} s")
+        print(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
     if result.empty:
         print(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
