@@ -17,26 +17,9 @@ from facemotion.core.assets import asset_path
 from facemotion.core.errors import FacemotionError, InputError
 from facemotion.core.mesh_io import read_obj
 from facemotion.facemotion_addon import compat, export, keyframes, mesh_import, shape_keys
+from blender_fixtures import CUBE_OBJ, shape_key_co
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
-
-CUBE_OBJ = """# unit cube
-v -1 -1 -1
-v 1 -1 -1
-v 1 1 -1
-v -1 1 -1
-v -1 -1 1
-v 1 -1 1
-v 1 1 1
-v -1 1 1
-f 1 4 3 2
-f 5 6 7 8
-f 1 2 6 5
-f 2 3 7 6
-f 3 4 8 7
-f 4 1 5 8
-"""
-
 
 @pytest.fixture(autouse=True)
 def empty_scene():
@@ -60,13 +43,6 @@ def _cube(tmp_path, name):
     (obj,) = mesh_import.import_mesh_file(path)
     obj.name = name
     return obj
-
-
-def _key_co(obj, name):
-    block = obj.data.shape_keys.key_blocks[name]
-    co = np.empty(len(block.data) * 3, dtype=np.float32)
-    block.data.foreach_get("co", co)
-    return co.reshape(-1, 3)
 
 
 def _evaluated_vertices(obj):
@@ -227,12 +203,12 @@ def test_write_shape_keys_on_the_ict_head_round_trips_local_deltas():
 
     key = head.data.shape_keys
     assert [b.name for b in key.key_blocks] == ["Basis"] + names
-    basis = _key_co(head, "Basis")
+    basis = shape_key_co(head, "Basis")
     np.testing.assert_allclose(basis, base, atol=0)
     for name, delta in zip(names, deltas):
         block = key.key_blocks[name]
         assert block.relative_key == key.reference_key and block.value == 0.0
-        np.testing.assert_allclose(_key_co(head, name) - basis, delta, atol=1e-5)
+        np.testing.assert_allclose(shape_key_co(head, name) - basis, delta, atol=1e-5)
     assert shape_keys.facemotion_key_names(head) == names
 
     # The evaluated mesh follows the weights: 0.5 jawOpen + 1.0 smile.
@@ -247,7 +223,7 @@ def test_clash_with_a_users_key_is_refused_and_user_keys_are_untouched(cube):
     mine.value = 0.7
     other = cube.shape_key_add(name="myWink", from_mix=False)
     other.data[1].co = (-4.0, 0.0, 0.0)
-    before = {n: _key_co(cube, n).copy() for n in ("Basis", "jawOpen", "myWink")}
+    before = {n: shape_key_co(cube, n).copy() for n in ("Basis", "jawOpen", "myWink")}
     deltas = np.ones((2, 8, 3), dtype=np.float32)
 
     for replace in (False, True):
@@ -260,14 +236,14 @@ def test_clash_with_a_users_key_is_refused_and_user_keys_are_untouched(cube):
 
     shape_keys.write_shape_keys(cube, deltas, ["eyeBlinkLeft", "eyeBlinkRight"])
     for name, co in before.items():
-        np.testing.assert_array_equal(_key_co(cube, name), co)
+        np.testing.assert_array_equal(shape_key_co(cube, name), co)
     assert cube.data.shape_keys.key_blocks["jawOpen"].value == pytest.approx(0.7)
     assert shape_keys.facemotion_key_names(cube) == ["eyeBlinkLeft", "eyeBlinkRight"]
     # Removing ours keeps the user's keys (and the user's Basis).
     assert shape_keys.remove_facemotion_keys(cube) == ["eyeBlinkLeft", "eyeBlinkRight"]
     assert [b.name for b in cube.data.shape_keys.key_blocks] == ["Basis", "jawOpen", "myWink"]
     for name, co in before.items():
-        np.testing.assert_array_equal(_key_co(cube, name), co)
+        np.testing.assert_array_equal(shape_key_co(cube, name), co)
 
 
 def test_own_keys_are_replaced_only_with_replace(cube):
@@ -275,10 +251,10 @@ def test_own_keys_are_replaced_only_with_replace(cube):
     second = -first
     with pytest.raises(FacemotionError, match="enable replace"):
         shape_keys.write_shape_keys(cube, second, ["jawOpen", "cheekPuff"])
-    np.testing.assert_allclose(_key_co(cube, "jawOpen") - _key_co(cube, "Basis"), first[0], atol=1e-6)
+    np.testing.assert_allclose(shape_key_co(cube, "jawOpen") - shape_key_co(cube, "Basis"), first[0], atol=1e-6)
     shape_keys.write_shape_keys(cube, second, ["jawOpen", "cheekPuff"], replace=True)
     assert [b.name for b in cube.data.shape_keys.key_blocks] == ["Basis", "jawOpen", "cheekPuff"]
-    np.testing.assert_allclose(_key_co(cube, "cheekPuff") - _key_co(cube, "Basis"), second[1], atol=1e-6)
+    np.testing.assert_allclose(shape_key_co(cube, "cheekPuff") - shape_key_co(cube, "Basis"), second[1], atol=1e-6)
     # facemotion made the Basis too: removing its keys restores a mesh without shape keys, vertices unchanged.
     base = shape_keys.mesh_arrays(cube, world=False)[0]
     shape_keys.remove_facemotion_keys(cube)
@@ -446,7 +422,7 @@ def test_gltf_separate_export_writes_json_and_bin(tmp_path):
 
 def test_fbx_export_reimports_with_shape_keys(tmp_path):
     face, names, _ = _animated_face(tmp_path)
-    deltas = {n: _key_co(face, n) - _key_co(face, "Basis") for n in names}
+    deltas = {n: shape_key_co(face, n) - shape_key_co(face, "Basis") for n in names}
     path = export.export_fbx(tmp_path / "face.fbx", [face])
     assert path.is_file() and path.stat().st_size > 0
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -454,9 +430,9 @@ def test_fbx_export_reimports_with_shape_keys(tmp_path):
     blocks = back.data.shape_keys.key_blocks
     assert [b.name for b in blocks][1:] == names
     # FBX stores the cube in its own units and axes; the shape deltas keep their size relative to the mesh.
-    size = np.ptp(_key_co(back, blocks[0].name), axis=0).max() / 2.0
+    size = np.ptp(shape_key_co(back, blocks[0].name), axis=0).max() / 2.0
     for name in names:
-        moved = np.linalg.norm(_key_co(back, name) - _key_co(back, blocks[0].name), axis=1) / size
+        moved = np.linalg.norm(shape_key_co(back, name) - shape_key_co(back, blocks[0].name), axis=1) / size
         np.testing.assert_allclose(np.sort(moved), np.sort(np.linalg.norm(deltas[name], axis=1)), atol=1e-4)
 
 

@@ -26,6 +26,8 @@ from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.assets import asset_path
 from facemotion.core.timeline import bake_timeline, timeline_from_json
 
+from blender_fixtures import CUBE_OBJ
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, str(ROOT / "tools" / "cli_entry.py"))
 EXAMPLE_TIMELINE = ROOT / "examples" / "timeline_demo.json"
@@ -33,24 +35,6 @@ ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 CANONICAL_FACE = "mediapipe/face_geometry/canonical_face_model.obj"
 NO_DATA = {"tongueOut"}  # ICT-FaceKit has no tongue shape: that key stays at rest
 STAGE_LINE = r"^\s+{}\s+\d+\.\d\d s$"  # how the CLI prints a stage's time: "  import      0.04 s"
-
-CUBE_OBJ = """# a closed cube: a valid mesh with faces, but no face for MediaPipe to find
-v -1 -1 -1
-v 1 -1 -1
-v 1 1 -1
-v -1 1 -1
-v -1 -1 1
-v 1 -1 1
-v 1 1 1
-v -1 1 1
-f 1 4 3 2
-f 5 6 7 8
-f 1 2 6 5
-f 2 3 7 6
-f 3 4 8 7
-f 4 1 5 8
-"""
-
 
 def run_cli(*args, timeout=600):
     """Run the CLI like a user from the repository root; returns the CompletedProcess (text stdout/stderr)."""

@@ -11,6 +11,7 @@ from facemotion.core.errors import FacemotionError, NoFaceError
 from facemotion.core.mesh_io import read_obj
 from facemotion.core.template import ICT_PARTS, load_ict_template
 from facemotion.facemotion_addon import rigging
+from blender_fixtures import shape_key_co
 
 SKIN_END = ICT_PARTS["head_and_neck"][1]
 
@@ -23,13 +24,6 @@ def _object(name, vertices, triangles, matrix=None):
     if matrix is not None:
         obj.matrix_world = matrix
     return obj
-
-
-def _key_co(obj, name):
-    block = obj.data.shape_keys.key_blocks[name]
-    co = np.empty(len(block.data) * 3, dtype=np.float32)
-    block.data.foreach_get("co", co)
-    return co.reshape(-1, 3)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +52,7 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     skin.shape_key_add(name="Basis")
     user_key = skin.shape_key_add(name="MyCorrective", from_mix=False)
     user_key.data[0].co = (1.0, 2.0, 3.0)
-    before = _key_co(skin, "MyCorrective").copy()
+    before = shape_key_co(skin, "MyCorrective").copy()
     inner.modifiers.new("subsurf", "SUBSURF")
 
     result, objects = rigging.rig_objects([skin, inner])
@@ -66,26 +60,26 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     for obj in objects:
         names = [k.name for k in obj.data.shape_keys.key_blocks]
         assert set(ARKIT_NAMES) <= set(names)
-    assert np.array_equal(_key_co(skin, "MyCorrective"), before)
+    assert np.array_equal(shape_key_co(skin, "MyCorrective"), before)
     assert [m.type for m in inner.modifiers] == ["SUBSURF"]
 
     truth = load_ict_template().deltas[ARKIT_INDEX["jawOpen"], :SKIN_END] * 100.0   # metres -> file cm (local)
-    got = _key_co(skin, "jawOpen") - _key_co(skin, "Basis")
+    got = shape_key_co(skin, "jawOpen") - shape_key_co(skin, "Basis")
     moving = np.linalg.norm(truth, axis=1) > 0.1 * np.linalg.norm(truth, axis=1).max()
     rel = np.linalg.norm(got[moving] - truth[moving], axis=1).mean() / np.linalg.norm(truth[moving], axis=1).mean()
     assert rel < 0.1, rel
     # The lower teeth (inner object) open with the jaw too.
     teeth = slice(ICT_PARTS["teeth"][0] - SKIN_END, ICT_PARTS["teeth"][1] - SKIN_END)
-    inner_jaw = _key_co(inner, "jawOpen") - _key_co(inner, "Basis")
+    inner_jaw = shape_key_co(inner, "jawOpen") - shape_key_co(inner, "Basis")
     assert np.linalg.norm(inner_jaw[teeth], axis=1).max() > 0.5                      # centimetres, local
 
     # Rigging again is refused (facemotion keys exist) and changes nothing; with replace it goes through.
-    jaw_before = _key_co(skin, "jawOpen").copy()
+    jaw_before = shape_key_co(skin, "jawOpen").copy()
     with pytest.raises(FacemotionError, match="jawOpen|replace"):
         rigging.rig_objects([skin, inner])
-    assert np.array_equal(_key_co(skin, "jawOpen"), jaw_before)
+    assert np.array_equal(shape_key_co(skin, "jawOpen"), jaw_before)
     rigging.rig_objects([skin, inner], replace=True)
-    assert np.array_equal(_key_co(skin, "MyCorrective"), before)
+    assert np.array_equal(shape_key_co(skin, "MyCorrective"), before)
 
 
 def test_artist_edited_landmarks_drive_the_rig(scene, ict):
