@@ -19,6 +19,12 @@ The ONNX file carries its own contract in its metadata, checked when it is loade
 ``facemotion_training``
     JSON summary of how the model was trained (data, cross-validation scores, chosen model); informational.
 
+Two models ship. ``emotion_classifier.onnx`` judges a face alone (photos, video frames). A *relative* model
+(``emotion_classifier_relative.onnx``, :attr:`EmotionClassifier.needs_reference`) judges a face against the same face
+at rest (:class:`~.emotion_features.FeatureSpec` ``relative``): what the expression changes, not how the person
+looks at rest. It is what judges a rig's pose, whose rest pose is known
+(:func:`facemotion.core.emotion_recognition.recognize_mesh` with ``rest_vertices``).
+
 Intensity: ``1 - p(neutral)``, the classifier's confidence that the face is not at rest, in [0, 1]. It is not a FACS
 intensity, but it grows with the expression's strength: ``tools/evaluate_emotion.py features`` reports its rank
 correlation with the generator's true intensity on held-out identities.
@@ -30,15 +36,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .emotion_features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features
+from .emotion_features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features, extract_parts
 from .emotion_presets import CATEGORIES
 from .errors import InputError
 
 __all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "METADATA_KEYS", "MODEL_FORMAT_MAJOR",
-           "classify_image", "default_classifier", "intensity_from_probabilities"]
+           "RELATIVE_MODEL_PATH", "classify_image", "default_classifier", "default_relative_classifier",
+           "intensity_from_probabilities"]
 
 #: The model shipped with the add-on (built by ``tools/train_emotion.py``).
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "emotion_classifier.onnx"
+#: The shipped model that compares a face with the same face at rest (a relative :class:`FeatureSpec`): used to judge
+#: a rig's pose against its rest pose, where the rest pose is known.
+RELATIVE_MODEL_PATH = DEFAULT_MODEL_PATH.with_name("emotion_classifier_relative.onnx")
 
 META_LABELS = "facemotion_labels"
 META_SPEC = "facemotion_feature_spec"
@@ -151,7 +161,7 @@ class EmotionClassifier:
             raise _model_error(path, "the input", f"{got}", "one float tensor (N, features)")
         width = inputs[0].shape[1]
         if width != spec.size:
-            raise InputError(f"emotion model {path}: its feature spec {list(spec.parts)} has size {spec.size} but "
+            raise InputError(f"emotion model {path}: its feature spec ({spec.describe()}) has size {spec.size} but "
                              f"its input width is {width}; the metadata does not match the model, retrain it with "
                              f"tools/train_emotion.py")
         self.spec = spec
@@ -178,7 +188,7 @@ class EmotionClassifier:
             x = x[None, :]
         if x.ndim != 2 or x.shape[1] != self.spec.size:
             raise InputError(f"emotion features have shape {np.shape(features)}; the model expects "
-                             f"(N, {self.spec.size}) for feature spec {list(self.spec.parts)}")
+                             f"(N, {self.spec.size}) for feature spec ({self.spec.describe()})")
         if not np.isfinite(x).all():
             raise InputError("emotion features contain NaN or infinite values; check the face landmarks")
         if x.shape[0] == 0:
@@ -195,10 +205,22 @@ class EmotionClassifier:
                              probabilities={k: float(v) for k, v in zip(self.labels, p)},
                              intensity=float(intensity_from_probabilities(p, self.labels)), face=face)
 
-    def classify_face(self, face, image=None):
+    @property
+    def needs_reference(self):
+        """True for a relative model: each face is classified against the same face at rest."""
+        return self.spec.relative
+
+    def reference_parts(self, face, image=None):
+        """The feature parts of a face at rest (:class:`~.landmarks.FaceLandmarks`, and its image for ``lbp``), to
+        pass as ``reference`` to :meth:`classify_face` for every pose of that face."""
+        return extract_parts(face, image, self.spec.delta_parts)
+
+    def classify_face(self, face, image=None, reference=None):
         """Classify one detected face (:class:`~.landmarks.FaceLandmarks`); ``image`` ``(H, W, 3) uint8`` RGB is
-        needed when the spec has ``lbp``. Returns :class:`EmotionResult`. Raises InputError (lbp without image)."""
-        features = extract_features(face, image, self.spec)
+        needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the same face at rest) when
+        :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp without image, a relative
+        model without reference)."""
+        features = extract_features(face, image, self.spec, reference=reference)
         return self.result(self.predict(features)[0], face)
 
 
@@ -215,6 +237,9 @@ def classify_image(image, detector=None, classifier=None):
     rgb = load_image(image) if isinstance(image, (str, Path)) else as_rgb_uint8(image)
     detector = detector or _multi_face_detector()
     classifier = classifier or default_classifier()
+    if classifier.needs_reference:
+        raise InputError(f"emotion model {classifier.path.name} compares a face with the same face at rest; a single "
+                         f"image has no reference: use the model without reference ({DEFAULT_MODEL_PATH.name})")
     faces = detector.detect(rgb)
     if not faces:
         return []
@@ -226,6 +251,7 @@ def classify_image(image, detector=None, classifier=None):
 
 _lock = threading.Lock()
 _default = None
+_default_relative = None
 _detector = None
 
 
@@ -236,6 +262,15 @@ def default_classifier():
         if _default is None:
             _default = EmotionClassifier()
         return _default
+
+
+def default_relative_classifier():
+    """The process-wide :class:`EmotionClassifier` of the shipped relative model (:data:`RELATIVE_MODEL_PATH`)."""
+    global _default_relative
+    with _lock:
+        if _default_relative is None:
+            _default_relative = EmotionClassifier(RELATIVE_MODEL_PATH)
+        return _default_relative
 
 
 def _multi_face_detector():

@@ -18,6 +18,12 @@ records so it always gets exactly what it was trained on:
 ``landmarks`` (468 x 3)
     The 468 mesh landmarks after a Procrustes (similarity) alignment to MediaPipe's canonical face, minus the
     canonical face: pose-normalised shape offsets, in canonical-face units (cm) scaled to its size.
+``asymmetry`` (16 + 9)
+    How one-sided the expression is: ``|left - right|`` of the paired ARKit blendshape scores
+    (:data:`ASYMMETRY_BLENDSHAPES`) and of the bilateral [Guo 2025] distances (:data:`ASYMMETRY_DISTANCES`). Derived
+    from ``blendshapes`` and ``distances`` (so datasets holding those need no new extraction). Why: contempt is a
+    one-sided smile (EMFACS R12A+R14A, either side), happiness a two-sided one; a linear model sees "one side" only
+    through an absolute difference, since faces are smiling on the left as often as on the right.
 
 Landmarks are taken in pixel units (x * width, y * height, z * width: MediaPipe's z has the scale of x) so that
 non-square images are not distorted.
@@ -81,58 +87,109 @@ LBP_BINS = 59
 #: Where the aligned face frame puts the eye centres and the mouth centre (pixels of the 128 x 128 crop).
 _ALIGNED_ANCHORS = np.array([[40.0, 52.0], [88.0, 52.0], [64.0, 100.0]])
 
+#: Paired ARKit blendshapes (``<base>Left``/``<base>Right``, plus the sideways pairs jaw and mouth) whose absolute
+#: difference is a part of ``asymmetry``. Gaze (eyeLook*) is left out: looking sideways is not a one-sided expression.
+ASYMMETRY_BLENDSHAPES = ("browDown", "browOuterUp", "cheekSquint", "eyeBlink", "eyeSquint", "eyeWide", "mouthDimple",
+                         "mouthFrown", "mouthLowerDown", "mouthPress", "mouthSmile", "mouthStretch", "mouthUpperUp",
+                         "noseSneer", "jaw", "mouth")
+#: Index pairs (right, left) into :data:`GUO_DISTANCES` of the bilateral distances (one per side of the face).
+ASYMMETRY_DISTANCES = tuple(
+    (i, j) for i, (a, b) in enumerate(GUO_DISTANCES) for j, (c, d) in enumerate(GUO_DISTANCES)
+    if i < j and (a.replace("right", "left"), b.replace("right", "left")) == (c, d) and (a, b) != (c, d))
+
 PARTS = {"distances": len(GUO_DISTANCES), "lbp": len(GUO_KEYPOINTS) * LBP_BINS, "blendshapes": len(ARKIT_NAMES),
-         "landmarks": mp_idx.NUM_MESH_LANDMARKS * 3}
+         "landmarks": mp_idx.NUM_MESH_LANDMARKS * 3,
+         "asymmetry": len(ASYMMETRY_BLENDSHAPES) + len(ASYMMETRY_DISTANCES)}
+#: Parts computed from other parts (:func:`derive_part`), and what they need.
+DERIVED_PARTS = {"asymmetry": ("blendshapes", "distances")}
+#: Parts measured on the face (what a dataset file stores); the derived ones are computed from them when needed.
+MEASURED_PARTS = tuple(p for p in PARTS if p not in DERIVED_PARTS)
 FEATURE_SPEC_VERSION = 1
+
+
+def _part_names(part):
+    if part == "distances":
+        return [f"distances:{a}-{b}" for a, b in GUO_DISTANCES]
+    if part == "lbp":
+        return [f"lbp:{k}:{b}" for k, _ in GUO_KEYPOINTS for b in range(LBP_BINS)]
+    if part == "blendshapes":
+        return [f"blendshapes:{n}" for n in ARKIT_NAMES]
+    if part == "asymmetry":
+        return ([f"asymmetry:{n}" for n in ASYMMETRY_BLENDSHAPES]
+                + [f"asymmetry:{GUO_DISTANCES[i][0]}-{GUO_DISTANCES[i][1]}" for i, _ in ASYMMETRY_DISTANCES])
+    return [f"landmarks:{i}:{c}" for i in range(mp_idx.NUM_MESH_LANDMARKS) for c in "xyz"]
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Which feature parts, in which order: ``parts`` a tuple of names from :data:`PARTS`.
+    """Which feature parts, in which order: ``parts`` a tuple of names from :data:`PARTS`, taken as measured;
+    ``delta_parts`` (a relative model's) parts taken as the difference from the same face at rest.
 
-    ``to_json()`` / ``FeatureSpec.from_json()`` round-trip it through a model's metadata.
+    A relative spec's vector is ``[x[parts], x[delta_parts] - x_ref[delta_parts]]``, where ``x_ref`` are the parts of
+    a *reference* face of the same person or character at rest (neutral): the rig's rest pose, a neutral video
+    frame. Subtracting the person's own neutral removes what the face looks like at rest (a face that looks stern at
+    rest is not angry): the identity-normalised features of sequence-based expression recognition (the neutral
+    first frame of Cohn-Kanade+ sequences: Lucey et al. 2010, "The Extended Cohn-Kanade Dataset (CK+)", CVPR
+    workshops). The shipped relative model keeps only the blendshape scores and the asymmetry as measured, whose
+    values describe the expression rather than the head; the geometry (distances, landmarks) describes the head too
+    and enters only as a difference. ``to_json()`` / ``FeatureSpec.from_json()`` round-trip it through a model's
+    metadata.
 
     Raises:
-        InputError: an unknown part name, or no parts.
+        InputError: an unknown part name, or no parts at all.
     """
 
     parts: tuple = ("distances", "lbp", "blendshapes", "landmarks")
     version: int = FEATURE_SPEC_VERSION
+    delta_parts: tuple = ()
 
     def __post_init__(self):
-        unknown = [p for p in self.parts if p not in PARTS]
-        if unknown or not self.parts:
+        unknown = [p for p in (*self.parts, *self.delta_parts) if p not in PARTS]
+        if unknown or not (self.parts or self.delta_parts):
             raise InputError(f"unknown feature part(s) {unknown or '(none given)'}; known: {', '.join(PARTS)}")
 
     @property
+    def relative(self):
+        """True when the model compares the face with the same face at rest (it has ``delta_parts``)."""
+        return bool(self.delta_parts)
+
+    @property
+    def measured_parts(self):
+        """Every part the face itself must provide (``parts`` then ``delta_parts``, each once)."""
+        return tuple(dict.fromkeys((*self.parts, *self.delta_parts)))
+
+    @property
     def size(self):
-        return sum(PARTS[p] for p in self.parts)
+        return sum(PARTS[p] for p in (*self.parts, *self.delta_parts))
 
     @property
     def needs_image(self):
-        return "lbp" in self.parts
+        return "lbp" in self.measured_parts
 
     def names(self):
-        """Feature names, ``size`` of them, e.g. ``distances:right_brow_inner-left_brow_inner``."""
-        out = []
-        for part in self.parts:
-            if part == "distances":
-                out += [f"distances:{a}-{b}" for a, b in GUO_DISTANCES]
-            elif part == "lbp":
-                out += [f"lbp:{k}:{b}" for k, _ in GUO_KEYPOINTS for b in range(LBP_BINS)]
-            elif part == "blendshapes":
-                out += [f"blendshapes:{n}" for n in ARKIT_NAMES]
-            else:
-                out += [f"landmarks:{i}:{c}" for i in range(mp_idx.NUM_MESH_LANDMARKS) for c in "xyz"]
-        return out
+        """Feature names, ``size`` of them, e.g. ``distances:right_brow_inner-left_brow_inner``; the differences of a
+        relative spec are prefixed ``delta:``."""
+        return ([n for p in self.parts for n in _part_names(p)]
+                + [f"delta:{n}" for p in self.delta_parts for n in _part_names(p)])
+
+    def describe(self):
+        """One line for logs and tables, e.g. ``blendshapes, asymmetry + change of distances, landmarks``."""
+        text = ", ".join(self.parts)
+        if self.delta_parts:
+            text += (" + " if text else "") + "change from rest of " + ", ".join(self.delta_parts)
+        return text
 
     def to_json(self):
-        return json.dumps({"parts": list(self.parts), "version": self.version})
+        data = {"parts": list(self.parts), "version": self.version}
+        if self.delta_parts:  # absent = none: the metadata of absolute models keeps its first form
+            data["delta_parts"] = list(self.delta_parts)
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
-        return cls(parts=tuple(data["parts"]), version=int(data["version"]))
+        return cls(parts=tuple(data["parts"]), version=int(data["version"]),
+                   delta_parts=tuple(data.get("delta_parts", ())))
 
 
 def metric_landmarks(face):
@@ -171,6 +228,33 @@ def landmark_features(face, canonical):
     pts = metric_landmarks(face)[: mp_idx.NUM_MESH_LANDMARKS]
     s, R, t = similarity_transform(pts, canonical)
     return (apply_similarity(pts, s, R, t) - canonical).astype(np.float32).ravel()
+
+
+_ASYM_LEFT = [ARKIT_NAMES.index(f"{n}Left") for n in ASYMMETRY_BLENDSHAPES]
+_ASYM_RIGHT = [ARKIT_NAMES.index(f"{n}Right") for n in ASYMMETRY_BLENDSHAPES]
+
+
+def asymmetry_features(blendshapes, distances):
+    """``(..., 25) float32`` one-sidedness of the expression: ``|left - right|`` of the paired blendshape scores
+    ``blendshapes (..., 52)`` (:data:`ASYMMETRY_BLENDSHAPES`) and of the bilateral distances ``distances (..., 23)``
+    (:data:`ASYMMETRY_DISTANCES`, inter-ocular units). Works on one face or a batch."""
+    b = np.asarray(blendshapes, dtype=np.float32)
+    d = np.asarray(distances, dtype=np.float32)
+    right, left = (np.array(side) for side in zip(*ASYMMETRY_DISTANCES))
+    return np.concatenate([np.abs(b[..., _ASYM_LEFT] - b[..., _ASYM_RIGHT]),
+                           np.abs(d[..., left] - d[..., right])], axis=-1).astype(np.float32)
+
+
+def derive_part(parts, name):
+    """A derived part (:data:`DERIVED_PARTS`) computed from the parts it needs in ``parts`` (one face or a batch).
+
+    Raises:
+        InputError: a part it needs is missing.
+    """
+    missing = [p for p in DERIVED_PARTS[name] if p not in parts]
+    if missing:
+        raise InputError(f"feature part {name!r} is computed from {list(DERIVED_PARTS[name])}; missing {missing}")
+    return asymmetry_features(parts["blendshapes"], parts["distances"])
 
 
 def aligned_face(image, face):
@@ -242,6 +326,8 @@ def extract_parts(face, image=None, parts=tuple(PARTS), *, canonical=None):
     """
     out = {}
     for part in parts:
+        if part in DERIVED_PARTS:
+            continue
         if part == "distances":
             out[part] = distance_features(face)
         elif part == "lbp":
@@ -252,21 +338,47 @@ def extract_parts(face, image=None, parts=tuple(PARTS), *, canonical=None):
             out[part] = np.asarray(face.blendshape_array, dtype=np.float32)
         else:
             out[part] = landmark_features(face, canonical_face() if canonical is None else canonical)
+    for part in parts:
+        if part in DERIVED_PARTS:
+            needed = extract_parts(face, image, [p for p in DERIVED_PARTS[part] if p not in out], canonical=canonical)
+            out[part] = derive_part({**out, **needed}, part)
     return out
 
 
-def assemble(parts, spec):
-    """Concatenate feature parts (``{part: (n,) or (N, n)}``) in ``spec``'s order -> ``(spec.size,)`` or
-    ``(N, spec.size)`` float32. Raises InputError when a part is missing."""
-    missing = [p for p in spec.parts if p not in parts]
+def _concatenate(parts, names):
+    parts = dict(parts)
+    for p in names:
+        if p in DERIVED_PARTS and p not in parts and all(q in parts for q in DERIVED_PARTS[p]):
+            parts[p] = derive_part(parts, p)
+    missing = [p for p in names if p not in parts]
     if missing:
-        raise InputError(f"feature part(s) {missing} missing; the model expects {list(spec.parts)}")
-    return np.concatenate([np.asarray(parts[p], dtype=np.float32) for p in spec.parts], axis=-1)
+        raise InputError(f"feature part(s) {missing} missing; the model expects {list(names)}")
+    return np.concatenate([np.asarray(parts[p], dtype=np.float32) for p in names], axis=-1)
 
 
-def extract_features(face, image=None, spec=FeatureSpec(), *, canonical=None):
-    """The feature vector of one detected face: ``(spec.size,) float32`` (see :func:`extract_parts`)."""
-    return assemble(extract_parts(face, image, spec.parts, canonical=canonical), spec)
+def assemble(parts, spec, reference=None):
+    """Concatenate feature parts (``{part: (n,) or (N, n)}``) in ``spec``'s order -> ``(spec.size,)`` or
+    ``(N, spec.size)`` float32; a derived part (:data:`DERIVED_PARTS`) absent from ``parts`` is computed from the
+    parts it needs. For a relative spec, ``reference`` holds the ``delta_parts`` of the face at rest (``(n,)``,
+    shared by every row, or ``(N, n)``); their differences follow the ``parts`` (:class:`FeatureSpec`).
+
+    Raises:
+        InputError: a part is missing, or a relative spec without ``reference``.
+    """
+    blocks = [_concatenate(parts, spec.parts)] if spec.parts else []
+    if spec.relative:
+        if reference is None:
+            raise InputError("this emotion model compares the face with the same face at rest: give a neutral "
+                             "reference (the rig's rest pose, a neutral frame), or use the model without reference")
+        x = _concatenate(parts, spec.delta_parts)
+        blocks.append(x - np.broadcast_to(_concatenate(reference, spec.delta_parts), x.shape))
+    return np.concatenate(blocks, axis=-1)
+
+
+def extract_features(face, image=None, spec=FeatureSpec(), *, canonical=None, reference=None):
+    """The feature vector of one detected face: ``(spec.size,) float32`` (see :func:`extract_parts`);
+    ``reference``: for a relative spec, :func:`extract_parts` of the same face at rest (its ``delta_parts``)."""
+    return assemble(extract_parts(face, image, spec.measured_parts, canonical=canonical), spec, reference)
 
 
 _CANONICAL = None

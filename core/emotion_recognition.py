@@ -164,11 +164,13 @@ class MeshRecognition(NamedTuple):
     """:func:`recognize_mesh`'s answer: ``results`` (list of EmotionResult, at most one: the face on the render;
     empty when the detector found none), ``image`` the ``(H, W, 3) uint8`` render that was classified, ``camera``
     the :class:`~facemotion.core.rasterize.OrthoCamera` it was taken with, ``landmarks_from`` ``"given"`` or
-    ``"detected"`` (where the face frame came from)."""
+    ``"detected"`` (where the face frame came from), ``reference`` ``"rest pose"`` when the pose was judged against
+    a render of the rest pose with the relative model, None when alone with the absolute model."""
     results: list
     image: np.ndarray
     camera: object
     landmarks_from: str
+    reference: str = None
 
 
 def face_camera(landmarks, size=MESH_RENDER_SIZE, face_fill=MESH_FACE_FILL):
@@ -218,26 +220,36 @@ def render_face(vertices, triangles, camera, *, vertex_colors=None):
                   background=MESH_BACKGROUND).image
 
 
-def recognize_mesh(vertices, triangles, *, landmarks=None, vertex_colors=None, detector=None, classifier=None,
-                   progress=None):
+def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, vertex_colors=None, detector=None,
+                   classifier=None, progress=None):
     """Recognise the emotion a 3D face mesh shows: render it frontally, detect the face, classify it.
+
+    With ``rest_vertices`` the same mesh at rest is rendered through the same camera too, and the pose is judged
+    against it by the relative model (:data:`facemotion.core.emotion_classifier.RELATIVE_MODEL_PATH`): what the
+    expression changes, not what the character looks like at rest (a stern-looking head at rest is not angry). On
+    the project's consistency heads this raises the share of presets recognised as intended from 78.7 % (each pose
+    alone) to 96.0 % (75 poses of 5 heads, ``models/README.md``). When no face is found on the rest render, the
+    pose is judged alone.
 
     Args:
         vertices: ``(V, 3)`` float positions of the posed mesh (shape keys applied), world units.
         triangles: ``(T, 3)`` int vertex indices.
+        rest_vertices: optional ``(V, 3)`` positions of the same mesh at rest (no expression), world units.
         landmarks: ``(478, 3)`` MediaPipe landmarks on the face (e.g. the rig's landmark object, at rest: they only
             frame the view). When None, unusable or mirrored, they are detected on the mesh with
             :func:`facemotion.core.mesh_landmarks.detect_mesh_landmarks` (a few seconds).
         vertex_colors: optional ``(V, 3)`` sRGB colours for the render.
         detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
-        classifier: an ``EmotionClassifier`` (default: the shared one).
+        classifier: an ``EmotionClassifier`` (default: the shared one; with ``rest_vertices`` the shared relative
+            one). A relative classifier needs ``rest_vertices``.
         progress: optional ``progress(fraction, message)`` for the landmark detection.
 
     Returns:
         :class:`MeshRecognition`.
 
     Raises:
-        InputError: an empty or malformed mesh; NoFaceError: no landmarks given and no face found on the mesh.
+        InputError: an empty or malformed mesh, ``rest_vertices`` of another shape, or a relative classifier without
+        ``rest_vertices``; NoFaceError: no landmarks given and no face found on the mesh.
     """
     from .landmarks import default_detector
     from .mesh_landmarks import detect_mesh_landmarks
@@ -250,10 +262,32 @@ def recognize_mesh(vertices, triangles, *, landmarks=None, vertex_colors=None, d
         camera, source = face_camera(found.points), "detected"
     if camera is None:  # MediaPipe's own landmarks are never mirrored; kept for safety
         raise InputError("the face frame could not be derived from the landmarks found on the mesh")
-    image = render_face(np.asarray(vertices, np.float64), np.asarray(triangles, np.int64), camera,
-                        vertex_colors=vertex_colors)
-    results = recognize_image(image, detector=detector, classifier=classifier)
-    return MeshRecognition(results[:1], image, camera, source)
+    vertices, triangles = np.asarray(vertices, np.float64), np.asarray(triangles, np.int64)
+    image = render_face(vertices, triangles, camera, vertex_colors=vertex_colors)
+    reference = None
+    if rest_vertices is not None:
+        from .emotion_classifier import default_relative_classifier
+        rest_vertices = np.asarray(rest_vertices, np.float64)
+        if rest_vertices.shape != vertices.shape:
+            raise InputError(f"the rest pose has {rest_vertices.shape} vertex positions but the pose {vertices.shape};"
+                             f" give the same mesh at rest")
+        classifier = classifier or default_relative_classifier()
+        if classifier.needs_reference:
+            rest_image = render_face(rest_vertices, triangles, camera, vertex_colors=vertex_colors)
+            rest = detector.detect(rest_image)
+            if rest:
+                reference = classifier.reference_parts(rest[0], rest_image)
+            else:
+                classifier = None  # nothing to compare with: the pose is judged alone by the shipped model
+    elif classifier is not None and classifier.needs_reference:
+        raise InputError(f"emotion model {classifier.path.name} judges a pose against the rest pose: give "
+                         f"rest_vertices")
+    if reference is None:
+        results = recognize_image(image, detector=detector, classifier=classifier)
+        return MeshRecognition(results[:1], image, camera, source)
+    faces = detector.detect(image)
+    results = [classifier.classify_face(faces[0], image, reference=reference)] if faces else []
+    return MeshRecognition(results, image, camera, source, "rest pose")
 
 
 # ----------------------------------------------------------------------------------------------------------- video

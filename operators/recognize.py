@@ -213,9 +213,29 @@ def evaluated_world_mesh(objects, depsgraph):
     return np.concatenate(verts), triangles
 
 
+def rest_world_vertices(objects, vertex_count):
+    """The objects' rest pose (each mesh's Basis shape key, or its vertices when it has no shape keys) in world space,
+    combined in the order of :func:`evaluated_world_mesh`: ``(V, 3) float64``, or None when it cannot stand beside the
+    evaluated pose: an object with a modifier shown in the viewport (a Subdivision Surface changes the vertices, a
+    deforming modifier moves them away from the Basis), or a vertex count other than ``vertex_count``."""
+    verts = []
+    for obj in objects:
+        if any(modifier.show_viewport for modifier in obj.modifiers):
+            return None
+        keys = obj.data.shape_keys
+        source = keys.reference_key.data if keys is not None else obj.data.vertices
+        co = np.empty(len(source) * 3, dtype=np.float32)
+        source.foreach_get("co", co)
+        matrix = np.array(obj.matrix_world, dtype=np.float64)
+        verts.append(co.reshape(-1, 3).astype(np.float64) @ matrix[:3, :3].T + matrix[:3, 3])
+    rest = np.concatenate(verts) if verts else np.zeros((0, 3))
+    return rest if len(rest) == vertex_count else None
+
+
 class FACEMOTION_OT_detect_emotion_pose(bpy.types.Operator):
     """Recognise the emotion of the selected rigged face's current pose: render it frontally (shape keys applied),
-    detect the face and classify it (framed by the rig's landmark object when there is one)"""
+    detect the face and classify it against a render of its rest pose (framed by the rig's landmark object when
+    there is one)"""
 
     bl_idname = "facemotion.detect_emotion_pose"
     bl_label = "Recognize Emotion of Pose"
@@ -234,13 +254,17 @@ class FACEMOTION_OT_detect_emotion_pose(bpy.types.Operator):
             vertices, triangles = evaluated_world_mesh(objects, context.evaluated_depsgraph_get())
             marks = rigging.landmark_object_for(objects) or rigging.landmark_object_for(rigged_meshes(context))
             landmarks = rigging.read_landmark_object(marks) if marks is not None else None
+            # Judged against the rest pose (the relative model) when the Basis stands beside the evaluated pose.
+            rest = rest_world_vertices(objects, len(vertices))
             with ProgressReporter(context) as progress:
-                found = recognize_mesh(vertices, triangles, landmarks=landmarks, progress=progress)
+                found = recognize_mesh(vertices, triangles, rest_vertices=rest, landmarks=landmarks,
+                                       progress=progress)
             if not found.results:
                 how = f"framed by {marks.name}" if found.landmarks_from == "given" else "landmarks detected on it"
                 raise NoFaceError(f"{names}: no face found on the frontal render of the pose ({how}); is the "
                                   f"expression extreme, or the landmark object out of date?")
-            return _store_faces(self, context, found.results, f"pose of {names}")
+            against = "against its rest pose" if found.reference else "alone (no rest pose beside it)"
+            return _store_faces(self, context, found.results, f"pose of {names} ({against})")
         except FacemotionError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

@@ -83,6 +83,7 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zip):
     tops = {n.split("/")[0] for n in names}
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
     assert "core/errors.py" in names and "facemotion_addon/keyframes.py" in names
+    assert {"models/emotion_classifier.onnx", "models/emotion_classifier_relative.onnx"} <= set(names)  # both models
     assert "bundled_assets/mediapipe/face_landmarker.task" in names
     assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

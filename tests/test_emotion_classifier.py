@@ -206,3 +206,36 @@ def test_training_exports_a_deterministic_model_that_matches_scikit_learn(small_
     assert np.abs(clf.predict(test.features(clf.spec)) - expected).max() < 1e-4
     # Learned something on unseen identities (chance is 1/8).
     assert summary["heldout"]["accuracy"] > 0.3
+
+
+def test_relative_training_pairs_each_face_with_a_neutral_of_its_identity(small_data, tmp_path):
+    import train_emotion
+
+    ref = small_data.reference_index(0)
+    assert np.all(small_data.labels[ref] == "neutral") and np.all(small_data.groups[ref] == small_data.groups)
+    neutral = np.flatnonzero(small_data.labels == "neutral")
+    np.testing.assert_array_equal(ref[neutral], neutral)      # one neutral per identity here: it is its own rest
+    np.testing.assert_array_equal(ref, small_data.reference_index(0))
+    twice = train_emotion.concat_datasets([small_data, small_data])
+    ref2 = twice.reference_index(0)
+    neutral2 = np.flatnonzero(twice.labels == "neutral")
+    assert np.all(ref2[neutral2] != neutral2)                  # with two: another photo of the person, not itself
+    spec = train_emotion.parse_spec("distances,blendshapes,asymmetry", relative=True)
+    assert spec.parts == ("blendshapes", "asymmetry") and spec.delta_parts == ("distances", "blendshapes", "asymmetry")
+    onnx_bytes, summary = train_emotion.train(small_data, spec=spec, n_splits=3, families=("logreg",),
+                                              log=lambda *a: None)
+    (tmp_path / "relative.onnx").write_bytes(onnx_bytes)
+    clf = ec.EmotionClassifier(tmp_path / "relative.onnx")
+    assert clf.needs_reference and clf.spec == spec and summary["delta_parts"] == list(spec.delta_parts)
+    width = PARTS["blendshapes"] + PARTS["asymmetry"] + PARTS["distances"] + PARTS["blendshapes"] + PARTS["asymmetry"]
+    assert clf.session.get_inputs()[0].shape[1] == width == len(spec.names())
+    # The design matrix: the measured blendshapes and asymmetry, then each delta part minus the reference face's.
+    X = small_data.features(spec, 0)
+    n = PARTS["blendshapes"] + PARTS["asymmetry"]
+    measured = small_data.features(FeatureSpec(spec.delta_parts))
+    np.testing.assert_allclose(X[:, n:], measured - measured[ref], atol=1e-6)
+    np.testing.assert_array_equal(X[:, :n], small_data.features(FeatureSpec(spec.parts)))
+    unknown = small_data.subset(np.ones(len(small_data), bool))
+    unknown.groups = np.full(len(unknown), -1)
+    with pytest.raises(InputError, match="subject id"):
+        unknown.features(spec)

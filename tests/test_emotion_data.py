@@ -10,7 +10,7 @@ import pytest
 import emotion_data as ed
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.core.assets import asset_path
-from facemotion.core.emotion_features import PARTS
+from facemotion.core.emotion_features import MEASURED_PARTS, PARTS
 from facemotion.core.emotion_presets import CATEGORIES
 from facemotion.core.errors import InputError
 
@@ -29,14 +29,15 @@ def _smile(data):
 
 
 def _assert_same(a, b):
-    for key in (*PARTS, "labels", "groups", "intensity", "source", "weights", "head_pose_deg"):
+    for key in (*MEASURED_PARTS, "labels", "groups", "intensity", "source", "weights", "head_pose_deg"):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
 def test_synthetic_arrays_have_the_agreed_shapes(synth):
     n = len(synth["labels"])
     assert n == synth["meta"]["detected"] and n + synth["meta"]["missed"] == N_FACES
-    for part, dim in PARTS.items():
+    for part in MEASURED_PARTS:
+        dim = PARTS[part]
         assert synth[part].shape == (n, dim) and synth[part].dtype == np.float32, part
         assert np.isfinite(synth[part]).all(), part
     assert synth["labels"].dtype.kind == "U" and synth["source"].dtype.kind == "U"
@@ -80,11 +81,54 @@ def test_workers_give_the_same_faces(synth):
     _assert_same(two, first)
 
 
+def _first_sample_of_style(style, eyes=None):
+    identity = ed.sample_identity(2)
+    for index in range(200):
+        sample = ed.sample_face(ed._face_rng(SEED, index), "happy", identity)
+        if sample.style == style and eyes in (None, sample.eyes):
+            return sample
+    raise AssertionError(f"no {style} face in 200 draws")
+
+
+def test_styles_are_drawn_in_their_shares():
+    identity = ed.sample_identity(0)
+    styles = [ed.sample_face(ed._face_rng(SEED, i), "sad", identity).style for i in range(400)]
+    for style, share in zip(ed.STYLES, ed.STYLE_SHARES):
+        assert abs(styles.count(style) / 400 - share) < 0.07, style
+
+
+def test_plain_and_mask_faces_drop_texture_and_parts_and_are_still_detected():
+    from facemotion.core.landmarks import default_detector
+
+    renderer = ed.FaceRenderer()
+    painted = _first_sample_of_style("painted")
+    plain = _first_sample_of_style("plain", eyes="hidden")
+    mask = _first_sample_of_style("mask")
+    assert len(renderer.visible_triangles(painted)) == len(renderer.triangles)
+    eyeball_vertices = np.arange(*ed.ICT_IRIS_BALLS[0])
+    assert not np.isin(renderer.visible_triangles(plain), eyeball_vertices).any()     # the sockets show
+    kept = np.unique(renderer.visible_triangles(mask))
+    assert ed.ICT_LANDMARKS_68[8] in kept                                            # the chin stays on a mask...
+    back = np.argmin(renderer.template.vertices[:, 2])                              # ...the back of the head does not
+    assert back not in kept and len(kept) < 0.8 * len(np.unique(renderer.triangles))
+    for sample in (plain, mask):
+        sample.noise_sigma, sample.jpeg_quality, sample.blur_sigma = 0.0, 0, 0.0
+        image = ed.render_sample(renderer, sample)
+        assert default_detector().detect(image), sample.style
+
+
 def test_identity_offset_gives_other_heads():
     assert ed.identity_coefficients(0).shape == (20,)
     np.testing.assert_array_equal(ed.identity_coefficients(3), ed.identity_coefficients(3))
     assert not np.allclose(ed.identity_coefficients(3), ed.identity_coefficients(1003))
-    assert np.abs(ed.identity_coefficients(7)).max() <= 2.5
+    people = [ed.sample_identity(i) for i in range(200)]
+    caricatures = [p for p in people if not np.allclose(p.proportions, 1.0)]
+    caricature_ids = {p.id for p in caricatures}
+    assert abs(len(caricatures) / len(people) - ed.CARICATURE_SHARE) < 0.08
+    for p in people:
+        limit = 2.5 * (ed.CARICATURE_EXAGGERATION[1] if p.id in caricature_ids else 1.0)
+        assert np.abs(p.coefficients).max() <= limit + 1e-9
+    assert all(np.all((p.proportions >= 0.86) & (p.proportions <= 1.14)) for p in caricatures)
 
 
 def test_dataset_round_trip_and_validation(tmp_path, synth):
@@ -139,7 +183,8 @@ def test_labeled_folder_keeps_faces_and_reports_skipped_files(photo_folder):
     assert list(data["labels"]) == ["happy"]
     assert data["source"][0].endswith("astronaut.png")
     assert data["groups"].tolist() == [-1] and np.isnan(data["intensity"]).all()
-    for part, dim in PARTS.items():
+    for part in MEASURED_PARTS:
+        dim = PARTS[part]
         assert data[part].shape == (1, dim)
     assert _smile(data)[0] > 0.5                                   # the astronaut smiles
     skipped = data["meta"]["skipped"]

@@ -19,7 +19,7 @@ import facemotion
 from facemotion.core import emotion_classifier
 from facemotion.core.assets import asset_path
 from facemotion.core.emotion_classifier import DEFAULT_MODEL_PATH, EmotionClassifier
-from facemotion.core.emotion_features import FeatureSpec
+from facemotion.core.emotion_features import PARTS, FeatureSpec
 from facemotion.core.emotion_presets import CATEGORIES
 from facemotion.core.emotion_recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
                                                  iter_images, keys_after, recognize_file, recognize_image,
@@ -239,6 +239,46 @@ def test_recognize_mesh_judges_a_posed_head(ict_head, classifier, emotion):
     (result,) = found.results
     check_result(result, found.image.shape)
     assert result.label == emotion, result.probabilities
+
+
+@pytest.fixture(scope="session")
+def relative_classifier():
+    """The shipped relative model (each pose against the rest pose)."""
+    from facemotion.core.emotion_classifier import RELATIVE_MODEL_PATH
+    assert RELATIVE_MODEL_PATH.is_file(), f"{RELATIVE_MODEL_PATH} is missing: build it with tools/train_emotion.py"
+    return EmotionClassifier(RELATIVE_MODEL_PATH)
+
+
+@pytest.mark.parametrize("emotion", ["sad", "anger", "neutral"])
+def test_recognize_mesh_judges_a_pose_against_the_rest_pose(ict_head, relative_classifier, emotion):
+    from facemotion.core.arkit import ARKIT_NAMES
+    from facemotion.core.emotion_presets import preset_weights
+
+    template, triangles, landmarks = ict_head
+    weights = preset_weights(emotion, 0.5)                                  # a half-strength preset
+    posed = template.vertices + (weights.astype(np.float64) @ template.deltas.reshape(len(ARKIT_NAMES), -1)
+                                 ).reshape(-1, 3)
+    found = recognize_mesh(posed, triangles, rest_vertices=template.vertices, landmarks=landmarks,
+                           classifier=relative_classifier)
+    assert found.reference == "rest pose"
+    (result,) = found.results
+    assert result.label == emotion, result.probabilities
+    spec = relative_classifier.spec
+    assert relative_classifier.needs_reference and spec.size == len(spec.names()) == sum(
+        PARTS[p] for p in (*spec.parts, *spec.delta_parts))
+
+
+def test_relative_model_needs_the_rest_pose_and_refuses_single_images(ict_head, relative_classifier, photo):
+    template, triangles, landmarks = ict_head
+    with pytest.raises(InputError, match="rest_vertices"):
+        recognize_mesh(template.vertices, triangles, landmarks=landmarks, classifier=relative_classifier)
+    with pytest.raises(InputError, match="rest pose has"):
+        recognize_mesh(template.vertices, triangles, rest_vertices=template.vertices[:-1], landmarks=landmarks)
+    with pytest.raises(InputError, match="no reference"):
+        recognize_image(photo, classifier=relative_classifier)
+    # A rest pose with no face on its render (here: the mesh pushed out of the camera's view): judged alone.
+    found = recognize_mesh(template.vertices, triangles, rest_vertices=template.vertices + 10.0, landmarks=landmarks)
+    assert found.reference is None and found.results
 
 
 # ---------------------------------------------------------------------------------------------------------- video
@@ -478,7 +518,9 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
     props = bpy.context.scene.facemotion
     # Without a landmark object the face is found on the evaluated mesh.
     assert bpy.ops.facemotion.detect_emotion_pose() == {"FINISHED"}
-    assert props.recognized_label in CATEGORIES and props.recognized_source == f"pose of {canonical_face.name}"
+    # No modifier: judged against the Basis (the relative model).
+    assert props.recognized_label in CATEGORIES
+    assert props.recognized_source == f"pose of {canonical_face.name} (against its rest pose)"
     first = recognized_probabilities(bpy.context.scene)
     assert sum(first.values()) == pytest.approx(1.0, abs=1e-4)
 
@@ -490,6 +532,11 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
     assert "pose of" in props.recognized_source and props.recognized_label in CATEGORIES
     second = recognized_probabilities(bpy.context.scene)
     assert max(abs(first[name] - second[name]) for name in CATEGORIES) < 0.25
+
+    # A Subdivision Surface changes the vertices: no rest pose stands beside the pose, it is judged alone.
+    canonical_face.modifiers.new("Subdivision", "SUBSURF")
+    assert bpy.ops.facemotion.detect_emotion_pose() == {"FINISHED"}
+    assert props.recognized_source.endswith("alone (no rest pose beside it))")
 
     bpy.ops.object.select_all(action="DESELECT")
     assert not bpy.ops.facemotion.detect_emotion_pose.poll()

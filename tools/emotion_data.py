@@ -8,24 +8,27 @@ Two sources, one file format:
     ICT-FaceKit's template (:func:`facemotion.core.template.load_ict_template`) with all 20 identity modes sampled,
     posed with one of the 8 categories' FACS prototype (:func:`facemotion.core.emotion_presets.preset_weights`)
     at a random intensity, made asymmetric, with extra low-intensity action units, gaze and occasional blinks as noise,
-    rotated (yaw, pitch, roll), lit, coloured (skin tone, lips, brows, eyes, teeth) and rendered by the numpy
+    rotated (yaw, pitch, roll), lit, in one of three appearance styles (:data:`STYLES`: painted skin tone, lips,
+    brows, irises and teeth; one plain albedo, as an untextured mesh; a plain face-only mask), rendered by the numpy
     z-buffer renderer (:mod:`facemotion.core.rasterize`) onto a random background, then degraded like a photo (blur,
     sensor noise, JPEG). The Face Landmarker runs on every render and the features of
     :mod:`facemotion.core.emotion_features` are kept with the label, as for a user's photo: the classifier is trained
     on what the detector makes of a face, not on the template's ground truth. Renders the detector misses are
     skipped and counted. Everything is drawn from ``numpy.random.Generator`` streams seeded per face
-    (``SeedSequence(seed, spawn_key=(index,))``) and per identity (see :func:`identity_coefficients`), so a dataset
+    (``SeedSequence(seed, spawn_key=(index,))``) and per identity (see :func:`identity_coefficients`; a quarter of the
+    identities are caricatures: :data:`CARICATURE_SHARE`), so a dataset
     is identical whatever the number of workers. Why each choice is made is commented where it is made.
-    Measured on this project's shared 2-core machine: 3000 faces in 200-350 s with 2 workers (66-116 ms a face:
-    render ~105 ms, landmarker ~12 ms, features, on one core), every render detected (3000/3000 at seed 0,
-    800/800 held out); MediaPipe returns identical results for identical renders, across processes and runs (the
-    3000-face set rebuilt bit-for-bit). Look at the renders with the ``sheet`` command.
+    Measured on this project's shared 2-core machine (generator version 2): 8000 faces in 446 s with 2 workers
+    (56 ms a face), 99.8 % detected (7982/8000 at seed 0, 798/800 held out); MediaPipe returns identical results
+    for identical renders, across processes and runs (datasets rebuild bit-for-bit). Look at the renders with the
+    ``sheet`` command.
 
 ``folder``: any labeled image folder in the common layout ``DIR/<label>/**/*.png|jpg|jpeg|bmp``
     (see :func:`load_labeled_folder`), so a studio can train or evaluate on its own licensed photos.
 
 Dataset file (the interface agreed for issue 3; read by ``tools/train_emotion.py`` and ``tools/evaluate_emotion.py``):
-an ``.npz`` with one float32 array per feature part, named as :data:`facemotion.core.emotion_features.PARTS`
+an ``.npz`` with one float32 array per measured feature part
+(:data:`facemotion.core.emotion_features.MEASURED_PARTS`; derived parts are computed when loaded)
 (``distances (N, 23)``, ``lbp (N, 1180)``, ``blendshapes (N, 52)``, ``landmarks (N, 1404)``); ``labels (N,)``
 unicode, one of :data:`facemotion.core.emotion_presets.CATEGORIES`; ``groups (N,) int64`` subject / identity id
 (-1 unknown); ``intensity (N,) float32`` (NaN unknown); ``source (N,)`` unicode (``"ict-render"`` or the image
@@ -35,7 +38,7 @@ also carry two optional arrays: ``weights (N, 52) float32``, the ARKit weights t
 
 CLI::
 
-    .venv/bin/python tools/emotion_data.py synth --n 3000 --seed 0 --out build/emotion_synth.npz [--workers 2]
+    .venv/bin/python tools/emotion_data.py synth --n 8000 --identities 120 --seed 0 --out build/emotion_synth.npz
     .venv/bin/python tools/emotion_data.py synth --n 800 --seed 1 --identity-offset 1000 \\
         --out build/emotion_synth_heldout.npz
     .venv/bin/python tools/emotion_data.py folder DIR --out build/my_photos.npz
@@ -63,7 +66,7 @@ from package_path import import_facemotion  # noqa: E402
 import_facemotion()
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
 from facemotion.core.atomic_io import atomic_output, atomic_write_bytes  # noqa: E402
-from facemotion.core.emotion_features import PARTS, extract_parts  # noqa: E402
+from facemotion.core.emotion_features import MEASURED_PARTS, PARTS, extract_parts  # noqa: E402
 from facemotion.core.emotion_presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
 from facemotion.core.facs import aus_to_arkit  # noqa: E402
@@ -78,8 +81,8 @@ __all__ = [
     "save_dataset",
 ]
 
-#: Bumped whenever a change makes the same seed give different data.
-GENERATOR_VERSION = 1
+#: Bumped whenever a change makes the same seed give different data (2: appearance styles; 3: caricatures).
+GENERATOR_VERSION = 3
 #: ``source`` of every synthetic face.
 RENDER_SOURCE = "ict-render"
 #: Image files :func:`load_labeled_folder` reads (case-insensitive suffixes).
@@ -158,6 +161,31 @@ SKIN_TONES = np.array([
 ], dtype=np.float64) / 255.0
 #: Mean linear value the face's exposure is pulled toward (partially, see :func:`render_sample`).
 EXPOSURE_TARGET = 0.25
+#: Appearance styles and their shares. ``painted``: skin texture, lips, brows, irises (a photo-like face).
+#: ``plain``: one albedo on every part (a mesh without materials, as Blender's viewport and the rig's own pose renders
+#: show it). ``mask``: plain and cropped to the face, no ears, neck or scalp (a face-only mesh: a scan, a game mask).
+#: Without plain faces the classifier learns painted lips, brows and irises as part of each expression and misreads
+#: untextured heads (measured: MediaPipe's canonical face 7/15 recognised with painted-only training data).
+STYLES = ("painted", "plain", "mask")
+STYLE_SHARES = (0.5, 0.3, 0.2)
+#: Eyes of a plain or mask face: ``blank`` (the eyeballs in the face's albedo) or ``hidden`` (no eyeballs: the socket
+#: shows, as on a head exported without its eye meshes).
+EYES = ("blank", "hidden")
+#: Share of mask faces without a mouth interior (the parted lips show the background, as on a face-only surface).
+MASK_OPEN_MOUTH = 0.5
+#: Clay albedos (sRGB grey levels) of plain faces that are not skin-coloured: Blender's solid mode is ~0.8.
+CLAY_GREY = (0.55, 0.85)
+#: Face-oval crop of a mask face, in the neutral template's frontal plane: half-width as a share of the jaw width's
+#: half (landmarks 0-16), height above the nose bridge as a share of the bridge-to-brow height; the chin is kept.
+MASK_HALF_WIDTH = (0.9, 1.05)
+MASK_FOREHEAD = (1.6, 2.6)
+#: Share of identities that are caricatures (stylised characters rather than people): their identity coefficients
+#: are pushed further (up to 1.7x, beyond +-2.5 standard deviations) and the head is stretched or squashed along each
+#: axis. facemotion rigs stylised heads, and the classifier judges their poses: without caricatures in training a
+#: wide, short head read as angry at rest (measured: 7/15 of a caricature's presets recognised).
+CARICATURE_SHARE = 0.25
+CARICATURE_EXAGGERATION = (1.0, 1.7)
+CARICATURE_PROPORTIONS = (0.86, 1.14)
 #: Eyelash cards are drawn with an alpha texture in ICT's shaders; opaque they are wide black bands. They are shrunk
 #: toward their roots on the lid to this share of their length: a dark lash line.
 LASH_LENGTH = 0.25
@@ -185,11 +213,13 @@ class Identity:
     brow_strength: float            # brow opacity over the skin (0..1)
     brow_thickness: float           # scale of the brow band
     iris_colour: np.ndarray         # (3,) sRGB
+    proportions: np.ndarray = None  # (3,) head scale along x, y, z (caricatures; None or ones: a person)
 
 
 def identity_coefficients(global_identity, n_modes=20):
     """``(n_modes,) float64`` ICT identity coefficients of identity ``global_identity``: N(0, 1) clipped to +-2.5
-    (the modes are PCA components of scans; +-2.5 standard deviations stays within plausible heads)."""
+    (the modes are PCA components of scans; +-2.5 standard deviations stays within plausible heads), times up to
+    1.7 for a caricature (:data:`CARICATURE_SHARE`)."""
     return sample_identity(global_identity, n_modes).coefficients
 
 
@@ -209,10 +239,14 @@ def sample_identity(global_identity, n_modes=20):
                                 [0.45, 0.42, 0.40]]), p=[0.35, 0.3, 0.15, 0.1, 0.1])
     iris = rng.choice(np.array([[0.20, 0.12, 0.07], [0.33, 0.22, 0.12], [0.25, 0.32, 0.38], [0.28, 0.33, 0.22]]),
                       p=[0.5, 0.2, 0.15, 0.15])
-    return Identity(id=int(global_identity), coefficients=coefficients, skin=skin,
-                    lip_tint=float(rng.uniform(0.15, 0.55)), brow_colour=np.minimum(hair, skin * 0.8),
-                    brow_strength=float(rng.uniform(0.55, 0.95)), brow_thickness=float(rng.uniform(0.8, 1.25)),
-                    iris_colour=iris * rng.uniform(0.8, 1.2))
+    colours = dict(lip_tint=float(rng.uniform(0.15, 0.55)), brow_colour=np.minimum(hair, skin * 0.8),
+                   brow_strength=float(rng.uniform(0.55, 0.95)), brow_thickness=float(rng.uniform(0.8, 1.25)),
+                   iris_colour=iris * rng.uniform(0.8, 1.2))
+    proportions = np.ones(3)
+    if rng.random() < CARICATURE_SHARE:
+        coefficients = coefficients * rng.uniform(*CARICATURE_EXAGGERATION)
+        proportions = rng.uniform(*CARICATURE_PROPORTIONS, 3)
+    return Identity(id=int(global_identity), coefficients=coefficients, skin=skin, proportions=proportions, **colours)
 
 
 _sample_identity = sample_identity  # the name tools/evaluate_emotion.py uses
@@ -226,7 +260,10 @@ class FaceSample:
     vector toward the light in the camera frame; ``ambient`` in [0, 1]; ``fill`` face width / image width;
     ``offset (2,)`` face centre offset (share of the image width); ``background (3,)`` sRGB; ``texture_seed`` for
     the per-vertex skin noise and image noise; ``gain`` exposure factor; ``white_balance (3,)`` channel factors;
-    ``blur_sigma`` px (0 = none); ``noise_sigma`` in 8-bit levels; ``jpeg_quality`` (0 = not compressed).
+    ``blur_sigma`` px (0 = none); ``noise_sigma`` in 8-bit levels; ``jpeg_quality`` (0 = not compressed);
+    ``style`` one of :data:`STYLES`; ``albedo (3,)`` sRGB of a plain or mask face; ``eyes`` one of :data:`EYES`
+    (plain and mask faces); ``mouth_interior`` False when a mask face's mouth shows the background; ``crop (2,)``
+    the mask's half-width and forehead factors (:data:`MASK_HALF_WIDTH`, :data:`MASK_FOREHEAD`).
     """
 
     label: str
@@ -246,6 +283,30 @@ class FaceSample:
     blur_sigma: float
     noise_sigma: float
     jpeg_quality: int
+    style: str = "painted"
+    albedo: np.ndarray = None
+    eyes: str = "blank"
+    mouth_interior: bool = True
+    crop: np.ndarray = None
+
+
+def sample_style(rng, identity):
+    """``(style, albedo (3,) or None, eyes, mouth_interior, crop (2,) or None)`` of one face, drawn from ``rng``."""
+    style = STYLES[int(rng.choice(len(STYLES), p=STYLE_SHARES))]
+    if style == "painted":
+        return style, None, "blank", True, None
+    kind = rng.random()
+    if kind < 0.4:
+        albedo = identity.skin * rng.uniform(0.95, 1.05, 3)
+    elif kind < 0.7:
+        albedo = np.full(3, rng.uniform(*CLAY_GREY))
+    else:  # a coloured material, muted
+        albedo = np.array(colorsys.hsv_to_rgb(rng.uniform(0.0, 1.0), rng.uniform(0.05, 0.35), rng.uniform(0.5, 0.9)))
+    eyes = EYES[int(rng.integers(len(EYES)))]
+    if style == "plain":
+        return style, np.clip(albedo, 0.0, 1.0), eyes, True, None
+    return (style, np.clip(albedo, 0.0, 1.0), eyes, bool(rng.random() >= MASK_OPEN_MOUTH),
+            np.array([rng.uniform(*MASK_HALF_WIDTH), rng.uniform(*MASK_FOREHEAD)]))
 
 
 _LEFT = np.array([n.endswith("Left") for n in ARKIT_NAMES])
@@ -297,16 +358,18 @@ def sample_face(rng, label, identity):
     light = np.array([rng.uniform(-1.0, 1.0), rng.uniform(-0.4, 1.0), rng.uniform(0.35, 1.2)])
     # Any hue, mostly muted, dark to light: the face must not be told apart by a fixed backdrop.
     background = np.array(colorsys.hsv_to_rgb(rng.uniform(0.0, 1.0), rng.uniform(0.0, 0.5), rng.uniform(0.08, 0.95)))
-    return FaceSample(
-        label=label, intensity=intensity, identity=identity, weights=weights, pose_deg=pose,
-        light_dir=light / np.linalg.norm(light), ambient=float(rng.uniform(0.15, 0.5)),
-        fill=float(rng.uniform(*FACE_FILL_RANGE)), offset=rng.uniform(-CENTRE_JITTER, CENTRE_JITTER, 2),
-        background=background, background_gradient=rng.uniform(-0.15, 0.15, 2),
-        texture_seed=int(rng.integers(2 ** 31)), gain=float(rng.uniform(0.8, 1.15)),
-        white_balance=rng.uniform(0.93, 1.07, 3),
-        blur_sigma=float(rng.uniform(0.3, 1.1)) if rng.random() < 0.5 else 0.0,
-        noise_sigma=float(rng.uniform(0.0, 4.0)),
-        jpeg_quality=int(rng.integers(45, 96)) if rng.random() < 0.5 else 0)
+    scalars = dict(ambient=float(rng.uniform(0.15, 0.5)), fill=float(rng.uniform(*FACE_FILL_RANGE)),
+                   offset=rng.uniform(-CENTRE_JITTER, CENTRE_JITTER, 2),
+                   background_gradient=rng.uniform(-0.15, 0.15, 2), texture_seed=int(rng.integers(2 ** 31)),
+                   gain=float(rng.uniform(0.8, 1.15)),
+                   white_balance=rng.uniform(0.93, 1.07, 3),
+                   blur_sigma=float(rng.uniform(0.3, 1.1)) if rng.random() < 0.5 else 0.0,
+                   noise_sigma=float(rng.uniform(0.0, 4.0)),
+                   jpeg_quality=int(rng.integers(45, 96)) if rng.random() < 0.5 else 0)
+    style, albedo, eyes, mouth_interior, crop = sample_style(rng, identity)
+    return FaceSample(label=label, intensity=intensity, identity=identity, weights=weights, pose_deg=pose,
+                      light_dir=light / np.linalg.norm(light), background=background, style=style, albedo=albedo,
+                      eyes=eyes, mouth_interior=mouth_interior, crop=crop, **scalars)
 
 
 def _rotation_deg(yaw, pitch, roll):
@@ -401,6 +464,21 @@ class FaceRenderer:
             self.iris[a:b] = (angle >= PUPIL_ANGLE_DEG) & (angle < IRIS_ANGLE_DEG)
             self.sclera[a:b] = angle >= IRIS_ANGLE_DEG
         self.region[self.pupil | self.iris | self.sclera] = "eye"
+        # Face-oval coordinates of the skin (mask style): x over the jaw's half width, y over the height above the
+        # nose bridge (to the brows' top) or below it (to the chin, kept whole); z in front of the jaw's ends.
+        skin = np.zeros(n, bool)
+        for part in ("face", "head_and_neck"):
+            skin[slice(*ICT_PARTS[part])] = True
+        bridge = lm[27:31].mean(axis=0)
+        dy = v0[:, 1] - bridge[1]
+        self._oval_x = (v0[:, 0] - bridge[0]) / (np.linalg.norm(lm[16, :2] - lm[0, :2]) / 2.0)
+        self._oval_y = np.where(dy > 0, dy / (lm[17:27, 1].max() - bridge[1]), dy / (1.1 * (bridge[1] - lm[8, 1])))
+        self._skin_in_front = skin & (v0[:, 2] > lm[[0, 16], 2].min() - 0.005)
+        self._skin = skin
+        self._eyeballs = np.zeros(n, bool)
+        for a, b in ICT_IRIS_BALLS:
+            self._eyeballs[a:b] = True
+        self._mouth_interior = np.isin(self.region, ("mouth", "gums", "teeth"))
         self._deltas = t.deltas.reshape(len(t.deltas), -1)
         self._modes = t.identity_modes.reshape(len(t.identity_modes), -1)
         self._landmarks = np.array(ICT_LANDMARKS_68)
@@ -425,6 +503,24 @@ class FaceRenderer:
         roots = vertices[self._lash_root]
         vertices[self._lash] = roots + LASH_LENGTH * (vertices[self._lash] - roots)
         return vertices
+
+    def visible_triangles(self, sample):
+        """``(T', 3) int64`` triangles drawn for a :class:`FaceSample`: all of :attr:`triangles` for a painted face;
+        without the eyeballs (``eyes == "hidden"``), the mouth interior (``mouth_interior`` False) and, for a mask,
+        the skin outside the face oval (``crop``)."""
+        if sample.style == "painted":
+            return self.triangles
+        drop = np.zeros(len(self._skin), bool)
+        if sample.eyes == "hidden":
+            drop |= self._eyeballs
+        if not sample.mouth_interior:
+            drop |= self._mouth_interior
+        if sample.style == "mask":
+            half_width, forehead = sample.crop
+            y = np.where(self._oval_y > 0, self._oval_y / forehead, self._oval_y)
+            inside = (self._oval_x / half_width) ** 2 + y ** 2 < 1.0
+            drop |= self._skin & ~(inside & self._skin_in_front)
+        return self.triangles[~drop[self.triangles].any(axis=1)]
 
     def colours(self, identity, rng):
         """``(V, 3) float64`` sRGB vertex colours in [0, 1] for an :class:`Identity`; ``rng``
@@ -455,7 +551,8 @@ class FaceRenderer:
 def render_sample(renderer, sample, size=256):
     """Render a :class:`FaceSample` -> ``(size, size, 3) uint8`` RGB image.
 
-    The head (:meth:`FaceRenderer.shape`, coloured by :meth:`FaceRenderer.colours`) is rotated by the sample's pose
+    The head (:meth:`FaceRenderer.shape`, coloured by :meth:`FaceRenderer.colours` or the plain ``albedo``, the
+    parts :meth:`FaceRenderer.visible_triangles` keeps for the style) is rotated by the sample's pose
     and seen by an orthographic camera looking along -z, framed so the jaw width (ICT landmarks 0-16) fills
     ``fill`` of the width, offset by ``offset``; Lambert shading (:func:`facemotion.core.rasterize.render`) with the
     sample's light and ambient; composited over the background gradient; exposed (partly metered on the face, then
@@ -464,8 +561,13 @@ def render_sample(renderer, sample, size=256):
     """
     ident = sample.identity
     verts = renderer.shape(ident.coefficients, sample.weights)
+    if ident.proportions is not None:
+        centre = verts[renderer._landmarks].mean(axis=0)
+        verts = centre + (verts - centre) * ident.proportions
     rng = np.random.default_rng(sample.texture_seed)
-    colours = renderer.colours(ident, rng)
+    colours = renderer.colours(ident, rng)  # drawn for every style: the image noise below uses the same stream
+    if sample.style != "painted":
+        colours = np.broadcast_to(sample.albedo, colours.shape)
     lm = verts[renderer._landmarks]
     # The pivot only shifts an orthographic image, and the camera is centred on the face afterwards anyway.
     pivot = lm[27:36].mean(axis=0)
@@ -477,7 +579,7 @@ def render_sample(renderer, sample, size=256):
     centre = np.array([lm[:, 0].mean(), lm[:, 1].mean(), 0.0])
     centre[:2] -= sample.offset * 2.0 * half_width
     camera = OrthoCamera(rotation=np.eye(3), centre=centre, half_width=half_width, size=(size, size))
-    shot = render(verts, renderer.triangles, camera, vertex_colors=colours, light_dir=sample.light_dir,
+    shot = render(verts, renderer.visible_triangles(sample), camera, vertex_colors=colours, light_dir=sample.light_dir,
                   ambient=sample.ambient, background=(0.0, 0.0, 0.0))
     image = srgb_to_linear(shot.image / 255.0)
     # Background: the flat colour with a linear gradient, composited where the mesh is not.
@@ -530,7 +632,7 @@ def _make_one(args):
     sample = sample_face(_face_rng(seed, index), label, identity)
     image = render_sample(renderer, sample, size)
     faces = detector.detect(image)
-    parts = extract_parts(faces[0], image, tuple(PARTS)) if faces else None
+    parts = extract_parts(faces[0], image, MEASURED_PARTS) if faces else None
     return {"index": index, "label": label, "group": identity_id, "intensity": sample.intensity,
             "weights": sample.weights, "pose": sample.pose_deg.astype(np.float32), "parts": parts}
 
@@ -612,7 +714,7 @@ def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n
     kept = [r for r in results if r["parts"] is not None]
     missed = [r for r in results if r["parts"] is None]
     data = {part: np.stack([r["parts"][part] for r in kept]).astype(np.float32) if kept else
-            np.zeros((0, dim), np.float32) for part, dim in PARTS.items()}
+            np.zeros((0, PARTS[part]), np.float32) for part in MEASURED_PARTS}
     data["labels"] = np.array([r["label"] for r in kept], dtype="<U16")
     data["groups"] = np.array([r["group"] for r in kept], dtype=np.int64)
     data["intensity"] = np.array([r["intensity"] for r in kept], dtype=np.float32)
@@ -657,7 +759,7 @@ def contact_sheet(seed=0, n=16, *, start=0, size=256, n_identities=60, identity_
             verdict = f"smile {(b['mouthSmileLeft'] + b['mouthSmileRight']) / 2:.2f} jaw {b['jawOpen']:.2f}"
         else:
             verdict = "missed"
-        for text, y in ((f"{label} {sample.intensity:.2f} id {identity_id}", 14), (verdict, size - 6)):
+        for text, y in ((f"{label} {sample.intensity:.2f} id {identity_id} {sample.style}", 14), (verdict, size - 6)):
             cv2.putText(tile, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 3, cv2.LINE_AA)
             cv2.putText(tile, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
         tiles.append(tile)
@@ -737,7 +839,7 @@ def load_labeled_folder(root, *, detector=None, progress=False):
             no_face.append(str(path))
             continue
         rel = path.relative_to(root).as_posix()
-        rows.append((extract_parts(faces[0], image, tuple(PARTS)), label, group_of.get(rel, -1), str(path)))
+        rows.append((extract_parts(faces[0], image, MEASURED_PARTS), label, group_of.get(rel, -1), str(path)))
     meta = {
         "kind": "folder", "generator": "tools/emotion_data.py", "generator_version": GENERATOR_VERSION,
         "root": str(root), "images": len(labelled), "detected": len(rows),
@@ -749,7 +851,7 @@ def load_labeled_folder(root, *, detector=None, progress=False):
     if not rows:
         raise InputError(f"no face found in any of the {len(labelled)} image(s) under {root} "
                          f"({len(unreadable)} unreadable, {len(no_face)} without a face); check the folder")
-    data = {part: np.stack([r[0][part] for r in rows]).astype(np.float32) for part in PARTS}
+    data = {part: np.stack([r[0][part] for r in rows]).astype(np.float32) for part in MEASURED_PARTS}
     data["labels"] = np.array([r[1] for r in rows], dtype="<U16")
     data["groups"] = np.array([r[2] for r in rows], dtype=np.int64)
     data["intensity"] = np.full(len(rows), np.nan, dtype=np.float32)
@@ -790,15 +892,16 @@ _OPTIONAL = {"weights": 52, "head_pose_deg": 3}
 
 def _validate(data, where):
     """Check the arrays of a dataset dict; returns N. Raises InputError naming ``where`` and the problem."""
-    missing = [k for k in (*PARTS, *_REQUIRED) if k not in data]
+    missing = [k for k in (*MEASURED_PARTS, *_REQUIRED) if k not in data]
     if missing:
         raise InputError(f"{where}: dataset lacks {', '.join(missing)}; write it with tools/emotion_data.py")
     n = len(np.asarray(data["labels"]))
-    for part, dim in {**PARTS, **{k: v for k, v in _OPTIONAL.items() if k in data}}.items():
+    widths = {**{p: PARTS[p] for p in MEASURED_PARTS}, **{k: v for k, v in _OPTIONAL.items() if k in data}}
+    for part, dim in widths.items():
         arr = np.asarray(data[part])
         if arr.shape != (n, dim) or arr.dtype != np.float32:
             raise InputError(f"{where}: {part!r} is {arr.dtype} {arr.shape}, expected float32 ({n}, {dim})")
-        if part in PARTS and not np.isfinite(arr).all():
+        if part in MEASURED_PARTS and not np.isfinite(arr).all():
             raise InputError(f"{where}: {part!r} holds non-finite values")
     for key, kind in (("labels", "U"), ("source", "U"), ("groups", "i"), ("intensity", "f")):
         arr = np.asarray(data[key])
@@ -824,7 +927,8 @@ def save_dataset(path, data):
     _validate(data, f"dataset for {path}")
     meta = data["meta"]
     meta_text = meta if isinstance(meta, str) else json.dumps(meta, sort_keys=True)
-    arrays = {k: np.asarray(data[k]) for k in (*PARTS, *_REQUIRED, *_OPTIONAL) if k in data and k != "meta"}
+    arrays = {k: np.asarray(data[k]) for k in (*MEASURED_PARTS, *_REQUIRED, *_OPTIONAL)
+              if k in data and k != "meta"}
     arrays["meta"] = np.array(meta_text)
     with atomic_output(path) as tmp:
         with open(tmp, "wb") as handle:

@@ -32,7 +32,12 @@ Commands::
     - ``canonical``: MediaPipe's canonical face mesh (468 vertices, a face mask with open eyes), plain shading;
     - ``remeshed``: another ICT identity without its transparent eye shells, decimated to 35 % with Blender's
       collapse Decimate (``tools/rig_accuracy.decimate``; midpoint subdivision when bpy is missing), vertex order
-      scrambled by the remesher, plain shading (its parts are unknown to us, as for a user's mesh).
+      scrambled by the remesher, plain shading (its parts are unknown to us, as for a user's mesh);
+    - ``stylised``: a caricature beyond the human range (identity coefficients x1.6, head 12 % wider and 8 % shorter),
+      flat blue-grey clay.
+
+    Each pose is judged alone by the shipped model and against the render of the head's rest pose by the shipped
+    relative model (what the Recognize panel does for a rig's pose); both tables are printed.
 ``folder``
     The shipped model on a labeled image folder (``DIR/<label>/*.png|jpg``, :func:`emotion_data.load_labeled_folder`):
     same table and confusion matrix; with ``--train`` also the per-feature-set table with the folder as test set.
@@ -54,8 +59,9 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 import train_emotion  # noqa: E402
-from facemotion.core.emotion_classifier import EmotionClassifier, intensity_from_probabilities  # noqa: E402
-from facemotion.core.emotion_features import PARTS, FeatureSpec, extract_features  # noqa: E402
+from facemotion.core.emotion_classifier import (  # noqa: E402
+    DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH, EmotionClassifier, intensity_from_probabilities)
+from facemotion.core.emotion_features import MEASURED_PARTS, PARTS, FeatureSpec, extract_features  # noqa: E402
 from facemotion.core.emotion_presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError  # noqa: E402
 
@@ -236,7 +242,7 @@ def consistency_identities(n=3, n_modes=20, seed=CONSISTENCY_SEED):
     return np.clip(np.random.default_rng(seed).standard_normal((n, n_modes)), -2.5, 2.5)
 
 
-def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed"), template=None):
+def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylised"), template=None):
     """Build the heads named (module docstring). Returns ``list[Head]``."""
     import emotion_data
     from facemotion.core.assets import asset_path
@@ -244,7 +250,7 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed"), templat
     from facemotion.core.template import load_ict_template
 
     template = template or load_ict_template()
-    coeffs = consistency_identities(3, len(template.identity_modes))
+    coeffs = consistency_identities(3, len(template.identity_modes))   # (#3 of 4 for the stylised head)
     renderer = None
     heads = []
     for name in names:
@@ -282,8 +288,20 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed"), templat
                 how = "subdivided (no bpy)"
             heads.append(Head(name, verts, tris, tris, None, f"ICT identity (seed {CONSISTENCY_SEED}, #2) without eye "
                               f"shells, {how}: {len(verts)} v, plain shading"))
+        elif name == "stylised":
+            # Beyond the human range: identity #3 pushed to 1.6x its coefficients (up to +-4 standard deviations)
+            # and the head made 12 % wider and 8 % shorter, in a flat blue-grey clay: a caricature, not a person.
+            stylised = template.with_identity(np.clip(1.6 * consistency_identities(4, len(coeffs[0]))[3], -4, 4))
+            centre = stylised.mean(axis=0)
+            stylised = centre + (stylised - centre) * np.array([1.12, 0.92, 1.0])
+            renderer = renderer or emotion_data.FaceRenderer(template)
+            clay = np.broadcast_to(np.array([0.55, 0.62, 0.72]), stylised.shape)
+            heads.append(Head(name, stylised, template.triangles, renderer.triangles, clay,
+                              f"ICT identity (seed {CONSISTENCY_SEED}, #3) x1.6, 12 % wider, 8 % shorter, blue-grey "
+                              f"clay"))
         else:
-            raise FacemotionError(f"unknown consistency head {name!r}; use ict-A, ict-B, canonical or remeshed")
+            raise FacemotionError(f"unknown consistency head {name!r}; use ict-A, ict-B, canonical, remeshed or "
+                                  f"stylised")
     return heads
 
 
@@ -315,7 +333,9 @@ def consistency_items(emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES):
 def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES, detector=None,
                     save_dir=None, log=print):
     """Rig each head, pose every preset, render, detect, classify. Returns a list of dicts (head, emotion,
-    intensity, predicted (None: no face), p_intended, correct)."""
+    intensity, predicted (None: no face), p_intended, correct). A relative classifier judges each pose against the
+    render of the head's rest pose (as :func:`facemotion.core.emotion_recognition.recognize_mesh` does with
+    ``rest_vertices``); the rest pose itself then reads as neutral by construction."""
     from facemotion.core.autorig import rig_mesh
     from facemotion.core.landmarks import default_detector
 
@@ -329,6 +349,13 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
         # ~60 % of the image width as in the middle of the training renders' range; one camera for all poses.
         camera = head_camera(rig.landmarks)
         log(f"  {head.name}: {head.description}; rigged in {time.perf_counter() - start:.1f} s")
+        reference = None
+        if classifier.needs_reference:
+            rest_image = render_head(head, head.vertices, camera)
+            rest = detector.detect(rest_image)
+            if not rest:
+                raise FacemotionError(f"no face found on the rest pose of {head.name}: nothing to compare with")
+            reference = classifier.reference_parts(rest[0], rest_image)
         for emotion, intensity in consistency_items(emotions, intensities):
             weights = preset_weights(emotion, intensity)
             posed = head.vertices + (weights.astype(np.float64) @ deltas).reshape(-1, 3)
@@ -342,7 +369,7 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
                 records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=None,
                                     p_intended=0.0, correct=False))
                 continue
-            result = classifier.classify_face(faces[0], image)
+            result = classifier.classify_face(faces[0], image, reference=reference)
             records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=result.label,
                                 p_intended=result.probabilities[emotion], correct=result.label == emotion))
     return records
@@ -398,9 +425,11 @@ def benchmark(classifier, images, *, detector=None, repeats=20):
         t0 = time.perf_counter()
         detector.detect(image)
         t_lm.append(time.perf_counter() - t0)
+        # A relative model's reference is computed once per face at rest; the face stands in for it here.
+        reference = classifier.reference_parts(faces[0], image) if classifier.needs_reference else None
         for _ in range(repeats):
             t0 = time.perf_counter()
-            x = extract_features(faces[0], image, classifier.spec)
+            x = extract_features(faces[0], image, classifier.spec, reference=reference)
             t1 = time.perf_counter()
             classifier.predict(x)
             t2 = time.perf_counter()
@@ -418,7 +447,7 @@ def format_benchmark(b, classifier):
         return "benchmark: no face to time"
     return (f"benchmark (median per face over {b['faces']} face(s), one thread): landmarks (MediaPipe) "
             f"{b['landmarks']:.1f} ms; features {b['features']:.3f} ms + classification {b['classify']:.3f} ms = "
-            f"{b['features+classify']:.3f} ms (spec {list(classifier.spec.parts)})")
+            f"{b['features+classify']:.3f} ms (spec {classifier.spec.describe()})")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -433,15 +462,18 @@ def cmd_features(args):
 
 
 def cmd_consistency(args):
-    classifier = EmotionClassifier(args.model)
+    models = args.model or [DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH]
     heads = consistency_heads(tuple(args.heads.split(",")))
     emotions = tuple(args.emotions.split(",")) if args.emotions else CATEGORIES
     intensities = tuple(float(v) for v in args.intensities.split(","))
-    print(f"Emotional consistency of the rig: model {classifier.path.name} (version {classifier.version}, spec "
-          f"{list(classifier.spec.parts)}), {len(heads)} head(s), intensities {list(intensities)}")
-    records = run_consistency(classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save)
-    text, _ = format_consistency(records)
-    print("\n" + text)
+    for path in models:
+        classifier = EmotionClassifier(path)
+        how = "each pose against the head's rest pose" if classifier.needs_reference else "each pose alone"
+        print(f"\nEmotional consistency of the rig: model {classifier.path.name} (version {classifier.version}, spec "
+              f"{classifier.spec.describe()}, {how}), {len(heads)} head(s), intensities {list(intensities)}")
+        records = run_consistency(classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save)
+        text, _ = format_consistency(records)
+        print("\n" + text)
     if not args.no_bench:
         from facemotion.core.assets import asset_path
         from facemotion.core.image_io import load_image
@@ -464,12 +496,13 @@ def cmd_folder(args):
     skipped = meta["skipped"]
     print(f"Folder {args.dir}: {meta['images']} images, {meta['detected']} with a face (skipped "
           f"{skipped['unreadable']['count']} unreadable, {skipped['no_face']['count']} without a face); model "
-          f"{classifier.path.name} (spec {list(classifier.spec.parts)})\n")
+          f"{classifier.path.name} (spec {classifier.spec.describe()})\n")
     print(format_table([("shipped model", classifier.spec.size, row)]
                        + [(f"  [Guo 2025] {n}", "", g) for n, g in GUO_2025.items()]))
     print("\n" + format_confusion(confusion_matrix(y, pred), "Confusion matrix (rows: true, columns: predicted)"))
     if args.train:
-        test = train_emotion.Dataset({p: data[p] for p in PARTS}, data["labels"].astype(str), data["groups"],
+        parts = train_emotion.with_derived_parts({p: data[p] for p in MEASURED_PARTS})
+        test = train_emotion.Dataset(parts, data["labels"].astype(str), data["groups"],
                                      data["intensity"], data["source"], meta, Path(args.dir))
         feature_table(train_emotion.load_dataset(args.train), test, seed=args.seed)
     if not args.no_bench:
@@ -499,8 +532,9 @@ def main(argv=None):
     p.add_argument("--family", choices=train_emotion.FAMILIES, default="svm")
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("consistency", help="emotional consistency of the rig on several heads")
-    p.add_argument("--model", type=Path)
-    p.add_argument("--heads", default="ict-A,ict-B,canonical,remeshed")
+    p.add_argument("--model", type=Path, action="append",
+                   help="model to judge (repeatable; default: the shipped model and the shipped relative model)")
+    p.add_argument("--heads", default="ict-A,ict-B,canonical,remeshed,stylised")
     p.add_argument("--emotions", default=None, help="comma-separated (default: the 8 categories)")
     p.add_argument("--intensities", default=",".join(str(i) for i in CONSISTENCY_INTENSITIES))
     p.add_argument("--save", type=Path, help="write every render here (PNG)")
