@@ -173,7 +173,7 @@ class FeatureSpec:
                 + [f"delta:{n}" for p in self.delta_parts for n in _part_names(p)])
 
     def describe(self):
-        """One line for logs and tables, e.g. ``blendshapes, asymmetry + change of distances, landmarks``."""
+        """One line for logs and tables, e.g. ``blendshapes, asymmetry + change from rest of distances, landmarks``."""
         text = ", ".join(self.parts)
         if self.delta_parts:
             text += (" + " if text else "") + "change from rest of " + ", ".join(self.delta_parts)
