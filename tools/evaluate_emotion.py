@@ -63,7 +63,7 @@ from facemotion.core.emotion_classifier import (  # noqa: E402
     DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH, EmotionClassifier, intensity_from_probabilities)
 from facemotion.core.emotion_features import MEASURED_PARTS, PARTS, FeatureSpec, extract_features  # noqa: E402
 from facemotion.core.emotion_presets import CATEGORIES, preset_weights  # noqa: E402
-from facemotion.core.errors import FacemotionError  # noqa: E402
+from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
 
 #: [Guo 2025]'s results on BU-3DFE (6 emotions at peak intensity, 60 subjects): per-class accuracy and mean, %.
 #: The paper gives only happy and surprise for the distance features alone.
@@ -182,15 +182,17 @@ def feature_table(train, test, *, family=TABLE_MODEL[0], params=TABLE_MODEL[1], 
     results, rows, confusions = {}, [], []
     y_train, y_test = train.y, test.y
     for name, parts in feature_sets:
-        if any(p not in train.parts or p not in test.parts for p in parts):
-            out(f"({name}: skipped, the data lacks {[p for p in parts if p not in train.parts or p not in test.parts]})")
-            continue
         spec = FeatureSpec(parts)
+        try:
+            X_train, X_test = train.features(spec), test.features(spec)
+        except InputError as exc:
+            out(f"({name}: skipped: {exc})")
+            continue
         start = time.perf_counter()
         # Without explicit parameters: the family's first grid point for this width (the PCA of mlp fits it).
         set_params = params if params is not None else train_emotion.candidates(spec.size, (family,))[0][1]
-        model = train_emotion.fit(family, set_params, train.features(spec), y_train, seed)
-        proba = train_emotion.predict_proba_8(model, test.features(spec))
+        model = train_emotion.fit(family, set_params, X_train, y_train, seed)
+        proba = train_emotion.predict_proba_8(model, X_test)
         pred = np.argmax(proba, axis=1)
         row = summary_row(y_test, pred)
         row["intensity_rho"] = intensity_correlation(proba, y_test, test.intensity)
@@ -501,8 +503,7 @@ def cmd_folder(args):
                        + [(f"  [Guo 2025] {n}", "", g) for n, g in GUO_2025.items()]))
     print("\n" + format_confusion(confusion_matrix(y, pred), "Confusion matrix (rows: true, columns: predicted)"))
     if args.train:
-        parts = train_emotion.with_derived_parts({p: data[p] for p in MEASURED_PARTS})
-        test = train_emotion.Dataset(parts, data["labels"].astype(str), data["groups"],
+        test = train_emotion.Dataset({p: data[p] for p in MEASURED_PARTS}, data["labels"].astype(str), data["groups"],
                                      data["intensity"], data["source"], meta, Path(args.dir))
         feature_table(train_emotion.load_dataset(args.train), test, seed=args.seed)
     if not args.no_bench:

@@ -57,7 +57,7 @@ import_facemotion()
 from facemotion.core.atomic_io import atomic_write_bytes  # noqa: E402
 from facemotion.core.emotion_classifier import (  # noqa: E402
     DEFAULT_MODEL_PATH, META_LABELS, META_SPEC, META_TRAINING, META_VERSION, MODEL_FORMAT_MAJOR, RELATIVE_MODEL_PATH)
-from facemotion.core.emotion_features import DERIVED_PARTS, PARTS, FeatureSpec, assemble, derive_part  # noqa: E402
+from facemotion.core.emotion_features import PARTS, FeatureSpec, assemble  # noqa: E402
 from facemotion.core.emotion_presets import CATEGORIES  # noqa: E402
 from facemotion.core.errors import InputError  # noqa: E402
 
@@ -115,14 +115,16 @@ class Dataset:
             InputError: the file lacks a part; a relative spec on faces without identity (groups -1) or on an identity
                 without a neutral face.
         """
-        missing = [p for p in spec.measured_parts if p not in self.parts]
-        if missing:
-            raise InputError(f"dataset {self.path} has no {missing} features (it has {sorted(self.parts)}); "
-                             f"regenerate it with those parts or choose another --spec")
-        if not spec.relative:
-            return assemble(self.parts, spec)
-        ref = self.reference_index(seed)
-        return assemble(self.parts, spec, reference={p: v[ref] for p, v in self.parts.items()})
+        # assemble() derives the derived parts (asymmetry) and names any part the file cannot provide.
+        reference = None
+        if spec.relative:
+            ref = self.reference_index(seed)
+            reference = {p: v[ref] for p, v in self.parts.items()}
+        try:
+            return assemble(self.parts, spec, reference)
+        except InputError as exc:
+            raise InputError(f"dataset {self.path} (parts {sorted(self.parts)}): {exc}; regenerate it with those "
+                             f"parts or choose another --spec") from exc
 
     def reference_index(self, seed=0):
         """``(N,) int64``: for each face, another neutral face of the same identity, drawn uniformly with ``seed``
@@ -189,7 +191,6 @@ def load_dataset(path):
             parts[part] = a
     if not parts:
         raise InputError(f"dataset {path} has no feature arrays (expected some of {list(PARTS)})")
-    parts = with_derived_parts(parts)
     groups = np.asarray(arrays.get("groups", np.full(n, -1)), dtype=np.int64)
     intensity = np.asarray(arrays.get("intensity", np.full(n, np.nan)), dtype=np.float32)
     source = np.asarray(arrays.get("source", np.full(n, "")), dtype=str)
@@ -200,15 +201,6 @@ def load_dataset(path):
     except ValueError:
         meta = {"text": str(arrays["meta"])}
     return Dataset(parts, labels, groups, intensity, source, meta, path, hashlib.sha256(raw).hexdigest())
-
-
-def with_derived_parts(parts):
-    """``parts`` (``{part: (N, n)}``) plus every derived part (e.g. ``asymmetry``) its measured parts allow."""
-    parts = dict(parts)
-    for part, needs in DERIVED_PARTS.items():
-        if part not in parts and all(q in parts for q in needs):
-            parts[part] = derive_part(parts, part)
-    return parts
 
 
 def concat_datasets(datasets):
