@@ -40,7 +40,7 @@ def registered_classes():
 def _configure_assets():
     """Extensions keep their caches in their user folder; then apply the preferences' asset settings."""
     global _cache_dir_set
-    from ..core import assets
+    from ..core.io import assets
     from .preferences import ROOT_PACKAGE, apply_preferences
     if ROOT_PACKAGE.startswith("bl_ext."):
         # An extension must not write into its own folder (replaced on update) nor assume ~/.cache.
@@ -71,7 +71,7 @@ def register():
 def unregister():
     """Undo :func:`register`: CLI command, asset settings, ``Scene.facemotion``, then the classes in reverse."""
     global _cli_handle, _cache_dir_set
-    from ..core import assets
+    from ..core.io import assets
     from . import preferences, properties
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)

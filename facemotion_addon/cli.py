@@ -91,7 +91,7 @@ EMOTION_EPILOG = """output, one line per face, flushed as it is made:
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
   An unreadable image or one without a face gives one line with "label": null and an "error" (text:
   "PATH: error: ..."), and the run goes on.
-  intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion_classifier.py).
+  intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
 exit status: 0 once the images were gone through, even if some had no face or could not be read;
   2 (one error line on stderr) when IMAGE_OR_DIR does not exist, a folder holds no image files, or the model is
@@ -160,7 +160,7 @@ def cmd_rig(args):
 
 
 def cmd_animate(args):
-    from ..core.timeline import bake_timeline, timeline_from_json
+    from ..core.animation.timeline import bake_timeline, timeline_from_json
     from . import pipeline
     out = _check_output(args.out, args.overwrite)
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
@@ -228,10 +228,10 @@ def cmd_emotion(args):
     flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
     import cv2
 
-    from ..core.emotion_classifier import DEFAULT_MAX_FACES, EmotionClassifier
-    from ..core.emotion_recognition import iter_images, recognize_file
+    from ..core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier
+    from ..core.emotion.recognition import iter_images, recognize_file
     from ..core.errors import NoFaceError
-    from ..core.landmarks import FaceLandmarkDetector
+    from ..core.detect.landmarks import FaceLandmarkDetector
 
     max_faces = DEFAULT_MAX_FACES if args.max_faces is None else args.max_faces
     if max_faces < 1:

@@ -13,13 +13,13 @@ import bpy
 import cv2
 import numpy as np
 
-from ..core import assets
+from ..core.io import assets
 from ..core.arkit import ARKIT_NAMES
-from ..core.atomic_io import atomic_write_bytes
-from ..core.emotion_presets import weights_from_blendshape_scores
-from ..core.image_io import load_image
-from ..core.landmarks import default_detector
-from ..core.timeline import EmotionKey
+from ..core.io.atomic_io import atomic_write_bytes
+from ..core.emotion.presets import weights_from_blendshape_scores
+from ..core.io.image_io import load_image
+from ..core.detect.landmarks import default_detector
+from ..core.animation.timeline import EmotionKey
 from . import pipeline
 from .cli import print_stage as _stage
 from .preview_render import contact_sheet, render_frames

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bpy
 
-from ..core.atomic_io import atomic_output
+from ..core.io.atomic_io import atomic_output
 from ..core.errors import FacemotionError, InputError
 from . import compat
 from .mesh_import import check_blender_path

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
-from ..core.timeline import bake_timeline
+from ..core.animation.timeline import bake_timeline
 from . import export as export_module
 from .keyframes import bake_objects
 from .mesh_import import import_mesh_file
@@ -46,8 +46,8 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None):
     """Bake a timeline onto the objects' shape keys as keyframes (frame 1 = time 0).
 
     Args:
-        timeline: :func:`facemotion.core.timeline.bake_timeline`'s keyword arguments, as returned by
-            :func:`facemotion.core.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and noise
+        timeline: :func:`facemotion.core.animation.timeline.bake_timeline`'s keyword arguments, as returned by
+            :func:`facemotion.core.animation.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and noise
             settings).
         fps: overrides the timeline's frame rate.
         replace: replace an action on the shape keys that facemotion did not make (kept with a fake user);

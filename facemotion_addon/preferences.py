@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Add-on preferences: where the third-party assets are, and whether facemotion may download them.
 
-The asset module (:mod:`facemotion.core.assets`) reads its folder and download consent from the environment
+The asset module (:mod:`facemotion.core.io.assets`) reads its folder and download consent from the environment
 (``FACEMOTION_ASSETS``, ``FACEMOTION_ALLOW_DOWNLOAD``), which is also how the command line and scripts configure it.
 :func:`apply_preferences` maps the preferences onto those two variables, so the UI, the CLI and scripts take one
 path. It follows Blender's rule for extensions: no network use unless ``bpy.app.online_access`` is on (Preferences >
@@ -13,7 +13,7 @@ import os
 import bpy
 from bpy.props import BoolProperty, StringProperty
 
-from ..core import assets
+from ..core.io import assets
 
 __all__ = ["ROOT_PACKAGE", "FacemotionPreferences", "apply_preferences", "classes", "get_preferences",
            "restore_environment"]

@@ -5,16 +5,16 @@ Everything the sidebar shows lives in one :class:`FacemotionSceneSettings` per s
 .blend, undone with the scene, and settable from scripts exactly as the UI sets it
 (``bpy.context.scene.facemotion.emotion = "happy"``).
 
-Enum items are built from the core tables (:data:`facemotion.core.emotion_presets.EMOTIONS`,
-:data:`facemotion.core.timeline.EASINGS`) with explicit numbers, because Blender stores an enum's number in the
+Enum items are built from the core tables (:data:`facemotion.core.emotion.presets.EMOTIONS`,
+:data:`facemotion.core.animation.timeline.EASINGS`) with explicit numbers, because Blender stores an enum's number in the
 .blend: numbering by table position keeps saved files valid when a later version appends items.
 """
 import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
                        IntProperty, PointerProperty, StringProperty)
 
-from ..core.emotion_presets import CATEGORIES, EMOTIONS, preset_aus
-from ..core.timeline import EASINGS, EmotionKey
+from ..core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
+from ..core.animation.timeline import EASINGS, EmotionKey
 
 __all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionSceneSettings", "FacemotionTimelineKey",
            "classes", "frame_to_time", "recognized_probabilities", "register_scene_properties", "scene_fps",
@@ -25,7 +25,7 @@ def _emotion_description(name):
     aus = preset_aus(name)
     if not aus:
         return "Neutral: all 52 ARKit weights at 0"
-    return f"{name.capitalize()}: FACS action units {'+'.join(aus)} (see core/emotion_presets.py)"
+    return f"{name.capitalize()}: FACS action units {'+'.join(aus)} (see core/emotion/presets.py)"
 
 
 def _emotion_items():
@@ -43,7 +43,7 @@ EMOTION_ITEMS = _emotion_items()
 
 _EASING_LABELS = {"ease_in_out": "Ease In-Out (smoothstep)", "cubic": "Cubic (smootherstep)",
                   "back": "Back (overshoot)"}
-#: ``EnumProperty`` items of the transition easings (core/timeline.py documents the formulas).
+#: ``EnumProperty`` items of the transition easings (core/animation/timeline.py documents the formulas).
 EASING_ITEMS = [(name, _EASING_LABELS.get(name, name.replace("_", " ").title()), f"Easing '{name}'", "NONE", number)
                 for number, name in enumerate(EASINGS)]
 
@@ -55,7 +55,7 @@ _FORMAT_ITEMS = [(key, label, f"Write {label}", "NONE", number)
 
 
 class FacemotionTimelineKey(bpy.types.PropertyGroup):
-    """One emotion key of the scene's timeline (a :class:`facemotion.core.timeline.EmotionKey` in the UI)."""
+    """One emotion key of the scene's timeline (a :class:`facemotion.core.animation.timeline.EmotionKey` in the UI)."""
 
     time: FloatProperty(name="Time", description="Seconds from the timeline's start (scene frame 1) at which the "
                         "emotion is fully reached", min=0.0, soft_max=600.0, default=0.0, subtype="TIME_ABSOLUTE",
@@ -160,10 +160,10 @@ def _snap_to_frame(time, fps):
 
 
 def timeline_settings(scene):
-    """The scene's timeline as :func:`facemotion.core.timeline.bake_timeline` keyword arguments.
+    """The scene's timeline as :func:`facemotion.core.animation.timeline.bake_timeline` keyword arguments.
 
     Keys are sorted by time (the list in the UI may be in any order); each becomes an
-    :class:`~facemotion.core.timeline.EmotionKey`. Returns a dict with ``keys`` (list of EmotionKey), ``fps`` (the
+    :class:`~facemotion.core.animation.timeline.EmotionKey`. Returns a dict with ``keys`` (list of EmotionKey), ``fps`` (the
     scene's frame rate), ``duration`` (None: the last key's time), ``blinks``, ``blink_seed``,
     ``blink_rate_per_minute``, ``noise_amplitude`` and ``noise_seed``. Validation (empty timeline, overlapping
     transitions...) is left to the bake, which raises :class:`~facemotion.core.errors.TimelineError` naming the key

@@ -12,9 +12,9 @@ import bpy
 import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
-from ..core.autorig import rig_mesh
+from ..core.rig.autorig import rig_mesh
 from ..core.errors import InputError
-from ..core.mesh_landmarks import detect_mesh_landmarks
+from ..core.detect.mesh_landmarks import detect_mesh_landmarks
 from .shape_keys import check_shape_key_clashes, mesh_arrays, write_shape_keys
 
 #: Custom property marking a landmark object, and the one listing the objects it belongs to.
@@ -122,7 +122,7 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=No
     detects landmarks. Checks shape-key clashes on every object before writing anything.
 
     Returns:
-        (:class:`facemotion.core.autorig.RigResult`, list of objects rigged).
+        (:class:`facemotion.core.rig.autorig.RigResult`, list of objects rigged).
 
     Raises:
         FacemotionError subclasses with a one-line message; the scene is unchanged then.

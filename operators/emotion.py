@@ -4,7 +4,7 @@ import bpy
 import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
-from ..core.emotion_presets import preset_weights
+from ..core.emotion.presets import preset_weights
 from ..core.errors import FacemotionError
 from ..facemotion_addon import pipeline
 from ..facemotion_addon.properties import settings

@@ -4,7 +4,7 @@ scene's emotion timeline), and in the rigged face's current pose (rendered, dete
 
 Each stores its result in the scene (``Scene.facemotion.recognized_*``: top label, intensity, the 8 probabilities,
 what was looked at, how many faces), which the Recognize panel shows. The work is done by
-:mod:`facemotion.core.emotion_recognition`; these operators only gather Blender data and write results back.
+:mod:`facemotion.core.emotion.recognition`; these operators only gather Blender data and write results back.
 """
 import os
 
@@ -13,13 +13,13 @@ import numpy as np
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from ..core.emotion_presets import CATEGORIES
-from ..core.emotion_recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
+from ..core.emotion.presets import CATEGORIES
+from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
                                         recognize_mesh, summarize_track, track_to_timeline_keys,
                                         video_emotion_track)
 from ..core.errors import FacemotionError, InputError, NoFaceError
-from ..core.image_io import from_blender_pixels, load_image
-from ..core.rasterize import linear_to_srgb
+from ..core.io.image_io import from_blender_pixels, load_image
+from ..core.detect.rasterize import linear_to_srgb
 from ..facemotion_addon import rigging
 from ..facemotion_addon.preferences import apply_preferences
 from ..facemotion_addon.properties import settings

@@ -34,7 +34,7 @@ def _move_into_order(keys, index):
 def demo_keys():
     """The demo's emotion keys (:func:`facemotion.facemotion_addon.demo.demo_timeline`), photo key as
     :data:`DEMO_PHOTO_EMOTION`: neutral -> happy -> surprise -> sadness -> anger -> neutral over 6 s.
-    Returns a list of :class:`facemotion.core.timeline.EmotionKey`."""
+    Returns a list of :class:`facemotion.core.animation.timeline.EmotionKey`."""
     keys = demo_timeline(None)["keys"]
     for key in keys:
         if key.emotion is None:

@@ -3,7 +3,7 @@
 last result as one probability bar per class with the top class and its intensity."""
 import bpy
 
-from ..core.emotion_presets import CATEGORIES
+from ..core.emotion.presets import CATEGORIES
 from ..facemotion_addon.properties import settings
 from .rig import SIDEBAR
 

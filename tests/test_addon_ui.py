@@ -21,10 +21,10 @@ import pytest
 
 import facemotion
 from facemotion import facemotion_addon as addon
-from facemotion.core import assets
+from facemotion.core.io import assets
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.emotion_presets import EMOTIONS, preset_weights
-from facemotion.core.timeline import EASINGS
+from facemotion.core.emotion.presets import EMOTIONS, preset_weights
+from facemotion.core.animation.timeline import EASINGS
 from facemotion.facemotion_addon import compat, preferences, properties, shape_keys
 
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from facemotion.core import assets
-from facemotion.core.atomic_io import atomic_output, atomic_write_bytes, atomic_write_text
+from facemotion.core.io import assets
+from facemotion.core.io.atomic_io import atomic_output, atomic_write_bytes, atomic_write_text
 from facemotion.core.errors import AssetError
 
 SHARED = assets.shared_assets_dir()

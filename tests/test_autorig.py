@@ -9,14 +9,14 @@ import pytest
 
 import rig_accuracy
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.assets import asset_path
-from facemotion.core.autorig import rig_mesh
-from facemotion.core.emotion_presets import preset_weights
+from facemotion.core.io.assets import asset_path
+from facemotion.core.rig.autorig import rig_mesh
+from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError, NoFaceError
-from facemotion.core.landmarks import default_detector
-from facemotion.core.mesh_io import read_obj
-from facemotion.core.rasterize import OrthoCamera, render
-from facemotion.core.template import ICT_PARTS, load_ict_template
+from facemotion.core.detect.landmarks import default_detector
+from facemotion.core.io.mesh_io import read_obj
+from facemotion.core.detect.rasterize import OrthoCamera, render
+from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 
 ICT_HEAD = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 

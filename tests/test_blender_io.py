@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from facemotion.core.arkit import ARKIT_NAMES
-from facemotion.core.assets import asset_path
+from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, InputError
-from facemotion.core.mesh_io import read_obj
+from facemotion.core.io.mesh_io import read_obj
 from facemotion.facemotion_addon import compat, export, keyframes, mesh_import, shape_keys
 from blender_fixtures import CUBE_OBJ, shape_key_co
 

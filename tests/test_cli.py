@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.assets import asset_path
-from facemotion.core.timeline import bake_timeline, timeline_from_json
+from facemotion.core.io.assets import asset_path
+from facemotion.core.animation.timeline import bake_timeline, timeline_from_json
 
 from blender_fixtures import CUBE_OBJ
 

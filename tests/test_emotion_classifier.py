@@ -1,4 +1,4 @@
-"""Tests of core.emotion_classifier: the shipped ONNX model, its metadata contract, inference on a real photo, and
+"""Tests of core.emotion.classifier: the shipped ONNX model, its metadata contract, inference on a real photo, and
 the training tool's export (tools/train_emotion.py) on real rendered data from tools/emotion_data.py."""
 import json
 import sys
@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facemotion.core import emotion_classifier as ec
-from facemotion.core.assets import asset_path
-from facemotion.core.emotion_features import PARTS, FeatureSpec
-from facemotion.core.emotion_presets import CATEGORIES
+from facemotion.core.emotion import classifier as ec
+from facemotion.core.io.assets import asset_path
+from facemotion.core.emotion.features import PARTS, FeatureSpec
+from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import InputError
-from facemotion.core.image_io import load_image
+from facemotion.core.io.image_io import load_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
@@ -160,7 +160,7 @@ def test_matching_tiny_model_loads_and_lbp_needs_the_image(tmp_path, astronaut):
     spec = FeatureSpec(("distances", "lbp"))
     clf = ec.EmotionClassifier(_tiny_model(tmp_path / "lbp.onnx", PARTS["distances"] + PARTS["lbp"], spec=spec))
     assert clf.spec == spec and clf.spec.needs_image
-    from facemotion.core.landmarks import default_detector
+    from facemotion.core.detect.landmarks import default_detector
     face = default_detector().detect_one(astronaut)
     with pytest.raises(InputError, match="lbp"):
         clf.classify_face(face)

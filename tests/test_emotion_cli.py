@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from facemotion import facemotion_addon as addon
-from facemotion.core.assets import asset_path
-from facemotion.core.emotion_classifier import DEFAULT_MODEL_PATH
-from facemotion.core.emotion_features import FeatureSpec
-from facemotion.core.emotion_presets import CATEGORIES
-from facemotion.core.image_io import load_image
+from facemotion.core.io.assets import asset_path
+from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH
+from facemotion.core.emotion.features import FeatureSpec
+from facemotion.core.emotion.presets import CATEGORIES
+from facemotion.core.io.image_io import load_image
 from test_emotion_recognition import two_faces, write_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ import pytest
 
 import emotion_data as ed
 from facemotion.core.arkit import ARKIT_INDEX
-from facemotion.core.assets import asset_path
-from facemotion.core.emotion_features import MEASURED_PARTS, PARTS
-from facemotion.core.emotion_presets import CATEGORIES
+from facemotion.core.io.assets import asset_path
+from facemotion.core.emotion.features import MEASURED_PARTS, PARTS
+from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import InputError
 
 N_FACES = 24
@@ -98,7 +98,7 @@ def test_styles_are_drawn_in_their_shares():
 
 
 def test_plain_and_mask_faces_drop_texture_and_parts_and_are_still_detected():
-    from facemotion.core.landmarks import default_detector
+    from facemotion.core.detect.landmarks import default_detector
 
     renderer = ed.FaceRenderer()
     painted = _first_sample_of_style("painted")

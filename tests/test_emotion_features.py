@@ -1,18 +1,18 @@
-"""core/emotion_features.py on real faces: the astronaut photo (and its mirror image) and ICT-FaceKit renders posed
+"""core/emotion/features.py on real faces: the astronaut photo (and its mirror image) and ICT-FaceKit renders posed
 with a one-sided and a two-sided smile, all through the real Face Landmarker."""
 import numpy as np
 import pytest
 
 import emotion_data as ed
 from facemotion.core.arkit import ARKIT_INDEX
-from facemotion.core.assets import asset_path
-from facemotion.core.emotion_features import (
+from facemotion.core.io.assets import asset_path
+from facemotion.core.emotion.features import (
     ASYMMETRY_BLENDSHAPES, ASYMMETRY_DISTANCES, DERIVED_PARTS, GUO_DISTANCES, MEASURED_PARTS, PARTS, FeatureSpec,
     assemble, extract_features, extract_parts)
-from facemotion.core.emotion_presets import preset_weights
+from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
-from facemotion.core.image_io import load_image
-from facemotion.core.landmarks import default_detector
+from facemotion.core.io.image_io import load_image
+from facemotion.core.detect.landmarks import default_detector
 
 
 @pytest.fixture(scope="module")

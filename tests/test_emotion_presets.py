@@ -1,10 +1,14 @@
-"""FACS -> ARKit mapping (core/facs.py) and the emotion presets built on it (core/emotion_presets.py)."""
+"""FACS -> ARKit mapping (core/emotion/facs.py) and the emotion presets built on it (core/emotion/presets.py)."""
 import re
 
 import numpy as np
 import pytest
 
-from facemotion.core import assets, emotion_presets as ep, facs
+from facemotion.core.io import assets
+
+from facemotion.core.emotion import presets as ep
+
+from facemotion.core.emotion import facs
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES, arkit_from_ict
 from facemotion.core.errors import InputError
 

@@ -16,19 +16,19 @@ import numpy as np
 import pytest
 
 import facemotion
-from facemotion.core import emotion_classifier
-from facemotion.core.assets import asset_path
-from facemotion.core.emotion_classifier import DEFAULT_MODEL_PATH, EmotionClassifier
-from facemotion.core.emotion_features import PARTS, FeatureSpec
-from facemotion.core.emotion_presets import CATEGORIES
-from facemotion.core.emotion_recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
+from facemotion.core.emotion import classifier as emotion_classifier
+from facemotion.core.io.assets import asset_path
+from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
+from facemotion.core.emotion.features import PARTS, FeatureSpec
+from facemotion.core.emotion.presets import CATEGORIES
+from facemotion.core.emotion.recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
                                                  iter_images, keys_after, recognize_file, recognize_image,
                                                  recognize_mesh, summarize_track, track_to_timeline_keys,
                                                  video_emotion_track)
 from facemotion.core.errors import InputError
-from facemotion.core.image_io import load_image
-from facemotion.core.landmarks import FaceLandmarkDetector
-from facemotion.core.timeline import EmotionKey, validate_keys
+from facemotion.core.io.image_io import load_image
+from facemotion.core.detect.landmarks import FaceLandmarkDetector
+from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
 from facemotion.facemotion_addon.properties import recognized_probabilities, timeline_settings
@@ -196,8 +196,8 @@ def ict_head():
     """ICT-FaceKit's template (its own 52 ARKit expression deltas: no rigging needed) and MediaPipe's landmarks
     detected on its neutral skin."""
     from emotion_data import ICT_SCLERA_SHELLS
-    from facemotion.core.mesh_landmarks import detect_mesh_landmarks
-    from facemotion.core.template import load_ict_template
+    from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
+    from facemotion.core.rig.template import load_ict_template
 
     template = load_ict_template()
     # The transparent outer eye shells (cornea/sclera) would show as blank eyes: left out, as a user's viewport
@@ -228,7 +228,7 @@ def test_face_camera_looks_at_the_face_upright_and_refuses_mirrored_landmarks(ic
 @pytest.mark.parametrize("emotion", ["happy", "surprise"])
 def test_recognize_mesh_judges_a_posed_head(ict_head, classifier, emotion):
     from facemotion.core.arkit import ARKIT_NAMES
-    from facemotion.core.emotion_presets import preset_weights
+    from facemotion.core.emotion.presets import preset_weights
 
     template, triangles, landmarks = ict_head
     weights = preset_weights(emotion, 1.0)
@@ -244,7 +244,7 @@ def test_recognize_mesh_judges_a_posed_head(ict_head, classifier, emotion):
 @pytest.fixture(scope="session")
 def relative_classifier():
     """The shipped relative model (each pose against the rest pose)."""
-    from facemotion.core.emotion_classifier import RELATIVE_MODEL_PATH
+    from facemotion.core.emotion.classifier import RELATIVE_MODEL_PATH
     assert RELATIVE_MODEL_PATH.is_file(), f"{RELATIVE_MODEL_PATH} is missing: build it with tools/train_emotion.py"
     return EmotionClassifier(RELATIVE_MODEL_PATH)
 
@@ -252,7 +252,7 @@ def relative_classifier():
 @pytest.mark.parametrize("emotion", ["sad", "anger", "neutral"])
 def test_recognize_mesh_judges_a_pose_against_the_rest_pose(ict_head, relative_classifier, emotion):
     from facemotion.core.arkit import ARKIT_NAMES
-    from facemotion.core.emotion_presets import preset_weights
+    from facemotion.core.emotion.presets import preset_weights
 
     template, triangles, landmarks = ict_head
     weights = preset_weights(emotion, 0.5)                                  # a half-strength preset

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import evaluate_emotion  # noqa: E402
-from facemotion.core.emotion_presets import CATEGORIES  # noqa: E402
+from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 
 
 @pytest.fixture(scope="module")

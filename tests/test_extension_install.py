@@ -29,10 +29,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facemotion.core import assets, autorig, template
+from facemotion.core.io import assets
+
+from facemotion.core.rig import autorig
+
+from facemotion.core.rig import template
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.errors import AssetError
-from facemotion.core.template import ICT_UNIT_M, load_ict_template
+from facemotion.core.rig.template import ICT_UNIT_M, load_ict_template
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 EXTENSION = "bl_ext.user_default.facemotion"

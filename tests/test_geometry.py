@@ -5,8 +5,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
-from facemotion.core.assets import asset_path
-from facemotion.core.mesh_io import read_obj
+from facemotion.core.io.assets import asset_path
+from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.errors import InputError
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"

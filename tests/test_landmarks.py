@@ -6,10 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from facemotion.core import image_io, landmarks
-from facemotion.core import mediapipe_topology as topo
+from facemotion.core.io import image_io
+
+from facemotion.core.detect import landmarks
+from facemotion.core.detect import mediapipe_topology as topo
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.assets import asset_path
+from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import InputError, NoFaceError
 
 

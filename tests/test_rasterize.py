@@ -6,9 +6,11 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 from scipy.spatial.transform import Rotation
 
-from facemotion.core import geometry, rasterize
-from facemotion.core.assets import asset_path
-from facemotion.core.mesh_io import read_obj
+from facemotion.core import geometry
+
+from facemotion.core.detect import rasterize
+from facemotion.core.io.assets import asset_path
+from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.errors import InputError
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.assets import asset_path
+from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, NoFaceError
-from facemotion.core.mesh_io import read_obj
-from facemotion.core.template import ICT_PARTS, load_ict_template
+from facemotion.core.io.mesh_io import read_obj
+from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 from facemotion.facemotion_addon import rigging
 from blender_fixtures import shape_key_co
 

@@ -1,12 +1,12 @@
-"""Emotion timelines baked into per-frame ARKit weights (core/timeline.py)."""
+"""Emotion timelines baked into per-frame ARKit weights (core/animation/timeline.py)."""
 import json
 
 import numpy as np
 import pytest
 
-from facemotion.core import timeline as tl
+from facemotion.core.animation import timeline as tl
 from facemotion.core.arkit import ARKIT_INDEX
-from facemotion.core.emotion_presets import preset_weights
+from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import TimelineError
 
 K = tl.EmotionKey

@@ -7,7 +7,7 @@
 
 Sections (stage names as in the table and the JSON):
 
-1. ``rig.<head>.landmarks|fit|transfer|total`` -- :func:`facemotion.core.autorig.rig_mesh`'s own stage timings
+1. ``rig.<head>.landmarks|fit|transfer|total`` -- :func:`facemotion.core.rig.autorig.rig_mesh`'s own stage timings
    (``RigResult.timings``) on ICT-FaceKit's neutral head read as a user mesh (26,719 vertices, vertex and triangle
    order shuffled so nothing relies on ICT's order; head ``ict``) and, unless ``--quick``, on the same head
    midpoint-subdivided once (``tools/rig_accuracy.subdivide``: 105,569 vertices; head ``ict_subdivided``).
@@ -18,7 +18,7 @@ Sections (stage names as in the table and the JSON):
 2. ``keyframes.bulk_52x250`` -- :func:`facemotion_addon.keyframes.bake_shape_key_weights` writing 52 ARKit shape
    keys x 250 frames on the ICT head in the bpy module; baseline ``keyframe_insert_52x250``
    (:func:`facemotion_addon.keyframes.bake_with_keyframe_insert`, one ``keyframe_insert`` per key).
-3. ``timeline.bake_6s_24fps`` -- :func:`facemotion.core.timeline.bake_timeline` of the demo's 6 s emotion timeline
+3. ``timeline.bake_6s_24fps`` -- :func:`facemotion.core.animation.timeline.bake_timeline` of the demo's 6 s emotion timeline
    at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
    ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
    at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
@@ -34,7 +34,7 @@ stages, each kd-tree before and after its head's rigs, ``keyframe_insert`` and t
 cross-fade and the timeline bake run by run -- so other work on a shared machine weighs on both sides of a ratio.
 
 Writes nothing except ``--json OUT`` (and, on a first run, the project's usual derived-data cache, see
-:mod:`facemotion.core.assets`). Exit code 2 with one line on stderr on a FacemotionError (e.g. missing assets).
+:mod:`facemotion.core.io.assets`). Exit code 2 with one line on stderr on a FacemotionError (e.g. missing assets).
 """
 import argparse
 import contextlib
@@ -204,13 +204,13 @@ def kdtree_baseline(vertices, seed):
 def bench_rig(report, args):
     from rig_accuracy import subdivide
 
-    from facemotion.core import assets
-    from facemotion.core.autorig import rig_mesh, template_landmarks
+    from facemotion.core.io import assets
+    from facemotion.core.rig.autorig import rig_mesh, template_landmarks
     from facemotion.core.errors import NoFaceError
-    from facemotion.core.landmarks import default_detector, default_face_detector
-    from facemotion.core.mesh_io import read_obj
-    from facemotion.core.rasterize import OrthoCamera, render
-    from facemotion.core.template import load_ict_template
+    from facemotion.core.detect.landmarks import default_detector, default_face_detector
+    from facemotion.core.io.mesh_io import read_obj
+    from facemotion.core.detect.rasterize import OrthoCamera, render
+    from facemotion.core.rig.template import load_ict_template
 
     cheap = max(args.repeat, CHEAP_RUNS)
     template = load_ict_template()
@@ -280,7 +280,7 @@ def setup_blender_head():
     import bpy
     import numpy as np
 
-    from facemotion.core import assets
+    from facemotion.core.io import assets
     from facemotion.core.arkit import ARKIT_NAMES
     from facemotion.facemotion_addon import mesh_import, shape_keys
 
@@ -340,12 +340,12 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     import cv2
     import numpy as np
 
-    from facemotion.core import assets
+    from facemotion.core.io import assets
     from facemotion.core.arkit import ARKIT_NAMES
-    from facemotion.core.emotion_presets import weights_from_blendshape_scores
-    from facemotion.core.image_io import load_image
-    from facemotion.core.landmarks import default_detector
-    from facemotion.core.timeline import bake_timeline, validate_keys
+    from facemotion.core.emotion.presets import weights_from_blendshape_scores
+    from facemotion.core.io.image_io import load_image
+    from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.animation.timeline import bake_timeline, validate_keys
     from facemotion.facemotion_addon.demo import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
 
@@ -476,7 +476,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import_facemotion()
-    from facemotion.core.atomic_io import atomic_write_text
+    from facemotion.core.io.atomic_io import atomic_write_text
     from facemotion.core.errors import FacemotionError
 
     options = {"repeat": args.repeat, "quick": args.quick}

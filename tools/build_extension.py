@@ -78,8 +78,8 @@ PYTHON_VERSION = "3.11"
 PLATFORM_TAGS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 ABI_TAGS = ("cp311", "abi3", "none")
 
-#: Pinned assets (``core/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
-#: Emotion features align landmarks to MediaPipe's canonical face (core.emotion_features.canonical_face).
+#: Pinned assets (``core/io/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
+#: Emotion features align landmarks to MediaPipe's canonical face (core.emotion.features.canonical_face).
 BUNDLED_ASSET_FILES = ("mediapipe/face_landmarker.task", "mediapipe/face_geometry/canonical_face_model.obj")
 
 #: Licence files shipped with the bundled data, each taken from beside the pinned asset (same asset root) named here:
@@ -221,7 +221,9 @@ def stage_runtime_assets(target):
     Returns ``{path relative to target: size in bytes}``. Raises SystemExit when an asset or licence is missing.
     """
     import_facemotion()
-    from facemotion.core import assets, autorig, template
+    from facemotion.core.io import assets
+    from facemotion.core.rig import autorig
+    from facemotion.core.rig import template
     from facemotion.core.errors import FacemotionError
 
     target = Path(target)

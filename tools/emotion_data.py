@@ -5,14 +5,14 @@
 Two sources, one file format:
 
 ``synth``: faces the project generates itself
-    ICT-FaceKit's template (:func:`facemotion.core.template.load_ict_template`) with all 20 identity modes sampled,
-    posed with one of the 8 categories' FACS prototype (:func:`facemotion.core.emotion_presets.preset_weights`)
+    ICT-FaceKit's template (:func:`facemotion.core.rig.template.load_ict_template`) with all 20 identity modes sampled,
+    posed with one of the 8 categories' FACS prototype (:func:`facemotion.core.emotion.presets.preset_weights`)
     at a random intensity, made asymmetric, with extra low-intensity action units, gaze and occasional blinks as noise,
     rotated (yaw, pitch, roll), lit, in one of three appearance styles (:data:`STYLES`: painted skin tone, lips,
     brows, irises and teeth; one plain albedo, as an untextured mesh; a plain face-only mask), rendered by the numpy
-    z-buffer renderer (:mod:`facemotion.core.rasterize`) onto a random background, then degraded like a photo (blur,
+    z-buffer renderer (:mod:`facemotion.core.detect.rasterize`) onto a random background, then degraded like a photo (blur,
     sensor noise, JPEG). The Face Landmarker runs on every render and the features of
-    :mod:`facemotion.core.emotion_features` are kept with the label, as for a user's photo: the classifier is trained
+    :mod:`facemotion.core.emotion.features` are kept with the label, as for a user's photo: the classifier is trained
     on what the detector makes of a face, not on the template's ground truth. Renders the detector misses are
     skipped and counted. Everything is drawn from ``numpy.random.Generator`` streams seeded per face
     (``SeedSequence(seed, spawn_key=(index,))``) and per identity (see :func:`identity_coefficients`; a quarter of the
@@ -28,9 +28,9 @@ Two sources, one file format:
 
 Dataset file (the interface agreed for issue 3; read by ``tools/train_emotion.py`` and ``tools/evaluate_emotion.py``):
 an ``.npz`` with one float32 array per measured feature part
-(:data:`facemotion.core.emotion_features.MEASURED_PARTS`; derived parts are computed when loaded)
+(:data:`facemotion.core.emotion.features.MEASURED_PARTS`; derived parts are computed when loaded)
 (``distances (N, 23)``, ``lbp (N, 1180)``, ``blendshapes (N, 52)``, ``landmarks (N, 1404)``); ``labels (N,)``
-unicode, one of :data:`facemotion.core.emotion_presets.CATEGORIES`; ``groups (N,) int64`` subject / identity id
+unicode, one of :data:`facemotion.core.emotion.presets.CATEGORIES`; ``groups (N,) int64`` subject / identity id
 (-1 unknown); ``intensity (N,) float32`` (NaN unknown); ``source (N,)`` unicode (``"ict-render"`` or the image
 path); ``meta``: a 0-d unicode array holding JSON (seed, generator version, counts, skipped files). Synthetic sets
 also carry two optional arrays: ``weights (N, 52) float32``, the ARKit weights the face was posed with, and
@@ -65,14 +65,14 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
-from facemotion.core.atomic_io import atomic_output, atomic_write_bytes  # noqa: E402
-from facemotion.core.emotion_features import MEASURED_PARTS, PARTS, extract_parts  # noqa: E402
-from facemotion.core.emotion_presets import CATEGORIES, preset_weights  # noqa: E402
+from facemotion.core.io.atomic_io import atomic_output, atomic_write_bytes  # noqa: E402
+from facemotion.core.emotion.features import MEASURED_PARTS, PARTS, extract_parts  # noqa: E402
+from facemotion.core.emotion.presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
-from facemotion.core.facs import aus_to_arkit  # noqa: E402
-from facemotion.core.image_io import load_image  # noqa: E402
-from facemotion.core.rasterize import OrthoCamera, linear_to_srgb, render, srgb_to_linear  # noqa: E402
-from facemotion.core.template import ICT_PARTS, load_ict_template  # noqa: E402
+from facemotion.core.emotion.facs import aus_to_arkit  # noqa: E402
+from facemotion.core.io.image_io import load_image  # noqa: E402
+from facemotion.core.detect.rasterize import OrthoCamera, linear_to_srgb, render, srgb_to_linear  # noqa: E402
+from facemotion.core.rig.template import ICT_PARTS, load_ict_template  # noqa: E402
 
 __all__ = [
     "GENERATOR_VERSION", "IMAGE_EXTENSIONS", "LABEL_SYNONYMS", "RENDER_SOURCE", "FaceRenderer", "FaceSample",
@@ -135,7 +135,7 @@ INTENSITY_RANGE = (0.35, 1.0)
 #: Left/right channel scale: ``1 +- a`` with ``a`` up to this (real expressions are rarely symmetric).
 ASYMMETRY = 0.2
 #: Action units added as noise (0-2 per face, each at NOISE_AU_INTENSITY): the brow, lid, cheek, nose, lip and jaw
-#: AUs of :mod:`facemotion.core.facs` (1-26 but 11, and 41 lid droop). Not the blinks (drawn separately), nor jaw
+#: AUs of :mod:`facemotion.core.emotion.facs` (1-26 but 11, and 41 lid droop). Not the blinks (drawn separately), nor jaw
 #: stretch/thrust, cheek blow/puff or lip suck (large, rare and in no basic emotion), nor gaze (drawn separately).
 NOISE_AUS = ("1", "2", "4", "5", "6", "7", "9", "10", "12", "14", "15", "16", "17", "18", "20", "22", "23", "24",
              "25", "26", "41")
@@ -401,7 +401,7 @@ def _segment_distance(points_2d, a, b):
 class FaceRenderer:
     """Renders ICT-FaceKit faces for the Face Landmarker: visible triangles, per-region colour masks, posing.
 
-    ``template``: a :class:`facemotion.core.template.FaceTemplate` from :func:`load_ict_template` (default: loaded).
+    ``template``: a :class:`facemotion.core.rig.template.FaceTemplate` from :func:`load_ict_template` (default: loaded).
     Regions (weights per vertex, computed once on the neutral head in its frontal x-y plane): lips inside ICT's
     outer-lip landmark polygon (48-59) with a 1.5 mm soft edge; brows as bands under ICT's brow landmarks (17-26,
     which mark the brow's upper edge in the Multi-PIE markup), thicker at the inner end; the inner eyeballs' pupil
@@ -554,7 +554,7 @@ def render_sample(renderer, sample, size=256):
     The head (:meth:`FaceRenderer.shape`, coloured by :meth:`FaceRenderer.colours` or the plain ``albedo``, the
     parts :meth:`FaceRenderer.visible_triangles` keeps for the style) is rotated by the sample's pose
     and seen by an orthographic camera looking along -z, framed so the jaw width (ICT landmarks 0-16) fills
-    ``fill`` of the width, offset by ``offset``; Lambert shading (:func:`facemotion.core.rasterize.render`) with the
+    ``fill`` of the width, offset by ``offset``; Lambert shading (:func:`facemotion.core.detect.rasterize.render`) with the
     sample's light and ambient; composited over the background gradient; exposed (partly metered on the face, then
     ``gain`` and ``white_balance``) in linear light; then Gaussian blur, Gaussian sensor noise and JPEG compression
     as drawn. Deterministic: the same sample gives the same bytes.
@@ -623,7 +623,7 @@ def _make_one(args):
     """Render face ``index`` and extract its features; returns a dict (``parts`` None when no face was found)."""
     index, seed, n_identities, identity_offset, size = args
     if "renderer" not in _worker_state:
-        from facemotion.core.landmarks import default_detector
+        from facemotion.core.detect.landmarks import default_detector
         _worker_state["renderer"] = FaceRenderer()
         _worker_state["detector"] = default_detector()
     renderer, detector = _worker_state["renderer"], _worker_state["detector"]
@@ -744,7 +744,7 @@ def contact_sheet(seed=0, n=16, *, start=0, size=256, n_identities=60, identity_
     Returns ``(rows * size, columns * size, 3) uint8`` RGB. ``detector``: default the shared one.
     """
     if detector is None:
-        from facemotion.core.landmarks import default_detector
+        from facemotion.core.detect.landmarks import default_detector
         detector = default_detector()
     renderer = FaceRenderer()
     tiles = []
@@ -787,7 +787,7 @@ def load_labeled_folder(root, *, detector=None, progress=False):
     happy/happiness/joy, sad/sadness, surprise/surprised, fear/fearful/afraid, disgust/disgusted, anger/angry,
     contempt, neutral/calm). Images are searched recursively under each label folder (sorted, so the order is
     stable); folders whose name starts with a dot are ignored, and so are files directly in ``root``. Each image
-    goes through :func:`facemotion.core.image_io.load_image` and the detector; the largest face is kept. Unreadable
+    goes through :func:`facemotion.core.io.image_io.load_image` and the detector; the largest face is kept. Unreadable
     images and images without a face are skipped, counted and a few of their paths kept in ``meta["skipped"]``.
 
     Subjects: ``groups`` is -1 (unknown) unless ``root/groups.json`` exists: a JSON object mapping an image path
@@ -795,7 +795,7 @@ def load_labeled_folder(root, *, detector=None, progress=False):
     are numbered in sorted order, the names kept in ``meta["subjects"]``). Images it does not list get -1.
 
     Args:
-        root: the folder. detector: a :class:`facemotion.core.landmarks.FaceLandmarkDetector` (default: the shared
+        root: the folder. detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared
             one). progress: print a line every 100 images to stderr.
 
     Returns:
@@ -822,7 +822,7 @@ def load_labeled_folder(root, *, detector=None, progress=False):
         labelled += [(p, label) for p in files]
     group_of, subjects = _read_groups(root)
     if detector is None:
-        from facemotion.core.landmarks import default_detector
+        from facemotion.core.detect.landmarks import default_detector
         detector = default_detector()
     start = time.perf_counter()
     rows, unreadable, no_face = [], [], []
@@ -917,7 +917,7 @@ def _validate(data, where):
 
 def save_dataset(path, data):
     """Write a dataset dict to ``path`` as a compressed ``.npz``, atomically
-    (:func:`facemotion.core.atomic_io.atomic_output`) and reproducibly: the same arrays give the same file bytes.
+    (:func:`facemotion.core.io.atomic_io.atomic_output`) and reproducibly: the same arrays give the same file bytes.
 
     ``data["meta"]`` may be a dict or a JSON string; it is stored as a 0-d unicode array (dicts with sorted keys).
     Keys other than the feature parts, the required arrays and the optional ``weights``/``head_pose_deg`` are not

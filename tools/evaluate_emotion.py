@@ -20,9 +20,9 @@ Commands::
 ``consistency``
     Emotional consistency of the rig ([Guo 2025]: 88 %; target >= 95 %): every emotion preset of the 8 categories
     at intensities 0.5 and 1.0 (neutral once: at any intensity it is the neutral face) is applied to rigs of several
-    differently shaped heads, each rigged by :func:`facemotion.core.autorig.rig_mesh` (the generic path: landmarks
+    differently shaped heads, each rigged by :func:`facemotion.core.rig.autorig.rig_mesh` (the generic path: landmarks
     detected on the mesh, template fitted, expressions transferred), posed (``vertices + weights @ deltas``),
-    rendered frontally (:mod:`facemotion.core.rasterize`), detected and classified; the share recognised as
+    rendered frontally (:mod:`facemotion.core.detect.rasterize`), detected and classified; the share recognised as
     intended is reported per emotion, per head and overall. Heads (:func:`consistency_heads`):
 
     - ``ict-A``, ``ict-B``: ICT-FaceKit identities drawn from :data:`CONSISTENCY_SEED` (N(0, 1) over the 20 modes,
@@ -59,10 +59,10 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 import train_emotion  # noqa: E402
-from facemotion.core.emotion_classifier import (  # noqa: E402
+from facemotion.core.emotion.classifier import (  # noqa: E402
     DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH, EmotionClassifier, intensity_from_probabilities)
-from facemotion.core.emotion_features import MEASURED_PARTS, PARTS, FeatureSpec, extract_features  # noqa: E402
-from facemotion.core.emotion_presets import CATEGORIES, preset_weights  # noqa: E402
+from facemotion.core.emotion.features import MEASURED_PARTS, PARTS, FeatureSpec, extract_features  # noqa: E402
+from facemotion.core.emotion.presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
 
 #: [Guo 2025]'s results on BU-3DFE (6 emotions at peak intensity, 60 subjects): per-class accuracy and mean, %.
@@ -247,9 +247,9 @@ def consistency_identities(n=3, n_modes=20, seed=CONSISTENCY_SEED):
 def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylised"), template=None):
     """Build the heads named (module docstring). Returns ``list[Head]``."""
     import emotion_data
-    from facemotion.core.assets import asset_path
-    from facemotion.core.mesh_io import read_obj
-    from facemotion.core.template import load_ict_template
+    from facemotion.core.io.assets import asset_path
+    from facemotion.core.io.mesh_io import read_obj
+    from facemotion.core.rig.template import load_ict_template
 
     template = template or load_ict_template()
     coeffs = consistency_identities(3, len(template.identity_modes))   # (#3 of 4 for the stylised head)
@@ -310,14 +310,14 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
 def head_camera(landmarks, size=RENDER_SIZE, face_fill=0.6):
     """Frontal orthographic camera (looking along -z, +y up) on the face's ``(478, 3)`` landmarks: the face
     (landmark extent) fills ``face_fill`` of the image's width."""
-    from facemotion.core.rasterize import OrthoCamera
+    from facemotion.core.detect.rasterize import OrthoCamera
 
     return OrthoCamera.framing(landmarks, view_dir=(0, 0, -1), up=(0, 1, 0), size=(size, size), margin=1.0 / face_fill)
 
 
 def render_head(head, vertices, camera):
     """``(H, W, 3) uint8`` render of ``head`` posed as ``vertices`` through ``camera``."""
-    from facemotion.core.rasterize import render
+    from facemotion.core.detect.rasterize import render
 
     light = np.asarray(LIGHT_DIR) @ camera.rotation
     return render(vertices, head.render_triangles, camera, vertex_colors=head.colours, light_dir=light,
@@ -336,10 +336,10 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
                     save_dir=None, log=print):
     """Rig each head, pose every preset, render, detect, classify. Returns a list of dicts (head, emotion,
     intensity, predicted (None: no face), p_intended, correct). A relative classifier judges each pose against the
-    render of the head's rest pose (as :func:`facemotion.core.emotion_recognition.recognize_mesh` does with
+    render of the head's rest pose (as :func:`facemotion.core.emotion.recognition.recognize_mesh` does with
     ``rest_vertices``); the rest pose itself then reads as neutral by construction."""
-    from facemotion.core.autorig import rig_mesh
-    from facemotion.core.landmarks import default_detector
+    from facemotion.core.rig.autorig import rig_mesh
+    from facemotion.core.detect.landmarks import default_detector
 
     detector = detector or default_detector()
     records = []
@@ -416,7 +416,7 @@ def format_consistency(records):
 def benchmark(classifier, images, *, detector=None, repeats=20):
     """Median per-face milliseconds over ``images`` (RGB arrays): ``landmarks`` (MediaPipe, one detect call),
     ``features``, ``classify`` (one onnxruntime call) and ``features+classify``; plus ``faces`` measured."""
-    from facemotion.core.landmarks import default_detector
+    from facemotion.core.detect.landmarks import default_detector
 
     detector = detector or default_detector()
     t_lm, t_feat, t_cls = [], [], []
@@ -477,8 +477,8 @@ def cmd_consistency(args):
         text, _ = format_consistency(records)
         print("\n" + text)
     if not args.no_bench:
-        from facemotion.core.assets import asset_path
-        from facemotion.core.image_io import load_image
+        from facemotion.core.io.assets import asset_path
+        from facemotion.core.io.image_io import load_image
         print("\n" + format_benchmark(benchmark(classifier, [load_image(asset_path("faces/astronaut.png"))]),
                                       classifier))
     return 0
@@ -486,7 +486,7 @@ def cmd_consistency(args):
 
 def cmd_folder(args):
     import emotion_data
-    from facemotion.core.emotion_features import assemble
+    from facemotion.core.emotion.features import assemble
 
     classifier = EmotionClassifier(args.model)
     data = emotion_data.load_labeled_folder(args.dir, progress=True)
@@ -507,15 +507,15 @@ def cmd_folder(args):
                                      data["intensity"], data["source"], meta, Path(args.dir))
         feature_table(train_emotion.load_dataset(args.train), test, seed=args.seed)
     if not args.no_bench:
-        from facemotion.core.image_io import load_image
+        from facemotion.core.io.image_io import load_image
         sources = [Path(s) for s in data["source"][:10]]
         print("\n" + format_benchmark(benchmark(classifier, [load_image(s) for s in sources]), classifier))
     return 0
 
 
 def cmd_bench(args):
-    from facemotion.core.assets import asset_path
-    from facemotion.core.image_io import load_image
+    from facemotion.core.io.assets import asset_path
+    from facemotion.core.io.image_io import load_image
 
     classifier = EmotionClassifier(args.model)
     paths = args.images or [asset_path("faces/astronaut.png")]

@@ -138,8 +138,8 @@ STANDARD_HEADS = (
 
 
 def main():
-    from facemotion.core.autorig import rig_mesh
-    from facemotion.core.template import load_ict_template
+    from facemotion.core.rig.autorig import rig_mesh
+    from facemotion.core.rig.template import load_ict_template
     template = load_ict_template()
     for spec in STANDARD_HEADS:
         head = make_test_head(template, **spec)

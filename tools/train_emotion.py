@@ -29,7 +29,7 @@ Steps:
 3. Choose: the best mean CV accuracy wins, except that among candidates within ``--tolerance`` (default 1 percentage
    point) of it the one with the smallest ONNX file is taken (the model ships inside the add-on).
 4. Refit the choice on all the training data, export with skl2onnx (``zipmap`` off, float32 input, fixed opsets),
-   write the metadata :mod:`facemotion.core.emotion_classifier` checks (labels, feature spec, model version, training
+   write the metadata :mod:`facemotion.core.emotion.classifier` checks (labels, feature spec, model version, training
    summary), verify onnxruntime's probabilities against scikit-learn's ``predict_proba`` (max |diff| <= 1e-4) on the
    held-out set (else on the training set), and write the file atomically.
 
@@ -54,11 +54,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
-from facemotion.core.atomic_io import atomic_write_bytes  # noqa: E402
-from facemotion.core.emotion_classifier import (  # noqa: E402
+from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
+from facemotion.core.emotion.classifier import (  # noqa: E402
     DEFAULT_MODEL_PATH, META_LABELS, META_SPEC, META_TRAINING, META_VERSION, MODEL_FORMAT_MAJOR, RELATIVE_MODEL_PATH)
-from facemotion.core.emotion_features import PARTS, FeatureSpec, assemble  # noqa: E402
-from facemotion.core.emotion_presets import CATEGORIES  # noqa: E402
+from facemotion.core.emotion.features import PARTS, FeatureSpec, assemble  # noqa: E402
+from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 from facemotion.core.errors import InputError  # noqa: E402
 
 #: Version written into ``facemotion_model_version`` (major = the metadata layout, minor = this training recipe).
@@ -334,7 +334,7 @@ def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FO
 # export
 
 def to_onnx_bytes(model, n_features, spec, training, version=MODEL_VERSION):
-    """Export a fitted estimator to ONNX bytes with facemotion's metadata (see core.emotion_classifier)."""
+    """Export a fitted estimator to ONNX bytes with facemotion's metadata (see core.emotion.classifier)."""
     import onnx
     from skl2onnx import to_onnx
 

@@ -4,8 +4,8 @@
 Model
 -----
 A timeline is a list of :class:`EmotionKey`, strictly increasing in time (seconds). Each key's pose is an emotion
-preset (:func:`.emotion_presets.preset_weights`) or explicit ``(52,)`` ARKit weights (e.g. a photo's expression from
-:func:`.emotion_presets.weights_from_blendshape_scores`), scaled by the key's intensity. The pose is *fully reached at
+preset (:func:`facemotion.core.emotion.presets.preset_weights`) or explicit ``(52,)`` ARKit weights (e.g. a photo's expression from
+:func:`facemotion.core.emotion.presets.weights_from_blendshape_scores`), scaled by the key's intensity. The pose is *fully reached at
 the key's time*: key k blends from the previous key's pose over ``[time_k - transition_k, time_k]`` and then holds
 until the next key's transition starts. Before the first key its pose is held from t = 0 (the first key's
 transition is unused, as a curve is held constant before its first keyframe in Blender); after the last key its pose
@@ -71,9 +71,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from .arkit import ARKIT_INDEX, ARKIT_NAMES
-from .emotion_presets import preset_weights, resolve_emotion
-from .errors import FacemotionError, TimelineError
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..emotion.presets import preset_weights, resolve_emotion
+from ..errors import FacemotionError, TimelineError
 
 __all__ = [
     "BLINK_CLOSE_S", "BLINK_CLOSED_S", "BLINK_OPEN_S", "EASINGS", "EmotionKey", "NOISE_CHANNELS",

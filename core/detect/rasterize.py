@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from .errors import InputError
-from .geometry import _faces, _points, face_normals, vertex_normals
+from ..errors import InputError
+from ..geometry import _faces, _points, face_normals, vertex_normals
 
 __all__ = ["OrthoCamera", "Render", "render", "surface_at_pixels", "srgb_to_linear", "linear_to_srgb",
            "SKIN_ALBEDO"]

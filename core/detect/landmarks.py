@@ -37,9 +37,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .arkit import ARKIT_NAMES
-from .errors import AssetError, InputError, NoFaceError
-from .image_io import as_rgb_uint8, load_image
+from ..arkit import ARKIT_NAMES
+from ..errors import AssetError, InputError, NoFaceError
+from ..io.image_io import as_rgb_uint8, load_image
 
 __all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",
            "default_detector", "default_face_detector", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
@@ -251,7 +251,7 @@ def _read_model(model_path, member=None):
     Raises AssetError when the file is missing, corrupt (via :func:`.assets.asset_path`) or unreadable.
     """
     if model_path is None:
-        from .assets import asset_path
+        from ..io.assets import asset_path
         model_path = asset_path("mediapipe/face_landmarker.task")
     model_path = Path(model_path)
     try:

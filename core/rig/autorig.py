@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import assets
-from .mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
-from .mesh_landmarks import detect_mesh_landmarks
+from ..io import assets
+from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
+from ..detect.mesh_landmarks import detect_mesh_landmarks
 from .registration import fit_template
 from .template import load_ict_template
 from .transfer import transfer_expressions
@@ -34,7 +34,7 @@ class RigResult:
         names: the 52 ARKit names.
         empty: ARKit names with no data (reported to the user, e.g. ``tongueOut``).
         landmarks: ``(478, 3) float64`` landmarks used on the target.
-        fit: the :class:`facemotion.core.registration.TemplateFit`.
+        fit: the :class:`facemotion.core.rig.registration.TemplateFit`.
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
         timings: stage name -> seconds.
     """
@@ -58,7 +58,7 @@ def landmark_weights():
 
 def template_landmarks(template):
     """Where MediaPipe's 478 landmarks lie on the template: ``(triangle (478,) int64, barycentric (478, 3),
-    on_surface (478,) bool)`` (see :class:`facemotion.core.mesh_landmarks.MeshLandmarks`).
+    on_surface (478,) bool)`` (see :class:`facemotion.core.detect.mesh_landmarks.MeshLandmarks`).
 
     Found once with the same render-and-detect path as any user mesh (:func:`detect_mesh_landmarks` on the whole
     template neutral, eyes and teeth included, as a user's head would be), so the detector's biases are the same on
@@ -86,7 +86,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         vertices: ``(N, 3)`` target positions (any units/orientation).
         triangles: ``(M, 3) int``.
         landmarks: ``(478, 3)`` target landmarks (e.g. edited by the artist); detected when None.
-        template: a :class:`facemotion.core.template.FaceTemplate` (default ICT-FaceKit).
+        template: a :class:`facemotion.core.rig.template.FaceTemplate` (default ICT-FaceKit).
         progress: optional ``progress(fraction, message)``.
 
     Returns:

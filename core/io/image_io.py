@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["as_rgb_uint8", "from_blender_pixels", "load_image"]
 

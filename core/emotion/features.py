@@ -34,10 +34,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import mediapipe_topology as mp_idx
-from .arkit import ARKIT_NAMES
-from .errors import InputError
-from .geometry import apply_similarity, similarity_transform
+from ..detect import mediapipe_topology as mp_idx
+from ..arkit import ARKIT_NAMES
+from ..errors import InputError
+from ..geometry import apply_similarity, similarity_transform
 
 #: [Guo 2025]'s 20 keypoints, as (name, MediaPipe landmark index). "Right"/"left" are the subject's.
 GUO_KEYPOINTS = (
@@ -316,7 +316,7 @@ def extract_parts(face, image=None, parts=tuple(PARTS), *, canonical=None):
     """Each requested feature part of one detected face, as ``{part: (PARTS[part],) float32}``.
 
     Args:
-        face: a :class:`facemotion.core.landmarks.FaceLandmarks`.
+        face: a :class:`facemotion.core.detect.landmarks.FaceLandmarks`.
         image: ``(H, W, 3) uint8`` RGB the face was detected in (needed for ``lbp``).
         parts: names from :data:`PARTS`.
         canonical: ``(468, 3)`` reference shape for ``landmarks`` (default :func:`canonical_face`).
@@ -389,8 +389,8 @@ def canonical_face():
     centimetres), loaded once."""
     global _CANONICAL
     if _CANONICAL is None:
-        from .assets import asset_path
-        from .mesh_io import read_obj
+        from ..io.assets import asset_path
+        from ..io.mesh_io import read_obj
         _CANONICAL = read_obj(asset_path("mediapipe/face_geometry/canonical_face_model.obj"),
                               vertices_only=True).vertices
     return _CANONICAL

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import assets
-from .arkit import ARKIT_INDEX, ARKIT_NAMES, arkit_from_ict
-from .errors import AssetError
-from .mesh_io import read_obj
+from ..io import assets
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES, arkit_from_ict
+from ..errors import AssetError
+from ..io.mesh_io import read_obj
 
 #: ICT-FaceKit metres per file unit (the OBJs are in centimetres: the head is ~25 units wide).
 ICT_UNIT_M = 0.01
@@ -39,10 +39,10 @@ ICT_SKIN_PARTS = ("face", "head_and_neck")
 
 ICT_CACHE_VERSION = 1
 
-#: File name of the converted template in the user cache (:func:`facemotion.core.assets.cache_dir`).
+#: File name of the converted template in the user cache (:func:`facemotion.core.io.assets.cache_dir`).
 ICT_TEMPLATE_FILE = "ict_template.npz"
 
-#: Where a built extension ships the converted template, relative to :func:`facemotion.core.assets.bundled_assets_dir`
+#: Where a built extension ships the converted template, relative to :func:`facemotion.core.io.assets.bundled_assets_dir`
 #: (beside ICT-FaceKit's LICENSE).
 BUNDLED_ICT_TEMPLATE = "ict-facekit/ict_template.npz"
 

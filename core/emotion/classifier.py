@@ -13,7 +13,7 @@ The ONNX file carries its own contract in its metadata, checked when it is loade
     JSON list, the classes of the probability columns: exactly :data:`CATEGORIES`, in that order.
 ``facemotion_feature_spec``
     :meth:`FeatureSpec.to_json` of the features the model was trained on; its size must equal the model's input
-    width and its version :data:`~.emotion_features.FEATURE_SPEC_VERSION`.
+    width and its version :data:`~.features.FEATURE_SPEC_VERSION`.
 ``facemotion_model_version``
     ``"<major>.<minor>"``; the major part must be :data:`MODEL_FORMAT_MAJOR` (the metadata layout this code reads).
 ``facemotion_training``
@@ -21,9 +21,9 @@ The ONNX file carries its own contract in its metadata, checked when it is loade
 
 Two models ship. ``emotion_classifier.onnx`` judges a face alone (photos, video frames). A *relative* model
 (``emotion_classifier_relative.onnx``, :attr:`EmotionClassifier.needs_reference`) judges a face against the same face
-at rest (:class:`~.emotion_features.FeatureSpec` ``relative``): what the expression changes, not how the person
+at rest (:class:`~.features.FeatureSpec` ``relative``): what the expression changes, not how the person
 looks at rest. It is what judges a rig's pose, whose rest pose is known
-(:func:`facemotion.core.emotion_recognition.recognize_mesh` with ``rest_vertices``).
+(:func:`facemotion.core.emotion.recognition.recognize_mesh` with ``rest_vertices``).
 
 Intensity: ``1 - p(neutral)``, the classifier's confidence that the face is not at rest, in [0, 1]. It is not a FACS
 intensity, but it grows with the expression's strength: ``tools/evaluate_emotion.py features`` reports its rank
@@ -36,16 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .emotion_features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features, extract_parts
-from .emotion_presets import CATEGORIES
-from .errors import InputError
+from .features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features, extract_parts
+from .presets import CATEGORIES
+from ..errors import InputError
 
 __all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "METADATA_KEYS", "MODEL_FORMAT_MAJOR",
            "RELATIVE_MODEL_PATH", "classify_image", "default_classifier", "default_relative_classifier",
            "intensity_from_probabilities"]
 
 #: The model shipped with the add-on (built by ``tools/train_emotion.py``).
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "emotion_classifier.onnx"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "emotion_classifier.onnx"
 #: The shipped model that compares a face with the same face at rest (a relative :class:`FeatureSpec`): used to judge
 #: a rig's pose against its rest pose, where the rest pose is known.
 RELATIVE_MODEL_PATH = DEFAULT_MODEL_PATH.with_name("emotion_classifier_relative.onnx")
@@ -179,7 +179,7 @@ class EmotionClassifier:
     def predict(self, features):
         """Class probabilities of feature vectors.
 
-        ``features``: ``(N, spec.size)`` or ``(spec.size,)`` numbers (see :func:`.emotion_features.extract_features`).
+        ``features``: ``(N, spec.size)`` or ``(spec.size,)`` numbers (see :func:`.features.extract_features`).
         Returns ``(N, 8) float32`` rows summing to 1, columns in :attr:`labels` order (``N = 1`` for one vector).
         Raises InputError on a wrong width or non-finite values.
         """
@@ -232,7 +232,7 @@ def classify_image(image, detector=None, classifier=None):
     :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
     :func:`default_classifier`). Raises InputError (unreadable image, bad model).
     """
-    from .image_io import as_rgb_uint8, load_image
+    from ..io.image_io import as_rgb_uint8, load_image
 
     rgb = load_image(image) if isinstance(image, (str, Path)) else as_rgb_uint8(image)
     detector = detector or _multi_face_detector()
@@ -275,7 +275,7 @@ def default_relative_classifier():
 
 def _multi_face_detector():
     global _detector
-    from .landmarks import FaceLandmarkDetector
+    from ..detect.landmarks import FaceLandmarkDetector
     with _lock:
         if _detector is None or _detector.closed:
             _detector = FaceLandmarkDetector(max_faces=DEFAULT_MAX_FACES)

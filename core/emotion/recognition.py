@@ -7,13 +7,13 @@ One direction, one stage per function (the chain the operators and the CLI share
       -> core.image_io (any layout: grey, RGBA, 16-bit, float -> RGB uint8)
       -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; tiny faces found by its padded and
          windowed passes)
-      -> core.emotion_classifier (features of each face -> ONNX model -> 8 probabilities + intensity)
+      -> core.emotion.classifier (features of each face -> ONNX model -> 8 probabilities + intensity)
       -> EmotionResult per face, or a TrackSample per sampled video frame
       -> track_to_timeline_keys -> core.timeline.EmotionKey (what the timeline bakes)
 
 Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
 ``classifier`` explicitly, or let the shared instances (a detector of up to
-:data:`facemotion.core.emotion_classifier.DEFAULT_MAX_FACES` faces, :func:`~.emotion_classifier.default_classifier`)
+:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES` faces, :func:`~.classifier.default_classifier`)
 be created on first use. Pure numpy + OpenCV: no bpy.
 
 Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
@@ -25,7 +25,7 @@ runs shorter than ``min_hold`` seconds are flicker and are absorbed by their nei
 alternating sequence keeps its longer runs; a dropped run's time goes to the run before it, or for the first run to
 the run after it); each remaining run becomes one key at the run's start with the run's
 mean intensity; transitions are the default (0.5 s) or the gap since the previous key when that is shorter, so they
-never overlap (:func:`facemotion.core.timeline.validate_keys` accepts the result). This is [ECAvatar 2024]'s
+never overlap (:func:`facemotion.core.animation.timeline.validate_keys` accepts the result). This is [ECAvatar 2024]'s
 "dominant emotion per window, cross-fade between windows" with the windows found from the data instead of fixed.
 """
 import math
@@ -35,10 +35,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .emotion_presets import CATEGORIES, resolve_emotion
-from .errors import FacemotionError, InputError
-from .image_io import as_rgb_uint8, load_image
-from .timeline import EmotionKey
+from .presets import CATEGORIES, resolve_emotion
+from ..errors import FacemotionError, InputError
+from ..io.image_io import as_rgb_uint8, load_image
+from ..animation.timeline import EmotionKey
 
 __all__ = ["APPEND_GAP", "DEFAULT_TRANSITION", "IMAGE_SUFFIXES", "MESH_RENDER_SIZE", "MeshRecognition", "TrackSample",
            "TrackSummary", "VIDEO_SUFFIXES", "face_camera", "iter_images", "keys_after", "recognize_file",
@@ -97,29 +97,29 @@ def recognize_image(image, *, detector=None, classifier=None):
     """Classify the emotion of every face in an image.
 
     Args:
-        image: ``(H, W, 3) uint8`` RGB, or any layout :func:`facemotion.core.image_io.as_rgb_uint8` converts
+        image: ``(H, W, 3) uint8`` RGB, or any layout :func:`facemotion.core.io.image_io.as_rgb_uint8` converts
             (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
         detector: a ``FaceLandmarkDetector`` (default: a shared one returning up to 4 faces). Pass one made with
             ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
-        classifier: an :class:`facemotion.core.emotion_classifier.EmotionClassifier` (default: the shared one with
+        classifier: an :class:`facemotion.core.emotion.classifier.EmotionClassifier` (default: the shared one with
             the shipped model).
 
     Returns:
-        list of :class:`facemotion.core.emotion_classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
+        list of :class:`facemotion.core.emotion.classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
         p}``, ``intensity`` 0..1, ``face``), largest face first (by the area of its landmarks' bounding box); empty
         when no face is found.
 
     Raises:
         InputError: an empty or malformed array; the classifier's model is missing or does not match its spec.
     """
-    from .emotion_classifier import classify_image
+    from .classifier import classify_image
     results = classify_image(as_rgb_uint8(image), detector=detector, classifier=classifier)
     # The detector orders its faces by size already; sorting again keeps the contract whatever detector is passed.
     return sorted(results, key=lambda result: result.face.area, reverse=True)
 
 
 def recognize_file(path, *, detector=None, classifier=None):
-    """:func:`recognize_image` on an image file (read by :func:`facemotion.core.image_io.load_image`: PNG, JPEG,
+    """:func:`recognize_image` on an image file (read by :func:`facemotion.core.io.image_io.load_image`: PNG, JPEG,
     TIFF, ..., 8/16-bit, grey or colour). Returns the list of results, largest face first (empty: no face).
     Raises InputError naming the path when it is missing or not a readable image."""
     return recognize_image(load_image(path), detector=detector, classifier=classifier)
@@ -163,7 +163,7 @@ def iter_images(path):
 class MeshRecognition(NamedTuple):
     """:func:`recognize_mesh`'s answer: ``results`` (list of EmotionResult, at most one: the face on the render;
     empty when the detector found none), ``image`` the ``(H, W, 3) uint8`` render that was classified, ``camera``
-    the :class:`~facemotion.core.rasterize.OrthoCamera` it was taken with, ``landmarks_from`` ``"given"`` or
+    the :class:`~facemotion.core.detect.rasterize.OrthoCamera` it was taken with, ``landmarks_from`` ``"given"`` or
     ``"detected"`` (where the face frame came from), ``reference`` ``"rest pose"`` when the pose was judged against
     a render of the rest pose with the relative model, None when alone with the absolute model."""
     results: list
@@ -178,20 +178,20 @@ def face_camera(landmarks, size=MESH_RENDER_SIZE, face_fill=MESH_FACE_FILL):
     (world units).
 
     "Straight at" is MediaPipe's own frontal view: the 468 mesh landmarks are fitted to MediaPipe's canonical face
-    (:func:`facemotion.core.emotion_features.canonical_face`, which looks along +z with +y up) by a least-squares
+    (:func:`facemotion.core.emotion.features.canonical_face`, which looks along +z with +y up) by a least-squares
     similarity (:func:`facemotion.core.geometry.similarity_transform`, Umeyama 1991), and the camera takes the fitted
     rotation's axes. (Eyes and mouth alone are not enough: the mouth sits ahead of the eyes, so their plane leans
     back about 10 degrees.) The camera is centred on the landmarks, whose larger extent across the view fills
     ``face_fill`` of the ``size`` x ``size`` image.
 
-    Returns an :class:`~facemotion.core.rasterize.OrthoCamera`, or None when the landmarks are mirrored (the
+    Returns an :class:`~facemotion.core.detect.rasterize.OrthoCamera`, or None when the landmarks are mirrored (the
     subject's left eye on the image's left, or the nose pointing away). Raises InputError when ``landmarks`` is not
     a finite ``(478, 3)`` array or its points coincide.
     """
-    from . import mediapipe_topology as mp_idx
-    from .emotion_features import canonical_face
-    from .geometry import similarity_transform
-    from .rasterize import OrthoCamera
+    from ..detect import mediapipe_topology as mp_idx
+    from .features import canonical_face
+    from ..geometry import similarity_transform
+    from ..detect.rasterize import OrthoCamera
 
     points = np.asarray(landmarks, dtype=np.float64)
     if points.shape != (mp_idx.NUM_LANDMARKS, 3) or not np.isfinite(points).all():
@@ -211,9 +211,9 @@ def face_camera(landmarks, size=MESH_RENDER_SIZE, face_fill=MESH_FACE_FILL):
 
 def render_face(vertices, triangles, camera, *, vertex_colors=None):
     """``(H, W, 3) uint8`` render of a mesh through ``camera`` with the recognition render settings (module
-    constants ``MESH_*``): Lambert shading of :data:`facemotion.core.rasterize.SKIN_ALBEDO` (or ``vertex_colors``
+    constants ``MESH_*``): Lambert shading of :data:`facemotion.core.detect.rasterize.SKIN_ALBEDO` (or ``vertex_colors``
     ``(V, 3)`` sRGB) on a grey background."""
-    from .rasterize import render
+    from ..detect.rasterize import render
 
     light = np.asarray(MESH_LIGHT, dtype=np.float64) @ camera.rotation
     return render(vertices, triangles, camera, vertex_colors=vertex_colors, light_dir=light, ambient=MESH_AMBIENT,
@@ -225,7 +225,7 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
     """Recognise the emotion a 3D face mesh shows: render it frontally, detect the face, classify it.
 
     With ``rest_vertices`` the same mesh at rest is rendered through the same camera too, and the pose is judged
-    against it by the relative model (:data:`facemotion.core.emotion_classifier.RELATIVE_MODEL_PATH`): what the
+    against it by the relative model (:data:`facemotion.core.emotion.classifier.RELATIVE_MODEL_PATH`): what the
     expression changes, not what the character looks like at rest (a stern-looking head at rest is not angry). On
     the project's consistency heads this raises the share of presets recognised as intended from 78.7 % (each pose
     alone) to 96.0 % (75 poses of 5 heads, ``models/README.md``). When no face is found on the rest render, the
@@ -237,7 +237,7 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
         rest_vertices: optional ``(V, 3)`` positions of the same mesh at rest (no expression), world units.
         landmarks: ``(478, 3)`` MediaPipe landmarks on the face (e.g. the rig's landmark object, at rest: they only
             frame the view). When None, unusable or mirrored, they are detected on the mesh with
-            :func:`facemotion.core.mesh_landmarks.detect_mesh_landmarks` (a few seconds).
+            :func:`facemotion.core.detect.mesh_landmarks.detect_mesh_landmarks` (a few seconds).
         vertex_colors: optional ``(V, 3)`` sRGB colours for the render.
         detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
         classifier: an ``EmotionClassifier`` (default: the shared one; with ``rest_vertices`` the shared relative
@@ -251,8 +251,8 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
         InputError: an empty or malformed mesh, ``rest_vertices`` of another shape, or a relative classifier without
         ``rest_vertices``; NoFaceError: no landmarks given and no face found on the mesh.
     """
-    from .landmarks import default_detector
-    from .mesh_landmarks import detect_mesh_landmarks
+    from ..detect.landmarks import default_detector
+    from ..detect.mesh_landmarks import detect_mesh_landmarks
 
     detector = detector or default_detector()
     camera = face_camera(landmarks) if landmarks is not None else None
@@ -266,7 +266,7 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
     image = render_face(vertices, triangles, camera, vertex_colors=vertex_colors)
     reference = None
     if rest_vertices is not None:
-        from .emotion_classifier import default_relative_classifier
+        from .classifier import default_relative_classifier
         rest_vertices = np.asarray(rest_vertices, np.float64)
         if rest_vertices.shape != vertices.shape:
             raise InputError(f"the rest pose has {rest_vertices.shape} vertex positions but the pose {vertices.shape};"
@@ -327,8 +327,8 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
     """
     import cv2
 
-    from .emotion_classifier import default_classifier
-    from .landmarks import default_detector
+    from .classifier import default_classifier
+    from ..detect.landmarks import default_detector
     if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
         raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
     every_n = int(every_n)
@@ -427,10 +427,10 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
             first sample; the last run until one sampling step after the last sample) are absorbed by the previous
             run (the next one for the first run). 0 keeps every change.
         transition: seconds of blending into each key, shortened to the gap since the previous key.
-        easing: the keys' easing (:data:`facemotion.core.timeline.EASINGS`).
+        easing: the keys' easing (:data:`facemotion.core.animation.timeline.EASINGS`).
 
     Returns:
-        list of :class:`facemotion.core.timeline.EmotionKey` at the runs' start times (seconds of the video),
+        list of :class:`facemotion.core.animation.timeline.EmotionKey` at the runs' start times (seconds of the video),
         ``emotion`` the label, ``intensity`` the run's mean intensity clipped to [0, 1].
 
     Raises:
@@ -488,7 +488,7 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
 def keys_after(keys, last_time, gap=APPEND_GAP):
     """``keys`` moved later so the first lands ``gap`` seconds after ``last_time`` (to append a track after a
     timeline's last key), spacing kept; the first key's transition fits in the gap. Returns new
-    :class:`~facemotion.core.timeline.EmotionKey` objects. Raises InputError: ``gap`` not > 0, bad ``last_time``."""
+    :class:`~facemotion.core.animation.timeline.EmotionKey` objects. Raises InputError: ``gap`` not > 0, bad ``last_time``."""
     gap = _check_number("gap", gap)
     if gap <= 0.0:
         raise InputError(f"gap must be > 0 seconds (keys must be later than the last one), got {gap!r}")

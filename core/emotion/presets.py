@@ -25,8 +25,8 @@ Names are case-insensitive, and a few common aliases are accepted (:data:`ALIASE
 """
 import numpy as np
 
-from .arkit import ARKIT_INDEX, ARKIT_NAMES
-from .errors import InputError
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..errors import InputError
 from .facs import aus_to_arkit
 
 __all__ = [

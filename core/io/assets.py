@@ -13,7 +13,7 @@ An explicit root or ``FACEMOTION_ASSETS`` is taken at its word: only that folder
 allowed, goes into it). Every folder uses the same layout as ``../shared/assets``, e.g.
 ``mediapipe/face_landmarker.task`` or ``ict-facekit/FaceXModel/jawOpen.obj``.
 
-Each file is checked against the sha256 pinned in ``core/asset_manifest.json`` (data, not code: upstream URL at a
+Each file is checked against the sha256 pinned in ``core/io/asset_manifest.json`` (data, not code: upstream URL at a
 pinned commit, sha256, size) the first time a process uses it. A missing file is downloaded only with consent:
 ``download=True`` or ``FACEMOTION_ALLOW_DOWNLOAD=1`` (inside Blender the add-on passes ``download=True`` only when
 ``bpy.app.online_access`` allows it and the user asked). ``FACEMOTION_ASSET_BASE_URL`` (or ``base_url=``) replaces the
@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .atomic_io import atomic_output, atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
-from .errors import AssetError
+from ..errors import AssetError
 
 __all__ = [
     "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
@@ -47,7 +47,7 @@ ENV_ALLOW_DOWNLOAD = "FACEMOTION_ALLOW_DOWNLOAD"
 ENV_BASE_URL = "FACEMOTION_ASSET_BASE_URL"
 
 #: The package root (the repository checkout, or the installed extension's folder).
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_PATH = Path(__file__).with_name("asset_manifest.json")
 
 _DOWNLOAD_TIMEOUT_S = 60

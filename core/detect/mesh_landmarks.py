@@ -6,15 +6,15 @@ along both directions of each principal axis with four roll angles, and MediaPip
 (the detector is sensitive to upside-down and sideways faces, so the highest score picks both the facing direction
 and the roll). The landmarker then runs on the best view, the face frame is derived from the back-projected eye and
 mouth landmarks, and a last render looks straight at the face, upright and filling the frame, for the final
-landmarks. Rendering is :mod:`facemotion.core.rasterize` (deterministic numpy z-buffer); the landmarks land on the
+landmarks. Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
 surface as triangle ids with barycentric coordinates, so they stay attached to the mesh.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError, NoFaceError
-from .geometry import MeshProximity, interpolate_on_surface, principal_axes
+from ..errors import InputError, NoFaceError
+from ..geometry import MeshProximity, interpolate_on_surface, principal_axes
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -136,7 +136,7 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     Args:
         vertices: ``(V, 3)`` float positions (any units, orientation and position).
         triangles: ``(T, 3)`` int vertex indices.
-        detector: a :class:`facemotion.core.landmarks.FaceLandmarkDetector` (default: the shared one).
+        detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared one).
         face_detector: a face detector with ``score(image) -> float`` (default: the shared one).
         size: side of the final render in pixels.
         min_score: views scoring below this are treated as showing no face.

@@ -24,8 +24,8 @@ from scipy.interpolate import RBFInterpolator
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from .errors import InputError
-from .geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
+from ..errors import InputError
+from ..geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
     uniform_laplacian, vertex_normals
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arkit import ARKIT_NAMES
-from .errors import InputError
-from .geometry import MeshProximity, connected_components, face_normals, interpolate_on_surface, vertex_normals
-from .mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
+from ..arkit import ARKIT_NAMES
+from ..errors import InputError
+from ..geometry import MeshProximity, connected_components, face_normals, interpolate_on_surface, vertex_normals
+from ..detect.mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
     RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
 
 #: Region labels; a label ``k`` and its opposite never correspond.
@@ -130,8 +130,8 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
-        fit: :class:`facemotion.core.registration.TemplateFit` of ``template`` to the target.
-        template: :class:`facemotion.core.template.FaceTemplate` (deltas in template units/frame).
+        fit: :class:`facemotion.core.rig.registration.TemplateFit` of ``template`` to the target.
+        template: :class:`facemotion.core.rig.template.FaceTemplate` (deltas in template units/frame).
         target_vertices: ``(N, 3)`` target positions (the frame ``fit`` maps into).
         target_triangles: ``(M, 3) int`` (its connected components tell skin from inner parts).
         target_landmarks: ``(478, 3)`` the target's landmarks: each mesh's lips and lids are split along its own

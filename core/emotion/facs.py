@@ -37,8 +37,8 @@ import re
 
 import numpy as np
 
-from .arkit import ARKIT_INDEX, ARKIT_NAMES
-from .errors import InputError
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..errors import InputError
 
 __all__ = [
     "AU_NAMES", "AU_TO_ARKIT", "INTENSITY_LETTERS", "au_vector", "aus_to_arkit", "canonical_au_key", "parse_au",
