@@ -1,16 +1,90 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """facemotion: emotion-driven expression rigs for any face mesh (Blender extension entry point).
 
-Blender needs ``__init__.py`` beside ``blender_manifest.toml``; everything lives in ``facemotion_addon``.
-Importing the package must not import bpy, so the pure-numpy ``core`` stays usable outside Blender.
+Blender needs ``__init__.py`` beside ``blender_manifest.toml``, and this is the one module that knows every layer,
+so registration lives here and every import points downward::
+
+    __init__ (register)  ->  panels  ->  operators  ->  facemotion_addon (bpy glue)  ->  core (numpy, no bpy)
+
+``register()`` order: property groups, preferences, operators, UI lists and panels (parents before sub-panels),
+then ``Scene.facemotion``, the asset settings and ``blender --command facemotion``. ``unregister()`` undoes every
+step in reverse, so register -> unregister -> register works in one session (Blender's add-on reload does that).
+Importing the package imports nothing (not even bpy), so the pure-numpy ``core`` stays usable outside Blender.
 """
+
+__all__ = ["CLI_COMMAND", "register", "registered_classes", "unregister"]
+
+#: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli`).
+CLI_COMMAND = "facemotion"
+
+_registered = []       # classes registered by register(), in order
+_cli_handle = None     # bpy.utils.register_cli_command's handle
+_cache_dir_set = False
+
+
+def _all_classes():
+    from . import operators, panels
+    from .facemotion_addon import preferences, properties
+    return (*properties.classes, *preferences.classes, *operators.classes, *panels.classes)
+
+
+def registered_classes():
+    """The classes :func:`register` registered (a tuple; empty when unregistered)."""
+    return tuple(_registered)
+
+
+def _configure_assets():
+    """Extensions keep their caches in their user folder; then apply the preferences' asset settings."""
+    global _cache_dir_set
+    import bpy
+
+    from .core.io import assets
+    from .facemotion_addon.preferences import ROOT_PACKAGE, apply_preferences
+    if ROOT_PACKAGE.startswith("bl_ext."):
+        # An extension must not write into its own folder (replaced on update) nor assume ~/.cache.
+        assets.set_cache_dir(bpy.utils.extension_path_user(ROOT_PACKAGE, create=True))
+        _cache_dir_set = True
+    apply_preferences()
 
 
 def register():
-    from .facemotion_addon import register as _register
-    _register()
+    """Register every facemotion class, ``Scene.facemotion`` and the CLI command. On a failure, whatever was
+    registered is unregistered again and the error is raised."""
+    global _cli_handle
+    import bpy
+
+    from .facemotion_addon import properties
+    from .facemotion_addon.cli import cli_command
+    if _registered:
+        return  # already registered (register() called twice without unregister)
+    try:
+        for cls in _all_classes():
+            bpy.utils.register_class(cls)
+            _registered.append(cls)
+        properties.register_scene_properties()
+        _configure_assets()
+        _cli_handle = bpy.utils.register_cli_command(CLI_COMMAND, cli_command)
+    except Exception:
+        unregister()
+        raise
 
 
 def unregister():
-    from .facemotion_addon import unregister as _unregister
-    _unregister()
+    """Undo :func:`register`: CLI command, asset settings, ``Scene.facemotion``, then the classes in reverse."""
+    global _cli_handle, _cache_dir_set
+    import bpy
+
+    from .core.io import assets
+    from .facemotion_addon import preferences, properties
+    if _cli_handle is not None:
+        bpy.utils.unregister_cli_command(_cli_handle)
+        _cli_handle = None
+    preferences.restore_environment()
+    if _cache_dir_set:
+        assets.set_cache_dir(None)
+        _cache_dir_set = False
+    properties.unregister_scene_properties()
+    while _registered:
+        cls = _registered.pop()
+        if cls.is_registered:
+            bpy.utils.unregister_class(cls)

@@ -20,3 +20,42 @@ class NoFaceError(FacemotionError):
 
 class TimelineError(FacemotionError):
     """An emotion timeline key is invalid (unknown emotion, negative time, overlapping transitions...)."""
+
+
+class CancelledError(FacemotionError):
+    """The user cancelled a long run (Esc in Blender, Ctrl+C on the command line); nothing was changed."""
+
+
+class Progress:
+    """Progress of a long computation, shared between the thread doing it and the one showing it.
+
+    Core functions take a ``progress(fraction, message)`` callable; this one records the last call (``fraction`` in
+    [0, 1], ``message`` a short phrase) and raises :class:`CancelledError` from inside the computation once
+    :meth:`cancel` was called, so a run stops at its next progress report and leaves nothing half-done. ``on_update``
+    (optional) is called with ``(fraction, message)`` on every report, e.g. to drive a terminal progress bar.
+    """
+
+    def __init__(self, on_update=None):
+        import threading
+        self.fraction = 0.0
+        self.message = ""
+        self._cancelled = threading.Event()
+        self._on_update = on_update
+
+    def __call__(self, fraction, message=""):
+        if self._cancelled.is_set():
+            raise CancelledError("cancelled; nothing was changed")
+        self.fraction = min(max(float(fraction), 0.0), 1.0)
+        if message:
+            self.message = str(message)
+        if self._on_update is not None:
+            self._on_update(self.fraction, self.message)
+
+    def cancel(self):
+        """Ask the computation to stop at its next progress report (thread-safe)."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self):
+        """True once :meth:`cancel` was called."""
+        return self._cancelled.is_set()

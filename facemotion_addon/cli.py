@@ -25,8 +25,15 @@ import time
 from pathlib import Path
 
 from ..core.errors import FacemotionError, InputError
+from .console import print_stage
 
 EXIT_BAD_INPUT = 2
+
+
+def cli_command(argv):
+    """Handler of ``blender --command facemotion ARGS`` (registered by ``facemotion.register``): runs :func:`main`
+    and returns its exit code."""
+    return main(list(argv))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,11 +116,6 @@ def _check_output(path, overwrite):
     return out
 
 
-def print_stage(name, started):
-    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value)."""
-    print(f"  {name:<30s} {time.perf_counter() - started:7.2f} s", flush=True)
-
-
 def _load(pipeline, mesh):
     """Import ``mesh`` into an empty scene (the home file without its objects; the preferences are left alone)."""
     import bpy
@@ -162,6 +164,7 @@ def cmd_rig(args):
 def cmd_animate(args):
     from ..core.animation.timeline import bake_timeline, timeline_from_json
     from . import pipeline
+    from .selection import is_rigged
     out = _check_output(args.out, args.overwrite)
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
@@ -182,7 +185,7 @@ def cmd_animate(args):
     objects = _load(pipeline, args.mesh)
     # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a floor, props) are left
     # out. With none rigged, the whole file is rigged as one head, like `rig`.
-    rigged = [obj for obj in objects if pipeline.is_rigged([obj])]
+    rigged = [obj for obj in objects if is_rigged([obj])]
     if rigged:
         objects = rigged
         print(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")

@@ -21,7 +21,7 @@ from ..core.io.image_io import load_image
 from ..core.detect.landmarks import default_detector
 from ..core.animation.timeline import EmotionKey
 from . import pipeline
-from .cli import print_stage as _stage
+from .console import print_stage as _stage
 from .preview_render import contact_sheet, render_frames
 
 FPS = 24

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one keyframe writer: bakes per-frame ARKit weights onto a mesh's shape keys as an Action.
 
-Curves are written in bulk (``keyframe_points.add(n)`` then ``foreach_set`` of ``co`` and ``interpolation``, then
-``FCurve.update()``), which is ~50x faster than ``keyframe_insert`` in a loop (../shared/PLATFORM.md; measured
+Curves are written in bulk (:func:`.bridge.write_keyframes`: ``keyframe_points.add(n)`` then ``foreach_set`` of ``co``
+and ``interpolation``, then ``FCurve.update()``), which is ~50x faster than ``keyframe_insert`` in a loop (../shared/PLATFORM.md; measured
 again in tests/test_blender_io.py's report). ``bake_with_keyframe_insert`` is the slow reference kept for that
 comparison and for checking that both give the same animation.
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core.errors import FacemotionError, InputError
 from . import compat
+from .bridge import write_keyframes
 
 #: Custom property set to True on every Action facemotion creates.
 ACTION_TAG = "facemotion"
@@ -134,18 +135,11 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
     key, weights, present, skipped = _check_inputs(obj, weights, names)
     interpolation_value = _interpolation_value(interpolation)
     action = _claim_action(obj, key, action_name, replace)
-    n = weights.shape[0]
-    co = np.empty((n, 2), dtype=np.float32)
-    co[:, 0] = int(frame_start) + np.arange(n)
-    interpolations = np.full(n, interpolation_value, dtype=np.int32)
+    frames = int(frame_start) + np.arange(weights.shape[0])
     for column, block in present:
         fcurve = compat.fcurve_ensure(action, key, shape_key_data_path(block.name), group_name=CURVE_GROUP)
-        co[:, 1] = np.clip(weights[:, column], block.slider_min, block.slider_max)
-        points = fcurve.keyframe_points
-        points.add(n)
-        points.foreach_set("co", co.ravel())
-        points.foreach_set("interpolation", interpolations)
-        fcurve.update()  # sorts the points and recomputes Bezier handles from the new positions
+        values = np.clip(weights[:, column], block.slider_min, block.slider_max)
+        write_keyframes(fcurve, frames, values, interpolation_value)
     return BakeResult(action, skipped)
 
 

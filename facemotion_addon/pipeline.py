@@ -29,26 +29,19 @@ def rig(objects, *, replace=False, progress=None):
     return rig_objects(objects, replace=replace, progress=progress)
 
 
-def is_rigged(objects):
-    """True when every mesh object has shape keys for all 52 ARKit names."""
-    meshes = [o for o in objects if o.type == "MESH"]
-    return bool(meshes) and all(o.data.shape_keys is not None and
-                                all(n in o.data.shape_keys.key_blocks for n in ARKIT_NAMES) for o in meshes)
-
-
 def pose(objects, weights):
     """Set the 52 ARKit shape-key values of every object to ``weights`` ``(52,)`` (0..1)."""
     for obj in objects:
         set_weights(obj, np.asarray(weights, dtype=np.float32), ARKIT_NAMES)
 
 
-def bake(objects, timeline, *, fps=None, replace=False, scene=None):
+def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=None):
     """Bake a timeline onto the objects' shape keys as keyframes (frame 1 = time 0).
 
     Args:
         timeline: :func:`facemotion.core.animation.timeline.bake_timeline`'s keyword arguments, as returned by
-            :func:`facemotion.core.animation.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and noise
-            settings).
+            :func:`facemotion.core.animation.timeline.timeline_from_json` (``keys``, ``fps``, ``duration``, blink and
+            noise settings).
         fps: overrides the timeline's frame rate.
         replace: replace an action on the shape keys that facemotion did not make (kept with a fake user);
             without it such an action raises FacemotionError and nothing is written. facemotion's own actions
@@ -56,18 +49,32 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None):
 
     Sets the scene's frame rate and frame range to the timeline. Returns the ``(n_frames, 52)`` weights baked.
     """
-    scene = scene or bpy.context.scene
+    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
+    write_bake(objects, weights, rate, replace=replace, scene=scene)
+    return weights
+
+
+def bake_weights(timeline, *, fps=None, progress=None):
+    """The per-frame ARKit weights of a timeline (pure numpy: safe in a worker thread).
+
+    Returns ``(weights (n_frames, 52) float, fps float)``."""
     settings = dict(timeline)
     if fps is not None:
         settings["fps"] = float(fps)
-    weights = bake_timeline(**settings)
-    rate = settings["fps"]
+    if progress is not None:
+        progress(0.0, "Sampling the timeline")
+    return bake_timeline(**settings), float(settings["fps"])
+
+
+def write_bake(objects, weights, rate, *, replace=False, scene=None):
+    """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys from frame 1 and set the scene's frame
+    rate and range to them."""
+    scene = scene or bpy.context.scene
+    bake_objects(objects, weights, ARKIT_NAMES, frame_start=1, replace=replace)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate
     scene.frame_start = 1
     scene.frame_end = len(weights)
-    bake_objects(objects, weights, ARKIT_NAMES, frame_start=1, replace=replace)
-    return weights
 
 
 def export(objects, path, *, overwrite=False, animations=True):

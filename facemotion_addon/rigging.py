@@ -9,53 +9,14 @@ leaves the scene as it was.
 from dataclasses import dataclass
 
 import bpy
-import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.rig.autorig import rig_mesh
 from ..core.errors import InputError
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
-from .shape_keys import check_shape_key_clashes, mesh_arrays, write_shape_keys
-
-#: Custom property marking a landmark object, and the one listing the objects it belongs to.
-LANDMARKS_PROP = "facemotion_landmarks"
-TARGETS_PROP = "facemotion_targets"
-
-
-@dataclass
-class CombinedMesh:
-    """World-space arrays of several mesh objects: ``vertices (N, 3) float64``, ``triangles (M, 3) int64``, and per
-    object its ``[start, stop)`` vertex slice."""
-
-    objects: list
-    vertices: np.ndarray
-    triangles: np.ndarray
-    slices: list
-
-
-def combine_meshes(objects):
-    """Gather mesh objects into one world-space :class:`CombinedMesh`.
-
-    Raises:
-        InputError: no mesh objects, or the meshes have no faces.
-    """
-    meshes = [o for o in objects if o is not None and o.type == "MESH"]
-    if not meshes:
-        raise InputError("select the face mesh object(s) first: no mesh object is selected")
-    verts, tris, slices, offset = [], [], [], 0
-    for obj in meshes:
-        v, t = mesh_arrays(obj, world=True)[:2]
-        verts.append(v)
-        tris.append(t + offset)
-        slices.append((offset, offset + len(v)))
-        offset += len(v)
-    vertices = np.concatenate(verts)
-    triangles = np.concatenate(tris)
-    if len(triangles) == 0:
-        names = ", ".join(o.name for o in meshes)
-        raise InputError(f"{names}: the mesh has no faces to detect a face on")
-    return CombinedMesh(meshes, vertices, triangles, slices)
-
+from .bridge import CombinedMesh, combine_meshes, read_points, to_local, write_points
+from .selection import LANDMARKS_PROP, TARGETS_PROP
+from .shape_keys import check_shape_key_clashes, write_shape_keys
 
 def landmark_object_for(objects):
     """The landmark object created for these objects (matched by its target list), or None."""
@@ -81,12 +42,8 @@ def write_landmark_object(objects, points, context=None):
         obj[LANDMARKS_PROP] = True
         obj[TARGETS_PROP] = "\n".join(sorted(o.name for o in objects))
         obj.show_in_front = True
-    mesh = obj.data
-    mesh.clear_geometry()
-    mesh.vertices.add(len(points))
     obj.matrix_world.identity()
-    mesh.vertices.foreach_set("co", np.asarray(points, dtype=np.float32).ravel())
-    mesh.update()
+    write_points(obj.data, points)
     return obj
 
 
@@ -96,16 +53,11 @@ def read_landmark_object(obj):
     Raises:
         InputError: the object does not have 478 vertices.
     """
-    if obj.mode == "EDIT":
-        obj.update_from_editmode()
-    n = len(obj.data.vertices)
-    if n != 478:
-        raise InputError(f"{obj.name}: a landmark object needs 478 vertices, it has {n}; detect landmarks again")
-    co = np.empty(n * 3, dtype=np.float64)
-    obj.data.vertices.foreach_get("co", co)
-    m = np.array(obj.matrix_world, dtype=np.float64)
-    pts = co.reshape(-1, 3)
-    return pts @ m[:3, :3].T + m[:3, 3]
+    points = read_points(obj)
+    if len(points) != 478:
+        raise InputError(f"{obj.name}: a landmark object needs 478 vertices, it has {len(points)}; "
+                         "detect landmarks again")
+    return points
 
 
 def detect_landmarks(objects, context=None, progress=None):
@@ -115,11 +67,51 @@ def detect_landmarks(objects, context=None, progress=None):
     return write_landmark_object(combined.objects, found.points, context), found
 
 
-def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=None):
-    """Auto-rig mesh objects with ARKit shape keys.
+@dataclass
+class RigPlan:
+    """Everything a rig needs, read from the scene by :func:`plan_rig`: the combined world-space mesh, the artist's
+    landmarks (``(478, 3) float64`` world space, or None to detect them) and whether facemotion's keys are replaced."""
 
-    Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``), else
-    detects landmarks. Checks shape-key clashes on every object before writing anything.
+    combined: CombinedMesh
+    landmarks: object
+    replace: bool
+
+    def compute(self, progress=None):
+        """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
+        return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks, progress=progress)
+
+
+def plan_rig(objects, *, replace=False, use_landmark_object=True):
+    """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing.
+
+    Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``).
+
+    Raises:
+        FacemotionError subclasses with a one-line message (no mesh, no faces, a clash with the user's keys...).
+    """
+    combined = combine_meshes(objects)
+    for obj in combined.objects:
+        check_shape_key_clashes(obj, ARKIT_NAMES, replace=replace)
+    lm_obj = landmark_object_for(combined.objects) if use_landmark_object else None
+    landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
+    return RigPlan(combined, landmarks, replace)
+
+
+def write_rig(plan, result):
+    """Write a computed rig's shape keys onto the plan's objects (world deltas turned into each object's local
+    space). Clashes are checked on every object again before the first write, since the scene may have changed
+    while the rig was computed. Returns the list of objects rigged."""
+    for obj in plan.combined.objects:
+        check_shape_key_clashes(obj, ARKIT_NAMES, replace=plan.replace)
+    # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
+    # (result.empty, e.g. tongueOut) stay at the basis and the caller reports them.
+    for obj, (start, stop) in zip(plan.combined.objects, plan.combined.slices):
+        write_shape_keys(obj, to_local(obj, result.deltas[:, start:stop]), result.names, replace=plan.replace)
+    return plan.combined.objects
+
+
+def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=None):
+    """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`.
 
     Returns:
         (:class:`facemotion.core.rig.autorig.RigResult`, list of objects rigged).
@@ -127,17 +119,6 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=No
     Raises:
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
-    combined = combine_meshes(objects)
-    for obj in combined.objects:
-        check_shape_key_clashes(obj, ARKIT_NAMES, replace=replace)
-    lm_obj = landmark_object_for(combined.objects) if use_landmark_object else None
-    landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
-    result = rig_mesh(combined.vertices, combined.triangles, landmarks=landmarks, progress=progress)
-    # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
-    # (result.empty, e.g. tongueOut) stay at the basis and the caller reports them.
-    for obj, (start, stop) in zip(combined.objects, combined.slices):
-        linear = np.array(obj.matrix_world, dtype=np.float64)[:3, :3]
-        to_local = np.linalg.inv(linear).T.astype(np.float32)
-        write_shape_keys(obj, result.deltas[:, start:stop] @ to_local, result.names, replace=replace)
-    return result, combined.objects
-
+    plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object)
+    result = plan.compute(progress)
+    return result, write_rig(plan, result)

@@ -1,18 +1,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Writing ARKit shape keys onto a mesh safely, and reading a mesh's arrays for the numpy core.
+"""Writing ARKit shape keys onto a mesh safely.
 
 Ownership: the names of the key blocks facemotion wrote are listed in the custom property
 ``Key["facemotion_keys"]`` of the mesh's shape-key data-block (key blocks themselves cannot hold custom properties),
 and ``Key["facemotion_basis"]`` is True when facemotion created the Basis. Keys not in that list belong to the
 user and are never modified, replaced or removed.
 
-All vertex data moves through ``foreach_get``/``foreach_set`` on flat float32 buffers (no per-vertex Python loop).
+Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, no per-vertex Python loop).
 """
 import bpy
 import numpy as np
 
 from ..core.errors import FacemotionError, InputError
 from . import compat
+from .bridge import key_block_coords, set_key_block_coords
 from .keyframes import is_facemotion_action, shape_key_data_path
 
 #: Custom property on the ``Key`` data-block: list of the key block names facemotion wrote.
@@ -36,12 +37,6 @@ def facemotion_key_names(obj):
     if key is None:
         return []
     return [name for name in key.get(KEY_NAMES_PROP, []) if name in key.key_blocks]
-
-
-def _coords(block, n_vertices):
-    co = np.empty(n_vertices * 3, dtype=np.float32)
-    block.data.foreach_get("co", co)
-    return co.reshape(n_vertices, 3)
 
 
 def check_shape_key_clashes(obj, names, *, replace=False):
@@ -123,14 +118,14 @@ def write_shape_keys(obj, deltas, names, *, replace=False):
         key[BASIS_PROP] = True
 
     basis = key.reference_key
-    basis_co = _coords(basis, n_vertices)
+    basis_co = key_block_coords(basis)
     for name, delta in zip(names, deltas):
         block = key.key_blocks.get(name)
         if block is None:
             block = obj.shape_key_add(name=name, from_mix=False)
             block.value = 0.0
         block.relative_key = basis
-        block.data.foreach_set("co", (basis_co + delta).ravel())
+        set_key_block_coords(block, basis_co + delta)
 
     listed = list(key.get(KEY_NAMES_PROP, []))
     key[KEY_NAMES_PROP] = listed + [n for n in names if n not in listed]
@@ -202,40 +197,3 @@ def set_weights(obj, weights, names):
         else:
             block.value = float(np.clip(weight, block.slider_min, block.slider_max))
     return missing
-
-
-def mesh_arrays(obj, *, world=True):
-    """Read a mesh object's ORIGINAL vertices and triangulation as numpy arrays.
-
-    The original mesh (not the modifier-evaluated one) is read, so vertex indices are the ones shape keys use.
-
-    Args:
-        obj: a mesh ``bpy.types.Object``.
-        world: transform the vertices by ``obj.matrix_world`` (scene units, metres by default); else local space.
-
-    Returns:
-        ``(vertices (V, 3) float64, triangles (T, 3) int64 vertex indices, loop_tri_polygon (T,) int64)`` where
-        ``loop_tri_polygon[t]`` is the polygon index triangle ``t`` came from (``Mesh.loop_triangles``).
-
-    Raises InputError for a non-mesh object.
-    """
-    if obj is None or obj.type != "MESH":
-        raise InputError("expected a mesh object")
-    obj = obj.original
-    mesh = obj.data
-    if obj.mode == "EDIT":
-        obj.update_from_editmode()  # Edit Mode edits live in BMesh until written back
-    n_vertices = len(mesh.vertices)
-    co = np.empty(n_vertices * 3, dtype=np.float32)
-    mesh.vertices.foreach_get("co", co)
-    vertices = co.reshape(n_vertices, 3).astype(np.float64)
-    mesh.calc_loop_triangles()
-    n_tris = len(mesh.loop_triangles)
-    tris = np.empty(n_tris * 3, dtype=np.int32)
-    mesh.loop_triangles.foreach_get("vertices", tris)
-    polys = np.empty(n_tris, dtype=np.int32)
-    mesh.loop_triangles.foreach_get("polygon_index", polys)
-    if world:
-        matrix = np.array(obj.matrix_world, dtype=np.float64)
-        vertices = vertices @ matrix[:3, :3].T + matrix[:3, 3]
-    return vertices, tris.reshape(n_tris, 3).astype(np.int64), polys.astype(np.int64)

@@ -12,10 +12,11 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
-from ..core.errors import FacemotionError, InputError
+from ..core.errors import InputError
 from ..facemotion_addon import pipeline
 from ..facemotion_addon.properties import EXPORT_FORMATS, settings
-from .rig import face_meshes, poll_face_meshes
+from ..facemotion_addon.selection import face_meshes
+from .base import FacemotionOperator
 
 __all__ = ["FACEMOTION_OT_export", "classes", "format_for_path"]
 
@@ -28,12 +29,13 @@ def format_for_path(path):
     return next((key for key, (ext, _) in EXPORT_FORMATS.items() if ext == suffix), None)
 
 
-class FACEMOTION_OT_export(bpy.types.Operator, ExportHelper):
+class FACEMOTION_OT_export(FacemotionOperator, bpy.types.Operator, ExportHelper):
     """Export the selected faces with their ARKit shape keys and baked animation (glTF or FBX)"""
 
     bl_idname = "facemotion.export"
     bl_label = "Export Face"
     bl_options = {"REGISTER", "UNDO"}
+    requires = "faces"
 
     filter_glob: StringProperty(default="*.glb;*.gltf;*.fbx", options={"HIDDEN"})
     export_format: EnumProperty(name="Format", description="File format", items=_FORMAT_ITEMS, default="GLB")
@@ -43,10 +45,6 @@ class FACEMOTION_OT_export(bpy.types.Operator, ExportHelper):
     def filename_ext(self):
         """Suffix of the chosen format; ExportHelper's ``check`` keeps the file name's suffix in step with it."""
         return EXPORT_FORMATS[self.export_format][0]
-
-    @classmethod
-    def poll(cls, context):
-        return poll_face_meshes(cls, context)
 
     def invoke(self, context, event):
         props = settings(context.scene)
@@ -58,10 +56,9 @@ class FACEMOTION_OT_export(bpy.types.Operator, ExportHelper):
         self.overwrite = True
         return ExportHelper.invoke(self, context, event)
 
-    def execute(self, context):
+    def run(self, context):
         if not self.filepath or not os.path.basename(self.filepath):
-            self.report({"ERROR"}, "Choose a file name to export to (.glb, .gltf or .fbx)")
-            return {"CANCELLED"}
+            raise InputError("choose a file name to export to (.glb, .gltf or .fbx)")
         path = self.filepath
         chosen = format_for_path(path)
         if chosen is None:  # no or unknown suffix: add the selected format's
@@ -70,18 +67,11 @@ class FACEMOTION_OT_export(bpy.types.Operator, ExportHelper):
         objects = face_meshes(context)
         try:
             pipeline.export(objects, path, overwrite=self.overwrite)
-        except FacemotionError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
         except OSError as exc:  # e.g. a folder that cannot be created
-            self.report({"ERROR"}, str(InputError(f"{path}: cannot write ({exc.strerror or exc})")))
-            return {"CANCELLED"}
+            raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         props = settings(context.scene)
         props.export_path, props.export_format = path, chosen
-        message = f"Exported {', '.join(obj.name for obj in objects)} to {path}"
-        props.last_report = message
-        self.report({"INFO"}, message)
-        return {"FINISHED"}
+        return f"Exported {', '.join(obj.name for obj in objects)} to {path}"
 
 
 classes = (FACEMOTION_OT_export,)

@@ -6,12 +6,12 @@ The key list is kept in time order, so the list in the sidebar reads like the ti
 """
 import bpy
 
-from ..core.errors import FacemotionError
 from ..facemotion_addon import pipeline
 from ..facemotion_addon.demo import demo_timeline
-from ..facemotion_addon.properties import frame_to_time, scene_fps, settings, timeline_settings
-from .emotion import poll_rigged_meshes
-from .rig import rigged_meshes
+from ..facemotion_addon.properties import EMOTION_ITEMS, frame_to_time, scene_fps, settings, timeline_settings
+from ..facemotion_addon.selection import rigged_meshes
+from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
+from .emotion import emotion_choice
 
 __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_timeline_add_key",
            "FACEMOTION_OT_timeline_demo_keys", "FACEMOTION_OT_timeline_remove_key", "classes", "demo_keys"]
@@ -42,29 +42,35 @@ def demo_keys():
     return keys
 
 
-class FACEMOTION_OT_timeline_add_key(bpy.types.Operator):
+class FACEMOTION_OT_timeline_add_key(FacemotionOperator, bpy.types.Operator):
     """Add a key at the current frame with the chosen emotion and intensity (updates the key already there)"""
 
     bl_idname = "facemotion.timeline_add_key"
     bl_label = "Add Key"
     bl_options = {"REGISTER", "UNDO"}
 
-    def execute(self, context):
+    emotion: bpy.props.EnumProperty(name="Emotion", description="Emotion of the key", items=EMOTION_ITEMS,
+                                    default="happy")
+    intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the emotion is shown",
+                                       min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+
+    def run(self, context):
         scene = context.scene
         props = settings(scene)
+        emotion, intensity = emotion_choice(self, context)
+        self.emotion, self.intensity = emotion, intensity
         keys = props.timeline_keys
         time = frame_to_time(scene, scene.frame_current)
         half_frame = 0.5 / scene_fps(scene)
         existing = next((i for i, item in enumerate(keys) if abs(item.time - time) < half_frame), None)
         if existing is not None:
             item = keys[existing]
-            item.emotion, item.intensity = props.emotion, props.intensity
+            item.emotion, item.intensity = emotion, intensity
             props.active_key_index = existing
-            self.report({"INFO"}, f"Updated the key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}")
-            return {"FINISHED"}
+            return f"Updated the key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}"
 
         item = keys.add()
-        item.time, item.emotion, item.intensity = time, props.emotion, props.intensity
+        item.time, item.emotion, item.intensity = time, emotion, intensity
         index = _move_into_order(keys, len(keys) - 1)
         item = keys[index]
         # Transitions may not overlap (a key blends in over at most the gap since the previous key): fit the new
@@ -80,11 +86,10 @@ class FACEMOTION_OT_timeline_add_key(bpy.types.Operator):
                 following.transition = gap
                 message += f"; shortened the next key's transition to {gap:.2f} s"
         props.active_key_index = index
-        self.report({"INFO"}, message)
-        return {"FINISHED"}
+        return message
 
 
-class FACEMOTION_OT_timeline_remove_key(bpy.types.Operator):
+class FACEMOTION_OT_timeline_remove_key(FacemotionOperator, bpy.types.Operator):
     """Remove the selected timeline key"""
 
     bl_idname = "facemotion.timeline_remove_key"
@@ -99,7 +104,7 @@ class FACEMOTION_OT_timeline_remove_key(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context):
+    def run(self, context):
         props = settings(context.scene)
         index = props.active_key_index
         props.timeline_keys.remove(index)
@@ -107,14 +112,14 @@ class FACEMOTION_OT_timeline_remove_key(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class FACEMOTION_OT_timeline_demo_keys(bpy.types.Operator):
+class FACEMOTION_OT_timeline_demo_keys(FacemotionOperator, bpy.types.Operator):
     """Replace the timeline's keys with the demo sequence: neutral, happy, surprise, sadness, anger, neutral (6 s)"""
 
     bl_idname = "facemotion.timeline_demo_keys"
     bl_label = "Demo Keys"
     bl_options = {"REGISTER", "UNDO"}
 
-    def execute(self, context):
+    def run(self, context):
         props = settings(context.scene)
         props.timeline_keys.clear()
         for key in demo_keys():
@@ -122,11 +127,33 @@ class FACEMOTION_OT_timeline_demo_keys(bpy.types.Operator):
             item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
             item.transition, item.easing = key.transition, key.easing
         props.active_key_index = 0
-        self.report({"INFO"}, f"Timeline set to the demo's {len(props.timeline_keys)} keys")
-        return {"FINISHED"}
+        return f"Timeline set to the demo's {len(props.timeline_keys)} keys"
 
 
-class FACEMOTION_OT_bake_timeline(bpy.types.Operator):
+class BakeJob(Job):
+    """Sample the timeline (worker thread) and key it onto the rigged faces (main thread)."""
+
+    title = "Baking the timeline"
+
+    def __init__(self, objects):
+        self.objects = objects
+
+    def prepare(self, context):
+        self.scene = context.scene
+        self.timeline = timeline_settings(self.scene)
+        self.fps = scene_fps(self.scene)
+
+    def compute(self, progress):
+        self.weights, self.rate = pipeline.bake_weights(self.timeline, fps=self.fps, progress=progress)
+
+    def apply(self, context):
+        pipeline.write_bake(self.objects, self.weights, self.rate, scene=self.scene)
+        n = len(self.weights)
+        return (f"Baked {n} frames ({(n - 1) / self.fps:.2f} s at {self.fps:g} fps) onto "
+                f"{', '.join(obj.name for obj in self.objects)}")
+
+
+class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
     """Bake the emotion timeline with blinks and idle noise onto the selected rigged faces as shape-key keyframes"""
 
     bl_idname = "facemotion.bake_timeline"
@@ -140,20 +167,8 @@ class FACEMOTION_OT_bake_timeline(bpy.types.Operator):
             return False
         return poll_rigged_meshes(cls, context)
 
-    def execute(self, context):
-        scene = context.scene
-        objects = rigged_meshes(context)
-        fps = scene_fps(scene)
-        try:
-            weights = pipeline.bake(objects, timeline_settings(scene), fps=fps, scene=scene)
-        except FacemotionError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        message = (f"Baked {len(weights)} frames ({(len(weights) - 1) / fps:.2f} s at {fps:g} fps) onto "
-                   f"{', '.join(obj.name for obj in objects)}")
-        settings(scene).last_report = message
-        self.report({"INFO"}, message)
-        return {"FINISHED"}
+    def make_job(self, context):
+        return BakeJob(rigged_meshes(context))
 
 
 classes = (FACEMOTION_OT_timeline_add_key, FACEMOTION_OT_timeline_remove_key, FACEMOTION_OT_timeline_demo_keys,

@@ -4,19 +4,16 @@ import bpy
 
 from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.properties import settings
-from .rig import SIDEBAR
+from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_arkit_keys", "FACEMOTION_PT_emotion", "classes"]
 
 
-class FACEMOTION_PT_emotion(bpy.types.Panel):
+class FACEMOTION_PT_emotion(FacemotionPanel, bpy.types.Panel):
     """Emotion presets for the selected rigged faces"""
 
     bl_label = "Emotion"
     bl_idname = "FACEMOTION_PT_emotion"
-    bl_space_type = SIDEBAR["bl_space_type"]
-    bl_region_type = SIDEBAR["bl_region_type"]
-    bl_category = SIDEBAR["bl_category"]
 
     def draw(self, context):
         layout = self.layout
@@ -32,16 +29,13 @@ def _shape_keys(obj):
     return obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
 
 
-class FACEMOTION_PT_arkit_keys(bpy.types.Panel):
+class FACEMOTION_PT_arkit_keys(FacemotionPanel, bpy.types.Panel):
     """The active object's 52 ARKit shape-key values as sliders"""
 
     bl_label = "ARKit Shape Keys"
     bl_idname = "FACEMOTION_PT_arkit_keys"
     bl_parent_id = "FACEMOTION_PT_emotion"
     bl_options = {"DEFAULT_CLOSED"}
-    bl_space_type = SIDEBAR["bl_space_type"]
-    bl_region_type = SIDEBAR["bl_region_type"]
-    bl_category = SIDEBAR["bl_category"]
 
     @classmethod
     def poll(cls, context):

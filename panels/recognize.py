@@ -5,19 +5,16 @@ import bpy
 
 from ..core.emotion.presets import CATEGORIES
 from ..facemotion_addon.properties import settings
-from .rig import SIDEBAR
+from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_recognize", "classes"]
 
 
-class FACEMOTION_PT_recognize(bpy.types.Panel):
+class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
     """Emotion recognition on images, videos and the rigged face's pose"""
 
     bl_label = "Recognize"
     bl_idname = "FACEMOTION_PT_recognize"
-    bl_space_type = SIDEBAR["bl_space_type"]
-    bl_region_type = SIDEBAR["bl_region_type"]
-    bl_category = SIDEBAR["bl_category"]
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):

@@ -4,22 +4,18 @@ import bpy
 
 from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.properties import settings
-from ..operators.rig import arkit_key_count, face_meshes, is_landmark_object, landmark_object
+from ..facemotion_addon.rigging import landmark_object_for
+from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
+from .base import FacemotionPanel, draw_last_report
 
-__all__ = ["FACEMOTION_PT_rig", "SIDEBAR", "classes"]
-
-#: Where every facemotion panel lives: the 3D Viewport's sidebar (N), tab "Facemotion".
-SIDEBAR = {"bl_space_type": "VIEW_3D", "bl_region_type": "UI", "bl_category": "Facemotion"}
+__all__ = ["FACEMOTION_PT_rig", "classes"]
 
 
-class FACEMOTION_PT_rig(bpy.types.Panel):
+class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
     """Landmarks and auto-rig of the selected face mesh(es)"""
 
     bl_label = "Rig"
     bl_idname = "FACEMOTION_PT_rig"
-    bl_space_type = SIDEBAR["bl_space_type"]
-    bl_region_type = SIDEBAR["bl_region_type"]
-    bl_category = SIDEBAR["bl_category"]
 
     def draw(self, context):
         layout = self.layout
@@ -37,7 +33,7 @@ class FACEMOTION_PT_rig(bpy.types.Panel):
         elif not faces:
             box.label(text="Select the face mesh(es) to rig", icon="INFO")
         else:
-            landmarks = landmark_object(faces)
+            landmarks = landmark_object_for(faces)
             if landmarks is not None:
                 box.label(text=f"Landmarks: {landmarks.name}", icon="CHECKMARK")
             else:
@@ -46,8 +42,7 @@ class FACEMOTION_PT_rig(bpy.types.Panel):
                 count = arkit_key_count(obj)
                 icon = "CHECKMARK" if count == len(ARKIT_NAMES) else "DOT"
                 box.label(text=f"{obj.name}: {count}/{len(ARKIT_NAMES)} ARKit keys", icon=icon)
-        if props.last_report:
-            layout.label(text=props.last_report, icon="INFO")
+        draw_last_report(layout, props)
 
 
 classes = (FACEMOTION_PT_rig,)

@@ -3,7 +3,7 @@
 import bpy
 
 from ..facemotion_addon.properties import settings
-from .rig import SIDEBAR
+from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes"]
 
@@ -20,14 +20,11 @@ class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
         row.prop(item, "intensity", text="", emboss=False, slider=True)
 
 
-class FACEMOTION_PT_timeline(bpy.types.Panel):
+class FACEMOTION_PT_timeline(FacemotionPanel, bpy.types.Panel):
     """Emotion keys over time, baked onto the selected rigged faces as keyframes"""
 
     bl_label = "Timeline"
     bl_idname = "FACEMOTION_PT_timeline"
-    bl_space_type = SIDEBAR["bl_space_type"]
-    bl_region_type = SIDEBAR["bl_region_type"]
-    bl_category = SIDEBAR["bl_category"]
 
     def draw(self, context):
         layout = self.layout

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import facemotion
-from facemotion import facemotion_addon as addon
+import facemotion as addon
+from facemotion.facemotion_addon.cli import cli_command
 from facemotion.core.io import assets
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import EMOTIONS, preset_weights
@@ -319,9 +320,9 @@ def test_cli_command_is_registered_and_removed(capfd):
 
 
 def test_cli_handler_runs_the_cli(capfd):
-    assert addon.cli_command(["rig"]) == 2
+    assert cli_command(["rig"]) == 2
     assert "facemotion: error:" in capfd.readouterr().err
-    assert addon.cli_command(["--help"]) == 0
+    assert cli_command(["--help"]) == 0
     assert "rig" in capfd.readouterr().out
 
 
@@ -361,7 +362,7 @@ import addon_utils
 name = "bl_ext.user_default.facemotion"
 out = {"install": sorted(bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default",
                                                                    enable_on_install=True))}
-assets = sys.modules[name + ".core.assets"]
+assets = sys.modules[name + ".core.io.assets"]
 prefs = bpy.context.preferences.addons[name].preferences
 out["prefs"] = type(prefs).__name__
 out["cache"] = str(assets.cache_dir("derived", create=False))

@@ -1,4 +1,4 @@
-"""core.assets / core.atomic_io: where third-party files are found, sha256 pinning, consented downloads, caches.
+"""core.io.assets / core.io.atomic_io: where third-party files are found, sha256 pinning, consented downloads, caches.
 
 Real files: the project's shared copies in ../shared/assets. Downloads are exercised with file:// URLs (no network
 here) pointing at temporary mirrors, including a corrupt one.

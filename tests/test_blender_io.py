@@ -16,7 +16,7 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, InputError
 from facemotion.core.io.mesh_io import read_obj
-from facemotion.facemotion_addon import compat, export, keyframes, mesh_import, shape_keys
+from facemotion.facemotion_addon import bridge, compat, export, keyframes, mesh_import, shape_keys
 from blender_fixtures import CUBE_OBJ, shape_key_co
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
@@ -113,8 +113,8 @@ def test_import_ict_obj_keeps_vertex_order_and_turns_y_up_into_z_up():
     path = asset_path(ICT_NEUTRAL)
     objects = mesh_import.import_mesh_file(path)
     assert len(objects) == 1
-    local, triangles, polygons = shape_keys.mesh_arrays(objects[0], world=False)
-    world = shape_keys.mesh_arrays(objects[0], world=True)[0]
+    local, triangles, polygons = bridge.mesh_arrays(objects[0], world=False)
+    world = bridge.mesh_arrays(objects[0], world=True)[0]
     reference = read_obj(path)
     assert local.shape == reference.vertices.shape == (26719, 3)
     # Blender's OBJ importer keeps the file's coordinates and order in the mesh and puts the axis change (forward
@@ -132,8 +132,8 @@ def test_mesh_arrays_world_applies_the_object_transform(cube):
     cube.rotation_euler = (0.0, 0.0, np.pi / 2)
     cube.scale = (2.0, 2.0, 2.0)
     bpy.context.view_layer.update()
-    local, tris, polys = shape_keys.mesh_arrays(cube, world=False)
-    world = shape_keys.mesh_arrays(cube, world=True)[0]
+    local, tris, polys = bridge.mesh_arrays(cube, world=False)
+    world = bridge.mesh_arrays(cube, world=True)[0]
     expected = np.stack([-2 * local[:, 1], 2 * local[:, 0], 2 * local[:, 2]], axis=1) + [1.0, 2.0, 3.0]
     np.testing.assert_allclose(world, expected, atol=1e-6)
     assert tris.shape == (12, 3) and sorted(set(polys.tolist())) == list(range(6))
@@ -193,7 +193,7 @@ def test_write_shape_keys_on_the_ict_head_round_trips_local_deltas():
     head.scale = (0.5, 0.5, 0.5)
     head.rotation_euler = (0.3, 0.0, 0.0)
     n = len(head.data.vertices)
-    base = shape_keys.mesh_arrays(head, world=False)[0].astype(np.float32)
+    base = bridge.mesh_arrays(head, world=False)[0].astype(np.float32)
     names = ["jawOpen", "mouthSmileLeft", "browInnerUp"]
     deltas = np.zeros((3, n, 3), dtype=np.float32)
     deltas[0, :, 2] = -0.5                        # everything down 0.5
@@ -256,10 +256,10 @@ def test_own_keys_are_replaced_only_with_replace(cube):
     assert [b.name for b in cube.data.shape_keys.key_blocks] == ["Basis", "jawOpen", "cheekPuff"]
     np.testing.assert_allclose(shape_key_co(cube, "cheekPuff") - shape_key_co(cube, "Basis"), second[1], atol=1e-6)
     # facemotion made the Basis too: removing its keys restores a mesh without shape keys, vertices unchanged.
-    base = shape_keys.mesh_arrays(cube, world=False)[0]
+    base = bridge.mesh_arrays(cube, world=False)[0]
     shape_keys.remove_facemotion_keys(cube)
     assert cube.data.shape_keys is None
-    np.testing.assert_array_equal(shape_keys.mesh_arrays(cube, world=False)[0], base)
+    np.testing.assert_array_equal(bridge.mesh_arrays(cube, world=False)[0], base)
 
 
 def test_removing_our_keys_removes_their_curves_but_keeps_the_users(cube):

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facemotion import facemotion_addon as addon
+from facemotion.facemotion_addon.cli import cli_command
 from facemotion.core.io.assets import asset_path
 from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH
 from facemotion.core.emotion.features import FeatureSpec
@@ -158,7 +158,7 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path):
 
 def test_blender_command_handler_runs_emotion(capfd):
     photo = asset_path("faces/astronaut.png")
-    assert addon.cli_command(["emotion", str(photo), "--json", "--max-faces", "1"]) == 0
+    assert cli_command(["emotion", str(photo), "--json", "--max-faces", "1"]) == 0
     (line,) = capfd.readouterr().out.splitlines()
     record = json.loads(line)
     assert record["path"] == str(photo) and record["face"] == 0 and record["label"] in CATEGORIES

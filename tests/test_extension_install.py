@@ -61,7 +61,7 @@ result = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_
 out["install"] = sorted(result)
 out["install_s"] = time.perf_counter() - started
 name = "bl_ext.user_default.facemotion"
-assets = sys.modules[name + ".core.assets"]
+assets = sys.modules[name + ".core.io.assets"]
 out["extension_dir"] = os.path.dirname(sys.modules[name].__file__)
 out["asset_roots"] = [str(p) for p in assets.asset_roots()]
 out["cache_dir"] = str(assets.cache_dir(create=False).parent)

@@ -13,15 +13,15 @@ Steps:
    also checked against ``tools/constraints.txt`` by pip (``-c``), so a conflict fails loudly.
 2. Stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
    output, tests and tools (Blender's build applies the manifest's ``[build] paths_exclude_pattern`` as well), plus
-   ``wheels/`` and, with ``--assets``, extra files in ``bundled_assets/`` (the layout ``core.assets`` reads). The
+   ``wheels/`` and, with ``--assets``, extra files in ``bundled_assets/`` (the layout ``core.io.assets`` reads). The
    staged manifest gets the ``wheels = [...]`` list; the committed manifest stays wheel-free and valid.
 3. Unless ``--no-assets``: stage what the add-on reads at run time into ``bundled_assets/`` (:func:`stage_runtime_assets`),
-   produced by the project's own code from the assets ``core.assets`` finds (``../shared/assets``,
+   produced by the project's own code from the assets ``core.io.assets`` finds (``../shared/assets``,
    ``FACEMOTION_ASSETS``...), so the installed add-on works offline:
    ``mediapipe/face_landmarker.task`` and MediaPipe's ``LICENSE`` (Apache-2.0); ``ict-facekit/ict_template.npz``
-   (``core.template.load_ict_template``'s converted template, ~8 MB, instead of the ~200 MB of ICT-FaceKit OBJs,
+   (``core.rig.template.load_ict_template``'s converted template, ~8 MB, instead of the ~200 MB of ICT-FaceKit OBJs,
    which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_v<N>.npz`` (where MediaPipe's
-   landmarks lie on the template, ``core.autorig.template_landmarks``). Caches in the user cache are reused.
+   landmarks lie on the template, ``core.rig.autorig.template_landmarks``). Caches in the user cache are reused.
 4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
    (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``), validate the zip with its
    ``validate``, and move it into ``--out`` atomically.
@@ -213,9 +213,9 @@ def stage_runtime_assets(target):
     """Write what the installed add-on reads at run time into ``target`` (the staged ``bundled_assets/``).
 
     Runs the project's own code, so the files are exactly what the add-on would otherwise compute (and cache) on
-    first use: ``core.template.load_ict_template()`` (converted ICT-FaceKit template, from the user cache when
-    valid) and ``core.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
-    run, ~10 s, also cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.assets.asset_path``
+    first use: ``core.rig.template.load_ict_template()`` (converted ICT-FaceKit template, from the user cache when
+    valid) and ``core.rig.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
+    run, ~10 s, also cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.io.assets.asset_path``
     (sha256-checked) and the licences of :data:`BUNDLED_LICENSES`. The ICT-FaceKit OBJs are not shipped.
 
     Returns ``{path relative to target: size in bytes}``. Raises SystemExit when an asset or licence is missing.

@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one boundary between Blender data and numpy: every ``foreach_get``/``foreach_set`` of facemotion is here.
+
+Everything else on the Blender side asks this module for arrays (vertices, triangles, shape-key coordinates,
+matrices, image pixels) and hands arrays back (shape-key coordinates, point clouds, keyframes), so the pure-numpy
+``core`` never sees a bpy type and no other module loops over Blender collections. All reads go through flat
+float32/int32 buffers (no per-vertex Python loop).
+
+Units: Blender's (scene units; metres with the default unit scale). "World" arrays are transformed by the object's
+``matrix_world``; "local" arrays are the mesh's own coordinates (what shape keys store).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.errors import InputError
+from ..core.io.image_io import from_blender_pixels
+from ..core.detect.rasterize import linear_to_srgb
+
+__all__ = ["CombinedMesh", "combine_meshes", "evaluated_world_mesh", "image_rgb", "key_block_coords",
+           "mesh_arrays", "read_points", "rest_world_vertices", "set_key_block_coords", "to_local",
+           "world_matrix", "write_keyframes", "write_points"]
+
+
+def world_matrix(obj):
+    """``(4, 4) float64`` copy of ``obj.matrix_world``."""
+    return np.array(obj.matrix_world, dtype=np.float64)
+
+
+def _transform(points, matrix):
+    return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def to_local(obj, world_deltas):
+    """Turn ``(..., V, 3)`` world-space displacements into ``obj``'s local space (inverse-transpose of the
+    linear part of ``matrix_world``, so non-uniform scale is honoured); ``float32``."""
+    linear = world_matrix(obj)[:3, :3]
+    return (np.asarray(world_deltas, dtype=np.float64) @ np.linalg.inv(linear).T).astype(np.float32)
+
+
+def _vertex_coords(collection, n):
+    co = np.empty(n * 3, dtype=np.float32)
+    collection.foreach_get("co", co)
+    return co.reshape(n, 3)
+
+
+def mesh_arrays(obj, *, world=True):
+    """Read a mesh object's ORIGINAL vertices and triangulation as numpy arrays.
+
+    The original mesh (not the modifier-evaluated one) is read, so vertex indices are the ones shape keys use.
+
+    Args:
+        obj: a mesh ``bpy.types.Object``.
+        world: transform the vertices by ``obj.matrix_world`` (scene units, metres by default); else local space.
+
+    Returns:
+        ``(vertices (V, 3) float64, triangles (T, 3) int64 vertex indices, loop_tri_polygon (T,) int64)`` where
+        ``loop_tri_polygon[t]`` is the polygon index triangle ``t`` came from (``Mesh.loop_triangles``).
+
+    Raises:
+        InputError: not a mesh object.
+    """
+    if obj is None or obj.type != "MESH":
+        raise InputError("expected a mesh object")
+    obj = obj.original
+    mesh = obj.data
+    if obj.mode == "EDIT":
+        obj.update_from_editmode()  # Edit Mode edits live in BMesh until written back
+    vertices = _vertex_coords(mesh.vertices, len(mesh.vertices)).astype(np.float64)
+    mesh.calc_loop_triangles()
+    n_tris = len(mesh.loop_triangles)
+    tris = np.empty(n_tris * 3, dtype=np.int32)
+    mesh.loop_triangles.foreach_get("vertices", tris)
+    polys = np.empty(n_tris, dtype=np.int32)
+    mesh.loop_triangles.foreach_get("polygon_index", polys)
+    if world:
+        vertices = _transform(vertices, world_matrix(obj))
+    return vertices, tris.reshape(n_tris, 3).astype(np.int64), polys.astype(np.int64)
+
+
+@dataclass
+class CombinedMesh:
+    """World-space arrays of several mesh objects: ``vertices (N, 3) float64``, ``triangles (M, 3) int64``, and per
+    object its ``[start, stop)`` vertex slice."""
+
+    objects: list
+    vertices: np.ndarray
+    triangles: np.ndarray
+    slices: list
+
+
+def combine_meshes(objects):
+    """Gather mesh objects into one world-space :class:`CombinedMesh` (non-meshes are skipped).
+
+    Raises:
+        InputError: no mesh objects, or the meshes have no faces.
+    """
+    meshes = [o for o in objects if o is not None and o.type == "MESH"]
+    if not meshes:
+        raise InputError("select the face mesh object(s) first: no mesh object is selected")
+    verts, tris, slices, offset = [], [], [], 0
+    for obj in meshes:
+        v, t = mesh_arrays(obj, world=True)[:2]
+        verts.append(v)
+        tris.append(t + offset)
+        slices.append((offset, offset + len(v)))
+        offset += len(v)
+    vertices = np.concatenate(verts)
+    triangles = np.concatenate(tris)
+    if len(triangles) == 0:
+        names = ", ".join(o.name for o in meshes)
+        raise InputError(f"{names}: the mesh has no faces to detect a face on")
+    return CombinedMesh(meshes, vertices, triangles, slices)
+
+
+def read_points(obj):
+    """``(V, 3) float64`` world-space positions of a mesh object's vertices (Edit Mode edits included)."""
+    if obj.mode == "EDIT":
+        obj.update_from_editmode()
+    points = _vertex_coords(obj.data.vertices, len(obj.data.vertices)).astype(np.float64)
+    return _transform(points, world_matrix(obj))
+
+
+def write_points(mesh, points):
+    """Replace ``mesh``'s geometry by loose vertices at ``points`` ``(V, 3)`` (the mesh's local space)."""
+    points = np.asarray(points, dtype=np.float32).reshape(-1, 3)
+    mesh.clear_geometry()
+    mesh.vertices.add(len(points))
+    mesh.vertices.foreach_set("co", points.ravel())
+    mesh.update()
+
+
+def key_block_coords(block):
+    """``(V, 3) float32`` coordinates stored in a shape key block (local space)."""
+    return _vertex_coords(block.data, len(block.data))
+
+
+def set_key_block_coords(block, coords):
+    """Write ``(V, 3)`` local-space coordinates into a shape key block."""
+    block.data.foreach_set("co", np.asarray(coords, dtype=np.float32).ravel())
+
+
+def evaluated_world_mesh(objects, depsgraph):
+    """The objects' evaluated meshes (shape keys and modifiers applied: the pose seen in the viewport) in world
+    space, combined: ``(vertices (V, 3) float64, triangles (T, 3) int64)``.
+
+    Raises:
+        InputError: they hold no triangles.
+    """
+    verts, tris, offset = [], [], 0
+    for obj in objects:
+        evaluated = obj.evaluated_get(depsgraph)
+        mesh = evaluated.to_mesh()
+        try:
+            co = _vertex_coords(mesh.vertices, len(mesh.vertices)).astype(np.float64)
+            mesh.calc_loop_triangles()
+            loop_tris = np.empty(len(mesh.loop_triangles) * 3, dtype=np.int32)
+            mesh.loop_triangles.foreach_get("vertices", loop_tris)
+            matrix = world_matrix(evaluated)
+        finally:
+            evaluated.to_mesh_clear()
+        points = _transform(co, matrix)
+        verts.append(points)
+        tris.append(loop_tris.reshape(-1, 3).astype(np.int64) + offset)
+        offset += len(points)
+    triangles = np.concatenate(tris) if tris else np.zeros((0, 3), np.int64)
+    if len(triangles) == 0:
+        raise InputError(f"{', '.join(obj.name for obj in objects)}: no faces to render")
+    return np.concatenate(verts), triangles
+
+
+def rest_world_vertices(objects, vertex_count):
+    """The objects' rest pose (each mesh's Basis shape key, or its vertices when it has no shape keys) in world space,
+    combined in the order of :func:`evaluated_world_mesh`: ``(V, 3) float64``, or None when it cannot stand beside the
+    evaluated pose: an object with a modifier shown in the viewport (a Subdivision Surface changes the vertices, a
+    deforming modifier moves them away from the Basis), or a vertex count other than ``vertex_count``."""
+    verts = []
+    for obj in objects:
+        if any(modifier.show_viewport for modifier in obj.modifiers):
+            return None
+        keys = obj.data.shape_keys
+        source = keys.reference_key.data if keys is not None else obj.data.vertices
+        verts.append(_transform(_vertex_coords(source, len(source)).astype(np.float64), world_matrix(obj)))
+    rest = np.concatenate(verts) if verts else np.zeros((0, 3))
+    return rest if len(rest) == vertex_count else None
+
+
+def image_rgb(image):
+    """``(H, W, 3) uint8`` sRGB of a Blender image data-block (top row first).
+
+    Byte images are taken as stored (sRGB); float images (EXR, HDR, 16-bit PNG, which Blender keeps in scene-linear
+    light) are encoded to sRGB first, as a viewer shows them.
+
+    Raises:
+        InputError: the Render Result / Viewer Node images (their pixels cannot be read from Python: save the render
+            first) and images without pixels (a missing file).
+    """
+    if image.type in ("RENDER_RESULT", "COMPOSITING"):
+        raise InputError(f"'{image.name}' is a render or compositor result, whose pixels Python cannot read; save it "
+                         f"(Image > Save As) and choose the saved file")
+    width, height = (int(v) for v in image.size)
+    channels = int(image.channels)
+    if width == 0 or height == 0 or not image.has_data and len(image.pixels) == 0:
+        raise InputError(f"Blender image '{image.name}' has no pixels (is its file {image.filepath!r} missing?); "
+                         f"reload it or choose another image")
+    flat = np.empty(width * height * channels, dtype=np.float32)
+    image.pixels.foreach_get(flat)
+    pixels = flat.reshape(height * width, channels)
+    if channels != 4:  # grey (1), grey + alpha (2) or RGB (3) buffers: expand to RGBA for from_blender_pixels
+        rgb = np.repeat(pixels[:, :1], 3, axis=1) if channels < 3 else pixels[:, :3]
+        alpha = pixels[:, 1:2] if channels == 2 else np.ones((len(pixels), 1), np.float32)
+        pixels = np.concatenate([rgb, alpha], axis=1)
+    if image.is_float:
+        pixels = pixels.copy()
+        pixels[:, :3] = linear_to_srgb(pixels[:, :3])
+    return from_blender_pixels(pixels, width, height)
+
+
+def write_keyframes(fcurve, frames, values, interpolation):
+    """Append keyframes to ``fcurve`` in bulk.
+
+    Args:
+        frames, values: ``(n,)`` scene frames and values.
+        interpolation: ``(n,)`` int enum values of ``Keyframe.interpolation``, or one int for all.
+
+    Calls ``fcurve.update()`` afterwards, which sorts the points and recomputes automatic Bezier handles.
+    """
+    points = fcurve.keyframe_points
+    old = len(points)
+    n = len(frames)
+    co = np.empty((old + n, 2), dtype=np.float32)
+    interp = np.empty(old + n, dtype=np.int32)
+    if old:  # foreach_set writes the whole collection: keep what is there
+        points.foreach_get("co", co[:old].ravel())
+        points.foreach_get("interpolation", interp[:old])
+    co[old:, 0] = frames
+    co[old:, 1] = values
+    interp[old:] = interpolation
+    points.add(n)
+    points.foreach_set("co", co.ravel())
+    points.foreach_set("interpolation", interp)
+    fcurve.update()

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The mixin every facemotion panel shares: where it lives (3D Viewport > Sidebar > Facemotion) and the status
+line. Each panel states only its label, options and ``draw``."""
+
+__all__ = ["FacemotionPanel", "draw_last_report"]
+
+
+class FacemotionPanel:
+    """Mixin for ``bpy.types.Panel``: the Facemotion tab of the 3D Viewport's sidebar (N)."""
+
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Facemotion"
+
+
+def draw_last_report(layout, props):
+    """The *Last Result* line (what the last facemotion operator reported), when there is one."""
+    if props.last_report:
+        layout.label(text=props.last_report, icon="INFO")
