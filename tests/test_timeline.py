@@ -318,3 +318,57 @@ def test_emotion_track_labels_the_dominant_key():
     assert intensities[36] == pytest.approx(0.8) and intensities[0] == 1.0
     # happy's ease_in_out transition runs 0.9-1.5 s: it dominates from its midpoint, 1.2 s (frame 28.8)
     assert labels[28] == "neutral" and labels[29] == "happy"
+
+
+# --- resource limits (issue 8) --------------------------------------------------------------------------------------
+
+def test_fps_above_the_limit_is_refused_before_allocating():
+    # `animate --fps 1000000` on a 3 s timeline grew past 23 GB; now one line names the limit
+    with pytest.raises(TimelineError, match=r"fps 1000000 is above the limit of 1000 frames per second"):
+        tl.bake_timeline(three_keys(), 1_000_000)
+    with pytest.raises(TimelineError, match="limit of 1000"):
+        tl.timeline_from_json({**DOC, "fps": 1e6})
+    assert tl.bake_timeline([K(0.0, "neutral"), K(0.01, "happy", transition=0.0)], tl.MAX_FPS,
+                            blinks=False).shape == (11, 52)  # the limit itself is allowed
+
+
+def test_duration_above_the_limit_is_refused():
+    # `"duration": 1e7` ended in a traceback after 6 GB
+    with pytest.raises(TimelineError, match=r"duration 1e\+07 s is above the limit of 3600 s"):
+        tl.timeline_from_json({**DOC, "duration": 1e7})
+    with pytest.raises(TimelineError, match="limit of 3600 s"):
+        tl.bake_timeline(three_keys(), 24, 3600.5)
+    with pytest.raises(TimelineError, match="limit of 3600 s"):
+        tl.bake_timeline([K(0.0, "neutral"), K(4000.0, "happy")], 24)  # the last key's time is the duration
+
+
+def test_frame_count_limit_and_memory_estimate():
+    # 3600 s at 1000 fps passes the fps and duration limits but not the frame cap
+    with pytest.raises(TimelineError, match=r"3,600,001 frames, above the limit of 1,000,000; lower the fps"):
+        tl.frame_count(1000, 3600)
+    assert tl.frame_count(277, 3600) == 997_201  # just under the cap
+    assert tl.MAX_FRAMES * tl.BYTES_PER_FRAME <= tl.MAX_BAKE_BYTES
+
+
+def test_bake_memory_stays_within_the_estimate():
+    import tracemalloc
+    frames = tl.frame_count(100, 600)  # 60,001 frames
+    tracemalloc.start()
+    try:
+        out = tl.bake_timeline(three_keys(), 100, 600.0, noise_amplitude=0.02)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (frames, 52)
+    assert peak <= frames * tl.BYTES_PER_FRAME, (peak, frames * tl.BYTES_PER_FRAME)
+
+
+@pytest.mark.parametrize("field", ["fps", "duration"])
+def test_json_booleans_are_not_numbers(field):
+    # `"fps": true` was accepted as 1 fps
+    with pytest.raises(TimelineError, match=f"{field} must be a number.*True"):
+        tl.timeline_from_json({**DOC, field: True})
+    with pytest.raises(TimelineError, match="fps must be a number"):
+        tl.bake_timeline(three_keys(), True)
+    with pytest.raises(TimelineError, match="'enabled' must be true or false"):
+        tl.timeline_from_json({**DOC, "blinks": {"enabled": "no"}})

@@ -76,7 +76,8 @@ from ..emotion.presets import preset_weights, resolve_emotion
 from ..errors import FacemotionError, TimelineError
 
 __all__ = [
-    "BLINK_CLOSE_S", "BLINK_CLOSED_S", "BLINK_OPEN_S", "EASINGS", "EmotionKey", "NOISE_CHANNELS",
+    "BLINK_CLOSE_S", "BLINK_CLOSED_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "EASINGS", "EmotionKey", "MAX_BAKE_BYTES",
+    "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
     "bake_timeline", "blink_curve", "blink_times", "ease", "emotion_track", "frame_count", "keys_from_json",
     "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json", "validate_keys",
 ]
@@ -97,6 +98,17 @@ NOISE_GROUPS = (
     ("mouthFrownLeft", "mouthFrownRight"),
 )
 NOISE_CHANNELS = tuple(name for group in NOISE_GROUPS for name in group)
+
+#: Limits that keep a bake bounded (a typo like ``--fps 1000000`` or ``"duration": 1e7`` must not exhaust memory):
+#: frames per second, seconds of timeline, frames of one bake, and the memory one bake may take. A bake of ``n``
+#: frames peaks at about :data:`BYTES_PER_FRAME` bytes per frame (a few (n, 52) float64 work arrays plus the float32
+#: result), estimated before anything is allocated. At the limits: 1000 fps x 3600 s would be 3.6 M frames, so the
+#: frame cap (1 M frames, e.g. one hour at 277 fps or 11.5 h at 24 fps) and the memory budget (2 GiB) both apply.
+MAX_FPS = 1000.0
+MAX_DURATION_S = 3600.0
+MAX_FRAMES = 1_000_000
+MAX_BAKE_BYTES = 2 << 30
+BYTES_PER_FRAME = 52 * 8 * 4 + 52 * 4
 
 _TIME_EPS = 1e-9  # seconds: frame times f/fps within this of a key time count as that key time
 _BACK_C1 = 1.70158  # Penner's default overshoot constant (~10 % overshoot)
@@ -184,12 +196,18 @@ def _describe(index, key):
 
 
 def _check_fps(fps):
+    """fps as a float in (0, :data:`MAX_FPS`]; bools and non-numbers are rejected (JSON ``true`` is not 1 fps)."""
+    if isinstance(fps, bool) or fps is None:
+        raise TimelineError(f"fps must be a number > 0 (frames per second), got {fps!r}")
     try:
         value = float(fps)
     except (TypeError, ValueError):
         raise TimelineError(f"fps must be a number > 0, got {fps!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise TimelineError(f"fps must be > 0 (frames per second), got {fps!r}")
+    if value > MAX_FPS:
+        raise TimelineError(f"fps {fps!r} is above the limit of {MAX_FPS:g} frames per second; use a real frame "
+                            f"rate such as 24, 30 or 60")
     return value
 
 
@@ -302,15 +320,32 @@ def validate_keys(keys):
 
 def frame_count(fps, duration):
     """Number of frames of a bake: ``round(duration * fps) + 1`` (frames 0 .. duration inclusive; halves round up).
-    Raises TimelineError: fps not > 0, duration negative or not finite."""
+
+    Raises TimelineError: fps not in (0, :data:`MAX_FPS`] or not a number (bools included); duration negative, not
+    finite, a bool or above :data:`MAX_DURATION_S`; more than :data:`MAX_FRAMES` frames, or an estimated bake memory
+    (``frames * BYTES_PER_FRAME``) above :data:`MAX_BAKE_BYTES`. Each message names the limit and how to get under it.
+    """
     fps = _check_fps(fps)
+    if isinstance(duration, bool) or duration is None:
+        raise TimelineError(f"duration must be a number of seconds >= 0, got {duration!r}")
     try:
         duration = float(duration)
     except (TypeError, ValueError):
         raise TimelineError(f"duration must be a number of seconds >= 0, got {duration!r}") from None
     if not math.isfinite(duration) or duration < 0:
         raise TimelineError(f"duration must be a number of seconds >= 0, got {duration!r}")
-    return int(math.floor(duration * fps + 0.5)) + 1
+    if duration > MAX_DURATION_S:
+        raise TimelineError(f"duration {duration:g} s is above the limit of {MAX_DURATION_S:g} s (one hour); "
+                            f"split the animation into shorter timelines")
+    frames = int(math.floor(duration * fps + 0.5)) + 1
+    if frames > MAX_FRAMES:
+        raise TimelineError(f"{duration:g} s at {fps:g} fps is {frames:,} frames, above the limit of "
+                            f"{MAX_FRAMES:,}; lower the fps or shorten the timeline")
+    estimate = frames * BYTES_PER_FRAME
+    if estimate > MAX_BAKE_BYTES:
+        raise TimelineError(f"baking {frames:,} frames would take about {estimate / 2**30:.1f} GiB, above the "
+                            f"{MAX_BAKE_BYTES / 2**30:g} GiB limit; lower the fps or shorten the timeline")
+    return frames
 
 
 def _segments(keys, fps, duration):
@@ -389,10 +424,16 @@ def blink_curve(n_frames, fps, times):
     out = np.zeros(int(n_frames))
     for peak in np.asarray(times, np.float64):
         closed = math.floor(peak * fps + 0.5) / fps
-        closing = np.clip((t - (closed - BLINK_CLOSE_S)) / BLINK_CLOSE_S, 0.0, 1.0)
-        opening = np.clip((t - (closed + BLINK_CLOSED_S)) / BLINK_OPEN_S, 0.0, 1.0)
-        amount = np.where(t <= closed, _smoothstep(closing), 1.0 - _smoothstep(opening))
-        out = np.maximum(out, amount)
+        # only the frames inside this blink's window (a long timeline has many blinks: keep each one O(window))
+        lo = max(int(math.floor((closed - BLINK_CLOSE_S) * fps)), 0)
+        hi = min(int(math.ceil((closed + BLINK_CLOSED_S + BLINK_OPEN_S) * fps)) + 1, len(t))
+        if hi <= lo:
+            continue
+        tw = t[lo:hi]
+        closing = np.clip((tw - (closed - BLINK_CLOSE_S)) / BLINK_CLOSE_S, 0.0, 1.0)
+        opening = np.clip((tw - (closed + BLINK_CLOSED_S)) / BLINK_OPEN_S, 0.0, 1.0)
+        amount = np.where(tw <= closed, _smoothstep(closing), 1.0 - _smoothstep(opening))
+        out[lo:hi] = np.maximum(out[lo:hi], amount)
     return out.astype(np.float32)
 
 
@@ -614,9 +655,11 @@ def timeline_from_json(obj):
         if extra:
             raise TimelineError(f"timeline JSON: unknown '{what}' field(s) {', '.join(map(repr, extra))}; "
                                 f"known: {', '.join(sorted(allowed))}")
+    if not isinstance(blinks.get("enabled", True), bool):
+        raise TimelineError(f"timeline JSON: blinks 'enabled' must be true or false, got {blinks['enabled']!r}")
     duration = doc.get("duration")
     if duration is not None:
-        frame_count(1.0, duration)
+        frame_count(_check_fps(doc["fps"]), duration)  # fps, duration and the frame/memory limits, before parsing keys
     return {
         "keys": keys_from_json(doc),
         "fps": _check_fps(doc["fps"]),

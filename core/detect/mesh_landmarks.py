@@ -26,6 +26,11 @@ SEARCH_SIZE = 256
 MIN_FACE_SCORE = 0.5
 #: A back-projected landmark this far (in face widths) from MediaPipe's own depth estimate is off the surface.
 DEPTH_OUTLIER = 0.1
+#: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
+#: many (triangle, pixel) tests per image pixel. A closed head costs ~2 (ICT-FaceKit's 2.2 from every side), hair
+#: cards and inner parts a few more; a 5,000-triangle random soup costs 330, and took 83 s to say "no face". At the
+#: limit the whole search (24 views + 5 final renders) stays well under a minute; above it the mesh is refused at once.
+MAX_LAYERS = 64
 #: At most this many re-renders turning the camera toward the face (stops once it turns by less than 2 degrees).
 FRONTAL_ROUNDS = 4
 
@@ -146,7 +151,8 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         :class:`MeshLandmarks`.
 
     Raises:
-        InputError: the mesh is empty or degenerate.
+        InputError: the mesh is empty or degenerate, has non-finite coordinates (counted in the message), or its
+            triangles overlap more than :data:`MAX_LAYERS` deep in a view (a triangle soup or random data).
         NoFaceError: no view of the mesh shows a face the detector accepts (e.g. a cube, or a stylised face too far
             from a human one); the message gives the best score found.
     """
@@ -154,8 +160,10 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     triangles = np.asarray(triangles, dtype=np.int64)
     if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) < 3 or len(triangles) == 0:
         raise InputError(f"mesh is empty: {len(vertices)} vertices, {len(triangles)} triangles")
-    if not np.isfinite(vertices).all():
-        raise InputError("mesh has non-finite vertex coordinates")
+    bad = ~np.isfinite(vertices).all(axis=1)
+    if bad.any():
+        raise InputError(f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
+                         f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first")
     detector = detector or default_detector()
     face_detector = face_detector or default_face_detector()
     report = progress or (lambda fraction, message: None)
@@ -168,7 +176,7 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     for i, (view, up) in enumerate(views):
         report(0.6 * i / len(views), "searching for the face")
         camera = OrthoCamera.framing(vertices, view, up, size=(SEARCH_SIZE, SEARCH_SIZE))
-        scores.append(face_detector.score(render(vertices, triangles, camera).image))
+        scores.append(face_detector.score(render(vertices, triangles, camera, max_layers=MAX_LAYERS).image))
         if i % 4 == 3 and max(scores[-4:]) >= 0.9:
             break  # a confident view among this direction's four rolls: no need to look at the other sides
     best = int(np.argmax(scores))
@@ -183,7 +191,7 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     camera = _frontal_camera(vertices, forward, up, size)
     for round_ in range(FRONTAL_ROUNDS):
         report(0.6 + 0.3 * round_ / FRONTAL_ROUNDS, "turning toward the face")
-        shot = render(vertices, triangles, camera)
+        shot = render(vertices, triangles, camera, max_layers=MAX_LAYERS)
         faces = detector.detect(shot.image)
         if not faces:
             raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
@@ -198,7 +206,7 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
             break
 
     report(0.9, "landmarks on the frontal view")
-    shot = render(vertices, triangles, camera)
+    shot = render(vertices, triangles, camera, max_layers=MAX_LAYERS)
     faces = detector.detect(shot.image)
     score = face_detector.score(shot.image)
     if not faces or score < min_score:

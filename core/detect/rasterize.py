@@ -197,11 +197,25 @@ class Render:
         return self.triangle >= 0
 
 
-def _rasterize(xy, z, faces, height, width):
+def _check_layers(nx, ny, height, width, max_layers):
+    """InputError when the (triangle, pixel) candidates exceed ``max_layers`` per image pixel (None: no limit)."""
+    if max_layers is None:
+        return
+    layers = float(np.sum(nx * ny, dtype=np.float64)) / (height * width)
+    if layers > max_layers:
+        raise InputError(
+            f"the mesh's triangles cover the view {layers:.0f} times over (limit {max_layers:g}; a head is ~2-5): "
+            f"that is a triangle soup, random data or a pile of overlapping geometry, not a face surface; keep only "
+            f"the face's mesh (hide hair cards, inner parts) or clean it up")
+
+
+def _rasterize(xy, z, faces, height, width, max_layers=None):
     """Visible triangle, barycentric weights and depth per pixel centre.
 
     ``xy`` ``(V, 2)`` pixel coordinates, ``z`` ``(V,)`` depths, ``faces`` ``(F, 3)``. Returns ``(triangle (H, W)
-    int64, barycentric (H, W, 3) float64, depth (H, W) float64 (-inf background))``. Method: per triangle the pixel
+    int64, barycentric (H, W, 3) float64, depth (H, W) float64 (-inf background))``. The work is the number of
+    (triangle, pixel) candidates; ``max_layers`` (candidates per image pixel, None for no limit) refuses, before
+    any of it is done, meshes whose cost would explode (:func:`_check_layers`). Method: per triangle the pixel
     bounding box; all (triangle, pixel) candidates are expanded with np.repeat in chunks of bounded size, tested with
     barycentric edge functions at the pixel centres, and resolved by sorting (pixel, -depth, triangle) so the nearest
     triangle wins and exact ties go to the lower triangle index (deterministic).
@@ -231,6 +245,7 @@ def _rasterize(xy, z, faces, height, width):
     x0, y0 = x0[tri].astype(np.int64), y0[tri].astype(np.int64)
     nx = x1[tri].astype(np.int64) - x0 + 1
     ny = y1[tri].astype(np.int64) - y0 + 1
+    _check_layers(nx, ny, height, width, max_layers)
 
     # Barycentric weights are affine in the pixel position: w_k(x, y) = A_k x + B_k y + C_k (w_2 = 1 - w_0 - w_1).
     q0, q1, q2, a2 = p0[tri], p1[tri], p2[tri], area2[tri]
@@ -294,7 +309,7 @@ def _rasterize(xy, z, faces, height, width):
 
 
 def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambient=0.25, background=(0.0, 0.0, 0.0),
-           smooth=True, ssaa=1):
+           smooth=True, ssaa=1, max_layers=None):
     """Render a triangle mesh with a z-buffer: shaded image plus per-pixel triangle id, barycentrics and depth.
 
     ``vertices`` ``(V, 3)`` float, ``faces`` ``(F, 3)`` int, ``camera`` :class:`OrthoCamera`.
@@ -307,8 +322,10 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
 
     Shading: Lambert, ``albedo * (ambient + (1 - ambient) * |n . l|)`` in linear light, then sRGB encoding. The
     absolute value makes lighting two-sided, so meshes with flipped or inconsistent normals do not render black.
-    Deterministic: the same input gives identical bytes. Returns :class:`Render`.
-    Raises InputError on bad shapes, out-of-range indices or parameters.
+    Deterministic: the same input gives identical bytes. ``max_layers``: optional cost limit, the most
+    (triangle, pixel-bounding-box) tests per image pixel (a closed head needs ~2-3; a random triangle soup
+    hundreds), checked before rasterising. Returns :class:`Render`.
+    Raises InputError on bad shapes, out-of-range indices or parameters, or a mesh over ``max_layers``.
     """
     v = _points(vertices, "vertices")
     f = _faces(faces, v.shape[0], allow_empty=True)
@@ -339,7 +356,7 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
 
     def shade(cam):
         xy, z = cam.project(v)
-        tri, bary, depth = _rasterize(xy, z, f, *cam.size)
+        tri, bary, depth = _rasterize(xy, z, f, *cam.size, max_layers=max_layers)
         fg = tri >= 0
         t, b = tri[fg], bary[fg]
         out = np.broadcast_to(srgb_to_linear(bg), (*cam.size, 3)).copy()
@@ -360,7 +377,7 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
         h, w = camera.size
         linear = big.reshape(h, ssaa, w, ssaa, 3).mean(axis=(1, 3))
         xy, z = camera.project(v)
-        tri, bary, depth = _rasterize(xy, z, f, h, w)
+        tri, bary, depth = _rasterize(xy, z, f, h, w, max_layers=max_layers)
     image = np.round(linear_to_srgb(linear) * 255.0).astype(np.uint8)
     depth32 = depth.astype(np.float32)
     depth32[tri < 0] = np.nan

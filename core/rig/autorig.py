@@ -3,12 +3,18 @@
 
 Each stage is its own module (:mod:`.mesh_landmarks`, :mod:`.registration`, :mod:`.transfer`); this module only
 chains them, times them, and keeps the template's own landmarks cached beside the template.
+
+Unwelded meshes (a triangle soup, split seams, duplicated vertices with degenerate faces) are welded for the whole
+chain (:func:`facemotion.core.geometry.weld_vertices`), and every input vertex takes its welded vertex's delta, so
+coincident vertices move together and the surface cannot tear open.
 """
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
+from ..geometry import weld_vertices
 from ..io import assets
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
@@ -30,11 +36,12 @@ class RigResult:
     """Output of :func:`rig_mesh`.
 
     Attributes:
-        deltas: ``(52, N, 3) float32`` ARKit expression displacements of the target's vertices (target units).
+        deltas: ``(52, N, 3) float32`` ARKit expression displacements of the target's vertices (target units);
+            coincident vertices (within :data:`facemotion.core.geometry.WELD_TOLERANCE`) have identical deltas.
         names: the 52 ARKit names.
         empty: ARKit names with no data (reported to the user, e.g. ``tongueOut``).
         landmarks: ``(478, 3) float64`` landmarks used on the target.
-        fit: the :class:`facemotion.core.rig.registration.TemplateFit`.
+        fit: the :class:`facemotion.core.rig.registration.TemplateFit` (on the welded target mesh).
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
         timings: stage name -> seconds.
     """
@@ -56,7 +63,7 @@ def landmark_weights():
     return w
 
 
-def template_landmarks(template):
+def template_landmarks(template, progress=None):
     """Where MediaPipe's 478 landmarks lie on the template: ``(triangle (478,) int64, barycentric (478, 3),
     on_surface (478,) bool)`` (see :class:`facemotion.core.detect.mesh_landmarks.MeshLandmarks`).
 
@@ -71,7 +78,7 @@ def template_landmarks(template):
             with np.load(path) as data:
                 if data["n_vertices"] == len(template.vertices):
                     return data["triangle"], data["barycentric"], data["on_surface"]
-    found = detect_mesh_landmarks(template.vertices, template.triangles)
+    found = detect_mesh_landmarks(template.vertices, template.triangles, progress=progress)
     with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, on_surface=found.on_surface,
@@ -93,17 +100,26 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         :class:`RigResult`.
 
     Raises:
-        NoFaceError, InputError, AssetError: from the stages (clear one-line messages).
+        InputError: empty mesh, bad shapes or indices, non-finite coordinates (the message counts the vertices),
+            only degenerate faces.
+        NoFaceError, AssetError: from the stages (clear one-line messages).
     """
     report = progress or (lambda fraction, message: None)
     timings = {}
+    vertices, triangles = _checked_mesh(vertices, triangles)
     start = time.perf_counter()
-    template = template or load_ict_template()
-    lm_triangle, lm_barycentric, lm_on_template = template_landmarks(template)
+    report(0.0, "loading the face template")
+    template = template or load_ict_template(progress=lambda f, m: report(0.0, m))
+    report(0.0, "finding the template's landmarks")
+    lm_triangle, lm_barycentric, lm_on_template = template_landmarks(template, progress=lambda f, m: report(0.0, m))
     timings["template"] = time.perf_counter() - start
 
-    vertices = np.asarray(vertices, dtype=np.float64)
-    triangles = np.asarray(triangles, dtype=np.int64)
+    start = time.perf_counter()
+    # Coincident vertices get one delta: the chain runs on the welded mesh and deltas are gathered back.
+    vertices, triangles, index = weld_vertices(vertices, triangles)
+    if len(triangles) == 0:
+        raise InputError("mesh has no triangles with three distinct vertices (all faces are degenerate)")
+    timings["weld"] = time.perf_counter() - start
     # Landmarks that are not on a surface on both sides (an eye opening without an eyeball) don't pull the fit.
     weights = landmark_weights() * lm_on_template
     if landmarks is None:
@@ -118,14 +134,37 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     start = time.perf_counter()
     fit = fit_template(template.vertices, template.triangles, lm_triangle, lm_barycentric, vertices, triangles,
                        landmarks, skin=template.skin, identity_modes=template.identity_modes,
-                       landmark_weights=weights)
+                       landmark_weights=weights, progress=lambda f, m: report(0.55 + 0.25 * f, m))
     timings["fit"] = time.perf_counter() - start
 
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks)
+    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks,
+                                    progress=lambda f, m: report(0.8 + 0.2 * f, m))
     timings["transfer"] = time.perf_counter() - start
     report(1.0, "rigged")
-    return RigResult(deltas=transfer.deltas, names=transfer.names, empty=transfer.empty,
-                     landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit, coverage=transfer.coverage,
-                     timings=timings)
+    welded = len(vertices) != len(index)
+    return RigResult(deltas=transfer.deltas[:, index] if welded else transfer.deltas, names=transfer.names,
+                     empty=transfer.empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
+                     coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings)
+
+
+def _checked_mesh(vertices, triangles):
+    """``(vertices (N, 3) float64, triangles (M, 3) int64)`` or InputError (empty, bad shape, non-finite, bad index)."""
+    try:
+        vertices = np.asarray(vertices, dtype=np.float64)
+        triangles = np.asarray(triangles)
+    except (TypeError, ValueError):
+        raise InputError("mesh vertices must be an (N, 3) array of numbers") from None
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) < 3 or triangles.size == 0:
+        raise InputError(f"mesh is empty: {len(vertices)} vertices, {len(triangles)} triangles")
+    bad = ~np.isfinite(vertices).all(axis=1)
+    if bad.any():
+        raise InputError(f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
+                         f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first")
+    if triangles.ndim != 2 or triangles.shape[1] != 3 or not np.issubdtype(triangles.dtype, np.integer):
+        raise InputError(f"mesh triangles must be an (M, 3) integer array, got shape {triangles.shape}")
+    triangles = triangles.astype(np.int64)
+    if triangles.min() < 0 or triangles.max() >= len(vertices):
+        raise InputError(f"mesh triangles index vertices outside 0..{len(vertices) - 1}")
+    return vertices, triangles
