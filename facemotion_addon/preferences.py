@@ -120,6 +120,14 @@ class FacemotionPreferences(bpy.types.AddonPreferences):
         col.label(text="Downloads go to the add-on's user folder; nothing is fetched without this consent.")
         missing = assets.missing_assets()
         if missing:
+            row = layout.row()
+            row.enabled = bpy.app.online_access and self.allow_download
+            row.operator("facemotion.download_assets", text=f"Download {len(missing)} Missing Asset File(s)",
+                         icon="IMPORT")
+        else:
+            layout.label(text="All asset files are present", icon="CHECKMARK")
+        missing = assets.missing_assets()
+        if missing:
             col.label(text=f"{len(missing)} asset file(s) not found, e.g. {missing[0]}", icon="ERROR")
         else:
             col.label(text="All asset files found.", icon="CHECKMARK")

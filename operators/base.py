@@ -13,7 +13,11 @@
   to the end in the calling thread, so ``bpy.ops.facemotion.rig_face()`` still works as a plain call.
 
 :class:`JobRunner` is the modal state machine without the operator, so tests drive it step by step in the bpy
-module (which has no event loop to deliver timer events).
+module, which has no event loop: there ``bpy.ops.x('INVOKE_DEFAULT')`` reaches ``execute``, never ``invoke``
+(background mode), no timer event is ever delivered and ``bpy.app.timers`` never fire. When Blender ends a modal
+run itself (a file is loaded, the window closes) it calls :meth:`JobOperator.cancel`: the worker is told to stop
+and nothing is applied. The window-manager calls used (``event_timer_add``, ``progress_begin/update/end``,
+``modal_handler_add``, ``WorkSpace.status_text_set``) are the same in Blender 4.2 and 5.x.
 """
 import threading
 import time
@@ -192,6 +196,13 @@ class JobRunner:
         return 0.0 if self.started is None else time.perf_counter() - self.started
 
 
+def _status_text(context, text):
+    """Set (or with None clear) the status bar text of the context's workspace, when there is one."""
+    workspace = getattr(context, "workspace", None)
+    if workspace is not None:
+        workspace.status_text_set(text)
+
+
 class JobOperator(FacemotionOperator):
     """Mixin for operators whose work is a :class:`Job` (``make_job(context)``): modal from the UI, blocking from
     scripts (see the module docstring)."""
@@ -224,13 +235,24 @@ class JobOperator(FacemotionOperator):
         text = f"Facemotion: {progress.message} ({percent} %) - Esc to cancel"
         if progress.cancelled:
             text = "Facemotion: cancelling..."
-        context.workspace.status_text_set(text)
+        _status_text(context, text)
 
     def _end(self, context):
+        """Remove the timer, the progress display and the status text (once; safe to call again)."""
+        timer, self._timer = getattr(self, "_timer", None), None
         wm = context.window_manager
-        wm.event_timer_remove(self._timer)
-        wm.progress_end()
-        context.workspace.status_text_set(None)
+        if timer is not None:
+            wm.event_timer_remove(timer)
+            wm.progress_end()
+        _status_text(context, None)
+
+    def cancel(self, context):
+        """Called by Blender when it ends the modal run itself (a file is loaded, the window closes): the worker is
+        asked to stop and its result is never applied."""
+        runner = getattr(self, "_runner", None)
+        if runner is not None:
+            runner.cancel()
+        self._end(context)
 
     def modal(self, context, event):
         runner = self._runner

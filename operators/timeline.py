@@ -1,19 +1,26 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators that edit the scene's emotion timeline and bake it onto the selected rigged faces as keyframes.
+"""Operators that edit the scene's emotion timeline, bake it onto the selected rigged faces as keyframes, and
+save / load user presets (:mod:`facemotion.facemotion_addon.presets`).
 
-Times are seconds from scene frame 1 (the frame :func:`facemotion.facemotion_addon.pipeline.bake` keys time 0 on).
+Bake Timeline (F9 options): Start Frame (default the scene's start frame), Set Frame Range (off: the scene's range
+is kept), Sparse Keys (on: only the keys that reproduce each curve within 1e-3), Push to NLA (off), Replace User
+Action (off). The scene's one timeline is baked onto every selected rigged face, each with its own action.
+
+Times are seconds from the bake's start frame (Bake Timeline's ``frame_start``, default the scene's start frame).
 The key list is kept in time order, so the list in the sidebar reads like the timeline.
 """
 import bpy
 
-from ..facemotion_addon import pipeline
+from ..core.errors import InputError
+from ..facemotion_addon import pipeline, presets
 from ..facemotion_addon.demo import demo_timeline
 from ..facemotion_addon.properties import EMOTION_ITEMS, frame_to_time, scene_fps, settings, timeline_settings
 from ..facemotion_addon.selection import rigged_meshes
 from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
 from .emotion import emotion_choice
 
-__all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_timeline_add_key",
+__all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_preset_load",
+           "FACEMOTION_OT_preset_save", "FACEMOTION_OT_timeline_add_key",
            "FACEMOTION_OT_timeline_demo_keys", "FACEMOTION_OT_timeline_remove_key", "classes", "demo_keys"]
 
 #: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
@@ -135,8 +142,11 @@ class BakeJob(Job):
 
     title = "Baking the timeline"
 
-    def __init__(self, objects):
+    def __init__(self, objects, *, frame_start=None, set_frame_range=False, sparse=True, push_nla=False,
+                 replace=False):
         self.objects = objects
+        self.options = dict(frame_start=frame_start, set_frame_range=set_frame_range, sparse=sparse,
+                            push_nla=push_nla, replace=replace)
 
     def prepare(self, context):
         self.scene = context.scene
@@ -147,10 +157,15 @@ class BakeJob(Job):
         self.weights, self.rate = pipeline.bake_weights(self.timeline, fps=self.fps, progress=progress)
 
     def apply(self, context):
-        pipeline.write_bake(self.objects, self.weights, self.rate, scene=self.scene)
+        options = dict(self.options)
+        if options["frame_start"] is None:
+            options["frame_start"] = self.scene.frame_start
+        pipeline.write_bake(self.objects, self.weights, self.rate, scene=self.scene, **options)
         n = len(self.weights)
-        return (f"Baked {n} frames ({(n - 1) / self.fps:.2f} s at {self.fps:g} fps) onto "
-                f"{', '.join(obj.name for obj in self.objects)}")
+        start = options["frame_start"]
+        where = " (pushed to the NLA)" if options["push_nla"] else ""
+        return (f"Baked {n} frames ({(n - 1) / self.fps:.2f} s at {self.fps:g} fps), frames {start}-{start + n - 1}, "
+                f"onto {', '.join(obj.name for obj in self.objects)}{where}")
 
 
 class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
@@ -160,6 +175,21 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
     bl_label = "Bake Timeline"
     bl_options = {"REGISTER", "UNDO"}
 
+    frame_start: bpy.props.IntProperty(
+        name="Start Frame", description="Scene frame of the timeline's time 0 (default: the scene's start frame)",
+        default=1)
+    set_frame_range: bpy.props.BoolProperty(
+        name="Set Frame Range", description="Also set the scene's frame range to the baked frames", default=False)
+    sparse: bpy.props.BoolProperty(
+        name="Sparse Keys", description="Key only the frames needed to reproduce each curve within 0.001 "
+        "(off: one key per frame)", default=True)
+    push_nla: bpy.props.BoolProperty(
+        name="Push to NLA", description="Push the baked action to a strip on the 'facemotion' NLA track and "
+        "unassign it (the next bake makes a new action)", default=False)
+    replace: bpy.props.BoolProperty(
+        name="Replace User Action", description="Replace an action on the shape keys that facemotion did not "
+        "make (yours is kept with a fake user)", default=False)
+
     @classmethod
     def poll(cls, context):
         if not settings(context.scene).timeline_keys:
@@ -168,8 +198,55 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
         return poll_rigged_meshes(cls, context)
 
     def make_job(self, context):
-        return BakeJob(rigged_meshes(context))
+        if not self.properties.is_property_set("frame_start"):
+            self.frame_start = context.scene.frame_start
+        return BakeJob(rigged_meshes(context), frame_start=self.frame_start, set_frame_range=self.set_frame_range,
+                       sparse=self.sparse, push_nla=self.push_nla, replace=self.replace)
+
+
+_PRESET_KINDS = [("emotion", "Emotion", "The Emotion panel's emotion and intensity (with its 52 weights)"),
+                 ("timeline", "Timeline", "The timeline's keys and blink/noise settings")]
+
+
+class FACEMOTION_OT_preset_save(FacemotionOperator, bpy.types.Operator):
+    """Save the current emotion or timeline as a user preset (JSON in the extension's user folder)"""
+
+    bl_idname = "facemotion.preset_save"
+    bl_label = "Save Preset"
+    bl_options = {"REGISTER"}  # writes a file, changes nothing in the scene
+
+    kind: bpy.props.EnumProperty(name="Kind", items=_PRESET_KINDS, default="emotion")
+    name: bpy.props.StringProperty(name="Name", description="Preset name (letters, digits, spaces, - and _)",
+                                   default="My Preset")
+
+    def invoke(self, context, event):
+        return context.window_manager.invoke_props_dialog(self)
+
+    def run(self, context):
+        if self.kind == "timeline" and not settings(context.scene).timeline_keys:
+            raise InputError("the timeline has no keys to save; add keys first")
+        save = presets.save_emotion_preset if self.kind == "emotion" else presets.save_timeline_preset
+        path = save(context.scene, self.name)
+        return f"Saved {self.kind} preset '{self.name}' to {path}"
+
+
+class FACEMOTION_OT_preset_load(FacemotionOperator, bpy.types.Operator):
+    """Apply a saved user preset: set the Emotion panel's emotion, or replace the timeline's keys"""
+
+    bl_idname = "facemotion.preset_load"
+    bl_label = "Load Preset"
+    bl_options = {"REGISTER", "UNDO"}
+
+    kind: bpy.props.EnumProperty(name="Kind", items=_PRESET_KINDS, default="emotion")
+    name: bpy.props.StringProperty(name="Name", description="Name of the saved preset", default="")
+
+    def run(self, context):
+        if self.kind == "emotion":
+            emotion, intensity = presets.load_emotion_preset(context.scene, self.name)
+            return f"Emotion set to preset '{self.name}': {emotion} {intensity:.0%}"
+        n = presets.load_timeline_preset(context.scene, self.name)
+        return f"Timeline set to preset '{self.name}' ({n} keys)"
 
 
 classes = (FACEMOTION_OT_timeline_add_key, FACEMOTION_OT_timeline_remove_key, FACEMOTION_OT_timeline_demo_keys,
-           FACEMOTION_OT_bake_timeline)
+           FACEMOTION_OT_bake_timeline, FACEMOTION_OT_preset_save, FACEMOTION_OT_preset_load)

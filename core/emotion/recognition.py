@@ -332,9 +332,11 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
     if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
         raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
     every_n = int(every_n)
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "loading the face detector and classifier")
     classifier = classifier or default_classifier()
     detector = detector or default_detector()
-    report = progress or (lambda fraction, message: None)
+    report(0.0, f"opening {Path(path).name}")
     capture = _open_video(path)
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -363,6 +365,8 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
             index += 1
             if declared > 0:
                 report(min(index / declared, 1.0), f"frame {index} of {declared}")
+            else:  # no frame count declared: no percentage, but still a report (and a cancel point) per frame
+                report(0.0, f"frame {index}")
     finally:
         capture.release()
     if not track:

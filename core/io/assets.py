@@ -208,15 +208,24 @@ def _url_for(info, base_url):
     return f"{base.rstrip('/')}/{info.name}" if base else info.url
 
 
-def _download(info, dest, url):
-    """Fetch ``url`` into ``dest`` atomically, hashing while writing; refuse (AssetError) on a sha256 mismatch."""
+def _download(info, dest, url, progress=None):
+    """Fetch ``url`` into ``dest`` atomically, hashing while writing; refuse (AssetError) on a sha256 mismatch.
+
+    ``progress(fraction, message)`` (optional) is called before the first and after every chunk (fraction of the
+    declared size; 0 when the server declares none); a CancelledError it raises leaves no file behind."""
     digest = hashlib.sha256()
+    report = progress or (lambda fraction, message: None)
     try:
         with atomic_output(dest) as tmp:
             with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
+                total, done = int(response.headers.get("Content-Length") or 0), 0
+                report(0.0, f"downloading {info.name}")
                 while chunk := response.read(_CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
+                    done += len(chunk)
+                    report(min(done / total, 1.0) if total else 0.0,
+                           f"downloading {info.name} ({done / 1e6:.1f} MB)")
             actual = digest.hexdigest()
             if actual != info.sha256:
                 # Raised inside atomic_output: the temporary file is removed and nothing replaces dest.
@@ -232,13 +241,14 @@ def _download(info, dest, url):
     _verified[str(dest)] = (stat.st_size, stat.st_mtime_ns, info.sha256)
 
 
-def asset_path(name, *, root=None, download=None, base_url=None):
+def asset_path(name, *, root=None, download=None, base_url=None, progress=None):
     """Return the verified ``Path`` of a pinned asset, downloading it first when it is missing and that is allowed.
 
     ``name``: manifest name (``"mediapipe/face_landmarker.task"``) or a unique file name (``"jawOpen.obj"``).
     ``root``: an explicit asset folder (see :func:`asset_roots`). ``download``: True/False, or None to follow
     ``FACEMOTION_ALLOW_DOWNLOAD``. ``base_url``: replaces the upstream URL with ``<base_url>/<name>`` (also
-    ``FACEMOTION_ASSET_BASE_URL``; ``file://`` URLs work).
+    ``FACEMOTION_ASSET_BASE_URL``; ``file://`` URLs work). ``progress``: optional ``progress(fraction, message)``
+    called while downloading (see :func:`_download`; a cancel point).
 
     The file's sha256 is checked once per process (re-checked when its size or mtime changes). A corrupt file in
     the download folder is fetched again when downloading is allowed.
@@ -266,7 +276,7 @@ def asset_path(name, *, root=None, download=None, base_url=None):
             raise AssetError(
                 f"asset {info.name!r} not found (looked in {', '.join(str(r) for r in roots)}); set {ENV_ASSETS} to "
                 f"a folder holding it, or allow the download from {url} (download=True or {ENV_ALLOW_DOWNLOAD}=1)")
-        _download(info, target, url)
+        _download(info, target, url, progress)
         return target
 
 

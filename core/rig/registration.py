@@ -170,7 +170,7 @@ def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_la
 def fit_template(template_vertices, template_triangles, landmark_triangle, landmark_barycentric, target_vertices,
                  target_triangles, target_landmarks, *, skin=None, identity_modes=None, landmark_weights=None,
                  identity_regularisation=1e-3, identity_rounds=4, rbf_smoothing=None,
-                 stiffness=(10.0, 3.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5):
+                 stiffness=(10.0, 3.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5, progress=None):
     """Fit a template mesh to a target mesh given corresponding landmarks.
 
     Args:
@@ -193,6 +193,8 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         max_distance: closest points farther than this (normalised units, ~0.15 of the landmark RMS radius) are
             ignored, as are those whose surface normals disagree (``n_template . n_target < min_normal_dot``; the
             target's normals are oriented outward first).
+        progress: optional ``progress(fraction, message)``, called between the stages and refinement steps
+            (fraction 0..1 of this fit; also a cancel point).
 
     Returns:
         :class:`TemplateFit`.
@@ -220,6 +222,8 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     proximity = MeshProximity(target, np.asarray(target_triangles, dtype=np.int64))
     target_normals = _oriented_normals(target, proximity, gl_n[w > 0])
 
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "fitting the template's identity")
     # 1. Similarity (and identity, when the template has identity modes).
     if identity_modes is not None and len(identity_modes):
         modes = np.asarray(identity_modes, dtype=np.float64)
@@ -238,6 +242,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     verts = apply_similarity(neutral, s, R, t)
     tl_s = apply_similarity(tl, s, R, t)
 
+    report(0.3, "warping the template onto the landmarks")
     # 2. Thin-plate spline warp of the remaining landmark offsets. Where the model already explains the target
     # (residuals near the landmark noise) the warp must stay gentle, or it bends inner parts (teeth) that no
     # landmark sees; where it does not (stylised faces) the warp has to do the work.
@@ -252,7 +257,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     # 3. Closest-point refinement of the skin.
     skin_mask = np.ones(len(verts), bool) if skin is None else np.asarray(skin, dtype=bool)
     verts, inliers, distance = _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance,
-                                       min_normal_dot)
+                                       min_normal_dot, lambda f, m: report(0.4 + 0.6 * f, m))
 
     # Back to target units.
     fitted_landmarks = interpolate_on_surface(verts, tris, lm_tri, lm_bary) * radius + centre
@@ -263,7 +268,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         inlier_fraction=float(inliers))
 
 
-def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot):
+def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot, report):
     """Non-rigid ICP of the skin vertices (normalised units); the other parts follow their nearest skin vertices.
 
     Inner parts (teeth, mouth socket, eyeballs) are never pulled themselves: a target without them would offer its
@@ -280,7 +285,8 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     eye = sp.identity(len(skin_idx), format="csc")
     x = verts[skin_idx].copy()
     inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
-    for alpha in stiffness:
+    for step, alpha in enumerate(stiffness):
+        report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
         hit = proximity.query(x)
         normals = vertex_normals(x, skin_tris)
         agree = (normals * target_normals[hit.triangle]).sum(axis=1)

@@ -106,7 +106,7 @@ def _source_digest(paths):
     return digest.hexdigest()[:16]
 
 
-def load_ict_template(*, n_identity_modes=20):
+def load_ict_template(*, n_identity_modes=20, progress=None):
     """Load the ICT-FaceKit template, converting its OBJs into a cached ``.npz`` on first use (~3 s).
 
     Expression deltas are the expression OBJ minus the neutral, mapped from ICT's ``_L``/``_R`` names to ARKit names;
@@ -117,6 +117,9 @@ def load_ict_template(*, n_identity_modes=20):
     least ``n_identity_modes`` modes: it was converted by the same code the extension ships, and its source OBJs
     are not installed to check it against), then the user cache (:data:`ICT_TEMPLATE_FILE`, valid while its stored
     key matches the source OBJs' names and sizes), else the OBJs are converted and cached.
+
+    ``progress`` (optional ``progress(fraction, message)``) is called once per OBJ converted (fraction 0..1 of the
+    conversion; also a cancel point: a cancelled conversion writes no cache).
 
     Raises:
         AssetError: ICT-FaceKit files are missing or corrupt, or the bundled copy is unreadable (the message says
@@ -137,7 +140,7 @@ def load_ict_template(*, n_identity_modes=20):
                     return _template_from_arrays(data)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             pass  # a stale or damaged cache is rebuilt below
-    arrays = _convert_ict(folder, shapes, identity_files)
+    arrays = _convert_ict(folder, shapes, identity_files, progress)
     arrays["key"] = np.array(key)
     with assets.atomic_output(cache) as tmp:
         with open(tmp, "wb") as fh:
@@ -162,20 +165,26 @@ def _load_bundled_template(n_identity_modes):
     return _template_from_arrays(arrays, n_identity_modes=n_identity_modes)
 
 
-def _convert_ict(folder, shapes, identity_files):
+def _convert_ict(folder, shapes, identity_files, progress=None):
+    report = progress or (lambda fraction, message: None)
+    total = len(shapes) + len(identity_files) + 1
+    report(0.0, "converting the ICT-FaceKit template (first use)")
     for p in [folder / "generic_neutral_mesh.obj", *identity_files]:
         assets.asset_path(f"ict-facekit/FaceXModel/{p.name}")  # verifies presence and checksum
     neutral = read_obj(folder / "generic_neutral_mesh.obj")
     v0 = neutral.vertices
     deltas = np.zeros((len(ARKIT_NAMES), len(v0), 3), dtype=np.float32)
-    for shape in shapes:
+    for done, shape in enumerate(shapes, 1):
+        report(done / total, f"converting ICT-FaceKit expression {done}/{len(shapes)}")
         path = assets.asset_path(f"ict-facekit/FaceXModel/{shape}.obj")
         moved = read_obj(path, vertices_only=True).vertices
         if moved.shape != v0.shape:
             raise AssetError(f"{path}: {len(moved)} vertices, expected {len(v0)} (corrupt ICT-FaceKit file?)")
         deltas[ARKIT_INDEX[arkit_from_ict(shape)]] += ((moved - v0) * ICT_UNIT_M).astype(np.float32)
-    identity = np.stack([(read_obj(p, vertices_only=True).vertices - v0) * ICT_UNIT_M for p in identity_files]
-                        ).astype(np.float32) if identity_files else np.zeros((0, len(v0), 3), np.float32)
+    identity = np.zeros((len(identity_files), len(v0), 3), np.float32)
+    for k, p in enumerate(identity_files):
+        report((len(shapes) + 1 + k) / total, f"converting ICT-FaceKit identity mode {k + 1}/{len(identity_files)}")
+        identity[k] = (read_obj(p, vertices_only=True).vertices - v0) * ICT_UNIT_M
     skin = np.zeros(len(v0), dtype=bool)
     for part in ICT_SKIN_PARTS:
         skin[slice(*ICT_PARTS[part])] = True

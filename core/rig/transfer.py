@@ -126,7 +126,7 @@ def _group_median(values, groups):
 
 
 def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *,
-                         full_distance=0.08, zero_distance=0.25):
+                         full_distance=0.08, zero_distance=0.25, progress=None):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
@@ -138,6 +138,7 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
             landmarks' mid-lines.
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
             distance, below which a vertex follows fully and beyond which it stays still (smoothstep between).
+        progress: optional ``progress(fraction, message)`` (fraction 0..1 of the transfer; also a cancel point).
 
     Returns:
         :class:`ExpressionTransfer`.
@@ -153,6 +154,8 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     landmarks = fit.landmarks
     iod = np.linalg.norm(landmarks[33] - landmarks[263]) * fit.scale  # outer eye corners, in target units
 
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "labelling lips and lids")
     template_labels = label_regions(fit.neutral, landmarks)
     target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks))
     tri_labels = template_labels[template.triangles]
@@ -162,7 +165,9 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     # even where an inner part is as close: the closed eye patch of a mask sits right on the template's eyeball.
     # Vertices inside the head (teeth, eyeballs, mouth bag) take the closest part of any kind.
     skin_triangles = template.skin[template.triangles].all(axis=1)
+    report(0.1, "closest points on the template's skin")
     on_skin = _closest_points(fit, template, target, target_labels, tri_labels, skin_triangles)
+    report(0.4, "closest points on the template's parts")
     on_any = _closest_points(fit, template, target, target_labels, tri_labels, None)
     target_triangles = np.asarray(target_triangles, dtype=np.int64)
     components = connected_components(len(target), target_triangles)
@@ -185,6 +190,8 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     linear = (fit.scale * fit.rotation).T.astype(np.float32)
     deltas = np.empty((len(ARKIT_NAMES), len(target), 3), dtype=np.float32)
     for k in range(len(ARKIT_NAMES)):
+        if k % 13 == 0:
+            report(0.7 + 0.3 * k / len(ARKIT_NAMES), "transferring expressions")
         d = interpolate_on_surface(template.deltas[k], template.triangles, triangle, bary)
         deltas[k] = (d.astype(np.float32) @ linear) * coverage[:, None]
     empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
