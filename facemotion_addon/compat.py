@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every difference between the Blender versions facemotion supports (4.2 LTS .. 5.0), in one place.
+"""Every difference between the Blender versions facemotion supports (4.2 LTS .. 5.2 LTS), in one place.
 
 The rest of the add-on calls these helpers instead of testing ``bpy.app.version`` itself.
 
@@ -9,17 +9,25 @@ Actions (the one big change):
 - 4.4 – 4.5: "slotted" (layered) actions: Action -> layers -> keyframe strips -> one channelbag per slot -> F-Curves.
   A data-block is animated by an (action, slot) pair. ``action.fcurves`` still exists there as a legacy proxy of the
   first slot, but we use the layered API from 4.4 on so that one code path serves 4.4 – 5.0.
-- 5.0: the legacy proxy (``Action.fcurves``, ``Action.groups``, ``Action.id_root``) is removed.
+- 5.0 – 5.2: the legacy proxy (``Action.fcurves``, ``Action.groups``, ``Action.id_root``) is removed.
 
 Sources: Blender Python API reference 4.4 / 5.0, ``bpy.types.Action``, ``ActionSlot``, ``ActionChannelbag``;
 ``bpy_extras.anim_utils.action_get_channelbag_for_slot`` (4.4+).
 
 EEVEE: the render engine enum is ``BLENDER_EEVEE_NEXT`` on 4.2 – 4.5 and ``BLENDER_EEVEE`` again on 5.0.
 """
+import os
+import sys
+
 import bpy
 
 #: ``(major, minor, patch)`` of the running Blender.
 BLENDER_VERSION = tuple(bpy.app.version)
+
+#: bpy 4.2 as a Python module crashes (SIGSEGV, exit 139) in interpreter shutdown once a glTF export has run
+#: (measured with bpy 4.2.23: export the factory cube, then a normal exit -> 139; disabling io_scene_gltf2 first
+#: does not help; bpy 5.0.1 and 5.2.3 exit cleanly). :func:`exit_process` ends such a process without the shutdown.
+UNCLEAN_MODULE_EXIT = BLENDER_VERSION < (4, 3, 0)
 
 #: True where actions are layered (slots, layers, channelbags): Blender 4.4 and newer.
 LAYERED_ACTIONS = BLENDER_VERSION >= (4, 4, 0)
@@ -27,6 +35,20 @@ LAYERED_ACTIONS = BLENDER_VERSION >= (4, 4, 0)
 # ``Action.fcurve_ensure_for_datablock`` gained its ``group_name`` argument in 5.0 (4.4 - 4.5 lack it).
 _ENSURE_TAKES_GROUP = LAYERED_ACTIONS and "group_name" in (
     bpy.types.Action.bl_rna.functions["fcurve_ensure_for_datablock"].parameters.keys())
+
+
+def exit_process(code):
+    """End the process with exit status ``code`` (int), for scripts that run Blender as the bpy module.
+
+    Flushes stdout/stderr, then ``sys.exit(code)``; where :data:`UNCLEAN_MODULE_EXIT` (Blender 4.2 - 4.3) it calls
+    ``os._exit(code)`` instead, skipping the interpreter shutdown that crashes there (so atexit handlers do not run;
+    files must be closed before). Never returns.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if UNCLEAN_MODULE_EXIT:
+        os._exit(int(code))
+    sys.exit(code)
 
 
 def eevee_engine_name():
@@ -140,3 +162,15 @@ def gltf_export_format(suffix):
     (Same identifiers on 4.2 – 5.0; ``GLTF_EMBEDDED`` is only offered when the exporter's preference allows it.)
     """
     return "GLB" if suffix.lower() == ".glb" else "GLTF_SEPARATE"
+
+
+def nla_strip_new(track, datablock, action, frame_start):
+    """A new NLA strip of ``action`` on ``track`` (of ``datablock``'s animation data) starting at ``frame_start``,
+    named after the action. 4.4+: the strip uses the action slot currently bound to ``datablock`` (a strip without
+    a slot animates nothing); 4.2 - 4.3: flat actions have no slots."""
+    strip = track.strips.new(action.name, int(frame_start), action)
+    if LAYERED_ACTIONS and getattr(strip, "action_slot", None) is None:
+        anim = datablock.animation_data
+        slot = anim.action_slot if anim is not None and anim.action == action else None
+        strip.action_slot = slot or _slot_for(action, datablock, create=False)
+    return strip

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import bpy
 import numpy as np
 
+from ..core.animation.keys import DEFAULT_TOLERANCE, sparse_key_indices
 from ..core.errors import FacemotionError, InputError
 from . import compat
 from .bridge import write_keyframes
@@ -106,7 +107,7 @@ def _interpolation_value(interpolation):
 
 
 def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
-                           interpolation="LINEAR"):
+                           interpolation="LINEAR", sparse=False, tolerance=DEFAULT_TOLERANCE):
     """Key ``obj``'s shape key values with one keyframe per row of ``weights``, written in bulk.
 
     Args:
@@ -120,6 +121,10 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
         replace: when the shape keys are animated by an action facemotion did not create, assign a new facemotion
             action instead of raising; the user's action is kept (fake user), never modified.
         interpolation: keyframe interpolation (``'LINEAR'`` default: the samples are already per frame).
+        sparse: key only the frames :func:`facemotion.core.animation.keys.sparse_key_indices` picks, so that the
+            linear curve through them stays within ``tolerance`` of every row (needs ``interpolation='LINEAR'``);
+            default False keys every row.
+        tolerance: max deviation of the sparse curve from the rows, in shape-key value units.
 
     Returns:
         ``BakeResult(action, skipped)``: the facemotion Action now assigned to the shape-key data-block, and the
@@ -134,12 +139,19 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
     interpolation_value = _interpolation_value(interpolation)
+    if sparse and interpolation != "LINEAR":
+        raise InputError("sparse keys are fitted for 'LINEAR' interpolation; bake dense keys for other modes")
     action = _claim_action(obj, key, action_name, replace)
     frames = int(frame_start) + np.arange(weights.shape[0])
     for column, block in present:
         fcurve = compat.fcurve_ensure(action, key, shape_key_data_path(block.name), group_name=CURVE_GROUP)
         values = np.clip(weights[:, column], block.slider_min, block.slider_max)
-        write_keyframes(fcurve, frames, values, interpolation_value)
+        if sparse:
+            # float32 storage of the key values costs ~1e-7; the margin keeps evaluate() within ``tolerance``.
+            chosen = sparse_key_indices(values, tolerance * 0.95)
+            write_keyframes(fcurve, frames[chosen], values[chosen], interpolation_value)
+        else:
+            write_keyframes(fcurve, frames, values, interpolation_value)
     return BakeResult(action, skipped)
 
 
@@ -164,7 +176,8 @@ def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name
     return BakeResult(action, skipped)
 
 
-def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR"):
+def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR", sparse=False,
+                 tolerance=DEFAULT_TOLERANCE):
     """Bake the same weights onto several meshes on one shared timeline; returns one ``BakeResult`` per mesh.
 
     Meshes sharing one shape-key data-block (linked duplicates) are baked once. Every mesh is checked before any is
@@ -185,5 +198,40 @@ def bake_objects(objects, weights, names, frame_start=1, *, replace=False, inter
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
                 "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)")
-    return [bake_shape_key_weights(obj, weights, names, frame_start, replace=replace, interpolation=interpolation)
+    return [bake_shape_key_weights(obj, weights, names, frame_start, replace=replace, interpolation=interpolation,
+                                   sparse=sparse, tolerance=tolerance)
             for obj in unique]
+
+
+#: Name of the NLA track :func:`push_to_nla` puts facemotion's strips on.
+NLA_TRACK = "facemotion"
+
+
+def push_to_nla(obj, frame_start):
+    """Push the facemotion action animating ``obj``'s shape keys down to a strip, like the Dope Sheet's Push Down.
+
+    The strip is named after the action and starts at ``frame_start`` on the NLA track :data:`NLA_TRACK` of the
+    shape-key data-block (created when missing, on top; when an earlier strip there overlaps, on the next
+    ``facemotion.NNN`` track with room, or a new one). The action is then unassigned, so the next bake creates a
+    new action and never overwrites the pushed one. Returns the new ``NlaStrip``.
+
+    Raises: InputError when the shape keys have no facemotion action.
+    """
+    key = obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
+    anim = key.animation_data if key is not None else None
+    action = anim.action if anim is not None else None
+    if not is_facemotion_action(action):
+        raise InputError(f"'{getattr(obj, 'name', obj)}' has no facemotion action to push to the NLA; bake first")
+    for track in anim.nla_tracks:
+        if track.name == NLA_TRACK or track.name.startswith(NLA_TRACK + "."):
+            try:
+                strip = compat.nla_strip_new(track, key, action, int(frame_start))
+                break
+            except RuntimeError:  # no room on this track at these frames (an earlier push overlaps): next track
+                continue
+    else:
+        track = anim.nla_tracks.new()
+        track.name = NLA_TRACK  # Blender makes it unique ("facemotion.001") when a full track has the name
+        strip = compat.nla_strip_new(track, key, action, int(frame_start))
+    anim.action = None
+    return strip

@@ -146,9 +146,9 @@ def scene_fps(scene):
 
 
 def frame_to_time(scene, frame):
-    """Seconds of scene frame ``frame`` on a facemotion timeline (frame 1 = 0 s, as :func:`pipeline.bake` keys it);
-    frames before 1 give 0."""
-    return max(0.0, (frame - 1) / scene_fps(scene))
+    """Seconds of scene frame ``frame`` on a facemotion timeline: the scene's start frame is 0 s, as Bake Timeline
+    keys it by default (its Start Frame option); frames before the start give 0."""
+    return max(0.0, (frame - scene.frame_start) / scene_fps(scene))
 
 
 def _snap_to_frame(time, fps):

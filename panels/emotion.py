@@ -5,6 +5,7 @@ import bpy
 from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.properties import settings
 from .base import FacemotionPanel
+from .timeline import draw_presets
 
 __all__ = ["FACEMOTION_PT_arkit_keys", "FACEMOTION_PT_emotion", "classes"]
 
@@ -23,6 +24,7 @@ class FACEMOTION_PT_emotion(FacemotionPanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.operator("facemotion.apply_emotion", icon="CHECKMARK")
         row.operator("facemotion.reset_pose", icon="LOOP_BACK")
+        draw_presets(layout, "emotion")
 
 
 def _shape_keys(obj):

@@ -2,10 +2,11 @@
 """The Timeline panel: the emotion keys, blink and noise settings, bake, and export."""
 import bpy
 
+from ..facemotion_addon import presets
 from ..facemotion_addon.properties import settings
 from .base import FacemotionPanel
 
-__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes"]
+__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets"]
 
 
 class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
@@ -18,6 +19,22 @@ class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
         row.label(text=f"{item.time:.2f} s", icon="KEYFRAME")
         row.prop(item, "emotion", text="", emboss=False)
         row.prop(item, "intensity", text="", emboss=False, slider=True)
+
+
+def draw_presets(layout, kind):
+    """A row with Save Preset for ``kind`` ('emotion' / 'timeline') and one button per saved preset, applying it."""
+    col = layout.column(align=True)
+    row = col.row(align=True)
+    row.label(text=f"{kind.capitalize()} Presets", icon="PRESET")
+    op = row.operator("facemotion.preset_save", text="", icon="ADD")
+    op.kind = kind
+    try:
+        names = presets.list_presets(kind)
+    except OSError:  # an unreadable presets folder hides the list, never the panel
+        names = []
+    for name in names:
+        op = col.operator("facemotion.preset_load", text=name)
+        op.kind, op.name = kind, name
 
 
 class FACEMOTION_PT_timeline(FacemotionPanel, bpy.types.Panel):
@@ -58,6 +75,8 @@ class FACEMOTION_PT_timeline(FacemotionPanel, bpy.types.Panel):
         sub = col.column()
         sub.active = props.noise_amplitude > 0
         sub.prop(props, "noise_seed")
+
+        draw_presets(layout, "timeline")
 
         layout.operator("facemotion.bake_timeline", icon="REC")
 

@@ -30,7 +30,7 @@ from facemotion.facemotion_addon import compat, preferences, properties, shape_k
 
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
-                "detect_emotion_video", "detect_emotion_pose")
+                "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -261,7 +261,8 @@ def test_register_unregister_register_unregister():
             assert all(cls.is_registered for cls in classes)
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
-                assert "UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options
+                # Every operator that changes the scene is one undo step (downloading assets changes no scene).
+                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save"))
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
             assert settings.emotion == "happy" and settings.intensity == 1.0 and len(settings.timeline_keys) == 0
@@ -548,15 +549,17 @@ def test_timeline_keys_are_added_in_order_and_baked_to_keyframes(rigged_face):
     assert ops.timeline_add_key() == {"FINISHED"}
     assert len(keys) == 3 and keys[2].intensity == pytest.approx(0.6)
 
-    assert ops.bake_timeline() == {"FINISHED"}
-    assert (scene.frame_start, scene.frame_end) == (1, 25)
+    scene.frame_start, scene.frame_end = 1, 250
+    assert ops.bake_timeline() == {"FINISHED"}  # defaults: from the scene's start frame, range kept, sparse keys
+    assert (scene.frame_start, scene.frame_end) == (1, 250)
     key = rigged_face.data.shape_keys
     action = key.animation_data.action
     curves = {fc.data_path: fc for fc in compat.action_fcurves(action, key)}
     assert len(curves) == len(ARKIT_NAMES)
     smile = curves['key_blocks["mouthSmileLeft"].value']
     jaw = curves['key_blocks["jawOpen"].value']
-    assert len(smile.keyframe_points) == 25
+    assert smile.keyframe_points[0].co[0] == 1 and smile.keyframe_points[-1].co[0] == 25
+    assert 2 <= len(smile.keyframe_points) < 25  # sparse: within 1e-3 of the per-frame samples, not a key per frame
     assert smile.evaluate(1) == pytest.approx(0.0)
     assert jaw.evaluate(19) == pytest.approx(preset_weights("surprise")[ARKIT_INDEX["jawOpen"]], abs=1e-6)
     assert smile.evaluate(25) == pytest.approx(preset_weights("happy", 0.6)[ARKIT_INDEX["mouthSmileLeft"]],
@@ -576,8 +579,8 @@ def test_demo_keys_bake_the_six_second_sequence(rigged_face):
     keys = scene.facemotion.timeline_keys
     assert [k.emotion for k in keys] == ["neutral", "happy", "surprise", "sadness", "anger", "neutral"]
     assert keys[-1].time == pytest.approx(6.0)
-    assert bpy.ops.facemotion.bake_timeline() == {"FINISHED"}
-    assert scene.frame_end == 6 * 24 + 1
+    assert bpy.ops.facemotion.bake_timeline(set_frame_range=True) == {"FINISHED"}
+    assert (scene.frame_start, scene.frame_end) == (1, 6 * 24 + 1)
     blink = rigged_face.data.shape_keys.key_blocks["eyeBlinkLeft"]
     curve = next(fc for fc in compat.action_fcurves(rigged_face.data.shape_keys.animation_data.action,
                                                       rigged_face.data.shape_keys)
@@ -640,19 +643,20 @@ def _panel(name):
     return getattr(bpy.types, name)
 
 
-def test_panels_draw_with_nothing_selected(registered):
+def test_panels_draw_with_nothing_selected(registered, monkeypatch, tmp_path):
+    monkeypatch.setenv("FACEMOTION_PRESETS", str(tmp_path))  # no saved presets: no preset buttons
     context = context_for()
     log = draw_panel(_panel("FACEMOTION_PT_rig"), context)
     assert operators_in(log) == ["facemotion.detect_landmarks", "facemotion.rig_face"]
     assert any("Select the face mesh" in text for text in labels_in(log))
     log = draw_panel(_panel("FACEMOTION_PT_emotion"), context)
-    assert operators_in(log) == ["facemotion.apply_emotion", "facemotion.reset_pose"]
+    assert operators_in(log) == ["facemotion.apply_emotion", "facemotion.reset_pose", "facemotion.preset_save"]
     assert [name for _, name in props_in(log)] == ["emotion", "intensity"]
     assert draw_panel(_panel("FACEMOTION_PT_arkit_keys"), context) is None  # nothing to show sliders for
     log = draw_panel(_panel("FACEMOTION_PT_timeline"), context)
     assert set(operators_in(log)) == {"facemotion.timeline_add_key", "facemotion.timeline_remove_key",
                                       "facemotion.timeline_demo_keys", "facemotion.bake_timeline",
-                                      "facemotion.export"}
+                                      "facemotion.export", "facemotion.preset_save"}
     assert ("operator_property", "export_format", "GLB") in log
 
 

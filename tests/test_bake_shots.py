@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Baking for shots (issue 7 item 2): start frame, scene range kept, sparse keys within 1e-3, re-bake, NLA push.
+
+Real bpy: the operator bakes the demo timeline onto a small hand-made ARKit mesh; the sparse curves are checked
+with Blender's own ``FCurve.evaluate`` against the dense per-frame weights at every frame.
+"""
+import bpy
+import numpy as np
+import pytest
+
+from facemotion.core.animation.keys import linear_keys_error, sparse_key_indices
+from facemotion.core.arkit import ARKIT_NAMES
+from facemotion.core.errors import InputError
+from facemotion.facemotion_addon import compat, keyframes, pipeline
+from facemotion.facemotion_addon.properties import timeline_settings
+from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def face(registered):  # noqa: F811
+    obj = grid_object()
+    add_arkit_keys(obj)
+    select_only(obj)
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    scene.frame_start, scene.frame_end = 30, 400
+    assert bpy.ops.facemotion.timeline_demo_keys() == {"FINISHED"}
+    return obj
+
+
+def curves_of(obj):
+    key = obj.data.shape_keys
+    return {fc.data_path: fc for fc in compat.action_fcurves(key.animation_data.action, key)}
+
+
+def dense_weights(scene):
+    weights, _ = pipeline.bake_weights(timeline_settings(scene), fps=24)
+    return weights
+
+
+# ------------------------------------------------------------------------------------------------- pure numpy
+
+def test_sparse_key_indices_meet_the_tolerance_and_keep_ends():
+    frames = np.arange(200)
+    values = np.where(frames < 50, 0.0, 0.5 - 0.5 * np.cos(np.clip(frames - 50, 0, 30) / 30 * np.pi))
+    values[120:126] += np.array([0.2, 0.6, 1.0, 0.6, 0.2, 0.0])  # a blink
+    indices = sparse_key_indices(values, 1e-3)
+    assert indices[0] == 0 and indices[-1] == 199 and np.all(np.diff(indices) > 0)
+    assert linear_keys_error(values, indices) <= 1e-3
+    assert len(indices) < 60  # flat holds cost two keys, not one per frame
+    assert list(sparse_key_indices(np.zeros(100))) == [0, 99]
+    with pytest.raises(InputError):
+        sparse_key_indices(np.array([0.0, np.nan, 1.0]))
+
+
+# ------------------------------------------------------------------------------------------------------ bpy
+
+def test_bake_at_start_frame_keeps_the_scene_range(face):
+    scene = bpy.context.scene
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37) == {"FINISHED"}
+    assert (scene.frame_start, scene.frame_end) == (30, 400)
+    curves = curves_of(face)
+    assert len(curves) == len(ARKIT_NAMES)
+    n = len(dense_weights(scene))
+    for fc in curves.values():
+        assert fc.keyframe_points[0].co[0] == 37
+        assert fc.keyframe_points[-1].co[0] == 37 + n - 1
+
+
+def test_default_start_is_the_scene_start_and_range_can_be_set(face):
+    scene = bpy.context.scene
+    assert bpy.ops.facemotion.bake_timeline() == {"FINISHED"}
+    assert all(fc.keyframe_points[0].co[0] == 30 for fc in curves_of(face).values())
+    n = len(dense_weights(scene))
+    assert bpy.ops.facemotion.bake_timeline(frame_start=5, set_frame_range=True) == {"FINISHED"}
+    assert (scene.frame_start, scene.frame_end) == (5, 5 + n - 1)
+
+
+def test_sparse_keys_evaluate_within_1e3_of_the_dense_curve(face):
+    scene = bpy.context.scene
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37) == {"FINISHED"}
+    dense = dense_weights(scene)
+    n = len(dense)
+    curves = curves_of(face)
+    worst, n_keys = 0.0, 0
+    for column, name in enumerate(ARKIT_NAMES):
+        fc = curves[keyframes.shape_key_data_path(name)]
+        n_keys += len(fc.keyframe_points)
+        got = np.array([fc.evaluate(37 + f) for f in range(n)])
+        worst = max(worst, float(np.max(np.abs(got - dense[:, column]))))
+    assert worst <= 1e-3
+    ratio = n_keys / (n * len(ARKIT_NAMES))
+    print(f"demo timeline: {n_keys} sparse keys vs {n * len(ARKIT_NAMES)} dense ({ratio:.1%}), "
+          f"max |evaluate - dense| = {worst:.2e}")
+    assert ratio < 0.2
+    # The same bake dense: one key per frame per curve.
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37, sparse=False) == {"FINISHED"}
+    assert all(len(fc.keyframe_points) == n for fc in curves_of(face).values())
+
+
+def test_rebake_replaces_only_facemotions_action(face):
+    key = face.data.shape_keys
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37) == {"FINISHED"}
+    ours = key.animation_data.action
+    assert bpy.ops.facemotion.bake_timeline(frame_start=50) == {"FINISHED"}
+    assert key.animation_data.action == ours  # our action is reused, its curves rewritten
+    assert all(fc.keyframe_points[0].co[0] == 50 for fc in curves_of(face).values())
+    assert len(curves_of(face)) == len(ARKIT_NAMES)
+
+    user = bpy.data.actions.new("user_action")
+    key.animation_data.action = user
+    if compat.LAYERED_ACTIONS:
+        key.animation_data.action_slot = None
+    with pytest.raises(RuntimeError, match="did not create"):
+        bpy.ops.facemotion.bake_timeline(frame_start=37)
+    assert key.animation_data.action == user
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37, replace=True) == {"FINISHED"}
+    assert keyframes.is_facemotion_action(key.animation_data.action)
+    assert user.name in bpy.data.actions and user.use_fake_user
+
+
+def test_push_to_nla_makes_a_strip_and_the_next_bake_a_new_action(face):
+    key = face.data.shape_keys
+    assert bpy.ops.facemotion.bake_timeline(frame_start=37, push_nla=True) == {"FINISHED"}
+    anim = key.animation_data
+    assert anim.action is None
+    track = anim.nla_tracks[keyframes.NLA_TRACK]
+    assert len(track.strips) == 1
+    strip = track.strips[0]
+    pushed = strip.action
+    assert keyframes.is_facemotion_action(pushed) and strip.name == pushed.name
+    assert strip.frame_start == 37
+    n_pushed = {fc.data_path: len(fc.keyframe_points) for fc in compat.action_fcurves(pushed, key)} \
+        if not compat.LAYERED_ACTIONS else None
+    # The strip animates the shape keys: at the demo's happy key (1.5 s) the smile shows.
+    bpy.context.scene.frame_set(37 + 36)
+    dense = dense_weights(bpy.context.scene)
+    smile = key.key_blocks["mouthSmileLeft"]
+    assert smile.value == pytest.approx(dense[36, ARKIT_NAMES.index("mouthSmileLeft")], abs=1e-3)
+    assert smile.value > 0.1
+
+    assert bpy.ops.facemotion.bake_timeline(frame_start=200) == {"FINISHED"}
+    fresh = anim.action
+    assert fresh is not None and fresh != pushed and keyframes.is_facemotion_action(fresh)
+    assert strip.action == pushed and len(track.strips) == 1
+    first_keys = [fc.keyframe_points[0].co[0] for fc in pushed.layers[0].strips[0].channelbags[0].fcurves] \
+        if compat.LAYERED_ACTIONS else [fc.keyframe_points[0].co[0] for fc in pushed.fcurves]
+    assert set(first_keys) == {37.0}  # the pushed action was not rewritten by the next bake
+    assert n_pushed is None or len(n_pushed) == len(ARKIT_NAMES)
+
+
+# ---------------------------------------------------------------------------------------------------- presets
+
+def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
+    from facemotion.core.emotion.presets import preset_weights
+    from facemotion.facemotion_addon import presets
+    import json
+
+    monkeypatch.setenv(presets.ENV_PRESETS, str(tmp_path))
+    scene = bpy.context.scene
+    props = scene.facemotion
+    props.emotion, props.intensity = "surprise", 0.4
+    assert bpy.ops.facemotion.preset_save(kind="emotion", name="shock") == {"FINISHED"}
+    doc = json.loads((tmp_path / "emotion_shock.json").read_text())
+    assert doc["emotion"] == "surprise" and doc["intensity"] == pytest.approx(0.4)
+    np.testing.assert_allclose([doc["weights"][n] for n in ARKIT_NAMES], preset_weights("surprise", 0.4), atol=1e-6)
+    before = [(k.time, k.emotion, k.intensity, k.transition, k.easing) for k in props.timeline_keys]
+    props.blink_seed = 7
+    assert bpy.ops.facemotion.preset_save(kind="timeline", name="demo shot") == {"FINISHED"}
+    assert presets.list_presets("emotion") == ["shock"] and presets.list_presets("timeline") == ["demo shot"]
+
+    props.emotion, props.intensity = "happy", 1.0
+    props.timeline_keys.clear()
+    props.blink_seed = 0
+    assert bpy.ops.facemotion.preset_load(kind="emotion", name="shock") == {"FINISHED"}
+    assert props.emotion == "surprise" and props.intensity == pytest.approx(0.4)
+    assert bpy.ops.facemotion.preset_load(kind="timeline", name="demo shot") == {"FINISHED"}
+    after = [(k.time, k.emotion, k.intensity, k.transition, k.easing) for k in props.timeline_keys]
+    assert len(after) == len(before) == 6
+    for (time, emotion, intensity, transition, easing), expected in zip(after, before):
+        assert (emotion, easing) == (expected[1], expected[4])
+        np.testing.assert_allclose([time, intensity, transition], [expected[0], expected[2], expected[3]], atol=1e-6)
+    assert props.blink_seed == 7
+
+    with pytest.raises(RuntimeError, match="no emotion preset named"):
+        bpy.ops.facemotion.preset_load(kind="emotion", name="missing")
+    with pytest.raises(RuntimeError, match="preset name"):
+        bpy.ops.facemotion.preset_save(kind="emotion", name="../escape")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emotion_shock.json", "timeline_demo shot.json"]
+
+
+def test_sparse_bake_exports_the_same_per_frame_animation_to_gltf(face, tmp_path):
+    from test_cli import accessor, read_gltf
+
+    scene = bpy.context.scene
+    assert bpy.ops.facemotion.bake_timeline(frame_start=1, set_frame_range=True) == {"FINISHED"}
+    dense = dense_weights(scene)
+    out = tmp_path / "shot.glb"
+    pipeline.export([face], out)
+    doc, buffers = read_gltf(out)
+    (animation,) = doc["animations"]
+    (channel,) = animation["channels"]
+    sampler = animation["samplers"][channel["sampler"]]
+    times = accessor(doc, buffers, sampler["input"])[:, 0]
+    weights = accessor(doc, buffers, sampler["output"])[:, 0].reshape(len(times), -1)
+    # The exporter resamples (export_force_sampling): one key per frame, as engines saw from the dense bake.
+    assert len(times) == len(dense)
+    np.testing.assert_allclose(np.diff(times), 1 / 24, atol=1e-5)
+    np.testing.assert_allclose(weights, dense, atol=1e-3)
+
+
+def test_overlapping_pushes_go_to_a_second_facemotion_track(face):
+    key = face.data.shape_keys
+    for _ in range(2):
+        assert bpy.ops.facemotion.bake_timeline(frame_start=37, push_nla=True) == {"FINISHED"}
+    tracks = [t for t in key.animation_data.nla_tracks if t.name.startswith(keyframes.NLA_TRACK)]
+    assert len(tracks) == 2 and [len(t.strips) for t in tracks] == [1, 1]
+    first, second = (t.strips[0] for t in tracks)
+    assert first.action != second.action and first.frame_start == second.frame_start == 37
+    assert key.animation_data.action is None
+    # A later, non-overlapping push goes back onto the first track.
+    assert bpy.ops.facemotion.bake_timeline(frame_start=400, push_nla=True) == {"FINISHED"}
+    assert [len(t.strips) for t in tracks] == [2, 1]
