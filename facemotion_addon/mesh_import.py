@@ -11,13 +11,19 @@ importer keeps the file's coordinates in the mesh (local space) and puts the axi
 single-object OBJ is kept, so ICT-FaceKit vertex indices stay valid. glTF is Y-up by specification (the importer
 converts); FBX files carry their own axes.
 
+A ``.blend`` given to the CLI is opened as the session's file (:func:`open_blend`), so every data-block the user had
+(cameras, lights, empties, fake-user actions, custom properties, other scenes, worlds, images...) is still there when
+the result is saved back; :func:`import_mesh_file` (append into the current scene) is for the add-on's UI.
+
 Failures raise :class:`InputError` with one line, and remove whatever the failed import had already created.
 """
+import math
 from pathlib import Path
 
 import bpy
 
 from ..core.errors import InputError
+from .console import blender_error_cause
 
 #: File suffixes ``import_mesh_file`` accepts.
 SUPPORTED_SUFFIXES = (".obj", ".glb", ".gltf", ".fbx", ".blend")
@@ -64,6 +70,43 @@ def _append_blend(filepath, collection):
     bpy.context.view_layer.update()
 
 
+def _check_source(path, suffixes=SUPPORTED_SUFFIXES):
+    """Resolve ``path`` and refuse folders, unsupported suffixes and missing files (one line each)."""
+    # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
+    path = Path(bpy.path.abspath(str(path)))
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a mesh file")
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise InputError(f"{path.name}: unsupported mesh file type '{suffix or '(none)'}'; "
+                         f"use one of {', '.join(suffixes)}")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    filepath = str(path.resolve())
+    check_blender_path(filepath)
+    return path, suffix, filepath
+
+
+def count_nonfinite_obj_vertices(filepath):
+    """Number of ``v`` lines of a Wavefront OBJ whose x, y or z is NaN or infinite.
+
+    Blender's OBJ importer turns such coordinates into 0 without a word, so they are counted in the text first
+    (one pass over the file, no allocation per vertex beyond the split line). Unparsable numbers are left to the
+    importer. Returns an ``int``.
+    """
+    bad = 0
+    with open(filepath, "rb") as handle:
+        for line in handle:
+            if not line.startswith(b"v ") and not line.startswith(b"v\t"):
+                continue
+            try:
+                if not all(math.isfinite(float(t)) for t in line.split()[1:4]):
+                    bad += 1
+            except ValueError:
+                continue
+    return bad
+
+
 def _remove_objects(objects):
     for obj in objects:
         if obj.name in bpy.data.objects:
@@ -85,16 +128,9 @@ def import_mesh_file(path):
         InputError: the file is missing, its suffix is not supported, the importer fails (not a valid file of that
             format), or it holds no mesh with faces. The scene is left as it was.
     """
-    # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
-    path = Path(bpy.path.abspath(str(path)))
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"{path.name}: unsupported mesh file type '{suffix or '(none)'}'; "
-                         f"use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    filepath = str(path.resolve())
-    check_blender_path(filepath)
+    path, suffix, filepath = _check_source(path)
+    if suffix == ".obj":
+        _check_obj_finite(path, filepath)
     before = set(bpy.data.objects)
     try:
         if suffix == ".blend":
@@ -106,14 +142,86 @@ def import_mesh_file(path):
                 raise RuntimeError("the importer was cancelled")
     except (RuntimeError, OSError, ValueError) as exc:
         _remove_objects(set(bpy.data.objects) - before)
-        # Blender's operator errors are multi-line ("Error: ..."); keep the first meaningful line.
-        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        # Blender's operator errors are multi-line ("Error: ..."); keep the line that says why.
+        reason = blender_error_cause(exc)
         raise InputError(f"{path.name}: could not be imported as {suffix} ({reason})") from None
     new_objects = set(bpy.data.objects) - before
     meshes = sorted((o for o in new_objects if o.type == "MESH" and len(o.data.polygons) > 0), key=lambda o: o.name)
     if not meshes:
         kinds = sorted({o.type.lower() for o in new_objects})
+        faceless = any(o.type == "MESH" and len(o.data.vertices) > 0 for o in new_objects)
         _remove_objects(new_objects)
+        if faceless:
+            raise InputError(f"{path.name}: has vertices but no faces; export the face as a polygon mesh")
         found = f"found only {', '.join(kinds)}" if kinds else "found nothing"
         raise InputError(f"{path.name}: no mesh with faces in the file ({found}); export the face as a polygon mesh")
     return meshes
+
+
+def _check_obj_finite(path, filepath):
+    bad = count_nonfinite_obj_vertices(filepath)
+    if bad:
+        raise InputError(f"{path.name}: {bad} vertices have non-finite coordinates (NaN/Inf); fix or remove them "
+                         "before rigging (Blender's importer would silently turn them into 0)")
+
+
+def open_blend(path):
+    """Open the ``.blend`` file ``path`` as the current Blender file and return its candidate head meshes.
+
+    The whole file is opened (``bpy.ops.wm.open_mainfile``, without its UI), so every data-block stays: saving the
+    session afterwards writes back everything the user had plus what facemotion added.
+
+    Returns:
+        ``list[bpy.types.Object]``: the mesh objects with at least one face that are in the file's active scene and
+        its view layer, sorted by name (pass them through :func:`head_meshes`).
+
+    Raises:
+        InputError: a folder, a missing file, not a readable .blend (the open file is left as it was), no mesh with
+            faces in the active scene ("has vertices but no faces" when only faceless meshes are there).
+    """
+    path, _suffix, filepath = _check_source(path, (".blend",))
+    try:
+        bpy.ops.wm.open_mainfile(filepath=filepath, load_ui=False)
+    except RuntimeError as exc:
+        raise InputError(f"{path.name}: could not be opened as .blend ({blender_error_cause(exc)})") from None
+    layer_objects = set(bpy.context.view_layer.objects)
+    in_scene = [o for o in bpy.context.scene.objects if o in layer_objects and o.type == "MESH"]
+    meshes = sorted((o for o in in_scene if len(o.data.polygons) > 0), key=lambda o: o.name)
+    if not meshes:
+        if any(len(o.data.vertices) > 0 for o in in_scene):
+            raise InputError(f"{path.name}: has vertices but no faces; export the face as a polygon mesh")
+        kinds = sorted({o.type.lower() for o in bpy.context.scene.objects})
+        found = f"found only {', '.join(kinds)}" if kinds else "found nothing"
+        raise InputError(f"{path.name}: no mesh with faces in the scene ({found}); export the face as a polygon mesh")
+    return meshes
+
+
+#: A mesh whose smallest dimension is below this fraction of its largest is flat (a floor, a backdrop card).
+FLAT_RATIO = 0.01
+
+
+def head_meshes(objects, note=None):
+    """The meshes of a loaded file that make up the head: ``(head, left_out)``, both lists of objects.
+
+    Rule: hidden meshes (hidden in the viewport or in the view layer) and flat meshes (smallest of the object's
+    ``dimensions`` below ``FLAT_RATIO`` of the largest: a floor plane, a backdrop) are left out; the rest is the
+    head. When that would leave nothing, every mesh is kept (the rig then says whether it finds a face).
+    ``note(text)``, when given, is called once per left-out object with a line naming it and why.
+    """
+    head, left_out = [], []
+    for obj in objects:
+        dims = sorted(obj.dimensions)
+        if obj.hide_get() or obj.hide_viewport:
+            why = "hidden"
+        elif dims[2] > 0 and dims[0] < FLAT_RATIO * dims[2]:
+            why = "flat, e.g. a floor plane"
+        else:
+            head.append(obj)
+            continue
+        left_out.append((obj, why))
+    if not head:
+        return list(objects), []
+    if note is not None:
+        for obj, why in left_out:
+            note(f"  note: '{obj.name}' left out of the head ({why}); it is kept in the file, not rigged")
+    return head, [obj for obj, _why in left_out]

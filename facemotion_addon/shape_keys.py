@@ -4,7 +4,10 @@
 Ownership: the names of the key blocks facemotion wrote are listed in the custom property
 ``Key["facemotion_keys"]`` of the mesh's shape-key data-block (key blocks themselves cannot hold custom properties),
 and ``Key["facemotion_basis"]`` is True when facemotion created the Basis. Keys not in that list belong to the
-user and are never modified, replaced or removed.
+user and are never modified, replaced or removed. The same list is also kept as ``Mesh["facemotion_keys"]`` and
+``Object["facemotion_keys"]`` (a string, one name per line): glTF and FBX export drop the Key's custom properties but keep the mesh's (glTF
+``extras``) and the object's (FBX custom properties), so re-rigging facemotion's own GLB/FBX output with replace
+still knows which keys are facemotion's. The Key's list wins when present.
 
 Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, no per-vertex Python loop).
 """
@@ -31,12 +34,33 @@ def _require_mesh(obj):
     return obj.data
 
 
+def _listed_names(obj, key):
+    """The ownership list: from the Key, else from the mesh or the object (what survives glTF/FBX export)."""
+    for holder in (key, obj.data, obj):
+        names = holder.get(KEY_NAMES_PROP)
+        if isinstance(names, str):  # the mesh's and object's copies: one line per name
+            return [n for n in names.split("\n") if n]
+        if names is not None:
+            try:
+                return [str(n) for n in names]
+            except TypeError:  # a user's property of another type: not ours
+                return []
+    return []
+
+
+def _store_names(obj, key, names):
+    names = list(names)
+    key[KEY_NAMES_PROP] = names
+    for holder in (obj.data, obj):  # one name per line: FBX turns string lists into their repr()
+        holder[KEY_NAMES_PROP] = "\n".join(names)
+
+
 def facemotion_key_names(obj):
     """Names of the shape keys on ``obj`` that facemotion wrote (and that still exist), in creation order."""
     key = obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
     if key is None:
         return []
-    return [name for name in key.get(KEY_NAMES_PROP, []) if name in key.key_blocks]
+    return [name for name in _listed_names(obj, key) if name in key.key_blocks]
 
 
 def check_shape_key_clashes(obj, names, *, replace=False):
@@ -57,7 +81,7 @@ def check_shape_key_clashes(obj, names, *, replace=False):
         return
     if not key.use_relative:
         raise InputError(f"mesh '{obj.name}' uses absolute shape keys; enable Relative in its Shape Keys panel")
-    ours = set(key.get(KEY_NAMES_PROP, []))
+    ours = set(_listed_names(obj, key))
     reference = key.reference_key.name
     for name in names:
         name = str(name)
@@ -127,8 +151,8 @@ def write_shape_keys(obj, deltas, names, *, replace=False):
         block.relative_key = basis
         set_key_block_coords(block, basis_co + delta)
 
-    listed = list(key.get(KEY_NAMES_PROP, []))
-    key[KEY_NAMES_PROP] = listed + [n for n in names if n not in listed]
+    listed = _listed_names(obj, key)
+    _store_names(obj, key, listed + [n for n in names if n not in listed])
     mesh.update()
     return names
 
@@ -163,8 +187,10 @@ def remove_facemotion_keys(obj):
     if key is not None:
         if len(key.key_blocks) == 1 and key.get(BASIS_PROP):
             obj.shape_key_remove(key.reference_key)  # the mesh keeps the Basis coordinates
+            for holder in (obj.data, obj):
+                holder.pop(KEY_NAMES_PROP, None)
         else:
-            key[KEY_NAMES_PROP] = []
+            _store_names(obj, key, [])
     mesh.update()
     return removed
 

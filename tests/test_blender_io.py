@@ -152,7 +152,7 @@ def test_import_errors_are_one_line_input_errors(tmp_path):
         mesh_import.import_mesh_file(garbage)
     points = tmp_path / "points.obj"
     points.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\n")
-    with pytest.raises(InputError, match="no mesh with faces"):
+    with pytest.raises(InputError, match="has vertices but no faces"):
         mesh_import.import_mesh_file(points)
     bad_glb = tmp_path / "bad.glb"
     bad_glb.write_bytes(b"glTF not really")
