@@ -19,15 +19,31 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from ..core.errors import FacemotionError, InputError
-from .console import print_stage
+from ..core.io.atomic_io import check_writable
+from . import console
+from .console import info, print_stage
 
 EXIT_BAD_INPUT = 2
+#: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
+EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP = 130, 143, 129
+#: Largest timeline file read (bytes); a timeline is a few kB of JSON.
+MAX_TIMELINE_BYTES = 16 * 1024 * 1024
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM/SIGHUP handlers: a KeyboardInterrupt, so every ``finally`` (the
+    atomic writer's temporary file, the staged .gltf folder) runs on the way out, exactly as for Ctrl+C."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def cli_command(argv):
@@ -43,10 +59,38 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message} (see --help)")
 
 
+def _version_text():
+    """``facemotion X.Y.Z (Blender A.B.C)``: the extension version from blender_manifest.toml, Blender's own."""
+    import tomllib
+    try:
+        with open(Path(__file__).resolve().parent.parent / "blender_manifest.toml", "rb") as handle:
+            version = tomllib.load(handle).get("version", "unknown")
+    except (OSError, tomllib.TOMLDecodeError):
+        version = "unknown"
+    try:
+        import bpy
+        blender = bpy.app.version_string
+    except ImportError:
+        blender = "not loaded"
+    return f"facemotion {version} (Blender {blender})"
+
+
+def _verbosity_options(parser, default):
+    """-q/-v on the main parser and on every sub-command (the sub-commands' defaults are SUPPRESS so that
+    ``facemotion -q rig ...`` is not undone by the sub-parser)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=console.QUIET, default=default,
+                       help="print only results and errors (no stage times, no progress bar)")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=console.VERBOSE,
+                       default=default, help="also let MediaPipe/TensorFlow Lite/Blender logging through")
+
+
 def build_parser():
     parser = _Parser(prog="facemotion", description="Emotion-driven ARKit expression rigs for any face mesh.")
+    parser.add_argument("--version", action="store_true", help="print facemotion's and Blender's versions and exit")
+    _verbosity_options(parser, console.NORMAL)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
+    sub.required = False  # checked in main(), so that `facemotion --version` needs no command
 
     rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
                          description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
@@ -88,6 +132,8 @@ def build_parser():
                                                        "models/emotion_classifier.onnx)")
     emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
                          help="most faces classified per image, largest first (default 4; 1 is fastest)")
+    for command in (rig, animate, demo, emotion):
+        _verbosity_options(command, argparse.SUPPRESS)
     return parser
 
 
@@ -109,19 +155,68 @@ def _check_output(path, overwrite):
     out = Path(path)
     if out.suffix.lower() not in (".glb", ".gltf", ".fbx", ".blend"):
         raise InputError(f"{out}: unsupported output type '{out.suffix}'; use .glb, .gltf, .fbx or .blend")
+    # Before any work: a too-long name, a file in the way or a read-only folder fail now, not after the rig.
+    check_writable(out)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name")
     if out.exists() and not overwrite:
         raise InputError(f"{out}: file exists; pass --overwrite to replace it")
-    if not out.parent.exists():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
     return out
 
 
+def _read_timeline(path):
+    """Parse the timeline JSON file ``path``: UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM (what
+    Windows PowerShell writes); binary files, huge numbers (1e400, 5000-digit integers) and deeply nested JSON are
+    refused with one line. Returns the decoded JSON value. Raises InputError."""
+    import codecs
+    try:
+        size = path.stat().st_size
+        if size > MAX_TIMELINE_BYTES:
+            raise InputError(f"{path}: timeline file is {size} bytes; a timeline is JSON of at most "
+                             f"{MAX_TIMELINE_BYTES // (1024 * 1024)} MiB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read timeline ({exc.strerror or exc})") from None
+    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+    encoding = next((enc for bom, enc in boms if data.startswith(bom)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (not valid {encoding.upper()}); a timeline is a JSON text "
+                         "file") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: not a text file (it holds NUL bytes); a timeline is a JSON text file")
+
+    def number(kind):
+        def parse(token):
+            value = kind(token)
+            if not math.isfinite(value):
+                raise InputError(f"{path}: number {token[:20]}{'...' if len(token) > 20 else ''} is out of range")
+            return value
+        return parse
+
+    def integer(token):
+        if len(token.lstrip("-")) > 15:
+            raise InputError(f"{path}: integer {token[:20]}{'...' if len(token) > 20 else ''} is out of range")
+        return int(token)
+
+    try:
+        return json.loads(text, parse_float=number(float), parse_int=integer,
+                          parse_constant=lambda token: number(float)(token))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply; a timeline is a flat list of keys") from None
+
+
 def _load(pipeline, mesh):
-    """Import ``mesh`` into an empty scene (the home file without its objects; the preferences are left alone)."""
-    import bpy
-    bpy.ops.wm.read_homefile(use_empty=True)
+    """Load ``mesh`` and return the head's meshes (:func:`.pipeline.load_file`): a .blend is opened whole, so every
+    data-block the user had is written back with the result; other files are imported into an empty scene (the home
+    file without its objects; the preferences are left alone). Meshes left out of the head (hidden, flat floor
+    planes) are named in a note."""
     t = time.perf_counter()
-    objects = pipeline.load_mesh(mesh)
+    objects = pipeline.load_file(mesh, note=info)
     print_stage("import", t)
     return objects
 
@@ -140,13 +235,13 @@ def _naming_input(mesh):
 
 def _rig(pipeline, objects, mesh, replace):
     t = time.perf_counter()
-    with _naming_input(mesh):
-        result, objects = pipeline.rig(objects, replace=replace)
+    with _naming_input(mesh), console.progress_bar("rig") as progress:
+        result, objects = pipeline.rig(objects, replace=replace, progress=progress)
     for stage, seconds in result.timings.items():
-        print(f"    {stage:<28s} {seconds:7.2f} s")
+        info(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
     if result.empty:
-        print(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+        info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
     return objects
 
 
@@ -169,12 +264,7 @@ def cmd_animate(args):
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     timeline_path = Path(args.timeline)
-    try:
-        spec = json.loads(timeline_path.read_text())
-    except OSError as exc:
-        raise InputError(f"{timeline_path}: cannot read timeline ({exc.strerror or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{timeline_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    spec = _read_timeline(timeline_path)
     try:
         timeline = timeline_from_json(spec)
         # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
@@ -188,12 +278,12 @@ def cmd_animate(args):
     rigged = [obj for obj in objects if is_rigged([obj])]
     if rigged:
         objects = rigged
-        print(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
     else:
         objects = _rig(pipeline, objects, args.mesh, False)
     t = time.perf_counter()
-    with _naming_input(args.mesh):
-        pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action)
+    with _naming_input(args.mesh), console.progress_bar("bake") as progress:
+        pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
     print_stage("bake timeline", t)
     t = time.perf_counter()
     pipeline.export(objects, out, overwrite=args.overwrite, animations=True)
@@ -280,8 +370,9 @@ COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo, "emotion":
 def _held_stderr():
     """Redirect file descriptor 2 (C++ libraries and Python alike) into a temporary file while the block runs.
 
-    What was held back is written to the real stderr afterwards, unless the block ends with a FacemotionError (which
-    the caller reports as one line). Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging
+    What was held back is written to the real stderr afterwards only when the block ends with an unexpected exception
+    (a bug: its traceback needs the context) or the CLI is verbose (``-v``); a success, a FacemotionError (which the
+    caller reports as one line) and an interruption drop it. The progress bar draws on the real stderr meanwhile. Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging
     before InitGoogle()", TensorFlow Lite's delegate messages), and Blender's FBX importer prints a traceback before
     it reports a bad file, so redirecting ``sys.stderr`` alone is not enough.
     """
@@ -293,15 +384,19 @@ def _held_stderr():
     if saved is None:
         yield
         return
-    with tempfile.TemporaryFile() as held:
+    with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False) as terminal:
         os.dup2(held.fileno(), 2)
-        replay = True
+        replay = console.verbosity() >= console.VERBOSE
+        old_terminal = console.set_terminal(terminal)
         try:
             yield
-        except FacemotionError:
-            replay = False
+        except (FacemotionError, KeyboardInterrupt):
+            raise
+        except BaseException:
+            replay = True
             raise
         finally:
+            console.set_terminal(old_terminal)
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
@@ -311,18 +406,57 @@ def _held_stderr():
                     shutil.copyfileobj(held, stderr)
 
 
-def main(argv=None):
-    """Run the CLI; returns the process exit code (0 ok, 2 bad input or failure, with one line on stderr)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signal_handlers():
+    """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread while the block runs (so temporary files are
+    removed on the way out); the previous handlers come back afterwards. Outside the main thread (Blender's
+    ``--command`` runs in it, but be safe) nothing is installed."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {signum: signal.signal(signum, _raise_terminated) for signum in wanted}
     try:
-        args = build_parser().parse_args(argv)
-        with _held_stderr():
-            return COMMANDS[args.command](args)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def main(argv=None):
+    """Run the CLI; returns the process exit code: 0 done; 2 bad input or a failure, with one line on stderr;
+    130 interrupted (Ctrl+C, SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP), one line each and no output
+    file or temporary file left behind; 1 only for a bug (a traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    old_verbosity = console.verbosity()
+    try:
+        with _signal_handlers():
+            args = build_parser().parse_args(argv)
+            if args.version:
+                print(_version_text())
+                return 0
+            if args.command is None:
+                raise InputError("a COMMAND is required: rig, animate, demo or emotion (see --help)")
+            console.set_verbosity(args.verbosity)
+            console.silence_native_logs()
+            with _held_stderr():
+                return COMMANDS[args.command](args)
     except FacemotionError as exc:
         print(f"facemotion: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help, or argparse's own exit inside Blender's --command handler
         return exc.code if isinstance(exc.code, int) else 0
+    except Terminated as exc:
+        hangup = exc.signum == getattr(signal, "SIGHUP", None)
+        print(f"facemotion: {'hung up' if hangup else 'terminated'}; nothing was written", file=sys.stderr)
+        return EXIT_SIGHUP if hangup else EXIT_SIGTERM
     except KeyboardInterrupt:
-        print("facemotion: interrupted", file=sys.stderr)
-        return 130
+        print("facemotion: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_SIGINT
+    finally:
+        console.set_verbosity(old_verbosity)

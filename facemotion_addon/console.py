@@ -1,10 +1,116 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the command line prints while it works: stage times (shared by the CLI commands and the demo)."""
+"""What the command line prints while it works: verbosity, stage times, a progress bar, quiet native libraries, and
+one-line Blender errors (shared by the CLI commands and the demo).
+
+Verbosity is process-wide and set once by the CLI (:func:`set_verbosity`): ``-1`` quiet (``-q``: errors and results
+only), ``0`` normal (stage times), ``1`` verbose (``-v``: native library logging is let through too).
+"""
+import contextlib
+import os
+import sys
 import time
 
-__all__ = ["print_stage"]
+__all__ = ["QUIET", "NORMAL", "VERBOSE", "set_verbosity", "verbosity", "print_stage", "info", "progress_bar",
+           "silence_native_logs", "blender_error_cause", "set_terminal"]
+
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_state = {"verbosity": NORMAL, "terminal": None}
+
+# Environment read by MediaPipe (glog/absl) and TensorFlow Lite when they load: only errors and worse.
+_QUIET_LOG_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2", "ABSL_MIN_LOG_LEVEL": "2",
+                  "GLOG_logtostderr": "0"}
+
+
+def set_verbosity(level):
+    """Set the process-wide verbosity (:data:`QUIET`, :data:`NORMAL` or :data:`VERBOSE`); returns the old one."""
+    old, _state["verbosity"] = _state["verbosity"], int(level)
+    return old
+
+
+def set_terminal(stream):
+    """Set the stream the progress bar draws on (the CLI's real stderr while it holds descriptor 2 back; ``None``:
+    ``sys.stderr``); returns the old one."""
+    old, _state["terminal"] = _state["terminal"], stream
+    return old
+
+
+def verbosity():
+    """The current verbosity level (see :func:`set_verbosity`)."""
+    return _state["verbosity"]
+
+
+def info(text):
+    """Print one progress line on stdout unless quiet."""
+    if _state["verbosity"] > QUIET:
+        print(text, flush=True)
 
 
 def print_stage(name, started):
-    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value)."""
-    print(f"  {name:<30s} {time.perf_counter() - started:7.2f} s", flush=True)
+    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value), unless quiet."""
+    info(f"  {name:<30s} {time.perf_counter() - started:7.2f} s")
+
+
+def silence_native_logs():
+    """Quieten MediaPipe's glog/absl and TensorFlow Lite's C++ logging (unless verbose): sets their environment
+    variables (read when the libraries load, so call it before ``mediapipe`` is imported; variables the user set are
+    kept) and absl's Python log level when absl is importable."""
+    if _state["verbosity"] >= VERBOSE:
+        return
+    for key, value in _QUIET_LOG_ENV.items():
+        os.environ.setdefault(key, value)
+    with contextlib.suppress(Exception):
+        from absl import logging as absl_logging
+        absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+@contextlib.contextmanager
+def progress_bar(description):
+    """Context manager yielding a ``progress(fraction, message)`` callable that drives a tqdm bar on stderr.
+
+    The bar is shown only when stderr is a terminal and the CLI is not quiet; otherwise the callable does nothing
+    (logs and pipes get no carriage-return noise). The bar closes when the block ends.
+    """
+    stream = _state["terminal"] or sys.stderr
+    try:
+        show = _state["verbosity"] > QUIET and stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        show = False
+    if not show:
+        yield lambda fraction, message="": None
+        return
+    from tqdm import tqdm
+    bar = tqdm(total=1000, desc=description, file=stream, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def update(fraction, message=""):
+        bar.n = int(round(min(max(float(fraction), 0.0), 1.0) * 1000))
+        if message:
+            bar.set_postfix_str(str(message)[:40], refresh=False)
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def blender_error_cause(exc):
+    """The one line that says why a Blender operator failed, from its (often multi-line) ``RuntimeError`` text.
+
+    ``bpy.ops`` failures read like ``"Error: Python: Traceback (most recent call last):\\n  File ...\\n
+    ValueError: buffer is smaller than requested size"``: the first line is boilerplate and the cause is the last
+    meaningful line. Returns that line without the ``Error:``/``Python:`` prefixes, or the exception's type name
+    when the text is empty.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    meaningful = [line for line in lines
+                  if not line.startswith(("File ", "Traceback", "Error: Python: Traceback", "^", "~"))
+                  and line not in ("Error: Python:", "Error:")]
+    if not meaningful:
+        return type(exc).__name__
+    # In a traceback the cause is the last line; a plain message ("Error: Cannot read file") is its first.
+    line = meaningful[-1] if any("Traceback" in line for line in lines) else meaningful[0]
+    for prefix in ("Error:", "Python:"):
+        if line.startswith(prefix):
+            line = line[len(prefix):].strip()
+    return line or type(exc).__name__

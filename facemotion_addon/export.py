@@ -16,6 +16,7 @@ from pathlib import Path
 import bpy
 
 from ..core.io.atomic_io import atomic_output
+from .console import blender_error_cause
 from ..core.errors import FacemotionError, InputError
 from . import compat
 from .mesh_import import check_blender_path
@@ -65,7 +66,7 @@ def _only_selected(objects):
 
 
 def _exporter_failed(path, exc):
-    reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    reason = blender_error_cause(exc)
     return FacemotionError(f"{Path(path).name}: export failed ({reason})")
 
 
@@ -96,6 +97,7 @@ def export_gltf(path, objects, *, animations=True, overwrite=False):
             export_animations=animations, export_morph_animation=animations,
             export_animation_mode="ACTIVE_ACTIONS", export_nla_strips_merged_animation_name=GLTF_ANIMATION_NAME,
             export_force_sampling=True, export_frame_range=False,
+            export_extras=True,  # custom properties as extras: facemotion's shape-key ownership list survives
             export_anim_slide_to_zero=True)  # timeline time 0 (scene frame 1) is glTF time 0
 
     with _only_selected(objects):
@@ -123,7 +125,7 @@ def export_fbx(path, objects, *, animations=True, overwrite=False):
             filepath=str(target), use_selection=True, check_existing=False,
             object_types={"MESH", "ARMATURE", "EMPTY"}, use_mesh_modifiers=False, mesh_smooth_type="FACE",
             add_leaf_bones=False, bake_anim=animations, bake_anim_use_all_actions=False,
-            bake_anim_use_nla_strips=False, use_custom_props=False)
+            bake_anim_use_nla_strips=False, use_custom_props=True)  # keeps the shape-key ownership list
 
     with _only_selected(objects):
         _export_single_file(path, write)

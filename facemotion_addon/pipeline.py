@@ -13,8 +13,8 @@ from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
 from ..core.animation.timeline import bake_timeline
 from . import export as export_module
-from .keyframes import bake_objects
-from .mesh_import import import_mesh_file
+from .keyframes import bake_objects, push_to_nla
+from .mesh_import import head_meshes, import_mesh_file, open_blend
 from .rigging import rig_objects
 from .shape_keys import set_weights
 
@@ -22,6 +22,23 @@ from .shape_keys import set_weights
 def load_mesh(path):
     """Import a mesh file into the current scene; returns its mesh objects (raises InputError on bad files)."""
     return import_mesh_file(Path(path))
+
+
+def load_file(path, note=None):
+    """Load ``path`` for rigging and return the head's mesh objects (:func:`.mesh_import.head_meshes`).
+
+    A ``.blend`` is opened as the current file (every data-block of the user's file stays, so saving it back loses
+    nothing); other formats are imported into an empty scene (the home file without its objects). ``note(text)``
+    receives one line per mesh left out of the head. Raises InputError on bad files.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".blend" and not path.is_dir():
+        objects = open_blend(path)
+    else:
+        bpy.ops.wm.read_homefile(use_empty=True)
+        objects = load_mesh(path)
+    head, _left_out = head_meshes(objects, note=note)
+    return head
 
 
 def rig(objects, *, replace=False, progress=None):
@@ -35,8 +52,9 @@ def pose(objects, weights):
         set_weights(obj, np.asarray(weights, dtype=np.float32), ARKIT_NAMES)
 
 
-def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=None):
-    """Bake a timeline onto the objects' shape keys as keyframes (frame 1 = time 0).
+def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=None, frame_start=1,
+         set_frame_range=True, sparse=False, push_nla=False):
+    """Bake a timeline onto the objects' shape keys as keyframes (``frame_start`` = time 0).
 
     Args:
         timeline: :func:`facemotion.core.animation.timeline.bake_timeline`'s keyword arguments, as returned by
@@ -46,11 +64,14 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
         replace: replace an action on the shape keys that facemotion did not make (kept with a fake user);
             without it such an action raises FacemotionError and nothing is written. facemotion's own actions
             are always replaced.
+        frame_start, set_frame_range, sparse, push_nla: as :func:`write_bake`. The defaults (frame 1, set the
+            range, a key per frame) are the CLI's: a fresh scene exported as a whole.
 
-    Sets the scene's frame rate and frame range to the timeline. Returns the ``(n_frames, 52)`` weights baked.
+    Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
     weights, rate = bake_weights(timeline, fps=fps, progress=progress)
-    write_bake(objects, weights, rate, replace=replace, scene=scene)
+    write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
+               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla)
     return weights
 
 
@@ -66,15 +87,38 @@ def bake_weights(timeline, *, fps=None, progress=None):
     return bake_timeline(**settings), float(settings["fps"])
 
 
-def write_bake(objects, weights, rate, *, replace=False, scene=None):
-    """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys from frame 1 and set the scene's frame
-    rate and range to them."""
+def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
+               sparse=False, push_nla=False):
+    """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
+
+    Args:
+        frame_start: scene frame of the timeline's time 0 (int).
+        set_frame_range: also set the scene's range to ``frame_start .. frame_start + n - 1``; off, the range is
+            left as it is (a shot's range is the user's).
+        sparse: key only the frames that reproduce each curve within 1e-3 (linear keys,
+            :mod:`facemotion.core.animation.keys`) instead of one key per frame.
+        push_nla: push each baked action to a strip at ``frame_start`` on the ``facemotion`` NLA track and
+            unassign it (:func:`.keyframes.push_to_nla`), so the next bake makes a new action.
+
+    The scene's frame rate is always set to ``rate`` (the keys are per frame at that rate).
+    Returns the list of :class:`.keyframes.BakeResult`.
+    """
     scene = scene or bpy.context.scene
-    bake_objects(objects, weights, ARKIT_NAMES, frame_start=1, replace=replace)
+    frame_start = int(frame_start)
+    results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate
-    scene.frame_start = 1
-    scene.frame_end = len(weights)
+    if set_frame_range:
+        scene.frame_start = frame_start
+        scene.frame_end = frame_start + len(weights) - 1
+    if push_nla:
+        seen = set()
+        for obj in objects:
+            key = obj.data.shape_keys
+            if key.as_pointer() not in seen:
+                seen.add(key.as_pointer())
+                push_to_nla(obj, frame_start)
+    return results
 
 
 def export(objects, path, *, overwrite=False, animations=True):

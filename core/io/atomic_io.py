@@ -10,7 +10,44 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text"]
+from ..errors import InputError
+
+__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "check_writable", "MAX_NAME_BYTES"]
+
+# Longest file name (one path component, in bytes) accepted: the limit of ext4, APFS, NTFS (255) less the room the
+# temporary name needs (a leading ".", a "." and mkstemp's 8 random characters, then the extension again).
+MAX_NAME_BYTES = 255
+
+
+def check_writable(path):
+    """Check before any work that ``path`` can be written: its folder exists and is a folder, its name is not too
+    long, and a temporary file (the name :func:`atomic_output` would use) can really be created there and removed.
+
+    Trying for real is the only reliable test: ``os.access`` says yes to root on a read-only file system (``/proc``)
+    and knows nothing of quotas. Returns ``Path(path)``. Raises InputError (one line naming the path and the reason).
+    """
+    path = Path(path)
+    name_bytes = len(os.fsencode(path.name))
+    if name_bytes > MAX_NAME_BYTES - 10 - len(os.fsencode(path.suffix)):
+        raise InputError(f"{path.name[:40]}...: output file name is {name_bytes} bytes long; keep it under "
+                         f"{MAX_NAME_BYTES - 10 - len(os.fsencode(path.suffix))} bytes")
+    parent = path.parent
+    if not parent.exists():
+        # A file somewhere above makes the folder impossible, not just missing: say which.
+        blocker = next((p for p in parent.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise InputError(f"{path}: cannot write there: {blocker} is a file, not a folder")
+        raise InputError(f"{path}: folder {parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{path}: cannot write there: {parent} is a file, not a folder")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=path.suffix, dir=parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {parent} ({exc.strerror or exc})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp_name)
+    return path
 
 
 @contextlib.contextmanager

@@ -74,6 +74,25 @@ def as_rgb_uint8(array, *, bgr=False, what="image"):
     return np.ascontiguousarray(rgb)
 
 
+#: Most pixels an image file may hold (OpenCV's own decoder limit is 2**30); a face photo needs far fewer.
+MAX_IMAGE_PIXELS = 100_000_000
+#: Longest side / shortest side beyond which an image is refused (a 1x20000 strip holds no face and would be
+#: tiled for seconds per pixel row).
+MAX_ASPECT_RATIO = 16.0
+
+
+def check_image_shape(height, width, what="image"):
+    """Refuse an absurd image size early: more than :data:`MAX_IMAGE_PIXELS` pixels or an aspect ratio beyond
+    :data:`MAX_ASPECT_RATIO`. ``height``/``width`` in pixels. Raises InputError (one line naming ``what``)."""
+    height, width = int(height), int(width)
+    if height * width > MAX_IMAGE_PIXELS:
+        raise InputError(f"{what} is {width}x{height} px ({height * width / 1e6:.0f} megapixels); the limit is "
+                         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it")
+    if min(height, width) > 0 and max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
+        raise InputError(f"{what} is {width}x{height} px, an aspect ratio beyond {MAX_ASPECT_RATIO:g}:1; "
+                         "crop it to the face")
+
+
 def load_image(path):
     """Read an image file into ``(H, W, 3) uint8`` RGB (see :func:`as_rgb_uint8` for the conversions).
 
@@ -91,10 +110,23 @@ def load_image(path):
         raise InputError(f"cannot read image file {path}: {exc.strerror or exc}; check its permissions") from exc
     if data.size == 0:
         raise InputError(f"image file {path} is empty (0 bytes); give a valid image file")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if data.size >= 24 and data[:8].tobytes() == b"\x89PNG\r\n\x1a\n":
+        # PNG's IHDR gives the size before any decoding: refuse a huge or strip image without spending seconds.
+        width, height = (int.from_bytes(data[16:20].tobytes(), "big"), int.from_bytes(data[20:24].tobytes(), "big"))
+        check_image_shape(height, width, what=f"image {path}")
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        # OpenCV's limit checks raise an assertion ("... pixels <= CV_IO_MAX_IMAGE_PIXELS"): say it in one line.
+        text = str(exc)
+        if "MAX_IMAGE" in text or "pixels" in text or "validateInputImageSize" in text:
+            raise InputError(f"image {path} is too large to decode (over OpenCV's pixel limit); the limit is "
+                             f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it") from None
+        raise InputError(f"{path} is not an image OpenCV can read ({text.strip().splitlines()[-1][:120]})") from None
     if image is None or image.size == 0:
         raise InputError(f"{path} is not an image OpenCV can read (corrupt or unsupported format); "
                          f"save it as PNG or JPEG")
+    check_image_shape(image.shape[0], image.shape[1], what=f"image {path}")
     return as_rgb_uint8(image, bgr=True, what=f"image {path}")
 
 
