@@ -14,6 +14,21 @@ import_facemotion()
 @pytest.fixture(scope="session")
 def extension_zip(tmp_path_factory):
     """The extension zip built once per test session by tools/build_extension.py, with its wheels (cached in
-    build/wheels) and its bundled run-time assets; a ``Path`` in a temporary folder."""
+    build/wheels) and its bundled run-time assets: ``{platform: Path}`` (linux-x64, windows-x64, macos-arm64) in a
+    temporary folder."""
     import build_extension
     return build_extension.build(tmp_path_factory.mktemp("dist"), ROOT / "build" / "wheels")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config.facemotion_exitstatus = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """On bpy 4.2 end pytest with its own exit status after everything else (facemotion_addon.compat.exit_process):
+    the interpreter shutdown crashes there once a glTF export ran, which would turn any result into exit 139."""
+    if "bpy" in sys.modules and hasattr(config, "facemotion_exitstatus"):
+        from facemotion.facemotion_addon import compat
+        if compat.UNCLEAN_MODULE_EXIT:
+            compat.exit_process(config.facemotion_exitstatus)

@@ -28,7 +28,8 @@ def test_committed_manifest_is_valid_and_wheel_free():
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
     assert (manifest["id"], manifest["version"], manifest["type"]) == ("facemotion", "0.1.0", "add-on")
-    assert manifest["blender_version_min"] == "4.2.0" and manifest["platforms"] == ["linux-x64"]
+    assert manifest["blender_version_min"] == "4.2.0" and manifest["blender_version_max"] == "5.3.0"
+    assert manifest["platforms"] == ["linux-x64", "windows-x64", "macos-arm64"] == list(build_extension.PLATFORMS)
     assert set(manifest["permissions"]) == {"files", "network"}
     assert "wheels" not in manifest
     excluded = manifest["build"]["paths_exclude_pattern"]
@@ -44,17 +45,34 @@ def test_with_wheels_inserts_a_top_level_list_and_replaces_an_old_one():
     assert manifest["permissions"] == tomllib.loads(text)["permissions"]
 
 
-@pytest.mark.parametrize("filename, ok", [
-    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", True),
-    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", True),
-    ("opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", True),
-    ("certifi-2026.10.18-py3-none-any.whl", True),
-    ("scipy-1.17.1-cp312-cp312-manylinux_2_27_x86_64.whl", False),        # other Python
-    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", False),      # other platform
-    ("numpy-2.3.0-cp311-cp311-manylinux_2_34_x86_64.whl", False),         # needs a newer glibc than Blender's
+@pytest.mark.parametrize("filename, platform, python, ok", [
+    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
+    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.13", True),
+    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
+    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.13", False),
+    ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "windows-x64", "3.13", True),
+    ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "linux-x64", "3.13", False),
+    ("opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "linux-x64",
+     "3.13", True),
+    ("certifi-2026.10.18-py3-none-any.whl", "macos-arm64", "3.11", True),
+    ("scipy-1.17.1-cp312-cp312-manylinux_2_27_x86_64.whl", "linux-x64", "3.11", False),   # other Python
+    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "linux-x64", "3.11", False),  # other platform
+    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "macos-arm64", "3.11", True),
+    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_x86_64.whl", "macos-arm64", "3.11", False),  # Intel Mac
+    ("numpy-2.3.0-cp311-cp311-manylinux_2_34_x86_64.whl", "linux-x64", "3.11", False),  # newer glibc than Blender's
 ])
-def test_wheel_compatibility_follows_the_tags(filename, ok):
-    assert build_extension.wheel_is_compatible(filename) is ok
+def test_wheel_compatibility_follows_the_tags(filename, platform, python, ok):
+    assert build_extension.wheel_is_compatible(filename, platform, python) is ok
+
+
+def test_release_fields_set_all_platforms_and_the_version_range():
+    text = (ROOT / "blender_manifest.toml").read_text()
+    old = text.replace('blender_version_max = "5.3.0"\n', "").replace(
+        'platforms = ["linux-x64", "windows-x64", "macos-arm64"]', 'platforms = ["linux-x64"]')
+    assert "blender_version_max" not in tomllib.loads(old)
+    manifest = tomllib.loads(build_extension.with_release_fields(old))
+    assert manifest["platforms"] == ["linux-x64", "windows-x64", "macos-arm64"]
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.3.0")
 
 
 def test_pins_come_from_the_constraints_file_first(tmp_path):
@@ -67,19 +85,37 @@ def test_pins_come_from_the_constraints_file_first(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def built_zip(extension_zip):
+def built_zips(extension_zip):
     return extension_zip  # built once per session (conftest.py), shared with test_extension_install.py
 
 
+WHEEL_PLATFORM = {"linux-x64": "manylinux", "windows-x64": "win_amd64", "macos-arm64": "macosx"}
+
+
 @pytest.mark.slow
-def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zip):
-    assert built_zip.name == "facemotion-0.1.0-linux_x64.zip"
+def test_three_zips_are_built_one_per_platform(built_zips):
+    assert {p: z.name for p, z in built_zips.items()} == {
+        "linux-x64": "facemotion-0.1.0-linux_x64.zip", "windows-x64": "facemotion-0.1.0-windows_x64.zip",
+        "macos-arm64": "facemotion-0.1.0-macos_arm64.zip"}
+    assert all(z.is_file() for z in built_zips.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", ["linux-x64", "windows-x64", "macos-arm64"])
+def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, platform):
+    built_zip = built_zips[platform]
     result = _validate(built_zip)
     assert result.returncode == 0, result.stdout + result.stderr
     with zipfile.ZipFile(built_zip) as archive:
         names = archive.namelist()
         manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
         assert archive.testzip() is None
+    # Blender's --split-platforms keeps the source manifest and records the zip's own platform and wheels in
+    # [build.generated] (which Blender reads instead of the top-level lists).
+    generated = manifest["build"]["generated"]
+    assert generated["platforms"] == [platform]
+    assert manifest["platforms"] == list(build_extension.PLATFORMS)
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.3.0")
     tops = {n.split("/")[0] for n in names}
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
     assert "core/errors.py" in names and "facemotion_addon/keyframes.py" in names
@@ -88,8 +124,19 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zip):
     assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     wheels = sorted(n for n in names if n.startswith("wheels/"))
-    assert sorted(w.removeprefix("./") for w in manifest["wheels"]) == wheels
-    bundled = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels}
+    assert sorted(w.removeprefix("./") for w in generated["wheels"]) == wheels
+    names_versions = [build_extension.wheel_name_version(Path(w).name) for w in wheels]
+    bundled = {name for name, _ in names_versions}
+    assert len(bundled) == len({nv for nv in names_versions})  # one version per package (Blender keeps the newest)
     assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "matplotlib", "certifi"} <= bundled
     assert not bundled & {"numpy", "opencv-contrib-python", "sounddevice", "bpy"}
-    assert all(build_extension.wheel_is_compatible(Path(w).name) for w in wheels)
+    # Only this platform's binary wheels; every wheel loads under 3.11 or 3.13 here.
+    others = [tag for p, tag in WHEEL_PLATFORM.items() if p != platform]
+    assert not [w for w in wheels if any(tag in w for tag in others)], wheels
+    for python in ("3.11", "3.13"):
+        usable = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels
+                  if build_extension.wheel_is_compatible(Path(w).name, platform, python)}
+        assert usable == bundled, (python, bundled - usable)
+    for tag in ("cp311", "cp313"):  # scipy, onnxruntime, matplotlib... have one build per Python
+        assert {"scipy", "onnxruntime"} <= {build_extension.wheel_name_version(Path(w).name)[0]
+                                            for w in wheels if f"-{tag}-" in w}, tag

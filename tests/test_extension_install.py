@@ -2,8 +2,9 @@
 """The built extension zip works offline: installed as Blender installs it, it rigs the real ICT head from what it
 bundles alone (wheels, MediaPipe model, converted ICT template, template landmarks).
 
-The slow test builds the zip once per session (``extension_zip`` in conftest.py, shared with
-test_build_extension.py) and runs Blender in a subprocess that cannot see the checkout's data or Python packages:
+The slow test builds the zips once per session (``extension_zip`` in conftest.py, shared with
+test_build_extension.py) and installs the Linux one into the Blender the suite runs on (bpy 4.2, 5.0 or 5.2:
+``FACEMOTION_BLENDER``; CI runs all three), in a subprocess that cannot see the checkout's data or Python packages:
 
 - ``BLENDER_USER_RESOURCES`` is a fresh temporary folder (the extension, its wheels and its user folder go there);
 - ``FACEMOTION_CACHE`` is an empty folder and ``FACEMOTION_ASSETS`` is unset, so the add-on's asset roots are its
@@ -121,8 +122,13 @@ def _mean_error(predicted, truth):
 
 
 @pytest.fixture(scope="module")
-def installed_rig(extension_zip, tmp_path_factory):
-    """Install ``extension_zip`` in an isolated Blender, rig the ICT head; returns (result dict, deltas array)."""
+def linux_zip(extension_zip):
+    return extension_zip["linux-x64"]
+
+
+@pytest.fixture(scope="module")
+def installed_rig(linux_zip, tmp_path_factory):
+    """Install the Linux zip in an isolated Blender, rig the ICT head; returns (result dict, deltas array)."""
     tmp = tmp_path_factory.mktemp("install")
     links = _visible_venv_packages(tmp / "packages")
     script = tmp / "install_and_rig.py"
@@ -132,7 +138,7 @@ def installed_rig(extension_zip, tmp_path_factory):
     for name in (assets.ENV_ASSETS, assets.ENV_ALLOW_DOWNLOAD, assets.ENV_BASE_URL):
         env.pop(name, None)
     deltas_path = tmp / "deltas.npy"
-    run = subprocess.run([sys.executable, "-I", "-S", str(script), str(links), str(extension_zip),
+    run = subprocess.run([sys.executable, "-I", "-S", str(script), str(links), str(linux_zip),
                           str(assets.asset_path(ICT_NEUTRAL)), str(deltas_path)],
                          env=env, cwd=tmp, capture_output=True, text=True, timeout=900)
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
@@ -183,7 +189,8 @@ def test_installed_rig_reproduces_icts_own_expressions(installed_rig):
 @pytest.mark.slow
 def test_installed_extension_runs_its_bundled_wheels(installed_rig):
     out, _ = installed_rig
-    wheels_dir = Path(out["tmp"]) / "user" / "extensions" / ".local" / "lib" / "python3.11" / "site-packages"
+    python = f"python{sys.version_info.major}.{sys.version_info.minor}"  # 3.11 (Blender 4.2, 5.0) or 3.13 (5.2)
+    wheels_dir = Path(out["tmp"]) / "user" / "extensions" / ".local" / "lib" / python / "site-packages"
     # cv2 and scipy are imported when the add-on is enabled, mediapipe by the rig (landmark detection).
     assert "mediapipe" not in out["preloaded"] and out["used"] == ["cv2", "mediapipe", "scipy"]
     for name in ("mediapipe", "cv2", "scipy", "onnxruntime"):
@@ -199,8 +206,9 @@ def test_installed_extension_runs_its_bundled_wheels(installed_rig):
 
 
 @pytest.mark.slow
-def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip):
-    with zipfile.ZipFile(extension_zip) as archive:
+@pytest.mark.parametrize("platform", ["linux-x64", "windows-x64", "macos-arm64"])
+def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip, platform):
+    with zipfile.ZipFile(extension_zip[platform]) as archive:
         names = set(archive.namelist())
         with np.load(io.BytesIO(archive.read("bundled_assets/" + template.BUNDLED_ICT_TEMPLATE))) as data:
             key, n_modes = str(data["key"]), len(data["identity_modes"])

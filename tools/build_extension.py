@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Build the installable extension zip: ``dist/facemotion-<version>-linux_x64.zip``.
+"""Build the installable extension zips, one per platform: ``dist/facemotion-<version>-<platform>.zip`` for
+``linux_x64``, ``windows_x64`` and ``macos_arm64``, each with the wheels for CPython 3.11 (Blender 4.2 - 5.0) and
+CPython 3.13 (Blender 5.1 - 5.2).
 
     python tools/build_extension.py [--out dist] [--wheels-dir build/wheels] [--no-assets]
                                     [--assets DIR [--asset-file REL ...]]
 
 Steps:
 
-1. Download (once; cached in ``--wheels-dir``) the CPython 3.11 manylinux x86_64 wheels of the run-time
-   dependencies, ``pip download --no-deps --only-binary=:all:``, each pinned: ``tools/constraints.txt`` wins where it
+1. Download (once; cached in ``--wheels-dir``) the wheels of the run-time dependencies for every target of
+   :data:`PLATFORMS` x :data:`PYTHON_VERSIONS`, ``pip download --no-deps --only-binary=:all: --platform ...
+   --python-version ...``, each pinned (the same version for every target, see :data:`RUNTIME_WHEELS`): ``tools/constraints.txt`` wins where it
    pins a package with ``==``, else the known-good pin below (the versions the test suite runs with). Every pin is
    also checked against ``tools/constraints.txt`` by pip (``-c``), so a conflict fails loudly.
 2. Stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
@@ -23,8 +26,23 @@ Steps:
    which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_v<N>.npz`` (where MediaPipe's
    landmarks lie on the template, ``core.rig.autorig.template_landmarks``). Caches in the user cache are reused.
 4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
-   (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``), validate the zip with its
-   ``validate``, and move it into ``--out`` atomically.
+   (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``: one zip per entry of the
+   manifest's ``platforms``, each with the wheels for that platform only), validate each zip with its
+   ``validate``, and move them into ``--out`` atomically.
+
+Version range: ``blender_version_min = "4.2.0"`` (the first Blender with extensions; 4.2 LTS is tested) and
+``blender_version_max = "5.3.0"`` (exclusive: every 5.2.x LTS release is in, 5.3 is not). 5.3 is not claimed
+because it is not released nor tested, and a Blender that moves to another Python (3.14) would find no wheel for
+it in the zip; raise the bound after running the suite on it (``FACEMOTION_BLENDER``, see ``./facemotion``).
+
+numpy: not bundled; Blender's own is used. Blender 4.2 - 5.0 ship numpy 1.26 (cp311), Blender 5.1+ numpy 2.x
+(cp313). Every bundled binary wheel must therefore load with numpy 1.26 under 3.11 and with numpy 2 under 3.13.
+The same version of each package is bundled for both Pythons, on purpose: Blender installs, of two wheels of one
+package that both match its Python, only the newest, so an abi3 or py3 wheel of a numpy-2-only release (opencv
+5.x is ``cp37-abi3`` too) would be picked by Blender 4.2 - 5.0 as well and fail there. opencv-python-headless
+4.11.0.86 (abi3) is built against the numpy 2 C API, which loads under numpy 1.26 and 2.x alike (its metadata asks
+for ``numpy>=2`` only on Python >= 3.13, which Blender 5.2's numpy satisfies); scipy, matplotlib, contourpy and
+onnxruntime ship separate cp311 / cp313 builds, each built against numpy 2 with numpy 1.26 as its minimum.
 
 Which wheels, and why (what mediapipe 1.2.2's Tasks FaceLandmarker imports at run time, measured with
 ``sys.modules`` after a detection): ``import mediapipe`` imports ``mediapipe.tasks.python.vision.drawing_utils``,
@@ -73,10 +91,21 @@ RUNTIME_WHEELS = {
     "tzdata": "2026.6",
 }
 
-#: Target interpreter and platforms: Blender 4.2 - 5.0 bundle CPython 3.11; Linux builds need glibc >= 2.28.
-PYTHON_VERSION = "3.11"
-PLATFORM_TAGS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
-ABI_TAGS = ("cp311", "abi3", "none")
+#: Target interpreters: Blender 4.2 - 5.0 bundle CPython 3.11, Blender 5.1 - 5.2 CPython 3.13.
+PYTHON_VERSIONS = ("3.11", "3.13")
+
+#: Target platforms: ``{Blender platform name: pip --platform tags}``. Blender's Linux builds need glibc >= 2.28
+#: (manylinux_2_28 at most); macOS builds run on macOS 11.2+ (wheels up to macosx_14_0 are accepted: the
+#: onnxruntime and mediapipe arm64 wheels need macOS 13/14, Blender on an older macOS cannot load them).
+PLATFORMS = {
+    "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+    "windows-x64": ("win_amd64",),
+    "macos-arm64": ("macosx_14_0_arm64", "macosx_13_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64",
+                    "macosx_11_0_universal2", "macosx_10_9_universal2"),
+}
+
+#: ``blender_version_max`` of the built zips (exclusive), see the module docstring.
+BLENDER_VERSION_MAX = "5.3.0"
 
 #: Pinned assets (``core/io/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
 #: Emotion features align landmarks to MediaPipe's canonical face (core.emotion.features.canonical_face).
@@ -121,49 +150,73 @@ def wheel_name_version(filename):
     return normalize(parts[0]), parts[1]
 
 
-def wheel_is_compatible(filename):
-    """True for a wheel Blender's CPython 3.11 on Linux x86_64 (glibc >= 2.28) can load, per its PEP 425 tags."""
+def _platform_ok(tag, platform):
+    if tag == "any":
+        return True
+    if platform == "linux-x64":
+        return tag in PLATFORMS[platform] or bool(re.fullmatch(r"manylinux_2_(1[7-9]|2[0-8])_x86_64", tag))
+    if platform == "windows-x64":
+        return tag == "win_amd64"
+    if platform == "macos-arm64":
+        match = re.fullmatch(r"macosx_(\d+)_\d+_(arm64|universal2)", tag)
+        return bool(match) and int(match.group(1)) <= 14
+    raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
+
+
+def wheel_is_compatible(filename, platform="linux-x64", python="3.11"):
+    """True for a wheel that Blender's CPython ``python`` (``"3.11"``/``"3.13"``) on ``platform`` (a key of
+    :data:`PLATFORMS`) can load, per the wheel's PEP 425 tags (py3/cpXY/abi3 python tags; see :data:`PLATFORMS`
+    for the platform limits)."""
     python_tags, abi_tags, platform_tags = (t.split(".") for t in filename[:-4].split("-")[-3:])
-    pure = "none" in abi_tags and any(t in ("py3", "py311") for t in python_tags)
-    cpython = "cp311" in python_tags and "cp311" in abi_tags
-    stable_abi = "abi3" in abi_tags and any(re.fullmatch(r"cp3([2-9]|1[01])", t) for t in python_tags)
-    platform_ok = any(t == "any" or t in PLATFORM_TAGS or re.fullmatch(r"manylinux_2_(1[7-9]|2[0-8])_x86_64", t)
-                      for t in platform_tags)
-    return (pure or cpython or stable_abi) and platform_ok
+    minor = int(python.split(".")[1])
+    cp = f"cp3{minor}"
+    pure = "none" in abi_tags and any(t in ("py3", f"py3{minor}") for t in python_tags)
+    cpython = cp in python_tags and cp in abi_tags
+    stable_abi = "abi3" in abi_tags and any(
+        re.fullmatch(r"cp3\d+", t) and int(t[3:]) <= minor for t in python_tags)
+    return (pure or cpython or stable_abi) and any(_platform_ok(t, platform) for t in platform_tags)
 
 
-def cached_wheels(wheels_dir, pins):
-    """``{name: Path}`` of the cached wheels matching the pins."""
+def cached_wheels(wheels_dir, pins, platform="linux-x64", python="3.11"):
+    """``{name: Path}`` of the cached wheels matching the pins that load on ``platform`` under ``python``."""
     found = {}
     for path in sorted(wheels_dir.glob("*.whl")):
         name, version = wheel_name_version(path.name)
-        if pins.get(name) == version and wheel_is_compatible(path.name):
+        if pins.get(name) == version and wheel_is_compatible(path.name, platform, python):
             found[name] = path
     return found
 
 
-def download_wheels(wheels_dir, pins, constraints):
-    """Download the pinned wheels missing from ``wheels_dir``; returns ``{name: Path}`` for all of them."""
+def download_wheels(wheels_dir, pins, constraints, targets=None):
+    """Download the pinned wheels missing from ``wheels_dir`` for every ``(platform, python)`` of ``targets``
+    (default: all of :data:`PLATFORMS` x :data:`PYTHON_VERSIONS`); returns the ``set`` of wheel ``Path``s they
+    need. Raises SystemExit when pip has no compatible wheel for a pin on a target."""
     wheels_dir.mkdir(parents=True, exist_ok=True)
-    have = cached_wheels(wheels_dir, pins)
-    missing = [f"{name}=={version}" for name, version in sorted(pins.items()) if name not in have]
-    if missing:
-        print(f"downloading {len(missing)} wheel(s) into {wheels_dir}: {' '.join(missing)}", flush=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--python-version", PYTHON_VERSION, "--implementation", "cp", "--dest", str(wheels_dir),
-                   "--disable-pip-version-check", "--quiet"]
-        for tag in PLATFORM_TAGS:
-            command += ["--platform", tag]
-        for tag in ABI_TAGS:
-            command += ["--abi", tag]
-        if constraints.is_file():
-            command += ["-c", str(constraints)]
-        subprocess.run(command + missing, check=True)
-        have = cached_wheels(wheels_dir, pins)
-    still = sorted(set(pins) - set(have))
-    if still:
-        raise SystemExit(f"error: no compatible wheel for {', '.join(still)} in {wheels_dir}")
-    return have
+    targets = targets or [(p, v) for p in PLATFORMS for v in PYTHON_VERSIONS]
+    selected = set()
+    for platform, python in targets:
+        have = cached_wheels(wheels_dir, pins, platform, python)
+        missing = [f"{name}=={version}" for name, version in sorted(pins.items()) if name not in have]
+        if missing:
+            print(f"downloading {len(missing)} wheel(s) for {platform} cp{python.replace('.', '')} into "
+                  f"{wheels_dir}: {' '.join(missing)}", flush=True)
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                       "--python-version", python, "--implementation", "cp", "--dest", str(wheels_dir),
+                       "--disable-pip-version-check", "--quiet"]
+            for tag in PLATFORMS[platform]:
+                command += ["--platform", tag]
+            for tag in (f"cp{python.replace('.', '')}", "abi3", "none"):
+                command += ["--abi", tag]
+            if constraints.is_file():
+                command += ["-c", str(constraints)]
+            subprocess.run(command + missing, check=True)
+            have = cached_wheels(wheels_dir, pins, platform, python)
+        still = sorted(set(pins) - set(have))
+        if still:
+            raise SystemExit(f"error: no wheel for {platform} cp{python.replace('.', '')} of {', '.join(still)} "
+                             f"in {wheels_dir}")
+        selected |= set(have.values())
+    return selected
 
 
 def find_blender_ext():
@@ -191,7 +244,7 @@ def stage_source(stage, wheels, assets_dir=None, asset_files=()):
     shutil.copytree(ROOT, stage, ignore=ignore)
     wheel_dir = stage / "wheels"
     wheel_dir.mkdir()
-    for path in sorted(wheels.values()):
+    for path in sorted(wheels):
         shutil.copy2(path, wheel_dir / path.name)
     if assets_dir is not None:
         target = stage / "bundled_assets"
@@ -206,7 +259,25 @@ def stage_source(stage, wheels, assets_dir=None, asset_files=()):
         else:
             shutil.copytree(assets_dir, target)
     manifest = stage / "blender_manifest.toml"
-    manifest.write_text(with_wheels(manifest.read_text(), [f"./wheels/{p.name}" for p in sorted(wheels.values())]))
+    text = with_wheels(manifest.read_text(), [f"./wheels/{p.name}" for p in sorted(wheels)])
+    manifest.write_text(with_release_fields(text))
+
+
+def with_release_fields(manifest_text):
+    """Manifest text with the built zips' ``platforms`` (all of :data:`PLATFORMS`) and ``blender_version_max``
+    (:data:`BLENDER_VERSION_MAX`), replacing or adding the top-level lines; the result must parse."""
+    text = manifest_text
+    fields = {"platforms": "[" + ", ".join(f'"{p}"' for p in PLATFORMS) + "]",
+              "blender_version_max": f'"{BLENDER_VERSION_MAX}"'}
+    for key, value in fields.items():
+        line = f"{key} = {value}\n"
+        if re.search(rf"(?m)^{key}\s*=", text):
+            text = re.sub(rf"(?m)^{key}\s*=.*\n", line, text)
+        else:
+            text = re.sub(r"(?m)^(blender_version_min\s*=.*\n)", lambda m: m.group(1) + line, text, count=1)
+    parsed = tomllib.loads(text)
+    assert parsed["platforms"] == list(PLATFORMS) and parsed["blender_version_max"] == BLENDER_VERSION_MAX
+    return text
 
 
 def stage_runtime_assets(target):
@@ -279,9 +350,16 @@ def run_blender_ext(script, *args):
     return result.stdout
 
 
+def zip_names(manifest):
+    """``{platform: zip file name}`` that ``blender_ext.py build --split-platforms`` writes for a manifest."""
+    return {p: f"{manifest['id']}-{manifest['version']}-{p.replace('-', '_')}.zip" for p in PLATFORMS}
+
+
 def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets=True, blender_ext=None,
           constraints=None):
-    """Build, validate and return the ``Path`` of ``<out_dir>/<id>-<version>-linux_x64.zip``.
+    """Build and validate the per-platform zips; returns ``{platform: Path}`` of
+    ``<out_dir>/<id>-<version>-<platform>.zip`` (platform with ``_``: ``linux_x64``, ``windows_x64``,
+    ``macos_arm64``).
 
     ``assets_dir``/``asset_files``: extra files for ``bundled_assets/`` (see :func:`stage_source`).
     ``bundle_assets``: stage the add-on's run-time data (:func:`stage_runtime_assets`); False builds a zip that
@@ -297,7 +375,7 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
         script, tags = find_blender_ext()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    zip_name = f"{manifest['id']}-{manifest['version']}-linux_x64.zip"
+    names = zip_names(manifest)
     with tempfile.TemporaryDirectory(prefix="facemotion-build-") as tmp:
         stage, built = Path(tmp) / manifest["id"], Path(tmp) / "dist"
         built.mkdir()
@@ -308,20 +386,23 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
                   flush=True)
         run_blender_ext(script, "build", "--source-dir", str(stage), "--output-dir", str(built),
                         f"--valid-tags={tags}", "--split-platforms")
-        produced = built / zip_name
-        if not produced.is_file():
-            found = ", ".join(p.name for p in built.iterdir()) or "nothing"
-            raise SystemExit(f"error: expected {zip_name} from the build, found {found}")
-        run_blender_ext(script, "validate", f"--valid-tags={tags}", str(produced))
-        with zipfile.ZipFile(produced) as archive:
-            bad = archive.testzip()
-            if bad is not None:
-                raise SystemExit(f"error: corrupt member {bad} in {produced.name}")
-        # Same file system as the destination is not guaranteed for /tmp: copy next to it, then rename.
-        partial = out_dir / f".{zip_name}.partial"
-        shutil.copyfile(produced, partial)
-        os.replace(partial, out_dir / zip_name)
-    return out_dir / zip_name
+        found = sorted(p.name for p in built.iterdir())
+        if sorted(names.values()) != found:
+            raise SystemExit(f"error: expected {', '.join(sorted(names.values()))} from the build, found "
+                             f"{', '.join(found) or 'nothing'}")
+        for zip_name in names.values():
+            produced = built / zip_name
+            run_blender_ext(script, "validate", f"--valid-tags={tags}", str(produced))
+            with zipfile.ZipFile(produced) as archive:
+                bad = archive.testzip()
+                if bad is not None:
+                    raise SystemExit(f"error: corrupt member {bad} in {produced.name}")
+        for zip_name in names.values():
+            # Same file system as the destination is not guaranteed for /tmp: copy next to it, then rename.
+            partial = out_dir / f".{zip_name}.partial"
+            shutil.copyfile(built / zip_name, partial)
+            os.replace(partial, out_dir / zip_name)
+    return {platform: out_dir / zip_name for platform, zip_name in names.items()}
 
 
 def main(argv=None):
@@ -342,9 +423,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.asset_file and not args.assets:
         parser.error("--asset-file needs --assets")
-    path = build(args.out, args.wheels_dir, assets_dir=args.assets, asset_files=args.asset_file,
+    paths = build(args.out, args.wheels_dir, assets_dir=args.assets, asset_files=args.asset_file,
                  bundle_assets=not args.no_assets, blender_ext=args.blender_ext, constraints=args.constraints)
-    print(f"built {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    for path in paths.values():
+        print(f"built {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":
