@@ -47,6 +47,12 @@ def exit_process(code):
     sys.stdout.flush()
     sys.stderr.flush()
     if UNCLEAN_MODULE_EXIT:
+        # os._exit skips Blender's own exit too, which would delete its session temp folder (bpy.app.tempdir,
+        # "blender_XXXXXX" in TMPDIR): remove it here, as Blender does.
+        import shutil
+        session_temp = bpy.app.tempdir
+        if session_temp and os.path.basename(os.path.normpath(session_temp)).startswith("blender_"):
+            shutil.rmtree(session_temp, ignore_errors=True)
         os._exit(int(code))
     sys.exit(code)
 
