@@ -7,8 +7,9 @@ so registration lives here and every import points downward::
     __init__ (register)  ->  panels  ->  operators  ->  facemotion_addon (bpy glue)  ->  core (numpy, no bpy)
 
 ``register()`` order: property groups, preferences, operators, UI lists and panels (parents before sub-panels),
-then ``Scene.facemotion``, the asset settings and ``blender --command facemotion``. ``unregister()`` undoes every
-step in reverse, so register -> unregister -> register works in one session (Blender's add-on reload does that).
+then ``Scene.facemotion``, ``Object.facemotion_part`` (:mod:`.facemotion_addon.part_properties`), the asset
+settings and ``blender --command facemotion``. ``unregister()`` undoes every step in reverse, so register ->
+unregister -> register works in one session (Blender's add-on reload does that).
 Importing the package imports nothing (not even bpy), so the pure-numpy ``core`` stays usable outside Blender.
 """
 
@@ -24,8 +25,9 @@ _cache_dir_set = False
 
 def _all_classes():
     from . import operators, panels
-    from .facemotion_addon import preferences, properties
-    return (*properties.classes, *preferences.classes, *operators.classes, *panels.classes)
+    from .facemotion_addon import export_settings, preferences, properties
+    return (*properties.classes, *export_settings.classes, *preferences.classes, *operators.classes,
+            *panels.classes)
 
 
 def registered_classes():
@@ -47,13 +49,32 @@ def _configure_assets():
     apply_preferences()
 
 
+def _register_export_ui():
+    """``Scene.facemotion_export`` (the Export panel's options) and File > Export > Facemotion (glTF/FBX)."""
+    import bpy
+
+    from .facemotion_addon import export_settings
+    from .operators.export import menu_export
+    export_settings.register_scene_property()
+    bpy.types.TOPBAR_MT_file_export.append(menu_export)
+
+
+def _unregister_export_ui():
+    import bpy
+
+    from .facemotion_addon import export_settings
+    from .operators.export import menu_export
+    bpy.types.TOPBAR_MT_file_export.remove(menu_export)  # no error when it was not appended
+    export_settings.unregister_scene_property()
+
+
 def register():
     """Register every facemotion class, ``Scene.facemotion`` and the CLI command. On a failure, whatever was
     registered is unregistered again and the error is raised."""
     global _cli_handle
     import bpy
 
-    from .facemotion_addon import properties
+    from .facemotion_addon import part_properties, properties
     from .facemotion_addon.cli import cli_command
     if _registered:
         return  # already registered (register() called twice without unregister)
@@ -62,6 +83,8 @@ def register():
             bpy.utils.register_class(cls)
             _registered.append(cls)
         properties.register_scene_properties()
+        _register_export_ui()
+        part_properties.register()
         _configure_assets()
         _cli_handle = bpy.utils.register_cli_command(CLI_COMMAND, cli_command)
     except Exception:
@@ -75,7 +98,7 @@ def unregister():
     import bpy
 
     from .core.io import assets
-    from .facemotion_addon import preferences, properties
+    from .facemotion_addon import part_properties, preferences, properties
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None
@@ -83,6 +106,8 @@ def unregister():
     if _cache_dir_set:
         assets.set_cache_dir(None)
         _cache_dir_set = False
+    part_properties.unregister()
+    _unregister_export_ui()
     properties.unregister_scene_properties()
     while _registered:
         cls = _registered.pop()

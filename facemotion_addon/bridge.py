@@ -17,9 +17,10 @@ from ..core.errors import InputError
 from ..core.io.image_io import from_blender_pixels
 from ..core.detect.rasterize import linear_to_srgb
 
-__all__ = ["CombinedMesh", "combine_meshes", "evaluated_world_mesh", "image_rgb", "key_block_coords",
-           "mesh_arrays", "read_points", "rest_world_vertices", "set_key_block_coords", "to_local",
-           "world_matrix", "write_keyframes", "write_points"]
+__all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
+           "key_block_coords", "mesh_arrays", "read_points", "rest_world_vertices", "set_bool_attribute",
+           "set_key_block_coords", "shift_fcurve_keys", "to_local", "world_matrix", "write_bezier_keyframes",
+           "write_keyframes", "write_points", "set_preview_pixels"]
 
 
 def world_matrix(obj):
@@ -128,6 +129,45 @@ def write_points(mesh, points):
     mesh.vertices.add(len(points))
     mesh.vertices.foreach_set("co", points.ravel())
     mesh.update()
+
+
+def bool_attribute(mesh, name, domain):
+    """``(K,) bool`` values of ``mesh``'s boolean attribute ``name`` on ``domain`` (``'FACE'``, ``'EDGE'``...), or
+    None when the mesh has no such attribute (Blender then treats every element as False)."""
+    attribute = mesh.attributes.get(name)
+    if attribute is None or attribute.domain != domain or attribute.data_type != "BOOLEAN":
+        return None
+    values = np.zeros(len(attribute.data), dtype=bool)
+    attribute.data.foreach_get("value", values)
+    return values
+
+
+def set_bool_attribute(mesh, name, domain, values):
+    """Write ``(K,) bool`` ``values`` into ``mesh``'s boolean attribute ``name`` on ``domain``; ``values=None``
+    removes the attribute (Blender's "all False"). Used to put shading flags (``sharp_face``, ``sharp_edge``) back
+    exactly as they were."""
+    attribute = mesh.attributes.get(name)
+    if values is None:
+        if attribute is not None:
+            mesh.attributes.remove(attribute)
+        return
+    if attribute is None or attribute.domain != domain or attribute.data_type != "BOOLEAN":
+        if attribute is not None:
+            mesh.attributes.remove(attribute)
+        attribute = mesh.attributes.new(name, "BOOLEAN", domain)
+    attribute.data.foreach_set("value", np.asarray(values, dtype=bool))
+    mesh.update()
+
+
+def shift_fcurve_keys(fcurve, offset):
+    """Move every key of ``fcurve`` (and its Bézier handles) by ``offset`` frames (float), in bulk."""
+    points = fcurve.keyframe_points
+    for name in ("co", "handle_left", "handle_right"):
+        co = np.empty(len(points) * 2, dtype=np.float32)
+        points.foreach_get(name, co)
+        co[0::2] += np.float32(offset)
+        points.foreach_set(name, co)
+    fcurve.update()
 
 
 def key_block_coords(block):
@@ -240,3 +280,46 @@ def write_keyframes(fcurve, frames, values, interpolation):
     points.foreach_set("co", co.ravel())
     points.foreach_set("interpolation", interp)
     fcurve.update()
+
+
+def write_bezier_keyframes(fcurve, frames, values, handle_left, handle_right, handle_types, interpolation):
+    """Write Bezier keyframes with explicit handles into an empty ``fcurve``, in bulk.
+
+    Args:
+        frames, values: ``(n,)`` scene frames and values, sorted by frame.
+        handle_left, handle_right: ``(n, 2)`` absolute ``(frame, value)`` of each key's handles.
+        handle_types: ``(n,)`` int enum values of ``Keyframe.handle_left_type`` (both sides get the same).
+        interpolation: int enum value of ``Keyframe.interpolation`` (``'BEZIER'``).
+
+    The handle types are written before the positions, and ``fcurve.update()`` (sorting, handle recalculation) is
+    called once at the end; FREE and ALIGNED handles keep the positions given. Raises ValueError when the curve
+    already has keys.
+    """
+    points = fcurve.keyframe_points
+    if len(points):
+        raise ValueError(f"write_bezier_keyframes needs an empty F-Curve; {fcurve.data_path} has {len(points)} keys")
+    n = len(frames)
+    points.add(n)
+    types = np.broadcast_to(np.asarray(handle_types, np.int32), (n,)).copy()
+    points.foreach_set("interpolation", np.full(n, interpolation, np.int32))
+    points.foreach_set("handle_left_type", types)
+    points.foreach_set("handle_right_type", types)
+    points.foreach_set("co", np.column_stack([frames, values]).astype(np.float32).ravel())
+    points.foreach_set("handle_left", np.asarray(handle_left, np.float32).ravel())
+    points.foreach_set("handle_right", np.asarray(handle_right, np.float32).ravel())
+    fcurve.update()
+
+
+def set_preview_pixels(preview, rgba):
+    """Show an image in a ``bpy.utils.previews`` ImagePreview (e.g. a panel's generated picture).
+
+    ``rgba``: ``(H, W, 4)`` float RGBA in [0, 1], row 0 at the bottom (Blender's pixel order). Sets the preview's
+    image and its icon to it (``image_size``/``icon_size`` then ``image_pixels_float``/``icon_pixels_float``
+    through ``foreach_set``)."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.float32)
+    height, width = rgba.shape[:2]
+    flat = rgba.ravel()
+    preview.image_size = (width, height)
+    preview.image_pixels_float.foreach_set(flat)
+    preview.icon_size = (width, height)
+    preview.icon_pixels_float.foreach_set(flat)

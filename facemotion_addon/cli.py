@@ -27,8 +27,9 @@ from pathlib import Path
 
 from ..core.errors import FacemotionError, InputError
 from ..core.io.atomic_io import check_writable
-from . import console
+from . import console, emotion_names, export_presets
 from .console import info, print_stage
+from . import batch  # noqa: E402  (facemotion batch: its parser and command live there)
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -99,18 +100,24 @@ def build_parser():
     rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
+    export_presets.add_export_arguments(rig)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
                              description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
                                          "and export the animation.")
-    animate.add_argument("mesh", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no "
-                                      "ARKit shape keys")
-    animate.add_argument("--timeline", required=True, help="timeline JSON file (see README: Timeline format)")
-    animate.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
+    animate.add_argument("mesh", nargs="?", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it "
+                                                 "has no ARKit shape keys (not needed for --save-timeline alone)")
+    animate.add_argument("--timeline", default=None, help="timeline JSON file (see README: Timeline format)")
+    animate.add_argument("--text", default=None, help="a direction sentence instead of --timeline, e.g. \"start "
+                                                      "calm, grow annoyed, then burst into laughter\"")
+    animate.add_argument("--save-timeline", default=None, metavar="T.json",
+                         help="also write the timeline's keys (README timeline format); without --out, only this")
+    animate.add_argument("--out", default=None, help="output file: .glb, .gltf, .fbx or .blend")
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
     animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     animate.add_argument("--replace-action", action="store_true",
                          help="replace an existing shape-key action that facemotion did not make (it is kept)")
+    export_presets.add_export_arguments(animate)
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
@@ -134,6 +141,8 @@ def build_parser():
                          help="most faces classified per image, largest first (default 4; 1 is fastest)")
     for command in (rig, animate, demo, emotion):
         _verbosity_options(command, argparse.SUPPRESS)
+    emotion_names.add_emotions_parser(sub, _verbosity_options)
+    _verbosity_options(batch.add_batch_parser(sub), argparse.SUPPRESS)
     return parser
 
 
@@ -248,10 +257,11 @@ def _rig(pipeline, objects, mesh, replace):
 def cmd_rig(args):
     from . import pipeline
     out = _check_output(args.out, args.overwrite)
+    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
     objects = _load(pipeline, args.mesh)
     objects = _rig(pipeline, objects, args.mesh, args.replace_keys)
     t = time.perf_counter()
-    pipeline.export(objects, out, overwrite=args.overwrite, animations=False)
+    pipeline.export(objects, out, overwrite=args.overwrite, animations=False, **export_options)
     print_stage(f"write {out.name}", t)
     return 0
 
@@ -260,11 +270,11 @@ def cmd_animate(args):
     from ..core.animation.timeline import bake_timeline, timeline_from_json
     from . import pipeline
     from .selection import is_rigged
-    out = _check_output(args.out, args.overwrite)
+    out = None if args.out is None else _check_output(args.out, args.overwrite)
+    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
-    timeline_path = Path(args.timeline)
-    spec = _read_timeline(timeline_path)
+    timeline_path, spec = emotion_names.animate_spec(args, _read_timeline)
     try:
         timeline = timeline_from_json(spec)
         # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
@@ -272,6 +282,8 @@ def cmd_animate(args):
         bake_timeline(**{**timeline, **({"fps": args.fps} if args.fps is not None else {})})
     except FacemotionError as exc:
         raise type(exc)(f"{timeline_path}: {exc}") from None
+    if out is None:  # --save-timeline alone: no mesh
+        return emotion_names.finish_animate(args, timeline, info)
     objects = _load(pipeline, args.mesh)
     # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a floor, props) are left
     # out. With none rigged, the whole file is rigged as one head, like `rig`.
@@ -286,9 +298,9 @@ def cmd_animate(args):
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
     print_stage("bake timeline", t)
     t = time.perf_counter()
-    pipeline.export(objects, out, overwrite=args.overwrite, animations=True)
+    pipeline.export(objects, out, overwrite=args.overwrite, animations=True, **export_options)
     print_stage(f"write {out.name}", t)
-    return 0
+    return emotion_names.finish_animate(args, timeline, info)
 
 
 def cmd_demo(args):
@@ -364,6 +376,8 @@ def cmd_emotion(args):
 
 
 COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo, "emotion": cmd_emotion}
+COMMANDS["emotions"] = emotion_names.cmd_emotions
+COMMANDS["batch"] = batch.cmd_batch
 
 
 @contextlib.contextmanager

@@ -180,3 +180,43 @@ def nla_strip_new(track, datablock, action, frame_start):
         slot = anim.action_slot if anim is not None and anim.action == action else None
         strip.action_slot = slot or _slot_for(action, datablock, create=False)
     return strip
+
+
+def mesh_shade_smooth_by_angle(mesh, angle_rad):
+    """Smooth-shade every face of ``mesh`` and mark edges sharper than ``angle_rad`` (radians) sharp, so normals are
+    smooth across gentle edges and split only at creases (what Blender's "Shade Auto Smooth" gives).
+
+    4.1+: ``Mesh.shade_smooth()`` (clears ``sharp_face``/``sharp_edge``) + ``Mesh.set_sharp_from_angle(angle=...)``;
+    ``Mesh.use_auto_smooth`` was removed in 4.1, so 4.2 – 5.2 take this branch. Before 4.1 (not supported, kept so a
+    stray old Blender fails softly): every polygon's ``use_smooth`` + ``use_auto_smooth``/``auto_smooth_angle``.
+    """
+    if hasattr(mesh, "set_sharp_from_angle"):
+        mesh.shade_smooth()
+        mesh.set_sharp_from_angle(angle=float(angle_rad))
+    else:  # Blender < 4.1
+        for polygon in mesh.polygons:
+            polygon.use_smooth = True
+        mesh.use_auto_smooth = True
+        mesh.auto_smooth_angle = float(angle_rad)
+    mesh.update()
+
+
+def mesh_has_custom_normals(mesh):
+    """True when ``mesh`` stores custom split normals (``Mesh.has_custom_normals``, 4.2 – 5.2)."""
+    return bool(mesh.has_custom_normals)
+
+
+def gltf_draco_available():
+    """True when Blender's glTF exporter can write Draco (``KHR_draco_mesh_compression``): its add-on ships the
+    ``extern_draco`` library (module ``io_scene_gltf2.io.com.draco`` from 4.3 on,
+    ``io_scene_gltf2.io.com.gltf2_io_draco_compression_extension`` before). Measured: the bpy 5.0.1 wheel (Linux)
+    ships ``libextern_draco.so``, the bpy 4.2.23 wheel does not (False there); Blender's own downloads have it."""
+    import importlib
+
+    for name in ("io_scene_gltf2.io.com.draco", "io_scene_gltf2.io.com.gltf2_io_draco_compression_extension"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        return bool(module.dll_exists(quiet=True))
+    return False

@@ -11,7 +11,7 @@ import sys
 import time
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "set_verbosity", "verbosity", "print_stage", "info", "progress_bar",
-           "silence_native_logs", "blender_error_cause", "set_terminal"]
+           "silence_native_logs", "held_stdout", "blender_error_cause", "set_terminal"]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _state = {"verbosity": NORMAL, "terminal": None}
@@ -61,6 +61,57 @@ def silence_native_logs():
     with contextlib.suppress(Exception):
         from absl import logging as absl_logging
         absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+def _flush_c_stdio():
+    """Flush C's stdio buffers (Blender's ``printf`` output), so nothing written inside a redirection leaks out
+    after it; best effort where the C library cannot be reached (then Python's own buffers are still flushed)."""
+    sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        import ctypes
+        libc = ctypes.CDLL(None) if os.name != "nt" else ctypes.cdll.msvcrt
+        libc.fflush(None)
+
+
+@contextlib.contextmanager
+def held_stdout():
+    """Hold back what native code prints on file descriptor 1 while the block runs (unless verbose).
+
+    Blender's renderer writes its log from C straight to descriptor 1 (``Fra:1 Mem:...`` progress lines,
+    ``render | Saved: '...'``), which ``sys.stdout`` redirection does not reach; the CLI's stdout is for results.
+    Descriptor 1 points at a temporary file inside the block (C's and Python's buffers flushed on both sides); the
+    held text is dropped, or written to stdout after all when the block raises something other than a
+    FacemotionError (a bug: the log helps). Verbose (``-v``), or without a usable descriptor 1, nothing is held.
+    """
+    if _state["verbosity"] >= VERBOSE:
+        yield
+        return
+    _flush_c_stdio()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no usable descriptor 1 (closed): nothing to hold back
+        yield
+        return
+    import tempfile
+    from ..core.errors import FacemotionError
+    replay = False
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 1)
+        try:
+            yield
+        except (FacemotionError, KeyboardInterrupt):
+            raise
+        except BaseException:
+            replay = True
+            raise
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved, 1)
+            os.close(saved)
+            if replay:
+                held.seek(0)
+                with open(1, "wb", closefd=False) as stdout:
+                    stdout.write(held.read())
 
 
 @contextlib.contextmanager

@@ -6,6 +6,17 @@ complete file is renamed onto the destination (``core.atomic_io``), so a failed 
 a half-written one. An existing destination is refused unless ``overwrite=True``.
 
 Only the given objects are exported (the exporters' "selected only" mode, with the selection restored afterwards).
+
+Engine options (:mod:`.export_presets`: morph normals, sparse targets, smoothing, unused UVs, meshopt/Draco,
+quantisation, keyed/sampled animation, clip name, ARKit/Unreal names) are applied for the export only: meshes are
+smoothed, shape keys renamed and actions shifted to time 0 temporarily and put back exactly afterwards, also when
+the export fails. Meshopt compression and quantisation run gltfpack on Blender's file (:mod:`.gltf_tools`).
+
+Timing: glTF and FBX both start at time 0 at the action's first key. Blender's glTF exporter slides the animation
+to 0 (``export_anim_slide_to_zero``); its FBX exporter writes shape-key animation only in the scene-wide take, whose
+times are absolute (``frame / fps``, ``fbx_animations_do(..., start_zero=False)`` in io_scene_fbx), so a bake at
+frame 1 started at 1/fps. The FBX export therefore shifts a temporary copy of each action to frame 0 and the scene's
+range to ``0 .. length`` while it writes.
 """
 import contextlib
 import os
@@ -18,7 +29,7 @@ import bpy
 from ..core.io.atomic_io import atomic_output
 from .console import blender_error_cause
 from ..core.errors import FacemotionError, InputError
-from . import compat
+from . import bridge, compat, export_presets, gltf_tools, shading
 from .mesh_import import check_blender_path
 
 #: Name of the single glTF animation holding every exported mesh's shape-key action (one shared timeline).
@@ -70,37 +81,61 @@ def _exporter_failed(path, exc):
     return FacemotionError(f"{Path(path).name}: export failed ({reason})")
 
 
-def export_gltf(path, objects, *, animations=True, overwrite=False):
+def export_file(path, objects, *, animations=True, overwrite=False, preset=None, **options):
+    """Export ``objects`` to ``path`` (.glb/.gltf/.fbx, by suffix) with the engine options of ``preset`` (a
+    :data:`.export_presets.PRESETS` name, None = ``"default"``) and single ``options`` overrides (field names of
+    :class:`.export_presets.ExportOptions`). Returns the ``Path`` written; raises as :func:`export_gltf`."""
+    settings = export_presets.resolve(preset, **options)
+    if Path(str(path)).suffix.lower() == ".fbx":
+        return export_fbx(path, objects, animations=animations, overwrite=overwrite, options=settings)
+    return export_gltf(path, objects, animations=animations, overwrite=overwrite, options=settings)
+
+
+def export_gltf(path, objects, *, animations=True, overwrite=False, options=None):
     """Export ``objects`` to glTF 2.0 with their shape keys as morph targets and their shape-key animation.
 
     Args:
         path: destination ``.glb`` (binary, one file) or ``.gltf`` (JSON + ``.bin`` beside it).
         objects: mesh objects to export (in the current view layer).
         animations: export the active shape-key actions, merged into one glTF animation named
-            ``GLTF_ANIMATION_NAME`` (every face on one timeline), sampled once per frame, as ``weights`` channels.
+            ``options.clip_name`` (default ``GLTF_ANIMATION_NAME``: every face on one timeline), as ``weights``
+            channels starting at time 0.
         overwrite: replace an existing file instead of raising.
+        options: :class:`.export_presets.ExportOptions` (None: the ``default`` preset).
 
     Morph target names go to ``mesh.extras.targetNames`` (the glTF convention read by three.js, Babylon, Unity
     glTFast). Y-up output (glTF's axis convention).
 
-    Returns the ``Path`` written. Raises InputError (bad name or objects), FacemotionError (file exists without
-    ``overwrite``, exporter failure; no file is left behind).
+    Returns the ``Path`` written. Raises InputError (bad name, objects or options; gltfpack missing for meshopt or
+    quantisation; Draco missing in this Blender), FacemotionError (file exists without ``overwrite``, exporter or
+    gltfpack failure; no file is left behind).
     """
+    options = options or export_presets.resolve()
     path = _destination(path, (".glb", ".gltf"), overwrite)
     export_format = compat.gltf_export_format(path.suffix)
+    if options.compress == "draco" and options.quantize:
+        raise InputError("export options: quantisation (gltfpack) and Draco do not combine; choose compress "
+                         "meshopt or turn quantize off")
+    if options.compress == "draco" and not compat.gltf_draco_available():
+        raise InputError("Draco compression is not available in this Blender (its glTF add-on has no Draco "
+                         "library); choose compress meshopt or none")
+    if options.uses_gltfpack and gltf_tools.gltfpack_command() is None:
+        raise gltf_tools.missing_gltfpack_error()
+    settings = _gltf_settings(objects, animations, options)
 
-    def write(target):
+    def blender_write(target):
         check_blender_path(target)
-        bpy.ops.export_scene.gltf(
-            filepath=str(target), export_format=export_format, use_selection=True,
-            export_morph=True, export_morph_normal=True, export_apply=False,
-            export_animations=animations, export_morph_animation=animations,
-            export_animation_mode="ACTIVE_ACTIONS", export_nla_strips_merged_animation_name=GLTF_ANIMATION_NAME,
-            export_force_sampling=True, export_frame_range=False,
-            export_extras=True,  # custom properties as extras: facemotion's shape-key ownership list survives
-            export_anim_slide_to_zero=True)  # timeline time 0 (scene frame 1) is glTF time 0
+        bpy.ops.export_scene.gltf(filepath=str(target), export_format=export_format, **settings)
 
-    with _only_selected(objects):
+    def packed_write(target):
+        # Blender's file goes to a hidden folder beside the target; gltfpack writes the target from it.
+        with tempfile.TemporaryDirectory(prefix=".facemotion-raw.", dir=Path(target).parent) as raw_dir:
+            raw = Path(raw_dir) / f"raw{path.suffix}"
+            blender_write(raw)
+            gltf_tools.run_gltfpack(raw, target, options)
+
+    write = packed_write if options.uses_gltfpack else blender_write
+    with _export_state(objects, options):
         if export_format == "GLB":
             _export_single_file(path, write)
         else:
@@ -108,15 +143,61 @@ def export_gltf(path, objects, *, animations=True, overwrite=False):
     return path
 
 
-def export_fbx(path, objects, *, animations=True, overwrite=False):
+def _gltf_settings(objects, animations, options):
+    """Blender glTF exporter keyword arguments for ``options`` (the exporter's option names, 4.2 – 5.2)."""
+    settings = dict(
+        use_selection=True, export_apply=False, export_extras=True,  # extras: the shape-key ownership list
+        export_morph=True, export_morph_normal=options.morph_normals, export_try_sparse_sk=options.sparse_morph,
+        export_texcoords=not (options.drop_unused and not _materials_use_uvs(objects)),
+        export_animations=animations, export_morph_animation=animations,
+        export_animation_mode="ACTIVE_ACTIONS", export_nla_strips_merged_animation_name=options.clip_name,
+        # keyed: the action's own keys (the exporter bakes only when the curves cannot be written as they are)
+        export_force_sampling=options.sampling == "sampled", export_frame_range=False,
+        export_anim_slide_to_zero=True)  # the action's first key is glTF time 0
+    if options.compress == "draco":
+        settings["export_draco_mesh_compression_enable"] = True
+    return settings
+
+
+#: Shader nodes that read a mesh's UV map (directly or by default): with none of them, UVs are unused.
+_UV_NODE_TYPES = {"UVMAP", "NORMAL_MAP", "TANGENT", "TEX_COORD", "UV_ALONG_STROKE"}
+
+
+def _materials_use_uvs(objects):
+    """True when a material of ``objects`` has a node that reads UVs (an image or other texture, a UV Map, a normal
+    map...), looking into node groups; False for objects without materials."""
+    def tree_uses(tree, seen):
+        if tree is None or tree.as_pointer() in seen:
+            return False
+        seen.add(tree.as_pointer())
+        for node in tree.nodes:
+            if node.type in _UV_NODE_TYPES or node.type.startswith("TEX_"):
+                return True
+            if node.type == "GROUP" and tree_uses(node.node_tree, seen):
+                return True
+        return False
+
+    for obj in objects:
+        for slot in getattr(obj, "material_slots", ()):
+            material = slot.material
+            if material is not None and material.node_tree is not None and tree_uses(material.node_tree, set()):
+                return True
+    return False
+
+
+def export_fbx(path, objects, *, animations=True, overwrite=False, options=None):
     """Export ``objects`` to FBX with shape keys as blend shapes (and their animation baked when ``animations``).
 
     Modifiers are not applied (``use_mesh_modifiers=False``): FBX blend shapes need the mesh the shape keys belong
-    to. Only the actions assigned to the objects are baked (not every action in the file). Axes: Blender's FBX
-    defaults (-Z forward, Y up).
+    to. Only the actions assigned to the objects' shape keys are written, as one take named ``options.clip_name``
+    whose first key is at time 0 (as in the glTF). ``options`` (:class:`.export_presets.ExportOptions`, None: the
+    ``default`` preset): ``smooth``, ``names`` and ``sampling`` (keyed: Blender's curve simplification keeps the
+    keys that carry information; sampled: one key per frame) apply; the glTF-only fields are ignored. Axes:
+    Blender's FBX defaults (-Z forward, Y up).
 
     Returns the ``Path`` written. Raises InputError / FacemotionError as :func:`export_gltf`.
     """
+    options = options or export_presets.resolve()
     path = _destination(path, (".fbx",), overwrite)
 
     def write(target):
@@ -125,11 +206,101 @@ def export_fbx(path, objects, *, animations=True, overwrite=False):
             filepath=str(target), use_selection=True, check_existing=False,
             object_types={"MESH", "ARMATURE", "EMPTY"}, use_mesh_modifiers=False, mesh_smooth_type="FACE",
             add_leaf_bones=False, bake_anim=animations, bake_anim_use_all_actions=False,
-            bake_anim_use_nla_strips=False, use_custom_props=True)  # keeps the shape-key ownership list
+            bake_anim_use_nla_strips=False, bake_anim_force_startend_keying=True,
+            bake_anim_simplify_factor=0.0 if options.sampling == "sampled" else 1.0,
+            use_custom_props=True)  # keeps the shape-key ownership list
 
-    with _only_selected(objects):
+    with _export_state(objects, options), _fbx_time_zero(objects, options.clip_name, enabled=animations):
         _export_single_file(path, write)
     return path
+
+
+@contextlib.contextmanager
+def _export_state(objects, options):
+    """Selection, smoothing and target names for one export, each put back on exit."""
+    with _only_selected(objects), \
+            shading.smoothed_for_export(objects, options.smooth_angle, enabled=options.smooth), \
+            _export_names(objects, options.names):
+        yield
+
+
+def _shape_key_datablocks(objects):
+    """The distinct shape-key datablocks (``bpy.types.Key``) of ``objects``, in order, with their object."""
+    seen, found = set(), []
+    for obj in objects:
+        key = getattr(obj.data, "shape_keys", None) if obj.type == "MESH" else None
+        if key is not None and key.as_pointer() not in seen:
+            seen.add(key.as_pointer())
+            found.append((obj, key))
+    return found
+
+
+@contextlib.contextmanager
+def _export_names(objects, style):
+    """Rename ARKit-named shape keys to ``style`` (:func:`.export_presets.export_name`) for the export, and back.
+
+    Blender renames the F-curves' data paths with a key block (``key_blocks["eyeBlinkLeft"]`` follows), so the
+    animation keeps driving the renamed targets. Raises InputError, renaming nothing, when a new name is taken.
+    """
+    renamed = []
+    try:
+        for _obj, key in _shape_key_datablocks(objects) if style != "arkit" else ():
+            names = {block.name for block in key.key_blocks}
+            plan = [(block, export_presets.export_name(block.name, style)) for block in key.key_blocks]
+            plan = [(block, new) for block, new in plan if new != block.name]
+            clash = next((new for _block, new in plan if new in names), None)
+            if clash is not None:
+                raise InputError(f"shape key '{clash}' of '{key.user.name}' already exists, so the "
+                                 f"{style} names cannot be written; rename it or export with ARKit names")
+            for block, new in plan:
+                old = block.name
+                block.name = new
+                renamed.append((block, old))
+        yield
+    finally:
+        for block, old in reversed(renamed):
+            block.name = old
+
+
+@contextlib.contextmanager
+def _fbx_time_zero(objects, clip_name, *, enabled=True):
+    """For the FBX export: shape-key actions shifted so their first key is frame 0, the scene's range set to the
+    shifted actions' range, and the scene named ``clip_name`` (Blender names the FBX take after the scene).
+
+    The user's actions are never edited: a shifted copy is assigned while the exporter runs, then the original
+    (with its slot on 4.4+) is assigned again and the copy removed; the frame range and scene name are put back.
+    """
+    scene = bpy.context.scene
+    saved_range, saved_name = (scene.frame_start, scene.frame_end), scene.name
+    swapped = []  # (key, original action, original slot, copy)
+    try:
+        animated = [(obj, key) for obj, key in _shape_key_datablocks(objects)
+                    if enabled and key.animation_data is not None and key.animation_data.action is not None]
+        if animated:
+            ranges = [key.animation_data.action.frame_range for _obj, key in animated]
+            first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
+            for _obj, key in animated:
+                anim = key.animation_data
+                original, slot = anim.action, getattr(anim, "action_slot", None)
+                copy = original.copy()
+                swapped.append((key, original, slot, copy))
+                compat.assign_action(key, copy)
+                for fcurve in compat.action_fcurves(copy, key):
+                    bridge.shift_fcurve_keys(fcurve, -first)
+            scene.frame_start, scene.frame_end = 0, max(0, int(round(last - first)))
+            if clip_name != scene.name and clip_name not in bpy.data.scenes:
+                scene.name = clip_name
+        yield
+    finally:
+        for key, original, slot, copy in reversed(swapped):
+            anim = key.animation_data
+            anim.action = original
+            if slot is not None:
+                anim.action_slot = slot
+            bpy.data.actions.remove(copy)
+        scene.frame_start, scene.frame_end = saved_range
+        if scene.name != saved_name:
+            scene.name = saved_name
 
 
 def save_blend(path, *, overwrite=False):

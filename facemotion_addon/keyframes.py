@@ -6,6 +6,10 @@ and ``interpolation``, then ``FCurve.update()``), which is ~50x faster than ``ke
 again in tests/test_blender_io.py's report). ``bake_with_keyframe_insert`` is the slow reference kept for that
 comparison and for checking that both give the same animation.
 
+Sparse bakes write Bezier keys with explicit handles (:func:`facemotion.core.animation.keys.bezier_keys` /
+:func:`~facemotion.core.animation.keys.timeline_bezier_keys`: keys at the emotion keys and blinks, FREE or ALIGNED
+handles that reproduce the easing), also in bulk (:func:`.bridge.write_bezier_keyframes`).
+
 Actions facemotion creates carry the custom property ``action["facemotion"] = True``. An action facemotion did not
 create is never modified; it is only replaced (and kept, with a fake user) when the caller asks for it.
 """
@@ -14,10 +18,10 @@ from typing import NamedTuple
 import bpy
 import numpy as np
 
-from ..core.animation.keys import DEFAULT_TOLERANCE, sparse_key_indices
+from ..core.animation.keys import DEFAULT_TOLERANCE, bezier_keys
 from ..core.errors import FacemotionError, InputError
 from . import compat
-from .bridge import write_keyframes
+from .bridge import write_bezier_keyframes, write_keyframes
 
 #: Custom property set to True on every Action facemotion creates.
 ACTION_TAG = "facemotion"
@@ -26,10 +30,12 @@ CURVE_GROUP = "Facemotion"
 
 
 class BakeResult(NamedTuple):
-    """What a bake wrote: the Action now animating the mesh's shape keys, and the names that had no shape key."""
+    """What a bake wrote: the Action now animating the mesh's shape keys, the names that had no shape key, and the
+    number of keyframes written (all curves together)."""
 
     action: "bpy.types.Action"
     skipped: tuple
+    keys: int = 0
 
 
 def is_facemotion_action(action):
@@ -106,8 +112,13 @@ def _interpolation_value(interpolation):
     return items[interpolation].value
 
 
+def _handle_type_values():
+    items = bpy.types.Keyframe.bl_rna.properties["handle_left_type"].enum_items
+    return items["FREE"].value, items["ALIGNED"].value
+
+
 def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
-                           interpolation="LINEAR", sparse=False, tolerance=DEFAULT_TOLERANCE):
+                           interpolation="LINEAR", sparse=False, tolerance=DEFAULT_TOLERANCE, curves=None):
     """Key ``obj``'s shape key values with one keyframe per row of ``weights``, written in bulk.
 
     Args:
@@ -120,18 +131,23 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
         action_name: name for a new action (default ``facemotion_<object name>``); renames our existing one.
         replace: when the shape keys are animated by an action facemotion did not create, assign a new facemotion
             action instead of raising; the user's action is kept (fake user), never modified.
-        interpolation: keyframe interpolation (``'LINEAR'`` default: the samples are already per frame).
-        sparse: key only the frames :func:`facemotion.core.animation.keys.sparse_key_indices` picks, so that the
-            linear curve through them stays within ``tolerance`` of every row (needs ``interpolation='LINEAR'``);
-            default False keys every row.
+        interpolation: keyframe interpolation of dense keys (``'LINEAR'`` default: the samples are already per
+            frame).
+        sparse: write Bezier keys (interpolation ``'BEZIER'``, FREE/ALIGNED handles) that stay within
+            ``tolerance`` of every row as Blender evaluates them: ``curves`` when given, else
+            :func:`facemotion.core.animation.keys.bezier_keys` of each column; default False keys every row.
         tolerance: max deviation of the sparse curve from the rows, in shape-key value units.
+        curves: optional list (one per name) of :class:`facemotion.core.animation.keys.BezierKeys` in frames
+            0 .. n_frames - 1, e.g. from :func:`~facemotion.core.animation.keys.timeline_bezier_keys`, which puts
+            the keys at the timeline's emotion keys and blinks; a column the slider range clips is refitted.
 
     Returns:
-        ``BakeResult(action, skipped)``: the facemotion Action now assigned to the shape-key data-block, and the
-        tuple of names that were skipped.
+        ``BakeResult(action, skipped, keys)``: the facemotion Action now assigned to the shape-key data-block, the
+        tuple of names that were skipped, and the number of keyframes written.
 
     Raises:
-        InputError: not a mesh, no shape keys, none of the names present, bad weights shape / non-finite values.
+        InputError: not a mesh, no shape keys, none of the names present, bad weights shape / non-finite values,
+            ``curves`` not one per name, sparse keys with an interpolation other than LINEAR/BEZIER.
         FacemotionError: the shape keys already have a user's action and ``replace`` is False.
 
     Several meshes share the timeline by baking each with the same ``frame_start`` (see ``bake_objects``); each
@@ -139,20 +155,30 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
     interpolation_value = _interpolation_value(interpolation)
-    if sparse and interpolation != "LINEAR":
-        raise InputError("sparse keys are fitted for 'LINEAR' interpolation; bake dense keys for other modes")
+    if sparse and interpolation not in ("LINEAR", "BEZIER"):
+        raise InputError("sparse keys are Bezier keys; bake dense keys for other interpolation modes")
+    if curves is not None and len(curves) != len(names):
+        raise InputError(f"curves must give one set of Bezier keys per name ({len(names)}), got {len(curves)}")
     action = _claim_action(obj, key, action_name, replace)
     frames = int(frame_start) + np.arange(weights.shape[0])
+    bezier_value = _interpolation_value("BEZIER")
+    free, aligned = _handle_type_values()
+    count = 0
     for column, block in present:
         fcurve = compat.fcurve_ensure(action, key, shape_key_data_path(block.name), group_name=CURVE_GROUP)
         values = np.clip(weights[:, column], block.slider_min, block.slider_max)
         if sparse:
-            # float32 storage of the key values costs ~1e-7; the margin keeps evaluate() within ``tolerance``.
-            chosen = sparse_key_indices(values, tolerance * 0.95)
-            write_keyframes(fcurve, frames[chosen], values[chosen], interpolation_value)
+            curve = curves[column] if curves is not None else None
+            if curve is None or not np.array_equal(values, weights[:, column]):
+                curve = bezier_keys(values, tolerance)
+            curve = curve.shifted(int(frame_start))
+            write_bezier_keyframes(fcurve, curve.frames, curve.values, curve.handle_left, curve.handle_right,
+                                   np.where(curve.aligned, aligned, free), bezier_value)
+            count += len(curve)
         else:
             write_keyframes(fcurve, frames, values, interpolation_value)
-    return BakeResult(action, skipped)
+            count += len(frames)
+    return BakeResult(action, skipped, count)
 
 
 def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
@@ -177,30 +203,41 @@ def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name
 
 
 def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR", sparse=False,
-                 tolerance=DEFAULT_TOLERANCE):
-    """Bake the same weights onto several meshes on one shared timeline; returns one ``BakeResult`` per mesh.
+                 tolerance=DEFAULT_TOLERANCE, curves=None):
+    """Bake weights onto several meshes from one start frame; returns one ``BakeResult`` per mesh baked.
 
-    Meshes sharing one shape-key data-block (linked duplicates) are baked once. Every mesh is checked before any is
-    written, so a refusal (a user's action, missing keys) leaves all of them untouched.
+    ``weights``: one ``(n_frames, len(names))`` array for every mesh, or a list with one array per mesh (each
+    face's own timeline). ``curves``: None, or a list with one entry per mesh of ``bake_shape_key_weights``'s
+    ``curves`` (or None). Meshes sharing one shape-key data-block (linked duplicates) are baked once, with the
+    first one's weights. Every mesh is checked before any is written, so a refusal (a user's action, missing keys)
+    leaves all of them untouched.
 
-    Raises: as ``bake_shape_key_weights``.
+    Raises: as ``bake_shape_key_weights``; InputError when the lists do not have one entry per mesh.
     """
+    objects = list(objects)
+    per_object = isinstance(weights, (list, tuple))
+    if per_object and len(weights) != len(objects):
+        raise InputError(f"{len(weights)} weight arrays for {len(objects)} meshes; pass one per mesh")
+    if curves is not None and len(curves) != len(objects):
+        raise InputError(f"{len(curves)} curve sets for {len(objects)} meshes; pass one per mesh")
+    weights_of = list(weights) if per_object else [weights] * len(objects)
+    curves_of = list(curves) if curves is not None else [None] * len(objects)
     unique, seen = [], set()
-    for obj in objects:
-        _check_inputs(obj, weights, names)
+    for obj, obj_weights, obj_curves in zip(objects, weights_of, curves_of):
+        _check_inputs(obj, obj_weights, names)
         key = obj.data.shape_keys
         if key.as_pointer() in seen:
             continue
         seen.add(key.as_pointer())
-        unique.append(obj)
+        unique.append((obj, obj_weights, obj_curves))
         anim = key.animation_data
         if not replace and anim is not None and anim.action is not None and not is_facemotion_action(anim.action):
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
                 "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)")
-    return [bake_shape_key_weights(obj, weights, names, frame_start, replace=replace, interpolation=interpolation,
-                                   sparse=sparse, tolerance=tolerance)
-            for obj in unique]
+    return [bake_shape_key_weights(obj, obj_weights, names, frame_start, replace=replace,
+                                   interpolation=interpolation, sparse=sparse, tolerance=tolerance, curves=obj_curves)
+            for obj, obj_weights, obj_curves in unique]
 
 
 #: Name of the NLA track :func:`push_to_nla` puts facemotion's strips on.

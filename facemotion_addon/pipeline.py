@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
+from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
@@ -70,8 +71,10 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
     Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
     weights, rate = bake_weights(timeline, fps=fps, progress=progress)
+    # Sparse: Bezier keys placed at the timeline's emotion keys and blinks (the same curves for every object).
+    curves = [timeline_bezier_keys(dict(timeline, fps=rate), weights)] * len(objects) if sparse else None
     write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
-               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla)
+               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla, curves=curves)
     return weights
 
 
@@ -88,15 +91,22 @@ def bake_weights(timeline, *, fps=None, progress=None):
 
 
 def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
-               sparse=False, push_nla=False):
+               sparse=False, push_nla=False, curves=None):
     """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
 
     Args:
+        weights: one ``(n_frames, 52)`` array for every object, or a list with one such array per object (each
+            face baked with its own timeline; lengths may differ).
         frame_start: scene frame of the timeline's time 0 (int).
-        set_frame_range: also set the scene's range to ``frame_start .. frame_start + n - 1``; off, the range is
-            left as it is (a shot's range is the user's).
-        sparse: key only the frames that reproduce each curve within 1e-3 (linear keys,
-            :mod:`facemotion.core.animation.keys`) instead of one key per frame.
+        set_frame_range: also set the scene's range to ``frame_start .. frame_start + n - 1`` (n: the longest
+            bake); off, the range is left as it is (a shot's range is the user's).
+        sparse: eased Bezier keys at the timeline's keys and blinks, plus extra keys only where needed, within
+            1e-3 of every frame (:func:`facemotion.core.animation.keys.bezier_keys`) instead of one key per
+            frame.
+        curves: with ``sparse``, optional precomputed Bezier keys, one list of 52
+            :class:`facemotion.core.animation.keys.BezierKeys` per object (from
+            :func:`~facemotion.core.animation.keys.timeline_bezier_keys`, which places keys at the timeline's
+            emotion keys and blinks); without them each curve is fitted from its samples alone.
         push_nla: push each baked action to a strip at ``frame_start`` on the ``facemotion`` NLA track and
             unassign it (:func:`.keyframes.push_to_nla`), so the next bake makes a new action.
 
@@ -105,12 +115,17 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     """
     scene = scene or bpy.context.scene
     frame_start = int(frame_start)
-    results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse)
+    per_object = isinstance(weights, (list, tuple))
+    if per_object and len(weights) != len(objects):
+        raise InputError(f"write_bake got {len(weights)} weight arrays for {len(objects)} objects; pass one each")
+    results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse,
+                           curves=curves)
+    n_frames = max(len(w) for w in weights) if per_object else len(weights)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate
     if set_frame_range:
         scene.frame_start = frame_start
-        scene.frame_end = frame_start + len(weights) - 1
+        scene.frame_end = frame_start + n_frames - 1
     if push_nla:
         seen = set()
         for obj in objects:
@@ -121,15 +136,19 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     return results
 
 
-def export(objects, path, *, overwrite=False, animations=True):
-    """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically."""
+def export(objects, path, *, overwrite=False, animations=True, preset=None, **options):
+    """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically.
+
+    ``preset`` names a set of engine options (:data:`.export_presets.PRESETS`: ``"default"``, ``"unity"``,
+    ``"unreal"``, ``"web"``; None = ``"default"``); ``options`` override single fields of it (the keyword names of
+    :class:`.export_presets.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
+    ignores them. Returns the ``Path`` written. Raises InputError for an unknown preset/option or output type.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".glb", ".gltf"):
-        export_module.export_gltf(path, objects, animations=animations, overwrite=overwrite)
-    elif suffix == ".fbx":
-        export_module.export_fbx(path, objects, overwrite=overwrite)
-    elif suffix == ".blend":
-        export_module.save_blend(path, overwrite=overwrite)
-    else:
-        raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")
+    if suffix in (".glb", ".gltf", ".fbx"):
+        return export_module.export_file(path, objects, animations=animations, overwrite=overwrite,
+                                         preset=preset, **options)
+    if suffix == ".blend":
+        return export_module.save_blend(path, overwrite=overwrite)
+    raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")

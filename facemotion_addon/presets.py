@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""User presets: the current emotion (name, intensity and its 52 ARKit weights) and the current timeline, as JSON.
+"""User presets: the current emotion (name, intensity and its 52 ARKit weights) and a rigged object's timeline, as
+JSON.
 
 Folder (:func:`presets_dir`): ``$FACEMOTION_PRESETS`` when set (tests point it at a temporary folder); else, installed
 as an extension, ``bpy.utils.extension_path_user(<package>, path="presets", create=True)``; else (a checkout, the
@@ -24,11 +25,11 @@ from ..core.errors import InputError
 from ..core.io import assets
 from ..core.io.atomic_io import atomic_write_text
 from .preferences import ROOT_PACKAGE
-from .properties import settings, timeline_settings
+from .properties import object_settings, settings, timeline_settings
 
 #: Environment variable overriding the presets folder.
 ENV_PRESETS = "FACEMOTION_PRESETS"
-KINDS = ("emotion", "timeline")
+KINDS = ("emotion", "timeline", "expression")  # expression: wheel_presets.py (the Emotion panel's wheel)
 _NAME = re.compile(r"^[\w\- ]{1,64}$")
 
 
@@ -95,9 +96,10 @@ def load_emotion_preset(scene, name):
     return emotion, float(intensity)
 
 
-def save_timeline_preset(scene, name):
-    """Save the scene's timeline keys and blink/noise settings as preset ``name``; returns the Path."""
-    timeline = timeline_settings(scene)
+def save_timeline_preset(obj, scene, name):
+    """Save ``obj``'s timeline keys and blink/noise settings (at ``scene``'s frame rate) as preset ``name``; returns
+    the Path."""
+    timeline = timeline_settings(obj, scene)
     doc = {"kind": "timeline", "name": name}
     doc.update(keys_to_json(timeline["keys"], fps=timeline["fps"],
                             blinks={"enabled": timeline["blinks"], "seed": timeline["blink_seed"],
@@ -106,15 +108,15 @@ def save_timeline_preset(scene, name):
     return atomic_write_text(_path("timeline", name), json.dumps(doc, indent=1))
 
 
-def load_timeline_preset(scene, name):
-    """Replace the scene's timeline keys and blink/noise settings with preset ``name``; returns the key count.
-    Raises InputError / TimelineError: missing or malformed preset; the scene is unchanged then."""
+def load_timeline_preset(obj, name):
+    """Replace ``obj``'s timeline keys and blink/noise settings with preset ``name``; returns the key count.
+    Raises InputError / TimelineError: missing or malformed preset; the timeline is unchanged then."""
     doc = _read("timeline", name)
     keys = keys_from_json({"keys": doc.get("keys", [])})
     if any(key.emotion not in EMOTIONS for key in keys):
         raise InputError(f"timeline preset {name!r}: the sidebar timeline takes emotion presets only")
     blinks, noise = doc.get("blinks", {}), doc.get("noise", {})
-    props = settings(scene)
+    props = object_settings(obj)
     props.timeline_keys.clear()
     for key in keys:
         item = props.timeline_keys.add()

@@ -14,6 +14,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..core.errors import FacemotionError
+from .console import held_stdout
 
 
 @contextmanager
@@ -106,7 +107,8 @@ def render_frames(frames, *, centre, forward, up, extent, size=256, samples=32, 
         for frame in frames:
             scene.frame_set(int(frame))
             scene.render.filepath = os.path.join(tmp, f"frame_{int(frame):05d}.png")
-            bpy.ops.render.render(write_still=True)
+            with held_stdout():  # Blender's render log ("Fra:...", "render | Saved: ...") unless verbose
+                bpy.ops.render.render(write_still=True)
             image = cv2.imread(scene.render.filepath, cv2.IMREAD_COLOR)
             if image is None:
                 raise FacemotionError(f"Cycles did not write frame {frame}")

@@ -1,24 +1,36 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The add-on's scene settings (``Scene.facemotion``) and their conversion to a timeline bake.
+"""The add-on's settings and their conversion to a timeline bake: ``Scene.facemotion`` and ``Object.facemotion``.
 
-Everything the sidebar shows lives in one :class:`FacemotionSceneSettings` per scene, so it is saved with the
-.blend, undone with the scene, and settable from scripts exactly as the UI sets it
-(``bpy.context.scene.facemotion.emotion = "happy"``).
+The pose preset, rig, export and recognition settings live in one :class:`FacemotionSceneSettings` per scene; the
+emotion timeline (keys, blinks, idle noise) lives on each rigged object in its :class:`FacemotionObjectSettings`,
+so two heads in one scene act independently. Both are saved with the .blend, undone with it, and settable from
+scripts exactly as the UI sets them (``bpy.context.scene.facemotion.emotion = "happy"``,
+``obj.facemotion.timeline_keys``; :func:`add_timeline_key` adds a key the way the Add Key button does).
+
+The Timeline panel and its operators act on :func:`timeline_object`: the active object if it is rigged, else the
+first selected rigged face.
 
 Enum items are built from the core tables (:data:`facemotion.core.emotion.presets.EMOTIONS`,
 :data:`facemotion.core.animation.timeline.EASINGS`) with explicit numbers, because Blender stores an enum's number in the
 .blend: numbering by table position keeps saved files valid when a later version appends items.
 """
+from collections import namedtuple
+
 import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
                        IntProperty, PointerProperty, StringProperty)
 
 from ..core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
 from ..core.animation.timeline import EASINGS, EmotionKey
+from ..core.errors import InputError
+from .emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
+                            WHEEL_PRIMARY_ITEMS, wheel_key_fields)
+from .selection import is_landmark_object, is_rigged, rigged_meshes
 
-__all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionSceneSettings", "FacemotionTimelineKey",
-           "classes", "frame_to_time", "recognized_probabilities", "register_scene_properties", "scene_fps",
-           "settings", "timeline_settings", "unregister_scene_properties"]
+__all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionObjectSettings", "FacemotionSceneSettings",
+           "FacemotionTimelineKey", "TimelineKeyEdit", "add_timeline_key", "classes", "frame_to_time",
+           "object_settings", "recognized_probabilities", "register_scene_properties", "scene_fps", "settings",
+           "timeline_object", "timeline_settings", "unregister_scene_properties"]
 
 
 def _emotion_description(name):
@@ -55,7 +67,7 @@ _FORMAT_ITEMS = [(key, label, f"Write {label}", "NONE", number)
 
 
 class FacemotionTimelineKey(bpy.types.PropertyGroup):
-    """One emotion key of the scene's timeline (a :class:`facemotion.core.animation.timeline.EmotionKey` in the UI)."""
+    """One emotion key of an object's timeline (a :class:`facemotion.core.animation.timeline.EmotionKey` in the UI)."""
 
     time: FloatProperty(name="Time", description="Seconds from the timeline's start (scene frame 1) at which the "
                         "emotion is fully reached", min=0.0, soft_max=600.0, default=0.0, subtype="TIME_ABSOLUTE",
@@ -69,21 +81,22 @@ class FacemotionTimelineKey(bpy.types.PropertyGroup):
                               default=0.5, subtype="TIME_ABSOLUTE", precision=3)
     easing: EnumProperty(name="Easing", description="How the transition accelerates", items=EASING_ITEMS,
                          default="ease_in_out")
+    # A wheel expression (ring, dyad or pair "a+b", core/animation/timeline.py "Wheel names") replacing `emotion`
+    # when set; `emotion` then shows its primary / first emotion. Kept apart so saved files' enum stays valid.
+    wheel_emotion: StringProperty(name="Wheel Emotion", description="Plutchik wheel name of this key (e.g. love, "
+                                  "ecstasy, joy+trust); empty: the Emotion preset", default="")
+    mix: FloatProperty(name="Mix", description="Weight of the first (dominant) emotion of a dyad or pair",
+                       min=0.0, max=1.0, default=0.6, subtype="FACTOR")
+    blend: EnumProperty(name="Blend", description="How a dyad or pair blends its two emotions", items=BLEND_ITEMS,
+                        default="correlation")
 
 
-class FacemotionSceneSettings(bpy.types.PropertyGroup):
-    """Per-scene facemotion settings: the pose preset, rig options, the emotion timeline and export options."""
+class FacemotionObjectSettings(bpy.types.PropertyGroup):
+    """Per-object facemotion settings (``Object.facemotion``): the object's emotion timeline, blinks and idle noise.
 
-    # Pose / rig
-    emotion: EnumProperty(name="Emotion", description="Emotion preset to apply to the selected rigged faces",
-                          items=EMOTION_ITEMS, default="happy")
-    intensity: FloatProperty(name="Intensity", description="How strongly the preset is shown (0 neutral, 1 full)",
-                             min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-    replace_keys: BoolProperty(name="Replace Existing Keys", description="Rigging overwrites ARKit shape keys "
-                               "facemotion made before; shape keys you made yourself are never overwritten",
-                               default=False)
+    Each rigged face has its own timeline, baked onto it by Bake Timeline; on other objects the group stays empty.
+    """
 
-    # Timeline
     timeline_keys: CollectionProperty(type=FacemotionTimelineKey, name="Timeline Keys")
     active_key_index: IntProperty(name="Active Key", default=0, min=0)
     blinks: BoolProperty(name="Blinks", description="Add seeded spontaneous blinks (17 per minute by default)",
@@ -96,6 +109,44 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                    "motion (0 off; 0.01-0.05 is subtle)", min=0.0, max=1.0, soft_max=0.1,
                                    default=0.0, precision=3)
     noise_seed: IntProperty(name="Noise Seed", description="Random seed of the idle noise", default=0, min=0)
+
+
+class FacemotionSceneSettings(bpy.types.PropertyGroup):
+    """Per-scene facemotion settings: the pose preset, rig options, export and recognition (the emotion timeline
+    is per object: :class:`FacemotionObjectSettings`)."""
+
+    # Pose / rig
+    emotion: EnumProperty(name="Emotion", description="Emotion preset to apply to the selected rigged faces",
+                          items=EMOTION_ITEMS, default="happy")
+    intensity: FloatProperty(name="Intensity", description="How strongly the preset is shown (0 neutral, 1 full)",
+                             min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+    replace_keys: BoolProperty(name="Replace Existing Keys", description="Rigging overwrites ARKit shape keys "
+                               "facemotion made before; shape keys you made yourself are never overwritten",
+                               default=False)
+    # Pose: Plutchik's wheel (the Emotion panel; facemotion_addon/emotion_names.py builds the items)
+    wheel_mode: EnumProperty(name="Pick", description="Pick a primary at a ring, a named dyad or two primaries",
+                             items=WHEEL_MODE_ITEMS, default="PRIMARY")
+    wheel_primary: EnumProperty(name="Primary", description="Plutchik primary", items=WHEEL_PRIMARY_ITEMS,
+                                default="joy")
+    wheel_level: EnumProperty(name="Ring", description="Intensity ring of the primary", items=WHEEL_LEVEL_ITEMS,
+                              default="2")
+    wheel_dyad: EnumProperty(name="Dyad", description="Named dyad (its first emotion is dominant)",
+                             items=WHEEL_DYAD_ITEMS, default="love")
+    wheel_first: EnumProperty(name="Dominant", description="First (dominant) emotion of the pair, E1",
+                              items=WHEEL_PAIR_ITEMS, default="joy")
+    wheel_second: EnumProperty(name="Second", description="Second emotion of the pair, E2", items=WHEEL_PAIR_ITEMS,
+                               default="trust")
+    wheel_mix: FloatProperty(name="Mix", description="Weight of the dominant emotion (1: only it, 0.5: even)",
+                             min=0.0, max=1.0, default=0.6, subtype="FACTOR")
+    wheel_blend: EnumProperty(name="Blend", description="How the two emotions are blended", items=BLEND_ITEMS,
+                              default="correlation")
+    wheel_intensity: FloatProperty(name="Intensity", description="How strongly the expression is shown",
+                                   min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+    wheel_preset_name: StringProperty(name="Name", description="Name of the expression preset to save",
+                                      default="my expression")
+    direction_text: StringProperty(name="Direction", description="A sentence such as 'start calm, grow annoyed, "
+                                   "then burst into laughter and end hopeful' (Apply Text makes timeline keys)",
+                                   default="")
 
     # Export
     export_path: StringProperty(name="Export Path", description="File the Export button suggests (the last export)",
@@ -132,7 +183,7 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                 default="")
 
 
-classes = (FacemotionTimelineKey, FacemotionSceneSettings)
+classes = (FacemotionTimelineKey, FacemotionObjectSettings, FacemotionSceneSettings)
 
 
 def settings(scene):
@@ -159,21 +210,130 @@ def _snap_to_frame(time, fps):
     return exact if abs(exact - time) < 1e-5 else time
 
 
-def timeline_settings(scene):
-    """The scene's timeline as :func:`facemotion.core.animation.timeline.bake_timeline` keyword arguments.
+def object_settings(obj):
+    """The object's :class:`FacemotionObjectSettings` (``obj.facemotion``: its timeline); the add-on must be
+    registered."""
+    return obj.facemotion
+
+
+def timeline_object(context):
+    """The object whose timeline the Timeline panel shows and its operators edit: the active object if it is a rigged
+    face (a mesh with all 52 ARKit shape keys, not a landmark object), else the first selected rigged face
+    (:func:`facemotion.facemotion_addon.selection.rigged_meshes`), else None.
+
+    Public for other operators that write timeline keys (e.g. from text or a video): they call this, then
+    :func:`add_timeline_key`.
+    """
+    if hasattr(context, "active_object"):
+        active = context.active_object
+    else:  # a context without the 3D viewport's members (a timer, a handler)
+        active = context.view_layer.objects.active if getattr(context, "view_layer", None) is not None else None
+    if active is not None and not is_landmark_object(active) and is_rigged([active]):
+        return active
+    rigged = rigged_meshes(context)
+    return rigged[0] if rigged else None
+
+
+#: What :func:`add_timeline_key` did: ``index`` of the key in the (time-ordered) list, ``added`` (False: the key
+#: already at that time was updated), ``shortened`` (the next key's new transition in seconds, or None).
+TimelineKeyEdit = namedtuple("TimelineKeyEdit", "index added shortened")
+
+_DEFAULT_TRANSITION = 0.5  # seconds, the timeline's default (core.animation.timeline.EmotionKey)
+
+
+def add_timeline_key(obj, time, emotion, intensity=1.0, transition=None, easing=None, *, same_within=1e-6,
+                     mix=None, blend=None):
+    """Add an emotion key to ``obj``'s timeline the way the Timeline panel's Add Key does, keeping the list in time
+    order and the transitions from overlapping.
+
+    ``time``: seconds from the timeline's start (>= 0); ``emotion``: the emotion's name (a key of
+    :data:`facemotion.core.emotion.presets.EMOTIONS`); ``intensity`` in [0, 1]; ``transition``: seconds of blending
+    from the previous key (None: 0.5 s), cut to the gap since the previous key; ``easing``: a name of
+    :data:`facemotion.core.animation.timeline.EASINGS` (None: ``ease_in_out``). A key already less than
+    ``same_within`` seconds from ``time`` is updated instead (emotion, intensity, and transition/easing when given; Add Key passes half a frame). ``emotion``
+    may also be a wheel name or pair (``"love"``, ``"ecstasy"``, ``"joy+trust"``) with ``mix`` (w1, None: the
+    default) and ``blend`` (``"correlation"``/``"linear"``; None: correlation). When the new
+    key falls inside the next key's transition, that transition is shortened to end at the new key.
+    Sets the object's active key to it. Returns a :data:`TimelineKeyEdit`.
+    Raises :class:`~facemotion.core.errors.InputError` for a negative or non-finite time, an intensity outside
+    [0, 1], or an unknown emotion or easing (the timeline is left unchanged then).
+    """
+    props = object_settings(obj)
+    keys = props.timeline_keys
+    time, intensity = float(time), float(intensity)
+    if not time >= 0.0 or time == float("inf"):
+        raise InputError(f"timeline key time {time!r} s is not a time >= 0; give seconds from the timeline's start")
+    if not 0.0 <= intensity <= 1.0:
+        raise InputError(f"timeline key intensity {intensity!r} is outside 0..1")
+    if easing is not None and easing not in EASINGS:
+        raise InputError(f"unknown easing {easing!r}; use one of {', '.join(EASINGS)}")
+    wheel = None if emotion in EMOTIONS and mix is None else wheel_key_fields(emotion, mix)  # InputError: unknown
+    if blend is not None and blend not in ("correlation", "linear"):
+        raise InputError(f"unknown blend {blend!r}; use correlation or linear")
+    existing = next((i for i, item in enumerate(keys) if abs(item.time - time) < same_within), None)
+    added = existing is None
+    item = keys.add() if added else keys[existing]
+    try:
+        item.emotion = emotion if wheel is None else wheel["preset"]
+    except TypeError:  # an EnumProperty refuses a name it does not list
+        if added:
+            keys.remove(len(keys) - 1)
+        raise InputError(f"unknown emotion {emotion!r} for a timeline key; pick one of the Emotion panel's "
+                         "presets") from None
+    item.wheel_emotion = "" if wheel is None else wheel["name"]
+    if wheel is not None and wheel["mix"] is not None:
+        item.mix = wheel["mix"]
+    item.blend = blend or "correlation"
+    item.intensity = intensity
+    if not added:
+        if transition is not None:
+            previous = [other.time for other in keys if other.time < item.time]
+            gap = item.time - max(previous) if previous else None
+            item.transition = max(0.0, float(transition)) if gap is None else min(max(0.0, float(transition)), gap)
+        if easing is not None:
+            item.easing = easing
+        props.active_key_index = existing
+        return TimelineKeyEdit(existing, False, None)
+
+    item.time, item.easing = time, easing or "ease_in_out"
+    # Move it to its place by time, so the list in the sidebar reads like the timeline.
+    index = sum(1 for i, other in enumerate(keys) if i != len(keys) - 1 and other.time < time)
+    if index != len(keys) - 1:
+        keys.move(len(keys) - 1, index)
+    item = keys[index]
+    # Transitions may not overlap (a key blends in over at most the gap since the previous key): fit the new key's
+    # transition into its gap, and shorten the next key's if the new key now sits inside it.
+    wanted = _DEFAULT_TRANSITION if transition is None else max(0.0, float(transition))
+    item.transition = wanted if index == 0 else min(wanted, time - keys[index - 1].time)
+    shortened = None
+    if index + 1 < len(keys):
+        following = keys[index + 1]
+        gap = following.time - item.time
+        if following.transition > gap:
+            following.transition = gap
+            shortened = gap
+    props.active_key_index = index
+    return TimelineKeyEdit(index, True, shortened)
+
+
+def timeline_settings(obj, scene):
+    """``obj``'s timeline (:func:`object_settings`) at ``scene``'s frame rate as
+    :func:`facemotion.core.animation.timeline.bake_timeline` keyword arguments.
 
     Keys are sorted by time (the list in the UI may be in any order); each becomes an
-    :class:`~facemotion.core.animation.timeline.EmotionKey`. Returns a dict with ``keys`` (list of EmotionKey), ``fps`` (the
-    scene's frame rate), ``duration`` (None: the last key's time), ``blinks``, ``blink_seed``,
+    :class:`~facemotion.core.animation.timeline.EmotionKey`. Returns a dict with ``keys`` (list of EmotionKey),
+    ``fps`` (the scene's frame rate), ``duration`` (None: the last key's time), ``blinks``, ``blink_seed``,
     ``blink_rate_per_minute``, ``noise_amplitude`` and ``noise_seed``. Validation (empty timeline, overlapping
     transitions...) is left to the bake, which raises :class:`~facemotion.core.errors.TimelineError` naming the key
     by its index in time order, its time and its emotion.
     """
-    props = settings(scene)
+    props = object_settings(obj)
     fps = scene_fps(scene)
     items = sorted(props.timeline_keys, key=lambda item: item.time)
-    keys = [EmotionKey(time=_snap_to_frame(float(item.time), fps), emotion=item.emotion,
-                       intensity=float(item.intensity), transition=float(item.transition), easing=item.easing)
+    keys = [EmotionKey(time=_snap_to_frame(float(item.time), fps), emotion=item.wheel_emotion or item.emotion,
+                       intensity=float(item.intensity), transition=float(item.transition), easing=item.easing,
+                       mix=float(item.mix) if item.wheel_emotion and wheel_key_fields(item.wheel_emotion)["mix"]
+                       is not None else None, blend=item.blend)
             for item in items]
     return {
         "keys": keys,
@@ -193,12 +353,14 @@ def recognized_probabilities(scene):
 
 
 def register_scene_properties():
-    """Attach ``Scene.facemotion``; the property-group classes must be registered first."""
+    """Attach ``Scene.facemotion`` and ``Object.facemotion``; the property-group classes must be registered first."""
     bpy.types.Scene.facemotion = PointerProperty(type=FacemotionSceneSettings, name="Facemotion")
+    bpy.types.Object.facemotion = PointerProperty(type=FacemotionObjectSettings, name="Facemotion")
 
 
 def unregister_scene_properties():
-    """Remove ``Scene.facemotion`` (before its classes are unregistered)."""
-    if hasattr(bpy.types.Scene, "facemotion"):
-        del bpy.types.Scene.facemotion
+    """Remove ``Object.facemotion`` and ``Scene.facemotion`` (before their classes are unregistered)."""
+    for owner in (bpy.types.Object, bpy.types.Scene):
+        if hasattr(owner, "facemotion"):
+            del owner.facemotion
 

@@ -1,22 +1,38 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Blender glue for the auto-rig: objects -> arrays -> core -> shape keys. Shared by the operators and the CLI.
 
-Several objects can form one head (face, eyes and teeth as separate objects): they are combined in world space for
-detection and fitting, and the resulting deltas are split back per object and turned into each object's local
-space. Nothing is written until every computation has succeeded and every clash has been checked, so a failure
-leaves the scene as it was.
+Several objects can form one head (face, eyes and teeth as separate objects), and a selection often holds objects
+that are not part of the face at all (a body, clothes, hair, the default scene's cube). Each object's
+``facemotion_part`` (:mod:`.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is: objects set
+to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
+(*auto* -> :data:`~facemotion.core.rig.parts.ROLE_AUTO`, which the core resolves from loose parts and the
+landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`). The resulting deltas are split
+back per object and turned into each object's local space; an object whose vertices all resolved to *ignore*, or
+that got no motion at all, gets no shape keys (it is left exactly as it was). Nothing is written until every
+computation has succeeded and every clash has been checked, so a failure leaves the scene as it was.
 """
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import bpy
+import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.rig.autorig import rig_mesh
+from ..core.rig.parts import (ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
+                              ROLE_TEETH_UPPER, ROLE_TONGUE, classify_parts)
 from ..core.errors import InputError
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
+from . import shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, write_points
+from .part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
+
+__all__ = ["FaceSelection", "RigPlan", "describe_parts", "detect_landmarks", "landmark_object_for", "plan_rig",
+           "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
+           "write_landmark_object", "write_rig"]
+
 
 def landmark_object_for(objects):
     """The landmark object created for these objects (matched by its target list), or None."""
@@ -60,28 +76,154 @@ def read_landmark_object(obj):
     return points
 
 
-def detect_landmarks(objects, context=None, progress=None):
-    """Detect landmarks on the combined objects and write the landmark object; returns (object, MeshLandmarks)."""
-    combined = combine_meshes(objects)
-    found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    return write_landmark_object(combined.objects, found.points, context), found
+# ------------------------------------------------------------------------------------------------- parts / roles
 
+@dataclass
+class FaceSelection:
+    """The selected meshes split by the artist's ``facemotion_part``, read by :func:`read_selection`.
+
+    Attributes:
+        objects: every selected mesh object (the landmark object is matched on this list, so changing a role does
+            not lose edited landmarks).
+        ignored: the objects set to *ignore* (left out of detection and rig).
+        combined: the other objects as one world-space :class:`~facemotion.facemotion_addon.bridge.CombinedMesh`.
+        roles: ``(N,) int8`` per combined vertex: the object's forced role, or ``ROLE_AUTO`` (-1).
+    """
+
+    objects: list
+    ignored: list
+    combined: CombinedMesh
+    roles: np.ndarray
+
+
+def read_selection(objects):
+    """Split mesh ``objects`` by their ``facemotion_part`` and combine the ones that take part; writes nothing.
+
+    Raises:
+        InputError: no mesh, no faces, or every mesh set to *ignore*.
+    """
+    meshes = [o for o in objects if o is not None and o.type == "MESH"]
+    ignored = [o for o in meshes if part_choice(o) == "ignore"]
+    included = [o for o in meshes if part_choice(o) != "ignore"]
+    if meshes and not included:
+        raise InputError("every selected mesh is set to Ignore (Rig panel > Face Part); set the face's object(s) "
+                         "to Auto or Skin")
+    combined = combine_meshes(included)
+    roles = np.empty(len(combined.vertices), dtype=np.int8)
+    for obj, (start, stop) in zip(combined.objects, combined.slices):
+        roles[start:stop] = ROLE_NAMES[CORE_ROLE_NAMES[part_choice(obj)]]
+    return FaceSelection(meshes, ignored, combined, roles)
+
+
+#: A part is named for an object holding at least this share of the part's vertices or of the object's.
+MINOR_SHARE = 0.05
+
+#: Words for the parts in reports and in the Rig panel: role -> (singular, plural).
+_PART_WORDS = {ROLE_SKIN: ("skin", "skin"), ROLE_EYE: ("eye", "eyes"), ROLE_TEETH: ("teeth", "teeth"),
+               ROLE_TEETH_UPPER: ("upper teeth", "upper teeth"), ROLE_TEETH_LOWER: ("lower teeth", "lower teeth"),
+               ROLE_TONGUE: ("tongue", "tongues")}
+
+
+def _words(counts):
+    """``"skin + 2 eyes + teeth"`` from ``{role: number of parts}`` (upper + lower teeth read as "teeth")."""
+    counts = dict(counts)
+    if counts.get(ROLE_TEETH_UPPER) and counts.get(ROLE_TEETH_LOWER):
+        counts[ROLE_TEETH] = counts.get(ROLE_TEETH, 0) + 1
+        counts.pop(ROLE_TEETH_UPPER), counts.pop(ROLE_TEETH_LOWER)
+    words = []
+    for role in (ROLE_SKIN, ROLE_EYE, ROLE_TEETH, ROLE_TEETH_UPPER, ROLE_TEETH_LOWER, ROLE_TONGUE):
+        n = counts.get(role, 0)
+        if n:
+            singular, plural = _PART_WORDS[role]
+            words.append(singular if n == 1 or role in (ROLE_SKIN, ROLE_TEETH) else f"{n} {plural}")
+    ignored = counts.get(ROLE_IGNORE, 0)
+    if not words:
+        return "ignored"
+    if ignored:
+        words.append("ignored parts")
+    return " + ".join(words)
+
+
+def describe_parts(combined, face_parts):
+    """What each combined object was found to be, from a :class:`~facemotion.core.rig.parts.FaceParts`.
+
+    Each part (``PartInfo.vertices``: indices into the combined mesh) is counted for every object that holds at
+    least :data:`MINOR_SHARE` of the part's or of the object's vertices, so an object holding several parts reads
+    e.g. ``"skin + 2 eyes + teeth"`` (the ICT OBJ) while a few stray vertices do not rename an object; an object
+    whose vertices all resolved to ``ROLE_IGNORE`` reads ``"ignored"``. Returns ``{object name: text}``.
+    """
+    starts = np.array([start for start, _ in combined.slices])
+    sizes = np.array([stop - start for start, stop in combined.slices])
+    counts = [Counter() for _ in combined.objects]
+    for part in face_parts.parts:
+        owner = np.searchsorted(starts, np.asarray(part.vertices), side="right") - 1
+        held = np.bincount(owner, minlength=len(starts))
+        for k in np.flatnonzero((held >= MINOR_SHARE * len(part.vertices)) | (held >= MINOR_SHARE * sizes)):
+            if held[k]:
+                counts[int(k)][int(part.role)] += 1
+    texts = {}
+    for obj, (start, stop), count in zip(combined.objects, combined.slices, counts):
+        roles = face_parts.roles[start:stop]
+        if stop == start or (roles == ROLE_IGNORE).all():
+            texts[obj.name] = "ignored"
+            continue
+        if not count:  # no PartInfo reached this object: read its vertices' roles
+            count = Counter(int(r) for r in np.unique(roles))
+        texts[obj.name] = _words(count)
+    return texts
+
+
+def store_detected_parts(selection, face_parts):
+    """Remember what was found on each selected object (``Object.facemotion_detected_part``, shown in the Rig
+    panel): the combined objects from ``face_parts``, the ignored ones as "ignored (set to Ignore)"."""
+    texts = describe_parts(selection.combined, face_parts)
+    for obj in selection.combined.objects:
+        set_detected_part(obj, texts[obj.name])
+    for obj in selection.ignored:
+        set_detected_part(obj, "ignored (set to Ignore)")
+    return texts
+
+
+def detect_landmarks(objects, context=None, progress=None):
+    """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
+    landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks)."""
+    selection = read_selection(objects)
+    combined = selection.combined
+    found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
+    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
+    obj = write_landmark_object(selection.objects, found.points, context)
+    store_detected_parts(selection, face_parts)
+    return obj, found
+
+
+# ----------------------------------------------------------------------------------------------------------- rig
 
 @dataclass
 class RigPlan:
-    """Everything a rig needs, read from the scene by :func:`plan_rig`: the combined world-space mesh, the artist's
-    landmarks (``(478, 3) float64`` world space, or None to detect them) and whether facemotion's keys are replaced."""
+    """Everything a rig needs, read from the scene by :func:`plan_rig`: the selection (combined world-space mesh and
+    per-vertex roles), the artist's landmarks (``(478, 3) float64`` world space, or None to detect them), whether
+    facemotion's keys are replaced and whether flat meshes are smooth-shaded."""
 
-    combined: CombinedMesh
+    selection: FaceSelection
     landmarks: object
     replace: bool
+    smooth_shading: bool = True
+    rigged: list = field(default_factory=list)
+    smoothed: list = field(default_factory=list)
+    parts_text: dict = field(default_factory=dict)
+
+    @property
+    def combined(self):
+        """The combined mesh of the objects that take part."""
+        return self.selection.combined
 
     def compute(self, progress=None):
         """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
-        return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks, progress=progress)
+        return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks,
+                        progress=progress, roles=self.selection.roles)
 
 
-def plan_rig(objects, *, replace=False, use_landmark_object=True):
+def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True):
     """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing.
 
     Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``).
@@ -89,28 +231,87 @@ def plan_rig(objects, *, replace=False, use_landmark_object=True):
     Raises:
         FacemotionError subclasses with a one-line message (no mesh, no faces, a clash with the user's keys...).
     """
-    combined = combine_meshes(objects)
-    for obj in combined.objects:
+    selection = read_selection(objects)
+    for obj in selection.combined.objects:
         check_shape_key_clashes(obj, ARKIT_NAMES, replace=replace)
-    lm_obj = landmark_object_for(combined.objects) if use_landmark_object else None
+    lm_obj = None
+    if use_landmark_object:
+        lm_obj = landmark_object_for(selection.objects) or landmark_object_for(selection.combined.objects)
     landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
-    return RigPlan(combined, landmarks, replace)
+    return RigPlan(selection, landmarks, replace, smooth_shading)
+
+
+def _moving(result, start, stop, roles):
+    """True when a combined object's slice takes part and moves in some expression."""
+    if stop == start or (roles[start:stop] == ROLE_IGNORE).all():
+        return False
+    return bool(np.any(result.deltas[:, start:stop] != 0.0))
 
 
 def write_rig(plan, result):
-    """Write a computed rig's shape keys onto the plan's objects (world deltas turned into each object's local
-    space). Clashes are checked on every object again before the first write, since the scene may have changed
-    while the rig was computed. Returns the list of objects rigged."""
-    for obj in plan.combined.objects:
+    """Write a computed rig's shape keys onto the plan's objects that move (world deltas turned into each object's
+    local space), smooth-shade the flat ones (:func:`facemotion.facemotion_addon.shading.needs_smoothing`) when
+    ``plan.smooth_shading``, and store each object's detected part for the Rig panel. Objects whose vertices all
+    resolved to *ignore*, or that got no motion, are left as they were. Clashes are checked on every written object
+    again before the first write, since the scene may have changed while the rig was computed. Returns the list of
+    objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``)."""
+    combined = plan.combined
+    roles = result.parts.roles
+    written = [(obj, (start, stop)) for obj, (start, stop) in zip(combined.objects, combined.slices)
+               if _moving(result, start, stop, roles)]
+    if not written:
+        raise InputError(f"nothing to rig: no part of {', '.join(o.name for o in combined.objects)} was found to "
+                         "belong to the face; set the face's object to Skin (Rig panel > Face Part)")
+    for obj, _ in written:
         check_shape_key_clashes(obj, ARKIT_NAMES, replace=plan.replace)
     # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
     # (result.empty, e.g. tongueOut) stay at the basis and the caller reports them.
-    for obj, (start, stop) in zip(plan.combined.objects, plan.combined.slices):
+    for obj, (start, stop) in written:
         write_shape_keys(obj, to_local(obj, result.deltas[:, start:stop]), result.names, replace=plan.replace)
-    return plan.combined.objects
+    plan.rigged = [obj for obj, _ in written]
+    # Flat meshes without custom normals (OBJ without normals, most scans) look faceted; shading chosen by the
+    # artist (custom normals, any smooth face) is never touched. A mesh shared by several objects is shaded once.
+    plan.smoothed = []
+    if plan.smooth_shading:
+        seen = set()
+        for obj in plan.rigged:
+            if obj.data.as_pointer() not in seen and shading.needs_smoothing(obj):
+                shading.shade_smooth_by_angle(obj)
+                plan.smoothed.append(obj)
+            seen.add(obj.data.as_pointer())
+    plan.parts_text = store_detected_parts(plan.selection, result.parts)
+    rigged = set(o.name for o in plan.rigged)
+    for obj in combined.objects:
+        if obj.name not in rigged and plan.parts_text[obj.name] != "ignored":
+            plan.parts_text[obj.name] += " (no motion)"
+            set_detected_part(obj, plan.parts_text[obj.name])
+    return plan.rigged
 
 
-def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=None):
+def rig_report(plan, result):
+    """The one-line report of a written rig: the objects rigged and what each was treated as, the ones left out,
+    the smoothed ones, the stage times and the empty ARKit names. ``str``."""
+    stages = ", ".join(f"{stage} {value:.1f} s" for stage, value in result.timings.items())
+    rigged = ", ".join(f"{obj.name} ({plan.parts_text.get(obj.name, '?')})" for obj in plan.rigged)
+    message = f"Rigged {rigged} with {len(result.names)} ARKit shape keys ({stages})"
+    rigged_names = {obj.name for obj in plan.rigged}
+    unmoved = [obj for obj in plan.combined.objects if obj.name not in rigged_names]
+    fixed = [f"{obj.name} ({plan.parts_text[obj.name].replace(' (no motion)', '')})" for obj in unmoved
+             if not plan.parts_text.get(obj.name, "ignored").startswith("ignored")]
+    still = [obj.name for obj in unmoved if plan.parts_text.get(obj.name, "ignored").startswith("ignored")]
+    still += [obj.name for obj in plan.selection.ignored]
+    if fixed:
+        message += f"; no keys needed (never moves): {', '.join(fixed)}"
+    if still:
+        message += f"; left still (not part of the face): {', '.join(still)}"
+    if plan.smoothed:
+        message += f"; smooth-shaded {', '.join(obj.name for obj in plan.smoothed)}"
+    if result.empty:
+        message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
+    return message
+
+
+def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None):
     """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`.
 
     Returns:
@@ -119,6 +320,7 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, progress=No
     Raises:
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
-    plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object)
+    plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object,
+                    smooth_shading=smooth_shading)
     result = plan.compute(progress)
     return result, write_rig(plan, result)

@@ -1,16 +1,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators that pose a rigged face: apply an emotion preset, reset to neutral."""
+"""Operators that pose a rigged face: apply an emotion preset, reset to neutral; and the Emotion panel's wheel:
+apply a wheel expression (primary ring, dyad or pair), save / load it as a user preset, add it to the timeline, and
+turn a direction sentence into timeline keys (Apply Text)."""
 import bpy
 import numpy as np
 
+from ..core.animation.text_direction import direction_keys
+from ..core.animation.timeline import wheel_key_intensity
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.presets import preset_weights
-from ..facemotion_addon import pipeline
-from ..facemotion_addon.properties import EMOTION_ITEMS, settings
+from ..core.errors import InputError
+from ..facemotion_addon import pipeline, wheel_presets
+from ..facemotion_addon.emotion_names import wheel_choice
+from ..facemotion_addon.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time, object_settings,
+                                           scene_fps, settings, timeline_object)
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from .base import FacemotionOperator
 
-__all__ = ["FACEMOTION_OT_apply_emotion", "FACEMOTION_OT_reset_pose", "classes", "emotion_choice"]
+__all__ = ["FACEMOTION_OT_apply_emotion", "FACEMOTION_OT_apply_text", "FACEMOTION_OT_reset_pose",
+           "FACEMOTION_OT_wheel_add_key", "FACEMOTION_OT_wheel_apply", "FACEMOTION_OT_wheel_load_preset",
+           "FACEMOTION_OT_wheel_save_preset", "classes", "emotion_choice", "wheel_description"]
 
 
 def emotion_choice(operator, context):
@@ -72,4 +81,120 @@ class FACEMOTION_OT_reset_pose(FacemotionOperator, bpy.types.Operator):
         return _pose(context, np.zeros(len(ARKIT_NAMES), np.float32), "Reset the pose")
 
 
-classes = (FACEMOTION_OT_apply_emotion, FACEMOTION_OT_reset_pose)
+def wheel_description(name, mix, blend):
+    """How reports name a wheel choice: ``"ecstasy"``, ``"love (joy 60 % dominant, correlation)"``."""
+    if mix is None:
+        return name
+    first = name.split("+")[0] if "+" in name else None
+    if first is None:
+        from ..core.emotion.wheel import DYADS
+        first = DYADS[name][0]
+    return f"{name} ({first} {mix:.0%} dominant, {blend})"
+
+
+class FACEMOTION_OT_wheel_apply(FacemotionOperator, bpy.types.Operator):
+    """Pose the selected rigged faces with the Emotion panel's wheel choice (a primary at its ring, a dyad, or a pair
+    with its mix and blend method)"""
+
+    bl_idname = "facemotion.wheel_apply"
+    bl_label = "Apply Wheel Emotion"
+    bl_options = {"REGISTER", "UNDO"}
+    requires = "rigged"
+
+    def run(self, context):
+        name, mix, blend, intensity = wheel_choice(settings(context.scene))
+        weights = wheel_presets.expression_weights(name, mix, blend, intensity)
+        return _pose(context, weights, f"Applied {wheel_description(name, mix, blend)} at {intensity:.0%}")
+
+
+class FACEMOTION_OT_wheel_save_preset(FacemotionOperator, bpy.types.Operator):
+    """Save the wheel choice as a named expression preset (JSON in the user presets folder)"""
+
+    bl_idname = "facemotion.wheel_save_preset"
+    bl_label = "Save Expression"
+    bl_options = {"REGISTER"}
+
+    name: bpy.props.StringProperty(name="Name", description="Preset name (letters, digits, spaces, - and _)")
+
+    def run(self, context):
+        props = settings(context.scene)
+        name = self.name if self.properties.is_property_set("name") else props.wheel_preset_name
+        path = wheel_presets.save_expression_preset(context.scene, name)
+        return f"Saved expression preset '{name.strip()}' ({path.name})"
+
+
+class FACEMOTION_OT_wheel_load_preset(FacemotionOperator, bpy.types.Operator):
+    """Set the wheel choice from a saved expression preset"""
+
+    bl_idname = "facemotion.wheel_load_preset"
+    bl_label = "Load Expression"
+    bl_options = {"REGISTER", "UNDO"}
+
+    name: bpy.props.StringProperty(name="Name", description="Name of the saved expression preset")
+
+    def run(self, context):
+        what = wheel_presets.load_expression_preset(context.scene, self.name)
+        return f"Loaded expression preset '{self.name}': {what}"
+
+
+def _timeline_target(context):
+    obj = timeline_object(context)
+    if obj is None:
+        raise InputError("no rigged face to add keys to: select (or make active) a mesh with the ARKit shape keys")
+    return obj
+
+
+class FACEMOTION_OT_wheel_add_key(FacemotionOperator, bpy.types.Operator):
+    """Add the wheel choice as a key at the current frame of the active rigged face's timeline (a key already at
+    that frame is updated)"""
+
+    bl_idname = "facemotion.wheel_add_key"
+    bl_label = "Add to Timeline"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def run(self, context):
+        scene = context.scene
+        obj = _timeline_target(context)
+        name, mix, blend, intensity = wheel_choice(settings(scene))
+        time = frame_to_time(scene, scene.frame_current)
+        # The wheel's intensity (basic ring = preset x 0.7) as a timeline key's intensity (basic names are presets).
+        edit = add_timeline_key(obj, time, name, wheel_key_intensity(name, intensity), mix=mix, blend=blend,
+                                same_within=0.5 / scene_fps(scene))
+        verb = "Added" if edit.added else "Updated"
+        return f"{verb} {wheel_description(name, mix, blend)} at {time:.2f} s on {obj.name}'s timeline"
+
+
+class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
+    """Turn the direction sentence into keys of the active rigged face's timeline, starting at the current frame
+    (words it cannot place are reported with the nearest known ones, and nothing is changed)"""
+
+    bl_idname = "facemotion.apply_text"
+    bl_label = "Apply Text"
+    bl_options = {"REGISTER", "UNDO"}
+
+    text: bpy.props.StringProperty(name="Text", description="Direction sentence (default: the panel's)")
+    replace: bpy.props.BoolProperty(name="Replace Keys", description="Remove the timeline's keys first (otherwise "
+                                    "the new keys are added from the current frame on)", default=False)
+
+    def run(self, context):
+        scene = context.scene
+        props = settings(scene)
+        text = self.text if self.properties.is_property_set("text") else props.direction_text
+        keys, duration = direction_keys(text)   # InputError (nothing changed): unknown words, with the nearest
+        obj = _timeline_target(context)
+        start = frame_to_time(scene, scene.frame_current)
+        timeline = object_settings(obj).timeline_keys
+        if self.replace:
+            timeline.clear()
+        half_frame = 0.5 / scene_fps(scene)
+        for key in keys:
+            add_timeline_key(obj, start + key.time, key.emotion, key.intensity, transition=key.transition,
+                             easing=key.easing, same_within=half_frame)
+        names = " -> ".join(key.emotion for key in keys)
+        return (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
+                f"(holds to {start + duration:.2f} s): {names}")
+
+
+classes = (FACEMOTION_OT_apply_emotion, FACEMOTION_OT_reset_pose, FACEMOTION_OT_wheel_apply,
+           FACEMOTION_OT_wheel_save_preset, FACEMOTION_OT_wheel_load_preset, FACEMOTION_OT_wheel_add_key,
+           FACEMOTION_OT_apply_text)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The export operator: writes the selected faces (shape keys as morph targets / blend shapes, and their animation)
-to glTF binary, glTF separate or FBX through :func:`facemotion.facemotion_addon.pipeline.export`.
+to glTF binary, glTF separate or FBX through :func:`facemotion.facemotion_addon.pipeline.export`, with the engine
+options of :mod:`facemotion.facemotion_addon.export_presets` (a named preset, then any single option) shown in the
+file browser's side panel. It is also File > Export > Facemotion (glTF/FBX) (:func:`menu_export`).
 
 Invoked from the UI it opens Blender's file browser (which marks an existing file name in red, as Blender's own
 exporters do, and then overwrites it); executed from a script with ``filepath`` set it refuses to replace an existing
@@ -14,11 +16,12 @@ from bpy_extras.io_utils import ExportHelper
 
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
+from ..facemotion_addon.export_settings import ExportOptionProperties, copy_options, option_values
 from ..facemotion_addon.properties import EXPORT_FORMATS, settings
 from ..facemotion_addon.selection import face_meshes
 from .base import FacemotionOperator
 
-__all__ = ["FACEMOTION_OT_export", "classes", "format_for_path"]
+__all__ = ["FACEMOTION_OT_export", "classes", "format_for_path", "menu_export"]
 
 _FORMAT_ITEMS = [(key, label, f"Write {label}") for key, (_, label) in EXPORT_FORMATS.items()]
 
@@ -29,7 +32,7 @@ def format_for_path(path):
     return next((key for key, (ext, _) in EXPORT_FORMATS.items() if ext == suffix), None)
 
 
-class FACEMOTION_OT_export(FacemotionOperator, bpy.types.Operator, ExportHelper):
+class FACEMOTION_OT_export(ExportOptionProperties, FacemotionOperator, bpy.types.Operator, ExportHelper):
     """Export the selected faces with their ARKit shape keys and baked animation (glTF or FBX)"""
 
     bl_idname = "facemotion.export"
@@ -52,6 +55,9 @@ class FACEMOTION_OT_export(FacemotionOperator, bpy.types.Operator, ExportHelper)
             self.filepath = bpy.path.abspath(props.export_path)
         if not self.properties.is_property_set("export_format"):
             self.export_format = format_for_path(self.filepath) or props.export_format
+        scene_options = getattr(context.scene, "facemotion_export", None)
+        if scene_options is not None and not self.properties.is_property_set("preset"):
+            copy_options(scene_options, self)  # the Export panel's options, unless the caller chose its own
         # The file browser warns about an existing name (check_existing); choosing it there means replacing it.
         self.overwrite = True
         return ExportHelper.invoke(self, context, event)
@@ -66,12 +72,47 @@ class FACEMOTION_OT_export(FacemotionOperator, bpy.types.Operator, ExportHelper)
             chosen = self.export_format
         objects = face_meshes(context)
         try:
-            pipeline.export(objects, path, overwrite=self.overwrite)
+            pipeline.export(objects, path, overwrite=self.overwrite, **option_values(self))
         except OSError as exc:  # e.g. a folder that cannot be created
             raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         props = settings(context.scene)
         props.export_path, props.export_format = path, chosen
+        scene_options = getattr(context.scene, "facemotion_export", None)
+        if scene_options is not None:
+            copy_options(self, scene_options)  # the panel remembers the last export's options
         return f"Exported {', '.join(obj.name for obj in objects)} to {path}"
+
+    def draw(self, context):
+        self.layout.prop(self, "export_format")
+        draw_export_options(self.layout, self, glb=self.export_format != "FBX")
+
+
+def draw_export_options(layout, props, *, glb=True):
+    """Draw the export options of ``props`` (the operator, or ``Scene.facemotion_export``) into ``layout``;
+    glTF-only options are greyed out for FBX (``glb=False``)."""
+    col = layout.column()
+    col.use_property_split = True
+    col.use_property_decorate = False
+    col.prop(props, "preset")
+    col.prop(props, "names")
+    col.prop(props, "clip_name")
+    col.prop(props, "sampling")
+    col.prop(props, "smooth")
+    sub = col.column()
+    sub.active = props.smooth
+    sub.prop(props, "smooth_angle")
+    gltf = col.column()
+    gltf.active = glb
+    gltf.prop(props, "morph_normals")
+    gltf.prop(props, "sparse_morph")
+    gltf.prop(props, "drop_unused")
+    gltf.prop(props, "compress")
+    gltf.prop(props, "quantize")
+
+
+def menu_export(self, context):
+    """File > Export > Facemotion (glTF/FBX) (appended to ``TOPBAR_MT_file_export`` by ``register()``)."""
+    self.layout.operator(FACEMOTION_OT_export.bl_idname, text="Facemotion (glTF/FBX)")
 
 
 classes = (FACEMOTION_OT_export,)

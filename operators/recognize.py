@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Operators that recognise emotions: in an image (a file or a Blender image), in a video file (written into the
-scene's emotion timeline), and in the rigged face's current pose (rendered, detected, classified).
+active rigged face's emotion timeline, :func:`facemotion.facemotion_addon.properties.timeline_object`), and in the
+rigged face's current pose (rendered, detected, classified).
 
 Each stores its result in the scene (``Scene.facemotion.recognized_*``: top label, intensity, the 8 probabilities,
 what was looked at, how many faces), which the Recognize panel shows. The work is done by
@@ -21,7 +22,7 @@ from ..core.io.image_io import load_image
 from ..facemotion_addon import rigging
 from ..facemotion_addon.bridge import evaluated_world_mesh, image_rgb, rest_world_vertices
 from ..facemotion_addon.preferences import apply_preferences
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.properties import object_settings, settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from .base import FacemotionOperator, Job, JobOperator
 
@@ -113,6 +114,10 @@ class VideoEmotionJob(Job):
         apply_preferences()
         if not self.filepath or not os.path.basename(self.filepath):
             raise InputError("choose a video file (MP4, MOV, AVI, ...)")
+        self.target = timeline_object(context)
+        if self.target is None:
+            raise InputError("select the rigged face whose timeline gets the video's emotion keys (a mesh with "
+                             "the 52 ARKit shape keys; rig it first)")
         self.path = bpy.path.abspath(self.filepath)
         self.every_n, self.min_hold = int(props.recognize_every_n), float(props.recognize_min_hold)
 
@@ -122,7 +127,8 @@ class VideoEmotionJob(Job):
 
     def apply(self, context):
         props = settings(context.scene)
-        keys, existing = self.keys, props.timeline_keys
+        timeline = object_settings(self.target)
+        keys, existing = self.keys, timeline.timeline_keys
         if props.recognize_replace_keys:
             where = f"replacing the timeline's {len(existing)} key(s)" if len(existing) else "into the timeline"
             existing.clear()
@@ -132,19 +138,19 @@ class VideoEmotionJob(Job):
         else:
             where = "into the timeline"
         _write_keys(existing, keys)
-        props.active_key_index = len(existing) - len(keys)
+        timeline.active_key_index = len(existing) - len(keys)
         summary = summarize_track(self.track)  # not None: track_to_timeline_keys found a face
         name = os.path.basename(self.path)
         store_result(context.scene, summary.label, summary.intensity, summary.probabilities,
                      f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1)
         labels = " -> ".join(key.emotion for key in keys[:6]) + (" ..." if len(keys) > 6 else "")
         return (f"{name}: {len(keys)} emotion key(s) from {summary.frames} frames (every {self.every_n}), "
-                f"{where}: {labels}")
+                f"{where} of {self.target.name}: {labels}")
 
 
 class FACEMOTION_OT_detect_emotion_video(JobOperator, bpy.types.Operator, ImportHelper):
-    """Recognise the emotion in every Nth frame of a video file and write it as keys of the emotion timeline
-    (appended after the last key, or replacing the keys when "Replace Keys" is ticked)"""
+    """Recognise the emotion in every Nth frame of a video file and write it as keys of the active rigged face's
+    emotion timeline (appended after the last key, or replacing the keys when "Replace Keys" is ticked)"""
 
     bl_idname = "facemotion.detect_emotion_video"
     bl_label = "Recognize Emotion in Video"

@@ -1,24 +1,26 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators that build the rig: detect landmarks on the selected face mesh(es), then auto-rig them.
+"""Operators that build the rig: detect landmarks and the face's parts on the selected mesh(es), then rig them.
 
 Both are long runs (seconds to tens of seconds): modal from the UI, with progress in the status bar and Esc to
-cancel (see :mod:`.base`).
+cancel (see :mod:`.base`). Each selected object's *Face Part* (``Object.facemotion_part``) decides whether it takes
+part and as what (:mod:`facemotion.facemotion_addon.rigging`).
 """
 import bpy
 
 from ..facemotion_addon import rigging
-from ..facemotion_addon.bridge import combine_meshes
 from ..facemotion_addon.preferences import apply_preferences
 from ..facemotion_addon.properties import settings
 from ..facemotion_addon.selection import face_meshes
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
+from ..core.rig.parts import classify_parts
 from .base import Job, JobOperator
 
 __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_OT_rig_face", "RigJob", "classes"]
 
 
 class DetectLandmarksJob(Job):
-    """Find the face on the objects' combined mesh and write the editable landmark object."""
+    """Find the face on the combined mesh of the objects that take part (not set to Ignore), write the editable
+    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel."""
 
     title = "Detecting landmarks"
 
@@ -27,16 +29,21 @@ class DetectLandmarksJob(Job):
 
     def prepare(self, context):
         apply_preferences()
-        self.combined = combine_meshes(self.objects)
+        self.selection = rigging.read_selection(self.objects)
 
     def compute(self, progress):
-        self.found = detect_mesh_landmarks(self.combined.vertices, self.combined.triangles, progress=progress)
+        combined = self.selection.combined
+        self.found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
+        self.parts = classify_parts(combined.vertices, combined.triangles, self.found.points,
+                                    roles=self.selection.roles)
 
     def apply(self, context):
-        obj = rigging.write_landmark_object(self.combined.objects, self.found.points, context)
+        obj = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
+        texts = rigging.store_detected_parts(self.selection, self.parts)
         found = self.found
+        parts = "; ".join(f"{name}: {text}" for name, text in texts.items())
         return (f"Face found (detector score {found.score:.2f}, {found.views_tried} views); landmarks in "
-                f"'{obj.name}': correct them in Edit Mode if needed, then Rig Face")
+                f"'{obj.name}': correct them in Edit Mode if needed, then Rig Face. Parts: {parts}")
 
 
 class RigJob(Job):
@@ -44,25 +51,20 @@ class RigJob(Job):
 
     title = "Rigging"
 
-    def __init__(self, objects, replace):
-        self.objects, self.replace = objects, replace
+    def __init__(self, objects, replace, smooth_shading=True):
+        self.objects, self.replace, self.smooth_shading = objects, replace, smooth_shading
 
     def prepare(self, context):
         apply_preferences()
-        self.plan = rigging.plan_rig(self.objects, replace=self.replace)
+        self.plan = rigging.plan_rig(self.objects, replace=self.replace, smooth_shading=self.smooth_shading)
 
     def compute(self, progress):
         self.result = self.plan.compute(progress)
 
     def apply(self, context):
-        rigged = rigging.write_rig(self.plan, self.result)
-        result = self.result
-        stages = ", ".join(f"{stage} {value:.1f} s" for stage, value in result.timings.items())
-        names = ", ".join(obj.name for obj in rigged)
-        message = f"Rigged {names} with {len(result.names)} ARKit shape keys ({stages})"
-        if result.empty:
-            message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
-        return message
+        # Shape keys and smooth shading are written here only, so a cancelled run changes neither.
+        rigging.write_rig(self.plan, self.result)
+        return rigging.rig_report(self.plan, self.result)
 
 
 class FACEMOTION_OT_detect_landmarks(JobOperator, bpy.types.Operator):
@@ -88,12 +90,16 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
     replace_keys: bpy.props.BoolProperty(
         name="Replace Existing Keys", default=False,
         description="Overwrite ARKit shape keys facemotion made before; shape keys you made are never overwritten")
+    smooth_shading: bpy.props.BoolProperty(
+        name="Smooth Shading", default=True,
+        description="Shade the rigged meshes smooth by angle (30 degrees) when they are fully flat-shaded and have "
+                    "no custom normals (OBJ files without normals, most scans); other meshes keep their shading")
 
     def make_job(self, context):
         # Unset, the Rig panel's checkbox decides (the operator property is for scripts and F9 redo).
         replace = self.replace_keys if self.properties.is_property_set("replace_keys") else \
             settings(context.scene).replace_keys
-        return RigJob(face_meshes(context), replace)
+        return RigJob(face_meshes(context), replace, self.smooth_shading)
 
 
 classes = (FACEMOTION_OT_detect_landmarks, FACEMOTION_OT_rig_face)

@@ -1,20 +1,27 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators that edit the scene's emotion timeline, bake it onto the selected rigged faces as keyframes, and
-save / load user presets (:mod:`facemotion.facemotion_addon.presets`).
+"""Operators that edit a rigged face's emotion timeline, bake the timelines onto the selected rigged faces as
+keyframes, and save / load user presets (:mod:`facemotion.facemotion_addon.presets`).
+
+Each rigged object has its own timeline (``Object.facemotion``); Add Key, Remove Key, Demo Keys and the presets act
+on :func:`facemotion.facemotion_addon.properties.timeline_object` (the active rigged face, else the first selected
+one). Bake Timeline bakes every selected rigged face with its own timeline, each into its own action; faces whose
+timeline has no keys are skipped with a note.
 
 Bake Timeline (F9 options): Start Frame (default the scene's start frame), Set Frame Range (off: the scene's range
-is kept), Sparse Keys (on: only the keys that reproduce each curve within 1e-3), Push to NLA (off), Replace User
-Action (off). The scene's one timeline is baked onto every selected rigged face, each with its own action.
+is kept), Sparse Keys (on: eased Bezier keys at the emotion keys and blinks, within 1e-3 of the per-frame curve),
+Push to NLA (off), Replace User Action (off).
 
 Times are seconds from the bake's start frame (Bake Timeline's ``frame_start``, default the scene's start frame).
 The key list is kept in time order, so the list in the sidebar reads like the timeline.
 """
 import bpy
 
+from ..core.animation.keys import timeline_bezier_keys
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline, presets
 from ..facemotion_addon.demo import demo_timeline
-from ..facemotion_addon.properties import EMOTION_ITEMS, frame_to_time, scene_fps, settings, timeline_settings
+from ..facemotion_addon.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time, object_settings,
+                                           scene_fps, timeline_object, timeline_settings)
 from ..facemotion_addon.selection import rigged_meshes
 from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
 from .emotion import emotion_choice
@@ -26,16 +33,23 @@ __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_p
 #: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
 DEMO_PHOTO_EMOTION = "happy"
 
-_DEFAULT_TRANSITION = 0.5  # seconds, the timeline's default (core.timeline.EmotionKey)
+_NO_TIMELINE = "Select a rigged face (a mesh with the 52 ARKit shape keys): the timeline is the face's own"
 
 
-def _move_into_order(keys, index):
-    """Move ``keys[index]`` to its place by time; returns its new index."""
-    time = keys[index].time
-    target = sum(1 for i, item in enumerate(keys) if i != index and item.time < time)
-    if target != index:
-        keys.move(index, target)
-    return target
+def _poll_timeline_object(cls, context):
+    """Poll: there is a :func:`timeline_object`; otherwise says why in the tooltip."""
+    if timeline_object(context) is None:
+        cls.poll_message_set(_NO_TIMELINE)
+        return False
+    return True
+
+
+def _require_timeline_object(context):
+    """The timeline object, or InputError (scripts that bypass the poll)."""
+    obj = timeline_object(context)
+    if obj is None:
+        raise InputError(_NO_TIMELINE.lower())
+    return obj
 
 
 def demo_keys():
@@ -50,7 +64,8 @@ def demo_keys():
 
 
 class FACEMOTION_OT_timeline_add_key(FacemotionOperator, bpy.types.Operator):
-    """Add a key at the current frame with the chosen emotion and intensity (updates the key already there)"""
+    """Add a key to the active rigged face's timeline at the current frame with the chosen emotion and intensity
+    (updates the key already there)"""
 
     bl_idname = "facemotion.timeline_add_key"
     bl_label = "Add Key"
@@ -61,43 +76,30 @@ class FACEMOTION_OT_timeline_add_key(FacemotionOperator, bpy.types.Operator):
     intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the emotion is shown",
                                        min=0.0, max=1.0, default=1.0, subtype="FACTOR")
 
+    @classmethod
+    def poll(cls, context):
+        return _poll_timeline_object(cls, context)
+
     def run(self, context):
         scene = context.scene
-        props = settings(scene)
+        obj = _require_timeline_object(context)
         emotion, intensity = emotion_choice(self, context)
         self.emotion, self.intensity = emotion, intensity
-        keys = props.timeline_keys
         time = frame_to_time(scene, scene.frame_current)
-        half_frame = 0.5 / scene_fps(scene)
-        existing = next((i for i, item in enumerate(keys) if abs(item.time - time) < half_frame), None)
-        if existing is not None:
-            item = keys[existing]
-            item.emotion, item.intensity = emotion, intensity
-            props.active_key_index = existing
-            return f"Updated the key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}"
-
-        item = keys.add()
-        item.time, item.emotion, item.intensity = time, emotion, intensity
-        index = _move_into_order(keys, len(keys) - 1)
-        item = keys[index]
-        # Transitions may not overlap (a key blends in over at most the gap since the previous key): fit the new
-        # key's transition into its gap, and shorten the next key's if the new key now sits inside it.
-        previous_time = keys[index - 1].time if index > 0 else None
-        item.transition = _DEFAULT_TRANSITION if previous_time is None else min(_DEFAULT_TRANSITION,
-                                                                                 time - previous_time)
-        message = f"Added {item.emotion} {item.intensity:.0%} at {item.time:.2f} s (frame {scene.frame_current})"
-        if index + 1 < len(keys):
-            following = keys[index + 1]
-            gap = following.time - item.time
-            if following.transition > gap:
-                following.transition = gap
-                message += f"; shortened the next key's transition to {gap:.2f} s"
-        props.active_key_index = index
+        # A key within half a frame of the current frame is the key "at" this frame: update it.
+        edit = add_timeline_key(obj, time, emotion, intensity, same_within=0.5 / scene_fps(scene))
+        item = object_settings(obj).timeline_keys[edit.index]
+        if not edit.added:
+            return f"Updated {obj.name}'s key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}"
+        message = (f"Added {item.emotion} {item.intensity:.0%} at {item.time:.2f} s (frame {scene.frame_current}) "
+                   f"to {obj.name}'s timeline")
+        if edit.shortened is not None:
+            message += f"; shortened the next key's transition to {edit.shortened:.2f} s"
         return message
 
 
 class FACEMOTION_OT_timeline_remove_key(FacemotionOperator, bpy.types.Operator):
-    """Remove the selected timeline key"""
+    """Remove the selected key of the active rigged face's timeline"""
 
     bl_idname = "facemotion.timeline_remove_key"
     bl_label = "Remove Key"
@@ -105,42 +107,56 @@ class FACEMOTION_OT_timeline_remove_key(FacemotionOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        props = settings(context.scene)
+        if not _poll_timeline_object(cls, context):
+            return False
+        props = object_settings(timeline_object(context))
         if not 0 <= props.active_key_index < len(props.timeline_keys):
             cls.poll_message_set("Select a timeline key first")
             return False
         return True
 
     def run(self, context):
-        props = settings(context.scene)
+        props = object_settings(_require_timeline_object(context))
         index = props.active_key_index
+        if not 0 <= index < len(props.timeline_keys):
+            raise InputError("select a timeline key first")
         props.timeline_keys.remove(index)
         props.active_key_index = max(0, min(index, len(props.timeline_keys) - 1))
         return {"FINISHED"}
 
 
 class FACEMOTION_OT_timeline_demo_keys(FacemotionOperator, bpy.types.Operator):
-    """Replace the timeline's keys with the demo sequence: neutral, happy, surprise, sadness, anger, neutral (6 s)"""
+    """Replace the active rigged face's timeline keys with the demo sequence: neutral, happy, surprise, sadness,
+    anger, neutral (6 s)"""
 
     bl_idname = "facemotion.timeline_demo_keys"
     bl_label = "Demo Keys"
     bl_options = {"REGISTER", "UNDO"}
 
+    @classmethod
+    def poll(cls, context):
+        return _poll_timeline_object(cls, context)
+
     def run(self, context):
-        props = settings(context.scene)
+        obj = _require_timeline_object(context)
+        props = object_settings(obj)
         props.timeline_keys.clear()
         for key in demo_keys():
             item = props.timeline_keys.add()
             item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
             item.transition, item.easing = key.transition, key.easing
         props.active_key_index = 0
-        return f"Timeline set to the demo's {len(props.timeline_keys)} keys"
+        return f"{obj.name}'s timeline set to the demo's {len(props.timeline_keys)} keys"
 
 
 class BakeJob(Job):
-    """Sample the timeline (worker thread) and key it onto the rigged faces (main thread)."""
+    """Sample each rigged face's own timeline (worker thread) and key it onto that face (main thread).
 
-    title = "Baking the timeline"
+    Faces whose timeline has no keys are skipped with a note; so is a face sharing its shape keys (a linked
+    duplicate) with one baked before it. All skipped: InputError before anything is computed.
+    """
+
+    title = "Baking the timelines"
 
     def __init__(self, objects, *, frame_start=None, set_frame_range=False, sparse=True, push_nla=False,
                  replace=False):
@@ -150,26 +166,56 @@ class BakeJob(Job):
 
     def prepare(self, context):
         self.scene = context.scene
-        self.timeline = timeline_settings(self.scene)
         self.fps = scene_fps(self.scene)
+        self.targets, self.notes, seen = [], [], {}
+        for obj in self.objects:
+            key = obj.data.shape_keys.as_pointer()
+            if not len(object_settings(obj).timeline_keys):
+                self.notes.append(f"skipped {obj.name}: its timeline has no keys")
+            elif key in seen:
+                self.notes.append(f"skipped {obj.name}: it shares its shape keys with {seen[key]}")
+            else:
+                seen[key] = obj.name
+                self.targets.append((obj, timeline_settings(obj, self.scene)))
+        if not self.targets:
+            names = ", ".join(obj.name for obj in self.objects)
+            raise InputError(f"the timeline of {names} has no keys; select the face and add keys (Add Key or "
+                             "Demo Keys) first")
 
     def compute(self, progress):
-        self.weights, self.rate = pipeline.bake_weights(self.timeline, fps=self.fps, progress=progress)
+        self.weights, self.curves = [], []
+        count = len(self.targets)
+        for index, (_obj, timeline) in enumerate(self.targets):
+            def part(fraction, message="", index=index):
+                progress((index + 0.5 * fraction) / count, message)
+            weights, self.rate = pipeline.bake_weights(timeline, fps=self.fps, progress=part)
+            self.weights.append(weights)
+            if self.options["sparse"]:
+                progress((index + 0.5) / count, "Fitting Bezier keys")
+                self.curves.append(timeline_bezier_keys(dict(timeline, fps=self.rate), weights))
 
     def apply(self, context):
         options = dict(self.options)
         if options["frame_start"] is None:
             options["frame_start"] = self.scene.frame_start
-        pipeline.write_bake(self.objects, self.weights, self.rate, scene=self.scene, **options)
-        n = len(self.weights)
+        objects = [obj for obj, _timeline in self.targets]
+        results = pipeline.write_bake(objects, self.weights, self.rate, scene=self.scene,
+                                      curves=self.curves if options["sparse"] else None, **options)
         start = options["frame_start"]
+        baked = ", ".join(f"{obj.name} ({len(w)} frames, {(len(w) - 1) / self.fps:.2f} s)"
+                          for obj, w in zip(objects, self.weights))
+        kind = "Bezier keys" if options["sparse"] else "keys (one per frame)"
         where = " (pushed to the NLA)" if options["push_nla"] else ""
-        return (f"Baked {n} frames ({(n - 1) / self.fps:.2f} s at {self.fps:g} fps), frames {start}-{start + n - 1}, "
-                f"onto {', '.join(obj.name for obj in self.objects)}{where}")
+        message = (f"Baked {baked} at {self.fps:g} fps from frame {start}: "
+                   f"{sum(result.keys for result in results)} {kind}{where}")
+        if self.notes:
+            return "WARNING", message + "; " + "; ".join(self.notes)
+        return message
 
 
 class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
-    """Bake the emotion timeline with blinks and idle noise onto the selected rigged faces as shape-key keyframes"""
+    """Bake each selected rigged face's own emotion timeline, with blinks and idle noise, onto its shape keys as
+    keyframes"""
 
     bl_idname = "facemotion.bake_timeline"
     bl_label = "Bake Timeline"
@@ -181,8 +227,8 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
     set_frame_range: bpy.props.BoolProperty(
         name="Set Frame Range", description="Also set the scene's frame range to the baked frames", default=False)
     sparse: bpy.props.BoolProperty(
-        name="Sparse Keys", description="Key only the frames needed to reproduce each curve within 0.001 "
-        "(off: one key per frame)", default=True)
+        name="Sparse Keys", description="Eased Bezier keys at the emotion keys and blinks, plus extra keys only "
+        "where the curve would leave the per-frame bake by more than 0.001 (off: one key per frame)", default=True)
     push_nla: bpy.props.BoolProperty(
         name="Push to NLA", description="Push the baked action to a strip on the 'facemotion' NLA track and "
         "unassign it (the next bake makes a new action)", default=False)
@@ -192,10 +238,12 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not settings(context.scene).timeline_keys:
-            cls.poll_message_set("Add timeline keys first (Add Key or Demo Keys)")
+        if not poll_rigged_meshes(cls, context):
             return False
-        return poll_rigged_meshes(cls, context)
+        if not any(len(object_settings(obj).timeline_keys) for obj in rigged_meshes(context)):
+            cls.poll_message_set("The selected faces' timelines have no keys: add keys first (Add Key or Demo Keys)")
+            return False
+        return True
 
     def make_job(self, context):
         if not self.properties.is_property_set("frame_start"):
@@ -205,7 +253,7 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
 
 
 _PRESET_KINDS = [("emotion", "Emotion", "The Emotion panel's emotion and intensity (with its 52 weights)"),
-                 ("timeline", "Timeline", "The timeline's keys and blink/noise settings")]
+                 ("timeline", "Timeline", "The active rigged face's timeline keys and blink/noise settings")]
 
 
 class FACEMOTION_OT_preset_save(FacemotionOperator, bpy.types.Operator):
@@ -223,15 +271,18 @@ class FACEMOTION_OT_preset_save(FacemotionOperator, bpy.types.Operator):
         return context.window_manager.invoke_props_dialog(self)
 
     def run(self, context):
-        if self.kind == "timeline" and not settings(context.scene).timeline_keys:
-            raise InputError("the timeline has no keys to save; add keys first")
-        save = presets.save_emotion_preset if self.kind == "emotion" else presets.save_timeline_preset
-        path = save(context.scene, self.name)
+        if self.kind == "emotion":
+            path = presets.save_emotion_preset(context.scene, self.name)
+        else:
+            obj = _require_timeline_object(context)
+            if not len(object_settings(obj).timeline_keys):
+                raise InputError(f"the timeline of {obj.name} has no keys to save; add keys first")
+            path = presets.save_timeline_preset(obj, context.scene, self.name)
         return f"Saved {self.kind} preset '{self.name}' to {path}"
 
 
 class FACEMOTION_OT_preset_load(FacemotionOperator, bpy.types.Operator):
-    """Apply a saved user preset: set the Emotion panel's emotion, or replace the timeline's keys"""
+    """Apply a saved user preset: set the Emotion panel's emotion, or replace the active rigged face's timeline"""
 
     bl_idname = "facemotion.preset_load"
     bl_label = "Load Preset"
@@ -244,8 +295,9 @@ class FACEMOTION_OT_preset_load(FacemotionOperator, bpy.types.Operator):
         if self.kind == "emotion":
             emotion, intensity = presets.load_emotion_preset(context.scene, self.name)
             return f"Emotion set to preset '{self.name}': {emotion} {intensity:.0%}"
-        n = presets.load_timeline_preset(context.scene, self.name)
-        return f"Timeline set to preset '{self.name}' ({n} keys)"
+        obj = _require_timeline_object(context)
+        n = presets.load_timeline_preset(obj, self.name)
+        return f"{obj.name}'s timeline set to preset '{self.name}' ({n} keys)"
 
 
 classes = (FACEMOTION_OT_timeline_add_key, FACEMOTION_OT_timeline_remove_key, FACEMOTION_OT_timeline_demo_keys,

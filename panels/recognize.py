@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Recognize panel: recognise the emotion in an image, a video (into the timeline) or the rig's pose, and show the
+"""The Recognize panel: recognise the emotion in an image, a video (into the active rigged face's timeline) or the
+rig's pose, and show the
 last result as one probability bar per class with the top class and its intensity."""
 import bpy
 
 from ..core.emotion.presets import CATEGORIES
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.properties import settings, timeline_object
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_recognize", "classes"]
@@ -32,6 +33,9 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
 
         col = layout.column(align=True)
         col.label(text="Video to Timeline", icon="FILE_MOVIE")
+        target = timeline_object(context)
+        col.label(text=f"Into the timeline of {target.name}" if target is not None
+                  else "Select a rigged face to receive the keys", icon="NONE" if target is not None else "INFO")
         col.prop(props, "recognize_every_n")
         col.prop(props, "recognize_min_hold")
         col.prop(props, "recognize_replace_keys")

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Rig panel: detect landmarks, rig, and the rig status of the selection."""
+"""The Rig panel: detect landmarks, rig, and the rig status of the selection with each object's face part."""
 import bpy
 
 from ..core.arkit import ARKIT_NAMES
+from ..facemotion_addon.part_properties import detected_part
 from ..facemotion_addon.properties import settings
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
@@ -12,7 +13,7 @@ __all__ = ["FACEMOTION_PT_rig", "classes"]
 
 
 class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
-    """Landmarks and auto-rig of the selected face mesh(es)"""
+    """Landmarks and auto-rig of the selected face mesh(es); what each selected object is to the face"""
 
     bl_label = "Rig"
     bl_idname = "FACEMOTION_PT_rig"
@@ -39,10 +40,24 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
             else:
                 box.label(text="Landmarks: none yet (Rig Face detects them)", icon="DOT")
             for obj in faces:
-                count = arkit_key_count(obj)
-                icon = "CHECKMARK" if count == len(ARKIT_NAMES) else "DOT"
-                box.label(text=f"{obj.name}: {count}/{len(ARKIT_NAMES)} ARKit keys", icon=icon)
+                _draw_object(box, obj)
         draw_last_report(layout, props)
+
+
+
+def _draw_object(box, obj):
+    """One selected mesh: its ARKit keys, its Face Part drop-down, and what detection found on it."""
+    count = arkit_key_count(obj)
+    icon = "CHECKMARK" if count == len(ARKIT_NAMES) else "DOT"
+    row = box.row()
+    row.label(text=f"{obj.name}: {count}/{len(ARKIT_NAMES)} ARKit keys", icon=icon)
+    row.prop(obj, "facemotion_part", text="")
+    found = detected_part(obj)
+    if found:
+        box.label(text=f"Found: {found}", icon="BLANK1")
+    elif len(obj.material_slots) > 1:
+        # Several materials usually mean several parts in one object (the ICT OBJ: skin, eyes, teeth...).
+        box.label(text=f"{len(obj.material_slots)} materials: Detect Landmarks finds its parts", icon="BLANK1")
 
 
 classes = (FACEMOTION_PT_rig,)

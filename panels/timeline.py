@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Timeline panel: the emotion keys, blink and noise settings, bake, and export."""
+"""The Timeline panel: the emotion keys, blink and noise settings of the active rigged face
+(:func:`facemotion.facemotion_addon.properties.timeline_object`) and Bake Timeline."""
 import bpy
 
 from ..facemotion_addon import presets
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.properties import object_settings, timeline_object
 from .base import FacemotionPanel
 
-__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets"]
+__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets",
+           "draw_timeline"]
 
 
 class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
@@ -37,56 +39,58 @@ def draw_presets(layout, kind):
         op.kind, op.name = kind, name
 
 
+def draw_timeline(layout, obj):
+    """The list, key, blink and noise settings and presets of ``obj``'s own timeline."""
+    props = object_settings(obj)
+    layout.label(text=f"Timeline of {obj.name}", icon="OBJECT_DATA")
+    row = layout.row()
+    row.template_list("FACEMOTION_UL_timeline_keys", "", props, "timeline_keys", props, "active_key_index",
+                      rows=4)
+    side = row.column(align=True)
+    side.operator("facemotion.timeline_add_key", icon="ADD", text="")
+    side.operator("facemotion.timeline_remove_key", icon="REMOVE", text="")
+    layout.operator("facemotion.timeline_demo_keys", icon="PRESET")
+
+    if 0 <= props.active_key_index < len(props.timeline_keys):
+        item = props.timeline_keys[props.active_key_index]
+        col = layout.column(align=True)
+        col.use_property_split = True
+        col.use_property_decorate = False
+        for name in ("time", "emotion", "intensity", "transition", "easing"):
+            col.prop(item, name)
+
+    col = layout.column(heading="Blinks")
+    col.use_property_split = True
+    col.use_property_decorate = False
+    col.prop(props, "blinks", text="")
+    sub = col.column(align=True)
+    sub.active = props.blinks
+    sub.prop(props, "blink_rate")
+    sub.prop(props, "blink_seed")
+    col.prop(props, "noise_amplitude")
+    sub = col.column()
+    sub.active = props.noise_amplitude > 0
+    sub.prop(props, "noise_seed")
+
+    draw_presets(layout, "timeline")
+
+
 class FACEMOTION_PT_timeline(FacemotionPanel, bpy.types.Panel):
-    """Emotion keys over time, baked onto the selected rigged faces as keyframes"""
+    """Emotion keys over time, per rigged face, baked onto the selected rigged faces as keyframes"""
 
     bl_label = "Timeline"
     bl_idname = "FACEMOTION_PT_timeline"
 
     def draw(self, context):
         layout = self.layout
-        props = settings(context.scene)
-
-        row = layout.row()
-        row.template_list("FACEMOTION_UL_timeline_keys", "", props, "timeline_keys", props, "active_key_index",
-                          rows=4)
-        side = row.column(align=True)
-        side.operator("facemotion.timeline_add_key", icon="ADD", text="")
-        side.operator("facemotion.timeline_remove_key", icon="REMOVE", text="")
-        layout.operator("facemotion.timeline_demo_keys", icon="PRESET")
-
-        if 0 <= props.active_key_index < len(props.timeline_keys):
-            item = props.timeline_keys[props.active_key_index]
-            col = layout.column(align=True)
-            col.use_property_split = True
-            col.use_property_decorate = False
-            for name in ("time", "emotion", "intensity", "transition", "easing"):
-                col.prop(item, name)
-
-        col = layout.column(heading="Blinks")
-        col.use_property_split = True
-        col.use_property_decorate = False
-        col.prop(props, "blinks", text="")
-        sub = col.column(align=True)
-        sub.active = props.blinks
-        sub.prop(props, "blink_rate")
-        sub.prop(props, "blink_seed")
-        col.prop(props, "noise_amplitude")
-        sub = col.column()
-        sub.active = props.noise_amplitude > 0
-        sub.prop(props, "noise_seed")
-
-        draw_presets(layout, "timeline")
+        obj = timeline_object(context)
+        if obj is None:
+            layout.label(text="Select a rigged face to edit its timeline", icon="INFO")
+        else:
+            draw_timeline(layout, obj)
 
         layout.operator("facemotion.bake_timeline", icon="REC")
-
-        box = layout.box()
-        box.label(text="Export", icon="EXPORT")
-        box.prop(props, "export_format")
-        op = box.operator("facemotion.export", text="Export...")
-        op.export_format = props.export_format
-        if props.export_path:
-            box.label(text=f"Last: {bpy.path.basename(props.export_path)}")
+        # Export: its own panel (panels/export.py), with the engine options.
 
 
 classes = (FACEMOTION_UL_timeline_keys, FACEMOTION_PT_timeline)

@@ -30,7 +30,8 @@ from facemotion.facemotion_addon import compat, preferences, properties, shape_k
 
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
-                "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load")
+                "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
+                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -250,9 +251,10 @@ def values(obj):
 
 def test_register_unregister_register_unregister():
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    expected = {"FacemotionTimelineKey", "FacemotionSceneSettings", "FacemotionPreferences",
+    expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
-                "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
+                "FACEMOTION_PT_export", "FacemotionExportSettings"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
@@ -262,17 +264,20 @@ def test_register_unregister_register_unregister():
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
-                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save"))
+                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save", "wheel_save_preset"))
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
-            assert settings.emotion == "happy" and settings.intensity == 1.0 and len(settings.timeline_keys) == 0
+            assert settings.emotion == "happy" and settings.intensity == 1.0
+            assert not hasattr(settings, "timeline_keys")  # the timeline is per object
             assert bpy.context.scene.bl_rna.properties["facemotion"].fixed_type.identifier == \
                 "FacemotionSceneSettings"
+            assert bpy.types.Object.bl_rna.properties["facemotion"].fixed_type.identifier == \
+                "FacemotionObjectSettings"
         finally:
             facemotion.unregister()
         assert addon.registered_classes() == ()
         assert not any(cls.is_registered for cls in classes)
-        assert not hasattr(bpy.types.Scene, "facemotion")
+        assert not hasattr(bpy.types.Scene, "facemotion") and not hasattr(bpy.types.Object, "facemotion")
         with pytest.raises(KeyError):
             operator_rna("facemotion.rig_face")
     facemotion.unregister()  # a second unregister is harmless
@@ -424,7 +429,7 @@ def test_enum_items_follow_the_core_tables(registered):
     emotion_items = settings.bl_rna.properties["emotion"].enum_items
     assert tuple(emotion_items.keys()) == EMOTIONS
     assert [item.value for item in emotion_items] == list(range(len(EMOTIONS)))
-    key = settings.timeline_keys.add()
+    key = grid_object().facemotion.timeline_keys.add()
     assert tuple(key.bl_rna.properties["easing"].enum_items.keys()) == EASINGS
     assert tuple(settings.bl_rna.properties["export_format"].enum_items.keys()) == ("GLB", "GLTF", "FBX")
     assert settings.bl_rna.properties["intensity"].subtype == "FACTOR"
@@ -434,7 +439,8 @@ def test_enum_items_follow_the_core_tables(registered):
 def test_timeline_settings_sorts_keys_and_snaps_float32_times(registered):
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
-    settings = scene.facemotion
+    face = grid_object()
+    settings = face.facemotion
     for time, emotion, intensity, transition, easing in ((1.5, "happy", 0.8, 0.6, "cubic"),
                                                          (0.0, "neutral", 1.0, 0.5, "ease_in_out"),
                                                          (1 / 3, "anger", 0.5, 0.25, "linear")):
@@ -443,7 +449,7 @@ def test_timeline_settings_sorts_keys_and_snaps_float32_times(registered):
                                                                                  transition, easing)
     settings.blinks, settings.blink_seed, settings.blink_rate = False, 7, 20.0
     settings.noise_amplitude, settings.noise_seed = 0.02, 3
-    out = properties.timeline_settings(scene)
+    out = properties.timeline_settings(face, scene)
     assert [(k.time, k.emotion, k.easing) for k in out["keys"]] == [(0.0, "neutral", "ease_in_out"),
                                                                       (8 / 24, "anger", "linear"),
                                                                       (1.5, "happy", "cubic")]
@@ -531,15 +537,16 @@ def test_timeline_keys_are_added_in_order_and_baked_to_keyframes(rigged_face):
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
     settings = scene.facemotion
-    settings.blinks = False
+    timeline = rigged_face.facemotion
+    timeline.blinks = False
     ops = bpy.ops.facemotion
     for frame, emotion in ((1, "neutral"), (25, "happy"), (19, "surprise")):
         scene.frame_set(frame)
         settings.emotion, settings.intensity = emotion, 1.0
         assert ops.timeline_add_key() == {"FINISHED"}
-    keys = settings.timeline_keys
+    keys = timeline.timeline_keys
     assert [(round(k.time, 4), k.emotion) for k in keys] == [(0.0, "neutral"), (0.75, "surprise"), (1.0, "happy")]
-    assert settings.active_key_index == 1
+    assert timeline.active_key_index == 1
     assert keys[1].transition == pytest.approx(0.5)
     assert keys[2].transition == pytest.approx(0.25)  # shortened to the gap left by the key inserted before it
 
@@ -567,16 +574,16 @@ def test_timeline_keys_are_added_in_order_and_baked_to_keyframes(rigged_face):
     scene.frame_set(25)
     np.testing.assert_allclose(values(rigged_face), preset_weights("happy", 0.6), atol=1e-6)
 
-    settings.active_key_index = 1
+    timeline.active_key_index = 1
     assert ops.timeline_remove_key() == {"FINISHED"}
-    assert [k.emotion for k in keys] == ["neutral", "happy"] and settings.active_key_index == 1
+    assert [k.emotion for k in keys] == ["neutral", "happy"] and timeline.active_key_index == 1
 
 
 def test_demo_keys_bake_the_six_second_sequence(rigged_face):
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
     assert bpy.ops.facemotion.timeline_demo_keys() == {"FINISHED"}
-    keys = scene.facemotion.timeline_keys
+    keys = rigged_face.facemotion.timeline_keys
     assert [k.emotion for k in keys] == ["neutral", "happy", "surprise", "sadness", "anger", "neutral"]
     assert keys[-1].time == pytest.approx(6.0)
     assert bpy.ops.facemotion.bake_timeline(set_frame_range=True) == {"FINISHED"}
@@ -590,7 +597,7 @@ def test_demo_keys_bake_the_six_second_sequence(rigged_face):
 
 def test_invalid_timeline_is_reported_and_leaves_the_scene_unchanged(rigged_face):
     scene = bpy.context.scene
-    settings = scene.facemotion
+    settings = rigged_face.facemotion
     for time, transition in ((0.0, 0.5), (0.5, 2.0)):
         item = settings.timeline_keys.add()
         item.time, item.emotion, item.transition = time, "happy", transition
@@ -654,10 +661,9 @@ def test_panels_draw_with_nothing_selected(registered, monkeypatch, tmp_path):
     assert [name for _, name in props_in(log)] == ["emotion", "intensity"]
     assert draw_panel(_panel("FACEMOTION_PT_arkit_keys"), context) is None  # nothing to show sliders for
     log = draw_panel(_panel("FACEMOTION_PT_timeline"), context)
-    assert set(operators_in(log)) == {"facemotion.timeline_add_key", "facemotion.timeline_remove_key",
-                                      "facemotion.timeline_demo_keys", "facemotion.bake_timeline",
-                                      "facemotion.export", "facemotion.preset_save"}
-    assert ("operator_property", "export_format", "GLB") in log
+    # No rigged face: no timeline to show (each face has its own), only what acts on the selection.
+    assert set(operators_in(log)) == {"facemotion.bake_timeline"}
+    assert "Select a rigged face to edit its timeline" in labels_in(log)
 
 
 def test_panels_draw_a_rigged_face_with_timeline_keys(rigged_face):
@@ -679,12 +685,15 @@ def test_panels_draw_a_rigged_face_with_timeline_keys(rigged_face):
                for data, name, given in sliders)
 
     log = draw_panel(_panel("FACEMOTION_PT_timeline"), context)
+    assert "Timeline of Face" in labels_in(log)
+    assert {"facemotion.timeline_add_key", "facemotion.timeline_remove_key", "facemotion.timeline_demo_keys",
+            "facemotion.preset_save"} <= set(operators_in(log))
     (template,) = [entry[1] for entry in log if entry[0] == "template_list"]
     assert template["listtype_name"] == "FACEMOTION_UL_timeline_keys"
     drawn = props_in(log)
     # Each of the 6 list rows shows its emotion and intensity; the active key's five fields follow.
     assert sum(1 for _, name in drawn if name == "emotion") == 6 + 1
-    assert {"time", "transition", "easing", "blinks", "blink_rate", "noise_amplitude", "export_format"} <= \
+    assert {"time", "transition", "easing", "blinks", "blink_rate", "noise_amplitude"} <= \
         {name for _, name in drawn}
 
 

@@ -16,7 +16,10 @@ from facemotion.core.errors import InputError, NoFaceError
 from facemotion.core.detect.landmarks import default_detector
 from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.detect.rasterize import OrthoCamera, render
+from facemotion.core.geometry import similarity_transform
+from facemotion.core.rig.parts import ROLE_AUTO, ROLE_IGNORE, ROLE_SKIN, ROLE_TONGUE, classify_parts
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
+from facemotion.core.rig.transfer import EYE_LOOK, EYE_LOOK_DEGREES, transfer_expressions
 
 ICT_HEAD = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 
@@ -116,6 +119,7 @@ def test_head_without_eyeballs_or_mouth_parts(template):
     keep = (mesh.triangles < skin_end).all(axis=1)
     result = rig_mesh(mesh.vertices[:skin_end], mesh.triangles[keep])
     assert result.deltas.shape[1] == skin_end
+    assert not result.parts.eye_centres and (result.parts.roles == ROLE_SKIN).all()
     truth = template.deltas[:, :skin_end] * 100.0
     for name in ("jawOpen", "eyeBlinkLeft", "mouthSmileRight"):
         k = ARKIT_INDEX[name]
@@ -167,3 +171,99 @@ def test_a_cube_has_no_face():
 def test_empty_mesh_is_refused():
     with pytest.raises(InputError, match="empty"):
         rig_mesh(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64))
+
+
+def _rigid_fit(rest, posed):
+    """Best rigid motion rest -> posed (Kabsch): ``(rotation, translation, max residual)``."""
+    _, rotation, translation = similarity_transform(rest, posed, with_scale=False)
+    return rotation, translation, np.linalg.norm(rest @ rotation.T + translation - posed, axis=1).max()
+
+
+def test_eyes_and_teeth_are_rigid_parts(ict_rig, ict_head):
+    """Eyeballs never deform and only turn in eyeLook* (about their centre, by the documented angles, ARKit's
+    directions); upper teeth stay; lower teeth turn rigidly with the jaw."""
+    vertices, _ = ict_head
+    parts = ict_rig.parts
+    deltas = ict_rig.deltas.astype(np.float64)
+    left, up, forward = (ict_rig.fit.rotation[:, i] for i in range(3))   # subject's left, up, out of the face
+    for side in ("left", "right"):
+        eye = parts.part(f"eye_{side}")
+        assert eye is not None and len(eye.vertices) == 1570              # ICT's sclera + iris spheres
+        for k, name in enumerate(ARKIT_NAMES):
+            d = deltas[k][eye.vertices]
+            if name not in EYE_LOOK:
+                assert not d.any(), name                                 # blinks, squints...: not a hair
+                continue
+            if EYE_LOOK[name][0] != side:
+                assert not d.any(), name
+                continue
+            rest = vertices[eye.vertices]
+            rotation, translation, residual = _rigid_fit(rest, rest + d)
+            assert residual < 1e-5 * eye.radius, name
+            assert np.linalg.norm(eye.centre @ rotation.T + translation - eye.centre) < 1e-5 * eye.radius
+            expected = EYE_LOOK_DEGREES[0] if "In" in name or "Out" in name else EYE_LOOK_DEGREES[1]
+            assert np.degrees(np.arccos((np.trace(rotation) - 1) / 2)) == pytest.approx(expected, abs=0.01)
+            gaze = rotation @ forward                                    # where the pupil now points
+            towards_nose = -left if side == "left" else left
+            direction = {"In": towards_nose, "Out": -towards_nose, "Up": up, "Down": -up}
+            key = next(k for k in direction if f"eyeLook{k}" in name)
+            assert gaze @ direction[key] > 0.4, name
+    # The lids follow the gaze as the template's do.
+    lids = np.linalg.norm(vertices - parts.eye_centres["left"], axis=1) < 2.0 * parts.eye_radii["left"]
+    lids &= parts.roles == ROLE_SKIN
+    assert np.linalg.norm(deltas[ARKIT_INDEX["eyeLookUpLeft"]][lids], axis=1).max() > 0.05
+
+    upper, lower = parts.part("upper_teeth").vertices, parts.part("lower_teeth").vertices
+    assert not deltas[:, upper].any()                                    # fixed to the skull in every shape
+    jaw = deltas[ARKIT_INDEX["jawOpen"]]
+    assert (jaw[lower] @ up).mean() < -1.0                               # ICT's jaw drops ~3 cm
+    sample = np.random.default_rng(0).choice(lower, 300, replace=False)
+    rest = vertices[sample]
+    posed = rest + jaw[sample]
+    before = np.linalg.norm(rest[:, None] - rest[None], axis=2)
+    after = np.linalg.norm(posed[:, None] - posed[None], axis=2)
+    assert np.abs(after - before).max() < 1e-6 * before.max()            # a rotation, never a stretch
+    _, _, residual = _rigid_fit(rest, posed)
+    assert residual < 1e-5 * before.max()
+
+
+def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
+    """A default-scene cube 3 m away never moves; a part forced to "ignore" never moves; forced eyes are rigid."""
+    vertices, triangles = ict_head
+    cube = np.array([[x, y, z] for x in (-50, 50) for y in (-50, 50) for z in (-50, 50)], float) + [0, 0, 300]
+    hull = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                     [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]) + len(vertices)
+    # A tongue as its own loose part (ICT's is joined to its gums): an ellipsoid behind the lower incisors.
+    lower = vertices[ict_rig.parts.part("lower_teeth").vertices]
+    width = np.linalg.norm(ict_rig.landmarks[291] - ict_rig.landmarks[61])
+    theta, phi = np.meshgrid(np.linspace(0.1, np.pi - 0.1, 10), np.linspace(0, 2 * np.pi, 20, endpoint=False))
+    unit = np.stack([np.sin(theta) * np.cos(phi), np.cos(theta), np.sin(theta) * np.sin(phi)], -1).reshape(-1, 3)
+    tongue = lower.mean(axis=0) + [0, -0.2, -2.5] + unit * np.array([0.45, 0.12, 0.6]) * width
+    ring = lambda i, j: (j % 20) * 10 + i  # noqa: E731
+    tongue_tris = np.array([[ring(i, j), ring(i + 1, j), ring(i + 1, j + 1)] for i in range(9) for j in range(20)]
+                           + [[ring(i, j), ring(i + 1, j + 1), ring(i, j + 1)] for i in range(9) for j in range(20)])
+    all_vertices = np.concatenate([vertices, tongue, cube])
+    all_triangles = np.concatenate([triangles, hull + len(tongue), tongue_tris + len(vertices)])
+    tongue_rows = np.arange(len(vertices), len(vertices) + len(tongue))
+    original = read_obj(asset_path(ICT_HEAD)).vertices
+    lookup = {tuple(v): i for i, v in enumerate(original)}
+    ict_index = np.array([lookup[tuple(v)] for v in vertices])
+    first, stop = ICT_PARTS["eyelashes_left"]
+    lashes = np.flatnonzero((ict_index >= first) & (ict_index < stop))
+    roles = np.full(len(all_vertices), ROLE_AUTO, dtype=np.int8)
+    roles[lashes] = ROLE_IGNORE
+    parts = classify_parts(all_vertices, all_triangles, ict_rig.landmarks, roles=roles)
+    assert (parts.roles[-8:] == ROLE_IGNORE).all()
+    moved = transfer_expressions(ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks,
+                                 parts=parts).deltas
+    assert not moved[:, -8:].any() and not moved[:, lashes].any()
+    assert (parts.roles[tongue_rows] == ROLE_TONGUE).all()
+    # The tongue turns with the jaw (rigidly) and has a tongueOut of its own: slid out past the lips.
+    for name in ("jawOpen", "tongueOut"):
+        rest = all_vertices[tongue_rows]
+        assert _rigid_fit(rest, rest + moved[ARKIT_INDEX[name]][tongue_rows])[2] < 1e-4 * width, name
+    forward = ict_rig.fit.rotation[:, 2]
+    out = all_vertices[tongue_rows] + moved[ARKIT_INDEX["tongueOut"]][tongue_rows]
+    assert (out @ forward).max() > max(ict_rig.landmarks[0] @ forward, ict_rig.landmarks[17] @ forward)
+    assert np.abs(moved[ARKIT_INDEX["eyeBlinkLeft"]]).max() > 0.5       # the rest still rigs
+    assert moved.shape == (52, len(all_vertices), 3)

@@ -458,39 +458,59 @@ def test_image_operator_reports_errors_and_keeps_the_last_result(registered, sha
     assert (registered.recognized_label, registered.recognized_source) == before
 
 
-def test_video_operator_writes_the_track_into_the_timeline(registered, shared_classifier, face_then_blank_video):
+@pytest.fixture
+def timeline_face(registered):
+    """A small rigged grid (test_addon_ui's 52 hand-made ARKit keys), selected and active: the timeline's owner."""
+    from test_addon_ui import grid_object, select_only
+    obj = grid_object()
+    add_arkit_keys(obj)
+    select_only(obj)
+    return obj
+
+
+def test_video_operator_writes_the_track_into_the_timeline(registered, shared_classifier, face_then_blank_video,
+                                                           timeline_face):
     props = registered
+    timeline = timeline_face.facemotion
     props.recognize_every_n, props.recognize_min_hold = 4, 0.0
     assert bpy.ops.facemotion.detect_emotion_video(filepath=str(face_then_blank_video)) == {"FINISHED"}
     track = video_emotion_track(face_then_blank_video, every_n=4, classifier=shared_classifier)
     expected = track_to_timeline_keys(track, min_hold=0.0)
-    assert [(k.time, k.emotion) for k in props.timeline_keys] == [(k.time, k.emotion) for k in expected]
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == [(k.time, k.emotion) for k in expected]
+    assert "of Face:" in props.last_report
     assert props.recognized_label == expected[0].emotion and "3/5 frames" in props.recognized_source
 
     # Not replacing: appended after the last key (0.5 s later); the timeline stays valid for the bake.
     bpy.ops.facemotion.timeline_demo_keys()
-    last = max(item.time for item in props.timeline_keys)
-    count = len(props.timeline_keys)
+    last = max(item.time for item in timeline.timeline_keys)
+    count = len(timeline.timeline_keys)
     assert bpy.ops.facemotion.detect_emotion_video(filepath=str(face_then_blank_video)) == {"FINISHED"}
-    assert len(props.timeline_keys) == count + len(expected)
-    assert props.timeline_keys[count].time == pytest.approx(last + 0.5)
-    validate_keys(timeline_settings(bpy.context.scene)["keys"])
+    assert len(timeline.timeline_keys) == count + len(expected)
+    assert timeline.timeline_keys[count].time == pytest.approx(last + 0.5)
+    validate_keys(timeline_settings(timeline_face, bpy.context.scene)["keys"])
 
     props.recognize_replace_keys = True
     assert bpy.ops.facemotion.detect_emotion_video(filepath=str(face_then_blank_video)) == {"FINISHED"}
-    assert [(k.time, k.emotion) for k in props.timeline_keys] == [(k.time, k.emotion) for k in expected]
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == [(k.time, k.emotion) for k in expected]
 
 
-def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(registered, shared_classifier, tmp_path):
+def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(registered, shared_classifier, tmp_path,
+                                                                         timeline_face):
+    timeline = timeline_face.facemotion
     bpy.ops.facemotion.timeline_demo_keys()
-    before = [(k.time, k.emotion) for k in registered.timeline_keys]
+    before = [(k.time, k.emotion) for k in timeline.timeline_keys]
     (tmp_path / "clip.mp4").write_text("not a video")
     with pytest.raises(RuntimeError, match="clip.mp4"):
         bpy.ops.facemotion.detect_emotion_video(filepath=str(tmp_path / "clip.mp4"))
     blank = write_video(tmp_path / "blank.avi", [np.full((128, 128, 3), 200, np.uint8)] * 6)
     with pytest.raises(RuntimeError, match="no face"):
         bpy.ops.facemotion.detect_emotion_video(filepath=str(blank))
-    assert [(k.time, k.emotion) for k in registered.timeline_keys] == before
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    # No rigged face selected: no timeline to write into, refused before the video is read.
+    timeline_face.select_set(False)
+    bpy.context.view_layer.objects.active = None
+    with pytest.raises(RuntimeError, match="select the rigged face whose timeline"):
+        bpy.ops.facemotion.detect_emotion_video(filepath=str(blank))
 
 
 @pytest.fixture

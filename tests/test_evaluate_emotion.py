@@ -56,11 +56,24 @@ def test_features_command_prints_the_table_with_guo_beside_ours(split_data, caps
     assert [line.split()[0] for line in block] == list(CATEGORIES) and counts.sum() == n_test
 
 
-def test_consistency_on_one_head_reports_a_share(capsys):
+def test_consistency_on_one_head_reports_a_share(capsys, tmp_path):
     code = evaluate_emotion.main(["consistency", "--heads", "canonical", "--emotions", "happy,surprise,sad",
-                                  "--intensities", "1.0", "--no-bench"])
+                                  "--intensities", "1.0", "--no-bench", "--json", str(tmp_path / "c.json"),
+                                  "--sheet", str(tmp_path / "sheet.png")])
     assert code == 0
     out = capsys.readouterr().out
+    # Per head every item's read class, a JSON per model (one rig shared by both) and a contact sheet per model.
+    import json
+    import cv2
+    assert re.search(r"^canonical \(\d/3\): happy 1\.0->\w+\*?, surprise 1\.0->", out, re.M), out
+    runs = json.loads((tmp_path / "c.json").read_text())
+    assert len(runs) == 2 and runs[1]["model"] == "emotion_classifier_relative.onnx"
+    assert [r["emotion"] for r in runs[1]["records"]] == ["happy", "surprise", "sad"]
+    assert runs[1]["consistency_percent"] == pytest.approx(
+        100.0 * np.mean([r["correct"] for r in runs[1]["records"]]))
+    for model, tiles in (("emotion_classifier", 3), ("emotion_classifier_relative", 4)):  # + the rest pose
+        sheet = cv2.imread(str(tmp_path / f"sheet_{model}.png"))
+        assert sheet.shape == (160, tiles * 160, 3) and sheet.std() > 10
     # Both shipped models are judged: each pose alone, then against the head's rest pose.
     shares = re.findall(r"emotional consistency: (\d+)/(\d+) = ([\d.]+) %", out)
     assert len(shares) == 2 and "against the head's rest pose" in out
@@ -77,3 +90,18 @@ def test_consistency_items_cover_every_preset_once_per_intensity():
     items = evaluate_emotion.consistency_items()
     assert ("neutral", 0.0) in items and len(items) == 1 + 7 * 2
     assert {e for e, _ in items} == set(CATEGORIES)
+
+
+def test_non_ict_heads_are_built_by_name():
+    """Issue 9's heads that are not ICT identities: warps and the full character come from synthetic_heads, the
+    character seen along its own forward axis; unknown names fail with one line."""
+    from facemotion.core.errors import FacemotionError
+
+    assert evaluate_emotion.NON_ICT_HEADS.split(",")[:3] == ["canonical", "character", "warp-wide"]
+    head = evaluate_emotion.synthetic_head("warp-long")
+    assert head.follow_face and head.colours is None and len(head.vertices) > 20000
+    assert head.triangles.max() < len(head.vertices)
+    with pytest.raises(FacemotionError, match="unknown warp 'sideways'"):
+        evaluate_emotion.synthetic_head("warp-sideways")
+    with pytest.raises(FacemotionError, match="character or warp-KIND"):
+        evaluate_emotion.consistency_heads(("nobody",))

@@ -58,7 +58,9 @@ def snapshot():
                  "matrix": np.array(obj.matrix_world, np.float64), "parent": obj.parent and obj.parent.name,
                  "selected": obj.select_get(view_layer=view_layer) if obj.name in view_layer.objects else None,
                  "props": _props(obj), "modifiers": [m.name for m in getattr(obj, "modifiers", [])],
-                 "collections": sorted(c.name for c in obj.users_collection)}
+                 "collections": sorted(c.name for c in obj.users_collection),
+                 "timeline": ([(k.time, k.emotion, k.intensity, k.transition, k.easing)
+                               for k in obj.facemotion.timeline_keys], obj.facemotion.active_key_index)}
         objects[obj.name] = entry
     meshes = {}
     for mesh in bpy.data.meshes:
@@ -78,9 +80,7 @@ def snapshot():
         "scene_props": _props(scene),
         "facemotion": {"last_report": props.last_report, "recognized_label": props.recognized_label,
                        "recognized_source": props.recognized_source, "recognized_faces": props.recognized_faces,
-                       "recognized_probabilities": list(props.recognized_probabilities),
-                       "keys": [(k.time, k.emotion, k.intensity, k.transition, k.easing) for k in props.timeline_keys],
-                       "active_key_index": props.active_key_index}}
+                       "recognized_probabilities": list(props.recognized_probabilities)}}
 
 
 def assert_same(before, after, path="scene"):
@@ -191,7 +191,7 @@ def head(registered, ict):
     scene["user_prop"] = 7
     settings(scene).last_report = "earlier report"
     for key in demo_keys()[:2]:
-        item = settings(scene).timeline_keys.add()
+        item = obj.facemotion.timeline_keys.add()
         item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
     select_only(obj)
     return obj
@@ -259,7 +259,7 @@ def test_modal_rig_equals_blocking_rig_and_reports_rising_progress(head, ict):
 def test_cancelled_bake_leaves_the_scene_unchanged(registered):
     rigged = _arkit_grid()
     select_only(rigged)
-    props = settings(registered)
+    props = rigged.facemotion
     for key in demo_keys():
         item = props.timeline_keys.add()
         item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
@@ -300,7 +300,9 @@ def video(tmp_path):
 
 def test_cancelled_video_recognition_leaves_the_scene_unchanged(registered, video):
     props = settings(registered)
-    item = props.timeline_keys.add()
+    rigged = _arkit_grid()
+    select_only(rigged)
+    item = rigged.facemotion.timeline_keys.add()
     item.time, item.emotion, item.intensity = 0.0, "happy", 0.5
     props.recognize_every_n = 1
     before = snapshot()

@@ -10,7 +10,7 @@ from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, NoFaceError
 from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
-from facemotion.facemotion_addon import rigging
+from facemotion.facemotion_addon import rigging, shading
 from blender_fixtures import shape_key_co
 
 SKIN_END = ICT_PARTS["head_and_neck"][1]
@@ -82,8 +82,11 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     assert np.array_equal(shape_key_co(skin, "MyCorrective"), before)
 
 
-def test_artist_edited_landmarks_drive_the_rig(scene, ict):
-    head = _object("head", ict.vertices, ict.triangles)
+def test_artist_edited_landmarks_drive_the_rig_and_the_flat_ict_obj_is_smoothed(scene):
+    """The ICT OBJ through Blender's importer (no normals: flat-shaded, one object holding skin, eyes, teeth...)."""
+    bpy.ops.wm.obj_import(filepath=str(asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj")))
+    (head,) = bpy.context.selected_objects
+    assert shading.needs_smoothing(head)
     landmark_obj, found = rigging.detect_landmarks([head])
     assert len(landmark_obj.data.vertices) == 478
     assert found.score > 0.5
@@ -94,6 +97,12 @@ def test_artist_edited_landmarks_drive_the_rig(scene, ict):
     result, _ = rigging.rig_objects([head])
     assert np.allclose(result.landmarks, edited)
     assert "landmarks" not in result.timings                  # nothing was re-detected
+    # One object, several parts: the summary the Rig panel shows.
+    (text,) = rigging.describe_parts(rigging.read_selection([head]).combined, result.parts).values()
+    assert text.startswith("skin + 2 eyes + ") and "teeth" in text, text
+    smooth = np.empty(len(head.data.polygons), dtype=bool)
+    head.data.polygons.foreach_get("use_smooth", smooth)
+    assert smooth.all() and not shading.needs_smoothing(head)
 
 
 def test_a_cube_is_refused_and_the_scene_is_unchanged(scene):
@@ -110,3 +119,29 @@ def test_no_mesh_selected_is_refused(scene):
     bpy.ops.object.empty_add()
     with pytest.raises(FacemotionError, match="select"):
         rigging.rig_objects([bpy.context.active_object])
+
+
+def test_objects_set_to_ignore_are_left_out_and_forced_roles_reach_the_core(scene):
+    import facemotion
+    from facemotion.core.errors import InputError
+    from facemotion.core.rig.parts import ROLE_AUTO, ROLE_EYE
+    facemotion.register()
+    try:
+        bpy.ops.mesh.primitive_cube_add(size=2.0)
+        cube = bpy.context.active_object
+        cube.facemotion_part = "ignore"
+        with pytest.raises(InputError, match="Ignore"):
+            rigging.rig_objects([cube])
+        assert cube.data.shape_keys is None
+        bpy.ops.mesh.primitive_uv_sphere_add(radius=0.012, location=(0.03, 0.0, 0.0))
+        eye = bpy.context.active_object
+        eye.facemotion_part = "eyes"
+        bpy.ops.mesh.primitive_monkey_add()
+        face = bpy.context.active_object
+        selection = rigging.read_selection([cube, eye, face])
+        assert selection.objects == [cube, eye, face] and selection.ignored == [cube]
+        assert selection.combined.objects == [eye, face]
+        (start, stop), (start2, stop2) = selection.combined.slices
+        assert (selection.roles[start:stop] == ROLE_EYE).all() and (selection.roles[start2:stop2] == ROLE_AUTO).all()
+    finally:
+        facemotion.unregister()

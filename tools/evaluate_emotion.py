@@ -8,6 +8,7 @@ Commands::
     python tools/evaluate_emotion.py consistency [--model models/emotion_classifier.onnx]
     python tools/evaluate_emotion.py folder DIR [--model ...] [--train build/emotion_synth.npz]
     python tools/evaluate_emotion.py bench [IMAGE ...]
+    python tools/evaluate_emotion.py dyads --json build/dyads.json   (tools/emotion_dyads.py: the wheel's dyads)
 
 ``features``
     [Guo 2025]'s table on identities held out of training: for each feature set (distances; distances + LBP;
@@ -34,7 +35,19 @@ Commands::
       collapse Decimate (``tools/rig_accuracy.decimate``; midpoint subdivision when bpy is missing), vertex order
       scrambled by the remesher, plain shading (its parts are unknown to us, as for a user's mesh);
     - ``stylised``: a caricature beyond the human range (identity coefficients x1.6, head 12 % wider and 8 % shorter),
-      flat blue-grey clay.
+      flat blue-grey clay;
+    - ``character``, ``warp-KIND`` (:func:`synthetic_head`): ``tools/synthetic_heads.py``'s full character (an ICT
+      head on a primitive body with clothes, hair and the default cube, rotated 25 degrees and off the origin; seen
+      along its own forward axis) and strong non-rigid warps of ICT (``wide``, ``long``, ``bulge``, ``twist``,
+      ``taper``), all parts joined into one mesh, plain shading. :data:`NON_ICT_HEADS` are issue 9's heads that
+      are not ICT identities.
+
+    Besides the tables: every item's read class per head, ``--json`` (every record, per head and overall %) and
+    ``--sheet`` (a contact sheet of the renders, misses in red). Issue 9's run (7 presets at 0.6 and 1.0 + neutral)::
+
+        python tools/evaluate_emotion.py consistency --model models/emotion_classifier_relative.onnx \\
+            --heads canonical,character,warp-wide,warp-long,warp-bulge,warp-taper,warp-twist --intensities 0.6,1.0 \\
+            --json build/consistency.json --sheet build/consistency.png --no-bench
 
     Each pose is judged alone by the shipped model and against the render of the head's rest pose by the shipped
     relative model (what the Recognize panel does for a rig's pose); both tables are printed.
@@ -237,6 +250,8 @@ class Head:
     render_triangles: np.ndarray
     colours: np.ndarray = None
     description: str = ""
+    #: Frame the camera on the face's own forward/up (from the rig's fit) instead of the fixed -z view.
+    follow_face: bool = False
 
 
 def consistency_identities(n=3, n_modes=20, seed=CONSISTENCY_SEED):
@@ -301,18 +316,48 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
             heads.append(Head(name, stylised, template.triangles, renderer.triangles, clay,
                               f"ICT identity (seed {CONSISTENCY_SEED}, #3) x1.6, 12 % wider, 8 % shorter, blue-grey "
                               f"clay"))
+        elif name == "character" or name.startswith("warp-"):
+            heads.append(synthetic_head(name))
         else:
-            raise FacemotionError(f"unknown consistency head {name!r}; use ict-A, ict-B, canonical, remeshed or "
-                                  f"stylised")
+            raise FacemotionError(f"unknown consistency head {name!r}; use ict-A, ict-B, canonical, remeshed, "
+                                  f"stylised, character or warp-KIND (KIND: wide, long, bulge, twist, taper)")
     return heads
 
 
-def head_camera(landmarks, size=RENDER_SIZE, face_fill=0.6):
-    """Frontal orthographic camera (looking along -z, +y up) on the face's ``(478, 3)`` landmarks: the face
-    (landmark extent) fills ``face_fill`` of the image's width."""
+#: Heads of :func:`synthetic_head` that are not ICT identities in ICT's own proportions (issue 9's "readable on any
+#: head": the canonical face, a full character, strong non-rigid warps of ICT).
+NON_ICT_HEADS = "canonical,character,warp-wide,warp-long,warp-bulge,warp-taper"
+
+
+def synthetic_head(name):
+    """A consistency head from ``tools/synthetic_heads.py``: ``character`` (:func:`synthetic_heads.full_character`:
+    an ICT head on a primitive body with clothes, hair and the default cube, rotated 25 degrees about +Y and off the
+    origin, metres) or ``warp-KIND`` (:func:`synthetic_heads.warped_ict` at its default strength, centimetres). All
+    parts are joined into one mesh as a user's import would be; plain shading. The camera follows the face's own
+    orientation (:func:`run_consistency`), so the rotated character is seen frontally too."""
+    import synthetic_heads
+
+    if name == "character":
+        parts, what = synthetic_heads.full_character(), "full character (ICT #0 head, body, shirt, hair, cube; " \
+            "rotated 25 deg, off-origin)"
+    else:
+        kind = name.split("-", 1)[1]
+        if kind not in synthetic_heads.WARP_KINDS:
+            raise FacemotionError(f"unknown warp {kind!r}; use one of {', '.join(synthetic_heads.WARP_KINDS)}")
+        parts = synthetic_heads.warped_ict(kind)
+        what = f"ICT head warped '{kind}' (strength {synthetic_heads.WARP_DEFAULT[kind]})"
+    verts, tris, _ = synthetic_heads.joined(parts)
+    return Head(name, verts, tris, tris, None, f"{what}: {len(verts)} v, plain shading", follow_face=True)
+
+
+def head_camera(landmarks, size=RENDER_SIZE, face_fill=0.6, forward=(0, 0, 1), up=(0, 1, 0)):
+    """Frontal orthographic camera (looking along ``-forward``, the face's forward direction, default +z, with
+    ``up`` up) on the face's ``(478, 3)`` landmarks: the face (landmark extent) fills ``face_fill`` of the image's
+    width."""
     from facemotion.core.detect.rasterize import OrthoCamera
 
-    return OrthoCamera.framing(landmarks, view_dir=(0, 0, -1), up=(0, 1, 0), size=(size, size), margin=1.0 / face_fill)
+    return OrthoCamera.framing(landmarks, view_dir=-np.asarray(forward, dtype=np.float64), up=up, size=(size, size),
+                               margin=1.0 / face_fill)
 
 
 def render_head(head, vertices, camera):
@@ -333,11 +378,15 @@ def consistency_items(emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES):
 
 
 def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES, detector=None,
-                    save_dir=None, log=print):
+                    save_dir=None, log=print, rigs=None, images=None):
     """Rig each head, pose every preset, render, detect, classify. Returns a list of dicts (head, emotion,
     intensity, predicted (None: no face), p_intended, correct). A relative classifier judges each pose against the
     render of the head's rest pose (as :func:`facemotion.core.emotion.recognition.recognize_mesh` does with
-    ``rest_vertices``); the rest pose itself then reads as neutral by construction."""
+    ``rest_vertices``); the rest pose itself then reads as neutral by construction. ``rigs``: an optional dict
+    head name -> :class:`RigResult` reused (and filled) across calls, so several models judge the same rigs;
+    ``images``: an optional dict filled with ``(head, emotion, intensity) -> (H, W, 3) uint8`` renders (the rest
+    pose under ``(head, "rest", 0.0)``), e.g. for :func:`contact_sheet`. A head the rig refuses counts as missed
+    on every item (``predicted`` None, ``error`` the message)."""
     from facemotion.core.rig.autorig import rig_mesh
     from facemotion.core.detect.landmarks import default_detector
 
@@ -345,15 +394,29 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
     records = []
     for head in heads:
         start = time.perf_counter()
-        rig = rig_mesh(head.vertices, head.triangles)
+        try:
+            rig = rigs[head.name] if rigs is not None and head.name in rigs else rig_mesh(head.vertices,
+                                                                                          head.triangles)
+            if rigs is not None:
+                rigs[head.name] = rig
+        except FacemotionError as exc:  # counted as misses: a head the rig cannot take is not readable
+            log(f"  {head.name}: {head.description}; NOT RIGGED: {exc}")
+            records += [dict(head=head.name, emotion=e, intensity=i, predicted=None, p_intended=0.0, correct=False,
+                             error=str(exc)) for e, i in consistency_items(emotions, intensities)]
+            continue
         deltas = rig.deltas.reshape(len(rig.deltas), -1)
         # Framed on the 478 landmarks the rig found on the neutral head (any mesh has them), the face filling
         # ~60 % of the image width as in the middle of the training renders' range; one camera for all poses.
-        camera = head_camera(rig.landmarks)
+        # A head that is not upright along +z is seen along its own forward axis: the fit's rotation takes the
+        # template's frame (+z forward, +y up) onto the head.
+        rotation = np.asarray(rig.fit.rotation) if head.follow_face else np.eye(3)
+        camera = head_camera(rig.landmarks, forward=rotation[:, 2], up=rotation[:, 1])
         log(f"  {head.name}: {head.description}; rigged in {time.perf_counter() - start:.1f} s")
         reference = None
         if classifier.needs_reference:
             rest_image = render_head(head, head.vertices, camera)
+            if images is not None:
+                images[(head.name, "rest", 0.0)] = rest_image
             rest = detector.detect(rest_image)
             if not rest:
                 raise FacemotionError(f"no face found on the rest pose of {head.name}: nothing to compare with")
@@ -362,6 +425,8 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
             weights = preset_weights(emotion, intensity)
             posed = head.vertices + (weights.astype(np.float64) @ deltas).reshape(-1, 3)
             image = render_head(head, posed, camera)
+            if images is not None:
+                images[(head.name, emotion, intensity)] = image
             if save_dir is not None:
                 import cv2
                 Path(save_dir).mkdir(parents=True, exist_ok=True)
@@ -408,6 +473,59 @@ def format_consistency(records):
             f"{r['head']} {r['emotion']} {r['intensity']:.1f} -> {r['predicted'] or 'no face'}"
             f" (p={r['p_intended']:.2f})" for r in wrong))
     return "\n".join(lines), total
+
+
+def format_readings(records):
+    """One line per head: every item's read class (``emotion intensity -> read``, ``*`` marking a miss)."""
+    lines = []
+    for name in dict.fromkeys(r["head"] for r in records):
+        rs = [r for r in records if r["head"] == name]
+        cells = [f"{r['emotion']} {r['intensity']:.1f}->{r['predicted'] or 'none'}{'' if r['correct'] else '*'}"
+                 for r in rs]
+        lines.append(f"{name} ({sum(r['correct'] for r in rs)}/{len(rs)}): " + ", ".join(cells))
+    return "\n".join(lines)
+
+
+def consistency_json(records, classifier, heads, intensities):
+    """The consistency run as plain JSON data: model, heads, intensities, every record, per head and overall %."""
+    def percent(rs):
+        return 100.0 * float(np.mean([r["correct"] for r in rs])) if rs else None
+
+    return {"model": classifier.path.name, "model_version": classifier.version,
+            "heads": {h.name: h.description for h in heads}, "intensities": list(intensities),
+            "records": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()}
+                        for r in records],
+            "per_head_percent": {h.name: percent([r for r in records if r["head"] == h.name]) for h in heads},
+            "consistency_percent": percent(records), "target_percent": CONSISTENCY_TARGET}
+
+
+def contact_sheet(images, records, path, tile=160):
+    """Write a PNG of every render in ``images`` (:func:`run_consistency`), one row per head (rest pose first),
+    each tile labelled with the item and the class read (red when missed). Written atomically."""
+    import cv2
+    from facemotion.core.io.atomic_io import atomic_write_bytes
+
+    read = {(r["head"], r["emotion"], r["intensity"]): r for r in records}
+    rows = []
+    for name in dict.fromkeys(k[0] for k in images):
+        tiles = []
+        for key in [k for k in images if k[0] == name]:
+            im = cv2.resize(np.ascontiguousarray(images[key][:, :, ::-1]), (tile, tile), interpolation=cv2.INTER_AREA)
+            r = read.get(key)
+            label = f"{key[1]} {key[2]:.1f}" if key[1] != "rest" else f"{name} rest"
+            colour = (255, 255, 255) if r is None or r["correct"] else (60, 60, 255)
+            cv2.putText(im, label, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, colour, 1, cv2.LINE_AA)
+            if r is not None:
+                cv2.putText(im, f"-> {r['predicted'] or 'none'}", (3, tile - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
+                            colour, 1, cv2.LINE_AA)
+            tiles.append(im)
+        rows.append(tiles)
+    width = max(len(t) for t in rows)
+    blank = np.zeros((tile, tile, 3), np.uint8)
+    sheet = np.vstack([np.hstack(t + [blank] * (width - len(t))) for t in rows])
+    ok, png = cv2.imencode(".png", sheet)
+    atomic_write_bytes(Path(path), png.tobytes())
+    return Path(path)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -468,14 +586,27 @@ def cmd_consistency(args):
     heads = consistency_heads(tuple(args.heads.split(",")))
     emotions = tuple(args.emotions.split(",")) if args.emotions else CATEGORIES
     intensities = tuple(float(v) for v in args.intensities.split(","))
+    rigs, results = {}, []
     for path in models:
         classifier = EmotionClassifier(path)
         how = "each pose against the head's rest pose" if classifier.needs_reference else "each pose alone"
         print(f"\nEmotional consistency of the rig: model {classifier.path.name} (version {classifier.version}, spec "
               f"{classifier.spec.describe()}, {how}), {len(heads)} head(s), intensities {list(intensities)}")
-        records = run_consistency(classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save)
+        images = {} if args.sheet else None
+        records = run_consistency(classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save,
+                                  rigs=rigs, images=images)
         text, _ = format_consistency(records)
-        print("\n" + text)
+        print("\n" + text + "\n\nread per head (* = missed):\n" + format_readings(records))
+        results.append(consistency_json(records, classifier, heads, intensities))
+        if args.sheet:
+            sheet = args.sheet if len(models) == 1 else args.sheet.with_name(
+                f"{args.sheet.stem}_{classifier.path.stem}{args.sheet.suffix}")
+            print(f"contact sheet: {contact_sheet(images, records, sheet)}")
+    if args.json:
+        import json
+        from facemotion.core.io.atomic_io import atomic_write_text
+        atomic_write_text(args.json, json.dumps(results if len(results) > 1 else results[0], indent=1))
+        print(f"JSON: {args.json}")
     if not args.no_bench:
         from facemotion.core.io.assets import asset_path
         from facemotion.core.io.image_io import load_image
@@ -535,10 +666,15 @@ def main(argv=None):
     p = sub.add_parser("consistency", help="emotional consistency of the rig on several heads")
     p.add_argument("--model", type=Path, action="append",
                    help="model to judge (repeatable; default: the shipped model and the shipped relative model)")
-    p.add_argument("--heads", default="ict-A,ict-B,canonical,remeshed,stylised")
+    p.add_argument("--heads", default="ict-A,ict-B,canonical,remeshed,stylised",
+                   help="comma-separated: ict-A, ict-B, canonical, remeshed, stylised, character, warp-KIND (KIND: "
+                        "wide, long, bulge, twist, taper); issue 9's heads that are not ICT identities: "
+                        f"{NON_ICT_HEADS}")
     p.add_argument("--emotions", default=None, help="comma-separated (default: the 8 categories)")
     p.add_argument("--intensities", default=",".join(str(i) for i in CONSISTENCY_INTENSITIES))
     p.add_argument("--save", type=Path, help="write every render here (PNG)")
+    p.add_argument("--json", type=Path, help="write every record and the shares here (JSON)")
+    p.add_argument("--sheet", type=Path, help="write a contact sheet of the renders here (PNG; one per model)")
     p.add_argument("--no-bench", action="store_true")
     p = sub.add_parser("folder", help="the shipped model on a labeled image folder DIR/<label>/*.png")
     p.add_argument("dir", type=Path)
@@ -546,13 +682,15 @@ def main(argv=None):
     p.add_argument("--train", type=Path, help="also train per feature set on this dataset and test on the folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bench", action="store_true")
+    import emotion_dyads
+    emotion_dyads.add_parser(sub)
     p = sub.add_parser("bench", help="per-face timings: landmarks, features + classification")
     p.add_argument("images", nargs="*", type=Path)
     p.add_argument("--model", type=Path)
     args = parser.parse_args(argv)
     try:
         return {"features": cmd_features, "consistency": cmd_consistency, "folder": cmd_folder,
-                "bench": cmd_bench}[args.command](args)
+                "bench": cmd_bench, "dyads": emotion_dyads.cmd_dyads}[args.command](args)
     except FacemotionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -34,8 +34,14 @@ convention: a key's transition ends at its time). If the first emotion has an ex
 sad") a ``neutral`` key is put first at t = 0 so that the ramp from a resting face is seen. Defaults:
 :data:`DEFAULT_TRANSITION` s with easing ``ease_in_out``, :data:`DEFAULT_HOLD` s hold.
 
-The keys are plain :class:`TextKey` dataclasses (not the timeline's EmotionKey, to keep this module independent);
-``emotion`` is a canonical wheel name for :func:`facemotion.core.emotion.wheel.resolve_wheel_name`.
+:func:`parse_direction` returns plain :class:`TextKey` dataclasses; ``emotion`` is a canonical wheel name for
+:func:`facemotion.core.emotion.wheel.resolve_wheel_name`. :func:`direction_keys` (and :func:`to_emotion_keys`) turn
+them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey` that bake directly, with the
+duration that holds the last emotion. The timeline reads the primaries' basic names (``joy``, ``anger``...) as the
+presets they always were (intensity 1 = the full prototype, the same face as the intense ring), so the conversion
+multiplies a basic name's intensity by the wheel's basic level, ``LEVEL_INTENSITY[2]`` = 0.7: "happy" (joy at 0.8)
+becomes ``"joy"`` at 0.56 and "laughing" (ecstasy at 0.8) stays ``"ecstasy"`` at 0.8, so the rings keep their order
+(serenity < joy < ecstasy) in the baked faces too.
 """
 import difflib
 import re
@@ -43,10 +49,11 @@ from dataclasses import dataclass
 
 from ..emotion.wheel import PRIMARY_LEVELS, all_names, resolve_wheel_name
 from ..errors import InputError
+from .timeline import EmotionKey, wheel_key_intensity
 
 __all__ = [
     "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "FILLER_WORDS", "INTENSITY_WORDS", "LEVEL_UP_WORDS",
-    "LEXICON", "SEQUENCE_WORDS", "TEMPO_WORDS", "TextKey", "parse_direction",
+    "LEXICON", "SEQUENCE_WORDS", "TEMPO_WORDS", "TextKey", "direction_keys", "parse_direction", "to_emotion_keys",
 ]
 
 DEFAULT_INTENSITY = 0.8
@@ -356,3 +363,24 @@ def parse_direction(text):
         keys.append(TextKey(round(time, 6), entry["emotion"], float(entry["intensity"]),
                             round(float(entry["transition"]), 6), entry["easing"], round(float(entry["hold"]), 6)))
     return keys
+
+
+def to_emotion_keys(text_keys):
+    """:class:`TextKey` list -> timeline :class:`~facemotion.core.animation.timeline.EmotionKey` list (same times,
+    transitions, easings; the ``label`` is None). A primary's basic name gets ``intensity * LEVEL_INTENSITY[2]``
+    (module docstring); other names keep their intensity (the timeline applies their ring's level itself).
+    Returns ``list[EmotionKey]``."""
+    keys = []
+    for key in text_keys:
+        keys.append(EmotionKey(time=key.time, emotion=key.emotion, intensity=wheel_key_intensity(key.emotion,
+                                                                                                 key.intensity),
+                               transition=key.transition, easing=key.easing))
+    return keys
+
+
+def direction_keys(text):
+    """A direction sentence -> ``(keys: list[EmotionKey], duration: float seconds)`` ready for
+    :func:`~facemotion.core.animation.timeline.bake_timeline` (``duration`` = the last key's time + its hold).
+    Raises InputError as :func:`parse_direction` (nothing is returned for words it cannot place)."""
+    text_keys = parse_direction(text)
+    return to_emotion_keys(text_keys), round(text_keys[-1].time + text_keys[-1].hold, 6)

@@ -4,7 +4,9 @@
 Model
 -----
 A timeline is a list of :class:`EmotionKey`, strictly increasing in time (seconds). Each key's pose is an emotion
-preset (:func:`facemotion.core.emotion.presets.preset_weights`) or explicit ``(52,)`` ARKit weights (e.g. a photo's expression from
+preset (:func:`facemotion.core.emotion.presets.preset_weights`), any name of Plutchik's wheel
+(:mod:`facemotion.core.emotion.wheel`: intensity rings, named dyads, explicit pairs ``"joy+trust"``; see *Wheel
+names* below) or explicit ``(52,)`` ARKit weights (e.g. a photo's expression from
 :func:`facemotion.core.emotion.presets.weights_from_blendshape_scores`), scaled by the key's intensity. The pose is *fully reached at
 the key's time*: key k blends from the previous key's pose over ``[time_k - transition_k, time_k]`` and then holds
 until the next key's transition starts. Before the first key its pose is held from t = 0 (the first key's
@@ -41,6 +43,26 @@ values in [-1, 1] every 0.5 s, interpolated with scipy's PCHIP (a monotone cubic
 its knots, so the noise stays within +-amplitude), each channel 75 % a signal shared with its other side (faces move
 mostly symmetrically) and 25 % its own. Added to the pose and clipped to [0, 1]; exactly zero at amplitude 0.
 
+Wheel names
+-----------
+``emotion`` takes every name of :func:`facemotion.core.emotion.wheel.all_names` (``facemotion emotions`` lists them):
+
+* the presets and their aliases, exactly as before: ``neutral``, ``happy``/``joy``, ``sad``/``sadness``, ``fear``,
+  ``surprise``, ``disgust``, ``anger``/``angry``, ``contempt`` (EMFACS's unilateral smirk), ``trust``,
+  ``anticipation``: the pose is ``preset_weights(name, intensity)``, so a timeline written before the wheel bakes
+  exactly as it did (``"joy"`` at 1.0 is joy's full prototype);
+* a primary's mild or intense ring (``serenity``/``ecstasy``, ``annoyance``/``rage``, ``pensiveness``/``grief``...):
+  the primary's preset at ``LEVEL_INTENSITY[level] * intensity`` (mild 0.4, intense 1.0; the basic ring, level 2,
+  is 0.7 on the wheel: ``"joy"`` at intensity 0.7 is Plutchik's basic joy, and ``"ecstasy"`` at 1.0 is the same
+  face as ``"joy"`` at 1.0, the full prototype);
+* a named dyad (``love``, ``awe``, ``guilt``, ``plutchik_contempt`` = Plutchik's anger + disgust, also ``scorn``...)
+  or an explicit pair ``"a+b"`` of two primaries/presets: both constituents' presets at ``intensity``, blended with
+  E1 (the first, dominant) weighted ``mix`` (default :data:`~facemotion.core.emotion.wheel.DYAD_MIX` = 0.6 for a
+  dyad, 0.5 for a pair) by ``blend``: ``"correlation"`` ([Ma 2025]'s rule, the default) or ``"linear"``
+  (:mod:`facemotion.core.emotion.blending`). ``mix`` on a single emotion is an error; ``blend`` is ignored there.
+
+An unknown name is a TimelineError that lists the nearest known names.
+
 JSON timeline format (:func:`timeline_from_json`, :func:`keys_from_json`, :func:`keys_to_json`; the ``#`` comments
 are for illustration only, JSON has none)::
 
@@ -51,14 +73,18 @@ are for illustration only, JSON has none)::
         {"time": 0, "emotion": "neutral"},
         {"time": 1.5, "emotion": "happy", "intensity": 0.8, "transition": 0.6, "easing": "ease_in_out"},
         {"frame": 72, "emotion": "surprise"},                 # a frame number instead of "time" (uses "fps")
+        {"time": 3.5, "emotion": "ecstasy", "intensity": 0.9},  # any wheel name (rings, dyads)
+        {"time": 3.8, "emotion": "joy+trust", "mix": 0.7, "blend": "linear"},  # an explicit pair, E1 = joy
         {"time": 4.0, "weights": {"jawOpen": 0.4, "mouthSmileLeft": 0.7}, "label": "photo"}
       ],
       "blinks": {"enabled": true, "seed": 7, "rate_per_minute": 17},
       "noise": {"amplitude": 0.02, "seed": 3}
     }
 
-Key fields: ``time`` (s) or ``frame``; ``emotion`` (preset name, case-insensitive) or ``weights`` (a dict of ARKit
-name -> weight, unnamed channels 0, or a list of 52 numbers); optional ``intensity`` (0..1, default 1),
+Key fields: ``time`` (s) or ``frame``; ``emotion`` (a preset or wheel name, case-insensitive, or a pair ``"a+b"``)
+or ``weights`` (a dict of ARKit name -> weight, unnamed channels 0, or a list of 52 numbers); optional ``mix``
+(0..1, the weight of a dyad's or pair's first emotion), ``blend`` (``correlation`` or ``linear``, default
+``correlation``), ``intensity`` (0..1, default 1),
 ``transition`` (s, default 0.5), ``easing`` (default ``ease_in_out``), ``label``. Top-level ``name``,
 ``description`` and ``version`` are free metadata; any other unknown field is an error (it is usually a typo).
 
@@ -72,14 +98,18 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..emotion.blending import METHODS as BLEND_METHODS
+from ..emotion.blending import wheel_weights
 from ..emotion.presets import preset_weights, resolve_emotion
+from ..emotion.wheel import LEVEL_INTENSITY, PRIMARY_LEVELS, resolve_wheel_name
 from ..errors import FacemotionError, TimelineError
 
 __all__ = [
-    "BLINK_CLOSE_S", "BLINK_CLOSED_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "EASINGS", "EmotionKey", "MAX_BAKE_BYTES",
-    "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
-    "bake_timeline", "blink_curve", "blink_times", "ease", "emotion_track", "frame_count", "keys_from_json",
-    "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json", "validate_keys",
+    "BLEND_METHODS", "BLINK_CLOSED_S", "BLINK_CLOSE_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "DEFAULT_BLEND",
+    "EASINGS", "EmotionKey", "MAX_BAKE_BYTES", "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
+    "bake_timeline", "blink_curve", "blink_times", "ease", "emotion_label", "emotion_pose", "emotion_track",
+    "frame_count", "keys_from_json", "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json",
+    "validate_keys", "wheel_key_intensity",
 ]
 
 N_CHANNELS = len(ARKIT_NAMES)
@@ -131,6 +161,9 @@ _EASING_FUNCS = {
 #: Easing names accepted by :class:`EmotionKey` (see the module docstring for their formulas).
 EASINGS = tuple(_EASING_FUNCS)
 
+#: Blend method of a key's dyad or pair when it names none ([Ma 2025]'s correlation-driven rule).
+DEFAULT_BLEND = "correlation"
+
 
 def ease(name, s):
     """Evaluate easing ``name`` at ``s`` (scalar or array, clipped to [0, 1]). Returns float64 ndarray (same shape);
@@ -149,6 +182,9 @@ class EmotionKey:
     (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
     ``transition``: seconds to blend from the previous pose, ending at ``time`` (unused on the first key).
     ``easing``: one of :data:`EASINGS`. ``label``: optional text for metadata (:func:`emotion_track`).
+    ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Wheel names*); ``mix``: the weight
+    of a dyad's or pair's first emotion in [0, 1] (None: the default, 0.6 for a dyad, 0.5 for a pair); ``blend``:
+    :data:`BLEND_METHODS` (``"correlation"`` [Ma 2025], ``"linear"``), used by dyads and pairs only.
 
     Validation happens in :func:`validate_keys` (called by every bake), so errors can name the key's index.
     """
@@ -159,6 +195,8 @@ class EmotionKey:
     easing: str = "ease_in_out"
     weights: np.ndarray | None = None
     label: str | None = None
+    mix: float | None = None
+    blend: str = DEFAULT_BLEND
 
     @classmethod
     def at_frame(cls, frame, fps, **fields):
@@ -177,8 +215,9 @@ class EmotionKey:
             self.weights is not None and other.weights is not None
             and np.array_equal(np.asarray(self.weights), np.asarray(other.weights)))
         return same_weights and (self.time, self.emotion, self.intensity, self.transition, self.easing,
-                                 self.label) == (other.time, other.emotion, other.intensity, other.transition,
-                                                 other.easing, other.label)
+                                 self.label, self.mix, self.blend) == (other.time, other.emotion, other.intensity,
+                                                                       other.transition, other.easing, other.label,
+                                                                       other.mix, other.blend)
 
 
 def _describe(index, key):
@@ -244,11 +283,18 @@ def _key_pose(index, key):
                             f"use 0 (neutral) to 1 (full)")
     if key.emotion is not None and key.weights is not None:
         raise TimelineError(f"{_describe(index, key)}: give either an emotion or explicit weights, not both")
+    if key.blend not in BLEND_METHODS:
+        raise TimelineError(f"{_describe(index, key)}: unknown blend {key.blend!r}; use one of: "
+                            f"{', '.join(BLEND_METHODS)}")
+    if isinstance(key.mix, bool):
+        raise TimelineError(f"{_describe(index, key)}: mix must be a number in [0, 1], got {key.mix!r}")
     if key.emotion is not None:
         try:
-            return preset_weights(resolve_emotion(key.emotion), intensity).astype(np.float64)
+            return emotion_pose(key.emotion, intensity, mix=key.mix, blend=key.blend).astype(np.float64)
         except FacemotionError as exc:
             raise TimelineError(f"{_describe(index, key)}: {exc}") from None
+    if key.mix is not None:
+        raise TimelineError(f"{_describe(index, key)}: 'mix' is for a dyad or a pair of emotions, not for weights")
     if key.weights is None:
         raise TimelineError(f"{_describe(index, key)}: needs an emotion name (e.g. 'happy') or (52,) ARKit weights")
     try:
@@ -262,6 +308,49 @@ def _key_pose(index, key):
         raise TimelineError(f"{_describe(index, key)}: weights must be finite and in [0, 1] "
                             f"(got min {np.nanmin(weights):g}, max {np.nanmax(weights):g})")
     return weights * intensity
+
+
+def _legacy_preset(name):
+    """The preset name when ``name`` is a preset or a preset alias (what timelines accepted before the wheel), else
+    None."""
+    try:
+        return resolve_emotion(name)
+    except FacemotionError:
+        return None
+
+
+def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND):
+    """ARKit weights of a key's ``emotion`` name at ``intensity`` (the module docstring's *Wheel names*).
+
+    ``name``: a preset or wheel name, alias or pair ``"a+b"``; ``intensity`` in [0, 1]; ``mix``: w1 of a dyad or
+    pair (None: its default); ``blend``: ``"correlation"`` or ``"linear"``. Presets and their aliases give
+    ``preset_weights(name, intensity)`` exactly as before the wheel; other names
+    :func:`facemotion.core.emotion.blending.wheel_weights`. Returns ``(52,) float32`` in [0, 1].
+    Raises InputError: unknown name (with the nearest known names), bad mix/intensity/blend.
+    """
+    preset = _legacy_preset(name) if mix is None else None
+    if preset is not None:
+        return preset_weights(preset, intensity)
+    return wheel_weights(resolve_wheel_name(name, mix), intensity, method=blend)
+
+
+def wheel_key_intensity(name, intensity):
+    """The key intensity that poses wheel emotion ``name`` at ``intensity`` *as the wheel means it*
+    (:func:`facemotion.core.emotion.blending.wheel_weights`): a primary's basic name (``joy``, ``anger``...) is a
+    preset here (intensity 1 = the full prototype, as before the wheel), so its intensity is multiplied by the basic
+    ring's ``LEVEL_INTENSITY[2]`` (0.7); every other name keeps ``intensity``. Returns float (rounded to 6 decimals).
+    Used by the Emotion panel's Add to Timeline and by text direction, so a basic ring stays milder than the
+    intense one on the timeline too."""
+    key = name.strip().lower() if isinstance(name, str) else name
+    basic = {names[1] for names in PRIMARY_LEVELS.values()}
+    return round(float(intensity) * (LEVEL_INTENSITY[2] if key in basic else 1.0), 6)
+
+
+def emotion_label(name):
+    """The canonical name of a key's ``emotion`` for metadata: the preset name for presets and aliases
+    (``"angry"`` -> ``"anger"``), else the wheel's canonical name (``"furious"`` -> ``"rage"``, ``"Joy + Trust"`` ->
+    ``"joy+trust"``). Raises InputError: unknown name."""
+    return _legacy_preset(name) or resolve_wheel_name(name).name
 
 
 def _coerce_keys(keys):
@@ -503,13 +592,14 @@ def emotion_track(keys, fps, duration=None):
     """The dominant emotion per frame, for export metadata.
 
     During a transition the incoming key dominates once its eased blend weight reaches 0.5. A key's label is its
-    ``label``, else its preset name (aliases resolved, e.g. ``"angry"`` -> ``"anger"``), else ``"custom"``.
+    ``label``, else its emotion's canonical name (:func:`emotion_label`: aliases resolved, e.g. ``"angry"`` ->
+    ``"anger"``), else ``"custom"``.
     Returns ``(labels: list[str] of n_frames, intensities: np.ndarray (n_frames,) float32)`` where intensity is the
     dominant key's ``intensity``. Raises TimelineError like :func:`bake_timeline`.
     """
     keys, _, base, blend = _segments(keys, fps, duration)
     dominant = np.where(blend >= 0.5, np.minimum(base + 1, len(keys) - 1), base)
-    names = [key.label or (resolve_emotion(key.emotion) if key.emotion is not None else "custom") for key in keys]
+    names = [key.label or (emotion_label(key.emotion) if key.emotion is not None else "custom") for key in keys]
     labels = [names[i] for i in dominant]
     intensities = np.asarray([float(keys[i].intensity) for i in dominant], np.float32)
     return labels, intensities
@@ -517,7 +607,7 @@ def emotion_track(keys, fps, duration=None):
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
 
-_KEY_FIELDS = {"time", "frame", "emotion", "intensity", "transition", "easing", "weights", "label"}
+_KEY_FIELDS = {"time", "frame", "emotion", "intensity", "transition", "easing", "weights", "label", "mix", "blend"}
 _TOP_FIELDS = {"fps", "duration", "keys", "blinks", "noise", "name", "description", "version"}
 
 
@@ -544,7 +634,8 @@ def _key_from_dict(index, raw, fps):
                             f"{', '.join(sorted(_KEY_FIELDS))}")
     if ("time" in raw) == ("frame" in raw):
         raise TimelineError(f"key {index}: give exactly one of 'time' (seconds) or 'frame'")
-    fields = {k: raw[k] for k in ("emotion", "intensity", "transition", "easing", "label") if k in raw}
+    fields = {k: raw[k] for k in ("emotion", "intensity", "transition", "easing", "label", "mix", "blend")
+              if k in raw}
     if "weights" in raw:
         fields["weights"] = _weights_from_json(index, raw["weights"])
     if "frame" in raw:
@@ -594,7 +685,8 @@ def keys_to_json(keys, *, fps=None, duration=None, blinks=None, noise=None):
     """Write keys (and optional settings) as a JSON-ready dict in the format of the module docstring.
 
     Each key gets ``time``, ``emotion`` or ``weights`` (dict of its non-zero ARKit channels), ``intensity``,
-    ``transition``, ``easing`` and ``label`` when set. ``fps``, ``duration``, ``blinks`` (dict) and ``noise`` (dict)
+    ``transition``, ``easing``, and ``label``, ``mix`` and ``blend`` when set (``blend`` when not the default).
+    ``fps``, ``duration``, ``blinks`` (dict) and ``noise`` (dict)
     are included when given. ``keys_from_json(keys_to_json(keys))`` gives back equal keys (weights as float32).
     Returns dict. Raises TimelineError: invalid keys.
     """
@@ -617,6 +709,10 @@ def keys_to_json(keys, *, fps=None, duration=None, blinks=None, noise=None):
         item.update(intensity=float(key.intensity), transition=float(key.transition), easing=key.easing)
         if key.label is not None:
             item["label"] = key.label
+        if key.mix is not None:
+            item["mix"] = float(key.mix)
+        if key.blend != DEFAULT_BLEND:
+            item["blend"] = key.blend
         items.append(item)
     out["keys"] = items
     if blinks is not None:

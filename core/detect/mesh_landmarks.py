@@ -1,38 +1,87 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Face landmarks on a 3D mesh: render it, run MediaPipe on the render, back-project onto the surface.
 
-The mesh may come in any orientation, scale and position, so the face's direction is searched: the mesh is rendered
-along both directions of each principal axis with four roll angles, and MediaPipe's face detector scores every view
-(the detector is sensitive to upside-down and sideways faces, so the highest score picks both the facing direction
-and the roll). The landmarker then runs on the best view, the face frame is derived from the back-projected eye and
-mouth landmarks, and a last render looks straight at the face, upright and filling the frame, for the final
-landmarks. Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
-surface as triangle ids with barycentric coordinates, so they stay attached to the mesh.
+The mesh may be a head alone or a whole character (body, clothes, hair, further objects), in any orientation, scale
+and position, so the face is searched coarse to fine:
+
+1. **Views.** The mesh is rendered once along both directions of each principal axis (6 renders at
+   :data:`SEARCH_SIZE`). Loose parts too small to carry a face (< :data:`MIN_SEARCH_PART` vertices: the default
+   cube, a floor quad) are left out of these renders and of their framing, so they cannot hide or shrink the face.
+2. **Rolls without re-rendering.** Each render is shown to MediaPipe's face detector (BlazeFace) turned by 0, 90,
+   180 and 270 degrees (image rotations; the detector is sensitive to upside-down and sideways faces), then 45-degree
+   turns if nothing was found.
+3. **Face box, whole image first, then tiles.** A head alone fills the image; on a whole character the face is a few
+   percent of it, too small for BlazeFace's short-range model, so the image is searched again in overlapping tiles
+   (halves, then thirds) that the detector sees enlarged. The first confident detection stops the search.
+4. **Fine view.** The detection's box, eyes and mouth give the face's centre on the surface, its size and its roll;
+   only the geometry near the face is rendered (so nothing in front of it occludes it and a large mesh renders
+   fast), framed on the face at :data:`RENDER_SIZE`, and the Face Landmarker runs there. Its head pose turns the
+   camera toward the face (a few rounds, stopping when the view turns less than :data:`FRONTAL_TOLERANCE_DEG`), and
+   the last, frontal render gives the landmarks.
+
+Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
+surface as triangle ids with barycentric coordinates, so they stay attached to the mesh. Method: a cascade like
+Viola & Jones' (coarse scan, then verification at higher resolution), with MediaPipe's detector and landmarker
+(Bazarevsky et al. 2019, "BlazeFace"; Kartynnik et al. 2019, "Real-time facial surface geometry from monocular
+video") as the stages.
 """
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from ..errors import InputError, NoFaceError
-from ..geometry import MeshProximity, interpolate_on_surface, principal_axes
+from ..geometry import interpolate_on_surface, principal_axes
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
-#: Side of the square render shown to the landmarker (pixels).
-RENDER_SIZE = 512
-#: Side of the renders used to search the facing direction (pixels): small, because it only feeds the detector.
-SEARCH_SIZE = 256
+#: Side of the square render shown to the landmarker (pixels): the landmarker crops the face and resizes it to 256 px,
+#: which a face filling 2/3 of a 384 px render already provides.
+RENDER_SIZE = 384
+#: Side of the renders used to search the face (pixels): large enough that a whole character's face, a tenth of the
+#: image, still spans ~40 px, which the tiles enlarge to the detector's working size.
+SEARCH_SIZE = 384
 #: A view whose face-detector score is below this is "no face" (BlazeFace scores real faces ~0.9, clutter < 0.4).
 MIN_FACE_SCORE = 0.5
+#: A detection scoring at least this ends the search at once (no other view or tile is looked at).
+CONFIDENT_SCORE = 0.75
+#: Tilings of the search image, coarse to fine: ``n`` means tiles of side ``2 / (n + 1)`` of the image at a stride
+#: of half a tile (``n * n`` tiles); 1 is the whole image; ``"dense"`` windows around the densest clusters of
+#: vertices (:func:`_dense_windows`).
+TILINGS = (1, "dense", 2, 3)
+#: A tile showing less than this fraction of mesh pixels is not worth a detector call.
+MIN_TILE_COVER = 0.04
+#: Loose parts with fewer vertices are left out of the search renders (see the module docstring) when the rest of
+#: the mesh keeps at least half of its vertices.
+MIN_SEARCH_PART = 64
+#: Geometry farther than this many face-box sizes from the face's centre is left out of the face renders.
+FACE_RADIUS = 2.0
 #: A back-projected landmark this far (in face widths) from MediaPipe's own depth estimate is off the surface.
-DEPTH_OUTLIER = 0.1
+#: Tight enough that an eyelash strip or hair card in front of an eye corner is seen through (0.1 let a lash pull
+#: the corner 7 mm forward), loose enough that the nose's and jaw's sides stay on the surface.
+DEPTH_OUTLIER = 0.05
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
 #: many (triangle, pixel) tests per image pixel. A closed head costs ~2 (ICT-FaceKit's 2.2 from every side), hair
 #: cards and inner parts a few more; a 5,000-triangle random soup costs 330, and took 83 s to say "no face". At the
-#: limit the whole search (24 views + 5 final renders) stays well under a minute; above it the mesh is refused at once.
+#: limit the whole search stays well under a minute; above it the mesh is refused at once.
 MAX_LAYERS = 64
-#: At most this many re-renders turning the camera toward the face (stops once it turns by less than 2 degrees).
+#: At most this many renders turning the camera toward the face; it stops once the view turns by less than
+#: :data:`FRONTAL_TOLERANCE_DEG`.
 FRONTAL_ROUNDS = 4
+FRONTAL_TOLERANCE_DEG = 4.0
+#: Distinct face positions the landmarker verifies before the search gives up (best score first).
+MAX_CANDIDATES = 12
+#: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
+#: detection's view: BlazeFace also fires on profiles, which the landmarker refuses.
+TURNS_DEG = (0.0, 50.0, 90.0, -50.0)
+#: The same for a detection that looks like a profile (:data:`PROFILE_EYES`): turning first saves a render.
+PROFILE_TURNS_DEG = (50.0, 90.0, 0.0, -50.0)
+#: A detection whose eyes are closer together than this fraction of its box is a profile or near it (a frontal
+#: face's eyes are ~0.35 of BlazeFace's box apart).
+PROFILE_EYES = 0.22
 
 
 @dataclass
@@ -66,17 +115,224 @@ class MeshLandmarks:
     views_tried: int
 
 
-def _candidate_views(axes):
-    """(view_dir, up) pairs: both directions of each principal axis, four rolls each (24 views)."""
+def _search_directions(axes):
+    """View directions of the search: both directions of each principal axis, least variance first (a head's
+    front, and a standing character's, usually lies along its thinnest extent). Returns ``(view_dir, up)`` pairs;
+    ``up`` is one of the other axes (the roll is searched on the image)."""
     views = []
-    # The least-variance axis first: a head's front usually lies along its thinnest or middle extent.
     for a in (2, 1, 0):
+        up = axes[0] if a != 0 else axes[1]
         for sign in (1.0, -1.0):
-            view = -sign * axes[a]
-            others = [axes[b] for b in range(3) if b != a]
-            for up in (others[0], others[1], -others[0], -others[1]):
-                views.append((view, up))
+            views.append((-sign * axes[a], up))
     return views
+
+
+def _search_mesh(vertices, triangles):
+    """Triangles shown in the search renders: all but loose parts under :data:`MIN_SEARCH_PART` vertices (when
+    the rest keeps at least half of the vertices). Returns ``(triangles (T', 3), vertex mask (V,) bool)``."""
+    n = len(vertices)
+    edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]]])
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    size = np.bincount(label)
+    used = np.zeros(n, dtype=bool)
+    used[triangles.ravel()] = True
+    keep = used & (size[label] >= MIN_SEARCH_PART)
+    if keep.sum() < 0.5 * used.sum():
+        keep = used
+    return triangles[keep[triangles[:, 0]]], keep
+
+
+def _robust_framing(points, view, up, size):
+    """:meth:`OrthoCamera.framing` of ``points`` without the 0.1 % most outlying along each camera axis (a stray
+    vertex far away would shrink the face)."""
+    probe = OrthoCamera.framing(points, view, up, size=(size, size))
+    xy, _ = probe.project(points)
+    lo, hi = np.quantile(xy, [0.001, 0.999], axis=0)
+    inside = ((xy >= lo) & (xy <= hi)).all(axis=1)
+    return OrthoCamera.framing(points[inside] if inside.sum() >= 3 else points, view, up, size=(size, size))
+
+
+@dataclass
+class _Candidate:
+    """A face found by the detector in a search render: ``score``; ``centre`` ``(3,)`` world point under the face
+    box's centre; ``size`` the box side in world units; ``forward``/``up`` ``(3,)`` the view's toward-viewer axis and
+    the face's up (from its eyes and mouth) in world space; ``view`` the search view's index; ``turn`` +1 or -1:
+    the side (along ``up x forward``) the nose points to, i.e. where to turn the camera to see a profile from the
+    front."""
+    score: float
+    centre: np.ndarray
+    size: float
+    forward: np.ndarray
+    up: np.ndarray
+    view: int
+    turn: float = 1.0
+    profile: bool = False
+
+    def turned(self, degrees):
+        """This candidate seen from a camera turned by ``degrees`` about the face's up axis, toward ``turn``."""
+        a = np.radians(degrees) * self.turn
+        right = np.cross(self.up, self.forward)
+        return _Candidate(self.score, self.centre, self.size, np.cos(a) * self.forward + np.sin(a) * right,
+                          self.up, self.view, self.turn, self.profile)
+
+
+def _rotated(image, degrees):
+    """``image`` turned counter-clockwise by ``degrees`` on a canvas holding all of it, and the ``(2, 3)`` affine map
+    from the turned image's pixels back to the original's."""
+    h, w = image.shape[:2]
+    if degrees % 360 == 0:
+        return image, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    quarter = degrees % 90 == 0
+    if quarter:  # exact, no resampling
+        k = (degrees // 90) % 4
+        turned = np.ascontiguousarray(np.rot90(image, k))
+        th, tw = turned.shape[:2]
+    else:
+        c, s = abs(np.cos(np.radians(degrees))), abs(np.sin(np.radians(degrees)))
+        tw, th = int(np.ceil(w * c + h * s)), int(np.ceil(w * s + h * c))
+    forward = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), float(degrees), 1.0)
+    forward[:, 2] += (tw / 2.0 - w / 2.0, th / 2.0 - h / 2.0)
+    if not quarter:
+        turned = cv2.warpAffine(image, forward, (tw, th), flags=cv2.INTER_LINEAR)
+    back = cv2.invertAffineTransform(forward)
+    return turned, back
+
+
+def _dense_windows(shot, points, cell=12, peaks=3):
+    """Square windows ``(x0, y0, side)`` (render pixels) around the densest clusters of projected vertices.
+
+    A character's face is its most finely modelled region (eyes, lips, nostrils), so the vertex density of a view
+    points at it whatever the pose; each of the ``peaks`` strongest density maxima (cells of ``cell`` pixels,
+    smoothed, suppressed around each other) gives windows of 2.5 and 4 times its blob's size.
+    """
+    h, w = shot.triangle.shape
+    xy, _ = shot.camera.project(points)
+    grid = np.zeros((-(-h // cell), -(-w // cell)), dtype=np.float32)
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    np.add.at(grid, ((xy[inside, 1] // cell).astype(int), (xy[inside, 0] // cell).astype(int)), 1.0)
+    grid = cv2.GaussianBlur(grid, (0, 0), 1.0)
+    windows = []
+    for _ in range(peaks):
+        r, c = np.unravel_index(int(np.argmax(grid)), grid.shape)
+        peak = grid[r, c]
+        if peak <= 0:
+            break
+        blob = (grid >= 0.35 * peak).astype(np.uint8)
+        _, labels = cv2.connectedComponents(blob)
+        rows, cols = np.nonzero(labels == labels[r, c])
+        extent = cell * max(np.ptp(rows) + 1, np.ptp(cols) + 1)
+        cx, cy = (c + 0.5) * cell, (r + 0.5) * cell
+        for factor in (2.5, 4.0):
+            side = int(min(max(factor * extent, 48), min(h, w)))
+            x0 = int(np.clip(cx - side / 2, 0, w - side))
+            y0 = int(np.clip(cy - side / 2, 0, h - side))
+            windows.append((x0, y0, side))
+        grid[labels == labels[r, c]] = 0.0
+    return windows
+
+
+def _tiles(h, w, n):
+    """``(x0, y0, side)`` of the ``n x n`` overlapping square tiles of :data:`TILINGS` (the whole image for 1)."""
+    if n == 1:
+        return [(0, 0, max(h, w))]
+    side = int(round(2 * min(h, w) / (n + 1)))
+    starts_x = np.linspace(0, w - side, n).round().astype(int)
+    starts_y = np.linspace(0, h - side, n).round().astype(int)
+    return [(int(x), int(y), side) for y in starts_y for x in starts_x]
+
+
+def _detect_in(face_detector, shot, degrees, tiling, windows):
+    """Face detections in one search render turned by ``degrees`` and cut into ``tiling`` tiles (``"dense"``: the
+    ``windows`` of :func:`_dense_windows`, in render pixels), mapped back to the render's pixels: list of
+    ``(score, box centre (2,), box side px, up (2,) image direction, nose offset (2,) px, eye distance / box
+    side)``."""
+    image, back = _rotated(shot.image, degrees)
+    cover, _ = _rotated((shot.triangle >= 0).astype(np.uint8), degrees)
+    h, w = image.shape[:2]
+    if tiling == "dense":
+        # The windows' centres turned with the image; a turned square's bounding square keeps it whole.
+        forward = cv2.invertAffineTransform(back)
+        tiles = []
+        for x0, y0, side in windows:
+            cx, cy = forward[:, :2] @ (x0 + side / 2, y0 + side / 2) + forward[:, 2]
+            side = min(side, h, w)
+            tiles.append((int(np.clip(cx - side / 2, 0, w - side)), int(np.clip(cy - side / 2, 0, h - side)), side))
+    else:
+        tiles = _tiles(h, w, tiling)
+    found = []
+    for x0, y0, side in tiles:
+        if cover[y0:y0 + side, x0:x0 + side].mean() < MIN_TILE_COVER:
+            continue
+        for d in face_detector.detect(image[y0:y0 + side, x0:x0 + side]):
+            bx0, by0, bx1, by1 = d.bbox
+            if tiling != 1 and min(bx0, by0, side - bx1, side - by1) < 0:
+                continue  # cut by the tile's edge: an overlapping tile sees it whole
+            pts = np.array([[(bx0 + bx1) / 2, (by0 + by1) / 2], *d.keypoints[:4]], dtype=np.float64) + (x0, y0)
+            pts = pts @ back[:, :2].T + back[:, 2]
+            centre, right_eye, left_eye, nose, mouth = pts
+            up = (right_eye + left_eye) / 2 - mouth
+            side_px = max(bx1 - bx0, by1 - by0)
+            found.append((d.score, centre, side_px, up, nose - (right_eye + left_eye + mouth) / 3,
+                          np.linalg.norm(right_eye - left_eye) / max(side_px, 1e-9)))
+    return found
+
+
+def _candidate(shot, view_index, score, centre_px, side_px, up_px, nose_px, eyes_apart):
+    """A :class:`_Candidate` from a detection in a search render (pixel quantities mapped into the world)."""
+    camera = shot.camera
+    h, w = shot.triangle.shape
+    col, row = int(np.clip(centre_px[0], 0, w - 1)), int(np.clip(centre_px[1], 0, h - 1))
+    depth = shot.depth[row, col]
+    if not np.isfinite(depth):
+        # The box centre shows background (a face seen edge-on): take the nearest surface's median depth.
+        near = shot.depth[max(row - 8, 0):row + 9, max(col - 8, 0):col + 9]
+        depth = np.nanmedian(near) if np.isfinite(near).any() else 0.0
+    centre = camera.unproject(np.asarray(centre_px, dtype=np.float64)[None], depth)[0]
+    right, up, toward = camera.rotation
+    norm = np.hypot(*up_px)
+    face_up = (right * up_px[0] - up * up_px[1]) / norm if norm > 0 else up
+    nose = right * nose_px[0] - up * nose_px[1]
+    return _Candidate(score=float(score), centre=centre, size=side_px / camera.pixels_per_unit,
+                      forward=toward.copy(), up=face_up, view=view_index,
+                      turn=1.0 if nose @ np.cross(face_up, toward) >= 0 else -1.0, profile=eyes_apart < PROFILE_EYES)
+
+
+def _search(vertices, triangles, face_detector, report, shots):
+    """Coarse search (see the module docstring), as a generator: after each level (a set of image turns at one
+    tiling, over all views) yields the new :class:`_Candidate` list, best first. ``shots`` (a list) collects the
+    search renders, made on first use."""
+    search_tris, keep = _search_mesh(vertices, triangles)
+    points = vertices[keep]
+    _, axes, _ = principal_axes(points)
+    views = _search_directions(axes)
+    windows = []
+    # The 45-degree turns only matter for a face that no quarter turn shows upright enough: whole images and dense
+    # windows suffice for them (the generic tiles would double the cost of saying "no face").
+    # The whole image and the dense windows go together, view by view: a head alone is found in the first, a
+    # whole character in the second, both before the other views are rendered.
+    passes = [((0, 90, 180, 270), [TILINGS[:2], *[(t,) for t in TILINGS[2:]]]), ((45, 135, 225, 315), [TILINGS[:2]])]
+    n_steps = len(views) * sum(len(tilings) for _, tilings in passes)
+    step = 0
+    for angles, tilings in passes:
+        for tiling_set in tilings:
+            level = []
+            for i, (view, up) in enumerate(views):
+                report(0.6 * step / n_steps, "searching for the face")
+                step += 1
+                if i == len(shots):
+                    camera = _robust_framing(points, view, up, SEARCH_SIZE)
+                    shots.append(render(vertices, search_tris, camera, max_layers=MAX_LAYERS))
+                    windows.append(_dense_windows(shots[i], points))
+                found = [_candidate(shots[i], i, *hit) for tiling in tiling_set for degrees in angles
+                         for hit in _detect_in(face_detector, shots[i], degrees, tiling, windows[i])]
+                level.extend(found)
+                if any(c.score >= CONFIDENT_SCORE for c in found):
+                    # A clear face: hand it over at once (the other views are looked at only if it fails).
+                    yield sorted(level, key=lambda c: -c.score)
+                    level = []
+            if level:
+                yield sorted(level, key=lambda c: -c.score)
 
 
 def _face_axes(face, camera):
@@ -93,16 +349,51 @@ def _face_axes(face, camera):
     return forward, up / np.linalg.norm(up)
 
 
-def _frontal_camera(vertices, forward, up, size, centre=None, half_width=None):
+def _face_camera(forward, up, centre, half_width, size):
+    """Orthographic camera looking against ``forward`` with ``up`` (orthogonalised), centred on ``centre``."""
+    forward = forward / np.linalg.norm(forward)
+    up = up - forward * (up @ forward)
+    up /= np.linalg.norm(up)
     right = np.cross(up, forward)
-    rotation = np.stack([right, up, forward])
-    if centre is None:
-        return OrthoCamera.framing(vertices, -forward, up, size=(size, size))
-    return OrthoCamera(rotation=rotation, centre=centre, half_width=half_width, size=(size, size))
+    return OrthoCamera(rotation=np.stack([right, up, forward]), centre=centre, half_width=half_width,
+                       size=(size, size))
 
 
-def _backproject(vertices, triangles, shot, face):
-    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface)`` through the render's id buffer.
+class _FaceRegion:
+    """The triangles near the face (within ``radius`` of ``centre``): rendered instead of the whole mesh, so
+    nothing far in front occludes the face and a large mesh renders fast; ``index`` maps them back."""
+
+    def __init__(self, vertices, triangles, centre, radius):
+        near = np.einsum("ij,ij->i", vertices - centre, vertices - centre) <= radius * radius
+        self.index = np.flatnonzero(near[triangles].any(axis=1))
+        if len(self.index) == 0:
+            self.index = np.arange(len(triangles))
+        self.triangles = triangles[self.index]
+        self._vertices = vertices
+        self._tree = None
+
+    def nearest(self, points):
+        """Nearest surface point of the region to ``points (N, 3)`` as ``(triangle (N,), barycentric (N, 3))``,
+        at vertex precision: the nearest vertex (``scipy.spatial.cKDTree``) on one of its triangles. Only landmarks
+        off the surface use it (an eye opening), and they carry no weight in the fit, so an exact closest point
+        (:class:`facemotion.core.geometry.MeshProximity`, ~0.2 s to build on a head) is not worth its cost."""
+        if self._tree is None:
+            used = np.unique(self.triangles)
+            corner_of = np.full(len(self._vertices), -1, dtype=np.int64)
+            flat = self.triangles.ravel()
+            corner_of[flat[::-1]] = np.arange(len(flat))[::-1]  # first corner where each vertex appears
+            self._tree = (cKDTree(self._vertices[used]), used, corner_of)
+        tree, used, corner_of = self._tree
+        _, nearest = tree.query(points)
+        corner = corner_of[used[nearest]]
+        bary = np.zeros((len(points), 3))
+        bary[np.arange(len(points)), corner % 3] = 1.0
+        return corner // 3, bary
+
+
+def _backproject(vertices, region, shot, face):
+    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface)`` through the render's id buffer; the
+    triangle ids index ``region.triangles``.
 
     A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
     without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
@@ -118,7 +409,7 @@ def _backproject(vertices, triangles, shot, face):
     if hit.sum() < len(hit) // 2:
         raise NoFaceError("the detected face does not lie on the mesh in the render")
     points = np.full((len(tri), 3), np.nan)
-    points[hit] = interpolate_on_surface(vertices, triangles, tri[hit], bary[hit])
+    points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
     depth[hit] = camera.project(points[hit])[1]
     # MediaPipe z: smaller is nearer, in units of the image width.
@@ -129,26 +420,56 @@ def _backproject(vertices, triangles, shot, face):
     off = ~on_surface
     if off.any():
         points[off] = camera.unproject(pixels[off], predicted[off] + shift)
-        near = MeshProximity(vertices, triangles).query(points[off])
-        tri[off], bary[off] = near.triangle, near.barycentric
+        tri[off], bary[off] = region.nearest(points[off])
     return points, tri, bary, on_surface
+
+
+def _landmarks_on(vertices, triangles, candidate, detector, size, report):
+    """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
+    face, region, points, tri, bary, on_surface, forward, up)`` of the last, frontal render, or None when the
+    landmarker finds no face on the first render."""
+    forward, up = candidate.forward, candidate.up
+    region = _FaceRegion(vertices, triangles, candidate.centre, FACE_RADIUS * candidate.size)
+    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, size)
+    last = None
+    for round_ in range(FRONTAL_ROUNDS + 1):
+        report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
+        shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS)
+        faces = detector.detect(shot.image)
+        if not faces:
+            return last  # lost while turning: the last render that had the face (None on the first)
+        points, tri, bary, hit = _backproject(vertices, region, shot, faces[0])
+        forward, up = _face_axes(faces[0], camera)
+        last = shot, faces[0], region, points, tri, bary, hit, forward, up
+        turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
+        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds.
+        extent = np.ptp(points[hit] @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        centre = points[hit].mean(axis=0)
+        framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
+        offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
+        if round_ == FRONTAL_ROUNDS or (turned < FRONTAL_TOLERANCE_DEG and framed and offset < 0.1):
+            break  # this render is frontal and framed: its landmarks are the result
+        region = _FaceRegion(vertices, triangles, centre, FACE_RADIUS * 1.5 * extent)
+        camera = _face_camera(forward, up, centre, 0.75 * extent, size)
+    return last
 
 
 def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=None, size=RENDER_SIZE,
                           min_score=MIN_FACE_SCORE, progress=None):
-    """Detect MediaPipe's 478 face landmarks on a triangle mesh.
+    """Detect MediaPipe's 478 face landmarks on a triangle mesh: a head, or a whole character with more objects.
 
     Args:
         vertices: ``(V, 3)`` float positions (any units, orientation and position).
         triangles: ``(T, 3)`` int vertex indices.
         detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared one).
-        face_detector: a face detector with ``score(image) -> float`` (default: the shared one).
+        face_detector: a :class:`facemotion.core.detect.landmarks.FaceDetector` (``detect(image)`` and
+            ``score(image)``; default: the shared one).
         size: side of the final render in pixels.
-        min_score: views scoring below this are treated as showing no face.
+        min_score: detections scoring below this are treated as no face.
         progress: optional callable ``progress(fraction, message)``.
 
     Returns:
-        :class:`MeshLandmarks`.
+        :class:`MeshLandmarks` (``views_tried``: the search renders made).
 
     Raises:
         InputError: the mesh is empty or degenerate, has non-finite coordinates (counted in the message), or its
@@ -168,51 +489,46 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     face_detector = face_detector or default_face_detector()
     report = progress or (lambda fraction, message: None)
 
-    _, axes, extents = principal_axes(vertices)
+    _, _, extents = principal_axes(vertices)
     if extents.max() <= 0:
         raise InputError("mesh is degenerate: all vertices at one point")
-    views = _candidate_views(axes)
-    scores = []
-    for i, (view, up) in enumerate(views):
-        report(0.6 * i / len(views), "searching for the face")
-        camera = OrthoCamera.framing(vertices, view, up, size=(SEARCH_SIZE, SEARCH_SIZE))
-        scores.append(face_detector.score(render(vertices, triangles, camera, max_layers=MAX_LAYERS).image))
-        if i % 4 == 3 and max(scores[-4:]) >= 0.9:
-            break  # a confident view among this direction's four rolls: no need to look at the other sides
-    best = int(np.argmax(scores))
-    if scores[best] < min_score:
-        raise NoFaceError(f"no face found on any of {len(scores)} views of the mesh (best detector score "
-                          f"{scores[best]:.2f} < {min_score}); is it a face, and human enough for MediaPipe?")
-    view, up = views[best]
-
-    # Turn toward the face: MediaPipe's head pose on the current view gives the face's forward and up; a few
-    # rounds bring a three-quarter or profile first view to frontal (its hidden-side landmarks are guesses).
-    forward, up = -view, up
-    camera = _frontal_camera(vertices, forward, up, size)
-    for round_ in range(FRONTAL_ROUNDS):
-        report(0.6 + 0.3 * round_ / FRONTAL_ROUNDS, "turning toward the face")
-        shot = render(vertices, triangles, camera, max_layers=MAX_LAYERS)
-        faces = detector.detect(shot.image)
-        if not faces:
-            raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
-        new_forward, new_up = _face_axes(faces[0], camera)
-        points, *_ = _backproject(vertices, triangles, shot, faces[0])
-        turned = np.degrees(np.arccos(np.clip(new_forward @ forward, -1.0, 1.0)))
-        forward, up = new_forward, new_up
-        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds.
-        extent = np.ptp(points @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
-        camera = _frontal_camera(vertices, forward, up, size, centre=points.mean(axis=0), half_width=0.75 * extent)
-        if turned < 2.0 and round_ > 0:
-            break
-
-    report(0.9, "landmarks on the frontal view")
-    shot = render(vertices, triangles, camera, max_layers=MAX_LAYERS)
-    faces = detector.detect(shot.image)
-    score = face_detector.score(shot.image)
-    if not faces or score < min_score:
+    shots, tried = [], []
+    result, score, best, found = None, 0.0, 0.0, False
+    for level in _search(vertices, triangles, face_detector, report, shots):
+        best = max(best, level[0].score)
+        for candidate in [c for c in level if c.score >= min_score]:
+            if len(tried) >= MAX_CANDIDATES:
+                break
+            if any(np.linalg.norm(candidate.centre - c.centre) < 0.5 * max(c.size, candidate.size) for c in tried):
+                continue  # the same face seen in another tile or turn: already verified
+            tried.append(candidate)
+            for degrees in (PROFILE_TURNS_DEG if candidate.profile else TURNS_DEG):
+                # A profile or three-quarter detection: the landmarker wants the face frontal, so turn toward the
+                # nose.
+                attempt = _landmarks_on(vertices, triangles, candidate.turned(degrees), detector, size, report)
+                if attempt is not None:
+                    break
+            if attempt is None:
+                continue
+            found = True
+            attempt_score = face_detector.score(attempt[0].image)
+            if attempt_score > score:
+                result, score = attempt, attempt_score
+            if score >= CONFIDENT_SCORE:
+                break
+        if score >= CONFIDENT_SCORE:
+            break  # a clear face on the frontal view: no need to look further
+    views_tried = len(shots)
+    if best < min_score:
+        raise NoFaceError(f"no face found on any of {views_tried} views of the mesh (best detector score "
+                          f"{best:.2f} < {min_score}); is it a face, and human enough for MediaPipe?")
+    if not found:
+        raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
+    if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    points, tri, bary, hit = _backproject(vertices, triangles, shot, faces[0])
+    shot, face, region, points, tri, bary, hit, forward, up = result
+    report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
-    return MeshLandmarks(points=points, triangle=tri, barycentric=bary, on_surface=hit, forward=forward, up=up,
-                         score=float(score), blendshapes=faces[0].blendshape_array, image=shot.image,
-                         views_tried=len(scores))
+    return MeshLandmarks(points=points, triangle=region.index[tri], barycentric=bary, on_surface=hit,
+                         forward=forward, up=up, score=float(score), blendshapes=face.blendshape_array,
+                         image=shot.image, views_tried=views_tried)

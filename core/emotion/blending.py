@@ -15,7 +15,12 @@
        E[i] = w1·E1[i] + w2·E2[i]   elsewhere
 
    then clip to [Emin, Emax], the per-parameter range observed in the data (and, here, to [0, 1], the range of an
-   ARKit weight). Swapping E1 and E2 changes the result unless w1 = w2 = 0.5.
+   ARKit weight). On I_E1 ∪ I_E2 the rule gives each emotion's own channels the weight w1 (the larger one when
+   w1 > 0.5) whichever is E1, so swapping E1 and E2 (same w1) changes only the channels outside both index sets:
+   with the shipped statistics (k = 16) the fear, surprise, sadness, disgust and anger prototypes lie wholly
+   inside their sets, so their pairs blend the same in either order; joy, trust, anticipation and contempt reach
+   outside theirs. Linear blending always depends on the order. ``tools/evaluate_emotion.py dyads`` measures what
+   that does to recognition.
 
 "Most correlated" is read as the largest ``|r|`` (``rank="absolute"``, the default); ``rank="positive"`` keeps
 only the parameters that rise with the emotion. The paper works in a 16-component PCA space of its FLAME

@@ -30,6 +30,10 @@ mild emotion is a weak form of the primary's prototype, the most intense one the
 does not give numbers for its levels). A named dyad is its two primaries' full prototypes (no level applies; the
 key's intensity scales both), the first, dominant, one weighted :data:`DYAD_MIX` (E1 of [Ma 2025]'s rule, see
 :mod:`.blending`); the first constituent is the one listed first in Plutchik's table.
+
+Timelines read the primaries' basic names (joy, trust, fear, ...) as the presets they were before the wheel
+(intensity 1 = the full prototype), not as level 2 at 0.7: see :mod:`facemotion.core.animation.timeline`
+(*Wheel names*) and :func:`~facemotion.core.animation.timeline.wheel_key_intensity`.
 """
 import difflib
 from dataclasses import dataclass
@@ -63,7 +67,8 @@ LEVEL_INTENSITY = {1: 0.4, 2: 0.7, 3: 1.0}
 
 #: Weight w1 of a named dyad's first (dominant) constituent; w2 = 1 - w1. Our choice: with the [Ma 2025] rule,
 #: w1 = 0.5 would make the correlation blend identical to the linear one (both index sets get 0.5/0.5), so a dyad
-#: leans on its first constituent; explicit pairs ("joy+trust") take any mix.
+#: leans on its first constituent (linearly: everywhere; by the correlation rule: outside both index sets, see
+#: :mod:`.blending`); explicit pairs ("joy+trust") take any mix.
 DYAD_MIX = 0.6
 
 #: Opposite primaries (symmetric: each primary appears once as a key and once as a value).
@@ -170,6 +175,8 @@ def all_names():
 
 def _unknown(name, key):
     close = difflib.get_close_matches(key, all_names(), n=5, cutoff=0.6)
+    if any(c.startswith("contempt") for c in close) and "plutchik_contempt" not in close:
+        close.append("plutchik_contempt")  # the clash: point at Plutchik's dyad too
     hint = f"; nearest known: {', '.join(close)}" if close else "; see `facemotion emotions` for every name"
     return InputError(f"unknown emotion {name!r}{hint}")
 

@@ -18,9 +18,11 @@ from ..geometry import weld_vertices
 from ..io import assets
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
+from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
-from .transfer import transfer_expressions
+from .transfer import rigid_part_deltas, transfer_expressions
+from .amplitude import normalise_amplitudes
 
 #: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
 #: least reliable and a target's jaw line may differ most from the template's, so they count less; the iris
@@ -44,6 +46,10 @@ class RigResult:
         fit: the :class:`facemotion.core.rig.registration.TemplateFit` (on the welded target mesh).
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
         timings: stage name -> seconds.
+        parts: :class:`facemotion.core.rig.parts.FaceParts` of the target (the caller's vertex numbering): which
+            vertices were rigged as skin, eyeballs, upper / lower teeth, tongue, or ignored.
+        landmark_score: the face detector's confidence (0..1) in the view the landmarks were detected in; None
+            when the landmarks were given.
     """
 
     deltas: np.ndarray
@@ -53,6 +59,8 @@ class RigResult:
     fit: object
     coverage: np.ndarray
     timings: dict = field(default_factory=dict)
+    parts: object = None
+    landmark_score: float = None
 
 
 def landmark_weights():
@@ -86,7 +94,7 @@ def template_landmarks(template, progress=None):
     return found.triangle, found.barycentric, found.on_surface
 
 
-def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None):
+def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None):
     """Auto-rig a face mesh with the template's 52 ARKit expressions.
 
     Args:
@@ -95,18 +103,26 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         landmarks: ``(478, 3)`` target landmarks (e.g. edited by the artist); detected when None.
         template: a :class:`facemotion.core.rig.template.FaceTemplate` (default ICT-FaceKit).
         progress: optional ``progress(fraction, message)``.
+        roles: None or ``(N,) int8`` per-vertex part roles forced by the caller
+            (:data:`facemotion.core.rig.parts.ROLE_NAMES`; ``ROLE_AUTO`` = -1 where the loose parts decide, see
+            :func:`facemotion.core.rig.parts.classify_parts`). Eyeballs turn rigidly (eyeLook* only), upper teeth
+            stay, lower teeth and tongue follow the jaw rigidly, ignored vertices never move.
 
     Returns:
         :class:`RigResult`.
 
     Raises:
         InputError: empty mesh, bad shapes or indices, non-finite coordinates (the message counts the vertices),
-            only degenerate faces.
+            only degenerate faces, roles of the wrong length or out of range.
         NoFaceError, AssetError: from the stages (clear one-line messages).
     """
     report = progress or (lambda fraction, message: None)
     timings = {}
     vertices, triangles = _checked_mesh(vertices, triangles)
+    if roles is not None:
+        roles = np.asarray(roles)
+        if roles.shape != (len(vertices),):
+            raise InputError(f"roles must have one entry per vertex ({len(vertices)}), got shape {roles.shape}")
     start = time.perf_counter()
     report(0.0, "loading the face template")
     template = template or load_ict_template(progress=lambda f, m: report(0.0, m))
@@ -117,11 +133,13 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     start = time.perf_counter()
     # Coincident vertices get one delta: the chain runs on the welded mesh and deltas are gathered back.
     vertices, triangles, index = weld_vertices(vertices, triangles)
+    welded = len(vertices) != len(index)
     if len(triangles) == 0:
         raise InputError("mesh has no triangles with three distinct vertices (all faces are degenerate)")
     timings["weld"] = time.perf_counter() - start
     # Landmarks that are not on a surface on both sides (an eye opening without an eyeball) don't pull the fit.
     weights = landmark_weights() * lm_on_template
+    found = None
     if landmarks is None:
         start = time.perf_counter()
         found = detect_mesh_landmarks(vertices, triangles,
@@ -137,16 +155,34 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                        landmark_weights=weights, progress=lambda f, m: report(0.55 + 0.25 * f, m))
     timings["fit"] = time.perf_counter() - start
 
+    report(0.8, "finding eyes, teeth and tongue")
+    start = time.perf_counter()
+    if roles is not None and welded:
+        # A welded vertex takes the strongest forced role of the vertices merged into it (auto = -1 loses).
+        welded_roles = np.full(len(vertices), -1, dtype=np.int8)
+        np.maximum.at(welded_roles, index, roles.astype(np.int8))
+        roles = welded_roles
+    parts = classify_parts(vertices, triangles, landmarks, roles=roles)
+    timings["parts"] = time.perf_counter() - start
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks,
+    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks, parts=parts,
                                     progress=lambda f, m: report(0.8 + 0.2 * f, m))
     timings["transfer"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # Each shape moves its feature by the template's share of that feature's size (brows, lids, mouth, nose, jaw).
+    amplitudes = normalise_amplitudes(transfer.deltas, vertices, triangles, template, (lm_triangle, lm_barycentric),
+                                           fit.vertices, vertex_mask=parts.roles == ROLE_SKIN)
+    # Gains scale every vertex of a shape; eyeballs and teeth must stay rigid: rebuilt, the jaw turned by the gain.
+    transfer.deltas = rigid_part_deltas(amplitudes.deltas, fit, template, vertices, parts, landmarks,
+                                        gains=amplitudes.gains)
+    timings["amplitude"] = time.perf_counter() - start
     report(1.0, "rigged")
-    welded = len(vertices) != len(index)
     return RigResult(deltas=transfer.deltas[:, index] if welded else transfer.deltas, names=transfer.names,
                      empty=transfer.empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
-                     coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings)
+                     coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
+                     parts=parts.remapped(index) if welded else parts,
+                     landmark_score=None if found is None else float(found.score))
 
 
 def _checked_mesh(vertices, triangles):

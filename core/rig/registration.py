@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.interpolate import RBFInterpolator
-from scipy.sparse.linalg import splu
+from scipy.sparse.linalg import cg, splu
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
@@ -268,6 +268,32 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         inlier_fraction=float(inliers))
 
 
+#: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at (the closest points they fit are
+#: themselves only accurate to the mesh's resolution).
+CG_TOLERANCE = 1e-6
+
+
+def _solve_spd(matrix, rhs, iterative):
+    """Solve the symmetric positive definite sparse ``matrix (n, n)`` for ``rhs (n, 3)``.
+
+    Stiff systems (a large Laplacian weight) are factored: SuperLU in symmetric mode with a minimum-degree ordering
+    of A + A^T keeps the factor sparse and runs about twice as fast as the default COLAMD. Soft ones
+    (``iterative``: the data term dominates, so the matrix is well conditioned) converge in a few dozen
+    conjugate-gradient steps (Hestenes & Stiefel 1952; :func:`scipy.sparse.linalg.cg`), several times faster
+    than a factorisation; a solve that does not converge falls back to the factorisation.
+    """
+    if iterative:
+        csr = matrix.tocsr()
+        out = np.empty_like(rhs)
+        for k in range(rhs.shape[1]):
+            out[:, k], info = cg(csr, rhs[:, k], rtol=CG_TOLERANCE, maxiter=2000)
+            if info != 0:
+                break
+        else:
+            return out
+    return splu(matrix.tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True}).solve(rhs)
+
+
 def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot, report):
     """Non-rigid ICP of the skin vertices (normalised units); the other parts follow their nearest skin vertices.
 
@@ -285,18 +311,20 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     eye = sp.identity(len(skin_idx), format="csc")
     x = verts[skin_idx].copy()
     inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
+    hit = proximity.query(x)
     for step, alpha in enumerate(stiffness):
         report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
-        hit = proximity.query(x)
         normals = vertex_normals(x, skin_tris)
         agree = (normals * target_normals[hit.triangle]).sum(axis=1)
         valid = (hit.distance < max_distance) & (agree >= min_normal_dot)
         inlier_fraction = float(valid.mean())
         # minimise sum_valid |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
         weights = sp.diags(valid.astype(np.float64), format="csc")
-        system = splu((weights + alpha * smoothness + 1e-6 * eye).tocsc())
-        x = x + system.solve(np.where(valid[:, None], hit.point - x, 0.0))
-        distance = proximity.query(x).distance
+        x = x + _solve_spd(weights + alpha * smoothness + 1e-6 * eye, np.where(valid[:, None], hit.point - x, 0.0),
+                           iterative=alpha < 1.0)
+        # One query per step: the closest points of the moved skin serve the next step and the final distances.
+        hit = proximity.query(x)
+        distance = hit.distance
     moved = np.zeros_like(verts)
     moved[skin_idx] = x - verts[skin_idx]
     others = np.flatnonzero(~skin_mask)

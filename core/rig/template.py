@@ -144,7 +144,7 @@ def load_ict_template(*, n_identity_modes=20, progress=None):
     arrays["key"] = np.array(key)
     with assets.atomic_output(cache) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            np.savez(fh, **arrays)  # uncompressed: written and read back several times faster (~22 MB)
     return _template_from_arrays(arrays)
 
 

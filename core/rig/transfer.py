@@ -13,14 +13,41 @@ work on faces:
   matches template triangles that carry no vertex of the opposite label.
 * **zero where the template has no face**: displacements fade out smoothly with the distance to the template
   surface, so hair, shoulders or accessories far from the fitted face stay still.
+
+Eyeballs, teeth and tongue are rigid (their parts come from :func:`facemotion.core.rig.parts.classify_parts`, on the
+target and on the template alike) and never take a skin motion; skin never matches the template's rigid parts:
+
+* **eyeballs** do not move in any shape but eyeLook*, which turn each eyeball about its own centre (its sphere fit)
+  by :data:`EYE_LOOK_DEGREES` at weight 1.0 (~ the range of human gaze that ARKit's eyeLook coefficients span),
+  the lids following the template as skin. ARKit conventions (left = the subject's left, as MediaPipe's): In turns
+  the eye towards the nose, Out away from it (eyeLookOutLeft turns the left eye towards the subject's left), Up /
+  Down lift / lower the gaze. A shape key is linear, so the key stores the rotated position's delta at 1.0: at weight
+  ``w`` a vertex lies on the chord, at the rotation angle's fraction ~w (exactly ``theta / 2`` at 0.5) but
+  ``1 - cos(theta / 2)`` closer to the centre at 0.5 (3.4 % of the radius for 30 deg, 2.4 % for 25 deg).
+* **upper teeth** are fixed to the skull: zero in every shape.
+* **lower teeth and tongue** follow the jaw rigidly: per shape, the rigid motion (Kabsch / Umeyama Procrustes,
+  :func:`facemotion.core.geometry.similarity_transform` without scale) of the template's lower teeth from neutral
+  to the shape, placed on the target by the fit, moves them (jawOpen turns them about the hinge this motion
+  implies; jawLeft / Right / Forward slide them; shapes that leave the template's jaw still leave them still) -
+  the way teeth and tongue follow the chin's rotation in ECAvatar (Xu et al. 2024). A template without lower teeth
+  uses the rigid motion of its chin (skin within :data:`CHIN_RADIUS` inter-ocular distances of landmark 152) for the
+  jaw shapes.
+* **tongueOut**, for a target with a tongue (the template has none): the jaw :data:`TONGUE_OUT_JAW` open (skin,
+  lower teeth and tongue as in jawOpen, the jaw rotation scaled by angle) and the tongue slid forward out of the
+  mouth until its tip is :data:`TONGUE_OUT_REACH` mouth widths past the lips.
 """
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+from scipy.spatial.transform import Rotation
 
-from ..arkit import ARKIT_NAMES
+from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import InputError
-from ..geometry import MeshProximity, connected_components, face_normals, interpolate_on_surface, vertex_normals
+from ..geometry import MeshProximity, connected_components, face_normals, similarity_transform, vertex_normals
+from .parts import ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE, \
+    classify_parts, face_frame
 from ..detect.mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
     RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
 
@@ -54,6 +81,28 @@ class ExpressionTransfer:
 
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
+
+#: Eyeball rotation at weight 1.0, degrees: (horizontal for eyeLookIn / Out, vertical for eyeLookUp / Down).
+EYE_LOOK_DEGREES = (30.0, 25.0)
+
+#: eyeLook* shapes: ARKit name -> (eye side, template-frame rotation axis, angle sign). Template frame: +X the
+#: subject's left, +Y up, +Z out of the face; a positive angle turns right-handed about the axis, so about +Y it
+#: turns the gaze (+Z) towards +X (the subject's left) and about +X it turns the gaze down.
+EYE_LOOK = {
+    "eyeLookOutLeft": ("left", 1, +1.0), "eyeLookInLeft": ("left", 1, -1.0),
+    "eyeLookOutRight": ("right", 1, -1.0), "eyeLookInRight": ("right", 1, +1.0),
+    "eyeLookUpLeft": ("left", 0, -1.0), "eyeLookDownLeft": ("left", 0, +1.0),
+    "eyeLookUpRight": ("right", 0, -1.0), "eyeLookDownRight": ("right", 0, +1.0),
+}
+
+#: Chin region standing in for missing template lower teeth, in inter-ocular distances around landmark 152.
+CHIN_RADIUS = 0.3
+#: Shapes whose jaw motion the chin region stands in for (without template lower teeth).
+JAW_SHAPES = ("jawOpen", "jawLeft", "jawRight", "jawForward")
+#: tongueOut: how far the jaw opens (fraction of jawOpen's rotation), and how far the tongue tip reaches past the
+#: lips (mouth widths).
+TONGUE_OUT_JAW = 0.3
+TONGUE_OUT_REACH = 0.3
 
 #: Labelled box around each opening: (padding past each corner, half height), as fractions of the opening's width.
 _BANDS = {"mouth": (0.5, 0.6), "eye": (0.3, 0.6)}
@@ -101,19 +150,38 @@ def label_regions(points, landmarks):
 
 def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
     """Closest points on the fitted template (restricted to ``triangle_mask``), a labelled point never matching a
-    triangle with a vertex of the opposite label. Returns ``(triangle, barycentric, distance)``."""
-    triangle = np.zeros(len(points), dtype=np.int64)
-    bary = np.zeros((len(points), 3))
-    distance = np.zeros(len(points))
-    base = np.ones(len(template.triangles), bool) if triangle_mask is None else triangle_mask
-    for label in np.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        allowed = base & ~(tri_labels == OPPOSITE[label]).any(axis=1) if label in OPPOSITE else base
-        allowed_idx = np.flatnonzero(allowed)
-        hit = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(points[rows])
-        triangle[rows] = allowed_idx[hit.triangle]
-        bary[rows] = hit.barycentric
-        distance[rows] = hit.distance
+    triangle with a vertex of the opposite label. Returns ``(triangle, barycentric, distance)``.
+
+    One query over all allowed triangles; only the labelled points whose closest triangle carries the opposite
+    label are queried again without those triangles (a closest point that is allowed is also the closest allowed
+    one, so the result is the same as a restricted query per label)."""
+    n = len(points)
+    base_idx = np.flatnonzero(triangle_mask)
+    if len(base_idx) == 0:
+        return np.zeros(n, dtype=np.int64), np.full((n, 3), 1.0 / 3.0), np.full(n, np.inf)
+    hit = MeshProximity(fit.vertices, template.triangles[base_idx]).query(points)
+    triangle = base_idx[hit.triangle]
+    bary = np.array(hit.barycentric, dtype=np.float64)
+    distance = np.array(hit.distance, dtype=np.float64)
+    corners = fit.vertices[template.triangles[base_idx]]
+    tri_lo, tri_hi = corners.min(axis=1), corners.max(axis=1)
+    for label, opposite in OPPOSITE.items():
+        rows = np.flatnonzero((labels == label) & (tri_labels[triangle] == opposite).any(axis=1))
+        if len(rows) == 0:
+            continue
+        allowed = ~(tri_labels[base_idx] == opposite).any(axis=1)
+        if not allowed.any():
+            distance[rows] = np.inf
+            continue
+        # Only allowed triangles that can hold the answer: the nearest allowed vertex bounds each point's distance
+        # to its closest allowed triangle, so that triangle's box meets the points' box grown by the largest bound.
+        reach = cKDTree(fit.vertices[np.unique(template.triangles[base_idx[allowed]])]).query(points[rows])[0].max()
+        lo, hi = points[rows].min(axis=0) - reach, points[rows].max(axis=0) + reach
+        allowed_idx = base_idx[allowed & (tri_hi >= lo).all(axis=1) & (tri_lo <= hi).all(axis=1)]
+        sub = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(points[rows])
+        triangle[rows] = allowed_idx[sub.triangle]
+        bary[rows] = sub.barycentric
+        distance[rows] = sub.distance
     return triangle, bary, distance
 
 
@@ -125,7 +193,7 @@ def _group_median(values, groups):
     return values[order][starts + counts // 2]
 
 
-def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *,
+def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *, parts=None,
                          full_distance=0.08, zero_distance=0.25, progress=None):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
@@ -136,64 +204,268 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
         target_triangles: ``(M, 3) int`` (its connected components tell skin from inner parts).
         target_landmarks: ``(478, 3)`` the target's landmarks: each mesh's lips and lids are split along its own
             landmarks' mid-lines.
+        parts: :class:`facemotion.core.rig.parts.FaceParts` of the target (classified from its loose parts and
+            landmarks when None).
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
-            distance, below which a vertex follows fully and beyond which it stays still (smoothstep between).
+            distance, below which a skin vertex follows fully and beyond which it stays still (smoothstep between).
         progress: optional ``progress(fraction, message)`` (fraction 0..1 of the transfer; also a cancel point).
 
     Returns:
-        :class:`ExpressionTransfer`.
+        :class:`ExpressionTransfer` (rigid parts have coverage 1, ignored ones 0; ``distance`` is 0 off the skin).
 
     Raises:
-        InputError: empty target, or template and fit disagree in vertex count.
+        InputError: empty target, template and fit disagree in vertex count, or ``parts`` does not match the target.
     """
     target = np.asarray(target_vertices, dtype=np.float64)
     if target.ndim != 2 or target.shape[1] != 3 or len(target) == 0:
         raise InputError(f"target mesh has no vertices (shape {target.shape})")
     if fit.vertices.shape != template.vertices.shape:
         raise InputError("template fit and template have different vertex counts")
+    target_triangles = np.asarray(target_triangles, dtype=np.int64)
     landmarks = fit.landmarks
     iod = np.linalg.norm(landmarks[33] - landmarks[263]) * fit.scale  # outer eye corners, in target units
 
     report = progress or (lambda fraction, message: None)
-    report(0.0, "labelling lips and lids")
+    report(0.0, "finding eyes, teeth and tongue")
+    if parts is None:
+        parts = classify_parts(target, target_triangles, target_landmarks)
+    roles = parts.roles
+    if roles.shape != (len(target),):
+        raise InputError(f"parts were classified for {len(roles)} vertices, the target has {len(target)}")
+    template_roles, template_components, template_eye_parts = template_parts(fit, template)
+
+    report(0.05, "labelling lips and lids")
     template_labels = label_regions(fit.neutral, landmarks)
     target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks))
     tri_labels = template_labels[template.triangles]
 
-    # Closest points on the template's skin, and on all its parts. A target vertex lying on the template's skin
-    # (within SKIN_SNAP inter-ocular distances, in a component that lies on it as a whole) takes the skin's motion
-    # even where an inner part is as close: the closed eye patch of a mask sits right on the template's eyeball.
-    # Vertices inside the head (teeth, eyeballs, mouth bag) take the closest part of any kind.
+    # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
+    linear = (fit.scale * fit.rotation).T.astype(np.float32)
+    deltas = np.zeros((len(ARKIT_NAMES), len(target), 3), dtype=np.float32)
+    coverage = np.zeros(len(target), dtype=np.float32)
+    distance = np.zeros(len(target))
+    rows = np.flatnonzero(roles == ROLE_SKIN)
+    if len(rows):
+        triangle, bary, distance[rows], coverage[rows] = _skin_correspondence(
+            fit, template, target, target_triangles, rows, target_labels[rows], tri_labels, template_roles,
+            template_components, template_eye_parts, iod, full_distance, zero_distance, report)
+        report(0.7, "transferring expressions")
+        # All 52 shapes at once: barycentric interpolation as a sparse (rows x V) matrix times the (V, 52 * 3)
+        # template deltas (the same sums as geometry.interpolate_on_surface, per shape).
+        n_shapes, n_template = len(ARKIT_NAMES), len(template.vertices)
+        weights = sparse.csr_matrix((bary.ravel(), template.triangles[triangle].ravel(),
+                                     np.arange(0, 3 * len(rows) + 1, 3)), shape=(len(rows), n_template))
+        flat = np.ascontiguousarray(template.deltas.transpose(1, 0, 2)).reshape(n_template, 3 * n_shapes)
+        moved = (weights @ flat).astype(np.float32).reshape(len(rows), n_shapes, 3)
+        deltas[:, rows] = (moved @ linear).transpose(1, 0, 2) * coverage[rows][None, :, None]
+
+    report(0.9, "turning eyes and jaw")
+    coverage[(roles != ROLE_SKIN) & (roles != ROLE_IGNORE)] = 1.0
+    rigid_part_deltas(deltas, fit, template, target, parts, target_landmarks)
+    empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
+    return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
+                              distance=distance, labels=target_labels)
+
+
+def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None):
+    """Write the rigid parts' motion into ``deltas (52, N, 3) float32`` (in place; module docstring): eyeballs
+    (eyeLook* rotations, zero elsewhere), upper teeth and ignored parts (zero), lower teeth and tongue (the
+    template jaw's rigid motion), tongueOut when the target has a tongue.
+
+    ``gains``: optional ``(52,)`` per-shape amplitude gains applied to the skin afterwards (e.g. by
+    :func:`facemotion.core.rig.amplitude.normalise_amplitudes`): the jaw's rotation angle and shift are scaled by
+    them, so the teeth still turn rigidly with the scaled chin instead of being stretched; eye rotations keep
+    their documented angles.
+    """
+    target = np.asarray(target_vertices, dtype=np.float64)
+    roles = parts.roles
+    iod = np.linalg.norm(fit.landmarks[33] - fit.landmarks[263]) * fit.scale
+    template_roles, template_components, _ = template_parts(fit, template)
+    still = (roles == ROLE_EYE) | (roles == ROLE_TEETH_UPPER) | (roles == ROLE_TEETH_LOWER) | \
+        (roles == ROLE_TONGUE) | (roles == ROLE_IGNORE)
+    deltas[:, still] = 0.0
+    _eye_rotations(deltas, fit, target, parts)
+    jaw = _jaw_motions(fit, template, template_roles, template_components, iod)
+    lower = np.flatnonzero((roles == ROLE_TEETH_LOWER) | (roles == ROLE_TONGUE))
+    for k, motion in jaw.items():
+        if motion is not None and len(lower):
+            deltas[k, lower] = _rigid_delta(motion, target[lower], 1.0 if gains is None else float(gains[k]))
+    if np.any(roles == ROLE_TONGUE):
+        k = ARKIT_INDEX["jawOpen"]
+        gain = 1.0 if gains is None else float(gains[k])
+        open_jaw = jaw.get(k)
+        deltas[ARKIT_INDEX["tongueOut"]] = _tongue_out(deltas, open_jaw, gain, fit, target, roles, target_landmarks)
+    return deltas
+
+
+_TEMPLATE_PARTS = {}
+
+
+def template_parts(fit, template):
+    """The template's part roles ``(V,) int8`` (its eyeballs, teeth...: :func:`classify_parts` on its fitted
+    neutral, ``fit.neutral`` / ``fit.landmarks`` in the template frame, like any target), loose-part labels
+    ``(V,) int64`` and the labels of the loose parts around its eyes (within 2.5 eyeball radii: tear lines,
+    occlusion shells, lashes); cached per template object (an identity changes no part)."""
+    key = id(template)
+    cached = _TEMPLATE_PARTS.get(key)
+    if cached is None or cached[0] is not template:
+        _TEMPLATE_PARTS.clear()
+        parts = classify_parts(fit.neutral, template.triangles, fit.landmarks)
+        labels = connected_components(len(template.vertices), template.triangles)
+        # Loose parts around an eye (tear lines, occlusion shells, lashes: they follow the lids).
+        near_eye = np.zeros(len(template.vertices), bool)
+        for side, centre in parts.eye_centres.items():
+            near_eye |= np.linalg.norm(fit.neutral - centre, axis=1) < 2.5 * parts.eye_radii[side]
+        around_eyes = np.array([near_eye[labels == c].all() for c in range(labels.max() + 1)])
+        cached = _TEMPLATE_PARTS[key] = (template, parts.roles, labels, np.flatnonzero(around_eyes))
+    return cached[1:]
+
+
+def _skin_correspondence(fit, template, target, target_triangles, rows, labels, tri_labels, template_roles,
+                         template_components, template_eye_parts, iod, full_distance, zero_distance, report):
+    """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage)``."""
+    points = target[rows]
+    # Closest points on the template's skin, and on all its non-rigid parts (never its eyeballs, teeth or tongue).
+    # A target vertex lying on the template's skin (within SKIN_SNAP inter-ocular distances, in a component that
+    # lies on it as a whole) takes the skin's motion even where an inner part is as close: the closed eye patch of
+    # a mask sits right on the template's eye. Vertices inside the head (mouth bag, tear lines) take the closest
+    # non-rigid part of any kind.
     skin_triangles = template.skin[template.triangles].all(axis=1)
-    report(0.1, "closest points on the template's skin")
-    on_skin = _closest_points(fit, template, target, target_labels, tri_labels, skin_triangles)
-    report(0.4, "closest points on the template's parts")
-    on_any = _closest_points(fit, template, target, target_labels, tri_labels, None)
-    target_triangles = np.asarray(target_triangles, dtype=np.int64)
-    components = connected_components(len(target), target_triangles)
+    soft_triangles = (template_roles[template.triangles] == ROLE_SKIN).all(axis=1)
+    # One query over all of them; the points whose closest is an inner part are asked again for the skin only.
+    report(0.1, "closest points on the template")
+    on_any = _closest_points(fit, template, points, labels, tri_labels, soft_triangles)
+    on_skin = tuple(np.array(a) for a in on_any)
+    inner = np.flatnonzero(~skin_triangles[on_any[0]] | ~np.isfinite(on_any[2]))
+    if len(inner):
+        # The skin's closest point only matters within SKIN_SNAP (beyond, a vertex never takes the skin's motion
+        # and only counts as "far" in its component's median): points whose nearest skin vertex is farther than
+        # SKIN_SNAP plus the longest skin edge cannot be that close to the skin surface and keep a far distance.
+        skin_tris = template.triangles[skin_triangles]
+        corners = fit.vertices[skin_tris]
+        longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max()
+        skin_vertices = np.unique(skin_tris)
+        lower_bound = cKDTree(fit.vertices[skin_vertices]).query(points[inner])[0] - longest
+        far = lower_bound > SKIN_SNAP * iod
+        on_skin[2][inner[far]] = np.maximum(lower_bound[far], 2.0 * SKIN_SNAP * iod)
+        inner = inner[~far]
+    if len(inner):
+        report(0.4, "closest points on the template's skin")
+        again = _closest_points(fit, template, points[inner], labels[inner], tri_labels, skin_triangles)
+        for whole, part in zip(on_skin, again):
+            whole[inner] = part
+    components = connected_components(len(target), target_triangles)[rows]
+    components = np.unique(components, return_inverse=True)[1].reshape(-1)
     near_skin = on_skin[2] < SKIN_SNAP * iod
     # Not facing the other way: the mouth bag and eye sockets behind the lips and lids face back into the head
     # (a lid margin, which curls, may still point well away from the template's lid there).
-    agree = (vertex_normals(target, target_triangles)
+    agree = (vertex_normals(target, target_triangles)[rows]
              * face_normals(fit.vertices, template.triangles)[on_skin[0]]).sum(axis=1)
-    if np.median(agree[near_skin]) < 0:                     # an inside-out target: flip its normals
+    if near_skin.any() and np.median(agree[near_skin]) < 0:   # an inside-out target: flip its normals
         agree = -agree
     use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
     triangle, bary, distance = (np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b)
                                 for a, b in zip(on_skin, on_any))
-
+    # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
+    # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
+    tri_part = template_components[template.triangles[:, 0]]
+    hit_part = tri_part[triangle]
+    pairs, counts = np.unique(np.stack([components, hit_part], axis=1), axis=0, return_counts=True)
+    best = {}
+    for (c, t), n in zip(pairs, counts):
+        if n > best.get(c, (None, 0))[1]:
+            best[c] = (t, n)
+    majority = np.array([best[c][0] for c in range(components.max() + 1)])[components]
+    # Except the template's parts around the eyes: the lid margins of the skin's own part may follow its tear
+    # lines, which move with the lids.
+    odd_hit = (hit_part != majority) & ~np.isin(hit_part, template_eye_parts)
+    for t in np.unique(majority[odd_hit]):
+        odd = np.flatnonzero(odd_hit & (majority == t))
+        again = _closest_points(fit, template, points[odd], labels[odd], tri_labels, soft_triangles & (tri_part == t))
+        ok = np.isfinite(again[2])
+        triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
     r = distance / max(iod, 1e-12)
     s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)
-    coverage = (s * s * (3 - 2 * s)).astype(np.float32)
+    return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32)
 
-    # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
-    linear = (fit.scale * fit.rotation).T.astype(np.float32)
-    deltas = np.empty((len(ARKIT_NAMES), len(target), 3), dtype=np.float32)
-    for k in range(len(ARKIT_NAMES)):
-        if k % 13 == 0:
-            report(0.7 + 0.3 * k / len(ARKIT_NAMES), "transferring expressions")
-        d = interpolate_on_surface(template.deltas[k], template.triangles, triangle, bary)
-        deltas[k] = (d.astype(np.float32) @ linear) * coverage[:, None]
-    empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
-    return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
-                              distance=distance, labels=target_labels)
+
+def _eye_rotations(deltas, fit, target, parts):
+    """Write the eyeLook* rotations of each eyeball (module docstring) into ``deltas`` (in place)."""
+    for name, (side, _, _) in EYE_LOOK.items():
+        part = parts.part(f"eye_{side}")
+        if part is None:
+            continue
+        rotation = eye_look_rotation(fit.rotation, name)
+        rel = target[part.vertices] - part.centre
+        deltas[ARKIT_INDEX[name], part.vertices] = (rel @ rotation.T - rel).astype(np.float32)
+
+
+def eye_look_rotation(frame_rotation, name):
+    """``(3, 3) float64`` rotation of an eyeball for the eyeLook* shape ``name`` at weight 1.0 (see
+    :data:`EYE_LOOK`, :data:`EYE_LOOK_DEGREES`), in the frame whose axes are the template's rotated by
+    ``frame_rotation (3, 3)`` (a fit's ``rotation``)."""
+    side, axis, sign = EYE_LOOK[name]
+    degrees = EYE_LOOK_DEGREES[0] if axis == 1 else EYE_LOOK_DEGREES[1]
+    direction = np.asarray(frame_rotation, dtype=np.float64)[:, axis]
+    return Rotation.from_rotvec(direction * np.radians(sign * degrees)).as_matrix()
+
+
+def _jaw_motions(fit, template, template_roles, labels, iod):
+    """Per ARKit index, the rigid motion ``(rotation (3, 3), centre (3,), shift (3,))`` of the template's lower
+    jaw in the target frame (``x -> rotation @ (x - centre) + centre + shift``), or None where the jaw stays."""
+    lower = np.flatnonzero(template_roles == ROLE_TEETH_LOWER)
+    # Fit on the parts that are lower teeth as a whole: a gums-and-tongue mesh split across the jaws deforms.
+    split = np.unique(labels[template_roles == ROLE_TEETH_UPPER])
+    whole = lower[~np.isin(labels[lower], split)]
+    if len(whole) >= 3:
+        lower = whole
+    shapes = range(len(ARKIT_NAMES))
+    if len(lower) < 3:                                       # no template teeth: its chin, for the jaw shapes only
+        near = np.linalg.norm(fit.neutral - fit.landmarks[152], axis=1) < CHIN_RADIUS * iod / fit.scale
+        lower = np.flatnonzero(near & template.skin)
+        shapes = [ARKIT_INDEX[n] for n in JAW_SHAPES]
+    motions = {}
+    if len(lower) < 3:
+        return motions
+    linear = fit.scale * fit.rotation
+    src = fit.vertices[lower]
+    still = 1e-6 * iod
+    for k in shapes:
+        moved = template.deltas[k][lower].astype(np.float64) @ linear.T
+        if np.abs(moved).max() <= still:
+            motions[k] = None
+            continue
+        _, rotation, _ = similarity_transform(src, src + moved, with_scale=False)
+        centre = src.mean(axis=0)
+        motions[k] = (rotation, centre, moved.mean(axis=0))
+    return motions
+
+
+def _rigid_delta(motion, points, amount):
+    """``(K, 3) float32`` displacement of ``points`` under ``amount`` (0..1) of a jaw motion (rotation scaled by
+    angle about the same axis, shift linearly)."""
+    rotation, centre, shift = motion
+    if amount != 1.0:
+        rotation = Rotation.from_rotvec(Rotation.from_matrix(rotation).as_rotvec() * amount).as_matrix()
+    rel = points - centre
+    return (rel @ rotation.T - rel + amount * shift).astype(np.float32)
+
+
+def _tongue_out(deltas, jaw_open, gain, fit, target, roles, target_landmarks):
+    """tongueOut deltas ``(N, 3) float32`` (module docstring): the jaw partly open, the tongue slid out
+    (``gain``: the jawOpen amplitude gain the skin's jawOpen already carries)."""
+    out = deltas[ARKIT_INDEX["jawOpen"]] * TONGUE_OUT_JAW
+    lower = (roles == ROLE_TEETH_LOWER) | (roles == ROLE_TONGUE)
+    if jaw_open is not None:
+        out[lower] = _rigid_delta(jaw_open, target[lower], TONGUE_OUT_JAW * gain)
+    out[roles == ROLE_TEETH_UPPER] = 0.0
+    tongue = np.flatnonzero(roles == ROLE_TONGUE)
+    origin, axes, _ = face_frame(target_landmarks)
+    forward = axes[2]
+    lm = np.asarray(target_landmarks, dtype=np.float64)
+    width = np.linalg.norm(lm[291] - lm[61])
+    lip_front = max(lm[0] @ forward, lm[17] @ forward)
+    tip = ((target[tongue] + out[tongue]) @ forward).max()
+    reach = max(lip_front + TONGUE_OUT_REACH * width - tip, 0.0)
+    out[tongue] += (reach * forward).astype(np.float32)
+    return out

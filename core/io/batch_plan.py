@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The plan of a batch run, without Blender: which files are heads, where each one's outputs go, which are already
+up to date, and the JSON reports (``facemotion batch``; the Blender side is :mod:`facemotion.facemotion_addon.batch`).
+
+- **Discovery** (:func:`discover_assets`): files and folders given on the command line; folders are walked
+  recursively in sorted order for ``.obj``, ``.fbx``, ``.glb``, ``.gltf`` and ``.blend`` files (hidden files and
+  folders, and the batch's own output folder, are skipped).
+- **Naming**: a head ``IN/sub/head.obj`` found under the folder ``IN`` writes ``OUT/sub/head.glb`` (and ``.fbx``),
+  ``OUT/sub/head.report.json``; a file given directly writes beside ``OUT``'s top. Two inputs that would share a
+  name (``head.obj`` and ``head.fbx``) both keep their input type in the name (``head_obj.glb``, ``head_fbx.glb``).
+- **Up to date** (:func:`is_up_to_date`): an asset's *job key* is the SHA-256 of its input's content (a ``.gltf``
+  with the buffers and images it references), the options that change the output (formats, preset, clips with the
+  content of each timeline file, fps) and facemotion's version. Its report records the key and the SHA-256 of every
+  output; the asset is skipped when the report's key is the same and every output is still there with that content
+  (a deleted or edited output is made again). The report is written last, after every output, so a run stopped
+  half-way leaves no report that claims outputs it did not finish.
+- **Reports**: one JSON per asset (:func:`asset_report`) and one summary (:func:`summary_report`), written
+  atomically with sorted keys.
+"""
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from .atomic_io import atomic_write_text
+
+__all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "PRESETS", "REPORT_SCHEMA", "Asset", "Clip", "discover_assets",
+           "parse_formats", "parse_clips", "file_sha256", "input_sha256", "job_key", "is_up_to_date",
+           "asset_report", "failure_report", "owned_outputs", "summary_report", "write_json", "read_report",
+           "facemotion_version"]
+
+#: Input types a batch picks up in folders (the single-file commands' inputs).
+INPUT_SUFFIXES = (".obj", ".fbx", ".glb", ".gltf", ".blend")
+#: Output formats (``--formats``), each a file suffix of :func:`facemotion.facemotion_addon.pipeline.export`.
+OUTPUT_FORMATS = ("glb", "gltf", "fbx", "blend")
+#: Export presets (``--preset``); ``default`` is the exporter's settings as ``rig`` uses them.
+PRESETS = ("default", "unity", "unreal", "web")
+#: Layout version of the per-asset and summary reports.
+REPORT_SCHEMA = 1
+#: Suffix of each asset's report file (beside its outputs).
+REPORT_SUFFIX = ".report.json"
+#: Length of one emotion clip made from a preset/wheel name (seconds): 0.5 s in, 1 s held, 0.5 s out.
+CLIP_SECONDS = 2.0
+#: Chunk size of the streaming hash (bytes).
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One head of the batch.
+
+    Attributes:
+        source: the input file (absolute ``Path``).
+        name: output base name relative to the output folder, POSIX separators, no suffix (``"sub/head"``).
+    """
+
+    source: Path
+    name: str
+
+    def output(self, out_dir, fmt):
+        """``Path`` of this asset's output in format ``fmt`` (``"glb"``...) under ``out_dir``."""
+        return Path(out_dir) / f"{self.name}.{fmt}"
+
+    def clip_output(self, out_dir, fmt, clip):
+        """``Path`` of one clip's own file (FBX: Unity's ``model@clip.fbx`` convention, one take per file)."""
+        return Path(out_dir) / f"{self.name}@{clip}.{fmt}"
+
+    def report_path(self, out_dir):
+        """``Path`` of this asset's JSON report under ``out_dir``."""
+        return Path(out_dir) / f"{self.name}{REPORT_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One emotion clip baked as its own action (its own glTF animation).
+
+    Attributes:
+        name: the action/animation name (a preset or wheel name, or the timeline file's stem).
+        timeline: the timeline document (a dict in the README's timeline format).
+        source: the timeline file for clips read from a file, else None.
+        digest: SHA-256 of the clip's definition (the file's bytes, or the generated document).
+    """
+
+    name: str
+    timeline: dict = field(hash=False, compare=False)
+    source: Path = None
+    digest: str = ""
+
+
+def facemotion_version():
+    """facemotion's version string from ``blender_manifest.toml`` (``"unknown"`` when it cannot be read)."""
+    try:
+        with open(Path(__file__).resolve().parents[2] / "blender_manifest.toml", "rb") as handle:
+            return str(tomllib.load(handle).get("version", "unknown"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def _is_hidden(path, root):
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def discover_assets(inputs, out_dir):
+    """The batch's heads, in a stable order, with their output names.
+
+    Args:
+        inputs: paths (str or Path) of files and folders as given on the command line.
+        out_dir: the batch's output folder (skipped when it lies inside an input folder, so outputs of an earlier
+            run are never taken as inputs).
+
+    Returns: list of :class:`Asset`, ordered as given (folders: sorted by path), each input file once.
+
+    Raises: InputError: a path that does not exist, a file of another type, or no head found at all.
+    """
+    out_dir = Path(out_dir).resolve()
+    found = []  # (source, base name without suffix)
+    for given in inputs:
+        path = Path(given)
+        if not path.exists():
+            raise InputError(f"{given}: no such file or folder")
+        if path.is_dir():
+            root = path.resolve()
+            for item in sorted(root.rglob("*")):
+                if (item.is_file() and item.suffix.lower() in INPUT_SUFFIXES and not _is_hidden(item, root)
+                        and not item.resolve().is_relative_to(out_dir)):
+                    found.append((item.resolve(), item.relative_to(root).with_suffix("").as_posix()))
+        elif path.suffix.lower() in INPUT_SUFFIXES:
+            found.append((path.resolve(), path.stem))
+        else:
+            raise InputError(f"{given}: not a head file; give .obj, .fbx, .glb, .gltf or .blend files or folders")
+    seen, unique = set(), []
+    for source, base in found:
+        if source not in seen:
+            seen.add(source)
+            unique.append((source, base))
+    if not unique:
+        raise InputError(f"no .obj, .fbx, .glb, .gltf or .blend files in {', '.join(map(str, inputs))}")
+    # Names that clash (also case-insensitively: macOS and Windows file systems) keep their input type; those that
+    # still clash (the same name in two folders given separately) get a short hash of their path as well.
+    names = [base for _source, base in unique]
+    for rename in (lambda source, base: f"{base}_{source.suffix.lower()[1:]}",
+                   lambda source, base: f"{base}_{hashlib.sha256(str(source).encode()).hexdigest()[:8]}"):
+        counts = {}
+        for name in names:
+            counts[name.lower()] = counts.get(name.lower(), 0) + 1
+        names = [rename(source, name) if counts[name.lower()] > 1 else name
+                 for (source, _base), name in zip(unique, names)]
+    return [Asset(source, name) for (source, _base), name in zip(unique, names)]
+
+
+def parse_formats(text):
+    """``"glb,fbx"`` -> ``("glb", "fbx")`` (order kept, duplicates dropped). Raises InputError on unknown ones."""
+    formats = []
+    for item in str(text).split(","):
+        item = item.strip().lower().lstrip(".")
+        if not item:
+            continue
+        if item not in OUTPUT_FORMATS:
+            raise InputError(f"--formats: unknown format '{item}'; use {', '.join(OUTPUT_FORMATS)}")
+        if item not in formats:
+            formats.append(item)
+    if not formats:
+        raise InputError(f"--formats: give at least one of {', '.join(OUTPUT_FORMATS)}")
+    return tuple(formats)
+
+
+def emotion_clip_timeline(emotion, fps=24.0):
+    """The timeline document of a named emotion's clip: neutral, eased into ``emotion`` over 0.5 s, held 1 s, eased
+    back to neutral over 0.5 s (:data:`CLIP_SECONDS`); no blinks or noise, so a clip is the emotion alone and loops
+    cleanly (an engine layers blinks itself)."""
+    return {"fps": float(fps), "duration": CLIP_SECONDS,
+            "keys": [{"time": 0.0, "emotion": "neutral"},
+                     {"time": 0.5, "emotion": emotion, "transition": 0.5, "easing": "ease_in_out"},
+                     {"time": 1.5, "emotion": emotion, "transition": 0.0},
+                     {"time": CLIP_SECONDS, "emotion": "neutral", "transition": 0.5, "easing": "ease_in_out"}],
+            "blinks": {"enabled": False}}
+
+
+def parse_clips(text, *, read_timeline, fps=None):
+    """The clips of ``--clips happy,sad,shot.json``: each item a timeline file (ends with ``.json``) or an emotion
+    name (a preset, or any name the timeline accepts, e.g. a Plutchik wheel name).
+
+    Args:
+        text: the comma-separated list (None or empty: no clips).
+        read_timeline: ``read_timeline(Path) -> dict``, the CLI's strict timeline reader (raises InputError).
+        fps: frame rate of every clip (default: a timeline file's own, 24 for names).
+
+    Every clip is checked now with :func:`facemotion.core.animation.timeline.timeline_from_json` and a trial bake,
+    so a bad name or file fails before any head is loaded. Returns a tuple of :class:`Clip`.
+
+    Raises: InputError / TimelineError naming the clip.
+    """
+    from ..animation.timeline import bake_timeline, timeline_from_json
+    from ..errors import FacemotionError
+    clips = []
+    for item in (text or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.lower().endswith(".json"):
+            path = Path(item)
+            if not path.is_file():
+                raise InputError(f"--clips: timeline file {item} not found")
+            doc, name, source = read_timeline(path), path.stem, path.resolve()
+            digest = file_sha256(path)
+        else:
+            doc, name, source = emotion_clip_timeline(item, fps or 24.0), item, None
+            digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        try:
+            timeline = timeline_from_json(doc)
+            bake_timeline(**{**timeline, **({"fps": float(fps)} if fps and source is not None else {})})
+        except FacemotionError as exc:
+            raise type(exc)(f"--clips {item}: {exc}") from None
+        if any(clip.name == name for clip in clips):
+            raise InputError(f"--clips: two clips are named '{name}'; each clip becomes an animation of that name")
+        if not name or "@" in name or "/" in name or "\\" in name:
+            raise InputError(f"--clips: '{name}' cannot name a clip (no '@', '/' or '\\')")
+        clips.append(Clip(name, doc, source, digest))
+    return tuple(clips)
+
+
+def file_sha256(path):
+    """Hex SHA-256 of a file's bytes (streamed). Raises OSError."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_sha256(path):
+    """Hex SHA-256 of an input head: the file's bytes, and for a ``.gltf`` also the relative buffers and images it
+    references (their names and bytes, in the file's order), since those are part of the head. Raises OSError."""
+    path = Path(path)
+    digest = hashlib.sha256(file_sha256(path).encode())
+    if path.suffix.lower() == ".gltf":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            doc = {}
+        uris = [item.get("uri") for key in ("buffers", "images") for item in (doc.get(key) or [])
+                if isinstance(item, dict)] if isinstance(doc, dict) else []
+        for uri in uris:
+            if isinstance(uri, str) and not uri.startswith("data:") and "://" not in uri:
+                companion = path.parent / uri
+                if companion.is_file():
+                    digest.update(uri.encode() + file_sha256(companion).encode())
+    return digest.hexdigest()
+
+
+def job_key(input_hash, options, version):
+    """Hex SHA-256 naming one asset's job: the input's hash, the output-changing ``options`` (a JSON-able dict) and
+    facemotion's ``version``. Equal keys make equal outputs."""
+    text = json.dumps({"input": input_hash, "options": options, "version": version}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_report(path):
+    """The JSON report at ``path`` as a dict, or None when it is missing or unreadable."""
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def is_up_to_date(asset, out_dir, key):
+    """True when ``asset``'s last report under ``out_dir`` is a success with job key ``key`` and every output it
+    lists is still there with the SHA-256 it recorded."""
+    report = read_report(asset.report_path(out_dir))
+    if not report or report.get("status") != "ok" or report.get("key") != key:
+        return False
+    outputs = report.get("outputs")
+    if not isinstance(outputs, dict) or not outputs:
+        return False
+    for relative, entry in outputs.items():
+        target = Path(out_dir) / relative
+        try:
+            if not target.is_file() or file_sha256(target) != entry.get("sha256"):
+                return False
+        except (OSError, AttributeError):
+            return False
+    return True
+
+
+def asset_report(asset, out_dir, *, key, status, written=(), error=None, **details):
+    """The JSON-able report of one asset.
+
+    Args:
+        asset: the :class:`Asset`; out_dir: the output folder (outputs are listed relative to it).
+        key: the job key (:func:`job_key`); status: ``"ok"``, ``"failed"`` or ``"skipped"``.
+        written: output ``Path`` s; each is listed with its size (bytes) and SHA-256.
+        error: one-line error message of a failed asset.
+        details: more fields (vertex counts, shapes, landmark confidence, parts, timings in seconds, warnings).
+    """
+    outputs = {}
+    for path in written:
+        path = Path(path)
+        outputs[path.relative_to(out_dir).as_posix()] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+    return {"schema": REPORT_SCHEMA, "input": str(asset.source), "name": asset.name, "status": status, "key": key,
+            "outputs": outputs, "error": error, **details}
+
+
+def failure_report(asset, out_dir, *, key, error):
+    """The report of a failed asset. Outputs that an earlier report of this asset listed stay listed under
+    ``previous_outputs`` (so they are still known as the batch's own files, to be replaced next time, and not as
+    a user's files in the way)."""
+    previous = read_report(asset.report_path(out_dir)) if out_dir is not None else None
+    owned = {}
+    if previous:
+        owned.update(previous.get("previous_outputs") or {})
+        owned.update(previous.get("outputs") or {})
+    return {**asset_report(asset, out_dir, key=key, status="failed", error=error), "previous_outputs": owned}
+
+
+def owned_outputs(report):
+    """The output paths (relative, POSIX) a report says the batch wrote: its outputs and previous outputs."""
+    report = report or {}
+    return set(report.get("outputs") or {}) | set(report.get("previous_outputs") or {})
+
+
+def summary_report(reports, *, options, version, seconds, workers, scheduler=None):
+    """The batch's summary: counts per status, total output bytes, the failed inputs with their errors, and every
+    asset's report name and status. ``reports``: the per-asset dicts in batch order; ``seconds``: wall time."""
+    counts = {status: sum(1 for r in reports if r.get("status") == status) for status in ("ok", "skipped", "failed")}
+    return {"schema": REPORT_SCHEMA, "version": version, "options": options, "workers": workers,
+            "scheduler": scheduler, "seconds": round(float(seconds), 3), "assets": len(reports), **counts,
+            "output_bytes": sum(entry.get("bytes", 0) for r in reports for entry in (r.get("outputs") or {}).values()),
+            "failures": [{"input": r.get("input"), "error": r.get("error")} for r in reports
+                         if r.get("status") == "failed"],
+            "results": [{"input": r.get("input"), "name": r.get("name"), "status": r.get("status")}
+                        for r in reports]}
+
+
+def write_json(path, data):
+    """Write ``data`` as indented JSON with sorted keys to ``path`` atomically; returns the ``Path``."""
+    return atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,606 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``facemotion batch``: rig many heads, bake emotion clips on each, export engine files and JSON reports.
+
+The plan (which files, output names, up-to-date checks, report layout) is pure and lives in
+:mod:`facemotion.core.io.batch_plan`; this module is the Blender side: the command line (:func:`add_batch_parser`,
+:func:`cmd_batch`) and one head's job (:func:`run_asset`). Heads run in worker processes (:mod:`.distributed`:
+``--workers N`` on this machine, ``--scheduler ADDRESS`` on a Dask cluster), because bpy holds one scene per process
+and a crash in Blender's importers must cost one head, not the batch. ``--workers 0`` runs every head in this
+process (no isolation; for debugging and for a Blender that cannot start itself again).
+
+Every output is written atomically (a temporary file, then a rename) and the head's report last, so a report always
+describes complete outputs. The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter
+writes no time, the FBX exporter's creation time is fixed to ``SOURCE_DATE_EPOCH`` (default 0) here, and worker
+processes run the BLAS/OpenMP pools on one thread (:func:`fixed_threads`), so the bytes do not depend on the
+machine's core count either (``--workers 0`` keeps the process's own pools).
+"""
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from ..core.errors import FacemotionError, InputError
+from ..core.io import batch_plan
+from ..core.io.atomic_io import check_writable
+from . import console
+from .console import info
+
+#: Marks a worker's result line on its stdout (Blender and libraries may print other lines there).
+RESULT_MARK = "\x1efacemotion-batch-result "
+#: File name of the batch summary in the output folder.
+SUMMARY_NAME = "batch_summary.json"
+
+
+def add_batch_parser(subparsers):
+    """Add the ``batch`` sub-command to the CLI's ``subparsers``; returns the sub-parser."""
+    batch = subparsers.add_parser(
+        "batch", help="rig many heads (files or folders), bake clips, export each, with JSON reports",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Rig every head in INPUT (files, or folders walked recursively for .obj .fbx .glb .gltf "
+                    ".blend), bake optional emotion clips (each its own action / glTF animation) and export each "
+                    "head; heads run in worker processes, on this machine or on a Dask cluster.",
+        epilog=BATCH_EPILOG)
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="head files or folders of heads")
+    batch.add_argument("--out", required=True, metavar="DIR", help="output folder (created; sub-folders of the "
+                                                                    "input folders are kept)")
+    batch.add_argument("--formats", default="glb", help="comma-separated output formats: glb, gltf, fbx, blend "
+                                                        "(default: glb)")
+    batch.add_argument("--preset", default="default", choices=batch_plan.PRESETS,
+                       help="export preset for game engines (default: default)")
+    batch.add_argument("--clips", default=None, metavar="LIST",
+                       help="comma-separated emotion clips: preset or wheel names (a 2 s clip each: in, hold, out) "
+                            "and timeline JSON files (the file's stem names the clip)")
+    batch.add_argument("--fps", type=float, default=None, help="frame rate of the clips (default: a timeline "
+                                                               "file's own, else 24)")
+    batch.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes on this machine (default: the CPU count; 0: in this process)")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run each head as a task on this Dask scheduler (e.g. tcp://farm:8786) instead")
+    batch.add_argument("--worker-command", default=None, metavar="CMD",
+                       help="command that starts facemotion on the workers (default: the one running now, e.g. "
+                            "'/opt/facemotion/facemotion' or 'blender -b --command facemotion')")
+    batch.add_argument("--force", action="store_true", help="redo heads whose outputs are up to date")
+    batch.add_argument("--overwrite", action="store_true",
+                       help="replace output files that no earlier batch report lists (files facemotion's batch "
+                            "wrote are always replaced when out of date)")
+    batch.add_argument("--json", action="store_true", help="one JSON report per head (per line), then the "
+                                                           "summary, on stdout")
+    batch.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return batch
+
+
+BATCH_EPILOG = """outputs, per head IN/sub/head.obj found under the folder IN:
+  DIR/sub/head.glb (.fbx ...)         the rigged head; with clips: one named animation per clip
+  DIR/sub/head@CLIP.fbx               FBX with clips: one take per file (Unity's model@clip convention)
+  DIR/sub/head.report.json            vertex counts, shapes made, landmark confidence, parts, timings, warnings
+  DIR/batch_summary.json              counts, failures, every head's status
+A head whose report says it was made from the same input content, options and facemotion version, with its outputs
+unchanged, is skipped (--force redoes it).
+
+exit status: 0 when every head is done or up to date; 2 with one error line when any head failed (the others are
+  done and reported) or the command line is bad."""
+
+
+def _worker_count(requested):
+    if requested is None:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    if requested < 0:
+        raise InputError(f"--workers must be 0 or more, got {requested}")
+    return requested
+
+
+def batch_options(args, clips):
+    """The options that change a head's outputs (part of its job key), as a JSON-able dict."""
+    return {"formats": list(batch_plan.parse_formats(args.formats)), "preset": args.preset, "fps": args.fps,
+            "clips": [{"name": clip.name, "sha256": clip.digest} for clip in clips],
+            "blender": _blender_version()}  # another Blender's exporter writes other bytes
+
+
+def _clips(args):
+    from .cli import _read_timeline
+    return batch_plan.parse_clips(args.clips, read_timeline=_read_timeline, fps=args.fps)
+
+
+def cmd_batch(args):
+    """``facemotion batch INPUT... --out DIR`` (see :data:`BATCH_EPILOG`). Returns 0; raises InputError for a bad
+    command line and, after every head was gone through, when any head failed."""
+    if args.worker:
+        return serve_worker(args)
+    from . import distributed
+    started = time.perf_counter()
+    formats = batch_plan.parse_formats(args.formats)
+    _check_preset(args.preset)
+    if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
+        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
+    clips = _clips(args)
+    workers = _worker_count(args.workers)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file; --out takes a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(out_dir / SUMMARY_NAME)
+    out_dir = out_dir.resolve()
+    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    options = batch_options(args, clips)
+    version = batch_plan.facemotion_version()
+
+    reports, todo = [None] * len(assets), []
+    for index, asset in enumerate(assets):
+        try:
+            key = batch_plan.job_key(batch_plan.input_sha256(asset.source), options, version)
+        except OSError as exc:
+            reports[index] = batch_plan.failure_report(asset, out_dir, key=None,
+                                                       error=f"{asset.source.name}: cannot read ({exc.strerror})")
+            continue
+        if not args.force and batch_plan.is_up_to_date(asset, out_dir, key):
+            previous = batch_plan.read_report(asset.report_path(out_dir))
+            reports[index] = {**previous, "status": "skipped", "previous_status": previous.get("status")}
+            continue
+        blocker = _unowned_output(asset, out_dir, formats, clips) if not args.overwrite else None
+        if blocker is not None:
+            reports[index] = batch_plan.failure_report(
+                asset, out_dir, key=key,
+                error=f"{blocker}: exists and no batch report lists it; pass --overwrite to replace it")
+            continue
+        todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key,
+                             "out_dir": str(out_dir)}))
+
+    done = sum(report is not None for report in reports)
+    with console.progress_bar("batch") as progress:
+        progress(done / len(assets), f"{done}/{len(assets)} heads")
+        for report in reports:
+            if report is not None:
+                _announce(report, args.json)
+
+        def finished(index, report):
+            nonlocal done
+            reports[index] = report
+            done += 1
+            progress(done / len(assets), f"{done}/{len(assets)} {Path(report['input']).name}")
+            _announce(report, args.json)
+
+        command = distributed.worker_command(args.worker_command) + _worker_argv(args) if todo else []
+        if not todo:
+            pass
+        elif args.scheduler:
+            distributed.run_on_dask(args.scheduler, todo, command, finished)
+        elif workers == 0:
+            settings = worker_settings(args)
+            for index, request in todo:
+                finished(index, run_request(request, out_dir, settings))
+        else:
+            distributed.run_local(todo, command, min(workers, len(todo)), finished)
+
+    summary = batch_plan.summary_report(reports, options=options, version=version,
+                                        seconds=time.perf_counter() - started, workers=workers,
+                                        scheduler=args.scheduler)
+    batch_plan.write_json(out_dir / SUMMARY_NAME, summary)
+    if args.json:
+        print(json.dumps({"summary": summary}, sort_keys=True), flush=True)
+    else:
+        info(f"batch: {summary['ok']} done, {summary['skipped']} up to date, {summary['failed']} failed of "
+             f"{summary['assets']} heads in {summary['seconds']:.1f} s -> {out_dir / SUMMARY_NAME}")
+    if summary["failed"]:
+        first = summary["failures"][0]
+        raise FacemotionError(f"{summary['failed']} of {summary['assets']} heads failed (first: {first['error']}); "
+                              f"see {out_dir / SUMMARY_NAME}")
+    return 0
+
+
+def _announce(report, as_json):
+    """One line per finished head: its report as JSON (``--json``), else a text line (failures even with -q)."""
+    if as_json:
+        print(json.dumps(report, sort_keys=True), flush=True)
+        return
+    name = Path(report["input"]).name
+    if report["status"] == "failed":
+        print(f"failed   {name}: {report.get('error')}", flush=True)
+    elif report["status"] == "skipped":
+        info(f"skipped  {name} (up to date)")
+    else:
+        size = sum(entry["bytes"] for entry in report["outputs"].values()) / 1e6
+        info(f"done     {name} -> {', '.join(report['outputs'])} ({size:.1f} MB, "
+             f"{report.get('timings', {}).get('total', 0.0):.1f} s)")
+
+
+def _unowned_output(asset, out_dir, formats, clips):
+    """The first output path of ``asset`` that exists but is not listed in its last report (a file facemotion did
+    not write, which must not be replaced silently), else None."""
+    previous = batch_plan.read_report(asset.report_path(out_dir)) or {}
+    listed = batch_plan.owned_outputs(previous)
+    for path in expected_outputs(asset, out_dir, formats, clips) + [asset.report_path(out_dir)]:
+        if path.exists() and path.relative_to(out_dir).as_posix() not in listed and \
+                not (path == asset.report_path(out_dir) and previous):
+            return path
+    return None
+
+
+def expected_outputs(asset, out_dir, formats, clips):
+    """The output ``Path`` s one head writes for ``formats`` and ``clips``."""
+    paths = []
+    for fmt in formats:
+        paths.append(asset.output(out_dir, fmt))
+        if fmt == "fbx":
+            paths.extend(asset.clip_output(out_dir, fmt, clip.name) for clip in clips)
+    return paths
+
+
+def _check_preset(preset):
+    """Refuse a preset this build's exporter does not have (``pipeline.export(preset=...)``)."""
+    if preset == "default":
+        return
+    import inspect
+
+    from . import pipeline
+    if "preset" not in inspect.signature(pipeline.export).parameters:
+        raise InputError(f"--preset {preset}: this build's exporter has no presets; use --preset default")
+
+
+def _worker_argv(args):
+    """The options a worker process needs (everything that shapes one head's job), as CLI arguments."""
+    argv = ["-q", "batch", "--worker", "--out", str(Path(args.out).resolve()), "--formats", args.formats,
+            "--preset", args.preset]
+    if args.clips:
+        # Timeline files as absolute paths: a worker may start in another folder (or on another machine that
+        # mounts the same storage at the same place).
+        items = [str(Path(item.strip()).resolve()) if item.strip().lower().endswith(".json") else item.strip()
+                 for item in args.clips.split(",") if item.strip()]
+        argv += ["--clips", ",".join(items)]
+    if args.fps is not None:
+        argv += ["--fps", repr(args.fps)]
+    argv.append(".")  # the positional INPUT (unused by a worker; its heads come on stdin)
+    return argv
+
+
+@contextlib.contextmanager
+def _reproducible_fbx_time():
+    """Make Blender's FBX exporter write a fixed creation time (``SOURCE_DATE_EPOCH``, the reproducible-builds
+    convention; default 1970-01-01) instead of the wall clock, so the same head gives the same bytes. The exporter
+    reads ``datetime.datetime.now()`` through its module's ``datetime`` name; that name is swapped while the block
+    runs and put back after."""
+    try:
+        import io_scene_fbx.export_fbx_bin as fbx_module
+    except ImportError:
+        yield
+        return
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    fixed = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=epoch)
+
+    class _FixedDateTime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return fixed
+
+    class _Module:
+        datetime = _FixedDateTime
+
+    original = getattr(fbx_module, "datetime", None)
+    fbx_module.datetime = _Module
+    try:
+        yield
+    finally:
+        fbx_module.datetime = original
+
+
+# --- one head (runs in a worker process) -----------------------------------------------------------------------
+
+
+def worker_settings(args):
+    """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps"}``."""
+    return {"out_dir": Path(args.out).resolve(), "formats": batch_plan.parse_formats(args.formats),
+            "preset": args.preset, "clips": _clips(args), "fps": args.fps}
+
+
+def fixed_threads():
+    """Run the numeric libraries' thread pools (OpenBLAS, OpenMP) on one thread in this worker process.
+
+    A BLAS reduction split over another number of threads sums in another order, and the rig's last bits (so the
+    exported bytes) change with the machine's core count; with one thread each head gives the same bytes on every
+    worker and every machine, and the batch's parallelism comes from its worker processes. ``threadpoolctl``
+    (installed with scikit-learn) limits the pools already loaded, after the libraries the rig needs are imported;
+    local workers also start with ``OMP_NUM_THREADS=1`` and the like (:func:`.distributed.worker_env`)."""
+    with contextlib.suppress(ImportError):
+        import scipy.linalg  # noqa: F401  (load scipy's own BLAS before the limit, so it is limited too)
+        import scipy.sparse.linalg  # noqa: F401
+        import scipy.spatial  # noqa: F401
+        from threadpoolctl import threadpool_limits
+        # A user's own OMP_NUM_THREADS wins (more speed per worker; the same bytes only with the same value).
+        try:
+            threads = max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+        except ValueError:
+            threads = 1
+        threadpool_limits(limits=threads)
+
+
+def serve_worker(args):
+    """The worker loop (``batch --worker``): read one JSON request per line on stdin (``source``, ``name``,
+    ``key``), run the head, print its report as one :data:`RESULT_MARK` line on stdout; ends at end of input."""
+    settings = worker_settings(args)
+    fixed_threads()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        report = run_request(json.loads(line), settings["out_dir"], settings)
+        sys.stdout.write(RESULT_MARK + json.dumps(report, sort_keys=True) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def run_request(request, out_dir, settings):
+    """Run one head from a worker request dict; every failure becomes a ``"failed"`` report (never raised)."""
+    asset = batch_plan.Asset(Path(request["source"]), request["name"])
+    try:
+        with _stdout_to_stderr():
+            return run_asset(asset, Path(out_dir), settings, key=request["key"])
+    except FacemotionError as exc:
+        error = str(exc) if asset.source.name in str(exc) else f"{asset.source.name}: {exc}"
+    except Exception as exc:  # noqa: BLE001  (a bug on one head must not stop the batch: reported with its trace)
+        error = f"{asset.source.name}: internal error {type(exc).__name__}: {exc}"
+        traceback.print_exc()
+    report = batch_plan.failure_report(asset, Path(out_dir), key=request["key"],
+                                       error=error.splitlines()[0] if error else "failed")
+    with contextlib.suppress(OSError):
+        batch_plan.write_json(asset.report_path(out_dir), report)
+    return report
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send file descriptor 1 to descriptor 2 while the block runs: Blender's importers and exporters print their
+    log lines on stdout, which carries only results (``--json`` lines, a worker's report lines)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def run_asset(asset, out_dir, settings, *, key):
+    """Rig one head, bake its clips, write its outputs and its report; returns the report dict.
+
+    Steps: :func:`.pipeline.load_file` (an empty scene, or the .blend itself), :func:`.pipeline.rig`, one action per
+    clip (:func:`bake_clips`), one export per format (:func:`export_outputs`), then the JSON report.
+
+    Raises: FacemotionError subclasses (bad file, no face, export failure); outputs already written stay (they are
+    complete files) but no report claims them, so the head is redone next time.
+    """
+    from ..core.animation.timeline import timeline_from_json
+    from . import pipeline
+    warnings, timings = [], {}
+    start = t = time.perf_counter()
+    objects = pipeline.load_file(asset.source, note=warnings.append)
+    timings["import"] = time.perf_counter() - t
+    meshes = [{"name": obj.name, "vertices": len(obj.data.vertices), "polygons": len(obj.data.polygons)}
+              for obj in objects]
+    t = time.perf_counter()
+    result, objects = pipeline.rig(objects, replace=False)
+    timings["rig"] = time.perf_counter() - t
+    timings.update({f"rig.{stage}": seconds for stage, seconds in result.timings.items()})
+    if result.empty:
+        warnings.append(f"no template data for {', '.join(result.empty)} (kept at rest)")
+    t = time.perf_counter()
+    clips = [(clip.name, timeline_from_json(clip.timeline)) for clip in settings["clips"]]
+    clip_info = bake_clips(objects, clips, fps=settings["fps"])
+    timings["clips"] = time.perf_counter() - t
+    t = time.perf_counter()
+    written = export_outputs(asset, out_dir, objects, settings, clip_info)
+    timings["export"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - start
+    parts = getattr(result, "parts", None)
+    report = batch_plan.asset_report(
+        asset, out_dir, key=key, status="ok", written=written,
+        meshes=meshes, vertices=sum(m["vertices"] for m in meshes),
+        shapes_made=[name for name in result.names if name not in result.empty], shapes_empty=list(result.empty),
+        landmark_confidence=_landmark_confidence(result), parts=_parts_report(parts),
+        clips=clip_info, timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
+        warnings=warnings, blender=_blender_version())
+    batch_plan.write_json(asset.report_path(out_dir), report)
+    return report
+
+
+def _blender_version():
+    import bpy
+    return bpy.app.version_string
+
+
+def _landmark_confidence(result):
+    """The face detector's confidence in the view the landmarks were found in (0..1), when the rig result carries
+    it (``RigResult.landmark_score``), else None."""
+    score = getattr(result, "landmark_score", None)
+    return None if score is None else round(float(score), 4)
+
+
+def _parts_report(parts):
+    """``RigResult.parts`` (:class:`facemotion.core.rig.parts.FaceParts`) as ``[{"name", "vertices", ...}]``: each
+    part found with its vertex count (and an eye's sphere radius, mesh units); None when the rig has no parts."""
+    if parts is None:
+        return None
+    found = getattr(parts, "parts", None)
+    if found is None:
+        return _jsonable(parts)
+    out = []
+    for part in found:
+        entry = {"name": str(getattr(part, "name", part)), "vertices": int(len(getattr(part, "vertices", ())))}
+        radius = getattr(part, "radius", None)
+        if radius is not None and str(entry["name"]).startswith("eye"):
+            entry["radius"] = round(float(radius), 6)
+        out.append(entry)
+    return out
+
+
+def _jsonable(value):
+    """Any other parts data (dict of arrays, dataclass, list) as plain JSON data."""
+    import dataclasses
+
+    import numpy as np
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if dataclasses.is_dataclass(value):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        # Per-vertex arrays would bloat a report: give their length (and the count of set entries for masks).
+        if value.dtype == bool:
+            return int(value.sum())
+        return value.tolist() if value.size <= 64 else {"shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def bake_clips(objects, clips, *, fps=None):
+    """Bake each ``(name, timeline)`` clip as its own action, each on its own NLA track named after the clip
+    (the glTF exporter's NLA-track mode then writes one animation per clip, with that name).
+
+    Actions are named after the clip (``"happy"``; ``"happy.<object>"`` when the head has several meshes with their
+    own shape keys). After the bakes no action is active, so the rig's rest pose is what the scene shows. Returns a
+    list of ``{"name", "frames", "fps", "actions"}`` dicts, one per clip.
+    """
+    import bpy
+
+    from . import compat, pipeline
+    from .keyframes import ACTION_TAG
+    scene = bpy.context.scene
+    out = []
+    for name, timeline in clips:
+        weights = pipeline.bake(objects, timeline, fps=fps, frame_start=1, set_frame_range=True)
+        actions, seen = [], set()
+        keyed = [obj for obj in objects if obj.data.shape_keys is not None]
+        for obj in keyed:
+            key = obj.data.shape_keys
+            if key.as_pointer() in seen or key.animation_data is None or key.animation_data.action is None:
+                continue
+            seen.add(key.as_pointer())
+            action = key.animation_data.action
+            action.name = name if len(keyed) == 1 else f"{name}.{obj.name}"
+            action[ACTION_TAG] = True
+            track = key.animation_data.nla_tracks.new()
+            track.name = name
+            compat.nla_strip_new(track, key, action, 1)
+            key.animation_data.action = None
+            action.use_fake_user = True  # kept in a .blend although no longer assigned
+            actions.append(action.name)
+        out.append({"name": name, "frames": len(weights), "fps": float(scene.render.fps / scene.render.fps_base),
+                    "actions": actions})
+    return out
+
+
+def export_outputs(asset, out_dir, objects, settings, clip_info):
+    """Write every format of one head; returns the list of ``Path`` s written (each atomically).
+
+    glTF/GLB: the rig and, with clips, one named animation per clip. FBX: the rig (no animation) and one
+    ``head@clip.fbx`` per clip with that clip as the file's take. .blend: the scene with the clips' actions on NLA
+    tracks."""
+    from . import pipeline
+    import bpy
+    bpy.context.scene.frame_set(1)  # shape-key values at frame 1 (neutral) are the files' default weights
+    written = []
+    options = {} if settings["preset"] == "default" else {"preset": settings["preset"]}
+    for fmt in settings["formats"]:
+        path = asset.output(out_dir, fmt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt in ("glb", "gltf"):
+            if clip_info:
+                _export_gltf_clips(path, objects, settings["preset"])
+            else:
+                pipeline.export(objects, path, overwrite=True, animations=False, **options)
+        elif fmt == "fbx":
+            with _reproducible_fbx_time():
+                with _active_clip(objects, None):
+                    pipeline.export(objects, path, overwrite=True, animations=False, **options)
+                written.append(path)
+                for clip in clip_info:
+                    clip_path = asset.clip_output(out_dir, fmt, clip["name"])
+                    with _active_clip(objects, clip):
+                        pipeline.export(objects, clip_path, overwrite=True, animations=True, **options)
+                    written.append(clip_path)
+            continue
+        else:
+            pipeline.export(objects, path, overwrite=True, animations=bool(clip_info))
+        written.append(path)
+    return written
+
+
+@contextlib.contextmanager
+def _active_clip(objects, clip):
+    """While the block runs, every clip track is muted and (``clip`` given) that clip's actions are the active
+    shape-key actions with the scene range set to the clip: an FBX take is the active action over the scene range,
+    and muted tracks keep the other clips out of it. ``clip=None``: the rest pose alone. Undone afterwards."""
+    import bpy
+
+    from . import compat
+    scene = bpy.context.scene
+    saved_range = scene.frame_start, scene.frame_end
+    muted, assigned, seen = [], [], set()
+    for obj in objects:
+        key = obj.data.shape_keys
+        anim = key.animation_data if key is not None else None
+        if anim is None or anim.action is not None or key.as_pointer() in seen:
+            continue
+        seen.add(key.as_pointer())
+        for track in anim.nla_tracks:
+            if not track.mute:
+                track.mute = True
+                muted.append(track)
+            if clip is not None and track.name == clip["name"] and track.strips:
+                compat.assign_action(key, track.strips[0].action)
+                assigned.append(key)
+    if clip is not None:
+        scene.frame_start, scene.frame_end = 1, int(clip["frames"])
+    scene.frame_set(1)
+    try:
+        yield
+    finally:
+        for key in assigned:
+            key.animation_data.action = None
+        for track in muted:
+            track.mute = False
+        scene.frame_start, scene.frame_end = saved_range
+        scene.frame_set(1)
+
+
+def _export_gltf_clips(path, objects, preset):
+    """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``.
+
+    :func:`.pipeline.export` takes it directly once :class:`.export_presets.ExportOptions` has an
+    ``animation_mode`` field (``"NLA_TRACKS"``); until then the exporter's keyword arguments
+    (``export._gltf_settings``) get that one mode changed while this export runs, so every other setting of the
+    preset (smoothing, morph normals, gltfpack) still applies."""
+    import dataclasses
+
+    from . import export as export_module
+    from . import export_presets, pipeline
+    options = {} if preset == "default" else {"preset": preset}
+    if "animation_mode" in {f.name for f in dataclasses.fields(export_presets.ExportOptions)}:
+        return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="NLA_TRACKS",
+                               **options)
+    original = export_module._gltf_settings
+
+    def nla_tracks(*args, **kwargs):
+        settings = original(*args, **kwargs)
+        settings["export_animation_mode"] = "NLA_TRACKS"
+        settings.pop("export_nla_strips_merged_animation_name", None)
+        return settings
+
+    export_module._gltf_settings = nla_tracks
+    try:
+        return pipeline.export(objects, path, overwrite=True, animations=True, **options)
+    finally:
+        export_module._gltf_settings = original
