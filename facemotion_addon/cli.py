@@ -249,6 +249,9 @@ def _rig(pipeline, objects, mesh, replace):
     for stage, seconds in result.timings.items():
         info(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
+    parts = getattr(result, "parts", None)
+    if parts is not None:
+        info(f"  parts: {parts.summary()}")
     if result.empty:
         info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
     return objects
@@ -258,10 +261,11 @@ def cmd_rig(args):
     from . import pipeline
     out = _check_output(args.out, args.overwrite)
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
-    objects = _load(pipeline, args.mesh)
-    objects = _rig(pipeline, objects, args.mesh, args.replace_keys)
+    loaded = _load(pipeline, args.mesh)
+    _rig(pipeline, loaded, args.mesh, args.replace_keys)
     t = time.perf_counter()
-    pipeline.export(objects, out, overwrite=args.overwrite, animations=False, **export_options)
+    # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
+    pipeline.export(loaded, out, overwrite=args.overwrite, animations=False, **export_options)
     print_stage(f"write {out.name}", t)
     return 0
 
@@ -284,21 +288,21 @@ def cmd_animate(args):
         raise type(exc)(f"{timeline_path}: {exc}") from None
     if out is None:  # --save-timeline alone: no mesh
         return emotion_names.finish_animate(args, timeline, info)
-    objects = _load(pipeline, args.mesh)
-    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a floor, props) are left
-    # out. With none rigged, the whole file is rigged as one head, like `rig`.
-    rigged = [obj for obj in objects if is_rigged([obj])]
+    loaded = _load(pipeline, args.mesh)
+    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a body, a floor, props)
+    # are not animated but are written back. With none rigged, the file is rigged first, like `rig`.
+    rigged = [obj for obj in loaded if is_rigged([obj])]
     if rigged:
         objects = rigged
         info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
     else:
-        objects = _rig(pipeline, objects, args.mesh, False)
+        objects = _rig(pipeline, loaded, args.mesh, False)
     t = time.perf_counter()
     with _naming_input(args.mesh), console.progress_bar("bake") as progress:
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
     print_stage("bake timeline", t)
     t = time.perf_counter()
-    pipeline.export(objects, out, overwrite=args.overwrite, animations=True, **export_options)
+    pipeline.export(loaded, out, overwrite=args.overwrite, animations=True, **export_options)
     print_stage(f"write {out.name}", t)
     return emotion_names.finish_animate(args, timeline, info)
 

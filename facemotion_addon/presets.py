@@ -25,6 +25,7 @@ from ..core.errors import InputError
 from ..core.io import assets
 from ..core.io.atomic_io import atomic_write_text
 from .preferences import ROOT_PACKAGE
+from .emotion_names import wheel_key_fields
 from .properties import object_settings, settings, timeline_settings
 
 #: Environment variable overriding the presets folder.
@@ -113,14 +114,23 @@ def load_timeline_preset(obj, name):
     Raises InputError / TimelineError: missing or malformed preset; the timeline is unchanged then."""
     doc = _read("timeline", name)
     keys = keys_from_json({"keys": doc.get("keys", [])})
-    if any(key.emotion not in EMOTIONS for key in keys):
-        raise InputError(f"timeline preset {name!r}: the sidebar timeline takes emotion presets only")
+    if any(key.emotion is None for key in keys):
+        raise InputError(f"timeline preset {name!r}: the sidebar timeline takes named emotions only (no raw "
+                         "'weights' keys)")
+    # Resolve every name first (wheel names and pairs included), so a bad preset leaves the timeline unchanged.
+    fields = [None if key.emotion in EMOTIONS and key.mix is None else wheel_key_fields(key.emotion, key.mix)
+              for key in keys]
     blinks, noise = doc.get("blinks", {}), doc.get("noise", {})
     props = object_settings(obj)
     props.timeline_keys.clear()
-    for key in keys:
+    for key, wheel in zip(keys, fields):
         item = props.timeline_keys.add()
-        item.time, item.emotion, item.intensity = key.time, key.emotion, key.intensity
+        item.time, item.intensity = key.time, key.intensity
+        item.emotion = key.emotion if wheel is None else wheel["preset"]
+        item.wheel_emotion = "" if wheel is None else wheel["name"]
+        if wheel is not None and wheel["mix"] is not None:
+            item.mix = wheel["mix"]
+        item.blend = key.blend
         item.transition, item.easing = key.transition, key.easing
     props.blinks = bool(blinks.get("enabled", props.blinks))
     props.blink_seed = int(blinks.get("seed", props.blink_seed))

@@ -152,8 +152,9 @@ class FACEMOTION_OT_timeline_demo_keys(FacemotionOperator, bpy.types.Operator):
 class BakeJob(Job):
     """Sample each rigged face's own timeline (worker thread) and key it onto that face (main thread).
 
-    Faces whose timeline has no keys are skipped with a note; so is a face sharing its shape keys (a linked
-    duplicate) with one baked before it. All skipped: InputError before anything is computed.
+    A face whose timeline has no keys follows the active face's timeline (a head's eye and teeth objects), or is
+    skipped with a note when that has none either; so is a face sharing its shape keys (a linked duplicate) with
+    one baked before it. All skipped: InputError before anything is computed.
     """
 
     title = "Baking the timelines"
@@ -168,15 +169,23 @@ class BakeJob(Job):
         self.scene = context.scene
         self.fps = scene_fps(self.scene)
         self.targets, self.notes, seen = [], [], {}
+        # A head's parts (eyes, teeth as their own objects) have no keys of their own: they follow the active
+        # face's timeline, so lids and eyeballs blink on the same frames (same keys, same blink seed).
+        lead = timeline_object(context)
+        if lead is not None and not len(object_settings(lead).timeline_keys):
+            lead = None
         for obj in self.objects:
             key = obj.data.shape_keys.as_pointer()
-            if not len(object_settings(obj).timeline_keys):
+            source = obj if len(object_settings(obj).timeline_keys) else lead
+            if source is None:
                 self.notes.append(f"skipped {obj.name}: its timeline has no keys")
             elif key in seen:
                 self.notes.append(f"skipped {obj.name}: it shares its shape keys with {seen[key]}")
             else:
                 seen[key] = obj.name
-                self.targets.append((obj, timeline_settings(obj, self.scene)))
+                if source is not obj:
+                    self.notes.append(f"{obj.name} follows {source.name}'s timeline (it has no keys of its own)")
+                self.targets.append((obj, timeline_settings(source, self.scene)))
         if not self.targets:
             names = ", ".join(obj.name for obj in self.objects)
             raise InputError(f"the timeline of {names} has no keys; select the face and add keys (Add Key or "

@@ -19,7 +19,10 @@ class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0, flt_flag=0):
         row = layout.row(align=True)
         row.label(text=f"{item.time:.2f} s", icon="KEYFRAME")
-        row.prop(item, "emotion", text="", emboss=False)
+        if item.wheel_emotion:  # a wheel name or pair: its preset field only carries the dominant primary
+            row.label(text=item.wheel_emotion)
+        else:
+            row.prop(item, "emotion", text="", emboss=False)
         row.prop(item, "intensity", text="", emboss=False, slider=True)
 
 
@@ -58,6 +61,11 @@ def draw_timeline(layout, obj):
         col.use_property_decorate = False
         for name in ("time", "emotion", "intensity", "transition", "easing"):
             col.prop(item, name)
+        # A wheel key (the Emotion Wheel's Add to Timeline, Apply Text): its name, mix and blend method.
+        col.prop(item, "wheel_emotion")
+        if item.wheel_emotion:
+            col.prop(item, "mix")
+            col.prop(item, "blend")
 
     col = layout.column(heading="Blinks")
     col.use_property_split = True

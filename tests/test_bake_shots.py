@@ -187,6 +187,17 @@ def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
         np.testing.assert_allclose([time, intensity, transition], [expected[0], expected[2], expected[3]], atol=1e-6)
     assert timeline.blink_seed == 7
 
+    # Wheel keys (a dyad, a pair with mix and blend) survive the round trip.
+    from facemotion.facemotion_addon.properties import add_timeline_key
+    add_timeline_key(face, 7.0, "love")
+    add_timeline_key(face, 8.0, "joy+trust", 0.8, mix=0.7, blend="linear")
+    assert bpy.ops.facemotion.preset_save(kind="timeline", name="wheel") == {"FINISHED"}
+    timeline.timeline_keys.clear()
+    assert bpy.ops.facemotion.preset_load(kind="timeline", name="wheel") == {"FINISHED"}
+    wheel = [(k.wheel_emotion, round(k.mix, 4), k.blend) for k in timeline.timeline_keys][-2:]
+    assert wheel[0][0] == "love" and wheel[1] == ("joy+trust", 0.7, "linear")
+    (tmp_path / "timeline_wheel.json").unlink()
+
     with pytest.raises(RuntimeError, match="no emotion preset named"):
         bpy.ops.facemotion.preset_load(kind="emotion", name="missing")
     with pytest.raises(RuntimeError, match="preset name"):
@@ -273,6 +284,15 @@ def test_each_rigged_head_has_its_own_timeline_baked_panel_shown_and_saved(face,
     other.facemotion.timeline_keys.clear()
     assert bpy.ops.facemotion.bake_timeline(frame_start=1) == {"FINISHED"}
     assert "skipped Other: its timeline has no keys" in scene.facemotion.last_report
+    # With the keyed face active, a selected part without keys (a head's eye or teeth object) follows its timeline.
+    bpy.context.view_layer.objects.active = face
+    assert bpy.ops.facemotion.bake_timeline(frame_start=1) == {"FINISHED"}
+    assert "Other follows Face's timeline" in scene.facemotion.last_report
+    path = keyframes.shape_key_data_path("eyeBlinkLeft")
+    lead, part = curves_of(face)[path], curves_of(other)[path]
+    np.testing.assert_allclose([part.evaluate(f) for f in range(1, 145)], [lead.evaluate(f) for f in range(1, 145)],
+                               atol=1e-6)
+    bpy.context.view_layer.objects.active = other
     face.facemotion.timeline_keys.clear()
     with pytest.raises(RuntimeError, match="poll"):
         bpy.ops.facemotion.bake_timeline()

@@ -30,7 +30,7 @@ from .amplitude import normalise_amplitudes
 #: count.
 _OVAL_WEIGHT = 0.3
 
-TEMPLATE_LANDMARKS_VERSION = 3
+TEMPLATE_LANDMARKS_VERSION = 4
 
 
 @dataclass
