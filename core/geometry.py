@@ -6,6 +6,7 @@ Every function takes plain arrays: ``vertices`` ``(V, 3)`` float and ``faces`` `
 triangulates polygons). Units are whatever the vertices use (ICT-FaceKit: centimetres, facemotion: metres); nothing
 here assumes one. Bad input raises :class:`~.errors.InputError` with a one-line message.
 """
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,7 +245,10 @@ class SurfacePoints:
 class MeshProximity:
     """Exact closest-point queries on a fixed triangle mesh.
 
-    ``MeshProximity(vertices (V, 3) float, faces (F, 3) int)``; ``.query(points (N, 3)) -> SurfacePoints``.
+    ``MeshProximity(vertices (V, 3) float, faces (F, 3) int)``; ``.query(points (N, 3), allowed=None) ->
+    SurfacePoints``, where ``allowed`` ``(F,)`` bool restricts the answer to some faces (the same as a structure
+    built on those faces alone, without its cost); ``MeshProximity.cached(vertices, faces)`` reuses the structure
+    of a mesh with the same arrays (by content) built recently, so the stages of one rig share one build.
 
     Method (everything vectorised in numpy, memory bounded by chunking):
 
@@ -260,8 +264,9 @@ class MeshProximity:
        with Ericson's closest point on triangle ("Real-Time Collision Detection", 2005, 5.1.5).
 
     Every bound is a true lower bound (with a relative slack against rounding), so the result equals the brute-force
-    minimum over all triangles up to floating-point rounding. Ties (points on shared edges, equidistant triangles)
-    resolve deterministically.
+    minimum over all (allowed) triangles up to floating-point rounding. Ties (points on shared edges, equidistant
+    triangles) resolve deterministically. With ``allowed``, step 1 uses a tree over the allowed centroids and the
+    tree's boxes are recomputed around the allowed triangles alone (no new sorting) and the leaves drop the others.
 
     Raises InputError for bad shapes, out-of-range indices, non-finite coordinates or an empty mesh.
     """
@@ -274,6 +279,31 @@ class MeshProximity:
     FRONTIER_BUDGET = 1 << 19
     #: (point, triangle) pairs evaluated exactly per chunk (bounds the temporaries of the Ericson kernel)
     PAIR_CHUNK = 1 << 18
+    #: structures kept by :meth:`cached` (most recently used last)
+    CACHE_SIZE = 2
+    _cache = {}
+
+    @classmethod
+    def cached(cls, vertices, faces):
+        """A :class:`MeshProximity` of ``vertices`` ``(V, 3)``, ``faces`` ``(F, 3)``: reused when one was built on
+        arrays of the same content (BLAKE2 digest of the float64 / int64 bytes) among the last :data:`CACHE_SIZE`,
+        else built (and kept). Raises InputError like the constructor."""
+        v, f = _mesh(vertices, faces)
+        digest = hashlib.blake2b(v.tobytes(), digest_size=16)
+        digest.update(np.ascontiguousarray(f).tobytes())
+        key = (v.shape, f.shape, digest.hexdigest())
+        found = cls._cache.pop(key, None)
+        if found is None:
+            found = cls(v, f)
+        cls._cache[key] = found
+        while len(cls._cache) > cls.CACHE_SIZE:
+            cls._cache.pop(next(iter(cls._cache)))
+        return found
+
+    @classmethod
+    def clear_cache(cls):
+        """Forget the structures kept by :meth:`cached` (benchmarks time first builds; frees their memory)."""
+        cls._cache.clear()
 
     def __init__(self, vertices, faces):
         v, f = _mesh(vertices, faces)
@@ -309,50 +339,85 @@ class MeshProximity:
         n = len(centroid)
         depth = max(0, int(np.ceil(np.log2(n / self.LEAF_SIZE)))) if n > self.LEAF_SIZE else 0
         perm = np.arange(n)
+        rows = np.arange(n)
         for level in range(depth):
             start = (np.arange(2 ** level) * n) >> level
             cen = centroid[perm]
-            axis = np.argmax(np.maximum.reduceat(cen, start) - np.minimum.reduceat(cen, start), axis=1)
+            lo, hi = np.minimum.reduceat(cen, start), np.maximum.reduceat(cen, start)
+            axis = np.argmax(hi - lo, axis=1)
             node = np.repeat(np.arange(2 ** level), np.diff(np.append(start, n)))
-            # lexsort is stable, so equal keys keep their order: the build is deterministic
-            perm = perm[np.lexsort((cen[np.arange(n), axis[node]], node))]
+            # One sort of a single key per level: the node number plus the centroid's place along the node's split
+            # axis, scaled into [0, 0.5] (sorting (node, key) pairs with lexsort costs twice as much). A stable
+            # sort keeps equal keys in order: the build is deterministic.
+            axis_n = axis[node]
+            span = (hi - lo)[node, axis_n]
+            key = (cen[rows, axis_n] - lo[node, axis_n]) / np.where(span > 0, 2.0 * span, 1.0)
+            perm = perm[np.argsort(node + key, kind="stable")]
         start = (np.arange(2 ** depth) * n) >> depth
         tri_lo = np.minimum(np.minimum(a, b), c)[perm]
         tri_hi = np.maximum(np.maximum(a, b), c)[perm]
-        boxes = [None] * (depth + 1)
-        boxes[depth] = np.hstack([np.minimum.reduceat(tri_lo, start), np.maximum.reduceat(tri_hi, start)])
-        for level in range(depth - 1, -1, -1):
+        self._depth = depth
+        self._perm = perm
+        self._tri_lo = tri_lo
+        self._tri_hi = tri_hi
+        self._leaf_start = start
+        self._boxes = self._level_boxes(tri_lo, tri_hi)
+        self._leaf_count = np.diff(np.append(start, n))
+
+    def _level_boxes(self, tri_lo, tri_hi):
+        """Boxes ``(2^l, 6)`` (lo, hi) of every level l from the triangles' boxes in leaf order (empty: inf, -inf)."""
+        boxes = [None] * (self._depth + 1)
+        start = self._leaf_start
+        boxes[self._depth] = np.hstack([np.minimum.reduceat(tri_lo, start), np.maximum.reduceat(tri_hi, start)])
+        for level in range(self._depth - 1, -1, -1):
             child = boxes[level + 1]
             boxes[level] = np.hstack([np.minimum(child[0::2, :3], child[1::2, :3]),
                                       np.maximum(child[0::2, 3:], child[1::2, 3:])])
-        self._depth = depth
-        self._perm = perm
-        self._boxes = boxes
-        self._leaf_start = start
-        self._leaf_count = np.diff(np.append(start, n))
+        return boxes
 
-    def query(self, points):
+    def query(self, points, allowed=None):
         """Exact closest points on the mesh for ``points`` ``(N, 3)`` float -> :class:`SurfacePoints` (N may be 0).
 
-        Raises InputError on bad shapes or non-finite coordinates.
+        ``allowed``: None (every face) or ``(F,)`` bool, the faces the closest point may lie on; ``triangle``
+        indexes the whole mesh's faces either way.
+        Raises InputError on bad shapes, non-finite coordinates, or an ``allowed`` of the wrong shape or allowing
+        no face.
         """
         p = _points(points, "points", allow_empty=True)
+        tree, allowed_idx, boxes = self._centroid_tree, None, self._boxes
+        if allowed is not None:
+            allowed = np.asarray(allowed, dtype=bool)
+            if allowed.shape != (len(self.faces),):
+                raise InputError(f"allowed must be one bool per face ({len(self.faces)}), got shape {allowed.shape}")
+            if not allowed.any():
+                raise InputError("allowed selects no face: allow at least one")
+            if allowed.all():
+                allowed = None
+            else:
+                allowed_idx = np.flatnonzero(allowed)
+                tree = cKDTree(self._centroid[allowed_idx])
+                # The same tree with boxes of the allowed triangles only (empty boxes are never entered): far
+                # cheaper than a build (no sorting), and as tight as a structure built on those triangles.
+                keep = allowed[self._perm][:, None]
+                boxes = self._level_boxes(np.where(keep, self._tri_lo, np.inf), np.where(keep, self._tri_hi, -np.inf))
         n = p.shape[0]
         tri = np.full(n, -1, dtype=np.int64)
         vw = np.zeros((n, 2))
         d2 = np.full(n, np.inf)
         for start in range(0, n, self.POINT_BLOCK):
             sl = slice(start, min(n, start + self.POINT_BLOCK))
-            self._query_block(p[sl], tri[sl], vw[sl], d2[sl])
+            self._query_block(p[sl], tri[sl], vw[sl], d2[sl], tree, boxes, allowed_idx, allowed)
         bary = np.clip(np.column_stack([1.0 - vw[:, 0] - vw[:, 1], vw]), 0.0, None)
         bary /= bary.sum(axis=1, keepdims=True)
         point = self._a[tri] + bary[:, 1:2] * self._ab[tri] + bary[:, 2:3] * self._ac[tri]
         return SurfacePoints(triangle=tri, barycentric=bary, point=point, distance=np.sqrt(d2))
 
-    def _query_block(self, p, best_tri, best_vw, best_d2):
+    def _query_block(self, p, best_tri, best_vw, best_d2, tree, boxes, allowed_idx, allowed):
         """Fill the best_* views (modified in place) for one block of query points."""
         n = len(p)
-        _, nearest = self._centroid_tree.query(p)
+        _, nearest = tree.query(p)
+        if allowed_idx is not None:
+            nearest = allowed_idx[nearest]
         self._evaluate(p, np.arange(n), nearest, best_tri, best_vw, best_d2)
         # Slack against rounding in the box and disc bounds, relative to the coordinates involved.
         slack = 1e-9 * (np.linalg.norm(p - self._mesh_centre, axis=1) + self._mesh_scale)
@@ -361,7 +426,7 @@ class MeshProximity:
         while stack:
             pt, node, level = stack.pop()
             while True:
-                box = self._boxes[level][node]  # (M, 6): lo, hi
+                box = boxes[level][node]  # (M, 6): lo, hi
                 pp = p[pt]
                 gap = np.maximum(box[:, :3] - pp, pp - box[:, 3:])
                 np.maximum(gap, 0.0, out=gap)
@@ -380,9 +445,9 @@ class MeshProximity:
                     stack.append((pt[cut:], node[cut:], level))
                     pt, node = pt[:cut], node[:cut]
             if pt.size:
-                self._leaves(p, pt, node, bound2, slack, best_tri, best_vw, best_d2)
+                self._leaves(p, pt, node, bound2, slack, best_tri, best_vw, best_d2, allowed)
 
-    def _leaves(self, p, pt, node, bound2, slack, best_tri, best_vw, best_d2):
+    def _leaves(self, p, pt, node, bound2, slack, best_tri, best_vw, best_d2, allowed):
         """Cull the triangles of (point, leaf) pairs by their bounding discs and evaluate the rest exactly."""
         count = self._leaf_count[node]
         total = int(count.sum())
@@ -396,6 +461,8 @@ class MeshProximity:
         h = np.maximum(np.abs(np.einsum("ij,ij->i", dv, self._normal[tri])) - 1e-9 * dist, 0.0)
         gap = np.maximum(np.sqrt(np.maximum(d2 - h * h, 0.0)) - self._radius[tri], 0.0)
         keep = h * h + gap * gap <= bound2[pt]
+        if allowed is not None:
+            keep &= allowed[tri]
         pt, tri = pt[keep], tri[keep]
         self._evaluate(p, pt, tri, best_tri, best_vw, best_d2)
         touched = np.unique(pt)

@@ -577,30 +577,8 @@ def _active_clip(objects, clip):
 
 
 def _export_gltf_clips(path, objects, preset):
-    """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``.
-
-    :func:`.pipeline.export` takes it directly once :class:`.export_presets.ExportOptions` has an
-    ``animation_mode`` field (``"NLA_TRACKS"``); until then the exporter's keyword arguments
-    (``export._gltf_settings``) get that one mode changed while this export runs, so every other setting of the
-    preset (smoothing, morph normals, gltfpack) still applies."""
-    import dataclasses
-
-    from . import export as export_module
-    from . import export_presets, pipeline
+    """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``
+    (``animation_mode="nla_tracks"``: every other setting of the preset still applies)."""
+    from . import pipeline
     options = {} if preset == "default" else {"preset": preset}
-    if "animation_mode" in {f.name for f in dataclasses.fields(export_presets.ExportOptions)}:
-        return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="NLA_TRACKS",
-                               **options)
-    original = export_module._gltf_settings
-
-    def nla_tracks(*args, **kwargs):
-        settings = original(*args, **kwargs)
-        settings["export_animation_mode"] = "NLA_TRACKS"
-        settings.pop("export_nla_strips_merged_animation_name", None)
-        return settings
-
-    export_module._gltf_settings = nla_tracks
-    try:
-        return pipeline.export(objects, path, overwrite=True, animations=True, **options)
-    finally:
-        export_module._gltf_settings = original
+    return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="nla_tracks", **options)

@@ -72,7 +72,7 @@ def _print_emotions(rows, as_json):
     if as_json:
         print(json.dumps({"names": rows, "pairs": "any two primaries or presets joined by '+', e.g. joy+trust, "
                                                   "with \"mix\" = the first's weight (default 0.5)",
-                          "blend": ["correlation", "linear"]}, indent=1))
+                          "blend": ["correlation", "linear", "correlation_weighted"]}, indent=1))
         return 0
     width = max(len(r["name"]) for r in rows) + 2
     for title, kind in (("Primaries (Plutchik's rings: mild, basic, intense)", "primary"), ("Dyads", "dyad"),
@@ -183,7 +183,10 @@ WHEEL_LEVEL_ITEMS = [("1", "Mild", "Level 1: the outer ring (e.g. serenity), pre
 #: Blend methods of a dyad or pair (core/emotion/blending.py).
 BLEND_ITEMS = [("correlation", "Correlation", "[Ma 2025]'s rule: each emotion's most correlated ARKit channels "
                 "keep it, the rest is a weighted sum", "NONE", 0),
-               ("linear", "Linear", "Plain weighted sum w1·E1 + w2·E2", "NONE", 1)]
+               ("linear", "Linear", "Plain weighted sum w1·E1 + w2·E2", "NONE", 1),
+               ("correlation_weighted", "Correlation (dominant)", "[Ma 2025]'s rule keeping the first emotion "
+                "dominant: each emotion's own channels at its weight over the larger one, the overlap weighted by "
+                "weight and correlation", "NONE", 2)]
 WHEEL_PRIMARY_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_PAIR_ITEMS = _items()
 
 

@@ -12,6 +12,17 @@ quantisation, keyed/sampled animation, clip name, ARKit/Unreal names) are applie
 smoothed, shape keys renamed and actions shifted to time 0 temporarily and put back exactly afterwards, also when
 the export fails. Meshopt compression and quantisation run gltfpack on Blender's file (:mod:`.gltf_tools`).
 
+Keyed glTF animation (``sampling="keyed"``): glTF animates a mesh's morph weights through one sampler, so every
+target shares one list of key times, and Blender's glTF exporter keeps an action's keys only when all its shape-key
+curves have keys at the same frames (``needs_baking`` in io_scene_gltf2); otherwise it samples every frame.
+(Its ``export_optimize_animation_size`` only shortens a morph animation whose weights never change to two keys, and
+``export_force_sampling=False`` alone therefore still samples a sparse bake.) The export hands the exporter a
+temporary copy of each shape-key action whose curves all have keys at the same frames
+(:func:`facemotion.core.animation.common_keys.cheapest_common_keys`: the union of the curves' key frames, refined
+until every frame is within 1e-3 of the action's own curves; Bézier keys with handles at a third of each segment,
+which the exporter writes as exact ``CUBICSPLINE`` tangents, or linear keys, whichever file is smaller), so the
+glTF stays keyed. A bake with a key per frame stays a key per frame. The user's actions are never edited.
+
 Timing: glTF and FBX both start at time 0 at the action's first key. Blender's glTF exporter slides the animation
 to 0 (``export_anim_slide_to_zero``); its FBX exporter writes shape-key animation only in the scene-wide take, whose
 times are absolute (``frame / fps``, ``fbx_animations_do(..., start_zero=False)`` in io_scene_fbx), so a bake at
@@ -26,8 +37,12 @@ from pathlib import Path
 
 import bpy
 
+import numpy as np
+
+from ..core.animation.common_keys import cheapest_common_keys
+from ..core.animation.keys import DEFAULT_TOLERANCE
 from ..core.io.atomic_io import atomic_output
-from .console import blender_error_cause
+from .console import blender_error_cause, held_stdout
 from ..core.errors import FacemotionError, InputError
 from . import bridge, compat, export_presets, gltf_tools, shading
 from .mesh_import import check_blender_path
@@ -125,7 +140,8 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
 
     def blender_write(target):
         check_blender_path(target)
-        bpy.ops.export_scene.gltf(filepath=str(target), export_format=export_format, **settings)
+        with held_stdout():  # the exporter's INFO lines ("Starting glTF 2.0 export", ...) are not results
+            bpy.ops.export_scene.gltf(filepath=str(target), export_format=export_format, **settings)
 
     def packed_write(target):
         # Blender's file goes to a hidden folder beside the target; gltfpack writes the target from it.
@@ -135,7 +151,8 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
             gltf_tools.run_gltfpack(raw, target, options)
 
     write = packed_write if options.uses_gltfpack else blender_write
-    with _export_state(objects, options):
+    with _export_state(objects, options), \
+            _common_key_actions(objects, options.animation_mode, enabled=animations and options.sampling == "keyed"):
         if export_format == "GLB":
             _export_single_file(path, write)
         else:
@@ -150,13 +167,149 @@ def _gltf_settings(objects, animations, options):
         export_morph=True, export_morph_normal=options.morph_normals, export_try_sparse_sk=options.sparse_morph,
         export_texcoords=not (options.drop_unused and not _materials_use_uvs(objects)),
         export_animations=animations, export_morph_animation=animations,
-        export_animation_mode="ACTIVE_ACTIONS", export_nla_strips_merged_animation_name=options.clip_name,
-        # keyed: the action's own keys (the exporter bakes only when the curves cannot be written as they are)
-        export_force_sampling=options.sampling == "sampled", export_frame_range=False,
+        export_animation_mode=_GLTF_ANIMATION_MODES[options.animation_mode],
+        # keyed: the action's own keys (common key times: _common_key_actions), else one key per frame; the
+        # "actions" mode is sampled (the exporter slides only sampled animations to time 0)
+        export_force_sampling=options.sampling == "sampled" or options.animation_mode == "actions",
+        export_frame_range=False,
         export_anim_slide_to_zero=True)  # the action's first key is glTF time 0
+    if options.animation_mode == "active":
+        settings["export_nla_strips_merged_animation_name"] = options.clip_name
     if options.compress == "draco":
         settings["export_draco_mesh_compression_enable"] = True
     return settings
+
+
+#: :data:`.export_presets.ANIMATION_MODES` -> the glTF exporter's ``export_animation_mode``.
+_GLTF_ANIMATION_MODES = {"active": "ACTIVE_ACTIONS", "nla_tracks": "NLA_TRACKS", "actions": "ACTIONS"}
+
+
+@contextlib.contextmanager
+def _common_key_actions(objects, animation_mode, *, enabled=True):
+    """For a keyed glTF export: while the block runs, each exported shape-key action of ``objects`` is replaced by
+    a copy (:func:`_common_key_copy`) whose curves all have keys at the same frames, shifted so that the earliest key
+    of its animation is frame 0: the active actions (``animation_mode`` ``"active"``: one animation, one shift) or
+    the NLA strips' actions (``"nla_tracks"``: one animation, and one shift, per track name).
+
+    The shift is needed because io_scene_gltf2 applies ``export_anim_slide_to_zero`` only to the animations it
+    samples (the ``slide`` data is read in ``animation/sampled/*/sampler.py``, not on the F-Curve path), so a keyed
+    action starting at frame 1 would start at 1/fps. ``"actions"`` (one animation per action, named after it: a copy
+    would carry another name) is not handled here; :func:`_gltf_settings` samples it. The originals (and their
+    slots) are assigned back and the copies removed afterwards."""
+    restore, made, groups = [], [], {}
+    try:
+        for _obj, key in _shape_key_datablocks(objects) if enabled else ():
+            anim = key.animation_data
+            if anim is None:
+                continue
+            if animation_mode == "active" and anim.action is not None:
+                groups.setdefault(None, []).append((anim, key, anim.action))
+            for track in anim.nla_tracks if animation_mode == "nla_tracks" else ():
+                for strip in track.strips:
+                    if strip.action is not None:
+                        groups.setdefault(track.name, []).append((strip, key, strip.action))
+        for members in groups.values():
+            starts = [_first_key(action, key) for _owner, key, action in members]
+            starts = [frame for frame in starts if frame is not None]
+            if not starts:
+                continue
+            offset = -min(starts)
+            for owner, key, original in members:
+                copy = _common_key_copy(original, key, offset)
+                if copy is None:
+                    continue
+                made.append(copy)
+                if isinstance(owner, bpy.types.NlaStrip):
+                    slot = getattr(owner, "action_slot", None)
+                    index = list(original.slots).index(slot) if slot is not None else None
+                    compat.nla_strip_set_action(owner, copy, index)
+                    restore.append(lambda strip=owner, original=original, index=index:
+                                   compat.nla_strip_set_action(strip, original, index))
+                else:
+                    slot = getattr(owner, "action_slot", None)
+                    compat.assign_action(key, copy)
+                    restore.append(lambda anim=owner, original=original, slot=slot: _assign_back(anim, original, slot))
+        yield
+    finally:
+        for undo in reversed(restore):
+            undo()
+        for copy in made:
+            bpy.data.actions.remove(copy)
+
+
+def _assign_back(anim, action, slot):
+    anim.action = action
+    if slot is not None:
+        anim.action_slot = slot
+
+
+def _first_key(action, key):
+    """The earliest key frame of ``action``'s curves animating ``key``, or None without keys."""
+    frames = [fc.keyframe_points[0].co[0] for fc in compat.action_fcurves(action, key) if len(fc.keyframe_points)]
+    return min(frames) if frames else None
+
+
+def _key_block_of(key, fcurve):
+    """The ``ShapeKey`` whose ``value`` ``fcurve`` animates (``key_blocks["name"].value``), or None."""
+    path = fcurve.data_path
+    if not (path.startswith("key_blocks[") and path.endswith("].value")):
+        return None
+    try:
+        return key.path_resolve(path[:-len(".value")])
+    except ValueError:
+        return None
+
+
+def _common_key_copy(action, key, offset=0.0, tolerance=DEFAULT_TOLERANCE):
+    """A copy of ``action`` whose F-Curves animating ``key`` all have keys at the same frames, moved by ``offset``
+    frames, and evaluate (moved back) within ``tolerance`` of the original at every whole frame from its first key
+    (F-Curve modifiers included: the copy has none); None when ``action`` has no keys for ``key``.
+
+    Curves that already share their key frames (and have no modifiers) keep their keys, only moved. Otherwise the
+    keys are :func:`.cheapest_common_keys` of the curves sampled at every frame, seeded by the union of their key
+    frames (the samples clamped to each shape key's slider range, as Blender applies it): CUBICSPLINE keys become
+    FREE Bézier handles at a third of each neighbouring segment with the fitted
+    slopes (what io_scene_gltf2 turns back into the same glTF tangents: ``(handle - key) / (handle frame - key
+    frame)`` per frame, times fps), LINEAR keys linear keys."""
+    fcurves = [fc for fc in compat.action_fcurves(action, key) if len(fc.keyframe_points)]
+    if not fcurves:
+        return None
+    copy = action.copy()
+    copied = {(fc.data_path, fc.array_index): fc for fc in compat.action_fcurves(copy, key)}
+    key_frames = [tuple(point.co[0] for point in fc.keyframe_points) for fc in fcurves]
+    if len(set(key_frames)) == 1 and not any(len(fc.modifiers) for fc in fcurves):
+        for fc in copied.values():
+            bridge.shift_fcurve_keys(fc, offset)
+        return copy
+    first = min(frames[0] for frames in key_frames)
+    last = max(frames[-1] for frames in key_frames)
+    frames = first + np.arange(int(np.ceil(last - first - 1e-6)) + 1)
+    samples = np.array([[fc.evaluate(float(f)) for fc in fcurves] for f in frames])
+    for column, fc in enumerate(fcurves):  # what the scene shows: Blender clamps a shape key to its slider range
+        block = _key_block_of(key, fc)
+        if block is not None:
+            samples[:, column] = np.clip(samples[:, column], block.slider_min, block.slider_max)
+    union = np.unique(np.concatenate([np.asarray(f, dtype=np.float64) for f in key_frames])) - first
+    keys = cheapest_common_keys(samples, union, tolerance=tolerance)
+    at = keys.frames + first + offset
+    interpolation = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
+    free = bpy.types.Keyframe.bl_rna.properties["handle_left_type"].enum_items["FREE"].value
+    for column, original in enumerate(fcurves):
+        fc = copied[(original.data_path, original.array_index)]
+        for modifier in list(fc.modifiers):
+            fc.modifiers.remove(modifier)
+        fc.keyframe_points.clear()
+        values = keys.values[:, column]
+        if keys.interpolation == "LINEAR":
+            bridge.write_keyframes(fc, at, values, interpolation["LINEAR"].value)
+            continue
+        width = np.diff(at)
+        left = np.r_[width[:1], width] / 3.0  # a third of the segment before (the first key: after)
+        right = np.r_[width, width[-1:]] / 3.0
+        handle_left = np.column_stack([at - left, values - keys.in_slopes[:, column] * left])
+        handle_right = np.column_stack([at + right, values + keys.out_slopes[:, column] * right])
+        bridge.write_bezier_keyframes(fc, at, values, handle_left, handle_right, free, interpolation["BEZIER"].value)
+    return copy
 
 
 #: Shader nodes that read a mesh's UV map (directly or by default): with none of them, UVs are unused.
@@ -202,13 +355,14 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
 
     def write(target):
         check_blender_path(target)
-        bpy.ops.export_scene.fbx(
-            filepath=str(target), use_selection=True, check_existing=False,
-            object_types={"MESH", "ARMATURE", "EMPTY"}, use_mesh_modifiers=False, mesh_smooth_type="FACE",
-            add_leaf_bones=False, bake_anim=animations, bake_anim_use_all_actions=False,
-            bake_anim_use_nla_strips=False, bake_anim_force_startend_keying=True,
-            bake_anim_simplify_factor=0.0 if options.sampling == "sampled" else 1.0,
-            use_custom_props=True)  # keeps the shape-key ownership list
+        with held_stdout():  # the exporter's progress lines are not results
+            bpy.ops.export_scene.fbx(
+                filepath=str(target), use_selection=True, check_existing=False,
+                object_types={"MESH", "ARMATURE", "EMPTY"}, use_mesh_modifiers=False, mesh_smooth_type="FACE",
+                add_leaf_bones=False, bake_anim=animations, bake_anim_use_all_actions=False,
+                bake_anim_use_nla_strips=False, bake_anim_force_startend_keying=True,
+                bake_anim_simplify_factor=0.0 if options.sampling == "sampled" else 1.0,
+                use_custom_props=True)  # keeps the shape-key ownership list
 
     with _export_state(objects, options), _fbx_time_zero(objects, options.clip_name, enabled=animations):
         _export_single_file(path, write)

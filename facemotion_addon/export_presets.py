@@ -20,8 +20,8 @@ from dataclasses import dataclass, fields, replace
 from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
 
-__all__ = ["COMPRESSIONS", "ExportOptions", "NAME_STYLES", "PRESETS", "SAMPLINGS", "add_export_arguments",
-           "export_name", "export_options", "resolve"]
+__all__ = ["ANIMATION_MODES", "COMPRESSIONS", "ExportOptions", "NAME_STYLES", "PRESETS", "SAMPLINGS",
+           "add_export_arguments", "export_name", "export_options", "resolve"]
 
 #: ``compress`` values: none (Blender's own file, readable by every importer), meshopt (EXT_meshopt_compression +
 #: KHR_mesh_quantization through gltfpack; three.js/Babylon/glTFast read it, Blender's importer does not), draco
@@ -29,9 +29,17 @@ __all__ = ["COMPRESSIONS", "ExportOptions", "NAME_STYLES", "PRESETS", "SAMPLINGS
 #: little on a face rig: 13.4 -> 12.6 MB on the demo head).
 COMPRESSIONS = ("none", "meshopt", "draco")
 
-#: ``sampling`` values: keyed (the action's own keys, as the bake wrote them: sparse bakes stay sparse) or sampled
-#: (one key per frame over the action's range).
+#: ``sampling`` values: keyed (the bake's keys where they carry the animation: in glTF all morph targets of a mesh
+#: share one sampler, so the union of the 52 curves' key frames, refined where needed to reproduce every frame
+#: within 1e-3, :mod:`facemotion.core.animation.common_keys`; a bake with a key per frame stays one per frame) or
+#: sampled (one key per frame over the action's range).
 SAMPLINGS = ("keyed", "sampled")
+
+#: ``animation_mode`` values (glTF; the glTF exporter's ``export_animation_mode``): active (the active shape-key
+#: actions, merged into one animation named ``clip_name``: ACTIVE_ACTIONS), nla_tracks (one animation per NLA
+#: track, named after the track: NLA_TRACKS; how ``facemotion batch`` writes its clips) or actions (one animation
+#: per action that fits the mesh, named after the action: ACTIONS). FBX always writes the active action as one take.
+ANIMATION_MODES = ("active", "nla_tracks", "actions")
 
 #: ``names`` values: arkit (Apple's names: Unity, three.js, Babylon) or unreal (PascalCase: Unreal Live Link).
 NAME_STYLES = ("arkit", "unreal")
@@ -55,7 +63,9 @@ class ExportOptions:
             positions). :func:`resolve` turns it on with ``compress="meshopt"`` unless ``quantize=False`` is given
             (meshopt of float attributes: larger, but exact).
         sampling: one of :data:`SAMPLINGS`.
-        clip_name: name of the animation (glTF ``animations[].name``, FBX take/AnimStack name).
+        animation_mode: one of :data:`ANIMATION_MODES` (glTF only).
+        clip_name: name of the animation (glTF ``animations[].name`` in the ``active`` mode, FBX take/AnimStack
+            name).
         names: one of :data:`NAME_STYLES` (morph target / blend shape names).
     """
     morph_normals: bool = False
@@ -66,11 +76,13 @@ class ExportOptions:
     compress: str = "none"
     quantize: bool = False
     sampling: str = "keyed"
+    animation_mode: str = "active"
     clip_name: str = "facemotion"
     names: str = "arkit"
 
     def __post_init__(self):
-        for name, allowed in (("compress", COMPRESSIONS), ("sampling", SAMPLINGS), ("names", NAME_STYLES)):
+        for name, allowed in (("compress", COMPRESSIONS), ("sampling", SAMPLINGS), ("names", NAME_STYLES),
+                              ("animation_mode", ANIMATION_MODES)):
             if getattr(self, name) not in allowed:
                 raise InputError(f"export option {name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if not 0.0 <= float(self.smooth_angle) <= 180.0:
@@ -151,7 +163,11 @@ def add_export_arguments(parser):
                        help="glTF compression: meshopt (gltfpack; not readable by Blender's importer) or draco")
     group.add_argument("--quantize", action=flag, default=None, help="quantised attributes (gltfpack)")
     group.add_argument("--sampling", choices=SAMPLINGS, default=None,
-                       help="keyed: the bake's keys where the format allows; sampled: a key per frame")
+                       help="keyed: the bake's keys (glTF: common key times of all targets, within 1e-3 of every "
+                            "frame); sampled: a key per frame")
+    group.add_argument("--animation-mode", choices=ANIMATION_MODES, default=None,
+                       help="glTF animations: active (the active actions as one clip), nla_tracks (one per NLA "
+                            "track) or actions (one per action)")
     group.add_argument("--clip-name", default=None, metavar="NAME", help="animation / take name (default facemotion)")
     group.add_argument("--names", choices=NAME_STYLES, default=None,
                        help="target names: arkit (Apple's: Unity, three.js) or unreal (PascalCase: Live Link)")

@@ -27,9 +27,14 @@ _COMPRESS_ITEMS = [
     ("draco", "Draco", "KHR_draco_mesh_compression of the base mesh (morph targets stay uncompressed)"),
 ]
 _SAMPLING_ITEMS = [
-    ("keyed", "Keyed", "The action's keys where the format allows (glTF needs the same key times on every target, "
-                       "else it samples each frame)"),
+    ("keyed", "Keyed", "The bake's keys: in glTF every morph target of a mesh shares one set of key times, so the "
+                       "keys of all targets together, refined until every frame is within 0.001"),
     ("sampled", "Sampled", "One key per frame"),
+]
+_ANIMATION_MODE_ITEMS = [
+    ("active", "Active Actions", "The active shape-key actions as one animation named after Clip Name"),
+    ("nla_tracks", "NLA Tracks", "One animation per NLA track, named after the track (glTF)"),
+    ("actions", "Actions", "One animation per action that fits the mesh, named after the action (glTF)"),
 ]
 _NAME_ITEMS = [
     ("arkit", "ARKit", "Apple's names (eyeBlinkLeft): Unity, three.js, Babylon"),
@@ -63,6 +68,8 @@ class ExportOptionProperties:
                            description="Quantised positions, normals, UVs and morph deltas (gltfpack)")
     sampling: EnumProperty(name="Animation", items=_SAMPLING_ITEMS, default="keyed",
                            description="Keys of the animation")
+    animation_mode: EnumProperty(name="Clips", items=_ANIMATION_MODE_ITEMS, default="active",
+                                 description="Which actions become glTF animations (FBX: the active action)")
     clip_name: StringProperty(name="Clip Name", default="facemotion",
                               description="Name of the animation (glTF) / take (FBX)")
     names: EnumProperty(name="Target Names", items=_NAME_ITEMS, default="arkit",
@@ -70,7 +77,7 @@ class ExportOptionProperties:
 
 
 _FIELDS = ("morph_normals", "sparse_morph", "smooth", "smooth_angle", "drop_unused", "compress", "quantize",
-           "sampling", "clip_name", "names")
+           "sampling", "animation_mode", "clip_name", "names")
 
 
 def option_values(props):

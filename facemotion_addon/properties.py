@@ -268,8 +268,8 @@ def add_timeline_key(obj, time, emotion, intensity=1.0, transition=None, easing=
     if easing is not None and easing not in EASINGS:
         raise InputError(f"unknown easing {easing!r}; use one of {', '.join(EASINGS)}")
     wheel = None if emotion in EMOTIONS and mix is None else wheel_key_fields(emotion, mix)  # InputError: unknown
-    if blend is not None and blend not in ("correlation", "linear"):
-        raise InputError(f"unknown blend {blend!r}; use correlation or linear")
+    if blend is not None and blend not in ("correlation", "linear", "correlation_weighted"):
+        raise InputError(f"unknown blend {blend!r}; use correlation, linear or correlation_weighted")
     existing = next((i for i, item in enumerate(keys) if abs(item.time - time) < same_within), None)
     added = existing is None
     item = keys.add() if added else keys[existing]

@@ -108,6 +108,7 @@ def draw_export_options(layout, props, *, glb=True):
     gltf.prop(props, "drop_unused")
     gltf.prop(props, "compress")
     gltf.prop(props, "quantize")
+    gltf.prop(props, "animation_mode")
 
 
 def menu_export(self, context):

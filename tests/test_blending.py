@@ -170,3 +170,106 @@ def test_bad_files(tmp_path):
         (tmp_path / "y.json").write_text(json.dumps({**data, **change}))
         with pytest.raises(InputError, match=match):
             bl.load_stats(tmp_path / "y.json")
+
+
+def corr_stats(r_a, r_b, k=16, emin=None, emax=None):
+    """Stats whose correlation rows are given: label "a" -> r_a, "b" -> r_b ({index: r}, 0 elsewhere)."""
+    corr = np.zeros((2, D))
+    for row, r in enumerate((r_a, r_b)):
+        for i, v in r.items():
+            corr[row, i] = v
+    top = {name: np.argsort(-np.abs(corr[row]), kind="stable")[:k] for row, name in enumerate("ab")}
+    return bl.BlendStats(labels=("a", "b"), correlation=corr, top=top, k=k,
+                         emin=np.zeros(D) if emin is None else emin, emax=np.ones(D) if emax is None else emax)
+
+
+def test_salient_sets_positive_mass_ties_and_cap():
+    # r² mass of a: 0.81, 0.64, 0.64 (a tie: a left/right pair), 0.01; negative and zero r never enter
+    stats = corr_stats({0: 0.9, 1: 0.8, 2: 0.8, 3: 0.1, 4: -0.95}, {5: -0.5})
+    idx, r = stats.salient("a", 0.3)                 # 0.81 / 2.10 = 0.39 >= 0.3: one index
+    assert idx.tolist() == [0] and r.tolist() == [0.9]
+    assert stats.salient("a", 0.5)[0].tolist() == [0, 1, 2]     # 1 needed; 2 joins as its tie
+    assert stats.salient("a", 1.0)[0].tolist() == [0, 1, 2, 3]
+    assert 4 not in stats.salient("a", 1.0)[0]       # falls with the emotion: not boosted
+    assert stats.salient("b")[0].size == 0           # nothing rises with b
+    capped = corr_stats({i: 1.0 - 0.05 * i for i in range(10)}, {}, k=4)
+    assert capped.salient("a", 1.0)[0].tolist() == [0, 1, 2, 3]  # at most k (r steps of 0.05 > the tie)
+    with pytest.raises(InputError, match="salient mass"):
+        stats.salient("a", 0.0)
+    with pytest.raises(InputError, match="no blend statistics for emotion 'c'"):
+        stats.salient("c")
+
+
+def test_weighted_rule_on_each_set_and_dominance():
+    stats = corr_stats({0: 0.9, 1: 0.9, 2: 0.6}, {2: 0.3, 3: 0.9, 4: 0.9})   # S1 \ S2 = {0, 1}, S2 \ S1 = {3, 4}
+    e1, e2 = np.full(D, 0.5), np.full(D, 0.3)
+    out = bl.blend_correlation_weighted(e1, e2, "a", "b", 0.6, stats=stats, mass=1.0)
+    g1, g2 = 1.0, 0.4 / 0.6
+    np.testing.assert_allclose(out[[0, 1]], g1 * 0.5 + 0.4 * 0.3, atol=1e-6)        # E1's own: E1 at full strength
+    np.testing.assert_allclose(out[[3, 4]], 0.6 * 0.5 + g2 * 0.3, atol=1e-6)        # E2's own: E2 at w2 / w1
+    u, v = 0.6 * 0.6, 0.4 * 0.3                                                     # overlap: w·r-weighted average
+    np.testing.assert_allclose(out[2], (u * g1 * 0.5 + v * g2 * 0.3) / (u + v), atol=1e-6)
+    np.testing.assert_allclose(out[5:], 0.6 * 0.5 + 0.4 * 0.3, atol=1e-6)          # elsewhere: linear
+    # disjoint prototypes lying wholly inside their sets: the paper's rule forgets which one is E1, this one does not
+    p1, p2 = np.zeros(D), np.zeros(D)
+    p1[[0, 1]], p2[[3, 4]] = 0.8, 0.8
+    paper = corr_stats({0: 0.9, 1: 0.9}, {3: 0.9, 4: 0.9}, k=2)
+    ab = bl.blend_correlation(p1, p2, "a", "b", 0.7, stats=paper)
+    np.testing.assert_allclose(ab[[0, 1]], ab[[3, 4]])                               # both at w1: order lost
+    ab = bl.blend_correlation_weighted(p1, p2, "a", "b", 0.7, stats=paper)
+    ba = bl.blend_correlation_weighted(p2, p1, "b", "a", 0.7, stats=paper)
+    np.testing.assert_allclose(ab[[0, 1]], 0.8, atol=1e-6)                          # the dominant one in full
+    np.testing.assert_allclose(ab[[3, 4]], 0.8 * 0.3 / 0.7, atol=1e-6)              # the other in proportion
+    np.testing.assert_allclose(ab[[0, 1]] / ab[[3, 4]], 0.7 / 0.3, rtol=1e-5)       # g1 : g2 = w1 : w2
+    np.testing.assert_allclose(ba[[3, 4]], ab[[0, 1]], atol=1e-6)                   # swapping swaps the roles
+    assert np.abs(ab - ba).max() > 0.4
+    # w1 = 1: E1 exactly; w1 = 0.5: both whole on their own sets
+    rng = np.random.default_rng(1)
+    r1, r2 = rng.uniform(0, 1, D), rng.uniform(0, 1, D)
+    np.testing.assert_allclose(bl.blend_correlation_weighted(r1, r2, "a", "b", 1.0, stats=stats), r1, atol=1e-6)
+    half = bl.blend_correlation_weighted(p1, p2, "a", "b", 0.5, stats=paper)
+    np.testing.assert_allclose(half, np.maximum(p1, p2), atol=1e-6)
+    assert bl.blend(p1, p2, "a", "b", 0.7, method="correlation_weighted", stats=paper).tolist() == ab.tolist()
+
+
+def test_weighted_rule_clips_and_shipped_sets():
+    emax = np.full(D, 0.6)
+    stats = corr_stats({0: 0.9}, {1: 0.9}, emax=emax)
+    out = bl.blend_correlation_weighted(np.full(D, 0.9), np.full(D, 0.9), "a", "b", 0.6, stats=stats)
+    assert out.max() == pytest.approx(0.6) and out.dtype == np.float32           # 0.9 + 0.36 -> Emax
+    out = bl.blend_correlation_weighted(np.ones(D), np.ones(D), "a", "b", 0.5, stats=corr_stats({0: 0.9}, {1: 0.9},
+                                                                                              emax=np.full(D, 3.0)))
+    assert out.max() == pytest.approx(1.0)
+    with pytest.raises(InputError, match="sum to 1"):
+        bl.blend_correlation_weighted(np.zeros(D), np.zeros(D), "a", "b", 0.6, 0.6, stats=stats)
+    from facemotion.core.arkit import ARKIT_INDEX
+    from facemotion.core.emotion.presets import PLUTCHIK_PRIMARIES, preset_weights
+    shipped = bl.default_stats()
+    for name in PLUTCHIK_PRIMARIES:
+        idx, r = shipped.salient(name)
+        assert 2 <= len(idx) <= shipped.k and np.all(r > 0), name
+    assert {ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]} <= set(shipped.salient("joy")[0].tolist())
+    assert ARKIT_INDEX["jawOpen"] in shipped.salient("surprise")[0]
+    # awe (fear + surprise): the paper's rule blends the same in either order with the shipped statistics, this not
+    f, s = preset_weights("fear"), preset_weights("surprise")
+    np.testing.assert_allclose(bl.blend_correlation(f, s, "fear", "surprise", 0.6),
+                               bl.blend_correlation(s, f, "surprise", "fear", 0.6), atol=1e-6)
+    assert np.abs(bl.blend_correlation_weighted(f, s, "fear", "surprise", 0.6)
+                  - bl.blend_correlation_weighted(s, f, "surprise", "fear", 0.6)).max() > 0.1
+
+
+def test_weighted_rule_in_timeline_keys():
+    from facemotion.core.animation.timeline import BLEND_METHODS, keys_from_json, keys_to_json, pose_track
+    from facemotion.core.emotion.presets import preset_weights
+    from facemotion.core.errors import TimelineError
+    assert "correlation_weighted" in BLEND_METHODS
+    keys = keys_from_json({"keys": [{"time": 0, "emotion": "awe", "blend": "correlation_weighted"},
+                                    {"time": 1, "emotion": "surprise+fear", "mix": 0.7,
+                                     "blend": "correlation_weighted"}]})
+    track = pose_track(keys, 1)
+    f, s = preset_weights("fear"), preset_weights("surprise")
+    np.testing.assert_allclose(track[0], bl.blend_correlation_weighted(f, s, "fear", "surprise", 0.6), atol=1e-7)
+    np.testing.assert_allclose(track[1], bl.blend_correlation_weighted(s, f, "surprise", "fear", 0.7), atol=1e-7)
+    assert keys_from_json(keys_to_json(keys)) == keys
+    with pytest.raises(TimelineError, match="unknown blend 'dbex'"):
+        keys_from_json({"keys": [{"time": 0, "emotion": "awe", "blend": "dbex"}]})

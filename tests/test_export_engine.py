@@ -200,7 +200,8 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     _assert_same_deltas(rest, written_deltas, back_rest, _deltas(back, names), 1e-4 * scale)
     action = back.data.shape_keys.animation_data.action
     start = int(round(action.frame_range[0]))
-    np.testing.assert_allclose(_values(back, names, frames - frames[0] + start), written_values, atol=1e-4)
+    # keyed (the default): common key times within 1e-3 of every frame (test_keyed_gltf_shares_key_times...)
+    np.testing.assert_allclose(_values(back, names, frames - frames[0] + start), written_values, atol=1.1e-3)
 
     # FBX re-import (anim_offset=0: a key at FBX time 0 lands on frame 0): Unreal names, same deltas relative to
     # the mesh size, same values, first key at time 0 as in the glTF.
@@ -218,6 +219,83 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     assert action.frame_range[0] == 0.0  # the old export started at 1/fps (frame 1 of the scene-wide take)
     assert action.name.endswith("|facemotion")  # Blender's importer names the action "<key>|<take>"
     np.testing.assert_allclose(_values(back, unreal, frames - frames[0]), written_values, atol=1e-3)
+
+
+def _gltf_weights(path):
+    """The first animation's morph weights of a glTF decoded as the glTF 2.0 spec interpolates them (Appendix C):
+    a function ``frame offsets (n,) -> (n, T)`` at times ``offset / fps``, the key count and the sampler's bytes."""
+    from test_cli import accessor, read_gltf
+    doc, buffers = read_gltf(path)
+    (channel,) = doc["animations"][0]["channels"]
+    sampler = doc["animations"][0]["samplers"][channel["sampler"]]
+    times = accessor(doc, buffers, sampler["input"])[:, 0]
+    out = accessor(doc, buffers, sampler["output"])[:, 0]
+    n_targets = len(doc["meshes"][0]["extras"]["targetNames"])
+    mode = sampler.get("interpolation", "LINEAR")
+    per_key = out.reshape(len(times), 3 if mode == "CUBICSPLINE" else 1, n_targets)
+    nbytes = sum(doc["bufferViews"][doc["accessors"][i]["bufferView"]]["byteLength"]
+                 for i in (sampler["input"], sampler["output"]))
+
+    def weights(frames, fps):
+        t = np.clip(np.asarray(frames, dtype=np.float64) / fps, times[0], times[-1])
+        k = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 2)
+        td = times[k + 1] - times[k]
+        s = ((t - times[k]) / td)[:, None]
+        if mode == "LINEAR":
+            return per_key[k, 0] + s * (per_key[k + 1, 0] - per_key[k, 0])
+        assert mode == "CUBICSPLINE", mode
+        v0, b0, a1, v1 = per_key[k, 1], per_key[k, 2], per_key[k + 1, 0], per_key[k + 1, 1]
+        return ((2 * s**3 - 3 * s**2 + 1) * v0 + td[:, None] * (s**3 - 2 * s**2 + s) * b0
+                + (-2 * s**3 + 3 * s**2) * v1 + td[:, None] * (s**3 - s**2) * a1)
+
+    return weights, len(times), nbytes, mode
+
+
+def test_keyed_gltf_shares_key_times_and_reproduces_every_frame(head, tmp_path):
+    # The sparse bake's 52 curves have their keys at different frames: the exporter alone would sample each frame.
+    curves = compat.action_fcurves(head.data.shape_keys.animation_data.action, head.data.shape_keys)
+    assert len({tuple(p.co[0] for p in fc.keyframe_points) for fc in curves}) > 1
+    names = [b.name for b in head.data.shape_keys.key_blocks][1:]
+    by_name = {fc.data_path.split('"')[1]: fc for fc in curves}
+    first, last = head.data.shape_keys.animation_data.action.frame_range
+    offsets = np.arange(int(last - first) + 1)
+    # the baked per-frame values as the scene shows them (Blender clamps shape keys to their 0..1 slider range)
+    expected = np.clip([[by_name[n].evaluate(first + o) if n in by_name else 0.0 for n in names] for o in offsets],
+                       0.0, 1.0)
+    fps = bpy.context.scene.render.fps / bpy.context.scene.render.fps_base
+
+    keyed = pipeline.export([head], tmp_path / "keyed.glb", morph_normals=False, sparse_morph=True)
+    sampled = pipeline.export([head], tmp_path / "sampled.glb", sampling="sampled")
+    keyed_weights, keyed_keys, keyed_bytes, mode = _gltf_weights(keyed)
+    sampled_weights, sampled_keys, sampled_bytes, _ = _gltf_weights(sampled)
+    assert sampled_keys == len(offsets)
+    assert keyed_keys < sampled_keys and keyed_bytes < sampled_bytes, (keyed_keys, keyed_bytes, sampled_bytes)
+    error = np.abs(keyed_weights(offsets, fps) - expected).max()  # glTF time 0 = the first key (both files)
+    assert error <= 1e-3 + 1e-6, error
+    np.testing.assert_allclose(sampled_weights(offsets, fps), expected, atol=1e-6)
+    print(f"keyed {mode} {keyed_keys} keys {keyed_bytes} B vs sampled {sampled_keys} keys {sampled_bytes} B, "
+          f"max error {error:.2e}")
+    # the user's action is untouched and the temporary copy is gone
+    assert len(bpy.data.actions) == 1
+    assert [tuple(p.co) for p in curves[0].keyframe_points] == \
+        [tuple(p.co) for p in compat.action_fcurves(bpy.data.actions[0], head.data.shape_keys)[0].keyframe_points]
+
+
+def test_nla_track_clips_are_keyed_and_named_after_the_tracks(head, tmp_path):
+    key = head.data.shape_keys
+    action = key.animation_data.action
+    track = key.animation_data.nla_tracks.new()
+    track.name = "smile"
+    compat.nla_strip_new(track, key, action, int(action.frame_range[0]))
+    key.animation_data.action = None
+    path = pipeline.export([head], tmp_path / "clips.glb", animation_mode="nla_tracks")
+    doc = _glb_json(path)
+    assert [a["name"] for a in doc["animations"]] == ["smile"]
+    _weights, n_keys, _bytes, _mode = _gltf_weights(path)
+    assert n_keys < action.frame_range[1] - action.frame_range[0] + 1
+    assert track.strips[0].action == action and len(bpy.data.actions) == 1
+    with pytest.raises(InputError, match="animation_mode='clips'"):
+        export_presets.resolve(animation_mode="clips")
 
 
 def _glb_json(path):

@@ -241,7 +241,7 @@ def test_modal_rig_equals_blocking_rig_and_reports_rising_progress(head, ict):
     recorder = Recorder(runner)
     runner.start(bpy.context)
     assert step_until(runner, lambda r: r.state != "running") == "finished", runner.error
-    assert "Rigged Head with 52 ARKit shape keys" in runner.outcome
+    assert "Rigged Head (skin + 2 eyes + teeth) with 52 ARKit shape keys" in runner.outcome
     fractions = [f for f, _ in recorder.calls]
     assert len(fractions) >= 5 and all(message for _, message in recorder.calls)
     assert all(b >= a for a, b in zip(fractions, fractions[1:])), fractions

@@ -19,15 +19,19 @@ model (each pose alone) and the shipped relative model (against the head's rest 
 
 Methods: ``linear`` (:func:`~facemotion.core.emotion.blending.blend_linear`), ``correlation`` ([Ma 2025]'s rule
 with the shipped ARKit-space statistics), ``correlation_pca`` (the rule in a 16-component PCA space, k = 6, as the
-paper works in PCA space; statistics built in-process by ``tools/build_blend_stats.build``), ``salient`` (a
-candidate improvement measured here, see :func:`blend_salient`) and ``linear_matched``, its control: the linear
-blend scaled up (and clipped) to the salient blend's ARKit norm, so that what salient gains over it is the rule's
-and not only a stronger expression's. Dyads use :data:`~facemotion.core.emotion.wheel.
-DYAD_MIX` (E1 weight 0.6) at intensity 1.0.
+paper works in PCA space; statistics built in-process by ``tools/build_blend_stats.build``),
+``correlation_weighted`` (facemotion's dominance-keeping variant of the rule,
+:func:`~facemotion.core.emotion.blending.blend_correlation_weighted`) and ``linear_matched_weighted``, its
+control: the linear blend scaled up (and clipped) to that blend's ARKit norm, so that what the rule gains over it is
+the rule's and not only a stronger expression's; ``salient`` (an earlier candidate, see :func:`blend_salient`) and
+``linear_matched``, its control the same way. Default methods: :data:`DEFAULT_METHODS`. Dyads use
+:data:`~facemotion.core.emotion.wheel.DYAD_MIX` (E1 weight 0.6) at intensity 1.0.
 
 Usage::
 
     .venv/bin/python tools/evaluate_emotion.py dyads --json build/dyads.json [--heads ict-A,canonical,stylised]
+    .venv/bin/python tools/evaluate_emotion.py dyads --heads ict-A,canonical,stylised,warped:wide,warped:bulge \
+        --json build/dyads_weighted.json              # the table of README "Compound emotions"
 """
 import json
 import time
@@ -35,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facemotion.core.emotion.blending import blend_correlation, blend_linear, default_stats
+from facemotion.core.emotion.blending import (blend_correlation, blend_correlation_weighted, blend_linear,
+                                              default_stats)
 from facemotion.core.emotion.presets import CATEGORIES, preset_weights
 from facemotion.core.emotion.wheel import DYAD_MIX, DYADS
 from facemotion.core.errors import FacemotionError
@@ -43,7 +48,10 @@ from facemotion.core.errors import FacemotionError
 #: Plutchik primary -> classifier category.
 CATEGORY_OF = {"joy": "happy", "sadness": "sad", "fear": "fear", "surprise": "surprise", "disgust": "disgust",
                "anger": "anger"}
-METHODS = ("linear", "correlation", "correlation_pca", "salient", "linear_matched")
+METHODS = ("linear", "correlation", "correlation_weighted", "linear_matched_weighted", "correlation_pca", "salient",
+           "linear_matched")
+#: What ``dyads`` measures unless ``--methods`` says otherwise.
+DEFAULT_METHODS = ("linear", "correlation", "correlation_weighted", "linear_matched_weighted")
 DEFAULT_HEADS = ("ict-A", "canonical", "stylised")
 
 
@@ -81,13 +89,16 @@ def dyad_weights(first, second, method, *, mix=DYAD_MIX, intensity=1.0, pca_stat
         return blend_correlation(e1, e2, first, second, mix)
     if method == "correlation_pca":
         return blend_correlation(e1, e2, first, second, mix, stats=pca_stats)
+    if method == "correlation_weighted":
+        return blend_correlation_weighted(e1, e2, first, second, mix)
     if method == "salient":
         return blend_salient(e1, e2, first, second, mix)
-    if method == "linear_matched":
-        # control for "salient": the linear blend scaled up to the salient blend's ARKit norm (clipped), so a
-        # difference between the two is the rule's, not just a stronger expression's
+    if method in ("linear_matched", "linear_matched_weighted"):
+        # control for "salient" / "correlation_weighted": the linear blend scaled up to that blend's ARKit norm
+        # (clipped), so a difference between the two is the rule's, not just a stronger expression's
         lin = blend_linear(e1, e2, mix).astype(np.float64)
-        target = float(np.linalg.norm(blend_salient(e1, e2, first, second, mix)))
+        rule = blend_salient if method == "linear_matched" else blend_correlation_weighted
+        target = float(np.linalg.norm(rule(e1, e2, first, second, mix)))
         scale = 1.0
         for _ in range(30):   # clipping loses norm: grow the scale until the clipped norm matches (bisection-free)
             cur = float(np.linalg.norm(np.clip(lin * scale, 0.0, 1.0)))
@@ -112,7 +123,7 @@ def _heads(names):
     return heads
 
 
-def run_dyads(heads, models, *, methods=METHODS, log=print, save_dir=None):
+def run_dyads(heads, models, *, methods=DEFAULT_METHODS, log=print, save_dir=None):
     """Rig each head, pose every measurable dyad by every method, render, detect, classify with every model.
 
     ``heads``: list of ``evaluate_emotion.Head``; ``models``: list of EmotionClassifier. Returns ``list[dict]``
@@ -243,7 +254,7 @@ def add_parser(sub):
     p.add_argument("--json", type=Path, help="write the table and every record here")
     p.add_argument("--heads", default=",".join(DEFAULT_HEADS),
                    help="comma-separated consistency heads (and warped:KIND with tools/synthetic_heads.py)")
-    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated, of: {', '.join(METHODS)}")
     p.add_argument("--model", type=Path, action="append", help="model (repeatable; default: shipped + relative)")
     p.add_argument("--save", type=Path, help="write every render here (PNG)")
     return p

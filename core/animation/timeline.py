@@ -58,8 +58,9 @@ Wheel names
 * a named dyad (``love``, ``awe``, ``guilt``, ``plutchik_contempt`` = Plutchik's anger + disgust, also ``scorn``...)
   or an explicit pair ``"a+b"`` of two primaries/presets: both constituents' presets at ``intensity``, blended with
   E1 (the first, dominant) weighted ``mix`` (default :data:`~facemotion.core.emotion.wheel.DYAD_MIX` = 0.6 for a
-  dyad, 0.5 for a pair) by ``blend``: ``"correlation"`` ([Ma 2025]'s rule, the default) or ``"linear"``
-  (:mod:`facemotion.core.emotion.blending`). ``mix`` on a single emotion is an error; ``blend`` is ignored there.
+  dyad, 0.5 for a pair) by ``blend``: ``"correlation"`` ([Ma 2025]'s rule, the default), ``"linear"`` or
+  ``"correlation_weighted"`` (the rule keeping E1 dominant) (:mod:`facemotion.core.emotion.blending`). ``mix``
+  on a single emotion is an error; ``blend`` is ignored there.
 
 An unknown name is a TimelineError that lists the nearest known names.
 
@@ -83,8 +84,8 @@ are for illustration only, JSON has none)::
 
 Key fields: ``time`` (s) or ``frame``; ``emotion`` (a preset or wheel name, case-insensitive, or a pair ``"a+b"``)
 or ``weights`` (a dict of ARKit name -> weight, unnamed channels 0, or a list of 52 numbers); optional ``mix``
-(0..1, the weight of a dyad's or pair's first emotion), ``blend`` (``correlation`` or ``linear``, default
-``correlation``), ``intensity`` (0..1, default 1),
+(0..1, the weight of a dyad's or pair's first emotion), ``blend`` (``correlation``, ``linear`` or
+``correlation_weighted``, default ``correlation``), ``intensity`` (0..1, default 1),
 ``transition`` (s, default 0.5), ``easing`` (default ``ease_in_out``), ``label``. Top-level ``name``,
 ``description`` and ``version`` are free metadata; any other unknown field is an error (it is usually a typo).
 
@@ -184,7 +185,8 @@ class EmotionKey:
     ``easing``: one of :data:`EASINGS`. ``label``: optional text for metadata (:func:`emotion_track`).
     ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Wheel names*); ``mix``: the weight
     of a dyad's or pair's first emotion in [0, 1] (None: the default, 0.6 for a dyad, 0.5 for a pair); ``blend``:
-    :data:`BLEND_METHODS` (``"correlation"`` [Ma 2025], ``"linear"``), used by dyads and pairs only.
+    :data:`BLEND_METHODS` (``"correlation"`` [Ma 2025], ``"linear"``, ``"correlation_weighted"``), used by dyads
+    and pairs only.
 
     Validation happens in :func:`validate_keys` (called by every bake), so errors can name the key's index.
     """
@@ -323,7 +325,7 @@ def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND):
     """ARKit weights of a key's ``emotion`` name at ``intensity`` (the module docstring's *Wheel names*).
 
     ``name``: a preset or wheel name, alias or pair ``"a+b"``; ``intensity`` in [0, 1]; ``mix``: w1 of a dyad or
-    pair (None: its default); ``blend``: ``"correlation"`` or ``"linear"``. Presets and their aliases give
+    pair (None: its default); ``blend``: a name of :data:`BLEND_METHODS`. Presets and their aliases give
     ``preset_weights(name, intensity)`` exactly as before the wheel; other names
     :func:`facemotion.core.emotion.blending.wheel_weights`. Returns ``(52,) float32`` in [0, 1].
     Raises InputError: unknown name (with the nearest known names), bad mix/intensity/blend.

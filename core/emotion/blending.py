@@ -31,6 +31,17 @@ linearly. With the default ``space="arkit"`` the indices are ARKit channels.
 The statistics live in a small versioned JSON file (:class:`BlendStats`, :func:`save_stats` / :func:`load_stats`);
 the shipped one (``blend_stats.json`` beside this module, :func:`default_stats`) is rebuilt by
 ``tools/build_blend_stats.py`` from the synthetic training data's ARKit weights and labels.
+
+``method="correlation_weighted"`` (:func:`blend_correlation_weighted`) is facemotion's variant of the rule, built
+because the paper's rule measured less recognisable than linear blending here (``tools/evaluate_emotion.py
+dyads``): it keeps [Ma 2025]'s per-emotion index sets from the same correlation statistics and the overlap
+handling, but (1) keeps E1 dominant: on its own indices each emotion gets ``g = w / max(w1, w2)`` (the dominant
+one at full strength, the other in proportion, so g1 : g2 = w1 : w2 whichever is E1) instead of the larger weight
+for both; the overlap is the average weighted by ``w·r`` (each emotion's weight times its correlation with the
+index) instead of the plain average; (2) each set holds only indices that rise with the emotion (r > 0), and
+(3) its size follows the emotion's correlation mass (the fewest indices, most correlated first, holding
+:data:`SALIENT_MASS` of the sum of r² over the positive indices, a left/right pair kept whole, at most ``k``)
+instead of a fixed k, so a channel that merely moves with the emotion's noise is not boosted.
 """
 import json
 from dataclasses import dataclass, field
@@ -43,8 +54,9 @@ from ..errors import AssetError, InputError
 from ..io.atomic_io import atomic_write_text
 
 __all__ = [
-    "DEFAULT_K", "FORMAT", "FORMAT_VERSION", "LABEL_ALIASES", "METHODS", "STATS_PATH", "BlendStats", "blend",
-    "blend_correlation", "blend_linear", "compute_stats", "default_stats", "load_stats", "pearson_by_label",
+    "DEFAULT_K", "FORMAT", "FORMAT_VERSION", "LABEL_ALIASES", "METHODS", "SALIENT_MASS", "STATS_PATH", "BlendStats",
+    "blend", "blend_correlation", "blend_correlation_weighted", "blend_linear", "compute_stats", "default_stats",
+    "load_stats", "pearson_by_label",
     "wheel_weights",
     "save_stats",
 ]
@@ -57,7 +69,12 @@ FORMAT_VERSION = 1
 #: The shipped statistics file.
 STATS_PATH = Path(__file__).with_name("blend_stats.json")
 #: Blend methods accepted by :func:`blend`.
-METHODS = ("correlation", "linear")
+METHODS = ("correlation", "linear", "correlation_weighted")
+#: Share of an emotion's positive correlation mass (sum of r² over the indices with r > 0) that its salient set
+#: holds in :func:`blend_correlation_weighted`.
+SALIENT_MASS = 0.9
+#: Indices whose r is within this of the last one kept join the salient set too (left/right pairs stay whole).
+_TIE = 0.02
 #: Preset names that share another label's prototype (:mod:`.presets`): looked up under that label's statistics.
 LABEL_ALIASES = {"joy": "happy", "sadness": "sad"}
 _RANKS = ("absolute", "positive")
@@ -95,6 +112,26 @@ class BlendStats:
             raise InputError(f"no blend statistics for emotion {label!r}; the statistics have: "
                              f"{', '.join(self.labels)} (rebuild them with tools/build_blend_stats.py)")
         return self.top[key]
+
+    def salient(self, label, mass=SALIENT_MASS):
+        """The salient set of ``label`` for :func:`blend_correlation_weighted`: ``(indices (m,) int64, r (m,)
+        float64)``, most correlated first. The indices with r > 0, fewest first such that their r² sums to at least
+        ``mass`` (in (0, 1]) of the total over r > 0; an index whose r is within 0.02 of the last one kept joins
+        too (a left/right ARKit pair has equal r and is kept whole); at most :attr:`k` (plus such ties); empty when
+        no index rises with the label. Raises InputError: unknown label (as :meth:`indices`), mass outside (0, 1]."""
+        if not 0.0 < float(mass) <= 1.0:
+            raise InputError(f"salient mass must be in (0, 1], got {mass!r}")
+        self.indices(label)
+        r = self.correlation[self.labels.index(LABEL_ALIASES.get(label, label))]
+        order = np.argsort(-r, kind="stable")
+        order = order[r[order] > 0.0]
+        if not len(order):
+            return np.zeros(0, np.int64), np.zeros(0)
+        share = np.cumsum(r[order] ** 2) / np.sum(r[order] ** 2)
+        m = min(int(np.searchsorted(share, float(mass) - 1e-12)) + 1, self.k, len(order))
+        m += int(np.sum(r[order[m:]] >= r[order[m - 1]] - _TIE))
+        keep = order[:m]
+        return keep.astype(np.int64), r[keep]
 
     def to_dict(self):
         """A JSON-able dict (floats rounded to 6 decimals) in the file layout of :func:`save_stats`."""
@@ -314,13 +351,64 @@ def blend_correlation(e1, e2, label1, label2, w1, w2=None, stats=None):
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+def _weighted_rule(a, b, w1, w2, s1, s2):
+    """:func:`blend_correlation_weighted`'s rule on vectors a (E1), b (E2) with salient sets s1, s2 = (indices, r)."""
+    top = max(w1, w2)
+    g1, g2 = (w1 / top, w2 / top) if top > 0 else (0.0, 0.0)
+    r1, r2 = dict(zip(s1[0].tolist(), s1[1].tolist())), dict(zip(s2[0].tolist(), s2[1].tolist()))
+    out = w1 * a + w2 * b                                   # elsewhere: linear
+    for i in set(r1) - set(r2):
+        out[i] = g1 * a[i] + w2 * b[i]                      # E1's own: E1 at g1, E2 at its linear share
+    for i in set(r2) - set(r1):
+        out[i] = w1 * a[i] + g2 * b[i]                      # E2's own: E2 at g2 (< g1 when E1 dominates)
+    for i in set(r1) & set(r2):
+        u, v = w1 * r1[i], w2 * r2[i]                       # overlap: the w·r-weighted average of g·E
+        out[i] = (u * g1 * a[i] + v * g2 * b[i]) / (u + v) if u + v > 0 else 0.0
+    return out
+
+
+def blend_correlation_weighted(e1, e2, label1, label2, w1, w2=None, stats=None, mass=SALIENT_MASS):
+    """facemotion's dominance-keeping variant of [Ma 2025]'s rule (module docstring): E1 (dominant) and E2.
+
+    With ``g1 = w1 / max(w1, w2)``, ``g2 = w2 / max(w1, w2)`` and the salient sets S1, S2 (:meth:`BlendStats.salient`,
+    indices with r > 0 holding ``mass`` of the r² mass, r1/r2 their correlations)::
+
+        E[i] = g1·E1[i] + w2·E2[i]                                   for i in S1 \\ S2
+        E[i] = w1·E1[i] + g2·E2[i]                                   for i in S2 \\ S1
+        E[i] = (w1·r1[i]·g1·E1[i] + w2·r2[i]·g2·E2[i]) / (w1·r1[i] + w2·r2[i])   for i in S1 ∩ S2
+        E[i] = w1·E1[i] + w2·E2[i]                                   elsewhere
+
+    then clipped to [Emin, Emax] and [0, 1] as :func:`blend_correlation`. Swapping E1 and E2 (same w1 != 0.5)
+    changes the result on both salient sets; ``w1 = 1`` gives E1 exactly (g2 = w2 = 0; [Ma 2025]'s rule would put
+    E2 on its indices and average the overlap), ``w1 = 0.5`` both at full strength on their own sets. Arguments,
+    ``stats.space == "pca"`` handling, return value and errors as :func:`blend_correlation`;
+    ``mass`` in (0, 1] (InputError otherwise).
+    """
+    a, b = _check_weights(e1, "e1", 1), _check_weights(e2, "e2", 1)
+    w1, w2 = _weights_pair(w1, w2)
+    stats = default_stats() if stats is None else stats
+    s1, s2 = stats.salient(label1, mass), stats.salient(label2, mass)
+    if stats.space == "pca":
+        c = stats.pca_components
+        ca, cb = (a - stats.pca_mean) @ c.T, (b - stats.pca_mean) @ c.T
+        ra, rb = a - stats.pca_mean - ca @ c, b - stats.pca_mean - cb @ c
+        out = stats.pca_mean + _weighted_rule(ca, cb, w1, w2, s1, s2) @ c + (w1 * ra + w2 * rb)
+    else:
+        out = _weighted_rule(a, b, w1, w2, s1, s2)
+    out = np.clip(out, stats.emin, stats.emax)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
 def blend(e1, e2, label1, label2, w1, *, method="correlation", stats=None):
     """Blend by ``method`` ("correlation": :func:`blend_correlation`; "linear": :func:`blend_linear`, labels
-    unused). Returns ``(52,) float32``. Raises InputError: unknown method (lists them) and as the methods do."""
+    unused; "correlation_weighted": :func:`blend_correlation_weighted`). Returns ``(52,) float32``. Raises
+    InputError: unknown method (lists them) and as the methods do."""
     if method == "linear":
         return blend_linear(e1, e2, w1)
     if method == "correlation":
         return blend_correlation(e1, e2, label1, label2, w1, stats=stats)
+    if method == "correlation_weighted":
+        return blend_correlation_weighted(e1, e2, label1, label2, w1, stats=stats)
     raise InputError(f"unknown blend method {method!r}; use one of: {', '.join(METHODS)}")
 
 

@@ -167,7 +167,9 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     report(0.8, "transferring expressions")
     start = time.perf_counter()
     transfer = transfer_expressions(fit, template, vertices, triangles, landmarks, parts=parts,
+                                    forced=None if roles is None else np.asarray(roles) >= 0,
                                     progress=lambda f, m: report(0.8 + 0.2 * f, m))
+    parts = transfer.parts            # skin parts lying off the template's face (hair caps) are left out
     timings["transfer"] = time.perf_counter() - start
     start = time.perf_counter()
     # Each shape moves its feature by the template's share of that feature's size (brows, lids, mouth, nose, jaw).

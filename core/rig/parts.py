@@ -127,6 +127,13 @@ class FaceParts:
         """The :class:`PartInfo` called ``name``, or None."""
         return next((p for p in self.parts if p.name == name), None)
 
+    def with_ignored(self, index, vertices):
+        """These parts with the vertices ``index (K,) int`` moved to the ``"ignored"`` group (``ROLE_IGNORE``), e.g.
+        a hair shell the transfer found off the face; ``vertices (N, 3)`` the mesh (for the parts' boxes)."""
+        roles = self.roles.copy()
+        roles[np.asarray(index, dtype=np.int64)] = ROLE_IGNORE
+        return _face_parts(roles, self.eye_centres, self.eye_radii, np.asarray(vertices, dtype=np.float64))
+
     def remapped(self, index):
         """These parts on another vertex numbering: vertex ``i`` of the result is vertex ``index[i]`` here (e.g.
         the caller's unwelded vertices, ``index (N',) int``)."""

@@ -77,7 +77,13 @@ class ExpressionTransfer:
     coverage: np.ndarray
     distance: np.ndarray
     labels: np.ndarray
+    parts: object = None
 
+
+#: A loose skin part of the target (not its main one) follows the template only when at least this share of its
+#: vertices' closest template points lie on the template's face region (or on its own loose face parts: lashes,
+#: tear lines, gums); otherwise it lies on the scalp or neck only (a hair cap, a hat, a collar) and stays still.
+FACE_SHARE = 0.5
 
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
@@ -104,6 +110,12 @@ JAW_SHAPES = ("jawOpen", "jawLeft", "jawRight", "jawForward")
 TONGUE_OUT_JAW = 0.3
 TONGUE_OUT_REACH = 0.3
 
+#: Half height of the band around the mouth's mid-line where vertex normals decide upper / lower, in mouth widths.
+MOUTH_CONTACT_BAND = 0.1
+#: ... and how far behind the inner lips (landmarks 13 / 14) that band reaches, in mouth widths.
+MOUTH_CONTACT_DEPTH = 0.3
+_LIP_UPPER_INNER_MID, _LIP_LOWER_INNER_MID = 13, 14
+
 #: Labelled box around each opening: (padding past each corner, half height), as fractions of the opening's width.
 _BANDS = {"mouth": (0.5, 0.6), "eye": (0.3, 0.6)}
 
@@ -114,12 +126,14 @@ def _contour_line(points_2d):
     return points_2d[order, 0], points_2d[order, 1]
 
 
-def label_regions(points, landmarks):
+def label_regions(points, landmarks, normals=None):
     """Label points by the side of the mouth / eye openings they lie on.
 
     Args:
         points: ``(N, 3)`` positions in a face frame with +Y up and the face looking along +Z (the template frame).
         landmarks: ``(478, 3)`` MediaPipe landmarks in the same frame.
+        normals: optional ``(N, 3)`` outward unit vertex normals in the same frame: near the mouth's mid-line they
+            decide the side (see Method).
 
     Returns:
         ``(N,) int8`` region labels (``REGION_NONE`` outside the bands).
@@ -127,7 +141,11 @@ def label_regions(points, landmarks):
     Method: the mid-line of an opening is the average of its upper and lower contours (inner lip contours for the
     mouth, lid margins for the eyes) as a function of x, extended flat past the corners; points within a box around
     the opening (:data:`_BANDS`: generous, because teeth, gums and lashes reach past the corners, and away from the
-    opening the restriction changes nothing) are labelled upper or lower.
+    opening the restriction changes nothing) are labelled upper or lower. Closed lips touch along the mid-line, so
+    there a few tenths of a millimetre of disagreement between two meshes' landmarks would put the same lip vertex
+    on opposite sides: with ``normals``, a point within :data:`MOUTH_CONTACT_BAND` mouth widths of the mouth's
+    mid-line and at most :data:`MOUTH_CONTACT_DEPTH` behind the inner lips whose normal points clearly down (``n_y < -0.5``: the upper lip's contact surface) is upper, clearly up (the lower
+    lip's) is lower; the mid-line decides the rest.
     """
     pts = np.asarray(points, dtype=np.float64)
     labels = np.zeros(len(pts), dtype=np.int8)
@@ -143,9 +161,48 @@ def label_regions(points, landmarks):
         mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
         inside = ((x > x0 - side_pad * width) & (x < x1 + side_pad * width)
                   & (np.abs(pts[:, 1] - mid) < half_height * width) & (labels == 0))
-        labels[inside & (pts[:, 1] >= mid)] = upper_label
-        labels[inside & (pts[:, 1] < mid)] = lower_label
+        upper = pts[:, 1] >= mid
+        if normals is not None and upper_label == UPPER_LIP:
+            # Only the lips' depth: farther back a tongue's underside faces down too.
+            lips_depth = 0.5 * (landmarks[_LIP_UPPER_INNER_MID, 2] + landmarks[_LIP_LOWER_INNER_MID, 2])
+            contact = (np.abs(pts[:, 1] - mid) < MOUTH_CONTACT_BAND * width) \
+                & (pts[:, 2] > lips_depth - MOUTH_CONTACT_DEPTH * width)
+            ny = np.asarray(normals, dtype=np.float64)[:, 1]
+            upper = np.where(contact & (ny < -0.5), True, np.where(contact & (ny > 0.5), False, upper))
+        labels[inside & upper] = upper_label
+        labels[inside & ~upper] = lower_label
     return labels
+
+
+def _inside_out(vertices, triangles, landmarks):
+    """Whether a mesh's triangles wind inwards: its signed volume about the landmarks' centroid is negative
+    (sum of ``(a - c) . ((b - c) x (d - c)) / 6`` over triangles; open heads still give the sign)."""
+    c = np.asarray(landmarks, dtype=np.float64).mean(axis=0)
+    a, b, d = (vertices[triangles[:, i]] - c for i in range(3))
+    return float(np.einsum("ij,ij->", a, np.cross(b, d))) < 0.0
+
+
+def _off_face(template, template_components, target_triangles, n_target, rows, triangle):
+    """``(len(rows),) bool``: skin vertices ``rows`` of target loose parts that lie off the template's face
+    (:data:`FACE_SHARE`; ``triangle``: their closest template triangles). The face region is the template's
+    ``"face"`` part (ICT-FaceKit: vertices 0..9408, the front of the head from the hairline down to the chin) plus
+    every template loose part apart from the one holding it; the target part with the most vertices on it is the
+    target's face and always follows (a body welded to its neck stays still through the distance fade). A
+    template without a ``"face"`` part judges nothing off the face."""
+    span = template.parts.get("face") if template.parts else None
+    if span is None or len(rows) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    face = np.zeros(len(template.vertices), dtype=bool)
+    face[slice(*span)] = True
+    face |= ~np.isin(template_components, np.unique(template_components[face]))
+    on_face = face[template.triangles[triangle]].any(axis=1)
+    components = np.unique(connected_components(n_target, target_triangles)[rows], return_inverse=True)[1]
+    components = components.reshape(-1)
+    hits = np.bincount(components, weights=on_face, minlength=components.max() + 1)
+    share = hits / np.bincount(components)
+    off = share < FACE_SHARE
+    off[np.argmax(hits)] = False
+    return off[components]
 
 
 def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
@@ -159,8 +216,10 @@ def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
     base_idx = np.flatnonzero(triangle_mask)
     if len(base_idx) == 0:
         return np.zeros(n, dtype=np.int64), np.full((n, 3), 1.0 / 3.0), np.full(n, np.inf)
-    hit = MeshProximity(fit.vertices, template.triangles[base_idx]).query(points)
-    triangle = base_idx[hit.triangle]
+    # One structure per fit for all the queries (restricted by face masks instead of built on each subset).
+    proximity = MeshProximity.cached(fit.vertices, template.triangles)
+    hit = proximity.query(points, allowed=triangle_mask)
+    triangle = np.array(hit.triangle)
     bary = np.array(hit.barycentric, dtype=np.float64)
     distance = np.array(hit.distance, dtype=np.float64)
     corners = fit.vertices[template.triangles[base_idx]]
@@ -178,8 +237,10 @@ def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
         reach = cKDTree(fit.vertices[np.unique(template.triangles[base_idx[allowed]])]).query(points[rows])[0].max()
         lo, hi = points[rows].min(axis=0) - reach, points[rows].max(axis=0) + reach
         allowed_idx = base_idx[allowed & (tri_hi >= lo).all(axis=1) & (tri_lo <= hi).all(axis=1)]
-        sub = MeshProximity(fit.vertices, template.triangles[allowed_idx]).query(points[rows])
-        triangle[rows] = allowed_idx[sub.triangle]
+        sub_mask = np.zeros(len(template.triangles), dtype=bool)
+        sub_mask[allowed_idx] = True
+        sub = proximity.query(points[rows], allowed=sub_mask)
+        triangle[rows] = sub.triangle
         bary[rows] = sub.barycentric
         distance[rows] = sub.distance
     return triangle, bary, distance
@@ -194,7 +255,7 @@ def _group_median(values, groups):
 
 
 def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *, parts=None,
-                         full_distance=0.08, zero_distance=0.25, progress=None):
+                         forced=None, full_distance=0.08, zero_distance=0.25, progress=None):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
@@ -206,12 +267,16 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
             landmarks' mid-lines.
         parts: :class:`facemotion.core.rig.parts.FaceParts` of the target (classified from its loose parts and
             landmarks when None).
+        forced: optional ``(N,) bool``: vertices whose role the caller chose; they are never left out as lying off
+            the face (a loose skin part whose closest template points are mostly on the scalp or neck, not the
+            face: :data:`FACE_SHARE`).
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
             distance, below which a skin vertex follows fully and beyond which it stays still (smoothstep between).
         progress: optional ``progress(fraction, message)`` (fraction 0..1 of the transfer; also a cancel point).
 
     Returns:
-        :class:`ExpressionTransfer` (rigid parts have coverage 1, ignored ones 0; ``distance`` is 0 off the skin).
+        :class:`ExpressionTransfer` (rigid parts have coverage 1, ignored ones 0; ``distance`` is 0 off the skin;
+        ``parts``: ``parts`` with the skin parts found off the face moved to ``"ignored"``).
 
     Raises:
         InputError: empty target, template and fit disagree in vertex count, or ``parts`` does not match the target.
@@ -235,8 +300,12 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     template_roles, template_components, template_eye_parts = template_parts(fit, template)
 
     report(0.05, "labelling lips and lids")
-    template_labels = label_regions(fit.neutral, landmarks)
-    target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks))
+    template_labels = label_regions(fit.neutral, landmarks, vertex_normals(fit.neutral, template.triangles))
+    target_normals = vertex_normals(target, target_triangles) @ fit.rotation   # directions into the template frame
+    if _inside_out(target, target_triangles, target_landmarks):
+        target_normals = -target_normals
+    target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks),
+                                  target_normals)
     tri_labels = template_labels[template.triangles]
 
     # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
@@ -249,6 +318,14 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
         triangle, bary, distance[rows], coverage[rows] = _skin_correspondence(
             fit, template, target, target_triangles, rows, target_labels[rows], tri_labels, template_roles,
             template_components, template_eye_parts, iod, full_distance, zero_distance, report)
+        # Loose parts lying on the template's head but not on its face (hair caps, hats, collars) stay still.
+        off = _off_face(template, template_components, target_triangles, len(target), rows, triangle)
+        if forced is not None:
+            off &= ~np.asarray(forced, dtype=bool)[rows]
+        if off.any():
+            coverage[rows[off]] = 0.0
+            parts = parts.with_ignored(rows[off], target)
+            roles = parts.roles
         report(0.7, "transferring expressions")
         # All 52 shapes at once: barycentric interpolation as a sparse (rows x V) matrix times the (V, 52 * 3)
         # template deltas (the same sums as geometry.interpolate_on_surface, per shape).
@@ -264,7 +341,7 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     rigid_part_deltas(deltas, fit, template, target, parts, target_landmarks)
     empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
     return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
-                              distance=distance, labels=target_labels)
+                              distance=distance, labels=target_labels, parts=parts)
 
 
 def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None):
