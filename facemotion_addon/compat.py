@@ -182,14 +182,6 @@ def nla_strip_new(track, datablock, action, frame_start):
     return strip
 
 
-def nla_strip_set_action(strip, action, slot_index=None):
-    """Make NLA ``strip`` play ``action``. 4.4+: also its slot number ``slot_index`` (e.g. the original's slot in a
-    copy of the action; None: the slot Blender picks); 4.2 - 4.3: flat actions have no slots."""
-    strip.action = action
-    if LAYERED_ACTIONS and slot_index is not None and slot_index < len(action.slots):
-        strip.action_slot = action.slots[slot_index]
-
-
 def mesh_shade_smooth_by_angle(mesh, angle_rad):
     """Smooth-shade every face of ``mesh`` and mark edges sharper than ``angle_rad`` (radians) sharp, so normals are
     smooth across gentle edges and split only at creases (what Blender's "Shade Auto Smooth" gives).

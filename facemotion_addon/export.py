@@ -169,7 +169,7 @@ def _gltf_settings(objects, animations, options):
         export_animations=animations, export_morph_animation=animations,
         export_animation_mode=_GLTF_ANIMATION_MODES[options.animation_mode],
         # keyed: the action's own keys (common key times: _common_key_actions), else one key per frame; the
-        # "actions" mode is sampled (the exporter slides only sampled animations to time 0)
+        # "actions" mode is sampled (the exporter slides only sampled animations to time 0); NLA tracks always are
         export_force_sampling=options.sampling == "sampled" or options.animation_mode == "actions",
         export_frame_range=False,
         export_anim_slide_to_zero=True)  # the action's first key is glTF time 0
@@ -186,16 +186,16 @@ _GLTF_ANIMATION_MODES = {"active": "ACTIVE_ACTIONS", "nla_tracks": "NLA_TRACKS",
 
 @contextlib.contextmanager
 def _common_key_actions(objects, animation_mode, *, enabled=True):
-    """For a keyed glTF export: while the block runs, each exported shape-key action of ``objects`` is replaced by
-    a copy (:func:`_common_key_copy`) whose curves all have keys at the same frames, shifted so that the earliest key
-    of its animation is frame 0: the active actions (``animation_mode`` ``"active"``: one animation, one shift) or
-    the NLA strips' actions (``"nla_tracks"``: one animation, and one shift, per track name).
+    """For a keyed glTF export of the active actions (``animation_mode="active"``): while the block runs, each
+    active shape-key action of ``objects`` is replaced by a copy (:func:`_common_key_copy`) whose curves all have
+    keys at the same frames, shifted so that the earliest key of all of them is frame 0 (one animation, one shift).
 
     The shift is needed because io_scene_gltf2 applies ``export_anim_slide_to_zero`` only to the animations it
     samples (the ``slide`` data is read in ``animation/sampled/*/sampler.py``, not on the F-Curve path), so a keyed
-    action starting at frame 1 would start at 1/fps. ``"actions"`` (one animation per action, named after it: a copy
-    would carry another name) is not handled here; :func:`_gltf_settings` samples it. The originals (and their
-    slots) are assigned back and the copies removed afterwards."""
+    action starting at frame 1 would start at 1/fps. The other modes are sampled by the exporter: ``"nla_tracks"``
+    always (io_scene_gltf2's ``tracks.py`` bakes each track's NLA evaluation: strips can scale, repeat and blend),
+    ``"actions"`` by :func:`_gltf_settings` (one animation per action, named after it: a copy would carry another
+    name). The originals (and their slots) are assigned back and the copies removed afterwards."""
     restore, made, groups = [], [], {}
     try:
         for _obj, key in _shape_key_datablocks(objects) if enabled else ():
@@ -204,10 +204,6 @@ def _common_key_actions(objects, animation_mode, *, enabled=True):
                 continue
             if animation_mode == "active" and anim.action is not None:
                 groups.setdefault(None, []).append((anim, key, anim.action))
-            for track in anim.nla_tracks if animation_mode == "nla_tracks" else ():
-                for strip in track.strips:
-                    if strip.action is not None:
-                        groups.setdefault(track.name, []).append((strip, key, strip.action))
         for members in groups.values():
             starts = [_first_key(action, key) for _owner, key, action in members]
             starts = [frame for frame in starts if frame is not None]
@@ -219,16 +215,9 @@ def _common_key_actions(objects, animation_mode, *, enabled=True):
                 if copy is None:
                     continue
                 made.append(copy)
-                if isinstance(owner, bpy.types.NlaStrip):
-                    slot = getattr(owner, "action_slot", None)
-                    index = list(original.slots).index(slot) if slot is not None else None
-                    compat.nla_strip_set_action(owner, copy, index)
-                    restore.append(lambda strip=owner, original=original, index=index:
-                                   compat.nla_strip_set_action(strip, original, index))
-                else:
-                    slot = getattr(owner, "action_slot", None)
-                    compat.assign_action(key, copy)
-                    restore.append(lambda anim=owner, original=original, slot=slot: _assign_back(anim, original, slot))
+                slot = getattr(owner, "action_slot", None)
+                compat.assign_action(key, copy)
+                restore.append(lambda anim=owner, original=original, slot=slot: _assign_back(anim, original, slot))
         yield
     finally:
         for undo in reversed(restore):

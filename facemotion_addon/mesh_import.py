@@ -23,7 +23,7 @@ from pathlib import Path
 import bpy
 
 from ..core.errors import InputError
-from .console import blender_error_cause
+from .console import blender_error_cause, held_stdout
 
 #: File suffixes ``import_mesh_file`` accepts.
 SUPPORTED_SUFFIXES = (".obj", ".glb", ".gltf", ".fbx", ".blend")
@@ -42,11 +42,12 @@ def check_blender_path(path):
 
 
 def _run_importer(suffix, filepath):
-    if suffix == ".obj":
-        return bpy.ops.wm.obj_import(filepath=filepath)
-    if suffix in (".glb", ".gltf"):
-        return bpy.ops.import_scene.gltf(filepath=filepath)
-    return bpy.ops.import_scene.fbx(filepath=filepath)
+    with held_stdout():  # the importers' log lines ("OBJ import of ... took", glTF INFO) are not results
+        if suffix == ".obj":
+            return bpy.ops.wm.obj_import(filepath=filepath)
+        if suffix in (".glb", ".gltf"):
+            return bpy.ops.import_scene.gltf(filepath=filepath)
+        return bpy.ops.import_scene.fbx(filepath=filepath)
 
 
 def _append_blend(filepath, collection):

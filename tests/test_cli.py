@@ -250,9 +250,9 @@ def animated_glb(workdir, rig_blend):
 
 @pytest.fixture(scope="module")
 def canonical_gltf(workdir):
-    """``rig canonical_face_model.obj --out canonical.gltf`` (JSON + .bin)."""
+    """``rig canonical_face_model.obj --out canonical.gltf -q`` (JSON + .bin; quiet)."""
     out = workdir / "canonical.gltf"
-    return run_cli("rig", asset_path(CANONICAL_FACE), "--out", out), out
+    return run_cli("rig", asset_path(CANONICAL_FACE), "--out", out, "-q"), out
 
 
 @pytest.fixture(scope="module")
@@ -322,6 +322,8 @@ def test_animation_starts_at_time_zero(animated_glb):
 def test_rig_canonical_face_to_gltf(canonical_gltf):
     proc, out = canonical_gltf
     _assert_ok(proc)
+    # -q: nothing on stdout, not even the OBJ importer's or the glTF exporter's log lines (held back unless -v)
+    assert proc.stdout == "", proc.stdout
     assert out.is_file() and out.with_suffix(".bin").is_file()
     _check_morph_targets(out)
 

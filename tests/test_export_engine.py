@@ -281,18 +281,24 @@ def test_keyed_gltf_shares_key_times_and_reproduces_every_frame(head, tmp_path):
         [tuple(p.co) for p in compat.action_fcurves(bpy.data.actions[0], head.data.shape_keys)[0].keyframe_points]
 
 
-def test_nla_track_clips_are_keyed_and_named_after_the_tracks(head, tmp_path):
+def test_nla_track_clips_are_named_after_the_tracks_and_start_at_zero(head, tmp_path):
+    # animation_mode="nla_tracks" (what `facemotion batch` writes its clips with): io_scene_gltf2 bakes each track's
+    # NLA evaluation per frame, slid to time 0.
     key = head.data.shape_keys
     action = key.animation_data.action
+    names = [b.name for b in key.key_blocks][1:]
+    first, last = action.frame_range
+    offsets = np.arange(int(last - first) + 1)
+    expected = _values(head, names, first + offsets)
     track = key.animation_data.nla_tracks.new()
     track.name = "smile"
-    compat.nla_strip_new(track, key, action, int(action.frame_range[0]))
+    compat.nla_strip_new(track, key, action, int(first))
     key.animation_data.action = None
     path = pipeline.export([head], tmp_path / "clips.glb", animation_mode="nla_tracks")
-    doc = _glb_json(path)
-    assert [a["name"] for a in doc["animations"]] == ["smile"]
-    _weights, n_keys, _bytes, _mode = _gltf_weights(path)
-    assert n_keys < action.frame_range[1] - action.frame_range[0] + 1
+    assert [a["name"] for a in _glb_json(path)["animations"]] == ["smile"]
+    weights, n_keys, _bytes, _mode = _gltf_weights(path)
+    assert n_keys == len(offsets)
+    np.testing.assert_allclose(weights(offsets, bpy.context.scene.render.fps), expected, atol=1e-6)
     assert track.strips[0].action == action and len(bpy.data.actions) == 1
     with pytest.raises(InputError, match="animation_mode='clips'"):
         export_presets.resolve(animation_mode="clips")

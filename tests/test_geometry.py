@@ -223,6 +223,40 @@ def test_mesh_proximity_handles_no_points_and_rejects_bad_input(ict_proximity):
         geometry.MeshProximity(np.zeros((4, 3)), [[0, 1, 2, 3]])
 
 
+
+def test_mesh_proximity_allowed_faces_equal_brute_force_on_those_faces(ict, ict_proximity):
+    """A face mask (the front half of the head, plus every 5th face behind) answers like a structure built on the
+    allowed faces alone: exact distances, only allowed triangles, whole-mesh triangle indices."""
+    v, f = ict
+    centroid = v[f].mean(axis=1)
+    allowed = (centroid[:, 2] > np.median(centroid[:, 2])) | (np.arange(len(f)) % 5 == 0)
+    rng = np.random.default_rng(13)
+    points = v[rng.integers(0, len(v), 120)] + rng.normal(0, 0.5, size=(120, 3))
+    result = ict_proximity.query(points, allowed=allowed)
+    assert allowed[result.triangle].all()
+    np.testing.assert_allclose(result.distance, brute_force_distance(points, v, f[allowed]), rtol=1e-12, atol=1e-12)
+    check_surface_points(result, points, v, f)
+    everything = ict_proximity.query(points, allowed=np.ones(len(f), bool))
+    np.testing.assert_array_equal(everything.distance, ict_proximity.query(points).distance)
+    with pytest.raises(InputError):
+        ict_proximity.query(points, allowed=np.zeros(len(f), bool))
+    with pytest.raises(InputError):
+        ict_proximity.query(points, allowed=allowed[:-1])
+
+
+def test_mesh_proximity_cached_reuses_a_build_by_content(ict):
+    v, f = ict
+    geometry.MeshProximity.clear_cache()
+    first = geometry.MeshProximity.cached(v, f)
+    assert geometry.MeshProximity.cached(v.copy(), f.copy()) is first  # same content, other arrays
+    moved = v.copy()
+    moved[0, 0] += 1e-9
+    other = geometry.MeshProximity.cached(moved, f)
+    assert other is not first and other.vertices[0, 0] == moved[0, 0]
+    geometry.MeshProximity.clear_cache()
+    assert geometry.MeshProximity.cached(v, f) is not first
+    geometry.MeshProximity.clear_cache()
+
 # ----------------------------------------------------------------------------------------------------------------------
 # interpolation and topology
 

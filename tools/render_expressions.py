@@ -6,7 +6,8 @@ arrives), poses it with the rig's shape keys and renders it with the project's n
 (:func:`facemotion.core.detect.rasterize.render`; no Blender needed), coloured by the part each vertex was
 classified as (skin, eyeball with a dark iris cap facing the rest gaze, teeth, tongue, other loose skin parts such
 as gums in pink). Columns: rest, eyeBlink, look left (subject's left: eyeLookOutLeft + eyeLookInRight), look up,
-jawOpen, surprise (the preset at 1.0), then close-ups of the mouth in jawOpen and of the eyes looking left. For
+jawOpen, surprise (the preset at 1.0), then close-ups of the mouth in jawOpen, of the eyes looking left and of
+the open mouth from 35 degrees to the side (where strips of a stretched mouth interior show first). For
 each head it also prints the largest displacement, over all 52 shapes, of the vertices whose part was classified
 as ignored (they must be exactly still).
 
@@ -65,6 +66,7 @@ COLUMNS = (
     ("surprise", None, "face"),
     ("jawOpen mouth", _both("jawOpen"), "mouth"),
     ("look left eyes", _both("eyeLookOutLeft", "eyeLookInRight"), "eyes"),
+    ("jawOpen 3/4", _both("jawOpen"), "three_quarter"),
 )
 
 
@@ -127,6 +129,10 @@ def camera_for(result, view, size):
     lm = result.landmarks
     if view == "face":
         return OrthoCamera.framing(lm, view_dir=-forward, up=up, size=(size, size), margin=1.25)
+    if view == "three_quarter":          # from 35 degrees to the subject's right, framed on the lower face
+        turned = np.cos(np.radians(35.0)) * forward - np.sin(np.radians(35.0)) * np.cross(up, forward)
+        pick = lm[[61, 291, 0, 17, 152, 1]]
+        return OrthoCamera.framing(pick, view_dir=-turned, up=up, size=(size, size), margin=1.6)
     if view == "mouth":
         pick = lm[[61, 291, 0, 17, 152]]
         return OrthoCamera.framing(pick, view_dir=-forward, up=up, size=(size, size), margin=1.3)

@@ -294,11 +294,20 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
         w /= w.sum(axis=1, keepdims=True)
         depth = np.einsum("ij,ij->i", w, zf[t])
         pix = py * width + px
-        order = np.lexsort((t, -depth, pix))
+        # Per pixel the nearest candidate, the lowest triangle on exact depth ties: candidates come in triangle
+        # order, so a stable sort by pixel keeps that order within each pixel, and the first candidate at the
+        # pixel's greatest depth wins (one sort key instead of a (pixel, -depth, triangle) lexsort).
+        order = np.argsort(pix, kind="stable")
         pix_sorted = pix[order]
         first = np.ones(order.size, dtype=bool)
         first[1:] = pix_sorted[1:] != pix_sorted[:-1]
-        win = order[first]
+        starts = np.flatnonzero(first)
+        depth_sorted = depth[order]
+        at_max = depth_sorted == np.repeat(np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size)))
+        top = np.flatnonzero(at_max)
+        top_first = np.ones(top.size, dtype=bool)
+        top_first[1:] = pix_sorted[top[1:]] != pix_sorted[top[:-1]]
+        win = order[top[top_first]]
         pw = pix[win]
         nearer = depth[win] > depth_buf[pw]  # strict: on exact ties the earlier chunk (lower triangle) stays
         win, pw = win[nearer], pw[nearer]
@@ -378,7 +387,14 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
         linear = big.reshape(h, ssaa, w, ssaa, 3).mean(axis=(1, 3))
         xy, z = camera.project(v)
         tri, bary, depth = _rasterize(xy, z, f, h, w, max_layers=max_layers)
-    image = np.round(linear_to_srgb(linear) * 255.0).astype(np.uint8)
+    if ssaa == 1:
+        # The background is one colour: encode it once and only the covered pixels one by one (same bytes).
+        fg = tri >= 0
+        image = np.empty((*camera.size, 3), dtype=np.uint8)
+        image[...] = np.round(linear_to_srgb(srgb_to_linear(bg)) * 255.0).astype(np.uint8)
+        image[fg] = np.round(linear_to_srgb(linear[fg]) * 255.0).astype(np.uint8)
+    else:
+        image = np.round(linear_to_srgb(linear) * 255.0).astype(np.uint8)
     depth32 = depth.astype(np.float32)
     depth32[tri < 0] = np.nan
     return Render(image=image, triangle=tri.astype(np.int32), barycentric=bary.astype(np.float32),

@@ -47,7 +47,9 @@ class RigResult:
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
         timings: stage name -> seconds.
         parts: :class:`facemotion.core.rig.parts.FaceParts` of the target (the caller's vertex numbering): which
-            vertices were rigged as skin, eyeballs, upper / lower teeth, tongue, or ignored.
+            vertices were rigged as skin, eyeballs, upper / lower teeth, tongue, or ignored (far parts, parts the
+            caller set to ignore, and loose parts the transfer found on the scalp or neck rather than the face,
+            e.g. a hair cap, unless the caller forced their role).
         landmark_score: the face detector's confidence (0..1) in the view the landmarks were detected in; None
             when the landmarks were given.
     """

@@ -28,7 +28,8 @@ sits relative to the face's MediaPipe landmarks:
 * **ignored**: parts farther than :data:`FAR_FACE_SIZES` face sizes from the landmarks (the default cube, a floor,
   a body's feet).
 * **skin**: everything else (face, lids, lashes, hair caps, clothes near the face: their motion fades out with the
-  distance to the template's face in the transfer).
+  distance to the template's face in the transfer, and a loose part that lies on the template's scalp or neck
+  rather than its face - a hair cap - is moved to ignored there, :data:`facemotion.core.rig.transfer.FACE_SHARE`).
 
 A role the caller forces on a vertex (``roles >= 0``) always wins over the classification.
 """

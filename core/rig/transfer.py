@@ -12,7 +12,12 @@ work on faces:
   side of the inner-lip and eyelid mid-lines (from the landmarks) they lie on; a labelled target vertex only
   matches template triangles that carry no vertex of the opposite label.
 * **zero where the template has no face**: displacements fade out smoothly with the distance to the template
-  surface, so hair, shoulders or accessories far from the fitted face stay still.
+  surface, so hair, shoulders or accessories far from the fitted face stay still; a loose part lying on the
+  template's scalp or neck rather than its face (a hair cap, a hat, a collar: :data:`FACE_SHARE`) stays still as a
+  whole and is reported as ignored, while the head's own skin under it (forehead, brows) moves.
+* **lips that touch**: along the closed lips' contact the side of a vertex is decided by its normal (down: upper
+  lip, up: lower lip), not by the landmarks' mid-line alone, so the inner lip surfaces never take the other lip's
+  motion and the open mouth shows no strips stretched across it (:func:`label_regions`).
 
 Eyeballs, teeth and tongue are rigid (their parts come from :func:`facemotion.core.rig.parts.classify_parts`, on the
 target and on the template alike) and never take a skin motion; skin never matches the template's rigid parts:
