@@ -279,6 +279,9 @@ class MeshProximity:
     FRONTIER_BUDGET = 1 << 19
     #: (point, triangle) pairs evaluated exactly per chunk (bounds the temporaries of the Ericson kernel)
     PAIR_CHUNK = 1 << 18
+    #: ``query(allowed=...)`` builds a structure of its own on the allowed faces when they are fewer than
+    #: 1 / SUBSET_BUILD of the mesh (cheaper than recomputing the whole tree's boxes and traversing it)
+    SUBSET_BUILD = 8
     #: structures kept by :meth:`cached` (most recently used last)
     CACHE_SIZE = 2
     _cache = {}
@@ -393,6 +396,12 @@ class MeshProximity:
                 raise InputError("allowed selects no face: allow at least one")
             if allowed.all():
                 allowed = None
+            elif self.SUBSET_BUILD * allowed.sum() < allowed.size:
+                # A small subset: its own (small, fast to build) structure beats traversing the whole tree.
+                allowed_idx = np.flatnonzero(allowed)
+                sub = MeshProximity(self.vertices, self.faces[allowed_idx]).query(p)
+                return SurfacePoints(triangle=allowed_idx[sub.triangle], barycentric=sub.barycentric,
+                                     point=sub.point, distance=sub.distance)
             else:
                 allowed_idx = np.flatnonzero(allowed)
                 tree = cKDTree(self._centroid[allowed_idx])

@@ -112,9 +112,11 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
     Args:
         path: destination ``.glb`` (binary, one file) or ``.gltf`` (JSON + ``.bin`` beside it).
         objects: mesh objects to export (in the current view layer).
-        animations: export the active shape-key actions, merged into one glTF animation named
-            ``options.clip_name`` (default ``GLTF_ANIMATION_NAME``: every face on one timeline), as ``weights``
-            channels starting at time 0.
+        animations: export the shape-key animation as ``weights`` channels starting at time 0: with
+            ``options.animation_mode`` ``"active"`` the active actions merged into one glTF animation named
+            ``options.clip_name`` (default ``GLTF_ANIMATION_NAME``: every face on one timeline), keyed at common key
+            times when ``options.sampling`` is ``"keyed"`` (:func:`_common_key_actions`); ``"nla_tracks"`` one
+            sampled animation per NLA track, named after it; ``"actions"`` one sampled animation per action.
         overwrite: replace an existing file instead of raising.
         options: :class:`.export_presets.ExportOptions` (None: the ``default`` preset).
 

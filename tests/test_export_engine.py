@@ -281,6 +281,27 @@ def test_keyed_gltf_shares_key_times_and_reproduces_every_frame(head, tmp_path):
         [tuple(p.co) for p in compat.action_fcurves(bpy.data.actions[0], head.data.shape_keys)[0].keyframe_points]
 
 
+def test_smooth_timeline_is_written_as_cubic_spline_keys(head, tmp_path):
+    # Long eased transitions, no idle noise or blinks: glTF CUBICSPLINE keys (value + tangents) at the transitions
+    # beat linear keys, and io_scene_gltf2 turns the copy's Bezier handles into the same tangents.
+    spec = {"fps": 24, "duration": 8.0, "blinks": {"enabled": False}, "keys": [
+        {"time": 0, "emotion": "neutral"},
+        {"time": 3.0, "emotion": "happy", "transition": 2.5, "easing": "ease_in_out"},
+        {"time": 6.0, "emotion": "sadness", "transition": 2.5, "easing": "ease_out"},
+        {"time": 8.0, "emotion": "neutral", "transition": 1.5, "easing": "sine"}]}
+    pipeline.bake([head], timeline_from_json(spec), frame_start=1, sparse=True)
+    key = head.data.shape_keys
+    by_name = {fc.data_path.split('"')[1]: fc for fc in compat.action_fcurves(key.animation_data.action, key)}
+    names = [b.name for b in key.key_blocks][1:]
+    offsets = np.arange(8 * 24 + 1)
+    expected = np.clip([[by_name[n].evaluate(1 + o) if n in by_name else 0.0 for n in names] for o in offsets],
+                       0.0, 1.0)
+    weights, n_keys, n_bytes, mode = _gltf_weights(pipeline.export([head], tmp_path / "smooth.glb"))
+    assert mode == "CUBICSPLINE" and n_keys < 16 and n_bytes < 4 * len(offsets) * (1 + len(names)) / 4, (
+        mode, n_keys, n_bytes)
+    assert np.abs(weights(offsets, 24.0) - expected).max() <= 1e-3 + 1e-6
+
+
 def test_nla_track_clips_are_named_after_the_tracks_and_start_at_zero(head, tmp_path):
     # animation_mode="nla_tracks" (what `facemotion batch` writes its clips with): io_scene_gltf2 bakes each track's
     # NLA evaluation per frame, slid to time 0.

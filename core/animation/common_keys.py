@@ -64,7 +64,8 @@ class CommonKeys:
         if self.interpolation == "LINEAR":
             return y0 + s * (y1 - y0)
         h00, h10, h01, h11 = _hermite(s)
-        return h00 * y0 + h10 * d[:, None] * self.out_slopes[seg] + h01 * y1 + h11 * d[:, None] * self.in_slopes[seg + 1]
+        d = d[:, None]
+        return h00 * y0 + h10 * d * self.out_slopes[seg] + h01 * y1 + h11 * d * self.in_slopes[seg + 1]
 
     def byte_size(self):
         """Bytes of the glTF sampler's accessors (float32 times; float32 values, three per key for cubic)."""
