@@ -39,7 +39,10 @@ def _co(collection):
 def _props(id_block):
     """Custom properties as plain Python values (IDPropertyArray/Group -> list/dict)."""
     out = {}
-    for key in id_block.keys():
+    # Blender 4.2-4.x list a registered PointerProperty (Object.facemotion) among the ID's keys once it has been
+    # read; it is add-on data, not a user's custom property (5.0 keeps them apart).
+    registered = set(id_block.bl_rna.properties.keys())
+    for key in [key for key in id_block.keys() if key not in registered]:
         value = id_block[key]
         out[key] = value.to_dict() if hasattr(value, "to_dict") else value.to_list() if hasattr(value, "to_list") \
             else value
