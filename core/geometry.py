@@ -334,8 +334,12 @@ class MeshProximity:
         planar = area2 > 1e-8 * self._e_aa * self._e_cc
         self._normal = np.zeros_like(normal)
         self._normal[planar] = normal[planar] / np.sqrt(area2[planar])[:, None]
-        self._centroid_tree = cKDTree(centroid)
         self._build_bvh(a, b, c, centroid)
+        # Per-triangle data in the tree's leaf order (queries work on these "slots" and return self._perm[slot]):
+        # a leaf's triangles then sit side by side in memory, so the traversal's gathers stay in cache.
+        for name in ("_a", "_ab", "_ac", "_e_aa", "_e_ab", "_e_cc", "_degenerate", "_centroid", "_radius", "_normal"):
+            setattr(self, name, getattr(self, name)[self._perm])
+        self._centroid_tree = cKDTree(self._centroid)
 
     def _build_bvh(self, a, b, c, centroid):
         """Implicit balanced binary tree: node j of level l holds perm[(j F) >> l : ((j + 1) F) >> l]."""
@@ -403,11 +407,12 @@ class MeshProximity:
                 return SurfacePoints(triangle=allowed_idx[sub.triangle], barycentric=sub.barycentric,
                                      point=sub.point, distance=sub.distance)
             else:
+                allowed = allowed[self._perm]  # in leaf order, like the per-triangle arrays
                 allowed_idx = np.flatnonzero(allowed)
                 tree = cKDTree(self._centroid[allowed_idx])
                 # The same tree with boxes of the allowed triangles only (empty boxes are never entered): far
                 # cheaper than a build (no sorting), and as tight as a structure built on those triangles.
-                keep = allowed[self._perm][:, None]
+                keep = allowed[:, None]
                 boxes = self._level_boxes(np.where(keep, self._tri_lo, np.inf), np.where(keep, self._tri_hi, -np.inf))
         n = p.shape[0]
         tri = np.full(n, -1, dtype=np.int64)
@@ -419,7 +424,7 @@ class MeshProximity:
         bary = np.clip(np.column_stack([1.0 - vw[:, 0] - vw[:, 1], vw]), 0.0, None)
         bary /= bary.sum(axis=1, keepdims=True)
         point = self._a[tri] + bary[:, 1:2] * self._ab[tri] + bary[:, 2:3] * self._ac[tri]
-        return SurfacePoints(triangle=tri, barycentric=bary, point=point, distance=np.sqrt(d2))
+        return SurfacePoints(triangle=self._perm[tri], barycentric=bary, point=point, distance=np.sqrt(d2))
 
     def _query_block(self, p, best_tri, best_vw, best_d2, tree, boxes, allowed_idx, allowed):
         """Fill the best_* views (modified in place) for one block of query points."""
@@ -462,7 +467,7 @@ class MeshProximity:
         total = int(count.sum())
         pt = np.repeat(pt, count)
         offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        tri = self._perm[np.repeat(self._leaf_start[node], count) + offset]
+        tri = np.repeat(self._leaf_start[node], count) + offset  # slots: leaf order
         dv = p[pt] - self._centroid[tri]
         d2 = np.einsum("ij,ij->i", dv, dv)
         dist = np.sqrt(d2)

@@ -274,15 +274,15 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
         total = int(cnt.sum())
         if total == 0:
             continue
-        cand = np.repeat(np.arange(e - s), cnt)
+        # Each item's candidates are consecutive: per-item values are repeated (a copy of runs), not gathered.
         k = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        t = it[cand]
-        width_t = nx[t]
-        px = x0[t] + k % width_t
-        py = item_y0[s:e][cand] + k // width_t
+        t = np.repeat(it, cnt)
+        width_t = np.repeat(nx[it], cnt)
+        px = np.repeat(x0[it], cnt) + k % width_t
+        py = np.repeat(item_y0[s:e], cnt) + k // width_t
         cx = px + 0.5
         cy = py + 0.5
-        c = coef[t]
+        c = np.repeat(coef[it], cnt, axis=0)
         w0 = c[:, 0] * cx + c[:, 1] * cy + c[:, 2]
         w1 = c[:, 3] * cx + c[:, 4] * cy + c[:, 5]
         w2 = 1.0 - w0 - w1
