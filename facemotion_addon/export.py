@@ -459,7 +459,8 @@ def save_blend(path, *, overwrite=False):
         # Blender backs up an existing file as "<name>.blend1" before saving over it; start from no file.
         check_blender_path(target)
         target.unlink()
-        bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
+        with held_stdout():  # Blender's 'Info: Saved copy as "..."' line is not a result
+            bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
 
     _export_single_file(path, write)
     return path

@@ -460,7 +460,8 @@ def test_demo_writes_blend_glb_and_contact_sheet_with_stage_times(demo_run):
     # Blender's render log, written from C to descriptor 1 ("Fra:1 Mem:...", "render | Saved: '...'"), is held
     # back without -v: stdout has facemotion's own lines only.
     render_log = [line for line in proc.stdout.splitlines()
-                  if line.lstrip().startswith("Fra:") or "| Saved:" in line or " render " in f" {line} " and "|" in line]
+                  if line.lstrip().startswith(("Fra:", "Info:")) or "| Saved:" in line
+                  or " render " in f" {line} " and "|" in line]
     assert not render_log, render_log
 
     doc, buffers = _check_morph_targets(glb)
