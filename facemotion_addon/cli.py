@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from ..core.errors import FacemotionError, InputError
-from ..core.io.atomic_io import check_writable
+from ..core.io.atomic_io import check_output_file
 from . import console, emotion_names, export_presets
 from .console import info, print_stage
 from . import batch  # noqa: E402  (facemotion batch: its parser and command live there)
@@ -161,16 +161,8 @@ exit status: 0 once the images were gone through, even if some had no face or co
 
 
 def _check_output(path, overwrite):
-    out = Path(path)
-    if out.suffix.lower() not in (".glb", ".gltf", ".fbx", ".blend"):
-        raise InputError(f"{out}: unsupported output type '{out.suffix}'; use .glb, .gltf, .fbx or .blend")
-    # Before any work: a too-long name, a file in the way or a read-only folder fail now, not after the rig.
-    check_writable(out)
-    if out.is_dir():
-        raise InputError(f"{out}: is a folder; give a file name")
-    if out.exists() and not overwrite:
-        raise InputError(f"{out}: file exists; pass --overwrite to replace it")
-    return out
+    return check_output_file(path, (".glb", ".gltf", ".fbx", ".blend"), overwrite=overwrite,
+                             what="use .glb, .gltf, .fbx or .blend")
 
 
 def _read_timeline(path):

@@ -98,16 +98,9 @@ def add_emotions_parser(sub, verbosity_options):
 
 
 def _check_timeline_out(path, overwrite):
-    from ..core.io.atomic_io import check_writable
-    out = Path(path)
-    if out.suffix.lower() != ".json":
-        raise InputError(f"{out}: --save-timeline writes JSON; give a .json file name")
-    check_writable(out)
-    if out.is_dir():
-        raise InputError(f"{out}: is a folder; give a file name")
-    if out.exists() and not overwrite:
-        raise InputError(f"{out}: file exists; pass --overwrite to replace it")
-    return out
+    from ..core.io.atomic_io import check_output_file
+    return check_output_file(path, (".json",), overwrite=overwrite,
+                             what="--save-timeline writes JSON; give a .json file name")
 
 
 def animate_spec(args, read_timeline):

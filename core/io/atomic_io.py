@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "check_writable", "MAX_NAME_BYTES"]
+__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "check_output_file", "check_writable",
+           "MAX_NAME_BYTES"]
 
 # Longest file name (one path component, in bytes) accepted: the limit of ext4, APFS, NTFS (255) less the room the
 # temporary name needs (a leading ".", a "." and mkstemp's 8 random characters, then the extension again).
@@ -48,6 +49,25 @@ def check_writable(path):
     with contextlib.suppress(OSError):
         os.unlink(tmp_name)
     return path
+
+
+def check_output_file(path, suffixes, *, overwrite, what):
+    """Check an output file named on a command line before any work: its suffix is one of ``suffixes``
+    (lower-case, with the dot), :func:`check_writable`, not a folder, and not an existing file unless ``overwrite``.
+
+    ``what``: the one-line hint for a wrong suffix (e.g. ``"use .glb, .gltf, .fbx or .blend"``). Returns
+    ``Path(path)``. Raises InputError (one line naming the path and how to fix it).
+    """
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise InputError(f"{out}: unsupported output type '{out.suffix}'; {what}")
+    # Before any work: a too-long name, a file in the way or a read-only folder fail now, not after the rig.
+    check_writable(out)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: file exists; pass --overwrite to replace it")
+    return out
 
 
 @contextlib.contextmanager
