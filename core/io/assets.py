@@ -38,7 +38,7 @@ from ..errors import AssetError
 __all__ = [
     "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
     "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_root", "asset_roots", "bundled_assets_dir", "cache_dir",
-    "download_allowed", "download_dir", "missing_assets", "set_cache_dir", "shared_assets_dir",
+    "download_allowed", "download_dir", "file_sha256", "missing_assets", "set_cache_dir", "shared_assets_dir",
 ]
 
 ENV_ASSETS = "FACEMOTION_ASSETS"
@@ -177,7 +177,8 @@ def download_allowed(download=None):
 
 # ---------------------------------------------------------------------------------------------------- verification
 
-def _sha256_file(path):
+def file_sha256(path):
+    """Hex SHA-256 of a file's bytes (read in 1 MiB chunks). Raises OSError."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -193,7 +194,7 @@ def _check(info, path):
     if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
         actual = cached[2]
     else:
-        actual = _sha256_file(path)
+        actual = file_sha256(path)
         _verified[key] = (stat.st_size, stat.st_mtime_ns, actual)
     return None if actual == info.sha256 else actual
 

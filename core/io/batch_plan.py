@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .assets import file_sha256
 from .atomic_io import atomic_write_text
 
 __all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "PRESETS", "REPORT_SCHEMA", "Asset", "Clip", "discover_assets",
@@ -43,8 +44,6 @@ REPORT_SCHEMA = 1
 REPORT_SUFFIX = ".report.json"
 #: Length of one emotion clip made from a preset/wheel name (seconds): 0.5 s in, 1 s held, 0.5 s out.
 CLIP_SECONDS = 2.0
-#: Chunk size of the streaming hash (bytes).
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -219,15 +218,6 @@ def parse_clips(text, *, read_timeline, fps=None):
             raise InputError(f"--clips: '{name}' cannot name a clip (no '@', '/' or '\\')")
         clips.append(Clip(name, doc, source, digest))
     return tuple(clips)
-
-
-def file_sha256(path):
-    """Hex SHA-256 of a file's bytes (streamed). Raises OSError."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def input_sha256(path):
