@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Triangle-mesh geometry in numpy/scipy: normals, exact closest points on a mesh, surface interpolation,
-graph Laplacian and components, least-squares similarity alignment, principal axes and welding of coincident vertices.
+"""Triangle-mesh geometry in numpy/scipy: normals, exact closest points on a mesh (libigl's bounding-box tree),
+surface interpolation, graph Laplacian and components, least-squares similarity alignment, principal axes and welding
+of coincident vertices.
 
 Every function takes plain arrays: ``vertices`` ``(V, 3)`` float and ``faces`` ``(F, 3)`` int (triangles; the caller
 triangulates polygons). Units are whatever the vertices use (ICT-FaceKit: centimetres, facemotion: metres); nothing
@@ -9,6 +10,7 @@ here assumes one. Bad input raises :class:`~.errors.InputError` with a one-line 
 import hashlib
 from dataclasses import dataclass
 
+import igl
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -213,12 +215,11 @@ def closest_point_on_triangle(points, a, b, c):
     return bary, a + bary[:, 1:2] * ab + bary[:, 2:3] * ac
 
 
-def _pair_vw(ap, ab, ac, e_aa=None, e_ab=None, e_cc=None, degenerate=None):
-    if e_aa is None:
-        e_aa = np.einsum("ij,ij->i", ab, ab)
-        e_ab = np.einsum("ij,ij->i", ab, ac)
-        e_cc = np.einsum("ij,ij->i", ac, ac)
-        degenerate = _degenerate(e_aa, e_ab, e_cc)
+def _pair_vw(ap, ab, ac):
+    e_aa = np.einsum("ij,ij->i", ab, ab)
+    e_ab = np.einsum("ij,ij->i", ab, ac)
+    e_cc = np.einsum("ij,ij->i", ac, ac)
+    degenerate = _degenerate(e_aa, e_ab, e_cc)
     d1 = np.einsum("ij,ij->i", ab, ap)
     d2 = np.einsum("ij,ij->i", ac, ap)
     v, w = _closest_vw(d1, d2, e_aa, e_ab, e_cc)
@@ -247,43 +248,25 @@ class MeshProximity:
 
     ``MeshProximity(vertices (V, 3) float, faces (F, 3) int)``; ``.query(points (N, 3), allowed=None) ->
     SurfacePoints``, where ``allowed`` ``(F,)`` bool restricts the answer to some faces (the same as a structure
-    built on those faces alone, without its cost); ``MeshProximity.cached(vertices, faces)`` reuses the structure
-    of a mesh with the same arrays (by content) built recently, so the stages of one rig share one build.
+    built on those faces alone); ``MeshProximity.cached(vertices, faces)`` reuses the structure of a mesh with the
+    same arrays (by content) built recently, so the stages of one rig share one build.
 
-    Method (everything vectorised in numpy, memory bounded by chunking):
-
-    1. Upper bound: a ``scipy.spatial.cKDTree`` over the triangle centroids gives each query point its
-       nearest-centroid triangle; the exact distance to it is an upper bound (usually already the answer).
-    2. A bounding-volume hierarchy of axis-aligned boxes (median splits of the centroids along the longest axis,
-       a few triangles per leaf) is traversed breadth-first for all points at once: (point, node) pairs whose box is
-       farther than the point's current upper bound are dropped, the rest expand to both children. Box bounds do not
-       care about triangle sizes, so meshes mixing huge and tiny triangles (a 12-triangle cube, a 100k-triangle
-       head) stay exact and fast, and points far from the surface do not enumerate whole neighbourhoods.
-    3. Triangles of the surviving leaves are culled with the distance to their bounding disc (the plane of the
-       triangle intersected with the ball about its centroid through its farthest vertex), then evaluated exactly
-       with Ericson's closest point on triangle ("Real-Time Collision Detection", 2005, 5.1.5).
-
-    Every bound is a true lower bound (with a relative slack against rounding), so the result equals the brute-force
-    minimum over all (allowed) triangles up to floating-point rounding. Ties (points on shared edges, equidistant
-    triangles) resolve deterministically. With ``allowed``, step 1 uses a tree over the allowed centroids and the
-    tree's boxes are recomputed around the allowed triangles alone (no new sorting) and the leaves drop the others.
+    Method: libigl's axis-aligned bounding-box tree (``igl.AABB``, compiled; Jacobson et al., libigl, MPL-2.0):
+    a hierarchy of boxes traversed per point with branch-and-bound, which returns the exact nearest triangle and
+    its squared distance. The point and barycentric weights on that triangle are then recomputed with Ericson's
+    closest point on triangle (:func:`closest_point_on_triangle`), so weights are >= 0, sum to 1, and zero-area
+    triangles answer by their edges like everywhere else in this module. Structures restricted to a face mask are
+    built on the allowed faces (a build costs about as much as one query of every vertex) and the last
+    :data:`SUBSET_CACHE` of them are kept per mesh. Deterministic: each point's answer depends only on the mesh
+    and the point.
 
     Raises InputError for bad shapes, out-of-range indices, non-finite coordinates or an empty mesh.
     """
 
-    #: at most this many triangles per BVH leaf
-    LEAF_SIZE = 2
-    #: queries handled together (bounds the per-point arrays of one traversal)
-    POINT_BLOCK = 65536
-    #: (point, node) pairs per traversal step before the frontier is split by points (bounds memory)
-    FRONTIER_BUDGET = 1 << 19
-    #: (point, triangle) pairs evaluated exactly per chunk (bounds the temporaries of the Ericson kernel)
-    PAIR_CHUNK = 1 << 18
-    #: ``query(allowed=...)`` builds a structure of its own on the allowed faces when they are fewer than
-    #: 1 / SUBSET_BUILD of the mesh (cheaper than recomputing the whole tree's boxes and traversing it)
-    SUBSET_BUILD = 8
     #: structures kept by :meth:`cached` (most recently used last)
     CACHE_SIZE = 2
+    #: face-mask structures kept per mesh (most recently used last)
+    SUBSET_CACHE = 4
     _cache = {}
 
     @classmethod
@@ -310,77 +293,23 @@ class MeshProximity:
 
     def __init__(self, vertices, faces):
         v, f = _mesh(vertices, faces)
-        self.vertices = v
-        self.faces = f
-        a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-        self._a = a
-        self._ab = b - a
-        self._ac = c - a
-        self._e_aa = np.einsum("ij,ij->i", self._ab, self._ab)
-        self._e_ab = np.einsum("ij,ij->i", self._ab, self._ac)
-        self._e_cc = np.einsum("ij,ij->i", self._ac, self._ac)
-        self._degenerate = _degenerate(self._e_aa, self._e_ab, self._e_cc)
-        centroid = (a + b + c) / 3.0
-        radius = np.sqrt(np.max([np.einsum("ij,ij->i", x - centroid, x - centroid) for x in (a, b, c)], axis=0))
-        lo, hi = v.min(axis=0), v.max(axis=0)
-        self._mesh_centre = (lo + hi) / 2.0
-        self._mesh_scale = float(np.linalg.norm(hi - lo)) + float(np.abs(self._mesh_centre).max())
-        # Inflate radii so rounding in |p - c| never makes a lower bound optimistic.
-        self._centroid = centroid
-        self._radius = radius * (1.0 + 1e-9) + 1e-12 * self._mesh_scale
-        normal = np.cross(self._ab, self._ac)
-        area2 = np.einsum("ij,ij->i", normal, normal)
-        # Slivers get no plane bound: their computed normal may be off by more than the slack allows.
-        planar = area2 > 1e-8 * self._e_aa * self._e_cc
-        self._normal = np.zeros_like(normal)
-        self._normal[planar] = normal[planar] / np.sqrt(area2[planar])[:, None]
-        self._build_bvh(a, b, c, centroid)
-        # Per-triangle data in the tree's leaf order (queries work on these "slots" and return self._perm[slot]):
-        # a leaf's triangles then sit side by side in memory, so the traversal's gathers stay in cache.
-        for name in ("_a", "_ab", "_ac", "_e_aa", "_e_ab", "_e_cc", "_degenerate", "_centroid", "_radius", "_normal"):
-            setattr(self, name, getattr(self, name)[self._perm])
-        self._centroid_tree = cKDTree(self._centroid)
+        self.vertices = np.ascontiguousarray(v)
+        self.faces = np.ascontiguousarray(f)
+        self._tree = None  # built on the first query of all faces (a caller may only ever ask with face masks)
+        self._subsets = {}
 
-    def _build_bvh(self, a, b, c, centroid):
-        """Implicit balanced binary tree: node j of level l holds perm[(j F) >> l : ((j + 1) F) >> l]."""
-        n = len(centroid)
-        depth = max(0, int(np.ceil(np.log2(n / self.LEAF_SIZE)))) if n > self.LEAF_SIZE else 0
-        perm = np.arange(n)
-        rows = np.arange(n)
-        for level in range(depth):
-            start = (np.arange(2 ** level) * n) >> level
-            cen = centroid[perm]
-            lo, hi = np.minimum.reduceat(cen, start), np.maximum.reduceat(cen, start)
-            axis = np.argmax(hi - lo, axis=1)
-            node = np.repeat(np.arange(2 ** level), np.diff(np.append(start, n)))
-            # One sort of a single key per level: the node number plus the centroid's place along the node's split
-            # axis, scaled into [0, 0.5] (sorting (node, key) pairs with lexsort costs twice as much). A stable
-            # sort keeps equal keys in order: the build is deterministic.
-            axis_n = axis[node]
-            span = (hi - lo)[node, axis_n]
-            key = (cen[rows, axis_n] - lo[node, axis_n]) / np.where(span > 0, 2.0 * span, 1.0)
-            perm = perm[np.argsort(node + key, kind="stable")]
-        start = (np.arange(2 ** depth) * n) >> depth
-        tri_lo = np.minimum(np.minimum(a, b), c)[perm]
-        tri_hi = np.maximum(np.maximum(a, b), c)[perm]
-        self._depth = depth
-        self._perm = perm
-        self._tri_lo = tri_lo
-        self._tri_hi = tri_hi
-        self._leaf_start = start
-        self._boxes = self._level_boxes(tri_lo, tri_hi)
-        self._leaf_count = np.diff(np.append(start, n))
-
-    def _level_boxes(self, tri_lo, tri_hi):
-        """Boxes ``(2^l, 6)`` (lo, hi) of every level l from the triangles' boxes in leaf order (empty: inf, -inf)."""
-        boxes = [None] * (self._depth + 1)
-        start = self._leaf_start
-        boxes[self._depth] = np.hstack([np.minimum.reduceat(tri_lo, start), np.maximum.reduceat(tri_hi, start)])
-        for level in range(self._depth - 1, -1, -1):
-            child = boxes[level + 1]
-            boxes[level] = np.hstack([np.minimum(child[0::2, :3], child[1::2, :3]),
-                                      np.maximum(child[0::2, 3:], child[1::2, 3:])])
-        return boxes
+    def _subset(self, allowed):
+        """``(faces (F', 3), face ids (F',), tree)`` of the allowed faces, built or taken from the subset cache."""
+        key = hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).hexdigest()
+        found = self._subsets.pop(key, None)
+        if found is None:
+            index = np.flatnonzero(allowed)
+            faces = np.ascontiguousarray(self.faces[index])
+            found = (faces, index, _aabb(self.vertices, faces))
+        self._subsets[key] = found
+        while len(self._subsets) > self.SUBSET_CACHE:
+            self._subsets.pop(next(iter(self._subsets)))
+        return found
 
     def query(self, points, allowed=None):
         """Exact closest points on the mesh for ``points`` ``(N, 3)`` float -> :class:`SurfacePoints` (N may be 0).
@@ -391,7 +320,7 @@ class MeshProximity:
         no face.
         """
         p = _points(points, "points", allow_empty=True)
-        tree, allowed_idx, boxes = self._centroid_tree, None, self._boxes
+        faces, index = self.faces, None
         if allowed is not None:
             allowed = np.asarray(allowed, dtype=bool)
             if allowed.shape != (len(self.faces),):
@@ -400,113 +329,28 @@ class MeshProximity:
                 raise InputError("allowed selects no face: allow at least one")
             if allowed.all():
                 allowed = None
-            elif self.SUBSET_BUILD * allowed.sum() < allowed.size:
-                # A small subset: its own (small, fast to build) structure beats traversing the whole tree.
-                allowed_idx = np.flatnonzero(allowed)
-                sub = MeshProximity(self.vertices, self.faces[allowed_idx]).query(p)
-                return SurfacePoints(triangle=allowed_idx[sub.triangle], barycentric=sub.barycentric,
-                                     point=sub.point, distance=sub.distance)
-            else:
-                allowed = allowed[self._perm]  # in leaf order, like the per-triangle arrays
-                allowed_idx = np.flatnonzero(allowed)
-                tree = cKDTree(self._centroid[allowed_idx])
-                # The same tree with boxes of the allowed triangles only (empty boxes are never entered): far
-                # cheaper than a build (no sorting), and as tight as a structure built on those triangles.
-                keep = allowed[:, None]
-                boxes = self._level_boxes(np.where(keep, self._tri_lo, np.inf), np.where(keep, self._tri_hi, -np.inf))
-        n = p.shape[0]
-        tri = np.full(n, -1, dtype=np.int64)
-        vw = np.zeros((n, 2))
-        d2 = np.full(n, np.inf)
-        for start in range(0, n, self.POINT_BLOCK):
-            sl = slice(start, min(n, start + self.POINT_BLOCK))
-            self._query_block(p[sl], tri[sl], vw[sl], d2[sl], tree, boxes, allowed_idx, allowed)
-        bary = np.clip(np.column_stack([1.0 - vw[:, 0] - vw[:, 1], vw]), 0.0, None)
-        bary /= bary.sum(axis=1, keepdims=True)
-        point = self._a[tri] + bary[:, 1:2] * self._ab[tri] + bary[:, 2:3] * self._ac[tri]
-        return SurfacePoints(triangle=self._perm[tri], barycentric=bary, point=point, distance=np.sqrt(d2))
-
-    def _query_block(self, p, best_tri, best_vw, best_d2, tree, boxes, allowed_idx, allowed):
-        """Fill the best_* views (modified in place) for one block of query points."""
-        n = len(p)
-        _, nearest = tree.query(p)
-        if allowed_idx is not None:
-            nearest = allowed_idx[nearest]
-        self._evaluate(p, np.arange(n), nearest, best_tri, best_vw, best_d2)
-        # Slack against rounding in the box and disc bounds, relative to the coordinates involved.
-        slack = 1e-9 * (np.linalg.norm(p - self._mesh_centre, axis=1) + self._mesh_scale)
-        bound2 = (np.sqrt(best_d2) + slack) ** 2
-        stack = [(np.arange(n), np.zeros(n, dtype=np.int64), 0)]
-        while stack:
-            pt, node, level = stack.pop()
-            while True:
-                box = boxes[level][node]  # (M, 6): lo, hi
-                pp = p[pt]
-                gap = np.maximum(box[:, :3] - pp, pp - box[:, 3:])
-                np.maximum(gap, 0.0, out=gap)
-                keep = np.einsum("ij,ij->i", gap, gap) <= bound2[pt]
-                pt, node = pt[keep], node[keep]
-                if level == self._depth or pt.size == 0:
-                    break
-                pt = np.repeat(pt, 2)
-                node = (2 * node[:, None] + np.array([0, 1])).ravel()
-                level += 1
-                if pt.size > self.FRONTIER_BUDGET and pt[0] != pt[-1]:
-                    # pairs are grouped by point: split at a point boundary and finish the halves one after the other
-                    cut = int(np.searchsorted(pt, pt[pt.size // 2]))
-                    if cut == 0:
-                        cut = int(np.searchsorted(pt, pt[0], side="right"))
-                    stack.append((pt[cut:], node[cut:], level))
-                    pt, node = pt[:cut], node[:cut]
-            if pt.size:
-                self._leaves(p, pt, node, bound2, slack, best_tri, best_vw, best_d2, allowed)
-
-    def _leaves(self, p, pt, node, bound2, slack, best_tri, best_vw, best_d2, allowed):
-        """Cull the triangles of (point, leaf) pairs by their bounding discs and evaluate the rest exactly."""
-        count = self._leaf_count[node]
-        total = int(count.sum())
-        pt = np.repeat(pt, count)
-        offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-        tri = np.repeat(self._leaf_start[node], count) + offset  # slots: leaf order
-        dv = p[pt] - self._centroid[tri]
-        d2 = np.einsum("ij,ij->i", dv, dv)
-        dist = np.sqrt(d2)
-        # Lower the plane distance by a slack: the disc bound grows with it, so this only loosens the bound.
-        h = np.maximum(np.abs(np.einsum("ij,ij->i", dv, self._normal[tri])) - 1e-9 * dist, 0.0)
-        gap = np.maximum(np.sqrt(np.maximum(d2 - h * h, 0.0)) - self._radius[tri], 0.0)
-        keep = h * h + gap * gap <= bound2[pt]
         if allowed is not None:
-            keep &= allowed[tri]
-        pt, tri = pt[keep], tri[keep]
-        self._evaluate(p, pt, tri, best_tri, best_vw, best_d2)
-        touched = np.unique(pt)
-        bound2[touched] = (np.sqrt(best_d2[touched]) + slack[touched]) ** 2
+            faces, index, tree = self._subset(allowed)
+        else:
+            if self._tree is None:
+                self._tree = _aabb(self.vertices, self.faces)
+            tree = self._tree
+        if len(p) == 0:
+            return SurfacePoints(triangle=np.zeros(0, dtype=np.int64), barycentric=np.zeros((0, 3)),
+                                 point=np.zeros((0, 3)), distance=np.zeros(0))
+        _, tri, _ = tree.squared_distance(self.vertices, faces, np.ascontiguousarray(p))
+        tri = np.asarray(tri, dtype=np.int64)
+        corners = self.vertices[faces[tri]]
+        bary, point = closest_point_on_triangle(p, corners[:, 0], corners[:, 1], corners[:, 2])
+        return SurfacePoints(triangle=tri if index is None else index[tri], barycentric=bary, point=point,
+                             distance=np.linalg.norm(point - p, axis=1))
 
-    def _evaluate(self, p, rows, tris, best_tri, best_vw, best_d2):
-        """Exact distances of pairs (p[rows], tris), ``rows`` sorted; keep the nearest per point (first on ties)."""
-        for s in range(0, rows.size, self.PAIR_CHUNK):
-            r = rows[s:s + self.PAIR_CHUNK]
-            t = tris[s:s + self.PAIR_CHUNK]
-            ab, ac = self._ab[t], self._ac[t]
-            ap = p[r] - self._a[t]
-            v, w = _pair_vw(ap, ab, ac, self._e_aa[t], self._e_ab[t], self._e_cc[t], self._degenerate[t])
-            diff = ap - v[:, None] * ab - w[:, None] * ac
-            d2 = np.einsum("ij,ij->i", diff, diff)
-            new_group = np.ones(r.size, dtype=bool)
-            new_group[1:] = r[1:] != r[:-1]
-            starts = np.flatnonzero(new_group)
-            group = np.cumsum(new_group) - 1
-            is_min = np.flatnonzero(d2 == np.minimum.reduceat(d2, starts)[group])
-            first = np.ones(is_min.size, dtype=bool)
-            first[1:] = group[is_min[1:]] != group[is_min[:-1]]
-            pick = is_min[first]
-            rp = r[pick]
-            better = d2[pick] < best_d2[rp]
-            rp, pick = rp[better], pick[better]
-            best_d2[rp] = d2[pick]
-            best_tri[rp] = t[pick]
-            best_vw[rp, 0] = v[pick]
-            best_vw[rp, 1] = w[pick]
+
+def _aabb(vertices, faces):
+    """libigl's bounding-box tree over ``faces`` (contiguous float64 / int64 arrays)."""
+    tree = igl.AABB()
+    tree.init(vertices, faces)
+    return tree
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -160,9 +160,11 @@ def test_expressions_read_right_to_the_face_landmarker(ict_rig, ict_head):
     assert gain("blink", "eyeBlinkLeft", "eyeBlinkRight") > 0.2
     # MediaPipe barely sees frowns on renders (PLATFORM.md); sadness shows in the brows and the lower lip instead.
     assert rise["sad"][ARKIT_INDEX["jawOpen"]] < 0.1
-    # The dominant rising channel of happy and surprise is the expected one.
+    # The dominant rising channels of happy and surprise are the expected ones: surprise is AU1+2 (inner and
+    # outer brow raiser) + AU5 + AU26 (jaw drop), and its jaw and inner brows rise about equally (0.50 / 0.50).
     assert ARKIT_NAMES[int(np.argmax(rise["happy"]))].startswith("mouthSmile")
-    assert ARKIT_NAMES[int(np.argmax(rise["surprise"]))] == "jawOpen"
+    top_two = {ARKIT_NAMES[i] for i in np.argsort(-rise["surprise"])[:2]}
+    assert top_two == {"jawOpen", "browInnerUp"}, top_two
     assert detector is default_detector()
 
 

@@ -128,7 +128,8 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     names_versions = [build_extension.wheel_name_version(Path(w).name) for w in wheels]
     bundled = {name for name, _ in names_versions}
     assert len(bundled) == len({nv for nv in names_versions})  # one version per package (Blender keeps the newest)
-    assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "matplotlib", "certifi"} <= bundled
+    assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "libigl", "matplotlib", "certifi"} <= \
+        bundled
     assert not bundled & {"numpy", "opencv-contrib-python", "sounddevice", "bpy"}
     # Only this platform's binary wheels; every wheel loads under 3.11 or 3.13 here.
     others = [tag for p, tag in WHEEL_PLATFORM.items() if p != platform]

@@ -48,9 +48,12 @@ Which wheels, and why (what mediapipe 1.2.2's Tasks FaceLandmarker imports at ru
 ``sys.modules`` after a detection): ``import mediapipe`` imports ``mediapipe.tasks.python.vision.drawing_utils``,
 which imports ``cv2`` and ``matplotlib.pyplot``; ``base_options`` imports ``certifi``. mediapipe 1.x no longer
 imports protobuf itself, but it is kept with absl-py and flatbuffers (declared dependencies of mediapipe and
-onnxruntime; small). Not bundled: numpy (Blender's own; a second copy would break bpy), opencv-contrib-python
-(mediapipe's declared cv2 provider; opencv-python-headless provides the same ``cv2`` module without GUI libraries,
-and two cv2 providers conflict), sounddevice (audio tasks only; mediapipe guards that import).
+onnxruntime; small). libigl (MPL-2.0) serves ``core.geometry``'s exact closest-point queries (``igl.AABB``); its
+nanobind build does not compile against numpy's C API, so the same wheel loads under numpy 1.26 and 2, and its
+``cp312-abi3`` wheel (CPython >= 3.12 only) serves 3.13 while ``cp311`` serves 3.11. Not bundled: numpy (Blender's
+own; a second copy would break bpy), opencv-contrib-python (mediapipe's declared cv2 provider;
+opencv-python-headless provides the same ``cv2`` module without GUI libraries, and two cv2 providers conflict),
+sounddevice (audio tasks only; mediapipe guards that import).
 """
 import argparse
 import os
@@ -74,6 +77,7 @@ RUNTIME_WHEELS = {
     "opencv-python-headless": "4.11.0.86",
     "onnxruntime": "1.31.1",
     "scipy": "1.17.1",
+    "libigl": "2.6.3",  # core.geometry's closest points; cp311 + cp312-abi3 wheels, numpy-agnostic (nanobind)
     "protobuf": "6.33.6",
     "flatbuffers": "25.12.19",
     "absl-py": "2.5.1",

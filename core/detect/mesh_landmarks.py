@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..errors import InputError, NoFaceError
-from ..geometry import interpolate_on_surface, principal_axes
+from ..geometry import interpolate_on_surface, principal_axes, vertex_normals
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -298,7 +298,7 @@ def _candidate(shot, view_index, score, centre_px, side_px, up_px, nose_px, eyes
                       turn=1.0 if nose @ np.cross(face_up, toward) >= 0 else -1.0, profile=eyes_apart < PROFILE_EYES)
 
 
-def _search(vertices, triangles, face_detector, report, shots):
+def _search(vertices, triangles, normals, face_detector, report, shots):
     """Coarse search (see the module docstring), as a generator: after each level (a set of image turns at one
     tiling, over all views) yields the new :class:`_Candidate` list, best first. ``shots`` (a list) collects the
     search renders, made on first use."""
@@ -322,7 +322,7 @@ def _search(vertices, triangles, face_detector, report, shots):
                 step += 1
                 if i == len(shots):
                     camera = _robust_framing(points, view, up, SEARCH_SIZE)
-                    shots.append(render(vertices, search_tris, camera, max_layers=MAX_LAYERS))
+                    shots.append(render(vertices, search_tris, camera, max_layers=MAX_LAYERS, normals=normals))
                     windows.append(_dense_windows(shots[i], points))
                 found = [_candidate(shots[i], i, *hit) for tiling in tiling_set for degrees in angles
                          for hit in _detect_in(face_detector, shots[i], degrees, tiling, windows[i])]
@@ -399,7 +399,9 @@ def _backproject(vertices, region, shot, face):
     without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
     ``z`` (same scale as ``x``) is related to the rendered depth by a shift, fitted robustly (median) over all
     landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are placed at
-    MediaPipe's depth instead, flagged ``on_surface = False``, with the nearest surface point as their triangle.
+    MediaPipe's depth instead, flagged ``on_surface = False``; their triangle and barycentric coordinates are the
+    surface under their pixel (-1 and NaN where there is none) until the final view's are set to the nearest surface
+    point (:meth:`_FaceRegion.nearest`, in :func:`detect_mesh_landmarks`: only the result needs them).
     """
     h, w = shot.image.shape[:2]
     camera = shot.camera
@@ -420,11 +422,10 @@ def _backproject(vertices, region, shot, face):
     off = ~on_surface
     if off.any():
         points[off] = camera.unproject(pixels[off], predicted[off] + shift)
-        tri[off], bary[off] = region.nearest(points[off])
     return points, tri, bary, on_surface
 
 
-def _landmarks_on(vertices, triangles, candidate, detector, size, report):
+def _landmarks_on(vertices, triangles, normals, candidate, detector, size, report):
     """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
     face, region, points, tri, bary, on_surface, forward, up)`` of the last, frontal render, or None when the
     landmarker finds no face on the first render."""
@@ -434,7 +435,7 @@ def _landmarks_on(vertices, triangles, candidate, detector, size, report):
     last = None
     for round_ in range(FRONTAL_ROUNDS + 1):
         report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
-        shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS)
+        shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
         faces = detector.detect(shot.image)
         if not faces:
             return last  # lost while turning: the last render that had the face (None on the first)
@@ -492,9 +493,11 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     _, _, extents = principal_axes(vertices)
     if extents.max() <= 0:
         raise InputError("mesh is degenerate: all vertices at one point")
+    # Every render shows part of this one mesh: its normals are computed once.
+    normals = vertex_normals(vertices, triangles)
     shots, tried = [], []
     result, score, best, found = None, 0.0, 0.0, False
-    for level in _search(vertices, triangles, face_detector, report, shots):
+    for level in _search(vertices, triangles, normals, face_detector, report, shots):
         best = max(best, level[0].score)
         for candidate in [c for c in level if c.score >= min_score]:
             if len(tried) >= MAX_CANDIDATES:
@@ -505,7 +508,8 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
             for degrees in (PROFILE_TURNS_DEG if candidate.profile else TURNS_DEG):
                 # A profile or three-quarter detection: the landmarker wants the face frontal, so turn toward the
                 # nose.
-                attempt = _landmarks_on(vertices, triangles, candidate.turned(degrees), detector, size, report)
+                attempt = _landmarks_on(vertices, triangles, normals, candidate.turned(degrees), detector, size,
+                                        report)
                 if attempt is not None:
                     break
             if attempt is None:
@@ -527,6 +531,8 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
     shot, face, region, points, tri, bary, hit, forward, up = result
+    if not hit.all():
+        tri[~hit], bary[~hit] = region.nearest(points[~hit])
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(points=points, triangle=region.index[tri], barycentric=bary, on_surface=hit,

@@ -228,8 +228,8 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
         return tri_buf.reshape(height, width), bary_buf.reshape(height, width, 3), depth_buf.reshape(height, width)
 
     p0, p1, p2 = xy[faces[:, 0]], xy[faces[:, 1]], xy[faces[:, 2]]
-    corners = np.stack([p0, p1, p2], axis=1)
-    lo, hi = corners.min(axis=1), corners.max(axis=1)
+    lo = np.minimum(np.minimum(p0, p1), p2)
+    hi = np.maximum(np.maximum(p0, p1), p2)
     # pixel j is covered when its centre j + 0.5 lies in [lo, hi]
     with np.errstate(invalid="ignore"):
         x0 = np.maximum(np.ceil(lo[:, 0] - 0.5), 0)
@@ -249,11 +249,10 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
 
     # Barycentric weights are affine in the pixel position: w_k(x, y) = A_k x + B_k y + C_k (w_2 = 1 - w_0 - w_1).
     q0, q1, q2, a2 = p0[tri], p1[tri], p2[tri], area2[tri]
-    coef = np.empty((tri.size, 6))
-    for k, (qa, qb) in enumerate(((q1, q2), (q2, q0))):
-        coef[:, 3 * k] = -(qb[:, 1] - qa[:, 1]) / a2
-        coef[:, 3 * k + 1] = (qb[:, 0] - qa[:, 0]) / a2
-        coef[:, 3 * k + 2] = ((qb[:, 1] - qa[:, 1]) * qa[:, 0] - (qb[:, 0] - qa[:, 0]) * qa[:, 1]) / a2
+    coef = []
+    for qa, qb in ((q1, q2), (q2, q0)):
+        coef += [-(qb[:, 1] - qa[:, 1]) / a2, (qb[:, 0] - qa[:, 0]) / a2,
+                 ((qb[:, 1] - qa[:, 1]) * qa[:, 0] - (qb[:, 0] - qa[:, 0]) * qa[:, 1]) / a2]
     zf = z[faces[tri]]
 
     # Work items (triangle, first row, rows); triangles larger than a chunk are cut into bands of rows.
@@ -267,58 +266,71 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     # a chunk takes the items starting in one window of _CANDIDATE_CHUNK candidates (so at most twice that many)
     chunk_of = (np.cumsum(item_count) - item_count) // _CANDIDATE_CHUNK
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(chunk_of)) + 1, [item_tri.size]])
-
     for s, e in zip(bounds[:-1], bounds[1:]):
-        it = item_tri[s:e]
-        cnt = item_count[s:e]
-        total = int(cnt.sum())
-        if total == 0:
+        found = _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width)
+        if found is None:
             continue
-        # Each item's candidates are consecutive: per-item values are repeated (a copy of runs), not gathered.
-        k = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        t = np.repeat(it, cnt)
-        width_t = np.repeat(nx[it], cnt)
-        px = np.repeat(x0[it], cnt) + k % width_t
-        py = np.repeat(item_y0[s:e], cnt) + k // width_t
-        cx = px + 0.5
-        cy = py + 0.5
-        c = np.repeat(coef[it], cnt, axis=0)
-        w0 = c[:, 0] * cx + c[:, 1] * cy + c[:, 2]
-        w1 = c[:, 3] * cx + c[:, 4] * cy + c[:, 5]
-        w2 = 1.0 - w0 - w1
-        inside = (w0 >= -_INSIDE_TOL) & (w1 >= -_INSIDE_TOL) & (w2 >= -_INSIDE_TOL)
-        if not inside.any():
-            continue
-        t, px, py = t[inside], px[inside], py[inside]
-        w = np.clip(np.column_stack([w0[inside], w1[inside], w2[inside]]), 0.0, None)
-        w /= w.sum(axis=1, keepdims=True)
-        depth = np.einsum("ij,ij->i", w, zf[t])
-        pix = py * width + px
-        # Per pixel the nearest candidate, the lowest triangle on exact depth ties: candidates come in triangle
-        # order, so a stable sort by pixel keeps that order within each pixel, and the first candidate at the
-        # pixel's greatest depth wins (one sort key instead of a (pixel, -depth, triangle) lexsort).
-        order = np.argsort(pix, kind="stable")
-        pix_sorted = pix[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = pix_sorted[1:] != pix_sorted[:-1]
-        starts = np.flatnonzero(first)
-        depth_sorted = depth[order]
-        at_max = depth_sorted == np.repeat(np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size)))
-        top = np.flatnonzero(at_max)
-        top_first = np.ones(top.size, dtype=bool)
-        top_first[1:] = pix_sorted[top[1:]] != pix_sorted[top[:-1]]
-        win = order[top[top_first]]
-        pw = pix[win]
-        nearer = depth[win] > depth_buf[pw]  # strict: on exact ties the earlier chunk (lower triangle) stays
-        win, pw = win[nearer], pw[nearer]
-        depth_buf[pw] = depth[win]
-        tri_buf[pw] = tri[t[win]]
-        bary_buf[pw] = w[win]
+        pw, depth, t, w = found
+        nearer = depth > depth_buf[pw]  # strict: on exact ties the earlier chunk (lower triangle) stays
+        pw = pw[nearer]
+        depth_buf[pw] = depth[nearer]
+        tri_buf[pw] = tri[t[nearer]]
+        bary_buf[pw] = w[nearer]
     return tri_buf.reshape(height, width), bary_buf.reshape(height, width, 3), depth_buf.reshape(height, width)
 
 
+def _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width):
+    """The nearest candidate per pixel among the work items ``s:e`` of :func:`_rasterize`: ``(pixel (P,), depth
+    (P,), live-triangle index (P,), barycentric (P, 3))``, the lowest triangle on exact depth ties; None when no
+    pixel centre is inside."""
+    it = item_tri[s:e]
+    cnt = item_count[s:e]
+    total = int(cnt.sum())
+    if total == 0:
+        return None
+    # Each item's candidates are consecutive: per-item values are repeated (a copy of runs), not gathered.
+    row, col = np.divmod(np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt), np.repeat(nx[it], cnt))
+    px = np.repeat(x0[it], cnt) + col
+    py = np.repeat(item_y0[s:e], cnt) + row
+    cx = px + 0.5
+    cy = py + 0.5
+    a0, b0, c0, a1, b1, c1 = (np.repeat(c[it], cnt) for c in coef)
+    w0 = a0 * cx + b0 * cy + c0
+    w1 = a1 * cx + b1 * cy + c1
+    w2 = 1.0 - w0 - w1
+    inside = np.flatnonzero((w0 >= -_INSIDE_TOL) & (w1 >= -_INSIDE_TOL) & (w2 >= -_INSIDE_TOL))
+    if inside.size == 0:
+        return None
+    t = np.repeat(it, cnt)[inside]
+    pix = py[inside] * width + px[inside]
+    w0, w1 = w0[inside], w1[inside]
+    # Depth is affine in the pixel too: the plane's depth at the pixel centre.
+    depth = zf[t, 2] + w0 * (zf[t, 0] - zf[t, 2]) + w1 * (zf[t, 1] - zf[t, 2])
+    # Per pixel the nearest candidate, the lowest triangle on exact depth ties: candidates come in triangle
+    # order, so a stable sort by pixel keeps that order within each pixel, and the first candidate at the
+    # pixel's greatest depth wins (one sort key instead of a (pixel, -depth, triangle) lexsort).
+    order = np.argsort(pix, kind="stable")
+    pix_sorted = pix[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = pix_sorted[1:] != pix_sorted[:-1]
+    starts = np.flatnonzero(first)
+    depth_sorted = depth[order]
+    at_max = depth_sorted == np.repeat(np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size)))
+    top = np.flatnonzero(at_max)
+    top_first = np.ones(top.size, dtype=bool)
+    top_first[1:] = pix_sorted[top[1:]] != pix_sorted[top[:-1]]
+    win = order[top[top_first]]
+    # Weights of the winners only, clipped (a centre on an edge may lie a rounding error outside) and normalised.
+    w = np.empty((win.size, 3))
+    w[:, 0], w[:, 1] = w0[win], w1[win]
+    w[:, 2] = 1.0 - w[:, 0] - w[:, 1]
+    np.clip(w, 0.0, None, out=w)
+    w /= w.sum(axis=1, keepdims=True)
+    return pix[win], depth[win], t[win], w
+
+
 def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambient=0.25, background=(0.0, 0.0, 0.0),
-           smooth=True, ssaa=1, max_layers=None):
+           smooth=True, ssaa=1, max_layers=None, normals=None):
     """Render a triangle mesh with a z-buffer: shaded image plus per-pixel triangle id, barycentrics and depth.
 
     ``vertices`` ``(V, 3)`` float, ``faces`` ``(F, 3)`` int, ``camera`` :class:`OrthoCamera`.
@@ -327,7 +339,9 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
     ``ambient`` in [0, 1]; ``background`` sRGB ``(3,)`` in [0, 1]; ``smooth`` interpolates area-weighted vertex
     normals (else flat face normals); ``ssaa`` integer supersampling factor for the image only (the scene is shaded at
     ``ssaa`` times the resolution and box-filtered in linear light, which for integer factors equals
-    ``cv2.resize(..., INTER_AREA)``; the id/barycentric/depth buffers are rasterised at the output resolution).
+    ``cv2.resize(..., INTER_AREA)``; the id/barycentric/depth buffers are rasterised at the output resolution);
+    ``normals`` ``(V, 3)`` unit vertex normals to shade with when ``smooth`` (default: area-weighted normals of
+    ``faces``; a caller rendering parts of one mesh many times computes them once).
 
     Shading: Lambert, ``albedo * (ambient + (1 - ambient) * |n . l|)`` in linear light, then sRGB encoding. The
     absolute value makes lighting two-sided, so meshes with flipped or inconsistent normals do not render black.
@@ -360,7 +374,12 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
         raise InputError(f"ssaa must be a positive integer, got {ssaa!r}")
     ssaa = int(ssaa)
 
-    normals = vertex_normals(v, f) if (smooth and f.size) else None
+    if smooth and f.size and normals is not None:
+        normals = np.asarray(normals, dtype=np.float64)
+        if normals.shape != v.shape:
+            raise InputError(f"normals must be one per vertex, shape {v.shape}, got {normals.shape}")
+    else:
+        normals = vertex_normals(v, f) if (smooth and f.size) else None
     flat = face_normals(v, f) if (not smooth and f.size) else None
 
     def shade(cam):

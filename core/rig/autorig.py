@@ -30,7 +30,7 @@ from .amplitude import normalise_amplitudes
 #: count.
 _OVAL_WEIGHT = 0.3
 
-TEMPLATE_LANDMARKS_VERSION = 4
+TEMPLATE_LANDMARKS_VERSION = 5
 
 
 @dataclass
@@ -169,7 +169,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     report(0.8, "transferring expressions")
     start = time.perf_counter()
     transfer = transfer_expressions(fit, template, vertices, triangles, landmarks, parts=parts,
-                                    forced=None if roles is None else np.asarray(roles) >= 0,
+                                    forced=None if roles is None else np.asarray(roles) >= 0, rigid_parts=False,
                                     progress=lambda f, m: report(0.8 + 0.2 * f, m))
     parts = transfer.parts            # skin parts lying off the template's face (hair caps) are left out
     timings["transfer"] = time.perf_counter() - start
@@ -180,10 +180,11 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     # Gains scale every vertex of a shape; eyeballs and teeth must stay rigid: rebuilt, the jaw turned by the gain.
     transfer.deltas = rigid_part_deltas(amplitudes.deltas, fit, template, vertices, parts, landmarks,
                                         gains=amplitudes.gains)
+    empty = tuple(n for n, d in zip(transfer.names, transfer.deltas) if not d.any())
     timings["amplitude"] = time.perf_counter() - start
     report(1.0, "rigged")
     return RigResult(deltas=transfer.deltas[:, index] if welded else transfer.deltas, names=transfer.names,
-                     empty=transfer.empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
+                     empty=empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
                      coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
                      parts=parts.remapped(index) if welded else parts,
                      landmark_score=None if found is None else float(found.score))

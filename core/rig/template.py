@@ -7,6 +7,7 @@ Physically-Based Face Attributes", CVPR; MIT licence), converting its OBJs once 
 A built extension ships that ``.npz`` (``bundled_assets/ict-facekit/ict_template.npz``, written by
 ``tools/build_extension.py``) instead of the OBJs, so an installed add-on needs no ICT-FaceKit files.
 """
+import functools
 import hashlib
 import json
 import zipfile
@@ -76,6 +77,12 @@ class FaceTemplate:
     @property
     def expression_names(self):
         return ARKIT_NAMES
+
+    @functools.cached_property
+    def deltas_by_vertex(self):
+        """``(V, 52, 3) float32`` :attr:`deltas` vertex-major (computed once): gathering a vertex's 52 deltas is then
+        one contiguous row, which the transfer does for every target vertex."""
+        return np.ascontiguousarray(self.deltas.transpose(1, 0, 2))
 
     def with_identity(self, coefficients):
         """Return the neutral ``(V, 3) float64`` of an identity: ``vertices + sum_k c_k * identity_modes[k]``.

@@ -44,7 +44,6 @@ target and on the template alike) and never take a skin motion; skin never match
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -210,9 +209,40 @@ def _off_face(template, template_components, target_triangles, n_target, rows, t
     return off[components]
 
 
-def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
-    """Closest points on the fitted template (restricted to ``triangle_mask``), a labelled point never matching a
-    triangle with a vertex of the opposite label. Returns ``(triangle, barycentric, distance)``.
+class _FittedSurface:
+    """The fitted template's surface for the transfer's closest-point queries: one
+    :class:`~facemotion.core.geometry.MeshProximity` (structures per face mask built on first use) and one k-d tree
+    of its vertices (``scipy.spatial.cKDTree``) for distance bounds."""
+
+    #: nearest vertices looked through for the nearest one of a subset (:meth:`nearest_vertex_distance`)
+    NEAR = 16
+
+    def __init__(self, fit, template):
+        self.vertices = fit.vertices
+        self.triangles = template.triangles
+        self.proximity = MeshProximity.cached(fit.vertices, template.triangles)
+        self.tree = cKDTree(fit.vertices)
+        corners = fit.vertices[template.triangles]
+        self.tri_lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
+        self.tri_hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
+
+    def nearest_vertex_distance(self, points, vertex_mask):
+        """``(N,)`` distance from each point to its nearest vertex among ``vertex_mask`` ``(V,) bool`` (exact: the
+        first masked one among the :data:`NEAR` nearest of all vertices, else a tree of the masked ones)."""
+        dist, idx = self.tree.query(points, k=min(self.NEAR, len(self.vertices)), workers=-1)
+        dist, idx = dist.reshape(len(points), -1), idx.reshape(len(points), -1)
+        ok = vertex_mask[idx]
+        found = ok.any(axis=1)
+        out = np.where(found, dist[np.arange(len(points)), np.argmax(ok, axis=1)], np.inf)
+        if not found.all():
+            out[~found] = cKDTree(self.vertices[vertex_mask]).query(points[~found], workers=-1)[0]
+        return out
+
+
+def _closest_points(surface, points, labels, tri_labels, triangle_mask):
+    """Closest points on the fitted template (``surface``, a :class:`_FittedSurface`; restricted to
+    ``triangle_mask``), a labelled point never matching a triangle with a vertex of the opposite label. Returns
+    ``(triangle, barycentric, distance)``.
 
     One query over all allowed triangles; only the labelled points whose closest triangle carries the opposite
     label are queried again without those triangles (a closest point that is allowed is also the closest allowed
@@ -221,14 +251,10 @@ def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
     base_idx = np.flatnonzero(triangle_mask)
     if len(base_idx) == 0:
         return np.zeros(n, dtype=np.int64), np.full((n, 3), 1.0 / 3.0), np.full(n, np.inf)
-    # One structure per fit for all the queries (restricted by face masks instead of built on each subset).
-    proximity = MeshProximity.cached(fit.vertices, template.triangles)
-    hit = proximity.query(points, allowed=triangle_mask)
+    hit = surface.proximity.query(points, allowed=triangle_mask)
     triangle = np.array(hit.triangle)
     bary = np.array(hit.barycentric, dtype=np.float64)
     distance = np.array(hit.distance, dtype=np.float64)
-    corners = fit.vertices[template.triangles[base_idx]]
-    tri_lo, tri_hi = corners.min(axis=1), corners.max(axis=1)
     for label, opposite in OPPOSITE.items():
         rows = np.flatnonzero((labels == label) & (tri_labels[triangle] == opposite).any(axis=1))
         if len(rows) == 0:
@@ -239,12 +265,14 @@ def _closest_points(fit, template, points, labels, tri_labels, triangle_mask):
             continue
         # Only allowed triangles that can hold the answer: the nearest allowed vertex bounds each point's distance
         # to its closest allowed triangle, so that triangle's box meets the points' box grown by the largest bound.
-        reach = cKDTree(fit.vertices[np.unique(template.triangles[base_idx[allowed]])]).query(points[rows])[0].max()
+        vertex_mask = np.zeros(len(surface.vertices), dtype=bool)
+        vertex_mask[surface.triangles[base_idx[allowed]]] = True
+        reach = surface.nearest_vertex_distance(points[rows], vertex_mask).max()
         lo, hi = points[rows].min(axis=0) - reach, points[rows].max(axis=0) + reach
-        allowed_idx = base_idx[allowed & (tri_hi >= lo).all(axis=1) & (tri_lo <= hi).all(axis=1)]
-        sub_mask = np.zeros(len(template.triangles), dtype=bool)
-        sub_mask[allowed_idx] = True
-        sub = proximity.query(points[rows], allowed=sub_mask)
+        near = (surface.tri_hi[base_idx] >= lo).all(axis=1) & (surface.tri_lo[base_idx] <= hi).all(axis=1)
+        sub_mask = np.zeros(len(surface.triangles), dtype=bool)
+        sub_mask[base_idx[allowed & near]] = True
+        sub = surface.proximity.query(points[rows], allowed=sub_mask)
         triangle[rows] = sub.triangle
         bary[rows] = sub.barycentric
         distance[rows] = sub.distance
@@ -260,7 +288,7 @@ def _group_median(values, groups):
 
 
 def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *, parts=None,
-                         forced=None, full_distance=0.08, zero_distance=0.25, progress=None):
+                         forced=None, full_distance=0.08, zero_distance=0.25, rigid_parts=True, progress=None):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
@@ -277,6 +305,8 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
             face: :data:`FACE_SHARE`).
         full_distance, zero_distance: distances to the fitted template surface, as fractions of the inter-ocular
             distance, below which a skin vertex follows fully and beyond which it stays still (smoothstep between).
+        rigid_parts: turn eyeballs, teeth and tongue (:func:`rigid_part_deltas`); False leaves their deltas 0 for a
+            caller that rebuilds them anyway (:func:`facemotion.core.rig.autorig.rig_mesh`, after rescaling).
         progress: optional ``progress(fraction, message)`` (fraction 0..1 of the transfer; also a cancel point).
 
     Returns:
@@ -332,18 +362,20 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
             parts = parts.with_ignored(rows[off], target)
             roles = parts.roles
         report(0.7, "transferring expressions")
-        # All 52 shapes at once: barycentric interpolation as a sparse (rows x V) matrix times the (V, 52 * 3)
-        # template deltas (the same sums as geometry.interpolate_on_surface, per shape).
-        n_shapes, n_template = len(ARKIT_NAMES), len(template.vertices)
-        weights = sparse.csr_matrix((bary.ravel(), template.triangles[triangle].ravel(),
-                                     np.arange(0, 3 * len(rows) + 1, 3)), shape=(len(rows), n_template))
-        flat = np.ascontiguousarray(template.deltas.transpose(1, 0, 2)).reshape(n_template, 3 * n_shapes)
-        moved = (weights @ flat).astype(np.float32).reshape(len(rows), n_shapes, 3)
-        deltas[:, rows] = (moved @ linear).transpose(1, 0, 2) * coverage[rows][None, :, None]
+        # All 52 shapes at once: barycentric interpolation (geometry.interpolate_on_surface's sums, per shape).
+        corner = template.triangles[triangle]
+        weight = bary.astype(np.float32)
+        by_vertex = template.deltas_by_vertex
+        moved = by_vertex[corner[:, 0]] * weight[:, 0, None, None]
+        for k in (1, 2):
+            moved += by_vertex[corner[:, k]] * weight[:, k, None, None]
+        moved *= coverage[rows][:, None, None]
+        deltas[:, rows] = (moved.reshape(-1, 3) @ linear).reshape(len(rows), -1, 3).transpose(1, 0, 2)
 
     report(0.9, "turning eyes and jaw")
     coverage[(roles != ROLE_SKIN) & (roles != ROLE_IGNORE)] = 1.0
-    rigid_part_deltas(deltas, fit, template, target, parts, target_landmarks)
+    if rigid_parts:
+        rigid_part_deltas(deltas, fit, template, target, parts, target_landmarks)
     empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
     return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
                               distance=distance, labels=target_labels, parts=parts)
@@ -416,7 +448,8 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
     soft_triangles = (template_roles[template.triangles] == ROLE_SKIN).all(axis=1)
     # One query over all of them; the points whose closest is an inner part are asked again for the skin only.
     report(0.1, "closest points on the template")
-    on_any = _closest_points(fit, template, points, labels, tri_labels, soft_triangles)
+    surface = _FittedSurface(fit, template)
+    on_any = _closest_points(surface, points, labels, tri_labels, soft_triangles)
     on_skin = tuple(np.array(a) for a in on_any)
     inner = np.flatnonzero(~skin_triangles[on_any[0]] | ~np.isfinite(on_any[2]))
     if len(inner):
@@ -426,14 +459,15 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
         skin_tris = template.triangles[skin_triangles]
         corners = fit.vertices[skin_tris]
         longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max()
-        skin_vertices = np.unique(skin_tris)
-        lower_bound = cKDTree(fit.vertices[skin_vertices]).query(points[inner])[0] - longest
+        skin_vertices = np.zeros(len(fit.vertices), dtype=bool)
+        skin_vertices[skin_tris] = True
+        lower_bound = surface.nearest_vertex_distance(points[inner], skin_vertices) - longest
         far = lower_bound > SKIN_SNAP * iod
         on_skin[2][inner[far]] = np.maximum(lower_bound[far], 2.0 * SKIN_SNAP * iod)
         inner = inner[~far]
     if len(inner):
         report(0.4, "closest points on the template's skin")
-        again = _closest_points(fit, template, points[inner], labels[inner], tri_labels, skin_triangles)
+        again = _closest_points(surface, points[inner], labels[inner], tri_labels, skin_triangles)
         for whole, part in zip(on_skin, again):
             whole[inner] = part
     components = connected_components(len(target), target_triangles)[rows]
@@ -463,7 +497,7 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
     odd_hit = (hit_part != majority) & ~np.isin(hit_part, template_eye_parts)
     for t in np.unique(majority[odd_hit]):
         odd = np.flatnonzero(odd_hit & (majority == t))
-        again = _closest_points(fit, template, points[odd], labels[odd], tri_labels, soft_triangles & (tri_part == t))
+        again = _closest_points(surface, points[odd], labels[odd], tri_labels, soft_triangles & (tri_part == t))
         ok = np.isfinite(again[2])
         triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
     r = distance / max(iod, 1e-12)
