@@ -355,7 +355,7 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
     if not isinstance(camera, OrthoCamera):
         raise InputError("camera must be an OrthoCamera (see OrthoCamera.framing)")
     if vertex_colors is None:
-        albedo = np.broadcast_to(srgb_to_linear(SKIN_ALBEDO), v.shape)
+        albedo = None  # one colour: no per-pixel interpolation
     else:
         col = np.asarray(vertex_colors, dtype=np.float64)
         if col.shape != v.shape or not np.isfinite(col).all() or col.min() < 0 or col.max() > 1:
@@ -395,7 +395,10 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
             else:
                 n = flat[t]
             intensity = ambient + (1.0 - ambient) * np.abs(n @ light)
-            out[fg] = np.einsum("nk,nkj->nj", b, albedo[f[t]]) * intensity[:, None]
+            if albedo is None:
+                out[fg] = srgb_to_linear(SKIN_ALBEDO) * intensity[:, None]
+            else:
+                out[fg] = np.einsum("nk,nkj->nj", b, albedo[f[t]]) * intensity[:, None]
         return out, tri, bary, depth
 
     if ssaa == 1:

@@ -216,6 +216,8 @@ class _FittedSurface:
 
     #: nearest vertices looked through for the nearest one of a subset (:meth:`nearest_vertex_distance`)
     NEAR = 16
+    #: from this many points on, a tree of the subset is cheaper than looking through the nearest of all
+    MANY = 1000
 
     def __init__(self, fit, template):
         self.vertices = fit.vertices
@@ -228,7 +230,10 @@ class _FittedSurface:
 
     def nearest_vertex_distance(self, points, vertex_mask):
         """``(N,)`` distance from each point to its nearest vertex among ``vertex_mask`` ``(V,) bool`` (exact: the
-        first masked one among the :data:`NEAR` nearest of all vertices, else a tree of the masked ones)."""
+        first masked one among the :data:`NEAR` nearest of all vertices, else, and for more than :data:`MANY`
+        points, a tree of the masked ones)."""
+        if len(points) > self.MANY:
+            return cKDTree(self.vertices[vertex_mask]).query(points, workers=-1)[0]
         dist, idx = self.tree.query(points, k=min(self.NEAR, len(self.vertices)), workers=-1)
         dist, idx = dist.reshape(len(points), -1), idx.reshape(len(points), -1)
         ok = vertex_mask[idx]
@@ -255,11 +260,14 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     triangle = np.array(hit.triangle)
     bary = np.array(hit.barycentric, dtype=np.float64)
     distance = np.array(hit.distance, dtype=np.float64)
+    base_labels = base_lo = base_hi = None
     for label, opposite in OPPOSITE.items():
         rows = np.flatnonzero((labels == label) & (tri_labels[triangle] == opposite).any(axis=1))
         if len(rows) == 0:
             continue
-        allowed = ~(tri_labels[base_idx] == opposite).any(axis=1)
+        if base_labels is None:
+            base_labels, base_lo, base_hi = tri_labels[base_idx], surface.tri_lo[base_idx], surface.tri_hi[base_idx]
+        allowed = ~(base_labels == opposite).any(axis=1)
         if not allowed.any():
             distance[rows] = np.inf
             continue
@@ -269,7 +277,7 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
         vertex_mask[surface.triangles[base_idx[allowed]]] = True
         reach = surface.nearest_vertex_distance(points[rows], vertex_mask).max()
         lo, hi = points[rows].min(axis=0) - reach, points[rows].max(axis=0) + reach
-        near = (surface.tri_hi[base_idx] >= lo).all(axis=1) & (surface.tri_lo[base_idx] <= hi).all(axis=1)
+        near = (base_hi >= lo).all(axis=1) & (base_lo <= hi).all(axis=1)
         sub_mask = np.zeros(len(surface.triangles), dtype=bool)
         sub_mask[base_idx[allowed & near]] = True
         sub = surface.proximity.query(points[rows], allowed=sub_mask)
