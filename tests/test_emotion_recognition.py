@@ -603,3 +603,19 @@ def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, sh
     assert [bar["text"].split()[0].lower() for bar in bars] == list(CATEGORIES)
     top = f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f})"
     assert top in labels_in(log) and "astronaut.png" in labels_in(log)
+
+
+def test_a_face_unchanged_from_its_rest_pose_is_neutral(relative_classifier, photo):
+    """A relative model judges the change from rest: the smiling astronaut against herself changed nothing, so she
+    is neutral (the shipped model alone calls her happy), while against another face's parts the model decides."""
+    from facemotion.core.detect.landmarks import default_detector
+
+    image = photo
+    face = default_detector().detect_one(image)
+    itself = relative_classifier.reference_parts(face, image)
+    result = relative_classifier.classify_face(face, image, reference=itself)
+    assert result.label == "neutral" and result.probabilities["neutral"] == 1.0 and result.intensity == 0.0
+    # A reference that differs (the face mirrored, so its asymmetric smile changes) goes to the model.
+    mirrored = default_detector().detect_one(np.ascontiguousarray(image[:, ::-1]))
+    other = relative_classifier.classify_face(face, image, reference=relative_classifier.reference_parts(mirrored))
+    assert other.probabilities["neutral"] < 1.0

@@ -376,7 +376,7 @@ class _FaceRegion:
         """Nearest surface point of the region to ``points (N, 3)`` as ``(triangle (N,), barycentric (N, 3))``,
         at vertex precision: the nearest vertex (``scipy.spatial.cKDTree``) on one of its triangles. Only landmarks
         off the surface use it (an eye opening), and they carry no weight in the fit, so an exact closest point
-        (:class:`facemotion.core.geometry.MeshProximity`, ~0.2 s to build on a head) is not worth its cost."""
+        (:class:`facemotion.core.geometry.MeshProximity`, twice the build time) is not worth its cost."""
         if self._tree is None:
             used = np.unique(self.triangles)
             corner_of = np.full(len(self._vertices), -1, dtype=np.int64)

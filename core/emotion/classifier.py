@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FEATURE_SPEC_VERSION, FeatureSpec, extract_features, extract_parts
+from .features import FEATURE_SPEC_VERSION, PARTS, FeatureSpec, extract_features, extract_parts
 from .presets import CATEGORIES
 from ..errors import InputError
 
@@ -60,6 +60,11 @@ METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
 MODEL_FORMAT_MAJOR = 1
 #: Faces looked for by :func:`classify_image` when it creates its own detector.
 DEFAULT_MAX_FACES = 4
+
+
+#: A relative model's change features all within this of 0 mean the face did not change from its rest pose (the
+#: same image gives the same landmarks exactly; float32 rounding of the subtraction stays far below it).
+UNCHANGED = 1e-6
 
 
 @dataclass
@@ -219,8 +224,15 @@ class EmotionClassifier:
         """Classify one detected face (:class:`~.landmarks.FaceLandmarks`); ``image`` ``(H, W, 3) uint8`` RGB is
         needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the same face at rest) when
         :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp without image, a relative
-        model without reference)."""
+        model without reference).
+
+        A relative model judges what the face changed from its rest pose; a face that changed nothing (its change
+        features all within :data:`UNCHANGED` of 0: the rest pose itself, e.g. a rig with every shape key at 0)
+        is neutral by definition, whatever its rest pose looks like (a stern head at rest read "anger" before)."""
         features = extract_features(face, image, self.spec, reference=reference)
+        if reference is not None and self.spec.relative and \
+                np.abs(features[..., -sum(PARTS[p] for p in self.spec.delta_parts):]).max() <= UNCHANGED:
+            return self.result(np.eye(len(self.labels), dtype=np.float32)[self.labels.index("neutral")], face)
         return self.result(self.predict(features)[0], face)
 
 
