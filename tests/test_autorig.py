@@ -300,3 +300,23 @@ def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     assert (out @ forward).max() > max(ict_rig.landmarks[0] @ forward, ict_rig.landmarks[17] @ forward)
     assert np.abs(moved[ARKIT_INDEX["eyeBlinkLeft"]]).max() > 0.5       # the rest still rigs
     assert moved.shape == (52, len(all_vertices), 3)
+
+
+@pytest.mark.parametrize("smoothing", [1e-3, 0.3, 10.0])
+def test_thin_plate_warp_is_scipys_interpolant(template, smoothing):
+    """The fit's thin-plate warp equals scipy's RBFInterpolator (thin_plate_spline) on the template's vertices:
+    468 landmark-like centres on the ICT face with smooth offsets, evaluated at all 26,719 vertices (metres)."""
+    from scipy.interpolate import RBFInterpolator
+    from facemotion.core.rig.registration import thin_plate_spline
+
+    rng = np.random.default_rng(3)
+    face = template.vertices[np.flatnonzero(template.skin)]
+    centres = face[rng.choice(len(face), 468, replace=False)]
+    offsets = 0.01 * np.sin(centres * 40.0) + rng.normal(0, 5e-4, centres.shape)
+    ours = thin_plate_spline(centres, offsets, smoothing)(template.vertices)
+    theirs = RBFInterpolator(centres, offsets, kernel="thin_plate_spline", smoothing=smoothing)(template.vertices)
+    assert np.abs(ours - theirs).max() < 1e-3 * np.abs(theirs).max()
+    with pytest.raises(InputError):
+        thin_plate_spline(centres[:4], offsets[:4])
+    with pytest.raises(InputError):
+        thin_plate_spline(np.repeat(centres[:1], 6, axis=0), offsets[:6])
