@@ -72,6 +72,10 @@ MAX_LAYERS = 64
 #: :data:`FRONTAL_TOLERANCE_DEG`.
 FRONTAL_ROUNDS = 4
 FRONTAL_TOLERANCE_DEG = 4.0
+#: Side (pixels) of the renders that only turn the camera toward the face, and the turn (degrees) below which the
+#: next render is made at full size instead (it is then likely frontal, and its landmarks the result).
+TURN_SIZE = 256
+FINE_TURN_DEG = 12.0
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
@@ -428,10 +432,16 @@ def _backproject(vertices, region, shot, face):
 def _landmarks_on(vertices, triangles, normals, candidate, detector, size, report):
     """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
     face, region, points, tri, bary, on_surface, forward, up)`` of the last, frontal render, or None when the
-    landmarker finds no face on the first render."""
+    landmarker finds no face on the first render.
+
+    Renders that only turn the camera are made at :data:`TURN_SIZE` (the landmarker sees the face at its own
+    256 px either way, and the pose it gives is all they are for); once the camera is within
+    :data:`FINE_TURN_DEG` of frontal, renders are at ``size``, so the final landmarks come from a full-size view.
+    """
     forward, up = candidate.forward, candidate.up
     region = _FaceRegion(vertices, triangles, candidate.centre, FACE_RADIUS * candidate.size)
-    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, size)
+    turn_size = min(size, TURN_SIZE)
+    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, turn_size)
     last = None
     for round_ in range(FRONTAL_ROUNDS + 1):
         report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
@@ -448,10 +458,12 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, repor
         centre = points[hit].mean(axis=0)
         framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
         offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
-        if round_ == FRONTAL_ROUNDS or (turned < FRONTAL_TOLERANCE_DEG and framed and offset < 0.1):
+        full = camera.size[0] == size
+        if round_ == FRONTAL_ROUNDS or (turned < FRONTAL_TOLERANCE_DEG and framed and offset < 0.1 and full):
             break  # this render is frontal and framed: its landmarks are the result
         region = _FaceRegion(vertices, triangles, centre, FACE_RADIUS * 1.5 * extent)
-        camera = _face_camera(forward, up, centre, 0.75 * extent, size)
+        fine = turned < FINE_TURN_DEG or round_ + 1 == FRONTAL_ROUNDS
+        camera = _face_camera(forward, up, centre, 0.75 * extent, size if fine else turn_size)
     return last
 
 
