@@ -370,15 +370,16 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
             parts = parts.with_ignored(rows[off], target)
             roles = parts.roles
         report(0.7, "transferring expressions")
-        # All 52 shapes at once: barycentric interpolation (geometry.interpolate_on_surface's sums, per shape).
+        # All 52 shapes at once: barycentric interpolation (geometry.interpolate_on_surface's sums, per shape) of
+        # the template's deltas already in the target frame, each vertex's weights scaled by its coverage.
+        n_template = len(template.vertices)
+        in_target = (template.deltas_by_vertex.reshape(-1, 3) @ linear).reshape(n_template, -1, 3)
         corner = template.triangles[triangle]
-        weight = bary.astype(np.float32)
-        by_vertex = template.deltas_by_vertex
-        moved = by_vertex[corner[:, 0]] * weight[:, 0, None, None]
+        weight = bary.astype(np.float32) * coverage[rows][:, None]
+        moved = in_target[corner[:, 0]] * weight[:, 0, None, None]
         for k in (1, 2):
-            moved += by_vertex[corner[:, k]] * weight[:, k, None, None]
-        moved *= coverage[rows][:, None, None]
-        deltas[:, rows] = (moved.reshape(-1, 3) @ linear).reshape(len(rows), -1, 3).transpose(1, 0, 2)
+            moved += in_target[corner[:, k]] * weight[:, k, None, None]
+        deltas[:, rows] = moved.transpose(1, 0, 2)
 
     report(0.9, "turning eyes and jaw")
     coverage[(roles != ROLE_SKIN) & (roles != ROLE_IGNORE)] = 1.0
