@@ -1,6 +1,7 @@
 """core.landmarks / core.image_io / core.mediapipe_topology on real data: MediaPipe's Face Landmarker on
 faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
 import math
+import signal
 
 import cv2
 import numpy as np
@@ -98,6 +99,29 @@ def test_closed_detector_refuses_work(astronaut):
     det.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         det.detect(astronaut)
+
+
+def test_ctrl_c_while_the_graph_is_made_leaves_no_graph_running(astronaut):
+    """A Ctrl+C that lands inside MediaPipe's wrapper (after its graph threads started, before it returned) is
+    raised once the detector is made, and that detector is closed at once: nothing is left running or logging."""
+    made = []
+
+    class InterruptedWhileMade(landmarks.FaceLandmarkDetector):
+        def _start(self, create):
+            made.append(self)
+
+            def create_then_ctrl_c():
+                task = create()
+                signal.raise_signal(signal.SIGINT)  # what a user's Ctrl+C does at this instant
+                return task
+            super()._start(create_then_ctrl_c)
+
+    with pytest.raises(KeyboardInterrupt):
+        InterruptedWhileMade()
+    assert len(made) == 1 and made[0].closed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with landmarks.FaceLandmarkDetector() as det:  # MediaPipe is still usable
+        assert len(det.detect(astronaut)) == 1
 
 
 # ----------------------------------------------------------------------------------------------- image variants

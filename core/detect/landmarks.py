@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from ..arkit import ARKIT_NAMES
+from ..interrupts import deferred_interrupts
 from ..errors import AssetError, InputError, NoFaceError
 from ..io.image_io import as_rgb_uint8, load_image
 
@@ -267,17 +268,27 @@ def _read_model(model_path, member=None):
 class _MediaPipeTask:
     """Lifecycle shared by the MediaPipe wrappers: one task object, a lock, close(), context manager, atexit."""
 
-    def _start(self, task):
+    def _start(self, create):
+        # Made and registered with signals held back: a Ctrl+C inside MediaPipe's wrapper would orphan a running
+        # graph that nobody closes (see core/interrupts.py). A signal held back meanwhile is raised when the block
+        # ends; the graph is then closed at once rather than whenever the half-made object is collected.
         self._lock = threading.Lock()
-        self._task = task
-        _live_tasks.add(self)
+        self._task = None
+        try:
+            with deferred_interrupts():
+                self._task = create()
+                _live_tasks.add(self)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self):
         """Release MediaPipe's graph. Idempotent; the object cannot be used afterwards."""
         with self._lock:
             task, self._task = self._task, None
         if task is not None:
-            task.close()
+            with deferred_interrupts():
+                task.close()
 
     @property
     def closed(self):
@@ -297,7 +308,8 @@ class _MediaPipeTask:
         with self._lock:
             if self._task is None:
                 raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
-            return self._task.detect(image)
+            with deferred_interrupts():
+                return self._task.detect(image)
 
 
 class FaceLandmarkDetector(_MediaPipeTask):
@@ -329,7 +341,7 @@ class FaceLandmarkDetector(_MediaPipeTask):
             output_facial_transformation_matrixes=True,
         )
         self.max_faces = int(max_faces)
-        self._start(vision.FaceLandmarker.create_from_options(options))
+        self._start(lambda: vision.FaceLandmarker.create_from_options(options))
 
     # -- detection -------------------------------------------------------------------------------------------------
     def detect(self, image):
@@ -421,7 +433,7 @@ class FaceDetector(_MediaPipeTask):
         options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
                                              running_mode=vision.RunningMode.IMAGE,
                                              min_detection_confidence=float(min_score))
-        self._start(vision.FaceDetector.create_from_options(options))
+        self._start(lambda: vision.FaceDetector.create_from_options(options))
 
     def detect(self, image):
         """Faces in ``image`` (any layout :func:`.image_io.as_rgb_uint8` takes) as :class:`FaceDetection`, best
