@@ -10,7 +10,7 @@ work on faces:
 * **lips and eyelids kept apart**: closest points must not jump across the mouth or the eye opening (an upper-lip
   vertex sitting 0.1 mm from the lower lip would otherwise open with the jaw). Both meshes are labelled by which
   side of the inner-lip and eyelid mid-lines (from the landmarks) they lie on; a labelled target vertex only
-  matches template triangles that carry no vertex of the opposite label.
+  matches template triangles that carry a vertex of its own label or none of the opposite one.
 * **zero where the template has no face**: displacements fade out smoothly with the distance to the template
   surface, so hair, shoulders or accessories far from the fitted face stay still; a loose part lying on the
   template's scalp or neck rather than its face (a hair cap, a hat, a collar: :data:`FACE_SHARE`) stays still as a
@@ -246,8 +246,10 @@ class _FittedSurface:
 
 def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     """Closest points on the fitted template (``surface``, a :class:`_FittedSurface`; restricted to
-    ``triangle_mask``), a labelled point never matching a triangle with a vertex of the opposite label. Returns
-    ``(triangle, barycentric, distance)``.
+    ``triangle_mask``), a labelled point never matching a triangle that has a vertex of the opposite label and none
+    of its own (a triangle where the two labels meet belongs to both sides: on the template a lone vertex whose
+    normal was too sideways to decide would otherwise leave no allowed triangle around it, and its twin on the
+    target would take the other lip's motion). Returns ``(triangle, barycentric, distance)``.
 
     One query over all allowed triangles; only the labelled points whose closest triangle carries the opposite
     label are queried again without those triangles (a closest point that is allowed is also the closest allowed
@@ -262,12 +264,14 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     distance = np.array(hit.distance, dtype=np.float64)
     base_labels = base_lo = base_hi = None
     for label, opposite in OPPOSITE.items():
-        rows = np.flatnonzero((labels == label) & (tri_labels[triangle] == opposite).any(axis=1))
+        found_labels = tri_labels[triangle]
+        rows = np.flatnonzero((labels == label) & (found_labels == opposite).any(axis=1)
+                              & ~(found_labels == label).any(axis=1))
         if len(rows) == 0:
             continue
         if base_labels is None:
             base_labels, base_lo, base_hi = tri_labels[base_idx], surface.tri_lo[base_idx], surface.tri_hi[base_idx]
-        allowed = ~(base_labels == opposite).any(axis=1)
+        allowed = ~(base_labels == opposite).any(axis=1) | (base_labels == label).any(axis=1)
         if not allowed.any():
             distance[rows] = np.inf
             continue
