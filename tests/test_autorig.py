@@ -320,3 +320,20 @@ def test_thin_plate_warp_is_scipys_interpolant(template, smoothing):
         thin_plate_spline(centres[:4], offsets[:4])
     with pytest.raises(InputError):
         thin_plate_spline(np.repeat(centres[:1], 6, axis=0), offsets[:6])
+
+
+def test_template_landmark_cache_is_keyed_by_the_search_code(template, tmp_path, monkeypatch):
+    """Any edit to the landmark search (core/detect/, core/geometry.py) names a new cache file, so landmarks found
+    by an older search are never reused."""
+    from facemotion.core.rig import autorig
+    name = autorig.template_landmarks_file(template)
+    assert name.startswith("ict-facekit_landmarks_") and name == autorig.template_landmarks_file(template)
+    copy = tmp_path / "detect"
+    copy.mkdir()
+    for source in autorig._LANDMARK_SOURCES[0].glob("*.py"):
+        (copy / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(autorig, "_LANDMARK_SOURCES", (copy, autorig._LANDMARK_SOURCES[1]))
+    assert autorig.template_landmarks_file(template) == name
+    rasterize = copy / "rasterize.py"
+    rasterize.write_text(rasterize.read_text() + "\n# an edit\n")
+    assert autorig.template_landmarks_file(template) != name

@@ -214,7 +214,7 @@ def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip, platfor
             key, n_modes = str(data["key"]), len(data["identity_modes"])
     assert {"bundled_assets/mediapipe/face_landmarker.task", "bundled_assets/mediapipe/LICENSE",
             "bundled_assets/ict-facekit/LICENSE", "bundled_assets/ict-facekit/ict_template.npz",
-            f"bundled_assets/ict-facekit_landmarks_v{autorig.TEMPLATE_LANDMARKS_VERSION}.npz"} <= names
+            f"bundled_assets/{autorig.template_landmarks_file(template.load_ict_template())}"} <= names
     # The ICT meshes stay out (only the derived template); MediaPipe's small canonical face is needed by the
     # emotion features.
     assert not [n for n in names if n.endswith(".obj") and "ict-facekit" in n]

@@ -23,7 +23,7 @@ Steps:
    ``FACEMOTION_ASSETS``...), so the installed add-on works offline:
    ``mediapipe/face_landmarker.task`` and MediaPipe's ``LICENSE`` (Apache-2.0); ``ict-facekit/ict_template.npz``
    (``core.rig.template.load_ict_template``'s converted template, ~8 MB, instead of the ~200 MB of ICT-FaceKit OBJs,
-   which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_v<N>.npz`` (where MediaPipe's
+   which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_<digest>.npz`` (where MediaPipe's
    landmarks lie on the template, ``core.rig.autorig.template_landmarks``). Caches in the user cache are reused.
 4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
    (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``: one zip per entry of the
@@ -326,7 +326,7 @@ def stage_runtime_assets(target):
         put(cached, template.BUNDLED_ICT_TEMPLATE)
         autorig.template_landmarks(face)
         # The name template_landmarks() looks for in bundled_assets/ and the user cache.
-        name = f"{face.name.lower()}_landmarks_v{autorig.TEMPLATE_LANDMARKS_VERSION}.npz"
+        name = autorig.template_landmarks_file(face)
         cached = assets.cache_dir() / name
         if not cached.is_file():
             raise SystemExit(f"error: template_landmarks() left no {cached}")

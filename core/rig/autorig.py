@@ -8,8 +8,10 @@ Unwelded meshes (a triangle soup, split seams, duplicated vertices with degenera
 chain (:func:`facemotion.core.geometry.weld_vertices`), and every input vertex takes its welded vertex's delta, so
 coincident vertices move together and the surface cannot tear open.
 """
+import hashlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +32,25 @@ from .amplitude import normalise_amplitudes
 #: count.
 _OVAL_WEIGHT = 0.3
 
-TEMPLATE_LANDMARKS_VERSION = 5
+#: The code that finds landmarks on a mesh: the template's cached landmarks are keyed by these files' bytes, so any
+#: change to the search invalidates them (a cache left from an earlier version of the search once made the ICT
+#: head's self-rig pass a test here and fail on a fresh machine).
+_LANDMARK_SOURCES = (Path(__file__).resolve().parent.parent / "detect", Path(__file__).resolve().parent.parent
+                     / "geometry.py")
+
+
+def template_landmarks_file(template):
+    """File name of ``template``'s cached landmarks (in the bundled assets or the user cache):
+    ``<name>_landmarks_<digest>.npz``, the digest (16 hex digits) covering the template's vertex count, MediaPipe's
+    model (its pinned sha256) and the sources of the landmark search (:data:`_LANDMARK_SOURCES`)."""
+    digest = hashlib.sha256(f"{template.name}:{len(template.vertices)}:".encode())
+    digest.update(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
+    files = []
+    for source in _LANDMARK_SOURCES:
+        files.extend(sorted(source.glob("*.py")) if source.is_dir() else [source])
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{template.name.lower()}_landmarks_{digest.hexdigest()[:16]}.npz"
 
 
 @dataclass
@@ -82,7 +102,7 @@ def template_landmarks(template, progress=None):
     both sides of the fit; cached beside the template. As a surface embedding, the landmarks follow the template's
     identity modes during the fit.
     """
-    name = f"{template.name.lower()}_landmarks_v{TEMPLATE_LANDMARKS_VERSION}.npz"
+    name = template_landmarks_file(template)
     for path in (assets.bundled_assets_dir() / name, assets.cache_dir() / name):
         if path.exists():
             with np.load(path) as data:
