@@ -35,8 +35,8 @@ _OVAL_WEIGHT = 0.3
 #: The code that finds landmarks on a mesh: the template's cached landmarks are keyed by these files' bytes, so any
 #: change to the search invalidates them (a cache left from an earlier version of the search once made the ICT
 #: head's self-rig pass a test here and fail on a fresh machine).
-_LANDMARK_SOURCES = (Path(__file__).resolve().parent.parent / "detect", Path(__file__).resolve().parent.parent
-                     / "geometry.py")
+_CORE = Path(__file__).resolve().parents[1]
+_LANDMARK_SOURCES = (_CORE / "detect", _CORE / "geometry.py")
 
 
 def template_landmarks_file(template):

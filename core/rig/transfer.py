@@ -148,8 +148,9 @@ def label_regions(points, landmarks, normals=None):
     opening the restriction changes nothing) are labelled upper or lower. Closed lips touch along the mid-line, so
     there a few tenths of a millimetre of disagreement between two meshes' landmarks would put the same lip vertex
     on opposite sides: with ``normals``, a point within :data:`MOUTH_CONTACT_BAND` mouth widths of the mouth's
-    mid-line and at most :data:`MOUTH_CONTACT_DEPTH` behind the inner lips whose normal points clearly down (``n_y < -0.5``: the upper lip's contact surface) is upper, clearly up (the lower
-    lip's) is lower; the mid-line decides the rest.
+    mid-line and at most :data:`MOUTH_CONTACT_DEPTH` behind the inner lips whose normal points clearly down
+    (``n_y < -0.5``: the upper lip's contact surface) is upper, clearly up (the lower lip's) is lower; the mid-line
+    decides the rest.
     """
     pts = np.asarray(points, dtype=np.float64)
     labels = np.zeros(len(pts), dtype=np.int8)
