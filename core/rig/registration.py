@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import cg, splu
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 from ..errors import InputError
 from ..geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
@@ -194,7 +195,7 @@ def thin_plate_spline(centres, values, smoothing=0.0):
     n = len(c)
     if n < 5 or y.shape[0] != n:
         raise InputError(f"the thin-plate warp needs at least 5 landmarks with one value each, got {n}")
-    d2 = _squared_distances(c, c)
+    d2 = cdist(c, c, "sqeuclidean")
     system = np.zeros((n + 4, n + 4))
     system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + smoothing * np.eye(n)
     system[:n, n] = system[n, :n] = 1.0
@@ -213,7 +214,7 @@ def thin_plate_spline(centres, values, smoothing=0.0):
         out = np.empty((len(x), y.shape[1]))
         for start in range(0, len(x), _TPS_BLOCK):
             block = x[start:start + _TPS_BLOCK]
-            k = _squared_distances(block, c)
+            k = cdist(block, c, "sqeuclidean")
             log = np.log(np.maximum(k, 1e-30).astype(np.float32))  # phi -> 0 as r -> 0
             k *= 0.5
             k *= log
@@ -225,12 +226,6 @@ def thin_plate_spline(centres, values, smoothing=0.0):
 
 #: Points per block of :func:`thin_plate_spline`'s evaluation: a (block, L) kernel of ~2 MB stays in cache.
 _TPS_BLOCK = 512
-
-
-def _squared_distances(a, b):
-    """``(N, M)`` squared distances between ``a`` ``(N, 3)`` and ``b`` ``(M, 3)`` (clipped at 0)."""
-    d2 = np.einsum("ij,ij->i", a, a)[:, None] + np.einsum("ij,ij->i", b, b)[None, :] - 2.0 * (a @ b.T)
-    return np.maximum(d2, 0.0, out=d2)
 
 
 def fit_template(template_vertices, template_triangles, landmark_triangle, landmark_barycentric, target_vertices,
