@@ -38,8 +38,8 @@ import cv2
 import numpy as np
 
 from ..arkit import ARKIT_NAMES
-from ..interrupts import deferred_interrupts
 from ..errors import AssetError, InputError, NoFaceError
+from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
 
 __all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",

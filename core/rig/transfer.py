@@ -252,8 +252,8 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     normal was too sideways to decide would otherwise leave no allowed triangle around it, and its twin on the
     target would take the other lip's motion). Returns ``(triangle, barycentric, distance)``.
 
-    One query over all allowed triangles; only the labelled points whose closest triangle carries the opposite
-    label are queried again without those triangles (a closest point that is allowed is also the closest allowed
+    One query over all allowed triangles; only the labelled points whose closest triangle is forbidden to them are
+    queried again without the forbidden triangles (a closest point that is allowed is also the closest allowed
     one, so the result is the same as a restricted query per label)."""
     n = len(points)
     base_idx = np.flatnonzero(triangle_mask)
@@ -264,8 +264,8 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     bary = np.array(hit.barycentric, dtype=np.float64)
     distance = np.array(hit.distance, dtype=np.float64)
     base_labels = base_lo = base_hi = None
+    found_labels = tri_labels[triangle]  # each label's rows are its own: later updates leave the others' as they are
     for label, opposite in OPPOSITE.items():
-        found_labels = tri_labels[triangle]
         rows = np.flatnonzero((labels == label) & (found_labels == opposite).any(axis=1)
                               & ~(found_labels == label).any(axis=1))
         if len(rows) == 0:
