@@ -17,8 +17,8 @@ test_build_extension.py) and installs the Linux one into the Blender the suite r
   the standard library plus a folder of links to the venv's ``bpy`` and ``numpy`` only, so mediapipe, cv2, scipy
   and onnxruntime can only come from the wheels the zip bundles.
 
-The head OBJ and the photo are the user's input, passed by absolute path. The rig's expressions are compared with ICT's own
-(the head *is* the ICT neutral, so the transferred deltas must be the template's).
+The head OBJ and the photo are the user's input, passed by absolute path. The rig's expressions are compared with
+ICT's own (the head *is* the ICT neutral, so the transferred deltas must be the template's).
 """
 import io
 import json

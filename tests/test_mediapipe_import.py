@@ -5,6 +5,7 @@ trace of its matplotlib stand-ins behind (core.detect.mediapipe_import).
 The check runs in a fresh interpreter (``-I -S``) whose only packages are a view of this venv's site-packages
 without matplotlib, so ``import matplotlib`` fails there as it does in an installed extension; the detection is on
 the real photo."""
+
 import json
 import subprocess
 import sys
@@ -45,11 +46,24 @@ def test_mediapipe_detects_without_matplotlib_and_removes_its_stand_ins(tmp_path
     for entry in site_packages.iterdir():
         if not entry.name.lower().startswith(("matplotlib", "mpl_toolkits", "pylab")):
             (view / entry.name).symlink_to(entry)
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", SCRIPT, str(view), str(ROOT / "tools"),
-                          str(asset_path("faces/astronaut.png"))], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            SCRIPT,
+            str(view),
+            str(ROOT / "tools"),
+            str(asset_path("faces/astronaut.png")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert run.returncode == 0 and lines, run.stdout[-2000:] + run.stderr[-2000:]
-    out = json.loads(lines[-1][len("RESULT "):])
+    out = json.loads(lines[-1][len("RESULT ") :])
     assert out["faces"] == 1 and out["same_module"]
     # The stand-ins are gone: the next import of matplotlib fails as it would have without MediaPipe.
     assert out["matplotlib_modules"] == [] and out["import_matplotlib"] == "matplotlib"

@@ -10,6 +10,7 @@ the stand-ins are taken out of ``sys.modules`` as soon as MediaPipe is imported:
 that imports matplotlib afterwards gets the genuine package or the genuine ImportError. Where matplotlib is
 installed (the development venvs, pip's ``mediapipe`` dependency), MediaPipe is imported as it is.
 """
+
 import importlib
 import importlib.util
 import sys
@@ -29,8 +30,10 @@ class _AbsentModule(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise ImportError(f"{self.__name__}.{name}: matplotlib is not installed; facemotion does not bundle it "
-                          f"(MediaPipe needs it only to plot landmarks)")
+        raise ImportError(
+            f"{self.__name__}.{name}: matplotlib is not installed; facemotion does not bundle it "
+            f"(MediaPipe needs it only to plot landmarks)"
+        )
 
 
 def import_mediapipe():
