@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names, export_presets
-from . import batch, commands
+from . import batch, commands, preview
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -132,6 +132,7 @@ def build_parser():
         _verbosity_options(command, argparse.SUPPRESS)
     emotion_names.add_emotions_parser(sub, _verbosity_options)
     _verbosity_options(batch.add_batch_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(preview.add_preview_parser(sub), argparse.SUPPRESS)
     return parser
 
 
@@ -153,6 +154,7 @@ COMMANDS = {"rig": commands.cmd_rig, "animate": commands.cmd_animate, "demo": co
             "emotion": commands.cmd_emotion}
 COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
+COMMANDS["preview"] = preview.cmd_preview
 
 
 @contextlib.contextmanager
