@@ -30,7 +30,7 @@ Tokens with an underscore (``a_bit``, ``no_longer``) are what an idiom turns a p
 #: Emotion name (a wheel or preset name, see ``facemotion emotions``) -> the words that pose it. The name itself is
 #: always accepted too (every name of :func:`facemotion.core.emotion.wheel.all_names`).
 EMOTION_WORDS = {
-    "neutral": ("calm", "calmly", "relaxed", "blank", "expressionless", "composed", "resting", "neutral", "unmoved",
+    "neutral": ("calm", "calmly", "relaxed", "blank", "numb", "emotionless", "expressionless", "composed", "resting", "neutral", "unmoved",
                 "impassive", "deadpan", "stoic", "straight_face", "tranquil", "unruffled", "collected", "rest"),
     "serenity": ("content", "contented", "peaceful", "placid", "serene", "relieved", "relief", "pleasant",
                  "satisfied", "soft_smile"),
@@ -108,7 +108,7 @@ EMOTION_WORDS = {
     "shame": ("ashamed", "embarrassed", "humiliated", "blushes", "blushing", "blush", "blushed", "mortified",
               "flustered"),
     "outrage": ("outraged", "indignant", "appalled", "scandalized", "scandalised"),
-    "pessimism": ("pessimistic"),
+    "pessimism": ("pessimistic",),
     "morbidness": ("morbid", "macabre"),
     "dominance": ("dominant", "domineering", "bossy", "commanding", "authoritative", "stern", "sternly"),
     "anxiety": ("anxious", "anxiously", "anxiety", "stressed", "stressed_out", "restless", "agitated", "fretful",
@@ -176,14 +176,16 @@ IDIOMS = (
     ("go|goes|going|went|turn|turns|turning|turned pale|white|ashen", "goes_pale"),
     ("the colour|color drains|drained from {poss} face", "goes_pale"),
     ("blood drains|drained from {poss} face", "goes_pale"),
-    ("scared|frightened stiff|to death", "scared_stiff"),
+    ("scared|frightened stiff", "scared_stiff"),
+    ("scared|frightened to death", "scared_stiff"),
     ("freak|freaks|freaking|freaked out", "freaks_out"),
     ("creep|creeps|creeped|creeping|crept out", "creeped_out"),
     ("on edge", "on_edge"),
     ("bite|bites|biting|bit {poss} lip|lips|nails", "bites_lip"),
     ("hold|holds|holding|held {poss} breath", "tense"),
     # surprise
-    ("{poss} eyes widen|widened|go wide|went wide", "eyes_widen"),
+    ("{poss} eyes widen|widened", "eyes_widen"),
+    ("{poss} eyes go|went wide", "eyes_widen"),
     ("raise|raises|raising|raised {poss} eyebrows|eyebrow|brows|brow", "raises_brows"),
     ("{poss} jaw drops|dropped", "jaw_drops"),
     ("jaw drops|dropped", "jaw_drops"),
@@ -306,8 +308,8 @@ NEGATIONS = frozenset(("not", "no", "never", "isnt", "arent", "wasnt", "werent",
 #: Words that close a negation ("not angry anymore") and mean nothing alone.
 NEGATION_ENDINGS = frozenset(("anymore", "longer"))
 
-#: Words that carry no direction: pronouns, articles, auxiliaries, verbs of seeming and becoming, prepositions.
-FILLER_WORDS = frozenset("""
+# Words that carry no direction: pronouns, articles, auxiliaries, verbs of seeming and becoming, prepositions.
+_FILLER_TEXT = """
 a an the it its is are be being been was were am i me you he she they we them him her his their our my your hers
 theirs ours mine yours himself herself themselves myself yourself itself ourselves this that these those there here
 who whom which what whose im youre hes shes theyre weve ive thats theres face character expression expressions
@@ -321,7 +323,9 @@ have had having do does did just as like about because when if since also even a
 making made let lets on off by some any way mood state emotion emotions feelings instead back already ever one other
 another each every both either okay ok well oh ah um uh hmm only gonna wanna thing things time times scene shot
 camera beat after
-""".split())
+"""
+#: Words that carry no direction (the list above), skipped silently.
+FILLER_WORDS = frozenset(_FILLER_TEXT.split())
 
 #: Duration words: "for 2 s" / "during 3 seconds" hold an emotion; "over 4 s" / "in 1 s" / "within 2 s" ramp to it.
 DURATION_HOLD = ("for", "during")

@@ -18,10 +18,11 @@ Reading a sentence (:func:`read_direction`), step by step
    2 s" holds, "over 4 s" / "in 1 s" ramps), a sequence word or punctuation, or filler (pronouns, articles,
    auxiliaries: skipped silently). Any other word is skipped and listed in :attr:`Direction.skipped` with the
    nearest known words.
-3. **Clauses.** Sequence words (then, and, but, before, finally, ``,`` ...) cut the sentence into clauses; a clause
-   "after X" is played before the clause it follows ("happy after sad" = sad, then happy).
-4. **Emotions.** Each emotion word of a clause makes one key (the same emotion twice in a row in one clause is one
-   key: "smiles happily"). Adverbs and negations before an emotion word apply to it; words after the last emotion
+3. **Clauses.** Sequence words (then, and, but, before, finally, ``,`` ...) cut the sentence into clauses, except
+   "into"/"to" after a verb of change ("melt into love"); a clause "after X" is played before the clause it
+   follows ("happy after sad" = sad, then happy).
+4. **Emotions.** Each emotion word of a clause makes one key (the same face twice in a row is one key, held
+   longer: "smiles happily", "ashamed and blushing"). Adverbs and negations before an emotion word apply to it; words after the last emotion
    of a clause apply to that one ("smile slowly", "happy no more"); a duration applies to the emotion before it, or
    in a clause without an emotion to the previous key ("happy, then hold it for 2 s"). A negated emotion ("no longer
    happy", "not angry anymore", "stops smiling") ends: the key is ``neutral``. A clause holding only a negation
@@ -169,6 +170,12 @@ def _number(words, i):
     return None, i
 
 
+def _is_filler(word):
+    """Whether ``word`` is known but says nothing alone (filler, "anymore", a number or duration word)."""
+    return (word in lex.FILLER_WORDS or word in lex.NEGATION_ENDINGS or word in lex.NUMBER_WORDS
+            or word in lex.DURATION_HOLD or word in lex.DURATION_TRANSITION or bool(_NUMBER.fullmatch(word)))
+
+
 def _items(words):
     """Step 2: words -> ``(items, skipped, notes)``; an item is ``(kind, value, word)`` with kind one of emotion,
     intensity, tempo, very_tempo, negation, hold, over, sequence."""
@@ -191,7 +198,9 @@ def _items(words):
                 notes.append(f"skipped '{word} {words[i + 1]}': give a unit, e.g. '{word} {words[i + 1]} seconds'")
                 i += 2
                 continue
-        if word in lex.SEQUENCE_WORDS or word == "after":
+        if word in ("into", "to") and i and words[i - 1] in lex.TEMPO_VERBS:
+            pass   # "melt into love", "snap to rage": the verb's own preposition, not a new clause
+        elif word in lex.SEQUENCE_WORDS or word == "after":
             items.append(("sequence", word, word))
         elif "+" in word:
             try:
@@ -208,11 +217,9 @@ def _items(words):
             items.append(("tempo", word, word))
         elif word in lex.NEGATIONS:
             items.append(("negation", word, word))
-        elif not (word in lex.FILLER_WORDS or word in lex.NEGATION_ENDINGS or word in lex.NUMBER_WORDS
-                  or word in lex.DURATION_HOLD or word in lex.DURATION_TRANSITION or _NUMBER.fullmatch(word)):
-            if word not in skipped:
-                skipped.append(word)
-                notes.append(f"skipped {_nearest(word)}: not a word of the direction vocabulary")
+        elif word not in skipped and not _is_filler(word):
+            skipped.append(word)
+            notes.append(f"skipped {_nearest(word)}: not a word of the direction vocabulary")
         i += 1
     return items, skipped, notes
 
@@ -295,15 +302,26 @@ def _level_up(name):
     return name
 
 
+def _append_entry(entries, entry):
+    """Step 4c: add ``entry`` to ``entries``; the same face as the previous key ("ashamed and blushing") prolongs
+    that key's hold by the new one's transition and hold instead of making a second key."""
+    previous = entries[-1] if entries else None
+    if previous and (previous["emotion"], previous["intensity"]) == (entry["emotion"], entry["intensity"]):
+        previous["hold"] += entry["transition"] + entry["hold"]
+        previous["hold_explicit"] = True
+    else:
+        entries.append(entry)
+
+
 def _apply_to_previous(entries, rest, notes):
-    """Step 4c: the modifiers of a clause without an emotion: durations and a negation act on the previous key
+    """Step 4d: the modifiers of a clause without an emotion: durations and a negation act on the previous key
     ("happy, hold it for 2 s"; "happy, then not anymore"); anything else is skipped with a note."""
     for kind, value, word in rest:
         if kind in ("hold", "over", "negation") and entries:
             if kind == "over":
                 entries[-1]["transition"], entries[-1]["explicit"] = value, True
             elif kind == "negation":
-                entries.append(_entry([("emotion", entries[-1]["emotion"], word), ("negation", value, word)]))
+                _append_entry(entries, _entry([("emotion", entries[-1]["emotion"], word), ("negation", value, word)]))
             elif entries[-1]["hold_explicit"]:   # "happy for 2 s, then hold it for 1 s": 3 s in all
                 entries[-1]["hold"] += value
             else:
@@ -343,7 +361,8 @@ def read_direction(text):
     entries = []
     for clause in _clauses(items):
         groups, rest = _groups(clause)
-        entries.extend(_entry(group) for group in groups)
+        for group in groups:
+            _append_entry(entries, _entry(group))
         _apply_to_previous(entries, rest, notes)
     if not entries:
         detail = f"; {'; '.join(notes)}" if notes else ""
