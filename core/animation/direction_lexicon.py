@@ -30,10 +30,10 @@ Tokens with an underscore (``a_bit``, ``no_longer``) are what an idiom turns a p
 #: Emotion name (a wheel or preset name, see ``facemotion emotions``) -> the words that pose it. The name itself is
 #: always accepted too (every name of :func:`facemotion.core.emotion.wheel.all_names`).
 EMOTION_WORDS = {
-    "neutral": ("calm", "calmly", "relaxed", "blank", "numb", "emotionless", "expressionless", "composed", "resting", "neutral", "unmoved",
+    "neutral": ("calm", "calmly", "relaxed", "blank", "numb", "emotionless", "relaxes", "relax", "relaxing", "unimpressed", "expressionless", "composed", "resting", "neutral", "unmoved",
                 "impassive", "deadpan", "stoic", "straight_face", "tranquil", "unruffled", "collected", "rest"),
     "serenity": ("content", "contented", "peaceful", "placid", "serene", "relieved", "relief", "pleasant",
-                 "satisfied", "soft_smile"),
+                 "satisfied", "soft_smile", "peace", "at_peace"),
     "joy": ("happy", "happily", "happiness", "cheerful", "cheerfully", "joyful", "joyfully", "joy", "glad", "pleased",
             "smiling", "smile", "smiles", "smiled", "jolly", "merry", "grin", "grins", "grinning", "grinned", "beam",
             "beams", "beaming", "beamed", "bright", "sunny", "chuckle", "chuckles", "chuckling", "amused",
@@ -42,7 +42,7 @@ EMOTION_WORDS = {
                 "overjoyed", "ecstatic", "jubilant", "blissful", "bliss", "exhilarated", "radiant", "over_the_moon"),
     "acceptance": ("accepting", "accepts", "resigned", "agreeable"),
     "trust": ("trusting", "confident", "reassured", "warm", "warmly", "friendly", "kind", "kindly"),
-    "admiration": ("admiring", "admires", "adoring", "adores", "worshipful", "starstruck"),
+    "admiration": ("admiring", "admires", "adoring", "adores", "impressed", "worshipful", "starstruck"),
     "apprehension": ("nervous", "nervously", "worried", "worry", "worries", "uneasy", "wary", "tense", "apprehensive",
                      "hesitant", "jittery", "on_edge", "bites_lip", "uncomfortable", "concerned", "timid", "shy"),
     "fear": ("scared", "afraid", "frightened", "fearful", "fear", "alarmed", "spooked", "fright", "trembling",
@@ -82,7 +82,7 @@ EMOTION_WORDS = {
              "berserk"),
     "interest": ("interested", "attentive", "intrigued", "engaged", "fascinated", "focused", "listening"),
     "anticipation": ("expectant", "eager", "anticipating", "excited", "excitement", "impatiently", "keen"),
-    "vigilance": ("vigilant", "alert", "watchful", "suspicious", "suspiciously", "guarded", "narrows_eyes",
+    "vigilance": ("vigilant", "alert", "watchful", "suspicious", "suspiciously", "suspicion", "guarded", "narrows_eyes",
                   "squints"),
     "love": ("loving", "affectionate", "tender", "tenderly", "adoration", "in_love", "smitten", "lovingly"),
     "submission": ("submissive", "meek", "obedient", "sheepish", "sheepishly", "docile"),
@@ -164,6 +164,7 @@ IDIOMS = (
     ("burst|bursts|bursting|burst into|out laughter|laughing|laughs", "burst laughter"),
     ("crack|cracks|cracking|cracked up", "burst laughter"),
     ("crack|cracks|cracking|cracked a smile", "smile"),
+    ("warm|broad|big|wide|bright|polite smile|grin", "smile"),
     ("break|breaks|breaking|broke into a smile|grin", "burst smile"),
     ("cant|cannot stop smiling|grinning", "over_the_moon"),
     ("cant|cannot stop laughing", "laughter"),
@@ -197,6 +198,7 @@ IDIOMS = (
     ("wrinkle|wrinkles|wrinkling|wrinkled {poss} nose", "wrinkles_nose"),
     ("turn|turns|turning|turned {poss} nose up", "disdainful"),
     ("narrow|narrows|narrowing|narrowed {poss} eyes", "narrows_eyes"),
+    ("{poss} eyes narrow|narrowed", "narrows_eyes"),
     ("look|looks|looking|looked down on", "contemptuous"),
     # calm
     ("calm|calms|calming|calmed down", "calm"),
@@ -208,6 +210,7 @@ IDIOMS = (
     ("straight|poker face", "straight_face"),
     ("a sigh of relief", "relieved"),
     ("soft|small|little|faint|slight smile", "soft_smile"),
+    ("at peace", "at_peace"),
     # degree, negation and tempo phrases
     ("a little bit", "a_little"),
     ("a little", "a_little"),
