@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 from direction_pass_rate import emotion_order  # tools/, on the path from conftest
+
 from facemotion.core.animation import direction_lexicon as lex
 from facemotion.core.animation.text_direction import (
     LEXICON,
@@ -20,7 +21,7 @@ from facemotion.core.animation.text_direction import (
 from facemotion.core.emotion.wheel import resolve_wheel_name
 from facemotion.core.errors import InputError
 
-E, O, L = "ease_in_out", "ease_out", "linear"
+E, OUT, LIN = "ease_in_out", "ease_out", "linear"
 N0 = (0.0, "neutral", 1.0, 0.0, E, 0.0)   # the resting face put first when the first emotion ramps in
 
 # Sentences written as a user would type them (idioms, negation, adverbs, long and short, German, French, Spanish),
@@ -118,14 +119,14 @@ def test_user_sentences_give_the_intended_emotions():
 # sentence -> keys as (time, emotion, intensity, transition, easing, hold)
 CASES = {
     "start calm, grow annoyed, then burst into laughter and end hopeful": [
-        (0.0, "neutral", 1.0, 0.0, E, 1.0), (3.0, "annoyance", 1.0, 2.0, E, 1.0), (4.2, "ecstasy", 1.0, 0.2, O, 1.0),
+        (0.0, "neutral", 1.0, 0.0, E, 1.0), (3.0, "annoyance", 1.0, 2.0, E, 1.0), (4.2, "ecstasy", 1.0, 0.2, OUT, 1.0),
         (6.2, "hope", 1.0, 1.0, E, 1.0)],
     "from sad to happy": [(0.0, "sadness", 1.0, 0.0, E, 1.0), (2.0, "joy", 1.0, 1.0, E, 1.0)],
     "from gloomy to cheerful over 3 seconds": [(0.0, "pensiveness", 1.0, 0.0, E, 1.0), (4.0, "joy", 1.0, 3.0, E, 1.0)],
     "happy": [(0.0, "joy", 1.0, 0.0, E, 1.0)],
     "Happy!": [(0.0, "joy", 1.0, 0.0, E, 1.0)],
     "slowly become sad": [N0, (2.0, "sadness", 1.0, 2.0, E, 1.0)],
-    "suddenly terrified": [N0, (0.2, "terror", 1.0, 0.2, O, 1.0)],
+    "suddenly terrified": [N0, (0.2, "terror", 1.0, 0.2, OUT, 1.0)],
     "be slightly angry for 2 seconds then very angry": [(0.0, "anger", 0.3, 0.0, E, 2.0),
                                                          (3.0, "anger", 1.0, 1.0, E, 1.0)],
     "extremely angry": [(0.0, "rage", 1.0, 0.0, E, 1.0)],
@@ -135,11 +136,11 @@ CASES = {
     "somewhat bored and then disgusted": [(0.0, "boredom", 0.6, 0.0, E, 1.0), (2.0, "disgust", 1.0, 1.0, E, 1.0)],
     "joy+trust then finally grief": [(0.0, "joy+trust", 1.0, 0.0, E, 1.0), (2.0, "grief", 1.0, 1.0, E, 1.0)],
     "look curious, turning into delight": [(0.0, "curiosity", 1.0, 0.0, E, 1.0), (2.0, "delight", 1.0, 1.0, E, 1.0)],
-    "startled then quickly calm": [(0.0, "surprise", 1.0, 0.0, E, 1.0), (1.5, "neutral", 1.0, 0.5, O, 1.0)],
+    "startled then quickly calm": [(0.0, "surprise", 1.0, 0.0, E, 1.0), (1.5, "neutral", 1.0, 0.5, OUT, 1.0)],
     "fade into pensiveness over 4 s": [N0, (4.0, "pensiveness", 1.0, 4.0, E, 1.0)],
     "gradually become furious": [N0, (3.0, "rage", 1.0, 3.0, E, 1.0)],
     "very slowly melt into love": [N0, (3.0, "love", 1.0, 3.0, E, 1.0)],
-    "very quickly snap to rage": [N0, (0.25, "rage", 1.0, 0.25, O, 1.0)],
+    "very quickly snap to rage": [N0, (0.25, "rage", 1.0, 0.25, OUT, 1.0)],
     "proud for 1.5s then ashamed for half a second": [(0.0, "pride", 1.0, 0.0, E, 1.5),
                                                        (2.5, "shame", 1.0, 1.0, E, 0.5)],
     "stay neutral for 3 seconds, then smile": [(0.0, "neutral", 1.0, 0.0, E, 3.0), (4.0, "joy", 1.0, 1.0, E, 1.0)],
@@ -152,7 +153,7 @@ CASES = {
     "optimistic then pessimistic": [(0.0, "optimism", 1.0, 0.0, E, 1.0), (2.0, "pessimism", 1.0, 1.0, E, 1.0)],
     "smirk, then scornful": [(0.0, "contempt", 1.0, 0.0, E, 1.0), (2.0, "plutchik_contempt", 1.0, 1.0, E, 1.0)],
     "awe for a second then amazed in 500 ms": [(0.0, "awe", 1.0, 0.0, E, 1.0), (1.5, "amazement", 1.0, 0.5, E, 1.0)],
-    "steadily grow anxious over 5 seconds": [N0, (5.0, "anxiety", 1.0, 5.0, L, 1.0)],
+    "steadily grow anxious over 5 seconds": [N0, (5.0, "anxiety", 1.0, 5.0, LIN, 1.0)],
     "laughing for 2 s, then hold it for 1 s": [(0.0, "ecstasy", 1.0, 0.0, E, 3.0)],
     "eventually nostalgic": [(0.0, "sentimentality", 1.0, 0.0, E, 1.0)],
     "worried then relieved": [(0.0, "apprehension", 1.0, 0.0, E, 1.0), (2.0, "serenity", 1.0, 1.0, E, 1.0)],
@@ -160,7 +161,7 @@ CASES = {
     "happy, hold for 2 seconds": [(0.0, "joy", 1.0, 0.0, E, 2.0)],
     "  Furious   THEN  calm ": [(0.0, "rage", 1.0, 0.0, E, 1.0), (2.0, "neutral", 1.0, 1.0, E, 1.0)],
     "the character looks scared, and then suddenly very angry": [(0.0, "fear", 1.0, 0.0, E, 1.0),
-                                                                 (1.2, "anger", 1.0, 0.2, O, 1.0)],
+                                                                 (1.2, "anger", 1.0, 0.2, OUT, 1.0)],
     "plutchik_contempt then contempt": [(0.0, "plutchik_contempt", 1.0, 0.0, E, 1.0),
                                         (2.0, "contempt", 1.0, 1.0, E, 1.0)],
 }
@@ -211,10 +212,10 @@ def test_sad_is_the_preset_at_full_strength():
 @pytest.mark.parametrize("text, keys, skipped, note", [
     ("worried then relievd", ["apprehension"], ("relievd",), r"'relievd' \(nearest known: relieved"),
     ("she smiles at the postman, then frowns", ["joy", "annoyance"], ("postman",), "postman"),
-    ("be happy for 2", ["joy"], (), "give a unit"),
+    ("be happy for 2", ["joy"], (), "needs a unit"),
     ("happy over 0 s", ["joy"], (), "must be positive"),
-    ("happy then slowly", ["joy"], (), "'slowly': no emotion for it to apply to"),
-    ("for 2 seconds, then happy", ["joy"], (), "'for 2 seconds': no emotion"),
+    ("happy then slowly", ["joy"], (), "'slowly' has no emotion to apply to"),
+    ("for 2 seconds, then happy", ["joy"], (), "'for 2 seconds' has no emotion"),
     ("joy+love then calm", ["neutral"], (), "dyad"),
 ])
 def test_words_it_does_not_understand_are_skipped_and_noted(text, keys, skipped, note):

@@ -30,7 +30,8 @@ Tokens with an underscore (``a_bit``, ``no_longer``) are what an idiom turns a p
 #: Emotion name (a wheel or preset name, see ``facemotion emotions``) -> the words that pose it. The name itself is
 #: always accepted too (every name of :func:`facemotion.core.emotion.wheel.all_names`).
 EMOTION_WORDS = {
-    "neutral": ("calm", "calmly", "relaxed", "blank", "numb", "emotionless", "relaxes", "relax", "relaxing", "unimpressed", "expressionless", "composed", "resting", "neutral", "unmoved",
+    "neutral": ("calm", "calmly", "relaxed", "blank", "numb", "emotionless", "relaxes", "relax", "relaxing",
+                "unimpressed", "expressionless", "composed", "resting", "neutral", "unmoved",
                 "impassive", "deadpan", "stoic", "straight_face", "tranquil", "unruffled", "collected", "rest"),
     "serenity": ("content", "contented", "peaceful", "placid", "serene", "relieved", "relief", "pleasant",
                  "satisfied", "soft_smile", "peace", "at_peace"),

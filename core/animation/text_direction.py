@@ -22,15 +22,15 @@ Reading a sentence (:func:`read_direction`), step by step
    "into"/"to" after a verb of change ("melt into love"); a clause "after X" is played before the clause it
    follows ("happy after sad" = sad, then happy).
 4. **Emotions.** Each emotion word of a clause makes one key (the same face twice in a row is one key, held
-   longer: "smiles happily", "ashamed and blushing"). Adverbs and negations before an emotion word apply to it; words after the last emotion
-   of a clause apply to that one ("smile slowly", "happy no more"); a duration applies to the emotion before it, or
-   in a clause without an emotion to the previous key ("happy, then hold it for 2 s"). A negated emotion ("no longer
-   happy", "not angry anymore", "stops smiling") ends: the key is ``neutral``. A clause holding only a negation
-   ("happy, then not anymore") ends the previous emotion. A modifier with no emotion to apply to is skipped with a
-   note.
-5. **Intensity means what it says.** An emotion word alone is its emotion at intensity 1.0 (:data:`DEFAULT_INTENSITY`):
-   "sad" is the sad preset at full strength. Softeners lower it (barely 0.25, slightly 0.3, a bit 0.4, somewhat 0.6,
-   rather 0.7, quite 0.8); strong boosters ("extremely", "absolutely", "utterly"...) also move a primary one ring
+   longer: "smiles happily", "ashamed and blushing"). Adverbs and negations before an emotion word apply to it;
+   words after the last emotion of a clause apply to that one ("smile slowly", "happy no more"); a duration
+   applies to the emotion before it, or in a clause without an emotion to the previous key ("happy, then hold it
+   for 2 s"). A negated emotion ("no longer happy", "not angry anymore", "stops smiling") ends: the key is
+   ``neutral``. A clause holding only a negation ("happy, then not anymore") ends the previous emotion. A modifier
+   with no emotion to apply to is skipped with a note.
+5. **Intensity means what it says.** An emotion word alone is its emotion at intensity 1.0
+   (:data:`DEFAULT_INTENSITY`): "sad" is the sad preset at full strength. Softeners lower it (barely 0.25,
+   slightly 0.3, a bit 0.4, kind of 0.5, somewhat 0.6, rather 0.7, quite 0.8); strong boosters ("extremely", "absolutely", "utterly"...) also move a primary one ring
    inwards ("extremely annoyed" -> anger, "absolutely angry" -> rage).
 6. **Tempo.** Tempo words set the transition and its easing (suddenly 0.2 s ... gradually 3 s; "grow" is gradual,
    "burst" sudden; "very" before a tempo word stretches a slow one x1.5 and halves a fast one; an adverb beats a
@@ -152,8 +152,12 @@ def _words(text):
 
 
 def _known_words():
-    return (list(LEXICON) + list(lex.INTENSITY_WORDS) + list(lex.TEMPO_WORDS) + sorted(lex.NEGATIONS)
-            + [w for w in sorted(lex.SEQUENCE_WORDS) if w.isalpha()] + list(lex.UNITS))
+    """Words to suggest for a word not understood: what a user types (an idiom's token such as ``blows_up`` is
+    not; a wheel name such as ``plutchik_contempt`` is)."""
+    words = (list(LEXICON) + list(lex.INTENSITY_WORDS) + list(lex.TEMPO_WORDS) + sorted(lex.NEGATIONS)
+             + [w for w in sorted(lex.SEQUENCE_WORDS) if w.isalpha()] + list(lex.UNITS))
+    names = set(all_names())
+    return [w for w in words if "_" not in w or w in names]
 
 
 def _nearest(word):
@@ -191,11 +195,11 @@ def _items(words):
                 if seconds > 0:
                     items.append(("hold" if word in lex.DURATION_HOLD else "over", seconds, phrase))
                 else:
-                    notes.append(f"skipped {phrase!r}: a duration must be positive")
+                    notes.append(f"{phrase!r}: a duration must be positive")
                 i = j + 1
                 continue
             if value is not None and words[i + 1] not in ("a", "an"):
-                notes.append(f"skipped '{word} {words[i + 1]}': give a unit, e.g. '{word} {words[i + 1]} seconds'")
+                notes.append(f"'{word} {words[i + 1]}' needs a unit, e.g. '{word} {words[i + 1]} seconds'")
                 i += 2
                 continue
         if word in ("into", "to") and i and words[i - 1] in lex.TEMPO_VERBS:
@@ -206,7 +210,7 @@ def _items(words):
             try:
                 items.append(("emotion", resolve_wheel_name(word).name, word))
             except InputError as exc:
-                notes.append(f"skipped {exc}")
+                notes.append(str(exc))
         elif word in LEXICON:
             items.append(("emotion", LEXICON[word], word))
         elif word == "very" and i + 1 < len(words) and words[i + 1] in lex.TEMPO_WORDS:
@@ -219,7 +223,7 @@ def _items(words):
             items.append(("negation", word, word))
         elif word not in skipped and not _is_filler(word):
             skipped.append(word)
-            notes.append(f"skipped {_nearest(word)}: not a word of the direction vocabulary")
+            notes.append(f"{_nearest(word)} is not in the vocabulary")
         i += 1
     return items, skipped, notes
 
@@ -327,7 +331,7 @@ def _apply_to_previous(entries, rest, notes):
             else:
                 entries[-1]["hold"], entries[-1]["hold_explicit"] = value, True
         else:
-            notes.append(f"skipped {word!r}: no emotion for it to apply to (put an emotion word next to it)")
+            notes.append(f"{word!r} has no emotion to apply to (put an emotion word next to it)")
 
 
 def _timed_keys(entries):
@@ -365,9 +369,9 @@ def read_direction(text):
             _append_entry(entries, _entry(group))
         _apply_to_previous(entries, rest, notes)
     if not entries:
-        detail = f"; {'; '.join(notes)}" if notes else ""
-        raise InputError(f"no emotion found in {text!r}: use words such as happy, sad, angry, scared, calm, "
-                         f"'bursts into tears' or 'loses her temper'{detail}")
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        raise InputError(f"no emotion found in {text!r}{detail}; use words such as happy, sad, angry, scared, "
+                         f"calm, 'bursts into tears' or 'loses her temper'")
     return Direction(tuple(_timed_keys(entries)), tuple(skipped), tuple(notes))
 
 
