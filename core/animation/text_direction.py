@@ -30,8 +30,9 @@ Reading a sentence (:func:`read_direction`), step by step
    with no emotion to apply to is skipped with a note.
 5. **Intensity means what it says.** An emotion word alone is its emotion at intensity 1.0
    (:data:`DEFAULT_INTENSITY`): "sad" is the sad preset at full strength. Softeners lower it (barely 0.25,
-   slightly 0.3, a bit 0.4, kind of 0.5, somewhat 0.6, rather 0.7, quite 0.8); strong boosters ("extremely", "absolutely", "utterly"...) also move a primary one ring
-   inwards ("extremely annoyed" -> anger, "absolutely angry" -> rage).
+   slightly 0.3, a bit 0.4, kind of 0.5, somewhat 0.6, rather 0.7, quite 0.8); strong boosters ("extremely",
+   "absolutely", "utterly"...) also move a primary one ring inwards ("extremely annoyed" -> anger, "absolutely
+   angry" -> rage).
 6. **Tempo.** Tempo words set the transition and its easing (suddenly 0.2 s ... gradually 3 s; "grow" is gradual,
    "burst" sudden; "very" before a tempo word stretches a slow one x1.5 and halves a fast one; an adverb beats a
    verb in the same clause: "steadily grow" is steady).
