@@ -13,7 +13,6 @@ from facemotion.core.animation import direction_lexicon as lex
 from facemotion.core.animation.text_direction import (
     LEXICON,
     TextKey,
-    direction_keys,
     parse_direction,
     read_direction,
     to_emotion_keys,
@@ -204,7 +203,8 @@ def test_intensity_negation_and_order(text, order, intensities):
 
 
 def test_sad_is_the_preset_at_full_strength():
-    keys, duration = direction_keys("sad, then slightly happy")
+    direction = read_direction("sad, then slightly happy")
+    keys, duration = to_emotion_keys(direction.keys), direction.duration
     assert [(k.emotion, k.intensity) for k in keys] == [("sadness", 1.0), ("joy", 0.3)] and duration == 3.0
     assert to_emotion_keys(parse_direction("grief"))[0].intensity == 1.0
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facemotion.core.animation.text_direction import direction_keys, parse_direction, to_emotion_keys
+from facemotion.core.animation.text_direction import parse_direction, read_direction, to_emotion_keys
 from facemotion.core.animation.timeline import (
     EmotionKey, bake_timeline, emotion_label, emotion_pose, emotion_track, keys_from_json, keys_to_json, pose_track,
     timeline_from_json)
@@ -90,7 +90,8 @@ def test_bad_wheel_keys(key, message):
 
 
 def test_text_direction_keys_bake():
-    keys, duration = direction_keys("start calm, grow annoyed, then burst into laughter and end hopeful")
+    direction = read_direction("start calm, grow annoyed, then burst into laughter and end hopeful")
+    keys, duration = to_emotion_keys(direction.keys), direction.duration
     assert [k.emotion for k in keys] == ["neutral", "annoyance", "ecstasy", "hope"] and duration == 7.2
     frames = bake_timeline(keys, 24, duration)
     assert frames.shape == (round(7.2 * 24) + 1, 52)

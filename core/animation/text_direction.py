@@ -49,10 +49,10 @@ sad") a ``neutral`` key is put first at t = 0 so that the ramp from a resting fa
 
 :func:`read_direction` returns a :class:`Direction` (plain :class:`TextKey` dataclasses and the skipped words);
 ``emotion`` is a canonical wheel name for :func:`facemotion.core.emotion.wheel.resolve_wheel_name`.
-:func:`direction_keys` (and :func:`to_emotion_keys`) turn them into the timeline's
-:class:`~facemotion.core.animation.timeline.EmotionKey` that bake directly, with the duration that holds the last
-emotion. The timeline reads a primary's basic name (``joy``, ``sadness``...) as its preset, so "sad" at 1.0 bakes
-the full sad prototype, as "grief" does (the wheel poses the intense ring at the preset's full strength too).
+:func:`to_emotion_keys` turns them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey`
+that bake directly, and :attr:`Direction.duration` is the duration that holds the last emotion. The timeline
+reads a primary's basic name (``joy``, ``sadness``...) as its preset, so "sad" at 1.0 bakes the full sad
+prototype, as "grief" does (the wheel poses the intense ring at the preset's full strength too).
 """
 import difflib
 import re
@@ -65,8 +65,8 @@ from . import direction_lexicon as lex
 from .timeline import EmotionKey
 
 __all__ = [
-    "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "LEXICON", "Direction", "TextKey", "direction_keys",
-    "parse_direction", "read_direction", "to_emotion_keys",
+    "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "LEXICON", "Direction", "TextKey", "parse_direction",
+    "read_direction", "to_emotion_keys",
 ]
 
 DEFAULT_INTENSITY = 1.0
@@ -389,10 +389,3 @@ def to_emotion_keys(text_keys):
     return [EmotionKey(time=key.time, emotion=key.emotion, intensity=key.intensity, transition=key.transition,
                        easing=key.easing) for key in text_keys]
 
-
-def direction_keys(text):
-    """A direction sentence -> ``(keys: list[EmotionKey], duration: float seconds)`` ready for
-    :func:`~facemotion.core.animation.timeline.bake_timeline` (``duration`` = the last key's time + its hold).
-    Raises InputError as :func:`read_direction`."""
-    direction = read_direction(text)
-    return to_emotion_keys(direction.keys), direction.duration
