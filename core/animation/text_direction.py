@@ -103,6 +103,7 @@ _IDIOMS = sorted(((_compile_idiom(p), tuple(r.split())) for p, r in lex.IDIOMS),
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+(?:\+\w+)+|\w+|[,;.!?:—–]")
 _CONTRACTION = re.compile(r"(?<=\w)['’](?=(?:t|s|re|ll|ve|d|m)\b)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SHORTEST = 0.001   # seconds: key times are rounded to 1 us, and a shorter duration could make two keys coincide
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,10 @@ def _items(words):
             if value is not None and j < len(words) and words[j] in lex.UNITS:
                 seconds = value * lex.UNITS[words[j]]
                 phrase = " ".join(words[i:j + 1])
-                if seconds > 0:
+                if seconds >= _SHORTEST:
                     items.append(("hold" if word in lex.DURATION_HOLD else "over", seconds, phrase))
                 else:
-                    notes.append(f"{phrase!r}: a duration must be positive")
+                    notes.append(f"{phrase!r}: a duration must be at least 1 ms")
                 i = j + 1
                 continue
             if value is not None and words[i + 1] not in ("a", "an"):
