@@ -89,7 +89,7 @@ def cmd_animate(args):
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
-    timeline_path, spec = emotion_names.animate_spec(args, read_timeline)
+    timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)
     try:
         timeline = timeline_from_json(spec)
         # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
