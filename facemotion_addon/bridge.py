@@ -19,7 +19,7 @@ from ..core.detect.rasterize import linear_to_srgb
 
 __all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
            "key_block_coords", "mesh_arrays", "read_points", "rest_world_vertices", "set_bool_attribute",
-           "set_key_block_coords", "shift_fcurve_keys", "to_local", "world_matrix", "write_bezier_keyframes",
+           "set_key_block_coords", "shift_fcurve_keys", "to_local", "vertex_materials", "world_matrix", "write_bezier_keyframes",
            "write_keyframes", "write_points", "set_preview_pixels"]
 
 
@@ -77,6 +77,31 @@ def mesh_arrays(obj, *, world=True):
     if world:
         vertices = _transform(vertices, world_matrix(obj))
     return vertices, tris.reshape(n_tris, 3).astype(np.int64), polys.astype(np.int64)
+
+
+def vertex_materials(obj):
+    """Each vertex's material of a mesh object: ``(names, slot)`` with ``names`` the material name of each material
+    slot (``""`` for an empty slot) and ``slot (V,) int64`` the slot of the vertex's faces, -1 where its faces use
+    different slots or it has none (a vertex on a seam between two materials belongs to neither)."""
+    mesh = obj.original.data
+    names = [slot.material.name if slot.material is not None else "" for slot in obj.original.material_slots]
+    n_loops, n_polys = len(mesh.loops), len(mesh.polygons)
+    loop_vertex = np.empty(n_loops, dtype=np.int32)
+    mesh.loops.foreach_get("vertex_index", loop_vertex)
+    material = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("material_index", material)
+    total = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_total", total)
+    start = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_start", start)
+    loop = np.repeat(start, total) + np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+    loop_material = np.empty(n_loops, dtype=np.int64)
+    loop_material[loop] = np.repeat(material, total)
+    low = np.full(len(mesh.vertices), np.iinfo(np.int32).max, dtype=np.int64)
+    high = np.full(len(mesh.vertices), -1, dtype=np.int64)
+    np.minimum.at(low, loop_vertex, loop_material)
+    np.maximum.at(high, loop_vertex, loop_material)
+    return names, np.where(low == high, high, -1)
 
 
 @dataclass

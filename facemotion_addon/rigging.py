@@ -6,7 +6,10 @@ that are not part of the face at all (a body, clothes, hair, the default scene's
 ``facemotion_part`` (:mod:`.settings.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is:
 objects set to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
 (*auto* -> :data:`~facemotion.core.rig.parts.ROLE_AUTO`, which the core resolves from loose parts and the
-landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`). The resulting deltas are split
+landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`) and, for *auto* objects, the role
+its object, mesh or material name gives (:mod:`facemotion.core.rig.part_names`: ``helper-upper-teeth``,
+``CC_Base_Tongue``, a Daz ``Cornea`` material...), which the core takes where the geometry confirms it
+(:mod:`facemotion.core.rig.part_cues`). The resulting deltas are split
 back per object and turned into each object's local space; an object whose vertices all resolved to *ignore*, or
 that got no motion at all, gets no shape keys (it is left exactly as it was). Nothing is written until every
 computation has succeeded and every clash has been checked, so a failure leaves the scene as it was.
@@ -19,17 +22,19 @@ import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.rig.autorig import rig_mesh
-from ..core.rig.parts import (ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
+from ..core.rig.part_cues import cued_roles
+from ..core.rig.part_names import name_role
+from ..core.rig.parts import (ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
                               ROLE_TEETH_UPPER, ROLE_TONGUE, classify_parts)
 from ..core.errors import InputError
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
 from . import shading
-from .bridge import CombinedMesh, combine_meshes, read_points, to_local, write_points
+from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
 from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
-__all__ = ["FaceSelection", "RigPlan", "describe_parts", "detect_landmarks", "landmark_object_for", "plan_rig",
+__all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "detect_landmarks", "landmark_object_for", "plan_rig",
            "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
            "write_landmark_object", "write_rig"]
 
@@ -88,12 +93,15 @@ class FaceSelection:
         ignored: the objects set to *ignore* (left out of detection and rig).
         combined: the other objects as one world-space :class:`~facemotion.facemotion_addon.bridge.CombinedMesh`.
         roles: ``(N,) int8`` per combined vertex: the object's forced role, or ``ROLE_AUTO`` (-1).
+        cues: ``(N,) int8`` per combined vertex of an *auto* object: the role its object or mesh name gives, else
+            its material's name (:func:`facemotion.core.rig.part_names.name_role`), ``ROLE_AUTO`` where none.
     """
 
     objects: list
     ignored: list
     combined: CombinedMesh
     roles: np.ndarray
+    cues: np.ndarray = None
 
 
 def read_selection(objects):
@@ -110,9 +118,24 @@ def read_selection(objects):
                          "to Auto or Skin")
     combined = combine_meshes(included)
     roles = np.empty(len(combined.vertices), dtype=np.int8)
+    cues = np.full(len(combined.vertices), ROLE_AUTO, dtype=np.int8)
     for obj, (start, stop) in zip(combined.objects, combined.slices):
         roles[start:stop] = ROLE_NAMES[CORE_ROLE_NAMES[part_choice(obj)]]
-    return FaceSelection(meshes, ignored, combined, roles)
+        if roles[start] == ROLE_AUTO:
+            cues[start:stop] = _name_cues(obj)
+    return FaceSelection(meshes, ignored, combined, roles, cues)
+
+
+def _name_cues(obj):
+    """``(V,) int8`` the role ``obj``'s names give each of its vertices: its object or mesh name for all, else each
+    vertex's material name (a Daz figure's ``Teeth`` / ``Cornea`` zones, VRoid's ``EyeIris``)."""
+    role = name_role(obj.name, obj.data.name)
+    if role != ROLE_AUTO:
+        return np.full(len(obj.data.vertices), role, dtype=np.int8)
+    names, slot = vertex_materials(obj)
+    slot = np.where(slot < len(names), slot, -1)       # a face may point at a slot the object does not have
+    by_slot = np.array([name_role(n) for n in names] + [ROLE_AUTO], dtype=np.int8)   # slot -1: the last entry
+    return by_slot[slot]
 
 
 #: A part is named for an object holding at least this share of the part's vertices or of the object's.
@@ -173,6 +196,16 @@ def describe_parts(combined, face_parts):
     return texts
 
 
+def describe_rig(objects, result):
+    """What each of ``objects`` became in a computed rig (``result``: a ``RigResult`` of :func:`rig_objects` on the
+    same objects): ``{object name: text}``, e.g. ``{"helper-upper-teeth": "upper teeth", "Cube": "ignored"}``; the
+    objects set to *ignore* read ``"ignored (set to Ignore)"``. Used by the command line's report."""
+    selection = read_selection(objects)
+    texts = describe_parts(selection.combined, result.parts)
+    texts.update({obj.name: "ignored (set to Ignore)" for obj in selection.ignored})
+    return texts
+
+
 def store_detected_parts(selection, face_parts):
     """Remember what was found on each selected object (``Object.facemotion_detected_part``, shown in the Rig
     panel): the combined objects from ``face_parts``, the ignored ones as "ignored (set to Ignore)"."""
@@ -190,7 +223,8 @@ def detect_landmarks(objects, context=None, progress=None):
     selection = read_selection(objects)
     combined = selection.combined
     found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
+    roles = cued_roles(combined.vertices, combined.triangles, found.points, selection.roles, selection.cues)
+    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=roles)
     obj = write_landmark_object(selection.objects, found.points, context)
     store_detected_parts(selection, face_parts)
     return obj, found
@@ -220,7 +254,7 @@ class RigPlan:
     def compute(self, progress=None):
         """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
         return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks,
-                        progress=progress, roles=self.selection.roles)
+                        progress=progress, roles=self.selection.roles, cues=self.selection.cues)
 
 
 def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True):

@@ -20,6 +20,7 @@ from ..geometry import weld_vertices
 from ..io import assets
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
+from .part_cues import cued_roles
 from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
@@ -116,7 +117,7 @@ def template_landmarks(template, progress=None):
     return found.triangle, found.barycentric, found.on_surface
 
 
-def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None):
+def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None):
     """Auto-rig a face mesh with the template's 52 ARKit expressions.
 
     Args:
@@ -129,13 +130,16 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
             (:data:`facemotion.core.rig.parts.ROLE_NAMES`; ``ROLE_AUTO`` = -1 where the loose parts decide, see
             :func:`facemotion.core.rig.parts.classify_parts`). Eyeballs turn rigidly (eyeLook* only), upper teeth
             stay, lower teeth and tongue follow the jaw rigidly, ignored vertices never move.
+        cues: None or ``(N,) int8`` the role each vertex's object or material name gives
+            (:func:`facemotion.core.rig.part_names.name_role`, -1: none); taken where the geometry confirms it
+            (:func:`facemotion.core.rig.part_cues.cued_roles`), below the forced ``roles``.
 
     Returns:
         :class:`RigResult`.
 
     Raises:
         InputError: empty mesh, bad shapes or indices, non-finite coordinates (the message counts the vertices),
-            only degenerate faces, roles of the wrong length or out of range.
+            only degenerate faces, roles or cues of the wrong length, roles out of range.
         NoFaceError, AssetError: from the stages (clear one-line messages).
     """
     report = progress or (lambda fraction, message: None)
@@ -145,6 +149,8 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         roles = np.asarray(roles)
         if roles.shape != (len(vertices),):
             raise InputError(f"roles must have one entry per vertex ({len(vertices)}), got shape {roles.shape}")
+    if cues is not None and np.shape(cues) != (len(vertices),):
+        raise InputError(f"cues must have one entry per vertex ({len(vertices)}), got shape {np.shape(cues)}")
     start = time.perf_counter()
     report(0.0, "loading the face template")
     template = template or load_ict_template(progress=lambda f, m: report(0.0, m))
@@ -179,11 +185,10 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
 
     report(0.8, "finding eyes, teeth and tongue")
     start = time.perf_counter()
-    if roles is not None and welded:
-        # A welded vertex takes the strongest forced role of the vertices merged into it (auto = -1 loses).
-        welded_roles = np.full(len(vertices), -1, dtype=np.int8)
-        np.maximum.at(welded_roles, index, roles.astype(np.int8))
-        roles = welded_roles
+    if welded:
+        # A welded vertex takes the strongest forced role (and cue) of the vertices merged into it (auto = -1 loses).
+        roles, cues = (None if r is None else _welded_max(r, index, len(vertices)) for r in (roles, cues))
+    roles = cued_roles(vertices, triangles, landmarks, roles, cues)
     parts = classify_parts(vertices, triangles, landmarks, roles=roles)
     timings["parts"] = time.perf_counter() - start
     report(0.8, "transferring expressions")
@@ -208,6 +213,13 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                      coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
                      parts=parts.remapped(index) if welded else parts,
                      landmark_score=None if found is None else float(found.score))
+
+
+def _welded_max(values, index, n):
+    """``(n,) int8`` the largest of ``values (N,)`` over the input vertices welded into each of ``n`` vertices."""
+    welded = np.full(n, -1, dtype=np.int8)
+    np.maximum.at(welded, index, np.asarray(values).astype(np.int8))
+    return welded
 
 
 def _checked_mesh(vertices, triangles):

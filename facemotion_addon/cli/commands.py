@@ -53,16 +53,20 @@ def _naming_input(mesh):
         raise type(exc)(f"{name}: {exc}") from None
 
 
-def _rig(pipeline, objects, mesh, replace):
+def _rig(pipeline, loaded, mesh, replace):
+    from ..rigging import describe_rig
     t = time.perf_counter()
     with _naming_input(mesh), console.progress_bar("rig") as progress:
-        result, objects = pipeline.rig(objects, replace=replace, progress=progress)
+        result, objects = pipeline.rig(loaded, replace=replace, progress=progress)
     for stage, seconds in result.timings.items():
         info(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
     parts = getattr(result, "parts", None)
     if parts is not None:
         info(f"  parts: {parts.summary()}")
+        # Which object became what (a character's separate eyes, teeth and tongue, its body and clothes).
+        for name, text in describe_rig(loaded, result).items():
+            info(f"    {name}: {text}")
     if result.empty:
         info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
     return objects
