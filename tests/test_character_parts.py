@@ -8,6 +8,8 @@ and CC's teeth rows are one piece each (``helper_teeth``), reaching past the lip
 them skin (the issue's MakeHuman head), their names make them teeth. One set of
 landmarks (detected once on the MakeHuman head) serves every rig, so the part decisions can be compared exactly.
 
+A Daz Genesis figure comes as one mesh whose material zones (``Teeth``, ``Tongue``, ``Sclera``...) name the parts.
+
 What must hold on every character: eyeballs still in blinks and rigid in looks, upper teeth still in every shape,
 lower teeth and tongue rigid in jawOpen, the tongue pushed out in tongueOut, the body below the neck still, and the
 same decision for each vertex whether the head comes alone or on a body.
@@ -23,6 +25,10 @@ from facemotion.core.rig.parts import ROLE_EYE, ROLE_TEETH_LOWER, ROLE_TEETH_UPP
 from facemotion.facemotion_addon import rigging
 
 SCHEMES = ("makehuman", "character_creator", "ready_player_me", "metahuman")
+#: A Daz Genesis figure: one mesh whose material zones name the parts (ICT part -> material).
+DAZ_MATERIALS = {"head_skin": "Face", "eyeball_left": "Sclera", "eyeball_right": "Sclera", "upper_teeth": "Teeth",
+                 "lower_teeth": "Teeth", "tongue": "Tongue", "gums_and_tongue": "Mouth", "eyelashes": "Eyelashes"}
+CASES = SCHEMES + ("daz", "makehuman_body")
 HEAD = set(synthetic_heads.ICT_HEAD_PARTS) | {"tongue"}
 #: What each ICT part must become (the joined gums and tongue and the lashes: soft, skin).
 TRUTH = {"eyeball_left": ROLE_EYE, "eyeball_right": ROLE_EYE, "upper_teeth": ROLE_TEETH_UPPER,
@@ -55,6 +61,26 @@ def _rigged(parts, scheme, landmarks):
     texts = rigging.describe_rig(objects, result)
     return {"where": where, "by_name": by_name, "result": result, "landmarks": landmarks, "roles": roles,
             "texts": {p.name: texts[obj.name] for p, obj in zip(named, objects)}}
+
+
+def _daz_rigged(parts, landmarks):
+    """``parts`` as one object ``Genesis8Female`` with a material per zone (:data:`DAZ_MATERIALS`), rigged with
+    ``landmarks``; the same dict as :func:`_rigged`."""
+    vertices, triangles, index = synthetic_heads.joined(parts)
+    obj = _object(synthetic_heads.MeshPart("Genesis8Female", vertices, triangles, "auto"))
+    names = sorted(set(DAZ_MATERIALS.values()))
+    for name in names:
+        obj.data.materials.append(bpy.data.materials.new(name))
+    # from_pydata keeps the triangles' order: polygon k is triangle k, its zone is its first corner's part.
+    zone = [names.index(DAZ_MATERIALS[parts[k].name]) for k in index[triangles[:, 0]]]
+    obj.data.polygons.foreach_set("material_index", np.asarray(zone, dtype=np.int32))
+    obj.data.update()
+    rigging.write_landmark_object([obj], landmarks)
+    result, _ = rigging.rig_objects([obj])
+    starts = np.searchsorted(index, np.arange(len(parts)))
+    where = {p.name: (obj, int(a), int(a) + len(p.vertices)) for p, a in zip(parts, starts)}
+    return {"where": where, "by_name": {obj.name: obj}, "result": result, "landmarks": landmarks,
+            "roles": {obj.name: result.parts.roles}, "texts": rigging.describe_rig([obj], result)}
 
 
 def _scheme_name(character, obj):
@@ -97,12 +123,13 @@ def characters():
     landmarks = out["makehuman"]["landmarks"]
     for scheme in SCHEMES[1:]:
         out[scheme] = _rigged(arches(head) if scheme == "character_creator" else head, scheme, landmarks)
+    out["daz"] = _daz_rigged(arches(head), landmarks)
     out["makehuman_body"] = _rigged(arches(body), "makehuman", landmarks)
     yield out
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
-@pytest.mark.parametrize("case", SCHEMES + ("makehuman_body",))
+@pytest.mark.parametrize("case", CASES)
 def test_each_part_is_what_its_name_and_shape_say(characters, case):
     character = characters[case]
     for part, role in TRUTH.items():
@@ -111,7 +138,7 @@ def test_each_part_is_what_its_name_and_shape_say(characters, case):
         assert (found == role).mean() > 0.99, (case, part, np.unique(found, return_counts=True))
 
 
-@pytest.mark.parametrize("case", SCHEMES + ("makehuman_body",))
+@pytest.mark.parametrize("case", CASES)
 def test_eyes_teeth_and_tongue_move_as_rigid_parts(characters, case):
     character = characters[case]
     for side in ("left", "right"):
@@ -131,7 +158,7 @@ def test_eyes_teeth_and_tongue_move_as_rigid_parts(characters, case):
         assert _stretch(rest, rest + jaw) < 2e-3, (case, part)
 
 
-@pytest.mark.parametrize("case", SCHEMES + ("makehuman_body",))
+@pytest.mark.parametrize("case", CASES)
 def test_a_separate_tongue_sticks_out(characters, case):
     character = characters[case]
     out = _deltas(character, "tongue", "tongueOut")
