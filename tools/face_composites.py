@@ -123,6 +123,35 @@ def exif_rotated_jpeg(rgb):
     return data[:2] + segment + data[2:]
 
 
+def displaced(rgb, points, offsets, radius):
+    """``rgb`` with the neighbourhood of each of ``points`` ((K, 2) pixels) moved by its ``offsets`` ((K, 2) pixels),
+    fading out as a Gaussian of ``radius`` px: a smooth local warp (cv2.remap, bilinear) to change an expression."""
+    h, w = rgb.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    map_x, map_y = xs.copy(), ys.copy()
+    for (px, py), (dx, dy) in zip(np.asarray(points, np.float32), np.asarray(offsets, np.float32)):
+        weight = np.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2.0 * radius ** 2))
+        map_x -= dx * weight
+        map_y -= dy * weight
+    return cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def calmer(photo, face):
+    """astronaut.png with a smaller smile: the mouth corners of ``face`` (its FaceLandmarks on ``photo``) pulled a
+    third of the way to the mouth's centre and 4 % of the face height down; the lips closed over the teeth."""
+    import_facemotion()
+    from facemotion.core.detect import mediapipe_topology as topo
+
+    right, left = face.pixels[topo.MOUTH_CORNER_RIGHT], face.pixels[topo.MOUTH_CORNER_LEFT]
+    upper, lower = face.pixels[topo.UPPER_LIP_OUTER_MID], face.pixels[topo.LOWER_LIP_OUTER_MID]
+    centre = (right + left) / 2.0
+    drop = np.array([0.0, 0.04 * face_height()])
+    gap = (lower - upper) / 2.0
+    points = [right, left, upper, lower]
+    offsets = [(centre - right) / 3.0 + drop, (centre - left) / 3.0 + drop, gap, -gap]
+    return displaced(photo, points, offsets, radius=0.12 * face_height())
+
+
 def sweep_images(photo, height):
     """``[(name, image, expected_box)]`` for one face height of the sweep (``None``: the face fills the frame)."""
     out = []
