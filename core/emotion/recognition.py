@@ -5,15 +5,15 @@ One direction, one stage per function (the chain the operators and the CLI share
 
     image / file / folder / video frame / frontal render of a 3D face (core.rasterize)
       -> core.image_io (any layout: grey, RGBA, 16-bit, float -> RGB uint8)
-      -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; tiny faces found by its padded and
-         windowed passes)
+      -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; faces from 24 px to the whole frame
+         found by its padded pass and its small-face search)
       -> core.emotion.classifier (features of each face -> ONNX model -> 8 probabilities + intensity)
       -> EmotionResult per face, or a TrackSample per sampled video frame
       -> track_to_timeline_keys -> core.timeline.EmotionKey (what the timeline bakes)
 
 Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
-``classifier`` explicitly, or let the shared instances (a detector of up to
-:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES` faces, :func:`~.classifier.default_classifier`)
+``classifier`` explicitly, or let the shared instances (a detector of every face,
+:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES`, :func:`~.classifier.default_classifier`)
 be created on first use. Pure numpy + OpenCV: no bpy.
 
 Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
@@ -117,7 +117,7 @@ def recognize_image(image, *, detector=None, classifier=None):
     Args:
         image: ``(H, W, 3) uint8`` RGB, or any layout :func:`facemotion.core.io.image_io.as_rgb_uint8` converts
             (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
-        detector: a ``FaceLandmarkDetector`` (default: a shared one returning up to 4 faces). Pass one made with
+        detector: a ``FaceLandmarkDetector`` (default: a shared one returning every face). Pass one made with
             ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
         classifier: an :class:`facemotion.core.emotion.classifier.EmotionClassifier` (default: the shared one with
             the shipped model).
