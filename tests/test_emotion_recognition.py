@@ -508,6 +508,14 @@ def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(regist
     with pytest.raises(RuntimeError, match="no face"):
         bpy.ops.facemotion.detect_emotion_video(filepath=str(blank))
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    # A chosen reference range without a face in it: refused, the timeline untouched.
+    props = bpy.context.scene.facemotion
+    props.recognize_reference, props.recognize_reference_first, props.recognize_reference_last = "RANGE", 40, 50
+    video = write_video(tmp_path / "face.avi", [cv2.resize(load_image(asset_path(PHOTO)), (256, 256))] * 6)
+    with pytest.raises(RuntimeError, match="no face was found in the chosen reference frames 40-50"):
+        bpy.ops.facemotion.detect_emotion_video(filepath=str(video))
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    props.recognize_reference = "CALM"
     # No rigged face selected: no timeline to write into, refused before the video is read.
     timeline_face.select_set(False)
     bpy.context.view_layer.objects.active = None
@@ -592,7 +600,8 @@ def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, sh
     assert operators_in(log) == ["facemotion.detect_emotion_image", "facemotion.detect_emotion_image",
                                  "facemotion.detect_emotion_video", "facemotion.detect_emotion_pose"]
     assert ("operator_property", "source", "FILE") in log and ("operator_property", "source", "IMAGE") in log
-    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_replace_keys"} <= \
+    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_reference",
+            "recognize_replace_keys"} <= \
         {name for _, name in props_in(log)}
     assert "No result yet" in labels_in(log)
     assert not [entry for entry in log if entry[0] == "progress"]
