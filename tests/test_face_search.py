@@ -104,3 +104,19 @@ def test_exif_rotated_jpeg_is_read_upright(every_face, photo, reference, tmp_pat
     assert np.abs(upright.astype(int) - photo).mean() < 3.0  # JPEG loss only
     (face,) = every_face.detect(upright)
     assert np.abs(face.pixels - reference.pixels).mean() < 2.0  # the box is in the upright frame
+
+
+def test_blender_image_of_an_exif_rotated_jpeg_is_upright(photo, tmp_path):
+    import bpy
+
+    from facemotion.facemotion_addon.bridge import image_rgb
+
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(composites.exif_rotated_jpeg(photo[:, :400]))
+    image = bpy.data.images.load(str(path))
+    try:
+        assert tuple(image.size) == (512, 400)  # Blender keeps the stored, sideways pixels
+        upright = image_rgb(image)
+        assert upright.shape == (512, 400, 3) and np.abs(upright.astype(int) - photo[:, :400]).mean() < 3.0
+    finally:
+        bpy.data.images.remove(image)
