@@ -5,11 +5,10 @@ runs it (a subprocess of tools/cli_entry.py). Bad options and unreadable videos:
 import json
 
 import cv2
-import pytest
-
 import face_composites as composites
+import pytest
 from test_emotion_cli import _describe, run_cli
-from test_video_reference import smile_calm_smile, detector  # noqa: F401 (fixtures)
+from test_video_reference import detector, smile_calm_smile  # noqa: F401 (fixtures)
 
 PLACED = [(256, (300, 330), False), (128, (760, 260), True), (96, (740, 700), False), (64, (260, 760), True),
           (48, (520, 900), False)]
@@ -45,8 +44,7 @@ def test_every_face_by_default_and_upright_jpegs(folder):
 
 
 def test_max_faces_prints_the_count_left_out(folder):
-    folder, boxes = folder
-    image = folder / "a_five_faces.png"
+    image = folder[0] / "a_five_faces.png"
     records = _records(run_cli("emotion", image, "--json", "--max-faces", "2"))
     assert [r.get("face") for r in records] == [0, 1, None]
     assert records[2] == {"path": str(image), "left_out": 3, "faces_found": 5}

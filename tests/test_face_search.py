@@ -2,10 +2,9 @@
 24 px tall to the whole frame, several faces of different sizes in one image, a 48 px greyscale crop, a JPEG stored
 sideways with an EXIF orientation tag. One every-face detector per module."""
 import cv2
+import face_composites as composites
 import numpy as np
 import pytest
-
-import face_composites as composites
 from facemotion.core.detect import landmarks
 from facemotion.core.io.image_io import load_image
 
@@ -108,7 +107,6 @@ def test_exif_rotated_jpeg_is_read_upright(every_face, photo, reference, tmp_pat
 
 def test_blender_image_of_an_exif_rotated_jpeg_is_upright(photo, tmp_path):
     import bpy
-
     from facemotion.facemotion_addon.bridge import image_rgb
 
     path = tmp_path / "phone.jpg"

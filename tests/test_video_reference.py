@@ -2,14 +2,18 @@
 written with OpenCV from faces/astronaut.png: smiling, then calmer (tools/face_composites.calmer: mouth corners
 pulled in and down, lips closed), then smiling again."""
 import cv2
+import face_composites as composites
 import numpy as np
 import pytest
-
-import face_composites as composites
 from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.emotion.classifier import default_classifier
-from facemotion.core.emotion.recognition import (calm_window, expression_activity, summarize_track,
-                                                 track_to_timeline_keys, video_emotion_track)
+from facemotion.core.emotion.recognition import (
+    calm_window,
+    expression_activity,
+    summarize_track,
+    track_to_timeline_keys,
+    video_emotion_track,
+)
 from facemotion.core.errors import InputError
 
 FPS = 10.0

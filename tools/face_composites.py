@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from package_path import import_facemotion  # noqa: E402
+from package_path import import_facemotion
 
 #: The 478-landmark box of the face in astronaut.png (x0, y0, x1, y1; pixels of the 512 px photo), measured with
 #: MediaPipe's Face Landmarker.

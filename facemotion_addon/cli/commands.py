@@ -185,9 +185,9 @@ def _image_lines(images, args, classifier):
     ``--max-faces`` a line with the count of faces left out (see :data:`.entry.EMOTION_EPILOG`)."""
     import cv2
 
+    from ...core.detect.landmarks import FaceLandmarkDetector
     from ...core.emotion.recognition import recognize_file
     from ...core.errors import NoFaceError
-    from ...core.detect.landmarks import FaceLandmarkDetector
 
     labels = tuple(classifier.labels)
     # Every face is searched for even with --max-faces: the count of those left out is printed.
@@ -221,7 +221,7 @@ def cmd_emotion(args):
     (output and exit status: see :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once
     for the whole run; every line is flushed as soon as it is written, so a long run can be followed (or piped) as
     it goes. A file whose suffix is a video's (:data:`~...core.emotion.recognition.VIDEO_SUFFIXES`) is a video."""
-    from ...core.emotion.classifier import EmotionClassifier, RELATIVE_MODEL_PATH
+    from ...core.emotion.classifier import RELATIVE_MODEL_PATH, EmotionClassifier
     from ...core.emotion.recognition import VIDEO_SUFFIXES, iter_images
 
     if args.max_faces is not None and args.max_faces < 1:

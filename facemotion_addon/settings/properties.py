@@ -165,8 +165,8 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                       soft_max=5.0, default=0.5, subtype="TIME_ABSOLUTE", precision=2)
     recognize_reference: EnumProperty(
         name="Reference", description="What each video frame is judged against",
-        items=[("CALM", "Calm Frames", "The actor's own calmest second of the video, found automatically (the "
-                "relative model judges what the face changes from it)"),
+        items=[("CALM", "Calm Frames", ("The actor's own calmest second of the video, found automatically (the "
+                                        "relative model judges what the face changes from it)")),
                ("RANGE", "Frame Range", "The frames from First to Last, chosen by you (the actor at rest)"),
                ("NONE", "None", "Each frame alone (the model without reference)")], default="CALM")
     recognize_reference_first: IntProperty(name="First", description="First frame of the reference range "
