@@ -23,6 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import import_facemotion
 
+import_facemotion()
+from facemotion.core.detect.landmarks import box_iou  # noqa: E402 (the package is registered just above)
+
 #: The 478-landmark box of the face in astronaut.png (x0, y0, x1, y1; pixels of the 512 px photo), measured with
 #: MediaPipe's Face Landmarker.
 ASTRONAUT_FACE_BOX = (181.0, 72.0, 270.0, 177.0)
@@ -171,15 +174,6 @@ def sweep_images(photo, height):
                 box = paste_face(canvas, photo, height, centre, flip=flip)
                 out.append((f"{kind} flip={flip} at {fx:.2f},{fy:.2f}", canvas, box))
     return out
-
-
-def box_iou(a, b):
-    """Intersection over union of two (x0, y0, x1, y1) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def found(faces, box, min_iou=0.3):

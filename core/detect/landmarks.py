@@ -46,8 +46,8 @@ from ..errors import AssetError, InputError, NoFaceError
 from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
 
-__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",
-           "default_detector", "default_face_detector", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
+__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "box_iou", "close_default_detector",
+           "default_detector", "default_face_detector", "small_face_boxes", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
 
 #: BlazeFace score needed to look for landmarks: MediaPipe's own default, 0.5. Measured with the three passes
 #: below: on 228 crops / rescaled copies of astronaut.png (faces of 24-512 px, rotated +-25 degrees, darkened,
@@ -157,20 +157,18 @@ def _window_starts(length, side, stride):
     return starts
 
 
-def _merge(faces, candidates, max_iou=0.3):
-    """``faces`` plus each candidate whose box overlaps none kept so far (IoU < ``max_iou``, centre outside their
-    boxes); largest first."""
+def _merge(faces, candidates):
+    """``faces`` plus each candidate that shows no face kept so far (:func:`_overlaps`); largest first."""
     kept = list(faces)
     for face in candidates:
-        cx, cy = (face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0
-        if all(_iou(face.bbox, o.bbox) < max_iou
-               and not (o.bbox[0] <= cx <= o.bbox[2] and o.bbox[1] <= cy <= o.bbox[3]) for o in kept):
+        if not any(_overlaps(face.bbox, other.bbox) for other in kept):
             kept.append(face)
     kept.sort(key=lambda face: face.area, reverse=True)
     return kept
 
 
-def _iou(a, b):
+def box_iou(a, b):
+    """Intersection over union of two (x0, y0, x1, y1) boxes, in [0, 1] (0 for empty boxes)."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
@@ -181,7 +179,7 @@ def _iou(a, b):
 def _overlaps(a, b, max_iou=0.3):
     """True when boxes ``a`` and ``b`` (x0, y0, x1, y1) show the same face: IoU >= ``max_iou`` or either centre
     inside the other."""
-    return _iou(a, b) >= max_iou or _centre_inside(a, b) or _centre_inside(b, a)
+    return box_iou(a, b) >= max_iou or _centre_inside(a, b) or _centre_inside(b, a)
 
 
 def _centre_inside(a, b):
@@ -480,13 +478,11 @@ class FaceLandmarkDetector(_MediaPipeTask):
     def _search_small_faces(self, rgb, faces, wanted):
         """Pass 3: ``faces`` plus the faces BlazeFace finds in the tile pyramid, each landmarked on its own crop."""
         h, w = rgb.shape[:2]
-        boxes = [box for box in small_face_boxes(self._face_detector(), rgb)
-                 if not any(_overlaps(box, face.bbox) for face in faces)]
-        for box in boxes:
+        for box in small_face_boxes(self._face_detector(), rgb):
             if len(faces) >= wanted:
                 break
             if any(_overlaps(box, face.bbox) for face in faces):
-                continue  # a face found from an earlier box covers this one
+                continue  # a face already found (by pass 1 or an earlier box): no Landmarker call for it
             faces = _merge(faces, self._landmark_crop(rgb, box, h, w))
         return faces
 
