@@ -310,7 +310,7 @@ def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifie
     faced, faceless = track[:3], track[3:]
     assert [sample.frame for sample in track] == [0, 4, 8, 12, 16]
     assert not any(sample.reference for sample in track)  # the model without reference judged each frame alone
-    for time, label, intensity, probabilities, _, _ in faced:
+    for _, label, intensity, probabilities, _, _ in faced:
         assert label in CATEGORIES and list(probabilities) == list(CATEGORIES)
         assert intensity == pytest.approx(1.0 - probabilities["neutral"], abs=1e-5)
     assert len({sample.label for sample in faced}) == 1  # the same photo: the same class

@@ -5,6 +5,7 @@ import cv2
 import face_composites as composites
 import numpy as np
 import pytest
+
 from facemotion.core.detect import landmarks
 from facemotion.core.io.image_io import load_image
 
@@ -107,6 +108,7 @@ def test_exif_rotated_jpeg_is_read_upright(every_face, photo, reference, tmp_pat
 
 def test_blender_image_of_an_exif_rotated_jpeg_is_upright(photo, tmp_path):
     import bpy
+
     from facemotion.facemotion_addon.bridge import image_rgb
 
     path = tmp_path / "phone.jpg"

@@ -5,6 +5,7 @@ import cv2
 import face_composites as composites
 import numpy as np
 import pytest
+
 from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.emotion.classifier import default_classifier
 from facemotion.core.emotion.recognition import (
