@@ -80,6 +80,16 @@ def test_several_faces_of_different_sizes_are_all_found_largest_first(every_face
         assert [composites.box_iou(f.bbox, b) > 0.5 for f, b in zip(two.detect(canvas), boxes)] == [True, True]
 
 
+def test_face_free_images_give_no_face(every_face, photo):
+    # The small-face search runs on each (no face in pass 1, 1024 px): BlazeFace's boxes on the suit's mission patch
+    # (tiled twice) are refused because the landmark box lands elsewhere (IoU 0.09, CROP_AGREEMENT_IOU).
+    patch = np.tile(cv2.resize(photo[330:, :300], (512, 512), interpolation=cv2.INTER_CUBIC), (2, 2, 1))
+    noise = np.random.default_rng(0).integers(0, 256, (800, 1000, 3), dtype=np.uint8)
+    checker = (((np.indices((768, 1024)).sum(axis=0) // 32) % 2) * 255).astype(np.uint8)
+    for image in (patch, composites.background("clutter", 1024, photo), noise, checker):
+        assert every_face.detect(image) == []
+
+
 def test_search_is_deterministic(every_face, photo):
     canvas = composites.background("grey", composites.CANVAS_SIDE, photo)
     composites.paste_face(canvas, photo, 40, (512, 600))
