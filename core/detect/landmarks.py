@@ -47,8 +47,9 @@ from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
 from .mediapipe_import import import_mediapipe
 
-__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "box_iou", "close_default_detector",
-           "default_detector", "default_face_detector", "small_face_boxes", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
+__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "box_iou",
+           "close_default_detector", "default_detector", "default_face_detector", "small_face_boxes",
+           "DEFAULT_MIN_DETECTION_CONFIDENCE"]
 
 #: BlazeFace score needed to look for landmarks: MediaPipe's own default, 0.5. Measured with the three passes
 #: below: on 228 crops / rescaled copies of astronaut.png (faces of 24-512 px, rotated +-25 degrees, darkened,
