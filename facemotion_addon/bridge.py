@@ -20,8 +20,8 @@ from ..core.detect.rasterize import linear_to_srgb
 
 __all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
            "key_block_coords", "mesh_arrays", "read_points", "rest_world_vertices", "set_bool_attribute",
-           "set_key_block_coords", "shift_fcurve_keys", "to_local", "vertex_materials", "world_matrix", "write_bezier_keyframes",
-           "write_keyframes", "write_points", "set_preview_pixels"]
+           "set_key_block_coords", "shift_fcurve_keys", "to_local", "vertex_materials", "world_matrix",
+           "write_bezier_keyframes", "write_keyframes", "write_points", "set_preview_pixels"]
 
 
 def world_matrix(obj):

@@ -34,8 +34,8 @@ from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
-__all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "detect_landmarks", "landmark_object_for", "plan_rig",
-           "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
+__all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "detect_landmarks", "landmark_object_for",
+           "plan_rig", "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
            "write_landmark_object", "write_rig"]
 
 

@@ -17,10 +17,10 @@ same decision for each vertex whether the head comes alone or on a body.
 import bpy
 import numpy as np
 import pytest
-
 import synthetic_heads
 from blender_fixtures import shape_key_co
-from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
+
+from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.rig.parts import ROLE_EYE, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE, face_frame
 from facemotion.facemotion_addon import rigging
 

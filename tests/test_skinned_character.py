@@ -15,10 +15,10 @@ import struct
 import bpy
 import numpy as np
 import pytest
-from mathutils import Euler
-
 import synthetic_heads
 from blender_fixtures import shape_key_co
+from mathutils import Euler
+
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.rig.template import ICT_UNIT_M
 from facemotion.facemotion_addon import pipeline, rigging

@@ -23,11 +23,20 @@ on a whole body, since they depend only on the part and the landmarks.
 """
 import numpy as np
 
+from ..detect.mediapipe_topology import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
 from ..errors import InputError
 from ..geometry import connected_components
-from .parts import (ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_TEETH, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE,
-                    classify_parts, face_frame)
-from ..detect.mediapipe_topology import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
+from .parts import (
+    ROLE_AUTO,
+    ROLE_EYE,
+    ROLE_IGNORE,
+    ROLE_TEETH,
+    ROLE_TEETH_LOWER,
+    ROLE_TEETH_UPPER,
+    ROLE_TONGUE,
+    classify_parts,
+    face_frame,
+)
 
 __all__ = ["EYE_REACH", "MOUTH_REACH", "cued_roles"]
 
@@ -68,7 +77,7 @@ def cued_roles(vertices, triangles, landmarks, roles, cues):
     forced = np.full(len(v), ROLE_AUTO, dtype=np.int8) if roles is None else np.asarray(roles, dtype=np.int8)
     geometry = classify_parts(v, triangles, landmarks, roles=forced).roles
     lm = np.asarray(landmarks, dtype=np.float64)
-    origin, axes, iod = face_frame(lm)
+    _, axes, iod = face_frame(lm)
     up = axes[1]
     lip_height = float(lm[list(_LIP_INNER_MID)].mean(axis=0) @ up)
     irises = lm[[LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER]]
