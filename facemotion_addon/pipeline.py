@@ -13,6 +13,7 @@ from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
 from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
+from ..core.rig.transfer import EYE_LOOK_DEGREES
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
 from .mesh_import import head_meshes, import_mesh_file, open_blend
@@ -42,9 +43,10 @@ def load_file(path, note=None):
     return head
 
 
-def rig(objects, *, replace=False, progress=None):
-    """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`)."""
-    return rig_objects(objects, replace=replace, progress=progress)
+def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES):
+    """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`; ``gaze``: (horizontal, vertical) degrees the eyeballs
+    turn in eyeLook*, ``(0, 0)`` lids only)."""
+    return rig_objects(objects, replace=replace, progress=progress, gaze=gaze)
 
 
 def pose(objects, weights):

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.rig.autorig import rig_mesh
+from ..core.rig.transfer import EYE_LOOK_DEGREES
 from ..core.rig.part_cues import cued_roles
 from ..core.rig.part_names import name_role
 from ..core.rig.parts import (ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
@@ -35,8 +36,8 @@ from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
 __all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "detect_landmarks", "landmark_object_for",
-           "plan_rig", "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
-           "write_landmark_object", "write_rig"]
+           "plan_rig", "read_landmark_object", "read_selection", "rig_objects", "rig_report", "selection_parts",
+           "store_detected_parts", "write_landmark_object", "write_rig"]
 
 
 def landmark_object_for(objects):
@@ -217,14 +218,22 @@ def store_detected_parts(selection, face_parts):
     return texts
 
 
+def selection_parts(selection, landmarks):
+    """The face's parts on a :class:`FaceSelection` given ``(478, 3)`` world-space ``landmarks``: the artist's
+    Face Parts, the name cues the geometry confirms (:func:`facemotion.core.rig.part_cues.cued_roles`), the
+    geometry for the rest (:func:`facemotion.core.rig.parts.classify_parts`), as the rig decides them. No bpy."""
+    combined = selection.combined
+    roles = cued_roles(combined.vertices, combined.triangles, landmarks, selection.roles, selection.cues)
+    return classify_parts(combined.vertices, combined.triangles, landmarks, roles=roles)
+
+
 def detect_landmarks(objects, context=None, progress=None):
     """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
     landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks)."""
     selection = read_selection(objects)
     combined = selection.combined
     found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    roles = cued_roles(combined.vertices, combined.triangles, found.points, selection.roles, selection.cues)
-    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=roles)
+    face_parts = selection_parts(selection, found.points)
     obj = write_landmark_object(selection.objects, found.points, context)
     store_detected_parts(selection, face_parts)
     return obj, found
@@ -236,12 +245,14 @@ def detect_landmarks(objects, context=None, progress=None):
 class RigPlan:
     """Everything a rig needs, read from the scene by :func:`plan_rig`: the selection (combined world-space mesh and
     per-vertex roles), the artist's landmarks (``(478, 3) float64`` world space, or None to detect them), whether
-    facemotion's keys are replaced and whether flat meshes are smooth-shaded."""
+    facemotion's keys are replaced, whether flat meshes are smooth-shaded, and the gaze style (``(horizontal,
+    vertical)`` degrees the eyeballs turn in eyeLook* at 1.0; ``(0, 0)``: lids only)."""
 
     selection: FaceSelection
     landmarks: object
     replace: bool
     smooth_shading: bool = True
+    gaze: tuple = EYE_LOOK_DEGREES
     rigged: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
@@ -254,11 +265,12 @@ class RigPlan:
     def compute(self, progress=None):
         """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
         return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks,
-                        progress=progress, roles=self.selection.roles, cues=self.selection.cues)
+                        progress=progress, roles=self.selection.roles, cues=self.selection.cues, gaze=self.gaze)
 
 
-def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True):
-    """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing.
+def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+    """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing. ``gaze``: see
+    :class:`RigPlan`.
 
     Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``).
 
@@ -272,7 +284,7 @@ def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading
     if use_landmark_object:
         lm_obj = landmark_object_for(selection.objects) or landmark_object_for(selection.combined.objects)
     landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
-    return RigPlan(selection, landmarks, replace, smooth_shading)
+    return RigPlan(selection, landmarks, replace, smooth_shading, tuple(gaze))
 
 
 def _moving(result, start, stop, roles):
@@ -345,8 +357,10 @@ def rig_report(plan, result):
     return message
 
 
-def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None):
-    """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`.
+def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None,
+                gaze=EYE_LOOK_DEGREES):
+    """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`. ``gaze``: the
+    eyeballs' turn in eyeLook* at 1.0, ``(horizontal, vertical)`` degrees; ``(0, 0)`` moves the lids only.
 
     Returns:
         (:class:`facemotion.core.rig.autorig.RigResult`, list of objects rigged).
@@ -355,6 +369,6 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shad
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
     plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object,
-                    smooth_shading=smooth_shading)
+                    smooth_shading=smooth_shading, gaze=gaze)
     result = plan.compute(progress)
     return result, write_rig(plan, result)

@@ -43,16 +43,17 @@ def _object(part):
     return obj
 
 
-def _rigged(parts, scheme, landmarks):
-    """Build ``parts`` as objects named per ``scheme``, rig them with ``landmarks`` (world, or None: detect);
-    returns a dict: per ICT part name its ``(object, start, stop)``, the result, the landmarks and per-object text."""
+def _rigged(parts, scheme, landmarks, gaze=(30.0, 25.0)):
+    """Build ``parts`` as objects named per ``scheme``, rig them with ``landmarks`` (world, or None: detect) and
+    ``gaze``; returns a dict: per ICT part name its ``(object, start, stop)``, the result, the landmarks and
+    per-object text."""
     named, origin = synthetic_heads.named_parts(parts, scheme)
     objects = [_object(p) for p in named]
     if landmarks is None:
         landmarks = rigging.detect_landmarks(objects)[1].points
     else:
         rigging.write_landmark_object(objects, landmarks)
-    result, _ = rigging.rig_objects(objects)
+    result, _ = rigging.rig_objects(objects, gaze=gaze)
     # Blender names a second "helper-l-eye" "helper-l-eye.001": everything is keyed by the scheme's names.
     by_name = {p.name: obj for p, obj in zip(named, objects)}
     where = {old: (by_name[new], a, b) for new, pieces in origin.items() for old, a, b in pieces}
@@ -125,6 +126,8 @@ def characters():
         out[scheme] = _rigged(arches(head) if scheme == "character_creator" else head, scheme, landmarks)
     out["daz"] = _daz_rigged(arches(head), landmarks)
     out["makehuman_body"] = _rigged(arches(body), "makehuman", landmarks)
+    out["lids_only"] = _rigged(head, "ready_player_me", landmarks, gaze=(0.0, 0.0))
+    out["gaze_15_10"] = _rigged(head, "ready_player_me", landmarks, gaze=(15.0, 10.0))
     yield out
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
@@ -193,3 +196,33 @@ def test_the_report_names_what_each_object_became(characters):
     assert characters["character_creator"]["texts"]["CC_Base_Eye"] == "2 eyes"
     assert characters["ready_player_me"]["texts"]["Wolf3D_Teeth"] == "teeth + tongue"
     assert characters["makehuman_body"]["texts"]["Cube"] == "ignored"
+
+
+def _turn_degrees(rest, delta, centre):
+    """The rotation angle (degrees) that best maps ``rest - centre`` to ``rest + delta - centre`` (Kabsch)."""
+    a, b = rest - centre, rest + delta - centre
+    u, _, vt = np.linalg.svd(a.T @ b)
+    r = (u @ vt).T
+    return float(np.degrees(np.arccos(np.clip((np.trace(r) - 1) / 2, -1.0, 1.0))))
+
+
+@pytest.mark.parametrize("case, horizontal, vertical", [("ready_player_me", 30.0, 25.0), ("gaze_15_10", 15.0, 10.0),
+                                                        ("lids_only", 0.0, 0.0)])
+def test_the_gaze_style_sets_how_far_the_eyeballs_turn(characters, case, horizontal, vertical):
+    character = characters[case]
+    centre = character["result"].parts.eye_centres["left"]
+    rest = _rest(character, "eyeball_left")
+    for name, degrees in (("eyeLookOutLeft", horizontal), ("eyeLookUpLeft", vertical)):
+        assert _turn_degrees(rest, _deltas(character, "eyeball_left", name), centre) == pytest.approx(degrees, abs=0.1)
+    # The lids follow the gaze in every style (the template's eyeLook* lid motion).
+    lids = np.linalg.norm(_deltas(character, "head_skin", "eyeLookUpLeft"), axis=1).max()
+    assert lids > 5e-4, (case, lids)
+
+
+def test_the_command_line_gaze_option():
+    from facemotion.core.errors import InputError
+    from facemotion.facemotion_addon.cli.commands import gaze_style
+    assert gaze_style("turn") == (30.0, 25.0) and gaze_style("lids") == (0.0, 0.0)
+    assert gaze_style("20,12.5") == (20.0, 12.5)
+    with pytest.raises(InputError, match="--gaze sideways: use 'turn', 'lids'"):
+        gaze_style("sideways")

@@ -24,7 +24,7 @@ from .part_cues import cued_roles
 from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
-from .transfer import rigid_part_deltas, transfer_expressions
+from .transfer import EYE_LOOK_DEGREES, rigid_part_deltas, transfer_expressions
 from .amplitude import normalise_amplitudes
 
 #: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
@@ -117,7 +117,8 @@ def template_landmarks(template, progress=None):
     return found.triangle, found.barycentric, found.on_surface
 
 
-def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None):
+def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None,
+             gaze=EYE_LOOK_DEGREES):
     """Auto-rig a face mesh with the template's 52 ARKit expressions.
 
     Args:
@@ -133,13 +134,17 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         cues: None or ``(N,) int8`` the role each vertex's object or material name gives
             (:func:`facemotion.core.rig.part_names.name_role`, -1: none); taken where the geometry confirms it
             (:func:`facemotion.core.rig.part_cues.cued_roles`), below the forced ``roles``.
+        gaze: the gaze style, ``(horizontal, vertical)`` degrees the eyeballs turn in eyeLook* at 1.0 (default
+            :data:`facemotion.core.rig.transfer.EYE_LOOK_DEGREES`, 30 / 25); ``(0, 0)`` moves the lids only (eyes
+            driven by bones or by ARKit's separate eye transforms). Each in 0..60.
 
     Returns:
         :class:`RigResult`.
 
     Raises:
         InputError: empty mesh, bad shapes or indices, non-finite coordinates (the message counts the vertices),
-            only degenerate faces, roles or cues of the wrong length, roles out of range.
+            only degenerate faces, roles or cues of the wrong length, roles out of range, gaze not two angles in
+            0..60 degrees.
         NoFaceError, AssetError: from the stages (clear one-line messages).
     """
     report = progress or (lambda fraction, message: None)
@@ -149,6 +154,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         roles = np.asarray(roles)
         if roles.shape != (len(vertices),):
             raise InputError(f"roles must have one entry per vertex ({len(vertices)}), got shape {roles.shape}")
+    gaze = _checked_gaze(gaze)
     if cues is not None and np.shape(cues) != (len(vertices),):
         raise InputError(f"cues must have one entry per vertex ({len(vertices)}), got shape {np.shape(cues)}")
     start = time.perf_counter()
@@ -204,7 +210,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                                            fit.vertices, vertex_mask=parts.roles == ROLE_SKIN)
     # Gains scale every vertex of a shape; eyeballs and teeth must stay rigid: rebuilt, the jaw turned by the gain.
     transfer.deltas = rigid_part_deltas(amplitudes.deltas, fit, template, vertices, parts, landmarks,
-                                        gains=amplitudes.gains)
+                                        gains=amplitudes.gains, gaze=gaze)
     empty = tuple(n for n, d in zip(transfer.names, transfer.deltas) if not d.any())
     timings["amplitude"] = time.perf_counter() - start
     report(1.0, "rigged")
@@ -213,6 +219,21 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                      coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
                      parts=parts.remapped(index) if welded else parts,
                      landmark_score=None if found is None else float(found.score))
+
+
+#: Largest eyeball turn a gaze style may ask for, degrees (human gaze spans about 45 from straight ahead).
+MAX_GAZE_DEGREES = 60.0
+
+
+def _checked_gaze(gaze):
+    """``(horizontal, vertical)`` floats in 0..:data:`MAX_GAZE_DEGREES`, or InputError."""
+    try:
+        h, v = (float(a) for a in gaze)
+    except (TypeError, ValueError):
+        raise InputError(f"gaze must be two angles in degrees (horizontal, vertical), got {gaze!r}") from None
+    if not (0.0 <= h <= MAX_GAZE_DEGREES and 0.0 <= v <= MAX_GAZE_DEGREES):
+        raise InputError(f"gaze angles must be between 0 and {MAX_GAZE_DEGREES:g} degrees, got {h:g} / {v:g}")
+    return h, v
 
 
 def _welded_max(values, index, n):

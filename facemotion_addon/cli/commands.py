@@ -53,11 +53,26 @@ def _naming_input(mesh):
         raise type(exc)(f"{name}: {exc}") from None
 
 
-def _rig(pipeline, loaded, mesh, replace):
+def gaze_style(text):
+    """``--gaze``: ``"turn"`` -> the default angles, ``"lids"`` -> ``(0, 0)``, ``"H,V"`` -> two floats (degrees;
+    the rig checks their range). Raises InputError for anything else."""
+    from ...core.rig.transfer import EYE_LOOK_DEGREES
+    styles = {"turn": EYE_LOOK_DEGREES, "lids": (0.0, 0.0)}
+    if text in styles:
+        return styles[text]
+    try:
+        h, v = (float(a) for a in str(text).split(","))
+    except ValueError:
+        raise InputError(f"--gaze {text}: use 'turn', 'lids' or two angles in degrees like '20,15'") from None
+    return h, v
+
+
+def _rig(pipeline, loaded, mesh, replace, gaze=None):
     from ..rigging import describe_rig
     t = time.perf_counter()
+    options = {} if gaze is None else {"gaze": gaze_style(gaze)}
     with _naming_input(mesh), console.progress_bar("rig") as progress:
-        result, objects = pipeline.rig(loaded, replace=replace, progress=progress)
+        result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
     for stage, seconds in result.timings.items():
         info(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
@@ -76,8 +91,9 @@ def cmd_rig(args):
     from .. import pipeline
     out = _check_output(args.out, args.overwrite)
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    gaze_style(args.gaze)                               # a bad --gaze is refused before any work
     loaded = _load(pipeline, args.mesh)
-    _rig(pipeline, loaded, args.mesh, args.replace_keys)
+    _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze)
     t = time.perf_counter()
     # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=False, **export_options)

@@ -89,6 +89,9 @@ def build_parser():
     rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
+    rig.add_argument("--gaze", default="turn", metavar="STYLE",
+                     help="gaze style of eyeLook*: 'turn' (default: eyeballs turn 30 deg horizontally, 25 vertically), "
+                          "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees")
     export_presets.add_export_arguments(rig)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
