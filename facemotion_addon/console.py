@@ -11,7 +11,7 @@ import sys
 import time
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "set_verbosity", "verbosity", "print_stage", "info", "progress_bar",
-           "silence_native_logs", "held_stdout", "blender_error_cause", "set_terminal"]
+           "silence_native_logs", "held_stdout", "blender_error_cause", "set_terminal", "warn"]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _state = {"verbosity": NORMAL, "terminal": None}
@@ -43,6 +43,12 @@ def info(text):
     """Print one progress line on stdout unless quiet."""
     if _state["verbosity"] > QUIET:
         print(text, flush=True)
+
+
+def warn(text):
+    """Print ``warning: text`` on the real stderr (the terminal the CLI keeps while it holds descriptor 2 back), even
+    when quiet: a doubt about a result is part of the result."""
+    print(f"warning: {text}", file=_state["terminal"] or sys.stderr, flush=True)
 
 
 def print_stage(name, started):

@@ -336,7 +336,8 @@ def write_rig(plan, result):
 
 def rig_report(plan, result):
     """The one-line report of a written rig: the objects rigged and what each was treated as, the ones left out,
-    the smoothed ones, the stage times and the empty ARKit names. ``str``."""
+    the smoothed ones, the stage times, the empty ARKit names and what looked wrong (``RigResult.warnings``).
+    ``str``."""
     stages = ", ".join(f"{stage} {value:.1f} s" for stage, value in result.timings.items())
     rigged = ", ".join(f"{obj.name} ({plan.parts_text.get(obj.name, '?')})" for obj in plan.rigged)
     message = f"Rigged {rigged} with {len(result.names)} ARKit shape keys ({stages})"
@@ -354,6 +355,8 @@ def rig_report(plan, result):
         message += f"; smooth-shaded {', '.join(obj.name for obj in plan.smoothed)}"
     if result.empty:
         message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
+    for warning in getattr(result, "warnings", ()):
+        message += f"; warning: {warning}"
     return message
 
 

@@ -21,6 +21,9 @@ from facemotion.core.rig.parts import ROLE_AUTO, ROLE_NAMES
     ("N00_000_00_EyeIris_00_EYE", "eye"), ("N00_000_00_FaceEyeline_00_FACE", "skin"),
     # Ready Player Me
     ("Wolf3D_Teeth", "teeth"), ("EyeRight", "eye"), ("Wolf3D_Hair", "ignore"),
+    # ICT-FaceKit's OBJ materials
+    ("M_Teeth", "teeth"), ("M_ScleraLeft", "eye"), ("M_IrisRight", "eye"), ("M_EyeBlend", "skin"),
+    ("M_EyeOcclusion", "skin"), ("M_LacrimalFluid", "skin"), ("M_EyeLashes", "skin"), ("M_GumsTongue", "auto"),
 ])
 def test_names_of_character_tools_give_their_parts(name, role):
     assert name_role(name) == ROLE_NAMES[role]

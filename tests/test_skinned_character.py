@@ -7,7 +7,8 @@ head, the lower teeth to the jaw. The armature is posed (head turned and tilted)
 the rest mesh, not the posed one: its shape keys are those of the same head rigged without an armature (same
 landmarks), the Armature modifier stays in place after the shape keys (Blender evaluates shape keys first), so the
 posed jawOpen is the pose applied to the rest jawOpen; the glTF export holds the skin (joints, weights, the rest
-positions) and the 52 morph targets.
+positions) and the 52 morph targets, the FBX export the armature, the weights and the shape keys (read back with
+Blender's FBX importer). Jaw and eye bones are not driven by the rig: jawOpen and eyeLook* stay shape keys.
 """
 import json
 import struct
@@ -113,9 +114,11 @@ def skinned(tmp_path_factory):
     skinned_result, _ = rigging.rig_objects(skinned_objects)
     rigging.write_landmark_object(plain_objects, landmarks)
     plain_result, _ = rigging.rig_objects(plain_objects)
-    path = tmp_path_factory.mktemp("skinned") / "skinned.glb"
+    folder = tmp_path_factory.mktemp("skinned")
+    path, fbx = folder / "skinned.glb", folder / "skinned.fbx"
     pipeline.export([arm] + skinned_objects, path, animations=False)
-    yield {"arm": arm, "skinned": skinned_objects, "plain": plain_objects, "rest": rest, "path": path,
+    pipeline.export([arm] + skinned_objects, fbx, animations=False)
+    yield {"arm": arm, "skinned": skinned_objects, "plain": plain_objects, "rest": rest, "path": path, "fbx": fbx,
            "posed_before": posed_before, "results": (skinned_result, plain_result)}
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
@@ -178,3 +181,16 @@ def test_the_export_holds_the_skin_and_the_morph_targets(skinned):
     gltf_rest = rest[:, [0, 2, 1]] * [1, 1, -1]                                      # Blender Z-up -> glTF Y-up
     np.testing.assert_allclose(position["min"], gltf_rest.min(axis=0), atol=1e-4)
     np.testing.assert_allclose(position["max"], gltf_rest.max(axis=0), atol=1e-4)
+
+
+def test_the_fbx_export_holds_the_armature_and_the_shape_keys(skinned):
+    before = set(bpy.data.objects)
+    bpy.ops.import_scene.fbx(filepath=str(skinned["fbx"]))
+    imported = set(bpy.data.objects) - before
+    armatures = [o for o in imported if o.type == "ARMATURE"]
+    assert len(armatures) == 1 and {"neck", "head", "jaw"} <= set(armatures[0].data.bones.keys())
+    skin = next(o for o in imported if o.type == "MESH" and o.data.shape_keys is not None
+                and len(o.data.vertices) == len(skinned["skinned"][0].data.vertices))
+    assert set(ARKIT_NAMES) <= set(skin.data.shape_keys.key_blocks.keys())
+    assert any(m.type == "ARMATURE" and m.object == armatures[0] for m in skin.modifiers)
+    assert {"neck", "head"} <= {g.name for g in skin.vertex_groups}

@@ -20,6 +20,7 @@ from ..geometry import weld_vertices
 from ..io import assets
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
+from .confidence import rig_warnings
 from .part_cues import cued_roles
 from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
@@ -73,6 +74,8 @@ class RigResult:
             e.g. a hair cap, unless the caller forced their role).
         landmark_score: the face detector's confidence (0..1) in the view the landmarks were detected in; None
             when the landmarks were given.
+        warnings: what looked wrong, one sentence each (low detector confidence, no mouth opening:
+            :func:`facemotion.core.rig.confidence.rig_warnings`); the rig proceeded anyway.
     """
 
     deltas: np.ndarray
@@ -84,6 +87,7 @@ class RigResult:
     timings: dict = field(default_factory=dict)
     parts: object = None
     landmark_score: float = None
+    warnings: list = field(default_factory=list)
 
 
 def landmark_weights():
@@ -218,7 +222,8 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                      empty=empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
                      coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
                      parts=parts.remapped(index) if welded else parts,
-                     landmark_score=None if found is None else float(found.score))
+                     landmark_score=None if found is None else float(found.score),
+                     warnings=rig_warnings(vertices, triangles, landmarks, None if found is None else found.score))
 
 
 #: Largest eyeball turn a gaze style may ask for, degrees (human gaze spans about 45 from straight ahead).

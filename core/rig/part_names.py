@@ -31,7 +31,9 @@ The conventions, as each tool names its meshes or materials (checked against pub
 * Ready Player Me (glTF): ``Wolf3D_Head``, ``Wolf3D_Teeth`` (upper, lower teeth and tongue), ``EyeLeft``,
   ``EyeRight``, ``Wolf3D_Hair``, ``Wolf3D_Beard``, ``Wolf3D_Body``, ``Wolf3D_Outfit_*``.
 
-Scalp hair (``hair`` without a brow or lash word) is left still: it lies on the scalp, not on the moving face. A
+Gums (``gums``, even with ``tongue`` in the name: ICT-FaceKit's ``M_GumsTongue`` material) carry no cue: one soft
+mesh across both jaws is neither rigid row, and the geometry decides. Scalp hair (``hair`` without a brow or lash
+word) is left still: it lies on the scalp, not on the moving face. A
 beard (``beard``, ``moustache``) has no cue: it sits on the jaw, and geometry decides (it follows the skin).
 """
 import re
@@ -45,8 +47,8 @@ __all__ = ["NAME_CUES", "NameCue", "name_role", "name_words"]
 @dataclass(frozen=True)
 class NameCue:
     """One rule of :data:`NAME_CUES`: a name holding any of ``words`` (and, when ``with_words`` is not empty, also
-    any of those) names a part of role ``role`` (a :data:`facemotion.core.rig.parts.ROLE_NAMES` key). ``why``: the
-    naming schemes that use it."""
+    any of those) names a part of role ``role`` (a :data:`facemotion.core.rig.parts.ROLE_NAMES` key; ``"auto"``: the
+    name says the geometry must decide, and later rules are not read). ``why``: the naming schemes that use it."""
 
     role: str
     words: frozenset
@@ -65,6 +67,9 @@ NAME_CUES = (
          why="lashes, brows and lid-following shells (CC, MetaHuman, Daz, VRoid, MakeHuman)"),
     _cue("skin", "eye eyes", "edge shell wet blend",
          why="MetaHuman eyeEdge, ICT-FaceKit eye_blend: shells named in two words"),
+    _cue("auto", "gum gums gingiva",
+         why="gums, alone or with the tongue (ICT-FaceKit's M_GumsTongue, MakeHuman's gums): soft tissue across both "
+             "jaws, the geometry decides"),
     _cue("ignore", "hair hairs haircut", why="scalp hair (RPM Wolf3D_Hair, VRoid Hair, CC hair): never moves"),
     _cue("upper_teeth", "teeth tooth", "upper up top maxillary",
          why="MakeHuman helper-upper-teeth, CC Std_Upper_Teeth"),

@@ -389,6 +389,7 @@ def run_asset(asset, out_dir, settings, *, key):
     timings.update({f"rig.{stage}": seconds for stage, seconds in result.timings.items()})
     if result.empty:
         warnings.append(f"no template data for {', '.join(result.empty)} (kept at rest)")
+    warnings.extend(getattr(result, "warnings", ()))            # low confidence, no mouth opening
     t = time.perf_counter()
     clips = [(clip.name, timeline_from_json(clip.timeline)) for clip in settings["clips"]]
     clip_info = bake_clips(objects, clips, fps=settings["fps"])

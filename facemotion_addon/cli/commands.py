@@ -84,6 +84,8 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None):
             info(f"    {name}: {text}")
     if result.empty:
         info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+    for warning in getattr(result, "warnings", ()):
+        console.warn(f"{Path(mesh).name}: {warning}")
     return objects
 
 
