@@ -3,8 +3,8 @@ surface (a mask), and the same mesh with its mouth slit opened (the 18 triangles
 removed). Its vertices are the landmarks 0-467, so no detection is needed."""
 import numpy as np
 import pytest
-
 import synthetic_heads
+
 from facemotion.core.rig.confidence import LOW_SCORE, has_mouth_opening, rig_warnings
 
 #: MediaPipe's inner-lip landmarks (upper and lower chains, corner to corner).
