@@ -3,6 +3,7 @@ resampling on arrays; the whole capture (MediaPipe VIDEO mode + landmark solve) 
 with known curves (tools/capture_round_trip.py; frames cached under build/)."""
 import numpy as np
 import pytest
+
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.core.capture import live_link
 from facemotion.core.capture.calibration import adjust, calibrate, find_calm_span
@@ -137,6 +138,7 @@ def test_bridge_gaps_and_resample():
 def round_trip():
     """The ground-truth round trip at its cheapest: 3 s at 30 fps, 192 px (render cached under build/)."""
     import capture_round_trip
+
     from facemotion.core.capture.capture import solve_take, track
     from facemotion.core.capture.sources import ArraySource
 

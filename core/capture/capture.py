@@ -7,8 +7,9 @@ Two stages, so that a user can re-run the cheap second one with other settings:
    landmarks, blendshape scores and the facial transformation matrix (:class:`Tracked`);
 2. :func:`solve_take`: the landmark solve (:mod:`.solve`) with the performer's neutral from a calm span, combined
    with the scores per channel; frames without a face bridged (:func:`.timing.bridge_gaps`); neutral calibration
-   and rescale (:mod:`.calibration`); the One Euro filter per channel (:mod:`.one_euro`); gain, offset and clamp;
-   resampled from the source's rate to the target's (:func:`.timing.resample`).
+   and rescale (:mod:`.calibration`); then :func:`clean_take` (also used on Live Link takes): the One Euro filter per
+   channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
+   (:func:`.timing.resample`).
 """
 from dataclasses import dataclass
 
@@ -149,12 +150,6 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     calibration = calibrate(weights, fps, span=span, head_rotation=None if settings.neutral is None else head,
                             rescale=settings.rescale)
     weights, head = calibration.apply(weights, head)
-    if settings.filter:
-        parameters = {"min_cutoff": settings.min_cutoff, "beta": settings.beta, "d_cutoff": settings.d_cutoff}
-        weights = one_euro(weights, fps, **parameters)
-        head = one_euro(head, fps, **parameters)
-        eyes = one_euro(eyes, fps, **parameters)
-    weights = adjust(weights, gain=settings.gain, offset=settings.offset, clamp=settings.clamp)
     if gaps:
         missing = sum(last - first + 1 for first, last in gaps)
         notes.append(f"no face in {missing} of {n} frames ({len(gaps)} gap(s), first at "
@@ -162,13 +157,31 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     if calibration.unscaled:
         notes.append(f"{len(calibration.unscaled)} channel(s) barely moved and were not rescaled: "
                      f"{', '.join(calibration.unscaled[:6])}{' ...' if len(calibration.unscaled) > 6 else ''}")
-    target = float(settings.fps or fps)
-    curves = np.concatenate([weights, head, eyes.reshape(n, 6), position, tracked.found[:, None]], axis=1)
-    curves = resample(np.arange(n) / fps, curves, target)
     report(1.0, "solved")
+    take = Take(fps=fps, weights=weights, head_rotation=head, eye_rotation=eyes, head_translation=position,
+                found=tracked.found, notes=notes)
+    return clean_take(take, settings)
+
+
+def clean_take(take, settings=None):
+    """The end of the clean-up on any take (a solved video, a Live Link Face CSV): the One Euro filter on the
+    weights, head and eye rotation (when ``settings.filter``), per-channel gain, offset and clamp, then resampling
+    to ``settings.fps``. Returns a new :class:`.take.Take`. Raises InputError for bad settings."""
+    settings = settings or CaptureSettings()
+    weights, head, eyes = take.weights, take.head_rotation, take.eye_rotation
+    if settings.filter:
+        parameters = {"min_cutoff": settings.min_cutoff, "beta": settings.beta, "d_cutoff": settings.d_cutoff}
+        weights = one_euro(weights, take.fps, **parameters)
+        head = one_euro(head, take.fps, **parameters)
+        eyes = one_euro(eyes, take.fps, **parameters)
+    weights = adjust(weights, gain=settings.gain, offset=settings.offset, clamp=settings.clamp)
+    n = len(take)
+    target = float(settings.fps or take.fps)
+    curves = np.concatenate([weights, head, eyes.reshape(n, 6), take.head_translation, take.found[:, None]], axis=1)
+    curves = resample(take.times, curves, target)
     return Take(fps=target, weights=curves[:, :52], head_rotation=curves[:, 52:55],
                 eye_rotation=curves[:, 55:61].reshape(-1, 2, 3), head_translation=curves[:, 61:64],
-                found=curves[:, 64] > 0.5, notes=notes)
+                found=curves[:, 64] > 0.5, start_seconds=take.start_seconds, notes=list(take.notes))
 
 
 def capture(source, settings=None, *, progress=None):

@@ -20,6 +20,7 @@ from ..detect.landmarks import (
     _to_faces,
     _upscaled,
 )
+from ..detect.mediapipe_import import import_mediapipe
 from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8
 
@@ -35,6 +36,7 @@ class FaceTracker(_MediaPipeTask):
 
     def __init__(self, model_path=None, *, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
                  min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+        import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
         self.model_path, model = _read_model(model_path)
@@ -56,8 +58,7 @@ class FaceTracker(_MediaPipeTask):
         or None when there is none. ``image``: any layout :func:`.image_io.as_rgb_uint8` takes (frames under 256 px
         are upscaled, as for stills). Times are made strictly increasing whole milliseconds.
         Raises InputError for a malformed image, RuntimeError once closed."""
-        import mediapipe as mp
-
+        mp = import_mediapipe()
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
         canvas_image, canvas = _upscaled(rgb, MIN_DETECTION_SIDE)
