@@ -256,7 +256,8 @@ def test_register_unregister_register_unregister():
     expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
                 "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
-                "FACEMOTION_PT_export", "FacemotionExportSettings", "FACEMOTION_PT_capture"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_export", "FacemotionExportSettings", "FACEMOTION_PT_capture"} | {
+                    f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
@@ -266,8 +267,9 @@ def test_register_unregister_register_unregister():
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
-                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save", "wheel_save_preset",
-                                                                                           "export_live_link"))
+                no_scene_change = ("download_assets", "preset_save", "wheel_save_preset", "export_live_link")
+                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (
+                    name not in no_scene_change)
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
             assert settings.emotion == "happy" and settings.intensity == 1.0

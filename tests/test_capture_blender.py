@@ -5,11 +5,10 @@ import json
 from pathlib import Path
 
 import bpy
+import capture_round_trip
 import cv2
 import numpy as np
 import pytest
-
-import capture_round_trip
 from test_addon_ui import add_arkit_keys, context_for, draw_panel, grid_object, operators_in, registered, select_only
 
 from facemotion.core.animation.timeline import timeline_from_json
