@@ -103,8 +103,8 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     """Turn :class:`Tracked` frames into a clean :class:`.take.Take` (see the module docstring for the order).
 
     ``settings``: :class:`CaptureSettings`; ``solver``: a :class:`.solve.LandmarkSolver` (default: on the ICT
-    template; reuse one across takes to save loading it). ``progress(fraction, message)`` is called per solved
-    frame. The take's ``notes`` say which frames were bridged and which channels were left unscaled.
+    template; reuse one across takes to save loading it). ``progress(fraction, message)`` is called per
+    stage. The take's ``notes`` say which frames were bridged and which channels were left unscaled.
     Raises InputError: no face in any frame, a neutral span outside the video or without a face, bad settings.
     """
     settings = settings or CaptureSettings()
@@ -132,13 +132,13 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     solver.set_neutral(np.stack([aligned[i] for i in calm]))
     # The solve's prior: the scores with their own neutral subtracted and rescaled (clamped to 0..1 by the solve).
     prior = calibrate(scores, fps, span=span, rescale=settings.rescale).apply(scores)
+    report(0.0, f"solving {len(aligned)} frames")
+    rows = np.array(list(aligned))
     solved = np.zeros((n, len(ARKIT_NAMES)))
+    solved[rows] = solver.solve(np.stack(list(aligned.values())), prior[rows])
     eyes = np.zeros((n, 2, 3))
-    for done, (i, points) in enumerate(aligned.items()):
-        solved[i] = solver.solve(points, prior[i])
+    for i, points in aligned.items():
         eyes[i] = solver.eye_rotation(points)
-        if done % 10 == 0:
-            report(done / len(aligned), f"solving frame {done + 1}/{len(aligned)}")
     solved, _ = bridge_gaps(solved, tracked.found)
     eyes, _ = bridge_gaps(eyes, tracked.found)
     head = np.array([head_rotation(m) for m in tracked.matrices])
