@@ -20,7 +20,7 @@ from ..core.errors import InputError
 from ..facemotion_addon.selection import rigged_meshes
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.takes import take_from_shape_keys, write_take
-from .base import FacemotionOperator, Job, JobOperator
+from .base import FacemotionOperator, FileJobOperator, Job
 
 __all__ = ["CaptureJob", "FACEMOTION_OT_capture_performance", "FACEMOTION_OT_export_live_link", "classes"]
 
@@ -65,7 +65,7 @@ class CaptureJob(Job):
                 + (f" ({notes})" if notes else ""))
 
 
-class FACEMOTION_OT_capture_performance(JobOperator, bpy.types.Operator, ImportHelper):
+class FACEMOTION_OT_capture_performance(FileJobOperator, bpy.types.Operator, ImportHelper):
     """Capture a filmed performance (a video, or a Live Link Face CSV take) onto the selected rigged faces: the 52
     ARKit shape keys keyed as their own action, resampled to the scene's frame rate (Esc cancels)"""
 
@@ -87,14 +87,6 @@ class FACEMOTION_OT_capture_performance(JobOperator, bpy.types.Operator, ImportH
     replace: BoolProperty(name="Replace Action", default=False,
                           description="Capture onto shape keys animated by an action facemotion did not make (it "
                                       "is kept)")
-
-    def invoke(self, context, event):
-        return ImportHelper.invoke(self, context, event)
-
-    def execute(self, context):
-        if bpy.app.background or context.window is None:
-            return JobOperator.execute(self, context)
-        return JobOperator.invoke(self, context, None)
 
     def make_job(self, context):
         return CaptureJob(self.filepath, rigged_meshes(context), landscape=self.landscape, use_filter=self.use_filter,

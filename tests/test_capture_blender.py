@@ -9,7 +9,7 @@ import capture_round_trip
 import cv2
 import numpy as np
 import pytest
-from test_addon_ui import add_arkit_keys, context_for, draw_panel, grid_object, operators_in, registered, select_only
+from test_addon_ui import context_for, draw_panel, operators_in, registered, rigged_face
 
 from facemotion.core.animation.timeline import timeline_from_json
 from facemotion.core.arkit import ARKIT_NAMES
@@ -23,15 +23,7 @@ from facemotion.operators.capture import CaptureJob
 from facemotion.panels.capture import FACEMOTION_PT_capture
 
 EXAMPLE_TIMELINE = Path(__file__).resolve().parent.parent / "examples" / "timeline_demo.json"
-__all__ = ["registered"]   # the fixture, imported for the tests below
-
-
-@pytest.fixture
-def face(registered):
-    obj = grid_object()
-    add_arkit_keys(obj)
-    select_only(obj)
-    return obj
+__all__ = ["registered", "rigged_face"]   # the fixtures, imported for the tests below
 
 
 def _curves(obj):
@@ -39,10 +31,10 @@ def _curves(obj):
     return {fc.data_path: fc for fc in compat.action_fcurves(key.animation_data.action, key)}
 
 
-def test_any_bake_round_trips_through_a_live_link_csv(face, tmp_path):
+def test_any_bake_round_trips_through_a_live_link_csv(rigged_face, tmp_path):
     timeline = timeline_from_json(json.loads(EXAMPLE_TIMELINE.read_text()))
-    weights = pipeline.bake([face], timeline)
-    take = take_from_shape_keys(face)
+    weights = pipeline.bake([rigged_face], timeline)
+    take = take_from_shape_keys(rigged_face)
     assert len(take) == len(weights) and take.fps == timeline["fps"]
     np.testing.assert_allclose(take.weights, np.clip(weights, 0, 1), atol=1e-6)
     path = tmp_path / "bake.csv"
@@ -56,20 +48,20 @@ def test_any_bake_round_trips_through_a_live_link_csv(face, tmp_path):
     assert path.read_bytes() == before
 
 
-def test_capture_operator_keys_its_own_action_and_keeps_the_bake(face, tmp_path):
+def test_capture_operator_keys_its_own_action_and_keeps_the_bake(rigged_face, tmp_path):
     timeline = timeline_from_json(json.loads(EXAMPLE_TIMELINE.read_text()))
-    pipeline.bake([face], timeline)
-    bake_action = face.data.shape_keys.animation_data.action
+    pipeline.bake([rigged_face], timeline)
+    bake_action = rigged_face.data.shape_keys.animation_data.action
     rng = np.random.default_rng(3)
     source = Take(fps=30.0, weights=rng.uniform(0, 1, (61, 52)))          # 2 s at 30 fps
     path = tmp_path / "take.csv"
     live_link.write_live_link_csv(path, source)
     bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = 24, 1.0
     assert bpy.ops.facemotion.capture_performance(filepath=str(path)) == {"FINISHED"}
-    action = face.data.shape_keys.animation_data.action
+    action = rigged_face.data.shape_keys.animation_data.action
     assert action.name == "facemotion_capture_Face" and action != bake_action
     assert bake_action.name in bpy.data.actions and bake_action.use_fake_user   # the bake is kept, not overwritten
-    curves = _curves(face)
+    curves = _curves(rigged_face)
     jaw = curves[shape_key_data_path("jawOpen")]
     assert len(jaw.keyframe_points) == 49                                     # 2 s at 24 fps
     frames = np.arange(bpy.context.scene.frame_start, bpy.context.scene.frame_start + 49)
@@ -79,8 +71,8 @@ def test_capture_operator_keys_its_own_action_and_keeps_the_bake(face, tmp_path)
     assert np.abs(keyed - expected).max() < 1e-4
 
 
-def test_capture_refuses_a_users_action_and_changes_nothing(face, tmp_path):
-    key = face.data.shape_keys
+def test_capture_refuses_a_users_action_and_changes_nothing(rigged_face, tmp_path):
+    key = rigged_face.data.shape_keys
     mine = bpy.data.actions.new("my_animation")
     compat.assign_action(key, mine)
     path = tmp_path / "take.csv"
@@ -90,24 +82,24 @@ def test_capture_refuses_a_users_action_and_changes_nothing(face, tmp_path):
     assert key.animation_data.action == mine and len(bpy.data.actions) == 1
 
 
-def test_video_capture_job_cancels_without_writing(face, tmp_path):
+def test_video_capture_job_cancels_without_writing(rigged_face, tmp_path):
     frames, _, _ = capture_round_trip.render_clip(size=192, seconds=3.0)
     path = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (192, 192))
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
-    runner = JobRunner(CaptureJob(str(path), [face]))
+    runner = JobRunner(CaptureJob(str(path), [rigged_face]))
     runner.start(bpy.context)
     runner.cancel()
     while runner.step(bpy.context, wait=0.5) == "running":
         pass
     assert runner.state == "cancelled"
-    assert face.data.shape_keys.animation_data is None and len(bpy.data.actions) == 0
+    assert rigged_face.data.shape_keys.animation_data is None and len(bpy.data.actions) == 0
 
 
-def test_capture_panel_draws_its_operators(face):
-    log = draw_panel(FACEMOTION_PT_capture, context_for(face, [face]))
+def test_capture_panel_draws_its_operators(rigged_face):
+    log = draw_panel(FACEMOTION_PT_capture, context_for(rigged_face, [rigged_face]))
     assert operators_in(log) == ["facemotion.capture_performance", "facemotion.export_live_link"]
     log = draw_panel(FACEMOTION_PT_capture, context_for(None, []))
     assert operators_in(log) == ["facemotion.capture_performance", "facemotion.export_live_link"]
