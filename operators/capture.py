@@ -2,27 +2,34 @@
 """Performance capture operators: a video or a Live Link Face CSV take keyed onto the selected rigged faces (its own
 action, ``facemotion_capture_<object>``), and any facemotion animation written as a Live Link Face CSV.
 
-The capture is a :class:`.base.Job`: ``prepare`` reads the file name, the targets and the scene's frame rate,
+The webcam capture is modal: a :class:`facemotion.core.capture.live.LiveSession` tracks in a worker thread, each
+timer tick poses the rig with the newest weights (live preview in the viewport), Esc stops and keys the take.
+
+The file capture is a :class:`.base.Job`: ``prepare`` reads the file name, the targets and the scene's frame rate,
 ``compute`` tracks, solves and cleans in a worker thread (:mod:`facemotion.core.capture.capture`; cancellable at
 every frame, nothing written), ``apply`` keys the take (:func:`facemotion.facemotion_addon.takes.write_take`).
 """
 import os
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
+from ..core.arkit import ARKIT_NAMES
 from ..core.capture.capture import CaptureSettings, capture, clean_take
+from ..core.capture.live import LiveCapture, LiveSession
 from ..core.capture.live_link import read_live_link_csv, write_live_link_csv
 from ..core.capture.one_euro import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
-from ..core.capture.sources import VIDEO_SUFFIXES, open_video
-from ..core.errors import InputError
+from ..core.capture.sources import VIDEO_SUFFIXES, CameraSource, open_video
+from ..core.errors import FacemotionError, InputError
 from ..facemotion_addon.selection import rigged_meshes
 from ..facemotion_addon.settings.preferences import apply_preferences
+from ..facemotion_addon.shape_keys import set_weights
 from ..facemotion_addon.takes import take_from_shape_keys, write_take
-from .base import FacemotionOperator, FileJobOperator, Job
+from .base import TIMER_INTERVAL_S, FacemotionOperator, FileJobOperator, Job
 
-__all__ = ["CaptureJob", "FACEMOTION_OT_capture_performance", "FACEMOTION_OT_export_live_link", "classes"]
+__all__ = ["CaptureJob", "FACEMOTION_OT_capture_performance", "FACEMOTION_OT_capture_webcam",
+           "FACEMOTION_OT_export_live_link", "classes"]
 
 
 class CaptureJob(Job):
@@ -125,4 +132,72 @@ class FACEMOTION_OT_export_live_link(FacemotionOperator, bpy.types.Operator, Exp
         return f"{obj.name}: {len(take)} frames at {take.fps:g} fps written to {os.path.basename(path)}"
 
 
-classes = (FACEMOTION_OT_capture_performance, FACEMOTION_OT_export_live_link)
+class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
+    """Capture the selected rigged faces live from a webcam: hold a neutral face for the first second, then the rig
+    follows the face in the viewport; Esc stops and keys the take as its own action"""
+
+    bl_idname = "facemotion.capture_webcam"
+    bl_label = "Capture Webcam"
+    bl_options = {"REGISTER", "UNDO"}
+    requires = "rigged"
+
+    camera: IntProperty(name="Camera", default=0, min=0, description="Camera number (0: the first one)")
+    keep: BoolProperty(name="Keep the Take", default=True,
+                       description="Key the captured take on the rig when Esc stops the capture")
+
+    def run(self, context):
+        raise InputError("the webcam capture runs in Blender's window (a live preview, Esc stops it); use Capture "
+                         "Performance on a video from scripts")
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        self._objects = rigged_meshes(context)
+        try:
+            apply_preferences()
+            source = CameraSource(self.camera)
+            live = LiveCapture(source.fps, filter_parameters={"min_cutoff": DEFAULT_MIN_CUTOFF, "beta": DEFAULT_BETA})
+            self._session = LiveSession(source, live)
+            self._session.start()
+        except FacemotionError as exc:
+            return self.fail(exc)
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_INTERVAL_S / 3.0, window=context.window)
+        wm.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def _stop(self, context):
+        context.window_manager.event_timer_remove(self._timer)
+        context.workspace.status_text_set(None)
+        try:
+            take = self._session.stop()
+        except FacemotionError as exc:
+            return self.fail(exc)
+        if not self.keep:
+            return self.finish(context, f"webcam capture stopped ({len(take)} frames, not kept)")
+        write_take(self._objects, take, scene=context.scene, frame_start=context.scene.frame_start)
+        return self.finish(context, f"webcam: {len(take)} frames at {take.fps:g} fps keyed on "
+                                    f"{', '.join(obj.name for obj in self._objects)}")
+
+    def modal(self, context, event):
+        if (event.type == "ESC" and event.value == "PRESS") or not self._session.running:
+            return self._stop(context)
+        if event.type == "TIMER":
+            weights = self._session.latest()
+            if weights is not None:
+                for obj in self._objects:
+                    set_weights(obj, weights, ARKIT_NAMES)
+            state = "live" if self._session.live.calibrated else "hold a neutral face"
+            context.workspace.status_text_set(f"Facemotion webcam: {state} - Esc stops")
+        return {"PASS_THROUGH"}
+
+    def cancel(self, context):
+        """Blender ends the modal run itself (a file is loaded): stop the camera, keep nothing."""
+        context.window_manager.event_timer_remove(self._timer)
+        try:
+            self._session.stop()
+        except FacemotionError:
+            pass
+
+
+classes = (FACEMOTION_OT_capture_performance, FACEMOTION_OT_capture_webcam, FACEMOTION_OT_export_live_link)

@@ -27,6 +27,7 @@ class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
         render = context.scene.render
         col.label(text=f"Resampled to the scene's {render.fps / render.fps_base:g} fps")
         col.operator("facemotion.capture_performance", text="Video or Live Link Take...", icon="FILE_MOVIE")
+        col.operator("facemotion.capture_webcam", text="Webcam (Esc Stops)", icon="OUTLINER_OB_CAMERA")
         layout.operator("facemotion.export_live_link", text="Export Live Link CSV...", icon="EXPORT")
 
 

@@ -33,7 +33,7 @@ OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
                 "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
                 "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text",
-                "capture_performance", "export_live_link")
+                "capture_performance", "capture_webcam", "export_live_link")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())

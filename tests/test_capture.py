@@ -180,3 +180,45 @@ def test_round_trip_bridges_missing_faces_and_resamples(round_trip):
     truth = resample(np.arange(len(weights)) / crt.FPS, weights, 24.0)
     jaw = ARKIT_INDEX["jawOpen"]
     assert np.corrcoef(take.weights[:, jaw], truth[:, jaw])[0, 1] > 0.9
+
+
+def test_live_capture_streams_the_round_trip(round_trip):
+    """The same clip pushed frame by frame (a webcam's path): the first second is the neutral, then the weights
+    follow the truth as they come (jawOpen r > 0.9, the offline bound), and the recorded take matches."""
+    from facemotion.core.capture.live import LiveCapture
+    from facemotion.core.capture.one_euro import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
+    from facemotion.core.capture.sources import ArraySource
+    from facemotion.core.capture.tracking import FaceTracker
+
+    crt, _, weights, _, _ = round_trip
+    frames, _, _ = crt.render_clip(size=192, seconds=3.0)
+    live = LiveCapture(crt.FPS, filter_parameters={"min_cutoff": DEFAULT_MIN_CUTOFF, "beta": DEFAULT_BETA})
+    streamed = []
+    with FaceTracker() as tracker:
+        for i, (seconds, rgb) in enumerate(ArraySource(frames, crt.FPS)):
+            face = None if i in (50, 51) else tracker.track(rgb, seconds)     # two frames lost
+            streamed.append(live.push(seconds, face))
+    assert live.calibrated
+    streamed = np.array(streamed)
+    jaw = ARKIT_INDEX["jawOpen"]
+    assert np.corrcoef(streamed[:, jaw], weights[:, jaw])[0, 1] > 0.9
+    take = live.take()
+    assert len(take) == len(frames) and not take.found[50:52].any() and take.notes
+    assert np.abs(take.weights[:50] - streamed[:50]).max() < 1e-6
+
+
+def test_live_session_tracks_in_a_worker_and_returns_the_take(round_trip):
+    """A webcam's session, fed by the clip as a source: frames tracked in the worker thread, the newest weights
+    readable meanwhile, the take returned (and the source closed) by stop()."""
+    from facemotion.core.capture.live import LiveCapture, LiveSession
+    from facemotion.core.capture.sources import ArraySource
+
+    crt = round_trip[0]
+    frames, _, _ = crt.render_clip(size=192, seconds=3.0)
+    session = LiveSession(ArraySource(frames, crt.FPS), LiveCapture(crt.FPS))
+    session.start()
+    while session.running:
+        session._thread.join(0.1)
+    assert session.latest() is not None and session.latest().shape == (52,)
+    take = session.stop()
+    assert len(take) == len(frames) and take.found.all()

@@ -100,6 +100,14 @@ def test_video_capture_job_cancels_without_writing(rigged_face, tmp_path):
 
 def test_capture_panel_draws_its_operators(rigged_face):
     log = draw_panel(FACEMOTION_PT_capture, context_for(rigged_face, [rigged_face]))
-    assert operators_in(log) == ["facemotion.capture_performance", "facemotion.export_live_link"]
+    expected = ["facemotion.capture_performance", "facemotion.capture_webcam", "facemotion.export_live_link"]
+    assert operators_in(log) == expected
     log = draw_panel(FACEMOTION_PT_capture, context_for(None, []))
-    assert operators_in(log) == ["facemotion.capture_performance", "facemotion.export_live_link"]
+    assert operators_in(log) == expected
+
+
+def test_webcam_capture_needs_the_window(rigged_face):
+    """In the background (scripts, CI: no camera, no window) the webcam operator says so and changes nothing."""
+    with pytest.raises(RuntimeError, match="Blender's window"):
+        bpy.ops.facemotion.capture_webcam("INVOKE_DEFAULT")
+    assert rigged_face.data.shape_keys.animation_data is None
