@@ -5,7 +5,8 @@ The offline clean-up looks at the whole take (the calmest span for the neutral, 
 live, the first :data:`NEUTRAL_SECONDS` with a face are the neutral (the performer is asked to hold a neutral face
 when the capture starts), channels keep scale 1 (no peak is known yet), and the One Euro filter runs as a stream
 (:class:`.one_euro.OneEuroFilter`). Until the neutral is in, frames give MediaPipe's raw scores.
-:meth:`LiveCapture.take` returns everything pushed as a :class:`.take.Take` (frames without a face bridged), to key once the capture stops.
+:meth:`LiveCapture.take` returns everything pushed as a :class:`.take.Take` (frames without a face bridged), to key
+once the capture stops.
 """
 import numpy as np
 
