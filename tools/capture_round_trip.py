@@ -13,6 +13,10 @@ Usage::
 
     python tools/capture_round_trip.py [--size 256] [--seconds 6] [--scores-only] [--filter-sweep]
 
+``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
+head and MediaPipe's canonical face, each auto-rigged by :func:`facemotion.core.rig.autorig.rig_mesh`) at the
+events' peaks, below the source frames, to look at.
+
 ``--filter-sweep`` measures the One Euro filter instead: jitter (mean absolute frame-to-frame change) of the
 captured weights on the still part of the clip, and the lag (frames) of a fast blink's peak, over a grid of
 ``min_cutoff`` / ``beta``.
@@ -175,6 +179,36 @@ def filter_sweep(tracked, weights):
             print(f"{min_cutoff:10.2f} {beta:6.2f} {jitter:8.5f} {lag:5d} {mean_r(filtered):7.3f}")
 
 
+#: Seconds of the events' peaks in the 6 s clip (see :func:`truth_curves`), with their titles, for ``--sheet``.
+SHEET_TIMES = (("rest", 0.5), ("blink", 1.3), ("jawOpen", 1.9), ("smile", 2.65), ("browInnerUp", 3.3),
+               ("funnel", 3.9), ("pucker", 4.5), ("browDown", 5.2))
+
+
+def contact_sheet(frames, take, seconds, size, heads=("warp-wide", "canonical")):
+    """``(H, W, 3) uint8``: the source frames at :data:`SHEET_TIMES` (scaled to the clip's length), and below them
+    each of ``heads`` (:func:`render_expressions.load_head` names) rigged and posed with the captured weights."""
+    import cv2
+    import render_expressions
+
+    from facemotion.core.rig.autorig import rig_mesh
+
+    picks = [(title, min(len(take) - 1, round((1.0 + (t - 1.0) * seconds / 6.0) * FPS))) for title, t in SHEET_TIMES]
+    rows = [[cv2.resize(frames[i], (size, size)) for _, i in picks]]
+    for head in heads:
+        vertices, triangles = render_expressions.load_head(head)
+        result = rig_mesh(vertices, triangles)
+        colours = render_expressions.vertex_colours(result, vertices, triangles)
+        camera = render_expressions.camera_for(result, "face", size)
+        deltas = result.deltas.astype(np.float64)
+        rows.append([render(vertices + np.tensordot(take.weights[i].astype(np.float64), deltas, axes=1), triangles,
+                            camera, vertex_colors=colours, background=(0.15, 0.15, 0.17), ssaa=2).image
+                     for _, i in picks])
+    sheet = np.vstack([np.hstack(row) for row in rows])
+    for k, (title, _) in enumerate(picks):
+        cv2.putText(sheet, title, (k * size + 4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return sheet
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -182,6 +216,7 @@ def main(argv=None):
     parser.add_argument("--scores-only", action="store_true", help="MediaPipe's scores alone (no landmark solve)")
     parser.add_argument("--solve-only", action="store_true", help="the landmark solve on every channel")
     parser.add_argument("--filter-sweep", action="store_true")
+    parser.add_argument("--sheet", default=None, metavar="OUT.png", help="also render the capture on two other rigs")
     args = parser.parse_args(argv)
     frames, weights, yaw = render_clip(args.size, args.seconds)
     tracked = track(ArraySource(frames, FPS))
@@ -193,6 +228,13 @@ def main(argv=None):
     take = solve_take(tracked, CaptureSettings(solved=tuple(n for n in solved if n != "tongueOut")))
     for name, (r, mae) in compare(take, weights, yaw).items():
         print(f"{name:16s} r={r:6.3f} MAE={mae:.3f}{' deg' if name == 'headYaw' else ''}")
+    if args.sheet:
+        import cv2
+
+        sheet = contact_sheet(frames, take, args.seconds, 160)
+        if not cv2.imwrite(args.sheet, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
+            raise SystemExit(f"cannot write {args.sheet}")
+        print(f"wrote {args.sheet}")
     return 0
 
 
