@@ -34,6 +34,8 @@ QUICK_STAGES = {
     "capture.track_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.solve_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.total_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "photo.every_face_512": {"landmarker_512_render"},
+    "photo.small_face_1024": {"landmarker_512_render"},
 }
 
 
