@@ -8,6 +8,8 @@ when the capture starts), channels keep scale 1 (no peak is known yet), and the 
 :meth:`LiveCapture.take` returns everything pushed as a :class:`.take.Take` (frames without a face bridged), to key
 once the capture stops.
 """
+import threading
+
 import numpy as np
 
 from ..arkit import ARKIT_NAMES
@@ -93,8 +95,6 @@ class LiveSession:
     """
 
     def __init__(self, source, live, *, tracker=None):
-        import threading
-
         self.source, self.live, self._tracker = source, live, tracker
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -5,6 +5,7 @@ A source yields ``(seconds, rgb)`` pairs: the frame's time from the source's sta
 image. Live Link Face takes carry curves, not images, and are read by :mod:`.live_link` straight into a
 :class:`.take.Take`.
 """
+import time
 from pathlib import Path
 
 import cv2
@@ -111,7 +112,6 @@ class CameraSource(_CaptureSource):
         self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 30.0)
 
     def __iter__(self):
-        import time
         start = None
         for rgb in self._frames():
             now = time.monotonic()
