@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The emotion of a spoken utterance as [ECAvatar 2024]'s windows: each window of ``t`` seconds has one dominant
+emotion (a category and an intensity level 1-3), and neighbouring windows cross-fade linearly over ``t_trans``
+seconds (``M = (1 - j/n) M1 + (j/n) M2``).
+
+Sources of the emotion (each gives :class:`EmotionEvent`; the windows pick, per window, the event that covers most
+of it):
+
+* the transcript's own words (:func:`transcript_events`): the transcript is cut into clauses at punctuation and at
+  contrast words ("but", "then", "yet", ...), each clause read by the project's text-direction parser
+  (:func:`facemotion.core.animation.text_direction.parse_direction`), so "I was so happy to see you, but now I am
+  furious" is joy (intensity "so": level 3) from the first word, then rage from "but". A clause without an emotion
+  word keeps the emotion before it;
+* the voice's prosody (:mod:`facemotion.core.speech.prosody`): arousal per window -> the intensity level of a named
+  emotion;
+* a fixed emotion name or a timeline/text direction: these are already keys and are used as they are (see
+  :func:`facemotion.core.speech.talking_face.emotion_keys_for`).
+
+Levels: ECAvatar's three intensity levels are the wheel's :data:`~facemotion.core.emotion.wheel.LEVEL_INTENSITY`
+(0.4 / 0.7 / 1.0); an event's intensity is snapped to the nearest. Keys are posed like the timeline's wheel keys
+(:func:`~facemotion.core.animation.timeline.wheel_key_intensity`), so ``joy`` at level 3 is the full prototype.
+"""
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..animation.text_direction import INTENSITY_WORDS, LEXICON, parse_direction
+from ..animation.timeline import EmotionKey, wheel_key_intensity
+from ..emotion.wheel import LEVEL_INTENSITY
+from ..errors import InputError
+
+__all__ = [
+    "CLAUSE_WORDS",
+    "DEFAULT_TRANSITION_S",
+    "DEFAULT_WINDOW_S",
+    "EmotionEvent",
+    "emotion_windows",
+    "intensity_level",
+    "transcript_events",
+    "window_keys",
+]
+
+#: [ECAvatar 2024]'s t and t_trans (our defaults; the paper leaves them configurable): half a second is about two
+#: syllables, short enough to follow a change of emotion within a sentence.
+DEFAULT_WINDOW_S = 0.5
+DEFAULT_TRANSITION_S = 0.25
+
+#: Words that start a new clause of a transcript (besides punctuation): contrast and sequence.
+CLAUSE_WORDS = frozenset(("but", "then", "yet", "however", "although", "though", "until", "suddenly"))
+_NEGATIONS = re.compile(r"\b(not|no|never|nor|\w+n't)\b")
+
+
+@dataclass(frozen=True)
+class EmotionEvent:
+    """An emotion from ``time`` (s) on, until the next event: ``emotion`` a wheel name, ``intensity`` in [0, 1]."""
+    time: float
+    emotion: str
+    intensity: float
+
+
+def intensity_level(intensity):
+    """[ECAvatar 2024]'s intensity level (1, 2 or 3) nearest to ``intensity`` (float in [0, 1]) on the wheel's
+    :data:`LEVEL_INTENSITY`. Returns int."""
+    return min(LEVEL_INTENSITY, key=lambda level: (abs(LEVEL_INTENSITY[level] - float(intensity)), level))
+
+
+def _clauses(text):
+    """A transcript -> list of (first word index, clause text); word indices count the words of
+    :func:`facemotion.core.speech.phones.transcript_words`."""
+    clauses, current, first, index = [], [], 0, 0
+    for token in re.findall(r"[\w']+|[,;:.!?\u2014\u2013]", text.replace("\u2019", "'").lower()):
+        boundary = not re.match(r"[\w']", token)
+        if boundary or token in CLAUSE_WORDS:
+            if current:
+                clauses.append((first, " ".join(current)))
+            current, first = [], index
+        if not boundary:
+            current.append(token)
+            index += 1
+    if current:
+        clauses.append((first, " ".join(current)))
+    return clauses
+
+
+def _clause_keys(clause):
+    """The text-direction keys of one clause; a clause the parser refuses is read again from its emotion and
+    intensity words alone (unless it has a negation, which only the parser may interpret); none found -> []."""
+    for text in (clause, None):
+        if text is None:
+            if _NEGATIONS.search(clause):
+                return []
+            text = " ".join(w for w in clause.split() if w in LEXICON or w in INTENSITY_WORDS)
+            if not text:
+                return []
+        try:
+            result = parse_direction(text)
+        except InputError:
+            continue
+        return list(result[0] if isinstance(result, tuple) else result)
+    return []
+
+
+def transcript_events(transcript, words):
+    """Emotion events from the transcript's own words.
+
+    ``transcript``: str; ``words``: the alignment's :class:`~facemotion.core.speech.phones.WordSegment` list (word
+    ``index`` into the transcript's words, ``start`` s). A clause's emotions start at its first aligned word (the
+    first emotional clause at 0 s when it is the transcript's first clause); several emotions in one clause share
+    its words in order. Returns ``list[EmotionEvent]`` in time order (empty when no word carries an emotion).
+    """
+    starts = sorted((w.index, w.start) for w in words)
+    if not starts:
+        return []
+    indices = np.asarray([i for i, _ in starts])
+    times = np.asarray([t for _, t in starts])
+    events = []
+    for clause_no, (first, text) in enumerate(_clauses(transcript)):
+        keys = _clause_keys(text)
+        n_words = len(text.split())
+        for k, key in enumerate(keys):
+            word = first + (k * n_words) // len(keys)
+            at = min(np.searchsorted(indices, word), len(times) - 1)
+            time = 0.0 if clause_no == 0 and k == 0 else float(times[at])
+            if events and time <= events[-1].time:
+                time = events[-1].time + 1e-3
+            events.append(EmotionEvent(time, key.emotion, float(key.intensity)))
+    return events
+
+
+def emotion_windows(events, duration, window=DEFAULT_WINDOW_S):
+    """[ECAvatar 2024]'s windows: per window of ``window`` seconds, the (emotion, level) covering most of it.
+
+    ``events``: :class:`EmotionEvent` list in time order (before the first: ``neutral``); ``duration``: seconds
+    (> 0); ``window``: seconds (> 0). Returns ``list[(start s, emotion, level)]``, one entry per change (equal
+    neighbouring windows merged), the first at 0. Raises InputError: window or duration not > 0.
+    """
+    if not window or window <= 0 or not duration or duration <= 0:
+        raise InputError(f"emotion windows need a window and a duration > 0 s, got {window!r} and {duration!r}")
+    bounds = [0.0] + [e.time for e in events] + [float(duration)]
+    labels = [("neutral", 2)] + [(e.emotion, intensity_level(e.intensity)) for e in events]
+    out = []
+    for w in range(int(np.ceil(duration / window - 1e-9))):
+        lo, hi = w * window, min((w + 1) * window, duration)
+        cover = {}
+        for label, a, b in zip(labels, bounds[:-1], bounds[1:]):
+            overlap = min(b, hi) - max(a, lo)
+            if overlap > 0:
+                cover[label] = cover.get(label, 0.0) + overlap
+        best = max(cover, key=lambda label: (cover[label], -labels.index(label))) if cover else labels[-1]
+        if not out or out[-1][1:] != best:
+            out.append((lo, *best))
+    return out
+
+
+def window_keys(windows, transition=DEFAULT_TRANSITION_S):
+    """Windows -> timeline keys with [ECAvatar 2024]'s linear cross-fade of ``transition`` seconds centred on each
+    window boundary. ``windows``: :func:`emotion_windows`' list; ``transition``: seconds in [0, window].
+    Returns ``list[EmotionKey]`` (easing ``linear``). Raises InputError: transition negative."""
+    if transition is None or transition < 0:
+        raise InputError(f"the emotion transition must be >= 0 s, got {transition!r}")
+    keys = []
+    for start, emotion, level in windows:
+        intensity = wheel_key_intensity(emotion, LEVEL_INTENSITY[level])
+        time = start + 0.5 * transition if keys else 0.0
+        keys.append(EmotionKey(time=round(time, 6), emotion=emotion, intensity=intensity,
+                               transition=transition if keys else 0.0, easing="linear"))
+    return keys
