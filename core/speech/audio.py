@@ -16,6 +16,9 @@ __all__ = ["SPEECH_RATE", "read_audio", "rms_envelope", "to_speech_rate"]
 
 #: Sample rate (Hz) every speech function works at.
 SPEECH_RATE = 16000
+#: A 10 ms frame is silent when its RMS is this many dB below the recording's loud speech (95th percentile of the
+#: frames' RMS): well under the quietest speech sounds (~-30 dB: voiceless fricatives), above a usual noise floor.
+SILENCE_DB = -35.0
 
 
 def to_speech_rate(samples, rate):
@@ -79,3 +82,27 @@ def rms_envelope(samples, fps, n_frames, *, rate=SPEECH_RATE):
     hi = np.clip(np.round(centres + half).astype(np.int64), 0, samples.size)
     count = np.maximum(hi - lo, 1)
     return np.sqrt(np.maximum(energy[hi] - energy[lo], 0.0) / count) * (hi > lo)
+
+
+def silent_stretches(samples, min_duration, *, rate=SPEECH_RATE):
+    """Stretches of silence at least ``min_duration`` seconds long, by energy (10 ms frames, :data:`SILENCE_DB`).
+
+    ``samples``: ``(n,)`` float. Returns ``list[(start s, end s)]`` in time order (empty for all-silent audio: no
+    speech level to compare with).
+    """
+    hop = rate // 100
+    samples = np.asarray(samples, np.float64)
+    n = samples.size // hop
+    if n == 0:
+        return []
+    rms = np.sqrt(np.mean(samples[:n * hop].reshape(n, hop) ** 2, axis=1))
+    loud = np.percentile(rms, 95)
+    if loud <= 0:
+        return []
+    silent = np.concatenate([[False], rms < loud * 10.0 ** (SILENCE_DB / 20.0), [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    out = []
+    for start, end in zip(edges[::2], edges[1::2]):
+        if (end - start) * hop >= min_duration * rate:
+            out.append((start * hop / rate, (samples.size / rate) if end == n else end * hop / rate))
+    return out
