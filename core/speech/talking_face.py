@@ -36,20 +36,25 @@ from .emotion_windows import DEFAULT_TRANSITION_S, DEFAULT_WINDOW_S, emotion_win
 from .lipsync import lip_sync
 from .phones import align_transcript, recognize_phones
 from .prosody import prosody_events
-from .visemes import LIP_CHANNELS
+from .visemes import LIP_CHANNELS, VISEME_KEY_NAMES
 
 __all__ = [
     "DEFAULT_MOUTH_DAMPING",
     "EMOTION_SOURCES",
+    "SPEECH_TARGETS",
     "UPPER_FACE",
     "SpeechFace",
     "compose_face",
     "emotion_keys_for",
+    "speech_channels",
     "talking_face",
 ]
 
 #: Where the emotion comes from (see :func:`emotion_keys_for`).
 EMOTION_SOURCES = ("transcript", "emotion", "text", "timeline", "prosody", "none")
+
+#: Which shape keys speech is written onto: the ARKit lip channels, or the 15 viseme keys.
+SPEECH_TARGETS = ("arkit", "visemes")
 
 #: Share of the emotion's mouth shape (smile, frown...) taken away while speaking.
 DEFAULT_MOUTH_DAMPING = 0.5
@@ -64,13 +69,15 @@ _LIPS = np.isin(ARKIT_NAMES, LIP_CHANNELS)
 class SpeechFace:
     """The result of :func:`talking_face`, frame f at ``f / fps`` s.
 
-    ``weights``: ``(n_frames, 52) float32`` ARKit weights in [0, 1] (lips + emotion); ``visemes``: ``(n_frames, 15)
+    ``weights``: ``(n_frames, 52) float32`` ARKit weights in [0, 1] (lips + emotion); ``expression``: the same
+    without the lips (the emotion by region, for a rig whose speech goes on viseme keys); ``visemes``: ``(n_frames, 15)
     float32`` viseme weights (lips only, for a rig with viseme shape keys); ``speaking``: ``(n_frames,) float32``;
     ``labels``: the dominant emotion's name per frame; ``levels``: its intensity level (1-3) per frame, 0 when the
     source gives no level; ``keys``: the emotion's timeline keys; ``alignment``: the
     :class:`~facemotion.core.speech.phones.SpeechAlignment`; ``source``: the emotion source used; ``fps``;
     ``duration`` seconds of audio; ``notes``: warnings for the user."""
     weights: np.ndarray
+    expression: np.ndarray
     visemes: np.ndarray
     speaking: np.ndarray
     labels: list
@@ -184,5 +191,17 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
                     for k in keys for lv, value in LEVEL_INTENSITY.items()}
         levels[:] = [level_of.get((label, round(float(i), 6)), 0) for label, i in zip(labels, intensities)]
     weights = compose_face(lips.arkit, lips.speaking, emotion_weights, mouth_damping)
-    return SpeechFace(weights, lips.visemes, lips.speaking, labels, levels, keys, alignment, source, float(fps),
+    expression = compose_face(np.zeros_like(lips.arkit), lips.speaking, emotion_weights, mouth_damping)
+    return SpeechFace(weights, expression, lips.visemes, lips.speaking, labels, levels, keys, alignment, source, float(fps),
                       duration, alignment.notes + lips.notes + notes)
+
+
+def speech_channels(face, target="arkit"):
+    """The curves to key for ``target`` (:data:`SPEECH_TARGETS`): ``"arkit"`` -> ``(face.weights, ARKIT_NAMES)``;
+    ``"visemes"`` -> the emotion on the 52 ARKit keys (lip channels only in pauses) plus the speech on the 15
+    viseme keys, ``((n, 67) float32, ARKIT_NAMES + VISEME_KEY_NAMES)``. Raises InputError: unknown target."""
+    if target == "arkit":
+        return face.weights, ARKIT_NAMES
+    if target == "visemes":
+        return np.hstack([face.expression, face.visemes]), ARKIT_NAMES + VISEME_KEY_NAMES
+    raise InputError(f"unknown speech target {target!r}; use one of: {', '.join(SPEECH_TARGETS)}")

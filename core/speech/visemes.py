@@ -31,6 +31,7 @@ coarticulation model (:mod:`facemotion.core.speech.lipsync`, after Cohen & Massa
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..errors import InputError
 
 __all__ = [
     "LIP_CHANNELS",
@@ -39,6 +40,8 @@ __all__ = [
     "VISEME_ARKIT",
     "VISEME_DOMINANCE",
     "VISEME_INDEX",
+    "VISEME_KEY_NAMES",
+    "viseme_deltas",
     "viseme_matrix",
     "viseme_of",
 ]
@@ -46,6 +49,8 @@ __all__ = [
 #: The 15 Oculus/Meta visemes, in their documented order.
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
 VISEME_INDEX = {name: i for i, name in enumerate(VISEMES)}
+#: Shape key names of the visemes, as Ready Player Me / VRChat / Oculus Lipsync rigs name them.
+VISEME_KEY_NAMES = tuple(f"viseme_{name}" for name in VISEMES)
 
 #: ARPAbet (CMU dictionary) phone -> viseme. ``SIL`` and fillers (``+NSN+``, ``+SPN+``...) are silence.
 PHONEME_VISEMES = {
@@ -121,3 +126,23 @@ def viseme_of(phone, extra=None):
     if extra and phone in extra and extra[phone] in VISEME_INDEX:
         return extra[phone]
     return None
+
+
+def viseme_deltas(arkit_deltas, names):
+    """Viseme shape keys built from a rig's ARKit shape keys: ``viseme_v = sum_c VISEME_ARKIT[v][c] * delta_c``
+    (shape keys add linearly, so posing ``viseme_v`` at 1 is posing its ARKit weights).
+
+    ``arkit_deltas``: ``(K, n_vertices, 3)`` float offsets from the Basis; ``names``: the K ARKit names they belong
+    to (a rig may lack some, e.g. ``tongueOut``). Returns ``(deltas (15, n_vertices, 3) float32 in VISEMES order,
+    missing: tuple of ARKit names the table uses that ``names`` lacks)``. Raises InputError: shapes disagree.
+    """
+    arkit_deltas = np.asarray(arkit_deltas, np.float32)
+    names = [str(n) for n in names]
+    if arkit_deltas.ndim != 3 or arkit_deltas.shape[0] != len(names) or arkit_deltas.shape[2] != 3:
+        raise InputError(f"ARKit deltas must be (len(names)={len(names)}, n_vertices, 3), got {arkit_deltas.shape}")
+    columns = [ARKIT_INDEX.get(n) for n in names]
+    present = [i for i, c in enumerate(columns) if c is not None]
+    used = {c for row in VISEME_ARKIT.values() for c in row}
+    missing = tuple(n for n in ARKIT_NAMES if n in used and n not in names)
+    weights = viseme_matrix()[:, [columns[i] for i in present]]
+    return np.einsum("vk,knd->vnd", weights, arkit_deltas[present]).astype(np.float32), missing
