@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import speech_samples
+from test_cli import ICT_NEUTRAL, _assert_ok, accessor, read_gltf, run_cli
+
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.io.assets import asset_path
 from facemotion.core.speech.visemes import VISEME_KEY_NAMES
-from test_cli import ICT_NEUTRAL, _assert_ok, accessor, read_gltf, run_cli
 
 pytestmark = pytest.mark.skipif(not speech_samples.espeak_available(),
                                 reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")

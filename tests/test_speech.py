@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import speech_samples
+
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.core.speech.audio import SPEECH_RATE, read_audio, to_speech_rate
@@ -158,7 +159,8 @@ def test_audio_errors_and_resampling(tmp_path):
 
 def test_viseme_tables():
     """Every ARPAbet phone has a viseme; bilabials seal the lips; silence is the rest pose."""
-    arpabet = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"]
+    arpabet = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z "
+               "ZH").split()
     assert set(arpabet) <= set(PHONEME_VISEMES)
     matrix = viseme_matrix()
     pp = matrix[VISEMES.index("PP")]

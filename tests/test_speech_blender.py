@@ -4,6 +4,7 @@ import bpy
 import numpy as np
 import pytest
 from blender_fixtures import CUBE_OBJ, shape_key_co
+
 from facemotion.core.errors import FacemotionError
 from facemotion.core.speech.visemes import VISEME_ARKIT, VISEME_KEY_NAMES
 from facemotion.facemotion_addon import mesh_import

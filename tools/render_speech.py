@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import render_expressions  # noqa: E402  (imports facemotion)
 import speech_samples  # noqa: E402
+
 from facemotion.core.detect.rasterize import render  # noqa: E402
 from facemotion.core.rig.autorig import rig_mesh  # noqa: E402
 from facemotion.core.rig.parts import ROLE_AUTO  # noqa: E402

@@ -192,8 +192,8 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
         levels[:] = [level_of.get((label, round(float(i), 6)), 0) for label, i in zip(labels, intensities)]
     weights = compose_face(lips.arkit, lips.speaking, emotion_weights, mouth_damping)
     expression = compose_face(np.zeros_like(lips.arkit), lips.speaking, emotion_weights, mouth_damping)
-    return SpeechFace(weights, expression, lips.visemes, lips.speaking, labels, levels, keys, alignment, source, float(fps),
-                      duration, alignment.notes + lips.notes + notes)
+    return SpeechFace(weights, expression, lips.visemes, lips.speaking, labels, levels, keys, alignment, source,
+                      float(fps), duration, alignment.notes + lips.notes + notes)
 
 
 def speech_channels(face, target="arkit"):
