@@ -627,6 +627,7 @@ SPEECH_RUNS = 5
 def bench_speech(report, args, wav):
     """Real-time factors of the speech path on ``wav`` (section docstring). Adds stages to ``report``."""
     import speech_samples
+
     from facemotion.core.speech.audio import read_audio
     from facemotion.core.speech.lipsync import lip_sync
     from facemotion.core.speech.phones import align_transcript
@@ -681,6 +682,7 @@ def speech_main(argv):
     import tempfile
 
     import speech_samples
+
     from facemotion.core.errors import FacemotionError
     from facemotion.core.io.atomic_io import atomic_write_text
     if not speech_samples.espeak_available():
