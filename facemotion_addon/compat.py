@@ -182,6 +182,19 @@ def nla_strip_new(track, datablock, action, frame_start):
     return strip
 
 
+#: The sequencer's collection of every strip (meta-strips' contents included): ``SequenceEditor.strips_all`` from
+#: 5.0 on, ``sequences_all`` on 4.2 - 4.5 (checked in bpy 4.2.23, 5.0.1, 5.2.3).
+ALL_STRIPS = "strips_all" if BLENDER_VERSION >= (5, 0, 0) else "sequences_all"
+
+
+def sound_strips(scene):
+    """The scene's sound strips (every meta-strip level), in the sequencer's order (:data:`ALL_STRIPS`)."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return []
+    return [strip for strip in getattr(editor, ALL_STRIPS) if strip.type == "SOUND"]
+
+
 def mesh_shade_smooth_by_angle(mesh, angle_rad):
     """Smooth-shade every face of ``mesh`` and mark edges sharper than ``angle_rad`` (radians) sharp, so normals are
     smooth across gentle edges and split only at creases (what Blender's "Shade Auto Smooth" gives).

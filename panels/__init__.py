@@ -4,7 +4,7 @@ Recognize panels.
 
 Panels only draw; every action is an operator from :mod:`facemotion.operators`.
 """
-from . import emotion, export, recognize, rig, timeline
+from . import emotion, export, recognize, rig, speech, timeline
 
 #: Every UI class, in registration order (lists before the panels that use them, parents before sub-panels).
-classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes, *recognize.classes)
+classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes, *recognize.classes, *speech.classes)
