@@ -28,7 +28,8 @@ from ..emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, W
 from ..selection import is_landmark_object, is_rigged, rigged_meshes
 
 __all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "SPEECH_INPUT_ITEMS", "SPEECH_SOURCE_ITEMS",
-           "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionTimelineKey", "TimelineKeyEdit", "add_timeline_key", "classes", "frame_to_time",
+           "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionTimelineKey", "TimelineKeyEdit",
+           "add_timeline_key", "classes", "frame_to_time",
            "object_settings", "recognized_probabilities", "register_scene_properties", "scene_fps", "settings",
            "timeline_object", "timeline_settings", "unregister_scene_properties"]
 
