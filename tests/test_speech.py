@@ -80,17 +80,19 @@ def test_jaw_follows_the_speech_envelope(bilabials):
 
 
 def test_transcript_words_drive_the_upper_face_in_order(emotion_turn):
-    """'so happy ... but now I am furious': joy at the highest level, then rage, on the upper face."""
+    """'so happy ... but now I am furious': joy at level 3 ("so"), then anger at level 3 ("furious" = rage), on the
+    upper face ([ECAvatar 2024]'s category and level per window)."""
     _, face = emotion_turn
     assert face.source == "transcript"
-    changes = [face.labels[0]] + [b for a, b in zip(face.labels, face.labels[1:]) if a != b]
-    assert changes == ["joy", "rage"]
-    assert face.levels[0] == 3  # "so happy"
+    runs = [(face.labels[0], face.levels[0])] + [(b, lb) for a, b, lb in zip(face.labels, face.labels[1:],
+                                                                          face.levels[1:]) if a != b]
+    assert runs == [("joy", 3), ("anger", 3)]
+    assert [key.emotion for key in face.keys] == ["ecstasy", "rage"]
     happy = face.weights[:, ARKIT_INDEX["cheekSquintLeft"]]
     angry = face.weights[:, ARKIT_INDEX["browDownLeft"]]
-    turn = face.labels.index("rage")
-    assert happy[:turn].mean() > 0.3 > angry[:turn].max()
-    assert angry[turn + 6:].min() > 0.3 > happy[turn + 6:].max()
+    turn = face.labels.index("anger")  # halfway through the 0.25 s (6 frame) cross-fade
+    assert happy[:turn - 3].mean() > 0.3 > angry[:turn - 3].max()
+    assert angry[turn + 3:].min() > 0.3 > happy[turn + 3:].max()
 
 
 def test_lips_from_speech_upper_face_from_emotion(emotion_turn):
@@ -130,7 +132,7 @@ def test_prosody_sets_levels_only_with_a_named_emotion(emotion_turn):
     samples, _ = emotion_turn
     with pytest.raises(InputError, match="emotion name"):
         talking_face(samples, FPS, transcript=speech_samples.EMOTION_TURN, source="prosody")
-    face = talking_face(samples, FPS, transcript=speech_samples.EMOTION_TURN, source="prosody", emotion="anger")
+    face = talking_face(samples, FPS, transcript=speech_samples.EMOTION_TURN, source="prosody", emotion="rage")
     assert set(face.labels) == {"anger"}
     assert set(face.levels.tolist()) <= {1, 2, 3}
 

@@ -103,7 +103,7 @@ def test_speak_operator_keys_the_core_result_from_the_scene_start(speaking_cube)
         curve = _curve(obj, name)
         assert curve[0, 0] == 5
         np.testing.assert_allclose(curve[:, 1], expected.weights[:, ARKIT_INDEX[name]], atol=1e-6)
-    assert "joy -> rage" in settings(scene).last_report
+    assert "joy -> anger" in settings(scene).last_report
 
 
 @needs_espeak
@@ -112,7 +112,10 @@ def test_speak_operator_from_a_sound_strip_onto_viseme_keys(speaking_cube):
     scene = bpy.context.scene
     editor = scene.sequence_editor_create()
     strips = editor.strips if hasattr(editor, "strips") else editor.sequences
-    strip = strips.new_sound("voice", str(wav), channel=1, frame_start=30)
+    try:
+        strip = strips.new_sound("voice", str(wav), channel=1, frame_start=30)
+    except RuntimeError as exc:  # bpy 4.2's module is built without Audaspace: no sound strip can be made there
+        pytest.skip(f"this Blender cannot make sound strips ({exc})")
     props = settings(scene)
     props.speech_input, props.speech_strip, props.speech_visemes = "STRIP", strip.name, True
     props.speech_source = "none"

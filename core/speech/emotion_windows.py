@@ -16,9 +16,12 @@ of it):
 * a fixed emotion name or a timeline/text direction: these are already keys and are used as they are (see
   :func:`facemotion.core.speech.talking_face.emotion_keys_for`).
 
-Levels: ECAvatar's three intensity levels are the wheel's :data:`~facemotion.core.emotion.wheel.LEVEL_INTENSITY`
-(0.4 / 0.7 / 1.0); an event's intensity is snapped to the nearest. Keys are posed like the timeline's wheel keys
-(:func:`~facemotion.core.animation.timeline.wheel_key_intensity`), so ``joy`` at level 3 is the full prototype.
+Levels: [ECAvatar 2024] labels each window with a category and an intensity level 1-3. A Plutchik primary's
+category is the primary and its level the ring of the word (``serenity`` 1, ``joy`` 2, ``ecstasy`` 3), moved one ring
+in by an intensifier (intensity >= 0.9: "so happy" is joy at level 3) and one ring out by a softener (<= 0.45:
+"a bit annoyed" is level 1); a window's key is that ring's name at intensity 1, posed by the project's vocabulary.
+Other names (neutral, contempt, dyads) keep their name, and their level is the nearest of :data:`LEVEL_SCALE`
+(our choice; ECAvatar gives no numbers), which also scales their key.
 """
 import re
 from dataclasses import dataclass
@@ -26,17 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..animation.text_direction import INTENSITY_WORDS, LEXICON, parse_direction
-from ..animation.timeline import EmotionKey, wheel_key_intensity
-from ..emotion.wheel import LEVEL_INTENSITY
+from ..animation.timeline import EmotionKey
+from ..emotion.wheel import PRIMARY_LEVELS, resolve_wheel_name
 from ..errors import InputError
 
 __all__ = [
     "CLAUSE_WORDS",
     "DEFAULT_TRANSITION_S",
     "DEFAULT_WINDOW_S",
+    "LEVEL_SCALE",
     "EmotionEvent",
+    "category_level",
     "emotion_windows",
-    "intensity_level",
+    "level_key",
     "transcript_events",
     "window_keys",
 ]
@@ -51,18 +56,41 @@ CLAUSE_WORDS = frozenset(("but", "then", "yet", "however", "although", "though",
 _NEGATIONS = re.compile(r"\b(not|no|never|nor|\w+n't)\b")
 
 
+#: Intensity of each level for names that are not a Plutchik primary's ring (neutral, contempt, dyads, pairs).
+LEVEL_SCALE = {1: 0.4, 2: 0.7, 3: 1.0}
+#: An event intensity at or above this moves a ring in; at or below :data:`SOFTENED`, a ring out.
+INTENSIFIED, SOFTENED = 0.9, 0.45
+
+
 @dataclass(frozen=True)
 class EmotionEvent:
-    """An emotion from ``time`` (s) on, until the next event: ``emotion`` a wheel name, ``intensity`` in [0, 1]."""
+    """An emotion from ``time`` (s) on, until the next event: ``category`` (a Plutchik primary, or another
+    emotion name), ``level`` 1-3 ([ECAvatar 2024]'s label pair; module docstring)."""
     time: float
-    emotion: str
-    intensity: float
+    category: str
+    level: int
 
 
-def intensity_level(intensity):
-    """[ECAvatar 2024]'s intensity level (1, 2 or 3) nearest to ``intensity`` (float in [0, 1]) on the wheel's
-    :data:`LEVEL_INTENSITY`. Returns int."""
-    return min(LEVEL_INTENSITY, key=lambda level: (abs(LEVEL_INTENSITY[level] - float(intensity)), level))
+def category_level(name, intensity=1.0):
+    """[ECAvatar 2024]'s ``(category, level)`` of an emotion name at ``intensity`` (module docstring).
+    Raises InputError: unknown name."""
+    resolved = resolve_wheel_name(name).name
+    for primary, rings in PRIMARY_LEVELS.items():
+        if resolved in rings:
+            step = 1 if intensity >= INTENSIFIED else -1 if intensity <= SOFTENED else 0
+            return primary, min(max(rings.index(resolved) + 1 + step, 1), 3)
+    return resolved, min(LEVEL_SCALE, key=lambda level: (abs(LEVEL_SCALE[level] - float(intensity)), level))
+
+
+def level_key(category, level, time, transition):
+    """The timeline key that poses ``category`` at ``level``: a primary's ring name at intensity 1, else the name at
+    :data:`LEVEL_SCALE`; reached at ``time`` (s) after a linear cross-fade of ``transition`` s. Returns
+    :class:`~facemotion.core.animation.timeline.EmotionKey`."""
+    if category in PRIMARY_LEVELS:
+        return EmotionKey(time=time, emotion=PRIMARY_LEVELS[category][level - 1], intensity=1.0,
+                          transition=transition, easing="linear")
+    return EmotionKey(time=time, emotion=category, intensity=LEVEL_SCALE[level], transition=transition,
+                      easing="linear")
 
 
 def _clauses(text):
@@ -124,12 +152,12 @@ def transcript_events(transcript, words):
             time = 0.0 if clause_no == 0 and k == 0 else float(times[at])
             if events and time <= events[-1].time:
                 time = events[-1].time + 1e-3
-            events.append(EmotionEvent(time, key.emotion, float(key.intensity)))
+            events.append(EmotionEvent(time, *category_level(key.emotion, float(key.intensity))))
     return events
 
 
 def emotion_windows(events, duration, window=DEFAULT_WINDOW_S):
-    """[ECAvatar 2024]'s windows: per window of ``window`` seconds, the (emotion, level) covering most of it.
+    """[ECAvatar 2024]'s windows: per window of ``window`` seconds, the (category, level) covering most of it.
 
     ``events``: :class:`EmotionEvent` list in time order (before the first: ``neutral``); ``duration``: seconds
     (> 0); ``window``: seconds (> 0). Returns ``list[(start s, emotion, level)]``, one entry per change (equal
@@ -138,7 +166,7 @@ def emotion_windows(events, duration, window=DEFAULT_WINDOW_S):
     if not window or window <= 0 or not duration or duration <= 0:
         raise InputError(f"emotion windows need a window and a duration > 0 s, got {window!r} and {duration!r}")
     bounds = [0.0] + [e.time for e in events] + [float(duration)]
-    labels = [("neutral", 2)] + [(e.emotion, intensity_level(e.intensity)) for e in events]
+    labels = [("neutral", 2)] + [(e.category, e.level) for e in events]
     out = []
     for w in range(int(np.ceil(duration / window - 1e-9))):
         lo, hi = w * window, min((w + 1) * window, duration)
@@ -155,14 +183,10 @@ def emotion_windows(events, duration, window=DEFAULT_WINDOW_S):
 
 def window_keys(windows, transition=DEFAULT_TRANSITION_S):
     """Windows -> timeline keys with [ECAvatar 2024]'s linear cross-fade of ``transition`` seconds centred on each
-    window boundary. ``windows``: :func:`emotion_windows`' list; ``transition``: seconds in [0, window].
-    Returns ``list[EmotionKey]`` (easing ``linear``). Raises InputError: transition negative."""
+    window boundary (:func:`level_key`). ``windows``: :func:`emotion_windows`' list; ``transition``: seconds in
+    [0, window]. Returns ``list[EmotionKey]``. Raises InputError: transition negative."""
     if transition is None or transition < 0:
         raise InputError(f"the emotion transition must be >= 0 s, got {transition!r}")
-    keys = []
-    for start, emotion, level in windows:
-        intensity = wheel_key_intensity(emotion, LEVEL_INTENSITY[level])
-        time = start + 0.5 * transition if keys else 0.0
-        keys.append(EmotionKey(time=round(time, 6), emotion=emotion, intensity=intensity,
-                               transition=transition if keys else 0.0, easing="linear"))
-    return keys
+    return [level_key(category, level, round(start + 0.5 * transition, 6) if index else 0.0,
+                      transition if index else 0.0)
+            for index, (start, category, level) in enumerate(windows)]

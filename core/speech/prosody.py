@@ -16,10 +16,9 @@ arousal is their mean, and the level is 1 below -:data:`LEVEL_Z`, 3 above +LEVEL
 """
 import numpy as np
 
-from ..emotion.wheel import LEVEL_INTENSITY
 from ..errors import InputError
 from .audio import SPEECH_RATE
-from .emotion_windows import EmotionEvent
+from .emotion_windows import EmotionEvent, category_level
 
 __all__ = ["LEVEL_Z", "VOICING", "pitch_track", "prosody_events", "window_arousal"]
 
@@ -86,8 +85,10 @@ def window_arousal(samples, alignment, window):
 
 
 def prosody_events(samples, alignment, emotion, window):
-    """One :class:`~facemotion.core.speech.emotion_windows.EmotionEvent` per window: ``emotion`` (a wheel name the
-    user chose) at the level the window's arousal gives (module docstring). Returns ``list[EmotionEvent]``."""
+    """One :class:`~facemotion.core.speech.emotion_windows.EmotionEvent` per window: the category of ``emotion`` (a
+    wheel name the user chose; a primary's ring names all mean the primary) at the level the window's arousal gives
+    (module docstring). Returns ``list[EmotionEvent]``. Raises InputError: unknown emotion name."""
     arousal = window_arousal(samples, alignment, window)
     levels = np.where(arousal < -LEVEL_Z, 1, np.where(arousal > LEVEL_Z, 3, 2))
-    return [EmotionEvent(w * window, emotion, LEVEL_INTENSITY[int(level)]) for w, level in enumerate(levels)]
+    category = category_level(emotion)[0]
+    return [EmotionEvent(w * window, category, int(level)) for w, level in enumerate(levels)]

@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..animation.text_direction import direction_keys
-from ..animation.timeline import (
-    EmotionKey,
-    bake_timeline,
-    emotion_label,
-    emotion_track,
-    frame_count,
-    wheel_key_intensity,
-)
+from ..animation.timeline import EmotionKey, bake_timeline, frame_count
 from ..arkit import ARKIT_NAMES
-from ..emotion.wheel import LEVEL_INTENSITY
 from ..errors import InputError
 from .audio import SPEECH_RATE
-from .emotion_windows import DEFAULT_TRANSITION_S, DEFAULT_WINDOW_S, emotion_windows, transcript_events, window_keys
+from .emotion_windows import (
+    DEFAULT_TRANSITION_S,
+    DEFAULT_WINDOW_S,
+    category_level,
+    emotion_windows,
+    level_key,
+    transcript_events,
+    window_keys,
+)
 from .lipsync import lip_sync
 from .phones import align_transcript, recognize_phones
 from .prosody import prosody_events
@@ -72,9 +72,9 @@ class SpeechFace:
     ``weights``: ``(n_frames, 52) float32`` ARKit weights in [0, 1] (lips + emotion); ``expression``: the same
     without the lips (the emotion by region, for a rig whose speech goes on viseme keys); ``visemes``: ``(n_frames, 15)
     float32`` viseme weights (lips only, for a rig with viseme shape keys); ``speaking``: ``(n_frames,) float32``;
-    ``labels``: the dominant emotion's name per frame; ``levels``: its intensity level (1-3) per frame, 0 when the
-    source gives no level; ``keys``: the emotion's timeline keys; ``alignment``: the
-    :class:`~facemotion.core.speech.phones.SpeechAlignment`; ``source``: the emotion source used; ``fps``;
+    ``labels``: the dominant emotion per frame ([ECAvatar 2024]'s category: a Plutchik primary such as ``joy``, or
+    the key's own name); ``levels``: its intensity level (1-3) per frame, 0 when the source gives no level;
+    ``keys``: the emotion's timeline keys; ``alignment``: the :class:`~facemotion.core.speech.phones.SpeechAlignment`; ``source``: the emotion source used; ``fps``;
     ``duration`` seconds of audio; ``notes``: warnings for the user."""
     weights: np.ndarray
     expression: np.ndarray
@@ -115,23 +115,23 @@ def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=Non
     0 s), ``text`` (a text direction, its own timing), ``timeline`` (a list of
     :class:`~facemotion.core.animation.timeline.EmotionKey`, used as given), ``none`` (neutral).
     ``window``/``transition``: [ECAvatar 2024]'s t and t_trans in seconds (0 <= transition <= window).
-    Returns ``(keys list[EmotionKey], notes list[str])``. Raises InputError: bad level, window or transition;
-    TimelineError/InputError from the emotion names or the text direction.
+    Returns ``(keys list[EmotionKey], labels list[(category, level)] one per key (level 0 where the source gives
+    none), notes list[str])``. Raises InputError: bad level, window or transition, unknown emotion; TimelineError /
+    InputError from the text direction.
     """
-    if level not in LEVEL_INTENSITY:
+    if level not in (1, 2, 3):
         raise InputError(f"intensity level must be 1, 2 or 3, got {level!r}")
     if not window or window <= 0 or transition is None or not 0 <= transition <= window:
         raise InputError(f"need window > 0 s and 0 <= transition <= window, got window {window!r}, "
                          f"transition {transition!r}")
     notes = []
-    if source == "timeline":
-        return list(timeline), notes
-    if source == "text":
-        return direction_keys(text)[0], notes
+    if source in ("timeline", "text", "none"):
+        keys = (list(timeline) if source == "timeline" else direction_keys(text)[0] if source == "text"
+                else [EmotionKey(0.0, "neutral")])
+        return keys, [(key.emotion or key.label or "custom", 0) for key in keys], notes
     if source == "emotion":
-        return [EmotionKey(0.0, emotion, wheel_key_intensity(emotion, LEVEL_INTENSITY[level]))], notes
-    if source == "none":
-        return [EmotionKey(0.0, "neutral")], notes
+        category = category_level(emotion)[0]
+        return [level_key(category, level, 0.0, 0.0)], [(category, level)], notes
     if source == "prosody":
         events = prosody_events(samples, alignment, emotion, window)
     else:
@@ -139,7 +139,14 @@ def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=Non
         if not events:
             notes.append("no word of the transcript names an emotion; the face stays neutral (give --emotion, "
                          "--text or --timeline)")
-    return window_keys(emotion_windows(events, alignment.duration, window), transition), notes
+    windows = emotion_windows(events, alignment.duration, window)
+    return window_keys(windows, transition), [(category, level) for _, category, level in windows], notes
+
+
+def _dominant(keys, times):
+    """Per frame time, the index of the key that dominates: the incoming key once half its cross-fade is done."""
+    halfway = np.asarray([float(k.time) - 0.5 * float(k.transition) if i else -np.inf for i, k in enumerate(keys)])
+    return np.maximum(np.searchsorted(halfway, times, side="right") - 1, 0)
 
 
 def compose_face(lips, speaking, emotion, mouth_damping=DEFAULT_MOUTH_DAMPING):
@@ -180,16 +187,14 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
     n_frames = frame_count(fps, duration)
     alignment = align_transcript(samples, transcript, model) if transcript else recognize_phones(samples, model)
     lips = lip_sync(alignment, samples, fps, n_frames, extra=model.phone_visemes if model else None)
-    keys, notes = emotion_keys_for(source, alignment, samples, transcript=transcript, emotion=emotion, level=level,
-                                   text=text, timeline=timeline, window=window, transition=transition)
+    keys, key_labels, notes = emotion_keys_for(source, alignment, samples, transcript=transcript, emotion=emotion,
+                                               level=level, text=text, timeline=timeline, window=window,
+                                               transition=transition)
     span = (n_frames - 1) / float(fps)
     emotion_weights = bake_timeline(keys, fps, span, blinks=blinks)
-    labels, intensities = emotion_track(keys, fps, span)
-    levels = np.zeros(n_frames, np.int8)
-    if source in ("transcript", "prosody", "emotion"):
-        level_of = {(emotion_label(k.emotion), round(wheel_key_intensity(k.emotion, value), 6)): lv
-                    for k in keys for lv, value in LEVEL_INTENSITY.items()}
-        levels[:] = [level_of.get((label, round(float(i), 6)), 0) for label, i in zip(labels, intensities)]
+    dominant = _dominant(keys, np.arange(n_frames) / float(fps))
+    labels = [key_labels[i][0] for i in dominant]
+    levels = np.asarray([key_labels[i][1] for i in dominant], np.int8)
     weights = compose_face(lips.arkit, lips.speaking, emotion_weights, mouth_damping)
     expression = compose_face(np.zeros_like(lips.arkit), lips.speaking, emotion_weights, mouth_damping)
     return SpeechFace(weights, expression, lips.visemes, lips.speaking, labels, levels, keys, alignment, source,
