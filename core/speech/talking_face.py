@@ -74,8 +74,8 @@ class SpeechFace:
     float32`` viseme weights (lips only, for a rig with viseme shape keys); ``speaking``: ``(n_frames,) float32``;
     ``labels``: the dominant emotion per frame ([ECAvatar 2024]'s category: a Plutchik primary such as ``joy``, or
     the key's own name); ``levels``: its intensity level (1-3) per frame, 0 when the source gives no level;
-    ``keys``: the emotion's timeline keys; ``alignment``: the :class:`~facemotion.core.speech.phones.SpeechAlignment`; ``source``: the emotion source used; ``fps``;
-    ``duration`` seconds of audio; ``notes``: warnings for the user."""
+    ``keys``: the emotion's timeline keys; ``alignment``: the :class:`~facemotion.core.speech.phones.SpeechAlignment`;
+    ``source``: the emotion source used; ``fps``; ``duration`` seconds of audio; ``notes``: warnings for the user."""
     weights: np.ndarray
     expression: np.ndarray
     visemes: np.ndarray
