@@ -80,14 +80,14 @@ def test_jaw_follows_the_speech_envelope(bilabials):
 
 
 def test_transcript_words_drive_the_upper_face_in_order(emotion_turn):
-    """'so happy ... but now I am furious': joy at level 3 ("so"), then anger at level 3 ("furious" = rage), on the
-    upper face ([ECAvatar 2024]'s category and level per window)."""
+    """'so happy ... but now I am furious': joy (level 2, the basic ring), then anger at level 3 ("furious" = rage,
+    the intense ring), on the upper face ([ECAvatar 2024]'s category and level per window)."""
     _, face = emotion_turn
     assert face.source == "transcript"
     runs = [(face.labels[0], face.levels[0])] + [(b, lb) for a, b, lb in zip(face.labels, face.labels[1:],
                                                                           face.levels[1:]) if a != b]
-    assert runs == [("joy", 3), ("anger", 3)]
-    assert [key.emotion for key in face.keys] == ["ecstasy", "rage"]
+    assert runs == [("joy", 2), ("anger", 3)]
+    assert [key.emotion for key in face.keys] == ["joy", "rage"]
     happy = face.weights[:, ARKIT_INDEX["cheekSquintLeft"]]
     angry = face.weights[:, ARKIT_INDEX["browDownLeft"]]
     turn = face.labels.index("anger")  # halfway through the 0.25 s (6 frame) cross-fade
@@ -169,3 +169,20 @@ def test_viseme_tables():
     assert pp[ARKIT_INDEX["mouthClose"]] == pp[ARKIT_INDEX["jawOpen"]] > 0
     assert not matrix[VISEMES.index("sil")].any()
     assert matrix[VISEMES.index("aa"), ARKIT_INDEX["jawOpen"]] == matrix[:, ARKIT_INDEX["jawOpen"]].max()
+
+
+def test_category_levels_and_ecavatar_windows():
+    from facemotion.core.speech.emotion_windows import EmotionEvent, category_level, emotion_windows, window_keys
+    assert category_level("joy", 1.0) == ("joy", 2)
+    assert category_level("joy", 0.3) == ("joy", 1)  # "slightly happy"
+    assert category_level("serenity", 0.3) == ("joy", 1)
+    assert category_level("rage", 1.0) == ("anger", 3)
+    assert category_level("love", 0.7) == ("love", 2)
+    events = [EmotionEvent(0.0, "joy", 2), EmotionEvent(1.2, "anger", 3), EmotionEvent(1.3, "joy", 2)]
+    windows = emotion_windows(events, 3.0, window=1.0)  # anger covers 0.1 s of window [1, 2): joy dominates
+    assert windows == [(0.0, "joy", 2)]
+    windows = emotion_windows([EmotionEvent(0.0, "joy", 2), EmotionEvent(1.4, "anger", 3)], 3.0, window=1.0)
+    assert windows == [(0.0, "joy", 2), (1.0, "anger", 3)]  # anger covers 0.6 s of [1, 2)
+    keys = window_keys(windows, transition=0.5)
+    assert [(k.time, k.emotion, k.transition, k.easing) for k in keys] == [(0.0, "joy", 0.0, "linear"),
+                                                                           (1.25, "rage", 0.5, "linear")]

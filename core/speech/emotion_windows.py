@@ -9,7 +9,7 @@ of it):
 * the transcript's own words (:func:`transcript_events`): the transcript is cut into clauses at punctuation and at
   contrast words ("but", "then", "yet", ...), each clause read by the project's text-direction parser
   (:func:`facemotion.core.animation.text_direction.parse_direction`), so "I was so happy to see you, but now I am
-  furious" is joy (intensity "so": level 3) from the first word, then rage from "but". A clause without an emotion
+  furious" is joy from the first word, then rage from "but". A clause without an emotion
   word keeps the emotion before it;
 * the voice's prosody (:mod:`facemotion.core.speech.prosody`): arousal per window -> the intensity level of a named
   emotion;
@@ -17,9 +17,10 @@ of it):
   :func:`facemotion.core.speech.talking_face.emotion_keys_for`).
 
 Levels: [ECAvatar 2024] labels each window with a category and an intensity level 1-3. A Plutchik primary's
-category is the primary and its level the ring of the word (``serenity`` 1, ``joy`` 2, ``ecstasy`` 3), moved one ring
-in by an intensifier (intensity >= 0.9: "so happy" is joy at level 3) and one ring out by a softener (<= 0.45:
-"a bit annoyed" is level 1); a window's key is that ring's name at intensity 1, posed by the project's vocabulary.
+category is the primary and its level the ring the parser gave (``serenity`` 1, ``joy`` 2, ``ecstasy`` 3; the parser
+moves a ring in for words such as "extremely"), one ring out for a softened intensity (<= :data:`SOFTENED`:
+"slightly happy" is joy at level 1); a window's key is that ring's name at intensity 1, posed by the project's
+vocabulary.
 Other names (neutral, contempt, dyads) keep their name, and their level is the nearest of :data:`LEVEL_SCALE`
 (our choice; ECAvatar gives no numbers), which also scales their key.
 """
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_TRANSITION_S",
     "DEFAULT_WINDOW_S",
     "LEVEL_SCALE",
+    "SOFTENED",
     "EmotionEvent",
     "category_level",
     "emotion_windows",
@@ -58,8 +60,8 @@ _NEGATIONS = re.compile(r"\b(not|no|never|nor|\w+n't)\b")
 
 #: Intensity of each level for names that are not a Plutchik primary's ring (neutral, contempt, dyads, pairs).
 LEVEL_SCALE = {1: 0.4, 2: 0.7, 3: 1.0}
-#: An event intensity at or above this moves a ring in; at or below :data:`SOFTENED`, a ring out.
-INTENSIFIED, SOFTENED = 0.9, 0.45
+#: An event intensity at or below this ("slightly", "a bit") moves a primary one ring out.
+SOFTENED = 0.45
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,7 @@ def category_level(name, intensity=1.0):
     resolved = resolve_wheel_name(name).name
     for primary, rings in PRIMARY_LEVELS.items():
         if resolved in rings:
-            step = 1 if intensity >= INTENSIFIED else -1 if intensity <= SOFTENED else 0
-            return primary, min(max(rings.index(resolved) + 1 + step, 1), 3)
+            return primary, max(rings.index(resolved) + (0 if intensity <= SOFTENED else 1), 1)
     return resolved, min(LEVEL_SCALE, key=lambda level: (abs(LEVEL_SCALE[level] - float(intensity)), level))
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..animation.text_direction import direction_keys
+from ..animation.text_direction import parse_direction, to_emotion_keys
 from ..animation.timeline import EmotionKey, bake_timeline, frame_count
 from ..arkit import ARKIT_NAMES
 from ..errors import InputError
@@ -126,8 +126,8 @@ def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=Non
                          f"transition {transition!r}")
     notes = []
     if source in ("timeline", "text", "none"):
-        keys = (list(timeline) if source == "timeline" else direction_keys(text)[0] if source == "text"
-                else [EmotionKey(0.0, "neutral")])
+        keys = (list(timeline) if source == "timeline" else to_emotion_keys(parse_direction(text))
+                if source == "text" else [EmotionKey(0.0, "neutral")])
         return keys, [(key.emotion or key.label or "custom", 0) for key in keys], notes
     if source == "emotion":
         category = category_level(emotion)[0]
