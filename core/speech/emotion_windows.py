@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..animation.text_direction import INTENSITY_WORDS, LEXICON, parse_direction
+from ..animation.text_direction import LEXICON, parse_direction
 from ..animation.timeline import EmotionKey
 from ..emotion.wheel import PRIMARY_LEVELS, resolve_wheel_name
 from ..errors import InputError
@@ -113,13 +113,14 @@ def _clauses(text):
 
 
 def _clause_keys(clause):
-    """The text-direction keys of one clause; a clause the parser refuses is read again from its emotion and
-    intensity words alone (unless it has a negation, which only the parser may interpret); none found -> []."""
+    """The text-direction keys of one clause; a clause the parser refuses (a parser that refuses unknown words) is
+    read again from its emotion words alone (unless it has a negation, which only the parser may interpret); none
+    found -> []."""
     for text in (clause, None):
         if text is None:
             if _NEGATIONS.search(clause):
                 return []
-            text = " ".join(w for w in clause.split() if w in LEXICON or w in INTENSITY_WORDS)
+            text = " ".join(w for w in clause.split() if w in LEXICON)
             if not text:
                 return []
         try:
