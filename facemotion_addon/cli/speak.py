@@ -17,7 +17,7 @@ from pathlib import Path
 from ...core.errors import FacemotionError, InputError
 from .. import console, export_presets
 from ..console import info, print_stage
-from .commands import _check_output, _load, _naming_input, _rig
+from .commands import _check_output, _load_face, _naming_input
 from .timeline_file import read_timeline
 
 #: Largest transcript read (bytes): a transcript is a few kB of text.
@@ -143,7 +143,6 @@ def cmd_speak(args):
     """Run ``facemotion speak``; returns 0. Raises InputError/FacemotionError with one line."""
     from ...core.speech.talking_face import speech_channels
     from .. import pipeline
-    from ..selection import is_rigged
     from ..viseme_keys import add_viseme_keys
     out = _check_output(args.out, args.overwrite)
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
@@ -151,13 +150,7 @@ def cmd_speak(args):
     face = _speech(args)
     print_stage("speech", t)
     _report(face)
-    loaded = _load(pipeline, args.mesh)
-    rigged = [obj for obj in loaded if is_rigged([obj])]
-    if rigged:
-        objects = rigged
-        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
-    else:
-        objects = _rig(pipeline, loaded, args.mesh, False)
+    loaded, objects = _load_face(pipeline, args.mesh)
     if args.visemes:
         with _naming_input(args.mesh):
             for obj in objects:
