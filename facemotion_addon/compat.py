@@ -195,6 +195,18 @@ def sound_strips(scene):
     return [strip for strip in getattr(editor, ALL_STRIPS) if strip.type == "SOUND"]
 
 
+def add_sound_strip(scene, name, filepath, frame_start, channel=1):
+    """A new sound strip of ``filepath`` at ``frame_start`` in ``scene``'s sequencer (``strips`` from 5.0 on,
+    ``sequences`` before). Returns the strip, or None where this Blender has no audio (bpy 4.2 as a Python module is
+    built without Audaspace: "Blender compiled without Audaspace support")."""
+    editor = scene.sequence_editor_create()
+    strips = editor.strips if BLENDER_VERSION >= (5, 0, 0) else editor.sequences
+    try:
+        return strips.new_sound(name, str(filepath), channel=channel, frame_start=int(frame_start))
+    except RuntimeError:
+        return None
+
+
 def mesh_shade_smooth_by_angle(mesh, angle_rad):
     """Smooth-shade every face of ``mesh`` and mark edges sharper than ``angle_rad`` (radians) sharp, so normals are
     smooth across gentle edges and split only at creases (what Blender's "Shade Auto Smooth" gives).

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from .. import console, export_presets
+from .. import compat, console, export_presets
 from ..console import info, print_stage
 from .commands import _check_output, _load_face, _naming_input
 from .timeline_file import read_timeline
@@ -162,6 +162,10 @@ def cmd_speak(args):
     with _naming_input(args.mesh), console.progress_bar("bake"):
         pipeline.write_bake(objects, weights, face.fps, replace=args.replace_action, names=names)
     print_stage("bake speech", t)
+    if out.suffix.lower() == ".blend":  # the voice in the sequencer, so the .blend plays with sound
+        import bpy
+        if compat.add_sound_strip(bpy.context.scene, Path(args.audio).stem, Path(args.audio).resolve(), 1) is None:
+            info("  note: this Blender has no audio support; the .blend has no sound strip")
     t = time.perf_counter()
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=True, **export_options)
     print_stage(f"write {out.name}", t)
