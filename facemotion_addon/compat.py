@@ -195,6 +195,13 @@ def sound_strips(scene):
     return [strip for strip in getattr(editor, ALL_STRIPS) if strip.type == "SOUND"]
 
 
+def sound_strip_start(strip):
+    """Scene frame where a sound strip's audio begins (its time 0, before any trim): ``content_start`` where Blender
+    has it (checked in 5.2.3, which deprecates ``frame_start`` for removal in 6.0), else ``frame_start``
+    (4.2 - 5.0)."""
+    return strip.content_start if BLENDER_VERSION >= (5, 2, 0) else strip.frame_start
+
+
 def add_sound_strip(scene, name, filepath, frame_start, channel=1):
     """A new sound strip of ``filepath`` at ``frame_start`` in ``scene``'s sequencer (``strips`` from 5.0 on,
     ``sequences`` before). Returns the strip, or None where this Blender has no audio (bpy 4.2 as a Python module is

@@ -29,7 +29,8 @@ def voice_of(scene):
         if strip is None or strip.sound is None:
             raise InputError(f"no sound strip named {props.speech_strip!r} in the sequencer; pick one in the "
                              "Speech panel")
-        return bpy.path.abspath(strip.sound.filepath, library=strip.sound.library), int(round(strip.frame_start))
+        path = bpy.path.abspath(strip.sound.filepath, library=strip.sound.library)
+        return path, round(compat.sound_strip_start(strip))
     if not props.speech_audio.strip():
         raise InputError("choose the voice's sound file (WAV or FLAC) in the Speech panel first")
     return bpy.path.abspath(props.speech_audio), int(scene.frame_start)
