@@ -8,8 +8,10 @@ after it (the "t" of "two" is already rounded). We use the dominance model of Co
 coarticulation in synthetic visual speech", Models and Techniques in Computer Animation, 1993): every phone
 segment s has a viseme target T_s and a dominance D_s(t) = a_s exp(-d_s(t) / tau), where a_s is the viseme's
 dominance (:data:`~facemotion.core.speech.visemes.VISEME_DOMINANCE`), d_s(t) the time from t to the segment (0
-inside it) and tau :data:`ANTICIPATION_S` before the segment (look-ahead: gestures are anticipated longer) and
-:data:`CARRYOVER_S` after it (look-behind). The viseme weights at t are the dominance-weighted mean
+inside it) and tau the viseme's :data:`ANTICIPATION_S` before the segment (look-ahead) and :data:`CARRYOVER_S` after
+it (look-behind). Look-ahead is longest for lip rounding, which starts several phones before a rounded vowel
+(Benguerel & Cowan, "Coarticulation of upper lip protrusion in French", Phonetica 30, 1974), and shortest for the
+quick closure of p/b/m and f/v, which would otherwise eat the vowel before it. The viseme weights at t are the dominance-weighted mean
 ``sum_s D_s(t) onehot(T_s) / sum_s D_s(t)``; ARKit weights are the visemes times
 :func:`~facemotion.core.speech.visemes.viseme_matrix`.
 
@@ -47,7 +49,9 @@ __all__ = [
     "viseme_segments",
 ]
 
-ANTICIPATION_S = 0.08
+#: Look-ahead time constant per viseme (s): rounding (U, O, CH, RR) 0.12, closures (PP, FF) 0.04, others 0.08.
+ANTICIPATION_S = {name: 0.12 if name in ("U", "O", "CH", "RR") else 0.04 if name in ("PP", "FF") else 0.08
+                  for name in VISEMES}
 CARRYOVER_S = 0.05
 CLOSE_SILENCE_S = 0.3
 SILENCE_RAMP_S = 0.06
@@ -109,11 +113,12 @@ def _blend(kinds, starts, ends, times):
     weights = np.zeros((times.size, len(VISEMES)))
     total = np.zeros(times.size)
     dominance = np.asarray([VISEME_DOMINANCE[name] for name in VISEMES])
+    ahead = np.asarray([ANTICIPATION_S[name] for name in VISEMES])
     for kind, start, end in zip(kinds, starts, ends):
-        lo = np.searchsorted(times, start - _REACH * ANTICIPATION_S)
+        lo = np.searchsorted(times, start - _REACH * ahead[kind])
         hi = np.searchsorted(times, end + _REACH * CARRYOVER_S, side="right")
         t = times[lo:hi]
-        before = np.maximum(start - t, 0.0) / ANTICIPATION_S
+        before = np.maximum(start - t, 0.0) / ahead[kind]
         after = np.maximum(t - end, 0.0) / CARRYOVER_S
         d = dominance[kind] * np.exp(-(before + after))
         weights[lo:hi, kind] += d
