@@ -11,8 +11,8 @@ dominance (:data:`~facemotion.core.speech.visemes.VISEME_DOMINANCE`), d_s(t) the
 inside it) and tau the viseme's :data:`ANTICIPATION_S` before the segment (look-ahead) and :data:`CARRYOVER_S` after
 it (look-behind). Look-ahead is longest for lip rounding, which starts several phones before a rounded vowel
 (Benguerel & Cowan, "Coarticulation of upper lip protrusion in French", Phonetica 30, 1974), and shortest for the
-quick closure of p/b/m and f/v, which would otherwise eat the vowel before it. The viseme weights at t are the dominance-weighted mean
-``sum_s D_s(t) onehot(T_s) / sum_s D_s(t)``; ARKit weights are the visemes times
+quick closure of p/b/m and f/v, which would otherwise eat the vowel before it. The viseme weights at t are the
+dominance-weighted mean ``sum_s D_s(t) onehot(T_s) / sum_s D_s(t)``; ARKit weights are the visemes times
 :func:`~facemotion.core.speech.visemes.viseme_matrix`.
 
 Rules on top of the blend, because the eye checks them first:
