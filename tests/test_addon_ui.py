@@ -32,7 +32,7 @@ from facemotion.facemotion_addon.settings import preferences, properties
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
                 "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
-                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text")
+                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text", "speak")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -255,7 +255,7 @@ def test_register_unregister_register_unregister():
     expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
                 "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
-                "FACEMOTION_PT_export", "FacemotionExportSettings"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_export", "FACEMOTION_PT_speech", "FacemotionExportSettings"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
