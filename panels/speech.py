@@ -25,7 +25,7 @@ class FACEMOTION_PT_speech(FacemotionPanel, bpy.types.Panel):
         col.prop(props, "speech_input", expand=True)
         if props.speech_input == "FILE":
             col.prop(props, "speech_audio")
-        elif context.scene.sequence_editor is not None:
+        elif compat.sound_strips(context.scene):
             col.prop_search(props, "speech_strip", context.scene.sequence_editor, compat.ALL_STRIPS, icon="SOUND")
         else:
             col.label(text="The scene has no sound strips", icon="INFO")
