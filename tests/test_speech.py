@@ -157,6 +157,8 @@ def test_audio_errors_and_resampling(tmp_path):
     assert out.dtype == np.float32 and abs(out.size - SPEECH_RATE) <= 1
     with pytest.raises(InputError):
         speech_model(tmp_path)
+    with pytest.raises(InputError, match="cut it into lines"):
+        talking_face(np.zeros(601 * SPEECH_RATE, np.float32), FPS)
 
 
 def test_viseme_tables():

@@ -41,6 +41,7 @@ from .visemes import LIP_CHANNELS, VISEME_KEY_NAMES
 __all__ = [
     "DEFAULT_MOUTH_DAMPING",
     "EMOTION_SOURCES",
+    "MAX_SPEECH_S",
     "SPEECH_TARGETS",
     "UPPER_FACE",
     "SpeechFace",
@@ -52,6 +53,10 @@ __all__ = [
 
 #: Where the emotion comes from (see :func:`emotion_keys_for`).
 EMOTION_SOURCES = ("transcript", "emotion", "text", "timeline", "prosody", "none")
+
+#: Longest recording processed in one go (s): PocketSphinx decodes it as one utterance, whose search memory and time
+#: grow with its length; a scene's dialogue is cut into lines far shorter than this.
+MAX_SPEECH_S = 600.0
 
 #: Which shape keys speech is written onto: the ARKit lip channels, or the 15 viseme keys.
 SPEECH_TARGETS = ("arkit", "visemes")
@@ -179,11 +184,14 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
     :func:`emotion_keys_for`; ``mouth_damping``: :func:`compose_face`; ``blinks``: the timeline's spontaneous
     blinks; ``model``: a :class:`~facemotion.core.speech.phones.SpeechModel` (None: pocketsphinx's en-US).
     Returns :class:`SpeechFace` with ``round(duration * fps) + 1`` frames. Raises InputError / TimelineError with
-    what to change.
+    what to change (a recording longer than :data:`MAX_SPEECH_S` included).
     """
     source = _pick_source(source, transcript, emotion, text, timeline)
     samples = np.asarray(samples, np.float32)
     duration = samples.size / SPEECH_RATE
+    if duration > MAX_SPEECH_S:
+        raise InputError(f"the recording is {duration:.0f} s long; speech is processed up to {MAX_SPEECH_S:.0f} s at "
+                         "a time: cut it into lines (e.g. at pauses) and speak each")
     n_frames = frame_count(fps, duration)
     alignment = align_transcript(samples, transcript, model) if transcript else recognize_phones(samples, model)
     lips = lip_sync(alignment, samples, fps, n_frames, extra=model.phone_visemes if model else None)
