@@ -13,7 +13,7 @@ One direction, one stage per function (the chain the operators and the CLI share
 
 Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
 ``classifier`` explicitly, or let the shared instances (a detector of up to
-:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES` faces, :func:`~.classifier.default_classifier`)
+:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES` faces, :func:`~.classifier.default_fused_classifier`)
 be created on first use. Pure numpy + OpenCV: no bpy.
 
 Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
@@ -101,8 +101,8 @@ def recognize_image(image, *, detector=None, classifier=None):
             (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
         detector: a ``FaceLandmarkDetector`` (default: a shared one returning up to 4 faces). Pass one made with
             ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
-        classifier: an :class:`facemotion.core.emotion.classifier.EmotionClassifier` (default: the shared one with
-            the shipped model).
+        classifier: a :class:`facemotion.core.emotion.classifier.FusedEmotionClassifier` (default: the shared one:
+            geometry + appearance, calibrated) or an ``EmotionClassifier`` (geometry alone).
 
     Returns:
         list of :class:`facemotion.core.emotion.classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
@@ -316,7 +316,7 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         progress: optional ``progress(fraction, message)`` callback (fraction in [0, 1]; stays 0 when the file does
             not declare its frame count).
         detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
-        classifier: an ``EmotionClassifier`` (default: the shared one).
+        classifier: a ``FusedEmotionClassifier`` (default: the shared one) or an ``EmotionClassifier``.
 
     Returns:
         list of :class:`TrackSample` ``(time_s, label, intensity, probabilities)``, one per sampled frame in time
@@ -327,14 +327,14 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
     """
     import cv2
 
-    from .classifier import default_classifier
+    from .classifier import default_fused_classifier
     from ..detect.landmarks import default_detector
     if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
         raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
     every_n = int(every_n)
     report = progress or (lambda fraction, message: None)
     report(0.0, "loading the face detector and classifier")
-    classifier = classifier or default_classifier()
+    classifier = classifier or default_fused_classifier()
     detector = detector or default_detector()
     report(0.0, f"opening {Path(path).name}")
     capture = _open_video(path)
