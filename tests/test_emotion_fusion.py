@@ -124,26 +124,29 @@ def test_pooling_temperature_and_ece_on_known_values():
 
 
 @pytest.mark.slow
-def test_calibration_lowers_ece_on_held_out_renders():
-    """Fresh renders of identities no model was fitted on (ids 2000+ with another seed), made harder; a temperature
-    fitted on half of the identities lowers the ECE of the geometric channel and of the fusion on the other half,
-    and the fusion beats each channel alone on them."""
+def test_calibration_lowers_ece_and_fusion_beats_each_channel_on_held_out_renders():
+    """Fresh renders of identities no model or fusion was fitted on (ids 2000+ drawn with another seed), made harder
+    (48 px grey, blur + JPEG, occlusion, head turns). A temperature fitted on half of the identities lowers each
+    channel's ECE on the other half; the shipped fusion is better calibrated than the geometric channel and, on the
+    degraded faces, more accurate than either channel alone."""
     import fit_emotion_fusion as fef
-    data = fef.generate(n=160, seed=101, workers=1, n_identities=20)
+    data = fef.generate(n=240, seed=101, workers=1, n_identities=30)
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
-    k = [tuple(f) for f in np.round(data["framings"], 3)].index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
+    framings = [tuple(round(float(v), 3) for v in f) for f in data["framings"]]
+    k = framings.index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
     p_g = data["geometry"].astype(np.float64)
     p_a = appearance.fer_to_categories(data["appearance_fer"][:, k]).astype(np.float64)
     params = fusion.load_parameters()
-    fused = fusion.pool(p_g, p_a, params)
+    fused = fusion.apply_temperature(fusion.pool(p_g, p_a, params), params["temperature"])
     first = data["groups"] < np.median(data["groups"])
-    for p in (p_g, fused):
+    for p in (p_g, p_a):
         t = fusion.fit_temperature(p[first], y[first])
         before, _ = fusion.expected_calibration_error(p[~first], y[~first])
         after, _ = fusion.expected_calibration_error(fusion.apply_temperature(p[~first], t), y[~first])
         assert after < before, (before, after, t)
+    assert fusion.expected_calibration_error(fused, y)[0] < fusion.expected_calibration_error(p_g, y)[0]
+    degraded = data["conditions"] != "clean"
 
-    def balanced(p):
-        pred = p.argmax(axis=1)
-        return np.mean([(pred[y == i] == i).mean() for i in range(len(CATEGORIES)) if (y == i).any()])
-    assert balanced(fused) > max(balanced(p_g), balanced(p_a)), (balanced(fused), balanced(p_g), balanced(p_a))
+    def accuracy(p):
+        return (p[degraded].argmax(axis=1) == y[degraded]).mean()
+    assert accuracy(fused) > max(accuracy(p_g), accuracy(p_a)), (accuracy(fused), accuracy(p_g), accuracy(p_a))

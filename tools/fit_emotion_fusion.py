@@ -22,7 +22,7 @@
        near chance (0.20-0.25: the renders are out of the appearance model's domain) and cannot choose one;
     2. the fusion (:mod:`facemotion.core.emotion.fusion`): weighted log-linear pooling, fitted by multinomial
        log-likelihood on the fitting third;
-    3. temperatures (one per channel and one for the fusion) on the calibration third;
+    3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
     4. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
        before and after temperature scaling, per channel and fused; the uncertain rate; the astronaut photo's
        variants. ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
@@ -215,7 +215,9 @@ def fit(data):
     temperatures = {
         "geometry": fusion.fit_temperature(p_geometry[calib_mask], y[calib_mask]),
         "appearance": fusion.fit_temperature(p_appearance[calib_mask], y[calib_mask]),
-        "fused": fusion.fit_temperature(fused[calib_mask], y[calib_mask]),
+        # The pooling is itself fitted by likelihood (its two weights scale its confidence), on renders; photos are
+        # further from that data, so its temperature may soften (T > 1) but never sharpen it.
+        "fused": fusion.fit_temperature(fused[calib_mask], y[calib_mask], bounds=(1.0, 20.0)),
     }
     params["temperature"] = temperatures["fused"]
     channels = {"geometry": p_geometry, "appearance": p_appearance, "fused": fused}

@@ -120,8 +120,8 @@ def fit_pooling(p_geometry, p_appearance, labels, l2=1e-3, min_appearance_ratio=
             "bias": [float(v) for v in result.x[2:]]}
 
 
-def fit_temperature(p, labels):
-    """The temperature (float in [0.05, 20]) minimising the negative log-likelihood of :func:`apply_temperature`
+def fit_temperature(p, labels, bounds=(0.05, 20.0)):
+    """The temperature (float within ``bounds``) minimising the negative log-likelihood of :func:`apply_temperature`
     on ``(N, K)`` probabilities and ``(N,)`` int labels (Guo et al. 2017). Method: bounded scalar search on log T."""
     from scipy.optimize import minimize_scalar
 
@@ -132,7 +132,12 @@ def fit_temperature(p, labels):
         z -= z.max(axis=1, keepdims=True)
         return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
 
-    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
+    low, high = np.log(bounds[0]), np.log(bounds[1])
+    if low == high:
+        return float(bounds[0])
+    found = minimize_scalar(nll, bounds=(low, high), method="bounded").x
+    # The bounded search never evaluates an end exactly: the lower bound is taken when it is the optimum.
+    return float(np.exp(found if nll(found) < nll(low) else low))
 
 
 def expected_calibration_error(p, labels, bins=ECE_BINS):
