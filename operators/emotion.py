@@ -10,10 +10,11 @@ from ..core.animation.timeline import wheel_key_intensity
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.presets import preset_weights
 from ..core.errors import InputError
-from ..facemotion_addon import pipeline, wheel_presets
+from ..facemotion_addon import pipeline
+from ..facemotion_addon.settings import wheel_presets
 from ..facemotion_addon.emotion_names import wheel_choice
-from ..facemotion_addon.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time, object_settings,
-                                           scene_fps, settings, timeline_object)
+from ..facemotion_addon.settings.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time,
+                                                    object_settings, scene_fps, settings, timeline_object)
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from .base import FacemotionOperator
 

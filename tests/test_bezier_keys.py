@@ -17,7 +17,7 @@ from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
-from facemotion.facemotion_addon.properties import timeline_settings
+from facemotion.facemotion_addon.settings.properties import timeline_settings
 from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 SMILE = ARKIT_INDEX["mouthSmileLeft"]

@@ -12,7 +12,7 @@ from facemotion.core.animation.timeline import bake_timeline, emotion_pose
 from facemotion.core.emotion.blending import wheel_weights
 from facemotion.core.emotion.wheel_image import wheel_image
 from facemotion.facemotion_addon import wheel_preview
-from facemotion.facemotion_addon.properties import object_settings, timeline_settings
+from facemotion.facemotion_addon.settings.properties import object_settings, timeline_settings
 
 from test_addon_ui import (RecordingLayout, context_for, draw_panel, labels_in, operators_in, props_in,  # noqa: F401
                            registered, rigged_face, values)

@@ -31,7 +31,7 @@ from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
-from facemotion.facemotion_addon.properties import recognized_probabilities, timeline_settings
+from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
 from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
                            operators_in, select_only)

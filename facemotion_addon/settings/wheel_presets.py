@@ -7,14 +7,14 @@ Format: ``{"kind": "expression", "name", "mode", "emotion" (wheel name or pair),
 """
 import json
 
-from ..core.animation.timeline import emotion_pose
-from ..core.arkit import ARKIT_NAMES
-from ..core.emotion.blending import wheel_weights
-from ..core.emotion.wheel import resolve_wheel_name
-from ..core.errors import InputError
-from ..core.io.atomic_io import atomic_write_text
+from ...core.animation.timeline import emotion_pose
+from ...core.arkit import ARKIT_NAMES
+from ...core.emotion.blending import wheel_weights
+from ...core.emotion.wheel import resolve_wheel_name
+from ...core.errors import InputError
+from ...core.io.atomic_io import atomic_write_text
 from . import presets
-from .emotion_names import WHEEL_PAIR_ITEMS, wheel_choice
+from ..emotion_names import WHEEL_PAIR_ITEMS, wheel_choice
 from .properties import settings
 
 __all__ = ["KIND", "expression_weights", "list_expression_presets", "load_expression_preset",

@@ -20,12 +20,12 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
                        IntProperty, PointerProperty, StringProperty)
 
-from ..core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
-from ..core.animation.timeline import EASINGS, EmotionKey
-from ..core.errors import InputError
-from .emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
-                            WHEEL_PRIMARY_ITEMS, wheel_key_fields)
-from .selection import is_landmark_object, is_rigged, rigged_meshes
+from ...core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
+from ...core.animation.timeline import EASINGS, EmotionKey
+from ...core.errors import InputError
+from ..emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
+                             WHEEL_PRIMARY_ITEMS, wheel_key_fields)
+from ..selection import is_landmark_object, is_rigged, rigged_meshes
 
 __all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionObjectSettings", "FacemotionSceneSettings",
            "FacemotionTimelineKey", "TimelineKeyEdit", "add_timeline_key", "classes", "frame_to_time",
