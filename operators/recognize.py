@@ -30,15 +30,17 @@ __all__ = ["FACEMOTION_OT_detect_emotion_image", "FACEMOTION_OT_detect_emotion_p
            "FACEMOTION_OT_detect_emotion_video", "PoseEmotionJob", "VideoEmotionJob", "classes", "store_result"]
 
 
-def store_result(scene, label, intensity, probabilities, source, faces=1):
+def store_result(scene, label, intensity, probabilities, source, faces=1, uncertain=False):
     """Write a recognition result into ``scene.facemotion.recognized_*``: ``probabilities`` ``{category: p}``
-    (missing categories 0), ``source`` a short description, ``faces`` how many faces were found."""
+    (missing categories 0), ``source`` a short description, ``faces`` how many faces were found, ``uncertain``
+    whether the top class was not clearly ahead."""
     props = settings(scene)
     props.recognized_label = label
     props.recognized_intensity = min(max(float(intensity), 0.0), 1.0)
     props.recognized_probabilities = [float(probabilities.get(name, 0.0)) for name in CATEGORIES]
     props.recognized_source = source
     props.recognized_faces = int(faces)
+    props.recognized_uncertain = bool(uncertain)
 
 
 def _describe(label, probability, intensity):
@@ -50,8 +52,10 @@ def _store_faces(context, results, source):
     if not results:
         raise NoFaceError(f"no face found in {source}; use a well-lit image with a visible, roughly frontal face")
     top = results[0]
-    store_result(context.scene, top.label, top.intensity, top.probabilities, source, len(results))
+    store_result(context.scene, top.label, top.intensity, top.probabilities, source, len(results), top.uncertain)
     message = f"{source}: {_describe(top.label, top.probabilities[top.label], top.intensity)}"
+    if top.uncertain:
+        message += ", uncertain"
     if len(results) > 1:
         others = ", ".join(result.label for result in results[1:])
         message += f"; {len(results)} faces, the largest shown (others: {others})"

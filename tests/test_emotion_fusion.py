@@ -47,14 +47,15 @@ def test_conversion_matches_the_numpy_reference_and_is_deterministic(keras_model
     assert cfm.build_onnx(layers, weights).SerializeToString() == model.SerializeToString()
 
 
-def test_numpy_reference_notices_a_wrong_padding(keras_model):
-    """The reference is a real check: a graph built with "valid" where Keras says "same" does not pass it."""
+def test_numpy_reference_notices_a_kernel_layout_mistake(keras_model):
+    """The reference is a real check: a graph whose depthwise kernels are transposed (rows for columns, a layout slip
+    a conversion can make) does not pass it."""
     import convert_fer_model as cfm
     layers, weights, _ = keras_model
-    broken = [dict(layer, config=dict(layer["config"], padding="valid")) if layer["class_name"] == "MaxPooling2D"
-              else layer for layer in layers]
-    with pytest.raises(Exception):
-        cfm.check_against_reference(cfm.build_onnx(broken, weights).SerializeToString(), layers, weights, n=2)
+    slipped = {name: {k: v.transpose(1, 0, 2, 3) if k == "depthwise_kernel" else v for k, v in arrays.items()}
+               for name, arrays in weights.items()}
+    with pytest.raises(cfm.ConversionError, match="differ"):
+        cfm.check_against_reference(cfm.build_onnx(layers, slipped).SerializeToString(), layers, weights, n=2)
 
 
 def test_appearance_channel_reads_the_astronaut_happy_from_a_fer_framed_crop(astronaut):

@@ -17,9 +17,9 @@
 
 ``fit``: split by identity into a fitting third, a calibration third and a test third
     1. the crop framing: the appearance channel's balanced accuracy on the fitting third for each framing of
-       :data:`FRAMINGS` is reported; the fusion uses the module's own (:data:`facemotion.core.emotion.appearance.CROP_SCALE`,
-       ``CROP_CENTRE_SHIFT``: FER2013's framing, checked on the astronaut photo), since on renders every framing is
-       near chance (0.20-0.25: the renders are out of the appearance model's domain) and cannot choose one;
+       :data:`FRAMINGS` is reported; the fusion uses the module's own
+       (:data:`facemotion.core.emotion.appearance.CROP_SCALE`, ``CROP_CENTRE_SHIFT``: FER2013's framing, checked on
+       the astronaut photo), since on renders every framing is near chance (0.20-0.25: the renders are out of the appearance model's domain) and cannot choose one;
     2. the fusion (:mod:`facemotion.core.emotion.fusion`): weighted log-linear pooling, fitted by multinomial
        log-likelihood on the fitting third;
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
@@ -177,7 +177,7 @@ def _summary(p, y):
 
 def _framing_scores(data, y, mask):
     scores = []
-    for k, (scale, shift) in enumerate(data["framings"]):
+    for k in range(len(data["framings"])):
         p = appearance.fer_to_categories(data["appearance_fer"][mask, k])
         pred = p.argmax(axis=1)
         classes = [i for i in range(len(CATEGORIES)) if CATEGORIES[i] != "contempt"]
@@ -244,9 +244,10 @@ def fit(data):
 
 
 def _print_report(report):
+    grid = ", ".join(f"{f['scale']:g}/{f['centre_shift']:g} {f['balanced_accuracy_7']:.3f}"
+                     for f in report["framing"]["grid"])
     print(f"split sizes: {report['sizes']}; framing used {report['framing']['used']}; appearance balanced accuracy "
-          f"(7 classes, fitting third) per framing: " + ", ".join(
-              f"{f['scale']:g}/{f['centre_shift']:g} {f['balanced_accuracy_7']:.3f}" for f in report["framing"]["grid"]))
+          f"(7 classes, fitting third) per framing: {grid}")
     print(f"parameters: {json.dumps(report['parameters'])}")
     for name, r in report["test"].items():
         for stage in ("before", "after"):

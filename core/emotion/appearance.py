@@ -18,7 +18,8 @@ data (``tools/fit_emotion_fusion.py framing``: held-out renders and the astronau
 64 x 64, area-averaged first when the face is more than twice that size (no aliasing), borders replicated.
 Preprocessing as ``fer`` does it: ``x / 255``, then ``(x - 0.5) * 2``.
 
-onnxruntime runs on the CPU with one thread: deterministic, and one face costs about a millisecond.
+onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic, about half a
+millisecond a face.
 """
 import math
 import threading
@@ -29,6 +30,7 @@ import numpy as np
 
 from ..detect import mediapipe_topology as mp_idx
 from ..errors import InputError
+from .onnx_session import cpu_session
 from .presets import CATEGORIES
 
 __all__ = ["AppearanceChannel", "BUILT_MODEL_PATH", "BUNDLED_MODEL_NAME", "CROP_CENTRE_SHIFT", "CROP_SCALE",
@@ -139,23 +141,10 @@ class AppearanceChannel:
     """
 
     def __init__(self, path=None):
-        import onnxruntime as ort
-
         self.path = Path(path) if path is not None else model_path()
-        if not self.path.is_file():
-            raise InputError(f"appearance model {self.path} does not exist; build it with "
-                             f"`python tools/convert_fer_model.py` (./facemotion does on first use) or reinstall "
-                             f"facemotion")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-            raise InputError(f"appearance model {self.path} cannot be loaded by onnxruntime ({exc}); rebuild it with "
-                             f"`python tools/convert_fer_model.py`") from exc
+        self.session = cpu_session(self.path, "appearance model", "build it with `python tools/convert_fer_model.py` "
+                                                                  "(./facemotion does on first use) or reinstall "
+                                                                  "facemotion")
 
     def predict_crops(self, crops):
         """``(N, 64, 64) uint8`` greyscale crops -> ``(N, 7) float32`` probabilities in :data:`FER_LABELS` order."""

@@ -43,6 +43,7 @@ import numpy as np
 from .appearance import default_appearance_channel
 from .features import FEATURE_SPEC_VERSION, PARTS, FeatureSpec, extract_features, extract_parts
 from .fusion import apply_temperature, is_uncertain, load_parameters, pool
+from .onnx_session import cpu_session
 from .presets import CATEGORIES
 from ..errors import InputError
 
@@ -122,22 +123,9 @@ class EmotionClassifier:
     """
 
     def __init__(self, model_path=None):
-        import onnxruntime as ort
-
         self.path = Path(DEFAULT_MODEL_PATH if model_path is None else model_path)
-        if not self.path.is_file():
-            raise InputError(f"emotion model {self.path} does not exist; build it with "
-                             f"`python tools/train_emotion.py` or reinstall facemotion")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-            raise InputError(f"emotion model {self.path} cannot be loaded by onnxruntime ({exc}); "
-                             f"give a model written by tools/train_emotion.py") from exc
+        self.session = cpu_session(self.path, "emotion model", "give a model written by tools/train_emotion.py "
+                                                               "or reinstall facemotion")
         meta = dict(self.session.get_modelmeta().custom_metadata_map)
         self._check_metadata(meta)
 

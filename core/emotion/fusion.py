@@ -33,9 +33,9 @@ import numpy as np
 from .presets import CATEGORIES
 from ..errors import InputError
 
-__all__ = ["APPEARANCE_MIN_RATIO", "ECE_BINS", "PARAMETERS_PATH", "PROBABILITY_FLOOR", "UNCERTAIN_MARGIN", "apply_temperature",
-           "expected_calibration_error", "fit_pooling", "fit_temperature", "is_uncertain", "load_parameters", "pool",
-           "save_parameters"]
+__all__ = ["APPEARANCE_MIN_RATIO", "ECE_BINS", "PARAMETERS_PATH", "PROBABILITY_FLOOR", "UNCERTAIN_MARGIN",
+           "apply_temperature", "expected_calibration_error", "fit_pooling", "fit_temperature", "is_uncertain",
+           "load_parameters", "pool", "save_parameters"]
 
 #: The fitted parameters (written by ``tools/fit_emotion_fusion.py fit --write``).
 PARAMETERS_PATH = Path(__file__).with_name("fusion.json")

@@ -73,11 +73,14 @@ MESH_LIGHT = (-0.25, 0.35, 1.0)
 class TrackSample(NamedTuple):
     """One sampled video frame: ``time`` seconds from the start; ``label`` one of the model's labels, or None when
     no face was found; ``intensity`` 0..1 (None without a face); ``probabilities`` ``{label: p}`` (None without a
-    face). The largest face of the frame is the one classified."""
+    face); ``uncertain`` True when the top class was not clearly ahead (the classifier's
+    :attr:`~facemotion.core.emotion.classifier.EmotionResult.uncertain`). The largest face of the frame is the one
+    classified."""
     time: float
     label: str | None
     intensity: float | None
     probabilities: dict | None
+    uncertain: bool = False
 
 
 class TrackSummary(NamedTuple):
@@ -359,7 +362,8 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
             if results:
                 result = results[0]
                 track.append(TrackSample(float(time), result.label, float(result.intensity),
-                                         {k: float(v) for k, v in result.probabilities.items()}))
+                                         {k: float(v) for k, v in result.probabilities.items()},
+                                         bool(result.uncertain)))
             else:
                 track.append(TrackSample(float(time), None, None, None))
             index += 1
@@ -425,8 +429,9 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     """Turn an emotion track into timeline keys (method in the module docstring).
 
     Args:
-        track: :class:`TrackSample` items or plain ``(time_s, label, intensity, probabilities)`` tuples, in
-            increasing time; samples whose label is None (no face) are skipped (the emotion before holds).
+        track: :class:`TrackSample` items or plain ``(time_s, label, intensity, probabilities[, uncertain])``
+            tuples, in increasing time; samples whose label is None (no face) or that are uncertain are skipped (the
+            emotion before holds: an uncertain frame keys no emotion).
         min_hold: runs of one label lasting less than this many seconds (from their first sample to the next run's
             first sample; the last run until one sampling step after the last sample) are absorbed by the previous
             run (the next one for the first run). 0 keeps every change.
@@ -445,6 +450,7 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     transition = _check_number("transition", transition)
     times = []
     samples = []
+    uncertain = 0
     for index, item in enumerate(track):
         time, label, intensity = item[0], item[1], item[2]
         time = _check_number(f"track sample {index} time", time)
@@ -454,6 +460,9 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         times.append(time)
         if label is None:
             continue
+        if len(item) > 4 and item[4]:
+            uncertain += 1
+            continue
         try:
             emotion = resolve_emotion(label)
         except FacemotionError:
@@ -462,6 +471,10 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         value = float(intensity) if intensity is not None else 1.0
         samples.append((time, emotion, min(max(value if math.isfinite(value) else 1.0, 0.0), 1.0)))
     if not samples:
+        if uncertain:
+            raise InputError(f"every sampled frame with a face ({uncertain}) was uncertain (no emotion clearly ahead), "
+                             f"so there is no emotion to key; sample more frames (a smaller every-N) or use a clearer "
+                             f"video")
         raise InputError("no face was found in any sampled frame of the track, so there is no emotion to key")
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
     end = times[-1] + step

@@ -130,7 +130,7 @@ def cmd_demo(args):
 
 def _emotion_record(path, face, result, labels):
     """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
-    return {"path": str(path), "face": face, "label": result.label,
+    return {"path": str(path), "face": face, "label": result.label, "uncertain": bool(result.uncertain),
             "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
             "intensity": round(float(result.intensity), 4),
             "bbox": [round(float(v), 1) for v in result.face.bbox]}
@@ -139,7 +139,8 @@ def _emotion_record(path, face, result, labels):
 def _emotion_text(path, face, result, labels, several):
     where = f"{path} [face {face}]" if several else f"{path}"
     scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
-    return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
+    verdict = f"{result.label}, uncertain" if result.uncertain else result.label
+    return f"{where}: {verdict} (intensity {float(result.intensity):.2f})  {scores}"
 
 
 def cmd_emotion(args):
@@ -148,7 +149,7 @@ def cmd_emotion(args):
     flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
     import cv2
 
-    from ...core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier
+    from ...core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier, default_fused_classifier
     from ...core.emotion.recognition import iter_images, recognize_file
     from ...core.errors import NoFaceError
     from ...core.detect.landmarks import FaceLandmarkDetector
@@ -160,7 +161,8 @@ def cmd_emotion(args):
     if args.model is not None and not Path(args.model).is_file():
         raise InputError(f"{args.model}: model file not found (given as --model)")
     with _naming_input(args.model or "emotion model"):
-        classifier = EmotionClassifier(args.model)
+        # The shipped models: geometry + appearance, fused; a model of one's own is used alone.
+        classifier = EmotionClassifier(args.model) if args.model else default_fused_classifier()
     labels = tuple(classifier.labels)
     try:
         with FaceLandmarkDetector(max_faces=max_faces) as detector:

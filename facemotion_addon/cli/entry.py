@@ -124,8 +124,8 @@ def build_parser():
     emotion.add_argument("path", metavar="IMAGE_OR_DIR", help="an image file, or a folder of images (png, jpg, tif, "
                                                                "bmp, webp, ...; grey and 16-bit too)")
     emotion.add_argument("--json", action="store_true", help="one JSON object per face (per line) instead of text")
-    emotion.add_argument("--model", default=None, help="ONNX emotion model (default: the shipped "
-                                                       "models/emotion_classifier.onnx)")
+    emotion.add_argument("--model", default=None, help="ONNX geometric emotion model used alone (default: the "
+                                                       "shipped models, geometry + appearance fused)")
     emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
                          help="most faces classified per image, largest first (default 4; 1 is fastest)")
     for command in (rig, animate, demo, emotion):
@@ -137,8 +137,11 @@ def build_parser():
 
 EMOTION_EPILOG = """output, one line per face, flushed as it is made:
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
-  --json:  {"path": ..., "face": 0, "label": ..., "probabilities": {"neutral": ..., ...}, "intensity": ...,
-            "bbox": [x0, y0, x1, y1]}
+           PATH: LABEL, uncertain (...)   when the top class is not clearly ahead of the second
+  --json:  {"path": ..., "face": 0, "label": ..., "uncertain": false, "probabilities": {"neutral": ..., ...},
+            "intensity": ..., "bbox": [x0, y0, x1, y1]}
+  uncertain: the calibrated top probability is less than 0.2 ahead of the second (core/emotion/fusion.py); the
+  label and probabilities are still given, but should not be acted on alone.
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
   An unreadable image or one without a face gives one line with "label": null and an "error" (text:
   "PATH: error: ..."), and the run goes on.
