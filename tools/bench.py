@@ -25,7 +25,11 @@ Sections (stage names as in the table and the JSON):
    at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
    ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
    at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
-   keys (a frame of photo-driven animation); baseline ``landmarker_512_render``. Then the papers' figures
+   keys (a frame of photo-driven animation); ``photo.emotion_512`` -- ``classify_image`` on the photo as the CLI's
+   ``emotion`` command runs it (the multi-face detector + the fused emotion of every face), and
+   ``photo.classify_512`` -- the fused emotion of one detected face (features, geometric model, crop, appearance
+   CNN, pooling; target <= 5 ms), both also as ratios to ``photo.landmarks_512`` (one Face Landmarker call on the
+   photo; target for ``emotion``: <= 3x); baseline ``landmarker_512_render``. Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
 
