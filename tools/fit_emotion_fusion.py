@@ -240,7 +240,27 @@ def fit(data):
         report["by_condition"][condition] = {
             name: round(float((p[m].argmax(1) == y[m]).mean()), 4) for name, p in channels.items()}
     report["sizes"] = {"fit": int(fit_mask.sum()), "calibration": int(calib_mask.sum()), "test": int(test_mask.sum())}
+    report["astronaut"] = astronaut_report(params)
     return report, params, framings[best]
+
+
+def astronaut_report(params):
+    """``{variant: {channel: label}}`` on the astronaut photo's variants (a real face: what renders cannot show)."""
+    from facemotion.core.emotion.classifier import FusedEmotionClassifier, _multi_face_detector
+    fused = FusedEmotionClassifier(parameters=params)
+    out = {}
+    for name, image in astronaut_variants().items():
+        faces = _multi_face_detector().detect(image)[:1]
+        if not faces:
+            out[name] = None
+            continue
+        geometry, appearance_p = fused.channel_probabilities(image, faces)
+        p = fused.predict(image, faces)[0]
+        out[name] = {"geometry": CATEGORIES[int(geometry[0].argmax())],
+                     "appearance": CATEGORIES[int(appearance_p[0].argmax())],
+                     "fused": CATEGORIES[int(p.argmax())] + (" (uncertain)" if fusion.is_uncertain(p) else ""),
+                     "p_fused": round(float(p.max()), 3)}
+    return out
 
 
 def _print_report(report):
@@ -257,6 +277,7 @@ def _print_report(report):
                   f"ECE {s['ece']:.3f} median top p {s['median_top_probability']:.2f} | {per}")
     print(f"uncertain: {report['uncertain']}")
     print(f"by condition (test, accuracy): {json.dumps(report['by_condition'])}")
+    print(f"astronaut variants: {json.dumps(report['astronaut'])}")
     for name in report["test"]:
         for stage in ("before", "after"):
             rows = [f"{b['range']} n={b['count']} conf={b['confidence']:.2f} acc={b['accuracy']:.2f}"
