@@ -19,13 +19,15 @@
     1. the crop framing: the appearance channel's balanced accuracy on the fitting third for each framing of
        :data:`FRAMINGS` is reported; the fusion uses the module's own
        (:data:`facemotion.core.emotion.appearance.CROP_SCALE`, ``CROP_CENTRE_SHIFT``: FER2013's framing, checked on
-       the astronaut photo), since on renders every framing is near chance (0.20-0.25: the renders are out of the appearance model's domain) and cannot choose one;
+       the astronaut photo), since on renders every framing is near chance (0.20-0.25: the renders are out of the
+       appearance model's domain) and cannot choose one;
     2. the fusion (:mod:`facemotion.core.emotion.fusion`): weighted log-linear pooling, fitted by multinomial
-       log-likelihood on the fitting third;
+       log-likelihood on the fitting third with the appearance weight at least the geometric one
+       (:data:`facemotion.core.emotion.fusion.APPEARANCE_MIN_RATIO`, why there);
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
     4. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
        before and after temperature scaling, per channel and fused; the uncertain rate; the astronaut photo's
-       variants. ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
+       variants (each channel's label). ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
 
 Usage::
 
