@@ -22,8 +22,9 @@
        the astronaut photo), since on renders every framing is near chance (0.20-0.25: the renders are out of the
        appearance model's domain) and cannot choose one;
     2. the fusion (:mod:`facemotion.core.emotion.fusion`): weighted log-linear pooling, fitted by multinomial
-       log-likelihood on the fitting third with the appearance weight at least the geometric one
-       (:data:`facemotion.core.emotion.fusion.APPEARANCE_MIN_RATIO`, why there);
+       log-likelihood on the fitting third with ``w_appearance >= r * w_geometry`` for each ``r`` of :data:`RATIOS`;
+       the largest ``r`` whose fusion beats both channels alone (balanced accuracy) on the calibration third is kept
+       (why: :mod:`facemotion.core.emotion.fusion`);
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
     4. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
        before and after temperature scaling, per channel and fused; the uncertain rate; the astronaut photo's
@@ -57,6 +58,8 @@ from facemotion.core.io.atomic_io import atomic_output, atomic_write_text  # noq
 CONDITIONS = ("clean", "grey48", "blur_jpeg", "occlusion", "turn")
 #: Crop framings evaluated per face: (scale, centre shift).
 FRAMINGS = tuple((s, c) for s in (2.0, 2.25, 2.5, 2.75, 3.0) for c in (0.2, 0.35, 0.5))
+#: Lower bounds tried for ``w_appearance / w_geometry`` (0: free).
+RATIOS = (0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0)
 #: First identity id of the data (disjoint from the geometric model's training and held-out ids).
 IDENTITY_OFFSET = 2000
 
@@ -212,7 +215,18 @@ def fit(data):
     best = framings.index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
     p_geometry = data["geometry"].astype(np.float64)
     p_appearance = appearance.fer_to_categories(data["appearance_fer"][:, best]).astype(np.float64)
-    params = fusion.fit_pooling(p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask])
+    yc = y[calib_mask]
+    alone = max(_summary(p_geometry[calib_mask], yc)["balanced_accuracy"],
+                _summary(p_appearance[calib_mask], yc)["balanced_accuracy"])
+    ratios = []
+    for ratio in RATIOS:
+        candidate = fusion.fit_pooling(p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask],
+                                       min_appearance_ratio=ratio)
+        score = _summary(fusion.pool(p_geometry[calib_mask], p_appearance[calib_mask], candidate), yc)
+        ratios.append({"ratio": ratio, "params": candidate, "balanced_accuracy_calibration": score["balanced_accuracy"]})
+    chosen = max((r for r in ratios if r["balanced_accuracy_calibration"] > alone), key=lambda r: r["ratio"],
+                 default=ratios[0])
+    params = dict(chosen["params"], ratio=chosen["ratio"])
     fused = fusion.pool(p_geometry, p_appearance, params)
     temperatures = {
         "geometry": fusion.fit_temperature(p_geometry[calib_mask], y[calib_mask]),
@@ -224,6 +238,11 @@ def fit(data):
     params["temperature"] = temperatures["fused"]
     channels = {"geometry": p_geometry, "appearance": p_appearance, "fused": fused}
     report = {"framing": {"used": framing_scores[best], "grid": framing_scores}, "parameters": params,
+              "ratios": [{"ratio": r["ratio"], "w_geometry": round(r["params"]["w_geometry"], 4),
+                          "w_appearance": round(r["params"]["w_appearance"], 4),
+                          "balanced_accuracy_calibration": round(r["balanced_accuracy_calibration"], 4)}
+                         for r in ratios],
+              "best_channel_alone_calibration": round(alone, 4),
               "temperatures": temperatures, "test": {}, "by_condition": {}}
     yt = y[test_mask]
     for name, p in channels.items():
@@ -270,6 +289,8 @@ def _print_report(report):
                      for f in report["framing"]["grid"])
     print(f"split sizes: {report['sizes']}; framing used {report['framing']['used']}; appearance balanced accuracy "
           f"(7 classes, fitting third) per framing: {grid}")
+    print(f"ratio grid (calibration third; best channel alone {report['best_channel_alone_calibration']}): "
+          f"{json.dumps(report['ratios'])}")
     print(f"parameters: {json.dumps(report['parameters'])}")
     for name, r in report["test"].items():
         for stage in ("before", "after"):
