@@ -13,6 +13,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..core.emotion.fusion import is_uncertain
 from ..core.emotion.presets import CATEGORIES
 from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
                                         recognize_mesh, summarize_track, track_to_timeline_keys,
@@ -146,7 +147,8 @@ class VideoEmotionJob(Job):
         summary = summarize_track(self.track)  # not None: track_to_timeline_keys found a face
         name = os.path.basename(self.path)
         store_result(context.scene, summary.label, summary.intensity, summary.probabilities,
-                     f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1)
+                     f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1,
+                     is_uncertain(list(summary.probabilities.values())))
         labels = " -> ".join(key.emotion for key in keys[:6]) + (" ..." if len(keys) > 6 else "")
         return (f"{name}: {len(keys)} emotion key(s) from {summary.frames} frames (every {self.every_n}), "
                 f"{where} of {self.target.name}: {labels}")

@@ -436,7 +436,7 @@ def test_image_operator_recognises_the_photo_file_and_the_blender_image(register
                                  classifier=shared_classifier)
     assert bpy.ops.facemotion.detect_emotion_image(filepath=str(asset_path(PHOTO))) == {"FINISHED"}
     props = registered
-    assert props.recognized_label == expected.label
+    assert props.recognized_label == expected.label and props.recognized_uncertain == expected.uncertain
     assert props.recognized_intensity == pytest.approx(expected.intensity, abs=1e-5)
     got = recognized_probabilities(bpy.context.scene)
     assert list(got) == list(CATEGORIES)
