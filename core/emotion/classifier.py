@@ -204,16 +204,19 @@ class EmotionClassifier:
         """An :class:`EmotionResult` from one ``(8,)`` probability row."""
         return _result(probabilities, face)
 
-    def classify_faces(self, image, faces):
-        """Classify detected faces of one image (``(H, W, 3) uint8`` RGB, used when the spec has ``lbp``):
-        ``list[EmotionResult]`` in the order of ``faces``. Raises InputError for a relative model."""
+    def predict_faces(self, image, faces):
+        """``(N, 8) float32`` probabilities of detected faces (``FaceLandmarks``) of one image (``(H, W, 3) uint8``
+        RGB, used when the spec has ``lbp``). Raises InputError for a relative model (it needs a reference)."""
         if self.needs_reference:
             raise _needs_reference_error(self.path)
         if not faces:
-            return []
+            return np.zeros((0, len(self.labels)), np.float32)
         image_for_features = image if self.spec.needs_image else None
-        probs = self.predict(np.stack([extract_features(f, image_for_features, self.spec) for f in faces]))
-        return [self.result(p, f) for p, f in zip(probs, faces)]
+        return self.predict(np.stack([extract_features(f, image_for_features, self.spec) for f in faces]))
+
+    def classify_faces(self, image, faces):
+        """:meth:`predict_faces` as ``list[EmotionResult]``, in the order of ``faces``."""
+        return [self.result(p, f) for p, f in zip(self.predict_faces(image, faces), faces)]
 
     @property
     def needs_reference(self):
@@ -278,10 +281,7 @@ class FusedEmotionClassifier:
     def channel_probabilities(self, image, faces):
         """``(geometry (N, 8), appearance (N, 8))`` float32 probabilities of the faces, :data:`CATEGORIES` order
         (the appearance channel's contempt is 0)."""
-        image_for_features = image if self.geometry.spec.needs_image else None
-        geometry = self.geometry.predict(np.stack([extract_features(f, image_for_features, self.geometry.spec)
-                                                   for f in faces]))
-        return geometry, self.appearance.predict(image, faces)
+        return self.geometry.predict_faces(image, faces), self.appearance.predict(image, faces)
 
     def predict(self, image, faces):
         """Calibrated fused ``(N, 8) float32`` probabilities of the faces (``FaceLandmarks`` found on ``image``,
