@@ -65,8 +65,8 @@ META_TRAINING = "facemotion_training"
 METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
 #: Major version of the metadata layout this module reads (``facemotion_model_version`` is "<major>.<minor>").
 MODEL_FORMAT_MAJOR = 1
-#: Faces looked for by :func:`classify_image` when it creates its own detector.
-DEFAULT_MAX_FACES = 4
+#: Faces looked for by :func:`classify_image` when it creates its own detector: None, every face.
+DEFAULT_MAX_FACES = None
 
 
 #: A relative model's change features all within this of 0 mean the face did not change from its rest pose (the
@@ -301,8 +301,8 @@ def classify_image(image, detector=None, classifier=None):
     """Detect every face in ``image`` and classify each: ``list[EmotionResult]``, largest face first (empty: none).
 
     ``image``: an image file path or an array :func:`.image_io.as_rgb_uint8` accepts (grey, RGBA, 16-bit...).
-    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for up to
-    :data:`DEFAULT_MAX_FACES` faces); ``classifier``: a :class:`FusedEmotionClassifier` (default
+    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for every
+    face, :data:`DEFAULT_MAX_FACES`); ``classifier``: a :class:`FusedEmotionClassifier` (default
     :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). Raises InputError
     (unreadable image, bad or missing model, a relative model).
     """
