@@ -52,8 +52,9 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
         if not props.recognized_label:
             box.label(text="No result yet", icon="INFO")
             return
-        box.label(text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f})",
-                  icon="CHECKMARK")
+        uncertain = ", uncertain" if props.recognized_uncertain else ""
+        box.label(text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f}"
+                       f"{uncertain})", icon="QUESTION" if props.recognized_uncertain else "CHECKMARK")
         faces = f", {props.recognized_faces} faces (largest)" if props.recognized_faces > 1 else ""
         box.label(text=f"{props.recognized_source}{faces}")
         col = box.column(align=True)

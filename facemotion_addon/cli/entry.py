@@ -127,9 +127,9 @@ def build_parser():
                               "too), or a video file (mp4, mov, avi, mkv, webm, ...)")
     emotion.add_argument("--json", action="store_true", help="one JSON object per face or frame (per line) instead "
                                                              "of text")
-    emotion.add_argument("--model", default=None, help="ONNX emotion model (default: the shipped "
-                                                       "models/emotion_classifier.onnx; for a video with a reference "
-                                                       "models/emotion_classifier_relative.onnx)")
+    emotion.add_argument("--model", default=None, help="ONNX geometric emotion model used alone (default: the "
+                                                       "shipped models, geometry + appearance fused; for a video "
+                                                       "with a reference models/emotion_classifier_relative.onnx)")
     emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
                          help="images: print the N largest faces and how many more were left out (default: every "
                               "face)")
@@ -150,8 +150,9 @@ def build_parser():
 
 EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (videos), flushed as it is made:
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
-  --json:  {"path": ..., "face": 0, "label": ..., "probabilities": {"neutral": ..., ...}, "intensity": ...,
-            "bbox": [x0, y0, x1, y1]}
+           PATH: LABEL, uncertain (...)   when the top class is not clearly ahead of the second
+  --json:  {"path": ..., "face": 0, "label": ..., "uncertain": false, "probabilities": {"neutral": ..., ...},
+            "intensity": ..., "bbox": [x0, y0, x1, y1]}
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
   With --max-faces N and more faces found, one more line says how many were left out (text: "PATH: K more
   face(s) left out"; --json: {"path": ..., "left_out": K, "faces_found": M}).
@@ -159,8 +160,10 @@ EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (vid
   "PATH: error: ..."), and the run goes on.
   Videos: the largest face of every Nth frame, judged against the actor's calm frames (see --reference):
   text:    PATH frame 10 (0.40 s): LABEL (intensity 0.73)  neutral 0.02 ...   ("[reference]" on the calm frames)
-  --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "probabilities": {...}, "intensity": ...,
-            "reference": false}; a frame without a face has "label": null.
+  --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "uncertain": false, "probabilities": {...},
+            "intensity": ..., "reference": false}; a frame without a face has "label": null.
+  uncertain: the top probability is less than 0.2 ahead of the second (core/emotion/fusion.py); the label and
+  probabilities are still given, but should not be acted on alone (the video track keys no emotion from them).
   intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
 exit status: 0 once the images or frames were gone through, even if some had no face or could not be read;
