@@ -13,6 +13,7 @@ from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
 from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
+from ..core.io.atomic_io import check_output_file
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
 from .mesh_import import head_meshes, import_mesh_file, open_blend
@@ -139,19 +140,21 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     return results
 
 
+#: The file types :func:`export` writes.
+OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend")
+
+
 def export(objects, path, *, overwrite=False, animations=True, preset=None, **options):
     """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically.
 
-    ``preset`` names a set of engine options (:data:`.export_presets.PRESETS`: ``"default"``, ``"unity"``,
+    ``preset`` names a set of engine options (:data:`core.io.export_options.PRESETS`: ``"default"``, ``"unity"``,
     ``"unreal"``, ``"web"``; None = ``"default"``); ``options`` override single fields of it (the keyword names of
-    :class:`.export_presets.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
+    :class:`core.io.export_options.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
     ignores them. Returns the ``Path`` written. Raises InputError for an unknown preset/option or output type.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    # the type here (naming every output type); the exporters check the file itself
+    suffix = check_output_file(path, OUTPUT_SUFFIXES, overwrite=True, probe=False).suffix.lower()
     if suffix in (".glb", ".gltf", ".fbx"):
         return export_module.export_file(path, objects, animations=animations, overwrite=overwrite,
                                          preset=preset, **options)
-    if suffix == ".blend":
-        return export_module.save_blend(path, overwrite=overwrite)
-    raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")
+    return export_module.save_blend(path, overwrite=overwrite)

@@ -442,7 +442,7 @@ def test_exports_refuse_to_overwrite_and_are_atomic(tmp_path, cube):
     target.write_bytes(b"precious")
     with pytest.raises(FacemotionError, match="already exists"):
         export.export_gltf(target, [cube])
-    with pytest.raises(InputError, match=r"must end with \.fbx"):
+    with pytest.raises(InputError, match=r"unsupported output type '\.glb'; use \.fbx"):
         export.export_fbx(target, [cube], overwrite=True)
     assert target.read_bytes() == b"precious"
     export.export_gltf(target, [cube], overwrite=True)

@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from ...core.io import batch_plan
+from ...core.io import batch_plan, export_options
 from ...core.io.atomic_io import check_writable
 from .. import console
 from ..console import info
@@ -49,7 +49,7 @@ def add_batch_parser(subparsers):
                                                                     "input folders are kept)")
     batch.add_argument("--formats", default="glb", help="comma-separated output formats: glb, gltf, fbx, blend "
                                                         "(default: glb)")
-    batch.add_argument("--preset", default="default", choices=batch_plan.PRESETS,
+    batch.add_argument("--preset", default="default", choices=tuple(export_options.PRESETS),
                        help="export preset for game engines (default: default)")
     batch.add_argument("--clips", default=None, metavar="LIST",
                        help="comma-separated emotion clips: preset or wheel names (a 2 s clip each: in, hold, out) "
@@ -111,7 +111,6 @@ def cmd_batch(args):
         return serve_worker(args)
     started = time.perf_counter()
     formats = batch_plan.parse_formats(args.formats)
-    _check_preset(args.preset)
     if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     clips = _clips(args)
@@ -225,17 +224,6 @@ def expected_outputs(asset, out_dir, formats, clips):
         if fmt == "fbx":
             paths.extend(asset.clip_output(out_dir, fmt, clip.name) for clip in clips)
     return paths
-
-
-def _check_preset(preset):
-    """Refuse a preset this build's exporter does not have (``pipeline.export(preset=...)``)."""
-    if preset == "default":
-        return
-    import inspect
-
-    from .. import pipeline
-    if "preset" not in inspect.signature(pipeline.export).parameters:
-        raise InputError(f"--preset {preset}: this build's exporter has no presets; use --preset default")
 
 
 def _worker_argv(args):
