@@ -71,12 +71,25 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
 
     Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
-    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
-    # Sparse: Bezier keys placed at the timeline's emotion keys and blinks (the same curves for every object).
-    curves = [timeline_bezier_keys(dict(timeline, fps=rate), weights)] * len(objects) if sparse else None
+    weights, rate, curves = compute_bake(timeline, fps=fps, sparse=sparse, progress=progress)
     write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
-               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla, curves=curves)
+               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla,
+               curves=None if curves is None else [curves] * len(objects))  # the same curves for every object
     return weights
+
+
+def compute_bake(timeline, *, fps=None, sparse=False, progress=None):
+    """The computing half of :func:`bake` (pure numpy: safe in a worker thread, as the Bake operator runs it).
+
+    Returns ``(weights (n_frames, 52) float, fps float, curves)``: ``curves`` is None, or with ``sparse`` the 52
+    :class:`facemotion.core.animation.keys.BezierKeys` placed at the timeline's emotion keys and blinks, for
+    :func:`write_bake`."""
+    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
+    if not sparse:
+        return weights, rate, None
+    if progress is not None:
+        progress(0.5, "Fitting Bezier keys")
+    return weights, rate, timeline_bezier_keys(dict(timeline, fps=rate), weights)
 
 
 def bake_weights(timeline, *, fps=None, progress=None):

@@ -184,13 +184,22 @@ def store_detected_parts(selection, face_parts):
     return texts
 
 
-def detect_landmarks(objects, context=None, progress=None):
-    """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
-    landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks)."""
-    selection = read_selection(objects)
+def find_face(selection, progress=None):
+    """The landmarks and the face's parts on ``selection``'s combined mesh (no bpy: safe in a worker thread).
+
+    Returns ``(MeshLandmarks, FaceParts)`` (:func:`facemotion.core.detect.mesh_landmarks.detect_mesh_landmarks`,
+    :func:`facemotion.core.rig.parts.classify_parts`); raises NoFaceError when no view shows a face."""
     combined = selection.combined
     found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
+    return found, classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
+
+
+def detect_landmarks(objects, context=None, progress=None):
+    """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
+    landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks).
+    The Detect Landmarks operator runs the same steps as a modal job (read, :func:`find_face`, write)."""
+    selection = read_selection(objects)
+    found, face_parts = find_face(selection, progress)
     obj = write_landmark_object(selection.objects, found.points, context)
     store_detected_parts(selection, face_parts)
     return obj, found

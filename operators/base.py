@@ -71,6 +71,8 @@ class FacemotionOperator:
 
     #: None (always available), ``"faces"`` or ``"rigged"``: which shared poll applies.
     requires = None
+    #: An undo step and the redo panel (F9); operators that change nothing in the scene say ``{"REGISTER"}``.
+    bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
     def poll(cls, context):

@@ -38,7 +38,6 @@ class FACEMOTION_OT_export(ExportOptionProperties, FacemotionOperator, bpy.types
 
     bl_idname = "facemotion.export"
     bl_label = "Export Face"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     filter_glob: StringProperty(default="*.glb;*.gltf;*.fbx", options={"HIDDEN"})

@@ -8,7 +8,6 @@ asserts a label, it is one the model must get right (a smiling photo, a full smi
 """
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import bpy
 import cv2
@@ -33,8 +32,8 @@ from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
 from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
-from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
-                           operators_in, select_only)
+from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, draw_panel, operator_rna, props_in,
+                           labels_in, operators_in, select_only)
 
 PHOTO = "faces/astronaut.png"
 VIDEO_FPS = 10.0
@@ -589,9 +588,7 @@ class ProgressLayout(RecordingLayout):
 
 
 def draw_recognize_panel(context):
-    log = []
-    bpy.types.FACEMOTION_PT_recognize.draw(SimpleNamespace(layout=ProgressLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_recognize, context, ProgressLayout)
 
 
 def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, shared_classifier):

@@ -404,7 +404,7 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     from facemotion.core.detect.landmarks import FaceLandmarkDetector, default_detector
     from facemotion.core.errors import FacemotionError
     from facemotion.core.animation.timeline import bake_timeline, validate_keys
-    from facemotion.facemotion_addon.cli.demo import demo_timeline
+    from facemotion.core.animation.demo_timeline import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
 
     detector = default_detector()
