@@ -48,10 +48,6 @@ from ..core.errors import FacemotionError, InputError
 from . import bridge, compat, gltf_tools, shading
 from .mesh_import import check_blender_path
 
-#: Name of the single glTF animation holding every exported mesh's shape-key action (one shared timeline).
-GLTF_ANIMATION_NAME = "facemotion"
-
-
 def _destination(path, suffixes, overwrite):
     # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
     path = Path(os.path.abspath(bpy.path.abspath(str(path))))
@@ -109,7 +105,7 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
         objects: mesh objects to export (in the current view layer).
         animations: export the shape-key animation as ``weights`` channels starting at time 0: with
             ``options.animation_mode`` ``"active"`` the active actions merged into one glTF animation named
-            ``options.clip_name`` (default ``GLTF_ANIMATION_NAME``: every face on one timeline), keyed at common key
+            ``options.clip_name`` (default ``facemotion``: every face on one timeline), keyed at common key
             times when ``options.sampling`` is ``"keyed"`` (:func:`_common_key_actions`); ``"nla_tracks"`` one
             sampled animation per NLA track, named after it; ``"actions"`` one sampled animation per action.
         overwrite: replace an existing file instead of raising.

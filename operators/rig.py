@@ -18,8 +18,9 @@ __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_O
 
 class DetectLandmarksJob(Job):
     """Find the face on the combined mesh of the objects that take part (not set to Ignore), write the editable
-    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel
-    (:func:`facemotion.facemotion_addon.rigging.detect_landmarks` as prepare, compute and apply)."""
+    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel. After it ran:
+    ``found`` (the :class:`facemotion.core.detect.mesh_landmarks.MeshLandmarks`), ``parts`` and
+    ``landmark_object``."""
 
     title = "Detecting landmarks"
 
@@ -34,7 +35,7 @@ class DetectLandmarksJob(Job):
         self.found, self.parts = rigging.find_face(self.selection, progress)
 
     def apply(self, context):
-        obj = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
+        obj = self.landmark_object = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
         texts = rigging.store_detected_parts(self.selection, self.parts)
         found = self.found
         parts = "; ".join(f"{name}: {text}" for name, text in texts.items())

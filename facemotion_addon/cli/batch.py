@@ -110,6 +110,22 @@ def cmd_batch(args):
     if args.worker:
         return serve_worker(args)
     started = time.perf_counter()
+    formats, clips, workers, out_dir = _checked_command_line(args)
+    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    options = batch_options(args, clips)
+    version = batch_plan.facemotion_version()
+    reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
+    _run_heads(args, assets, reports, todo, out_dir, workers)
+    summary = batch_plan.summary_report(reports, options=options, version=version,
+                                        seconds=time.perf_counter() - started, workers=workers,
+                                        scheduler=args.scheduler)
+    _write_summary(summary, out_dir, args.json)
+    return 0
+
+
+def _checked_command_line(args):
+    """Check the batch's options before any work and create the output folder; returns ``(formats, clips, worker
+    count, resolved output folder)``. Raises InputError naming the bad option."""
     formats = batch_plan.parse_formats(args.formats)
     if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
@@ -120,11 +136,13 @@ def cmd_batch(args):
         raise InputError(f"{out_dir}: is a file; --out takes a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     check_writable(out_dir / SUMMARY_NAME)
-    out_dir = out_dir.resolve()
-    assets = batch_plan.discover_assets(args.inputs, out_dir)
-    options = batch_options(args, clips)
-    version = batch_plan.facemotion_version()
+    return formats, clips, workers, out_dir.resolve()
 
+
+def _plan_heads(args, assets, out_dir, formats, clips, options, version):
+    """Decide each head's fate before any runs: ``(reports, todo)``: ``reports[i]`` is the report of a head that
+    is not run (up to date: skipped; unreadable, or its output is a file no batch report lists: failed), else None;
+    ``todo`` the ``(index, request)`` pairs of the heads to run."""
     reports, todo = [None] * len(assets), []
     for index, asset in enumerate(assets):
         try:
@@ -145,7 +163,12 @@ def cmd_batch(args):
             continue
         todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key,
                              "out_dir": str(out_dir)}))
+    return reports, todo
 
+
+def _run_heads(args, assets, reports, todo, out_dir, workers):
+    """Run the ``todo`` heads (on the Dask scheduler, in this process with ``--workers 0``, else in local worker
+    processes), filling ``reports`` as each finishes and announcing every report (the planned ones first)."""
     done = sum(report is not None for report in reports)
     with console.progress_bar("batch") as progress:
         progress(done / len(assets), f"{done}/{len(assets)} heads")
@@ -160,10 +183,10 @@ def cmd_batch(args):
             progress(done / len(assets), f"{done}/{len(assets)} {Path(report['input']).name}")
             _announce(report, args.json)
 
-        command = distributed.worker_command(args.worker_command) + _worker_argv(args) if todo else []
         if not todo:
-            pass
-        elif args.scheduler:
+            return
+        command = distributed.worker_command(args.worker_command) + _worker_argv(args)
+        if args.scheduler:
             distributed.run_on_dask(args.scheduler, todo, command, finished)
         elif workers == 0:
             settings = worker_settings(args)
@@ -172,11 +195,11 @@ def cmd_batch(args):
         else:
             distributed.run_local(todo, command, min(workers, len(todo)), finished)
 
-    summary = batch_plan.summary_report(reports, options=options, version=version,
-                                        seconds=time.perf_counter() - started, workers=workers,
-                                        scheduler=args.scheduler)
+
+def _write_summary(summary, out_dir, as_json):
+    """Write the batch summary and print its line (or JSON); raises FacemotionError when any head failed."""
     batch_plan.write_json(out_dir / SUMMARY_NAME, summary)
-    if args.json:
+    if as_json:
         print(json.dumps({"summary": summary}, sort_keys=True), flush=True)
     else:
         info(f"batch: {summary['ok']} done, {summary['skipped']} up to date, {summary['failed']} failed of "
@@ -185,7 +208,6 @@ def cmd_batch(args):
         first = summary["failures"][0]
         raise FacemotionError(f"{summary['failed']} of {summary['assets']} heads failed (first: {first['error']}); "
                               f"see {out_dir / SUMMARY_NAME}")
-    return 0
 
 
 def _announce(report, as_json):

@@ -73,6 +73,13 @@ def _verbosity_options(parser, default):
                        default=default, help="also let MediaPipe/TensorFlow Lite/Blender logging through")
 
 
+def _output_arguments(parser, *, required):
+    """``--out``, ``--overwrite`` and the export options of a command that writes a rigged face (rig, animate)."""
+    parser.add_argument("--out", required=required, default=None, help="output file: .glb, .gltf, .fbx or .blend")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_export_arguments(parser)
+
+
 def build_parser():
     parser = _Parser(prog="facemotion", description="Emotion-driven ARKit expression rigs for any face mesh.")
     parser.add_argument("--version", action="store_true", help="print facemotion's and Blender's versions and exit")
@@ -83,11 +90,9 @@ def build_parser():
     rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
                          description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
     rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
-    rig.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
-    rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
-    add_export_arguments(rig)
+    _output_arguments(rig, required=True)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
                              description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
@@ -99,12 +104,10 @@ def build_parser():
                                                       "calm, grow annoyed, then burst into laughter\"")
     animate.add_argument("--save-timeline", default=None, metavar="T.json",
                          help="also write the timeline's keys (README timeline format); without --out, only this")
-    animate.add_argument("--out", default=None, help="output file: .glb, .gltf, .fbx or .blend")
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
-    animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     animate.add_argument("--replace-action", action="store_true",
                          help="replace an existing shape-key action that facemotion did not make (it is kept)")
-    add_export_arguments(animate)
+    _output_arguments(animate, required=False)
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
