@@ -23,7 +23,7 @@ from ..facemotion_addon.settings import presets
 from ..facemotion_addon.settings.properties import (add_timeline_key, frame_to_time,
                                                     object_settings, scene_fps, timeline_object, timeline_settings)
 from ..facemotion_addon.selection import rigged_meshes
-from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
+from .base import NO_TIMELINE, FacemotionOperator, Job, JobOperator, poll_rigged_meshes, poll_timeline_object
 from .emotion import EmotionChoice
 
 __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_preset_load",
@@ -33,22 +33,11 @@ __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_p
 #: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
 DEMO_PHOTO_EMOTION = "happy"
 
-_NO_TIMELINE = "Select a rigged face (a mesh with the 52 ARKit shape keys): the timeline is the face's own"
-
-
-def _poll_timeline_object(cls, context):
-    """Poll: there is a :func:`timeline_object`; otherwise says why in the tooltip."""
-    if timeline_object(context) is None:
-        cls.poll_message_set(_NO_TIMELINE)
-        return False
-    return True
-
-
 def _require_timeline_object(context):
     """The timeline object, or InputError (scripts that bypass the poll)."""
     obj = timeline_object(context)
     if obj is None:
-        raise InputError(_NO_TIMELINE.lower())
+        raise InputError(NO_TIMELINE.lower())
     return obj
 
 
@@ -69,10 +58,7 @@ class FACEMOTION_OT_timeline_add_key(EmotionChoice, FacemotionOperator, bpy.type
 
     bl_idname = "facemotion.timeline_add_key"
     bl_label = "Add Key"
-
-    @classmethod
-    def poll(cls, context):
-        return _poll_timeline_object(cls, context)
+    requires = "timeline"
 
     def run(self, context):
         scene = context.scene
@@ -99,7 +85,7 @@ class FACEMOTION_OT_timeline_remove_key(FacemotionOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not _poll_timeline_object(cls, context):
+        if not poll_timeline_object(cls, context):
             return False
         props = object_settings(timeline_object(context))
         if not 0 <= props.active_key_index < len(props.timeline_keys):
@@ -123,10 +109,7 @@ class FACEMOTION_OT_timeline_demo_keys(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.timeline_demo_keys"
     bl_label = "Demo Keys"
-
-    @classmethod
-    def poll(cls, context):
-        return _poll_timeline_object(cls, context)
+    requires = "timeline"
 
     def run(self, context):
         obj = _require_timeline_object(context)
