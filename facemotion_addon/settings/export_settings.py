@@ -7,15 +7,15 @@
 :class:`~facemotion.core.io.export_options.ExportOptions` field (a menu's items from its choices) plus the preset
 menu: the operator and the scene's property group both inherit it, so the two always offer the same options.
 Choosing a preset writes its values into the fields (then any field can be changed); :func:`option_values` reads the
-fields back as :func:`.pipeline.export` keywords, and :func:`draw_export_options` draws them in the table's order.
+fields back as :func:`.pipeline.export` keywords.
 """
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, PointerProperty, StringProperty
 
 from ...core.io import export_options as table
 
-__all__ = ["ExportOptionProperties", "FacemotionExportSettings", "classes", "copy_options",
-           "menu_items", "option_values", "register_scene_property", "unregister_scene_property"]
+__all__ = ["ExportOptionProperties", "FacemotionExportSettings", "classes", "copy_options", "menu_items",
+           "option_values", "register_scene_property", "unregister_scene_property"]
 
 
 def menu_items(choices):
