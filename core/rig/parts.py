@@ -280,7 +280,7 @@ def _eyeballs(p, groups, lm, iod):
         if side not in eyes or len(groups[g]) > len(groups[eyes[side][0]]):
             eyes[side] = (g, centre, radius)
     eye_of_group = {}
-    for g, (side, centre, radius) in candidates.items():
+    for g, (side, centre, _radius) in candidates.items():
         _, eye_centre, eye_radius = eyes[side]
         if (np.linalg.norm(centre - eye_centre) < 0.5 * eye_radius
                 and np.linalg.norm(p[groups[g]] - eye_centre, axis=1).max() < SHELL_REACH * eye_radius):

@@ -4,6 +4,6 @@
 a Dask cluster), :mod:`.demo`, :mod:`.timeline_file` (the timeline JSON reader the commands share) and
 :mod:`.export_arguments` (the export flags, made from :mod:`facemotion.core.io.export_options`).
 
-Inside, imports point one way: entry -> commands, batch -> distributed, timeline_file and export_arguments. The scene glue and the
-settings never import this package (``tests/test_layering.py``).
+Inside, imports point one way: entry -> commands, batch -> distributed, timeline_file and export_arguments. The
+scene glue and the settings never import this package (``tests/test_layering.py``).
 """
