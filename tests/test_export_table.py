@@ -60,6 +60,8 @@ result = {
 }
 facemotion.unregister()
 print("RESULT " + json.dumps(result))
+from facemotion.facemotion_addon import compat
+compat.exit_process(0)  # Blender 4.2's interpreter shutdown crashes after a register (compat.UNCLEAN_MODULE_EXIT)
 """
 
 
