@@ -18,7 +18,7 @@ from pathlib import Path
 from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names
 from . import batch, capture, commands, preview, speak
-from .export_arguments import add_export_arguments
+from .export_arguments import add_output_arguments
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -73,13 +73,6 @@ def _verbosity_options(parser, default):
                        default=default, help="also let MediaPipe/TensorFlow Lite/Blender logging through")
 
 
-def _output_arguments(parser, *, required):
-    """``--out``, ``--overwrite`` and the export options of a command that writes a rigged face (rig, animate)."""
-    parser.add_argument("--out", required=required, default=None, help="output file: .glb, .gltf, .fbx or .blend")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    add_export_arguments(parser)
-
-
 def build_parser():
     parser = _Parser(prog="facemotion", description="Emotion-driven ARKit expression rigs for any face mesh.")
     parser.add_argument("--version", action="store_true", help="print facemotion's and Blender's versions and exit")
@@ -92,7 +85,7 @@ def build_parser():
     rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
-    _output_arguments(rig, required=True)
+    add_output_arguments(rig, required=True)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
                              description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
@@ -107,7 +100,7 @@ def build_parser():
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
     animate.add_argument("--replace-action", action="store_true",
                          help="replace an existing shape-key action that facemotion did not make (it is kept)")
-    _output_arguments(animate, required=False)
+    add_output_arguments(animate, required=False)
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "

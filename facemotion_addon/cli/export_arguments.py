@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The export options as CLI flags, made from the table in :mod:`facemotion.core.io.export_options`: ``--preset``
 and one flag per :class:`~facemotion.core.io.export_options.ExportOptions` field (``--morph-normals``,
-``--compress``...), each defaulting to "the preset's value"."""
+``--compress``...), each defaulting to "the preset's value"; and ``--out``/``--overwrite`` with them for the
+commands that write a face."""
 import argparse
 from pathlib import Path
 
 from ...core.io import export_options as table
 
-__all__ = ["add_export_arguments", "export_keywords"]
+__all__ = ["add_export_arguments", "add_output_arguments", "export_keywords"]
 
 
 def _help(text):
@@ -38,6 +39,13 @@ def add_export_arguments(parser):
             default = f"{spec.default:g}" if isinstance(spec.default, float) else spec.default
             group.add_argument(flag, type=type(spec.default), default=None, metavar=meta["metavar"],
                                help=_help(f"{meta['description']}{note} (default {default})"))
+
+
+def add_output_arguments(parser, *, required):
+    """``--out``, ``--overwrite`` and the export options of a command that writes a face (rig, animate, speak)."""
+    parser.add_argument("--out", required=required, default=None, help="output file: .glb, .gltf, .fbx or .blend")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    add_export_arguments(parser)
 
 
 def export_keywords(args, out=None):
