@@ -70,7 +70,6 @@ class FACEMOTION_OT_detect_emotion_image(FacemotionOperator, bpy.types.Operator,
 
     bl_idname = "facemotion.detect_emotion_image"
     bl_label = "Recognize Emotion in Image"
-    bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in IMAGE_SUFFIXES), options={"HIDDEN"})
     source: EnumProperty(name="Source", description="Where the image comes from", default="FILE",
@@ -162,7 +161,6 @@ class FACEMOTION_OT_detect_emotion_video(FileJobOperator, bpy.types.Operator, Im
 
     bl_idname = "facemotion.detect_emotion_video"
     bl_label = "Recognize Emotion in Video"
-    bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES), options={"HIDDEN"})
 
@@ -212,7 +210,6 @@ class FACEMOTION_OT_detect_emotion_pose(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.detect_emotion_pose"
     bl_label = "Recognize Emotion of Pose"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     def make_job(self, context):

@@ -8,7 +8,6 @@ asserts a label, it is one the model must get right (a smiling photo, a full smi
 """
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import bpy
 import cv2
@@ -31,10 +30,12 @@ from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
+from facemotion.operators.base import JobRunner
+from facemotion.operators.rig import DetectLandmarksJob
 from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
-from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
-                           operators_in, select_only)
+from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, draw_panel, operator_rna, props_in,
+                           labels_in, operators_in, select_only)
 
 PHOTO = "faces/astronaut.png"
 VIDEO_FPS = 10.0
@@ -568,7 +569,9 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
     assert sum(first.values()) == pytest.approx(1.0, abs=1e-4)
 
     # With the rig's landmark object the frontal view comes from it; the same neutral face, nearly the same result.
-    marks, _ = rigging.detect_landmarks([canonical_face])
+    job = DetectLandmarksJob([canonical_face])
+    JobRunner(job).run_to_end(bpy.context)
+    marks = job.landmark_object
     assert face_camera(rigging.read_landmark_object(marks)) is not None  # that path is taken
     props.recognized_label = ""
     assert bpy.ops.facemotion.detect_emotion_pose() == {"FINISHED"}
@@ -603,9 +606,7 @@ class ProgressLayout(RecordingLayout):
 
 
 def draw_recognize_panel(context):
-    log = []
-    bpy.types.FACEMOTION_PT_recognize.draw(SimpleNamespace(layout=ProgressLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_recognize, context, ProgressLayout)
 
 
 def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, shared_classifier):

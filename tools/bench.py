@@ -409,7 +409,7 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     from facemotion.core.emotion.classifier import classify_image, default_fused_classifier
     from facemotion.core.errors import FacemotionError
     from facemotion.core.animation.timeline import bake_timeline, validate_keys
-    from facemotion.facemotion_addon.cli.demo import demo_timeline
+    from facemotion.core.animation.demo_timeline import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
 
     detector = default_detector()

@@ -19,14 +19,15 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from ...core.io.atomic_io import check_output_file
-from .. import console, emotion_names, export_presets
+from .. import console, emotion_names
 from ..console import info, print_stage
+from .export_arguments import export_keywords
 from .timeline_file import read_timeline
 
 
 def _check_output(path, overwrite):
-    return check_output_file(path, (".glb", ".gltf", ".fbx", ".blend"), overwrite=overwrite,
-                             what="use .glb, .gltf, .fbx or .blend")
+    from ..pipeline import OUTPUT_SUFFIXES
+    return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
 
 
@@ -83,7 +84,7 @@ def face_objects(pipeline, loaded, mesh):
 def cmd_rig(args):
     from .. import pipeline
     out = _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     loaded = _load(pipeline, args.mesh)
     _rig(pipeline, loaded, args.mesh, args.replace_keys)
     t = time.perf_counter()
@@ -97,7 +98,7 @@ def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
     out = None if args.out is None else _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)

@@ -6,21 +6,19 @@ writes no output file (outputs are written atomically, at the end). While a comm
 stderr (MediaPipe's / TensorFlow Lite's C++ logging, tracebacks that Blender's importers print before they report a
 failure) is held back: it is dropped when the command ends with that one-line error, and passed on otherwise.
 
-This module is the entry (parser, :func:`main`, signals, held stderr); the sub-commands live in :mod:`.commands`,
-:mod:`.batch` and :mod:`..emotion_names`.
+This module is the entry (parser, :func:`main`, signals; :func:`..console.held_stderr` holds stderr back); the
+sub-commands live in :mod:`.commands`, :mod:`.batch` and :mod:`..emotion_names`.
 """
 import argparse
 import contextlib
-import os
-import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from .. import console, emotion_names, export_presets
+from .. import console, emotion_names
 from . import batch, capture, commands, preview, speak
+from .export_arguments import add_output_arguments
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -85,11 +83,9 @@ def build_parser():
     rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
                          description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
     rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
-    rig.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
-    rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
-    export_presets.add_export_arguments(rig)
+    add_output_arguments(rig, required=True)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
                              description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
@@ -101,12 +97,10 @@ def build_parser():
                                                       "calm, grow annoyed, then burst into laughter\"")
     animate.add_argument("--save-timeline", default=None, metavar="T.json",
                          help="also write the timeline's keys (README timeline format); without --out, only this")
-    animate.add_argument("--out", default=None, help="output file: .glb, .gltf, .fbx or .blend")
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
-    animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     animate.add_argument("--replace-action", action="store_true",
                          help="replace an existing shape-key action that facemotion did not make (it is kept)")
-    export_presets.add_export_arguments(animate)
+    add_output_arguments(animate, required=False)
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
@@ -181,46 +175,6 @@ COMMANDS["preview"] = preview.cmd_preview
 COMMANDS["speak"] = speak.cmd_speak
 
 
-@contextlib.contextmanager
-def _held_stderr():
-    """Redirect file descriptor 2 (C++ libraries and Python alike) into a temporary file while the block runs.
-
-    What was held back is written to the real stderr afterwards only when the block ends with an unexpected exception
-    (a bug: its traceback needs the context) or the CLI is verbose (``-v``); a success, a FacemotionError (which the
-    caller reports as one line) and an interruption drop it. The progress bar draws on the real stderr meanwhile. Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging
-    before InitGoogle()", TensorFlow Lite's delegate messages), and Blender's FBX importer prints a traceback before
-    it reports a bad file, so redirecting ``sys.stderr`` alone is not enough.
-    """
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable descriptor 2 (closed): nothing to hold back
-        saved = None
-    if saved is None:
-        yield
-        return
-    with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False) as terminal:
-        os.dup2(held.fileno(), 2)
-        replay = console.verbosity() >= console.VERBOSE
-        old_terminal = console.set_terminal(terminal)
-        try:
-            yield
-        except (FacemotionError, KeyboardInterrupt):
-            raise
-        except BaseException:
-            replay = True
-            raise
-        finally:
-            console.set_terminal(old_terminal)
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            if replay:
-                held.seek(0)
-                with open(2, "wb", closefd=False) as stderr:
-                    shutil.copyfileobj(held, stderr)
-
-
 def _raise_terminated(signum, frame):
     raise Terminated(signum)
 
@@ -259,7 +213,7 @@ def main(argv=None):
                 raise InputError("a COMMAND is required: rig, animate, capture, speak, demo or emotion (see --help)")
             console.set_verbosity(args.verbosity)
             console.silence_native_logs()
-            with _held_stderr():
+            with console.held_stderr():
                 return COMMANDS[args.command](args)
     except FacemotionError as exc:
         print(f"facemotion: error: {exc}", file=sys.stderr)
