@@ -50,9 +50,8 @@ def _rigged(parts, scheme, landmarks, gaze=(30.0, 25.0)):
     named, origin = synthetic_heads.named_parts(parts, scheme)
     objects = [_object(p) for p in named]
     if landmarks is None:
-        landmarks = rigging.detect_landmarks(objects)[1].points
-    else:
-        rigging.write_landmark_object(objects, landmarks)
+        landmarks = rigging.find_face(rigging.read_selection(objects))[0].points
+    rigging.write_landmark_object(objects, landmarks)
     result, _ = rigging.rig_objects(objects, gaze=gaze)
     # Blender names a second "helper-l-eye" "helper-l-eye.001": everything is keyed by the scheme's names.
     by_name = {p.name: obj for p, obj in zip(named, objects)}

@@ -110,7 +110,8 @@ def skinned(tmp_path_factory):
     bpy.ops.object.mode_set(mode="OBJECT")
     posed_before = {obj.name: _evaluated(obj) for obj in skinned_objects}
 
-    landmarks = rigging.detect_landmarks(skinned_objects)[1].points
+    landmarks = rigging.find_face(rigging.read_selection(skinned_objects))[0].points
+    rigging.write_landmark_object(skinned_objects, landmarks)
     skinned_result, _ = rigging.rig_objects(skinned_objects)
     rigging.write_landmark_object(plain_objects, landmarks)
     plain_result, _ = rigging.rig_objects(plain_objects)
