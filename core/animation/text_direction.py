@@ -37,11 +37,9 @@ sad") a ``neutral`` key is put first at t = 0 so that the ramp from a resting fa
 :func:`parse_direction` returns plain :class:`TextKey` dataclasses; ``emotion`` is a canonical wheel name for
 :func:`facemotion.core.emotion.wheel.resolve_wheel_name`. :func:`direction_keys` (and :func:`to_emotion_keys`) turn
 them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey` that bake directly, with the
-duration that holds the last emotion. The timeline reads the primaries' basic names (``joy``, ``anger``...) as the
-presets they always were (intensity 1 = the full prototype, the same face as the intense ring), so the conversion
-multiplies a basic name's intensity by the wheel's basic level, ``LEVEL_INTENSITY[2]`` = 0.7: "happy" (joy at 0.8)
-becomes ``"joy"`` at 0.56 and "laughing" (ecstasy at 0.8) stays ``"ecstasy"`` at 0.8, so the rings keep their order
-(serenity < joy < ecstasy) in the baked faces too.
+duration that holds the last emotion. A name means the same on the timeline as here
+(:mod:`facemotion.core.emotion.vocabulary`), so the keys keep the parsed intensity: "happy" (joy at 0.8) is
+``"joy"`` at 0.8, and the rings keep their order (serenity < joy < ecstasy) because the vocabulary poses them so.
 """
 import difflib
 import re
@@ -49,7 +47,7 @@ from dataclasses import dataclass
 
 from ..emotion.wheel import PRIMARY_LEVELS, all_names, resolve_wheel_name
 from ..errors import InputError
-from .timeline import EmotionKey, wheel_key_intensity
+from .timeline import EmotionKey
 
 __all__ = [
     "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "FILLER_WORDS", "INTENSITY_WORDS", "LEVEL_UP_WORDS",
@@ -367,15 +365,9 @@ def parse_direction(text):
 
 def to_emotion_keys(text_keys):
     """:class:`TextKey` list -> timeline :class:`~facemotion.core.animation.timeline.EmotionKey` list (same times,
-    transitions, easings; the ``label`` is None). A primary's basic name gets ``intensity * LEVEL_INTENSITY[2]``
-    (module docstring); other names keep their intensity (the timeline applies their ring's level itself).
-    Returns ``list[EmotionKey]``."""
-    keys = []
-    for key in text_keys:
-        keys.append(EmotionKey(time=key.time, emotion=key.emotion, intensity=wheel_key_intensity(key.emotion,
-                                                                                                 key.intensity),
-                               transition=key.transition, easing=key.easing))
-    return keys
+    transitions, intensities, easings; the ``label`` is None). Returns ``list[EmotionKey]``."""
+    return [EmotionKey(time=key.time, emotion=key.emotion, intensity=key.intensity, transition=key.transition,
+                       easing=key.easing) for key in text_keys]
 
 
 def direction_keys(text):
