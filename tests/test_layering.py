@@ -2,6 +2,11 @@
 arrays.
 
     root __init__ (registration) -> panels -> operators -> facemotion_addon (bpy glue) -> core (numpy, no bpy)
+
+Inside ``core`` the sub-packages have an order too (:data:`CORE_ORDER`, bottom to top): ``io`` (files, assets) <
+``detect`` (landmarks, rasterizer) < ``rig`` (fitting, transfer) < ``emotion`` (presets, vocabulary, recognition)
+< ``animation`` (timelines, keys, clips); the top-level modules (``arkit``, ``errors``, ``geometry``, ``interrupts``)
+are below them all. A module imports only from its own sub-package or those below it.
 """
 import ast
 from pathlib import Path
@@ -11,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "facemotion_addon", "operators", "panels"]  # bottom to top
 BLENDER_MODULES = {"bpy", "bmesh", "mathutils", "bpy_extras", "addon_utils"}
+CORE_BASE = ["arkit", "errors", "geometry", "interrupts"]  # core's top-level modules, below every sub-package
+CORE_ORDER = ["io", "detect", "rig", "emotion", "animation"]  # bottom to top
 
 
 def _modules(layer):
@@ -22,25 +29,45 @@ def _package_of(path):
                     else path.relative_to(ROOT).parts[:-1])
 
 
-def _imports(path):
-    """Top-level package names (ours: the layer; others: the distribution) that ``path`` imports, anywhere in it."""
+def _imported_paths(path):
+    """Dotted paths (ours: from the repository root, e.g. ``core.emotion.presets``; others: as written) that ``path``
+    imports, anywhere in it. ``from .x import y`` yields ``pkg.x.y`` (y may be a module or a name in x)."""
     tree = ast.parse(path.read_text(), filename=str(path))
     package = _package_of(path).split(".") if _package_of(path) else []
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0:
-                found.add(node.module.split(".")[0])
+                found.add(node.module)
                 continue
             base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
             target = base + (node.module.split(".") if node.module else [])
-            if target:
-                found.add(target[0])
-            else:  # "from .. import x" at the root: x are the layers
-                found.update(alias.name for alias in node.names)
+            found.update(".".join(target + [alias.name]) for alias in node.names)
     return found
+
+
+def _imports(path):
+    """Top-level package names (ours: the layer; others: the distribution) that ``path`` imports, anywhere in it."""
+    return {dotted.split(".")[0] for dotted in _imported_paths(path)}
+
+
+def _core_rank(dotted):
+    """The rank of a ``core.…`` path in core's order: -1 for core's top-level modules (and ``core`` itself), the
+    index in :data:`CORE_ORDER` for a sub-package; None for a path outside core or a part of core not ranked."""
+    parts = dotted.split(".")
+    if parts[0] != "core":
+        return None
+    if len(parts) == 1 or parts[1] in CORE_BASE + ["__init__"]:
+        return -1
+    return CORE_ORDER.index(parts[1]) if parts[1] in CORE_ORDER else None
+
+
+def _upward_core_imports(path):
+    """The ``core.…`` paths that ``path`` (a module of core) imports from above its own place in the order."""
+    own = _core_rank(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    return sorted(d for d in _imported_paths(path) if _core_rank(d) is not None and _core_rank(d) > own)
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -59,6 +86,25 @@ def test_import_analysis_sees_an_upward_import(tmp_path):
     try:
         fake.write_text("from ..operators import base\n")
         assert "operators" in _imports(fake)
+    finally:
+        fake.unlink()
+
+
+def test_core_sub_packages_have_an_order():
+    """Every module of core has a place in the order, and none imports from above it (see CORE_ORDER)."""
+    for path in _modules("core"):
+        rank = _core_rank(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        assert rank is not None, f"{path.relative_to(ROOT)}: give its sub-package a place in CORE_ORDER"
+        upward = _upward_core_imports(path)
+        assert not upward, f"{path.relative_to(ROOT)} imports {upward}, above its place in core's order"
+
+
+def test_core_order_check_sees_an_upward_import():
+    """The check above can fail: an emotion module importing the timeline is an upward arrow, a lazy import too."""
+    fake = ROOT / "core" / "emotion" / "_layering_probe.py"
+    try:
+        fake.write_text("def f():\n    from ..animation.timeline import EmotionKey\n    from ..rig import parts\n")
+        assert _upward_core_imports(fake) == ["core.animation.timeline.EmotionKey"]
     finally:
         fake.unlink()
 
