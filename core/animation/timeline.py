@@ -89,13 +89,13 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
-from ..emotion.vocabulary import BLEND_METHODS, DEFAULT_BLEND, emotion_label, emotion_pose
+from ..emotion.vocabulary import BLEND_METHODS, DEFAULT_BLEND, emotion_pose
 from ..errors import FacemotionError, TimelineError
 
 __all__ = [
     "BLEND_METHODS", "BLINK_CLOSED_S", "BLINK_CLOSE_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "DEFAULT_BLEND",
     "EASINGS", "EmotionKey", "MAX_BAKE_BYTES", "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
-    "bake_timeline", "blink_curve", "blink_times", "ease", "emotion_track", "frame_count", "keys_from_json",
+    "bake_timeline", "blink_curve", "blink_times", "ease", "frame_count", "keys_from_json",
     "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json", "validate_keys",
 ]
 
@@ -164,7 +164,7 @@ class EmotionKey:
     :data:`facemotion.core.emotion.presets.EMOTIONS`) *or* ``weights``: explicit ARKit weights, array-like ``(52,)`` in [0, 1]
     (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
     ``transition``: seconds to blend from the previous pose, ending at ``time`` (unused on the first key).
-    ``easing``: one of :data:`EASINGS`. ``label``: optional text for metadata (:func:`emotion_track`).
+    ``easing``: one of :data:`EASINGS`. ``label``: optional text kept in the JSON (:func:`keys_to_json`).
     ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Emotion names*); ``mix``: the weight
     of a dyad's or pair's first emotion in [0, 1] (None: the default, 0.6 for a dyad, 0.5 for a pair); ``blend``:
     :data:`BLEND_METHODS` (``"correlation"`` [Ma 2025], ``"linear"``, ``"correlation_weighted"``), used by dyads
@@ -379,7 +379,8 @@ def frame_count(fps, duration):
 
 
 def _segments(keys, fps, duration):
-    """Per frame: base key index (n,), blend weight toward the next key (n,) float64; plus the validated data."""
+    """The validated poses (K, 52), and per frame the base key index (n,) and blend weight toward the next key (n,)
+    float64."""
     keys = _coerce_keys(keys)
     times, poses, transitions = validate_keys(keys)
     fps = _check_fps(fps)
@@ -394,7 +395,7 @@ def _segments(keys, fps, duration):
         inside = (base == k - 1) & (t > start)
         if inside.any():
             blend[inside] = ease(keys[k].easing, (t[inside] - start) / transitions[k])
-    return keys, poses, base, blend
+    return poses, base, blend
 
 
 def pose_track(keys, fps, duration=None):
@@ -403,7 +404,7 @@ def pose_track(keys, fps, duration=None):
     ``keys``: list of :class:`EmotionKey`; ``fps`` > 0; ``duration`` seconds (default the last key's time).
     Returns ``np.ndarray (n_frames, 52) float32`` in [0, 1], frame f at ``f / fps`` s. Raises TimelineError.
     """
-    _, poses, base, blend = _segments(keys, fps, duration)
+    poses, base, blend = _segments(keys, fps, duration)
     nxt = np.minimum(base + 1, len(poses) - 1)
     out = poses[base] + blend[:, None] * (poses[nxt] - poses[base])
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -527,23 +528,6 @@ def bake_timeline(keys, fps, duration=None, *, blinks=True, blink_seed=0, blink_
             out[:, blink] += amount * (1.0 - out[:, blink])
             out[:, ARKIT_INDEX["eyeWide" + side]] *= 1.0 - amount
     return np.clip(out, 0.0, 1.0).astype(np.float32)
-
-
-def emotion_track(keys, fps, duration=None):
-    """The dominant emotion per frame, for export metadata.
-
-    During a transition the incoming key dominates once its eased blend weight reaches 0.5. A key's label is its
-    ``label``, else its emotion's canonical name (:func:`emotion_label`: aliases resolved, e.g. ``"angry"`` ->
-    ``"anger"``), else ``"custom"``.
-    Returns ``(labels: list[str] of n_frames, intensities: np.ndarray (n_frames,) float32)`` where intensity is the
-    dominant key's ``intensity``. Raises TimelineError like :func:`bake_timeline`.
-    """
-    keys, _, base, blend = _segments(keys, fps, duration)
-    dominant = np.where(blend >= 0.5, np.minimum(base + 1, len(keys) - 1), base)
-    names = [key.label or (emotion_label(key.emotion) if key.emotion is not None else "custom") for key in keys]
-    labels = [names[i] for i in dominant]
-    intensities = np.asarray([float(keys[i].intensity) for i in dominant], np.float32)
-    return labels, intensities
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------------

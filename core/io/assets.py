@@ -37,7 +37,7 @@ from ..errors import AssetError
 
 __all__ = [
     "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
-    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_root", "asset_roots", "bundled_assets_dir", "cache_dir",
+    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_roots", "bundled_assets_dir", "cache_dir",
     "download_allowed", "download_dir", "file_sha256", "missing_assets", "set_cache_dir", "shared_assets_dir",
 ]
 
@@ -153,12 +153,6 @@ def asset_roots(explicit=None):
     roots = [path for path in (shared_assets_dir(), bundled_assets_dir()) if path.is_dir()]
     roots.append(download_dir())
     return roots
-
-
-def asset_root(explicit=None):
-    """The first asset folder of :func:`asset_roots`: ``explicit``, else ``$FACEMOTION_ASSETS``, else
-    ``../shared/assets`` when it exists, else ``bundled_assets/`` when it exists, else the download folder."""
-    return asset_roots(explicit)[0]
 
 
 def _download_target(explicit):
