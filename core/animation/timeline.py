@@ -79,7 +79,7 @@ or ``weights`` (a dict of ARKit name -> weight, unnamed channels 0, or a list of
 ``transition`` (s, default 0.5), ``easing`` (default ``ease_in_out``), ``label``. Top-level ``name``,
 ``description`` and ``version`` are free metadata; any other unknown field is an error (it is usually a typo).
 
-Errors: :class:`~.errors.TimelineError`, one line naming the offending key by index, time and emotion.
+Errors: :class:`~facemotion.core.errors.TimelineError`, one line naming the offending key by index, time and emotion.
 """
 import json
 import math
@@ -161,8 +161,8 @@ class EmotionKey:
     """One key of an emotion timeline.
 
     ``time``: seconds (>= 0) at which the pose is fully reached. ``emotion``: a preset name (case-insensitive; see
-    :data:`facemotion.core.emotion.presets.EMOTIONS`) *or* ``weights``: explicit ARKit weights, array-like ``(52,)`` in [0, 1]
-    (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
+    :data:`facemotion.core.emotion.presets.EMOTIONS`) *or* ``weights``: explicit ARKit weights, array-like ``(52,)``
+    in [0, 1] (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
     ``transition``: seconds to blend from the previous pose, ending at ``time`` (unused on the first key).
     ``easing``: one of :data:`EASINGS`. ``label``: optional text kept in the JSON (:func:`keys_to_json`).
     ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Emotion names*); ``mix``: the weight

@@ -60,8 +60,9 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     """Turn an emotion track into timeline keys (method in the module docstring).
 
     Args:
-        track: :class:`facemotion.core.emotion.recognition.TrackSample` items or plain ``(time_s, label, intensity, probabilities)`` tuples, in
-            increasing time; samples whose label is None (no face) are skipped (the emotion before holds).
+        track: :class:`facemotion.core.emotion.recognition.TrackSample` items or plain
+            ``(time_s, label, intensity, probabilities)`` tuples, in increasing time; samples whose label is None
+            (no face) are skipped (the emotion before holds).
         min_hold: runs of one label lasting less than this many seconds (from their first sample to the next run's
             first sample; the last run until one sampling step after the last sample) are absorbed by the previous
             run (the next one for the first run). 0 keeps every change.
@@ -127,7 +128,8 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
 def keys_after(keys, last_time, gap=APPEND_GAP):
     """``keys`` moved later so the first lands ``gap`` seconds after ``last_time`` (to append a track after a
     timeline's last key), spacing kept; the first key's transition fits in the gap. Returns new
-    :class:`~facemotion.core.animation.timeline.EmotionKey` objects. Raises InputError: ``gap`` not > 0, bad ``last_time``."""
+    :class:`~facemotion.core.animation.timeline.EmotionKey` objects. Raises InputError: ``gap`` not > 0, bad
+    ``last_time``."""
     gap = _check_number("gap", gap)
     if gap <= 0.0:
         raise InputError(f"gap must be > 0 seconds (keys must be later than the last one), got {gap!r}")

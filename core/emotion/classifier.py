@@ -73,7 +73,8 @@ class EmotionResult:
 
     ``label``: the most probable category (one of :data:`CATEGORIES`); ``probabilities``: ``{category: p}`` for
     all 8 categories (floats summing to 1); ``intensity``: ``1 - p(neutral)`` in [0, 1]
-    (:func:`intensity_from_probabilities`); ``face``: the :class:`~.landmarks.FaceLandmarks` it came from.
+    (:func:`intensity_from_probabilities`); ``face``: the :class:`~facemotion.core.detect.landmarks.FaceLandmarks`
+    it came from.
     """
 
     label: str
@@ -216,15 +217,15 @@ class EmotionClassifier:
         return self.spec.relative
 
     def reference_parts(self, face, image=None):
-        """The feature parts of a face at rest (:class:`~.landmarks.FaceLandmarks`, and its image for ``lbp``), to
-        pass as ``reference`` to :meth:`classify_face` for every pose of that face."""
+        """The feature parts of a face at rest (:class:`~facemotion.core.detect.landmarks.FaceLandmarks`, and its
+        image for ``lbp``), to pass as ``reference`` to :meth:`classify_face` for every pose of that face."""
         return extract_parts(face, image, self.spec.delta_parts)
 
     def classify_face(self, face, image=None, reference=None):
-        """Classify one detected face (:class:`~.landmarks.FaceLandmarks`); ``image`` ``(H, W, 3) uint8`` RGB is
-        needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the same face at rest) when
-        :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp without image, a relative
-        model without reference).
+        """Classify one detected face (:class:`~facemotion.core.detect.landmarks.FaceLandmarks`); ``image``
+        ``(H, W, 3) uint8`` RGB is needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the
+        same face at rest) when :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp
+        without image, a relative model without reference).
 
         A relative model judges what the face changed from its rest pose; a face that changed nothing (its change
         features all within :data:`UNCHANGED` of 0: the rest pose itself, e.g. a rig with every shape key at 0)
@@ -239,9 +240,9 @@ class EmotionClassifier:
 def classify_image(image, detector=None, classifier=None):
     """Detect every face in ``image`` and classify each: ``list[EmotionResult]``, largest face first (empty: none).
 
-    ``image``: an image file path or an array :func:`.image_io.as_rgb_uint8` accepts (grey, RGBA, 16-bit...).
-    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for up to
-    :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
+    ``image``: an image file path or an array :func:`facemotion.core.io.image_io.as_rgb_uint8` accepts (grey, RGBA,
+    16-bit...). ``detector``: a :class:`~facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: a shared
+    one looking for up to :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
     :func:`default_classifier`). Raises InputError (unreadable image, bad model).
     """
     from ..io.image_io import as_rgb_uint8, load_image

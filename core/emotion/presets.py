@@ -52,7 +52,7 @@ _SAD = {"1": 1.0, "4": 0.25, "15": 1.0, "17": 0.6}
 PRESET_FACS = {
     "neutral": {},
     "happy": _HAPPY,                                             # EMFACS 6+12
-    "sad": _SAD,                                                 # EMFACS 1+4+15+17 (AU4 at A-B: the knit, not anger's low brow)
+    "sad": _SAD,                                                 # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow)
     "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "26": 1.0},       # EMFACS 1+2+5B+26 -> jawOpen 0.75
     "fear": {"1": 1.0, "2": 0.6, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},  # 1+2+4+5+7+20+26
     "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},      # EMFACS 9+15+16 (+10)

@@ -137,8 +137,8 @@ class WheelEmotion:
     ``components``: ``((preset name, weight), ...)`` with weights summing to 1; for a dyad or pair the first is
     E1, the dominant emotion of [Ma 2025]'s blend, and the second E2. ``intensity``: the preset intensity the
     components are posed at before the key's own intensity multiplies it (a primary's :data:`LEVEL_INTENSITY`;
-    1.0 otherwise). ``level``: 1-3 for a primary (3: posed by its intense prototype), else None. ``dyad_kind``: "primary"/"secondary"/"tertiary" for
-    a dyad, else None.
+    1.0 otherwise). ``level``: 1-3 for a primary (3: posed by its intense prototype), else None. ``dyad_kind``:
+    "primary"/"secondary"/"tertiary" for a dyad, else None.
     """
     name: str
     kind: str
@@ -153,7 +153,8 @@ class WheelEmotion:
         return self.components[0][1]
 
     def describe(self):
-        """One line: e.g. ``"love = joy 0.6 + trust 0.4 (primary dyad)"`` or ``"serenity = joy level 1 (intensity 0.5)"``."""
+        """One line: e.g. ``"love = joy 0.6 + trust 0.4 (primary dyad)"`` or
+        ``"serenity = joy level 1 (intensity 0.5)"``."""
         if self.kind == "primary":
             return f"{self.name} = {self.components[0][0]} level {self.level} (intensity {self.intensity:g})"
         if self.kind == "preset":

@@ -19,7 +19,8 @@ pinned commit, sha256, size) the first time a process uses it. A missing file is
 ``bpy.app.online_access`` allows it and the user asked). ``FACEMOTION_ASSET_BASE_URL`` (or ``base_url=``) replaces the
 upstream URLs with ``<base>/<asset name>``, for a mirror or a ``file://`` copy; the sha256 check still applies.
 
-Errors: :class:`~.errors.AssetError`, one line naming the file, where it was looked for, and how to fix it.
+Errors: :class:`~facemotion.core.errors.AssetError`, one line naming the file, where it was looked for, and how to
+fix it.
 The atomic-write helpers of :mod:`.atomic_io` are re-exported here for the cache writers.
 """
 import difflib
