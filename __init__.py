@@ -7,7 +7,7 @@ so registration lives here and every import points downward::
     __init__ (register)  ->  panels  ->  operators  ->  facemotion_addon (bpy glue)  ->  core (numpy, no bpy)
 
 ``register()`` order: property groups, preferences, operators, UI lists and panels (parents before sub-panels),
-then ``Scene.facemotion``, ``Object.facemotion_part`` (:mod:`.facemotion_addon.part_properties`), the asset
+then ``Scene.facemotion``, ``Object.facemotion_part`` (:mod:`.facemotion_addon.settings.part_properties`), the asset
 settings and ``blender --command facemotion``. ``unregister()`` undoes every step in reverse, so register ->
 unregister -> register works in one session (Blender's add-on reload does that).
 Importing the package imports nothing (not even bpy), so the pure-numpy ``core`` stays usable outside Blender.
@@ -15,7 +15,7 @@ Importing the package imports nothing (not even bpy), so the pure-numpy ``core``
 
 __all__ = ["CLI_COMMAND", "register", "registered_classes", "unregister"]
 
-#: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli`).
+#: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli.entry`).
 CLI_COMMAND = "facemotion"
 
 _registered = []       # classes registered by register(), in order
@@ -25,7 +25,7 @@ _cache_dir_set = False
 
 def _all_classes():
     from . import operators, panels
-    from .facemotion_addon import export_settings, preferences, properties
+    from .facemotion_addon.settings import export_settings, preferences, properties
     return (*properties.classes, *export_settings.classes, *preferences.classes, *operators.classes,
             *panels.classes)
 
@@ -41,7 +41,7 @@ def _configure_assets():
     import bpy
 
     from .core.io import assets
-    from .facemotion_addon.preferences import ROOT_PACKAGE, apply_preferences
+    from .facemotion_addon.settings.preferences import ROOT_PACKAGE, apply_preferences
     if ROOT_PACKAGE.startswith("bl_ext."):
         # An extension must not write into its own folder (replaced on update) nor assume ~/.cache.
         assets.set_cache_dir(bpy.utils.extension_path_user(ROOT_PACKAGE, create=True))
@@ -53,7 +53,7 @@ def _register_export_ui():
     """``Scene.facemotion_export`` (the Export panel's options) and File > Export > Facemotion (glTF/FBX)."""
     import bpy
 
-    from .facemotion_addon import export_settings
+    from .facemotion_addon.settings import export_settings
     from .operators.export import menu_export
     export_settings.register_scene_property()
     bpy.types.TOPBAR_MT_file_export.append(menu_export)
@@ -62,7 +62,7 @@ def _register_export_ui():
 def _unregister_export_ui():
     import bpy
 
-    from .facemotion_addon import export_settings
+    from .facemotion_addon.settings import export_settings
     from .operators.export import menu_export
     bpy.types.TOPBAR_MT_file_export.remove(menu_export)  # no error when it was not appended
     export_settings.unregister_scene_property()
@@ -74,8 +74,8 @@ def register():
     global _cli_handle
     import bpy
 
-    from .facemotion_addon import part_properties, properties
-    from .facemotion_addon.cli import cli_command
+    from .facemotion_addon.settings import part_properties, properties
+    from .facemotion_addon.cli.entry import cli_command
     if _registered:
         return  # already registered (register() called twice without unregister)
     try:
@@ -98,7 +98,7 @@ def unregister():
     import bpy
 
     from .core.io import assets
-    from .facemotion_addon import part_properties, preferences, properties
+    from .facemotion_addon.settings import part_properties, preferences, properties
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None

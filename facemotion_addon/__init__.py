@@ -5,9 +5,11 @@
 - :mod:`.selection` says which objects facemotion acts on; :mod:`.compat` holds every Blender-version difference;
 - :mod:`.rigging`, :mod:`.shape_keys`, :mod:`.keyframes`, :mod:`.mesh_import`, :mod:`.export` and
   :mod:`.preview_render` each do one job on Blender data, and :mod:`.pipeline` strings them into the CLI's steps;
-- :mod:`.properties` and :mod:`.preferences` are the settings; :mod:`.cli` (with :mod:`.console` and :mod:`.demo`)
-  is ``blender --command facemotion`` and ``./facemotion``.
+- :mod:`.console` is the terminal output the CLI and the glue share (held stdout, progress, one-line causes).
 
-Nothing here imports :mod:`facemotion.operators` or :mod:`facemotion.panels`: registration is the package root's
-(``facemotion.register``).
+Two sub-packages by audience: :mod:`.settings` (scene/object properties, export settings, preferences, user presets)
+and :mod:`.cli` (``blender --command facemotion`` and ``./facemotion``: entry, commands, demo, batch, distributed).
+The rule: the modules at this level are the scene glue; the glue and the settings never import :mod:`.cli`, and the
+CLI sits on top of both. Nothing here imports :mod:`facemotion.operators` or :mod:`facemotion.panels`:
+registration is the package root's (``facemotion.register``). ``tests/test_layering.py`` checks all of it.
 """

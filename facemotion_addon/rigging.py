@@ -3,8 +3,8 @@
 
 Several objects can form one head (face, eyes and teeth as separate objects), and a selection often holds objects
 that are not part of the face at all (a body, clothes, hair, the default scene's cube). Each object's
-``facemotion_part`` (:mod:`.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is: objects set
-to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
+``facemotion_part`` (:mod:`.settings.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is:
+objects set to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
 (*auto* -> :data:`~facemotion.core.rig.parts.ROLE_AUTO`, which the core resolves from loose parts and the
 landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`). The resulting deltas are split
 back per object and turned into each object's local space; an object whose vertices all resolved to *ignore*, or
@@ -25,7 +25,7 @@ from ..core.errors import InputError
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
 from . import shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, write_points
-from .part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
+from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 

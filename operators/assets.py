@@ -12,7 +12,7 @@ import bpy
 
 from ..core.errors import AssetError
 from ..core.io import assets
-from ..facemotion_addon.preferences import apply_preferences
+from ..facemotion_addon.settings.preferences import apply_preferences
 from .base import Job, JobOperator
 
 __all__ = ["DownloadAssetsJob", "FACEMOTION_OT_download_assets", "classes"]

@@ -25,7 +25,7 @@ import time
 import bpy
 
 from ..core.errors import CancelledError, FacemotionError, Progress
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 
 __all__ = ["FacemotionOperator", "Job", "JobOperator", "JobRunner", "poll_face_meshes", "poll_rigged_meshes"]

@@ -16,8 +16,8 @@ from bpy_extras.io_utils import ExportHelper
 
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
-from ..facemotion_addon.export_settings import ExportOptionProperties, copy_options, option_values
-from ..facemotion_addon.properties import EXPORT_FORMATS, settings
+from ..facemotion_addon.settings.export_settings import ExportOptionProperties, copy_options, option_values
+from ..facemotion_addon.settings.properties import EXPORT_FORMATS, settings
 from ..facemotion_addon.selection import face_meshes
 from .base import FacemotionOperator
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Operators that recognise emotions: in an image (a file or a Blender image), in a video file (written into the
-active rigged face's emotion timeline, :func:`facemotion.facemotion_addon.properties.timeline_object`), and in the
-rigged face's current pose (rendered, detected, classified).
+active rigged face's emotion timeline, :func:`facemotion.facemotion_addon.settings.properties.timeline_object`), and
+in the rigged face's current pose (rendered, detected, classified).
 
 Each stores its result in the scene (``Scene.facemotion.recognized_*``: top label, intensity, the 8 probabilities,
 what was looked at, how many faces), which the Recognize panel shows. The work is done by
@@ -13,16 +13,16 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..core.animation.track_keys import keys_after, track_to_timeline_keys
 from ..core.emotion.presets import CATEGORIES
-from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
-                                        recognize_mesh, summarize_track, track_to_timeline_keys,
-                                        video_emotion_track)
+from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, recognize_image, recognize_mesh,
+                                        summarize_track, video_emotion_track)
 from ..core.errors import InputError, NoFaceError
 from ..core.io.image_io import load_image
 from ..facemotion_addon import rigging
 from ..facemotion_addon.bridge import evaluated_world_mesh, image_rgb, rest_world_vertices
-from ..facemotion_addon.preferences import apply_preferences
-from ..facemotion_addon.properties import object_settings, settings, timeline_object
+from ..facemotion_addon.settings.preferences import apply_preferences
+from ..facemotion_addon.settings.properties import object_settings, settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from .base import FacemotionOperator, Job, JobOperator
 

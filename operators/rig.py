@@ -8,8 +8,8 @@ part and as what (:mod:`facemotion.facemotion_addon.rigging`).
 import bpy
 
 from ..facemotion_addon import rigging
-from ..facemotion_addon.preferences import apply_preferences
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.settings.preferences import apply_preferences
+from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.selection import face_meshes
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
 from ..core.rig.parts import classify_parts

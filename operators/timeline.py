@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Operators that edit a rigged face's emotion timeline, bake the timelines onto the selected rigged faces as
-keyframes, and save / load user presets (:mod:`facemotion.facemotion_addon.presets`).
+keyframes, and save / load user presets (:mod:`facemotion.facemotion_addon.settings.presets`).
 
 Each rigged object has its own timeline (``Object.facemotion``); Add Key, Remove Key, Demo Keys and the presets act
-on :func:`facemotion.facemotion_addon.properties.timeline_object` (the active rigged face, else the first selected
-one). Bake Timeline bakes every selected rigged face with its own timeline, each into its own action; faces whose
-timeline has no keys are skipped with a note.
+on :func:`facemotion.facemotion_addon.settings.properties.timeline_object` (the active rigged face, else the first
+selected one). Bake Timeline bakes every selected rigged face with its own timeline, each into its own action; faces
+whose timeline has no keys are skipped with a note.
 
 Bake Timeline (F9 options): Start Frame (default the scene's start frame), Set Frame Range (off: the scene's range
 is kept), Sparse Keys (on: eased Bezier keys at the emotion keys and blinks, within 1e-3 of the per-frame curve),
@@ -18,10 +18,11 @@ import bpy
 
 from ..core.animation.keys import timeline_bezier_keys
 from ..core.errors import InputError
-from ..facemotion_addon import pipeline, presets
-from ..facemotion_addon.demo import demo_timeline
-from ..facemotion_addon.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time, object_settings,
-                                           scene_fps, timeline_object, timeline_settings)
+from ..facemotion_addon import pipeline
+from ..facemotion_addon.cli.demo import demo_timeline
+from ..facemotion_addon.settings import presets
+from ..facemotion_addon.settings.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time,
+                                                    object_settings, scene_fps, timeline_object, timeline_settings)
 from ..facemotion_addon.selection import rigged_meshes
 from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
 from .emotion import emotion_choice
@@ -53,7 +54,7 @@ def _require_timeline_object(context):
 
 
 def demo_keys():
-    """The demo's emotion keys (:func:`facemotion.facemotion_addon.demo.demo_timeline`), photo key as
+    """The demo's emotion keys (:func:`facemotion.facemotion_addon.cli.demo.demo_timeline`), photo key as
     :data:`DEMO_PHOTO_EMOTION`: neutral -> happy -> surprise -> sadness -> anger -> neutral over 6 s.
     Returns a list of :class:`facemotion.core.animation.timeline.EmotionKey`."""
     keys = demo_timeline(None)["keys"]

@@ -7,9 +7,10 @@ import bpy
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.wheel import DYADS, PRIMARY_LEVELS
 from ..core.errors import FacemotionError
-from ..facemotion_addon import wheel_presets, wheel_preview
+from ..facemotion_addon.settings import wheel_presets
+from ..facemotion_addon import wheel_preview
 from ..facemotion_addon.emotion_names import wheel_choice
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.settings.properties import settings
 from .base import FacemotionPanel
 from .timeline import draw_presets
 

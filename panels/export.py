@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Export panel: file format, engine preset and options (``Scene.facemotion_export``), and Export...
 
-The options are the export operator's own (:class:`facemotion.facemotion_addon.export_settings.
+The options are the export operator's own (:class:`facemotion.facemotion_addon.settings.export_settings.
 ExportOptionProperties`); the button passes the panel's values to the operator, whose file browser shows them again.
 """
 import bpy
 
-from ..facemotion_addon.export_settings import copy_options
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.settings.export_settings import copy_options
+from ..facemotion_addon.settings.properties import settings
 from ..operators.export import draw_export_options
 from .base import FacemotionPanel
 

@@ -5,7 +5,7 @@ last result as one probability bar per class with the top class and its intensit
 import bpy
 
 from ..core.emotion.presets import CATEGORIES
-from ..facemotion_addon.properties import settings, timeline_object
+from ..facemotion_addon.settings.properties import settings, timeline_object
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_recognize", "classes"]

@@ -3,8 +3,8 @@
 import bpy
 
 from ..core.arkit import ARKIT_NAMES
-from ..facemotion_addon.part_properties import detected_part
-from ..facemotion_addon.properties import settings
+from ..facemotion_addon.settings.part_properties import detected_part
+from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
 from .base import FacemotionPanel, draw_last_report

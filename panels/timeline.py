@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Timeline panel: the emotion keys, blink and noise settings of the active rigged face
-(:func:`facemotion.facemotion_addon.properties.timeline_object`) and Bake Timeline."""
+(:func:`facemotion.facemotion_addon.settings.properties.timeline_object`) and Bake Timeline."""
 import bpy
 
-from ..facemotion_addon import presets
-from ..facemotion_addon.properties import object_settings, timeline_object
+from ..facemotion_addon.settings import presets
+from ..facemotion_addon.settings.properties import object_settings, timeline_object
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets",

@@ -21,12 +21,13 @@ import pytest
 
 import facemotion
 import facemotion as addon
-from facemotion.facemotion_addon.cli import cli_command
+from facemotion.facemotion_addon.cli.entry import cli_command
 from facemotion.core.io import assets
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import EMOTIONS, preset_weights
 from facemotion.core.animation.timeline import EASINGS
-from facemotion.facemotion_addon import compat, preferences, properties, shape_keys
+from facemotion.facemotion_addon import compat, shape_keys
+from facemotion.facemotion_addon.settings import preferences, properties
 
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",

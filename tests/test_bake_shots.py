@@ -8,11 +8,11 @@ import bpy
 import numpy as np
 import pytest
 
-from facemotion.core.animation.keys import linear_keys_error, sparse_key_indices
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
-from facemotion.facemotion_addon.properties import timeline_settings
+from facemotion.facemotion_addon.settings.properties import timeline_settings
+from linear_keys import linear_keys_error, sparse_key_indices
 from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 
@@ -157,7 +157,7 @@ def test_push_to_nla_makes_a_strip_and_the_next_bake_a_new_action(face):
 
 def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
     from facemotion.core.emotion.presets import preset_weights
-    from facemotion.facemotion_addon import presets
+    from facemotion.facemotion_addon.settings import presets
     import json
 
     monkeypatch.setenv(presets.ENV_PRESETS, str(tmp_path))
@@ -188,7 +188,7 @@ def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
     assert timeline.blink_seed == 7
 
     # Wheel keys (a dyad, a pair with mix and blend) survive the round trip.
-    from facemotion.facemotion_addon.properties import add_timeline_key
+    from facemotion.facemotion_addon.settings.properties import add_timeline_key
     add_timeline_key(face, 7.0, "love")
     add_timeline_key(face, 8.0, "joy+trust", 0.8, mix=0.7, blend="linear")
     assert bpy.ops.facemotion.preset_save(kind="timeline", name="wheel") == {"FINISHED"}
@@ -258,7 +258,7 @@ def test_overlapping_pushes_go_to_a_second_facemotion_track(face):
 # ------------------------------------------------------------------------------------------- one timeline per head
 
 def test_each_rigged_head_has_its_own_timeline_baked_panel_shown_and_saved(face, tmp_path):
-    from facemotion.facemotion_addon.properties import add_timeline_key, timeline_object
+    from facemotion.facemotion_addon.settings.properties import add_timeline_key, timeline_object
     from test_addon_ui import context_for, draw_panel, labels_in
 
     scene = bpy.context.scene
@@ -329,7 +329,7 @@ def test_each_rigged_head_has_its_own_timeline_baked_panel_shown_and_saved(face,
 
 
 def test_add_timeline_key_keeps_order_and_transitions_and_refuses_bad_keys(face):
-    from facemotion.facemotion_addon.properties import add_timeline_key
+    from facemotion.facemotion_addon.settings.properties import add_timeline_key
 
     keys = face.facemotion.timeline_keys
     keys.clear()

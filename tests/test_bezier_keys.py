@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 
 from facemotion.core.animation.keys import (HANDLE_FRACTION, BezierKeys, bezier_keys, evaluate_bezier,
-                                            sparse_key_indices, timeline_bezier_keys)
+                                            timeline_bezier_keys)
 from facemotion.core.animation.timeline import (BLINK_CLOSE_S, BLINK_CLOSED_S, BLINK_OPEN_S, EASINGS, EmotionKey,
                                                 bake_timeline, blink_times, ease)
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
-from facemotion.facemotion_addon.properties import timeline_settings
+from facemotion.facemotion_addon.settings.properties import timeline_settings
+from linear_keys import sparse_key_indices
 from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 SMILE = ARKIT_INDEX["mouthSmileLeft"]

@@ -118,7 +118,8 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.3.0")
     tops = {n.split("/")[0] for n in names}
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
-    assert "core/errors.py" in names and "facemotion_addon/keyframes.py" in names
+    assert {"core/errors.py", "facemotion_addon/keyframes.py", "facemotion_addon/cli/entry.py",
+            "facemotion_addon/settings/properties.py"} <= set(names)  # the sub-packages are packed too
     assert {"models/emotion_classifier.onnx", "models/emotion_classifier_relative.onnx"} <= set(names)  # both models
     assert "bundled_assets/mediapipe/face_landmarker.task" in names
     assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}

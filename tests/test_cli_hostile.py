@@ -19,7 +19,8 @@ import pytest
 from facemotion.core.errors import InputError
 from facemotion.core.io import atomic_io, image_io
 from facemotion.core.io.assets import asset_path
-from facemotion.facemotion_addon import cli, console
+from facemotion.facemotion_addon import console
+from facemotion.facemotion_addon.cli import entry, timeline_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, str(ROOT / "tools" / "cli_entry.py"))
@@ -110,7 +111,7 @@ def test_hostile_timeline_is_one_line(name, data, fragment, tmp_path, ict_mesh):
 def test_timeline_encodings_with_a_bom_decode_like_utf8(bom, encoding, tmp_path):
     path = tmp_path / "t.json"
     path.write_bytes(bom + GOOD_TIMELINE.encode(encoding))
-    assert cli._read_timeline(path) == {"fps": 24, "keys": [{"time": 0, "emotion": "happy"},
+    assert timeline_file.read_timeline(path) == {"fps": 24, "keys": [{"time": 0, "emotion": "happy"},
                                                             {"time": 1, "emotion": "sad"}]}
 
 
@@ -161,7 +162,7 @@ def test_oversized_png_header_is_one_line(tmp_path):
 
 # --- interruptions ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("exc", [KeyboardInterrupt(), cli.Terminated(signal.SIGTERM)])
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), entry.Terminated(signal.SIGTERM)])
 def test_atomic_output_removes_its_temp_file_when_interrupted(exc, tmp_path):
     with pytest.raises(type(exc)):
         with atomic_io.atomic_output(tmp_path / "o.glb") as tmp:
@@ -204,9 +205,9 @@ def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code
 
 @pytest.mark.parametrize("argv", [["-q", "rig", "m.obj", "--out", "o.glb"], ["rig", "m.obj", "--out", "o.glb", "-q"]])
 def test_quiet_is_accepted_before_and_after_the_command(argv):
-    assert cli.build_parser().parse_args(argv).verbosity == console.QUIET
-    assert cli.build_parser().parse_args(["rig", "m.obj", "--out", "o.glb"]).verbosity == console.NORMAL
-    assert cli.build_parser().parse_args(["-v", "rig", "m.obj", "--out", "o.glb"]).verbosity == console.VERBOSE
+    assert entry.build_parser().parse_args(argv).verbosity == console.QUIET
+    assert entry.build_parser().parse_args(["rig", "m.obj", "--out", "o.glb"]).verbosity == console.NORMAL
+    assert entry.build_parser().parse_args(["-v", "rig", "m.obj", "--out", "o.glb"]).verbosity == console.VERBOSE
 
 
 def test_quiet_bad_input_still_prints_its_one_line(tmp_path):

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facemotion.facemotion_addon.cli import cli_command
+from facemotion.facemotion_addon.cli.entry import cli_command
 from facemotion.core.io.assets import asset_path
 from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH
 from facemotion.core.emotion.features import FeatureSpec

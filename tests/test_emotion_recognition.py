@@ -22,16 +22,16 @@ from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH, EmotionClassi
 from facemotion.core.emotion.features import PARTS, FeatureSpec
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.emotion.recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
-                                                 iter_images, keys_after, recognize_file, recognize_image,
-                                                 recognize_mesh, summarize_track, track_to_timeline_keys,
-                                                 video_emotion_track)
+                                                 iter_images, recognize_file, recognize_image, recognize_mesh,
+                                                 summarize_track, video_emotion_track)
 from facemotion.core.errors import InputError
 from facemotion.core.io.image_io import load_image
 from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
+from facemotion.core.animation.track_keys import keys_after, track_to_timeline_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
-from facemotion.facemotion_addon.properties import recognized_probabilities, timeline_settings
+from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
 from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
                            operators_in, select_only)

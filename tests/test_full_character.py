@@ -17,7 +17,7 @@ import facemotion
 import synthetic_heads
 from blender_fixtures import shape_key_co
 from facemotion.core.arkit import ARKIT_NAMES
-from facemotion.facemotion_addon.properties import settings
+from facemotion.facemotion_addon.settings.properties import settings
 from facemotion.operators.base import JobRunner
 from facemotion.operators.rig import RigJob
 

@@ -17,7 +17,7 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.core.io.assets import asset_path
 from facemotion.core.io.mesh_io import read_obj
-from facemotion.facemotion_addon.properties import settings
+from facemotion.facemotion_addon.settings.properties import settings
 from facemotion.facemotion_addon.selection import LANDMARKS_PROP, is_rigged
 from facemotion.operators.base import Job, JobRunner
 from facemotion.operators.recognize import PoseEmotionJob, VideoEmotionJob
@@ -427,7 +427,7 @@ def test_preferences_offer_the_download_only_for_missing_files(empty_asset_folde
     from types import SimpleNamespace
 
     from facemotion.core.io import assets
-    from facemotion.facemotion_addon.preferences import FacemotionPreferences
+    from facemotion.facemotion_addon.settings.preferences import FacemotionPreferences
     from test_addon_ui import RecordingLayout, labels_in, operators_in
 
     def draw():

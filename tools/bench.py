@@ -385,7 +385,7 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     from facemotion.core.io.image_io import load_image
     from facemotion.core.detect.landmarks import default_detector
     from facemotion.core.animation.timeline import bake_timeline, validate_keys
-    from facemotion.facemotion_addon.demo import demo_timeline
+    from facemotion.facemotion_addon.cli.demo import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
 
     detector = default_detector()

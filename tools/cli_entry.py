@@ -23,5 +23,5 @@ if __name__ == "__main__":
     import bpy  # noqa: F401  (import before the add-on modules: they need it)
 
     from facemotion.facemotion_addon import compat
-    from facemotion.facemotion_addon.cli import main
+    from facemotion.facemotion_addon.cli.entry import main
     compat.exit_process(main(sys.argv[1:]))  # not sys.exit: bpy 4.2 can crash in interpreter shutdown

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The plan of a batch run, without Blender: which files are heads, where each one's outputs go, which are already
-up to date, and the JSON reports (``facemotion batch``; the Blender side is :mod:`facemotion.facemotion_addon.batch`).
+up to date, and the JSON reports (``facemotion batch``; the Blender side is
+:mod:`facemotion.facemotion_addon.cli.batch`).
 
 - **Discovery** (:func:`discover_assets`): files and folders given on the command line; folders are walked
   recursively in sorted order for ``.obj``, ``.fbx``, ``.glb``, ``.gltf`` and ``.blend`` files (hidden files and

@@ -13,16 +13,16 @@ import bpy
 import cv2
 import numpy as np
 
-from ..core.io import assets
-from ..core.arkit import ARKIT_NAMES
-from ..core.io.atomic_io import atomic_write_bytes
-from ..core.emotion.presets import weights_from_blendshape_scores
-from ..core.io.image_io import load_image
-from ..core.detect.landmarks import default_detector
-from ..core.animation.timeline import EmotionKey
-from . import pipeline
-from .console import print_stage as _stage
-from .preview_render import contact_sheet, render_frames
+from ...core.io import assets
+from ...core.arkit import ARKIT_NAMES
+from ...core.io.atomic_io import atomic_write_bytes
+from ...core.emotion.presets import weights_from_blendshape_scores
+from ...core.io.image_io import load_image
+from ...core.detect.landmarks import default_detector
+from ...core.animation.timeline import EmotionKey
+from .. import pipeline
+from ..console import print_stage as _stage
+from ..preview_render import contact_sheet, render_frames
 
 FPS = 24
 KEY_TIMES = (0.0, 1.2, 2.4, 3.6, 4.8, 6.0)

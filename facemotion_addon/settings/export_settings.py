@@ -9,7 +9,7 @@ field can be changed); :func:`option_values` reads the fields back as :func:`.pi
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, PointerProperty, StringProperty
 
-from . import export_presets
+from .. import export_presets
 
 __all__ = ["ExportOptionProperties", "FacemotionExportSettings", "classes", "copy_options", "option_values",
            "register_scene_property", "unregister_scene_property"]

@@ -20,12 +20,12 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
                        IntProperty, PointerProperty, StringProperty)
 
-from ..core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
-from ..core.animation.timeline import EASINGS, EmotionKey
-from ..core.errors import InputError
-from .emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
-                            WHEEL_PRIMARY_ITEMS, wheel_key_fields)
-from .selection import is_landmark_object, is_rigged, rigged_meshes
+from ...core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
+from ...core.animation.timeline import EASINGS, EmotionKey
+from ...core.errors import InputError
+from ..emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
+                             WHEEL_PRIMARY_ITEMS, wheel_key_fields)
+from ..selection import is_landmark_object, is_rigged, rigged_meshes
 
 __all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionObjectSettings", "FacemotionSceneSettings",
            "FacemotionTimelineKey", "TimelineKeyEdit", "add_timeline_key", "classes", "frame_to_time",
@@ -81,7 +81,7 @@ class FacemotionTimelineKey(bpy.types.PropertyGroup):
                               default=0.5, subtype="TIME_ABSOLUTE", precision=3)
     easing: EnumProperty(name="Easing", description="How the transition accelerates", items=EASING_ITEMS,
                          default="ease_in_out")
-    # A wheel expression (ring, dyad or pair "a+b", core/animation/timeline.py "Wheel names") replacing `emotion`
+    # A wheel expression (ring, dyad or pair "a+b", core/emotion/vocabulary.py) replacing `emotion`
     # when set; `emotion` then shows its primary / first emotion. Kept apart so saved files' enum stays valid.
     wheel_emotion: StringProperty(name="Wheel Emotion", description="Plutchik wheel name of this key (e.g. love, "
                                   "ecstasy, joy+trust); empty: the Emotion preset", default="")

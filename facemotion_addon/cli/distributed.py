@@ -4,7 +4,7 @@
 Both run the same worker: facemotion's own command line, ``facemotion -q batch --worker ...`` (the ``./facemotion``
 launcher's Python with ``tools/cli_entry.py`` in a checkout, ``blender -b --command facemotion`` in an installed
 Blender, or ``--worker-command``), which reads one JSON request per line on stdin and answers each with one report
-line (:data:`.batch.RESULT_MARK`). bpy holds one scene per process, so a head never shares a process with another
+line (:data:`RESULT_MARK`). bpy holds one scene per process, so a head never shares a process with another
 batch's state on the cluster, and a crash in Blender (an importer's segfault) ends one worker process: that head is
 reported failed and the rest go on.
 
@@ -27,9 +27,12 @@ import sys
 import threading
 from pathlib import Path
 
-from ..core.errors import InputError
-from ..core.io import batch_plan
+from ...core.errors import InputError
+from ...core.io import batch_plan
 
+#: Marks a worker's result line on its stdout (Blender and libraries may print other lines there); the worker
+#: (:func:`.batch.serve_worker`) writes it, the runners here read it.
+RESULT_MARK = "\x1efacemotion-batch-result "
 #: Seconds to wait for a Dask scheduler to answer before giving up with one line.
 CONNECT_TIMEOUT_S = 10
 
@@ -43,7 +46,7 @@ def worker_command(custom=None):
     import bpy
     if bpy.app.binary_path:
         return [bpy.app.binary_path, "-b", "--command", "facemotion"]
-    entry = Path(__file__).resolve().parents[1] / "tools" / "cli_entry.py"
+    entry = Path(__file__).resolve().parents[2] / "tools" / "cli_entry.py"
     if entry.is_file():
         return [sys.executable, str(entry)]
     raise InputError("cannot tell how to start facemotion worker processes here; pass --worker-command "
@@ -78,7 +81,6 @@ class _LocalWorker:
 
     def run(self, request):
         """Send one request, return the worker's report dict. Raises WorkerDied."""
-        from .batch import RESULT_MARK
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
@@ -201,7 +203,6 @@ def run_on_dask(address, todo, command, finished):
     except ImportError:
         raise InputError("--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
                          "tools/requirements.txt)") from None
-    from .batch import RESULT_MARK
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:

@@ -13,14 +13,14 @@ import os
 import bpy
 from bpy.props import BoolProperty, StringProperty
 
-from ..core.io import assets
+from ...core.io import assets
 
 __all__ = ["ROOT_PACKAGE", "FacemotionPreferences", "apply_preferences", "classes", "get_preferences",
            "restore_environment"]
 
 #: The add-on's root package: ``facemotion`` in a checkout, ``bl_ext.<repository>.facemotion`` as an extension.
 #: Blender finds AddonPreferences by this name.
-ROOT_PACKAGE = __package__.rpartition(".")[0]
+ROOT_PACKAGE = __package__.rsplit(".", 2)[0]  # this package is <root>.facemotion_addon.settings
 
 _UNSET = object()
 _saved_environment = {}  # variable -> value before facemotion first changed it (None: it was unset)

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import bpy
 
-from ..core.arkit import ARKIT_NAMES
-from ..core.animation.timeline import keys_from_json, keys_to_json
-from ..core.emotion.presets import EMOTIONS, preset_weights
-from ..core.errors import InputError
-from ..core.io import assets
-from ..core.io.atomic_io import atomic_write_text
+from ...core.arkit import ARKIT_NAMES
+from ...core.animation.timeline import keys_from_json, keys_to_json
+from ...core.emotion.presets import EMOTIONS, preset_weights
+from ...core.errors import InputError
+from ...core.io import assets
+from ...core.io.atomic_io import atomic_write_text
 from .preferences import ROOT_PACKAGE
-from .emotion_names import wheel_key_fields
+from ..emotion_names import wheel_key_fields
 from .properties import object_settings, settings, timeline_settings
 
 #: Environment variable overriding the presets folder.

@@ -24,14 +24,14 @@ import time
 import traceback
 from pathlib import Path
 
-from ..core.errors import FacemotionError, InputError
-from ..core.io import batch_plan
-from ..core.io.atomic_io import check_writable
-from . import console
-from .console import info
-
-#: Marks a worker's result line on its stdout (Blender and libraries may print other lines there).
-RESULT_MARK = "\x1efacemotion-batch-result "
+from ...core.animation.clips import parse_clips
+from ...core.errors import FacemotionError, InputError
+from ...core.io import batch_plan
+from ...core.io.atomic_io import check_writable
+from .. import console
+from ..console import info
+from . import distributed
+from .timeline_file import read_timeline
 #: File name of the batch summary in the output folder.
 SUMMARY_NAME = "batch_summary.json"
 
@@ -102,8 +102,7 @@ def batch_options(args, clips):
 
 
 def _clips(args):
-    from .cli import _read_timeline
-    return batch_plan.parse_clips(args.clips, read_timeline=_read_timeline, fps=args.fps)
+    return parse_clips(args.clips, read_timeline=read_timeline, fps=args.fps)
 
 
 def cmd_batch(args):
@@ -111,7 +110,6 @@ def cmd_batch(args):
     command line and, after every head was gone through, when any head failed."""
     if args.worker:
         return serve_worker(args)
-    from . import distributed
     started = time.perf_counter()
     formats = batch_plan.parse_formats(args.formats)
     _check_preset(args.preset)
@@ -236,7 +234,7 @@ def _check_preset(preset):
         return
     import inspect
 
-    from . import pipeline
+    from .. import pipeline
     if "preset" not in inspect.signature(pipeline.export).parameters:
         raise InputError(f"--preset {preset}: this build's exporter has no presets; use --preset default")
 
@@ -319,7 +317,7 @@ def fixed_threads():
 
 def serve_worker(args):
     """The worker loop (``batch --worker``): read one JSON request per line on stdin (``source``, ``name``,
-    ``key``), run the head, print its report as one :data:`RESULT_MARK` line on stdout; ends at end of input."""
+    ``key``), run the head, print its report as one :data:`.distributed.RESULT_MARK` on stdout; ends at end of input."""
     settings = worker_settings(args)
     fixed_threads()
     for line in sys.stdin:
@@ -327,7 +325,7 @@ def serve_worker(args):
         if not line:
             continue
         report = run_request(json.loads(line), settings["out_dir"], settings)
-        sys.stdout.write(RESULT_MARK + json.dumps(report, sort_keys=True) + "\n")
+        sys.stdout.write(distributed.RESULT_MARK + json.dumps(report, sort_keys=True) + "\n")
         sys.stdout.flush()
     return 0
 
@@ -378,8 +376,8 @@ def run_asset(asset, out_dir, settings, *, key):
     Raises: FacemotionError subclasses (bad file, no face, export failure); outputs already written stay (they are
     complete files) but no report claims them, so the head is redone next time.
     """
-    from ..core.animation.timeline import timeline_from_json
-    from . import pipeline
+    from ...core.animation.timeline import timeline_from_json
+    from .. import pipeline
     warnings, timings = [], {}
     start = t = time.perf_counter()
     objects = pipeline.load_file(asset.source, note=warnings.append)
@@ -475,8 +473,8 @@ def bake_clips(objects, clips, *, fps=None):
     """
     import bpy
 
-    from . import compat, pipeline
-    from .keyframes import ACTION_TAG
+    from .. import compat, pipeline
+    from ..keyframes import ACTION_TAG
     scene = bpy.context.scene
     out = []
     for name, timeline in clips:
@@ -508,7 +506,7 @@ def export_outputs(asset, out_dir, objects, settings, clip_info):
     glTF/GLB: the rig and, with clips, one named animation per clip. FBX: the rig (no animation) and one
     ``head@clip.fbx`` per clip with that clip as the file's take. .blend: the scene with the clips' actions on NLA
     tracks."""
-    from . import pipeline
+    from .. import pipeline
     import bpy
     bpy.context.scene.frame_set(1)  # shape-key values at frame 1 (neutral) are the files' default weights
     written = []
@@ -545,7 +543,7 @@ def _active_clip(objects, clip):
     and muted tracks keep the other clips out of it. ``clip=None``: the rest pose alone. Undone afterwards."""
     import bpy
 
-    from . import compat
+    from .. import compat
     scene = bpy.context.scene
     saved_range = scene.frame_start, scene.frame_end
     muted, assigned, seen = [], [], set()
@@ -579,6 +577,6 @@ def _active_clip(objects, clip):
 def _export_gltf_clips(path, objects, preset):
     """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``
     (``animation_mode="nla_tracks"``: every other setting of the preset still applies)."""
-    from . import pipeline
+    from .. import pipeline
     options = {} if preset == "default" else {"preset": preset}
     return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="nla_tracks", **options)

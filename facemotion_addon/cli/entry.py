@@ -6,36 +6,25 @@ writes no output file (outputs are written atomically, at the end). While a comm
 stderr (MediaPipe's / TensorFlow Lite's C++ logging, tracebacks that Blender's importers print before they report a
 failure) is held back: it is dropped when the command ends with that one-line error, and passed on otherwise.
 
-``rig`` and ``animate`` start from an empty scene, so the outputs hold only the input file's objects (not Blender's
-startup cube, camera and light).
-
-``emotion`` is the exception to "one error line, exit 2" for the images it goes through: a folder of a few thousand
-images is one run, so an unreadable image or one without a face is reported on its own output line and the run goes
-on (see :func:`cmd_emotion`).
+This module is the entry (parser, :func:`main`, signals, held stderr); the sub-commands live in :mod:`.commands`,
+:mod:`.batch` and :mod:`..emotion_names`.
 """
 import argparse
 import contextlib
-import json
-import math
 import os
 import shutil
 import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from ..core.errors import FacemotionError, InputError
-from ..core.io.atomic_io import check_output_file
-from . import console, emotion_names, export_presets
-from .console import info, print_stage
-from . import batch  # noqa: E402  (facemotion batch: its parser and command live there)
+from ...core.errors import FacemotionError, InputError
+from .. import console, emotion_names, export_presets
+from . import batch, commands
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
 EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP = 130, 143, 129
-#: Largest timeline file read (bytes); a timeline is a few kB of JSON.
-MAX_TIMELINE_BYTES = 16 * 1024 * 1024
 
 
 class Terminated(KeyboardInterrupt):
@@ -64,7 +53,7 @@ def _version_text():
     """``facemotion X.Y.Z (Blender A.B.C)``: the extension version from blender_manifest.toml, Blender's own."""
     import tomllib
     try:
-        with open(Path(__file__).resolve().parent.parent / "blender_manifest.toml", "rb") as handle:
+        with open(Path(__file__).resolve().parents[2] / "blender_manifest.toml", "rb") as handle:
             version = tomllib.load(handle).get("version", "unknown")
     except (OSError, tomllib.TOMLDecodeError):
         version = "unknown"
@@ -160,218 +149,8 @@ exit status: 0 once the images were gone through, even if some had no face or co
   missing or broken (e.g. its metadata does not match the feature spec)."""
 
 
-def _check_output(path, overwrite):
-    return check_output_file(path, (".glb", ".gltf", ".fbx", ".blend"), overwrite=overwrite,
-                             what="use .glb, .gltf, .fbx or .blend")
-
-
-def _read_timeline(path):
-    """Parse the timeline JSON file ``path``: UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM (what
-    Windows PowerShell writes); binary files, huge numbers (1e400, 5000-digit integers) and deeply nested JSON are
-    refused with one line. Returns the decoded JSON value. Raises InputError."""
-    import codecs
-    try:
-        size = path.stat().st_size
-        if size > MAX_TIMELINE_BYTES:
-            raise InputError(f"{path}: timeline file is {size} bytes; a timeline is JSON of at most "
-                             f"{MAX_TIMELINE_BYTES // (1024 * 1024)} MiB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read timeline ({exc.strerror or exc})") from None
-    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-    encoding = next((enc for bom, enc in boms if data.startswith(bom)), "utf-8")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file (not valid {encoding.upper()}); a timeline is a JSON text "
-                         "file") from None
-    if "\x00" in text:
-        raise InputError(f"{path}: not a text file (it holds NUL bytes); a timeline is a JSON text file")
-
-    def number(kind):
-        def parse(token):
-            value = kind(token)
-            if not math.isfinite(value):
-                raise InputError(f"{path}: number {token[:20]}{'...' if len(token) > 20 else ''} is out of range")
-            return value
-        return parse
-
-    def integer(token):
-        if len(token.lstrip("-")) > 15:
-            raise InputError(f"{path}: integer {token[:20]}{'...' if len(token) > 20 else ''} is out of range")
-        return int(token)
-
-    try:
-        return json.loads(text, parse_float=number(float), parse_int=integer,
-                          parse_constant=lambda token: number(float)(token))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except RecursionError:
-        raise InputError(f"{path}: JSON nested too deeply; a timeline is a flat list of keys") from None
-
-
-def _load(pipeline, mesh):
-    """Load ``mesh`` and return the head's meshes (:func:`.pipeline.load_file`): a .blend is opened whole, so every
-    data-block the user had is written back with the result; other files are imported into an empty scene (the home
-    file without its objects; the preferences are left alone). Meshes left out of the head (hidden, flat floor
-    planes) are named in a note."""
-    t = time.perf_counter()
-    objects = pipeline.load_file(mesh, note=info)
-    print_stage("import", t)
-    return objects
-
-
-@contextlib.contextmanager
-def _naming_input(mesh):
-    """Prefix the input file's name to errors that do not name it yet (e.g. no face found on the mesh)."""
-    name = Path(mesh).name
-    try:
-        yield
-    except FacemotionError as exc:
-        if name in str(exc):
-            raise
-        raise type(exc)(f"{name}: {exc}") from None
-
-
-def _rig(pipeline, objects, mesh, replace):
-    t = time.perf_counter()
-    with _naming_input(mesh), console.progress_bar("rig") as progress:
-        result, objects = pipeline.rig(objects, replace=replace, progress=progress)
-    for stage, seconds in result.timings.items():
-        info(f"    {stage:<28s} {seconds:7.2f} s")
-    print_stage("rig", t)
-    parts = getattr(result, "parts", None)
-    if parts is not None:
-        info(f"  parts: {parts.summary()}")
-    if result.empty:
-        info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
-    return objects
-
-
-def cmd_rig(args):
-    from . import pipeline
-    out = _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
-    loaded = _load(pipeline, args.mesh)
-    _rig(pipeline, loaded, args.mesh, args.replace_keys)
-    t = time.perf_counter()
-    # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
-    pipeline.export(loaded, out, overwrite=args.overwrite, animations=False, **export_options)
-    print_stage(f"write {out.name}", t)
-    return 0
-
-
-def cmd_animate(args):
-    from ..core.animation.timeline import bake_timeline, timeline_from_json
-    from . import pipeline
-    from .selection import is_rigged
-    out = None if args.out is None else _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
-    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
-        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
-    timeline_path, spec = emotion_names.animate_spec(args, _read_timeline)
-    try:
-        timeline = timeline_from_json(spec)
-        # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
-        # against the timeline file, and not after the import and the rig.
-        bake_timeline(**{**timeline, **({"fps": args.fps} if args.fps is not None else {})})
-    except FacemotionError as exc:
-        raise type(exc)(f"{timeline_path}: {exc}") from None
-    if out is None:  # --save-timeline alone: no mesh
-        return emotion_names.finish_animate(args, timeline, info)
-    loaded = _load(pipeline, args.mesh)
-    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a body, a floor, props)
-    # are not animated but are written back. With none rigged, the file is rigged first, like `rig`.
-    rigged = [obj for obj in loaded if is_rigged([obj])]
-    if rigged:
-        objects = rigged
-        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
-    else:
-        objects = _rig(pipeline, loaded, args.mesh, False)
-    t = time.perf_counter()
-    with _naming_input(args.mesh), console.progress_bar("bake") as progress:
-        pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
-    print_stage("bake timeline", t)
-    t = time.perf_counter()
-    pipeline.export(loaded, out, overwrite=args.overwrite, animations=True, **export_options)
-    print_stage(f"write {out.name}", t)
-    return emotion_names.finish_animate(args, timeline, info)
-
-
-def cmd_demo(args):
-    from .demo import run_demo
-    # Checked here, before run_demo creates the output folder and spends seconds rigging (it reads the photo last).
-    for option, value in (("--mesh", args.mesh), ("--photo", args.photo)):
-        if value is not None and not Path(value).is_file():
-            raise InputError(f"{value}: file not found (given as {option})")
-    run_demo(mesh=args.mesh, photo=args.photo, out_dir=Path(args.out_dir))
-    return 0
-
-
-def _emotion_record(path, face, result, labels):
-    """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
-    return {"path": str(path), "face": face, "label": result.label,
-            "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
-            "intensity": round(float(result.intensity), 4),
-            "bbox": [round(float(v), 1) for v in result.face.bbox]}
-
-
-def _emotion_text(path, face, result, labels, several):
-    where = f"{path} [face {face}]" if several else f"{path}"
-    scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
-    return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
-
-
-def cmd_emotion(args):
-    """``facemotion emotion IMAGE_OR_DIR [--json] [--model M] [--max-faces N]`` (output and exit status: see
-    :data:`EMOTION_EPILOG`). The detector and the classifier are created once for the whole run; every line is
-    flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
-    import cv2
-
-    from ..core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier
-    from ..core.emotion.recognition import iter_images, recognize_file
-    from ..core.errors import NoFaceError
-    from ..core.detect.landmarks import FaceLandmarkDetector
-
-    max_faces = DEFAULT_MAX_FACES if args.max_faces is None else args.max_faces
-    if max_faces < 1:
-        raise InputError(f"--max-faces must be at least 1, got {max_faces}")
-    images = iter_images(args.path)
-    if args.model is not None and not Path(args.model).is_file():
-        raise InputError(f"{args.model}: model file not found (given as --model)")
-    with _naming_input(args.model or "emotion model"):
-        classifier = EmotionClassifier(args.model)
-    labels = tuple(classifier.labels)
-    try:
-        with FaceLandmarkDetector(max_faces=max_faces) as detector:
-            for path in images:
-                try:
-                    results = recognize_file(path, detector=detector, classifier=classifier)
-                    if not results:
-                        raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
-                except (FacemotionError, cv2.error) as exc:
-                    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    if args.json:
-                        print(json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
-                                          "intensity": None, "error": message}), flush=True)
-                    else:
-                        print(f"{path}: error: {message}", flush=True)
-                    continue
-                for face, result in enumerate(results):
-                    line = json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
-                        _emotion_text(path, face, result, labels, len(results) > 1)
-                    print(line, flush=True)
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly; point stdout at devnull so the interpreter's final
-        # flush does not complain.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    return 0
-
-
-COMMANDS = {"rig": cmd_rig, "animate": cmd_animate, "demo": cmd_demo, "emotion": cmd_emotion}
+COMMANDS = {"rig": commands.cmd_rig, "animate": commands.cmd_animate, "demo": commands.cmd_demo,
+            "emotion": commands.cmd_emotion}
 COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
 

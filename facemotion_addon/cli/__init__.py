@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command line (``blender --command facemotion ...``, ``./facemotion ...``): :mod:`.entry` (parser, ``main``),
+:mod:`.commands` (rig, animate, demo, emotion), :mod:`.batch` and :mod:`.distributed` (many heads, local workers or
+a Dask cluster), :mod:`.demo`, and :mod:`.timeline_file` (the timeline JSON reader the commands share).
+
+Inside, imports point one way: entry -> commands, batch -> distributed and timeline_file. The scene glue and the
+settings never import this package (``tests/test_layering.py``).
+"""
