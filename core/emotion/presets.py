@@ -41,7 +41,8 @@ from ..errors import InputError
 from .facs import aus_to_arkit
 
 __all__ = [
-    "ALIASES", "CATEGORIES", "EMOTIONS", "INTENSE_FACS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "intense_weights",
+    "ALIASES", "CATEGORIES", "EMOTIONS", "INTENSE_FACS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "check_intensity",
+    "intense_weights",
     "preset_aus", "preset_weights", "resolve_emotion", "weights_from_blendshape_scores",
 ]
 
@@ -131,14 +132,21 @@ def preset_aus(name):
     return dict(PRESET_FACS[resolve_emotion(name)])
 
 
-def _scaled(table, key, intensity):
+def check_intensity(intensity, name):
+    """An emotion's intensity as a float in [0, 1]. Raises InputError (naming emotion ``name``): not a finite number
+    in [0, 1]."""
     try:
         value = float(intensity)
     except (TypeError, ValueError):
         raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
     if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"emotion intensity {intensity!r} for {key!r} is outside [0, 1]; use 0 (neutral) to 1 (full)")
-    return (table[key] * np.float32(value)).astype(np.float32)
+        raise InputError(f"emotion intensity {intensity!r} for {name!r} is outside [0, 1]; use 0 (neutral) to 1 "
+                         f"(full)")
+    return value
+
+
+def _scaled(table, key, intensity):
+    return (table[key] * np.float32(check_intensity(intensity, key))).astype(np.float32)
 
 
 def preset_weights(name, intensity=1.0):

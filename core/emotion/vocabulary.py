@@ -30,28 +30,16 @@ ring the preset at 1.0, and the intense ring the preset's stronger EMFACS varian
 e.g. ``rage`` = anger with bared teeth and open mouth, ``ecstasy`` = joy with a laugh), so ``ecstasy`` is more
 than ``joy`` rather than the same face. A dyad or pair poses both constituents' presets at the key's intensity.
 """
-import numpy as np
-
 from ..errors import InputError
 from . import blending
 from .blending import METHODS as BLEND_METHODS
-from .presets import intense_weights, preset_weights
+from .presets import check_intensity, intense_weights, preset_weights
 from .wheel import WheelEmotion, resolve_wheel_name
 
 __all__ = ["BLEND_METHODS", "DEFAULT_BLEND", "emotion_label", "emotion_pose", "resolve_wheel_name"]
 
 #: Blend method of a dyad or pair when none is named ([Ma 2025]'s correlation-driven rule).
 DEFAULT_BLEND = "correlation"
-
-
-def _intensity(value, name):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"emotion intensity must be a number in [0, 1], got {value!r}") from None
-    if not np.isfinite(number) or not 0.0 <= number <= 1.0:
-        raise InputError(f"emotion intensity {value!r} for {name!r} is outside [0, 1]; use 0 (neutral) to 1 (full)")
-    return number
 
 
 def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND, stats=None):
@@ -69,7 +57,7 @@ def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND, stats=No
     emotion = name if isinstance(name, WheelEmotion) else resolve_wheel_name(name, mix)
     if blend not in BLEND_METHODS:
         raise InputError(f"unknown blend method {blend!r}; use one of: {', '.join(BLEND_METHODS)}")
-    scale = emotion.intensity * _intensity(intensity, emotion.name)
+    scale = emotion.intensity * check_intensity(intensity, emotion.name)
     if len(emotion.components) == 1:
         preset = emotion.components[0][0]
         return intense_weights(preset, scale) if emotion.level == 3 else preset_weights(preset, scale)
