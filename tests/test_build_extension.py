@@ -77,11 +77,11 @@ def test_release_fields_set_all_platforms_and_the_version_range():
 
 def test_pins_come_from_the_constraints_file_first(tmp_path):
     constraints = tmp_path / "constraints.txt"
-    constraints.write_text("# comment\nMediaPipe==9.9.9  # newer\nprotobuf<7\n")
+    constraints.write_text("# comment\nMediaPipe==9.9.9  # newer\nscipy>=1.0\nprotobuf<7\n")
     pins = build_extension.pinned_requirements(constraints)
     assert pins["mediapipe"] == "9.9.9"
-    assert pins["protobuf"] == build_extension.RUNTIME_WHEELS["protobuf"]  # a range is not a pin
-    assert "numpy" not in pins and "opencv-contrib-python" not in pins
+    assert pins["scipy"] == build_extension.RUNTIME_WHEELS["scipy"]  # a range is not a pin
+    assert "numpy" not in pins and "opencv-contrib-python" not in pins and "protobuf" not in pins
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +129,7 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     names_versions = [build_extension.wheel_name_version(Path(w).name) for w in wheels]
     bundled = {name for name, _ in names_versions}
     assert len(bundled) == len({nv for nv in names_versions})  # one version per package (Blender keeps the newest)
-    assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "libigl", "matplotlib", "certifi"} <= \
-        bundled
+    assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "libigl", "certifi"} <= bundled
     assert not bundled & {"numpy", "opencv-contrib-python", "sounddevice", "bpy"}
     # Only this platform's binary wheels; every wheel loads under 3.11 or 3.13 here.
     others = [tag for p, tag in WHEEL_PLATFORM.items() if p != platform]
@@ -139,6 +138,6 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
         usable = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels
                   if build_extension.wheel_is_compatible(Path(w).name, platform, python)}
         assert usable == bundled, (python, bundled - usable)
-    for tag in ("cp311", "cp313"):  # scipy, onnxruntime, matplotlib... have one build per Python
+    for tag in ("cp311", "cp313"):  # scipy and onnxruntime have one build per Python
         assert {"scipy", "onnxruntime"} <= {build_extension.wheel_name_version(Path(w).name)[0]
                                             for w in wheels if f"-{tag}-" in w}, tag

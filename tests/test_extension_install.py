@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The built extension zip works offline: installed as Blender installs it, it rigs the real ICT head from what it
-bundles alone (wheels, MediaPipe model, converted ICT template, template landmarks).
+"""The built extension zip works offline: installed as Blender installs it, it rigs the real ICT head, recognises the
+emotion of the real photo, bakes the demo timeline and exports a GLB from what it bundles alone (wheels, MediaPipe
+model, converted ICT template, template landmarks, ONNX classifiers), without the wheels it leaves out
+(:data:`LEFT_OUT`: matplotlib's tree and others nothing imports at run time, tools/build_extension.py).
 
 The slow test builds the zips once per session (``extension_zip`` in conftest.py, shared with
 test_build_extension.py) and installs the Linux one into the Blender the suite runs on (bpy 4.2, 5.0 or 5.2:
@@ -15,8 +17,8 @@ test_build_extension.py) and installs the Linux one into the Blender the suite r
   the standard library plus a folder of links to the venv's ``bpy`` and ``numpy`` only, so mediapipe, cv2, scipy
   and onnxruntime can only come from the wheels the zip bundles.
 
-The head OBJ itself is the user's input, passed by absolute path. The rig's expressions are compared with ICT's own
-(the head *is* the ICT neutral, so the transferred deltas must be the template's).
+The head OBJ and the photo are the user's input, passed by absolute path. The rig's expressions are compared with
+ICT's own (the head *is* the ICT neutral, so the transferred deltas must be the template's).
 """
 import io
 import json
@@ -30,12 +32,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import build_extension  # tools/ is on sys.path (tests/conftest.py)
+
 from facemotion.core.io import assets
 
 from facemotion.core.rig import autorig
 
 from facemotion.core.rig import template
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
+from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import AssetError
 from facemotion.core.rig.template import ICT_UNIT_M, load_ict_template
 
@@ -45,13 +50,25 @@ EXTENSION = "bl_ext.user_default.facemotion"
 #: Venv entries the isolated Blender may import: bpy and what it needs to start. Nothing the extension bundles.
 VISIBLE_PACKAGES = ("bpy", "numpy", "numpy.libs", "zstandard")
 
+#: Distributions pip installs with mediapipe/onnxruntime that the zips leave out (tools/build_extension.py says
+#: why): nothing imports them at run time, or Blender provides them (numpy). Normalised project names.
+LEFT_OUT = ("matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pillow", "pyparsing", "python-dateutil",
+            "tzdata", "protobuf", "absl-py", "flatbuffers", "packaging", "numpy", "opencv-contrib-python",
+            "sounddevice")
+
+#: Top-level modules of :data:`LEFT_OUT` (what ``import`` names), none of which may be loaded in the installed add-on.
+LEFT_OUT_MODULES = ("matplotlib", "mpl_toolkits", "contourpy", "cycler", "fontTools", "kiwisolver", "PIL",
+                    "pyparsing", "dateutil", "tzdata", "google", "absl", "flatbuffers", "packaging", "sounddevice")
+
+PHOTO = "faces/astronaut.png"
+
 #: Largest mean error allowed for every expression, relative to its mean displacement over the vertices it moves
 #: (the measure of tools/rig_accuracy.py). Measured here: 0.016 (browDownLeft) to 0.17 (eyeBlinkRight).
 MAX_MEAN_ERROR = 0.3
 
 INSTALL_SCRIPT = r"""
 import json, os, sys, time
-links, zip_path, head_path, deltas_path = sys.argv[1:5]
+links, zip_path, head_path, deltas_path, photo_path, glb_path = sys.argv[1:7]
 sys.path.insert(0, links)
 import bpy  # BLENDER_USER_RESOURCES is set by the caller, before this import
 import numpy as np
@@ -96,6 +113,28 @@ for i, key in enumerate(list(keys)[1:]):
     deltas[i] = (co - basis).reshape(n, 3)
 np.save(deltas_path, deltas)
 out["max_delta"] = {k: float(np.linalg.norm(d, axis=1).max()) for k, d in zip(out["keys"][1:], deltas)}
+
+# Emotion recognition (MediaPipe + the ONNX classifier through onnxruntime), bake, export: the artist's path.
+out["recognize"] = sorted(bpy.ops.facemotion.detect_emotion_image(filepath=photo_path))
+props = bpy.context.scene.facemotion
+out["recognized"] = {"label": props.recognized_label, "faces": props.recognized_faces,
+                     "probabilities": list(props.recognized_probabilities)}
+out["demo_keys"] = sorted(bpy.ops.facemotion.timeline_demo_keys())
+out["bake"] = sorted(bpy.ops.facemotion.bake_timeline())
+compat = sys.modules[name + ".facemotion_addon.compat"]
+shape_keys = head.data.shape_keys
+out["baked_curves"] = len(compat.action_fcurves(shape_keys.animation_data.action, shape_keys))
+out["export"] = sorted(bpy.ops.facemotion.export(filepath=glb_path, export_format="GLB"))
+with open(glb_path, "rb") as glb:
+    data = glb.read()
+gltf = json.loads(data[20:20 + int.from_bytes(data[12:16], "little")])  # GLB: 12-byte header, then the JSON chunk
+out["target_names"] = gltf["meshes"][0]["extras"]["targetNames"]
+out["animations"] = len(gltf.get("animations", []))
+site_dirs = [p for p in sys.path if p.endswith("site-packages")]
+out["loaded_from_wheels"] = sorted({name.split(".")[0] for name, module in list(sys.modules.items())
+                                    if any(str(getattr(module, "__file__", None) or "").startswith(d)
+                                           for d in site_dirs)})
+out["top_modules"] = sorted({name.split(".")[0] for name in sys.modules})
 out["user_files"] = sorted(str(p.relative_to(out["cache_dir"])) for p in __import__("pathlib").Path(out["cache_dir"]).rglob("*")
                            if p.is_file())
 print("RESULT " + json.dumps(out), flush=True)
@@ -139,7 +178,8 @@ def installed_rig(linux_zip, tmp_path_factory):
         env.pop(name, None)
     deltas_path = tmp / "deltas.npy"
     run = subprocess.run([sys.executable, "-I", "-S", str(script), str(links), str(linux_zip),
-                          str(assets.asset_path(ICT_NEUTRAL)), str(deltas_path)],
+                          str(assets.asset_path(ICT_NEUTRAL)), str(deltas_path), str(assets.asset_path(PHOTO)),
+                          str(tmp / "face.glb")],
                          env=env, cwd=tmp, capture_output=True, text=True, timeout=900)
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert run.returncode == 0 and lines, (run.stdout[-3000:] + run.stderr[-3000:])
@@ -203,6 +243,31 @@ def test_installed_extension_runs_its_bundled_wheels(installed_rig):
         inside = Path(path).resolve()
         assert not inside.is_relative_to(venv_site) or inside.is_relative_to(venv_site / "bpy"), path
     assert [p for p in out["sys_path_after"] if p.endswith("site-packages")] == [str(wheels_dir)]
+
+
+@pytest.mark.slow
+def test_installed_zip_recognises_bakes_and_exports_without_the_left_out_wheels(installed_rig):
+    out, _ = installed_rig
+    assert out["recognize"] == out["demo_keys"] == out["bake"] == out["export"] == ["FINISHED"], out["stderr"][-3000:]
+    recognized = out["recognized"]
+    assert recognized["faces"] == 1 and recognized["label"] in CATEGORIES
+    assert sum(recognized["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+    assert out["baked_curves"] >= 51  # every ARKit shape with data is keyed
+    assert out["target_names"] == list(ARKIT_NAMES) and out["animations"] == 1
+    # What ran came from the bundled wheels, and nothing of what the zip leaves out was imported (not even a
+    # stand-in: core.detect.mediapipe_import takes its matplotlib stand-ins out again).
+    assert {"certifi", "cv2", "igl", "mediapipe", "onnxruntime", "scipy"} <= set(out["loaded_from_wheels"])
+    assert not set(out["top_modules"]) & set(LEFT_OUT_MODULES), out["loaded_from_wheels"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", ["linux-x64", "windows-x64", "macos-arm64"])
+def test_zip_leaves_out_the_wheels_nothing_imports(extension_zip, platform):
+    with zipfile.ZipFile(extension_zip[platform]) as archive:
+        wheels = [Path(n).name for n in archive.namelist() if n.startswith("wheels/") and n.endswith(".whl")]
+    bundled = {build_extension.wheel_name_version(w)[0] for w in wheels}
+    assert bundled == set(build_extension.RUNTIME_WHEELS)
+    assert not bundled & set(LEFT_OUT)
 
 
 @pytest.mark.slow

@@ -41,19 +41,27 @@ The same version of each package is bundled for both Pythons, on purpose: Blende
 package that both match its Python, only the newest, so an abi3 or py3 wheel of a numpy-2-only release (opencv
 5.x is ``cp37-abi3`` too) would be picked by Blender 4.2 - 5.0 as well and fail there. opencv-python-headless
 4.11.0.86 (abi3) is built against the numpy 2 C API, which loads under numpy 1.26 and 2.x alike (its metadata asks
-for ``numpy>=2`` only on Python >= 3.13, which Blender 5.2's numpy satisfies); scipy, matplotlib, contourpy and
-onnxruntime ship separate cp311 / cp313 builds, each built against numpy 2 with numpy 1.26 as its minimum.
+for ``numpy>=2`` only on Python >= 3.13, which Blender 5.2's numpy satisfies); scipy and onnxruntime ship
+separate cp311 / cp313 builds, each built against numpy 2 with numpy 1.26 as its minimum.
 
-Which wheels, and why (what mediapipe 1.2.2's Tasks FaceLandmarker imports at run time, measured with
-``sys.modules`` after a detection): ``import mediapipe`` imports ``mediapipe.tasks.python.vision.drawing_utils``,
-which imports ``cv2`` and ``matplotlib.pyplot``; ``base_options`` imports ``certifi``. mediapipe 1.x no longer
-imports protobuf itself, but it is kept with absl-py and flatbuffers (declared dependencies of mediapipe and
-onnxruntime; small). libigl (MPL-2.0) serves ``core.geometry``'s exact closest-point queries (``igl.AABB``); its
-nanobind build does not compile against numpy's C API, so the same wheel loads under numpy 1.26 and 2, and its
-``cp312-abi3`` wheel (CPython >= 3.12 only) serves 3.13 while ``cp311`` serves 3.11. Not bundled: numpy (Blender's
-own; a second copy would break bpy), opencv-contrib-python (mediapipe's declared cv2 provider;
-opencv-python-headless provides the same ``cv2`` module without GUI libraries, and two cv2 providers conflict),
-sounddevice (audio tasks only; mediapipe guards that import).
+Which wheels, and why: only what the add-on imports at run time, measured with ``sys.modules`` in the installed
+extension after a rig, an emotion recognition, a bake and an export (``tests/test_extension_install.py`` checks it
+under every supported Blender): mediapipe (its Tasks FaceLandmarker and FaceDetector), opencv-python-headless
+(``cv2``: image I/O here, and ``import mediapipe`` imports it), onnxruntime (the emotion classifiers), scipy, libigl
+and certifi (``mediapipe.tasks.python.core.base_options`` imports it). libigl (MPL-2.0) serves ``core.geometry``'s
+exact closest-point queries (``igl.AABB``); its nanobind build does not compile against numpy's C API, so the same
+wheel loads under numpy 1.26 and 2, and its ``cp312-abi3`` wheel (CPython >= 3.12 only) serves 3.13 while ``cp311``
+serves 3.11.
+
+Left out, although pip would install them with mediapipe or onnxruntime: numpy (Blender's own; a second copy
+would break bpy); matplotlib and its requirements (contourpy, cycler, fonttools, kiwisolver,
+pillow, pyparsing, python-dateutil, tzdata: ~25 MB of wheels per Python per platform), which ``import mediapipe``
+reaches only through ``drawing_utils``' plotting helper (``core.detect.mediapipe_import`` imports MediaPipe without
+it); protobuf, absl-py and flatbuffers (mediapipe 1.x no longer imports them; onnxruntime only in its
+``transformers``/``quantization``/``tools`` sub-packages, never for inference) and packaging (likewise);
+opencv-contrib-python (mediapipe's declared cv2 provider; opencv-python-headless provides the same ``cv2`` module
+without GUI libraries, and two cv2 providers conflict); sounddevice (audio tasks only; mediapipe guards that
+import).
 """
 import argparse
 import os
@@ -78,21 +86,7 @@ RUNTIME_WHEELS = {
     "onnxruntime": "1.31.1",
     "scipy": "1.17.1",
     "libigl": "2.6.3",  # core.geometry's closest points; cp311 + cp312-abi3 wheels, numpy-agnostic (nanobind)
-    "protobuf": "6.33.6",
-    "flatbuffers": "25.12.19",
-    "absl-py": "2.5.1",
-    "certifi": "2026.10.18",
-    "packaging": "26.3",
-    # matplotlib.pyplot (imported by mediapipe's drawing_utils) and its requirements.
-    "matplotlib": "3.11.2",
-    "contourpy": "1.3.3",
-    "cycler": "0.12.1",
-    "fonttools": "4.68.0",
-    "kiwisolver": "1.5.1",
-    "pillow": "13.0.0",
-    "pyparsing": "3.3.3",
-    "python-dateutil": "4.0.0",
-    "tzdata": "2026.6",
+    "certifi": "2026.10.18",  # imported by mediapipe's base_options
 }
 
 #: Target interpreters: Blender 4.2 - 5.0 bundle CPython 3.11, Blender 5.1 - 5.2 CPython 3.13.

@@ -41,6 +41,7 @@ from ..arkit import ARKIT_NAMES
 from ..errors import AssetError, InputError, NoFaceError
 from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
+from .mediapipe_import import import_mediapipe
 
 __all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",
            "default_detector", "default_face_detector", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
@@ -303,8 +304,7 @@ class _MediaPipeTask:
         self.close()
 
     def _run(self, rgb):
-        import mediapipe as mp
-
+        mp = import_mediapipe()
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         with self._lock:
             if self._task is None:
@@ -327,6 +327,7 @@ class FaceLandmarkDetector(_MediaPipeTask):
 
     def __init__(self, model_path=None, *, max_faces=1, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
                  min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+        import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
         if int(max_faces) < 1:
@@ -428,6 +429,7 @@ class FaceDetector(_MediaPipeTask):
     """
 
     def __init__(self, model_path=None, *, min_score=0.05):
+        import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
         self.model_path, model = _read_model(model_path, "face_detector.tflite")
