@@ -664,6 +664,7 @@ def cmd_readability(args):
         print(f"contact sheet: {contact_sheet(images, records, args.sheet)}")
     if args.json:
         import json
+
         from facemotion.core.io.atomic_io import atomic_write_text
         atomic_write_text(args.json, json.dumps(consistency_json(records, classifier, heads, intensities), indent=1))
         print(f"JSON: {args.json}")

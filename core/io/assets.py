@@ -38,7 +38,8 @@ from ..errors import AssetError
 
 __all__ = [
     "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
-    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_roots", "bundled_assets_dir", "cache_dir",
+    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_roots",
+    "bundled_assets_dir", "cache_dir",
     "download_allowed", "download_dir", "file_sha256", "missing_assets", "set_cache_dir", "shared_assets_dir",
 ]
 
