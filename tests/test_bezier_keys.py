@@ -30,8 +30,10 @@ def worst_error(curves, weights):
 
 
 def two_keys(easing, fps=24):
-    """neutral at 0 s -> happy at 2 s over a 1.5 s transition: frames 12 .. 48 at 24 fps."""
-    timeline = {"keys": [EmotionKey(0.0, "neutral"), EmotionKey(2.0, "happy", transition=1.5, easing=easing)],
+    """neutral at 0 s -> happy (at 0.8, so back's ~10 % overshoot stays below 1) at 2 s over a 1.5 s transition:
+    frames 12 .. 48 at 24 fps."""
+    timeline = {"keys": [EmotionKey(0.0, "neutral"),
+                         EmotionKey(2.0, "happy", intensity=0.8, transition=1.5, easing=easing)],
                 "fps": fps, "duration": 3.0, "blinks": False}
     return timeline, bake_timeline(**timeline)
 
@@ -44,7 +46,7 @@ def test_each_easing_is_one_segment_with_keys_at_the_transition(easing):
     curves = timeline_bezier_keys(timeline, weights)
     assert worst_error(curves, weights) <= 1e-3
     smile = curves[SMILE]
-    target = preset_weights("happy")[SMILE]
+    target = preset_weights("happy", 0.8)[SMILE]
     # The continuous curve is the easing itself, also between frames (checked at 1/8 frame steps).
     x = np.linspace(12.0, 48.0, 289)
     exact = target * ease(easing, (x - 12.0) / 36.0)
