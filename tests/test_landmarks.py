@@ -1,5 +1,5 @@
-"""core.landmarks / core.image_io / core.mediapipe_topology on real data: MediaPipe's Face Landmarker on
-faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
+"""core.detect.landmarks / core.io.image_io / core.detect.mediapipe_topology on real data: MediaPipe's Face
+Landmarker on faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
 import math
 import signal
 
