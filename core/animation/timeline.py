@@ -8,8 +8,9 @@ name of the vocabulary (:mod:`facemotion.core.emotion.vocabulary`: presets, Plut
 explicit pairs ``"joy+trust"``; see *Emotion names* below) or explicit ``(52,)`` ARKit weights (e.g. a photo's
 expression from :func:`facemotion.core.emotion.presets.weights_from_blendshape_scores`), scaled by the key's
 intensity. The pose is *fully reached at the key's time*: key k blends from the previous key's pose over
-``[time_k - transition_k, time_k]`` and then holds until the next key's transition starts. Before the first key its pose is held from t = 0 (the first key's
-transition is unused, as a curve is held constant before its first keyframe in Blender); after the last key its pose
+``[time_k - transition_k, time_k]`` and then holds until the next key's transition starts. Before the first key its
+pose is held from t = 0 (the first key's transition is unused, as a curve is held constant before its first keyframe
+in Blender); after the last key its pose
 is held. The blend is ECAvatar's cross-fade ``M = (1 - w) M1 + w M2`` [ECAvatar 2024] with ``w = ease(s)``,
 ``s = (t - start) / transition``: ``easing="linear"`` is ECAvatar's linear cross-fade exactly; the default
 ``"ease_in_out"`` (smoothstep) starts and ends at zero velocity, because plain linear interpolation between
