@@ -619,3 +619,11 @@ def test_a_face_unchanged_from_its_rest_pose_is_neutral(relative_classifier, pho
     mirrored = default_detector().detect_one(np.ascontiguousarray(image[:, ::-1]))
     other = relative_classifier.classify_face(face, image, reference=relative_classifier.reference_parts(mirrored))
     assert other.probabilities["neutral"] < 1.0
+
+
+def test_track_to_timeline_keys_skips_uncertain_frames():
+    """An uncertain frame (the classifier's top class not clearly ahead) keys no emotion: the one before holds."""
+    track = [(0.0, "happy", 0.9, None, False), (0.5, "anger", 0.4, None, True), (1.0, "happy", 0.8, None, False)]
+    assert [k.emotion for k in track_to_timeline_keys(track, min_hold=0.0)] == ["happy"]
+    with pytest.raises(InputError, match="every sampled frame with a face \\(1\\) was uncertain"):
+        track_to_timeline_keys([(0.0, "anger", 0.4, None, True)])
