@@ -10,11 +10,12 @@ Units: Blender's (scene units; metres with the default unit scale). "World" arra
 ``matrix_world``; "local" arrays are the mesh's own coordinates (what shape keys store).
 """
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import InputError
-from ..core.io.image_io import from_blender_pixels
+from ..core.io.image_io import from_blender_pixels, load_image
 from ..core.detect.rasterize import linear_to_srgb
 
 __all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
@@ -230,6 +231,8 @@ def image_rgb(image):
 
     Byte images are taken as stored (sRGB); float images (EXR, HDR, 16-bit PNG, which Blender keeps in scene-linear
     light) are encoded to sRGB first, as a viewer shows them.
+    An unmodified JPEG file on disk is read from the file (:func:`..core.io.image_io.load_image`), upright by its EXIF
+    orientation: Blender loads JPEGs without it, so a phone's portrait photo would lie on its side.
 
     Raises:
         InputError: the Render Result / Viewer Node images (their pixels cannot be read from Python: save the render
@@ -238,6 +241,10 @@ def image_rgb(image):
     if image.type in ("RENDER_RESULT", "COMPOSITING"):
         raise InputError(f"'{image.name}' is a render or compositor result, whose pixels Python cannot read; save it "
                          f"(Image > Save As) and choose the saved file")
+    if image.source == "FILE" and not image.packed_file and not image.is_dirty and image.file_format == "JPEG":
+        path = Path(image.filepath_from_user())
+        if path.is_file():
+            return load_image(path)
     width, height = (int(v) for v in image.size)
     channels = int(image.channels)
     if width == 0 or height == 0 or not image.has_data and len(image.pixels) == 0:

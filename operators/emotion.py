@@ -5,7 +5,7 @@ turn a direction sentence into timeline keys (Apply Text)."""
 import bpy
 import numpy as np
 
-from ..core.animation.text_direction import direction_keys
+from ..core.animation.text_direction import read_direction, to_emotion_keys
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.presets import preset_weights
 from ..core.emotion.vocabulary import emotion_pose
@@ -166,7 +166,7 @@ class FACEMOTION_OT_wheel_add_key(FacemotionOperator, bpy.types.Operator):
 
 class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
     """Turn the direction sentence into keys of the active rigged face's timeline, starting at the current frame
-    (words it cannot place are reported with the nearest known ones, and nothing is changed)"""
+    (words it does not understand are skipped and reported; a sentence without any emotion changes nothing)"""
 
     bl_idname = "facemotion.apply_text"
     bl_label = "Apply Text"
@@ -180,7 +180,8 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
         scene = context.scene
         props = settings(scene)
         text = self.text if self.properties.is_property_set("text") else props.direction_text
-        keys, duration = direction_keys(text)   # InputError (nothing changed): unknown words, with the nearest
+        direction = read_direction(text)   # InputError (nothing changed): no emotion in the sentence
+        keys, duration = to_emotion_keys(direction.keys), direction.duration
         obj = _timeline_target(context)
         start = frame_to_time(scene, scene.frame_current)
         timeline = object_settings(obj).timeline_keys
@@ -190,9 +191,12 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
         for key in keys:
             add_timeline_key(obj, start + key.time, key.emotion, key.intensity, transition=key.transition,
                              easing=key.easing, same_within=half_frame)
-        names = " -> ".join(key.emotion for key in keys)
-        return (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
-                f"(holds to {start + duration:.2f} s): {names}")
+        names = " -> ".join(f"{key.emotion} {key.intensity:g}" for key in keys)
+        message = (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
+                   f"(holds to {start + duration:.2f} s): {names}")
+        if direction.notes:   # the words it skipped, so the user can rephrase them
+            return "WARNING", f"{message}; skipped: {'; '.join(direction.notes)}"
+        return message
 
 
 classes = (FACEMOTION_OT_apply_emotion, FACEMOTION_OT_reset_pose, FACEMOTION_OT_wheel_apply,

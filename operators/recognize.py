@@ -120,9 +120,11 @@ class VideoEmotionJob(Job):
                              "the 52 ARKit shape keys; rig it first)")
         self.path = bpy.path.abspath(self.filepath)
         self.every_n, self.min_hold = int(props.recognize_every_n), float(props.recognize_min_hold)
+        self.reference = {"CALM": "calm", "NONE": None}.get(
+            props.recognize_reference, (props.recognize_reference_first, props.recognize_reference_last))
 
     def compute(self, progress):
-        self.track = video_emotion_track(self.path, self.every_n, progress=progress)
+        self.track = video_emotion_track(self.path, self.every_n, progress=progress, reference=self.reference)
         self.keys = track_to_timeline_keys(self.track, self.min_hold)
 
     def apply(self, context):

@@ -38,6 +38,11 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
                   else "Select a rigged face to receive the keys", icon="NONE" if target is not None else "INFO")
         col.prop(props, "recognize_every_n")
         col.prop(props, "recognize_min_hold")
+        col.prop(props, "recognize_reference")
+        if props.recognize_reference == "RANGE":
+            row = col.row(align=True)
+            row.prop(props, "recognize_reference_first")
+            row.prop(props, "recognize_reference_last")
         col.prop(props, "recognize_replace_keys")
         col.operator("facemotion.detect_emotion_video", text="Video File...", icon="FILEBROWSER")
 

@@ -1,4 +1,4 @@
-"""``facemotion emotion IMAGE_OR_DIR [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a subprocess
+"""``facemotion emotion IMAGE_DIR_OR_VIDEO [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a subprocess
 from the repository root, what ``./facemotion`` runs), and through Blender's ``--command`` handler in this process.
 
 The folder holds the real photo as it is, a grey copy, a 16-bit copy (in a sub-folder), the photo beside a half-size
@@ -125,7 +125,8 @@ def test_help_documents_the_output_and_exit_status():
     proc = run_cli("emotion", "--help")
     assert proc.returncode == 0, _describe(proc)
     assert proc.stdout.startswith("usage: facemotion emotion") and proc.stderr == ""
-    for word in ("IMAGE_OR_DIR", "--json", "--model", "--max-faces", '"face"', '"label": null', "exit status"):
+    for word in ("IMAGE_DIR_OR_VIDEO", "--json", "--model", "--max-faces", "--every", "--reference", "left_out",
+                 '"face"', '"label": null', "exit status"):
         assert word in proc.stdout, (word, proc.stdout)
     top = run_cli("--help")
     assert top.returncode == 0 and "emotion" in top.stdout

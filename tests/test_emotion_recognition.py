@@ -308,11 +308,13 @@ def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifie
     assert [sample.time for sample in track] == pytest.approx([0.0, 0.4, 0.8, 1.2, 1.6])  # frames 0, 4, ... 16
     assert all(isinstance(sample, TrackSample) for sample in track)
     faced, faceless = track[:3], track[3:]
-    for time, label, intensity, probabilities in faced:
+    assert [sample.frame for sample in track] == [0, 4, 8, 12, 16]
+    assert not any(sample.reference for sample in track)  # the model without reference judged each frame alone
+    for _, label, intensity, probabilities, _, _ in faced:
         assert label in CATEGORIES and list(probabilities) == list(CATEGORIES)
         assert intensity == pytest.approx(1.0 - probabilities["neutral"], abs=1e-5)
     assert len({sample.label for sample in faced}) == 1  # the same photo: the same class
-    assert all(sample[1:] == (None, None, None) for sample in faceless)
+    assert all(sample[1:4] == (None, None, None) for sample in faceless)
     assert calls and calls[-1] == 1.0 and calls == sorted(calls)
     summary = summarize_track(track)
     assert (summary.face_frames, summary.frames, summary.label) == (3, 5, faced[0].label)
@@ -474,7 +476,7 @@ def test_video_operator_writes_the_track_into_the_timeline(registered, shared_cl
     timeline = timeline_face.facemotion
     props.recognize_every_n, props.recognize_min_hold = 4, 0.0
     assert bpy.ops.facemotion.detect_emotion_video(filepath=str(face_then_blank_video)) == {"FINISHED"}
-    track = video_emotion_track(face_then_blank_video, every_n=4, classifier=shared_classifier)
+    track = video_emotion_track(face_then_blank_video, every_n=4)  # judged against its calm frames, as the panel
     expected = track_to_timeline_keys(track, min_hold=0.0)
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == [(k.time, k.emotion) for k in expected]
     assert "of Face:" in props.last_report
@@ -506,6 +508,14 @@ def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(regist
     with pytest.raises(RuntimeError, match="no face"):
         bpy.ops.facemotion.detect_emotion_video(filepath=str(blank))
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    # A chosen reference range without a face in it: refused, the timeline untouched.
+    props = bpy.context.scene.facemotion
+    props.recognize_reference, props.recognize_reference_first, props.recognize_reference_last = "RANGE", 40, 50
+    video = write_video(tmp_path / "face.avi", [cv2.resize(load_image(asset_path(PHOTO)), (256, 256))] * 6)
+    with pytest.raises(RuntimeError, match="no face was found in the chosen reference frames 40-50"):
+        bpy.ops.facemotion.detect_emotion_video(filepath=str(video))
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    props.recognize_reference = "CALM"
     # No rigged face selected: no timeline to write into, refused before the video is read.
     timeline_face.select_set(False)
     bpy.context.view_layer.objects.active = None
@@ -590,7 +600,8 @@ def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, sh
     assert operators_in(log) == ["facemotion.detect_emotion_image", "facemotion.detect_emotion_image",
                                  "facemotion.detect_emotion_video", "facemotion.detect_emotion_pose"]
     assert ("operator_property", "source", "FILE") in log and ("operator_property", "source", "IMAGE") in log
-    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_replace_keys"} <= \
+    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_reference",
+            "recognize_replace_keys"} <= \
         {name for _, name in props_in(log)}
     assert "No result yet" in labels_in(log)
     assert not [entry for entry in log if entry[0] == "progress"]
@@ -620,10 +631,3 @@ def test_a_face_unchanged_from_its_rest_pose_is_neutral(relative_classifier, pho
     other = relative_classifier.classify_face(face, image, reference=relative_classifier.reference_parts(mirrored))
     assert other.probabilities["neutral"] < 1.0
 
-
-def test_track_to_timeline_keys_skips_uncertain_frames():
-    """An uncertain frame (the classifier's top class not clearly ahead) keys no emotion: the one before holds."""
-    track = [(0.0, "happy", 0.9, None, False), (0.5, "anger", 0.4, None, True), (1.0, "happy", 0.8, None, False)]
-    assert [k.emotion for k in track_to_timeline_keys(track, min_hold=0.0)] == ["happy"]
-    with pytest.raises(InputError, match="every sampled frame with a face \\(1\\) was uncertain"):
-        track_to_timeline_keys([(0.0, "anger", 0.4, None, True)])

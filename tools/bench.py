@@ -25,7 +25,9 @@ Sections (stage names as in the table and the JSON):
    at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
    ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
    at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
-   keys (a frame of photo-driven animation); baseline ``landmarker_512_render``. Then the papers' figures
+   keys (a frame of photo-driven animation); ``photo.every_face_512`` -- the every-face search on the 512 px photo
+   (one pass), ``photo.small_face_1024`` -- the same on a 1024 px image whose one face is 64 px tall (the
+   small-face search); baseline ``landmarker_512_render``. Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
 
@@ -64,6 +66,8 @@ SEED = 0
 #: Minimum number of timed runs of a cheap measurement (median reported; the machine may be shared, and a median
 #: of 20 rides out a burst of slow runs).
 CHEAP_RUNS = 20
+#: Timed runs of the face search benchmarks (a 1024 px image with a small face takes a few hundred ms).
+SEARCH_RUNS = 5
 #: Timed runs of the timeline bake and its baseline (each well under a millisecond).
 TIMELINE_RUNS = 50
 #: Keyframing workload: frames x the 52 ARKit shape keys.
@@ -383,7 +387,8 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     from facemotion.core.arkit import ARKIT_NAMES
     from facemotion.core.emotion.presets import weights_from_blendshape_scores
     from facemotion.core.io.image_io import load_image
-    from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.detect.landmarks import FaceLandmarkDetector, default_detector
+    from facemotion.core.errors import FacemotionError
     from facemotion.core.animation.timeline import bake_timeline, validate_keys
     from facemotion.facemotion_addon.cli.demo import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
@@ -428,6 +433,23 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         what = (f"Face Landmarker on {PHOTO} at {px} px" if kind == "landmarks" else
                 f"{PHOTO} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set")
         report.add_stage(f"photo.{name}", what, stage_runs, ["landmarker_512_render"], section="photo")
+
+    # The face search (core/detect/landmarks.py) with every face wanted: a 512 px portrait (pass 1 alone), and a
+    # 1024 px image whose only face is 64 px tall (passes 1-2 find nothing; the small-face search's tile pyramid).
+    import face_composites
+    small_face = face_composites.background("clutter", face_composites.CANVAS_SIDE, photo)
+    face_composites.paste_face(small_face, photo, 64, (0.27 * face_composites.CANVAS_SIDE,
+                                                       0.31 * face_composites.CANVAS_SIDE))
+    with FaceLandmarkDetector(max_faces=None) as every_face:
+        if len(every_face.detect(small_face)) != 1:
+            raise FacemotionError("the face search missed the 64 px face of the 1024 px benchmark image")
+        runs = interleaved({"render": landmarker, "portrait": lambda: every_face.detect(photo),
+                            "small": lambda: every_face.detect(small_face)}, max(args.repeat, SEARCH_RUNS))
+    report.add_baseline("landmarker_512_render", None, runs.pop("render"))
+    report.add_stage("photo.every_face_512", f"every-face search on {PHOTO} (512 px, one face)", runs["portrait"],
+                     ["landmarker_512_render"], section="photo")
+    report.add_stage("photo.small_face_1024", "every-face search on a 1024 px image with one 64 px face "
+                     "(tools/face_composites.py)", runs["small"], ["landmarker_512_render"], section="photo")
 
 
 # ------------------------------------------------------------------------------------------------------------ output

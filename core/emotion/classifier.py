@@ -58,8 +58,8 @@ META_TRAINING = "facemotion_training"
 METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
 #: Major version of the metadata layout this module reads (``facemotion_model_version`` is "<major>.<minor>").
 MODEL_FORMAT_MAJOR = 1
-#: Faces looked for by :func:`classify_image` when it creates its own detector.
-DEFAULT_MAX_FACES = 4
+#: Faces looked for by :func:`classify_image` when it creates its own detector: None, every face.
+DEFAULT_MAX_FACES = None
 
 
 #: A relative model's change features all within this of 0 mean the face did not change from its rest pose (the
@@ -242,7 +242,7 @@ def classify_image(image, detector=None, classifier=None):
 
     ``image``: an image file path or an array :func:`facemotion.core.io.image_io.as_rgb_uint8` accepts (grey, RGBA,
     16-bit...). ``detector``: a :class:`~facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: a shared
-    one looking for up to :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
+    one looking for every face, :data:`DEFAULT_MAX_FACES`); ``classifier``: an :class:`EmotionClassifier` (default
     :func:`default_classifier`). Raises InputError (unreadable image, bad model).
     """
     from ..io.image_io import as_rgb_uint8, load_image

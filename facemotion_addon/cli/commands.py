@@ -89,7 +89,7 @@ def cmd_animate(args):
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
-    timeline_path, spec = emotion_names.animate_spec(args, read_timeline)
+    timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)
     try:
         timeline = timeline_from_json(spec)
         # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
@@ -142,45 +142,104 @@ def _emotion_text(path, face, result, labels, several):
     return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
 
 
-def cmd_emotion(args):
-    """``facemotion emotion IMAGE_OR_DIR [--json] [--model M] [--max-faces N]`` (output and exit status: see
-    :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once for the whole run; every line is
-    flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
+def _reference_option(text):
+    """``--reference``: "calm" -> "calm", "none" -> None, "FIRST-LAST" -> (first, last). Raises InputError."""
+    value = str(text).strip().lower()
+    if value in ("calm", "none"):
+        return None if value == "none" else "calm"
+    first, dash, last = value.partition("-")
+    if dash and first.isdigit() and last.isdigit():
+        return int(first), int(last)
+    raise InputError(f"--reference must be calm, none or a frame range FIRST-LAST (e.g. 0-24), got {text!r}")
+
+
+def _video_lines(path, args, classifier, reference):
+    """``emotion`` on a video: one line per sampled frame (see :data:`.entry.EMOTION_EPILOG`); ``reference`` as
+    :func:`~...core.emotion.recognition.video_emotion_track` takes it."""
+    from ...core.emotion.recognition import video_emotion_track
+
+    with console.progress_bar(Path(path).name) as progress:
+        track = video_emotion_track(path, args.every, progress=progress, classifier=classifier,
+                                    reference=reference)
+    labels = None
+    for sample in track:
+        labels = labels or (list(sample.probabilities) if sample.probabilities else None)
+        if args.json:
+            yield json.dumps({"path": str(path), "frame": sample.frame, "time": round(sample.time, 4),
+                              "label": sample.label,
+                              "probabilities": None if sample.probabilities is None else
+                              {k: round(v, 4) for k, v in sample.probabilities.items()},
+                              "intensity": None if sample.intensity is None else round(sample.intensity, 4),
+                              "reference": sample.reference})
+            continue
+        where = f"{path} frame {sample.frame} ({sample.time:.2f} s)" + (" [reference]" if sample.reference else "")
+        if sample.label is None:
+            yield f"{where}: no face"
+        else:
+            scores = " ".join(f"{label} {sample.probabilities[label]:.2f}" for label in labels)
+            yield f"{where}: {sample.label} (intensity {sample.intensity:.2f})  {scores}"
+
+
+def _image_lines(images, args, classifier):
+    """``emotion`` on images: one line per face, an error line per unreadable or faceless image, and with
+    ``--max-faces`` a line with the count of faces left out (see :data:`.entry.EMOTION_EPILOG`)."""
     import cv2
 
-    from ...core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier
-    from ...core.emotion.recognition import iter_images, recognize_file
-    from ...core.errors import NoFaceError
     from ...core.detect.landmarks import FaceLandmarkDetector
+    from ...core.emotion.recognition import recognize_file
+    from ...core.errors import NoFaceError
 
-    max_faces = DEFAULT_MAX_FACES if args.max_faces is None else args.max_faces
-    if max_faces < 1:
-        raise InputError(f"--max-faces must be at least 1, got {max_faces}")
-    images = iter_images(args.path)
+    labels = tuple(classifier.labels)
+    # Every face is searched for even with --max-faces: the count of those left out is printed.
+    with FaceLandmarkDetector(max_faces=None) as detector:
+        for path in images:
+            try:
+                results = recognize_file(path, detector=detector, classifier=classifier)
+                if not results:
+                    raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
+            except (FacemotionError, cv2.error) as exc:
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if args.json:
+                    yield json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
+                                      "intensity": None, "error": message})
+                else:
+                    yield f"{path}: error: {message}"
+                continue
+            shown = results[:args.max_faces]
+            for face, result in enumerate(shown):
+                yield json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
+                    _emotion_text(path, face, result, labels, len(results) > 1)
+            left_out = len(results) - len(shown)
+            if left_out:
+                yield json.dumps({"path": str(path), "left_out": left_out, "faces_found": len(results)}) \
+                    if args.json else f"{path}: {left_out} more face(s) left out (--max-faces {args.max_faces}; " \
+                                      f"{len(results)} found)"
+
+
+def cmd_emotion(args):
+    """``facemotion emotion IMAGE_DIR_OR_VIDEO [--json] [--model M] [--max-faces N] [--every N] [--reference R]``
+    (output and exit status: see :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once
+    for the whole run; every line is flushed as soon as it is written, so a long run can be followed (or piped) as
+    it goes. A file whose suffix is a video's (:data:`~...core.emotion.recognition.VIDEO_SUFFIXES`) is a video."""
+    from ...core.emotion.classifier import RELATIVE_MODEL_PATH, EmotionClassifier
+    from ...core.emotion.recognition import VIDEO_SUFFIXES, iter_images
+
+    if args.max_faces is not None and args.max_faces < 1:
+        raise InputError(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.every < 1:
+        raise InputError(f"--every must be at least 1 (every frame), got {args.every}")
+    video = Path(args.path).suffix.lower() in VIDEO_SUFFIXES
+    reference = _reference_option(args.reference) if video else None
+    images = None if video else iter_images(args.path)
     if args.model is not None and not Path(args.model).is_file():
         raise InputError(f"{args.model}: model file not found (given as --model)")
-    with _naming_input(args.model or "emotion model"):
-        classifier = EmotionClassifier(args.model)
-    labels = tuple(classifier.labels)
+    model = args.model or (RELATIVE_MODEL_PATH if reference is not None else None)
+    with _naming_input(model or "emotion model"):
+        classifier = EmotionClassifier(model)
     try:
-        with FaceLandmarkDetector(max_faces=max_faces) as detector:
-            for path in images:
-                try:
-                    results = recognize_file(path, detector=detector, classifier=classifier)
-                    if not results:
-                        raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
-                except (FacemotionError, cv2.error) as exc:
-                    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    if args.json:
-                        print(json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
-                                          "intensity": None, "error": message}), flush=True)
-                    else:
-                        print(f"{path}: error: {message}", flush=True)
-                    continue
-                for face, result in enumerate(results):
-                    line = json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
-                        _emotion_text(path, face, result, labels, len(results) > 1)
-                    print(line, flush=True)
+        lines = _video_lines(args.path, args, classifier, reference) if video else _image_lines(images, args, classifier)
+        for line in lines:
+            print(line, flush=True)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly; point stdout at devnull so the interpreter's final
         # flush does not complain.

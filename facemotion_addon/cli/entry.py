@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names, export_presets
-from . import batch, commands
+from . import batch, commands, preview
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -116,43 +116,62 @@ def build_parser():
     demo.add_argument("--out-dir", default="out", help="output folder (default: out)")
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
 
-    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images",
+    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images and videos",
                              formatter_class=argparse.RawDescriptionHelpFormatter,
-                             description="Classify the emotion of every face in an image, or in every image of a "
-                                         "folder (walked recursively, sorted by path).",
+                             description="Classify the emotion of every face in an image, in every image of a "
+                                         "folder (walked recursively, sorted by path), or of the largest face in "
+                                         "every Nth frame of a video.",
                              epilog=EMOTION_EPILOG)
-    emotion.add_argument("path", metavar="IMAGE_OR_DIR", help="an image file, or a folder of images (png, jpg, tif, "
-                                                               "bmp, webp, ...; grey and 16-bit too)")
-    emotion.add_argument("--json", action="store_true", help="one JSON object per face (per line) instead of text")
+    emotion.add_argument("path", metavar="IMAGE_DIR_OR_VIDEO",
+                         help="an image file, a folder of images (png, jpg, tif, bmp, webp, ...; grey and 16-bit "
+                              "too), or a video file (mp4, mov, avi, mkv, webm, ...)")
+    emotion.add_argument("--json", action="store_true", help="one JSON object per face or frame (per line) instead "
+                                                             "of text")
     emotion.add_argument("--model", default=None, help="ONNX emotion model (default: the shipped "
-                                                       "models/emotion_classifier.onnx)")
+                                                       "models/emotion_classifier.onnx; for a video with a reference "
+                                                       "models/emotion_classifier_relative.onnx)")
     emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
-                         help="most faces classified per image, largest first (default 4; 1 is fastest)")
+                         help="images: print the N largest faces and how many more were left out (default: every "
+                              "face)")
+    emotion.add_argument("--every", type=int, default=5, metavar="N",
+                         help="videos: classify every Nth frame (default 5, as the Recognize panel; 1: every frame)")
+    emotion.add_argument("--reference", default="calm", metavar="calm|none|FIRST-LAST",
+                         help="videos: judge each frame against the actor's calm frames, found automatically "
+                              "(calm, the default), against the frames FIRST-LAST (indices from 0), or alone (none)")
     for command in (rig, animate, demo, emotion):
         _verbosity_options(command, argparse.SUPPRESS)
     emotion_names.add_emotions_parser(sub, _verbosity_options)
     _verbosity_options(batch.add_batch_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(preview.add_preview_parser(sub), argparse.SUPPRESS)
     return parser
 
 
-EMOTION_EPILOG = """output, one line per face, flushed as it is made:
+EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (videos), flushed as it is made:
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
   --json:  {"path": ..., "face": 0, "label": ..., "probabilities": {"neutral": ..., ...}, "intensity": ...,
             "bbox": [x0, y0, x1, y1]}
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
+  With --max-faces N and more faces found, one more line says how many were left out (text: "PATH: K more
+  face(s) left out"; --json: {"path": ..., "left_out": K, "faces_found": M}).
   An unreadable image or one without a face gives one line with "label": null and an "error" (text:
   "PATH: error: ..."), and the run goes on.
+  Videos: the largest face of every Nth frame, judged against the actor's calm frames (see --reference):
+  text:    PATH frame 10 (0.40 s): LABEL (intensity 0.73)  neutral 0.02 ...   ("[reference]" on the calm frames)
+  --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "probabilities": {...}, "intensity": ...,
+            "reference": false}; a frame without a face has "label": null.
   intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
-exit status: 0 once the images were gone through, even if some had no face or could not be read;
-  2 (one error line on stderr) when IMAGE_OR_DIR does not exist, a folder holds no image files, or the model is
-  missing or broken (e.g. its metadata does not match the feature spec)."""
+exit status: 0 once the images or frames were gone through, even if some had no face or could not be read;
+  2 (one error line on stderr) when IMAGE_DIR_OR_VIDEO does not exist, a folder holds no image files, a video
+  cannot be read, an option is out of range, or the model is missing or broken (e.g. its metadata does not match
+  the feature spec)."""
 
 
 COMMANDS = {"rig": commands.cmd_rig, "animate": commands.cmd_animate, "demo": commands.cmd_demo,
             "emotion": commands.cmd_emotion}
 COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
+COMMANDS["preview"] = preview.cmd_preview
 
 
 @contextlib.contextmanager

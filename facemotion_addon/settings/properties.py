@@ -163,6 +163,16 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     recognize_min_hold: FloatProperty(name="Min Hold", description="Emotions shown for less than this many seconds "
                                       "are treated as flicker and merged into their neighbours", min=0.0,
                                       soft_max=5.0, default=0.5, subtype="TIME_ABSOLUTE", precision=2)
+    recognize_reference: EnumProperty(
+        name="Reference", description="What each video frame is judged against",
+        items=[("CALM", "Calm Frames", ("The actor's own calmest second of the video, found automatically (the "
+                                        "relative model judges what the face changes from it)")),
+               ("RANGE", "Frame Range", "The frames from First to Last, chosen by you (the actor at rest)"),
+               ("NONE", "None", "Each frame alone (the model without reference)")], default="CALM")
+    recognize_reference_first: IntProperty(name="First", description="First frame of the reference range "
+                                           "(frame indices of the video, from 0)", min=0, default=0)
+    recognize_reference_last: IntProperty(name="Last", description="Last frame of the reference range (included)",
+                                          min=0, default=24)
     recognize_replace_keys: BoolProperty(name="Replace Keys", description="The video's emotion track replaces the "
                                          "timeline's keys; otherwise it is appended after the last key",
                                          default=False)
