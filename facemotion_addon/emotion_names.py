@@ -28,7 +28,7 @@ def emotion_table():
     from ..core.emotion.wheel import OPPOSITES, all_names, resolve_wheel_name
 
     rings = {1: "preset {p} x {i:g} x intensity", 2: "preset {p} x intensity",
-             3: "the intense prototype of {p} (EMFACS's stronger variant) x intensity"}
+             3: "the intense prototype of {p} x intensity"}
     rows = []
     for name in all_names():
         target = emotion_label(name)
