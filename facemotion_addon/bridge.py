@@ -263,6 +263,17 @@ def image_rgb(image):
     return from_blender_pixels(pixels, width, height)
 
 
+def fcurve_values(fcurves, frames):
+    """Each F-Curve evaluated at ``frames`` (``(n,)`` scene frames, may be fractional): ``(n, len(fcurves))
+    float64``; a None entry gives zeros."""
+    frames = np.asarray(frames, dtype=np.float64)
+    out = np.zeros((len(frames), len(fcurves)))
+    for column, fcurve in enumerate(fcurves):
+        if fcurve is not None:
+            out[:, column] = [fcurve.evaluate(float(frame)) for frame in frames]
+    return out
+
+
 def write_keyframes(fcurve, frames, values, interpolation):
     """Append keyframes to ``fcurve`` in bulk.
 

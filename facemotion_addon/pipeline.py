@@ -91,7 +91,7 @@ def bake_weights(timeline, *, fps=None, progress=None):
 
 
 def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
-               sparse=False, push_nla=False, curves=None):
+               sparse=False, push_nla=False, curves=None, action_name=None):
     """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
 
     Args:
@@ -109,6 +109,7 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
             emotion keys and blinks); without them each curve is fitted from its samples alone.
         push_nla: push each baked action to a strip at ``frame_start`` on the ``facemotion`` NLA track and
             unassign it (:func:`.keyframes.push_to_nla`), so the next bake makes a new action.
+        action_name: see :func:`.keyframes.bake_objects` (None: ``facemotion_<object name>``).
 
     The scene's frame rate is always set to ``rate`` (the keys are per frame at that rate).
     Returns the list of :class:`.keyframes.BakeResult`.
@@ -119,7 +120,7 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     if per_object and len(weights) != len(objects):
         raise InputError(f"write_bake got {len(weights)} weight arrays for {len(objects)} objects; pass one each")
     results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse,
-                           curves=curves)
+                           curves=curves, action_name=action_name)
     n_frames = max(len(w) for w in weights) if per_object else len(weights)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate

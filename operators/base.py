@@ -274,3 +274,18 @@ class JobOperator(FacemotionOperator):
                     return self.fail(CancelledError(f"{runner.job.title}: cancelled; nothing was changed"))
                 return self.fail(runner.error)
         return {"PASS_THROUGH"} if event.type in _NAVIGATION_EVENTS or event.type == "TIMER" else {"RUNNING_MODAL"}
+
+
+class FileJobOperator(JobOperator):
+    """Mixin for a :class:`JobOperator` that starts from a file (with ``bpy_extras.io_utils.ImportHelper``): the
+    file browser first; Blender then calls ``execute`` with the chosen file, which starts the modal run (blocking
+    from scripts and in the background)."""
+
+    def invoke(self, context, event):
+        from bpy_extras.io_utils import ImportHelper
+        return ImportHelper.invoke(self, context, event)
+
+    def execute(self, context):
+        if bpy.app.background or context.window is None:
+            return JobOperator.execute(self, context)
+        return JobOperator.invoke(self, context, None)

@@ -24,7 +24,7 @@ from ..facemotion_addon.bridge import evaluated_world_mesh, image_rgb, rest_worl
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import object_settings, settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
-from .base import FacemotionOperator, Job, JobOperator
+from .base import FacemotionOperator, FileJobOperator, Job, JobOperator
 
 __all__ = ["FACEMOTION_OT_detect_emotion_image", "FACEMOTION_OT_detect_emotion_pose",
            "FACEMOTION_OT_detect_emotion_video", "PoseEmotionJob", "VideoEmotionJob", "classes", "store_result"]
@@ -150,7 +150,7 @@ class VideoEmotionJob(Job):
                 f"{where} of {self.target.name}: {labels}")
 
 
-class FACEMOTION_OT_detect_emotion_video(JobOperator, bpy.types.Operator, ImportHelper):
+class FACEMOTION_OT_detect_emotion_video(FileJobOperator, bpy.types.Operator, ImportHelper):
     """Recognise the emotion in every Nth frame of a video file and write it as keys of the active rigged face's
     emotion timeline (appended after the last key, or replacing the keys when "Replace Keys" is ticked)"""
 
@@ -159,15 +159,6 @@ class FACEMOTION_OT_detect_emotion_video(JobOperator, bpy.types.Operator, Import
     bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES), options={"HIDDEN"})
-
-    def invoke(self, context, event):
-        # The file browser first; Blender calls execute() with the chosen file, which starts the modal run.
-        return ImportHelper.invoke(self, context, event)
-
-    def execute(self, context):
-        if bpy.app.background or context.window is None:
-            return JobOperator.execute(self, context)
-        return JobOperator.invoke(self, context, None)
 
     def make_job(self, context):
         return VideoEmotionJob(self.filepath)

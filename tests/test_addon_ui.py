@@ -32,7 +32,8 @@ from facemotion.facemotion_addon.settings import preferences, properties
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
                 "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
-                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text")
+                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text",
+                "capture_performance", "capture_webcam", "export_live_link")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -255,7 +256,8 @@ def test_register_unregister_register_unregister():
     expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
                 "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
-                "FACEMOTION_PT_export", "FacemotionExportSettings"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_export", "FacemotionExportSettings", "FACEMOTION_PT_capture"} | {
+                    f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
@@ -265,7 +267,9 @@ def test_register_unregister_register_unregister():
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
-                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save", "wheel_save_preset"))
+                no_scene_change = ("download_assets", "preset_save", "wheel_save_preset", "export_live_link")
+                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (
+                    name not in no_scene_change)
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
             assert settings.emotion == "happy" and settings.intensity == 1.0

@@ -31,6 +31,9 @@ QUICK_STAGES = {
     "photo.landmarks_256": {"landmarker_512_render"},
     "photo.drive_512": {"landmarker_512_render"},
     "photo.drive_256": {"landmarker_512_render"},
+    "capture.track_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "capture.solve_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "capture.total_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "photo.every_face_512": {"landmarker_512_render"},
     "photo.small_face_1024": {"landmarker_512_render"},
 }

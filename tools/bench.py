@@ -30,6 +30,10 @@ Sections (stage names as in the table and the JSON):
    small-face search); baseline ``landmarker_512_render``. Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
+4. ``capture.track|solve|total_640x480`` -- performance capture per frame of a 640x480 video (the ground-truth
+   round trip's clip, :mod:`capture_round_trip`): MediaPipe in VIDEO mode, the landmark solve and clean-up
+   (:mod:`facemotion.core.capture.capture`), and both, with frames per second; baselines ``landmarker_640x480_frame``
+   (one Face Landmarker call in IMAGE mode on a frame of that video) and ``landmarker_512_render``.
 
 ``./facemotion bench batch [--quick] [--json OUT]`` (a section of its own, run alone): heads per minute of
 ``facemotion batch`` at ``--workers 1`` and ``2`` on ``BATCH_HEADS`` copies of the ICT head (26,719 vertices) and,
@@ -452,6 +456,47 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
                      "(tools/face_composites.py)", runs["small"], ["landmarker_512_render"], section="photo")
 
 
+def bench_capture(report, args):
+    """Section 4: performance capture throughput on a 640x480 video (the round trip's rendered clip, scaled up and
+    centred; ``tools/capture_round_trip.py``), per frame: tracking (MediaPipe VIDEO mode), the solve and clean-up,
+    and both; baselines: one Face Landmarker call (IMAGE mode) on a frame of that video, and on the 512 px render."""
+    import capture_round_trip
+    import cv2
+    import numpy as np
+
+    from facemotion.core.capture.capture import solve_take, track
+    from facemotion.core.capture.solve import LandmarkSolver
+    from facemotion.core.capture.sources import ArraySource
+    from facemotion.core.capture.tracking import FaceTracker
+    from facemotion.core.detect.landmarks import default_detector
+
+    clip, _, _ = capture_round_trip.render_clip(size=192, seconds=3.0)
+    video = np.empty((len(clip), 480, 640, 3), np.uint8)
+    video[:] = clip[0, 0, 0]
+    for i, frame in enumerate(clip):
+        video[i, :, 80:560] = cv2.resize(frame, (480, 480), interpolation=cv2.INTER_LINEAR)
+    detector, solver = default_detector(), LandmarkSolver()   # loaded before any timing
+    report.add_baseline("landmarker_640x480_frame", "one MediaPipe Face Landmarker call (IMAGE mode) on a 640x480 "
+                        "frame of the capture video", timed(lambda: detector.detect(video[0]), CHEAP_RUNS))
+    runs = {"track": [], "solve": [], "total": []}
+    for _ in range(args.repeat):
+        with FaceTracker() as tracker:
+            start = time.perf_counter()
+            tracked = track(ArraySource(video, capture_round_trip.FPS), tracker=tracker)
+            runs["track"].append((time.perf_counter() - start) / len(video))
+        start = time.perf_counter()
+        solve_take(tracked, solver=solver)
+        runs["solve"].append((time.perf_counter() - start) / len(video))
+        runs["total"].append(runs["track"][-1] + runs["solve"][-1])
+    what = {"track": "MediaPipe Face Landmarker in VIDEO mode, per frame",
+            "solve": "landmark solve (bounded least squares) + calibration + One Euro filter, per frame",
+            "total": "capture per frame: tracking + solve + clean-up"}
+    for name, stage_runs in runs.items():
+        report.add_stage(f"capture.{name}_640x480", f"{what[name]}, 640x480, {len(video)} frames", stage_runs,
+                         ["landmarker_640x480_frame", "landmarker_512_render"], section="capture",
+                         frames_per_second=1.0 / statistics.median(stage_runs))
+
+
 # ------------------------------------------------------------------------------------------------------------ output
 
 
@@ -488,7 +533,8 @@ def print_report(report, options, info):
     sections = (("rig", "1. RIG STAGES (core.rig.autorig.rig_mesh timings)"),
                 ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
                 ("timeline", "3a. EMOTION TIMELINE (core.animation.timeline.bake_timeline)"),
-                ("photo", "3b. REAL PHOTO (faces/astronaut.png)"))
+                ("photo", "3b. REAL PHOTO (faces/astronaut.png)"),
+                ("capture", "4. PERFORMANCE CAPTURE (640x480 video, per frame)"))
     width = max(len(n) for n in report.stages) + 2
     for section, title in sections:
         names = [n for n, s in report.stages.items() if s["section"] == section]
@@ -501,6 +547,8 @@ def print_report(report, options, info):
             per_frame = fmt_seconds(s["seconds_per_frame"]) if s["frames"] > 1 else ""
             ratios = ";  ".join(f"{fmt_ratio(r)} {ref}" for ref, r in s["ratios"].items())
             print(f"  {name:<{width}s}{fmt_seconds(s['seconds']):>10s}  {per_frame:>10s}   {ratios}")
+            if section == "capture":
+                print(f"  {'':<{width}s}{s['frames_per_second']:.1f} frames per second")
             if section == "keyframes":
                 (r,) = s["ratios"].values()
                 print(f"  {'':<{width}s}bulk writer is {1 / r:.1f}x faster than keyframe_insert "
@@ -653,6 +701,7 @@ def main(argv=None):
         obj = setup_blender_head()
         bench_keyframes(report, args, obj)
         bench_timeline_and_photo(report, args, obj, landmarker)
+        bench_capture(report, args)
         report.finish()
     except FacemotionError as exc:
         print(f"facemotion bench: error: {exc}", file=sys.stderr)

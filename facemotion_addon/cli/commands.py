@@ -68,6 +68,18 @@ def _rig(pipeline, objects, mesh, replace):
     return objects
 
 
+def face_objects(pipeline, loaded, mesh):
+    """The meshes of ``loaded`` to animate: those that already carry the 52 ARKit keys; with none, the file is
+    rigged first, like ``rig``. Other meshes in the file (a body, a floor, props) are not animated but are written
+    back."""
+    from ..selection import is_rigged
+    rigged = [obj for obj in loaded if is_rigged([obj])]
+    if rigged:
+        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+        return rigged
+    return _rig(pipeline, loaded, mesh, False)
+
+
 def cmd_rig(args):
     from .. import pipeline
     out = _check_output(args.out, args.overwrite)
@@ -84,7 +96,6 @@ def cmd_rig(args):
 def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
-    from ..selection import is_rigged
     out = None if args.out is None else _check_output(args.out, args.overwrite)
     export_options = export_presets.export_options(args)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
@@ -100,14 +111,7 @@ def cmd_animate(args):
     if out is None:  # --save-timeline alone: no mesh
         return emotion_names.finish_animate(args, timeline, info)
     loaded = _load(pipeline, args.mesh)
-    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a body, a floor, props)
-    # are not animated but are written back. With none rigged, the file is rigged first, like `rig`.
-    rigged = [obj for obj in loaded if is_rigged([obj])]
-    if rigged:
-        objects = rigged
-        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
-    else:
-        objects = _rig(pipeline, loaded, args.mesh, False)
+    objects = face_objects(pipeline, loaded, args.mesh)
     t = time.perf_counter()
     with _naming_input(args.mesh), console.progress_bar("bake") as progress:
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
