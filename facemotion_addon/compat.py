@@ -182,6 +182,38 @@ def nla_strip_new(track, datablock, action, frame_start):
     return strip
 
 
+#: The sequencer's collection of every strip (meta-strips' contents included): ``SequenceEditor.strips_all`` from
+#: 5.0 on, ``sequences_all`` on 4.2 - 4.5 (checked in bpy 4.2.23, 5.0.1, 5.2.3).
+ALL_STRIPS = "strips_all" if BLENDER_VERSION >= (5, 0, 0) else "sequences_all"
+
+
+def sound_strips(scene):
+    """The scene's sound strips (every meta-strip level), in the sequencer's order (:data:`ALL_STRIPS`)."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return []
+    return [strip for strip in getattr(editor, ALL_STRIPS) if strip.type == "SOUND"]
+
+
+def sound_strip_start(strip):
+    """Scene frame where a sound strip's audio begins (its time 0, before any trim): ``content_start`` where Blender
+    has it (checked in 5.2.3, which deprecates ``frame_start`` for removal in 6.0), else ``frame_start``
+    (4.2 - 5.0)."""
+    return strip.content_start if BLENDER_VERSION >= (5, 2, 0) else strip.frame_start
+
+
+def add_sound_strip(scene, name, filepath, frame_start, channel=1):
+    """A new sound strip of ``filepath`` at ``frame_start`` in ``scene``'s sequencer (``strips`` from 5.0 on,
+    ``sequences`` before). Returns the strip, or None where this Blender has no audio (bpy 4.2 as a Python module is
+    built without Audaspace: "Blender compiled without Audaspace support")."""
+    editor = scene.sequence_editor_create()
+    strips = editor.strips if BLENDER_VERSION >= (5, 0, 0) else editor.sequences
+    try:
+        return strips.new_sound(name, str(filepath), channel=channel, frame_start=int(frame_start))
+    except RuntimeError:
+        return None
+
+
 def mesh_shade_smooth_by_angle(mesh, angle_rad):
     """Smooth-shade every face of ``mesh`` and mark edges sharper than ``angle_rad`` (radians) sharp, so normals are
     smooth across gentle edges and split only at creases (what Blender's "Shade Auto Smooth" gives).

@@ -9,10 +9,10 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..core.arkit import ARKIT_NAMES
-from ..core.errors import InputError
 from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
+from ..core.arkit import ARKIT_NAMES
+from ..core.errors import InputError
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
 from .mesh_import import head_meshes, import_mesh_file, open_blend
@@ -91,7 +91,7 @@ def bake_weights(timeline, *, fps=None, progress=None):
 
 
 def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
-               sparse=False, push_nla=False, curves=None, action_name=None):
+               sparse=False, push_nla=False, curves=None, action_name=None, names=ARKIT_NAMES):
     """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
 
     Args:
@@ -110,6 +110,8 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
         push_nla: push each baked action to a strip at ``frame_start`` on the ``facemotion`` NLA track and
             unassign it (:func:`.keyframes.push_to_nla`), so the next bake makes a new action.
         action_name: see :func:`.keyframes.bake_objects` (None: ``facemotion_<object name>``).
+        names: the shape key of each column of ``weights`` (default the 52 ARKit names; speech on viseme keys
+            adds the 15 ``viseme_*`` names).
 
     The scene's frame rate is always set to ``rate`` (the keys are per frame at that rate).
     Returns the list of :class:`.keyframes.BakeResult`.
@@ -119,7 +121,7 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     per_object = isinstance(weights, (list, tuple))
     if per_object and len(weights) != len(objects):
         raise InputError(f"write_bake got {len(weights)} weight arrays for {len(objects)} objects; pass one each")
-    results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse,
+    results = bake_objects(objects, weights, names, frame_start=frame_start, replace=replace, sparse=sparse,
                            curves=curves, action_name=action_name)
     n_frames = max(len(w) for w in weights) if per_object else len(weights)
     scene.render.fps = max(1, int(round(rate)))

@@ -35,6 +35,16 @@ Sections (stage names as in the table and the JSON):
    (:mod:`facemotion.core.capture.capture`), and both, with frames per second; baselines ``landmarker_640x480_frame``
    (one Face Landmarker call in IMAGE mode on a frame of that video) and ``landmarker_512_render``.
 
+``./facemotion bench speech [--repeat N] [--json OUT]`` (a section of its own, run alone; needs ``espeak-ng``):
+speech processing as a real-time factor (audio seconds / processing seconds; >= 20 is the issue's bar) on ~20 s
+of espeak-ng speech (``tools/speech_samples.LONG_READING``): ``speech.first_call`` (the whole path once, cold:
+pocketsphinx's model and dictionary loaded), then warm, run by run with the baseline: ``speech.align`` (forced
+alignment with the transcript), ``speech.lipsync`` (coarticulation + rules, from the alignment),
+``speech.talking_face`` (read + align + lips + emotion from the transcript's words, the ``speak`` command's core)
+``speech.talking_face_no_transcript`` (phone recognition instead) and ``speech.talking_face_cpu`` (the same as
+``speech.talking_face`` in CPU seconds, which other work on a shared machine barely changes). Baseline: ``read_resample`` (reading the WAV
+and resampling it to 16 kHz mono).
+
 ``./facemotion bench batch [--quick] [--json OUT]`` (a section of its own, run alone): heads per minute of
 ``facemotion batch`` at ``--workers 1`` and ``2`` on ``BATCH_HEADS`` copies of the ICT head (26,719 vertices) and,
 unless ``--quick``, of the subdivided head, and output MB per head; baseline: the single-file ``rig`` command (one
@@ -678,10 +688,109 @@ def batch_main(argv):
     return 0
 
 
+# --- speech section (``./facemotion bench speech``) ---------------------------------------------------------------
+
+#: Warm timed runs of each speech stage (each ~1 s on this machine).
+SPEECH_RUNS = 5
+
+
+def bench_speech(report, args, wav):
+    """Real-time factors of the speech path on ``wav`` (section docstring). Adds stages to ``report``."""
+    import speech_samples
+
+    from facemotion.core.speech.audio import read_audio
+    from facemotion.core.speech.lipsync import lip_sync
+    from facemotion.core.speech.phones import align_transcript
+    from facemotion.core.speech.talking_face import talking_face
+
+    transcript = speech_samples.LONG_READING
+    for pause in ("<break time='400ms'/>", "<break time='500ms'/>"):
+        transcript = transcript.replace(pause, "")
+    start = time.perf_counter()
+    samples, duration = read_audio(wav)
+    talking_face(samples, 24, transcript=transcript)
+    first = time.perf_counter() - start
+    alignment = align_transcript(samples, transcript)
+    frames = int(duration * 24 + 0.5) + 1
+    runs = interleaved({
+        "read": lambda: read_audio(wav),
+        "align": lambda: align_transcript(samples, transcript),
+        "lipsync": lambda: lip_sync(alignment, samples, 24, frames),
+        "talking_face": lambda: talking_face(read_audio(wav)[0], 24, transcript=transcript),
+        "talking_face_no_transcript": lambda: talking_face(read_audio(wav)[0], 24, emotion="joy"),
+    }, max(args.repeat, SPEECH_RUNS))
+    cpu = []
+    for _ in range(max(args.repeat, SPEECH_RUNS)):  # CPU seconds: what other load on a shared machine barely changes
+        start = time.process_time()
+        talking_face(read_audio(wav)[0], 24, transcript=transcript)
+        cpu.append(time.process_time() - start)
+    runs["talking_face_cpu"] = cpu
+    label = f"{duration:.1f}s"
+    report.add_baseline("read_resample", f"read the {duration:.1f} s espeak-ng WAV (22,050 Hz) and resample it to "
+                        "16 kHz mono", runs.pop("read"))
+    whats = {"first_call": "read + align + lips + emotion, first call (pocketsphinx model loaded)",
+             "align": "forced alignment of the transcript (pocketsphinx, warm decoder)",
+             "lipsync": "coarticulation + closures + silences + loudness, from the alignment, 24 fps",
+             "talking_face": "read + align + lips + emotion from the transcript's words, 24 fps",
+             "talking_face_no_transcript": "read + phone recognition + lips + a named emotion, 24 fps",
+             "talking_face_cpu": "talking_face's CPU seconds (time.process_time) instead of wall-clock"}
+    for name, stage_runs in {"first_call": [first], **runs}.items():
+        seconds = statistics.median(stage_runs)
+        report.add_stage(f"speech.{name}", f"{whats[name]} ({label} of speech)", stage_runs, ["read_resample"],
+                         section="speech", frames=frames, audio_seconds=duration, realtime=duration / seconds)
+
+
+def speech_main(argv):
+    """``facemotion bench speech [--repeat N] [--json OUT]``."""
+    parser = argparse.ArgumentParser(prog="facemotion bench speech", description="speech processing as a "
+                                     "real-time factor (audio seconds / processing seconds)")
+    parser.add_argument("--repeat", type=positive_int, default=1,
+                        help=f"timed runs per stage (at least {SPEECH_RUNS}; median reported)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    args = parser.parse_args(argv)
+    import_facemotion()
+    import tempfile
+
+    import speech_samples
+
+    from facemotion.core.errors import FacemotionError
+    from facemotion.core.io.atomic_io import atomic_write_text
+    if not speech_samples.espeak_available():
+        print("facemotion bench speech: error: espeak-ng is not installed; apt-get install espeak-ng",
+              file=sys.stderr)
+        return 2
+    report = Report()
+    try:
+        with tempfile.TemporaryDirectory(prefix="facemotion-bench-speech-") as tmp:
+            wav = speech_samples.speak_to_wav(speech_samples.LONG_READING, Path(tmp) / "reading.wav")
+            bench_speech(report, args, wav)
+        report.finish()
+    except FacemotionError as exc:
+        print(f"facemotion bench speech: error: {exc}", file=sys.stderr)
+        return 2
+    machine = machine_info()
+    print(f"facemotion bench speech: {machine.get('cpus_usable', machine['cpus'])} CPUs usable (1-min load "
+          f"{machine.get('load_average_1min', float('nan')):.1f}), Python {machine['python']}; medians of "
+          f"{max(args.repeat, SPEECH_RUNS)} warm runs; ratio = stage seconds / baseline seconds; real time = audio "
+          "seconds / stage seconds")
+    for name, b in report.baselines.items():
+        print(f"  baseline {name:<28s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
+    for name, s in report.stages.items():
+        (ratio,) = s["ratios"].values()
+        print(f"  {name:<37s}{fmt_seconds(s['seconds']):>10s}   {s['realtime']:6.1f}x real time   "
+              f"{fmt_ratio(ratio)} read_resample   {s['what']}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(report.to_json({"repeat": args.repeat}, machine), indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["batch"], ["--batch"]):
         return batch_main(argv[1:])
+    if argv[:1] == ["speech"]:
+        return speech_main(argv[1:])
     parser = argparse.ArgumentParser(prog="facemotion bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the ~105k-vertex subdivided head")
     parser.add_argument("--repeat", type=positive_int, default=1,

@@ -94,6 +94,13 @@ RUNTIME_WHEELS = {
     "scipy": "1.17.1",
     "libigl": "2.6.3",  # core.geometry's closest points; cp311 + cp312-abi3 wheels, numpy-agnostic (nanobind)
     "certifi": "2026.10.18",  # imported by mediapipe's base_options
+    # core.speech: offline phone alignment/recognition (en-US model inside the wheel) and WAV/FLAC reading (the
+    # manylinux/macOS/Windows soundfile wheels bundle libsndfile). pocketsphinx's sounddevice requirement is only
+    # for live microphone input, never imported by facemotion, so it is not bundled.
+    "pocketsphinx": "5.1.1",
+    "soundfile": "0.14.0",
+    "cffi": "2.1.1",
+    "pycparser": "3.12",
 }
 
 #: Target interpreters: Blender 4.2 - 5.0 bundle CPython 3.11, Blender 5.1 - 5.2 CPython 3.13.

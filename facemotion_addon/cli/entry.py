@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names, export_presets
-from . import batch, capture, commands, preview
+from . import batch, capture, commands, preview, speak
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -144,6 +144,7 @@ def build_parser():
     _verbosity_options(batch.add_batch_parser(sub), argparse.SUPPRESS)
     _verbosity_options(capture.add_capture_parser(sub), argparse.SUPPRESS)
     _verbosity_options(preview.add_preview_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(speak.add_speak_parser(sub), argparse.SUPPRESS)
     return parser
 
 
@@ -174,6 +175,7 @@ COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
 COMMANDS["capture"] = capture.cmd_capture
 COMMANDS["preview"] = preview.cmd_preview
+COMMANDS["speak"] = speak.cmd_speak
 
 
 @contextlib.contextmanager
@@ -251,7 +253,7 @@ def main(argv=None):
                 print(_version_text())
                 return 0
             if args.command is None:
-                raise InputError("a COMMAND is required: rig, animate, capture, demo or emotion (see --help)")
+                raise InputError("a COMMAND is required: rig, animate, capture, speak, demo or emotion (see --help)")
             console.set_verbosity(args.verbosity)
             console.silence_native_logs()
             with _held_stderr():
