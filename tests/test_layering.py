@@ -8,9 +8,10 @@ the glue and the settings never import cli/, and no product module takes part in
 
 Inside ``core`` the sub-packages have an order too (:data:`CORE_ORDER`, bottom to top): ``io`` (files, assets) <
 ``detect`` (landmarks, rasterizer) < ``rig`` (fitting, transfer) < ``emotion`` (presets, vocabulary, recognition)
-< ``animation`` (timelines, keys, clips) < ``capture`` (performance capture onto a rig: it uses the rig, nothing
-below uses it); the top-level modules (``arkit``, ``errors``, ``geometry``, ``interrupts``) are below them all. A
-module imports only from its own sub-package or those below it.
+< ``animation`` (timelines, keys, clips) < ``capture`` (performance capture onto a rig) and ``speech`` (lip sync and
+a talking face from a voice, built on timelines): nothing below them uses them; the top-level modules (``arkit``,
+``errors``, ``geometry``, ``interrupts``) are below them all. A module imports only from its own sub-package or those
+below it.
 """
 import ast
 from pathlib import Path
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "facemotion_addon", "operators", "panels"]  # bottom to top
 BLENDER_MODULES = {"bpy", "bmesh", "mathutils", "bpy_extras", "addon_utils"}
 CORE_BASE = ["arkit", "errors", "geometry", "interrupts"]  # core's top-level modules, below every sub-package
-CORE_ORDER = ["io", "detect", "rig", "emotion", "animation", "capture"]  # bottom to top
+CORE_ORDER = ["io", "detect", "rig", "emotion", "animation", "capture", "speech"]  # bottom to top
 
 
 def _modules(layer):
