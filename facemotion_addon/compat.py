@@ -13,8 +13,6 @@ Actions (the one big change):
 
 Sources: Blender Python API reference 4.4 / 5.0, ``bpy.types.Action``, ``ActionSlot``, ``ActionChannelbag``;
 ``bpy_extras.anim_utils.action_get_channelbag_for_slot`` (4.4+).
-
-EEVEE: the render engine enum is ``BLENDER_EEVEE_NEXT`` on 4.2 – 4.5 and ``BLENDER_EEVEE`` again on 5.0.
 """
 import os
 import sys
@@ -55,15 +53,6 @@ def exit_process(code):
             shutil.rmtree(session_temp, ignore_errors=True)
         os._exit(int(code))
     sys.exit(code)
-
-
-def eevee_engine_name():
-    """Return the EEVEE render engine identifier for ``scene.render.engine`` on this Blender.
-
-    ``'BLENDER_EEVEE'`` on 5.0+, ``'BLENDER_EEVEE_NEXT'`` on 4.2 – 4.5 (EEVEE Next replaced legacy EEVEE in 4.2 under a
-    new identifier; 5.0 renamed it back).
-    """
-    return "BLENDER_EEVEE" if BLENDER_VERSION >= (5, 0, 0) else "BLENDER_EEVEE_NEXT"
 
 
 def _slot_for(action, datablock, *, create):

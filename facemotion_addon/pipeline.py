@@ -13,6 +13,7 @@ from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
 from ..core.arkit import ARKIT_NAMES
 from ..core.errors import InputError
+from ..core.io.atomic_io import check_output_file
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
 from .mesh_import import head_meshes, import_mesh_file, open_blend
@@ -70,12 +71,25 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
 
     Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
-    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
-    # Sparse: Bezier keys placed at the timeline's emotion keys and blinks (the same curves for every object).
-    curves = [timeline_bezier_keys(dict(timeline, fps=rate), weights)] * len(objects) if sparse else None
+    weights, rate, curves = compute_bake(timeline, fps=fps, sparse=sparse, progress=progress)
     write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
-               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla, curves=curves)
+               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla,
+               curves=None if curves is None else [curves] * len(objects))  # the same curves for every object
     return weights
+
+
+def compute_bake(timeline, *, fps=None, sparse=False, progress=None):
+    """The computing half of :func:`bake` (pure numpy: safe in a worker thread, as the Bake operator runs it).
+
+    Returns ``(weights (n_frames, 52) float, fps float, curves)``: ``curves`` is None, or with ``sparse`` the 52
+    :class:`facemotion.core.animation.keys.BezierKeys` placed at the timeline's emotion keys and blinks, for
+    :func:`write_bake`."""
+    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
+    if not sparse:
+        return weights, rate, None
+    if progress is not None:
+        progress(0.5, "Fitting Bezier keys")
+    return weights, rate, timeline_bezier_keys(dict(timeline, fps=rate), weights)
 
 
 def bake_weights(timeline, *, fps=None, progress=None):
@@ -139,19 +153,21 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     return results
 
 
+#: The file types :func:`export` writes.
+OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend")
+
+
 def export(objects, path, *, overwrite=False, animations=True, preset=None, **options):
     """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically.
 
-    ``preset`` names a set of engine options (:data:`.export_presets.PRESETS`: ``"default"``, ``"unity"``,
+    ``preset`` names a set of engine options (:data:`core.io.export_options.PRESETS`: ``"default"``, ``"unity"``,
     ``"unreal"``, ``"web"``; None = ``"default"``); ``options`` override single fields of it (the keyword names of
-    :class:`.export_presets.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
+    :class:`core.io.export_options.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
     ignores them. Returns the ``Path`` written. Raises InputError for an unknown preset/option or output type.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    # the type here (naming every output type); the exporters check the file itself
+    suffix = check_output_file(path, OUTPUT_SUFFIXES, overwrite=True, probe=False).suffix.lower()
     if suffix in (".glb", ".gltf", ".fbx"):
         return export_module.export_file(path, objects, animations=animations, overwrite=overwrite,
                                          preset=preset, **options)
-    if suffix == ".blend":
-        return export_module.save_blend(path, overwrite=overwrite)
-    raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")
+    return export_module.save_blend(path, overwrite=overwrite)

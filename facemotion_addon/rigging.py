@@ -29,7 +29,7 @@ from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
-__all__ = ["FaceSelection", "RigPlan", "describe_parts", "detect_landmarks", "landmark_object_for", "plan_rig",
+__all__ = ["FaceSelection", "RigPlan", "describe_parts", "find_face", "landmark_object_for", "plan_rig",
            "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
            "write_landmark_object", "write_rig"]
 
@@ -184,16 +184,16 @@ def store_detected_parts(selection, face_parts):
     return texts
 
 
-def detect_landmarks(objects, context=None, progress=None):
-    """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
-    landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks)."""
-    selection = read_selection(objects)
+def find_face(selection, progress=None):
+    """The landmarks and the face's parts on ``selection``'s combined mesh (no bpy: safe in a worker thread); the
+    Detect Landmarks job (``operators.rig.DetectLandmarksJob``) runs :func:`read_selection`, this, then
+    :func:`write_landmark_object` and :func:`store_detected_parts`.
+
+    Returns ``(MeshLandmarks, FaceParts)`` (:func:`facemotion.core.detect.mesh_landmarks.detect_mesh_landmarks`,
+    :func:`facemotion.core.rig.parts.classify_parts`); raises NoFaceError when no view shows a face."""
     combined = selection.combined
     found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
-    obj = write_landmark_object(selection.objects, found.points, context)
-    store_detected_parts(selection, face_parts)
-    return obj, found
+    return found, classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
 
 
 # ----------------------------------------------------------------------------------------------------------- rig

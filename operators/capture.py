@@ -78,7 +78,6 @@ class FACEMOTION_OT_capture_performance(FileJobOperator, bpy.types.Operator, Imp
 
     bl_idname = "facemotion.capture_performance"
     bl_label = "Capture Performance"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES + (".csv",)), options={"HIDDEN"})
@@ -138,7 +137,6 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.capture_webcam"
     bl_label = "Capture Webcam"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     camera: IntProperty(name="Camera", default=0, min=0, description="Camera number (0: the first one)")

@@ -11,8 +11,6 @@ from ..facemotion_addon import rigging
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.selection import face_meshes
-from ..core.detect.mesh_landmarks import detect_mesh_landmarks
-from ..core.rig.parts import classify_parts
 from .base import Job, JobOperator
 
 __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_OT_rig_face", "RigJob", "classes"]
@@ -20,7 +18,9 @@ __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_O
 
 class DetectLandmarksJob(Job):
     """Find the face on the combined mesh of the objects that take part (not set to Ignore), write the editable
-    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel."""
+    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel. After it ran:
+    ``found`` (the :class:`facemotion.core.detect.mesh_landmarks.MeshLandmarks`), ``parts`` and
+    ``landmark_object``."""
 
     title = "Detecting landmarks"
 
@@ -32,13 +32,10 @@ class DetectLandmarksJob(Job):
         self.selection = rigging.read_selection(self.objects)
 
     def compute(self, progress):
-        combined = self.selection.combined
-        self.found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-        self.parts = classify_parts(combined.vertices, combined.triangles, self.found.points,
-                                    roles=self.selection.roles)
+        self.found, self.parts = rigging.find_face(self.selection, progress)
 
     def apply(self, context):
-        obj = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
+        obj = self.landmark_object = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
         texts = rigging.store_detected_parts(self.selection, self.parts)
         found = self.found
         parts = "; ".join(f"{name}: {text}" for name, text in texts.items())
@@ -72,7 +69,6 @@ class FACEMOTION_OT_detect_landmarks(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.detect_landmarks"
     bl_label = "Detect Landmarks"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     def make_job(self, context):
@@ -84,7 +80,6 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.rig_face"
     bl_label = "Rig Face"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     replace_keys: bpy.props.BoolProperty(

@@ -95,7 +95,6 @@ class FACEMOTION_OT_speak(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.speak"
     bl_label = "Speak"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     def make_job(self, context):

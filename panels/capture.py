@@ -13,7 +13,6 @@ class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
     """Performance capture from a video or a Live Link Face take, and Live Link export"""
 
     bl_label = "Capture"
-    bl_idname = "FACEMOTION_PT_capture"
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context):

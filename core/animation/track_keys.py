@@ -62,7 +62,8 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     Args:
         track: :class:`facemotion.core.emotion.recognition.TrackSample` items or plain
             ``(time_s, label, intensity, probabilities)`` tuples, in increasing time; samples whose label is None
-            (no face) are skipped (the emotion before holds).
+            (no face) or that are ``uncertain`` are skipped (the emotion before holds: an uncertain frame keys no
+            emotion).
         min_hold: runs of one label lasting less than this many seconds (from their first sample to the next run's
             first sample; the last run until one sampling step after the last sample) are absorbed by the previous
             run (the next one for the first run). 0 keeps every change.
@@ -81,6 +82,7 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     transition = _check_number("transition", transition)
     times = []
     samples = []
+    uncertain = 0
     for index, item in enumerate(track):
         time, label, intensity = item[0], item[1], item[2]
         time = _check_number(f"track sample {index} time", time)
@@ -90,6 +92,9 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         times.append(time)
         if label is None:
             continue
+        if getattr(item, "uncertain", False):
+            uncertain += 1
+            continue
         try:
             emotion = resolve_emotion(label)
         except FacemotionError:
@@ -98,6 +103,10 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         value = float(intensity) if intensity is not None else 1.0
         samples.append((time, emotion, min(max(value if math.isfinite(value) else 1.0, 0.0), 1.0)))
     if not samples:
+        if uncertain:
+            raise InputError(f"every sampled frame with a face ({uncertain}) was uncertain (no emotion clearly ahead), "
+                             f"so there is no emotion to key; sample more frames (a smaller every-N) or use a clearer "
+                             f"video")
         raise InputError("no face was found in any sampled frame of the track, so there is no emotion to key")
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
     end = times[-1] + step

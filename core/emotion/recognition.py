@@ -14,7 +14,7 @@ One direction, one stage per function (the chain the operators and the CLI share
 
 Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
 ``classifier`` explicitly, or let the shared instances (a detector of every face,
-:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES`, :func:`~.classifier.default_classifier`)
+:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES`, :func:`~.classifier.default_fused_classifier`)
 be created on first use. Pure numpy + OpenCV: no bpy.
 
 Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
@@ -77,13 +77,16 @@ class TrackSample(NamedTuple):
     """One sampled video frame: ``time`` seconds from the start; ``label`` one of the model's labels, or None when
     no face was found; ``intensity`` 0..1 (None without a face); ``probabilities`` ``{label: p}`` (None without a
     face); ``frame`` the frame's index in the video (from 0); ``reference`` True for the frames the track was judged
-    against (the calm frames or the chosen range). The largest face of the frame is the one classified."""
+    against (the calm frames or the chosen range); ``uncertain`` True when the top class was not clearly ahead (the
+    classifier's :attr:`~facemotion.core.emotion.classifier.EmotionResult.uncertain`: no emotion is keyed from such
+    a frame). The largest face of the frame is the one classified."""
     time: float
     label: str | None
     intensity: float | None
     probabilities: dict | None
     frame: int | None = None
     reference: bool = False
+    uncertain: bool = False
 
 
 class TrackSummary(NamedTuple):
@@ -107,8 +110,8 @@ def recognize_image(image, *, detector=None, classifier=None):
             (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
         detector: a ``FaceLandmarkDetector`` (default: a shared one returning every face). Pass one made with
             ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
-        classifier: an :class:`facemotion.core.emotion.classifier.EmotionClassifier` (default: the shared one with
-            the shipped model).
+        classifier: a :class:`facemotion.core.emotion.classifier.FusedEmotionClassifier` (default: the shared one:
+            geometry + appearance, calibrated) or an ``EmotionClassifier`` (geometry alone).
 
     Returns:
         list of :class:`facemotion.core.emotion.classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
@@ -399,8 +402,9 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         progress: optional ``progress(fraction, message)`` callback (fraction in [0, 1]; stays 0 when the file does
             not declare its frame count).
         detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
-        classifier: an ``EmotionClassifier`` (default: the shared relative one with a reference, the shared one
-            without). A classifier that needs no reference judges every frame alone.
+        classifier: an ``EmotionClassifier`` or ``FusedEmotionClassifier`` (default: the shared relative one with
+            a reference, the shared fused one without). A classifier that needs no reference judges every frame
+            alone.
         reference: ``"calm"`` (default): judge each frame against the actor's calm frames, found automatically
             (module docstring); ``(first, last)``: against the faces of these frames (indices from 0, inclusive);
             None: every frame alone.
@@ -414,7 +418,7 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         InputError: the file is missing, not a video OpenCV can read, has no readable frame; ``every_n`` < 1; a bad
         ``reference``, a chosen range without a face, or a range given with a classifier that needs none.
     """
-    from .classifier import default_classifier, default_relative_classifier
+    from .classifier import default_fused_classifier, default_relative_classifier
     from ..detect.landmarks import default_detector
     if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
         raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
@@ -423,7 +427,7 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
     report = progress or (lambda fraction, message: None)
     report(0.0, "loading the face detector and classifier")
     if classifier is None:
-        classifier = default_classifier() if reference is None else default_relative_classifier()
+        classifier = default_fused_classifier() if reference is None else default_relative_classifier()
     relative = classifier.needs_reference and reference is not None
     if reference not in (None, "calm") and not relative:
         raise InputError(f"emotion model {classifier.path.name} judges each frame alone: a reference frame range "
@@ -460,7 +464,8 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
             track.append(TrackSample(time, None, None, None, index))
         else:
             track.append(TrackSample(time, result.label, float(result.intensity),
-                                     {k: float(v) for k, v in result.probabilities.items()}, index, index in chosen))
+                                     {k: float(v) for k, v in result.probabilities.items()}, index, index in chosen,
+                                     bool(result.uncertain)))
     report(1.0, f"{len(track)} frames classified")
     return track
 

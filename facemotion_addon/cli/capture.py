@@ -15,9 +15,10 @@ from pathlib import Path
 
 from ...core.errors import InputError
 from ...core.io.atomic_io import check_output_file
-from .. import console, export_presets
+from .. import console
 from ..console import info, print_stage
 from .commands import _load, _naming_input, face_objects
+from .export_arguments import add_export_arguments, export_keywords
 
 #: Output types: the rig animated, or the curves as a Live Link Face CSV.
 OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend", ".csv")
@@ -66,7 +67,7 @@ def add_capture_parser(subparsers):
     capture.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     capture.add_argument("--replace-action", action="store_true",
                          help="capture onto shape keys animated by an action facemotion did not make (it is kept)")
-    export_presets.add_export_arguments(capture)
+    add_export_arguments(capture)
     return capture
 
 
@@ -134,7 +135,7 @@ def cmd_capture(args):
 
     out = check_output_file(args.out, OUTPUT_SUFFIXES, overwrite=args.overwrite,
                             what="use .glb, .gltf, .fbx, .blend or .csv")
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     source = Path(args.input)
     if not source.is_file():
         raise InputError(f"{source}: no such file; give a video or a Live Link Face .csv take")

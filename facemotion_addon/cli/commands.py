@@ -19,14 +19,15 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from ...core.io.atomic_io import check_output_file
-from .. import console, emotion_names, export_presets
+from .. import console, emotion_names
 from ..console import info, print_stage
+from .export_arguments import export_keywords
 from .timeline_file import read_timeline
 
 
 def _check_output(path, overwrite):
-    return check_output_file(path, (".glb", ".gltf", ".fbx", ".blend"), overwrite=overwrite,
-                             what="use .glb, .gltf, .fbx or .blend")
+    from ..pipeline import OUTPUT_SUFFIXES
+    return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
 
 
@@ -83,7 +84,7 @@ def face_objects(pipeline, loaded, mesh):
 def cmd_rig(args):
     from .. import pipeline
     out = _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     loaded = _load(pipeline, args.mesh)
     _rig(pipeline, loaded, args.mesh, args.replace_keys)
     t = time.perf_counter()
@@ -97,7 +98,7 @@ def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
     out = None if args.out is None else _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)
@@ -134,7 +135,7 @@ def cmd_demo(args):
 
 def _emotion_record(path, face, result, labels):
     """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
-    return {"path": str(path), "face": face, "label": result.label,
+    return {"path": str(path), "face": face, "label": result.label, "uncertain": bool(result.uncertain),
             "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
             "intensity": round(float(result.intensity), 4),
             "bbox": [round(float(v), 1) for v in result.face.bbox]}
@@ -143,7 +144,8 @@ def _emotion_record(path, face, result, labels):
 def _emotion_text(path, face, result, labels, several):
     where = f"{path} [face {face}]" if several else f"{path}"
     scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
-    return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
+    verdict = f"{result.label}, uncertain" if result.uncertain else result.label
+    return f"{where}: {verdict} (intensity {float(result.intensity):.2f})  {scores}"
 
 
 def _reference_option(text):
@@ -170,7 +172,7 @@ def _video_lines(path, args, classifier, reference):
         labels = labels or (list(sample.probabilities) if sample.probabilities else None)
         if args.json:
             yield json.dumps({"path": str(path), "frame": sample.frame, "time": round(sample.time, 4),
-                              "label": sample.label,
+                              "label": sample.label, "uncertain": sample.uncertain,
                               "probabilities": None if sample.probabilities is None else
                               {k: round(v, 4) for k, v in sample.probabilities.items()},
                               "intensity": None if sample.intensity is None else round(sample.intensity, 4),
@@ -181,7 +183,8 @@ def _video_lines(path, args, classifier, reference):
             yield f"{where}: no face"
         else:
             scores = " ".join(f"{label} {sample.probabilities[label]:.2f}" for label in labels)
-            yield f"{where}: {sample.label} (intensity {sample.intensity:.2f})  {scores}"
+            verdict = f"{sample.label}, uncertain" if sample.uncertain else sample.label
+            yield f"{where}: {verdict} (intensity {sample.intensity:.2f})  {scores}"
 
 
 def _image_lines(images, args, classifier):
@@ -225,7 +228,7 @@ def cmd_emotion(args):
     (output and exit status: see :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once
     for the whole run; every line is flushed as soon as it is written, so a long run can be followed (or piped) as
     it goes. A file whose suffix is a video's (:data:`~...core.emotion.recognition.VIDEO_SUFFIXES`) is a video."""
-    from ...core.emotion.classifier import RELATIVE_MODEL_PATH, EmotionClassifier
+    from ...core.emotion.classifier import RELATIVE_MODEL_PATH, EmotionClassifier, default_fused_classifier
     from ...core.emotion.recognition import VIDEO_SUFFIXES, iter_images
 
     if args.max_faces is not None and args.max_faces < 1:
@@ -239,7 +242,8 @@ def cmd_emotion(args):
         raise InputError(f"{args.model}: model file not found (given as --model)")
     model = args.model or (RELATIVE_MODEL_PATH if reference is not None else None)
     with _naming_input(model or "emotion model"):
-        classifier = EmotionClassifier(model)
+        # Without a model of one's own: geometry + appearance fused (images, videos judged frame by frame alone).
+        classifier = EmotionClassifier(model) if model else default_fused_classifier()
     try:
         lines = _video_lines(args.path, args, classifier, reference) if video else _image_lines(images, args, classifier)
         for line in lines:

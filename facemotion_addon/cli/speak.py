@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from .. import compat, console, export_presets
+from .. import compat, console
 from ..console import info, print_stage
 from .commands import _check_output, _load, _naming_input, face_objects
+from .export_arguments import add_output_arguments, export_keywords
 from .timeline_file import read_timeline
 
 #: Largest transcript read (bytes): a transcript is a few kB of text.
@@ -68,13 +69,11 @@ def add_speak_parser(sub):
                                                                    "(default: the bundled US English)")
     speak.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
     speak.add_argument("--no-blinks", action="store_true", help="no spontaneous blinks")
-    speak.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
-    speak.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     speak.add_argument("--replace-action", action="store_true",
                        help="replace an existing shape-key action that facemotion did not make (it is kept)")
     speak.add_argument("--replace-keys", action="store_true",
                        help="with --visemes: replace viseme keys facemotion made before (never a user's own)")
-    export_presets.add_export_arguments(speak)
+    add_output_arguments(speak, required=True)
     return speak
 
 
@@ -145,7 +144,7 @@ def cmd_speak(args):
     from .. import pipeline
     from ..viseme_keys import add_viseme_keys
     out = _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     t = time.perf_counter()
     face = _speech(args)
     print_stage("speech", t)

@@ -224,6 +224,8 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                                   "the order " + ", ".join(CATEGORIES), size=len(CATEGORIES),
                                                   min=0.0, max=1.0, default=(0.0,) * len(CATEGORIES))
     recognized_source: StringProperty(name="Source", description="What the last recognition looked at", default="")
+    recognized_uncertain: BoolProperty(name="Uncertain", description="The last result's top class was not clearly "
+                                       "ahead of the second (core/emotion/fusion.py)", default=False)
     recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
 
     # Status
