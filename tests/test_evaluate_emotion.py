@@ -109,7 +109,7 @@ def test_non_ict_heads_are_built_by_name():
 
 def test_readability_reads_each_render_alone(capsys, tmp_path):
     """Issue 17's single-image readability on one head: every preset at 1.0 plus the rest pose, each render judged
-    alone by the absolute model; the relative model (which needs a rest pose) is refused."""
+    alone by the fused classifier; the relative model (which needs a rest pose) is refused."""
     import json
 
     import cv2
@@ -118,7 +118,7 @@ def test_readability_reads_each_render_alone(capsys, tmp_path):
     assert code == 0
     out = capsys.readouterr().out
     run = json.loads((tmp_path / "r.json").read_text())
-    assert run["model"] == "emotion_classifier.onnx" and len(run["records"]) == 8  # 7 presets + the rest pose
+    assert run["model"] == "fused: emotion_classifier.onnx + appearance" and len(run["records"]) == 8  # + rest
     posed = [r for r in run["records"] if r["emotion"] != "neutral"]
     assert re.search(rf"read as intended from one frame: {sum(r['correct'] for r in posed)}/7 = ", out), out
     assert "resting faces (neutral or uncertain wanted): canonical -> " in out

@@ -54,9 +54,10 @@ Commands::
     relative model (what the Recognize panel does for a rig's pose); both tables are printed.
 ``readability``
     Issue 17's single-image readability: the 7 presets at intensities 1.0 and 0.6 plus the rest pose on heads that
-    are not ICT identities (:data:`READABILITY_HEADS`), one plain front render each, each classified *alone* by the
-    absolute model (a viewer who sees one frame); prints the share read as intended and whether every resting face
-    reads neutral (or "uncertain", when the classifier has that flag)::
+    are not ICT identities (:data:`READABILITY_HEADS`), one plain front render each, each classified *alone* (a
+    viewer who sees one frame) by the fused classifier (geometry + appearance, as a photo is read; ``--model`` for a
+    geometric model alone); prints the share read as intended and whether every resting face reads neutral or
+    "uncertain"::
 
         nice python tools/evaluate_emotion.py readability --sheet build/readability.png --json build/readability.json
 ``folder``
@@ -447,12 +448,12 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
                 records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=None,
                                     p_intended=0.0, correct=False))
                 continue
-            result = classifier.classify_face(faces[0], image, reference=reference)
-            # A classifier that says "uncertain" (when it has the flag) gets a resting face right by saying so.
-            uncertain = bool(getattr(result, "uncertain", False))
+            result = (classifier.classify_face(faces[0], image, reference=reference) if reference is not None
+                      else classifier.classify_faces(image, faces[:1])[0])
+            # A resting face is read right as neutral or as "uncertain" (no emotion clearly ahead, issue 17).
             records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=result.label,
-                                p_intended=result.probabilities[emotion], uncertain=uncertain,
-                                correct=result.label == emotion or (emotion == "neutral" and uncertain)))
+                                p_intended=result.probabilities[emotion], uncertain=result.uncertain,
+                                correct=result.label == emotion or (emotion == "neutral" and result.uncertain)))
     return records
 
 
@@ -500,12 +501,18 @@ def format_readings(records):
     return "\n".join(lines)
 
 
+def model_name(classifier):
+    """What judged the renders: the geometric model's file name, and for the fused classifier (geometry +
+    appearance, :class:`facemotion.core.emotion.classifier.FusedEmotionClassifier`) ``"fused: NAME + appearance"``."""
+    return f"fused: {classifier.path.name} + appearance" if hasattr(classifier, "appearance") else classifier.path.name
+
+
 def consistency_json(records, classifier, heads, intensities):
     """The consistency run as plain JSON data: model, heads, intensities, every record, per head and overall %."""
     def percent(rs):
         return 100.0 * float(np.mean([r["correct"] for r in rs])) if rs else None
 
-    return {"model": classifier.path.name, "model_version": classifier.version,
+    return {"model": model_name(classifier), "model_version": getattr(classifier, "version", None),
             "heads": {h.name: h.description for h in heads}, "intensities": list(intensities),
             "records": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()}
                         for r in records],
@@ -647,14 +654,16 @@ def format_readability(records):
 
 
 def cmd_readability(args):
-    classifier = EmotionClassifier(args.model or DEFAULT_MODEL_PATH)
+    from facemotion.core.emotion.classifier import default_fused_classifier
+
+    classifier = default_fused_classifier() if args.model is None else EmotionClassifier(args.model)
     if classifier.needs_reference:
         raise InputError(f"{classifier.path.name} judges a pose against a rest pose; readability needs a model that "
-                         f"reads one image alone (the default {DEFAULT_MODEL_PATH.name})")
+                         f"reads one image alone (e.g. {DEFAULT_MODEL_PATH.name}, or none: the fused classifier)")
     heads = consistency_heads(tuple(args.heads.split(",")))
     intensities = tuple(float(v) for v in args.intensities.split(","))
-    print(f"Single-image readability: model {classifier.path.name} (version {classifier.version}, each render alone),"
-          f" {len(heads)} head(s), the 7 presets at {list(intensities)} plus the rest pose, {RENDER_SIZE} px renders")
+    print(f"Single-image readability: {model_name(classifier)}, each render alone, {len(heads)} head(s), the 7 "
+          f"presets at {list(intensities)} plus the rest pose, {RENDER_SIZE} px renders")
     images = {} if args.sheet else None
     records = run_consistency(classifier, heads, intensities=intensities, images=images)
     text, _ = format_consistency(records)
@@ -733,7 +742,8 @@ def main(argv=None):
     p.add_argument("--sheet", type=Path, help="write a contact sheet of the renders here (PNG; one per model)")
     p.add_argument("--no-bench", action="store_true")
     p = sub.add_parser("readability", help="issue 17: each preset's render read alone, on heads that are not ICT")
-    p.add_argument("--model", type=Path, help=f"a model that reads one image alone (default {DEFAULT_MODEL_PATH.name})")
+    p.add_argument("--model", type=Path, help="a geometric model that reads one image alone (default: the fused "
+                                               "classifier, geometry + appearance, as photos are read)")
     p.add_argument("--heads", default=READABILITY_HEADS, help=f"comma-separated heads (default {READABILITY_HEADS})")
     p.add_argument("--intensities", default="1.0,0.6")
     p.add_argument("--json", type=Path, help="write every record and the shares here (JSON)")
