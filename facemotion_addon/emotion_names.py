@@ -2,8 +2,8 @@
 """The wheel on the command line (``facemotion emotions [--json]``, ``animate --text ... [--save-timeline T]``) and
 the Emotion panel's choices (enum items, :func:`wheel_choice`, how a timeline key stores a wheel name).
 
-No bpy here: the functions are plain Python over :mod:`facemotion.core.emotion.wheel` and
-:mod:`facemotion.core.animation.text_direction`, called by :mod:`.cli`.
+No bpy here: the functions are plain Python over the emotion vocabulary (:mod:`facemotion.core.emotion.vocabulary`,
+:mod:`facemotion.core.emotion.wheel`) and :mod:`facemotion.core.animation.text_direction`, called by :mod:`.cli`.
 """
 import argparse
 import json
@@ -20,38 +20,35 @@ def emotion_table():
     """Every emotion name the timeline accepts and what it resolves to, a ``list[dict]`` in table order: primaries'
     rings, dyads, presets, then aliases. Each dict: ``name``, ``kind`` ("primary", "dyad", "preset", "alias"),
     ``resolves_to`` (canonical name; an alias's target), ``components`` (``[[preset, weight], ...]``, E1 first),
-    ``intensity`` (the preset intensity a key at intensity 1 poses), ``level`` (1-3 or None), ``dyad_kind``
+    ``intensity`` (the strength a key at intensity 1 poses its prototype at), ``level`` (1-3 or None), ``dyad_kind``
     ("primary"/"secondary"/"tertiary" or None), ``opposite`` (a primary's opposite or None), ``text`` (one line).
-    A key's intensity multiplies ``intensity``; the presets and their aliases (``joy``, ``anger``, ``happy``...) pose
-    at intensity 1 = the full prototype, as before the wheel (see core/animation/timeline.py, *Wheel names*)."""
-    from ..core.animation.timeline import emotion_label
-    from ..core.emotion.presets import EMOTIONS
+    A key's intensity multiplies ``intensity``; a name means the same on a timeline, the wheel and in a text
+    direction (:mod:`facemotion.core.emotion.vocabulary`)."""
+    from ..core.emotion.vocabulary import emotion_label
     from ..core.emotion.wheel import OPPOSITES, all_names, resolve_wheel_name
 
+    rings = {1: "preset {p} x {i:g} x intensity", 2: "preset {p} x intensity",
+             3: "the intense prototype of {p} x intensity"}
     rows = []
     for name in all_names():
         target = emotion_label(name)
         wheel = resolve_wheel_name(target)
-        preset = target in EMOTIONS   # a preset: posed at intensity x the full prototype, as before the wheel
-        components = [[target, 1.0]] if preset else [[c, round(w, 6)] for c, w in wheel.components]
+        components = [[c, round(w, 6)] for c, w in wheel.components]
         primary = wheel.components[0][0] if wheel.kind == "primary" else None
         kind = "alias" if name != target else wheel.kind
         if wheel.kind == "dyad":
             parts = " + ".join(f"{c} {w:g}" for c, w in components)
             text = f"{wheel.dyad_kind} dyad: {parts} (E1 = {components[0][0]})"
-        elif wheel.kind == "primary" and preset:
-            text = (f"primary {primary}, level {wheel.level}: preset {target} x intensity (Plutchik's basic ring = "
-                    f"intensity {wheel.intensity:g}); opposite {OPPOSITES[primary]}")
         elif wheel.kind == "primary":
-            text = f"primary {primary}, level {wheel.level}: preset {primary} x {wheel.intensity:g} x intensity"
+            ring = rings[wheel.level].format(p=primary, i=wheel.intensity)
+            text = f"primary {primary}, level {wheel.level}: {ring}; opposite {OPPOSITES[primary]}"
         elif target == "contempt":
             text = "EMFACS contempt preset (unilateral smirk); Plutchik's anger + disgust is plutchik_contempt"
         else:
             text = f"preset {target} x intensity"
         rows.append(dict(name=name, kind=kind, resolves_to=target, components=components,
-                         intensity=1.0 if preset else wheel.intensity, level=wheel.level,
-                         dyad_kind=wheel.dyad_kind, opposite=OPPOSITES.get(primary),
-                         text=f"-> {target}" if kind == "alias" else text))
+                         intensity=wheel.intensity, level=wheel.level, dyad_kind=wheel.dyad_kind,
+                         opposite=OPPOSITES.get(primary), text=f"-> {target}" if kind == "alias" else text))
     return rows
 
 
@@ -187,9 +184,10 @@ WHEEL_MODE_ITEMS = [("PRIMARY", "Primary", "One primary at one of its three inte
                     ("DYAD", "Dyad", "A named dyad of two primaries (love, awe, guilt...)", "NONE", 1),
                     ("PAIR", "Pair", "Any two primaries with a mix slider (the first is dominant)", "NONE", 2)]
 #: The three rings of a primary (mild outside, intense inside on the wheel).
-WHEEL_LEVEL_ITEMS = [("1", "Mild", "Level 1: the outer ring (e.g. serenity), preset x 0.4", "NONE", 1),
-                     ("2", "Basic", "Level 2: the primary itself (e.g. joy), preset x 0.7", "NONE", 2),
-                     ("3", "Intense", "Level 3: the inner ring (e.g. ecstasy), the full preset", "NONE", 3)]
+WHEEL_LEVEL_ITEMS = [("1", "Mild", "Level 1: the outer ring (e.g. serenity), the preset at half strength", "NONE", 1),
+                     ("2", "Basic", "Level 2: the primary itself (e.g. joy), its full preset", "NONE", 2),
+                     ("3", "Intense", "Level 3: the inner ring (e.g. ecstasy), the preset's stronger EMFACS variant",
+                      "NONE", 3)]
 #: Blend methods of a dyad or pair (core/emotion/blending.py).
 BLEND_ITEMS = [("correlation", "Correlation", "[Ma 2025]'s rule: each emotion's most correlated ARKit channels "
                 "keep it, the rest is a weighted sum", "NONE", 0),

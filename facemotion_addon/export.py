@@ -2,8 +2,8 @@
 """Exporting rigged, animated faces: glTF 2.0 (morph targets + weights animation), FBX (blend shapes), .blend.
 
 Every export is atomic: Blender's exporter writes into a temporary name in the destination directory, and only a
-complete file is renamed onto the destination (``core.atomic_io``), so a failed export leaves no file behind and never
-a half-written one. An existing destination is refused unless ``overwrite=True``.
+complete file is renamed onto the destination (``core.io.atomic_io``), so a failed export leaves no file behind and
+never a half-written one. An existing destination is refused unless ``overwrite=True``.
 
 Only the given objects are exported (the exporters' "selected only" mode, with the selection restored afterwards).
 

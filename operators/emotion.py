@@ -6,9 +6,9 @@ import bpy
 import numpy as np
 
 from ..core.animation.text_direction import read_direction, to_emotion_keys
-from ..core.animation.timeline import wheel_key_intensity
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.presets import preset_weights
+from ..core.emotion.vocabulary import emotion_pose
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
 from ..facemotion_addon.settings import wheel_presets
@@ -104,7 +104,7 @@ class FACEMOTION_OT_wheel_apply(FacemotionOperator, bpy.types.Operator):
 
     def run(self, context):
         name, mix, blend, intensity = wheel_choice(settings(context.scene))
-        weights = wheel_presets.expression_weights(name, mix, blend, intensity)
+        weights = emotion_pose(name, intensity, mix=mix, blend=blend)
         return _pose(context, weights, f"Applied {wheel_description(name, mix, blend)} at {intensity:.0%}")
 
 
@@ -156,9 +156,8 @@ class FACEMOTION_OT_wheel_add_key(FacemotionOperator, bpy.types.Operator):
         obj = _timeline_target(context)
         name, mix, blend, intensity = wheel_choice(settings(scene))
         time = frame_to_time(scene, scene.frame_current)
-        # The wheel's intensity (basic ring = preset x 0.7) as a timeline key's intensity (basic names are presets).
-        edit = add_timeline_key(obj, time, name, wheel_key_intensity(name, intensity), mix=mix, blend=blend,
-                                same_within=0.5 / scene_fps(scene))
+        # A name means the same on the wheel and on the timeline (core/emotion/vocabulary.py): intensity as it is.
+        edit = add_timeline_key(obj, time, name, intensity, mix=mix, blend=blend, same_within=0.5 / scene_fps(scene))
         verb = "Added" if edit.added else "Updated"
         return f"{verb} {wheel_description(name, mix, blend)} at {time:.2f} s on {obj.name}'s timeline"
 

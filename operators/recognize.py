@@ -13,11 +13,11 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..core.animation.track_keys import keys_after, track_to_timeline_keys
 from ..core.emotion.fusion import is_uncertain
 from ..core.emotion.presets import CATEGORIES
-from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
-                                        recognize_mesh, summarize_track, track_to_timeline_keys,
-                                        video_emotion_track)
+from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, recognize_image, recognize_mesh,
+                                        summarize_track, video_emotion_track)
 from ..core.errors import InputError, NoFaceError
 from ..core.io.image_io import load_image
 from ..facemotion_addon import rigging

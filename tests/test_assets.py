@@ -90,12 +90,12 @@ def test_short_names_and_unknown_names():
 @needs_shared
 def test_resolution_order_explicit_then_env_then_shared(tmp_path, monkeypatch):
     explicit, env = tmp_path / "explicit", tmp_path / "env"
-    assert assets.asset_root() == SHARED
+    assert assets.asset_roots()[0] == SHARED
     assert assets.asset_roots()[-1] == tmp_path / "cache" / "assets"  # download folder comes last
     monkeypatch.setenv(assets.ENV_ASSETS, str(env))
-    assert assets.asset_root() == env
+    assert assets.asset_roots()[0] == env
     assert assets.asset_roots() == [env]  # an env folder is taken at its word
-    assert assets.asset_root(explicit) == explicit
+    assert assets.asset_roots(explicit) == [explicit]
     # A file present in shared but not in the chosen folder is not silently taken from shared.
     with pytest.raises(AssetError, match="not found"):
         assets.asset_path(SMALL)

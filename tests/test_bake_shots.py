@@ -8,11 +8,11 @@ import bpy
 import numpy as np
 import pytest
 
-from facemotion.core.animation.keys import linear_keys_error, sparse_key_indices
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
 from facemotion.facemotion_addon.settings.properties import timeline_settings
+from linear_keys import linear_keys_error, sparse_key_indices
 from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 

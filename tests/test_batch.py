@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facemotion.core.animation.clips import parse_clips
 from facemotion.core.errors import FacemotionError, InputError
 from facemotion.core.io import assets, batch_plan
 
@@ -87,13 +88,13 @@ def test_formats_and_clips(tmp_path):
     timeline = tmp_path / "shot01.json"
     timeline.write_text(json.dumps({"fps": 30, "keys": [{"time": 0, "emotion": "neutral"},
                                                          {"time": 1, "emotion": "anger"}]}))
-    clips = batch_plan.parse_clips(f"happy, love,{timeline}", read_timeline=lambda p: json.loads(p.read_text()))
+    clips = parse_clips(f"happy, love,{timeline}", read_timeline=lambda p: json.loads(p.read_text()))
     assert [c.name for c in clips] == ["happy", "love", "shot01"]  # a preset, a Plutchik dyad, a timeline file
     assert clips[2].digest == batch_plan.file_sha256(timeline) and clips[0].digest != clips[1].digest
     with pytest.raises(FacemotionError, match="--clips nosuchemotion"):
-        batch_plan.parse_clips("nosuchemotion", read_timeline=None)
+        parse_clips("nosuchemotion", read_timeline=None)
     with pytest.raises(InputError, match="two clips are named 'happy'"):
-        batch_plan.parse_clips("happy,happy", read_timeline=None)
+        parse_clips("happy,happy", read_timeline=None)
 
 
 def test_job_key_and_up_to_date(tmp_path):

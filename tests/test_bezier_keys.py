@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from facemotion.core.animation.keys import (HANDLE_FRACTION, BezierKeys, bezier_keys, evaluate_bezier,
-                                            sparse_key_indices, timeline_bezier_keys)
+                                            timeline_bezier_keys)
 from facemotion.core.animation.timeline import (BLINK_CLOSE_S, BLINK_CLOSED_S, BLINK_OPEN_S, EASINGS, EmotionKey,
                                                 bake_timeline, blink_times, ease)
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
@@ -18,6 +18,7 @@ from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
 from facemotion.facemotion_addon.settings.properties import timeline_settings
+from linear_keys import sparse_key_indices
 from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 SMILE = ARKIT_INDEX["mouthSmileLeft"]
@@ -29,8 +30,10 @@ def worst_error(curves, weights):
 
 
 def two_keys(easing, fps=24):
-    """neutral at 0 s -> happy at 2 s over a 1.5 s transition: frames 12 .. 48 at 24 fps."""
-    timeline = {"keys": [EmotionKey(0.0, "neutral"), EmotionKey(2.0, "happy", transition=1.5, easing=easing)],
+    """neutral at 0 s -> happy (at 0.8, so back's ~10 % overshoot stays below 1) at 2 s over a 1.5 s transition:
+    frames 12 .. 48 at 24 fps."""
+    timeline = {"keys": [EmotionKey(0.0, "neutral"),
+                         EmotionKey(2.0, "happy", intensity=0.8, transition=1.5, easing=easing)],
                 "fps": fps, "duration": 3.0, "blinks": False}
     return timeline, bake_timeline(**timeline)
 
@@ -43,7 +46,7 @@ def test_each_easing_is_one_segment_with_keys_at_the_transition(easing):
     curves = timeline_bezier_keys(timeline, weights)
     assert worst_error(curves, weights) <= 1e-3
     smile = curves[SMILE]
-    target = preset_weights("happy")[SMILE]
+    target = preset_weights("happy", 0.8)[SMILE]
     # The continuous curve is the easing itself, also between frames (checked at 1/8 frame steps).
     x = np.linspace(12.0, 48.0, 289)
     exact = target * ease(easing, (x - 12.0) / 36.0)

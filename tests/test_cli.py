@@ -189,7 +189,7 @@ def inspect_with_blender(path):
 
 def _animation_check(path, timeline_file):
     """The glTF's one animation drives the mesh's morph ``weights`` with one key per frame, equal to the timeline
-    baked by ``core.timeline``; returns ``(times (n,), weights (n, 52))``."""
+    baked by ``core.animation.timeline``; returns ``(times (n,), weights (n, 52))``."""
     doc, buffers = read_gltf(path)
     spec = timeline_from_json(json.loads(Path(timeline_file).read_text()))
     expected = bake_timeline(**spec)

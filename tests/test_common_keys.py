@@ -2,9 +2,10 @@
 """Common key times for many curves (core.animation.common_keys): tolerance, exactness, cheapest form, refusals."""
 import numpy as np
 import pytest
+from linear_keys import sparse_key_indices
 
 from facemotion.core.animation.common_keys import cheapest_common_keys, common_keys, sampled_keys
-from facemotion.core.animation.keys import bezier_keys, evaluate_bezier, sparse_key_indices
+from facemotion.core.animation.keys import bezier_keys, evaluate_bezier
 from facemotion.core.errors import InputError
 
 

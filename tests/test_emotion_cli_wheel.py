@@ -29,7 +29,8 @@ def test_emotions_lists_every_name():
     for dyad, (first, second, kind) in DYADS.items():
         assert [c for c, _ in rows[dyad]["components"]] == [first, second] and rows[dyad]["dyad_kind"] == kind
     assert rows["love"]["components"] == [["joy", 0.6], ["trust", 0.4]]
-    assert rows["ecstasy"]["intensity"] == 1.0 and rows["serenity"]["intensity"] == 0.4
+    assert rows["ecstasy"]["intensity"] == 1.0 and rows["serenity"]["intensity"] == 0.5
+    assert rows["joy"]["intensity"] == 1.0 and rows["joy"]["components"] == [["joy", 1.0]]  # one meaning of "joy"
     assert rows["contempt"]["kind"] == "preset" and rows["plutchik_contempt"]["components"][1][0] == "anger"
     assert rows["furious"]["resolves_to"] == "rage"
     text = run_cli("emotions")

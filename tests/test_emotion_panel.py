@@ -8,8 +8,9 @@ import bpy
 import numpy as np
 import pytest
 
-from facemotion.core.animation.timeline import bake_timeline, emotion_pose
-from facemotion.core.emotion.blending import wheel_weights
+from facemotion.core.animation.timeline import bake_timeline
+from facemotion.core.emotion.presets import preset_weights
+from facemotion.core.emotion.vocabulary import emotion_pose
 from facemotion.core.emotion.wheel_image import wheel_image
 from facemotion.facemotion_addon import wheel_preview
 from facemotion.facemotion_addon.settings.properties import object_settings, timeline_settings
@@ -49,7 +50,10 @@ def test_wheel_apply_poses_rings_dyads_and_pairs(rigged_face):
     props = bpy.context.scene.facemotion
     props.wheel_mode, props.wheel_primary, props.wheel_level, props.wheel_intensity = "PRIMARY", "anger", "1", 0.5
     assert bpy.ops.facemotion.wheel_apply() == {"FINISHED"}
-    np.testing.assert_allclose(values(rigged_face), wheel_weights("annoyance", 0.5), atol=1e-6)
+    np.testing.assert_allclose(values(rigged_face), emotion_pose("annoyance", 0.5), atol=1e-6)
+    props.wheel_level, props.wheel_intensity = "2", 1.0   # the basic ring is the timeline's "anger": the full preset
+    bpy.ops.facemotion.wheel_apply()
+    np.testing.assert_allclose(values(rigged_face), preset_weights("anger"), atol=1e-6)
     props.wheel_mode, props.wheel_dyad, props.wheel_mix, props.wheel_intensity = "DYAD", "awe", 0.7, 1.0
     bpy.ops.facemotion.wheel_apply()
     np.testing.assert_allclose(values(rigged_face), emotion_pose("awe", mix=0.7), atol=1e-6)
@@ -75,10 +79,12 @@ def test_wheel_keys_and_text_go_to_the_timeline_and_bake(rigged_face):
     bpy.ops.facemotion.wheel_add_key()
     keys = timeline_settings(rigged_face, scene)["keys"]
     assert [(k.time, k.emotion, k.intensity, k.blend) for k in keys] == [
-        (0.0, "joy", pytest.approx(0.7), "correlation"), (1.0, "love", 1.0, "linear")]
+        (0.0, "joy", 1.0, "correlation"), (1.0, "love", 1.0, "linear")]
     assert keys[1].mix == pytest.approx(0.8)
     frames = bake_timeline(keys, 24, blinks=False)
-    np.testing.assert_allclose(frames[0], wheel_weights("joy"), atol=1e-6)  # the basic ring, as the wheel shows it
+    # one meaning of "joy": the wheel's basic ring, the timeline key and the preset are the same face
+    np.testing.assert_allclose(frames[0], emotion_pose("joy"), atol=1e-6)
+    np.testing.assert_allclose(frames[0], preset_weights("joy"), atol=1e-6)
     np.testing.assert_allclose(frames[-1], emotion_pose("love", mix=0.8, blend="linear"), atol=1e-6)
 
     # Apply Text: a sentence without any emotion adds nothing and names the words it did not understand

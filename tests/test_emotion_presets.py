@@ -160,8 +160,7 @@ def test_sad_frowns_with_raised_inner_brows():
 
 def test_anger_lowers_brows():
     anger = ep.preset_weights("anger")
-    assert ARKIT_NAMES[int(np.argmax(anger))] in ("browDownLeft", "browDownRight")
-    assert w("browDownLeft", anger) >= 0.8 and w("browInnerUp", anger) == 0.0
+    assert w("browDownLeft", anger) == anger.max() and w("browInnerUp", anger) == 0.0
     assert w("eyeSquintLeft", anger) > 0.3 and w("mouthPressLeft", anger) > 0.2  # AU7, AU23
 
 
@@ -219,9 +218,9 @@ def test_preset_aus_reproduce_the_weights_and_are_copies():
     assert set(ep.preset_aus("happy")) == {"6", "12"}
     assert set(ep.preset_aus("surprise")) == {"1", "2", "5", "26"}
     assert set(ep.preset_aus("fear")) == {"1", "2", "4", "5", "7", "20", "26"}
-    assert set(ep.preset_aus("anger")) == {"4", "5", "7", "23"}
-    assert set(ep.preset_aus("disgust")) == {"9", "15", "16"}
-    assert set(ep.preset_aus("sad")) == {"1", "4", "15"}
+    assert set(ep.preset_aus("anger")) == {"4", "5", "7", "23", "24"}
+    assert set(ep.preset_aus("disgust")) == {"9", "10", "15", "16"}
+    assert set(ep.preset_aus("sad")) == {"1", "4", "15", "17"}
     assert set(ep.preset_aus("contempt")) == {"R12", "R14"}
     ep.preset_aus("happy")["12"] = 0.0
     assert ep.preset_aus("happy")["12"] > 0
@@ -285,3 +284,34 @@ def test_blendshape_scores_errors_and_clipping():
         ep.weights_from_blendshape_scores({**scores, "jawopen": 0.1})
     with pytest.raises(InputError):
         ep.weights_from_blendshape_scores({**scores, "jawOpen": float("nan")})
+
+
+def test_prototypes_carry_what_one_frame_needs():
+    """Issue 17: at intensity 1.0 anger is brows down and together, lids tight, lips pressed (AU4, AU7 at E; AU23 +
+    AU24); sadness is inner brows up, corners down and the chin raised (AU1, AU15 at E; AU17); each on the channels
+    a renderer moves, strongly enough to read on one frame."""
+    anger, sad = ep.preset_weights("anger"), ep.preset_weights("sad")
+    for name in ("browDownLeft", "browDownRight", "eyeSquintLeft", "eyeSquintRight", "mouthPressLeft",
+                 "mouthPressRight"):
+        assert w(name, anger) >= 0.9, name
+    for name in ("browInnerUp", "mouthFrownLeft", "mouthFrownRight"):
+        assert w(name, sad) >= 0.9, name
+    assert w("mouthShrugLower", sad) >= 0.5 and w("browDownLeft", sad) < w("browInnerUp", sad)
+    assert w("jawOpen", anger) == 0.0  # pressed lips never over an open jaw (lips through teeth)
+    # contempt stays unilateral: EMFACS's R12 + R14 on the subject's right only
+    contempt = ep.preset_weights("contempt")
+    assert w("mouthSmileRight", contempt) >= 0.5 and w("mouthDimpleRight", contempt) >= 0.5
+    assert w("mouthSmileLeft", contempt) == 0.0 and w("mouthDimpleLeft", contempt) == 0.0
+
+
+def test_intensity_means_what_it_says():
+    for name in ep.EMOTIONS:
+        np.testing.assert_allclose(ep.preset_weights(name, 0.5), 0.5 * ep.preset_weights(name), atol=1e-7)
+
+
+def test_intense_rings_only_for_plutchik_primaries():
+    rage = ep.intense_weights("anger")
+    assert w("mouthUpperUpLeft", rage) > 0.5 and w("jawOpen", rage) > 0.3  # EMFACS's bared-teeth variant
+    assert w("mouthPressLeft", rage) < 0.5  # no full lip press over the open jaw
+    with pytest.raises(InputError, match="no intense ring"):
+        ep.intense_weights("contempt")

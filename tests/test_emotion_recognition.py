@@ -21,13 +21,13 @@ from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH, EmotionClassi
 from facemotion.core.emotion.features import PARTS, FeatureSpec
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.emotion.recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
-                                                 iter_images, keys_after, recognize_file, recognize_image,
-                                                 recognize_mesh, summarize_track, track_to_timeline_keys,
-                                                 video_emotion_track)
+                                                 iter_images, recognize_file, recognize_image, recognize_mesh,
+                                                 summarize_track, video_emotion_track)
 from facemotion.core.errors import InputError
 from facemotion.core.io.image_io import load_image
 from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
+from facemotion.core.animation.track_keys import keys_after, track_to_timeline_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
 from facemotion.operators.base import JobRunner
@@ -645,3 +645,4 @@ def test_a_face_unchanged_from_its_rest_pose_is_neutral(relative_classifier, pho
     mirrored = default_detector().detect_one(np.ascontiguousarray(image[:, ::-1]))
     other = relative_classifier.classify_face(face, image, reference=relative_classifier.reference_parts(mirrored))
     assert other.probabilities["neutral"] < 1.0
+

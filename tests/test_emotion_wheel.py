@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from facemotion.core.emotion import wheel
-from facemotion.core.emotion.blending import wheel_weights
-from facemotion.core.emotion.presets import EMOTIONS, preset_weights
+from facemotion.core.emotion.presets import EMOTIONS, intense_weights, preset_weights
+from facemotion.core.emotion.vocabulary import emotion_pose
 from facemotion.core.errors import InputError
 
 # Written out independently of the module, from Plutchik (1980, 2001) and his dyad table.
@@ -36,7 +36,7 @@ def test_primaries_rings_and_order():
             e = wheel.resolve_wheel_name(name)
             assert (e.kind, e.level, e.components) == ("primary", level, ((primary, 1.0),))
             assert e.intensity == wheel.LEVEL_INTENSITY[level]
-    assert [wheel.LEVEL_INTENSITY[i] for i in (1, 2, 3)] == [0.4, 0.7, 1.0]
+    assert [wheel.LEVEL_INTENSITY[i] for i in (1, 2, 3)] == [0.5, 1.0, 1.0]
     assert all(p in EMOTIONS for p in wheel.PRIMARIES)
 
 
@@ -72,8 +72,8 @@ def test_contempt_clash_names():
         e = wheel.resolve_wheel_name(name)
         assert e.name == "plutchik_contempt" and {c for c, _ in e.components} == {"disgust", "anger"}
     # the two poses differ: EMFACS contempt is unilateral, Plutchik's is anger + disgust
-    a = wheel_weights("contempt", method="linear")
-    b = wheel_weights("scorn", method="linear")
+    a = emotion_pose("contempt", blend="linear")
+    b = emotion_pose("scorn", blend="linear")
     assert np.abs(a - b).max() > 0.3
 
 
@@ -86,6 +86,7 @@ def test_every_name_resolves_and_aliases():
     assert wheel.resolve_wheel_name("afraid").name == "fear"
     assert wheel.resolve_wheel_name("happy").kind == "preset"
     assert wheel.resolve_wheel_name("Ecstasy").describe() == "ecstasy = joy level 3 (intensity 1)"
+    assert wheel.resolve_wheel_name("serenity").describe() == "serenity = joy level 1 (intensity 0.5)"
     assert wheel.resolve_wheel_name("love").describe() == "love = joy 0.6 + trust 0.4 (primary dyad)"
 
 
@@ -122,10 +123,15 @@ def test_bad_mix_and_types():
         wheel.resolve_wheel_name(3)
 
 
-def test_wheel_weights_levels_are_preset_intensities():
-    np.testing.assert_allclose(wheel_weights("serenity"), preset_weights("joy", 0.4), atol=1e-7)
-    np.testing.assert_allclose(wheel_weights("rage", 0.5), preset_weights("anger", 0.5), atol=1e-7)
-    lin = wheel_weights("love", method="linear")
+def test_rings_follow_from_the_presets():
+    """Mild = the preset at 0.5, basic = the preset, intense = the stronger EMFACS variant, stronger than basic."""
+    np.testing.assert_allclose(emotion_pose("serenity"), preset_weights("joy", 0.5), atol=1e-7)
+    np.testing.assert_allclose(emotion_pose("joy", 0.6), preset_weights("joy", 0.6), atol=1e-7)
+    np.testing.assert_allclose(emotion_pose("rage", 0.5), intense_weights("anger", 0.5), atol=1e-7)
+    for primary, (mild, intense) in PLUTCHIK_RINGS.items():
+        sizes = [np.abs(emotion_pose(name)).sum() for name in (mild, primary, intense)]
+        assert sizes[0] < sizes[1] < sizes[2], (primary, sizes)
+    lin = emotion_pose("love", blend="linear")
     np.testing.assert_allclose(lin, 0.6 * preset_weights("joy") + 0.4 * preset_weights("trust"), atol=1e-6)
     with pytest.raises(InputError, match="outside"):
-        wheel_weights("joy", 1.2)
+        emotion_pose("joy", 1.2)

@@ -105,3 +105,34 @@ def test_non_ict_heads_are_built_by_name():
         evaluate_emotion.synthetic_head("warp-sideways")
     with pytest.raises(FacemotionError, match="character or warp-KIND"):
         evaluate_emotion.consistency_heads(("nobody",))
+
+
+def test_readability_reads_each_render_alone(capsys, tmp_path):
+    """Issue 17's single-image readability on one head: every preset at 1.0 plus the rest pose, each render judged
+    alone by the fused classifier; the relative model (which needs a rest pose) is refused."""
+    import json
+
+    import cv2
+    code = evaluate_emotion.main(["readability", "--heads", "canonical", "--intensities", "1.0",
+                                  "--json", str(tmp_path / "r.json"), "--sheet", str(tmp_path / "r.png")])
+    assert code == 0
+    out = capsys.readouterr().out
+    run = json.loads((tmp_path / "r.json").read_text())
+    assert run["model"] == "fused: emotion_classifier.onnx + appearance" and len(run["records"]) == 8  # + rest
+    posed = [r for r in run["records"] if r["emotion"] != "neutral"]
+    assert re.search(rf"read as intended from one frame: {sum(r['correct'] for r in posed)}/7 = ", out), out
+    assert "resting faces (neutral or uncertain wanted): canonical -> " in out
+    assert "no face" not in out
+    assert cv2.imread(str(tmp_path / "r.png")).shape == (160, 8 * 160, 3)
+    assert evaluate_emotion.main(["readability", "--heads", "canonical", "--model",
+                                  str(evaluate_emotion.RELATIVE_MODEL_PATH)]) == 2
+
+
+def test_readability_counts_an_uncertain_resting_face_as_right():
+    records = [dict(head="h", emotion="neutral", intensity=0.0, predicted="anger", p_intended=0.3, uncertain=True,
+                    correct=True),
+               dict(head="h", emotion="anger", intensity=1.0, predicted="anger", p_intended=0.9, correct=True),
+               dict(head="h", emotion="sad", intensity=0.6, predicted="anger", p_intended=0.2, correct=False)]
+    text = evaluate_emotion.format_readability(records)
+    assert "read as intended from one frame: 1/2 = 50.0 %" in text and "h -> anger (uncertain)" in text
+    assert text.endswith("every resting face neutral or uncertain: True")

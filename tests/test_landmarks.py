@@ -1,5 +1,5 @@
-"""core.landmarks / core.image_io / core.mediapipe_topology on real data: MediaPipe's Face Landmarker on
-faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
+"""core.detect.landmarks / core.io.image_io / core.detect.mediapipe_topology on real data: MediaPipe's Face
+Landmarker on faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
 import math
 import signal
 
@@ -252,10 +252,14 @@ def _mediapipe_edges(name):
 
 def test_topology_chains_are_mediapipe_connections():
     def edges(*chains, closed=False):
-        return {frozenset(e) for chain in chains for e in topo.contour_edges(chain, closed=closed)}
+        """The undirected edges of polylines (closed: back to the start), MediaPipe's connection format."""
+        found = set()
+        for chain in chains:
+            ends = list(chain[1:]) + ([chain[0]] if closed and len(chain) > 2 else [])
+            found.update(frozenset(e) for e in zip(chain, ends))
+        return found
 
-    assert edges(topo.LIPS_UPPER_OUTER, topo.LIPS_LOWER_OUTER, topo.LIPS_UPPER_INNER,
-                 topo.LIPS_LOWER_INNER) == _mediapipe_edges("FACE_LANDMARKS_LIPS")
+    assert edges(topo.LIPS_UPPER_INNER, topo.LIPS_LOWER_INNER) <= _mediapipe_edges("FACE_LANDMARKS_LIPS")
     assert edges(topo.LEFT_EYE_UPPER_LID, topo.LEFT_EYE_LOWER_LID) == _mediapipe_edges("FACE_LANDMARKS_LEFT_EYE")
     assert edges(topo.RIGHT_EYE_UPPER_LID, topo.RIGHT_EYE_LOWER_LID) == _mediapipe_edges("FACE_LANDMARKS_RIGHT_EYE")
     assert edges(topo.LEFT_EYEBROW_UPPER, topo.LEFT_EYEBROW_LOWER) == _mediapipe_edges("FACE_LANDMARKS_LEFT_EYEBROW")
@@ -282,12 +286,12 @@ def test_topology_layout_on_the_real_face(reference):
         corners = p[[upper[0], upper[-1]], 0]
         assert corners.min() < p[iris[0], 0] < corners.max()  # iris centre between its eye's corners
         assert mean_y(upper[1:-1]) < mean_y(lower[1:-1])  # upper lid above lower lid
-    assert mean_y(topo.LIPS_UPPER_OUTER[1:-1]) < mean_y(topo.LIPS_UPPER_INNER[1:-1]) \
-        <= mean_y(topo.LIPS_LOWER_INNER[1:-1]) < mean_y(topo.LIPS_LOWER_OUTER[1:-1])
+    assert p[topo.UPPER_LIP_OUTER_MID, 1] < mean_y(topo.LIPS_UPPER_INNER[1:-1]) \
+        <= mean_y(topo.LIPS_LOWER_INNER[1:-1]) < p[topo.LOWER_LIP_OUTER_MID, 1]
     assert mean_y(topo.LEFT_EYEBROW_UPPER) < mean_y(topo.LEFT_EYE_UPPER_LID)
     assert mean_y(topo.RIGHT_EYEBROW_UPPER) < mean_y(topo.RIGHT_EYE_UPPER_LID)
-    assert p[topo.LEFT_EYEBROW_OUTER, 0] > p[topo.LEFT_EYEBROW_INNER, 0]
-    assert p[topo.RIGHT_EYEBROW_OUTER, 0] < p[topo.RIGHT_EYEBROW_INNER, 0]
+    assert p[topo.LEFT_EYEBROW_UPPER[0], 0] > p[topo.LEFT_EYEBROW_INNER, 0]  # brows run outer end -> inner end
+    assert p[topo.RIGHT_EYEBROW_UPPER[0], 0] < p[topo.RIGHT_EYEBROW_INNER, 0]
     oval_y = p[list(topo.FACE_OVAL), 1]
     # Forehead top among the highest oval points (the head is slightly rolled: 109 beside it is 0.4 px higher).
     assert topo.FACE_OVAL.index(topo.FOREHEAD_TOP) in np.argsort(oval_y)[:3]

@@ -5,6 +5,13 @@ arrays.
 
 Inside facemotion_addon: cli/ (the command line) -> settings/ and the scene glue (the modules at its top level);
 the glue and the settings never import cli/, and no product module takes part in an import cycle.
+
+Inside ``core`` the sub-packages have an order too (:data:`CORE_ORDER`, bottom to top): ``io`` (files, assets) <
+``detect`` (landmarks, rasterizer) < ``rig`` (fitting, transfer) < ``emotion`` (presets, vocabulary, recognition)
+< ``animation`` (timelines, keys, clips) < ``capture`` (performance capture onto a rig) and ``speech`` (lip sync and
+a talking face from a voice, built on timelines): nothing below them uses them; the top-level modules (``arkit``,
+``errors``, ``geometry``, ``interrupts``) are below them all. A module imports only from its own sub-package or those
+below it.
 """
 import ast
 from pathlib import Path
@@ -14,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "facemotion_addon", "operators", "panels"]  # bottom to top
 BLENDER_MODULES = {"bpy", "bmesh", "mathutils", "bpy_extras", "addon_utils"}
+CORE_BASE = ["arkit", "errors", "geometry", "interrupts"]  # core's top-level modules, below every sub-package
+CORE_ORDER = ["io", "detect", "rig", "emotion", "animation", "capture", "speech"]  # bottom to top
 
 
 def _modules(layer):
@@ -195,3 +204,39 @@ def test_module_graph_sees_a_lazy_cycle_and_an_import_of_the_cli(tmp_path):
     assert _layers_of(graph)[1] == {"facemotion_addon.cli.entry", "facemotion_addon.cli.batch",
                                     "facemotion_addon.settings.prefs"}
     assert _cli_imports(graph) == [("facemotion_addon.settings.prefs", "facemotion_addon.cli.entry")]
+
+
+def _core_rank(module):
+    """A module's place in core's order: -1 for ``core`` and its top-level modules (:data:`CORE_BASE`), the index in
+    :data:`CORE_ORDER` for a sub-package's module; None outside core or for a part of core that has no place."""
+    parts = module.split(".")
+    if parts[0] != "core":
+        return None
+    if len(parts) == 1 or parts[1] in CORE_BASE:
+        return -1
+    return CORE_ORDER.index(parts[1]) if parts[1] in CORE_ORDER else None
+
+
+def _upward_core_imports(graph):
+    """(module, imported module) pairs inside core where the import points above the importer's place."""
+    return sorted((m, t) for m, deps in graph.items() if _core_rank(m) is not None for t in deps
+                  if _core_rank(t) is not None and _core_rank(t) > _core_rank(m))
+
+
+def test_core_sub_packages_have_an_order():
+    """Every module of core has a place in CORE_ORDER (or CORE_BASE), and none imports from above it."""
+    graph = _module_graph()
+    assert not [m for m in graph if m.startswith("core") and _core_rank(m) is None], "give it a place in CORE_ORDER"
+    assert not _upward_core_imports(graph)
+
+
+def test_core_order_check_sees_an_upward_import(tmp_path):
+    """The check above can fail: recognition importing the timeline (as it once did, lazily here) is an upward arrow;
+    emotion importing rig is not."""
+    graph = _probe_tree(tmp_path, {
+        "core/emotion/__init__.py": "", "core/animation/__init__.py": "", "core/rig/__init__.py": "",
+        "core/emotion/recognition.py": "def f():\n    from ..animation.timeline import EmotionKey\n"
+                                       "    from ..rig import parts\n",
+        "core/animation/timeline.py": "", "core/rig/parts.py": "",
+    })
+    assert _upward_core_imports(graph) == [("core.emotion.recognition", "core.animation.timeline")]

@@ -1,5 +1,5 @@
-"""Tests of core.rasterize on the real ICT-FaceKit neutral head (its face looks along +Z, Y up, centimetres), a cube
-of 12 huge triangles, and MediaPipe's real Face Landmarker run on the render."""
+"""Tests of core.detect.rasterize on the real ICT-FaceKit neutral head (its face looks along +Z, Y up, centimetres), a
+cube of 12 huge triangles, and MediaPipe's real Face Landmarker run on the render."""
 import numpy as np
 import pytest
 from scipy import ndimage

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Wheel names in timeline keys (core/animation/timeline.py *Wheel names*) and text direction keys that bake."""
+"""Emotion names in timeline keys (core/emotion/vocabulary.py, one meaning per name on every route) and text direction
+keys that bake."""
 import numpy as np
 import pytest
 
-from facemotion.core.animation.text_direction import parse_direction, read_direction, to_emotion_keys
+from facemotion.core.animation.text_direction import TextKey, parse_direction, read_direction, to_emotion_keys
 from facemotion.core.animation.timeline import (
-    EmotionKey, bake_timeline, emotion_label, emotion_pose, emotion_track, keys_from_json, keys_to_json, pose_track,
-    timeline_from_json)
+    EmotionKey, bake_timeline, keys_from_json, keys_to_json, pose_track, timeline_from_json)
 from facemotion.core.emotion.blending import blend_correlation, blend_linear
-from facemotion.core.emotion.presets import ALIASES, EMOTIONS, preset_weights
+from facemotion.core.emotion.presets import ALIASES, EMOTIONS, intense_weights, preset_weights
+from facemotion.core.emotion.vocabulary import emotion_label, emotion_pose
 from facemotion.core.emotion.wheel import DYADS, LEVEL_INTENSITY, PRIMARY_LEVELS, all_names
 from facemotion.core.errors import TimelineError
 
@@ -35,9 +36,22 @@ def test_every_wheel_name_bakes():
 def test_ring_names_pose_their_level(primary):
     mild, basic, intense = PRIMARY_LEVELS[primary]
     np.testing.assert_allclose(emotion_pose(mild, 0.5), preset_weights(primary, LEVEL_INTENSITY[1] * 0.5), atol=1e-7)
-    np.testing.assert_allclose(emotion_pose(intense), preset_weights(primary, LEVEL_INTENSITY[3]), atol=1e-7)
-    # the basic name is the preset, as before: at 0.7 it is the wheel's basic ring
-    np.testing.assert_allclose(emotion_pose(basic, LEVEL_INTENSITY[2]), preset_weights(primary, LEVEL_INTENSITY[2]))
+    np.testing.assert_allclose(emotion_pose(intense), intense_weights(primary), atol=1e-7)
+    # the basic name is the preset, at the key's intensity
+    np.testing.assert_allclose(emotion_pose(basic, 0.7), preset_weights(primary, 0.7), atol=1e-7)
+
+
+def test_one_meaning_per_name_on_every_route():
+    """A name is the same face on a timeline, in a text direction and on the wheel: "joy" at 1.0 is joy's full
+    prototype everywhere (the wheel once posed it at 0.7 while a timeline posed it at 1.0)."""
+    for name in all_names():
+        direct = emotion_pose(name, 0.8)
+        timeline = pose_track([EmotionKey(0.0, name, intensity=0.8), EmotionKey(1.0, "neutral")], 1)[0]
+        text = pose_track(to_emotion_keys([TextKey(0.0, emotion_label(name), 0.8, 0.5, "ease_in_out", 1.0)]), 1)[0]
+        np.testing.assert_allclose(timeline, direct, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(text, direct, atol=1e-7, err_msg=name)
+    for primary in PRIMARY_LEVELS:
+        np.testing.assert_allclose(emotion_pose(primary), preset_weights(primary), atol=1e-7, err_msg=primary)
 
 
 def test_dyads_pairs_mix_and_blend():
@@ -67,8 +81,7 @@ def test_dyads_pairs_mix_and_blend():
 def test_contempt_names_differ():
     assert emotion_label("contempt") == "contempt" and emotion_label("scorn") == "plutchik_contempt"
     assert not np.allclose(emotion_pose("contempt"), emotion_pose("plutchik_contempt"))
-    labels, _ = emotion_track([EmotionKey(0, "furious"), EmotionKey(1, "Joy + Trust"), EmotionKey(2, "angry")], 1)
-    assert labels == ["rage", "joy+trust", "anger"]
+    assert [emotion_label(n) for n in ("furious", "Joy + Trust", "angry")] == ["rage", "joy+trust", "anger"]
 
 
 @pytest.mark.parametrize("key, message", [
@@ -95,12 +108,13 @@ def test_text_direction_keys_bake():
     assert [k.emotion for k in keys] == ["neutral", "annoyance", "ecstasy", "hope"] and duration == 7.2
     frames = bake_timeline(keys, 24, duration)
     assert frames.shape == (round(7.2 * 24) + 1, 52)
-    # intensity means what it says: "happy" is joy's preset at full strength (the same face as "laughing", the
-    # intense ring), and only an adverb softens it
+    # intensity means what it says: "happy" is joy's preset at full strength and only an adverb softens it;
+    # "laughing" is the intense ring (joy's stronger EMFACS variant, a laugh), more than "happy"
     happy, laughing = to_emotion_keys(parse_direction("happy"))[0], to_emotion_keys(parse_direction("laughing"))[0]
     slightly = to_emotion_keys(parse_direction("slightly happy"))[0]
     assert (happy.emotion, happy.intensity, laughing.emotion, laughing.intensity) == ("joy", 1.0, "ecstasy", 1.0)
-    assert np.allclose(emotion_pose(happy.emotion, happy.intensity), emotion_pose(laughing.emotion, 1.0))
+    np.testing.assert_allclose(emotion_pose(happy.emotion, happy.intensity), preset_weights("joy"), atol=1e-7)
+    assert emotion_pose(happy.emotion).sum() < emotion_pose(laughing.emotion).sum()
     assert emotion_pose(slightly.emotion, slightly.intensity).max() < emotion_pose(happy.emotion, 1.0).max()
     doc = keys_to_json(keys, fps=24, duration=duration)
     assert timeline_from_json(doc)["keys"] == keys

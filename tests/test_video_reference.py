@@ -6,13 +6,13 @@ import face_composites as composites
 import numpy as np
 import pytest
 
+from facemotion.core.animation.track_keys import track_to_timeline_keys
 from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.emotion.classifier import default_classifier
 from facemotion.core.emotion.recognition import (
     calm_window,
     expression_activity,
     summarize_track,
-    track_to_timeline_keys,
     video_emotion_track,
 )
 from facemotion.core.errors import InputError

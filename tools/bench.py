@@ -558,9 +558,9 @@ def print_report(report, options, info):
     width = max(len(n) for n in report.baselines) + 2
     for name, b in report.baselines.items():
         print(f"  {name:<{width}s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
-    sections = (("rig", "1. RIG STAGES (core.autorig.rig_mesh timings)"),
+    sections = (("rig", "1. RIG STAGES (core.rig.autorig.rig_mesh timings)"),
                 ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
-                ("timeline", "3a. EMOTION TIMELINE (core.timeline.bake_timeline)"),
+                ("timeline", "3a. EMOTION TIMELINE (core.animation.timeline.bake_timeline)"),
                 ("photo", "3b. REAL PHOTO (faces/astronaut.png)"),
                 ("capture", "4. PERFORMANCE CAPTURE (640x480 video, per frame)"))
     width = max(len(n) for n in report.stages) + 2

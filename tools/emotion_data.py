@@ -81,8 +81,9 @@ __all__ = [
     "save_dataset",
 ]
 
-#: Bumped whenever a change makes the same seed give different data (2: appearance styles; 3: caricatures).
-GENERATOR_VERSION = 3
+#: Bumped whenever a change makes the same seed give different data (2: appearance styles; 3: caricatures; 4: the
+#: presets rebuilt to read on one frame, issue 17).
+GENERATOR_VERSION = 4
 #: ``source`` of every synthetic face.
 RENDER_SOURCE = "ict-render"
 #: Image files :func:`load_labeled_folder` reads (case-insensitive suffixes).

@@ -6,6 +6,7 @@ Commands::
 
     python tools/evaluate_emotion.py features --train build/emotion_synth.npz --test build/emotion_synth_heldout.npz
     python tools/evaluate_emotion.py consistency [--model models/emotion_classifier.onnx]
+    python tools/evaluate_emotion.py readability [--sheet build/readability.png]
     python tools/evaluate_emotion.py folder DIR [--model ...] [--train build/emotion_synth.npz]
     python tools/evaluate_emotion.py bench [IMAGE ...]
     python tools/evaluate_emotion.py dyads --json build/dyads.json   (tools/emotion_dyads.py: the wheel's dyads)
@@ -51,6 +52,14 @@ Commands::
 
     Each pose is judged alone by the shipped model and against the render of the head's rest pose by the shipped
     relative model (what the Recognize panel does for a rig's pose); both tables are printed.
+``readability``
+    Issue 17's single-image readability: the 7 presets at intensities 1.0 and 0.6 plus the rest pose on heads that
+    are not ICT identities (:data:`READABILITY_HEADS`), one plain front render each, each classified *alone* (a
+    viewer who sees one frame) by the fused classifier (geometry + appearance, as a photo is read; ``--model`` for a
+    geometric model alone); prints the share read as intended and whether every resting face reads neutral or
+    "uncertain"::
+
+        nice python tools/evaluate_emotion.py readability --sheet build/readability.png --json build/readability.json
 ``folder``
     The shipped model on a labeled image folder (``DIR/<label>/*.png|jpg``, :func:`emotion_data.load_labeled_folder`):
     same table and confusion matrix; with ``--train`` also the per-feature-set table with the folder as test set.
@@ -327,6 +336,9 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
 #: Heads of :func:`synthetic_head` that are not ICT identities in ICT's own proportions (issue 9's "readable on any
 #: head": the canonical face, a full character, strong non-rigid warps of ICT).
 NON_ICT_HEADS = "canonical,character,warp-wide,warp-long,warp-bulge,warp-taper"
+#: Heads of the readability run: the non-ICT heads above (one warp left out to keep the run short) and the stylised
+#: caricature.
+READABILITY_HEADS = "canonical,character,warp-wide,warp-bulge,warp-taper,stylised"
 
 
 def synthetic_head(name):
@@ -436,9 +448,12 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
                 records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=None,
                                     p_intended=0.0, correct=False))
                 continue
-            result = classifier.classify_face(faces[0], image, reference=reference)
+            result = (classifier.classify_face(faces[0], image, reference=reference) if reference is not None
+                      else classifier.classify_faces(image, faces[:1])[0])
+            # A resting face is read right as neutral or as "uncertain" (no emotion clearly ahead, issue 17).
             records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=result.label,
-                                p_intended=result.probabilities[emotion], correct=result.label == emotion))
+                                p_intended=result.probabilities[emotion], uncertain=result.uncertain,
+                                correct=result.label == emotion or (emotion == "neutral" and result.uncertain)))
     return records
 
 
@@ -486,12 +501,18 @@ def format_readings(records):
     return "\n".join(lines)
 
 
+def model_name(classifier):
+    """What judged the renders: the geometric model's file name, and for the fused classifier (geometry +
+    appearance, :class:`facemotion.core.emotion.classifier.FusedEmotionClassifier`) ``"fused: NAME + appearance"``."""
+    return f"fused: {classifier.path.name} + appearance" if hasattr(classifier, "appearance") else classifier.path.name
+
+
 def consistency_json(records, classifier, heads, intensities):
     """The consistency run as plain JSON data: model, heads, intensities, every record, per head and overall %."""
     def percent(rs):
         return 100.0 * float(np.mean([r["correct"] for r in rs])) if rs else None
 
-    return {"model": classifier.path.name, "model_version": classifier.version,
+    return {"model": model_name(classifier), "model_version": getattr(classifier, "version", None),
             "heads": {h.name: h.description for h in heads}, "intensities": list(intensities),
             "records": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()}
                         for r in records],
@@ -615,6 +636,50 @@ def cmd_consistency(args):
     return 0
 
 
+def format_readability(records):
+    """Issue 17's single-image readability: the share of posed items read as intended (each render alone), per
+    intensity, and every resting face's reading."""
+    posed = [r for r in records if r["emotion"] != "neutral"]
+    rest = [r for r in records if r["emotion"] == "neutral"]
+    lines = [f"read as intended from one frame: {sum(r['correct'] for r in posed)}/{len(posed)} = "
+             f"{100.0 * np.mean([r['correct'] for r in posed]):.1f} % (target >= 90 %)"]
+    for i in sorted({r["intensity"] for r in posed}, reverse=True):
+        rs = [r for r in posed if r["intensity"] == i]
+        lines.append(f"  intensity {i:.1f}: {sum(r['correct'] for r in rs)}/{len(rs)}")
+    lines.append("resting faces (neutral or uncertain wanted): " + "; ".join(
+        f"{r['head']} -> {r['predicted'] or 'no face'}{' (uncertain)' if r.get('uncertain') else ''} "
+        f"p(neutral)={r['p_intended']:.2f}" for r in rest))
+    lines.append(f"every resting face neutral or uncertain: {all(r['correct'] for r in rest)}")
+    return "\n".join(lines)
+
+
+def cmd_readability(args):
+    from facemotion.core.emotion.classifier import default_fused_classifier
+
+    classifier = default_fused_classifier() if args.model is None else EmotionClassifier(args.model)
+    if classifier.needs_reference:
+        raise InputError(f"{classifier.path.name} judges a pose against a rest pose; readability needs a model that "
+                         f"reads one image alone (e.g. {DEFAULT_MODEL_PATH.name}, or none: the fused classifier)")
+    heads = consistency_heads(tuple(args.heads.split(",")))
+    intensities = tuple(float(v) for v in args.intensities.split(","))
+    print(f"Single-image readability: {model_name(classifier)}, each render alone, {len(heads)} head(s), the 7 "
+          f"presets at {list(intensities)} plus the rest pose, {RENDER_SIZE} px renders")
+    images = {} if args.sheet else None
+    records = run_consistency(classifier, heads, intensities=intensities, images=images)
+    text, _ = format_consistency(records)
+    print("\n" + text + "\n\nread per head (* = missed):\n" + format_readings(records))
+    print("\n" + format_readability(records))
+    if args.sheet:
+        print(f"contact sheet: {contact_sheet(images, records, args.sheet)}")
+    if args.json:
+        import json
+
+        from facemotion.core.io.atomic_io import atomic_write_text
+        atomic_write_text(args.json, json.dumps(consistency_json(records, classifier, heads, intensities), indent=1))
+        print(f"JSON: {args.json}")
+    return 0
+
+
 def cmd_folder(args):
     import emotion_data
     from facemotion.core.emotion.features import assemble
@@ -676,6 +741,13 @@ def main(argv=None):
     p.add_argument("--json", type=Path, help="write every record and the shares here (JSON)")
     p.add_argument("--sheet", type=Path, help="write a contact sheet of the renders here (PNG; one per model)")
     p.add_argument("--no-bench", action="store_true")
+    p = sub.add_parser("readability", help="issue 17: each preset's render read alone, on heads that are not ICT")
+    p.add_argument("--model", type=Path, help="a geometric model that reads one image alone (default: the fused "
+                                               "classifier, geometry + appearance, as photos are read)")
+    p.add_argument("--heads", default=READABILITY_HEADS, help=f"comma-separated heads (default {READABILITY_HEADS})")
+    p.add_argument("--intensities", default="1.0,0.6")
+    p.add_argument("--json", type=Path, help="write every record and the shares here (JSON)")
+    p.add_argument("--sheet", type=Path, help="write a contact sheet of the renders here (PNG)")
     p = sub.add_parser("folder", help="the shipped model on a labeled image folder DIR/<label>/*.png")
     p.add_argument("dir", type=Path)
     p.add_argument("--model", type=Path)
@@ -689,7 +761,8 @@ def main(argv=None):
     p.add_argument("--model", type=Path)
     args = parser.parse_args(argv)
     try:
-        return {"features": cmd_features, "consistency": cmd_consistency, "folder": cmd_folder,
+        return {"features": cmd_features, "consistency": cmd_consistency, "readability": cmd_readability,
+                "folder": cmd_folder,
                 "bench": cmd_bench, "dyads": emotion_dyads.cmd_dyads}[args.command](args)
     except FacemotionError as exc:
         print(f"error: {exc}", file=sys.stderr)

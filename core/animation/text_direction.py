@@ -50,9 +50,9 @@ sad") a ``neutral`` key is put first at t = 0 so that the ramp from a resting fa
 :func:`read_direction` returns a :class:`Direction` (plain :class:`TextKey` dataclasses and the skipped words);
 ``emotion`` is a canonical wheel name for :func:`facemotion.core.emotion.wheel.resolve_wheel_name`.
 :func:`to_emotion_keys` turns them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey`
-that bake directly, and :attr:`Direction.duration` is the duration that holds the last emotion. The timeline
-reads a primary's basic name (``joy``, ``sadness``...) as its preset, so "sad" at 1.0 bakes the full sad
-prototype, as "grief" does (the wheel poses the intense ring at the preset's full strength too).
+that bake directly, and :attr:`Direction.duration` is the duration that holds the last emotion. A name means the
+same here as on the timeline and the wheel (:mod:`facemotion.core.emotion.vocabulary`): "sad" at 1.0 bakes the full
+sad prototype, "grief" the intense ring (sadness's stronger EMFACS variant).
 """
 import difflib
 import re

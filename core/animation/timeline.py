@@ -4,13 +4,13 @@
 Model
 -----
 A timeline is a list of :class:`EmotionKey`, strictly increasing in time (seconds). Each key's pose is an emotion
-preset (:func:`facemotion.core.emotion.presets.preset_weights`), any name of Plutchik's wheel
-(:mod:`facemotion.core.emotion.wheel`: intensity rings, named dyads, explicit pairs ``"joy+trust"``; see *Wheel
-names* below) or explicit ``(52,)`` ARKit weights (e.g. a photo's expression from
-:func:`facemotion.core.emotion.presets.weights_from_blendshape_scores`), scaled by the key's intensity. The pose is *fully reached at
-the key's time*: key k blends from the previous key's pose over ``[time_k - transition_k, time_k]`` and then holds
-until the next key's transition starts. Before the first key its pose is held from t = 0 (the first key's
-transition is unused, as a curve is held constant before its first keyframe in Blender); after the last key its pose
+name of the vocabulary (:mod:`facemotion.core.emotion.vocabulary`: presets, Plutchik's intensity rings, named dyads,
+explicit pairs ``"joy+trust"``; see *Emotion names* below) or explicit ``(52,)`` ARKit weights (e.g. a photo's
+expression from :func:`facemotion.core.emotion.presets.weights_from_blendshape_scores`), scaled by the key's
+intensity. The pose is *fully reached at the key's time*: key k blends from the previous key's pose over
+``[time_k - transition_k, time_k]`` and then holds until the next key's transition starts. Before the first key its
+pose is held from t = 0 (the first key's transition is unused, as a curve is held constant before its first keyframe
+in Blender); after the last key its pose
 is held. The blend is ECAvatar's cross-fade ``M = (1 - w) M1 + w M2`` [ECAvatar 2024] with ``w = ease(s)``,
 ``s = (t - start) / transition``: ``easing="linear"`` is ECAvatar's linear cross-fade exactly; the default
 ``"ease_in_out"`` (smoothstep) starts and ends at zero velocity, because plain linear interpolation between
@@ -43,26 +43,16 @@ values in [-1, 1] every 0.5 s, interpolated with scipy's PCHIP (a monotone cubic
 its knots, so the noise stays within +-amplitude), each channel 75 % a signal shared with its other side (faces move
 mostly symmetrically) and 25 % its own. Added to the pose and clipped to [0, 1]; exactly zero at amplitude 0.
 
-Wheel names
------------
-``emotion`` takes every name of :func:`facemotion.core.emotion.wheel.all_names` (``facemotion emotions`` lists them):
-
-* the presets and their aliases, exactly as before: ``neutral``, ``happy``/``joy``, ``sad``/``sadness``, ``fear``,
-  ``surprise``, ``disgust``, ``anger``/``angry``, ``contempt`` (EMFACS's unilateral smirk), ``trust``,
-  ``anticipation``: the pose is ``preset_weights(name, intensity)``, so a timeline written before the wheel bakes
-  exactly as it did (``"joy"`` at 1.0 is joy's full prototype);
-* a primary's mild or intense ring (``serenity``/``ecstasy``, ``annoyance``/``rage``, ``pensiveness``/``grief``...):
-  the primary's preset at ``LEVEL_INTENSITY[level] * intensity`` (mild 0.4, intense 1.0; the basic ring, level 2,
-  is 0.7 on the wheel: ``"joy"`` at intensity 0.7 is Plutchik's basic joy, and ``"ecstasy"`` at 1.0 is the same
-  face as ``"joy"`` at 1.0, the full prototype);
-* a named dyad (``love``, ``awe``, ``guilt``, ``plutchik_contempt`` = Plutchik's anger + disgust, also ``scorn``...)
-  or an explicit pair ``"a+b"`` of two primaries/presets: both constituents' presets at ``intensity``, blended with
-  E1 (the first, dominant) weighted ``mix`` (default :data:`~facemotion.core.emotion.wheel.DYAD_MIX` = 0.6 for a
-  dyad, 0.5 for a pair) by ``blend``: ``"correlation"`` ([Ma 2025]'s rule, the default), ``"linear"`` or
-  ``"correlation_weighted"`` (the rule keeping E1 dominant) (:mod:`facemotion.core.emotion.blending`). ``mix``
-  on a single emotion is an error; ``blend`` is ignored there.
-
-An unknown name is a TimelineError that lists the nearest known names.
+Emotion names
+-------------
+A key's ``emotion`` is any name of the emotion vocabulary (:mod:`facemotion.core.emotion.vocabulary`, the one route
+from a name to weights; ``facemotion emotions`` lists them): a preset or alias, one of Plutchik's rings (mild
+``serenity``, basic ``joy``, intense ``ecstasy``...), a named dyad (``love``, ``awe``, ``plutchik_contempt``...) or an
+explicit pair ``"a+b"``. The pose is :func:`~facemotion.core.emotion.vocabulary.emotion_pose` of the name at the
+key's intensity, with the key's ``mix`` (the weight of a dyad's or pair's first emotion; an error on a single
+emotion) and ``blend`` (``"correlation"`` [Ma 2025], the default, ``"linear"`` or ``"correlation_weighted"``; ignored
+for a single emotion). A basic name means the same here as on the wheel and in the panel: ``"joy"`` at 1.0 is joy's
+full prototype. An unknown name is a TimelineError that lists the nearest known names.
 
 JSON timeline format (:func:`timeline_from_json`, :func:`keys_from_json`, :func:`keys_to_json`; the ``#`` comments
 are for illustration only, JSON has none)::
@@ -89,7 +79,7 @@ or ``weights`` (a dict of ARKit name -> weight, unnamed channels 0, or a list of
 ``transition`` (s, default 0.5), ``easing`` (default ``ease_in_out``), ``label``. Top-level ``name``,
 ``description`` and ``version`` are free metadata; any other unknown field is an error (it is usually a typo).
 
-Errors: :class:`~.errors.TimelineError`, one line naming the offending key by index, time and emotion.
+Errors: :class:`~facemotion.core.errors.TimelineError`, one line naming the offending key by index, time and emotion.
 """
 import json
 import math
@@ -99,18 +89,14 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
-from ..emotion.blending import METHODS as BLEND_METHODS
-from ..emotion.blending import wheel_weights
-from ..emotion.presets import preset_weights, resolve_emotion
-from ..emotion.wheel import LEVEL_INTENSITY, PRIMARY_LEVELS, resolve_wheel_name
+from ..emotion.vocabulary import BLEND_METHODS, DEFAULT_BLEND, emotion_pose
 from ..errors import FacemotionError, TimelineError
 
 __all__ = [
     "BLEND_METHODS", "BLINK_CLOSED_S", "BLINK_CLOSE_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "DEFAULT_BLEND",
     "EASINGS", "EmotionKey", "MAX_BAKE_BYTES", "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
-    "bake_timeline", "blink_curve", "blink_times", "ease", "emotion_label", "emotion_pose", "emotion_track",
-    "frame_count", "keys_from_json", "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json",
-    "validate_keys", "wheel_key_intensity",
+    "bake_timeline", "blink_curve", "blink_times", "ease", "frame_count", "keys_from_json",
+    "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json", "validate_keys",
 ]
 
 N_CHANNELS = len(ARKIT_NAMES)
@@ -162,10 +148,6 @@ _EASING_FUNCS = {
 #: Easing names accepted by :class:`EmotionKey` (see the module docstring for their formulas).
 EASINGS = tuple(_EASING_FUNCS)
 
-#: Blend method of a key's dyad or pair when it names none ([Ma 2025]'s correlation-driven rule).
-DEFAULT_BLEND = "correlation"
-
-
 def ease(name, s):
     """Evaluate easing ``name`` at ``s`` (scalar or array, clipped to [0, 1]). Returns float64 ndarray (same shape);
     0 at s=0 and 1 at s=1 for every easing. Raises TimelineError: unknown easing (lists the valid ones)."""
@@ -179,11 +161,11 @@ class EmotionKey:
     """One key of an emotion timeline.
 
     ``time``: seconds (>= 0) at which the pose is fully reached. ``emotion``: a preset name (case-insensitive; see
-    :data:`.emotion_presets.EMOTIONS`) *or* ``weights``: explicit ARKit weights, array-like ``(52,)`` in [0, 1]
-    (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
+    :data:`facemotion.core.emotion.presets.EMOTIONS`) *or* ``weights``: explicit ARKit weights, array-like ``(52,)``
+    in [0, 1] (ARKit order), e.g. a photo's expression; exactly one of the two. ``intensity``: 0..1, scales the pose.
     ``transition``: seconds to blend from the previous pose, ending at ``time`` (unused on the first key).
-    ``easing``: one of :data:`EASINGS`. ``label``: optional text for metadata (:func:`emotion_track`).
-    ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Wheel names*); ``mix``: the weight
+    ``easing``: one of :data:`EASINGS`. ``label``: optional text kept in the JSON (:func:`keys_to_json`).
+    ``emotion`` may be any wheel name or a pair ``"a+b"`` (module docstring, *Emotion names*); ``mix``: the weight
     of a dyad's or pair's first emotion in [0, 1] (None: the default, 0.6 for a dyad, 0.5 for a pair); ``blend``:
     :data:`BLEND_METHODS` (``"correlation"`` [Ma 2025], ``"linear"``, ``"correlation_weighted"``), used by dyads
     and pairs only.
@@ -312,49 +294,6 @@ def _key_pose(index, key):
     return weights * intensity
 
 
-def _legacy_preset(name):
-    """The preset name when ``name`` is a preset or a preset alias (what timelines accepted before the wheel), else
-    None."""
-    try:
-        return resolve_emotion(name)
-    except FacemotionError:
-        return None
-
-
-def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND):
-    """ARKit weights of a key's ``emotion`` name at ``intensity`` (the module docstring's *Wheel names*).
-
-    ``name``: a preset or wheel name, alias or pair ``"a+b"``; ``intensity`` in [0, 1]; ``mix``: w1 of a dyad or
-    pair (None: its default); ``blend``: a name of :data:`BLEND_METHODS`. Presets and their aliases give
-    ``preset_weights(name, intensity)`` exactly as before the wheel; other names
-    :func:`facemotion.core.emotion.blending.wheel_weights`. Returns ``(52,) float32`` in [0, 1].
-    Raises InputError: unknown name (with the nearest known names), bad mix/intensity/blend.
-    """
-    preset = _legacy_preset(name) if mix is None else None
-    if preset is not None:
-        return preset_weights(preset, intensity)
-    return wheel_weights(resolve_wheel_name(name, mix), intensity, method=blend)
-
-
-def wheel_key_intensity(name, intensity):
-    """The key intensity that poses wheel emotion ``name`` at ``intensity`` *as the wheel means it*
-    (:func:`facemotion.core.emotion.blending.wheel_weights`): a primary's basic name (``joy``, ``anger``...) is a
-    preset here (intensity 1 = the full prototype, as before the wheel), so its intensity is multiplied by the basic
-    ring's ``LEVEL_INTENSITY[2]`` (0.7); every other name keeps ``intensity``. Returns float (rounded to 6 decimals).
-    Used by the Emotion panel's Add to Timeline and by text direction, so a basic ring stays milder than the
-    intense one on the timeline too."""
-    key = name.strip().lower() if isinstance(name, str) else name
-    basic = {names[1] for names in PRIMARY_LEVELS.values()}
-    return round(float(intensity) * (LEVEL_INTENSITY[2] if key in basic else 1.0), 6)
-
-
-def emotion_label(name):
-    """The canonical name of a key's ``emotion`` for metadata: the preset name for presets and aliases
-    (``"angry"`` -> ``"anger"``), else the wheel's canonical name (``"furious"`` -> ``"rage"``, ``"Joy + Trust"`` ->
-    ``"joy+trust"``). Raises InputError: unknown name."""
-    return _legacy_preset(name) or resolve_wheel_name(name).name
-
-
 def _coerce_keys(keys):
     if isinstance(keys, (str, bytes)) or not hasattr(keys, "__len__"):
         raise TimelineError(f"timeline keys must be a list of EmotionKey, got {type(keys).__name__}")
@@ -440,7 +379,8 @@ def frame_count(fps, duration):
 
 
 def _segments(keys, fps, duration):
-    """Per frame: base key index (n,), blend weight toward the next key (n,) float64; plus the validated data."""
+    """The validated poses (K, 52), and per frame the base key index (n,) and blend weight toward the next key (n,)
+    float64."""
     keys = _coerce_keys(keys)
     times, poses, transitions = validate_keys(keys)
     fps = _check_fps(fps)
@@ -455,7 +395,7 @@ def _segments(keys, fps, duration):
         inside = (base == k - 1) & (t > start)
         if inside.any():
             blend[inside] = ease(keys[k].easing, (t[inside] - start) / transitions[k])
-    return keys, poses, base, blend
+    return poses, base, blend
 
 
 def pose_track(keys, fps, duration=None):
@@ -464,7 +404,7 @@ def pose_track(keys, fps, duration=None):
     ``keys``: list of :class:`EmotionKey`; ``fps`` > 0; ``duration`` seconds (default the last key's time).
     Returns ``np.ndarray (n_frames, 52) float32`` in [0, 1], frame f at ``f / fps`` s. Raises TimelineError.
     """
-    _, poses, base, blend = _segments(keys, fps, duration)
+    poses, base, blend = _segments(keys, fps, duration)
     nxt = np.minimum(base + 1, len(poses) - 1)
     out = poses[base] + blend[:, None] * (poses[nxt] - poses[base])
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -588,23 +528,6 @@ def bake_timeline(keys, fps, duration=None, *, blinks=True, blink_seed=0, blink_
             out[:, blink] += amount * (1.0 - out[:, blink])
             out[:, ARKIT_INDEX["eyeWide" + side]] *= 1.0 - amount
     return np.clip(out, 0.0, 1.0).astype(np.float32)
-
-
-def emotion_track(keys, fps, duration=None):
-    """The dominant emotion per frame, for export metadata.
-
-    During a transition the incoming key dominates once its eased blend weight reaches 0.5. A key's label is its
-    ``label``, else its emotion's canonical name (:func:`emotion_label`: aliases resolved, e.g. ``"angry"`` ->
-    ``"anger"``), else ``"custom"``.
-    Returns ``(labels: list[str] of n_frames, intensities: np.ndarray (n_frames,) float32)`` where intensity is the
-    dominant key's ``intensity``. Raises TimelineError like :func:`bake_timeline`.
-    """
-    keys, _, base, blend = _segments(keys, fps, duration)
-    dominant = np.where(blend >= 0.5, np.minimum(base + 1, len(keys) - 1), base)
-    names = [key.label or (emotion_label(key.emotion) if key.emotion is not None else "custom") for key in keys]
-    labels = [names[i] for i in dominant]
-    intensities = np.asarray([float(keys[i].intensity) for i in dominant], np.float32)
-    return labels, intensities
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 
 Method: MediaPipe Tasks ``FaceLandmarker`` (BlazeFace short-range face detector, then the 478-point face mesh +
 iris model, the 52-score blendshape model and the face-geometry pipeline), model bundle
-``mediapipe/face_landmarker.task`` float16/1 found through :mod:`.assets`. [Liao 2025] names MediaPipe as the
-real-time landmark choice. Index sets for the 478 points are in :mod:`.mediapipe_topology`.
+``mediapipe/face_landmarker.task`` float16/1 found through :mod:`facemotion.core.io.assets`. [Liao 2025] names
+MediaPipe as the real-time landmark choice. Index sets for the 478 points are in :mod:`.mediapipe_topology`.
 
 Search strategy (measured on composites of astronaut.png, ``tools/face_composites.py``, and tests/test_landmarks.py):
 
@@ -352,7 +352,8 @@ def _read_model(model_path, member=None):
     """Bytes of the ``face_landmarker.task`` bundle (default: the pinned asset), or of one ``member`` inside it.
 
     Bytes, not a path, go to MediaPipe: its C++ file reader fails on some non-ASCII Windows paths.
-    Raises AssetError when the file is missing, corrupt (via :func:`.assets.asset_path`) or unreadable.
+    Raises AssetError when the file is missing, corrupt (via :func:`facemotion.core.io.assets.asset_path`) or
+    unreadable.
     """
     if model_path is None:
         from ..io.assets import asset_path
@@ -461,8 +462,8 @@ class FaceLandmarkDetector(_MediaPipeTask):
         """Find faces in ``image`` and return a list of :class:`FaceLandmarks`, largest first (empty: no face).
 
         ``image``: ``(H, W, 3) uint8`` RGB; other layouts (grey, RGBA, 16-bit, float in [0, 1]) are converted with
-        :func:`.image_io.as_rgb_uint8`. Passes: see the module docstring. Deterministic: the same image gives the
-        same faces. Raises InputError for an empty or malformed array.
+        :func:`facemotion.core.io.image_io.as_rgb_uint8`. Passes: see the module docstring. Deterministic: the same
+        image gives the same faces. Raises InputError for an empty or malformed array.
         """
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
@@ -513,7 +514,7 @@ class FaceLandmarkDetector(_MediaPipeTask):
         return faces[0]
 
     def detect_file(self, path):
-        """The largest face in the image file ``path`` (see :func:`.image_io.load_image`).
+        """The largest face in the image file ``path`` (see :func:`facemotion.core.io.image_io.load_image`).
         Raises InputError (unreadable file) or NoFaceError (no face)."""
         return self.detect_one(load_image(path), what=str(path))
 
@@ -552,8 +553,8 @@ class FaceDetector(_MediaPipeTask):
         self._start(lambda: vision.FaceDetector.create_from_options(options))
 
     def detect(self, image):
-        """Faces in ``image`` (any layout :func:`.image_io.as_rgb_uint8` takes) as :class:`FaceDetection`, best
-        score first. Raises InputError for an empty or malformed array."""
+        """Faces in ``image`` (any layout :func:`facemotion.core.io.image_io.as_rgb_uint8` takes) as
+        :class:`FaceDetection`, best score first. Raises InputError for an empty or malformed array."""
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
         canvas_image, canvas = _upscaled(rgb, MIN_DETECTION_SIDE)

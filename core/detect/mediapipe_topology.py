@@ -22,9 +22,7 @@ NUM_LANDMARKS = 478
 #: Number of points of the face mesh proper (and of the canonical face model).
 NUM_MESH_LANDMARKS = 468
 
-# --- lips (MediaPipe FACE_LANDMARKS_LIPS), subject's right corner -> left corner ---------------------------------
-LIPS_UPPER_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
-LIPS_LOWER_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
+# --- inner lips (MediaPipe FACE_LANDMARKS_LIPS' inner chains), subject's right corner -> left corner -------------
 LIPS_UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LIPS_LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 
@@ -64,8 +62,6 @@ NOSE_ALA_LEFT = 358
 MOUTH_CORNER_RIGHT = 61
 MOUTH_CORNER_LEFT = 291
 UPPER_LIP_OUTER_MID = 0
-UPPER_LIP_INNER_MID = 13
-LOWER_LIP_INNER_MID = 14
 LOWER_LIP_OUTER_MID = 17
 RIGHT_EYE_OUTER_CORNER = 33
 RIGHT_EYE_INNER_CORNER = 133
@@ -76,32 +72,10 @@ RIGHT_EYE_UPPER_LID_MID = 159
 RIGHT_EYE_LOWER_LID_MID = 145
 LEFT_EYE_UPPER_LID_MID = 386
 LEFT_EYE_LOWER_LID_MID = 374
-#: Brow mid points (on the upper brow contour) and ends.
+#: Brow mid points (on the upper brow contour) and inner ends.
 RIGHT_EYEBROW_MID = 105
 LEFT_EYEBROW_MID = 334
-RIGHT_EYEBROW_OUTER = 70
 RIGHT_EYEBROW_INNER = 107
-LEFT_EYEBROW_OUTER = 300
 LEFT_EYEBROW_INNER = 336
 CHIN = 152
 FOREHEAD_TOP = 10
-
-#: Every named contour, for drawing and for iteration in tests.
-CONTOURS = {
-    "lips_upper_outer": LIPS_UPPER_OUTER, "lips_lower_outer": LIPS_LOWER_OUTER,
-    "lips_upper_inner": LIPS_UPPER_INNER, "lips_lower_inner": LIPS_LOWER_INNER,
-    "right_eye_upper_lid": RIGHT_EYE_UPPER_LID, "right_eye_lower_lid": RIGHT_EYE_LOWER_LID,
-    "left_eye_upper_lid": LEFT_EYE_UPPER_LID, "left_eye_lower_lid": LEFT_EYE_LOWER_LID,
-    "right_eyebrow_upper": RIGHT_EYEBROW_UPPER, "right_eyebrow_lower": RIGHT_EYEBROW_LOWER,
-    "left_eyebrow_upper": LEFT_EYEBROW_UPPER, "left_eyebrow_lower": LEFT_EYEBROW_LOWER,
-    "face_oval": FACE_OVAL,
-}
-
-
-def contour_edges(points, closed=False):
-    """The ``(start, end)`` index pairs of the polyline ``points`` (closing it back to the start when ``closed``),
-    i.e. MediaPipe's connection format. Returns a list of tuples of int."""
-    edges = list(zip(points[:-1], points[1:]))
-    if closed and len(points) > 2:
-        edges.append((points[-1], points[0]))
-    return edges

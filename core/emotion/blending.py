@@ -56,9 +56,7 @@ from ..io.atomic_io import atomic_write_text
 __all__ = [
     "DEFAULT_K", "FORMAT", "FORMAT_VERSION", "LABEL_ALIASES", "METHODS", "SALIENT_MASS", "STATS_PATH", "BlendStats",
     "blend", "blend_correlation", "blend_correlation_weighted", "blend_linear", "compute_stats", "default_stats",
-    "load_stats", "pearson_by_label",
-    "wheel_weights",
-    "save_stats",
+    "load_stats", "pearson_by_label", "save_stats",
 ]
 
 #: Default number of most-correlated indices per emotion ([Ma 2025]: 16).
@@ -326,6 +324,21 @@ def _rule(a, b, w1, w2, i1, i2):
     return out
 
 
+def _in_space(stats, a, b, w1, w2, rule):
+    """Apply ``rule(x1, x2) -> x`` (a blend rule on two vectors) in the statistics' space: on ARKit weights, or on
+    the PCA coefficients with the residual outside the PCA space blended linearly. Returns ``(52,) float32``
+    clipped to [Emin, Emax] and [0, 1]."""
+    if stats.space == "pca":
+        c = stats.pca_components
+        ca, cb = (a - stats.pca_mean) @ c.T, (b - stats.pca_mean) @ c.T
+        ra, rb = a - stats.pca_mean - ca @ c, b - stats.pca_mean - cb @ c
+        out = stats.pca_mean + rule(ca, cb) @ c + (w1 * ra + w2 * rb)
+    else:
+        out = rule(a, b)
+    out = np.clip(out, stats.emin, stats.emax)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
 def blend_correlation(e1, e2, label1, label2, w1, w2=None, stats=None):
     """[Ma 2025]'s correlation-driven blend of E1 (dominant) and E2 (see the module docstring for the rule).
 
@@ -340,15 +353,7 @@ def blend_correlation(e1, e2, label1, label2, w1, w2=None, stats=None):
     w1, w2 = _weights_pair(w1, w2)
     stats = default_stats() if stats is None else stats
     i1, i2 = stats.indices(label1), stats.indices(label2)
-    if stats.space == "pca":
-        c = stats.pca_components
-        ca, cb = (a - stats.pca_mean) @ c.T, (b - stats.pca_mean) @ c.T
-        ra, rb = a - stats.pca_mean - ca @ c, b - stats.pca_mean - cb @ c
-        out = stats.pca_mean + _rule(ca, cb, w1, w2, i1, i2) @ c + (w1 * ra + w2 * rb)
-    else:
-        out = _rule(a, b, w1, w2, i1, i2)
-    out = np.clip(out, stats.emin, stats.emax)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    return _in_space(stats, a, b, w1, w2, lambda x, y: _rule(x, y, w1, w2, i1, i2))
 
 
 def _weighted_rule(a, b, w1, w2, s1, s2):
@@ -388,15 +393,7 @@ def blend_correlation_weighted(e1, e2, label1, label2, w1, w2=None, stats=None, 
     w1, w2 = _weights_pair(w1, w2)
     stats = default_stats() if stats is None else stats
     s1, s2 = stats.salient(label1, mass), stats.salient(label2, mass)
-    if stats.space == "pca":
-        c = stats.pca_components
-        ca, cb = (a - stats.pca_mean) @ c.T, (b - stats.pca_mean) @ c.T
-        ra, rb = a - stats.pca_mean - ca @ c, b - stats.pca_mean - cb @ c
-        out = stats.pca_mean + _weighted_rule(ca, cb, w1, w2, s1, s2) @ c + (w1 * ra + w2 * rb)
-    else:
-        out = _weighted_rule(a, b, w1, w2, s1, s2)
-    out = np.clip(out, stats.emin, stats.emax)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    return _in_space(stats, a, b, w1, w2, lambda x, y: _weighted_rule(x, y, w1, w2, s1, s2))
 
 
 def blend(e1, e2, label1, label2, w1, *, method="correlation", stats=None):
@@ -410,29 +407,3 @@ def blend(e1, e2, label1, label2, w1, *, method="correlation", stats=None):
     if method == "correlation_weighted":
         return blend_correlation_weighted(e1, e2, label1, label2, w1, stats=stats)
     raise InputError(f"unknown blend method {method!r}; use one of: {', '.join(METHODS)}")
-
-
-def wheel_weights(emotion, intensity=1.0, *, method="correlation", stats=None):
-    """ARKit weights of a wheel emotion (:class:`facemotion.core.emotion.wheel.WheelEmotion` or a name for
-    :func:`~facemotion.core.emotion.wheel.resolve_wheel_name`) at ``intensity`` in [0, 1].
-
-    A primary or preset: ``preset_weights(preset, emotion.intensity * intensity)``. A dyad or pair: both presets
-    at ``emotion.intensity * intensity``, blended by ``method`` with w1 = ``emotion.mix`` (E1 = the first).
-    Returns ``(52,) float32``. Raises InputError: unknown name, intensity outside [0, 1], unknown method.
-    """
-    from .presets import preset_weights
-    from .wheel import WheelEmotion, resolve_wheel_name
-    if not isinstance(emotion, WheelEmotion):
-        emotion = resolve_wheel_name(emotion)
-    try:
-        value = float(intensity)
-    except (TypeError, ValueError):
-        raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
-    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"emotion intensity {intensity!r} for {emotion.name!r} is outside [0, 1]")
-    scale = emotion.intensity * value
-    if len(emotion.components) == 1:
-        return preset_weights(emotion.components[0][0], scale)
-    (first, w1), (second, _) = emotion.components
-    return blend(preset_weights(first, scale), preset_weights(second, scale), first, second, w1,
-                 method=method, stats=stats)

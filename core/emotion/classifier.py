@@ -80,9 +80,9 @@ class EmotionResult:
 
     ``label``: the most probable category (one of :data:`CATEGORIES`); ``probabilities``: ``{category: p}`` for
     all 8 categories (floats summing to 1); ``intensity``: ``1 - p(neutral)`` in [0, 1]
-    (:func:`intensity_from_probabilities`); ``face``: the :class:`~.landmarks.FaceLandmarks` it came from;
-    ``uncertain``: True when the top class is not clearly ahead of the second (:func:`.fusion.is_uncertain`; the
-    label is still the most probable one, but should not be acted on alone).
+    (:func:`intensity_from_probabilities`); ``face``: the :class:`~facemotion.core.detect.landmarks.FaceLandmarks`
+    it came from; ``uncertain``: True when the top class is not clearly ahead of the second
+    (:func:`.fusion.is_uncertain`; the label is still the most probable one, but should not be acted on alone).
     """
 
     label: str
@@ -224,15 +224,15 @@ class EmotionClassifier:
         return self.spec.relative
 
     def reference_parts(self, face, image=None):
-        """The feature parts of a face at rest (:class:`~.landmarks.FaceLandmarks`, and its image for ``lbp``), to
-        pass as ``reference`` to :meth:`classify_face` for every pose of that face."""
+        """The feature parts of a face at rest (:class:`~facemotion.core.detect.landmarks.FaceLandmarks`, and its
+        image for ``lbp``), to pass as ``reference`` to :meth:`classify_face` for every pose of that face."""
         return extract_parts(face, image, self.spec.delta_parts)
 
     def classify_face(self, face, image=None, reference=None):
-        """Classify one detected face (:class:`~.landmarks.FaceLandmarks`); ``image`` ``(H, W, 3) uint8`` RGB is
-        needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the same face at rest) when
-        :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp without image, a relative
-        model without reference).
+        """Classify one detected face (:class:`~facemotion.core.detect.landmarks.FaceLandmarks`); ``image``
+        ``(H, W, 3) uint8`` RGB is needed when the spec has ``lbp``; ``reference`` (:meth:`reference_parts` of the
+        same face at rest) when :attr:`needs_reference`. Returns :class:`EmotionResult`. Raises InputError (lbp
+        without image, a relative model without reference).
 
         A relative model judges what the face changed from its rest pose; a face that changed nothing (its change
         features all within :data:`UNCHANGED` of 0: the rest pose itself, e.g. a rig with every shape key at 0)
@@ -300,10 +300,10 @@ class FusedEmotionClassifier:
 def classify_image(image, detector=None, classifier=None):
     """Detect every face in ``image`` and classify each: ``list[EmotionResult]``, largest face first (empty: none).
 
-    ``image``: an image file path or an array :func:`.image_io.as_rgb_uint8` accepts (grey, RGBA, 16-bit...).
-    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for every
-    face, :data:`DEFAULT_MAX_FACES`); ``classifier``: a :class:`FusedEmotionClassifier` (default
-    :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). Raises InputError
+    ``image``: an image file path or an array :func:`facemotion.core.io.image_io.as_rgb_uint8` accepts (grey, RGBA,
+    16-bit...). ``detector``: a :class:`~facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: a shared
+    one looking for every face, :data:`DEFAULT_MAX_FACES`); ``classifier``: a :class:`FusedEmotionClassifier`
+    (default :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). Raises InputError
     (unreadable image, bad or missing model, a relative model).
     """
     from ..io.image_io import as_rgb_uint8, load_image

@@ -238,7 +238,7 @@ def aus_to_arkit(aus):
     the code and the value multiply (``{"5B": 0.5}`` is 0.2). A FACS code string (``"1+2+5B+26"``) is accepted too.
 
     Each AU adds ``intensity * AU_TO_ARKIT[au]`` (unilateral AUs per :func:`au_vector`); the sum is clipped to [0, 1].
-    Returns ``np.ndarray (52,) float32`` in :data:`~.arkit.ARKIT_NAMES` order.
+    Returns ``np.ndarray (52,) float32`` in :data:`~facemotion.core.arkit.ARKIT_NAMES` order.
     Raises InputError: malformed or unsupported AU, intensity not a number/letter in [0, 1].
     """
     if isinstance(aus, str):

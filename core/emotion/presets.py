@@ -5,20 +5,31 @@ Where the prototypes come from
 ------------------------------
 * The eight classification categories are ECAvatar's ([ECAvatar 2024]: neutral, happy, angry, sad, fear, surprise,
   disgust, contempt; we spell "angry" as the preset ``anger``). Their action units are the EMFACS prototypes listed
-  in RESEARCH.md: happiness 6+12, sadness 1+4+15, surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger 4+5+7+23,
-  disgust 9+15+16, contempt R12A+R14A.
+  in RESEARCH.md: happiness 6+12, sadness 1+4+15(+17), surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger
+  4+5+7+23(+24), disgust 9+15+16(+10), contempt R12A+R14A (unilateral).
 * Plutchik's eight primaries ([Ma 2025]: joy, trust, fear, surprise, sadness, disgust, anger, anticipation). Joy and
   sadness are the basic emotions happiness and sadness: ``joy`` shares ``happy``'s prototype, ``sadness`` shares
   ``sad``'s (both names are presets). Fear, surprise, disgust and anger are the same presets. Trust and anticipation
   have no EMFACS prototype; [Ma 2025] curates its per-primary database "with FACS" without listing the AUs, so ours
   are chosen here (reasons in :data:`PRESET_FACS`'s comments).
 
-The AUs follow the EMFACS codes; the intensity of each AU is ours, chosen so a full-intensity preset reads clearly on
-a rendered 3D head (e.g. ``happy``: mouthSmile 0.9 with cheekSquint 0.7; ``surprise``: jawOpen ~0.68 with brows up;
-``sad``: mouthFrown 0.9 with browInnerUp 1.0). Letters in the EMFACS codes are kept where they carry meaning:
-surprise's ``5B`` (lids raised only slightly, 0.4) against fear's strong 5 (0.85) is one of the cues that tell the
-two apart. Contempt is the exception: EMFACS's R12A+R14A is a trace (0.2) that does not show on a rendered head, so
-the preset raises both to about C (R12 0.5, R14 0.6) and stays unilateral.
+Strength: a prototype reads on one frame
+----------------------------------------
+The AUs follow the EMFACS codes, optional AUs in brackets included; the intensity of each AU is ours, chosen so the
+preset at intensity 1.0 reads on a *single* plain render of any head, judged alone (issue 17): a viewer who sees
+one frame of an angry face must see brows down and drawn together (AU4 at E), tight lids (AU7 at E) and pressed
+lips (AU23 + AU24); of a sad face the inner brows up (AU1 at E), the corners down (AU15 at E) and the chin raised
+(AU17 at C). Weaker prototypes read only against the head's own rest pose. The ceilings are the mesh's: no channel is
+pushed past 1 (the shapes are sculpted for 0..1) and mouth-closing AUs (23, 24) stay off prototypes that open the
+jaw, so lips never press through the teeth. Letters in the EMFACS codes are kept where they carry meaning:
+surprise's ``5B`` (lids raised only slightly, 0.4) against fear's strong 5 (1.0) is one of the cues that tell the
+two apart. Contempt's EMFACS R12A+R14A is a trace (0.2) that does not show on a rendered head, so the preset raises
+both to about C/D (R12 0.6, R14 0.8) and stays unilateral.
+
+Intensity means what it says: ``preset_weights(name, i)`` is ``i`` times the prototype, so 0.5 is half the face.
+
+Plutchik's intense ring (:data:`INTENSE_FACS`, :func:`intense_weights`) is each primary's prototype with the
+stronger EMFACS variant's AUs added or raised (e.g. rage: anger 4+5+7+10+22+23+25+26, the bared-teeth variant).
 
 Names are case-insensitive, and a few common aliases are accepted (:data:`ALIASES`: ``happiness``, ``angry``,
 ``surprised``, ``afraid``...).
@@ -30,23 +41,24 @@ from ..errors import InputError
 from .facs import aus_to_arkit
 
 __all__ = [
-    "ALIASES", "CATEGORIES", "EMOTIONS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "preset_aus", "preset_weights",
-    "resolve_emotion", "weights_from_blendshape_scores",
+    "ALIASES", "CATEGORIES", "EMOTIONS", "INTENSE_FACS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "check_intensity",
+    "intense_weights",
+    "preset_aus", "preset_weights", "resolve_emotion", "weights_from_blendshape_scores",
 ]
 
-_HAPPY = {"6": 0.7, "12": 0.9}
-_SAD = {"1": 1.0, "4": 0.4, "15": 0.9}
+_HAPPY = {"6": 0.8, "12": 1.0}
+_SAD = {"1": 1.0, "4": 0.25, "15": 1.0, "17": 0.6}
 
 #: Preset name -> FACS action units (canonical key -> intensity in [0, 1]) at the preset's full intensity.
 PRESET_FACS = {
     "neutral": {},
     "happy": _HAPPY,                                             # EMFACS 6+12
-    "sad": _SAD,                                                 # EMFACS 1+4+15 (AU4 low: oblique, not angry, brows)
-    "surprise": {"1": 0.9, "2": 0.85, "5": 0.4, "26": 0.9},      # EMFACS 1+2+5B+26 -> jawOpen 0.675
-    "fear": {"1": 0.8, "2": 0.55, "4": 0.45, "5": 0.85, "7": 0.3, "20": 0.7, "26": 0.45},  # 1+2+4+5+7+20+26
-    "disgust": {"9": 0.85, "15": 0.45, "16": 0.35},              # EMFACS 9+15+16
-    "anger": {"4": 1.0, "5": 0.45, "7": 0.6, "23": 0.8},        # EMFACS 4+5+7+23
-    "contempt": {"R12": 0.5, "R14": 0.6},                        # EMFACS R12A+R14A, raised to ~C to be visible
+    "sad": _SAD,                                                 # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow)
+    "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "26": 1.0},       # EMFACS 1+2+5B+26 -> jawOpen 0.75
+    "fear": {"1": 1.0, "2": 0.6, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},  # 1+2+4+5+7+20+26
+    "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},      # EMFACS 9+15+16 (+10)
+    "anger": {"4": 1.0, "5": 0.35, "7": 1.0, "23": 1.0, "24": 0.7},  # EMFACS 4+5+7+23 (+24)
+    "contempt": {"R12": 0.6, "R14": 0.8},                        # EMFACS R12A+R14A, raised to ~C/D to be visible
     "joy": _HAPPY,                                               # Plutchik's joy = happiness
     # Trust: Plutchik's affiliative primary next to joy (joy + trust = love) and opposite disgust. We give it a
     # soft, closed-lip smile: AU6+AU12 low (the warmth of joy without its intensity) plus AU24 lip press, the mark
@@ -60,6 +72,22 @@ PRESET_FACS = {
     # mouth held shut and pressed (AU24 + AU17, readiness) instead of the jaw drop (26). Lower intensities than
     # anger's 4+5+7+23, and no AU7/AU23 tension, keep it from reading as anger.
     "anticipation": {"4": 0.35, "5": 0.35, "24": 0.4, "17": 0.25},
+}
+
+#: Plutchik's primary -> its intense ring's AUs: the preset's AUs with the stronger EMFACS variant's added or raised
+#: (Ekman & Friesen's EMFACS variants; trust and anticipation, which have none, are their presets at E-ward values).
+INTENSE_FACS = {
+    "joy": {**_HAPPY, "6": 1.0, "25": 1.0, "26": 0.4},                         # ecstasy: 6+12+25+26, a laugh
+    "trust": {**PRESET_FACS["trust"], "6": 0.5, "12": 0.7, "24": 0.45},         # admiration: a fuller warm smile
+    "fear": {"1": 1.0, "2": 0.8, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "27": 0.7},  # terror: 1+2+4+5+7+20+27
+    "surprise": {"1": 1.0, "2": 1.0, "5": 0.8, "27": 0.8},                      # amazement: 1+2+5+27
+    # grief: 1+4+15+17 at E with AU6 and a lid droop (AU41), the narrowed eyes of crying
+    "sadness": {**_SAD, "4": 0.7, "6": 0.5, "17": 0.9, "41": 1.0},
+    "disgust": {**PRESET_FACS["disgust"], "10": 0.9, "15": 0.8, "16": 0.6, "4": 0.4},  # loathing: 4+9+10+15+16
+    # rage: EMFACS anger 4+5+7+10+22+23+25+26, the bared teeth of a shout; AU24 dropped (it would close the lips
+    # through the open jaw).
+    "anger": {"4": 1.0, "5": 0.6, "7": 1.0, "10": 0.8, "22": 0.3, "23": 0.4, "25": 1.0, "26": 0.5},
+    "anticipation": {**PRESET_FACS["anticipation"], "4": 0.5, "5": 0.6, "24": 0.6, "17": 0.35},  # vigilance
 }
 
 #: Every preset name, in a stable order: the 8 categories, then the Plutchik primaries not already listed.
@@ -79,7 +107,8 @@ ALIASES = {
 }
 
 _PROTOTYPES = {name: aus_to_arkit(aus) for name, aus in PRESET_FACS.items()}
-for _weights in _PROTOTYPES.values():
+_INTENSE = {name: aus_to_arkit(aus) for name, aus in INTENSE_FACS.items()}
+for _weights in (*_PROTOTYPES.values(), *_INTENSE.values()):
     _weights.setflags(write=False)
 
 
@@ -103,6 +132,23 @@ def preset_aus(name):
     return dict(PRESET_FACS[resolve_emotion(name)])
 
 
+def check_intensity(intensity, name):
+    """An emotion's intensity as a float in [0, 1]. Raises InputError (naming emotion ``name``): not a finite number
+    in [0, 1]."""
+    try:
+        value = float(intensity)
+    except (TypeError, ValueError):
+        raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
+    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise InputError(f"emotion intensity {intensity!r} for {name!r} is outside [0, 1]; use 0 (neutral) to 1 "
+                         f"(full)")
+    return value
+
+
+def _scaled(table, key, intensity):
+    return (table[key] * np.float32(check_intensity(intensity, key))).astype(np.float32)
+
+
 def preset_weights(name, intensity=1.0):
     """ARKit weights of an emotion preset: ``intensity * prototype``.
 
@@ -110,14 +156,18 @@ def preset_weights(name, intensity=1.0):
     the result is linear in it. Returns a new ``np.ndarray (52,) float32`` in ARKit order, values in [0, 1].
     Raises InputError: unknown emotion (lists the valid names); intensity not a finite number in [0, 1].
     """
-    key = resolve_emotion(name)
-    try:
-        value = float(intensity)
-    except (TypeError, ValueError):
-        raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
-    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"emotion intensity {intensity!r} for {key!r} is outside [0, 1]; use 0 (neutral) to 1 (full)")
-    return (_PROTOTYPES[key] * np.float32(value)).astype(np.float32)
+    return _scaled(_PROTOTYPES, resolve_emotion(name), intensity)
+
+
+def intense_weights(primary, intensity=1.0):
+    """ARKit weights of Plutchik's intense ring of ``primary`` (``"joy"`` -> ecstasy, ``"anger"`` -> rage...):
+    ``intensity *`` the AUs of :data:`INTENSE_FACS`. ``primary``: one of :data:`PLUTCHIK_PRIMARIES` or an alias of
+    one. Returns a new ``np.ndarray (52,) float32`` in ARKit order, values in [0, 1].
+    Raises InputError: not a Plutchik primary; intensity not a finite number in [0, 1]."""
+    key = resolve_emotion(primary)
+    if key not in _INTENSE:
+        raise InputError(f"{primary!r} has no intense ring; Plutchik's primaries are {', '.join(PLUTCHIK_PRIMARIES)}")
+    return _scaled(_INTENSE, key, intensity)
 
 
 def weights_from_blendshape_scores(scores):

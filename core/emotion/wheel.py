@@ -25,15 +25,12 @@ Plutchik's primary dyad *contempt* (anger + disgust) is not the EMFACS ``contemp
 Mapping onto the presets
 ------------------------
 Each primary uses the preset of the same name in :mod:`.presets` (``joy`` shares ``happy``'s prototype, ``sadness``
-``sad``'s). Its three levels are the preset at intensities :data:`LEVEL_INTENSITY` (our choice: 0.4 / 0.7 / 1.0 - a
-mild emotion is a weak form of the primary's prototype, the most intense one the full prototype; [ECAvatar 2024]
-does not give numbers for its levels). A named dyad is its two primaries' full prototypes (no level applies; the
-key's intensity scales both), the first, dominant, one weighted :data:`DYAD_MIX` (E1 of [Ma 2025]'s rule, see
-:mod:`.blending`); the first constituent is the one listed first in Plutchik's table.
-
-Timelines read the primaries' basic names (joy, trust, fear, ...) as the presets they were before the wheel
-(intensity 1 = the full prototype), not as level 2 at 0.7: see :mod:`facemotion.core.animation.timeline`
-(*Wheel names*) and :func:`~facemotion.core.animation.timeline.wheel_key_intensity`.
+``sad``'s). Its three levels follow from the preset (:data:`LEVEL_INTENSITY`, our choice; [ECAvatar 2024] gives no
+numbers for its levels): the mild ring is the preset at 0.5, the basic ring (the primary's own name) the preset at
+1.0, the intense ring the preset's stronger EMFACS variant (:data:`.presets.INTENSE_FACS`). A named dyad is its two
+primaries' presets (no level applies; the key's intensity scales both), the first, dominant, one weighted
+:data:`DYAD_MIX` (E1 of [Ma 2025]'s rule, see :mod:`.blending`); the first constituent is the one listed first in
+Plutchik's table. Names become weights in :mod:`.vocabulary` (why a basic name is the preset at 1.0: see there).
 """
 import difflib
 from dataclasses import dataclass
@@ -62,8 +59,9 @@ PRIMARY_LEVELS = {
     "anticipation": ("interest", "anticipation", "vigilance"),
 }
 
-#: Level (1, 2, 3) -> the preset intensity it is posed at (our choice, see the module docstring).
-LEVEL_INTENSITY = {1: 0.4, 2: 0.7, 3: 1.0}
+#: Level (1, 2, 3) -> the intensity its prototype is posed at (our choice, see the module docstring): levels 1 and 2
+#: pose the primary's preset, level 3 its intense prototype (:func:`.presets.intense_weights`).
+LEVEL_INTENSITY = {1: 0.5, 2: 1.0, 3: 1.0}
 
 #: Weight w1 of a named dyad's first (dominant) constituent; w2 = 1 - w1. Our choice: with the [Ma 2025] rule,
 #: w1 = 0.5 would make the correlation blend identical to the linear one (both index sets get 0.5/0.5), so a dyad
@@ -139,8 +137,8 @@ class WheelEmotion:
     ``components``: ``((preset name, weight), ...)`` with weights summing to 1; for a dyad or pair the first is
     E1, the dominant emotion of [Ma 2025]'s blend, and the second E2. ``intensity``: the preset intensity the
     components are posed at before the key's own intensity multiplies it (a primary's :data:`LEVEL_INTENSITY`;
-    1.0 otherwise). ``level``: 1-3 for a primary, else None. ``dyad_kind``: "primary"/"secondary"/"tertiary" for
-    a dyad, else None.
+    1.0 otherwise). ``level``: 1-3 for a primary (3: posed by its intense prototype), else None. ``dyad_kind``:
+    "primary"/"secondary"/"tertiary" for a dyad, else None.
     """
     name: str
     kind: str
@@ -155,7 +153,8 @@ class WheelEmotion:
         return self.components[0][1]
 
     def describe(self):
-        """One line: e.g. ``"love = joy 0.6 + trust 0.4 (primary dyad)"`` or ``"ecstasy = joy level 3 (0.4)"``."""
+        """One line: e.g. ``"love = joy 0.6 + trust 0.4 (primary dyad)"`` or
+        ``"serenity = joy level 1 (intensity 0.5)"``."""
         if self.kind == "primary":
             return f"{self.name} = {self.components[0][0]} level {self.level} (intensity {self.intensity:g})"
         if self.kind == "preset":

@@ -30,7 +30,6 @@ HUES = np.array([
     (1.00, 0.55, 0.15),   # anticipation: orange
 ])
 _RING_EDGES = (0.12, 0.42, 0.70, 0.96)   # radii (of the half-size) of centre disc, intense, basic, mild rings
-_BACKGROUND = (0.0, 0.0, 0.0, 0.0)
 
 
 def wheel_selection(name, mix=None):

@@ -19,7 +19,8 @@ pinned commit, sha256, size) the first time a process uses it. A missing file is
 ``bpy.app.online_access`` allows it and the user asked). ``FACEMOTION_ASSET_BASE_URL`` (or ``base_url=``) replaces the
 upstream URLs with ``<base>/<asset name>``, for a mirror or a ``file://`` copy; the sha256 check still applies.
 
-Errors: :class:`~.errors.AssetError`, one line naming the file, where it was looked for, and how to fix it.
+Errors: :class:`~facemotion.core.errors.AssetError`, one line naming the file, where it was looked for, and how to
+fix it.
 The atomic-write helpers of :mod:`.atomic_io` are re-exported here for the cache writers.
 """
 import difflib
@@ -37,7 +38,8 @@ from ..errors import AssetError
 
 __all__ = [
     "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
-    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_root", "asset_roots", "bundled_assets_dir", "cache_dir",
+    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_roots",
+    "bundled_assets_dir", "cache_dir",
     "download_allowed", "download_dir", "file_sha256", "missing_assets", "set_cache_dir", "shared_assets_dir",
 ]
 
@@ -153,12 +155,6 @@ def asset_roots(explicit=None):
     roots = [path for path in (shared_assets_dir(), bundled_assets_dir()) if path.is_dir()]
     roots.append(download_dir())
     return roots
-
-
-def asset_root(explicit=None):
-    """The first asset folder of :func:`asset_roots`: ``explicit``, else ``$FACEMOTION_ASSETS``, else
-    ``../shared/assets`` when it exists, else ``bundled_assets/`` when it exists, else the download folder."""
-    return asset_roots(explicit)[0]
 
 
 def _download_target(explicit):

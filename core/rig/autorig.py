@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The auto-rig chain on arrays: mesh -> landmarks -> template fit -> ARKit expression deltas.
 
-Each stage is its own module (:mod:`.mesh_landmarks`, :mod:`.registration`, :mod:`.transfer`); this module only
-chains them, times them, and keeps the template's own landmarks cached beside the template.
+Each stage is its own module (:mod:`facemotion.core.detect.mesh_landmarks`, :mod:`.registration`,
+:mod:`.transfer`); this module only chains them, times them, and keeps the template's own landmarks cached beside
+the template.
 
 Unwelded meshes (a triangle soup, split seams, duplicated vertices with degenerate faces) are welded for the whole
 chain (:func:`facemotion.core.geometry.weld_vertices`), and every input vertex takes its welded vertex's delta, so

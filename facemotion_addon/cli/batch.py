@@ -24,6 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
+from ...core.animation.clips import parse_clips
 from ...core.errors import FacemotionError, InputError
 from ...core.io import batch_plan, export_options
 from ...core.io.atomic_io import check_writable
@@ -101,7 +102,7 @@ def batch_options(args, clips):
 
 
 def _clips(args):
-    return batch_plan.parse_clips(args.clips, read_timeline=read_timeline, fps=args.fps)
+    return parse_clips(args.clips, read_timeline=read_timeline, fps=args.fps)
 
 
 def cmd_batch(args):

@@ -82,7 +82,7 @@ class FacemotionTimelineKey(bpy.types.PropertyGroup):
                               default=0.5, subtype="TIME_ABSOLUTE", precision=3)
     easing: EnumProperty(name="Easing", description="How the transition accelerates", items=EASING_ITEMS,
                          default="ease_in_out")
-    # A wheel expression (ring, dyad or pair "a+b", core/animation/timeline.py "Wheel names") replacing `emotion`
+    # A wheel expression (ring, dyad or pair "a+b", core/emotion/vocabulary.py) replacing `emotion`
     # when set; `emotion` then shows its primary / first emotion. Kept apart so saved files' enum stays valid.
     wheel_emotion: StringProperty(name="Wheel Emotion", description="Plutchik wheel name of this key (e.g. love, "
                                   "ecstasy, joy+trust); empty: the Emotion preset", default="")

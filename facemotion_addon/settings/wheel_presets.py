@@ -3,30 +3,22 @@
 the user presets folder of :mod:`.presets`, written atomically.
 
 Format: ``{"kind": "expression", "name", "mode", "emotion" (wheel name or pair), "mix" (or null), "blend",
-"intensity", "weights": {ARKit name: value}}``, the weights being what the expression poses (for other tools).
+"intensity", "weights": {ARKit name: value}}``, the weights being what the expression poses (for other tools;
+:func:`facemotion.core.emotion.vocabulary.emotion_pose`, the face a timeline key of that name poses too).
 """
 import json
 
-from ...core.animation.timeline import emotion_pose
 from ...core.arkit import ARKIT_NAMES
-from ...core.emotion.blending import wheel_weights
-from ...core.emotion.wheel import resolve_wheel_name
+from ...core.emotion.vocabulary import emotion_pose, resolve_wheel_name
 from ...core.errors import InputError
 from ...core.io.atomic_io import atomic_write_text
 from . import presets
 from ..emotion_names import WHEEL_PAIR_ITEMS, wheel_choice
 from .properties import settings
 
-__all__ = ["KIND", "expression_weights", "list_expression_presets", "load_expression_preset",
-           "save_expression_preset"]
+__all__ = ["KIND", "list_expression_presets", "load_expression_preset", "save_expression_preset"]
 
 KIND = "expression"
-
-
-def expression_weights(name, mix, blend, intensity):
-    """``(52,) float32`` ARKit weights of a wheel expression *as the wheel means it*
-    (:func:`facemotion.core.emotion.blending.wheel_weights`: a basic ring is the preset x 0.7)."""
-    return wheel_weights(resolve_wheel_name(name, mix), intensity, method=blend)
 
 
 def list_expression_presets():
@@ -39,7 +31,7 @@ def save_expression_preset(scene, name):
     Raises InputError: bad name or choice."""
     props = settings(scene)
     emotion, mix, blend, intensity = wheel_choice(props)
-    weights = expression_weights(emotion, mix, blend, intensity)
+    weights = emotion_pose(emotion, intensity, mix=mix, blend=blend)
     doc = {"kind": KIND, "name": str(name).strip(), "mode": props.wheel_mode, "emotion": emotion, "mix": mix,
            "blend": blend, "intensity": intensity, "weights": {n: float(w) for n, w in zip(ARKIT_NAMES, weights)}}
     return atomic_write_text(presets._path(KIND, name), json.dumps(doc, indent=1))
