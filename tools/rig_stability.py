@@ -6,8 +6,10 @@ precision, or another vertex order must give the same rig.
 A case is a synthetic head (:mod:`synthetic_heads`): ``ict`` (the ICT head's parts), ``character`` (the ICT head on
 a body, with clothes, hair and a cube), ``warp-KIND`` (a warped ICT head, :data:`synthetic_heads.WARP_KINDS`) or
 ``soup`` (the ICT head as an unwelded triangle soup: every triangle its own three vertices). A variant of a case is
-``plain``, ``perturb`` (every vertex moved by N(0, 1e-6 of the head's size) per coordinate) or ``shuffle`` (vertex
-order permuted, triangles renumbered). Deltas are saved in the plain case's vertex order, so any two runs compare.
+``plain``, ``perturb`` (every point of the surface moved by N(0, 1e-6 of the head's size) per coordinate; vertices
+the rig welds into one point (:func:`facemotion.core.geometry.weld_vertices`: a split seam, the soup's corners)
+move together: moved apart by as much as the weld's tolerance they would be a tear, not the same head) or
+``shuffle`` (vertex order permuted, triangles renumbered). Deltas are saved in the plain case's vertex order, so any two runs compare.
 
 The difference of two rigs is, per ARKit shape, the largest vertex difference as a fraction of the shape's peak
 motion (:func:`shape_differences`). BLAS threads are set by the environment of the process that rigs
@@ -34,7 +36,7 @@ VARIANTS = ("plain", "perturb", "shuffle")
 
 def case_mesh(case):
     """``(vertices (N, 3) float64, triangles (M, 3) int64, head size)`` of a case (see the module docstring); the
-    ``soup`` case gives the welded ICT head (:func:`rig_variants` unwelds it after any perturbation).
+    ``soup`` case gives the welded ICT head (:func:`rig_variants` unwelds it).
 
     Raises:
         ValueError: unknown case.
@@ -56,7 +58,9 @@ def variant_mesh(vertices, triangles, size, variant, seed=0):
     rng = np.random.default_rng(seed)
     order = np.arange(len(vertices))
     if variant == "perturb":
-        vertices = vertices + rng.normal(size=vertices.shape) * PERTURBATION * size
+        from facemotion.core.geometry import weld_vertices
+        points, _, at = weld_vertices(vertices, triangles)
+        vertices = vertices + (rng.normal(size=points.shape) * PERTURBATION * size)[at]
     elif variant == "shuffle":
         order = rng.permutation(len(vertices))
         vertices, triangles = vertices[order], np.argsort(order)[triangles]
@@ -71,19 +75,14 @@ def soup(vertices, triangles):
 
 
 def rig_variants(case, variants):
-    """``{variant: (52, N, 3) float32 deltas in the plain vertex order}`` of ``case``, rigged in this process.
-
-    The soup is perturbed before it is unwelded: a triangle's corners that are one point of the head stay one
-    point (moved apart by the perturbation they would be a tear, not the same head)."""
+    """``{variant: (52, N, 3) float32 deltas in the plain vertex order}`` of ``case``, rigged in this process."""
     from facemotion.core.rig.autorig import rig_mesh
     vertices, triangles, size = case_mesh(case)
+    if case == "soup":
+        vertices, triangles = soup(vertices, triangles)
     out = {}
     for variant in variants:
-        if case == "soup":
-            v, t, _ = variant_mesh(vertices, triangles, size, "perturb" if variant == "perturb" else "plain")
-            v, t, order = variant_mesh(*soup(v, t), size, "shuffle" if variant == "shuffle" else "plain")
-        else:
-            v, t, order = variant_mesh(vertices, triangles, size, variant)
+        v, t, order = variant_mesh(vertices, triangles, size, variant)
         deltas = rig_mesh(v, t).deltas
         out[variant] = np.empty_like(deltas)
         out[variant][:, order] = deltas

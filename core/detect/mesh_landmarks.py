@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ..errors import InputError, NoFaceError
-from ..geometry import interpolate_on_surface, principal_axes, vertex_normals
+from ..geometry import interpolate_on_surface, principal_axes, smoothstep, vertex_normals
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -105,6 +105,9 @@ class MeshLandmarks:
         blendshapes: ``(52,) float32`` MediaPipe's ARKit scores on the final render (ARKit order).
         image: ``(H, W, 3) uint8`` the final render, for display.
         views_tried: number of renders made in the search.
+        confidence: ``(478,) float64`` in [0, 1]: 1 where the landmark lies on the surface within half of
+            :data:`DEPTH_OUTLIER` of MediaPipe's depth for it, 0 off the surface, smoothstep between (the template
+            fit weights landmarks by it, so a landmark near the limit moves the fit a little, not all at once).
     """
 
     points: np.ndarray
@@ -117,6 +120,7 @@ class MeshLandmarks:
     blendshapes: np.ndarray
     image: np.ndarray
     views_tried: int
+    confidence: np.ndarray = None
 
 
 def _search_directions(axes):
@@ -395,9 +399,27 @@ class _FaceRegion:
         return corner // 3, bary
 
 
+def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
+    """Barycentric coordinates ``(N, 3)`` of the exact image positions ``pixels (N, 2)`` in their triangles
+    (``triangle (N,)`` indexing ``triangles``), from the corners' projections (orthographic: the same as the
+    viewing ray's hit on the triangle's plane); ``barycentric`` (the pixel centre's) where the triangle is seen
+    edge-on. A position a hair's breadth inside another pixel then moves its surface point a hair's breadth, not by
+    a pixel."""
+    corners = camera.project(vertices[triangles[triangle]].reshape(-1, 3))[0].reshape(-1, 3, 2)
+    e1, e2, p = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0], pixels - corners[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    usable = np.abs(det) > 1e-9 * np.maximum((e1 ** 2).sum(axis=1) + (e2 ** 2).sum(axis=1), 1e-300)
+    det = np.where(usable, det, 1.0)
+    u = (p[:, 0] * e2[:, 1] - p[:, 1] * e2[:, 0]) / det
+    v = (e1[:, 0] * p[:, 1] - e1[:, 1] * p[:, 0]) / det
+    exact = np.stack([1.0 - u - v, u, v], axis=1)
+    return np.where(usable[:, None], exact, barycentric)
+
+
 def _backproject(vertices, region, shot, face):
-    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface)`` through the render's id buffer; the
-    triangle ids index ``region.triangles``.
+    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface, confidence, estimate)`` through the
+    render's id buffer; the triangle ids index ``region.triangles``; ``estimate`` ``(478, 3)``: every landmark at
+    MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under each landmark).
 
     A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
     without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
@@ -414,6 +436,11 @@ def _backproject(vertices, region, shot, face):
     tri, bary, hit = surface_at_pixels(shot, pixels, max_distance=0.05 * max(h, w))
     if hit.sum() < len(hit) // 2:
         raise NoFaceError("the detected face does not lie on the mesh in the render")
+    # Landmarks on the render's pixels (not snapped from off the silhouette): their exact sub-pixel positions.
+    inside = hit & (tri == shot.triangle[np.clip(pixels[:, 1].astype(np.int64), 0, h - 1),
+                                         np.clip(pixels[:, 0].astype(np.int64), 0, w - 1)])
+    bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside],
+                                         pixels[inside])
     points = np.full((len(tri), 3), np.nan)
     points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
@@ -422,17 +449,19 @@ def _backproject(vertices, region, shot, face):
     predicted = -face.landmarks[:, 2] * w / camera.pixels_per_unit
     shift = np.median(depth[hit] - predicted[hit])
     face_width = np.ptp(pixels[:, 0]) / camera.pixels_per_unit
-    on_surface = hit & (np.abs(depth - (predicted + shift)) < DEPTH_OUTLIER * face_width)
+    gap = np.where(hit, np.abs(depth - (predicted + shift)), np.inf)
+    on_surface = gap < DEPTH_OUTLIER * face_width
+    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width)
+    estimate = camera.unproject(pixels, predicted + shift)
     off = ~on_surface
-    if off.any():
-        points[off] = camera.unproject(pixels[off], predicted[off] + shift)
-    return points, tri, bary, on_surface
+    points[off] = estimate[off]
+    return points, tri, bary, on_surface, confidence, estimate
 
 
 def _landmarks_on(vertices, triangles, normals, candidate, detector, size, report):
     """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
-    face, region, points, tri, bary, on_surface, forward, up)`` of the last, frontal render, or None when the
-    landmarker finds no face on the first render.
+    face, region, points, tri, bary, on_surface, confidence, forward, up)`` of the last, frontal render, or None
+    when the landmarker finds no face on the first render.
 
     Renders that only turn the camera are made at :data:`TURN_SIZE` (the landmarker sees the face at its own
     256 px either way, and the pose it gives is all they are for); once the camera is within
@@ -449,13 +478,15 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, repor
         faces = detector.detect(shot.image)
         if not faces:
             return last  # lost while turning: the last render that had the face (None on the first)
-        points, tri, bary, hit = _backproject(vertices, region, shot, faces[0])
+        points, tri, bary, hit, confidence, estimate = _backproject(vertices, region, shot, faces[0])
         forward, up = _face_axes(faces[0], camera)
-        last = shot, faces[0], region, points, tri, bary, hit, forward, up
+        last = shot, faces[0], region, points, tri, bary, hit, confidence, forward, up
         turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
-        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds.
-        extent = np.ptp(points[hit] @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
-        centre = points[hit].mean(axis=0)
+        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds. All of
+        # them at MediaPipe's depth: the next view is then continuous in MediaPipe's output (which of them lie on
+        # the surface is a threshold's decision).
+        extent = np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        centre = estimate.mean(axis=0)
         framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
         offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
         full = camera.size[0] == size
@@ -542,11 +573,11 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    shot, face, region, points, tri, bary, hit, forward, up = result
+    shot, face, region, points, tri, bary, hit, confidence, forward, up = result
     if not hit.all():
         tri[~hit], bary[~hit] = region.nearest(points[~hit])
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(points=points, triangle=region.index[tri], barycentric=bary, on_surface=hit,
                          forward=forward, up=up, score=float(score), blendshapes=face.blendshape_array,
-                         image=shot.image, views_tried=views_tried)
+                         image=shot.image, views_tried=views_tried, confidence=confidence)

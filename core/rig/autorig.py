@@ -167,7 +167,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         found = detect_mesh_landmarks(vertices, triangles,
                                       progress=lambda f, m: report(0.5 * f, m))
         landmarks = found.points
-        weights = weights * found.on_surface
+        weights = weights * found.confidence   # 0 off the surface, falling smoothly toward it
         timings["landmarks"] = time.perf_counter() - start
 
     report(0.55, "fitting the template")

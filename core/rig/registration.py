@@ -364,10 +364,11 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         inlier_fraction=float(inliers))
 
 
-#: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at: the error left is ~1e-4 of one
-#: step's displacement, far below the mesh's resolution that the closest points it fits are accurate to (1e-6 took
-#: half again as many iterations for the same rig).
-CG_TOLERANCE = 1e-4
+#: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at. The closest points need no more
+#: than 1e-4, but CG's iterates carry the round-off of their dot products, which another BLAS thread count sums in
+#: another order: at 1e-4 the fit differed by 1e-4 of a step between 1 and 2 threads and a mouth shape by 1.4e-4
+#: of its peak; at 1e-6 by 2e-7 (half again as many iterations).
+CG_TOLERANCE = 1e-6
 
 
 def _solve_spd(matrix, rhs, iterative):
