@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import rig_stability
+
 from facemotion.core.arkit import ARKIT_NAMES
 
 TOOL = Path(rig_stability.__file__)

@@ -9,7 +9,8 @@ a body, with clothes, hair and a cube), ``warp-KIND`` (a warped ICT head, :data:
 ``plain``, ``perturb`` (every point of the surface moved by N(0, 1e-6 of the head's size) per coordinate; vertices
 the rig welds into one point (:func:`facemotion.core.geometry.weld_vertices`: a split seam, the soup's corners)
 move together: moved apart by as much as the weld's tolerance they would be a tear, not the same head) or
-``shuffle`` (vertex order permuted, triangles renumbered). Deltas are saved in the plain case's vertex order, so any two runs compare.
+``shuffle`` (vertex order permuted, triangles renumbered). Deltas are saved in the plain case's vertex order, so
+any two runs compare.
 
 The difference of two rigs is, per ARKit shape, the largest vertex difference as a fraction of the shape's peak
 motion (:func:`shape_differences`). BLAS threads are set by the environment of the process that rigs
@@ -25,9 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from package_path import import_facemotion  # noqa: E402
-
 import synthetic_heads  # noqa: E402
+from package_path import import_facemotion  # noqa: E402
 
 #: Size of the perturbation, as a fraction of the head's size (its skin's largest extent).
 PERTURBATION = 1e-6
