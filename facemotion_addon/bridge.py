@@ -10,17 +10,18 @@ Units: Blender's (scene units; metres with the default unit scale). "World" arra
 ``matrix_world``; "local" arrays are the mesh's own coordinates (what shape keys store).
 """
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import InputError
-from ..core.io.image_io import from_blender_pixels
+from ..core.io.image_io import from_blender_pixels, load_image
 from ..core.detect.rasterize import linear_to_srgb
 
 __all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
            "key_block_coords", "mesh_arrays", "read_points", "rest_world_vertices", "set_bool_attribute",
-           "set_key_block_coords", "shift_fcurve_keys", "to_local", "world_matrix", "write_bezier_keyframes",
-           "write_keyframes", "write_points", "set_preview_pixels"]
+           "set_key_block_coords", "shift_fcurve_keys", "to_local", "vertex_materials", "world_matrix",
+           "write_bezier_keyframes", "write_keyframes", "write_points", "set_preview_pixels"]
 
 
 def world_matrix(obj):
@@ -77,6 +78,31 @@ def mesh_arrays(obj, *, world=True):
     if world:
         vertices = _transform(vertices, world_matrix(obj))
     return vertices, tris.reshape(n_tris, 3).astype(np.int64), polys.astype(np.int64)
+
+
+def vertex_materials(obj):
+    """Each vertex's material of a mesh object: ``(names, slot)`` with ``names`` the material name of each material
+    slot (``""`` for an empty slot) and ``slot (V,) int64`` the slot of the vertex's faces, -1 where its faces use
+    different slots or it has none (a vertex on a seam between two materials belongs to neither)."""
+    mesh = obj.original.data
+    names = [slot.material.name if slot.material is not None else "" for slot in obj.original.material_slots]
+    n_loops, n_polys = len(mesh.loops), len(mesh.polygons)
+    loop_vertex = np.empty(n_loops, dtype=np.int32)
+    mesh.loops.foreach_get("vertex_index", loop_vertex)
+    material = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("material_index", material)
+    total = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_total", total)
+    start = np.empty(n_polys, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_start", start)
+    loop = np.repeat(start, total) + np.arange(int(total.sum())) - np.repeat(np.cumsum(total) - total, total)
+    loop_material = np.empty(n_loops, dtype=np.int64)
+    loop_material[loop] = np.repeat(material, total)
+    low = np.full(len(mesh.vertices), np.iinfo(np.int32).max, dtype=np.int64)
+    high = np.full(len(mesh.vertices), -1, dtype=np.int64)
+    np.minimum.at(low, loop_vertex, loop_material)
+    np.maximum.at(high, loop_vertex, loop_material)
+    return names, np.where(low == high, high, -1)
 
 
 @dataclass
@@ -230,6 +256,8 @@ def image_rgb(image):
 
     Byte images are taken as stored (sRGB); float images (EXR, HDR, 16-bit PNG, which Blender keeps in scene-linear
     light) are encoded to sRGB first, as a viewer shows them.
+    An unmodified JPEG file on disk is read from the file (:func:`..core.io.image_io.load_image`), upright by its EXIF
+    orientation: Blender loads JPEGs without it, so a phone's portrait photo would lie on its side.
 
     Raises:
         InputError: the Render Result / Viewer Node images (their pixels cannot be read from Python: save the render
@@ -238,6 +266,10 @@ def image_rgb(image):
     if image.type in ("RENDER_RESULT", "COMPOSITING"):
         raise InputError(f"'{image.name}' is a render or compositor result, whose pixels Python cannot read; save it "
                          f"(Image > Save As) and choose the saved file")
+    if image.source == "FILE" and not image.packed_file and not image.is_dirty and image.file_format == "JPEG":
+        path = Path(image.filepath_from_user())
+        if path.is_file():
+            return load_image(path)
     width, height = (int(v) for v in image.size)
     channels = int(image.channels)
     if width == 0 or height == 0 or not image.has_data and len(image.pixels) == 0:
@@ -254,6 +286,17 @@ def image_rgb(image):
         pixels = pixels.copy()
         pixels[:, :3] = linear_to_srgb(pixels[:, :3])
     return from_blender_pixels(pixels, width, height)
+
+
+def fcurve_values(fcurves, frames):
+    """Each F-Curve evaluated at ``frames`` (``(n,)`` scene frames, may be fractional): ``(n, len(fcurves))
+    float64``; a None entry gives zeros."""
+    frames = np.asarray(frames, dtype=np.float64)
+    out = np.zeros((len(frames), len(fcurves)))
+    for column, fcurve in enumerate(fcurves):
+        if fcurve is not None:
+            out[:, column] = [fcurve.evaluate(float(frame)) for frame in frames]
+    return out
 
 
 def write_keyframes(fcurve, frames, values, interpolation):

@@ -13,8 +13,6 @@ Actions (the one big change):
 
 Sources: Blender Python API reference 4.4 / 5.0, ``bpy.types.Action``, ``ActionSlot``, ``ActionChannelbag``;
 ``bpy_extras.anim_utils.action_get_channelbag_for_slot`` (4.4+).
-
-EEVEE: the render engine enum is ``BLENDER_EEVEE_NEXT`` on 4.2 – 4.5 and ``BLENDER_EEVEE`` again on 5.0.
 """
 import os
 import sys
@@ -55,15 +53,6 @@ def exit_process(code):
             shutil.rmtree(session_temp, ignore_errors=True)
         os._exit(int(code))
     sys.exit(code)
-
-
-def eevee_engine_name():
-    """Return the EEVEE render engine identifier for ``scene.render.engine`` on this Blender.
-
-    ``'BLENDER_EEVEE'`` on 5.0+, ``'BLENDER_EEVEE_NEXT'`` on 4.2 – 4.5 (EEVEE Next replaced legacy EEVEE in 4.2 under a
-    new identifier; 5.0 renamed it back).
-    """
-    return "BLENDER_EEVEE" if BLENDER_VERSION >= (5, 0, 0) else "BLENDER_EEVEE_NEXT"
 
 
 def _slot_for(action, datablock, *, create):
@@ -180,6 +169,38 @@ def nla_strip_new(track, datablock, action, frame_start):
         slot = anim.action_slot if anim is not None and anim.action == action else None
         strip.action_slot = slot or _slot_for(action, datablock, create=False)
     return strip
+
+
+#: The sequencer's collection of every strip (meta-strips' contents included): ``SequenceEditor.strips_all`` from
+#: 5.0 on, ``sequences_all`` on 4.2 - 4.5 (checked in bpy 4.2.23, 5.0.1, 5.2.3).
+ALL_STRIPS = "strips_all" if BLENDER_VERSION >= (5, 0, 0) else "sequences_all"
+
+
+def sound_strips(scene):
+    """The scene's sound strips (every meta-strip level), in the sequencer's order (:data:`ALL_STRIPS`)."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return []
+    return [strip for strip in getattr(editor, ALL_STRIPS) if strip.type == "SOUND"]
+
+
+def sound_strip_start(strip):
+    """Scene frame where a sound strip's audio begins (its time 0, before any trim): ``content_start`` where Blender
+    has it (checked in 5.2.3, which deprecates ``frame_start`` for removal in 6.0), else ``frame_start``
+    (4.2 - 5.0)."""
+    return strip.content_start if BLENDER_VERSION >= (5, 2, 0) else strip.frame_start
+
+
+def add_sound_strip(scene, name, filepath, frame_start, channel=1):
+    """A new sound strip of ``filepath`` at ``frame_start`` in ``scene``'s sequencer (``strips`` from 5.0 on,
+    ``sequences`` before). Returns the strip, or None where this Blender has no audio (bpy 4.2 as a Python module is
+    built without Audaspace: "Blender compiled without Audaspace support")."""
+    editor = scene.sequence_editor_create()
+    strips = editor.strips if BLENDER_VERSION >= (5, 0, 0) else editor.sequences
+    try:
+        return strips.new_sound(name, str(filepath), channel=channel, frame_start=int(frame_start))
+    except RuntimeError:
+        return None
 
 
 def mesh_shade_smooth_by_angle(mesh, angle_rad):

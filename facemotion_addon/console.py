@@ -11,7 +11,7 @@ import sys
 import time
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "set_verbosity", "verbosity", "print_stage", "info", "progress_bar",
-           "silence_native_logs", "held_stdout", "blender_error_cause", "set_terminal"]
+           "silence_native_logs", "held_stdout", "held_stderr", "blender_error_cause", "set_terminal", "warn"]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _state = {"verbosity": NORMAL, "terminal": None}
@@ -45,6 +45,12 @@ def info(text):
         print(text, flush=True)
 
 
+def warn(text):
+    """Print ``warning: text`` on the real stderr (the terminal the CLI keeps while it holds descriptor 2 back), even
+    when quiet: a doubt about a result is part of the result."""
+    print(f"warning: {text}", file=_state["terminal"] or sys.stderr, flush=True)
+
+
 def print_stage(name, started):
     """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value), unless quiet."""
     info(f"  {name:<30s} {time.perf_counter() - started:7.2f} s")
@@ -64,13 +70,52 @@ def silence_native_logs():
 
 
 def _flush_c_stdio():
-    """Flush C's stdio buffers (Blender's ``printf`` output), so nothing written inside a redirection leaks out
-    after it; best effort where the C library cannot be reached (then Python's own buffers are still flushed)."""
+    """Flush Python's and C's stdio buffers (Blender's ``printf`` output), so nothing written inside a redirection
+    leaks out after it; best effort where the C library cannot be reached (then Python's own buffers are still
+    flushed)."""
     sys.stdout.flush()
+    sys.stderr.flush()
     with contextlib.suppress(Exception):
         import ctypes
         libc = ctypes.CDLL(None) if os.name != "nt" else ctypes.cdll.msvcrt
         libc.fflush(None)
+
+
+@contextlib.contextmanager
+def _held_descriptor(fd, *, replay=False):
+    """Point file descriptor ``fd`` (1 or 2) at a temporary file while the block runs, so that C/C++ libraries'
+    output is held back as well as Python's (redirecting ``sys.stdout``/``sys.stderr`` does not reach them).
+
+    Yields the original descriptor as a text stream (None, and nothing held, when ``fd`` is not usable, e.g.
+    closed). Afterwards the held text is dropped, or written to ``fd`` after all when ``replay`` is true or the
+    block raised something other than a FacemotionError or an interruption (a bug: the log helps).
+    """
+    _flush_c_stdio()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no usable descriptor: nothing to hold back
+        yield None
+        return
+    import shutil
+    import tempfile
+    from ..core.errors import FacemotionError
+    with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False) as original:
+        os.dup2(held.fileno(), fd)
+        try:
+            yield original
+        except (FacemotionError, KeyboardInterrupt):
+            raise
+        except BaseException:
+            replay = True
+            raise
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved, fd)
+            os.close(saved)
+            if replay:
+                held.seek(0)
+                with open(fd, "wb", closefd=False) as stream:
+                    shutil.copyfileobj(held, stream)
 
 
 @contextlib.contextmanager
@@ -79,39 +124,33 @@ def held_stdout():
 
     Blender's renderer writes its log from C straight to descriptor 1 (``Fra:1 Mem:...`` progress lines,
     ``render | Saved: '...'``), which ``sys.stdout`` redirection does not reach; the CLI's stdout is for results.
-    Descriptor 1 points at a temporary file inside the block (C's and Python's buffers flushed on both sides); the
-    held text is dropped, or written to stdout after all when the block raises something other than a
+    The held text is dropped, or written to stdout after all when the block raises something other than a
     FacemotionError (a bug: the log helps). Verbose (``-v``), or without a usable descriptor 1, nothing is held.
     """
     if _state["verbosity"] >= VERBOSE:
         yield
         return
-    _flush_c_stdio()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no usable descriptor 1 (closed): nothing to hold back
+    with _held_descriptor(1):
         yield
-        return
-    import tempfile
-    from ..core.errors import FacemotionError
-    replay = False
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 1)
+
+
+@contextlib.contextmanager
+def held_stderr():
+    """Hold back file descriptor 2 (C++ libraries and Python alike) while a CLI command runs.
+
+    What was held back is written to the real stderr afterwards only when the block ends with an unexpected exception
+    (a bug: its traceback needs the context) or the CLI is verbose (``-v``); a success, a FacemotionError (which the
+    caller reports as one line) and an interruption drop it. The progress bar draws on the real stderr meanwhile
+    (:func:`set_terminal`). Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging before
+    InitGoogle()", TensorFlow Lite's delegate messages), and Blender's FBX importer prints a traceback before it
+    reports a bad file, so redirecting ``sys.stderr`` alone is not enough.
+    """
+    with _held_descriptor(2, replay=_state["verbosity"] >= VERBOSE) as terminal:
+        old_terminal = set_terminal(terminal)
         try:
             yield
-        except (FacemotionError, KeyboardInterrupt):
-            raise
-        except BaseException:
-            replay = True
-            raise
         finally:
-            _flush_c_stdio()
-            os.dup2(saved, 1)
-            os.close(saved)
-            if replay:
-                held.seek(0)
-                with open(1, "wb", closefd=False) as stdout:
-                    stdout.write(held.read())
+            set_terminal(old_terminal)
 
 
 @contextlib.contextmanager

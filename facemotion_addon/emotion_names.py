@@ -12,8 +12,8 @@ from pathlib import Path
 from ..core.errors import InputError
 
 __all__ = ["BLEND_ITEMS", "WHEEL_DYAD_ITEMS", "WHEEL_LEVEL_ITEMS", "WHEEL_MODE_ITEMS", "WHEEL_PAIR_ITEMS",
-           "WHEEL_PRIMARY_ITEMS", "add_emotions_parser", "animate_spec", "cmd_emotions", "emotion_table",
-           "finish_animate", "save_timeline", "wheel_choice", "wheel_key_fields"]
+           "WHEEL_PRIMARY_ITEMS", "add_emotions_parser", "animate_spec", "cmd_emotions", "direction_report",
+           "emotion_table", "finish_animate", "save_timeline", "wheel_choice", "wheel_key_fields"]
 
 
 def emotion_table():
@@ -103,13 +103,14 @@ def _check_timeline_out(path, overwrite):
                              what="--save-timeline writes JSON; give a .json file name")
 
 
-def animate_spec(args, read_timeline):
+def animate_spec(args, read_timeline, info=print):
     """The timeline document of ``animate`` and the name errors use: ``(label, spec)``. Checks the argument
     combination first: exactly one of ``--timeline`` / ``--text``; ``--out`` or ``--save-timeline``; MESH when
-    ``--out`` is given (and only then may it be left out). ``--text`` is parsed by
-    :func:`facemotion.core.animation.text_direction.direction_keys` (fps: ``--fps`` or 24). Raises InputError: a
-    bad combination, words it cannot place (with the nearest known words), a bad ``--save-timeline`` path."""
-    from ..core.animation.text_direction import direction_keys
+    ``--out`` is given (and only then may it be left out). ``--text`` is read by
+    :func:`facemotion.core.animation.text_direction.read_direction` (fps: ``--fps`` or 24) and what it understood
+    goes to ``info`` (:func:`direction_report`). Raises InputError: a bad combination, a sentence without any
+    emotion (with the words it did not understand and the nearest known ones), a bad ``--save-timeline`` path."""
+    from ..core.animation.text_direction import read_direction, to_emotion_keys
     from ..core.animation.timeline import keys_to_json
     if (args.timeline is None) == (args.text is None):
         raise InputError("animate: give either --timeline FILE or --text \"...\" (one of them)")
@@ -123,10 +124,26 @@ def animate_spec(args, read_timeline):
         path = Path(args.timeline)
         return path, read_timeline(path)
     try:
-        keys, duration = direction_keys(args.text)
+        direction = read_direction(args.text)
     except InputError as exc:
         raise InputError(f"--text: {exc}") from None
-    return "--text", keys_to_json(keys, fps=args.fps or 24.0, duration=duration)
+    for line in direction_report(direction):
+        info(line)
+    return "--text", keys_to_json(to_emotion_keys(direction.keys), fps=args.fps or 24.0,
+                                  duration=direction.duration)
+
+
+def direction_report(direction):
+    """What a text direction understood, as lines for the terminal (list of str): one line per key (time,
+    emotion, intensity, transition and easing, hold), then one per skipped word or phrase (its note).
+    ``direction``: :class:`facemotion.core.animation.text_direction.Direction`."""
+    lines = [f"  --text gives {len(direction.keys)} key(s), {direction.duration:g} s in all:",
+             f"    {'time':>8s}  {'emotion':<18s} {'intensity':>9s}  {'transition':>10s}  {'easing':<12s} hold"]
+    for key in direction.keys:
+        lines.append(f"    {key.time:6.2f} s  {key.emotion:<18s} {key.intensity:9.2f}  {key.transition:8.2f} s  "
+                     f"{key.easing:<12s} {key.hold:g} s")
+    lines.extend(f"  skipped: {note}" for note in direction.notes)
+    return lines
 
 
 def save_timeline(path, timeline):

@@ -7,7 +7,7 @@ a half-written one. An existing destination is refused unless ``overwrite=True``
 
 Only the given objects are exported (the exporters' "selected only" mode, with the selection restored afterwards).
 
-Engine options (:mod:`.export_presets`: morph normals, sparse targets, smoothing, unused UVs, meshopt/Draco,
+Engine options (:mod:`core.io.export_options`: morph normals, sparse targets, smoothing, unused UVs, meshopt/Draco,
 quantisation, keyed/sampled animation, clip name, ARKit/Unreal names) are applied for the export only: meshes are
 smoothed, shape keys renamed and actions shifted to time 0 temporarily and put back exactly afterwards, also when
 the export fails. Meshopt compression and quantisation run gltfpack on Blender's file (:mod:`.gltf_tools`).
@@ -41,26 +41,17 @@ import numpy as np
 
 from ..core.animation.common_keys import cheapest_common_keys
 from ..core.animation.keys import DEFAULT_TOLERANCE
-from ..core.io.atomic_io import atomic_output
+from ..core.io import export_options
+from ..core.io.atomic_io import atomic_output, check_output_file
 from .console import blender_error_cause, held_stdout
 from ..core.errors import FacemotionError, InputError
-from . import bridge, compat, export_presets, gltf_tools, shading
+from . import bridge, compat, gltf_tools, shading
 from .mesh_import import check_blender_path
-
-#: Name of the single glTF animation holding every exported mesh's shape-key action (one shared timeline).
-GLTF_ANIMATION_NAME = "facemotion"
-
 
 def _destination(path, suffixes, overwrite):
     # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
     path = Path(os.path.abspath(bpy.path.abspath(str(path))))
-    if path.suffix.lower() not in suffixes:
-        raise InputError(f"{path.name}: the file name must end with {' or '.join(suffixes)}")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; give a file name")
-    if path.exists() and not overwrite:
-        raise FacemotionError(f"{path} already exists; enable overwrite or choose another file name")
-    return path
+    return check_output_file(path, suffixes, overwrite=overwrite, probe=False)
 
 
 @contextlib.contextmanager
@@ -98,9 +89,9 @@ def _exporter_failed(path, exc):
 
 def export_file(path, objects, *, animations=True, overwrite=False, preset=None, **options):
     """Export ``objects`` to ``path`` (.glb/.gltf/.fbx, by suffix) with the engine options of ``preset`` (a
-    :data:`.export_presets.PRESETS` name, None = ``"default"``) and single ``options`` overrides (field names of
-    :class:`.export_presets.ExportOptions`). Returns the ``Path`` written; raises as :func:`export_gltf`."""
-    settings = export_presets.resolve(preset, **options)
+    :data:`core.io.export_options.PRESETS` name, None = ``"default"``) and single ``options`` overrides (field names of
+    :class:`core.io.export_options.ExportOptions`). Returns the ``Path`` written; raises as :func:`export_gltf`."""
+    settings = export_options.resolve(preset, **options)
     if Path(str(path)).suffix.lower() == ".fbx":
         return export_fbx(path, objects, animations=animations, overwrite=overwrite, options=settings)
     return export_gltf(path, objects, animations=animations, overwrite=overwrite, options=settings)
@@ -114,20 +105,20 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
         objects: mesh objects to export (in the current view layer).
         animations: export the shape-key animation as ``weights`` channels starting at time 0: with
             ``options.animation_mode`` ``"active"`` the active actions merged into one glTF animation named
-            ``options.clip_name`` (default ``GLTF_ANIMATION_NAME``: every face on one timeline), keyed at common key
+            ``options.clip_name`` (default ``facemotion``: every face on one timeline), keyed at common key
             times when ``options.sampling`` is ``"keyed"`` (:func:`_common_key_actions`); ``"nla_tracks"`` one
             sampled animation per NLA track, named after it; ``"actions"`` one sampled animation per action.
         overwrite: replace an existing file instead of raising.
-        options: :class:`.export_presets.ExportOptions` (None: the ``default`` preset).
+        options: :class:`core.io.export_options.ExportOptions` (None: the ``default`` preset).
 
     Morph target names go to ``mesh.extras.targetNames`` (the glTF convention read by three.js, Babylon, Unity
     glTFast). Y-up output (glTF's axis convention).
 
-    Returns the ``Path`` written. Raises InputError (bad name, objects or options; gltfpack missing for meshopt or
-    quantisation; Draco missing in this Blender), FacemotionError (file exists without ``overwrite``, exporter or
-    gltfpack failure; no file is left behind).
+    Returns the ``Path`` written. Raises InputError (bad name, objects or options; the file exists without
+    ``overwrite``; gltfpack missing for meshopt or quantisation; Draco missing in this Blender), FacemotionError
+    (exporter or gltfpack failure; no file is left behind).
     """
-    options = options or export_presets.resolve()
+    options = options or export_options.resolve()
     path = _destination(path, (".glb", ".gltf"), overwrite)
     export_format = compat.gltf_export_format(path.suffix)
     if options.compress == "draco" and options.quantize:
@@ -182,7 +173,7 @@ def _gltf_settings(objects, animations, options):
     return settings
 
 
-#: :data:`.export_presets.ANIMATION_MODES` -> the glTF exporter's ``export_animation_mode``.
+#: :data:`core.io.export_options.ANIMATION_MODES` -> the glTF exporter's ``export_animation_mode``.
 _GLTF_ANIMATION_MODES = {"active": "ACTIVE_ACTIONS", "nla_tracks": "NLA_TRACKS", "actions": "ACTIONS"}
 
 
@@ -334,14 +325,14 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
 
     Modifiers are not applied (``use_mesh_modifiers=False``): FBX blend shapes need the mesh the shape keys belong
     to. Only the actions assigned to the objects' shape keys are written, as one take named ``options.clip_name``
-    whose first key is at time 0 (as in the glTF). ``options`` (:class:`.export_presets.ExportOptions`, None: the
+    whose first key is at time 0 (as in the glTF). ``options`` (:class:`core.io.export_options.ExportOptions`, None: the
     ``default`` preset): ``smooth``, ``names`` and ``sampling`` (keyed: Blender's curve simplification keeps the
     keys that carry information; sampled: one key per frame) apply; the glTF-only fields are ignored. Axes:
     Blender's FBX defaults (-Z forward, Y up).
 
     Returns the ``Path`` written. Raises InputError / FacemotionError as :func:`export_gltf`.
     """
-    options = options or export_presets.resolve()
+    options = options or export_options.resolve()
     path = _destination(path, (".fbx",), overwrite)
 
     def write(target):
@@ -382,7 +373,7 @@ def _shape_key_datablocks(objects):
 
 @contextlib.contextmanager
 def _export_names(objects, style):
-    """Rename ARKit-named shape keys to ``style`` (:func:`.export_presets.export_name`) for the export, and back.
+    """Rename ARKit-named shape keys to ``style`` (:func:`core.io.export_options.export_name`) for the export, and back.
 
     Blender renames the F-curves' data paths with a key block (``key_blocks["eyeBlinkLeft"]`` follows), so the
     animation keeps driving the renamed targets. Raises InputError, renaming nothing, when a new name is taken.
@@ -391,7 +382,7 @@ def _export_names(objects, style):
     try:
         for _obj, key in _shape_key_datablocks(objects) if style != "arkit" else ():
             names = {block.name for block in key.key_blocks}
-            plan = [(block, export_presets.export_name(block.name, style)) for block in key.key_blocks]
+            plan = [(block, export_options.export_name(block.name, style)) for block in key.key_blocks]
             plan = [(block, new) for block, new in plan if new != block.name]
             clash = next((new for _block, new in plan if new in names), None)
             if clash is not None:
@@ -492,8 +483,8 @@ def _export_with_companions(path, write, overwrite):
         if not overwrite:
             clashes = [p.relative_to(stage) for p in produced if (path.parent / p.relative_to(stage)).exists()]
             if clashes:
-                raise FacemotionError(f"{path.parent / clashes[0]} already exists; enable overwrite or choose another "
-                                      "file name")
+                check_output_file(path.parent / clashes[0], (clashes[0].suffix.lower(),), overwrite=False,
+                                  probe=False)
         for item in sorted(produced, key=lambda p: p == stage / path.name):
             target = path.parent / item.relative_to(stage)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,7 @@ def gltfpack_command():
 
 
 def gltfpack_args(options):
-    """gltfpack flags for :class:`.export_presets.ExportOptions` ``options`` (list of str).
+    """gltfpack flags for :class:`facemotion.core.io.export_options.ExportOptions` ``options`` (list of str).
 
     Always: ``-kn`` (keep named nodes/meshes: the face keeps its node name), ``-ke`` (keep extras: facemotion's
     shape-key ownership list), ``-km`` (keep named materials: engines assign theirs by name), ``-af 0`` (no

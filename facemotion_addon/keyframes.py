@@ -203,14 +203,15 @@ def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name
 
 
 def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR", sparse=False,
-                 tolerance=DEFAULT_TOLERANCE, curves=None):
+                 tolerance=DEFAULT_TOLERANCE, curves=None, action_name=None):
     """Bake weights onto several meshes from one start frame; returns one ``BakeResult`` per mesh baked.
 
     ``weights``: one ``(n_frames, len(names))`` array for every mesh, or a list with one array per mesh (each
     face's own timeline). ``curves``: None, or a list with one entry per mesh of ``bake_shape_key_weights``'s
     ``curves`` (or None). Meshes sharing one shape-key data-block (linked duplicates) are baked once, with the
     first one's weights. Every mesh is checked before any is written, so a refusal (a user's action, missing keys)
-    leaves all of them untouched.
+    leaves all of them untouched. ``action_name``: None (``facemotion_<object name>``) or a name with an
+    ``{object}`` field, e.g. ``"facemotion_capture_{object}"`` (a capture is its own action beside the bakes).
 
     Raises: as ``bake_shape_key_weights``; InputError when the lists do not have one entry per mesh.
     """
@@ -236,7 +237,8 @@ def bake_objects(objects, weights, names, frame_start=1, *, replace=False, inter
                 f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
                 "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)")
     return [bake_shape_key_weights(obj, obj_weights, names, frame_start, replace=replace,
-                                   interpolation=interpolation, sparse=sparse, tolerance=tolerance, curves=obj_curves)
+                                   interpolation=interpolation, sparse=sparse, tolerance=tolerance, curves=obj_curves,
+                                   action_name=None if action_name is None else action_name.format(object=obj.name))
             for obj, obj_weights, obj_curves in unique]
 
 

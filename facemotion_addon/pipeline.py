@@ -9,10 +9,12 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..core.arkit import ARKIT_NAMES
-from ..core.errors import InputError
 from ..core.animation.keys import timeline_bezier_keys
 from ..core.animation.timeline import bake_timeline
+from ..core.arkit import ARKIT_NAMES
+from ..core.errors import InputError
+from ..core.io.atomic_io import check_output_file
+from ..core.rig.transfer import EYE_LOOK_DEGREES
 from . import export as export_module
 from .keyframes import bake_objects, push_to_nla
 from .mesh_import import head_meshes, import_mesh_file, open_blend
@@ -42,9 +44,10 @@ def load_file(path, note=None):
     return head
 
 
-def rig(objects, *, replace=False, progress=None):
-    """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`)."""
-    return rig_objects(objects, replace=replace, progress=progress)
+def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES):
+    """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`; ``gaze``: (horizontal, vertical) degrees the eyeballs
+    turn in eyeLook*, ``(0, 0)`` lids only)."""
+    return rig_objects(objects, replace=replace, progress=progress, gaze=gaze)
 
 
 def pose(objects, weights):
@@ -70,12 +73,25 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
 
     Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
-    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
-    # Sparse: Bezier keys placed at the timeline's emotion keys and blinks (the same curves for every object).
-    curves = [timeline_bezier_keys(dict(timeline, fps=rate), weights)] * len(objects) if sparse else None
+    weights, rate, curves = compute_bake(timeline, fps=fps, sparse=sparse, progress=progress)
     write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
-               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla, curves=curves)
+               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla,
+               curves=None if curves is None else [curves] * len(objects))  # the same curves for every object
     return weights
+
+
+def compute_bake(timeline, *, fps=None, sparse=False, progress=None):
+    """The computing half of :func:`bake` (pure numpy: safe in a worker thread, as the Bake operator runs it).
+
+    Returns ``(weights (n_frames, 52) float, fps float, curves)``: ``curves`` is None, or with ``sparse`` the 52
+    :class:`facemotion.core.animation.keys.BezierKeys` placed at the timeline's emotion keys and blinks, for
+    :func:`write_bake`."""
+    weights, rate = bake_weights(timeline, fps=fps, progress=progress)
+    if not sparse:
+        return weights, rate, None
+    if progress is not None:
+        progress(0.5, "Fitting Bezier keys")
+    return weights, rate, timeline_bezier_keys(dict(timeline, fps=rate), weights)
 
 
 def bake_weights(timeline, *, fps=None, progress=None):
@@ -91,7 +107,7 @@ def bake_weights(timeline, *, fps=None, progress=None):
 
 
 def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
-               sparse=False, push_nla=False, curves=None):
+               sparse=False, push_nla=False, curves=None, action_name=None, names=ARKIT_NAMES):
     """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
 
     Args:
@@ -109,6 +125,9 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
             emotion keys and blinks); without them each curve is fitted from its samples alone.
         push_nla: push each baked action to a strip at ``frame_start`` on the ``facemotion`` NLA track and
             unassign it (:func:`.keyframes.push_to_nla`), so the next bake makes a new action.
+        action_name: see :func:`.keyframes.bake_objects` (None: ``facemotion_<object name>``).
+        names: the shape key of each column of ``weights`` (default the 52 ARKit names; speech on viseme keys
+            adds the 15 ``viseme_*`` names).
 
     The scene's frame rate is always set to ``rate`` (the keys are per frame at that rate).
     Returns the list of :class:`.keyframes.BakeResult`.
@@ -118,8 +137,8 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     per_object = isinstance(weights, (list, tuple))
     if per_object and len(weights) != len(objects):
         raise InputError(f"write_bake got {len(weights)} weight arrays for {len(objects)} objects; pass one each")
-    results = bake_objects(objects, weights, ARKIT_NAMES, frame_start=frame_start, replace=replace, sparse=sparse,
-                           curves=curves)
+    results = bake_objects(objects, weights, names, frame_start=frame_start, replace=replace, sparse=sparse,
+                           curves=curves, action_name=action_name)
     n_frames = max(len(w) for w in weights) if per_object else len(weights)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate
@@ -136,19 +155,21 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     return results
 
 
+#: The file types :func:`export` writes.
+OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend")
+
+
 def export(objects, path, *, overwrite=False, animations=True, preset=None, **options):
     """Write ``objects`` to ``path`` by its extension (.glb/.gltf, .fbx, .blend), atomically.
 
-    ``preset`` names a set of engine options (:data:`.export_presets.PRESETS`: ``"default"``, ``"unity"``,
+    ``preset`` names a set of engine options (:data:`core.io.export_options.PRESETS`: ``"default"``, ``"unity"``,
     ``"unreal"``, ``"web"``; None = ``"default"``); ``options`` override single fields of it (the keyword names of
-    :class:`.export_presets.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
+    :class:`core.io.export_options.ExportOptions`, e.g. ``morph_normals=False``, ``compress="meshopt"``). ``.blend``
     ignores them. Returns the ``Path`` written. Raises InputError for an unknown preset/option or output type.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    # the type here (naming every output type); the exporters check the file itself
+    suffix = check_output_file(path, OUTPUT_SUFFIXES, overwrite=True, probe=False).suffix.lower()
     if suffix in (".glb", ".gltf", ".fbx"):
         return export_module.export_file(path, objects, animations=animations, overwrite=overwrite,
                                          preset=preset, **options)
-    if suffix == ".blend":
-        return export_module.save_blend(path, overwrite=overwrite)
-    raise InputError(f"{path}: unsupported output type '{path.suffix}'; use .glb, .gltf, .fbx or .blend")
+    return export_module.save_blend(path, overwrite=overwrite)

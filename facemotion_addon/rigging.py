@@ -6,7 +6,10 @@ that are not part of the face at all (a body, clothes, hair, the default scene's
 ``facemotion_part`` (:mod:`.settings.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is:
 objects set to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
 (*auto* -> :data:`~facemotion.core.rig.parts.ROLE_AUTO`, which the core resolves from loose parts and the
-landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`). The resulting deltas are split
+landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`) and, for *auto* objects, the role
+its object, mesh or material name gives (:mod:`facemotion.core.rig.part_names`: ``helper-upper-teeth``,
+``CC_Base_Tongue``, a Daz ``Cornea`` material...), which the core takes where the geometry confirms it
+(:mod:`facemotion.core.rig.part_cues`). The resulting deltas are split
 back per object and turned into each object's local space; an object whose vertices all resolved to *ignore*, or
 that got no motion at all, gets no shape keys (it is left exactly as it was). Nothing is written until every
 computation has succeeded and every clash has been checked, so a failure leaves the scene as it was.
@@ -19,19 +22,22 @@ import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.rig.autorig import rig_mesh
-from ..core.rig.parts import (ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
+from ..core.rig.transfer import EYE_LOOK_DEGREES
+from ..core.rig.part_cues import cued_roles
+from ..core.rig.part_names import name_role
+from ..core.rig.parts import (ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
                               ROLE_TEETH_UPPER, ROLE_TONGUE, classify_parts)
 from ..core.errors import InputError
 from ..core.detect.mesh_landmarks import detect_mesh_landmarks
 from . import shading
-from .bridge import CombinedMesh, combine_meshes, read_points, to_local, write_points
+from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
 from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
-__all__ = ["FaceSelection", "RigPlan", "describe_parts", "detect_landmarks", "landmark_object_for", "plan_rig",
-           "read_landmark_object", "read_selection", "rig_objects", "rig_report", "store_detected_parts",
-           "write_landmark_object", "write_rig"]
+__all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "find_face", "landmark_object_for",
+           "plan_rig", "read_landmark_object", "read_selection", "rig_objects", "rig_report", "selection_parts",
+           "store_detected_parts", "write_landmark_object", "write_rig"]
 
 
 def landmark_object_for(objects):
@@ -88,12 +94,15 @@ class FaceSelection:
         ignored: the objects set to *ignore* (left out of detection and rig).
         combined: the other objects as one world-space :class:`~facemotion.facemotion_addon.bridge.CombinedMesh`.
         roles: ``(N,) int8`` per combined vertex: the object's forced role, or ``ROLE_AUTO`` (-1).
+        cues: ``(N,) int8`` per combined vertex of an *auto* object: the role its object or mesh name gives, else
+            its material's name (:func:`facemotion.core.rig.part_names.name_role`), ``ROLE_AUTO`` where none.
     """
 
     objects: list
     ignored: list
     combined: CombinedMesh
     roles: np.ndarray
+    cues: np.ndarray = None
 
 
 def read_selection(objects):
@@ -110,9 +119,24 @@ def read_selection(objects):
                          "to Auto or Skin")
     combined = combine_meshes(included)
     roles = np.empty(len(combined.vertices), dtype=np.int8)
+    cues = np.full(len(combined.vertices), ROLE_AUTO, dtype=np.int8)
     for obj, (start, stop) in zip(combined.objects, combined.slices):
         roles[start:stop] = ROLE_NAMES[CORE_ROLE_NAMES[part_choice(obj)]]
-    return FaceSelection(meshes, ignored, combined, roles)
+        if roles[start] == ROLE_AUTO:
+            cues[start:stop] = _name_cues(obj)
+    return FaceSelection(meshes, ignored, combined, roles, cues)
+
+
+def _name_cues(obj):
+    """``(V,) int8`` the role ``obj``'s names give each of its vertices: its object or mesh name for all, else each
+    vertex's material name (a Daz figure's ``Teeth`` / ``Cornea`` zones, VRoid's ``EyeIris``)."""
+    role = name_role(obj.name, obj.data.name)
+    if role != ROLE_AUTO:
+        return np.full(len(obj.data.vertices), role, dtype=np.int8)
+    names, slot = vertex_materials(obj)
+    slot = np.where(slot < len(names), slot, -1)       # a face may point at a slot the object does not have
+    by_slot = np.array([name_role(n) for n in names] + [ROLE_AUTO], dtype=np.int8)   # slot -1: the last entry
+    return by_slot[slot]
 
 
 #: A part is named for an object holding at least this share of the part's vertices or of the object's.
@@ -173,6 +197,16 @@ def describe_parts(combined, face_parts):
     return texts
 
 
+def describe_rig(objects, result):
+    """What each of ``objects`` became in a computed rig (``result``: a ``RigResult`` of :func:`rig_objects` on the
+    same objects): ``{object name: text}``, e.g. ``{"helper-upper-teeth": "upper teeth", "Cube": "ignored"}``; the
+    objects set to *ignore* read ``"ignored (set to Ignore)"``. Used by the command line's report."""
+    selection = read_selection(objects)
+    texts = describe_parts(selection.combined, result.parts)
+    texts.update({obj.name: "ignored (set to Ignore)" for obj in selection.ignored})
+    return texts
+
+
 def store_detected_parts(selection, face_parts):
     """Remember what was found on each selected object (``Object.facemotion_detected_part``, shown in the Rig
     panel): the combined objects from ``face_parts``, the ignored ones as "ignored (set to Ignore)"."""
@@ -184,16 +218,25 @@ def store_detected_parts(selection, face_parts):
     return texts
 
 
-def detect_landmarks(objects, context=None, progress=None):
-    """Detect landmarks and the face's parts on the objects that take part (not set to *ignore*), write the
-    landmark object (for every selected mesh) and each object's detected part; returns (object, MeshLandmarks)."""
-    selection = read_selection(objects)
+def selection_parts(selection, landmarks):
+    """The face's parts on a :class:`FaceSelection` given ``(478, 3)`` world-space ``landmarks``: the artist's
+    Face Parts, the name cues the geometry confirms (:func:`facemotion.core.rig.part_cues.cued_roles`), the
+    geometry for the rest (:func:`facemotion.core.rig.parts.classify_parts`), as the rig decides them. No bpy."""
+    combined = selection.combined
+    roles = cued_roles(combined.vertices, combined.triangles, landmarks, selection.roles, selection.cues)
+    return classify_parts(combined.vertices, combined.triangles, landmarks, roles=roles)
+
+
+def find_face(selection, progress=None):
+    """The landmarks and the face's parts on ``selection``'s combined mesh (no bpy: safe in a worker thread); the
+    Detect Landmarks job (``operators.rig.DetectLandmarksJob``) runs :func:`read_selection`, this, then
+    :func:`write_landmark_object` and :func:`store_detected_parts`.
+
+    Returns ``(MeshLandmarks, FaceParts)`` (:func:`facemotion.core.detect.mesh_landmarks.detect_mesh_landmarks`,
+    :func:`selection_parts`); raises NoFaceError when no view shows a face."""
     combined = selection.combined
     found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-    face_parts = classify_parts(combined.vertices, combined.triangles, found.points, roles=selection.roles)
-    obj = write_landmark_object(selection.objects, found.points, context)
-    store_detected_parts(selection, face_parts)
-    return obj, found
+    return found, selection_parts(selection, found.points)
 
 
 # ----------------------------------------------------------------------------------------------------------- rig
@@ -202,12 +245,14 @@ def detect_landmarks(objects, context=None, progress=None):
 class RigPlan:
     """Everything a rig needs, read from the scene by :func:`plan_rig`: the selection (combined world-space mesh and
     per-vertex roles), the artist's landmarks (``(478, 3) float64`` world space, or None to detect them), whether
-    facemotion's keys are replaced and whether flat meshes are smooth-shaded."""
+    facemotion's keys are replaced, whether flat meshes are smooth-shaded, and the gaze style (``(horizontal,
+    vertical)`` degrees the eyeballs turn in eyeLook* at 1.0; ``(0, 0)``: lids only)."""
 
     selection: FaceSelection
     landmarks: object
     replace: bool
     smooth_shading: bool = True
+    gaze: tuple = EYE_LOOK_DEGREES
     rigged: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
@@ -220,11 +265,12 @@ class RigPlan:
     def compute(self, progress=None):
         """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
         return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks,
-                        progress=progress, roles=self.selection.roles)
+                        progress=progress, roles=self.selection.roles, cues=self.selection.cues, gaze=self.gaze)
 
 
-def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True):
-    """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing.
+def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+    """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing. ``gaze``: see
+    :class:`RigPlan`.
 
     Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``).
 
@@ -238,7 +284,7 @@ def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading
     if use_landmark_object:
         lm_obj = landmark_object_for(selection.objects) or landmark_object_for(selection.combined.objects)
     landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
-    return RigPlan(selection, landmarks, replace, smooth_shading)
+    return RigPlan(selection, landmarks, replace, smooth_shading, tuple(gaze))
 
 
 def _moving(result, start, stop, roles):
@@ -290,7 +336,8 @@ def write_rig(plan, result):
 
 def rig_report(plan, result):
     """The one-line report of a written rig: the objects rigged and what each was treated as, the ones left out,
-    the smoothed ones, the stage times and the empty ARKit names. ``str``."""
+    the smoothed ones, the stage times, the empty ARKit names and what looked wrong (``RigResult.warnings``).
+    ``str``."""
     stages = ", ".join(f"{stage} {value:.1f} s" for stage, value in result.timings.items())
     rigged = ", ".join(f"{obj.name} ({plan.parts_text.get(obj.name, '?')})" for obj in plan.rigged)
     message = f"Rigged {rigged} with {len(result.names)} ARKit shape keys ({stages})"
@@ -308,11 +355,15 @@ def rig_report(plan, result):
         message += f"; smooth-shaded {', '.join(obj.name for obj in plan.smoothed)}"
     if result.empty:
         message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
+    for warning in getattr(result, "warnings", ()):
+        message += f"; warning: {warning}"
     return message
 
 
-def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None):
-    """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`.
+def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None,
+                gaze=EYE_LOOK_DEGREES):
+    """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`. ``gaze``: the
+    eyeballs' turn in eyeLook* at 1.0, ``(horizontal, vertical)`` degrees; ``(0, 0)`` moves the lids only.
 
     Returns:
         (:class:`facemotion.core.rig.autorig.RigResult`, list of objects rigged).
@@ -321,6 +372,6 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shad
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
     plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object,
-                    smooth_shading=smooth_shading)
+                    smooth_shading=smooth_shading, gaze=gaze)
     result = plan.compute(progress)
     return result, write_rig(plan, result)

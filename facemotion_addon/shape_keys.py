@@ -11,13 +11,10 @@ still knows which keys are facemotion's. The Key's list wins when present.
 
 Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, no per-vertex Python loop).
 """
-import bpy
 import numpy as np
 
 from ..core.errors import FacemotionError, InputError
-from . import compat
 from .bridge import key_block_coords, set_key_block_coords
-from .keyframes import is_facemotion_action, shape_key_data_path
 
 #: Custom property on the ``Key`` data-block: list of the key block names facemotion wrote.
 KEY_NAMES_PROP = "facemotion_keys"
@@ -155,44 +152,6 @@ def write_shape_keys(obj, deltas, names, *, replace=False):
     _store_names(obj, key, listed + [n for n in names if n not in listed])
     mesh.update()
     return names
-
-
-def remove_facemotion_keys(obj):
-    """Remove the shape keys facemotion wrote on ``obj`` (and the Basis if facemotion made it and nothing else is left).
-
-    F-Curves of a facemotion action that animated the removed keys are removed too; an action facemotion made that
-    is left empty is deleted. The user's keys and actions are untouched. Returns the list of removed names.
-    """
-    mesh = _require_mesh(obj)
-    key = mesh.shape_keys
-    if key is None:
-        return []
-    removed = facemotion_key_names(obj)
-
-    anim = key.animation_data
-    action = anim.action if anim is not None else None
-    if is_facemotion_action(action):
-        paths = {shape_key_data_path(name) for name in removed}
-        for fcurve in compat.action_fcurves(action, key):
-            if fcurve.data_path in paths:
-                compat.action_remove_fcurve(action, key, fcurve)
-        if not compat.action_fcurves(action, key):
-            anim.action = None
-            if action.users == 0:
-                bpy.data.actions.remove(action)
-
-    for name in removed:
-        obj.shape_key_remove(key.key_blocks[name])
-    key = mesh.shape_keys
-    if key is not None:
-        if len(key.key_blocks) == 1 and key.get(BASIS_PROP):
-            obj.shape_key_remove(key.reference_key)  # the mesh keeps the Basis coordinates
-            for holder in (obj.data, obj):
-                holder.pop(KEY_NAMES_PROP, None)
-        else:
-            _store_names(obj, key, [])
-    mesh.update()
-    return removed
 
 
 def set_weights(obj, weights, names):

@@ -25,10 +25,11 @@ import time
 import bpy
 
 from ..core.errors import CancelledError, FacemotionError, Progress
-from ..facemotion_addon.settings.properties import settings
+from ..facemotion_addon.settings.properties import settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
 
-__all__ = ["FacemotionOperator", "Job", "JobOperator", "JobRunner", "poll_face_meshes", "poll_rigged_meshes"]
+__all__ = ["NO_TIMELINE", "FacemotionOperator", "Job", "JobOperator", "JobRunner", "poll_face_meshes",
+           "poll_rigged_meshes", "poll_timeline_object"]
 
 #: Seconds between two looks at a running worker (the status bar's refresh rate).
 TIMER_INTERVAL_S = 0.1
@@ -59,7 +60,19 @@ def poll_rigged_meshes(cls, context):
     return True
 
 
-_POLLS = {None: None, "faces": poll_face_meshes, "rigged": poll_rigged_meshes}
+#: Why an operator on the active face's timeline is unavailable (tooltip; lower-cased in errors).
+NO_TIMELINE = "Select a rigged face (a mesh with the 52 ARKit shape keys): the timeline is the face's own"
+
+
+def poll_timeline_object(cls, context):
+    """Shared poll: there is a timeline object (the active rigged face); otherwise says why in the tooltip."""
+    if timeline_object(context) is None:
+        cls.poll_message_set(NO_TIMELINE)
+        return False
+    return True
+
+
+_POLLS = {None: None, "faces": poll_face_meshes, "rigged": poll_rigged_meshes, "timeline": poll_timeline_object}
 
 
 class FacemotionOperator:
@@ -69,8 +82,10 @@ class FacemotionOperator:
     (``level`` ``'INFO'`` or ``'WARNING'``), or an operator result set; a FacemotionError becomes one ERROR report.
     """
 
-    #: None (always available), ``"faces"`` or ``"rigged"``: which shared poll applies.
+    #: None (always available), ``"faces"``, ``"rigged"`` or ``"timeline"``: which shared poll applies.
     requires = None
+    #: An undo step and the redo panel (F9); operators that change nothing in the scene say ``{"REGISTER"}``.
+    bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
     def poll(cls, context):
@@ -274,3 +289,18 @@ class JobOperator(FacemotionOperator):
                     return self.fail(CancelledError(f"{runner.job.title}: cancelled; nothing was changed"))
                 return self.fail(runner.error)
         return {"PASS_THROUGH"} if event.type in _NAVIGATION_EVENTS or event.type == "TIMER" else {"RUNNING_MODAL"}
+
+
+class FileJobOperator(JobOperator):
+    """Mixin for a :class:`JobOperator` that starts from a file (with ``bpy_extras.io_utils.ImportHelper``): the
+    file browser first; Blender then calls ``execute`` with the chosen file, which starts the modal run (blocking
+    from scripts and in the background)."""
+
+    def invoke(self, context, event):
+        from bpy_extras.io_utils import ImportHelper
+        return ImportHelper.invoke(self, context, event)
+
+    def execute(self, context):
+        if bpy.app.background or context.window is None:
+            return JobOperator.execute(self, context)
+        return JobOperator.invoke(self, context, None)

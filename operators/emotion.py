@@ -5,7 +5,7 @@ turn a direction sentence into timeline keys (Apply Text)."""
 import bpy
 import numpy as np
 
-from ..core.animation.text_direction import direction_keys
+from ..core.animation.text_direction import read_direction, to_emotion_keys
 from ..core.animation.timeline import wheel_key_intensity
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.presets import preset_weights
@@ -20,16 +20,26 @@ from .base import FacemotionOperator
 
 __all__ = ["FACEMOTION_OT_apply_emotion", "FACEMOTION_OT_apply_text", "FACEMOTION_OT_reset_pose",
            "FACEMOTION_OT_wheel_add_key", "FACEMOTION_OT_wheel_apply", "FACEMOTION_OT_wheel_load_preset",
-           "FACEMOTION_OT_wheel_save_preset", "classes", "emotion_choice", "wheel_description"]
+           "FACEMOTION_OT_wheel_save_preset", "EmotionChoice", "classes", "wheel_description"]
 
 
-def emotion_choice(operator, context):
-    """``(emotion, intensity)`` of an operator with ``emotion``/``intensity`` properties: the operator's own values
-    where they were set (a script, F9 redo), else the Emotion panel's."""
-    props = settings(context.scene)
-    emotion = operator.emotion if operator.properties.is_property_set("emotion") else props.emotion
-    intensity = operator.intensity if operator.properties.is_property_set("intensity") else props.intensity
-    return emotion, float(intensity)
+class EmotionChoice:
+    """Mixin for operators that apply an emotion: ``emotion`` and ``intensity`` properties; where a caller left them
+    unset (the panels' buttons) the Emotion panel's values are used (:meth:`chosen_emotion`)."""
+
+    emotion: bpy.props.EnumProperty(name="Emotion", description="Emotion preset (unset: the Emotion panel's)",
+                                    items=EMOTION_ITEMS, default="happy")
+    intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the emotion is shown",
+                                       min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+
+    def chosen_emotion(self, context):
+        """``(emotion, intensity)``: the operator's own values where they were set (a script, F9 redo), else the
+        Emotion panel's; written back to the operator so F9 redo shows (and changes) what was applied."""
+        props = settings(context.scene)
+        emotion = self.emotion if self.properties.is_property_set("emotion") else props.emotion
+        intensity = self.intensity if self.properties.is_property_set("intensity") else props.intensity
+        self.emotion, self.intensity = emotion, float(intensity)
+        return emotion, float(intensity)
 
 
 def _is_animated(obj):
@@ -50,23 +60,15 @@ def _pose(context, weights, what):
     return ("WARNING" if skipped or animated else "INFO"), message
 
 
-class FACEMOTION_OT_apply_emotion(FacemotionOperator, bpy.types.Operator):
+class FACEMOTION_OT_apply_emotion(EmotionChoice, FacemotionOperator, bpy.types.Operator):
     """Set the ARKit shape keys of the selected rigged faces to the chosen emotion preset and intensity"""
 
     bl_idname = "facemotion.apply_emotion"
     bl_label = "Apply Emotion"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
-    emotion: bpy.props.EnumProperty(name="Emotion", description="Emotion preset to apply", items=EMOTION_ITEMS,
-                                    default="happy")
-    intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the preset is shown",
-                                       min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-
     def run(self, context):
-        emotion, intensity = emotion_choice(self, context)
-        # Written back so F9 redo shows (and changes) what was applied.
-        self.emotion, self.intensity = emotion, intensity
+        emotion, intensity = self.chosen_emotion(context)
         return _pose(context, preset_weights(emotion, intensity), f"Applied {emotion} at {intensity:.0%}")
 
 
@@ -75,7 +77,6 @@ class FACEMOTION_OT_reset_pose(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.reset_pose"
     bl_label = "Reset Pose"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     def run(self, context):
@@ -99,7 +100,6 @@ class FACEMOTION_OT_wheel_apply(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.wheel_apply"
     bl_label = "Apply Wheel Emotion"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     def run(self, context):
@@ -129,7 +129,6 @@ class FACEMOTION_OT_wheel_load_preset(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.wheel_load_preset"
     bl_label = "Load Expression"
-    bl_options = {"REGISTER", "UNDO"}
 
     name: bpy.props.StringProperty(name="Name", description="Name of the saved expression preset")
 
@@ -151,7 +150,6 @@ class FACEMOTION_OT_wheel_add_key(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.wheel_add_key"
     bl_label = "Add to Timeline"
-    bl_options = {"REGISTER", "UNDO"}
 
     def run(self, context):
         scene = context.scene
@@ -167,11 +165,10 @@ class FACEMOTION_OT_wheel_add_key(FacemotionOperator, bpy.types.Operator):
 
 class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
     """Turn the direction sentence into keys of the active rigged face's timeline, starting at the current frame
-    (words it cannot place are reported with the nearest known ones, and nothing is changed)"""
+    (words it does not understand are skipped and reported; a sentence without any emotion changes nothing)"""
 
     bl_idname = "facemotion.apply_text"
     bl_label = "Apply Text"
-    bl_options = {"REGISTER", "UNDO"}
 
     text: bpy.props.StringProperty(name="Text", description="Direction sentence (default: the panel's)")
     replace: bpy.props.BoolProperty(name="Replace Keys", description="Remove the timeline's keys first (otherwise "
@@ -181,7 +178,8 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
         scene = context.scene
         props = settings(scene)
         text = self.text if self.properties.is_property_set("text") else props.direction_text
-        keys, duration = direction_keys(text)   # InputError (nothing changed): unknown words, with the nearest
+        direction = read_direction(text)   # InputError (nothing changed): no emotion in the sentence
+        keys, duration = to_emotion_keys(direction.keys), direction.duration
         obj = _timeline_target(context)
         start = frame_to_time(scene, scene.frame_current)
         timeline = object_settings(obj).timeline_keys
@@ -191,9 +189,12 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
         for key in keys:
             add_timeline_key(obj, start + key.time, key.emotion, key.intensity, transition=key.transition,
                              easing=key.easing, same_within=half_frame)
-        names = " -> ".join(key.emotion for key in keys)
-        return (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
-                f"(holds to {start + duration:.2f} s): {names}")
+        names = " -> ".join(f"{key.emotion} {key.intensity:g}" for key in keys)
+        message = (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
+                   f"(holds to {start + duration:.2f} s): {names}")
+        if direction.notes:   # the words it skipped, so the user can rephrase them
+            return "WARNING", f"{message}; skipped: {'; '.join(direction.notes)}"
+        return message
 
 
 classes = (FACEMOTION_OT_apply_emotion, FACEMOTION_OT_reset_pose, FACEMOTION_OT_wheel_apply,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The export operator: writes the selected faces (shape keys as morph targets / blend shapes, and their animation)
 to glTF binary, glTF separate or FBX through :func:`facemotion.facemotion_addon.pipeline.export`, with the engine
-options of :mod:`facemotion.facemotion_addon.export_presets` (a named preset, then any single option) shown in the
+options of :mod:`facemotion.core.io.export_options` (a named preset, then any single option) shown in the
 file browser's side panel. It is also File > Export > Facemotion (glTF/FBX) (:func:`menu_export`).
 
 Invoked from the UI it opens Blender's file browser (which marks an existing file name in red, as Blender's own
@@ -15,6 +15,7 @@ from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
 from ..core.errors import InputError
+from ..core.io.export_options import option_fields
 from ..facemotion_addon import pipeline
 from ..facemotion_addon.settings.export_settings import ExportOptionProperties, copy_options, option_values
 from ..facemotion_addon.settings.properties import EXPORT_FORMATS, settings
@@ -37,7 +38,6 @@ class FACEMOTION_OT_export(ExportOptionProperties, FacemotionOperator, bpy.types
 
     bl_idname = "facemotion.export"
     bl_label = "Export Face"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     filter_glob: StringProperty(default="*.glb;*.gltf;*.fbx", options={"HIDDEN"})
@@ -88,27 +88,19 @@ class FACEMOTION_OT_export(ExportOptionProperties, FacemotionOperator, bpy.types
 
 
 def draw_export_options(layout, props, *, glb=True):
-    """Draw the export options of ``props`` (the operator, or ``Scene.facemotion_export``) into ``layout``;
-    glTF-only options are greyed out for FBX (``glb=False``)."""
+    """Draw the preset and the option fields of ``props`` (the operator, or ``Scene.facemotion_export``) into
+    ``layout`` in the export table's order (:mod:`facemotion.core.io.export_options`); glTF-only options are greyed
+    out for FBX (``glb=False``), and an option whose ``depends_on`` switch is off."""
     col = layout.column()
     col.use_property_split = True
     col.use_property_decorate = False
     col.prop(props, "preset")
-    col.prop(props, "names")
-    col.prop(props, "clip_name")
-    col.prop(props, "sampling")
-    col.prop(props, "smooth")
-    sub = col.column()
-    sub.active = props.smooth
-    sub.prop(props, "smooth_angle")
-    gltf = col.column()
-    gltf.active = glb
-    gltf.prop(props, "morph_normals")
-    gltf.prop(props, "sparse_morph")
-    gltf.prop(props, "drop_unused")
-    gltf.prop(props, "compress")
-    gltf.prop(props, "quantize")
-    gltf.prop(props, "animation_mode")
+    for spec in option_fields():
+        meta = spec.metadata
+        row = col.row()
+        switch = meta["depends_on"]
+        row.active = (glb or not meta["gltf_only"]) and (switch is None or getattr(props, switch))
+        row.prop(props, spec.name)
 
 
 def menu_export(self, context):

@@ -13,6 +13,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
+from ..core.emotion.fusion import is_uncertain
 from ..core.emotion.presets import CATEGORIES
 from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, keys_after, recognize_image,
                                         recognize_mesh, summarize_track, track_to_timeline_keys,
@@ -24,21 +25,23 @@ from ..facemotion_addon.bridge import evaluated_world_mesh, image_rgb, rest_worl
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import object_settings, settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
-from .base import FacemotionOperator, Job, JobOperator
+from .base import FacemotionOperator, FileJobOperator, Job, JobOperator
 
 __all__ = ["FACEMOTION_OT_detect_emotion_image", "FACEMOTION_OT_detect_emotion_pose",
            "FACEMOTION_OT_detect_emotion_video", "PoseEmotionJob", "VideoEmotionJob", "classes", "store_result"]
 
 
-def store_result(scene, label, intensity, probabilities, source, faces=1):
+def store_result(scene, label, intensity, probabilities, source, faces=1, uncertain=False):
     """Write a recognition result into ``scene.facemotion.recognized_*``: ``probabilities`` ``{category: p}``
-    (missing categories 0), ``source`` a short description, ``faces`` how many faces were found."""
+    (missing categories 0), ``source`` a short description, ``faces`` how many faces were found, ``uncertain``
+    whether the top class was not clearly ahead."""
     props = settings(scene)
     props.recognized_label = label
     props.recognized_intensity = min(max(float(intensity), 0.0), 1.0)
     props.recognized_probabilities = [float(probabilities.get(name, 0.0)) for name in CATEGORIES]
     props.recognized_source = source
     props.recognized_faces = int(faces)
+    props.recognized_uncertain = bool(uncertain)
 
 
 def _describe(label, probability, intensity):
@@ -50,8 +53,10 @@ def _store_faces(context, results, source):
     if not results:
         raise NoFaceError(f"no face found in {source}; use a well-lit image with a visible, roughly frontal face")
     top = results[0]
-    store_result(context.scene, top.label, top.intensity, top.probabilities, source, len(results))
+    store_result(context.scene, top.label, top.intensity, top.probabilities, source, len(results), top.uncertain)
     message = f"{source}: {_describe(top.label, top.probabilities[top.label], top.intensity)}"
+    if top.uncertain:
+        message += ", uncertain"
     if len(results) > 1:
         others = ", ".join(result.label for result in results[1:])
         message += f"; {len(results)} faces, the largest shown (others: {others})"
@@ -65,7 +70,6 @@ class FACEMOTION_OT_detect_emotion_image(FacemotionOperator, bpy.types.Operator,
 
     bl_idname = "facemotion.detect_emotion_image"
     bl_label = "Recognize Emotion in Image"
-    bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in IMAGE_SUFFIXES), options={"HIDDEN"})
     source: EnumProperty(name="Source", description="Where the image comes from", default="FILE",
@@ -120,9 +124,11 @@ class VideoEmotionJob(Job):
                              "the 52 ARKit shape keys; rig it first)")
         self.path = bpy.path.abspath(self.filepath)
         self.every_n, self.min_hold = int(props.recognize_every_n), float(props.recognize_min_hold)
+        self.reference = {"CALM": "calm", "NONE": None}.get(
+            props.recognize_reference, (props.recognize_reference_first, props.recognize_reference_last))
 
     def compute(self, progress):
-        self.track = video_emotion_track(self.path, self.every_n, progress=progress)
+        self.track = video_emotion_track(self.path, self.every_n, progress=progress, reference=self.reference)
         self.keys = track_to_timeline_keys(self.track, self.min_hold)
 
     def apply(self, context):
@@ -142,30 +148,21 @@ class VideoEmotionJob(Job):
         summary = summarize_track(self.track)  # not None: track_to_timeline_keys found a face
         name = os.path.basename(self.path)
         store_result(context.scene, summary.label, summary.intensity, summary.probabilities,
-                     f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1)
+                     f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1,
+                     is_uncertain(list(summary.probabilities.values())))
         labels = " -> ".join(key.emotion for key in keys[:6]) + (" ..." if len(keys) > 6 else "")
         return (f"{name}: {len(keys)} emotion key(s) from {summary.frames} frames (every {self.every_n}), "
                 f"{where} of {self.target.name}: {labels}")
 
 
-class FACEMOTION_OT_detect_emotion_video(JobOperator, bpy.types.Operator, ImportHelper):
+class FACEMOTION_OT_detect_emotion_video(FileJobOperator, bpy.types.Operator, ImportHelper):
     """Recognise the emotion in every Nth frame of a video file and write it as keys of the active rigged face's
     emotion timeline (appended after the last key, or replacing the keys when "Replace Keys" is ticked)"""
 
     bl_idname = "facemotion.detect_emotion_video"
     bl_label = "Recognize Emotion in Video"
-    bl_options = {"REGISTER", "UNDO"}
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES), options={"HIDDEN"})
-
-    def invoke(self, context, event):
-        # The file browser first; Blender calls execute() with the chosen file, which starts the modal run.
-        return ImportHelper.invoke(self, context, event)
-
-    def execute(self, context):
-        if bpy.app.background or context.window is None:
-            return JobOperator.execute(self, context)
-        return JobOperator.invoke(self, context, None)
 
     def make_job(self, context):
         return VideoEmotionJob(self.filepath)
@@ -213,7 +210,6 @@ class FACEMOTION_OT_detect_emotion_pose(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.detect_emotion_pose"
     bl_label = "Recognize Emotion of Pose"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "rigged"
 
     def make_job(self, context):

@@ -11,8 +11,8 @@ from ..facemotion_addon import rigging
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.selection import face_meshes
-from ..core.detect.mesh_landmarks import detect_mesh_landmarks
-from ..core.rig.parts import classify_parts
+from ..core.rig.autorig import MAX_GAZE_DEGREES
+from ..core.rig.transfer import EYE_LOOK_DEGREES
 from .base import Job, JobOperator
 
 __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_OT_rig_face", "RigJob", "classes"]
@@ -20,7 +20,9 @@ __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_O
 
 class DetectLandmarksJob(Job):
     """Find the face on the combined mesh of the objects that take part (not set to Ignore), write the editable
-    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel."""
+    landmark object, and find the face's parts (skin, eyes, teeth, tongue, ignored) for the Rig panel. After it ran:
+    ``found`` (the :class:`facemotion.core.detect.mesh_landmarks.MeshLandmarks`), ``parts`` and
+    ``landmark_object``."""
 
     title = "Detecting landmarks"
 
@@ -32,13 +34,10 @@ class DetectLandmarksJob(Job):
         self.selection = rigging.read_selection(self.objects)
 
     def compute(self, progress):
-        combined = self.selection.combined
-        self.found = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress)
-        self.parts = classify_parts(combined.vertices, combined.triangles, self.found.points,
-                                    roles=self.selection.roles)
+        self.found, self.parts = rigging.find_face(self.selection, progress)
 
     def apply(self, context):
-        obj = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
+        obj = self.landmark_object = rigging.write_landmark_object(self.selection.objects, self.found.points, context)
         texts = rigging.store_detected_parts(self.selection, self.parts)
         found = self.found
         parts = "; ".join(f"{name}: {text}" for name, text in texts.items())
@@ -51,12 +50,13 @@ class RigJob(Job):
 
     title = "Rigging"
 
-    def __init__(self, objects, replace, smooth_shading=True):
-        self.objects, self.replace, self.smooth_shading = objects, replace, smooth_shading
+    def __init__(self, objects, replace, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+        self.objects, self.replace, self.smooth_shading, self.gaze = objects, replace, smooth_shading, gaze
 
     def prepare(self, context):
         apply_preferences()
-        self.plan = rigging.plan_rig(self.objects, replace=self.replace, smooth_shading=self.smooth_shading)
+        self.plan = rigging.plan_rig(self.objects, replace=self.replace, smooth_shading=self.smooth_shading,
+                                     gaze=self.gaze)
 
     def compute(self, progress):
         self.result = self.plan.compute(progress)
@@ -72,7 +72,6 @@ class FACEMOTION_OT_detect_landmarks(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.detect_landmarks"
     bl_label = "Detect Landmarks"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     def make_job(self, context):
@@ -84,7 +83,6 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.rig_face"
     bl_label = "Rig Face"
-    bl_options = {"REGISTER", "UNDO"}
     requires = "faces"
 
     replace_keys: bpy.props.BoolProperty(
@@ -94,12 +92,21 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
         name="Smooth Shading", default=True,
         description="Shade the rigged meshes smooth by angle (30 degrees) when they are fully flat-shaded and have "
                     "no custom normals (OBJ files without normals, most scans); other meshes keep their shading")
+    gaze_style: bpy.props.EnumProperty(
+        name="Gaze", default="TURN",
+        items=[("TURN", "Eyeballs Turn", "eyeLook* turn the eyeballs by the Gaze Angles (lids follow)"),
+               ("LIDS", "Lids Only", "eyeLook* move the lids only: for eyes turned by bones or by ARKit's separate "
+                                     "eye transforms")])
+    gaze_degrees: bpy.props.FloatVectorProperty(
+        name="Gaze Angles", size=2, default=EYE_LOOK_DEGREES, min=0.0, max=MAX_GAZE_DEGREES,
+        description="Eyeball turn at eyeLook* = 1.0, degrees: horizontal (In / Out), vertical (Up / Down)")
 
     def make_job(self, context):
         # Unset, the Rig panel's checkbox decides (the operator property is for scripts and F9 redo).
         replace = self.replace_keys if self.properties.is_property_set("replace_keys") else \
             settings(context.scene).replace_keys
-        return RigJob(face_meshes(context), replace, self.smooth_shading)
+        gaze = (0.0, 0.0) if self.gaze_style == "LIDS" else tuple(self.gaze_degrees)
+        return RigJob(face_meshes(context), replace, self.smooth_shading, gaze)
 
 
 classes = (FACEMOTION_OT_detect_landmarks, FACEMOTION_OT_rig_face)

@@ -16,16 +16,15 @@ The key list is kept in time order, so the list in the sidebar reads like the ti
 """
 import bpy
 
-from ..core.animation.keys import timeline_bezier_keys
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
-from ..facemotion_addon.cli.demo import demo_timeline
+from ..core.animation.demo_timeline import demo_timeline
 from ..facemotion_addon.settings import presets
-from ..facemotion_addon.settings.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time,
+from ..facemotion_addon.settings.properties import (add_timeline_key, frame_to_time,
                                                     object_settings, scene_fps, timeline_object, timeline_settings)
 from ..facemotion_addon.selection import rigged_meshes
-from .base import FacemotionOperator, Job, JobOperator, poll_rigged_meshes
-from .emotion import emotion_choice
+from .base import NO_TIMELINE, FacemotionOperator, Job, JobOperator, poll_rigged_meshes, poll_timeline_object
+from .emotion import EmotionChoice
 
 __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_preset_load",
            "FACEMOTION_OT_preset_save", "FACEMOTION_OT_timeline_add_key",
@@ -34,27 +33,16 @@ __all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_p
 #: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
 DEMO_PHOTO_EMOTION = "happy"
 
-_NO_TIMELINE = "Select a rigged face (a mesh with the 52 ARKit shape keys): the timeline is the face's own"
-
-
-def _poll_timeline_object(cls, context):
-    """Poll: there is a :func:`timeline_object`; otherwise says why in the tooltip."""
-    if timeline_object(context) is None:
-        cls.poll_message_set(_NO_TIMELINE)
-        return False
-    return True
-
-
 def _require_timeline_object(context):
     """The timeline object, or InputError (scripts that bypass the poll)."""
     obj = timeline_object(context)
     if obj is None:
-        raise InputError(_NO_TIMELINE.lower())
+        raise InputError(NO_TIMELINE.lower())
     return obj
 
 
 def demo_keys():
-    """The demo's emotion keys (:func:`facemotion.facemotion_addon.cli.demo.demo_timeline`), photo key as
+    """The demo's emotion keys (:func:`facemotion.core.animation.demo_timeline.demo_timeline`), photo key as
     :data:`DEMO_PHOTO_EMOTION`: neutral -> happy -> surprise -> sadness -> anger -> neutral over 6 s.
     Returns a list of :class:`facemotion.core.animation.timeline.EmotionKey`."""
     keys = demo_timeline(None)["keys"]
@@ -64,28 +52,18 @@ def demo_keys():
     return keys
 
 
-class FACEMOTION_OT_timeline_add_key(FacemotionOperator, bpy.types.Operator):
+class FACEMOTION_OT_timeline_add_key(EmotionChoice, FacemotionOperator, bpy.types.Operator):
     """Add a key to the active rigged face's timeline at the current frame with the chosen emotion and intensity
     (updates the key already there)"""
 
     bl_idname = "facemotion.timeline_add_key"
     bl_label = "Add Key"
-    bl_options = {"REGISTER", "UNDO"}
-
-    emotion: bpy.props.EnumProperty(name="Emotion", description="Emotion of the key", items=EMOTION_ITEMS,
-                                    default="happy")
-    intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the emotion is shown",
-                                       min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-
-    @classmethod
-    def poll(cls, context):
-        return _poll_timeline_object(cls, context)
+    requires = "timeline"
 
     def run(self, context):
         scene = context.scene
         obj = _require_timeline_object(context)
-        emotion, intensity = emotion_choice(self, context)
-        self.emotion, self.intensity = emotion, intensity
+        emotion, intensity = self.chosen_emotion(context)
         time = frame_to_time(scene, scene.frame_current)
         # A key within half a frame of the current frame is the key "at" this frame: update it.
         edit = add_timeline_key(obj, time, emotion, intensity, same_within=0.5 / scene_fps(scene))
@@ -104,11 +82,10 @@ class FACEMOTION_OT_timeline_remove_key(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.timeline_remove_key"
     bl_label = "Remove Key"
-    bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
     def poll(cls, context):
-        if not _poll_timeline_object(cls, context):
+        if not poll_timeline_object(cls, context):
             return False
         props = object_settings(timeline_object(context))
         if not 0 <= props.active_key_index < len(props.timeline_keys):
@@ -132,11 +109,7 @@ class FACEMOTION_OT_timeline_demo_keys(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.timeline_demo_keys"
     bl_label = "Demo Keys"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        return _poll_timeline_object(cls, context)
+    requires = "timeline"
 
     def run(self, context):
         obj = _require_timeline_object(context)
@@ -197,12 +170,11 @@ class BakeJob(Job):
         count = len(self.targets)
         for index, (_obj, timeline) in enumerate(self.targets):
             def part(fraction, message="", index=index):
-                progress((index + 0.5 * fraction) / count, message)
-            weights, self.rate = pipeline.bake_weights(timeline, fps=self.fps, progress=part)
+                progress((index + fraction) / count, message)
+            weights, self.rate, curves = pipeline.compute_bake(timeline, fps=self.fps, sparse=self.options["sparse"],
+                                                               progress=part)
             self.weights.append(weights)
-            if self.options["sparse"]:
-                progress((index + 0.5) / count, "Fitting Bezier keys")
-                self.curves.append(timeline_bezier_keys(dict(timeline, fps=self.rate), weights))
+            self.curves.append(curves)
 
     def apply(self, context):
         options = dict(self.options)
@@ -229,7 +201,6 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.bake_timeline"
     bl_label = "Bake Timeline"
-    bl_options = {"REGISTER", "UNDO"}
 
     frame_start: bpy.props.IntProperty(
         name="Start Frame", description="Scene frame of the timeline's time 0 (default: the scene's start frame)",
@@ -296,7 +267,6 @@ class FACEMOTION_OT_preset_load(FacemotionOperator, bpy.types.Operator):
 
     bl_idname = "facemotion.preset_load"
     bl_label = "Load Preset"
-    bl_options = {"REGISTER", "UNDO"}
 
     kind: bpy.props.EnumProperty(name="Kind", items=_PRESET_KINDS, default="emotion")
     name: bpy.props.StringProperty(name="Name", description="Name of the saved preset", default="")

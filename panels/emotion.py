@@ -10,7 +10,6 @@ from ..core.errors import FacemotionError
 from ..facemotion_addon.settings import wheel_presets
 from ..facemotion_addon import wheel_preview
 from ..facemotion_addon.emotion_names import wheel_choice
-from ..facemotion_addon.settings.properties import settings
 from .base import FacemotionPanel
 from .timeline import draw_presets
 
@@ -21,11 +20,8 @@ class FACEMOTION_PT_emotion(FacemotionPanel, bpy.types.Panel):
     """Emotion presets for the selected rigged faces"""
 
     bl_label = "Emotion"
-    bl_idname = "FACEMOTION_PT_emotion"
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
         layout.prop(props, "emotion")
         layout.prop(props, "intensity", slider=True)
         row = layout.row(align=True)
@@ -42,7 +38,6 @@ class FACEMOTION_PT_arkit_keys(FacemotionPanel, bpy.types.Panel):
     """The active object's 52 ARKit shape-key values as sliders"""
 
     bl_label = "ARKit Shape Keys"
-    bl_idname = "FACEMOTION_PT_arkit_keys"
     bl_parent_id = "FACEMOTION_PT_emotion"
     bl_options = {"DEFAULT_CLOSED"}
 
@@ -69,16 +64,13 @@ class FACEMOTION_PT_emotion_wheel(FacemotionPanel, bpy.types.Panel):
     """Plutchik's wheel: primaries with their intensity rings, dyads, pairs with a mix, and text direction"""
 
     bl_label = "Emotion Wheel"
-    bl_idname = "FACEMOTION_PT_emotion_wheel"
     bl_parent_id = "FACEMOTION_PT_emotion"
 
     @classmethod
     def unregister(cls):
         wheel_preview.clear()  # the wheel picture's preview collection
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
         layout.row().prop(props, "wheel_mode", expand=True)
         col = layout.column(align=True)
         if props.wheel_mode == "PRIMARY":

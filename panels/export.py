@@ -7,7 +7,6 @@ ExportOptionProperties`); the button passes the panel's values to the operator, 
 import bpy
 
 from ..facemotion_addon.settings.export_settings import copy_options
-from ..facemotion_addon.settings.properties import settings
 from ..operators.export import draw_export_options
 from .base import FacemotionPanel
 
@@ -18,12 +17,9 @@ class FACEMOTION_PT_export(FacemotionPanel, bpy.types.Panel):
     """Write the selected faces with their shape keys and animation for a game engine (glTF / FBX)"""
 
     bl_label = "Export"
-    bl_idname = "FACEMOTION_PT_export"
     bl_options = {"DEFAULT_CLOSED"}
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
         options = getattr(context.scene, "facemotion_export", None)
         layout.prop(props, "export_format")
         if options is not None:

@@ -5,7 +5,7 @@ last result as one probability bar per class with the top class and its intensit
 import bpy
 
 from ..core.emotion.presets import CATEGORIES
-from ..facemotion_addon.settings.properties import settings, timeline_object
+from ..facemotion_addon.settings.properties import timeline_object
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_recognize", "classes"]
@@ -15,12 +15,9 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
     """Emotion recognition on images, videos and the rigged face's pose"""
 
     bl_label = "Recognize"
-    bl_idname = "FACEMOTION_PT_recognize"
     bl_options = {"DEFAULT_CLOSED"}
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
 
         col = layout.column(align=True)
         col.label(text="Image", icon="IMAGE_DATA")
@@ -38,6 +35,11 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
                   else "Select a rigged face to receive the keys", icon="NONE" if target is not None else "INFO")
         col.prop(props, "recognize_every_n")
         col.prop(props, "recognize_min_hold")
+        col.prop(props, "recognize_reference")
+        if props.recognize_reference == "RANGE":
+            row = col.row(align=True)
+            row.prop(props, "recognize_reference_first")
+            row.prop(props, "recognize_reference_last")
         col.prop(props, "recognize_replace_keys")
         col.operator("facemotion.detect_emotion_video", text="Video File...", icon="FILEBROWSER")
 
@@ -47,8 +49,9 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
         if not props.recognized_label:
             box.label(text="No result yet", icon="INFO")
             return
-        box.label(text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f})",
-                  icon="CHECKMARK")
+        uncertain = ", uncertain" if props.recognized_uncertain else ""
+        box.label(text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f}"
+                       f"{uncertain})", icon="QUESTION" if props.recognized_uncertain else "CHECKMARK")
         faces = f", {props.recognized_faces} faces (largest)" if props.recognized_faces > 1 else ""
         box.label(text=f"{props.recognized_source}{faces}")
         col = box.column(align=True)

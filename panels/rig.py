@@ -4,7 +4,6 @@ import bpy
 
 from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.settings.part_properties import detected_part
-from ..facemotion_addon.settings.properties import settings
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
 from .base import FacemotionPanel, draw_last_report
@@ -16,11 +15,8 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
     """Landmarks and auto-rig of the selected face mesh(es); what each selected object is to the face"""
 
     bl_label = "Rig"
-    bl_idname = "FACEMOTION_PT_rig"
 
-    def draw(self, context):
-        layout = self.layout
-        props = settings(context.scene)
+    def draw_settings(self, layout, props, context):
         col = layout.column(align=True)
         col.operator("facemotion.detect_landmarks", icon="SHADERFX")
         col.operator("facemotion.rig_face", icon="SHAPEKEY_DATA")

@@ -87,7 +87,6 @@ class FACEMOTION_PT_timeline(FacemotionPanel, bpy.types.Panel):
     """Emotion keys over time, per rigged face, baked onto the selected rigged faces as keyframes"""
 
     bl_label = "Timeline"
-    bl_idname = "FACEMOTION_PT_timeline"
 
     def draw(self, context):
         layout = self.layout

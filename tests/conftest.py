@@ -13,9 +13,9 @@ import_facemotion()
 
 @pytest.fixture(scope="session")
 def extension_zip(tmp_path_factory):
-    """The extension zip built once per test session by tools/build_extension.py, with its wheels (cached in
-    build/wheels) and its bundled run-time assets: ``{platform: Path}`` (linux-x64, windows-x64, macos-arm64) in a
-    temporary folder."""
+    """The extension zips built once per test session by tools/build_extension.py, with their wheels (cached in
+    build/wheels) and bundled run-time assets: ``{(platform, python): Path}`` (linux-x64, windows-x64, macos-arm64;
+    "3.11" for Blender 4.2 - 5.0, "3.13" for 5.1 - 5.2) in a temporary folder."""
     import build_extension
     return build_extension.build(tmp_path_factory.mktemp("dist"), ROOT / "build" / "wheels")
 

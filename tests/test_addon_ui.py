@@ -32,7 +32,8 @@ from facemotion.facemotion_addon.settings import preferences, properties
 OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
                 "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
                 "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
-                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text")
+                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text",
+                "capture_performance", "capture_webcam", "export_live_link", "speak")
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
@@ -117,6 +118,14 @@ class RecordingLayout:
         assert name in data.bl_rna.properties, f"{data.bl_rna.identifier} has no property {name!r}"
         self.log.append(("prop", data, name, given))
 
+    def prop_search(self, *args, **kwargs):
+        given = self._check("prop_search", args, kwargs)
+        data, name = given["data"], given["property"]
+        assert name in data.bl_rna.properties, f"{data.bl_rna.identifier} has no property {name!r}"
+        search, collection = given["search_data"], given["search_property"]
+        assert search.bl_rna.properties[collection].type == "COLLECTION", collection
+        self.log.append(("prop", data, name, given))
+
     def operator(self, *args, **kwargs):
         given = self._check("operator", args, kwargs)
         idname = given["operator"]
@@ -142,12 +151,15 @@ class RecordingLayout:
                                given["active_propname"], index, 0)
 
 
-def draw_panel(panel_cls, context):
-    """Run a panel's poll and draw with a recording layout; returns the log, or None when poll says no."""
+def draw_panel(panel_cls, context, layout_cls=None):
+    """Run a panel's poll and draw with a recording layout (``layout_cls(log)``, default :class:`RecordingLayout`);
+    returns the log, or None when poll says no."""
     if "poll" in panel_cls.__dict__ and not panel_cls.poll(context):
         return None
     log = []
-    panel_cls.draw(SimpleNamespace(layout=RecordingLayout(log)), context)
+    panel = SimpleNamespace(layout=(layout_cls or RecordingLayout)(log))
+    panel.draw_settings = panel_cls.draw_settings.__get__(panel)  # the panel mixin's step, bound to the stand-in
+    panel_cls.draw(panel, context)
     return log
 
 
@@ -255,7 +267,8 @@ def test_register_unregister_register_unregister():
     expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
                 "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
                 "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
-                "FACEMOTION_PT_export", "FacemotionExportSettings"} | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+                "FACEMOTION_PT_export", "FacemotionExportSettings", "FACEMOTION_PT_capture", "FACEMOTION_PT_speech"} | {
+                    f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
@@ -265,7 +278,9 @@ def test_register_unregister_register_unregister():
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
-                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (name not in ("download_assets", "preset_save", "wheel_save_preset"))
+                no_scene_change = ("download_assets", "preset_save", "wheel_save_preset", "export_live_link")
+                assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (
+                    name not in no_scene_change)
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
             assert settings.emotion == "happy" and settings.intensity == 1.0
@@ -728,3 +743,28 @@ def test_recording_layout_catches_mistakes(registered):
         layout.operator("facemotion.export").format = "GLB"
     with pytest.raises(AssertionError, match="settable"):
         layout.use_split = True
+
+
+def test_speech_panel_draws_each_voice_and_emotion_source(rigged_face, tmp_path):
+    import speech_samples
+
+    from facemotion.facemotion_addon import compat
+    props = bpy.context.scene.facemotion
+    context = context_for(rigged_face, [rigged_face])
+    log = draw_panel(_panel("FACEMOTION_PT_speech"), context)
+    assert operators_in(log) == ["facemotion.speak"]
+    assert [name for _, name in props_in(log)] == ["speech_input", "speech_audio", "speech_transcript",
+                                                   "speech_source", "speech_window", "speech_transition",
+                                                   "speech_visemes"]
+    props.speech_input, props.speech_source = "STRIP", "emotion"
+    log = draw_panel(_panel("FACEMOTION_PT_speech"), context)
+    assert "The scene has no sound strips" in labels_in(log)
+    assert {"emotion", "speech_level"} <= {name for _, name in props_in(log)}
+    wav = speech_samples.speak_to_wav("Hello.", tmp_path / "v.wav") if speech_samples.espeak_available() else None
+    strip = compat.add_sound_strip(bpy.context.scene, "voice", wav, 1) if wav else None
+    if strip is None:  # no espeak-ng, or a Blender without audio (bpy 4.2's module): no strip to pick
+        return
+    props.speech_source = "text"
+    log = draw_panel(_panel("FACEMOTION_PT_speech"), context)
+    names = [name for _, name in props_in(log)]
+    assert "speech_strip" in names and "direction_text" in names and "speech_window" not in names

@@ -158,6 +158,7 @@ def test_batch_outputs_reports_and_failure(batch_run):
         assert set(report["outputs"]) == {f"{name}/head.glb", f"{name}/head.fbx", f"{name}/head@happy.fbx",
                                           f"{name}/head@sad.fbx"}
         assert report["timings"]["rig"] > 0 and [c["name"] for c in report["clips"]] == ["happy", "sad"]
+        assert not [w for w in report["warnings"] if "confidence" in w or "mouth" in w]     # a human head: no doubt
         for relative, entry in report["outputs"].items():
             assert batch_plan.file_sha256(out / relative) == entry["sha256"]
     # Each clip is its own named glTF animation, starting at time 0.
@@ -215,6 +216,18 @@ def test_batch_worker_crash_fails_only_that_head(tmp_path):
     assert [line["status"] for line in lines[:2]] == ["failed", "failed"]
     assert all("worker process ended (signal SIGSEGV)" in line["error"] for line in lines[:2])
     assert json.loads((tmp_path / "out" / "one.report.json").read_text())["status"] == "failed"
+
+
+def test_batch_reports_what_looked_wrong(tmp_path):
+    """MediaPipe's canonical face is a mask whose lips are one surface: it is rigged, and its report says so."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "mask.obj").write_bytes(
+        assets.asset_path("mediapipe/face_geometry/canonical_face_model.obj").read_bytes())
+    done = run_cli("batch", tmp_path / "in", "--out", tmp_path / "out", "--formats", "glb", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "mask.report.json").read_text())
+    assert report["status"] == "ok"
+    assert any(w.startswith("no mouth opening found") for w in report["warnings"]), report["warnings"]
 
 
 def test_batch_bad_command_line(tmp_path):

@@ -31,6 +31,11 @@ QUICK_STAGES = {
     "photo.landmarks_256": {"landmarker_512_render"},
     "photo.drive_512": {"landmarker_512_render"},
     "photo.drive_256": {"landmarker_512_render"},
+    "capture.track_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "capture.solve_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "capture.total_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
+    "photo.every_face_512": {"landmarker_512_render"},
+    "photo.small_face_1024": {"landmarker_512_render"},
 }
 
 
@@ -116,3 +121,27 @@ def test_bad_repeat_is_refused_before_any_work():
     proc = _run("--repeat", "0", timeout=60)
     assert proc.returncode == 2
     assert "--repeat" in proc.stderr and ">= 1" in proc.stderr
+
+
+SPEECH_STAGES = {"first_call", "align", "lipsync", "talking_face", "talking_face_no_transcript", "talking_face_cpu"}
+
+
+def test_speech_section_reports_real_time_factors(tmp_path):
+    """``bench.py speech``: every stage measured on the same espeak-ng reading, its real-time factor = audio seconds
+    over the stage's seconds, its ratio against read_resample consistent; printed in the table."""
+    import speech_samples
+    if not speech_samples.espeak_available():
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")
+    out = tmp_path / "speech.json"
+    proc = _run("speech", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["stages"]) == {f"speech.{name}" for name in SPEECH_STAGES}
+    audio = {stage["audio_seconds"] for stage in report["stages"].values()}
+    assert len(audio) == 1 and audio.pop() > 15.0  # ~20 s of speech, the same for every stage
+    for name, stage in report["stages"].items():
+        assert stage["realtime"] == pytest.approx(stage["audio_seconds"] / stage["seconds"], rel=1e-12), name
+        (ratio,) = stage["ratios"].values()
+        assert ratio == pytest.approx(stage["seconds"] / _reference_seconds(report, "read_resample"), rel=1e-9)
+        assert name in proc.stdout
+    assert "x real time" in proc.stdout

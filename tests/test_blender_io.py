@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from facemotion.core.arkit import ARKIT_NAMES
+from facemotion.core.io import export_options
 from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, InputError
 from facemotion.core.io.mesh_io import read_obj
@@ -239,11 +240,6 @@ def test_clash_with_a_users_key_is_refused_and_user_keys_are_untouched(cube):
         np.testing.assert_array_equal(shape_key_co(cube, name), co)
     assert cube.data.shape_keys.key_blocks["jawOpen"].value == pytest.approx(0.7)
     assert shape_keys.facemotion_key_names(cube) == ["eyeBlinkLeft", "eyeBlinkRight"]
-    # Removing ours keeps the user's keys (and the user's Basis).
-    assert shape_keys.remove_facemotion_keys(cube) == ["eyeBlinkLeft", "eyeBlinkRight"]
-    assert [b.name for b in cube.data.shape_keys.key_blocks] == ["Basis", "jawOpen", "myWink"]
-    for name, co in before.items():
-        np.testing.assert_array_equal(shape_key_co(cube, name), co)
 
 
 def test_own_keys_are_replaced_only_with_replace(cube):
@@ -255,24 +251,6 @@ def test_own_keys_are_replaced_only_with_replace(cube):
     shape_keys.write_shape_keys(cube, second, ["jawOpen", "cheekPuff"], replace=True)
     assert [b.name for b in cube.data.shape_keys.key_blocks] == ["Basis", "jawOpen", "cheekPuff"]
     np.testing.assert_allclose(shape_key_co(cube, "cheekPuff") - shape_key_co(cube, "Basis"), second[1], atol=1e-6)
-    # facemotion made the Basis too: removing its keys restores a mesh without shape keys, vertices unchanged.
-    base = bridge.mesh_arrays(cube, world=False)[0]
-    shape_keys.remove_facemotion_keys(cube)
-    assert cube.data.shape_keys is None
-    np.testing.assert_array_equal(bridge.mesh_arrays(cube, world=False)[0], base)
-
-
-def test_removing_our_keys_removes_their_curves_but_keeps_the_users(cube):
-    cube.shape_key_add(name="Basis", from_mix=False)
-    cube.shape_key_add(name="jawOpen", from_mix=False)  # the user's own ARKit key: animated, never removed
-    _keys_on(cube, ["eyeBlinkLeft", "eyeBlinkRight"])
-    result = keyframes.bake_shape_key_weights(cube, np.full((4, 3), 0.5), ["jawOpen", "eyeBlinkLeft", "eyeBlinkRight"])
-    key = cube.data.shape_keys
-    assert len(compat.action_fcurves(result.action, key)) == 3
-    shape_keys.remove_facemotion_keys(cube)
-    assert [b.name for b in key.key_blocks] == ["Basis", "jawOpen"]
-    assert [fc.data_path for fc in compat.action_fcurves(result.action, key)] == ['key_blocks["jawOpen"].value']
-    assert key.animation_data.action == result.action
 
 
 def test_write_shape_keys_rejects_bad_input(cube):
@@ -395,7 +373,7 @@ def test_gltf_export_has_morph_targets_and_a_weights_animation(tmp_path):
     assert mesh["extras"]["targetNames"] == names
     assert len(mesh["primitives"][0]["targets"]) == 3
     (animation,) = doc["animations"]
-    assert animation["name"] == export.GLTF_ANIMATION_NAME
+    assert animation["name"] == export_options.ExportOptions().clip_name
     (channel,) = [c for c in animation["channels"] if c["target"]["path"] == "weights"]
     sampler = animation["samplers"][channel["sampler"]]
     times = _accessor(doc, blob, sampler["input"])
@@ -442,7 +420,7 @@ def test_exports_refuse_to_overwrite_and_are_atomic(tmp_path, cube):
     target.write_bytes(b"precious")
     with pytest.raises(FacemotionError, match="already exists"):
         export.export_gltf(target, [cube])
-    with pytest.raises(InputError, match=r"must end with \.fbx"):
+    with pytest.raises(InputError, match=r"unsupported output type '\.glb'; use \.fbx"):
         export.export_fbx(target, [cube], overwrite=True)
     assert target.read_bytes() == b"precious"
     export.export_gltf(target, [cube], overwrite=True)
@@ -476,9 +454,3 @@ def test_export_only_the_given_objects_and_restore_the_selection(tmp_path):
     assert extra.select_get() and not face.select_get()
     with pytest.raises(InputError, match="nothing to export"):
         export.export_gltf(tmp_path / "none.glb", [])
-
-
-def test_eevee_engine_name_is_valid_here():
-    scene = bpy.data.scenes[0]
-    scene.render.engine = compat.eevee_engine_name()  # an unknown engine enum raises TypeError
-    assert scene.render.engine == compat.eevee_engine_name()

@@ -65,14 +65,22 @@ def test_wheel_compatibility_follows_the_tags(filename, platform, python, ok):
     assert build_extension.wheel_is_compatible(filename, platform, python) is ok
 
 
-def test_release_fields_set_all_platforms_and_the_version_range():
+@pytest.mark.parametrize("python, version_range", [("3.11", ("4.2.0", "5.1.0")), ("3.13", ("5.1.0", "5.3.0"))])
+def test_release_fields_set_all_platforms_and_the_version_range_of_the_python(python, version_range):
     text = (ROOT / "blender_manifest.toml").read_text()
     old = text.replace('blender_version_max = "5.3.0"\n', "").replace(
         'platforms = ["linux-x64", "windows-x64", "macos-arm64"]', 'platforms = ["linux-x64"]')
     assert "blender_version_max" not in tomllib.loads(old)
-    manifest = tomllib.loads(build_extension.with_release_fields(old))
+    manifest = tomllib.loads(build_extension.with_release_fields(old, python))
     assert manifest["platforms"] == ["linux-x64", "windows-x64", "macos-arm64"]
-    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.3.0")
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == version_range
+
+
+def test_the_two_pythons_zips_span_the_committed_range_without_overlap():
+    manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
+    (low_min, low_max, _), (high_min, high_max, _) = (build_extension.BLENDER_RANGES[p] for p in ("3.11", "3.13"))
+    assert (low_min, high_max) == (manifest["blender_version_min"], manifest["blender_version_max"])
+    assert low_max == high_min == "5.1.0"  # Blender 5.1 moved to CPython 3.13
 
 
 def test_pins_come_from_the_constraints_file_first(tmp_path):
@@ -93,17 +101,22 @@ WHEEL_PLATFORM = {"linux-x64": "manylinux", "windows-x64": "win_amd64", "macos-a
 
 
 @pytest.mark.slow
-def test_three_zips_are_built_one_per_platform(built_zips):
-    assert {p: z.name for p, z in built_zips.items()} == {
-        "linux-x64": "facemotion-0.1.0-linux_x64.zip", "windows-x64": "facemotion-0.1.0-windows_x64.zip",
-        "macos-arm64": "facemotion-0.1.0-macos_arm64.zip"}
+def test_six_zips_are_built_one_per_platform_and_blender_python(built_zips):
+    assert {key: z.name for key, z in built_zips.items()} == {
+        (p, python): f"facemotion-0.1.0-{p.replace('-', '_')}-{label}.zip"
+        for p in ("linux-x64", "windows-x64", "macos-arm64")
+        for python, label in (("3.11", "blender4.2-5.0"), ("3.13", "blender5.1-5.2"))}
     assert all(z.is_file() for z in built_zips.values())
+    # One Python's wheels per zip keep every zip under 200 MB.
+    assert max(z.stat().st_size for z in built_zips.values()) < 200e6, {
+        z.name: z.stat().st_size for z in built_zips.values()}
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
 @pytest.mark.parametrize("platform", ["linux-x64", "windows-x64", "macos-arm64"])
-def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, platform):
-    built_zip = built_zips[platform]
+def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, platform, python):
+    built_zip = built_zips[(platform, python)]
     result = _validate(built_zip)
     assert result.returncode == 0, result.stdout + result.stderr
     with zipfile.ZipFile(built_zip) as archive:
@@ -115,7 +128,7 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     generated = manifest["build"]["generated"]
     assert generated["platforms"] == [platform]
     assert manifest["platforms"] == list(build_extension.PLATFORMS)
-    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.3.0")
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == build_extension.BLENDER_RANGES[python][:2]
     tops = {n.split("/")[0] for n in names}
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
     assert {"core/errors.py", "facemotion_addon/keyframes.py", "facemotion_addon/cli/entry.py",
@@ -131,13 +144,11 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     assert len(bundled) == len({nv for nv in names_versions})  # one version per package (Blender keeps the newest)
     assert {"mediapipe", "onnxruntime", "opencv-python-headless", "scipy", "libigl", "certifi"} <= bundled
     assert not bundled & {"numpy", "opencv-contrib-python", "sounddevice", "bpy"}
-    # Only this platform's binary wheels; every wheel loads under 3.11 or 3.13 here.
+    # Only this platform's binary wheels, all loading under this zip's Python and none under the other's only.
     others = [tag for p, tag in WHEEL_PLATFORM.items() if p != platform]
     assert not [w for w in wheels if any(tag in w for tag in others)], wheels
-    for python in ("3.11", "3.13"):
-        usable = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels
-                  if build_extension.wheel_is_compatible(Path(w).name, platform, python)}
-        assert usable == bundled, (python, bundled - usable)
-    for tag in ("cp311", "cp313"):  # scipy and onnxruntime have one build per Python
-        assert {"scipy", "onnxruntime"} <= {build_extension.wheel_name_version(Path(w).name)[0]
-                                            for w in wheels if f"-{tag}-" in w}, tag
+    usable = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels
+              if build_extension.wheel_is_compatible(Path(w).name, platform, python)}
+    assert usable == bundled, (python, bundled - usable)
+    other = "cp313" if python == "3.11" else "cp311"  # scipy and onnxruntime have one build per Python
+    assert not [w for w in wheels if f"-{other}-" in w], wheels

@@ -272,6 +272,8 @@ def test_rig_to_glb_prints_stage_times_and_writes_52_arkit_morph_targets(rig_glb
     for stage in ("import", "landmarks", "fit", "transfer", "rig", f"write {out.name}"):
         assert len(_stage_lines(proc.stdout, stage)) == 1, (stage, proc.stdout)
     assert "no template data for tongueOut" in proc.stdout
+    # Which object became what: ICT's OBJ is one object holding every part.
+    assert re.search(r"^    \S.*: skin \+ 2 eyes \+ teeth", proc.stdout, flags=re.MULTILINE), proc.stdout
     doc, _ = _check_morph_targets(out)
     # Only the head is written (not Blender's startup cube), at rest.
     assert [node.get("mesh") for node in doc["nodes"]] == [0]
@@ -326,6 +328,8 @@ def test_rig_canonical_face_to_gltf(canonical_gltf):
     assert proc.stdout == "", proc.stdout
     assert out.is_file() and out.with_suffix(".bin").is_file()
     _check_morph_targets(out)
+    # A mask: its lips are one surface. The rig proceeds and says so, even with -q.
+    assert "warning: canonical_face_model.obj: no mouth opening found" in proc.stderr, proc.stderr
 
 
 def test_animate_the_rigged_gltf_to_fbx(canonical_gltf, workdir):

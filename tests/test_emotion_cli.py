@@ -1,4 +1,4 @@
-"""``facemotion emotion IMAGE_OR_DIR [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a subprocess
+"""``facemotion emotion IMAGE_DIR_OR_VIDEO [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a subprocess
 from the repository root, what ``./facemotion`` runs), and through Blender's ``--command`` handler in this process.
 
 The folder holds the real photo as it is, a grey copy, a 16-bit copy (in a sub-folder), the photo beside a half-size
@@ -27,7 +27,8 @@ from test_emotion_recognition import two_faces, write_tiny_model
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, str(ROOT / "tools" / "cli_entry.py"))
 # "PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 ..." (all 8 classes, in order)
-TEXT_LINE = re.compile(r"^(?P<path>.+?)(?: \[face (?P<face>\d+)\])?: (?P<label>[a-z]+) \(intensity (?P<i>\d\.\d\d)\)  "
+TEXT_LINE = re.compile(r"^(?P<path>.+?)(?: \[face (?P<face>\d+)\])?: (?P<label>[a-z]+)(?P<uncertain>, uncertain)? "
+                       r"\(intensity (?P<i>\d\.\d\d)\)  "
                        + " ".join(rf"{name} (?P<{name}>\d\.\d\d)" for name in CATEGORIES) + "$")
 
 
@@ -85,8 +86,9 @@ def test_json_lines_for_every_image_in_sorted_order_with_errors_inline(json_run,
         assert list(record["probabilities"]) == list(CATEGORIES)
         assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
         assert record["label"] == max(record["probabilities"], key=record["probabilities"].get)
+        assert isinstance(record["uncertain"], bool)
         assert record["intensity"] == pytest.approx(1.0 - record["probabilities"]["neutral"], abs=2e-4)
-    assert photo_label_ok(by_name["a_photo.png"])
+    assert photo_label_ok(by_name["a_photo.png"]) and not by_name["a_photo.png"]["uncertain"]
     assert "not an image" in by_name["d_corrupt.png"]["error"]
     assert "no face" in by_name["e_no_face.png"]["error"]
     # The 16-bit copy holds the photo's pixels exactly; the grey copy is the same face.
@@ -113,7 +115,7 @@ def test_text_lines_name_the_label_intensity_and_all_eight_classes(image_folder,
             continue
         match = TEXT_LINE.match(line)
         assert match, line
-        assert match["label"] == record["label"]
+        assert match["label"] == record["label"] and bool(match["uncertain"]) == record["uncertain"]
         assert float(match["i"]) == pytest.approx(record["intensity"], abs=0.006)
         for name in CATEGORIES:
             assert float(match[name]) == pytest.approx(record["probabilities"][name], abs=0.006)
@@ -125,7 +127,8 @@ def test_help_documents_the_output_and_exit_status():
     proc = run_cli("emotion", "--help")
     assert proc.returncode == 0, _describe(proc)
     assert proc.stdout.startswith("usage: facemotion emotion") and proc.stderr == ""
-    for word in ("IMAGE_OR_DIR", "--json", "--model", "--max-faces", '"face"', '"label": null', "exit status"):
+    for word in ("IMAGE_DIR_OR_VIDEO", "--json", "--model", "--max-faces", "--every", "--reference", "left_out",
+                 '"face"', '"label": null', "exit status"):
         assert word in proc.stdout, (word, proc.stdout)
     top = run_cli("--help")
     assert top.returncode == 0 and "emotion" in top.stdout

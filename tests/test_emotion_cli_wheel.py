@@ -47,8 +47,23 @@ def test_text_to_saved_timeline_without_mesh(tmp_path):
     assert timeline["fps"] == 30 and timeline["duration"] == 7.2
 
 
+def test_text_prints_what_it_understood(tmp_path):
+    out = tmp_path / "t.json"
+    text = "annoyed at first, then absolutely enraged at the postman"
+    proc = run_cli("animate", "--text", text, "--save-timeline", out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "--text gives 2 key(s), 3 s in all:" in lines[0]
+    assert lines[2].split() == ["0.00", "s", "annoyance", "1.00", "0.00", "s", "ease_in_out", "1", "s"]
+    assert lines[3].split() == ["2.00", "s", "rage", "1.00", "1.00", "s", "ease_in_out", "1", "s"]
+    assert lines[4].strip() == "skipped: 'postman' is not in the vocabulary"
+    quiet = run_cli("-q", "animate", "--text", text, "--save-timeline", out, "--overwrite")
+    assert quiet.returncode == 0 and quiet.stdout == "", quiet.stderr
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--text", "start calm then blurp", "--save-timeline", "{t}"], "'blurp' (nearest known: blue, burst)"),
+    (["--text", "blurp then blarg", "--save-timeline", "{t}"], "no emotion found in 'blurp then blarg' ('blurp' "
+                                                                "(nearest known: blue, burst"),
     (["--text", "happy", "--timeline", "x.json", "--save-timeline", "{t}"], "either --timeline FILE or --text"),
     (["--text", "happy"], "give --out OUT (and MESH), --save-timeline"),
     (["--text", "happy", "--out", "{o}"], "MESH is needed with --out"),
@@ -69,4 +84,4 @@ def test_animate_text_on_a_mesh(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 10_000
     keys = json.loads(saved.read_text())["keys"]
-    assert [(k["emotion"], k["intensity"]) for k in keys] == [("joy", 0.21), ("joy+trust", 0.8)]
+    assert [(k["emotion"], k["intensity"]) for k in keys] == [("joy", 0.3), ("joy+trust", 1.0)]

@@ -36,10 +36,7 @@ class WheelLayout(RecordingLayout):
 
 
 def draw_wheel(context):
-    from types import SimpleNamespace
-    log = []
-    bpy.types.FACEMOTION_PT_emotion_wheel.draw(SimpleNamespace(layout=WheelLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_emotion_wheel, context, WheelLayout)
 
 
 @pytest.fixture
@@ -84,11 +81,16 @@ def test_wheel_keys_and_text_go_to_the_timeline_and_bake(rigged_face):
     np.testing.assert_allclose(frames[0], wheel_weights("joy"), atol=1e-6)  # the basic ring, as the wheel shows it
     np.testing.assert_allclose(frames[-1], emotion_pose("love", mix=0.8, blend="linear"), atol=1e-6)
 
-    # Apply Text: unknown words are reported with the nearest known ones, and nothing is added
-    props.direction_text = "start calm, then grow anoyed"
-    with pytest.raises(RuntimeError, match=r"'anoyed' \(nearest known: annoyed"):
+    # Apply Text: a sentence without any emotion adds nothing and names the words it did not understand
+    props.direction_text = "first hapy, then anoyed"
+    with pytest.raises(RuntimeError, match=r"no emotion.*'anoyed' \(nearest known: annoyed"):
         bpy.ops.facemotion.apply_text()
     assert len(object_settings(rigged_face).timeline_keys) == 2
+    # ... and one with an emotion adds its keys; the words it skipped are in the report (the panel's Last Result)
+    props.direction_text = "start calm, then grow anoyed"
+    assert bpy.ops.facemotion.apply_text(replace=True) == {"FINISHED"}
+    assert [k.emotion for k in timeline_settings(rigged_face, scene)["keys"]] == ["neutral"]
+    assert "skipped: 'anoyed' (nearest known: annoyed" in props.last_report
     props.direction_text = "start calm, grow annoyed, then burst into laughter and end hopeful"
     assert bpy.ops.facemotion.apply_text(replace=True) == {"FINISHED"}
     keys = timeline_settings(rigged_face, scene)["keys"]

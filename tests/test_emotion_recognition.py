@@ -8,7 +8,6 @@ asserts a label, it is one the model must get right (a smiling photo, a full smi
 """
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import bpy
 import cv2
@@ -31,10 +30,12 @@ from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.facemotion_addon import pipeline, rigging
+from facemotion.operators.base import JobRunner
+from facemotion.operators.rig import DetectLandmarksJob
 from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
-from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, operator_rna, props_in, labels_in,
-                           operators_in, select_only)
+from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, draw_panel, operator_rna, props_in,
+                           labels_in, operators_in, select_only)
 
 PHOTO = "faces/astronaut.png"
 VIDEO_FPS = 10.0
@@ -76,9 +77,12 @@ def classifier():
 
 @pytest.fixture
 def shared_classifier(classifier, monkeypatch):
-    """Make ``default_classifier()`` (what the operators use) return the test's classifier."""
+    """Make ``default_classifier()`` and ``default_fused_classifier()`` (what the operators use) return the test's
+    classifier, fused with the shipped appearance channel; returns the fused one."""
+    fused = emotion_classifier.FusedEmotionClassifier(classifier)
     monkeypatch.setattr(emotion_classifier, "_default", classifier)
-    return classifier
+    monkeypatch.setattr(emotion_classifier, "_default_fused", fused)
+    return fused
 
 
 @pytest.fixture(scope="session")
@@ -308,11 +312,13 @@ def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifie
     assert [sample.time for sample in track] == pytest.approx([0.0, 0.4, 0.8, 1.2, 1.6])  # frames 0, 4, ... 16
     assert all(isinstance(sample, TrackSample) for sample in track)
     faced, faceless = track[:3], track[3:]
-    for time, label, intensity, probabilities in faced:
-        assert label in CATEGORIES and list(probabilities) == list(CATEGORIES)
+    assert [sample.frame for sample in track] == [0, 4, 8, 12, 16]
+    assert not any(sample.reference for sample in track)  # the model without reference judged each frame alone
+    for _, label, intensity, probabilities, _, _, uncertain in faced:
+        assert label in CATEGORIES and list(probabilities) == list(CATEGORIES) and isinstance(uncertain, bool)
         assert intensity == pytest.approx(1.0 - probabilities["neutral"], abs=1e-5)
     assert len({sample.label for sample in faced}) == 1  # the same photo: the same class
-    assert all(sample[1:] == (None, None, None) for sample in faceless)
+    assert all(sample[1:4] == (None, None, None) and not sample.uncertain for sample in faceless)
     assert calls and calls[-1] == 1.0 and calls == sorted(calls)
     summary = summarize_track(track)
     assert (summary.face_frames, summary.frames, summary.label) == (3, 5, faced[0].label)
@@ -361,6 +367,17 @@ def test_track_to_timeline_keys_merges_runs_and_drops_flicker():
     # Transitions shrink to fit the gaps, so the keys are valid for the bake.
     assert every_change[2].transition == pytest.approx(0.1) and every_change[1].transition == pytest.approx(0.5)
     validate_keys(every_change)
+
+
+def test_uncertain_frames_key_no_emotion():
+    """An uncertain frame is skipped like a frame without a face: the emotion before it holds."""
+    track = ([sample(t / 10, "happy") for t in range(0, 10)]
+             + [sample(t / 10, "anger")._replace(uncertain=True) for t in range(10, 20)]
+             + [sample(t / 10, "sad") for t in range(20, 30)])
+    keys = track_to_timeline_keys(track, min_hold=0.5)
+    assert [(key.time, key.emotion) for key in keys] == [(0.0, "happy"), (2.0, "sad")]
+    with pytest.raises(InputError, match="uncertain"):
+        track_to_timeline_keys([sample(0.0, "anger")._replace(uncertain=True), sample(0.5, None)])
 
 
 def test_track_to_timeline_keys_keeps_the_longer_runs_of_an_alternating_track():
@@ -422,7 +439,7 @@ def test_image_operator_recognises_the_photo_file_and_the_blender_image(register
                                  classifier=shared_classifier)
     assert bpy.ops.facemotion.detect_emotion_image(filepath=str(asset_path(PHOTO))) == {"FINISHED"}
     props = registered
-    assert props.recognized_label == expected.label
+    assert props.recognized_label == expected.label and props.recognized_uncertain == expected.uncertain
     assert props.recognized_intensity == pytest.approx(expected.intensity, abs=1e-5)
     got = recognized_probabilities(bpy.context.scene)
     assert list(got) == list(CATEGORIES)
@@ -474,7 +491,7 @@ def test_video_operator_writes_the_track_into_the_timeline(registered, shared_cl
     timeline = timeline_face.facemotion
     props.recognize_every_n, props.recognize_min_hold = 4, 0.0
     assert bpy.ops.facemotion.detect_emotion_video(filepath=str(face_then_blank_video)) == {"FINISHED"}
-    track = video_emotion_track(face_then_blank_video, every_n=4, classifier=shared_classifier)
+    track = video_emotion_track(face_then_blank_video, every_n=4)  # judged against its calm frames, as the panel
     expected = track_to_timeline_keys(track, min_hold=0.0)
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == [(k.time, k.emotion) for k in expected]
     assert "of Face:" in props.last_report
@@ -506,6 +523,14 @@ def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(regist
     with pytest.raises(RuntimeError, match="no face"):
         bpy.ops.facemotion.detect_emotion_video(filepath=str(blank))
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    # A chosen reference range without a face in it: refused, the timeline untouched.
+    props = bpy.context.scene.facemotion
+    props.recognize_reference, props.recognize_reference_first, props.recognize_reference_last = "RANGE", 40, 50
+    video = write_video(tmp_path / "face.avi", [cv2.resize(load_image(asset_path(PHOTO)), (256, 256))] * 6)
+    with pytest.raises(RuntimeError, match="no face was found in the chosen reference frames 40-50"):
+        bpy.ops.facemotion.detect_emotion_video(filepath=str(video))
+    assert [(k.time, k.emotion) for k in timeline.timeline_keys] == before
+    props.recognize_reference = "CALM"
     # No rigged face selected: no timeline to write into, refused before the video is read.
     timeline_face.select_set(False)
     bpy.context.view_layer.objects.active = None
@@ -544,7 +569,9 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
     assert sum(first.values()) == pytest.approx(1.0, abs=1e-4)
 
     # With the rig's landmark object the frontal view comes from it; the same neutral face, nearly the same result.
-    marks, _ = rigging.detect_landmarks([canonical_face])
+    job = DetectLandmarksJob([canonical_face])
+    JobRunner(job).run_to_end(bpy.context)
+    marks = job.landmark_object
     assert face_camera(rigging.read_landmark_object(marks)) is not None  # that path is taken
     props.recognized_label = ""
     assert bpy.ops.facemotion.detect_emotion_pose() == {"FINISHED"}
@@ -579,9 +606,7 @@ class ProgressLayout(RecordingLayout):
 
 
 def draw_recognize_panel(context):
-    log = []
-    bpy.types.FACEMOTION_PT_recognize.draw(SimpleNamespace(layout=ProgressLayout(log)), context)
-    return log
+    return draw_panel(bpy.types.FACEMOTION_PT_recognize, context, ProgressLayout)
 
 
 def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, shared_classifier):
@@ -590,7 +615,8 @@ def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, sh
     assert operators_in(log) == ["facemotion.detect_emotion_image", "facemotion.detect_emotion_image",
                                  "facemotion.detect_emotion_video", "facemotion.detect_emotion_pose"]
     assert ("operator_property", "source", "FILE") in log and ("operator_property", "source", "IMAGE") in log
-    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_replace_keys"} <= \
+    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_reference",
+            "recognize_replace_keys"} <= \
         {name for _, name in props_in(log)}
     assert "No result yet" in labels_in(log)
     assert not [entry for entry in log if entry[0] == "progress"]

@@ -21,9 +21,10 @@ import pytest
 from facemotion.core.animation.timeline import timeline_from_json
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
+from facemotion.core.io import export_options
 from facemotion.core.io.assets import asset_path
 from facemotion.core.rig.template import ICT_UNIT_M, load_ict_template
-from facemotion.facemotion_addon import (bridge, compat, export, export_presets, gltf_tools, mesh_import, pipeline,
+from facemotion.facemotion_addon import (bridge, compat, export, gltf_tools, mesh_import, pipeline,
                                          shading, shape_keys)
 from blender_fixtures import shape_key_co
 from test_addon_ui import registered  # noqa: F401  (fixture: facemotion registered for the UI test)
@@ -122,18 +123,18 @@ def test_shading_helpers_smooth_a_flat_mesh_only_for_the_export_and_restore_it(h
 
 
 def test_presets_and_options_are_checked():
-    assert export_presets.resolve("web").compress == "meshopt"
-    assert export_presets.resolve("unreal", clip_name="idle").names == "unreal"
-    assert export_presets.resolve(compress="meshopt").quantize  # meshopt implies quantisation...
-    assert not export_presets.resolve(compress="meshopt", quantize=False).quantize  # ...unless refused
-    assert export_presets.export_name("eyeBlinkLeft", "unreal") == "EyeBlinkLeft"
-    assert export_presets.export_name("myKey", "unreal") == "myKey"
+    assert export_options.resolve("web").compress == "meshopt"
+    assert export_options.resolve("unreal", clip_name="idle").names == "unreal"
+    assert export_options.resolve(compress="meshopt").quantize  # meshopt implies quantisation...
+    assert not export_options.resolve(compress="meshopt", quantize=False).quantize  # ...unless refused
+    assert export_options.export_name("eyeBlinkLeft", "unreal") == "EyeBlinkLeft"
+    assert export_options.export_name("myKey", "unreal") == "myKey"
     with pytest.raises(InputError, match="unknown export preset 'godot'"):
-        export_presets.resolve("godot")
+        export_options.resolve("godot")
     with pytest.raises(InputError, match="unknown export option 'morph_normal'"):
-        export_presets.resolve(morph_normal=True)
+        export_options.resolve(morph_normal=True)
     with pytest.raises(InputError, match="compress='zip'"):
-        export_presets.resolve(compress="zip")
+        export_options.resolve(compress="zip")
 
 
 @needs_node_tools
@@ -177,7 +178,7 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     # ...and decoded back to plain glTF by gltfpack itself (it reads EXT_meshopt_compression), re-imported: the same
     # targets within the 14-bit quantisation (compared in world space: quantisation moves the node transform).
     decoded = tmp_path / "decoded.glb"
-    gltf_tools.run_gltfpack(web, decoded, export_presets.resolve(quantize=False, drop_unused=False))
+    gltf_tools.run_gltfpack(web, decoded, export_options.resolve(quantize=False, drop_unused=False))
     world_rest = bridge.mesh_arrays(head, world=True)[0]
     world_deltas = _world_deltas(head, names)
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -208,7 +209,7 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.import_scene.fbx(filepath=str(fbx), anim_offset=0.0)
     (back,) = [o for o in bpy.context.scene.objects if o.type == "MESH"]
-    unreal = [export_presets.export_name(n, "unreal") for n in names]
+    unreal = [export_options.export_name(n, "unreal") for n in names]
     assert [b.name for b in back.data.shape_keys.key_blocks][1:] == unreal
     back_deltas = _deltas(back, unreal)
     back_scale = np.ptp(shape_key_co(back, back.data.shape_keys.reference_key.name), axis=0).max()
@@ -322,7 +323,7 @@ def test_nla_track_clips_are_named_after_the_tracks_and_start_at_zero(head, tmp_
     np.testing.assert_allclose(weights(offsets, bpy.context.scene.render.fps), expected, atol=1e-6)
     assert track.strips[0].action == action and len(bpy.data.actions) == 1
     with pytest.raises(InputError, match="animation_mode='clips'"):
-        export_presets.resolve(animation_mode="clips")
+        export_options.resolve(animation_mode="clips")
 
 
 def _glb_json(path):

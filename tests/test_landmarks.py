@@ -188,7 +188,7 @@ def test_small_image_pose_is_mapped_to_the_original_camera(detector, astronaut, 
     np.testing.assert_allclose(face.landmarks[:, 2], reference.landmarks[:, 2], atol=0.01)
 
 
-def test_small_face_in_large_image_is_found_in_windows(detector, astronaut, reference):
+def test_small_face_in_large_image_is_found_by_the_small_face_search(detector, astronaut, reference):
     # Centred on a 1024 px grey canvas the face is ~9 % of the frame: the short-range detector misses it whole.
     canvas = np.full((1024, 1024, 3), 128, np.uint8)
     canvas[256:768, 256:768] = astronaut

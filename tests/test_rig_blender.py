@@ -11,6 +11,8 @@ from facemotion.core.errors import FacemotionError, NoFaceError
 from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 from facemotion.facemotion_addon import rigging, shading
+from facemotion.operators.base import JobRunner
+from facemotion.operators.rig import DetectLandmarksJob
 from blender_fixtures import shape_key_co
 
 SKIN_END = ICT_PARTS["head_and_neck"][1]
@@ -87,7 +89,9 @@ def test_artist_edited_landmarks_drive_the_rig_and_the_flat_ict_obj_is_smoothed(
     bpy.ops.wm.obj_import(filepath=str(asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj")))
     (head,) = bpy.context.selected_objects
     assert shading.needs_smoothing(head)
-    landmark_obj, found = rigging.detect_landmarks([head])
+    job = DetectLandmarksJob([head])  # what Detect Landmarks runs (modal from the UI), here in this thread
+    JobRunner(job).run_to_end(bpy.context)
+    landmark_obj, found = job.landmark_object, job.found
     assert len(landmark_obj.data.vertices) == 478
     assert found.score > 0.5
     assert np.allclose(rigging.read_landmark_object(landmark_obj), found.points, atol=1e-4)

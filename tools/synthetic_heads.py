@@ -143,11 +143,13 @@ def _submesh(vertices, triangles, keep):
     return vertices[keep].copy(), new_index[triangles[inside]]
 
 
-def ict_parts(identity=0, *, eye_extras=False):
+def ict_parts(identity=0, *, eye_extras=False, tongue=False):
     """The ICT head split into objects (:data:`ICT_HEAD_PARTS`), centimetres, ICT's frame.
 
     ``eye_extras``: also return ICT's thin lid-following shells on the eyeballs (lacrimal fluid, eye blend, eye
     occlusion) as one ``eye_shells`` part (role truth ``"skin"``: they move with the lids in ICT's expressions).
+    ``tongue``: also return a separate closed ``tongue`` (role truth ``"tongue"``, :func:`_tongue`), as characters
+    with a tongue object have (ICT's own tongue is joined to its gums).
     """
     vertices = ict_head_vertices(identity)
     triangles = _ict_neutral()[1]
@@ -162,7 +164,46 @@ def ict_parts(identity=0, *, eye_extras=False):
             keep[slice(*_ICT_RANGES[geometry])] = True
         v, t = _submesh(vertices, triangles, keep)
         parts.append(MeshPart(name, v, t, role))
+    if tongue:
+        lower = next(p for p in parts if p.name == "lower_teeth").vertices
+        parts.append(MeshPart("tongue", *_tongue(lower), "tongue"))
     return parts
+
+
+def helper_teeth(parts):
+    """``parts`` with the upper and lower teeth each replaced by one closed tube along the row's dental arch, as
+    MakeHuman's basemesh helpers (``helper-upper-teeth`` / ``helper-lower-teeth``) and many game heads model them:
+    one connected piece per row instead of 16 loose teeth, as tall as the row, so the two rows overlap in height as
+    ICT's incisors do (the upper ones close in front of the lower ones). The shape alone then says little: each row
+    straddles the lips' line. Other parts are returned unchanged."""
+    out = []
+    for p in parts:
+        if p.name not in ("upper_teeth", "lower_teeth"):
+            out.append(p)
+            continue
+        from facemotion.core.geometry import connected_components
+        labels = connected_components(len(p.vertices), p.triangles)
+        centres = np.array([p.vertices[labels == k].mean(axis=0) for k in np.unique(labels)])
+        centres = centres[np.argsort(centres[:, 0])]                      # right molars -> incisors -> left molars
+        height = float(np.ptp(p.vertices[:, 1]))
+        radii = np.column_stack([np.full(len(centres), 0.5 * height), np.full(len(centres), 0.2 * height)])
+        vertices, triangles = _tube(centres, radii, n=12, axis=(1.0, 0.0, 0.0))
+        out.append(MeshPart(p.name, vertices, triangles, p.role_truth))
+    return out
+
+
+def _tongue(lower_teeth):
+    """A closed tongue lying on the floor of the mouth inside the lower dental arch ``lower_teeth (K, 3)`` (ICT's
+    frame: +Y up, +Z forward): a capped tube along -Z from just behind the incisors, as wide as half the arch and a
+    quarter as high as it is wide, flattening toward the tip. ``(vertices, triangles)``."""
+    lo, hi = lower_teeth.min(axis=0), lower_teeth.max(axis=0)
+    width, depth = hi[0] - lo[0], hi[2] - lo[2]
+    t = np.linspace(0.0, 1.0, 9)                                   # 0 at the tip, 1 at the root
+    z = hi[2] - 0.2 * depth - t * 0.9 * depth
+    half_width = 0.25 * width * np.sin(np.pi * (0.15 + 0.7 * t)) + 0.02 * width
+    centres = np.stack([np.full_like(t, 0.5 * (lo[0] + hi[0])), np.full_like(t, hi[1] - 0.45 * (hi[1] - lo[1])),
+                        z], -1)
+    return _tube(centres, np.stack([0.4 * half_width, half_width], -1), n=20, axis=(0.0, 0.0, 1.0))
 
 
 def ict_landmarks_68(parts):
@@ -349,7 +390,7 @@ def transform_parts(parts, rotation_deg=(0.0, 0.0, 0.0), offset=(0.0, 0.0, 0.0),
                      p.role_truth) for p in parts]
 
 
-def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.2, 1.1), scale=1.0):
+def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.2, 1.1), scale=1.0, tongue=False):
     """A whole character: ICT head on a primitive body, with clothes, hair and the default cube (metres).
 
     Built upright (+Y up, face toward +Z, feet near y = 0), then scaled by ``scale`` and rotated by XYZ Euler
@@ -357,6 +398,7 @@ def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.
     :func:`ict_head_vertices`; ``seed``: the body's small proportion changes. Parts: the ICT head's
     (:data:`ICT_HEAD_PARTS`), ``body`` (torso, arms, legs; role ``ignore``; its neck ring repeats the head's neck
     boundary vertices exactly, so a weld joins them), ``shirt`` (open shell 1.5 cm around the torso, ``ignore``),
+    ``tongue`` when asked (:func:`ict_parts`),
     ``hair`` (cap shell 0.8 cm over the skull's back and top, ``ignore``), ``Cube`` (2 m default cube 3 m to the
     character's side, ``ignore``).
 
@@ -364,7 +406,7 @@ def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.
         list of :class:`MeshPart`.
     """
     rng = np.random.default_rng(seed)
-    head = ict_parts(identity)
+    head = ict_parts(identity, tongue=tongue)
     for p in head:
         p.vertices = p.vertices * ICT_UNIT_M
     skin = head[0]
@@ -395,6 +437,46 @@ def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.
     parts = head + [MeshPart("body", body_v, body_t, "ignore"), MeshPart("shirt", shirt_v, shirt_t, "ignore"),
                     MeshPart("hair", hair_v, hair_t, "ignore"), MeshPart("Cube", cube_v, cube_t, "ignore")]
     return transform_parts(parts, rotation_deg, offset, scale)
+
+
+#: Object names of the ICT head's parts (and :func:`ict_parts`' ``tongue``) as character tools name them (see
+#: :mod:`facemotion.core.rig.part_names` for the sources). Parts given the same name become one object, as the
+#: tool ships them (Character Creator's ``CC_Base_Eye`` holds both eyeballs; Ready Player Me's ``Wolf3D_Teeth``
+#: and MetaHuman's ``teeth_lod0_mesh`` hold both rows and the tongue). ICT's joined gums and tongue have no
+#: counterpart in most tools: they get a name without a cue. Parts not listed keep their names.
+NAMING_SCHEMES = {
+    "makehuman": {"head_skin": "Human", "eyeball_left": "helper-l-eye", "eyeball_right": "helper-r-eye",
+                  "upper_teeth": "helper-upper-teeth", "lower_teeth": "helper-lower-teeth",
+                  "tongue": "helper-tongue", "gums_and_tongue": "Human.mouth", "eyelashes": "Eyelashes01"},
+    "character_creator": {"head_skin": "CC_Base_Body", "eyeball_left": "CC_Base_Eye", "eyeball_right": "CC_Base_Eye",
+                          "upper_teeth": "CC_Base_Teeth", "lower_teeth": "CC_Base_Teeth", "tongue": "CC_Base_Tongue",
+                          "gums_and_tongue": "CC_Base_Mouth", "eyelashes": "CC_Base_Eyelash"},
+    "ready_player_me": {"head_skin": "Wolf3D_Head", "eyeball_left": "EyeLeft", "eyeball_right": "EyeRight",
+                        "upper_teeth": "Wolf3D_Teeth", "lower_teeth": "Wolf3D_Teeth", "tongue": "Wolf3D_Teeth",
+                        "gums_and_tongue": "Wolf3D_Mouth", "eyelashes": "Wolf3D_Eyelashes"},
+    "metahuman": {"head_skin": "head_lod0_mesh", "eyeball_left": "eyeLeft_lod0_mesh",
+                  "eyeball_right": "eyeRight_lod0_mesh", "upper_teeth": "teeth_lod0_mesh",
+                  "lower_teeth": "teeth_lod0_mesh", "tongue": "teeth_lod0_mesh", "gums_and_tongue": "mouth_lod0_mesh",
+                  "eyelashes": "eyelashes_lod0_mesh"},
+}
+
+
+def named_parts(parts, scheme):
+    """``parts`` renamed (and merged) as :data:`NAMING_SCHEMES` ``[scheme]`` names them: ``(parts, origin)`` with
+    ``origin[new name] = [(old name, start, stop), ...]`` the vertex range each old part holds in the new one. A
+    merged part's role truth is ``"auto"`` unless all its parts share one. Raises KeyError for an unknown scheme."""
+    names = NAMING_SCHEMES[scheme]
+    groups = {}
+    for p in parts:
+        groups.setdefault(names.get(p.name, p.name), []).append(p)
+    out, origin = [], {}
+    for name, members in groups.items():
+        vertices, triangles, index = joined(members)
+        roles = {p.role_truth for p in members}
+        out.append(MeshPart(name, vertices, triangles, roles.pop() if len(roles) == 1 else "auto"))
+        starts = np.searchsorted(index, np.arange(len(members)))
+        origin[name] = [(p.name, int(a), int(a) + len(p.vertices)) for p, a in zip(members, starts)]
+    return out, origin
 
 
 def canonical_face():

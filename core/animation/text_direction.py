@@ -1,31 +1,44 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Text direction: a sentence such as "start calm, grow annoyed, then burst into laughter and end hopeful" ->
-emotion keys (time, emotion, intensity, transition, easing), in the spirit of [Vo 2026]'s instruction-driven
-transitions ("from sad to happy"; RESEARCH.md) but with a small rule-based grammar instead of a learned model, so
-the result is predictable and every word is accounted for.
+"""Text direction: a sentence as a user types it, such as "annoyed at first, then absolutely enraged" or "she
+smiles, gets scared, and then bursts into tears" -> emotion keys (time, emotion, intensity, transition, easing), in
+the spirit of [Vo 2026]'s instruction-driven transitions ("from sad to happy"; RESEARCH.md) but with a small
+rule-based grammar instead of a learned model, so the result is predictable and every word is accounted for: what
+it does not understand is skipped and named in a note, never a reason to refuse the sentence.
 
-Grammar
--------
-The sentence is split into *clauses* at sequence words (:data:`SEQUENCE_WORDS`: then, and then, and, before,
-finally, turning into, into, to (as in "from X to Y"), next, later, eventually, after that, and the punctuation
-``, ; . !``). Each clause holds at most one emotion word (:data:`LEXICON`: every wheel name of
-:mod:`facemotion.core.emotion.wheel`, their adjectives and common synonyms; or an explicit pair ``joy+trust``)
-and any of:
+Reading a sentence (:func:`read_direction`), step by step
+--------------------------------------------------------
+1. **Words.** The text is put in Unicode NFC form, lower-cased and split on Unicode word boundaries (``\\w``, so
+   "glücklich", "fâchée" and "sonríe" stay whole words); English contractions lose their apostrophe ("isn't" ->
+   isnt), other apostrophes split ("n'est" -> n est). Idioms and phrases of
+   :data:`~.direction_lexicon.IDIOMS` become single words ("bursts into tears" -> burst in_tears, "loses her temper"
+   -> burst loses_temper, "a bit" -> a_bit), then German, French and Spanish words are translated
+   (:data:`~.direction_lexicon.TRANSLATIONS`).
+2. **Word kinds.** Each word is an emotion (:data:`~.direction_lexicon.EMOTION_WORDS`, every wheel name, or an
+   explicit pair ``joy+trust``), an intensity adverb, a tempo word or verb of change, a negation, a duration ("for
+   2 s" holds, "over 4 s" / "in 1 s" ramps), a sequence word or punctuation, or filler (pronouns, articles,
+   auxiliaries: skipped silently). Any other word is skipped and listed in :attr:`Direction.skipped` with the
+   nearest known words.
+3. **Clauses.** Sequence words (then, and, but, before, finally, ``,`` ...) cut the sentence into clauses, except
+   "into"/"to" after a verb of change ("melt into love"); a clause "after X" is played before the clause it
+   follows ("happy after sad" = sad, then happy).
+4. **Emotions.** Each emotion word of a clause makes one key (the same face twice in a row is one key, held
+   longer: "smiles happily", "ashamed and blushing"). Adverbs and negations before an emotion word apply to it;
+   words after the last emotion of a clause apply to that one ("smile slowly", "happy no more"); a duration
+   applies to the emotion before it, or in a clause without an emotion to the previous key ("happy, then hold it
+   for 2 s"). A negated emotion ("no longer happy", "not angry anymore", "stops smiling") ends: the key is
+   ``neutral``. A clause holding only a negation ("happy, then not anymore") ends the previous emotion. A modifier
+   with no emotion to apply to is skipped with a note.
+5. **Intensity means what it says.** An emotion word alone is its emotion at intensity 1.0
+   (:data:`DEFAULT_INTENSITY`): "sad" is the sad preset at full strength. Softeners lower it (barely 0.25,
+   slightly 0.3, a bit 0.4, kind of 0.5, somewhat 0.6, rather 0.7, quite 0.8); strong boosters ("extremely",
+   "absolutely", "utterly"...) also move a primary one ring inwards ("extremely annoyed" -> anger, "absolutely
+   angry" -> rage).
+6. **Tempo.** Tempo words set the transition and its easing (suddenly 0.2 s ... gradually 3 s; "grow" is gradual,
+   "burst" sudden; "very" before a tempo word stretches a slow one x1.5 and halves a fast one; an adverb beats a
+   verb in the same clause: "steadily grow" is steady).
 
-* intensity adverbs (:data:`INTENSITY_WORDS`: slightly 0.3 ... very 1.0; :data:`LEVEL_UP_WORDS` such as
-  "extremely" also move a primary one ring inwards, e.g. "extremely angry" -> rage); default
-  :data:`DEFAULT_INTENSITY`;
-* tempo words and verbs (:data:`TEMPO_WORDS`: suddenly 0.2 s ... gradually 3 s; "grow" is gradual, "burst" sudden;
-  "very" before a tempo word stretches a slow one x1.5 and halves a fast one; an adverb beats a verb in the same
-  clause: "steadily grow" is steady) -> the transition and its easing;
-* durations: "for 2 seconds" / "for a second" / "during 3 s" -> how long the emotion holds; "over 4 s" /
-  "in 1.5 s" / "within 2 seconds" -> its transition. A clause with only a duration ("hold it for 2 seconds")
-  applies to the previous emotion (added to a hold already given: "happy for 2 s, then hold it for 1 s" = 3 s).
-
-Other known filler words (:data:`FILLER_WORDS`: start, become, look, end, the, ...) are skipped. Any other word
-is reported with the nearest known words (``difflib``), and nothing is produced: :class:`InputError`. So is a
-negation ("not happy": the grammar cannot express it), a clause with two emotions, a modifier with no emotion to
-apply to, or a sentence with no emotion at all.
+Only a sentence in which nothing places an emotion is refused (:class:`InputError`, which lists the words it did
+not understand).
 
 Timing
 ------
@@ -34,168 +47,63 @@ convention: a key's transition ends at its time). If the first emotion has an ex
 sad") a ``neutral`` key is put first at t = 0 so that the ramp from a resting face is seen. Defaults:
 :data:`DEFAULT_TRANSITION` s with easing ``ease_in_out``, :data:`DEFAULT_HOLD` s hold.
 
-:func:`parse_direction` returns plain :class:`TextKey` dataclasses; ``emotion`` is a canonical wheel name for
-:func:`facemotion.core.emotion.wheel.resolve_wheel_name`. :func:`direction_keys` (and :func:`to_emotion_keys`) turn
-them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey` that bake directly, with the
-duration that holds the last emotion. The timeline reads the primaries' basic names (``joy``, ``anger``...) as the
-presets they always were (intensity 1 = the full prototype, the same face as the intense ring), so the conversion
-multiplies a basic name's intensity by the wheel's basic level, ``LEVEL_INTENSITY[2]`` = 0.7: "happy" (joy at 0.8)
-becomes ``"joy"`` at 0.56 and "laughing" (ecstasy at 0.8) stays ``"ecstasy"`` at 0.8, so the rings keep their order
-(serenity < joy < ecstasy) in the baked faces too.
+:func:`read_direction` returns a :class:`Direction` (plain :class:`TextKey` dataclasses and the skipped words);
+``emotion`` is a canonical wheel name for :func:`facemotion.core.emotion.wheel.resolve_wheel_name`.
+:func:`to_emotion_keys` turns them into the timeline's :class:`~facemotion.core.animation.timeline.EmotionKey`
+that bake directly, and :attr:`Direction.duration` is the duration that holds the last emotion. The timeline
+reads a primary's basic name (``joy``, ``sadness``...) as its preset, so "sad" at 1.0 bakes the full sad
+prototype, as "grief" does (the wheel poses the intense ring at the preset's full strength too).
 """
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..emotion.wheel import PRIMARY_LEVELS, all_names, resolve_wheel_name
 from ..errors import InputError
-from .timeline import EmotionKey, wheel_key_intensity
+from . import direction_lexicon as lex
+from .timeline import EmotionKey
 
 __all__ = [
-    "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "FILLER_WORDS", "INTENSITY_WORDS", "LEVEL_UP_WORDS",
-    "LEXICON", "SEQUENCE_WORDS", "TEMPO_WORDS", "TextKey", "direction_keys", "parse_direction", "to_emotion_keys",
+    "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "LEXICON", "Direction", "TextKey", "parse_direction",
+    "read_direction", "to_emotion_keys",
 ]
 
-DEFAULT_INTENSITY = 0.8
+DEFAULT_INTENSITY = 1.0
 DEFAULT_TRANSITION = 1.0
 DEFAULT_HOLD = 1.0
 DEFAULT_EASING = "ease_in_out"
 
-#: Synonyms and word forms -> wheel name (on top of every name :func:`all_names` lists).
-_SYNONYMS = {
-    "neutral": ("calm", "relaxed", "blank", "expressionless", "composed", "resting"),
-    "serenity": ("content", "peaceful", "placid", "serene", "relieved"),
-    "joy": ("happy", "cheerful", "joyful", "glad", "pleased", "smiling", "smile", "smiles", "jolly", "merry"),
-    "ecstasy": ("laughter", "laugh", "laughs", "laughing", "elated", "euphoric", "thrilled", "overjoyed"),
-    "acceptance": ("accepting",),
-    "trust": ("trusting", "confident", "reassured", "warm"),
-    "admiration": ("admiring", "adoring"),
-    "apprehension": ("nervous", "worried", "uneasy", "wary", "tense"),
-    "fear": ("scared", "afraid", "frightened", "fearful"),
-    "terror": ("terrified", "horrified", "panicked", "petrified", "panicking"),
-    "distraction": ("distracted", "puzzled"),
-    "surprise": ("surprised", "startled", "shocked"),
-    "amazement": ("amazed", "astonished", "astounded", "stunned"),
-    "pensiveness": ("pensive", "gloomy", "melancholy", "melancholic", "wistful", "glum"),
-    "sadness": ("sad", "unhappy", "sorrowful", "downcast", "blue"),
-    "grief": ("grieving", "heartbroken", "devastated", "crying", "sobbing", "tearful", "weeping"),
-    "boredom": ("bored", "weary", "uninterested"),
-    "disgust": ("disgusted", "repulsed", "grossed"),
-    "loathing": ("revolted", "loathing", "sickened"),
-    "annoyance": ("annoyed", "irritated", "irked", "grumpy", "bothered", "peeved"),
-    "anger": ("angry", "mad", "cross", "hostile"),
-    "rage": ("furious", "enraged", "livid", "raging", "fuming", "rage"),
-    "interest": ("interested", "attentive", "intrigued"),
-    "anticipation": ("expectant", "eager", "anticipating"),
-    "vigilance": ("vigilant", "alert", "watchful"),
-    "love": ("loving", "affectionate", "tender"),
-    "submission": ("submissive", "meek", "obedient"),
-    "awe": ("awed", "awestruck"),
-    "disapproval": ("disapproving",),
-    "remorse": ("remorseful", "regretful", "sorry"),
-    "contempt": ("contemptuous", "smirking", "smirk", "smug"),
-    "plutchik_contempt": ("scornful", "scorn", "disdainful"),
-    "aggressiveness": ("aggressive", "belligerent"),
-    "optimism": ("optimistic",),
-    "guilt": ("guilty",),
-    "curiosity": ("curious", "inquisitive"),
-    "despair": ("despairing", "hopeless", "desperate"),
-    "unbelief": ("unbelieving", "incredulous", "disbelieving", "disbelief"),
-    "envy": ("envious", "jealous"),
-    "cynicism": ("cynical",),
-    "pride": ("proud",),
-    "hope": ("hopeful",),
-    "delight": ("delighted",),
-    "sentimentality": ("sentimental", "nostalgic"),
-    "shame": ("ashamed", "embarrassed", "humiliated"),
-    "outrage": ("outraged", "indignant"),
-    "pessimism": ("pessimistic",),
-    "morbidness": ("morbid",),
-    "dominance": ("dominant", "domineering", "bossy"),
-    "anxiety": ("anxious",),
-}
-
 
 def _build_lexicon():
-    lexicon = {}
-    for name in all_names():
-        lexicon[name] = resolve_wheel_name(name).name
-    for target, words in _SYNONYMS.items():
+    lexicon = {name: resolve_wheel_name(name).name for name in all_names()}
+    for target, words in lex.EMOTION_WORDS.items():
         canonical = resolve_wheel_name(target).name
         for word in words:
-            lexicon[word] = canonical  # synonyms win: "happy" -> joy, "sad" -> sadness
+            lexicon[word] = canonical  # the table wins over the wheel's aliases: "happy" -> joy, "sad" -> sadness
     return lexicon
 
 
 #: Word -> canonical wheel name.
 LEXICON = _build_lexicon()
 
-#: Intensity adverbs -> key intensity. ("alittle"/"abit" are "a little"/"a bit" after phrase joining.)
-INTENSITY_WORDS = {
-    "slightly": 0.3, "faintly": 0.3, "barely": 0.25, "alittle": 0.4, "abit": 0.4, "mildly": 0.4, "somewhat": 0.6,
-    "fairly": 0.6, "moderately": 0.6, "rather": 0.7, "quite": 0.8, "pretty": 0.8, "very": 1.0, "really": 1.0,
-    "deeply": 1.0, "so": 1.0, "truly": 1.0, "extremely": 1.0, "utterly": 1.0, "incredibly": 1.0, "totally": 1.0,
-    "completely": 1.0, "intensely": 1.0,
-}
-#: Intensity adverbs that also move a primary one intensity ring inwards (annoyance -> anger -> rage).
-LEVEL_UP_WORDS = ("extremely", "utterly", "incredibly", "totally", "completely", "intensely")
 
-#: Tempo word -> (transition seconds, easing). Verbs of change count too ("grow": gradual, "burst": sudden).
-TEMPO_WORDS = {
-    "suddenly": (0.2, "ease_out"), "abruptly": (0.2, "ease_out"), "instantly": (0.2, "ease_out"),
-    "immediately": (0.2, "ease_out"), "burst": (0.2, "ease_out"), "bursts": (0.2, "ease_out"),
-    "bursting": (0.2, "ease_out"), "snap": (0.2, "ease_out"), "snaps": (0.2, "ease_out"),
-    "flash": (0.2, "ease_out"), "flashes": (0.2, "ease_out"),
-    "quickly": (0.5, "ease_out"), "fast": (0.5, "ease_out"), "rapidly": (0.5, "ease_out"),
-    "briskly": (0.5, "ease_out"),
-    "slowly": (2.0, "ease_in_out"), "gently": (2.0, "ease_in_out"), "softly": (2.0, "ease_in_out"),
-    "steadily": (2.0, "linear"), "grow": (2.0, "ease_in_out"), "grows": (2.0, "ease_in_out"),
-    "growing": (2.0, "ease_in_out"), "melt": (2.0, "ease_in_out"), "melts": (2.0, "ease_in_out"),
-    "melting": (2.0, "ease_in_out"), "fade": (2.0, "ease_in_out"), "fades": (2.0, "ease_in_out"),
-    "fading": (2.0, "ease_in_out"), "drift": (2.0, "ease_in_out"), "drifts": (2.0, "ease_in_out"),
-    "drifting": (2.0, "ease_in_out"),
-    "gradually": (3.0, "ease_in_out"), "progressively": (3.0, "ease_in_out"),
-}
+def _compile_idiom(pattern):
+    """An idiom pattern of :data:`~.direction_lexicon.IDIOMS` -> a tuple of frozensets (the words each slot takes)."""
+    slots = []
+    for slot in pattern.split():
+        if slot.startswith("{"):
+            slot = lex.PATTERN_CLASSES[slot.strip("{}")]
+        slots.append(frozenset(slot.split("|")))
+    return tuple(slots)
 
-#: Tempo words that are verbs of change: an adverb in the same clause ("steadily grow") overrides them.
-TEMPO_VERBS = frozenset(("burst", "bursts", "bursting", "snap", "snaps", "flash", "flashes", "grow", "grows",
-                         "growing", "melt", "melts", "melting", "fade", "fades", "fading", "drift", "drifts",
-                         "drifting"))
 
-#: Words that end a clause (phrases such as "and then", "after that", "turning into" are joined to "then" first).
-SEQUENCE_WORDS = ("then", "and", "before", "finally", "into", "to", "next", "later", "eventually", "afterwards",
-                  ",", ";", ".", "!")
-
-#: Words that carry no direction and are skipped.
-FILLER_WORDS = frozenset("""
-a an the it its is are be being been was were am i you he she they we them him her his their our my your face
-character expression look looks looking looked seem seems seeming appear appears appearing feel feels feeling
-start starts starting begin begins beginning first at end ends ending become becomes becoming get gets getting
-turn turns turning go goes going come comes coming stay stays staying remain remains remaining hold holds holding
-keep keeps keeping show shows showing up out with from of more then than all bit little little-bit again still
-very much something someone little while moment pose break breaks change changes changing move moves moving
-""".split())
-
-_NEGATIONS = ("not", "no", "never", "isnt", "arent", "dont", "doesnt", "without", "nor", "neither")
-_DURATION_HOLD = ("for", "during")
-_DURATION_TRANSITION = ("over", "in", "within")
-_NUMBER_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
-                 "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "half": 0.5}
-_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 0.001, "millisecond": 0.001,
-          "milliseconds": 0.001, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0}
-_PHRASES = (
-    (r"\b(burst|bursts|bursting) (into|out) (laughter|laughing)\b", r"\1 laughter"),
-    (r"\b(burst|bursts|bursting|fade|fades|fading|melt|melts|melting|drift|drifts|drifting|snap|snaps|flash|flashes"
-     r"|grow|grows|growing) (into|to)\b", r"\1"),
-    (r"\bin love\b", "love"),
-    (r"\ba little bit\b|\ba little\b", "alittle"),
-    (r"\ba bit\b", "abit"),
-    (r"\band then\b|\bafter that\b|\b(turning|turns|turn|turned) into\b|\bchanging into\b|\bshifting to\b", "then"),
-    (r"\bhalf an? (second|sec|s)\b", r"0.5 \1"),
-    (r"(\d+(?:\.\d+)?)(ms|s|sec|secs)\b", r"\1 \2"),
-    (r"[’']", ""),
-)
-_TOKEN = re.compile(r"[a-z_]+\+[a-z_]+|\d+(?:\.\d+)?|[a-z_]+|[,;.!]")
+#: Compiled idioms, longest first (so "breaks down in tears" wins over "breaks down").
+_IDIOMS = sorted(((_compile_idiom(p), tuple(r.split())) for p, r in lex.IDIOMS), key=lambda i: -len(i[0]))
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+(?:\+\w+)+|\w+|[,;.!?:—–]")
+_CONTRACTION = re.compile(r"(?<=\w)['’](?=(?:t|s|re|ll|ve|d|m)\b)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SHORTEST = 0.001   # seconds: key times are rounded to 1 us, and a shorter duration could make two keys coincide
 
 
 @dataclass(frozen=True)
@@ -212,9 +120,46 @@ class TextKey:
     hold: float = DEFAULT_HOLD
 
 
+@dataclass(frozen=True)
+class Direction:
+    """What :func:`read_direction` understood. ``keys``: tuple of :class:`TextKey`, times strictly increasing.
+    ``skipped``: the words it did not understand, in order of first use (tuple of str). ``notes``: one line per
+    skipped word or phrase saying why (tuple of str; nearest known words where there are some)."""
+    keys: tuple
+    skipped: tuple
+    notes: tuple
+
+    @property
+    def duration(self):
+        """Seconds from 0 to the end of the last key's hold (float)."""
+        return round(self.keys[-1].time + self.keys[-1].hold, 6)
+
+
+def _words(text):
+    """Step 1: the sentence -> lower-case words and punctuation (list of str) after idioms and translations."""
+    norm = unicodedata.normalize("NFC", text).lower()
+    norm = _CONTRACTION.sub("", norm).replace("'", " ").replace("’", " ")
+    raw = _TOKEN.findall(norm)
+    words, i = [], 0
+    while i < len(raw):
+        for slots, replacement in _IDIOMS:
+            if len(raw) - i >= len(slots) and all(word in slot for word, slot in zip(raw[i:], slots)):
+                words.extend(replacement)
+                i += len(slots)
+                break
+        else:
+            words.append(lex.TRANSLATIONS.get(raw[i], raw[i]))
+            i += 1
+    return words
+
+
 def _known_words():
-    return (list(LEXICON) + list(INTENSITY_WORDS) + list(TEMPO_WORDS) + [w for w in SEQUENCE_WORDS if w.isalpha()]
-            + sorted(FILLER_WORDS) + list(_DURATION_HOLD) + list(_DURATION_TRANSITION) + list(_UNITS))
+    """Words to suggest for a word not understood: what a user types (an idiom's token such as ``blows_up`` is
+    not; a wheel name such as ``plutchik_contempt`` is)."""
+    words = (list(LEXICON) + list(lex.INTENSITY_WORDS) + list(lex.TEMPO_WORDS) + sorted(lex.NEGATIONS)
+             + [w for w in sorted(lex.SEQUENCE_WORDS) if w.isalpha()] + list(lex.UNITS))
+    names = set(all_names())
+    return [w for w in words if "_" not in w or w in names]
 
 
 def _nearest(word):
@@ -222,13 +167,138 @@ def _nearest(word):
     return f"{word!r} (nearest known: {', '.join(close)})" if close else repr(word)
 
 
-def _number(tokens, i):
-    """A number at tokens[i] -> (value, next index) or (None, i)."""
-    if i < len(tokens) and re.fullmatch(r"\d+(?:\.\d+)?", tokens[i]):
-        return float(tokens[i]), i + 1
-    if i < len(tokens) and tokens[i] in _NUMBER_WORDS:
-        return _NUMBER_WORDS[tokens[i]], i + 1
+def _number(words, i):
+    """A number at words[i] -> (value, next index) or (None, i)."""
+    if i < len(words) and _NUMBER.fullmatch(words[i]):
+        return float(words[i]), i + 1
+    if i < len(words) and words[i] in lex.NUMBER_WORDS:
+        return lex.NUMBER_WORDS[words[i]], i + 1
     return None, i
+
+
+def _is_filler(word):
+    """Whether ``word`` is known but says nothing alone (filler, "anymore", a number or duration word)."""
+    return (word in lex.FILLER_WORDS or word in lex.NEGATION_ENDINGS or word in lex.NUMBER_WORDS
+            or word in lex.DURATION_HOLD or word in lex.DURATION_TRANSITION or bool(_NUMBER.fullmatch(word)))
+
+
+def _items(words):
+    """Step 2: words -> ``(items, skipped, notes)``; an item is ``(kind, value, word)`` with kind one of emotion,
+    intensity, tempo, very_tempo, negation, hold, over, sequence."""
+    items, skipped, notes = [], [], []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in lex.DURATION_HOLD or word in lex.DURATION_TRANSITION:
+            value, j = _number(words, i + 1)
+            if value is not None and j < len(words) and words[j] in lex.UNITS:
+                seconds = value * lex.UNITS[words[j]]
+                phrase = " ".join(words[i:j + 1])
+                if seconds >= _SHORTEST:
+                    items.append(("hold" if word in lex.DURATION_HOLD else "over", seconds, phrase))
+                else:
+                    notes.append(f"{phrase!r}: a duration must be at least 1 ms")
+                i = j + 1
+                continue
+            if value is not None and words[i + 1] not in ("a", "an"):
+                notes.append(f"'{word} {words[i + 1]}' needs a unit, e.g. '{word} {words[i + 1]} seconds'")
+                i += 2
+                continue
+        if word in ("into", "to") and i and words[i - 1] in lex.TEMPO_VERBS:
+            pass   # "melt into love", "snap to rage": the verb's own preposition, not a new clause
+        elif word in lex.SEQUENCE_WORDS or word == "after":
+            items.append(("sequence", word, word))
+        elif "+" in word:
+            try:
+                items.append(("emotion", resolve_wheel_name(word).name, word))
+            except InputError as exc:
+                notes.append(str(exc))
+        elif word in LEXICON:
+            items.append(("emotion", LEXICON[word], word))
+        elif word == "very" and i + 1 < len(words) and words[i + 1] in lex.TEMPO_WORDS:
+            items.append(("very_tempo", None, word))
+        elif word in lex.INTENSITY_WORDS:
+            items.append(("intensity", word, word))
+        elif word in lex.TEMPO_WORDS:
+            items.append(("tempo", word, word))
+        elif word in lex.NEGATIONS:
+            items.append(("negation", word, word))
+        elif word not in skipped and not _is_filler(word):
+            skipped.append(word)
+            notes.append(f"{_nearest(word)} is not in the vocabulary")
+        i += 1
+    return items, skipped, notes
+
+
+def _clauses(items):
+    """Step 3: items -> list of clauses (lists of items without sequence words); "X after Y" -> Y, X."""
+    clauses, current, after = [], [], []
+    for item in items:
+        if item[0] != "sequence":
+            current.append(item)
+            continue
+        if current:
+            clauses.append(current)
+        current = []
+        if item[1] == "after" and clauses:
+            after.append(len(clauses))   # the clause that starts here goes before the previous one
+    if current:
+        clauses.append(current)
+    for index in after:
+        if index < len(clauses):
+            clauses[index - 1], clauses[index] = clauses[index], clauses[index - 1]
+    return clauses
+
+
+def _groups(clause):
+    """Step 4a: one clause -> ``(groups, rest)``: each group ``[emotion item, modifier items...]``; ``rest`` the
+    modifiers of a clause without an emotion."""
+    groups, pending = [], []
+    for item in clause:
+        if item[0] == "emotion":
+            if groups and groups[-1][0][1] == item[1] and not pending:
+                continue   # "smiles happily": one key
+            groups.append([item] + pending)
+            pending = []
+        elif item[0] in ("hold", "over") and groups:
+            groups[-1].append(item)
+        else:
+            pending.append(item)
+    if groups:
+        groups[-1].extend(pending)
+        return groups, []
+    return groups, pending
+
+
+def _entry(group):
+    """Step 4b: a group -> a key entry (dict: emotion, intensity, transition, easing, hold, explicit,
+    hold_explicit), with intensity, ring, tempo, negation and durations applied."""
+    entry = {"emotion": group[0][1], "intensity": DEFAULT_INTENSITY, "transition": DEFAULT_TRANSITION,
+             "easing": DEFAULT_EASING, "hold": DEFAULT_HOLD, "explicit": False, "hold_explicit": False}
+    adverb = any(kind == "tempo" and value not in lex.TEMPO_VERBS for kind, value, _ in group)
+    stretch = False
+    negations = 0
+    for kind, value, _ in group[1:]:
+        if kind == "intensity":
+            entry["intensity"], level_up = lex.INTENSITY_WORDS[value]
+            if level_up:
+                entry["emotion"] = _level_up(entry["emotion"])
+        elif kind == "very_tempo":
+            stretch = True   # applied to the next tempo word
+        elif kind == "tempo" and not (adverb and value in lex.TEMPO_VERBS):
+            seconds, easing = lex.TEMPO_WORDS[value]
+            if stretch:
+                seconds, stretch = (seconds * 1.5 if seconds >= 1.0 else seconds * 0.5), False
+            entry["transition"], entry["easing"], entry["explicit"] = seconds, easing, True
+        elif kind == "negation":
+            negations += 1
+        elif kind == "hold":
+            entry["hold"], entry["hold_explicit"] = value, True
+        elif kind == "over":
+            entry["transition"], entry["explicit"] = value, True
+    if negations % 2:
+        entry["emotion"], entry["intensity"] = "neutral", 1.0   # the emotion ends
+    return entry
 
 
 def _level_up(name):
@@ -238,122 +308,39 @@ def _level_up(name):
     return name
 
 
-def parse_direction(text):
-    """Parse a direction sentence into keys (grammar and timing in the module docstring).
-
-    ``text``: str. Returns ``list[TextKey]``, times strictly increasing. Raises InputError (nothing is returned):
-    not a str or empty; words it cannot place (each listed with the nearest known words); a negation; two
-    emotions in one clause; an intensity or tempo word with no emotion; a duration without a number or a unit
-    (seconds, ms, minutes) or not positive; a pair that does not resolve; no emotion at all.
-    """
-    if not isinstance(text, str):
-        raise InputError(f"direction text must be a str, got {type(text).__name__}")
-    norm = " ".join(text.lower().split())
-    if not norm:
-        raise InputError("direction text is empty; write e.g. 'start calm, then slowly become happy'")
-    for pattern, repl in _PHRASES:
-        norm = re.sub(pattern, repl, norm)
-    tokens = _TOKEN.findall(norm)
-    leftovers = re.sub(_TOKEN, " ", norm).split()
-    unknown = [w for w in leftovers if any(c.isalnum() for c in w)]
-    negations = [t for t in tokens if t in _NEGATIONS]
-    if negations:
-        raise InputError(f"direction text uses a negation ({negations[0]!r}); say what the face shows instead, "
-                         f"e.g. 'calm' or 'sad' rather than 'not happy'")
-
-    clauses, current = [], []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok in _DURATION_HOLD or tok in _DURATION_TRANSITION:
-            value, j = _number(tokens, i + 1)
-            if value is not None and j < len(tokens) and tokens[j] in _UNITS:
-                seconds = value * _UNITS[tokens[j]]
-                if seconds <= 0:
-                    raise InputError(f"duration '{tok} {tokens[i + 1]} {tokens[j]}' must be positive")
-                current.append(("hold" if tok in _DURATION_HOLD else "over", seconds, tok))
-                i = j + 1
-                continue
-            if value is not None:
-                raise InputError(f"'{tok} {tokens[i + 1]}' needs a unit: seconds (s), ms or minutes")
-            unknown.append(tok)  # "for"/"over"/"in" outside a duration: cannot be placed
-            i += 1
-            continue
-        if tok in SEQUENCE_WORDS:
-            clauses.append(current)
-            current = []
-        elif "+" in tok:
-            current.append(("emotion", resolve_wheel_name(tok).name, tok))
-        elif tok in LEXICON:
-            current.append(("emotion", LEXICON[tok], tok))
-        elif tok in INTENSITY_WORDS and not (tok == "very" and i + 1 < len(tokens) and tokens[i + 1] in TEMPO_WORDS):
-            current.append(("intensity", tok, tok))
-        elif tok == "very":
-            current.append(("very_tempo", None, tok))
-        elif tok in TEMPO_WORDS:
-            current.append(("tempo", tok, tok))
-        elif tok in FILLER_WORDS or tok in _NUMBER_WORDS:
-            pass
-        else:
-            unknown.append(tok)
-        i += 1
-    clauses.append(current)
-    if unknown:
-        raise InputError(f"cannot place {len(unknown)} word(s) of the direction: "
-                         f"{'; '.join(_nearest(w) for w in dict.fromkeys(unknown))}")
-
-    entries = []  # dicts: emotion, intensity, transition, easing, hold, explicit
-    for clause in clauses:
-        emotions = [item for item in clause if item[0] == "emotion"]
-        if len(emotions) > 1:
-            raise InputError(f"two emotions in one clause ({emotions[0][2]!r}, {emotions[1][2]!r}); join them with "
-                             f"'then' to play one after the other, or write a pair such as 'joy+trust'")
-        if not emotions:
-            modifiers = [item[2] for item in clause if item[0] in ("intensity", "tempo", "very_tempo")]
-            if modifiers:
-                raise InputError(f"{modifiers[0]!r} does not say which emotion it applies to; put an emotion word "
-                                 f"in the same clause (e.g. '{modifiers[0]} happy')")
-            durations = [item for item in clause if item[0] in ("hold", "over")]
-            if durations:
-                if not entries:
-                    raise InputError(f"duration '{durations[0][2]} ...' comes before any emotion")
-                for kind, seconds, _ in durations:
-                    if kind == "over":
-                        entries[-1]["transition"], entries[-1]["explicit"] = seconds, True
-                    elif entries[-1]["hold_explicit"]:   # "happy for 2 s, then hold it for 1 s": 3 s in all
-                        entries[-1]["hold"] += seconds
-                    else:
-                        entries[-1]["hold"], entries[-1]["hold_explicit"] = seconds, True
-            continue
-        entry = {"emotion": emotions[0][1], "intensity": DEFAULT_INTENSITY, "transition": DEFAULT_TRANSITION,
-                 "easing": DEFAULT_EASING, "hold": DEFAULT_HOLD, "explicit": False, "hold_explicit": False}
-        stretch = 1.0
-        adverb = any(kind == "tempo" and value not in TEMPO_VERBS for kind, value, _ in clause)
-        for kind, value, word in clause:
-            if kind == "intensity":
-                entry["intensity"] = INTENSITY_WORDS[value]
-                if value in LEVEL_UP_WORDS:
-                    entry["emotion"] = _level_up(entry["emotion"])
-            elif kind == "very_tempo":
-                stretch = None  # applied to the next tempo word
-            elif kind == "tempo" and not (adverb and value in TEMPO_VERBS):
-                seconds, easing = TEMPO_WORDS[value]
-                if stretch is None:
-                    seconds = seconds * 1.5 if seconds >= 1.0 else seconds * 0.5
-                    stretch = 1.0
-                entry["transition"], entry["easing"], entry["explicit"] = seconds, easing, True
-        for kind, value, word in clause:
-            if kind == "hold":
-                entry["hold"], entry["hold_explicit"] = value, True
-            elif kind == "over":
-                entry["transition"], entry["explicit"] = value, True
+def _append_entry(entries, entry):
+    """Step 4c: add ``entry`` to ``entries``; the same face as the previous key ("ashamed and blushing") prolongs
+    that key's hold by the new one's transition and hold instead of making a second key."""
+    previous = entries[-1] if entries else None
+    if previous and (previous["emotion"], previous["intensity"]) == (entry["emotion"], entry["intensity"]):
+        previous["hold"] += entry["transition"] + entry["hold"]
+        previous["hold_explicit"] = True
+    else:
         entries.append(entry)
-    if not entries:
-        raise InputError(f"no emotion found in {text!r}; use wheel words such as happy, sad, angry, calm, hopeful")
 
-    if entries[0]["explicit"]:
+
+def _apply_to_previous(entries, rest, notes):
+    """Step 4d: the modifiers of a clause without an emotion: durations and a negation act on the previous key
+    ("happy, hold it for 2 s"; "happy, then not anymore"); anything else is skipped with a note."""
+    for kind, value, word in rest:
+        if kind in ("hold", "over", "negation") and entries:
+            if kind == "over":
+                entries[-1]["transition"], entries[-1]["explicit"] = value, True
+            elif kind == "negation":
+                _append_entry(entries, _entry([("emotion", entries[-1]["emotion"], word), ("negation", value, word)]))
+            elif entries[-1]["hold_explicit"]:   # "happy for 2 s, then hold it for 1 s": 3 s in all
+                entries[-1]["hold"] += value
+            else:
+                entries[-1]["hold"], entries[-1]["hold_explicit"] = value, True
+        else:
+            notes.append(f"{word!r} has no emotion to apply to (put an emotion word next to it)")
+
+
+def _timed_keys(entries):
+    """Step 5: entries -> :class:`TextKey` list with times (module docstring, *Timing*)."""
+    if entries[0]["explicit"] and entries[0]["emotion"] != "neutral":
         entries.insert(0, {"emotion": "neutral", "intensity": 1.0, "transition": 0.0, "easing": DEFAULT_EASING,
-                           "hold": 0.0, "explicit": False, "hold_explicit": False})
+                           "hold": 0.0})
     else:
         entries[0]["transition"] = 0.0
     keys, time = [], 0.0
@@ -365,22 +352,41 @@ def parse_direction(text):
     return keys
 
 
+def read_direction(text):
+    """Read a direction sentence (steps and timing in the module docstring).
+
+    ``text``: str. Returns :class:`Direction` (keys, skipped words, notes). Raises InputError (nothing is
+    returned) only when ``text`` is not a str, is empty, or has no word that places an emotion; the message lists
+    the words it did not understand with the nearest known ones.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"direction text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise InputError("direction text is empty; write e.g. 'start calm, then slowly become happy'")
+    items, skipped, notes = _items(_words(text))
+    entries = []
+    for clause in _clauses(items):
+        groups, rest = _groups(clause)
+        for group in groups:
+            _append_entry(entries, _entry(group))
+        _apply_to_previous(entries, rest, notes)
+    if not entries:
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        raise InputError(f"no emotion found in {text!r}{detail}; use words such as happy, sad, angry, scared, "
+                         f"calm, 'bursts into tears' or 'loses her temper'")
+    return Direction(tuple(_timed_keys(entries)), tuple(skipped), tuple(notes))
+
+
+def parse_direction(text):
+    """The keys of :func:`read_direction` (``list[TextKey]``), for callers that do not show the notes. Raises
+    InputError as :func:`read_direction`."""
+    return list(read_direction(text).keys)
+
+
 def to_emotion_keys(text_keys):
     """:class:`TextKey` list -> timeline :class:`~facemotion.core.animation.timeline.EmotionKey` list (same times,
-    transitions, easings; the ``label`` is None). A primary's basic name gets ``intensity * LEVEL_INTENSITY[2]``
-    (module docstring); other names keep their intensity (the timeline applies their ring's level itself).
+    emotions, intensities, transitions, easings; the ``label`` is None): "sad" at 1.0 is the sad preset at 1.0.
     Returns ``list[EmotionKey]``."""
-    keys = []
-    for key in text_keys:
-        keys.append(EmotionKey(time=key.time, emotion=key.emotion, intensity=wheel_key_intensity(key.emotion,
-                                                                                                 key.intensity),
-                               transition=key.transition, easing=key.easing))
-    return keys
+    return [EmotionKey(time=key.time, emotion=key.emotion, intensity=key.intensity, transition=key.transition,
+                       easing=key.easing) for key in text_keys]
 
-
-def direction_keys(text):
-    """A direction sentence -> ``(keys: list[EmotionKey], duration: float seconds)`` ready for
-    :func:`~facemotion.core.animation.timeline.bake_timeline` (``duration`` = the last key's time + its hold).
-    Raises InputError as :func:`parse_direction` (nothing is returned for words it cannot place)."""
-    text_keys = parse_direction(text)
-    return to_emotion_keys(text_keys), round(text_keys[-1].time + text_keys[-1].hold, 6)

@@ -6,17 +6,22 @@ iris model, the 52-score blendshape model and the face-geometry pipeline), model
 ``mediapipe/face_landmarker.task`` float16/1 found through :mod:`.assets`. [Liao 2025] names MediaPipe as the
 real-time landmark choice. Index sets for the 478 points are in :mod:`.mediapipe_topology`.
 
-Search strategy (measured on crops and rescaled copies of astronaut.png, see tests/test_landmarks.py); pass 2 runs
-only when pass 1 found nothing, pass 3 when fewer than ``max_faces`` faces were found:
+Search strategy (measured on composites of astronaut.png, ``tools/face_composites.py``, and tests/test_landmarks.py):
 
-1. the image as it is, upscaled (bicubic) so its longer side is at least 256 px when smaller;
-2. the image centred on a flat canvas twice its size (longer side 192 px for small images, at most 512 px):
-   BlazeFace misses faces that fill the whole frame (tight crops). PLATFORM.md: on in-the-wild 48x48 crops, 80 %
-   found upscaled to 192 px, 92 % once centred in 384;
-3. for images of 512 px and more, overlapping windows of half the shorter side (stride a quarter), each upscaled
-   like pass 1: BlazeFace (short-range model, 128 px input) misses faces under ~10 % of the frame; windows make
-   them 2x larger relative to the input. Faces cut by a window's edge are dropped (the overlap shows them whole
-   in another window); duplicates and faces already found are merged away. 9 to 15 extra detector runs.
+1. the Face Landmarker on the image as it is, upscaled (bicubic) so its longer side is at least 256 px when smaller.
+   Its BlazeFace detector (short-range model, 128 px input) sees faces down to ~16 % of the longer side;
+2. only when pass 1 found nothing: the image centred on a flat canvas twice its size (longer side 192 px for small
+   images, at most 512 px): BlazeFace misses faces that fill the whole frame (tight crops). PLATFORM.md: on
+   in-the-wild 48x48 crops, 80 % found upscaled to 192 px, 92 % once centred in 384;
+3. the small-face search, for faces from :data:`MIN_FACE_HEIGHT` px up to pass 1's reach: BlazeFace alone (a tenth
+   of a Landmarker call) over a pyramid of overlapping square tiles, :data:`TILE_FACE_RATIO` times the smallest face
+   of each level, doubling per level; its boxes are merged across tiles and levels by non-maximum suppression
+   (OpenCV's ``NMSBoxes``), boxes on faces already found are dropped, and each remaining box is cropped from the
+   original image (:data:`CROP_FACE_RATIO` times the box, resized to :data:`LANDMARK_CROP_SIDE` px) and given to the
+   Face Landmarker (crop-then-landmark: a 24 px face gets the landmark model at the resolution of a large one),
+   whose face is kept where its landmark box agrees with BlazeFace's (:data:`CROP_AGREEMENT_IOU`). It costs ~(longer
+   side / 96)^2 BlazeFace calls: 31x one Landmarker call on a 1024 px image (``./facemotion bench``). It runs when passes 1-2 found nothing, or when fewer than ``max_faces`` faces were found and the image's longer
+   side is at least :data:`SMALL_FACE_SEARCH_MIN_SIDE` (see there for why).
 
 With ``max_faces`` > 1 MediaPipe occasionally adds a weak false face beside a real one (1 of 228 astronaut
 variants); the list is ordered largest first, so take ``faces[0]`` when one face is expected.
@@ -43,8 +48,9 @@ from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
 from .mediapipe_import import import_mediapipe
 
-__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "close_default_detector",
-           "default_detector", "default_face_detector", "DEFAULT_MIN_DETECTION_CONFIDENCE"]
+__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "box_iou",
+           "close_default_detector", "default_detector", "default_face_detector", "small_face_boxes",
+           "DEFAULT_MIN_DETECTION_CONFIDENCE"]
 
 #: BlazeFace score needed to look for landmarks: MediaPipe's own default, 0.5. Measured with the three passes
 #: below: on 228 crops / rescaled copies of astronaut.png (faces of 24-512 px, rotated +-25 degrees, darkened,
@@ -61,8 +67,38 @@ MIN_DETECTION_SIDE = 256
 SMALL_TARGET_SIDE = 192
 #: Cap on the longer side of a large image in the padded pass (the detector works at 128 px internally).
 PADDED_MAX_SIDE = 512
-#: Images whose longer side reaches this get the windowed pass 3.
-WINDOWED_MIN_SIDE = 512
+#: Smallest face looked for, pixels of the 478-landmark box's height (forehead to chin).
+MIN_FACE_HEIGHT = 24
+#: Share of the longer side above which pass 1 (BlazeFace over the whole image) finds a face: measured 0.156 found,
+#: 0.125 missed on astronaut composites; the small-face search covers everything below it.
+WHOLE_IMAGE_MIN_FACE = 0.16
+#: Tile side of the small-face search in heights of the smallest face of its level: the face then fills 1/6 of
+#: BlazeFace's input. Measured on astronaut composites (faces of 24, 32, 48 px, flipped, grey and cluttered
+#: backgrounds, 12 each): found 12/12 from 1/7 of the tile up (median score 0.81 at 0.14, 0.90 at 0.16).
+TILE_FACE_RATIO = 6
+#: Faces up to this share of a tile must fit whole in one tile (larger ones belong to the next level, twice the
+#: size): the tiles' stride is ``(1 - TILE_WHOLE_FACE) * side``.
+TILE_WHOLE_FACE = 1.0 / 3.0
+#: A found box is cropped this many times its size for the Face Landmarker (the face fills 40 % of the crop, well
+#: inside BlazeFace's range, with room for the forehead and chin that its box leaves out).
+CROP_FACE_RATIO = 2.5
+#: Side the crop is resized to for the Face Landmarker.
+LANDMARK_CROP_SIDE = 256
+#: A face landmarked on a crop is kept only when its landmark box and BlazeFace's box agree (IoU at least this): two
+#: models place the face in one spot. Measured on astronaut composites (faces of 24-64 px, upright and turned
+#: +-30 degrees, grey and cluttered backgrounds): 0.73-0.87; the one false face the search found in 9 face-free
+#: 700-1024 px images (noise, checkerboard, gradient, suit, flag and mission patch of astronaut.png): 0.09.
+CROP_AGREEMENT_IOU = 0.4
+#: Beside faces pass 1 found, smaller faces are searched only in images at least this large (longer side, px).
+#: The search costs ~(side / 96)^2 BlazeFace calls of ~1/10 of a Face Landmarker call each (155 at 1024 px, 34 at
+#: 512 px: three Landmarker calls more on every 512 px portrait). Below 640 px (VGA: thumbnails, crops, web
+#: portraits, the project's 512 px photos and renders) pass 1 finds every face of 16 % of the frame and more, so a
+#: face it misses beside one it found is under ~100 px, a bystander; that is not worth quadrupling the cost of
+#: every portrait. From 640 px on (camera photos, video frames, contact sheets, group shots) faces of many sizes
+#: share the frame. When passes 1-2 find nothing the search runs at any size.
+SMALL_FACE_SEARCH_MIN_SIDE = 640
+#: MediaPipe's ``num_faces`` when a detector looks for every face (``max_faces=None``).
+EVERY_FACE_LIMIT = 64
 #: Vertical field of view of MediaPipe's face-geometry perspective camera (its default environment; degrees).
 _GEOMETRY_VERTICAL_FOV_DEG = 63.0
 
@@ -129,25 +165,91 @@ def _window_starts(length, side, stride):
     return starts
 
 
-def _merge(faces, candidates, max_iou=0.3):
-    """``faces`` plus each candidate whose box overlaps none kept so far (IoU < ``max_iou``, centre outside their
-    boxes); largest first."""
+def _merge(faces, candidates):
+    """``faces`` plus each candidate that shows no face kept so far (:func:`_overlaps`); largest first."""
     kept = list(faces)
     for face in candidates:
-        cx, cy = (face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0
-        if all(_iou(face.bbox, o.bbox) < max_iou
-               and not (o.bbox[0] <= cx <= o.bbox[2] and o.bbox[1] <= cy <= o.bbox[3]) for o in kept):
+        if not any(_overlaps(face.bbox, other.bbox) for other in kept):
             kept.append(face)
     kept.sort(key=lambda face: face.area, reverse=True)
     return kept
 
 
-def _iou(a, b):
+def box_iou(a, b):
+    """Intersection over union of two (x0, y0, x1, y1) boxes, in [0, 1] (0 for empty boxes)."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _overlaps(a, b, max_iou=0.3):
+    """True when boxes ``a`` and ``b`` (x0, y0, x1, y1) show the same face: IoU >= ``max_iou`` or either centre
+    inside the other."""
+    return box_iou(a, b) >= max_iou or _centre_inside(a, b) or _centre_inside(b, a)
+
+
+def _centre_inside(a, b):
+    """True when the centre of box ``a`` lies inside box ``b``."""
+    cx, cy = (a[0] + a[2]) / 2.0, (a[1] + a[3]) / 2.0
+    return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+
+
+def _crop(rgb, box, ratio, side):
+    """A ``side`` px square crop of ``rgb`` centred on ``box``, ``ratio`` times its longer side, with its canvas
+    mapping. Parts outside the image are filled with the crop's mean colour (flat, like :func:`_padded`)."""
+    cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+    extent = ratio * max(box[2] - box[0], box[3] - box[1], 1.0)
+    scale = side / extent
+    offset_x, offset_y = side / 2.0 - cx * scale, side / 2.0 - cy * scale
+    h, w = rgb.shape[:2]
+    region = rgb[max(0, int(cy - extent / 2)):min(h, int(cy + extent / 2) + 1),
+                 max(0, int(cx - extent / 2)):min(w, int(cx + extent / 2) + 1)]
+    fill = region.reshape(-1, 3).mean(axis=0) if region.size else np.full(3, 128.0)
+    matrix = np.array([[scale, 0.0, offset_x], [0.0, scale, offset_y]])
+    # Pixel centres: OpenCV maps pixel centre x to scale * x + offset; the canvas mapping uses the same convention
+    # as _upscaled (corner-based), off by (scale - 1) / 2 px on the canvas: under a tenth of a crop pixel's error
+    # once divided back by the scale, far below the landmark model's own noise.
+    interpolation = cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR
+    crop = cv2.warpAffine(rgb, matrix, (side, side), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=tuple(float(v) for v in fill))
+    return crop, _Canvas(scale, scale, offset_x, offset_y, side, side)
+
+
+def _tile_levels(h, w):
+    """Tile sides of the small-face search (pixels), smallest first: :data:`TILE_FACE_RATIO` times the smallest face
+    of each level, from :data:`MIN_FACE_HEIGHT` doubling while that face is below pass 1's reach."""
+    sides = []
+    face = MIN_FACE_HEIGHT
+    while face < WHOLE_IMAGE_MIN_FACE * max(h, w):
+        sides.append(TILE_FACE_RATIO * face)
+        face *= 2
+    return sides
+
+
+def small_face_boxes(face_detector, rgb):
+    """Face boxes BlazeFace finds in overlapping tiles of ``rgb`` at every level of :func:`_tile_levels`, merged by
+    non-maximum suppression (OpenCV ``NMSBoxes``, IoU 0.3), best score first.
+
+    ``face_detector``: a :class:`FaceDetector`; ``rgb``: ``(H, W, 3) uint8``. Returns a list of (x0, y0, x1, y1)
+    pixel boxes of the original image (BlazeFace's boxes: brows to chin, narrower than the landmark box).
+    """
+    h, w = rgb.shape[:2]
+    boxes, scores = [], []
+    for side in _tile_levels(h, w):
+        stride = max(1, round(side * (1.0 - TILE_WHOLE_FACE)))
+        for y0 in _window_starts(h, min(side, h), stride):
+            for x0 in _window_starts(w, min(side, w), stride):
+                for detection in face_detector.detect(rgb[y0:y0 + side, x0:x0 + side]):
+                    bx0, by0, bx1, by1 = detection.bbox
+                    boxes.append([bx0 + x0, by0 + y0, bx1 - bx0, by1 - by0])
+                    scores.append(detection.score)
+    if not boxes:
+        return []
+    keep = cv2.dnn.NMSBoxes(boxes, scores, face_detector.min_score, 0.3)
+    order = sorted((int(i) for i in np.asarray(keep).reshape(-1)), key=lambda i: (-scores[i], i))
+    return [(boxes[i][0], boxes[i][1], boxes[i][0] + boxes[i][2], boxes[i][1] + boxes[i][3]) for i in order]
 
 
 def _padded(rgb, target_side):
@@ -316,9 +418,10 @@ class FaceLandmarkDetector(_MediaPipeTask):
     """MediaPipe Face Landmarker on still images, created once and reused (about 8 ms per 512 px image on a core).
 
     ``model_path``: a ``face_landmarker.task`` file (default: ``assets.asset_path("mediapipe/face_landmarker.task")``).
-    ``max_faces``: most faces returned per image (MediaPipe keeps its most confident ones).
-    ``min_detection_confidence``: face detector score threshold (default 0.5, see
+    ``max_faces``: most faces returned per image (the largest ones), or None for every face (up to
+    :data:`EVERY_FACE_LIMIT`). ``min_detection_confidence``: face detector score threshold (default 0.5, see
     :data:`DEFAULT_MIN_DETECTION_CONFIDENCE`). ``min_presence_confidence``: landmark model face-presence threshold.
+    The small-face search (pass 3) makes a BlazeFace :class:`FaceDetector` on first need and closes it with this one.
 
     Thread-safe (one detection at a time per detector). Use as a context manager or call :meth:`close`; detectors
     still open are closed at interpreter exit. Raises AssetError when the model is missing or corrupt.
@@ -329,28 +432,37 @@ class FaceLandmarkDetector(_MediaPipeTask):
         import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
-        if int(max_faces) < 1:
-            raise InputError(f"max_faces must be at least 1, got {max_faces}")
+        if max_faces is not None and int(max_faces) < 1:
+            raise InputError(f"max_faces must be at least 1 (or None for every face), got {max_faces}")
+        self.max_faces = None if max_faces is None else int(max_faces)
+        self.min_detection_confidence = float(min_detection_confidence)
+        self._boxes = None
         self.model_path, model = _read_model(model_path)
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=model),
             running_mode=vision.RunningMode.IMAGE,
-            num_faces=int(max_faces),
-            min_face_detection_confidence=float(min_detection_confidence),
+            num_faces=self.max_faces or EVERY_FACE_LIMIT,
+            min_face_detection_confidence=self.min_detection_confidence,
             min_face_presence_confidence=float(min_presence_confidence),
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        self.max_faces = int(max_faces)
         self._start(lambda: vision.FaceLandmarker.create_from_options(options))
+
+    def close(self):
+        """Release MediaPipe's graphs (the Face Landmarker and, if made, the small-face search's detector)."""
+        boxes, self._boxes = getattr(self, "_boxes", None), None
+        if boxes is not None:
+            boxes.close()
+        super().close()
 
     # -- detection -------------------------------------------------------------------------------------------------
     def detect(self, image):
         """Find faces in ``image`` and return a list of :class:`FaceLandmarks`, largest first (empty: no face).
 
         ``image``: ``(H, W, 3) uint8`` RGB; other layouts (grey, RGBA, 16-bit, float in [0, 1]) are converted with
-        :func:`.image_io.as_rgb_uint8`. Passes: see the module docstring. Raises InputError for an empty or
-        malformed array.
+        :func:`.image_io.as_rgb_uint8`. Passes: see the module docstring. Deterministic: the same image gives the
+        same faces. Raises InputError for an empty or malformed array.
         """
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
@@ -358,35 +470,36 @@ class FaceLandmarkDetector(_MediaPipeTask):
         if not faces:
             target = SMALL_TARGET_SIDE if max(h, w) < MIN_DETECTION_SIDE else min(max(h, w), PADDED_MAX_SIDE)
             faces = self._detect_canvas(*_padded(rgb, target), h, w)
-        if len(faces) < self.max_faces and max(h, w) >= WINDOWED_MIN_SIDE:
-            # Small faces beside a large one, or a lone small face: look again in windows, keep new faces only.
-            faces = _merge(faces, self._detect_windows(rgb))[:self.max_faces]
-        return faces
+        wanted = self.max_faces or EVERY_FACE_LIMIT
+        if not faces or (len(faces) < wanted and max(h, w) >= SMALL_FACE_SEARCH_MIN_SIDE):
+            faces = self._search_small_faces(rgb, faces, wanted)
+        return faces[:wanted]
 
     def _detect_canvas(self, canvas_image, canvas, h, w):
         return _merge([], _to_faces(self._run(canvas_image), canvas, h, w))
 
-    def _detect_windows(self, rgb):
+    def _face_detector(self):
+        if self._boxes is None:
+            self._boxes = FaceDetector(self.model_path, min_score=self.min_detection_confidence)
+        return self._boxes
+
+    def _search_small_faces(self, rgb, faces, wanted):
+        """Pass 3: ``faces`` plus the faces BlazeFace finds in the tile pyramid, each landmarked on its own crop."""
         h, w = rgb.shape[:2]
-        side = max(1, min(h, w) // 2)
-        stride = max(1, side // 2)
-        found = []  # (face, margin): margin = how far the face's box stays inside its window, in face sizes
-        for y0 in _window_starts(h, side, stride):
-            for x0 in _window_starts(w, side, stride):
-                window = rgb[y0:y0 + side, x0:x0 + side]
-                window_image, canvas = _upscaled(window, MIN_DETECTION_SIDE)
-                # Offset the canvas mapping by the window's position so results land in full-image pixels.
-                canvas = _Canvas(canvas.scale_x, canvas.scale_y, canvas.offset_x - x0 * canvas.scale_x,
-                                 canvas.offset_y - y0 * canvas.scale_y, canvas.width, canvas.height)
-                for face in _to_faces(self._run(window_image), canvas, h, w, window=(x0, y0, side, side)):
-                    bx0, by0, bx1, by1 = face.bbox
-                    size = max(bx1 - bx0, by1 - by0, 1e-6)
-                    margin = min(bx0 - x0, by0 - y0, x0 + side - bx1, y0 + side - by1) / size
-                    if margin >= 0.0:  # cut by the window's edge: a partial face, untrusted (overlap covers it)
-                        found.append((face, margin))
-        # Of overlapping boxes keep the face seen furthest inside its window (least truncated).
-        found.sort(key=lambda item: item[1], reverse=True)
-        return _merge([], [face for face, _ in found])
+        for box in small_face_boxes(self._face_detector(), rgb):
+            if len(faces) >= wanted:
+                break
+            if any(_overlaps(box, face.bbox) for face in faces):
+                continue  # a face already found (by pass 1 or an earlier box): no Landmarker call for it
+            faces = _merge(faces, self._landmark_crop(rgb, box, h, w))
+        return faces
+
+    def _landmark_crop(self, rgb, box, h, w):
+        """The Face Landmarker on a square crop around ``box`` (x0, y0, x1, y1 pixels): the faces whose landmark box
+        agrees with ``box`` (:data:`CROP_AGREEMENT_IOU`)."""
+        crop_image, canvas = _crop(rgb, box, CROP_FACE_RATIO, LANDMARK_CROP_SIDE)
+        found = _to_faces(self._run(crop_image), canvas, h, w)
+        return [face for face in found if box_iou(face.bbox, box) >= CROP_AGREEMENT_IOU]
 
     def detect_one(self, image, *, what=None):
         """The largest face in ``image`` (see :meth:`detect`). Raises NoFaceError when there is none; ``what`` names
@@ -431,6 +544,7 @@ class FaceDetector(_MediaPipeTask):
         import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
+        self.min_score = float(min_score)
         self.model_path, model = _read_model(model_path, "face_detector.tflite")
         options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
                                              running_mode=vision.RunningMode.IMAGE,

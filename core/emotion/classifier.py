@@ -28,6 +28,10 @@ looks at rest. It is what judges a rig's pose, whose rest pose is known
 Intensity: ``1 - p(neutral)``, the classifier's confidence that the face is not at rest, in [0, 1]. It is not a FACS
 intensity, but it grows with the expression's strength: ``tools/evaluate_emotion.py features`` reports its rank
 correlation with the generator's true intensity on held-out identities.
+
+Photos and video frames are classified by :class:`FusedEmotionClassifier` (the default of :func:`classify_image`):
+this geometric model and the appearance channel (:mod:`.appearance`, a CNN trained on real photographs) pooled and
+calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`).
 """
 import json
 import threading
@@ -36,13 +40,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .appearance import default_appearance_channel
 from .features import FEATURE_SPEC_VERSION, PARTS, FeatureSpec, extract_features, extract_parts
+from .fusion import apply_temperature, is_uncertain, load_parameters, pool
+from .onnx_session import cpu_session
 from .presets import CATEGORIES
 from ..errors import InputError
 
-__all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "METADATA_KEYS", "MODEL_FORMAT_MAJOR",
-           "RELATIVE_MODEL_PATH", "classify_image", "default_classifier", "default_relative_classifier",
-           "intensity_from_probabilities"]
+__all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "FusedEmotionClassifier", "METADATA_KEYS",
+           "MODEL_FORMAT_MAJOR", "RELATIVE_MODEL_PATH", "classify_image", "default_classifier",
+           "default_fused_classifier", "default_relative_classifier", "intensity_from_probabilities"]
 
 #: The model shipped with the add-on (built by ``tools/train_emotion.py``).
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "emotion_classifier.onnx"
@@ -58,8 +65,8 @@ META_TRAINING = "facemotion_training"
 METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
 #: Major version of the metadata layout this module reads (``facemotion_model_version`` is "<major>.<minor>").
 MODEL_FORMAT_MAJOR = 1
-#: Faces looked for by :func:`classify_image` when it creates its own detector.
-DEFAULT_MAX_FACES = 4
+#: Faces looked for by :func:`classify_image` when it creates its own detector: None, every face.
+DEFAULT_MAX_FACES = None
 
 
 #: A relative model's change features all within this of 0 mean the face did not change from its rest pose (the
@@ -73,13 +80,16 @@ class EmotionResult:
 
     ``label``: the most probable category (one of :data:`CATEGORIES`); ``probabilities``: ``{category: p}`` for
     all 8 categories (floats summing to 1); ``intensity``: ``1 - p(neutral)`` in [0, 1]
-    (:func:`intensity_from_probabilities`); ``face``: the :class:`~.landmarks.FaceLandmarks` it came from.
+    (:func:`intensity_from_probabilities`); ``face``: the :class:`~.landmarks.FaceLandmarks` it came from;
+    ``uncertain``: True when the top class is not clearly ahead of the second (:func:`.fusion.is_uncertain`; the
+    label is still the most probable one, but should not be acted on alone).
     """
 
     label: str
     probabilities: dict
     intensity: float
     face: object = None
+    uncertain: bool = False
 
 
 def intensity_from_probabilities(probabilities, labels=CATEGORIES):
@@ -113,22 +123,9 @@ class EmotionClassifier:
     """
 
     def __init__(self, model_path=None):
-        import onnxruntime as ort
-
         self.path = Path(DEFAULT_MODEL_PATH if model_path is None else model_path)
-        if not self.path.is_file():
-            raise InputError(f"emotion model {self.path} does not exist; build it with "
-                             f"`python tools/train_emotion.py` or reinstall facemotion")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-            raise InputError(f"emotion model {self.path} cannot be loaded by onnxruntime ({exc}); "
-                             f"give a model written by tools/train_emotion.py") from exc
+        self.session = cpu_session(self.path, "emotion model", "give a model written by tools/train_emotion.py "
+                                                               "or reinstall facemotion")
         meta = dict(self.session.get_modelmeta().custom_metadata_map)
         self._check_metadata(meta)
 
@@ -205,10 +202,21 @@ class EmotionClassifier:
 
     def result(self, probabilities, face=None):
         """An :class:`EmotionResult` from one ``(8,)`` probability row."""
-        p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
-        return EmotionResult(label=self.labels[int(np.argmax(p))],
-                             probabilities={k: float(v) for k, v in zip(self.labels, p)},
-                             intensity=float(intensity_from_probabilities(p, self.labels)), face=face)
+        return _result(probabilities, face)
+
+    def predict_faces(self, image, faces):
+        """``(N, 8) float32`` probabilities of detected faces (``FaceLandmarks``) of one image (``(H, W, 3) uint8``
+        RGB, used when the spec has ``lbp``). Raises InputError for a relative model (it needs a reference)."""
+        if self.needs_reference:
+            raise _needs_reference_error(self.path)
+        if not faces:
+            return np.zeros((0, len(self.labels)), np.float32)
+        image_for_features = image if self.spec.needs_image else None
+        return self.predict(np.stack([extract_features(f, image_for_features, self.spec) for f in faces]))
+
+    def classify_faces(self, image, faces):
+        """:meth:`predict_faces` as ``list[EmotionResult]``, in the order of ``faces``."""
+        return [self.result(p, f) for p, f in zip(self.predict_faces(image, faces), faces)]
 
     @property
     def needs_reference(self):
@@ -236,34 +244,82 @@ class EmotionClassifier:
         return self.result(self.predict(features)[0], face)
 
 
+def _needs_reference_error(path):
+    return InputError(f"emotion model {path.name} compares a face with the same face at rest; a single image has no "
+                      f"reference: use the model without reference ({DEFAULT_MODEL_PATH.name})")
+
+
+def _result(probabilities, face=None):
+    p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
+    return EmotionResult(label=CATEGORIES[int(np.argmax(p))],
+                         probabilities={k: float(v) for k, v in zip(CATEGORIES, p)},
+                         intensity=float(intensity_from_probabilities(p)), face=face, uncertain=is_uncertain(p))
+
+
+class FusedEmotionClassifier:
+    """The geometric model and the appearance channel, pooled and calibrated (:mod:`.fusion`): what classifies a
+    face in a photo or a video frame.
+
+    ``geometry``: an :class:`EmotionClassifier` without reference (default :func:`default_classifier`);
+    ``appearance``: an :class:`~.appearance.AppearanceChannel` (default the shared one); ``parameters``: the fusion
+    parameters (default :func:`.fusion.load_parameters`). Raises InputError when a model or the parameters are
+    missing (the message says how to build them) or ``geometry`` is a relative model.
+    """
+
+    needs_reference = False
+    labels = CATEGORIES
+
+    def __init__(self, geometry=None, appearance=None, parameters=None):
+        self.geometry = geometry or default_classifier()
+        if self.geometry.needs_reference:
+            raise InputError(f"emotion model {self.geometry.path.name} compares a face with the same face at rest; "
+                             f"the fused classifier needs the model without reference ({DEFAULT_MODEL_PATH.name})")
+        self.appearance = appearance or default_appearance_channel()
+        self.parameters = parameters or load_parameters()
+        self.path = self.geometry.path
+
+    def channel_probabilities(self, image, faces):
+        """``(geometry (N, 8), appearance (N, 8))`` float32 probabilities of the faces, :data:`CATEGORIES` order
+        (the appearance channel's contempt is 0)."""
+        return self.geometry.predict_faces(image, faces), self.appearance.predict(image, faces)
+
+    def predict(self, image, faces):
+        """Calibrated fused ``(N, 8) float32`` probabilities of the faces (``FaceLandmarks`` found on ``image``,
+        ``(H, W, 3) uint8`` RGB)."""
+        if not faces:
+            return np.zeros((0, len(CATEGORIES)), np.float32)
+        geometry, appearance = self.channel_probabilities(image, faces)
+        fused = pool(geometry, appearance, self.parameters)
+        return apply_temperature(fused, self.parameters["temperature"]).astype(np.float32)
+
+    def classify_faces(self, image, faces):
+        """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`)."""
+        return [_result(p, f) for p, f in zip(self.predict(image, faces), faces)]
+
+
 def classify_image(image, detector=None, classifier=None):
     """Detect every face in ``image`` and classify each: ``list[EmotionResult]``, largest face first (empty: none).
 
     ``image``: an image file path or an array :func:`.image_io.as_rgb_uint8` accepts (grey, RGBA, 16-bit...).
-    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for up to
-    :data:`DEFAULT_MAX_FACES` faces); ``classifier``: an :class:`EmotionClassifier` (default
-    :func:`default_classifier`). Raises InputError (unreadable image, bad model).
+    ``detector``: a :class:`~.landmarks.FaceLandmarkDetector` (default: a shared one looking for every
+    face, :data:`DEFAULT_MAX_FACES`); ``classifier``: a :class:`FusedEmotionClassifier` (default
+    :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). Raises InputError
+    (unreadable image, bad or missing model, a relative model).
     """
     from ..io.image_io import as_rgb_uint8, load_image
 
     rgb = load_image(image) if isinstance(image, (str, Path)) else as_rgb_uint8(image)
     detector = detector or _multi_face_detector()
-    classifier = classifier or default_classifier()
-    if classifier.needs_reference:
-        raise InputError(f"emotion model {classifier.path.name} compares a face with the same face at rest; a single "
-                         f"image has no reference: use the model without reference ({DEFAULT_MODEL_PATH.name})")
-    faces = detector.detect(rgb)
-    if not faces:
-        return []
-    image_for_features = rgb if classifier.spec.needs_image else None
-    features = np.stack([extract_features(f, image_for_features, classifier.spec) for f in faces])
-    probs = classifier.predict(features)
-    return [classifier.result(p, f) for p, f in zip(probs, faces)]
+    classifier = classifier or default_fused_classifier()
+    if classifier.needs_reference:  # before detection: the error does not depend on the image
+        raise _needs_reference_error(classifier.path)
+    return classifier.classify_faces(rgb, detector.detect(rgb))
 
 
 _lock = threading.Lock()
 _default = None
 _default_relative = None
+_default_fused = None
 _detector = None
 
 
@@ -274,6 +330,16 @@ def default_classifier():
         if _default is None:
             _default = EmotionClassifier()
         return _default
+
+
+def default_fused_classifier():
+    """The process-wide :class:`FusedEmotionClassifier` (shipped models and parameters), created on first call."""
+    global _default_fused
+    geometry = default_classifier()
+    with _lock:
+        if _default_fused is None:
+            _default_fused = FusedEmotionClassifier(geometry)
+        return _default_fused
 
 
 def default_relative_classifier():

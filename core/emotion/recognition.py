@@ -5,20 +5,29 @@ One direction, one stage per function (the chain the operators and the CLI share
 
     image / file / folder / video frame / frontal render of a 3D face (core.rasterize)
       -> core.image_io (any layout: grey, RGBA, 16-bit, float -> RGB uint8)
-      -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; tiny faces found by its padded and
-         windowed passes)
+      -> core.landmarks (MediaPipe Face Landmarker: every face, largest first; faces from 24 px to the whole frame
+         found by its padded pass and its small-face search)
       -> core.emotion.classifier (features of each face -> ONNX model -> 8 probabilities + intensity)
       -> EmotionResult per face, or a TrackSample per sampled video frame
       -> track_to_timeline_keys -> core.timeline.EmotionKey (what the timeline bakes)
 
 Everything heavy (the MediaPipe graph, the onnxruntime session) is created once and reused: pass ``detector`` and
-``classifier`` explicitly, or let the shared instances (a detector of up to
-:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES` faces, :func:`~.classifier.default_classifier`)
+``classifier`` explicitly, or let the shared instances (a detector of every face,
+:data:`facemotion.core.emotion.classifier.DEFAULT_MAX_FACES`, :func:`~.classifier.default_fused_classifier`)
 be created on first use. Pure numpy + OpenCV: no bpy.
 
 Video: OpenCV's ``cv2.VideoCapture`` (FFmpeg backend of the opencv-python wheels) reads the file; frames not sampled
 are only grabbed (demuxed, not decoded), so sampling every Nth frame costs about 1/N of decoding every frame. A frame's
 time is ``index / fps`` with the container's frame rate, or the decoder's timestamp when the file has none.
+
+Video with a reference (:func:`video_emotion_track`'s default): each frame's face is judged against the actor's own
+calm frames by the relative model (:data:`~.classifier.RELATIVE_MODEL_PATH`), as a rig's pose is judged against its
+rest pose: what the face changes, not how the person looks at rest. The calm frames are found automatically: the
+stretch of :data:`CALM_WINDOW` seconds of consecutive face frames whose mean expression activity (the sum of the
+ARKit blendshape scores, gaze and blinks left out: they move at rest) is lowest, the earliest on a tie; their feature
+parts, averaged, are the reference -- the identity-normalisation of sequence-based recognition, where the neutral
+frame is the sequence's first (Lucey et al. 2010, CK+), here the calmest stretch since a video need not start calm.
+A chosen frame range overrides the search.
 
 Emotion track -> timeline keys (:func:`track_to_timeline_keys`): consecutive samples with the same label form a run;
 runs shorter than ``min_hold`` seconds are flicker and are absorbed by their neighbours (the shortest first, so an
@@ -40,8 +49,9 @@ from ..errors import FacemotionError, InputError
 from ..io.image_io import as_rgb_uint8, load_image
 from ..animation.timeline import EmotionKey
 
-__all__ = ["APPEND_GAP", "DEFAULT_TRANSITION", "IMAGE_SUFFIXES", "MESH_RENDER_SIZE", "MeshRecognition", "TrackSample",
-           "TrackSummary", "VIDEO_SUFFIXES", "face_camera", "iter_images", "keys_after", "recognize_file",
+__all__ = ["APPEND_GAP", "CALM_WINDOW", "DEFAULT_TRANSITION", "IMAGE_SUFFIXES", "MESH_RENDER_SIZE", "MeshRecognition", "TrackSample",
+           "TrackSummary", "VIDEO_SUFFIXES", "calm_window", "expression_activity", "face_camera", "iter_images",
+           "keys_after", "recognize_file",
            "recognize_image", "recognize_mesh", "render_face", "summarize_track", "track_to_timeline_keys",
            "video_emotion_track"]
 
@@ -54,6 +64,11 @@ VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpe
 DEFAULT_TRANSITION = 0.5
 #: Seconds between the last existing timeline key and the first key of an appended track.
 APPEND_GAP = 0.5
+#: Seconds of consecutive face frames that make a video's automatic reference (its calmest stretch): long enough that
+#: one still frame mid-expression does not pass for calm, short enough that a lively video still has one.
+CALM_WINDOW = 1.0
+#: ARKit blendshape name prefixes left out of the expression activity: gaze and blinks move in a face at rest.
+RESTING_MOTION = ("eyeLook", "eyeBlink")
 
 # Frontal renders of a 3D face for recognition (:func:`recognize_mesh`): the settings of the rig's consistency
 # evaluation (tools/evaluate_emotion.py, "plain shading" heads), so a pose is judged as the rig was measured: a
@@ -73,11 +88,17 @@ MESH_LIGHT = (-0.25, 0.35, 1.0)
 class TrackSample(NamedTuple):
     """One sampled video frame: ``time`` seconds from the start; ``label`` one of the model's labels, or None when
     no face was found; ``intensity`` 0..1 (None without a face); ``probabilities`` ``{label: p}`` (None without a
-    face). The largest face of the frame is the one classified."""
+    face); ``frame`` the frame's index in the video (from 0); ``reference`` True for the frames the track was judged
+    against (the calm frames or the chosen range); ``uncertain`` True when the top class was not clearly ahead (the
+    classifier's :attr:`~facemotion.core.emotion.classifier.EmotionResult.uncertain`: no emotion is keyed from such
+    a frame). The largest face of the frame is the one classified."""
     time: float
     label: str | None
     intensity: float | None
     probabilities: dict | None
+    frame: int | None = None
+    reference: bool = False
+    uncertain: bool = False
 
 
 class TrackSummary(NamedTuple):
@@ -99,10 +120,10 @@ def recognize_image(image, *, detector=None, classifier=None):
     Args:
         image: ``(H, W, 3) uint8`` RGB, or any layout :func:`facemotion.core.io.image_io.as_rgb_uint8` converts
             (``(H, W)`` grey, grey + alpha, RGBA, uint16, float in [0, 1]).
-        detector: a ``FaceLandmarkDetector`` (default: a shared one returning up to 4 faces). Pass one made with
+        detector: a ``FaceLandmarkDetector`` (default: a shared one returning every face). Pass one made with
             ``max_faces=1`` when only the largest face matters: it skips the search for further faces.
-        classifier: an :class:`facemotion.core.emotion.classifier.EmotionClassifier` (default: the shared one with
-            the shipped model).
+        classifier: a :class:`facemotion.core.emotion.classifier.FusedEmotionClassifier` (default: the shared one:
+            geometry + appearance, calibrated) or an ``EmotionClassifier`` (geometry alone).
 
     Returns:
         list of :class:`facemotion.core.emotion.classifier.EmotionResult` (``label``, ``probabilities`` ``{label:
@@ -307,42 +328,15 @@ def _open_video(path):
     return capture
 
 
-def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classifier=None):
-    """Classify the emotion of the largest face in every ``every_n``-th frame of a video file.
-
-    Args:
-        path: a video file FFmpeg (through ``cv2.VideoCapture``) can read.
-        every_n: sample frames 0, N, 2N, ... (int >= 1).
-        progress: optional ``progress(fraction, message)`` callback (fraction in [0, 1]; stays 0 when the file does
-            not declare its frame count).
-        detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
-        classifier: an ``EmotionClassifier`` (default: the shared one).
-
-    Returns:
-        list of :class:`TrackSample` ``(time_s, label, intensity, probabilities)``, one per sampled frame in time
-        order; frames without a face have ``label`` (and the rest) None. ``time_s`` is ``frame / fps``.
-
-    Raises:
-        InputError: the file is missing, not a video OpenCV can read, has no readable frame, or ``every_n`` < 1.
-    """
+def _sampled_frames(path, every_n, report):
+    """``(index, time_s, rgb)`` of frames 0, N, 2N, ... of a video (the frames between are grabbed, not decoded)."""
     import cv2
 
-    from .classifier import default_classifier
-    from ..detect.landmarks import default_detector
-    if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
-        raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
-    every_n = int(every_n)
-    report = progress or (lambda fraction, message: None)
-    report(0.0, "loading the face detector and classifier")
-    classifier = classifier or default_classifier()
-    detector = detector or default_detector()
-    report(0.0, f"opening {Path(path).name}")
     capture = _open_video(path)
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         fps = fps if math.isfinite(fps) and 0.0 < fps < 1000.0 else None
         declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        track = []
         index = 0
         while True:
             if index % every_n:
@@ -354,14 +348,7 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
             if not ok or frame is None:
                 break
             time = index / fps if fps else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            rgb = as_rgb_uint8(frame, bgr=True, what=f"frame {index} of {Path(path).name}")
-            results = recognize_image(rgb, detector=detector, classifier=classifier)
-            if results:
-                result = results[0]
-                track.append(TrackSample(float(time), result.label, float(result.intensity),
-                                         {k: float(v) for k, v in result.probabilities.items()}))
-            else:
-                track.append(TrackSample(float(time), None, None, None))
+            yield index, float(time), as_rgb_uint8(frame, bgr=True, what=f"frame {index} of {Path(path).name}")
             index += 1
             if declared > 0:
                 report(min(index / declared, 1.0), f"frame {index} of {declared}")
@@ -369,8 +356,128 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
                 report(0.0, f"frame {index}")
     finally:
         capture.release()
-    if not track:
+
+
+def expression_activity(face):
+    """How far a face is from rest: the sum of its ARKit blendshape scores (``face.blendshapes``), gaze and blinks
+    (:data:`RESTING_MOTION`) and MediaPipe's ``_neutral`` left out. A float >= 0; 0 for a face at rest."""
+    return float(sum(score for name, score in face.blendshapes.items()
+                     if not name.startswith(RESTING_MOTION) and name != "_neutral"))
+
+
+def calm_window(activity, length):
+    """``(start, stop)`` of the ``length`` consecutive entries of ``activity`` (a sequence of floats) with the lowest
+    mean, the earliest on a tie; the whole sequence when it is shorter. Raises InputError when it is empty."""
+    values = np.asarray(activity, dtype=np.float64)
+    if values.size == 0:
+        raise InputError("no face frame to find calm frames in")
+    length = int(min(max(1, length), values.size))
+    means = np.convolve(values, np.ones(length) / length, mode="valid")
+    start = int(np.argmin(means))  # argmin takes the first of equal minima
+    return start, start + length
+
+
+def _reference_frames(samples, reference, step):
+    """Positions in ``samples`` (``(index, face, image)`` with a face) of the reference frames: the calm window, or
+    the faces whose frame index is within the chosen ``reference = (first, last)`` range."""
+    if reference == "calm":
+        start, stop = calm_window([expression_activity(face) for _, face, _ in samples],
+                                  round(CALM_WINDOW / step) if step > 0 else 1)
+        return list(range(start, stop))
+    first, last = reference
+    chosen = [i for i, (index, _, _) in enumerate(samples) if first <= index <= last]
+    if not chosen:
+        raise InputError(f"no face was found in the chosen reference frames {first}-{last}; choose frames that "
+                         f"show the actor's face at rest")
+    return chosen
+
+
+def _check_reference(reference):
+    if reference is None or reference == "calm":
+        return reference
+    try:
+        first, last = (int(v) for v in reference)
+    except (TypeError, ValueError):
+        raise InputError(f"reference must be 'calm', None or a (first, last) frame range, got {reference!r}") from None
+    if first < 0 or last < first:
+        raise InputError(f"the reference frame range {first}-{last} is empty or negative; give first <= last, "
+                         f"counted from frame 0")
+    return first, last
+
+
+def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classifier=None, reference="calm"):
+    """Classify the emotion of the largest face in every ``every_n``-th frame of a video file.
+
+    Args:
+        path: a video file FFmpeg (through ``cv2.VideoCapture``) can read.
+        every_n: sample frames 0, N, 2N, ... (int >= 1).
+        progress: optional ``progress(fraction, message)`` callback (fraction in [0, 1]; stays 0 when the file does
+            not declare its frame count).
+        detector: a ``FaceLandmarkDetector`` (default: the shared single-face ``landmarks.default_detector()``).
+        classifier: an ``EmotionClassifier`` or ``FusedEmotionClassifier`` (default: the shared relative one with
+            a reference, the shared fused one without). A classifier that needs no reference judges every frame
+            alone.
+        reference: ``"calm"`` (default): judge each frame against the actor's calm frames, found automatically
+            (module docstring); ``(first, last)``: against the faces of these frames (indices from 0, inclusive);
+            None: every frame alone.
+
+    Returns:
+        list of :class:`TrackSample` ``(time_s, label, intensity, probabilities, frame, reference)``, one per sampled
+        frame in time order; frames without a face have ``label`` (and the next two) None. ``time_s`` is
+        ``frame / fps``.
+
+    Raises:
+        InputError: the file is missing, not a video OpenCV can read, has no readable frame; ``every_n`` < 1; a bad
+        ``reference``, a chosen range without a face, or a range given with a classifier that needs none.
+    """
+    from .classifier import default_fused_classifier, default_relative_classifier
+    from ..detect.landmarks import default_detector
+    if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
+        raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
+    every_n = int(every_n)
+    reference = _check_reference(reference)
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "loading the face detector and classifier")
+    if classifier is None:
+        classifier = default_fused_classifier() if reference is None else default_relative_classifier()
+    relative = classifier.needs_reference and reference is not None
+    if reference not in (None, "calm") and not relative:
+        raise InputError(f"emotion model {classifier.path.name} judges each frame alone: a reference frame range "
+                         f"needs the model that compares with the rest pose")
+    if classifier.needs_reference and reference is None:
+        raise InputError(f"emotion model {classifier.path.name} compares each frame with calm frames: give a "
+                         f"reference ('calm' or a frame range) or use the model without reference")
+    detector = detector or default_detector()
+    report(0.0, f"opening {Path(path).name}")
+    frames = []  # (index, time, EmotionResult, or (face, image or None) for a relative model, or None)
+    for index, time, rgb in _sampled_frames(path, every_n, report):
+        if relative:
+            faces = detector.detect(rgb)
+            found = (faces[0], rgb if classifier.spec.needs_image else None) if faces else None
+        else:
+            results = recognize_image(rgb, detector=detector, classifier=classifier)
+            found = results[0] if results else None
+        frames.append((index, time, found))
+    if not frames:
         raise InputError(f"{path}: no frame could be decoded; the file is empty or its codec is not supported")
+    chosen = set()
+    samples = [(index, *found) for index, _, found in frames if found is not None] if relative else []
+    if samples:
+        step = frames[1][1] - frames[0][1] if len(frames) > 1 else 0.0
+        positions = _reference_frames(samples, reference, step)
+        chosen = {samples[i][0] for i in positions}
+        parts = [classifier.reference_parts(samples[i][1], samples[i][2]) for i in positions]
+        calm = {name: np.mean([p[name] for p in parts], axis=0, dtype=np.float64) for name in parts[0]}
+        results = iter([classifier.classify_face(face, image, reference=calm) for _, face, image in samples])
+        frames = [(index, time, None if found is None else next(results)) for index, time, found in frames]
+    track = []
+    for index, time, result in frames:
+        if result is None:
+            track.append(TrackSample(time, None, None, None, index))
+        else:
+            track.append(TrackSample(time, result.label, float(result.intensity),
+                                     {k: float(v) for k, v in result.probabilities.items()}, index, index in chosen,
+                                     bool(result.uncertain)))
     report(1.0, f"{len(track)} frames classified")
     return track
 
@@ -426,7 +533,8 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
 
     Args:
         track: :class:`TrackSample` items or plain ``(time_s, label, intensity, probabilities)`` tuples, in
-            increasing time; samples whose label is None (no face) are skipped (the emotion before holds).
+            increasing time; samples whose label is None (no face) or that are ``uncertain`` are skipped (the
+            emotion before holds: an uncertain frame keys no emotion).
         min_hold: runs of one label lasting less than this many seconds (from their first sample to the next run's
             first sample; the last run until one sampling step after the last sample) are absorbed by the previous
             run (the next one for the first run). 0 keeps every change.
@@ -445,6 +553,7 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     transition = _check_number("transition", transition)
     times = []
     samples = []
+    uncertain = 0
     for index, item in enumerate(track):
         time, label, intensity = item[0], item[1], item[2]
         time = _check_number(f"track sample {index} time", time)
@@ -454,6 +563,9 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         times.append(time)
         if label is None:
             continue
+        if getattr(item, "uncertain", False):
+            uncertain += 1
+            continue
         try:
             emotion = resolve_emotion(label)
         except FacemotionError:
@@ -462,6 +574,10 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         value = float(intensity) if intensity is not None else 1.0
         samples.append((time, emotion, min(max(value if math.isfinite(value) else 1.0, 0.0), 1.0)))
     if not samples:
+        if uncertain:
+            raise InputError(f"every sampled frame with a face ({uncertain}) was uncertain (no emotion clearly ahead), "
+                             f"so there is no emotion to key; sample more frames (a smaller every-N) or use a clearer "
+                             f"video")
         raise InputError("no face was found in any sampled frame of the track, so there is no emotion to key")
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
     end = times[-1] + step

@@ -51,22 +51,25 @@ def check_writable(path):
     return path
 
 
-def check_output_file(path, suffixes, *, overwrite, what):
-    """Check an output file named on a command line before any work: its suffix is one of ``suffixes``
-    (lower-case, with the dot), :func:`check_writable`, not a folder, and not an existing file unless ``overwrite``.
+def check_output_file(path, suffixes, *, overwrite, what=None, probe=True):
+    """Check an output file before any work: its suffix is one of ``suffixes`` (lower-case, with the dot), it is
+    not a folder, and not an existing file unless ``overwrite``; with ``probe``, also :func:`check_writable` (a
+    command line's outputs: a too-long name, a file in the way or a read-only folder fail now, not after the rig).
 
-    ``what``: the one-line hint for a wrong suffix (e.g. ``"use .glb, .gltf, .fbx or .blend"``). Returns
-    ``Path(path)``. Raises InputError (one line naming the path and how to fix it).
+    ``what``: the hint for a wrong suffix (default ``"use .a or .b"``). ``probe=False`` where the folder may be
+    created later (the exporters). Returns ``Path(path)``. Raises InputError (one line naming the path and how to
+    fix it); the same wording for the CLI, the operators and scripts.
     """
     out = Path(path)
     if out.suffix.lower() not in suffixes:
-        raise InputError(f"{out}: unsupported output type '{out.suffix}'; {what}")
-    # Before any work: a too-long name, a file in the way or a read-only folder fail now, not after the rig.
-    check_writable(out)
+        raise InputError(f"{out}: unsupported output type '{out.suffix}'; {what or 'use ' + ' or '.join(suffixes)}")
+    if probe:
+        check_writable(out)
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
     if out.exists() and not overwrite:
-        raise InputError(f"{out}: file exists; pass --overwrite to replace it")
+        raise InputError(f"{out}: already exists; choose another file name, or replace it with --overwrite "
+                         "(the Overwrite option in Blender)")
     return out
 
 

@@ -28,7 +28,7 @@ from ..errors import InputError
 from .assets import file_sha256
 from .atomic_io import atomic_write_text
 
-__all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "PRESETS", "REPORT_SCHEMA", "Asset", "Clip", "discover_assets",
+__all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "REPORT_SCHEMA", "Asset", "Clip", "discover_assets",
            "parse_formats", "parse_clips", "file_sha256", "input_sha256", "job_key", "is_up_to_date",
            "asset_report", "failure_report", "owned_outputs", "summary_report", "write_json", "read_report",
            "facemotion_version"]
@@ -37,8 +37,6 @@ __all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "PRESETS", "REPORT_SCHEMA", "Asse
 INPUT_SUFFIXES = (".obj", ".fbx", ".glb", ".gltf", ".blend")
 #: Output formats (``--formats``), each a file suffix of :func:`facemotion.facemotion_addon.pipeline.export`.
 OUTPUT_FORMATS = ("glb", "gltf", "fbx", "blend")
-#: Export presets (``--preset``); ``default`` is the exporter's settings as ``rig`` uses them.
-PRESETS = ("default", "unity", "unreal", "web")
 #: Layout version of the per-asset and summary reports.
 REPORT_SCHEMA = 1
 #: Suffix of each asset's report file (beside its outputs).

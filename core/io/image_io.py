@@ -4,7 +4,9 @@
 Handles greyscale, grey + alpha, RGB, RGBA (alpha composited over white, the usual look of a transparent photo or
 render in a viewer), 8/16-bit integers and float images (taken as [0, 1]). Reading is OpenCV's ``cv2.imread`` with
 ``IMREAD_UNCHANGED`` (so 16-bit and alpha survive), through ``cv2.imdecode`` on the file's bytes so that non-ASCII
-paths work on Windows too.
+paths work on Windows too. JPEG files (no alpha) are read with ``IMREAD_COLOR | IMREAD_ANYDEPTH`` instead, so that
+OpenCV turns them upright by their EXIF orientation tag, as photo viewers show them (phone photos are stored
+sideways with a tag; ``IMREAD_UNCHANGED`` ignores it).
 """
 from pathlib import Path
 
@@ -94,7 +96,8 @@ def check_image_shape(height, width, what="image"):
 
 
 def load_image(path):
-    """Read an image file into ``(H, W, 3) uint8`` RGB (see :func:`as_rgb_uint8` for the conversions).
+    """Read an image file into ``(H, W, 3) uint8`` RGB (see :func:`as_rgb_uint8` for the conversions), a JPEG
+    turned upright by its EXIF orientation.
 
     Raises InputError naming the path when the file is missing, is a folder, cannot be read, is empty, or is not
     an image OpenCV can decode.
@@ -114,8 +117,10 @@ def load_image(path):
         # PNG's IHDR gives the size before any decoding: refuse a huge or strip image without spending seconds.
         width, height = (int.from_bytes(data[16:20].tobytes(), "big"), int.from_bytes(data[20:24].tobytes(), "big"))
         check_image_shape(height, width, what=f"image {path}")
+    is_jpeg = data[:3].tobytes() == b"\xff\xd8\xff"
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH if is_jpeg else cv2.IMREAD_UNCHANGED
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        image = cv2.imdecode(data, flags)
     except cv2.error as exc:
         # OpenCV's limit checks raise an assertion ("... pixels <= CV_IO_MAX_IMAGE_PIXELS"): say it in one line.
         text = str(exc)

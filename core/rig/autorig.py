@@ -20,10 +20,12 @@ from ..geometry import interpolate_on_surface, weld_vertices
 from ..io import assets
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
+from .confidence import rig_warnings
+from .part_cues import cued_roles
 from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
-from .transfer import rigid_part_deltas, transfer_expressions
+from .transfer import EYE_LOOK_DEGREES, rigid_part_deltas, transfer_expressions
 from .amplitude import normalise_amplitudes
 
 #: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
@@ -72,6 +74,8 @@ class RigResult:
             e.g. a hair cap, unless the caller forced their role).
         landmark_score: the face detector's confidence (0..1) in the view the landmarks were detected in; None
             when the landmarks were given.
+        warnings: what looked wrong, one sentence each (low detector confidence, no mouth opening:
+            :func:`facemotion.core.rig.confidence.rig_warnings`); the rig proceeded anyway.
     """
 
     deltas: np.ndarray
@@ -83,6 +87,7 @@ class RigResult:
     timings: dict = field(default_factory=dict)
     parts: object = None
     landmark_score: float = None
+    warnings: list = field(default_factory=list)
 
 
 def landmark_weights():
@@ -116,7 +121,8 @@ def template_landmarks(template, progress=None):
     return found.triangle, found.barycentric, found.on_surface
 
 
-def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None):
+def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None,
+             gaze=EYE_LOOK_DEGREES):
     """Auto-rig a face mesh with the template's 52 ARKit expressions.
 
     Args:
@@ -129,13 +135,20 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
             (:data:`facemotion.core.rig.parts.ROLE_NAMES`; ``ROLE_AUTO`` = -1 where the loose parts decide, see
             :func:`facemotion.core.rig.parts.classify_parts`). Eyeballs turn rigidly (eyeLook* only), upper teeth
             stay, lower teeth and tongue follow the jaw rigidly, ignored vertices never move.
+        cues: None or ``(N,) int8`` the role each vertex's object or material name gives
+            (:func:`facemotion.core.rig.part_names.name_role`, -1: none); taken where the geometry confirms it
+            (:func:`facemotion.core.rig.part_cues.cued_roles`), below the forced ``roles``.
+        gaze: the gaze style, ``(horizontal, vertical)`` degrees the eyeballs turn in eyeLook* at 1.0 (default
+            :data:`facemotion.core.rig.transfer.EYE_LOOK_DEGREES`, 30 / 25); ``(0, 0)`` moves the lids only (eyes
+            driven by bones or by ARKit's separate eye transforms). Each in 0..60.
 
     Returns:
         :class:`RigResult`.
 
     Raises:
         InputError: empty mesh, bad shapes or indices, non-finite coordinates (the message counts the vertices),
-            only degenerate faces, roles of the wrong length or out of range.
+            only degenerate faces, roles or cues of the wrong length, roles out of range, gaze not two angles in
+            0..60 degrees.
         NoFaceError, AssetError: from the stages (clear one-line messages).
     """
     report = progress or (lambda fraction, message: None)
@@ -145,6 +158,9 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
         roles = np.asarray(roles)
         if roles.shape != (len(vertices),):
             raise InputError(f"roles must have one entry per vertex ({len(vertices)}), got shape {roles.shape}")
+    gaze = _checked_gaze(gaze)
+    if cues is not None and np.shape(cues) != (len(vertices),):
+        raise InputError(f"cues must have one entry per vertex ({len(vertices)}), got shape {np.shape(cues)}")
     start = time.perf_counter()
     report(0.0, "loading the face template")
     template = template or load_ict_template(progress=lambda f, m: report(0.0, m))
@@ -184,11 +200,10 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
 
     report(0.8, "finding eyes, teeth and tongue")
     start = time.perf_counter()
-    if roles is not None and welded:
-        # A welded vertex takes the strongest forced role of the vertices merged into it (auto = -1 loses).
-        welded_roles = np.full(len(vertices), -1, dtype=np.int8)
-        np.maximum.at(welded_roles, index, roles.astype(np.int8))
-        roles = welded_roles
+    if welded:
+        # A welded vertex takes the strongest forced role (and cue) of the vertices merged into it (auto = -1 loses).
+        roles, cues = (None if r is None else _welded_max(r, index, len(vertices)) for r in (roles, cues))
+    roles = cued_roles(vertices, triangles, landmarks, roles, cues)
     parts = classify_parts(vertices, triangles, landmarks, roles=roles)
     timings["parts"] = time.perf_counter() - start
     report(0.8, "transferring expressions")
@@ -204,7 +219,7 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                                            fit.vertices, vertex_mask=parts.roles == ROLE_SKIN)
     # Gains scale every vertex of a shape; eyeballs and teeth must stay rigid: rebuilt, the jaw turned by the gain.
     transfer.deltas = rigid_part_deltas(amplitudes.deltas, fit, template, vertices, parts, landmarks,
-                                        gains=amplitudes.gains)
+                                        gains=amplitudes.gains, gaze=gaze)
     empty = tuple(n for n, d in zip(transfer.names, transfer.deltas) if not d.any())
     timings["amplitude"] = time.perf_counter() - start
     report(1.0, "rigged")
@@ -212,7 +227,30 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
                      empty=empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
                      coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
                      parts=parts.remapped(index) if welded else parts,
-                     landmark_score=None if found is None else float(found.score))
+                     landmark_score=None if found is None else float(found.score),
+                     warnings=rig_warnings(vertices, triangles, landmarks, None if found is None else found.score))
+
+
+#: Largest eyeball turn a gaze style may ask for, degrees (human gaze spans about 45 from straight ahead).
+MAX_GAZE_DEGREES = 60.0
+
+
+def _checked_gaze(gaze):
+    """``(horizontal, vertical)`` floats in 0..:data:`MAX_GAZE_DEGREES`, or InputError."""
+    try:
+        h, v = (float(a) for a in gaze)
+    except (TypeError, ValueError):
+        raise InputError(f"gaze must be two angles in degrees (horizontal, vertical), got {gaze!r}") from None
+    if not (0.0 <= h <= MAX_GAZE_DEGREES and 0.0 <= v <= MAX_GAZE_DEGREES):
+        raise InputError(f"gaze angles must be between 0 and {MAX_GAZE_DEGREES:g} degrees, got {h:g} / {v:g}")
+    return h, v
+
+
+def _welded_max(values, index, n):
+    """``(n,) int8`` the largest of ``values (N,)`` over the input vertices welded into each of ``n`` vertices."""
+    welded = np.full(n, -1, dtype=np.int8)
+    np.maximum.at(welded, index, np.asarray(values).astype(np.int8))
+    return welded
 
 
 def _checked_mesh(vertices, triangles):

@@ -228,17 +228,37 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
     origin, axes, iod = face_frame(landmarks)
     lm = (np.asarray(landmarks, dtype=np.float64) - origin) @ axes.T   # landmarks in the face frame
     p = (v - origin) @ axes.T                                           # vertices in the face frame
-    labels = connected_components(len(v), np.asarray(triangles, dtype=np.int64))
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    groups = np.split(order, bounds)
+    groups = _loose_parts(len(v), triangles)
 
     auto = np.full(len(v), ROLE_SKIN, dtype=np.int8)
-    face_size = float(np.ptp(lm, axis=0).max())
-    lo, hi = lm.min(axis=0), lm.max(axis=0)
+    eyes, eye_of_group = _eyeballs(p, groups, lm, iod)
+    for g in eye_of_group:
+        auto[groups[g]] = ROLE_EYE
+    width, lip_y, box = _mouth_box(lm)
+    interior = _mouth_interior(p, groups, eye_of_group, box, width)
+    line = _occlusal_line(p, groups, interior, lip_y, width)
+    _label_mouth_interior(auto, p, groups, interior, line, width)
+    _ignore_far_parts(auto, p, groups, lm)
 
-    # --- eyeballs: near-spheres of eyeball size behind each iris landmark; the one with most vertices is the eye,
-    # further concentric spheres (cornea, iris) are its shells.
+    resolved = _forced_roles_win(forced, auto, p, line)
+    centres, radii = _eye_centres(resolved, p, lm, eyes)
+    return _face_parts(resolved, {side: c @ axes + origin for side, c in centres.items()}, radii, v)
+
+
+def _loose_parts(n_vertices, triangles):
+    """The edge-connected components (loose parts) as a list of vertex index arrays, ordered by label."""
+    labels = connected_components(n_vertices, np.asarray(triangles, dtype=np.int64))
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return np.split(order, bounds)
+
+
+def _eyeballs(p, groups, lm, iod):
+    """Eyeballs: near-spheres of eyeball size behind each iris landmark; the one with most vertices is the eye,
+    further concentric spheres (cornea, iris) are its shells.
+
+    Returns ``(eyes, eye_of_group)``: ``{side: (group, centre, radius)}`` of each side's eyeball (face frame) and
+    ``{group: side}`` of every part that belongs to an eye (eyeball and shells)."""
     candidates = {}
     for g, idx in enumerate(groups):
         if len(idx) < 8:
@@ -260,20 +280,29 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
         if side not in eyes or len(groups[g]) > len(groups[eyes[side][0]]):
             eyes[side] = (g, centre, radius)
     eye_of_group = {}
-    for g, (side, centre, radius) in candidates.items():
+    for g, (side, centre, _radius) in candidates.items():
         _, eye_centre, eye_radius = eyes[side]
         if (np.linalg.norm(centre - eye_centre) < 0.5 * eye_radius
                 and np.linalg.norm(p[groups[g]] - eye_centre, axis=1).max() < SHELL_REACH * eye_radius):
             eye_of_group[g] = side
-            auto[groups[g]] = ROLE_EYE
+    return eyes, eye_of_group
 
-    # --- mouth interior: parts in a box behind the lips
+
+def _mouth_box(lm):
+    """The mouth's width, the inner lips' mid height and the box behind the lips that holds the mouth interior
+    (``(lo, hi)``, face frame)."""
     corners = lm[[_MOUTH_CORNER_RIGHT, _MOUTH_CORNER_LEFT]]
     width = float(np.linalg.norm(corners[1] - corners[0]))
     lip_front = float(lm[[_LIP_UPPER_OUTER_MID, _LIP_LOWER_OUTER_MID], 2].max())
     lip_y = float(lm[[_LIP_UPPER_INNER_MID, _LIP_LOWER_INNER_MID], 1].mean())
     box_lo = np.array([corners[:, 0].min() - 0.5 * width, lip_y - 1.2 * width, lip_front - 2.5 * width])
     box_hi = np.array([corners[:, 0].max() + 0.5 * width, lip_y + 1.0 * width, lip_front + 0.05 * width])
+    return width, lip_y, (box_lo, box_hi)
+
+
+def _mouth_interior(p, groups, eye_of_group, box, width):
+    """The parts (group indices) that lie mostly in the mouth ``box`` and are mouth-sized; eyes excluded."""
+    box_lo, box_hi = box
     interior = []
     for g, idx in enumerate(groups):
         if g in eye_of_group:
@@ -282,8 +311,12 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
         inside = ((q >= box_lo) & (q <= box_hi)).all(axis=1).mean()
         if inside >= INTERIOR_SHARE and np.linalg.norm(np.ptp(q, axis=0)) < 3.5 * width:
             interior.append(g)
+    return interior
 
-    # Occlusal line y = a + b z between the upper and lower teeth (first guess: the inner-lip mid-line).
+
+def _occlusal_line(p, groups, interior, lip_y, width):
+    """The occlusal line ``y = a + b z`` (``[a, b]``) between the upper and lower teeth; first guess: the inner-lip
+    mid-line, refined twice from the teeth on either side."""
     line = np.array([lip_y, 0.0])
     centroids = {g: p[groups[g]].mean(axis=0) for g in interior}
     for _ in range(2):
@@ -302,6 +335,12 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
             design = np.column_stack([np.ones(len(c)), c[:, 2] if slope_ok else np.zeros(len(c))])
             fitted.append(np.linalg.lstsq(design, c[:, 1], rcond=None)[0])
         line = 0.5 * (fitted[0] + fitted[1])
+    return line
+
+
+def _label_mouth_interior(auto, p, groups, interior, line, width):
+    """Set ``auto`` (in place) to upper / lower teeth or tongue for each interior part, by the side of the occlusal
+    ``line`` it lies on."""
     for g in interior:
         idx = groups[g]
         q = p[idx]
@@ -316,19 +355,30 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
         # else: one soft mesh across both jaws (gums and tongue joined): skin, deforming as the template's does;
         # split between a still and a turning half it would tear open along the line.
 
-    # --- far from the face: ignored
-    for g, idx in enumerate(groups):
+
+def _ignore_far_parts(auto, p, groups, lm):
+    """Set ``auto`` (in place) to ignored for parts far from the landmarks' box (:data:`FAR_FACE_SIZES`)."""
+    face_size = float(np.ptp(lm, axis=0).max())
+    lo, hi = lm.min(axis=0), lm.max(axis=0)
+    for idx in groups:
         gap = np.maximum(np.maximum(lo - p[idx], p[idx] - hi), 0.0)
         if np.linalg.norm(gap, axis=1).min() > FAR_FACE_SIZES * face_size:
             auto[idx] = ROLE_IGNORE
 
-    # --- forced roles win
+
+def _forced_roles_win(forced, auto, p, line):
+    """The roles: forced ones where given, else ``auto``; forced ``ROLE_TEETH`` split by the occlusal ``line``."""
     resolved = np.where(forced >= 0, forced, auto).astype(np.int8)
     teeth = resolved == ROLE_TEETH
     if teeth.any():
         q = p[teeth]
         resolved[teeth] = np.where(q[:, 1] > line[0] + line[1] * q[:, 2], ROLE_TEETH_UPPER, ROLE_TEETH_LOWER)
+    return resolved
 
+
+def _eye_centres(resolved, p, lm, eyes):
+    """``({side: centre (3,) face frame}, {side: radius})`` of the vertices with ``ROLE_EYE``, each grouped by the
+    nearer iris landmark: a sphere fit of all its shells, else the detected eyeball's, else their box's middle."""
     centres, radii = {}, {}
     eye = resolved == ROLE_EYE
     if eye.any():
@@ -345,9 +395,9 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
                     centre, radius = eyes[side][1], eyes[side][2]
                 else:
                     centre, radius = p[members].mean(axis=0), float(np.ptp(p[members], axis=0).max() / 2)
-            centres[side] = centre @ axes + origin
+            centres[side] = centre
             radii[side] = float(radius)
-    return _face_parts(resolved, centres, radii, v)
+    return centres, radii
 
 
 def _is_tongue(q, width):

@@ -302,14 +302,7 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     tris = np.asarray(template_triangles, dtype=np.int64)
     lm_tri = np.asarray(landmark_triangle, dtype=np.int64)
     lm_bary = np.asarray(landmark_barycentric, dtype=np.float64)
-    gl = np.asarray(target_landmarks, dtype=np.float64)
-    if gl.ndim != 2 or gl.shape[1] != 3 or len(gl) != len(lm_tri) or lm_bary.shape != (len(lm_tri), 3):
-        raise InputError(f"landmark arrays differ in shape: template {lm_bary.shape}, target {gl.shape}")
-    w = np.ones(len(gl)) if landmark_weights is None else np.asarray(landmark_weights, dtype=np.float64)
-    w = w * np.isfinite(gl).all(axis=1)
-    if (w > 0).sum() < 4:
-        raise InputError("fewer than 4 usable landmarks for the template fit")
-    gl = np.nan_to_num(gl)
+    gl, w = _checked_landmarks(target_landmarks, lm_tri, lm_bary, landmark_weights)
 
     # Normalise the target so every tolerance below is scale-free.
     centre, radius = _normaliser(gl[w > 0])
@@ -322,16 +315,9 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     report(0.0, "fitting the template's identity")
     # 1. Similarity (and identity, when the template has identity modes).
     if identity_modes is not None and len(identity_modes):
-        modes = np.asarray(identity_modes, dtype=np.float64)
-        args = (neutral, modes, lm_tri, lm_bary, tris, w, gl_n, proximity, target_normals,
-                identity_regularisation, identity_rounds, max_distance, min_normal_dot)
-        # The unit from a landmarks-only fit (one round: the scale it gives is within a few percent of the full
-        # fit's, far inside the unit tolerance), then one full fit.
-        _, s, _, _ = _fit_identity(*args[:-3], 1, *args[-2:])
-        unit_scale = model_units(s * radius)
-        # A real-size head: let the identity modes, not the scale, explain its size.
-        identity, s, R, t = _fit_identity(*args, fixed_scale=None if unit_scale is None else unit_scale / radius)
-        neutral = neutral + np.tensordot(identity, modes, axes=1)
+        args = (neutral, np.asarray(identity_modes, dtype=np.float64), lm_tri, lm_bary, tris, w, gl_n, proximity,
+                target_normals, identity_regularisation, identity_rounds, max_distance, min_normal_dot)
+        identity, neutral, s, R, t = _fit_identity_at_model_units(args, radius)
     else:
         identity = np.zeros(0)
         s, R, t = _trimmed_similarity(interpolate_on_surface(neutral, tris, lm_tri, lm_bary), gl_n, w)
@@ -340,15 +326,8 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     tl_s = apply_similarity(tl, s, R, t)
 
     report(0.3, "warping the template onto the landmarks")
-    # 2. Thin-plate spline warp of the remaining landmark offsets. Where the model already explains the target
-    # (residuals near the landmark noise) the warp must stay gentle, or it bends inner parts (teeth) that no
-    # landmark sees; where it does not (stylised faces) the warp has to do the work.
-    use = w > 0
-    residual = gl_n - tl_s
-    rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
-    smoothing = rbf_smoothing if rbf_smoothing is not None else \
-        float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
-    verts = verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts)
+    # 2. Thin-plate spline warp of the remaining landmark offsets.
+    verts, smoothing = _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing)
 
     # 3. Closest-point refinement of the skin.
     skin_mask = np.ones(len(verts), bool) if skin is None else np.asarray(skin, dtype=bool)
@@ -362,6 +341,47 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         identity=identity, neutral=neutral, landmarks=tl, warp_smoothing=smoothing,
         landmark_error=np.linalg.norm(fitted_landmarks - gl, axis=1), surface_error=distance * radius,
         inlier_fraction=float(inliers))
+
+
+def _checked_landmarks(target_landmarks, lm_tri, lm_bary, landmark_weights):
+    """``(gl (L, 3), w (L,))``: the target landmarks (non-finite ones zeroed) and their weights (0 where a landmark
+    is not finite). Raises InputError for mismatched shapes or fewer than 4 usable landmarks."""
+    gl = np.asarray(target_landmarks, dtype=np.float64)
+    if gl.ndim != 2 or gl.shape[1] != 3 or len(gl) != len(lm_tri) or lm_bary.shape != (len(lm_tri), 3):
+        raise InputError(f"landmark arrays differ in shape: template {lm_bary.shape}, target {gl.shape}")
+    w = np.ones(len(gl)) if landmark_weights is None else np.asarray(landmark_weights, dtype=np.float64)
+    w = w * np.isfinite(gl).all(axis=1)
+    if (w > 0).sum() < 4:
+        raise InputError("fewer than 4 usable landmarks for the template fit")
+    return np.nan_to_num(gl), w
+
+
+def _fit_identity_at_model_units(args, radius):
+    """Similarity + identity fit (:func:`_fit_identity` with ``args``: neutral, modes, ..., min_normal_dot) at the
+    template's unit scale where the target is a real-size head. Returns ``(identity, neutral with identity, s, R,
+    t)``."""
+    neutral, modes = args[0], args[1]
+    # The unit from a landmarks-only fit (one round: the scale it gives is within a few percent of the full
+    # fit's, far inside the unit tolerance), then one full fit.
+    _, s, _, _ = _fit_identity(*args[:-3], 1, *args[-2:])
+    unit_scale = model_units(s * radius)
+    # A real-size head: let the identity modes, not the scale, explain its size.
+    identity, s, R, t = _fit_identity(*args, fixed_scale=None if unit_scale is None else unit_scale / radius)
+    return identity, neutral + np.tensordot(identity, modes, axes=1), s, R, t
+
+
+def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
+    """Thin-plate spline warp of ``verts`` by the landmark offsets left after the similarity (``gl_n - tl_s``).
+
+    Where the model already explains the target (residuals near the landmark noise) the warp must stay gentle, or
+    it bends inner parts (teeth) that no landmark sees; where it does not (stylised faces) the warp has to do the
+    work. Returns ``(warped vertices, smoothing used)``."""
+    use = w > 0
+    residual = gl_n - tl_s
+    rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
+    smoothing = rbf_smoothing if rbf_smoothing is not None else \
+        float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
+    return verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts), smoothing
 
 
 #: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at. The closest points need no more

@@ -395,7 +395,8 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
                               distance=distance, labels=target_labels, parts=parts)
 
 
-def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None):
+def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None,
+                      gaze=EYE_LOOK_DEGREES):
     """Write the rigid parts' motion into ``deltas (52, N, 3) float32`` (in place; module docstring): eyeballs
     (eyeLook* rotations, zero elsewhere), upper teeth and ignored parts (zero), lower teeth and tongue (the
     template jaw's rigid motion), tongueOut when the target has a tongue.
@@ -403,7 +404,9 @@ def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_land
     ``gains``: optional ``(52,)`` per-shape amplitude gains applied to the skin afterwards (e.g. by
     :func:`facemotion.core.rig.amplitude.normalise_amplitudes`): the jaw's rotation angle and shift are scaled by
     them, so the teeth still turn rigidly with the scaled chin instead of being stretched; eye rotations keep
-    their documented angles.
+    their documented angles. ``gaze``: the eyeballs' turn at weight 1.0, ``(horizontal, vertical)`` degrees
+    (:data:`EYE_LOOK_DEGREES` by default; ``(0, 0)``: lids only, for rigs whose eyes are turned by bones or by
+    ARKit's separate eye transforms).
     """
     target = np.asarray(target_vertices, dtype=np.float64)
     roles = parts.roles
@@ -412,7 +415,7 @@ def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_land
     still = (roles == ROLE_EYE) | (roles == ROLE_TEETH_UPPER) | (roles == ROLE_TEETH_LOWER) | \
         (roles == ROLE_TONGUE) | (roles == ROLE_IGNORE)
     deltas[:, still] = 0.0
-    _eye_rotations(deltas, fit, target, parts)
+    _eye_rotations(deltas, fit, target, parts, gaze)
     jaw = _jaw_motions(fit, template, template_roles, template_components, iod)
     lower = np.flatnonzero((roles == ROLE_TEETH_LOWER) | (roles == ROLE_TONGUE))
     for k, motion in jaw.items():
@@ -521,23 +524,24 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
     return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32)
 
 
-def _eye_rotations(deltas, fit, target, parts):
-    """Write the eyeLook* rotations of each eyeball (module docstring) into ``deltas`` (in place)."""
+def _eye_rotations(deltas, fit, target, parts, gaze):
+    """Write the eyeLook* rotations of each eyeball (module docstring; ``gaze``: (horizontal, vertical) degrees)
+    into ``deltas`` (in place)."""
     for name, (side, _, _) in EYE_LOOK.items():
         part = parts.part(f"eye_{side}")
         if part is None:
             continue
-        rotation = eye_look_rotation(fit.rotation, name)
+        rotation = eye_look_rotation(fit.rotation, name, gaze)
         rel = target[part.vertices] - part.centre
         deltas[ARKIT_INDEX[name], part.vertices] = (rel @ rotation.T - rel).astype(np.float32)
 
 
-def eye_look_rotation(frame_rotation, name):
+def eye_look_rotation(frame_rotation, name, gaze=EYE_LOOK_DEGREES):
     """``(3, 3) float64`` rotation of an eyeball for the eyeLook* shape ``name`` at weight 1.0 (see
-    :data:`EYE_LOOK`, :data:`EYE_LOOK_DEGREES`), in the frame whose axes are the template's rotated by
-    ``frame_rotation (3, 3)`` (a fit's ``rotation``)."""
+    :data:`EYE_LOOK`; ``gaze``: (horizontal, vertical) degrees, :data:`EYE_LOOK_DEGREES` by default), in the frame
+    whose axes are the template's rotated by ``frame_rotation (3, 3)`` (a fit's ``rotation``)."""
     side, axis, sign = EYE_LOOK[name]
-    degrees = EYE_LOOK_DEGREES[0] if axis == 1 else EYE_LOOK_DEGREES[1]
+    degrees = gaze[0] if axis == 1 else gaze[1]
     direction = np.asarray(frame_rotation, dtype=np.float64)[:, axis]
     return Rotation.from_rotvec(direction * np.radians(sign * degrees)).as_matrix()
 

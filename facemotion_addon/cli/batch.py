@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from ...core.io import batch_plan
+from ...core.io import batch_plan, export_options
 from ...core.io.atomic_io import check_writable
 from .. import console
 from ..console import info
@@ -49,7 +49,7 @@ def add_batch_parser(subparsers):
                                                                     "input folders are kept)")
     batch.add_argument("--formats", default="glb", help="comma-separated output formats: glb, gltf, fbx, blend "
                                                         "(default: glb)")
-    batch.add_argument("--preset", default="default", choices=batch_plan.PRESETS,
+    batch.add_argument("--preset", default="default", choices=tuple(export_options.PRESETS),
                        help="export preset for game engines (default: default)")
     batch.add_argument("--clips", default=None, metavar="LIST",
                        help="comma-separated emotion clips: preset or wheel names (a 2 s clip each: in, hold, out) "
@@ -110,8 +110,23 @@ def cmd_batch(args):
     if args.worker:
         return serve_worker(args)
     started = time.perf_counter()
+    formats, clips, workers, out_dir = _checked_command_line(args)
+    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    options = batch_options(args, clips)
+    version = batch_plan.facemotion_version()
+    reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
+    _run_heads(args, assets, reports, todo, out_dir, workers)
+    summary = batch_plan.summary_report(reports, options=options, version=version,
+                                        seconds=time.perf_counter() - started, workers=workers,
+                                        scheduler=args.scheduler)
+    _write_summary(summary, out_dir, args.json)
+    return 0
+
+
+def _checked_command_line(args):
+    """Check the batch's options before any work and create the output folder; returns ``(formats, clips, worker
+    count, resolved output folder)``. Raises InputError naming the bad option."""
     formats = batch_plan.parse_formats(args.formats)
-    _check_preset(args.preset)
     if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     clips = _clips(args)
@@ -121,11 +136,13 @@ def cmd_batch(args):
         raise InputError(f"{out_dir}: is a file; --out takes a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     check_writable(out_dir / SUMMARY_NAME)
-    out_dir = out_dir.resolve()
-    assets = batch_plan.discover_assets(args.inputs, out_dir)
-    options = batch_options(args, clips)
-    version = batch_plan.facemotion_version()
+    return formats, clips, workers, out_dir.resolve()
 
+
+def _plan_heads(args, assets, out_dir, formats, clips, options, version):
+    """Decide each head's fate before any runs: ``(reports, todo)``: ``reports[i]`` is the report of a head that
+    is not run (up to date: skipped; unreadable, or its output is a file no batch report lists: failed), else None;
+    ``todo`` the ``(index, request)`` pairs of the heads to run."""
     reports, todo = [None] * len(assets), []
     for index, asset in enumerate(assets):
         try:
@@ -146,7 +163,12 @@ def cmd_batch(args):
             continue
         todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key,
                              "out_dir": str(out_dir)}))
+    return reports, todo
 
+
+def _run_heads(args, assets, reports, todo, out_dir, workers):
+    """Run the ``todo`` heads (on the Dask scheduler, in this process with ``--workers 0``, else in local worker
+    processes), filling ``reports`` as each finishes and announcing every report (the planned ones first)."""
     done = sum(report is not None for report in reports)
     with console.progress_bar("batch") as progress:
         progress(done / len(assets), f"{done}/{len(assets)} heads")
@@ -161,10 +183,10 @@ def cmd_batch(args):
             progress(done / len(assets), f"{done}/{len(assets)} {Path(report['input']).name}")
             _announce(report, args.json)
 
-        command = distributed.worker_command(args.worker_command) + _worker_argv(args) if todo else []
         if not todo:
-            pass
-        elif args.scheduler:
+            return
+        command = distributed.worker_command(args.worker_command) + _worker_argv(args)
+        if args.scheduler:
             distributed.run_on_dask(args.scheduler, todo, command, finished)
         elif workers == 0:
             settings = worker_settings(args)
@@ -173,11 +195,11 @@ def cmd_batch(args):
         else:
             distributed.run_local(todo, command, min(workers, len(todo)), finished)
 
-    summary = batch_plan.summary_report(reports, options=options, version=version,
-                                        seconds=time.perf_counter() - started, workers=workers,
-                                        scheduler=args.scheduler)
+
+def _write_summary(summary, out_dir, as_json):
+    """Write the batch summary and print its line (or JSON); raises FacemotionError when any head failed."""
     batch_plan.write_json(out_dir / SUMMARY_NAME, summary)
-    if args.json:
+    if as_json:
         print(json.dumps({"summary": summary}, sort_keys=True), flush=True)
     else:
         info(f"batch: {summary['ok']} done, {summary['skipped']} up to date, {summary['failed']} failed of "
@@ -186,7 +208,6 @@ def cmd_batch(args):
         first = summary["failures"][0]
         raise FacemotionError(f"{summary['failed']} of {summary['assets']} heads failed (first: {first['error']}); "
                               f"see {out_dir / SUMMARY_NAME}")
-    return 0
 
 
 def _announce(report, as_json):
@@ -225,17 +246,6 @@ def expected_outputs(asset, out_dir, formats, clips):
         if fmt == "fbx":
             paths.extend(asset.clip_output(out_dir, fmt, clip.name) for clip in clips)
     return paths
-
-
-def _check_preset(preset):
-    """Refuse a preset this build's exporter does not have (``pipeline.export(preset=...)``)."""
-    if preset == "default":
-        return
-    import inspect
-
-    from .. import pipeline
-    if "preset" not in inspect.signature(pipeline.export).parameters:
-        raise InputError(f"--preset {preset}: this build's exporter has no presets; use --preset default")
 
 
 def _worker_argv(args):
@@ -389,6 +399,7 @@ def run_asset(asset, out_dir, settings, *, key):
     timings.update({f"rig.{stage}": seconds for stage, seconds in result.timings.items()})
     if result.empty:
         warnings.append(f"no template data for {', '.join(result.empty)} (kept at rest)")
+    warnings.extend(getattr(result, "warnings", ()))            # low confidence, no mouth opening
     t = time.perf_counter()
     clips = [(clip.name, timeline_from_json(clip.timeline)) for clip in settings["clips"]]
     clip_info = bake_clips(objects, clips, fps=settings["fps"])

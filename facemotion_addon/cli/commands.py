@@ -19,14 +19,15 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from ...core.io.atomic_io import check_output_file
-from .. import console, emotion_names, export_presets
+from .. import console, emotion_names
 from ..console import info, print_stage
+from .export_arguments import export_keywords
 from .timeline_file import read_timeline
 
 
 def _check_output(path, overwrite):
-    return check_output_file(path, (".glb", ".gltf", ".fbx", ".blend"), overwrite=overwrite,
-                             what="use .glb, .gltf, .fbx or .blend")
+    from ..pipeline import OUTPUT_SUFFIXES
+    return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
 
 
@@ -53,27 +54,61 @@ def _naming_input(mesh):
         raise type(exc)(f"{name}: {exc}") from None
 
 
-def _rig(pipeline, objects, mesh, replace):
+def gaze_style(text):
+    """``--gaze``: ``"turn"`` -> the default angles, ``"lids"`` -> ``(0, 0)``, ``"H,V"`` -> two floats (degrees;
+    the rig checks their range). Raises InputError for anything else."""
+    from ...core.rig.transfer import EYE_LOOK_DEGREES
+    styles = {"turn": EYE_LOOK_DEGREES, "lids": (0.0, 0.0)}
+    if text in styles:
+        return styles[text]
+    try:
+        h, v = (float(a) for a in str(text).split(","))
+    except ValueError:
+        raise InputError(f"--gaze {text}: use 'turn', 'lids' or two angles in degrees like '20,15'") from None
+    return h, v
+
+
+def _rig(pipeline, loaded, mesh, replace, gaze=None):
+    from ..rigging import describe_rig
     t = time.perf_counter()
+    options = {} if gaze is None else {"gaze": gaze_style(gaze)}
     with _naming_input(mesh), console.progress_bar("rig") as progress:
-        result, objects = pipeline.rig(objects, replace=replace, progress=progress)
+        result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
     for stage, seconds in result.timings.items():
         info(f"    {stage:<28s} {seconds:7.2f} s")
     print_stage("rig", t)
     parts = getattr(result, "parts", None)
     if parts is not None:
         info(f"  parts: {parts.summary()}")
+        # Which object became what (a character's separate eyes, teeth and tongue, its body and clothes).
+        for name, text in describe_rig(loaded, result).items():
+            info(f"    {name}: {text}")
     if result.empty:
         info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+    for warning in getattr(result, "warnings", ()):
+        console.warn(f"{Path(mesh).name}: {warning}")
     return objects
+
+
+def face_objects(pipeline, loaded, mesh):
+    """The meshes of ``loaded`` to animate: those that already carry the 52 ARKit keys; with none, the file is
+    rigged first, like ``rig``. Other meshes in the file (a body, a floor, props) are not animated but are written
+    back."""
+    from ..selection import is_rigged
+    rigged = [obj for obj in loaded if is_rigged([obj])]
+    if rigged:
+        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+        return rigged
+    return _rig(pipeline, loaded, mesh, False)
 
 
 def cmd_rig(args):
     from .. import pipeline
     out = _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
+    gaze_style(args.gaze)                         # a bad --gaze is refused before any work
     loaded = _load(pipeline, args.mesh)
-    _rig(pipeline, loaded, args.mesh, args.replace_keys)
+    _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze)
     t = time.perf_counter()
     # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=False, **export_options)
@@ -84,12 +119,11 @@ def cmd_rig(args):
 def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
-    from ..selection import is_rigged
     out = None if args.out is None else _check_output(args.out, args.overwrite)
-    export_options = export_presets.export_options(args)  # bad export flags are refused before any work
+    export_options = export_keywords(args, out)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
-    timeline_path, spec = emotion_names.animate_spec(args, read_timeline)
+    timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)
     try:
         timeline = timeline_from_json(spec)
         # A trial bake (milliseconds): settings only the bake checks (noise amplitude, blink rate) fail here, named
@@ -100,14 +134,7 @@ def cmd_animate(args):
     if out is None:  # --save-timeline alone: no mesh
         return emotion_names.finish_animate(args, timeline, info)
     loaded = _load(pipeline, args.mesh)
-    # Meshes that already carry the 52 ARKit keys are the face; other meshes in the file (a body, a floor, props)
-    # are not animated but are written back. With none rigged, the file is rigged first, like `rig`.
-    rigged = [obj for obj in loaded if is_rigged([obj])]
-    if rigged:
-        objects = rigged
-        info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
-    else:
-        objects = _rig(pipeline, loaded, args.mesh, False)
+    objects = face_objects(pipeline, loaded, args.mesh)
     t = time.perf_counter()
     with _naming_input(args.mesh), console.progress_bar("bake") as progress:
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
@@ -130,7 +157,7 @@ def cmd_demo(args):
 
 def _emotion_record(path, face, result, labels):
     """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
-    return {"path": str(path), "face": face, "label": result.label,
+    return {"path": str(path), "face": face, "label": result.label, "uncertain": bool(result.uncertain),
             "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
             "intensity": round(float(result.intensity), 4),
             "bbox": [round(float(v), 1) for v in result.face.bbox]}
@@ -139,48 +166,110 @@ def _emotion_record(path, face, result, labels):
 def _emotion_text(path, face, result, labels, several):
     where = f"{path} [face {face}]" if several else f"{path}"
     scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
-    return f"{where}: {result.label} (intensity {float(result.intensity):.2f})  {scores}"
+    verdict = f"{result.label}, uncertain" if result.uncertain else result.label
+    return f"{where}: {verdict} (intensity {float(result.intensity):.2f})  {scores}"
+
+
+def _reference_option(text):
+    """``--reference``: "calm" -> "calm", "none" -> None, "FIRST-LAST" -> (first, last). Raises InputError."""
+    value = str(text).strip().lower()
+    if value in ("calm", "none"):
+        return None if value == "none" else "calm"
+    first, dash, last = value.partition("-")
+    if dash and first.isdigit() and last.isdigit():
+        return int(first), int(last)
+    raise InputError(f"--reference must be calm, none or a frame range FIRST-LAST (e.g. 0-24), got {text!r}")
+
+
+def _video_lines(path, args, classifier, reference):
+    """``emotion`` on a video: one line per sampled frame (see :data:`.entry.EMOTION_EPILOG`); ``reference`` as
+    :func:`~...core.emotion.recognition.video_emotion_track` takes it."""
+    from ...core.emotion.recognition import video_emotion_track
+
+    with console.progress_bar(Path(path).name) as progress:
+        track = video_emotion_track(path, args.every, progress=progress, classifier=classifier,
+                                    reference=reference)
+    labels = None
+    for sample in track:
+        labels = labels or (list(sample.probabilities) if sample.probabilities else None)
+        if args.json:
+            yield json.dumps({"path": str(path), "frame": sample.frame, "time": round(sample.time, 4),
+                              "label": sample.label, "uncertain": sample.uncertain,
+                              "probabilities": None if sample.probabilities is None else
+                              {k: round(v, 4) for k, v in sample.probabilities.items()},
+                              "intensity": None if sample.intensity is None else round(sample.intensity, 4),
+                              "reference": sample.reference})
+            continue
+        where = f"{path} frame {sample.frame} ({sample.time:.2f} s)" + (" [reference]" if sample.reference else "")
+        if sample.label is None:
+            yield f"{where}: no face"
+        else:
+            scores = " ".join(f"{label} {sample.probabilities[label]:.2f}" for label in labels)
+            verdict = f"{sample.label}, uncertain" if sample.uncertain else sample.label
+            yield f"{where}: {verdict} (intensity {sample.intensity:.2f})  {scores}"
+
+
+def _image_lines(images, args, classifier):
+    """``emotion`` on images: one line per face, an error line per unreadable or faceless image, and with
+    ``--max-faces`` a line with the count of faces left out (see :data:`.entry.EMOTION_EPILOG`)."""
+    import cv2
+
+    from ...core.detect.landmarks import FaceLandmarkDetector
+    from ...core.emotion.recognition import recognize_file
+    from ...core.errors import NoFaceError
+
+    labels = tuple(classifier.labels)
+    # Every face is searched for even with --max-faces: the count of those left out is printed.
+    with FaceLandmarkDetector(max_faces=None) as detector:
+        for path in images:
+            try:
+                results = recognize_file(path, detector=detector, classifier=classifier)
+                if not results:
+                    raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
+            except (FacemotionError, cv2.error) as exc:
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if args.json:
+                    yield json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
+                                      "intensity": None, "error": message})
+                else:
+                    yield f"{path}: error: {message}"
+                continue
+            shown = results[:args.max_faces]
+            for face, result in enumerate(shown):
+                yield json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
+                    _emotion_text(path, face, result, labels, len(results) > 1)
+            left_out = len(results) - len(shown)
+            if left_out:
+                yield json.dumps({"path": str(path), "left_out": left_out, "faces_found": len(results)}) \
+                    if args.json else f"{path}: {left_out} more face(s) left out (--max-faces {args.max_faces}; " \
+                                      f"{len(results)} found)"
 
 
 def cmd_emotion(args):
-    """``facemotion emotion IMAGE_OR_DIR [--json] [--model M] [--max-faces N]`` (output and exit status: see
-    :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once for the whole run; every line is
-    flushed as soon as it is written, so a long run can be followed (or piped) as it goes."""
-    import cv2
+    """``facemotion emotion IMAGE_DIR_OR_VIDEO [--json] [--model M] [--max-faces N] [--every N] [--reference R]``
+    (output and exit status: see :data:`.entry.EMOTION_EPILOG`). The detector and the classifier are created once
+    for the whole run; every line is flushed as soon as it is written, so a long run can be followed (or piped) as
+    it goes. A file whose suffix is a video's (:data:`~...core.emotion.recognition.VIDEO_SUFFIXES`) is a video."""
+    from ...core.emotion.classifier import RELATIVE_MODEL_PATH, EmotionClassifier, default_fused_classifier
+    from ...core.emotion.recognition import VIDEO_SUFFIXES, iter_images
 
-    from ...core.emotion.classifier import DEFAULT_MAX_FACES, EmotionClassifier
-    from ...core.emotion.recognition import iter_images, recognize_file
-    from ...core.errors import NoFaceError
-    from ...core.detect.landmarks import FaceLandmarkDetector
-
-    max_faces = DEFAULT_MAX_FACES if args.max_faces is None else args.max_faces
-    if max_faces < 1:
-        raise InputError(f"--max-faces must be at least 1, got {max_faces}")
-    images = iter_images(args.path)
+    if args.max_faces is not None and args.max_faces < 1:
+        raise InputError(f"--max-faces must be at least 1, got {args.max_faces}")
+    if args.every < 1:
+        raise InputError(f"--every must be at least 1 (every frame), got {args.every}")
+    video = Path(args.path).suffix.lower() in VIDEO_SUFFIXES
+    reference = _reference_option(args.reference) if video else None
+    images = None if video else iter_images(args.path)
     if args.model is not None and not Path(args.model).is_file():
         raise InputError(f"{args.model}: model file not found (given as --model)")
-    with _naming_input(args.model or "emotion model"):
-        classifier = EmotionClassifier(args.model)
-    labels = tuple(classifier.labels)
+    model = args.model or (RELATIVE_MODEL_PATH if reference is not None else None)
+    with _naming_input(model or "emotion model"):
+        # Without a model of one's own: geometry + appearance fused (images, videos judged frame by frame alone).
+        classifier = EmotionClassifier(model) if model else default_fused_classifier()
     try:
-        with FaceLandmarkDetector(max_faces=max_faces) as detector:
-            for path in images:
-                try:
-                    results = recognize_file(path, detector=detector, classifier=classifier)
-                    if not results:
-                        raise NoFaceError("no face found; use a well-lit image with a visible, roughly frontal face")
-                except (FacemotionError, cv2.error) as exc:
-                    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    if args.json:
-                        print(json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
-                                          "intensity": None, "error": message}), flush=True)
-                    else:
-                        print(f"{path}: error: {message}", flush=True)
-                    continue
-                for face, result in enumerate(results):
-                    line = json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
-                        _emotion_text(path, face, result, labels, len(results) > 1)
-                    print(line, flush=True)
+        lines = _video_lines(args.path, args, classifier, reference) if video else _image_lines(images, args, classifier)
+        for line in lines:
+            print(line, flush=True)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly; point stdout at devnull so the interpreter's final
         # flush does not complain.

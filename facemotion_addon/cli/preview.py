@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``facemotion preview MESH --out sheet.png``: rig a head and draw its preview sheet (:mod:`...core.rig.preview`).
+
+The sheet shows the rig an export would carry: the head at rest, the key shapes (blink, gaze, jaw, smile, funnel,
+brows) and the emotion presets, from the front and from three-quarter, every part in its own colour (skin, eyeballs
+with their iris, upper and lower teeth, tongue, gums, ignored parts). Nothing is written but the PNG: the mesh file
+is read, rigged in memory and left as it was.
+"""
+import time
+from pathlib import Path
+
+import cv2
+
+from ...core.emotion.presets import preset_weights
+from ...core.errors import FacemotionError, InputError
+from ...core.io.atomic_io import atomic_output, check_output_file
+from ...core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, PreviewColumn, part_colours, preview_images, \
+    preview_sheet
+from .. import console
+from ..console import info, print_stage
+
+#: Emotion presets shown after the key shapes, at full intensity (what a timeline key of that name reaches).
+EMOTION_COLUMNS = ("happy", "sad", "surprise", "fear", "anger", "disgust", "contempt")
+
+
+def add_preview_parser(sub):
+    """Add the ``preview`` sub-command to ``sub`` (an argparse sub-parsers object); returns its parser."""
+    parser = sub.add_parser("preview", help="rig a head and render its preview sheet (PNG)",
+                            description="Rig MESH in memory and render the rest pose, key shapes and emotion presets, "
+                                        "front and three-quarter, parts in distinct colours. MESH is not changed.")
+    parser.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
+    parser.add_argument("--out", required=True, help="output image: .png")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    parser.add_argument("--size", type=int, default=192, help="pixels per cell (default 192; 64 to 1024)")
+    parser.add_argument("--no-emotions", action="store_true", help="key shapes only, no emotion presets")
+    return parser
+
+
+def preview_column_groups(emotions=True):
+    """The sheet's column groups: ``[(group name, [PreviewColumn])]``: the key shapes, then (``emotions``) the
+    presets of :data:`EMOTION_COLUMNS` at intensity 1.0."""
+    groups = [("shapes", list(KEY_SHAPE_COLUMNS))]
+    if emotions:
+        groups.append(("emotions", [PreviewColumn(name, preset_weights(name)) for name in EMOTION_COLUMNS]))
+    return groups
+
+
+def cmd_preview(args):
+    from .. import pipeline, rigging
+    from .commands import _load as load_head, _naming_input as naming_input
+    if not 64 <= args.size <= 1024:
+        raise InputError(f"--size must be between 64 and 1024 pixels per cell, got {args.size}")
+    out = check_output_file(args.out, (".png",), overwrite=args.overwrite, what="use .png")
+    objects = load_head(pipeline, args.mesh)
+    t = time.perf_counter()
+    plan = rigging.plan_rig(objects, use_landmark_object=False, smooth_shading=False)
+    with naming_input(args.mesh), console.progress_bar("rig") as progress:
+        result = plan.compute(progress=progress)
+    print_stage("rig", t)
+    info(f"  parts: {result.parts.summary()}")
+    t = time.perf_counter()
+    mesh = plan.combined
+    forward = result.fit.rotation[:, 2]
+    colours = part_colours(mesh.vertices, mesh.triangles, result.parts, result.landmarks, forward)
+    rows = []
+    for group, columns in preview_column_groups(not args.no_emotions):
+        images = preview_images(mesh.vertices, mesh.triangles, result.deltas, colours, result.landmarks,
+                                result.fit.rotation, columns, views=VIEWS, size=args.size)
+        rows += [(f"{group}, {view.replace('_', '-')}", [c.title for c in columns], images[view]) for view in VIEWS]
+    parts = "; ".join(result.parts.summary().splitlines())
+    sheet = preview_sheet(rows, heading=f"{Path(args.mesh).name}: {parts}")
+    with atomic_output(out) as tmp:
+        if not cv2.imwrite(str(tmp), sheet[:, :, ::-1]):
+            raise FacemotionError(f"{out}: could not write the PNG")
+    print_stage(f"write {out.name}", t)
+    print(out)
+    return 0

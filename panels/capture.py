@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Capture panel: a filmed performance (a video or a Live Link Face CSV take) onto the selected rigged faces, and
+their animation written out as a Live Link Face CSV."""
+import bpy
+
+from ..facemotion_addon.selection import rigged_meshes
+from .base import FacemotionPanel
+
+__all__ = ["FACEMOTION_PT_capture", "classes"]
+
+
+class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
+    """Performance capture from a video or a Live Link Face take, and Live Link export"""
+
+    bl_label = "Capture"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        faces = rigged_meshes(context)
+        col = layout.column(align=True)
+        if faces:
+            col.label(text=f"Onto {', '.join(obj.name for obj in faces)}", icon="SHAPEKEY_DATA")
+        else:
+            col.label(text="Select a rigged face to animate", icon="INFO")
+        render = context.scene.render
+        col.label(text=f"Resampled to the scene's {render.fps / render.fps_base:g} fps")
+        col.operator("facemotion.capture_performance", text="Video or Live Link Take...", icon="FILE_MOVIE")
+        col.operator("facemotion.capture_webcam", text="Webcam (Esc Stops)", icon="OUTLINER_OB_CAMERA")
+        layout.operator("facemotion.export_live_link", text="Export Live Link CSV...", icon="EXPORT")
+
+
+classes = (FACEMOTION_PT_capture,)

@@ -1,0 +1,224 @@
+"""core.capture on real data: Live Link Face CSV takes, the One Euro filter, calibration, gap bridging and
+resampling on arrays; the whole capture (MediaPipe VIDEO mode + landmark solve) on a rendered ICT identity animated
+with known curves (tools/capture_round_trip.py; frames cached under build/)."""
+import numpy as np
+import pytest
+
+from facemotion.core.arkit import ARKIT_INDEX
+from facemotion.core.capture import live_link
+from facemotion.core.capture.calibration import adjust, calibrate, find_calm_span
+from facemotion.core.capture.one_euro import OneEuroFilter, one_euro
+from facemotion.core.capture.take import Take
+from facemotion.core.capture.timing import bridge_gaps, resample
+from facemotion.core.errors import InputError
+
+
+def _take(n=90, fps=30.0, seed=1):
+    rng = np.random.default_rng(seed)
+    return Take(fps=fps, weights=rng.uniform(0, 1, (n, 52)), head_rotation=rng.uniform(-0.5, 0.5, (n, 3)),
+                eye_rotation=rng.uniform(-0.3, 0.3, (n, 2, 3)), start_seconds=3600.0 * 14 + 62.5)
+
+
+def test_live_link_round_trip(tmp_path):
+    take = _take()
+    path = live_link.write_live_link_csv(tmp_path / "take.csv", take)
+    header = path.read_text().splitlines()[0].split(",")
+    assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and header[-1] == "RightEyeRoll"
+    assert len(header) == 2 + 61
+    first = path.read_text().splitlines()[1].split(",")
+    assert first[0] == "14:01:02:15.000" and first[1] == "61"   # 62.5 s at 30 fps: second 2, frame 15
+    back = live_link.read_live_link_csv(path)                   # frame rate read from the timecodes
+    assert back.fps == 30.0 and len(back) == len(take)
+    assert np.abs(back.weights - take.weights).max() < 1e-4
+    assert np.abs(back.head_rotation - take.head_rotation).max() < 1e-4
+    assert np.abs(back.eye_rotation - take.eye_rotation).max() < 1e-4
+    assert back.start_seconds == pytest.approx(take.start_seconds)
+
+
+def test_live_link_landscape_correction(tmp_path):
+    take = _take(n=30)
+    text = live_link.live_link_text(take)
+    rows = [line.split(",") for line in text.splitlines()]
+    header = rows[0]
+    left, right, yaw, pitch = (header.index(c) for c in ("MouthLeft", "MouthRight", "HeadYaw", "HeadPitch"))
+    for row in rows[1:]:    # what a landscape take looks like: mouth sides swapped, yaw and pitch inverted
+        row[left], row[right] = row[right], row[left]
+        row[yaw], row[pitch] = str(-float(row[yaw])), str(-float(row[pitch]))
+    swapped = "\n".join(",".join(r) for r in rows) + "\n"
+    raw = live_link.read_live_link_csv(swapped, fps=30)
+    assert np.abs(raw.weights[:, ARKIT_INDEX["mouthLeft"]] - take.weights[:, ARKIT_INDEX["mouthRight"]]).max() < 1e-4
+    fixed = live_link.read_live_link_csv(swapped, fps=30, landscape=True)
+    assert np.abs(fixed.weights - take.weights).max() < 1e-4
+    assert np.abs(fixed.head_rotation - take.head_rotation).max() < 1e-4
+    assert np.abs(fixed.head_rotation[:, 2] - raw.head_rotation[:, 2]).max() == 0   # roll untouched
+
+
+def test_live_link_bad_files(tmp_path):
+    text = live_link.live_link_text(_take(n=5))
+    with pytest.raises(InputError, match="JawOpen"):
+        live_link.read_live_link_csv(text.replace("JawOpen", "Jaw_Open"), fps=30)
+    lines = text.splitlines()
+    cells = lines[3].split(",")
+    cells[5] = "abc"
+    lines[3] = ",".join(cells)
+    with pytest.raises(InputError, match="line 4, column EyeLookOutLeft"):
+        live_link.read_live_link_csv("\n".join(lines) + "\n", fps=30)
+    with pytest.raises(InputError, match="no frames"):
+        live_link.read_live_link_csv(lines[0] + "\n")
+    with pytest.raises(InputError, match="cannot read"):
+        live_link.read_live_link_csv(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="HH:MM:SS:FF"):
+        live_link.read_live_link_csv(text.replace(lines[1].split(",")[0], "12:00"), fps=30)
+
+
+def test_timecodes():
+    assert live_link.parse_timecode("01:00:00:30.500", 60) == pytest.approx(3600.5 + 0.5 / 60)
+    assert live_link.format_timecode(3600 * 60 + 30.5, 60) == "01:00:00:30.500"
+
+
+def test_one_euro_removes_jitter_and_follows_a_blink():
+    fps = 30.0
+    rng = np.random.default_rng(0)
+    still = 0.2 + rng.normal(0, 0.01, 60)
+    filtered = one_euro(still, fps)
+    assert np.abs(np.diff(filtered)).mean() < 0.5 * np.abs(np.diff(still)).mean()
+    t = np.arange(30) / fps
+    blink = np.exp(-0.5 * ((t - 0.5) / 0.05) ** 2)     # a 0.2 s blink
+    out = one_euro(blink, fps)
+    assert abs(int(np.argmax(out)) - int(np.argmax(blink))) <= 1 and out.max() > 0.8
+    assert np.array_equal(one_euro(np.stack([blink, still[:30]], 1), fps)[:, 0], out)   # channels independent
+    with pytest.raises(InputError, match="min_cutoff"):
+        OneEuroFilter(fps, min_cutoff=0)
+    with pytest.raises(InputError, match="beta"):
+        OneEuroFilter(fps, beta=-1)
+
+
+def test_calibration_subtracts_neutral_and_rescales():
+    n = 90
+    w = np.full((n, 52), 0.1)
+    w[40:50, ARKIT_INDEX["jawOpen"]] += np.linspace(0, 0.5, 10)
+    w[:, ARKIT_INDEX["cheekPuff"]] += np.where(np.arange(n) % 2, 0.04, 0.0)   # barely leaves neutral: noise
+    span = find_calm_span(w, 30.0)
+    assert span[1] <= 40 or span[0] >= 50
+    calibration = calibrate(w, 30.0)
+    out = calibration.apply(w)
+    assert np.abs(out[:30, ARKIT_INDEX["jawOpen"]]).max() < 1e-9
+    assert np.percentile(out[:, ARKIT_INDEX["jawOpen"]], 99) == pytest.approx(1.0)
+    assert "cheekPuff" in calibration.unscaled and calibration.scale[ARKIT_INDEX["cheekPuff"]] == 1.0
+    with pytest.raises(InputError, match="outside"):
+        calibrate(w, 30.0, span=(80, 120))
+
+
+def test_adjust_gain_offset_clamp():
+    w = np.full((4, 52), 0.5)
+    out = adjust(w, gain={"jawOpen": 3.0}, offset={"mouthClose": -0.6})
+    assert out[0, ARKIT_INDEX["jawOpen"]] == 1.0 and out[0, ARKIT_INDEX["mouthClose"]] == 0.0
+    assert out[0, ARKIT_INDEX["eyeBlinkLeft"]] == 0.5
+    with pytest.raises(InputError, match="ARKit"):
+        adjust(w, gain={"jaw_open": 2.0})
+
+
+def test_bridge_gaps_and_resample():
+    values = np.arange(10, dtype=float)[:, None] * np.ones((1, 2))
+    found = np.ones(10, bool)
+    found[[0, 4, 5, 9]] = False
+    filled, gaps = bridge_gaps(np.where(found[:, None], values, -99.0), found)
+    assert gaps == [(0, 0), (4, 5), (9, 9)]
+    assert np.allclose(filled[1:9], values[1:9]) and filled[0, 0] == 1 and filled[9, 0] == 8
+    with pytest.raises(InputError, match="no face"):
+        bridge_gaps(values, np.zeros(10, bool))
+    t = np.arange(61) / 60.0
+    out = resample(t, np.sin(t)[:, None], 30.0)
+    assert out.shape == (31, 1) and np.allclose(out[:, 0], np.sin(np.arange(31) / 30.0))
+    with pytest.raises(InputError, match="back"):
+        resample([0.0, 0.2, 0.1], np.zeros(3), 30.0)
+
+
+@pytest.fixture(scope="module")
+def round_trip():
+    """The ground-truth round trip at its cheapest: 3 s at 30 fps, 192 px (render cached under build/)."""
+    import capture_round_trip
+
+    from facemotion.core.capture.capture import solve_take, track
+    from facemotion.core.capture.sources import ArraySource
+
+    frames, weights, yaw = capture_round_trip.render_clip(size=192, seconds=3.0)
+    tracked = track(ArraySource(frames, capture_round_trip.FPS))
+    return capture_round_trip, tracked, weights, yaw, solve_take
+
+
+def test_round_trip_recovers_known_curves(round_trip):
+    """Bounds: the figures measured on this clip (r jawOpen 0.976, blinks 0.875 / 0.819, smiles 0.890 / 0.964,
+    browInnerUp 0.744, mouthFunnel 0.618, mouthPucker 0.303; yaw MAE 0.95 degrees) less a margin of about 0.1 for
+    MediaPipe builds that track a little differently; the yaw bound is the issue's 3 degrees."""
+    crt, tracked, weights, yaw, solve_take = round_trip
+    assert tracked.found.all()
+    take = solve_take(tracked)
+    assert take.fps == crt.FPS and len(take) == len(weights)
+    result = crt.compare(take, weights, yaw)
+    bounds = {"jawOpen": 0.9, "eyeBlinkLeft": 0.75, "eyeBlinkRight": 0.7, "mouthSmileLeft": 0.8,
+              "mouthSmileRight": 0.85, "browInnerUp": 0.6, "mouthFunnel": 0.5, "mouthPucker": 0.15}
+    for name, bound in bounds.items():
+        assert result[name][0] >= bound, (name, result[name])
+    assert result["headYaw"][1] < 3.0
+    assert np.abs(take.head_rotation[:, 0] - yaw).max() < np.radians(6.0)
+
+
+def test_round_trip_bridges_missing_faces_and_resamples(round_trip):
+    """Frames without a face are bridged and reported; 30 fps resampled to 24 keeps the curves."""
+    from facemotion.core.capture.capture import CaptureSettings, Tracked
+
+    crt, tracked, weights, _, solve_take = round_trip
+    found = tracked.found.copy()
+    found[40:45] = False
+    holed = Tracked(fps=tracked.fps, times=tracked.times, points=tracked.points, scores=tracked.scores,
+                    matrices=tracked.matrices, found=found)
+    take = solve_take(holed, CaptureSettings(fps=24.0))
+    assert take.fps == 24.0 and len(take) == 72            # 89 frames at 30 fps = 2.97 s -> 72 rows at 24 fps
+    assert not take.found[33:36].any() and take.found[:30].all()
+    assert any("no face in 5 of 90 frames" in note for note in take.notes)
+    truth = resample(np.arange(len(weights)) / crt.FPS, weights, 24.0)
+    jaw = ARKIT_INDEX["jawOpen"]
+    assert np.corrcoef(take.weights[:, jaw], truth[:, jaw])[0, 1] > 0.9
+
+
+def test_live_capture_streams_the_round_trip(round_trip):
+    """The same clip pushed frame by frame (a webcam's path): the first second is the neutral, then the weights
+    follow the truth as they come (jawOpen r > 0.9, the offline bound), and the recorded take matches."""
+    from facemotion.core.capture.live import LiveCapture
+    from facemotion.core.capture.one_euro import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
+    from facemotion.core.capture.sources import ArraySource
+    from facemotion.core.capture.tracking import FaceTracker
+
+    crt, _, weights, _, _ = round_trip
+    frames, _, _ = crt.render_clip(size=192, seconds=3.0)
+    live = LiveCapture(crt.FPS, filter_parameters={"min_cutoff": DEFAULT_MIN_CUTOFF, "beta": DEFAULT_BETA})
+    streamed = []
+    with FaceTracker() as tracker:
+        for i, (seconds, rgb) in enumerate(ArraySource(frames, crt.FPS)):
+            face = None if i in (50, 51) else tracker.track(rgb, seconds)     # two frames lost
+            streamed.append(live.push(seconds, face))
+    assert live.calibrated
+    streamed = np.array(streamed)
+    jaw = ARKIT_INDEX["jawOpen"]
+    assert np.corrcoef(streamed[:, jaw], weights[:, jaw])[0, 1] > 0.9
+    take = live.take()
+    assert len(take) == len(frames) and not take.found[50:52].any() and take.notes
+    assert np.abs(take.weights[:50] - streamed[:50]).max() < 1e-6
+
+
+def test_live_session_tracks_in_a_worker_and_returns_the_take(round_trip):
+    """A webcam's session, fed by the clip as a source: frames tracked in the worker thread, the newest weights
+    readable meanwhile, the take returned (and the source closed) by stop()."""
+    from facemotion.core.capture.live import LiveCapture, LiveSession
+    from facemotion.core.capture.sources import ArraySource
+
+    crt = round_trip[0]
+    frames, _, _ = crt.render_clip(size=192, seconds=3.0)
+    session = LiveSession(ArraySource(frames, crt.FPS), LiveCapture(crt.FPS))
+    session.start()
+    while session.running:
+        session._thread.join(0.1)
+    assert session.latest() is not None and session.latest().shape == (52,)
+    take = session.stop()
+    assert len(take) == len(frames) and take.found.all()
