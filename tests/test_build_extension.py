@@ -30,7 +30,7 @@ def test_committed_manifest_is_valid_and_wheel_free():
     assert (manifest["id"], manifest["version"], manifest["type"]) == ("facemotion", "0.1.0", "add-on")
     assert manifest["blender_version_min"] == "4.2.0" and manifest["blender_version_max"] == "5.3.0"
     assert manifest["platforms"] == ["linux-x64", "windows-x64", "macos-arm64"] == list(build_extension.PLATFORMS)
-    assert set(manifest["permissions"]) == {"files", "network"}
+    assert set(manifest["permissions"]) == {"files", "network", "camera"}  # camera: webcam capture
     assert "wheels" not in manifest
     excluded = manifest["build"]["paths_exclude_pattern"]
     assert {"/tests/", "/tools/", "/.venv/", "/dist/", "__pycache__/"} <= set(excluded)
@@ -107,8 +107,9 @@ def test_six_zips_are_built_one_per_platform_and_blender_python(built_zips):
         for p in ("linux-x64", "windows-x64", "macos-arm64")
         for python, label in (("3.11", "blender4.2-5.0"), ("3.13", "blender5.1-5.2"))}
     assert all(z.is_file() for z in built_zips.values())
-    # One Python's wheels per zip keep every zip under 200 MB.
-    assert max(z.stat().st_size for z in built_zips.values()) < 200e6, {
+    # One Python's wheels per zip: 142-178 MB before speech; pocketsphinx's wheel (its en-US acoustic model,
+    # dictionary and phone language model) adds 29 MB to each.
+    assert max(z.stat().st_size for z in built_zips.values()) < 215e6, {
         z.name: z.stat().st_size for z in built_zips.values()}
 
 
