@@ -20,8 +20,8 @@ from .errors import InputError
 
 __all__ = [
     "face_normals", "vertex_normals", "closest_point_on_triangle", "SurfacePoints", "MeshProximity",
-    "interpolate_on_surface", "uniform_laplacian", "connected_components", "similarity_transform",
-    "apply_similarity", "principal_axes", "WELD_TOLERANCE", "weld_vertices",
+    "interpolate_on_surface", "normals_at", "uniform_laplacian", "connected_components", "similarity_transform",
+    "apply_similarity", "principal_axes", "smoothstep", "WELD_TOLERANCE", "weld_vertices",
 ]
 
 
@@ -379,6 +379,15 @@ def interpolate_on_surface(values, faces, triangle, barycentric):
     return np.einsum("nk,nk...->n...", bary, corner)
 
 
+def normals_at(normals, faces, triangle, barycentric):
+    """Unit surface normals at surface points: per-vertex ``normals`` ``(V, 3)`` (:func:`vertex_normals`)
+    interpolated barycentrically (Phong) at ``triangle`` ``(N,)`` / ``barycentric`` ``(N, 3)`` -> ``(N, 3)`` float64
+    (zero where they cancel). Unlike a face normal, the result is the same on either face of a shared edge, so a
+    closest point lying on an edge or a vertex (most of them, on a convex patch) does not take one face's normal or
+    another's on a rounding error. Raises InputError like :func:`interpolate_on_surface`."""
+    return _normalise_rows(interpolate_on_surface(normals, faces, triangle, barycentric))
+
+
 def _adjacency(n_vertices, faces):
     n = _n_vertices(n_vertices)
     f = _faces(faces, n, allow_empty=True)
@@ -492,6 +501,18 @@ def principal_axes(vertices):
     proj = x @ axes.T
     extents = proj.max(axis=0) - proj.min(axis=0)
     return centre, axes, extents
+
+
+def smoothstep(x, edge0, edge1):
+    """Hermite smoothstep ``3 s^2 - 2 s^3`` of ``s = clip((x - edge0) / (edge1 - edge0), 0, 1)``, elementwise.
+
+    0 at ``edge0`` and beyond it, 1 at ``edge1`` and beyond, either order (a falloff with distance is
+    ``smoothstep(d, far, near)``); continuous with its slope. ``x`` array-like -> float64 array. Used as a weight
+    instead of a threshold: a value moved by a rounding error or a perturbation changes its weight by about as
+    much, never from 1 to 0, so results stay continuous functions of the input.
+    """
+    s = np.clip((np.asarray(x, dtype=np.float64) - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return s * s * (3.0 - 2.0 * s)
 
 
 # ----------------------------------------------------------------------------------------------------------------------

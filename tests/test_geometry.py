@@ -274,6 +274,33 @@ def test_interpolate_on_surface_vectors_and_tensors(ict):
         geometry.interpolate_on_surface(v, f, np.array([-1]), bary[:1])
 
 
+def test_normals_at_agree_on_either_face_of_an_edge(ict):
+    v, f = ict
+    normals = geometry.vertex_normals(v, f)
+    # Two faces sharing an edge: the edge's midpoint read from each gives one normal (a face normal would differ).
+    a = 0
+    shared = [k for k in range(1, 200) if len(set(f[a]) & set(f[k])) == 2][0]
+    i, j = sorted(set(f[a]) & set(f[shared]))
+    def midpoint_bary(face):
+        bary = np.zeros(3)
+        bary[list(face).index(i)] = bary[list(face).index(j)] = 0.5
+        return bary
+    on_a, on_b = geometry.normals_at(normals, f, np.array([a, shared]), np.stack([midpoint_bary(f[a]),
+                                                                                   midpoint_bary(f[shared])]))
+    np.testing.assert_allclose(on_a, on_b, atol=1e-12)
+    assert abs(np.linalg.norm(on_a) - 1.0) < 1e-12
+    faces = geometry.face_normals(v, f)
+    assert np.abs(faces[a] - faces[shared]).max() > 1e-3
+
+
+def test_smoothstep_runs_either_way_and_is_continuous():
+    x = np.array([-1.0, 0.0, 0.25, 0.5, 1.0, 2.0])
+    np.testing.assert_allclose(geometry.smoothstep(x, 0.0, 1.0), [0, 0, 0.15625, 0.5, 1, 1])
+    np.testing.assert_allclose(geometry.smoothstep(x, 1.0, 0.0), [1, 1, 0.84375, 0.5, 0, 0])   # a falloff
+    fine = np.linspace(-0.5, 1.5, 20001)
+    assert np.abs(np.diff(geometry.smoothstep(fine, 0.0, 1.0))).max() < 2e-4
+
+
 def test_uniform_laplacian_is_d_minus_a(ict):
     v, f = ict
     lap = geometry.uniform_laplacian(len(v), f)

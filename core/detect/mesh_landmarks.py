@@ -19,6 +19,12 @@ and position, so the face is searched coarse to fine:
    camera toward the face (a few rounds, stopping when the view turns less than :data:`FRONTAL_TOLERANCE_DEG`), and
    the last, frontal render gives the landmarks.
 
+The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision,
+but the landmarker's answer is not a continuous function of its image. So the face cameras snap to a grid laid on
+the mesh's bounding box (:data:`CAMERA_GRID`: a camera moved by a rounding error is the same camera), landmarks
+land on the surface at their sub-pixel positions, and each gets a confidence that fades near the depth test's limit
+and near occluding edges (:data:`DEPTH_OUTLIER`, :data:`OCCLUSION_GAP`), which the template fit weights it by.
+
 Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
 surface as triangle ids with barycentric coordinates, so they stay attached to the mesh. Method: a cascade like
 Viola & Jones' (coarse scan, then verification at higher resolution), with MediaPipe's detector and landmarker
@@ -32,9 +38,10 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+from scipy.spatial.transform import Rotation
 
 from ..errors import InputError, NoFaceError
-from ..geometry import interpolate_on_surface, principal_axes, vertex_normals
+from ..geometry import interpolate_on_surface, principal_axes, smoothstep, vertex_normals
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -63,6 +70,15 @@ FACE_RADIUS = 2.0
 #: Tight enough that an eyelash strip or hair card in front of an eye corner is seen through (0.1 let a lash pull
 #: the corner 7 mm forward), loose enough that the nose's and jaw's sides stay on the surface.
 DEPTH_OUTLIER = 0.05
+#: A landmark near which the render's pixels lie off the plane of the triangle under it by more than these (face
+#: widths: full weight below the first, none beyond the second; see :func:`_occlusion_step`) sits at an occluding
+#: edge, a lid over the eyeball, a nostril's rim: moved by a hundredth of a pixel, or with a pixel of the render
+#: flipped by a rounding error, it lands on the one surface or the other, millimetres apart. Its weight fades
+#: (:attr:`MeshLandmarks.confidence`), so the fit does not jump with it. A smooth surface, sloped or not, stays
+#: within ~1e-3 face widths of the plane over the window.
+OCCLUSION_GAP = (0.002, 0.006)
+#: Radius (pixels) of the window around a landmark that :func:`_occlusion_step` looks through.
+OCCLUSION_RADIUS = 2.5
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
 #: many (triangle, pixel) tests per image pixel. A closed head costs ~2 (ICT-FaceKit's 2.2 from every side), hair
 #: cards and inner parts a few more; a 5,000-triangle random soup costs 330, and took 83 s to say "no face". At the
@@ -76,6 +92,13 @@ FRONTAL_TOLERANCE_DEG = 4.0
 #: next render is made at full size instead (it is then likely frontal, and its landmarks the result).
 TURN_SIZE = 256
 FINE_TURN_DEG = 12.0
+#: Grid the face cameras snap to: (degrees of each XYZ Euler angle of their orientation, octaves of their width,
+#: pixels of their centre across the view). The Face Landmarker's answer is not a continuous function of the
+#: image (moving a render by 0.1 px moves its landmarks by 0.25 px, not 0.1), so a camera moved by a rounding error
+#: or a 1e-6 perturbation of the mesh gave other landmarks, hence another next view and another rig (jaw shapes by
+#: 40-80 % of their peak). Snapped, such a camera is the same camera, bar the rare input on a grid line; the
+#: snapping moves a view by at most half a degree, 0.5 % of its width and half a pixel.
+CAMERA_GRID = (1.0, 1.0 / 64.0, 1.0)
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
@@ -105,6 +128,10 @@ class MeshLandmarks:
         blendshapes: ``(52,) float32`` MediaPipe's ARKit scores on the final render (ARKit order).
         image: ``(H, W, 3) uint8`` the final render, for display.
         views_tried: number of renders made in the search.
+        confidence: ``(478,) float64`` in [0, 1]: 1 where the landmark lies on the surface within half of
+            :data:`DEPTH_OUTLIER` of MediaPipe's depth for it and away from occluding edges
+            (:data:`OCCLUSION_GAP`), 0 off the surface, smoothstep between (the template fit weights landmarks by it,
+            so a landmark near a limit moves the fit a little, not all at once).
     """
 
     points: np.ndarray
@@ -117,6 +144,7 @@ class MeshLandmarks:
     blendshapes: np.ndarray
     image: np.ndarray
     views_tried: int
+    confidence: np.ndarray = None
 
 
 def _search_directions(axes):
@@ -353,14 +381,25 @@ def _face_axes(face, camera):
     return forward, up / np.linalg.norm(up)
 
 
-def _face_camera(forward, up, centre, half_width, size):
-    """Orthographic camera looking against ``forward`` with ``up`` (orthogonalised), centred on ``centre``."""
+def _face_camera(forward, up, centre, half_width, size, grid):
+    """Orthographic camera looking against ``forward`` with ``up`` (orthogonalised), centred on ``centre``, snapped
+    to the grid of :data:`CAMERA_GRID` laid from ``grid`` = ``(origin (3,), unit)``: a point and a length of the
+    mesh (its bounding box's centre and size), so a mesh moved or scaled snaps the same way (the ICT template in
+    metres and its head in centimetres see the same images)."""
     forward = forward / np.linalg.norm(forward)
     up = up - forward * (up @ forward)
     up /= np.linalg.norm(up)
     right = np.cross(up, forward)
-    return OrthoCamera(rotation=np.stack([right, up, forward]), centre=centre, half_width=half_width,
-                       size=(size, size))
+    degrees, octaves, pixels = CAMERA_GRID
+    angles = Rotation.from_matrix(np.stack([right, up, forward])).as_euler("xyz", degrees=True)
+    rotation = Rotation.from_euler("xyz", np.round(angles / degrees) * degrees, degrees=True).as_matrix()
+    origin, unit = grid
+    half_width = unit * 2.0 ** (np.round(np.log2(half_width / unit) / octaves) * octaves)
+    # The centre in the snapped camera's axes: across the view by whole grid steps; along it (which the image does
+    # not depend on, and where MediaPipe's depths are the least steady) by coarse ones.
+    step = 2.0 * half_width / size * np.array([pixels, pixels, 16.0 * pixels])
+    centre = origin + (np.round(rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step) * step) @ rotation
+    return OrthoCamera(rotation=rotation, centre=centre, half_width=half_width, size=(size, size))
 
 
 class _FaceRegion:
@@ -395,9 +434,56 @@ class _FaceRegion:
         return corner // 3, bary
 
 
+def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
+    """Barycentric coordinates ``(N, 3)`` of the exact image positions ``pixels (N, 2)`` in their triangles
+    (``triangle (N,)`` indexing ``triangles``), from the corners' projections (orthographic: the same as the
+    viewing ray's hit on the triangle's plane); ``barycentric`` (the pixel centre's) where the triangle is seen
+    edge-on. A position a hair's breadth inside another pixel then moves its surface point a hair's breadth, not by
+    a pixel."""
+    corners = camera.project(vertices[triangles[triangle]].reshape(-1, 3))[0].reshape(-1, 3, 2)
+    e1, e2, p = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0], pixels - corners[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    usable = np.abs(det) > 1e-9 * np.maximum((e1 ** 2).sum(axis=1) + (e2 ** 2).sum(axis=1), 1e-300)
+    det = np.where(usable, det, 1.0)
+    u = (p[:, 0] * e2[:, 1] - p[:, 1] * e2[:, 0]) / det
+    v = (e1[:, 0] * p[:, 1] - e1[:, 1] * p[:, 0]) / det
+    exact = np.stack([1.0 - u - v, u, v], axis=1)
+    return np.where(usable[:, None], exact, barycentric)
+
+
+def _occlusion_step(vertices, triangles, shot, pixels, triangle):
+    """``(N,) float64``: how far the render's pixels around each image position ``pixels (N, 2)`` lie off the plane
+    of the triangle under it (``triangle (N,)``, indexing ``triangles``), in depth units: the largest gap, each
+    pixel's weighted by a tent falling to 0 at :data:`OCCLUSION_RADIUS` pixels from the position (so a pixel
+    entering the window counts from nothing, and the result is continuous in the position). Inf for a triangle
+    seen edge-on."""
+    h, w = shot.depth.shape
+    xy, z = shot.camera.project(vertices[triangles[triangle]].reshape(-1, 3))
+    corners = np.concatenate([xy, z[:, None]], axis=1).reshape(-1, 3, 3)
+    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    facing = np.abs(normal[:, 2]) > 1e-12 * np.linalg.norm(normal, axis=1)
+    normal[~facing, 2] = 1.0
+    reach = int(np.ceil(OCCLUSION_RADIUS))
+    column, row = np.floor(pixels[:, 0]).astype(np.int64), np.floor(pixels[:, 1]).astype(np.int64)
+    worst = np.zeros(len(pixels))
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            qx, qy = column + dx, row + dy
+            seen = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+            depth = shot.depth[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)].astype(np.float64)
+            seen &= np.isfinite(depth)
+            # The triangle's plane at the pixel's centre: n . (q - corner0) = 0 solved for the depth.
+            plane = corners[:, 0, 2] - (normal[:, 0] * (qx + 0.5 - corners[:, 0, 0])
+                                        + normal[:, 1] * (qy + 0.5 - corners[:, 0, 1])) / normal[:, 2]
+            tent = np.clip(1.0 - np.hypot(qx + 0.5 - pixels[:, 0], qy + 0.5 - pixels[:, 1]) / OCCLUSION_RADIUS, 0, 1)
+            worst = np.maximum(worst, np.where(seen, tent * np.abs(np.nan_to_num(depth) - plane), 0.0))
+    return np.where(facing, worst, np.inf)
+
+
 def _backproject(vertices, region, shot, face):
-    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface)`` through the render's id buffer; the
-    triangle ids index ``region.triangles``.
+    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface, confidence, estimate)`` through the
+    render's id buffer; the triangle ids index ``region.triangles``; ``estimate`` ``(478, 3)``: every landmark at
+    MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under each landmark).
 
     A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
     without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
@@ -414,6 +500,11 @@ def _backproject(vertices, region, shot, face):
     tri, bary, hit = surface_at_pixels(shot, pixels, max_distance=0.05 * max(h, w))
     if hit.sum() < len(hit) // 2:
         raise NoFaceError("the detected face does not lie on the mesh in the render")
+    # Landmarks on the render's pixels (not snapped from off the silhouette): their exact sub-pixel positions.
+    inside = hit & (tri == shot.triangle[np.clip(pixels[:, 1].astype(np.int64), 0, h - 1),
+                                         np.clip(pixels[:, 0].astype(np.int64), 0, w - 1)])
+    bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside],
+                                         pixels[inside])
     points = np.full((len(tri), 3), np.nan)
     points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
@@ -422,26 +513,32 @@ def _backproject(vertices, region, shot, face):
     predicted = -face.landmarks[:, 2] * w / camera.pixels_per_unit
     shift = np.median(depth[hit] - predicted[hit])
     face_width = np.ptp(pixels[:, 0]) / camera.pixels_per_unit
-    on_surface = hit & (np.abs(depth - (predicted + shift)) < DEPTH_OUTLIER * face_width)
+    gap = np.where(hit, np.abs(depth - (predicted + shift)), np.inf)
+    on_surface = gap < DEPTH_OUTLIER * face_width
+    step = np.full(len(tri), np.inf)
+    step[hit] = _occlusion_step(vertices, region.triangles, shot, pixels[hit], tri[hit])
+    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) \
+        * smoothstep(step, OCCLUSION_GAP[1] * face_width, OCCLUSION_GAP[0] * face_width)
+    estimate = camera.unproject(pixels, predicted + shift)
     off = ~on_surface
-    if off.any():
-        points[off] = camera.unproject(pixels[off], predicted[off] + shift)
-    return points, tri, bary, on_surface
+    points[off] = estimate[off]
+    return points, tri, bary, on_surface, confidence, estimate
 
 
-def _landmarks_on(vertices, triangles, normals, candidate, detector, size, report):
+def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
     """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
-    face, region, points, tri, bary, on_surface, forward, up)`` of the last, frontal render, or None when the
-    landmarker finds no face on the first render.
+    face, region, points, tri, bary, on_surface, confidence, forward, up)`` of the last, frontal render, or None
+    when the landmarker finds no face on the first render.
 
     Renders that only turn the camera are made at :data:`TURN_SIZE` (the landmarker sees the face at its own
     256 px either way, and the pose it gives is all they are for); once the camera is within
     :data:`FINE_TURN_DEG` of frontal, renders are at ``size``, so the final landmarks come from a full-size view.
+    Cameras snap to :data:`CAMERA_GRID` laid from ``grid`` (see :func:`_face_camera`).
     """
     forward, up = candidate.forward, candidate.up
     region = _FaceRegion(vertices, triangles, candidate.centre, FACE_RADIUS * candidate.size)
     turn_size = min(size, TURN_SIZE)
-    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, turn_size)
+    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, turn_size, grid)
     last = None
     for round_ in range(FRONTAL_ROUNDS + 1):
         report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
@@ -449,13 +546,15 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, repor
         faces = detector.detect(shot.image)
         if not faces:
             return last  # lost while turning: the last render that had the face (None on the first)
-        points, tri, bary, hit = _backproject(vertices, region, shot, faces[0])
+        points, tri, bary, hit, confidence, estimate = _backproject(vertices, region, shot, faces[0])
         forward, up = _face_axes(faces[0], camera)
-        last = shot, faces[0], region, points, tri, bary, hit, forward, up
+        last = shot, faces[0], region, points, tri, bary, hit, confidence, forward, up
         turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
-        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds.
-        extent = np.ptp(points[hit] @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
-        centre = points[hit].mean(axis=0)
+        # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds. All of
+        # them at MediaPipe's depth: the next view is then continuous in MediaPipe's output (which of them lie on
+        # the surface is a threshold's decision).
+        extent = np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        centre = estimate.mean(axis=0)
         framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
         offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
         full = camera.size[0] == size
@@ -463,7 +562,7 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, repor
             break  # this render is frontal and framed: its landmarks are the result
         region = _FaceRegion(vertices, triangles, centre, FACE_RADIUS * 1.5 * extent)
         fine = turned < FINE_TURN_DEG or round_ + 1 == FRONTAL_ROUNDS
-        camera = _face_camera(forward, up, centre, 0.75 * extent, size if fine else turn_size)
+        camera = _face_camera(forward, up, centre, 0.75 * extent, size if fine else turn_size, grid)
     return last
 
 
@@ -505,6 +604,10 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
     _, _, extents = principal_axes(vertices)
     if extents.max() <= 0:
         raise InputError("mesh is degenerate: all vertices at one point")
+    # The grid face cameras snap to: the bounding box's centre and size, the same for any vertex order, duplicated
+    # vertices, position and scale of the mesh.
+    low, high = vertices.min(axis=0), vertices.max(axis=0)
+    grid = ((low + high) / 2.0, float((high - low).max()))
     # Every render shows part of this one mesh: its normals are computed once.
     normals = vertex_normals(vertices, triangles)
     shots, tried = [], []
@@ -521,7 +624,7 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
                 # A profile or three-quarter detection: the landmarker wants the face frontal, so turn toward the
                 # nose.
                 attempt = _landmarks_on(vertices, triangles, normals, candidate.turned(degrees), detector, size,
-                                        report)
+                                        grid, report)
                 if attempt is not None:
                     break
             if attempt is None:
@@ -542,11 +645,11 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    shot, face, region, points, tri, bary, hit, forward, up = result
+    shot, face, region, points, tri, bary, hit, confidence, forward, up = result
     if not hit.all():
         tri[~hit], bary[~hit] = region.nearest(points[~hit])
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(points=points, triangle=region.index[tri], barycentric=bary, on_surface=hit,
                          forward=forward, up=up, score=float(score), blendshapes=face.blendshape_array,
-                         image=shot.image, views_tried=views_tried)
+                         image=shot.image, views_tried=views_tried, confidence=confidence)

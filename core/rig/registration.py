@@ -26,8 +26,8 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from ..errors import InputError
-from ..geometry import MeshProximity, apply_similarity, face_normals, interpolate_on_surface, similarity_transform, \
-    uniform_laplacian, vertex_normals
+from ..geometry import MeshProximity, apply_similarity, interpolate_on_surface, normals_at, similarity_transform, \
+    smoothstep, uniform_laplacian, vertex_normals
 
 
 @dataclass
@@ -44,7 +44,8 @@ class TemplateFit:
         landmark_error: ``(L,) float64`` distance between each fitted template landmark and the target landmark,
             in target units.
         surface_error: ``(S,) float64`` distance from each fitted skin vertex to the target surface.
-        inlier_fraction: share of skin vertices that found a compatible closest point in the last step.
+        inlier_fraction: mean weight of the skin vertices' closest points in the last step (1: every vertex found
+            a compatible one; see :func:`_closest_point_weights`).
         warp_smoothing: the thin-plate smoothing used.
     """
 
@@ -73,9 +74,16 @@ def _normaliser(landmarks):
     return centre, radius
 
 
+#: The trim's falloff (:func:`_trimmed_similarity`): a point's weight falls from 1 at the ``keep_fraction`` residual
+#: quantile to 0 at this many times it.
+TRIM_FALLOFF = 1.5
+
+
 def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
-    """Umeyama similarity, refitted without the worst ``1 - keep_fraction`` of the points (mis-detections).
-    With ``fixed_scale`` the scale is given and only the rotation and translation are fitted."""
+    """Umeyama similarity, refitted with the worst ``1 - keep_fraction`` of the points (mis-detections) weighted
+    down: full weight up to that residual quantile, none beyond :data:`TRIM_FALLOFF` times it, smoothstep between
+    (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error). With ``fixed_scale``
+    the scale is given and only the rotation and translation are fitted."""
     def solve(w):
         if fixed_scale is None:
             return similarity_transform(src, dst, weights=w)
@@ -83,7 +91,24 @@ def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
         return fixed_scale, R, t
     s, R, t = solve(weights)
     residual = np.linalg.norm(apply_similarity(src, s, R, t) - dst, axis=1)
-    return solve(weights * (residual <= np.quantile(residual[weights > 0], keep_fraction)))
+    cut = max(float(np.quantile(residual[weights > 0], keep_fraction)), 1e-12)
+    return solve(weights * smoothstep(residual, TRIM_FALLOFF * cut, cut))
+
+
+#: Half widths of the closest-point weights' falloffs (:func:`_closest_point_weights`): around ``max_distance``, as
+#: a fraction of it, and around ``min_normal_dot``.
+DISTANCE_FALLOFF = 0.25
+NORMAL_FALLOFF = 0.1
+
+
+def _closest_point_weights(distance, agree, max_distance, min_normal_dot):
+    """``(N,) float64`` weights in [0, 1] of closest-point pairs at ``distance (N,)`` whose normals agree by
+    ``agree (N,)`` (dot products): 1 well within ``max_distance`` with normals agreeing beyond ``min_normal_dot``,
+    0 well past either, smoothstep across :data:`DISTANCE_FALLOFF` and :data:`NORMAL_FALLOFF` on each side.
+    Weights, not a pass/fail mask: a pair near a limit moves the fit by as little as the input moved it (with a
+    mask, one rounding error decided which points pulled, and each ICP step amplified the difference)."""
+    near = smoothstep(distance, (1 + DISTANCE_FALLOFF) * max_distance, (1 - DISTANCE_FALLOFF) * max_distance)
+    return near * smoothstep(agree, min_normal_dot - NORMAL_FALLOFF, min_normal_dot + NORMAL_FALLOFF)
 
 
 #: Typical landmark detection noise in normalised units (landmark RMS radius = 1): ~1 mm on a human face.
@@ -110,17 +135,25 @@ def model_units(scale):
 
 
 def _oriented_normals(target, proximity, landmarks):
-    """Target face normals, flipped if the mesh is inside out.
+    """Target vertex normals ``(N, 3)``, flipped if the mesh is inside out.
 
     Closest points are accepted only where the normals agree in sign, so that a template's inner surfaces (the
     mouth socket, facing into the mouth) never snap onto the target's outer skin; that needs the target's normals
     to point outward. They do when the normals at the face's landmarks point away from the landmarks' centroid
-    more than toward it (a face is convex on the whole).
+    more than toward it (a face is convex on the whole). Vertex normals, read at a closest point by
+    :func:`_target_normals_at`, turn continuously across edges (see :func:`~facemotion.core.geometry.normals_at`).
     """
-    normals = face_normals(target, proximity.faces)
-    hit = proximity.query(landmarks)
-    outward = ((landmarks - landmarks.mean(axis=0)) * normals[hit.triangle]).sum(axis=1)
+    normals = vertex_normals(target, proximity.faces)
+    outward = ((landmarks - landmarks.mean(axis=0))
+               * _target_normals_at(normals, proximity, proximity.query(landmarks))).sum(axis=1)
     return -normals if outward.sum() < 0 else normals
+
+
+def _target_normals_at(normals, proximity, hit):
+    """``(N, 3)`` unit target normals at closest points ``hit`` (:class:`~facemotion.core.geometry.SurfacePoints`
+    of ``proximity``), from its vertex ``normals``."""
+    return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
+
 
 
 def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_landmarks, proximity,
@@ -149,15 +182,16 @@ def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_la
         if round_ > 0:
             placed = apply_similarity(shape[sample], s, R, t)
             hit = proximity.query(placed)
-            normals = target_normals[hit.triangle]
+            normals = _target_normals_at(target_normals, proximity, hit)
             own = vertex_normals(apply_similarity(shape, s, R, t), triangles)[sample]
-            ok = (hit.distance < max_distance) & ((own * normals).sum(axis=1) >= min_normal_dot)
+            pair = _closest_point_weights(hit.distance, (own * normals).sum(axis=1), max_distance, min_normal_dot)
+            ok = np.flatnonzero(pair > 0)
             n = normals[ok]
             a_pt = s * np.einsum("ni,ij,knj->nk", n, R, modes[:, sample[ok]])
             b_pt = (n * (hit.point[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
             # Weight the dense term like the landmarks in total, so neither swamps the other.
-            scale = np.sqrt(weights.sum() / max(ok.sum(), 1))
-            rows_a.append(a_pt * scale)
+            scale = np.sqrt(pair[ok] * weights.sum() / max(pair.sum(), 1))
+            rows_a.append(a_pt * scale[:, None])
             rows_b.append(b_pt * scale)
         a = np.concatenate(rows_a)
         b = np.concatenate(rows_b)
@@ -253,7 +287,8 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
         stiffness: Laplacian regularisation weights of the successive closest-point refinement steps.
         max_distance: closest points farther than this (normalised units, ~0.15 of the landmark RMS radius) are
             ignored, as are those whose surface normals disagree (``n_template . n_target < min_normal_dot``; the
-            target's normals are oriented outward first).
+            target's normals are oriented outward first); the weights fall smoothly across both limits
+            (:func:`_closest_point_weights`).
         progress: optional ``progress(fraction, message)``, called between the stages and refinement steps
             (fraction 0..1 of this fit; also a cancel point).
 
@@ -349,10 +384,11 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
     return verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts), smoothing
 
 
-#: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at: the error left is ~1e-4 of one
-#: step's displacement, far below the mesh's resolution that the closest points it fits are accurate to (1e-6 took
-#: half again as many iterations for the same rig).
-CG_TOLERANCE = 1e-4
+#: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at. The closest points need no more
+#: than 1e-4, but CG's iterates carry the round-off of their dot products, which another BLAS thread count sums in
+#: another order: at 1e-4 the fit differed by 1e-4 of a step between 1 and 2 threads and a mouth shape by 1.4e-4
+#: of its peak; at 1e-6 by 2e-7 (half again as many iterations).
+CG_TOLERANCE = 1e-6
 
 
 def _solve_spd(matrix, rhs, iterative):
@@ -399,12 +435,12 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     for step, alpha in enumerate(stiffness):
         report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
         normals = vertex_normals(x, skin_tris)
-        agree = (normals * target_normals[hit.triangle]).sum(axis=1)
-        valid = (hit.distance < max_distance) & (agree >= min_normal_dot)
-        inlier_fraction = float(valid.mean())
-        # minimise sum_valid |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
-        weights = sp.diags(valid.astype(np.float64), format="csc")
-        x = x + _solve_spd(weights + alpha * smoothness + 1e-6 * eye, np.where(valid[:, None], hit.point - x, 0.0),
+        agree = (normals * _target_normals_at(target_normals, proximity, hit)).sum(axis=1)
+        pair = _closest_point_weights(hit.distance, agree, max_distance, min_normal_dot)
+        inlier_fraction = float(pair.mean())
+        # minimise sum_i w_i |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
+        weights = sp.diags(pair, format="csc")
+        x = x + _solve_spd(weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (hit.point - x),
                            iterative=alpha <= 1.0)
         # One query per step: the closest points of the moved skin serve the next step and the final distances.
         hit = proximity.query(x)

@@ -49,7 +49,7 @@ from scipy.spatial.transform import Rotation
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import InputError
-from ..geometry import MeshProximity, connected_components, face_normals, similarity_transform, vertex_normals
+from ..geometry import MeshProximity, connected_components, normals_at, similarity_transform, vertex_normals
 from .parts import ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE, \
     classify_parts, face_frame
 from ..detect.mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
@@ -491,9 +491,11 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
     components = np.unique(components, return_inverse=True)[1].reshape(-1)
     near_skin = on_skin[2] < SKIN_SNAP * iod
     # Not facing the other way: the mouth bag and eye sockets behind the lips and lids face back into the head
-    # (a lid margin, which curls, may still point well away from the template's lid there).
+    # (a lid margin, which curls, may still point well away from the template's lid there). The template's normal
+    # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes.
+    template_normals = vertex_normals(fit.vertices, template.triangles)
     agree = (vertex_normals(target, target_triangles)[rows]
-             * face_normals(fit.vertices, template.triangles)[on_skin[0]]).sum(axis=1)
+             * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])).sum(axis=1)
     if near_skin.any() and np.median(agree[near_skin]) < 0:   # an inside-out target: flip its normals
         agree = -agree
     use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]

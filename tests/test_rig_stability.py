@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The same rig on every machine: another BLAS thread count, another vertex order or a perturbation far below
+modelling precision (1e-6 of the head's size) must not change the rig (tools/rig_stability.py).
+
+Each head is rigged twice in subprocesses, because a BLAS library reads its thread count when it loads: once with
+one thread (the plain head, its perturbed copy and its shuffled copy) and once with two (the plain head). Limits,
+per ARKit shape, on the largest vertex difference as a fraction of the shape's peak motion: 1e-4 across thread
+counts, 1 % under the perturbation and the shuffle. Before the fix (issue 18) the thread count moved the ICT head's
+blinks by 18 %, the perturbation its jaw shapes by 81 %, the shuffle its blinks by 19 %.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rig_stability
+
+from facemotion.core.arkit import ARKIT_NAMES
+
+TOOL = Path(rig_stability.__file__)
+#: Largest per-shape difference across BLAS thread counts, as a fraction of the shape's peak motion.
+THREAD_LIMIT = 1e-4
+#: ... under the perturbation and the vertex shuffle.
+VARIANT_LIMIT = 0.01
+
+#: ICT and the soup in every run; the whole character and the warped head (a minute each) with the slow tests.
+CASES = ("ict", "soup", pytest.param("character", marks=pytest.mark.slow),
+         pytest.param("warp-wide", marks=pytest.mark.slow))
+
+
+def _rig(case, variants, threads, out):
+    """``{variant: (52, N, 3) deltas}`` of ``case`` rigged by tools/rig_stability.py with ``threads`` BLAS threads."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    run = subprocess.run([sys.executable, str(TOOL), "rig", case, ",".join(variants), str(out)], env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with np.load(out) as data:
+        return {name: data[name] for name in data.files}
+
+
+@pytest.fixture(scope="module", params=CASES)
+def rigs(request, tmp_path_factory):
+    """``{"plain", "perturb", "shuffle": one thread; "two_threads": the plain head with two}`` for one case."""
+    folder = tmp_path_factory.mktemp(request.param)
+    rigs = _rig(request.param, rig_stability.VARIANTS, 1, folder / "one.npz")
+    rigs["two_threads"] = _rig(request.param, ("plain",), 2, folder / "two.npz")["plain"]
+    return rigs
+
+
+def _worst(a, b):
+    """Largest per-shape difference (fraction of the peak) and its shape's name."""
+    differences = rig_stability.shape_differences(a, b)
+    k = int(np.argmax(differences))
+    return float(differences[k]), ARKIT_NAMES[k]
+
+
+def test_the_rig_moves_something(rigs):
+    # The comparisons below mean nothing on an empty rig.
+    peaks = np.linalg.norm(rigs["plain"], axis=2).max(axis=1)
+    assert (peaks > 0).sum() >= 50
+
+
+def test_blas_thread_count_does_not_change_the_rig(rigs):
+    worst, name = _worst(rigs["plain"], rigs["two_threads"])
+    assert worst <= THREAD_LIMIT, f"{name} differs by {worst:.2e} of its peak between 1 and 2 BLAS threads"
+
+
+def test_vertex_order_does_not_change_the_rig(rigs):
+    worst, name = _worst(rigs["plain"], rigs["shuffle"])
+    assert worst <= VARIANT_LIMIT, f"{name} differs by {worst:.2e} of its peak after a vertex shuffle"
+
+
+@pytest.mark.xfail(strict=True, reason="not met yet (issue 18): the worst shape still moves by 11-50 % of its peak "
+                   "(was 41-81 %): a snapped face camera still lands on another grid point now and then, and the "
+                   "transfer's closest points jump across medial surfaces (inner gums between the template's upper "
+                   "and lower gums, lashes)")
+def test_tiny_perturbation_does_not_change_the_rig(rigs):
+    worst, name = _worst(rigs["plain"], rigs["perturb"])
+    assert worst <= VARIANT_LIMIT, f"{name} differs by {worst:.2e} of its peak after a 1e-6 perturbation"
+
+
+def test_shape_differences_see_one_vertex():
+    a = np.zeros((52, 100, 3), np.float32)
+    a[:, :, 0] = 1.0
+    b = a.copy()
+    assert rig_stability.shape_differences(a, b).max() == 0.0
+    b[3, 17, 1] = 0.5                                    # one vertex of one shape, half the peak
+    differences = rig_stability.shape_differences(a, b)
+    assert differences[3] == pytest.approx(0.5) and np.delete(differences, 3).max() == 0.0
