@@ -18,16 +18,16 @@ __all__ = ["CLI_COMMAND", "register", "registered_classes", "unregister"]
 #: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli.entry`).
 CLI_COMMAND = "facemotion"
 
-_registered = []       # classes registered by register(), in order
-_cli_handle = None     # bpy.utils.register_cli_command's handle
+_registered = []  # classes registered by register(), in order
+_cli_handle = None  # bpy.utils.register_cli_command's handle
 _cache_dir_set = False
 
 
 def _all_classes():
     from . import operators, panels
     from .facemotion_addon.settings import export_settings, preferences, properties
-    return (*properties.classes, *export_settings.classes, *preferences.classes, *operators.classes,
-            *panels.classes)
+
+    return (*properties.classes, *export_settings.classes, *preferences.classes, *operators.classes, *panels.classes)
 
 
 def registered_classes():
@@ -42,6 +42,7 @@ def _configure_assets():
 
     from .core.io import assets
     from .facemotion_addon.settings.preferences import ROOT_PACKAGE, apply_preferences
+
     if ROOT_PACKAGE.startswith("bl_ext."):
         # An extension must not write into its own folder (replaced on update) nor assume ~/.cache.
         assets.set_cache_dir(bpy.utils.extension_path_user(ROOT_PACKAGE, create=True))
@@ -55,6 +56,7 @@ def _register_export_ui():
 
     from .facemotion_addon.settings import export_settings
     from .operators.export import menu_export
+
     export_settings.register_scene_property()
     bpy.types.TOPBAR_MT_file_export.append(menu_export)
 
@@ -64,6 +66,7 @@ def _unregister_export_ui():
 
     from .facemotion_addon.settings import export_settings
     from .operators.export import menu_export
+
     bpy.types.TOPBAR_MT_file_export.remove(menu_export)  # no error when it was not appended
     export_settings.unregister_scene_property()
 
@@ -74,8 +77,9 @@ def register():
     global _cli_handle
     import bpy
 
-    from .facemotion_addon.settings import part_properties, properties
     from .facemotion_addon.cli.entry import cli_command
+    from .facemotion_addon.settings import part_properties, properties
+
     if _registered:
         return  # already registered (register() called twice without unregister)
     try:
@@ -99,6 +103,7 @@ def unregister():
 
     from .core.io import assets
     from .facemotion_addon.settings import part_properties, preferences, properties
+
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None

@@ -37,6 +37,7 @@ class Progress:
 
     def __init__(self, on_update=None):
         import threading
+
         self.fraction = 0.0
         self.message = ""
         self._cancelled = threading.Event()

@@ -7,6 +7,7 @@ Every function takes plain arrays: ``vertices`` ``(V, 3)`` float and ``faces`` `
 triangulates polygons). Units are whatever the vertices use (ICT-FaceKit: centimetres, facemotion: metres); nothing
 here assumes one. Bad input raises :class:`~.errors.InputError` with a one-line message.
 """
+
 import hashlib
 from dataclasses import dataclass
 
@@ -19,14 +20,27 @@ from scipy.spatial import cKDTree
 from .errors import InputError
 
 __all__ = [
-    "face_normals", "vertex_normals", "closest_point_on_triangle", "SurfacePoints", "MeshProximity",
-    "interpolate_on_surface", "normals_at", "uniform_laplacian", "connected_components", "similarity_transform",
-    "apply_similarity", "principal_axes", "smoothstep", "WELD_TOLERANCE", "weld_vertices",
+    "face_normals",
+    "vertex_normals",
+    "closest_point_on_triangle",
+    "SurfacePoints",
+    "MeshProximity",
+    "interpolate_on_surface",
+    "normals_at",
+    "uniform_laplacian",
+    "connected_components",
+    "similarity_transform",
+    "apply_similarity",
+    "principal_axes",
+    "smoothstep",
+    "WELD_TOLERANCE",
+    "weld_vertices",
 ]
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # input checks
+
 
 def _points(array, name, allow_empty=False):
     """Return ``array`` as a finite float64 ``(N, 3)`` array or raise InputError."""
@@ -40,8 +54,10 @@ def _points(array, name, allow_empty=False):
         raise InputError(f"{name} is empty: give at least one 3D point")
     if not np.isfinite(pts).all():
         bad = int((~np.isfinite(pts)).any(axis=1).sum())
-        raise InputError(f"{name}: {bad} of {pts.shape[0]} points have non-finite (NaN or infinite) coordinates: "
-                         f"clean the data first")
+        raise InputError(
+            f"{name}: {bad} of {pts.shape[0]} points have non-finite (NaN or infinite) coordinates: "
+            f"clean the data first"
+        )
     return pts
 
 
@@ -57,8 +73,10 @@ def _faces(faces, n_vertices, allow_empty=False):
     if not allow_empty and f.shape[0] == 0:
         raise InputError("the mesh has no faces: give at least one triangle")
     if f.size and (f.min() < 0 or f.max() >= n_vertices):
-        raise InputError(f"faces index vertices outside 0..{n_vertices - 1} (got {f.min()}..{f.max()}): "
-                         "indices must be 0-based and refer to the given vertices")
+        raise InputError(
+            f"faces index vertices outside 0..{n_vertices - 1} (got {f.min()}..{f.max()}): "
+            "indices must be 0-based and refer to the given vertices"
+        )
     return f
 
 
@@ -79,6 +97,7 @@ def _n_vertices(n_vertices):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # normals
+
 
 def face_normals(vertices, faces):
     """Unit normals of the triangles, following the right-hand rule on the vertex order (counter-clockwise = front).
@@ -115,6 +134,7 @@ def vertex_normals(vertices, faces):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # closest point on a triangle (Ericson 2005, "Real-Time Collision Detection", 5.1.5), vectorised
+
 
 def _closest_vw(d1, d2, e_aa, e_ab, e_cc):
     """Barycentric ``(v, w)`` of the closest point ``a + v ab + w ac`` for non-degenerate triangles.
@@ -169,6 +189,7 @@ def _closest_vw(d1, d2, e_aa, e_ab, e_cc):
 
 def _closest_vw_degenerate(ap, ab, ac):
     """``(v, w)`` of the closest point on a zero-area triangle: the best of its three edges as segments."""
+
     def segment(p, d):
         dd = np.einsum("ij,ij->i", d, d)
         t = np.zeros(len(p))
@@ -230,6 +251,7 @@ def _pair_vw(ap, ab, ac):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # exact closest point on a mesh
+
 
 @dataclass(frozen=True)
 class SurfacePoints:
@@ -336,14 +358,22 @@ class MeshProximity:
                 self._tree = _aabb(self.vertices, self.faces)
             tree = self._tree
         if len(p) == 0:
-            return SurfacePoints(triangle=np.zeros(0, dtype=np.int64), barycentric=np.zeros((0, 3)),
-                                 point=np.zeros((0, 3)), distance=np.zeros(0))
+            return SurfacePoints(
+                triangle=np.zeros(0, dtype=np.int64),
+                barycentric=np.zeros((0, 3)),
+                point=np.zeros((0, 3)),
+                distance=np.zeros(0),
+            )
         _, tri, _ = tree.squared_distance(self.vertices, faces, np.ascontiguousarray(p))
         tri = np.asarray(tri, dtype=np.int64)
         corners = self.vertices[faces[tri]]
         bary, point = closest_point_on_triangle(p, corners[:, 0], corners[:, 1], corners[:, 2])
-        return SurfacePoints(triangle=tri if index is None else index[tri], barycentric=bary, point=point,
-                             distance=np.linalg.norm(point - p, axis=1))
+        return SurfacePoints(
+            triangle=tri if index is None else index[tri],
+            barycentric=bary,
+            point=point,
+            distance=np.linalg.norm(point - p, axis=1),
+        )
 
 
 def _aabb(vertices, faces):
@@ -355,6 +385,7 @@ def _aabb(vertices, faces):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # surface data, topology
+
 
 def interpolate_on_surface(values, faces, triangle, barycentric):
     """Barycentric interpolation of per-vertex data at surface points.
@@ -395,8 +426,7 @@ def _adjacency(n_vertices, faces):
     j = np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
     keep = i != j  # degenerate faces repeating a vertex must not create self-loops
     i, j = i[keep], j[keep]
-    a = sparse.coo_matrix((np.ones(2 * i.size), (np.concatenate([i, j]), np.concatenate([j, i]))),
-                          shape=(n, n)).tocsr()
+    a = sparse.coo_matrix((np.ones(2 * i.size), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n)).tocsr()
     a.data[:] = 1.0  # duplicates (edges shared by two faces) were summed: the graph is unweighted
     return a
 
@@ -426,6 +456,7 @@ def connected_components(n_vertices, faces):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # alignment and frames
+
 
 def similarity_transform(src, dst, weights=None, *, with_scale=True):
     """Least-squares similarity ``dst ~ s R src + t`` (proper rotation, det R = +1).
@@ -541,8 +572,11 @@ def weld_vertices(vertices, faces, tolerance=WELD_TOLERANCE):
     v, f = _mesh(vertices, faces)
     n = v.shape[0]
     diagonal = float(np.linalg.norm(v.max(axis=0) - v.min(axis=0))) if n else 0.0
-    pairs = cKDTree(v).query_pairs(tolerance * diagonal, output_type="ndarray") if diagonal > 0 else \
-        np.zeros((0, 2), np.int64)
+    pairs = (
+        cKDTree(v).query_pairs(tolerance * diagonal, output_type="ndarray")
+        if diagonal > 0
+        else np.zeros((0, 2), np.int64)
+    )
     if n and diagonal == 0:  # every vertex at one point
         pairs = np.column_stack([np.zeros(n - 1, np.int64), np.arange(1, n)])
     if len(pairs):

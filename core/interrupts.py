@@ -14,6 +14,7 @@ Only handlers installed from Python (``signal.default_int_handler``, the CLI's) 
 thread (the only one Python delivers signals to): C-level handlers (Blender's own) cannot be put back from Python
 and are left alone, and a signal whose handler is ``SIG_DFL``/``SIG_IGN`` keeps its immediate default action.
 """
+
 import contextlib
 import signal
 import threading

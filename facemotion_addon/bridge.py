@@ -9,19 +9,37 @@ float32/int32 buffers (no per-vertex Python loop).
 Units: Blender's (scene units; metres with the default unit scale). "World" arrays are transformed by the object's
 ``matrix_world``; "local" arrays are the mesh's own coordinates (what shape keys store).
 """
+
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..core.detect.rasterize import linear_to_srgb
 from ..core.errors import InputError
 from ..core.io.image_io import from_blender_pixels, load_image
-from ..core.detect.rasterize import linear_to_srgb
 
-__all__ = ["CombinedMesh", "bool_attribute", "combine_meshes", "evaluated_world_mesh", "image_rgb",
-           "key_block_coords", "mesh_arrays", "read_points", "rest_world_vertices", "set_bool_attribute",
-           "set_key_block_coords", "shift_fcurve_keys", "to_local", "vertex_materials", "world_matrix",
-           "write_bezier_keyframes", "write_keyframes", "write_points", "set_preview_pixels"]
+__all__ = [
+    "CombinedMesh",
+    "bool_attribute",
+    "combine_meshes",
+    "evaluated_world_mesh",
+    "image_rgb",
+    "key_block_coords",
+    "mesh_arrays",
+    "read_points",
+    "rest_world_vertices",
+    "set_bool_attribute",
+    "set_key_block_coords",
+    "shift_fcurve_keys",
+    "to_local",
+    "vertex_materials",
+    "world_matrix",
+    "write_bezier_keyframes",
+    "write_keyframes",
+    "write_points",
+    "set_preview_pixels",
+]
 
 
 def world_matrix(obj):
@@ -264,8 +282,10 @@ def image_rgb(image):
             first) and images without pixels (a missing file).
     """
     if image.type in ("RENDER_RESULT", "COMPOSITING"):
-        raise InputError(f"'{image.name}' is a render or compositor result, whose pixels Python cannot read; save it "
-                         f"(Image > Save As) and choose the saved file")
+        raise InputError(
+            f"'{image.name}' is a render or compositor result, whose pixels Python cannot read; save it "
+            f"(Image > Save As) and choose the saved file"
+        )
     if image.source == "FILE" and not image.packed_file and not image.is_dirty and image.file_format == "JPEG":
         path = Path(image.filepath_from_user())
         if path.is_file():
@@ -273,8 +293,10 @@ def image_rgb(image):
     width, height = (int(v) for v in image.size)
     channels = int(image.channels)
     if width == 0 or height == 0 or not image.has_data and len(image.pixels) == 0:
-        raise InputError(f"Blender image '{image.name}' has no pixels (is its file {image.filepath!r} missing?); "
-                         f"reload it or choose another image")
+        raise InputError(
+            f"Blender image '{image.name}' has no pixels (is its file {image.filepath!r} missing?); "
+            f"reload it or choose another image"
+        )
     flat = np.empty(width * height * channels, dtype=np.float32)
     image.pixels.foreach_get(flat)
     pixels = flat.reshape(height * width, channels)

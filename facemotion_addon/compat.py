@@ -14,6 +14,7 @@ Actions (the one big change):
 Sources: Blender Python API reference 4.4 / 5.0, ``bpy.types.Action``, ``ActionSlot``, ``ActionChannelbag``;
 ``bpy_extras.anim_utils.action_get_channelbag_for_slot`` (4.4+).
 """
+
 import os
 import sys
 
@@ -32,7 +33,8 @@ LAYERED_ACTIONS = BLENDER_VERSION >= (4, 4, 0)
 
 # ``Action.fcurve_ensure_for_datablock`` gained its ``group_name`` argument in 5.0 (4.4 - 4.5 lack it).
 _ENSURE_TAKES_GROUP = LAYERED_ACTIONS and "group_name" in (
-    bpy.types.Action.bl_rna.functions["fcurve_ensure_for_datablock"].parameters.keys())
+    bpy.types.Action.bl_rna.functions["fcurve_ensure_for_datablock"].parameters.keys()
+)
 
 
 def exit_process(code):
@@ -48,6 +50,7 @@ def exit_process(code):
         # os._exit skips Blender's own exit too, which would delete its session temp folder (bpy.app.tempdir,
         # "blender_XXXXXX" in TMPDIR): remove it here, as Blender does.
         import shutil
+
         session_temp = bpy.app.tempdir
         if session_temp and os.path.basename(os.path.normpath(session_temp)).startswith("blender_"):
             shutil.rmtree(session_temp, ignore_errors=True)

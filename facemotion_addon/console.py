@@ -5,20 +5,39 @@ one-line Blender errors (shared by the CLI commands and the demo).
 Verbosity is process-wide and set once by the CLI (:func:`set_verbosity`): ``-1`` quiet (``-q``: errors and results
 only), ``0`` normal (stage times), ``1`` verbose (``-v``: native library logging is let through too).
 """
+
 import contextlib
 import os
 import sys
 import time
 
-__all__ = ["QUIET", "NORMAL", "VERBOSE", "set_verbosity", "verbosity", "print_stage", "info", "progress_bar",
-           "silence_native_logs", "held_stdout", "held_stderr", "blender_error_cause", "set_terminal", "warn"]
+__all__ = [
+    "QUIET",
+    "NORMAL",
+    "VERBOSE",
+    "set_verbosity",
+    "verbosity",
+    "print_stage",
+    "info",
+    "progress_bar",
+    "silence_native_logs",
+    "held_stdout",
+    "held_stderr",
+    "blender_error_cause",
+    "set_terminal",
+    "warn",
+]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _state = {"verbosity": NORMAL, "terminal": None}
 
 # Environment read by MediaPipe (glog/absl) and TensorFlow Lite when they load: only errors and worse.
-_QUIET_LOG_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2", "ABSL_MIN_LOG_LEVEL": "2",
-                  "GLOG_logtostderr": "0"}
+_QUIET_LOG_ENV = {
+    "GLOG_minloglevel": "2",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "ABSL_MIN_LOG_LEVEL": "2",
+    "GLOG_logtostderr": "0",
+}
 
 
 def set_verbosity(level):
@@ -66,6 +85,7 @@ def silence_native_logs():
         os.environ.setdefault(key, value)
     with contextlib.suppress(Exception):
         from absl import logging as absl_logging
+
         absl_logging.set_verbosity(absl_logging.ERROR)
 
 
@@ -77,6 +97,7 @@ def _flush_c_stdio():
     sys.stderr.flush()
     with contextlib.suppress(Exception):
         import ctypes
+
         libc = ctypes.CDLL(None) if os.name != "nt" else ctypes.cdll.msvcrt
         libc.fflush(None)
 
@@ -98,7 +119,9 @@ def _held_descriptor(fd, *, replay=False):
         return
     import shutil
     import tempfile
+
     from ..core.errors import FacemotionError
+
     with tempfile.TemporaryFile() as held, open(saved, "w", closefd=False) as original:
         os.dup2(held.fileno(), fd)
         try:
@@ -169,8 +192,10 @@ def progress_bar(description):
         yield lambda fraction, message="": None
         return
     from tqdm import tqdm
-    bar = tqdm(total=1000, desc=description, file=stream, leave=False,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    bar = tqdm(
+        total=1000, desc=description, file=stream, leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}"
+    )
 
     def update(fraction, message=""):
         bar.n = int(round(min(max(float(fraction), 0.0), 1.0) * 1000))
@@ -193,14 +218,17 @@ def blender_error_cause(exc):
     when the text is empty.
     """
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    meaningful = [line for line in lines
-                  if not line.startswith(("File ", "Traceback", "Error: Python: Traceback", "^", "~"))
-                  and line not in ("Error: Python:", "Error:")]
+    meaningful = [
+        line
+        for line in lines
+        if not line.startswith(("File ", "Traceback", "Error: Python: Traceback", "^", "~"))
+        and line not in ("Error: Python:", "Error:")
+    ]
     if not meaningful:
         return type(exc).__name__
     # In a traceback the cause is the last line; a plain message ("Error: Cannot read file") is its first.
     line = meaningful[-1] if any("Traceback" in line for line in lines) else meaningful[0]
     for prefix in ("Error:", "Python:"):
         if line.startswith(prefix):
-            line = line[len(prefix):].strip()
+            line = line[len(prefix) :].strip()
     return line or type(exc).__name__

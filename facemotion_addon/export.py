@@ -29,6 +29,7 @@ times are absolute (``frame / fps``, ``fbx_animations_do(..., start_zero=False)`
 frame 1 started at 1/fps. The FBX export therefore shifts a temporary copy of each action to frame 0 and the scene's
 range to ``0 .. length`` while it writes.
 """
+
 import contextlib
 import os
 import shutil
@@ -36,17 +37,17 @@ import tempfile
 from pathlib import Path
 
 import bpy
-
 import numpy as np
 
 from ..core.animation.common_keys import cheapest_common_keys
 from ..core.animation.keys import DEFAULT_TOLERANCE
+from ..core.errors import FacemotionError, InputError
 from ..core.io import export_options
 from ..core.io.atomic_io import atomic_output, check_output_file
-from .console import blender_error_cause, held_stdout
-from ..core.errors import FacemotionError, InputError
 from . import bridge, compat, gltf_tools, shading
+from .console import blender_error_cause, held_stdout
 from .mesh_import import check_blender_path
+
 
 def _destination(path, suffixes, overwrite):
     # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
@@ -64,8 +65,10 @@ def _only_selected(objects):
     layer_objects = set(view_layer.objects)
     for obj in objects:
         if obj not in layer_objects:
-            raise InputError(f"object '{obj.name}' is not in the current view layer, so it cannot be exported; "
-                             "link it into the scene")
+            raise InputError(
+                f"object '{obj.name}' is not in the current view layer, so it cannot be exported; "
+                "link it into the scene"
+            )
     selected = [obj for obj in layer_objects if obj.select_get()]
     active = view_layer.objects.active
     try:
@@ -122,11 +125,15 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
     path = _destination(path, (".glb", ".gltf"), overwrite)
     export_format = compat.gltf_export_format(path.suffix)
     if options.compress == "draco" and options.quantize:
-        raise InputError("export options: quantisation (gltfpack) and Draco do not combine; choose compress "
-                         "meshopt or turn quantize off")
+        raise InputError(
+            "export options: quantisation (gltfpack) and Draco do not combine; choose compress "
+            "meshopt or turn quantize off"
+        )
     if options.compress == "draco" and not compat.gltf_draco_available():
-        raise InputError("Draco compression is not available in this Blender (its glTF add-on has no Draco "
-                         "library); choose compress meshopt or none")
+        raise InputError(
+            "Draco compression is not available in this Blender (its glTF add-on has no Draco "
+            "library); choose compress meshopt or none"
+        )
     if options.uses_gltfpack and gltf_tools.gltfpack_command() is None:
         raise gltf_tools.missing_gltfpack_error()
     settings = _gltf_settings(objects, animations, options)
@@ -144,8 +151,10 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
             gltf_tools.run_gltfpack(raw, target, options)
 
     write = packed_write if options.uses_gltfpack else blender_write
-    with _export_state(objects, options), \
-            _common_key_actions(objects, options.animation_mode, enabled=animations and options.sampling == "keyed"):
+    with (
+        _export_state(objects, options),
+        _common_key_actions(objects, options.animation_mode, enabled=animations and options.sampling == "keyed"),
+    ):
         if export_format == "GLB":
             _export_single_file(path, write)
         else:
@@ -156,16 +165,22 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
 def _gltf_settings(objects, animations, options):
     """Blender glTF exporter keyword arguments for ``options`` (the exporter's option names, 4.2 – 5.2)."""
     settings = dict(
-        use_selection=True, export_apply=False, export_extras=True,  # extras: the shape-key ownership list
-        export_morph=True, export_morph_normal=options.morph_normals, export_try_sparse_sk=options.sparse_morph,
+        use_selection=True,
+        export_apply=False,
+        export_extras=True,  # extras: the shape-key ownership list
+        export_morph=True,
+        export_morph_normal=options.morph_normals,
+        export_try_sparse_sk=options.sparse_morph,
         export_texcoords=not (options.drop_unused and not _materials_use_uvs(objects)),
-        export_animations=animations, export_morph_animation=animations,
+        export_animations=animations,
+        export_morph_animation=animations,
         export_animation_mode=_GLTF_ANIMATION_MODES[options.animation_mode],
         # keyed: the action's own keys (common key times: _common_key_actions), else one key per frame; the
         # "actions" mode is sampled (the exporter slides only sampled animations to time 0); NLA tracks always are
         export_force_sampling=options.sampling == "sampled" or options.animation_mode == "actions",
         export_frame_range=False,
-        export_anim_slide_to_zero=True)  # the action's first key is glTF time 0
+        export_anim_slide_to_zero=True,
+    )  # the action's first key is glTF time 0
     if options.animation_mode == "active":
         settings["export_nla_strips_merged_animation_name"] = options.clip_name
     if options.compress == "draco":
@@ -237,7 +252,7 @@ def _key_block_of(key, fcurve):
     if not (path.startswith("key_blocks[") and path.endswith("].value")):
         return None
     try:
-        return key.path_resolve(path[:-len(".value")])
+        return key.path_resolve(path[: -len(".value")])
     except ValueError:
         return None
 
@@ -301,6 +316,7 @@ _UV_NODE_TYPES = {"UVMAP", "NORMAL_MAP", "TANGENT", "TEX_COORD", "UV_ALONG_STROK
 def _materials_use_uvs(objects):
     """True when a material of ``objects`` has a node that reads UVs (an image or other texture, a UV Map, a normal
     map...), looking into node groups; False for objects without materials."""
+
     def tree_uses(tree, seen):
         if tree is None or tree.as_pointer() in seen:
             return False
@@ -339,12 +355,20 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
         check_blender_path(target)
         with held_stdout():  # the exporter's progress lines are not results
             bpy.ops.export_scene.fbx(
-                filepath=str(target), use_selection=True, check_existing=False,
-                object_types={"MESH", "ARMATURE", "EMPTY"}, use_mesh_modifiers=False, mesh_smooth_type="FACE",
-                add_leaf_bones=False, bake_anim=animations, bake_anim_use_all_actions=False,
-                bake_anim_use_nla_strips=False, bake_anim_force_startend_keying=True,
+                filepath=str(target),
+                use_selection=True,
+                check_existing=False,
+                object_types={"MESH", "ARMATURE", "EMPTY"},
+                use_mesh_modifiers=False,
+                mesh_smooth_type="FACE",
+                add_leaf_bones=False,
+                bake_anim=animations,
+                bake_anim_use_all_actions=False,
+                bake_anim_use_nla_strips=False,
+                bake_anim_force_startend_keying=True,
                 bake_anim_simplify_factor=0.0 if options.sampling == "sampled" else 1.0,
-                use_custom_props=True)  # keeps the shape-key ownership list
+                use_custom_props=True,
+            )  # keeps the shape-key ownership list
 
     with _export_state(objects, options), _fbx_time_zero(objects, options.clip_name, enabled=animations):
         _export_single_file(path, write)
@@ -354,9 +378,11 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
 @contextlib.contextmanager
 def _export_state(objects, options):
     """Selection, smoothing and target names for one export, each put back on exit."""
-    with _only_selected(objects), \
-            shading.smoothed_for_export(objects, options.smooth_angle, enabled=options.smooth), \
-            _export_names(objects, options.names):
+    with (
+        _only_selected(objects),
+        shading.smoothed_for_export(objects, options.smooth_angle, enabled=options.smooth),
+        _export_names(objects, options.names),
+    ):
         yield
 
 
@@ -386,8 +412,10 @@ def _export_names(objects, style):
             plan = [(block, new) for block, new in plan if new != block.name]
             clash = next((new for _block, new in plan if new in names), None)
             if clash is not None:
-                raise InputError(f"shape key '{clash}' of '{key.user.name}' already exists, so the "
-                                 f"{style} names cannot be written; rename it or export with ARKit names")
+                raise InputError(
+                    f"shape key '{clash}' of '{key.user.name}' already exists, so the "
+                    f"{style} names cannot be written; rename it or export with ARKit names"
+                )
             for block, new in plan:
                 old = block.name
                 block.name = new
@@ -410,8 +438,11 @@ def _fbx_time_zero(objects, clip_name, *, enabled=True):
     saved_range, saved_name = (scene.frame_start, scene.frame_end), scene.name
     swapped = []  # (key, original action, original slot, copy)
     try:
-        animated = [(obj, key) for obj, key in _shape_key_datablocks(objects)
-                    if enabled and key.animation_data is not None and key.animation_data.action is not None]
+        animated = [
+            (obj, key)
+            for obj, key in _shape_key_datablocks(objects)
+            if enabled and key.animation_data is not None and key.animation_data.action is not None
+        ]
         if animated:
             ranges = [key.animation_data.action.frame_range for _obj, key in animated]
             first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
@@ -483,8 +514,7 @@ def _export_with_companions(path, write, overwrite):
         if not overwrite:
             clashes = [p.relative_to(stage) for p in produced if (path.parent / p.relative_to(stage)).exists()]
             if clashes:
-                check_output_file(path.parent / clashes[0], (clashes[0].suffix.lower(),), overwrite=False,
-                                  probe=False)
+                check_output_file(path.parent / clashes[0], (clashes[0].suffix.lower(),), overwrite=False, probe=False)
         for item in sorted(produced, key=lambda p: p == stage / path.name):
             target = path.parent / item.relative_to(stage)
             target.parent.mkdir(parents=True, exist_ok=True)

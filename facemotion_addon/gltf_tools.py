@@ -17,6 +17,7 @@ Where the tools are found, first match wins:
 - the validator: ``FACEMOTION_GLTF_NODE_MODULES`` (a ``node_modules`` folder holding ``gltf-validator``), else
   the checkout's ``build/gltf_tools/node_modules``; run through ``tools/gltf_tools/validate.js``.
 """
+
 import json
 import os
 import shutil
@@ -79,9 +80,11 @@ def gltfpack_args(options):
 
 def missing_gltfpack_error():
     """The InputError for an export that needs gltfpack where none is installed."""
-    return InputError("meshopt compression and quantisation need gltfpack (npm install -g gltfpack, or run "
-                      "./facemotion once in a checkout); export without them (compress none, no quantize) or set "
-                      "FACEMOTION_GLTFPACK")
+    return InputError(
+        "meshopt compression and quantisation need gltfpack (npm install -g gltfpack, or run "
+        "./facemotion once in a checkout); export without them (compress none, no quantize) or set "
+        "FACEMOTION_GLTFPACK"
+    )
 
 
 def run_gltfpack(source, target, options):
@@ -112,11 +115,19 @@ def validate(paths):
     node = shutil.which("node")
     modules = node_modules()
     if node is None or modules is None or not (modules / "gltf-validator").is_dir():
-        raise FacemotionError("the glTF validator needs Node.js and the npm package gltf-validator "
-                              "(./facemotion installs it into build/gltf_tools on first use)")
+        raise FacemotionError(
+            "the glTF validator needs Node.js and the npm package gltf-validator "
+            "(./facemotion installs it into build/gltf_tools on first use)"
+        )
     env = dict(os.environ, NODE_PATH=str(modules))
-    done = subprocess.run([node, str(_VALIDATE_JS), *map(str, paths)], capture_output=True, text=True, env=env,
-                          timeout=_TIMEOUT_S, check=False)
+    done = subprocess.run(
+        [node, str(_VALIDATE_JS), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=_TIMEOUT_S,
+        check=False,
+    )
     if done.returncode not in (0, 1):
         raise FacemotionError(f"the glTF validator failed: {done.stderr.strip() or done.returncode}")
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]

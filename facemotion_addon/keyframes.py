@@ -2,7 +2,8 @@
 """The one keyframe writer: bakes per-frame ARKit weights onto a mesh's shape keys as an Action.
 
 Curves are written in bulk (:func:`.bridge.write_keyframes`: ``keyframe_points.add(n)`` then ``foreach_set`` of ``co``
-and ``interpolation``, then ``FCurve.update()``), which is ~50x faster than ``keyframe_insert`` in a loop (../shared/PLATFORM.md; measured
+and ``interpolation``, then ``FCurve.update()``), which is ~50x faster than ``keyframe_insert`` in a loop
+(../shared/PLATFORM.md; measured
 again in tests/test_blender_io.py's report). ``bake_with_keyframe_insert`` is the slow reference kept for that
 comparison and for checking that both give the same animation.
 
@@ -13,6 +14,7 @@ handles that reproduce the easing), also in bulk (:func:`.bridge.write_bezier_ke
 Actions facemotion creates carry the custom property ``action["facemotion"] = True``. An action facemotion did not
 create is never modified; it is only replaced (and kept, with a fake user) when the caller asks for it.
 """
+
 from typing import NamedTuple
 
 import bpy
@@ -61,8 +63,9 @@ def _check_inputs(obj, weights, names):
         raise InputError("shape key names given to the bake repeat; pass each name once")
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 2 or weights.shape[1] != len(names) or weights.shape[0] < 1:
-        raise InputError(f"weights must be an (n_frames, {len(names)}) array, one column per name; "
-                         f"got shape {weights.shape}")
+        raise InputError(
+            f"weights must be an (n_frames, {len(names)}) array, one column per name; got shape {weights.shape}"
+        )
     if not np.isfinite(weights).all():
         raise InputError("weights contain NaN or infinite values; fix the timeline before baking")
     reference = key.reference_key.name
@@ -75,8 +78,9 @@ def _check_inputs(obj, weights, names):
         else:
             present.append((column, block))
     if not present:
-        raise InputError(f"mesh '{obj.name}' has none of the {len(names)} shape keys to animate; "
-                         "create the ARKit shape keys first")
+        raise InputError(
+            f"mesh '{obj.name}' has none of the {len(names)} shape keys to animate; create the ARKit shape keys first"
+        )
     return key, weights, present, tuple(skipped)
 
 
@@ -88,7 +92,8 @@ def _claim_action(obj, key, action_name, replace):
         if not replace:
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{existing.name}', which facemotion "
-                "did not create; enable replace to assign a new facemotion action (yours is kept)")
+                "did not create; enable replace to assign a new facemotion action (yours is kept)"
+            )
         # Keep the user's action alive in the file after we unassign it.
         existing.use_fake_user = True
         anim.action = None
@@ -117,8 +122,19 @@ def _handle_type_values():
     return items["FREE"].value, items["ALIGNED"].value
 
 
-def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
-                           interpolation="LINEAR", sparse=False, tolerance=DEFAULT_TOLERANCE, curves=None):
+def bake_shape_key_weights(
+    obj,
+    weights,
+    names,
+    frame_start=1,
+    *,
+    action_name=None,
+    replace=False,
+    interpolation="LINEAR",
+    sparse=False,
+    tolerance=DEFAULT_TOLERANCE,
+    curves=None,
+):
     """Key ``obj``'s shape key values with one keyframe per row of ``weights``, written in bulk.
 
     Args:
@@ -172,8 +188,15 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
             if curve is None or not np.array_equal(values, weights[:, column]):
                 curve = bezier_keys(values, tolerance)
             curve = curve.shifted(int(frame_start))
-            write_bezier_keyframes(fcurve, curve.frames, curve.values, curve.handle_left, curve.handle_right,
-                                   np.where(curve.aligned, aligned, free), bezier_value)
+            write_bezier_keyframes(
+                fcurve,
+                curve.frames,
+                curve.values,
+                curve.handle_left,
+                curve.handle_right,
+                np.where(curve.aligned, aligned, free),
+                bezier_value,
+            )
             count += len(curve)
         else:
             write_keyframes(fcurve, frames, values, interpolation_value)
@@ -181,8 +204,9 @@ def bake_shape_key_weights(obj, weights, names, frame_start=1, *, action_name=No
     return BakeResult(action, skipped, count)
 
 
-def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name=None, replace=False,
-                              interpolation="LINEAR"):
+def bake_with_keyframe_insert(
+    obj, weights, names, frame_start=1, *, action_name=None, replace=False, interpolation="LINEAR"
+):
     """Slow reference for ``bake_shape_key_weights``: same arguments, same result, one ``keyframe_insert`` per key.
 
     Kept only as the baseline of the bulk writer's benchmark and for the test that both agree.
@@ -202,8 +226,19 @@ def bake_with_keyframe_insert(obj, weights, names, frame_start=1, *, action_name
     return BakeResult(action, skipped)
 
 
-def bake_objects(objects, weights, names, frame_start=1, *, replace=False, interpolation="LINEAR", sparse=False,
-                 tolerance=DEFAULT_TOLERANCE, curves=None, action_name=None):
+def bake_objects(
+    objects,
+    weights,
+    names,
+    frame_start=1,
+    *,
+    replace=False,
+    interpolation="LINEAR",
+    sparse=False,
+    tolerance=DEFAULT_TOLERANCE,
+    curves=None,
+    action_name=None,
+):
     """Bake weights onto several meshes from one start frame; returns one ``BakeResult`` per mesh baked.
 
     ``weights``: one ``(n_frames, len(names))`` array for every mesh, or a list with one array per mesh (each
@@ -235,11 +270,23 @@ def bake_objects(objects, weights, names, frame_start=1, *, replace=False, inter
         if not replace and anim is not None and anim.action is not None and not is_facemotion_action(anim.action):
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
-                "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)")
-    return [bake_shape_key_weights(obj, obj_weights, names, frame_start, replace=replace,
-                                   interpolation=interpolation, sparse=sparse, tolerance=tolerance, curves=obj_curves,
-                                   action_name=None if action_name is None else action_name.format(object=obj.name))
-            for obj, obj_weights, obj_curves in unique]
+                "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)"
+            )
+    return [
+        bake_shape_key_weights(
+            obj,
+            obj_weights,
+            names,
+            frame_start,
+            replace=replace,
+            interpolation=interpolation,
+            sparse=sparse,
+            tolerance=tolerance,
+            curves=obj_curves,
+            action_name=None if action_name is None else action_name.format(object=obj.name),
+        )
+        for obj, obj_weights, obj_curves in unique
+    ]
 
 
 #: Name of the NLA track :func:`push_to_nla` puts facemotion's strips on.

@@ -17,6 +17,7 @@ the result is saved back; :func:`import_mesh_file` (append into the current scen
 
 Failures raise :class:`InputError` with one line, and remove whatever the failed import had already created.
 """
+
 import math
 from pathlib import Path
 
@@ -37,8 +38,10 @@ def check_blender_path(path):
     """Raise InputError when ``path`` is too long for Blender's file operators (see ``BLENDER_PATH_MAX``)."""
     size = len(str(path).encode("utf-8"))
     if size > BLENDER_PATH_MAX:
-        raise InputError(f"file path is {size} bytes long, Blender handles at most {BLENDER_PATH_MAX}; "
-                         "use a shorter folder or file name")
+        raise InputError(
+            f"file path is {size} bytes long, Blender handles at most {BLENDER_PATH_MAX}; "
+            "use a shorter folder or file name"
+        )
 
 
 def _run_importer(suffix, filepath):
@@ -79,8 +82,9 @@ def _check_source(path, suffixes=SUPPORTED_SUFFIXES):
         raise InputError(f"{path}: is a folder, not a mesh file")
     suffix = path.suffix.lower()
     if suffix not in suffixes:
-        raise InputError(f"{path.name}: unsupported mesh file type '{suffix or '(none)'}'; "
-                         f"use one of {', '.join(suffixes)}")
+        raise InputError(
+            f"{path.name}: unsupported mesh file type '{suffix or '(none)'}'; use one of {', '.join(suffixes)}"
+        )
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     filepath = str(path.resolve())
@@ -162,8 +166,10 @@ def import_mesh_file(path):
 def _check_obj_finite(path, filepath):
     bad = count_nonfinite_obj_vertices(filepath)
     if bad:
-        raise InputError(f"{path.name}: {bad} vertices have non-finite coordinates (NaN/Inf); fix or remove them "
-                         "before rigging (Blender's importer would silently turn them into 0)")
+        raise InputError(
+            f"{path.name}: {bad} vertices have non-finite coordinates (NaN/Inf); fix or remove them "
+            "before rigging (Blender's importer would silently turn them into 0)"
+        )
 
 
 def open_blend(path):

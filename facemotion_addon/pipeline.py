@@ -4,6 +4,7 @@
 Each step is a thin wrapper over one module (:mod:`.mesh_import`, :mod:`.rigging`, :mod:`.keyframes`,
 :mod:`.export`) that takes Blender objects and plain data.
 """
+
 from pathlib import Path
 
 import bpy
@@ -56,8 +57,19 @@ def pose(objects, weights):
         set_weights(obj, np.asarray(weights, dtype=np.float32), ARKIT_NAMES)
 
 
-def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=None, frame_start=1,
-         set_frame_range=True, sparse=False, push_nla=False):
+def bake(
+    objects,
+    timeline,
+    *,
+    fps=None,
+    replace=False,
+    scene=None,
+    progress=None,
+    frame_start=1,
+    set_frame_range=True,
+    sparse=False,
+    push_nla=False,
+):
     """Bake a timeline onto the objects' shape keys as keyframes (``frame_start`` = time 0).
 
     Args:
@@ -74,9 +86,18 @@ def bake(objects, timeline, *, fps=None, replace=False, scene=None, progress=Non
     Sets the scene's frame rate (and, with ``set_frame_range``, its range). Returns the ``(n_frames, 52)`` weights.
     """
     weights, rate, curves = compute_bake(timeline, fps=fps, sparse=sparse, progress=progress)
-    write_bake(objects, weights, rate, replace=replace, scene=scene, frame_start=frame_start,
-               set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla,
-               curves=None if curves is None else [curves] * len(objects))  # the same curves for every object
+    write_bake(
+        objects,
+        weights,
+        rate,
+        replace=replace,
+        scene=scene,
+        frame_start=frame_start,
+        set_frame_range=set_frame_range,
+        sparse=sparse,
+        push_nla=push_nla,
+        curves=None if curves is None else [curves] * len(objects),
+    )  # the same curves for every object
     return weights
 
 
@@ -106,8 +127,21 @@ def bake_weights(timeline, *, fps=None, progress=None):
     return bake_timeline(**settings), float(settings["fps"])
 
 
-def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start=1, set_frame_range=True,
-               sparse=False, push_nla=False, curves=None, action_name=None, names=ARKIT_NAMES):
+def write_bake(
+    objects,
+    weights,
+    rate,
+    *,
+    replace=False,
+    scene=None,
+    frame_start=1,
+    set_frame_range=True,
+    sparse=False,
+    push_nla=False,
+    curves=None,
+    action_name=None,
+    names=ARKIT_NAMES,
+):
     """Key ``weights`` (from :func:`bake_weights`) onto the objects' shape keys, row 0 at ``frame_start``.
 
     Args:
@@ -137,8 +171,16 @@ def write_bake(objects, weights, rate, *, replace=False, scene=None, frame_start
     per_object = isinstance(weights, (list, tuple))
     if per_object and len(weights) != len(objects):
         raise InputError(f"write_bake got {len(weights)} weight arrays for {len(objects)} objects; pass one each")
-    results = bake_objects(objects, weights, names, frame_start=frame_start, replace=replace, sparse=sparse,
-                           curves=curves, action_name=action_name)
+    results = bake_objects(
+        objects,
+        weights,
+        names,
+        frame_start=frame_start,
+        replace=replace,
+        sparse=sparse,
+        curves=curves,
+        action_name=action_name,
+    )
     n_frames = max(len(w) for w in weights) if per_object else len(weights)
     scene.render.fps = max(1, int(round(rate)))
     scene.render.fps_base = scene.render.fps / rate
@@ -170,6 +212,7 @@ def export(objects, path, *, overwrite=False, animations=True, preset=None, **op
     # the type here (naming every output type); the exporters check the file itself
     suffix = check_output_file(path, OUTPUT_SUFFIXES, overwrite=True, probe=False).suffix.lower()
     if suffix in (".glb", ".gltf", ".fbx"):
-        return export_module.export_file(path, objects, animations=animations, overwrite=overwrite,
-                                         preset=preset, **options)
+        return export_module.export_file(
+            path, objects, animations=animations, overwrite=overwrite, preset=preset, **options
+        )
     return export_module.save_blend(path, overwrite=overwrite)

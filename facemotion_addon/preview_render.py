@@ -4,6 +4,7 @@
 Used for the demo's contact sheet and for checking that expressions read right. A camera and a light are placed
 from the face's landmark frame (looking at the face, upright), rendered, and removed again.
 """
+
 import os
 import tempfile
 from contextlib import contextmanager
@@ -32,13 +33,13 @@ def _temporary_rig(scene, centre, forward, up, extent):
     scene.collection.objects.link(camera)
     scene.collection.objects.link(light)
     right = np.cross(up, forward)
-    basis = np.stack([right, up, forward], axis=1)          # camera looks along its -Z: -Z = -forward
+    basis = np.stack([right, up, forward], axis=1)  # camera looks along its -Z: -Z = -forward
     cam_matrix = np.eye(4)
     cam_matrix[:3, :3] = basis
     cam_matrix[:3, 3] = centre + forward * 5.0 * extent
     camera.matrix_world = Matrix(cam_matrix.tolist())
     key_light = np.eye(4)
-    tilt = up * 0.5 + right * 0.3 + forward                 # light from front, a little above and to the side
+    tilt = up * 0.5 + right * 0.3 + forward  # light from front, a little above and to the side
     z = tilt / np.linalg.norm(tilt)
     x = np.cross(up, z)
     x /= np.linalg.norm(x)
@@ -84,8 +85,14 @@ def render_frames(frames, *, centre, forward, up, extent, size=256, samples=32, 
         FacemotionError: rendering failed.
     """
     scene = scene or bpy.context.scene
-    settings = (scene.render.engine, scene.render.resolution_x, scene.render.resolution_y,
-                scene.render.resolution_percentage, scene.render.filepath, scene.frame_current)
+    settings = (
+        scene.render.engine,
+        scene.render.resolution_x,
+        scene.render.resolution_y,
+        scene.render.resolution_percentage,
+        scene.render.filepath,
+        scene.frame_current,
+    )
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
     scene.cycles.samples = samples
@@ -101,9 +108,12 @@ def render_frames(frames, *, centre, forward, up, extent, size=256, samples=32, 
         if background is not None:
             background.inputs["Color"].default_value = (0.35, 0.37, 0.4, 1.0)
     images = []
-    with tempfile.TemporaryDirectory() as tmp, _temporary_rig(scene, np.asarray(centre, float),
-                                                             np.asarray(forward, float), np.asarray(up, float),
-                                                             float(extent)):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _temporary_rig(
+            scene, np.asarray(centre, float), np.asarray(forward, float), np.asarray(up, float), float(extent)
+        ),
+    ):
         for frame in frames:
             scene.frame_set(int(frame))
             scene.render.filepath = os.path.join(tmp, f"frame_{int(frame):05d}.png")
@@ -113,8 +123,14 @@ def render_frames(frames, *, centre, forward, up, extent, size=256, samples=32, 
             if image is None:
                 raise FacemotionError(f"Cycles did not write frame {frame}")
             images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    (scene.render.engine, scene.render.resolution_x, scene.render.resolution_y,
-     scene.render.resolution_percentage, scene.render.filepath, frame_current) = settings
+    (
+        scene.render.engine,
+        scene.render.resolution_x,
+        scene.render.resolution_y,
+        scene.render.resolution_percentage,
+        scene.render.filepath,
+        frame_current,
+    ) = settings
     scene.frame_set(frame_current)
     return images
 
@@ -128,6 +144,6 @@ def contact_sheet(images, labels, *, columns=3):
     for i, (image, label) in enumerate(zip(images, labels)):
         r, c = divmod(i, columns)
         y, x = r * (h + caption), c * w
-        sheet[y:y + h, x:x + w] = image
+        sheet[y : y + h, x : x + w] = image
         cv2.putText(sheet, label, (x + 6, y + h + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (20, 20, 20), 1, cv2.LINE_AA)
     return sheet

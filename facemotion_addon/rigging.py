@@ -4,7 +4,8 @@
 Several objects can form one head (face, eyes and teeth as separate objects), and a selection often holds objects
 that are not part of the face at all (a body, clothes, hair, the default scene's cube). Each object's
 ``facemotion_part`` (:mod:`.settings.part_properties`: auto/skin/eyes/teeth/tongue/ignore) decides what it is:
-objects set to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its object's role
+objects set to *ignore* are left out entirely; the others are combined in world space, each vertex carrying its
+object's role
 (*auto* -> :data:`~facemotion.core.rig.parts.ROLE_AUTO`, which the core resolves from loose parts and the
 landmarks: far-away parts become :data:`~facemotion.core.rig.parts.ROLE_IGNORE`) and, for *auto* objects, the role
 its object, mesh or material name gives (:mod:`facemotion.core.rig.part_names`: ``helper-upper-teeth``,
@@ -14,6 +15,7 @@ back per object and turned into each object's local space; an object whose verti
 that got no motion at all, gets no shape keys (it is left exactly as it was). Nothing is written until every
 computation has succeeded and every clash has been checked, so a failure leaves the scene as it was.
 """
+
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,23 +23,47 @@ import bpy
 import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
+from ..core.detect.mesh_landmarks import detect_mesh_landmarks
+from ..core.errors import InputError
 from ..core.rig.autorig import rig_mesh
-from ..core.rig.transfer import EYE_LOOK_DEGREES
 from ..core.rig.part_cues import cued_roles
 from ..core.rig.part_names import name_role
-from ..core.rig.parts import (ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_NAMES, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER,
-                              ROLE_TEETH_UPPER, ROLE_TONGUE, classify_parts)
-from ..core.errors import InputError
-from ..core.detect.mesh_landmarks import detect_mesh_landmarks
+from ..core.rig.parts import (
+    ROLE_AUTO,
+    ROLE_EYE,
+    ROLE_IGNORE,
+    ROLE_NAMES,
+    ROLE_SKIN,
+    ROLE_TEETH,
+    ROLE_TEETH_LOWER,
+    ROLE_TEETH_UPPER,
+    ROLE_TONGUE,
+    classify_parts,
+)
+from ..core.rig.transfer import EYE_LOOK_DEGREES
 from . import shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
-from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .selection import LANDMARKS_PROP, TARGETS_PROP
+from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
-__all__ = ["FaceSelection", "RigPlan", "describe_parts", "describe_rig", "find_face", "landmark_object_for",
-           "plan_rig", "read_landmark_object", "read_selection", "rig_objects", "rig_report", "selection_parts",
-           "store_detected_parts", "write_landmark_object", "write_rig"]
+__all__ = [
+    "FaceSelection",
+    "RigPlan",
+    "describe_parts",
+    "describe_rig",
+    "find_face",
+    "landmark_object_for",
+    "plan_rig",
+    "read_landmark_object",
+    "read_selection",
+    "rig_objects",
+    "rig_report",
+    "selection_parts",
+    "store_detected_parts",
+    "write_landmark_object",
+    "write_rig",
+]
 
 
 def landmark_object_for(objects):
@@ -58,8 +84,9 @@ def write_landmark_object(objects, points, context=None):
     if obj is None:
         mesh = bpy.data.meshes.new(f"{objects[0].name}_landmarks")
         obj = bpy.data.objects.new(mesh.name, mesh)
-        collection = objects[0].users_collection[0] if objects[0].users_collection else \
-            (context or bpy.context).scene.collection
+        collection = (
+            objects[0].users_collection[0] if objects[0].users_collection else (context or bpy.context).scene.collection
+        )
         collection.objects.link(obj)
         obj[LANDMARKS_PROP] = True
         obj[TARGETS_PROP] = "\n".join(sorted(o.name for o in objects))
@@ -77,12 +104,14 @@ def read_landmark_object(obj):
     """
     points = read_points(obj)
     if len(points) != 478:
-        raise InputError(f"{obj.name}: a landmark object needs 478 vertices, it has {len(points)}; "
-                         "detect landmarks again")
+        raise InputError(
+            f"{obj.name}: a landmark object needs 478 vertices, it has {len(points)}; detect landmarks again"
+        )
     return points
 
 
 # ------------------------------------------------------------------------------------------------- parts / roles
+
 
 @dataclass
 class FaceSelection:
@@ -115,8 +144,9 @@ def read_selection(objects):
     ignored = [o for o in meshes if part_choice(o) == "ignore"]
     included = [o for o in meshes if part_choice(o) != "ignore"]
     if meshes and not included:
-        raise InputError("every selected mesh is set to Ignore (Rig panel > Face Part); set the face's object(s) "
-                         "to Auto or Skin")
+        raise InputError(
+            "every selected mesh is set to Ignore (Rig panel > Face Part); set the face's object(s) to Auto or Skin"
+        )
     combined = combine_meshes(included)
     roles = np.empty(len(combined.vertices), dtype=np.int8)
     cues = np.full(len(combined.vertices), ROLE_AUTO, dtype=np.int8)
@@ -134,8 +164,8 @@ def _name_cues(obj):
     if role != ROLE_AUTO:
         return np.full(len(obj.data.vertices), role, dtype=np.int8)
     names, slot = vertex_materials(obj)
-    slot = np.where(slot < len(names), slot, -1)       # a face may point at a slot the object does not have
-    by_slot = np.array([name_role(n) for n in names] + [ROLE_AUTO], dtype=np.int8)   # slot -1: the last entry
+    slot = np.where(slot < len(names), slot, -1)  # a face may point at a slot the object does not have
+    by_slot = np.array([name_role(n) for n in names] + [ROLE_AUTO], dtype=np.int8)  # slot -1: the last entry
     return by_slot[slot]
 
 
@@ -143,9 +173,14 @@ def _name_cues(obj):
 MINOR_SHARE = 0.05
 
 #: Words for the parts in reports and in the Rig panel: role -> (singular, plural).
-_PART_WORDS = {ROLE_SKIN: ("skin", "skin"), ROLE_EYE: ("eye", "eyes"), ROLE_TEETH: ("teeth", "teeth"),
-               ROLE_TEETH_UPPER: ("upper teeth", "upper teeth"), ROLE_TEETH_LOWER: ("lower teeth", "lower teeth"),
-               ROLE_TONGUE: ("tongue", "tongues")}
+_PART_WORDS = {
+    ROLE_SKIN: ("skin", "skin"),
+    ROLE_EYE: ("eye", "eyes"),
+    ROLE_TEETH: ("teeth", "teeth"),
+    ROLE_TEETH_UPPER: ("upper teeth", "upper teeth"),
+    ROLE_TEETH_LOWER: ("lower teeth", "lower teeth"),
+    ROLE_TONGUE: ("tongue", "tongues"),
+}
 
 
 def _words(counts):
@@ -241,6 +276,7 @@ def find_face(selection, progress=None):
 
 # ----------------------------------------------------------------------------------------------------------- rig
 
+
 @dataclass
 class RigPlan:
     """Everything a rig needs, read from the scene by :func:`plan_rig`: the selection (combined world-space mesh and
@@ -264,8 +300,15 @@ class RigPlan:
 
     def compute(self, progress=None):
         """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
-        return rig_mesh(self.combined.vertices, self.combined.triangles, landmarks=self.landmarks,
-                        progress=progress, roles=self.selection.roles, cues=self.selection.cues, gaze=self.gaze)
+        return rig_mesh(
+            self.combined.vertices,
+            self.combined.triangles,
+            landmarks=self.landmarks,
+            progress=progress,
+            roles=self.selection.roles,
+            cues=self.selection.cues,
+            gaze=self.gaze,
+        )
 
 
 def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
@@ -303,11 +346,16 @@ def write_rig(plan, result):
     objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``)."""
     combined = plan.combined
     roles = result.parts.roles
-    written = [(obj, (start, stop)) for obj, (start, stop) in zip(combined.objects, combined.slices)
-               if _moving(result, start, stop, roles)]
+    written = [
+        (obj, (start, stop))
+        for obj, (start, stop) in zip(combined.objects, combined.slices)
+        if _moving(result, start, stop, roles)
+    ]
     if not written:
-        raise InputError(f"nothing to rig: no part of {', '.join(o.name for o in combined.objects)} was found to "
-                         "belong to the face; set the face's object to Skin (Rig panel > Face Part)")
+        raise InputError(
+            f"nothing to rig: no part of {', '.join(o.name for o in combined.objects)} was found to "
+            "belong to the face; set the face's object to Skin (Rig panel > Face Part)"
+        )
     for obj, _ in written:
         check_shape_key_clashes(obj, ARKIT_NAMES, replace=plan.replace)
     # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
@@ -343,8 +391,11 @@ def rig_report(plan, result):
     message = f"Rigged {rigged} with {len(result.names)} ARKit shape keys ({stages})"
     rigged_names = {obj.name for obj in plan.rigged}
     unmoved = [obj for obj in plan.combined.objects if obj.name not in rigged_names]
-    fixed = [f"{obj.name} ({plan.parts_text[obj.name].replace(' (no motion)', '')})" for obj in unmoved
-             if not plan.parts_text.get(obj.name, "ignored").startswith("ignored")]
+    fixed = [
+        f"{obj.name} ({plan.parts_text[obj.name].replace(' (no motion)', '')})"
+        for obj in unmoved
+        if not plan.parts_text.get(obj.name, "ignored").startswith("ignored")
+    ]
     still = [obj.name for obj in unmoved if plan.parts_text.get(obj.name, "ignored").startswith("ignored")]
     still += [obj.name for obj in plan.selection.ignored]
     if fixed:
@@ -360,8 +411,9 @@ def rig_report(plan, result):
     return message
 
 
-def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None,
-                gaze=EYE_LOOK_DEGREES):
+def rig_objects(
+    objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None, gaze=EYE_LOOK_DEGREES
+):
     """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`. ``gaze``: the
     eyeballs' turn in eyeLook* at 1.0, ``(horizontal, vertical)`` degrees; ``(0, 0)`` moves the lids only.
 
@@ -371,7 +423,8 @@ def rig_objects(objects, *, replace=False, use_landmark_object=True, smooth_shad
     Raises:
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
-    plan = plan_rig(objects, replace=replace, use_landmark_object=use_landmark_object,
-                    smooth_shading=smooth_shading, gaze=gaze)
+    plan = plan_rig(
+        objects, replace=replace, use_landmark_object=use_landmark_object, smooth_shading=smooth_shading, gaze=gaze
+    )
     result = plan.compute(progress)
     return result, write_rig(plan, result)

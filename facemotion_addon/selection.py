@@ -4,10 +4,18 @@
 A "face" is any selected mesh object except facemotion's landmark objects; a "rigged" face carries all 52 ARKit
 shape keys.
 """
+
 from ..core.arkit import ARKIT_NAMES
 
-__all__ = ["LANDMARKS_PROP", "TARGETS_PROP", "arkit_key_count", "face_meshes", "is_landmark_object", "is_rigged",
-           "rigged_meshes"]
+__all__ = [
+    "LANDMARKS_PROP",
+    "TARGETS_PROP",
+    "arkit_key_count",
+    "face_meshes",
+    "is_landmark_object",
+    "is_rigged",
+    "rigged_meshes",
+]
 
 #: Custom property marking a landmark object, and the one listing the objects it belongs to.
 LANDMARKS_PROP = "facemotion_landmarks"

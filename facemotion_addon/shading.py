@@ -10,6 +10,7 @@ normals). A mesh with custom split normals, or with any smooth face, was shaded 
 whose dihedral angle exceeds the threshold kept sharp, so creases (eyelid rims, lip corners of a low-poly head) stay
 crisp. Exports use :func:`smoothed_for_export`, which puts the user's shading flags back afterwards.
 """
+
 import contextlib
 import math
 
@@ -70,8 +71,13 @@ def smoothed_for_export(objects, angle_deg=DEFAULT_SMOOTH_ANGLE_DEG, *, enabled=
                     continue
                 mesh = obj.data
                 seen.add(mesh.as_pointer())
-                saved.append((mesh, bridge.bool_attribute(mesh, "sharp_face", "FACE"),
-                              bridge.bool_attribute(mesh, "sharp_edge", "EDGE")))
+                saved.append(
+                    (
+                        mesh,
+                        bridge.bool_attribute(mesh, "sharp_face", "FACE"),
+                        bridge.bool_attribute(mesh, "sharp_edge", "EDGE"),
+                    )
+                )
                 shade_smooth_by_angle(obj, angle_deg)
                 smoothed.append(obj)
         yield smoothed

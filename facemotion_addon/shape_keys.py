@@ -5,12 +5,14 @@ Ownership: the names of the key blocks facemotion wrote are listed in the custom
 ``Key["facemotion_keys"]`` of the mesh's shape-key data-block (key blocks themselves cannot hold custom properties),
 and ``Key["facemotion_basis"]`` is True when facemotion created the Basis. Keys not in that list belong to the
 user and are never modified, replaced or removed. The same list is also kept as ``Mesh["facemotion_keys"]`` and
-``Object["facemotion_keys"]`` (a string, one name per line): glTF and FBX export drop the Key's custom properties but keep the mesh's (glTF
+``Object["facemotion_keys"]`` (a string, one name per line): glTF and FBX export drop the Key's custom properties but
+keep the mesh's (glTF
 ``extras``) and the object's (FBX custom properties), so re-rigging facemotion's own GLB/FBX output with replace
 still knows which keys are facemotion's. The Key's list wins when present.
 
 Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, no per-vertex Python loop).
 """
+
 import numpy as np
 
 from ..core.errors import FacemotionError, InputError
@@ -87,11 +89,14 @@ def check_shape_key_clashes(obj, names, *, replace=False):
         if name == reference:
             raise FacemotionError(f"'{name}' is the Basis shape key of '{obj.name}'; rename the Basis key")
         if name not in ours:
-            raise FacemotionError(f"shape key '{name}' on '{obj.name}' already exists and was not made by "
-                                  "facemotion; rename or delete it (facemotion never overwrites your keys)")
+            raise FacemotionError(
+                f"shape key '{name}' on '{obj.name}' already exists and was not made by "
+                "facemotion; rename or delete it (facemotion never overwrites your keys)"
+            )
         if not replace:
-            raise FacemotionError(f"shape key '{name}' on '{obj.name}' was already made by facemotion; "
-                                  "enable replace to overwrite it")
+            raise FacemotionError(
+                f"shape key '{name}' on '{obj.name}' was already made by facemotion; enable replace to overwrite it"
+            )
 
 
 def write_shape_keys(obj, deltas, names, *, replace=False):
@@ -126,8 +131,10 @@ def write_shape_keys(obj, deltas, names, *, replace=False):
     n_vertices = len(mesh.vertices)
     deltas = np.asarray(deltas, dtype=np.float32)
     if deltas.shape != (len(names), n_vertices, 3):
-        raise InputError(f"deltas must have shape ({len(names)}, {n_vertices}, 3) for mesh '{obj.name}' "
-                         f"({n_vertices} vertices); got {deltas.shape}")
+        raise InputError(
+            f"deltas must have shape ({len(names)}, {n_vertices}, 3) for mesh '{obj.name}' "
+            f"({n_vertices} vertices); got {deltas.shape}"
+        )
     if not np.isfinite(deltas).all():
         raise InputError("shape key deltas contain NaN or infinite values")
 

@@ -6,6 +6,7 @@ A capture is its own action, ``facemotion_capture_<object>`` (:data:`CAPTURE_ACT
 keyframe writer (:func:`.pipeline.write_bake`); a facemotion bake animating the shape keys is kept (fake user, so it
 survives saving; push it to the NLA or reassign it to combine them), never overwritten.
 """
+
 import bpy
 import numpy as np
 
@@ -42,16 +43,29 @@ def write_take(objects, take, *, replace=False, scene=None, frame_start=1, set_f
         if key is None:
             raise InputError(f"'{getattr(obj, 'name', obj)}' has no shape keys; rig it first")
         if action is not None and not is_facemotion_action(action) and not replace:
-            raise FacemotionError(f"the shape keys of '{obj.name}' are already animated by action '{action.name}', "
-                                  "which facemotion did not create; enable replace to capture anyway (yours is kept)")
+            raise FacemotionError(
+                f"the shape keys of '{obj.name}' are already animated by action '{action.name}', "
+                "which facemotion did not create; enable replace to capture anyway (yours is kept)"
+            )
     for obj in objects:
         _, anim, action = _shape_key_action(obj)
-        if action is not None and is_facemotion_action(action) and action.name != CAPTURE_ACTION.format(
-                object=obj.name):
+        if (
+            action is not None
+            and is_facemotion_action(action)
+            and action.name != CAPTURE_ACTION.format(object=obj.name)
+        ):
             action.use_fake_user = True
             anim.action = None
-    return write_bake(objects, take.weights, take.fps, replace=replace, scene=scene, frame_start=frame_start,
-                      set_frame_range=set_frame_range, action_name=CAPTURE_ACTION)
+    return write_bake(
+        objects,
+        take.weights,
+        take.fps,
+        replace=replace,
+        scene=scene,
+        frame_start=frame_start,
+        set_frame_range=set_frame_range,
+        action_name=CAPTURE_ACTION,
+    )
 
 
 def take_from_shape_keys(obj, *, scene=None, frame_start=None, frame_end=None):

@@ -6,6 +6,7 @@ offsets (:func:`facemotion.core.speech.visemes.viseme_deltas`), so an engine or 
 gets the same mouth shapes the ARKit keys make. Written through :func:`.shape_keys.write_shape_keys` (listed as
 facemotion's; a user's key of the same name is never overwritten).
 """
+
 import numpy as np
 
 from ..core.arkit import ARKIT_NAMES
@@ -28,8 +29,7 @@ def add_viseme_keys(obj, *, replace=False):
     key = obj.data.shape_keys
     blocks = [key.key_blocks[name] for name in ARKIT_NAMES if key is not None and name in key.key_blocks]
     if not blocks:
-        raise InputError(f"mesh '{obj.name}' has no ARKit shape keys; rig it first (the visemes are built from "
-                         "them)")
+        raise InputError(f"mesh '{obj.name}' has no ARKit shape keys; rig it first (the visemes are built from them)")
     basis = key_block_coords(key.reference_key)
     deltas = np.stack([key_block_coords(block) - basis for block in blocks])
     visemes, missing = viseme_deltas(deltas, [block.name for block in blocks])

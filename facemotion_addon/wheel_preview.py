@@ -4,6 +4,7 @@
 
 The collection is created on first use and removed by :func:`clear` (the Emotion panel's ``unregister``).
 """
+
 import bpy
 import bpy.utils.previews
 

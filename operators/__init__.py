@@ -6,9 +6,17 @@ Operators are thin: they read the scene's settings, call :mod:`facemotion.facemo
 core), write the result back and report it; a :class:`~facemotion.core.errors.FacemotionError` becomes one error
 report and ``{'CANCELLED'}`` with the scene unchanged.
 """
+
 from . import assets, capture, emotion, export, recognize, rig, speech, timeline
 
 #: Every operator class, in registration order.
-classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes, *recognize.classes, *capture.classes,
-           *speech.classes,
-           *assets.classes)
+classes = (
+    *rig.classes,
+    *emotion.classes,
+    *timeline.classes,
+    *export.classes,
+    *recognize.classes,
+    *capture.classes,
+    *speech.classes,
+    *assets.classes,
+)

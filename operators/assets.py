@@ -6,6 +6,7 @@ Started from the add-on preferences (Edit > Preferences > Add-ons > Facemotion) 
 written atomically, so a cancelled or failed download leaves no partial file (files already fetched stay, verified).
 Downloads follow the preferences' consent and Blender's Allow Online Access (:func:`apply_preferences`).
 """
+
 import os
 
 import bpy
@@ -34,18 +35,24 @@ class DownloadAssetsJob(Job):
         apply_preferences(online_access=self.online_access)
         self.missing = assets.missing_assets(self.names)
         if self.missing and not assets.download_allowed():
-            raise AssetError(f"{len(self.missing)} asset file(s) are missing and downloads are off: tick Allow "
-                             f"Downloads in the add-on preferences (needs Preferences > System > Network > Allow "
-                             f"Online Access), or set an Asset Folder that holds them")
+            raise AssetError(
+                f"{len(self.missing)} asset file(s) are missing and downloads are off: tick Allow "
+                f"Downloads in the add-on preferences (needs Preferences > System > Network > Allow "
+                f"Online Access), or set an Asset Folder that holds them"
+            )
 
     def compute(self, progress):
         self.paths = []
         count = len(self.missing)
         for i, name in enumerate(self.missing):
             progress(i / count, f"file {i + 1}/{count}: {name}")
-            self.paths.append(assets.asset_path(
-                name, download=True,
-                progress=lambda f, m, i=i: progress((i + f) / count, f"file {i + 1}/{count}: {m}")))
+            self.paths.append(
+                assets.asset_path(
+                    name,
+                    download=True,
+                    progress=lambda f, m, i=i: progress((i + f) / count, f"file {i + 1}/{count}: {m}"),
+                )
+            )
         progress(1.0, f"{count} file(s) downloaded")
 
     def apply(self, context):

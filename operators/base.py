@@ -19,24 +19,42 @@ run itself (a file is loaded, the window closes) it calls :meth:`JobOperator.can
 and nothing is applied. The window-manager calls used (``event_timer_add``, ``progress_begin/update/end``,
 ``modal_handler_add``, ``WorkSpace.status_text_set``) are the same in Blender 4.2 and 5.x.
 """
+
 import threading
 import time
 
 import bpy
 
 from ..core.errors import CancelledError, FacemotionError, Progress
-from ..facemotion_addon.settings.properties import settings, timeline_object
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
+from ..facemotion_addon.settings.properties import settings, timeline_object
 
-__all__ = ["NO_TIMELINE", "FacemotionOperator", "Job", "JobOperator", "JobRunner", "poll_face_meshes",
-           "poll_rigged_meshes", "poll_timeline_object"]
+__all__ = [
+    "NO_TIMELINE",
+    "FacemotionOperator",
+    "Job",
+    "JobOperator",
+    "JobRunner",
+    "poll_face_meshes",
+    "poll_rigged_meshes",
+    "poll_timeline_object",
+]
 
 #: Seconds between two looks at a running worker (the status bar's refresh rate).
 TIMER_INTERVAL_S = 0.1
 
 #: Events a modal run lets through to the viewport: navigation only, so the scene cannot change under the job.
-_NAVIGATION_EVENTS = {"MIDDLEMOUSE", "WHEELUPMOUSE", "WHEELDOWNMOUSE", "TRACKPADPAN", "TRACKPADZOOM", "MOUSEMOVE",
-                      "INBETWEEN_MOUSEMOVE", "MOUSEROTATE", "NDOF_MOTION"}
+_NAVIGATION_EVENTS = {
+    "MIDDLEMOUSE",
+    "WHEELUPMOUSE",
+    "WHEELDOWNMOUSE",
+    "TRACKPADPAN",
+    "TRACKPADZOOM",
+    "MOUSEMOVE",
+    "INBETWEEN_MOUSEMOVE",
+    "MOUSEROTATE",
+    "NDOF_MOTION",
+}
 
 
 def poll_face_meshes(cls, context):
@@ -298,6 +316,7 @@ class FileJobOperator(JobOperator):
 
     def invoke(self, context, event):
         from bpy_extras.io_utils import ImportHelper
+
         return ImportHelper.invoke(self, context, event)
 
     def execute(self, context):

@@ -9,6 +9,7 @@ The file capture is a :class:`.base.Job`: ``prepare`` reads the file name, the t
 ``compute`` tracks, solves and cleans in a worker thread (:mod:`facemotion.core.capture.capture`; cancellable at
 every frame, nothing written), ``apply`` keys the take (:func:`facemotion.facemotion_addon.takes.write_take`).
 """
+
 import os
 
 import bpy
@@ -28,8 +29,13 @@ from ..facemotion_addon.shape_keys import set_weights
 from ..facemotion_addon.takes import take_from_shape_keys, write_take
 from .base import TIMER_INTERVAL_S, FacemotionOperator, FileJobOperator, Job
 
-__all__ = ["CaptureJob", "FACEMOTION_OT_capture_performance", "FACEMOTION_OT_capture_webcam",
-           "FACEMOTION_OT_export_live_link", "classes"]
+__all__ = [
+    "CaptureJob",
+    "FACEMOTION_OT_capture_performance",
+    "FACEMOTION_OT_capture_webcam",
+    "FACEMOTION_OT_export_live_link",
+    "classes",
+]
 
 
 class CaptureJob(Job):
@@ -37,8 +43,17 @@ class CaptureJob(Job):
 
     title = "Capturing the performance"
 
-    def __init__(self, filepath, objects, *, landscape=False, use_filter=True, min_cutoff=DEFAULT_MIN_CUTOFF,
-                 beta=DEFAULT_BETA, replace=False):
+    def __init__(
+        self,
+        filepath,
+        objects,
+        *,
+        landscape=False,
+        use_filter=True,
+        min_cutoff=DEFAULT_MIN_CUTOFF,
+        beta=DEFAULT_BETA,
+        replace=False,
+    ):
         self.filepath, self.objects, self.landscape, self.replace = filepath, list(objects), landscape, replace
         self.use_filter, self.min_cutoff, self.beta = use_filter, min_cutoff, beta
 
@@ -52,8 +67,12 @@ class CaptureJob(Job):
         render = context.scene.render
         is_video = not self.path.lower().endswith(".csv")
         # Resampled to the scene's rate, so the keys land on its frames; Live Link takes are filtered only if asked.
-        self.settings = CaptureSettings(fps=render.fps / render.fps_base, filter=self.use_filter and is_video,
-                                        min_cutoff=self.min_cutoff, beta=self.beta)
+        self.settings = CaptureSettings(
+            fps=render.fps / render.fps_base,
+            filter=self.use_filter and is_video,
+            min_cutoff=self.min_cutoff,
+            beta=self.beta,
+        )
         self.frame_start = context.scene.frame_start
 
     def compute(self, progress):
@@ -68,8 +87,9 @@ class CaptureJob(Job):
         write_take(self.objects, self.take, replace=self.replace, scene=context.scene, frame_start=self.frame_start)
         names = ", ".join(obj.name for obj in self.objects)
         notes = "; ".join(self.take.notes)
-        return (f"{os.path.basename(self.path)}: {len(self.take)} frames at {self.take.fps:g} fps keyed on {names}"
-                + (f" ({notes})" if notes else ""))
+        return f"{os.path.basename(self.path)}: {len(self.take)} frames at {self.take.fps:g} fps keyed on {names}" + (
+            f" ({notes})" if notes else ""
+        )
 
 
 class FACEMOTION_OT_capture_performance(FileJobOperator, bpy.types.Operator, ImportHelper):
@@ -81,22 +101,47 @@ class FACEMOTION_OT_capture_performance(FileJobOperator, bpy.types.Operator, Imp
     requires = "rigged"
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in VIDEO_SUFFIXES + (".csv",)), options={"HIDDEN"})
-    landscape: BoolProperty(name="Landscape Take", default=False,
-                            description="Live Link take filmed in landscape: swap MouthLeft/MouthRight and invert "
-                                        "head yaw and pitch")
-    use_filter: BoolProperty(name="One Euro Filter", default=True,
-                             description="Smooth a video's curves with the One Euro filter (Live Link takes: never)")
-    min_cutoff: FloatProperty(name="Min Cutoff", default=DEFAULT_MIN_CUTOFF, min=0.01, max=30.0, unit="NONE",
-                              description="One Euro minimum cutoff (Hz): lower = smoother still face")
-    beta: FloatProperty(name="Beta", default=DEFAULT_BETA, min=0.0, max=100.0,
-                        description="One Euro speed coefficient: higher = less lag in fast motion")
-    replace: BoolProperty(name="Replace Action", default=False,
-                          description="Capture onto shape keys animated by an action facemotion did not make (it "
-                                      "is kept)")
+    landscape: BoolProperty(
+        name="Landscape Take",
+        default=False,
+        description="Live Link take filmed in landscape: swap MouthLeft/MouthRight and invert head yaw and pitch",
+    )
+    use_filter: BoolProperty(
+        name="One Euro Filter",
+        default=True,
+        description="Smooth a video's curves with the One Euro filter (Live Link takes: never)",
+    )
+    min_cutoff: FloatProperty(
+        name="Min Cutoff",
+        default=DEFAULT_MIN_CUTOFF,
+        min=0.01,
+        max=30.0,
+        unit="NONE",
+        description="One Euro minimum cutoff (Hz): lower = smoother still face",
+    )
+    beta: FloatProperty(
+        name="Beta",
+        default=DEFAULT_BETA,
+        min=0.0,
+        max=100.0,
+        description="One Euro speed coefficient: higher = less lag in fast motion",
+    )
+    replace: BoolProperty(
+        name="Replace Action",
+        default=False,
+        description="Capture onto shape keys animated by an action facemotion did not make (it is kept)",
+    )
 
     def make_job(self, context):
-        return CaptureJob(self.filepath, rigged_meshes(context), landscape=self.landscape, use_filter=self.use_filter,
-                          min_cutoff=self.min_cutoff, beta=self.beta, replace=self.replace)
+        return CaptureJob(
+            self.filepath,
+            rigged_meshes(context),
+            landscape=self.landscape,
+            use_filter=self.use_filter,
+            min_cutoff=self.min_cutoff,
+            beta=self.beta,
+            replace=self.replace,
+        )
 
 
 class FACEMOTION_OT_export_live_link(FacemotionOperator, bpy.types.Operator, ExportHelper):
@@ -140,12 +185,15 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
     requires = "rigged"
 
     camera: IntProperty(name="Camera", default=0, min=0, description="Camera number (0: the first one)")
-    keep: BoolProperty(name="Keep the Take", default=True,
-                       description="Key the captured take on the rig when Esc stops the capture")
+    keep: BoolProperty(
+        name="Keep the Take", default=True, description="Key the captured take on the rig when Esc stops the capture"
+    )
 
     def run(self, context):
-        raise InputError("the webcam capture runs in Blender's window (a live preview, Esc stops it); use Capture "
-                         "Performance on a video from scripts")
+        raise InputError(
+            "the webcam capture runs in Blender's window (a live preview, Esc stops it); use Capture "
+            "Performance on a video from scripts"
+        )
 
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
@@ -174,8 +222,10 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
         if not self.keep:
             return self.finish(context, f"webcam capture stopped ({len(take)} frames, not kept)")
         write_take(self._objects, take, scene=context.scene, frame_start=context.scene.frame_start)
-        return self.finish(context, f"webcam: {len(take)} frames at {take.fps:g} fps keyed on "
-                                    f"{', '.join(obj.name for obj in self._objects)}")
+        return self.finish(
+            context,
+            f"webcam: {len(take)} frames at {take.fps:g} fps keyed on {', '.join(obj.name for obj in self._objects)}",
+        )
 
     def modal(self, context, event):
         if (event.type == "ESC" and event.value == "PRESS") or not self._session.running:

@@ -2,6 +2,7 @@
 """Operators that pose a rigged face: apply an emotion preset, reset to neutral; and the Emotion panel's wheel:
 apply a wheel expression (primary ring, dyad or pair), save / load it as a user preset, add it to the timeline, and
 turn a direction sentence into timeline keys (Apply Text)."""
+
 import bpy
 import numpy as np
 
@@ -11,26 +12,49 @@ from ..core.emotion.presets import preset_weights
 from ..core.emotion.vocabulary import emotion_pose
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
-from ..facemotion_addon.settings import wheel_presets
 from ..facemotion_addon.emotion_names import wheel_choice
-from ..facemotion_addon.settings.properties import (EMOTION_ITEMS, add_timeline_key, frame_to_time,
-                                                    object_settings, scene_fps, settings, timeline_object)
 from ..facemotion_addon.selection import face_meshes, rigged_meshes
+from ..facemotion_addon.settings import wheel_presets
+from ..facemotion_addon.settings.properties import (
+    EMOTION_ITEMS,
+    add_timeline_key,
+    frame_to_time,
+    object_settings,
+    scene_fps,
+    settings,
+    timeline_object,
+)
 from .base import FacemotionOperator
 
-__all__ = ["FACEMOTION_OT_apply_emotion", "FACEMOTION_OT_apply_text", "FACEMOTION_OT_reset_pose",
-           "FACEMOTION_OT_wheel_add_key", "FACEMOTION_OT_wheel_apply", "FACEMOTION_OT_wheel_load_preset",
-           "FACEMOTION_OT_wheel_save_preset", "EmotionChoice", "classes", "wheel_description"]
+__all__ = [
+    "FACEMOTION_OT_apply_emotion",
+    "FACEMOTION_OT_apply_text",
+    "FACEMOTION_OT_reset_pose",
+    "FACEMOTION_OT_wheel_add_key",
+    "FACEMOTION_OT_wheel_apply",
+    "FACEMOTION_OT_wheel_load_preset",
+    "FACEMOTION_OT_wheel_save_preset",
+    "EmotionChoice",
+    "classes",
+    "wheel_description",
+]
 
 
 class EmotionChoice:
     """Mixin for operators that apply an emotion: ``emotion`` and ``intensity`` properties; where a caller left them
     unset (the panels' buttons) the Emotion panel's values are used (:meth:`chosen_emotion`)."""
 
-    emotion: bpy.props.EnumProperty(name="Emotion", description="Emotion preset (unset: the Emotion panel's)",
-                                    items=EMOTION_ITEMS, default="happy")
-    intensity: bpy.props.FloatProperty(name="Intensity", description="How strongly the emotion is shown",
-                                       min=0.0, max=1.0, default=1.0, subtype="FACTOR")
+    emotion: bpy.props.EnumProperty(
+        name="Emotion", description="Emotion preset (unset: the Emotion panel's)", items=EMOTION_ITEMS, default="happy"
+    )
+    intensity: bpy.props.FloatProperty(
+        name="Intensity",
+        description="How strongly the emotion is shown",
+        min=0.0,
+        max=1.0,
+        default=1.0,
+        subtype="FACTOR",
+    )
 
     def chosen_emotion(self, context):
         """``(emotion, intensity)``: the operator's own values where they were set (a script, F9 redo), else the
@@ -90,6 +114,7 @@ def wheel_description(name, mix, blend):
     first = name.split("+")[0] if "+" in name else None
     if first is None:
         from ..core.emotion.wheel import DYADS
+
         first = DYADS[name][0]
     return f"{name} ({first} {mix:.0%} dominant, {blend})"
 
@@ -170,14 +195,17 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
     bl_label = "Apply Text"
 
     text: bpy.props.StringProperty(name="Text", description="Direction sentence (default: the panel's)")
-    replace: bpy.props.BoolProperty(name="Replace Keys", description="Remove the timeline's keys first (otherwise "
-                                    "the new keys are added from the current frame on)", default=False)
+    replace: bpy.props.BoolProperty(
+        name="Replace Keys",
+        description="Remove the timeline's keys first (otherwise the new keys are added from the current frame on)",
+        default=False,
+    )
 
     def run(self, context):
         scene = context.scene
         props = settings(scene)
         text = self.text if self.properties.is_property_set("text") else props.direction_text
-        direction = read_direction(text)   # InputError (nothing changed): no emotion in the sentence
+        direction = read_direction(text)  # InputError (nothing changed): no emotion in the sentence
         keys, duration = to_emotion_keys(direction.keys), direction.duration
         obj = _timeline_target(context)
         start = frame_to_time(scene, scene.frame_current)
@@ -186,16 +214,31 @@ class FACEMOTION_OT_apply_text(FacemotionOperator, bpy.types.Operator):
             timeline.clear()
         half_frame = 0.5 / scene_fps(scene)
         for key in keys:
-            add_timeline_key(obj, start + key.time, key.emotion, key.intensity, transition=key.transition,
-                             easing=key.easing, same_within=half_frame)
+            add_timeline_key(
+                obj,
+                start + key.time,
+                key.emotion,
+                key.intensity,
+                transition=key.transition,
+                easing=key.easing,
+                same_within=half_frame,
+            )
         names = " -> ".join(f"{key.emotion} {key.intensity:g}" for key in keys)
-        message = (f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
-                   f"(holds to {start + duration:.2f} s): {names}")
-        if direction.notes:   # the words it skipped, so the user can rephrase them
+        message = (
+            f"Added {len(keys)} keys to {obj.name}'s timeline from {start:.2f} s to {start + key.time:.2f} s "
+            f"(holds to {start + duration:.2f} s): {names}"
+        )
+        if direction.notes:  # the words it skipped, so the user can rephrase them
             return "WARNING", f"{message}; skipped: {'; '.join(direction.notes)}"
         return message
 
 
-classes = (FACEMOTION_OT_apply_emotion, FACEMOTION_OT_reset_pose, FACEMOTION_OT_wheel_apply,
-           FACEMOTION_OT_wheel_save_preset, FACEMOTION_OT_wheel_load_preset, FACEMOTION_OT_wheel_add_key,
-           FACEMOTION_OT_apply_text)
+classes = (
+    FACEMOTION_OT_apply_emotion,
+    FACEMOTION_OT_reset_pose,
+    FACEMOTION_OT_wheel_apply,
+    FACEMOTION_OT_wheel_save_preset,
+    FACEMOTION_OT_wheel_load_preset,
+    FACEMOTION_OT_wheel_add_key,
+    FACEMOTION_OT_apply_text,
+)

@@ -8,6 +8,7 @@ Invoked from the UI it opens Blender's file browser (which marks an existing fil
 exporters do, and then overwrites it); executed from a script with ``filepath`` set it refuses to replace an existing
 file unless ``overwrite=True``.
 """
+
 import os
 
 import bpy
@@ -17,9 +18,9 @@ from bpy_extras.io_utils import ExportHelper
 from ..core.errors import InputError
 from ..core.io.export_options import option_fields
 from ..facemotion_addon import pipeline
+from ..facemotion_addon.selection import face_meshes
 from ..facemotion_addon.settings.export_settings import ExportOptionProperties, copy_options, option_values
 from ..facemotion_addon.settings.properties import EXPORT_FORMATS, settings
-from ..facemotion_addon.selection import face_meshes
 from .base import FacemotionOperator
 
 __all__ = ["FACEMOTION_OT_export", "classes", "format_for_path", "menu_export"]

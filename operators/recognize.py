@@ -7,6 +7,7 @@ Each stores its result in the scene (``Scene.facemotion.recognized_*``: top labe
 what was looked at, how many faces), which the Recognize panel shows. The work is done by
 :mod:`facemotion.core.emotion.recognition`; these operators only gather Blender data and write results back.
 """
+
 import os
 
 import bpy
@@ -16,19 +17,32 @@ from bpy_extras.io_utils import ImportHelper
 from ..core.animation.track_keys import keys_after, track_to_timeline_keys
 from ..core.emotion.fusion import is_uncertain
 from ..core.emotion.presets import CATEGORIES
-from ..core.emotion.recognition import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, recognize_image, recognize_mesh,
-                                        summarize_track, video_emotion_track)
+from ..core.emotion.recognition import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    recognize_image,
+    recognize_mesh,
+    summarize_track,
+    video_emotion_track,
+)
 from ..core.errors import InputError, NoFaceError
 from ..core.io.image_io import load_image
 from ..facemotion_addon import rigging
 from ..facemotion_addon.bridge import evaluated_world_mesh, image_rgb, rest_world_vertices
+from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import object_settings, settings, timeline_object
-from ..facemotion_addon.selection import face_meshes, rigged_meshes
 from .base import FacemotionOperator, FileJobOperator, Job, JobOperator
 
-__all__ = ["FACEMOTION_OT_detect_emotion_image", "FACEMOTION_OT_detect_emotion_pose",
-           "FACEMOTION_OT_detect_emotion_video", "PoseEmotionJob", "VideoEmotionJob", "classes", "store_result"]
+__all__ = [
+    "FACEMOTION_OT_detect_emotion_image",
+    "FACEMOTION_OT_detect_emotion_pose",
+    "FACEMOTION_OT_detect_emotion_video",
+    "PoseEmotionJob",
+    "VideoEmotionJob",
+    "classes",
+    "store_result",
+]
 
 
 def store_result(scene, label, intensity, probabilities, source, faces=1, uncertain=False):
@@ -65,6 +79,7 @@ def _store_faces(context, results, source):
 
 # ------------------------------------------------------------------------------------------------------------ image
 
+
 class FACEMOTION_OT_detect_emotion_image(FacemotionOperator, bpy.types.Operator, ImportHelper):
     """Recognise the emotion of the faces in an image file, or in the Blender image chosen in the Recognize panel"""
 
@@ -72,9 +87,15 @@ class FACEMOTION_OT_detect_emotion_image(FacemotionOperator, bpy.types.Operator,
     bl_label = "Recognize Emotion in Image"
 
     filter_glob: StringProperty(default=";".join(f"*{s}" for s in IMAGE_SUFFIXES), options={"HIDDEN"})
-    source: EnumProperty(name="Source", description="Where the image comes from", default="FILE",
-                         items=[("FILE", "Image File", "An image file chosen in the file browser (filepath)"),
-                                ("IMAGE", "Blender Image", "The Blender image chosen in the Recognize panel")])
+    source: EnumProperty(
+        name="Source",
+        description="Where the image comes from",
+        default="FILE",
+        items=[
+            ("FILE", "Image File", "An image file chosen in the file browser (filepath)"),
+            ("IMAGE", "Blender Image", "The Blender image chosen in the Recognize panel"),
+        ],
+    )
 
     def invoke(self, context, event):
         if self.source == "IMAGE":
@@ -98,6 +119,7 @@ class FACEMOTION_OT_detect_emotion_image(FacemotionOperator, bpy.types.Operator,
 
 # ------------------------------------------------------------------------------------------------------------ video
 
+
 def _write_keys(timeline_keys, keys):
     for key in keys:
         item = timeline_keys.add()
@@ -120,12 +142,15 @@ class VideoEmotionJob(Job):
             raise InputError("choose a video file (MP4, MOV, AVI, ...)")
         self.target = timeline_object(context)
         if self.target is None:
-            raise InputError("select the rigged face whose timeline gets the video's emotion keys (a mesh with "
-                             "the 52 ARKit shape keys; rig it first)")
+            raise InputError(
+                "select the rigged face whose timeline gets the video's emotion keys (a mesh with "
+                "the 52 ARKit shape keys; rig it first)"
+            )
         self.path = bpy.path.abspath(self.filepath)
         self.every_n, self.min_hold = int(props.recognize_every_n), float(props.recognize_min_hold)
         self.reference = {"CALM": "calm", "NONE": None}.get(
-            props.recognize_reference, (props.recognize_reference_first, props.recognize_reference_last))
+            props.recognize_reference, (props.recognize_reference_first, props.recognize_reference_last)
+        )
 
     def compute(self, progress):
         self.track = video_emotion_track(self.path, self.every_n, progress=progress, reference=self.reference)
@@ -147,12 +172,20 @@ class VideoEmotionJob(Job):
         timeline.active_key_index = len(existing) - len(keys)
         summary = summarize_track(self.track)  # not None: track_to_timeline_keys found a face
         name = os.path.basename(self.path)
-        store_result(context.scene, summary.label, summary.intensity, summary.probabilities,
-                     f"{name} ({summary.face_frames}/{summary.frames} frames with a face)", 1,
-                     is_uncertain(list(summary.probabilities.values())))
+        store_result(
+            context.scene,
+            summary.label,
+            summary.intensity,
+            summary.probabilities,
+            f"{name} ({summary.face_frames}/{summary.frames} frames with a face)",
+            1,
+            is_uncertain(list(summary.probabilities.values())),
+        )
         labels = " -> ".join(key.emotion for key in keys[:6]) + (" ..." if len(keys) > 6 else "")
-        return (f"{name}: {len(keys)} emotion key(s) from {summary.frames} frames (every {self.every_n}), "
-                f"{where} of {self.target.name}: {labels}")
+        return (
+            f"{name}: {len(keys)} emotion key(s) from {summary.frames} frames (every {self.every_n}), "
+            f"{where} of {self.target.name}: {labels}"
+        )
 
 
 class FACEMOTION_OT_detect_emotion_video(FileJobOperator, bpy.types.Operator, ImportHelper):
@@ -169,6 +202,7 @@ class FACEMOTION_OT_detect_emotion_video(FileJobOperator, bpy.types.Operator, Im
 
 
 # ------------------------------------------------------------------------------------------------------------- pose
+
 
 class PoseEmotionJob(Job):
     """Render the rig's current pose and classify it against its rest pose (``recognize_mesh``)."""
@@ -190,15 +224,18 @@ class PoseEmotionJob(Job):
         self.rest = rest_world_vertices(self.objects, len(self.vertices))
 
     def compute(self, progress):
-        self.found = recognize_mesh(self.vertices, self.triangles, rest_vertices=self.rest,
-                                    landmarks=self.landmarks, progress=progress)
+        self.found = recognize_mesh(
+            self.vertices, self.triangles, rest_vertices=self.rest, landmarks=self.landmarks, progress=progress
+        )
 
     def apply(self, context):
         found = self.found
         if not found.results:
             how = f"framed by {self.marks}" if found.landmarks_from == "given" else "landmarks detected on it"
-            raise NoFaceError(f"{self.names}: no face found on the frontal render of the pose ({how}); is the "
-                              f"expression extreme, or the landmark object out of date?")
+            raise NoFaceError(
+                f"{self.names}: no face found on the frontal render of the pose ({how}); is the "
+                f"expression extreme, or the landmark object out of date?"
+            )
         against = "against its rest pose" if found.reference else "alone (no rest pose beside it)"
         return _store_faces(context, found.results, f"pose of {self.names} ({against})")
 

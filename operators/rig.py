@@ -5,14 +5,15 @@ Both are long runs (seconds to tens of seconds): modal from the UI, with progres
 cancel (see :mod:`.base`). Each selected object's *Face Part* (``Object.facemotion_part``) decides whether it takes
 part and as what (:mod:`facemotion.facemotion_addon.rigging`).
 """
+
 import bpy
 
-from ..facemotion_addon import rigging
-from ..facemotion_addon.settings.preferences import apply_preferences
-from ..facemotion_addon.settings.properties import settings
-from ..facemotion_addon.selection import face_meshes
 from ..core.rig.autorig import MAX_GAZE_DEGREES
 from ..core.rig.transfer import EYE_LOOK_DEGREES
+from ..facemotion_addon import rigging
+from ..facemotion_addon.selection import face_meshes
+from ..facemotion_addon.settings.preferences import apply_preferences
+from ..facemotion_addon.settings.properties import settings
 from .base import Job, JobOperator
 
 __all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_OT_rig_face", "RigJob", "classes"]
@@ -41,8 +42,10 @@ class DetectLandmarksJob(Job):
         texts = rigging.store_detected_parts(self.selection, self.parts)
         found = self.found
         parts = "; ".join(f"{name}: {text}" for name, text in texts.items())
-        return (f"Face found (detector score {found.score:.2f}, {found.views_tried} views); landmarks in "
-                f"'{obj.name}': correct them in Edit Mode if needed, then Rig Face. Parts: {parts}")
+        return (
+            f"Face found (detector score {found.score:.2f}, {found.views_tried} views); landmarks in "
+            f"'{obj.name}': correct them in Edit Mode if needed, then Rig Face. Parts: {parts}"
+        )
 
 
 class RigJob(Job):
@@ -55,8 +58,9 @@ class RigJob(Job):
 
     def prepare(self, context):
         apply_preferences()
-        self.plan = rigging.plan_rig(self.objects, replace=self.replace, smooth_shading=self.smooth_shading,
-                                     gaze=self.gaze)
+        self.plan = rigging.plan_rig(
+            self.objects, replace=self.replace, smooth_shading=self.smooth_shading, gaze=self.gaze
+        )
 
     def compute(self, progress):
         self.result = self.plan.compute(progress)
@@ -86,25 +90,44 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
     requires = "faces"
 
     replace_keys: bpy.props.BoolProperty(
-        name="Replace Existing Keys", default=False,
-        description="Overwrite ARKit shape keys facemotion made before; shape keys you made are never overwritten")
+        name="Replace Existing Keys",
+        default=False,
+        description="Overwrite ARKit shape keys facemotion made before; shape keys you made are never overwritten",
+    )
     smooth_shading: bpy.props.BoolProperty(
-        name="Smooth Shading", default=True,
+        name="Smooth Shading",
+        default=True,
         description="Shade the rigged meshes smooth by angle (30 degrees) when they are fully flat-shaded and have "
-                    "no custom normals (OBJ files without normals, most scans); other meshes keep their shading")
+        "no custom normals (OBJ files without normals, most scans); other meshes keep their shading",
+    )
     gaze_style: bpy.props.EnumProperty(
-        name="Gaze", default="TURN",
-        items=[("TURN", "Eyeballs Turn", "eyeLook* turn the eyeballs by the Gaze Angles (lids follow)"),
-               ("LIDS", "Lids Only", "eyeLook* move the lids only: for eyes turned by bones or by ARKit's separate "
-                                     "eye transforms")])
+        name="Gaze",
+        default="TURN",
+        items=[
+            ("TURN", "Eyeballs Turn", "eyeLook* turn the eyeballs by the Gaze Angles (lids follow)"),
+            (
+                "LIDS",
+                "Lids Only",
+                "eyeLook* move the lids only: for eyes turned by bones or by ARKit's separate eye transforms",
+            ),
+        ],
+    )
     gaze_degrees: bpy.props.FloatVectorProperty(
-        name="Gaze Angles", size=2, default=EYE_LOOK_DEGREES, min=0.0, max=MAX_GAZE_DEGREES,
-        description="Eyeball turn at eyeLook* = 1.0, degrees: horizontal (In / Out), vertical (Up / Down)")
+        name="Gaze Angles",
+        size=2,
+        default=EYE_LOOK_DEGREES,
+        min=0.0,
+        max=MAX_GAZE_DEGREES,
+        description="Eyeball turn at eyeLook* = 1.0, degrees: horizontal (In / Out), vertical (Up / Down)",
+    )
 
     def make_job(self, context):
         # Unset, the Rig panel's checkbox decides (the operator property is for scripts and F9 redo).
-        replace = self.replace_keys if self.properties.is_property_set("replace_keys") else \
-            settings(context.scene).replace_keys
+        replace = (
+            self.replace_keys
+            if self.properties.is_property_set("replace_keys")
+            else settings(context.scene).replace_keys
+        )
         gaze = (0.0, 0.0) if self.gaze_style == "LIDS" else tuple(self.gaze_degrees)
         return RigJob(face_meshes(context), replace, self.smooth_shading, gaze)
 

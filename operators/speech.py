@@ -8,6 +8,7 @@ voice's prosody, or none). The speech runs in a worker thread (modal, with progr
 changes); the keys are written at the end, from the strip's start frame for a strip, else the scene's start frame.
 With Viseme Shape Keys the 15 ``viseme_*`` keys are added (never over a user's own) and the speech is keyed on them.
 """
+
 import bpy
 
 from ..core.errors import InputError
@@ -27,8 +28,9 @@ def voice_of(scene):
     if props.speech_input == "STRIP":
         strip = next((s for s in compat.sound_strips(scene) if s.name == props.speech_strip), None)
         if strip is None or strip.sound is None:
-            raise InputError(f"no sound strip named {props.speech_strip!r} in the sequencer; pick one in the "
-                             "Speech panel")
+            raise InputError(
+                f"no sound strip named {props.speech_strip!r} in the sequencer; pick one in the Speech panel"
+            )
         path = bpy.path.abspath(strip.sound.filepath, library=strip.sound.library)
         return path, round(compat.sound_strip_start(strip))
     if not props.speech_audio.strip():
@@ -52,8 +54,12 @@ class SpeakJob(Job):
         self.fps = scene_fps(scene)
         self.visemes = bool(props.speech_visemes)
         source = props.speech_source
-        options = {"transcript": props.speech_transcript.strip() or None, "source": source,
-                   "window": float(props.speech_window), "transition": float(props.speech_transition)}
+        options = {
+            "transcript": props.speech_transcript.strip() or None,
+            "source": source,
+            "window": float(props.speech_window),
+            "transition": float(props.speech_transition),
+        }
         if source in ("emotion", "prosody"):
             options.update(emotion=props.emotion, level=int(props.speech_level))
         elif source == "text":
@@ -66,6 +72,7 @@ class SpeakJob(Job):
     def compute(self, progress):
         from ..core.speech.audio import read_audio
         from ..core.speech.talking_face import speech_channels, talking_face
+
         progress(0.05, "Reading the voice")
         samples, _ = read_audio(self.path)
         progress(0.2, "Aligning the speech")
@@ -80,13 +87,22 @@ class SpeakJob(Job):
                 _, missing = add_viseme_keys(obj, replace=True)
                 if missing:
                     notes.append(f"{obj.name} has no {', '.join(missing)}")
-        results = pipeline.write_bake(self.objects, self.weights, self.face.fps, scene=self.scene,
-                                      frame_start=self.frame_start, set_frame_range=False, names=self.names)
+        results = pipeline.write_bake(
+            self.objects,
+            self.weights,
+            self.face.fps,
+            scene=self.scene,
+            frame_start=self.frame_start,
+            set_frame_range=False,
+            names=self.names,
+        )
         words = len(self.face.alignment.words)
         emotions = " -> ".join(dict.fromkeys(self.face.labels))
-        message = (f"Spoke {self.face.duration:.2f} s ({words} words aligned) on "
-                   f"{', '.join(obj.name for obj in self.objects)} from frame {self.frame_start}: "
-                   f"{sum(r.keys for r in results)} keys; emotion {emotions}")
+        message = (
+            f"Spoke {self.face.duration:.2f} s ({words} words aligned) on "
+            f"{', '.join(obj.name for obj in self.objects)} from frame {self.frame_start}: "
+            f"{sum(r.keys for r in results)} keys; emotion {emotions}"
+        )
         return ("WARNING", message + "; " + "; ".join(notes)) if notes else message
 
 

@@ -14,24 +14,40 @@ Push to NLA (off), Replace User Action (off).
 Times are seconds from the bake's start frame (Bake Timeline's ``frame_start``, default the scene's start frame).
 The key list is kept in time order, so the list in the sidebar reads like the timeline.
 """
+
 import bpy
 
+from ..core.animation.demo_timeline import demo_timeline
 from ..core.errors import InputError
 from ..facemotion_addon import pipeline
-from ..core.animation.demo_timeline import demo_timeline
-from ..facemotion_addon.settings import presets
-from ..facemotion_addon.settings.properties import (add_timeline_key, frame_to_time,
-                                                    object_settings, scene_fps, timeline_object, timeline_settings)
 from ..facemotion_addon.selection import rigged_meshes
+from ..facemotion_addon.settings import presets
+from ..facemotion_addon.settings.properties import (
+    add_timeline_key,
+    frame_to_time,
+    object_settings,
+    scene_fps,
+    timeline_object,
+    timeline_settings,
+)
 from .base import NO_TIMELINE, FacemotionOperator, Job, JobOperator, poll_rigged_meshes, poll_timeline_object
 from .emotion import EmotionChoice
 
-__all__ = ["DEMO_PHOTO_EMOTION", "FACEMOTION_OT_bake_timeline", "FACEMOTION_OT_preset_load",
-           "FACEMOTION_OT_preset_save", "FACEMOTION_OT_timeline_add_key",
-           "FACEMOTION_OT_timeline_demo_keys", "FACEMOTION_OT_timeline_remove_key", "classes", "demo_keys"]
+__all__ = [
+    "DEMO_PHOTO_EMOTION",
+    "FACEMOTION_OT_bake_timeline",
+    "FACEMOTION_OT_preset_load",
+    "FACEMOTION_OT_preset_save",
+    "FACEMOTION_OT_timeline_add_key",
+    "FACEMOTION_OT_timeline_demo_keys",
+    "FACEMOTION_OT_timeline_remove_key",
+    "classes",
+    "demo_keys",
+]
 
 #: The demo's second key is a photo's expression; without a photo the timeline shows this preset there.
 DEMO_PHOTO_EMOTION = "happy"
+
 
 def _require_timeline_object(context):
     """The timeline object, or InputError (scripts that bypass the poll)."""
@@ -70,8 +86,10 @@ class FACEMOTION_OT_timeline_add_key(EmotionChoice, FacemotionOperator, bpy.type
         item = object_settings(obj).timeline_keys[edit.index]
         if not edit.added:
             return f"Updated {obj.name}'s key at {item.time:.2f} s: {item.emotion} {item.intensity:.0%}"
-        message = (f"Added {item.emotion} {item.intensity:.0%} at {item.time:.2f} s (frame {scene.frame_current}) "
-                   f"to {obj.name}'s timeline")
+        message = (
+            f"Added {item.emotion} {item.intensity:.0%} at {item.time:.2f} s (frame {scene.frame_current}) "
+            f"to {obj.name}'s timeline"
+        )
         if edit.shortened is not None:
             message += f"; shortened the next key's transition to {edit.shortened:.2f} s"
         return message
@@ -133,11 +151,11 @@ class BakeJob(Job):
 
     title = "Baking the timelines"
 
-    def __init__(self, objects, *, frame_start=None, set_frame_range=False, sparse=True, push_nla=False,
-                 replace=False):
+    def __init__(self, objects, *, frame_start=None, set_frame_range=False, sparse=True, push_nla=False, replace=False):
         self.objects = objects
-        self.options = dict(frame_start=frame_start, set_frame_range=set_frame_range, sparse=sparse,
-                            push_nla=push_nla, replace=replace)
+        self.options = dict(
+            frame_start=frame_start, set_frame_range=set_frame_range, sparse=sparse, push_nla=push_nla, replace=replace
+        )
 
     def prepare(self, context):
         self.scene = context.scene
@@ -162,17 +180,21 @@ class BakeJob(Job):
                 self.targets.append((obj, timeline_settings(source, self.scene)))
         if not self.targets:
             names = ", ".join(obj.name for obj in self.objects)
-            raise InputError(f"the timeline of {names} has no keys; select the face and add keys (Add Key or "
-                             "Demo Keys) first")
+            raise InputError(
+                f"the timeline of {names} has no keys; select the face and add keys (Add Key or Demo Keys) first"
+            )
 
     def compute(self, progress):
         self.weights, self.curves = [], []
         count = len(self.targets)
         for index, (_obj, timeline) in enumerate(self.targets):
+
             def part(fraction, message="", index=index):
                 progress((index + fraction) / count, message)
-            weights, self.rate, curves = pipeline.compute_bake(timeline, fps=self.fps, sparse=self.options["sparse"],
-                                                               progress=part)
+
+            weights, self.rate, curves = pipeline.compute_bake(
+                timeline, fps=self.fps, sparse=self.options["sparse"], progress=part
+            )
             self.weights.append(weights)
             self.curves.append(curves)
 
@@ -181,15 +203,24 @@ class BakeJob(Job):
         if options["frame_start"] is None:
             options["frame_start"] = self.scene.frame_start
         objects = [obj for obj, _timeline in self.targets]
-        results = pipeline.write_bake(objects, self.weights, self.rate, scene=self.scene,
-                                      curves=self.curves if options["sparse"] else None, **options)
+        results = pipeline.write_bake(
+            objects,
+            self.weights,
+            self.rate,
+            scene=self.scene,
+            curves=self.curves if options["sparse"] else None,
+            **options,
+        )
         start = options["frame_start"]
-        baked = ", ".join(f"{obj.name} ({len(w)} frames, {(len(w) - 1) / self.fps:.2f} s)"
-                          for obj, w in zip(objects, self.weights))
+        baked = ", ".join(
+            f"{obj.name} ({len(w)} frames, {(len(w) - 1) / self.fps:.2f} s)" for obj, w in zip(objects, self.weights)
+        )
         kind = "Bezier keys" if options["sparse"] else "keys (one per frame)"
         where = " (pushed to the NLA)" if options["push_nla"] else ""
-        message = (f"Baked {baked} at {self.fps:g} fps from frame {start}: "
-                   f"{sum(result.keys for result in results)} {kind}{where}")
+        message = (
+            f"Baked {baked} at {self.fps:g} fps from frame {start}: "
+            f"{sum(result.keys for result in results)} {kind}{where}"
+        )
         if self.notes:
             return "WARNING", message + "; " + "; ".join(self.notes)
         return message
@@ -203,19 +234,30 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
     bl_label = "Bake Timeline"
 
     frame_start: bpy.props.IntProperty(
-        name="Start Frame", description="Scene frame of the timeline's time 0 (default: the scene's start frame)",
-        default=1)
+        name="Start Frame",
+        description="Scene frame of the timeline's time 0 (default: the scene's start frame)",
+        default=1,
+    )
     set_frame_range: bpy.props.BoolProperty(
-        name="Set Frame Range", description="Also set the scene's frame range to the baked frames", default=False)
+        name="Set Frame Range", description="Also set the scene's frame range to the baked frames", default=False
+    )
     sparse: bpy.props.BoolProperty(
-        name="Sparse Keys", description="Eased Bezier keys at the emotion keys and blinks, plus extra keys only "
-        "where the curve would leave the per-frame bake by more than 0.001 (off: one key per frame)", default=True)
+        name="Sparse Keys",
+        description="Eased Bezier keys at the emotion keys and blinks, plus extra keys only "
+        "where the curve would leave the per-frame bake by more than 0.001 (off: one key per frame)",
+        default=True,
+    )
     push_nla: bpy.props.BoolProperty(
-        name="Push to NLA", description="Push the baked action to a strip on the 'facemotion' NLA track and "
-        "unassign it (the next bake makes a new action)", default=False)
+        name="Push to NLA",
+        description="Push the baked action to a strip on the 'facemotion' NLA track and "
+        "unassign it (the next bake makes a new action)",
+        default=False,
+    )
     replace: bpy.props.BoolProperty(
-        name="Replace User Action", description="Replace an action on the shape keys that facemotion did not "
-        "make (yours is kept with a fake user)", default=False)
+        name="Replace User Action",
+        description="Replace an action on the shape keys that facemotion did not make (yours is kept with a fake user)",
+        default=False,
+    )
 
     @classmethod
     def poll(cls, context):
@@ -229,12 +271,20 @@ class FACEMOTION_OT_bake_timeline(JobOperator, bpy.types.Operator):
     def make_job(self, context):
         if not self.properties.is_property_set("frame_start"):
             self.frame_start = context.scene.frame_start
-        return BakeJob(rigged_meshes(context), frame_start=self.frame_start, set_frame_range=self.set_frame_range,
-                       sparse=self.sparse, push_nla=self.push_nla, replace=self.replace)
+        return BakeJob(
+            rigged_meshes(context),
+            frame_start=self.frame_start,
+            set_frame_range=self.set_frame_range,
+            sparse=self.sparse,
+            push_nla=self.push_nla,
+            replace=self.replace,
+        )
 
 
-_PRESET_KINDS = [("emotion", "Emotion", "The Emotion panel's emotion and intensity (with its 52 weights)"),
-                 ("timeline", "Timeline", "The active rigged face's timeline keys and blink/noise settings")]
+_PRESET_KINDS = [
+    ("emotion", "Emotion", "The Emotion panel's emotion and intensity (with its 52 weights)"),
+    ("timeline", "Timeline", "The active rigged face's timeline keys and blink/noise settings"),
+]
 
 
 class FACEMOTION_OT_preset_save(FacemotionOperator, bpy.types.Operator):
@@ -245,8 +295,9 @@ class FACEMOTION_OT_preset_save(FacemotionOperator, bpy.types.Operator):
     bl_options = {"REGISTER"}  # writes a file, changes nothing in the scene
 
     kind: bpy.props.EnumProperty(name="Kind", items=_PRESET_KINDS, default="emotion")
-    name: bpy.props.StringProperty(name="Name", description="Preset name (letters, digits, spaces, - and _)",
-                                   default="My Preset")
+    name: bpy.props.StringProperty(
+        name="Name", description="Preset name (letters, digits, spaces, - and _)", default="My Preset"
+    )
 
     def invoke(self, context, event):
         return context.window_manager.invoke_props_dialog(self)
@@ -280,5 +331,11 @@ class FACEMOTION_OT_preset_load(FacemotionOperator, bpy.types.Operator):
         return f"{obj.name}'s timeline set to preset '{self.name}' ({n} keys)"
 
 
-classes = (FACEMOTION_OT_timeline_add_key, FACEMOTION_OT_timeline_remove_key, FACEMOTION_OT_timeline_demo_keys,
-           FACEMOTION_OT_bake_timeline, FACEMOTION_OT_preset_save, FACEMOTION_OT_preset_load)
+classes = (
+    FACEMOTION_OT_timeline_add_key,
+    FACEMOTION_OT_timeline_remove_key,
+    FACEMOTION_OT_timeline_demo_keys,
+    FACEMOTION_OT_bake_timeline,
+    FACEMOTION_OT_preset_save,
+    FACEMOTION_OT_preset_load,
+)

@@ -4,8 +4,16 @@ Recognize, Capture and Speech panels.
 
 Panels only draw; every action is an operator from :mod:`facemotion.operators`.
 """
+
 from . import capture, emotion, export, recognize, rig, speech, timeline
 
 #: Every UI class, in registration order (lists before the panels that use them, parents before sub-panels).
-classes = (*rig.classes, *emotion.classes, *timeline.classes, *export.classes, *recognize.classes,
-           *capture.classes, *speech.classes)
+classes = (
+    *rig.classes,
+    *emotion.classes,
+    *timeline.classes,
+    *export.classes,
+    *recognize.classes,
+    *capture.classes,
+    *speech.classes,
+)

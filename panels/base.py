@@ -2,6 +2,7 @@
 """The mixin every facemotion panel shares: where it lives (3D Viewport > Sidebar > Facemotion), its id (the class
 name, Blender's default) and the scene settings it draws; and the status line. Each panel states only its label,
 options and ``draw_settings`` (or its own ``draw``)."""
+
 from ..facemotion_addon.settings.properties import settings
 
 __all__ = ["FacemotionPanel", "draw_last_report"]

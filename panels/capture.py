@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Capture panel: a filmed performance (a video or a Live Link Face CSV take) onto the selected rigged faces, and
 their animation written out as a Live Link Face CSV."""
+
 import bpy
 
 from ..facemotion_addon.selection import rigged_meshes

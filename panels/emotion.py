@@ -2,14 +2,15 @@
 """The Emotion panel: pose the selected rigged faces with a preset, and the active face's ARKit sliders; its
 Emotion Wheel sub-panel: a primary at its ring, a named dyad or a pair with mix and blend, a picture of the wheel
 with the choice highlighted, expression presets, Add to Timeline, and text direction (Apply Text)."""
+
 import bpy
 
 from ..core.arkit import ARKIT_NAMES
 from ..core.emotion.wheel import DYADS, PRIMARY_LEVELS
 from ..core.errors import FacemotionError
-from ..facemotion_addon.settings import wheel_presets
 from ..facemotion_addon import wheel_preview
 from ..facemotion_addon.emotion_names import wheel_choice
+from ..facemotion_addon.settings import wheel_presets
 from .base import FacemotionPanel
 from .timeline import draw_presets
 
@@ -51,8 +52,9 @@ class FACEMOTION_PT_arkit_keys(FacemotionPanel, bpy.types.Panel):
         blocks = key.key_blocks
         missing = [name for name in ARKIT_NAMES if name not in blocks]
         if missing:
-            layout.label(text=f"{len(missing)} of {len(ARKIT_NAMES)} ARKit keys missing, e.g. {missing[0]}",
-                         icon="ERROR")
+            layout.label(
+                text=f"{len(missing)} of {len(ARKIT_NAMES)} ARKit keys missing, e.g. {missing[0]}", icon="ERROR"
+            )
         col = layout.column(align=True)
         for name in ARKIT_NAMES:
             block = blocks.get(name)

@@ -4,6 +4,7 @@
 The options are the export operator's own (:class:`facemotion.facemotion_addon.settings.export_settings.
 ExportOptionProperties`); the button passes the panel's values to the operator, whose file browser shows them again.
 """
+
 import bpy
 
 from ..facemotion_addon.settings.export_settings import copy_options

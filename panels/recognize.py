@@ -2,6 +2,7 @@
 """The Recognize panel: recognise the emotion in an image, a video (into the active rigged face's timeline) or the
 rig's pose, and show the
 last result as one probability bar per class with the top class and its intensity."""
+
 import bpy
 
 from ..core.emotion.presets import CATEGORIES
@@ -31,8 +32,12 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
         col = layout.column(align=True)
         col.label(text="Video to Timeline", icon="FILE_MOVIE")
         target = timeline_object(context)
-        col.label(text=f"Into the timeline of {target.name}" if target is not None
-                  else "Select a rigged face to receive the keys", icon="NONE" if target is not None else "INFO")
+        col.label(
+            text=f"Into the timeline of {target.name}"
+            if target is not None
+            else "Select a rigged face to receive the keys",
+            icon="NONE" if target is not None else "INFO",
+        )
         col.prop(props, "recognize_every_n")
         col.prop(props, "recognize_min_hold")
         col.prop(props, "recognize_reference")
@@ -50,8 +55,10 @@ class FACEMOTION_PT_recognize(FacemotionPanel, bpy.types.Panel):
             box.label(text="No result yet", icon="INFO")
             return
         uncertain = ", uncertain" if props.recognized_uncertain else ""
-        box.label(text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f}"
-                       f"{uncertain})", icon="QUESTION" if props.recognized_uncertain else "CHECKMARK")
+        box.label(
+            text=f"{props.recognized_label.capitalize()}  (intensity {props.recognized_intensity:.2f}{uncertain})",
+            icon="QUESTION" if props.recognized_uncertain else "CHECKMARK",
+        )
         faces = f", {props.recognized_faces} faces (largest)" if props.recognized_faces > 1 else ""
         box.label(text=f"{props.recognized_source}{faces}")
         col = box.column(align=True)

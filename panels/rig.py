@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Rig panel: detect landmarks, rig, and the rig status of the selection with each object's face part."""
+
 import bpy
 
 from ..core.arkit import ARKIT_NAMES
-from ..facemotion_addon.settings.part_properties import detected_part
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
+from ..facemotion_addon.settings.part_properties import detected_part
 from .base import FacemotionPanel, draw_last_report
 
 __all__ = ["FACEMOTION_PT_rig", "classes"]
@@ -38,7 +39,6 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
             for obj in faces:
                 _draw_object(box, obj)
         draw_last_report(layout, props)
-
 
 
 def _draw_object(box, obj):

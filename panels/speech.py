@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Speech panel: a voice (sound file or sound strip), its transcript and the emotion source, then Speak."""
+
 import bpy
 
 from ..facemotion_addon import compat

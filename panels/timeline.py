@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The Timeline panel: the emotion keys, blink and noise settings of the active rigged face
 (:func:`facemotion.facemotion_addon.settings.properties.timeline_object`) and Bake Timeline."""
+
 import bpy
 
 from ..facemotion_addon.settings import presets
 from ..facemotion_addon.settings.properties import object_settings, timeline_object
 from .base import FacemotionPanel
 
-__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets",
-           "draw_timeline"]
+__all__ = ["FACEMOTION_PT_timeline", "FACEMOTION_UL_timeline_keys", "classes", "draw_presets", "draw_timeline"]
 
 
 class FACEMOTION_UL_timeline_keys(bpy.types.UIList):
@@ -47,8 +47,7 @@ def draw_timeline(layout, obj):
     props = object_settings(obj)
     layout.label(text=f"Timeline of {obj.name}", icon="OBJECT_DATA")
     row = layout.row()
-    row.template_list("FACEMOTION_UL_timeline_keys", "", props, "timeline_keys", props, "active_key_index",
-                      rows=4)
+    row.template_list("FACEMOTION_UL_timeline_keys", "", props, "timeline_keys", props, "active_key_index", rows=4)
     side = row.column(align=True)
     side.operator("facemotion.timeline_add_key", icon="ADD", text="")
     side.operator("facemotion.timeline_remove_key", icon="REMOVE", text="")

@@ -1,4 +1,5 @@
 """Small data and helpers shared by the tests that drive Blender (imported as a plain module: tests/ is on sys.path)."""
+
 import numpy as np
 
 #: A closed cube (8 vertices, 6 quads): a valid mesh with faces, but no face for MediaPipe to find.

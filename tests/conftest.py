@@ -1,4 +1,6 @@
-"""Shared pytest set-up: the checkout is imported as the package ``facemotion``; real assets come from the asset module."""
+"""Shared pytest set-up: the checkout is imported as the package ``facemotion``; real assets come from the asset
+module."""
+
 import sys
 from pathlib import Path
 
@@ -17,6 +19,7 @@ def extension_zip(tmp_path_factory):
     build/wheels) and bundled run-time assets: ``{(platform, python): Path}`` (linux-x64, windows-x64, macos-arm64;
     "3.11" for Blender 4.2 - 5.0, "3.13" for 5.1 - 5.2) in a temporary folder."""
     import build_extension
+
     return build_extension.build(tmp_path_factory.mktemp("dist"), ROOT / "build" / "wheels")
 
 
@@ -30,5 +33,6 @@ def pytest_unconfigure(config):
     the interpreter shutdown crashes there once a glTF export ran, which would turn any result into exit 139."""
     if "bpy" in sys.modules and hasattr(config, "facemotion_exitstatus"):
         from facemotion.facemotion_addon import compat
+
         if compat.UNCLEAN_MODULE_EXIT:
             compat.exit_process(config.facemotion_exitstatus)

@@ -5,6 +5,7 @@ greedy top-down refinement (Ramer-Douglas-Peucker measured vertically: split eve
 none deviates more than the tolerance; :func:`linear_keys_error` checks it). Test code only: the product bakes
 Bezier keys.
 """
+
 import numpy as np
 
 from facemotion.core.animation.keys import DEFAULT_TOLERANCE

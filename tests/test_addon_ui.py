@@ -6,6 +6,7 @@ description (function names, keyword names, icon names), every ``prop(data, name
 every ``operator(idname)`` against the registered operators. Rigging a real head end to end is tested elsewhere;
 here the rigged face is a small grid with 52 hand-made ARKit shape keys.
 """
+
 import json
 import os
 import struct
@@ -21,25 +22,47 @@ import pytest
 
 import facemotion
 import facemotion as addon
-from facemotion.facemotion_addon.cli.entry import cli_command
-from facemotion.core.io import assets
+from facemotion.core.animation.timeline import EASINGS
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import EMOTIONS, preset_weights
-from facemotion.core.animation.timeline import EASINGS
+from facemotion.core.io import assets
 from facemotion.facemotion_addon import compat, shape_keys
+from facemotion.facemotion_addon.cli.entry import cli_command
 from facemotion.facemotion_addon.settings import preferences, properties
 
-OPERATOR_IDS = ("detect_landmarks", "rig_face", "apply_emotion", "reset_pose", "timeline_add_key",
-                "timeline_remove_key", "timeline_demo_keys", "bake_timeline", "export", "detect_emotion_image",
-                "detect_emotion_video", "detect_emotion_pose", "download_assets", "preset_save", "preset_load",
-                "wheel_apply", "wheel_add_key", "wheel_save_preset", "wheel_load_preset", "apply_text",
-                "capture_performance", "capture_webcam", "export_live_link", "speak")
+OPERATOR_IDS = (
+    "detect_landmarks",
+    "rig_face",
+    "apply_emotion",
+    "reset_pose",
+    "timeline_add_key",
+    "timeline_remove_key",
+    "timeline_demo_keys",
+    "bake_timeline",
+    "export",
+    "detect_emotion_image",
+    "detect_emotion_video",
+    "detect_emotion_pose",
+    "download_assets",
+    "preset_save",
+    "preset_load",
+    "wheel_apply",
+    "wheel_add_key",
+    "wheel_save_preset",
+    "wheel_load_preset",
+    "apply_text",
+    "capture_performance",
+    "capture_webcam",
+    "export_live_link",
+    "speak",
+)
 
 _UI = bpy.types.UILayout.bl_rna
 _ICONS = set(_UI.functions["prop"].parameters["icon"].enum_items.keys())
 
 
 # ------------------------------------------------------------------------------------------------ recording layout
+
 
 def operator_rna(idname):
     """The RNA of a registered operator ``"facemotion.x"``; raises KeyError when no such operator is registered."""
@@ -147,8 +170,18 @@ class RecordingLayout:
         # Draw every row with the list's own draw_item, as Blender would.
         items = getattr(data, given["propname"])
         for index, item in enumerate(items):
-            list_cls.draw_item(SimpleNamespace(), None, RecordingLayout(self.log), data, item, 0, active,
-                               given["active_propname"], index, 0)
+            list_cls.draw_item(
+                SimpleNamespace(),
+                None,
+                RecordingLayout(self.log),
+                data,
+                item,
+                0,
+                active,
+                given["active_propname"],
+                index,
+                0,
+            )
 
 
 def draw_panel(panel_cls, context, layout_cls=None):
@@ -165,9 +198,16 @@ def draw_panel(panel_cls, context, layout_cls=None):
 
 def context_for(active=None, selected=()):
     """A context stand-in holding the real scene and objects, as a sidebar panel sees them."""
-    return SimpleNamespace(scene=bpy.context.scene, view_layer=bpy.context.view_layer, active_object=active,
-                           object=active, selected_objects=list(selected), mode="OBJECT",
-                           window_manager=bpy.context.window_manager, preferences=bpy.context.preferences)
+    return SimpleNamespace(
+        scene=bpy.context.scene,
+        view_layer=bpy.context.view_layer,
+        active_object=active,
+        object=active,
+        selected_objects=list(selected),
+        mode="OBJECT",
+        window_manager=bpy.context.window_manager,
+        preferences=bpy.context.preferences,
+    )
 
 
 def operators_in(log):
@@ -184,6 +224,7 @@ def labels_in(log):
 
 # ---------------------------------------------------------------------------------------------------------- scenes
 
+
 @pytest.fixture
 def registered():
     """Empty factory scene with facemotion registered; unregistered afterwards."""
@@ -198,8 +239,11 @@ def grid_object(name="Face", size=3):
     """A flat ``size`` x ``size`` vertex grid mesh object (quads), linked to the scene."""
     xs = np.linspace(-0.1, 0.1, size)
     verts = [(x, y, 0.0) for y in xs for x in xs]
-    faces = [(r * size + c, r * size + c + 1, (r + 1) * size + c + 1, (r + 1) * size + c)
-             for r in range(size - 1) for c in range(size - 1)]
+    faces = [
+        (r * size + c, r * size + c + 1, (r + 1) * size + c + 1, (r + 1) * size + c)
+        for r in range(size - 1)
+        for c in range(size - 1)
+    ]
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(verts, [], faces)
     obj = bpy.data.objects.new(name, mesh)
@@ -262,13 +306,26 @@ def values(obj):
 
 # ---------------------------------------------------------------------------------------------------- registration
 
+
 def test_register_unregister_register_unregister():
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    expected = {"FacemotionTimelineKey", "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionPreferences",
-                "FACEMOTION_UL_timeline_keys", "FACEMOTION_PT_rig", "FACEMOTION_PT_emotion", "FACEMOTION_PT_arkit_keys",
-                "FACEMOTION_PT_timeline", "FACEMOTION_PT_recognize", "FACEMOTION_PT_emotion_wheel",
-                "FACEMOTION_PT_export", "FacemotionExportSettings", "FACEMOTION_PT_capture", "FACEMOTION_PT_speech"} | {
-                    f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
+    expected = {
+        "FacemotionTimelineKey",
+        "FacemotionObjectSettings",
+        "FacemotionSceneSettings",
+        "FacemotionPreferences",
+        "FACEMOTION_UL_timeline_keys",
+        "FACEMOTION_PT_rig",
+        "FACEMOTION_PT_emotion",
+        "FACEMOTION_PT_arkit_keys",
+        "FACEMOTION_PT_timeline",
+        "FACEMOTION_PT_recognize",
+        "FACEMOTION_PT_emotion_wheel",
+        "FACEMOTION_PT_export",
+        "FacemotionExportSettings",
+        "FACEMOTION_PT_capture",
+        "FACEMOTION_PT_speech",
+    } | {f"FACEMOTION_OT_{name}" for name in OPERATOR_IDS}
     for _ in range(2):
         facemotion.register()
         try:
@@ -280,15 +337,14 @@ def test_register_unregister_register_unregister():
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
                 no_scene_change = ("download_assets", "preset_save", "wheel_save_preset", "export_live_link")
                 assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (
-                    name not in no_scene_change)
+                    name not in no_scene_change
+                )
             settings = bpy.context.scene.facemotion
             assert isinstance(settings, properties.FacemotionSceneSettings)
             assert settings.emotion == "happy" and settings.intensity == 1.0
             assert not hasattr(settings, "timeline_keys")  # the timeline is per object
-            assert bpy.context.scene.bl_rna.properties["facemotion"].fixed_type.identifier == \
-                "FacemotionSceneSettings"
-            assert bpy.types.Object.bl_rna.properties["facemotion"].fixed_type.identifier == \
-                "FacemotionObjectSettings"
+            assert bpy.context.scene.bl_rna.properties["facemotion"].fixed_type.identifier == "FacemotionSceneSettings"
+            assert bpy.types.Object.bl_rna.properties["facemotion"].fixed_type.identifier == "FacemotionObjectSettings"
         finally:
             facemotion.unregister()
         assert addon.registered_classes() == ()
@@ -301,6 +357,7 @@ def test_register_unregister_register_unregister():
 
 def test_panels_live_in_the_facemotion_sidebar_tab():
     from facemotion import panels
+
     for cls in panels.classes:
         if issubclass(cls, bpy.types.Panel):
             assert (cls.bl_space_type, cls.bl_region_type, cls.bl_category) == ("VIEW_3D", "UI", "Facemotion")
@@ -423,11 +480,16 @@ def test_installs_and_registers_as_an_extension(tmp_path):
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
     env.pop(assets.ENV_ASSETS, None)
     env.pop(assets.ENV_CACHE, None)
-    run = subprocess.run([sys.executable, str(script), str(archive), str(tmp_path / "my_assets")], env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, str(script), str(archive), str(tmp_path / "my_assets")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert run.returncode == 0 and lines, run.stderr[-2000:]
-    out = json.loads(lines[-1][len("RESULT "):])
+    out = json.loads(lines[-1][len("RESULT ") :])
     assert out["install"] == ["FINISHED"] and out["prefs"] == "FacemotionPreferences"
     assert out["cache"] == str(Path(out["user_dir"]) / "derived")
     assert str(tmp_path / "user") in out["user_dir"]
@@ -439,6 +501,7 @@ def test_installs_and_registers_as_an_extension(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------------ properties
+
 
 def test_enum_items_follow_the_core_tables(registered):
     settings = bpy.context.scene.facemotion
@@ -457,18 +520,27 @@ def test_timeline_settings_sorts_keys_and_snaps_float32_times(registered):
     scene.render.fps, scene.render.fps_base = 24, 1.0
     face = grid_object()
     settings = face.facemotion
-    for time, emotion, intensity, transition, easing in ((1.5, "happy", 0.8, 0.6, "cubic"),
-                                                         (0.0, "neutral", 1.0, 0.5, "ease_in_out"),
-                                                         (1 / 3, "anger", 0.5, 0.25, "linear")):
+    for time, emotion, intensity, transition, easing in (
+        (1.5, "happy", 0.8, 0.6, "cubic"),
+        (0.0, "neutral", 1.0, 0.5, "ease_in_out"),
+        (1 / 3, "anger", 0.5, 0.25, "linear"),
+    ):
         item = settings.timeline_keys.add()
-        item.time, item.emotion, item.intensity, item.transition, item.easing = (time, emotion, intensity,
-                                                                                 transition, easing)
+        item.time, item.emotion, item.intensity, item.transition, item.easing = (
+            time,
+            emotion,
+            intensity,
+            transition,
+            easing,
+        )
     settings.blinks, settings.blink_seed, settings.blink_rate = False, 7, 20.0
     settings.noise_amplitude, settings.noise_seed = 0.02, 3
     out = properties.timeline_settings(face, scene)
-    assert [(k.time, k.emotion, k.easing) for k in out["keys"]] == [(0.0, "neutral", "ease_in_out"),
-                                                                      (8 / 24, "anger", "linear"),
-                                                                      (1.5, "happy", "cubic")]
+    assert [(k.time, k.emotion, k.easing) for k in out["keys"]] == [
+        (0.0, "neutral", "ease_in_out"),
+        (8 / 24, "anger", "linear"),
+        (1.5, "happy", "cubic"),
+    ]
     assert out["keys"][1].time == 8 / 24  # float32 0.33333334 snapped onto frame 8 exactly
     assert out["keys"][2].intensity == pytest.approx(0.8) and out["keys"][2].transition == pytest.approx(0.6)
     assert out["fps"] == 24.0 and out["duration"] is None
@@ -477,6 +549,7 @@ def test_timeline_settings_sorts_keys_and_snaps_float32_times(registered):
 
 
 # ----------------------------------------------------------------------------------------------------------- polls
+
 
 def test_polls_follow_the_selection(registered):
     ops = bpy.ops.facemotion
@@ -508,6 +581,7 @@ def test_polls_follow_the_selection(registered):
 
 # --------------------------------------------------------------------------------------------------------- emotion
 
+
 def test_apply_emotion_sets_the_preset_on_the_shape_keys(rigged_face):
     settings = bpy.context.scene.facemotion
     settings.emotion, settings.intensity = "surprise", 0.5
@@ -518,8 +592,7 @@ def test_apply_emotion_sets_the_preset_on_the_shape_keys(rigged_face):
     np.testing.assert_allclose(values(rigged_face), expected, atol=1e-6)
     # The evaluated mesh is the Basis plus the weighted hand-made deltas.
     deltas = arkit_deltas(len(basis))
-    np.testing.assert_allclose(evaluated_coords(rigged_face), basis + np.tensordot(expected, deltas, axes=1),
-                               atol=1e-6)
+    np.testing.assert_allclose(evaluated_coords(rigged_face), basis + np.tensordot(expected, deltas, axes=1), atol=1e-6)
     assert "surprise" in settings.last_report
 
     assert bpy.ops.facemotion.reset_pose() == {"FINISHED"}
@@ -548,6 +621,7 @@ def test_apply_emotion_poses_every_selected_rigged_object(rigged_face):
 
 
 # -------------------------------------------------------------------------------------------------------- timeline
+
 
 def test_timeline_keys_are_added_in_order_and_baked_to_keyframes(rigged_face):
     scene = bpy.context.scene
@@ -585,8 +659,7 @@ def test_timeline_keys_are_added_in_order_and_baked_to_keyframes(rigged_face):
     assert 2 <= len(smile.keyframe_points) < 25  # sparse: within 1e-3 of the per-frame samples, not a key per frame
     assert smile.evaluate(1) == pytest.approx(0.0)
     assert jaw.evaluate(19) == pytest.approx(preset_weights("surprise")[ARKIT_INDEX["jawOpen"]], abs=1e-6)
-    assert smile.evaluate(25) == pytest.approx(preset_weights("happy", 0.6)[ARKIT_INDEX["mouthSmileLeft"]],
-                                               abs=1e-6)
+    assert smile.evaluate(25) == pytest.approx(preset_weights("happy", 0.6)[ARKIT_INDEX["mouthSmileLeft"]], abs=1e-6)
     scene.frame_set(25)
     np.testing.assert_allclose(values(rigged_face), preset_weights("happy", 0.6), atol=1e-6)
 
@@ -605,9 +678,11 @@ def test_demo_keys_bake_the_six_second_sequence(rigged_face):
     assert bpy.ops.facemotion.bake_timeline(set_frame_range=True) == {"FINISHED"}
     assert (scene.frame_start, scene.frame_end) == (1, 6 * 24 + 1)
     blink = rigged_face.data.shape_keys.key_blocks["eyeBlinkLeft"]
-    curve = next(fc for fc in compat.action_fcurves(rigged_face.data.shape_keys.animation_data.action,
-                                                      rigged_face.data.shape_keys)
-                 if fc.data_path == 'key_blocks["eyeBlinkLeft"].value')
+    curve = next(
+        fc
+        for fc in compat.action_fcurves(rigged_face.data.shape_keys.animation_data.action, rigged_face.data.shape_keys)
+        if fc.data_path == 'key_blocks["eyeBlinkLeft"].value'
+    )
     assert blink.name == "eyeBlinkLeft" and max(p.co[1] for p in curve.keyframe_points) == pytest.approx(1.0)
 
 
@@ -626,6 +701,7 @@ def test_invalid_timeline_is_reported_and_leaves_the_scene_unchanged(rigged_face
 
 # ---------------------------------------------------------------------------------------------------------- export
 
+
 def test_export_writes_a_glb_and_refuses_to_overwrite_from_scripts(rigged_face, tmp_path):
     scene = bpy.context.scene
     bpy.ops.facemotion.timeline_demo_keys()
@@ -636,7 +712,7 @@ def test_export_writes_a_glb_and_refuses_to_overwrite_from_scripts(rigged_face, 
     data = out.read_bytes()
     assert data[:4] == b"glTF"
     length, kind = struct.unpack_from("<II", data, 12)
-    doc = json.loads(data[20:20 + length])
+    doc = json.loads(data[20 : 20 + length])
     assert kind == 0x4E4F534A and doc["meshes"][0]["extras"]["targetNames"] == list(ARKIT_NAMES)
     assert any(channel["target"]["path"] == "weights" for channel in doc["animations"][0]["channels"])
     assert bpy.path.abspath(scene.facemotion.export_path) == str(out) and scene.facemotion.export_format == "GLB"
@@ -650,6 +726,7 @@ def test_export_writes_a_glb_and_refuses_to_overwrite_from_scripts(rigged_face, 
 
 # ------------------------------------------------------------------------------------------------------------- rig
 
+
 def test_rig_refuses_a_mesh_without_a_face_and_changes_nothing(registered):
     bpy.ops.mesh.primitive_cube_add()
     cube = bpy.context.active_object
@@ -661,6 +738,7 @@ def test_rig_refuses_a_mesh_without_a_face_and_changes_nothing(registered):
 
 
 # ---------------------------------------------------------------------------------------------------------- panels
+
 
 def _panel(name):
     return getattr(bpy.types, name)
@@ -697,20 +775,24 @@ def test_panels_draw_a_rigged_face_with_timeline_keys(rigged_face):
     log = draw_panel(_panel("FACEMOTION_PT_arkit_keys"), context)
     sliders = [entry[1:] for entry in log if entry[0] == "prop"]
     assert [given["text"] for _, _, given in sliders] == list(ARKIT_NAMES)
-    assert all(name == "value" and given["slider"] and isinstance(data, bpy.types.ShapeKey)
-               for data, name, given in sliders)
+    assert all(
+        name == "value" and given["slider"] and isinstance(data, bpy.types.ShapeKey) for data, name, given in sliders
+    )
 
     log = draw_panel(_panel("FACEMOTION_PT_timeline"), context)
     assert "Timeline of Face" in labels_in(log)
-    assert {"facemotion.timeline_add_key", "facemotion.timeline_remove_key", "facemotion.timeline_demo_keys",
-            "facemotion.preset_save"} <= set(operators_in(log))
+    assert {
+        "facemotion.timeline_add_key",
+        "facemotion.timeline_remove_key",
+        "facemotion.timeline_demo_keys",
+        "facemotion.preset_save",
+    } <= set(operators_in(log))
     (template,) = [entry[1] for entry in log if entry[0] == "template_list"]
     assert template["listtype_name"] == "FACEMOTION_UL_timeline_keys"
     drawn = props_in(log)
     # Each of the 6 list rows shows its emotion and intensity; the active key's five fields follow.
     assert sum(1 for _, name in drawn if name == "emotion") == 6 + 1
-    assert {"time", "transition", "easing", "blinks", "blink_rate", "noise_amplitude"} <= \
-        {name for _, name in drawn}
+    assert {"time", "transition", "easing", "blinks", "blink_rate", "noise_amplitude"} <= {name for _, name in drawn}
 
 
 def test_panels_show_a_partial_rig_and_the_landmark_object(registered):
@@ -749,13 +831,20 @@ def test_speech_panel_draws_each_voice_and_emotion_source(rigged_face, tmp_path)
     import speech_samples
 
     from facemotion.facemotion_addon import compat
+
     props = bpy.context.scene.facemotion
     context = context_for(rigged_face, [rigged_face])
     log = draw_panel(_panel("FACEMOTION_PT_speech"), context)
     assert operators_in(log) == ["facemotion.speak"]
-    assert [name for _, name in props_in(log)] == ["speech_input", "speech_audio", "speech_transcript",
-                                                   "speech_source", "speech_window", "speech_transition",
-                                                   "speech_visemes"]
+    assert [name for _, name in props_in(log)] == [
+        "speech_input",
+        "speech_audio",
+        "speech_transcript",
+        "speech_source",
+        "speech_window",
+        "speech_transition",
+        "speech_visemes",
+    ]
     props.speech_input, props.speech_source = "STRIP", "emotion"
     log = draw_panel(_panel("FACEMOTION_PT_speech"), context)
     assert "The scene has no sound strips" in labels_in(log)

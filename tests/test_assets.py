@@ -3,6 +3,7 @@
 Real files: the project's shared copies in ../shared/assets. Downloads are exercised with file:// URLs (no network
 here) pointing at temporary mirrors, including a corrupt one.
 """
+
 import hashlib
 import json
 import os
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from facemotion.core.errors import AssetError
 from facemotion.core.io import assets
 from facemotion.core.io.atomic_io import atomic_output, atomic_write_bytes, atomic_write_text
-from facemotion.core.errors import AssetError
 
 SHARED = assets.shared_assets_dir()
 SMALL = "mediapipe/face_geometry/canonical_face_model.obj"  # 46 KB: cheap to copy and hash
@@ -45,6 +46,7 @@ def _mirror(tmp_path, name, data=None):
 
 # ------------------------------------------------------------------------------------------------------- manifest
 
+
 def test_manifest_covers_the_needed_files():
     names = assets.asset_names()
     assert "mediapipe/face_landmarker.task" in names
@@ -59,7 +61,8 @@ def test_manifest_covers_the_needed_files():
         assert info.url.startswith("https://") and info.size > 0
     # The official Face Landmarker hash (published with the model, repeated in PROVENANCE.txt).
     assert assets.asset_info("face_landmarker.task").sha256 == (
-        "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff")
+        "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+    )
     ict = [assets.asset_info(n).url for n in names if n.startswith("ict-facekit/")]
     assert all("/da5f95a607f5e6b37755b38d3385d7f2853732e5/FaceXModel/" in url for url in ict)
 
@@ -86,6 +89,7 @@ def test_short_names_and_unknown_names():
 
 
 # ----------------------------------------------------------------------------------------------------- resolution
+
 
 @needs_shared
 def test_resolution_order_explicit_then_env_then_shared(tmp_path, monkeypatch):
@@ -116,7 +120,8 @@ def test_missing_file_message_is_one_clear_line(tmp_path):
     assert assets.ENV_ASSETS in message and assets.ENV_ALLOW_DOWNLOAD in message
     assert "storage.googleapis.com" in message  # where the download would come from
     assert assets.missing_assets(["face_landmarker.task"], root=tmp_path / "empty") == [
-        "mediapipe/face_landmarker.task"]
+        "mediapipe/face_landmarker.task"
+    ]
 
 
 @needs_shared
@@ -147,6 +152,7 @@ def test_file_changed_after_verification_is_caught(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------------- download
+
 
 @needs_shared
 def test_download_from_file_url_is_verified_and_atomic(tmp_path):
@@ -206,6 +212,7 @@ def test_corrupt_file_in_download_folder_is_fetched_again_when_allowed(tmp_path)
 
 
 # --------------------------------------------------------------------------------------------------------- caches
+
 
 def test_cache_dir_follows_override_then_env(tmp_path):
     assert assets.cache_dir() == tmp_path / "cache" / "derived"

@@ -4,19 +4,20 @@
 Ground truth comes from ICT-FaceKit itself (tools/rig_accuracy.py): an identity head remeshed by Blender's Decimate,
 shuffled and transformed, whose true expression deltas are known at every vertex. The rig never sees that.
 """
+
 import numpy as np
 import pytest
-
 import rig_accuracy
+
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.io.assets import asset_path
-from facemotion.core.rig.autorig import rig_mesh
+from facemotion.core.detect.landmarks import default_detector
+from facemotion.core.detect.rasterize import OrthoCamera, render
 from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError, NoFaceError
-from facemotion.core.detect.landmarks import default_detector
-from facemotion.core.io.mesh_io import read_obj
-from facemotion.core.detect.rasterize import OrthoCamera, render
 from facemotion.core.geometry import similarity_transform
+from facemotion.core.io.assets import asset_path
+from facemotion.core.io.mesh_io import read_obj
+from facemotion.core.rig.autorig import rig_mesh
 from facemotion.core.rig.parts import ROLE_AUTO, ROLE_IGNORE, ROLE_SKIN, ROLE_TONGUE, classify_parts
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 from facemotion.core.rig.transfer import EYE_LOOK, EYE_LOOK_DEGREES, transfer_expressions
@@ -47,8 +48,12 @@ def _face_camera(result, size=384):
     forward = result.fit.rotation @ np.array([0.0, 0.0, 1.0])
     up = result.fit.rotation @ np.array([0.0, 1.0, 0.0])
     lm = result.landmarks
-    return OrthoCamera(rotation=np.stack([np.cross(up, forward), up, forward]), centre=lm.mean(axis=0),
-                       half_width=0.8 * np.ptp(lm, axis=0).max(), size=(size, size))
+    return OrthoCamera(
+        rotation=np.stack([np.cross(up, forward), up, forward]),
+        centre=lm.mean(axis=0),
+        half_width=0.8 * np.ptp(lm, axis=0).max(),
+        size=(size, size),
+    )
 
 
 def test_remeshed_identity_head_matches_ground_truth(template):
@@ -57,7 +62,7 @@ def test_remeshed_identity_head_matches_ground_truth(template):
     result = rig_mesh(head.vertices, head.triangles)
     errors = rig_accuracy.expression_errors(result.deltas, head.gt_deltas)
     valid = np.isfinite(errors[:, 0])
-    assert valid.sum() == 51                                  # every expression but tongueOut has ground truth
+    assert valid.sum() == 51  # every expression but tongueOut has ground truth
     assert np.nanmean(errors[:, 0]) < 0.15, f"mean relative error {np.nanmean(errors[:, 0]):.3f}"
     # The big movers are accurate too, not only the average.
     for name in ("jawOpen", "mouthSmileLeft", "browInnerUp", "eyeBlinkRight"):
@@ -74,7 +79,7 @@ def test_ict_head_rig_reproduces_the_template(ict_rig, ict_head, template):
     # Recover the shuffle by matching positions exactly.
     lookup = {tuple(v): i for i, v in enumerate(original)}
     index = np.array([lookup[tuple(v)] for v in vertices])
-    truth = template.deltas[:, index] * 100.0                # template metres -> file centimetres
+    truth = template.deltas[:, index] * 100.0  # template metres -> file centimetres
     k = ARKIT_INDEX["jawOpen"]
     moved = np.linalg.norm(truth[k], axis=1) > 0.1 * np.linalg.norm(truth[k], axis=1).max()
     error = np.linalg.norm(ict_rig.deltas[k][moved] - truth[k][moved], axis=1).mean()
@@ -92,19 +97,19 @@ def test_canonical_face_model_rigs(template):
     mesh = read_obj(asset_path("mediapipe/face_geometry/canonical_face_model.obj"))
     result = rig_mesh(mesh.vertices, mesh.triangles)
     up = result.fit.rotation @ np.array([0.0, 1.0, 0.0])
-    left = result.fit.rotation @ np.array([1.0, 0.0, 0.0])   # subject's left
-    chin, lower_lip, corner_left = 152, 17, 291                # MediaPipe indices = this mesh's vertex indices
+    left = result.fit.rotation @ np.array([1.0, 0.0, 0.0])  # subject's left
+    chin, lower_lip, corner_left = 152, 17, 291  # MediaPipe indices = this mesh's vertex indices
     jaw = result.deltas[ARKIT_INDEX["jawOpen"]]
-    assert jaw[chin] @ up < 0 and jaw[lower_lip] @ up < 0     # the jaw opens downwards
-    assert abs(jaw[10] @ up) < 0.1 * abs(jaw[chin] @ up)      # the forehead stays
+    assert jaw[chin] @ up < 0 and jaw[lower_lip] @ up < 0  # the jaw opens downwards
+    assert abs(jaw[10] @ up) < 0.1 * abs(jaw[chin] @ up)  # the forehead stays
     smile = result.deltas[ARKIT_INDEX["mouthSmileLeft"]]
     assert smile[corner_left] @ up > 0 and smile[corner_left] @ left > 0
-    assert np.linalg.norm(smile[61]) < 0.3 * np.linalg.norm(smile[corner_left])   # the other corner barely moves
+    assert np.linalg.norm(smile[61]) < 0.3 * np.linalg.norm(smile[corner_left])  # the other corner barely moves
     blink = result.deltas[ARKIT_INDEX["eyeBlinkLeft"]]
-    assert blink[386] @ up < 0                                # upper lid of the subject's left eye comes down
+    assert blink[386] @ up < 0  # upper lid of the subject's left eye comes down
 
 
-@pytest.mark.parametrize("units_per_cm", [10.0, 1e-5])       # modelled in millimetres / in kilometres
+@pytest.mark.parametrize("units_per_cm", [10.0, 1e-5])  # modelled in millimetres / in kilometres
 def test_scale_rotation_and_position_do_not_matter(ict_rig, ict_head, units_per_cm):
     vertices, triangles = ict_head
     rotation = rig_accuracy.rotation_matrix([0.3, 1.0, -0.2], 137.0)
@@ -170,8 +175,22 @@ def test_expressions_read_right_to_the_face_landmarker(ict_rig, ict_head):
 
 def test_a_cube_has_no_face():
     corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=np.float64)
-    hull = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                     [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    hull = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ]
+    )
     with pytest.raises(NoFaceError, match="no face"):
         rig_mesh(corners, hull)
 
@@ -193,14 +212,14 @@ def test_eyes_and_teeth_are_rigid_parts(ict_rig, ict_head):
     vertices, _ = ict_head
     parts = ict_rig.parts
     deltas = ict_rig.deltas.astype(np.float64)
-    left, up, forward = (ict_rig.fit.rotation[:, i] for i in range(3))   # subject's left, up, out of the face
+    left, up, forward = (ict_rig.fit.rotation[:, i] for i in range(3))  # subject's left, up, out of the face
     for side in ("left", "right"):
         eye = parts.part(f"eye_{side}")
-        assert eye is not None and len(eye.vertices) == 1570              # ICT's sclera + iris spheres
+        assert eye is not None and len(eye.vertices) == 1570  # ICT's sclera + iris spheres
         for k, name in enumerate(ARKIT_NAMES):
             d = deltas[k][eye.vertices]
             if name not in EYE_LOOK:
-                assert not d.any(), name                                 # blinks, squints...: not a hair
+                assert not d.any(), name  # blinks, squints...: not a hair
                 continue
             if EYE_LOOK[name][0] != side:
                 assert not d.any(), name
@@ -211,7 +230,7 @@ def test_eyes_and_teeth_are_rigid_parts(ict_rig, ict_head):
             assert np.linalg.norm(eye.centre @ rotation.T + translation - eye.centre) < 1e-5 * eye.radius
             expected = EYE_LOOK_DEGREES[0] if "In" in name or "Out" in name else EYE_LOOK_DEGREES[1]
             assert np.degrees(np.arccos((np.trace(rotation) - 1) / 2)) == pytest.approx(expected, abs=0.01)
-            gaze = rotation @ forward                                    # where the pupil now points
+            gaze = rotation @ forward  # where the pupil now points
             towards_nose = -left if side == "left" else left
             direction = {"In": towards_nose, "Out": -towards_nose, "Up": up, "Down": -up}
             key = next(k for k in direction if f"eyeLook{k}" in name)
@@ -222,15 +241,15 @@ def test_eyes_and_teeth_are_rigid_parts(ict_rig, ict_head):
     assert np.linalg.norm(deltas[ARKIT_INDEX["eyeLookUpLeft"]][lids], axis=1).max() > 0.05
 
     upper, lower = parts.part("upper_teeth").vertices, parts.part("lower_teeth").vertices
-    assert not deltas[:, upper].any()                                    # fixed to the skull in every shape
+    assert not deltas[:, upper].any()  # fixed to the skull in every shape
     jaw = deltas[ARKIT_INDEX["jawOpen"]]
-    assert (jaw[lower] @ up).mean() < -1.0                               # ICT's jaw drops ~3 cm
+    assert (jaw[lower] @ up).mean() < -1.0  # ICT's jaw drops ~3 cm
     sample = np.random.default_rng(0).choice(lower, 300, replace=False)
     rest = vertices[sample]
     posed = rest + jaw[sample]
     before = np.linalg.norm(rest[:, None] - rest[None], axis=2)
     after = np.linalg.norm(posed[:, None] - posed[None], axis=2)
-    assert np.abs(after - before).max() < 1e-6 * before.max()            # a rotation, never a stretch
+    assert np.abs(after - before).max() < 1e-6 * before.max()  # a rotation, never a stretch
     _, _, residual = _rigid_fit(rest, posed)
     assert residual < 1e-5 * before.max()
 
@@ -240,23 +259,24 @@ def test_a_hair_cap_stays_still_and_the_forehead_moves(ict_rig, ict_head, templa
     template's face) is left out, exactly still; the forehead under it keeps its brow motion; forced to skin, the
     cap follows the scalp as the artist asked."""
     import synthetic_heads
+
     vertices, triangles = ict_head
-    skin = synthetic_heads.ict_parts(0)[0]                    # ICT's head_skin in file centimetres
+    skin = synthetic_heads.ict_parts(0)[0]  # ICT's head_skin in file centimetres
     cap, cap_tris = synthetic_heads._hair_cap(skin, 0.8)
     all_vertices = np.concatenate([vertices, cap])
     all_triangles = np.concatenate([triangles, cap_tris + len(vertices)])
     hair = np.arange(len(vertices), len(all_vertices))
     parts = classify_parts(all_vertices, all_triangles, ict_rig.landmarks)
-    assert (parts.roles[hair] == ROLE_SKIN).all()             # the classifier alone cannot tell
-    result = transfer_expressions(ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks,
-                                  parts=parts)
+    assert (parts.roles[hair] == ROLE_SKIN).all()  # the classifier alone cannot tell
+    result = transfer_expressions(ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks, parts=parts)
     assert not result.deltas[:, hair].any()
     assert (result.parts.roles[hair] == ROLE_IGNORE).all() and result.parts.part("ignored") is not None
-    assert np.linalg.norm(result.deltas[ARKIT_INDEX["browInnerUp"]][:len(vertices)], axis=1).max() > 0.5
+    assert np.linalg.norm(result.deltas[ARKIT_INDEX["browInnerUp"]][: len(vertices)], axis=1).max() > 0.5
     forced = np.zeros(len(all_vertices), dtype=bool)
     forced[hair] = True
-    followed = transfer_expressions(ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks,
-                                    parts=parts, forced=forced)
+    followed = transfer_expressions(
+        ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks, parts=parts, forced=forced
+    )
     assert (followed.parts.roles[hair] == ROLE_SKIN).all() and followed.deltas[:, hair].any()
 
 
@@ -264,8 +284,22 @@ def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     """A default-scene cube 3 m away never moves; a part forced to "ignore" never moves; forced eyes are rigid."""
     vertices, triangles = ict_head
     cube = np.array([[x, y, z] for x in (-50, 50) for y in (-50, 50) for z in (-50, 50)], float) + [0, 0, 300]
-    hull = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                     [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]) + len(vertices)
+    hull = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ]
+    ) + len(vertices)
     # A tongue as its own loose part (ICT's is joined to its gums): an ellipsoid behind the lower incisors.
     lower = vertices[ict_rig.parts.part("lower_teeth").vertices]
     width = np.linalg.norm(ict_rig.landmarks[291] - ict_rig.landmarks[61])
@@ -273,8 +307,10 @@ def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     unit = np.stack([np.sin(theta) * np.cos(phi), np.cos(theta), np.sin(theta) * np.sin(phi)], -1).reshape(-1, 3)
     tongue = lower.mean(axis=0) + [0, -0.2, -2.5] + unit * np.array([0.45, 0.12, 0.6]) * width
     ring = lambda i, j: (j % 20) * 10 + i  # noqa: E731
-    tongue_tris = np.array([[ring(i, j), ring(i + 1, j), ring(i + 1, j + 1)] for i in range(9) for j in range(20)]
-                           + [[ring(i, j), ring(i + 1, j + 1), ring(i, j + 1)] for i in range(9) for j in range(20)])
+    tongue_tris = np.array(
+        [[ring(i, j), ring(i + 1, j), ring(i + 1, j + 1)] for i in range(9) for j in range(20)]
+        + [[ring(i, j), ring(i + 1, j + 1), ring(i, j + 1)] for i in range(9) for j in range(20)]
+    )
     all_vertices = np.concatenate([vertices, tongue, cube])
     all_triangles = np.concatenate([triangles, hull + len(tongue), tongue_tris + len(vertices)])
     tongue_rows = np.arange(len(vertices), len(vertices) + len(tongue))
@@ -287,8 +323,9 @@ def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     roles[lashes] = ROLE_IGNORE
     parts = classify_parts(all_vertices, all_triangles, ict_rig.landmarks, roles=roles)
     assert (parts.roles[-8:] == ROLE_IGNORE).all()
-    moved = transfer_expressions(ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks,
-                                 parts=parts).deltas
+    moved = transfer_expressions(
+        ict_rig.fit, template, all_vertices, all_triangles, ict_rig.landmarks, parts=parts
+    ).deltas
     assert not moved[:, -8:].any() and not moved[:, lashes].any()
     assert (parts.roles[tongue_rows] == ROLE_TONGUE).all()
     # The tongue turns with the jaw (rigidly) and has a tongueOut of its own: slid out past the lips.
@@ -298,7 +335,7 @@ def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     forward = ict_rig.fit.rotation[:, 2]
     out = all_vertices[tongue_rows] + moved[ARKIT_INDEX["tongueOut"]][tongue_rows]
     assert (out @ forward).max() > max(ict_rig.landmarks[0] @ forward, ict_rig.landmarks[17] @ forward)
-    assert np.abs(moved[ARKIT_INDEX["eyeBlinkLeft"]]).max() > 0.5       # the rest still rigs
+    assert np.abs(moved[ARKIT_INDEX["eyeBlinkLeft"]]).max() > 0.5  # the rest still rigs
     assert moved.shape == (52, len(all_vertices), 3)
 
 
@@ -307,6 +344,7 @@ def test_thin_plate_warp_is_scipys_interpolant(template, smoothing):
     """The fit's thin-plate warp equals scipy's RBFInterpolator (thin_plate_spline) on the template's vertices:
     468 landmark-like centres on the ICT face with smooth offsets, evaluated at all 26,719 vertices (metres)."""
     from scipy.interpolate import RBFInterpolator
+
     from facemotion.core.rig.registration import thin_plate_spline
 
     rng = np.random.default_rng(3)
@@ -326,6 +364,7 @@ def test_template_landmark_cache_is_keyed_by_the_search_code(template, tmp_path,
     """Any edit to the landmark search (core/detect/, core/geometry.py) names a new cache file, so landmarks found
     by an older search are never reused."""
     from facemotion.core.rig import autorig
+
     name = autorig.template_landmarks_file(template)
     assert name.startswith("ict-facekit_landmarks_") and name == autorig.template_landmarks_file(template)
     copy = tmp_path / "detect"

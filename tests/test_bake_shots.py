@@ -4,16 +4,17 @@
 Real bpy: the operator bakes the demo timeline onto a small hand-made ARKit mesh; the sparse curves are checked
 with Blender's own ``FCurve.evaluate`` against the dense per-frame weights at every frame.
 """
+
 import bpy
 import numpy as np
 import pytest
+from linear_keys import linear_keys_error, sparse_key_indices
+from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
 from facemotion.facemotion_addon.settings.properties import timeline_settings
-from linear_keys import linear_keys_error, sparse_key_indices
-from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def dense_weights(scene, obj=None):
 
 # ------------------------------------------------------------------------------------------------- pure numpy
 
+
 def test_sparse_key_indices_meet_the_tolerance_and_keep_ends():
     frames = np.arange(200)
     values = np.where(frames < 50, 0.0, 0.5 - 0.5 * np.cos(np.clip(frames - 50, 0, 30) / 30 * np.pi))
@@ -55,6 +57,7 @@ def test_sparse_key_indices_meet_the_tolerance_and_keep_ends():
 
 
 # ------------------------------------------------------------------------------------------------------ bpy
+
 
 def test_bake_at_start_frame_keeps_the_scene_range(face):
     scene = bpy.context.scene
@@ -91,11 +94,16 @@ def test_sparse_keys_evaluate_within_1e3_of_the_dense_curve(face):
         worst = max(worst, float(np.max(np.abs(got - dense[:, column]))))
     assert worst <= 1e-3
     ratio = n_keys / (n * len(ARKIT_NAMES))
-    print(f"demo timeline: {n_keys} sparse keys vs {n * len(ARKIT_NAMES)} dense ({ratio:.1%}), "
-          f"max |evaluate - dense| = {worst:.2e}")
+    print(
+        f"demo timeline: {n_keys} sparse keys vs {n * len(ARKIT_NAMES)} dense ({ratio:.1%}), "
+        f"max |evaluate - dense| = {worst:.2e}"
+    )
     assert ratio < 0.05  # Bezier keys at the emotion keys and blinks (the linear keys needed ~12 %)
-    assert all(p.interpolation == "BEZIER" and p.handle_left_type in ("FREE", "ALIGNED")
-               for fc in curves.values() for p in fc.keyframe_points)
+    assert all(
+        p.interpolation == "BEZIER" and p.handle_left_type in ("FREE", "ALIGNED")
+        for fc in curves.values()
+        for p in fc.keyframe_points
+    )
     assert str(n_keys) in bpy.context.scene.facemotion.last_report  # the key count is reported
     # The same bake dense: one key per frame per curve.
     assert bpy.ops.facemotion.bake_timeline(frame_start=37, sparse=False) == {"FINISHED"}
@@ -134,8 +142,11 @@ def test_push_to_nla_makes_a_strip_and_the_next_bake_a_new_action(face):
     pushed = strip.action
     assert keyframes.is_facemotion_action(pushed) and strip.name == pushed.name
     assert strip.frame_start == 37
-    n_pushed = {fc.data_path: len(fc.keyframe_points) for fc in compat.action_fcurves(pushed, key)} \
-        if not compat.LAYERED_ACTIONS else None
+    n_pushed = (
+        {fc.data_path: len(fc.keyframe_points) for fc in compat.action_fcurves(pushed, key)}
+        if not compat.LAYERED_ACTIONS
+        else None
+    )
     # The strip animates the shape keys: at the demo's happy key (1.5 s) the smile shows.
     bpy.context.scene.frame_set(37 + 36)
     dense = dense_weights(bpy.context.scene)
@@ -147,18 +158,23 @@ def test_push_to_nla_makes_a_strip_and_the_next_bake_a_new_action(face):
     fresh = anim.action
     assert fresh is not None and fresh != pushed and keyframes.is_facemotion_action(fresh)
     assert strip.action == pushed and len(track.strips) == 1
-    first_keys = [fc.keyframe_points[0].co[0] for fc in pushed.layers[0].strips[0].channelbags[0].fcurves] \
-        if compat.LAYERED_ACTIONS else [fc.keyframe_points[0].co[0] for fc in pushed.fcurves]
+    first_keys = (
+        [fc.keyframe_points[0].co[0] for fc in pushed.layers[0].strips[0].channelbags[0].fcurves]
+        if compat.LAYERED_ACTIONS
+        else [fc.keyframe_points[0].co[0] for fc in pushed.fcurves]
+    )
     assert set(first_keys) == {37.0}  # the pushed action was not rewritten by the next bake
     assert n_pushed is None or len(n_pushed) == len(ARKIT_NAMES)
 
 
 # ---------------------------------------------------------------------------------------------------- presets
 
+
 def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
+    import json
+
     from facemotion.core.emotion.presets import preset_weights
     from facemotion.facemotion_addon.settings import presets
-    import json
 
     monkeypatch.setenv(presets.ENV_PRESETS, str(tmp_path))
     scene = bpy.context.scene
@@ -189,6 +205,7 @@ def test_presets_round_trip_through_a_folder(face, monkeypatch, tmp_path):
 
     # Wheel keys (a dyad, a pair with mix and blend) survive the round trip.
     from facemotion.facemotion_addon.settings.properties import add_timeline_key
+
     add_timeline_key(face, 7.0, "love")
     add_timeline_key(face, 8.0, "joy+trust", 0.8, mix=0.7, blend="linear")
     assert bpy.ops.facemotion.preset_save(kind="timeline", name="wheel") == {"FINISHED"}
@@ -233,8 +250,12 @@ def test_sparse_bake_exports_the_same_per_frame_animation_to_gltf(face, tmp_path
             u = (t - times[k]) / dt
             p0, m0 = triples[k, 1], triples[k, 2] * dt
             p1, m1 = triples[k + 1, 1], triples[k + 1, 0] * dt
-            got[i] = ((2 * u**3 - 3 * u**2 + 1) * p0 + (u**3 - 2 * u**2 + u) * m0
-                      + (-2 * u**3 + 3 * u**2) * p1 + (u**3 - u**2) * m1)
+            got[i] = (
+                (2 * u**3 - 3 * u**2 + 1) * p0
+                + (u**3 - 2 * u**2 + u) * m0
+                + (-2 * u**3 + 3 * u**2) * p1
+                + (u**3 - u**2) * m1
+            )
     else:
         keyed = values.reshape(len(times), n)
         got = np.stack([np.interp(frames, times, keyed[:, j]) for j in range(n)], axis=1)
@@ -257,9 +278,11 @@ def test_overlapping_pushes_go_to_a_second_facemotion_track(face):
 
 # ------------------------------------------------------------------------------------------- one timeline per head
 
+
 def test_each_rigged_head_has_its_own_timeline_baked_panel_shown_and_saved(face, tmp_path):
-    from facemotion.facemotion_addon.settings.properties import add_timeline_key, timeline_object
     from test_addon_ui import context_for, draw_panel, labels_in
+
+    from facemotion.facemotion_addon.settings.properties import add_timeline_key, timeline_object
 
     scene = bpy.context.scene
     other = grid_object("Other")
@@ -306,8 +329,9 @@ def test_each_rigged_head_has_its_own_timeline_baked_panel_shown_and_saved(face,
     assert "Other follows Face's timeline" in scene.facemotion.last_report
     path = keyframes.shape_key_data_path("eyeBlinkLeft")
     lead, part = curves_of(face)[path], curves_of(other)[path]
-    np.testing.assert_allclose([part.evaluate(f) for f in range(1, 145)], [lead.evaluate(f) for f in range(1, 145)],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        [part.evaluate(f) for f in range(1, 145)], [lead.evaluate(f) for f in range(1, 145)], atol=1e-6
+    )
     bpy.context.view_layer.objects.active = other
     face.facemotion.timeline_keys.clear()
     with pytest.raises(RuntimeError, match="poll"):
@@ -342,8 +366,13 @@ def test_add_timeline_key_keeps_order_and_transitions_and_refuses_bad_keys(face)
     edit = add_timeline_key(face, 1.0, "anger", 0.8)
     assert not edit.added and len(keys) == 3 and keys[1].emotion == "anger"
     assert face.facemotion.active_key_index == 1
-    for bad in (dict(time=-1.0), dict(time=float("nan")), dict(intensity=1.5), dict(easing="bounce"),
-                dict(emotion="grumpy")):
+    for bad in (
+        dict(time=-1.0),
+        dict(time=float("nan")),
+        dict(intensity=1.5),
+        dict(easing="bounce"),
+        dict(emotion="grumpy"),
+    ):
         args = dict(time=4.0, emotion="happy", intensity=1.0, easing=None) | bad
         with pytest.raises(InputError):
             add_timeline_key(face, args["time"], args["emotion"], args["intensity"], easing=args["easing"])

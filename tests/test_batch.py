@@ -1,5 +1,6 @@
 """``facemotion batch``: discovery, naming, resume checks (pure), and a real batch of two rigged heads plus one broken
 file on two worker processes (real bpy, real MediaPipe, the ICT head decimated to ~8k vertices for speed)."""
+
 import json
 import struct
 import subprocess
@@ -23,6 +24,7 @@ def write_small_head(path, ratio=0.3):
     import rig_accuracy  # tools/ (on sys.path through conftest)
 
     from facemotion.core.io.mesh_io import read_obj
+
     mesh = read_obj(assets.asset_path(ICT_NEUTRAL))
     vertices, triangles = rig_accuracy.decimate(np.asarray(mesh.vertices), np.asarray(mesh.triangles), ratio)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +49,7 @@ def make_inputs(root, *, broken=True):
 def glb_json(path):
     data = Path(path).read_bytes()
     (length,) = struct.unpack("<I", data[12:16])
-    return json.loads(data[20:20 + length])
+    return json.loads(data[20 : 20 + length])
 
 
 def run_cli(*args):
@@ -63,8 +65,9 @@ def test_discovery_names_and_skips(tmp_path):
         (tmp_path / name).write_text("x")
     (tmp_path / "in" / "out").mkdir()
     (tmp_path / "in" / "out" / "old.glb").write_text("x")  # an earlier run's output inside the input folder
-    found = batch_plan.discover_assets([tmp_path / "in", tmp_path / "single.blend", tmp_path / "in" / "head.obj"],
-                                       tmp_path / "in" / "out")
+    found = batch_plan.discover_assets(
+        [tmp_path / "in", tmp_path / "single.blend", tmp_path / "in" / "head.obj"], tmp_path / "in" / "out"
+    )
     assert [a.name for a in found] == ["head_fbx", "head_obj", "sub/b", "single"]
     assert found[2].output(tmp_path, "glb") == tmp_path / "sub" / "b.glb"
     (tmp_path / "in2" / "sub").mkdir(parents=True)
@@ -86,8 +89,9 @@ def test_formats_and_clips(tmp_path):
     with pytest.raises(InputError, match="unknown format 'obj'"):
         batch_plan.parse_formats("glb,obj")
     timeline = tmp_path / "shot01.json"
-    timeline.write_text(json.dumps({"fps": 30, "keys": [{"time": 0, "emotion": "neutral"},
-                                                         {"time": 1, "emotion": "anger"}]}))
+    timeline.write_text(
+        json.dumps({"fps": 30, "keys": [{"time": 0, "emotion": "neutral"}, {"time": 1, "emotion": "anger"}]})
+    )
     clips = parse_clips(f"happy, love,{timeline}", read_timeline=lambda p: json.loads(p.read_text()))
     assert [c.name for c in clips] == ["happy", "love", "shot01"]  # a preset, a Plutchik dyad, a timeline file
     assert clips[2].digest == batch_plan.file_sha256(timeline) and clips[0].digest != clips[1].digest
@@ -107,8 +111,9 @@ def test_job_key_and_up_to_date(tmp_path):
     out = asset.output(tmp_path, "glb")
     out.write_bytes(b"glb data")
     assert not batch_plan.is_up_to_date(asset, tmp_path, key)  # no report yet
-    batch_plan.write_json(asset.report_path(tmp_path),
-                          batch_plan.asset_report(asset, tmp_path, key=key, status="ok", written=[out]))
+    batch_plan.write_json(
+        asset.report_path(tmp_path), batch_plan.asset_report(asset, tmp_path, key=key, status="ok", written=[out])
+    )
     assert batch_plan.is_up_to_date(asset, tmp_path, key)
     assert not batch_plan.is_up_to_date(asset, tmp_path, "other key")
     out.write_bytes(b"edited")
@@ -131,8 +136,9 @@ def batch_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("batch")
     inputs = make_inputs(root / "in")
     out = root / "out"
-    done = run_cli("batch", inputs, "--out", out, "--workers", 2, "--formats", "glb,fbx", "--clips", "happy,sad",
-                   "--json")
+    done = run_cli(
+        "batch", inputs, "--out", out, "--workers", 2, "--formats", "glb,fbx", "--clips", "happy,sad", "--json"
+    )
     return inputs, out, done
 
 
@@ -156,10 +162,14 @@ def test_batch_outputs_reports_and_failure(batch_run):
         assert len(report["shapes_made"]) == 51 and report["shapes_empty"] == ["tongueOut"]
         assert 0.5 <= report["landmark_confidence"] <= 1.0
         assert report["parts"][0]["name"] == "skin" and report["parts"][0]["vertices"] > 1000
-        assert set(report["outputs"]) == {f"{name}/head.glb", f"{name}/head.fbx", f"{name}/head@happy.fbx",
-                                          f"{name}/head@sad.fbx"}
+        assert set(report["outputs"]) == {
+            f"{name}/head.glb",
+            f"{name}/head.fbx",
+            f"{name}/head@happy.fbx",
+            f"{name}/head@sad.fbx",
+        }
         assert report["timings"]["rig"] > 0 and [c["name"] for c in report["clips"]] == ["happy", "sad"]
-        assert not [w for w in report["warnings"] if "confidence" in w or "mouth" in w]     # a human head: no doubt
+        assert not [w for w in report["warnings"] if "confidence" in w or "mouth" in w]  # a human head: no doubt
         for relative, entry in report["outputs"].items():
             assert batch_plan.file_sha256(out / relative) == entry["sha256"]
     # Each clip is its own named glTF animation, starting at time 0.
@@ -183,8 +193,9 @@ def test_batch_is_byte_identical_across_processes(batch_run):
 
 def test_batch_resume_skips_up_to_date(batch_run):
     inputs, out, _done = batch_run
-    again = run_cli("batch", inputs, "--out", out, "--workers", 2, "--formats", "glb,fbx", "--clips", "happy,sad",
-                    "--json")
+    again = run_cli(
+        "batch", inputs, "--out", out, "--workers", 2, "--formats", "glb,fbx", "--clips", "happy,sad", "--json"
+    )
     assert again.returncode == 2, again.stderr  # the broken file is tried again, and fails again
     lines = [json.loads(line) for line in again.stdout.splitlines()]
     assert sorted(line["status"] for line in lines[:3]) == ["failed", "skipped", "skipped"]
@@ -210,8 +221,9 @@ def test_batch_worker_crash_fails_only_that_head(tmp_path):
         (tmp_path / "in").mkdir(exist_ok=True)
         (tmp_path / "in" / name).write_text("v 0 0 0\n")
     crash = f"{sys.executable} -c 'import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'"
-    done = run_cli("batch", tmp_path / "in", "--out", tmp_path / "out", "--workers", 1, "--worker-command", crash,
-                   "--json")
+    done = run_cli(
+        "batch", tmp_path / "in", "--out", tmp_path / "out", "--workers", 1, "--worker-command", crash, "--json"
+    )
     assert done.returncode == 2
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["status"] for line in lines[:2]] == ["failed", "failed"]
@@ -223,7 +235,8 @@ def test_batch_reports_what_looked_wrong(tmp_path):
     """MediaPipe's canonical face is a mask whose lips are one surface: it is rigged, and its report says so."""
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "mask.obj").write_bytes(
-        assets.asset_path("mediapipe/face_geometry/canonical_face_model.obj").read_bytes())
+        assets.asset_path("mediapipe/face_geometry/canonical_face_model.obj").read_bytes()
+    )
     done = run_cli("batch", tmp_path / "in", "--out", tmp_path / "out", "--formats", "glb", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "mask.report.json").read_text())

@@ -5,6 +5,7 @@ Checks presence and consistency only — every stage measured, positive times, e
 over its named baseline's time, the papers' figures beside ours — never how fast anything is (the project forbids
 timing assertions in tests). One bench run (~20 s: real ICT head, real MediaPipe, real bpy) serves every test.
 """
+
 import json
 import statistics
 import subprocess
@@ -40,8 +41,9 @@ QUICK_STAGES = {
 
 
 def _run(*args, timeout=900):
-    return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +86,10 @@ def test_quick_run_rigs_only_the_ict_head_and_the_rig_really_ran(bench):
     assert report["options"] == {"repeat": 1, "quick": True}
     assert report["heads"] == {"ict": {"vertices": 26719, "triangles": 52220, "expressions_with_data": 51}}
     stages = report["stages"]
-    assert all(len(stages[f"rig.ict.{s}"]["runs"]) == 1
-               for s in ("template", "landmarks", "fit", "transfer", "total", "total_cpu"))
+    assert all(
+        len(stages[f"rig.ict.{s}"]["runs"]) == 1
+        for s in ("template", "landmarks", "fit", "transfer", "total", "total_cpu")
+    )
     # The total also holds the stages not listed on their own (weld, part classification).
     parts = sum(stages[f"rig.ict.{s}"]["seconds"] for s in ("template", "landmarks", "fit", "transfer"))
     assert parts <= stages["rig.ict.total"]["seconds"] <= parts + 1.0
@@ -130,6 +134,7 @@ def test_speech_section_reports_real_time_factors(tmp_path):
     """``bench.py speech``: every stage measured on the same espeak-ng reading, its real-time factor = audio seconds
     over the stage's seconds, its ratio against read_resample consistent; printed in the table."""
     import speech_samples
+
     if not speech_samples.espeak_available():
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")
     out = tmp_path / "speech.json"

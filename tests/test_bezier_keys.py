@@ -5,21 +5,35 @@ Pure numpy: each easing is reproduced by the handles of one segment (exactly for
 own keys, idle noise and a cut fall back to extra keys, and every curve stays within 1e-3 of the per-frame bake.
 Real bpy: the keys written by Bake Timeline are evaluated by Blender's own ``FCurve.evaluate`` at every frame.
 """
+
 import bpy
 import numpy as np
 import pytest
+from linear_keys import sparse_key_indices
+from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
-from facemotion.core.animation.keys import (HANDLE_FRACTION, BezierKeys, bezier_keys, evaluate_bezier,
-                                            timeline_bezier_keys)
-from facemotion.core.animation.timeline import (BLINK_CLOSE_S, BLINK_CLOSED_S, BLINK_OPEN_S, EASINGS, EmotionKey,
-                                                bake_timeline, blink_times, ease)
+from facemotion.core.animation.keys import (
+    HANDLE_FRACTION,
+    BezierKeys,
+    bezier_keys,
+    evaluate_bezier,
+    timeline_bezier_keys,
+)
+from facemotion.core.animation.timeline import (
+    BLINK_CLOSE_S,
+    BLINK_CLOSED_S,
+    BLINK_OPEN_S,
+    EASINGS,
+    EmotionKey,
+    bake_timeline,
+    blink_times,
+    ease,
+)
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
 from facemotion.facemotion_addon import compat, keyframes, pipeline
 from facemotion.facemotion_addon.settings.properties import timeline_settings
-from linear_keys import sparse_key_indices
-from test_addon_ui import add_arkit_keys, grid_object, registered, select_only  # noqa: F401 (fixture)
 
 SMILE = ARKIT_INDEX["mouthSmileLeft"]
 
@@ -32,13 +46,17 @@ def worst_error(curves, weights):
 def two_keys(easing, fps=24):
     """neutral at 0 s -> happy (at 0.8, so back's ~10 % overshoot stays below 1) at 2 s over a 1.5 s transition:
     frames 12 .. 48 at 24 fps."""
-    timeline = {"keys": [EmotionKey(0.0, "neutral"),
-                         EmotionKey(2.0, "happy", intensity=0.8, transition=1.5, easing=easing)],
-                "fps": fps, "duration": 3.0, "blinks": False}
+    timeline = {
+        "keys": [EmotionKey(0.0, "neutral"), EmotionKey(2.0, "happy", intensity=0.8, transition=1.5, easing=easing)],
+        "fps": fps,
+        "duration": 3.0,
+        "blinks": False,
+    }
     return timeline, bake_timeline(**timeline)
 
 
 # ------------------------------------------------------------------------------------------------- pure numpy
+
 
 @pytest.mark.parametrize("easing", EASINGS)
 def test_each_easing_is_one_segment_with_keys_at_the_transition(easing):
@@ -75,8 +93,14 @@ def test_handle_types_are_free_where_a_hold_meets_a_slope_and_aligned_where_smoo
 
 
 def test_blinks_are_their_own_four_keys_on_the_eye_curves():
-    timeline = {"keys": [EmotionKey(0.0, "neutral"), EmotionKey(10.0, "neutral")], "fps": 30, "duration": 10.0,
-                "blinks": True, "blink_seed": 4, "blink_rate_per_minute": 17.0}
+    timeline = {
+        "keys": [EmotionKey(0.0, "neutral"), EmotionKey(10.0, "neutral")],
+        "fps": 30,
+        "duration": 10.0,
+        "blinks": True,
+        "blink_seed": 4,
+        "blink_rate_per_minute": 17.0,
+    }
     weights = bake_timeline(**timeline)
     curves = timeline_bezier_keys(timeline, weights)
     assert worst_error(curves, weights) <= 1e-3
@@ -88,16 +112,29 @@ def test_blinks_are_their_own_four_keys_on_the_eye_curves():
     np.testing.assert_allclose(blink.frames, expected, atol=1e-9)
     np.testing.assert_allclose(blink.values[np.isin(blink.frames, closed)], 1.0)
     # The lids are the only curves that move: every other channel keeps its two keys.
-    assert sorted({len(c) for i, c in enumerate(curves) if ARKIT_NAMES[i] not in ("eyeBlinkLeft", "eyeBlinkRight")}) \
-        == [2]
+    assert sorted(
+        {len(c) for i, c in enumerate(curves) if ARKIT_NAMES[i] not in ("eyeBlinkLeft", "eyeBlinkRight")}
+    ) == [2]
 
 
 def test_noise_overlaps_and_cuts_fall_back_to_extra_keys_within_the_tolerance():
-    keys = [EmotionKey(0.0, "neutral"), EmotionKey(1.0, "surprise", transition=0.8, easing="back"),
-            EmotionKey(2.0, "fear", transition=0.0),  # a cut
-            EmotionKey(3.5, "happy", transition=1.4, easing="cubic"), EmotionKey(4.5, "anger", transition=1.0)]
-    timeline = {"keys": keys, "fps": 25, "duration": 5.0, "blinks": True, "blink_seed": 2,
-                "blink_rate_per_minute": 50.0, "noise_amplitude": 0.03, "noise_seed": 5}
+    keys = [
+        EmotionKey(0.0, "neutral"),
+        EmotionKey(1.0, "surprise", transition=0.8, easing="back"),
+        EmotionKey(2.0, "fear", transition=0.0),  # a cut
+        EmotionKey(3.5, "happy", transition=1.4, easing="cubic"),
+        EmotionKey(4.5, "anger", transition=1.0),
+    ]
+    timeline = {
+        "keys": keys,
+        "fps": 25,
+        "duration": 5.0,
+        "blinks": True,
+        "blink_seed": 2,
+        "blink_rate_per_minute": 50.0,
+        "noise_amplitude": 0.03,
+        "noise_seed": 5,
+    }
     weights = bake_timeline(**timeline)
     curves = timeline_bezier_keys(timeline, weights)
     assert worst_error(curves, weights) <= 1e-3
@@ -125,14 +162,20 @@ def test_bezier_keys_alone_fit_any_curve_and_refuse_bad_input():
 
 def test_evaluate_bezier_follows_blenders_rules():
     # Handles longer than the segment are shortened (BKE_fcurve_correct_bezpart) and x(t) = frame is solved.
-    curve = BezierKeys(np.array([0.0, 10.0]), np.array([0.0, 1.0]), np.array([[-8.0, 0.0], [2.0, 1.0]]),
-                       np.array([[8.0, 0.0], [18.0, 1.0]]), np.array([True, True]))
+    curve = BezierKeys(
+        np.array([0.0, 10.0]),
+        np.array([0.0, 1.0]),
+        np.array([[-8.0, 0.0], [2.0, 1.0]]),
+        np.array([[8.0, 0.0], [18.0, 1.0]]),
+        np.array([True, True]),
+    )
     # Scaled by 10 / 16: handles at x 5 and 5, a symmetric S; its middle is at 0.5.
     assert evaluate_bezier(curve, [5.0])[0] == pytest.approx(0.5, abs=1e-12)
     assert evaluate_bezier(curve, [-3.0, 0.005, 9.995, 12.0]).tolist() == [0.0, 0.0, 1.0, 1.0]  # held / on a key
 
 
 # ------------------------------------------------------------------------------------------------------ bpy
+
 
 @pytest.fixture
 def face(registered):  # noqa: F811
@@ -147,9 +190,14 @@ def face(registered):  # noqa: F811
 def test_blender_evaluates_the_baked_bezier_keys_within_1e3_at_every_frame(face):
     scene = bpy.context.scene
     timeline = face.facemotion
-    for time, emotion, transition, easing in ((0.0, "neutral", 0.5, "ease_in_out"), (1.0, "happy", 0.9, "sine"),
-                                              (2.0, "surprise", 0.4, "back"), (2.5, "fear", 0.0, "linear"),
-                                              (4.0, "sadness", 1.2, "cubic"), (5.0, "anger", 0.7, "ease_out")):
+    for time, emotion, transition, easing in (
+        (0.0, "neutral", 0.5, "ease_in_out"),
+        (1.0, "happy", 0.9, "sine"),
+        (2.0, "surprise", 0.4, "back"),
+        (2.5, "fear", 0.0, "linear"),
+        (4.0, "sadness", 1.2, "cubic"),
+        (5.0, "anger", 0.7, "ease_out"),
+    ):
         item = timeline.timeline_keys.add()
         item.time, item.emotion, item.transition, item.easing = time, emotion, transition, easing
     timeline.blink_seed, timeline.blink_rate, timeline.noise_amplitude = 3, 30.0, 0.02

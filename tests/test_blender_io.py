@@ -4,6 +4,7 @@
 Every test starts from Blender's empty factory scene. Written files are read back independently: GLB with the
 standard library (json + struct), FBX and .blend with Blender's own importers.
 """
+
 import json
 import struct
 from pathlib import Path
@@ -11,16 +12,17 @@ from pathlib import Path
 import bpy
 import numpy as np
 import pytest
-
-from facemotion.core.arkit import ARKIT_NAMES
-from facemotion.core.io import export_options
-from facemotion.core.io.assets import asset_path
-from facemotion.core.errors import FacemotionError, InputError
-from facemotion.core.io.mesh_io import read_obj
-from facemotion.facemotion_addon import bridge, compat, export, keyframes, mesh_import, shape_keys
 from blender_fixtures import CUBE_OBJ, shape_key_co
 
+from facemotion.core.arkit import ARKIT_NAMES
+from facemotion.core.errors import FacemotionError, InputError
+from facemotion.core.io import export_options
+from facemotion.core.io.assets import asset_path
+from facemotion.core.io.mesh_io import read_obj
+from facemotion.facemotion_addon import bridge, compat, export, keyframes, mesh_import, shape_keys
+
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
+
 
 @pytest.fixture(autouse=True)
 def empty_scene():
@@ -68,8 +70,11 @@ def _curve_points(action, key):
     for fcurve in compat.action_fcurves(action, key):
         co = np.empty(len(fcurve.keyframe_points) * 2, dtype=np.float32)
         fcurve.keyframe_points.foreach_get("co", co)
-        out[fcurve.data_path] = (co.reshape(-1, 2), [p.interpolation for p in fcurve.keyframe_points],
-                                 fcurve.group.name if fcurve.group else None)
+        out[fcurve.data_path] = (
+            co.reshape(-1, 2),
+            [p.interpolation for p in fcurve.keyframe_points],
+            fcurve.group.name if fcurve.group else None,
+        )
     return out
 
 
@@ -90,11 +95,11 @@ def _read_glb(path):
     assert magic == b"glTF" and version == 2 and length == len(data)
     json_len, json_type = struct.unpack_from("<I4s", data, 12)
     assert json_type == b"JSON"
-    doc = json.loads(data[20:20 + json_len])
+    doc = json.loads(data[20 : 20 + json_len])
     offset = 20 + json_len
     bin_len, bin_type = struct.unpack_from("<I4s", data, offset)
     assert bin_type == b"BIN\x00"
-    return doc, data[offset + 8:offset + 8 + bin_len]
+    return doc, data[offset + 8 : offset + 8 + bin_len]
 
 
 def _accessor(doc, blob, index):
@@ -197,9 +202,9 @@ def test_write_shape_keys_on_the_ict_head_round_trips_local_deltas():
     base = bridge.mesh_arrays(head, world=False)[0].astype(np.float32)
     names = ["jawOpen", "mouthSmileLeft", "browInnerUp"]
     deltas = np.zeros((3, n, 3), dtype=np.float32)
-    deltas[0, :, 2] = -0.5                        # everything down 0.5
-    deltas[1, ::2, 0] = 0.25                      # every other vertex +x
-    deltas[2] = 0.01 * base                       # 1 % radial growth
+    deltas[0, :, 2] = -0.5  # everything down 0.5
+    deltas[1, ::2, 0] = 0.25  # every other vertex +x
+    deltas[2] = 0.01 * base  # 1 % radial growth
     assert shape_keys.write_shape_keys(head, deltas, names) == names
 
     key = head.data.shape_keys
@@ -327,8 +332,9 @@ def test_several_meshes_share_one_timeline(tmp_path):
     results = keyframes.bake_objects([face, teeth], weights, ["jawOpen", "mouthSmileLeft"], frame_start=1)
     assert [r.skipped for r in results] == [(), ("mouthSmileLeft",)]
     assert results[0].action != results[1].action
-    np.testing.assert_allclose(_values_at(face, ["jawOpen", "mouthSmileLeft"], [1, 16, 30]),
-                               weights[[0, 15, 29]], atol=1e-6)
+    np.testing.assert_allclose(
+        _values_at(face, ["jawOpen", "mouthSmileLeft"], [1, 16, 30]), weights[[0, 15, 29]], atol=1e-6
+    )
     np.testing.assert_allclose(_values_at(teeth, ["jawOpen"], [1, 16, 30]), weights[[0, 15, 29], :1], atol=1e-6)
 
     # A user's action on one mesh refuses the whole bake before anything is written.
@@ -435,9 +441,11 @@ def test_exports_refuse_to_overwrite_and_are_atomic(tmp_path, cube):
     # and write another file) is refused, and nothing appears anywhere below the folder.
     deep = tmp_path.joinpath(*["d" * 200] * 5)
     deep.mkdir(parents=True)
-    for call in (lambda: export.export_gltf(deep / "face.glb", [cube]),
-                 lambda: export.export_fbx(deep / "face.fbx", [cube]),
-                 lambda: export.save_blend(deep / "face.blend")):
+    for call in (
+        lambda: export.export_gltf(deep / "face.glb", [cube]),
+        lambda: export.export_fbx(deep / "face.fbx", [cube]),
+        lambda: export.save_blend(deep / "face.blend"),
+    ):
         with pytest.raises(InputError, match="Blender handles at most"):
             call()
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["cube.obj", "face.glb", "scene.blend"]

@@ -4,23 +4,24 @@
 The slow test downloads the pinned wheels once into build/wheels (cached between runs) and builds with Blender's own
 ``blender_ext.py`` from the bpy module. Skip it with ``pytest -m "not slow"``.
 """
+
 import subprocess
 import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import build_extension  # tools/ is on sys.path (tests/conftest.py)
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _validate(path):
     script, tags = build_extension.find_blender_ext()
-    return subprocess.run([sys.executable, str(script), "validate", f"--valid-tags={tags}", str(path)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(script), "validate", f"--valid-tags={tags}", str(path)], capture_output=True, text=True
+    )
 
 
 def test_committed_manifest_is_valid_and_wheel_free():
@@ -45,22 +46,29 @@ def test_with_wheels_inserts_a_top_level_list_and_replaces_an_old_one():
     assert manifest["permissions"] == tomllib.loads(text)["permissions"]
 
 
-@pytest.mark.parametrize("filename, platform, python, ok", [
-    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
-    ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.13", True),
-    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
-    ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.13", False),
-    ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "windows-x64", "3.13", True),
-    ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "linux-x64", "3.13", False),
-    ("opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "linux-x64",
-     "3.13", True),
-    ("certifi-2026.10.18-py3-none-any.whl", "macos-arm64", "3.11", True),
-    ("scipy-1.17.1-cp312-cp312-manylinux_2_27_x86_64.whl", "linux-x64", "3.11", False),   # other Python
-    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "linux-x64", "3.11", False),  # other platform
-    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "macos-arm64", "3.11", True),
-    ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_x86_64.whl", "macos-arm64", "3.11", False),  # Intel Mac
-    ("numpy-2.3.0-cp311-cp311-manylinux_2_34_x86_64.whl", "linux-x64", "3.11", False),  # newer glibc than Blender's
-])
+@pytest.mark.parametrize(
+    "filename, platform, python, ok",
+    [
+        ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
+        ("mediapipe-1.2.2-py3-none-manylinux_2_28_x86_64.whl", "linux-x64", "3.13", True),
+        ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.11", True),
+        ("scipy-1.17.1-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "linux-x64", "3.13", False),
+        ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "windows-x64", "3.13", True),
+        ("scipy-1.17.1-cp313-cp313-win_amd64.whl", "linux-x64", "3.13", False),
+        (
+            "opencv_python_headless-4.11.0.86-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "linux-x64",
+            "3.13",
+            True,
+        ),
+        ("certifi-2026.10.18-py3-none-any.whl", "macos-arm64", "3.11", True),
+        ("scipy-1.17.1-cp312-cp312-manylinux_2_27_x86_64.whl", "linux-x64", "3.11", False),  # other Python
+        ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "linux-x64", "3.11", False),  # other platform
+        ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_arm64.whl", "macos-arm64", "3.11", True),
+        ("onnxruntime-1.31.1-cp311-cp311-macosx_13_0_x86_64.whl", "macos-arm64", "3.11", False),  # Intel Mac
+        ("numpy-2.3.0-cp311-cp311-manylinux_2_34_x86_64.whl", "linux-x64", "3.11", False),  # newer glibc than Blender's
+    ],
+)
 def test_wheel_compatibility_follows_the_tags(filename, platform, python, ok):
     assert build_extension.wheel_is_compatible(filename, platform, python) is ok
 
@@ -69,7 +77,8 @@ def test_wheel_compatibility_follows_the_tags(filename, platform, python, ok):
 def test_release_fields_set_all_platforms_and_the_version_range_of_the_python(python, version_range):
     text = (ROOT / "blender_manifest.toml").read_text()
     old = text.replace('blender_version_max = "5.3.0"\n', "").replace(
-        'platforms = ["linux-x64", "windows-x64", "macos-arm64"]', 'platforms = ["linux-x64"]')
+        'platforms = ["linux-x64", "windows-x64", "macos-arm64"]', 'platforms = ["linux-x64"]'
+    )
     assert "blender_version_max" not in tomllib.loads(old)
     manifest = tomllib.loads(build_extension.with_release_fields(old, python))
     assert manifest["platforms"] == ["linux-x64", "windows-x64", "macos-arm64"]
@@ -105,12 +114,14 @@ def test_six_zips_are_built_one_per_platform_and_blender_python(built_zips):
     assert {key: z.name for key, z in built_zips.items()} == {
         (p, python): f"facemotion-0.1.0-{p.replace('-', '_')}-{label}.zip"
         for p in ("linux-x64", "windows-x64", "macos-arm64")
-        for python, label in (("3.11", "blender4.2-5.0"), ("3.13", "blender5.1-5.2"))}
+        for python, label in (("3.11", "blender4.2-5.0"), ("3.13", "blender5.1-5.2"))
+    }
     assert all(z.is_file() for z in built_zips.values())
     # One Python's wheels per zip: 142-178 MB before speech; pocketsphinx's wheel (its en-US acoustic model,
     # dictionary and phone language model) adds 29 MB to each.
     assert max(z.stat().st_size for z in built_zips.values()) < 215e6, {
-        z.name: z.stat().st_size for z in built_zips.values()}
+        z.name: z.stat().st_size for z in built_zips.values()
+    }
 
 
 @pytest.mark.slow
@@ -129,11 +140,17 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     generated = manifest["build"]["generated"]
     assert generated["platforms"] == [platform]
     assert manifest["platforms"] == list(build_extension.PLATFORMS)
-    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == build_extension.BLENDER_RANGES[python][:2]
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == build_extension.BLENDER_RANGES[python][
+        :2
+    ]
     tops = {n.split("/")[0] for n in names}
     assert {"__init__.py", "blender_manifest.toml", "core", "facemotion_addon", "wheels", "bundled_assets"} <= tops
-    assert {"core/errors.py", "facemotion_addon/keyframes.py", "facemotion_addon/cli/entry.py",
-            "facemotion_addon/settings/properties.py"} <= set(names)  # the sub-packages are packed too
+    assert {
+        "core/errors.py",
+        "facemotion_addon/keyframes.py",
+        "facemotion_addon/cli/entry.py",
+        "facemotion_addon/settings/properties.py",
+    } <= set(names)  # the sub-packages are packed too
     assert {"models/emotion_classifier.onnx", "models/emotion_classifier_relative.onnx"} <= set(names)  # both models
     assert "bundled_assets/mediapipe/face_landmarker.task" in names
     assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}
@@ -148,8 +165,11 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     # Only this platform's binary wheels, all loading under this zip's Python and none under the other's only.
     others = [tag for p, tag in WHEEL_PLATFORM.items() if p != platform]
     assert not [w for w in wheels if any(tag in w for tag in others)], wheels
-    usable = {build_extension.wheel_name_version(Path(w).name)[0] for w in wheels
-              if build_extension.wheel_is_compatible(Path(w).name, platform, python)}
+    usable = {
+        build_extension.wheel_name_version(Path(w).name)[0]
+        for w in wheels
+        if build_extension.wheel_is_compatible(Path(w).name, platform, python)
+    }
     assert usable == bundled, (python, bundled - usable)
     other = "cp313" if python == "3.11" else "cp311"  # scipy and onnxruntime have one build per Python
     assert not [w for w in wheels if f"-{other}-" in w], wheels

@@ -1,6 +1,7 @@
 """core.capture on real data: Live Link Face CSV takes, the One Euro filter, calibration, gap bridging and
 resampling on arrays; the whole capture (MediaPipe VIDEO mode + landmark solve) on a rendered ICT identity animated
 with known curves (tools/capture_round_trip.py; frames cached under build/)."""
+
 import numpy as np
 import pytest
 
@@ -15,8 +16,13 @@ from facemotion.core.errors import InputError
 
 def _take(n=90, fps=30.0, seed=1):
     rng = np.random.default_rng(seed)
-    return Take(fps=fps, weights=rng.uniform(0, 1, (n, 52)), head_rotation=rng.uniform(-0.5, 0.5, (n, 3)),
-                eye_rotation=rng.uniform(-0.3, 0.3, (n, 2, 3)), start_seconds=3600.0 * 14 + 62.5)
+    return Take(
+        fps=fps,
+        weights=rng.uniform(0, 1, (n, 52)),
+        head_rotation=rng.uniform(-0.5, 0.5, (n, 3)),
+        eye_rotation=rng.uniform(-0.3, 0.3, (n, 2, 3)),
+        start_seconds=3600.0 * 14 + 62.5,
+    )
 
 
 def test_live_link_round_trip(tmp_path):
@@ -26,8 +32,8 @@ def test_live_link_round_trip(tmp_path):
     assert header[:3] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft"] and header[-1] == "RightEyeRoll"
     assert len(header) == 2 + 61
     first = path.read_text().splitlines()[1].split(",")
-    assert first[0] == "14:01:02:15.000" and first[1] == "61"   # 62.5 s at 30 fps: second 2, frame 15
-    back = live_link.read_live_link_csv(path)                   # frame rate read from the timecodes
+    assert first[0] == "14:01:02:15.000" and first[1] == "61"  # 62.5 s at 30 fps: second 2, frame 15
+    back = live_link.read_live_link_csv(path)  # frame rate read from the timecodes
     assert back.fps == 30.0 and len(back) == len(take)
     assert np.abs(back.weights - take.weights).max() < 1e-4
     assert np.abs(back.head_rotation - take.head_rotation).max() < 1e-4
@@ -41,7 +47,7 @@ def test_live_link_landscape_correction(tmp_path):
     rows = [line.split(",") for line in text.splitlines()]
     header = rows[0]
     left, right, yaw, pitch = (header.index(c) for c in ("MouthLeft", "MouthRight", "HeadYaw", "HeadPitch"))
-    for row in rows[1:]:    # what a landscape take looks like: mouth sides swapped, yaw and pitch inverted
+    for row in rows[1:]:  # what a landscape take looks like: mouth sides swapped, yaw and pitch inverted
         row[left], row[right] = row[right], row[left]
         row[yaw], row[pitch] = str(-float(row[yaw])), str(-float(row[pitch]))
     swapped = "\n".join(",".join(r) for r in rows) + "\n"
@@ -50,7 +56,7 @@ def test_live_link_landscape_correction(tmp_path):
     fixed = live_link.read_live_link_csv(swapped, fps=30, landscape=True)
     assert np.abs(fixed.weights - take.weights).max() < 1e-4
     assert np.abs(fixed.head_rotation - take.head_rotation).max() < 1e-4
-    assert np.abs(fixed.head_rotation[:, 2] - raw.head_rotation[:, 2]).max() == 0   # roll untouched
+    assert np.abs(fixed.head_rotation[:, 2] - raw.head_rotation[:, 2]).max() == 0  # roll untouched
 
 
 def test_live_link_bad_files(tmp_path):
@@ -83,10 +89,10 @@ def test_one_euro_removes_jitter_and_follows_a_blink():
     filtered = one_euro(still, fps)
     assert np.abs(np.diff(filtered)).mean() < 0.5 * np.abs(np.diff(still)).mean()
     t = np.arange(30) / fps
-    blink = np.exp(-0.5 * ((t - 0.5) / 0.05) ** 2)     # a 0.2 s blink
+    blink = np.exp(-0.5 * ((t - 0.5) / 0.05) ** 2)  # a 0.2 s blink
     out = one_euro(blink, fps)
     assert abs(int(np.argmax(out)) - int(np.argmax(blink))) <= 1 and out.max() > 0.8
-    assert np.array_equal(one_euro(np.stack([blink, still[:30]], 1), fps)[:, 0], out)   # channels independent
+    assert np.array_equal(one_euro(np.stack([blink, still[:30]], 1), fps)[:, 0], out)  # channels independent
     with pytest.raises(InputError, match="min_cutoff"):
         OneEuroFilter(fps, min_cutoff=0)
     with pytest.raises(InputError, match="beta"):
@@ -97,7 +103,7 @@ def test_calibration_subtracts_neutral_and_rescales():
     n = 90
     w = np.full((n, 52), 0.1)
     w[40:50, ARKIT_INDEX["jawOpen"]] += np.linspace(0, 0.5, 10)
-    w[:, ARKIT_INDEX["cheekPuff"]] += np.where(np.arange(n) % 2, 0.04, 0.0)   # barely leaves neutral: noise
+    w[:, ARKIT_INDEX["cheekPuff"]] += np.where(np.arange(n) % 2, 0.04, 0.0)  # barely leaves neutral: noise
     span = find_calm_span(w, 30.0)
     assert span[1] <= 40 or span[0] >= 50
     calibration = calibrate(w, 30.0)
@@ -156,8 +162,16 @@ def test_round_trip_recovers_known_curves(round_trip):
     take = solve_take(tracked)
     assert take.fps == crt.FPS and len(take) == len(weights)
     result = crt.compare(take, weights, yaw)
-    bounds = {"jawOpen": 0.9, "eyeBlinkLeft": 0.75, "eyeBlinkRight": 0.7, "mouthSmileLeft": 0.8,
-              "mouthSmileRight": 0.85, "browInnerUp": 0.6, "mouthFunnel": 0.5, "mouthPucker": 0.15}
+    bounds = {
+        "jawOpen": 0.9,
+        "eyeBlinkLeft": 0.75,
+        "eyeBlinkRight": 0.7,
+        "mouthSmileLeft": 0.8,
+        "mouthSmileRight": 0.85,
+        "browInnerUp": 0.6,
+        "mouthFunnel": 0.5,
+        "mouthPucker": 0.15,
+    }
     for name, bound in bounds.items():
         assert result[name][0] >= bound, (name, result[name])
     assert result["headYaw"][1] < 3.0
@@ -171,10 +185,16 @@ def test_round_trip_bridges_missing_faces_and_resamples(round_trip):
     crt, tracked, weights, _, solve_take = round_trip
     found = tracked.found.copy()
     found[40:45] = False
-    holed = Tracked(fps=tracked.fps, times=tracked.times, points=tracked.points, scores=tracked.scores,
-                    matrices=tracked.matrices, found=found)
+    holed = Tracked(
+        fps=tracked.fps,
+        times=tracked.times,
+        points=tracked.points,
+        scores=tracked.scores,
+        matrices=tracked.matrices,
+        found=found,
+    )
     take = solve_take(holed, CaptureSettings(fps=24.0))
-    assert take.fps == 24.0 and len(take) == 72            # 89 frames at 30 fps = 2.97 s -> 72 rows at 24 fps
+    assert take.fps == 24.0 and len(take) == 72  # 89 frames at 30 fps = 2.97 s -> 72 rows at 24 fps
     assert not take.found[33:36].any() and take.found[:30].all()
     assert any("no face in 5 of 90 frames" in note for note in take.notes)
     truth = resample(np.arange(len(weights)) / crt.FPS, weights, 24.0)
@@ -196,7 +216,7 @@ def test_live_capture_streams_the_round_trip(round_trip):
     streamed = []
     with FaceTracker() as tracker:
         for i, (seconds, rgb) in enumerate(ArraySource(frames, crt.FPS)):
-            face = None if i in (50, 51) else tracker.track(rgb, seconds)     # two frames lost
+            face = None if i in (50, 51) else tracker.track(rgb, seconds)  # two frames lost
             streamed.append(live.push(seconds, face))
     assert live.calibrated
     streamed = np.array(streamed)

@@ -1,6 +1,7 @@
 """Performance capture on the Blender side, with the real bpy module: a take keyed onto a rigged face as its own
 action (the operator, from a script and as a cancellable job), any facemotion bake written as a Live Link Face CSV
 and read back, and the Capture panel. The rigged face is test_addon_ui's small grid with 52 ARKit shape keys."""
+
 import json
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from facemotion.operators.capture import CaptureJob
 from facemotion.panels.capture import FACEMOTION_PT_capture
 
 EXAMPLE_TIMELINE = Path(__file__).resolve().parent.parent / "examples" / "timeline_demo.json"
-__all__ = ["registered", "rigged_face"]   # the fixtures, imported for the tests below
+__all__ = ["registered", "rigged_face"]  # the fixtures, imported for the tests below
 
 
 def _curves(obj):
@@ -53,21 +54,25 @@ def test_capture_operator_keys_its_own_action_and_keeps_the_bake(rigged_face, tm
     pipeline.bake([rigged_face], timeline)
     bake_action = rigged_face.data.shape_keys.animation_data.action
     rng = np.random.default_rng(3)
-    source = Take(fps=30.0, weights=rng.uniform(0, 1, (61, 52)))          # 2 s at 30 fps
+    source = Take(fps=30.0, weights=rng.uniform(0, 1, (61, 52)))  # 2 s at 30 fps
     path = tmp_path / "take.csv"
     live_link.write_live_link_csv(path, source)
     bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = 24, 1.0
     assert bpy.ops.facemotion.capture_performance(filepath=str(path)) == {"FINISHED"}
     action = rigged_face.data.shape_keys.animation_data.action
     assert action.name == "facemotion_capture_Face" and action != bake_action
-    assert bake_action.name in bpy.data.actions and bake_action.use_fake_user   # the bake is kept, not overwritten
+    assert bake_action.name in bpy.data.actions and bake_action.use_fake_user  # the bake is kept, not overwritten
     curves = _curves(rigged_face)
     jaw = curves[shape_key_data_path("jawOpen")]
-    assert len(jaw.keyframe_points) == 49                                     # 2 s at 24 fps
+    assert len(jaw.keyframe_points) == 49  # 2 s at 24 fps
     frames = np.arange(bpy.context.scene.frame_start, bpy.context.scene.frame_start + 49)
     keyed = np.array([[curves[shape_key_data_path(n)].evaluate(f) for n in ARKIT_NAMES] for f in frames[::8]])
-    expected = np.array([[np.interp(t, source.times, source.weights[:, k]) for k in range(52)]
-                         for t in (frames[::8] - frames[0]) / 24.0])
+    expected = np.array(
+        [
+            [np.interp(t, source.times, source.weights[:, k]) for k in range(52)]
+            for t in (frames[::8] - frames[0]) / 24.0
+        ]
+    )
     assert np.abs(keyed - expected).max() < 1e-4
 
 

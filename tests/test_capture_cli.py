@@ -1,6 +1,7 @@
 """``facemotion capture`` end to end, run as a user runs it (a subprocess): a rendered video with known curves into a
 Live Link Face CSV, that CSV onto the ICT head (a different face from the rendered one) as a .glb, and bad input
 (one line, exit 2, nothing written)."""
+
 import capture_round_trip
 import cv2
 import numpy as np
@@ -48,8 +49,16 @@ def test_video_to_live_link_csv(captured_csv, clip):
 def test_live_link_csv_onto_a_rig_as_glb(captured_csv, tmp_path):
     _, csv = captured_csv
     out = tmp_path / "captured.glb"
-    proc = run_cli("capture", csv, "--rig", asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj"),
-                   "--out", out, "--fps", 24)
+    proc = run_cli(
+        "capture",
+        csv,
+        "--rig",
+        asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj"),
+        "--out",
+        out,
+        "--fps",
+        24,
+    )
     _assert_ok(proc)
     doc, buffers = read_gltf(out)
     (animation,) = doc["animations"]
@@ -58,10 +67,10 @@ def test_live_link_csv_onto_a_rig_as_glb(captured_csv, tmp_path):
     times = accessor(doc, buffers, sampler["input"])[:, 0]
     keyed = accessor(doc, buffers, sampler["output"])[:, 0].reshape(len(times), 52)
     expected = live_link.read_live_link_csv(csv)
-    assert len(times) == 72                                    # 2.97 s resampled from 30 to 24 fps
+    assert len(times) == 72  # 2.97 s resampled from 30 to 24 fps
     np.testing.assert_allclose(np.diff(times), 1 / 24, atol=1e-5)
     truth = resample(expected.times, expected.weights, 24.0)
-    np.testing.assert_allclose(keyed, truth, atol=1e-4)   # morph targets in ARKit order, as the rig writes them
+    np.testing.assert_allclose(keyed, truth, atol=1e-4)  # morph targets in ARKit order, as the rig writes them
 
 
 BAD = {

@@ -14,6 +14,7 @@ What must hold on every character: eyeballs still in blinks and rigid in looks, 
 lower teeth and tongue rigid in jawOpen, the tongue pushed out in tongueOut, the body below the neck still, and the
 same decision for each vertex whether the head comes alone or on a body.
 """
+
 import bpy
 import numpy as np
 import pytest
@@ -26,13 +27,26 @@ from facemotion.facemotion_addon import rigging
 
 SCHEMES = ("makehuman", "character_creator", "ready_player_me", "metahuman")
 #: A Daz Genesis figure: one mesh whose material zones name the parts (ICT part -> material).
-DAZ_MATERIALS = {"head_skin": "Face", "eyeball_left": "Sclera", "eyeball_right": "Sclera", "upper_teeth": "Teeth",
-                 "lower_teeth": "Teeth", "tongue": "Tongue", "gums_and_tongue": "Mouth", "eyelashes": "Eyelashes"}
+DAZ_MATERIALS = {
+    "head_skin": "Face",
+    "eyeball_left": "Sclera",
+    "eyeball_right": "Sclera",
+    "upper_teeth": "Teeth",
+    "lower_teeth": "Teeth",
+    "tongue": "Tongue",
+    "gums_and_tongue": "Mouth",
+    "eyelashes": "Eyelashes",
+}
 CASES = SCHEMES + ("daz", "makehuman_body")
 HEAD = set(synthetic_heads.ICT_HEAD_PARTS) | {"tongue"}
 #: What each ICT part must become (the joined gums and tongue and the lashes: soft, skin).
-TRUTH = {"eyeball_left": ROLE_EYE, "eyeball_right": ROLE_EYE, "upper_teeth": ROLE_TEETH_UPPER,
-         "lower_teeth": ROLE_TEETH_LOWER, "tongue": ROLE_TONGUE}
+TRUTH = {
+    "eyeball_left": ROLE_EYE,
+    "eyeball_right": ROLE_EYE,
+    "upper_teeth": ROLE_TEETH_UPPER,
+    "lower_teeth": ROLE_TEETH_LOWER,
+    "tongue": ROLE_TONGUE,
+}
 
 
 def _object(part):
@@ -59,8 +73,14 @@ def _rigged(parts, scheme, landmarks, gaze=(30.0, 25.0)):
     combined = rigging.read_selection(objects).combined
     roles = {p.name: result.parts.roles[start:stop] for p, (start, stop) in zip(named, combined.slices)}
     texts = rigging.describe_rig(objects, result)
-    return {"where": where, "by_name": by_name, "result": result, "landmarks": landmarks, "roles": roles,
-            "texts": {p.name: texts[obj.name] for p, obj in zip(named, objects)}}
+    return {
+        "where": where,
+        "by_name": by_name,
+        "result": result,
+        "landmarks": landmarks,
+        "roles": roles,
+        "texts": {p.name: texts[obj.name] for p, obj in zip(named, objects)},
+    }
 
 
 def _daz_rigged(parts, landmarks):
@@ -79,8 +99,14 @@ def _daz_rigged(parts, landmarks):
     result, _ = rigging.rig_objects([obj])
     starts = np.searchsorted(index, np.arange(len(parts)))
     where = {p.name: (obj, int(a), int(a) + len(p.vertices)) for p, a in zip(parts, starts)}
-    return {"where": where, "by_name": {obj.name: obj}, "result": result, "landmarks": landmarks,
-            "roles": {obj.name: result.parts.roles}, "texts": rigging.describe_rig([obj], result)}
+    return {
+        "where": where,
+        "by_name": {obj.name: obj},
+        "result": result,
+        "landmarks": landmarks,
+        "roles": {obj.name: result.parts.roles},
+        "texts": rigging.describe_rig([obj], result),
+    }
 
 
 def _scheme_name(character, obj):
@@ -148,7 +174,7 @@ def test_eyes_teeth_and_tongue_move_as_rigid_parts(characters, case):
         for blink in ("eyeBlinkLeft", "eyeBlinkRight"):
             assert np.abs(_deltas(character, eye, blink)).max() < 1e-6, (case, eye, blink)
         look = _deltas(character, eye, f"eyeLookOut{side.title()}")
-        assert np.linalg.norm(look, axis=1).max() > 1e-3, (case, eye)          # metres: the eyeball turns
+        assert np.linalg.norm(look, axis=1).max() > 1e-3, (case, eye)  # metres: the eyeball turns
         rest = _rest(character, eye)
         assert _stretch(rest, rest + look) < 2e-3, (case, eye)
     for name in ARKIT_NAMES:
@@ -164,8 +190,8 @@ def test_eyes_teeth_and_tongue_move_as_rigid_parts(characters, case):
 def test_a_separate_tongue_sticks_out(characters, case):
     character = characters[case]
     out = _deltas(character, "tongue", "tongueOut")
-    forward = face_frame(character["landmarks"])[1][2]                   # out of the face
-    assert (out @ forward).max() > 0.005, case                            # the tip moves > 5 mm out
+    forward = face_frame(character["landmarks"])[1][2]  # out of the face
+    assert (out @ forward).max() > 0.005, case  # the tip moves > 5 mm out
     assert "tongueOut" not in characters[case]["result"].empty
 
 
@@ -174,7 +200,7 @@ def test_the_body_below_the_neck_stays_still(characters):
     body = character["by_name"]["body"]
     if body.data.shape_keys is None:
         return
-    neck = min(_rest(character, "head_skin")[:, 1]) - 0.1                 # 10 cm below the head's lowest point
+    neck = min(_rest(character, "head_skin")[:, 1]) - 0.1  # 10 cm below the head's lowest point
     co = shape_key_co(body, "Basis")
     far = co[:, 1] < neck
     assert far.mean() > 0.5
@@ -207,8 +233,9 @@ def _turn_degrees(rest, delta, centre):
     return float(np.degrees(np.arccos(np.clip((np.trace(r) - 1) / 2, -1.0, 1.0))))
 
 
-@pytest.mark.parametrize("case, horizontal, vertical", [("ready_player_me", 30.0, 25.0), ("gaze_15_10", 15.0, 10.0),
-                                                        ("lids_only", 0.0, 0.0)])
+@pytest.mark.parametrize(
+    "case, horizontal, vertical", [("ready_player_me", 30.0, 25.0), ("gaze_15_10", 15.0, 10.0), ("lids_only", 0.0, 0.0)]
+)
 def test_the_gaze_style_sets_how_far_the_eyeballs_turn(characters, case, horizontal, vertical):
     character = characters[case]
     centre = character["result"].parts.eye_centres["left"]
@@ -223,6 +250,7 @@ def test_the_gaze_style_sets_how_far_the_eyeballs_turn(characters, case, horizon
 def test_the_command_line_gaze_option():
     from facemotion.core.errors import InputError
     from facemotion.facemotion_addon.cli.commands import gaze_style
+
     assert gaze_style("turn") == (30.0, 25.0) and gaze_style("lids") == (0.0, 0.0)
     assert gaze_style("20,12.5") == (20.0, 12.5)
     with pytest.raises(InputError, match="--gaze sideways: use 'turn', 'lids'"):

@@ -9,6 +9,7 @@ process, the contact sheet with OpenCV. A full rig of the ICT head takes ~10 s o
 module-scoped fixtures shared by the tests (four rigs in all: ICT to .glb, ICT to .blend, the canonical face, the
 demo); the bad-input tests fail before any rig, except the cube, which costs one landmark search.
 """
+
 import hashlib
 import json
 import os
@@ -21,12 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from blender_fixtures import CUBE_OBJ
 
+from facemotion.core.animation.timeline import bake_timeline, timeline_from_json
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.io.assets import asset_path
-from facemotion.core.animation.timeline import bake_timeline, timeline_from_json
-
-from blender_fixtures import CUBE_OBJ
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, str(ROOT / "tools" / "cli_entry.py"))
@@ -35,6 +35,7 @@ ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 CANONICAL_FACE = "mediapipe/face_geometry/canonical_face_model.obj"
 NO_DATA = {"tongueOut"}  # ICT-FaceKit has no tongue shape: that key stays at rest
 STAGE_LINE = r"^\s+{}\s+\d+\.\d\d s$"  # how the CLI prints a stage's time: "  import      0.04 s"
+
 
 def run_cli(*args, timeout=600):
     """Run the CLI like a user from the repository root; returns the CompletedProcess (text stdout/stderr)."""
@@ -75,7 +76,7 @@ def read_gltf(path):
     doc, binary, offset = None, b"", 12
     while offset < length:
         chunk_length, chunk_type = struct.unpack_from("<II", data, offset)
-        chunk = data[offset + 8: offset + 8 + chunk_length]
+        chunk = data[offset + 8 : offset + 8 + chunk_length]
         if chunk_type == _CHUNK_JSON:
             doc = json.loads(chunk)
         elif chunk_type == _CHUNK_BIN:
@@ -92,8 +93,9 @@ def _view_array(doc, buffers, view_index, byte_offset, dtype, count, width):
     start = view.get("byteOffset", 0) + byte_offset
     buffer = buffers[view.get("buffer", 0)]
     assert start + stride * (count - 1) + item <= len(buffer), "accessor runs past its buffer"
-    rows = np.ndarray((count, width), dtype=dtype, buffer=buffer, offset=start,
-                      strides=(stride, np.dtype(dtype).itemsize))
+    rows = np.ndarray(
+        (count, width), dtype=dtype, buffer=buffer, offset=start, strides=(stride, np.dtype(dtype).itemsize)
+    )
     return rows.astype(np.float64)
 
 
@@ -108,11 +110,19 @@ def accessor(doc, buffers, index):
     sparse = acc.get("sparse")
     if sparse:
         idx = sparse["indices"]
-        rows = _view_array(doc, buffers, idx["bufferView"], idx.get("byteOffset", 0),
-                           _COMPONENT_DTYPES[idx["componentType"]], sparse["count"], 1)[:, 0].astype(np.int64)
+        rows = _view_array(
+            doc,
+            buffers,
+            idx["bufferView"],
+            idx.get("byteOffset", 0),
+            _COMPONENT_DTYPES[idx["componentType"]],
+            sparse["count"],
+            1,
+        )[:, 0].astype(np.int64)
         val = sparse["values"]
-        values[rows] = _view_array(doc, buffers, val["bufferView"], val.get("byteOffset", 0), dtype, sparse["count"],
-                                   width)
+        values[rows] = _view_array(
+            doc, buffers, val["bufferView"], val.get("byteOffset", 0), dtype, sparse["count"], width
+        )
     return values
 
 
@@ -180,11 +190,15 @@ print("INSPECT " + json.dumps(objects))
 def inspect_with_blender(path):
     """Open a .blend (or import an .fbx) in a separate Blender process; returns a list of dicts per object:
     ``name``, ``type``, ``keys`` (shape key names, Basis first) and ``animated`` (key data paths with > 1 key)."""
-    proc = subprocess.run([sys.executable, "-c", _INSPECT_SCRIPT, str(path), str(ROOT / "tools")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _INSPECT_SCRIPT, str(path), str(ROOT / "tools")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, _describe(proc)
     line = next(line for line in proc.stdout.splitlines() if line.startswith("INSPECT "))
-    return json.loads(line[len("INSPECT "):])
+    return json.loads(line[len("INSPECT ") :])
 
 
 def _animation_check(path, timeline_file):
@@ -214,6 +228,7 @@ def _animation_check(path, timeline_file):
 # ---------------------------------------------------------------------------------------------------------------------
 # Shared runs (module scope: each full rig is ~10 s)
 # ---------------------------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
@@ -265,6 +280,7 @@ def demo_run(workdir):
 # ---------------------------------------------------------------------------------------------------------------------
 # rig / animate on the ICT head
 # ---------------------------------------------------------------------------------------------------------------------
+
 
 def test_rig_to_glb_prints_stage_times_and_writes_52_arkit_morph_targets(rig_glb):
     proc, out = rig_glb
@@ -321,6 +337,7 @@ def test_animation_starts_at_time_zero(animated_glb):
 # MediaPipe's canonical face: another topology, .gltf out, then animate it to .fbx
 # ---------------------------------------------------------------------------------------------------------------------
 
+
 def test_rig_canonical_face_to_gltf(canonical_gltf):
     proc, out = canonical_gltf
     _assert_ok(proc)
@@ -349,16 +366,19 @@ def test_animate_the_rigged_gltf_to_fbx(canonical_gltf, workdir):
 # Bad input: exit 2, one line on stderr naming the file, no traceback, nothing written
 # ---------------------------------------------------------------------------------------------------------------------
 
+
 def _bad_input_files(folder):
     (folder / "random_text.obj").write_text("this is not a mesh\nv one two three\nf a b c\n")
     (folder / "photo.fbx").write_bytes(asset_path("faces/astronaut.png").read_bytes())
     (folder / "cube.obj").write_text(CUBE_OBJ)
     (folder / "empty.obj").write_text("# no vertices, no faces\n")
     (folder / "head.stl").write_text("solid head\nendsolid head\n")
-    (folder / "unknown_emotion.json").write_text(json.dumps(
-        {"fps": 24, "keys": [{"time": 0, "emotion": "neutral"}, {"time": 1.0, "emotion": "grumpy"}]}))
-    (folder / "loud_noise.json").write_text(json.dumps(
-        {"keys": [{"time": 0, "emotion": "happy"}], "duration": 1.0, "noise": {"amplitude": 2.0}}))
+    (folder / "unknown_emotion.json").write_text(
+        json.dumps({"fps": 24, "keys": [{"time": 0, "emotion": "neutral"}, {"time": 1.0, "emotion": "grumpy"}]})
+    )
+    (folder / "loud_noise.json").write_text(
+        json.dumps({"keys": [{"time": 0, "emotion": "happy"}], "duration": 1.0, "noise": {"amplitude": 2.0}})
+    )
     (folder / "broken.json").write_text('{"fps": 24, "keys": [{"time": 0, "emotion": "neutral"},\n')
     (folder / "existing.glb").write_bytes(b"glTF precious bytes that must survive")
     (folder / "good.json").write_text(EXAMPLE_TIMELINE.read_text())
@@ -367,8 +387,10 @@ def _bad_input_files(folder):
 # id: (arguments with {d} = the test folder and {ict} = the ICT head, words the one error line must contain)
 BAD_INPUT = {
     "missing-mesh": ("rig {d}/missing.obj --out {d}/out.glb", ["missing.obj", "not found"]),
-    "missing-mesh-animate": ("animate {d}/missing.obj --timeline {d}/good.json --out {d}/out.glb",
-                             ["missing.obj", "not found"]),
+    "missing-mesh-animate": (
+        "animate {d}/missing.obj --timeline {d}/good.json --out {d}/out.glb",
+        ["missing.obj", "not found"],
+    ),
     "text-as-obj": ("rig {d}/random_text.obj --out {d}/out.glb", ["random_text.obj"]),
     "png-as-fbx": ("rig {d}/photo.fbx --out {d}/out.glb", ["photo.fbx"]),
     "cube-has-no-face": ("rig {d}/cube.obj --out {d}/out.glb", ["cube.obj", "no face"]),
@@ -377,12 +399,18 @@ BAD_INPUT = {
     "unsupported-output": ("rig {ict} --out {d}/out.xyz", ["out.xyz", ".xyz"]),
     "output-folder-missing": ("rig {ict} --out {d}/no_such_folder/out.glb", ["no_such_folder"]),
     "existing-output": ("rig {ict} --out {d}/existing.glb", ["existing.glb", "--overwrite"]),
-    "existing-output-animate": ("animate {ict} --timeline {d}/good.json --out {d}/existing.glb",
-                                ["existing.glb", "--overwrite"]),
-    "unknown-emotion": ("animate {ict} --timeline {d}/unknown_emotion.json --out {d}/out.glb",
-                        ["unknown_emotion.json", "grumpy", "key 1"]),
-    "noise-out-of-range": ("animate {ict} --timeline {d}/loud_noise.json --out {d}/out.glb",
-                           ["loud_noise.json", "noise amplitude"]),
+    "existing-output-animate": (
+        "animate {ict} --timeline {d}/good.json --out {d}/existing.glb",
+        ["existing.glb", "--overwrite"],
+    ),
+    "unknown-emotion": (
+        "animate {ict} --timeline {d}/unknown_emotion.json --out {d}/out.glb",
+        ["unknown_emotion.json", "grumpy", "key 1"],
+    ),
+    "noise-out-of-range": (
+        "animate {ict} --timeline {d}/loud_noise.json --out {d}/out.glb",
+        ["loud_noise.json", "noise amplitude"],
+    ),
     "bad-fps": ("animate {ict} --timeline {d}/good.json --out {d}/out.glb --fps 0", ["--fps"]),
     "invalid-json": ("animate {ict} --timeline {d}/broken.json --out {d}/out.glb", ["broken.json", "JSON"]),
     "missing-timeline": ("animate {ict} --timeline {d}/missing.json --out {d}/out.glb", ["missing.json"]),
@@ -425,8 +453,12 @@ def test_help(command):
     assert proc.returncode == 0, _describe(proc)
     assert proc.stdout.startswith(f"usage: facemotion {command}".rstrip()), proc.stdout
     assert proc.stderr == ""
-    expected = {"": ["rig", "animate", "demo"], "rig": ["--out", "--overwrite", "--replace-keys"],
-                "animate": ["--timeline", "--out", "--fps", "--overwrite"], "demo": ["--out-dir", "--mesh"]}[command]
+    expected = {
+        "": ["rig", "animate", "demo"],
+        "rig": ["--out", "--overwrite", "--replace-keys"],
+        "animate": ["--timeline", "--out", "--fps", "--overwrite"],
+        "demo": ["--out-dir", "--mesh"],
+    }[command]
     for word in expected:
         assert word in proc.stdout, (word, proc.stdout)
 
@@ -434,13 +466,15 @@ def test_help(command):
 def test_launcher_runs_the_cli_from_the_checkout_venv():
     venv = ROOT / ".venv"
     stamp = venv / ".facemotion-constraints"
-    wanted = hashlib.sha256((ROOT / "tools" / "requirements.txt").read_bytes() +
-                            (ROOT / "tools" / "constraints.txt").read_bytes()).hexdigest()[:16]
+    wanted = hashlib.sha256(
+        (ROOT / "tools" / "requirements.txt").read_bytes() + (ROOT / "tools" / "constraints.txt").read_bytes()
+    ).hexdigest()[:16]
     if not (venv / "bin" / "python").exists() or not stamp.is_file() or stamp.read_text().strip() != wanted:
         pytest.skip("no up-to-date .venv: the launcher would (re)install it, which a test must not do")
     env = {k: v for k, v in os.environ.items() if k not in ("FACEMOTION_VENV", "FACEMOTION_PYTHON")}
-    proc = subprocess.run([str(ROOT / "facemotion"), "--help"], cwd="/", env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [str(ROOT / "facemotion"), "--help"], cwd="/", env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, _describe(proc)
     assert proc.stdout.startswith("usage: facemotion"), proc.stdout
     assert "setting up" not in proc.stderr
@@ -450,11 +484,20 @@ def test_launcher_runs_the_cli_from_the_checkout_venv():
 # demo
 # ---------------------------------------------------------------------------------------------------------------------
 
+
 def test_demo_writes_blend_glb_and_contact_sheet_with_stage_times(demo_run):
     proc, out_dir = demo_run
     _assert_ok(proc)
-    for stage in ("import generic_neutral_mesh.obj", "rig (landmarks, fit, transfer)", "photo landmarks + pose",
-                  "bake timeline (145 frames)", "write .glb", "contact sheet (Cycles CPU)", "write .blend", "total"):
+    for stage in (
+        "import generic_neutral_mesh.obj",
+        "rig (landmarks, fit, transfer)",
+        "photo landmarks + pose",
+        "bake timeline (145 frames)",
+        "write .glb",
+        "contact sheet (Cycles CPU)",
+        "write .blend",
+        "total",
+    ):
         assert len(_stage_lines(proc.stdout, stage)) == 1, (stage, proc.stdout)
     blend = out_dir / "facemotion_demo.blend"
     glb = out_dir / "facemotion_demo.glb"
@@ -463,9 +506,14 @@ def test_demo_writes_blend_glb_and_contact_sheet_with_stage_times(demo_run):
         assert path.is_file() and f"wrote {path}" in proc.stdout
     # Blender's render log, written from C to descriptor 1 ("Fra:1 Mem:...", "render | Saved: '...'"), is held
     # back without -v: stdout has facemotion's own lines only.
-    render_log = [line for line in proc.stdout.splitlines()
-                  if line.lstrip().startswith(("Fra:", "Info:")) or "| Saved:" in line
-                  or " render " in f" {line} " and "|" in line]
+    render_log = [
+        line
+        for line in proc.stdout.splitlines()
+        if line.lstrip().startswith(("Fra:", "Info:"))
+        or "| Saved:" in line
+        or " render " in f" {line} "
+        and "|" in line
+    ]
     assert not render_log, render_log
 
     doc, buffers = _check_morph_targets(glb)

@@ -4,6 +4,7 @@ subprocess): every case must end with its exit code, exactly one ``facemotion: .
 no file (final or temporary) left behind. All inputs are small generated files; the bad-input cases fail before any
 import or rig, so each run costs only the start of Python + bpy.
 """
+
 import codecs
 import os
 import signal
@@ -51,11 +52,13 @@ def test_version_names_facemotion_and_blender():
     proc = run_cli("--version")
     assert proc.returncode == 0, proc.stderr
     import tomllib
+
     version = tomllib.loads((ROOT / "blender_manifest.toml").read_text())["version"]
     assert proc.stdout.strip().startswith(f"facemotion {version} (Blender ")
 
 
 # --- outputs that cannot be written: refused before any work --------------------------------------------------------
+
 
 def test_out_under_a_file_is_one_line(tmp_path, ict_mesh):
     blocker = tmp_path / "afile"
@@ -89,14 +92,18 @@ def test_check_writable_leaves_nothing(tmp_path):
 GOOD_TIMELINE = '{"fps": 24, "keys": [{"time": 0, "emotion": "happy"}, {"time": 1, "emotion": "sad"}]}'
 
 
-@pytest.mark.parametrize("name, data, fragment", [
-    ("binary", bytes(range(256)) * 4, "not a text file"),
-    ("nul", b'{"fps": 24\x00}', "NUL bytes"),
-    ("huge_float", b'{"fps": 1e400, "keys": []}', "out of range"),
-    ("huge_int", b'{"fps": ' + b"9" * 5000 + b', "keys": []}', "out of range"),
-    ("nan", b'{"fps": NaN, "keys": []}', "out of range"),
-    ("deep", b"[" * 100000 + b"]" * 100000, "nested too deeply"),
-], ids=["binary", "nul", "huge_float", "huge_int", "nan", "deep"])
+@pytest.mark.parametrize(
+    "name, data, fragment",
+    [
+        ("binary", bytes(range(256)) * 4, "not a text file"),
+        ("nul", b'{"fps": 24\x00}', "NUL bytes"),
+        ("huge_float", b'{"fps": 1e400, "keys": []}', "out of range"),
+        ("huge_int", b'{"fps": ' + b"9" * 5000 + b', "keys": []}', "out of range"),
+        ("nan", b'{"fps": NaN, "keys": []}', "out of range"),
+        ("deep", b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    ],
+    ids=["binary", "nul", "huge_float", "huge_int", "nan", "deep"],
+)
 def test_hostile_timeline_is_one_line(name, data, fragment, tmp_path, ict_mesh):
     timeline = tmp_path / f"{name}.json"
     timeline.write_bytes(data)
@@ -105,21 +112,32 @@ def test_hostile_timeline_is_one_line(name, data, fragment, tmp_path, ict_mesh):
     assert sorted(p.name for p in tmp_path.iterdir()) == [timeline.name]
 
 
-@pytest.mark.parametrize("bom, encoding", [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
-                                           (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"),
-                                           (b"", "utf-8")], ids=["utf16le", "utf16be", "utf8bom", "utf32le", "utf8"])
+@pytest.mark.parametrize(
+    "bom, encoding",
+    [
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (b"", "utf-8"),
+    ],
+    ids=["utf16le", "utf16be", "utf8bom", "utf32le", "utf8"],
+)
 def test_timeline_encodings_with_a_bom_decode_like_utf8(bom, encoding, tmp_path):
     path = tmp_path / "t.json"
     path.write_bytes(bom + GOOD_TIMELINE.encode(encoding))
-    assert timeline_file.read_timeline(path) == {"fps": 24, "keys": [{"time": 0, "emotion": "happy"},
-                                                            {"time": 1, "emotion": "sad"}]}
+    assert timeline_file.read_timeline(path) == {
+        "fps": 24,
+        "keys": [{"time": 0, "emotion": "happy"}, {"time": 1, "emotion": "sad"}],
+    }
 
 
 def test_utf16_timeline_passes_the_reading_stage_in_the_cli(tmp_path, ict_mesh):
     # PowerShell's default: UTF-16 LE with BOM. A bad --fps after the read proves the file was decoded and parsed.
     path = tmp_path / "t.json"
-    path.write_bytes(codecs.BOM_UTF16_LE + '{"fps": 24, "keys": [{"time": 0, "emotion": "nosuch"}]}'
-                     .encode("utf-16-le"))
+    path.write_bytes(
+        codecs.BOM_UTF16_LE + '{"fps": 24, "keys": [{"time": 0, "emotion": "nosuch"}]}'.encode("utf-16-le")
+    )
     proc = run_cli("animate", ict_mesh, "--timeline", path, "--out", tmp_path / "o.glb")
     line = _one_line_error(proc, 2, "t.json")
     assert "not valid JSON" not in line and "not a text file" not in line
@@ -127,15 +145,19 @@ def test_utf16_timeline_passes_the_reading_stage_in_the_cli(tmp_path, ict_mesh):
 
 # --- Blender errors: the cause, not "Traceback" ----------------------------------------------------------------------
 
+
 def test_blender_error_cause_keeps_the_last_line_of_a_traceback():
-    exc = RuntimeError("Error: Python: Traceback (most recent call last):\n  File \"/x/io_import.py\", line 12, in "
-                       "load\n    data = read()\nValueError: buffer is smaller than requested size\n")
+    exc = RuntimeError(
+        'Error: Python: Traceback (most recent call last):\n  File "/x/io_import.py", line 12, in '
+        "load\n    data = read()\nValueError: buffer is smaller than requested size\n"
+    )
     assert console.blender_error_cause(exc) == "ValueError: buffer is smaller than requested size"
     assert console.blender_error_cause(RuntimeError("Error: Cannot read file 'x.fbx'\n")) == "Cannot read file 'x.fbx'"
     assert console.blender_error_cause(RuntimeError("")) == "RuntimeError"
 
 
 # --- absurd images ---------------------------------------------------------------------------------------------------
+
 
 def test_strip_image_is_refused_from_its_header(tmp_path):
     strip = tmp_path / "strip.png"
@@ -162,6 +184,7 @@ def test_oversized_png_header_is_one_line(tmp_path):
 
 # --- interruptions ---------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), entry.Terminated(signal.SIGTERM)])
 def test_atomic_output_removes_its_temp_file_when_interrupted(exc, tmp_path):
     with pytest.raises(type(exc)):
@@ -173,19 +196,30 @@ def test_atomic_output_removes_its_temp_file_when_interrupted(exc, tmp_path):
 
 # Delays after the import stage's line: 0.5 s lands about where MediaPipe's graph is being made on this machine (a
 # SIGTERM there once left its threads running and the process hung), 0 s and 1.5 s in the landmark search and later.
-@pytest.mark.parametrize("signum, code, word, delay", [
-    (signal.SIGTERM, 143, "terminated", 0.5), (signal.SIGHUP, 129, "hung up", 0.5),
-    (signal.SIGINT, 130, "interrupted", 0.5), (signal.SIGTERM, 143, "terminated", 0.0),
-    (signal.SIGINT, 130, "interrupted", 1.5)])
+@pytest.mark.parametrize(
+    "signum, code, word, delay",
+    [
+        (signal.SIGTERM, 143, "terminated", 0.5),
+        (signal.SIGHUP, 129, "hung up", 0.5),
+        (signal.SIGINT, 130, "interrupted", 0.5),
+        (signal.SIGTERM, 143, "terminated", 0.0),
+        (signal.SIGINT, 130, "interrupted", 1.5),
+    ],
+)
 def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code, word, delay, tmp_path, ict_mesh):
     out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
     out_dir.mkdir()
     temp_dir.mkdir()
     # TMPDIR: Blender's own temporary folder (bpy.app.tempdir) and every tempfile go here, so the test can see that
     # nothing is left behind.
-    proc = subprocess.Popen([*CLI, "rig", str(ict_mesh), "--out", str(out_dir / "o.glb")], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(temp_dir)})
+    proc = subprocess.Popen(
+        [*CLI, "rig", str(ict_mesh), "--out", str(out_dir / "o.glb")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp_dir)},
+    )
     # Wait (bounded by the rig's own length) for the import stage line: the rig (seconds of work) is then running.
     first = ""
     while "import" not in first:
@@ -203,6 +237,7 @@ def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code
 
 # --- verbosity and the progress bar ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("argv", [["-q", "rig", "m.obj", "--out", "o.glb"], ["rig", "m.obj", "--out", "o.glb", "-q"]])
 def test_quiet_is_accepted_before_and_after_the_command(argv):
     assert entry.build_parser().parse_args(argv).verbosity == console.QUIET
@@ -218,6 +253,7 @@ def test_quiet_bad_input_still_prints_its_one_line(tmp_path):
 
 def test_progress_bar_draws_on_a_terminal_and_stays_silent_otherwise(tmp_path):
     import io
+
     master, slave = os.openpty()
     terminal = open(slave, "w")
     old = console.set_terminal(terminal)
@@ -226,6 +262,7 @@ def test_progress_bar_draws_on_a_terminal_and_stays_silent_otherwise(tmp_path):
             progress(0.5, "Fitting the template")
         terminal.flush()
         import select
+
         drawn = ""
         while "Fitting the template" not in drawn:
             ready, _, _ = select.select([master], [], [], 2.0)  # never block the test run
@@ -247,6 +284,7 @@ def test_truncated_glb_names_the_cause(tmp_path):
     import bpy
 
     from facemotion.facemotion_addon import export
+
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.mesh.primitive_cube_add()
     whole = tmp_path / "whole.glb"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Common key times for many curves (core.animation.common_keys): tolerance, exactness, cheapest form, refusals."""
+
 import numpy as np
 import pytest
 from linear_keys import sparse_key_indices
@@ -43,8 +44,9 @@ def test_cheapest_is_never_larger_than_a_key_per_frame_and_matches_linear_refine
     assert best.byte_size() <= sampled_keys(samples).byte_size()
     assert best.interpolation == "CUBICSPLINE"
     # piecewise-linear input: linear keys at the corners, like the per-curve linear keys of core.animation.keys
-    corners = np.column_stack([np.interp(np.arange(60), [0, 20, 59], [0, 1, 0.5]),
-                               np.interp(np.arange(60), [0, 35, 59], [0.2, 0.9, 0.9])])
+    corners = np.column_stack(
+        [np.interp(np.arange(60), [0, 20, 59], [0, 1, 0.5]), np.interp(np.arange(60), [0, 35, 59], [0.2, 0.9, 0.9])]
+    )
     linear = cheapest_common_keys(corners, [20, 35])
     assert linear.interpolation == "LINEAR" and list(linear.frames) == [0, 20, 35, 59]
     union = sorted(set(sparse_key_indices(corners[:, 0])) | set(sparse_key_indices(corners[:, 1])))

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The core stays bounded and tear-free (issue 8): welding coincident vertices, non-finite input, and the cost limits
 of the mesh landmark search. (Timeline fps/duration/frame limits are in tests/test_timeline.py.)"""
+
 import numpy as np
 import pytest
 
@@ -21,6 +22,7 @@ def _soup(vertices, triangles):
 
 
 # --- welding --------------------------------------------------------------------------------------------------------
+
 
 def test_weld_merges_a_soup_back_into_the_mesh():
     grid = np.array([[x, y, 0.1 * x * y] for y in range(4) for x in range(4)], np.float64)
@@ -58,6 +60,7 @@ def test_triangle_soup_rigs_without_tearing(ict_head):
     jawOpen still equals ICT's own. Unwelded, the same soup tore open by 4.0 cm (on a 34 cm head), because each
     copy of a vertex saw only its own triangle's normal and component."""
     from facemotion.core.rig.template import load_ict_template
+
     vertices, triangles = ict_head
     soup_v, soup_f = _soup(vertices, triangles)
     # degenerate faces: a repeated vertex, and a zero-area sliver along an existing edge
@@ -86,6 +89,7 @@ def test_triangle_soup_rigs_without_tearing(ict_head):
 
 # --- non-finite input -----------------------------------------------------------------------------------------------
 
+
 def test_non_finite_vertices_are_one_clear_error(ict_head):
     vertices, triangles = ict_head
     bad = vertices.copy()
@@ -98,8 +102,10 @@ def test_non_finite_vertices_are_one_clear_error(ict_head):
 
 # --- bounded landmark search ----------------------------------------------------------------------------------------
 
+
 def test_render_cost_limit_counts_layers():
     from facemotion.core.detect.rasterize import OrthoCamera, render
+
     # one triangle covering the whole 32 x 32 view, stacked 5 deep: 5 (triangle, pixel) tests per pixel or a bit less
     tri = np.array([[-10.0, -10.0, 0.0], [30.0, -10.0, 0.0], [-10.0, 30.0, 0.0]])
     v = np.vstack([tri + [0.0, 0.0, 0.1 * k] for k in range(5)])
@@ -117,8 +123,9 @@ def test_triangle_soup_is_refused_at_once_not_after_every_view():
     rng = np.random.default_rng(0)
     calls = []
     with pytest.raises(InputError, match=r"cover the view \d+ times over \(limit 64.*triangle soup"):
-        detect_mesh_landmarks(rng.uniform(-1, 1, (15000, 3)), np.arange(15000).reshape(-1, 3),
-                              progress=lambda f, m: calls.append(f))
+        detect_mesh_landmarks(
+            rng.uniform(-1, 1, (15000, 3)), np.arange(15000).reshape(-1, 3), progress=lambda f, m: calls.append(f)
+        )
     assert len(calls) == 1  # refused on the first search view
 
 
@@ -134,6 +141,7 @@ def test_two_million_random_vertices_are_refused():
 
 def test_landmark_search_reports_each_view_and_can_be_cancelled():
     from facemotion.core.errors import CancelledError, Progress
+
     rng = np.random.default_rng(2)
     v = rng.uniform(-1, 1, (300, 3))  # 100 random triangles: well under the limit, no face in any view
     progress = Progress()

@@ -3,17 +3,17 @@
 The CLI runs as a user runs it (subprocess); .blend files are built and read back with bpy in their own subprocesses
 so each test sees exactly what is on disk.
 """
+
 import json
 import subprocess
 import sys
 
 import pytest
+from blender_fixtures import CUBE_OBJ
+from test_cli import ICT_NEUTRAL, _describe, _listing, run_cli
 
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.io.assets import asset_path
-
-from blender_fixtures import CUBE_OBJ
-from test_cli import ICT_NEUTRAL, _describe, _listing, run_cli
 
 # Builds a .blend holding the user's things around a head mesh: argv = [out.blend, head.obj or "cube"].
 _BUILD = r"""
@@ -66,8 +66,7 @@ print("JSON" + json.dumps({
 
 
 def _bpy(script, *args):
-    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, _describe(proc)
     return proc
 
@@ -133,7 +132,8 @@ def test_a_blend_whose_rig_fails_is_left_byte_identical(tmp_path):
 
 
 def test_rig_a_blend_onto_itself_keeps_every_datablock_and_adds_the_52_keys(tmp_path):
-    """``rig scene.blend --out scene.blend --overwrite`` with a real head: all the user's data plus facemotion's keys."""
+    """``rig scene.blend --out scene.blend --overwrite`` with a real head: all the user's data plus facemotion's
+    keys."""
     scene = tmp_path / "scene.blend"
     _bpy(_BUILD, scene, asset_path(ICT_NEUTRAL))
     proc = run_cli("rig", scene, "--out", scene, "--overwrite")
@@ -187,6 +187,7 @@ def test_ownership_marker_survives_export_and_import(suffix, tmp_path):
     """Re-rigging facemotion's own GLB/FBX with replace works: its keys are still known as facemotion's, the user's
     key still is not."""
     from test_cli import ROOT
+
     out = _bpy(_ROUND_TRIP, tmp_path / f"head{suffix}", ROOT / "tools").stdout
     state = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("JSON")))
     assert state["ours"] == ["jawOpen", "mouthClose"]

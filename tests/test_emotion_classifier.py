@@ -1,5 +1,6 @@
 """Tests of core.emotion.classifier: the shipped ONNX model, its metadata contract, inference on a real photo, and
 the training tool's export (tools/train_emotion.py) on real rendered data from tools/emotion_data.py."""
+
 import json
 import sys
 from pathlib import Path
@@ -8,10 +9,10 @@ import numpy as np
 import pytest
 
 from facemotion.core.emotion import classifier as ec
-from facemotion.core.io.assets import asset_path
 from facemotion.core.emotion.features import PARTS, FeatureSpec
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import InputError
+from facemotion.core.io.assets import asset_path
 from facemotion.core.io.image_io import load_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -30,6 +31,7 @@ def astronaut():
 # ----------------------------------------------------------------------------------------------------------------------
 # the shipped model
 
+
 def test_shipped_model_loads_and_metadata_round_trips(classifier):
     import onnxruntime as ort
 
@@ -37,8 +39,11 @@ def test_shipped_model_loads_and_metadata_round_trips(classifier):
     assert classifier.labels == CATEGORIES
     assert classifier.version.split(".")[0] == str(ec.MODEL_FORMAT_MAJOR)
     # The metadata read independently of the class gives back the same objects.
-    meta = ort.InferenceSession(str(classifier.path), providers=["CPUExecutionProvider"]) \
-        .get_modelmeta().custom_metadata_map
+    meta = (
+        ort.InferenceSession(str(classifier.path), providers=["CPUExecutionProvider"])
+        .get_modelmeta()
+        .custom_metadata_map
+    )
     assert FeatureSpec.from_json(meta["facemotion_feature_spec"]) == classifier.spec
     assert FeatureSpec.from_json(classifier.spec.to_json()) == classifier.spec
     assert tuple(json.loads(meta["facemotion_labels"])) == CATEGORIES
@@ -93,7 +98,7 @@ def test_session_is_created_once_and_reused(astronaut):
     shared = ec.default_classifier()
     assert ec.default_classifier() is shared
     session = shared.session
-    ec.classify_image(astronaut, classifier=None)            # goes through default_classifier()
+    ec.classify_image(astronaut, classifier=None)  # goes through default_classifier()
     shared.predict(np.zeros(shared.spec.size, np.float32))
     assert shared.session is session and ec.default_classifier() is shared
     threads = session.get_session_options().intra_op_num_threads
@@ -103,7 +108,11 @@ def test_session_is_created_once_and_reused(astronaut):
 # ----------------------------------------------------------------------------------------------------------------------
 # metadata mismatches
 
-def _tiny_model(path, width, *, labels=CATEGORIES, spec=FeatureSpec(("distances",)), version="1.0", drop=()):
+
+DISTANCES_ONLY = FeatureSpec(("distances",))
+
+
+def _tiny_model(path, width, *, labels=CATEGORIES, spec=DISTANCES_ONLY, version="1.0", drop=()):
     """A real (tiny) logistic-regression ONNX model of input ``width`` written with skl2onnx, with the given
     metadata."""
     import onnx
@@ -115,8 +124,12 @@ def _tiny_model(path, width, *, labels=CATEGORIES, spec=FeatureSpec(("distances"
     y = np.arange(80) % 8
     model = LogisticRegression(max_iter=200).fit(x, y)
     onx = to_onnx(model, x[:1], options={id(model): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
-    props = {"facemotion_labels": json.dumps(list(labels)), "facemotion_feature_spec": spec.to_json(),
-             "facemotion_model_version": version, "facemotion_training": "{}"}
+    props = {
+        "facemotion_labels": json.dumps(list(labels)),
+        "facemotion_feature_spec": spec.to_json(),
+        "facemotion_model_version": version,
+        "facemotion_training": "{}",
+    }
     onnx.helper.set_model_props(onx, {k: v for k, v in props.items() if k not in drop})
     path.write_bytes(onx.SerializeToString())
     return path
@@ -161,6 +174,7 @@ def test_matching_tiny_model_loads_and_lbp_needs_the_image(tmp_path, astronaut):
     clf = ec.EmotionClassifier(_tiny_model(tmp_path / "lbp.onnx", PARTS["distances"] + PARTS["lbp"], spec=spec))
     assert clf.spec == spec and clf.spec.needs_image
     from facemotion.core.detect.landmarks import default_detector
+
     face = default_detector().detect_one(astronaut)
     with pytest.raises(InputError, match="lbp"):
         clf.classify_face(face)
@@ -170,6 +184,7 @@ def test_matching_tiny_model_loads_and_lbp_needs_the_image(tmp_path, astronaut):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # the training tool's export (real renders, small)
+
 
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
@@ -188,19 +203,29 @@ def test_training_exports_a_deterministic_model_that_matches_scikit_learn(small_
     train_ids = np.unique(small_data.groups)[:11]
     train = small_data.subset(np.isin(small_data.groups, train_ids))
     test = small_data.subset(~np.isin(small_data.groups, train_ids))
-    kwargs = dict(spec=FeatureSpec(("distances", "blendshapes")), heldout=test, n_splits=3,
-                  families=("svm", "logreg"), log=lambda *a: None)
+    kwargs = dict(
+        spec=FeatureSpec(("distances", "blendshapes")),
+        heldout=test,
+        n_splits=3,
+        families=("svm", "logreg"),
+        log=lambda *a: None,
+    )
     onnx_bytes, summary = train_emotion.train(train, **kwargs)
     again, _ = train_emotion.train(train, **kwargs)
-    assert again == onnx_bytes                                # bit-for-bit for the same data and seed
+    assert again == onnx_bytes  # bit-for-bit for the same data and seed
     path = tmp_path / "model.onnx"
     path.write_bytes(onnx_bytes)
     clf = ec.EmotionClassifier(path)
     assert clf.spec.parts == ("distances", "blendshapes") and clf.training["chosen"] == summary["chosen"]
     assert summary["heldout"]["faces"] == len(test) and summary["export_max_abs_diff"] <= 1e-4
     # onnxruntime through the runtime class == scikit-learn refit with the chosen recipe.
-    family, params = next((c for c in train_emotion.candidates(clf.spec.size, ("svm", "logreg"))
-                           if train_emotion.describe(*c) == summary["chosen"]["model"]))
+    family, params = next(
+        (
+            c
+            for c in train_emotion.candidates(clf.spec.size, ("svm", "logreg"))
+            if train_emotion.describe(*c) == summary["chosen"]["model"]
+        )
+    )
     model = train_emotion.fit(family, params, train.features(clf.spec), train.y, 0)
     expected = train_emotion.predict_proba_8(model, test.features(clf.spec))
     assert np.abs(clf.predict(test.features(clf.spec)) - expected).max() < 1e-4
@@ -214,16 +239,17 @@ def test_relative_training_pairs_each_face_with_a_neutral_of_its_identity(small_
     ref = small_data.reference_index(0)
     assert np.all(small_data.labels[ref] == "neutral") and np.all(small_data.groups[ref] == small_data.groups)
     neutral = np.flatnonzero(small_data.labels == "neutral")
-    np.testing.assert_array_equal(ref[neutral], neutral)      # one neutral per identity here: it is its own rest
+    np.testing.assert_array_equal(ref[neutral], neutral)  # one neutral per identity here: it is its own rest
     np.testing.assert_array_equal(ref, small_data.reference_index(0))
     twice = train_emotion.concat_datasets([small_data, small_data])
     ref2 = twice.reference_index(0)
     neutral2 = np.flatnonzero(twice.labels == "neutral")
-    assert np.all(ref2[neutral2] != neutral2)                  # with two: another photo of the person, not itself
+    assert np.all(ref2[neutral2] != neutral2)  # with two: another photo of the person, not itself
     spec = train_emotion.parse_spec("distances,blendshapes,asymmetry", relative=True)
     assert spec.parts == ("blendshapes", "asymmetry") and spec.delta_parts == ("distances", "blendshapes", "asymmetry")
-    onnx_bytes, summary = train_emotion.train(small_data, spec=spec, n_splits=3, families=("logreg",),
-                                              log=lambda *a: None)
+    onnx_bytes, summary = train_emotion.train(
+        small_data, spec=spec, n_splits=3, families=("logreg",), log=lambda *a: None
+    )
     (tmp_path / "relative.onnx").write_bytes(onnx_bytes)
     clf = ec.EmotionClassifier(tmp_path / "relative.onnx")
     assert clf.needs_reference and clf.spec == spec and summary["delta_parts"] == list(spec.delta_parts)

@@ -1,4 +1,5 @@
-"""``facemotion emotion IMAGE_DIR_OR_VIDEO [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a subprocess
+"""``facemotion emotion IMAGE_DIR_OR_VIDEO [--json]`` run as a user runs it (``python tools/cli_entry.py`` in a
+subprocess
 from the repository root, what ``./facemotion`` runs), and through Blender's ``--command`` handler in this process.
 
 The folder holds the real photo as it is, a grey copy, a 16-bit copy (in a sub-folder), the photo beside a half-size
@@ -6,6 +7,7 @@ copy of itself, a corrupt PNG, an image without a face and a text file; each ima
 path order, the bad ones with ``"label": null`` and an ``"error"``, and the run exits 0. Output lines are parsed with
 the standard library's json.
 """
+
 import json
 import re
 import subprocess
@@ -15,21 +17,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_emotion_recognition import two_faces, write_tiny_model
 
-from facemotion.facemotion_addon.cli.entry import cli_command
-from facemotion.core.io.assets import asset_path
 from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH
 from facemotion.core.emotion.features import FeatureSpec
 from facemotion.core.emotion.presets import CATEGORIES
+from facemotion.core.io.assets import asset_path
 from facemotion.core.io.image_io import load_image
-from test_emotion_recognition import two_faces, write_tiny_model
+from facemotion.facemotion_addon.cli.entry import cli_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, str(ROOT / "tools" / "cli_entry.py"))
 # "PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 ..." (all 8 classes, in order)
-TEXT_LINE = re.compile(r"^(?P<path>.+?)(?: \[face (?P<face>\d+)\])?: (?P<label>[a-z]+)(?P<uncertain>, uncertain)? "
-                       r"\(intensity (?P<i>\d\.\d\d)\)  "
-                       + " ".join(rf"{name} (?P<{name}>\d\.\d\d)" for name in CATEGORIES) + "$")
+TEXT_LINE = re.compile(
+    r"^(?P<path>.+?)(?: \[face (?P<face>\d+)\])?: (?P<label>[a-z]+)(?P<uncertain>, uncertain)? "
+    r"\(intensity (?P<i>\d\.\d\d)\)  " + " ".join(rf"{name} (?P<{name}>\d\.\d\d)" for name in CATEGORIES) + "$"
+)
 
 
 def photo_label_ok(record):
@@ -73,8 +76,15 @@ def test_json_lines_for_every_image_in_sorted_order_with_errors_inline(json_run,
     assert "Traceback" not in proc.stdout + proc.stderr, _describe(proc)
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     names = [Path(r["path"]).relative_to(image_folder).as_posix() for r in records]
-    assert names == ["a_photo.png", "b_grey.JPG", "d_corrupt.png", "e_no_face.png", "f_two_faces.png",
-                     "f_two_faces.png", "sub/c_16bit.png"]
+    assert names == [
+        "a_photo.png",
+        "b_grey.JPG",
+        "d_corrupt.png",
+        "e_no_face.png",
+        "f_two_faces.png",
+        "f_two_faces.png",
+        "sub/c_16bit.png",
+    ]
     by_name = dict(zip(names, records))
     for record in records:
         if record["label"] is None:
@@ -127,15 +137,24 @@ def test_help_documents_the_output_and_exit_status():
     proc = run_cli("emotion", "--help")
     assert proc.returncode == 0, _describe(proc)
     assert proc.stdout.startswith("usage: facemotion emotion") and proc.stderr == ""
-    for word in ("IMAGE_DIR_OR_VIDEO", "--json", "--model", "--max-faces", "--every", "--reference", "left_out",
-                 '"face"', '"label": null', "exit status"):
+    for word in (
+        "IMAGE_DIR_OR_VIDEO",
+        "--json",
+        "--model",
+        "--max-faces",
+        "--every",
+        "--reference",
+        "left_out",
+        '"face"',
+        '"label": null',
+        "exit status",
+    ):
         assert word in proc.stdout, (word, proc.stdout)
     top = run_cli("--help")
     assert top.returncode == 0 and "emotion" in top.stdout
 
 
-@pytest.mark.parametrize("case", ["missing-path", "empty-folder", "mismatched-model", "missing-model",
-                                  "bad-max-faces"])
+@pytest.mark.parametrize("case", ["missing-path", "empty-folder", "mismatched-model", "missing-model", "bad-max-faces"])
 def test_bad_input_is_one_line_exit_2(case, tmp_path):
     (tmp_path / "empty").mkdir()
     photo = str(asset_path("faces/astronaut.png"))
@@ -144,9 +163,10 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path):
         "missing-path": (["emotion", tmp_path / "nowhere"], ["nowhere", "no such file or folder"]),
         "empty-folder": (["emotion", tmp_path / "empty"], ["empty", "no image files"]),
         # The metadata says 52 blendshape features, the model takes 23: both are named.
-        "mismatched-model": (["emotion", photo, "--model",
-                              write_tiny_model(tmp_path / "mismatched.onnx", spec=spec)],
-                             ["mismatched.onnx", "52", "23"]),
+        "mismatched-model": (
+            ["emotion", photo, "--model", write_tiny_model(tmp_path / "mismatched.onnx", spec=spec)],
+            ["mismatched.onnx", "52", "23"],
+        ),
         "missing-model": (["emotion", photo, "--model", tmp_path / "none.onnx"], ["none.onnx", "--model"]),
         "bad-max-faces": (["emotion", photo, "--max-faces", "0"], ["--max-faces"]),
     }[case]

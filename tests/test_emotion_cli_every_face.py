@@ -2,6 +2,7 @@
 ``--max-faces`` printing the count left out, on a JPEG stored sideways with an EXIF orientation tag, and on a video
 (``--every N``, one JSON line per sampled frame, judged against the calm frames or a chosen range), run as a user
 runs it (a subprocess of tools/cli_entry.py). Bad options and unreadable videos: one line, exit 2."""
+
 import json
 
 import cv2
@@ -10,8 +11,13 @@ import pytest
 from test_emotion_cli import _describe, run_cli
 from test_video_reference import detector, smile_calm_smile  # noqa: F401 (fixtures)
 
-PLACED = [(256, (300, 330), False), (128, (760, 260), True), (96, (740, 700), False), (64, (260, 760), True),
-          (48, (520, 900), False)]
+PLACED = [
+    (256, (300, 330), False),
+    (128, (760, 260), True),
+    (96, (740, 700), False),
+    (64, (260, 760), True),
+    (48, (520, 900), False),
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``facemotion emotions`` and ``animate --text / --save-timeline``, run as a user runs them (subprocess from the
 repository root, like tests/test_cli.py). One rig in all: the canonical face (the smallest real mesh)."""
+
 import json
 import subprocess
 import sys
@@ -62,13 +63,18 @@ def test_text_prints_what_it_understood(tmp_path):
     assert quiet.returncode == 0 and quiet.stdout == "", quiet.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--text", "blurp then blarg", "--save-timeline", "{t}"], "no emotion found in 'blurp then blarg' ('blurp' "
-                                                                "(nearest known: blue, burst"),
-    (["--text", "happy", "--timeline", "x.json", "--save-timeline", "{t}"], "either --timeline FILE or --text"),
-    (["--text", "happy"], "give --out OUT (and MESH), --save-timeline"),
-    (["--text", "happy", "--out", "{o}"], "MESH is needed with --out"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--text", "blurp then blarg", "--save-timeline", "{t}"],
+            "no emotion found in 'blurp then blarg' ('blurp' (nearest known: blue, burst",
+        ),
+        (["--text", "happy", "--timeline", "x.json", "--save-timeline", "{t}"], "either --timeline FILE or --text"),
+        (["--text", "happy"], "give --out OUT (and MESH), --save-timeline"),
+        (["--text", "happy", "--out", "{o}"], "MESH is needed with --out"),
+    ],
+)
 def test_bad_text_arguments(tmp_path, args, message):
     t, o = tmp_path / "t.json", tmp_path / "o.glb"
     proc = run_cli("animate", *[a.format(t=t, o=o) for a in args])
@@ -80,8 +86,17 @@ def test_bad_text_arguments(tmp_path, args, message):
 
 def test_animate_text_on_a_mesh(tmp_path):
     out, saved = tmp_path / "face.glb", tmp_path / "face.json"
-    proc = run_cli("-q", "animate", asset_path("mediapipe/face_geometry/canonical_face_model.obj"), "--text",
-                   "slightly happy, then suddenly joy+trust for 1 s", "--out", out, "--save-timeline", saved)
+    proc = run_cli(
+        "-q",
+        "animate",
+        asset_path("mediapipe/face_geometry/canonical_face_model.obj"),
+        "--text",
+        "slightly happy, then suddenly joy+trust for 1 s",
+        "--out",
+        out,
+        "--save-timeline",
+        saved,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 10_000
     keys = json.loads(saved.read_text())["keys"]

@@ -1,18 +1,19 @@
 """tools/emotion_data.py on real data: ICT-FaceKit renders through the real Face Landmarker, and a labeled folder
 holding the real astronaut photo, a grey image and a corrupt file. One small synthetic set (24 faces) per module."""
+
 import json
 import shutil
 
 import cv2
+import emotion_data as ed
 import numpy as np
 import pytest
 
-import emotion_data as ed
 from facemotion.core.arkit import ARKIT_INDEX
-from facemotion.core.io.assets import asset_path
 from facemotion.core.emotion.features import MEASURED_PARTS, PARTS
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import InputError
+from facemotion.core.io.assets import asset_path
 
 N_FACES = 24
 SEED = 1
@@ -47,9 +48,9 @@ def test_synthetic_arrays_have_the_agreed_shapes(synth):
 
 
 def test_synthetic_labels_are_stratified_and_groups_repeat(synth):
-    assert set(synth["labels"]) == set(CATEGORIES)             # 24 >= 16 faces: every label
+    assert set(synth["labels"]) == set(CATEGORIES)  # 24 >= 16 faces: every label
     ids, counts = np.unique(synth["groups"], return_counts=True)
-    assert len(ids) >= 2 and counts.min() >= 2                  # subject-independent CV is possible
+    assert len(ids) >= 2 and counts.min() >= 2  # subject-independent CV is possible
     neutral = synth["labels"] == "neutral"
     assert np.all(synth["intensity"][neutral] == 0.0)
     assert np.all((synth["intensity"][~neutral] >= 0.35) & (synth["intensity"][~neutral] <= 1.0))
@@ -106,10 +107,10 @@ def test_plain_and_mask_faces_drop_texture_and_parts_and_are_still_detected():
     mask = _first_sample_of_style("mask")
     assert len(renderer.visible_triangles(painted)) == len(renderer.triangles)
     eyeball_vertices = np.arange(*ed.ICT_IRIS_BALLS[0])
-    assert not np.isin(renderer.visible_triangles(plain), eyeball_vertices).any()     # the sockets show
+    assert not np.isin(renderer.visible_triangles(plain), eyeball_vertices).any()  # the sockets show
     kept = np.unique(renderer.visible_triangles(mask))
-    assert ed.ICT_LANDMARKS_68[8] in kept                                            # the chin stays on a mask...
-    back = np.argmin(renderer.template.vertices[:, 2])                              # ...the back of the head does not
+    assert ed.ICT_LANDMARKS_68[8] in kept  # the chin stays on a mask...
+    back = np.argmin(renderer.template.vertices[:, 2])  # ...the back of the head does not
     assert back not in kept and len(kept) < 0.8 * len(np.unique(renderer.triangles))
     for sample in (plain, mask):
         sample.noise_sigma, sample.jpeg_quality, sample.blur_sigma = 0.0, 0, 0.0
@@ -136,9 +137,9 @@ def test_dataset_round_trip_and_validation(tmp_path, synth):
     back = ed.load_dataset(path)
     _assert_same(back, synth)
     assert back["meta"]["per_class"] == synth["meta"]["per_class"]
-    with np.load(path) as raw:                                  # the agreed on-disk form of meta: 0-d JSON string
+    with np.load(path) as raw:  # the agreed on-disk form of meta: 0-d JSON string
         assert raw["meta"].shape == () and json.loads(str(raw["meta"]))["seed"] == SEED
-    assert ed.save_dataset(tmp_path / "again.npz", synth).read_bytes() == path.read_bytes()   # reproducible bytes
+    assert ed.save_dataset(tmp_path / "again.npz", synth).read_bytes() == path.read_bytes()  # reproducible bytes
     broken = dict(synth, lbp=synth["lbp"][:, :10])
     with pytest.raises(InputError, match="lbp"):
         ed.save_dataset(tmp_path / "broken.npz", broken)
@@ -186,11 +187,11 @@ def test_labeled_folder_keeps_faces_and_reports_skipped_files(photo_folder):
     for part in MEASURED_PARTS:
         dim = PARTS[part]
         assert data[part].shape == (1, dim)
-    assert _smile(data)[0] > 0.5                                   # the astronaut smiles
+    assert _smile(data)[0] > 0.5  # the astronaut smiles
     skipped = data["meta"]["skipped"]
     assert skipped["no_face"]["count"] == 1 and skipped["no_face"]["examples"][0].endswith("grey.png")
     assert skipped["unreadable"]["count"] == 1 and skipped["unreadable"]["examples"][0].endswith("corrupt.jpg")
-    assert data["meta"]["images"] == 3                             # notes.txt is not an image
+    assert data["meta"]["images"] == 3  # notes.txt is not an image
 
 
 def test_labeled_folder_reads_subjects_from_groups_json(photo_folder):
@@ -203,7 +204,7 @@ def test_unknown_label_folder_is_an_input_error(photo_folder):
     (photo_folder / "bored").mkdir()
     with pytest.raises(InputError, match="bored") as info:
         ed.load_labeled_folder(photo_folder)
-    assert "happiness" in str(info.value) and "contempt" in str(info.value)     # lists the accepted names
+    assert "happiness" in str(info.value) and "contempt" in str(info.value)  # lists the accepted names
 
 
 def test_folder_cli_writes_a_loadable_dataset(photo_folder, tmp_path, capsys):

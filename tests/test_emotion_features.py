@@ -1,18 +1,28 @@
 """core/emotion/features.py on real faces: the astronaut photo (and its mirror image) and ICT-FaceKit renders posed
 with a one-sided and a two-sided smile, all through the real Face Landmarker."""
+
+import emotion_data as ed
 import numpy as np
 import pytest
 
-import emotion_data as ed
 from facemotion.core.arkit import ARKIT_INDEX
-from facemotion.core.io.assets import asset_path
+from facemotion.core.detect.landmarks import default_detector
 from facemotion.core.emotion.features import (
-    ASYMMETRY_BLENDSHAPES, ASYMMETRY_DISTANCES, DERIVED_PARTS, GUO_DISTANCES, MEASURED_PARTS, PARTS, FeatureSpec,
-    assemble, extract_features, extract_parts)
+    ASYMMETRY_BLENDSHAPES,
+    ASYMMETRY_DISTANCES,
+    DERIVED_PARTS,
+    GUO_DISTANCES,
+    MEASURED_PARTS,
+    PARTS,
+    FeatureSpec,
+    assemble,
+    extract_features,
+    extract_parts,
+)
 from facemotion.core.emotion.presets import preset_weights
 from facemotion.core.errors import InputError
+from facemotion.core.io.assets import asset_path
 from facemotion.core.io.image_io import load_image
-from facemotion.core.detect.landmarks import default_detector
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +45,7 @@ def test_every_part_has_its_documented_width_and_names(photo):
     spec = FeatureSpec(tuple(PARTS))
     assert len(spec.names()) == spec.size == sum(PARTS.values())
     assert set(MEASURED_PARTS) | set(DERIVED_PARTS) == set(PARTS)
-    assert len(ASYMMETRY_DISTANCES) == 9                       # every bilateral [Guo 2025] distance has its mirror
+    assert len(ASYMMETRY_DISTANCES) == 9  # every bilateral [Guo 2025] distance has its mirror
     for right, left in ASYMMETRY_DISTANCES:
         assert "right" in " ".join(GUO_DISTANCES[right]) and "left" in " ".join(GUO_DISTANCES[left])
 
@@ -49,7 +59,7 @@ def test_mirrored_photo_swaps_the_sides_and_keeps_the_asymmetry(photo, mirrored)
     # by 0.17 between the photo and its mirror image, so only the distance half is compared).
     n = len(ASYMMETRY_BLENDSHAPES)
     np.testing.assert_allclose(a["asymmetry"][n:], b["asymmetry"][n:], atol=0.05)
-    assert not np.allclose(a["distances"][right], a["distances"][left], atol=1e-4)   # the face is not symmetric
+    assert not np.allclose(a["distances"][right], a["distances"][left], atol=1e-4)  # the face is not symmetric
 
 
 def test_derived_part_is_computed_from_the_measured_ones_in_a_batch(photo):
@@ -83,5 +93,6 @@ def test_one_sided_smile_is_more_asymmetric_than_a_smile():
     assert smirk["asymmetry"][mouth].sum() > smile["asymmetry"][mouth].sum() + 0.2
     b = smirk["blendshapes"]
     k = ASYMMETRY_BLENDSHAPES.index("mouthPress")
-    assert smirk["asymmetry"][k] == pytest.approx(abs(b[ARKIT_INDEX["mouthPressLeft"]] - b[ARKIT_INDEX[
-        "mouthPressRight"]]))
+    assert smirk["asymmetry"][k] == pytest.approx(
+        abs(b[ARKIT_INDEX["mouthPressLeft"]] - b[ARKIT_INDEX["mouthPressRight"]])
+    )

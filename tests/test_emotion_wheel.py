@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Plutchik's wheel tables (core/emotion/wheel.py) against Plutchik's published wheel and dyad table."""
+
 import numpy as np
 import pytest
 
@@ -10,21 +11,40 @@ from facemotion.core.errors import InputError
 
 # Written out independently of the module, from Plutchik (1980, 2001) and his dyad table.
 PLUTCHIK_RINGS = {
-    "joy": ("serenity", "ecstasy"), "trust": ("acceptance", "admiration"), "fear": ("apprehension", "terror"),
-    "surprise": ("distraction", "amazement"), "sadness": ("pensiveness", "grief"),
-    "disgust": ("boredom", "loathing"), "anger": ("annoyance", "rage"), "anticipation": ("interest", "vigilance"),
+    "joy": ("serenity", "ecstasy"),
+    "trust": ("acceptance", "admiration"),
+    "fear": ("apprehension", "terror"),
+    "surprise": ("distraction", "amazement"),
+    "sadness": ("pensiveness", "grief"),
+    "disgust": ("boredom", "loathing"),
+    "anger": ("annoyance", "rage"),
+    "anticipation": ("interest", "vigilance"),
 }
 PLUTCHIK_DYADS = {
-    "love": {"joy", "trust"}, "submission": {"trust", "fear"}, "awe": {"fear", "surprise"},
-    "disapproval": {"surprise", "sadness"}, "remorse": {"sadness", "disgust"},
-    "plutchik_contempt": {"disgust", "anger"}, "aggressiveness": {"anger", "anticipation"},
+    "love": {"joy", "trust"},
+    "submission": {"trust", "fear"},
+    "awe": {"fear", "surprise"},
+    "disapproval": {"surprise", "sadness"},
+    "remorse": {"sadness", "disgust"},
+    "plutchik_contempt": {"disgust", "anger"},
+    "aggressiveness": {"anger", "anticipation"},
     "optimism": {"anticipation", "joy"},
-    "guilt": {"joy", "fear"}, "curiosity": {"trust", "surprise"}, "despair": {"fear", "sadness"},
-    "unbelief": {"surprise", "disgust"}, "envy": {"sadness", "anger"}, "cynicism": {"disgust", "anticipation"},
-    "pride": {"anger", "joy"}, "hope": {"anticipation", "trust"},
-    "delight": {"joy", "surprise"}, "sentimentality": {"trust", "sadness"}, "shame": {"fear", "disgust"},
-    "outrage": {"surprise", "anger"}, "pessimism": {"sadness", "anticipation"}, "morbidness": {"disgust", "joy"},
-    "dominance": {"anger", "trust"}, "anxiety": {"anticipation", "fear"},
+    "guilt": {"joy", "fear"},
+    "curiosity": {"trust", "surprise"},
+    "despair": {"fear", "sadness"},
+    "unbelief": {"surprise", "disgust"},
+    "envy": {"sadness", "anger"},
+    "cynicism": {"disgust", "anticipation"},
+    "pride": {"anger", "joy"},
+    "hope": {"anticipation", "trust"},
+    "delight": {"joy", "surprise"},
+    "sentimentality": {"trust", "sadness"},
+    "shame": {"fear", "disgust"},
+    "outrage": {"surprise", "anger"},
+    "pessimism": {"sadness", "anticipation"},
+    "morbidness": {"disgust", "joy"},
+    "dominance": {"anger", "trust"},
+    "anxiety": {"anticipation", "fear"},
 }
 
 
@@ -96,19 +116,22 @@ def test_pairs_and_mix():
     e = wheel.resolve_wheel_name("Ecstasy + afraid")
     assert e.components == (("joy", 0.5), ("fear", 0.5))
     assert wheel.resolve_wheel_name("love", mix=0.8).components[0] == ("joy", 0.8)
-    assert wheel.resolve_wheel_name("trust+joy").components[0][0] == "trust"   # order kept: E1 first
+    assert wheel.resolve_wheel_name("trust+joy").components[0][0] == "trust"  # order kept: E1 first
 
 
-@pytest.mark.parametrize("name, message", [
-    ("lvoe", "nearest known: love"),
-    ("ecstacy", "ecstasy"),
-    ("joy+trsut", "trust"),
-    ("joy+joy", "same emotion twice"),
-    ("joy+love", "dyad"),
-    ("joy+trust+fear", "two names"),
-    ("+joy", "two names"),
-    ("zzzz", "emotions"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("lvoe", "nearest known: love"),
+        ("ecstacy", "ecstasy"),
+        ("joy+trsut", "trust"),
+        ("joy+joy", "same emotion twice"),
+        ("joy+love", "dyad"),
+        ("joy+trust+fear", "two names"),
+        ("+joy", "two names"),
+        ("zzzz", "emotions"),
+    ],
+)
 def test_bad_names(name, message):
     with pytest.raises(InputError, match=message):
         wheel.resolve_wheel_name(name)

@@ -1,5 +1,6 @@
 """Smoke tests of tools/evaluate_emotion.py on real (small) data: the feature table on renders from
 tools/emotion_data.py with identities held out, and the rig's emotional consistency on one head."""
+
 import re
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import evaluate_emotion  # noqa: E402
+
 from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 
 
@@ -34,14 +36,19 @@ def test_features_command_prints_the_table_with_guo_beside_ours(split_data, caps
     out = capsys.readouterr().out
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"^(distances\+lbp|distances|blendshapes|all|shipped spec)\s+(\d+)\s+(.*)\|\s+(\S+)\s+(\S+)\s+(\S+)$",
-                     line)
+        m = re.match(
+            r"^(distances\+lbp|distances|blendshapes|all|shipped spec)\s+(\d+)\s+(.*)\|\s+(\S+)\s+(\S+)\s+(\S+)$", line
+        )
         if m:
-            rows[m.group(1)] = (int(m.group(2)), [float(v) for v in m.group(3).split()],
-                                float(m.group(4)), float(m.group(6)))
+            rows[m.group(1)] = (
+                int(m.group(2)),
+                [float(v) for v in m.group(3).split()],
+                float(m.group(4)),
+                float(m.group(6)),
+            )
     assert set(rows) == {"distances", "distances+lbp", "blendshapes", "all", "shipped spec"}
     assert rows["distances"][0] == 23 and rows["distances+lbp"][0] == 23 + 1180 and rows["all"][0] == 2684
-    for dims, per_class, mean8, overall in rows.values():
+    for _dims, per_class, mean8, _overall in rows.values():
         assert len(per_class) == 8 and all(0.0 <= v <= 100.0 for v in per_class)
         assert mean8 == pytest.approx(np.mean(per_class), abs=0.06)
     # Guo's figures printed beside ours, and the geometry is learned on unseen identities (chance 12.5 %).
@@ -51,26 +58,40 @@ def test_features_command_prints_the_table_with_guo_beside_ours(split_data, caps
     # One confusion matrix per feature set, 8 rows each summing to the held-out count per class.
     assert out.count("Confusion matrix") == 5
     n_test = int(np.load(test)["labels"].shape[0])
-    block = out[out.index("Confusion matrix, distances "):].splitlines()[2:10]
+    block = out[out.index("Confusion matrix, distances ") :].splitlines()[2:10]
     counts = np.array([[int(v) for v in line.split()[1:]] for line in block])
     assert [line.split()[0] for line in block] == list(CATEGORIES) and counts.sum() == n_test
 
 
 def test_consistency_on_one_head_reports_a_share(capsys, tmp_path):
-    code = evaluate_emotion.main(["consistency", "--heads", "canonical", "--emotions", "happy,surprise,sad",
-                                  "--intensities", "1.0", "--no-bench", "--json", str(tmp_path / "c.json"),
-                                  "--sheet", str(tmp_path / "sheet.png")])
+    code = evaluate_emotion.main(
+        [
+            "consistency",
+            "--heads",
+            "canonical",
+            "--emotions",
+            "happy,surprise,sad",
+            "--intensities",
+            "1.0",
+            "--no-bench",
+            "--json",
+            str(tmp_path / "c.json"),
+            "--sheet",
+            str(tmp_path / "sheet.png"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     # Per head every item's read class, a JSON per model (one rig shared by both) and a contact sheet per model.
     import json
+
     import cv2
+
     assert re.search(r"^canonical \(\d/3\): happy 1\.0->\w+\*?, surprise 1\.0->", out, re.M), out
     runs = json.loads((tmp_path / "c.json").read_text())
     assert len(runs) == 2 and runs[1]["model"] == "emotion_classifier_relative.onnx"
     assert [r["emotion"] for r in runs[1]["records"]] == ["happy", "surprise", "sad"]
-    assert runs[1]["consistency_percent"] == pytest.approx(
-        100.0 * np.mean([r["correct"] for r in runs[1]["records"]]))
+    assert runs[1]["consistency_percent"] == pytest.approx(100.0 * np.mean([r["correct"] for r in runs[1]["records"]]))
     for model, tiles in (("emotion_classifier", 3), ("emotion_classifier_relative", 4)):  # + the rest pose
         sheet = cv2.imread(str(tmp_path / f"sheet_{model}.png"))
         assert sheet.shape == (160, tiles * 160, 3) and sheet.std() > 10
@@ -113,8 +134,20 @@ def test_readability_reads_each_render_alone(capsys, tmp_path):
     import json
 
     import cv2
-    code = evaluate_emotion.main(["readability", "--heads", "canonical", "--intensities", "1.0",
-                                  "--json", str(tmp_path / "r.json"), "--sheet", str(tmp_path / "r.png")])
+
+    code = evaluate_emotion.main(
+        [
+            "readability",
+            "--heads",
+            "canonical",
+            "--intensities",
+            "1.0",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--sheet",
+            str(tmp_path / "r.png"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     run = json.loads((tmp_path / "r.json").read_text())
@@ -124,15 +157,22 @@ def test_readability_reads_each_render_alone(capsys, tmp_path):
     assert "resting faces (neutral or uncertain wanted): canonical -> " in out
     assert "no face" not in out
     assert cv2.imread(str(tmp_path / "r.png")).shape == (160, 8 * 160, 3)
-    assert evaluate_emotion.main(["readability", "--heads", "canonical", "--model",
-                                  str(evaluate_emotion.RELATIVE_MODEL_PATH)]) == 2
+    assert (
+        evaluate_emotion.main(
+            ["readability", "--heads", "canonical", "--model", str(evaluate_emotion.RELATIVE_MODEL_PATH)]
+        )
+        == 2
+    )
 
 
 def test_readability_counts_an_uncertain_resting_face_as_right():
-    records = [dict(head="h", emotion="neutral", intensity=0.0, predicted="anger", p_intended=0.3, uncertain=True,
-                    correct=True),
-               dict(head="h", emotion="anger", intensity=1.0, predicted="anger", p_intended=0.9, correct=True),
-               dict(head="h", emotion="sad", intensity=0.6, predicted="anger", p_intended=0.2, correct=False)]
+    records = [
+        dict(
+            head="h", emotion="neutral", intensity=0.0, predicted="anger", p_intended=0.3, uncertain=True, correct=True
+        ),
+        dict(head="h", emotion="anger", intensity=1.0, predicted="anger", p_intended=0.9, correct=True),
+        dict(head="h", emotion="sad", intensity=0.6, predicted="anger", p_intended=0.2, correct=False),
+    ]
     text = evaluate_emotion.format_readability(records)
     assert "read as intended from one frame: 1/2 = 50.0 %" in text and "h -> anger (uncertain)" in text
     assert text.endswith("every resting face neutral or uncertain: True")

@@ -11,12 +11,15 @@ Khronos validator (npm gltf-validator, node), glTF and FBX both starting at time
 and curves read back with Blender's importers (meshopt files, which Blender cannot read, through the validator's
 report). Needs Node.js and ``build/gltf_tools/node_modules`` (./facemotion installs it); skipped without them.
 """
+
 import json
 from pathlib import Path
 
 import bpy
 import numpy as np
 import pytest
+from blender_fixtures import shape_key_co
+from test_addon_ui import registered  # noqa: F401  (fixture: facemotion registered for the UI test)
 
 from facemotion.core.animation.timeline import timeline_from_json
 from facemotion.core.arkit import ARKIT_NAMES
@@ -24,16 +27,15 @@ from facemotion.core.errors import InputError
 from facemotion.core.io import export_options
 from facemotion.core.io.assets import asset_path
 from facemotion.core.rig.template import ICT_UNIT_M, load_ict_template
-from facemotion.facemotion_addon import (bridge, compat, export, gltf_tools, mesh_import, pipeline,
-                                         shading, shape_keys)
-from blender_fixtures import shape_key_co
-from test_addon_ui import registered  # noqa: F401  (fixture: facemotion registered for the UI test)
+from facemotion.facemotion_addon import bridge, compat, export, gltf_tools, mesh_import, pipeline, shading, shape_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 
-needs_node_tools = pytest.mark.skipif(gltf_tools.node_modules() is None or gltf_tools.gltfpack_command() is None,
-                                      reason="npm gltf tools not installed (./facemotion installs them)")
+needs_node_tools = pytest.mark.skipif(
+    gltf_tools.node_modules() is None or gltf_tools.gltfpack_command() is None,
+    reason="npm gltf tools not installed (./facemotion installs them)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +96,7 @@ def _assert_same_deltas(rest, deltas, back_rest, back_deltas, tolerance):
     re-imported vertex is matched to the written vertices at its rest position (a few ICT vertices coincide, so
     up to 8 candidates within ``tolerance``) and must carry one of their deltas within ``tolerance``."""
     from scipy.spatial import cKDTree
+
     dist, index = cKDTree(rest).query(back_rest, k=8, distance_upper_bound=tolerance)
     assert np.isfinite(dist[:, 0]).all(), "a re-imported vertex has no written vertex at its position"
     valid = np.isfinite(dist)
@@ -186,8 +189,9 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     (back,) = [o for o in bpy.context.scene.objects if o.type == "MESH"]
     assert [b.name for b in back.data.shape_keys.key_blocks][1:] == names
     scale = np.ptp(world_rest, axis=0).max()
-    _assert_same_deltas(world_rest, world_deltas, bridge.mesh_arrays(back, world=True)[0],
-                        _world_deltas(back, names), 3e-4 * scale)
+    _assert_same_deltas(
+        world_rest, world_deltas, bridge.mesh_arrays(back, world=True)[0], _world_deltas(back, names), 3e-4 * scale
+    )
 
     # glTF re-import: same targets (deltas matched through the rest positions), same curve values per frame.
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -214,8 +218,11 @@ def test_engine_exports_are_small_valid_and_read_back(head, tmp_path):
     back_deltas = _deltas(back, unreal)
     back_scale = np.ptp(shape_key_co(back, back.data.shape_keys.reference_key.name), axis=0).max()
     for name, arkit in zip(unreal, names):
-        np.testing.assert_allclose(np.linalg.norm(back_deltas[name], axis=1) / back_scale,
-                                   np.linalg.norm(written_deltas[arkit], axis=1) / scale, atol=1e-4)
+        np.testing.assert_allclose(
+            np.linalg.norm(back_deltas[name], axis=1) / back_scale,
+            np.linalg.norm(written_deltas[arkit], axis=1) / scale,
+            atol=1e-4,
+        )
     action = back.data.shape_keys.animation_data.action
     assert action.frame_range[0] == 0.0  # the old export started at 1/fps (frame 1 of the scene-wide take)
     assert action.name.endswith("|facemotion")  # Blender's importer names the action "<key>|<take>"
@@ -226,6 +233,7 @@ def _gltf_weights(path):
     """The first animation's morph weights of a glTF decoded as the glTF 2.0 spec interpolates them (Appendix C):
     a function ``frame offsets (n,) -> (n, T)`` at times ``offset / fps``, the key count and the sampler's bytes."""
     from test_cli import accessor, read_gltf
+
     doc, buffers = read_gltf(path)
     (channel,) = doc["animations"][0]["channels"]
     sampler = doc["animations"][0]["samplers"][channel["sampler"]]
@@ -234,8 +242,10 @@ def _gltf_weights(path):
     n_targets = len(doc["meshes"][0]["extras"]["targetNames"])
     mode = sampler.get("interpolation", "LINEAR")
     per_key = out.reshape(len(times), 3 if mode == "CUBICSPLINE" else 1, n_targets)
-    nbytes = sum(doc["bufferViews"][doc["accessors"][i]["bufferView"]]["byteLength"]
-                 for i in (sampler["input"], sampler["output"]))
+    nbytes = sum(
+        doc["bufferViews"][doc["accessors"][i]["bufferView"]]["byteLength"]
+        for i in (sampler["input"], sampler["output"])
+    )
 
     def weights(frames, fps):
         t = np.clip(np.asarray(frames, dtype=np.float64) / fps, times[0], times[-1])
@@ -246,8 +256,12 @@ def _gltf_weights(path):
             return per_key[k, 0] + s * (per_key[k + 1, 0] - per_key[k, 0])
         assert mode == "CUBICSPLINE", mode
         v0, b0, a1, v1 = per_key[k, 1], per_key[k, 2], per_key[k + 1, 0], per_key[k + 1, 1]
-        return ((2 * s**3 - 3 * s**2 + 1) * v0 + td[:, None] * (s**3 - 2 * s**2 + s) * b0
-                + (-2 * s**3 + 3 * s**2) * v1 + td[:, None] * (s**3 - s**2) * a1)
+        return (
+            (2 * s**3 - 3 * s**2 + 1) * v0
+            + td[:, None] * (s**3 - 2 * s**2 + s) * b0
+            + (-2 * s**3 + 3 * s**2) * v1
+            + td[:, None] * (s**3 - s**2) * a1
+        )
 
     return weights, len(times), nbytes, mode
 
@@ -261,8 +275,9 @@ def test_keyed_gltf_shares_key_times_and_reproduces_every_frame(head, tmp_path):
     first, last = head.data.shape_keys.animation_data.action.frame_range
     offsets = np.arange(int(last - first) + 1)
     # the baked per-frame values as the scene shows them (Blender clamps shape keys to their 0..1 slider range)
-    expected = np.clip([[by_name[n].evaluate(first + o) if n in by_name else 0.0 for n in names] for o in offsets],
-                       0.0, 1.0)
+    expected = np.clip(
+        [[by_name[n].evaluate(first + o) if n in by_name else 0.0 for n in names] for o in offsets], 0.0, 1.0
+    )
     fps = bpy.context.scene.render.fps / bpy.context.scene.render.fps_base
 
     keyed = pipeline.export([head], tmp_path / "keyed.glb", morph_normals=False, sparse_morph=True)
@@ -274,32 +289,45 @@ def test_keyed_gltf_shares_key_times_and_reproduces_every_frame(head, tmp_path):
     error = np.abs(keyed_weights(offsets, fps) - expected).max()  # glTF time 0 = the first key (both files)
     assert error <= 1e-3 + 1e-6, error
     np.testing.assert_allclose(sampled_weights(offsets, fps), expected, atol=1e-6)
-    print(f"keyed {mode} {keyed_keys} keys {keyed_bytes} B vs sampled {sampled_keys} keys {sampled_bytes} B, "
-          f"max error {error:.2e}")
+    print(
+        f"keyed {mode} {keyed_keys} keys {keyed_bytes} B vs sampled {sampled_keys} keys {sampled_bytes} B, "
+        f"max error {error:.2e}"
+    )
     # the user's action is untouched and the temporary copy is gone
     assert len(bpy.data.actions) == 1
-    assert [tuple(p.co) for p in curves[0].keyframe_points] == \
-        [tuple(p.co) for p in compat.action_fcurves(bpy.data.actions[0], head.data.shape_keys)[0].keyframe_points]
+    assert [tuple(p.co) for p in curves[0].keyframe_points] == [
+        tuple(p.co) for p in compat.action_fcurves(bpy.data.actions[0], head.data.shape_keys)[0].keyframe_points
+    ]
 
 
 def test_smooth_timeline_is_written_as_cubic_spline_keys(head, tmp_path):
     # Long eased transitions, no idle noise or blinks: glTF CUBICSPLINE keys (value + tangents) at the transitions
     # beat linear keys, and io_scene_gltf2 turns the copy's Bezier handles into the same tangents.
-    spec = {"fps": 24, "duration": 8.0, "blinks": {"enabled": False}, "keys": [
-        {"time": 0, "emotion": "neutral"},
-        {"time": 3.0, "emotion": "happy", "transition": 2.5, "easing": "ease_in_out"},
-        {"time": 6.0, "emotion": "sadness", "transition": 2.5, "easing": "ease_out"},
-        {"time": 8.0, "emotion": "neutral", "transition": 1.5, "easing": "sine"}]}
+    spec = {
+        "fps": 24,
+        "duration": 8.0,
+        "blinks": {"enabled": False},
+        "keys": [
+            {"time": 0, "emotion": "neutral"},
+            {"time": 3.0, "emotion": "happy", "transition": 2.5, "easing": "ease_in_out"},
+            {"time": 6.0, "emotion": "sadness", "transition": 2.5, "easing": "ease_out"},
+            {"time": 8.0, "emotion": "neutral", "transition": 1.5, "easing": "sine"},
+        ],
+    }
     pipeline.bake([head], timeline_from_json(spec), frame_start=1, sparse=True)
     key = head.data.shape_keys
     by_name = {fc.data_path.split('"')[1]: fc for fc in compat.action_fcurves(key.animation_data.action, key)}
     names = [b.name for b in key.key_blocks][1:]
     offsets = np.arange(8 * 24 + 1)
-    expected = np.clip([[by_name[n].evaluate(1 + o) if n in by_name else 0.0 for n in names] for o in offsets],
-                       0.0, 1.0)
+    expected = np.clip(
+        [[by_name[n].evaluate(1 + o) if n in by_name else 0.0 for n in names] for o in offsets], 0.0, 1.0
+    )
     weights, n_keys, n_bytes, mode = _gltf_weights(pipeline.export([head], tmp_path / "smooth.glb"))
     assert mode == "CUBICSPLINE" and n_keys < 16 and n_bytes < 4 * len(offsets) * (1 + len(names)) / 4, (
-        mode, n_keys, n_bytes)
+        mode,
+        n_keys,
+        n_bytes,
+    )
     assert np.abs(weights(offsets, 24.0) - expected).max() <= 1e-3 + 1e-6
 
 
@@ -328,13 +356,15 @@ def test_nla_track_clips_are_named_after_the_tracks_and_start_at_zero(head, tmp_
 
 def _glb_json(path):
     import struct
+
     data = Path(path).read_bytes()
     (length,) = struct.unpack_from("<I", data, 12)
-    return json.loads(data[20:20 + length])
+    return json.loads(data[20 : 20 + length])
 
 
 def test_export_panel_menu_and_operator_share_the_options(registered, head, tmp_path):
     from test_addon_ui import context_for, draw_panel, operators_in, props_in
+
     log = draw_panel(bpy.types.FACEMOTION_PT_export, context_for())
     assert operators_in(log) == ["facemotion.export"]
     assert {"preset", "names", "compress", "morph_normals", "smooth"} <= {name for _, name in props_in(log)}

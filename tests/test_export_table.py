@@ -6,6 +6,7 @@ menus, and ``facemotion batch --preset``; and an option an FBX would ignore is r
 The table is extended in a fresh Python process before anything reads it, as a contributor would extend it in the
 source; nothing about bpy or argparse is mocked.
 """
+
 import json
 import subprocess
 import sys
@@ -68,11 +69,12 @@ compat.exit_process(0)  # Blender 4.2's interpreter shutdown crashes after a reg
 def test_a_preset_and_options_added_to_the_table_appear_everywhere(tmp_path):
     script = tmp_path / "extended_table.py"
     script.write_text(EXTENDED_TABLE)
-    run = subprocess.run([sys.executable, str(script), str(ROOT)], capture_output=True, text=True, timeout=300,
-                         cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(script), str(ROOT)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert run.returncode == 0 and lines, run.stdout[-2000:] + run.stderr[-2000:]
-    result = json.loads(lines[0][len("RESULT "):])
+    result = json.loads(lines[0][len("RESULT ") :])
     # argparse: --preset godot, --[no-]tangents and --texture-format made from the table
     assert result["cli"] == {"preset": "godot", "tangents": False, "texture_format": "png"}
     assert result["batch_preset"] == "godot"
@@ -90,16 +92,21 @@ def test_the_shipped_menus_are_the_tables():
     import bpy
 
     import facemotion
+
     bpy.ops.wm.read_factory_settings(use_empty=True)
     facemotion.register()
     try:
         props = bpy.context.scene.facemotion_export.bl_rna.properties
         assert [item.identifier for item in props["preset"].enum_items] == list(export_options.PRESETS)
-        for name, choices in (("compress", export_options.COMPRESSIONS), ("sampling", export_options.SAMPLINGS),
-                              ("names", export_options.NAME_STYLES),
-                              ("animation_mode", export_options.ANIMATION_MODES)):
-            assert [(i.identifier, i.name, i.description) for i in props[name].enum_items] == \
-                [(c.value, c.label, c.description) for c in choices]
+        for name, choices in (
+            ("compress", export_options.COMPRESSIONS),
+            ("sampling", export_options.SAMPLINGS),
+            ("names", export_options.NAME_STYLES),
+            ("animation_mode", export_options.ANIMATION_MODES),
+        ):
+            assert [(i.identifier, i.name, i.description) for i in props[name].enum_items] == [
+                (c.value, c.label, c.description) for c in choices
+            ]
     finally:
         facemotion.unregister()
         bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -116,10 +123,24 @@ def test_rig_compress_with_an_fbx_output_is_one_line_exit_2(tmp_path):
     """Issue 18: ``rig --compress meshopt --out o.fbx`` ignored the option silently; now it is refused before any
     work (no output written)."""
     out = tmp_path / "o.fbx"
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "cli_entry.py"), "rig", str(tmp_path / "head.obj"),
-                          "--compress", "meshopt", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "cli_entry.py"),
+            "rig",
+            str(tmp_path / "head.obj"),
+            "--compress",
+            "meshopt",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "facemotion: error: export option compress only applies to glTF (.glb/.gltf), not .fbx; leave it out or "
-        "write a .glb"]
+        "write a .glb"
+    ]
     assert not out.exists()

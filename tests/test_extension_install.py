@@ -20,6 +20,7 @@ test_build_extension.py) and installs the Linux one into the Blender the suite r
 The head OBJ and the photo are the user's input, passed by absolute path. The rig's expressions are compared with
 ICT's own (the head *is* the ICT neutral, so the transferred deltas must be the template's).
 """
+
 import io
 import json
 import os
@@ -29,19 +30,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import build_extension  # tools/ is on sys.path (tests/conftest.py)
 import numpy as np
 import pytest
 
-import build_extension  # tools/ is on sys.path (tests/conftest.py)
-
-from facemotion.core.io import assets
-
-from facemotion.core.rig import autorig
-
-from facemotion.core.rig import template
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import AssetError
+from facemotion.core.io import assets
+from facemotion.core.rig import autorig, template
 from facemotion.core.rig.template import ICT_UNIT_M, load_ict_template
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
@@ -52,13 +49,43 @@ VISIBLE_PACKAGES = ("bpy", "numpy", "numpy.libs", "zstandard")
 
 #: Distributions pip installs with mediapipe/onnxruntime that the zips leave out (tools/build_extension.py says
 #: why): nothing imports them at run time, or Blender provides them (numpy). Normalised project names.
-LEFT_OUT = ("matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pillow", "pyparsing", "python-dateutil",
-            "tzdata", "protobuf", "absl-py", "flatbuffers", "packaging", "numpy", "opencv-contrib-python",
-            "sounddevice")
+LEFT_OUT = (
+    "matplotlib",
+    "contourpy",
+    "cycler",
+    "fonttools",
+    "kiwisolver",
+    "pillow",
+    "pyparsing",
+    "python-dateutil",
+    "tzdata",
+    "protobuf",
+    "absl-py",
+    "flatbuffers",
+    "packaging",
+    "numpy",
+    "opencv-contrib-python",
+    "sounddevice",
+)
 
 #: Top-level modules of :data:`LEFT_OUT` (what ``import`` names), none of which may be loaded in the installed add-on.
-LEFT_OUT_MODULES = ("matplotlib", "mpl_toolkits", "contourpy", "cycler", "fontTools", "kiwisolver", "PIL",
-                    "pyparsing", "dateutil", "tzdata", "google", "absl", "flatbuffers", "packaging", "sounddevice")
+LEFT_OUT_MODULES = (
+    "matplotlib",
+    "mpl_toolkits",
+    "contourpy",
+    "cycler",
+    "fontTools",
+    "kiwisolver",
+    "PIL",
+    "pyparsing",
+    "dateutil",
+    "tzdata",
+    "google",
+    "absl",
+    "flatbuffers",
+    "packaging",
+    "sounddevice",
+)
 
 PHOTO = "faces/astronaut.png"
 
@@ -135,8 +162,8 @@ out["loaded_from_wheels"] = sorted({name.split(".")[0] for name, module in list(
                                     if any(str(getattr(module, "__file__", None) or "").startswith(d)
                                            for d in site_dirs)})
 out["top_modules"] = sorted({name.split(".")[0] for name in sys.modules})
-out["user_files"] = sorted(str(p.relative_to(out["cache_dir"])) for p in __import__("pathlib").Path(out["cache_dir"]).rglob("*")
-                           if p.is_file())
+cache_root = __import__("pathlib").Path(out["cache_dir"])
+out["user_files"] = sorted(str(p.relative_to(cache_root)) for p in cache_root.rglob("*") if p.is_file())
 print("RESULT " + json.dumps(out), flush=True)
 """
 
@@ -177,13 +204,28 @@ def installed_rig(linux_zip, tmp_path_factory):
     for name in (assets.ENV_ASSETS, assets.ENV_ALLOW_DOWNLOAD, assets.ENV_BASE_URL):
         env.pop(name, None)
     deltas_path = tmp / "deltas.npy"
-    run = subprocess.run([sys.executable, "-I", "-S", str(script), str(links), str(linux_zip),
-                          str(assets.asset_path(ICT_NEUTRAL)), str(deltas_path), str(assets.asset_path(PHOTO)),
-                          str(tmp / "face.glb")],
-                         env=env, cwd=tmp, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            str(script),
+            str(links),
+            str(linux_zip),
+            str(assets.asset_path(ICT_NEUTRAL)),
+            str(deltas_path),
+            str(assets.asset_path(PHOTO)),
+            str(tmp / "face.glb"),
+        ],
+        env=env,
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     lines = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
-    assert run.returncode == 0 and lines, (run.stdout[-3000:] + run.stderr[-3000:])
-    out = json.loads(lines[-1][len("RESULT "):])
+    assert run.returncode == 0 and lines, run.stdout[-3000:] + run.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT ") :])
     out["tmp"], out["stderr"] = str(tmp), run.stderr
     return out, np.load(deltas_path)
 
@@ -279,9 +321,13 @@ def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip, platfor
         names = set(archive.namelist())
         with np.load(io.BytesIO(archive.read("bundled_assets/" + template.BUNDLED_ICT_TEMPLATE))) as data:
             key, n_modes = str(data["key"]), len(data["identity_modes"])
-    assert {"bundled_assets/mediapipe/face_landmarker.task", "bundled_assets/mediapipe/LICENSE",
-            "bundled_assets/ict-facekit/LICENSE", "bundled_assets/ict-facekit/ict_template.npz",
-            f"bundled_assets/{autorig.template_landmarks_file(template.load_ict_template())}"} <= names
+    assert {
+        "bundled_assets/mediapipe/face_landmarker.task",
+        "bundled_assets/mediapipe/LICENSE",
+        "bundled_assets/ict-facekit/LICENSE",
+        "bundled_assets/ict-facekit/ict_template.npz",
+        f"bundled_assets/{autorig.template_landmarks_file(template.load_ict_template())}",
+    } <= names
     # The ICT meshes stay out (only the derived template); MediaPipe's small canonical face is needed by the
     # emotion features.
     assert not [n for n in names if n.endswith(".obj") and "ict-facekit" in n]
@@ -290,6 +336,7 @@ def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip, platfor
 
 
 # ------------------------------------------------------------------------------------------- the bundled template
+
 
 def test_bundled_template_is_used_without_the_ict_files(tmp_path, monkeypatch):
     """load_ict_template() takes bundled_assets/ict-facekit/ict_template.npz as is: no OBJ, no user cache needed."""

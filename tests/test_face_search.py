@@ -1,6 +1,7 @@
 """core.detect.landmarks' face search on composites of faces/astronaut.png (tools/face_composites.py): faces from
 24 px tall to the whole frame, several faces of different sizes in one image, a 48 px greyscale crop, a JPEG stored
 sideways with an EXIF orientation tag. One every-face detector per module."""
+
 import cv2
 import face_composites as composites
 import numpy as np

@@ -8,21 +8,22 @@ keys, everything else is exactly still (no keys on the cube, the clothes, the ha
 face), the report and the panel say what each object was treated as, flat meshes are smooth-shaded and meshes with
 custom normals or smooth faces keep their shading, and a cancelled rig changes nothing.
 """
+
 import bpy
 import numpy as np
 import pytest
+import synthetic_heads
+from blender_fixtures import shape_key_co
 from mathutils import Matrix
 
 import facemotion
-import synthetic_heads
-from blender_fixtures import shape_key_co
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.facemotion_addon.settings.properties import settings
 from facemotion.operators.base import JobRunner
 from facemotion.operators.rig import RigJob
 
 FACE = ("head_skin", "eyeball_left", "eyeball_right", "lower_teeth")
-STILL = ("shirt", "Cube", "Cube.001")      # Cube: the default scene's; Cube.001: the OBJ's, 3 m away
+STILL = ("shirt", "Cube", "Cube.001")  # Cube: the default scene's; Cube.001: the OBJ's, 3 m away
 
 
 def _sharp_faces(obj):
@@ -52,7 +53,7 @@ def _deltas(obj, name):
 
 @pytest.fixture(scope="module")
 def character(tmp_path_factory):
-    bpy.ops.wm.read_factory_settings(use_empty=False)          # Camera, Light and the selected default Cube
+    bpy.ops.wm.read_factory_settings(use_empty=False)  # Camera, Light and the selected default Cube
     facemotion.register()
     path = tmp_path_factory.mktemp("character") / "full_character.obj"
     synthetic_heads.write_obj(path, synthetic_heads.full_character())
@@ -87,13 +88,22 @@ def character(tmp_path_factory):
     runner.cancel()
     while runner.step(bpy.context, wait=0.5) == "running":
         pass
-    cancelled = {"state": runner.state, "keys": [n for n, o in objects.items() if o.data.shape_keys is not None],
-                 "shading": all(np.array_equal(_sharp_faces(o), shading_before[n]) for n, o in objects.items())}
+    cancelled = {
+        "state": runner.state,
+        "keys": [n for n, o in objects.items() if o.data.shape_keys is not None],
+        "shading": all(np.array_equal(_sharp_faces(o), shading_before[n]) for n, o in objects.items()),
+    }
 
     assert bpy.ops.facemotion.rig_face() == {"FINISHED"}
-    yield {"objects": objects, "detected": detected, "detect_report": detect_report, "cancelled": cancelled,
-           "report": settings(bpy.context.scene).last_report, "shading_before": shading_before,
-           "local_before": local_before}
+    yield {
+        "objects": objects,
+        "detected": detected,
+        "detect_report": detect_report,
+        "cancelled": cancelled,
+        "report": settings(bpy.context.scene).last_report,
+        "shading_before": shading_before,
+        "local_before": local_before,
+    }
     facemotion.unregister()
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
@@ -103,7 +113,7 @@ def test_detect_landmarks_finds_each_objects_part(character):
     assert detected["head_skin"].startswith("skin"), detected
     assert detected["eyeball_left"] == "eye" and detected["eyeball_right"] == "eye", detected
     assert "upper teeth" in detected["upper_teeth"] and "lower teeth" in detected["lower_teeth"], detected
-    assert detected["eyelashes"] != "ignored", detected                 # auto takes them, the artist did not
+    assert detected["eyelashes"] != "ignored", detected  # auto takes them, the artist did not
     for name in ("Cube", "Cube.001", "shirt"):
         assert detected[name] == "ignored", (name, detected)
     assert "Cube: ignored" in character["detect_report"]
@@ -115,7 +125,7 @@ def test_the_face_is_rigged_and_everything_else_is_still(character):
         keys = objects[name].data.shape_keys
         assert keys is not None and set(ARKIT_NAMES) <= set(keys.key_blocks.keys()), name
     jaw = np.linalg.norm(_deltas(objects["head_skin"], "jawOpen"), axis=1)
-    assert jaw.max() > 0.005                                        # metres-sized OBJ: the chin drops > 5 mm
+    assert jaw.max() > 0.005  # metres-sized OBJ: the chin drops > 5 mm
     # Not part of the face: no shape keys at all, geometry untouched (the forced Ignore included).
     for name in STILL + ("eyelashes",):
         assert objects[name].data.shape_keys is None, name
@@ -128,7 +138,7 @@ def test_the_face_is_rigged_and_everything_else_is_still(character):
     # The body joins the neck: whatever it got, its vertices away from the head never move.
     body = objects["body"]
     if body.data.shape_keys is not None:
-        below_neck = _world_vertices(objects["head_skin"])[:, 2].min() - 0.1     # 10 cm below the neck's rim
+        below_neck = _world_vertices(objects["head_skin"])[:, 2].min() - 0.1  # 10 cm below the neck's rim
         far = _world_vertices(body)[:, 2] < below_neck
         assert far.sum() > 0.5 * len(far)
         moved = max(np.abs(_deltas(body, name)[far]).max() for name in ARKIT_NAMES)
@@ -159,7 +169,7 @@ def test_the_report_says_what_each_object_was_treated_as(character):
     assert report.startswith("Rigged ") and "head_skin (skin)" in report, report
     assert "eyeball_left (eye)" in report and "lower_teeth (lower teeth)" in report, report
     still = report.split("left still (not part of the face): ")[1].split(";")[0].split(", ")
-    assert set(STILL) | {"eyelashes", "hair"} <= set(still), report      # hair: found off the face at rig time
+    assert set(STILL) | {"eyelashes", "hair"} <= set(still), report  # hair: found off the face at rig time
     objects = character["objects"]
     assert objects["Cube"].facemotion_detected_part == "ignored"
     assert objects["eyelashes"].facemotion_detected_part == "ignored (set to Ignore)"
@@ -167,6 +177,7 @@ def test_the_report_says_what_each_object_was_treated_as(character):
 
 def test_rig_panel_lists_each_object_with_its_part(character):
     from test_addon_ui import context_for, draw_panel, labels_in
+
     objects = character["objects"]
     context = context_for(objects["head_skin"], list(objects.values()))
     log = draw_panel(bpy.types.FACEMOTION_PT_rig, context)
@@ -180,13 +191,13 @@ def test_rig_panel_lists_each_object_with_its_part(character):
 
 def test_flat_meshes_are_smoothed_and_chosen_shading_is_kept(character):
     objects, before = character["objects"], character["shading_before"]
-    assert before["head_skin"].all()                                 # the OBJ has no normals: flat on import
-    assert not _sharp_faces(objects["head_skin"]).any()              # smoothed by angle at rig time
+    assert before["head_skin"].all()  # the OBJ has no normals: flat on import
+    assert not _sharp_faces(objects["head_skin"]).any()  # smoothed by angle at rig time
     assert not _sharp_faces(objects["eyeball_left"]).any()
-    assert objects["lower_teeth"].data.has_custom_normals             # custom normals: shading kept
+    assert objects["lower_teeth"].data.has_custom_normals  # custom normals: shading kept
     assert np.array_equal(_sharp_faces(objects["lower_teeth"]), before["lower_teeth"])
-    assert np.array_equal(_sharp_faces(objects["eyeball_right"]), before["eyeball_right"])   # had a smooth face
-    for name in STILL + ("eyelashes",):                              # not rigged: not touched
+    assert np.array_equal(_sharp_faces(objects["eyeball_right"]), before["eyeball_right"])  # had a smooth face
+    for name in STILL + ("eyelashes",):  # not rigged: not touched
         assert np.array_equal(_sharp_faces(objects[name]), before[name]), name
     assert "smooth-shaded" in character["report"] and "head_skin" in character["report"].split("smooth-shaded")[1]
 

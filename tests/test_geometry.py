@@ -1,13 +1,14 @@
 """Tests of core.geometry on the real ICT-FaceKit neutral head (26,719 vertices, centimetres) and on synthetic meshes
 with known answers (a cube of 12 huge triangles, single triangles, exact similarity transforms)."""
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
+from facemotion.core.errors import InputError
 from facemotion.core.io.assets import asset_path
 from facemotion.core.io.mesh_io import read_obj
-from facemotion.core.errors import InputError
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 FACE_VERTICES = 9409  # ICT's face region is vertices 0..9408
@@ -32,8 +33,22 @@ def ict_proximity(ict):
 def cube_mesh(half=1.0):
     """Closed cube of 12 triangles, outward counter-clockwise winding."""
     v = np.array([[x, y, z] for x in (-half, half) for y in (-half, half) for z in (-half, half)])
-    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    f = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ]
+    )
     return v, f
 
 
@@ -93,6 +108,7 @@ def check_surface_points(result, points, v, f):
 # ----------------------------------------------------------------------------------------------------------------------
 # normals
 
+
 def test_face_normals_unit_right_handed_and_zero_for_degenerate():
     v = np.array([[0, 0, 0], [2, 0, 0], [0, 3, 0], [1, 0, 0]], dtype=float)
     f = np.array([[0, 1, 2], [0, 2, 1], [0, 1, 3]])  # ccw, cw, collinear
@@ -124,17 +140,20 @@ def test_vertex_normals_are_area_weighted():
 # ----------------------------------------------------------------------------------------------------------------------
 # closest points
 
+
 def test_closest_point_on_triangle_voronoi_regions():
     a, b, c = np.array([0.0, 0, 0]), np.array([1.0, 0, 0]), np.array([0.0, 1, 0])
-    points = np.array([
-        [-1, -1, 5],      # vertex A
-        [2, -0.5, 1],     # vertex B
-        [-0.2, 3, 0],     # vertex C
-        [0.5, -2, 0],     # edge AB
-        [-3, 0.25, 1],    # edge AC
-        [1, 1, -2],       # edge BC
-        [0.2, 0.3, 7],    # interior
-    ])
+    points = np.array(
+        [
+            [-1, -1, 5],  # vertex A
+            [2, -0.5, 1],  # vertex B
+            [-0.2, 3, 0],  # vertex C
+            [0.5, -2, 0],  # edge AB
+            [-3, 0.25, 1],  # edge AC
+            [1, 1, -2],  # edge BC
+            [0.2, 0.3, 7],  # interior
+        ]
+    )
     bary, point = geometry.closest_point_on_triangle(points, a, b, c)
     expected = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0.5, 0, 0], [0, 0.25, 0], [0.5, 0.5, 0], [0.2, 0.3, 0]])
     np.testing.assert_allclose(point, expected, atol=1e-15)
@@ -190,8 +209,12 @@ def test_mesh_proximity_exact_with_mixed_huge_and_tiny_triangles(ict):
     v = np.vstack([hv, cv])
     f = np.vstack([hf, cf + len(hv)])
     rng = np.random.default_rng(11)
-    points = np.vstack([rng.uniform(-190, 190, size=(40, 3)),  # mostly nearest to the walls
-                        hv[rng.integers(0, len(hv), 40)] + rng.normal(0, 1.0, size=(40, 3))])
+    points = np.vstack(
+        [
+            rng.uniform(-190, 190, size=(40, 3)),  # mostly nearest to the walls
+            hv[rng.integers(0, len(hv), 40)] + rng.normal(0, 1.0, size=(40, 3)),
+        ]
+    )
     result = geometry.MeshProximity(v, f).query(points)
     np.testing.assert_allclose(result.distance, brute_force_distance(points, v, f), rtol=1e-12, atol=1e-11)
     check_surface_points(result, points, v, f)
@@ -221,7 +244,6 @@ def test_mesh_proximity_handles_no_points_and_rejects_bad_input(ict_proximity):
         geometry.MeshProximity(np.zeros((3, 3)), [[0, 1, 3]])
     with pytest.raises(InputError):
         geometry.MeshProximity(np.zeros((4, 3)), [[0, 1, 2, 3]])
-
 
 
 def test_mesh_proximity_allowed_faces_equal_brute_force_on_those_faces(ict, ict_proximity):
@@ -257,8 +279,10 @@ def test_mesh_proximity_cached_reuses_a_build_by_content(ict):
     assert geometry.MeshProximity.cached(v, f) is not first
     geometry.MeshProximity.clear_cache()
 
+
 # ----------------------------------------------------------------------------------------------------------------------
 # interpolation and topology
+
 
 def test_interpolate_on_surface_vectors_and_tensors(ict):
     v, f = ict
@@ -281,12 +305,15 @@ def test_normals_at_agree_on_either_face_of_an_edge(ict):
     a = 0
     shared = [k for k in range(1, 200) if len(set(f[a]) & set(f[k])) == 2][0]
     i, j = sorted(set(f[a]) & set(f[shared]))
+
     def midpoint_bary(face):
         bary = np.zeros(3)
         bary[list(face).index(i)] = bary[list(face).index(j)] = 0.5
         return bary
-    on_a, on_b = geometry.normals_at(normals, f, np.array([a, shared]), np.stack([midpoint_bary(f[a]),
-                                                                                   midpoint_bary(f[shared])]))
+
+    on_a, on_b = geometry.normals_at(
+        normals, f, np.array([a, shared]), np.stack([midpoint_bary(f[a]), midpoint_bary(f[shared])])
+    )
     np.testing.assert_allclose(on_a, on_b, atol=1e-12)
     assert abs(np.linalg.norm(on_a) - 1.0) < 1e-12
     faces = geometry.face_normals(v, f)
@@ -296,7 +323,7 @@ def test_normals_at_agree_on_either_face_of_an_edge(ict):
 def test_smoothstep_runs_either_way_and_is_continuous():
     x = np.array([-1.0, 0.0, 0.25, 0.5, 1.0, 2.0])
     np.testing.assert_allclose(geometry.smoothstep(x, 0.0, 1.0), [0, 0, 0.15625, 0.5, 1, 1])
-    np.testing.assert_allclose(geometry.smoothstep(x, 1.0, 0.0), [1, 1, 0.84375, 0.5, 0, 0])   # a falloff
+    np.testing.assert_allclose(geometry.smoothstep(x, 1.0, 0.0), [1, 1, 0.84375, 0.5, 0, 0])  # a falloff
     fine = np.linspace(-0.5, 1.5, 20001)
     assert np.abs(np.diff(geometry.smoothstep(fine, 0.0, 1.0))).max() < 2e-4
 
@@ -335,6 +362,7 @@ def test_connected_components_separate_ict_parts(ict):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # alignment and frames
+
 
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
 def test_similarity_transform_recovers_known_transform(ict, scale):
@@ -385,7 +413,7 @@ def test_similarity_transform_never_returns_a_reflection():
     for q in Rotation.random(200, random_state=4).as_matrix():
         qs = src @ q.T
         qs_c, m_c = qs - qs.mean(0), mirrored - mirrored.mean(0)
-        k = max(np.sum(qs_c * m_c) / np.sum(qs_c ** 2), 0.0)  # a negative scale would be a reflection
+        k = max(np.sum(qs_c * m_c) / np.sum(qs_c**2), 0.0)  # a negative scale would be a reflection
         assert residual <= np.sum((k * qs_c - m_c) ** 2) + 1e-9
 
 

@@ -5,17 +5,25 @@ cube 3 m away, all joined into one mesh, rotated and off the origin. The landmar
 Multi-PIE 68 landmark vertices (ICT-FaceKit README) within 0.05 of the inter-ocular distance at the points both
 schemes define alike: the eye corners, the mouth corners and the nose tip.
 """
+
 import numpy as np
 import pytest
-
 import synthetic_heads
+
 from facemotion.core.detect import mediapipe_topology as mp
 from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
 from facemotion.core.errors import NoFaceError
 
 #: Multi-PIE 68 index -> MediaPipe 478 index of the same anatomical point.
-SAME_POINT = {36: mp.RIGHT_EYE_OUTER_CORNER, 39: mp.RIGHT_EYE_INNER_CORNER, 42: mp.LEFT_EYE_INNER_CORNER,
-              45: mp.LEFT_EYE_OUTER_CORNER, 48: mp.MOUTH_CORNER_RIGHT, 54: mp.MOUTH_CORNER_LEFT, 30: mp.NOSE_TIP}
+SAME_POINT = {
+    36: mp.RIGHT_EYE_OUTER_CORNER,
+    39: mp.RIGHT_EYE_INNER_CORNER,
+    42: mp.LEFT_EYE_INNER_CORNER,
+    45: mp.LEFT_EYE_OUTER_CORNER,
+    48: mp.MOUTH_CORNER_RIGHT,
+    54: mp.MOUTH_CORNER_LEFT,
+    30: mp.NOSE_TIP,
+}
 
 CASES = {
     # The interface's default: turned 25 degrees about the vertical, moved off the origin (metres).

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """core.interrupts: signals held back during a block are raised, each once and by their own handler, after it."""
+
 import signal
 import threading
 
@@ -62,6 +63,7 @@ def test_outside_the_main_thread_nothing_is_touched():
     def work():
         with deferred_interrupts():
             seen.append(signal.getsignal(signal.SIGINT))
+
     thread = threading.Thread(target=work)
     thread.start()
     thread.join()

@@ -1,5 +1,7 @@
 """core.detect.landmarks / core.io.image_io / core.detect.mediapipe_topology on real data: MediaPipe's Face
-Landmarker on faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per module."""
+Landmarker on faces/astronaut.png (NASA portrait, frontal, smiling) and images derived from it. One detector per
+module."""
+
 import math
 import signal
 
@@ -7,13 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from facemotion.core.io import image_io
-
+from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.detect import landmarks
 from facemotion.core.detect import mediapipe_topology as topo
-from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import InputError, NoFaceError
+from facemotion.core.io import image_io
+from facemotion.core.io.assets import asset_path
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,7 @@ def _rotation_angle_deg(a, b):
 
 
 # --------------------------------------------------------------------------------------------------- astronaut
+
 
 def test_astronaut_one_smiling_frontal_face(reference):
     face = reference
@@ -114,6 +116,7 @@ def test_ctrl_c_while_the_graph_is_made_leaves_no_graph_running(astronaut):
                 task = create()
                 signal.raise_signal(signal.SIGINT)  # what a user's Ctrl+C does at this instant
                 return task
+
             super()._start(create_then_ctrl_c)
 
     with pytest.raises(KeyboardInterrupt):
@@ -125,6 +128,7 @@ def test_ctrl_c_while_the_graph_is_made_leaves_no_graph_running(astronaut):
 
 
 # ----------------------------------------------------------------------------------------------- image variants
+
 
 def test_greyscale_gives_nearly_the_same_landmarks(detector, astronaut, reference, tmp_path):
     grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
@@ -168,7 +172,7 @@ def test_blender_pixels_bottom_up_float_rgba(astronaut):
 
 def test_small_crop_48px_is_found_and_mapped_back(detector, astronaut, reference):
     x0, y0, side = 170, 70, 110  # the face fills this crop (tight: the hard case for the face detector)
-    crop = cv2.resize(astronaut[y0:y0 + side, x0:x0 + side], (48, 48), interpolation=cv2.INTER_AREA)
+    crop = cv2.resize(astronaut[y0 : y0 + side, x0 : x0 + side], (48, 48), interpolation=cv2.INTER_AREA)
     face = detector.detect_one(crop)
     assert face.image_size == (48, 48)
     expected = (reference.pixels - [x0, y0]) * 48 / side
@@ -214,6 +218,7 @@ def test_two_faces_ordered_by_size(astronaut):
 
 # ------------------------------------------------------------------------------------------------- no face / bad
 
+
 def test_uniform_grey_has_no_face(detector):
     grey = np.full((300, 400, 3), 128, np.uint8)
     assert detector.detect(grey) == []
@@ -245,8 +250,10 @@ def test_bad_image_files(detector, tmp_path):
 
 # ------------------------------------------------------------------------------------------------------ topology
 
+
 def _mediapipe_edges(name):
     from mediapipe.tasks.python.vision import FaceLandmarksConnections
+
     return {frozenset((c.start, c.end)) for c in getattr(FaceLandmarksConnections, name)}
 
 
@@ -263,8 +270,7 @@ def test_topology_chains_are_mediapipe_connections():
     assert edges(topo.LEFT_EYE_UPPER_LID, topo.LEFT_EYE_LOWER_LID) == _mediapipe_edges("FACE_LANDMARKS_LEFT_EYE")
     assert edges(topo.RIGHT_EYE_UPPER_LID, topo.RIGHT_EYE_LOWER_LID) == _mediapipe_edges("FACE_LANDMARKS_RIGHT_EYE")
     assert edges(topo.LEFT_EYEBROW_UPPER, topo.LEFT_EYEBROW_LOWER) == _mediapipe_edges("FACE_LANDMARKS_LEFT_EYEBROW")
-    assert edges(topo.RIGHT_EYEBROW_UPPER, topo.RIGHT_EYEBROW_LOWER) == _mediapipe_edges(
-        "FACE_LANDMARKS_RIGHT_EYEBROW")
+    assert edges(topo.RIGHT_EYEBROW_UPPER, topo.RIGHT_EYEBROW_LOWER) == _mediapipe_edges("FACE_LANDMARKS_RIGHT_EYEBROW")
     assert edges(topo.FACE_OVAL, closed=True) == _mediapipe_edges("FACE_LANDMARKS_FACE_OVAL")
     assert edges(topo.LEFT_IRIS[1:], closed=True) == _mediapipe_edges("FACE_LANDMARKS_LEFT_IRIS")
     assert edges(topo.RIGHT_IRIS[1:], closed=True) == _mediapipe_edges("FACE_LANDMARKS_RIGHT_IRIS")
@@ -277,17 +283,27 @@ def test_topology_layout_on_the_real_face(reference):
         return p[list(idx), 1].mean()
 
     # Subject's left appears on the image's right in an unmirrored photo.
-    assert p[topo.LEFT_EYE_OUTER_CORNER, 0] > p[topo.LEFT_EYE_INNER_CORNER, 0] > p[topo.RIGHT_EYE_INNER_CORNER, 0] \
+    assert (
+        p[topo.LEFT_EYE_OUTER_CORNER, 0]
+        > p[topo.LEFT_EYE_INNER_CORNER, 0]
+        > p[topo.RIGHT_EYE_INNER_CORNER, 0]
         > p[topo.RIGHT_EYE_OUTER_CORNER, 0]
+    )
     assert p[topo.MOUTH_CORNER_LEFT, 0] > p[topo.MOUTH_CORNER_RIGHT, 0]
     assert p[topo.NOSE_ALA_LEFT, 0] > p[topo.NOSE_TIP, 0] > p[topo.NOSE_ALA_RIGHT, 0]
-    for iris, upper, lower in ((topo.LEFT_IRIS, topo.LEFT_EYE_UPPER_LID, topo.LEFT_EYE_LOWER_LID),
-                               (topo.RIGHT_IRIS, topo.RIGHT_EYE_UPPER_LID, topo.RIGHT_EYE_LOWER_LID)):
+    for iris, upper, lower in (
+        (topo.LEFT_IRIS, topo.LEFT_EYE_UPPER_LID, topo.LEFT_EYE_LOWER_LID),
+        (topo.RIGHT_IRIS, topo.RIGHT_EYE_UPPER_LID, topo.RIGHT_EYE_LOWER_LID),
+    ):
         corners = p[[upper[0], upper[-1]], 0]
         assert corners.min() < p[iris[0], 0] < corners.max()  # iris centre between its eye's corners
         assert mean_y(upper[1:-1]) < mean_y(lower[1:-1])  # upper lid above lower lid
-    assert p[topo.UPPER_LIP_OUTER_MID, 1] < mean_y(topo.LIPS_UPPER_INNER[1:-1]) \
-        <= mean_y(topo.LIPS_LOWER_INNER[1:-1]) < p[topo.LOWER_LIP_OUTER_MID, 1]
+    assert (
+        p[topo.UPPER_LIP_OUTER_MID, 1]
+        < mean_y(topo.LIPS_UPPER_INNER[1:-1])
+        <= mean_y(topo.LIPS_LOWER_INNER[1:-1])
+        < p[topo.LOWER_LIP_OUTER_MID, 1]
+    )
     assert mean_y(topo.LEFT_EYEBROW_UPPER) < mean_y(topo.LEFT_EYE_UPPER_LID)
     assert mean_y(topo.RIGHT_EYEBROW_UPPER) < mean_y(topo.RIGHT_EYE_UPPER_LID)
     assert p[topo.LEFT_EYEBROW_UPPER[0], 0] > p[topo.LEFT_EYEBROW_INNER, 0]  # brows run outer end -> inner end
@@ -297,10 +313,11 @@ def test_topology_layout_on_the_real_face(reference):
     assert topo.FACE_OVAL.index(topo.FOREHEAD_TOP) in np.argsort(oval_y)[:3]
     assert oval_y.argmax() == topo.FACE_OVAL.index(topo.CHIN)
     # The nose tip is the most forward mesh point (smallest z).
-    assert int(np.argmin(z[:topo.NUM_MESH_LANDMARKS])) == topo.NOSE_TIP
+    assert int(np.argmin(z[: topo.NUM_MESH_LANDMARKS])) == topo.NOSE_TIP
 
 
 # ---------------------------------------------------------------------------------------------------- BlazeFace
+
 
 def test_face_detector_scores_and_boxes(astronaut, reference):
     with landmarks.FaceDetector() as det:

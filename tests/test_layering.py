@@ -13,6 +13,7 @@ a talking face from a voice, built on timelines): nothing below them uses them; 
 ``errors``, ``geometry``, ``interrupts``) are below them all. A module imports only from its own sub-package or those
 below it.
 """
+
 import ast
 from pathlib import Path
 
@@ -30,8 +31,11 @@ def _modules(layer):
 
 
 def _package_of(path):
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1] if path.name != "__init__.py"
-                    else path.relative_to(ROOT).parts[:-1])
+    return ".".join(
+        path.relative_to(ROOT).with_suffix("").parts[:-1]
+        if path.name != "__init__.py"
+        else path.relative_to(ROOT).parts[:-1]
+    )
 
 
 def _imports(path):
@@ -46,7 +50,7 @@ def _imports(path):
             if node.level == 0:
                 found.add(node.module.split(".")[0])
                 continue
-            base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
             target = base + (node.module.split(".") if node.module else [])
             if target:
                 found.add(target[0])
@@ -57,7 +61,7 @@ def _imports(path):
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_imports_only_point_downward(layer):
-    above = set(LAYERS[LAYERS.index(layer) + 1:])
+    above = set(LAYERS[LAYERS.index(layer) + 1 :])
     for path in _modules(layer):
         imported = _imports(path)
         assert not imported & above, f"{path.relative_to(ROOT)} imports {sorted(imported & above)} (a layer above)"
@@ -82,8 +86,13 @@ def test_only_the_bridge_moves_blender_data_into_arrays():
             if path in allowed:
                 continue
             tree = ast.parse(path.read_text(), filename=str(path))
-            calls = {node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
-                     and isinstance(node.func, ast.Attribute) and node.func.attr in ("foreach_get", "foreach_set")}
+            calls = {
+                node.func.attr
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("foreach_get", "foreach_set")
+            }
             assert not calls, f"{path.relative_to(ROOT)} calls {sorted(calls)}: use facemotion_addon.bridge"
 
 
@@ -100,8 +109,9 @@ def _module_name(path, root):
 
 def _resolve(root, dotted):
     """The module ``dotted`` (a list of names) names under ``root``, or None when it is not one of ours."""
-    if dotted and (root.joinpath(*dotted).with_suffix(".py").is_file()
-                   or (root.joinpath(*dotted) / "__init__.py").is_file()):
+    if dotted and (
+        root.joinpath(*dotted).with_suffix(".py").is_file() or (root.joinpath(*dotted) / "__init__.py").is_file()
+    ):
         return ".".join(dotted)
     return None
 
@@ -123,7 +133,7 @@ def _import_targets(path, root=ROOT):
             base = node.module.split(".")
             base = base[1:] if base[0] == "facemotion" else base  # the root package: "facemotion.core.x"
         else:
-            base = package[:len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+            base = package[: len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
         for alias in node.names:
             target = _resolve(root, base + [alias.name]) or _resolve(root, base)
             if target is not None and target != name:
@@ -133,8 +143,13 @@ def _import_targets(path, root=ROOT):
 
 def _module_graph(root=ROOT):
     """``{module: set of modules it imports}`` over the product layers (core, facemotion_addon, operators, panels)."""
-    paths = [p for layer in LAYERS if (root / layer).is_dir()
-             for p in sorted((root / layer).rglob("*.py")) if "__pycache__" not in p.parts]
+    paths = [
+        p
+        for layer in LAYERS
+        if (root / layer).is_dir()
+        for p in sorted((root / layer).rglob("*.py"))
+        if "__pycache__" not in p.parts
+    ]
     graph = {_module_name(p, root): set() for p in paths}
     for path in paths:
         graph[_module_name(path, root)] = {t for t in _import_targets(path, root) if t in graph}
@@ -167,8 +182,12 @@ def test_no_import_cycles_among_the_product_modules():
 
 def _cli_imports(graph):
     """(module, CLI module) pairs where a module of facemotion_addon outside the CLI imports the CLI."""
-    return sorted((m, t) for m, deps in graph.items() for t in deps
-                  if m.startswith("facemotion_addon") and not _in_cli(m) and _in_cli(t))
+    return sorted(
+        (m, t)
+        for m, deps in graph.items()
+        for t in deps
+        if m.startswith("facemotion_addon") and not _in_cli(m) and _in_cli(t)
+    )
 
 
 def _in_cli(module):
@@ -183,8 +202,13 @@ def test_scene_glue_and_settings_never_import_the_cli():
 
 
 def _probe_tree(tmp_path, files):
-    for rel, text in {"facemotion_addon/__init__.py": "", "facemotion_addon/cli/__init__.py": "",
-                      "facemotion_addon/settings/__init__.py": "", "core/__init__.py": "", **files}.items():
+    for rel, text in {
+        "facemotion_addon/__init__.py": "",
+        "facemotion_addon/cli/__init__.py": "",
+        "facemotion_addon/settings/__init__.py": "",
+        "core/__init__.py": "",
+        **files,
+    }.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     return _module_graph(tmp_path)
@@ -193,16 +217,22 @@ def _probe_tree(tmp_path, files):
 def test_module_graph_sees_a_lazy_cycle_and_an_import_of_the_cli(tmp_path):
     """The two checks above can fail: a cycle through a function-level import (how batch and cli once imported each
     other) is found, and so is a setting that reaches up into the CLI."""
-    graph = _probe_tree(tmp_path, {
-        "facemotion_addon/cli/entry.py": "from . import batch\n",
-        "facemotion_addon/cli/batch.py": "def clips():\n    from .entry import read\n",
-        "facemotion_addon/settings/prefs.py": "from ..cli import entry\nfrom ...core import errors\n",
-        "core/errors.py": "",
-    })
+    graph = _probe_tree(
+        tmp_path,
+        {
+            "facemotion_addon/cli/entry.py": "from . import batch\n",
+            "facemotion_addon/cli/batch.py": "def clips():\n    from .entry import read\n",
+            "facemotion_addon/settings/prefs.py": "from ..cli import entry\nfrom ...core import errors\n",
+            "core/errors.py": "",
+        },
+    )
     assert graph["facemotion_addon.cli.batch"] == {"facemotion_addon.cli.entry"}
     assert graph["facemotion_addon.settings.prefs"] == {"facemotion_addon.cli.entry", "core.errors"}
-    assert _layers_of(graph)[1] == {"facemotion_addon.cli.entry", "facemotion_addon.cli.batch",
-                                    "facemotion_addon.settings.prefs"}
+    assert _layers_of(graph)[1] == {
+        "facemotion_addon.cli.entry",
+        "facemotion_addon.cli.batch",
+        "facemotion_addon.settings.prefs",
+    }
     assert _cli_imports(graph) == [("facemotion_addon.settings.prefs", "facemotion_addon.cli.entry")]
 
 
@@ -219,8 +249,13 @@ def _core_rank(module):
 
 def _upward_core_imports(graph):
     """(module, imported module) pairs inside core where the import points above the importer's place."""
-    return sorted((m, t) for m, deps in graph.items() if _core_rank(m) is not None for t in deps
-                  if _core_rank(t) is not None and _core_rank(t) > _core_rank(m))
+    return sorted(
+        (m, t)
+        for m, deps in graph.items()
+        if _core_rank(m) is not None
+        for t in deps
+        if _core_rank(t) is not None and _core_rank(t) > _core_rank(m)
+    )
 
 
 def test_core_sub_packages_have_an_order():
@@ -233,10 +268,16 @@ def test_core_sub_packages_have_an_order():
 def test_core_order_check_sees_an_upward_import(tmp_path):
     """The check above can fail: recognition importing the timeline (as it once did, lazily here) is an upward arrow;
     emotion importing rig is not."""
-    graph = _probe_tree(tmp_path, {
-        "core/emotion/__init__.py": "", "core/animation/__init__.py": "", "core/rig/__init__.py": "",
-        "core/emotion/recognition.py": "def f():\n    from ..animation.timeline import EmotionKey\n"
-                                       "    from ..rig import parts\n",
-        "core/animation/timeline.py": "", "core/rig/parts.py": "",
-    })
+    graph = _probe_tree(
+        tmp_path,
+        {
+            "core/emotion/__init__.py": "",
+            "core/animation/__init__.py": "",
+            "core/rig/__init__.py": "",
+            "core/emotion/recognition.py": "def f():\n    from ..animation.timeline import EmotionKey\n"
+            "    from ..rig import parts\n",
+            "core/animation/timeline.py": "",
+            "core/rig/parts.py": "",
+        },
+    )
     assert _upward_core_imports(graph) == [("core.emotion.recognition", "core.animation.timeline")]

@@ -5,6 +5,7 @@ The bpy module has no event loop (no window, no timer events), so the tests play
 ``start`` a :class:`facemotion.operators.base.JobRunner`, ``step`` it as the timer would, ``cancel`` it as Esc would,
 and compare a full snapshot of the scene before and after. Rigging uses the real ICT-FaceKit head.
 """
+
 import threading
 
 import bpy
@@ -17,8 +18,8 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.core.io.assets import asset_path
 from facemotion.core.io.mesh_io import read_obj
-from facemotion.facemotion_addon.settings.properties import settings
 from facemotion.facemotion_addon.selection import LANDMARKS_PROP, is_rigged
+from facemotion.facemotion_addon.settings.properties import settings
 from facemotion.operators.base import Job, JobRunner
 from facemotion.operators.recognize import PoseEmotionJob, VideoEmotionJob
 from facemotion.operators.rig import DetectLandmarksJob, RigJob
@@ -29,6 +30,7 @@ PATIENCE_S = 120.0
 
 
 # --------------------------------------------------------------------------------------------------------- helpers
+
 
 def _co(collection):
     co = np.empty(len(collection) * 3, np.float32)
@@ -44,8 +46,9 @@ def _props(id_block):
     registered = set(id_block.bl_rna.properties.keys())
     for key in [key for key in id_block.keys() if key not in registered]:
         value = id_block[key]
-        out[key] = value.to_dict() if hasattr(value, "to_dict") else value.to_list() if hasattr(value, "to_list") \
-            else value
+        out[key] = (
+            value.to_dict() if hasattr(value, "to_dict") else value.to_list() if hasattr(value, "to_list") else value
+        )
     return out
 
 
@@ -57,40 +60,58 @@ def snapshot():
     view_layer = bpy.context.view_layer
     objects = {}
     for obj in bpy.data.objects:
-        entry = {"type": obj.type, "data": obj.data.name if obj.data else None,
-                 "matrix": np.array(obj.matrix_world, np.float64), "parent": obj.parent and obj.parent.name,
-                 "selected": obj.select_get(view_layer=view_layer) if obj.name in view_layer.objects else None,
-                 "props": _props(obj), "modifiers": [m.name for m in getattr(obj, "modifiers", [])],
-                 "collections": sorted(c.name for c in obj.users_collection),
-                 "timeline": ([(k.time, k.emotion, k.intensity, k.transition, k.easing)
-                               for k in obj.facemotion.timeline_keys], obj.facemotion.active_key_index)}
+        entry = {
+            "type": obj.type,
+            "data": obj.data.name if obj.data else None,
+            "matrix": np.array(obj.matrix_world, np.float64),
+            "parent": obj.parent and obj.parent.name,
+            "selected": obj.select_get(view_layer=view_layer) if obj.name in view_layer.objects else None,
+            "props": _props(obj),
+            "modifiers": [m.name for m in getattr(obj, "modifiers", [])],
+            "collections": sorted(c.name for c in obj.users_collection),
+            "timeline": (
+                [(k.time, k.emotion, k.intensity, k.transition, k.easing) for k in obj.facemotion.timeline_keys],
+                obj.facemotion.active_key_index,
+            ),
+        }
         objects[obj.name] = entry
     meshes = {}
     for mesh in bpy.data.meshes:
         keys = mesh.shape_keys
         meshes[mesh.name] = {
-            "co": _co(mesh.vertices), "polygons": len(mesh.polygons),
+            "co": _co(mesh.vertices),
+            "polygons": len(mesh.polygons),
             "keys": None if keys is None else [(b.name, b.value, b.mute, _co(b.data)) for b in keys.key_blocks],
             "key_props": None if keys is None else _props(keys),
-            "key_action": None if keys is None or keys.animation_data is None or keys.animation_data.action is None
-            else keys.animation_data.action.name}
+            "key_action": None
+            if keys is None or keys.animation_data is None or keys.animation_data.action is None
+            else keys.animation_data.action.name,
+        }
     props = settings(scene)
     return {
-        "objects": objects, "meshes": meshes, "actions": sorted(a.name for a in bpy.data.actions),
+        "objects": objects,
+        "meshes": meshes,
+        "actions": sorted(a.name for a in bpy.data.actions),
         "images": sorted(i.name for i in bpy.data.images),
         "active": view_layer.objects.active and view_layer.objects.active.name,
         "frames": (scene.frame_start, scene.frame_end, scene.frame_current, scene.render.fps, scene.render.fps_base),
         "scene_props": _props(scene),
-        "facemotion": {"last_report": props.last_report, "recognized_label": props.recognized_label,
-                       "recognized_source": props.recognized_source, "recognized_faces": props.recognized_faces,
-                       "recognized_probabilities": list(props.recognized_probabilities)}}
+        "facemotion": {
+            "last_report": props.last_report,
+            "recognized_label": props.recognized_label,
+            "recognized_source": props.recognized_source,
+            "recognized_faces": props.recognized_faces,
+            "recognized_probabilities": list(props.recognized_probabilities),
+        },
+    }
 
 
 def assert_same(before, after, path="scene"):
     """Exact equality of two snapshots, saying where they differ."""
     if isinstance(before, dict):
-        assert isinstance(after, dict) and before.keys() == after.keys(), \
+        assert isinstance(after, dict) and before.keys() == after.keys(), (
             f"{path}: {sorted(before)} != {sorted(after) if isinstance(after, dict) else after}"
+        )
         for key in before:
             assert_same(before[key], after[key], f"{path}.{key}")
     elif isinstance(before, (list, tuple)):
@@ -116,6 +137,7 @@ class Recorder:
                 self.calls.append((fraction, message))
             if inner is not None:
                 inner(fraction, message)
+
         runner.progress._on_update = on_update
 
 
@@ -163,6 +185,7 @@ def mesh_object(name, vertices, triangles):
 
 # -------------------------------------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def ict():
     return read_obj(asset_path("ict-facekit/FaceXModel/generic_neutral_mesh.obj"))
@@ -205,7 +228,9 @@ def _arkit_grid(name="Rigged"):
     n = 6
     xs = np.linspace(-0.1, 0.1, n)
     verts = [(x, y, 0.0) for y in xs for x in xs]
-    quads = [(r * n + c, r * n + c + 1, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)]
+    quads = [
+        (r * n + c, r * n + c + 1, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)
+    ]
     tris = [t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))]
     obj = mesh_object(name, verts, tris)
     obj.shape_key_add(name="Basis", from_mix=False)
@@ -218,6 +243,7 @@ def _arkit_grid(name="Rigged"):
 
 
 # ---------------------------------------------------------------------------------------------------------- tests
+
 
 def test_cancelled_landmark_detection_leaves_the_scene_unchanged(head):
     before = snapshot()
@@ -278,7 +304,7 @@ def test_cancelled_bake_leaves_the_scene_unchanged(registered):
 
 
 def test_cancelled_pose_recognition_leaves_the_scene_unchanged(registered, ict):
-    face = mesh_object("Face", ict.vertices * 0.01, ict.triangles)   # metres, as a rig in a scene would be
+    face = mesh_object("Face", ict.vertices * 0.01, ict.triangles)  # metres, as a rig in a scene would be
     face.shape_key_add(name="Basis", from_mix=False)
     for name in ARKIT_NAMES:
         face.shape_key_add(name=name, from_mix=False).value = 0.0
@@ -347,7 +373,7 @@ def test_invoke_default_in_the_bpy_module_runs_the_operator_to_the_end(head):
     marks = [obj for obj in bpy.data.objects if obj.get(LANDMARKS_PROP)]
     assert len(marks) == 1 and len(marks[0].data.vertices) == 478
     assert settings(bpy.context.scene).last_report.startswith("Face found")
-    with pytest.raises(AssertionError, match="objects"):   # the snapshot the cancel tests rely on sees a finished run
+    with pytest.raises(AssertionError, match="objects"):  # the snapshot the cancel tests rely on sees a finished run
         assert_same(before, snapshot())
 
 
@@ -361,6 +387,7 @@ def empty_asset_folder(tmp_path, monkeypatch):
     """facemotion registered with an empty asset folder, downloads allowed by the environment, and a file:// mirror
     of the shared assets as the download source (set before registration, which remembers the environment)."""
     from facemotion.core.io import assets
+
     folder = tmp_path / "assets"
     folder.mkdir()
     monkeypatch.setenv(assets.ENV_ASSETS, str(folder))
@@ -380,12 +407,14 @@ def _gated(runner):
     def on_update(fraction, message):
         reached.set()
         release.wait(PATIENCE_S)
+
     runner.progress._on_update = on_update
     return reached, release
 
 
 def test_cancelled_download_leaves_no_file(empty_asset_folder):
     from facemotion.operators.assets import DownloadAssetsJob
+
     before = snapshot()
     runner = JobRunner(DownloadAssetsJob([MODEL], online_access=True))
     reached, release = _gated(runner)
@@ -394,29 +423,31 @@ def test_cancelled_download_leaves_no_file(empty_asset_folder):
     runner.cancel()
     release.set()
     assert step_until(runner, lambda r: r.state != "running") == "cancelled"
-    assert [p for p in empty_asset_folder.rglob("*") if not p.is_dir()] == []   # no partial or temporary file
+    assert [p for p in empty_asset_folder.rglob("*") if not p.is_dir()] == []  # no partial or temporary file
     assert_same(before, snapshot())
 
 
 def test_download_runs_modally_to_a_verified_file_with_rising_progress(empty_asset_folder):
     from facemotion.core.io import assets
     from facemotion.operators.assets import DownloadAssetsJob
+
     runner = JobRunner(DownloadAssetsJob([MODEL], online_access=True))
     recorder = Recorder(runner)
     runner.start(bpy.context)
     assert step_until(runner, lambda r: r.state != "running") == "finished", runner.error
     path = empty_asset_folder / MODEL
-    assert path.is_file() and assets.asset_path(MODEL, download=False) == path   # verified against its sha256
+    assert path.is_file() and assets.asset_path(MODEL, download=False) == path  # verified against its sha256
     assert "Downloaded and verified 1 asset file" in runner.outcome
     fractions = [f for f, _ in recorder.calls]
     assert len(fractions) >= 4 and fractions[-1] == 1.0 and all(b >= a for a, b in zip(fractions, fractions[1:]))
-    assert any(0.0 < f < 1.0 for f in fractions)   # per-chunk progress of the 3.7 MB file (1 MiB chunks)
+    assert any(0.0 < f < 1.0 for f in fractions)  # per-chunk progress of the 3.7 MB file (1 MiB chunks)
     assert all(message for _, message in recorder.calls)
 
 
 def test_download_is_refused_in_one_line_when_online_access_is_off(empty_asset_folder):
     from facemotion.core.errors import AssetError
     from facemotion.operators.assets import DownloadAssetsJob
+
     with pytest.raises(AssetError, match="downloads are off") as caught:
         JobRunner(DownloadAssetsJob([MODEL], online_access=False)).start(bpy.context)
     assert "\n" not in str(caught.value)
@@ -426,20 +457,23 @@ def test_download_is_refused_in_one_line_when_online_access_is_off(empty_asset_f
 def test_preferences_offer_the_download_only_for_missing_files(empty_asset_folder, monkeypatch):
     from types import SimpleNamespace
 
+    from test_addon_ui import RecordingLayout, labels_in, operators_in
+
     from facemotion.core.io import assets
     from facemotion.facemotion_addon.settings.preferences import FacemotionPreferences
-    from test_addon_ui import RecordingLayout, labels_in, operators_in
 
     def draw():
         log = []
-        prefs = SimpleNamespace(layout=RecordingLayout(log), bl_rna=FacemotionPreferences.bl_rna, asset_folder="",
-                                allow_download=True)
+        prefs = SimpleNamespace(
+            layout=RecordingLayout(log), bl_rna=FacemotionPreferences.bl_rna, asset_folder="", allow_download=True
+        )
         FacemotionPreferences.draw(prefs, bpy.context)
         return log
-    log = draw()                                   # the empty folder: every pinned file is missing
+
+    log = draw()  # the empty folder: every pinned file is missing
     assert operators_in(log) == ["facemotion.download_assets"]
     button = next(entry[2] for entry in log if entry[0] == "operator")
     assert f"Download {len(assets.asset_names())} Missing" in button["text"]
     monkeypatch.setenv(assets.ENV_ASSETS, str(assets.shared_assets_dir()))
-    log = draw()                                   # the full shared folder: nothing to download
+    log = draw()  # the full shared folder: nothing to download
     assert operators_in(log) == [] and "All asset files are present" in labels_in(log)

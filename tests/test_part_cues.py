@@ -1,5 +1,6 @@
 """Name cues confirmed by geometry (core/rig/part_cues.py) on the real ICT head: a name brings a part in only where
 such a part belongs. Landmarks detected once on the head (its parts as tools/synthetic_heads.py splits them)."""
+
 import numpy as np
 import pytest
 import synthetic_heads
@@ -20,11 +21,29 @@ from facemotion.core.rig.parts import (
 @pytest.fixture(scope="module")
 def head():
     parts = synthetic_heads.helper_teeth(synthetic_heads.ict_parts(tongue=True))
-    parts.append(synthetic_heads.MeshPart("far_box", np.array([[x, y, z] for x in (60, 62) for y in (0, 2)
-                                                                 for z in (0, 2)], dtype=np.float64),
-                                          np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                                                    [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]]),
-                                          "ignore"))
+    parts.append(
+        synthetic_heads.MeshPart(
+            "far_box",
+            np.array([[x, y, z] for x in (60, 62) for y in (0, 2) for z in (0, 2)], dtype=np.float64),
+            np.array(
+                [
+                    [0, 1, 3],
+                    [0, 3, 2],
+                    [4, 6, 7],
+                    [4, 7, 5],
+                    [0, 4, 5],
+                    [0, 5, 1],
+                    [2, 3, 7],
+                    [2, 7, 6],
+                    [0, 2, 6],
+                    [0, 6, 4],
+                    [1, 5, 7],
+                    [1, 7, 3],
+                ]
+            ),
+            "ignore",
+        )
+    )
     vertices, triangles, index = synthetic_heads.joined(parts)
     landmarks = detect_mesh_landmarks(vertices, triangles).points
     return parts, vertices, triangles, index, landmarks
@@ -39,11 +58,12 @@ def _cued(head, cue_of):
 
 
 def test_confirmed_cues_name_the_parts(head):
-    roles = _cued(head, {"upper_teeth": "upper_teeth", "lower_teeth": "lower_teeth", "tongue": "tongue",
-                         "eyeball_left": "eye"})
+    roles = _cued(
+        head, {"upper_teeth": "upper_teeth", "lower_teeth": "lower_teeth", "tongue": "tongue", "eyeball_left": "eye"}
+    )
     assert (roles["upper_teeth"] == ROLE_TEETH_UPPER).all() and (roles["lower_teeth"] == ROLE_TEETH_LOWER).all()
     assert (roles["tongue"] == ROLE_TONGUE).all() and (roles["eyeball_left"] == ROLE_EYE).all()
-    assert (roles["head_skin"] == ROLE_AUTO).all()                        # no cue: the geometry decides later
+    assert (roles["head_skin"] == ROLE_AUTO).all()  # no cue: the geometry decides later
 
 
 def test_one_teeth_object_is_split_into_rows_and_keeps_its_tongue(head):
@@ -54,9 +74,9 @@ def test_one_teeth_object_is_split_into_rows_and_keeps_its_tongue(head):
 
 def test_a_name_does_not_bring_in_a_part_that_is_not_where_it_belongs(head):
     roles = _cued(head, {"eyelashes": "teeth", "gums_and_tongue": "eye", "far_box": "eye", "head_skin": "ignore"})
-    assert (roles["eyelashes"] == ROLE_AUTO).all()                        # lashes are not in the mouth
-    assert (roles["gums_and_tongue"] == ROLE_AUTO).all()                  # the mouth is not at an eye
-    assert (roles["far_box"] == ROLE_AUTO).all()                          # far away: the geometry ignores it
-    assert (roles["head_skin"] == ROLE_AUTO).all()                        # "HeadHair": the face itself is on it
+    assert (roles["eyelashes"] == ROLE_AUTO).all()  # lashes are not in the mouth
+    assert (roles["gums_and_tongue"] == ROLE_AUTO).all()  # the mouth is not at an eye
+    assert (roles["far_box"] == ROLE_AUTO).all()  # far away: the geometry ignores it
+    assert (roles["head_skin"] == ROLE_AUTO).all()  # "HeadHair": the face itself is on it
     roles = _cued(head, {"eyelashes": "ignore"})
-    assert (roles["eyelashes"] == ROLE_IGNORE).all()                      # near the face but not the face: taken
+    assert (roles["eyelashes"] == ROLE_IGNORE).all()  # near the face but not the face: taken

@@ -4,6 +4,7 @@
 The landmarks are the template's own (found once by the render-and-detect path and cached beside the template), so
 these tests run no detector.
 """
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,18 @@ from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.core.errors import InputError
 from facemotion.core.geometry import interpolate_on_surface
 from facemotion.core.rig.autorig import template_landmarks
-from facemotion.core.rig.parts import ROLE_AUTO, ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER, \
-    ROLE_TEETH_UPPER, ROLE_TONGUE, classify_parts, fit_sphere
+from facemotion.core.rig.parts import (
+    ROLE_AUTO,
+    ROLE_EYE,
+    ROLE_IGNORE,
+    ROLE_SKIN,
+    ROLE_TEETH,
+    ROLE_TEETH_LOWER,
+    ROLE_TEETH_UPPER,
+    ROLE_TONGUE,
+    classify_parts,
+    fit_sphere,
+)
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 
 
@@ -42,21 +53,35 @@ def test_ict_parts_are_found(ict):
         centre = fit_sphere(template.vertices[_part(f"eyeball_{side}")])[0]
         assert np.linalg.norm(parts.eye_centres[side] - centre) < 1e-9
         assert set(parts.part(f"eye_{side}").vertices) == set(range(*ICT_PARTS[f"eyeball_{side}"]))
-    assert parts.eye_centres["left"][0] > 0 > parts.eye_centres["right"][0]   # +X is the subject's left
+    assert parts.eye_centres["left"][0] > 0 > parts.eye_centres["right"][0]  # +X is the subject's left
     # Upper / lower teeth: exactly the teeth that stay / move in ICT's own jawOpen.
     teeth = np.arange(*ICT_PARTS["teeth"])
     moves = np.linalg.norm(template.deltas[ARKIT_INDEX["jawOpen"]][teeth], axis=1) > 1e-4
     assert (roles[teeth[moves]] == ROLE_TEETH_LOWER).all() and (roles[teeth[~moves]] == ROLE_TEETH_UPPER).all()
     # ICT's gums and tongue are one mesh across both jaws: soft tissue, not torn into halves.
     assert (roles[_part("gums_and_tongue")] == ROLE_SKIN).all()
-    assert (roles[:ICT_PARTS["head_and_neck"][1]] == ROLE_SKIN).all()
+    assert (roles[: ICT_PARTS["head_and_neck"][1]] == ROLE_SKIN).all()
     assert "eye_left" in parts.summary() and "lower_teeth" in parts.summary()
 
 
 def _box(centre, half):
     corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
-    hull = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                     [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    hull = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ]
+    )
     return centre + half * corners, hull
 
 
@@ -83,23 +108,25 @@ def test_far_parts_tongue_forced_roles_and_no_eyes(ict):
     template, landmarks = ict
     skin_end = ICT_PARTS["head_and_neck"][1]
     head = (template.vertices[:skin_end], template.triangles[(template.triangles < skin_end).all(axis=1)])
-    teeth = template.triangles[(template.triangles >= ICT_PARTS["teeth"][0])
-                               & (template.triangles < ICT_PARTS["teeth"][1])].reshape(-1, 3)
-    teeth = (template.vertices[ICT_PARTS["teeth"][0]:ICT_PARTS["teeth"][1]], teeth - ICT_PARTS["teeth"][0])
+    teeth = template.triangles[
+        (template.triangles >= ICT_PARTS["teeth"][0]) & (template.triangles < ICT_PARTS["teeth"][1])
+    ].reshape(-1, 3)
+    teeth = (template.vertices[ICT_PARTS["teeth"][0] : ICT_PARTS["teeth"][1]], teeth - ICT_PARTS["teeth"][0])
     lower = template.vertices[slice(*ICT_PARTS["teeth"])][
-        np.linalg.norm(template.deltas[ARKIT_INDEX["jawOpen"]][slice(*ICT_PARTS["teeth"])], axis=1) > 1e-4]
+        np.linalg.norm(template.deltas[ARKIT_INDEX["jawOpen"]][slice(*ICT_PARTS["teeth"])], axis=1) > 1e-4
+    ]
     mouth_width = np.linalg.norm(landmarks[291] - landmarks[61])
     tongue = _ellipsoid(lower.mean(axis=0) + [0, -0.002, -0.025], np.array([0.45, 0.12, 0.6]) * mouth_width)
-    cube = _box(landmarks.mean(axis=0) + [0.0, 0.0, 3.0], 0.5)          # 3 m away, like Blender's default cube
+    cube = _box(landmarks.mean(axis=0) + [0.0, 0.0, 3.0], 0.5)  # 3 m away, like Blender's default cube
     vertices, triangles = _joined(head, teeth, tongue, cube)
     n_head, n_teeth, n_tongue = len(head[0]), len(teeth[0]), len(tongue[0])
     parts = classify_parts(vertices, triangles, landmarks)
-    assert not parts.eye_centres and parts.part("eye_left") is None     # no eyeballs: nothing breaks
+    assert not parts.eye_centres and parts.part("eye_left") is None  # no eyeballs: nothing breaks
     assert (parts.roles[:n_head] == ROLE_SKIN).all()
     tongue_rows = slice(n_head + n_teeth, n_head + n_teeth + n_tongue)
     assert (parts.roles[tongue_rows] == ROLE_TONGUE).all()
     assert (parts.roles[-8:] == ROLE_IGNORE).all()
-    assert set(np.unique(parts.roles[n_head:n_head + n_teeth])) == {ROLE_TEETH_UPPER, ROLE_TEETH_LOWER}
+    assert set(np.unique(parts.roles[n_head : n_head + n_teeth])) == {ROLE_TEETH_UPPER, ROLE_TEETH_LOWER}
 
     # Forced roles win per vertex; forced teeth are split into upper / lower; forced eyes get a centre.
     forced = np.full(len(vertices), ROLE_AUTO, dtype=np.int8)

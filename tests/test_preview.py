@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``facemotion preview``: a rig's preview sheet (core/rig/preview.py), run as a user runs it on MediaPipe's canonical
 face (468 vertices: a fast rig), and the sheet's layout rules."""
+
 import cv2
 import numpy as np
 import pytest
+from test_cli import _assert_ok, run_cli
 
 from facemotion.core.errors import InputError
 from facemotion.core.io.assets import asset_path
 from facemotion.core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, preview_sheet
-
-from test_cli import _assert_ok, run_cli
 
 CANONICAL_FACE = "mediapipe/face_geometry/canonical_face_model.obj"
 SIZE = 64
@@ -27,7 +27,7 @@ def _cell(image, row, column):
     """The ``SIZE`` x ``SIZE`` image of ``row`` (0: shapes front, 1: shapes 3/4, 2: emotions front, 3: emotions
     3/4) and ``column``, per the layout of preview_sheet (heading 22 px, each row a 40 px bar above its cells)."""
     y = 22 + row * (SIZE + 40) + 40
-    return image[y:y + SIZE, column * SIZE:(column + 1) * SIZE].astype(np.int16)
+    return image[y : y + SIZE, column * SIZE : (column + 1) * SIZE].astype(np.int16)
 
 
 def test_preview_writes_a_sheet_of_every_shape_and_emotion_in_two_views(sheet):

@@ -1,5 +1,6 @@
 """Tests of core.detect.rasterize on the real ICT-FaceKit neutral head (its face looks along +Z, Y up, centimetres), a
 cube of 12 huge triangles, and MediaPipe's real Face Landmarker run on the render."""
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -7,11 +8,10 @@ from scipy.spatial import ConvexHull
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
-
 from facemotion.core.detect import rasterize
+from facemotion.core.errors import InputError
 from facemotion.core.io.assets import asset_path
 from facemotion.core.io.mesh_io import read_obj
-from facemotion.core.errors import InputError
 
 ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 FACE_LANDMARKER = "mediapipe/face_landmarker.task"
@@ -42,8 +42,22 @@ def front(ict):
 
 def cube_mesh(half=1.0):
     v = np.array([[x, y, z] for x in (-half, half) for y in (-half, half) for z in (-half, half)], dtype=float)
-    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    f = np.array(
+        [
+            [0, 1, 3],
+            [0, 3, 2],
+            [4, 6, 7],
+            [4, 7, 5],
+            [0, 4, 5],
+            [0, 5, 1],
+            [2, 3, 7],
+            [2, 7, 6],
+            [0, 2, 6],
+            [0, 6, 4],
+            [1, 5, 7],
+            [1, 7, 3],
+        ]
+    )
     return v, f
 
 
@@ -58,12 +72,13 @@ def reconstruct(render, vertices, faces):
 # ----------------------------------------------------------------------------------------------------------------------
 # camera
 
+
 def test_camera_conventions_and_round_trip():
     cam = rasterize.OrthoCamera(rotation=np.eye(3), centre=[1.0, 2.0, 3.0], half_width=2.0, size=(300, 400))
     xy, depth = cam.project([[1, 2, 3], [3, 2, 3], [1, 3, 3], [1, 2, 5]])
     np.testing.assert_allclose(xy[0], [200, 150])  # the centre lands on the image centre
     np.testing.assert_allclose(xy[1], [400, 150])  # half_width to the right: the right edge
-    np.testing.assert_allclose(xy[2], [200, 50])   # up in the world is up in the image (smaller y)
+    np.testing.assert_allclose(xy[2], [200, 50])  # up in the world is up in the image (smaller y)
     np.testing.assert_allclose(depth, [0, 0, 0, 2])  # toward the viewer (+z camera) is larger depth
     rng = np.random.default_rng(0)
     pts = rng.normal(size=(20, 3))
@@ -93,6 +108,7 @@ def test_framing_fits_vertices_and_orthogonalises_up(ict):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # rendering the ICT head
+
 
 def test_front_render_silhouette_matches_projected_head(ict, front):
     v, _ = ict
@@ -147,7 +163,7 @@ def test_front_render_depth_test_keeps_the_nearest_surface(ict, front):
     for r, c in zip(rows[pick], cols[pick]):
         q = np.array([c + 0.5, r + 0.5])
 
-        def edge(a, b):
+        def edge(a, b, q=q):
             return (b[:, 0] - a[:, 0]) * (q[1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (q[0] - a[:, 0])
 
         w0 = edge(p1, p2) / np.where(ok, area, 1)
@@ -166,7 +182,7 @@ def test_front_render_is_shaded_like_a_face(ict, front):
     assert skin[0] > skin[1] > skin[2] > 60  # warm skin tone, not grey, not black
     lum = img.mean(axis=2)
     nose = int(np.argmax(v[:FACE_VERTICES, 2]))
-    (nx, ny), = front.camera.project(v[nose][None])[0]
+    ((nx, ny),) = front.camera.project(v[nose][None])[0]
     rim = fg & ~ndimage.binary_erosion(fg, iterations=2)  # grazing angles along the silhouette
     assert lum[int(ny), int(nx)] > lum[rim].mean() + 20
     assert np.std(lum[fg]) > 5  # shading, not a flat cut-out
@@ -201,6 +217,7 @@ def test_supersampling_smooths_edges_and_keeps_buffers(ict, front):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # huge triangles
+
 
 def test_cube_filling_the_frame():
     v, f = cube_mesh(1.0)
@@ -246,6 +263,7 @@ def test_render_rejects_bad_input(ict):
 # ----------------------------------------------------------------------------------------------------------------------
 # back to the surface
 
+
 def test_surface_at_pixels_hits_and_silhouette_fallback(ict, front):
     v, f = ict
     rows, cols = np.nonzero(front.foreground)
@@ -270,9 +288,13 @@ def test_mediapipe_finds_the_face_on_the_render_and_landmarks_land_on_ict_points
     vision = pytest.importorskip("mediapipe.tasks.python.vision")
     mp = pytest.importorskip("mediapipe")
     from mediapipe.tasks.python import BaseOptions
+
     v, f = ict
-    options = vision.FaceLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(asset_path(FACE_LANDMARKER))),
-                                           running_mode=vision.RunningMode.IMAGE, num_faces=1)
+    options = vision.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(asset_path(FACE_LANDMARKER))),
+        running_mode=vision.RunningMode.IMAGE,
+        num_faces=1,
+    )
     with vision.FaceLandmarker.create_from_options(options) as landmarker:
         result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(front.image)))
     assert len(result.face_landmarks) == 1

@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Rigging inside Blender (the bpy module) on the real ICT head: split objects, object transforms, a user's own
 shape keys and modifiers, artist-edited landmarks, and refusals that leave the scene as it was."""
+
 import bpy
 import numpy as np
 import pytest
+from blender_fixtures import shape_key_co
 
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
-from facemotion.core.io.assets import asset_path
 from facemotion.core.errors import FacemotionError, NoFaceError
+from facemotion.core.io.assets import asset_path
 from facemotion.core.io.mesh_io import read_obj
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template
 from facemotion.facemotion_addon import rigging, shading
 from facemotion.operators.base import JobRunner
 from facemotion.operators.rig import DetectLandmarksJob
-from blender_fixtures import shape_key_co
 
 SKIN_END = ICT_PARTS["head_and_neck"][1]
 
@@ -45,6 +46,7 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     the skin has a user's shape key, the inner parts a Subdivision modifier. Both get the 52 ARKit keys, the
     user's key and the modifier are untouched, and the skin's jawOpen matches ICT's own in local space."""
     from mathutils import Matrix
+
     tris = ict.triangles
     skin_tris = tris[(tris < SKIN_END).all(axis=1)]
     inner_tris = tris[(tris >= SKIN_END).all(axis=1)] - SKIN_END
@@ -65,7 +67,7 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     assert np.array_equal(shape_key_co(skin, "MyCorrective"), before)
     assert [m.type for m in inner.modifiers] == ["SUBSURF"]
 
-    truth = load_ict_template().deltas[ARKIT_INDEX["jawOpen"], :SKIN_END] * 100.0   # metres -> file cm (local)
+    truth = load_ict_template().deltas[ARKIT_INDEX["jawOpen"], :SKIN_END] * 100.0  # metres -> file cm (local)
     got = shape_key_co(skin, "jawOpen") - shape_key_co(skin, "Basis")
     moving = np.linalg.norm(truth, axis=1) > 0.1 * np.linalg.norm(truth, axis=1).max()
     rel = np.linalg.norm(got[moving] - truth[moving], axis=1).mean() / np.linalg.norm(truth[moving], axis=1).mean()
@@ -73,7 +75,7 @@ def test_head_split_into_objects_with_transforms_user_keys_and_modifiers(scene, 
     # The lower teeth (inner object) open with the jaw too.
     teeth = slice(ICT_PARTS["teeth"][0] - SKIN_END, ICT_PARTS["teeth"][1] - SKIN_END)
     inner_jaw = shape_key_co(inner, "jawOpen") - shape_key_co(inner, "Basis")
-    assert np.linalg.norm(inner_jaw[teeth], axis=1).max() > 0.5                      # centimetres, local
+    assert np.linalg.norm(inner_jaw[teeth], axis=1).max() > 0.5  # centimetres, local
 
     # Rigging again is refused (facemotion keys exist) and changes nothing; with replace it goes through.
     jaw_before = shape_key_co(skin, "jawOpen").copy()
@@ -100,7 +102,7 @@ def test_artist_edited_landmarks_drive_the_rig_and_the_flat_ict_obj_is_smoothed(
     edited = rigging.read_landmark_object(landmark_obj)
     result, _ = rigging.rig_objects([head])
     assert np.allclose(result.landmarks, edited)
-    assert "landmarks" not in result.timings                  # nothing was re-detected
+    assert "landmarks" not in result.timings  # nothing was re-detected
     # One object, several parts: the summary the Rig panel shows.
     (text,) = rigging.describe_parts(rigging.read_selection([head]).combined, result.parts).values()
     assert text.startswith("skin + 2 eyes + ") and "teeth" in text, text
@@ -116,7 +118,7 @@ def test_a_cube_is_refused_and_the_scene_is_unchanged(scene):
     with pytest.raises(NoFaceError, match="no face"):
         rigging.rig_objects([cube])
     assert cube.data.shape_keys is None
-    assert set(bpy.data.objects) == objects_before           # no landmark object left behind
+    assert set(bpy.data.objects) == objects_before  # no landmark object left behind
 
 
 def test_no_mesh_selected_is_refused(scene):
@@ -129,6 +131,7 @@ def test_objects_set_to_ignore_are_left_out_and_forced_roles_reach_the_core(scen
     import facemotion
     from facemotion.core.errors import InputError
     from facemotion.core.rig.parts import ROLE_AUTO, ROLE_EYE
+
     facemotion.register()
     try:
         bpy.ops.mesh.primitive_cube_add(size=2.0)

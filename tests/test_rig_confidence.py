@@ -1,6 +1,7 @@
 """Doubts said out loud (core/rig/confidence.py) on real data: MediaPipe's canonical face model, whose lips are one
 surface (a mask), and the same mesh with its mouth slit opened (the 18 triangles between the inner-lip landmarks
 removed). Its vertices are the landmarks 0-467, so no detection is needed."""
+
 import numpy as np
 import pytest
 import synthetic_heads
@@ -14,7 +15,7 @@ INNER_LIPS = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 95, 88, 178, 87,
 @pytest.fixture(scope="module")
 def mask():
     face = synthetic_heads.canonical_face()[0]
-    landmarks = np.vstack([face.vertices, np.repeat(face.vertices[:1], 10, axis=0)])   # irises: unused here
+    landmarks = np.vstack([face.vertices, np.repeat(face.vertices[:1], 10, axis=0)])  # irises: unused here
     slit = np.isin(face.triangles, INNER_LIPS).all(axis=1)
     return face.vertices, face.triangles, face.triangles[~slit], landmarks
 
@@ -32,4 +33,4 @@ def test_the_warnings_name_what_looked_wrong(mask):
     assert "low confidence (detector score 0.59" in low and f"below {LOW_SCORE:g}" in low
     assert no_mouth.startswith("no mouth opening found")
     assert rig_warnings(vertices, opened, landmarks, 0.95) == []
-    assert rig_warnings(vertices, opened, landmarks, None) == []          # the artist's landmarks: no score
+    assert rig_warnings(vertices, opened, landmarks, None) == []  # the artist's landmarks: no score

@@ -8,6 +8,7 @@ per ARKit shape, on the largest vertex difference as a fraction of the shape's p
 counts, 1 % under the perturbation and the shuffle. Before the fix (issue 18) the thread count moved the ICT head's
 blinks by 18 %, the perturbation its jaw shapes by 81 %, the shuffle its blinks by 19 %.
 """
+
 import os
 import subprocess
 import sys
@@ -26,16 +27,26 @@ THREAD_LIMIT = 1e-4
 VARIANT_LIMIT = 0.01
 
 #: ICT and the soup in every run; the whole character and the warped head (a minute each) with the slow tests.
-CASES = ("ict", "soup", pytest.param("character", marks=pytest.mark.slow),
-         pytest.param("warp-wide", marks=pytest.mark.slow))
+CASES = (
+    "ict",
+    "soup",
+    pytest.param("character", marks=pytest.mark.slow),
+    pytest.param("warp-wide", marks=pytest.mark.slow),
+)
 
 
 def _rig(case, variants, threads, out):
     """``{variant: (52, N, 3) deltas}`` of ``case`` rigged by tools/rig_stability.py with ``threads`` BLAS threads."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    run = subprocess.run([sys.executable, str(TOOL), "rig", case, ",".join(variants), str(out)], env=env,
-                         capture_output=True, text=True, timeout=900)
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+    )
+    run = subprocess.run(
+        [sys.executable, str(TOOL), "rig", case, ",".join(variants), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     with np.load(out) as data:
         return {name: data[name] for name in data.files}
@@ -73,10 +84,13 @@ def test_vertex_order_does_not_change_the_rig(rigs):
     assert worst <= VARIANT_LIMIT, f"{name} differs by {worst:.2e} of its peak after a vertex shuffle"
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet (issue 18): the worst shape still moves by 11-50 % of its peak "
-                   "(was 41-81 %): a snapped face camera still lands on another grid point now and then, and the "
-                   "transfer's closest points jump across medial surfaces (inner gums between the template's upper "
-                   "and lower gums, lashes)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met yet (issue 18): the worst shape still moves by 11-50 % of its peak "
+    "(was 41-81 %): a snapped face camera still lands on another grid point now and then, and the "
+    "transfer's closest points jump across medial surfaces (inner gums between the template's upper "
+    "and lower gums, lashes)",
+)
 def test_tiny_perturbation_does_not_change_the_rig(rigs):
     worst, name = _worst(rigs["plain"], rigs["perturb"])
     assert worst <= VARIANT_LIMIT, f"{name} differs by {worst:.2e} of its peak after a 1e-6 perturbation"
@@ -87,6 +101,6 @@ def test_shape_differences_see_one_vertex():
     a[:, :, 0] = 1.0
     b = a.copy()
     assert rig_stability.shape_differences(a, b).max() == 0.0
-    b[3, 17, 1] = 0.5                                    # one vertex of one shape, half the peak
+    b[3, 17, 1] = 0.5  # one vertex of one shape, half the peak
     differences = rig_stability.shape_differences(a, b)
     assert differences[3] == pytest.approx(0.5) and np.delete(differences, 3).max() == 0.0

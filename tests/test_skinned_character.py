@@ -10,6 +10,7 @@ posed jawOpen is the pose applied to the rest jawOpen; the glTF export holds the
 positions) and the 52 morph targets, the FBX export the armature, the weights and the shape keys (read back with
 Blender's FBX importer). Jaw and eye bones are not driven by the rig: jawOpen and eyeLook* stay shape keys.
 """
+
 import json
 import struct
 
@@ -24,8 +25,11 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.rig.template import ICT_UNIT_M
 from facemotion.facemotion_addon import pipeline, rigging
 
-BONES = {"neck": ((0.0, -0.12, -0.02), (0.0, -0.06, -0.02)), "head": ((0.0, -0.06, -0.02), (0.0, 0.12, -0.02)),
-         "jaw": ((0.0, -0.02, -0.01), (0.0, -0.07, 0.06))}
+BONES = {
+    "neck": ((0.0, -0.12, -0.02), (0.0, -0.06, -0.02)),
+    "head": ((0.0, -0.06, -0.02), (0.0, 0.12, -0.02)),
+    "jaw": ((0.0, -0.02, -0.01), (0.0, -0.07, 0.06)),
+}
 
 
 def _object(part, suffix):
@@ -81,7 +85,7 @@ def _local(obj):
 def _glb_json(path):
     data = path.read_bytes()
     length = struct.unpack_from("<I", data, 12)[0]
-    return json.loads(data[20:20 + length])
+    return json.loads(data[20 : 20 + length])
 
 
 @pytest.fixture(scope="module")
@@ -119,16 +123,24 @@ def skinned(tmp_path_factory):
     path, fbx = folder / "skinned.glb", folder / "skinned.fbx"
     pipeline.export([arm] + skinned_objects, path, animations=False)
     pipeline.export([arm] + skinned_objects, fbx, animations=False)
-    yield {"arm": arm, "skinned": skinned_objects, "plain": plain_objects, "rest": rest, "path": path, "fbx": fbx,
-           "posed_before": posed_before, "results": (skinned_result, plain_result)}
+    yield {
+        "arm": arm,
+        "skinned": skinned_objects,
+        "plain": plain_objects,
+        "rest": rest,
+        "path": path,
+        "fbx": fbx,
+        "posed_before": posed_before,
+        "results": (skinned_result, plain_result),
+    }
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
 def test_a_posed_character_is_rigged_in_its_rest_shape(skinned):
     skin = skinned["skinned"][0]
-    assert np.abs(skinned["posed_before"][skin.name] - skinned["rest"][skin.name]).max() > 0.02   # really posed
+    assert np.abs(skinned["posed_before"][skin.name] - skinned["rest"][skin.name]).max() > 0.02  # really posed
     for obj, plain in zip(skinned["skinned"], skinned["plain"]):
-        assert np.array_equal(_local(obj), skinned["rest"][obj.name]), obj.name      # the rest mesh is kept
+        assert np.array_equal(_local(obj), skinned["rest"][obj.name]), obj.name  # the rest mesh is kept
         keys, plain_keys = obj.data.shape_keys, plain.data.shape_keys
         assert (keys is None) == (plain_keys is None), obj.name
         if keys is None:
@@ -136,8 +148,9 @@ def test_a_posed_character_is_rigged_in_its_rest_shape(skinned):
         assert np.array_equal(shape_key_co(obj, "Basis"), skinned["rest"][obj.name]), obj.name
         for name in ARKIT_NAMES:
             # The same shapes as the head rigged without an armature: the pose never reached the rig.
-            np.testing.assert_allclose(shape_key_co(obj, name), shape_key_co(plain, name), atol=1e-6,
-                                       err_msg=f"{obj.name} {name}")
+            np.testing.assert_allclose(
+                shape_key_co(obj, name), shape_key_co(plain, name), atol=1e-6, err_msg=f"{obj.name} {name}"
+            )
     jaw = shape_key_co(skinned["skinned"][0], "jawOpen") - shape_key_co(skinned["skinned"][0], "Basis")
     assert np.linalg.norm(jaw, axis=1).max() > 0.003
 
@@ -162,7 +175,7 @@ def test_the_armature_still_deforms_after_the_shape_keys(skinned):
         m = np.array(bone.matrix @ bone.bone.matrix_local.inverted())
         expected[members] = opened[members] @ m[:3, :3].T + m[:3, 3]
     np.testing.assert_allclose(posed, expected, atol=1e-5)
-    assert np.abs(posed - skinned["posed_before"][skin.name]).max() > 0.003        # and the mouth did open
+    assert np.abs(posed - skinned["posed_before"][skin.name]).max() > 0.003  # and the mouth did open
 
 
 def test_the_export_holds_the_skin_and_the_morph_targets(skinned):
@@ -179,7 +192,7 @@ def test_the_export_holds_the_skin_and_the_morph_targets(skinned):
     # The rest positions are exported (glTF skins them at load time), not the posed ones.
     position = gltf["accessors"][primitive["attributes"]["POSITION"]]
     rest = skinned["rest"][skinned["skinned"][0].name]
-    gltf_rest = rest[:, [0, 2, 1]] * [1, 1, -1]                                      # Blender Z-up -> glTF Y-up
+    gltf_rest = rest[:, [0, 2, 1]] * [1, 1, -1]  # Blender Z-up -> glTF Y-up
     np.testing.assert_allclose(position["min"], gltf_rest.min(axis=0), atol=1e-4)
     np.testing.assert_allclose(position["max"], gltf_rest.max(axis=0), atol=1e-4)
 
@@ -190,8 +203,13 @@ def test_the_fbx_export_holds_the_armature_and_the_shape_keys(skinned):
     imported = set(bpy.data.objects) - before
     armatures = [o for o in imported if o.type == "ARMATURE"]
     assert len(armatures) == 1 and {"neck", "head", "jaw"} <= set(armatures[0].data.bones.keys())
-    skin = next(o for o in imported if o.type == "MESH" and o.data.shape_keys is not None
-                and len(o.data.vertices) == len(skinned["skinned"][0].data.vertices))
+    skin = next(
+        o
+        for o in imported
+        if o.type == "MESH"
+        and o.data.shape_keys is not None
+        and len(o.data.vertices) == len(skinned["skinned"][0].data.vertices)
+    )
     assert set(ARKIT_NAMES) <= set(skin.data.shape_keys.key_blocks.keys())
     assert any(m.type == "ARMATURE" and m.object == armatures[0] for m in skin.modifiers)
     assert {"neck", "head"} <= {g.name for g in skin.vertex_groups}

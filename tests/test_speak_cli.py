@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``facemotion speak``: a voice (espeak-ng) and its transcript baked on the ICT head, and its one-line refusals."""
+
 import numpy as np
 import pytest
 import speech_samples
@@ -9,8 +10,10 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.io.assets import asset_path
 from facemotion.core.speech.visemes import VISEME_KEY_NAMES
 
-pytestmark = pytest.mark.skipif(not speech_samples.espeak_available(),
-                                reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    not speech_samples.espeak_available(),
+    reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +36,9 @@ def _one_line_error(proc, *fragments):
 def test_speak_bakes_visemes_and_emotion_on_the_ict_head(voice):
     folder, wav, transcript = voice
     out = folder / "ict_speaking.glb"
-    proc = run_cli("speak", asset_path(ICT_NEUTRAL), "--audio", wav, "--transcript", transcript, "--visemes",
-                   "--out", out)
+    proc = run_cli(
+        "speak", asset_path(ICT_NEUTRAL), "--audio", wav, "--transcript", transcript, "--visemes", "--out", out
+    )
     _assert_ok(proc)
     assert "12 words aligned" in proc.stdout
     assert proc.stdout.index(" joy ") < proc.stdout.index(" rage ")  # the emotion keys it made, in order
@@ -60,8 +64,9 @@ def test_speak_refuses_bad_input_with_one_line_and_writes_nothing(voice, tmp_pat
     out = tmp_path / "never.glb"
     mesh = asset_path(ICT_NEUTRAL)
     _one_line_error(run_cli("speak", mesh, "--audio", tmp_path / "missing.wav", "--out", out), "missing.wav")
-    _one_line_error(run_cli("speak", mesh, "--audio", wav, "--emotion", "joy", "--text", "calm", "--out", out),
-                    "not allowed with")
+    _one_line_error(
+        run_cli("speak", mesh, "--audio", wav, "--emotion", "joy", "--text", "calm", "--out", out), "not allowed with"
+    )
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("d\xe9j\xe0 vu".encode("latin-1"))
     _one_line_error(run_cli("speak", mesh, "--audio", wav, "--transcript", latin1, "--out", out), "UTF-8")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Speech to an emotional talking face (core.speech) on speech made by espeak-ng (known words, known pauses)."""
+
 import numpy as np
 import pytest
 import speech_samples
@@ -14,8 +15,10 @@ from facemotion.core.speech.visemes import LIP_CHANNELS, PHONEME_VISEMES, VISEME
 
 FPS = 24
 
-pytestmark = pytest.mark.skipif(not speech_samples.espeak_available(),
-                                reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    not speech_samples.espeak_available(),
+    reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)",
+)
 
 
 def _frames(duration):
@@ -84,15 +87,16 @@ def test_transcript_words_drive_the_upper_face_in_order(emotion_turn):
     the intense ring), on the upper face ([ECAvatar 2024]'s category and level per window)."""
     _, face = emotion_turn
     assert face.source == "transcript"
-    runs = [(face.labels[0], face.levels[0])] + [(b, lb) for a, b, lb in zip(face.labels, face.labels[1:],
-                                                                          face.levels[1:]) if a != b]
+    runs = [(face.labels[0], face.levels[0])] + [
+        (b, lb) for a, b, lb in zip(face.labels, face.labels[1:], face.levels[1:]) if a != b
+    ]
     assert runs == [("joy", 2), ("anger", 3)]
     assert [key.emotion for key in face.keys] == ["joy", "rage"]
     happy = face.weights[:, ARKIT_INDEX["cheekSquintLeft"]]
     angry = face.weights[:, ARKIT_INDEX["browDownLeft"]]
     turn = face.labels.index("anger")  # halfway through the 0.25 s (6 frame) cross-fade
-    assert happy[:turn - 3].mean() > 0.3 > angry[:turn - 3].max()
-    assert angry[turn + 3:].min() > 0.3 > happy[turn + 3:].max()
+    assert happy[: turn - 3].mean() > 0.3 > angry[: turn - 3].max()
+    assert angry[turn + 3 :].min() > 0.3 > happy[turn + 3 :].max()
 
 
 def test_lips_from_speech_upper_face_from_emotion(emotion_turn):
@@ -163,8 +167,9 @@ def test_audio_errors_and_resampling(tmp_path):
 
 def test_viseme_tables():
     """Every ARPAbet phone has a viseme; bilabials seal the lips; silence is the rest pose."""
-    arpabet = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z "
-               "ZH").split()
+    arpabet = (
+        "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH"
+    ).split()
     assert set(arpabet) <= set(PHONEME_VISEMES)
     matrix = viseme_matrix()
     pp = matrix[VISEMES.index("PP")]
@@ -175,6 +180,7 @@ def test_viseme_tables():
 
 def test_category_levels_and_ecavatar_windows():
     from facemotion.core.speech.emotion_windows import EmotionEvent, category_level, emotion_windows, window_keys
+
     assert category_level("joy", 1.0) == ("joy", 2)
     assert category_level("joy", 0.3) == ("joy", 1)  # "slightly happy"
     assert category_level("serenity", 0.3) == ("joy", 1)
@@ -186,5 +192,7 @@ def test_category_levels_and_ecavatar_windows():
     windows = emotion_windows([EmotionEvent(0.0, "joy", 2), EmotionEvent(1.4, "anger", 3)], 3.0, window=1.0)
     assert windows == [(0.0, "joy", 2), (1.0, "anger", 3)]  # anger covers 0.6 s of [1, 2)
     keys = window_keys(windows, transition=0.5)
-    assert [(k.time, k.emotion, k.transition, k.easing) for k in keys] == [(0.0, "joy", 0.0, "linear"),
-                                                                           (1.25, "rage", 0.5, "linear")]
+    assert [(k.time, k.emotion, k.transition, k.easing) for k in keys] == [
+        (0.0, "joy", 0.0, "linear"),
+        (1.25, "rage", 0.5, "linear"),
+    ]

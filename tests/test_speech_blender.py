@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Viseme shape keys built from ARKit shape keys, and the Speak operator (a sound file or a sound strip), in real
 bpy."""
+
 import bpy
 import numpy as np
 import pytest
@@ -41,8 +42,10 @@ def test_viseme_keys_are_the_table_applied_to_the_arkit_keys(rigged_cube):
     assert "mouthStretchRight" in missing and "tongueOut" in missing and "jawOpen" not in missing
     basis = shape_key_co(obj, "Basis")
     for viseme in ("PP", "aa", "U", "sil"):
-        expected = sum((value * deltas[name] for name, value in VISEME_ARKIT[viseme].items() if name in deltas),
-                       np.zeros_like(basis))
+        expected = sum(
+            (value * deltas[name] for name, value in VISEME_ARKIT[viseme].items() if name in deltas),
+            np.zeros_like(basis),
+        )
         np.testing.assert_allclose(shape_key_co(obj, f"viseme_{viseme}") - basis, expected, atol=1e-5)
 
 
@@ -56,8 +59,10 @@ def test_a_users_viseme_key_is_never_overwritten(rigged_cube):
     assert "viseme_aa" not in obj.data.shape_keys.key_blocks
 
 
-needs_espeak = pytest.mark.skipif(not speech_samples.espeak_available(), reason="espeak-ng is not installed "
-                                  "(apt-get install espeak-ng; .ci/run installs it)")
+needs_espeak = pytest.mark.skipif(
+    not speech_samples.espeak_available(),
+    reason="espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)",
+)
 
 
 @pytest.fixture
@@ -83,9 +88,11 @@ def speaking_cube(tmp_path):
 
 def _curve(obj, name):
     from facemotion.facemotion_addon.keyframes import shape_key_data_path
+
     key = obj.data.shape_keys
-    fcurve = next(c for c in compat.action_fcurves(key.animation_data.action, key)
-                  if c.data_path == shape_key_data_path(name))
+    fcurve = next(
+        c for c in compat.action_fcurves(key.animation_data.action, key) if c.data_path == shape_key_data_path(name)
+    )
     co = np.empty(len(fcurve.keyframe_points) * 2, np.float32)
     fcurve.keyframe_points.foreach_get("co", co)
     return co.reshape(-1, 2)
@@ -97,8 +104,9 @@ def test_speak_operator_keys_the_core_result_from_the_scene_start(speaking_cube)
     scene = bpy.context.scene
     scene.frame_start = 5
     assert bpy.ops.facemotion.speak() == {"FINISHED"}
-    expected = talking_face(read_audio(wav)[0], scene.render.fps / scene.render.fps_base,
-                            transcript=speech_samples.EMOTION_TURN)
+    expected = talking_face(
+        read_audio(wav)[0], scene.render.fps / scene.render.fps_base, transcript=speech_samples.EMOTION_TURN
+    )
     for name in ("jawOpen", "mouthPressLeft", "browDownLeft"):
         curve = _curve(obj, name)
         assert curve[0, 0] == 5

@@ -1,4 +1,5 @@
 """Emotion timelines baked into per-frame ARKit weights (core/animation/timeline.py)."""
+
 import json
 
 import numpy as np
@@ -16,8 +17,11 @@ WIDE_L = ARKIT_INDEX["eyeWideLeft"]
 
 
 def three_keys():
-    return [K(0.0, "neutral"), K(1.5, "happy", intensity=0.8, transition=0.5),
-            K(3.0, "surprise", transition=1.0, easing="linear")]
+    return [
+        K(0.0, "neutral"),
+        K(1.5, "happy", intensity=0.8, transition=0.5),
+        K(3.0, "surprise", transition=1.0, easing="linear"),
+    ]
 
 
 def test_frame_count_and_shape():
@@ -34,8 +38,8 @@ def test_exact_pose_at_key_times_and_holds():
     baked = tl.bake_timeline(three_keys(), fps, 5.0, blinks=False)
     happy, surprise = preset_weights("happy", 0.8), preset_weights("surprise")
     np.testing.assert_array_equal(baked[0], np.zeros(52, np.float32))
-    np.testing.assert_allclose(baked[36], happy, atol=1e-7)          # t = 1.5 s
-    np.testing.assert_allclose(baked[72], surprise, atol=1e-7)       # t = 3.0 s
+    np.testing.assert_allclose(baked[36], happy, atol=1e-7)  # t = 1.5 s
+    np.testing.assert_allclose(baked[72], surprise, atol=1e-7)  # t = 3.0 s
     # neutral holds until happy's transition starts at 1.0 s (frame 24)
     assert not baked[:25].any()
     assert baked[25, SMILE] > 0
@@ -74,7 +78,7 @@ def test_eased_transitions_are_monotone(easing):
     smile = tl.bake_timeline(keys, 48, blinks=False)[:, SMILE]
     steps = np.diff(smile)
     assert np.all(steps >= -1e-7)
-    assert np.all(steps[int(0.5 * 48) + 2:96 - 2] > 0)  # strictly rising inside the transition
+    assert np.all(steps[int(0.5 * 48) + 2 : 96 - 2] > 0)  # strictly rising inside the transition
     assert smile[0] == 0.0 and smile[-1] == pytest.approx(preset_weights("happy")[SMILE])
 
 
@@ -94,8 +98,7 @@ def test_easing_endpoints_and_shapes():
 
 
 def test_back_overshoot_stays_in_range():
-    baked = tl.bake_timeline([K(0.0, "neutral"), K(1.0, "happy", transition=1.0, easing="back")], 60,
-                             blinks=False)
+    baked = tl.bake_timeline([K(0.0, "neutral"), K(1.0, "happy", transition=1.0, easing="back")], 60, blinks=False)
     assert baked.max() <= 1.0 and baked.min() >= 0.0
     cheek = ARKIT_INDEX["cheekSquintLeft"]  # below 1 at the target (the smile is at 1, where clipping stops it)
     assert baked[:, cheek].max() > preset_weights("happy")[cheek] + 0.01  # it does overshoot the target
@@ -112,6 +115,7 @@ def test_explicit_weights_key_and_at_frame():
 
 
 # --- blinks -------------------------------------------------------------------------------------------------------
+
 
 def test_blink_times_reproducible_and_seed_dependent():
     a = tl.blink_times(30.0, 17.0, seed=7)
@@ -179,6 +183,7 @@ def test_blinks_on_top_of_closed_and_widened_eyes():
 
 # --- noise --------------------------------------------------------------------------------------------------------
 
+
 def test_noise_bounded_smooth_on_its_channels_and_seeded():
     keys = [K(0.0, "neutral"), K(3.0, "happy", transition=2.0)]
     clean = tl.bake_timeline(keys, 24, 10.0, blinks=False)
@@ -193,16 +198,19 @@ def test_noise_bounded_smooth_on_its_channels_and_seeded():
     assert np.abs(diff[:, channels]).max() > 0.5 * amplitude  # it is really there
     raw = tl.smooth_noise(241, 24, amplitude, seed=3)
     assert np.abs(np.diff(raw, axis=0)).max() <= 0.5 * amplitude + 1e-7  # band-limited, not frame-to-frame jitter
-    np.testing.assert_array_equal(noisy, tl.bake_timeline(keys, 24, 10.0, blinks=False, noise_amplitude=amplitude,
-                                                          noise_seed=3))
-    assert not np.array_equal(noisy, tl.bake_timeline(keys, 24, 10.0, blinks=False, noise_amplitude=amplitude,
-                                                      noise_seed=4))
+    np.testing.assert_array_equal(
+        noisy, tl.bake_timeline(keys, 24, 10.0, blinks=False, noise_amplitude=amplitude, noise_seed=3)
+    )
+    assert not np.array_equal(
+        noisy, tl.bake_timeline(keys, 24, 10.0, blinks=False, noise_amplitude=amplitude, noise_seed=4)
+    )
 
 
 def test_zero_noise_changes_nothing():
     keys = three_keys()
-    np.testing.assert_array_equal(tl.bake_timeline(keys, 24, 4.0, noise_amplitude=0.0, noise_seed=9),
-                                  tl.bake_timeline(keys, 24, 4.0))
+    np.testing.assert_array_equal(
+        tl.bake_timeline(keys, 24, 4.0, noise_amplitude=0.0, noise_seed=9), tl.bake_timeline(keys, 24, 4.0)
+    )
     assert not tl.smooth_noise(50, 24, 0.0, seed=1).any()
     with pytest.raises(TimelineError, match="amplitude"):
         tl.bake_timeline(keys, 24, noise_amplitude=-0.1)
@@ -217,8 +225,11 @@ BAD_TIMELINES = [
     ("overlap", [K(0.0, "neutral"), K(0.75, "fear", transition=1.0)], ["key 1", "0.75", "fear", "overlap"]),
     ("intensity", [K(0.0, "neutral"), K(1.0, "anger", intensity=1.5)], ["key 1", "anger", "intensity"]),
     ("negative intensity", [K(0.0, "anger", intensity=-0.1)], ["key 0", "anger", "intensity"]),
-    ("weights shape", [K(0.0, "neutral"), K(1.0, weights=np.zeros(51), label="photo")],
-     ["key 1", "1 s", "photo", "(51,)"]),
+    (
+        "weights shape",
+        [K(0.0, "neutral"), K(1.0, weights=np.zeros(51), label="photo")],
+        ["key 1", "1 s", "photo", "(51,)"],
+    ),
     ("weights range", [K(0.0, weights=np.full(52, 2.0))], ["key 0", "[0, 1]"]),
     ("easing", [K(0.0, "neutral"), K(1.0, "joy", easing="bounce")], ["key 1", "joy", "bounce"]),
     ("both", [K(0.0, "joy", weights=np.zeros(52))], ["key 0", "joy", "not both"]),
@@ -256,7 +267,8 @@ def test_transition_equal_to_gap_is_allowed():
 # --- JSON and metadata --------------------------------------------------------------------------------------------
 
 DOC = {
-    "fps": 24, "duration": 6.0,
+    "fps": 24,
+    "duration": 6.0,
     "keys": [
         {"time": 0, "emotion": "neutral"},
         {"time": 1.5, "emotion": "happy", "intensity": 0.8, "transition": 0.6, "easing": "ease_in_out"},
@@ -289,8 +301,9 @@ def test_json_round_trip():
     again = tl.keys_from_json(json.loads(text))
     assert again == keys
     assert tl.keys_to_json(again, fps=24, duration=6.0, blinks=DOC["blinks"], noise=DOC["noise"]) == doc
-    np.testing.assert_array_equal(tl.bake_timeline(**tl.timeline_from_json(text)),
-                                  tl.bake_timeline(**tl.timeline_from_json(DOC)))
+    np.testing.assert_array_equal(
+        tl.bake_timeline(**tl.timeline_from_json(text)), tl.bake_timeline(**tl.timeline_from_json(DOC))
+    )
     # weights are written sparsely by ARKit name
     assert doc["keys"][3]["weights"] == {"jawOpen": pytest.approx(0.4), "mouthSmileLeft": pytest.approx(0.7)}
 
@@ -313,14 +326,17 @@ def test_json_errors_name_the_key():
 
 # --- resource limits (issue 8) --------------------------------------------------------------------------------------
 
+
 def test_fps_above_the_limit_is_refused_before_allocating():
     # `animate --fps 1000000` on a 3 s timeline grew past 23 GB; now one line names the limit
     with pytest.raises(TimelineError, match=r"fps 1000000 is above the limit of 1000 frames per second"):
         tl.bake_timeline(three_keys(), 1_000_000)
     with pytest.raises(TimelineError, match="limit of 1000"):
         tl.timeline_from_json({**DOC, "fps": 1e6})
-    assert tl.bake_timeline([K(0.0, "neutral"), K(0.01, "happy", transition=0.0)], tl.MAX_FPS,
-                            blinks=False).shape == (11, 52)  # the limit itself is allowed
+    assert tl.bake_timeline([K(0.0, "neutral"), K(0.01, "happy", transition=0.0)], tl.MAX_FPS, blinks=False).shape == (
+        11,
+        52,
+    )  # the limit itself is allowed
 
 
 def test_duration_above_the_limit_is_refused():
@@ -343,6 +359,7 @@ def test_frame_count_limit_and_memory_estimate():
 
 def test_bake_memory_stays_within_the_estimate():
     import tracemalloc
+
     frames = tl.frame_count(100, 600)  # 60,001 frames
     tracemalloc.start()
     try:

@@ -1,12 +1,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Emotion names in timeline keys (core/emotion/vocabulary.py, one meaning per name on every route) and text direction
 keys that bake."""
+
 import numpy as np
 import pytest
 
 from facemotion.core.animation.text_direction import TextKey, parse_direction, read_direction, to_emotion_keys
 from facemotion.core.animation.timeline import (
-    EmotionKey, bake_timeline, keys_from_json, keys_to_json, pose_track, timeline_from_json)
+    EmotionKey,
+    bake_timeline,
+    keys_from_json,
+    keys_to_json,
+    pose_track,
+    timeline_from_json,
+)
 from facemotion.core.emotion.blending import blend_correlation, blend_linear
 from facemotion.core.emotion.presets import ALIASES, EMOTIONS, intense_weights, preset_weights
 from facemotion.core.emotion.vocabulary import emotion_label, emotion_pose
@@ -20,8 +27,12 @@ def test_existing_preset_keys_bake_exactly_as_before(name, intensity):
     # what the timeline did before the wheel: preset_weights(resolve_emotion(name), intensity)
     keys = [EmotionKey(0.0, name, intensity=intensity), EmotionKey(1.0, "neutral")]
     track = pose_track(keys, 24)
-    assert np.array_equal(track[0], preset_weights(name.strip().lower() if name.strip().lower() in EMOTIONS
-                                                   else ALIASES[name.strip().lower()], intensity))
+    assert np.array_equal(
+        track[0],
+        preset_weights(
+            name.strip().lower() if name.strip().lower() in EMOTIONS else ALIASES[name.strip().lower()], intensity
+        ),
+    )
 
 
 def test_every_wheel_name_bakes():
@@ -65,10 +76,17 @@ def test_dyads_pairs_mix_and_blend():
     # sets), some for joy (its prototype reaches outside happy's top 16). Linear blending always depends on it.
     np.testing.assert_allclose(emotion_pose("fear+surprise", mix=0.7), emotion_pose("surprise+fear", mix=0.7))
     assert not np.allclose(emotion_pose("joy+trust", mix=0.7), emotion_pose("trust+joy", mix=0.7))
-    assert not np.allclose(emotion_pose("fear+surprise", mix=0.7, blend="linear"),
-                           emotion_pose("surprise+fear", mix=0.7, blend="linear"))
-    keys = keys_from_json({"keys": [{"time": 0, "emotion": "joy+trust", "mix": 0.7, "blend": "linear"},
-                                    {"time": 1, "emotion": "awe", "intensity": 0.5, "mix": 0.2}]})
+    assert not np.allclose(
+        emotion_pose("fear+surprise", mix=0.7, blend="linear"), emotion_pose("surprise+fear", mix=0.7, blend="linear")
+    )
+    keys = keys_from_json(
+        {
+            "keys": [
+                {"time": 0, "emotion": "joy+trust", "mix": 0.7, "blend": "linear"},
+                {"time": 1, "emotion": "awe", "intensity": 0.5, "mix": 0.2},
+            ]
+        }
+    )
     track = pose_track(keys, 1)
     np.testing.assert_allclose(track[0], blend_linear(e1, e2, 0.7), atol=1e-7)
     f, s = preset_weights("fear", 0.5), preset_weights("surprise", 0.5)
@@ -84,18 +102,21 @@ def test_contempt_names_differ():
     assert [emotion_label(n) for n in ("furious", "Joy + Trust", "angry")] == ["rage", "joy+trust", "anger"]
 
 
-@pytest.mark.parametrize("key, message", [
-    ({"time": 0, "emotion": "ecstacy"}, "nearest known: ecstasy"),
-    ({"time": 0, "emotion": "contemt"}, "plutchik_contempt"),
-    ({"time": 0, "emotion": "love", "blend": "cubic"}, "unknown blend 'cubic'; use one of: correlation, linear"),
-    ({"time": 0, "emotion": "joy", "mix": 0.3}, "mix is for a dyad or a pair"),
-    ({"time": 0, "emotion": "love", "mix": 1.5}, "outside [0, 1]"),
-    ({"time": 0, "emotion": "love", "mix": True}, "mix must be a number"),
-    ({"time": 0, "emotion": "joy+love"}, "a pair joins two primaries"),
-    ({"time": 0, "emotion": "joy+joy"}, "same emotion twice"),
-    ({"time": 0, "weights": {"jawOpen": 0.5}, "mix": 0.5}, "'mix' is for a dyad or a pair"),
-    ({"time": 0, "emotion": "love", "mixx": 0.5}, "unknown field(s) 'mixx'"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ({"time": 0, "emotion": "ecstacy"}, "nearest known: ecstasy"),
+        ({"time": 0, "emotion": "contemt"}, "plutchik_contempt"),
+        ({"time": 0, "emotion": "love", "blend": "cubic"}, "unknown blend 'cubic'; use one of: correlation, linear"),
+        ({"time": 0, "emotion": "joy", "mix": 0.3}, "mix is for a dyad or a pair"),
+        ({"time": 0, "emotion": "love", "mix": 1.5}, "outside [0, 1]"),
+        ({"time": 0, "emotion": "love", "mix": True}, "mix must be a number"),
+        ({"time": 0, "emotion": "joy+love"}, "a pair joins two primaries"),
+        ({"time": 0, "emotion": "joy+joy"}, "same emotion twice"),
+        ({"time": 0, "weights": {"jawOpen": 0.5}, "mix": 0.5}, "'mix' is for a dyad or a pair"),
+        ({"time": 0, "emotion": "love", "mixx": 0.5}, "unknown field(s) 'mixx'"),
+    ],
+)
 def test_bad_wheel_keys(key, message):
     with pytest.raises(TimelineError, match="key 0") as info:
         keys_from_json([key])
@@ -122,14 +143,33 @@ def test_text_direction_keys_bake():
 
 def test_dyad_measurement_inputs():
     import emotion_dyads
+
     names = [d for d, _, _ in emotion_dyads.measurable_dyads()]
-    assert names == ["awe", "disapproval", "remorse", "plutchik_contempt", "guilt", "despair", "unbelief", "envy",
-                     "pride", "delight", "shame", "outrage", "morbidness"]
+    assert names == [
+        "awe",
+        "disapproval",
+        "remorse",
+        "plutchik_contempt",
+        "guilt",
+        "despair",
+        "unbelief",
+        "envy",
+        "pride",
+        "delight",
+        "shame",
+        "outrage",
+        "morbidness",
+    ]
     for method in ("linear", "correlation", "salient"):
-        np.testing.assert_allclose(emotion_dyads.dyad_weights("fear", "surprise", method),
-                                   emotion_pose("awe", blend=method) if method != "salient" else
-                                   emotion_dyads.blend_salient(preset_weights("fear"), preset_weights("surprise"),
-                                                               "fear", "surprise", 0.6), atol=1e-6)
+        np.testing.assert_allclose(
+            emotion_dyads.dyad_weights("fear", "surprise", method),
+            emotion_pose("awe", blend=method)
+            if method != "salient"
+            else emotion_dyads.blend_salient(
+                preset_weights("fear"), preset_weights("surprise"), "fear", "surprise", 0.6
+            ),
+            atol=1e-6,
+        )
     salient = emotion_dyads.dyad_weights("anger", "joy", "salient")
     matched = emotion_dyads.dyad_weights("anger", "joy", "linear_matched")
     assert abs(np.linalg.norm(salient) - np.linalg.norm(matched)) < 1e-3

@@ -1,6 +1,7 @@
 """core.emotion.recognition's video track judged against the actor's own calm frames (relative model), on a video
 written with OpenCV from faces/astronaut.png: smiling, then calmer (tools/face_composites.calmer: mouth corners
 pulled in and down, lips closed), then smiling again."""
+
 import cv2
 import face_composites as composites
 import numpy as np
@@ -71,13 +72,17 @@ def test_a_chosen_frame_range_overrides_the_calm_frames(smile_calm_smile, detect
 
 
 def test_reference_errors_are_one_clear_line(smile_calm_smile, detector):
-    for bad, words in (((40, 50), "no face was found in the chosen reference frames 40-50"),
-                       ((9, 3), "empty or negative"), ("first", "reference must be")):
+    for bad, words in (
+        ((40, 50), "no face was found in the chosen reference frames 40-50"),
+        ((9, 3), "empty or negative"),
+        ("first", "reference must be"),
+    ):
         with pytest.raises(InputError, match=words):
             video_emotion_track(smile_calm_smile, every_n=10, detector=detector, reference=bad)
     with pytest.raises(InputError, match="judges each frame alone"):
-        video_emotion_track(smile_calm_smile, every_n=10, detector=detector, classifier=default_classifier(),
-                            reference=(0, 9))
+        video_emotion_track(
+            smile_calm_smile, every_n=10, detector=detector, classifier=default_classifier(), reference=(0, 9)
+        )
 
 
 def test_calm_window_and_activity(detector):

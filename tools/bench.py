@@ -21,7 +21,8 @@ Sections (stage names as in the table and the JSON):
 2. ``keyframes.bulk_52x250`` -- :func:`facemotion_addon.keyframes.bake_shape_key_weights` writing 52 ARKit shape
    keys x 250 frames on the ICT head in the bpy module; baseline ``keyframe_insert_52x250``
    (:func:`facemotion_addon.keyframes.bake_with_keyframe_insert`, one ``keyframe_insert`` per key).
-3. ``timeline.bake_6s_24fps`` -- :func:`facemotion.core.animation.timeline.bake_timeline` of the demo's 6 s emotion timeline
+3. ``timeline.bake_6s_24fps`` -- :func:`facemotion.core.animation.timeline.bake_timeline` of the demo's 6 s emotion
+timeline
    at 24 fps (145 frames; baseline ``linear_crossfade_145x52``: the same key poses linearly interpolated with
    ``np.interp``, the plain cross-fade); ``photo.landmarks_<px>`` -- the Face Landmarker on ``faces/astronaut.png``
    at 512 px and resized to 256 px, and ``photo.drive_<px>`` -- landmarks + ARKit weights + posing the head's shape
@@ -46,7 +47,8 @@ pocketsphinx's model and dictionary loaded), then warm, run by run with the base
 alignment with the transcript), ``speech.lipsync`` (coarticulation + rules, from the alignment),
 ``speech.talking_face`` (read + align + lips + emotion from the transcript's words, the ``speak`` command's core)
 ``speech.talking_face_no_transcript`` (phone recognition instead) and ``speech.talking_face_cpu`` (the same as
-``speech.talking_face`` in CPU seconds, which other work on a shared machine barely changes). Baseline: ``read_resample`` (reading the WAV
+``speech.talking_face`` in CPU seconds, which other work on a shared machine barely changes). Baseline:
+``read_resample`` (reading the WAV
 and resampling it to 16 kHz mono).
 
 ``./facemotion bench batch [--quick] [--json OUT]`` (a section of its own, run alone): heads per minute of
@@ -64,6 +66,7 @@ cross-fade and the timeline bake run by run -- so other work on a shared machine
 Writes nothing except ``--json OUT`` (and, on a first run, the project's usual derived-data cache, see
 :mod:`facemotion.core.io.assets`). Exit code 2 with one line on stderr on a FacemotionError (e.g. missing assets).
 """
+
 import argparse
 import contextlib
 import json
@@ -98,19 +101,38 @@ SCHEMA = 1
 #: Published figures we compare with (../shared/RESEARCH.md). ``ours``: the stages whose per-frame seconds add up
 #: to our figure for the same quantity.
 PAPERS = (
-    dict(paper="Guo 2025", figure="time per generated animation frame", paper_seconds=0.048,
-         note="48 ms (their baselines 45 and 50 ms)",
-         ours=("timeline.bake_6s_24fps", "keyframes.bulk_52x250"),
-         ours_note="emotion timeline bake + bulk keyframing, per frame"),
-    dict(paper="Liao 2025", figure="landmarks + rigging per frame at 256 px", paper_seconds=0.135,
-         note="135 ms at 256 px", ours=("photo.drive_256",),
-         ours_note="Face Landmarker + ARKit weights + shape keys set, 256 px photo"),
-    dict(paper="Liao 2025", figure="landmarks + rigging per frame at 512 px", paper_seconds=0.280,
-         note="280 ms at 512 px", ours=("photo.drive_512",),
-         ours_note="Face Landmarker + ARKit weights + shape keys set, 512 px photo"),
-    dict(paper="Liao 2025", figure="rigging one model", paper_seconds=12 * 60.0,
-         note="12 min AI-assisted (45 min manual)", ours=("rig.ict.total",),
-         ours_note="rig_mesh on the 26,719-vertex head (landmarks + fit + transfer)"),
+    dict(
+        paper="Guo 2025",
+        figure="time per generated animation frame",
+        paper_seconds=0.048,
+        note="48 ms (their baselines 45 and 50 ms)",
+        ours=("timeline.bake_6s_24fps", "keyframes.bulk_52x250"),
+        ours_note="emotion timeline bake + bulk keyframing, per frame",
+    ),
+    dict(
+        paper="Liao 2025",
+        figure="landmarks + rigging per frame at 256 px",
+        paper_seconds=0.135,
+        note="135 ms at 256 px",
+        ours=("photo.drive_256",),
+        ours_note="Face Landmarker + ARKit weights + shape keys set, 256 px photo",
+    ),
+    dict(
+        paper="Liao 2025",
+        figure="landmarks + rigging per frame at 512 px",
+        paper_seconds=0.280,
+        note="280 ms at 512 px",
+        ours=("photo.drive_512",),
+        ours_note="Face Landmarker + ARKit weights + shape keys set, 512 px photo",
+    ),
+    dict(
+        paper="Liao 2025",
+        figure="rigging one model",
+        paper_seconds=12 * 60.0,
+        note="12 min AI-assisted (45 min manual)",
+        ours=("rig.ict.total",),
+        ours_note="rig_mesh on the 26,719-vertex head (landmarks + fit + transfer)",
+    ),
 )
 
 
@@ -141,28 +163,54 @@ class Report:
     def add_stage(self, name, what, runs, against, *, section, frames=1, **extra):
         """Record a stage: ``runs`` seconds, ``against`` names of baselines/stages to take ratios against."""
         seconds = statistics.median(runs)
-        self.stages[name] = {"section": section, "what": what, "seconds": seconds, "runs": list(runs),
-                             "frames": frames, "seconds_per_frame": seconds / frames,
-                             "ratios": dict.fromkeys(against), **extra}
+        self.stages[name] = {
+            "section": section,
+            "what": what,
+            "seconds": seconds,
+            "runs": list(runs),
+            "frames": frames,
+            "seconds_per_frame": seconds / frames,
+            "ratios": dict.fromkeys(against),
+            **extra,
+        }
 
     def finish(self):
         """Take every ratio and fill in the papers' rows (ours beside theirs)."""
         for stage in self.stages.values():
             stage["ratios"] = {ref: stage["seconds"] / self.seconds(ref) for ref in stage["ratios"]}
-        self.papers = [{**paper, "ours": list(paper["ours"]),
-                        "ours_seconds": sum(self.stages[name]["seconds_per_frame"] for name in paper["ours"])}
-                       for paper in PAPERS if all(name in self.stages for name in paper["ours"])]
+        self.papers = [
+            {
+                **paper,
+                "ours": list(paper["ours"]),
+                "ours_seconds": sum(self.stages[name]["seconds_per_frame"] for name in paper["ours"]),
+            }
+            for paper in PAPERS
+            if all(name in self.stages for name in paper["ours"])
+        ]
 
     def to_json(self, options, machine):
-        return {"schema": SCHEMA, "machine": machine, "options": options, "baselines": self.baselines,
-                "heads": self.heads, "stages": self.stages, "papers": self.papers}
+        return {
+            "schema": SCHEMA,
+            "machine": machine,
+            "options": options,
+            "baselines": self.baselines,
+            "heads": self.heads,
+            "stages": self.stages,
+            "papers": self.papers,
+        }
 
 
 def machine_info():
     import numpy
     import scipy
-    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "numpy": numpy.__version__, "scipy": scipy.__version__}
+
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+    }
     if hasattr(os, "sched_getaffinity"):
         info["cpus_usable"] = len(os.sched_getaffinity(0))
     if hasattr(os, "getloadavg"):
@@ -212,6 +260,7 @@ def quiet_stdout():
 def shuffled(vertices, triangles, seed):
     """The same mesh with its vertex order and triangle order shuffled (as ``tools/rig_accuracy`` does)."""
     import numpy as np
+
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(vertices))
     tris = np.argsort(order)[triangles]
@@ -223,6 +272,7 @@ def kdtree_baseline(vertices, seed):
     random offset of 0.1 % of the bounding-box diagonal)."""
     import numpy as np
     from scipy.spatial import cKDTree
+
     diagonal = float(np.linalg.norm(np.ptp(vertices, axis=0)))
     queries = vertices + np.random.default_rng(seed).normal(scale=1e-3 * diagonal, size=vertices.shape)
     return lambda: cKDTree(vertices).query(queries, k=1)
@@ -234,14 +284,14 @@ def kdtree_baseline(vertices, seed):
 def bench_rig(report, args):
     from rig_accuracy import subdivide
 
-    from facemotion.core.io import assets
-    from facemotion.core.rig.autorig import rig_mesh, template_landmarks
-    from facemotion.core.errors import NoFaceError
     from facemotion.core.detect.landmarks import default_detector, default_face_detector
-    from facemotion.core.io.mesh_io import read_obj
     from facemotion.core.detect.rasterize import OrthoCamera, render
-    from facemotion.core.rig.template import load_ict_template
+    from facemotion.core.errors import NoFaceError
     from facemotion.core.geometry import MeshProximity
+    from facemotion.core.io import assets
+    from facemotion.core.io.mesh_io import read_obj
+    from facemotion.core.rig.autorig import rig_mesh, template_landmarks
+    from facemotion.core.rig.template import load_ict_template
 
     cheap = max(args.repeat, CHEAP_RUNS)
     cold = cold_template_seconds()
@@ -267,17 +317,21 @@ def bench_rig(report, args):
     def sample_landmarker():
         """More runs of the landmarker baseline, pooled into one median, so a load that comes and goes on a shared
         machine weighs on the baseline as it does on the stages."""
-        report.add_baseline("landmarker_512_render",
-                            f"one MediaPipe Face Landmarker call on a {RENDER_PX} px render of the ICT head "
-                            "(sampled before, between and after the rigs and beside the photo calls)",
-                            timed(landmarker, cheap))
+        report.add_baseline(
+            "landmarker_512_render",
+            f"one MediaPipe Face Landmarker call on a {RENDER_PX} px render of the ICT head "
+            "(sampled before, between and after the rigs and beside the photo calls)",
+            timed(landmarker, cheap),
+        )
 
     sample_landmarker()
     for head, (vertices, triangles) in heads.items():
         n = len(vertices)
         kd = f"kdtree_{n}"
-        kd_what = (f"scipy cKDTree build over {n:,} points + {n:,} nearest-neighbour queries (sampled before and "
-                   "after the head's rigs)")
+        kd_what = (
+            f"scipy cKDTree build over {n:,} points + {n:,} nearest-neighbour queries (sampled before and "
+            "after the head's rigs)"
+        )
         kd_fn = kdtree_baseline(vertices, SEED)
         report.add_baseline(kd, kd_what, timed(kd_fn, cheap))
         runs = {"template": [], "landmarks": [], "fit": [], "transfer": [], "total": [], "total_cpu": []}
@@ -294,23 +348,40 @@ def bench_rig(report, args):
             runs["total"].append(sum(result.timings.values()))
         report.add_baseline(kd, kd_what, timed(kd_fn, cheap, warmup=False))  # before and after the rigs
         sample_landmarker()
-        report.heads[head] = {"vertices": n, "triangles": len(triangles),
-                              "expressions_with_data": len(result.names) - len(result.empty)}
+        report.heads[head] = {
+            "vertices": n,
+            "triangles": len(triangles),
+            "expressions_with_data": len(result.names) - len(result.empty),
+        }
         label = f"{n:,} v"
-        what = {"template": "template + its landmarks loaded (warm: from the cache)",
-                "landmarks": f"landmarks on the mesh (render + MediaPipe + back-projection), {label}",
-                "fit": f"template fit (similarity + identity, thin-plate warp, non-rigid ICP), {label}",
-                "transfer": f"expression transfer (52 ARKit deltas), {label}",
-                "total": f"rig_mesh: every stage it times (template, weld, landmarks, fit, parts, transfer), {label}",
-                "total_cpu": f"rig_mesh's CPU time (time.process_time, all threads: robust to other load), {label}"}
-        against = {"template": ["landmarker_512_render"], "landmarks": ["landmarker_512_render"], "fit": [kd],
-                   "transfer": [kd], "total": ["landmarker_512_render"], "total_cpu": ["landmarker_512_render"]}
+        what = {
+            "template": "template + its landmarks loaded (warm: from the cache)",
+            "landmarks": f"landmarks on the mesh (render + MediaPipe + back-projection), {label}",
+            "fit": f"template fit (similarity + identity, thin-plate warp, non-rigid ICP), {label}",
+            "transfer": f"expression transfer (52 ARKit deltas), {label}",
+            "total": f"rig_mesh: every stage it times (template, weld, landmarks, fit, parts, transfer), {label}",
+            "total_cpu": f"rig_mesh's CPU time (time.process_time, all threads: robust to other load), {label}",
+        }
+        against = {
+            "template": ["landmarker_512_render"],
+            "landmarks": ["landmarker_512_render"],
+            "fit": [kd],
+            "transfer": [kd],
+            "total": ["landmarker_512_render"],
+            "total_cpu": ["landmarker_512_render"],
+        }
         for stage, stage_runs in runs.items():
             refs = against[stage] + ([f"rig.ict.{stage}"] if head != "ict" else [])
             report.add_stage(f"rig.{head}.{stage}", what[stage], stage_runs, refs, section="rig", head=head)
-    report.add_stage("rig.template_first_use", "first use in a checkout: ICT-FaceKit OBJs converted and cached, "
-                     "then the template's landmarks found and cached (a built extension ships both)", [cold],
-                     ["landmarker_512_render"], section="rig", head="ict")
+    report.add_stage(
+        "rig.template_first_use",
+        "first use in a checkout: ICT-FaceKit OBJs converted and cached, "
+        "then the template's landmarks found and cached (a built extension ships both)",
+        [cold],
+        ["landmarker_512_render"],
+        section="rig",
+        head="ict",
+    )
     return landmarker
 
 
@@ -341,15 +412,14 @@ def setup_blender_head():
     import bpy
     import numpy as np
 
-    from facemotion.core.io import assets
     from facemotion.core.arkit import ARKIT_NAMES
+    from facemotion.core.io import assets
     from facemotion.facemotion_addon import mesh_import, shape_keys
 
     with quiet_stdout():
         bpy.ops.wm.read_factory_settings(use_empty=True)
         (obj,) = mesh_import.import_mesh_file(assets.asset_path(ICT_NEUTRAL))
-    shape_keys.write_shape_keys(obj, np.zeros((len(ARKIT_NAMES), len(obj.data.vertices), 3), np.float32),
-                                ARKIT_NAMES)
+    shape_keys.write_shape_keys(obj, np.zeros((len(ARKIT_NAMES), len(obj.data.vertices), 3), np.float32), ARKIT_NAMES)
     return obj
 
 
@@ -385,13 +455,20 @@ def bench_keyframes(report, args, obj):
     expected = KEY_FRAMES * len(ARKIT_NAMES)
     if set(counted.values()) != {expected}:
         raise FacemotionError(f"keyframe writers wrote {counted} keyframes, expected {expected} each")
-    report.add_baseline(f"keyframe_insert_52x{KEY_FRAMES}",
-                        f"bake_with_keyframe_insert: 52 shape keys x {KEY_FRAMES} frames, one keyframe_insert each",
-                        runs["insert"])
-    report.add_stage(f"keyframes.bulk_52x{KEY_FRAMES}",
-                     f"bake_shape_key_weights (bulk foreach_set): 52 shape keys x {KEY_FRAMES} frames",
-                     runs["bulk"], [f"keyframe_insert_52x{KEY_FRAMES}"], section="keyframes", frames=KEY_FRAMES,
-                     keyframes=counted["bulk"])
+    report.add_baseline(
+        f"keyframe_insert_52x{KEY_FRAMES}",
+        f"bake_with_keyframe_insert: 52 shape keys x {KEY_FRAMES} frames, one keyframe_insert each",
+        runs["insert"],
+    )
+    report.add_stage(
+        f"keyframes.bulk_52x{KEY_FRAMES}",
+        f"bake_shape_key_weights (bulk foreach_set): 52 shape keys x {KEY_FRAMES} frames",
+        runs["bulk"],
+        [f"keyframe_insert_52x{KEY_FRAMES}"],
+        section="keyframes",
+        frames=KEY_FRAMES,
+        keyframes=counted["bulk"],
+    )
 
 
 # ----------------------------------------------------------------------------------- 3. timeline and the real photo
@@ -401,22 +478,24 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     import cv2
     import numpy as np
 
-    from facemotion.core.io import assets
+    from facemotion.core.animation.demo_timeline import demo_timeline
+    from facemotion.core.animation.timeline import bake_timeline, validate_keys
     from facemotion.core.arkit import ARKIT_NAMES
-    from facemotion.core.emotion.presets import weights_from_blendshape_scores
-    from facemotion.core.io.image_io import load_image
     from facemotion.core.detect.landmarks import FaceLandmarkDetector, default_detector
     from facemotion.core.emotion.classifier import classify_image, default_fused_classifier
+    from facemotion.core.emotion.presets import weights_from_blendshape_scores
     from facemotion.core.errors import FacemotionError
-    from facemotion.core.animation.timeline import bake_timeline, validate_keys
-    from facemotion.core.animation.demo_timeline import demo_timeline
+    from facemotion.core.io import assets
+    from facemotion.core.io.image_io import load_image
     from facemotion.facemotion_addon.shape_keys import set_weights
 
     detector = default_detector()
     photo = load_image(assets.asset_path(PHOTO))
     # astronaut.png is 512 x 512; INTER_AREA is the usual downscaling filter.
-    images = {px: photo if photo.shape[:2] == (px, px) else cv2.resize(photo, (px, px), interpolation=cv2.INTER_AREA)
-              for px in (512, 256)}
+    images = {
+        px: photo if photo.shape[:2] == (px, px) else cv2.resize(photo, (px, px), interpolation=cv2.INTER_AREA)
+        for px in (512, 256)
+    }
     photo_weights = weights_from_blendshape_scores(detector.detect_one(photo, what=PHOTO).blendshapes)
 
     timeline = demo_timeline(photo_weights)
@@ -428,13 +507,22 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         return np.stack([np.interp(t, times, poses[:, c]) for c in range(poses.shape[1])], axis=1)
 
     linear = f"linear_crossfade_{frames}x52"
-    runs = interleaved({"crossfade": crossfade, "bake": lambda: bake_timeline(**timeline)},
-                       max(args.repeat, TIMELINE_RUNS))
-    report.add_baseline(linear, f"the demo timeline's key poses linearly interpolated (np.interp), {frames} frames "
-                        "x 52", runs["crossfade"])
-    report.add_stage("timeline.bake_6s_24fps",
-                     f"bake_timeline: the demo's 6 s timeline at 24 fps ({frames} frames; easing, blinks)",
-                     runs["bake"], [linear], section="timeline", frames=frames)
+    runs = interleaved(
+        {"crossfade": crossfade, "bake": lambda: bake_timeline(**timeline)}, max(args.repeat, TIMELINE_RUNS)
+    )
+    report.add_baseline(
+        linear,
+        f"the demo timeline's key poses linearly interpolated (np.interp), {frames} frames x 52",
+        runs["crossfade"],
+    )
+    report.add_stage(
+        "timeline.bake_6s_24fps",
+        f"bake_timeline: the demo's 6 s timeline at 24 fps ({frames} frames; easing, blinks)",
+        runs["bake"],
+        [linear],
+        section="timeline",
+        frames=frames,
+    )
 
     def drive(image):
         face = detector.detect(image)[0]
@@ -454,34 +542,53 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     fns["classify_512"] = lambda: fused.classify_faces(images[512], faces)
     runs = interleaved(fns, max(args.repeat, CHEAP_RUNS))  # with the baseline, call by call
     report.add_baseline("landmarker_512_render", None, runs.pop("render"))  # pooled with section 1's samples
-    what = {"landmarks": "Face Landmarker on {photo} at {px} px",
-            "drive": "{photo} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set",
-            "emotion": "classify_image on {photo} at {px} px: detection + fused emotion of every face (the CLI's "
-                       "emotion command)",
-            "classify": "fused emotion of one detected face of {photo} at {px} px (features, geometric model, crop, "
-                        "appearance CNN, pooling, calibration)"}
+    what = {
+        "landmarks": "Face Landmarker on {photo} at {px} px",
+        "drive": "{photo} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set",
+        "emotion": "classify_image on {photo} at {px} px: detection + fused emotion of every face (the CLI's "
+        "emotion command)",
+        "classify": "fused emotion of one detected face of {photo} at {px} px (features, geometric model, crop, "
+        "appearance CNN, pooling, calibration)",
+    }
     for name, stage_runs in runs.items():
         kind, px = name.split("_")
         against = ["landmarker_512_render"] + (["photo.landmarks_512"] if kind in ("emotion", "classify") else [])
-        report.add_stage(f"photo.{name}", what[kind].format(photo=PHOTO, px=px), stage_runs, against,
-                         section="photo")
+        report.add_stage(f"photo.{name}", what[kind].format(photo=PHOTO, px=px), stage_runs, against, section="photo")
 
     # The face search (core/detect/landmarks.py) with every face wanted: a 512 px portrait (pass 1 alone), and a
     # 1024 px image whose only face is 64 px tall (passes 1-2 find nothing; the small-face search's tile pyramid).
     import face_composites
+
     small_face = face_composites.background("clutter", face_composites.CANVAS_SIDE, photo)
-    face_composites.paste_face(small_face, photo, 64, (0.27 * face_composites.CANVAS_SIDE,
-                                                       0.31 * face_composites.CANVAS_SIDE))
+    face_composites.paste_face(
+        small_face, photo, 64, (0.27 * face_composites.CANVAS_SIDE, 0.31 * face_composites.CANVAS_SIDE)
+    )
     with FaceLandmarkDetector(max_faces=None) as every_face:
         if len(every_face.detect(small_face)) != 1:
             raise FacemotionError("the face search missed the 64 px face of the 1024 px benchmark image")
-        runs = interleaved({"render": landmarker, "portrait": lambda: every_face.detect(photo),
-                            "small": lambda: every_face.detect(small_face)}, max(args.repeat, SEARCH_RUNS))
+        runs = interleaved(
+            {
+                "render": landmarker,
+                "portrait": lambda: every_face.detect(photo),
+                "small": lambda: every_face.detect(small_face),
+            },
+            max(args.repeat, SEARCH_RUNS),
+        )
     report.add_baseline("landmarker_512_render", None, runs.pop("render"))
-    report.add_stage("photo.every_face_512", f"every-face search on {PHOTO} (512 px, one face)", runs["portrait"],
-                     ["landmarker_512_render"], section="photo")
-    report.add_stage("photo.small_face_1024", "every-face search on a 1024 px image with one 64 px face "
-                     "(tools/face_composites.py)", runs["small"], ["landmarker_512_render"], section="photo")
+    report.add_stage(
+        "photo.every_face_512",
+        f"every-face search on {PHOTO} (512 px, one face)",
+        runs["portrait"],
+        ["landmarker_512_render"],
+        section="photo",
+    )
+    report.add_stage(
+        "photo.small_face_1024",
+        "every-face search on a 1024 px image with one 64 px face (tools/face_composites.py)",
+        runs["small"],
+        ["landmarker_512_render"],
+        section="photo",
+    )
 
 
 def bench_capture(report, args):
@@ -503,9 +610,12 @@ def bench_capture(report, args):
     video[:] = clip[0, 0, 0]
     for i, frame in enumerate(clip):
         video[i, :, 80:560] = cv2.resize(frame, (480, 480), interpolation=cv2.INTER_LINEAR)
-    detector, solver = default_detector(), LandmarkSolver()   # loaded before any timing
-    report.add_baseline("landmarker_640x480_frame", "one MediaPipe Face Landmarker call (IMAGE mode) on a 640x480 "
-                        "frame of the capture video", timed(lambda: detector.detect(video[0]), CHEAP_RUNS))
+    detector, solver = default_detector(), LandmarkSolver()  # loaded before any timing
+    report.add_baseline(
+        "landmarker_640x480_frame",
+        "one MediaPipe Face Landmarker call (IMAGE mode) on a 640x480 frame of the capture video",
+        timed(lambda: detector.detect(video[0]), CHEAP_RUNS),
+    )
     runs = {"track": [], "solve": [], "total": []}
     for _ in range(args.repeat):
         with FaceTracker() as tracker:
@@ -516,13 +626,20 @@ def bench_capture(report, args):
         solve_take(tracked, solver=solver)
         runs["solve"].append((time.perf_counter() - start) / len(video))
         runs["total"].append(runs["track"][-1] + runs["solve"][-1])
-    what = {"track": "MediaPipe Face Landmarker in VIDEO mode, per frame",
-            "solve": "landmark solve (bounded least squares) + calibration + One Euro filter, per frame",
-            "total": "capture per frame: tracking + solve + clean-up"}
+    what = {
+        "track": "MediaPipe Face Landmarker in VIDEO mode, per frame",
+        "solve": "landmark solve (bounded least squares) + calibration + One Euro filter, per frame",
+        "total": "capture per frame: tracking + solve + clean-up",
+    }
     for name, stage_runs in runs.items():
-        report.add_stage(f"capture.{name}_640x480", f"{what[name]}, 640x480, {len(video)} frames", stage_runs,
-                         ["landmarker_640x480_frame", "landmarker_512_render"], section="capture",
-                         frames_per_second=1.0 / statistics.median(stage_runs))
+        report.add_stage(
+            f"capture.{name}_640x480",
+            f"{what[name]}, 640x480, {len(video)} frames",
+            stage_runs,
+            ["landmarker_640x480_frame", "landmarker_512_render"],
+            section="capture",
+            frames_per_second=1.0 / statistics.median(stage_runs),
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------ output
@@ -548,21 +665,27 @@ def fmt_ratio(r):
 def print_report(report, options, info):
     cpus = info.get("cpus_usable", info["cpus"])
     load = info.get("load_average_1min", float("nan"))
-    print(f"facemotion bench: median of {options['repeat']} rig run(s), >= {CHEAP_RUNS} runs of cheap stages; "
-          f"{cpus} CPUs usable (1-min load average {load:.1f} at the end), Python {info['python']}, "
-          f"numpy {info['numpy']}, scipy {info['scipy']}, mediapipe {info.get('mediapipe', '?')}, "
-          f"bpy {info.get('bpy', '-')}")
-    print("Every stage is shown with its ratio to baselines measured in this same run (stage seconds / baseline "
-          "seconds).\n")
+    print(
+        f"facemotion bench: median of {options['repeat']} rig run(s), >= {CHEAP_RUNS} runs of cheap stages; "
+        f"{cpus} CPUs usable (1-min load average {load:.1f} at the end), Python {info['python']}, "
+        f"numpy {info['numpy']}, scipy {info['scipy']}, mediapipe {info.get('mediapipe', '?')}, "
+        f"bpy {info.get('bpy', '-')}"
+    )
+    print(
+        "Every stage is shown with its ratio to baselines measured in this same run (stage seconds / baseline "
+        "seconds).\n"
+    )
     print("BASELINES")
     width = max(len(n) for n in report.baselines) + 2
     for name, b in report.baselines.items():
         print(f"  {name:<{width}s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
-    sections = (("rig", "1. RIG STAGES (core.rig.autorig.rig_mesh timings)"),
-                ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
-                ("timeline", "3a. EMOTION TIMELINE (core.animation.timeline.bake_timeline)"),
-                ("photo", "3b. REAL PHOTO (faces/astronaut.png)"),
-                ("capture", "4. PERFORMANCE CAPTURE (640x480 video, per frame)"))
+    sections = (
+        ("rig", "1. RIG STAGES (core.rig.autorig.rig_mesh timings)"),
+        ("keyframes", "2. KEYFRAMING IN BLENDER (bpy module, ICT head, 52 ARKit shape keys)"),
+        ("timeline", "3a. EMOTION TIMELINE (core.animation.timeline.bake_timeline)"),
+        ("photo", "3b. REAL PHOTO (faces/astronaut.png)"),
+        ("capture", "4. PERFORMANCE CAPTURE (640x480 video, per frame)"),
+    )
     width = max(len(n) for n in report.stages) + 2
     for section, title in sections:
         names = [n for n, s in report.stages.items() if s["section"] == section]
@@ -579,19 +702,27 @@ def print_report(report, options, info):
                 print(f"  {'':<{width}s}{s['frames_per_second']:.1f} frames per second")
             if section == "keyframes":
                 (r,) = s["ratios"].values()
-                print(f"  {'':<{width}s}bulk writer is {1 / r:.1f}x faster than keyframe_insert "
-                      f"({s['keyframes']:,} keyframes each)")
+                print(
+                    f"  {'':<{width}s}bulk writer is {1 / r:.1f}x faster than keyframe_insert "
+                    f"({s['keyframes']:,} keyframes each)"
+                )
         if section == "rig" and "ict_subdivided" in report.heads:
             big, small = report.heads["ict_subdivided"]["vertices"], report.heads["ict"]["vertices"]
             kd_scaling = report.seconds(f"kdtree_{big}") / report.seconds(f"kdtree_{small}")
-            print(f"  (rig.ict_subdivided.* against rig.ict.*: vertices x{big / small:.2f}; for scale, the kd-tree "
-                  f"baseline x{kd_scaling:.2f})")
+            print(
+                f"  (rig.ict_subdivided.* against rig.ict.*: vertices x{big / small:.2f}; for scale, the kd-tree "
+                f"baseline x{kd_scaling:.2f})"
+            )
     if report.papers:
-        print("\nPAPERS' NUMBERS (../shared/RESEARCH.md), ON THEIR HARDWARE -- beside ours on this machine; "
-              "not the same work or machine, so no ratio")
+        print(
+            "\nPAPERS' NUMBERS (../shared/RESEARCH.md), ON THEIR HARDWARE -- beside ours on this machine; "
+            "not the same work or machine, so no ratio"
+        )
         for p in report.papers:
-            print(f"  {p['paper']}, {p['figure']}: theirs {p['note']}; ours {fmt_seconds(p['ours_seconds'])} "
-                  f"({p['ours_note']})")
+            print(
+                f"  {p['paper']}, {p['figure']}: theirs {p['note']}; ours {fmt_seconds(p['ours_seconds'])} "
+                f"({p['ours_note']})"
+            )
 
 
 def positive_int(text):
@@ -612,6 +743,7 @@ BATCH_HEADS = 2
 
 def _write_obj(path, vertices, triangles):
     import numpy as np
+
     with open(path, "w") as handle:
         handle.write("o head\n")
         np.savetxt(handle, vertices, fmt="v %.6f %.6f %.6f")
@@ -621,6 +753,7 @@ def _write_obj(path, vertices, triangles):
 def _cli(*args):
     """Run facemotion's CLI in a new process (as ``./facemotion`` does); returns (seconds, CompletedProcess)."""
     import subprocess
+
     command = [sys.executable, str(Path(__file__).resolve().parent / "cli_entry.py"), *map(str, args)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -638,9 +771,10 @@ def bench_batch(args):
     import tempfile
 
     import numpy as np
+    from rig_accuracy import subdivide
+
     from facemotion.core.io import assets
     from facemotion.core.io.mesh_io import read_obj
-    from rig_accuracy import subdivide
 
     mesh = read_obj(assets.asset_path(ICT_NEUTRAL))
     heads = {"ict": (np.asarray(mesh.vertices), np.asarray(mesh.triangles))}
@@ -655,17 +789,25 @@ def bench_batch(args):
             for i in range(BATCH_HEADS):
                 _write_obj(inputs / f"head{i}.obj", vertices, triangles)
             seconds, _ = _cli("-q", "rig", inputs / "head0.obj", "--out", tmp / name / "single.glb")
-            entry = {"vertices": int(len(vertices)), "heads": BATCH_HEADS,
-                     "rig_command": {"seconds_per_head": seconds, "heads_per_minute": 60.0 / seconds,
-                                     "mb_per_head": (tmp / name / "single.glb").stat().st_size / 1e6}}
+            entry = {
+                "vertices": int(len(vertices)),
+                "heads": BATCH_HEADS,
+                "rig_command": {
+                    "seconds_per_head": seconds,
+                    "heads_per_minute": 60.0 / seconds,
+                    "mb_per_head": (tmp / name / "single.glb").stat().st_size / 1e6,
+                },
+            }
             for workers in (1, 2):
                 out = tmp / name / f"out{workers}"
                 seconds, _ = _cli("-q", "batch", inputs, "--out", out, "--workers", workers)
                 summary = json.loads((out / "batch_summary.json").read_text())
                 entry[f"batch_{workers}_workers"] = {
-                    "seconds": seconds, "heads_per_minute": 60.0 * BATCH_HEADS / seconds,
+                    "seconds": seconds,
+                    "heads_per_minute": 60.0 * BATCH_HEADS / seconds,
                     "mb_per_head": summary["output_bytes"] / 1e6 / BATCH_HEADS,
-                    "ratio_vs_rig_command": (60.0 * BATCH_HEADS / seconds) / entry["rig_command"]["heads_per_minute"]}
+                    "ratio_vs_rig_command": (60.0 * BATCH_HEADS / seconds) / entry["rig_command"]["heads_per_minute"],
+                }
             results[name] = entry
             print_batch_entry(name, entry)
     return results
@@ -674,12 +816,16 @@ def bench_batch(args):
 def print_batch_entry(name, entry):
     rig = entry["rig_command"]
     print(f"\nBATCH  {name} ({entry['vertices']:,} vertices, {entry['heads']} heads per batch)")
-    print(f"  rig command (1 process per head)  {rig['heads_per_minute']:6.2f} heads/min  "
-          f"{rig['mb_per_head']:7.2f} MB/head   (baseline)")
+    print(
+        f"  rig command (1 process per head)  {rig['heads_per_minute']:6.2f} heads/min  "
+        f"{rig['mb_per_head']:7.2f} MB/head   (baseline)"
+    )
     for workers in (1, 2):
         b = entry[f"batch_{workers}_workers"]
-        print(f"  batch --workers {workers}                  {b['heads_per_minute']:6.2f} heads/min  "
-              f"{b['mb_per_head']:7.2f} MB/head   {fmt_ratio(b['ratio_vs_rig_command'])} rig command")
+        print(
+            f"  batch --workers {workers}                  {b['heads_per_minute']:6.2f} heads/min  "
+            f"{b['mb_per_head']:7.2f} MB/head   {fmt_ratio(b['ratio_vs_rig_command'])} rig command"
+        )
 
 
 def batch_main(argv):
@@ -690,18 +836,25 @@ def batch_main(argv):
     args = parser.parse_args(argv)
     import_facemotion()
     from facemotion.core.io.atomic_io import atomic_write_text
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(),
-               "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
-    print(f"facemotion bench batch: {machine['cpus_usable'] or machine['cpus']} CPUs usable; every figure "
-          "against the single-file rig command measured in this run")
+
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
+    print(
+        f"facemotion bench batch: {machine['cpus_usable'] or machine['cpus']} CPUs usable; every figure "
+        "against the single-file rig command measured in this run"
+    )
     try:
         results = bench_batch(args)
     except RuntimeError as exc:
         print(f"facemotion bench batch: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        atomic_write_text(args.json, json.dumps({"schema": SCHEMA, "machine": machine, "batch": results},
-                                                indent=1) + "\n")
+        atomic_write_text(
+            args.json, json.dumps({"schema": SCHEMA, "machine": machine, "batch": results}, indent=1) + "\n"
+        )
         print(f"\nwrote {args.json}")
     return 0
 
@@ -730,13 +883,16 @@ def bench_speech(report, args, wav):
     first = time.perf_counter() - start
     alignment = align_transcript(samples, transcript)
     frames = int(duration * 24 + 0.5) + 1
-    runs = interleaved({
-        "read": lambda: read_audio(wav),
-        "align": lambda: align_transcript(samples, transcript),
-        "lipsync": lambda: lip_sync(alignment, samples, 24, frames),
-        "talking_face": lambda: talking_face(read_audio(wav)[0], 24, transcript=transcript),
-        "talking_face_no_transcript": lambda: talking_face(read_audio(wav)[0], 24, emotion="joy"),
-    }, max(args.repeat, SPEECH_RUNS))
+    runs = interleaved(
+        {
+            "read": lambda: read_audio(wav),
+            "align": lambda: align_transcript(samples, transcript),
+            "lipsync": lambda: lip_sync(alignment, samples, 24, frames),
+            "talking_face": lambda: talking_face(read_audio(wav)[0], 24, transcript=transcript),
+            "talking_face_no_transcript": lambda: talking_face(read_audio(wav)[0], 24, emotion="joy"),
+        },
+        max(args.repeat, SPEECH_RUNS),
+    )
     cpu = []
     for _ in range(max(args.repeat, SPEECH_RUNS)):  # CPU seconds: what other load on a shared machine barely changes
         start = time.process_time()
@@ -744,26 +900,42 @@ def bench_speech(report, args, wav):
         cpu.append(time.process_time() - start)
     runs["talking_face_cpu"] = cpu
     label = f"{duration:.1f}s"
-    report.add_baseline("read_resample", f"read the {duration:.1f} s espeak-ng WAV (22,050 Hz) and resample it to "
-                        "16 kHz mono", runs.pop("read"))
-    whats = {"first_call": "read + align + lips + emotion, first call (pocketsphinx model loaded)",
-             "align": "forced alignment of the transcript (pocketsphinx, warm decoder)",
-             "lipsync": "coarticulation + closures + silences + loudness, from the alignment, 24 fps",
-             "talking_face": "read + align + lips + emotion from the transcript's words, 24 fps",
-             "talking_face_no_transcript": "read + phone recognition + lips + a named emotion, 24 fps",
-             "talking_face_cpu": "talking_face's CPU seconds (time.process_time) instead of wall-clock"}
+    report.add_baseline(
+        "read_resample",
+        f"read the {duration:.1f} s espeak-ng WAV (22,050 Hz) and resample it to 16 kHz mono",
+        runs.pop("read"),
+    )
+    whats = {
+        "first_call": "read + align + lips + emotion, first call (pocketsphinx model loaded)",
+        "align": "forced alignment of the transcript (pocketsphinx, warm decoder)",
+        "lipsync": "coarticulation + closures + silences + loudness, from the alignment, 24 fps",
+        "talking_face": "read + align + lips + emotion from the transcript's words, 24 fps",
+        "talking_face_no_transcript": "read + phone recognition + lips + a named emotion, 24 fps",
+        "talking_face_cpu": "talking_face's CPU seconds (time.process_time) instead of wall-clock",
+    }
     for name, stage_runs in {"first_call": [first], **runs}.items():
         seconds = statistics.median(stage_runs)
-        report.add_stage(f"speech.{name}", f"{whats[name]} ({label} of speech)", stage_runs, ["read_resample"],
-                         section="speech", frames=frames, audio_seconds=duration, realtime=duration / seconds)
+        report.add_stage(
+            f"speech.{name}",
+            f"{whats[name]} ({label} of speech)",
+            stage_runs,
+            ["read_resample"],
+            section="speech",
+            frames=frames,
+            audio_seconds=duration,
+            realtime=duration / seconds,
+        )
 
 
 def speech_main(argv):
     """``facemotion bench speech [--repeat N] [--json OUT]``."""
-    parser = argparse.ArgumentParser(prog="facemotion bench speech", description="speech processing as a "
-                                     "real-time factor (audio seconds / processing seconds)")
-    parser.add_argument("--repeat", type=positive_int, default=1,
-                        help=f"timed runs per stage (at least {SPEECH_RUNS}; median reported)")
+    parser = argparse.ArgumentParser(
+        prog="facemotion bench speech",
+        description="speech processing as a real-time factor (audio seconds / processing seconds)",
+    )
+    parser.add_argument(
+        "--repeat", type=positive_int, default=1, help=f"timed runs per stage (at least {SPEECH_RUNS}; median reported)"
+    )
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     args = parser.parse_args(argv)
     import_facemotion()
@@ -773,9 +945,9 @@ def speech_main(argv):
 
     from facemotion.core.errors import FacemotionError
     from facemotion.core.io.atomic_io import atomic_write_text
+
     if not speech_samples.espeak_available():
-        print("facemotion bench speech: error: espeak-ng is not installed; apt-get install espeak-ng",
-              file=sys.stderr)
+        print("facemotion bench speech: error: espeak-ng is not installed; apt-get install espeak-ng", file=sys.stderr)
         return 2
     report = Report()
     try:
@@ -787,16 +959,20 @@ def speech_main(argv):
         print(f"facemotion bench speech: error: {exc}", file=sys.stderr)
         return 2
     machine = machine_info()
-    print(f"facemotion bench speech: {machine.get('cpus_usable', machine['cpus'])} CPUs usable (1-min load "
-          f"{machine.get('load_average_1min', float('nan')):.1f}), Python {machine['python']}; medians of "
-          f"{max(args.repeat, SPEECH_RUNS)} warm runs; ratio = stage seconds / baseline seconds; real time = audio "
-          "seconds / stage seconds")
+    print(
+        f"facemotion bench speech: {machine.get('cpus_usable', machine['cpus'])} CPUs usable (1-min load "
+        f"{machine.get('load_average_1min', float('nan')):.1f}), Python {machine['python']}; medians of "
+        f"{max(args.repeat, SPEECH_RUNS)} warm runs; ratio = stage seconds / baseline seconds; real time = audio "
+        "seconds / stage seconds"
+    )
     for name, b in report.baselines.items():
         print(f"  baseline {name:<28s}{fmt_seconds(b['seconds']):>10s}   {b['what']}")
     for name, s in report.stages.items():
         (ratio,) = s["ratios"].values()
-        print(f"  {name:<37s}{fmt_seconds(s['seconds']):>10s}   {s['realtime']:6.1f}x real time   "
-              f"{fmt_ratio(ratio)} read_resample   {s['what']}")
+        print(
+            f"  {name:<37s}{fmt_seconds(s['seconds']):>10s}   {s['realtime']:6.1f}x real time   "
+            f"{fmt_ratio(ratio)} read_resample   {s['what']}"
+        )
     if args.json:
         atomic_write_text(args.json, json.dumps(report.to_json({"repeat": args.repeat}, machine), indent=1) + "\n")
         print(f"\nwrote {args.json}")
@@ -811,20 +987,25 @@ def main(argv=None):
         return speech_main(argv[1:])
     parser = argparse.ArgumentParser(prog="facemotion bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the ~105k-vertex subdivided head")
-    parser.add_argument("--repeat", type=positive_int, default=1,
-                        help=f"rig runs per head (median reported; cheap stages run at least {CHEAP_RUNS} times)")
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        help=f"rig runs per head (median reported; cheap stages run at least {CHEAP_RUNS} times)",
+    )
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     args = parser.parse_args(argv)
 
     import_facemotion()
-    from facemotion.core.io.atomic_io import atomic_write_text
     from facemotion.core.errors import FacemotionError
+    from facemotion.core.io.atomic_io import atomic_write_text
 
     options = {"repeat": args.repeat, "quick": args.quick}
     report = Report()
     try:
         landmarker = bench_rig(report, args)
         import bpy  # noqa: F401  (after the rig stages, which never need it; before the add-on modules)
+
         obj = setup_blender_head()
         bench_keyframes(report, args, obj)
         bench_timeline_and_photo(report, args, obj, landmarker)

@@ -18,6 +18,7 @@ Usage::
 
 Exit code 2 with one line on stderr on a FacemotionError.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 import emotion_data  # noqa: E402
+
 from facemotion.core.emotion.blending import DEFAULT_K, STATS_PATH, compute_stats, save_stats  # noqa: E402
 from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
@@ -58,12 +60,17 @@ def sample_labelled_weights(n, seed=0, extra_labels=EXTRA_LABELS):
 def build(n=8000, seed=0, k=DEFAULT_K, space="arkit", components=16, rank="absolute"):
     """The :class:`~facemotion.core.emotion.blending.BlendStats` for these arguments (deterministic)."""
     weights, labels = sample_labelled_weights(n, seed)
-    source = {"data": "tools/emotion_data.py sample_expression (synthetic training set, no rendering)",
-              "generator_version": emotion_data.GENERATOR_VERSION, "seed": int(seed), "n_training": int(n),
-              "extra_labels": list(EXTRA_LABELS), "n_total": int(len(labels)),
-              "counts": {str(v): int(c) for v, c in zip(*np.unique(labels, return_counts=True))},
-              "command": f"tools/build_blend_stats.py --n {n} --seed {seed} --k {k} --space {space} "
-                         f"--components {components} --rank {rank}"}
+    source = {
+        "data": "tools/emotion_data.py sample_expression (synthetic training set, no rendering)",
+        "generator_version": emotion_data.GENERATOR_VERSION,
+        "seed": int(seed),
+        "n_training": int(n),
+        "extra_labels": list(EXTRA_LABELS),
+        "n_total": int(len(labels)),
+        "counts": {str(v): int(c) for v, c in zip(*np.unique(labels, return_counts=True))},
+        "command": f"tools/build_blend_stats.py --n {n} --seed {seed} --k {k} --space {space} "
+        f"--components {components} --rank {rank}",
+    }
     return compute_stats(weights, labels, k=k, space=space, n_components=components, rank=rank, source=source)
 
 
@@ -83,8 +90,10 @@ def main(argv=None):
     except FacemotionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {path} ({path.stat().st_size} bytes): {len(stats.labels)} labels, k={stats.k}, "
-          f"space={stats.space}, {stats.source['n_total']} samples")
+    print(
+        f"wrote {path} ({path.stat().st_size} bytes): {len(stats.labels)} labels, k={stats.k}, "
+        f"space={stats.space}, {stats.source['n_total']} samples"
+    )
     return 0
 
 

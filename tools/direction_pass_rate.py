@@ -2,6 +2,7 @@
 """How many of the user sentences of tests/test_text_direction.py (``USER_SENTENCES``) a checkout's text direction
 gives in the intended emotion order: ``python tools/direction_pass_rate.py [CHECKOUT]`` (default: this one), so an
 older parser (e.g. main's) can be measured against the same table. Prints each miss and ``passed N of M``."""
+
 import ast
 import importlib.util
 import sys
@@ -28,11 +29,13 @@ def emotion_order(keys):
 
 
 def _parse_direction(checkout):
-    spec = importlib.util.spec_from_file_location("facemotion", checkout / "__init__.py",
-                                                  submodule_search_locations=[str(checkout)])
+    spec = importlib.util.spec_from_file_location(
+        "facemotion", checkout / "__init__.py", submodule_search_locations=[str(checkout)]
+    )
     sys.modules["facemotion"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sys.modules["facemotion"])
     from facemotion.core.animation.text_direction import parse_direction
+
     return parse_direction
 
 

@@ -10,7 +10,8 @@ Two sources, one file format:
     at a random intensity, made asymmetric, with extra low-intensity action units, gaze and occasional blinks as noise,
     rotated (yaw, pitch, roll), lit, in one of three appearance styles (:data:`STYLES`: painted skin tone, lips,
     brows, irises and teeth; one plain albedo, as an untextured mesh; a plain face-only mask), rendered by the numpy
-    z-buffer renderer (:mod:`facemotion.core.detect.rasterize`) onto a random background, then degraded like a photo (blur,
+    z-buffer renderer (:mod:`facemotion.core.detect.rasterize`) onto a random background, then degraded like a photo
+    (blur,
     sensor noise, JPEG). The Face Landmarker runs on every render and the features of
     :mod:`facemotion.core.emotion.features` are kept with the label, as for a user's photo: the classifier is trained
     on what the detector makes of a face, not on the template's ground truth. Renders the detector misses are
@@ -46,6 +47,7 @@ CLI::
 
 Exit code 2 with one line on stderr on a FacemotionError (unknown label folder, missing assets...).
 """
+
 import argparse
 import colorsys
 import json
@@ -65,19 +67,34 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
-from facemotion.core.io.atomic_io import atomic_output, atomic_write_bytes  # noqa: E402
+from facemotion.core.detect.rasterize import OrthoCamera, linear_to_srgb, render, srgb_to_linear  # noqa: E402
+from facemotion.core.emotion.facs import aus_to_arkit  # noqa: E402
 from facemotion.core.emotion.features import MEASURED_PARTS, PARTS, extract_parts  # noqa: E402
 from facemotion.core.emotion.presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
-from facemotion.core.emotion.facs import aus_to_arkit  # noqa: E402
+from facemotion.core.io.atomic_io import atomic_output, atomic_write_bytes  # noqa: E402
 from facemotion.core.io.image_io import load_image  # noqa: E402
-from facemotion.core.detect.rasterize import OrthoCamera, linear_to_srgb, render, srgb_to_linear  # noqa: E402
 from facemotion.core.rig.template import ICT_PARTS, load_ict_template  # noqa: E402
 
 __all__ = [
-    "GENERATOR_VERSION", "IMAGE_EXTENSIONS", "LABEL_SYNONYMS", "RENDER_SOURCE", "FaceRenderer", "FaceSample",
-    "Identity", "contact_sheet", "default_identities", "generate_synthetic", "identity_coefficients", "load_dataset",
-    "load_labeled_folder", "render_sample", "resolve_label", "sample_expression", "sample_face", "sample_identity",
+    "GENERATOR_VERSION",
+    "IMAGE_EXTENSIONS",
+    "LABEL_SYNONYMS",
+    "RENDER_SOURCE",
+    "FaceRenderer",
+    "FaceSample",
+    "Identity",
+    "contact_sheet",
+    "default_identities",
+    "generate_synthetic",
+    "identity_coefficients",
+    "load_dataset",
+    "load_labeled_folder",
+    "render_sample",
+    "resolve_label",
+    "sample_expression",
+    "sample_face",
+    "sample_identity",
     "save_dataset",
 ]
 
@@ -111,18 +128,89 @@ _EXAMPLES_KEPT = 5
 #: ICT-FaceKit's Multi-PIE 68-point landmark vertex indices (ICT-FaceKit README, "Facial Landmarks"; 0-based):
 #: 0-16 jaw, 17-21 subject's right brow, 22-26 left brow, 27-35 nose, 36-47 eyes, 48-59 outer lips, 60-67 inner lips.
 ICT_LANDMARKS_68 = (
-    1225, 1888, 1052, 367, 1719, 1722, 2199, 1447, 966, 3661, 4390, 3927, 3924, 2608, 3272, 4088, 3443, 268, 493,
-    1914, 2044, 1401, 3615, 4240, 4114, 2734, 2509, 978, 4527, 4942, 4857, 1140, 2075, 1147, 4269, 3360, 1507, 1542,
-    1537, 1528, 1518, 1511, 3742, 3751, 3756, 3721, 3725, 3732, 5708, 5695, 2081, 0, 4275, 6200, 6213, 6346, 6461,
-    5518, 5957, 5841, 5702, 5711, 5533, 6216, 6207, 6470, 5517, 5966)
+    1225,
+    1888,
+    1052,
+    367,
+    1719,
+    1722,
+    2199,
+    1447,
+    966,
+    3661,
+    4390,
+    3927,
+    3924,
+    2608,
+    3272,
+    4088,
+    3443,
+    268,
+    493,
+    1914,
+    2044,
+    1401,
+    3615,
+    4240,
+    4114,
+    2734,
+    2509,
+    978,
+    4527,
+    4942,
+    4857,
+    1140,
+    2075,
+    1147,
+    4269,
+    3360,
+    1507,
+    1542,
+    1537,
+    1528,
+    1518,
+    1511,
+    3742,
+    3751,
+    3756,
+    3721,
+    3725,
+    3732,
+    5708,
+    5695,
+    2081,
+    0,
+    4275,
+    6200,
+    6213,
+    6346,
+    6461,
+    5518,
+    5957,
+    5841,
+    5702,
+    5711,
+    5533,
+    6216,
+    6207,
+    6470,
+    5517,
+    5966,
+)
 #: Eyeball sub-meshes (ICT-FaceKit README, "Eyeball Details"): the outer "Sclera" shell (a transparent cornea +
 #: sclera in ICT's shaders) and the inner "Iris" ball that carries the iris and the white of the eye.
 ICT_SCLERA_SHELLS = ((21451, 22221), (23021, 23791))
 ICT_IRIS_BALLS = ((22221, 23021), (23791, 24591))
 #: Parts never shown: ICT's eye shells meant for Unreal's transparent shaders render as opaque white sheets over the
 #: eyes (PLATFORM.md: blank white eyes push MediaPipe's eye scores up), and so does the outer sclera shell.
-HIDDEN_PARTS = ("lacrimal_fluid_left", "lacrimal_fluid_right", "eye_blend_left", "eye_blend_right",
-                "eye_occlusion_left", "eye_occlusion_right")
+HIDDEN_PARTS = (
+    "lacrimal_fluid_left",
+    "lacrimal_fluid_right",
+    "eye_blend_left",
+    "eye_blend_right",
+    "eye_occlusion_left",
+    "eye_occlusion_right",
+)
 #: Angles from the eyeball's axis (degrees) of the pupil and iris edges: a human iris is ~12 mm across and a pupil
 #: 3-4 mm; on ICT's inner ball (radius ~14 mm) the iris edge is at asin(6 / 14) ~ 25 degrees.
 PUPIL_ANGLE_DEG = 8.0
@@ -136,10 +224,32 @@ INTENSITY_RANGE = (0.35, 1.0)
 #: Left/right channel scale: ``1 +- a`` with ``a`` up to this (real expressions are rarely symmetric).
 ASYMMETRY = 0.2
 #: Action units added as noise (0-2 per face, each at NOISE_AU_INTENSITY): the brow, lid, cheek, nose, lip and jaw
-#: AUs of :mod:`facemotion.core.emotion.facs` (1-26 but 11, and 41 lid droop). Not the blinks (drawn separately), nor jaw
+#: AUs of :mod:`facemotion.core.emotion.facs` (1-26 but 11, and 41 lid droop). Not the blinks (drawn separately), nor
+#: jaw
 #: stretch/thrust, cheek blow/puff or lip suck (large, rare and in no basic emotion), nor gaze (drawn separately).
-NOISE_AUS = ("1", "2", "4", "5", "6", "7", "9", "10", "12", "14", "15", "16", "17", "18", "20", "22", "23", "24",
-             "25", "26", "41")
+NOISE_AUS = (
+    "1",
+    "2",
+    "4",
+    "5",
+    "6",
+    "7",
+    "9",
+    "10",
+    "12",
+    "14",
+    "15",
+    "16",
+    "17",
+    "18",
+    "20",
+    "22",
+    "23",
+    "24",
+    "25",
+    "26",
+    "41",
+)
 NOISE_AU_INTENSITY = (0.05, 0.2)
 #: Gaze: each face looks a little sideways and up/down (AUs 61-64, as ARKit eyeLook weights).
 GAZE_MAX = 0.3
@@ -156,10 +266,22 @@ CENTRE_JITTER = 0.06
 #: with the warm hue of skin: warmer and more saturated than the Monk Skin Tone swatches (skintone.google), which
 #: rendered as diffuse albedo look grey-green on the light end. A face's tone is drawn uniformly along the ramp
 #: (interpolating neighbours), so dark and light skin are equally represented.
-SKIN_TONES = np.array([
-    [236, 200, 180], [226, 180, 150], [208, 156, 122], [186, 130, 92], [160, 104, 68], [122, 78, 50],
-    [92, 58, 40], [62, 40, 30],
-], dtype=np.float64) / 255.0
+SKIN_TONES = (
+    np.array(
+        [
+            [236, 200, 180],
+            [226, 180, 150],
+            [208, 156, 122],
+            [186, 130, 92],
+            [160, 104, 68],
+            [122, 78, 50],
+            [92, 58, 40],
+            [62, 40, 30],
+        ],
+        dtype=np.float64,
+    )
+    / 255.0
+)
 #: Mean linear value the face's exposure is pulled toward (partially, see :func:`render_sample`).
 EXPOSURE_TARGET = 0.25
 #: Appearance styles and their shares. ``painted``: skin texture, lips, brows, irises (a photo-like face).
@@ -207,13 +329,13 @@ class Identity:
     """A synthetic person: ICT identity coefficients and the colours that belong to the person, not the photo."""
 
     id: int
-    coefficients: np.ndarray        # (20,) float64, N(0, 1) clipped to +-2.5
-    skin: np.ndarray                # (3,) sRGB in [0, 1]
-    lip_tint: float                 # how much redder/darker than the skin the lips are (0..1)
-    brow_colour: np.ndarray         # (3,) sRGB
-    brow_strength: float            # brow opacity over the skin (0..1)
-    brow_thickness: float           # scale of the brow band
-    iris_colour: np.ndarray         # (3,) sRGB
+    coefficients: np.ndarray  # (20,) float64, N(0, 1) clipped to +-2.5
+    skin: np.ndarray  # (3,) sRGB in [0, 1]
+    lip_tint: float  # how much redder/darker than the skin the lips are (0..1)
+    brow_colour: np.ndarray  # (3,) sRGB
+    brow_strength: float  # brow opacity over the skin (0..1)
+    brow_thickness: float  # scale of the brow band
+    iris_colour: np.ndarray  # (3,) sRGB
     proportions: np.ndarray = None  # (3,) head scale along x, y, z (caricatures; None or ones: a person)
 
 
@@ -236,13 +358,21 @@ def sample_identity(global_identity, n_modes=20):
     skin = SKIN_TONES[lo] + (position - lo) * (SKIN_TONES[hi] - SKIN_TONES[lo])
     # A little hue variation (ruddy, olive, ...) around the ramp.
     skin = np.clip(skin * rng.uniform(0.95, 1.05, 3), 0.0, 1.0)
-    hair = rng.choice(np.array([[0.08, 0.06, 0.05], [0.22, 0.15, 0.10], [0.40, 0.28, 0.18], [0.62, 0.50, 0.33],
-                                [0.45, 0.42, 0.40]]), p=[0.35, 0.3, 0.15, 0.1, 0.1])
-    iris = rng.choice(np.array([[0.20, 0.12, 0.07], [0.33, 0.22, 0.12], [0.25, 0.32, 0.38], [0.28, 0.33, 0.22]]),
-                      p=[0.5, 0.2, 0.15, 0.15])
-    colours = dict(lip_tint=float(rng.uniform(0.15, 0.55)), brow_colour=np.minimum(hair, skin * 0.8),
-                   brow_strength=float(rng.uniform(0.55, 0.95)), brow_thickness=float(rng.uniform(0.8, 1.25)),
-                   iris_colour=iris * rng.uniform(0.8, 1.2))
+    hair = rng.choice(
+        np.array([[0.08, 0.06, 0.05], [0.22, 0.15, 0.10], [0.40, 0.28, 0.18], [0.62, 0.50, 0.33], [0.45, 0.42, 0.40]]),
+        p=[0.35, 0.3, 0.15, 0.1, 0.1],
+    )
+    iris = rng.choice(
+        np.array([[0.20, 0.12, 0.07], [0.33, 0.22, 0.12], [0.25, 0.32, 0.38], [0.28, 0.33, 0.22]]),
+        p=[0.5, 0.2, 0.15, 0.15],
+    )
+    colours = dict(
+        lip_tint=float(rng.uniform(0.15, 0.55)),
+        brow_colour=np.minimum(hair, skin * 0.8),
+        brow_strength=float(rng.uniform(0.55, 0.95)),
+        brow_thickness=float(rng.uniform(0.8, 1.25)),
+        iris_colour=iris * rng.uniform(0.8, 1.2),
+    )
     proportions = np.ones(3)
     if rng.random() < CARICATURE_SHARE:
         coefficients = coefficients * rng.uniform(*CARICATURE_EXAGGERATION)
@@ -306,16 +436,29 @@ def sample_style(rng, identity):
     eyes = EYES[int(rng.integers(len(EYES)))]
     if style == "plain":
         return style, np.clip(albedo, 0.0, 1.0), eyes, True, None
-    return (style, np.clip(albedo, 0.0, 1.0), eyes, bool(rng.random() >= MASK_OPEN_MOUTH),
-            np.array([rng.uniform(*MASK_HALF_WIDTH), rng.uniform(*MASK_FOREHEAD)]))
+    return (
+        style,
+        np.clip(albedo, 0.0, 1.0),
+        eyes,
+        bool(rng.random() >= MASK_OPEN_MOUTH),
+        np.array([rng.uniform(*MASK_HALF_WIDTH), rng.uniform(*MASK_FOREHEAD)]),
+    )
 
 
 _LEFT = np.array([n.endswith("Left") for n in ARKIT_NAMES])
 _RIGHT = np.array([n.endswith("Right") for n in ARKIT_NAMES])
 #: ARKit index of each channel's mirror image (Left <-> Right; this also swaps the sideways jawLeft/jawRight and
 #: mouthLeft/mouthRight, whose mirror images are each other).
-_MIRROR = np.array([ARKIT_INDEX[n[:-4] + "Right"] if n.endswith("Left") else
-                    ARKIT_INDEX[n[:-5] + "Left"] if n.endswith("Right") else i for i, n in enumerate(ARKIT_NAMES)])
+_MIRROR = np.array(
+    [
+        ARKIT_INDEX[n[:-4] + "Right"]
+        if n.endswith("Left")
+        else ARKIT_INDEX[n[:-5] + "Left"]
+        if n.endswith("Right")
+        else i
+        for i, n in enumerate(ARKIT_NAMES)
+    ]
+)
 
 
 def sample_expression(rng, label):
@@ -338,12 +481,15 @@ def sample_expression(rng, label):
     # Mirror half the faces: EMFACS writes contempt as R12A+R14A, but people show it on either side.
     if rng.random() < 0.5:
         weights = weights[_MIRROR]
-    noise = {au: float(rng.uniform(*NOISE_AU_INTENSITY))
-             for au in rng.choice(NOISE_AUS, size=int(rng.integers(0, 3)), replace=False)}
+    noise = {
+        au: float(rng.uniform(*NOISE_AU_INTENSITY))
+        for au in rng.choice(NOISE_AUS, size=int(rng.integers(0, 3)), replace=False)
+    }
     weights += aus_to_arkit(noise) if noise else 0.0
     horizontal, vertical = rng.uniform(-GAZE_MAX, GAZE_MAX, 2)
-    weights += aus_to_arkit({"61" if horizontal > 0 else "62": abs(horizontal),
-                             "63" if vertical > 0 else "64": abs(vertical)})
+    weights += aus_to_arkit(
+        {"61" if horizontal > 0 else "62": abs(horizontal), "63" if vertical > 0 else "64": abs(vertical)}
+    )
     if rng.random() < BLINK_PROBABILITY:
         blink = rng.uniform(*BLINK_RANGE)
         weights[[ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]] += blink
@@ -359,18 +505,34 @@ def sample_face(rng, label, identity):
     light = np.array([rng.uniform(-1.0, 1.0), rng.uniform(-0.4, 1.0), rng.uniform(0.35, 1.2)])
     # Any hue, mostly muted, dark to light: the face must not be told apart by a fixed backdrop.
     background = np.array(colorsys.hsv_to_rgb(rng.uniform(0.0, 1.0), rng.uniform(0.0, 0.5), rng.uniform(0.08, 0.95)))
-    scalars = dict(ambient=float(rng.uniform(0.15, 0.5)), fill=float(rng.uniform(*FACE_FILL_RANGE)),
-                   offset=rng.uniform(-CENTRE_JITTER, CENTRE_JITTER, 2),
-                   background_gradient=rng.uniform(-0.15, 0.15, 2), texture_seed=int(rng.integers(2 ** 31)),
-                   gain=float(rng.uniform(0.8, 1.15)),
-                   white_balance=rng.uniform(0.93, 1.07, 3),
-                   blur_sigma=float(rng.uniform(0.3, 1.1)) if rng.random() < 0.5 else 0.0,
-                   noise_sigma=float(rng.uniform(0.0, 4.0)),
-                   jpeg_quality=int(rng.integers(45, 96)) if rng.random() < 0.5 else 0)
+    scalars = dict(
+        ambient=float(rng.uniform(0.15, 0.5)),
+        fill=float(rng.uniform(*FACE_FILL_RANGE)),
+        offset=rng.uniform(-CENTRE_JITTER, CENTRE_JITTER, 2),
+        background_gradient=rng.uniform(-0.15, 0.15, 2),
+        texture_seed=int(rng.integers(2**31)),
+        gain=float(rng.uniform(0.8, 1.15)),
+        white_balance=rng.uniform(0.93, 1.07, 3),
+        blur_sigma=float(rng.uniform(0.3, 1.1)) if rng.random() < 0.5 else 0.0,
+        noise_sigma=float(rng.uniform(0.0, 4.0)),
+        jpeg_quality=int(rng.integers(45, 96)) if rng.random() < 0.5 else 0,
+    )
     style, albedo, eyes, mouth_interior, crop = sample_style(rng, identity)
-    return FaceSample(label=label, intensity=intensity, identity=identity, weights=weights, pose_deg=pose,
-                      light_dir=light / np.linalg.norm(light), background=background, style=style, albedo=albedo,
-                      eyes=eyes, mouth_interior=mouth_interior, crop=crop, **scalars)
+    return FaceSample(
+        label=label,
+        intensity=intensity,
+        identity=identity,
+        weights=weights,
+        pose_deg=pose,
+        light_dir=light / np.linalg.norm(light),
+        background=background,
+        style=style,
+        albedo=albedo,
+        eyes=eyes,
+        mouth_interior=mouth_interior,
+        crop=crop,
+        **scalars,
+    )
 
 
 def _rotation_deg(yaw, pitch, roll):
@@ -388,8 +550,7 @@ def _polygon_signed_distance(points_2d, polygon):
     """Signed distance (positive inside) of ``(N, 2)`` points to a closed polygon ``(M, 2)``, same units."""
     scale = 1e5  # cv2 works on float32 contours: use units of 10 micrometres for metres
     contour = (polygon * scale).astype(np.float32).reshape(-1, 1, 2)
-    return np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), True)
-                     for x, y in points_2d * scale]) / scale
+    return np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x, y in points_2d * scale]) / scale
 
 
 def _segment_distance(points_2d, a, b):
@@ -423,14 +584,20 @@ class FaceRenderer:
         #: ``(T', 3) int64`` the triangles drawn (none with a hidden vertex).
         self.triangles = t.triangles[~hidden[t.triangles].any(axis=1)]
         self.region = np.full(n, "skin", dtype=object)
-        for part, region in (("mouth_socket", "mouth"), ("gums_and_tongue", "gums"), ("teeth", "teeth"),
-                             ("eye_socket_left", "eye_socket"), ("eye_socket_right", "eye_socket"),
-                             ("eyelashes_left", "lashes"), ("eyelashes_right", "lashes")):
+        for part, region in (
+            ("mouth_socket", "mouth"),
+            ("gums_and_tongue", "gums"),
+            ("teeth", "teeth"),
+            ("eye_socket_left", "eye_socket"),
+            ("eye_socket_right", "eye_socket"),
+            ("eyelashes_left", "lashes"),
+            ("eyelashes_right", "lashes"),
+        ):
             self.region[slice(*ICT_PARTS[part])] = region
         lm = v0[list(ICT_LANDMARKS_68)]
         face = slice(*ICT_PARTS["face"])
         xy = v0[face, :2]
-        front = v0[face, 2] > lm[[48, 54], 2].min() - 0.02   # the lip region's front, not the back of the head
+        front = v0[face, 2] > lm[[48, 54], 2].min() - 0.02  # the lip region's front, not the back of the head
         self.lip = np.zeros(n)
         self.lip[face] = np.clip(0.5 + _polygon_signed_distance(xy, lm[48:60, :2]) / 0.0015, 0.0, 1.0) * front
         # Brow band: per vertex, the distance to the nearer brow polyline (``brow_distance``) and the band's half
@@ -440,13 +607,13 @@ class FaceRenderer:
         brow_front = v0[face, 2] > lm[17:27, 2].min() - 0.01
         # Right brow: landmarks 17-21 run outer -> inner; left brow: 22-26 run inner -> outer.
         for first, last, inner_first in ((17, 21, False), (22, 26, True)):
-            pts = lm[first:last + 1, :2] - np.array([0.0, 0.0035])   # the band's centre line under the upper edge
+            pts = lm[first : last + 1, :2] - np.array([0.0, 0.0035])  # the band's centre line under the upper edge
             best_d = np.full(len(xy), np.inf)
             best_half = np.ones(len(xy))
             for k in range(len(pts) - 1):
                 d, s = _segment_distance(xy, pts[k], pts[k + 1])
-                along = (k + s) / (len(pts) - 1)                    # 0 .. 1 along the polyline
-                half = 0.002 + 0.0022 * ((1.0 - along) if inner_first else along)   # ~4 mm outer, ~8.4 mm inner
+                along = (k + s) / (len(pts) - 1)  # 0 .. 1 along the polyline
+                half = 0.002 + 0.0022 * ((1.0 - along) if inner_first else along)  # ~4 mm outer, ~8.4 mm inner
                 better = d - half < best_d - best_half
                 best_d[better], best_half[better] = d[better], half[better]
             best_d[~brow_front] = np.inf
@@ -494,8 +661,11 @@ class FaceRenderer:
     def shape(self, coefficients, weights):
         """``(V, 3) float64`` vertices (metres) of identity ``coefficients (K,)`` posed with ARKit ``weights (52,)``
         (linear blendshapes: neutral + identity modes + expression deltas), eyelashes shortened."""
-        flat = self.template.vertices.reshape(-1) + np.asarray(coefficients, np.float64) @ self._modes[
-            : len(coefficients)] + np.asarray(weights, np.float32) @ self._deltas
+        flat = (
+            self.template.vertices.reshape(-1)
+            + np.asarray(coefficients, np.float64) @ self._modes[: len(coefficients)]
+            + np.asarray(weights, np.float32) @ self._deltas
+        )
         return self.shorten_lashes(flat.reshape(-1, 3))
 
     def shorten_lashes(self, vertices):
@@ -519,7 +689,7 @@ class FaceRenderer:
         if sample.style == "mask":
             half_width, forehead = sample.crop
             y = np.where(self._oval_y > 0, self._oval_y / forehead, self._oval_y)
-            inside = (self._oval_x / half_width) ** 2 + y ** 2 < 1.0
+            inside = (self._oval_x / half_width) ** 2 + y**2 < 1.0
             drop |= self._skin & ~(inside & self._skin_in_front)
         return self.triangles[~drop[self.triangles].any(axis=1)]
 
@@ -555,7 +725,8 @@ def render_sample(renderer, sample, size=256):
     The head (:meth:`FaceRenderer.shape`, coloured by :meth:`FaceRenderer.colours` or the plain ``albedo``, the
     parts :meth:`FaceRenderer.visible_triangles` keeps for the style) is rotated by the sample's pose
     and seen by an orthographic camera looking along -z, framed so the jaw width (ICT landmarks 0-16) fills
-    ``fill`` of the width, offset by ``offset``; Lambert shading (:func:`facemotion.core.detect.rasterize.render`) with the
+    ``fill`` of the width, offset by ``offset``; Lambert shading (:func:`facemotion.core.detect.rasterize.render`)
+    with the
     sample's light and ambient; composited over the background gradient; exposed (partly metered on the face, then
     ``gain`` and ``white_balance``) in linear light; then Gaussian blur, Gaussian sensor noise and JPEG compression
     as drawn. Deterministic: the same sample gives the same bytes.
@@ -580,13 +751,25 @@ def render_sample(renderer, sample, size=256):
     centre = np.array([lm[:, 0].mean(), lm[:, 1].mean(), 0.0])
     centre[:2] -= sample.offset * 2.0 * half_width
     camera = OrthoCamera(rotation=np.eye(3), centre=centre, half_width=half_width, size=(size, size))
-    shot = render(verts, renderer.visible_triangles(sample), camera, vertex_colors=colours, light_dir=sample.light_dir,
-                  ambient=sample.ambient, background=(0.0, 0.0, 0.0))
+    shot = render(
+        verts,
+        renderer.visible_triangles(sample),
+        camera,
+        vertex_colors=colours,
+        light_dir=sample.light_dir,
+        ambient=sample.ambient,
+        background=(0.0, 0.0, 0.0),
+    )
     image = srgb_to_linear(shot.image / 255.0)
     # Background: the flat colour with a linear gradient, composited where the mesh is not.
     yy, xx = np.mgrid[0:size, 0:size] / float(size) - 0.5
-    bg = srgb_to_linear(np.clip(sample.background + (xx * sample.background_gradient[0]
-                                                     + yy * sample.background_gradient[1])[..., None], 0.0, 1.0))
+    bg = srgb_to_linear(
+        np.clip(
+            sample.background + (xx * sample.background_gradient[0] + yy * sample.background_gradient[1])[..., None],
+            0.0,
+            1.0,
+        )
+    )
     fg = shot.foreground[..., None]
     # Exposure: cameras meter on the scene, portraits on the face, so a dark face is exposed brighter than a light
     # one. Half of that (square root of the metering ratio, never darker): dark skin stays dark but keeps the
@@ -608,6 +791,7 @@ def render_sample(renderer, sample, size=256):
 # ---------------------------------------------------------------------------------------------------------------------
 # generation
 
+
 def _face_plan(index, n_identities, identity_offset):
     """Label and identity of face ``index``: labels cycle through CATEGORIES (stratified), and each run of 8
     consecutive faces (one per label) belongs to one identity, so every identity shows every label."""
@@ -625,6 +809,7 @@ def _make_one(args):
     index, seed, n_identities, identity_offset, size = args
     if "renderer" not in _worker_state:
         from facemotion.core.detect.landmarks import default_detector
+
         _worker_state["renderer"] = FaceRenderer()
         _worker_state["detector"] = default_detector()
     renderer, detector = _worker_state["renderer"], _worker_state["detector"]
@@ -634,8 +819,15 @@ def _make_one(args):
     image = render_sample(renderer, sample, size)
     faces = detector.detect(image)
     parts = extract_parts(faces[0], image, MEASURED_PARTS) if faces else None
-    return {"index": index, "label": label, "group": identity_id, "intensity": sample.intensity,
-            "weights": sample.weights, "pose": sample.pose_deg.astype(np.float32), "parts": parts}
+    return {
+        "index": index,
+        "label": label,
+        "group": identity_id,
+        "intensity": sample.intensity,
+        "weights": sample.weights,
+        "pose": sample.pose_deg.astype(np.float32),
+        "parts": parts,
+    }
 
 
 _identity_cache = {}
@@ -654,8 +846,7 @@ def default_identities(n_faces):
     return int(max(1, min(60, -(-n_faces // len(CATEGORIES)))))
 
 
-def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n_identities=None,
-                       identity_offset=0):
+def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n_identities=None, identity_offset=0):
     """Generate a labeled synthetic dataset: render, detect, extract features (see the module docstring).
 
     Args:
@@ -698,8 +889,11 @@ def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n
     def report(done):
         if progress and (done % 100 == 0 or done == n_faces):
             elapsed = time.perf_counter() - start
-            print(f"  {done}/{n_faces} faces, {elapsed:.0f} s ({elapsed / done * 1000:.0f} ms/face)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {done}/{n_faces} faces, {elapsed:.0f} s ({elapsed / done * 1000:.0f} ms/face)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     if workers == 1:
         for job in jobs:
@@ -707,6 +901,7 @@ def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n
             report(len(results))
     else:
         import multiprocessing
+
         # spawn, not fork: MediaPipe's graph threads do not survive a fork.
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             for result in pool.imap(_make_one, jobs, chunksize=8):
@@ -714,24 +909,38 @@ def generate_synthetic(n_faces, seed=0, *, size=256, workers=1, progress=True, n
                 report(len(results))
     kept = [r for r in results if r["parts"] is not None]
     missed = [r for r in results if r["parts"] is None]
-    data = {part: np.stack([r["parts"][part] for r in kept]).astype(np.float32) if kept else
-            np.zeros((0, PARTS[part]), np.float32) for part in MEASURED_PARTS}
+    data = {
+        part: np.stack([r["parts"][part] for r in kept]).astype(np.float32)
+        if kept
+        else np.zeros((0, PARTS[part]), np.float32)
+        for part in MEASURED_PARTS
+    }
     data["labels"] = np.array([r["label"] for r in kept], dtype="<U16")
     data["groups"] = np.array([r["group"] for r in kept], dtype=np.int64)
     data["intensity"] = np.array([r["intensity"] for r in kept], dtype=np.float32)
     data["source"] = np.array([RENDER_SOURCE] * len(kept), dtype="<U16")
-    data["weights"] = np.stack([r["weights"] for r in kept]).astype(np.float32) if kept else np.zeros((0, 52),
-                                                                                                    np.float32)
-    data["head_pose_deg"] = np.stack([r["pose"] for r in kept]).astype(np.float32) if kept else np.zeros(
-        (0, 3), np.float32)
+    data["weights"] = (
+        np.stack([r["weights"] for r in kept]).astype(np.float32) if kept else np.zeros((0, 52), np.float32)
+    )
+    data["head_pose_deg"] = (
+        np.stack([r["pose"] for r in kept]).astype(np.float32) if kept else np.zeros((0, 3), np.float32)
+    )
     import mediapipe
+
     data["meta"] = {
-        "kind": "synthetic", "generator": "tools/emotion_data.py", "generator_version": GENERATOR_VERSION,
-        "seed": int(seed), "requested": n_faces, "detected": len(kept), "missed": len(missed),
+        "kind": "synthetic",
+        "generator": "tools/emotion_data.py",
+        "generator_version": GENERATOR_VERSION,
+        "seed": int(seed),
+        "requested": n_faces,
+        "detected": len(kept),
+        "missed": len(missed),
         "missed_by_label": {c: sum(r["label"] == c for r in missed) for c in CATEGORIES},
         "per_class": {c: int((data["labels"] == c).sum()) for c in CATEGORIES},
-        "n_identities": n_identities, "identity_offset": int(identity_offset),
-        "identities": sorted({int(g) for g in data["groups"]}), "size": size,
+        "n_identities": n_identities,
+        "identity_offset": int(identity_offset),
+        "identities": sorted({int(g) for g in data["groups"]}),
+        "size": size,
         "mediapipe": getattr(mediapipe, "__version__", "?"),
     }
     return data
@@ -746,6 +955,7 @@ def contact_sheet(seed=0, n=16, *, start=0, size=256, n_identities=60, identity_
     """
     if detector is None:
         from facemotion.core.detect.landmarks import default_detector
+
         detector = default_detector()
     renderer = FaceRenderer()
     tiles = []
@@ -765,11 +975,12 @@ def contact_sheet(seed=0, n=16, *, start=0, size=256, n_identities=60, identity_
             cv2.putText(tile, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
         tiles.append(tile)
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
-    return np.vstack([np.hstack(tiles[r:r + columns]) for r in range(0, len(tiles), columns)])
+    return np.vstack([np.hstack(tiles[r : r + columns]) for r in range(0, len(tiles), columns)])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # labeled folders
+
 
 def resolve_label(name):
     """Our category for a folder name (case-insensitive, surrounding spaces ignored; :data:`LABEL_SYNONYMS`), or
@@ -796,7 +1007,8 @@ def load_labeled_folder(root, *, detector=None, progress=False):
     are numbered in sorted order, the names kept in ``meta["subjects"]``). Images it does not list get -1.
 
     Args:
-        root: the folder. detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared
+        root: the folder. detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the
+        shared
             one). progress: print a line every 100 images to stderr.
 
     Returns:
@@ -808,8 +1020,10 @@ def load_labeled_folder(root, *, detector=None, progress=False):
     """
     root = Path(root)
     if not root.is_dir():
-        raise InputError(f"labeled image folder {root} does not exist or is not a folder; give DIR with one "
-                         f"sub-folder per label (DIR/happy/*.png, ...)")
+        raise InputError(
+            f"labeled image folder {root} does not exist or is not a folder; give DIR with one "
+            f"sub-folder per label (DIR/happy/*.png, ...)"
+        )
     label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not label_dirs:
         raise InputError(f"{root} has no label folders; expected DIR/<label>/*.png with labels {_accepted_names()}")
@@ -818,12 +1032,18 @@ def load_labeled_folder(root, *, detector=None, progress=False):
         label = resolve_label(folder.name)
         if label is None:
             raise InputError(f"unknown label folder {folder} ({folder.name!r}); accepted names: {_accepted_names()}")
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-                       and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        files = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in IMAGE_EXTENSIONS
+            and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
         labelled += [(p, label) for p in files]
     group_of, subjects = _read_groups(root)
     if detector is None:
         from facemotion.core.detect.landmarks import default_detector
+
         detector = default_detector()
     start = time.perf_counter()
     rows, unreadable, no_face = [], [], []
@@ -842,16 +1062,24 @@ def load_labeled_folder(root, *, detector=None, progress=False):
         rel = path.relative_to(root).as_posix()
         rows.append((extract_parts(faces[0], image, MEASURED_PARTS), label, group_of.get(rel, -1), str(path)))
     meta = {
-        "kind": "folder", "generator": "tools/emotion_data.py", "generator_version": GENERATOR_VERSION,
-        "root": str(root), "images": len(labelled), "detected": len(rows),
-        "skipped": {"unreadable": {"count": len(unreadable), "examples": unreadable[:_EXAMPLES_KEPT]},
-                    "no_face": {"count": len(no_face), "examples": no_face[:_EXAMPLES_KEPT]}},
+        "kind": "folder",
+        "generator": "tools/emotion_data.py",
+        "generator_version": GENERATOR_VERSION,
+        "root": str(root),
+        "images": len(labelled),
+        "detected": len(rows),
+        "skipped": {
+            "unreadable": {"count": len(unreadable), "examples": unreadable[:_EXAMPLES_KEPT]},
+            "no_face": {"count": len(no_face), "examples": no_face[:_EXAMPLES_KEPT]},
+        },
         "per_class": {c: sum(r[1] == c for r in rows) for c in CATEGORIES},
         "subjects": subjects,
     }
     if not rows:
-        raise InputError(f"no face found in any of the {len(labelled)} image(s) under {root} "
-                         f"({len(unreadable)} unreadable, {len(no_face)} without a face); check the folder")
+        raise InputError(
+            f"no face found in any of the {len(labelled)} image(s) under {root} "
+            f"({len(unreadable)} unreadable, {len(no_face)} without a face); check the folder"
+        )
     data = {part: np.stack([r[0][part] for r in rows]).astype(np.float32) for part in MEASURED_PARTS}
     data["labels"] = np.array([r[1] for r in rows], dtype="<U16")
     data["groups"] = np.array([r[2] for r in rows], dtype=np.int64)
@@ -869,11 +1097,14 @@ def _read_groups(root):
     try:
         mapping = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path} is not readable JSON ({exc}); write an object mapping image paths relative to "
-                         f"{root} to subject ids") from exc
+        raise InputError(
+            f"{path} is not readable JSON ({exc}); write an object mapping image paths relative to "
+            f"{root} to subject ids"
+        ) from exc
     if not isinstance(mapping, dict):
-        raise InputError(f"{path} must hold a JSON object mapping image paths to subject ids, "
-                         f"got {type(mapping).__name__}")
+        raise InputError(
+            f"{path} must hold a JSON object mapping image paths to subject ids, got {type(mapping).__name__}"
+        )
     values = list(mapping.values())
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return {str(k).replace("\\", "/"): int(v) for k, v in mapping.items()}, None
@@ -928,8 +1159,7 @@ def save_dataset(path, data):
     _validate(data, f"dataset for {path}")
     meta = data["meta"]
     meta_text = meta if isinstance(meta, str) else json.dumps(meta, sort_keys=True)
-    arrays = {k: np.asarray(data[k]) for k in (*MEASURED_PARTS, *_REQUIRED, *_OPTIONAL)
-              if k in data and k != "meta"}
+    arrays = {k: np.asarray(data[k]) for k in (*MEASURED_PARTS, *_REQUIRED, *_OPTIONAL) if k in data and k != "meta"}
     arrays["meta"] = np.array(meta_text)
     with atomic_output(path) as tmp:
         with open(tmp, "wb") as handle:
@@ -975,20 +1205,25 @@ def load_dataset(path):
 # ---------------------------------------------------------------------------------------------------------------------
 # CLI
 
+
 def _summary(data, path, seconds, workers=1):
     meta = data["meta"]
     counts = ", ".join(f"{c} {n}" for c, n in meta["per_class"].items())
     lines = [f"wrote {path}: {len(data['labels'])} faces ({counts})"]
     if meta["kind"] == "synthetic":
         rate = meta["detected"] / meta["requested"]
-        lines.append(f"rendered {meta['requested']}, detected {meta['detected']} ({rate:.1%}), missed "
-                     f"{meta['missed']}; identities {meta['identity_offset']}.."
-                     f"{meta['identity_offset'] + meta['n_identities'] - 1}; {seconds:.0f} s "
-                     f"({seconds / meta['requested'] * 1000:.0f} ms/face, {workers} worker(s))")
+        lines.append(
+            f"rendered {meta['requested']}, detected {meta['detected']} ({rate:.1%}), missed "
+            f"{meta['missed']}; identities {meta['identity_offset']}.."
+            f"{meta['identity_offset'] + meta['n_identities'] - 1}; {seconds:.0f} s "
+            f"({seconds / meta['requested'] * 1000:.0f} ms/face, {workers} worker(s))"
+        )
     else:
         skipped = meta["skipped"]
-        lines.append(f"{meta['images']} images: {meta['detected']} with a face; skipped "
-                     f"{skipped['unreadable']['count']} unreadable, {skipped['no_face']['count']} without a face")
+        lines.append(
+            f"{meta['images']} images: {meta['detected']} with a face; skipped "
+            f"{skipped['unreadable']['count']} unreadable, {skipped['no_face']['count']} without a face"
+        )
         for kind in ("unreadable", "no_face"):
             for example in skipped[kind]["examples"]:
                 lines.append(f"  skipped ({kind}): {example}")
@@ -1004,8 +1239,12 @@ def main(argv=None):
     synth.add_argument("--size", type=int, default=256, help="render side in pixels (default 256)")
     synth.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
     synth.add_argument("--identities", type=int, default=None, help="distinct identities (default min(60, n/8))")
-    synth.add_argument("--identity-offset", type=int, default=0,
-                       help="first identity id: use a disjoint range (e.g. 1000) for a held-out set")
+    synth.add_argument(
+        "--identity-offset",
+        type=int,
+        default=0,
+        help="first identity id: use a disjoint range (e.g. 1000) for a held-out set",
+    )
     synth.add_argument("--out", type=Path, required=True)
     sheet = sub.add_parser("sheet", help="save a contact sheet of synthetic renders (PNG) to look at")
     sheet.add_argument("--seed", type=int, default=0)
@@ -1021,15 +1260,22 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         if args.command == "sheet":
-            image = contact_sheet(args.seed, args.n, start=args.start, n_identities=args.identities,
-                                  identity_offset=args.identity_offset)
+            image = contact_sheet(
+                args.seed, args.n, start=args.start, n_identities=args.identities, identity_offset=args.identity_offset
+            )
             _, png = cv2.imencode(".png", image[:, :, ::-1])
             atomic_write_bytes(args.out, png.tobytes())
             print(f"wrote {args.out}: faces {args.start}..{args.start + args.n - 1} of seed {args.seed}")
             return 0
         if args.command == "synth":
-            data = generate_synthetic(args.n, args.seed, size=args.size, workers=args.workers,
-                                      n_identities=args.identities, identity_offset=args.identity_offset)
+            data = generate_synthetic(
+                args.n,
+                args.seed,
+                size=args.size,
+                workers=args.workers,
+                n_identities=args.identities,
+                identity_offset=args.identity_offset,
+            )
         else:
             data = load_labeled_folder(args.dir, progress=True)
         save_dataset(args.out, data)

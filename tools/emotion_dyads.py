@@ -33,23 +33,36 @@ Usage::
     .venv/bin/python tools/evaluate_emotion.py dyads --heads ict-A,canonical,stylised,warped:wide,warped:bulge \
         --json build/dyads_weighted.json              # the table of README "Compound emotions"
 """
+
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from facemotion.core.emotion.blending import (blend_correlation, blend_correlation_weighted, blend_linear,
-                                              default_stats)
+from facemotion.core.emotion.blending import blend_correlation, blend_correlation_weighted, blend_linear, default_stats
 from facemotion.core.emotion.presets import CATEGORIES, preset_weights
 from facemotion.core.emotion.wheel import DYAD_MIX, DYADS
 from facemotion.core.errors import FacemotionError
 
 #: Plutchik primary -> classifier category.
-CATEGORY_OF = {"joy": "happy", "sadness": "sad", "fear": "fear", "surprise": "surprise", "disgust": "disgust",
-               "anger": "anger"}
-METHODS = ("linear", "correlation", "correlation_weighted", "linear_matched_weighted", "correlation_pca", "salient",
-           "linear_matched")
+CATEGORY_OF = {
+    "joy": "happy",
+    "sadness": "sad",
+    "fear": "fear",
+    "surprise": "surprise",
+    "disgust": "disgust",
+    "anger": "anger",
+}
+METHODS = (
+    "linear",
+    "correlation",
+    "correlation_weighted",
+    "linear_matched_weighted",
+    "correlation_pca",
+    "salient",
+    "linear_matched",
+)
 #: What ``dyads`` measures unless ``--methods`` says otherwise.
 DEFAULT_METHODS = ("linear", "correlation", "correlation_weighted", "linear_matched_weighted")
 DEFAULT_HEADS = ("ict-A", "canonical", "stylised")
@@ -100,7 +113,7 @@ def dyad_weights(first, second, method, *, mix=DYAD_MIX, intensity=1.0, pca_stat
         rule = blend_salient if method == "linear_matched" else blend_correlation_weighted
         target = float(np.linalg.norm(rule(e1, e2, first, second, mix)))
         scale = 1.0
-        for _ in range(30):   # clipping loses norm: grow the scale until the clipped norm matches (bisection-free)
+        for _ in range(30):  # clipping loses norm: grow the scale until the clipped norm matches (bisection-free)
             cur = float(np.linalg.norm(np.clip(lin * scale, 0.0, 1.0)))
             if cur >= target - 1e-4 or cur == 0.0:
                 break
@@ -111,15 +124,20 @@ def dyad_weights(first, second, method, *, mix=DYAD_MIX, intensity=1.0, pca_stat
 
 def _heads(names):
     import evaluate_emotion
+
     plain = [n for n in names if not n.startswith("warped:")]
     heads = evaluate_emotion.consistency_heads(tuple(plain)) if plain else []
     for name in names:
         if name.startswith("warped:"):
             import synthetic_heads  # helper D's module (tools/synthetic_heads.py)
+
             kind = name.split(":", 1)[1]
             verts, tris, _ = synthetic_heads.joined(synthetic_heads.warped_ict(kind))  # its default strength
-            heads.append(evaluate_emotion.Head(name, verts, tris, tris, None,
-                                               f"ICT head with helper D's '{kind}' warp, plain shading"))
+            heads.append(
+                evaluate_emotion.Head(
+                    name, verts, tris, tris, None, f"ICT head with helper D's '{kind}' warp, plain shading"
+                )
+            )
     return heads
 
 
@@ -129,8 +147,9 @@ def run_dyads(heads, models, *, methods=DEFAULT_METHODS, log=print, save_dir=Non
     ``heads``: list of ``evaluate_emotion.Head``; ``models``: list of EmotionClassifier. Returns ``list[dict]``
     records (head, model, dyad, first, second, method, predicted, probabilities, mass, top2, e1_first, p_neutral,
     weight_norm)."""
-    import evaluate_emotion
     import build_blend_stats
+    import evaluate_emotion
+
     from facemotion.core.detect.landmarks import default_detector
     from facemotion.core.rig.autorig import rig_mesh
 
@@ -159,25 +178,48 @@ def run_dyads(heads, models, *, methods=DEFAULT_METHODS, log=print, save_dir=Non
                 image = evaluate_emotion.render_head(head, posed, camera)
                 if save_dir is not None:
                     import cv2
+
                     Path(save_dir).mkdir(parents=True, exist_ok=True)
                     cv2.imwrite(str(Path(save_dir) / f"{head.name}_{dyad}_{method}.png"), image[:, :, ::-1])
                 faces = detector.detect(image)
                 for model in models:
-                    base = dict(head=head.name, model=model.path.name, dyad=dyad, first=c1, second=c2,
-                                method=method, weight_norm=round(float(np.linalg.norm(weights)), 4))
+                    base = dict(
+                        head=head.name,
+                        model=model.path.name,
+                        dyad=dyad,
+                        first=c1,
+                        second=c2,
+                        method=method,
+                        weight_norm=round(float(np.linalg.norm(weights)), 4),
+                    )
                     if not faces:
-                        records.append({**base, "predicted": None, "probabilities": None, "mass": 0.0,
-                                        "top2": False, "e1_first": False, "p_neutral": None})
+                        records.append(
+                            {
+                                **base,
+                                "predicted": None,
+                                "probabilities": None,
+                                "mass": 0.0,
+                                "top2": False,
+                                "e1_first": False,
+                                "p_neutral": None,
+                            }
+                        )
                         continue
                     result = model.classify_face(faces[0], image, reference=references.get(model.path.name))
                     p = result.probabilities
                     top = sorted(p, key=p.get, reverse=True)[:2]
-                    records.append({**base, "predicted": result.label,
-                                    "probabilities": {k: round(float(v), 4) for k, v in p.items()},
-                                    "mass": round(float(p[c1] + p[c2]), 4), "top2": set(top) == {c1, c2},
-                                    "e1_first": bool(p[c1] > p[c2]), "p_neutral": round(float(p["neutral"]), 4)})
-        log(f"    {head.name}: {len(measurable_dyads()) * len(methods)} poses in "
-            f"{time.perf_counter() - start:.1f} s")
+                    records.append(
+                        {
+                            **base,
+                            "predicted": result.label,
+                            "probabilities": {k: round(float(v), 4) for k, v in p.items()},
+                            "mass": round(float(p[c1] + p[c2]), 4),
+                            "top2": set(top) == {c1, c2},
+                            "e1_first": bool(p[c1] > p[c2]),
+                            "p_neutral": round(float(p["neutral"]), 4),
+                        }
+                    )
+        log(f"    {head.name}: {len(measurable_dyads()) * len(methods)} poses in {time.perf_counter() - start:.1f} s")
     return records
 
 
@@ -192,13 +234,18 @@ def summarise(records):
             groups = {d: [r for r in rows if r["dyad"] == d] for d in dict.fromkeys(r["dyad"] for r in rows)}
             groups["all"] = rows
             out[model][method] = {
-                d: {"mass": round(float(np.mean([r["mass"] for r in rs])), 4),
+                d: {
+                    "mass": round(float(np.mean([r["mass"] for r in rs])), 4),
                     "top2": round(float(np.mean([r["top2"] for r in rs])), 4),
                     "e1_first": round(float(np.mean([r["e1_first"] for r in rs])), 4),
-                    "p_neutral": round(float(np.mean([r["p_neutral"] for r in rs if r["p_neutral"] is not None]
-                                                     or [np.nan])), 4),
-                    "weight_norm": round(float(np.mean([r["weight_norm"] for r in rs])), 4), "n": len(rs)}
-                for d, rs in groups.items()}
+                    "p_neutral": round(
+                        float(np.mean([r["p_neutral"] for r in rs if r["p_neutral"] is not None] or [np.nan])), 4
+                    ),
+                    "weight_norm": round(float(np.mean([r["weight_norm"] for r in rs])), 4),
+                    "n": len(rs),
+                }
+                for d, rs in groups.items()
+            }
     return out
 
 
@@ -207,8 +254,10 @@ def format_table(summary):
     lines = []
     for model, methods in summary.items():
         names = list(methods)
-        lines.append(f"\nmodel {model}: mass = p(E1)+p(E2), top2 = both constituents are the top two classes "
-                     f"(share of heads), e1 = p(E1) > p(E2), pN = p(neutral), |w| = ARKit distance from neutral")
+        lines.append(
+            f"\nmodel {model}: mass = p(E1)+p(E2), top2 = both constituents are the top two classes "
+            f"(share of heads), e1 = p(E1) > p(E2), pN = p(neutral), |w| = ARKit distance from neutral"
+        )
         header = f"{'dyad':<18s}" + "".join(f"{m:>30s}" for m in names)
         sub = f"{'':<18s}" + "".join(f"{'mass  top2   e1   pN   |w|':>30s}" for _ in names)
         lines += [header, sub, "-" * len(header)]
@@ -216,8 +265,10 @@ def format_table(summary):
             cells = []
             for m in names:
                 s = methods[m][dyad]
-                cells.append(f"{s['mass']:6.2f}{s['top2']:6.2f}{s['e1_first']:6.2f}{s['p_neutral']:5.2f}"
-                             f"{s['weight_norm']:6.2f}".rjust(30))
+                cells.append(
+                    f"{s['mass']:6.2f}{s['top2']:6.2f}{s['e1_first']:6.2f}{s['p_neutral']:5.2f}"
+                    f"{s['weight_norm']:6.2f}".rjust(30)
+                )
             if dyad == "all":
                 lines.append("-" * len(header))
             lines.append(f"{dyad:<18s}" + "".join(cells))
@@ -233,16 +284,25 @@ def cmd_dyads(args):
     heads = _heads(tuple(args.heads.split(",")))
     models = [EmotionClassifier(p) for p in (args.model or [DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH])]
     methods = tuple(args.methods.split(","))
-    print(f"Dyads: {len(measurable_dyads())} dyads x {len(methods)} methods on {len(heads)} heads, mix {DYAD_MIX}, "
-          f"intensity 1.0; models {', '.join(m.path.name for m in models)}")
+    print(
+        f"Dyads: {len(measurable_dyads())} dyads x {len(methods)} methods on {len(heads)} heads, mix {DYAD_MIX}, "
+        f"intensity 1.0; models {', '.join(m.path.name for m in models)}"
+    )
     records = run_dyads(heads, models, methods=methods, save_dir=args.save)
     summary = summarise(records)
     print(format_table(summary))
     print(f"\n{len(records)} records in {time.perf_counter() - start:.0f} s")
     if args.json:
-        doc = {"command": "tools/evaluate_emotion.py dyads", "heads": [h.name for h in heads], "mix": DYAD_MIX,
-               "intensity": 1.0, "methods": list(methods), "categories": list(CATEGORIES),
-               "summary": summary, "records": records}
+        doc = {
+            "command": "tools/evaluate_emotion.py dyads",
+            "heads": [h.name for h in heads],
+            "mix": DYAD_MIX,
+            "intensity": 1.0,
+            "methods": list(methods),
+            "categories": list(CATEGORIES),
+            "summary": summary,
+            "records": records,
+        }
         atomic_write_text(args.json, json.dumps(doc, indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0
@@ -252,8 +312,11 @@ def add_parser(sub):
     """Add the ``dyads`` sub-command to ``evaluate_emotion.py``'s sub-parsers; returns the parser."""
     p = sub.add_parser("dyads", help="how recognisable the wheel's dyads are, per blend method, on several rigs")
     p.add_argument("--json", type=Path, help="write the table and every record here")
-    p.add_argument("--heads", default=",".join(DEFAULT_HEADS),
-                   help="comma-separated consistency heads (and warped:KIND with tools/synthetic_heads.py)")
+    p.add_argument(
+        "--heads",
+        default=",".join(DEFAULT_HEADS),
+        help="comma-separated consistency heads (and warped:KIND with tools/synthetic_heads.py)",
+    )
     p.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated, of: {', '.join(METHODS)}")
     p.add_argument("--model", type=Path, action="append", help="model (repeatable; default: shipped + relative)")
     p.add_argument("--save", type=Path, help="write every render here (PNG)")

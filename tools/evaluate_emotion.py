@@ -67,6 +67,7 @@ Commands::
     Per face: landmark detection (MediaPipe) and features + classification, in milliseconds (median). Printed at
     the end of ``consistency`` and ``folder`` too.
 """
+
 import argparse
 import dataclasses
 import sys
@@ -81,8 +82,13 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 import train_emotion  # noqa: E402
+
 from facemotion.core.emotion.classifier import (  # noqa: E402
-    DEFAULT_MODEL_PATH, RELATIVE_MODEL_PATH, EmotionClassifier, intensity_from_probabilities)
+    DEFAULT_MODEL_PATH,
+    RELATIVE_MODEL_PATH,
+    EmotionClassifier,
+    intensity_from_probabilities,
+)
 from facemotion.core.emotion.features import MEASURED_PARTS, PARTS, FeatureSpec, extract_features  # noqa: E402
 from facemotion.core.emotion.presets import CATEGORIES, preset_weights  # noqa: E402
 from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
@@ -91,8 +97,15 @@ from facemotion.core.errors import FacemotionError, InputError  # noqa: E402
 #: The paper gives only happy and surprise for the distance features alone.
 GUO_2025 = {
     "distances": {"happy": 91.7, "surprise": 96.5, "mean": 89.1},
-    "distances+lbp": {"happy": 98.9, "surprise": 95.7, "fear": 92.7, "sad": 90.1, "disgust": 88.9, "anger": 86.2,
-                      "mean": 92.1},
+    "distances+lbp": {
+        "happy": 98.9,
+        "surprise": 95.7,
+        "fear": 92.7,
+        "sad": 90.1,
+        "disgust": 88.9,
+        "anger": 86.2,
+        "mean": 92.1,
+    },
 }
 #: [Guo 2025]'s six emotions (no neutral, no contempt in BU-3DFE's protocol).
 GUO_EMOTIONS = ("happy", "sad", "surprise", "fear", "disgust", "anger")
@@ -129,27 +142,35 @@ LIGHT_DIR = (-0.25, 0.35, 1.0)
 # ----------------------------------------------------------------------------------------------------------------------
 # metrics and tables
 
-def confusion_matrix(y_true, y_pred, n=len(CATEGORIES)):
+
+#: Number of emotion classes (the columns of every model's probabilities).
+N_CLASSES = len(CATEGORIES)
+
+
+def confusion_matrix(y_true, y_pred, n=N_CLASSES):
     """``(n, n) int64`` counts: rows the true class, columns the predicted class (-1 predictions are dropped)."""
     m = np.zeros((n, n), np.int64)
-    ok = (y_pred >= 0)
+    ok = y_pred >= 0
     np.add.at(m, (np.asarray(y_true)[ok], np.asarray(y_pred)[ok]), 1)
     return m
 
 
-def per_class_accuracy(y_true, y_pred, n=len(CATEGORIES)):
+def per_class_accuracy(y_true, y_pred, n=N_CLASSES):
     """``(n,) float64`` recall per class in %, NaN for classes absent from ``y_true``."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return np.array([100.0 * np.mean(y_pred[y_true == k] == k) if np.any(y_true == k) else np.nan
-                     for k in range(n)])
+    return np.array([100.0 * np.mean(y_pred[y_true == k] == k) if np.any(y_true == k) else np.nan for k in range(n)])
 
 
 def summary_row(y_true, y_pred):
     """Dict: ``per_class`` (%), ``mean8`` (mean per-class), ``mean6`` (over :data:`GUO_EMOTIONS`), ``overall``."""
     pc = per_class_accuracy(y_true, y_pred)
     six = [CATEGORIES.index(e) for e in GUO_EMOTIONS]
-    return {"per_class": pc, "mean8": float(np.nanmean(pc)), "mean6": float(np.nanmean(pc[six])),
-            "overall": 100.0 * float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))}
+    return {
+        "per_class": pc,
+        "mean8": float(np.nanmean(pc)),
+        "mean6": float(np.nanmean(pc[six])),
+        "overall": 100.0 * float(np.mean(np.asarray(y_true) == np.asarray(y_pred))),
+    }
 
 
 def _fmt(v, width=6):
@@ -158,10 +179,21 @@ def _fmt(v, width=6):
 
 def format_table(rows):
     """Rows ``(name, dims or '', summary dict or Guo dict)`` -> the per-class table as text."""
-    short = {"neutral": "neutr", "happy": "happy", "sad": "sad", "surprise": "surpr", "fear": "fear",
-             "disgust": "disg", "anger": "anger", "contempt": "cont"}
-    head = (f"{'feature set':<28s} {'dims':>5s} " + " ".join(f"{short[c]:>6s}" for c in CATEGORIES)
-            + f" | {'mean8':>6s} {'mean6':>6s} {'overall':>7s}")
+    short = {
+        "neutral": "neutr",
+        "happy": "happy",
+        "sad": "sad",
+        "surprise": "surpr",
+        "fear": "fear",
+        "disgust": "disg",
+        "anger": "anger",
+        "contempt": "cont",
+    }
+    head = (
+        f"{'feature set':<28s} {'dims':>5s} "
+        + " ".join(f"{short[c]:>6s}" for c in CATEGORIES)
+        + f" | {'mean8':>6s} {'mean6':>6s} {'overall':>7s}"
+    )
     lines = [head, "-" * len(head)]
     for name, dims, row in rows:
         if "per_class" in row:
@@ -197,8 +229,10 @@ def intensity_correlation(probabilities, y_true, intensity):
 # ----------------------------------------------------------------------------------------------------------------------
 # features
 
-def feature_table(train, test, *, family=TABLE_MODEL[0], params=TABLE_MODEL[1], seed=0, feature_sets=FEATURE_SETS,
-                  out=print):
+
+def feature_table(
+    train, test, *, family=TABLE_MODEL[0], params=TABLE_MODEL[1], seed=0, feature_sets=FEATURE_SETS, out=print
+):
     """Train one classifier per feature set on ``train`` and score it on ``test`` (both :class:`train_emotion.Dataset`);
     prints the table (with [Guo 2025]'s rows) and the confusion matrices. Returns ``{name: summary dict}``."""
     results, rows, confusions = {}, [], []
@@ -226,20 +260,28 @@ def feature_table(train, test, *, family=TABLE_MODEL[0], params=TABLE_MODEL[1], 
         if name in GUO_2025:
             rows.append((f"  [Guo 2025] {name}", "", GUO_2025[name]))
         confusions.append((name, confusion_matrix(y_test, pred)))
-    out(f"\nPer-class accuracy (%) on {len(y_test)} faces of {len(np.unique(test.groups))} identities held out of "
+    out(
+        f"\nPer-class accuracy (%) on {len(y_test)} faces of {len(np.unique(test.groups))} identities held out of "
         f"training ({len(y_train)} faces, {len(np.unique(train.groups))} identities); classifier "
-        f"{train_emotion.describe(family, params) if params is not None else family + ' (first grid point)'}.")
-    out("mean8: mean of the 8 per-class accuracies; mean6: over [Guo 2025]'s six emotions (its 'mean accuracy', "
-        "BU-3DFE, peak intensity); overall: share of faces right.\n")
+        f"{train_emotion.describe(family, params) if params is not None else family + ' (first grid point)'}."
+    )
+    out(
+        "mean8: mean of the 8 per-class accuracies; mean6: over [Guo 2025]'s six emotions (its 'mean accuracy', "
+        "BU-3DFE, peak intensity); overall: share of faces right.\n"
+    )
     out(format_table(rows))
     peaks = [(n, r["peak"]) for n, r in results.items() if r["peak"] is not None]
     if peaks:
-        out(f"\nAt peak intensity only (true intensity >= {PEAK_INTENSITY}, like BU-3DFE's peak frames; "
+        out(
+            f"\nAt peak intensity only (true intensity >= {PEAK_INTENSITY}, like BU-3DFE's peak frames; "
             f"{int(np.sum(test.intensity >= PEAK_INTENSITY))} faces): mean6 "
             + ", ".join(f"{n} {r['mean6']:.1f} %" for n, r in peaks)
-            + f" ([Guo 2025]: distances {GUO_2025['distances']['mean']} %, fused {GUO_2025['distances+lbp']['mean']} %)")
-    out("\nIntensity 1 - p(neutral) vs the generator's intensity (Spearman rho, non-neutral faces): "
-        + ", ".join(f"{n} {r['intensity_rho']:.2f}" for n, r in results.items()))
+            + f" ([Guo 2025]: distances {GUO_2025['distances']['mean']} %, fused {GUO_2025['distances+lbp']['mean']} %)"
+        )
+    out(
+        "\nIntensity 1 - p(neutral) vs the generator's intensity (Spearman rho, non-neutral faces): "
+        + ", ".join(f"{n} {r['intensity_rho']:.2f}" for n, r in results.items())
+    )
     for name, m in confusions:
         out("\n" + format_confusion(m, f"Confusion matrix, {name} (rows: true, columns: predicted; counts)"))
     return results
@@ -247,6 +289,7 @@ def feature_table(train, test, *, family=TABLE_MODEL[0], params=TABLE_MODEL[1], 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # consistency
+
 
 @dataclass
 class Head:
@@ -271,12 +314,13 @@ def consistency_identities(n=3, n_modes=20, seed=CONSISTENCY_SEED):
 def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylised"), template=None):
     """Build the heads named (module docstring). Returns ``list[Head]``."""
     import emotion_data
+
     from facemotion.core.io.assets import asset_path
     from facemotion.core.io.mesh_io import read_obj
     from facemotion.core.rig.template import load_ict_template
 
     template = template or load_ict_template()
-    coeffs = consistency_identities(3, len(template.identity_modes))   # (#3 of 4 for the stylised head)
+    coeffs = consistency_identities(3, len(template.identity_modes))  # (#3 of 4 for the stylised head)
     renderer = None
     heads = []
     for name in names:
@@ -286,17 +330,34 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
             # The person's other colours (lips, brows, irises) as the generator draws them for an id far outside
             # the data's ranges; the skin fixed: a light and a dark tone of the Monk scale (MST 3 and MST 8).
             tone = np.array([[247, 234, 208], [96, 65, 52]][k], dtype=np.float64) / 255.0 * 0.85
-            identity = dataclasses.replace(emotion_data._sample_identity(CONSISTENCY_SEED + k),
-                                           coefficients=coeffs[k], skin=tone)
+            identity = dataclasses.replace(
+                emotion_data._sample_identity(CONSISTENCY_SEED + k), coefficients=coeffs[k], skin=tone
+            )
             colours = renderer.colours(identity, np.random.default_rng(CONSISTENCY_SEED + k))
             # The rig sees the whole ICT mesh (eye shells included), as a user's import would be.
-            heads.append(Head(name, template.with_identity(coeffs[k]), template.triangles, renderer.triangles,
-                              colours, f"ICT identity (seed {CONSISTENCY_SEED}, #{k}), {'light' if k == 0 else 'dark'}"
-                              f" skin, ICT parts coloured"))
+            heads.append(
+                Head(
+                    name,
+                    template.with_identity(coeffs[k]),
+                    template.triangles,
+                    renderer.triangles,
+                    colours,
+                    f"ICT identity (seed {CONSISTENCY_SEED}, #{k}), {'light' if k == 0 else 'dark'}"
+                    f" skin, ICT parts coloured",
+                )
+            )
         elif name == "canonical":
             mesh = read_obj(asset_path("mediapipe/face_geometry/canonical_face_model.obj"))
-            heads.append(Head(name, mesh.vertices, mesh.triangles, mesh.triangles, None,
-                              "MediaPipe canonical face (468 v), plain shading"))
+            heads.append(
+                Head(
+                    name,
+                    mesh.vertices,
+                    mesh.triangles,
+                    mesh.triangles,
+                    None,
+                    "MediaPipe canonical face (468 v), plain shading",
+                )
+            )
         elif name == "remeshed":
             renderer = renderer or emotion_data.FaceRenderer(template)
             neutral = template.with_identity(coeffs[2])
@@ -306,14 +367,25 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
             verts, tris = neutral[used], remap[renderer.triangles]
             try:
                 from rig_accuracy import decimate
+
                 verts, tris = decimate(verts, tris, 0.35)
                 how = "decimated to 35 %"
             except ImportError:
                 from rig_accuracy import subdivide
+
                 verts, tris = subdivide(verts, tris)
                 how = "subdivided (no bpy)"
-            heads.append(Head(name, verts, tris, tris, None, f"ICT identity (seed {CONSISTENCY_SEED}, #2) without eye "
-                              f"shells, {how}: {len(verts)} v, plain shading"))
+            heads.append(
+                Head(
+                    name,
+                    verts,
+                    tris,
+                    tris,
+                    None,
+                    f"ICT identity (seed {CONSISTENCY_SEED}, #2) without eye "
+                    f"shells, {how}: {len(verts)} v, plain shading",
+                )
+            )
         elif name == "stylised":
             # Beyond the human range: identity #3 pushed to 1.6x its coefficients (up to +-4 standard deviations)
             # and the head made 12 % wider and 8 % shorter, in a flat blue-grey clay: a caricature, not a person.
@@ -322,14 +394,23 @@ def consistency_heads(names=("ict-A", "ict-B", "canonical", "remeshed", "stylise
             stylised = centre + (stylised - centre) * np.array([1.12, 0.92, 1.0])
             renderer = renderer or emotion_data.FaceRenderer(template)
             clay = np.broadcast_to(np.array([0.55, 0.62, 0.72]), stylised.shape)
-            heads.append(Head(name, stylised, template.triangles, renderer.triangles, clay,
-                              f"ICT identity (seed {CONSISTENCY_SEED}, #3) x1.6, 12 % wider, 8 % shorter, blue-grey "
-                              f"clay"))
+            heads.append(
+                Head(
+                    name,
+                    stylised,
+                    template.triangles,
+                    renderer.triangles,
+                    clay,
+                    f"ICT identity (seed {CONSISTENCY_SEED}, #3) x1.6, 12 % wider, 8 % shorter, blue-grey clay",
+                )
+            )
         elif name == "character" or name.startswith("warp-"):
             heads.append(synthetic_head(name))
         else:
-            raise FacemotionError(f"unknown consistency head {name!r}; use ict-A, ict-B, canonical, remeshed, "
-                                  f"stylised, character or warp-KIND (KIND: wide, long, bulge, twist, taper)")
+            raise FacemotionError(
+                f"unknown consistency head {name!r}; use ict-A, ict-B, canonical, remeshed, "
+                f"stylised, character or warp-KIND (KIND: wide, long, bulge, twist, taper)"
+            )
     return heads
 
 
@@ -350,8 +431,10 @@ def synthetic_head(name):
     import synthetic_heads
 
     if name == "character":
-        parts, what = synthetic_heads.full_character(), "full character (ICT #0 head, body, shirt, hair, cube; " \
-            "rotated 25 deg, off-origin)"
+        parts, what = (
+            synthetic_heads.full_character(),
+            "full character (ICT #0 head, body, shirt, hair, cube; rotated 25 deg, off-origin)",
+        )
     else:
         kind = name.split("-", 1)[1]
         if kind not in synthetic_heads.WARP_KINDS:
@@ -368,8 +451,9 @@ def head_camera(landmarks, size=RENDER_SIZE, face_fill=0.6, forward=(0, 0, 1), u
     width."""
     from facemotion.core.detect.rasterize import OrthoCamera
 
-    return OrthoCamera.framing(landmarks, view_dir=-np.asarray(forward, dtype=np.float64), up=up, size=(size, size),
-                               margin=1.0 / face_fill)
+    return OrthoCamera.framing(
+        landmarks, view_dir=-np.asarray(forward, dtype=np.float64), up=up, size=(size, size), margin=1.0 / face_fill
+    )
 
 
 def render_head(head, vertices, camera):
@@ -377,8 +461,15 @@ def render_head(head, vertices, camera):
     from facemotion.core.detect.rasterize import render
 
     light = np.asarray(LIGHT_DIR) @ camera.rotation
-    return render(vertices, head.render_triangles, camera, vertex_colors=head.colours, light_dir=light,
-                  ambient=AMBIENT, background=BACKGROUND).image
+    return render(
+        vertices,
+        head.render_triangles,
+        camera,
+        vertex_colors=head.colours,
+        light_dir=light,
+        ambient=AMBIENT,
+        background=BACKGROUND,
+    ).image
 
 
 def consistency_items(emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES):
@@ -389,8 +480,18 @@ def consistency_items(emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES):
     return items
 
 
-def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSISTENCY_INTENSITIES, detector=None,
-                    save_dir=None, log=print, rigs=None, images=None):
+def run_consistency(
+    classifier,
+    heads,
+    *,
+    emotions=CATEGORIES,
+    intensities=CONSISTENCY_INTENSITIES,
+    detector=None,
+    save_dir=None,
+    log=print,
+    rigs=None,
+    images=None,
+):
     """Rig each head, pose every preset, render, detect, classify. Returns a list of dicts (head, emotion,
     intensity, predicted (None: no face), p_intended, correct). A relative classifier judges each pose against the
     render of the head's rest pose (as :func:`facemotion.core.emotion.recognition.recognize_mesh` does with
@@ -399,22 +500,31 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
     ``images``: an optional dict filled with ``(head, emotion, intensity) -> (H, W, 3) uint8`` renders (the rest
     pose under ``(head, "rest", 0.0)``), e.g. for :func:`contact_sheet`. A head the rig refuses counts as missed
     on every item (``predicted`` None, ``error`` the message)."""
-    from facemotion.core.rig.autorig import rig_mesh
     from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.rig.autorig import rig_mesh
 
     detector = detector or default_detector()
     records = []
     for head in heads:
         start = time.perf_counter()
         try:
-            rig = rigs[head.name] if rigs is not None and head.name in rigs else rig_mesh(head.vertices,
-                                                                                          head.triangles)
+            rig = rigs[head.name] if rigs is not None and head.name in rigs else rig_mesh(head.vertices, head.triangles)
             if rigs is not None:
                 rigs[head.name] = rig
         except FacemotionError as exc:  # counted as misses: a head the rig cannot take is not readable
             log(f"  {head.name}: {head.description}; NOT RIGGED: {exc}")
-            records += [dict(head=head.name, emotion=e, intensity=i, predicted=None, p_intended=0.0, correct=False,
-                             error=str(exc)) for e, i in consistency_items(emotions, intensities)]
+            records += [
+                dict(
+                    head=head.name,
+                    emotion=e,
+                    intensity=i,
+                    predicted=None,
+                    p_intended=0.0,
+                    correct=False,
+                    error=str(exc),
+                )
+                for e, i in consistency_items(emotions, intensities)
+            ]
             continue
         deltas = rig.deltas.reshape(len(rig.deltas), -1)
         # Framed on the 478 landmarks the rig found on the neutral head (any mesh has them), the face filling
@@ -441,19 +551,39 @@ def run_consistency(classifier, heads, *, emotions=CATEGORIES, intensities=CONSI
                 images[(head.name, emotion, intensity)] = image
             if save_dir is not None:
                 import cv2
+
                 Path(save_dir).mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(Path(save_dir) / f"{head.name}_{emotion}_{intensity:.1f}.png"), image[:, :, ::-1])
             faces = detector.detect(image)
             if not faces:
-                records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=None,
-                                    p_intended=0.0, correct=False))
+                records.append(
+                    dict(
+                        head=head.name,
+                        emotion=emotion,
+                        intensity=intensity,
+                        predicted=None,
+                        p_intended=0.0,
+                        correct=False,
+                    )
+                )
                 continue
-            result = (classifier.classify_face(faces[0], image, reference=reference) if reference is not None
-                      else classifier.classify_faces(image, faces[:1])[0])
+            result = (
+                classifier.classify_face(faces[0], image, reference=reference)
+                if reference is not None
+                else classifier.classify_faces(image, faces[:1])[0]
+            )
             # A resting face is read right as neutral or as "uncertain" (no emotion clearly ahead, issue 17).
-            records.append(dict(head=head.name, emotion=emotion, intensity=intensity, predicted=result.label,
-                                p_intended=result.probabilities[emotion], uncertain=result.uncertain,
-                                correct=result.label == emotion or (emotion == "neutral" and result.uncertain)))
+            records.append(
+                dict(
+                    head=head.name,
+                    emotion=emotion,
+                    intensity=intensity,
+                    predicted=result.label,
+                    p_intended=result.probabilities[emotion],
+                    uncertain=result.uncertain,
+                    correct=result.label == emotion or (emotion == "neutral" and result.uncertain),
+                )
+            )
     return records
 
 
@@ -470,23 +600,38 @@ def format_consistency(records):
 
     for e in emotions:
         rs = [r for r in records if r["emotion"] == e]
-        lines.append(f"{e:<10s}" + "".join(f"{share([r for r in rs if r['head'] == h]):>11s}" for h in heads)
-                     + f"{share(rs):>11s}")
+        lines.append(
+            f"{e:<10s}"
+            + "".join(f"{share([r for r in rs if r['head'] == h]):>11s}" for h in heads)
+            + f"{share(rs):>11s}"
+        )
     lines.append("-" * len(head))
-    lines.append(f"{'all':<10s}" + "".join(f"{share([r for r in records if r['head'] == h]):>11s}" for h in heads)
-                 + f"{share(records):>11s}")
+    lines.append(
+        f"{'all':<10s}"
+        + "".join(f"{share([r for r in records if r['head'] == h]):>11s}" for h in heads)
+        + f"{share(records):>11s}"
+    )
     for i in sorted({r["intensity"] for r in records if r["intensity"] > 0}):
         rs = [r for r in records if r["intensity"] == i]
-        lines.append(f"intensity {i:.1f} (no neutral): {sum(r['correct'] for r in rs)}/{len(rs)} = "
-                     f"{100.0 * np.mean([r['correct'] for r in rs]):.1f} %")
+        lines.append(
+            f"intensity {i:.1f} (no neutral): {sum(r['correct'] for r in rs)}/{len(rs)} = "
+            f"{100.0 * np.mean([r['correct'] for r in rs]):.1f} %"
+        )
     total = 100.0 * np.mean([r["correct"] for r in records]) if records else float("nan")
-    lines.append(f"emotional consistency: {sum(r['correct'] for r in records)}/{len(records)} = {total:.1f} % "
-                 f"([Guo 2025]: {GUO_CONSISTENCY:.0f} %; target >= {CONSISTENCY_TARGET:.0f} %)")
+    lines.append(
+        f"emotional consistency: {sum(r['correct'] for r in records)}/{len(records)} = {total:.1f} % "
+        f"([Guo 2025]: {GUO_CONSISTENCY:.0f} %; target >= {CONSISTENCY_TARGET:.0f} %)"
+    )
     wrong = [r for r in records if not r["correct"]]
     if wrong:
-        lines.append("not recognised: " + "; ".join(
-            f"{r['head']} {r['emotion']} {r['intensity']:.1f} -> {r['predicted'] or 'no face'}"
-            f" (p={r['p_intended']:.2f})" for r in wrong))
+        lines.append(
+            "not recognised: "
+            + "; ".join(
+                f"{r['head']} {r['emotion']} {r['intensity']:.1f} -> {r['predicted'] or 'no face'}"
+                f" (p={r['p_intended']:.2f})"
+                for r in wrong
+            )
+        )
     return "\n".join(lines), total
 
 
@@ -495,8 +640,9 @@ def format_readings(records):
     lines = []
     for name in dict.fromkeys(r["head"] for r in records):
         rs = [r for r in records if r["head"] == name]
-        cells = [f"{r['emotion']} {r['intensity']:.1f}->{r['predicted'] or 'none'}{'' if r['correct'] else '*'}"
-                 for r in rs]
+        cells = [
+            f"{r['emotion']} {r['intensity']:.1f}->{r['predicted'] or 'none'}{'' if r['correct'] else '*'}" for r in rs
+        ]
         lines.append(f"{name} ({sum(r['correct'] for r in rs)}/{len(rs)}): " + ", ".join(cells))
     return "\n".join(lines)
 
@@ -509,21 +655,29 @@ def model_name(classifier):
 
 def consistency_json(records, classifier, heads, intensities):
     """The consistency run as plain JSON data: model, heads, intensities, every record, per head and overall %."""
+
     def percent(rs):
         return 100.0 * float(np.mean([r["correct"] for r in rs])) if rs else None
 
-    return {"model": model_name(classifier), "model_version": getattr(classifier, "version", None),
-            "heads": {h.name: h.description for h in heads}, "intensities": list(intensities),
-            "records": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()}
-                        for r in records],
-            "per_head_percent": {h.name: percent([r for r in records if r["head"] == h.name]) for h in heads},
-            "consistency_percent": percent(records), "target_percent": CONSISTENCY_TARGET}
+    return {
+        "model": model_name(classifier),
+        "model_version": getattr(classifier, "version", None),
+        "heads": {h.name: h.description for h in heads},
+        "intensities": list(intensities),
+        "records": [
+            {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()} for r in records
+        ],
+        "per_head_percent": {h.name: percent([r for r in records if r["head"] == h.name]) for h in heads},
+        "consistency_percent": percent(records),
+        "target_percent": CONSISTENCY_TARGET,
+    }
 
 
 def contact_sheet(images, records, path, tile=160):
     """Write a PNG of every render in ``images`` (:func:`run_consistency`), one row per head (rest pose first),
     each tile labelled with the item and the class read (red when missed). Written atomically."""
     import cv2
+
     from facemotion.core.io.atomic_io import atomic_write_bytes
 
     read = {(r["head"], r["emotion"], r["intensity"]): r for r in records}
@@ -537,8 +691,16 @@ def contact_sheet(images, records, path, tile=160):
             colour = (255, 255, 255) if r is None or r["correct"] else (60, 60, 255)
             cv2.putText(im, label, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, colour, 1, cv2.LINE_AA)
             if r is not None:
-                cv2.putText(im, f"-> {r['predicted'] or 'none'}", (3, tile - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
-                            colour, 1, cv2.LINE_AA)
+                cv2.putText(
+                    im,
+                    f"-> {r['predicted'] or 'none'}",
+                    (3, tile - 5),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.38,
+                    colour,
+                    1,
+                    cv2.LINE_AA,
+                )
             tiles.append(im)
         rows.append(tiles)
     width = max(len(t) for t in rows)
@@ -551,6 +713,7 @@ def contact_sheet(images, records, path, tile=160):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # benchmark
+
 
 def benchmark(classifier, images, *, detector=None, repeats=20):
     """Median per-face milliseconds over ``images`` (RGB arrays): ``landmarks`` (MediaPipe, one detect call),
@@ -579,20 +742,28 @@ def benchmark(classifier, images, *, detector=None, repeats=20):
     if not t_lm:
         return {"faces": 0}
     ms = lambda v: 1000.0 * float(np.median(v))  # noqa: E731
-    return {"faces": len(t_lm), "landmarks": ms(t_lm), "features": ms(t_feat), "classify": ms(t_cls),
-            "features+classify": ms(np.add(t_feat, t_cls))}
+    return {
+        "faces": len(t_lm),
+        "landmarks": ms(t_lm),
+        "features": ms(t_feat),
+        "classify": ms(t_cls),
+        "features+classify": ms(np.add(t_feat, t_cls)),
+    }
 
 
 def format_benchmark(b, classifier):
     if not b.get("faces"):
         return "benchmark: no face to time"
-    return (f"benchmark (median per face over {b['faces']} face(s), one thread): landmarks (MediaPipe) "
-            f"{b['landmarks']:.1f} ms; features {b['features']:.3f} ms + classification {b['classify']:.3f} ms = "
-            f"{b['features+classify']:.3f} ms (spec {classifier.spec.describe()})")
+    return (
+        f"benchmark (median per face over {b['faces']} face(s), one thread): landmarks (MediaPipe) "
+        f"{b['landmarks']:.1f} ms; features {b['features']:.3f} ms + classification {b['classify']:.3f} ms = "
+        f"{b['features+classify']:.3f} ms (spec {classifier.spec.describe()})"
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # commands
+
 
 def cmd_features(args):
     train = train_emotion.load_dataset(args.train)
@@ -611,28 +782,38 @@ def cmd_consistency(args):
     for path in models:
         classifier = EmotionClassifier(path)
         how = "each pose against the head's rest pose" if classifier.needs_reference else "each pose alone"
-        print(f"\nEmotional consistency of the rig: model {classifier.path.name} (version {classifier.version}, spec "
-              f"{classifier.spec.describe()}, {how}), {len(heads)} head(s), intensities {list(intensities)}")
+        print(
+            f"\nEmotional consistency of the rig: model {classifier.path.name} (version {classifier.version}, spec "
+            f"{classifier.spec.describe()}, {how}), {len(heads)} head(s), intensities {list(intensities)}"
+        )
         images = {} if args.sheet else None
-        records = run_consistency(classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save,
-                                  rigs=rigs, images=images)
+        records = run_consistency(
+            classifier, heads, emotions=emotions, intensities=intensities, save_dir=args.save, rigs=rigs, images=images
+        )
         text, _ = format_consistency(records)
         print("\n" + text + "\n\nread per head (* = missed):\n" + format_readings(records))
         results.append(consistency_json(records, classifier, heads, intensities))
         if args.sheet:
-            sheet = args.sheet if len(models) == 1 else args.sheet.with_name(
-                f"{args.sheet.stem}_{classifier.path.stem}{args.sheet.suffix}")
+            sheet = (
+                args.sheet
+                if len(models) == 1
+                else args.sheet.with_name(f"{args.sheet.stem}_{classifier.path.stem}{args.sheet.suffix}")
+            )
             print(f"contact sheet: {contact_sheet(images, records, sheet)}")
     if args.json:
         import json
+
         from facemotion.core.io.atomic_io import atomic_write_text
+
         atomic_write_text(args.json, json.dumps(results if len(results) > 1 else results[0], indent=1))
         print(f"JSON: {args.json}")
     if not args.no_bench:
         from facemotion.core.io.assets import asset_path
         from facemotion.core.io.image_io import load_image
-        print("\n" + format_benchmark(benchmark(classifier, [load_image(asset_path("faces/astronaut.png"))]),
-                                      classifier))
+
+        print(
+            "\n" + format_benchmark(benchmark(classifier, [load_image(asset_path("faces/astronaut.png"))]), classifier)
+        )
     return 0
 
 
@@ -641,14 +822,21 @@ def format_readability(records):
     intensity, and every resting face's reading."""
     posed = [r for r in records if r["emotion"] != "neutral"]
     rest = [r for r in records if r["emotion"] == "neutral"]
-    lines = [f"read as intended from one frame: {sum(r['correct'] for r in posed)}/{len(posed)} = "
-             f"{100.0 * np.mean([r['correct'] for r in posed]):.1f} % (target >= 90 %)"]
+    lines = [
+        f"read as intended from one frame: {sum(r['correct'] for r in posed)}/{len(posed)} = "
+        f"{100.0 * np.mean([r['correct'] for r in posed]):.1f} % (target >= 90 %)"
+    ]
     for i in sorted({r["intensity"] for r in posed}, reverse=True):
         rs = [r for r in posed if r["intensity"] == i]
         lines.append(f"  intensity {i:.1f}: {sum(r['correct'] for r in rs)}/{len(rs)}")
-    lines.append("resting faces (neutral or uncertain wanted): " + "; ".join(
-        f"{r['head']} -> {r['predicted'] or 'no face'}{' (uncertain)' if r.get('uncertain') else ''} "
-        f"p(neutral)={r['p_intended']:.2f}" for r in rest))
+    lines.append(
+        "resting faces (neutral or uncertain wanted): "
+        + "; ".join(
+            f"{r['head']} -> {r['predicted'] or 'no face'}{' (uncertain)' if r.get('uncertain') else ''} "
+            f"p(neutral)={r['p_intended']:.2f}"
+            for r in rest
+        )
+    )
     lines.append(f"every resting face neutral or uncertain: {all(r['correct'] for r in rest)}")
     return "\n".join(lines)
 
@@ -658,12 +846,16 @@ def cmd_readability(args):
 
     classifier = default_fused_classifier() if args.model is None else EmotionClassifier(args.model)
     if classifier.needs_reference:
-        raise InputError(f"{classifier.path.name} judges a pose against a rest pose; readability needs a model that "
-                         f"reads one image alone (e.g. {DEFAULT_MODEL_PATH.name}, or none: the fused classifier)")
+        raise InputError(
+            f"{classifier.path.name} judges a pose against a rest pose; readability needs a model that "
+            f"reads one image alone (e.g. {DEFAULT_MODEL_PATH.name}, or none: the fused classifier)"
+        )
     heads = consistency_heads(tuple(args.heads.split(",")))
     intensities = tuple(float(v) for v in args.intensities.split(","))
-    print(f"Single-image readability: {model_name(classifier)}, each render alone, {len(heads)} head(s), the 7 "
-          f"presets at {list(intensities)} plus the rest pose, {RENDER_SIZE} px renders")
+    print(
+        f"Single-image readability: {model_name(classifier)}, each render alone, {len(heads)} head(s), the 7 "
+        f"presets at {list(intensities)} plus the rest pose, {RENDER_SIZE} px renders"
+    )
     images = {} if args.sheet else None
     records = run_consistency(classifier, heads, intensities=intensities, images=images)
     text, _ = format_consistency(records)
@@ -675,6 +867,7 @@ def cmd_readability(args):
         import json
 
         from facemotion.core.io.atomic_io import atomic_write_text
+
         atomic_write_text(args.json, json.dumps(consistency_json(records, classifier, heads, intensities), indent=1))
         print(f"JSON: {args.json}")
     return 0
@@ -682,6 +875,7 @@ def cmd_readability(args):
 
 def cmd_folder(args):
     import emotion_data
+
     from facemotion.core.emotion.features import assemble
 
     classifier = EmotionClassifier(args.model)
@@ -692,18 +886,31 @@ def cmd_folder(args):
     pred = np.argmax(proba, axis=1)
     row = summary_row(y, pred)
     skipped = meta["skipped"]
-    print(f"Folder {args.dir}: {meta['images']} images, {meta['detected']} with a face (skipped "
-          f"{skipped['unreadable']['count']} unreadable, {skipped['no_face']['count']} without a face); model "
-          f"{classifier.path.name} (spec {classifier.spec.describe()})\n")
-    print(format_table([("shipped model", classifier.spec.size, row)]
-                       + [(f"  [Guo 2025] {n}", "", g) for n, g in GUO_2025.items()]))
+    print(
+        f"Folder {args.dir}: {meta['images']} images, {meta['detected']} with a face (skipped "
+        f"{skipped['unreadable']['count']} unreadable, {skipped['no_face']['count']} without a face); model "
+        f"{classifier.path.name} (spec {classifier.spec.describe()})\n"
+    )
+    print(
+        format_table(
+            [("shipped model", classifier.spec.size, row)] + [(f"  [Guo 2025] {n}", "", g) for n, g in GUO_2025.items()]
+        )
+    )
     print("\n" + format_confusion(confusion_matrix(y, pred), "Confusion matrix (rows: true, columns: predicted)"))
     if args.train:
-        test = train_emotion.Dataset({p: data[p] for p in MEASURED_PARTS}, data["labels"].astype(str), data["groups"],
-                                     data["intensity"], data["source"], meta, Path(args.dir))
+        test = train_emotion.Dataset(
+            {p: data[p] for p in MEASURED_PARTS},
+            data["labels"].astype(str),
+            data["groups"],
+            data["intensity"],
+            data["source"],
+            meta,
+            Path(args.dir),
+        )
         feature_table(train_emotion.load_dataset(args.train), test, seed=args.seed)
     if not args.no_bench:
         from facemotion.core.io.image_io import load_image
+
         sources = [Path(s) for s in data["source"][:10]]
         print("\n" + format_benchmark(benchmark(classifier, [load_image(s) for s in sources]), classifier))
     return 0
@@ -720,8 +927,9 @@ def cmd_bench(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("features", help="[Guo 2025]'s per-feature-set table on held-out identities")
     p.add_argument("--train", type=Path, required=True)
@@ -729,12 +937,19 @@ def main(argv=None):
     p.add_argument("--family", choices=train_emotion.FAMILIES, default="svm")
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("consistency", help="emotional consistency of the rig on several heads")
-    p.add_argument("--model", type=Path, action="append",
-                   help="model to judge (repeatable; default: the shipped model and the shipped relative model)")
-    p.add_argument("--heads", default="ict-A,ict-B,canonical,remeshed,stylised",
-                   help="comma-separated: ict-A, ict-B, canonical, remeshed, stylised, character, warp-KIND (KIND: "
-                        "wide, long, bulge, twist, taper); issue 9's heads that are not ICT identities: "
-                        f"{NON_ICT_HEADS}")
+    p.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        help="model to judge (repeatable; default: the shipped model and the shipped relative model)",
+    )
+    p.add_argument(
+        "--heads",
+        default="ict-A,ict-B,canonical,remeshed,stylised",
+        help="comma-separated: ict-A, ict-B, canonical, remeshed, stylised, character, warp-KIND (KIND: "
+        "wide, long, bulge, twist, taper); issue 9's heads that are not ICT identities: "
+        f"{NON_ICT_HEADS}",
+    )
     p.add_argument("--emotions", default=None, help="comma-separated (default: the 8 categories)")
     p.add_argument("--intensities", default=",".join(str(i) for i in CONSISTENCY_INTENSITIES))
     p.add_argument("--save", type=Path, help="write every render here (PNG)")
@@ -742,8 +957,12 @@ def main(argv=None):
     p.add_argument("--sheet", type=Path, help="write a contact sheet of the renders here (PNG; one per model)")
     p.add_argument("--no-bench", action="store_true")
     p = sub.add_parser("readability", help="issue 17: each preset's render read alone, on heads that are not ICT")
-    p.add_argument("--model", type=Path, help="a geometric model that reads one image alone (default: the fused "
-                                               "classifier, geometry + appearance, as photos are read)")
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="a geometric model that reads one image alone (default: the fused "
+        "classifier, geometry + appearance, as photos are read)",
+    )
     p.add_argument("--heads", default=READABILITY_HEADS, help=f"comma-separated heads (default {READABILITY_HEADS})")
     p.add_argument("--intensities", default="1.0,0.6")
     p.add_argument("--json", type=Path, help="write every record and the shares here (JSON)")
@@ -755,15 +974,21 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bench", action="store_true")
     import emotion_dyads
+
     emotion_dyads.add_parser(sub)
     p = sub.add_parser("bench", help="per-face timings: landmarks, features + classification")
     p.add_argument("images", nargs="*", type=Path)
     p.add_argument("--model", type=Path)
     args = parser.parse_args(argv)
     try:
-        return {"features": cmd_features, "consistency": cmd_consistency, "readability": cmd_readability,
-                "folder": cmd_folder,
-                "bench": cmd_bench, "dyads": emotion_dyads.cmd_dyads}[args.command](args)
+        return {
+            "features": cmd_features,
+            "consistency": cmd_consistency,
+            "readability": cmd_readability,
+            "folder": cmd_folder,
+            "bench": cmd_bench,
+            "dyads": emotion_dyads.cmd_dyads,
+        }[args.command](args)
     except FacemotionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ overlaps the pasted face's box (IoU >= 0.3).
 
 "Face height" is the height of MediaPipe's 478-landmark box (forehead to chin), the size the detector works with.
 """
+
 import argparse
 import sys
 import time
@@ -42,6 +43,7 @@ def astronaut():
     import_facemotion()
     from facemotion.core.io.assets import asset_path
     from facemotion.core.io.image_io import load_image
+
     return load_image(asset_path("faces/astronaut.png"))
 
 
@@ -67,7 +69,7 @@ def paste_face(canvas, photo, height, centre, *, flip=False, margin=1.1):
     half = margin * face_height()
     pad = int(np.ceil(half))
     padded = cv2.copyMakeBorder(photo, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
-    crop = padded[round(cy - half) + pad:round(cy + half) + pad, round(cx - half) + pad:round(cx + half) + pad]
+    crop = padded[round(cy - half) + pad : round(cy + half) + pad, round(cx - half) + pad : round(cx + half) + pad]
     if flip:
         crop = crop[:, ::-1]
     scale = height / face_height()
@@ -79,7 +81,7 @@ def paste_face(canvas, photo, height, centre, *, flip=False, margin=1.1):
     sx0, sy0 = max(0, -ox), max(0, -oy)
     dx0, dy0 = max(0, ox), max(0, oy)
     w, h = min(side - sx0, W - dx0), min(side - sy0, H - dy0)
-    canvas[dy0:dy0 + h, dx0:dx0 + w] = crop[sy0:sy0 + h, sx0:sx0 + w]
+    canvas[dy0 : dy0 + h, dx0 : dx0 + w] = crop[sy0 : sy0 + h, sx0 : sx0 + w]
     face_w = (x1 - x0) * scale
     return (centre[0] - face_w / 2.0, centre[1] - height / 2.0, centre[0] + face_w / 2.0, centre[1] + height / 2.0)
 
@@ -91,7 +93,7 @@ def full_frame_face(photo, side=CANVAS_SIDE, *, flip=False, shift=(0.0, 0.0)):
     half = 0.54 * face_height()
     cx = (x0 + x1) / 2.0 + shift[0] * face_height()
     cy = (y0 + y1) / 2.0 + shift[1] * face_height()
-    crop = photo[round(cy - half):round(cy + half), round(cx - half):round(cx + half)]
+    crop = photo[round(cy - half) : round(cy + half), round(cx - half) : round(cx + half)]
     if flip:
         crop = crop[:, ::-1]
     scale = side / crop.shape[0]
@@ -106,8 +108,9 @@ def full_frame_face(photo, side=CANVAS_SIDE, *, flip=False, shift=(0.0, 0.0)):
 def small_grey_crop(photo, side=48):
     """The face of astronaut.png cropped tightly (the in-the-wild datasets' framing) and downscaled to ``side`` px
     greyscale: ``(side, side) uint8``."""
-    return cv2.cvtColor(cv2.resize(full_frame_face(photo, 256)[0], (side, side), interpolation=cv2.INTER_AREA),
-                        cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(
+        cv2.resize(full_frame_face(photo, 256)[0], (side, side), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
+    )
 
 
 def exif_rotated_jpeg(rgb):
@@ -118,8 +121,13 @@ def exif_rotated_jpeg(rgb):
     ok, jpeg = cv2.imencode(".jpg", stored, [cv2.IMWRITE_JPEG_QUALITY, 95])
     assert ok
     # APP1 "Exif" segment: big-endian TIFF header, one IFD with one entry, Orientation (0x0112, SHORT, 1) = 6.
-    tiff = b"MM\x00\x2a" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big") + \
-        bytes.fromhex("0112 0003 00000001 0006 0000") + (0).to_bytes(4, "big")
+    tiff = (
+        b"MM\x00\x2a"
+        + (8).to_bytes(4, "big")
+        + (1).to_bytes(2, "big")
+        + bytes.fromhex("0112 0003 00000001 0006 0000")
+        + (0).to_bytes(4, "big")
+    )
     payload = b"Exif\x00\x00" + tiff
     segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
     data = jpeg.tobytes()
@@ -133,7 +141,7 @@ def displaced(rgb, points, offsets, radius):
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     map_x, map_y = xs.copy(), ys.copy()
     for (px, py), (dx, dy) in zip(np.asarray(points, np.float32), np.asarray(offsets, np.float32)):
-        weight = np.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2.0 * radius ** 2))
+        weight = np.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2.0 * radius**2))
         map_x -= dx * weight
         map_y -= dy * weight
     return cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
@@ -193,7 +201,7 @@ def main(argv=None):
     detector.detect(photo)  # warm-up
     print(f"{'face px':>9} {'found':>7} {'ms/image':>9}")
     for height in SWEEP_SIZES:
-        images = sweep_images(photo, height)[:args.per_size]
+        images = sweep_images(photo, height)[: args.per_size]
         hits, start = 0, time.perf_counter()
         for _, image, box in images:
             hits += found(detector.detect(image), box)

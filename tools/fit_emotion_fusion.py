@@ -35,6 +35,7 @@ Usage::
     nice .venv/bin/python tools/fit_emotion_fusion.py data --n 2400 --seed 7 --out build/emotion_fusion_data.npz
     .venv/bin/python tools/fit_emotion_fusion.py fit --data build/emotion_fusion_data.npz [--write] [--json R.json]
 """
+
 import argparse
 import dataclasses
 import json
@@ -87,7 +88,7 @@ def _degrade(image, condition, rng):
         ow, oh = int(np.sqrt(area * aspect)), int(np.sqrt(area / aspect))
         x = int(rng.uniform(0.25 * w, 0.75 * w - ow))
         y = int(rng.uniform(0.2 * h, 0.8 * h - oh))
-        out[y:y + oh, x:x + ow] = rng.integers(20, 235, 3).astype(np.uint8)
+        out[y : y + oh, x : x + ow] = rng.integers(20, 235, 3).astype(np.uint8)
         return out
     return image
 
@@ -96,11 +97,17 @@ def _make_one(args):
     """Render, degrade, detect and classify face ``index`` (worker function)."""
     index, seed, n_identities = args
     import emotion_data as ed
+
     if "renderer" not in _state:
         from facemotion.core.detect.landmarks import default_detector
         from facemotion.core.emotion.classifier import default_classifier
-        _state.update(renderer=ed.FaceRenderer(), detector=default_detector(), geometry=default_classifier(),
-                      appearance=appearance.default_appearance_channel())
+
+        _state.update(
+            renderer=ed.FaceRenderer(),
+            detector=default_detector(),
+            geometry=default_classifier(),
+            appearance=appearance.default_appearance_channel(),
+        )
     label = CATEGORIES[index % len(CATEGORIES)]
     identity_id = IDENTITY_OFFSET + (index // len(CATEGORIES)) % n_identities
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
@@ -110,8 +117,7 @@ def _make_one(args):
     sample = dataclasses.replace(sample, style="painted", albedo=None, eyes="blank", mouth_interior=True, crop=None)
     if condition == "turn":
         yaw = rng.uniform(25.0, 45.0) * rng.choice([-1.0, 1.0])
-        sample = dataclasses.replace(sample, pose_deg=np.array([yaw, rng.uniform(-20.0, 20.0),
-                                                                sample.pose_deg[2]]))
+        sample = dataclasses.replace(sample, pose_deg=np.array([yaw, rng.uniform(-20.0, 20.0), sample.pose_deg[2]]))
     image = _degrade(ed.render_sample(_state["renderer"], sample, 256), condition, rng)
     faces = _state["detector"].detect(image)
     if not faces:
@@ -119,10 +125,16 @@ def _make_one(args):
     face = faces[0]
     p_geometry = _state["geometry"].classify_face(face)
     crops = np.stack([appearance.face_crop(image, face, scale=s, centre_shift=c) for s, c in FRAMINGS])
-    return {"index": index, "label": label, "group": identity_id, "condition": condition, "found": True,
-            "intensity": sample.intensity,
-            "geometry": np.array([p_geometry.probabilities[c] for c in CATEGORIES], np.float32),
-            "appearance_fer": _state["appearance"].predict_crops(crops)}
+    return {
+        "index": index,
+        "label": label,
+        "group": identity_id,
+        "condition": condition,
+        "found": True,
+        "intensity": sample.intensity,
+        "geometry": np.array([p_geometry.probabilities[c] for c in CATEGORIES], np.float32),
+        "appearance_fer": _state["appearance"].predict_crops(crops),
+    }
 
 
 def generate(n, seed, workers, n_identities):
@@ -134,6 +146,7 @@ def generate(n, seed, workers, n_identities):
         pool = None
     else:
         import multiprocessing
+
         pool = multiprocessing.get_context("spawn").Pool(workers)  # MediaPipe's threads do not survive a fork
         iterator = pool.imap(_make_one, jobs, chunksize=8)
     try:
@@ -155,13 +168,24 @@ def generate(n, seed, workers, n_identities):
         "geometry": np.stack([r["geometry"] for r in kept]),
         "appearance_fer": np.stack([r["appearance_fer"] for r in kept]),
         "framings": np.array(FRAMINGS, np.float32),
-        "meta": np.array(json.dumps({"seed": seed, "requested": n, "kept": len(kept), "missed": missed,
-                                     "identity_offset": IDENTITY_OFFSET, "n_identities": n_identities,
-                                     "seconds": round(time.perf_counter() - start)})),
+        "meta": np.array(
+            json.dumps(
+                {
+                    "seed": seed,
+                    "requested": n,
+                    "kept": len(kept),
+                    "missed": missed,
+                    "identity_offset": IDENTITY_OFFSET,
+                    "n_identities": n_identities,
+                    "seconds": round(time.perf_counter() - start),
+                }
+            )
+        ),
     }
 
 
 # ------------------------------------------------------------------------------------------------------------ fit
+
 
 def _splits(groups):
     """Fitting / calibration / test masks: identities split in thirds by id (disjoint people)."""
@@ -175,9 +199,14 @@ def _summary(p, y):
     pred = p.argmax(axis=1)
     per_class = {c: float((pred[y == i] == i).mean()) for i, c in enumerate(CATEGORIES) if (y == i).any()}
     ece, table = fusion.expected_calibration_error(p, y)
-    return {"accuracy": float((pred == y).mean()), "balanced_accuracy": float(np.mean(list(per_class.values()))),
-            "per_class": per_class, "ece": ece, "reliability": table,
-            "median_top_probability": float(np.median(p.max(axis=1)))}
+    return {
+        "accuracy": float((pred == y).mean()),
+        "balanced_accuracy": float(np.mean(list(per_class.values()))),
+        "per_class": per_class,
+        "ece": ece,
+        "reliability": table,
+        "median_top_probability": float(np.median(p.max(axis=1))),
+    }
 
 
 def _framing_scores(data, y, mask):
@@ -187,23 +216,30 @@ def _framing_scores(data, y, mask):
         pred = p.argmax(axis=1)
         classes = [i for i in range(len(CATEGORIES)) if CATEGORIES[i] != "contempt"]
         scores.append(float(np.mean([(pred[y[mask] == i] == i).mean() for i in classes])))
-    return [{"scale": float(s), "centre_shift": float(c), "balanced_accuracy_7": round(v, 4)}
-                  for (s, c), v in zip(data["framings"], scores)]
+    return [
+        {"scale": float(s), "centre_shift": float(c), "balanced_accuracy_7": round(v, 4)}
+        for (s, c), v in zip(data["framings"], scores)
+    ]
 
 
 def astronaut_variants():
     """``{name: RGB image}``: the astronaut photo and harder versions of it (all should read happy)."""
     from facemotion.core.io.assets import asset_path
     from facemotion.core.io.image_io import load_image
+
     image = load_image(asset_path("faces/astronaut.png"))
     grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     _, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 15])
     rotate = cv2.getRotationMatrix2D((256, 256), 20, 1.0)
-    return {"original": image, "grey": grey, "mirrored": np.ascontiguousarray(image[:, ::-1]),
-            "blur": cv2.GaussianBlur(image, (0, 0), 3.0),
-            "jpeg15": np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]),
-            "small128": cv2.resize(image, (128, 128), interpolation=cv2.INTER_AREA),
-            "rotated20": cv2.warpAffine(image, rotate, (512, 512), borderMode=cv2.BORDER_REFLECT)}
+    return {
+        "original": image,
+        "grey": grey,
+        "mirrored": np.ascontiguousarray(image[:, ::-1]),
+        "blur": cv2.GaussianBlur(image, (0, 0), 3.0),
+        "jpeg15": np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]),
+        "small128": cv2.resize(image, (128, 128), interpolation=cv2.INTER_AREA),
+        "rotated20": cv2.warpAffine(image, rotate, (512, 512), borderMode=cv2.BORDER_REFLECT),
+    }
 
 
 def fit(data):
@@ -216,16 +252,22 @@ def fit(data):
     p_geometry = data["geometry"].astype(np.float64)
     p_appearance = appearance.fer_to_categories(data["appearance_fer"][:, best]).astype(np.float64)
     yc = y[calib_mask]
-    alone = max(_summary(p_geometry[calib_mask], yc)["balanced_accuracy"],
-                _summary(p_appearance[calib_mask], yc)["balanced_accuracy"])
+    alone = max(
+        _summary(p_geometry[calib_mask], yc)["balanced_accuracy"],
+        _summary(p_appearance[calib_mask], yc)["balanced_accuracy"],
+    )
     ratios = []
     for ratio in RATIOS:
-        candidate = fusion.fit_pooling(p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask],
-                                       min_appearance_ratio=ratio)
+        candidate = fusion.fit_pooling(
+            p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask], min_appearance_ratio=ratio
+        )
         score = _summary(fusion.pool(p_geometry[calib_mask], p_appearance[calib_mask], candidate), yc)
-        ratios.append({"ratio": ratio, "params": candidate, "balanced_accuracy_calibration": score["balanced_accuracy"]})
-    chosen = max((r for r in ratios if r["balanced_accuracy_calibration"] > alone), key=lambda r: r["ratio"],
-                 default=ratios[0])
+        ratios.append(
+            {"ratio": ratio, "params": candidate, "balanced_accuracy_calibration": score["balanced_accuracy"]}
+        )
+    chosen = max(
+        (r for r in ratios if r["balanced_accuracy_calibration"] > alone), key=lambda r: r["ratio"], default=ratios[0]
+    )
     params = dict(chosen["params"], ratio=chosen["ratio"])
     fused = fusion.pool(p_geometry, p_appearance, params)
     temperatures = {
@@ -237,13 +279,23 @@ def fit(data):
     }
     params["temperature"] = temperatures["fused"]
     channels = {"geometry": p_geometry, "appearance": p_appearance, "fused": fused}
-    report = {"framing": {"used": framing_scores[best], "grid": framing_scores}, "parameters": params,
-              "ratios": [{"ratio": r["ratio"], "w_geometry": round(r["params"]["w_geometry"], 4),
-                          "w_appearance": round(r["params"]["w_appearance"], 4),
-                          "balanced_accuracy_calibration": round(r["balanced_accuracy_calibration"], 4)}
-                         for r in ratios],
-              "best_channel_alone_calibration": round(alone, 4),
-              "temperatures": temperatures, "test": {}, "by_condition": {}}
+    report = {
+        "framing": {"used": framing_scores[best], "grid": framing_scores},
+        "parameters": params,
+        "ratios": [
+            {
+                "ratio": r["ratio"],
+                "w_geometry": round(r["params"]["w_geometry"], 4),
+                "w_appearance": round(r["params"]["w_appearance"], 4),
+                "balanced_accuracy_calibration": round(r["balanced_accuracy_calibration"], 4),
+            }
+            for r in ratios
+        ],
+        "best_channel_alone_calibration": round(alone, 4),
+        "temperatures": temperatures,
+        "test": {},
+        "by_condition": {},
+    }
     yt = y[test_mask]
     for name, p in channels.items():
         before = p[test_mask]
@@ -259,7 +311,8 @@ def fit(data):
     for condition in CONDITIONS:
         m = test_mask & (data["conditions"] == condition)
         report["by_condition"][condition] = {
-            name: round(float((p[m].argmax(1) == y[m]).mean()), 4) for name, p in channels.items()}
+            name: round(float((p[m].argmax(1) == y[m]).mean()), 4) for name, p in channels.items()
+        }
     report["sizes"] = {"fit": int(fit_mask.sum()), "calibration": int(calib_mask.sum()), "test": int(test_mask.sum())}
     report["astronaut"] = astronaut_report(params)
     return report, params, framings[best]
@@ -268,6 +321,7 @@ def fit(data):
 def astronaut_report(params):
     """``{variant: {channel: label}}`` on the astronaut photo's variants (a real face: what renders cannot show)."""
     from facemotion.core.emotion.classifier import FusedEmotionClassifier, _multi_face_detector
+
     fused = FusedEmotionClassifier(parameters=params)
     out = {}
     for name, image in astronaut_variants().items():
@@ -277,34 +331,46 @@ def astronaut_report(params):
             continue
         geometry, appearance_p = fused.channel_probabilities(image, faces)
         p = fused.predict(image, faces)[0]
-        out[name] = {"geometry": CATEGORIES[int(geometry[0].argmax())],
-                     "appearance": CATEGORIES[int(appearance_p[0].argmax())],
-                     "fused": CATEGORIES[int(p.argmax())] + (" (uncertain)" if fusion.is_uncertain(p) else ""),
-                     "p_fused": round(float(p.max()), 3)}
+        out[name] = {
+            "geometry": CATEGORIES[int(geometry[0].argmax())],
+            "appearance": CATEGORIES[int(appearance_p[0].argmax())],
+            "fused": CATEGORIES[int(p.argmax())] + (" (uncertain)" if fusion.is_uncertain(p) else ""),
+            "p_fused": round(float(p.max()), 3),
+        }
     return out
 
 
 def _print_report(report):
-    grid = ", ".join(f"{f['scale']:g}/{f['centre_shift']:g} {f['balanced_accuracy_7']:.3f}"
-                     for f in report["framing"]["grid"])
-    print(f"split sizes: {report['sizes']}; framing used {report['framing']['used']}; appearance balanced accuracy "
-          f"(7 classes, fitting third) per framing: {grid}")
-    print(f"ratio grid (calibration third; best channel alone {report['best_channel_alone_calibration']}): "
-          f"{json.dumps(report['ratios'])}")
+    grid = ", ".join(
+        f"{f['scale']:g}/{f['centre_shift']:g} {f['balanced_accuracy_7']:.3f}" for f in report["framing"]["grid"]
+    )
+    print(
+        f"split sizes: {report['sizes']}; framing used {report['framing']['used']}; appearance balanced accuracy "
+        f"(7 classes, fitting third) per framing: {grid}"
+    )
+    print(
+        f"ratio grid (calibration third; best channel alone {report['best_channel_alone_calibration']}): "
+        f"{json.dumps(report['ratios'])}"
+    )
     print(f"parameters: {json.dumps(report['parameters'])}")
     for name, r in report["test"].items():
         for stage in ("before", "after"):
             s = r[stage]
             per = " ".join(f"{c[:4]} {v:.2f}" for c, v in s["per_class"].items())
-            print(f"{name:10s} {stage:6s} acc {s['accuracy']:.3f} bal {s['balanced_accuracy']:.3f} "
-                  f"ECE {s['ece']:.3f} median top p {s['median_top_probability']:.2f} | {per}")
+            print(
+                f"{name:10s} {stage:6s} acc {s['accuracy']:.3f} bal {s['balanced_accuracy']:.3f} "
+                f"ECE {s['ece']:.3f} median top p {s['median_top_probability']:.2f} | {per}"
+            )
     print(f"uncertain: {report['uncertain']}")
     print(f"by condition (test, accuracy): {json.dumps(report['by_condition'])}")
     print(f"astronaut variants: {json.dumps(report['astronaut'])}")
     for name in report["test"]:
         for stage in ("before", "after"):
-            rows = [f"{b['range']} n={b['count']} conf={b['confidence']:.2f} acc={b['accuracy']:.2f}"
-                    for b in report["test"][name][stage]["reliability"] if b["count"]]
+            rows = [
+                f"{b['range']} n={b['count']} conf={b['confidence']:.2f} acc={b['accuracy']:.2f}"
+                for b in report["test"][name][stage]["reliability"]
+                if b["count"]
+            ]
             print(f"reliability {name} {stage}: " + "; ".join(rows))
 
 
@@ -335,9 +401,15 @@ def main(argv=None):
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=1))
     if args.write:
-        fusion.save_parameters(params, {"data": args.data.name, "meta": json.loads(str(data["meta"])),
-                                        "framing": {"scale": framing[0], "centre_shift": framing[1]},
-                                        "sizes": report["sizes"]})
+        fusion.save_parameters(
+            params,
+            {
+                "data": args.data.name,
+                "meta": json.loads(str(data["meta"])),
+                "framing": {"scale": framing[0], "centre_shift": framing[1]},
+                "sizes": report["sizes"],
+            },
+        )
         print(f"wrote {fusion.PARAMETERS_PATH}")
     return 0
 

@@ -4,7 +4,8 @@
 Rigs each head with :func:`facemotion.core.rig.autorig.rig_mesh` (every part on ``auto``, as an artist's import
 arrives), poses it with the rig's shape keys and renders it with the project's numpy rasteriser
 (:func:`facemotion.core.detect.rasterize.render`; no Blender needed), coloured by the part each vertex was
-classified as (the colours of :mod:`facemotion.core.rig.preview`: skin, eyeball with a dark iris cap, teeth, tongue, gums).
+classified as (the colours of :mod:`facemotion.core.rig.preview`: skin, eyeball with a dark iris cap, teeth, tongue,
+gums).
 Columns: rest, eyeBlink, look left (subject's left: eyeLookOutLeft + eyeLookInRight), look up,
 jawOpen, surprise (the preset at 1.0), then close-ups of the mouth in jawOpen, of the eyes looking left and of
 the open mouth from 35 degrees to the side (where strips of a stretched mouth interior show first). For
@@ -20,6 +21,7 @@ expressions, not the rig: the reference the ``ict`` row should match), ``canonic
 only), ``character`` (:func:`synthetic_heads.full_character`: an ICT identity on a primitive body with clothes,
 hair and a cube, rotated and off-origin), ``warp-<kind>`` (:func:`synthetic_heads.warped_ict`).
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -32,12 +34,14 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 import synthetic_heads  # noqa: E402
+
 from facemotion.core.arkit import ARKIT_INDEX  # noqa: E402
 from facemotion.core.detect.rasterize import OrthoCamera, render  # noqa: E402
 from facemotion.core.emotion.presets import preset_weights  # noqa: E402
 from facemotion.core.rig.autorig import rig_mesh  # noqa: E402
 from facemotion.core.rig.parts import ROLE_AUTO, ROLE_IGNORE  # noqa: E402
 from facemotion.core.rig.preview import BACKGROUND, part_colours  # noqa: E402
+
 
 def _both(*names, value=1.0):
     w = np.zeros(52, dtype=np.float32)
@@ -80,7 +84,9 @@ def _template_deltas(vertices):
     """ICT-FaceKit's own ``(52, N, 3)`` deltas (file centimetres) for :func:`synthetic_heads.ict_parts` ``(N, 3)``
     vertices of identity 0 (its generic neutral), matched to the template's vertices by position."""
     from scipy.spatial import cKDTree
+
     from facemotion.core.rig.template import load_ict_template
+
     template = load_ict_template()
     distance, index = cKDTree(template.vertices * 100.0).query(vertices)
     if distance.max() > 1e-3:
@@ -95,7 +101,7 @@ def camera_for(result, view, size):
     lm = result.landmarks
     if view == "face":
         return OrthoCamera.framing(lm, view_dir=-forward, up=up, size=(size, size), margin=1.25)
-    if view == "three_quarter":          # from 35 degrees to the subject's right, framed on the lower face
+    if view == "three_quarter":  # from 35 degrees to the subject's right, framed on the lower face
         turned = np.cos(np.radians(35.0)) * forward - np.sin(np.radians(35.0)) * np.cross(up, forward)
         pick = lm[[61, 291, 0, 17, 152, 1]]
         return OrthoCamera.framing(pick, view_dir=-turned, up=up, size=(size, size), margin=1.6)
@@ -113,21 +119,24 @@ def head_row(name, size=256):
     result = rig_mesh(vertices, triangles, roles=roles)
     colours = part_colours(vertices, triangles, result.parts, result.landmarks, result.fit.rotation[:, 2])
     deltas = result.deltas.astype(np.float64)
-    if name == "template":      # ICT's own expressions on its own mesh: what the "ict" row should look like
+    if name == "template":  # ICT's own expressions on its own mesh: what the "ict" row should look like
         deltas = _template_deltas(vertices)
     images = []
     for title, weights, view in COLUMNS:
         if weights is None:
             weights = preset_weights(title)
         posed = vertices + np.tensordot(weights.astype(np.float64), deltas, axes=1)
-        image = render(posed, triangles, camera_for(result, view, size), vertex_colors=colours,
-                       background=BACKGROUND, ssaa=2).image
+        image = render(
+            posed, triangles, camera_for(result, view, size), vertex_colors=colours, background=BACKGROUND, ssaa=2
+        ).image
         images.append(np.ascontiguousarray(image))
     ignored = result.parts.roles == ROLE_IGNORE
     still = float(np.abs(deltas[:, ignored]).max()) if ignored.any() else 0.0
     extent = float(np.ptp(result.landmarks, axis=0).max())
-    lines = [f"{name}: {len(vertices)} vertices; {result.parts.summary()}",
-             f"  ignored vertices: {int(ignored.sum())}, largest motion {still:.3g} (face size {extent:.3g})"]
+    lines = [
+        f"{name}: {len(vertices)} vertices; {result.parts.summary()}",
+        f"  ignored vertices: {int(ignored.sum())}, largest motion {still:.3g} (face size {extent:.3g})",
+    ]
     return images, lines
 
 
@@ -142,7 +151,7 @@ def contact_sheet(rows, titles, path, size=256):
         y = bar + i * (size + bar)
         cv2.putText(sheet, name, (6, y + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
         for j, image in enumerate(images):
-            sheet[y + bar:y + bar + size, j * size:(j + 1) * size] = image
+            sheet[y + bar : y + bar + size, j * size : (j + 1) * size] = image
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), sheet[:, :, ::-1]):

@@ -11,6 +11,7 @@ Usage::
 
     python tools/render_speech.py --heads ict,character --out speech_sheet.png
 """
+
 import argparse
 import sys
 import tempfile
@@ -30,8 +31,16 @@ from facemotion.core.speech.talking_face import talking_face  # noqa: E402
 
 FPS = 24
 #: (phone, word) pairs whose middle frame is shown, in spoken order.
-SHOWN = (("AE", "happy"), ("P", "happy"), ("UW", "you"), ("B", "but"), ("AW", "now"), ("M", "am"), ("F", "furious"),
-         ("UH", "furious"))
+SHOWN = (
+    ("AE", "happy"),
+    ("P", "happy"),
+    ("UW", "you"),
+    ("B", "but"),
+    ("AW", "now"),
+    ("M", "am"),
+    ("F", "furious"),
+    ("UH", "furious"),
+)
 
 
 def speech_frames():
@@ -66,8 +75,13 @@ def main(argv=None):
             images = []
             for _, frame in columns:
                 posed = vertices + np.tensordot(face.weights[frame].astype(np.float64), deltas, axes=1)
-                images.append(np.ascontiguousarray(render(posed, triangles, camera, vertex_colors=colours,
-                                                          background=(0.15, 0.15, 0.17), ssaa=2).image))
+                images.append(
+                    np.ascontiguousarray(
+                        render(
+                            posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17), ssaa=2
+                        ).image
+                    )
+                )
             rows.append((f"{name.strip()} {view}", images))
         print(f"{name}: rigged, {len(columns)} frames rendered", flush=True)
     render_expressions.contact_sheet(rows, [title for title, _ in columns], args.out, args.size)

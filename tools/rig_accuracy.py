@@ -27,6 +27,7 @@ over the vertices the expression moves (``|gt_i| >= 10 %`` of its peak); mean an
 motion of that eyeball, Kabsch) in a shape, as a fraction of the shape's peak ground-truth displacement.
 Run: ``.venv/bin/python tools/rig_accuracy.py`` (prints the tables; ~1 min).
 """
+
 import sys
 import time
 from dataclasses import dataclass
@@ -39,8 +40,12 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
-from facemotion.core.geometry import MeshProximity, connected_components, interpolate_on_surface, \
-    similarity_transform  # noqa: E402
+from facemotion.core.geometry import (  # noqa: E402
+    MeshProximity,
+    connected_components,
+    interpolate_on_surface,
+    similarity_transform,  # noqa: E402
+)
 from facemotion.core.rig.parts import fit_sphere  # noqa: E402
 from facemotion.core.rig.transfer import EYE_LOOK, eye_look_rotation  # noqa: E402
 
@@ -67,18 +72,20 @@ def subdivide(vertices, triangles):
     """Midpoint subdivision (each triangle into four); new vertices lie exactly on the surface."""
     edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
     unique, inverse = np.unique(edges, axis=0, return_inverse=True)
-    mid = len(vertices) + inverse.reshape(3, -1).T            # (T, 3): midpoints of edges 01, 12, 20
+    mid = len(vertices) + inverse.reshape(3, -1).T  # (T, 3): midpoints of edges 01, 12, 20
     verts = np.concatenate([vertices, vertices[unique].mean(axis=1)])
     a, b, c = triangles.T
     ab, bc, ca = mid.T
-    tris = np.concatenate([np.stack([a, ab, ca], 1), np.stack([ab, b, bc], 1), np.stack([ca, bc, c], 1),
-                           np.stack([ab, bc, ca], 1)])
+    tris = np.concatenate(
+        [np.stack([a, ab, ca], 1), np.stack([ab, b, bc], 1), np.stack([ca, bc, c], 1), np.stack([ab, bc, ca], 1)]
+    )
     return verts, tris
 
 
 def decimate(vertices, triangles, ratio):
     """Blender's collapse Decimate modifier (edge collapse with quadric error), through the bpy module."""
     import bpy
+
     mesh = bpy.data.meshes.new("rig_accuracy_decimate")
     mesh.from_pydata(vertices.tolist(), [], triangles.tolist())
     obj = bpy.data.objects.new(mesh.name, mesh)
@@ -99,8 +106,9 @@ def decimate(vertices, triangles, ratio):
     return verts.reshape(-1, 3), tris.reshape(-1, 3)
 
 
-def make_test_head(template, identity, *, remesh="decimate", ratio=0.35, scale=1.0, rotation=None,
-                   translation=(0.0, 0.0, 0.0), seed=0):
+def make_test_head(
+    template, identity, *, remesh="decimate", ratio=0.35, scale=1.0, rotation=None, translation=(0.0, 0.0, 0.0), seed=0
+):
     """Build a :class:`TestHead` from a template (see the module docstring).
 
     Args:
@@ -115,7 +123,7 @@ def make_test_head(template, identity, *, remesh="decimate", ratio=0.35, scale=1
     else:
         verts, tris = neutral.copy(), template.triangles.copy()
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(verts))                       # shuffled vertex order
+    order = rng.permutation(len(verts))  # shuffled vertex order
     verts = verts[order]
     tris = np.argsort(order)[tris]
     tris = tris[rng.permutation(len(tris))]
@@ -147,8 +155,9 @@ def make_test_head(template, identity, *, remesh="decimate", ratio=0.35, scale=1
     regions = part_of[template.triangles[triangle, 0]]
     centres = {side: fit_sphere(neutral[slice(*template.parts[f"eyeball_{side}"])])[0] for side in ("left", "right")}
     eye = np.flatnonzero(regions == REGION_IDS["eye"])
-    nearer_left = (np.linalg.norm(verts[eye] - centres["left"], axis=1)
-                   < np.linalg.norm(verts[eye] - centres["right"], axis=1))
+    nearer_left = np.linalg.norm(verts[eye] - centres["left"], axis=1) < np.linalg.norm(
+        verts[eye] - centres["right"], axis=1
+    )
     eyeballs = {"left": eye[nearer_left], "right": eye[~nearer_left]}
     for name, (side, _, _) in EYE_LOOK.items():
         rel = verts[eyeballs[side]] - centres[side]
@@ -156,10 +165,14 @@ def make_test_head(template, identity, *, remesh="decimate", ratio=0.35, scale=1
         gt[ARKIT_INDEX[name], eyeballs[side]] = rel @ r.T - rel
     rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
     linear = scale * rot
-    return TestHead(vertices=verts @ linear.T + np.asarray(translation), triangles=tris,
-                    gt_deltas=(gt @ linear.T).astype(np.float32),
-                    description=f"identity {list(np.round(identity, 2))}, {remesh}, {len(verts)} v, scale {scale}",
-                    regions=regions, eyeballs=eyeballs)
+    return TestHead(
+        vertices=verts @ linear.T + np.asarray(translation),
+        triangles=tris,
+        gt_deltas=(gt @ linear.T).astype(np.float32),
+        description=f"identity {list(np.round(identity, 2))}, {remesh}, {len(verts)} v, scale {scale}",
+        regions=regions,
+        eyeballs=eyeballs,
+    )
 
 
 def expression_errors(pred, gt):
@@ -238,10 +251,23 @@ def rotation_matrix(axis, degrees):
 
 
 STANDARD_HEADS = (
-    dict(identity=[1.0, -0.8, 0.6, 0.5], remesh="decimate", ratio=0.35, scale=1000.0,
-         rotation=rotation_matrix([1, 0.3, 0], 90), translation=(250, -40, 1200), seed=1),
-    dict(identity=[-1.0, 0.7, -0.6, 0.0, 0.8], remesh="subdivide", scale=1.0,
-         rotation=rotation_matrix([0, 0, 1], 30), translation=(0.3, 0.1, -2.0), seed=2),
+    dict(
+        identity=[1.0, -0.8, 0.6, 0.5],
+        remesh="decimate",
+        ratio=0.35,
+        scale=1000.0,
+        rotation=rotation_matrix([1, 0.3, 0], 90),
+        translation=(250, -40, 1200),
+        seed=1,
+    ),
+    dict(
+        identity=[-1.0, 0.7, -0.6, 0.0, 0.8],
+        remesh="subdivide",
+        scale=1.0,
+        rotation=rotation_matrix([0, 0, 1], 30),
+        translation=(0.3, 0.1, -2.0),
+        seed=2,
+    ),
 )
 
 
@@ -251,47 +277,68 @@ def report(head, result, out=print):
     errors = expression_errors(result.deltas, head.gt_deltas)
     strict, by_region = strict_errors(result.deltas, head.gt_deltas, head.regions)
     deform = eyeball_deformation(result.deltas, head.gt_deltas, head.vertices, head.eyeballs)
-    out(f"{'expression':<22s} {'mean':>6s} {'p95':>6s} | {'strict':>6s} {'p95':>6s} | "
-        f"{'skin':>6s} {'eye':>6s} {'teeth':>6s} | {'eyeball deform':>14s}")
+    out(
+        f"{'expression':<22s} {'mean':>6s} {'p95':>6s} | {'strict':>6s} {'p95':>6s} | "
+        f"{'skin':>6s} {'eye':>6s} {'teeth':>6s} | {'eyeball deform':>14s}"
+    )
     fmt = lambda x: f"{x:6.3f}" if np.isfinite(x) else f"{'-':>6s}"  # noqa: E731
     for k, name in enumerate(ARKIT_NAMES):
         if np.isfinite(errors[k, 0]):
-            out(f"{name:<22s} {fmt(errors[k, 0])} {fmt(errors[k, 1])} | {fmt(strict[k, 0])} {fmt(strict[k, 1])} | "
-                + " ".join(fmt(x) for x in by_region[k]) + f" | {deform[k]:14.2e}")
+            out(
+                f"{name:<22s} {fmt(errors[k, 0])} {fmt(errors[k, 1])} | {fmt(strict[k, 0])} {fmt(strict[k, 1])} | "
+                + " ".join(fmt(x) for x in by_region[k])
+                + f" | {deform[k]:14.2e}"
+            )
     valid = np.isfinite(errors[:, 0])
-    region_mean = [np.nanmean(by_region[valid, r]) if np.isfinite(by_region[valid, r]).any() else np.nan
-                   for r in range(len(REGION_IDS))]
-    out(f"{'MEAN over ' + str(valid.sum()):<22s} {fmt(errors[valid, 0].mean())} {fmt(errors[valid, 1].mean())} | "
-        f"{fmt(strict[valid, 0].mean())} {fmt(strict[valid, 1].mean())} | " + " ".join(fmt(x) for x in region_mean))
+    region_mean = [
+        np.nanmean(by_region[valid, r]) if np.isfinite(by_region[valid, r]).any() else np.nan
+        for r in range(len(REGION_IDS))
+    ]
+    out(
+        f"{'MEAN over ' + str(valid.sum()):<22s} {fmt(errors[valid, 0].mean())} {fmt(errors[valid, 1].mean())} | "
+        f"{fmt(strict[valid, 0].mean())} {fmt(strict[valid, 1].mean())} | " + " ".join(fmt(x) for x in region_mean)
+    )
     eye_shapes = [k for k, n in enumerate(ARKIT_NAMES) if n.startswith("eye") and valid[k]]
     blinks = [ARKIT_INDEX["eyeBlinkLeft"], ARKIT_INDEX["eyeBlinkRight"]]
-    summary = {"measure": float(errors[valid, 0].mean()), "strict": float(strict[valid, 0].mean()),
-               "eye_max": float(np.max(strict[eye_shapes, 0])),
-               "eye_max_name": ARKIT_NAMES[eye_shapes[int(np.argmax(strict[eye_shapes, 0]))]],
-               "blink_eyeball_deformation": float(np.nanmax(deform[blinks])),
-               "non_look_eyeball_deformation": float(np.nanmax(np.delete(deform, [ARKIT_INDEX[n] for n in EYE_LOOK])))}
-    out(f"strict mean {summary['strict']:.3f}; worst eye shape {summary['eye_max_name']} {summary['eye_max']:.3f}; "
+    summary = {
+        "measure": float(errors[valid, 0].mean()),
+        "strict": float(strict[valid, 0].mean()),
+        "eye_max": float(np.max(strict[eye_shapes, 0])),
+        "eye_max_name": ARKIT_NAMES[eye_shapes[int(np.argmax(strict[eye_shapes, 0]))]],
+        "blink_eyeball_deformation": float(np.nanmax(deform[blinks])),
+        "non_look_eyeball_deformation": float(np.nanmax(np.delete(deform, [ARKIT_INDEX[n] for n in EYE_LOOK]))),
+    }
+    out(
+        f"strict mean {summary['strict']:.3f}; worst eye shape {summary['eye_max_name']} {summary['eye_max']:.3f}; "
         f"eyeball max deformation in blinks {summary['blink_eyeball_deformation']:.2e}, in any non-eyeLook shape "
-        f"{summary['non_look_eyeball_deformation']:.2e} (fraction of the shape's peak)")
+        f"{summary['non_look_eyeball_deformation']:.2e} (fraction of the shape's peak)"
+    )
     return summary
 
 
 def main():
     from facemotion.core.rig.autorig import rig_mesh
     from facemotion.core.rig.template import load_ict_template
+
     template = load_ict_template()
     summaries = []
     for spec in STANDARD_HEADS:
         head = make_test_head(template, **spec)
         start = time.perf_counter()
         result = rig_mesh(head.vertices, head.triangles)
-        print(f"\n{head.description}: rigged in {time.perf_counter() - start:.1f} s "
-              f"({', '.join(f'{k} {v:.2f} s' for k, v in result.timings.items())})")
+        print(
+            f"\n{head.description}: rigged in {time.perf_counter() - start:.1f} s "
+            f"({', '.join(f'{k} {v:.2f} s' for k, v in result.timings.items())})"
+        )
         if result.parts is not None:
             print("parts: " + result.parts.summary().replace("\n", "; "))
         summaries.append(report(head, result))
-    print("\nheads: measure " + " / ".join(f"{s['measure']:.3f}" for s in summaries)
-          + "; strict " + " / ".join(f"{s['strict']:.3f}" for s in summaries))
+    print(
+        "\nheads: measure "
+        + " / ".join(f"{s['measure']:.3f}" for s in summaries)
+        + "; strict "
+        + " / ".join(f"{s['strict']:.3f}" for s in summaries)
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ motion (:func:`shape_differences`). BLAS threads are set by the environment of t
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python tools/rig_stability.py rig ict plain t2.npz
     python tools/rig_stability.py compare t1.npz:plain t2.npz:plain
 """
+
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def case_mesh(case):
     elif case == "character":
         parts = synthetic_heads.full_character()
     elif case.startswith("warp-"):
-        parts = synthetic_heads.warped_ict(case[len("warp-"):])
+        parts = synthetic_heads.warped_ict(case[len("warp-") :])
     else:
         raise ValueError(f"unknown case {case!r}: ict, character, warp-KIND or soup")
     vertices, triangles, _ = synthetic_heads.joined(parts)
@@ -59,6 +60,7 @@ def variant_mesh(vertices, triangles, size, variant, seed=0):
     order = np.arange(len(vertices))
     if variant == "perturb":
         from facemotion.core.geometry import weld_vertices
+
         points, _, at = weld_vertices(vertices, triangles)
         vertices = vertices + (rng.normal(size=points.shape) * PERTURBATION * size)[at]
     elif variant == "shuffle":
@@ -77,6 +79,7 @@ def soup(vertices, triangles):
 def rig_variants(case, variants):
     """``{variant: (52, N, 3) float32 deltas in the plain vertex order}`` of ``case``, rigged in this process."""
     from facemotion.core.rig.autorig import rig_mesh
+
     vertices, triangles, size = case_mesh(case)
     if case == "soup":
         vertices, triangles = soup(vertices, triangles)
@@ -110,6 +113,7 @@ def worst(a, b, names, count=4):
 def main(argv):
     import_facemotion()
     from facemotion.core.arkit import ARKIT_NAMES
+
     if len(argv) == 4 and argv[0] == "rig":
         deltas = rig_variants(argv[1], argv[2].split(","))
         np.savez(argv[3], **deltas)

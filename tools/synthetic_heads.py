@@ -25,6 +25,7 @@ tongue), so it is one part with role truth ``"auto"``: ``"tongue"`` would be wro
 caller's classifier decides. Sources: ICT-FaceKit (Li et al. 2020, MIT licence) and
 MediaPipe's face geometry (Apache 2.0), both read from ``../shared/assets`` through :mod:`facemotion.core.io.assets`.
 """
+
 import argparse
 import sys
 from dataclasses import dataclass
@@ -45,11 +46,79 @@ ICT_NEUTRAL = "ict-facekit/FaceXModel/generic_neutral_mesh.obj"
 CANONICAL_FACE = "mediapipe/face_geometry/canonical_face_model.obj"
 
 #: ICT-FaceKit's Multi-PIE 68-point landmark vertex indices (0-based; ICT-FaceKit README, "Facial Landmarks").
-ICT_LANDMARKS_68 = np.array([
-    1225, 1888, 1052, 367, 1719, 1722, 2199, 1447, 966, 3661, 4390, 3927, 3924, 2608, 3272, 4088, 3443, 268, 493,
-    1914, 2044, 1401, 3615, 4240, 4114, 2734, 2509, 978, 4527, 4942, 4857, 1140, 2075, 1147, 4269, 3360, 1507, 1542,
-    1537, 1528, 1518, 1511, 3742, 3751, 3756, 3721, 3725, 3732, 5708, 5695, 2081, 0, 4275, 6200, 6213, 6346, 6461,
-    5518, 5957, 5841, 5702, 5711, 5533, 6216, 6207, 6470, 5517, 5966], dtype=np.int64)
+ICT_LANDMARKS_68 = np.array(
+    [
+        1225,
+        1888,
+        1052,
+        367,
+        1719,
+        1722,
+        2199,
+        1447,
+        966,
+        3661,
+        4390,
+        3927,
+        3924,
+        2608,
+        3272,
+        4088,
+        3443,
+        268,
+        493,
+        1914,
+        2044,
+        1401,
+        3615,
+        4240,
+        4114,
+        2734,
+        2509,
+        978,
+        4527,
+        4942,
+        4857,
+        1140,
+        2075,
+        1147,
+        4269,
+        3360,
+        1507,
+        1542,
+        1537,
+        1528,
+        1518,
+        1511,
+        3742,
+        3751,
+        3756,
+        3721,
+        3725,
+        3732,
+        5708,
+        5695,
+        2081,
+        0,
+        4275,
+        6200,
+        6213,
+        6346,
+        6461,
+        5518,
+        5957,
+        5841,
+        5702,
+        5711,
+        5533,
+        6216,
+        6207,
+        6470,
+        5517,
+        5966,
+    ],
+    dtype=np.int64,
+)
 
 #: Multi-PIE 68 indices of the outer eye corners (subject's right eye outer corner 36, left eye outer corner 45):
 #: their distance is the inter-ocular distance that landmark errors are normalised by.
@@ -96,6 +165,7 @@ class MeshPart:
 
 
 # ------------------------------------------------------------------------------------------------------ ICT head
+
 
 @lru_cache(maxsize=1)
 def _ict_neutral():
@@ -155,8 +225,17 @@ def ict_parts(identity=0, *, eye_extras=False, tongue=False):
     triangles = _ict_neutral()[1]
     table = dict(ICT_HEAD_PARTS)
     if eye_extras:
-        table["eye_shells"] = (("lacrimal_fluid_left", "lacrimal_fluid_right", "eye_blend_left", "eye_blend_right",
-                                "eye_occlusion_left", "eye_occlusion_right"), "skin")
+        table["eye_shells"] = (
+            (
+                "lacrimal_fluid_left",
+                "lacrimal_fluid_right",
+                "eye_blend_left",
+                "eye_blend_right",
+                "eye_occlusion_left",
+                "eye_occlusion_right",
+            ),
+            "skin",
+        )
     parts = []
     for name, (geometries, role) in table.items():
         keep = np.zeros(len(vertices), dtype=bool)
@@ -182,9 +261,10 @@ def helper_teeth(parts):
             out.append(p)
             continue
         from facemotion.core.geometry import connected_components
+
         labels = connected_components(len(p.vertices), p.triangles)
         centres = np.array([p.vertices[labels == k].mean(axis=0) for k in np.unique(labels)])
-        centres = centres[np.argsort(centres[:, 0])]                      # right molars -> incisors -> left molars
+        centres = centres[np.argsort(centres[:, 0])]  # right molars -> incisors -> left molars
         height = float(np.ptp(p.vertices[:, 1]))
         radii = np.column_stack([np.full(len(centres), 0.5 * height), np.full(len(centres), 0.2 * height)])
         vertices, triangles = _tube(centres, radii, n=12, axis=(1.0, 0.0, 0.0))
@@ -198,11 +278,10 @@ def _tongue(lower_teeth):
     quarter as high as it is wide, flattening toward the tip. ``(vertices, triangles)``."""
     lo, hi = lower_teeth.min(axis=0), lower_teeth.max(axis=0)
     width, depth = hi[0] - lo[0], hi[2] - lo[2]
-    t = np.linspace(0.0, 1.0, 9)                                   # 0 at the tip, 1 at the root
+    t = np.linspace(0.0, 1.0, 9)  # 0 at the tip, 1 at the root
     z = hi[2] - 0.2 * depth - t * 0.9 * depth
     half_width = 0.25 * width * np.sin(np.pi * (0.15 + 0.7 * t)) + 0.02 * width
-    centres = np.stack([np.full_like(t, 0.5 * (lo[0] + hi[0])), np.full_like(t, hi[1] - 0.45 * (hi[1] - lo[1])),
-                        z], -1)
+    centres = np.stack([np.full_like(t, 0.5 * (lo[0] + hi[0])), np.full_like(t, hi[1] - 0.45 * (hi[1] - lo[1])), z], -1)
     return _tube(centres, np.stack([0.4 * half_width, half_width], -1), n=20, axis=(0.0, 0.0, 1.0))
 
 
@@ -240,6 +319,7 @@ def _boundary_loops(triangles):
 
 # --------------------------------------------------------------------------------------------------- primitives
 
+
 def _grid_surface(rings):
     """Triangles joining consecutive closed rings of ``n`` vertices each (``rings (R, n, 3)``) into a tube.
     Returns ``(vertices (R*n, 3), triangles (2*(R-1)*n, 3))``."""
@@ -264,7 +344,7 @@ def _tube(centres, radii, n=24, axis=(0.0, 1.0, 0.0), caps=True):
     w = np.cross(axis, u)
     angle = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
     rx, rz = radii[:, :1], radii[:, -1:]
-    rings = (centres[:, None, :] + (rx * np.cos(angle))[..., None] * u + (rz * np.sin(angle))[..., None] * w)
+    rings = centres[:, None, :] + (rx * np.cos(angle))[..., None] * u + (rz * np.sin(angle))[..., None] * w
     vertices, triangles = _grid_surface(rings)
     if caps:
         first, last = len(vertices), len(vertices) + 1
@@ -310,9 +390,11 @@ def _body(neck_loop_points, neck_centre, head_width, rng):
     shoulders_y = neck_y - 0.10
     torso_w = head_width * (1.55 + 0.1 * rng.random())
     torso_d = torso_w * 0.55
-    stations = [(shoulders_y, torso_w * 0.5, torso_d * 0.5),
-                (shoulders_y - 0.25, torso_w * 0.47, torso_d * 0.5), (shoulders_y - 0.55, torso_w * 0.43,
-                                                                        torso_d * 0.48)]
+    stations = [
+        (shoulders_y, torso_w * 0.5, torso_d * 0.5),
+        (shoulders_y - 0.25, torso_w * 0.47, torso_d * 0.5),
+        (shoulders_y - 0.55, torso_w * 0.43, torso_d * 0.48),
+    ]
     rings = [neck_loop_points]
     for y, rx, rz in stations:
         rings.append(np.stack([c[0] + rx * np.cos(angle), np.full(n, y), c[2] + rz * np.sin(angle)], -1))
@@ -334,15 +416,19 @@ def _body(neck_loop_points, neck_centre, head_width, rng):
         leg = np.linspace(hip, foot, 7)
         pieces.append(_tube(leg, np.linspace(0.075, 0.045, 7), n=16, axis=foot - hip))
         toe = foot + np.array([0.0, -0.02, 0.08])
-        pieces.append(_tube(np.linspace(foot + [0.0, -0.02, -0.03], toe, 3), np.full((3, 2), [0.045, 0.03]),
-                            n=12, axis=toe - foot))
+        pieces.append(
+            _tube(
+                np.linspace(foot + [0.0, -0.02, -0.03], toe, 3), np.full((3, 2), [0.045, 0.03]), n=12, axis=toe - foot
+            )
+        )
     return _merge(pieces), stations, torso_w, torso_d, shoulders_y
 
 
 def _vertex_normals(vertices, triangles):
     """Area-weighted vertex normals ``(N, 3)`` (unit; zero for unused vertices)."""
-    face = np.cross(vertices[triangles[:, 1]] - vertices[triangles[:, 0]],
-                    vertices[triangles[:, 2]] - vertices[triangles[:, 0]])
+    face = np.cross(
+        vertices[triangles[:, 1]] - vertices[triangles[:, 0]], vertices[triangles[:, 2]] - vertices[triangles[:, 0]]
+    )
     normals = np.zeros_like(vertices)
     for k in range(3):
         np.add.at(normals, triangles[:, k], face)
@@ -386,8 +472,12 @@ def transform_parts(parts, rotation_deg=(0.0, 0.0, 0.0), offset=(0.0, 0.0, 0.0),
     rotation = _rotation(rotation_deg)
     centre = np.zeros(3) if centre is None else np.asarray(centre, dtype=np.float64)
     offset = np.asarray(offset, dtype=np.float64)
-    return [MeshPart(p.name, ((p.vertices - centre) * scale) @ rotation.T + centre + offset, p.triangles.copy(),
-                     p.role_truth) for p in parts]
+    return [
+        MeshPart(
+            p.name, ((p.vertices - centre) * scale) @ rotation.T + centre + offset, p.triangles.copy(), p.role_truth
+        )
+        for p in parts
+    ]
 
 
 def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.2, 1.1), scale=1.0, tongue=False):
@@ -428,14 +518,23 @@ def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.
         neck_points = neck_points[::-1]
     (body_v, body_t), stations, torso_w, torso_d, shoulders_y = _body(neck_points, centre, head_width, rng)
     angle = np.linspace(0.0, 2 * np.pi, 32, endpoint=False)
-    shirt_rings = np.stack([np.stack([centre[0] + (rx + 0.015) * np.cos(angle), np.full(32, y),
-                                      centre[2] + (rz + 0.015) * np.sin(angle)], -1)
-                            for y, rx, rz in stations[1:]])
+    shirt_rings = np.stack(
+        [
+            np.stack(
+                [centre[0] + (rx + 0.015) * np.cos(angle), np.full(32, y), centre[2] + (rz + 0.015) * np.sin(angle)], -1
+            )
+            for y, rx, rz in stations[1:]
+        ]
+    )
     shirt_v, shirt_t = _grid_surface(shirt_rings)
     hair_v, hair_t = _hair_cap(skin, 0.008)
     cube_v, cube_t = _cube(centre * [1, 0, 1] + [3.0, 1.0, 0.0], 2.0)
-    parts = head + [MeshPart("body", body_v, body_t, "ignore"), MeshPart("shirt", shirt_v, shirt_t, "ignore"),
-                    MeshPart("hair", hair_v, hair_t, "ignore"), MeshPart("Cube", cube_v, cube_t, "ignore")]
+    parts = head + [
+        MeshPart("body", body_v, body_t, "ignore"),
+        MeshPart("shirt", shirt_v, shirt_t, "ignore"),
+        MeshPart("hair", hair_v, hair_t, "ignore"),
+        MeshPart("Cube", cube_v, cube_t, "ignore"),
+    ]
     return transform_parts(parts, rotation_deg, offset, scale)
 
 
@@ -445,19 +544,46 @@ def full_character(identity=0, seed=0, rotation_deg=(0, 25, 0), offset=(0.4, -0.
 #: and MetaHuman's ``teeth_lod0_mesh`` hold both rows and the tongue). ICT's joined gums and tongue have no
 #: counterpart in most tools: they get a name without a cue. Parts not listed keep their names.
 NAMING_SCHEMES = {
-    "makehuman": {"head_skin": "Human", "eyeball_left": "helper-l-eye", "eyeball_right": "helper-r-eye",
-                  "upper_teeth": "helper-upper-teeth", "lower_teeth": "helper-lower-teeth",
-                  "tongue": "helper-tongue", "gums_and_tongue": "Human.mouth", "eyelashes": "Eyelashes01"},
-    "character_creator": {"head_skin": "CC_Base_Body", "eyeball_left": "CC_Base_Eye", "eyeball_right": "CC_Base_Eye",
-                          "upper_teeth": "CC_Base_Teeth", "lower_teeth": "CC_Base_Teeth", "tongue": "CC_Base_Tongue",
-                          "gums_and_tongue": "CC_Base_Mouth", "eyelashes": "CC_Base_Eyelash"},
-    "ready_player_me": {"head_skin": "Wolf3D_Head", "eyeball_left": "EyeLeft", "eyeball_right": "EyeRight",
-                        "upper_teeth": "Wolf3D_Teeth", "lower_teeth": "Wolf3D_Teeth", "tongue": "Wolf3D_Teeth",
-                        "gums_and_tongue": "Wolf3D_Mouth", "eyelashes": "Wolf3D_Eyelashes"},
-    "metahuman": {"head_skin": "head_lod0_mesh", "eyeball_left": "eyeLeft_lod0_mesh",
-                  "eyeball_right": "eyeRight_lod0_mesh", "upper_teeth": "teeth_lod0_mesh",
-                  "lower_teeth": "teeth_lod0_mesh", "tongue": "teeth_lod0_mesh", "gums_and_tongue": "mouth_lod0_mesh",
-                  "eyelashes": "eyelashes_lod0_mesh"},
+    "makehuman": {
+        "head_skin": "Human",
+        "eyeball_left": "helper-l-eye",
+        "eyeball_right": "helper-r-eye",
+        "upper_teeth": "helper-upper-teeth",
+        "lower_teeth": "helper-lower-teeth",
+        "tongue": "helper-tongue",
+        "gums_and_tongue": "Human.mouth",
+        "eyelashes": "Eyelashes01",
+    },
+    "character_creator": {
+        "head_skin": "CC_Base_Body",
+        "eyeball_left": "CC_Base_Eye",
+        "eyeball_right": "CC_Base_Eye",
+        "upper_teeth": "CC_Base_Teeth",
+        "lower_teeth": "CC_Base_Teeth",
+        "tongue": "CC_Base_Tongue",
+        "gums_and_tongue": "CC_Base_Mouth",
+        "eyelashes": "CC_Base_Eyelash",
+    },
+    "ready_player_me": {
+        "head_skin": "Wolf3D_Head",
+        "eyeball_left": "EyeLeft",
+        "eyeball_right": "EyeRight",
+        "upper_teeth": "Wolf3D_Teeth",
+        "lower_teeth": "Wolf3D_Teeth",
+        "tongue": "Wolf3D_Teeth",
+        "gums_and_tongue": "Wolf3D_Mouth",
+        "eyelashes": "Wolf3D_Eyelashes",
+    },
+    "metahuman": {
+        "head_skin": "head_lod0_mesh",
+        "eyeball_left": "eyeLeft_lod0_mesh",
+        "eyeball_right": "eyeRight_lod0_mesh",
+        "upper_teeth": "teeth_lod0_mesh",
+        "lower_teeth": "teeth_lod0_mesh",
+        "tongue": "teeth_lod0_mesh",
+        "gums_and_tongue": "mouth_lod0_mesh",
+        "eyelashes": "eyelashes_lod0_mesh",
+    },
 }
 
 
@@ -509,8 +635,13 @@ def warp_points(points, kind, strength, box_min, box_max):
         radial = p - centre
         radial[:, 1] = 0.0
         length = np.linalg.norm(radial, axis=1, keepdims=True)
-        p += strength * half[0] * cheek[:, None] * np.divide(radial, length, out=np.zeros_like(radial),
-                                                             where=length > 0) * np.clip(length / half[0], 0, 1)
+        p += (
+            strength
+            * half[0]
+            * cheek[:, None]
+            * np.divide(radial, length, out=np.zeros_like(radial), where=length > 0)
+            * np.clip(length / half[0], 0, 1)
+        )
     elif kind == "twist":
         theta = np.radians(strength) * (0.5 - q[:, 1] / 2)
         x, z = p[:, 0] - centre[0], p[:, 2] - centre[2]
@@ -535,8 +666,10 @@ def warped_ict(kind, strength=None, identity=0):
     parts = ict_parts(identity)
     face = parts[0].vertices[slice(*ICT_PARTS["face"])]
     lo, hi = face.min(axis=0), face.max(axis=0)
-    return [MeshPart(p.name, warp_points(p.vertices, kind, strength, lo, hi), p.triangles.copy(), p.role_truth)
-            for p in parts]
+    return [
+        MeshPart(p.name, warp_points(p.vertices, kind, strength, lo, hi), p.triangles.copy(), p.role_truth)
+        for p in parts
+    ]
 
 
 def joined(parts):
@@ -555,19 +688,21 @@ def roles_of(parts):
     """``(N,) int8`` per-vertex role truth of :func:`joined`'s mesh as :data:`facemotion.core.rig.parts.ROLE_NAMES`
     values (``auto`` -> -1)."""
     from facemotion.core.rig.parts import ROLE_NAMES
+
     return np.concatenate([np.full(len(p.vertices), ROLE_NAMES[p.role_truth], dtype=np.int8) for p in parts])
 
 
 # ------------------------------------------------------------------------------------------------------- writing
 
+
 def cases():
     """Every named case: ``{name: parts}`` (the ones ``--write`` writes)."""
     out = {
         "full_character": full_character(),
-        "full_character_lying": full_character(identity=3, seed=1, rotation_deg=(-90, 0, 30),
-                                               offset=(-0.5, 0.3, 0.2)),
-        "full_character_tilted": full_character(identity=5, seed=2, rotation_deg=(20, -60, 35),
-                                                offset=(1.5, 2.0, -0.7), scale=0.01),
+        "full_character_lying": full_character(identity=3, seed=1, rotation_deg=(-90, 0, 30), offset=(-0.5, 0.3, 0.2)),
+        "full_character_tilted": full_character(
+            identity=5, seed=2, rotation_deg=(20, -60, 35), offset=(1.5, 2.0, -0.7), scale=0.01
+        ),
         "canonical_face": canonical_face(),
     }
     for kind in WARP_KINDS:
@@ -577,8 +712,10 @@ def cases():
 
 def write_obj(path, parts):
     """Write ``parts`` as one Wavefront OBJ, one ``o <name>`` object per part (1-based global indices), atomically."""
-    lines = ["# facemotion synthetic case (tools/synthetic_heads.py); parts: "
-             + ", ".join(f"{p.name}={p.role_truth}" for p in parts)]
+    lines = [
+        "# facemotion synthetic case (tools/synthetic_heads.py); parts: "
+        + ", ".join(f"{p.name}={p.role_truth}" for p in parts)
+    ]
     offset = 1
     for p in parts:
         lines.append(f"o {p.name}")

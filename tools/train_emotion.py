@@ -37,6 +37,7 @@ Deterministic: every estimator and split is seeded and the training summary hold
 data file's name and SHA-256, so the same data and seed give the same ``.onnx`` bytes (skl2onnx names nodes
 deterministically; checked by ``--check-determinism``, which trains twice and compares).
 """
+
 import argparse
 import hashlib
 import io
@@ -54,17 +55,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
-from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
 from facemotion.core.emotion.classifier import (  # noqa: E402
-    DEFAULT_MODEL_PATH, META_LABELS, META_SPEC, META_TRAINING, META_VERSION, MODEL_FORMAT_MAJOR, RELATIVE_MODEL_PATH)
+    DEFAULT_MODEL_PATH,
+    META_LABELS,
+    META_SPEC,
+    META_TRAINING,
+    META_VERSION,
+    MODEL_FORMAT_MAJOR,
+    RELATIVE_MODEL_PATH,
+)
 from facemotion.core.emotion.features import PARTS, FeatureSpec, assemble  # noqa: E402
 from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 from facemotion.core.errors import InputError  # noqa: E402
+from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
 
 #: Version written into ``facemotion_model_version`` (major = the metadata layout, minor = this training recipe).
 MODEL_VERSION = f"{MODEL_FORMAT_MAJOR}.0"
 #: Feature spec of the shipped model (see models/README.md for why no LBP).
 DEFAULT_SPEC = ("distances", "blendshapes", "landmarks", "asymmetry")
+#: The feature spec models are trained on unless told otherwise (frozen: safe as a default argument).
+DEFAULT_FEATURE_SPEC = FeatureSpec(DEFAULT_SPEC)
 #: Parts a relative model (``--relative``) also takes as measured, beside the differences of all its parts: the
 #: blendshape scores and their asymmetry describe the expression; the geometry (distances, landmarks) describes the
 #: head as well, so it enters only as a change from rest. An experiment on the consistency renders (5 heads, 75
@@ -123,8 +133,10 @@ class Dataset:
         try:
             return assemble(self.parts, spec, reference)
         except InputError as exc:
-            raise InputError(f"dataset {self.path} (parts {sorted(self.parts)}): {exc}; regenerate it with those "
-                             f"parts or choose another --spec") from exc
+            raise InputError(
+                f"dataset {self.path} (parts {sorted(self.parts)}): {exc}; regenerate it with those "
+                f"parts or choose another --spec"
+            ) from exc
 
     def reference_index(self, seed=0):
         """``(N,) int64``: for each face, another neutral face of the same identity, drawn uniformly with ``seed``
@@ -136,8 +148,10 @@ class Dataset:
             InputError: faces without identity (groups -1), or an identity without a neutral face.
         """
         if np.any(self.groups < 0):
-            raise InputError(f"dataset {self.path}: a relative model pairs faces with a neutral face of the same "
-                             f"person, but {int(np.sum(self.groups < 0))} faces have no subject id (groups.json)")
+            raise InputError(
+                f"dataset {self.path}: a relative model pairs faces with a neutral face of the same "
+                f"person, but {int(np.sum(self.groups < 0))} faces have no subject id (groups.json)"
+            )
         rng = np.random.default_rng(seed)
         neutral = self.labels == "neutral"
         ref = np.empty(len(self), np.int64)
@@ -159,8 +173,16 @@ class Dataset:
         return g
 
     def subset(self, mask):
-        return Dataset({k: v[mask] for k, v in self.parts.items()}, self.labels[mask], self.groups[mask],
-                       self.intensity[mask], self.source[mask], self.meta, self.path, self.sha256)
+        return Dataset(
+            {k: v[mask] for k, v in self.parts.items()},
+            self.labels[mask],
+            self.groups[mask],
+            self.intensity[mask],
+            self.source[mask],
+            self.meta,
+            self.path,
+            self.sha256,
+        )
 
 
 def load_dataset(path):
@@ -213,14 +235,21 @@ def concat_datasets(datasets):
     if not parts:
         raise InputError("the training files share no feature part; regenerate them with tools/emotion_data.py")
     cat = lambda arrays: np.concatenate(arrays)  # noqa: E731
-    return Dataset({p: cat([d.parts[p] for d in datasets]) for p in parts}, cat([d.labels for d in datasets]),
-                   cat([d.groups for d in datasets]), cat([d.intensity for d in datasets]),
-                   cat([d.source for d in datasets]), {"files": [d.meta for d in datasets]}, datasets[0].path,
-                   "+".join(d.sha256 for d in datasets))
+    return Dataset(
+        {p: cat([d.parts[p] for d in datasets]) for p in parts},
+        cat([d.labels for d in datasets]),
+        cat([d.groups for d in datasets]),
+        cat([d.intensity for d in datasets]),
+        cat([d.source for d in datasets]),
+        {"files": [d.meta for d in datasets]},
+        datasets[0].path,
+        "+".join(d.sha256 for d in datasets),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # models
+
 
 def make_estimator(family, params, seed):
     """A fresh unfitted scikit-learn estimator for ``family`` (``svm``, ``logreg`` or ``hgb``) with ``params``."""
@@ -239,22 +268,38 @@ def make_estimator(family, params, seed):
             steps.append(("pca", PCA(n_components=params["pca"], svd_solver="full", random_state=seed)))
         # cv=3 with the default StratifiedKFold (no shuffle): deterministic. Sigmoid (Platt) calibration as in
         # libsvm's own probability estimates.
-        steps.append(("svm", CalibratedClassifierCV(SVC(kernel="rbf", C=params["C"], gamma="scale"), cv=3,
-                                                    method="sigmoid")))
+        steps.append(
+            ("svm", CalibratedClassifierCV(SVC(kernel="rbf", C=params["C"], gamma="scale"), cv=3, method="sigmoid"))
+        )
         return Pipeline(steps)
     if family == "logreg":
-        return Pipeline([("scale", StandardScaler()),
-                         ("logreg", LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6))])
+        return Pipeline(
+            [("scale", StandardScaler()), ("logreg", LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6))]
+        )
     if family == "mlp":
         # PCA first: 1479 correlated landmark coordinates -> 128 components keep the network (and file) small.
-        return Pipeline([("scale", StandardScaler()),
-                         ("pca", PCA(n_components=params["pca"], svd_solver="full", random_state=seed)),
-                         ("mlp", MLPClassifier(hidden_layer_sizes=(params["hidden"],), alpha=params["alpha"],
-                                               max_iter=1000, random_state=seed))])
+        return Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("pca", PCA(n_components=params["pca"], svd_solver="full", random_state=seed)),
+                (
+                    "mlp",
+                    MLPClassifier(
+                        hidden_layer_sizes=(params["hidden"],), alpha=params["alpha"], max_iter=1000, random_state=seed
+                    ),
+                ),
+            ]
+        )
     if family == "hgb":
-        return HistGradientBoostingClassifier(max_iter=params["max_iter"], learning_rate=params["learning_rate"],
-                                              max_leaf_nodes=params["max_leaf_nodes"], max_bins=params["max_bins"],
-                                              l2_regularization=1.0, early_stopping=False, random_state=seed)
+        return HistGradientBoostingClassifier(
+            max_iter=params["max_iter"],
+            learning_rate=params["learning_rate"],
+            max_leaf_nodes=params["max_leaf_nodes"],
+            max_bins=params["max_bins"],
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+        )
     raise InputError(f"unknown model family {family!r}; use one of {', '.join(FAMILIES)}")
 
 
@@ -323,15 +368,25 @@ def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FO
         for train, test in folds:
             model = fit(family, params, X[train], y[train], seed)
             acc.append(float(np.mean(model.predict(X[test]) == y[test])))
-        results.append({"family": family, "params": params, "fold_accuracy": acc, "mean": float(np.mean(acc)),
-                        "std": float(np.std(acc))})
-        log(f"  {describe(family, params):<34s} CV accuracy {100 * np.mean(acc):5.1f} % "
-            f"(+- {100 * np.std(acc):4.1f})  [{time.perf_counter() - start:.0f} s]")
+        results.append(
+            {
+                "family": family,
+                "params": params,
+                "fold_accuracy": acc,
+                "mean": float(np.mean(acc)),
+                "std": float(np.std(acc)),
+            }
+        )
+        log(
+            f"  {describe(family, params):<34s} CV accuracy {100 * np.mean(acc):5.1f} % "
+            f"(+- {100 * np.std(acc):4.1f})  [{time.perf_counter() - start:.0f} s]"
+        )
     return results
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # export
+
 
 def to_onnx_bytes(model, n_features, spec, training, version=MODEL_VERSION):
     """Export a fitted estimator to ONNX bytes with facemotion's metadata (see core.emotion.classifier)."""
@@ -340,14 +395,21 @@ def to_onnx_bytes(model, n_features, spec, training, version=MODEL_VERSION):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        onx = to_onnx(model, np.zeros((1, n_features), np.float32), options={id(model): {"zipmap": False}},
-                      target_opset=TARGET_OPSET)
-    onnx.helper.set_model_props(onx, {
-        META_LABELS: json.dumps(list(CATEGORIES)),
-        META_SPEC: spec.to_json(),
-        META_VERSION: version,
-        META_TRAINING: json.dumps(training, sort_keys=True, separators=(",", ":")),
-    })
+        onx = to_onnx(
+            model,
+            np.zeros((1, n_features), np.float32),
+            options={id(model): {"zipmap": False}},
+            target_opset=TARGET_OPSET,
+        )
+    onnx.helper.set_model_props(
+        onx,
+        {
+            META_LABELS: json.dumps(list(CATEGORIES)),
+            META_SPEC: spec.to_json(),
+            META_VERSION: version,
+            META_TRAINING: json.dumps(training, sort_keys=True, separators=(",", ":")),
+        },
+    )
     onx.doc_string = "facemotion emotion classifier (GPL-3.0-or-later); built by tools/train_emotion.py"
     return onx.SerializeToString()
 
@@ -365,16 +427,28 @@ def verify_export(model, onnx_bytes, X):
     X = np.asarray(X, np.float32)
     diff = float(np.abs(onnx_probabilities(onnx_bytes, X) - predict_proba_8(model, X)).max())
     if not diff <= EXPORT_TOLERANCE:
-        raise RuntimeError(f"the ONNX export disagrees with scikit-learn by {diff:.2e} (> {EXPORT_TOLERANCE}); "
-                           f"do not ship it")
+        raise RuntimeError(
+            f"the ONNX export disagrees with scikit-learn by {diff:.2e} (> {EXPORT_TOLERANCE}); do not ship it"
+        )
     return diff
 
 
 # ----------------------------------------------------------------------------------------------------------------------
 # training
 
-def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS,
-          families=FAMILIES, tolerance=0.01, data_files=None, log=print):
+
+def train(
+    data,
+    *,
+    spec=DEFAULT_FEATURE_SPEC,
+    heldout=None,
+    seed=DEFAULT_SEED,
+    n_splits=DEFAULT_FOLDS,
+    families=FAMILIES,
+    tolerance=0.01,
+    data_files=None,
+    log=print,
+):
     """Cross-validate, choose, refit and export. ``data``/``heldout``: :class:`Dataset` (heldout optional).
 
     ``data_files``: names of the training files, recorded in the summary when several were concatenated.
@@ -388,11 +462,14 @@ def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SE
     X, y, groups = data.features(spec, seed), data.y, data.cv_groups()
     absent = [c for i, c in enumerate(CATEGORIES) if not np.any(y == i)]
     if absent:
-        raise InputError(f"training data {data.path} has no examples of {absent}; every model covers all of "
-                         f"{list(CATEGORIES)}")
-    log(f"training on {len(y)} faces, {len(np.unique(groups))} identities, spec {spec.describe()}"
+        raise InputError(
+            f"training data {data.path} has no examples of {absent}; every model covers all of {list(CATEGORIES)}"
+        )
+    log(
+        f"training on {len(y)} faces, {len(np.unique(groups))} identities, spec {spec.describe()}"
         f"{' (rest: a neutral face of the same identity)' if spec.relative else ''} ({spec.size} features); "
-        f"{n_splits}-fold subject-independent CV, seed {seed}")
+        f"{n_splits}-fold subject-independent CV, seed {seed}"
+    )
     grid = candidates(spec.size, families)
     results = cross_validate(X, y, groups, grid, seed=seed, n_splits=n_splits, log=log)
     best = max(r["mean"] for r in results)
@@ -404,13 +481,26 @@ def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SE
         per_family.setdefault(r["family"], r)
     versions = {"scikit-learn": sklearn.__version__, "skl2onnx": skl2onnx.__version__, "onnx": onnx.__version__}
     summary = {
-        "data": {"file": data.path.name if data.path else None, "sha256": data.sha256, "faces": int(len(y)),
-                 "identities": int(len(np.unique(groups))), "meta": data.meta,
-                 "class_counts": {c: int(np.sum(y == i)) for i, c in enumerate(CATEGORIES)}},
-        "spec": list(spec.parts), "delta_parts": list(spec.delta_parts), "seed": seed,
+        "data": {
+            "file": data.path.name if data.path else None,
+            "sha256": data.sha256,
+            "faces": int(len(y)),
+            "identities": int(len(np.unique(groups))),
+            "meta": data.meta,
+            "class_counts": {c: int(np.sum(y == i)) for i, c in enumerate(CATEGORIES)},
+        },
+        "spec": list(spec.parts),
+        "delta_parts": list(spec.delta_parts),
+        "seed": seed,
         "cv": f"StratifiedGroupKFold(n_splits={n_splits}, shuffle=True, random_state={seed}) by identity",
-        "candidates": [{"model": describe(r["family"], r["params"]), "cv_accuracy": round(r["mean"], 4),
-                        "cv_std": round(r["std"], 4)} for r in results],
+        "candidates": [
+            {
+                "model": describe(r["family"], r["params"]),
+                "cv_accuracy": round(r["mean"], 4),
+                "cv_std": round(r["std"], 4),
+            }
+            for r in results
+        ],
         "selection": f"best CV accuracy; among candidates within {tolerance:.3f} of it the smallest ONNX file",
         "versions": versions,
     }
@@ -424,17 +514,19 @@ def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SE
         exported.append((size, -r["mean"], r, model))
     exported.sort(key=lambda e: (e[0], e[1]))
     _, _, chosen, model = exported[0]
-    summary["chosen"] = {"model": describe(chosen["family"], chosen["params"]),
-                         "cv_accuracy": round(chosen["mean"], 4)}
+    summary["chosen"] = {"model": describe(chosen["family"], chosen["params"]), "cv_accuracy": round(chosen["mean"], 4)}
     check_X = X
     if heldout is not None:
         Xh, yh = heldout.features(spec, seed), heldout.y
         pred = np.argmax(predict_proba_8(model, Xh), axis=1)
         recall = [float(np.mean(pred[yh == i] == i)) if np.any(yh == i) else None for i in range(len(CATEGORIES))]
-        summary["heldout"] = {"file": heldout.path.name if heldout.path else None, "sha256": heldout.sha256,
-                              "faces": int(len(yh)), "accuracy": round(float(np.mean(pred == yh)), 4),
-                              "per_class": {c: (None if r is None else round(r, 4))
-                                            for c, r in zip(CATEGORIES, recall)}}
+        summary["heldout"] = {
+            "file": heldout.path.name if heldout.path else None,
+            "sha256": heldout.sha256,
+            "faces": int(len(yh)),
+            "accuracy": round(float(np.mean(pred == yh)), 4),
+            "per_class": {c: (None if r is None else round(r, 4)) for c, r in zip(CATEGORIES, recall)},
+        }
         check_X = Xh
     diff = verify_export(model, to_onnx_bytes(model, spec.size, spec, summary), check_X)
     # The check's result goes into the metadata too: export again (the graph is the same, only the summary changes).
@@ -442,8 +534,10 @@ def train(data, *, spec=FeatureSpec(DEFAULT_SPEC), heldout=None, seed=DEFAULT_SE
     summary["export_checked_on"] = "heldout" if heldout is not None else "training"
     onnx_bytes = to_onnx_bytes(model, spec.size, spec, summary)
     verify_export(model, onnx_bytes, check_X)
-    log(f"chosen: {summary['chosen']['model']} (CV {100 * chosen['mean']:.1f} %), ONNX {len(onnx_bytes) / 1e6:.2f} MB,"
-        f" onnxruntime vs scikit-learn max |diff| {diff:.1e} on {len(check_X)} faces")
+    log(
+        f"chosen: {summary['chosen']['model']} (CV {100 * chosen['mean']:.1f} %), ONNX {len(onnx_bytes) / 1e6:.2f} MB,"
+        f" onnxruntime vs scikit-learn max |diff| {diff:.1e} on {len(check_X)} faces"
+    )
     if heldout is not None:
         log(f"held-out accuracy: {100 * summary['heldout']['accuracy']:.1f} % on {len(heldout)} faces")
     return onnx_bytes, summary
@@ -459,27 +553,49 @@ def parse_spec(text, relative=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, type=Path, nargs="+",
-                        help="training dataset .npz (tools/emotion_data.py); several are concatenated")
-    parser.add_argument("--heldout", type=Path, help="dataset of held-out identities: reported, and used to "
-                        "verify the export")
-    parser.add_argument("--out", type=Path, help=f"ONNX file to write (default models/{DEFAULT_MODEL_PATH.name}, with "
-                        f"--relative models/{RELATIVE_MODEL_PATH.name})")
-    parser.add_argument("--spec", default=",".join(DEFAULT_SPEC),
-                        help=f"comma-separated feature parts from {list(PARTS)}, or 'all' (default: %(default)s)")
-    parser.add_argument("--relative", action="store_true",
-                        help="train the model that compares each face with the same face at rest (a neutral face of "
-                             "the same identity); written beside the default model as emotion_classifier_relative.onnx")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        nargs="+",
+        help="training dataset .npz (tools/emotion_data.py); several are concatenated",
+    )
+    parser.add_argument(
+        "--heldout", type=Path, help="dataset of held-out identities: reported, and used to verify the export"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"ONNX file to write (default models/{DEFAULT_MODEL_PATH.name}, with "
+        f"--relative models/{RELATIVE_MODEL_PATH.name})",
+    )
+    parser.add_argument(
+        "--spec",
+        default=",".join(DEFAULT_SPEC),
+        help=f"comma-separated feature parts from {list(PARTS)}, or 'all' (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--relative",
+        action="store_true",
+        help="train the model that compares each face with the same face at rest (a neutral face of "
+        "the same identity); written beside the default model as emotion_classifier_relative.onnx",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
     parser.add_argument("--families", default=",".join(FAMILIES), help="model families to compare")
-    parser.add_argument("--tolerance", type=float, default=0.01,
-                        help="CV accuracy a smaller model may give up (fraction; default %(default)s)")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.01,
+        help="CV accuracy a smaller model may give up (fraction; default %(default)s)",
+    )
     parser.add_argument("--summary", type=Path, help="also write the training summary as JSON here")
-    parser.add_argument("--check-determinism", action="store_true",
-                        help="train a second time and check the ONNX bytes are identical")
+    parser.add_argument(
+        "--check-determinism", action="store_true", help="train a second time and check the ONNX bytes are identical"
+    )
     args = parser.parse_args(argv)
     try:
         spec = parse_spec(args.spec, args.relative)
@@ -491,15 +607,33 @@ def main(argv=None):
         data = concat_datasets([load_dataset(p) for p in args.data])
         files = [p.name for p in args.data] if len(args.data) > 1 else None
         heldout = load_dataset(args.heldout) if args.heldout else None
-        onnx_bytes, summary = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
-                                    families=families, tolerance=args.tolerance, data_files=files)
+        onnx_bytes, summary = train(
+            data,
+            spec=spec,
+            heldout=heldout,
+            seed=args.seed,
+            n_splits=args.folds,
+            families=families,
+            tolerance=args.tolerance,
+            data_files=files,
+        )
         if args.check_determinism:
             with redirect_stdout(io.StringIO()):
-                again, _ = train(data, spec=spec, heldout=heldout, seed=args.seed, n_splits=args.folds,
-                                 families=families, tolerance=args.tolerance, data_files=files)
+                again, _ = train(
+                    data,
+                    spec=spec,
+                    heldout=heldout,
+                    seed=args.seed,
+                    n_splits=args.folds,
+                    families=families,
+                    tolerance=args.tolerance,
+                    data_files=files,
+                )
             same = again == onnx_bytes
-            print(f"determinism: second run {'byte-identical' if same else 'DIFFERS'} "
-                  f"(sha256 {hashlib.sha256(onnx_bytes).hexdigest()[:16]} / {hashlib.sha256(again).hexdigest()[:16]})")
+            print(
+                f"determinism: second run {'byte-identical' if same else 'DIFFERS'} "
+                f"(sha256 {hashlib.sha256(onnx_bytes).hexdigest()[:16]} / {hashlib.sha256(again).hexdigest()[:16]})"
+            )
             if not same:
                 return 1
     except InputError as exc:

@@ -2,6 +2,7 @@
 """Emotion clips of a batch run (``facemotion batch --clips happy,sad,shot.json``): each one a timeline document baked
 as its own action (its own glTF animation), read and checked before any head is loaded.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -38,12 +39,17 @@ def emotion_clip_timeline(emotion, fps=24.0):
     """The timeline document of a named emotion's clip: neutral, eased into ``emotion`` over 0.5 s, held 1 s, eased
     back to neutral over 0.5 s (:data:`CLIP_SECONDS`); no blinks or noise, so a clip is the emotion alone and loops
     cleanly (an engine layers blinks itself)."""
-    return {"fps": float(fps), "duration": CLIP_SECONDS,
-            "keys": [{"time": 0.0, "emotion": "neutral"},
-                     {"time": 0.5, "emotion": emotion, "transition": 0.5, "easing": "ease_in_out"},
-                     {"time": 1.5, "emotion": emotion, "transition": 0.0},
-                     {"time": CLIP_SECONDS, "emotion": "neutral", "transition": 0.5, "easing": "ease_in_out"}],
-            "blinks": {"enabled": False}}
+    return {
+        "fps": float(fps),
+        "duration": CLIP_SECONDS,
+        "keys": [
+            {"time": 0.0, "emotion": "neutral"},
+            {"time": 0.5, "emotion": emotion, "transition": 0.5, "easing": "ease_in_out"},
+            {"time": 1.5, "emotion": emotion, "transition": 0.0},
+            {"time": CLIP_SECONDS, "emotion": "neutral", "transition": 0.5, "easing": "ease_in_out"},
+        ],
+        "blinks": {"enabled": False},
+    }
 
 
 def parse_clips(text, *, read_timeline, fps=None):

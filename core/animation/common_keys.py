@@ -17,6 +17,7 @@ out-tangent at its left key and in-tangent at its right key, so segments are ind
 chord slope. :func:`cheapest_common_keys` returns whichever of cubic, linear or one key per frame needs the fewest
 bytes (float32 times and values: cubic stores three values per key and target, linear one).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ class CommonKeys:
             ``"CUBICSPLINE"``; None for ``"LINEAR"``.
         interpolation: ``"LINEAR"`` or ``"CUBICSPLINE"`` (glTF sampler interpolation names).
     """
+
     frames: np.ndarray
     values: np.ndarray
     in_slopes: np.ndarray = None
@@ -114,7 +116,7 @@ def _fit_cubic(samples, knots):
         base = h00 * values[i] + h01 * values[i + 1] + (h10 + h11) * d * chord[i]  # straight line through the keys
         design = np.hstack([h10 * d, h11 * d])  # (m, 2): effect of the out / in slope offsets from the chord
         normal = design.T @ design + _RIDGE * np.eye(2) * max(1.0, np.trace(design.T @ design))
-        delta = np.linalg.solve(normal, design.T @ (samples[x0 + 1:x1] - base))  # (2, T)
+        delta = np.linalg.solve(normal, design.T @ (samples[x0 + 1 : x1] - base))  # (2, T)
         out_slopes[i] += delta[0]
         in_slopes[i + 1] += delta[1]
     return CommonKeys(knots.astype(np.float64), values, in_slopes, out_slopes, "CUBICSPLINE")
@@ -163,7 +165,9 @@ def cheapest_common_keys(samples, seed_frames=(), *, tolerance=DEFAULT_TOLERANCE
     """The smallest (:meth:`CommonKeys.byte_size`) of :func:`common_keys` cubic, linear, and one key per frame.
 
     Same arguments as :func:`common_keys`; ties go to the simpler form (per frame, then linear)."""
-    candidates = [sampled_keys(samples),
-                  common_keys(samples, seed_frames, tolerance=tolerance, interpolation="LINEAR"),
-                  common_keys(samples, seed_frames, tolerance=tolerance, interpolation="CUBICSPLINE")]
+    candidates = [
+        sampled_keys(samples),
+        common_keys(samples, seed_frames, tolerance=tolerance, interpolation="LINEAR"),
+        common_keys(samples, seed_frames, tolerance=tolerance, interpolation="CUBICSPLINE"),
+    ]
     return min(candidates, key=lambda keys: keys.byte_size())

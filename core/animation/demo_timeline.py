@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The demo's emotion timeline (plain data): what ``facemotion demo`` bakes, the Timeline panel's Demo Keys add and
 ``tools/bench.py`` times, in one place."""
+
 from .timeline import EmotionKey
 
 __all__ = ["FPS", "KEY_TIMES", "demo_timeline"]

@@ -31,6 +31,7 @@ solved for t in [0, 1] and y(t) returned; constant before the first and after th
 Bezier keys replaced linear keys (the fewest frames joined by straight segments within the tolerance); the tests
 keep that linear baseline (``tests/linear_keys.py``) to show the Bezier keys are fewer.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -48,8 +49,15 @@ DEFAULT_TOLERANCE = 1e-3
 #: Fraction of a segment's length that each handle spans in x, per easing. 1/3 makes x(t) linear, so the segment
 #: is exactly the cubic of the easing; ``sine`` and ``cubic`` are not cubics, and these flat-handle lengths
 #: minimise the segment's max deviation from them (0.00019 and 0.0081 of the change; see the module docstring).
-HANDLE_FRACTION = {"linear": 1 / 3, "ease_in": 1 / 3, "ease_out": 1 / 3, "ease_in_out": 1 / 3, "back": 1 / 3,
-                   "sine": 0.36433834851474006, "cubic": 0.498399715189662}
+HANDLE_FRACTION = {
+    "linear": 1 / 3,
+    "ease_in": 1 / 3,
+    "ease_out": 1 / 3,
+    "ease_in_out": 1 / 3,
+    "back": 1 / 3,
+    "sine": 0.36433834851474006,
+    "cubic": 0.498399715189662,
+}
 
 _THIRD = 1.0 / 3.0
 #: Blender returns a key's own value within this many frames of it (``BEZT_BINARYSEARCH_THRESH`` in fcurve.cc).
@@ -81,8 +89,13 @@ class BezierKeys:
     def shifted(self, frames):
         """The same curve moved ``frames`` later (keys and handles)."""
         offset = np.array([float(frames), 0.0])
-        return BezierKeys(self.frames + float(frames), self.values, self.handle_left + offset,
-                          self.handle_right + offset, self.aligned)
+        return BezierKeys(
+            self.frames + float(frames),
+            self.values,
+            self.handle_left + offset,
+            self.handle_right + offset,
+            self.aligned,
+        )
 
 
 def _bernstein(t, p0, p1, p2, p3):
@@ -95,7 +108,8 @@ def _solve_x(x, x0, x1, x2, x3):
     length = x3 - x0
     t = np.clip((x - x0) / np.where(length > 0, length, 1.0), 0.0, 1.0)
     curved = (np.abs(x1 - (x0 + length * _THIRD)) > 1e-12 * np.maximum(length, 1.0)) | (
-        np.abs(x2 - (x3 - length * _THIRD)) > 1e-12 * np.maximum(length, 1.0))
+        np.abs(x2 - (x3 - length * _THIRD)) > 1e-12 * np.maximum(length, 1.0)
+    )
     if curved.any():
         # Bisection on the monotone x(t) (the handles are inside the segment after the correction): 52 halvings
         # reach double precision; Blender solves the same cubic in closed form (solve_cubic).
@@ -141,8 +155,9 @@ def evaluate_bezier(curve, frames):
         inside = (x > kx[0]) & (x < kx[-1])
         j = np.clip(np.searchsorted(kx, x[inside], side="right") - 1, 0, len(kx) - 2)
         left, right = curve.handle_left, curve.handle_right
-        out[inside] = _eval_segments(x[inside], kx[j], ky[j], right[j, 0], right[j, 1], left[j + 1, 0],
-                                     left[j + 1, 1], kx[j + 1], ky[j + 1])
+        out[inside] = _eval_segments(
+            x[inside], kx[j], ky[j], right[j, 0], right[j, 1], left[j + 1, 0], left[j + 1, 1], kx[j + 1], ky[j + 1]
+        )
         nearest = np.clip(np.searchsorted(kx, x), 1, len(kx) - 1)
         nearest = np.where(np.abs(kx[nearest - 1] - x) <= np.abs(kx[nearest] - x), nearest - 1, nearest)
         on_key = np.abs(kx[nearest] - x) < _ON_KEY
@@ -166,8 +181,9 @@ class _Segments:
     def keys(self):
         x, y = self.x, self.y
         if len(x) == 1:
-            return BezierKeys(x.copy(), y.copy(), np.array([[x[0] - 1.0, y[0]]]), np.array([[x[0] + 1.0, y[0]]]),
-                              np.ones(1, bool))
+            return BezierKeys(
+                x.copy(), y.copy(), np.array([[x[0] - 1.0, y[0]]]), np.array([[x[0] + 1.0, y[0]]]), np.ones(1, bool)
+            )
         reach = self.alpha * np.diff(x)
         right = np.empty((len(x), 2))
         left = np.empty((len(x), 2))
@@ -196,7 +212,7 @@ class _Segments:
         y0, y3 = self.y[j], self.y[j + 1]
         t = (f - x0) / (x3 - x0)
         u = 1.0 - t
-        b0, b1, b2, b3 = u ** 3, 3 * u * u * t, 3 * u * t * t, t ** 3
+        b0, b1, b2, b3 = u**3, 3 * u * u * t, 3 * u * t * t, t**3
         r = values[inside] - (b0 + b1) * y0 - (b2 + b3) * y3  # = b1 * a - b2 * b
         count = len(self.x) - 1
         s11 = np.bincount(j, b1 * b1, count)
@@ -301,8 +317,14 @@ def _snap_seed(values, x, y, a, b, alpha, fit):
     keep[1:] = np.diff(x) > 1e-9
     # A merged key drops the (zero-length) segment before it.
     seg_keep = keep[1:]
-    return _Segments(x[keep], y[keep], np.asarray(a)[seg_keep], np.asarray(b)[seg_keep],
-                     np.asarray(alpha)[seg_keep], np.asarray(fit)[seg_keep])
+    return _Segments(
+        x[keep],
+        y[keep],
+        np.asarray(a)[seg_keep],
+        np.asarray(b)[seg_keep],
+        np.asarray(alpha)[seg_keep],
+        np.asarray(fit)[seg_keep],
+    )
 
 
 def bezier_keys(values, tolerance=DEFAULT_TOLERANCE, *, seed=None):
@@ -358,6 +380,7 @@ def _easing_slopes(name):
     """Slopes of easing ``name`` at s = 0 and s = 1 (in units of change / length), from the timeline's own easing
     functions by second-order one-sided differences (exact to ~1e-10 for the polynomial easings)."""
     from .timeline import ease
+
     if name not in _SLOPES:
         h = 1e-5
         f = ease(name, np.array([0.0, h, 2 * h, 1.0 - 2 * h, 1.0 - h, 1.0]))
@@ -372,6 +395,7 @@ def _timeline_pieces(timeline, n):
     """The pose track's pieces ``(x0, x1, y0 (52,), y1 (52,), kind)`` over frames 0 .. n-1 and the blinks'
     closed frames, from :func:`facemotion.core.animation.timeline.bake_timeline`'s keyword arguments."""
     from .timeline import EmotionKey, blink_times, validate_keys
+
     keys = list(timeline["keys"])
     fps = float(timeline["fps"])
     times, poses, transitions = validate_keys(keys)
@@ -432,20 +456,26 @@ def _add_blinks(seed, closed, fps, peak_value, last):
     """Put each blink into the hold it falls in (closing and reopening are smoothstep to / from ``peak_value``);
     blinks over a transition are left to the fitting."""
     from .timeline import BLINK_CLOSE_S, BLINK_CLOSED_S, BLINK_OPEN_S
+
     for fc in closed:
         cs = fc - BLINK_CLOSE_S * fps
         fo = fc + BLINK_CLOSED_S * fps
         oe = fo + BLINK_OPEN_S * fps
         if cs < 0 or oe > last:
             continue
-        for i, (x0, x1, y0, y1, kind) in enumerate(seed):
+        for i, (x0, x1, y0, _y1, kind) in enumerate(seed):
             if kind == "hold" and x0 <= cs and oe <= x1:
                 if abs(y0 - peak_value(y0)) <= 1e-12:
                     break  # the pose already shows the blink's value (eyes closed): nothing to key
                 top = peak_value(y0)
-                parts = [(x0, cs, y0, y0, "hold"), (cs, fc, y0, top, "ease_in_out"), (fc, fo, top, top, "hold"),
-                         (fo, oe, top, y0, "ease_in_out"), (oe, x1, y0, y0, "hold")]
-                seed[i:i + 1] = [p for p in parts if p[1] - p[0] > 1e-9]
+                parts = [
+                    (x0, cs, y0, y0, "hold"),
+                    (cs, fc, y0, top, "ease_in_out"),
+                    (fc, fo, top, top, "hold"),
+                    (fo, oe, top, y0, "ease_in_out"),
+                    (oe, x1, y0, y0, "hold"),
+                ]
+                seed[i : i + 1] = [p for p in parts if p[1] - p[0] > 1e-9]
                 break
     return seed
 
@@ -472,8 +502,9 @@ def timeline_bezier_keys(timeline, weights, tolerance=DEFAULT_TOLERANCE):
     if n == 1:
         return [bezier_keys(weights[:, c], tolerance) for c in range(weights.shape[1])]
     pieces, closed, fps = _timeline_pieces(timeline, n)
-    eyes = {ARKIT_INDEX[name]: (lambda p: 1.0) if name.startswith("eyeBlink") else (lambda p: 0.0)
-            for name in _EYE_CHANNELS}
+    eyes = {
+        ARKIT_INDEX[name]: (lambda p: 1.0) if name.startswith("eyeBlink") else (lambda p: 0.0) for name in _EYE_CHANNELS
+    }
     curves = []
     for column in range(weights.shape[1]):
         values = weights[:, column]

@@ -54,6 +54,7 @@ that bake directly, and :attr:`Direction.duration` is the duration that holds th
 same here as on the timeline and the wheel (:mod:`facemotion.core.emotion.vocabulary`): "sad" at 1.0 bakes the full
 sad prototype, "grief" the intense ring (sadness's stronger EMFACS variant).
 """
+
 import difflib
 import re
 import unicodedata
@@ -65,8 +66,15 @@ from . import direction_lexicon as lex
 from .timeline import EmotionKey
 
 __all__ = [
-    "DEFAULT_HOLD", "DEFAULT_INTENSITY", "DEFAULT_TRANSITION", "LEXICON", "Direction", "TextKey", "parse_direction",
-    "read_direction", "to_emotion_keys",
+    "DEFAULT_HOLD",
+    "DEFAULT_INTENSITY",
+    "DEFAULT_TRANSITION",
+    "LEXICON",
+    "Direction",
+    "TextKey",
+    "parse_direction",
+    "read_direction",
+    "to_emotion_keys",
 ]
 
 DEFAULT_INTENSITY = 1.0
@@ -103,7 +111,7 @@ _IDIOMS = sorted(((_compile_idiom(p), tuple(r.split())) for p, r in lex.IDIOMS),
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\w+(?:\+\w+)+|\w+|[,;.!?:—–]")
 _CONTRACTION = re.compile(r"(?<=\w)['’](?=(?:t|s|re|ll|ve|d|m)\b)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SHORTEST = 0.001   # seconds: key times are rounded to 1 us, and a shorter duration could make two keys coincide
+_SHORTEST = 0.001  # seconds: key times are rounded to 1 us, and a shorter duration could make two keys coincide
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class TextKey:
     ``emotion``: canonical wheel name (str). ``intensity``: [0, 1]. ``transition``: seconds of the ramp from the
     previous key, ending at ``time`` (0 on a first key without one). ``easing``: one of the timeline's easings
     (``linear``, ``ease_out``, ``ease_in_out``). ``hold``: seconds the emotion is held after ``time``."""
+
     time: float
     emotion: str
     intensity: float
@@ -125,6 +134,7 @@ class Direction:
     """What :func:`read_direction` understood. ``keys``: tuple of :class:`TextKey`, times strictly increasing.
     ``skipped``: the words it did not understand, in order of first use (tuple of str). ``notes``: one line per
     skipped word or phrase saying why (tuple of str; nearest known words where there are some)."""
+
     keys: tuple
     skipped: tuple
     notes: tuple
@@ -156,8 +166,14 @@ def _words(text):
 def _known_words():
     """Words to suggest for a word not understood: what a user types (an idiom's token such as ``blows_up`` is
     not; a wheel name such as ``plutchik_contempt`` is)."""
-    words = (list(LEXICON) + list(lex.INTENSITY_WORDS) + list(lex.TEMPO_WORDS) + sorted(lex.NEGATIONS)
-             + [w for w in sorted(lex.SEQUENCE_WORDS) if w.isalpha()] + list(lex.UNITS))
+    words = (
+        list(LEXICON)
+        + list(lex.INTENSITY_WORDS)
+        + list(lex.TEMPO_WORDS)
+        + sorted(lex.NEGATIONS)
+        + [w for w in sorted(lex.SEQUENCE_WORDS) if w.isalpha()]
+        + list(lex.UNITS)
+    )
     names = set(all_names())
     return [w for w in words if "_" not in w or w in names]
 
@@ -178,8 +194,14 @@ def _number(words, i):
 
 def _is_filler(word):
     """Whether ``word`` is known but says nothing alone (filler, "anymore", a number or duration word)."""
-    return (word in lex.FILLER_WORDS or word in lex.NEGATION_ENDINGS or word in lex.NUMBER_WORDS
-            or word in lex.DURATION_HOLD or word in lex.DURATION_TRANSITION or bool(_NUMBER.fullmatch(word)))
+    return (
+        word in lex.FILLER_WORDS
+        or word in lex.NEGATION_ENDINGS
+        or word in lex.NUMBER_WORDS
+        or word in lex.DURATION_HOLD
+        or word in lex.DURATION_TRANSITION
+        or bool(_NUMBER.fullmatch(word))
+    )
 
 
 def _items(words):
@@ -193,7 +215,7 @@ def _items(words):
             value, j = _number(words, i + 1)
             if value is not None and j < len(words) and words[j] in lex.UNITS:
                 seconds = value * lex.UNITS[words[j]]
-                phrase = " ".join(words[i:j + 1])
+                phrase = " ".join(words[i : j + 1])
                 if seconds >= _SHORTEST:
                     items.append(("hold" if word in lex.DURATION_HOLD else "over", seconds, phrase))
                 else:
@@ -205,7 +227,7 @@ def _items(words):
                 i += 2
                 continue
         if word in ("into", "to") and i and words[i - 1] in lex.TEMPO_VERBS:
-            pass   # "melt into love", "snap to rage": the verb's own preposition, not a new clause
+            pass  # "melt into love", "snap to rage": the verb's own preposition, not a new clause
         elif word in lex.SEQUENCE_WORDS or word == "after":
             items.append(("sequence", word, word))
         elif "+" in word:
@@ -241,7 +263,7 @@ def _clauses(items):
             clauses.append(current)
         current = []
         if item[1] == "after" and clauses:
-            after.append(len(clauses))   # the clause that starts here goes before the previous one
+            after.append(len(clauses))  # the clause that starts here goes before the previous one
     if current:
         clauses.append(current)
     for index in after:
@@ -257,7 +279,7 @@ def _groups(clause):
     for item in clause:
         if item[0] == "emotion":
             if groups and groups[-1][0][1] == item[1] and not pending:
-                continue   # "smiles happily": one key
+                continue  # "smiles happily": one key
             groups.append([item] + pending)
             pending = []
         elif item[0] in ("hold", "over") and groups:
@@ -273,8 +295,15 @@ def _groups(clause):
 def _entry(group):
     """Step 4b: a group -> a key entry (dict: emotion, intensity, transition, easing, hold, explicit,
     hold_explicit), with intensity, ring, tempo, negation and durations applied."""
-    entry = {"emotion": group[0][1], "intensity": DEFAULT_INTENSITY, "transition": DEFAULT_TRANSITION,
-             "easing": DEFAULT_EASING, "hold": DEFAULT_HOLD, "explicit": False, "hold_explicit": False}
+    entry = {
+        "emotion": group[0][1],
+        "intensity": DEFAULT_INTENSITY,
+        "transition": DEFAULT_TRANSITION,
+        "easing": DEFAULT_EASING,
+        "hold": DEFAULT_HOLD,
+        "explicit": False,
+        "hold_explicit": False,
+    }
     adverb = any(kind == "tempo" and value not in lex.TEMPO_VERBS for kind, value, _ in group)
     stretch = False
     negations = 0
@@ -284,7 +313,7 @@ def _entry(group):
             if level_up:
                 entry["emotion"] = _level_up(entry["emotion"])
         elif kind == "very_tempo":
-            stretch = True   # applied to the next tempo word
+            stretch = True  # applied to the next tempo word
         elif kind == "tempo" and not (adverb and value in lex.TEMPO_VERBS):
             seconds, easing = lex.TEMPO_WORDS[value]
             if stretch:
@@ -297,7 +326,7 @@ def _entry(group):
         elif kind == "over":
             entry["transition"], entry["explicit"] = value, True
     if negations % 2:
-        entry["emotion"], entry["intensity"] = "neutral", 1.0   # the emotion ends
+        entry["emotion"], entry["intensity"] = "neutral", 1.0  # the emotion ends
     return entry
 
 
@@ -328,7 +357,7 @@ def _apply_to_previous(entries, rest, notes):
                 entries[-1]["transition"], entries[-1]["explicit"] = value, True
             elif kind == "negation":
                 _append_entry(entries, _entry([("emotion", entries[-1]["emotion"], word), ("negation", value, word)]))
-            elif entries[-1]["hold_explicit"]:   # "happy for 2 s, then hold it for 1 s": 3 s in all
+            elif entries[-1]["hold_explicit"]:  # "happy for 2 s, then hold it for 1 s": 3 s in all
                 entries[-1]["hold"] += value
             else:
                 entries[-1]["hold"], entries[-1]["hold_explicit"] = value, True
@@ -339,16 +368,25 @@ def _apply_to_previous(entries, rest, notes):
 def _timed_keys(entries):
     """Step 5: entries -> :class:`TextKey` list with times (module docstring, *Timing*)."""
     if entries[0]["explicit"] and entries[0]["emotion"] != "neutral":
-        entries.insert(0, {"emotion": "neutral", "intensity": 1.0, "transition": 0.0, "easing": DEFAULT_EASING,
-                           "hold": 0.0})
+        entries.insert(
+            0, {"emotion": "neutral", "intensity": 1.0, "transition": 0.0, "easing": DEFAULT_EASING, "hold": 0.0}
+        )
     else:
         entries[0]["transition"] = 0.0
     keys, time = [], 0.0
     for index, entry in enumerate(entries):
         if index:
             time = time + entries[index - 1]["hold"] + entry["transition"]
-        keys.append(TextKey(round(time, 6), entry["emotion"], float(entry["intensity"]),
-                            round(float(entry["transition"]), 6), entry["easing"], round(float(entry["hold"]), 6)))
+        keys.append(
+            TextKey(
+                round(time, 6),
+                entry["emotion"],
+                float(entry["intensity"]),
+                round(float(entry["transition"]), 6),
+                entry["easing"],
+                round(float(entry["hold"]), 6),
+            )
+        )
     return keys
 
 
@@ -372,8 +410,10 @@ def read_direction(text):
         _apply_to_previous(entries, rest, notes)
     if not entries:
         detail = f" ({'; '.join(notes)})" if notes else ""
-        raise InputError(f"no emotion found in {text!r}{detail}; use words such as happy, sad, angry, scared, "
-                         f"calm, 'bursts into tears' or 'loses her temper'")
+        raise InputError(
+            f"no emotion found in {text!r}{detail}; use words such as happy, sad, angry, scared, "
+            f"calm, 'bursts into tears' or 'loses her temper'"
+        )
     return Direction(tuple(_timed_keys(entries)), tuple(skipped), tuple(notes))
 
 
@@ -387,6 +427,9 @@ def to_emotion_keys(text_keys):
     """:class:`TextKey` list -> timeline :class:`~facemotion.core.animation.timeline.EmotionKey` list (same times,
     emotions, intensities, transitions, easings; the ``label`` is None): "sad" at 1.0 is the sad preset at 1.0.
     Returns ``list[EmotionKey]``."""
-    return [EmotionKey(time=key.time, emotion=key.emotion, intensity=key.intensity, transition=key.transition,
-                       easing=key.easing) for key in text_keys]
-
+    return [
+        EmotionKey(
+            time=key.time, emotion=key.emotion, intensity=key.intensity, transition=key.transition, easing=key.easing
+        )
+        for key in text_keys
+    ]

@@ -81,6 +81,7 @@ or ``weights`` (a dict of ARKit name -> weight, unnamed channels 0, or a list of
 
 Errors: :class:`~facemotion.core.errors.TimelineError`, one line naming the offending key by index, time and emotion.
 """
+
 import json
 import math
 from dataclasses import dataclass
@@ -93,10 +94,30 @@ from ..emotion.vocabulary import BLEND_METHODS, DEFAULT_BLEND, emotion_pose
 from ..errors import FacemotionError, TimelineError
 
 __all__ = [
-    "BLEND_METHODS", "BLINK_CLOSED_S", "BLINK_CLOSE_S", "BLINK_OPEN_S", "BYTES_PER_FRAME", "DEFAULT_BLEND",
-    "EASINGS", "EmotionKey", "MAX_BAKE_BYTES", "MAX_DURATION_S", "MAX_FPS", "MAX_FRAMES", "NOISE_CHANNELS",
-    "bake_timeline", "blink_curve", "blink_times", "ease", "frame_count", "keys_from_json",
-    "keys_to_json", "pose_track", "smooth_noise", "timeline_from_json", "validate_keys",
+    "BLEND_METHODS",
+    "BLINK_CLOSED_S",
+    "BLINK_CLOSE_S",
+    "BLINK_OPEN_S",
+    "BYTES_PER_FRAME",
+    "DEFAULT_BLEND",
+    "EASINGS",
+    "EmotionKey",
+    "MAX_BAKE_BYTES",
+    "MAX_DURATION_S",
+    "MAX_FPS",
+    "MAX_FRAMES",
+    "NOISE_CHANNELS",
+    "bake_timeline",
+    "blink_curve",
+    "blink_times",
+    "ease",
+    "frame_count",
+    "keys_from_json",
+    "keys_to_json",
+    "pose_track",
+    "smooth_noise",
+    "timeline_from_json",
+    "validate_keys",
 ]
 
 N_CHANNELS = len(ARKIT_NAMES)
@@ -148,6 +169,7 @@ _EASING_FUNCS = {
 #: Easing names accepted by :class:`EmotionKey` (see the module docstring for their formulas).
 EASINGS = tuple(_EASING_FUNCS)
 
+
 def ease(name, s):
     """Evaluate easing ``name`` at ``s`` (scalar or array, clipped to [0, 1]). Returns float64 ndarray (same shape);
     0 at s=0 and 1 at s=1 for every easing. Raises TimelineError: unknown easing (lists the valid ones)."""
@@ -172,6 +194,7 @@ class EmotionKey:
 
     Validation happens in :func:`validate_keys` (called by every bake), so errors can name the key's index.
     """
+
     time: float
     emotion: str | None = None
     intensity: float = 1.0
@@ -196,12 +219,29 @@ class EmotionKey:
         if not isinstance(other, EmotionKey):
             return NotImplemented
         same_weights = (self.weights is None and other.weights is None) or (
-            self.weights is not None and other.weights is not None
-            and np.array_equal(np.asarray(self.weights), np.asarray(other.weights)))
-        return same_weights and (self.time, self.emotion, self.intensity, self.transition, self.easing,
-                                 self.label, self.mix, self.blend) == (other.time, other.emotion, other.intensity,
-                                                                       other.transition, other.easing, other.label,
-                                                                       other.mix, other.blend)
+            self.weights is not None
+            and other.weights is not None
+            and np.array_equal(np.asarray(self.weights), np.asarray(other.weights))
+        )
+        return same_weights and (
+            self.time,
+            self.emotion,
+            self.intensity,
+            self.transition,
+            self.easing,
+            self.label,
+            self.mix,
+            self.blend,
+        ) == (
+            other.time,
+            other.emotion,
+            other.intensity,
+            other.transition,
+            other.easing,
+            other.label,
+            other.mix,
+            other.blend,
+        )
 
 
 def _describe(index, key):
@@ -229,8 +269,10 @@ def _check_fps(fps):
     if not math.isfinite(value) or value <= 0:
         raise TimelineError(f"fps must be > 0 (frames per second), got {fps!r}")
     if value > MAX_FPS:
-        raise TimelineError(f"fps {fps!r} is above the limit of {MAX_FPS:g} frames per second; use a real frame "
-                            f"rate such as 24, 30 or 60")
+        raise TimelineError(
+            f"fps {fps!r} is above the limit of {MAX_FPS:g} frames per second; use a real frame "
+            f"rate such as 24, 30 or 60"
+        )
     return value
 
 
@@ -263,13 +305,15 @@ def _key_pose(index, key):
     """The key's (52,) float64 pose after intensity; raises TimelineError naming the key."""
     intensity = _number(index, key, "intensity", key.intensity)
     if not 0.0 <= intensity <= 1.0:
-        raise TimelineError(f"{_describe(index, key)}: intensity {key.intensity!r} is outside [0, 1]; "
-                            f"use 0 (neutral) to 1 (full)")
+        raise TimelineError(
+            f"{_describe(index, key)}: intensity {key.intensity!r} is outside [0, 1]; use 0 (neutral) to 1 (full)"
+        )
     if key.emotion is not None and key.weights is not None:
         raise TimelineError(f"{_describe(index, key)}: give either an emotion or explicit weights, not both")
     if key.blend not in BLEND_METHODS:
-        raise TimelineError(f"{_describe(index, key)}: unknown blend {key.blend!r}; use one of: "
-                            f"{', '.join(BLEND_METHODS)}")
+        raise TimelineError(
+            f"{_describe(index, key)}: unknown blend {key.blend!r}; use one of: {', '.join(BLEND_METHODS)}"
+        )
     if isinstance(key.mix, bool):
         raise TimelineError(f"{_describe(index, key)}: mix must be a number in [0, 1], got {key.mix!r}")
     if key.emotion is not None:
@@ -286,11 +330,14 @@ def _key_pose(index, key):
     except (TypeError, ValueError):
         raise TimelineError(f"{_describe(index, key)}: weights must be 52 numbers in ARKit order") from None
     if weights.shape != (N_CHANNELS,):
-        raise TimelineError(f"{_describe(index, key)}: weights have shape {weights.shape}, expected ({N_CHANNELS},) "
-                            f"in ARKit order")
+        raise TimelineError(
+            f"{_describe(index, key)}: weights have shape {weights.shape}, expected ({N_CHANNELS},) in ARKit order"
+        )
     if not np.all(np.isfinite(weights)) or weights.min() < 0.0 or weights.max() > 1.0:
-        raise TimelineError(f"{_describe(index, key)}: weights must be finite and in [0, 1] "
-                            f"(got min {np.nanmin(weights):g}, max {np.nanmax(weights):g})")
+        raise TimelineError(
+            f"{_describe(index, key)}: weights must be finite and in [0, 1] "
+            f"(got min {np.nanmin(weights):g}, max {np.nanmax(weights):g})"
+        )
     return weights * intensity
 
 
@@ -329,8 +376,10 @@ def validate_keys(keys):
         if time < 0:
             raise TimelineError(f"{_describe(index, key)}: time is negative; timelines start at 0 s")
         if index and time <= times[index - 1]:
-            raise TimelineError(f"{_describe(index, key)}: time must be later than key {index - 1}'s "
-                                f"({times[index - 1]:g} s); keep keys in increasing time order")
+            raise TimelineError(
+                f"{_describe(index, key)}: time must be later than key {index - 1}'s "
+                f"({times[index - 1]:g} s); keep keys in increasing time order"
+            )
         transition = _number(index, key, "transition", key.transition)
         if transition < 0:
             raise TimelineError(f"{_describe(index, key)}: transition {transition:g} s is negative; use 0 for a cut")
@@ -339,10 +388,12 @@ def validate_keys(keys):
             raise TimelineError(
                 f"{_describe(index, key)}: transition {transition:g} s is longer than the {gap:g} s since key "
                 f"{index - 1} ({times[index - 1]:g} s), so the transitions would overlap; shorten it to at most "
-                f"{gap:g} s or move the key later")
+                f"{gap:g} s or move the key later"
+            )
         if key.easing not in _EASING_FUNCS:
-            raise TimelineError(f"{_describe(index, key)}: unknown easing {key.easing!r}; use one of: "
-                                f"{', '.join(EASINGS)}")
+            raise TimelineError(
+                f"{_describe(index, key)}: unknown easing {key.easing!r}; use one of: {', '.join(EASINGS)}"
+            )
         times[index], transitions[index] = time, transition
         poses[index] = _key_pose(index, key)
     return times, poses, transitions
@@ -365,16 +416,22 @@ def frame_count(fps, duration):
     if not math.isfinite(duration) or duration < 0:
         raise TimelineError(f"duration must be a number of seconds >= 0, got {duration!r}")
     if duration > MAX_DURATION_S:
-        raise TimelineError(f"duration {duration:g} s is above the limit of {MAX_DURATION_S:g} s (one hour); "
-                            f"split the animation into shorter timelines")
+        raise TimelineError(
+            f"duration {duration:g} s is above the limit of {MAX_DURATION_S:g} s (one hour); "
+            f"split the animation into shorter timelines"
+        )
     frames = int(math.floor(duration * fps + 0.5)) + 1
     if frames > MAX_FRAMES:
-        raise TimelineError(f"{duration:g} s at {fps:g} fps is {frames:,} frames, above the limit of "
-                            f"{MAX_FRAMES:,}; lower the fps or shorten the timeline")
+        raise TimelineError(
+            f"{duration:g} s at {fps:g} fps is {frames:,} frames, above the limit of "
+            f"{MAX_FRAMES:,}; lower the fps or shorten the timeline"
+        )
     estimate = frames * BYTES_PER_FRAME
     if estimate > MAX_BAKE_BYTES:
-        raise TimelineError(f"baking {frames:,} frames would take about {estimate / 2**30:.1f} GiB, above the "
-                            f"{MAX_BAKE_BYTES / 2**30:g} GiB limit; lower the fps or shorten the timeline")
+        raise TimelineError(
+            f"baking {frames:,} frames would take about {estimate / 2**30:.1f} GiB, above the "
+            f"{MAX_BAKE_BYTES / 2**30:g} GiB limit; lower the fps or shorten the timeline"
+        )
     return frames
 
 
@@ -422,8 +479,9 @@ def blink_times(duration, rate_per_minute=17.0, seed=0, *, min_gap=1.0):
     duration = float(duration)
     rate = _setting("blink rate", rate_per_minute)
     if not 0.0 <= rate <= 60.0:
-        raise TimelineError(f"blink rate must be 0 to 60 blinks per minute (people blink ~17/min at rest), "
-                            f"got {rate_per_minute!r}")
+        raise TimelineError(
+            f"blink rate must be 0 to 60 blinks per minute (people blink ~17/min at rest), got {rate_per_minute!r}"
+        )
     min_gap = _setting("blink min_gap", min_gap)
     if min_gap < 0:
         raise TimelineError(f"blink min_gap must be >= 0 seconds, got {min_gap!r}")
@@ -501,8 +559,17 @@ def smooth_noise(n_frames, fps, amplitude, seed=0, *, knot_spacing=0.5):
     return out
 
 
-def bake_timeline(keys, fps, duration=None, *, blinks=True, blink_seed=0, blink_rate_per_minute=17.0,
-                  noise_amplitude=0.0, noise_seed=0):
+def bake_timeline(
+    keys,
+    fps,
+    duration=None,
+    *,
+    blinks=True,
+    blink_seed=0,
+    blink_rate_per_minute=17.0,
+    noise_amplitude=0.0,
+    noise_seed=0,
+):
     """Bake an emotion timeline into per-frame ARKit weights.
 
     ``keys``: list of :class:`EmotionKey` (or JSON-format dicts). ``fps``: frames per second (> 0). ``duration``:
@@ -547,20 +614,24 @@ def _weights_from_json(index, raw):
             weights[ARKIT_INDEX[name]] = value
         return weights
     if isinstance(raw, list):
-        return np.asarray(raw, np.float32) if all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw) else raw
+        return (
+            np.asarray(raw, np.float32)
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+            else raw
+        )
     raise TimelineError(f"key {index}: weights must be a dict of ARKit name -> weight or a list of 52 numbers")
 
 
 def _key_from_dict(index, raw, fps):
     unknown = sorted(set(raw) - _KEY_FIELDS)
     if unknown:
-        raise TimelineError(f"key {index}: unknown field(s) {', '.join(map(repr, unknown))}; key fields are "
-                            f"{', '.join(sorted(_KEY_FIELDS))}")
+        raise TimelineError(
+            f"key {index}: unknown field(s) {', '.join(map(repr, unknown))}; key fields are "
+            f"{', '.join(sorted(_KEY_FIELDS))}"
+        )
     if ("time" in raw) == ("frame" in raw):
         raise TimelineError(f"key {index}: give exactly one of 'time' (seconds) or 'frame'")
-    fields = {k: raw[k] for k in ("emotion", "intensity", "transition", "easing", "label", "mix", "blend")
-              if k in raw}
+    fields = {k: raw[k] for k in ("emotion", "intensity", "transition", "easing", "label", "mix", "blend") if k in raw}
     if "weights" in raw:
         fields["weights"] = _weights_from_json(index, raw["weights"])
     if "frame" in raw:
@@ -600,7 +671,7 @@ def keys_from_json(obj):
     keys = []
     for index, raw in enumerate(obj):
         if not isinstance(raw, dict):
-            raise TimelineError(f"key {index}: expected an object like {{\"time\": 0, \"emotion\": \"neutral\"}}")
+            raise TimelineError(f'key {index}: expected an object like {{"time": 0, "emotion": "neutral"}}')
         keys.append(_key_from_dict(index, raw, fps))
     validate_keys(keys)
     return keys
@@ -660,22 +731,27 @@ def timeline_from_json(obj):
         raise TimelineError("a timeline document must be a JSON object with 'keys' (and optionally 'fps', ...)")
     unknown = sorted(set(obj) - _TOP_FIELDS)
     if unknown:
-        raise TimelineError(f"timeline JSON: unknown field(s) {', '.join(map(repr, unknown))}; "
-                            f"known: {', '.join(sorted(_TOP_FIELDS))}")
+        raise TimelineError(
+            f"timeline JSON: unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(_TOP_FIELDS))}"
+        )
     doc = dict(obj)
     doc.setdefault("fps", 24.0)
     blinks = doc.get("blinks", {})
     if isinstance(blinks, bool):  # "blinks": false is a natural shorthand
         blinks = {"enabled": blinks}
     noise = doc.get("noise", {})
-    for what, section, allowed in (("blinks", blinks, {"enabled", "seed", "rate_per_minute"}),
-                                   ("noise", noise, {"amplitude", "seed"})):
+    for what, section, allowed in (
+        ("blinks", blinks, {"enabled", "seed", "rate_per_minute"}),
+        ("noise", noise, {"amplitude", "seed"}),
+    ):
         if not isinstance(section, dict):
             raise TimelineError(f"timeline JSON: '{what}' must be an object")
         extra = sorted(set(section) - allowed)
         if extra:
-            raise TimelineError(f"timeline JSON: unknown '{what}' field(s) {', '.join(map(repr, extra))}; "
-                                f"known: {', '.join(sorted(allowed))}")
+            raise TimelineError(
+                f"timeline JSON: unknown '{what}' field(s) {', '.join(map(repr, extra))}; "
+                f"known: {', '.join(sorted(allowed))}"
+            )
     if not isinstance(blinks.get("enabled", True), bool):
         raise TimelineError(f"timeline JSON: blinks 'enabled' must be true or false, got {blinks['enabled']!r}")
     duration = doc.get("duration")

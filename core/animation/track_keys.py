@@ -9,6 +9,7 @@ that is shorter, so they never overlap (:func:`facemotion.core.animation.timelin
 This is [ECAvatar 2024]'s "dominant emotion per window, cross-fade between windows" with the windows found from the
 data instead of fixed.
 """
+
 import math
 
 import numpy as np
@@ -87,8 +88,10 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         time, label, intensity = item[0], item[1], item[2]
         time = _check_number(f"track sample {index} time", time)
         if times and time <= times[-1]:
-            raise InputError(f"track sample {index} at {time:g} s is not later than the one before "
-                             f"({times[-1]:g} s); give the track in increasing time")
+            raise InputError(
+                f"track sample {index} at {time:g} s is not later than the one before "
+                f"({times[-1]:g} s); give the track in increasing time"
+            )
         times.append(time)
         if label is None:
             continue
@@ -98,15 +101,19 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
         try:
             emotion = resolve_emotion(label)
         except FacemotionError:
-            raise InputError(f"track sample {index} ({time:g} s) has label {label!r}, which is no emotion preset; "
-                             f"expected one of {', '.join(CATEGORIES)}") from None
+            raise InputError(
+                f"track sample {index} ({time:g} s) has label {label!r}, which is no emotion preset; "
+                f"expected one of {', '.join(CATEGORIES)}"
+            ) from None
         value = float(intensity) if intensity is not None else 1.0
         samples.append((time, emotion, min(max(value if math.isfinite(value) else 1.0, 0.0), 1.0)))
     if not samples:
         if uncertain:
-            raise InputError(f"every sampled frame with a face ({uncertain}) was uncertain (no emotion clearly ahead), "
-                             f"so there is no emotion to key; sample more frames (a smaller every-N) or use a clearer "
-                             f"video")
+            raise InputError(
+                f"every sampled frame with a face ({uncertain}) was uncertain (no emotion clearly ahead), "
+                f"so there is no emotion to key; sample more frames (a smaller every-N) or use a clearer "
+                f"video"
+            )
         raise InputError("no face was found in any sampled frame of the track, so there is no emotion to key")
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
     end = times[-1] + step
@@ -129,8 +136,15 @@ def track_to_timeline_keys(track, min_hold=0.5, *, transition=DEFAULT_TRANSITION
     keys = []
     for i, (label, start, intensities) in enumerate(runs):
         fit = transition if i == 0 else min(transition, start - runs[i - 1][1])
-        keys.append(EmotionKey(time=float(start), emotion=label, intensity=float(np.mean(intensities)),
-                               transition=float(fit), easing=easing))
+        keys.append(
+            EmotionKey(
+                time=float(start),
+                emotion=label,
+                intensity=float(np.mean(intensities)),
+                transition=float(fit),
+                easing=easing,
+            )
+        )
     return keys
 
 
@@ -148,7 +162,15 @@ def keys_after(keys, last_time, gap=APPEND_GAP):
     shift = last_time + gap - keys[0].time
     out = []
     for i, key in enumerate(keys):
-        out.append(EmotionKey(time=key.time + shift, emotion=key.emotion, intensity=key.intensity,
-                              transition=min(key.transition, gap) if i == 0 else key.transition,
-                              easing=key.easing, weights=key.weights, label=key.label))
+        out.append(
+            EmotionKey(
+                time=key.time + shift,
+                emotion=key.emotion,
+                intensity=key.intensity,
+                transition=min(key.transition, gap) if i == 0 else key.transition,
+                easing=key.easing,
+                weights=key.weights,
+                label=key.label,
+            )
+        )
     return out

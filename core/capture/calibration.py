@@ -12,6 +12,7 @@ solve sees the performer's own shape as expression), and no two faces reach 1.0 
    into full expressions (MediaPipe's cheekPuff, eyeWide and noseSneer scores barely leave 0 on most faces), so they
    keep scale 1 and are reported (raise them with a gain if the performer really did it).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,8 +121,9 @@ def channel_array(values, default, what):
 def adjust(weights, *, gain=None, offset=None, clamp=(0.0, 1.0)):
     """Per-channel ``clamp(weights * gain + offset)``. ``gain``/``offset``: see :func:`channel_array` (defaults 1 and
     0); ``clamp``: ``(low, high)`` applied to every channel, or None. Returns ``(N, 52) float64``."""
-    out = np.asarray(weights, dtype=np.float64) * channel_array(gain, 1.0, "gain") + channel_array(offset, 0.0,
-                                                                                                 "offset")
+    out = np.asarray(weights, dtype=np.float64) * channel_array(gain, 1.0, "gain") + channel_array(
+        offset, 0.0, "offset"
+    )
     if clamp is not None:
         low, high = (float(c) for c in clamp)
         if not low < high:

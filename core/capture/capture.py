@@ -11,6 +11,7 @@ Two stages, so that a user can re-run the cheap second one with other settings:
    channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
    (:func:`.timing.resample`).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,16 +63,23 @@ def track(source, *, tracker=None, progress=None):
             scores.append(face.blendshape_array if face is not None else np.zeros(len(ARKIT_NAMES)))
             matrices.append(face.head_pose if face is not None else np.eye(4))
             if progress is not None:
-                progress(min(1.0, (i + 1) / total) if total else 0.0, f"tracking frame {i + 1}"
-                         + (f"/{total}" if total else ""))
+                progress(
+                    min(1.0, (i + 1) / total) if total else 0.0,
+                    f"tracking frame {i + 1}" + (f"/{total}" if total else ""),
+                )
     finally:
         if own:
             tracker.close()
     if not times:
         raise InputError("the video has no frames that could be decoded")
-    return Tracked(fps=float(source.fps), times=np.asarray(times, np.float64),
-                   points=np.asarray(points, np.float32), scores=np.asarray(scores, np.float32),
-                   matrices=np.asarray(matrices, np.float32), found=np.asarray(found, bool))
+    return Tracked(
+        fps=float(source.fps),
+        times=np.asarray(times, np.float64),
+        points=np.asarray(points, np.float32),
+        scores=np.asarray(scores, np.float32),
+        matrices=np.asarray(matrices, np.float32),
+        found=np.asarray(found, bool),
+    )
 
 
 @dataclass
@@ -120,9 +128,10 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     else:
         span = (round(settings.neutral[0] * fps), round(settings.neutral[1] * fps))
         if not 0 <= span[0] < span[1] <= n:
-            raise InputError(f"neutral span {settings.neutral[0]}..{settings.neutral[1]} s is outside the video "
-                             f"(0..{n / fps:.2f} s)")
-    calm = np.arange(*span)[tracked.found[span[0]:span[1]]]
+            raise InputError(
+                f"neutral span {settings.neutral[0]}..{settings.neutral[1]} s is outside the video (0..{n / fps:.2f} s)"
+            )
+    calm = np.arange(*span)[tracked.found[span[0] : span[1]]]
     if len(calm) == 0:
         raise InputError("no face in the neutral span; choose a span where the face is visible")
     solver = solver or LandmarkSolver()
@@ -147,19 +156,31 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     position, _ = bridge_gaps(position, tracked.found)
     weights = combine(prior, solved, settings.solved)
     # The head's neutral only from a span the user chose: a calm span found automatically may fall in a held turn.
-    calibration = calibrate(weights, fps, span=span, head_rotation=None if settings.neutral is None else head,
-                            rescale=settings.rescale)
+    calibration = calibrate(
+        weights, fps, span=span, head_rotation=None if settings.neutral is None else head, rescale=settings.rescale
+    )
     weights, head = calibration.apply(weights, head)
     if gaps:
         missing = sum(last - first + 1 for first, last in gaps)
-        notes.append(f"no face in {missing} of {n} frames ({len(gaps)} gap(s), first at "
-                     f"{gaps[0][0] / fps:.2f} s): bridged by interpolation")
+        notes.append(
+            f"no face in {missing} of {n} frames ({len(gaps)} gap(s), first at "
+            f"{gaps[0][0] / fps:.2f} s): bridged by interpolation"
+        )
     if calibration.unscaled:
-        notes.append(f"{len(calibration.unscaled)} channel(s) barely moved and were not rescaled: "
-                     f"{', '.join(calibration.unscaled[:6])}{' ...' if len(calibration.unscaled) > 6 else ''}")
+        notes.append(
+            f"{len(calibration.unscaled)} channel(s) barely moved and were not rescaled: "
+            f"{', '.join(calibration.unscaled[:6])}{' ...' if len(calibration.unscaled) > 6 else ''}"
+        )
     report(1.0, "solved")
-    take = Take(fps=fps, weights=weights, head_rotation=head, eye_rotation=eyes, head_translation=position,
-                found=tracked.found, notes=notes)
+    take = Take(
+        fps=fps,
+        weights=weights,
+        head_rotation=head,
+        eye_rotation=eyes,
+        head_translation=position,
+        found=tracked.found,
+        notes=notes,
+    )
     return clean_take(take, settings)
 
 
@@ -179,9 +200,16 @@ def clean_take(take, settings=None):
     target = float(settings.fps or take.fps)
     curves = np.concatenate([weights, head, eyes.reshape(n, 6), take.head_translation, take.found[:, None]], axis=1)
     curves = resample(take.times, curves, target)
-    return Take(fps=target, weights=curves[:, :52], head_rotation=curves[:, 52:55],
-                eye_rotation=curves[:, 55:61].reshape(-1, 2, 3), head_translation=curves[:, 61:64],
-                found=curves[:, 64] > 0.5, start_seconds=take.start_seconds, notes=list(take.notes))
+    return Take(
+        fps=target,
+        weights=curves[:, :52],
+        head_rotation=curves[:, 52:55],
+        eye_rotation=curves[:, 55:61].reshape(-1, 2, 3),
+        head_translation=curves[:, 61:64],
+        found=curves[:, 64] > 0.5,
+        start_seconds=take.start_seconds,
+        notes=list(take.notes),
+    )
 
 
 def capture(source, settings=None, *, progress=None):

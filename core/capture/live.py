@@ -8,6 +8,7 @@ when the capture starts), channels keep scale 1 (no peak is known yet), and the 
 :meth:`LiveCapture.take` returns everything pushed as a :class:`.take.Take` (frames without a face bridged), to key
 once the capture stops.
 """
+
 import threading
 
 import numpy as np
@@ -79,11 +80,15 @@ class LiveCapture:
         """Every frame pushed so far as a :class:`.take.Take` at :attr:`fps` (frames without a face bridged,
         resampled from the frames' own times). Raises InputError when no frame had a face."""
         rows, gaps = bridge_gaps(np.array(self.rows), np.array(self.found))
-        curves = resample(np.array(self.times) - self.times[0], np.concatenate(
-            [rows, np.array(self.found, float)[:, None]], axis=1), self.fps)
+        curves = resample(
+            np.array(self.times) - self.times[0],
+            np.concatenate([rows, np.array(self.found, float)[:, None]], axis=1),
+            self.fps,
+        )
         notes = [f"no face in {sum(b - a + 1 for a, b in gaps)} of {len(self.rows)} frames: bridged"] if gaps else []
-        return Take(fps=self.fps, weights=curves[:, :52], head_rotation=curves[:, 52:55], found=curves[:, 55] > 0.5,
-                    notes=notes)
+        return Take(
+            fps=self.fps, weights=curves[:, :52], head_rotation=curves[:, 52:55], found=curves[:, 55] > 0.5, notes=notes
+        )
 
 
 class LiveSession:
@@ -106,6 +111,7 @@ class LiveSession:
         """Start reading frames (returns at once)."""
         if self._tracker is None:
             from .tracking import FaceTracker
+
             self._tracker = FaceTracker()
         self._thread.start()
 

@@ -11,6 +11,7 @@ Landscape takes: users of nmfisher/blender_livelinkface and its forks report ``M
 and head yaw and pitch inverted when the phone was held sideways; ``landscape=True`` swaps the two columns back and
 negates ``HeadYaw`` and ``HeadPitch`` (the eyes' angles are left as they are: no report says they are affected).
 """
+
 import csv
 import io
 import math
@@ -25,19 +26,71 @@ from .timing import resample
 
 #: Live Link Face's 52 shape columns in its own order (Unreal's ``ELiveLinkFaceBlendshape``).
 LIVE_LINK_SHAPES = (
-    "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft", "EyeSquintLeft",
-    "EyeWideLeft", "EyeBlinkRight", "EyeLookDownRight", "EyeLookInRight", "EyeLookOutRight", "EyeLookUpRight",
-    "EyeSquintRight", "EyeWideRight", "JawForward", "JawRight", "JawLeft", "JawOpen", "MouthClose", "MouthFunnel",
-    "MouthPucker", "MouthRight", "MouthLeft", "MouthSmileLeft", "MouthSmileRight", "MouthFrownLeft",
-    "MouthFrownRight", "MouthDimpleLeft", "MouthDimpleRight", "MouthStretchLeft", "MouthStretchRight",
-    "MouthRollLower", "MouthRollUpper", "MouthShrugLower", "MouthShrugUpper", "MouthPressLeft", "MouthPressRight",
-    "MouthLowerDownLeft", "MouthLowerDownRight", "MouthUpperUpLeft", "MouthUpperUpRight", "BrowDownLeft",
-    "BrowDownRight", "BrowInnerUp", "BrowOuterUpLeft", "BrowOuterUpRight", "CheekPuff", "CheekSquintLeft",
-    "CheekSquintRight", "NoseSneerLeft", "NoseSneerRight", "TongueOut",
+    "EyeBlinkLeft",
+    "EyeLookDownLeft",
+    "EyeLookInLeft",
+    "EyeLookOutLeft",
+    "EyeLookUpLeft",
+    "EyeSquintLeft",
+    "EyeWideLeft",
+    "EyeBlinkRight",
+    "EyeLookDownRight",
+    "EyeLookInRight",
+    "EyeLookOutRight",
+    "EyeLookUpRight",
+    "EyeSquintRight",
+    "EyeWideRight",
+    "JawForward",
+    "JawRight",
+    "JawLeft",
+    "JawOpen",
+    "MouthClose",
+    "MouthFunnel",
+    "MouthPucker",
+    "MouthRight",
+    "MouthLeft",
+    "MouthSmileLeft",
+    "MouthSmileRight",
+    "MouthFrownLeft",
+    "MouthFrownRight",
+    "MouthDimpleLeft",
+    "MouthDimpleRight",
+    "MouthStretchLeft",
+    "MouthStretchRight",
+    "MouthRollLower",
+    "MouthRollUpper",
+    "MouthShrugLower",
+    "MouthShrugUpper",
+    "MouthPressLeft",
+    "MouthPressRight",
+    "MouthLowerDownLeft",
+    "MouthLowerDownRight",
+    "MouthUpperUpLeft",
+    "MouthUpperUpRight",
+    "BrowDownLeft",
+    "BrowDownRight",
+    "BrowInnerUp",
+    "BrowOuterUpLeft",
+    "BrowOuterUpRight",
+    "CheekPuff",
+    "CheekSquintLeft",
+    "CheekSquintRight",
+    "NoseSneerLeft",
+    "NoseSneerRight",
+    "TongueOut",
 )
 #: Head and eye rotation columns (radians), after the shapes.
-LIVE_LINK_ANGLES = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-                    "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+LIVE_LINK_ANGLES = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
 #: The header facemotion writes.
 LIVE_LINK_HEADER = ("Timecode", "BlendShapeCount") + LIVE_LINK_SHAPES + LIVE_LINK_ANGLES
 #: Live Link Face's ``BlendShapeCount``: the 52 shapes and the 9 angles.
@@ -69,8 +122,10 @@ def format_timecode(frame, fps):
     whole = math.floor(frame + 1e-9)
     seconds, frames = divmod(whole, per_second)
     fraction = max(0.0, frame - whole)
-    return (f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:"
-            f"{frames:02d}.{min(999, round(fraction * 1000)):03d}")
+    return (
+        f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:"
+        f"{frames:02d}.{min(999, round(fraction * 1000)):03d}"
+    )
 
 
 def read_live_link_csv(path_or_text, *, fps=None, landscape=False):
@@ -99,8 +154,10 @@ def read_live_link_csv(path_or_text, *, fps=None, landscape=False):
     column = {name: i for i, name in enumerate(header)}
     missing = [name for name in ("Timecode",) + LIVE_LINK_SHAPES if name not in column]
     if missing:
-        raise InputError(f"{_name(path_or_text)}: not a Live Link Face take: column(s) {', '.join(missing[:4])}"
-                         f"{' ...' if len(missing) > 4 else ''} missing")
+        raise InputError(
+            f"{_name(path_or_text)}: not a Live Link Face take: column(s) {', '.join(missing[:4])}"
+            f"{' ...' if len(missing) > 4 else ''} missing"
+        )
     body = rows[1:]
     codes = [r[column["Timecode"]] if len(r) > column["Timecode"] else "" for r in body]
     if fps is None:
@@ -116,23 +173,30 @@ def read_live_link_csv(path_or_text, *, fps=None, landscape=False):
             try:
                 values[i, j] = float(row[c])
             except (IndexError, ValueError):
-                raise InputError(f"{_name(path_or_text)}: line {i + 2}, column {name}: "
-                                 f"{row[c] if c < len(row) else 'nothing'!r} is not a number") from None
+                raise InputError(
+                    f"{_name(path_or_text)}: line {i + 2}, column {name}: "
+                    f"{row[c] if c < len(row) else 'nothing'!r} is not a number"
+                ) from None
     if not np.isfinite(values).all():
         raise InputError(f"{_name(path_or_text)}: NaN or infinite values; fix or remove those rows")
     if landscape:
         left, right = LIVE_LINK_SHAPES.index("MouthLeft"), LIVE_LINK_SHAPES.index("MouthRight")
         values[:, [left, right]] = values[:, [right, left]]
         n = len(LIVE_LINK_SHAPES)
-        values[:, n:n + 2] *= -1.0  # HeadYaw, HeadPitch
+        values[:, n : n + 2] *= -1.0  # HeadYaw, HeadPitch
     weights = np.zeros((len(body), len(ARKIT_NAMES)), np.float64)
     for j, name in enumerate(LIVE_LINK_SHAPES):
         weights[:, _ARKIT_COLUMN[name]] = values[:, j]
-    angles = values[:, len(LIVE_LINK_SHAPES):]
+    angles = values[:, len(LIVE_LINK_SHAPES) :]
     start = float(times[0])
     curves = resample(times - start, np.concatenate([weights, angles], axis=1), fps)
-    return Take(fps=fps, weights=curves[:, :52], head_rotation=curves[:, 52:55],
-                eye_rotation=curves[:, 55:61].reshape(-1, 2, 3), start_seconds=start)
+    return Take(
+        fps=fps,
+        weights=curves[:, :52],
+        head_rotation=curves[:, 52:55],
+        eye_rotation=curves[:, 55:61].reshape(-1, 2, 3),
+        start_seconds=start,
+    )
 
 
 def live_link_text(take):
@@ -147,8 +211,9 @@ def live_link_text(take):
     first = take.start_seconds * take.fps
     for i in range(len(take)):
         values = np.concatenate([take.weights[i, order], angles[i]])
-        writer.writerow([format_timecode(first + i, take.fps), BLEND_SHAPE_COUNT]
-                        + [f"{v:.7g}" for v in values.tolist()])
+        writer.writerow(
+            [format_timecode(first + i, take.fps), BLEND_SHAPE_COUNT] + [f"{v:.7g}" for v in values.tolist()]
+        )
     return out.getvalue()
 
 

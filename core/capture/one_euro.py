@@ -16,6 +16,7 @@ checked channels. Unfiltered: jitter 0.00332, lag 0, r 0.834. The published star
 keeps every blink on time (lag 0 for beta >= 2) and 1.0 / 8.0 cuts jitter by a third (0.00227) for the smallest
 loss of correlation (r 0.817); min_cutoff 0.1 removes more jitter but flattens slow expressions (r 0.79).
 """
+
 import math
 
 import numpy as np
@@ -48,8 +49,12 @@ class OneEuroFilter:
                 raise InputError(f"One Euro filter: {name} must be a positive number, got {value!r}")
         if not (math.isfinite(float(beta)) and float(beta) >= 0.0):
             raise InputError(f"One Euro filter: beta must be 0 or more, got {beta!r}")
-        self.fps, self.min_cutoff, self.beta, self.d_cutoff = float(fps), float(min_cutoff), float(beta), \
-            float(d_cutoff)
+        self.fps, self.min_cutoff, self.beta, self.d_cutoff = (
+            float(fps),
+            float(min_cutoff),
+            float(beta),
+            float(d_cutoff),
+        )
         self._value = None
         self._speed = None
 

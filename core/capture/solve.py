@@ -19,6 +19,7 @@ last millimetre): :data:`SOLVED_CHANNELS` says which channel comes from which, b
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
 centre's offset from its eye corners in the aligned frame, on an eyeball of :data:`EYEBALL_RADIUS_M`.
 """
+
 import numpy as np
 from scipy.optimize import lsq_linear
 from scipy.spatial.transform import Rotation
@@ -32,16 +33,52 @@ from ..geometry import apply_similarity, interpolate_on_surface, similarity_tran
 #: largest motion over the template's 52 shapes is under ~2 mm (nose bridge and back, upper face oval and temples,
 #: inner eye corners); forehead points are left out (browInnerUp moves them 3-5 mm, which the alignment would then
 #: cancel: the brows' solve fell to r = -0.08 with them).
-STABLE_LANDMARKS = (6, 197, 195, 5, 3, 248, 196, 419, 122, 351, 188, 412, 10, 109, 338, 21, 251, 162, 389, 127, 356,
-                    234, 454, 133, 362, 243, 463)
+STABLE_LANDMARKS = (
+    6,
+    197,
+    195,
+    5,
+    3,
+    248,
+    196,
+    419,
+    122,
+    351,
+    188,
+    412,
+    10,
+    109,
+    338,
+    21,
+    251,
+    162,
+    389,
+    127,
+    356,
+    234,
+    454,
+    133,
+    362,
+    243,
+    463,
+)
 #: Channels taken from the landmark solve; the others keep MediaPipe's (calibrated) scores. Chosen per channel on the
 #: ground-truth round trip (``tools/capture_round_trip.py``, 256 px with sensor noise, Pearson r scores -> solve):
 #: mouthFunnel 0.52 -> 0.94, mouthSmileLeft 0.84 -> 0.95, mouthSmileRight 0.90 -> 0.96, mouthPucker -0.06 -> 0.22;
 #: the scores stay on jawOpen (0.986 vs 0.976), the blinks (equal) and browInnerUp (0.83 vs 0.60).
 SOLVED_CHANNELS = ("mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight")
 #: Channels the landmark solve never fits: the eyes' gaze moves the iris, not the skin; the template has no tongue.
-UNSOLVED_CHANNELS = ("eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft", "eyeLookDownRight",
-                     "eyeLookInRight", "eyeLookOutRight", "eyeLookUpRight", "tongueOut")
+UNSOLVED_CHANNELS = (
+    "eyeLookDownLeft",
+    "eyeLookInLeft",
+    "eyeLookOutLeft",
+    "eyeLookUpLeft",
+    "eyeLookDownRight",
+    "eyeLookInRight",
+    "eyeLookOutRight",
+    "eyeLookUpRight",
+    "tongueOut",
+)
 #: Weight of the depth rows. MediaPipe's z is inferred from one view: on the round trip every channel but browInnerUp
 #: correlated better without it (mouthFunnel r 0.90 with weight 0, 0.84 with 0.5).
 DEPTH_WEIGHT = 0.0
@@ -99,8 +136,9 @@ class LandmarkSolver:
         used = np.asarray(on_surface, bool).copy()
         used[list(topo.LEFT_IRIS) + list(topo.RIGHT_IRIS)] = False
         self.used = used
-        self.channels = np.array([i for i, name in enumerate(ARKIT_NAMES)
-                                  if name not in UNSOLVED_CHANNELS and name not in template.missing])
+        self.channels = np.array(
+            [i for i, name in enumerate(ARKIT_NAMES) if name not in UNSOLVED_CHANNELS and name not in template.missing]
+        )
         rows = motion[used][:, self.channels, :] * np.array([1.0, 1.0, DEPTH_WEIGHT])[None, None, :]
         basis = rows.transpose(0, 2, 1).reshape(-1, len(self.channels))
         # ||B w - d||^2 + s^2 ||w - p||^2 = ||R w - z||^2 + const with R^T R = B^T B + s^2 I (Cholesky, R = L^T) and
@@ -143,8 +181,11 @@ class LandmarkSolver:
             raise RuntimeError("LandmarkSolver.set_neutral must be called first")
         aligned = np.asarray(aligned, dtype=np.float64)
         d = ((aligned - self.neutral)[:, self.used] * np.array([1.0, 1.0, DEPTH_WEIGHT])).reshape(len(aligned), -1)
-        prior = np.zeros((len(aligned), len(ARKIT_NAMES))) if prior is None else \
-            np.clip(np.asarray(prior, np.float64).reshape(len(aligned), -1), 0.0, 1.0)
+        prior = (
+            np.zeros((len(aligned), len(ARKIT_NAMES)))
+            if prior is None
+            else np.clip(np.asarray(prior, np.float64).reshape(len(aligned), -1), 0.0, 1.0)
+        )
         own = prior[:, self.channels]
         weights = d @ self._optimum_motion.T + own @ self._optimum_prior.T
         outside = np.flatnonzero((weights < 0.0).any(axis=1) | (weights > 1.0).any(axis=1))
@@ -164,16 +205,18 @@ class LandmarkSolver:
             offsets = offsets - self._eye_neutral
         ratio = np.clip(offsets / EYEBALL_RADIUS_M, -1.0, 1.0)
         out = np.zeros((2, 3))
-        out[:, 0] = np.arcsin(ratio[:, 0])    # iris toward the subject's left (+x): positive yaw
-        out[:, 1] = -np.arcsin(ratio[:, 1])   # iris down: positive pitch
+        out[:, 0] = np.arcsin(ratio[:, 0])  # iris toward the subject's left (+x): positive yaw
+        out[:, 1] = -np.arcsin(ratio[:, 1])  # iris down: positive pitch
         return out
 
     @staticmethod
     def _eye_offsets(points):
-        left = points[topo.LEFT_IRIS_CENTER] - 0.5 * (points[topo.LEFT_EYE_INNER_CORNER]
-                                                      + points[topo.LEFT_EYE_OUTER_CORNER])
-        right = points[topo.RIGHT_IRIS_CENTER] - 0.5 * (points[topo.RIGHT_EYE_INNER_CORNER]
-                                                        + points[topo.RIGHT_EYE_OUTER_CORNER])
+        left = points[topo.LEFT_IRIS_CENTER] - 0.5 * (
+            points[topo.LEFT_EYE_INNER_CORNER] + points[topo.LEFT_EYE_OUTER_CORNER]
+        )
+        right = points[topo.RIGHT_IRIS_CENTER] - 0.5 * (
+            points[topo.RIGHT_EYE_INNER_CORNER] + points[topo.RIGHT_EYE_OUTER_CORNER]
+        )
         return np.stack([left[:2], right[:2]])
 
 

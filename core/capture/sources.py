@@ -5,6 +5,7 @@ A source yields ``(seconds, rgb)`` pairs: the frame's time from the source's sta
 image. Live Link Face takes carry curves, not images, and are read by :mod:`.live_link` straight into a
 :class:`.take.Take`.
 """
+
 import time
 from pathlib import Path
 

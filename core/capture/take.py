@@ -4,6 +4,7 @@
 Every source (a video, a webcam, a Live Link Face CSV take) ends as a :class:`Take`; the clean-up
 (:mod:`.cleanup`), the Live Link writer (:mod:`.live_link`) and the Blender write-out read nothing else.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np

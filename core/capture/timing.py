@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Capture timing: frames without a face bridged, and curves resampled from the source's frame rate to the target's.
-"""
+"""Capture timing: frames without a face bridged, and curves resampled from the source's frame rate to the target's."""
+
 import numpy as np
 
 from ..errors import InputError

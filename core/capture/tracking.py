@@ -9,6 +9,7 @@ clock repeats or goes back, such as a webcam driver, would otherwise stop the gr
 The task is created, used and closed like the still-image detectors (:mod:`facemotion.core.detect.landmarks`: the
 same lifecycle class, signals held back while MediaPipe builds or tears the graph down, closed at exit).
 """
+
 import numpy as np
 
 from ..detect.landmarks import (
@@ -34,8 +35,13 @@ class FaceTracker(_MediaPipeTask):
     Raises AssetError when the model is missing or corrupt.
     """
 
-    def __init__(self, model_path=None, *, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
-                 min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+    def __init__(
+        self,
+        model_path=None,
+        *,
+        min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
+        min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE,
+    ):
         import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 

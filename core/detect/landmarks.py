@@ -20,7 +20,8 @@ Search strategy (measured on composites of astronaut.png, ``tools/face_composite
    original image (:data:`CROP_FACE_RATIO` times the box, resized to :data:`LANDMARK_CROP_SIDE` px) and given to the
    Face Landmarker (crop-then-landmark: a 24 px face gets the landmark model at the resolution of a large one),
    whose face is kept where its landmark box agrees with BlazeFace's (:data:`CROP_AGREEMENT_IOU`). It costs ~(longer
-   side / 96)^2 BlazeFace calls: 31x one Landmarker call on a 1024 px image (``./facemotion bench``). It runs when passes 1-2 found nothing, or when fewer than ``max_faces`` faces were found and the image's longer
+   side / 96)^2 BlazeFace calls: 31x one Landmarker call on a 1024 px image (``./facemotion bench``). It runs when
+   passes 1-2 found nothing, or when fewer than ``max_faces`` faces were found and the image's longer
    side is at least :data:`SMALL_FACE_SEARCH_MIN_SIDE` (see there for why).
 
 With ``max_faces`` > 1 MediaPipe occasionally adds a weak false face beside a real one (1 of 228 astronaut
@@ -31,6 +32,7 @@ All outputs (landmarks, pixels, head pose) are mapped back to the original image
 :class:`FaceDetector` exposes the BlazeFace detector alone (boxes and scores, e.g. to pick the best view of a mesh).
 ``mediapipe`` is imported on first use, so importing this module is cheap.
 """
+
 import atexit
 import math
 import threading
@@ -48,9 +50,18 @@ from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8, load_image
 from .mediapipe_import import import_mediapipe
 
-__all__ = ["FaceDetection", "FaceDetector", "FaceLandmarkDetector", "FaceLandmarks", "box_iou",
-           "close_default_detector", "default_detector", "default_face_detector", "small_face_boxes",
-           "DEFAULT_MIN_DETECTION_CONFIDENCE"]
+__all__ = [
+    "FaceDetection",
+    "FaceDetector",
+    "FaceLandmarkDetector",
+    "FaceLandmarks",
+    "box_iou",
+    "close_default_detector",
+    "default_detector",
+    "default_face_detector",
+    "small_face_boxes",
+    "DEFAULT_MIN_DETECTION_CONFIDENCE",
+]
 
 #: BlazeFace score needed to look for landmarks: MediaPipe's own default, 0.5. Measured with the three passes
 #: below: on 228 crops / rescaled copies of astronaut.png (faces of 24-512 px, rotated +-25 degrees, darkened,
@@ -120,6 +131,7 @@ class FaceLandmarks:
     - ``image_size``: ``(height, width)`` of the original image in pixels.
     - ``bbox``: ``(x_min, y_min, x_max, y_max)`` of the 478 points, pixels (may extend past the image border).
     """
+
     landmarks: np.ndarray
     pixels: np.ndarray
     blendshapes: dict
@@ -139,6 +151,7 @@ class FaceLandmarks:
 class _Canvas:
     """Where the original image sits in the array given to MediaPipe: ``canvas_px = scale * image_px + offset``
     per axis."""
+
     scale_x: float
     scale_y: float
     offset_x: float
@@ -204,16 +217,24 @@ def _crop(rgb, box, ratio, side):
     scale = side / extent
     offset_x, offset_y = side / 2.0 - cx * scale, side / 2.0 - cy * scale
     h, w = rgb.shape[:2]
-    region = rgb[max(0, int(cy - extent / 2)):min(h, int(cy + extent / 2) + 1),
-                 max(0, int(cx - extent / 2)):min(w, int(cx + extent / 2) + 1)]
+    region = rgb[
+        max(0, int(cy - extent / 2)) : min(h, int(cy + extent / 2) + 1),
+        max(0, int(cx - extent / 2)) : min(w, int(cx + extent / 2) + 1),
+    ]
     fill = region.reshape(-1, 3).mean(axis=0) if region.size else np.full(3, 128.0)
     matrix = np.array([[scale, 0.0, offset_x], [0.0, scale, offset_y]])
     # Pixel centres: OpenCV maps pixel centre x to scale * x + offset; the canvas mapping uses the same convention
     # as _upscaled (corner-based), off by (scale - 1) / 2 px on the canvas: under a tenth of a crop pixel's error
     # once divided back by the scale, far below the landmark model's own noise.
     interpolation = cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR
-    crop = cv2.warpAffine(rgb, matrix, (side, side), flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=tuple(float(v) for v in fill))
+    crop = cv2.warpAffine(
+        rgb,
+        matrix,
+        (side, side),
+        flags=interpolation,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=tuple(float(v) for v in fill),
+    )
     return crop, _Canvas(scale, scale, offset_x, offset_y, side, side)
 
 
@@ -241,7 +262,7 @@ def small_face_boxes(face_detector, rgb):
         stride = max(1, round(side * (1.0 - TILE_WHOLE_FACE)))
         for y0 in _window_starts(h, min(side, h), stride):
             for x0 in _window_starts(w, min(side, w), stride):
-                for detection in face_detector.detect(rgb[y0:y0 + side, x0:x0 + side]):
+                for detection in face_detector.detect(rgb[y0 : y0 + side, x0 : x0 + side]):
                     bx0, by0, bx1, by1 = detection.bbox
                     boxes.append([bx0 + x0, by0 + y0, bx1 - bx0, by1 - by0])
                     scores.append(detection.score)
@@ -268,7 +289,7 @@ def _padded(rgb, target_side):
     canvas = np.empty((side, side, 3), np.uint8)
     canvas[:] = border.mean(axis=0).round().astype(np.uint8)
     x0, y0 = (side - new_w) // 2, (side - new_h) // 2
-    canvas[y0:y0 + new_h, x0:x0 + new_w] = resized
+    canvas[y0 : y0 + new_h, x0 : x0 + new_w] = resized
     # Per-axis scales: the resized size is rounded, so they can differ slightly (exact mapping back).
     return canvas, _Canvas(new_w / w, new_h / h, float(x0), float(y0), side, side)
 
@@ -308,8 +329,9 @@ def _blendshape_array(scores):
 def _to_faces(result, canvas, h, w, window=None):
     """MediaPipe result on ``canvas`` -> FaceLandmarks in the original ``h x w`` image, largest first. Faces whose
     landmark centroid falls outside the image (or outside ``window`` = (x0, y0, width, height)) are dropped."""
-    x_lo, y_lo, x_hi, y_hi = (0.0, 0.0, w, h) if window is None else (
-        window[0], window[1], window[0] + window[2], window[1] + window[3])
+    x_lo, y_lo, x_hi, y_hi = (
+        (0.0, 0.0, w, h) if window is None else (window[0], window[1], window[0] + window[2], window[1] + window[3])
+    )
     faces = []
     matrices = result.facial_transformation_matrixes or []
     blendshape_lists = result.face_blendshapes or []
@@ -330,9 +352,17 @@ def _to_faces(result, canvas, h, w, window=None):
         else:
             pose = np.eye(4)
         bbox = (float(px.min()), float(py.min()), float(px.max()), float(py.max()))
-        faces.append(FaceLandmarks(landmarks=landmarks, pixels=pixels, blendshapes=scores,
-                                   blendshape_array=_blendshape_array(scores), head_pose=pose.astype(np.float32),
-                                   image_size=(h, w), bbox=bbox))
+        faces.append(
+            FaceLandmarks(
+                landmarks=landmarks,
+                pixels=pixels,
+                blendshapes=scores,
+                blendshape_array=_blendshape_array(scores),
+                head_pose=pose.astype(np.float32),
+                image_size=(h, w),
+                bbox=bbox,
+            )
+        )
     faces.sort(key=lambda face: face.area, reverse=True)
     return faces
 
@@ -357,6 +387,7 @@ def _read_model(model_path, member=None):
     """
     if model_path is None:
         from ..io.assets import asset_path
+
         model_path = asset_path("mediapipe/face_landmarker.task")
     model_path = Path(model_path)
     try:
@@ -365,8 +396,9 @@ def _read_model(model_path, member=None):
         with zipfile.ZipFile(model_path) as bundle:
             return model_path, bundle.read(member)
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise AssetError(f"cannot read {member or 'the model'} from {model_path}: {exc}; give the official "
-                         f"face_landmarker.task") from exc
+        raise AssetError(
+            f"cannot read {member or 'the model'} from {model_path}: {exc}; give the official face_landmarker.task"
+        ) from exc
 
 
 class _MediaPipeTask:
@@ -428,8 +460,14 @@ class FaceLandmarkDetector(_MediaPipeTask):
     still open are closed at interpreter exit. Raises AssetError when the model is missing or corrupt.
     """
 
-    def __init__(self, model_path=None, *, max_faces=1, min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
-                 min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE):
+    def __init__(
+        self,
+        model_path=None,
+        *,
+        max_faces=1,
+        min_detection_confidence=DEFAULT_MIN_DETECTION_CONFIDENCE,
+        min_presence_confidence=DEFAULT_MIN_PRESENCE_CONFIDENCE,
+    ):
         import_mediapipe()  # first: where matplotlib is absent, MediaPipe's import needs a stand-in
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -524,6 +562,7 @@ class FaceDetection:
     """One BlazeFace detection: ``score`` in [0, 1]; ``bbox`` ``(x_min, y_min, x_max, y_max)`` pixels;
     ``keypoints`` ``(6, 2) float32`` pixels: subject's right eye, left eye, nose tip, mouth centre, right ear
     tragion, left ear tragion (MediaPipe's order)."""
+
     score: float
     bbox: tuple
     keypoints: np.ndarray
@@ -547,9 +586,11 @@ class FaceDetector(_MediaPipeTask):
 
         self.min_score = float(min_score)
         self.model_path, model = _read_model(model_path, "face_detector.tflite")
-        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_buffer=model),
-                                             running_mode=vision.RunningMode.IMAGE,
-                                             min_detection_confidence=float(min_score))
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=model),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=float(min_score),
+        )
         self._start(lambda: vision.FaceDetector.create_from_options(options))
 
     def detect(self, image):
@@ -563,12 +604,23 @@ class FaceDetector(_MediaPipeTask):
             box = detection.bounding_box  # canvas pixels
             x0 = (box.origin_x - canvas.offset_x) / canvas.scale_x
             y0 = (box.origin_y - canvas.offset_y) / canvas.scale_y
-            keypoints = np.array([((k.x * canvas.width - canvas.offset_x) / canvas.scale_x,
-                                   (k.y * canvas.height - canvas.offset_y) / canvas.scale_y)
-                                  for k in detection.keypoints], dtype=np.float32).reshape(-1, 2)
-            out.append(FaceDetection(score=float(detection.categories[0].score),
-                                     bbox=(x0, y0, x0 + box.width / canvas.scale_x, y0 + box.height / canvas.scale_y),
-                                     keypoints=keypoints))
+            keypoints = np.array(
+                [
+                    (
+                        (k.x * canvas.width - canvas.offset_x) / canvas.scale_x,
+                        (k.y * canvas.height - canvas.offset_y) / canvas.scale_y,
+                    )
+                    for k in detection.keypoints
+                ],
+                dtype=np.float32,
+            ).reshape(-1, 2)
+            out.append(
+                FaceDetection(
+                    score=float(detection.categories[0].score),
+                    bbox=(x0, y0, x0 + box.width / canvas.scale_x, y0 + box.height / canvas.scale_y),
+                    keypoints=keypoints,
+                )
+            )
         out.sort(key=lambda d: d.score, reverse=True)
         return out
 

@@ -31,6 +31,7 @@ Viola & Jones' (coarse scan, then verification at higher resolution), with Media
 (Bazarevsky et al. 2019, "BlazeFace"; Kartynnik et al. 2019, "Real-time facial surface geometry from monocular
 video") as the stages.
 """
+
 from dataclasses import dataclass
 
 import cv2
@@ -192,6 +193,7 @@ class _Candidate:
     the face's up (from its eyes and mouth) in world space; ``view`` the search view's index; ``turn`` +1 or -1:
     the side (along ``up x forward``) the nose points to, i.e. where to turn the camera to see a profile from the
     front."""
+
     score: float
     centre: np.ndarray
     size: float
@@ -205,8 +207,16 @@ class _Candidate:
         """This candidate seen from a camera turned by ``degrees`` about the face's up axis, toward ``turn``."""
         a = np.radians(degrees) * self.turn
         right = np.cross(self.up, self.forward)
-        return _Candidate(self.score, self.centre, self.size, np.cos(a) * self.forward + np.sin(a) * right,
-                          self.up, self.view, self.turn, self.profile)
+        return _Candidate(
+            self.score,
+            self.centre,
+            self.size,
+            np.cos(a) * self.forward + np.sin(a) * right,
+            self.up,
+            self.view,
+            self.turn,
+            self.profile,
+        )
 
 
 def _rotated(image, degrees):
@@ -294,9 +304,9 @@ def _detect_in(face_detector, shot, degrees, tiling, windows):
         tiles = _tiles(h, w, tiling)
     found = []
     for x0, y0, side in tiles:
-        if cover[y0:y0 + side, x0:x0 + side].mean() < MIN_TILE_COVER:
+        if cover[y0 : y0 + side, x0 : x0 + side].mean() < MIN_TILE_COVER:
             continue
-        for d in face_detector.detect(image[y0:y0 + side, x0:x0 + side]):
+        for d in face_detector.detect(image[y0 : y0 + side, x0 : x0 + side]):
             bx0, by0, bx1, by1 = d.bbox
             if tiling != 1 and min(bx0, by0, side - bx1, side - by1) < 0:
                 continue  # cut by the tile's edge: an overlapping tile sees it whole
@@ -305,8 +315,16 @@ def _detect_in(face_detector, shot, degrees, tiling, windows):
             centre, right_eye, left_eye, nose, mouth = pts
             up = (right_eye + left_eye) / 2 - mouth
             side_px = max(bx1 - bx0, by1 - by0)
-            found.append((d.score, centre, side_px, up, nose - (right_eye + left_eye + mouth) / 3,
-                          np.linalg.norm(right_eye - left_eye) / max(side_px, 1e-9)))
+            found.append(
+                (
+                    d.score,
+                    centre,
+                    side_px,
+                    up,
+                    nose - (right_eye + left_eye + mouth) / 3,
+                    np.linalg.norm(right_eye - left_eye) / max(side_px, 1e-9),
+                )
+            )
     return found
 
 
@@ -318,16 +336,23 @@ def _candidate(shot, view_index, score, centre_px, side_px, up_px, nose_px, eyes
     depth = shot.depth[row, col]
     if not np.isfinite(depth):
         # The box centre shows background (a face seen edge-on): take the nearest surface's median depth.
-        near = shot.depth[max(row - 8, 0):row + 9, max(col - 8, 0):col + 9]
+        near = shot.depth[max(row - 8, 0) : row + 9, max(col - 8, 0) : col + 9]
         depth = np.nanmedian(near) if np.isfinite(near).any() else 0.0
     centre = camera.unproject(np.asarray(centre_px, dtype=np.float64)[None], depth)[0]
     right, up, toward = camera.rotation
     norm = np.hypot(*up_px)
     face_up = (right * up_px[0] - up * up_px[1]) / norm if norm > 0 else up
     nose = right * nose_px[0] - up * nose_px[1]
-    return _Candidate(score=float(score), centre=centre, size=side_px / camera.pixels_per_unit,
-                      forward=toward.copy(), up=face_up, view=view_index,
-                      turn=1.0 if nose @ np.cross(face_up, toward) >= 0 else -1.0, profile=eyes_apart < PROFILE_EYES)
+    return _Candidate(
+        score=float(score),
+        centre=centre,
+        size=side_px / camera.pixels_per_unit,
+        forward=toward.copy(),
+        up=face_up,
+        view=view_index,
+        turn=1.0 if nose @ np.cross(face_up, toward) >= 0 else -1.0,
+        profile=eyes_apart < PROFILE_EYES,
+    )
 
 
 def _search(vertices, triangles, normals, face_detector, report, shots):
@@ -356,8 +381,12 @@ def _search(vertices, triangles, normals, face_detector, report, shots):
                     camera = _robust_framing(points, view, up, SEARCH_SIZE)
                     shots.append(render(vertices, search_tris, camera, max_layers=MAX_LAYERS, normals=normals))
                     windows.append(_dense_windows(shots[i], points))
-                found = [_candidate(shots[i], i, *hit) for tiling in tiling_set for degrees in angles
-                         for hit in _detect_in(face_detector, shots[i], degrees, tiling, windows[i])]
+                found = [
+                    _candidate(shots[i], i, *hit)
+                    for tiling in tiling_set
+                    for degrees in angles
+                    for hit in _detect_in(face_detector, shots[i], degrees, tiling, windows[i])
+                ]
                 level.extend(found)
                 if any(c.score >= CONFIDENT_SCORE for c in found):
                     # A clear face: hand it over at once (the other views are looked at only if it fails).
@@ -443,7 +472,7 @@ def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pi
     corners = camera.project(vertices[triangles[triangle]].reshape(-1, 3))[0].reshape(-1, 3, 2)
     e1, e2, p = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0], pixels - corners[:, 0]
     det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    usable = np.abs(det) > 1e-9 * np.maximum((e1 ** 2).sum(axis=1) + (e2 ** 2).sum(axis=1), 1e-300)
+    usable = np.abs(det) > 1e-9 * np.maximum((e1**2).sum(axis=1) + (e2**2).sum(axis=1), 1e-300)
     det = np.where(usable, det, 1.0)
     u = (p[:, 0] * e2[:, 1] - p[:, 1] * e2[:, 0]) / det
     v = (e1[:, 0] * p[:, 1] - e1[:, 1] * p[:, 0]) / det
@@ -473,8 +502,11 @@ def _occlusion_step(vertices, triangles, shot, pixels, triangle):
             depth = shot.depth[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)].astype(np.float64)
             seen &= np.isfinite(depth)
             # The triangle's plane at the pixel's centre: n . (q - corner0) = 0 solved for the depth.
-            plane = corners[:, 0, 2] - (normal[:, 0] * (qx + 0.5 - corners[:, 0, 0])
-                                        + normal[:, 1] * (qy + 0.5 - corners[:, 0, 1])) / normal[:, 2]
+            plane = (
+                corners[:, 0, 2]
+                - (normal[:, 0] * (qx + 0.5 - corners[:, 0, 0]) + normal[:, 1] * (qy + 0.5 - corners[:, 0, 1]))
+                / normal[:, 2]
+            )
             tent = np.clip(1.0 - np.hypot(qx + 0.5 - pixels[:, 0], qy + 0.5 - pixels[:, 1]) / OCCLUSION_RADIUS, 0, 1)
             worst = np.maximum(worst, np.where(seen, tent * np.abs(np.nan_to_num(depth) - plane), 0.0))
     return np.where(facing, worst, np.inf)
@@ -501,10 +533,13 @@ def _backproject(vertices, region, shot, face):
     if hit.sum() < len(hit) // 2:
         raise NoFaceError("the detected face does not lie on the mesh in the render")
     # Landmarks on the render's pixels (not snapped from off the silhouette): their exact sub-pixel positions.
-    inside = hit & (tri == shot.triangle[np.clip(pixels[:, 1].astype(np.int64), 0, h - 1),
-                                         np.clip(pixels[:, 0].astype(np.int64), 0, w - 1)])
-    bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside],
-                                         pixels[inside])
+    inside = hit & (
+        tri
+        == shot.triangle[
+            np.clip(pixels[:, 1].astype(np.int64), 0, h - 1), np.clip(pixels[:, 0].astype(np.int64), 0, w - 1)
+        ]
+    )
+    bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside], pixels[inside])
     points = np.full((len(tri), 3), np.nan)
     points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
@@ -517,8 +552,9 @@ def _backproject(vertices, region, shot, face):
     on_surface = gap < DEPTH_OUTLIER * face_width
     step = np.full(len(tri), np.inf)
     step[hit] = _occlusion_step(vertices, region.triangles, shot, pixels[hit], tri[hit])
-    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) \
-        * smoothstep(step, OCCLUSION_GAP[1] * face_width, OCCLUSION_GAP[0] * face_width)
+    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) * smoothstep(
+        step, OCCLUSION_GAP[1] * face_width, OCCLUSION_GAP[0] * face_width
+    )
     estimate = camera.unproject(pixels, predicted + shift)
     off = ~on_surface
     points[off] = estimate[off]
@@ -566,8 +602,9 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid,
     return last
 
 
-def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=None, size=RENDER_SIZE,
-                          min_score=MIN_FACE_SCORE, progress=None):
+def detect_mesh_landmarks(
+    vertices, triangles, *, detector=None, face_detector=None, size=RENDER_SIZE, min_score=MIN_FACE_SCORE, progress=None
+):
     """Detect MediaPipe's 478 face landmarks on a triangle mesh: a head, or a whole character with more objects.
 
     Args:
@@ -595,8 +632,10 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         raise InputError(f"mesh is empty: {len(vertices)} vertices, {len(triangles)} triangles")
     bad = ~np.isfinite(vertices).all(axis=1)
     if bad.any():
-        raise InputError(f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
-                         f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first")
+        raise InputError(
+            f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
+            f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first"
+        )
     detector = detector or default_detector()
     face_detector = face_detector or default_face_detector()
     report = progress or (lambda fraction, message: None)
@@ -620,11 +659,12 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
             if any(np.linalg.norm(candidate.centre - c.centre) < 0.5 * max(c.size, candidate.size) for c in tried):
                 continue  # the same face seen in another tile or turn: already verified
             tried.append(candidate)
-            for degrees in (PROFILE_TURNS_DEG if candidate.profile else TURNS_DEG):
+            for degrees in PROFILE_TURNS_DEG if candidate.profile else TURNS_DEG:
                 # A profile or three-quarter detection: the landmarker wants the face frontal, so turn toward the
                 # nose.
-                attempt = _landmarks_on(vertices, triangles, normals, candidate.turned(degrees), detector, size,
-                                        grid, report)
+                attempt = _landmarks_on(
+                    vertices, triangles, normals, candidate.turned(degrees), detector, size, grid, report
+                )
                 if attempt is not None:
                     break
             if attempt is None:
@@ -639,8 +679,10 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
             break  # a clear face on the frontal view: no need to look further
     views_tried = len(shots)
     if best < min_score:
-        raise NoFaceError(f"no face found on any of {views_tried} views of the mesh (best detector score "
-                          f"{best:.2f} < {min_score}); is it a face, and human enough for MediaPipe?")
+        raise NoFaceError(
+            f"no face found on any of {views_tried} views of the mesh (best detector score "
+            f"{best:.2f} < {min_score}); is it a face, and human enough for MediaPipe?"
+        )
     if not found:
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
@@ -650,6 +692,16 @@ def detect_mesh_landmarks(vertices, triangles, *, detector=None, face_detector=N
         tri[~hit], bary[~hit] = region.nearest(points[~hit])
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
-    return MeshLandmarks(points=points, triangle=region.index[tri], barycentric=bary, on_surface=hit,
-                         forward=forward, up=up, score=float(score), blendshapes=face.blendshape_array,
-                         image=shot.image, views_tried=views_tried, confidence=confidence)
+    return MeshLandmarks(
+        points=points,
+        triangle=region.index[tri],
+        barycentric=bary,
+        on_surface=hit,
+        forward=forward,
+        up=up,
+        score=float(score),
+        blendshapes=face.blendshape_array,
+        image=shot.image,
+        views_tried=views_tried,
+        confidence=confidence,
+    )

@@ -8,6 +8,7 @@ landmark coordinates are these divided by ``(W, H)``. Camera space has x right, 
 camera looks along -z); depth is camera z, so larger depth = closer to the viewer. World units are those of the
 vertices.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,8 +17,7 @@ from scipy import ndimage
 from ..errors import InputError
 from ..geometry import _faces, _points, face_normals, vertex_normals
 
-__all__ = ["OrthoCamera", "Render", "render", "surface_at_pixels", "srgb_to_linear", "linear_to_srgb",
-           "SKIN_ALBEDO"]
+__all__ = ["OrthoCamera", "Render", "render", "surface_at_pixels", "srgb_to_linear", "linear_to_srgb", "SKIN_ALBEDO"]
 
 #: Default surface colour (sRGB, 0..1): a light skin tone, because the face detector looks for a face, not a statue.
 SKIN_ALBEDO = (0.8, 0.65, 0.55)
@@ -42,6 +42,7 @@ def linear_to_srgb(c):
 
 # ----------------------------------------------------------------------------------------------------------------------
 # camera
+
 
 @dataclass(eq=False)
 class OrthoCamera:
@@ -174,6 +175,7 @@ def _pixels(pixels):
 # ----------------------------------------------------------------------------------------------------------------------
 # rasterisation
 
+
 @dataclass(eq=False)
 class Render:
     """Result of :func:`render`.
@@ -206,7 +208,8 @@ def _check_layers(nx, ny, height, width, max_layers):
         raise InputError(
             f"the mesh's triangles cover the view {layers:.0f} times over (limit {max_layers:g}; a head is ~2-5): "
             f"that is a triangle soup, random data or a pile of overlapping geometry, not a face surface; keep only "
-            f"the face's mesh (hide hair cards, inner parts) or clean it up")
+            f"the face's mesh (hide hair cards, inner parts) or clean it up"
+        )
 
 
 def _rasterize(xy, z, faces, height, width, max_layers=None):
@@ -251,8 +254,11 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     q0, q1, q2, a2 = p0[tri], p1[tri], p2[tri], area2[tri]
     coef = []
     for qa, qb in ((q1, q2), (q2, q0)):
-        coef += [-(qb[:, 1] - qa[:, 1]) / a2, (qb[:, 0] - qa[:, 0]) / a2,
-                 ((qb[:, 1] - qa[:, 1]) * qa[:, 0] - (qb[:, 0] - qa[:, 0]) * qa[:, 1]) / a2]
+        coef += [
+            -(qb[:, 1] - qa[:, 1]) / a2,
+            (qb[:, 0] - qa[:, 0]) / a2,
+            ((qb[:, 1] - qa[:, 1]) * qa[:, 0] - (qb[:, 0] - qa[:, 0]) * qa[:, 1]) / a2,
+        ]
     zf = z[faces[tri]]
 
     # Work items (triangle, first row, rows); triangles larger than a chunk are cut into bands of rows.
@@ -315,7 +321,9 @@ def _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width)
     first[1:] = pix_sorted[1:] != pix_sorted[:-1]
     starts = np.flatnonzero(first)
     depth_sorted = depth[order]
-    at_max = depth_sorted == np.repeat(np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size)))
+    at_max = depth_sorted == np.repeat(
+        np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size))
+    )
     top = np.flatnonzero(at_max)
     top_first = np.ones(top.size, dtype=bool)
     top_first[1:] = pix_sorted[top[1:]] != pix_sorted[top[:-1]]
@@ -329,8 +337,20 @@ def _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width)
     return pix[win], depth[win], t[win], w
 
 
-def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambient=0.25, background=(0.0, 0.0, 0.0),
-           smooth=True, ssaa=1, max_layers=None, normals=None):
+def render(
+    vertices,
+    faces,
+    camera,
+    *,
+    vertex_colors=None,
+    light_dir=None,
+    ambient=0.25,
+    background=(0.0, 0.0, 0.0),
+    smooth=True,
+    ssaa=1,
+    max_layers=None,
+    normals=None,
+):
     """Render a triangle mesh with a z-buffer: shaded image plus per-pixel triangle id, barycentrics and depth.
 
     ``vertices`` ``(V, 3)`` float, ``faces`` ``(F, 3)`` int, ``camera`` :class:`OrthoCamera`.
@@ -419,8 +439,9 @@ def render(vertices, faces, camera, *, vertex_colors=None, light_dir=None, ambie
         image = np.round(linear_to_srgb(linear) * 255.0).astype(np.uint8)
     depth32 = depth.astype(np.float32)
     depth32[tri < 0] = np.nan
-    return Render(image=image, triangle=tri.astype(np.int32), barycentric=bary.astype(np.float32),
-                  depth=depth32, camera=camera)
+    return Render(
+        image=image, triangle=tri.astype(np.int32), barycentric=bary.astype(np.float32), depth=depth32, camera=camera
+    )
 
 
 def surface_at_pixels(render_result, pixels, max_distance=3.0):

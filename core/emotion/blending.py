@@ -43,6 +43,7 @@ index) instead of the plain average; (2) each set holds only indices that rise w
 :data:`SALIENT_MASS` of the sum of r² over the positive indices, a left/right pair kept whole, at most ``k``)
 instead of a fixed k, so a channel that merely moves with the emotion's noise is not boosted.
 """
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +55,23 @@ from ..errors import AssetError, InputError
 from ..io.atomic_io import atomic_write_text
 
 __all__ = [
-    "DEFAULT_K", "FORMAT", "FORMAT_VERSION", "LABEL_ALIASES", "METHODS", "SALIENT_MASS", "STATS_PATH", "BlendStats",
-    "blend", "blend_correlation", "blend_correlation_weighted", "blend_linear", "compute_stats", "default_stats",
-    "load_stats", "pearson_by_label", "save_stats",
+    "DEFAULT_K",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LABEL_ALIASES",
+    "METHODS",
+    "SALIENT_MASS",
+    "STATS_PATH",
+    "BlendStats",
+    "blend",
+    "blend_correlation",
+    "blend_correlation_weighted",
+    "blend_linear",
+    "compute_stats",
+    "default_stats",
+    "load_stats",
+    "pearson_by_label",
+    "save_stats",
 ]
 
 #: Default number of most-correlated indices per emotion ([Ma 2025]: 16).
@@ -90,6 +105,7 @@ class BlendStats:
     ``pca_components (D, 52)`` (orthonormal rows) when ``space == "pca"``, else None. ``source``: a JSON-able dict
     saying where the data came from (generator version, seed, counts...).
     """
+
     labels: tuple
     correlation: np.ndarray
     top: dict
@@ -107,8 +123,10 @@ class BlendStats:
         Raises InputError: label not in the statistics (lists the labels it has)."""
         key = LABEL_ALIASES.get(label, label)
         if key not in self.top:
-            raise InputError(f"no blend statistics for emotion {label!r}; the statistics have: "
-                             f"{', '.join(self.labels)} (rebuild them with tools/build_blend_stats.py)")
+            raise InputError(
+                f"no blend statistics for emotion {label!r}; the statistics have: "
+                f"{', '.join(self.labels)} (rebuild them with tools/build_blend_stats.py)"
+            )
         return self.top[key]
 
     def salient(self, label, mass=SALIENT_MASS):
@@ -133,13 +151,22 @@ class BlendStats:
 
     def to_dict(self):
         """A JSON-able dict (floats rounded to 6 decimals) in the file layout of :func:`save_stats`."""
+
         def r(a):
             return np.round(np.asarray(a, np.float64), 6).tolist()
+
         return {
-            "format": FORMAT, "version": FORMAT_VERSION, "arkit_names": list(ARKIT_NAMES),
-            "labels": list(self.labels), "k": int(self.k), "space": self.space, "rank": self.rank,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "arkit_names": list(ARKIT_NAMES),
+            "labels": list(self.labels),
+            "k": int(self.k),
+            "space": self.space,
+            "rank": self.rank,
             "top_indices": {label: [int(i) for i in self.top[label]] for label in self.labels},
-            "emin": r(self.emin), "emax": r(self.emax), "correlation": r(self.correlation),
+            "emin": r(self.emin),
+            "emax": r(self.emax),
+            "correlation": r(self.correlation),
             "pca": None if self.space != "pca" else {"mean": r(self.pca_mean), "components": r(self.pca_components)},
             "source": self.source,
         }
@@ -150,8 +177,10 @@ class BlendStats:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError(f"not a blend statistics file (expected format {FORMAT!r})")
         if data.get("version") != FORMAT_VERSION:
-            raise InputError(f"blend statistics version {data.get('version')!r} is not supported "
-                             f"(this facemotion reads version {FORMAT_VERSION}); rebuild with tools/build_blend_stats.py")
+            raise InputError(
+                f"blend statistics version {data.get('version')!r} is not supported "
+                f"(this facemotion reads version {FORMAT_VERSION}); rebuild with tools/build_blend_stats.py"
+            )
         if data.get("arkit_names") != list(ARKIT_NAMES):
             raise InputError("blend statistics were built for other ARKit channel names; rebuild them")
         try:
@@ -159,20 +188,33 @@ class BlendStats:
             correlation = np.asarray(data["correlation"], np.float64)
             space = data["space"]
             pca = data.get("pca")
-            stats = cls(labels=labels, correlation=correlation,
-                        top={label: np.asarray(data["top_indices"][label], np.int64) for label in labels},
-                        emin=np.asarray(data["emin"], np.float64), emax=np.asarray(data["emax"], np.float64),
-                        k=int(data["k"]), space=space, rank=data["rank"],
-                        pca_mean=None if pca is None else np.asarray(pca["mean"], np.float64),
-                        pca_components=None if pca is None else np.asarray(pca["components"], np.float64),
-                        source=dict(data.get("source") or {}))
+            stats = cls(
+                labels=labels,
+                correlation=correlation,
+                top={label: np.asarray(data["top_indices"][label], np.int64) for label in labels},
+                emin=np.asarray(data["emin"], np.float64),
+                emax=np.asarray(data["emax"], np.float64),
+                k=int(data["k"]),
+                space=space,
+                rank=data["rank"],
+                pca_mean=None if pca is None else np.asarray(pca["mean"], np.float64),
+                pca_components=None if pca is None else np.asarray(pca["components"], np.float64),
+                source=dict(data.get("source") or {}),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"blend statistics file is incomplete or malformed: {exc}") from None
-        dims = len(ARKIT_NAMES) if space == "arkit" else (0 if stats.pca_components is None
-                                                          else stats.pca_components.shape[0])
-        if (correlation.shape != (len(labels), dims) or stats.emin.shape != (len(ARKIT_NAMES),)
-                or stats.emax.shape != (len(ARKIT_NAMES),) or space not in _SPACES
-                or any(len(t) != stats.k or (len(t) and (t.min() < 0 or t.max() >= dims)) for t in stats.top.values())):
+        dims = (
+            len(ARKIT_NAMES)
+            if space == "arkit"
+            else (0 if stats.pca_components is None else stats.pca_components.shape[0])
+        )
+        if (
+            correlation.shape != (len(labels), dims)
+            or stats.emin.shape != (len(ARKIT_NAMES),)
+            or stats.emax.shape != (len(ARKIT_NAMES),)
+            or space not in _SPACES
+            or any(len(t) != stats.k or (len(t) and (t.min() < 0 or t.max() >= dims)) for t in stats.top.values())
+        ):
             raise InputError("blend statistics file has inconsistent shapes; rebuild it")
         return stats
 
@@ -199,12 +241,12 @@ def pearson_by_label(values, labels, label_names):
     x = np.asarray(values, np.float64)
     labels = np.asarray(labels)
     xc = x - x.mean(axis=0)
-    sx = np.sqrt((xc ** 2).mean(axis=0))
+    sx = np.sqrt((xc**2).mean(axis=0))
     out = np.zeros((len(label_names), x.shape[1]))
     for row, name in enumerate(label_names):
         y = (labels == name).astype(np.float64)
         yc = y - y.mean()
-        sy = np.sqrt((yc ** 2).mean())
+        sy = np.sqrt((yc**2).mean())
         denom = sx * sy
         cov = (xc * yc[:, None]).mean(axis=0)
         out[row] = np.divide(cov, denom, out=np.zeros_like(cov), where=denom > 1e-12)
@@ -241,7 +283,7 @@ def compute_stats(weights, labels, *, k=DEFAULT_K, space="arkit", n_components=1
             raise InputError(f"n_components must be in [1, {min(x.shape)}], got {n_components!r}")
         mean = x.mean(axis=0)
         _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-        components = vt[:int(n_components)]
+        components = vt[: int(n_components)]
         # SVD signs are arbitrary: make each component's largest-magnitude entry positive (deterministic output).
         signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
         components = components * signs[:, None]
@@ -252,9 +294,19 @@ def compute_stats(weights, labels, *, k=DEFAULT_K, space="arkit", n_components=1
     correlation = pearson_by_label(values, labels, names)
     score = np.abs(correlation) if rank == "absolute" else correlation
     top = {name: np.argsort(-score[row], kind="stable")[:k].astype(np.int64) for row, name in enumerate(names)}
-    return BlendStats(labels=names, correlation=correlation, top=top, emin=x.min(axis=0), emax=x.max(axis=0),
-                      k=int(k), space=space, rank=rank, pca_mean=mean, pca_components=components,
-                      source=dict(source or {}))
+    return BlendStats(
+        labels=names,
+        correlation=correlation,
+        top=top,
+        emin=x.min(axis=0),
+        emax=x.max(axis=0),
+        k=int(k),
+        space=space,
+        rank=rank,
+        pca_mean=mean,
+        pca_components=components,
+        source=dict(source or {}),
+    )
 
 
 def save_stats(stats, path):
@@ -270,7 +322,9 @@ def load_stats(path):
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AssetError(f"blend statistics file {path} is missing; rebuild it with tools/build_blend_stats.py") from None
+        raise AssetError(
+            f"blend statistics file {path} is missing; rebuild it with tools/build_blend_stats.py"
+        ) from None
     except (OSError, ValueError) as exc:
         raise AssetError(f"cannot read blend statistics {path}: {exc}") from None
     return BlendStats.from_dict(data)
@@ -316,11 +370,11 @@ def _rule(a, b, w1, w2, i1, i2):
     """[Ma 2025]'s rule on vectors a (E1), b (E2) with index sets i1, i2 (arrays of indices)."""
     i1, i2 = set(int(i) for i in i1), set(int(i) for i in i2)
     overlap = i1 & i2
-    out = w1 * a + w2 * b                                   # elsewhere, and I_E1 \ I_o
+    out = w1 * a + w2 * b  # elsewhere, and I_E1 \ I_o
     only2 = np.fromiter(sorted(i2 - overlap), np.int64)
     both = np.fromiter(sorted(overlap), np.int64)
-    out[only2] = w2 * a[only2] + w1 * b[only2]              # I_E2 \ I_o: E2 gets w1
-    out[both] = 0.5 * (a[both] + b[both])                   # I_o: averaged
+    out[only2] = w2 * a[only2] + w1 * b[only2]  # I_E2 \ I_o: E2 gets w1
+    out[both] = 0.5 * (a[both] + b[both])  # I_o: averaged
     return out
 
 
@@ -361,13 +415,13 @@ def _weighted_rule(a, b, w1, w2, s1, s2):
     top = max(w1, w2)
     g1, g2 = (w1 / top, w2 / top) if top > 0 else (0.0, 0.0)
     r1, r2 = dict(zip(s1[0].tolist(), s1[1].tolist())), dict(zip(s2[0].tolist(), s2[1].tolist()))
-    out = w1 * a + w2 * b                                   # elsewhere: linear
+    out = w1 * a + w2 * b  # elsewhere: linear
     for i in set(r1) - set(r2):
-        out[i] = g1 * a[i] + w2 * b[i]                      # E1's own: E1 at g1, E2 at its linear share
+        out[i] = g1 * a[i] + w2 * b[i]  # E1's own: E1 at g1, E2 at its linear share
     for i in set(r2) - set(r1):
-        out[i] = w1 * a[i] + g2 * b[i]                      # E2's own: E2 at g2 (< g1 when E1 dominates)
+        out[i] = w1 * a[i] + g2 * b[i]  # E2's own: E2 at g2 (< g1 when E1 dominates)
     for i in set(r1) & set(r2):
-        u, v = w1 * r1[i], w2 * r2[i]                       # overlap: the w·r-weighted average of g·E
+        u, v = w1 * r1[i], w2 * r2[i]  # overlap: the w·r-weighted average of g·E
         out[i] = (u * g1 * a[i] + v * g2 * b[i]) / (u + v) if u + v > 0 else 0.0
     return out
 

@@ -33,6 +33,7 @@ Photos and video frames are classified by :class:`FusedEmotionClassifier` (the d
 this geometric model and the appearance channel (:mod:`.appearance`, a CNN trained on real photographs) pooled and
 calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`).
 """
+
 import json
 import threading
 from dataclasses import dataclass
@@ -40,16 +41,27 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from .appearance import default_appearance_channel
 from .features import FEATURE_SPEC_VERSION, PARTS, FeatureSpec, extract_features, extract_parts
 from .fusion import apply_temperature, is_uncertain, load_parameters, pool
 from .onnx_session import cpu_session
 from .presets import CATEGORIES
-from ..errors import InputError
 
-__all__ = ["DEFAULT_MODEL_PATH", "EmotionClassifier", "EmotionResult", "FusedEmotionClassifier", "METADATA_KEYS",
-           "MODEL_FORMAT_MAJOR", "RELATIVE_MODEL_PATH", "classify_image", "default_classifier",
-           "default_fused_classifier", "default_relative_classifier", "intensity_from_probabilities"]
+__all__ = [
+    "DEFAULT_MODEL_PATH",
+    "EmotionClassifier",
+    "EmotionResult",
+    "FusedEmotionClassifier",
+    "METADATA_KEYS",
+    "MODEL_FORMAT_MAJOR",
+    "RELATIVE_MODEL_PATH",
+    "classify_image",
+    "default_classifier",
+    "default_fused_classifier",
+    "default_relative_classifier",
+    "intensity_from_probabilities",
+]
 
 #: The model shipped with the add-on (built by ``tools/train_emotion.py``).
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "emotion_classifier.onnx"
@@ -100,8 +112,10 @@ def intensity_from_probabilities(probabilities, labels=CATEGORIES):
 
 
 def _model_error(path, what, model_value, expected):
-    return InputError(f"emotion model {path}: {what} is {model_value} in the model but {expected} is expected; "
-                      f"retrain it with tools/train_emotion.py or use the model shipped with facemotion")
+    return InputError(
+        f"emotion model {path}: {what} is {model_value} in the model but {expected} is expected; "
+        f"retrain it with tools/train_emotion.py or use the model shipped with facemotion"
+    )
 
 
 class EmotionClassifier:
@@ -124,8 +138,9 @@ class EmotionClassifier:
 
     def __init__(self, model_path=None):
         self.path = Path(DEFAULT_MODEL_PATH if model_path is None else model_path)
-        self.session = cpu_session(self.path, "emotion model", "give a model written by tools/train_emotion.py "
-                                                               "or reinstall facemotion")
+        self.session = cpu_session(
+            self.path, "emotion model", "give a model written by tools/train_emotion.py or reinstall facemotion"
+        )
         meta = dict(self.session.get_modelmeta().custom_metadata_map)
         self._check_metadata(meta)
 
@@ -133,8 +148,9 @@ class EmotionClassifier:
         path = self.path
         missing = [k for k in METADATA_KEYS if k not in meta]
         if missing:
-            raise _model_error(path, "the metadata", f"missing {missing} (has {sorted(meta)})",
-                               f"all of {list(METADATA_KEYS)}")
+            raise _model_error(
+                path, "the metadata", f"missing {missing} (has {sorted(meta)})", f"all of {list(METADATA_KEYS)}"
+            )
         version = meta[META_VERSION]
         try:
             major = int(str(version).split(".")[0])
@@ -148,8 +164,9 @@ class EmotionClassifier:
         except (ValueError, TypeError):
             labels = meta[META_LABELS]
         if labels != CATEGORIES:
-            raise _model_error(path, "the label set", list(labels) if isinstance(labels, tuple) else repr(labels),
-                               list(CATEGORIES))
+            raise _model_error(
+                path, "the label set", list(labels) if isinstance(labels, tuple) else repr(labels), list(CATEGORIES)
+            )
         self.labels = labels
         try:
             spec = FeatureSpec.from_json(meta[META_SPEC])
@@ -163,9 +180,11 @@ class EmotionClassifier:
             raise _model_error(path, "the input", f"{got}", "one float tensor (N, features)")
         width = inputs[0].shape[1]
         if width != spec.size:
-            raise InputError(f"emotion model {path}: its feature spec ({spec.describe()}) has size {spec.size} but "
-                             f"its input width is {width}; the metadata does not match the model, retrain it with "
-                             f"tools/train_emotion.py")
+            raise InputError(
+                f"emotion model {path}: its feature spec ({spec.describe()}) has size {spec.size} but "
+                f"its input width is {width}; the metadata does not match the model, retrain it with "
+                f"tools/train_emotion.py"
+            )
         self.spec = spec
         self._input = inputs[0].name
         probs = [o for o in self.session.get_outputs() if o.type == "tensor(float)" and len(o.shape) == 2]
@@ -189,8 +208,10 @@ class EmotionClassifier:
         if x.ndim == 1:
             x = x[None, :]
         if x.ndim != 2 or x.shape[1] != self.spec.size:
-            raise InputError(f"emotion features have shape {np.shape(features)}; the model expects "
-                             f"(N, {self.spec.size}) for feature spec ({self.spec.describe()})")
+            raise InputError(
+                f"emotion features have shape {np.shape(features)}; the model expects "
+                f"(N, {self.spec.size}) for feature spec ({self.spec.describe()})"
+            )
         if not np.isfinite(x).all():
             raise InputError("emotion features contain NaN or infinite values; check the face landmarks")
         if x.shape[0] == 0:
@@ -238,22 +259,31 @@ class EmotionClassifier:
         features all within :data:`UNCHANGED` of 0: the rest pose itself, e.g. a rig with every shape key at 0)
         is neutral by definition, whatever its rest pose looks like (a stern head at rest read "anger" before)."""
         features = extract_features(face, image, self.spec, reference=reference)
-        if reference is not None and self.spec.relative and \
-                np.abs(features[..., -sum(PARTS[p] for p in self.spec.delta_parts):]).max() <= UNCHANGED:
+        if (
+            reference is not None
+            and self.spec.relative
+            and np.abs(features[..., -sum(PARTS[p] for p in self.spec.delta_parts) :]).max() <= UNCHANGED
+        ):
             return self.result(np.eye(len(self.labels), dtype=np.float32)[self.labels.index("neutral")], face)
         return self.result(self.predict(features)[0], face)
 
 
 def _needs_reference_error(path):
-    return InputError(f"emotion model {path.name} compares a face with the same face at rest; a single image has no "
-                      f"reference: use the model without reference ({DEFAULT_MODEL_PATH.name})")
+    return InputError(
+        f"emotion model {path.name} compares a face with the same face at rest; a single image has no "
+        f"reference: use the model without reference ({DEFAULT_MODEL_PATH.name})"
+    )
 
 
 def _result(probabilities, face=None):
     p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
-    return EmotionResult(label=CATEGORIES[int(np.argmax(p))],
-                         probabilities={k: float(v) for k, v in zip(CATEGORIES, p)},
-                         intensity=float(intensity_from_probabilities(p)), face=face, uncertain=is_uncertain(p))
+    return EmotionResult(
+        label=CATEGORIES[int(np.argmax(p))],
+        probabilities={k: float(v) for k, v in zip(CATEGORIES, p)},
+        intensity=float(intensity_from_probabilities(p)),
+        face=face,
+        uncertain=is_uncertain(p),
+    )
 
 
 class FusedEmotionClassifier:
@@ -272,8 +302,10 @@ class FusedEmotionClassifier:
     def __init__(self, geometry=None, appearance=None, parameters=None):
         self.geometry = geometry or default_classifier()
         if self.geometry.needs_reference:
-            raise InputError(f"emotion model {self.geometry.path.name} compares a face with the same face at rest; "
-                             f"the fused classifier needs the model without reference ({DEFAULT_MODEL_PATH.name})")
+            raise InputError(
+                f"emotion model {self.geometry.path.name} compares a face with the same face at rest; "
+                f"the fused classifier needs the model without reference ({DEFAULT_MODEL_PATH.name})"
+            )
         self.appearance = appearance or default_appearance_channel()
         self.parameters = parameters or load_parameters()
         self.path = self.geometry.path
@@ -354,6 +386,7 @@ def default_relative_classifier():
 def _multi_face_detector():
     global _detector
     from ..detect.landmarks import FaceLandmarkDetector
+
     with _lock:
         if _detector is None or _detector.closed:
             _detector = FaceLandmarkDetector(max_faces=DEFAULT_MAX_FACES)

@@ -33,6 +33,7 @@ spaces ignored), or as an ``int``. A whole prototype is written ``"1+2+5B+26"`` 
 The canonical key form (what :func:`parse_facs_code` and :func:`canonical_au_key` return) is the number with an
 optional side prefix and no letter: ``"12"``, ``"R12"``.
 """
+
 import re
 
 import numpy as np
@@ -41,7 +42,13 @@ from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..errors import InputError
 
 __all__ = [
-    "AU_NAMES", "AU_TO_ARKIT", "INTENSITY_LETTERS", "au_vector", "aus_to_arkit", "canonical_au_key", "parse_au",
+    "AU_NAMES",
+    "AU_TO_ARKIT",
+    "INTENSITY_LETTERS",
+    "au_vector",
+    "aus_to_arkit",
+    "canonical_au_key",
+    "parse_au",
     "parse_facs_code",
 ]
 
@@ -95,32 +102,32 @@ def _both(base, weight=1.0):
 #: AU number -> {ARKit name: weight at full intensity (E)}. Several AUs on one channel add up (linear blendshapes),
 #: and :func:`aus_to_arkit` clips the sum to [0, 1].
 AU_TO_ARKIT = {
-    1: {"browInnerUp": 1.0},                       # ICT: browInnerUp_L + _R (ARKit has one shape)
-    2: _both("browOuterUp"),                        # ICT
-    4: _both("browDown"),                           # ICT
-    5: _both("eyeWide"),                            # ICT
+    1: {"browInnerUp": 1.0},  # ICT: browInnerUp_L + _R (ARKit has one shape)
+    2: _both("browOuterUp"),  # ICT
+    4: _both("browDown"),  # ICT
+    5: _both("eyeWide"),  # ICT
     # ICT maps AU6 to cheekSquint alone; the cheek raiser (orbicularis oculi, pars orbitalis) also pushes the lower
     # lid up, which ARKit models with eyeSquint, so a little of it makes the Duchenne "smiling eyes" read.
     6: {**_both("cheekSquint"), **_both("eyeSquint", 0.3)},
-    7: _both("eyeSquint"),                          # ICT
+    7: _both("eyeSquint"),  # ICT
     # AU9's levator labii alaeque nasi also lifts the upper lip (FACS manual), hence a little mouthUpperUp.
     9: {**_both("noseSneer"), **_both("mouthUpperUp", 0.3)},
     # ICT maps AU10 to mouthShrugUpper and AU11 to mouthUpperUp; Apple describes mouthUpperUp as the upward movement
     # of the upper lip, which is AU10's definition. We follow Apple and blend in ICT's shape at 0.3.
     10: {**_both("mouthUpperUp"), "mouthShrugUpper": 0.3},
-    11: _both("mouthUpperUp", 0.5),                 # ICT's shape; a nasolabial deepener moves the lip less than AU10
-    12: _both("mouthSmile"),                        # ICT
-    14: _both("mouthDimple"),                       # ICT
-    15: _both("mouthFrown"),                        # ICT
-    16: _both("mouthLowerDown"),                    # ICT
-    17: {"mouthShrugLower": 1.0},                   # ICT
-    18: {"mouthPucker": 1.0},                       # ICT
-    20: _both("mouthStretch"),                      # ICT
-    22: {"mouthFunnel": 1.0},                       # ICT
+    11: _both("mouthUpperUp", 0.5),  # ICT's shape; a nasolabial deepener moves the lip less than AU10
+    12: _both("mouthSmile"),  # ICT
+    14: _both("mouthDimple"),  # ICT
+    15: _both("mouthFrown"),  # ICT
+    16: _both("mouthLowerDown"),  # ICT
+    17: {"mouthShrugLower": 1.0},  # ICT
+    18: {"mouthPucker": 1.0},  # ICT
+    20: _both("mouthStretch"),  # ICT
+    22: {"mouthFunnel": 1.0},  # ICT
     # No ICT row. AU23 tightens and narrows the lips and thins their red parts: lip press (tension), a little pucker
     # (narrowing) and a little roll-in of both lips (thinner red).
     23: {**_both("mouthPress", 0.5), "mouthPucker": 0.2, "mouthRollUpper": 0.25, "mouthRollLower": 0.25},
-    24: _both("mouthPress"),                        # ICT
+    24: _both("mouthPress"),  # ICT
     # No ICT row. Lips apart without a jaw drop: lower lip down, upper lip up a little, jaw barely open (ARKit's
     # mouthClose, lips closed over an open jaw, stays 0).
     25: {**_both("mouthLowerDown", 0.3), **_both("mouthUpperUp", 0.1), "jawOpen": 0.1},
@@ -129,18 +136,18 @@ AU_TO_ARKIT = {
     26: {"jawOpen": 0.75},
     27: {"jawOpen": 1.0, **_both("mouthStretch", 0.3)},
     28: {"mouthRollLower": 1.0, "mouthRollUpper": 1.0},  # ICT
-    29: {"jawForward": 1.0},                        # ICT
-    33: {"cheekPuff": 1.0},                         # ICT
-    34: {"cheekPuff": 1.0},                         # cheek puff: same ARKit shape as AU33
+    29: {"jawForward": 1.0},  # ICT
+    33: {"cheekPuff": 1.0},  # ICT
+    34: {"cheekPuff": 1.0},  # cheek puff: same ARKit shape as AU33
     # Lid droop / slit / closed are increasing degrees of the same lid closure (FACS 41 < 42 < 43).
     41: _both("eyeBlink", 0.3),
     42: _both("eyeBlink", 0.6),
     43: _both("eyeBlink"),
-    45: _both("eyeBlink"),                          # ICT
-    61: {"eyeLookOutLeft": 1.0, "eyeLookInRight": 1.0},   # ICT
-    62: {"eyeLookOutRight": 1.0, "eyeLookInLeft": 1.0},   # ICT
-    63: _both("eyeLookUp"),                         # ICT
-    64: _both("eyeLookDown"),                       # ICT
+    45: _both("eyeBlink"),  # ICT
+    61: {"eyeLookOutLeft": 1.0, "eyeLookInRight": 1.0},  # ICT
+    62: {"eyeLookOutRight": 1.0, "eyeLookInLeft": 1.0},  # ICT
+    63: _both("eyeLookUp"),  # ICT
+    64: _both("eyeLookDown"),  # ICT
 }
 
 _AU_RE = re.compile(r"^([LR])?(?:AU)?(\d{1,2})([A-E])?$")
@@ -159,13 +166,15 @@ def parse_au(code):
         if match is None:
             raise InputError(
                 f"malformed FACS action unit {code!r}; write it like '12', 'AU12', 'R12' or '5B' "
-                f"(optional L/R side, AU number, optional intensity letter A-E)")
+                f"(optional L/R side, AU number, optional intensity letter A-E)"
+            )
         side, au, letter = match.group(1), int(match.group(2)), match.group(3)
     else:
         raise InputError(f"FACS action unit must be a string like 'AU12' or an int, got {type(code).__name__}")
     if au not in AU_TO_ARKIT:
-        raise InputError(f"unsupported FACS action unit {code!r}; supported AUs: "
-                         f"{', '.join(str(n) for n in AU_TO_ARKIT)}")
+        raise InputError(
+            f"unsupported FACS action unit {code!r}; supported AUs: {', '.join(str(n) for n in AU_TO_ARKIT)}"
+        )
     return au, side, (INTENSITY_LETTERS[letter] if letter else None)
 
 
@@ -244,8 +253,9 @@ def aus_to_arkit(aus):
     if isinstance(aus, str):
         aus = parse_facs_code(aus)
     if not hasattr(aus, "items"):
-        raise InputError(f"FACS action units must be a dict like {{'12': 0.8}} or a code like '6+12', "
-                         f"got {type(aus).__name__}")
+        raise InputError(
+            f"FACS action units must be a dict like {{'12': 0.8}} or a code like '6+12', got {type(aus).__name__}"
+        )
     out = np.zeros(len(ARKIT_NAMES), np.float64)
     for code, value in aus.items():
         au, side, letter = parse_au(code)

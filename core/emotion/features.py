@@ -28,56 +28,67 @@ records so it always gets exactly what it was trained on:
 Landmarks are taken in pixel units (x * width, y * height, z * width: MediaPipe's z has the scale of x) so that
 non-square images are not distorted.
 """
+
 import json
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..detect import mediapipe_topology as mp_idx
 from ..arkit import ARKIT_NAMES
+from ..detect import mediapipe_topology as mp_idx
 from ..errors import InputError
 from ..geometry import apply_similarity, similarity_transform
 
 #: [Guo 2025]'s 20 keypoints, as (name, MediaPipe landmark index). "Right"/"left" are the subject's.
 GUO_KEYPOINTS = (
-    ("nose_tip", mp_idx.NOSE_TIP), ("nose_ala_right", mp_idx.NOSE_ALA_RIGHT), ("nose_ala_left", mp_idx.NOSE_ALA_LEFT),
-    ("upper_lip_mid", mp_idx.UPPER_LIP_OUTER_MID), ("lower_lip_mid", mp_idx.LOWER_LIP_OUTER_MID),
-    ("mouth_corner_right", mp_idx.MOUTH_CORNER_RIGHT), ("mouth_corner_left", mp_idx.MOUTH_CORNER_LEFT),
-    ("right_eye_inner", mp_idx.RIGHT_EYE_INNER_CORNER), ("right_eye_outer", mp_idx.RIGHT_EYE_OUTER_CORNER),
-    ("right_upper_lid", mp_idx.RIGHT_EYE_UPPER_LID_MID), ("right_lower_lid", mp_idx.RIGHT_EYE_LOWER_LID_MID),
-    ("left_eye_inner", mp_idx.LEFT_EYE_INNER_CORNER), ("left_eye_outer", mp_idx.LEFT_EYE_OUTER_CORNER),
-    ("left_upper_lid", mp_idx.LEFT_EYE_UPPER_LID_MID), ("left_lower_lid", mp_idx.LEFT_EYE_LOWER_LID_MID),
-    ("right_brow_mid", mp_idx.RIGHT_EYEBROW_MID), ("left_brow_mid", mp_idx.LEFT_EYEBROW_MID),
-    ("right_brow_inner", mp_idx.RIGHT_EYEBROW_INNER), ("left_brow_inner", mp_idx.LEFT_EYEBROW_INNER),
+    ("nose_tip", mp_idx.NOSE_TIP),
+    ("nose_ala_right", mp_idx.NOSE_ALA_RIGHT),
+    ("nose_ala_left", mp_idx.NOSE_ALA_LEFT),
+    ("upper_lip_mid", mp_idx.UPPER_LIP_OUTER_MID),
+    ("lower_lip_mid", mp_idx.LOWER_LIP_OUTER_MID),
+    ("mouth_corner_right", mp_idx.MOUTH_CORNER_RIGHT),
+    ("mouth_corner_left", mp_idx.MOUTH_CORNER_LEFT),
+    ("right_eye_inner", mp_idx.RIGHT_EYE_INNER_CORNER),
+    ("right_eye_outer", mp_idx.RIGHT_EYE_OUTER_CORNER),
+    ("right_upper_lid", mp_idx.RIGHT_EYE_UPPER_LID_MID),
+    ("right_lower_lid", mp_idx.RIGHT_EYE_LOWER_LID_MID),
+    ("left_eye_inner", mp_idx.LEFT_EYE_INNER_CORNER),
+    ("left_eye_outer", mp_idx.LEFT_EYE_OUTER_CORNER),
+    ("left_upper_lid", mp_idx.LEFT_EYE_UPPER_LID_MID),
+    ("left_lower_lid", mp_idx.LEFT_EYE_LOWER_LID_MID),
+    ("right_brow_mid", mp_idx.RIGHT_EYEBROW_MID),
+    ("left_brow_mid", mp_idx.LEFT_EYEBROW_MID),
+    ("right_brow_inner", mp_idx.RIGHT_EYEBROW_INNER),
+    ("left_brow_inner", mp_idx.LEFT_EYEBROW_INNER),
     ("chin", mp_idx.CHIN),
 )
 KEYPOINT_INDEX = {name: i for i, (name, _) in enumerate(GUO_KEYPOINTS)}
 
 #: The 23 distances (pairs of keypoint names) and what each tracks.
 GUO_DISTANCES = (
-    ("right_brow_inner", "left_brow_inner"),      # brow gap: corrugator (AU4, anger)
-    ("right_brow_mid", "right_upper_lid"),        # brow arch height: frontalis (AU1+2 surprise, AU4 anger)
+    ("right_brow_inner", "left_brow_inner"),  # brow gap: corrugator (AU4, anger)
+    ("right_brow_mid", "right_upper_lid"),  # brow arch height: frontalis (AU1+2 surprise, AU4 anger)
     ("left_brow_mid", "left_upper_lid"),
-    ("right_brow_inner", "right_eye_inner"),      # inner brow height: AU1 (sadness, fear, surprise)
+    ("right_brow_inner", "right_eye_inner"),  # inner brow height: AU1 (sadness, fear, surprise)
     ("left_brow_inner", "left_eye_inner"),
-    ("right_eye_inner", "right_eye_outer"),       # eye corner width: orbicularis oculi (AU6/7 squint)
+    ("right_eye_inner", "right_eye_outer"),  # eye corner width: orbicularis oculi (AU6/7 squint)
     ("left_eye_inner", "left_eye_outer"),
-    ("right_upper_lid", "right_lower_lid"),       # lid opening: AU5 (surprise, fear) vs AU7/43
+    ("right_upper_lid", "right_lower_lid"),  # lid opening: AU5 (surprise, fear) vs AU7/43
     ("left_upper_lid", "left_lower_lid"),
-    ("nose_tip", "mouth_corner_right"),           # zygomaticus: AU12 pulls the corners up and back (happy)
+    ("nose_tip", "mouth_corner_right"),  # zygomaticus: AU12 pulls the corners up and back (happy)
     ("nose_tip", "mouth_corner_left"),
-    ("nose_ala_right", "mouth_corner_right"),     # levator labii / nasolabial: AU9/10 (disgust), AU12
+    ("nose_ala_right", "mouth_corner_right"),  # levator labii / nasolabial: AU9/10 (disgust), AU12
     ("nose_ala_left", "mouth_corner_left"),
-    ("nose_tip", "upper_lip_mid"),                # upper lip raiser AU10 (disgust)
+    ("nose_tip", "upper_lip_mid"),  # upper lip raiser AU10 (disgust)
     ("mouth_corner_right", "mouth_corner_left"),  # mouth width: AU12/20 widen, AU18/23 narrow
-    ("upper_lip_mid", "lower_lip_mid"),           # lip opening: AU25/26 (surprise, fear)
-    ("mouth_corner_right", "chin"),               # corners to chin: AU15 (sad) shortens, AU12 lengthens
+    ("upper_lip_mid", "lower_lip_mid"),  # lip opening: AU25/26 (surprise, fear)
+    ("mouth_corner_right", "chin"),  # corners to chin: AU15 (sad) shortens, AU12 lengthens
     ("mouth_corner_left", "chin"),
-    ("nose_tip", "chin"),                         # jaw drop AU26/27: overall intensity of surprise/fear
-    ("right_eye_outer", "mouth_corner_right"),    # cross-region: cheek raise + smile (AU6+12) shortens
+    ("nose_tip", "chin"),  # jaw drop AU26/27: overall intensity of surprise/fear
+    ("right_eye_outer", "mouth_corner_right"),  # cross-region: cheek raise + smile (AU6+12) shortens
     ("left_eye_outer", "mouth_corner_left"),
-    ("right_brow_mid", "mouth_corner_right"),     # cross-region: brow raise + mouth stretch lengthen
+    ("right_brow_mid", "mouth_corner_right"),  # cross-region: brow raise + mouth stretch lengthen
     ("left_brow_mid", "mouth_corner_left"),
 )
 
@@ -89,17 +100,39 @@ _ALIGNED_ANCHORS = np.array([[40.0, 52.0], [88.0, 52.0], [64.0, 100.0]])
 
 #: Paired ARKit blendshapes (``<base>Left``/``<base>Right``, plus the sideways pairs jaw and mouth) whose absolute
 #: difference is a part of ``asymmetry``. Gaze (eyeLook*) is left out: looking sideways is not a one-sided expression.
-ASYMMETRY_BLENDSHAPES = ("browDown", "browOuterUp", "cheekSquint", "eyeBlink", "eyeSquint", "eyeWide", "mouthDimple",
-                         "mouthFrown", "mouthLowerDown", "mouthPress", "mouthSmile", "mouthStretch", "mouthUpperUp",
-                         "noseSneer", "jaw", "mouth")
+ASYMMETRY_BLENDSHAPES = (
+    "browDown",
+    "browOuterUp",
+    "cheekSquint",
+    "eyeBlink",
+    "eyeSquint",
+    "eyeWide",
+    "mouthDimple",
+    "mouthFrown",
+    "mouthLowerDown",
+    "mouthPress",
+    "mouthSmile",
+    "mouthStretch",
+    "mouthUpperUp",
+    "noseSneer",
+    "jaw",
+    "mouth",
+)
 #: Index pairs (right, left) into :data:`GUO_DISTANCES` of the bilateral distances (one per side of the face).
 ASYMMETRY_DISTANCES = tuple(
-    (i, j) for i, (a, b) in enumerate(GUO_DISTANCES) for j, (c, d) in enumerate(GUO_DISTANCES)
-    if i < j and (a.replace("right", "left"), b.replace("right", "left")) == (c, d) and (a, b) != (c, d))
+    (i, j)
+    for i, (a, b) in enumerate(GUO_DISTANCES)
+    for j, (c, d) in enumerate(GUO_DISTANCES)
+    if i < j and (a.replace("right", "left"), b.replace("right", "left")) == (c, d) and (a, b) != (c, d)
+)
 
-PARTS = {"distances": len(GUO_DISTANCES), "lbp": len(GUO_KEYPOINTS) * LBP_BINS, "blendshapes": len(ARKIT_NAMES),
-         "landmarks": mp_idx.NUM_MESH_LANDMARKS * 3,
-         "asymmetry": len(ASYMMETRY_BLENDSHAPES) + len(ASYMMETRY_DISTANCES)}
+PARTS = {
+    "distances": len(GUO_DISTANCES),
+    "lbp": len(GUO_KEYPOINTS) * LBP_BINS,
+    "blendshapes": len(ARKIT_NAMES),
+    "landmarks": mp_idx.NUM_MESH_LANDMARKS * 3,
+    "asymmetry": len(ASYMMETRY_BLENDSHAPES) + len(ASYMMETRY_DISTANCES),
+}
 #: Parts computed from other parts (:func:`derive_part`), and what they need.
 DERIVED_PARTS = {"asymmetry": ("blendshapes", "distances")}
 #: Parts measured on the face (what a dataset file stores); the derived ones are computed from them when needed.
@@ -115,8 +148,9 @@ def _part_names(part):
     if part == "blendshapes":
         return [f"blendshapes:{n}" for n in ARKIT_NAMES]
     if part == "asymmetry":
-        return ([f"asymmetry:{n}" for n in ASYMMETRY_BLENDSHAPES]
-                + [f"asymmetry:{GUO_DISTANCES[i][0]}-{GUO_DISTANCES[i][1]}" for i, _ in ASYMMETRY_DISTANCES])
+        return [f"asymmetry:{n}" for n in ASYMMETRY_BLENDSHAPES] + [
+            f"asymmetry:{GUO_DISTANCES[i][0]}-{GUO_DISTANCES[i][1]}" for i, _ in ASYMMETRY_DISTANCES
+        ]
     return [f"landmarks:{i}:{c}" for i in range(mp_idx.NUM_MESH_LANDMARKS) for c in "xyz"]
 
 
@@ -169,8 +203,9 @@ class FeatureSpec:
     def names(self):
         """Feature names, ``size`` of them, e.g. ``distances:right_brow_inner-left_brow_inner``; the differences of a
         relative spec are prefixed ``delta:``."""
-        return ([n for p in self.parts for n in _part_names(p)]
-                + [f"delta:{n}" for p in self.delta_parts for n in _part_names(p)])
+        return [n for p in self.parts for n in _part_names(p)] + [
+            f"delta:{n}" for p in self.delta_parts for n in _part_names(p)
+        ]
 
     def describe(self):
         """One line for logs and tables, e.g. ``blendshapes, asymmetry + change from rest of distances, landmarks``."""
@@ -188,8 +223,9 @@ class FeatureSpec:
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
-        return cls(parts=tuple(data["parts"]), version=int(data["version"]),
-                   delta_parts=tuple(data.get("delta_parts", ())))
+        return cls(
+            parts=tuple(data["parts"]), version=int(data["version"]), delta_parts=tuple(data.get("delta_parts", ()))
+        )
 
 
 def metric_landmarks(face):
@@ -241,8 +277,9 @@ def asymmetry_features(blendshapes, distances):
     b = np.asarray(blendshapes, dtype=np.float32)
     d = np.asarray(distances, dtype=np.float32)
     right, left = (np.array(side) for side in zip(*ASYMMETRY_DISTANCES))
-    return np.concatenate([np.abs(b[..., _ASYM_LEFT] - b[..., _ASYM_RIGHT]),
-                           np.abs(d[..., left] - d[..., right])], axis=-1).astype(np.float32)
+    return np.concatenate(
+        [np.abs(b[..., _ASYM_LEFT] - b[..., _ASYM_RIGHT]), np.abs(d[..., left] - d[..., right])], axis=-1
+    ).astype(np.float32)
 
 
 def derive_part(parts, name):
@@ -260,14 +297,17 @@ def derive_part(parts, name):
 def aligned_face(image, face):
     """``(128, 128) uint8`` grey face, similarity-aligned on the eye centres and mouth centre (for LBP)."""
     pix = np.asarray(face.pixels, dtype=np.float64)
-    anchors = np.stack([pix[[mp_idx.RIGHT_EYE_INNER_CORNER, mp_idx.RIGHT_EYE_OUTER_CORNER]].mean(axis=0),
-                        pix[[mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER]].mean(axis=0),
-                        pix[[mp_idx.MOUTH_CORNER_RIGHT, mp_idx.MOUTH_CORNER_LEFT]].mean(axis=0)])
+    anchors = np.stack(
+        [
+            pix[[mp_idx.RIGHT_EYE_INNER_CORNER, mp_idx.RIGHT_EYE_OUTER_CORNER]].mean(axis=0),
+            pix[[mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER]].mean(axis=0),
+            pix[[mp_idx.MOUTH_CORNER_RIGHT, mp_idx.MOUTH_CORNER_LEFT]].mean(axis=0),
+        ]
+    )
     # In the image the subject's right eye is on the left: it goes to the crop's left anchor.
     matrix, _ = cv2.estimateAffinePartial2D(anchors.astype(np.float32), _ALIGNED_ANCHORS.astype(np.float32))
     grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    crop = cv2.warpAffine(grey, matrix, (LBP_FRAME, LBP_FRAME), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(grey, matrix, (LBP_FRAME, LBP_FRAME), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return crop, matrix
 
 
@@ -292,7 +332,7 @@ def lbp_codes(grey):
     centre = g[1:-1, 1:-1]
     code = np.zeros(centre.shape, dtype=np.int64)
     for bit, (dy, dx) in enumerate(((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))):
-        neighbour = g[1 + dy:g.shape[0] - 1 + dy, 1 + dx:g.shape[1] - 1 + dx]
+        neighbour = g[1 + dy : g.shape[0] - 1 + dy, 1 + dx : g.shape[1] - 1 + dx]
         code |= (neighbour >= centre).astype(np.int64) << bit
     return _LBP_TABLE[code]
 
@@ -300,14 +340,14 @@ def lbp_codes(grey):
 def lbp_features(image, face):
     """``(1180,) float32``: a normalised 59-bin uniform-LBP histogram per keypoint patch of the aligned face."""
     crop, matrix = aligned_face(image, face)
-    codes = lbp_codes(crop)                                  # offset by one pixel from the crop
+    codes = lbp_codes(crop)  # offset by one pixel from the crop
     pix = np.asarray(face.pixels, dtype=np.float64)[[i for _, i in GUO_KEYPOINTS]]
     centres = np.column_stack([pix, np.ones(len(pix))]) @ matrix.T - 1.0
     half = LBP_PATCH // 2
     hist = np.zeros((len(centres), LBP_BINS), dtype=np.float32)
     for k, (x, y) in enumerate(np.rint(centres).astype(int)):
         x0, y0 = np.clip([x - half, y - half], 0, codes.shape[1] - LBP_PATCH)
-        patch = codes[y0:y0 + LBP_PATCH, x0:x0 + LBP_PATCH]
+        patch = codes[y0 : y0 + LBP_PATCH, x0 : x0 + LBP_PATCH]
         hist[k] = np.bincount(patch.ravel(), minlength=LBP_BINS) / patch.size
     return hist.ravel()
 
@@ -368,8 +408,10 @@ def assemble(parts, spec, reference=None):
     blocks = [_concatenate(parts, spec.parts)] if spec.parts else []
     if spec.relative:
         if reference is None:
-            raise InputError("this emotion model compares the face with the same face at rest: give a neutral "
-                             "reference (the rig's rest pose, a neutral frame), or use the model without reference")
+            raise InputError(
+                "this emotion model compares the face with the same face at rest: give a neutral "
+                "reference (the rig's rest pose, a neutral frame), or use the model without reference"
+            )
         x = _concatenate(parts, spec.delta_parts)
         blocks.append(x - np.broadcast_to(_concatenate(reference, spec.delta_parts), x.shape))
     return np.concatenate(blocks, axis=-1)
@@ -385,12 +427,15 @@ _CANONICAL = None
 
 
 def canonical_face():
-    """``(468, 3) float64`` MediaPipe's canonical face model (asset ``mediapipe/face_geometry/canonical_face_model.obj``,
+    """``(468, 3) float64`` MediaPipe's canonical face model (asset
+    ``mediapipe/face_geometry/canonical_face_model.obj``,
     centimetres), loaded once."""
     global _CANONICAL
     if _CANONICAL is None:
         from ..io.assets import asset_path
         from ..io.mesh_io import read_obj
-        _CANONICAL = read_obj(asset_path("mediapipe/face_geometry/canonical_face_model.obj"),
-                              vertices_only=True).vertices
+
+        _CANONICAL = read_obj(
+            asset_path("mediapipe/face_geometry/canonical_face_model.obj"), vertices_only=True
+        ).vertices
     return _CANONICAL

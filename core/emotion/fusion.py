@@ -33,18 +33,30 @@ still support. Contempt, which only geometry sees, keeps geometry's voice throug
 **Uncertain** (:func:`is_uncertain`): the calibrated top class is less than :data:`UNCERTAIN_MARGIN` ahead of the
 second. The label and the probabilities are still given; callers say "uncertain" and do not key an emotion from it.
 """
+
 import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .presets import CATEGORIES
 from ..errors import InputError
+from .presets import CATEGORIES
 
-__all__ = ["ECE_BINS", "PARAMETERS_PATH", "PROBABILITY_FLOOR", "UNCERTAIN_MARGIN",
-           "apply_temperature", "expected_calibration_error", "fit_pooling", "fit_temperature", "is_uncertain",
-           "load_parameters", "pool", "save_parameters"]
+__all__ = [
+    "ECE_BINS",
+    "PARAMETERS_PATH",
+    "PROBABILITY_FLOOR",
+    "UNCERTAIN_MARGIN",
+    "apply_temperature",
+    "expected_calibration_error",
+    "fit_pooling",
+    "fit_temperature",
+    "is_uncertain",
+    "load_parameters",
+    "pool",
+    "save_parameters",
+]
 
 #: The fitted parameters (written by ``tools/fit_emotion_fusion.py fit --write``).
 PARAMETERS_PATH = Path(__file__).with_name("fusion.json")
@@ -108,17 +120,19 @@ def fit_pooling(p_geometry, p_appearance, labels, l2=1e-3, min_appearance_ratio=
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         p = np.exp(logp)
         n = len(y)
-        value = -(onehot * logp).sum() / n + l2 * (b ** 2).sum()
+        value = -(onehot * logp).sum() / n + l2 * (b**2).sum()
         g = (p - onehot) / n
-        grad = np.concatenate([[(g * lg).sum() + ratio * (g * la).sum(), (g * la).sum()],
-                               g.sum(axis=0) + 2 * l2 * b])
+        grad = np.concatenate([[(g * lg).sum() + ratio * (g * la).sum(), (g * la).sum()], g.sum(axis=0) + 2 * l2 * b])
         return value, grad
 
     theta0 = np.concatenate([[0.5, 0.0], np.zeros(len(CATEGORIES))])
     bounds = [(0.0, None), (0.0, None)] + [(None, None)] * len(CATEGORIES)
     result = minimize(loss, theta0, jac=True, method="L-BFGS-B", bounds=bounds)
-    return {"w_geometry": float(result.x[0]), "w_appearance": float(ratio * result.x[0] + result.x[1]),
-            "bias": [float(v) for v in result.x[2:]]}
+    return {
+        "w_geometry": float(result.x[0]),
+        "w_appearance": float(ratio * result.x[0] + result.x[1]),
+        "bias": [float(v) for v in result.x[2:]],
+    }
 
 
 def fit_temperature(p, labels, bounds=(0.05, 20.0)):
@@ -171,8 +185,13 @@ def is_uncertain(p, margin=UNCERTAIN_MARGIN):
 def save_parameters(params, provenance, path=PARAMETERS_PATH):
     """Write fitted parameters (and where they came from) as JSON, atomically."""
     from ..io.atomic_io import atomic_write_text
-    document = {"method": "weighted log-linear pooling + temperature (core/emotion/fusion.py)",
-                "labels": list(CATEGORIES), **params, "fitted_on": provenance}
+
+    document = {
+        "method": "weighted log-linear pooling + temperature (core/emotion/fusion.py)",
+        "labels": list(CATEGORIES),
+        **params,
+        "fitted_on": provenance,
+    }
     atomic_write_text(path, json.dumps(document, indent=1) + "\n")
 
 
@@ -182,11 +201,17 @@ def load_parameters(path=PARAMETERS_PATH):
     Raises InputError when the file is missing or malformed."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
-        params = {"w_geometry": float(document["w_geometry"]), "w_appearance": float(document["w_appearance"]),
-                  "bias": [float(v) for v in document["bias"]], "temperature": float(document["temperature"])}
+        params = {
+            "w_geometry": float(document["w_geometry"]),
+            "w_appearance": float(document["w_appearance"]),
+            "bias": [float(v) for v in document["bias"]],
+            "temperature": float(document["temperature"]),
+        }
         if tuple(document["labels"]) != CATEGORIES or len(params["bias"]) != len(CATEGORIES):
             raise ValueError("labels")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"emotion fusion parameters {path} are missing or malformed ({exc}); rebuild them with "
-                         f"tools/fit_emotion_fusion.py fit --write") from exc
+        raise InputError(
+            f"emotion fusion parameters {path} are missing or malformed ({exc}); rebuild them with "
+            f"tools/fit_emotion_fusion.py fit --write"
+        ) from exc
     return params

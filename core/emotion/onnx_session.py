@@ -4,6 +4,7 @@
 One face costs well under a millisecond per model: more threads only add overhead and compete with Blender, and one
 thread gives the same floating-point sums on every machine (same input, same result).
 """
+
 from pathlib import Path
 
 from ..errors import InputError

@@ -34,6 +34,7 @@ stronger EMFACS variant's AUs added or raised (e.g. rage: anger 4+5+7+10+22+23+2
 Names are case-insensitive, and a few common aliases are accepted (:data:`ALIASES`: ``happiness``, ``angry``,
 ``surprised``, ``afraid``...).
 """
+
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
@@ -41,9 +42,18 @@ from ..errors import InputError
 from .facs import aus_to_arkit
 
 __all__ = [
-    "ALIASES", "CATEGORIES", "EMOTIONS", "INTENSE_FACS", "PLUTCHIK_PRIMARIES", "PRESET_FACS", "check_intensity",
+    "ALIASES",
+    "CATEGORIES",
+    "EMOTIONS",
+    "INTENSE_FACS",
+    "PLUTCHIK_PRIMARIES",
+    "PRESET_FACS",
+    "check_intensity",
     "intense_weights",
-    "preset_aus", "preset_weights", "resolve_emotion", "weights_from_blendshape_scores",
+    "preset_aus",
+    "preset_weights",
+    "resolve_emotion",
+    "weights_from_blendshape_scores",
 ]
 
 _HAPPY = {"6": 0.8, "12": 1.0}
@@ -52,20 +62,20 @@ _SAD = {"1": 1.0, "4": 0.25, "15": 1.0, "17": 0.6}
 #: Preset name -> FACS action units (canonical key -> intensity in [0, 1]) at the preset's full intensity.
 PRESET_FACS = {
     "neutral": {},
-    "happy": _HAPPY,                                             # EMFACS 6+12
-    "sad": _SAD,                                                 # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow)
-    "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "26": 1.0},       # EMFACS 1+2+5B+26 -> jawOpen 0.75
+    "happy": _HAPPY,  # EMFACS 6+12
+    "sad": _SAD,  # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow)
+    "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "26": 1.0},  # EMFACS 1+2+5B+26 -> jawOpen 0.75
     "fear": {"1": 1.0, "2": 0.6, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},  # 1+2+4+5+7+20+26
-    "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},      # EMFACS 9+15+16 (+10)
+    "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},  # EMFACS 9+15+16 (+10)
     "anger": {"4": 1.0, "5": 0.35, "7": 1.0, "23": 1.0, "24": 0.7},  # EMFACS 4+5+7+23 (+24)
-    "contempt": {"R12": 0.6, "R14": 0.8},                        # EMFACS R12A+R14A, raised to ~C/D to be visible
-    "joy": _HAPPY,                                               # Plutchik's joy = happiness
+    "contempt": {"R12": 0.6, "R14": 0.8},  # EMFACS R12A+R14A, raised to ~C/D to be visible
+    "joy": _HAPPY,  # Plutchik's joy = happiness
     # Trust: Plutchik's affiliative primary next to joy (joy + trust = love) and opposite disgust. We give it a
     # soft, closed-lip smile: AU6+AU12 low (the warmth of joy without its intensity) plus AU24 lip press, the mark
     # of the affiliative smile in Rychlowska et al., "Functional smiles: tools for love, sympathy, and war",
     # Psychological Science 28(9), 2017. Nothing tense: no AU4, AU7 or AU23.
     "trust": {"6": 0.3, "12": 0.45, "24": 0.3},
-    "sadness": _SAD,                                             # Plutchik's sadness = sad
+    "sadness": _SAD,  # Plutchik's sadness = sad
     # Anticipation: Plutchik places it opposite surprise and between anger and joy (anger + anticipation =
     # aggressiveness, anticipation + joy = optimism). So we mirror surprise's AUs: brows drawn slightly down in focus
     # (AU4 low, the brow lowering of concentration) instead of raised (1+2); eyes alert but not startled (AU5 low);
@@ -77,10 +87,10 @@ PRESET_FACS = {
 #: Plutchik's primary -> its intense ring's AUs: the preset's AUs with the stronger EMFACS variant's added or raised
 #: (Ekman & Friesen's EMFACS variants; trust and anticipation, which have none, are their presets at E-ward values).
 INTENSE_FACS = {
-    "joy": {**_HAPPY, "6": 1.0, "25": 1.0, "26": 0.4},                         # ecstasy: 6+12+25+26, a laugh
-    "trust": {**PRESET_FACS["trust"], "6": 0.5, "12": 0.7, "24": 0.45},         # admiration: a fuller warm smile
+    "joy": {**_HAPPY, "6": 1.0, "25": 1.0, "26": 0.4},  # ecstasy: 6+12+25+26, a laugh
+    "trust": {**PRESET_FACS["trust"], "6": 0.5, "12": 0.7, "24": 0.45},  # admiration: a fuller warm smile
     "fear": {"1": 1.0, "2": 0.8, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "27": 0.7},  # terror: 1+2+4+5+7+20+27
-    "surprise": {"1": 1.0, "2": 1.0, "5": 0.8, "27": 0.8},                      # amazement: 1+2+5+27
+    "surprise": {"1": 1.0, "2": 1.0, "5": 0.8, "27": 0.8},  # amazement: 1+2+5+27
     # grief: 1+4+15+17 at E with AU6 and a lid droop (AU41), the narrowed eyes of crying
     "sadness": {**_SAD, "4": 0.7, "6": 0.5, "17": 0.9, "41": 1.0},
     "disgust": {**PRESET_FACS["disgust"], "10": 0.9, "15": 0.8, "16": 0.6, "4": 0.4},  # loathing: 4+9+10+15+16
@@ -91,8 +101,20 @@ INTENSE_FACS = {
 }
 
 #: Every preset name, in a stable order: the 8 categories, then the Plutchik primaries not already listed.
-EMOTIONS = ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt",
-            "joy", "trust", "sadness", "anticipation")
+EMOTIONS = (
+    "neutral",
+    "happy",
+    "sad",
+    "surprise",
+    "fear",
+    "disgust",
+    "anger",
+    "contempt",
+    "joy",
+    "trust",
+    "sadness",
+    "anticipation",
+)
 
 #: The 8 classification categories of [ECAvatar 2024] (its "angry" is the preset ``anger``).
 CATEGORIES = ("neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt")
@@ -102,8 +124,15 @@ PLUTCHIK_PRIMARIES = ("joy", "trust", "fear", "surprise", "sadness", "disgust", 
 
 #: Other accepted spellings (lower case) -> preset name.
 ALIASES = {
-    "happiness": "happy", "angry": "anger", "sorrow": "sad", "surprised": "surprise", "fearful": "fear",
-    "afraid": "fear", "scared": "fear", "disgusted": "disgust", "contemptuous": "contempt",
+    "happiness": "happy",
+    "angry": "anger",
+    "sorrow": "sad",
+    "surprised": "surprise",
+    "fearful": "fear",
+    "afraid": "fear",
+    "scared": "fear",
+    "disgusted": "disgust",
+    "contemptuous": "contempt",
 }
 
 _PROTOTYPES = {name: aus_to_arkit(aus) for name, aus in PRESET_FACS.items()}
@@ -140,8 +169,7 @@ def check_intensity(intensity, name):
     except (TypeError, ValueError):
         raise InputError(f"emotion intensity must be a number in [0, 1], got {intensity!r}") from None
     if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise InputError(f"emotion intensity {intensity!r} for {name!r} is outside [0, 1]; use 0 (neutral) to 1 "
-                         f"(full)")
+        raise InputError(f"emotion intensity {intensity!r} for {name!r} is outside [0, 1]; use 0 (neutral) to 1 (full)")
     return value
 
 
@@ -195,6 +223,8 @@ def weights_from_blendshape_scores(scores):
         seen.add(name)
     missing = [n for n in ARKIT_NAMES if n not in seen and n != "tongueOut"]
     if missing:
-        raise InputError(f"blendshape scores lack {len(missing)} ARKit name(s): {', '.join(missing[:6])}"
-                         f"{'...' if len(missing) > 6 else ''}; pass all of MediaPipe's 52 scores")
+        raise InputError(
+            f"blendshape scores lack {len(missing)} ARKit name(s): {', '.join(missing[:6])}"
+            f"{'...' if len(missing) > 6 else ''}; pass all of MediaPipe's 52 scores"
+        )
     return out

@@ -33,6 +33,7 @@ A chosen frame range overrides the search.
 The emotion track of a video becomes timeline keys in :mod:`facemotion.core.animation.track_keys` (the timeline is
 above recognition: recognition never builds keys).
 """
+
 import math
 import os
 from pathlib import Path
@@ -43,13 +44,42 @@ import numpy as np
 from ..errors import InputError
 from ..io.image_io import as_rgb_uint8, load_image
 
-__all__ = ["CALM_WINDOW", "IMAGE_SUFFIXES", "MESH_RENDER_SIZE", "MeshRecognition", "TrackSample", "TrackSummary",
-           "VIDEO_SUFFIXES", "calm_window", "expression_activity", "face_camera", "iter_images", "recognize_file",
-           "recognize_image", "recognize_mesh", "render_face", "summarize_track", "video_emotion_track"]
+__all__ = [
+    "CALM_WINDOW",
+    "IMAGE_SUFFIXES",
+    "MESH_RENDER_SIZE",
+    "MeshRecognition",
+    "TrackSample",
+    "TrackSummary",
+    "VIDEO_SUFFIXES",
+    "calm_window",
+    "expression_activity",
+    "face_camera",
+    "iter_images",
+    "recognize_file",
+    "recognize_image",
+    "recognize_mesh",
+    "render_face",
+    "summarize_track",
+    "video_emotion_track",
+]
 
 #: File suffixes (lower case) :func:`iter_images` takes from a folder: what OpenCV's imdecode reads in every build.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pbm", ".pgm",
-                  ".ppm", ".pnm")
+IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".bmp",
+    ".dib",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pbm",
+    ".pgm",
+    ".ppm",
+    ".pnm",
+)
 #: Video suffixes offered by the video file browser (anything FFmpeg reads works when given explicitly).
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".ogv")
 #: Seconds of consecutive face frames that make a video's automatic reference (its calmest stretch): long enough that
@@ -80,6 +110,7 @@ class TrackSample(NamedTuple):
     against (the calm frames or the chosen range); ``uncertain`` True when the top class was not clearly ahead (the
     classifier's :attr:`~facemotion.core.emotion.classifier.EmotionResult.uncertain`: no emotion is keyed from such
     a frame). The largest face of the frame is the one classified."""
+
     time: float
     label: str | None
     intensity: float | None
@@ -93,6 +124,7 @@ class TrackSummary(NamedTuple):
     """A whole track in one result: ``label`` the top class of the mean probabilities over frames with a face,
     ``intensity`` the mean intensity there, ``probabilities`` that mean ``{label: p}``, ``face_frames`` how many
     sampled frames showed a face, ``frames`` how many were sampled."""
+
     label: str
     intensity: float
     probabilities: dict
@@ -101,6 +133,7 @@ class TrackSummary(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------------------- images
+
 
 def recognize_image(image, *, detector=None, classifier=None):
     """Classify the emotion of every face in an image.
@@ -122,6 +155,7 @@ def recognize_image(image, *, detector=None, classifier=None):
         InputError: an empty or malformed array; the classifier's model is missing or does not match its spec.
     """
     from .classifier import classify_image
+
     results = classify_image(as_rgb_uint8(image), detector=detector, classifier=classifier)
     # The detector orders its faces by size already; sorting again keeps the contract whatever detector is passed.
     return sorted(results, key=lambda result: result.face.area, reverse=True)
@@ -159,15 +193,19 @@ def iter_images(path):
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         base = Path(folder).relative_to(root)
-        found += [base / name for name in files
-                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        found += [
+            base / name for name in files if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES
+        ]
     if not found:
-        raise InputError(f"{root}: no image files in this folder or below (looked for "
-                         f"{', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES[:6])}, ...)")
+        raise InputError(
+            f"{root}: no image files in this folder or below (looked for "
+            f"{', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES[:6])}, ...)"
+        )
     return [root / relative for relative in sorted(found, key=_sort_key)]
 
 
 # ------------------------------------------------------------------------------------------------------------ mesh
+
 
 class MeshRecognition(NamedTuple):
     """:func:`recognize_mesh`'s answer: ``results`` (list of EmotionResult, at most one: the face on the render;
@@ -175,6 +213,7 @@ class MeshRecognition(NamedTuple):
     the :class:`~facemotion.core.detect.rasterize.OrthoCamera` it was taken with, ``landmarks_from`` ``"given"`` or
     ``"detected"`` (where the face frame came from), ``reference`` ``"rest pose"`` when the pose was judged against
     a render of the rest pose with the relative model, None when alone with the absolute model."""
+
     results: list
     image: np.ndarray
     camera: object
@@ -198,24 +237,26 @@ def face_camera(landmarks, size=MESH_RENDER_SIZE, face_fill=MESH_FACE_FILL):
     a finite ``(478, 3)`` array or its points coincide.
     """
     from ..detect import mediapipe_topology as mp_idx
-    from .features import canonical_face
-    from ..geometry import similarity_transform
     from ..detect.rasterize import OrthoCamera
+    from ..geometry import similarity_transform
+    from .features import canonical_face
 
     points = np.asarray(landmarks, dtype=np.float64)
     if points.shape != (mp_idx.NUM_LANDMARKS, 3) or not np.isfinite(points).all():
         raise InputError(f"face landmarks must be a finite ({mp_idx.NUM_LANDMARKS}, 3) array, got {points.shape}")
-    _, rotation, _ = similarity_transform(canonical_face(), points[:mp_idx.NUM_MESH_LANDMARKS])
+    _, rotation, _ = similarity_transform(canonical_face(), points[: mp_idx.NUM_MESH_LANDMARKS])
     camera_rotation = rotation.T  # rows: the canonical face's x (subject's left), y (up), z (out of the face)
     right_eye = points[[mp_idx.RIGHT_EYE_INNER_CORNER, mp_idx.RIGHT_EYE_OUTER_CORNER]].mean(axis=0)
     left_eye = points[[mp_idx.LEFT_EYE_INNER_CORNER, mp_idx.LEFT_EYE_OUTER_CORNER]].mean(axis=0)
     eyes = (right_eye + left_eye) / 2.0
-    if (left_eye - right_eye) @ camera_rotation[0] <= 0.0 or \
-            (points[mp_idx.NOSE_TIP] - eyes) @ camera_rotation[2] <= 0.0:
+    if (left_eye - right_eye) @ camera_rotation[0] <= 0.0 or (points[mp_idx.NOSE_TIP] - eyes) @ camera_rotation[
+        2
+    ] <= 0.0:
         return None  # a mirror image of a face: the best proper rotation cannot show it frontally
     extent = float(np.ptp(points @ camera_rotation[:2].T, axis=0).max())
-    return OrthoCamera(rotation=camera_rotation, centre=points.mean(axis=0), half_width=extent / 2.0 / face_fill,
-                       size=(size, size))
+    return OrthoCamera(
+        rotation=camera_rotation, centre=points.mean(axis=0), half_width=extent / 2.0 / face_fill, size=(size, size)
+    )
 
 
 def render_face(vertices, triangles, camera, *, vertex_colors=None):
@@ -225,12 +266,28 @@ def render_face(vertices, triangles, camera, *, vertex_colors=None):
     from ..detect.rasterize import render
 
     light = np.asarray(MESH_LIGHT, dtype=np.float64) @ camera.rotation
-    return render(vertices, triangles, camera, vertex_colors=vertex_colors, light_dir=light, ambient=MESH_AMBIENT,
-                  background=MESH_BACKGROUND).image
+    return render(
+        vertices,
+        triangles,
+        camera,
+        vertex_colors=vertex_colors,
+        light_dir=light,
+        ambient=MESH_AMBIENT,
+        background=MESH_BACKGROUND,
+    ).image
 
 
-def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, vertex_colors=None, detector=None,
-                   classifier=None, progress=None):
+def recognize_mesh(
+    vertices,
+    triangles,
+    *,
+    rest_vertices=None,
+    landmarks=None,
+    vertex_colors=None,
+    detector=None,
+    classifier=None,
+    progress=None,
+):
     """Recognise the emotion a 3D face mesh shows: render it frontally, detect the face, classify it.
 
     With ``rest_vertices`` the same mesh at rest is rendered through the same camera too, and the pose is judged
@@ -276,10 +333,13 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
     reference = None
     if rest_vertices is not None:
         from .classifier import default_relative_classifier
+
         rest_vertices = np.asarray(rest_vertices, np.float64)
         if rest_vertices.shape != vertices.shape:
-            raise InputError(f"the rest pose has {rest_vertices.shape} vertex positions but the pose {vertices.shape};"
-                             f" give the same mesh at rest")
+            raise InputError(
+                f"the rest pose has {rest_vertices.shape} vertex positions but the pose {vertices.shape};"
+                f" give the same mesh at rest"
+            )
         classifier = classifier or default_relative_classifier()
         if classifier.needs_reference:
             rest_image = render_face(rest_vertices, triangles, camera, vertex_colors=vertex_colors)
@@ -289,8 +349,9 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
             else:
                 classifier = None  # nothing to compare with: the pose is judged alone by the shipped model
     elif classifier is not None and classifier.needs_reference:
-        raise InputError(f"emotion model {classifier.path.name} judges a pose against the rest pose: give "
-                         f"rest_vertices")
+        raise InputError(
+            f"emotion model {classifier.path.name} judges a pose against the rest pose: give rest_vertices"
+        )
     if reference is None:
         results = recognize_image(image, detector=detector, classifier=classifier)
         return MeshRecognition(results[:1], image, camera, source)
@@ -301,8 +362,10 @@ def recognize_mesh(vertices, triangles, *, rest_vertices=None, landmarks=None, v
 
 # ----------------------------------------------------------------------------------------------------------- video
 
+
 def _open_video(path):
     import cv2
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"video file {path} does not exist; check the path")
@@ -311,8 +374,10 @@ def _open_video(path):
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         capture.release()
-        raise InputError(f"{path} is not a video OpenCV can read (corrupt, or a codec FFmpeg lacks); "
-                         f"convert it to MP4 (H.264) or MJPG AVI")
+        raise InputError(
+            f"{path} is not a video OpenCV can read (corrupt, or a codec FFmpeg lacks); "
+            f"convert it to MP4 (H.264) or MJPG AVI"
+        )
     return capture
 
 
@@ -349,8 +414,13 @@ def _sampled_frames(path, every_n, report):
 def expression_activity(face):
     """How far a face is from rest: the sum of its ARKit blendshape scores (``face.blendshapes``), gaze and blinks
     (:data:`RESTING_MOTION`) and MediaPipe's ``_neutral`` left out. A float >= 0; 0 for a face at rest."""
-    return float(sum(score for name, score in face.blendshapes.items()
-                     if not name.startswith(RESTING_MOTION) and name != "_neutral"))
+    return float(
+        sum(
+            score
+            for name, score in face.blendshapes.items()
+            if not name.startswith(RESTING_MOTION) and name != "_neutral"
+        )
+    )
 
 
 def calm_window(activity, length):
@@ -369,14 +439,17 @@ def _reference_frames(samples, reference, step):
     """Positions in ``samples`` (``(index, face, image)`` with a face) of the reference frames: the calm window, or
     the faces whose frame index is within the chosen ``reference = (first, last)`` range."""
     if reference == "calm":
-        start, stop = calm_window([expression_activity(face) for _, face, _ in samples],
-                                  round(CALM_WINDOW / step) if step > 0 else 1)
+        start, stop = calm_window(
+            [expression_activity(face) for _, face, _ in samples], round(CALM_WINDOW / step) if step > 0 else 1
+        )
         return list(range(start, stop))
     first, last = reference
     chosen = [i for i, (index, _, _) in enumerate(samples) if first <= index <= last]
     if not chosen:
-        raise InputError(f"no face was found in the chosen reference frames {first}-{last}; choose frames that "
-                         f"show the actor's face at rest")
+        raise InputError(
+            f"no face was found in the chosen reference frames {first}-{last}; choose frames that "
+            f"show the actor's face at rest"
+        )
     return chosen
 
 
@@ -388,8 +461,9 @@ def _check_reference(reference):
     except (TypeError, ValueError):
         raise InputError(f"reference must be 'calm', None or a (first, last) frame range, got {reference!r}") from None
     if first < 0 or last < first:
-        raise InputError(f"the reference frame range {first}-{last} is empty or negative; give first <= last, "
-                         f"counted from frame 0")
+        raise InputError(
+            f"the reference frame range {first}-{last} is empty or negative; give first <= last, counted from frame 0"
+        )
     return first, last
 
 
@@ -418,8 +492,9 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         InputError: the file is missing, not a video OpenCV can read, has no readable frame; ``every_n`` < 1; a bad
         ``reference``, a chosen range without a face, or a range given with a classifier that needs none.
     """
-    from .classifier import default_fused_classifier, default_relative_classifier
     from ..detect.landmarks import default_detector
+    from .classifier import default_fused_classifier, default_relative_classifier
+
     if isinstance(every_n, bool) or not isinstance(every_n, (int, np.integer)) or every_n < 1:
         raise InputError(f"every_n must be a whole number of frames >= 1, got {every_n!r}")
     every_n = int(every_n)
@@ -430,11 +505,15 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         classifier = default_fused_classifier() if reference is None else default_relative_classifier()
     relative = classifier.needs_reference and reference is not None
     if reference not in (None, "calm") and not relative:
-        raise InputError(f"emotion model {classifier.path.name} judges each frame alone: a reference frame range "
-                         f"needs the model that compares with the rest pose")
+        raise InputError(
+            f"emotion model {classifier.path.name} judges each frame alone: a reference frame range "
+            f"needs the model that compares with the rest pose"
+        )
     if classifier.needs_reference and reference is None:
-        raise InputError(f"emotion model {classifier.path.name} compares each frame with calm frames: give a "
-                         f"reference ('calm' or a frame range) or use the model without reference")
+        raise InputError(
+            f"emotion model {classifier.path.name} compares each frame with calm frames: give a "
+            f"reference ('calm' or a frame range) or use the model without reference"
+        )
     detector = detector or default_detector()
     report(0.0, f"opening {Path(path).name}")
     frames = []  # (index, time, EmotionResult, or (face, image or None) for a relative model, or None)
@@ -463,9 +542,17 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         if result is None:
             track.append(TrackSample(time, None, None, None, index))
         else:
-            track.append(TrackSample(time, result.label, float(result.intensity),
-                                     {k: float(v) for k, v in result.probabilities.items()}, index, index in chosen,
-                                     bool(result.uncertain)))
+            track.append(
+                TrackSample(
+                    time,
+                    result.label,
+                    float(result.intensity),
+                    {k: float(v) for k, v in result.probabilities.items()},
+                    index,
+                    index in chosen,
+                    bool(result.uncertain),
+                )
+            )
     report(1.0, f"{len(track)} frames classified")
     return track
 
@@ -478,6 +565,10 @@ def summarize_track(track):
     labels = list(faced[0].probabilities)
     mean = np.mean([[sample.probabilities[label] for label in labels] for sample in faced], axis=0)
     probabilities = {label: float(p) for label, p in zip(labels, mean)}
-    return TrackSummary(label=labels[int(np.argmax(mean))],
-                        intensity=float(np.mean([sample.intensity for sample in faced])),
-                        probabilities=probabilities, face_frames=len(faced), frames=len(track))
+    return TrackSummary(
+        label=labels[int(np.argmax(mean))],
+        intensity=float(np.mean([sample.intensity for sample in faced])),
+        probabilities=probabilities,
+        face_frames=len(faced),
+        frames=len(track),
+    )

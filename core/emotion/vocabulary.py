@@ -30,6 +30,7 @@ ring the preset at 1.0, and the intense ring the preset's stronger EMFACS varian
 e.g. ``rage`` = anger with bared teeth and open mouth, ``ecstasy`` = joy with a laugh), so ``ecstasy`` is more
 than ``joy`` rather than the same face. A dyad or pair poses both constituents' presets at the key's intensity.
 """
+
 from ..errors import InputError
 from . import blending
 from .blending import METHODS as BLEND_METHODS
@@ -62,8 +63,9 @@ def emotion_pose(name, intensity=1.0, *, mix=None, blend=DEFAULT_BLEND, stats=No
         preset = emotion.components[0][0]
         return intense_weights(preset, scale) if emotion.level == 3 else preset_weights(preset, scale)
     (first, w1), (second, _) = emotion.components
-    return blending.blend(preset_weights(first, scale), preset_weights(second, scale), first, second, w1,
-                          method=blend, stats=stats)
+    return blending.blend(
+        preset_weights(first, scale), preset_weights(second, scale), first, second, w1, method=blend, stats=stats
+    )
 
 
 def emotion_label(name):

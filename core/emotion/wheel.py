@@ -32,6 +32,7 @@ primaries' presets (no level applies; the key's intensity scales both), the firs
 :data:`DYAD_MIX` (E1 of [Ma 2025]'s rule, see :mod:`.blending`); the first constituent is the one listed first in
 Plutchik's table. Names become weights in :mod:`.vocabulary` (why a basic name is the preset at 1.0: see there).
 """
+
 import difflib
 from dataclasses import dataclass
 
@@ -40,8 +41,17 @@ from .presets import ALIASES as PRESET_ALIASES
 from .presets import EMOTIONS as PRESET_EMOTIONS
 
 __all__ = [
-    "DYAD_MIX", "DYADS", "LEVEL_INTENSITY", "OPPOSITES", "PRESET_NAMES", "PRIMARIES", "PRIMARY_LEVELS", "WHEEL_ALIASES",
-    "WheelEmotion", "all_names", "resolve_wheel_name",
+    "DYAD_MIX",
+    "DYADS",
+    "LEVEL_INTENSITY",
+    "OPPOSITES",
+    "PRESET_NAMES",
+    "PRIMARIES",
+    "PRIMARY_LEVELS",
+    "WHEEL_ALIASES",
+    "WheelEmotion",
+    "all_names",
+    "resolve_wheel_name",
 ]
 
 #: Plutchik's eight primaries in wheel order (neighbours are adjacent; index i and i + 4 are opposites).
@@ -71,8 +81,14 @@ DYAD_MIX = 0.6
 
 #: Opposite primaries (symmetric: each primary appears once as a key and once as a value).
 OPPOSITES = {
-    "joy": "sadness", "sadness": "joy", "trust": "disgust", "disgust": "trust",
-    "fear": "anger", "anger": "fear", "surprise": "anticipation", "anticipation": "surprise",
+    "joy": "sadness",
+    "sadness": "joy",
+    "trust": "disgust",
+    "disgust": "trust",
+    "fear": "anger",
+    "anger": "fear",
+    "surprise": "anticipation",
+    "anticipation": "surprise",
 }
 
 #: Dyad name -> (first primary, second primary, kind). Kind: "primary" (neighbours), "secondary" (two apart),
@@ -84,7 +100,7 @@ DYADS = {
     "awe": ("fear", "surprise", "primary"),
     "disapproval": ("surprise", "sadness", "primary"),
     "remorse": ("sadness", "disgust", "primary"),
-    "plutchik_contempt": ("disgust", "anger", "primary"),   # Plutchik's "contempt"; see the name clash above
+    "plutchik_contempt": ("disgust", "anger", "primary"),  # Plutchik's "contempt"; see the name clash above
     "aggressiveness": ("anger", "anticipation", "primary"),
     "optimism": ("anticipation", "joy", "primary"),
     # secondary dyads
@@ -112,19 +128,47 @@ PRESET_NAMES = ("neutral", "happy", "sad", "contempt")
 
 #: Other spellings -> wheel or preset name (lower case). The presets' aliases are accepted too.
 WHEEL_ALIASES = {
-    "scorn": "plutchik_contempt", "aggression": "aggressiveness", "optimistic": "optimism", "hopeful": "hope",
-    "loving": "love", "proud": "pride", "envious": "envy", "guilty": "guilt", "ashamed": "shame",
-    "anxious": "anxiety", "curious": "curiosity", "cynical": "cynicism", "outraged": "outrage",
-    "delighted": "delight", "pessimistic": "pessimism", "remorseful": "remorse", "submissive": "submission",
-    "dominant": "dominance", "sentimental": "sentimentality", "awed": "awe", "amazed": "amazement",
-    "terrified": "terror", "enraged": "rage", "furious": "rage", "annoyed": "annoyance", "grieving": "grief",
-    "pensive": "pensiveness", "bored": "boredom", "serene": "serenity", "ecstatic": "ecstasy",
-    "vigilant": "vigilance", "interested": "interest", "apprehensive": "apprehension", "distracted": "distraction",
-    "trusting": "trust", "joyful": "joy",
+    "scorn": "plutchik_contempt",
+    "aggression": "aggressiveness",
+    "optimistic": "optimism",
+    "hopeful": "hope",
+    "loving": "love",
+    "proud": "pride",
+    "envious": "envy",
+    "guilty": "guilt",
+    "ashamed": "shame",
+    "anxious": "anxiety",
+    "curious": "curiosity",
+    "cynical": "cynicism",
+    "outraged": "outrage",
+    "delighted": "delight",
+    "pessimistic": "pessimism",
+    "remorseful": "remorse",
+    "submissive": "submission",
+    "dominant": "dominance",
+    "sentimental": "sentimentality",
+    "awed": "awe",
+    "amazed": "amazement",
+    "terrified": "terror",
+    "enraged": "rage",
+    "furious": "rage",
+    "annoyed": "annoyance",
+    "grieving": "grief",
+    "pensive": "pensiveness",
+    "bored": "boredom",
+    "serene": "serenity",
+    "ecstatic": "ecstasy",
+    "vigilant": "vigilance",
+    "interested": "interest",
+    "apprehensive": "apprehension",
+    "distracted": "distraction",
+    "trusting": "trust",
+    "joyful": "joy",
 }
 
-_LEVEL_OF = {name: (primary, level) for primary, names in PRIMARY_LEVELS.items()
-             for level, name in enumerate(names, start=1)}
+_LEVEL_OF = {
+    name: (primary, level) for primary, names in PRIMARY_LEVELS.items() for level, name in enumerate(names, start=1)
+}
 
 
 @dataclass(frozen=True)
@@ -140,6 +184,7 @@ class WheelEmotion:
     1.0 otherwise). ``level``: 1-3 for a primary (3: posed by its intense prototype), else None. ``dyad_kind``:
     "primary"/"secondary"/"tertiary" for a dyad, else None.
     """
+
     name: str
     kind: str
     components: tuple
@@ -187,8 +232,7 @@ def _single(key, name):
         return WheelEmotion(key, "primary", ((primary, 1.0),), LEVEL_INTENSITY[level], level)
     if key in DYADS:
         first, second, kind = DYADS[key]
-        return WheelEmotion(key, "dyad", ((first, DYAD_MIX), (second, round(1.0 - DYAD_MIX, 10))), 1.0,
-                            dyad_kind=kind)
+        return WheelEmotion(key, "dyad", ((first, DYAD_MIX), (second, round(1.0 - DYAD_MIX, 10))), 1.0, dyad_kind=kind)
     preset = PRESET_ALIASES.get(key, key)
     if preset in PRESET_EMOTIONS:
         if preset in _LEVEL_OF:  # an alias of a primary (e.g. "afraid" -> fear)
@@ -201,8 +245,10 @@ def _component(part, name):
     """A pair's component: a primary (any of its level names or aliases) or a preset -> preset name."""
     emotion = _single(part, name)
     if emotion.kind not in ("primary", "preset"):
-        raise InputError(f"{name!r}: a pair joins two primaries (or presets), and {part!r} is a {emotion.kind}; "
-                         f"use the dyad's own name or its primaries")
+        raise InputError(
+            f"{name!r}: a pair joins two primaries (or presets), and {part!r} is a {emotion.kind}; "
+            f"use the dyad's own name or its primaries"
+        )
     return emotion.components[0][0]
 
 
@@ -244,6 +290,7 @@ def resolve_wheel_name(name, mix=None):
         if emotion.kind != "dyad":
             raise InputError(f"mix is for a dyad or a pair ('a+b'); {name!r} is a single emotion")
         (first, _), (second, _) = emotion.components
-        emotion = WheelEmotion(emotion.name, "dyad", ((first, mix), (second, round(1.0 - mix, 10))), 1.0,
-                               dyad_kind=emotion.dyad_kind)
+        emotion = WheelEmotion(
+            emotion.name, "dyad", ((first, mix), (second, round(1.0 - mix, 10))), 1.0, dyad_kind=emotion.dyad_kind
+        )
     return emotion

@@ -11,6 +11,7 @@ constituents' basic cells, draws the chord between the two sector centres and a 
 (nearer the dominant E1 as w1 grows). Drawn by evaluating every pixel's polar coordinates (no drawing library),
 2x2 supersampled for smooth edges.
 """
+
 import numpy as np
 
 from ..errors import InputError
@@ -19,17 +20,19 @@ from .wheel import PRIMARIES, resolve_wheel_name
 __all__ = ["HUES", "wheel_image", "wheel_selection"]
 
 #: Plutchik's colours, sRGB in [0, 1], in :data:`PRIMARIES` order.
-HUES = np.array([
-    (1.00, 0.86, 0.20),   # joy: yellow
-    (0.55, 0.85, 0.35),   # trust: light green
-    (0.10, 0.62, 0.35),   # fear: green
-    (0.20, 0.70, 0.85),   # surprise: cyan
-    (0.25, 0.45, 0.90),   # sadness: blue
-    (0.60, 0.40, 0.80),   # disgust: violet
-    (0.90, 0.20, 0.25),   # anger: red
-    (1.00, 0.55, 0.15),   # anticipation: orange
-])
-_RING_EDGES = (0.12, 0.42, 0.70, 0.96)   # radii (of the half-size) of centre disc, intense, basic, mild rings
+HUES = np.array(
+    [
+        (1.00, 0.86, 0.20),  # joy: yellow
+        (0.55, 0.85, 0.35),  # trust: light green
+        (0.10, 0.62, 0.35),  # fear: green
+        (0.20, 0.70, 0.85),  # surprise: cyan
+        (0.25, 0.45, 0.90),  # sadness: blue
+        (0.60, 0.40, 0.80),  # disgust: violet
+        (0.90, 0.20, 0.25),  # anger: red
+        (1.00, 0.55, 0.15),  # anticipation: orange
+    ]
+)
+_RING_EDGES = (0.12, 0.42, 0.70, 0.96)  # radii (of the half-size) of centre disc, intense, basic, mild rings
 
 
 def wheel_selection(name, mix=None):
@@ -67,21 +70,21 @@ def wheel_image(size=128, name=None, mix=None):
     selection = wheel_selection(name, mix) if name is not None else {"cells": [], "pair": None}
     ss = 2  # supersampling
     n = size * ss
-    c = (np.arange(n) + 0.5) / n * 2.0 - 1.0          # pixel centres in [-1, 1]
-    x, y = np.meshgrid(c, c)                             # y up: row 0 is the bottom row
+    c = (np.arange(n) + 0.5) / n * 2.0 - 1.0  # pixel centres in [-1, 1]
+    x, y = np.meshgrid(c, c)  # y up: row 0 is the bottom row
     r = np.hypot(x, y)
     theta = np.arctan2(y, x)
     # sector index: 0 at the top, clockwise
     sector = np.floor(((np.pi / 2 - theta) / (2 * np.pi) * 8 + 0.5) % 8).astype(np.int64)
-    ring = np.digitize(r, _RING_EDGES)                   # 0 centre, 1 intense (level 3), 2 basic, 3 mild, 4 outside
+    ring = np.digitize(r, _RING_EDGES)  # 0 centre, 1 intense (level 3), 2 basic, 3 mild, 4 outside
     level = np.where((ring >= 1) & (ring <= 3), 4 - ring, 0)
     shade = np.select([level == 3, level == 2, level == 1], [0.72, 0.9, 1.0], 1.0)
     rgb = HUES[sector] * shade[..., None]
-    rgb = np.where((level == 1)[..., None], 0.55 * rgb + 0.45, rgb)   # the mild ring is paler
+    rgb = np.where((level == 1)[..., None], 0.55 * rgb + 0.45, rgb)  # the mild ring is paler
     alpha = (ring <= 3).astype(np.float64)
-    rgb = np.where((ring == 0)[..., None], 0.92, rgb)                  # centre disc: light grey
+    rgb = np.where((ring == 0)[..., None], 0.92, rgb)  # centre disc: light grey
     # thin dark lines between sectors and rings
-    frac = ((np.pi / 2 - theta) / (2 * np.pi) * 8 + 0.5) % 1.0     # 0 (or 1) on a sector boundary
+    frac = ((np.pi / 2 - theta) / (2 * np.pi) * 8 + 0.5) % 1.0  # 0 (or 1) on a sector boundary
     edge = np.minimum(frac, 1.0 - frac) * (2 * np.pi / 8) * r < 0.012
     for radius in _RING_EDGES:
         edge |= np.abs(r - radius) < 0.008
@@ -110,12 +113,11 @@ def wheel_image(size=128, name=None, mix=None):
         t = np.clip(((x - p1[0]) * d[0] + (y - p1[1]) * d[1]) / float(d @ d), 0.0, 1.0)
         dist = np.hypot(x - (p1[0] + t * d[0]), y - (p1[1] + t * d[1]))
         rgb = np.where((dist < 0.02)[..., None], 0.1, rgb)
-        dot = p1 + (1.0 - w1) * d                       # w1 = 1: on E1; 0.5: half-way
+        dot = p1 + (1.0 - w1) * d  # w1 = 1: on E1; 0.5: half-way
         ring_dot = np.hypot(x - dot[0], y - dot[1])
         rgb = np.where((ring_dot < 0.09)[..., None], 1.0, rgb)
         rgb = np.where(((ring_dot < 0.09) & (ring_dot > 0.06))[..., None], 0.05, rgb)
         alpha = np.maximum(alpha, (ring_dot < 0.09).astype(np.float64))
     image = np.concatenate([rgb, alpha[..., None]], axis=-1)
-    image = image.reshape(size, ss, size, ss, 4).mean(axis=(1, 3))   # 2x2 box filter
+    image = image.reshape(size, ss, size, ss, 4).mean(axis=(1, 3))  # 2x2 box filter
     return np.clip(image, 0.0, 1.0).astype(np.float32)
-

@@ -23,6 +23,7 @@ Errors: :class:`~facemotion.core.errors.AssetError`, one line naming the file, w
 fix it.
 The atomic-write helpers of :mod:`.atomic_io` are re-exported here for the cache writers.
 """
+
 import difflib
 import hashlib
 import json
@@ -33,14 +34,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .atomic_io import atomic_output, atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
 from ..errors import AssetError
+from .atomic_io import atomic_output, atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
 
 __all__ = [
-    "AssetInfo", "ENV_ALLOW_DOWNLOAD", "ENV_ASSETS", "ENV_BASE_URL", "ENV_CACHE",
-    "asset_info", "atomic_output", "atomic_write_bytes", "atomic_write_text", "asset_names", "asset_path", "asset_roots",
-    "bundled_assets_dir", "cache_dir",
-    "download_allowed", "download_dir", "file_sha256", "missing_assets", "set_cache_dir", "shared_assets_dir",
+    "AssetInfo",
+    "ENV_ALLOW_DOWNLOAD",
+    "ENV_ASSETS",
+    "ENV_BASE_URL",
+    "ENV_CACHE",
+    "asset_info",
+    "atomic_output",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "asset_names",
+    "asset_path",
+    "asset_roots",
+    "bundled_assets_dir",
+    "cache_dir",
+    "download_allowed",
+    "download_dir",
+    "file_sha256",
+    "missing_assets",
+    "set_cache_dir",
+    "shared_assets_dir",
 ]
 
 ENV_ASSETS = "FACEMOTION_ASSETS"
@@ -65,6 +82,7 @@ class AssetInfo:
     """One pinned third-party file: ``name`` (path under an asset root), ``sha256`` (hex), ``size`` (bytes),
     ``url`` (upstream at a pinned commit/version), ``group`` (``mediapipe``, ``faces``, ``ict-facekit``,
     ``ict-facekit-expression``, ``ict-facekit-identity``)."""
+
     name: str
     sha256: str
     size: int
@@ -99,6 +117,7 @@ def asset_info(name):
 
 
 # --------------------------------------------------------------------------------------------------------- folders
+
 
 def shared_assets_dir():
     """``<repo>/../shared/assets``: the project's read-only shared copy beside a checkout (may not exist)."""
@@ -173,6 +192,7 @@ def download_allowed(download=None):
 
 # ---------------------------------------------------------------------------------------------------- verification
 
+
 def file_sha256(path):
     """Hex SHA-256 of a file's bytes (read in 1 MiB chunks). Raises OSError."""
     digest = hashlib.sha256()
@@ -196,8 +216,10 @@ def _check(info, path):
 
 
 def _corrupt_message(info, path, actual):
-    return (f"asset {info.name!r} at {path} is corrupt: sha256 should start {info.sha256[:12]} but is "
-            f"{actual[:12]}; delete it and get a fresh copy from {info.url}")
+    return (
+        f"asset {info.name!r} at {path} is corrupt: sha256 should start {info.sha256[:12]} but is "
+        f"{actual[:12]}; delete it and get a fresh copy from {info.url}"
+    )
 
 
 def _url_for(info, base_url):
@@ -221,19 +243,22 @@ def _download(info, dest, url, progress=None):
                     digest.update(chunk)
                     out.write(chunk)
                     done += len(chunk)
-                    report(min(done / total, 1.0) if total else 0.0,
-                           f"downloading {info.name} ({done / 1e6:.1f} MB)")
+                    report(min(done / total, 1.0) if total else 0.0, f"downloading {info.name} ({done / 1e6:.1f} MB)")
             actual = digest.hexdigest()
             if actual != info.sha256:
                 # Raised inside atomic_output: the temporary file is removed and nothing replaces dest.
-                raise AssetError(f"download of asset {info.name!r} from {url} is corrupt: sha256 should start "
-                                 f"{info.sha256[:12]} but is {actual[:12]}; nothing was saved, check the URL or "
-                                 f"{ENV_BASE_URL}")
+                raise AssetError(
+                    f"download of asset {info.name!r} from {url} is corrupt: sha256 should start "
+                    f"{info.sha256[:12]} but is {actual[:12]}; nothing was saved, check the URL or "
+                    f"{ENV_BASE_URL}"
+                )
     except AssetError:
         raise
     except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors; ValueError: malformed URL
-        raise AssetError(f"could not download asset {info.name!r} from {url} to {dest}: {exc}; check the network, "
-                         f"or set {ENV_ASSETS} to a folder holding the file") from exc
+        raise AssetError(
+            f"could not download asset {info.name!r} from {url} to {dest}: {exc}; check the network, "
+            f"or set {ENV_ASSETS} to a folder holding the file"
+        ) from exc
     stat = dest.stat()
     _verified[str(dest)] = (stat.st_size, stat.st_mtime_ns, info.sha256)
 
@@ -272,7 +297,8 @@ def asset_path(name, *, root=None, download=None, base_url=None, progress=None):
         if not allowed:
             raise AssetError(
                 f"asset {info.name!r} not found (looked in {', '.join(str(r) for r in roots)}); set {ENV_ASSETS} to "
-                f"a folder holding it, or allow the download from {url} (download=True or {ENV_ALLOW_DOWNLOAD}=1)")
+                f"a folder holding it, or allow the download from {url} (download=True or {ENV_ALLOW_DOWNLOAD}=1)"
+            )
         _download(info, target, url, progress)
         return target
 

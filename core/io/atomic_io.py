@@ -5,6 +5,7 @@ The data goes to a temporary file in the destination's own directory (so the fin
 file-system boundary), is flushed and fsync'ed, then ``os.replace`` swaps it in. ``os.replace`` is atomic on POSIX and
 on Windows (same volume). Every module that writes a cache, a download or an export uses these two helpers.
 """
+
 import contextlib
 import os
 import tempfile
@@ -12,8 +13,14 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "check_output_file", "check_writable",
-           "MAX_NAME_BYTES"]
+__all__ = [
+    "atomic_output",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_file",
+    "check_writable",
+    "MAX_NAME_BYTES",
+]
 
 # Longest file name (one path component, in bytes) accepted: the limit of ext4, APFS, NTFS (255) less the room the
 # temporary name needs (a leading ".", a "." and mkstemp's 8 random characters, then the extension again).
@@ -30,8 +37,10 @@ def check_writable(path):
     path = Path(path)
     name_bytes = len(os.fsencode(path.name))
     if name_bytes > MAX_NAME_BYTES - 10 - len(os.fsencode(path.suffix)):
-        raise InputError(f"{path.name[:40]}...: output file name is {name_bytes} bytes long; keep it under "
-                         f"{MAX_NAME_BYTES - 10 - len(os.fsencode(path.suffix))} bytes")
+        raise InputError(
+            f"{path.name[:40]}...: output file name is {name_bytes} bytes long; keep it under "
+            f"{MAX_NAME_BYTES - 10 - len(os.fsencode(path.suffix))} bytes"
+        )
     parent = path.parent
     if not parent.exists():
         # A file somewhere above makes the folder impossible, not just missing: say which.
@@ -68,8 +77,10 @@ def check_output_file(path, suffixes, *, overwrite, what=None, probe=True):
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
     if out.exists() and not overwrite:
-        raise InputError(f"{out}: already exists; choose another file name, or replace it with --overwrite "
-                         "(the Overwrite option in Blender)")
+        raise InputError(
+            f"{out}: already exists; choose another file name, or replace it with --overwrite "
+            "(the Overwrite option in Blender)"
+        )
     return out
 
 
@@ -87,8 +98,9 @@ def atomic_output(path, *, suffix=None):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Hidden, recognisable temporary name ending with the real extension: ".mesh.npz.a1b2c3.npz".
-    fd, tmp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=path.suffix if suffix is None else suffix,
-                                    dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix="." + path.name + ".", suffix=path.suffix if suffix is None else suffix, dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:

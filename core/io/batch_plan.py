@@ -20,6 +20,7 @@ up to date, and the JSON reports (``facemotion batch``; the Blender side is
 - **Reports**: one JSON per asset (:func:`asset_report`) and one summary (:func:`summary_report`), written
   atomically with sorted keys.
 """
+
 import hashlib
 import json
 import tomllib
@@ -30,10 +31,25 @@ from ..errors import InputError
 from .assets import file_sha256
 from .atomic_io import atomic_write_text
 
-__all__ = ["INPUT_SUFFIXES", "OUTPUT_FORMATS", "REPORT_SCHEMA", "Asset", "discover_assets",
-           "parse_formats", "file_sha256", "input_sha256", "job_key", "is_up_to_date",
-           "asset_report", "failure_report", "owned_outputs", "summary_report", "write_json", "read_report",
-           "facemotion_version"]
+__all__ = [
+    "INPUT_SUFFIXES",
+    "OUTPUT_FORMATS",
+    "REPORT_SCHEMA",
+    "Asset",
+    "discover_assets",
+    "parse_formats",
+    "file_sha256",
+    "input_sha256",
+    "job_key",
+    "is_up_to_date",
+    "asset_report",
+    "failure_report",
+    "owned_outputs",
+    "summary_report",
+    "write_json",
+    "read_report",
+    "facemotion_version",
+]
 
 #: Input types a batch picks up in folders (the single-file commands' inputs).
 INPUT_SUFFIXES = (".obj", ".fbx", ".glb", ".gltf", ".blend")
@@ -104,8 +120,12 @@ def discover_assets(inputs, out_dir):
         if path.is_dir():
             root = path.resolve()
             for item in sorted(root.rglob("*")):
-                if (item.is_file() and item.suffix.lower() in INPUT_SUFFIXES and not _is_hidden(item, root)
-                        and not item.resolve().is_relative_to(out_dir)):
+                if (
+                    item.is_file()
+                    and item.suffix.lower() in INPUT_SUFFIXES
+                    and not _is_hidden(item, root)
+                    and not item.resolve().is_relative_to(out_dir)
+                ):
                     found.append((item.resolve(), item.relative_to(root).with_suffix("").as_posix()))
         elif path.suffix.lower() in INPUT_SUFFIXES:
             found.append((path.resolve(), path.stem))
@@ -121,13 +141,16 @@ def discover_assets(inputs, out_dir):
     # Names that clash (also case-insensitively: macOS and Windows file systems) keep their input type; those that
     # still clash (the same name in two folders given separately) get a short hash of their path as well.
     names = [base for _source, base in unique]
-    for rename in (lambda source, base: f"{base}_{source.suffix.lower()[1:]}",
-                   lambda source, base: f"{base}_{hashlib.sha256(str(source).encode()).hexdigest()[:8]}"):
+    for rename in (
+        lambda source, base: f"{base}_{source.suffix.lower()[1:]}",
+        lambda source, base: f"{base}_{hashlib.sha256(str(source).encode()).hexdigest()[:8]}",
+    ):
         counts = {}
         for name in names:
             counts[name.lower()] = counts.get(name.lower(), 0) + 1
-        names = [rename(source, name) if counts[name.lower()] > 1 else name
-                 for (source, _base), name in zip(unique, names)]
+        names = [
+            rename(source, name) if counts[name.lower()] > 1 else name for (source, _base), name in zip(unique, names)
+        ]
     return [Asset(source, name) for (source, _base), name in zip(unique, names)]
 
 
@@ -157,8 +180,16 @@ def input_sha256(path):
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             doc = {}
-        uris = [item.get("uri") for key in ("buffers", "images") for item in (doc.get(key) or [])
-                if isinstance(item, dict)] if isinstance(doc, dict) else []
+        uris = (
+            [
+                item.get("uri")
+                for key in ("buffers", "images")
+                for item in (doc.get(key) or [])
+                if isinstance(item, dict)
+            ]
+            if isinstance(doc, dict)
+            else []
+        )
         for uri in uris:
             if isinstance(uri, str) and not uri.startswith("data:") and "://" not in uri:
                 companion = path.parent / uri
@@ -216,8 +247,16 @@ def asset_report(asset, out_dir, *, key, status, written=(), error=None, **detai
     for path in written:
         path = Path(path)
         outputs[path.relative_to(out_dir).as_posix()] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
-    return {"schema": REPORT_SCHEMA, "input": str(asset.source), "name": asset.name, "status": status, "key": key,
-            "outputs": outputs, "error": error, **details}
+    return {
+        "schema": REPORT_SCHEMA,
+        "input": str(asset.source),
+        "name": asset.name,
+        "status": status,
+        "key": key,
+        "outputs": outputs,
+        "error": error,
+        **details,
+    }
 
 
 def failure_report(asset, out_dir, *, key, error):
@@ -242,13 +281,21 @@ def summary_report(reports, *, options, version, seconds, workers, scheduler=Non
     """The batch's summary: counts per status, total output bytes, the failed inputs with their errors, and every
     asset's report name and status. ``reports``: the per-asset dicts in batch order; ``seconds``: wall time."""
     counts = {status: sum(1 for r in reports if r.get("status") == status) for status in ("ok", "skipped", "failed")}
-    return {"schema": REPORT_SCHEMA, "version": version, "options": options, "workers": workers,
-            "scheduler": scheduler, "seconds": round(float(seconds), 3), "assets": len(reports), **counts,
-            "output_bytes": sum(entry.get("bytes", 0) for r in reports for entry in (r.get("outputs") or {}).values()),
-            "failures": [{"input": r.get("input"), "error": r.get("error")} for r in reports
-                         if r.get("status") == "failed"],
-            "results": [{"input": r.get("input"), "name": r.get("name"), "status": r.get("status")}
-                        for r in reports]}
+    return {
+        "schema": REPORT_SCHEMA,
+        "version": version,
+        "options": options,
+        "workers": workers,
+        "scheduler": scheduler,
+        "seconds": round(float(seconds), 3),
+        "assets": len(reports),
+        **counts,
+        "output_bytes": sum(entry.get("bytes", 0) for r in reports for entry in (r.get("outputs") or {}).values()),
+        "failures": [
+            {"input": r.get("input"), "error": r.get("error")} for r in reports if r.get("status") == "failed"
+        ],
+        "results": [{"input": r.get("input"), "name": r.get("name"), "status": r.get("status")} for r in reports],
+    }
 
 
 def write_json(path, data):

@@ -21,13 +21,28 @@ three.js (``mesh.morphTargetDictionary``, read from ``extras.targetNames``) show
 curves (``ELiveLinkFaceBlendShape`` in Unreal's LiveLinkFace plugin, the Apple ARKit face support) use PascalCase
 (``EyeBlinkLeft``), so the ``unreal`` preset renames the morph targets on the way out.
 """
+
 from dataclasses import dataclass, field, fields
 
 from ..arkit import ARKIT_NAMES
 from ..errors import InputError
 
-__all__ = ["ANIMATION_MODES", "COMPRESSIONS", "Choice", "ExportOptions", "GLTF_FORMATS", "NAME_STYLES", "PRESETS",
-           "Preset", "SAMPLINGS", "check_format", "export_name", "option", "option_fields", "resolve"]
+__all__ = [
+    "ANIMATION_MODES",
+    "COMPRESSIONS",
+    "Choice",
+    "ExportOptions",
+    "GLTF_FORMATS",
+    "NAME_STYLES",
+    "PRESETS",
+    "Preset",
+    "SAMPLINGS",
+    "check_format",
+    "export_name",
+    "option",
+    "option_fields",
+    "resolve",
+]
 
 #: The formats (file suffixes without the dot) that options marked ``gltf_only`` apply to.
 GLTF_FORMATS = ("glb", "gltf")
@@ -37,6 +52,7 @@ GLTF_FORMATS = ("glb", "gltf")
 class Choice:
     """One value of a menu option: ``value`` (CLI, JSON, the property's identifier), ``label`` (Blender's menu),
     ``description`` (tooltip and ``--help``)."""
+
     value: str
     label: str
     description: str
@@ -46,8 +62,12 @@ class Choice:
 #: targets stay uncompressed, so it saves little on a face rig (13.4 -> 12.6 MB on the demo head).
 COMPRESSIONS = (
     Choice("none", "None", "Blender's own file; every importer reads it"),
-    Choice("meshopt", "Meshopt", "EXT_meshopt_compression through gltfpack (needs Node.js + gltfpack); three.js, "
-                                 "Babylon and glTFast read it, Blender's importer does not"),
+    Choice(
+        "meshopt",
+        "Meshopt",
+        "EXT_meshopt_compression through gltfpack (needs Node.js + gltfpack); three.js, "
+        "Babylon and glTFast read it, Blender's importer does not",
+    ),
     Choice("draco", "Draco", "KHR_draco_mesh_compression of the base mesh (morph targets stay uncompressed)"),
 )
 
@@ -55,8 +75,12 @@ COMPRESSIONS = (
 #: key frames, refined where needed to reproduce every frame within 1e-3 (:mod:`..animation.common_keys`); a bake
 #: with a key per frame stays one per frame.
 SAMPLINGS = (
-    Choice("keyed", "Keyed", "The bake's keys: in glTF every morph target of a mesh shares one set of key times, so "
-                             "the keys of all targets together, refined until every frame is within 0.001"),
+    Choice(
+        "keyed",
+        "Keyed",
+        "The bake's keys: in glTF every morph target of a mesh shares one set of key times, so "
+        "the keys of all targets together, refined until every frame is within 0.001",
+    ),
     Choice("sampled", "Sampled", "One key per frame over the action's range"),
 )
 
@@ -75,8 +99,18 @@ NAME_STYLES = (
 )
 
 
-def option(default, label, description, *, choices=(), minimum=None, maximum=None, metavar=None, gltf_only=False,
-           depends_on=None):
+def option(
+    default,
+    label,
+    description,
+    *,
+    choices=(),
+    minimum=None,
+    maximum=None,
+    metavar=None,
+    gltf_only=False,
+    depends_on=None,
+):
     """A field of :class:`ExportOptions` with what the generators need in its metadata.
 
     Args:
@@ -89,9 +123,19 @@ def option(default, label, description, *, choices=(), minimum=None, maximum=Non
         gltf_only: the option only changes glTF/GLB files (greyed out for FBX; refused with an FBX output).
         depends_on: name of a bool option without which this one does nothing (greyed out while it is off).
     """
-    return field(default=default, metadata={"label": label, "description": description, "choices": tuple(choices),
-                                            "minimum": minimum, "maximum": maximum, "metavar": metavar,
-                                            "gltf_only": gltf_only, "depends_on": depends_on})
+    return field(
+        default=default,
+        metadata={
+            "label": label,
+            "description": description,
+            "choices": tuple(choices),
+            "minimum": minimum,
+            "maximum": maximum,
+            "metavar": metavar,
+            "gltf_only": gltf_only,
+            "depends_on": depends_on,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -118,24 +162,45 @@ class ExportOptions:
 
     Raises InputError (on construction) for a value outside its choices or range, or an empty string.
     """
+
     names: str = option("arkit", "Target Names", "Names of the morph targets / blend shapes", choices=NAME_STYLES)
     clip_name: str = option("facemotion", "Clip Name", "Name of the animation (glTF) / take (FBX)", metavar="NAME")
     sampling: str = option("keyed", "Animation", "Keys of the animation", choices=SAMPLINGS)
-    smooth: bool = option(True, "Smooth Flat Meshes", "Smooth-shade meshes without custom normals whose faces are "
-                                                      "all flat, for the export only (the input is unchanged)")
-    smooth_angle: float = option(30.0, "Smooth Angle", "Edges sharper than this (degrees) stay sharp when smoothing",
-                                 minimum=0.0, maximum=180.0, metavar="DEG", depends_on="smooth")
-    morph_normals: bool = option(False, "Morph Normals", "Write normal deltas per morph target (about 2.5x the "
-                                                         "file size)", gltf_only=True)
-    sparse_morph: bool = option(True, "Sparse Targets", "Store only the vertices each morph target moves",
-                                gltf_only=True)
-    drop_unused: bool = option(False, "Drop Unused UVs", "Leave out texture coordinates that no material reads",
-                               gltf_only=True)
+    smooth: bool = option(
+        True,
+        "Smooth Flat Meshes",
+        "Smooth-shade meshes without custom normals whose faces are "
+        "all flat, for the export only (the input is unchanged)",
+    )
+    smooth_angle: float = option(
+        30.0,
+        "Smooth Angle",
+        "Edges sharper than this (degrees) stay sharp when smoothing",
+        minimum=0.0,
+        maximum=180.0,
+        metavar="DEG",
+        depends_on="smooth",
+    )
+    morph_normals: bool = option(
+        False, "Morph Normals", "Write normal deltas per morph target (about 2.5x the file size)", gltf_only=True
+    )
+    sparse_morph: bool = option(
+        True, "Sparse Targets", "Store only the vertices each morph target moves", gltf_only=True
+    )
+    drop_unused: bool = option(
+        False, "Drop Unused UVs", "Leave out texture coordinates that no material reads", gltf_only=True
+    )
     compress: str = option("none", "Compression", "glTF mesh compression", choices=COMPRESSIONS, gltf_only=True)
-    quantize: bool = option(False, "Quantize", "Quantised positions, normals, UVs and morph deltas (gltfpack)",
-                            gltf_only=True)
-    animation_mode: str = option("active", "Clips", "Which actions become glTF animations (FBX: the active action)",
-                                 choices=ANIMATION_MODES, gltf_only=True)
+    quantize: bool = option(
+        False, "Quantize", "Quantised positions, normals, UVs and morph deltas (gltfpack)", gltf_only=True
+    )
+    animation_mode: str = option(
+        "active",
+        "Clips",
+        "Which actions become glTF animations (FBX: the active action)",
+        choices=ANIMATION_MODES,
+        gltf_only=True,
+    )
 
     def __post_init__(self):
         for spec in fields(self):
@@ -144,8 +209,7 @@ class ExportOptions:
             if allowed and value not in allowed:
                 raise InputError(f"export option {spec.name}={value!r} is not one of {', '.join(allowed)}")
             if meta.get("minimum") is not None and not meta["minimum"] <= float(value) <= meta["maximum"]:
-                raise InputError(f"export option {spec.name}={value} must be {meta['minimum']:g}.."
-                                 f"{meta['maximum']:g}")
+                raise InputError(f"export option {spec.name}={value} must be {meta['minimum']:g}..{meta['maximum']:g}")
             if isinstance(spec.default, str) and not allowed and not str(value).strip():
                 raise InputError(f"export option {spec.name} must not be empty")
 
@@ -165,6 +229,7 @@ def option_fields():
 class Preset:
     """A named set of options: ``label`` (Blender's menu), ``description`` (tooltip and ``--help``), ``values``
     (the :class:`ExportOptions` fields it changes from their defaults)."""
+
     label: str
     description: str
     values: dict = field(default_factory=dict)
@@ -177,8 +242,11 @@ PRESETS = {
     "default": Preset("Default", "smooth shading, no morph normals, sparse targets, ARKit names, uncompressed"),
     "unity": Preset("Unity", "as default: Apple's ARKit names, uncompressed GLB (glTFast) or FBX"),
     "unreal": Preset("Unreal", "Live Link's PascalCase names (EyeBlinkLeft); FBX or GLB", {"names": "unreal"}),
-    "web": Preset("Web (three.js)", "meshopt compression + quantisation (gltfpack), unused UVs dropped",
-                  {"compress": "meshopt", "quantize": True, "drop_unused": True}),
+    "web": Preset(
+        "Web (three.js)",
+        "meshopt compression + quantisation (gltfpack), unused UVs dropped",
+        {"compress": "meshopt", "quantize": True, "drop_unused": True},
+    ),
 }
 
 
@@ -209,8 +277,9 @@ def check_format(fmt, given):
         return
     ignored = [spec.name for spec in option_fields() if spec.metadata["gltf_only"] and spec.name in given]
     if ignored:
-        raise InputError(f"export option {ignored[0]} only applies to glTF (.glb/.gltf), not .{fmt}; "
-                         f"leave it out or write a .glb")
+        raise InputError(
+            f"export option {ignored[0]} only applies to glTF (.glb/.gltf), not .{fmt}; leave it out or write a .glb"
+        )
 
 
 def export_name(arkit_name, style):

@@ -8,6 +8,7 @@ paths work on Windows too. JPEG files (no alpha) are read with ``IMREAD_COLOR | 
 OpenCV turns them upright by their EXIF orientation tag, as photo viewers show them (phone photos are stored
 sideways with a tag; ``IMREAD_UNCHANGED`` ignores it).
 """
+
 from pathlib import Path
 
 import cv2
@@ -60,8 +61,10 @@ def as_rgb_uint8(array, *, bgr=False, what="image"):
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)):
-        raise InputError(f"{what} has shape {array.shape}; expected (H, W) grey, (H, W, 2) grey+alpha, "
-                         f"(H, W, 3) RGB or (H, W, 4) RGBA")
+        raise InputError(
+            f"{what} has shape {array.shape}; expected (H, W) grey, (H, W, 2) grey+alpha, "
+            f"(H, W, 3) RGB or (H, W, 4) RGBA"
+        )
     array = _to_uint8(array)
     if array.ndim == 2:
         rgb = np.repeat(array[:, :, None], 3, axis=2)
@@ -88,11 +91,14 @@ def check_image_shape(height, width, what="image"):
     :data:`MAX_ASPECT_RATIO`. ``height``/``width`` in pixels. Raises InputError (one line naming ``what``)."""
     height, width = int(height), int(width)
     if height * width > MAX_IMAGE_PIXELS:
-        raise InputError(f"{what} is {width}x{height} px ({height * width / 1e6:.0f} megapixels); the limit is "
-                         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it")
+        raise InputError(
+            f"{what} is {width}x{height} px ({height * width / 1e6:.0f} megapixels); the limit is "
+            f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it"
+        )
     if min(height, width) > 0 and max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
-        raise InputError(f"{what} is {width}x{height} px, an aspect ratio beyond {MAX_ASPECT_RATIO:g}:1; "
-                         "crop it to the face")
+        raise InputError(
+            f"{what} is {width}x{height} px, an aspect ratio beyond {MAX_ASPECT_RATIO:g}:1; crop it to the face"
+        )
 
 
 def load_image(path):
@@ -125,12 +131,15 @@ def load_image(path):
         # OpenCV's limit checks raise an assertion ("... pixels <= CV_IO_MAX_IMAGE_PIXELS"): say it in one line.
         text = str(exc)
         if "MAX_IMAGE" in text or "pixels" in text or "validateInputImageSize" in text:
-            raise InputError(f"image {path} is too large to decode (over OpenCV's pixel limit); the limit is "
-                             f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it") from None
+            raise InputError(
+                f"image {path} is too large to decode (over OpenCV's pixel limit); the limit is "
+                f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it"
+            ) from None
         raise InputError(f"{path} is not an image OpenCV can read ({text.strip().splitlines()[-1][:120]})") from None
     if image is None or image.size == 0:
-        raise InputError(f"{path} is not an image OpenCV can read (corrupt or unsupported format); "
-                         f"save it as PNG or JPEG")
+        raise InputError(
+            f"{path} is not an image OpenCV can read (corrupt or unsupported format); save it as PNG or JPEG"
+        )
     check_image_shape(image.shape[0], image.shape[1], what=f"image {path}")
     return as_rgb_uint8(image, bgr=True, what=f"image {path}")
 
@@ -148,7 +157,9 @@ def from_blender_pixels(pixels, width, height):
     if width <= 0 or height <= 0:
         raise InputError(f"Blender image size {width}x{height} is empty; load or render the image first")
     if flat.size != width * height * 4:
-        raise InputError(f"Blender image pixels hold {flat.size} values, expected {width}x{height}x4 = "
-                         f"{width * height * 4}; pass image.size[0], image.size[1] and all RGBA pixels")
+        raise InputError(
+            f"Blender image pixels hold {flat.size} values, expected {width}x{height}x4 = "
+            f"{width * height * 4}; pass image.size[0], image.size[1] and all RGBA pixels"
+        )
     rgba = flat.reshape(height, width, 4)[::-1]
     return as_rgb_uint8(rgba, what="Blender image")

@@ -4,6 +4,7 @@
 Blender's own importers handle user files inside Blender; this reader exists so that ``core`` can load the
 ICT-FaceKit and MediaPipe template OBJs (and test meshes) without bpy.
 """
+
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

@@ -37,18 +37,30 @@ the jaw turns by the gain). On the template itself, and on heads within the huma
 ``mouthClose`` (defined against ``jawOpen``, to close the lips over an open jaw) takes ``jawOpen``'s gain;
 ``eyeLook*`` (eyeball rotations by fixed angles), ``cheekPuff``, ``cheekSquint`` and ``tongueOut`` are left alone.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..detect import mediapipe_topology as mp
 from ..errors import InputError
 from ..geometry import closest_point_on_triangle, connected_components, interpolate_on_surface
-from ..detect import mediapipe_topology as mp
 
-__all__ = ["GAIN_LIMITS", "MEASURE_SHARE", "SHAPE_REGIONS", "TOLERANCE", "AmplitudeNormalisation", "face_axes",
-           "feature_sizes",
-           "landmark_travel", "measure_sets", "normalise_amplitudes", "relative_amplitudes", "skin_embedding"]
+__all__ = [
+    "GAIN_LIMITS",
+    "MEASURE_SHARE",
+    "SHAPE_REGIONS",
+    "TOLERANCE",
+    "AmplitudeNormalisation",
+    "face_axes",
+    "feature_sizes",
+    "landmark_travel",
+    "measure_sets",
+    "normalise_amplitudes",
+    "relative_amplitudes",
+    "skin_embedding",
+]
 
 #: Lowest and highest gain applied to a shape (a head can differ from the template, but a gain far outside this
 #: range means the measurement is not to be trusted: a shape the transfer barely reached, a degenerate feature).
@@ -71,23 +83,51 @@ def _sides(base, region):
 #: ARKit name -> (region, side) of the feature its amplitude is measured against; side "both" for a bilateral
 #: feature (the mean of the two sides, or the whole mouth / nose / jaw).
 SHAPE_REGIONS = {
-    **_sides("eyeBlink", "lid"), **_sides("eyeSquint", "lid"), **_sides("eyeWide", "lid"),
-    **_sides("browDown", "brow"), **_sides("browOuterUp", "brow"), "browInnerUp": ("brow", "both"),
-    **{name: ("mouth", "both") for name in (
-        "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight", "mouthDimpleLeft",
-        "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight", "mouthPressLeft", "mouthPressRight",
-        "mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthLeft",
-        "mouthRight", "mouthPucker", "mouthFunnel", "mouthRollLower", "mouthRollUpper", "mouthShrugLower",
-        "mouthShrugUpper")},
-    "noseSneerLeft": ("nose", "both"), "noseSneerRight": ("nose", "both"),
+    **_sides("eyeBlink", "lid"),
+    **_sides("eyeSquint", "lid"),
+    **_sides("eyeWide", "lid"),
+    **_sides("browDown", "brow"),
+    **_sides("browOuterUp", "brow"),
+    "browInnerUp": ("brow", "both"),
+    **{
+        name: ("mouth", "both")
+        for name in (
+            "mouthSmileLeft",
+            "mouthSmileRight",
+            "mouthFrownLeft",
+            "mouthFrownRight",
+            "mouthDimpleLeft",
+            "mouthDimpleRight",
+            "mouthStretchLeft",
+            "mouthStretchRight",
+            "mouthPressLeft",
+            "mouthPressRight",
+            "mouthUpperUpLeft",
+            "mouthUpperUpRight",
+            "mouthLowerDownLeft",
+            "mouthLowerDownRight",
+            "mouthLeft",
+            "mouthRight",
+            "mouthPucker",
+            "mouthFunnel",
+            "mouthRollLower",
+            "mouthRollUpper",
+            "mouthShrugLower",
+            "mouthShrugUpper",
+        )
+    },
+    "noseSneerLeft": ("nose", "both"),
+    "noseSneerRight": ("nose", "both"),
     **{name: ("jaw", "both") for name in ("jawOpen", "jawForward", "jawLeft", "jawRight")},
 }
 #: Shapes that take another shape's gain (mouthClose closes the lips over jawOpen's jaw: scaled together).
 TIED_SHAPES = {"mouthClose": "jawOpen"}
 
 #: MediaPipe landmarks of the features (subject's sides; see :mod:`facemotion.core.detect.mediapipe_topology`).
-_BROW = {"left": mp.LEFT_EYEBROW_UPPER + mp.LEFT_EYEBROW_LOWER,
-         "right": mp.RIGHT_EYEBROW_UPPER + mp.RIGHT_EYEBROW_LOWER}
+_BROW = {
+    "left": mp.LEFT_EYEBROW_UPPER + mp.LEFT_EYEBROW_LOWER,
+    "right": mp.RIGHT_EYEBROW_UPPER + mp.RIGHT_EYEBROW_LOWER,
+}
 _UPPER_LID = {"left": mp.LEFT_EYE_UPPER_LID, "right": mp.RIGHT_EYE_UPPER_LID}
 _LOWER_LID = {"left": mp.LEFT_EYE_LOWER_LID, "right": mp.RIGHT_EYE_LOWER_LID}
 #: Nose bridge between the eyes and the nose's base above the upper lip (canonical face model).
@@ -147,8 +187,9 @@ def feature_sizes(landmarks):
     for region in ("brow", "lid"):
         sizes[region, "both"] = 0.5 * (sizes[region, "left"] + sizes[region, "right"])
     sizes["mouth", "both"] = width(mp.MOUTH_CORNER_LEFT, mp.MOUTH_CORNER_RIGHT)
-    sizes["nose", "both"] = float(np.sqrt(width(mp.NOSE_ALA_LEFT, mp.NOSE_ALA_RIGHT)
-                                          * height(_NOSE_BRIDGE, _NOSE_BASE)))
+    sizes["nose", "both"] = float(
+        np.sqrt(width(mp.NOSE_ALA_LEFT, mp.NOSE_ALA_RIGHT) * height(_NOSE_BRIDGE, _NOSE_BASE))
+    )
     sizes["jaw", "both"] = height(_NOSE_BASE, mp.CHIN)
     return sizes
 
@@ -173,7 +214,7 @@ def skin_embedding(vertices, triangles, landmarks, vertex_mask=None):
 
     v = np.asarray(vertices, dtype=np.float64)
     t = np.asarray(triangles, dtype=np.int64)
-    points = np.asarray(landmarks, dtype=np.float64)[:mp.NUM_MESH_LANDMARKS]
+    points = np.asarray(landmarks, dtype=np.float64)[: mp.NUM_MESH_LANDMARKS]
     mask = np.ones(len(v), bool) if vertex_mask is None else np.asarray(vertex_mask, dtype=bool)
     skin = np.flatnonzero(mask[t].all(axis=1))
     if len(skin) == 0:
@@ -205,10 +246,11 @@ def _nearby_closest_points(vertices, triangles, points, k=_NEAR_VERTICES):
     k = min(k, len(used))
     nearest = used[np.asarray(cKDTree(vertices[used]).query(points, k)[1]).reshape(len(points), k)]
     corner_of = np.repeat(np.arange(len(triangles)), 3)
-    incidence = csr_matrix((np.ones(triangles.size, bool), (triangles.ravel(), corner_of)),
-                           shape=(len(vertices), len(triangles)))
+    incidence = csr_matrix(
+        (np.ones(triangles.size, bool), (triangles.ravel(), corner_of)), shape=(len(vertices), len(triangles))
+    )
     rows = incidence[nearest.ravel()].tocoo()
-    key = np.unique((rows.row // k).astype(np.int64) * len(triangles) + rows.col)   # (point, triangle) pairs, once
+    key = np.unique((rows.row // k).astype(np.int64) * len(triangles) + rows.col)  # (point, triangle) pairs, once
     pairs = np.stack([key // len(triangles), key % len(triangles)], axis=1)
     corners = vertices[triangles[pairs[:, 1]]]
     bary, closest = closest_point_on_triangle(points[pairs[:, 0]], corners[:, 0], corners[:, 1], corners[:, 2])
@@ -269,7 +311,7 @@ def _template_side(template, template_landmarks):
         travel = landmark_travel(template.deltas, template.triangles, emb)
         sets = measure_sets(travel)
         rel = relative_amplitudes(travel, feature_sizes(_points(template.vertices, template.triangles, emb)), sets)
-        _TEMPLATE_CACHE.clear()                         # one template at a time: never grows
+        _TEMPLATE_CACHE.clear()  # one template at a time: never grows
         # The arrays are kept with the result, so their ids cannot be reused by other arrays while cached.
         _TEMPLATE_CACHE[key] = (emb, sets, rel, template.vertices, template.deltas)
     return _TEMPLATE_CACHE[key][:3]
@@ -302,8 +344,18 @@ class AmplitudeNormalisation:
         return "amplitudes as on the template" if not changed else "amplitudes: " + ", ".join(changed)
 
 
-def normalise_amplitudes(deltas, vertices, triangles, template, template_landmarks, fitted_template, *,
-                         vertex_mask=None, limits=GAIN_LIMITS, tolerance=TOLERANCE):
+def normalise_amplitudes(
+    deltas,
+    vertices,
+    triangles,
+    template,
+    template_landmarks,
+    fitted_template,
+    *,
+    vertex_mask=None,
+    limits=GAIN_LIMITS,
+    tolerance=TOLERANCE,
+):
     """Rescale each shape so it moves its feature by the same share of the feature's size as on the template.
 
     Args:
@@ -339,8 +391,9 @@ def normalise_amplitudes(deltas, vertices, triangles, template, template_landmar
         raise InputError(f"amplitude: fitted template must be {np.shape(template.vertices)}, got {fitted.shape}")
     t_emb, sets, t_rel = _template_side(template, template_landmarks)
     emb = skin_embedding(vertices, triangles, _points(fitted, template.triangles, t_emb), vertex_mask)
-    rel = relative_amplitudes(landmark_travel(d, triangles, emb), feature_sizes(_points(vertices, triangles, emb)),
-                              sets)
+    rel = relative_amplitudes(
+        landmark_travel(d, triangles, emb), feature_sizes(_points(vertices, triangles, emb)), sets
+    )
     gains = np.ones(len(ARKIT_NAMES))
     ok = np.isfinite(rel) & np.isfinite(t_rel) & (rel > 1e-6 * np.nan_to_num(t_rel, nan=0.0))
     wanted = t_rel[ok] / rel[ok]
@@ -348,5 +401,6 @@ def normalise_amplitudes(deltas, vertices, triangles, template, template_landmar
     gains[ok] = np.clip(wanted / np.clip(wanted, 1.0 / (1.0 + tolerance), 1.0 + tolerance), *limits)
     for name, source in TIED_SHAPES.items():
         gains[ARKIT_INDEX[name]] = gains[ARKIT_INDEX[source]]
-    return AmplitudeNormalisation(deltas=d * gains[:, None, None].astype(np.float32), gains=gains, target=rel,
-                                  template=t_rel)
+    return AmplitudeNormalisation(
+        deltas=d * gains[:, None, None].astype(np.float32), gains=gains, target=rel, template=t_rel
+    )

@@ -9,6 +9,7 @@ Unwelded meshes (a triangle soup, split seams, duplicated vertices with degenera
 chain (:func:`facemotion.core.geometry.weld_vertices`), and every input vertex takes its welded vertex's delta, so
 coincident vertices move together and the surface cannot tear open.
 """
+
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -16,18 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
+from ..detect.mesh_landmarks import detect_mesh_landmarks
 from ..errors import InputError
 from ..geometry import interpolate_on_surface, weld_vertices
 from ..io import assets
-from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
-from ..detect.mesh_landmarks import detect_mesh_landmarks
+from .amplitude import normalise_amplitudes
 from .confidence import rig_warnings
 from .part_cues import cued_roles
 from .parts import ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
 from .transfer import EYE_LOOK_DEGREES, rigid_part_deltas, transfer_expressions
-from .amplitude import normalise_amplitudes
 
 #: Landmark weights for the fit: the face-oval landmarks sit on the render's silhouette, where back-projection is
 #: least reliable and a target's jaw line may differ most from the template's, so they count less; the iris
@@ -117,13 +118,19 @@ def template_landmarks(template, progress=None):
     found = detect_mesh_landmarks(template.vertices, template.triangles, progress=progress)
     with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, triangle=found.triangle, barycentric=found.barycentric, on_surface=found.on_surface,
-                     n_vertices=len(template.vertices))
+            np.savez(
+                fh,
+                triangle=found.triangle,
+                barycentric=found.barycentric,
+                on_surface=found.on_surface,
+                n_vertices=len(template.vertices),
+            )
     return found.triangle, found.barycentric, found.on_surface
 
 
-def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None,
-             gaze=EYE_LOOK_DEGREES):
+def rig_mesh(
+    vertices, triangles, *, landmarks=None, template=None, progress=None, roles=None, cues=None, gaze=EYE_LOOK_DEGREES
+):
     """Auto-rig a face mesh with the template's 52 ARKit expressions.
 
     Args:
@@ -181,22 +188,34 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     found = None
     if landmarks is None:
         start = time.perf_counter()
-        found = detect_mesh_landmarks(vertices, triangles,
-                                      progress=lambda f, m: report(0.5 * f, m))
+        found = detect_mesh_landmarks(vertices, triangles, progress=lambda f, m: report(0.5 * f, m))
         # Off the surface (at MediaPipe's depth: an eye opening, parted lips) a landmark carries no weight in the
         # fit; for the stages that compare both meshes' landmarks (lip and lid labels, parts) it takes its nearest
         # surface point, as the template's own landmarks do (a lip landmark 6 mm in front of one mesh's lips and on
         # the other's moved the lips' contact band and relabelled the mouth corners).
-        landmarks = np.where(found.on_surface[:, None], found.points,
-                             interpolate_on_surface(vertices, triangles, found.triangle, found.barycentric))
-        weights = weights * found.confidence   # 0 off the surface, falling smoothly toward it
+        landmarks = np.where(
+            found.on_surface[:, None],
+            found.points,
+            interpolate_on_surface(vertices, triangles, found.triangle, found.barycentric),
+        )
+        weights = weights * found.confidence  # 0 off the surface, falling smoothly toward it
         timings["landmarks"] = time.perf_counter() - start
 
     report(0.55, "fitting the template")
     start = time.perf_counter()
-    fit = fit_template(template.vertices, template.triangles, lm_triangle, lm_barycentric, vertices, triangles,
-                       landmarks, skin=template.skin, identity_modes=template.identity_modes,
-                       landmark_weights=weights, progress=lambda f, m: report(0.55 + 0.25 * f, m))
+    fit = fit_template(
+        template.vertices,
+        template.triangles,
+        lm_triangle,
+        lm_barycentric,
+        vertices,
+        triangles,
+        landmarks,
+        skin=template.skin,
+        identity_modes=template.identity_modes,
+        landmark_weights=weights,
+        progress=lambda f, m: report(0.55 + 0.25 * f, m),
+    )
     timings["fit"] = time.perf_counter() - start
 
     report(0.8, "finding eyes, teeth and tongue")
@@ -209,27 +228,49 @@ def rig_mesh(vertices, triangles, *, landmarks=None, template=None, progress=Non
     timings["parts"] = time.perf_counter() - start
     report(0.8, "transferring expressions")
     start = time.perf_counter()
-    transfer = transfer_expressions(fit, template, vertices, triangles, landmarks, parts=parts,
-                                    forced=None if roles is None else np.asarray(roles) >= 0, rigid_parts=False,
-                                    progress=lambda f, m: report(0.8 + 0.2 * f, m))
-    parts = transfer.parts            # skin parts lying off the template's face (hair caps) are left out
+    transfer = transfer_expressions(
+        fit,
+        template,
+        vertices,
+        triangles,
+        landmarks,
+        parts=parts,
+        forced=None if roles is None else np.asarray(roles) >= 0,
+        rigid_parts=False,
+        progress=lambda f, m: report(0.8 + 0.2 * f, m),
+    )
+    parts = transfer.parts  # skin parts lying off the template's face (hair caps) are left out
     timings["transfer"] = time.perf_counter() - start
     start = time.perf_counter()
     # Each shape moves its feature by the template's share of that feature's size (brows, lids, mouth, nose, jaw).
-    amplitudes = normalise_amplitudes(transfer.deltas, vertices, triangles, template, (lm_triangle, lm_barycentric),
-                                           fit.vertices, vertex_mask=parts.roles == ROLE_SKIN)
+    amplitudes = normalise_amplitudes(
+        transfer.deltas,
+        vertices,
+        triangles,
+        template,
+        (lm_triangle, lm_barycentric),
+        fit.vertices,
+        vertex_mask=parts.roles == ROLE_SKIN,
+    )
     # Gains scale every vertex of a shape; eyeballs and teeth must stay rigid: rebuilt, the jaw turned by the gain.
-    transfer.deltas = rigid_part_deltas(amplitudes.deltas, fit, template, vertices, parts, landmarks,
-                                        gains=amplitudes.gains, gaze=gaze)
+    transfer.deltas = rigid_part_deltas(
+        amplitudes.deltas, fit, template, vertices, parts, landmarks, gains=amplitudes.gains, gaze=gaze
+    )
     empty = tuple(n for n, d in zip(transfer.names, transfer.deltas) if not d.any())
     timings["amplitude"] = time.perf_counter() - start
     report(1.0, "rigged")
-    return RigResult(deltas=transfer.deltas[:, index] if welded else transfer.deltas, names=transfer.names,
-                     empty=empty, landmarks=np.asarray(landmarks, dtype=np.float64), fit=fit,
-                     coverage=transfer.coverage[index] if welded else transfer.coverage, timings=timings,
-                     parts=parts.remapped(index) if welded else parts,
-                     landmark_score=None if found is None else float(found.score),
-                     warnings=rig_warnings(vertices, triangles, landmarks, None if found is None else found.score))
+    return RigResult(
+        deltas=transfer.deltas[:, index] if welded else transfer.deltas,
+        names=transfer.names,
+        empty=empty,
+        landmarks=np.asarray(landmarks, dtype=np.float64),
+        fit=fit,
+        coverage=transfer.coverage[index] if welded else transfer.coverage,
+        timings=timings,
+        parts=parts.remapped(index) if welded else parts,
+        landmark_score=None if found is None else float(found.score),
+        warnings=rig_warnings(vertices, triangles, landmarks, None if found is None else found.score),
+    )
 
 
 #: Largest eyeball turn a gaze style may ask for, degrees (human gaze spans about 45 from straight ahead).
@@ -265,8 +306,10 @@ def _checked_mesh(vertices, triangles):
         raise InputError(f"mesh is empty: {len(vertices)} vertices, {len(triangles)} triangles")
     bad = ~np.isfinite(vertices).all(axis=1)
     if bad.any():
-        raise InputError(f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
-                         f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first")
+        raise InputError(
+            f"mesh: {int(bad.sum())} of {len(vertices)} vertices have non-finite (NaN or infinite) "
+            f"coordinates, e.g. vertex {int(np.flatnonzero(bad)[0])}; fix or delete them first"
+        )
     if triangles.ndim != 2 or triangles.shape[1] != 3 or not np.issubdtype(triangles.dtype, np.integer):
         raise InputError(f"mesh triangles must be an (M, 3) integer array, got shape {triangles.shape}")
     triangles = triangles.astype(np.int64)

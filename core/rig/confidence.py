@@ -14,6 +14,7 @@
   lips give a path barely longer than the straight line. Such a mouth cannot open: jawOpen and the mouth shapes
   stretch the joined lips.
 """
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -49,7 +50,7 @@ def has_mouth_opening(vertices, triangles, landmarks):
     tris = local[np.asarray(triangles, dtype=np.int64)]
     tris = tris[(tris >= 0).all(axis=1)]
     if len(tris) == 0:
-        return True                                    # nothing around the mouth to join the lips
+        return True  # nothing around the mouth to join the lips
     edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
     p = v[near]
     length = np.linalg.norm(p[edges[:, 0]] - p[edges[:, 1]], axis=1)
@@ -71,10 +72,13 @@ def rig_warnings(vertices, triangles, landmarks, score):
     """
     warnings = []
     if score is not None and score < LOW_SCORE:
-        warnings.append(f"the face was found with low confidence (detector score {score:.2f}, below {LOW_SCORE:g}; "
-                        f"human faces score ~0.9): check the landmarks (Detect Landmarks, correct them in Edit Mode)")
+        warnings.append(
+            f"the face was found with low confidence (detector score {score:.2f}, below {LOW_SCORE:g}; "
+            f"human faces score ~0.9): check the landmarks (Detect Landmarks, correct them in Edit Mode)"
+        )
     if not has_mouth_opening(vertices, triangles, landmarks):
-        warnings.append("no mouth opening found (the upper and lower lips are one surface): jawOpen and the mouth "
-                        "shapes stretch the joined lips")
+        warnings.append(
+            "no mouth opening found (the upper and lower lips are one surface): jawOpen and the mouth "
+            "shapes stretch the joined lips"
+        )
     return warnings
-

@@ -24,6 +24,7 @@ Per loose part (edge-connected component) and per name cue inside it:
 The artist's own choice (a forced role) always wins over a cue. The same rules apply whether a part comes alone or
 on a whole body, since they depend only on the part and the landmarks.
 """
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -54,7 +55,7 @@ MOUTH_REACH = 1.5
 #: face itself.
 FACE_SURFACE_REACH = 0.1
 
-_FACE_SURFACE = (1, 152, 10)                 # nose tip, chin, forehead (MediaPipe)
+_FACE_SURFACE = (1, 152, 10)  # nose tip, chin, forehead (MediaPipe)
 _NOSE_BASE = 2
 _MOUTH_ROLES = (ROLE_TEETH, ROLE_TEETH_UPPER, ROLE_TEETH_LOWER, ROLE_TONGUE)
 _LIP_INNER_MID, _MOUTH_CORNERS = (13, 14), (61, 291)
@@ -103,15 +104,18 @@ def cued_roles(vertices, triangles, landmarks, roles, cues):
             idx = np.flatnonzero(in_part & (cues == cue))
             found = geometry[idx]
             if (found == ROLE_IGNORE).all():
-                continue                                    # far from the face: the name does not bring it in
+                continue  # far from the face: the name does not bring it in
             centre = 0.5 * (v[idx].min(axis=0) + v[idx].max(axis=0))
             if cue == ROLE_EYE and np.linalg.norm(irises - centre, axis=1).min() > EYE_REACH * iod:
                 continue
-            if cue in _MOUTH_ROLES and (np.linalg.norm(centre - mouth) > MOUTH_REACH * width
-                                        or centre @ up > nose_base):
+            if cue in _MOUTH_ROLES and (
+                np.linalg.norm(centre - mouth) > MOUTH_REACH * width or centre @ up > nose_base
+            ):
                 continue
-            if cue == ROLE_IGNORE and (cKDTree(v[idx]).query(lm[list(_FACE_SURFACE)])[0]
-                                       < FACE_SURFACE_REACH * iod).all():
+            if (
+                cue == ROLE_IGNORE
+                and (cKDTree(v[idx]).query(lm[list(_FACE_SURFACE)])[0] < FACE_SURFACE_REACH * iod).all()
+            ):
                 continue
             if cue == ROLE_TEETH:
                 # One object for both rows (and maybe the tongue): the geometry's per-part answer where it has one.

@@ -36,6 +36,7 @@ mesh across both jaws is neither rigid row, and the geometry decides. Scalp hair
 word) is left still: it lies on the scalp, not on the moving face. A
 beard (``beard``, ``moustache``) has no cue: it sits on the jaw, and geometry decides (it follows the skin).
 """
+
 import re
 from dataclasses import dataclass
 
@@ -62,25 +63,46 @@ def _cue(role, words, with_words="", why=""):
 
 #: The rules, first match wins (see the module docstring for the sources).
 NAME_CUES = (
-    _cue("skin", "eyelash eyelashes lash lashes eyebrow eyebrows brow brows eyeline eyelid eyelids lid lids "
-         "tear tearline eyeshell moisture occlusion lacrimal cartilage",
-         why="lashes, brows and lid-following shells (CC, MetaHuman, Daz, VRoid, MakeHuman)"),
-    _cue("skin", "eye eyes", "edge shell wet blend",
-         why="MetaHuman eyeEdge, ICT-FaceKit eye_blend: shells named in two words"),
-    _cue("auto", "gum gums gingiva",
-         why="gums, alone or with the tongue (ICT-FaceKit's M_GumsTongue, MakeHuman's gums): soft tissue across both "
-             "jaws, the geometry decides"),
+    _cue(
+        "skin",
+        "eyelash eyelashes lash lashes eyebrow eyebrows brow brows eyeline eyelid eyelids lid lids "
+        "tear tearline eyeshell moisture occlusion lacrimal cartilage",
+        why="lashes, brows and lid-following shells (CC, MetaHuman, Daz, VRoid, MakeHuman)",
+    ),
+    _cue(
+        "skin",
+        "eye eyes",
+        "edge shell wet blend",
+        why="MetaHuman eyeEdge, ICT-FaceKit eye_blend: shells named in two words",
+    ),
+    _cue(
+        "auto",
+        "gum gums gingiva",
+        why="gums, alone or with the tongue (ICT-FaceKit's M_GumsTongue, MakeHuman's gums): soft tissue across both "
+        "jaws, the geometry decides",
+    ),
     _cue("ignore", "hair hairs haircut", why="scalp hair (RPM Wolf3D_Hair, VRoid Hair, CC hair): never moves"),
-    _cue("upper_teeth", "teeth tooth", "upper up top maxillary",
-         why="MakeHuman helper-upper-teeth, CC Std_Upper_Teeth"),
-    _cue("lower_teeth", "teeth tooth", "lower low bottom mandibular",
-         why="MakeHuman helper-lower-teeth, CC Std_Lower_Teeth"),
+    _cue(
+        "upper_teeth", "teeth tooth", "upper up top maxillary", why="MakeHuman helper-upper-teeth, CC Std_Upper_Teeth"
+    ),
+    _cue(
+        "lower_teeth",
+        "teeth tooth",
+        "lower low bottom mandibular",
+        why="MakeHuman helper-lower-teeth, CC Std_Lower_Teeth",
+    ),
     _cue("tongue", "tongue", why="MakeHuman helper-tongue, CC_Base_Tongue, Daz Genesis 9 Tongue"),
-    _cue("teeth", "teeth tooth dental denture",
-         why="CC_Base_Teeth, Daz Teeth, MetaHuman teeth_lod0, Wolf3D_Teeth: split upper/lower by geometry"),
-    _cue("eye", "eye eyes eyeball eyeballs cornea iris irises pupil pupils sclera",
-         why="MakeHuman helper-l-eye, CC_Base_Eye, Daz Cornea/Irises/Sclera, MetaHuman eyeLeft, VRoid EyeIris, "
-             "RPM EyeLeft"),
+    _cue(
+        "teeth",
+        "teeth tooth dental denture",
+        why="CC_Base_Teeth, Daz Teeth, MetaHuman teeth_lod0, Wolf3D_Teeth: split upper/lower by geometry",
+    ),
+    _cue(
+        "eye",
+        "eye eyes eyeball eyeballs cornea iris irises pupil pupils sclera",
+        why="MakeHuman helper-l-eye, CC_Base_Eye, Daz Cornea/Irises/Sclera, MetaHuman eyeLeft, VRoid EyeIris, "
+        "RPM EyeLeft",
+    ),
 )
 
 _HUMP = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")

@@ -33,14 +33,21 @@ sits relative to the face's MediaPipe landmarks:
 
 A role the caller forces on a vertex (``roles >= 0``) always wins over the classification.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..detect.mediapipe_topology import (
+    CHIN,
+    FOREHEAD_TOP,
+    LEFT_EYE_OUTER_CORNER,
+    LEFT_IRIS_CENTER,
+    RIGHT_EYE_OUTER_CORNER,
+    RIGHT_IRIS_CENTER,
+)
 from ..errors import InputError
 from ..geometry import connected_components
-from ..detect.mediapipe_topology import CHIN, FOREHEAD_TOP, LEFT_EYE_OUTER_CORNER, LEFT_IRIS_CENTER, \
-    RIGHT_EYE_OUTER_CORNER, RIGHT_IRIS_CENTER
 
 ROLE_AUTO = -1
 ROLE_SKIN = 0
@@ -50,8 +57,7 @@ ROLE_TEETH_UPPER = 3
 ROLE_TEETH_LOWER = 4
 ROLE_TONGUE = 5
 ROLE_IGNORE = 6
-ROLE_NAMES = {"auto": -1, "skin": 0, "eye": 1, "teeth": 2, "upper_teeth": 3, "lower_teeth": 4, "tongue": 5,
-              "ignore": 6}
+ROLE_NAMES = {"auto": -1, "skin": 0, "eye": 1, "teeth": 2, "upper_teeth": 3, "lower_teeth": 4, "tongue": 5, "ignore": 6}
 
 #: Sphere-fit acceptance: RMS of ``|x - c| - r`` over the part's vertices, as a fraction of ``r``.
 SPHERE_RESIDUAL = 0.06
@@ -143,10 +149,16 @@ class FaceParts:
         for k, p in enumerate(self.parts):
             owner[p.vertices] = k
         owner = owner[index]
-        parts = [PartInfo(p.role, p.name, np.flatnonzero(owner == k).astype(np.int64), p.centre, p.radius)
-                 for k, p in enumerate(self.parts)]
-        return FaceParts(roles=self.roles[index], parts=[p for p in parts if len(p.vertices)],
-                         eye_centres=dict(self.eye_centres), eye_radii=dict(self.eye_radii))
+        parts = [
+            PartInfo(p.role, p.name, np.flatnonzero(owner == k).astype(np.int64), p.centre, p.radius)
+            for k, p in enumerate(self.parts)
+        ]
+        return FaceParts(
+            roles=self.roles[index],
+            parts=[p for p in parts if len(p.vertices)],
+            eye_centres=dict(self.eye_centres),
+            eye_radii=dict(self.eye_radii),
+        )
 
 
 def face_frame(landmarks):
@@ -180,7 +192,7 @@ def fit_sphere(points):
     if len(p) < 4:
         return p.mean(axis=0) if len(p) else np.zeros(3), np.inf, np.inf
     mu = p.mean(axis=0)
-    q = p - mu                                               # centred for conditioning
+    q = p - mu  # centred for conditioning
     a = np.column_stack([2 * q, np.ones(len(q))])
     sol, _, rank, _ = np.linalg.lstsq(a, (q * q).sum(axis=1), rcond=None)
     if rank < 4:
@@ -198,8 +210,9 @@ def _checked_roles(roles, n):
     if r.shape != (n,) or not np.issubdtype(r.dtype, np.integer):
         raise InputError(f"roles must be an (N,) integer array with N = {n} vertices, got shape {r.shape}")
     if r.size and (r.min() < ROLE_AUTO or r.max() > ROLE_IGNORE):
-        raise InputError(f"roles must be between {ROLE_AUTO} (auto) and {ROLE_IGNORE} (ignore), got "
-                         f"{int(r.min())}..{int(r.max())}")
+        raise InputError(
+            f"roles must be between {ROLE_AUTO} (auto) and {ROLE_IGNORE} (ignore), got {int(r.min())}..{int(r.max())}"
+        )
     return r.astype(np.int8)
 
 
@@ -226,8 +239,8 @@ def classify_parts(vertices, triangles, landmarks, roles=None):
         raise InputError(f"vertices must be (N, 3), got shape {v.shape}")
     forced = _checked_roles(roles, len(v))
     origin, axes, iod = face_frame(landmarks)
-    lm = (np.asarray(landmarks, dtype=np.float64) - origin) @ axes.T   # landmarks in the face frame
-    p = (v - origin) @ axes.T                                           # vertices in the face frame
+    lm = (np.asarray(landmarks, dtype=np.float64) - origin) @ axes.T  # landmarks in the face frame
+    p = (v - origin) @ axes.T  # vertices in the face frame
     groups = _loose_parts(len(v), triangles)
 
     auto = np.full(len(v), ROLE_SKIN, dtype=np.int8)
@@ -264,8 +277,11 @@ def _eyeballs(p, groups, lm, iod):
         if len(idx) < 8:
             continue
         centre, radius, rms = fit_sphere(p[idx])
-        if not (np.isfinite(radius) and rms < SPHERE_RESIDUAL * radius
-                and EYE_RADIUS_RANGE[0] * iod < radius < EYE_RADIUS_RANGE[1] * iod):
+        if not (
+            np.isfinite(radius)
+            and rms < SPHERE_RESIDUAL * radius
+            and EYE_RADIUS_RANGE[0] * iod < radius < EYE_RADIUS_RANGE[1] * iod
+        ):
             continue
         # Much of the sphere is there (not a cap or strip on it: tear lines and occlusion shells follow the lids).
         rel = p[idx] - centre
@@ -282,8 +298,10 @@ def _eyeballs(p, groups, lm, iod):
     eye_of_group = {}
     for g, (side, centre, _radius) in candidates.items():
         _, eye_centre, eye_radius = eyes[side]
-        if (np.linalg.norm(centre - eye_centre) < 0.5 * eye_radius
-                and np.linalg.norm(p[groups[g]] - eye_centre, axis=1).max() < SHELL_REACH * eye_radius):
+        if (
+            np.linalg.norm(centre - eye_centre) < 0.5 * eye_radius
+            and np.linalg.norm(p[groups[g]] - eye_centre, axis=1).max() < SHELL_REACH * eye_radius
+        ):
             eye_of_group[g] = side
     return eyes, eye_of_group
 
@@ -346,7 +364,7 @@ def _label_mouth_interior(auto, p, groups, interior, line, width):
         q = p[idx]
         above = q[:, 1] > line[0] + line[1] * q[:, 2]
         share = above.mean()
-        if np.ptp(q[:, 0]) < TONGUE_MIN_WIDTH * width:      # a single tooth: one side as a whole
+        if np.ptp(q[:, 0]) < TONGUE_MIN_WIDTH * width:  # a single tooth: one side as a whole
             auto[idx] = ROLE_TEETH_UPPER if share >= 0.5 else ROLE_TEETH_LOWER
         elif share >= INTERIOR_SHARE:
             auto[idx] = ROLE_TEETH_UPPER
@@ -410,8 +428,15 @@ def _is_tongue(q, width):
     return bool(np.linalg.norm(q[:, [0, 2]] - centre, axis=1).min() < 0.1 * extent.max())
 
 
-_GROUPS = ((ROLE_SKIN, "skin"), (ROLE_EYE, "eye_left"), (ROLE_EYE, "eye_right"), (ROLE_TEETH_UPPER, "upper_teeth"),
-           (ROLE_TEETH_LOWER, "lower_teeth"), (ROLE_TONGUE, "tongue"), (ROLE_IGNORE, "ignored"))
+_GROUPS = (
+    (ROLE_SKIN, "skin"),
+    (ROLE_EYE, "eye_left"),
+    (ROLE_EYE, "eye_right"),
+    (ROLE_TEETH_UPPER, "upper_teeth"),
+    (ROLE_TEETH_LOWER, "lower_teeth"),
+    (ROLE_TONGUE, "tongue"),
+    (ROLE_IGNORE, "ignored"),
+)
 
 
 def _face_parts(roles, centres, radii, vertices):
@@ -429,8 +454,7 @@ def _face_parts(roles, centres, radii, vertices):
             side = name.split("_")[1]
             if side_of is None or side not in side_of or len(side_of[side]) == 0:
                 continue
-            parts.append(PartInfo(role, name, side_of[side], np.asarray(centres[side], dtype=np.float64),
-                                  radii[side]))
+            parts.append(PartInfo(role, name, side_of[side], np.asarray(centres[side], dtype=np.float64), radii[side]))
             continue
         idx = np.flatnonzero(roles == role).astype(np.int64)
         if len(idx) == 0:
@@ -438,5 +462,6 @@ def _face_parts(roles, centres, radii, vertices):
         box_lo, box_hi = vertices[idx].min(axis=0), vertices[idx].max(axis=0)
         centre, radius = 0.5 * (box_lo + box_hi), float(0.5 * np.linalg.norm(box_hi - box_lo))
         parts.append(PartInfo(role, name, idx, centre, radius))
-    return FaceParts(roles=np.asarray(roles, dtype=np.int8), parts=parts, eye_centres=dict(centres),
-                     eye_radii=dict(radii))
+    return FaceParts(
+        roles=np.asarray(roles, dtype=np.int8), parts=parts, eye_centres=dict(centres), eye_radii=dict(radii)
+    )

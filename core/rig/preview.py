@@ -11,6 +11,7 @@ Colours: skin in a clay tone, eyeballs white with a dark iris cap around their r
 teeth ivory, lower teeth pale blue, tongue red, loose skin parts inside the mouth (gums) pink, ignored parts
 (hair caps, bodies, props: they must never move) slate grey.
 """
+
 from dataclasses import dataclass
 
 import cv2
@@ -22,13 +23,28 @@ from ..errors import InputError
 from ..geometry import connected_components
 from .parts import ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE
 
-__all__ = ["COLOURS", "KEY_SHAPE_COLUMNS", "PreviewColumn", "VIEWS", "arkit_weights", "face_camera",
-           "part_colours", "preview_images", "preview_sheet"]
+__all__ = [
+    "COLOURS",
+    "KEY_SHAPE_COLUMNS",
+    "PreviewColumn",
+    "VIEWS",
+    "arkit_weights",
+    "face_camera",
+    "part_colours",
+    "preview_images",
+    "preview_sheet",
+]
 
 #: sRGB colours per part role (loose skin parts in the mouth get :data:`GUMS`).
-COLOURS = {ROLE_SKIN: (0.80, 0.62, 0.52), ROLE_EYE: (0.95, 0.95, 0.95), ROLE_TEETH: (0.98, 0.96, 0.85),
-           ROLE_TEETH_UPPER: (0.98, 0.96, 0.85),
-           ROLE_TEETH_LOWER: (0.70, 0.80, 0.98), ROLE_TONGUE: (0.80, 0.25, 0.30), ROLE_IGNORE: (0.45, 0.50, 0.60)}
+COLOURS = {
+    ROLE_SKIN: (0.80, 0.62, 0.52),
+    ROLE_EYE: (0.95, 0.95, 0.95),
+    ROLE_TEETH: (0.98, 0.96, 0.85),
+    ROLE_TEETH_UPPER: (0.98, 0.96, 0.85),
+    ROLE_TEETH_LOWER: (0.70, 0.80, 0.98),
+    ROLE_TONGUE: (0.80, 0.25, 0.30),
+    ROLE_IGNORE: (0.45, 0.50, 0.60),
+}
 GUMS = (0.85, 0.45, 0.50)
 IRIS = (0.12, 0.20, 0.55)
 #: Half angle of the dark iris cap around each eyeball's rest gaze, degrees.
@@ -105,7 +121,8 @@ def part_colours(vertices, triangles, parts, landmarks, forward):
         rel = vertices[eyes] - centre
         distance = np.linalg.norm(rel, axis=1)
         cap = (distance <= 1.5 * parts.eye_radii[side]) & (
-            rel @ forward > np.cos(np.radians(IRIS_DEGREES)) * np.maximum(distance, 1e-12))
+            rel @ forward > np.cos(np.radians(IRIS_DEGREES)) * np.maximum(distance, 1e-12)
+        )
         colours[eyes[cap]] = IRIS
     return colours
 
@@ -179,5 +196,5 @@ def preview_sheet(rows, *, heading=None):
         cv2.putText(sheet, label, (6, y + line - 2), font, 0.45, (110, 110, 110), 1, cv2.LINE_AA)
         for j, (title, image) in enumerate(zip(titles, images)):
             cv2.putText(sheet, title, (j * size + 4, y + 2 * line), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
-            sheet[y + bar:y + bar + size, j * size:(j + 1) * size] = image
+            sheet[y + bar : y + bar + size, j * size : (j + 1) * size] = image
     return sheet

@@ -17,6 +17,7 @@ Three stages, each a standard method:
 All work happens in a normalised frame (landmark centroid at the origin, unit RMS landmark radius) so the same
 parameters hold for heads modelled in millimetres or kilometres.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,16 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from ..errors import InputError
-from ..geometry import MeshProximity, apply_similarity, interpolate_on_surface, normals_at, similarity_transform, \
-    smoothstep, uniform_laplacian, vertex_normals
+from ..geometry import (
+    MeshProximity,
+    apply_similarity,
+    interpolate_on_surface,
+    normals_at,
+    similarity_transform,
+    smoothstep,
+    uniform_laplacian,
+    vertex_normals,
+)
 
 
 @dataclass
@@ -84,11 +93,13 @@ def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
     down: full weight up to that residual quantile, none beyond :data:`TRIM_FALLOFF` times it, smoothstep between
     (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error). With ``fixed_scale``
     the scale is given and only the rotation and translation are fitted."""
+
     def solve(w):
         if fixed_scale is None:
             return similarity_transform(src, dst, weights=w)
         _, R, t = similarity_transform(src * fixed_scale, dst, weights=w, with_scale=False)
         return fixed_scale, R, t
+
     s, R, t = solve(weights)
     residual = np.linalg.norm(apply_similarity(src, s, R, t) - dst, axis=1)
     cut = max(float(np.quantile(residual[weights > 0], keep_fraction)), 1e-12)
@@ -115,7 +126,7 @@ def _closest_point_weights(distance, agree, max_distance, min_normal_dot):
 LANDMARK_NOISE = 0.02
 
 #: Length units a head is commonly modelled in, in metres: powers of ten (mm ... km) and inches/feet.
-_COMMON_UNITS_M = tuple(10.0 ** k for k in range(-3, 4)) + (0.0254, 0.3048)
+_COMMON_UNITS_M = tuple(10.0**k for k in range(-3, 4)) + (0.0254, 0.3048)
 #: A fitted scale within this factor of a common unit is taken to be that unit (see :func:`model_units`).
 _UNIT_TOLERANCE = 1.2
 
@@ -144,8 +155,9 @@ def _oriented_normals(target, proximity, landmarks):
     :func:`_target_normals_at`, turn continuously across edges (see :func:`~facemotion.core.geometry.normals_at`).
     """
     normals = vertex_normals(target, proximity.faces)
-    outward = ((landmarks - landmarks.mean(axis=0))
-               * _target_normals_at(normals, proximity, proximity.query(landmarks))).sum(axis=1)
+    outward = (
+        (landmarks - landmarks.mean(axis=0)) * _target_normals_at(normals, proximity, proximity.query(landmarks))
+    ).sum(axis=1)
     return -normals if outward.sum() < 0 else normals
 
 
@@ -155,9 +167,22 @@ def _target_normals_at(normals, proximity, hit):
     return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
 
 
-
-def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_landmarks, proximity,
-                  target_normals, regularisation, rounds, max_distance, min_normal_dot, fixed_scale=None):
+def _fit_identity(
+    neutral,
+    modes,
+    lm_tri,
+    lm_bary,
+    triangles,
+    weights,
+    target_landmarks,
+    proximity,
+    target_normals,
+    regularisation,
+    rounds,
+    max_distance,
+    min_normal_dot,
+    fixed_scale=None,
+):
     """Identity coefficients and similarity of a linear morphable model (the template's identity modes).
 
     Alternates (a) Umeyama on landmarks with (b) a ridge-regularised linear least-squares solve for the
@@ -176,7 +201,7 @@ def _fit_identity(neutral, modes, lm_tri, lm_bary, triangles, weights, target_la
         s, R, t = _trimmed_similarity(tl, target_landmarks, weights, fixed_scale=fixed_scale)
         # Landmark rows: s R (tl0 + sum_k c_k m_k) + t = target; solve for c on the residual of the mean shape.
         base_lm = apply_similarity(interpolate_on_surface(neutral, triangles, lm_tri, lm_bary), s, R, t)
-        a_lm = (s * np.einsum("ij,klj->lik", R, lm_modes)) * np.sqrt(weights)[:, None, None]   # (L, 3, K)
+        a_lm = (s * np.einsum("ij,klj->lik", R, lm_modes)) * np.sqrt(weights)[:, None, None]  # (L, 3, K)
         b_lm = (target_landmarks - base_lm) * np.sqrt(weights)[:, None]
         rows_a, rows_b = [a_lm.reshape(-1, len(modes))], [b_lm.ravel()]
         if round_ > 0:
@@ -233,8 +258,8 @@ def thin_plate_spline(centres, values, smoothing=0.0):
     system = np.zeros((n + 4, n + 4))
     system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + smoothing * np.eye(n)
     system[:n, n] = system[n, :n] = 1.0
-    system[:n, n + 1:] = c
-    system[n + 1:, :n] = c.T
+    system[:n, n + 1 :] = c
+    system[n + 1 :, :n] = c.T
     rhs = np.zeros((n + 4, y.shape[1]))
     rhs[:n] = y
     try:
@@ -247,12 +272,12 @@ def thin_plate_spline(centres, values, smoothing=0.0):
         x = np.asarray(points, dtype=np.float64)
         out = np.empty((len(x), y.shape[1]))
         for start in range(0, len(x), _TPS_BLOCK):
-            block = x[start:start + _TPS_BLOCK]
+            block = x[start : start + _TPS_BLOCK]
             k = cdist(block, c, "sqeuclidean")
             log = np.log(np.maximum(k, 1e-30).astype(np.float32))  # phi -> 0 as r -> 0
             k *= 0.5
             k *= log
-            out[start:start + _TPS_BLOCK] = k @ weights + affine[0] + block @ affine[1:]
+            out[start : start + _TPS_BLOCK] = k @ weights + affine[0] + block @ affine[1:]
         return out
 
     return evaluate
@@ -262,10 +287,26 @@ def thin_plate_spline(centres, values, smoothing=0.0):
 _TPS_BLOCK = 512
 
 
-def fit_template(template_vertices, template_triangles, landmark_triangle, landmark_barycentric, target_vertices,
-                 target_triangles, target_landmarks, *, skin=None, identity_modes=None, landmark_weights=None,
-                 identity_regularisation=1e-3, identity_rounds=4, rbf_smoothing=None,
-                 stiffness=(10.0, 1.0, 0.3, 0.1), max_distance=0.15, min_normal_dot=0.5, progress=None):
+def fit_template(
+    template_vertices,
+    template_triangles,
+    landmark_triangle,
+    landmark_barycentric,
+    target_vertices,
+    target_triangles,
+    target_landmarks,
+    *,
+    skin=None,
+    identity_modes=None,
+    landmark_weights=None,
+    identity_regularisation=1e-3,
+    identity_rounds=4,
+    rbf_smoothing=None,
+    stiffness=(10.0, 1.0, 0.3, 0.1),
+    max_distance=0.15,
+    min_normal_dot=0.5,
+    progress=None,
+):
     """Fit a template mesh to a target mesh given corresponding landmarks.
 
     Args:
@@ -315,8 +356,21 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
     report(0.0, "fitting the template's identity")
     # 1. Similarity (and identity, when the template has identity modes).
     if identity_modes is not None and len(identity_modes):
-        args = (neutral, np.asarray(identity_modes, dtype=np.float64), lm_tri, lm_bary, tris, w, gl_n, proximity,
-                target_normals, identity_regularisation, identity_rounds, max_distance, min_normal_dot)
+        args = (
+            neutral,
+            np.asarray(identity_modes, dtype=np.float64),
+            lm_tri,
+            lm_bary,
+            tris,
+            w,
+            gl_n,
+            proximity,
+            target_normals,
+            identity_regularisation,
+            identity_rounds,
+            max_distance,
+            min_normal_dot,
+        )
         identity, neutral, s, R, t = _fit_identity_at_model_units(args, radius)
     else:
         identity = np.zeros(0)
@@ -331,16 +385,33 @@ def fit_template(template_vertices, template_triangles, landmark_triangle, landm
 
     # 3. Closest-point refinement of the skin.
     skin_mask = np.ones(len(verts), bool) if skin is None else np.asarray(skin, dtype=bool)
-    verts, inliers, distance = _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance,
-                                       min_normal_dot, lambda f, m: report(0.4 + 0.6 * f, m))
+    verts, inliers, distance = _refine(
+        verts,
+        tris,
+        skin_mask,
+        proximity,
+        target_normals,
+        stiffness,
+        max_distance,
+        min_normal_dot,
+        lambda f, m: report(0.4 + 0.6 * f, m),
+    )
 
     # Back to target units.
     fitted_landmarks = interpolate_on_surface(verts, tris, lm_tri, lm_bary) * radius + centre
     return TemplateFit(
-        vertices=verts * radius + centre, scale=float(s * radius), rotation=R, translation=t * radius + centre,
-        identity=identity, neutral=neutral, landmarks=tl, warp_smoothing=smoothing,
-        landmark_error=np.linalg.norm(fitted_landmarks - gl, axis=1), surface_error=distance * radius,
-        inlier_fraction=float(inliers))
+        vertices=verts * radius + centre,
+        scale=float(s * radius),
+        rotation=R,
+        translation=t * radius + centre,
+        identity=identity,
+        neutral=neutral,
+        landmarks=tl,
+        warp_smoothing=smoothing,
+        landmark_error=np.linalg.norm(fitted_landmarks - gl, axis=1),
+        surface_error=distance * radius,
+        inlier_fraction=float(inliers),
+    )
 
 
 def _checked_landmarks(target_landmarks, lm_tri, lm_bary, landmark_weights):
@@ -379,8 +450,11 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
     use = w > 0
     residual = gl_n - tl_s
     rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
-    smoothing = rbf_smoothing if rbf_smoothing is not None else \
-        float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
+    smoothing = (
+        rbf_smoothing
+        if rbf_smoothing is not None
+        else float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
+    )
     return verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts), smoothing
 
 
@@ -410,8 +484,9 @@ def _solve_spd(matrix, rhs, iterative):
                 break
         else:
             return out
-    return splu(matrix.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                options={"SymmetricMode": True}).solve(rhs)
+    return splu(
+        matrix.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    ).solve(rhs)
 
 
 def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_distance, min_normal_dot, report):
@@ -440,8 +515,9 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
         inlier_fraction = float(pair.mean())
         # minimise sum_i w_i |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
         weights = sp.diags(pair, format="csc")
-        x = x + _solve_spd(weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (hit.point - x),
-                           iterative=alpha <= 1.0)
+        x = x + _solve_spd(
+            weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (hit.point - x), iterative=alpha <= 1.0
+        )
         # One query per step: the closest points of the moved skin serve the next step and the final distances.
         hit = proximity.query(x)
         distance = hit.distance

@@ -7,6 +7,7 @@ Physically-Based Face Attributes", CVPR; MIT licence), converting its OBJs once 
 A built extension ships that ``.npz`` (``bundled_assets/ict-facekit/ict_template.npz``, written by
 ``tools/build_extension.py``) instead of the OBJs, so an installed add-on needs no ICT-FaceKit files.
 """
+
 import functools
 import hashlib
 import json
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import assets
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES, arkit_from_ict
 from ..errors import AssetError
+from ..io import assets
 from ..io.mesh_io import read_obj
 
 #: ICT-FaceKit metres per file unit (the OBJs are in centimetres: the head is ~25 units wide).
@@ -26,13 +27,23 @@ ICT_UNIT_M = 0.01
 
 #: ICT-FaceKit geometry parts, ``[start, stop)`` vertex ranges (ICT-FaceKit README, "Face Model Topology").
 ICT_PARTS = {
-    "face": (0, 9409), "head_and_neck": (9409, 11248), "mouth_socket": (11248, 13294),
-    "eye_socket_left": (13294, 13678), "eye_socket_right": (13678, 14062), "gums_and_tongue": (14062, 17039),
-    "teeth": (17039, 21451), "eyeball_left": (21451, 23021), "eyeball_right": (23021, 24591),
-    "lacrimal_fluid_left": (24591, 24795), "lacrimal_fluid_right": (24795, 24999),
-    "eye_blend_left": (24999, 25023), "eye_blend_right": (25023, 25047),
-    "eye_occlusion_left": (25047, 25199), "eye_occlusion_right": (25199, 25351),
-    "eyelashes_left": (25351, 26035), "eyelashes_right": (26035, 26719),
+    "face": (0, 9409),
+    "head_and_neck": (9409, 11248),
+    "mouth_socket": (11248, 13294),
+    "eye_socket_left": (13294, 13678),
+    "eye_socket_right": (13678, 14062),
+    "gums_and_tongue": (14062, 17039),
+    "teeth": (17039, 21451),
+    "eyeball_left": (21451, 23021),
+    "eyeball_right": (23021, 24591),
+    "lacrimal_fluid_left": (24591, 24795),
+    "lacrimal_fluid_right": (24795, 24999),
+    "eye_blend_left": (24999, 25023),
+    "eye_blend_right": (25023, 25047),
+    "eye_occlusion_left": (25047, 25199),
+    "eye_occlusion_right": (25199, 25351),
+    "eyelashes_left": (25351, 26035),
+    "eyelashes_right": (26035, 26719),
 }
 
 #: Parts a renderer shows to the face detector and the registration fits to a user's mesh: the outer skin surface.
@@ -43,7 +54,8 @@ ICT_CACHE_VERSION = 1
 #: File name of the converted template in the user cache (:func:`facemotion.core.io.assets.cache_dir`).
 ICT_TEMPLATE_FILE = "ict_template.npz"
 
-#: Where a built extension ships the converted template, relative to :func:`facemotion.core.io.assets.bundled_assets_dir`
+#: Where a built extension ships the converted template, relative to
+#: :func:`facemotion.core.io.assets.bundled_assets_dir`
 #: (beside ICT-FaceKit's LICENSE).
 BUNDLED_ICT_TEMPLATE = "ict-facekit/ict_template.npz"
 
@@ -92,8 +104,10 @@ class FaceTemplate:
         """
         c = np.asarray(coefficients, dtype=np.float64)
         if self.identity_modes is None or len(c) > len(self.identity_modes):
-            raise ValueError(f"{self.name} has {0 if self.identity_modes is None else len(self.identity_modes)} "
-                             f"identity modes, {len(c)} coefficients given")
+            raise ValueError(
+                f"{self.name} has {0 if self.identity_modes is None else len(self.identity_modes)} "
+                f"identity modes, {len(c)} coefficients given"
+            )
         return self.vertices + np.tensordot(c, self.identity_modes[: len(c)], axes=1)
 
 
@@ -165,8 +179,9 @@ def _load_bundled_template(n_identity_modes):
             arrays = {name: data[name] for name in ("vertices", "triangles", "deltas", "skin", "identity_modes")}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         # No fallback: an installed extension has no OBJs to convert, so say what is actually broken.
-        raise AssetError(f"the template bundled with facemotion at {path} is unreadable ({exc}); reinstall the "
-                         f"extension") from exc
+        raise AssetError(
+            f"the template bundled with facemotion at {path} is unreadable ({exc}); reinstall the extension"
+        ) from exc
     if len(arrays["identity_modes"]) < n_identity_modes:
         return None
     return _template_from_arrays(arrays, n_identity_modes=n_identity_modes)
@@ -195,15 +210,26 @@ def _convert_ict(folder, shapes, identity_files, progress=None):
     skin = np.zeros(len(v0), dtype=bool)
     for part in ICT_SKIN_PARTS:
         skin[slice(*ICT_PARTS[part])] = True
-    return {"vertices": v0 * ICT_UNIT_M, "triangles": neutral.triangles, "deltas": deltas, "skin": skin,
-            "identity_modes": identity}
+    return {
+        "vertices": v0 * ICT_UNIT_M,
+        "triangles": neutral.triangles,
+        "deltas": deltas,
+        "skin": skin,
+        "identity_modes": identity,
+    }
 
 
 def _template_from_arrays(data, n_identity_modes=None):
     deltas = np.asarray(data["deltas"], dtype=np.float32)
     identity = np.asarray(data["identity_modes"], dtype=np.float32)[:n_identity_modes]
     missing = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
-    return FaceTemplate(name="ICT-FaceKit", vertices=np.asarray(data["vertices"], dtype=np.float64),
-                        triangles=np.asarray(data["triangles"], dtype=np.int64), deltas=deltas,
-                        skin=np.asarray(data["skin"], dtype=bool), parts=dict(ICT_PARTS),
-                        identity_modes=identity, missing=missing)
+    return FaceTemplate(
+        name="ICT-FaceKit",
+        vertices=np.asarray(data["vertices"], dtype=np.float64),
+        triangles=np.asarray(data["triangles"], dtype=np.int64),
+        deltas=deltas,
+        skin=np.asarray(data["skin"], dtype=bool),
+        parts=dict(ICT_PARTS),
+        identity_modes=identity,
+        missing=missing,
+    )

@@ -41,6 +41,7 @@ target and on the template alike) and never take a skin motion; skin never match
   lower teeth and tongue as in jawOpen, the jaw rotation scaled by angle) and the tongue slid forward out of the
   mouth until its tip is :data:`TONGUE_OUT_REACH` mouth widths past the lips.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,17 +49,37 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
+from ..detect.mediapipe_topology import (
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    LIPS_LOWER_INNER,
+    LIPS_UPPER_INNER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER,
+)
 from ..errors import InputError
 from ..geometry import MeshProximity, connected_components, normals_at, similarity_transform, vertex_normals
-from .parts import ROLE_EYE, ROLE_IGNORE, ROLE_SKIN, ROLE_TEETH_LOWER, ROLE_TEETH_UPPER, ROLE_TONGUE, \
-    classify_parts, face_frame
-from ..detect.mediapipe_topology import LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_LOWER_INNER, LIPS_UPPER_INNER, \
-    RIGHT_EYE_LOWER, RIGHT_EYE_UPPER
+from .parts import (
+    ROLE_EYE,
+    ROLE_IGNORE,
+    ROLE_SKIN,
+    ROLE_TEETH_LOWER,
+    ROLE_TEETH_UPPER,
+    ROLE_TONGUE,
+    classify_parts,
+    face_frame,
+)
 
 #: Region labels; a label ``k`` and its opposite never correspond.
 REGION_NONE, UPPER_LIP, LOWER_LIP, UPPER_LID_LEFT, LOWER_LID_LEFT, UPPER_LID_RIGHT, LOWER_LID_RIGHT = range(7)
-OPPOSITE = {UPPER_LIP: LOWER_LIP, LOWER_LIP: UPPER_LIP, UPPER_LID_LEFT: LOWER_LID_LEFT,
-            LOWER_LID_LEFT: UPPER_LID_LEFT, UPPER_LID_RIGHT: LOWER_LID_RIGHT, LOWER_LID_RIGHT: UPPER_LID_RIGHT}
+OPPOSITE = {
+    UPPER_LIP: LOWER_LIP,
+    LOWER_LIP: UPPER_LIP,
+    UPPER_LID_LEFT: LOWER_LID_LEFT,
+    LOWER_LID_LEFT: UPPER_LID_LEFT,
+    UPPER_LID_RIGHT: LOWER_LID_RIGHT,
+    LOWER_LID_RIGHT: UPPER_LID_RIGHT,
+}
 
 
 @dataclass
@@ -99,10 +120,14 @@ EYE_LOOK_DEGREES = (30.0, 25.0)
 #: subject's left, +Y up, +Z out of the face; a positive angle turns right-handed about the axis, so about +Y it
 #: turns the gaze (+Z) towards +X (the subject's left) and about +X it turns the gaze down.
 EYE_LOOK = {
-    "eyeLookOutLeft": ("left", 1, +1.0), "eyeLookInLeft": ("left", 1, -1.0),
-    "eyeLookOutRight": ("right", 1, -1.0), "eyeLookInRight": ("right", 1, +1.0),
-    "eyeLookUpLeft": ("left", 0, -1.0), "eyeLookDownLeft": ("left", 0, +1.0),
-    "eyeLookUpRight": ("right", 0, -1.0), "eyeLookDownRight": ("right", 0, +1.0),
+    "eyeLookOutLeft": ("left", 1, +1.0),
+    "eyeLookInLeft": ("left", 1, -1.0),
+    "eyeLookOutRight": ("right", 1, -1.0),
+    "eyeLookInRight": ("right", 1, +1.0),
+    "eyeLookUpLeft": ("left", 0, -1.0),
+    "eyeLookDownLeft": ("left", 0, +1.0),
+    "eyeLookUpRight": ("right", 0, -1.0),
+    "eyeLookDownRight": ("right", 0, +1.0),
 }
 
 #: Chin region standing in for missing template lower teeth, in inter-ocular distances around landmark 152.
@@ -154,9 +179,11 @@ def label_regions(points, landmarks, normals=None):
     """
     pts = np.asarray(points, dtype=np.float64)
     labels = np.zeros(len(pts), dtype=np.int8)
-    openings = ((LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, _BANDS["mouth"]),
-                (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, _BANDS["eye"]),
-                (RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, UPPER_LID_RIGHT, LOWER_LID_RIGHT, _BANDS["eye"]))
+    openings = (
+        (LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, _BANDS["mouth"]),
+        (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, _BANDS["eye"]),
+        (RIGHT_EYE_UPPER, RIGHT_EYE_LOWER, UPPER_LID_RIGHT, LOWER_LID_RIGHT, _BANDS["eye"]),
+    )
     for upper_idx, lower_idx, upper_label, lower_label, (side_pad, half_height) in openings:
         ux, uy = _contour_line(landmarks[list(upper_idx), :2])
         lx, ly = _contour_line(landmarks[list(lower_idx), :2])
@@ -164,14 +191,19 @@ def label_regions(points, landmarks, normals=None):
         width = x1 - x0
         x = pts[:, 0]
         mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
-        inside = ((x > x0 - side_pad * width) & (x < x1 + side_pad * width)
-                  & (np.abs(pts[:, 1] - mid) < half_height * width) & (labels == 0))
+        inside = (
+            (x > x0 - side_pad * width)
+            & (x < x1 + side_pad * width)
+            & (np.abs(pts[:, 1] - mid) < half_height * width)
+            & (labels == 0)
+        )
         upper = pts[:, 1] >= mid
         if normals is not None and upper_label == UPPER_LIP:
             # Only the lips' depth: farther back a tongue's underside faces down too.
             lips_depth = 0.5 * (landmarks[_LIP_UPPER_INNER_MID, 2] + landmarks[_LIP_LOWER_INNER_MID, 2])
-            contact = (np.abs(pts[:, 1] - mid) < MOUTH_CONTACT_BAND * width) \
-                & (pts[:, 2] > lips_depth - MOUTH_CONTACT_DEPTH * width)
+            contact = (np.abs(pts[:, 1] - mid) < MOUTH_CONTACT_BAND * width) & (
+                pts[:, 2] > lips_depth - MOUTH_CONTACT_DEPTH * width
+            )
             ny = np.asarray(normals, dtype=np.float64)[:, 1]
             upper = np.where(contact & (ny < -0.5), True, np.where(contact & (ny > 0.5), False, upper))
         labels[inside & upper] = upper_label
@@ -266,8 +298,9 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     base_labels = base_lo = base_hi = None
     found_labels = tri_labels[triangle]  # each label's rows are its own: later updates leave the others' as they are
     for label, opposite in OPPOSITE.items():
-        rows = np.flatnonzero((labels == label) & (found_labels == opposite).any(axis=1)
-                              & ~(found_labels == label).any(axis=1))
+        rows = np.flatnonzero(
+            (labels == label) & (found_labels == opposite).any(axis=1) & ~(found_labels == label).any(axis=1)
+        )
         if len(rows) == 0:
             continue
         if base_labels is None:
@@ -300,8 +333,20 @@ def _group_median(values, groups):
     return values[order][starts + counts // 2]
 
 
-def transfer_expressions(fit, template, target_vertices, target_triangles, target_landmarks, *, parts=None,
-                         forced=None, full_distance=0.08, zero_distance=0.25, rigid_parts=True, progress=None):
+def transfer_expressions(
+    fit,
+    template,
+    target_vertices,
+    target_triangles,
+    target_landmarks,
+    *,
+    parts=None,
+    forced=None,
+    full_distance=0.08,
+    zero_distance=0.25,
+    rigid_parts=True,
+    progress=None,
+):
     """Derive the template's 52 ARKit expressions on the target mesh.
 
     Args:
@@ -349,11 +394,12 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
 
     report(0.05, "labelling lips and lids")
     template_labels = label_regions(fit.neutral, landmarks, vertex_normals(fit.neutral, template.triangles))
-    target_normals = vertex_normals(target, target_triangles) @ fit.rotation   # directions into the template frame
+    target_normals = vertex_normals(target, target_triangles) @ fit.rotation  # directions into the template frame
     if _inside_out(target, target_triangles, target_landmarks):
         target_normals = -target_normals
-    target_labels = label_regions(fit.to_template_frame(target), fit.to_template_frame(target_landmarks),
-                                  target_normals)
+    target_labels = label_regions(
+        fit.to_template_frame(target), fit.to_template_frame(target_landmarks), target_normals
+    )
     tri_labels = template_labels[template.triangles]
 
     # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
@@ -364,8 +410,21 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     rows = np.flatnonzero(roles == ROLE_SKIN)
     if len(rows):
         triangle, bary, distance[rows], coverage[rows] = _skin_correspondence(
-            fit, template, target, target_triangles, rows, target_labels[rows], tri_labels, template_roles,
-            template_components, template_eye_parts, iod, full_distance, zero_distance, report)
+            fit,
+            template,
+            target,
+            target_triangles,
+            rows,
+            target_labels[rows],
+            tri_labels,
+            template_roles,
+            template_components,
+            template_eye_parts,
+            iod,
+            full_distance,
+            zero_distance,
+            report,
+        )
         # Loose parts lying on the template's head but not on its face (hair caps, hats, collars) stay still.
         off = _off_face(template, template_components, target_triangles, len(target), rows, triangle)
         if forced is not None:
@@ -391,12 +450,20 @@ def transfer_expressions(fit, template, target_vertices, target_triangles, targe
     if rigid_parts:
         rigid_part_deltas(deltas, fit, template, target, parts, target_landmarks)
     empty = tuple(n for n, d in zip(ARKIT_NAMES, deltas) if not np.any(d))
-    return ExpressionTransfer(deltas=deltas, names=ARKIT_NAMES, empty=empty, coverage=coverage,
-                              distance=distance, labels=target_labels, parts=parts)
+    return ExpressionTransfer(
+        deltas=deltas,
+        names=ARKIT_NAMES,
+        empty=empty,
+        coverage=coverage,
+        distance=distance,
+        labels=target_labels,
+        parts=parts,
+    )
 
 
-def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None,
-                      gaze=EYE_LOOK_DEGREES):
+def rigid_part_deltas(
+    deltas, fit, template, target_vertices, parts, target_landmarks, *, gains=None, gaze=EYE_LOOK_DEGREES
+):
     """Write the rigid parts' motion into ``deltas (52, N, 3) float32`` (in place; module docstring): eyeballs
     (eyeLook* rotations, zero elsewhere), upper teeth and ignored parts (zero), lower teeth and tongue (the
     template jaw's rigid motion), tongueOut when the target has a tongue.
@@ -412,8 +479,13 @@ def rigid_part_deltas(deltas, fit, template, target_vertices, parts, target_land
     roles = parts.roles
     iod = np.linalg.norm(fit.landmarks[33] - fit.landmarks[263]) * fit.scale
     template_roles, template_components, _ = template_parts(fit, template)
-    still = (roles == ROLE_EYE) | (roles == ROLE_TEETH_UPPER) | (roles == ROLE_TEETH_LOWER) | \
-        (roles == ROLE_TONGUE) | (roles == ROLE_IGNORE)
+    still = (
+        (roles == ROLE_EYE)
+        | (roles == ROLE_TEETH_UPPER)
+        | (roles == ROLE_TEETH_LOWER)
+        | (roles == ROLE_TONGUE)
+        | (roles == ROLE_IGNORE)
+    )
     deltas[:, still] = 0.0
     _eye_rotations(deltas, fit, target, parts, gaze)
     jaw = _jaw_motions(fit, template, template_roles, template_components, iod)
@@ -452,8 +524,22 @@ def template_parts(fit, template):
     return cached[1:]
 
 
-def _skin_correspondence(fit, template, target, target_triangles, rows, labels, tri_labels, template_roles,
-                         template_components, template_eye_parts, iod, full_distance, zero_distance, report):
+def _skin_correspondence(
+    fit,
+    template,
+    target,
+    target_triangles,
+    rows,
+    labels,
+    tri_labels,
+    template_roles,
+    template_components,
+    template_eye_parts,
+    iod,
+    full_distance,
+    zero_distance,
+    report,
+):
     """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage)``."""
     points = target[rows]
     # Closest points on the template's skin, and on all its non-rigid parts (never its eyeballs, teeth or tongue).
@@ -494,13 +580,16 @@ def _skin_correspondence(fit, template, target, target_triangles, rows, labels, 
     # (a lid margin, which curls, may still point well away from the template's lid there). The template's normal
     # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes.
     template_normals = vertex_normals(fit.vertices, template.triangles)
-    agree = (vertex_normals(target, target_triangles)[rows]
-             * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])).sum(axis=1)
-    if near_skin.any() and np.median(agree[near_skin]) < 0:   # an inside-out target: flip its normals
+    agree = (
+        vertex_normals(target, target_triangles)[rows]
+        * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])
+    ).sum(axis=1)
+    if near_skin.any() and np.median(agree[near_skin]) < 0:  # an inside-out target: flip its normals
         agree = -agree
     use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
-    triangle, bary, distance = (np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b)
-                                for a, b in zip(on_skin, on_any))
+    triangle, bary, distance = (
+        np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin, on_any)
+    )
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
@@ -556,7 +645,7 @@ def _jaw_motions(fit, template, template_roles, labels, iod):
     if len(whole) >= 3:
         lower = whole
     shapes = range(len(ARKIT_NAMES))
-    if len(lower) < 3:                                       # no template teeth: its chin, for the jaw shapes only
+    if len(lower) < 3:  # no template teeth: its chin, for the jaw shapes only
         near = np.linalg.norm(fit.neutral - fit.landmarks[152], axis=1) < CHIN_RADIUS * iod / fit.scale
         lower = np.flatnonzero(near & template.skin)
         shapes = [ARKIT_INDEX[n] for n in JAW_SHAPES]

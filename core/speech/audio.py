@@ -5,6 +5,7 @@ Reading uses ``soundfile`` (libsndfile, bundled in its wheels); resampling uses 
 (:func:`scipy.signal.resample_poly`), which needs no FFT of the whole file and is exact for rational rate ratios.
 16 kHz is the rate of pocketsphinx's en-US acoustic model (and of most speech models).
 """
+
 from fractions import Fraction
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def to_speech_rate(samples, rate):
     if isinstance(rate, bool) or not float(rate).is_integer() or rate <= 0:
         raise InputError(f"sample rate must be a positive whole number of Hz, got {rate!r}")
     if samples.ndim not in (1, 2) or samples.shape[0] == 0:
-        raise InputError(f"audio must be (samples,) or (samples, channels) with at least one sample, "
-                         f"got shape {samples.shape}")
+        raise InputError(
+            f"audio must be (samples,) or (samples, channels) with at least one sample, got shape {samples.shape}"
+        )
     if np.issubdtype(samples.dtype, np.integer):
         samples = samples.astype(np.float64) / float(np.iinfo(samples.dtype).max)
     mono = samples.astype(np.float64) if samples.ndim == 1 else samples.astype(np.float64).mean(axis=1)
@@ -42,6 +44,7 @@ def to_speech_rate(samples, rate):
     ratio = Fraction(SPEECH_RATE, int(rate))
     if ratio != 1:
         from scipy.signal import resample_poly
+
         mono = resample_poly(mono, ratio.numerator, ratio.denominator)
     return mono.astype(np.float32)
 
@@ -60,8 +63,10 @@ def read_audio(path):
     try:
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise InputError(f"cannot read audio {str(path)!r} ({exc}); convert it to WAV or FLAC, e.g. "
-                         f"ffmpeg -i IN -ar 16000 -ac 1 OUT.wav") from None
+        raise InputError(
+            f"cannot read audio {str(path)!r} ({exc}); convert it to WAV or FLAC, e.g. "
+            f"ffmpeg -i IN -ar 16000 -ac 1 OUT.wav"
+        ) from None
     if data.shape[0] == 0:
         raise InputError(f"audio file {str(path)!r} has no samples")
     return to_speech_rate(data, rate), data.shape[0] / float(rate)
@@ -95,7 +100,7 @@ def silent_stretches(samples, min_duration, *, rate=SPEECH_RATE):
     n = samples.size // hop
     if n == 0:
         return []
-    rms = np.sqrt(np.mean(samples[:n * hop].reshape(n, hop) ** 2, axis=1))
+    rms = np.sqrt(np.mean(samples[: n * hop].reshape(n, hop) ** 2, axis=1))
     loud = np.percentile(rms, 95)
     if loud <= 0:
         return []

@@ -24,6 +24,7 @@ vocabulary.
 Other names (neutral, contempt, dyads) keep their name, and their level is the nearest of :data:`LEVEL_SCALE`
 (our choice; ECAvatar gives no numbers), which also scales their key.
 """
+
 import re
 from dataclasses import dataclass
 
@@ -68,6 +69,7 @@ SOFTENED = 0.45
 class EmotionEvent:
     """An emotion from ``time`` (s) on, until the next event: ``category`` (a Plutchik primary, or another
     emotion name), ``level`` 1-3 ([ECAvatar 2024]'s label pair; module docstring)."""
+
     time: float
     category: str
     level: int
@@ -88,10 +90,14 @@ def level_key(category, level, time, transition):
     :data:`LEVEL_SCALE`; reached at ``time`` (s) after a linear cross-fade of ``transition`` s. Returns
     :class:`~facemotion.core.animation.timeline.EmotionKey`."""
     if category in PRIMARY_LEVELS:
-        return EmotionKey(time=time, emotion=PRIMARY_LEVELS[category][level - 1], intensity=1.0,
-                          transition=transition, easing="linear")
-    return EmotionKey(time=time, emotion=category, intensity=LEVEL_SCALE[level], transition=transition,
-                      easing="linear")
+        return EmotionKey(
+            time=time,
+            emotion=PRIMARY_LEVELS[category][level - 1],
+            intensity=1.0,
+            transition=transition,
+            easing="linear",
+        )
+    return EmotionKey(time=time, emotion=category, intensity=LEVEL_SCALE[level], transition=transition, easing="linear")
 
 
 def _clauses(text):
@@ -189,6 +195,7 @@ def window_keys(windows, transition=DEFAULT_TRANSITION_S):
     [0, window]. Returns ``list[EmotionKey]``. Raises InputError: transition negative."""
     if transition is None or transition < 0:
         raise InputError(f"the emotion transition must be >= 0 s, got {transition!r}")
-    return [level_key(category, level, round(start + 0.5 * transition, 6) if index else 0.0,
-                      transition if index else 0.0)
-            for index, (start, category, level) in enumerate(windows)]
+    return [
+        level_key(category, level, round(start + 0.5 * transition, 6) if index else 0.0, transition if index else 0.0)
+        for index, (start, category, level) in enumerate(windows)
+    ]

@@ -28,6 +28,7 @@ Rules on top of the blend, because the eye checks them first:
   (:func:`~facemotion.core.speech.audio.rms_envelope`) over the 95th percentile of the speaking frames' RMS,
   clipped to [0, :data:`MAX_LOUD`]: a shout opens wider than a murmur of the same words.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,8 +51,9 @@ __all__ = [
 ]
 
 #: Look-ahead time constant per viseme (s): rounding (U, O, CH, RR) 0.12, closures (PP, FF) 0.04, others 0.08.
-ANTICIPATION_S = {name: 0.12 if name in ("U", "O", "CH", "RR") else 0.04 if name in ("PP", "FF") else 0.08
-                  for name in VISEMES}
+ANTICIPATION_S = {
+    name: 0.12 if name in ("U", "O", "CH", "RR") else 0.04 if name in ("PP", "FF") else 0.08 for name in VISEMES
+}
 CARRYOVER_S = 0.05
 CLOSE_SILENCE_S = 0.3
 SILENCE_RAMP_S = 0.06
@@ -70,6 +72,7 @@ class LipSync:
     (loudness applied); ``arkit``: ``(n_frames, 52) float32`` in [0, 1], only the lip channels non-zero;
     ``speaking``: ``(n_frames,) float32`` in [0, 1], 1 while speaking, 0 in silence (the blend's non-silence
     share); ``loudness``: ``(n_frames,) float32`` RMS envelope; ``fps``; ``notes``: warnings (unknown phones)."""
+
     visemes: np.ndarray
     arkit: np.ndarray
     speaking: np.ndarray
@@ -178,5 +181,11 @@ def lip_sync(alignment, samples, fps, n_frames, *, extra=None):
     opened = np.ones(len(VISEMES), bool)
     opened[[_SIL, _PP]] = False  # silence and closures are not louder or softer
     visemes[:, opened] *= np.minimum(gain, 1.0)[:, None]
-    return LipSync(np.clip(visemes, 0, 1).astype(np.float32), np.clip(arkit, 0, 1).astype(np.float32),
-                   speaking.astype(np.float32), loudness.astype(np.float32), float(fps), notes)
+    return LipSync(
+        np.clip(visemes, 0, 1).astype(np.float32),
+        np.clip(arkit, 0, 1).astype(np.float32),
+        speaking.astype(np.float32),
+        loudness.astype(np.float32),
+        float(fps),
+        notes,
+    )

@@ -26,6 +26,7 @@ aligning 5 s of speech) and reused under a lock. Reuse does not change results: 
 per utterance (``cmn=batch``, pocketsphinx 5's default) and each search restarts from its grammar, so the same
 audio gives the same phones whatever was decoded before (tested).
 """
+
 import json
 import re
 import threading
@@ -60,6 +61,7 @@ class PhoneSegment:
     """One phone: ``phone`` (ARPAbet, upper case; ``SIL`` for silence, ``+NSN+``-style fillers as given),
     ``start``/``end`` seconds (end exclusive), ``word``: the transcript word it belongs to (None when recognised
     without a transcript, or silence)."""
+
     phone: str
     start: float
     end: float
@@ -70,6 +72,7 @@ class PhoneSegment:
 class WordSegment:
     """One aligned transcript word: ``word`` (lower case, as in the transcript), ``index``: its position among the
     transcript's words (0-based), ``start``/``end`` seconds."""
+
     word: str
     index: int
     start: float
@@ -81,6 +84,7 @@ class SpeechAlignment:
     """What the recogniser found: ``phones`` (time-ordered :class:`PhoneSegment`, silences included),
     ``words`` (:class:`WordSegment`; empty without a transcript), ``duration`` seconds of audio, ``notes``:
     human-readable warnings (skipped words, unknown phones)."""
+
     phones: list
     words: list
     duration: float
@@ -91,6 +95,7 @@ class SpeechAlignment:
 class SpeechModel:
     """A PocketSphinx model: ``hmm`` acoustic model folder, ``dictionary`` file, ``phone_lm`` phone language model
     file, ``phone_visemes``: extra phone -> viseme names (empty for ARPAbet models), ``name`` for messages."""
+
     hmm: str
     dictionary: str
     phone_lm: str
@@ -104,19 +109,32 @@ def speech_model(folder=None):
     message says which files are expected)."""
     if folder is None:
         from pocketsphinx import get_model_path
-        return SpeechModel(get_model_path("en-us/en-us"), get_model_path("en-us/cmudict-en-us.dict"),
-                           get_model_path("en-us/en-us-phone.lm.bin"))
+
+        return SpeechModel(
+            get_model_path("en-us/en-us"),
+            get_model_path("en-us/cmudict-en-us.dict"),
+            get_model_path("en-us/en-us-phone.lm.bin"),
+        )
     root = Path(folder)
-    expected = ("expected an acoustic model folder (with mdef), a *.dict dictionary and a *phone*.lm.bin or "
-                "*phone*.lm language model")
+    expected = (
+        "expected an acoustic model folder (with mdef), a *.dict dictionary and a *phone*.lm.bin or "
+        "*phone*.lm language model"
+    )
     if not root.is_dir():
         raise InputError(f"speech model folder {str(root)!r} does not exist; {expected}")
     hmm = sorted(p.parent for p in root.rglob("mdef"))
     dictionary = sorted(root.rglob("*.dict"))
     phone_lm = sorted(p for p in root.rglob("*phone*.lm*") if p.suffix in (".bin", ".lm"))
     if not (hmm and dictionary and phone_lm):
-        missing = [what for what, found in (("acoustic model (mdef)", hmm), ("dictionary (*.dict)", dictionary),
-                                             ("phone language model", phone_lm)) if not found]
+        missing = [
+            what
+            for what, found in (
+                ("acoustic model (mdef)", hmm),
+                ("dictionary (*.dict)", dictionary),
+                ("phone language model", phone_lm),
+            )
+            if not found
+        ]
         raise InputError(f"speech model folder {str(root)!r} lacks: {', '.join(missing)}; {expected}")
     extra = ()
     mapping = root / "phone_visemes.json"
@@ -124,7 +142,7 @@ def speech_model(folder=None):
         try:
             extra = tuple(sorted(json.loads(mapping.read_text(encoding="utf-8")).items()))
         except (ValueError, AttributeError) as exc:
-            raise InputError(f"{str(mapping)!r} must be a JSON object {{\"phone\": \"viseme\"}}: {exc}") from None
+            raise InputError(f'{str(mapping)!r} must be a JSON object {{"phone": "viseme"}}: {exc}') from None
     return SpeechModel(str(hmm[0]), str(dictionary[0]), str(phone_lm[0]), extra, root.name)
 
 
@@ -153,9 +171,11 @@ def _decoder(model, mode):
     key = (model, mode)
     if key not in _DECODERS:
         from pocketsphinx import Decoder
+
         options = dict(_MODES[mode], **({"allphone": model.phone_lm} if mode == "phones" else {}))
-        _DECODERS[key] = Decoder(hmm=model.hmm, dict=model.dictionary, samprate=SPEECH_RATE, loglevel="FATAL",
-                                 lm=None, **options)
+        _DECODERS[key] = Decoder(
+            hmm=model.hmm, dict=model.dictionary, samprate=SPEECH_RATE, loglevel="FATAL", lm=None, **options
+        )
     return _DECODERS[key]
 
 
@@ -251,11 +271,15 @@ def _align(decoder, model, pcm, transcript, duration):
     notes = []
     skipped = [word for word in words if decoder.lookup_word(word) is None]
     if skipped:
-        notes.append(f"{len(skipped)} transcript word(s) not in the {model.name} dictionary, skipped: "
-                     f"{', '.join(dict.fromkeys(skipped))}")
+        notes.append(
+            f"{len(skipped)} transcript word(s) not in the {model.name} dictionary, skipped: "
+            f"{', '.join(dict.fromkeys(skipped))}"
+        )
     if not known:
-        raise InputError(f"no word of the transcript is in the {model.name} pronunciation dictionary; check the "
-                         f"language, or leave the transcript out to recognise phones")
+        raise InputError(
+            f"no word of the transcript is in the {model.name} pronunciation dictionary; check the "
+            f"language, or leave the transcript out to recognise phones"
+        )
     try:
         decoder.set_align_text(" ".join(word for _, word in known))
         _run(decoder, pcm)
@@ -263,11 +287,15 @@ def _align(decoder, model, pcm, transcript, duration):
         _run(decoder, pcm)
         alignment = decoder.get_alignment()
     except RuntimeError as exc:
-        raise InputError(f"the transcript could not be aligned to the audio ({exc}); check that it is what is "
-                         f"said, or leave it out to recognise phones") from None
+        raise InputError(
+            f"the transcript could not be aligned to the audio ({exc}); check that it is what is "
+            f"said, or leave it out to recognise phones"
+        ) from None
     if alignment is None:
-        raise InputError("the transcript could not be aligned to the audio; check that it is what is said, or "
-                         "leave it out to recognise phones")
+        raise InputError(
+            "the transcript could not be aligned to the audio; check that it is what is said, or "
+            "leave it out to recognise phones"
+        )
     phones, aligned = [], []
     cursor = 0
     for entry in alignment:
@@ -281,8 +309,14 @@ def _align(decoder, model, pcm, transcript, duration):
             cursor += 1
             aligned.append(WordSegment(name, index, start, end))
         for phone in entry:
-            phones.append(PhoneSegment(phone.name, phone.start / _FRAME_RATE,
-                                       (phone.start + phone.duration) / _FRAME_RATE, name if is_word else None))
+            phones.append(
+                PhoneSegment(
+                    phone.name,
+                    phone.start / _FRAME_RATE,
+                    (phone.start + phone.duration) / _FRAME_RATE,
+                    name if is_word else None,
+                )
+            )
     return SpeechAlignment(phones, aligned, duration, notes)
 
 
@@ -296,8 +330,10 @@ def recognize_phones(samples, model=None):
     with _DECODERS_LOCK:
         decoder = _decoder(model, "phones")
         _run(decoder, pcm)
-        phones = [PhoneSegment(seg.word, seg.start_frame / _FRAME_RATE, (seg.end_frame + 1) / _FRAME_RATE)
-                  for seg in decoder.seg()]
+        phones = [
+            PhoneSegment(seg.word, seg.start_frame / _FRAME_RATE, (seg.end_frame + 1) / _FRAME_RATE)
+            for seg in decoder.seg()
+        ]
     stretches = silent_stretches(np.frombuffer(pcm, "<i2") / 32767.0, MIN_CARVED_SILENCE_S)
     phones, _ = _carve_silences(phones, [], stretches)
     return SpeechAlignment(phones, [], len(pcm) / (2.0 * SPEECH_RATE), [])

@@ -14,6 +14,7 @@ when its peak correlation is >= :data:`VOICING`): log RMS energy, median log F0 
 per second (from the alignment). Each is turned into a robust z-score (median / 1.4826 MAD over the windows); the
 arousal is their mean, and the level is 1 below -:data:`LEVEL_Z`, 3 above +LEVEL_Z, else 2.
 """
+
 import numpy as np
 
 from ..errors import InputError

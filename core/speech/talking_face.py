@@ -15,6 +15,7 @@ lip sync with an emotional face region by region:
   emotion damped while speaking, ``emotion * (1 - mouth_damping * speaking)`` (people keep part of a smile while
   talking), back in full in pauses.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,7 @@ class SpeechFace:
     the key's own name); ``levels``: its intensity level (1-3) per frame, 0 when the source gives no level;
     ``keys``: the emotion's timeline keys; ``alignment``: the :class:`~facemotion.core.speech.phones.SpeechAlignment`;
     ``source``: the emotion source used; ``fps``; ``duration`` seconds of audio; ``notes``: warnings for the user."""
+
     weights: np.ndarray
     expression: np.ndarray
     visemes: np.ndarray
@@ -106,13 +108,25 @@ def _pick_source(source, transcript, emotion, text, timeline):
     needs = {"transcript": transcript, "emotion": emotion, "text": text, "timeline": timeline, "prosody": emotion}
     if source in needs and not needs[source]:
         what = {"prosody": "an emotion name (prosody gives the intensity level, not which emotion)"}.get(
-            source, f"a {source}")
+            source, f"a {source}"
+        )
         raise InputError(f"emotion source {source!r} needs {what}")
     return source
 
 
-def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=None, level=2, text=None,
-                     timeline=None, window=DEFAULT_WINDOW_S, transition=DEFAULT_TRANSITION_S):
+def emotion_keys_for(
+    source,
+    alignment,
+    samples,
+    *,
+    transcript=None,
+    emotion=None,
+    level=2,
+    text=None,
+    timeline=None,
+    window=DEFAULT_WINDOW_S,
+    transition=DEFAULT_TRANSITION_S,
+):
     """The emotion of an utterance as timeline keys.
 
     ``source``: one of :data:`EMOTION_SOURCES`: ``transcript`` (its own words, [ECAvatar 2024] windows),
@@ -127,12 +141,18 @@ def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=Non
     if level not in (1, 2, 3):
         raise InputError(f"intensity level must be 1, 2 or 3, got {level!r}")
     if not window or window <= 0 or transition is None or not 0 <= transition <= window:
-        raise InputError(f"need window > 0 s and 0 <= transition <= window, got window {window!r}, "
-                         f"transition {transition!r}")
+        raise InputError(
+            f"need window > 0 s and 0 <= transition <= window, got window {window!r}, transition {transition!r}"
+        )
     notes = []
     if source in ("timeline", "text", "none"):
-        keys = (list(timeline) if source == "timeline" else to_emotion_keys(parse_direction(text))
-                if source == "text" else [EmotionKey(0.0, "neutral")])
+        keys = (
+            list(timeline)
+            if source == "timeline"
+            else to_emotion_keys(parse_direction(text))
+            if source == "text"
+            else [EmotionKey(0.0, "neutral")]
+        )
         return keys, [(key.emotion or key.label or "custom", 0) for key in keys], notes
     if source == "emotion":
         category = category_level(emotion)[0]
@@ -142,8 +162,10 @@ def emotion_keys_for(source, alignment, samples, *, transcript=None, emotion=Non
     else:
         events = transcript_events(transcript, alignment.words)
         if not events:
-            notes.append("no word of the transcript names an emotion; the face stays neutral (give --emotion, "
-                         "--text or --timeline)")
+            notes.append(
+                "no word of the transcript names an emotion; the face stays neutral (give --emotion, "
+                "--text or --timeline)"
+            )
     windows = emotion_windows(events, alignment.duration, window)
     return window_keys(windows, transition), [(category, level) for _, category, level in windows], notes
 
@@ -163,8 +185,10 @@ def compose_face(lips, speaking, emotion, mouth_damping=DEFAULT_MOUTH_DAMPING):
     lips, emotion = np.asarray(lips, np.float64), np.asarray(emotion, np.float64)
     speaking = np.clip(np.asarray(speaking, np.float64), 0.0, 1.0)[:, None]
     if lips.shape != emotion.shape or lips.shape[:1] != speaking.shape[:1] or lips.shape[1:] != (len(ARKIT_NAMES),):
-        raise InputError(f"lips {lips.shape}, speaking {speaking.shape[:1]} and emotion {emotion.shape} must be "
-                         f"(n, 52), (n,) and (n, 52)")
+        raise InputError(
+            f"lips {lips.shape}, speaking {speaking.shape[:1]} and emotion {emotion.shape} must be "
+            f"(n, 52), (n,) and (n, 52)"
+        )
     if not 0.0 <= mouth_damping <= 1.0:
         raise InputError(f"mouth damping must be in [0, 1], got {mouth_damping!r}")
     out = emotion * (1.0 - mouth_damping * speaking)
@@ -173,9 +197,22 @@ def compose_face(lips, speaking, emotion, mouth_damping=DEFAULT_MOUTH_DAMPING):
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, level=2, text=None, timeline=None,
-                 window=DEFAULT_WINDOW_S, transition=DEFAULT_TRANSITION_S, mouth_damping=DEFAULT_MOUTH_DAMPING,
-                 blinks=True, model=None):
+def talking_face(
+    samples,
+    fps,
+    *,
+    transcript=None,
+    source=None,
+    emotion=None,
+    level=2,
+    text=None,
+    timeline=None,
+    window=DEFAULT_WINDOW_S,
+    transition=DEFAULT_TRANSITION_S,
+    mouth_damping=DEFAULT_MOUTH_DAMPING,
+    blinks=True,
+    model=None,
+):
     """Speech (16 kHz mono ``(n,)`` float32 samples) -> an emotional talking face at ``fps`` (module docstring).
 
     ``transcript``: the spoken words (str) for forced alignment, or None to recognise phones; ``source``: the
@@ -190,14 +227,25 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
     samples = np.asarray(samples, np.float32)
     duration = samples.size / SPEECH_RATE
     if duration > MAX_SPEECH_S:
-        raise InputError(f"the recording is {duration:.0f} s long; speech is processed up to {MAX_SPEECH_S:.0f} s at "
-                         "a time: cut it into lines (e.g. at pauses) and speak each")
+        raise InputError(
+            f"the recording is {duration:.0f} s long; speech is processed up to {MAX_SPEECH_S:.0f} s at "
+            "a time: cut it into lines (e.g. at pauses) and speak each"
+        )
     n_frames = frame_count(fps, duration)
     alignment = align_transcript(samples, transcript, model) if transcript else recognize_phones(samples, model)
     lips = lip_sync(alignment, samples, fps, n_frames, extra=model.phone_visemes if model else None)
-    keys, key_labels, notes = emotion_keys_for(source, alignment, samples, transcript=transcript, emotion=emotion,
-                                               level=level, text=text, timeline=timeline, window=window,
-                                               transition=transition)
+    keys, key_labels, notes = emotion_keys_for(
+        source,
+        alignment,
+        samples,
+        transcript=transcript,
+        emotion=emotion,
+        level=level,
+        text=text,
+        timeline=timeline,
+        window=window,
+        transition=transition,
+    )
     span = (n_frames - 1) / float(fps)
     emotion_weights = bake_timeline(keys, fps, span, blinks=blinks)
     dominant = _dominant(keys, np.arange(n_frames) / float(fps))
@@ -205,8 +253,20 @@ def talking_face(samples, fps, *, transcript=None, source=None, emotion=None, le
     levels = np.asarray([key_labels[i][1] for i in dominant], np.int8)
     weights = compose_face(lips.arkit, lips.speaking, emotion_weights, mouth_damping)
     expression = compose_face(np.zeros_like(lips.arkit), lips.speaking, emotion_weights, mouth_damping)
-    return SpeechFace(weights, expression, lips.visemes, lips.speaking, labels, levels, keys, alignment, source,
-                      float(fps), duration, alignment.notes + lips.notes + notes)
+    return SpeechFace(
+        weights,
+        expression,
+        lips.visemes,
+        lips.speaking,
+        labels,
+        levels,
+        keys,
+        alignment,
+        source,
+        float(fps),
+        duration,
+        alignment.notes + lips.notes + notes,
+    )
 
 
 def speech_channels(face, target="arkit"):

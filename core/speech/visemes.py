@@ -28,6 +28,7 @@ coarticulation model (:mod:`facemotion.core.speech.lipsync`, after Cohen & Massa
 (PP, FF, U, O) dominate, tongue-only consonants (DD, kk, nn) let the neighbouring vowels shape the lips ("t" in
 "two" is already rounded).
 """
+
 import numpy as np
 
 from ..arkit import ARKIT_INDEX, ARKIT_NAMES
@@ -54,20 +55,45 @@ VISEME_KEY_NAMES = tuple(f"viseme_{name}" for name in VISEMES)
 
 #: ARPAbet (CMU dictionary) phone -> viseme. ``SIL`` and fillers (``+NSN+``, ``+SPN+``...) are silence.
 PHONEME_VISEMES = {
-    "P": "PP", "B": "PP", "M": "PP",
-    "F": "FF", "V": "FF",
-    "TH": "TH", "DH": "TH",
-    "T": "DD", "D": "DD",
-    "K": "kk", "G": "kk", "NG": "kk", "HH": "kk",
-    "CH": "CH", "JH": "CH", "SH": "CH", "ZH": "CH",
-    "S": "SS", "Z": "SS",
-    "N": "nn", "L": "nn",
-    "R": "RR", "ER": "RR",
-    "AA": "aa", "AE": "aa", "AH": "aa", "AY": "aa", "AW": "aa",
-    "EH": "E", "EY": "E",
-    "IH": "I", "IY": "I", "Y": "I",
-    "AO": "O", "OW": "O", "OY": "O",
-    "UH": "U", "UW": "U", "W": "U",
+    "P": "PP",
+    "B": "PP",
+    "M": "PP",
+    "F": "FF",
+    "V": "FF",
+    "TH": "TH",
+    "DH": "TH",
+    "T": "DD",
+    "D": "DD",
+    "K": "kk",
+    "G": "kk",
+    "NG": "kk",
+    "HH": "kk",
+    "CH": "CH",
+    "JH": "CH",
+    "SH": "CH",
+    "ZH": "CH",
+    "S": "SS",
+    "Z": "SS",
+    "N": "nn",
+    "L": "nn",
+    "R": "RR",
+    "ER": "RR",
+    "AA": "aa",
+    "AE": "aa",
+    "AH": "aa",
+    "AY": "aa",
+    "AW": "aa",
+    "EH": "E",
+    "EY": "E",
+    "IH": "I",
+    "IY": "I",
+    "Y": "I",
+    "AO": "O",
+    "OW": "O",
+    "OY": "O",
+    "UH": "U",
+    "UW": "U",
+    "W": "U",
     "SIL": "sil",
 }
 
@@ -79,14 +105,18 @@ def _both(name, value):
 #: Viseme -> ARKit weights (names not listed are 0). Sources and meaning in the module docstring.
 VISEME_ARKIT = {
     "sil": {},
-    "PP": {"jawOpen": 0.06, "mouthClose": 0.06, **_both("mouthPress", 0.6), "mouthRollLower": 0.15,
-           "mouthRollUpper": 0.1},
+    "PP": {
+        "jawOpen": 0.06,
+        "mouthClose": 0.06,
+        **_both("mouthPress", 0.6),
+        "mouthRollLower": 0.15,
+        "mouthRollUpper": 0.1,
+    },
     "FF": {"jawOpen": 0.1, "mouthRollLower": 0.6, "mouthShrugUpper": 0.2, "mouthClose": 0.05},
     "TH": {"jawOpen": 0.18, "tongueOut": 0.4, **_both("mouthStretch", 0.1)},
     "DD": {"jawOpen": 0.2, **_both("mouthStretch", 0.15), "mouthShrugUpper": 0.1},
     "kk": {"jawOpen": 0.28, **_both("mouthStretch", 0.15)},
-    "CH": {"jawOpen": 0.15, "mouthFunnel": 0.5, "mouthPucker": 0.25, "mouthShrugUpper": 0.3,
-           "mouthShrugLower": 0.2},
+    "CH": {"jawOpen": 0.15, "mouthFunnel": 0.5, "mouthPucker": 0.25, "mouthShrugUpper": 0.3, "mouthShrugLower": 0.2},
     "SS": {"jawOpen": 0.08, **_both("mouthStretch", 0.35)},
     "nn": {"jawOpen": 0.18, **_both("mouthStretch", 0.1)},
     "RR": {"jawOpen": 0.15, "mouthFunnel": 0.35, "mouthPucker": 0.35},
@@ -98,13 +128,31 @@ VISEME_ARKIT = {
 }
 
 #: Viseme -> dominance in the coarticulation model (module docstring).
-VISEME_DOMINANCE = {"sil": 0.5, "PP": 1.0, "FF": 0.9, "TH": 0.6, "DD": 0.3, "kk": 0.25, "CH": 0.8, "SS": 0.5,
-                    "nn": 0.3, "RR": 0.6, "aa": 0.7, "E": 0.7, "I": 0.7, "O": 0.85, "U": 0.9}
+VISEME_DOMINANCE = {
+    "sil": 0.5,
+    "PP": 1.0,
+    "FF": 0.9,
+    "TH": 0.6,
+    "DD": 0.3,
+    "kk": 0.25,
+    "CH": 0.8,
+    "SS": 0.5,
+    "nn": 0.3,
+    "RR": 0.6,
+    "aa": 0.7,
+    "E": 0.7,
+    "I": 0.7,
+    "O": 0.85,
+    "U": 0.9,
+}
 
 #: The ARKit channels lip sync drives (every name any viseme uses, plus their other side).
-LIP_CHANNELS = tuple(name for name in ARKIT_NAMES
-                     if name in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "tongueOut")
-                     or name.startswith(("mouthStretch", "mouthRoll", "mouthPress", "mouthShrug")))
+LIP_CHANNELS = tuple(
+    name
+    for name in ARKIT_NAMES
+    if name in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "tongueOut")
+    or name.startswith(("mouthStretch", "mouthRoll", "mouthPress", "mouthShrug"))
+)
 
 
 def viseme_matrix():

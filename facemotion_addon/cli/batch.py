@@ -14,6 +14,7 @@ writes no time, the FBX exporter's creation time is fixed to ``SOURCE_DATE_EPOCH
 processes run the BLAS/OpenMP pools on one thread (:func:`fixed_threads`), so the bytes do not depend on the
 machine's core count either (``--workers 0`` keeps the process's own pools).
 """
+
 import argparse
 import contextlib
 import datetime
@@ -32,6 +33,7 @@ from .. import console
 from ..console import info
 from . import distributed
 from .timeline_file import read_timeline
+
 #: File name of the batch summary in the output folder.
 SUMMARY_NAME = "batch_summary.json"
 
@@ -39,37 +41,67 @@ SUMMARY_NAME = "batch_summary.json"
 def add_batch_parser(subparsers):
     """Add the ``batch`` sub-command to the CLI's ``subparsers``; returns the sub-parser."""
     batch = subparsers.add_parser(
-        "batch", help="rig many heads (files or folders), bake clips, export each, with JSON reports",
+        "batch",
+        help="rig many heads (files or folders), bake clips, export each, with JSON reports",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Rig every head in INPUT (files, or folders walked recursively for .obj .fbx .glb .gltf "
-                    ".blend), bake optional emotion clips (each its own action / glTF animation) and export each "
-                    "head; heads run in worker processes, on this machine or on a Dask cluster.",
-        epilog=BATCH_EPILOG)
+        ".blend), bake optional emotion clips (each its own action / glTF animation) and export each "
+        "head; heads run in worker processes, on this machine or on a Dask cluster.",
+        epilog=BATCH_EPILOG,
+    )
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="head files or folders of heads")
-    batch.add_argument("--out", required=True, metavar="DIR", help="output folder (created; sub-folders of the "
-                                                                    "input folders are kept)")
-    batch.add_argument("--formats", default="glb", help="comma-separated output formats: glb, gltf, fbx, blend "
-                                                        "(default: glb)")
-    batch.add_argument("--preset", default="default", choices=tuple(export_options.PRESETS),
-                       help="export preset for game engines (default: default)")
-    batch.add_argument("--clips", default=None, metavar="LIST",
-                       help="comma-separated emotion clips: preset or wheel names (a 2 s clip each: in, hold, out) "
-                            "and timeline JSON files (the file's stem names the clip)")
-    batch.add_argument("--fps", type=float, default=None, help="frame rate of the clips (default: a timeline "
-                                                               "file's own, else 24)")
-    batch.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="worker processes on this machine (default: the CPU count; 0: in this process)")
-    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="run each head as a task on this Dask scheduler (e.g. tcp://farm:8786) instead")
-    batch.add_argument("--worker-command", default=None, metavar="CMD",
-                       help="command that starts facemotion on the workers (default: the one running now, e.g. "
-                            "'/opt/facemotion/facemotion' or 'blender -b --command facemotion')")
+    batch.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (created; sub-folders of the input folders are kept)"
+    )
+    batch.add_argument(
+        "--formats", default="glb", help="comma-separated output formats: glb, gltf, fbx, blend (default: glb)"
+    )
+    batch.add_argument(
+        "--preset",
+        default="default",
+        choices=tuple(export_options.PRESETS),
+        help="export preset for game engines (default: default)",
+    )
+    batch.add_argument(
+        "--clips",
+        default=None,
+        metavar="LIST",
+        help="comma-separated emotion clips: preset or wheel names (a 2 s clip each: in, hold, out) "
+        "and timeline JSON files (the file's stem names the clip)",
+    )
+    batch.add_argument(
+        "--fps", type=float, default=None, help="frame rate of the clips (default: a timeline file's own, else 24)"
+    )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes on this machine (default: the CPU count; 0: in this process)",
+    )
+    batch.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run each head as a task on this Dask scheduler (e.g. tcp://farm:8786) instead",
+    )
+    batch.add_argument(
+        "--worker-command",
+        default=None,
+        metavar="CMD",
+        help="command that starts facemotion on the workers (default: the one running now, e.g. "
+        "'/opt/facemotion/facemotion' or 'blender -b --command facemotion')",
+    )
     batch.add_argument("--force", action="store_true", help="redo heads whose outputs are up to date")
-    batch.add_argument("--overwrite", action="store_true",
-                       help="replace output files that no earlier batch report lists (files facemotion's batch "
-                            "wrote are always replaced when out of date)")
-    batch.add_argument("--json", action="store_true", help="one JSON report per head (per line), then the "
-                                                           "summary, on stdout")
+    batch.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that no earlier batch report lists (files facemotion's batch "
+        "wrote are always replaced when out of date)",
+    )
+    batch.add_argument(
+        "--json", action="store_true", help="one JSON report per head (per line), then the summary, on stdout"
+    )
     batch.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return batch
 
@@ -96,9 +128,13 @@ def _worker_count(requested):
 
 def batch_options(args, clips):
     """The options that change a head's outputs (part of its job key), as a JSON-able dict."""
-    return {"formats": list(batch_plan.parse_formats(args.formats)), "preset": args.preset, "fps": args.fps,
-            "clips": [{"name": clip.name, "sha256": clip.digest} for clip in clips],
-            "blender": _blender_version()}  # another Blender's exporter writes other bytes
+    return {
+        "formats": list(batch_plan.parse_formats(args.formats)),
+        "preset": args.preset,
+        "fps": args.fps,
+        "clips": [{"name": clip.name, "sha256": clip.digest} for clip in clips],
+        "blender": _blender_version(),
+    }  # another Blender's exporter writes other bytes
 
 
 def _clips(args):
@@ -117,9 +153,14 @@ def cmd_batch(args):
     version = batch_plan.facemotion_version()
     reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
     _run_heads(args, assets, reports, todo, out_dir, workers)
-    summary = batch_plan.summary_report(reports, options=options, version=version,
-                                        seconds=time.perf_counter() - started, workers=workers,
-                                        scheduler=args.scheduler)
+    summary = batch_plan.summary_report(
+        reports,
+        options=options,
+        version=version,
+        seconds=time.perf_counter() - started,
+        workers=workers,
+        scheduler=args.scheduler,
+    )
     _write_summary(summary, out_dir, args.json)
     return 0
 
@@ -149,8 +190,9 @@ def _plan_heads(args, assets, out_dir, formats, clips, options, version):
         try:
             key = batch_plan.job_key(batch_plan.input_sha256(asset.source), options, version)
         except OSError as exc:
-            reports[index] = batch_plan.failure_report(asset, out_dir, key=None,
-                                                       error=f"{asset.source.name}: cannot read ({exc.strerror})")
+            reports[index] = batch_plan.failure_report(
+                asset, out_dir, key=None, error=f"{asset.source.name}: cannot read ({exc.strerror})"
+            )
             continue
         if not args.force and batch_plan.is_up_to_date(asset, out_dir, key):
             previous = batch_plan.read_report(asset.report_path(out_dir))
@@ -159,11 +201,13 @@ def _plan_heads(args, assets, out_dir, formats, clips, options, version):
         blocker = _unowned_output(asset, out_dir, formats, clips) if not args.overwrite else None
         if blocker is not None:
             reports[index] = batch_plan.failure_report(
-                asset, out_dir, key=key,
-                error=f"{blocker}: exists and no batch report lists it; pass --overwrite to replace it")
+                asset,
+                out_dir,
+                key=key,
+                error=f"{blocker}: exists and no batch report lists it; pass --overwrite to replace it",
+            )
             continue
-        todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key,
-                             "out_dir": str(out_dir)}))
+        todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key, "out_dir": str(out_dir)}))
     return reports, todo
 
 
@@ -203,12 +247,16 @@ def _write_summary(summary, out_dir, as_json):
     if as_json:
         print(json.dumps({"summary": summary}, sort_keys=True), flush=True)
     else:
-        info(f"batch: {summary['ok']} done, {summary['skipped']} up to date, {summary['failed']} failed of "
-             f"{summary['assets']} heads in {summary['seconds']:.1f} s -> {out_dir / SUMMARY_NAME}")
+        info(
+            f"batch: {summary['ok']} done, {summary['skipped']} up to date, {summary['failed']} failed of "
+            f"{summary['assets']} heads in {summary['seconds']:.1f} s -> {out_dir / SUMMARY_NAME}"
+        )
     if summary["failed"]:
         first = summary["failures"][0]
-        raise FacemotionError(f"{summary['failed']} of {summary['assets']} heads failed (first: {first['error']}); "
-                              f"see {out_dir / SUMMARY_NAME}")
+        raise FacemotionError(
+            f"{summary['failed']} of {summary['assets']} heads failed (first: {first['error']}); "
+            f"see {out_dir / SUMMARY_NAME}"
+        )
 
 
 def _announce(report, as_json):
@@ -223,8 +271,10 @@ def _announce(report, as_json):
         info(f"skipped  {name} (up to date)")
     else:
         size = sum(entry["bytes"] for entry in report["outputs"].values()) / 1e6
-        info(f"done     {name} -> {', '.join(report['outputs'])} ({size:.1f} MB, "
-             f"{report.get('timings', {}).get('total', 0.0):.1f} s)")
+        info(
+            f"done     {name} -> {', '.join(report['outputs'])} ({size:.1f} MB, "
+            f"{report.get('timings', {}).get('total', 0.0):.1f} s)"
+        )
 
 
 def _unowned_output(asset, out_dir, formats, clips):
@@ -233,8 +283,11 @@ def _unowned_output(asset, out_dir, formats, clips):
     previous = batch_plan.read_report(asset.report_path(out_dir)) or {}
     listed = batch_plan.owned_outputs(previous)
     for path in expected_outputs(asset, out_dir, formats, clips) + [asset.report_path(out_dir)]:
-        if path.exists() and path.relative_to(out_dir).as_posix() not in listed and \
-                not (path == asset.report_path(out_dir) and previous):
+        if (
+            path.exists()
+            and path.relative_to(out_dir).as_posix() not in listed
+            and not (path == asset.report_path(out_dir) and previous)
+        ):
             return path
     return None
 
@@ -251,13 +304,25 @@ def expected_outputs(asset, out_dir, formats, clips):
 
 def _worker_argv(args):
     """The options a worker process needs (everything that shapes one head's job), as CLI arguments."""
-    argv = ["-q", "batch", "--worker", "--out", str(Path(args.out).resolve()), "--formats", args.formats,
-            "--preset", args.preset]
+    argv = [
+        "-q",
+        "batch",
+        "--worker",
+        "--out",
+        str(Path(args.out).resolve()),
+        "--formats",
+        args.formats,
+        "--preset",
+        args.preset,
+    ]
     if args.clips:
         # Timeline files as absolute paths: a worker may start in another folder (or on another machine that
         # mounts the same storage at the same place).
-        items = [str(Path(item.strip()).resolve()) if item.strip().lower().endswith(".json") else item.strip()
-                 for item in args.clips.split(",") if item.strip()]
+        items = [
+            str(Path(item.strip()).resolve()) if item.strip().lower().endswith(".json") else item.strip()
+            for item in args.clips.split(",")
+            if item.strip()
+        ]
         argv += ["--clips", ",".join(items)]
     if args.fps is not None:
         argv += ["--fps", repr(args.fps)]
@@ -300,8 +365,13 @@ def _reproducible_fbx_time():
 
 def worker_settings(args):
     """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps"}``."""
-    return {"out_dir": Path(args.out).resolve(), "formats": batch_plan.parse_formats(args.formats),
-            "preset": args.preset, "clips": _clips(args), "fps": args.fps}
+    return {
+        "out_dir": Path(args.out).resolve(),
+        "formats": batch_plan.parse_formats(args.formats),
+        "preset": args.preset,
+        "clips": _clips(args),
+        "fps": args.fps,
+    }
 
 
 def fixed_threads():
@@ -317,6 +387,7 @@ def fixed_threads():
         import scipy.sparse.linalg  # noqa: F401
         import scipy.spatial  # noqa: F401
         from threadpoolctl import threadpool_limits
+
         # A user's own OMP_NUM_THREADS wins (more speed per worker; the same bytes only with the same value).
         try:
             threads = max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -351,8 +422,9 @@ def run_request(request, out_dir, settings):
     except Exception as exc:  # noqa: BLE001  (a bug on one head must not stop the batch: reported with its trace)
         error = f"{asset.source.name}: internal error {type(exc).__name__}: {exc}"
         traceback.print_exc()
-    report = batch_plan.failure_report(asset, Path(out_dir), key=request["key"],
-                                       error=error.splitlines()[0] if error else "failed")
+    report = batch_plan.failure_report(
+        asset, Path(out_dir), key=request["key"], error=error.splitlines()[0] if error else "failed"
+    )
     with contextlib.suppress(OSError):
         batch_plan.write_json(asset.report_path(out_dir), report)
     return report
@@ -388,19 +460,21 @@ def run_asset(asset, out_dir, settings, *, key):
     """
     from ...core.animation.timeline import timeline_from_json
     from .. import pipeline
+
     warnings, timings = [], {}
     start = t = time.perf_counter()
     objects = pipeline.load_file(asset.source, note=warnings.append)
     timings["import"] = time.perf_counter() - t
-    meshes = [{"name": obj.name, "vertices": len(obj.data.vertices), "polygons": len(obj.data.polygons)}
-              for obj in objects]
+    meshes = [
+        {"name": obj.name, "vertices": len(obj.data.vertices), "polygons": len(obj.data.polygons)} for obj in objects
+    ]
     t = time.perf_counter()
     result, objects = pipeline.rig(objects, replace=False)
     timings["rig"] = time.perf_counter() - t
     timings.update({f"rig.{stage}": seconds for stage, seconds in result.timings.items()})
     if result.empty:
         warnings.append(f"no template data for {', '.join(result.empty)} (kept at rest)")
-    warnings.extend(getattr(result, "warnings", ()))            # low confidence, no mouth opening
+    warnings.extend(getattr(result, "warnings", ()))  # low confidence, no mouth opening
     t = time.perf_counter()
     clips = [(clip.name, timeline_from_json(clip.timeline)) for clip in settings["clips"]]
     clip_info = bake_clips(objects, clips, fps=settings["fps"])
@@ -411,18 +485,29 @@ def run_asset(asset, out_dir, settings, *, key):
     timings["total"] = time.perf_counter() - start
     parts = getattr(result, "parts", None)
     report = batch_plan.asset_report(
-        asset, out_dir, key=key, status="ok", written=written,
-        meshes=meshes, vertices=sum(m["vertices"] for m in meshes),
-        shapes_made=[name for name in result.names if name not in result.empty], shapes_empty=list(result.empty),
-        landmark_confidence=_landmark_confidence(result), parts=_parts_report(parts),
-        clips=clip_info, timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
-        warnings=warnings, blender=_blender_version())
+        asset,
+        out_dir,
+        key=key,
+        status="ok",
+        written=written,
+        meshes=meshes,
+        vertices=sum(m["vertices"] for m in meshes),
+        shapes_made=[name for name in result.names if name not in result.empty],
+        shapes_empty=list(result.empty),
+        landmark_confidence=_landmark_confidence(result),
+        parts=_parts_report(parts),
+        clips=clip_info,
+        timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
+        warnings=warnings,
+        blender=_blender_version(),
+    )
     batch_plan.write_json(asset.report_path(out_dir), report)
     return report
 
 
 def _blender_version():
     import bpy
+
     return bpy.app.version_string
 
 
@@ -456,6 +541,7 @@ def _jsonable(value):
     import dataclasses
 
     import numpy as np
+
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if dataclasses.is_dataclass(value):
@@ -486,6 +572,7 @@ def bake_clips(objects, clips, *, fps=None):
 
     from .. import compat, pipeline
     from ..keyframes import ACTION_TAG
+
     scene = bpy.context.scene
     out = []
     for name, timeline in clips:
@@ -506,8 +593,14 @@ def bake_clips(objects, clips, *, fps=None):
             key.animation_data.action = None
             action.use_fake_user = True  # kept in a .blend although no longer assigned
             actions.append(action.name)
-        out.append({"name": name, "frames": len(weights), "fps": float(scene.render.fps / scene.render.fps_base),
-                    "actions": actions})
+        out.append(
+            {
+                "name": name,
+                "frames": len(weights),
+                "fps": float(scene.render.fps / scene.render.fps_base),
+                "actions": actions,
+            }
+        )
     return out
 
 
@@ -517,8 +610,10 @@ def export_outputs(asset, out_dir, objects, settings, clip_info):
     glTF/GLB: the rig and, with clips, one named animation per clip. FBX: the rig (no animation) and one
     ``head@clip.fbx`` per clip with that clip as the file's take. .blend: the scene with the clips' actions on NLA
     tracks."""
-    from .. import pipeline
     import bpy
+
+    from .. import pipeline
+
     bpy.context.scene.frame_set(1)  # shape-key values at frame 1 (neutral) are the files' default weights
     written = []
     options = {} if settings["preset"] == "default" else {"preset": settings["preset"]}
@@ -555,6 +650,7 @@ def _active_clip(objects, clip):
     import bpy
 
     from .. import compat
+
     scene = bpy.context.scene
     saved_range = scene.frame_start, scene.frame_end
     muted, assigned, seen = [], [], set()
@@ -589,5 +685,6 @@ def _export_gltf_clips(path, objects, preset):
     """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``
     (``animation_mode="nla_tracks"``: every other setting of the preset still applies)."""
     from .. import pipeline
+
     options = {} if preset == "default" else {"preset": preset}
     return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="nla_tracks", **options)

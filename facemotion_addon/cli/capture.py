@@ -9,6 +9,7 @@ keyed on its shape keys as its own action, :mod:`..takes`) or ``.csv`` (the curv
 no MESH needed). Same promises as the other commands: one error line and exit 2 for bad input, nothing written
 unless all went well, outputs written atomically.
 """
+
 import math
 import time
 from pathlib import Path
@@ -29,44 +30,97 @@ def add_capture_parser(subparsers):
     from ...core.capture.one_euro import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF
 
     capture = subparsers.add_parser(
-        "capture", help="a filmed performance (video or Live Link Face CSV) onto a rig, or into a Live Link CSV",
+        "capture",
+        help="a filmed performance (video or Live Link Face CSV) onto a rig, or into a Live Link CSV",
         description="Track the face in a video with MediaPipe (or read a Live Link Face CSV take), solve the 52 "
-                    "ARKit weights, calibrate, filter, and key them on MESH's shape keys (OUT .glb/.gltf/.fbx/"
-                    ".blend) or write them as a Live Link Face CSV (OUT .csv).")
-    capture.add_argument("input", metavar="INPUT", help="a video (.mp4 .mov .avi .mkv .webm .m4v) or a Live Link "
-                                                        "Face take (.csv)")
-    capture.add_argument("--rig", default=None, metavar="MESH",
-                         help="the face to animate (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no ARKit "
-                              "shape keys (not needed for a .csv OUT)")
-    capture.add_argument("--out", required=True, help="output: .glb, .gltf, .fbx, .blend (the rig animated) or .csv "
-                                                      "(Live Link Face curves)")
+        "ARKit weights, calibrate, filter, and key them on MESH's shape keys (OUT .glb/.gltf/.fbx/"
+        ".blend) or write them as a Live Link Face CSV (OUT .csv).",
+    )
+    capture.add_argument(
+        "input", metavar="INPUT", help="a video (.mp4 .mov .avi .mkv .webm .m4v) or a Live Link Face take (.csv)"
+    )
+    capture.add_argument(
+        "--rig",
+        default=None,
+        metavar="MESH",
+        help="the face to animate (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no ARKit "
+        "shape keys (not needed for a .csv OUT)",
+    )
+    capture.add_argument(
+        "--out",
+        required=True,
+        help="output: .glb, .gltf, .fbx, .blend (the rig animated) or .csv (Live Link Face curves)",
+    )
     capture.add_argument("--fps", type=float, default=None, help="frame rate of the result (default: the source's)")
-    capture.add_argument("--source-fps", type=float, default=None,
-                         help="the source's frame rate when the file lacks or misstates it")
-    capture.add_argument("--landscape", action="store_true",
-                         help="Live Link take filmed in landscape: swap MouthLeft/MouthRight, negate head yaw/pitch")
-    capture.add_argument("--neutral", type=float, nargs=2, default=None, metavar=("START", "END"),
-                         help="seconds of a neutral face (default: the calmest half second is found); also zeroes "
-                              "the head's rotation there")
-    capture.add_argument("--no-rescale", action="store_true",
-                         help="subtract the neutral only (do not rescale each channel to reach 1.0)")
-    capture.add_argument("--filter", choices=("on", "off"), default=None,
-                         help="One Euro filter on or off (default: on for a video, off for a Live Link take)")
-    capture.add_argument("--min-cutoff", type=float, default=DEFAULT_MIN_CUTOFF,
-                         help=f"One Euro minimum cutoff, Hz (default {DEFAULT_MIN_CUTOFF:g})")
-    capture.add_argument("--beta", type=float, default=DEFAULT_BETA,
-                         help=f"One Euro speed coefficient (default {DEFAULT_BETA:g})")
-    capture.add_argument("--d-cutoff", type=float, default=DEFAULT_D_CUTOFF,
-                         help=f"One Euro derivative cutoff, Hz (default {DEFAULT_D_CUTOFF:g})")
-    capture.add_argument("--gain", action="append", default=[], metavar="NAME=VALUE",
-                         help="multiply an ARKit channel, e.g. cheekPuff=3 (repeat for more)")
-    capture.add_argument("--offset", action="append", default=[], metavar="NAME=VALUE",
-                         help="add to an ARKit channel after the gain, e.g. mouthClose=-0.1 (repeat for more)")
-    capture.add_argument("--clamp", type=float, nargs=2, default=(0.0, 1.0), metavar=("LOW", "HIGH"),
-                         help="range every channel is clamped to (default 0 1)")
+    capture.add_argument(
+        "--source-fps", type=float, default=None, help="the source's frame rate when the file lacks or misstates it"
+    )
+    capture.add_argument(
+        "--landscape",
+        action="store_true",
+        help="Live Link take filmed in landscape: swap MouthLeft/MouthRight, negate head yaw/pitch",
+    )
+    capture.add_argument(
+        "--neutral",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("START", "END"),
+        help="seconds of a neutral face (default: the calmest half second is found); also zeroes "
+        "the head's rotation there",
+    )
+    capture.add_argument(
+        "--no-rescale", action="store_true", help="subtract the neutral only (do not rescale each channel to reach 1.0)"
+    )
+    capture.add_argument(
+        "--filter",
+        choices=("on", "off"),
+        default=None,
+        help="One Euro filter on or off (default: on for a video, off for a Live Link take)",
+    )
+    capture.add_argument(
+        "--min-cutoff",
+        type=float,
+        default=DEFAULT_MIN_CUTOFF,
+        help=f"One Euro minimum cutoff, Hz (default {DEFAULT_MIN_CUTOFF:g})",
+    )
+    capture.add_argument(
+        "--beta", type=float, default=DEFAULT_BETA, help=f"One Euro speed coefficient (default {DEFAULT_BETA:g})"
+    )
+    capture.add_argument(
+        "--d-cutoff",
+        type=float,
+        default=DEFAULT_D_CUTOFF,
+        help=f"One Euro derivative cutoff, Hz (default {DEFAULT_D_CUTOFF:g})",
+    )
+    capture.add_argument(
+        "--gain",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="multiply an ARKit channel, e.g. cheekPuff=3 (repeat for more)",
+    )
+    capture.add_argument(
+        "--offset",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add to an ARKit channel after the gain, e.g. mouthClose=-0.1 (repeat for more)",
+    )
+    capture.add_argument(
+        "--clamp",
+        type=float,
+        nargs=2,
+        default=(0.0, 1.0),
+        metavar=("LOW", "HIGH"),
+        help="range every channel is clamped to (default 0 1)",
+    )
     capture.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    capture.add_argument("--replace-action", action="store_true",
-                         help="capture onto shape keys animated by an action facemotion did not make (it is kept)")
+    capture.add_argument(
+        "--replace-action",
+        action="store_true",
+        help="capture onto shape keys animated by an action facemotion did not make (it is kept)",
+    )
     add_export_arguments(capture)
     return capture
 
@@ -97,14 +151,22 @@ def _settings(args, is_video):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise InputError(f"{option} must be a number of frames per second > 0, got {value:g}")
     if args.neutral is not None and not (0 <= args.neutral[0] < args.neutral[1]):
-        raise InputError(f"--neutral START END must have 0 <= START < END seconds, got {args.neutral[0]:g} "
-                         f"{args.neutral[1]:g}")
+        raise InputError(
+            f"--neutral START END must have 0 <= START < END seconds, got {args.neutral[0]:g} {args.neutral[1]:g}"
+        )
     filtered = is_video if args.filter is None else args.filter == "on"
-    settings = CaptureSettings(fps=args.fps, neutral=None if args.neutral is None else tuple(args.neutral),
-                               rescale=not args.no_rescale, filter=filtered,
-                               min_cutoff=args.min_cutoff, beta=args.beta, d_cutoff=args.d_cutoff,
-                               gain=_pairs(args.gain, "--gain"), offset=_pairs(args.offset, "--offset"),
-                               clamp=tuple(args.clamp))
+    settings = CaptureSettings(
+        fps=args.fps,
+        neutral=None if args.neutral is None else tuple(args.neutral),
+        rescale=not args.no_rescale,
+        filter=filtered,
+        min_cutoff=args.min_cutoff,
+        beta=args.beta,
+        d_cutoff=args.d_cutoff,
+        gain=_pairs(args.gain, "--gain"),
+        offset=_pairs(args.offset, "--offset"),
+        clamp=tuple(args.clamp),
+    )
     OneEuroFilter(30.0, min_cutoff=settings.min_cutoff, beta=settings.beta, d_cutoff=settings.d_cutoff)
     adjust([[0.0] * 52], gain=settings.gain, offset=settings.offset, clamp=settings.clamp)  # bad names fail now
     return settings
@@ -117,8 +179,9 @@ def _take(args, settings, is_video):
 
     t = time.perf_counter()
     if not is_video:
-        take = clean_take(live_link.read_live_link_csv(args.input, fps=args.source_fps, landscape=args.landscape),
-                          settings)
+        take = clean_take(
+            live_link.read_live_link_csv(args.input, fps=args.source_fps, landscape=args.landscape), settings
+        )
         print_stage(f"read {Path(args.input).name}", t)
         return take
     with open_video(args.input, fps=args.source_fps) as source, console.progress_bar("capture") as progress:
@@ -133,8 +196,9 @@ def cmd_capture(args):
     from .. import pipeline
     from ..takes import write_take
 
-    out = check_output_file(args.out, OUTPUT_SUFFIXES, overwrite=args.overwrite,
-                            what="use .glb, .gltf, .fbx, .blend or .csv")
+    out = check_output_file(
+        args.out, OUTPUT_SUFFIXES, overwrite=args.overwrite, what="use .glb, .gltf, .fbx, .blend or .csv"
+    )
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     source = Path(args.input)
     if not source.is_file():

@@ -9,6 +9,7 @@ startup cube, camera and light).
 images is one run, so an unreadable image or one without a face is reported on its own output line and the run goes
 on (see :func:`cmd_emotion`).
 """
+
 import contextlib
 import json
 import math
@@ -27,8 +28,8 @@ from .timeline_file import read_timeline
 
 def _check_output(path, overwrite):
     from ..pipeline import OUTPUT_SUFFIXES
-    return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
+    return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
 
 def _load(pipeline, mesh):
@@ -58,6 +59,7 @@ def gaze_style(text):
     """``--gaze``: ``"turn"`` -> the default angles, ``"lids"`` -> ``(0, 0)``, ``"H,V"`` -> two floats (degrees;
     the rig checks their range). Raises InputError for anything else."""
     from ...core.rig.transfer import EYE_LOOK_DEGREES
+
     styles = {"turn": EYE_LOOK_DEGREES, "lids": (0.0, 0.0)}
     if text in styles:
         return styles[text]
@@ -70,6 +72,7 @@ def gaze_style(text):
 
 def _rig(pipeline, loaded, mesh, replace, gaze=None):
     from ..rigging import describe_rig
+
     t = time.perf_counter()
     options = {} if gaze is None else {"gaze": gaze_style(gaze)}
     with _naming_input(mesh), console.progress_bar("rig") as progress:
@@ -95,6 +98,7 @@ def face_objects(pipeline, loaded, mesh):
     rigged first, like ``rig``. Other meshes in the file (a body, a floor, props) are not animated but are written
     back."""
     from ..selection import is_rigged
+
     rigged = [obj for obj in loaded if is_rigged([obj])]
     if rigged:
         info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
@@ -104,9 +108,10 @@ def face_objects(pipeline, loaded, mesh):
 
 def cmd_rig(args):
     from .. import pipeline
+
     out = _check_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
-    gaze_style(args.gaze)                         # a bad --gaze is refused before any work
+    gaze_style(args.gaze)  # a bad --gaze is refused before any work
     loaded = _load(pipeline, args.mesh)
     _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze)
     t = time.perf_counter()
@@ -119,6 +124,7 @@ def cmd_rig(args):
 def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
+
     out = None if args.out is None else _check_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
@@ -147,6 +153,7 @@ def cmd_animate(args):
 
 def cmd_demo(args):
     from .demo import run_demo
+
     # Checked here, before run_demo creates the output folder and spends seconds rigging (it reads the photo last).
     for option, value in (("--mesh", args.mesh), ("--photo", args.photo)):
         if value is not None and not Path(value).is_file():
@@ -157,10 +164,15 @@ def cmd_demo(args):
 
 def _emotion_record(path, face, result, labels):
     """The JSON object of one classified face (probabilities and intensity rounded to 4 decimals)."""
-    return {"path": str(path), "face": face, "label": result.label, "uncertain": bool(result.uncertain),
-            "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
-            "intensity": round(float(result.intensity), 4),
-            "bbox": [round(float(v), 1) for v in result.face.bbox]}
+    return {
+        "path": str(path),
+        "face": face,
+        "label": result.label,
+        "uncertain": bool(result.uncertain),
+        "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
+        "intensity": round(float(result.intensity), 4),
+        "bbox": [round(float(v), 1) for v in result.face.bbox],
+    }
 
 
 def _emotion_text(path, face, result, labels, several):
@@ -187,18 +199,25 @@ def _video_lines(path, args, classifier, reference):
     from ...core.emotion.recognition import video_emotion_track
 
     with console.progress_bar(Path(path).name) as progress:
-        track = video_emotion_track(path, args.every, progress=progress, classifier=classifier,
-                                    reference=reference)
+        track = video_emotion_track(path, args.every, progress=progress, classifier=classifier, reference=reference)
     labels = None
     for sample in track:
         labels = labels or (list(sample.probabilities) if sample.probabilities else None)
         if args.json:
-            yield json.dumps({"path": str(path), "frame": sample.frame, "time": round(sample.time, 4),
-                              "label": sample.label, "uncertain": sample.uncertain,
-                              "probabilities": None if sample.probabilities is None else
-                              {k: round(v, 4) for k, v in sample.probabilities.items()},
-                              "intensity": None if sample.intensity is None else round(sample.intensity, 4),
-                              "reference": sample.reference})
+            yield json.dumps(
+                {
+                    "path": str(path),
+                    "frame": sample.frame,
+                    "time": round(sample.time, 4),
+                    "label": sample.label,
+                    "uncertain": sample.uncertain,
+                    "probabilities": None
+                    if sample.probabilities is None
+                    else {k: round(v, 4) for k, v in sample.probabilities.items()},
+                    "intensity": None if sample.intensity is None else round(sample.intensity, 4),
+                    "reference": sample.reference,
+                }
+            )
             continue
         where = f"{path} frame {sample.frame} ({sample.time:.2f} s)" + (" [reference]" if sample.reference else "")
         if sample.label is None:
@@ -229,20 +248,34 @@ def _image_lines(images, args, classifier):
             except (FacemotionError, cv2.error) as exc:
                 message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 if args.json:
-                    yield json.dumps({"path": str(path), "face": None, "label": None, "probabilities": None,
-                                      "intensity": None, "error": message})
+                    yield json.dumps(
+                        {
+                            "path": str(path),
+                            "face": None,
+                            "label": None,
+                            "probabilities": None,
+                            "intensity": None,
+                            "error": message,
+                        }
+                    )
                 else:
                     yield f"{path}: error: {message}"
                 continue
-            shown = results[:args.max_faces]
+            shown = results[: args.max_faces]
             for face, result in enumerate(shown):
-                yield json.dumps(_emotion_record(path, face, result, labels)) if args.json else \
-                    _emotion_text(path, face, result, labels, len(results) > 1)
+                yield (
+                    json.dumps(_emotion_record(path, face, result, labels))
+                    if args.json
+                    else _emotion_text(path, face, result, labels, len(results) > 1)
+                )
             left_out = len(results) - len(shown)
             if left_out:
-                yield json.dumps({"path": str(path), "left_out": left_out, "faces_found": len(results)}) \
-                    if args.json else f"{path}: {left_out} more face(s) left out (--max-faces {args.max_faces}; " \
-                                      f"{len(results)} found)"
+                yield (
+                    json.dumps({"path": str(path), "left_out": left_out, "faces_found": len(results)})
+                    if args.json
+                    else f"{path}: {left_out} more face(s) left out (--max-faces {args.max_faces}; "
+                    f"{len(results)} found)"
+                )
 
 
 def cmd_emotion(args):
@@ -267,7 +300,9 @@ def cmd_emotion(args):
         # Without a model of one's own: geometry + appearance fused (images, videos judged frame by frame alone).
         classifier = EmotionClassifier(model) if model else default_fused_classifier()
     try:
-        lines = _video_lines(args.path, args, classifier, reference) if video else _image_lines(images, args, classifier)
+        lines = (
+            _video_lines(args.path, args, classifier, reference) if video else _image_lines(images, args, classifier)
+        )
         for line in lines:
             print(line, flush=True)
     except BrokenPipeError:

@@ -6,6 +6,7 @@ same landmark -> fit -> transfer path as any mesh) and a real photo; poses the h
 timeline neutral -> photo's expression -> surprise -> sadness -> anger -> neutral at 24 fps, and writes under the
 output folder a .blend, a .glb with ARKit morph targets and the animation, and a contact-sheet PNG of key frames.
 """
+
 import time
 from pathlib import Path
 
@@ -13,13 +14,13 @@ import bpy
 import cv2
 import numpy as np
 
-from ...core.io import assets
-from ...core.arkit import ARKIT_NAMES
-from ...core.io.atomic_io import atomic_write_bytes
-from ...core.emotion.presets import weights_from_blendshape_scores
-from ...core.io.image_io import load_image
-from ...core.detect.landmarks import default_detector
 from ...core.animation.demo_timeline import FPS, KEY_TIMES, demo_timeline
+from ...core.arkit import ARKIT_NAMES
+from ...core.detect.landmarks import default_detector
+from ...core.emotion.presets import weights_from_blendshape_scores
+from ...core.io import assets
+from ...core.io.atomic_io import atomic_write_bytes
+from ...core.io.image_io import load_image
 from .. import pipeline
 from ..console import print_stage as _stage
 from ..preview_render import contact_sheet, render_frames
@@ -64,8 +65,11 @@ def run_demo(*, mesh=None, photo=None, out_dir=Path("out")):
     weights = pipeline.bake(objects, timeline)
     _stage(f"bake timeline ({len(weights)} frames)", t)
 
-    paths = {"blend": out_dir / "facemotion_demo.blend", "glb": out_dir / "facemotion_demo.glb",
-             "sheet": out_dir / "facemotion_demo_contact_sheet.png"}
+    paths = {
+        "blend": out_dir / "facemotion_demo.blend",
+        "glb": out_dir / "facemotion_demo.glb",
+        "sheet": out_dir / "facemotion_demo_contact_sheet.png",
+    }
     t = time.perf_counter()
     pipeline.export(objects, paths["glb"], overwrite=True, animations=True)
     _stage("write .glb", t)
@@ -76,8 +80,10 @@ def run_demo(*, mesh=None, photo=None, out_dir=Path("out")):
     extent = float(np.ptp(landmarks, axis=0).max())
     frames = [1 + round(k * FPS) for k in KEY_TIMES]
     images = render_frames(frames, centre=landmarks.mean(axis=0), forward=forward, up=up, extent=extent)
-    labels = [f"{k:.1f}s {name}" for k, name in zip(KEY_TIMES, ("neutral", "photo", "surprise", "sadness", "anger",
-                                                                  "neutral"))]
+    labels = [
+        f"{k:.1f}s {name}"
+        for k, name in zip(KEY_TIMES, ("neutral", "photo", "surprise", "sadness", "anger", "neutral"))
+    ]
     sheet = contact_sheet(images, labels)
     ok, png = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     atomic_write_bytes(paths["sheet"], png.tobytes())
@@ -88,7 +94,7 @@ def run_demo(*, mesh=None, photo=None, out_dir=Path("out")):
     pipeline.export(objects, paths["blend"], overwrite=True)
     _stage("write .blend", t)
     print(f"  {'total':<30s} {time.perf_counter() - total:7.2f} s")
-    for kind, path in paths.items():
+    for path in paths.values():
         print(f"  wrote {path}")
     return paths
 

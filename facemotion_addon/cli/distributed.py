@@ -18,6 +18,7 @@ reported failed and the rest go on.
   deploy beside a render farm), its ``dask scheduler`` / ``dask worker`` commands and ``LocalCluster`` are all a
   farm needs, and it runs on the Python 3.11 and 3.13 builds of bpy alike.
 """
+
 import json
 import os
 import queue
@@ -44,13 +45,16 @@ def worker_command(custom=None):
     if custom:
         return shlex.split(custom)
     import bpy
+
     if bpy.app.binary_path:
         return [bpy.app.binary_path, "-b", "--command", "facemotion"]
     entry = Path(__file__).resolve().parents[2] / "tools" / "cli_entry.py"
     if entry.is_file():
         return [sys.executable, str(entry)]
-    raise InputError("cannot tell how to start facemotion worker processes here; pass --worker-command "
-                     "(e.g. 'blender -b --command facemotion')")
+    raise InputError(
+        "cannot tell how to start facemotion worker processes here; pass --worker-command "
+        "(e.g. 'blender -b --command facemotion')"
+    )
 
 
 #: Thread-pool sizes read by numpy's BLAS, OpenMP code and onnxruntime/TFLite when they load.
@@ -76,8 +80,9 @@ class _LocalWorker:
     """One long-lived worker process and the pipes to it."""
 
     def __init__(self, command, workers=1):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                        bufsize=1, env=worker_env(workers))
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=worker_env(workers)
+        )
 
     def run(self, request):
         """Send one request, return the worker's report dict. Raises WorkerDied."""
@@ -88,7 +93,7 @@ class _LocalWorker:
             raise WorkerDied(self._ended()) from None
         for line in self.process.stdout:
             if line.startswith(RESULT_MARK):
-                return json.loads(line[len(RESULT_MARK):])
+                return json.loads(line[len(RESULT_MARK) :])
         raise WorkerDied(self._ended())
 
     def _ended(self):
@@ -116,6 +121,7 @@ class _LocalWorker:
 def _exit_text(code):
     if code is not None and code < 0:
         import signal
+
         try:
             return f"signal {signal.Signals(-code).name}"
         except ValueError:
@@ -201,8 +207,10 @@ def run_on_dask(address, todo, command, finished):
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise InputError("--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
-                         "tools/requirements.txt)") from None
+        raise InputError(
+            "--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
+            "tools/requirements.txt)"
+        ) from None
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -210,9 +218,15 @@ def run_on_dask(address, todo, command, finished):
     try:
         futures = {}
         for index, request in todo:
-            future = client.submit(subprocess.run, command, input=json.dumps(request) + "\n", capture_output=True,
-                                   text=True, pure=False,
-                                   key=f"facemotion-head-{index}-{request['key'][:12]}")
+            future = client.submit(
+                subprocess.run,
+                command,
+                input=json.dumps(request) + "\n",
+                capture_output=True,
+                text=True,
+                pure=False,
+                key=f"facemotion-head-{index}-{request['key'][:12]}",
+            )
             futures[future] = (index, request)
         for future in as_completed(futures, loop=client.loop):
             index, request = futures[future]
@@ -224,10 +238,15 @@ def run_on_dask(address, todo, command, finished):
             # split("\n"), not splitlines(): that also cuts lines at the mark's own \x1e.
             lines = [line for line in done.stdout.split("\n") if line.startswith(RESULT_MARK)]
             if lines:
-                finished(index, json.loads(lines[-1][len(RESULT_MARK):]))
+                finished(index, json.loads(lines[-1][len(RESULT_MARK) :]))
             else:
                 tail = (done.stderr or "").strip().splitlines()[-1:] or [""]
-                finished(index, _failed(request, f"worker process ended ({_exit_text(done.returncode)}) on "
-                                                 f"the cluster {tail[0][:200]}".rstrip()))
+                finished(
+                    index,
+                    _failed(
+                        request,
+                        f"worker process ended ({_exit_text(done.returncode)}) on the cluster {tail[0][:200]}".rstrip(),
+                    ),
+                )
     finally:
         client.close()

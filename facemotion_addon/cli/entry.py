@@ -9,6 +9,7 @@ failure) is held back: it is dropped when the command ends with that one-line er
 This module is the entry (parser, :func:`main`, signals; :func:`..console.held_stderr` holds stderr back); the
 sub-commands live in :mod:`.commands`, :mod:`.batch` and :mod:`..emotion_names`.
 """
+
 import argparse
 import contextlib
 import signal
@@ -50,6 +51,7 @@ class _Parser(argparse.ArgumentParser):
 def _version_text():
     """``facemotion X.Y.Z (Blender A.B.C)``: the extension version from blender_manifest.toml, Blender's own."""
     import tomllib
+
     try:
         with open(Path(__file__).resolve().parents[2] / "blender_manifest.toml", "rb") as handle:
             version = tomllib.load(handle).get("version", "unknown")
@@ -57,6 +59,7 @@ def _version_text():
         version = "unknown"
     try:
         import bpy
+
         blender = bpy.app.version_string
     except ImportError:
         blender = "not loaded"
@@ -67,10 +70,24 @@ def _verbosity_options(parser, default):
     """-q/-v on the main parser and on every sub-command (the sub-commands' defaults are SUPPRESS so that
     ``facemotion -q rig ...`` is not undone by the sub-parser)."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=console.QUIET, default=default,
-                       help="print only results and errors (no stage times, no progress bar)")
-    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=console.VERBOSE,
-                       default=default, help="also let MediaPipe/TensorFlow Lite/Blender logging through")
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=console.QUIET,
+        default=default,
+        help="print only results and errors (no stage times, no progress bar)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=console.VERBOSE,
+        default=default,
+        help="also let MediaPipe/TensorFlow Lite/Blender logging through",
+    )
 
 
 def build_parser():
@@ -80,61 +97,114 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = False  # checked in main(), so that `facemotion --version` needs no command
 
-    rig = sub.add_parser("rig", help="auto-rig a face mesh with 52 ARKit shape keys",
-                         description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.")
+    rig = sub.add_parser(
+        "rig",
+        help="auto-rig a face mesh with 52 ARKit shape keys",
+        description="Detect landmarks on MESH, fit the ICT-FaceKit template, write ARKit shape keys.",
+    )
     rig.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
-    rig.add_argument("--replace-keys", action="store_true",
-                     help="replace shape keys facemotion made before (a user's own keys are never replaced)")
-    rig.add_argument("--gaze", default="turn", metavar="STYLE",
-                     help="gaze style of eyeLook*: 'turn' (default: eyeballs turn 30 deg horizontally, 25 vertically), "
-                          "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees")
+    rig.add_argument(
+        "--replace-keys",
+        action="store_true",
+        help="replace shape keys facemotion made before (a user's own keys are never replaced)",
+    )
+    rig.add_argument(
+        "--gaze",
+        default="turn",
+        metavar="STYLE",
+        help="gaze style of eyeLook*: 'turn' (default: eyeballs turn 30 deg horizontally, 25 vertically), "
+        "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees",
+    )
     add_output_arguments(rig, required=True)
 
-    animate = sub.add_parser("animate", help="bake an emotion timeline (JSON) on a face and export it",
-                             description="Rig MESH (or use its existing facemotion shape keys), bake the timeline "
-                                         "and export the animation.")
-    animate.add_argument("mesh", nargs="?", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it "
-                                                 "has no ARKit shape keys (not needed for --save-timeline alone)")
+    animate = sub.add_parser(
+        "animate",
+        help="bake an emotion timeline (JSON) on a face and export it",
+        description="Rig MESH (or use its existing facemotion shape keys), bake the timeline and export the animation.",
+    )
+    animate.add_argument(
+        "mesh",
+        nargs="?",
+        help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it "
+        "has no ARKit shape keys (not needed for --save-timeline alone)",
+    )
     animate.add_argument("--timeline", default=None, help="timeline JSON file (see README: Timeline format)")
-    animate.add_argument("--text", default=None, help="a direction sentence instead of --timeline, e.g. \"start "
-                                                      "calm, grow annoyed, then burst into laughter\"")
-    animate.add_argument("--save-timeline", default=None, metavar="T.json",
-                         help="also write the timeline's keys (README timeline format); without --out, only this")
+    animate.add_argument(
+        "--text",
+        default=None,
+        help='a direction sentence instead of --timeline, e.g. "start calm, grow annoyed, then burst into laughter"',
+    )
+    animate.add_argument(
+        "--save-timeline",
+        default=None,
+        metavar="T.json",
+        help="also write the timeline's keys (README timeline format); without --out, only this",
+    )
     animate.add_argument("--fps", type=float, default=None, help="frames per second (default: the timeline's, or 24)")
-    animate.add_argument("--replace-action", action="store_true",
-                         help="replace an existing shape-key action that facemotion did not make (it is kept)")
+    animate.add_argument(
+        "--replace-action",
+        action="store_true",
+        help="replace an existing shape-key action that facemotion did not make (it is kept)",
+    )
     add_output_arguments(animate, required=False)
 
-    demo = sub.add_parser("demo", help="the end-to-end demo on the bundled ICT head and photo",
-                          description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
-                                      "emotion timeline and write .blend, .glb and a contact sheet PNG.")
+    demo = sub.add_parser(
+        "demo",
+        help="the end-to-end demo on the bundled ICT head and photo",
+        description="Rig the ICT-FaceKit head as a user mesh, pose it like a photo, bake a 6 s "
+        "emotion timeline and write .blend, .glb and a contact sheet PNG.",
+    )
     demo.add_argument("--mesh", default=None, help="head mesh (default: ICT-FaceKit generic_neutral_mesh.obj)")
     demo.add_argument("--photo", default=None, help="face photo (default: faces/astronaut.png from the assets)")
     demo.add_argument("--out-dir", default="out", help="output folder (default: out)")
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
 
-    emotion = sub.add_parser("emotion", help="recognise the emotion of the faces in images and videos",
-                             formatter_class=argparse.RawDescriptionHelpFormatter,
-                             description="Classify the emotion of every face in an image, in every image of a "
-                                         "folder (walked recursively, sorted by path), or of the largest face in "
-                                         "every Nth frame of a video.",
-                             epilog=EMOTION_EPILOG)
-    emotion.add_argument("path", metavar="IMAGE_DIR_OR_VIDEO",
-                         help="an image file, a folder of images (png, jpg, tif, bmp, webp, ...; grey and 16-bit "
-                              "too), or a video file (mp4, mov, avi, mkv, webm, ...)")
-    emotion.add_argument("--json", action="store_true", help="one JSON object per face or frame (per line) instead "
-                                                             "of text")
-    emotion.add_argument("--model", default=None, help="ONNX geometric emotion model used alone (default: the "
-                                                       "shipped models, geometry + appearance fused; for a video "
-                                                       "with a reference models/emotion_classifier_relative.onnx)")
-    emotion.add_argument("--max-faces", type=int, default=None, metavar="N",
-                         help="images: print the N largest faces and how many more were left out (default: every "
-                              "face)")
-    emotion.add_argument("--every", type=int, default=5, metavar="N",
-                         help="videos: classify every Nth frame (default 5, as the Recognize panel; 1: every frame)")
-    emotion.add_argument("--reference", default="calm", metavar="calm|none|FIRST-LAST",
-                         help="videos: judge each frame against the actor's calm frames, found automatically "
-                              "(calm, the default), against the frames FIRST-LAST (indices from 0), or alone (none)")
+    emotion = sub.add_parser(
+        "emotion",
+        help="recognise the emotion of the faces in images and videos",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Classify the emotion of every face in an image, in every image of a "
+        "folder (walked recursively, sorted by path), or of the largest face in "
+        "every Nth frame of a video.",
+        epilog=EMOTION_EPILOG,
+    )
+    emotion.add_argument(
+        "path",
+        metavar="IMAGE_DIR_OR_VIDEO",
+        help="an image file, a folder of images (png, jpg, tif, bmp, webp, ...; grey and 16-bit "
+        "too), or a video file (mp4, mov, avi, mkv, webm, ...)",
+    )
+    emotion.add_argument(
+        "--json", action="store_true", help="one JSON object per face or frame (per line) instead of text"
+    )
+    emotion.add_argument(
+        "--model",
+        default=None,
+        help="ONNX geometric emotion model used alone (default: the "
+        "shipped models, geometry + appearance fused; for a video "
+        "with a reference models/emotion_classifier_relative.onnx)",
+    )
+    emotion.add_argument(
+        "--max-faces",
+        type=int,
+        default=None,
+        metavar="N",
+        help="images: print the N largest faces and how many more were left out (default: every face)",
+    )
+    emotion.add_argument(
+        "--every",
+        type=int,
+        default=5,
+        metavar="N",
+        help="videos: classify every Nth frame (default 5, as the Recognize panel; 1: every frame)",
+    )
+    emotion.add_argument(
+        "--reference",
+        default="calm",
+        metavar="calm|none|FIRST-LAST",
+        help="videos: judge each frame against the actor's calm frames, found automatically "
+        "(calm, the default), against the frames FIRST-LAST (indices from 0), or alone (none)",
+    )
     for command in (rig, animate, demo, emotion):
         _verbosity_options(command, argparse.SUPPRESS)
     emotion_names.add_emotions_parser(sub, _verbosity_options)
@@ -169,8 +239,12 @@ exit status: 0 once the images or frames were gone through, even if some had no 
   the feature spec)."""
 
 
-COMMANDS = {"rig": commands.cmd_rig, "animate": commands.cmd_animate, "demo": commands.cmd_demo,
-            "emotion": commands.cmd_emotion}
+COMMANDS = {
+    "rig": commands.cmd_rig,
+    "animate": commands.cmd_animate,
+    "demo": commands.cmd_demo,
+    "emotion": commands.cmd_emotion,
+}
 COMMANDS["emotions"] = emotion_names.cmd_emotions
 COMMANDS["batch"] = batch.cmd_batch
 COMMANDS["capture"] = capture.cmd_capture
@@ -188,6 +262,7 @@ def _signal_handlers():
     removed on the way out); the previous handlers come back afterwards. Outside the main thread (Blender's
     ``--command`` runs in it, but be safe) nothing is installed."""
     import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return

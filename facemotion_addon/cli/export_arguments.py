@@ -3,6 +3,7 @@
 and one flag per :class:`~facemotion.core.io.export_options.ExportOptions` field (``--morph-normals``,
 ``--compress``...), each defaulting to "the preset's value"; and ``--out``/``--overwrite`` with them for the
 commands that write a face."""
+
 import argparse
 from pathlib import Path
 
@@ -23,22 +24,37 @@ def add_export_arguments(parser):
     """Add ``--preset`` and one flag per export option to the argparse ``parser`` (``rig``, ``animate``); every
     default is None ("the preset's")."""
     group = parser.add_argument_group("export options (glTF/FBX; default: the preset's)")
-    group.add_argument("--preset", choices=tuple(table.PRESETS), default=None,
-                       help=_help("named option set: " + "; ".join(f"{name}: {preset.description}"
-                                                                    for name, preset in table.PRESETS.items())))
+    group.add_argument(
+        "--preset",
+        choices=tuple(table.PRESETS),
+        default=None,
+        help=_help(
+            "named option set: " + "; ".join(f"{name}: {preset.description}" for name, preset in table.PRESETS.items())
+        ),
+    )
     for spec in table.option_fields():
         meta, flag = spec.metadata, "--" + spec.name.replace("_", "-")
         note = " (glTF only)" if meta["gltf_only"] else ""
         if isinstance(spec.default, bool):
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                               help=_help(meta["description"] + note))
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=_help(meta["description"] + note)
+            )
         elif meta["choices"]:
-            group.add_argument(flag, choices=[choice.value for choice in meta["choices"]], default=None,
-                               help=_choices_help(meta["description"] + note, meta["choices"]))
+            group.add_argument(
+                flag,
+                choices=[choice.value for choice in meta["choices"]],
+                default=None,
+                help=_choices_help(meta["description"] + note, meta["choices"]),
+            )
         else:
             default = f"{spec.default:g}" if isinstance(spec.default, float) else spec.default
-            group.add_argument(flag, type=type(spec.default), default=None, metavar=meta["metavar"],
-                               help=_help(f"{meta['description']}{note} (default {default})"))
+            group.add_argument(
+                flag,
+                type=type(spec.default),
+                default=None,
+                metavar=meta["metavar"],
+                help=_help(f"{meta['description']}{note} (default {default})"),
+            )
 
 
 def add_output_arguments(parser, *, required):

@@ -6,6 +6,7 @@ brows) and the emotion presets, from the front and from three-quarter, every par
 with their iris, upper and lower teeth, tongue, gums, ignored parts). Nothing is written but the PNG: the mesh file
 is read, rigged in memory and left as it was.
 """
+
 import time
 from pathlib import Path
 
@@ -14,8 +15,7 @@ import cv2
 from ...core.emotion.presets import preset_weights
 from ...core.errors import FacemotionError, InputError
 from ...core.io.atomic_io import atomic_output, check_output_file
-from ...core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, PreviewColumn, part_colours, preview_images, \
-    preview_sheet
+from ...core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, PreviewColumn, part_colours, preview_images, preview_sheet
 from .. import console
 from ..console import info, print_stage
 
@@ -25,9 +25,12 @@ EMOTION_COLUMNS = ("happy", "sad", "surprise", "fear", "anger", "disgust", "cont
 
 def add_preview_parser(sub):
     """Add the ``preview`` sub-command to ``sub`` (an argparse sub-parsers object); returns its parser."""
-    parser = sub.add_parser("preview", help="rig a head and render its preview sheet (PNG)",
-                            description="Rig MESH in memory and render the rest pose, key shapes and emotion presets, "
-                                        "front and three-quarter, parts in distinct colours. MESH is not changed.")
+    parser = sub.add_parser(
+        "preview",
+        help="rig a head and render its preview sheet (PNG)",
+        description="Rig MESH in memory and render the rest pose, key shapes and emotion presets, "
+        "front and three-quarter, parts in distinct colours. MESH is not changed.",
+    )
     parser.add_argument("mesh", help="input mesh: .obj, .glb/.gltf, .fbx or .blend")
     parser.add_argument("--out", required=True, help="output image: .png")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
@@ -47,7 +50,9 @@ def preview_column_groups(emotions=True):
 
 def cmd_preview(args):
     from .. import pipeline, rigging
-    from .commands import _load as load_head, _naming_input as naming_input
+    from .commands import _load as load_head
+    from .commands import _naming_input as naming_input
+
     if not 64 <= args.size <= 1024:
         raise InputError(f"--size must be between 64 and 1024 pixels per cell, got {args.size}")
     out = check_output_file(args.out, (".png",), overwrite=args.overwrite, what="use .png")
@@ -64,8 +69,17 @@ def cmd_preview(args):
     colours = part_colours(mesh.vertices, mesh.triangles, result.parts, result.landmarks, forward)
     rows = []
     for group, columns in preview_column_groups(not args.no_emotions):
-        images = preview_images(mesh.vertices, mesh.triangles, result.deltas, colours, result.landmarks,
-                                result.fit.rotation, columns, views=VIEWS, size=args.size)
+        images = preview_images(
+            mesh.vertices,
+            mesh.triangles,
+            result.deltas,
+            colours,
+            result.landmarks,
+            result.fit.rotation,
+            columns,
+            views=VIEWS,
+            size=args.size,
+        )
         rows += [(f"{group}, {view.replace('_', '-')}", [c.title for c in columns], images[view]) for view in VIEWS]
     parts = "; ".join(result.parts.summary().splitlines())
     sheet = preview_sheet(rows, heading=f"{Path(args.mesh).name}: {parts}")

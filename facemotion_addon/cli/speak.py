@@ -9,6 +9,7 @@ keys). Unless ``-q``, what the speech gave is printed: words aligned, notes (ski
 (time, emotion, level, transition). The output is written atomically; a user's shape keys and actions are never
 changed (``--replace-action`` keeps theirs with a fake user).
 """
+
 import argparse
 import math
 import time
@@ -29,50 +30,91 @@ def add_speak_parser(sub):
     """Add the ``speak`` sub-command to the ``sub`` sub-parsers; returns its parser."""
     from ...core.speech.emotion_windows import DEFAULT_TRANSITION_S, DEFAULT_WINDOW_S
     from ...core.speech.talking_face import DEFAULT_MOUTH_DAMPING, EMOTION_SOURCES
+
     speak = sub.add_parser(
-        "speak", help="lip sync and emotion from a voice recording, baked on a face and exported",
+        "speak",
+        help="lip sync and emotion from a voice recording, baked on a face and exported",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Align the speech in AUDIO (with its transcript, or by phone recognition), make lip shapes with "
-                    "coarticulation, add an emotion on the upper face, bake it on MESH and export it.",
+        "coarticulation, add an emotion on the upper face, bake it on MESH and export it.",
         epilog="emotion source (default: the transcript's own words when a transcript is given, else none):\n"
-               "  --emotion NAME  one wheel emotion throughout (--level 1-3)\n"
-               "  --text \"...\"    a text direction, e.g. \"calm, then slowly angry\"\n"
-               "  --timeline T    a timeline JSON file (README: Timeline format)\n"
-               "  --source prosody --emotion NAME  the voice's arousal sets NAME's level window by window\n"
-               "other languages: --model DIR with a PocketSphinx acoustic model, a .dict and a phone language "
-               "model\n  (see core/speech/phones.py); nothing is downloaded.")
-    speak.add_argument("mesh", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no ARKit "
-                                    "shape keys")
+        "  --emotion NAME  one wheel emotion throughout (--level 1-3)\n"
+        '  --text "..."    a text direction, e.g. "calm, then slowly angry"\n'
+        "  --timeline T    a timeline JSON file (README: Timeline format)\n"
+        "  --source prosody --emotion NAME  the voice's arousal sets NAME's level window by window\n"
+        "other languages: --model DIR with a PocketSphinx acoustic model, a .dict and a phone language "
+        "model\n  (see core/speech/phones.py); nothing is downloaded.",
+    )
+    speak.add_argument(
+        "mesh", help="input mesh (.obj, .glb/.gltf, .fbx, .blend); rigged first if it has no ARKit shape keys"
+    )
     speak.add_argument("--audio", required=True, help="the voice: WAV or FLAC (any rate, mono or stereo)")
-    speak.add_argument("--transcript", default=None, metavar="T.txt",
-                       help="UTF-8 text file of the spoken words (forced alignment; without it phones are "
-                            "recognised)")
+    speak.add_argument(
+        "--transcript",
+        default=None,
+        metavar="T.txt",
+        help="UTF-8 text file of the spoken words (forced alignment; without it phones are recognised)",
+    )
     source = speak.add_mutually_exclusive_group()
     source.add_argument("--text", default=None, help="a text direction for the emotion")
     source.add_argument("--timeline", default=None, metavar="T.json", help="an emotion timeline JSON file")
-    source.add_argument("--emotion", default=None, metavar="NAME", help="a wheel emotion name (facemotion emotions "
-                                                                       "lists them)")
-    speak.add_argument("--source", choices=EMOTION_SOURCES, default=None,
-                       help="emotion source when more than one could apply (default: see below)")
-    speak.add_argument("--level", type=int, choices=(1, 2, 3), default=2,
-                       help="intensity level of --emotion (1 mild, 2 basic, 3 intense; default 2)")
-    speak.add_argument("--window", type=float, default=DEFAULT_WINDOW_S,
-                       help=f"emotion window t in seconds [ECAvatar 2024] (default {DEFAULT_WINDOW_S:g})")
-    speak.add_argument("--transition", type=float, default=DEFAULT_TRANSITION_S,
-                       help=f"cross-fade t_trans between windows, seconds (default {DEFAULT_TRANSITION_S:g})")
-    speak.add_argument("--mouth-damping", type=float, default=DEFAULT_MOUTH_DAMPING,
-                       help=f"share of the emotion's mouth shape removed while speaking, 0-1 (default "
-                            f"{DEFAULT_MOUTH_DAMPING:g})")
-    speak.add_argument("--visemes", action="store_true",
-                       help="add the 15 viseme_* shape keys and key the speech on them (emotion on the ARKit keys)")
-    speak.add_argument("--model", default=None, metavar="DIR", help="a user-supplied PocketSphinx model folder "
-                                                                   "(default: the bundled US English)")
+    source.add_argument(
+        "--emotion", default=None, metavar="NAME", help="a wheel emotion name (facemotion emotions lists them)"
+    )
+    speak.add_argument(
+        "--source",
+        choices=EMOTION_SOURCES,
+        default=None,
+        help="emotion source when more than one could apply (default: see below)",
+    )
+    speak.add_argument(
+        "--level",
+        type=int,
+        choices=(1, 2, 3),
+        default=2,
+        help="intensity level of --emotion (1 mild, 2 basic, 3 intense; default 2)",
+    )
+    speak.add_argument(
+        "--window",
+        type=float,
+        default=DEFAULT_WINDOW_S,
+        help=f"emotion window t in seconds [ECAvatar 2024] (default {DEFAULT_WINDOW_S:g})",
+    )
+    speak.add_argument(
+        "--transition",
+        type=float,
+        default=DEFAULT_TRANSITION_S,
+        help=f"cross-fade t_trans between windows, seconds (default {DEFAULT_TRANSITION_S:g})",
+    )
+    speak.add_argument(
+        "--mouth-damping",
+        type=float,
+        default=DEFAULT_MOUTH_DAMPING,
+        help=f"share of the emotion's mouth shape removed while speaking, 0-1 (default {DEFAULT_MOUTH_DAMPING:g})",
+    )
+    speak.add_argument(
+        "--visemes",
+        action="store_true",
+        help="add the 15 viseme_* shape keys and key the speech on them (emotion on the ARKit keys)",
+    )
+    speak.add_argument(
+        "--model",
+        default=None,
+        metavar="DIR",
+        help="a user-supplied PocketSphinx model folder (default: the bundled US English)",
+    )
     speak.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
     speak.add_argument("--no-blinks", action="store_true", help="no spontaneous blinks")
-    speak.add_argument("--replace-action", action="store_true",
-                       help="replace an existing shape-key action that facemotion did not make (it is kept)")
-    speak.add_argument("--replace-keys", action="store_true",
-                       help="with --visemes: replace viseme keys facemotion made before (never a user's own)")
+    speak.add_argument(
+        "--replace-action",
+        action="store_true",
+        help="replace an existing shape-key action that facemotion did not make (it is kept)",
+    )
+    speak.add_argument(
+        "--replace-keys",
+        action="store_true",
+        help="with --visemes: replace viseme keys facemotion made before (never a user's own)",
+    )
     add_output_arguments(speak, required=True)
     return speak
 
@@ -81,8 +123,9 @@ def _read_transcript(path):
     path = Path(path)
     try:
         if path.stat().st_size > MAX_TRANSCRIPT_BYTES:
-            raise InputError(f"{path}: transcript is larger than {MAX_TRANSCRIPT_BYTES // 1024} KiB; give the "
-                             "spoken words only")
+            raise InputError(
+                f"{path}: transcript is larger than {MAX_TRANSCRIPT_BYTES // 1024} KiB; give the spoken words only"
+            )
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the transcript ({exc.strerror or exc})") from None
@@ -99,6 +142,7 @@ def _speech(args):
     from ...core.speech.audio import read_audio
     from ...core.speech.phones import speech_model
     from ...core.speech.talking_face import talking_face
+
     if not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     transcript = _read_transcript(args.transcript) if args.transcript else None
@@ -112,10 +156,21 @@ def _speech(args):
     model = speech_model(args.model) if args.model else None
     samples, _ = read_audio(args.audio)
     try:
-        return talking_face(samples, args.fps, transcript=transcript, source=args.source, emotion=args.emotion,
-                            level=args.level, text=args.text, timeline=timeline, window=args.window,
-                            transition=args.transition, mouth_damping=args.mouth_damping,
-                            blinks=not args.no_blinks, model=model)
+        return talking_face(
+            samples,
+            args.fps,
+            transcript=transcript,
+            source=args.source,
+            emotion=args.emotion,
+            level=args.level,
+            text=args.text,
+            timeline=timeline,
+            window=args.window,
+            transition=args.transition,
+            mouth_damping=args.mouth_damping,
+            blinks=not args.no_blinks,
+            model=model,
+        )
     except FacemotionError as exc:
         raise type(exc)(f"{Path(args.audio).name}: {exc}") from None
 
@@ -125,8 +180,9 @@ def _report(face):
     alignment = face.alignment
     spoken = [p for p in alignment.phones if p.phone != "SIL"]
     what = f"{len(alignment.words)} words aligned" if alignment.words else "phones recognised (no transcript)"
-    info(f"  speech: {face.duration:.2f} s, {what}, {len(spoken)} phones, {len(face.weights)} frames at "
-         f"{face.fps:g} fps")
+    info(
+        f"  speech: {face.duration:.2f} s, {what}, {len(spoken)} phones, {len(face.weights)} frames at {face.fps:g} fps"
+    )
     for note in face.notes:
         info(f"  note: {note}")
     info(f"  emotion ({face.source}):")
@@ -134,8 +190,11 @@ def _report(face):
     for key in face.keys:
         name = key.emotion if key.emotion is not None else (key.label or "custom")
         level = int(face.levels[min(round(key.time * face.fps), last)])
-        info(f"    {key.time:6.2f} s  {name:<14s}" + (f" level {level}" if level else "")
-             + f"  intensity {key.intensity:.2f}  transition {key.transition:.2f} s ({key.easing})")
+        info(
+            f"    {key.time:6.2f} s  {name:<14s}"
+            + (f" level {level}" if level else "")
+            + f"  intensity {key.intensity:.2f}  transition {key.transition:.2f} s ({key.easing})"
+        )
 
 
 def cmd_speak(args):
@@ -143,6 +202,7 @@ def cmd_speak(args):
     from ...core.speech.talking_face import speech_channels
     from .. import pipeline
     from ..viseme_keys import add_viseme_keys
+
     out = _check_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     t = time.perf_counter()
@@ -164,6 +224,7 @@ def cmd_speak(args):
     print_stage("bake speech", t)
     if out.suffix.lower() == ".blend":  # the voice in the sequencer, so the .blend plays with sound
         import bpy
+
         if compat.add_sound_strip(bpy.context.scene, Path(args.audio).stem, Path(args.audio).resolve(), 1) is None:
             info("  note: this Blender has no audio support; the .blend has no sound strip")
     t = time.perf_counter()

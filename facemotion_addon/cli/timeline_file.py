@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Reading a timeline JSON file the user names (``animate --timeline``, ``batch --clips``): one safe reader for every
 command, so a hostile file is refused with the same one line everywhere."""
+
 import codecs
 import json
 import math
@@ -18,19 +19,27 @@ def read_timeline(path):
     try:
         size = path.stat().st_size
         if size > MAX_TIMELINE_BYTES:
-            raise InputError(f"{path}: timeline file is {size} bytes; a timeline is JSON of at most "
-                             f"{MAX_TIMELINE_BYTES // (1024 * 1024)} MiB")
+            raise InputError(
+                f"{path}: timeline file is {size} bytes; a timeline is JSON of at most "
+                f"{MAX_TIMELINE_BYTES // (1024 * 1024)} MiB"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read timeline ({exc.strerror or exc})") from None
-    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    )
     encoding = next((enc for bom, enc in boms if data.startswith(bom)), "utf-8")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file (not valid {encoding.upper()}); a timeline is a JSON text "
-                         "file") from None
+        raise InputError(
+            f"{path}: not a text file (not valid {encoding.upper()}); a timeline is a JSON text file"
+        ) from None
     if "\x00" in text:
         raise InputError(f"{path}: not a text file (it holds NUL bytes); a timeline is a JSON text file")
 
@@ -40,6 +49,7 @@ def read_timeline(path):
             if not math.isfinite(value):
                 raise InputError(f"{path}: number {token[:20]}{'...' if len(token) > 20 else ''} is out of range")
             return value
+
         return parse
 
     def integer(token):
@@ -48,8 +58,9 @@ def read_timeline(path):
         return int(token)
 
     try:
-        return json.loads(text, parse_float=number(float), parse_int=integer,
-                          parse_constant=lambda token: number(float)(token))
+        return json.loads(
+            text, parse_float=number(float), parse_int=integer, parse_constant=lambda token: number(float)(token)
+        )
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:

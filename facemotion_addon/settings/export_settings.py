@@ -9,13 +9,22 @@ menu: the operator and the scene's property group both inherit it, so the two al
 Choosing a preset writes its values into the fields (then any field can be changed); :func:`option_values` reads the
 fields back as :func:`.pipeline.export` keywords.
 """
+
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, PointerProperty, StringProperty
 
 from ...core.io import export_options as table
 
-__all__ = ["ExportOptionProperties", "FacemotionExportSettings", "classes", "copy_options", "menu_items",
-           "option_values", "register_scene_property", "unregister_scene_property"]
+__all__ = [
+    "ExportOptionProperties",
+    "FacemotionExportSettings",
+    "classes",
+    "copy_options",
+    "menu_items",
+    "option_values",
+    "register_scene_property",
+    "unregister_scene_property",
+]
 
 
 def menu_items(choices):
@@ -25,8 +34,10 @@ def menu_items(choices):
 
 
 def _preset_items():
-    return [(name, preset.label, preset.description[:1].upper() + preset.description[1:])
-            for name, preset in table.PRESETS.items()]
+    return [
+        (name, preset.label, preset.description[:1].upper() + preset.description[1:])
+        for name, preset in table.PRESETS.items()
+    ]
 
 
 def _apply_preset(self, _context):
@@ -48,12 +59,25 @@ def _option_property(spec):
 
 def _option_properties():
     """The mixin class: ``preset`` and one property per option field, as annotations (what bpy registers)."""
-    annotations = {"preset": EnumProperty(name="Preset", description="Named set of export options",
-                                          items=_preset_items(), default="default", update=_apply_preset)}
+    annotations = {
+        "preset": EnumProperty(
+            name="Preset",
+            description="Named set of export options",
+            items=_preset_items(),
+            default="default",
+            update=_apply_preset,
+        )
+    }
     annotations.update((spec.name, _option_property(spec)) for spec in table.option_fields())
-    return type("ExportOptionProperties", (), {
-        "__annotations__": annotations, "__module__": __name__,
-        "__doc__": "The export options as Blender properties (mixin for operators and property groups)."})
+    return type(
+        "ExportOptionProperties",
+        (),
+        {
+            "__annotations__": annotations,
+            "__module__": __name__,
+            "__doc__": "The export options as Blender properties (mixin for operators and property groups).",
+        },
+    )
 
 
 ExportOptionProperties = _option_properties()

@@ -17,27 +17,51 @@ scripts: ``obj.facemotion_part = "ignore"``). The enum stores explicit numbers, 
 without breaking saved files. When the add-on is not registered (the bpy module driven by the CLI or a script),
 :func:`part_choice` reads every object as ``auto``.
 """
+
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-__all__ = ["CORE_ROLE_NAMES", "PART_ITEMS", "detected_part", "part_choice", "register", "set_detected_part",
-           "unregister"]
+__all__ = [
+    "CORE_ROLE_NAMES",
+    "PART_ITEMS",
+    "detected_part",
+    "part_choice",
+    "register",
+    "set_detected_part",
+    "unregister",
+]
 
 #: ``EnumProperty`` items of ``Object.facemotion_part``: ``(identifier, label, description, icon, number)``.
 PART_ITEMS = [
-    ("auto", "Auto", "Let facemotion decide from the landmarks and the mesh's loose parts (far-away parts are "
-     "ignored)", "NONE", 0),
+    (
+        "auto",
+        "Auto",
+        "Let facemotion decide from the landmarks and the mesh's loose parts (far-away parts are ignored)",
+        "NONE",
+        0,
+    ),
     ("skin", "Skin", "Face skin: deformed by every expression", "NONE", 1),
-    ("eyes", "Eyes", "Eyeball(s): rigid, turned about their own centre by eyeLook*, never deformed by blinks",
-     "NONE", 2),
+    (
+        "eyes",
+        "Eyes",
+        "Eyeball(s): rigid, turned about their own centre by eyeLook*, never deformed by blinks",
+        "NONE",
+        2,
+    ),
     ("teeth", "Teeth", "Teeth: upper teeth fixed to the skull, lower teeth turning rigidly with the jaw", "NONE", 3),
     ("tongue", "Tongue", "Tongue: follows the jaw rigidly, plus tongueOut", "NONE", 4),
     ("ignore", "Ignore", "Not part of the face: left out of the rig, never moved, no shape keys", "NONE", 5),
 ]
 
 #: ``facemotion_part`` identifier -> key of :data:`facemotion.core.rig.parts.ROLE_NAMES`.
-CORE_ROLE_NAMES = {"auto": "auto", "skin": "skin", "eyes": "eye", "teeth": "teeth", "tongue": "tongue",
-                   "ignore": "ignore"}
+CORE_ROLE_NAMES = {
+    "auto": "auto",
+    "skin": "skin",
+    "eyes": "eye",
+    "teeth": "teeth",
+    "tongue": "tongue",
+    "ignore": "ignore",
+}
 
 
 def part_choice(obj):
@@ -61,11 +85,14 @@ def set_detected_part(obj, text):
 def register():
     """Attach ``Object.facemotion_part`` and ``Object.facemotion_detected_part``."""
     bpy.types.Object.facemotion_part = EnumProperty(
-        name="Face Part", items=PART_ITEMS, default="auto",
-        description="What this object is to the face rig (Auto: decided from the landmarks and loose parts)")
+        name="Face Part",
+        items=PART_ITEMS,
+        default="auto",
+        description="What this object is to the face rig (Auto: decided from the landmarks and loose parts)",
+    )
     bpy.types.Object.facemotion_detected_part = StringProperty(
-        name="Detected Part", default="",
-        description="What the last Detect Landmarks or Rig Face found on this object")
+        name="Detected Part", default="", description="What the last Detect Landmarks or Rig Face found on this object"
+    )
 
 
 def unregister():

@@ -8,6 +8,7 @@ path. It follows Blender's rule for extensions: no network use unless ``bpy.app.
 System > Network > Allow Online Access), whatever the checkbox says. The variables' values from before
 registration are restored by :func:`restore_environment` on unregister.
 """
+
 import os
 
 import bpy
@@ -15,8 +16,14 @@ from bpy.props import BoolProperty, StringProperty
 
 from ...core.io import assets
 
-__all__ = ["ROOT_PACKAGE", "FacemotionPreferences", "apply_preferences", "classes", "get_preferences",
-           "restore_environment"]
+__all__ = [
+    "ROOT_PACKAGE",
+    "FacemotionPreferences",
+    "apply_preferences",
+    "classes",
+    "get_preferences",
+    "restore_environment",
+]
 
 #: The add-on's root package: ``facemotion`` in a checkout, ``bl_ext.<repository>.facemotion`` as an extension.
 #: Blender finds AddonPreferences by this name.
@@ -98,14 +105,19 @@ class FacemotionPreferences(bpy.types.AddonPreferences):
     asset_folder: StringProperty(
         name="Asset Folder",
         description="Folder holding the ICT-FaceKit and MediaPipe files (same layout as the download: "
-                    "mediapipe/face_landmarker.task, ict-facekit/FaceXModel/...). Empty: the files bundled with the "
-                    "extension, then the download folder",
-        subtype="DIR_PATH", default="", update=_on_change)
+        "mediapipe/face_landmarker.task, ict-facekit/FaceXModel/...). Empty: the files bundled with the "
+        "extension, then the download folder",
+        subtype="DIR_PATH",
+        default="",
+        update=_on_change,
+    )
     allow_download: BoolProperty(
         name="Allow Downloads",
         description="Let facemotion download a missing ICT-FaceKit or MediaPipe file from its pinned upstream URL "
-                    "(each file is checked against its SHA-256). Needs Blender's Allow Online Access",
-        default=False, update=_on_change)
+        "(each file is checked against its SHA-256). Needs Blender's Allow Online Access",
+        default=False,
+        update=_on_change,
+    )
 
     def draw(self, context):
         layout = self.layout
@@ -115,15 +127,17 @@ class FacemotionPreferences(bpy.types.AddonPreferences):
         row.prop(self, "allow_download")
         col = layout.column(align=True)
         if not bpy.app.online_access:
-            col.label(text="Online access is off (Preferences > System > Network): facemotion never downloads.",
-                      icon="INFO")
+            col.label(
+                text="Online access is off (Preferences > System > Network): facemotion never downloads.", icon="INFO"
+            )
         col.label(text="Downloads go to the add-on's user folder; nothing is fetched without this consent.")
         missing = assets.missing_assets()
         if missing:
             row = layout.row()
             row.enabled = bpy.app.online_access and self.allow_download
-            row.operator("facemotion.download_assets", text=f"Download {len(missing)} Missing Asset File(s)",
-                         icon="IMPORT")
+            row.operator(
+                "facemotion.download_assets", text=f"Download {len(missing)} Missing Asset File(s)", icon="IMPORT"
+            )
         else:
             layout.label(text="All asset files are present", icon="CHECKMARK")
         missing = assets.missing_assets()

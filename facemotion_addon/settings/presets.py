@@ -11,6 +11,7 @@ Formats: emotion ``{"kind": "emotion", "name", "emotion", "intensity", "weights"
 timeline ``{"kind": "timeline", "name", ...}`` plus the timeline JSON of
 :func:`facemotion.core.animation.timeline.keys_to_json` (``fps``, ``keys``, ``blinks``, ``noise``).
 """
+
 import json
 import os
 import re
@@ -18,14 +19,14 @@ from pathlib import Path
 
 import bpy
 
-from ...core.arkit import ARKIT_NAMES
 from ...core.animation.timeline import keys_from_json, keys_to_json
+from ...core.arkit import ARKIT_NAMES
 from ...core.emotion.presets import EMOTIONS, preset_weights
 from ...core.errors import InputError
 from ...core.io import assets
 from ...core.io.atomic_io import atomic_write_text
-from .preferences import ROOT_PACKAGE
 from ..emotion_names import wheel_key_fields
+from .preferences import ROOT_PACKAGE
 from .properties import object_settings, settings, timeline_settings
 
 #: Environment variable overriding the presets folder.
@@ -60,7 +61,7 @@ def list_presets(kind):
     if kind not in KINDS:
         raise InputError(f"unknown preset kind {kind!r}; use one of {', '.join(KINDS)}")
     prefix = f"{kind}_"
-    return sorted(p.stem[len(prefix):] for p in presets_dir().glob(f"{prefix}*.json"))
+    return sorted(p.stem[len(prefix) :] for p in presets_dir().glob(f"{prefix}*.json"))
 
 
 def _read(kind, name):
@@ -80,8 +81,13 @@ def save_emotion_preset(scene, name):
     """Save the scene's emotion and intensity (with the 52 weights they give) as preset ``name``; returns the Path."""
     props = settings(scene)
     weights = preset_weights(props.emotion, float(props.intensity))
-    doc = {"kind": "emotion", "name": name, "emotion": props.emotion, "intensity": float(props.intensity),
-           "weights": {n: float(w) for n, w in zip(ARKIT_NAMES, weights)}}
+    doc = {
+        "kind": "emotion",
+        "name": name,
+        "emotion": props.emotion,
+        "intensity": float(props.intensity),
+        "weights": {n: float(w) for n, w in zip(ARKIT_NAMES, weights)},
+    }
     return atomic_write_text(_path("emotion", name), json.dumps(doc, indent=1))
 
 
@@ -102,10 +108,18 @@ def save_timeline_preset(obj, scene, name):
     the Path."""
     timeline = timeline_settings(obj, scene)
     doc = {"kind": "timeline", "name": name}
-    doc.update(keys_to_json(timeline["keys"], fps=timeline["fps"],
-                            blinks={"enabled": timeline["blinks"], "seed": timeline["blink_seed"],
-                                    "rate_per_minute": timeline["blink_rate_per_minute"]},
-                            noise={"amplitude": timeline["noise_amplitude"], "seed": timeline["noise_seed"]}))
+    doc.update(
+        keys_to_json(
+            timeline["keys"],
+            fps=timeline["fps"],
+            blinks={
+                "enabled": timeline["blinks"],
+                "seed": timeline["blink_seed"],
+                "rate_per_minute": timeline["blink_rate_per_minute"],
+            },
+            noise={"amplitude": timeline["noise_amplitude"], "seed": timeline["noise_seed"]},
+        )
+    )
     return atomic_write_text(_path("timeline", name), json.dumps(doc, indent=1))
 
 
@@ -115,11 +129,13 @@ def load_timeline_preset(obj, name):
     doc = _read("timeline", name)
     keys = keys_from_json({"keys": doc.get("keys", [])})
     if any(key.emotion is None for key in keys):
-        raise InputError(f"timeline preset {name!r}: the sidebar timeline takes named emotions only (no raw "
-                         "'weights' keys)")
+        raise InputError(
+            f"timeline preset {name!r}: the sidebar timeline takes named emotions only (no raw 'weights' keys)"
+        )
     # Resolve every name first (wheel names and pairs included), so a bad preset leaves the timeline unchanged.
-    fields = [None if key.emotion in EMOTIONS and key.mix is None else wheel_key_fields(key.emotion, key.mix)
-              for key in keys]
+    fields = [
+        None if key.emotion in EMOTIONS and key.mix is None else wheel_key_fields(key.emotion, key.mix) for key in keys
+    ]
     blinks, noise = doc.get("blinks", {}), doc.get("noise", {})
     props = object_settings(obj)
     props.timeline_keys.clear()

@@ -11,27 +11,61 @@ The Timeline panel and its operators act on :func:`timeline_object`: the active 
 first selected rigged face.
 
 Enum items are built from the core tables (:data:`facemotion.core.emotion.presets.EMOTIONS`,
-:data:`facemotion.core.animation.timeline.EASINGS`) with explicit numbers, because Blender stores an enum's number in the
+:data:`facemotion.core.animation.timeline.EASINGS`) with explicit numbers, because Blender stores an enum's number in
+the
 .blend: numbering by table position keeps saved files valid when a later version appends items.
 """
+
 from collections import namedtuple
 
 import bpy
-from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty,
-                       IntProperty, PointerProperty, StringProperty)
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    FloatProperty,
+    FloatVectorProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
 
-from ...core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
 from ...core.animation.timeline import EASINGS, EmotionKey
+from ...core.emotion.presets import CATEGORIES, EMOTIONS, preset_aus
 from ...core.errors import InputError
-from ..emotion_names import (BLEND_ITEMS, WHEEL_DYAD_ITEMS, WHEEL_LEVEL_ITEMS, WHEEL_MODE_ITEMS, WHEEL_PAIR_ITEMS,
-                             WHEEL_PRIMARY_ITEMS, wheel_key_fields)
+from ..emotion_names import (
+    BLEND_ITEMS,
+    WHEEL_DYAD_ITEMS,
+    WHEEL_LEVEL_ITEMS,
+    WHEEL_MODE_ITEMS,
+    WHEEL_PAIR_ITEMS,
+    WHEEL_PRIMARY_ITEMS,
+    wheel_key_fields,
+)
 from ..selection import is_landmark_object, is_rigged, rigged_meshes
 
-__all__ = ["EMOTION_ITEMS", "EASING_ITEMS", "EXPORT_FORMATS", "SPEECH_INPUT_ITEMS", "SPEECH_SOURCE_ITEMS",
-           "FacemotionObjectSettings", "FacemotionSceneSettings", "FacemotionTimelineKey", "TimelineKeyEdit",
-           "add_timeline_key", "classes", "frame_to_time",
-           "object_settings", "recognized_probabilities", "register_scene_properties", "scene_fps", "settings",
-           "timeline_object", "timeline_settings", "unregister_scene_properties"]
+__all__ = [
+    "EMOTION_ITEMS",
+    "EASING_ITEMS",
+    "EXPORT_FORMATS",
+    "SPEECH_INPUT_ITEMS",
+    "SPEECH_SOURCE_ITEMS",
+    "FacemotionObjectSettings",
+    "FacemotionSceneSettings",
+    "FacemotionTimelineKey",
+    "TimelineKeyEdit",
+    "add_timeline_key",
+    "classes",
+    "frame_to_time",
+    "object_settings",
+    "recognized_probabilities",
+    "register_scene_properties",
+    "scene_fps",
+    "settings",
+    "timeline_object",
+    "timeline_settings",
+    "unregister_scene_properties",
+]
 
 
 def _emotion_description(name):
@@ -54,42 +88,82 @@ def _emotion_items():
 #: ``EnumProperty`` items of the emotion presets: ``(identifier, label, description, icon, number)`` or None.
 EMOTION_ITEMS = _emotion_items()
 
-_EASING_LABELS = {"ease_in_out": "Ease In-Out (smoothstep)", "cubic": "Cubic (smootherstep)",
-                  "back": "Back (overshoot)"}
+_EASING_LABELS = {
+    "ease_in_out": "Ease In-Out (smoothstep)",
+    "cubic": "Cubic (smootherstep)",
+    "back": "Back (overshoot)",
+}
 #: ``EnumProperty`` items of the transition easings (core/animation/timeline.py documents the formulas).
-EASING_ITEMS = [(name, _EASING_LABELS.get(name, name.replace("_", " ").title()), f"Easing '{name}'", "NONE", number)
-                for number, name in enumerate(EASINGS)]
+EASING_ITEMS = [
+    (name, _EASING_LABELS.get(name, name.replace("_", " ").title()), f"Easing '{name}'", "NONE", number)
+    for number, name in enumerate(EASINGS)
+]
 
 #: Export formats: identifier -> (file suffix, label).
-EXPORT_FORMATS = {"GLB": (".glb", "glTF Binary (.glb)"), "GLTF": (".gltf", "glTF Separate (.gltf + .bin)"),
-                  "FBX": (".fbx", "FBX (.fbx)")}
-_FORMAT_ITEMS = [(key, label, f"Write {label}", "NONE", number)
-                 for number, (key, (_, label)) in enumerate(EXPORT_FORMATS.items())]
+EXPORT_FORMATS = {
+    "GLB": (".glb", "glTF Binary (.glb)"),
+    "GLTF": (".gltf", "glTF Separate (.gltf + .bin)"),
+    "FBX": (".fbx", "FBX (.fbx)"),
+}
+_FORMAT_ITEMS = [
+    (key, label, f"Write {label}", "NONE", number) for number, (key, (_, label)) in enumerate(EXPORT_FORMATS.items())
+]
 
 
 class FacemotionTimelineKey(bpy.types.PropertyGroup):
     """One emotion key of an object's timeline (a :class:`facemotion.core.animation.timeline.EmotionKey` in the UI)."""
 
-    time: FloatProperty(name="Time", description="Seconds from the timeline's start (scene frame 1) at which the "
-                        "emotion is fully reached", min=0.0, soft_max=600.0, default=0.0, subtype="TIME_ABSOLUTE",
-                        precision=3)
-    emotion: EnumProperty(name="Emotion", description="Emotion preset of this key", items=EMOTION_ITEMS,
-                          default="neutral")
-    intensity: FloatProperty(name="Intensity", description="How strongly the preset is shown (0 neutral, 1 full)",
-                             min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-    transition: FloatProperty(name="Transition", description="Seconds of blending from the previous key, ending at "
-                              "this key's time (at most the gap to the previous key)", min=0.0, soft_max=5.0,
-                              default=0.5, subtype="TIME_ABSOLUTE", precision=3)
-    easing: EnumProperty(name="Easing", description="How the transition accelerates", items=EASING_ITEMS,
-                         default="ease_in_out")
+    time: FloatProperty(
+        name="Time",
+        description="Seconds from the timeline's start (scene frame 1) at which the emotion is fully reached",
+        min=0.0,
+        soft_max=600.0,
+        default=0.0,
+        subtype="TIME_ABSOLUTE",
+        precision=3,
+    )
+    emotion: EnumProperty(
+        name="Emotion", description="Emotion preset of this key", items=EMOTION_ITEMS, default="neutral"
+    )
+    intensity: FloatProperty(
+        name="Intensity",
+        description="How strongly the preset is shown (0 neutral, 1 full)",
+        min=0.0,
+        max=1.0,
+        default=1.0,
+        subtype="FACTOR",
+    )
+    transition: FloatProperty(
+        name="Transition",
+        description="Seconds of blending from the previous key, ending at "
+        "this key's time (at most the gap to the previous key)",
+        min=0.0,
+        soft_max=5.0,
+        default=0.5,
+        subtype="TIME_ABSOLUTE",
+        precision=3,
+    )
+    easing: EnumProperty(
+        name="Easing", description="How the transition accelerates", items=EASING_ITEMS, default="ease_in_out"
+    )
     # A wheel expression (ring, dyad or pair "a+b", core/emotion/vocabulary.py) replacing `emotion`
     # when set; `emotion` then shows its primary / first emotion. Kept apart so saved files' enum stays valid.
-    wheel_emotion: StringProperty(name="Wheel Emotion", description="Plutchik wheel name of this key (e.g. love, "
-                                  "ecstasy, joy+trust); empty: the Emotion preset", default="")
-    mix: FloatProperty(name="Mix", description="Weight of the first (dominant) emotion of a dyad or pair",
-                       min=0.0, max=1.0, default=0.6, subtype="FACTOR")
-    blend: EnumProperty(name="Blend", description="How a dyad or pair blends its two emotions", items=BLEND_ITEMS,
-                        default="correlation")
+    wheel_emotion: StringProperty(
+        name="Wheel Emotion",
+        description="Plutchik wheel name of this key (e.g. love, ecstasy, joy+trust); empty: the Emotion preset",
+        default="",
+    )
+    mix: FloatProperty(
+        name="Mix",
+        description="Weight of the first (dominant) emotion of a dyad or pair",
+        min=0.0,
+        max=1.0,
+        default=0.6,
+        subtype="FACTOR",
+    )
+    blend: EnumProperty(
+        name="Blend", description="How a dyad or pair blends its two emotions", items=BLEND_ITEMS, default="correlation"
+    )
 
 
 class FacemotionObjectSettings(bpy.types.PropertyGroup):
@@ -100,28 +174,47 @@ class FacemotionObjectSettings(bpy.types.PropertyGroup):
 
     timeline_keys: CollectionProperty(type=FacemotionTimelineKey, name="Timeline Keys")
     active_key_index: IntProperty(name="Active Key", default=0, min=0)
-    blinks: BoolProperty(name="Blinks", description="Add seeded spontaneous blinks (17 per minute by default)",
-                         default=True)
-    blink_seed: IntProperty(name="Blink Seed", description="Random seed of the blink times (same seed, same blinks)",
-                            default=0, min=0)
-    blink_rate: FloatProperty(name="Blink Rate", description="Blinks per minute (about 17 at rest, 26 talking, "
-                              "4.5 reading)", min=0.0, max=60.0, default=17.0)
-    noise_amplitude: FloatProperty(name="Idle Noise", description="Amplitude of subtle random brow and mouth-corner "
-                                   "motion (0 off; 0.01-0.05 is subtle)", min=0.0, max=1.0, soft_max=0.1,
-                                   default=0.0, precision=3)
+    blinks: BoolProperty(
+        name="Blinks", description="Add seeded spontaneous blinks (17 per minute by default)", default=True
+    )
+    blink_seed: IntProperty(
+        name="Blink Seed", description="Random seed of the blink times (same seed, same blinks)", default=0, min=0
+    )
+    blink_rate: FloatProperty(
+        name="Blink Rate",
+        description="Blinks per minute (about 17 at rest, 26 talking, 4.5 reading)",
+        min=0.0,
+        max=60.0,
+        default=17.0,
+    )
+    noise_amplitude: FloatProperty(
+        name="Idle Noise",
+        description="Amplitude of subtle random brow and mouth-corner motion (0 off; 0.01-0.05 is subtle)",
+        min=0.0,
+        max=1.0,
+        soft_max=0.1,
+        default=0.0,
+        precision=3,
+    )
     noise_seed: IntProperty(name="Noise Seed", description="Random seed of the idle noise", default=0, min=0)
 
 
 #: The Speech panel's voice and emotion-source choices (numbers fixed: Blender stores them in the .blend).
-SPEECH_INPUT_ITEMS = [("FILE", "File", "A WAV or FLAC file", 0),
-                      ("STRIP", "Sound Strip", "A sound strip of the scene's sequencer", 1)]
+SPEECH_INPUT_ITEMS = [
+    ("FILE", "File", "A WAV or FLAC file", 0),
+    ("STRIP", "Sound Strip", "A sound strip of the scene's sequencer", 1),
+]
 SPEECH_SOURCE_ITEMS = [
     ("transcript", "Transcript's Words", "The emotion words of the transcript, where they are spoken", 0),
     ("emotion", "Emotion Panel", "The Emotion panel's emotion throughout, at the chosen level", 1),
     ("text", "Direction Text", "The Emotion panel's direction sentence", 2),
     ("timeline", "Face's Timeline", "The selected face's own timeline keys", 3),
-    ("prosody", "Voice (Prosody)", "The voice's arousal sets the level of the Emotion panel's emotion (it cannot "
-     "tell which emotion)", 4),
+    (
+        "prosody",
+        "Voice (Prosody)",
+        "The voice's arousal sets the level of the Emotion panel's emotion (it cannot tell which emotion)",
+        4,
+    ),
     ("none", "None", "Lips only, neutral face", 5),
 ]
 
@@ -131,106 +224,228 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     is per object: :class:`FacemotionObjectSettings`)."""
 
     # Pose / rig
-    emotion: EnumProperty(name="Emotion", description="Emotion preset to apply to the selected rigged faces",
-                          items=EMOTION_ITEMS, default="happy")
-    intensity: FloatProperty(name="Intensity", description="How strongly the preset is shown (0 neutral, 1 full)",
-                             min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-    replace_keys: BoolProperty(name="Replace Existing Keys", description="Rigging overwrites ARKit shape keys "
-                               "facemotion made before; shape keys you made yourself are never overwritten",
-                               default=False)
+    emotion: EnumProperty(
+        name="Emotion",
+        description="Emotion preset to apply to the selected rigged faces",
+        items=EMOTION_ITEMS,
+        default="happy",
+    )
+    intensity: FloatProperty(
+        name="Intensity",
+        description="How strongly the preset is shown (0 neutral, 1 full)",
+        min=0.0,
+        max=1.0,
+        default=1.0,
+        subtype="FACTOR",
+    )
+    replace_keys: BoolProperty(
+        name="Replace Existing Keys",
+        description="Rigging overwrites ARKit shape keys "
+        "facemotion made before; shape keys you made yourself are never overwritten",
+        default=False,
+    )
     # Pose: Plutchik's wheel (the Emotion panel; facemotion_addon/emotion_names.py builds the items)
-    wheel_mode: EnumProperty(name="Pick", description="Pick a primary at a ring, a named dyad or two primaries",
-                             items=WHEEL_MODE_ITEMS, default="PRIMARY")
-    wheel_primary: EnumProperty(name="Primary", description="Plutchik primary", items=WHEEL_PRIMARY_ITEMS,
-                                default="joy")
-    wheel_level: EnumProperty(name="Ring", description="Intensity ring of the primary", items=WHEEL_LEVEL_ITEMS,
-                              default="2")
-    wheel_dyad: EnumProperty(name="Dyad", description="Named dyad (its first emotion is dominant)",
-                             items=WHEEL_DYAD_ITEMS, default="love")
-    wheel_first: EnumProperty(name="Dominant", description="First (dominant) emotion of the pair, E1",
-                              items=WHEEL_PAIR_ITEMS, default="joy")
-    wheel_second: EnumProperty(name="Second", description="Second emotion of the pair, E2", items=WHEEL_PAIR_ITEMS,
-                               default="trust")
-    wheel_mix: FloatProperty(name="Mix", description="Weight of the dominant emotion (1: only it, 0.5: even)",
-                             min=0.0, max=1.0, default=0.6, subtype="FACTOR")
-    wheel_blend: EnumProperty(name="Blend", description="How the two emotions are blended", items=BLEND_ITEMS,
-                              default="correlation")
-    wheel_intensity: FloatProperty(name="Intensity", description="How strongly the expression is shown",
-                                   min=0.0, max=1.0, default=1.0, subtype="FACTOR")
-    wheel_preset_name: StringProperty(name="Name", description="Name of the expression preset to save",
-                                      default="my expression")
-    direction_text: StringProperty(name="Direction", description="A sentence such as 'start calm, grow annoyed, "
-                                   "then burst into laughter and end hopeful' (Apply Text makes timeline keys)",
-                                   default="")
+    wheel_mode: EnumProperty(
+        name="Pick",
+        description="Pick a primary at a ring, a named dyad or two primaries",
+        items=WHEEL_MODE_ITEMS,
+        default="PRIMARY",
+    )
+    wheel_primary: EnumProperty(
+        name="Primary", description="Plutchik primary", items=WHEEL_PRIMARY_ITEMS, default="joy"
+    )
+    wheel_level: EnumProperty(
+        name="Ring", description="Intensity ring of the primary", items=WHEEL_LEVEL_ITEMS, default="2"
+    )
+    wheel_dyad: EnumProperty(
+        name="Dyad", description="Named dyad (its first emotion is dominant)", items=WHEEL_DYAD_ITEMS, default="love"
+    )
+    wheel_first: EnumProperty(
+        name="Dominant", description="First (dominant) emotion of the pair, E1", items=WHEEL_PAIR_ITEMS, default="joy"
+    )
+    wheel_second: EnumProperty(
+        name="Second", description="Second emotion of the pair, E2", items=WHEEL_PAIR_ITEMS, default="trust"
+    )
+    wheel_mix: FloatProperty(
+        name="Mix",
+        description="Weight of the dominant emotion (1: only it, 0.5: even)",
+        min=0.0,
+        max=1.0,
+        default=0.6,
+        subtype="FACTOR",
+    )
+    wheel_blend: EnumProperty(
+        name="Blend", description="How the two emotions are blended", items=BLEND_ITEMS, default="correlation"
+    )
+    wheel_intensity: FloatProperty(
+        name="Intensity",
+        description="How strongly the expression is shown",
+        min=0.0,
+        max=1.0,
+        default=1.0,
+        subtype="FACTOR",
+    )
+    wheel_preset_name: StringProperty(
+        name="Name", description="Name of the expression preset to save", default="my expression"
+    )
+    direction_text: StringProperty(
+        name="Direction",
+        description="A sentence such as 'start calm, grow annoyed, "
+        "then burst into laughter and end hopeful' (Apply Text makes timeline keys)",
+        default="",
+    )
 
     # Speech (the Speech panel; facemotion.speak)
-    speech_input: EnumProperty(name="Voice", description="Where the voice comes from",
-                               items=SPEECH_INPUT_ITEMS, default="FILE")
-    speech_audio: StringProperty(name="Sound File", description="The voice: a WAV or FLAC file", default="",
-                                 subtype="FILE_PATH")
-    speech_strip: StringProperty(name="Sound Strip", description="A sound strip of the scene's sequencer (the "
-                                 "speech is keyed from the strip's start frame)", default="")
-    speech_transcript: StringProperty(name="Transcript", description="The spoken words (forced alignment, and the "
-                                      "emotion from the words); empty: phones are recognised", default="")
-    speech_source: EnumProperty(name="Emotion From", description="Where the face's emotion comes from",
-                                items=SPEECH_SOURCE_ITEMS, default="transcript")
-    speech_level: EnumProperty(name="Level", description="Intensity level of the Emotion panel's emotion (1 mild, "
-                               "2 basic, 3 intense)", items=WHEEL_LEVEL_ITEMS, default="2")
-    speech_visemes: BoolProperty(name="Viseme Shape Keys", description="Add the 15 viseme_* shape keys (built from "
-                                 "the ARKit keys) and key the speech on them; the emotion stays on the ARKit keys",
-                                 default=False)
-    speech_window: FloatProperty(name="Window", description="Emotion window t [ECAvatar 2024]: each window of this "
-                                 "many seconds gets one dominant emotion", min=0.1, soft_max=5.0, default=0.5,
-                                 subtype="TIME_ABSOLUTE", precision=2)
-    speech_transition: FloatProperty(name="Transition", description="Linear cross-fade t_trans between windows "
-                                     "(at most the window)", min=0.0, soft_max=5.0, default=0.25,
-                                     subtype="TIME_ABSOLUTE", precision=2)
+    speech_input: EnumProperty(
+        name="Voice", description="Where the voice comes from", items=SPEECH_INPUT_ITEMS, default="FILE"
+    )
+    speech_audio: StringProperty(
+        name="Sound File", description="The voice: a WAV or FLAC file", default="", subtype="FILE_PATH"
+    )
+    speech_strip: StringProperty(
+        name="Sound Strip",
+        description="A sound strip of the scene's sequencer (the speech is keyed from the strip's start frame)",
+        default="",
+    )
+    speech_transcript: StringProperty(
+        name="Transcript",
+        description="The spoken words (forced alignment, and the emotion from the words); empty: phones are recognised",
+        default="",
+    )
+    speech_source: EnumProperty(
+        name="Emotion From",
+        description="Where the face's emotion comes from",
+        items=SPEECH_SOURCE_ITEMS,
+        default="transcript",
+    )
+    speech_level: EnumProperty(
+        name="Level",
+        description="Intensity level of the Emotion panel's emotion (1 mild, 2 basic, 3 intense)",
+        items=WHEEL_LEVEL_ITEMS,
+        default="2",
+    )
+    speech_visemes: BoolProperty(
+        name="Viseme Shape Keys",
+        description="Add the 15 viseme_* shape keys (built from "
+        "the ARKit keys) and key the speech on them; the emotion stays on the ARKit keys",
+        default=False,
+    )
+    speech_window: FloatProperty(
+        name="Window",
+        description="Emotion window t [ECAvatar 2024]: each window of this many seconds gets one dominant emotion",
+        min=0.1,
+        soft_max=5.0,
+        default=0.5,
+        subtype="TIME_ABSOLUTE",
+        precision=2,
+    )
+    speech_transition: FloatProperty(
+        name="Transition",
+        description="Linear cross-fade t_trans between windows (at most the window)",
+        min=0.0,
+        soft_max=5.0,
+        default=0.25,
+        subtype="TIME_ABSOLUTE",
+        precision=2,
+    )
 
     # Export
-    export_path: StringProperty(name="Export Path", description="File the Export button suggests (the last export)",
-                                default="", subtype="FILE_PATH")
-    export_format: EnumProperty(name="Format", description="File format of the export", items=_FORMAT_ITEMS,
-                                default="GLB")
+    export_path: StringProperty(
+        name="Export Path",
+        description="File the Export button suggests (the last export)",
+        default="",
+        subtype="FILE_PATH",
+    )
+    export_format: EnumProperty(
+        name="Format", description="File format of the export", items=_FORMAT_ITEMS, default="GLB"
+    )
 
     # Recognize: inputs
-    recognize_image: PointerProperty(type=bpy.types.Image, name="Image",
-                                     description="Blender image to recognise the emotion in (Recognize > Blender "
-                                                 "Image)")
-    recognize_every_n: IntProperty(name="Every Nth Frame", description="Classify every Nth frame of the video "
-                                   "(1: every frame; larger is faster)", min=1, soft_max=60, default=5)
-    recognize_min_hold: FloatProperty(name="Min Hold", description="Emotions shown for less than this many seconds "
-                                      "are treated as flicker and merged into their neighbours", min=0.0,
-                                      soft_max=5.0, default=0.5, subtype="TIME_ABSOLUTE", precision=2)
+    recognize_image: PointerProperty(
+        type=bpy.types.Image,
+        name="Image",
+        description="Blender image to recognise the emotion in (Recognize > Blender Image)",
+    )
+    recognize_every_n: IntProperty(
+        name="Every Nth Frame",
+        description="Classify every Nth frame of the video (1: every frame; larger is faster)",
+        min=1,
+        soft_max=60,
+        default=5,
+    )
+    recognize_min_hold: FloatProperty(
+        name="Min Hold",
+        description="Emotions shown for less than this many seconds "
+        "are treated as flicker and merged into their neighbours",
+        min=0.0,
+        soft_max=5.0,
+        default=0.5,
+        subtype="TIME_ABSOLUTE",
+        precision=2,
+    )
     recognize_reference: EnumProperty(
-        name="Reference", description="What each video frame is judged against",
-        items=[("CALM", "Calm Frames", ("The actor's own calmest second of the video, found automatically (the "
-                                        "relative model judges what the face changes from it)")),
-               ("RANGE", "Frame Range", "The frames from First to Last, chosen by you (the actor at rest)"),
-               ("NONE", "None", "Each frame alone (the model without reference)")], default="CALM")
-    recognize_reference_first: IntProperty(name="First", description="First frame of the reference range "
-                                           "(frame indices of the video, from 0)", min=0, default=0)
-    recognize_reference_last: IntProperty(name="Last", description="Last frame of the reference range (included)",
-                                          min=0, default=24)
-    recognize_replace_keys: BoolProperty(name="Replace Keys", description="The video's emotion track replaces the "
-                                         "timeline's keys; otherwise it is appended after the last key",
-                                         default=False)
+        name="Reference",
+        description="What each video frame is judged against",
+        items=[
+            (
+                "CALM",
+                "Calm Frames",
+                (
+                    "The actor's own calmest second of the video, found automatically (the "
+                    "relative model judges what the face changes from it)"
+                ),
+            ),
+            ("RANGE", "Frame Range", "The frames from First to Last, chosen by you (the actor at rest)"),
+            ("NONE", "None", "Each frame alone (the model without reference)"),
+        ],
+        default="CALM",
+    )
+    recognize_reference_first: IntProperty(
+        name="First",
+        description="First frame of the reference range (frame indices of the video, from 0)",
+        min=0,
+        default=0,
+    )
+    recognize_reference_last: IntProperty(
+        name="Last", description="Last frame of the reference range (included)", min=0, default=24
+    )
+    recognize_replace_keys: BoolProperty(
+        name="Replace Keys",
+        description="The video's emotion track replaces the "
+        "timeline's keys; otherwise it is appended after the last key",
+        default=False,
+    )
 
     # Recognize: the last result (read by the Recognize panel; written by the facemotion.detect_emotion_* operators)
-    recognized_label: StringProperty(name="Emotion", description="Top class of the last recognition ('' before "
-                                     "any)", default="")
-    recognized_intensity: FloatProperty(name="Intensity", description="How strongly the recognised emotion shows "
-                                        "(0..1)", min=0.0, max=1.0, default=0.0, subtype="FACTOR")
-    recognized_probabilities: FloatVectorProperty(name="Probabilities", description="Probability of each class, in "
-                                                  "the order " + ", ".join(CATEGORIES), size=len(CATEGORIES),
-                                                  min=0.0, max=1.0, default=(0.0,) * len(CATEGORIES))
+    recognized_label: StringProperty(
+        name="Emotion", description="Top class of the last recognition ('' before any)", default=""
+    )
+    recognized_intensity: FloatProperty(
+        name="Intensity",
+        description="How strongly the recognised emotion shows (0..1)",
+        min=0.0,
+        max=1.0,
+        default=0.0,
+        subtype="FACTOR",
+    )
+    recognized_probabilities: FloatVectorProperty(
+        name="Probabilities",
+        description="Probability of each class, in the order " + ", ".join(CATEGORIES),
+        size=len(CATEGORIES),
+        min=0.0,
+        max=1.0,
+        default=(0.0,) * len(CATEGORIES),
+    )
     recognized_source: StringProperty(name="Source", description="What the last recognition looked at", default="")
-    recognized_uncertain: BoolProperty(name="Uncertain", description="The last result's top class was not clearly "
-                                       "ahead of the second (core/emotion/fusion.py)", default=False)
+    recognized_uncertain: BoolProperty(
+        name="Uncertain",
+        description="The last result's top class was not clearly ahead of the second (core/emotion/fusion.py)",
+        default=False,
+    )
     recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
 
     # Status
-    last_report: StringProperty(name="Last Result", description="Result of the last facemotion operation",
-                                default="")
+    last_report: StringProperty(name="Last Result", description="Result of the last facemotion operation", default="")
 
 
 classes = (FacemotionTimelineKey, FacemotionObjectSettings, FacemotionSceneSettings)
@@ -291,8 +506,9 @@ TimelineKeyEdit = namedtuple("TimelineKeyEdit", "index added shortened")
 _DEFAULT_TRANSITION = 0.5  # seconds, the timeline's default (core.animation.timeline.EmotionKey)
 
 
-def add_timeline_key(obj, time, emotion, intensity=1.0, transition=None, easing=None, *, same_within=1e-6,
-                     mix=None, blend=None):
+def add_timeline_key(
+    obj, time, emotion, intensity=1.0, transition=None, easing=None, *, same_within=1e-6, mix=None, blend=None
+):
     """Add an emotion key to ``obj``'s timeline the way the Timeline panel's Add Key does, keeping the list in time
     order and the transitions from overlapping.
 
@@ -300,7 +516,8 @@ def add_timeline_key(obj, time, emotion, intensity=1.0, transition=None, easing=
     :data:`facemotion.core.emotion.presets.EMOTIONS`); ``intensity`` in [0, 1]; ``transition``: seconds of blending
     from the previous key (None: 0.5 s), cut to the gap since the previous key; ``easing``: a name of
     :data:`facemotion.core.animation.timeline.EASINGS` (None: ``ease_in_out``). A key already less than
-    ``same_within`` seconds from ``time`` is updated instead (emotion, intensity, and transition/easing when given; Add Key passes half a frame). ``emotion``
+    ``same_within`` seconds from ``time`` is updated instead (emotion, intensity, and transition/easing when given;
+    Add Key passes half a frame). ``emotion``
     may also be a wheel name or pair (``"love"``, ``"ecstasy"``, ``"joy+trust"``) with ``mix`` (w1, None: the
     default) and ``blend`` (``"correlation"``/``"linear"``; None: correlation). When the new
     key falls inside the next key's transition, that transition is shortened to end at the new key.
@@ -328,8 +545,9 @@ def add_timeline_key(obj, time, emotion, intensity=1.0, transition=None, easing=
     except TypeError:  # an EnumProperty refuses a name it does not list
         if added:
             keys.remove(len(keys) - 1)
-        raise InputError(f"unknown emotion {emotion!r} for a timeline key; pick one of the Emotion panel's "
-                         "presets") from None
+        raise InputError(
+            f"unknown emotion {emotion!r} for a timeline key; pick one of the Emotion panel's presets"
+        ) from None
     item.wheel_emotion = "" if wheel is None else wheel["name"]
     if wheel is not None and wheel["mix"] is not None:
         item.mix = wheel["mix"]
@@ -380,11 +598,20 @@ def timeline_settings(obj, scene):
     props = object_settings(obj)
     fps = scene_fps(scene)
     items = sorted(props.timeline_keys, key=lambda item: item.time)
-    keys = [EmotionKey(time=_snap_to_frame(float(item.time), fps), emotion=item.wheel_emotion or item.emotion,
-                       intensity=float(item.intensity), transition=float(item.transition), easing=item.easing,
-                       mix=float(item.mix) if item.wheel_emotion and wheel_key_fields(item.wheel_emotion)["mix"]
-                       is not None else None, blend=item.blend)
-            for item in items]
+    keys = [
+        EmotionKey(
+            time=_snap_to_frame(float(item.time), fps),
+            emotion=item.wheel_emotion or item.emotion,
+            intensity=float(item.intensity),
+            transition=float(item.transition),
+            easing=item.easing,
+            mix=float(item.mix)
+            if item.wheel_emotion and wheel_key_fields(item.wheel_emotion)["mix"] is not None
+            else None,
+            blend=item.blend,
+        )
+        for item in items
+    ]
     return {
         "keys": keys,
         "fps": fps,
@@ -413,4 +640,3 @@ def unregister_scene_properties():
     for owner in (bpy.types.Object, bpy.types.Scene):
         if hasattr(owner, "facemotion"):
             del owner.facemotion
-

@@ -6,14 +6,15 @@ Format: ``{"kind": "expression", "name", "mode", "emotion" (wheel name or pair),
 "intensity", "weights": {ARKit name: value}}``, the weights being what the expression poses (for other tools;
 :func:`facemotion.core.emotion.vocabulary.emotion_pose`, the face a timeline key of that name poses too).
 """
+
 import json
 
 from ...core.arkit import ARKIT_NAMES
 from ...core.emotion.vocabulary import emotion_pose, resolve_wheel_name
 from ...core.errors import InputError
 from ...core.io.atomic_io import atomic_write_text
-from . import presets
 from ..emotion_names import WHEEL_PAIR_ITEMS, wheel_choice
+from . import presets
 from .properties import settings
 
 __all__ = ["KIND", "list_expression_presets", "load_expression_preset", "save_expression_preset"]
@@ -32,8 +33,16 @@ def save_expression_preset(scene, name):
     props = settings(scene)
     emotion, mix, blend, intensity = wheel_choice(props)
     weights = emotion_pose(emotion, intensity, mix=mix, blend=blend)
-    doc = {"kind": KIND, "name": str(name).strip(), "mode": props.wheel_mode, "emotion": emotion, "mix": mix,
-           "blend": blend, "intensity": intensity, "weights": {n: float(w) for n, w in zip(ARKIT_NAMES, weights)}}
+    doc = {
+        "kind": KIND,
+        "name": str(name).strip(),
+        "mode": props.wheel_mode,
+        "emotion": emotion,
+        "mix": mix,
+        "blend": blend,
+        "intensity": intensity,
+        "weights": {n: float(w) for n, w in zip(ARKIT_NAMES, weights)},
+    }
     return atomic_write_text(presets._path(KIND, name), json.dumps(doc, indent=1))
 
 
@@ -50,8 +59,9 @@ def load_expression_preset(scene, name):
     props = settings(scene)
     pair = [c for c, _ in wheel.components] if wheel.kind == "pair" else []
     if any(c not in {item[0] for item in WHEEL_PAIR_ITEMS} for c in pair):
-        raise InputError(f"expression preset {name!r}: the panel's pairs take Plutchik primaries (or contempt), "
-                         f"not {emotion!r}")
+        raise InputError(
+            f"expression preset {name!r}: the panel's pairs take Plutchik primaries (or contempt), not {emotion!r}"
+        )
     if wheel.kind == "primary":
         primary = wheel.components[0][0]
         props.wheel_mode, props.wheel_primary, props.wheel_level = "PRIMARY", primary, str(wheel.level)
@@ -64,5 +74,3 @@ def load_expression_preset(scene, name):
         raise InputError(f"expression preset {name!r}: {emotion!r} is not a wheel expression")
     props.wheel_blend, props.wheel_intensity = blend, float(intensity)
     return wheel.name
-
-
