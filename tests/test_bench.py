@@ -32,6 +32,8 @@ QUICK_STAGES = {
     "photo.landmarks_256": {"landmarker_512_render"},
     "photo.drive_512": {"landmarker_512_render"},
     "photo.drive_256": {"landmarker_512_render"},
+    "photo.emotion_512": {"landmarker_512_render", "photo.landmarks_512"},
+    "photo.classify_512": {"landmarker_512_render", "photo.landmarks_512"},
     "capture.track_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.solve_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.total_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},

@@ -24,7 +24,7 @@
     2. the fusion (:mod:`facemotion.core.emotion.fusion`): weighted log-linear pooling, fitted by multinomial
        log-likelihood on the fitting third with ``w_appearance >= r * w_geometry`` for each ``r`` of :data:`RATIOS`;
        the largest ``r`` whose fusion beats both channels alone (balanced accuracy) on the calibration third is kept
-       (why: :mod:`facemotion.core.emotion.fusion`);
+       (why: :mod:`facemotion.core.emotion.fusion`), unless ``--ratio R`` (one of :data:`RATIOS`) fixes it;
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
     4. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
        before and after temperature scaling, per channel and fused; the uncertain rate; the astronaut photo's
@@ -242,7 +242,7 @@ def astronaut_variants():
     }
 
 
-def fit(data):
+def fit(data, fixed_ratio=None):
     """Everything ``fit`` reports (see the module docstring) and the parameters to write."""
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
     fit_mask, calib_mask, test_mask = _splits(data["groups"])
@@ -265,9 +265,14 @@ def fit(data):
         ratios.append(
             {"ratio": ratio, "params": candidate, "balanced_accuracy_calibration": score["balanced_accuracy"]}
         )
-    chosen = max(
-        (r for r in ratios if r["balanced_accuracy_calibration"] > alone), key=lambda r: r["ratio"], default=ratios[0]
-    )
+    if fixed_ratio is not None:  # chosen by the caller (--ratio): renders cannot make that choice for photos
+        chosen = next(r for r in ratios if r["ratio"] == fixed_ratio)
+    else:
+        chosen = max(
+            (r for r in ratios if r["balanced_accuracy_calibration"] > alone),
+            key=lambda r: r["ratio"],
+            default=ratios[0],
+        )
     params = dict(chosen["params"], ratio=chosen["ratio"])
     fused = fusion.pool(p_geometry, p_appearance, params)
     temperatures = {
@@ -386,6 +391,13 @@ def main(argv=None):
     f = sub.add_parser("fit")
     f.add_argument("--data", type=Path, required=True)
     f.add_argument("--write", action="store_true", help="write core/emotion/fusion.json")
+    f.add_argument(
+        "--ratio",
+        type=float,
+        choices=RATIOS,
+        default=None,
+        help="fix w_appearance / w_geometry's lower bound instead of choosing it on the renders",
+    )
     f.add_argument("--json", type=Path, default=None, help="write the full report as JSON here")
     args = parser.parse_args(argv)
     if args.cmd == "data":
@@ -396,7 +408,7 @@ def main(argv=None):
         return 0
     with np.load(args.data) as archive:
         data = {k: archive[k] for k in archive.files}
-    report, params, framing = fit(data)
+    report, params, framing = fit(data, args.ratio)
     _print_report(report)
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=1))

@@ -22,7 +22,9 @@ NUM_LANDMARKS = 478
 #: Number of points of the face mesh proper (and of the canonical face model).
 NUM_MESH_LANDMARKS = 468
 
-# --- inner lips (MediaPipe FACE_LANDMARKS_LIPS' inner chains), subject's right corner -> left corner -------------
+# --- lips (MediaPipe FACE_LANDMARKS_LIPS' outer and inner chains), subject's right corner -> left corner -----
+LIPS_UPPER_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+LIPS_LOWER_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
 LIPS_UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LIPS_LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 

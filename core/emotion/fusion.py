@@ -26,9 +26,10 @@ trained on renders; 0.58 balanced accuracy on the hard held-out renders) and far
 (trained on photos: 0.21 there, it reads most rendered expressions as neutral). A free fit (w_geometry 0.49,
 w_appearance 0.23) trusts geometry for a reason that reverses on photographs, where issue 17 measured the geometric
 model at 0.32 / 0.74 and the appearance model at 0.58 / 0.65 (in the wild / posed). So the fit is constrained to
-``w_appearance >= r * w_geometry``, with ``r`` the largest of a grid for which the fusion still beats each channel
-alone on the second set of identities (``ratio`` in ``fusion.json``): the most appearance-leaning pooling the renders
-still support. Contempt, which only geometry sees, keeps geometry's voice through its bias.
+``w_appearance >= r * w_geometry`` with ``r = 1`` (``ratio`` in ``fusion.json``): equal trust, since issue 17's real
+photographs put the appearance model ahead in the wild and behind on posed faces, and renders cannot decide it (on
+them any ``r`` above 0.5 loses a little to geometry alone). Contempt, which only geometry sees, keeps geometry's voice
+through its bias.
 
 **Uncertain** (:func:`is_uncertain`): the calibrated top class is less than :data:`UNCERTAIN_MARGIN` ahead of the
 second. The label and the probabilities are still given; callers say "uncertain" and do not key an emotion from it.
