@@ -18,7 +18,7 @@ from ...core.errors import InputError
 from ...core.io.atomic_io import check_output_file
 from .. import console
 from ..console import info, print_stage
-from .commands import _load, _naming_input, face_objects
+from .commands import face_objects, load_head, naming_input
 from .export_arguments import add_export_arguments, export_keywords
 
 #: Output types: the rig animated, or the curves as a Live Link Face CSV.
@@ -207,7 +207,7 @@ def cmd_capture(args):
     if out.suffix.lower() != ".csv" and args.rig is None:
         raise InputError(f"{out.name}: --rig MESH is needed to write an animated rig (or write a .csv)")
     settings = _settings(args, is_video)
-    with _naming_input(args.input):
+    with naming_input(args.input):
         take = _take(args, settings, is_video)
     for note in take.notes:
         info(f"  note: {note}")
@@ -217,10 +217,10 @@ def cmd_capture(args):
         live_link.write_live_link_csv(out, take)
         print_stage(f"write {out.name}", t)
         return 0
-    loaded = _load(pipeline, args.rig)
+    loaded = load_head(pipeline, args.rig)
     objects = face_objects(pipeline, loaded, args.rig)
     t = time.perf_counter()
-    with _naming_input(args.rig):
+    with naming_input(args.rig):
         write_take(objects, take, replace=args.replace_action)
     print_stage("key the capture", t)
     t = time.perf_counter()

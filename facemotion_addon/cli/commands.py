@@ -26,13 +26,16 @@ from .export_arguments import export_keywords
 from .timeline_file import read_timeline
 
 
-def _check_output(path, overwrite):
+def check_mesh_output(path, overwrite):
+    """``Path`` of a mesh output (.glb, .gltf, .fbx, .blend) of rig, animate, speak or capture, checked before any
+    work (:func:`...core.io.atomic_io.check_output_file`: suffix, folder, an existing file without ``overwrite``).
+    Raises InputError."""
     from ..pipeline import OUTPUT_SUFFIXES
 
     return check_output_file(path, OUTPUT_SUFFIXES, overwrite=overwrite)
 
 
-def _load(pipeline, mesh):
+def load_head(pipeline, mesh):
     """Load ``mesh`` and return the head's meshes (:func:`.pipeline.load_file`): a .blend is opened whole, so every
     data-block the user had is written back with the result; other files are imported into an empty scene (the home
     file without its objects; the preferences are left alone). Meshes left out of the head (hidden, flat floor
@@ -44,7 +47,7 @@ def _load(pipeline, mesh):
 
 
 @contextlib.contextmanager
-def _naming_input(mesh):
+def naming_input(mesh):
     """Prefix the input file's name to errors that do not name it yet (e.g. no face found on the mesh)."""
     name = Path(mesh).name
     try:
@@ -75,7 +78,7 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None):
 
     t = time.perf_counter()
     options = {} if gaze is None else {"gaze": gaze_style(gaze)}
-    with _naming_input(mesh), console.progress_bar("rig") as progress:
+    with naming_input(mesh), console.progress_bar("rig") as progress:
         result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
     for stage, seconds in result.timings.items():
         info(f"    {stage:<28s} {seconds:7.2f} s")
@@ -109,10 +112,10 @@ def face_objects(pipeline, loaded, mesh):
 def cmd_rig(args):
     from .. import pipeline
 
-    out = _check_output(args.out, args.overwrite)
+    out = check_mesh_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     gaze_style(args.gaze)  # a bad --gaze is refused before any work
-    loaded = _load(pipeline, args.mesh)
+    loaded = load_head(pipeline, args.mesh)
     _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze)
     t = time.perf_counter()
     # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
@@ -125,7 +128,7 @@ def cmd_animate(args):
     from ...core.animation.timeline import bake_timeline, timeline_from_json
     from .. import pipeline
 
-    out = None if args.out is None else _check_output(args.out, args.overwrite)
+    out = None if args.out is None else check_mesh_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
@@ -139,10 +142,10 @@ def cmd_animate(args):
         raise type(exc)(f"{timeline_path}: {exc}") from None
     if out is None:  # --save-timeline alone: no mesh
         return emotion_names.finish_animate(args, timeline, info)
-    loaded = _load(pipeline, args.mesh)
+    loaded = load_head(pipeline, args.mesh)
     objects = face_objects(pipeline, loaded, args.mesh)
     t = time.perf_counter()
-    with _naming_input(args.mesh), console.progress_bar("bake") as progress:
+    with naming_input(args.mesh), console.progress_bar("bake") as progress:
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)
     print_stage("bake timeline", t)
     t = time.perf_counter()
@@ -296,7 +299,7 @@ def cmd_emotion(args):
     if args.model is not None and not Path(args.model).is_file():
         raise InputError(f"{args.model}: model file not found (given as --model)")
     model = args.model or (RELATIVE_MODEL_PATH if reference is not None else None)
-    with _naming_input(model or "emotion model"):
+    with naming_input(model or "emotion model"):
         # Without a model of one's own: geometry + appearance fused (images, videos judged frame by frame alone).
         classifier = EmotionClassifier(model) if model else default_fused_classifier()
     try:

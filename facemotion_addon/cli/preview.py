@@ -18,6 +18,7 @@ from ...core.io.atomic_io import atomic_output, check_output_file
 from ...core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, PreviewColumn, part_colours, preview_images, preview_sheet
 from .. import console
 from ..console import info, print_stage
+from .commands import load_head, naming_input
 
 #: Emotion presets shown after the key shapes, at full intensity (what a timeline key of that name reaches).
 EMOTION_COLUMNS = ("happy", "sad", "surprise", "fear", "anger", "disgust", "contempt")
@@ -50,8 +51,6 @@ def preview_column_groups(emotions=True):
 
 def cmd_preview(args):
     from .. import pipeline, rigging
-    from .commands import _load as load_head
-    from .commands import _naming_input as naming_input
 
     if not 64 <= args.size <= 1024:
         raise InputError(f"--size must be between 64 and 1024 pixels per cell, got {args.size}")

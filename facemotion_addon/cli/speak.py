@@ -18,7 +18,7 @@ from pathlib import Path
 from ...core.errors import FacemotionError, InputError
 from .. import compat, console
 from ..console import info, print_stage
-from .commands import _check_output, _load, _naming_input, face_objects
+from .commands import check_mesh_output, face_objects, load_head, naming_input
 from .export_arguments import add_output_arguments, export_keywords
 from .timeline_file import read_timeline
 
@@ -203,23 +203,23 @@ def cmd_speak(args):
     from .. import pipeline
     from ..viseme_keys import add_viseme_keys
 
-    out = _check_output(args.out, args.overwrite)
+    out = check_mesh_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     t = time.perf_counter()
     face = _speech(args)
     print_stage("speech", t)
     _report(face)
-    loaded = _load(pipeline, args.mesh)
+    loaded = load_head(pipeline, args.mesh)
     objects = face_objects(pipeline, loaded, args.mesh)
     if args.visemes:
-        with _naming_input(args.mesh):
+        with naming_input(args.mesh):
             for obj in objects:
                 _, missing = add_viseme_keys(obj, replace=args.replace_keys)
                 if missing:
                     info(f"  note: '{obj.name}' has no {', '.join(missing)}; its visemes are made without them")
     weights, names = speech_channels(face, "visemes" if args.visemes else "arkit")
     t = time.perf_counter()
-    with _naming_input(args.mesh), console.progress_bar("bake"):
+    with naming_input(args.mesh), console.progress_bar("bake"):
         pipeline.write_bake(objects, weights, face.fps, replace=args.replace_action, names=names)
     print_stage("bake speech", t)
     if out.suffix.lower() == ".blend":  # the voice in the sequencer, so the .blend plays with sound
