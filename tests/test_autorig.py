@@ -8,6 +8,7 @@ shuffled and transformed, whose true expression deltas are known at every vertex
 import numpy as np
 import pytest
 import rig_accuracy
+from primitives import cube_mesh
 
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
 from facemotion.core.detect.landmarks import default_detector
@@ -174,23 +175,7 @@ def test_expressions_read_right_to_the_face_landmarker(ict_rig, ict_head):
 
 
 def test_a_cube_has_no_face():
-    corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=np.float64)
-    hull = np.array(
-        [
-            [0, 1, 3],
-            [0, 3, 2],
-            [4, 6, 7],
-            [4, 7, 5],
-            [0, 4, 5],
-            [0, 5, 1],
-            [2, 3, 7],
-            [2, 7, 6],
-            [0, 2, 6],
-            [0, 6, 4],
-            [1, 5, 7],
-            [1, 7, 3],
-        ]
-    )
+    corners, hull = cube_mesh(0.5, (0.5, 0.5, 0.5))
     with pytest.raises(NoFaceError, match="no face"):
         rig_mesh(corners, hull)
 
@@ -283,23 +268,8 @@ def test_a_hair_cap_stays_still_and_the_forehead_moves(ict_rig, ict_head, templa
 def test_forced_roles_and_far_parts_stay_still(ict_rig, ict_head, template):
     """A default-scene cube 3 m away never moves; a part forced to "ignore" never moves; forced eyes are rigid."""
     vertices, triangles = ict_head
-    cube = np.array([[x, y, z] for x in (-50, 50) for y in (-50, 50) for z in (-50, 50)], float) + [0, 0, 300]
-    hull = np.array(
-        [
-            [0, 1, 3],
-            [0, 3, 2],
-            [4, 6, 7],
-            [4, 7, 5],
-            [0, 4, 5],
-            [0, 5, 1],
-            [2, 3, 7],
-            [2, 7, 6],
-            [0, 2, 6],
-            [0, 6, 4],
-            [1, 5, 7],
-            [1, 7, 3],
-        ]
-    ) + len(vertices)
+    cube, hull = cube_mesh(50.0, (0.0, 0.0, 300.0))
+    hull = hull + len(vertices)
     # A tongue as its own loose part (ICT's is joined to its gums): an ellipsoid behind the lower incisors.
     lower = vertices[ict_rig.parts.part("lower_teeth").vertices]
     width = np.linalg.norm(ict_rig.landmarks[291] - ict_rig.landmarks[61])

@@ -3,6 +3,7 @@ with known answers (a cube of 12 huge triangles, single triangles, exact similar
 
 import numpy as np
 import pytest
+from primitives import cube_mesh
 from scipy.spatial.transform import Rotation
 
 from facemotion.core import geometry
@@ -28,28 +29,6 @@ def ict():
 @pytest.fixture(scope="module")
 def ict_proximity(ict):
     return geometry.MeshProximity(*ict)
-
-
-def cube_mesh(half=1.0):
-    """Closed cube of 12 triangles, outward counter-clockwise winding."""
-    v = np.array([[x, y, z] for x in (-half, half) for y in (-half, half) for z in (-half, half)])
-    f = np.array(
-        [
-            [0, 1, 3],
-            [0, 3, 2],
-            [4, 6, 7],
-            [4, 7, 5],
-            [0, 4, 5],
-            [0, 5, 1],
-            [2, 3, 7],
-            [2, 7, 6],
-            [0, 2, 6],
-            [0, 6, 4],
-            [1, 5, 7],
-            [1, 7, 3],
-        ]
-    )
-    return v, f
 
 
 def subdivide(v, f):

@@ -4,6 +4,7 @@ such a part belongs. Landmarks detected once on the head (its parts as tools/syn
 import numpy as np
 import pytest
 import synthetic_heads
+from primitives import cube_mesh
 
 from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
 from facemotion.core.rig.part_cues import cued_roles
@@ -24,23 +25,7 @@ def head():
     parts.append(
         synthetic_heads.MeshPart(
             "far_box",
-            np.array([[x, y, z] for x in (60, 62) for y in (0, 2) for z in (0, 2)], dtype=np.float64),
-            np.array(
-                [
-                    [0, 1, 3],
-                    [0, 3, 2],
-                    [4, 6, 7],
-                    [4, 7, 5],
-                    [0, 4, 5],
-                    [0, 5, 1],
-                    [2, 3, 7],
-                    [2, 7, 6],
-                    [0, 2, 6],
-                    [0, 6, 4],
-                    [1, 5, 7],
-                    [1, 7, 3],
-                ]
-            ),
+            *cube_mesh(1.0, (61.0, 1.0, 1.0)),
             "ignore",
         )
     )

@@ -7,6 +7,7 @@ these tests run no detector.
 
 import numpy as np
 import pytest
+from primitives import cube_mesh
 
 from facemotion.core.arkit import ARKIT_INDEX
 from facemotion.core.errors import InputError
@@ -64,27 +65,6 @@ def test_ict_parts_are_found(ict):
     assert "eye_left" in parts.summary() and "lower_teeth" in parts.summary()
 
 
-def _box(centre, half):
-    corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64)
-    hull = np.array(
-        [
-            [0, 1, 3],
-            [0, 3, 2],
-            [4, 6, 7],
-            [4, 7, 5],
-            [0, 4, 5],
-            [0, 5, 1],
-            [2, 3, 7],
-            [2, 7, 6],
-            [0, 2, 6],
-            [0, 6, 4],
-            [1, 5, 7],
-            [1, 7, 3],
-        ]
-    )
-    return centre + half * corners, hull
-
-
 def _ellipsoid(centre, radii, n=12):
     """A UV ellipsoid: ``(vertices, triangles)``."""
     theta, phi = np.meshgrid(np.linspace(0.1, np.pi - 0.1, n), np.linspace(0, 2 * np.pi, 2 * n, endpoint=False))
@@ -117,7 +97,7 @@ def test_far_parts_tongue_forced_roles_and_no_eyes(ict):
     ]
     mouth_width = np.linalg.norm(landmarks[291] - landmarks[61])
     tongue = _ellipsoid(lower.mean(axis=0) + [0, -0.002, -0.025], np.array([0.45, 0.12, 0.6]) * mouth_width)
-    cube = _box(landmarks.mean(axis=0) + [0.0, 0.0, 3.0], 0.5)  # 3 m away, like Blender's default cube
+    cube = cube_mesh(0.5, landmarks.mean(axis=0) + [0.0, 0.0, 3.0])  # 3 m away, like Blender's default cube
     vertices, triangles = _joined(head, teeth, tongue, cube)
     n_head, n_teeth, n_tongue = len(head[0]), len(teeth[0]), len(tongue[0])
     parts = classify_parts(vertices, triangles, landmarks)

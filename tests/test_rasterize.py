@@ -3,6 +3,7 @@ cube of 12 huge triangles, and MediaPipe's real Face Landmarker run on the rende
 
 import numpy as np
 import pytest
+from primitives import cube_mesh
 from scipy import ndimage
 from scipy.spatial import ConvexHull
 from scipy.spatial.transform import Rotation
@@ -38,27 +39,6 @@ def front(ict):
     v, f = ict
     camera = rasterize.OrthoCamera.framing(v, view_dir=(0, 0, -1), up=(0, 1, 0), size=(512, 512))
     return rasterize.render(v, f, camera)
-
-
-def cube_mesh(half=1.0):
-    v = np.array([[x, y, z] for x in (-half, half) for y in (-half, half) for z in (-half, half)], dtype=float)
-    f = np.array(
-        [
-            [0, 1, 3],
-            [0, 3, 2],
-            [4, 6, 7],
-            [4, 7, 5],
-            [0, 4, 5],
-            [0, 5, 1],
-            [2, 3, 7],
-            [2, 7, 6],
-            [0, 2, 6],
-            [0, 6, 4],
-            [1, 5, 7],
-            [1, 7, 3],
-        ]
-    )
-    return v, f
 
 
 def reconstruct(render, vertices, faces):
