@@ -3,7 +3,13 @@
 
 Every export is atomic: Blender's exporter writes into a temporary name in the destination directory, and only a
 complete file is renamed onto the destination (``core.io.atomic_io``), so a failed export leaves no file behind and
-never a half-written one. An existing destination is refused unless ``overwrite=True``.
+never a half-written one. An existing destination is refused unless ``overwrite=True``; without it the file is
+created exclusively (:func:`core.io.atomic_io.place_new`), so a file another run made meanwhile is not replaced.
+
+Ctrl+C, SIGTERM and SIGHUP are held back while Blender's exporter runs (:func:`core.interrupts.deferred_interrupts`):
+raised inside the exporter's Python code, the interruption would become the operator's ``RuntimeError`` (a
+traceback on stdout and an "export failed" error) instead of stopping the run; delivered after it, it stops the run
+as anywhere else, and the temporary file is removed.
 
 Only the given objects are exported (the exporters' "selected only" mode, with the selection restored afterwards).
 
@@ -42,8 +48,9 @@ import numpy as np
 from ..core.animation.common_keys import cheapest_common_keys
 from ..core.animation.keys import DEFAULT_TOLERANCE
 from ..core.errors import FacemotionError, InputError
+from ..core.interrupts import deferred_interrupts
 from ..core.io import export_options
-from ..core.io.atomic_io import atomic_output, check_output_file
+from ..core.io.atomic_io import atomic_output, check_output_file, place_new
 from . import bridge, compat, gltf_tools, shading
 from .console import blender_error_cause, held_stdout
 from .mesh_import import check_blender_path
@@ -140,7 +147,8 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
 
     def blender_write(target):
         check_blender_path(target)
-        with held_stdout():  # the exporter's INFO lines ("Starting glTF 2.0 export", ...) are not results
+        # the exporter's INFO lines ("Starting glTF 2.0 export", ...) are not results
+        with held_stdout(), deferred_interrupts():
             bpy.ops.export_scene.gltf(filepath=str(target), export_format=export_format, **settings)
 
     def packed_write(target):
@@ -156,7 +164,7 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
         _common_key_actions(objects, options.animation_mode, enabled=animations and options.sampling == "keyed"),
     ):
         if export_format == "GLB":
-            _export_single_file(path, write)
+            _export_single_file(path, write, overwrite)
         else:
             _export_with_companions(path, write, overwrite)
     return path
@@ -355,7 +363,7 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
 
     def write(target):
         check_blender_path(target)
-        with held_stdout():  # the exporter's progress lines are not results
+        with held_stdout(), deferred_interrupts():  # the exporter's progress lines are not results
             bpy.ops.export_scene.fbx(
                 filepath=str(target),
                 use_selection=True,
@@ -375,7 +383,7 @@ def export_fbx(path, objects, *, animations=True, overwrite=False, options=None)
             )  # keeps the shape-key ownership list
 
     with _export_state(objects, options), _fbx_time_zero(objects, options.clip_name, enabled=animations):
-        _export_single_file(path, write)
+        _export_single_file(path, write, overwrite)
     return path
 
 
@@ -485,16 +493,16 @@ def save_blend(path, *, overwrite=False):
         # Blender backs up an existing file as "<name>.blend1" before saving over it; start from no file.
         check_blender_path(target)
         target.unlink()
-        with held_stdout():  # Blender's 'Info: Saved copy as "..."' line is not a result
+        with held_stdout(), deferred_interrupts():  # Blender's 'Info: Saved copy as "..."' line is not a result
             bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
 
-    _export_single_file(path, write)
+    _export_single_file(path, write, overwrite)
     return path
 
 
-def _export_single_file(path, write):
+def _export_single_file(path, write, overwrite):
     try:
-        with atomic_output(path) as tmp:
+        with atomic_output(path, exclusive=not overwrite) as tmp:
             write(tmp)
             if not tmp.is_file() or tmp.stat().st_size == 0:
                 raise RuntimeError("the exporter wrote no data")
@@ -515,13 +523,22 @@ def _export_with_companions(path, write, overwrite):
         produced = sorted(p for p in stage.rglob("*") if p.is_file())
         if stage / path.name not in produced:
             raise FacemotionError(f"{path.name}: export failed (the exporter wrote no data)")
-        if not overwrite:
-            clashes = [p.relative_to(stage) for p in produced if (path.parent / p.relative_to(stage)).exists()]
-            if clashes:
-                check_output_file(path.parent / clashes[0], (clashes[0].suffix.lower(),), overwrite=False, probe=False)
-        for item in sorted(produced, key=lambda p: p == stage / path.name):
-            target = path.parent / item.relative_to(stage)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(item, target)
+        placed = []
+        # The moves are one step: an interruption waits for the last, and a file in the way (without overwrite)
+        # takes back the ones already placed.
+        with deferred_interrupts():
+            try:
+                for item in sorted(produced, key=lambda p: p == stage / path.name):
+                    target = path.parent / item.relative_to(stage)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if overwrite:
+                        os.replace(item, target)
+                    else:
+                        place_new(item, target)
+                        placed.append(target)
+            except InputError:
+                for target in placed:
+                    target.unlink(missing_ok=True)
+                raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)

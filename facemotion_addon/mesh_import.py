@@ -15,6 +15,10 @@ A ``.blend`` given to the CLI is opened as the session's file (:func:`open_blend
 (cameras, lights, empties, fake-user actions, custom properties, other scenes, worlds, images...) is still there when
 the result is saved back; :func:`import_mesh_file` (append into the current scene) is for the add-on's UI.
 
+Facemotion's own GLB/FBX written with other target names (the ``unreal`` preset's PascalCase) gets its shape keys'
+ARKit names back on import (:func:`.shape_keys.restore_arkit_names`), so a re-rig replaces that set and an animation
+drives it, instead of a second set of 52 being added beside it.
+
 Failures raise :class:`InputError` with one line, and remove whatever the failed import had already created.
 """
 
@@ -25,6 +29,7 @@ import bpy
 
 from ..core.errors import InputError
 from .console import blender_error_cause, held_stdout
+from .shape_keys import restore_arkit_names
 
 #: File suffixes ``import_mesh_file`` accepts.
 SUPPORTED_SUFFIXES = (".obj", ".glb", ".gltf", ".fbx", ".blend")
@@ -160,6 +165,8 @@ def import_mesh_file(path):
             raise InputError(f"{path.name}: has vertices but no faces; export the face as a polygon mesh")
         found = f"found only {', '.join(kinds)}" if kinds else "found nothing"
         raise InputError(f"{path.name}: no mesh with faces in the file ({found}); export the face as a polygon mesh")
+    for obj in meshes:
+        restore_arkit_names(obj)
     return meshes
 
 

@@ -8,7 +8,8 @@ user and are never modified, replaced or removed. The same list is also kept as 
 ``Object["facemotion_keys"]`` (a string, one name per line): glTF and FBX export drop the Key's custom properties but
 keep the mesh's (glTF
 ``extras``) and the object's (FBX custom properties), so re-rigging facemotion's own GLB/FBX output with replace
-still knows which keys are facemotion's. The Key's list wins when present.
+still knows which keys are facemotion's. The Key's list wins when present. The list keeps the ARKit names also when an
+export renamed the targets (``names="unreal"``): :func:`restore_arkit_names` gives them back on import.
 
 Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, no per-vertex Python loop).
 """
@@ -16,6 +17,7 @@ Coordinates move through :mod:`.bridge` (bulk ``foreach_get``/``foreach_set``, n
 import numpy as np
 
 from ..core.errors import FacemotionError, InputError
+from ..core.io.export_options import NAME_STYLES, export_name
 from .bridge import key_block_coords, set_key_block_coords
 
 #: Custom property on the ``Key`` data-block: list of the key block names facemotion wrote.
@@ -60,6 +62,29 @@ def facemotion_key_names(obj):
     if key is None:
         return []
     return [name for name in _listed_names(obj, key) if name in key.key_blocks]
+
+
+def restore_arkit_names(obj):
+    """Rename facemotion's own shape keys on ``obj`` that an export renamed (the ``unreal`` preset's PascalCase:
+    :func:`core.io.export_options.export_name`) back to their ARKit names, so that re-rigging or re-animating such a
+    file finds facemotion's set (and replaces or drives it) instead of adding a second set of 52 beside it.
+
+    A key is renamed only when the ownership list names its ARKit name, that name is not on the mesh, and the
+    exported form of it is; the user's keys (not on the list) are never renamed. Returns the names given back.
+    """
+    key = obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
+    if key is None:
+        return []
+    restored = []
+    for name in _listed_names(obj, key):
+        if name in key.key_blocks:
+            continue
+        exported = (export_name(name, style.value) for style in NAME_STYLES)
+        block = next((key.key_blocks[other] for other in exported if other in key.key_blocks), None)
+        if block is not None:
+            block.name = name  # Blender renames the F-curves' data paths with it: the file's animation follows
+            restored.append(name)
+    return restored
 
 
 def check_shape_key_clashes(obj, names, *, replace=False):

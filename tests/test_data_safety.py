@@ -165,30 +165,33 @@ obj.shape_key_add(name="Basis", from_mix=False)
 obj.shape_key_add(name="UserKey", from_mix=False)
 deltas = np.zeros((2, 8, 3), np.float32); deltas[:, 0, 2] = 0.5
 shape_keys.write_shape_keys(obj, deltas, ["jawOpen", "mouthClose"])
-pipeline.export([obj], sys.argv[1], overwrite=True, animations=False)
+pipeline.export([obj], sys.argv[1], overwrite=True, animations=False, names=sys.argv[3])
 bpy.ops.wm.read_homefile(use_empty=True)
 objects = pipeline.load_mesh(sys.argv[1])
 obj = next(o for o in objects if o.data.shape_keys)
 ours = shape_keys.facemotion_key_names(obj)
+keys = [block.name for block in obj.data.shape_keys.key_blocks]
 shape_keys.check_shape_key_clashes(obj, ["jawOpen", "mouthClose"], replace=True)
 try:
     shape_keys.check_shape_key_clashes(obj, ["UserKey"], replace=True)
     user = "overwritable"
 except Exception as exc:
     user = str(exc)
-print("JSON" + json.dumps({"ours": ours, "user": user}))
+print("JSON" + json.dumps({"ours": ours, "user": user, "keys": keys}))
 from facemotion.facemotion_addon import compat
 compat.exit_process(0)  # bpy 4.2 can crash in interpreter shutdown after a glTF export
 """
 
 
-@pytest.mark.parametrize("suffix", [".glb", ".fbx"])
-def test_ownership_marker_survives_export_and_import(suffix, tmp_path):
-    """Re-rigging facemotion's own GLB/FBX with replace works: its keys are still known as facemotion's, the user's
-    key still is not."""
+@pytest.mark.parametrize("suffix, names", [(".glb", "arkit"), (".fbx", "arkit"), (".glb", "unreal"), (".fbx", "unreal")])
+def test_ownership_marker_survives_export_and_import(suffix, names, tmp_path):
+    """Re-rigging facemotion's own GLB/FBX with replace works, also when it was written with Unreal's names
+    (JawOpen): its keys are known as facemotion's again under their ARKit names (so a re-rig replaces them instead
+    of adding a second set), the user's key still is not."""
     from test_cli import ROOT
 
-    out = _bpy(_ROUND_TRIP, tmp_path / f"head{suffix}", ROOT / "tools").stdout
+    out = _bpy(_ROUND_TRIP, tmp_path / f"head{suffix}", ROOT / "tools", names).stdout
     state = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("JSON")))
     assert state["ours"] == ["jawOpen", "mouthClose"]
+    assert state["keys"][1:] == ["UserKey", "jawOpen", "mouthClose"]
     assert "not made by facemotion" in state["user"], state

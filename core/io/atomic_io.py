@@ -4,6 +4,10 @@
 The data goes to a temporary file in the destination's own directory (so the final rename never crosses a
 file-system boundary), is flushed and fsync'ed, then ``os.replace`` swaps it in. ``os.replace`` is atomic on POSIX and
 on Windows (same volume). Every module that writes a cache, a download or an export uses these two helpers.
+
+An output that must not replace anything (no ``--overwrite``) is placed with :func:`place_new` instead: created
+exclusively, so of two runs writing the same new file at once one wins and the other fails with one line, where a
+check for the file followed by a rename would let the second silently replace the first.
 """
 
 import contextlib
@@ -19,6 +23,7 @@ __all__ = [
     "atomic_write_text",
     "check_output_file",
     "check_writable",
+    "place_new",
     "MAX_NAME_BYTES",
 ]
 
@@ -77,16 +82,42 @@ def check_output_file(path, suffixes, *, overwrite, what=None, probe=True):
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
     if out.exists() and not overwrite:
-        raise InputError(
-            f"{out}: already exists; choose another file name, or replace it with --overwrite "
-            "(the Overwrite option in Blender)"
-        )
+        raise _exists_error(out)
     return out
 
 
+def _exists_error(path):
+    return InputError(
+        f"{path}: already exists; choose another file name, or replace it with --overwrite "
+        "(the Overwrite option in Blender)"
+    )
+
+
+def place_new(source, path):
+    """Move the finished file ``source`` to ``path`` (same folder) only if ``path`` does not exist: ``os.link``
+    creates the name exclusively and atomically (it fails when another process made ``path`` first), then
+    ``source`` is removed. Where the file system has no hard links, ``path`` is created with ``O_EXCL`` and
+    ``source`` renamed onto it. Raises InputError (the one line of :func:`check_output_file`) when ``path``
+    exists; ``source`` is then left for the caller to remove."""
+    source, path = Path(source), Path(path)
+    try:
+        os.link(source, path)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:  # no hard links here (FAT, some network shares): claim the name, then rename onto it
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            raise _exists_error(path) from None
+        os.replace(source, path)
+        return
+    os.unlink(source)
+
+
 @contextlib.contextmanager
-def atomic_output(path, *, suffix=None):
-    """Context manager yielding a temporary ``Path`` beside ``path``; on success it replaces ``path`` atomically.
+def atomic_output(path, *, suffix=None, exclusive=False):
+    """Context manager yielding a temporary ``Path`` beside ``path``; on success it replaces ``path`` atomically
+    (``exclusive``: creates it, :func:`place_new`; raises InputError when ``path`` exists by then).
 
     Write the temporary path with any library (``np.save``, ``cv2.imwrite``, ``open``); when the ``with`` block ends
     without an exception the file is fsync'ed and renamed onto ``path``. On an exception the temporary file is removed,
@@ -114,7 +145,10 @@ def atomic_output(path, *, suffix=None):
         except OSError:
             mode = 0o644
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if exclusive:
+            place_new(tmp, path)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

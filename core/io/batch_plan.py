@@ -13,8 +13,13 @@ up to date, and the JSON reports (``facemotion batch``; the Blender side is
   with the buffers and images it references), the options that change the output (formats, preset, clips with the
   content of each timeline file, fps) and facemotion's version. Its report records the key and the SHA-256 of every
   output; the asset is skipped when the report's key is the same and every output is still there with that content
-  (a deleted or edited output is made again). The report is written last, after every output, so a run stopped
-  half-way leaves no report that claims outputs it did not finish.
+  (a deleted or edited output is made again).
+- **Ownership**: while a head's outputs are written its report is a journal (:func:`incomplete_report`, status
+  ``"incomplete"``): before each output it names that output as ``pending``, after it lists it with its size and
+  SHA-256. A run stopped at any point (a signal, a lost worker, a power cut) thus leaves a report that names every
+  output it may have written, so the next run knows them as the batch's own (:func:`owned_outputs`) and redoes the
+  head, replacing them, instead of refusing them as a user's files. The final report (status ``"ok"``) is written
+  last, after every output, so an ``"ok"`` report never claims an output that was not finished.
 - **Clips** (``--clips``) are read and checked by :mod:`facemotion.core.animation.clips` (they need the timeline,
   which is above this package).
 - **Reports**: one JSON per asset (:func:`asset_report`) and one summary (:func:`summary_report`), written
@@ -44,6 +49,8 @@ __all__ = [
     "is_up_to_date",
     "asset_report",
     "failure_report",
+    "incomplete_report",
+    "owned_entries",
     "owned_outputs",
     "summary_report",
     "write_json",
@@ -238,7 +245,7 @@ def asset_report(asset, out_dir, *, key, status, written=(), error=None, **detai
 
     Args:
         asset: the :class:`Asset`; out_dir: the output folder (outputs are listed relative to it).
-        key: the job key (:func:`job_key`); status: ``"ok"``, ``"failed"`` or ``"skipped"``.
+        key: the job key (:func:`job_key`); status: ``"ok"``, ``"failed"``, ``"skipped"`` or ``"incomplete"``.
         written: output ``Path`` s; each is listed with its size (bytes) and SHA-256.
         error: one-line error message of a failed asset.
         details: more fields (vertex counts, shapes, landmark confidence, parts, timings in seconds, warnings).
@@ -260,21 +267,40 @@ def asset_report(asset, out_dir, *, key, status, written=(), error=None, **detai
 
 
 def failure_report(asset, out_dir, *, key, error):
-    """The report of a failed asset. Outputs that an earlier report of this asset listed stay listed under
-    ``previous_outputs`` (so they are still known as the batch's own files, to be replaced next time, and not as
-    a user's files in the way)."""
+    """The report of a failed asset. Outputs that an earlier report of this asset listed (or named as pending) stay
+    listed under ``previous_outputs`` (so they are still known as the batch's own files, to be replaced next time,
+    and not as a user's files in the way)."""
     previous = read_report(asset.report_path(out_dir)) if out_dir is not None else None
-    owned = {}
-    if previous:
-        owned.update(previous.get("previous_outputs") or {})
-        owned.update(previous.get("outputs") or {})
-    return {**asset_report(asset, out_dir, key=key, status="failed", error=error), "previous_outputs": owned}
+    return {
+        **asset_report(asset, out_dir, key=key, status="failed", error=error),
+        "previous_outputs": owned_entries(previous),
+    }
+
+
+def incomplete_report(asset, out_dir, *, key, written, pending, previous):
+    """The report of a head whose outputs are being written (status ``"incomplete"``; see the module's
+    "Ownership"): ``written`` the ``Path`` s finished so far (listed with size and SHA-256), ``pending`` the
+    ``Path`` being written now (or None), ``previous`` the :func:`owned_entries` of the head's report before this
+    run (kept under ``previous_outputs``: still the batch's own files)."""
+    report = asset_report(asset, out_dir, key=key, status="incomplete", written=written)
+    report["pending"] = [] if pending is None else [Path(pending).relative_to(out_dir).as_posix()]
+    report["previous_outputs"] = dict(previous)
+    return report
+
+
+def owned_entries(report):
+    """``{relative POSIX path: {"bytes", "sha256"}}`` of every output ``report`` says the batch wrote (its outputs
+    and previous outputs) or was writing (pending: an empty entry, no hash known); ``{}`` for None."""
+    report = report or {}
+    owned = {name: {} for name in report.get("pending") or ()}
+    owned.update(report.get("previous_outputs") or {})
+    owned.update(report.get("outputs") or {})
+    return owned
 
 
 def owned_outputs(report):
-    """The output paths (relative, POSIX) a report says the batch wrote: its outputs and previous outputs."""
-    report = report or {}
-    return set(report.get("outputs") or {}) | set(report.get("previous_outputs") or {})
+    """The output paths (relative, POSIX) a report says the batch wrote or was writing (:func:`owned_entries`)."""
+    return set(owned_entries(report))
 
 
 def summary_report(reports, *, options, version, seconds, workers, scheduler=None):

@@ -8,8 +8,11 @@ The plan (which files, output names, up-to-date checks, report layout) is pure a
 and a crash in Blender's importers must cost one head, not the batch. ``--workers 0`` runs every head in this
 process (no isolation; for debugging and for a Blender that cannot start itself again).
 
-Every output is written atomically (a temporary file, then a rename) and the head's report last, so a report always
-describes complete outputs. The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter
+Every output is written atomically (a temporary file, then a rename; created exclusively where it is not the
+batch's own file and there is no ``--overwrite``), and the head's report is its journal: it names each output before
+it is written and lists it with its hash after (:func:`...core.io.batch_plan.incomplete_report`), and the final
+report is written last. A batch stopped by Ctrl+C, SIGTERM or SIGHUP ends with one line saying how many heads were
+finished; the same command again redoes the unfinished ones, replacing the outputs they had written. The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter
 writes no time, the FBX exporter's creation time is fixed to ``SOURCE_DATE_EPOCH`` (default 0) here, and worker
 processes run the BLAS/OpenMP pools on one thread (:func:`fixed_threads`), so the bytes do not depend on the
 machine's core count either (``--workers 0`` keeps the process's own pools).
@@ -20,6 +23,7 @@ import contextlib
 import datetime
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -152,7 +156,11 @@ def cmd_batch(args):
     options = batch_options(args, clips)
     version = batch_plan.facemotion_version()
     reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
-    _run_heads(args, assets, reports, todo, out_dir, workers)
+    try:
+        _run_heads(args, assets, reports, todo, out_dir, workers)
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP: the CLI's last line says what was finished
+        exc.add_note(_interrupted_outcome(assets, reports, out_dir))
+        raise
     summary = batch_plan.summary_report(
         reports,
         options=options,
@@ -241,6 +249,24 @@ def _run_heads(args, assets, reports, todo, out_dir, workers):
             distributed.run_local(todo, command, min(workers, len(todo)), finished)
 
 
+def _interrupted_outcome(assets, reports, out_dir):
+    """What an interrupted batch leaves, for the CLI's last line (:func:`.entry.main` prints it after "terminated;"):
+    how many heads were finished (done, up to date or failed, each with its report), and the outputs the unfinished
+    heads had written (listed in their reports, so the same command again replaces them)."""
+    finished = sum(report is not None for report in reports)
+    kept = 0
+    for asset, report in zip(assets, reports):
+        if report is None:
+            journal = batch_plan.read_report(asset.report_path(out_dir)) or {}
+            kept += len(journal.get("outputs") or {}) if journal.get("status") == "incomplete" else 0
+    text = f"{finished} of {len(assets)} heads finished (reports in {out_dir})"
+    if kept:
+        text += f", {kept} output file(s) of unfinished heads written and listed in their reports"
+    if finished < len(assets):
+        text += "; run the same command again to finish the rest"
+    return text
+
+
 def _write_summary(summary, out_dir, as_json):
     """Write the batch summary and print its line (or JSON); raises FacemotionError when any head failed."""
     batch_plan.write_json(out_dir / SUMMARY_NAME, summary)
@@ -314,7 +340,7 @@ def _worker_argv(args):
         args.formats,
         "--preset",
         args.preset,
-    ]
+    ] + (["--overwrite"] if args.overwrite else [])
     if args.clips:
         # Timeline files as absolute paths: a worker may start in another folder (or on another machine that
         # mounts the same storage at the same place).
@@ -364,13 +390,14 @@ def _reproducible_fbx_time():
 
 
 def worker_settings(args):
-    """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps"}``."""
+    """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps", "overwrite"}``."""
     return {
         "out_dir": Path(args.out).resolve(),
         "formats": batch_plan.parse_formats(args.formats),
         "preset": args.preset,
         "clips": _clips(args),
         "fps": args.fps,
+        "overwrite": args.overwrite,
     }
 
 
@@ -398,16 +425,22 @@ def fixed_threads():
 
 def serve_worker(args):
     """The worker loop (``batch --worker``): read one JSON request per line on stdin (``source``, ``name``,
-    ``key``), run the head, print its report as one :data:`.distributed.RESULT_MARK` on stdout; ends at end of input."""
+    ``key``), run the head, print its report as one :data:`.distributed.RESULT_MARK` on stdout; ends at end of input.
+
+    Stopped by a signal (the batch stops its workers with SIGTERM; Ctrl+C reaches the whole process group), the
+    worker exits with 128 + the signal's number and prints nothing: the batch prints the one line."""
     settings = worker_settings(args)
     fixed_threads()
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        report = run_request(json.loads(line), settings["out_dir"], settings)
-        sys.stdout.write(distributed.RESULT_MARK + json.dumps(report, sort_keys=True) + "\n")
-        sys.stdout.flush()
+    try:
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            report = run_request(json.loads(line), settings["out_dir"], settings)
+            sys.stdout.write(distributed.RESULT_MARK + json.dumps(report, sort_keys=True) + "\n")
+            sys.stdout.flush()
+    except KeyboardInterrupt as exc:
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     return 0
 
 
@@ -453,10 +486,12 @@ def run_asset(asset, out_dir, settings, *, key):
     """Rig one head, bake its clips, write its outputs and its report; returns the report dict.
 
     Steps: :func:`.pipeline.load_file` (an empty scene, or the .blend itself), :func:`.pipeline.rig`, one action per
-    clip (:func:`bake_clips`), one export per format (:func:`export_outputs`), then the JSON report.
+    clip (:func:`bake_clips`), one export per format (:func:`export_outputs`, each output journaled in the head's
+    report: :class:`OutputJournal`), then the final JSON report.
 
-    Raises: FacemotionError subclasses (bad file, no face, export failure); outputs already written stay (they are
-    complete files) but no report claims them, so the head is redone next time.
+    Raises: FacemotionError subclasses (bad file, no face, export failure), KeyboardInterrupt (a signal); outputs
+    already written stay (they are complete files) and the head's report names them, so the head is redone next
+    time and they are replaced.
     """
     from ...core.animation.timeline import timeline_from_json
     from .. import pipeline
@@ -480,7 +515,7 @@ def run_asset(asset, out_dir, settings, *, key):
     clip_info = bake_clips(objects, clips, fps=settings["fps"])
     timings["clips"] = time.perf_counter() - t
     t = time.perf_counter()
-    written = export_outputs(asset, out_dir, objects, settings, clip_info)
+    written = export_outputs(asset, out_dir, objects, settings, clip_info, OutputJournal(asset, out_dir, key))
     timings["export"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
     parts = getattr(result, "parts", None)
@@ -604,8 +639,37 @@ def bake_clips(objects, clips, *, fps=None):
     return out
 
 
-def export_outputs(asset, out_dir, objects, settings, clip_info):
-    """Write every format of one head; returns the list of ``Path`` s written (each atomically).
+class OutputJournal:
+    """A head's report while its outputs are written (:func:`...core.io.batch_plan.incomplete_report`): before each
+    output is written, the report lists the finished ones with their hashes and names this one as pending, so a run
+    stopped at any point leaves a report naming every output it may have written (the next run knows them as the
+    batch's own and redoes the head). Also says which paths the batch may replace without ``--overwrite``: those
+    the head's earlier reports name."""
+
+    def __init__(self, asset, out_dir, key):
+        self.asset, self.out_dir, self.key = asset, Path(out_dir), key
+        self.previous = batch_plan.owned_entries(batch_plan.read_report(asset.report_path(out_dir)))
+        self.written = []
+
+    def owns(self, path):
+        """True when an earlier report of the head names ``path`` (the batch's own file, replaced when redone)."""
+        return Path(path).relative_to(self.out_dir).as_posix() in self.previous
+
+    @contextlib.contextmanager
+    def writing(self, path):
+        """Journal ``path`` as pending while the block writes it, then as written."""
+        report = batch_plan.incomplete_report(
+            self.asset, self.out_dir, key=self.key, written=self.written, pending=path, previous=self.previous
+        )
+        batch_plan.write_json(self.asset.report_path(self.out_dir), report)
+        yield
+        self.written.append(Path(path))
+
+
+def export_outputs(asset, out_dir, objects, settings, clip_info, journal):
+    """Write every format of one head, each output journaled (``journal``: an :class:`OutputJournal`); returns the
+    list of ``Path`` s written (each atomically; created exclusively unless the batch owns the path or
+    ``settings["overwrite"]``).
 
     glTF/GLB: the rig and, with clips, one named animation per clip. FBX: the rig (no animation) and one
     ``head@clip.fbx`` per clip with that clip as the file's take. .blend: the scene with the clips' actions on NLA
@@ -615,31 +679,31 @@ def export_outputs(asset, out_dir, objects, settings, clip_info):
     from .. import pipeline
 
     bpy.context.scene.frame_set(1)  # shape-key values at frame 1 (neutral) are the files' default weights
-    written = []
     options = {} if settings["preset"] == "default" else {"preset": settings["preset"]}
+
+    def write(path, **export):
+        with journal.writing(path):
+            overwrite = settings["overwrite"] or journal.owns(path)
+            pipeline.export(objects, path, overwrite=overwrite, **export)
+
     for fmt in settings["formats"]:
         path = asset.output(out_dir, fmt)
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt in ("glb", "gltf"):
-            if clip_info:
-                _export_gltf_clips(path, objects, settings["preset"])
+            if clip_info:  # one animation per NLA track (the clips), every other setting of the preset kept
+                write(path, animations=True, animation_mode="nla_tracks", **options)
             else:
-                pipeline.export(objects, path, overwrite=True, animations=False, **options)
+                write(path, animations=False, **options)
         elif fmt == "fbx":
             with _reproducible_fbx_time():
                 with _active_clip(objects, None):
-                    pipeline.export(objects, path, overwrite=True, animations=False, **options)
-                written.append(path)
+                    write(path, animations=False, **options)
                 for clip in clip_info:
-                    clip_path = asset.clip_output(out_dir, fmt, clip["name"])
                     with _active_clip(objects, clip):
-                        pipeline.export(objects, clip_path, overwrite=True, animations=True, **options)
-                    written.append(clip_path)
-            continue
+                        write(asset.clip_output(out_dir, fmt, clip["name"]), animations=True, **options)
         else:
-            pipeline.export(objects, path, overwrite=True, animations=bool(clip_info))
-        written.append(path)
-    return written
+            write(path, animations=bool(clip_info))
+    return list(journal.written)
 
 
 @contextlib.contextmanager
@@ -680,11 +744,3 @@ def _active_clip(objects, clip):
         scene.frame_start, scene.frame_end = saved_range
         scene.frame_set(1)
 
-
-def _export_gltf_clips(path, objects, preset):
-    """glTF with one animation per NLA track (the clips), through the project's exporter with ``preset``
-    (``animation_mode="nla_tracks"``: every other setting of the preset still applies)."""
-    from .. import pipeline
-
-    options = {} if preset == "default" else {"preset": preset}
-    return pipeline.export(objects, path, overwrite=True, animations=True, animation_mode="nla_tracks", **options)

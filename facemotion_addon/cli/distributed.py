@@ -135,7 +135,8 @@ def run_local(todo, command, workers, finished):
     ``command``: the full worker command line (:func:`worker_command` + the worker's batch options).
     ``finished(index, report)`` is called in this (the calling) thread as each head ends, in completion order.
     A worker that dies fails its head (report ``"failed"``, also written as the head's report file) and is replaced.
-    Ctrl+C/SIGTERM stop every worker before the KeyboardInterrupt goes on.
+    Ctrl+C/SIGTERM stop every worker before the KeyboardInterrupt goes on; the heads they were on keep the reports
+    their workers journaled (:class:`.batch.OutputJournal`), so the next run redoes them.
     """
     jobs = queue.Queue()
     for item in todo:
@@ -158,6 +159,8 @@ def run_local(todo, command, workers, finished):
                         live.append(worker)
                 report = worker.run(request)
             except (WorkerDied, OSError) as exc:
+                if stop.is_set():  # stopped by the batch: the head's report stays its journal (resumed next time)
+                    break
                 report = _failed(request, f"worker process ended ({exc}) while on this head")
                 worker = None
             results.put((index, report))

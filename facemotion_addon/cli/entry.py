@@ -275,10 +275,18 @@ def _signal_handlers():
             signal.signal(signum, handler)
 
 
+def _left_behind(interruption):
+    """What an interrupted command leaves: the last note a command added to the exception (PEP 678; a batch's heads
+    finished before the signal), else nothing."""
+    notes = getattr(interruption, "__notes__", None)
+    return notes[-1] if notes else "nothing was written"
+
+
 def main(argv=None):
     """Run the CLI; returns the process exit code: 0 done; 2 bad input or a failure, with one line on stderr;
     130 interrupted (Ctrl+C, SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP), one line each and no output
-    file or temporary file left behind; 1 only for a bug (a traceback)."""
+    file or temporary file left behind (a batch's heads finished before the signal stay: the interruption's last
+    note, added by the command, says what it leaves); 1 only for a bug (a traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     old_verbosity = console.verbosity()
     try:
@@ -300,10 +308,10 @@ def main(argv=None):
         return exc.code if isinstance(exc.code, int) else 0
     except Terminated as exc:
         hangup = exc.signum == getattr(signal, "SIGHUP", None)
-        print(f"facemotion: {'hung up' if hangup else 'terminated'}; nothing was written", file=sys.stderr)
+        print(f"facemotion: {'hung up' if hangup else 'terminated'}; {_left_behind(exc)}", file=sys.stderr)
         return EXIT_SIGHUP if hangup else EXIT_SIGTERM
-    except KeyboardInterrupt:
-        print("facemotion: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"facemotion: interrupted; {_left_behind(exc)}", file=sys.stderr)
         return EXIT_SIGINT
     finally:
         console.set_verbosity(old_verbosity)
