@@ -183,7 +183,9 @@ compat.exit_process(0)  # bpy 4.2 can crash in interpreter shutdown after a glTF
 """
 
 
-@pytest.mark.parametrize("suffix, names", [(".glb", "arkit"), (".fbx", "arkit"), (".glb", "unreal"), (".fbx", "unreal")])
+@pytest.mark.parametrize(
+    "suffix, names", [(".glb", "arkit"), (".fbx", "arkit"), (".glb", "unreal"), (".fbx", "unreal")]
+)
 def test_ownership_marker_survives_export_and_import(suffix, names, tmp_path):
     """Re-rigging facemotion's own GLB/FBX with replace works, also when it was written with Unreal's names
     (JawOpen): its keys are known as facemotion's again under their ARKit names (so a re-rig replaces them instead

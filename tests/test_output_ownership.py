@@ -125,7 +125,8 @@ def test_journal_names_every_output_a_stopped_head_may_have_written(tmp_path):
     journal = batch_plan.incomplete_report(
         asset, tmp_path, key="k", written=[done], pending=being_written, previous={"old.glb": {}}
     )
-    assert journal["status"] == "incomplete" and journal["outputs"]["head.glb"]["sha256"] == batch_plan.file_sha256(done)
+    assert journal["status"] == "incomplete"
+    assert journal["outputs"]["head.glb"]["sha256"] == batch_plan.file_sha256(done)
     assert batch_plan.owned_outputs(journal) == {"head.glb", "head.fbx", "old.glb"}
     batch_plan.write_json(asset.report_path(tmp_path), journal)
     failed = batch_plan.failure_report(asset, tmp_path, key="k", error="head.obj: failed")

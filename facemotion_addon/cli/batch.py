@@ -9,13 +9,15 @@ and a crash in Blender's importers must cost one head, not the batch. ``--worker
 process (no isolation; for debugging and for a Blender that cannot start itself again).
 
 Every output is written atomically (a temporary file, then a rename; created exclusively where it is not the
-batch's own file and there is no ``--overwrite``), and the head's report is its journal: it names each output before
-it is written and lists it with its hash after (:func:`...core.io.batch_plan.incomplete_report`), and the final
-report is written last. A batch stopped by Ctrl+C, SIGTERM or SIGHUP ends with one line saying how many heads were
-finished; the same command again redoes the unfinished ones, replacing the outputs they had written. The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter
-writes no time, the FBX exporter's creation time is fixed to ``SOURCE_DATE_EPOCH`` (default 0) here, and worker
-processes run the BLAS/OpenMP pools on one thread (:func:`fixed_threads`), so the bytes do not depend on the
-machine's core count either (``--workers 0`` keeps the process's own pools).
+batch's own file and there is no ``--overwrite``), and the head's report is its journal: before each output it lists
+the finished ones with their hashes and names that one as pending (:func:`...core.io.batch_plan.incomplete_report`);
+the final report is written last. A batch stopped by Ctrl+C, SIGTERM or SIGHUP ends with one line saying how many
+heads were finished; the same command again redoes the unfinished ones, replacing the outputs they had written.
+
+The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter writes no time, the FBX
+exporter's creation time is fixed to ``SOURCE_DATE_EPOCH`` (default 0) here, and worker processes run the
+BLAS/OpenMP pools on one thread (:func:`fixed_threads`), so the bytes do not depend on the machine's core count either
+(``--workers 0`` keeps the process's own pools).
 """
 
 import argparse
@@ -743,4 +745,3 @@ def _active_clip(objects, clip):
             track.mute = False
         scene.frame_start, scene.frame_end = saved_range
         scene.frame_set(1)
-
