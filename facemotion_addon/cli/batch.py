@@ -121,7 +121,9 @@ A head whose report says it was made from the same input content, options and fa
 unchanged, is skipped (--force redoes it).
 
 exit status: 0 when every head is done or up to date; 2 with one error line when any head failed (the others are
-  done and reported) or the command line is bad."""
+  done and reported) or the command line is bad; 130, 143 or 129 after Ctrl+C, SIGTERM or SIGHUP, with one line
+  saying how many heads were finished (the same command again finishes the rest, replacing what the unfinished
+  heads had written: their reports list it)."""
 
 
 def _worker_count(requested):
@@ -160,18 +162,18 @@ def cmd_batch(args):
     reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
     try:
         _run_heads(args, assets, reports, todo, out_dir, workers)
+        summary = batch_plan.summary_report(
+            reports,
+            options=options,
+            version=version,
+            seconds=time.perf_counter() - started,
+            workers=workers,
+            scheduler=args.scheduler,
+        )
+        _write_summary(summary, out_dir, args.json)
     except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP: the CLI's last line says what was finished
         exc.add_note(_interrupted_outcome(assets, reports, out_dir))
         raise
-    summary = batch_plan.summary_report(
-        reports,
-        options=options,
-        version=version,
-        seconds=time.perf_counter() - started,
-        workers=workers,
-        scheduler=args.scheduler,
-    )
-    _write_summary(summary, out_dir, args.json)
     return 0
 
 
