@@ -110,7 +110,9 @@ def _claim_action(obj, key, action_name, replace):
     return action
 
 
-def _interpolation_value(interpolation):
+def interpolation_value(interpolation):
+    """The int enum value of ``Keyframe.interpolation`` ``interpolation`` (e.g. ``"LINEAR"``), for the bulk writers.
+    Raises InputError for an unknown name."""
     items = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
     if interpolation not in items:
         raise InputError(f"unknown keyframe interpolation '{interpolation}'; use one of {', '.join(items.keys())}")
@@ -170,14 +172,14 @@ def bake_shape_key_weights(
     shape-key data-block gets its own action.
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
-    interpolation_value = _interpolation_value(interpolation)
+    dense_value = interpolation_value(interpolation)
     if sparse and interpolation not in ("LINEAR", "BEZIER"):
         raise InputError("sparse keys are Bezier keys; bake dense keys for other interpolation modes")
     if curves is not None and len(curves) != len(names):
         raise InputError(f"curves must give one set of Bezier keys per name ({len(names)}), got {len(curves)}")
     action = _claim_action(obj, key, action_name, replace)
     frames = int(frame_start) + np.arange(weights.shape[0])
-    bezier_value = _interpolation_value("BEZIER")
+    bezier_value = interpolation_value("BEZIER")
     free, aligned = _handle_type_values()
     count = 0
     for column, block in present:
@@ -199,7 +201,7 @@ def bake_shape_key_weights(
             )
             count += len(curve)
         else:
-            write_keyframes(fcurve, frames, values, interpolation_value)
+            write_keyframes(fcurve, frames, values, dense_value)
             count += len(frames)
     return BakeResult(action, skipped, count)
 
@@ -212,7 +214,7 @@ def bake_with_keyframe_insert(
     Kept only as the baseline of the bulk writer's benchmark and for the test that both agree.
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
-    _interpolation_value(interpolation)
+    interpolation_value(interpolation)
     action = _claim_action(obj, key, action_name, replace)
     for row in range(weights.shape[0]):
         frame = int(frame_start) + row

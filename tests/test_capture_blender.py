@@ -1,6 +1,8 @@
 """Performance capture on the Blender side, with the real bpy module: a take keyed onto a rigged face as its own
-action (the operator, from a script and as a cancellable job), any facemotion bake written as a Live Link Face CSV
-and read back, and the Capture panel. The rigged face is test_addon_ui's small grid with 52 ARKit shape keys."""
+action (the operator, from a script and as a cancellable job), its head turn as object or bone rotation keys, its
+emotion track as property keys and markers, the video behind the camera, any facemotion bake written as a Live Link
+Face CSV and read back, and the Capture panel. The rigged face is test_addon_ui's small grid with 52 ARKit shape
+keys; the video is tools/capture_round_trip.py's rendered 3 s clip with a known head yaw (+-15 degrees)."""
 
 import json
 from pathlib import Path
@@ -17,14 +19,33 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.capture import live_link
 from facemotion.core.capture.take import Take
 from facemotion.facemotion_addon import compat, pipeline
+from facemotion.core.emotion.classifier import CATEGORIES
 from facemotion.facemotion_addon.keyframes import shape_key_data_path
-from facemotion.facemotion_addon.takes import take_from_shape_keys
+from facemotion.facemotion_addon.takes import EMOTION_PROPERTY, MOTION_ACTION, take_from_shape_keys, write_take
 from facemotion.operators.base import JobRunner
 from facemotion.operators.capture import CaptureJob
 from facemotion.panels.capture import FACEMOTION_PT_capture
 
 EXAMPLE_TIMELINE = Path(__file__).resolve().parent.parent / "examples" / "timeline_demo.json"
 __all__ = ["registered", "rigged_face"]  # the fixtures, imported for the tests below
+
+
+@pytest.fixture(scope="module")
+def turning_clip(tmp_path_factory):
+    """The round trip's rendered clip as an .mp4 and its true head yaw per frame (radians, 30 fps)."""
+    frames, _, yaw = capture_round_trip.render_clip(size=192, seconds=3.0)
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), capture_round_trip.FPS, (192, 192))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path, yaw
+
+
+def _motion_curves(owner):
+    action = owner.animation_data.action
+    assert action.name == MOTION_ACTION.format(object=owner.name)
+    return {(fc.data_path, fc.array_index): fc for fc in compat.action_fcurves(action, owner)}
 
 
 def _curves(obj):
@@ -87,13 +108,8 @@ def test_capture_refuses_a_users_action_and_changes_nothing(rigged_face, tmp_pat
     assert key.animation_data.action == mine and len(bpy.data.actions) == 1
 
 
-def test_video_capture_job_cancels_without_writing(rigged_face, tmp_path):
-    frames, _, _ = capture_round_trip.render_clip(size=192, seconds=3.0)
-    path = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (192, 192))
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+def test_video_capture_job_cancels_without_writing(rigged_face, turning_clip):
+    path, _ = turning_clip
     runner = JobRunner(CaptureJob(str(path), [rigged_face]))
     runner.start(bpy.context)
     runner.cancel()
@@ -101,6 +117,94 @@ def test_video_capture_job_cancels_without_writing(rigged_face, tmp_path):
         pass
     assert runner.state == "cancelled"
     assert rigged_face.data.shape_keys.animation_data is None and len(bpy.data.actions) == 0
+    assert rigged_face.animation_data is None and EMOTION_PROPERTY not in rigged_face
+    assert len(bpy.context.scene.timeline_markers) == 0
+
+
+_TAKES = {}  # the video's take, captured once by the first test below and reused by the bone test
+
+
+def test_video_head_turn_emotion_and_background(rigged_face, turning_clip):
+    """The job on the rendered clip: the head's yaw as the face's Z rotation (a turn to the subject's left is a
+    positive turn about +Z: the face looks along -Y), within 3 degrees; the emotion track keyed from the certain
+    samples only, a marker where it changes; the video as the camera's background."""
+    path, yaw = turning_clip
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 30, 1.0
+    scene.facemotion.capture_background = True
+    runner = JobRunner(CaptureJob(str(path), [rigged_face]))
+    runner.start(bpy.context)
+    while runner.step(bpy.context, wait=0.5) == "running":
+        pass
+    assert runner.state == "finished", runner.message
+    take = _TAKES["video"] = runner.job.take
+    curves = _motion_curves(rigged_face)
+    frames = scene.frame_start + np.arange(len(yaw))
+    keyed = np.array([curves["rotation_euler", 2].evaluate(f) for f in frames])
+    assert np.degrees(np.abs(keyed - yaw).mean()) < 3.0
+    peak = int(np.argmax(np.abs(yaw)))
+    assert np.sign(keyed[peak]) == np.sign(yaw[peak]) and abs(np.degrees(keyed[peak] - yaw[peak])) < 3.0
+    # Emotion: keys at the certain samples only (the clip has uncertain ones), markers where the label changes.
+    certain = take.emotion_keys()
+    uncertain = [s for s in take.emotion if s.uncertain]
+    assert certain and uncertain and len(take.emotion) == 30  # every 3rd of 90 frames
+    emotion = curves[f'["{EMOTION_PROPERTY}"]', 0]
+    points = [(round(p.co[0]), CATEGORIES[round(p.co[1])]) for p in emotion.keyframe_points]
+    assert points == [(scene.frame_start + round(t * take.fps), label) for t, label in certain]
+    assert {p.interpolation for p in emotion.keyframe_points} == {"CONSTANT"}
+    markers = sorted((m.frame, m.name) for m in scene.timeline_markers)
+    changes = take.emotion_changes()
+    assert 1 <= len(changes) < len(certain)
+    assert markers == [(scene.frame_start + round(t * take.fps), f"emotion: {label}") for t, label in changes]
+    # The video behind the (new) camera.
+    background = scene.camera.data.background_images[0]
+    assert scene.camera.data.show_background_images and background.show_background_image
+    assert background.source == "MOVIE_CLIP" and Path(bpy.path.abspath(background.clip.filepath)) == path
+    assert background.clip.frame_start == scene.frame_start
+
+
+def test_head_turn_on_a_chosen_bone(rigged_face):
+    """The same take with a head bone: its rotation about the bone's own axis along world +Z (a bone pointing up:
+    its Y axis), relative to the bone's rest; the face object itself is not rotated."""
+    take = _TAKES.get("video")
+    if take is None:
+        pytest.skip("needs the video take of test_video_head_turn_emotion_and_background")
+    armature = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    bpy.context.scene.collection.objects.link(armature)
+    bpy.context.view_layer.objects.active = armature
+    bpy.ops.object.mode_set(mode="EDIT")
+    bone = armature.data.edit_bones.new("head")
+    bone.head, bone.tail = (0.0, 0.0, 0.0), (0.0, 0.0, 0.2)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    rigged_face.parent = armature
+    armature.pose.bones["head"].rotation_mode = "XYZ"
+    write_take([rigged_face], take, head_bone="head", emotion=False)
+    curves = _motion_curves(armature)
+    frames = np.arange(len(take)) + 1
+    keyed = np.array([curves['pose.bones["head"].rotation_euler', 1].evaluate(f) for f in frames])
+    assert np.degrees(np.abs(keyed - take.head_rotation[:, 0]).max()) < 1.0
+    assert rigged_face.animation_data is None or rigged_face.animation_data.action is None
+    back = take_from_shape_keys(rigged_face)
+    np.testing.assert_allclose(back.head_rotation[: len(take)], take.head_rotation, atol=1e-4)
+
+
+def test_live_link_head_yaw_round_trips(rigged_face, tmp_path):
+    """A Live Link take's HeadYaw/Pitch/Roll become the face's rotation keys and come back out in the CSV the
+    face's animation is exported to."""
+    t = np.arange(60) / 30.0
+    head = np.stack([0.4 * np.sin(2 * t), 0.1 * np.sin(3 * t), -0.05 * np.sin(t)], axis=1)
+    source = Take(fps=30.0, weights=np.full((60, 52), 0.2), head_rotation=head)
+    path = tmp_path / "take.csv"
+    live_link.write_live_link_csv(path, source)
+    bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = 30, 1.0
+    assert bpy.ops.facemotion.capture_performance(filepath=str(path)) == {"FINISHED"}
+    curves = _motion_curves(rigged_face)
+    yaw = np.array([curves["rotation_euler", 2].evaluate(f) for f in np.arange(60) + 1])
+    np.testing.assert_allclose(yaw, head[:, 0], atol=0.02)  # pitch and roll move the Euler Z a little
+    out = tmp_path / "out.csv"
+    assert bpy.ops.facemotion.export_live_link(filepath=str(out)) == {"FINISHED"}
+    back = live_link.read_live_link_csv(out, fps=30.0)
+    np.testing.assert_allclose(back.head_rotation, head, atol=1e-4)
 
 
 def test_capture_panel_draws_its_operators(rigged_face):
