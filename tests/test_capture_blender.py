@@ -18,8 +18,8 @@ from facemotion.core.animation.timeline import timeline_from_json
 from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.capture import live_link
 from facemotion.core.capture.take import Take
-from facemotion.facemotion_addon import compat, pipeline
 from facemotion.core.emotion.classifier import CATEGORIES
+from facemotion.facemotion_addon import compat, pipeline
 from facemotion.facemotion_addon.keyframes import shape_key_data_path
 from facemotion.facemotion_addon.takes import EMOTION_PROPERTY, MOTION_ACTION, take_from_shape_keys, write_take
 from facemotion.operators.base import JobRunner
