@@ -29,7 +29,7 @@ import numpy as np
 from mathutils import Euler, Matrix, Quaternion
 
 from ..core.arkit import ARKIT_NAMES
-from ..core.capture.head_pose import take_angles, world_offsets, world_rotations
+from ..core.capture.head_pose import gaze_angles, take_angles, world_offsets, world_rotations
 from ..core.capture.take import Take
 from ..core.emotion.classifier import CATEGORIES
 from ..core.errors import FacemotionError, InputError
@@ -331,8 +331,9 @@ def take_from_shape_keys(obj, *, scene=None, frame_start=None, frame_end=None):
     scene frame from ``frame_start`` to ``frame_end`` (default: the scene's range), at the scene's frame rate.
 
     Shape keys without an F-Curve read as their current value; missing ARKit keys as 0. Head and eye rotation come
-    from a capture's :data:`MOTION_ACTION` on the object or its armature (relative to the rest it recorded), else
-    are 0 (facemotion's bakes animate shape keys only). Raises InputError when the shape keys have no action.
+    from a capture's :data:`MOTION_ACTION` on the object or its armature (relative to the rest it recorded; the
+    head is 0 without one); eyes not keyed on bones from the eyeLook* weights
+    (:func:`facemotion.core.capture.head_pose.gaze_angles`). Raises InputError when the shape keys have no action.
     """
     scene = scene or bpy.context.scene
     key, _, action = _shape_key_action(obj)
@@ -351,13 +352,15 @@ def take_from_shape_keys(obj, *, scene=None, frame_start=None, frame_end=None):
             weights[:, column] = blocks[name].value
     fps = scene.render.fps / scene.render.fps_base
     head, eyes = _captured_rotations(obj, np.arange(start, end + 1))
+    eyes = gaze_angles(weights) if eyes is None else eyes
     return Take(fps=fps, weights=weights, head_rotation=head, eye_rotation=eyes, start_seconds=start / fps)
 
 
 def _captured_rotations(obj, frames):
     """The head ``(N, 3)`` and eye ``(N, 2, 3)`` yaw, pitch, roll that a capture keyed on ``obj`` or its armature,
-    at scene ``frames``, read back through the rest it recorded (zeros where nothing was captured)."""
-    head, eyes = np.zeros((len(frames), 3)), np.zeros((len(frames), 2, 3))
+    at scene ``frames``, read back through the rest it recorded (head zeros where none was captured, eyes None where
+    they were not keyed on bones)."""
+    head, eyes = np.zeros((len(frames), 3)), None
     for owner in (obj, armature_of(obj)):
         anim = owner.animation_data if owner is not None else None
         action = anim.action if anim is not None else None
@@ -372,6 +375,7 @@ def _captured_rotations(obj, frames):
             head = take_angles(frame @ _rotations(action, owner, owner.pose.bones[target], frames) @ frame.T)
         for side, name in enumerate(action.get(EYES_PROPERTY, ())):
             if name in owner.pose.bones:
+                eyes = np.zeros((len(frames), 2, 3)) if eyes is None else eyes
                 frame = _bone_frame(owner, owner.pose.bones[name])
                 eyes[:, side] = take_angles(frame @ _rotations(action, owner, owner.pose.bones[name], frames) @ frame.T)
     return head, eyes

@@ -169,15 +169,8 @@ def test_head_turn_on_a_chosen_bone(rigged_face):
     take = _TAKES.get("video")
     if take is None:
         pytest.skip("needs the video take of test_video_head_turn_emotion_and_background")
-    armature = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
-    bpy.context.scene.collection.objects.link(armature)
-    bpy.context.view_layer.objects.active = armature
-    bpy.ops.object.mode_set(mode="EDIT")
-    bone = armature.data.edit_bones.new("head")
-    bone.head, bone.tail = (0.0, 0.0, 0.0), (0.0, 0.0, 0.2)
-    bpy.ops.object.mode_set(mode="OBJECT")
+    armature = _armature({"head": ((0.0, 0.0, 0.0), (0.0, 0.0, 0.2))})
     rigged_face.parent = armature
-    armature.pose.bones["head"].rotation_mode = "XYZ"
     write_take([rigged_face], take, head_bone="head", emotion=False)
     curves = _motion_curves(armature)
     frames = np.arange(len(take)) + 1
@@ -186,6 +179,59 @@ def test_head_turn_on_a_chosen_bone(rigged_face):
     assert rigged_face.animation_data is None or rigged_face.animation_data.action is None
     back = take_from_shape_keys(rigged_face)
     np.testing.assert_allclose(back.head_rotation[: len(take)], take.head_rotation, atol=1e-4)
+
+
+def _armature(bones):
+    """An armature "Rig" with ``bones`` ``{name: (head, tail)}``, Euler XYZ pose rotation."""
+    armature = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    bpy.context.scene.collection.objects.link(armature)
+    bpy.context.view_layer.objects.active = armature
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, (head, tail) in bones.items():
+        bone = armature.data.edit_bones.new(name)
+        bone.head, bone.tail = head, tail
+    bpy.ops.object.mode_set(mode="OBJECT")
+    for bone in armature.pose.bones:
+        bone.rotation_mode = "XYZ"
+    return armature
+
+
+def test_eyes_on_bones_and_from_the_eye_look_keys(rigged_face, tmp_path):
+    """Eye bones pointing forward (-Y) turn about world +Z by the take's eye yaw; without eye bones the exported
+    eye angles come from the eyeLook* weights (the rig's 30 degrees at weight 1)."""
+    n = 20
+    eyes = np.zeros((n, 2, 3))
+    eyes[:, 0, 0] = np.linspace(0.0, 0.3, n)  # left eye looks to the subject's left
+    eyes[:, 1, 1] = np.linspace(0.0, 0.2, n)  # right eye looks down
+    take = Take(fps=24.0, weights=np.zeros((n, 52)), eye_rotation=eyes)
+    forward = ((0.0, 0.0, 0.0), (0.0, -0.02, 0.0))
+    armature = _armature({"eye.L": forward, "eye.R": forward})
+    rigged_face.parent = armature
+    write_take([rigged_face], take, eye_bones=("eye.L", "eye.R"))
+    curves = _motion_curves(armature)
+    # The bone's turn in the armature's (= the world's) axes: posed matrix times the rest's inverse, about +Z.
+    frames = np.arange(n) + 1
+    matrices = []
+    for f in frames:
+        bpy.context.scene.frame_set(int(f))
+        matrices.append(
+            np.array(armature.pose.bones["eye.L"].matrix.to_3x3())
+            @ np.array(armature.data.bones["eye.L"].matrix_local.to_3x3()).T
+        )
+    yaw = np.array([np.arctan2(m[1, 0], m[0, 0]) for m in matrices])
+    np.testing.assert_allclose(yaw, eyes[:, 0, 0], atol=1e-4)
+    assert 'pose.bones["eye.R"].rotation_euler' in {path for path, _ in curves}
+    np.testing.assert_allclose(take_from_shape_keys(rigged_face).eye_rotation, eyes, atol=1e-4)
+    # No eye bones: the gaze is in the eyeLook* keys and comes back out of them.
+    rigged_face.parent = None
+    weights = np.zeros((n, 52))
+    weights[:, ARKIT_NAMES.index("eyeLookOutLeft")] = 0.5
+    weights[:, ARKIT_NAMES.index("eyeLookInRight")] = 0.5
+    write_take([rigged_face], Take(fps=24.0, weights=weights))
+    path = tmp_path / "gaze.csv"
+    assert bpy.ops.facemotion.export_live_link(filepath=str(path)) == {"FINISHED"}
+    back = live_link.read_live_link_csv(path, fps=24.0)
+    np.testing.assert_allclose(back.eye_rotation[:, :, 0], np.radians(15.0), atol=1e-4)
 
 
 def test_live_link_head_yaw_round_trips(rigged_face, tmp_path):

@@ -15,6 +15,9 @@ What the Blender side does with these rotations (relative to a rest pose, on an 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..arkit import ARKIT_INDEX
+from ..rig.transfer import EYE_LOOK_DEGREES
+
 #: ``(3, 3)`` change of basis from the camera's axes (x right, y up, z toward the camera) to Blender's world axes
 #: for a face looking along -Y: ``world = CAMERA_TO_WORLD @ camera``.
 CAMERA_TO_WORLD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -51,3 +54,23 @@ def world_offsets(translation, found=None):
     if not found.any():
         return np.zeros_like(translation)
     return (translation - np.median(translation[found], axis=0)) @ CAMERA_TO_WORLD.T
+
+
+def gaze_angles(weights, degrees=EYE_LOOK_DEGREES):
+    """Eye yaw, pitch, roll ``(N, 2, 3) float64`` radians (left eye, right eye; roll 0) that ARKit weights
+    ``(N, 52)`` turn a facemotion rig's eyes by: each eyeLook* shape turns its eyeball by ``degrees`` (horizontal,
+    vertical) at weight 1 (:data:`facemotion.core.rig.transfer.EYE_LOOK_DEGREES`); Out of the left eye and In of the
+    right one look to the subject's left (positive yaw), Down looks down (positive pitch). What a rig whose eyes turn
+    with the shape keys writes into a Live Link Face take's eye columns."""
+    w = np.asarray(weights, dtype=np.float64)
+    yaw, pitch = np.radians(degrees[0]), np.radians(degrees[1])
+
+    def column(name):
+        return w[:, ARKIT_INDEX[name]]
+
+    out = np.zeros((len(w), 2, 3))
+    out[:, 0, 0] = yaw * (column("eyeLookOutLeft") - column("eyeLookInLeft"))
+    out[:, 1, 0] = yaw * (column("eyeLookInRight") - column("eyeLookOutRight"))
+    out[:, 0, 1] = pitch * (column("eyeLookDownLeft") - column("eyeLookUpLeft"))
+    out[:, 1, 1] = pitch * (column("eyeLookDownRight") - column("eyeLookUpRight"))
+    return out
