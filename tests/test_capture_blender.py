@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import bpy
-import capture_round_trip
-import cv2
 import numpy as np
 import pytest
 from test_addon_ui import context_for, draw_panel, operators_in, registered, rigged_face
+from test_capture_cli import clip
 
 from facemotion.core.animation.timeline import timeline_from_json
 from facemotion.core.arkit import ARKIT_NAMES
@@ -27,19 +26,7 @@ from facemotion.operators.capture import CaptureJob
 from facemotion.panels.capture import FACEMOTION_PT_capture
 
 EXAMPLE_TIMELINE = Path(__file__).resolve().parent.parent / "examples" / "timeline_demo.json"
-__all__ = ["registered", "rigged_face"]  # the fixtures, imported for the tests below
-
-
-@pytest.fixture(scope="module")
-def turning_clip(tmp_path_factory):
-    """The round trip's rendered clip as an .mp4 and its true head yaw per frame (radians, 30 fps)."""
-    frames, _, yaw = capture_round_trip.render_clip(size=192, seconds=3.0)
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), capture_round_trip.FPS, (192, 192))
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path, yaw
+__all__ = ["clip", "registered", "rigged_face"]  # the fixtures, imported for the tests below
 
 
 def _motion_curves(owner):
@@ -108,8 +95,8 @@ def test_capture_refuses_a_users_action_and_changes_nothing(rigged_face, tmp_pat
     assert key.animation_data.action == mine and len(bpy.data.actions) == 1
 
 
-def test_video_capture_job_cancels_without_writing(rigged_face, turning_clip):
-    path, _ = turning_clip
+def test_video_capture_job_cancels_without_writing(rigged_face, clip):
+    path, _, _ = clip
     runner = JobRunner(CaptureJob(str(path), [rigged_face]))
     runner.start(bpy.context)
     runner.cancel()
@@ -124,11 +111,11 @@ def test_video_capture_job_cancels_without_writing(rigged_face, turning_clip):
 _TAKES = {}  # the video's take, captured once by the first test below and reused by the bone test
 
 
-def test_video_head_turn_emotion_and_background(rigged_face, turning_clip):
+def test_video_head_turn_emotion_and_background(rigged_face, clip):
     """The job on the rendered clip: the head's yaw as the face's Z rotation (a turn to the subject's left is a
     positive turn about +Z: the face looks along -Y), within 3 degrees; the emotion track keyed from the certain
     samples only, a marker where it changes; the video as the camera's background."""
-    path, yaw = turning_clip
+    path, _, yaw = clip
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = 30, 1.0
     scene.facemotion.capture_background = True
