@@ -8,6 +8,8 @@ frame rate is the clip's). A scene without a camera gets one, ``facemotion_revie
 looks along -Y), framing them; an existing camera is used as it is. The camera's other background images are kept.
 """
 
+import contextlib
+
 import bpy
 import numpy as np
 
@@ -20,14 +22,29 @@ REVIEW_CAMERA = "facemotion_review"
 FRAMING_DISTANCE = 2.5
 
 
-def show_video_behind(scene, path, objects, frame_start=1):
+@contextlib.contextmanager
+def video_behind(scene, path, objects, frame_start=1):
     """Show the video ``path`` as the background of ``scene``'s camera (made when there is none, framing
-    ``objects``), starting at scene frame ``frame_start``. Returns the ``CameraBackgroundImage``.
-    Raises InputError when Blender cannot open the video."""
+    ``objects``), starting at scene frame ``frame_start``, once the block (the keying) ends without an error; the
+    clip is opened first, so that a video Blender cannot open fails before anything is keyed, and dropped again
+    when the block fails. Yields the ``MovieClip``. Raises InputError when Blender cannot open the video."""
+    known = set(bpy.data.movieclips)
     try:
         clip = bpy.data.movieclips.load(str(path), check_existing=True)
     except RuntimeError as exc:
         raise InputError(f"{path}: Blender cannot open this video as a movie clip ({exc})") from None
+    try:
+        yield clip
+    except BaseException:
+        if clip not in known:
+            bpy.data.movieclips.remove(clip)
+        raise
+    show_clip_behind(scene, clip, objects, frame_start)
+
+
+def show_clip_behind(scene, clip, objects, frame_start=1):
+    """Show the movie ``clip`` as the background of ``scene``'s camera (made when there is none, framing
+    ``objects``), starting at scene frame ``frame_start``. Returns the ``CameraBackgroundImage``."""
     clip.frame_start = int(frame_start)
     camera = scene.camera or _review_camera(scene, objects)
     background = next((b for b in camera.data.background_images if b.clip == clip), None)

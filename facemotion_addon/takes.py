@@ -109,20 +109,19 @@ def _motion_plan(objects, take, *, head, head_bone, eye_bones, emotion):
             entry(obj)["emotion"] = True
     if head and (np.any(take.head_rotation) or np.any(take.head_translation)):
         if head_bone:
-            arm, _ = _pose_bone(objects, head_bone, "--head-bone")
+            arm, _ = _pose_bone(objects, head_bone, "head bone")
             entry(arm)["head"] = head_bone
         else:
             for obj in _top_objects(objects):
                 entry(obj)["head"] = ""
     if eye_bones:
-        arms = {_pose_bone(objects, name, "--eye-bones")[0] for name in eye_bones}
+        arms = {_pose_bone(objects, name, "eye bone")[0] for name in eye_bones}
         if len(arms) != 1:
-            raise InputError(f"--eye-bones {' '.join(eye_bones)}: the two eye bones must be in one armature")
+            raise InputError(f"eye bones {' and '.join(eye_bones)}: the two eye bones must be in one armature")
         entry(arms.pop())["eyes"] = tuple(eye_bones)
     for owner, what in plan.items():
-        holders = [owner] if what["head"] == "" else []
-        holders += [owner.pose.bones[name] for name in ((what["head"] or None,) + (what["eyes"] or ())) if name]
-        for holder in holders:
+        bones = ([what["head"]] if what["head"] else []) + list(what["eyes"] or ())
+        for holder in ([owner] if what["head"] == "" else []) + [owner.pose.bones[name] for name in bones]:
             if holder.rotation_mode == "AXIS_ANGLE":
                 raise InputError(
                     f"'{holder.name}' uses axis-angle rotation; set its rotation mode to Quaternion or an Euler "
@@ -142,19 +141,48 @@ def _check_motion_actions(plan, replace):
             )
 
 
-def _claim_motion_action(owner):
-    """The empty :data:`MOTION_ACTION` of ``owner``, assigned; another action there is kept with a fake user. Its
-    :data:`REST_PROPERTY` is the rest the earlier capture recorded, else ``owner``'s transform now."""
-    name = MOTION_ACTION.format(object=owner.name)
+def _our_motion_action(owner):
+    """``owner``'s assigned :data:`MOTION_ACTION` from an earlier capture, or None."""
     anim = owner.animation_data
     action = anim.action if anim is not None else None
-    if action is not None and action.name == name and is_facemotion_action(action):
-        compat.action_clear_fcurves(action, owner)
+    if action is not None and action.name == MOTION_ACTION.format(object=owner.name) and is_facemotion_action(action):
         return action
+    return None
+
+
+def _undo_motion(owner, action):
+    """Empty an earlier capture's motion ``action`` and put what it moved back at rest (the object's recorded
+    transform, the bones' rest pose), so that a new capture never leaves a stale head turn behind."""
+    compat.action_clear_fcurves(action, owner)
+    head = action.get(HEAD_PROPERTY)
+    if head == "":
+        rest = list(action[REST_PROPERTY])
+        owner.location = rest[:3]
+        if owner.rotation_mode == "QUATERNION":
+            owner.rotation_quaternion = rest[3:]
+        else:
+            owner.rotation_euler = Quaternion(rest[3:]).to_euler(owner.rotation_mode)
+    for name in ([head] if head else []) + list(action.get(EYES_PROPERTY, ())):
+        bone = owner.pose.bones.get(name) if owner.type == "ARMATURE" else None
+        if bone is not None:
+            bone.location, bone.rotation_quaternion, bone.rotation_euler = (0, 0, 0), (1, 0, 0, 0), (0, 0, 0)
+    for name in (HEAD_PROPERTY, EYES_PROPERTY):
+        action.pop(name, None)
+
+
+def _claim_motion_action(owner):
+    """The empty :data:`MOTION_ACTION` of ``owner``, assigned (an earlier capture's, undone, :func:`_undo_motion`);
+    another action there is kept with a fake user. Its :data:`REST_PROPERTY` is the rest the first capture
+    recorded, else ``owner``'s transform now."""
+    action = _our_motion_action(owner)
     if action is not None:
-        action.use_fake_user = True
+        _undo_motion(owner, action)
+        return action
+    anim = owner.animation_data
+    if anim is not None and anim.action is not None:
+        anim.action.use_fake_user = True
         anim.action = None
-    action = bpy.data.actions.new(name)
+    action = bpy.data.actions.new(MOTION_ACTION.format(object=owner.name))
     action[ACTION_TAG] = True
     quaternion = owner.rotation_mode == "QUATERNION"
     rotation = owner.rotation_quaternion.copy() if quaternion else owner.rotation_euler.to_quaternion()
@@ -202,7 +230,11 @@ def _bone_frame(arm, bone):
     return np.array(arm.matrix_world.to_3x3().normalized() @ bone.bone.matrix_local.to_3x3().normalized())
 
 
-def _write_motion(plan, take, scene, frame_start):
+def _write_motion(objects, plan, take, scene, frame_start):
+    for owner in dict.fromkeys([*objects, *map(armature_of, objects)]):
+        action = _our_motion_action(owner) if owner is not None and owner not in plan else None
+        if action is not None:  # moved by an earlier capture, not by this one
+            _undo_motion(owner, action)
     linear, constant = interpolation_value("LINEAR"), interpolation_value("CONSTANT")
     frames = frame_start + np.arange(len(take))
     head = world_rotations(take.head_rotation)
@@ -210,8 +242,6 @@ def _write_motion(plan, take, scene, frame_start):
     moved = bool(np.any(offsets))
     for owner, what in plan.items():
         action = _claim_motion_action(owner)
-        for name in (HEAD_PROPERTY, EYES_PROPERTY):  # an earlier capture's targets
-            action.pop(name, None)
         if what["head"] is not None:
             action[HEAD_PROPERTY] = what["head"]
         if what["head"] == "":
@@ -322,7 +352,7 @@ def write_take(
         set_frame_range=set_frame_range,
         action_name=CAPTURE_ACTION,
     )
-    _write_motion(plan, take, scene, int(frame_start))
+    _write_motion(objects, plan, take, scene, int(frame_start))
     return results
 
 

@@ -14,6 +14,7 @@ background are the Capture panel's settings (``scene.facemotion.capture_*``).
 """
 
 import os
+from contextlib import nullcontext
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
@@ -26,7 +27,7 @@ from ..core.capture.live_link import read_live_link_csv, write_live_link_csv
 from ..core.capture.one_euro import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
 from ..core.capture.sources import VIDEO_SUFFIXES, CameraSource, open_video
 from ..core.errors import FacemotionError, InputError
-from ..facemotion_addon.review_camera import show_video_behind
+from ..facemotion_addon.review_camera import video_behind
 from ..facemotion_addon.selection import rigged_meshes
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import settings as scene_settings
@@ -93,17 +94,17 @@ class CaptureJob(Job):
             self.take = capture(source, self.settings, emotion_every=self.emotion_every, progress=progress)
 
     def apply(self, context):
-        write_take(
-            self.objects,
-            self.take,
-            replace=self.replace,
-            scene=context.scene,
-            frame_start=self.frame_start,
-            head=self.head,
-            head_bone=self.head_bone,
-        )
-        if self.background:
-            show_video_behind(context.scene, self.path, self.objects, self.frame_start)
+        scene = context.scene
+        with video_behind(scene, self.path, self.objects, self.frame_start) if self.background else nullcontext():
+            write_take(
+                self.objects,
+                self.take,
+                replace=self.replace,
+                scene=scene,
+                frame_start=self.frame_start,
+                head=self.head,
+                head_bone=self.head_bone,
+            )
         names = ", ".join(obj.name for obj in self.objects)
         notes = "; ".join(self.take.notes)
         return f"{os.path.basename(self.path)}: {len(self.take)} frames at {self.take.fps:g} fps keyed on {names}" + (

@@ -240,12 +240,43 @@ def test_live_link_head_yaw_round_trips(rigged_face, tmp_path):
     np.testing.assert_allclose(back.head_rotation, head, atol=1e-4)
 
 
+def test_a_new_capture_replaces_the_head_motion_and_a_users_object_action_is_refused(rigged_face, tmp_path):
+    path = tmp_path / "take.csv"
+    head = np.zeros((30, 3))
+    head[:, 0] = 0.5
+    live_link.write_live_link_csv(path, Take(fps=30.0, weights=np.zeros((30, 52)), head_rotation=head))
+    rigged_face.rotation_euler = (0.1, 0.0, 0.0)  # the rest the head turns from
+    assert bpy.ops.facemotion.capture_performance(filepath=str(path)) == {"FINISHED"}
+    bpy.context.scene.frame_set(5)
+    assert rigged_face.rotation_euler[2] == pytest.approx(0.5, abs=1e-4)
+    bpy.context.scene.facemotion.capture_head = False
+    assert bpy.ops.facemotion.capture_performance(filepath=str(path)) == {"FINISHED"}
+    assert not _motion_curves(rigged_face)  # the earlier head turn is gone, the face back at its rest
+    np.testing.assert_allclose(rigged_face.rotation_euler, (0.1, 0.0, 0.0), atol=1e-6)
+    bpy.context.scene.facemotion.capture_head = True
+    mine = bpy.data.actions.new("my_object_animation")
+    compat.assign_action(rigged_face, mine)
+    actions = set(bpy.data.actions)
+    key_action = rigged_face.data.shape_keys.animation_data.action
+    with pytest.raises(RuntimeError, match="my_object_animation"):
+        bpy.ops.facemotion.capture_performance(filepath=str(path))
+    assert rigged_face.animation_data.action == mine and set(bpy.data.actions) == actions
+    assert rigged_face.data.shape_keys.animation_data.action == key_action and not key_action.use_fake_user
+
+
 def test_capture_panel_draws_its_operators(rigged_face):
     log = draw_panel(FACEMOTION_PT_capture, context_for(rigged_face, [rigged_face]))
     expected = ["facemotion.capture_performance", "facemotion.capture_webcam", "facemotion.export_live_link"]
     assert operators_in(log) == expected
+    settings = [entry[2] for entry in log if entry[0] == "prop"]
+    assert settings == ["capture_head", "capture_head_bone", "capture_emotion", "capture_background"]
     log = draw_panel(FACEMOTION_PT_capture, context_for(None, []))
     assert operators_in(log) == expected
+    # A face with an armature: the head bone is searched among its bones.
+    rigged_face.parent = _armature({"head": ((0.0, 0.0, 0.0), (0.0, 0.0, 0.2))})
+    log = draw_panel(FACEMOTION_PT_capture, context_for(rigged_face, [rigged_face]))
+    (search,) = [entry[3] for entry in log if entry[0] == "prop" and entry[2] == "capture_head_bone"]
+    assert search["search_data"] == rigged_face.parent.pose and search["search_property"] == "bones"
 
 
 def test_webcam_capture_needs_the_window(rigged_face):

@@ -14,6 +14,7 @@ unless all went well, outputs written atomically.
 
 import math
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from ...core.errors import InputError
@@ -226,7 +227,7 @@ def cmd_capture(args):
 
     from ...core.capture import live_link
     from .. import pipeline
-    from ..review_camera import show_video_behind
+    from ..review_camera import video_behind
     from ..takes import write_take
 
     out = check_output_file(
@@ -259,7 +260,8 @@ def cmd_capture(args):
     loaded = load_head(pipeline, args.rig)
     objects = face_objects(pipeline, loaded, args.rig)
     t = time.perf_counter()
-    with naming_input(args.rig):
+    scene = bpy.context.scene
+    with naming_input(args.rig), video_behind(scene, source.resolve(), objects) if args.background else nullcontext():
         write_take(
             objects,
             take,
@@ -268,8 +270,6 @@ def cmd_capture(args):
             head_bone=args.head_bone,
             eye_bones=args.eye_bones,
         )
-        if args.background:
-            show_video_behind(bpy.context.scene, source.resolve(), objects)
     print_stage("key the capture", t)
     t = time.perf_counter()
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=True, **export_options)
