@@ -44,6 +44,15 @@ __all__ = [
 ]
 
 
+def _eye_bones(options):
+    """``(left, right)`` eye bone names of the scene's capture settings, or None when both are empty. Raises
+    InputError when only one is set."""
+    names = (options.capture_eye_bone_left.strip(), options.capture_eye_bone_right.strip())
+    if any(names) and not all(names):
+        raise InputError("set both eye bones (left and right) or neither")
+    return names if all(names) else None
+
+
 class CaptureJob(Job):
     """Capture a video or read a Live Link take (worker thread) and key it on the rigged faces (main thread)."""
 
@@ -82,6 +91,7 @@ class CaptureJob(Job):
         self.frame_start = context.scene.frame_start
         options = scene_settings(context.scene)
         self.head, self.head_bone = options.capture_head, options.capture_head_bone.strip() or None
+        self.eye_bones = _eye_bones(options)
         self.emotion_every = EMOTION_EVERY if options.capture_emotion and is_video else None
         self.background = options.capture_background and is_video
 
@@ -104,6 +114,7 @@ class CaptureJob(Job):
                 frame_start=self.frame_start,
                 head=self.head,
                 head_bone=self.head_bone,
+                eye_bones=self.eye_bones,
             )
         names = ", ".join(obj.name for obj in self.objects)
         notes = "; ".join(self.take.notes)
@@ -242,14 +253,18 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
         if not self.keep:
             return self.finish(context, f"webcam capture stopped ({len(take)} frames, not kept)")
         options = scene_settings(context.scene)
-        write_take(
-            self._objects,
-            take,
-            scene=context.scene,
-            frame_start=context.scene.frame_start,
-            head=options.capture_head,
-            head_bone=options.capture_head_bone.strip() or None,
-        )
+        try:
+            write_take(
+                self._objects,
+                take,
+                scene=context.scene,
+                frame_start=context.scene.frame_start,
+                head=options.capture_head,
+                head_bone=options.capture_head_bone.strip() or None,
+                eye_bones=_eye_bones(options),
+            )
+        except FacemotionError as exc:
+            return self.fail(exc)
         return self.finish(
             context,
             f"webcam: {len(take)} frames at {take.fps:g} fps keyed on {', '.join(obj.name for obj in self._objects)}",

@@ -31,12 +31,13 @@ class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
         options = settings(context.scene)
         col.prop(options, "capture_head")
         armature = next((arm for arm in map(armature_of, faces) if arm is not None), None)
-        row = col.row()
-        row.enabled = options.capture_head
-        if armature is not None:
-            row.prop_search(options, "capture_head_bone", armature.pose, "bones")
-        else:
-            row.prop(options, "capture_head_bone")
+        for name in ("capture_head_bone", "capture_eye_bone_left", "capture_eye_bone_right"):
+            row = col.row()
+            row.enabled = options.capture_head or name != "capture_head_bone"
+            if armature is not None:
+                row.prop_search(options, name, armature.pose, "bones")
+            else:
+                row.prop(options, name)
         col.prop(options, "capture_emotion")
         col.prop(options, "capture_background")
         col.operator("facemotion.capture_performance", text="Video or Live Link Take...", icon="FILE_MOVIE")

@@ -209,6 +209,15 @@ def test_eyes_on_bones_and_from_the_eye_look_keys(rigged_face, tmp_path):
     np.testing.assert_allclose(yaw, eyes[:, 0, 0], atol=1e-4)
     assert 'pose.bones["eye.R"].rotation_euler' in {path for path, _ in curves}
     np.testing.assert_allclose(take_from_shape_keys(rigged_face).eye_rotation, eyes, atol=1e-4)
+    # The operator takes the eye bones from the Capture panel: both or neither.
+    csv = tmp_path / "eyes.csv"
+    live_link.write_live_link_csv(csv, take)
+    bpy.context.scene.facemotion.capture_eye_bone_left = "eye.L"
+    with pytest.raises(RuntimeError, match="both eye bones"):
+        bpy.ops.facemotion.capture_performance(filepath=str(csv))
+    bpy.context.scene.facemotion.capture_eye_bone_right = "eye.R"
+    assert bpy.ops.facemotion.capture_performance(filepath=str(csv)) == {"FINISHED"}
+    np.testing.assert_allclose(take_from_shape_keys(rigged_face).eye_rotation, eyes, atol=1e-3)
     # No eye bones: the gaze is in the eyeLook* keys and comes back out of them.
     rigged_face.parent = None
     weights = np.zeros((n, 52))
@@ -269,7 +278,14 @@ def test_capture_panel_draws_its_operators(rigged_face):
     expected = ["facemotion.capture_performance", "facemotion.capture_webcam", "facemotion.export_live_link"]
     assert operators_in(log) == expected
     settings = [entry[2] for entry in log if entry[0] == "prop"]
-    assert settings == ["capture_head", "capture_head_bone", "capture_emotion", "capture_background"]
+    assert settings == [
+        "capture_head",
+        "capture_head_bone",
+        "capture_eye_bone_left",
+        "capture_eye_bone_right",
+        "capture_emotion",
+        "capture_background",
+    ]
     log = draw_panel(FACEMOTION_PT_capture, context_for(None, []))
     assert operators_in(log) == expected
     # A face with an armature: the head bone is searched among its bones.

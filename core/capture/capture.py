@@ -252,4 +252,9 @@ def capture(source, settings=None, *, emotion_every=None, progress=None):
     take = solve_take(tracked, settings, progress=lambda f, m: report(0.9 + 0.05 * f, m))
     if emotion_every is not None:
         take.emotion = emotion_track(tracked, progress=lambda f, m: report(0.95 + 0.05 * f, m))
+        faced = [sample for sample in take.emotion if sample.label is not None]
+        take.notes.append(
+            f"emotion of every {emotion_every} frame(s) against the calm frames: {len(take.emotion_keys())} "
+            f"keyed, {sum(sample.uncertain for sample in faced)} uncertain left out"
+        )
     return take

@@ -455,6 +455,17 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
         description="Pose bone of the face's armature that turns with the head (empty: the face object itself)",
         default="",
     )
+    capture_eye_bone_left: StringProperty(
+        name="Left Eye Bone",
+        description="Pose bone of the subject's left eye, turned by the captured gaze (empty: the eyes turn with the "
+        "eyeLook* shape keys only)",
+        default="",
+    )
+    capture_eye_bone_right: StringProperty(
+        name="Right Eye Bone",
+        description="Pose bone of the subject's right eye (set both eye bones or neither)",
+        default="",
+    )
     capture_emotion: BoolProperty(
         name="Emotion Track",
         description="Classify the video's emotion (every 3rd frame, against its calm frames) and key it as the "
