@@ -12,7 +12,8 @@ What moves the object (or armature) goes in a second action on it, ``facemotion_
 
 - the head's rotation (:mod:`facemotion.core.capture.head_pose`: the take's yaw, pitch, roll as turns about the
   world's axes, the face looking along -Y) and its position's offsets, keyed on the rig object relative to its rest
-  (the transform it had when first captured, kept on the action) or on a chosen pose bone relative to the bone's rest;
+  (the transform it had when first captured, kept on the action; turns about its parent's axes, so a parent should
+  be upright) or on a chosen pose bone relative to the bone's rest (about its origin, i.e. the bone's head);
 - the eyes' rotation on two chosen pose bones (a rig whose eyes are separate bones; facemotion's own rigs turn the
   eyes with the eyeLook* shape keys, keyed with the weights);
 - the emotion track (:meth:`~facemotion.core.capture.take.Take.emotion_keys`) as keys of the integer custom
@@ -265,8 +266,7 @@ def _write_motion(objects, plan, take, scene, frame_start):
                 _key_rotations(action, owner, bone, frame.T @ eye @ frame, frames, linear)
         if what["emotion"]:
             _key_emotion(action, owner, take, frame_start, constant)
-    if any(what["emotion"] for what in plan.values()):
-        _mark_emotion_changes(scene, take, frame_start)
+    _mark_emotion_changes(scene, take if any(what["emotion"] for what in plan.values()) else None, frame_start)
 
 
 def _key_emotion(action, obj, take, frame_start, constant):
@@ -284,11 +284,12 @@ def _key_emotion(action, obj, take, frame_start, constant):
 
 
 def _mark_emotion_changes(scene, take, frame_start):
-    """Timeline markers where the emotion changes; the markers an earlier capture put there are replaced."""
+    """Timeline markers where ``take``'s emotion changes (None: none); the markers an earlier capture put there are
+    removed, as its emotion keys are."""
     prefix = EMOTION_MARKER.format(label="")
     for marker in [m for m in scene.timeline_markers if m.name.startswith(prefix)]:
         scene.timeline_markers.remove(marker)
-    for seconds, label in take.emotion_changes():
+    for seconds, label in take.emotion_changes() if take is not None else ():
         scene.timeline_markers.new(EMOTION_MARKER.format(label=label), frame=frame_start + round(seconds * take.fps))
 
 

@@ -10,6 +10,10 @@ Two stages, so that a user can re-run the cheap second one with other settings:
    and rescale (:mod:`.calibration`); then :func:`clean_take` (also used on Live Link takes): the One Euro filter per
    channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
    (:func:`.timing.resample`).
+
+With ``emotion_every`` (:func:`capture`), the faces of every Nth frame are also kept while tracking and classified
+afterwards by the ``emotion`` command's relative classifier against the video's calm frames (:func:`emotion_track`):
+the take's per-frame emotion, keyed on the rig by :mod:`facemotion.facemotion_addon.takes`.
 """
 
 from dataclasses import dataclass, field
@@ -88,8 +92,8 @@ def track(source, *, tracker=None, progress=None, emotion_every=None):
     )
 
 
-#: Default of ``emotion_every``: classify every 3rd frame (10 a second at 30 fps; an expression lasts 0.5 - 4 s,
-#: Ekman 2003), which keeps the classifier's share of a capture small.
+#: Default of ``emotion_every``: classify every 3rd frame (10 a second at 30 fps, several samples in the shortest
+#: expression a viewer reads, about half a second), which keeps the classifier's share of a capture small.
 EMOTION_EVERY = 3
 
 
