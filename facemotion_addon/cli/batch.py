@@ -147,8 +147,7 @@ def cmd_batch(args):
     if args.worker:
         return serve_worker(args)
     started = time.perf_counter()
-    formats, clips, workers, out_dir = _checked_command_line(args)
-    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    formats, clips, workers, out_dir, assets = _checked_command_line(args)
     options = batch_options(args, clips)
     version = batch_plan.facemotion_version()
     reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
@@ -166,19 +165,28 @@ def cmd_batch(args):
 
 
 def _checked_command_line(args):
-    """Check the batch's options before any work and create the output folder; returns ``(formats, clips, worker
-    count, resolved output folder)``. Raises InputError naming the bad option."""
+    """Check the batch's options and find its heads before any work, then create the output folder (so a bad
+    command line leaves nothing behind); returns ``(formats, clips, worker count, resolved output folder, assets)``.
+    Raises InputError naming the bad option or input."""
     formats = batch_plan.parse_formats(args.formats)
     if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
         raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
     clips = _clips(args)
     workers = _worker_count(args.workers)
+    if args.scheduler:
+        distributed.check_scheduler(args.scheduler)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: is a file; --out takes a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the output folder ({exc.strerror or exc}); choose a folder you can write to"
+        ) from None
     check_writable(out_dir / SUMMARY_NAME)
-    return formats, clips, workers, out_dir.resolve()
+    return formats, clips, workers, out_dir.resolve(), assets
 
 
 def _plan_heads(args, assets, out_dir, formats, clips, options, version):
@@ -190,9 +198,12 @@ def _plan_heads(args, assets, out_dir, formats, clips, options, version):
         try:
             key = batch_plan.job_key(batch_plan.input_sha256(asset.source), options, version)
         except OSError as exc:
+            link = f" (a link to {os.readlink(asset.source)})" if asset.source.is_symlink() else ""
             reports[index] = batch_plan.failure_report(
-                asset, out_dir, key=None, error=f"{asset.source.name}: cannot read ({exc.strerror})"
+                asset, out_dir, key=None, error=f"{asset.source.name}{link}: cannot read ({exc.strerror})"
             )
+            with contextlib.suppress(OSError):  # like a head that fails in a worker: its report says why
+                batch_plan.write_json(asset.report_path(out_dir), reports[index])
             continue
         if not args.force and batch_plan.is_up_to_date(asset, out_dir, key):
             previous = batch_plan.read_report(asset.report_path(out_dir))
