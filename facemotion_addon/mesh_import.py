@@ -194,7 +194,8 @@ def open_blend(path):
     """
     path, _suffix, filepath = _check_source(path, (".blend",))
     try:
-        bpy.ops.wm.open_mainfile(filepath=filepath, load_ui=False)
+        with held_stdout():  # Blender's "Read blend: ..." line is not a result
+            bpy.ops.wm.open_mainfile(filepath=filepath, load_ui=False)
     except RuntimeError as exc:
         raise InputError(f"{path.name}: could not be opened as .blend ({blender_error_cause(exc)})") from None
     layer_objects = set(bpy.context.view_layer.objects)

@@ -45,7 +45,8 @@ def write_take(objects, take, *, replace=False, scene=None, frame_start=1, set_f
         if action is not None and not is_facemotion_action(action) and not replace:
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{action.name}', "
-                "which facemotion did not create; enable replace to capture anyway (yours is kept)"
+                "which facemotion did not create; enable replace (--replace-action on the command line) to capture "
+                "anyway (yours is kept)"
             )
     for obj in objects:
         _, anim, action = _shape_key_action(obj)
