@@ -209,7 +209,7 @@ def check_scheduler(address):
     import asyncio
 
     try:
-        from distributed.comm import connect
+        from distributed.comm import CommClosedError, connect
     except ImportError:
         raise InputError(
             "--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
@@ -226,6 +226,11 @@ def check_scheduler(address):
     except ValueError as exc:  # Dask's address parsing: an unknown scheme, no port
         reason = str(exc).split(" (known schemes")[0]
         raise InputError(f"--scheduler {address}: not a Dask scheduler address ({reason}); {address_hint}") from None
+    except CommClosedError:  # it took the connection, then closed it without a Dask handshake
+        raise InputError(
+            f"--scheduler {address}: the server there closed the connection without answering as a Dask scheduler; "
+            f"{address_hint}"
+        ) from None
     except (OSError, asyncio.TimeoutError):
         raise InputError(
             f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s; check that "
