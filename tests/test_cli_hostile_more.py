@@ -22,7 +22,7 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import FacemotionError, InputError
 from facemotion.core.io import batch_plan, export_options, image_io
 from facemotion.facemotion_addon import gltf_tools, mesh_import
-from facemotion.facemotion_addon.cli import batch, distributed, entry
+from facemotion.facemotion_addon.cli import batch, distributed, entry, timeline_file
 
 
 def _serve(handler_class):
@@ -117,6 +117,8 @@ def test_rig_names_a_named_pipe_and_an_empty_file(fifo, tmp_path):
     with pytest.raises(InputError, match="is a named pipe") as info:
         mesh_import.import_mesh_file(fifo)
     assert "not found" not in str(info.value)
+    with pytest.raises(InputError, match="is a named pipe"):  # --timeline, --clips
+        timeline_file.read_timeline(fifo)
     empty = tmp_path / "empty.fbx"
     empty.write_bytes(b"")
     # Blender's importer called a 0-byte file "ASCII FBX".
@@ -239,7 +241,9 @@ def test_jpeg_bomb_is_refused_from_its_header(tmp_path):
     bomb = tmp_path / "bomb.jpg"
     # 30000x30000 in the start-of-frame segment: OpenCV would allocate 2.7 GB before finding the data short.
     bomb.write_bytes(_with_size(encoded, sof + 5, 30000, 30000))
-    assert image_io.header_size(np.fromfile(bomb, np.uint8)) == (30000, 30000)
+    assert (
+        image_io.header_size(np.fromfile(bomb, np.uint8)) == image_io.header_size(bomb.read_bytes()) == (30000, 30000)
+    )
     with pytest.raises(InputError, match="30000x30000 px .*megapixels") as info:
         image_io.load_image(bomb)
     assert "\n" not in str(info.value)

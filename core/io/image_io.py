@@ -142,7 +142,7 @@ def header_size(data):
     """``(width, height)`` in pixels read from the header of PNG, JPEG and WebP file bytes, or None (another format,
     or no size in the header). ``data``: the file's bytes (``bytes`` or a ``uint8`` array). Lets a huge image be
     refused before OpenCV allocates its pixels (a 16 MB JPEG can claim 30000x30000)."""
-    data = memoryview(np.ascontiguousarray(data, dtype=np.uint8)).cast("B")
+    data = memoryview(data if isinstance(data, bytes) else np.ascontiguousarray(data, dtype=np.uint8)).cast("B")
     if len(data) >= 24 and bytes(data[:8]) == b"\x89PNG\r\n\x1a\n":
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if bytes(data[:3]) == b"\xff\xd8\xff":

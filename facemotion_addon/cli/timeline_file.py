@@ -8,6 +8,7 @@ import json
 import math
 
 from ...core.errors import InputError
+from ...core.io.input_file import check_not_special
 
 
 def check_fps_option(fps):
@@ -30,7 +31,9 @@ MAX_TIMELINE_BYTES = 16 * 1024 * 1024
 def read_timeline(path):
     """Parse the timeline JSON file ``path``: UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM (what
     Windows PowerShell writes); binary files, huge numbers (1e400, 5000-digit integers) and deeply nested JSON are
-    refused with one line. Returns the decoded JSON value. Raises InputError."""
+    refused with one line, and so is a named pipe or device (reading it would block or never end). Returns the
+    decoded JSON value. Raises InputError."""
+    check_not_special(path, "give a timeline .json file")
     try:
         size = path.stat().st_size
         if size > MAX_TIMELINE_BYTES:
