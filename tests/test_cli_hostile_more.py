@@ -285,6 +285,11 @@ import bpy
 install_rig_uninstall()
 install_rig_uninstall()
 print("quit")
+# The interpreter's own exit runs the atexit handlers (where the tracebacks came from); Blender 4.2's bpy module
+# crashes there, so it ends without them (compat.exit_process) and checks only that unregister() closed the detector.
+import_facemotion()
+from facemotion.facemotion_addon import compat
+compat.exit_process(0)
 """
 
 
