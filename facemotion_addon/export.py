@@ -148,7 +148,7 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
         with tempfile.TemporaryDirectory(prefix=".facemotion-raw.", dir=Path(target).parent) as raw_dir:
             raw = Path(raw_dir) / f"raw{path.suffix}"
             blender_write(raw)
-            gltf_tools.run_gltfpack(raw, target, options)
+            gltf_tools.run_gltfpack(raw, target, options, name=path.name)
 
     write = packed_write if options.uses_gltfpack else blender_write
     with (

@@ -84,16 +84,23 @@ def _check_inputs(obj, weights, names):
     return key, weights, present, tuple(skipped)
 
 
+def _users_action_error(obj, action):
+    """The FacemotionError for a bake onto shape keys that a user's ``action`` animates (the option that allows it
+    is named for the panel and for the command line)."""
+    return FacemotionError(
+        f"the shape keys of '{obj.name}' are already animated by action '{action.name}', which facemotion did not "
+        "create; enable replace (--replace-action on the command line) to assign a new facemotion action (yours is "
+        "kept)"
+    )
+
+
 def _claim_action(obj, key, action_name, replace):
     """Return an empty facemotion Action assigned to ``key``, refusing to touch a user's action unless ``replace``."""
     anim = key.animation_data
     existing = anim.action if anim is not None else None
     if existing is not None and not is_facemotion_action(existing):
         if not replace:
-            raise FacemotionError(
-                f"the shape keys of '{obj.name}' are already animated by action '{existing.name}', which facemotion "
-                "did not create; enable replace to assign a new facemotion action (yours is kept)"
-            )
+            raise _users_action_error(obj, existing)
         # Keep the user's action alive in the file after we unassign it.
         existing.use_fake_user = True
         anim.action = None
@@ -270,10 +277,7 @@ def bake_objects(
         unique.append((obj, obj_weights, obj_curves))
         anim = key.animation_data
         if not replace and anim is not None and anim.action is not None and not is_facemotion_action(anim.action):
-            raise FacemotionError(
-                f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
-                "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)"
-            )
+            raise _users_action_error(obj, anim.action)
     return [
         bake_shape_key_weights(
             obj,

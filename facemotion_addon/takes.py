@@ -330,7 +330,8 @@ def write_take(
         if action is not None and not is_facemotion_action(action) and not replace:
             raise FacemotionError(
                 f"the shape keys of '{obj.name}' are already animated by action '{action.name}', "
-                "which facemotion did not create; enable replace to capture anyway (yours is kept)"
+                "which facemotion did not create; enable replace (--replace-action on the command line) to capture "
+                "anyway (yours is kept)"
             )
     plan = _motion_plan(objects, take, head=head, head_bone=head_bone, eye_bones=eye_bones, emotion=emotion)
     _check_motion_actions(plan, replace)
