@@ -18,8 +18,8 @@ up to date, and the JSON reports (``facemotion batch``; the Blender side is
   ``"incomplete"``): before each output it lists the finished ones with their size and SHA-256 and names that one
   as ``pending``. A run stopped at any point (a signal, a lost worker, a power cut) thus leaves a report that names
   every output it may have written, so the next run knows them as the batch's own (:func:`owned_outputs`) and
-  redoes the head, replacing them, instead of refusing them as a user's files. The final report (status ``"ok"``) is written
-  last, after every output, so an ``"ok"`` report never claims an output that was not finished.
+  redoes the head, replacing them, instead of refusing them as a user's files. The final report (status ``"ok"``)
+  is written last, after every output, so an ``"ok"`` report never claims an output that was not finished.
 - **Clips** (``--clips``) are read and checked by :mod:`facemotion.core.animation.clips` (they need the timeline,
   which is above this package).
 - **Reports**: one JSON per asset (:func:`asset_report`) and one summary (:func:`summary_report`), written
