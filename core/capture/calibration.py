@@ -53,12 +53,18 @@ class Calibration:
 
 
 def find_calm_span(weights, fps, *, seconds=CALM_SECONDS):
-    """The ``(start, stop)`` rows of the calmest window of ``seconds``: least summed weight plus frame-to-frame
-    change over the 52 channels. ``weights`` ``(N, 52)``; a take shorter than the window gives ``(0, N)``."""
+    """The ``(start, stop)`` rows of the calmest window of ``seconds``: least summed distance from the take's
+    per-channel median plus frame-to-frame change over the 52 channels. ``weights`` ``(N, 52)``; a take shorter than
+    the window gives ``(0, N)``.
+
+    Why the median and not zero: a tracker's neutral is not zero (MediaPipe scores some rest faces' jawOpen or
+    mouthClose at 0.1-0.3), and an expression can score lower in sum than the performer's rest (a pucker closes a
+    mouth that rests open); a performance is mostly rest, so the median frame is near it. On the round trip's second
+    performance the summed weight picked the window of a brow raise as the neutral."""
     weights = np.asarray(weights, dtype=np.float64)
     n = len(weights)
     length = max(1, min(n, round(seconds * fps)))
-    activity = weights.sum(axis=1)
+    activity = np.abs(weights - np.median(weights, axis=0)).sum(axis=1)
     activity[1:] += np.abs(np.diff(weights, axis=0)).sum(axis=1) * 0.5
     activity[:-1] += np.abs(np.diff(weights, axis=0)).sum(axis=1) * 0.5
     window = np.convolve(activity, np.ones(length), mode="valid")

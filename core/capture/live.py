@@ -16,7 +16,7 @@ import numpy as np
 from ..arkit import ARKIT_NAMES
 from .calibration import adjust
 from .one_euro import OneEuroFilter
-from .solve import SOLVED_CHANNELS, LandmarkSolver, combine, head_rotation, metric_landmarks
+from .solve import LandmarkSolver, combine, head_rotation, metric_landmarks
 from .take import Take
 from .timing import bridge_gaps, resample
 
@@ -64,7 +64,7 @@ class LiveCapture:
         else:
             prior = scores - self._score_neutral
             solved = self.solver.solve(aligned[None], prior[None])[0]
-            weights = combine(prior[None], solved[None], SOLVED_CHANNELS)[0]
+            weights = combine(prior[None], solved[None])[0]
         if self._filter is not None:
             weights = self._filter(weights)
         weights = adjust(weights[None])[0]
