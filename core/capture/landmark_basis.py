@@ -28,7 +28,7 @@ from ..geometry import interpolate_on_surface
 from ..io import assets
 
 #: Weights each shape is rendered at (the basis is the least-squares slope through them and the neutral).
-AMPLITUDES = (0.5, 1.0)
+AMPLITUDES = (0.3, 0.6, 1.0)
 #: Head turns rendered to measure how MediaPipe's landmarks deform (beyond a rigid motion) when the head turns:
 #: (axis, degrees) about the face's centre, y = yaw (turn to the subject's left), x = pitch (look down). The Face
 #: Landmarker's mesh is not rigid under a turn: after the similarity alignment a 12 degree yaw leaves ~1 mm of

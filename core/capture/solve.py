@@ -30,7 +30,7 @@ from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..detect import mediapipe_topology as topo
 from ..errors import InputError
 from ..geometry import apply_similarity, interpolate_on_surface, similarity_transform
-from .landmark_basis import POSE_TURNS, observed_basis
+from .landmark_basis import observed_basis
 
 #: Landmarks no ARKit expression moves: the per-frame alignment is fitted on them. Picked among the landmarks whose
 #: largest motion over the template's 52 shapes is under ~2 mm (nose bridge and back, upper face oval and temples,
@@ -90,7 +90,7 @@ SOLVE_SHARE = {
 }
 SOLVE_SHARE["browInnerUp"] = 0.5
 #: Weight of the depth rows. MediaPipe's z is inferred from one view, but the observed basis holds MediaPipe's own z
-#: response (a pucker's lips come forward in it): round trip, weight 0.5 vs 0: mouthPucker r 0.92 vs 0.91, mouthFunnel
+#: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward): round trip, weight 0.5 vs 0: mouthPucker r 0.92 vs 0.91, mouthFunnel
 #: 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first performance), 0.86 / 0.87 / 0.82 vs 0.85 / 0.86 / 0.80 (second).
 DEPTH_WEIGHT = 0.5
 #: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: 3e-7 against 1e-7 gave the same
@@ -162,6 +162,7 @@ class LandmarkSolver:
             -1, columns.shape[1]
         )
         k = len(self.channels)
+        self._pose_columns = pose.shape[1]
         self._upper = np.concatenate([np.ones(k), np.full(pose.shape[1], POSE_LIMIT)])
         # ||B w - d||^2 + s^2 ||w - p||^2 = ||R w - z||^2 + const with R^T R = B^T B + s^2 I (Cholesky, R = L^T) and
         # z = L^-1 (B^T d + s^2 p): the same bounded problem on k = 43 rows instead of ~1,400, set up once.
@@ -206,7 +207,7 @@ class LandmarkSolver:
             if prior is None
             else np.clip(np.asarray(prior, np.float64).reshape(len(aligned), -1), 0.0, 1.0)
         )
-        own = np.concatenate([prior[:, self.channels], np.zeros((len(aligned), len(POSE_TURNS)))], axis=1)
+        own = np.concatenate([prior[:, self.channels], np.zeros((len(aligned), self._pose_columns))], axis=1)
         weights = d @ self._optimum_motion.T + own @ self._optimum_prior.T
         outside = np.flatnonzero((weights < 0.0).any(axis=1) | (weights > self._upper).any(axis=1))
         targets = d[outside] @ self._from_motion.T + own[outside] @ self._from_prior.T
