@@ -208,13 +208,14 @@ def contact_sheet(frames, take, seconds, size, performance=1, heads=("warp-wide"
     import render_expressions
 
     from facemotion.core.rig.autorig import rig_mesh
+    from facemotion.core.rig.preview import part_colours
 
     picks = [(title, min(len(take) - 1, round((1.0 + (t - 1.0) * seconds / 6.0) * FPS))) for title, t in sheet_times(performance)]
     rows = [[cv2.resize(frames[i], (size, size)) for _, i in picks]]
     for head in heads:
         vertices, triangles = render_expressions.load_head(head)
         result = rig_mesh(vertices, triangles)
-        colours = render_expressions.vertex_colours(result, vertices, triangles)
+        colours = part_colours(vertices, triangles, result.parts, result.landmarks, result.fit.rotation[:, 2])
         camera = render_expressions.camera_for(result, "face", size)
         deltas = result.deltas.astype(np.float64)
         rows.append(
