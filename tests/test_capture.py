@@ -248,7 +248,7 @@ def test_observed_basis_tells_pucker_from_funnel():
 
     template = load_ict_template()
     solver = LandmarkSolver(template)
-    rest, motion, pose = observed_basis(template, template_landmarks(template), solver.align)
+    rest, motion, pose = observed_basis(template, template_landmarks(template), solver.locate)
     assert rest.shape == (478, 3) and motion.shape == (478, 52, 3) and pose.shape[0] == 478
     lips = list(topo.LIPS_UPPER_OUTER + topo.LIPS_LOWER_OUTER)
     pucker, funnel = motion[:, ARKIT_INDEX["mouthPucker"]], motion[:, ARKIT_INDEX["mouthFunnel"]]

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
-from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
+from facemotion.core.arkit import ARKIT_INDEX  # noqa: E402
 from facemotion.core.capture.capture import CaptureSettings, solve_take, track  # noqa: E402
 from facemotion.core.capture.landmark_basis import face_colours  # noqa: E402
 from facemotion.core.capture.one_euro import one_euro  # noqa: E402
@@ -66,6 +66,8 @@ CHECKED = (
     "mouthFunnel",
     "mouthPucker",
 )
+
+
 def _bump(t, centre, width):
     """Raised cosine of total ``width`` seconds peaking at 1.0 at ``centre``."""
     x = np.clip((t - centre) / (width / 2.0), -1.0, 1.0)
@@ -210,7 +212,10 @@ def contact_sheet(frames, take, seconds, size, performance=1, heads=("warp-wide"
     from facemotion.core.rig.autorig import rig_mesh
     from facemotion.core.rig.preview import part_colours
 
-    picks = [(title, min(len(take) - 1, round((1.0 + (t - 1.0) * seconds / 6.0) * FPS))) for title, t in sheet_times(performance)]
+    picks = [
+        (title, min(len(take) - 1, round((1.0 + (t - 1.0) * seconds / 6.0) * FPS)))
+        for title, t in sheet_times(performance)
+    ]
     rows = [[cv2.resize(frames[i], (size, size)) for _, i in picks]]
     for head in heads:
         vertices, triangles = render_expressions.load_head(head)

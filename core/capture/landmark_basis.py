@@ -131,7 +131,9 @@ def observed_basis_file(template):
     """Cache file name ``<template>_observed_basis_<digest>.npz``; the digest (16 hex digits) covers the template's
     vertex count, MediaPipe's model (pinned sha256) and the sources that make the basis (this module, the renderer,
     the landmark detector, the solve's alignment)."""
-    digest = hashlib.sha256(f"{template.name}:{len(template.vertices)}:{AMPLITUDES}:{POSE_TURNS}:{RENDER_SIZE}".encode())
+    digest = hashlib.sha256(
+        f"{template.name}:{len(template.vertices)}:{AMPLITUDES}:{POSE_TURNS}:{RENDER_SIZE}".encode()
+    )
     digest.update(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
     core = Path(__file__).resolve().parents[1]
     sources = ("capture/landmark_basis.py", "capture/solve.py", "detect/rasterize.py", "detect/landmarks.py")
@@ -140,13 +142,14 @@ def observed_basis_file(template):
     return f"{template.name.lower()}_observed_basis_{digest.hexdigest()[:16]}.npz"
 
 
-def observe_shapes(template, landmarks, align, detector=None):
+def observe_shapes(template, landmarks, locate, detector=None):
     """Render and detect the template's shapes (see the module docstring).
 
     Args:
         template: a :class:`facemotion.core.rig.template.FaceTemplate`.
         landmarks: its ``(triangle, barycentric, on_surface)``.
-        align: ``(478, 3)`` metric landmarks -> ``(478, 3)`` in the template's frame (:meth:`.solve.LandmarkSolver.align`).
+        locate: a detected :class:`facemotion.core.detect.landmarks.FaceLandmarks` -> its ``(478, 3)`` landmarks in
+            the template's frame (:meth:`.solve.LandmarkSolver.locate`).
         detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared one).
 
     Returns ``(rest (478, 3) float64, motion (478, 52, 3) float64, pose (478, P, 3) float64)``: the neutral's aligned
@@ -157,7 +160,6 @@ def observe_shapes(template, landmarks, align, detector=None):
     from ..detect.landmarks import default_detector
     from ..detect.rasterize import OrthoCamera, render
     from ..errors import NoFaceError
-    from .solve import metric_landmarks  # .solve imports this module
 
     detector = detector or default_detector()
     vertices = np.asarray(template.vertices, dtype=np.float64)
@@ -173,11 +175,13 @@ def observe_shapes(template, landmarks, align, detector=None):
 
     centre = vertices[slice(*template.parts["face"])].mean(axis=0)
 
-    def seen(weights, turn=np.eye(3)):
-        posed = (vertices + np.tensordot(weights, template.deltas, axes=1) - centre) @ turn.T + centre
+    def seen(weights, turn=None):
+        posed = vertices + np.tensordot(weights, template.deltas, axes=1)
+        if turn is not None:
+            posed = (posed - centre) @ turn.T + centre
         image = render(posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17)).image
         faces = detector.detect(image)
-        return align(metric_landmarks(faces[0])) if faces else None
+        return locate(faces[0]) if faces else None
 
     rest = seen(np.zeros(len(template.deltas)))
     if rest is None:
@@ -205,13 +209,13 @@ def observe_shapes(template, landmarks, align, detector=None):
     return rest, motion, pose
 
 
-def observed_basis(template, landmarks, align):
+def observed_basis(template, landmarks, locate):
     """:func:`observe_shapes`, cached in the user cache (:func:`observed_basis_file`); same returns."""
     path = assets.cache_dir() / observed_basis_file(template)
     if path.exists():
         with np.load(path) as data:
             return data["rest"], data["motion"], data["pose"]
-    rest, motion, pose = observe_shapes(template, landmarks, align)
+    rest, motion, pose = observe_shapes(template, landmarks, locate)
     with assets.atomic_output(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, rest=rest, motion=motion, pose=pose)

@@ -16,7 +16,7 @@ import numpy as np
 from ..arkit import ARKIT_NAMES
 from .calibration import adjust
 from .one_euro import OneEuroFilter
-from .solve import LandmarkSolver, combine, head_rotation, metric_landmarks
+from .solve import LandmarkSolver, combine, head_rotation
 from .take import Take
 from .timing import bridge_gaps, resample
 
@@ -53,7 +53,7 @@ class LiveCapture:
             weights = self.rows[-1][:52] if self.rows else np.zeros(len(ARKIT_NAMES))
             self._record(seconds, weights, np.zeros(3), False)
             return weights
-        aligned = self.solver.align(metric_landmarks(face))
+        aligned = self.solver.locate(face)
         scores = np.asarray(face.blendshape_array, dtype=np.float64)
         if not self.calibrated:
             self._neutral_frames.append((aligned, scores))

@@ -90,8 +90,9 @@ SOLVE_SHARE = {
 }
 SOLVE_SHARE["browInnerUp"] = 0.5
 #: Weight of the depth rows. MediaPipe's z is inferred from one view, but the observed basis holds MediaPipe's own z
-#: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward): round trip, weight 0.5 vs 0: mouthPucker r 0.92 vs 0.91, mouthFunnel
-#: 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first performance), 0.86 / 0.87 / 0.82 vs 0.85 / 0.86 / 0.80 (second).
+#: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward). Round trip, weight 0.5
+#: vs 0, solve alone: mouthPucker r 0.92 vs 0.91, mouthFunnel 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first
+#: performance); 0.86 / 0.87 / 0.82 vs 0.85 / 0.86 / 0.80 (second).
 DEPTH_WEIGHT = 0.5
 #: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: 3e-7 against 1e-7 gave the same
 #: mouth and steadier blinks (eyeBlinkLeft r 0.87 vs 0.83); 1e-6 drifts toward the scores (mouthFunnel 0.73).
@@ -149,17 +150,19 @@ class LandmarkSolver:
         self.rest = interpolate_on_surface(template.vertices, template.triangles, triangle, barycentric)
         self._stable = np.zeros(len(self.rest), bool)
         self._stable[list(STABLE_LANDMARKS)] = True
-        _, motion, pose = observed_basis(template, landmarks, self.align)
+        _, motion, pose = observed_basis(template, landmarks, self.locate)
         used = np.ones(len(self.rest), bool)
         used[list(topo.LEFT_IRIS) + list(topo.RIGHT_IRIS)] = False
         self.used = used
         self.channels = np.array(
             [i for i, name in enumerate(ARKIT_NAMES) if name not in UNSOLVED_CHANNELS and name not in template.missing]
         )
-        # Columns: the solved channels, then the head turns' residuals (nuisance terms, bounded by POSE_LIMIT, no prior).
+        # Columns: the solved channels, then the head turns' residuals (nuisance terms: bounded by POSE_LIMIT, prior 0).
         columns = np.concatenate([motion[:, self.channels], pose], axis=1)[used]
-        basis = (columns * np.array([1.0, 1.0, DEPTH_WEIGHT])[None, None, :]).transpose(0, 2, 1).reshape(
-            -1, columns.shape[1]
+        basis = (
+            (columns * np.array([1.0, 1.0, DEPTH_WEIGHT])[None, None, :])
+            .transpose(0, 2, 1)
+            .reshape(-1, columns.shape[1])
         )
         k = len(self.channels)
         self._pose_columns = pose.shape[1]
@@ -183,6 +186,11 @@ class LandmarkSolver:
         points = np.asarray(points, dtype=np.float64)
         scale, rotation, translation = similarity_transform(points[self._stable], self.rest[self._stable])
         return apply_similarity(points, scale, rotation, translation)
+
+    def locate(self, face):
+        """A detected :class:`facemotion.core.detect.landmarks.FaceLandmarks` -> ``(478, 3) float64`` landmarks in the
+        template's frame (:func:`metric_landmarks`, then :meth:`align`)."""
+        return self.align(metric_landmarks(face))
 
     def set_neutral(self, aligned):
         """The performer's neutral from aligned frames ``(K, 478, 3)`` of a calm face (their median). Raises
