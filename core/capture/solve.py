@@ -32,38 +32,53 @@ from ..errors import InputError
 from ..geometry import apply_similarity, interpolate_on_surface, similarity_transform
 from .landmark_basis import observed_basis
 
-#: Landmarks no ARKit expression moves: the per-frame alignment is fitted on them. Picked among the landmarks whose
-#: largest motion over the template's 52 shapes is under ~2 mm (nose bridge and back, upper face oval and temples,
-#: inner eye corners); forehead points are left out (browInnerUp moves them 3-5 mm, which the alignment would then
-#: cancel: the brows' solve fell to r = -0.08 with them).
+#: Landmarks no ARKit expression moves: the per-frame alignment is fitted on them. The 40 mesh landmarks whose largest
+#: motion over the template's 43 solved shapes, as MediaPipe observes it (:mod:`.landmark_basis`), is smallest (under
+#: 1.9 mm): nose bridge and sides, the cheeks under the eyes, the outer eye corners. The earlier choice by the
+#: template's surface motion held forehead and temple points that MediaPipe moves by up to 5.4 mm (its forehead follows
+#: a brow raise), which the alignment then partly cancelled; round trip, mouthPucker r 0.92 -> 0.95 and 0.86 -> 0.88
+#: on the two performances, 0.63 -> 0.87 on the second at 192 px.
 STABLE_LANDMARKS = (
-    6,
-    197,
-    195,
-    5,
     3,
-    248,
-    196,
-    419,
+    5,
+    25,
+    31,
+    35,
+    51,
+    114,
     122,
-    351,
+    128,
+    130,
+    134,
+    139,
+    156,
+    174,
     188,
+    189,
+    195,
+    196,
+    226,
+    228,
+    229,
+    236,
+    244,
+    245,
+    248,
+    261,
+    265,
+    281,
+    343,
+    351,
+    357,
+    399,
     412,
-    10,
-    109,
-    338,
-    21,
-    251,
-    162,
-    389,
-    127,
-    356,
-    234,
-    454,
-    133,
-    362,
-    243,
-    463,
+    413,
+    419,
+    448,
+    449,
+    456,
+    464,
+    465,
 )
 #: Channels the landmark solve never fits: the eyes' gaze moves the iris, not the skin; the template has no tongue.
 UNSOLVED_CHANNELS = (
@@ -80,9 +95,10 @@ UNSOLVED_CHANNELS = (
 #: Share of the landmark solve in a channel's weight, the rest being MediaPipe's calibrated score; channels not named
 #: here take the solve alone, :data:`UNSOLVED_CHANNELS` the scores alone. Measured on the round trip's first
 #: performance (``tools/capture_round_trip.py``, 256 px, Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 /
-#: 0.86, browInnerUp 0.94 / 0.93 / 0.90 -- the eyes and brows are seen by both, and the mean keeps the score head's
-#: sharp blinks while the solve removes its false ones; the mouth is the solve's (mouthPucker -0.04 / 0.92 / 0.92,
-#: mouthFunnel 0.45 / 0.77 / 0.92: the score head confuses a funnel with a jaw drop).
+#: 0.86, eyeBlinkRight 0.84 / 0.88 / 0.88, browInnerUp 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93) -- the eyes
+#: and brows are seen by both, and the mean keeps the score head's sharp blinks while the solve removes its false
+#: ones; the mouth is the solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the score head
+#: confuses a funnel with a jaw drop).
 SOLVE_SHARE = {
     name: 0.5
     for side in ("Left", "Right")
