@@ -13,8 +13,8 @@ neutral and each shape at :data:`AMPLITUDES`, detected by the Face Landmarker as
 (:class:`.solve.LandmarkSolver` 's similarity on stable landmarks) and differenced; each shape's motion is the least-
 squares slope over the amplitudes (MediaPipe is not linear in a shape's weight).
 
-Built once per template, MediaPipe model and renderer (~10 s) and cached in the user cache
-(:func:`observed_basis_file`).
+Built once per template, MediaPipe model and renderer (~40 s on two cores) and cached in the user cache; a built
+extension ships it (``tools/build_extension.py``), as it ships the template's landmarks.
 """
 
 import hashlib
@@ -210,13 +210,15 @@ def observe_shapes(template, landmarks, locate, detector=None):
 
 
 def observed_basis(template, landmarks, locate):
-    """:func:`observe_shapes`, cached in the user cache (:func:`observed_basis_file`); same returns."""
-    path = assets.cache_dir() / observed_basis_file(template)
-    if path.exists():
-        with np.load(path) as data:
-            return data["rest"], data["motion"], data["pose"]
+    """:func:`observe_shapes`, read from the extension's bundled assets or the user cache when there
+    (:func:`observed_basis_file`), else built and cached in the user cache; same returns."""
+    name = observed_basis_file(template)
+    for path in (assets.bundled_assets_dir() / name, assets.cache_dir() / name):
+        if path.exists():
+            with np.load(path) as data:
+                return data["rest"], data["motion"], data["pose"]
     rest, motion, pose = observe_shapes(template, landmarks, locate)
-    with assets.atomic_output(path) as tmp:
+    with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, rest=rest, motion=motion, pose=pose)
     return rest, motion, pose
