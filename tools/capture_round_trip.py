@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
-from facemotion.core.arkit import ARKIT_INDEX  # noqa: E402
+from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES  # noqa: E402
 from facemotion.core.capture.capture import CaptureSettings, solve_take, track  # noqa: E402
 from facemotion.core.capture.landmark_basis import face_colours  # noqa: E402
 from facemotion.core.capture.one_euro import one_euro  # noqa: E402
@@ -168,6 +168,19 @@ def compare(take, weights, yaw):
     return out
 
 
+def idle_activation(take, weights):
+    """How much the channels the performance never drives (the truth 0 throughout; gaze and tongueOut left out) rise:
+    ``(mean absolute value, fraction of frames where one of them exceeds 0.3)``."""
+    n = min(len(take), len(weights))
+    idle = [
+        k
+        for k, name in enumerate(ARKIT_NAMES)
+        if not name.startswith("eyeLook") and name != "tongueOut" and not weights[:n, k].any()
+    ]
+    values = np.abs(take.weights[:n, idle])
+    return float(values.mean()), float((values > 0.3).any(axis=1).mean())
+
+
 def filter_sweep(tracked, weights):
     """Print jitter on the still first second and the blink peak's lag for a grid of filter settings."""
     raw = solve_take(tracked, CaptureSettings(filter=False))
@@ -262,6 +275,8 @@ def main(argv=None):
     take = solve_take(tracked, CaptureSettings(solve_share=share))
     for name, (r, mae) in compare(take, weights, yaw).items():
         print(f"{name:16s} r={r:6.3f} MAE={mae:.3f}{' deg' if name == 'headYaw' else ''}")
+    mean, frames = idle_activation(take, weights)
+    print(f"idle channels    mean={mean:.3f}, a channel above 0.3 in {frames:.0%} of frames")
     if args.sheet:
         import cv2
 

@@ -15,8 +15,9 @@ mouthPucker score correlated at -0.04, mouthFunnel at 0.45); the solve reads the
 went. Why the observed basis and not the template's surface motion at the landmarks: MediaPipe's points do not stay
 on the skin (a pucker's forward push moves its lip points inward, much as a funnel does), and the surface embedding
 shifts with any change of the landmark search (the round trip's funnel fell from r 0.94 to 0.61 on such a change,
-pucker never passed 0.3). Where both sources see a channel about equally (blinks, brows, squints) their mean is
-steadier than either: :data:`SOLVE_SHARE` says, per channel, by measurement (``tools/capture_round_trip.py``).
+pucker never passed 0.3). Where both sources see a channel about equally (blinks, brows) their mean is steadier than
+either, and channels no measurement backs keep the scores: :data:`SOLVE_SHARE` says, per channel, by measurement
+(``tools/capture_round_trip.py``).
 
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
 centre's offset from its eye corners in the aligned frame, on an eyeball of :data:`EYEBALL_RADIUS_M`.
@@ -93,18 +94,26 @@ UNSOLVED_CHANNELS = (
     "tongueOut",
 )
 #: Share of the landmark solve in a channel's weight, the rest being MediaPipe's calibrated score; channels not named
-#: here take the solve alone, :data:`UNSOLVED_CHANNELS` the scores alone. Measured on the round trip's first
-#: performance (``tools/capture_round_trip.py``, 256 px, Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 /
-#: 0.86, eyeBlinkRight 0.84 / 0.88 / 0.88, browInnerUp 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93) -- the eyes
-#: and brows are seen by both, and the mean keeps the score head's sharp blinks while the solve removes its false
-#: ones; the mouth is the solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the score head
-#: confuses a funnel with a jaw drop).
+#: here keep the scores alone. Measured on the round trip's first performance (``tools/capture_round_trip.py``, 256 px,
+#: Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 / 0.86, eyeBlinkRight 0.84 / 0.88 / 0.88, browInnerUp
+#: 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93), browDownLeft 0.73 / 0.74 / 0.71 -- the eyes and brows are seen
+#: by both, and the mean keeps the score head's sharp blinks while the solve removes its false ones; the mouth is the
+#: solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the score head confuses a funnel with a
+#: jaw drop; smiles 0.90 / 0.94 / 0.95). Channels the round trip does not drive stay on the scores, which rose less
+#: where no expression was: the solve on every channel made the idle channels read 0.073 on average (cheekPuff 0.42,
+#: noseSneerRight 0.22: a turned pucker or funnel's leftovers), the scores 0.042.
 SOLVE_SHARE = {
-    name: 0.5
-    for side in ("Left", "Right")
-    for name in (f"eyeBlink{side}", f"eyeSquint{side}", f"eyeWide{side}", f"browDown{side}", f"browOuterUp{side}")
+    "jawOpen": 1.0,
+    "mouthFunnel": 1.0,
+    "mouthPucker": 1.0,
+    "mouthSmileLeft": 1.0,
+    "mouthSmileRight": 1.0,
+    "eyeBlinkLeft": 0.5,
+    "eyeBlinkRight": 0.5,
+    "browInnerUp": 0.5,
+    "browDownLeft": 0.5,
+    "browDownRight": 0.5,
 }
-SOLVE_SHARE["browInnerUp"] = 0.5
 #: Weight of the depth rows. MediaPipe's z is inferred from one view, but the observed basis holds MediaPipe's own z
 #: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward). Round trip, weight 0.5
 #: vs 0, solve alone: mouthPucker r 0.92 vs 0.91, mouthFunnel 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first
@@ -266,10 +275,10 @@ class LandmarkSolver:
 
 
 def solve_share(values=None):
-    """Per-channel share of the landmark solve ``(52,) float64`` in [0, 1]: :data:`SOLVE_SHARE` (None), one number
-    for every solved channel, or a ``{ARKit name: share}`` dict over the defaults. :data:`UNSOLVED_CHANNELS` stay 0.
-    Raises InputError for an unknown name or a share outside [0, 1]."""
-    share = np.ones(len(ARKIT_NAMES))
+    """Per-channel share of the landmark solve ``(52,) float64`` in [0, 1]: :data:`SOLVE_SHARE` (None; 0 for the
+    channels it does not name), one number for every channel the solve fits, or a ``{ARKit name: share}`` dict over
+    the defaults. :data:`UNSOLVED_CHANNELS` stay 0. Raises InputError for an unknown name or a share outside [0, 1]."""
+    share = np.zeros(len(ARKIT_NAMES))
     for name, value in SOLVE_SHARE.items():
         share[ARKIT_INDEX[name]] = value
     if isinstance(values, dict):
