@@ -166,30 +166,30 @@ def round_trip():
 
 
 #: Pearson r bounds per performance of ``tools/capture_round_trip.py`` (256 px, 6 s): the figures measured on each
-#: (performance 1: jawOpen 0.986, blinks 0.897 / 0.873, smiles 0.947 / 0.982, browInnerUp 0.920, mouthFunnel 0.916,
-#: mouthPucker 0.947; performance 2, another head and other curves, checked after the choices were made on the first:
-#: 0.988, 0.909 / 0.926, 0.967 / 0.973, 0.824, 0.895, 0.880) less 0.05, rounded down: the capture is deterministic on
+#: (performance 1: jawOpen 0.990, blinks 0.899 / 0.872, smiles 0.944 / 0.979, browInnerUp 0.920, mouthFunnel 0.927,
+#: mouthPucker 0.946; performance 2, another head and other curves, checked after the choices were made on the first:
+#: 0.988, 0.908 / 0.919, 0.969 / 0.972, 0.815, 0.895, 0.883) less 0.05, rounded down: the capture is deterministic on
 #: one MediaPipe build; the margin is for another build or CPU placing a landmark a fraction of a pixel apart (such a
 #: shift of the template's landmark search once cost mouthFunnel 0.3 with the surface basis; design changes of the
 #: observed basis, e.g. two or three rendered amplitudes, moved these figures by about 0.01).
 ROUND_TRIP_BOUNDS = {
     1: {
-        "jawOpen": 0.93,
+        "jawOpen": 0.94,
         "eyeBlinkLeft": 0.84,
         "eyeBlinkRight": 0.82,
         "mouthSmileLeft": 0.89,
-        "mouthSmileRight": 0.93,
+        "mouthSmileRight": 0.92,
         "browInnerUp": 0.87,
-        "mouthFunnel": 0.86,
+        "mouthFunnel": 0.87,
         "mouthPucker": 0.89,
     },
     2: {
         "jawOpen": 0.93,
         "eyeBlinkLeft": 0.85,
-        "eyeBlinkRight": 0.87,
+        "eyeBlinkRight": 0.86,
         "mouthSmileLeft": 0.91,
         "mouthSmileRight": 0.92,
-        "browInnerUp": 0.77,
+        "browInnerUp": 0.76,
         "mouthFunnel": 0.84,
         "mouthPucker": 0.83,
     },
@@ -220,9 +220,9 @@ def test_round_trip_recovers_known_curves(performance):
     scores = crt.compare(solve_take(tracked, CaptureSettings(solve_share=0.0)), weights, yaw)
     for name in ("mouthPucker", "mouthFunnel"):
         assert result[name][0] > scores[name][0] + 0.15, (name, result[name], scores[name])
-    # Channels the performance never drives: 0.042 / 0.038 measured (MediaPipe's rescaled eyeSquint scores mostly);
-    # the solve on every channel read 0.073 / 0.065 (a turned pucker's leftovers in cheekPuff, noseSneer).
-    assert crt.idle_activation(take, weights)[0] < 0.055
+    # Channels the performance never drives: 0.022 / 0.025 measured; the solve on every channel read 0.073 / 0.065 (a
+    # turned pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2) 0.042 / 0.038.
+    assert crt.idle_activation(take, weights)[0] < 0.035
 
 
 def test_solve_share():

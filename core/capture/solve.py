@@ -95,13 +95,13 @@ UNSOLVED_CHANNELS = (
 )
 #: Share of the landmark solve in a channel's weight, the rest being MediaPipe's calibrated score; channels not named
 #: here keep the scores alone. Measured on the round trip's first performance (``tools/capture_round_trip.py``, 256 px,
-#: Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 / 0.86, eyeBlinkRight 0.84 / 0.88 / 0.88, browInnerUp
-#: 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93), browDownLeft 0.73 / 0.74 / 0.71 -- the eyes and brows are seen
-#: by both, and the mean keeps the score head's sharp blinks while the solve removes its false ones; the mouth is the
-#: solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the score head confuses a funnel with a
-#: jaw drop; smiles 0.90 / 0.94 / 0.95). Channels the round trip does not drive stay on the scores, which rose less
-#: where no expression was: the solve on every channel made the idle channels read 0.073 on average (cheekPuff 0.42,
-#: noseSneerRight 0.22: a turned pucker or funnel's leftovers), the scores 0.042.
+#: calibration's MIN_RANGE 0.1; Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 / 0.86, eyeBlinkRight
+#: 0.84 / 0.88 / 0.88, browInnerUp 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93), browDownLeft 0.73 / 0.74 / 0.71
+#: -- the eyes and brows are seen by both, and the mean keeps the score head's sharp blinks while the solve removes
+#: its false ones; the mouth is the solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the
+#: score head confuses a funnel with a jaw drop; smiles 0.90 / 0.94 / 0.95). Channels the round trip does not drive
+#: stay on the scores, which rose less where no expression was: the solve on every channel made the idle channels
+#: read 0.073 on average (cheekPuff 0.42, noseSneerRight 0.22: a turned pucker or funnel's leftovers), the scores 0.042.
 SOLVE_SHARE = {
     "jawOpen": 1.0,
     "mouthFunnel": 1.0,
