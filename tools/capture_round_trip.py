@@ -275,8 +275,8 @@ def main(argv=None):
     take = solve_take(tracked, CaptureSettings(solve_share=share))
     for name, (r, mae) in compare(take, weights, yaw).items():
         print(f"{name:16s} r={r:6.3f} MAE={mae:.3f}{' deg' if name == 'headYaw' else ''}")
-    mean, frames = idle_activation(take, weights)
-    print(f"idle channels    mean={mean:.3f}, a channel above 0.3 in {frames:.0%} of frames")
+    mean, above = idle_activation(take, weights)
+    print(f"idle channels    mean={mean:.3f}, a channel above 0.3 in {above:.0%} of frames")
     if args.sheet:
         import cv2
 
