@@ -291,6 +291,7 @@ class RigPlan:
     gaze: tuple = EYE_LOOK_DEGREES
     rigged: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
+    flat_normals: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
 
     @property
@@ -343,7 +344,8 @@ def write_rig(plan, result):
     ``plan.smooth_shading``, and store each object's detected part for the Rig panel. Objects whose vertices all
     resolved to *ignore*, or that got no motion, are left as they were. Clashes are checked on every written object
     again before the first write, since the scene may have changed while the rig was computed. Returns the list of
-    objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``)."""
+    objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``, the names of those whose
+    flat custom normals were removed in ``plan.flat_normals``)."""
     combined = plan.combined
     roles = result.parts.roles
     written = [
@@ -370,6 +372,8 @@ def write_rig(plan, result):
         seen = set()
         for obj in plan.rigged:
             if obj.data.as_pointer() not in seen and shading.needs_smoothing(obj):
+                if shading.has_flat_custom_normals(obj):
+                    plan.flat_normals.append(obj.name)
                 shading.shade_smooth_by_angle(obj)
                 plan.smoothed.append(obj)
             seen.add(obj.data.as_pointer())
@@ -404,6 +408,9 @@ def rig_report(plan, result):
         message += f"; left still (not part of the face): {', '.join(still)}"
     if plan.smoothed:
         message += f"; smooth-shaded {', '.join(obj.name for obj in plan.smoothed)}"
+        flat = [obj.name for obj in plan.smoothed if obj.name in plan.flat_normals]
+        if flat:
+            message += f" (custom normals of {', '.join(flat)} were all flat: removed)"
     if result.empty:
         message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
     for warning in getattr(result, "warnings", ()):

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Rig panel: detect landmarks, rig, and the rig status of the selection with each object's face part."""
+"""The Rig panel: detect landmarks, rig, the rig status of the selection with each object's face part, and the
+active face's strength (:mod:`..facemotion_addon.settings.strength_properties`)."""
 
 import bpy
 
@@ -7,6 +8,7 @@ from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
 from ..facemotion_addon.settings.part_properties import detected_part
+from ..facemotion_addon.settings.strength_properties import OVERALL_PROP, REGION_PROPS
 from .base import FacemotionPanel, draw_last_report
 
 __all__ = ["FACEMOTION_PT_rig", "classes"]
@@ -38,6 +40,7 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
                 box.label(text="Landmarks: none yet (Rig Face detects them)", icon="DOT")
             for obj in faces:
                 _draw_object(box, obj)
+            _draw_strength(layout, active if active in faces else faces[0])
         draw_last_report(layout, props)
 
 
@@ -54,6 +57,17 @@ def _draw_object(box, obj):
     elif len(obj.material_slots) > 1:
         # Several materials usually mean several parts in one object (the ICT OBJ: skin, eyes, teeth...).
         box.label(text=f"{len(obj.material_slots)} materials: Detect Landmarks finds its parts", icon="BLANK1")
+
+
+def _draw_strength(layout, obj):
+    """The character's strength (overall and per region) on ``obj``: every pose, bake and capture applies it."""
+    if not hasattr(obj, OVERALL_PROP):  # the properties are registered with the add-on
+        return
+    col = layout.column(align=True)
+    col.label(text=f"Strength of {obj.name} (weights clamped to 0..1)", icon="MODIFIER")
+    col.prop(obj, OVERALL_PROP)
+    for prop in REGION_PROPS.values():
+        col.prop(obj, prop)
 
 
 classes = (FACEMOTION_PT_rig,)

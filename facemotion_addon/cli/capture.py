@@ -10,16 +10,19 @@ no MESH needed). Same promises as the other commands: one error line and exit 2 
 unless all went well, outputs written atomically.
 """
 
+import dataclasses
 import math
 import time
 from pathlib import Path
 
+from ...core.arkit import ARKIT_NAMES
 from ...core.errors import InputError
 from ...core.io.atomic_io import check_output_file
 from .. import console
 from ..console import info, print_stage
 from .commands import face_objects, load_head, naming_input
-from .export_arguments import add_export_arguments, export_keywords
+from .export_arguments import add_export_arguments, export_keywords, smooth_option
+from .strength_arguments import add_strength_arguments, store_strength_option, strength_option
 
 #: Output types: the rig animated, or the curves as a Live Link Face CSV.
 OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend", ".csv")
@@ -121,6 +124,7 @@ def add_capture_parser(subparsers):
         action="store_true",
         help="capture onto shape keys animated by an action facemotion did not make (it is kept)",
     )
+    add_strength_arguments(capture)
     add_export_arguments(capture)
     return capture
 
@@ -207,6 +211,7 @@ def cmd_capture(args):
     if out.suffix.lower() != ".csv" and args.rig is None:
         raise InputError(f"{out.name}: --rig MESH is needed to write an animated rig (or write a .csv)")
     settings = _settings(args, is_video)
+    strength = strength_option(args)  # a bad --strength is refused before any work
     with naming_input(args.input):
         take = _take(args, settings, is_video)
     for note in take.notes:
@@ -214,11 +219,14 @@ def cmd_capture(args):
     info(f"  {len(take)} frames at {take.fps:g} fps")
     t = time.perf_counter()
     if out.suffix.lower() == ".csv":
+        if strength is not None:  # no character to store it on: the curves carry it
+            take = dataclasses.replace(take, weights=strength.apply(take.weights, ARKIT_NAMES))
         live_link.write_live_link_csv(out, take)
         print_stage(f"write {out.name}", t)
         return 0
     loaded = load_head(pipeline, args.rig)
-    objects = face_objects(pipeline, loaded, args.rig)
+    objects = face_objects(pipeline, loaded, args.rig, smooth_option(export_options))
+    store_strength_option(objects, strength)
     t = time.perf_counter()
     with naming_input(args.rig):
         write_take(objects, take, replace=args.replace_action)
