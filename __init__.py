@@ -78,7 +78,7 @@ def register():
     import bpy
 
     from .facemotion_addon.cli.entry import cli_command
-    from .facemotion_addon.settings import part_properties, properties, strength_properties
+    from .facemotion_addon.settings import part_properties, properties
 
     if _registered:
         return  # already registered (register() called twice without unregister)
@@ -89,7 +89,6 @@ def register():
         properties.register_scene_properties()
         _register_export_ui()
         part_properties.register()
-        strength_properties.register()
         _configure_assets()
         _cli_handle = bpy.utils.register_cli_command(CLI_COMMAND, cli_command)
     except Exception:
@@ -103,7 +102,7 @@ def unregister():
     import bpy
 
     from .core.io import assets
-    from .facemotion_addon.settings import part_properties, preferences, properties, strength_properties
+    from .facemotion_addon.settings import part_properties, preferences, properties
 
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
@@ -112,7 +111,6 @@ def unregister():
     if _cache_dir_set:
         assets.set_cache_dir(None)
         _cache_dir_set = False
-    strength_properties.unregister()
     part_properties.unregister()
     _unregister_export_ui()
     properties.unregister_scene_properties()

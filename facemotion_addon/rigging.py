@@ -45,6 +45,7 @@ from . import shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
+from .settings.strength_properties import object_strength, store_strength
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
 __all__ = [
@@ -360,11 +361,14 @@ def write_rig(plan, result):
         )
     for obj, _ in written:
         check_shape_key_clashes(obj, ARKIT_NAMES, replace=plan.replace)
+    strengths = [object_strength(obj) for obj, _ in written]  # kept when re-rigged; a bad one refused before writing
     # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
     # (result.empty, e.g. tongueOut) stay at the basis and the caller reports them.
     for obj, (start, stop) in written:
         write_shape_keys(obj, to_local(obj, result.deltas[:, start:stop]), result.names, replace=plan.replace)
     plan.rigged = [obj for obj, _ in written]
+    for obj, strength in zip(plan.rigged, strengths):  # the Rig panel shows it, the files carry it
+        store_strength(obj, strength)
     # Flat meshes without custom normals (OBJ without normals, most scans) look faceted; shading chosen by the
     # artist (custom normals, any smooth face) is never touched. A mesh shared by several objects is shaded once.
     plan.smoothed = []

@@ -8,7 +8,7 @@ from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
 from ..facemotion_addon.settings.part_properties import detected_part
-from ..facemotion_addon.settings.strength_properties import OVERALL_PROP, REGION_PROPS
+from ..facemotion_addon.settings.strength_properties import OVERALL_PROP, REGION_PROPS, has_strength
 from .base import FacemotionPanel, draw_last_report
 
 __all__ = ["FACEMOTION_PT_rig", "classes"]
@@ -61,13 +61,14 @@ def _draw_object(box, obj):
 
 def _draw_strength(layout, obj):
     """The character's strength (overall and per region) on ``obj``: every pose, bake and capture applies it."""
-    if not hasattr(obj, OVERALL_PROP):  # the properties are registered with the add-on
-        return
     col = layout.column(align=True)
+    if not has_strength(obj):  # every rig stores it; a face rigged by an older version has none
+        col.label(text=f"Strength of {obj.name}: as designed (Rig Face to set it)", icon="MODIFIER")
+        return
     col.label(text=f"Strength of {obj.name} (weights clamped to 0..1)", icon="MODIFIER")
-    col.prop(obj, OVERALL_PROP)
-    for prop in REGION_PROPS.values():
-        col.prop(obj, prop)
+    col.prop(obj, f'["{OVERALL_PROP}"]', text="Strength")
+    for region, prop in REGION_PROPS.items():
+        col.prop(obj, f'["{prop}"]', text=region.capitalize())
 
 
 classes = (FACEMOTION_PT_rig,)
