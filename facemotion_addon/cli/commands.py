@@ -79,9 +79,7 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True):
 
     t = time.perf_counter()
     options = {"smooth_shading": smooth} | ({} if gaze is None else {"gaze": gaze_style(gaze)})
-    note = shading.flat_normals_note(loaded, smooth)
-    if note:
-        info(f"  note: {note}")
+    _note_flat_normals(loaded, smooth)
     with naming_input(mesh), console.progress_bar("rig") as progress:
         result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
     for stage, seconds in result.timings.items():
@@ -100,6 +98,13 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True):
     return objects
 
 
+def _note_flat_normals(loaded, smooth):
+    """One line when meshes of ``loaded`` have custom normals that are all flat (they export ~3x larger)."""
+    note = shading.flat_normals_note(loaded, smooth)
+    if note:
+        info(f"  note: {note}")
+
+
 def face_objects(pipeline, loaded, mesh, smooth=True):
     """The meshes of ``loaded`` to animate: those that already carry the 52 ARKit keys; with none, the file is
     rigged first, like ``rig`` (``smooth``: smooth-shade its flat meshes). Other meshes in the file (a body, a
@@ -109,6 +114,7 @@ def face_objects(pipeline, loaded, mesh, smooth=True):
     rigged = [obj for obj in loaded if is_rigged([obj])]
     if rigged:
         info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+        _note_flat_normals(loaded, smooth)  # the export smooths them (or, with --no-smooth, not)
         return rigged
     return _rig(pipeline, loaded, mesh, False, smooth=smooth)
 
