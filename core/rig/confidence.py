@@ -117,4 +117,3 @@ def rig_doubts(vertices, triangles, landmarks, score, *, eyeballs=True, gaze_tur
         )
         skipped.update(TURNS_EYEBALLS)
     return warnings, tuple(n for n in ARKIT_NAMES if n in skipped)
-
