@@ -13,6 +13,8 @@ unregister -> register works in one session (Blender's add-on reload does that).
 Importing the package imports nothing (not even bpy), so the pure-numpy ``core`` stays usable outside Blender.
 """
 
+import sys
+
 __all__ = ["CLI_COMMAND", "register", "registered_classes", "unregister"]
 
 #: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli.entry`).
@@ -107,6 +109,12 @@ def unregister():
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None
+    # MediaPipe's detectors are closed now, not at exit: once the extension is uninstalled (its modules dropped
+    # from sys.modules) and installed again, a detector of the old copy would be closed at exit after MediaPipe's own
+    # shutdown, with a traceback each. Looked up, not imported: nothing to close when no face was ever detected.
+    landmarks = sys.modules.get(f"{__name__}.core.detect.landmarks")
+    if landmarks is not None:
+        landmarks.close_all_tasks()
     preferences.restore_environment()
     if _cache_dir_set:
         assets.set_cache_dir(None)

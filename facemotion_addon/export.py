@@ -148,7 +148,7 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
         with tempfile.TemporaryDirectory(prefix=".facemotion-raw.", dir=Path(target).parent) as raw_dir:
             raw = Path(raw_dir) / f"raw{path.suffix}"
             blender_write(raw)
-            gltf_tools.run_gltfpack(raw, target, options)
+            gltf_tools.run_gltfpack(raw, target, options, name=path.name)
 
     write = packed_write if options.uses_gltfpack else blender_write
     with (
@@ -205,15 +205,19 @@ def _common_key_actions(objects, animation_mode, *, enabled=True):
     action starting at frame 1 would start at 1/fps. The other modes are sampled by the exporter: ``"nla_tracks"``
     always (io_scene_gltf2's ``tracks.py`` bakes each track's NLA evaluation: strips can scale, repeat and blend),
     ``"actions"`` by :func:`_gltf_settings` (one animation per action, named after it: a copy would carry another
-    name). The originals (and their slots) are assigned back and the copies removed afterwards."""
+    name). The originals (and their slots) are assigned back and the copies removed afterwards.
+
+    The objects' own active actions (a capture's head motion, :mod:`.takes`: node animation in glTF) are copied
+    and moved by the same shift (:func:`_shifted_copy`), so the head turns in time with the face."""
     restore, made, groups = [], [], {}
+    datablocks = [key for _obj, key in _shape_key_datablocks(objects)] + list(objects)
     try:
-        for _obj, key in _shape_key_datablocks(objects) if enabled else ():
-            anim = key.animation_data
+        for datablock in datablocks if enabled else ():
+            anim = datablock.animation_data
             if anim is None:
                 continue
             if animation_mode == "active" and anim.action is not None:
-                groups.setdefault(None, []).append((anim, key, anim.action))
+                groups.setdefault(None, []).append((anim, datablock, anim.action))
         for members in groups.values():
             starts = [_first_key(action, key) for _owner, key, action in members]
             starts = [frame for frame in starts if frame is not None]
@@ -221,7 +225,7 @@ def _common_key_actions(objects, animation_mode, *, enabled=True):
                 continue
             offset = -min(starts)
             for owner, key, original in members:
-                copy = _common_key_copy(original, key, offset)
+                copy = (_common_key_copy if key.id_type == "KEY" else _shifted_copy)(original, key, offset)
                 if copy is None:
                     continue
                 made.append(copy)
@@ -240,6 +244,17 @@ def _assign_back(anim, action, slot):
     anim.action = action
     if slot is not None:
         anim.action_slot = slot
+
+
+def _shifted_copy(action, datablock, offset):
+    """A copy of ``action`` with the keys of its F-Curves animating ``datablock`` moved by ``offset`` frames (None
+    when it has none)."""
+    if not any(len(fc.keyframe_points) for fc in compat.action_fcurves(action, datablock)):
+        return None
+    copy = action.copy()
+    for fc in compat.action_fcurves(copy, datablock):
+        bridge.shift_fcurve_keys(fc, offset)
+    return copy
 
 
 def _first_key(action, key):

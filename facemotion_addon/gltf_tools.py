@@ -87,21 +87,25 @@ def missing_gltfpack_error():
     )
 
 
-def run_gltfpack(source, target, options):
+def run_gltfpack(source, target, options, *, name=None):
     """Run gltfpack from glTF ``source`` to ``target`` (Paths; the format follows ``target``'s suffix) with the flags
-    of ``options``. Raises InputError when gltfpack is not installed, FacemotionError (with gltfpack's message)
-    when it fails."""
+    of ``options``. ``name``: the file name errors give (default ``target``'s; the exporter writes to a hidden
+    temporary file and passes the final name, and gltfpack's own message has both temporary paths replaced by it).
+    Raises InputError when gltfpack is not installed, FacemotionError (with gltfpack's message) when it fails."""
     command = gltfpack_command()
     if command is None:
         raise missing_gltfpack_error()
+    name = name or Path(target).name
     args = [*command, "-i", str(source), "-o", str(target), *gltfpack_args(options)]
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise FacemotionError(f"{Path(target).name}: gltfpack did not run ({exc})") from None
+        raise FacemotionError(f"{name}: gltfpack did not run ({exc})") from None
     if done.returncode != 0 or not Path(target).is_file():
         lines = (done.stderr or done.stdout or "no output").strip().splitlines()
-        raise FacemotionError(f"{Path(target).name}: gltfpack failed ({lines[-1] if lines else done.returncode})")
+        cause = lines[-1] if lines else str(done.returncode)
+        cause = cause.replace(str(target), name).replace(str(source), f"Blender's export of {name}")
+        raise FacemotionError(f"{name}: gltfpack failed ({cause})")
 
 
 def validate(paths):

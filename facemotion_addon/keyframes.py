@@ -85,16 +85,23 @@ def _check_inputs(obj, weights, names):
     return key, weights, present, tuple(skipped)
 
 
+def _users_action_error(obj, action):
+    """The FacemotionError for a bake onto shape keys that a user's ``action`` animates (the option that allows it
+    is named for the panel and for the command line)."""
+    return FacemotionError(
+        f"the shape keys of '{obj.name}' are already animated by action '{action.name}', which facemotion did not "
+        "create; enable replace (--replace-action on the command line) to assign a new facemotion action (yours is "
+        "kept)"
+    )
+
+
 def _claim_action(obj, key, action_name, replace):
     """Return an empty facemotion Action assigned to ``key``, refusing to touch a user's action unless ``replace``."""
     anim = key.animation_data
     existing = anim.action if anim is not None else None
     if existing is not None and not is_facemotion_action(existing):
         if not replace:
-            raise FacemotionError(
-                f"the shape keys of '{obj.name}' are already animated by action '{existing.name}', which facemotion "
-                "did not create; enable replace to assign a new facemotion action (yours is kept)"
-            )
+            raise _users_action_error(obj, existing)
         # Keep the user's action alive in the file after we unassign it.
         existing.use_fake_user = True
         anim.action = None
@@ -111,7 +118,9 @@ def _claim_action(obj, key, action_name, replace):
     return action
 
 
-def _interpolation_value(interpolation):
+def interpolation_value(interpolation):
+    """The int enum value of ``Keyframe.interpolation`` ``interpolation`` (e.g. ``"LINEAR"``), for the bulk writers.
+    Raises InputError for an unknown name."""
     items = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
     if interpolation not in items:
         raise InputError(f"unknown keyframe interpolation '{interpolation}'; use one of {', '.join(items.keys())}")
@@ -173,7 +182,7 @@ def bake_shape_key_weights(
     shape-key data-block gets its own action.
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
-    interpolation_value = _interpolation_value(interpolation)
+    dense_value = interpolation_value(interpolation)
     if sparse and interpolation not in ("LINEAR", "BEZIER"):
         raise InputError("sparse keys are Bezier keys; bake dense keys for other interpolation modes")
     if curves is not None and len(curves) != len(names):
@@ -181,7 +190,7 @@ def bake_shape_key_weights(
     action = _claim_action(obj, key, action_name, replace)
     shown = object_strength(obj).apply(weights, names)  # the character's strength, clamped to 0..1
     frames = int(frame_start) + np.arange(weights.shape[0])
-    bezier_value = _interpolation_value("BEZIER")
+    bezier_value = interpolation_value("BEZIER")
     free, aligned = _handle_type_values()
     count = 0
     for column, block in present:
@@ -203,7 +212,7 @@ def bake_shape_key_weights(
             )
             count += len(curve)
         else:
-            write_keyframes(fcurve, frames, values, interpolation_value)
+            write_keyframes(fcurve, frames, values, dense_value)
             count += len(frames)
     return BakeResult(action, skipped, count)
 
@@ -216,7 +225,7 @@ def bake_with_keyframe_insert(
     Kept only as the baseline of the bulk writer's benchmark and for the test that both agree.
     """
     key, weights, present, skipped = _check_inputs(obj, weights, names)
-    _interpolation_value(interpolation)
+    interpolation_value(interpolation)
     action = _claim_action(obj, key, action_name, replace)
     weights = object_strength(obj).apply(weights, names)
     for row in range(weights.shape[0]):
@@ -273,10 +282,7 @@ def bake_objects(
         unique.append((obj, obj_weights, obj_curves))
         anim = key.animation_data
         if not replace and anim is not None and anim.action is not None and not is_facemotion_action(anim.action):
-            raise FacemotionError(
-                f"the shape keys of '{obj.name}' are already animated by action '{anim.action.name}', which "
-                "facemotion did not create; enable replace to assign a new facemotion action (yours is kept)"
-            )
+            raise _users_action_error(obj, anim.action)
     return [
         bake_shape_key_weights(
             obj,

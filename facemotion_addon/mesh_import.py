@@ -24,6 +24,7 @@ from pathlib import Path
 import bpy
 
 from ..core.errors import InputError
+from ..core.io.input_file import check_not_special
 from .console import blender_error_cause, held_stdout
 
 #: File suffixes ``import_mesh_file`` accepts.
@@ -75,7 +76,8 @@ def _append_blend(filepath, collection):
 
 
 def _check_source(path, suffixes=SUPPORTED_SUFFIXES):
-    """Resolve ``path`` and refuse folders, unsupported suffixes and missing files (one line each)."""
+    """Resolve ``path`` and refuse folders, unsupported suffixes, named pipes and devices, missing and empty files
+    (one line each)."""
     # "//" means relative to the open .blend in Blender; plain relative paths are relative to the working directory.
     path = Path(bpy.path.abspath(str(path)))
     if path.is_dir():
@@ -85,8 +87,12 @@ def _check_source(path, suffixes=SUPPORTED_SUFFIXES):
         raise InputError(
             f"{path.name}: unsupported mesh file type '{suffix or '(none)'}'; use one of {', '.join(suffixes)}"
         )
+    check_not_special(path, f"give a mesh file ({', '.join(suffixes)})")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        # Blender's importers misname an empty file (the FBX importer calls it "ASCII FBX"): say what it is.
+        raise InputError(f"{path.name}: is empty (0 bytes); give a complete {suffix} file")
     filepath = str(path.resolve())
     check_blender_path(filepath)
     return path, suffix, filepath
@@ -188,7 +194,8 @@ def open_blend(path):
     """
     path, _suffix, filepath = _check_source(path, (".blend",))
     try:
-        bpy.ops.wm.open_mainfile(filepath=filepath, load_ui=False)
+        with held_stdout():  # Blender's "Read blend: ..." line is not a result
+            bpy.ops.wm.open_mainfile(filepath=filepath, load_ui=False)
     except RuntimeError as exc:
         raise InputError(f"{path.name}: could not be opened as .blend ({blender_error_cause(exc)})") from None
     layer_objects = set(bpy.context.view_layer.objects)

@@ -96,7 +96,8 @@ def check_shape_key_clashes(obj, names, *, replace=False):
             )
         if not replace:
             raise FacemotionError(
-                f"shape key '{name}' on '{obj.name}' was already made by facemotion; enable replace to overwrite it"
+                f"shape key '{name}' on '{obj.name}' was already made by facemotion; enable replace to overwrite it "
+                "(--replace-keys on the command line)"
             )
 
 

@@ -6,25 +6,31 @@ The webcam capture is modal: a :class:`facemotion.core.capture.live.LiveSession`
 timer tick poses the rig with the newest weights (live preview in the viewport), Esc stops and keys the take.
 
 The file capture is a :class:`.base.Job`: ``prepare`` reads the file name, the targets and the scene's frame rate,
-``compute`` tracks, solves and cleans in a worker thread (:mod:`facemotion.core.capture.capture`; cancellable at
-every frame, nothing written), ``apply`` keys the take (:func:`facemotion.facemotion_addon.takes.write_take`).
+``compute`` tracks, solves, classifies the emotion and cleans in a worker thread
+(:mod:`facemotion.core.capture.capture`; cancellable at every frame, nothing written), ``apply`` keys the take
+(:func:`facemotion.facemotion_addon.takes.write_take`: shape keys, head, emotion) and, when asked, shows the video
+behind the rig (:mod:`facemotion.facemotion_addon.review_camera`). The head bone, the emotion track and the
+background are the Capture panel's settings (``scene.facemotion.capture_*``).
 """
 
 import os
+from contextlib import nullcontext
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from ..core.arkit import ARKIT_NAMES
-from ..core.capture.capture import CaptureSettings, capture, clean_take
+from ..core.capture.capture import EMOTION_EVERY, CaptureSettings, capture, clean_take
 from ..core.capture.live import LiveCapture, LiveSession
 from ..core.capture.live_link import read_live_link_csv, write_live_link_csv
 from ..core.capture.one_euro import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
 from ..core.capture.sources import VIDEO_SUFFIXES, CameraSource, open_video
 from ..core.errors import FacemotionError, InputError
+from ..facemotion_addon.review_camera import video_behind
 from ..facemotion_addon.selection import rigged_meshes
 from ..facemotion_addon.settings.preferences import apply_preferences
+from ..facemotion_addon.settings.properties import settings as scene_settings
 from ..facemotion_addon.shape_keys import set_weights
 from ..facemotion_addon.takes import take_from_shape_keys, write_take
 from .base import TIMER_INTERVAL_S, FacemotionOperator, FileJobOperator, Job
@@ -36,6 +42,15 @@ __all__ = [
     "FACEMOTION_OT_export_live_link",
     "classes",
 ]
+
+
+def _eye_bones(options):
+    """``(left, right)`` eye bone names of the scene's capture settings, or None when both are empty. Raises
+    InputError when only one is set."""
+    names = (options.capture_eye_bone_left.strip(), options.capture_eye_bone_right.strip())
+    if any(names) and not all(names):
+        raise InputError("set both eye bones (left and right) or neither")
+    return names if all(names) else None
 
 
 class CaptureJob(Job):
@@ -74,6 +89,11 @@ class CaptureJob(Job):
             beta=self.beta,
         )
         self.frame_start = context.scene.frame_start
+        options = scene_settings(context.scene)
+        self.head, self.head_bone = options.capture_head, options.capture_head_bone.strip() or None
+        self.eye_bones = _eye_bones(options)
+        self.emotion_every = EMOTION_EVERY if options.capture_emotion and is_video else None
+        self.background = options.capture_background and is_video
 
     def compute(self, progress):
         if self.path.lower().endswith(".csv"):
@@ -81,10 +101,21 @@ class CaptureJob(Job):
             self.take = clean_take(read_live_link_csv(self.path, landscape=self.landscape), self.settings)
             return
         with open_video(self.path) as source:
-            self.take = capture(source, self.settings, progress=progress)
+            self.take = capture(source, self.settings, emotion_every=self.emotion_every, progress=progress)
 
     def apply(self, context):
-        write_take(self.objects, self.take, replace=self.replace, scene=context.scene, frame_start=self.frame_start)
+        scene = context.scene
+        with video_behind(scene, self.path, self.objects, self.frame_start) if self.background else nullcontext():
+            write_take(
+                self.objects,
+                self.take,
+                replace=self.replace,
+                scene=scene,
+                frame_start=self.frame_start,
+                head=self.head,
+                head_bone=self.head_bone,
+                eye_bones=self.eye_bones,
+            )
         names = ", ".join(obj.name for obj in self.objects)
         notes = "; ".join(self.take.notes)
         return f"{os.path.basename(self.path)}: {len(self.take)} frames at {self.take.fps:g} fps keyed on {names}" + (
@@ -221,7 +252,19 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
             return self.fail(exc)
         if not self.keep:
             return self.finish(context, f"webcam capture stopped ({len(take)} frames, not kept)")
-        write_take(self._objects, take, scene=context.scene, frame_start=context.scene.frame_start)
+        options = scene_settings(context.scene)
+        try:
+            write_take(
+                self._objects,
+                take,
+                scene=context.scene,
+                frame_start=context.scene.frame_start,
+                head=options.capture_head,
+                head_bone=options.capture_head_bone.strip() or None,
+                eye_bones=_eye_bones(options),
+            )
+        except FacemotionError as exc:
+            return self.fail(exc)
         return self.finish(
             context,
             f"webcam: {len(take)} frames at {take.fps:g} fps keyed on {', '.join(obj.name for obj in self._objects)}",

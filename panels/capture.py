@@ -5,6 +5,8 @@ their animation written out as a Live Link Face CSV."""
 import bpy
 
 from ..facemotion_addon.selection import rigged_meshes
+from ..facemotion_addon.settings.properties import settings
+from ..facemotion_addon.takes import armature_of
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_capture", "classes"]
@@ -26,6 +28,18 @@ class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
             col.label(text="Select a rigged face to animate", icon="INFO")
         render = context.scene.render
         col.label(text=f"Resampled to the scene's {render.fps / render.fps_base:g} fps")
+        options = settings(context.scene)
+        col.prop(options, "capture_head")
+        armature = next((arm for arm in map(armature_of, faces) if arm is not None), None)
+        for name in ("capture_head_bone", "capture_eye_bone_left", "capture_eye_bone_right"):
+            row = col.row()
+            row.enabled = options.capture_head or name != "capture_head_bone"
+            if armature is not None:
+                row.prop_search(options, name, armature.pose, "bones")
+            else:
+                row.prop(options, name)
+        col.prop(options, "capture_emotion")
+        col.prop(options, "capture_background")
         col.operator("facemotion.capture_performance", text="Video or Live Link Take...", icon="FILE_MOVIE")
         col.operator("facemotion.capture_webcam", text="Webcam (Esc Stops)", icon="OUTLINER_OB_CAMERA")
         layout.operator("facemotion.export_live_link", text="Export Live Link CSV...", icon="EXPORT")

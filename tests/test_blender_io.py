@@ -250,7 +250,7 @@ def test_clash_with_a_users_key_is_refused_and_user_keys_are_untouched(cube):
 def test_own_keys_are_replaced_only_with_replace(cube):
     first = _keys_on(cube, ["jawOpen", "cheekPuff"], seed=1)
     second = -first
-    with pytest.raises(FacemotionError, match="enable replace"):
+    with pytest.raises(FacemotionError, match=r"enable replace to overwrite it \(--replace-keys"):
         shape_keys.write_shape_keys(cube, second, ["jawOpen", "cheekPuff"])
     np.testing.assert_allclose(shape_key_co(cube, "jawOpen") - shape_key_co(cube, "Basis"), first[0], atol=1e-6)
     shape_keys.write_shape_keys(cube, second, ["jawOpen", "cheekPuff"], replace=True)
@@ -307,7 +307,7 @@ def test_an_existing_user_action_is_never_overwritten(cube):
     user_curves = {fc.data_path: len(fc.keyframe_points) for fc in compat.action_fcurves(user_action, key)}
     weights = np.full((5, 2), 0.25)
 
-    with pytest.raises(FacemotionError, match=f"'{user_action.name}'.*enable replace"):
+    with pytest.raises(FacemotionError, match=f"'{user_action.name}'.*enable replace \\(--replace-action"):
         keyframes.bake_shape_key_weights(cube, weights, ["jawOpen", "eyeBlinkLeft"])
     assert key.animation_data.action == user_action
 

@@ -35,9 +35,10 @@ timeline
    <= 3x); baseline ``landmarker_512_render``. Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
-4. ``capture.track|solve|total_640x480`` -- performance capture per frame of a 640x480 video (the ground-truth
-   round trip's clip, :mod:`capture_round_trip`): MediaPipe in VIDEO mode, the landmark solve and clean-up
-   (:mod:`facemotion.core.capture.capture`), and both, with frames per second; baselines ``landmarker_640x480_frame``
+4. ``capture.track|solve|emotion|total_640x480`` -- performance capture per frame of a 640x480 video (the
+   ground-truth round trip's clip, :mod:`capture_round_trip`): MediaPipe in VIDEO mode, the landmark solve and
+   clean-up (:mod:`facemotion.core.capture.capture`), the emotion track (every ``EMOTION_EVERY``-th frame, against
+   the calm frames), and all three, with frames per second; baselines ``landmarker_640x480_frame``
    (one Face Landmarker call in IMAGE mode on a frame of that video) and ``landmarker_512_render``.
 
 ``./facemotion bench speech [--repeat N] [--json OUT]`` (a section of its own, run alone; needs ``espeak-ng``):
@@ -594,12 +595,13 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
 def bench_capture(report, args):
     """Section 4: performance capture throughput on a 640x480 video (the round trip's rendered clip, scaled up and
     centred; ``tools/capture_round_trip.py``), per frame: tracking (MediaPipe VIDEO mode), the solve and clean-up,
-    and both; baselines: one Face Landmarker call (IMAGE mode) on a frame of that video, and on the 512 px render."""
+    the emotion track of every ``EMOTION_EVERY``-th frame, and all three (what ``facemotion capture`` does onto a
+    rig); baselines: one Face Landmarker call (IMAGE mode) on a frame of that video, and on the 512 px render."""
     import capture_round_trip
     import cv2
     import numpy as np
 
-    from facemotion.core.capture.capture import solve_take, track
+    from facemotion.core.capture.capture import EMOTION_EVERY, emotion_track, solve_take, track
     from facemotion.core.capture.solve import LandmarkSolver
     from facemotion.core.capture.sources import ArraySource
     from facemotion.core.capture.tracking import FaceTracker
@@ -610,26 +612,33 @@ def bench_capture(report, args):
     video[:] = clip[0, 0, 0]
     for i, frame in enumerate(clip):
         video[i, :, 80:560] = cv2.resize(frame, (480, 480), interpolation=cv2.INTER_LINEAR)
+    from facemotion.core.emotion.classifier import default_relative_classifier
+
     detector, solver = default_detector(), LandmarkSolver()  # loaded before any timing
+    classifier = default_relative_classifier()
     report.add_baseline(
         "landmarker_640x480_frame",
         "one MediaPipe Face Landmarker call (IMAGE mode) on a 640x480 frame of the capture video",
         timed(lambda: detector.detect(video[0]), CHEAP_RUNS),
     )
-    runs = {"track": [], "solve": [], "total": []}
+    runs = {"track": [], "solve": [], "emotion": [], "total": []}
     for _ in range(args.repeat):
         with FaceTracker() as tracker:
             start = time.perf_counter()
-            tracked = track(ArraySource(video, capture_round_trip.FPS), tracker=tracker)
+            tracked = track(ArraySource(video, capture_round_trip.FPS), tracker=tracker, emotion_every=EMOTION_EVERY)
             runs["track"].append((time.perf_counter() - start) / len(video))
         start = time.perf_counter()
         solve_take(tracked, solver=solver)
         runs["solve"].append((time.perf_counter() - start) / len(video))
-        runs["total"].append(runs["track"][-1] + runs["solve"][-1])
+        start = time.perf_counter()
+        emotion_track(tracked, classifier=classifier)
+        runs["emotion"].append((time.perf_counter() - start) / len(video))
+        runs["total"].append(runs["track"][-1] + runs["solve"][-1] + runs["emotion"][-1])
     what = {
         "track": "MediaPipe Face Landmarker in VIDEO mode, per frame",
         "solve": "landmark solve (bounded least squares) + calibration + One Euro filter, per frame",
-        "total": "capture per frame: tracking + solve + clean-up",
+        "emotion": f"emotion of every {EMOTION_EVERY}th frame against the calm frames, per video frame",
+        "total": "capture per frame: tracking + solve + clean-up + emotion track",
     }
     for name, stage_runs in runs.items():
         report.add_stage(

@@ -10,9 +10,13 @@ Two stages, so that a user can re-run the cheap second one with other settings:
    and rescale (:mod:`.calibration`); then :func:`clean_take` (also used on Live Link takes): the One Euro filter per
    channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
    (:func:`.timing.resample`).
+
+With ``emotion_every`` (:func:`capture`), the faces of every Nth frame are also kept while tracking and classified
+afterwards by the ``emotion`` command's relative classifier against the video's calm frames (:func:`emotion_track`):
+the take's per-frame emotion, keyed on the rig by :mod:`facemotion.facemotion_addon.takes`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +36,8 @@ class Tracked:
     ``fps``: the source's rate; ``times``: ``(N,) float64`` seconds; ``points``: ``(N, 478, 3) float32``
     :func:`.solve.metric_landmarks` (zeros where no face); ``scores``: ``(N, 52) float32`` MediaPipe's blendshape
     scores in ARKit order; ``matrices``: ``(N, 4, 4) float32`` facial transformation matrices; ``found``: ``(N,)``
-    bool.
+    bool; ``emotion_frames``: ``[(index, seconds, (FaceLandmarks, None) or None), ...]`` of every Nth frame kept for
+    :func:`emotion_track` (empty unless :func:`track` was asked for them).
     """
 
     fps: float
@@ -41,18 +46,20 @@ class Tracked:
     scores: np.ndarray
     matrices: np.ndarray
     found: np.ndarray
+    emotion_frames: list = field(default_factory=list)
 
 
-def track(source, *, tracker=None, progress=None):
+def track(source, *, tracker=None, progress=None, emotion_every=None):
     """Track the face through ``source`` (a :class:`.sources.Source`). ``tracker``: a
     :class:`.tracking.FaceTracker` to use (default: one made and closed here; a tracker keeps the previous frame's
     face, so never share one between sources). ``progress(fraction, message)``: called per frame (a cancel point).
+    ``emotion_every``: keep the face of frames 0, N, 2N, ... for :func:`emotion_track` (int >= 1; None: none).
     Returns :class:`Tracked`. Raises InputError when the source yields no frame."""
     from .tracking import FaceTracker
 
     own = tracker is None
     tracker = tracker or FaceTracker()
-    times, points, scores, matrices, found = [], [], [], [], []
+    times, points, scores, matrices, found, emotion_frames = [], [], [], [], [], []
     total = source.frame_count
     try:
         for i, (seconds, rgb) in enumerate(source):
@@ -62,6 +69,8 @@ def track(source, *, tracker=None, progress=None):
             points.append(metric_landmarks(face) if face is not None else np.zeros((478, 3)))
             scores.append(face.blendshape_array if face is not None else np.zeros(len(ARKIT_NAMES)))
             matrices.append(face.head_pose if face is not None else np.eye(4))
+            if emotion_every and i % emotion_every == 0:  # the relative classifier needs no image: faces only
+                emotion_frames.append((i, float(seconds), None if face is None else (face, None)))
             if progress is not None:
                 progress(
                     min(1.0, (i + 1) / total) if total else 0.0,
@@ -79,7 +88,28 @@ def track(source, *, tracker=None, progress=None):
         scores=np.asarray(scores, np.float32),
         matrices=np.asarray(matrices, np.float32),
         found=np.asarray(found, bool),
+        emotion_frames=emotion_frames,
     )
+
+
+#: Default of ``emotion_every``: classify every 3rd frame (10 a second at 30 fps, several samples in the shortest
+#: expression a viewer reads, about half a second), which keeps the classifier's share of a capture small.
+EMOTION_EVERY = 3
+
+
+def emotion_track(tracked, *, classifier=None, progress=None):
+    """The per-frame emotion of the faces :func:`track` kept (``emotion_every``): the classifier of the
+    ``emotion`` command with the video's calm frames as its reference
+    (:func:`facemotion.core.emotion.recognition.faces_emotion_track`). ``classifier``: a relative
+    ``EmotionClassifier`` (default: the shared one). ``progress(fraction, message)``: per face (a cancel point).
+    Returns a list of :class:`facemotion.core.emotion.recognition.TrackSample` (empty when none was kept)."""
+    from ..emotion.classifier import default_relative_classifier
+    from ..emotion.recognition import faces_emotion_track
+
+    if not tracked.emotion_frames:
+        return []
+    classifier = classifier or default_relative_classifier()
+    return faces_emotion_track(tracked.emotion_frames, classifier, "calm", progress=progress)
 
 
 @dataclass
@@ -209,12 +239,26 @@ def clean_take(take, settings=None):
         found=curves[:, 64] > 0.5,
         start_seconds=take.start_seconds,
         notes=list(take.notes),
+        emotion=take.emotion,
     )
 
 
-def capture(source, settings=None, *, progress=None):
-    """:func:`track` then :func:`solve_take` on ``source`` (progress: tracking 0..0.9, solving 0..1).
-    Returns a :class:`.take.Take`."""
+def capture(source, settings=None, *, emotion_every=None, progress=None):
+    """:func:`track` then :func:`solve_take` on ``source``, and with ``emotion_every`` (int >= 1, e.g.
+    :data:`EMOTION_EVERY`) :func:`emotion_track` of every Nth frame as the take's ``emotion`` (progress: tracking
+    0..0.9, solving 0.9..0.95, the emotion 0.95..1). Returns a :class:`.take.Take`. Raises InputError as
+    :func:`track` and :func:`solve_take`, and for an ``emotion_every`` that is not a whole number >= 1."""
+    whole = isinstance(emotion_every, int) and not isinstance(emotion_every, bool)
+    if emotion_every is not None and not (whole and emotion_every >= 1):
+        raise InputError(f"the emotion is classified every N frames, N a whole number >= 1; got {emotion_every!r}")
     report = progress or (lambda fraction, message: None)
-    tracked = track(source, progress=lambda f, m: report(0.9 * f, m))
-    return solve_take(tracked, settings, progress=lambda f, m: report(0.9 + 0.1 * f, m))
+    tracked = track(source, progress=lambda f, m: report(0.9 * f, m), emotion_every=emotion_every)
+    take = solve_take(tracked, settings, progress=lambda f, m: report(0.9 + 0.05 * f, m))
+    if emotion_every is not None:
+        take.emotion = emotion_track(tracked, progress=lambda f, m: report(0.95 + 0.05 * f, m))
+        faced = [sample for sample in take.emotion if sample.label is not None]
+        take.notes.append(
+            f"emotion of every {emotion_every} frame(s) against the calm frames: {len(take.emotion_keys())} "
+            f"keyed, {sum(sample.uncertain for sample in faced)} uncertain left out"
+        )
+    return take

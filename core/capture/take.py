@@ -29,6 +29,9 @@ class Take:
             the camera); zeros where the source has none (Live Link Face takes).
         found: ``(N,) bool`` frames where a face was seen (the others were bridged, see :mod:`.cleanup`).
         start_seconds: time of row 0 in the source (a Live Link take's first timecode), seconds.
+        emotion: the per-frame emotion of a video (:func:`.capture.emotion_track`): a list of
+            :class:`facemotion.core.emotion.recognition.TrackSample` with ``time`` in seconds from row 0, or None
+            (not classified; Live Link Face takes).
         notes: one-line reports of what the clean-up did (frames bridged, channels left unscaled), for the user.
     """
 
@@ -40,6 +43,7 @@ class Take:
     found: np.ndarray = None
     start_seconds: float = 0.0
     notes: list = field(default_factory=list)
+    emotion: list = None
 
     def __post_init__(self):
         self.fps = float(self.fps)
@@ -61,6 +65,21 @@ class Take:
     def times(self):
         """``(N,) float64`` seconds of each row from the take's start."""
         return np.arange(len(self)) / self.fps
+
+    def emotion_keys(self):
+        """``[(seconds, label), ...]`` of the emotion track's samples that have a face and a clear top class (an
+        ``uncertain`` sample is never keyed: its label should not be acted on alone), in time order; empty without
+        a track."""
+        return [(s.time, s.label) for s in self.emotion or () if s.label is not None and not s.uncertain]
+
+    def emotion_changes(self):
+        """``[(seconds, label), ...]`` of :meth:`emotion_keys` where the label differs from the previous key's (the
+        first key always): where a timeline marker goes."""
+        changes = []
+        for seconds, label in self.emotion_keys():
+            if not changes or changes[-1][1] != label:
+                changes.append((seconds, label))
+        return changes
 
 
 def _rows(values, shape, name):

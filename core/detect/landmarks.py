@@ -56,6 +56,7 @@ __all__ = [
     "FaceLandmarkDetector",
     "FaceLandmarks",
     "box_iou",
+    "close_all_tasks",
     "close_default_detector",
     "default_detector",
     "default_face_detector",
@@ -371,9 +372,10 @@ _live_tasks = weakref.WeakSet()
 
 
 @atexit.register
-def _close_all():
-    # mediapipe's task __del__ calls into a half-torn-down module at interpreter exit and prints a TypeError
-    # traceback; closing first makes that __del__ a no-op.
+def close_all_tasks():
+    """Close every MediaPipe task (detector) still open in this process; the default ones are made again on next
+    use. Runs at interpreter exit, and from the add-on's ``unregister()``: MediaPipe's task ``__del__`` calls into a
+    half-torn-down module at exit and prints a traceback, so closing first makes that ``__del__`` a no-op."""
     for task in list(_live_tasks):
         task.close()
 

@@ -55,6 +55,7 @@ __all__ = [
     "calm_window",
     "expression_activity",
     "face_camera",
+    "faces_emotion_track",
     "iter_images",
     "recognize_file",
     "recognize_image",
@@ -527,16 +528,50 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
         frames.append((index, time, found))
     if not frames:
         raise InputError(f"{path}: no frame could be decoded; the file is empty or its codec is not supported")
-    chosen = set()
-    samples = [(index, *found) for index, _, found in frames if found is not None] if relative else []
-    if samples:
-        step = frames[1][1] - frames[0][1] if len(frames) > 1 else 0.0
-        positions = _reference_frames(samples, reference, step)
-        chosen = {samples[i][0] for i in positions}
-        parts = [classifier.reference_parts(samples[i][1], samples[i][2]) for i in positions]
-        calm = {name: np.mean([p[name] for p in parts], axis=0, dtype=np.float64) for name in parts[0]}
-        results = iter([classifier.classify_face(face, image, reference=calm) for _, face, image in samples])
-        frames = [(index, time, None if found is None else next(results)) for index, time, found in frames]
+    track = faces_emotion_track(frames, classifier, reference) if relative else _samples(frames, set())
+    report(1.0, f"{len(track)} frames classified")
+    return track
+
+
+def faces_emotion_track(frames, classifier, reference="calm", *, progress=None):
+    """The emotion track of faces already found in a video's frames, each judged against the reference frames by a
+    relative classifier (the module docstring's "video with a reference"; what :func:`video_emotion_track` and a
+    performance capture, :mod:`facemotion.core.capture.capture`, share).
+
+    Args:
+        frames: ``[(index, time_s, found), ...]`` in time order, one per sampled frame; ``found`` is
+            ``(FaceLandmarks, image or None)`` (the image ``(H, W, 3) uint8`` RGB only where the classifier's spec
+            needs it) or None without a face.
+        classifier: an ``EmotionClassifier`` with :attr:`~.classifier.EmotionClassifier.needs_reference`.
+        reference: ``"calm"`` or a ``(first, last)`` frame range (indices from 0, inclusive).
+        progress: optional ``progress(fraction, message)``, called per classified face (a cancel point).
+
+    Returns:
+        list of :class:`TrackSample`, one per entry of ``frames``.
+
+    Raises:
+        InputError: a bad ``reference``, or a chosen range without a face.
+    """
+    reference = _check_reference(reference)
+    report = progress or (lambda fraction, message: None)
+    samples = [(index, *found) for index, _, found in frames if found is not None]
+    if not samples:  # no face at all: every entry is None
+        return _samples(frames, set())
+    step = frames[1][1] - frames[0][1] if len(frames) > 1 else 0.0
+    positions = _reference_frames(samples, reference, step)
+    parts = [classifier.reference_parts(samples[i][1], samples[i][2]) for i in positions]
+    calm = {name: np.mean([p[name] for p in parts], axis=0, dtype=np.float64) for name in parts[0]}
+    results = []
+    for _, face, image in samples:
+        results.append(classifier.classify_face(face, image, reference=calm))
+        report(len(results) / len(samples), f"emotion of face {len(results)}/{len(samples)}")
+    results = iter(results)
+    classified = [(index, time, None if found is None else next(results)) for index, time, found in frames]
+    return _samples(classified, {samples[i][0] for i in positions})
+
+
+def _samples(frames, chosen):
+    """:class:`TrackSample` of each ``(index, time, EmotionResult or None)``; ``chosen``: the reference indices."""
     track = []
     for index, time, result in frames:
         if result is None:
@@ -553,7 +588,6 @@ def video_emotion_track(path, every_n=5, *, progress=None, detector=None, classi
                     bool(result.uncertain),
                 )
             )
-    report(1.0, f"{len(track)} frames classified")
     return track
 
 

@@ -23,6 +23,7 @@ up to date, and the JSON reports (``facemotion batch``; the Blender side is
 
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from pathlib import Path
 from ..errors import InputError
 from .assets import file_sha256
 from .atomic_io import atomic_write_text
+from .input_file import check_not_special
 
 __all__ = [
     "INPUT_SUFFIXES",
@@ -66,7 +68,7 @@ class Asset:
     """One head of the batch.
 
     Attributes:
-        source: the input file (absolute ``Path``).
+        source: the input file (absolute ``Path``; a link is kept as the link, not its target).
         name: output base name relative to the output folder, POSIX separators, no suffix (``"sub/head"``).
     """
 
@@ -107,12 +109,16 @@ def discover_assets(inputs, out_dir):
         out_dir: the batch's output folder (skipped when it lies inside an input folder, so outputs of an earlier
             run are never taken as inputs).
 
-    Returns: list of :class:`Asset`, ordered as given (folders: sorted by path), each input file once.
+    Returns: list of :class:`Asset`, ordered as given (folders: sorted by path), each input file once (a file
+    reached twice, also through a link, counts once). ``Asset.source`` is the path as found, made absolute but with
+    links kept, so errors and reports name the file the user gave (a link ``head.obj``, not its target).
 
-    Raises: InputError: a path that does not exist, a file of another type, or no head found at all.
+    Raises: InputError: a path that does not exist, a named pipe, device or socket given as a head (opening it
+    would block or never end; in folders they are skipped), a file of another type, or no head found at all.
     """
     out_dir = Path(out_dir).resolve()
     found = []  # (source, base name without suffix)
+    in_out_dir = 0  # head files skipped because they lie inside the output folder
     for given in inputs:
         path = Path(given)
         if not path.exists():
@@ -120,23 +126,27 @@ def discover_assets(inputs, out_dir):
         if path.is_dir():
             root = path.resolve()
             for item in sorted(root.rglob("*")):
-                if (
-                    item.is_file()
-                    and item.suffix.lower() in INPUT_SUFFIXES
-                    and not _is_hidden(item, root)
-                    and not item.resolve().is_relative_to(out_dir)
-                ):
-                    found.append((item.resolve(), item.relative_to(root).with_suffix("").as_posix()))
+                if item.is_file() and item.suffix.lower() in INPUT_SUFFIXES and not _is_hidden(item, root):
+                    if item.resolve().is_relative_to(out_dir):
+                        in_out_dir += 1
+                    else:
+                        found.append((item, item.relative_to(root).with_suffix("").as_posix()))
         elif path.suffix.lower() in INPUT_SUFFIXES:
-            found.append((path.resolve(), path.stem))
+            check_not_special(given, "give .obj, .fbx, .glb, .gltf or .blend files or folders")
+            found.append((Path(os.path.abspath(path)), path.stem))
         else:
             raise InputError(f"{given}: not a head file; give .obj, .fbx, .glb, .gltf or .blend files or folders")
     seen, unique = set(), []
     for source, base in found:
-        if source not in seen:
-            seen.add(source)
+        if source.resolve() not in seen:
+            seen.add(source.resolve())
             unique.append((source, base))
     if not unique:
+        if in_out_dir:
+            raise InputError(
+                f"the only head files in {', '.join(map(str, inputs))} lie inside the output folder {out_dir} "
+                "(a batch never takes its outputs as inputs); give an --out folder outside the inputs"
+            )
         raise InputError(f"no .obj, .fbx, .glb, .gltf or .blend files in {', '.join(map(str, inputs))}")
     # Names that clash (also case-insensitively: macOS and Windows file systems) keep their input type; those that
     # still clash (the same name in two folders given separately) get a short hash of their path as well.

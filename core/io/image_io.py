@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["as_rgb_uint8", "from_blender_pixels", "load_image"]
+__all__ = ["as_rgb_uint8", "from_blender_pixels", "header_size", "load_image"]
 
 
 def _to_uint8(array):
@@ -101,11 +101,63 @@ def check_image_shape(height, width, what="image"):
         )
 
 
+#: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic...): the segment that holds the size.
+_JPEG_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # less DHT, JPG, DAC
+
+
+def _jpeg_size(data):
+    """``(width, height)`` from a JPEG's start-of-frame segment (ITU-T T.81, B.2.2), or None when none comes before
+    the image data. Segments are skipped by their lengths, so no pixel data is read."""
+    at = 2  # after SOI
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in _JPEG_SOF_MARKERS:
+            return int.from_bytes(data[at + 7 : at + 9], "big"), int.from_bytes(data[at + 5 : at + 7], "big")
+        if marker == 0xDA:  # start of scan: pixel data follows
+            return None
+        at += 2 if 0xD0 <= marker <= 0xD8 or marker == 0x01 else 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
+
+
+def _webp_size(data):
+    """``(width, height)`` from a WebP's first chunk (lossy ``VP8 ``, lossless ``VP8L`` or extended ``VP8X``; see
+    the WebP container specification), or None."""
+    chunk = bytes(data[12:16])
+    if chunk == b"VP8 " and len(data) >= 30:
+        return (int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF)
+    if chunk == b"VP8L" and len(data) >= 25:
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8X" and len(data) >= 30:
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+    return None
+
+
+def header_size(data):
+    """``(width, height)`` in pixels read from the header of PNG, JPEG and WebP file bytes, or None (another format,
+    or no size in the header). ``data``: the file's bytes (``bytes`` or a ``uint8`` array). Lets a huge image be
+    refused before OpenCV allocates its pixels (a 16 MB JPEG can claim 30000x30000)."""
+    data = memoryview(data if isinstance(data, bytes) else np.ascontiguousarray(data, dtype=np.uint8)).cast("B")
+    if len(data) >= 24 and bytes(data[:8]) == b"\x89PNG\r\n\x1a\n":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if bytes(data[:3]) == b"\xff\xd8\xff":
+        return _jpeg_size(data)
+    if len(data) >= 16 and bytes(data[:4]) == b"RIFF" and bytes(data[8:12]) == b"WEBP":
+        return _webp_size(data)
+    return None
+
+
 def load_image(path):
     """Read an image file into ``(H, W, 3) uint8`` RGB (see :func:`as_rgb_uint8` for the conversions), a JPEG
     turned upright by its EXIF orientation.
 
-    Raises InputError naming the path when the file is missing, is a folder, cannot be read, is empty, or is not
+    Raises InputError naming the path when the file is missing, is a folder, cannot be read, is empty, is larger or
+    narrower than :func:`check_image_shape` allows (PNG, JPEG and WebP: from the header, before decoding), or is not
     an image OpenCV can decode.
     """
     path = Path(path)
@@ -119,10 +171,11 @@ def load_image(path):
         raise InputError(f"cannot read image file {path}: {exc.strerror or exc}; check its permissions") from exc
     if data.size == 0:
         raise InputError(f"image file {path} is empty (0 bytes); give a valid image file")
-    if data.size >= 24 and data[:8].tobytes() == b"\x89PNG\r\n\x1a\n":
-        # PNG's IHDR gives the size before any decoding: refuse a huge or strip image without spending seconds.
-        width, height = (int.from_bytes(data[16:20].tobytes(), "big"), int.from_bytes(data[20:24].tobytes(), "big"))
-        check_image_shape(height, width, what=f"image {path}")
+    size = header_size(data)
+    if size is not None:
+        # The header gives the size before any decoding: refuse a huge or strip image without spending seconds (or
+        # gigabytes: OpenCV allocates every pixel the header claims).
+        check_image_shape(size[1], size[0], what=f"image {path}")
     is_jpeg = data[:3].tobytes() == b"\xff\xd8\xff"
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH if is_jpeg else cv2.IMREAD_UNCHANGED
     try:
@@ -130,7 +183,7 @@ def load_image(path):
     except cv2.error as exc:
         # OpenCV's limit checks raise an assertion ("... pixels <= CV_IO_MAX_IMAGE_PIXELS"): say it in one line.
         text = str(exc)
-        if "MAX_IMAGE" in text or "pixels" in text or "validateInputImageSize" in text:
+        if any(words in text for words in ("MAX_IMAGE", "pixels", "validateInputImageSize", "Insufficient memory")):
             raise InputError(
                 f"image {path} is too large to decode (over OpenCV's pixel limit); the limit is "
                 f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels: downscale it"

@@ -33,7 +33,7 @@ from .. import console
 from ..console import info
 from . import distributed
 from .strength_arguments import add_strength_arguments, strength_option
-from .timeline_file import read_timeline
+from .timeline_file import check_fps_option, read_timeline
 
 #: File name of the batch summary in the output folder.
 SUMMARY_NAME = "batch_summary.json"
@@ -101,6 +101,17 @@ def add_batch_parser(subparsers):
         help="command that starts facemotion on the workers (default: the one running now, e.g. "
         "'/opt/facemotion/facemotion' or 'blender -b --command facemotion')",
     )
+    batch.add_argument(
+        "--replace-keys",
+        action="store_true",
+        help="replace shape keys facemotion made before on a head (e.g. a .blend rigged earlier; a user's own keys "
+        "are never replaced)",
+    )
+    batch.add_argument(
+        "--replace-action",
+        action="store_true",
+        help="bake the clips on heads whose shape keys a user's action animates (that action is kept)",
+    )
     batch.add_argument("--force", action="store_true", help="redo heads whose outputs are up to date")
     batch.add_argument(
         "--overwrite",
@@ -143,6 +154,8 @@ def batch_options(args, clips):
         "preset": args.preset,
         "fps": args.fps,
         "clips": [{"name": clip.name, "sha256": clip.digest} for clip in clips],
+        "replace_keys": args.replace_keys,
+        "replace_action": args.replace_action,
         "blender": _blender_version(),
     }  # another Blender's exporter writes other bytes
     if args.smooth is not None:
@@ -163,8 +176,7 @@ def cmd_batch(args):
     if args.worker:
         return serve_worker(args)
     started = time.perf_counter()
-    formats, clips, workers, out_dir = _checked_command_line(args)
-    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    formats, clips, workers, out_dir, assets = _checked_command_line(args)
     options = batch_options(args, clips)
     version = batch_plan.facemotion_version()
     reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
@@ -182,20 +194,28 @@ def cmd_batch(args):
 
 
 def _checked_command_line(args):
-    """Check the batch's options before any work and create the output folder; returns ``(formats, clips, worker
-    count, resolved output folder)``. Raises InputError naming the bad option."""
+    """Check the batch's options and find its heads before any work, then create the output folder (so a bad
+    command line leaves nothing behind); returns ``(formats, clips, worker count, resolved output folder, assets)``.
+    Raises InputError naming the bad option or input."""
     formats = batch_plan.parse_formats(args.formats)
-    if args.fps is not None and not (args.fps > 0 and args.fps < 1e4):
-        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
+    check_fps_option(args.fps)
     clips = _clips(args)
     strength_option(args)  # a bad --strength / --region-strength is refused before any work
     workers = _worker_count(args.workers)
+    if args.scheduler:
+        distributed.check_scheduler(args.scheduler)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: is a file; --out takes a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    assets = batch_plan.discover_assets(args.inputs, out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"--out {out_dir}: cannot create the output folder ({exc.strerror or exc}); choose one you can write to"
+        ) from None
     check_writable(out_dir / SUMMARY_NAME)
-    return formats, clips, workers, out_dir.resolve()
+    return formats, clips, workers, out_dir.resolve(), assets
 
 
 def _plan_heads(args, assets, out_dir, formats, clips, options, version):
@@ -207,9 +227,12 @@ def _plan_heads(args, assets, out_dir, formats, clips, options, version):
         try:
             key = batch_plan.job_key(batch_plan.input_sha256(asset.source), options, version)
         except OSError as exc:
+            link = f" (a link to {os.readlink(asset.source)})" if asset.source.is_symlink() else ""
             reports[index] = batch_plan.failure_report(
-                asset, out_dir, key=None, error=f"{asset.source.name}: cannot read ({exc.strerror})"
+                asset, out_dir, key=None, error=f"{asset.source.name}{link}: cannot read ({exc.strerror})"
             )
+            with contextlib.suppress(OSError):  # like a head that fails in a worker: its report says why
+                batch_plan.write_json(asset.report_path(out_dir), reports[index])
             continue
         if not args.force and batch_plan.is_up_to_date(asset, out_dir, key):
             previous = batch_plan.read_report(asset.report_path(out_dir))
@@ -348,6 +371,11 @@ def _worker_argv(args):
     for flag, value in (("--strength", args.strength), ("--region-strength", args.region_strength)):
         if value is not None:
             argv += [flag, str(value)]
+    argv += [
+        flag
+        for flag, wanted in (("--replace-keys", args.replace_keys), ("--replace-action", args.replace_action))
+        if wanted
+    ]
     argv.append(".")  # the positional INPUT (unused by a worker; its heads come on stdin)
     return argv
 
@@ -386,14 +414,17 @@ def _reproducible_fbx_time():
 
 
 def worker_settings(args):
-    """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps", "smooth",
-    "strength"}`` (``smooth``: the flag, None for the preset's; ``strength``: a ``Strength`` or None)."""
+    """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps", "replace_keys",
+    "replace_action", "smooth", "strength"}`` (``smooth``: the flag, None for the preset's; ``strength``: a
+    ``Strength`` or None)."""
     return {
         "out_dir": Path(args.out).resolve(),
         "formats": batch_plan.parse_formats(args.formats),
         "preset": args.preset,
         "clips": _clips(args),
         "fps": args.fps,
+        "replace_keys": args.replace_keys,
+        "replace_action": args.replace_action,
         "smooth": args.smooth,
         "strength": strength_option(args),
     }
@@ -499,7 +530,7 @@ def run_asset(asset, out_dir, settings, *, key):
     note = shading.flat_normals_note(objects, smooth)
     if note:
         warnings.append(note)
-    result, objects = pipeline.rig(objects, replace=False, smooth_shading=smooth)
+    result, objects = pipeline.rig(objects, replace=settings["replace_keys"], smooth_shading=smooth)
     timings["rig"] = time.perf_counter() - t
     if settings.get("strength") is not None:
         for obj in objects:  # before the clips are baked: the keys and the files carry it
@@ -510,7 +541,7 @@ def run_asset(asset, out_dir, settings, *, key):
     warnings.extend(getattr(result, "warnings", ()))  # low confidence, no mouth opening
     t = time.perf_counter()
     clips = [(clip.name, timeline_from_json(clip.timeline)) for clip in settings["clips"]]
-    clip_info = bake_clips(objects, clips, fps=settings["fps"])
+    clip_info = bake_clips(objects, clips, fps=settings["fps"], replace=settings["replace_action"])
     timings["clips"] = time.perf_counter() - t
     t = time.perf_counter()
     written = export_outputs(asset, out_dir, objects, settings, clip_info)
@@ -595,13 +626,14 @@ def _jsonable(value):
     return str(value)
 
 
-def bake_clips(objects, clips, *, fps=None):
+def bake_clips(objects, clips, *, fps=None, replace=False):
     """Bake each ``(name, timeline)`` clip as its own action, each on its own NLA track named after the clip
     (the glTF exporter's NLA-track mode then writes one animation per clip, with that name).
 
     Actions are named after the clip (``"happy"``; ``"happy.<object>"`` when the head has several meshes with their
-    own shape keys). After the bakes no action is active, so the rig's rest pose is what the scene shows. Returns a
-    list of ``{"name", "frames", "fps", "actions"}`` dicts, one per clip.
+    own shape keys). ``replace``: bake over a user's shape-key action (it is kept, with a fake user; see
+    :func:`.pipeline.bake`). After the bakes no action is active, so the rig's rest pose is what the scene shows.
+    Returns a list of ``{"name", "frames", "fps", "actions"}`` dicts, one per clip.
     """
     import bpy
 
@@ -611,7 +643,7 @@ def bake_clips(objects, clips, *, fps=None):
     scene = bpy.context.scene
     out = []
     for name, timeline in clips:
-        weights = pipeline.bake(objects, timeline, fps=fps, frame_start=1, set_frame_range=True)
+        weights = pipeline.bake(objects, timeline, fps=fps, frame_start=1, set_frame_range=True, replace=replace)
         actions, seen = [], set()
         keyed = [obj for obj in objects if obj.data.shape_keys is not None]
         for obj in keyed:

@@ -5,14 +5,17 @@ onto any facemotion rig, or into a Live Link Face CSV.
 INPUT: a video (:data:`facemotion.core.capture.sources.VIDEO_SUFFIXES`; tracked with MediaPipe, solved, calibrated,
 filtered: :mod:`facemotion.core.capture.capture`) or a ``.csv`` take (read as it is: filtered only with
 ``--filter``). OUT: ``.glb/.gltf/.fbx/.blend`` (MESH, rigged first unless it has the 52 ARKit keys, with the capture
-keyed on its shape keys as its own action, :mod:`..takes`) or ``.csv`` (the curves only, Live Link Face's layout;
-no MESH needed). Same promises as the other commands: one error line and exit 2 for bad input, nothing written
+keyed on its shape keys as its own action, the head's rotation on the mesh or ``--head-bone``, a video's emotion
+track as the mesh's ``facemotion_emotion`` property with timeline markers, :mod:`..takes`; ``--background`` shows
+the video behind the camera in a .blend) or ``.csv`` (the curves only, Live Link Face's layout, head and eye angles
+included; no MESH needed). Same promises as the other commands: one error line and exit 2 for bad input, nothing written
 unless all went well, outputs written atomically.
 """
 
 import dataclasses
 import math
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from ...core.arkit import ARKIT_NAMES
@@ -30,6 +33,7 @@ OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend", ".csv")
 
 def add_capture_parser(subparsers):
     """Add the ``capture`` sub-command to the CLI's ``subparsers``; returns the sub-parser."""
+    from ...core.capture.capture import EMOTION_EVERY
     from ...core.capture.one_euro import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF
 
     capture = subparsers.add_parser(
@@ -118,6 +122,33 @@ def add_capture_parser(subparsers):
         metavar=("LOW", "HIGH"),
         help="range every channel is clamped to (default 0 1)",
     )
+    capture.add_argument(
+        "--head-bone",
+        default=None,
+        metavar="NAME",
+        help="key the head's rotation on this pose bone of MESH's armature (default: on MESH itself)",
+    )
+    capture.add_argument(
+        "--eye-bones",
+        nargs=2,
+        default=None,
+        metavar=("LEFT", "RIGHT"),
+        help="key the eyes' rotation on these pose bones (default: the eyes move with the eyeLook* shape keys)",
+    )
+    capture.add_argument("--no-head", action="store_true", help="do not key the head's rotation and position")
+    capture.add_argument(
+        "--emotion-every",
+        type=int,
+        default=EMOTION_EVERY,
+        metavar="N",
+        help=f"classify the emotion of every Nth video frame against the video's calm frames (default {EMOTION_EVERY})",
+    )
+    capture.add_argument(
+        "--no-emotion", action="store_true", help="do not classify the video's emotion (no emotion track, no markers)"
+    )
+    capture.add_argument(
+        "--background", action="store_true", help="a .blend OUT: show the video as the scene camera's background"
+    )
     capture.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     capture.add_argument(
         "--replace-action",
@@ -176,7 +207,7 @@ def _settings(args, is_video):
     return settings
 
 
-def _take(args, settings, is_video):
+def _take(args, settings, is_video, emotion_every):
     from ...core.capture import live_link
     from ...core.capture.capture import capture, clean_take
     from ...core.capture.sources import open_video
@@ -190,14 +221,17 @@ def _take(args, settings, is_video):
         return take
     with open_video(args.input, fps=args.source_fps) as source, console.progress_bar("capture") as progress:
         info(f"  {Path(args.input).name}: {source.frame_count or '?'} frames at {source.fps:g} fps")
-        take = capture(source, settings, progress=progress)
+        take = capture(source, settings, emotion_every=emotion_every, progress=progress)
     print_stage("capture", t)
     return take
 
 
 def cmd_capture(args):
+    import bpy
+
     from ...core.capture import live_link
     from .. import pipeline
+    from ..review_camera import video_behind
     from ..takes import write_take
 
     out = check_output_file(
@@ -210,10 +244,16 @@ def cmd_capture(args):
     is_video = source.suffix.lower() != ".csv"
     if out.suffix.lower() != ".csv" and args.rig is None:
         raise InputError(f"{out.name}: --rig MESH is needed to write an animated rig (or write a .csv)")
+    if args.emotion_every < 1:
+        raise InputError(f"--emotion-every must be a whole number of frames >= 1, got {args.emotion_every}")
+    if args.background and (out.suffix.lower() != ".blend" or not is_video):
+        raise InputError("--background shows the video in a .blend's camera: give a video INPUT and a .blend OUT")
     settings = _settings(args, is_video)
     strength = strength_option(args)  # a bad --strength is refused before any work
+    keyed = out.suffix.lower() != ".csv"  # a Live Link CSV has no emotion column: nothing to classify for it
+    emotion_every = args.emotion_every if is_video and keyed and not args.no_emotion else None
     with naming_input(args.input):
-        take = _take(args, settings, is_video)
+        take = _take(args, settings, is_video, emotion_every)
     for note in take.notes:
         info(f"  note: {note}")
     info(f"  {len(take)} frames at {take.fps:g} fps")
@@ -228,8 +268,16 @@ def cmd_capture(args):
     objects = face_objects(pipeline, loaded, args.rig, smooth_option(export_options))
     store_strength_option(objects, strength)
     t = time.perf_counter()
-    with naming_input(args.rig):
-        write_take(objects, take, replace=args.replace_action)
+    scene = bpy.context.scene
+    with naming_input(args.rig), video_behind(scene, source.resolve(), objects) if args.background else nullcontext():
+        write_take(
+            objects,
+            take,
+            replace=args.replace_action,
+            head=not args.no_head,
+            head_bone=args.head_bone,
+            eye_bones=args.eye_bones,
+        )
     print_stage("key the capture", t)
     t = time.perf_counter()
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=True, **export_options)

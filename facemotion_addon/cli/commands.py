@@ -12,7 +12,6 @@ on (see :func:`cmd_emotion`).
 
 import contextlib
 import json
-import math
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ from .. import console, emotion_names, shading
 from ..console import info, print_stage
 from .export_arguments import export_keywords, smooth_option
 from .strength_arguments import store_strength_option, strength_option
-from .timeline_file import read_timeline
+from .timeline_file import check_fps_option, read_timeline
 
 
 def check_mesh_output(path, overwrite):
@@ -142,8 +141,7 @@ def cmd_animate(args):
 
     out = None if args.out is None else check_mesh_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
-    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
-        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
+    check_fps_option(args.fps)
     timeline_path, spec = emotion_names.animate_spec(args, read_timeline, info)
     try:
         timeline = timeline_from_json(spec)

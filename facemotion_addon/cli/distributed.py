@@ -195,6 +195,54 @@ def _failed(request, error):
     return report
 
 
+def check_scheduler(address):
+    """Check before any work that a Dask scheduler answers at ``address``: one connection and the Dask handshake,
+    all within :data:`CONNECT_TIMEOUT_S`.
+
+    Dask's own ``connect`` bounds the TCP connection but not the handshake read after it, so a server that accepts
+    and never answers (an HTTP server waiting for its request line) would hang the batch for good, and one that
+    answers something else (an HTTP error page) has its bytes read as a Dask frame length (a MemoryError of
+    exabytes). Here the whole exchange runs under one deadline and every failure becomes one line.
+
+    Raises InputError: Dask distributed is not installed, ``address`` is not a Dask address (``http://...``, no
+    port), or nothing answering as a Dask scheduler is there within the deadline."""
+    import asyncio
+
+    try:
+        from distributed.comm import CommClosedError, connect
+    except ImportError:
+        raise InputError(
+            "--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
+            "tools/requirements.txt)"
+        ) from None
+    address_hint = "give the scheduler's tcp://HOST:PORT (default port 8786), not its dashboard's http:// address"
+
+    async def handshake():
+        comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT_S), CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    try:
+        asyncio.run(handshake())
+    except ValueError as exc:  # Dask's address parsing: an unknown scheme, no port
+        reason = str(exc).split(" (known schemes")[0]
+        raise InputError(f"--scheduler {address}: not a Dask scheduler address ({reason}); {address_hint}") from None
+    except CommClosedError:  # it took the connection, then closed it without a Dask handshake
+        raise InputError(
+            f"--scheduler {address}: the server there closed the connection without answering as a Dask scheduler; "
+            f"{address_hint}"
+        ) from None
+    except (OSError, asyncio.TimeoutError):
+        raise InputError(
+            f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s; check that "
+            "'dask scheduler' runs there and that its port is open"
+        ) from None
+    except Exception:  # noqa: BLE001  (another protocol's bytes read as Dask frames: MemoryError, msgpack errors)
+        raise InputError(
+            f"--scheduler {address}: the server there answers in another protocol, not as a Dask scheduler; "
+            f"{address_hint}"
+        ) from None
+
+
 def run_on_dask(address, todo, command, finished):
     """Run each head of ``todo`` as one task on the Dask scheduler at ``address`` (``tcp://host:8786``).
 
@@ -202,15 +250,11 @@ def run_on_dask(address, todo, command, finished):
     head, in the Dask worker's own environment (the cluster's paths and settings, not this machine's).
     ``finished(index, report)`` is called here as tasks complete. Task keys carry the head's job key, so
     the scheduler's dashboard names each head. Raises InputError when Dask distributed is not installed or the
-    scheduler does not answer.
+    scheduler does not answer (:func:`check_scheduler`).
     """
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InputError(
-            "--scheduler needs Dask distributed in facemotion's Python (pip install distributed; see "
-            "tools/requirements.txt)"
-        ) from None
+    check_scheduler(address)
+    from distributed import Client, as_completed
+
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:

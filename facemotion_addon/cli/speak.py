@@ -11,7 +11,6 @@ changed (``--replace-action`` keeps theirs with a fake user).
 """
 
 import argparse
-import math
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from .. import compat, console
 from ..console import info, print_stage
 from .commands import check_mesh_output, face_objects, load_head, naming_input
 from .export_arguments import add_output_arguments, export_keywords, smooth_option
-from .timeline_file import read_timeline
+from .timeline_file import check_fps_option, read_timeline
 
 #: Largest transcript read (bytes): a transcript is a few kB of text.
 MAX_TRANSCRIPT_BYTES = 1024 * 1024
@@ -143,8 +142,7 @@ def _speech(args):
     from ...core.speech.phones import speech_model
     from ...core.speech.talking_face import talking_face
 
-    if not (math.isfinite(args.fps) and args.fps > 0):
-        raise InputError(f"--fps must be a number of frames per second > 0, got {args.fps:g}")
+    check_fps_option(args.fps)
     transcript = _read_transcript(args.transcript) if args.transcript else None
     timeline = None
     if args.timeline:

@@ -444,6 +444,40 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     )
     recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
 
+    # Capture (facemotion_addon/takes.py, review_camera.py)
+    capture_head: BoolProperty(
+        name="Head Motion",
+        description="Key the head's rotation (and a video's head position) on the face, or on the head bone",
+        default=True,
+    )
+    capture_head_bone: StringProperty(
+        name="Head Bone",
+        description="Pose bone of the face's armature that turns with the head (empty: the face object itself)",
+        default="",
+    )
+    capture_eye_bone_left: StringProperty(
+        name="Left Eye Bone",
+        description="Pose bone of the subject's left eye, turned by the captured gaze (empty: the eyes turn with the "
+        "eyeLook* shape keys only)",
+        default="",
+    )
+    capture_eye_bone_right: StringProperty(
+        name="Right Eye Bone",
+        description="Pose bone of the subject's right eye (set both eye bones or neither)",
+        default="",
+    )
+    capture_emotion: BoolProperty(
+        name="Emotion Track",
+        description="Classify the video's emotion (every 3rd frame, against its calm frames) and key it as the "
+        "face's 'facemotion_emotion' property, with a timeline marker where it changes",
+        default=True,
+    )
+    capture_background: BoolProperty(
+        name="Video as Camera Background",
+        description="Show the captured video behind the rig in the scene camera's view, for review",
+        default=False,
+    )
+
     # Status
     last_report: StringProperty(name="Last Result", description="Result of the last facemotion operation", default="")
 
