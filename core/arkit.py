@@ -64,6 +64,20 @@ ARKIT_NAMES = (
 
 ARKIT_INDEX = {name: i for i, name in enumerate(ARKIT_NAMES)}
 
+#: The face regions an ARKit shape belongs to, as a character's strength gains them (``--region-strength``, the Rig
+#: panel's Strength): every ARKit name is in exactly one. ``noseSneer*`` wrinkle the nose and lift the cheeks, so they
+#: go with the cheeks; ``mouthClose`` and ``tongueOut`` with the mouth; the jaw is ``jaw*`` alone.
+ARKIT_REGIONS = {
+    "brows": tuple(n for n in ARKIT_NAMES if n.startswith("brow")),
+    "eyes": tuple(n for n in ARKIT_NAMES if n.startswith("eye")),
+    "cheeks": tuple(n for n in ARKIT_NAMES if n.startswith(("cheek", "noseSneer"))),
+    "mouth": tuple(n for n in ARKIT_NAMES if n.startswith(("mouth", "tongue"))),
+    "jaw": tuple(n for n in ARKIT_NAMES if n.startswith("jaw")),
+}
+
+#: ARKit name -> its region in :data:`ARKIT_REGIONS`.
+ARKIT_REGION = {name: region for region, names in ARKIT_REGIONS.items() for name in names}
+
 
 def arkit_from_ict(ict_name):
     """Return the ARKit name(s) an ICT-FaceKit shape contributes to.

@@ -203,6 +203,26 @@ def set_bool_attribute(mesh, name, domain, values):
     mesh.update()
 
 
+def corner_normals(mesh):
+    """``(corner normals (L, 3) float32, their faces' normals (L, 3) float32)``: the normals Blender shades each face
+    corner with (custom normals included; ``Mesh.corner_normals``, 4.1+) beside the normal of the face it belongs
+    to, one row per corner (``mesh.loops`` order)."""
+    n_corners, n_faces = len(mesh.loops), len(mesh.polygons)
+    corners = np.empty(n_corners * 3, dtype=np.float32)
+    mesh.corner_normals.foreach_get("vector", corners)
+    faces = np.empty(n_faces * 3, dtype=np.float32)
+    mesh.polygons.foreach_get("normal", faces)
+    sizes = np.empty(n_faces, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_total", sizes)
+    return corners.reshape(n_corners, 3), np.repeat(faces.reshape(n_faces, 3), sizes, axis=0)
+
+
+def set_custom_normals(mesh, normals):
+    """Store ``(L, 3)`` ``normals`` (one per corner, ``mesh.loops`` order) as ``mesh``'s custom split normals."""
+    mesh.normals_split_custom_set(np.asarray(normals, dtype=np.float32).tolist())
+    mesh.update()
+
+
 def shift_fcurve_keys(fcurve, offset):
     """Move every key of ``fcurve`` (and its Bézier handles) by ``offset`` frames (float), in bulk."""
     points = fcurve.keyframe_points

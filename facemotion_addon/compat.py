@@ -230,6 +230,14 @@ def mesh_has_custom_normals(mesh):
     return bool(mesh.has_custom_normals)
 
 
+def mesh_clear_custom_normals(obj):
+    """Remove the custom split normals of mesh object ``obj`` (Blender's Clear Custom Split Normals Data, run on
+    ``obj`` alone through ``Context.temp_override``; the same operator in 4.2 - 5.2, where custom normals are a
+    ``custom_normal`` attribute from 4.4 on and a hidden layer before)."""
+    with bpy.context.temp_override(object=obj, active_object=obj, selected_objects=[obj]):
+        bpy.ops.mesh.customdata_custom_splitnormals_clear()
+
+
 def gltf_draco_available():
     """True when Blender's glTF exporter can write Draco (``KHR_draco_mesh_compression``): its add-on ships the
     ``extern_draco`` library (module ``io_scene_gltf2.io.com.draco`` from 4.3 on,

@@ -24,6 +24,7 @@ from ..core.animation.keys import DEFAULT_TOLERANCE, bezier_keys
 from ..core.errors import FacemotionError, InputError
 from . import compat
 from .bridge import write_bezier_keyframes, write_keyframes
+from .settings.strength_properties import object_strength
 
 #: Custom property set to True on every Action facemotion creates.
 ACTION_TAG = "facemotion"
@@ -148,8 +149,9 @@ def bake_shape_key_weights(
 
     Args:
         obj: a mesh ``bpy.types.Object`` whose mesh has shape keys (``obj.data.shape_keys``).
-        weights: ``(n_frames, len(names))`` float array; row ``i`` is keyed at frame ``frame_start + i``. Values
-            are clipped to each shape key's slider range (what Blender would apply anyway).
+        weights: ``(n_frames, len(names))`` float array; row ``i`` is keyed at frame ``frame_start + i``. The
+            character's strength (:func:`.settings.strength_properties.object_strength`) is applied (clamped to
+            0..1), then values are clipped to each shape key's slider range (what Blender would apply anyway).
         names: shape key names, one per column (normally ``core.arkit.ARKIT_NAMES``). Names with no key block
             on the mesh (and the Basis key) are skipped and reported.
         frame_start: scene frame of the first row (integer frames).
@@ -164,7 +166,8 @@ def bake_shape_key_weights(
         tolerance: max deviation of the sparse curve from the rows, in shape-key value units.
         curves: optional list (one per name) of :class:`facemotion.core.animation.keys.BezierKeys` in frames
             0 .. n_frames - 1, e.g. from :func:`~facemotion.core.animation.keys.timeline_bezier_keys`, which puts
-            the keys at the timeline's emotion keys and blinks; a column the slider range clips is refitted.
+            the keys at the timeline's emotion keys and blinks; a column the strength or the slider range changes is
+            refitted.
 
     Returns:
         ``BakeResult(action, skipped, keys)``: the facemotion Action now assigned to the shape-key data-block, the
@@ -185,13 +188,14 @@ def bake_shape_key_weights(
     if curves is not None and len(curves) != len(names):
         raise InputError(f"curves must give one set of Bezier keys per name ({len(names)}), got {len(curves)}")
     action = _claim_action(obj, key, action_name, replace)
+    shown = object_strength(obj).apply(weights, names)  # the character's strength, clamped to 0..1
     frames = int(frame_start) + np.arange(weights.shape[0])
     bezier_value = interpolation_value("BEZIER")
     free, aligned = _handle_type_values()
     count = 0
     for column, block in present:
         fcurve = compat.fcurve_ensure(action, key, shape_key_data_path(block.name), group_name=CURVE_GROUP)
-        values = np.clip(weights[:, column], block.slider_min, block.slider_max)
+        values = np.clip(shown[:, column], block.slider_min, block.slider_max)
         if sparse:
             curve = curves[column] if curves is not None else None
             if curve is None or not np.array_equal(values, weights[:, column]):
@@ -223,6 +227,7 @@ def bake_with_keyframe_insert(
     key, weights, present, skipped = _check_inputs(obj, weights, names)
     interpolation_value(interpolation)
     action = _claim_action(obj, key, action_name, replace)
+    weights = object_strength(obj).apply(weights, names)
     for row in range(weights.shape[0]):
         frame = int(frame_start) + row
         for column, block in present:

@@ -45,10 +45,10 @@ def load_file(path, note=None):
     return head
 
 
-def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES):
+def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES, smooth_shading=True):
     """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`; ``gaze``: (horizontal, vertical) degrees the eyeballs
-    turn in eyeLook*, ``(0, 0)`` lids only)."""
-    return rig_objects(objects, replace=replace, progress=progress, gaze=gaze)
+    turn in eyeLook*, ``(0, 0)`` lids only; ``smooth_shading``: smooth-shade the flat meshes rigged)."""
+    return rig_objects(objects, replace=replace, progress=progress, gaze=gaze, smooth_shading=smooth_shading)
 
 
 def pose(objects, weights):

@@ -45,6 +45,7 @@ from . import shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
+from .settings.strength_properties import object_strength, store_strength
 from .shape_keys import check_shape_key_clashes, write_shape_keys
 
 __all__ = [
@@ -291,6 +292,7 @@ class RigPlan:
     gaze: tuple = EYE_LOOK_DEGREES
     rigged: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
+    flat_normals: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
 
     @property
@@ -343,7 +345,8 @@ def write_rig(plan, result):
     ``plan.smooth_shading``, and store each object's detected part for the Rig panel. Objects whose vertices all
     resolved to *ignore*, or that got no motion, are left as they were. Clashes are checked on every written object
     again before the first write, since the scene may have changed while the rig was computed. Returns the list of
-    objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``)."""
+    objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``, the names of those whose
+    flat custom normals were removed in ``plan.flat_normals``)."""
     combined = plan.combined
     roles = result.parts.roles
     written = [
@@ -358,11 +361,14 @@ def write_rig(plan, result):
         )
     for obj, _ in written:
         check_shape_key_clashes(obj, ARKIT_NAMES, replace=plan.replace)
+    strengths = [object_strength(obj) for obj, _ in written]  # kept when re-rigged; a bad one refused before writing
     # All 52 names get a key, so the rig is complete for ARKit-driven tools; keys the template has no data for
     # (result.empty, e.g. tongueOut) stay at the basis and the caller reports them.
     for obj, (start, stop) in written:
         write_shape_keys(obj, to_local(obj, result.deltas[:, start:stop]), result.names, replace=plan.replace)
     plan.rigged = [obj for obj, _ in written]
+    for obj, strength in zip(plan.rigged, strengths):  # the Rig panel shows it, the files carry it
+        store_strength(obj, strength)
     # Flat meshes without custom normals (OBJ without normals, most scans) look faceted; shading chosen by the
     # artist (custom normals, any smooth face) is never touched. A mesh shared by several objects is shaded once.
     plan.smoothed = []
@@ -370,6 +376,8 @@ def write_rig(plan, result):
         seen = set()
         for obj in plan.rigged:
             if obj.data.as_pointer() not in seen and shading.needs_smoothing(obj):
+                if shading.has_flat_custom_normals(obj):
+                    plan.flat_normals.append(obj.name)
                 shading.shade_smooth_by_angle(obj)
                 plan.smoothed.append(obj)
             seen.add(obj.data.as_pointer())
@@ -404,6 +412,9 @@ def rig_report(plan, result):
         message += f"; left still (not part of the face): {', '.join(still)}"
     if plan.smoothed:
         message += f"; smooth-shaded {', '.join(obj.name for obj in plan.smoothed)}"
+        flat = [obj.name for obj in plan.smoothed if obj.name in plan.flat_normals]
+        if flat:
+            message += f" (custom normals of {', '.join(flat)} were all flat: removed)"
     if result.empty:
         message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
     for warning in getattr(result, "warnings", ()):

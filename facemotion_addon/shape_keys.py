@@ -19,6 +19,7 @@ import numpy as np
 from ..core.errors import FacemotionError, InputError
 from ..core.io.export_options import NAME_STYLES, export_name
 from .bridge import key_block_coords, set_key_block_coords
+from .settings.strength_properties import object_strength
 
 #: Custom property on the ``Key`` data-block: list of the key block names facemotion wrote.
 KEY_NAMES_PROP = "facemotion_keys"
@@ -188,7 +189,8 @@ def write_shape_keys(obj, deltas, names, *, replace=False):
 
 
 def set_weights(obj, weights, names):
-    """Set the current values of ``obj``'s shape keys: ``key_blocks[names[i]].value = weights[i]``.
+    """Set the current values of ``obj``'s shape keys: ``key_blocks[names[i]].value = weights[i]`` times the
+    character's strength (:func:`.settings.strength_properties.object_strength`, clamped to 0..1).
 
     Args:
         weights: ``(len(names),)`` floats (ARKit weights in [0, 1]); clipped to each key's slider range.
@@ -207,6 +209,7 @@ def set_weights(obj, weights, names):
     key = mesh.shape_keys
     if key is None:
         raise InputError(f"mesh '{obj.name}' has no shape keys; create the ARKit shape keys first")
+    weights = object_strength(obj).apply(weights, names)
     missing = []
     for name, weight in zip(names, weights):
         block = key.key_blocks.get(name)

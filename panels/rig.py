@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Rig panel: detect landmarks, rig, and the rig status of the selection with each object's face part."""
+"""The Rig panel: detect landmarks, rig, the rig status of the selection with each object's face part, and the
+active face's strength (:mod:`..facemotion_addon.settings.strength_properties`)."""
 
 import bpy
 
@@ -7,6 +8,7 @@ from ..core.arkit import ARKIT_NAMES
 from ..facemotion_addon.rigging import landmark_object_for
 from ..facemotion_addon.selection import arkit_key_count, face_meshes, is_landmark_object
 from ..facemotion_addon.settings.part_properties import detected_part
+from ..facemotion_addon.settings.strength_properties import OVERALL_PROP, REGION_PROPS, has_strength
 from .base import FacemotionPanel, draw_last_report
 
 __all__ = ["FACEMOTION_PT_rig", "classes"]
@@ -38,6 +40,7 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
                 box.label(text="Landmarks: none yet (Rig Face detects them)", icon="DOT")
             for obj in faces:
                 _draw_object(box, obj)
+            _draw_strength(layout, active if active in faces else faces[0])
         draw_last_report(layout, props)
 
 
@@ -54,6 +57,18 @@ def _draw_object(box, obj):
     elif len(obj.material_slots) > 1:
         # Several materials usually mean several parts in one object (the ICT OBJ: skin, eyes, teeth...).
         box.label(text=f"{len(obj.material_slots)} materials: Detect Landmarks finds its parts", icon="BLANK1")
+
+
+def _draw_strength(layout, obj):
+    """The character's strength (overall and per region) on ``obj``: every pose, bake and capture applies it."""
+    col = layout.column(align=True)
+    if not has_strength(obj):  # every rig stores it; a face rigged by an older version has none
+        col.label(text=f"Strength of {obj.name}: as designed (Rig Face to set it)", icon="MODIFIER")
+        return
+    col.label(text=f"Strength of {obj.name} (weights clamped to 0..1)", icon="MODIFIER")
+    col.prop(obj, f'["{OVERALL_PROP}"]', text="Strength")
+    for region, prop in REGION_PROPS.items():
+        col.prop(obj, f'["{prop}"]', text=region.capitalize())
 
 
 classes = (FACEMOTION_PT_rig,)

@@ -138,7 +138,10 @@ class RecordingLayout:
     def prop(self, *args, **kwargs):
         given = self._check("prop", args, kwargs)
         data, name = given["data"], given["property"]
-        assert name in data.bl_rna.properties, f"{data.bl_rna.identifier} has no property {name!r}"
+        if name.startswith('["') and name.endswith('"]'):  # a custom property, drawn by its path
+            assert name[2:-2] in data.keys(), f"{data.name} has no custom property {name!r}"
+        else:
+            assert name in data.bl_rna.properties, f"{data.bl_rna.identifier} has no property {name!r}"
         self.log.append(("prop", data, name, given))
 
     def prop_search(self, *args, **kwargs):

@@ -232,16 +232,30 @@ def test_batch_worker_crash_fails_only_that_head(tmp_path):
 
 
 def test_batch_reports_what_looked_wrong(tmp_path):
-    """MediaPipe's canonical face is a mask whose lips are one surface: it is rigged, and its report says so."""
+    """MediaPipe's canonical face is a mask whose lips are one surface and has no eyeballs: it is rigged, the shapes
+    that would tear it are left empty, and its report says so. ``--no-smooth`` leaves the flat OBJ flat in the
+    GLB (one vertex per face corner) and ``--strength`` is stored on the head and reported."""
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "mask.obj").write_bytes(
         assets.asset_path("mediapipe/face_geometry/canonical_face_model.obj").read_bytes()
     )
-    done = run_cli("batch", tmp_path / "in", "--out", tmp_path / "out", "--formats", "glb", "--json")
+    done = run_cli(
+        "batch", tmp_path / "in", "--out", tmp_path / "out", "--formats", "glb", "--json", "--no-smooth",
+        "--strength", "0.8", "--region-strength", "jaw=1.5",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "mask.report.json").read_text())
     assert report["status"] == "ok"
     assert any(w.startswith("no mouth opening found") for w in report["warnings"]), report["warnings"]
+    assert {"jawOpen", "mouthClose", "eyeLookUpLeft"} <= set(report["shapes_skipped"])
+    assert not set(report["shapes_skipped"]) & set(report["shapes_made"])
+    assert report["strength"] == "0.8; jaw=1.5"
+    doc = glb_json(tmp_path / "out" / "mask.glb")
+    (node,) = [n for n in doc["nodes"] if "mesh" in n]
+    assert node["extras"]["facemotion_strength"] == pytest.approx(0.8)
+    assert node["extras"]["facemotion_strength_jaw"] == pytest.approx(1.5)
+    positions = doc["accessors"][doc["meshes"][0]["primitives"][0]["attributes"]["POSITION"]]
+    assert positions["count"] > 2500  # flat: 898 triangles' corners (smooth: ~570)
 
 
 def test_batch_bad_command_line(tmp_path):

@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 
 from facemotion.core.arkit import ARKIT_INDEX, ARKIT_NAMES
+from facemotion.core.capture import landmark_basis
 from facemotion.core.emotion.presets import CATEGORIES
 from facemotion.core.errors import AssetError
 from facemotion.core.io import assets
@@ -327,6 +328,7 @@ def test_zip_bundles_the_runtime_assets_and_no_ict_meshes(extension_zip, platfor
         "bundled_assets/ict-facekit/LICENSE",
         "bundled_assets/ict-facekit/ict_template.npz",
         f"bundled_assets/{autorig.template_landmarks_file(template.load_ict_template())}",
+        f"bundled_assets/{landmark_basis.observed_basis_file(template.load_ict_template())}",
     } <= names
     # The ICT meshes stay out (only the derived template); MediaPipe's small canonical face is needed by the
     # emotion features.

@@ -33,7 +33,9 @@ dot-folders, build
    ``mediapipe/face_landmarker.task`` and MediaPipe's ``LICENSE`` (Apache-2.0); ``ict-facekit/ict_template.npz``
    (``core.rig.template.load_ict_template``'s converted template, ~8 MB, instead of the ~200 MB of ICT-FaceKit OBJs,
    which are not shipped) and ICT-FaceKit's ``LICENSE`` (MIT); ``ict-facekit_landmarks_<digest>.npz`` (where MediaPipe's
-   landmarks lie on the template, ``core.rig.autorig.template_landmarks``). Caches in the user cache are reused.
+   landmarks lie on the template, ``core.rig.autorig.template_landmarks``) and
+   ``ict-facekit_observed_basis_<digest>.npz`` (the capture's landmark basis,
+   ``core.capture.landmark_basis.observed_basis``). Caches in the user cache are reused.
 4. Build with Blender's own extension tool, shipped inside the ``bpy`` module
    (``bpy/<ver>/scripts/addons_core/bl_pkg/cli/blender_ext.py build --split-platforms``: one zip per entry of the
    manifest's ``platforms``, each with the wheels for that platform only), validate each zip with its
@@ -339,8 +341,9 @@ def stage_runtime_assets(target):
 
     Runs the project's own code, so the files are exactly what the add-on would otherwise compute (and cache) on
     first use: ``core.rig.template.load_ict_template()`` (converted ICT-FaceKit template, from the user cache when
-    valid) and ``core.rig.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
-    run, ~10 s, also cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.io.assets.asset_path``
+    valid), ``core.rig.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
+    run, ~10 s, also cached) and ``core.capture.landmark_basis.observed_basis`` (the capture's landmark basis, ~40 s,
+    cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.io.assets.asset_path``
     (sha256-checked) and the licences of :data:`BUNDLED_LICENSES`. The ICT-FaceKit OBJs are not shipped.
 
     Returns ``{path relative to target: size in bytes}``. Raises SystemExit when an asset or licence is missing.
@@ -391,6 +394,16 @@ def stage_runtime_assets(target):
         cached = assets.cache_dir() / name
         if not cached.is_file():
             raise SystemExit(f"error: template_landmarks() left no {cached}")
+        put(cached, name)
+        # The capture's landmark basis (renders of the template's shapes, detected: ~40 s, also cached).
+        from facemotion.core.capture import landmark_basis
+        from facemotion.core.capture.solve import LandmarkSolver
+
+        LandmarkSolver(face)
+        name = landmark_basis.observed_basis_file(face)
+        cached = assets.cache_dir() / name
+        if not cached.is_file():
+            raise SystemExit(f"error: LandmarkSolver() left no {cached}")
         put(cached, name)
     except FacemotionError as exc:
         raise SystemExit(f"error: cannot produce the bundled assets: {exc}") from exc

@@ -24,8 +24,12 @@ from ..errors import InputError
 CALM_SECONDS = 0.5
 #: Percentile of a channel's calibrated values that is mapped to 1.0.
 PEAK_PERCENTILE = 99.0
-#: A channel whose peak stays below this above neutral is not rescaled (noise, not expression).
-MIN_RANGE = 0.1
+#: A channel whose peak stays below this above neutral is not rescaled (noise, not expression). Round trip
+#: (``tools/capture_round_trip.py``, both performances): 0.1 let MediaPipe's eyeSquint and mouthUpperUp scores, which
+#: rise 0.1-0.2 with a blink or a turn, be rescaled to full expressions (the channels the performance never drives read
+#: 0.042 / 0.038 on average, one of them above 0.3 in 62 / 67 % of frames); 0.2 halves that (0.022 / 0.025, 37 / 44 %)
+#: with the driven channels unchanged within 0.01; 0.3 lost browInnerUp (0.82 -> 0.79).
+MIN_RANGE = 0.2
 
 
 @dataclass
@@ -53,12 +57,18 @@ class Calibration:
 
 
 def find_calm_span(weights, fps, *, seconds=CALM_SECONDS):
-    """The ``(start, stop)`` rows of the calmest window of ``seconds``: least summed weight plus frame-to-frame
-    change over the 52 channels. ``weights`` ``(N, 52)``; a take shorter than the window gives ``(0, N)``."""
+    """The ``(start, stop)`` rows of the calmest window of ``seconds``: least summed distance from the take's
+    per-channel median plus frame-to-frame change over the 52 channels. ``weights`` ``(N, 52)``; a take shorter than
+    the window gives ``(0, N)``.
+
+    Why the median and not zero: a tracker's neutral is not zero (MediaPipe scores some rest faces' jawOpen or
+    mouthClose at 0.1-0.3), and an expression can score lower in sum than the performer's rest (a pucker closes a
+    mouth that rests open); a performance is mostly rest, so the median frame is near it. On the round trip's second
+    performance the summed weight picked the window of a brow raise as the neutral."""
     weights = np.asarray(weights, dtype=np.float64)
     n = len(weights)
     length = max(1, min(n, round(seconds * fps)))
-    activity = weights.sum(axis=1)
+    activity = np.abs(weights - np.median(weights, axis=0)).sum(axis=1)
     activity[1:] += np.abs(np.diff(weights, axis=0)).sum(axis=1) * 0.5
     activity[:-1] += np.abs(np.diff(weights, axis=0)).sum(axis=1) * 0.5
     window = np.convolve(activity, np.ones(length), mode="valid")

@@ -24,7 +24,7 @@ from ..arkit import ARKIT_NAMES
 from ..errors import InputError
 from .calibration import adjust, calibrate, find_calm_span
 from .one_euro import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, one_euro
-from .solve import SOLVED_CHANNELS, LandmarkSolver, combine, head_rotation, head_translation, metric_landmarks
+from .solve import LandmarkSolver, combine, head_rotation, head_translation, metric_landmarks, solve_share
 from .take import Take
 from .timing import bridge_gaps, resample
 
@@ -119,7 +119,8 @@ class CaptureSettings:
     ``fps``: target frame rate (None: the source's); ``neutral``: ``(start, stop)`` seconds of a neutral face
     (None: found, :func:`.calibration.find_calm_span`; a chosen span also zeroes the head's rotation there, a found one
     leaves it relative to the camera); ``rescale``: rescale each channel to reach 1.0;
-    ``solved``: ARKit names taken from the landmark solve (the rest from MediaPipe's scores);
+    ``solve_share``: the landmark solve's share per channel, the rest from MediaPipe's scores (None: measured defaults;
+    a number or a dict by ARKit name, see :func:`.solve.solve_share`);
     ``filter``: apply the One Euro filter with ``min_cutoff`` (Hz), ``beta``, ``d_cutoff`` (Hz);
     ``gain``, ``offset``: per channel (:func:`.calibration.channel_array`); ``clamp``: ``(low, high)`` or None.
     """
@@ -127,7 +128,7 @@ class CaptureSettings:
     fps: float = None
     neutral: tuple = None
     rescale: bool = True
-    solved: tuple = SOLVED_CHANNELS
+    solve_share: object = None
     filter: bool = True
     min_cutoff: float = DEFAULT_MIN_CUTOFF
     beta: float = DEFAULT_BETA
@@ -184,7 +185,7 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     head, _ = bridge_gaps(head, tracked.found)
     position = np.array([head_translation(m) for m in tracked.matrices])
     position, _ = bridge_gaps(position, tracked.found)
-    weights = combine(prior, solved, settings.solved)
+    weights = combine(prior, solved, solve_share(settings.solve_share))
     # The head's neutral only from a span the user chose: a calm span found automatically may fall in a held turn.
     calibration = calibrate(
         weights, fps, span=span, head_rotation=None if settings.neutral is None else head, rescale=settings.rescale

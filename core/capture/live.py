@@ -16,7 +16,7 @@ import numpy as np
 from ..arkit import ARKIT_NAMES
 from .calibration import adjust
 from .one_euro import OneEuroFilter
-from .solve import SOLVED_CHANNELS, LandmarkSolver, combine, head_rotation, metric_landmarks
+from .solve import LandmarkSolver, combine, head_rotation
 from .take import Take
 from .timing import bridge_gaps, resample
 
@@ -53,7 +53,7 @@ class LiveCapture:
             weights = self.rows[-1][:52] if self.rows else np.zeros(len(ARKIT_NAMES))
             self._record(seconds, weights, np.zeros(3), False)
             return weights
-        aligned = self.solver.align(metric_landmarks(face))
+        aligned = self.solver.locate(face)
         scores = np.asarray(face.blendshape_array, dtype=np.float64)
         if not self.calibrated:
             self._neutral_frames.append((aligned, scores))
@@ -64,7 +64,7 @@ class LiveCapture:
         else:
             prior = scores - self._score_neutral
             solved = self.solver.solve(aligned[None], prior[None])[0]
-            weights = combine(prior[None], solved[None], SOLVED_CHANNELS)[0]
+            weights = combine(prior[None], solved[None])[0]
         if self._filter is not None:
             weights = self._filter(weights)
         weights = adjust(weights[None])[0]

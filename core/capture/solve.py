@@ -1,19 +1,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ARKit weights, head and eye rotation from MediaPipe's 478 tracked landmarks.
 
-Landmark solve: where MediaPipe's landmarks sit on the face template is known (the rig finds them once,
-:func:`facemotion.core.rig.autorig.template_landmarks`), so each template shape's motion of those 478 points is known
-too (``basis``, metres). Each frame's landmarks are aligned to the template's (a similarity fit on points that no
-expression moves: forehead, nose bridge, temples, eye corners), the performer's own neutral (a calm span, see
-:mod:`.calibration`) is subtracted, and the weights are the bounded least-squares fit
+Landmark solve: how MediaPipe's 478 landmarks move for each of the template's ARKit shapes is measured once, on
+renders of the template (:mod:`.landmark_basis`: the observed ``basis``, metres), with how they deform when the head
+turns (nuisance columns). Each frame's landmarks are aligned to the template's (a similarity fit on points that no
+expression moves: nose bridge, temples, upper face oval, inner eye corners), the performer's own neutral (a calm span,
+see :mod:`.calibration`) is subtracted, and the weights are the bounded least-squares fit
 ``min ||basis w - displacement||^2 + lambda ||w - prior||^2, 0 <= w <= 1`` (``scipy.optimize.lsq_linear``, BVLS), the
 prior being MediaPipe's calibrated blendshape scores: where the landmarks are ambiguous (shapes that move the same
-points alike, a head turn's leftover distortion) the scores decide, where they say more the landmarks do.
+points alike) the scores decide, where they say more the landmarks do.
 
 Why: MediaPipe's blendshape head misses what a face's shape says plainly (on a head rendered with known curves its
-browInnerUp score never rose above 0.01, mouthFunnel correlated at 0.51); the solve reads the brows and lips from
-where the points actually went. The scores remain better where the landmarks are thin (the eyes' gaze, a blink's
-last millimetre): :data:`SOLVED_CHANNELS` says which channel comes from which, by measurement
+mouthPucker score correlated at -0.04, mouthFunnel at 0.45); the solve reads the lips from where the points actually
+went. Why the observed basis and not the template's surface motion at the landmarks: MediaPipe's points do not stay
+on the skin (a pucker's forward push moves its lip points inward, much as a funnel does), and the surface embedding
+shifts with any change of the landmark search (the round trip's funnel fell from r 0.94 to 0.61 on such a change,
+pucker never passed 0.3). Where both sources see a channel about equally (blinks, brows) their mean is steadier than
+either, and channels no measurement backs keep the scores: :data:`SOLVE_SHARE` says, per channel, by measurement
 (``tools/capture_round_trip.py``).
 
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
@@ -28,45 +31,56 @@ from ..arkit import ARKIT_INDEX, ARKIT_NAMES
 from ..detect import mediapipe_topology as topo
 from ..errors import InputError
 from ..geometry import apply_similarity, interpolate_on_surface, similarity_transform
+from .landmark_basis import observed_basis
 
-#: Landmarks no ARKit expression moves: the per-frame alignment is fitted on them. Picked among the landmarks whose
-#: largest motion over the template's 52 shapes is under ~2 mm (nose bridge and back, upper face oval and temples,
-#: inner eye corners); forehead points are left out (browInnerUp moves them 3-5 mm, which the alignment would then
-#: cancel: the brows' solve fell to r = -0.08 with them).
+#: Landmarks no ARKit expression moves: the per-frame alignment is fitted on them. The 40 mesh landmarks whose largest
+#: motion over the template's 43 solved shapes, as MediaPipe observes it (:mod:`.landmark_basis`), is smallest (under
+#: 1.9 mm): nose bridge and sides, the cheeks under the eyes, the outer eye corners. The earlier choice by the
+#: template's surface motion held forehead and temple points that MediaPipe moves by up to 5.4 mm (its forehead follows
+#: a brow raise), which the alignment then partly cancelled; round trip, mouthPucker r 0.92 -> 0.95 and 0.86 -> 0.88
+#: on the two performances, 0.63 -> 0.87 on the second at 192 px.
 STABLE_LANDMARKS = (
-    6,
-    197,
-    195,
-    5,
     3,
-    248,
-    196,
-    419,
+    5,
+    25,
+    31,
+    35,
+    51,
+    114,
     122,
-    351,
+    128,
+    130,
+    134,
+    139,
+    156,
+    174,
     188,
+    189,
+    195,
+    196,
+    226,
+    228,
+    229,
+    236,
+    244,
+    245,
+    248,
+    261,
+    265,
+    281,
+    343,
+    351,
+    357,
+    399,
     412,
-    10,
-    109,
-    338,
-    21,
-    251,
-    162,
-    389,
-    127,
-    356,
-    234,
-    454,
-    133,
-    362,
-    243,
-    463,
+    413,
+    419,
+    448,
+    449,
+    456,
+    464,
+    465,
 )
-#: Channels taken from the landmark solve; the others keep MediaPipe's (calibrated) scores. Chosen per channel on the
-#: ground-truth round trip (``tools/capture_round_trip.py``, 256 px with sensor noise, Pearson r scores -> solve):
-#: mouthFunnel 0.52 -> 0.94, mouthSmileLeft 0.84 -> 0.95, mouthSmileRight 0.90 -> 0.96, mouthPucker -0.06 -> 0.22;
-#: the scores stay on jawOpen (0.986 vs 0.976), the blinks (equal) and browInnerUp (0.83 vs 0.60).
-SOLVED_CHANNELS = ("mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight")
 #: Channels the landmark solve never fits: the eyes' gaze moves the iris, not the skin; the template has no tongue.
 UNSOLVED_CHANNELS = (
     "eyeLookDownLeft",
@@ -79,12 +93,38 @@ UNSOLVED_CHANNELS = (
     "eyeLookUpRight",
     "tongueOut",
 )
-#: Weight of the depth rows. MediaPipe's z is inferred from one view: on the round trip every channel but browInnerUp
-#: correlated better without it (mouthFunnel r 0.90 with weight 0, 0.84 with 0.5).
-DEPTH_WEIGHT = 0.0
-#: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: 3e-7 gave the best funnel and
-#: pucker (r 0.90 / 0.29 raw) with blinks and jaw held by the scores; 1e-6 and 3e-6 drift toward the scores alone.
+#: Share of the landmark solve in a channel's weight, the rest being MediaPipe's calibrated score; channels not named
+#: here keep the scores alone. Measured on the round trip's first performance (``tools/capture_round_trip.py``, 256 px,
+#: calibration's MIN_RANGE 0.1; Pearson r scores / mean / solve): eyeBlinkLeft 0.89 / 0.90 / 0.86, eyeBlinkRight
+#: 0.84 / 0.88 / 0.88, browInnerUp 0.94 / 0.92 / 0.89 (at 192 px 0.90 / 0.92 / 0.93), browDownLeft 0.73 / 0.74 / 0.71
+#: -- the eyes and brows are seen by both, and the mean keeps the score head's sharp blinks while the solve removes
+#: its false ones; the mouth is the solve's (mouthPucker -0.04 / 0.95 / 0.95, mouthFunnel 0.45 / 0.76 / 0.92: the
+#: score head confuses a funnel with a jaw drop; smiles 0.90 / 0.94 / 0.95). Channels the round trip does not drive
+#: stay on the scores, which rose less where no expression was: the solve on every channel made the idle channels
+#: read 0.073 on average (cheekPuff 0.42, noseSneerRight 0.22: a turned pucker or funnel's leftovers), the scores 0.042.
+SOLVE_SHARE = {
+    "jawOpen": 1.0,
+    "mouthFunnel": 1.0,
+    "mouthPucker": 1.0,
+    "mouthSmileLeft": 1.0,
+    "mouthSmileRight": 1.0,
+    "eyeBlinkLeft": 0.5,
+    "eyeBlinkRight": 0.5,
+    "browInnerUp": 0.5,
+    "browDownLeft": 0.5,
+    "browDownRight": 0.5,
+}
+#: Weight of the depth rows. MediaPipe's z is inferred from one view, but the observed basis holds MediaPipe's own z
+#: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward). Round trip, weight 0.5
+#: vs 0, solve alone: mouthPucker r 0.92 vs 0.91, mouthFunnel 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first
+#: performance); 0.86 / 0.87 / 0.82 vs 0.85 / 0.86 / 0.80 (second).
+DEPTH_WEIGHT = 0.5
+#: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: 3e-7 against 1e-7 gave the same
+#: mouth and steadier blinks (eyeBlinkLeft r 0.87 vs 0.83); 1e-6 drifts toward the scores (mouthFunnel 0.73).
 PRIOR_WEIGHT = 3e-7
+#: Upper bound of a head turn's residual column (units of its :data:`.landmark_basis.POSE_TURNS` angle: 3 = 36
+#: degrees of yaw, 30 of pitch, past which MediaPipe loses the face anyway).
+POSE_LIMIT = 3.0
 #: Human eyeball radius (~12 mm; Bekerman et al. 2014 give 23-24 mm axial length), metres of the template.
 EYEBALL_RADIUS_M = 0.012
 
@@ -130,29 +170,38 @@ class LandmarkSolver:
         from ..rig.template import load_ict_template
 
         template = template or load_ict_template()
-        triangle, barycentric, on_surface = landmarks or template_landmarks(template)
+        landmarks = landmarks or template_landmarks(template)
+        triangle, barycentric, _ = landmarks
         self.rest = interpolate_on_surface(template.vertices, template.triangles, triangle, barycentric)
-        motion = interpolate_on_surface(template.deltas_by_vertex, template.triangles, triangle, barycentric)
-        used = np.asarray(on_surface, bool).copy()
+        self._stable = np.zeros(len(self.rest), bool)
+        self._stable[list(STABLE_LANDMARKS)] = True
+        _, motion, pose = observed_basis(template, landmarks, self.locate)
+        used = np.ones(len(self.rest), bool)
         used[list(topo.LEFT_IRIS) + list(topo.RIGHT_IRIS)] = False
         self.used = used
         self.channels = np.array(
             [i for i, name in enumerate(ARKIT_NAMES) if name not in UNSOLVED_CHANNELS and name not in template.missing]
         )
-        rows = motion[used][:, self.channels, :] * np.array([1.0, 1.0, DEPTH_WEIGHT])[None, None, :]
-        basis = rows.transpose(0, 2, 1).reshape(-1, len(self.channels))
+        # Columns: the solved channels, then the head turns' residuals (nuisance terms: bounded by POSE_LIMIT, prior 0).
+        columns = np.concatenate([motion[:, self.channels], pose], axis=1)[used]
+        basis = (
+            (columns * np.array([1.0, 1.0, DEPTH_WEIGHT])[None, None, :])
+            .transpose(0, 2, 1)
+            .reshape(-1, columns.shape[1])
+        )
+        k = len(self.channels)
+        self._pose_columns = pose.shape[1]
+        self._upper = np.concatenate([np.ones(k), np.full(pose.shape[1], POSE_LIMIT)])
         # ||B w - d||^2 + s^2 ||w - p||^2 = ||R w - z||^2 + const with R^T R = B^T B + s^2 I (Cholesky, R = L^T) and
-        # z = L^-1 (B^T d + s^2 p): the same bounded problem on k = 43 rows instead of ~1,300, set up once.
+        # z = L^-1 (B^T d + s^2 p): the same bounded problem on k = 43 rows instead of ~1,400, set up once.
         prior_weight = PRIOR_WEIGHT * used.sum()
-        lower = np.linalg.cholesky(basis.T @ basis + prior_weight * np.eye(len(self.channels)))
+        lower = np.linalg.cholesky(basis.T @ basis + prior_weight * np.eye(basis.shape[1]))
         self._reduced = lower.T
         self._from_motion = np.linalg.solve(lower, basis.T)
         self._from_prior = prior_weight * np.linalg.inv(lower)
         # The unbounded optimum w = R^-1 z, as two matrices applied to a whole take at once.
         self._optimum_motion = np.linalg.solve(self._reduced, self._from_motion)
         self._optimum_prior = np.linalg.solve(self._reduced, self._from_prior)
-        self._stable = np.zeros(len(self.rest), bool)
-        self._stable[list(STABLE_LANDMARKS)] = True
         self.neutral = None
         self._eye_neutral = None
 
@@ -162,6 +211,11 @@ class LandmarkSolver:
         points = np.asarray(points, dtype=np.float64)
         scale, rotation, translation = similarity_transform(points[self._stable], self.rest[self._stable])
         return apply_similarity(points, scale, rotation, translation)
+
+    def locate(self, face):
+        """A detected :class:`facemotion.core.detect.landmarks.FaceLandmarks` -> ``(478, 3) float64`` landmarks in the
+        template's frame (:func:`metric_landmarks`, then :meth:`align`)."""
+        return self.align(metric_landmarks(face))
 
     def set_neutral(self, aligned):
         """The performer's neutral from aligned frames ``(K, 478, 3)`` of a calm face (their median). Raises
@@ -186,14 +240,14 @@ class LandmarkSolver:
             if prior is None
             else np.clip(np.asarray(prior, np.float64).reshape(len(aligned), -1), 0.0, 1.0)
         )
-        own = prior[:, self.channels]
+        own = np.concatenate([prior[:, self.channels], np.zeros((len(aligned), self._pose_columns))], axis=1)
         weights = d @ self._optimum_motion.T + own @ self._optimum_prior.T
-        outside = np.flatnonzero((weights < 0.0).any(axis=1) | (weights > 1.0).any(axis=1))
+        outside = np.flatnonzero((weights < 0.0).any(axis=1) | (weights > self._upper).any(axis=1))
         targets = d[outside] @ self._from_motion.T + own[outside] @ self._from_prior.T
         for i, target in zip(outside, targets):
-            weights[i] = lsq_linear(self._reduced, target, bounds=(0.0, 1.0), method="bvls").x
+            weights[i] = lsq_linear(self._reduced, target, bounds=(0.0, self._upper), method="bvls").x
         out = prior.copy()
-        out[:, self.channels] = weights
+        out[:, self.channels] = weights[:, : len(self.channels)]
         return out
 
     def eye_rotation(self, aligned):
@@ -220,10 +274,28 @@ class LandmarkSolver:
         return np.stack([left[:2], right[:2]])
 
 
-def combine(scores, solved, channels=SOLVED_CHANNELS):
-    """Per-channel choice: ``solved`` ``(N, 52)`` on ``channels`` (ARKit names), ``scores`` ``(N, 52)`` elsewhere.
-    Returns ``(N, 52) float64``."""
-    out = np.array(scores, dtype=np.float64)
-    index = [ARKIT_INDEX[name] for name in channels]
-    out[:, index] = np.asarray(solved, dtype=np.float64)[:, index]
-    return out
+def solve_share(values=None):
+    """Per-channel share of the landmark solve ``(52,) float64`` in [0, 1]: :data:`SOLVE_SHARE` (None; 0 for the
+    channels it does not name), one number for every channel the solve fits, or a ``{ARKit name: share}`` dict over
+    the defaults. :data:`UNSOLVED_CHANNELS` stay 0. Raises InputError for an unknown name or a share outside [0, 1]."""
+    share = np.zeros(len(ARKIT_NAMES))
+    for name, value in SOLVE_SHARE.items():
+        share[ARKIT_INDEX[name]] = value
+    if isinstance(values, dict):
+        for name, value in values.items():
+            if name not in ARKIT_INDEX:
+                raise InputError(f"solve share: {name!r} is not an ARKit blendshape name (e.g. jawOpen, browInnerUp)")
+            share[ARKIT_INDEX[name]] = float(value)
+    elif values is not None:
+        share[:] = float(values)
+    if not ((share >= 0.0) & (share <= 1.0)).all():
+        raise InputError("solve share: every share must lie in [0, 1] (0: MediaPipe's scores, 1: the landmark solve)")
+    share[[ARKIT_INDEX[name] for name in UNSOLVED_CHANNELS]] = 0.0
+    return share
+
+
+def combine(scores, solved, share=None):
+    """Per-channel mix ``share * solved + (1 - share) * scores`` of ``scores`` and ``solved`` ``(N, 52)``;
+    ``share``: ``(52,)`` (default :func:`solve_share`). Returns ``(N, 52) float64``."""
+    share = solve_share() if share is None else np.asarray(share, dtype=np.float64)
+    return share * np.asarray(solved, dtype=np.float64) + (1.0 - share) * np.asarray(scores, dtype=np.float64)

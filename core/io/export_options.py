@@ -147,8 +147,10 @@ class ExportOptions:
         names: one of :data:`NAME_STYLES`.
         clip_name: name of the animation (glTF ``animations[].name`` in the ``active`` mode, FBX take/AnimStack).
         sampling: one of :data:`SAMPLINGS`.
-        smooth: smooth-shade meshes that have no custom normals and only flat faces (e.g. OBJs without normals)
-            for the export, so vertices are not split per face; the user's mesh is restored afterwards.
+        smooth: smooth-shade flat meshes: only flat faces and no custom normals (e.g. OBJs without normals), or
+            custom normals that all equal their face's normal (a flat mesh through Blender's FBX export), for the
+            export, so vertices are not split per face; the user's mesh is restored afterwards. The CLI's rig
+            follows it too (``--no-smooth`` leaves a flat mesh flat).
         smooth_angle: edges sharper than this (degrees, 0..180) stay sharp when smoothing.
         morph_normals: write per-target normal deltas (glTF ``NORMAL`` in morph targets). Off: engines keep the base
             normals; on, the demo head's glTF grows by ~5x.
@@ -169,8 +171,8 @@ class ExportOptions:
     smooth: bool = option(
         True,
         "Smooth Flat Meshes",
-        "Smooth-shade meshes without custom normals whose faces are "
-        "all flat, for the export only (the input is unchanged)",
+        "Smooth-shade flat meshes (every face flat and no custom normals, or custom normals all flat), "
+        "for the export only (the input is unchanged)",
     )
     smooth_angle: float = option(
         30.0,

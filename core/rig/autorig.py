@@ -23,9 +23,9 @@ from ..errors import InputError
 from ..geometry import interpolate_on_surface, weld_vertices
 from ..io import assets
 from .amplitude import normalise_amplitudes
-from .confidence import rig_warnings
+from .confidence import rig_doubts
 from .part_cues import cued_roles
-from .parts import ROLE_SKIN, classify_parts
+from .parts import ROLE_EYE, ROLE_SKIN, classify_parts
 from .registration import fit_template
 from .template import load_ict_template
 from .transfer import EYE_LOOK_DEGREES, rigid_part_deltas, transfer_expressions
@@ -66,6 +66,8 @@ class RigResult:
             coincident vertices (within :data:`facemotion.core.geometry.WELD_TOLERANCE`) have identical deltas.
         names: the 52 ARKit names.
         empty: ARKit names with no data (reported to the user, e.g. ``tongueOut``).
+        skipped: ARKit names left empty because the head lacks what they move (a mouth opening, eyeballs:
+            :func:`facemotion.core.rig.confidence.rig_doubts`; ``warnings`` says why), in ARKit order.
         landmarks: ``(478, 3) float64`` landmarks used on the target.
         fit: the :class:`facemotion.core.rig.registration.TemplateFit` (on the welded target mesh).
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
@@ -76,8 +78,8 @@ class RigResult:
             e.g. a hair cap, unless the caller forced their role).
         landmark_score: the face detector's confidence (0..1) in the view the landmarks were detected in; None
             when the landmarks were given.
-        warnings: what looked wrong, one sentence each (low detector confidence, no mouth opening:
-            :func:`facemotion.core.rig.confidence.rig_warnings`); the rig proceeded anyway.
+        warnings: what looked wrong, one sentence each (low detector confidence, no mouth opening, no eyeballs:
+            :func:`facemotion.core.rig.confidence.rig_doubts`); the rig proceeded anyway.
     """
 
     deltas: np.ndarray
@@ -90,6 +92,7 @@ class RigResult:
     parts: object = None
     landmark_score: float = None
     warnings: list = field(default_factory=list)
+    skipped: tuple = ()
 
 
 def landmark_weights():
@@ -258,6 +261,17 @@ def rig_mesh(
     )
     empty = tuple(n for n, d in zip(transfer.names, transfer.deltas) if not d.any())
     timings["amplitude"] = time.perf_counter() - start
+    # A head without a mouth opening or eyeballs gets none of the shapes that would tear it, each named.
+    warnings, skipped = rig_doubts(
+        vertices,
+        triangles,
+        landmarks,
+        None if found is None else found.score,
+        eyeballs=bool((parts.roles == ROLE_EYE).any()),
+        gaze_turns_eyes=any(gaze),
+    )
+    skipped = tuple(n for n in skipped if n not in empty)
+    transfer.deltas[[transfer.names.index(n) for n in skipped]] = 0.0
     report(1.0, "rigged")
     return RigResult(
         deltas=transfer.deltas[:, index] if welded else transfer.deltas,
@@ -269,7 +283,8 @@ def rig_mesh(
         timings=timings,
         parts=parts.remapped(index) if welded else parts,
         landmark_score=None if found is None else float(found.score),
-        warnings=rig_warnings(vertices, triangles, landmarks, None if found is None else found.score),
+        warnings=warnings,
+        skipped=skipped,
     )
 
 

@@ -38,6 +38,7 @@ from ...core.io.atomic_io import check_writable
 from .. import console
 from ..console import info
 from . import distributed
+from .strength_arguments import add_strength_arguments, strength_option
 from .timeline_file import check_fps_option, read_timeline
 
 #: File name of the batch summary in the output folder.
@@ -68,6 +69,14 @@ def add_batch_parser(subparsers):
         choices=tuple(export_options.PRESETS),
         help="export preset for game engines (default: default)",
     )
+    batch.add_argument(
+        "--smooth",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="smooth-shade flat meshes (and meshes whose custom normals are all flat) in the rig and the files "
+        "(default: the preset's, on); --no-smooth leaves them flat",
+    )
+    add_strength_arguments(batch)
     batch.add_argument(
         "--clips",
         default=None,
@@ -146,8 +155,9 @@ def _worker_count(requested):
 
 
 def batch_options(args, clips):
-    """The options that change a head's outputs (part of its job key), as a JSON-able dict."""
-    return {
+    """The options that change a head's outputs (part of its job key), as a JSON-able dict. ``smooth`` and
+    ``strength`` are in it only when given, so heads done before those flags existed stay up to date."""
+    options = {
         "formats": list(batch_plan.parse_formats(args.formats)),
         "preset": args.preset,
         "fps": args.fps,
@@ -156,6 +166,12 @@ def batch_options(args, clips):
         "replace_action": args.replace_action,
         "blender": _blender_version(),
     }  # another Blender's exporter writes other bytes
+    if args.smooth is not None:
+        options["smooth"] = args.smooth
+    strength = strength_option(args)
+    if strength is not None:
+        options["strength"] = {"overall": strength.overall, **strength.regions}
+    return options
 
 
 def _clips(args):
@@ -196,6 +212,7 @@ def _checked_command_line(args):
     formats = batch_plan.parse_formats(args.formats)
     check_fps_option(args.fps)
     clips = _clips(args)
+    strength_option(args)  # a bad --strength / --region-strength is refused before any work
     workers = _worker_count(args.workers)
     if args.scheduler:
         distributed.check_scheduler(args.scheduler)
@@ -379,6 +396,11 @@ def _worker_argv(args):
         argv += ["--clips", ",".join(items)]
     if args.fps is not None:
         argv += ["--fps", repr(args.fps)]
+    if args.smooth is not None:
+        argv.append("--smooth" if args.smooth else "--no-smooth")
+    for flag, value in (("--strength", args.strength), ("--region-strength", args.region_strength)):
+        if value is not None:
+            argv += [flag, str(value)]
     argv += [
         flag
         for flag, wanted in (("--replace-keys", args.replace_keys), ("--replace-action", args.replace_action))
@@ -423,7 +445,8 @@ def _reproducible_fbx_time():
 
 def worker_settings(args):
     """The per-head settings of a worker: ``{"out_dir", "formats", "preset", "clips", "fps", "replace_keys",
-    "replace_action", "overwrite"}``."""
+    "replace_action", "smooth", "strength", "overwrite"}`` (``smooth``: the flag, None for the preset's; ``strength``:
+    a ``Strength`` or None)."""
     return {
         "out_dir": Path(args.out).resolve(),
         "formats": batch_plan.parse_formats(args.formats),
@@ -432,6 +455,8 @@ def worker_settings(args):
         "fps": args.fps,
         "replace_keys": args.replace_keys,
         "replace_action": args.replace_action,
+        "smooth": args.smooth,
+        "strength": strength_option(args),
         "overwrite": args.overwrite,
     }
 
@@ -529,7 +554,8 @@ def run_asset(asset, out_dir, settings, *, key):
     time and they are replaced.
     """
     from ...core.animation.timeline import timeline_from_json
-    from .. import pipeline
+    from .. import pipeline, shading
+    from ..settings.strength_properties import store_strength
 
     warnings, timings = [], {}
     start = t = time.perf_counter()
@@ -539,8 +565,15 @@ def run_asset(asset, out_dir, settings, *, key):
         {"name": obj.name, "vertices": len(obj.data.vertices), "polygons": len(obj.data.polygons)} for obj in objects
     ]
     t = time.perf_counter()
-    result, objects = pipeline.rig(objects, replace=settings["replace_keys"])
+    smooth = export_options.resolve(settings["preset"], smooth=settings.get("smooth")).smooth
+    note = shading.flat_normals_note(objects, smooth)
+    if note:
+        warnings.append(note)
+    result, objects = pipeline.rig(objects, replace=settings["replace_keys"], smooth_shading=smooth)
     timings["rig"] = time.perf_counter() - t
+    if settings.get("strength") is not None:
+        for obj in objects:  # before the clips are baked: the keys and the files carry it
+            store_strength(obj, settings["strength"])
     timings.update({f"rig.{stage}": seconds for stage, seconds in result.timings.items()})
     if result.empty:
         warnings.append(f"no template data for {', '.join(result.empty)} (kept at rest)")
@@ -562,13 +595,15 @@ def run_asset(asset, out_dir, settings, *, key):
         written=written,
         meshes=meshes,
         vertices=sum(m["vertices"] for m in meshes),
-        shapes_made=[name for name in result.names if name not in result.empty],
+        shapes_made=[name for name in result.names if name not in result.empty and name not in result.skipped],
         shapes_empty=list(result.empty),
+        shapes_skipped=list(result.skipped),  # left empty: the head lacks what they move (see warnings)
         landmark_confidence=_landmark_confidence(result),
         parts=_parts_report(parts),
         clips=clip_info,
         timings={stage: round(seconds, 3) for stage, seconds in timings.items()},
         warnings=warnings,
+        strength=None if settings.get("strength") is None else settings["strength"].text(),
         blender=_blender_version(),
     )
     batch_plan.write_json(asset.report_path(out_dir), report)
@@ -716,6 +751,8 @@ def export_outputs(asset, out_dir, objects, settings, clip_info, journal):
 
     bpy.context.scene.frame_set(1)  # shape-key values at frame 1 (neutral) are the files' default weights
     options = {} if settings["preset"] == "default" else {"preset": settings["preset"]}
+    if settings.get("smooth") is not None:
+        options["smooth"] = settings["smooth"]
 
     def write(path, **export):
         with journal.writing(path):

@@ -12,17 +12,20 @@ included; no MESH needed). Same promises as the other commands: one error line a
 unless all went well, outputs written atomically.
 """
 
+import dataclasses
 import math
 import time
 from contextlib import nullcontext
 from pathlib import Path
 
+from ...core.arkit import ARKIT_NAMES
 from ...core.errors import InputError
 from ...core.io.atomic_io import check_output_file
 from .. import console
 from ..console import info, print_stage
 from .commands import face_objects, load_head, naming_input
-from .export_arguments import add_export_arguments, export_keywords
+from .export_arguments import add_export_arguments, export_keywords, smooth_option
+from .strength_arguments import add_strength_arguments, store_strength_option, strength_option
 
 #: Output types: the rig animated, or the curves as a Live Link Face CSV.
 OUTPUT_SUFFIXES = (".glb", ".gltf", ".fbx", ".blend", ".csv")
@@ -152,6 +155,7 @@ def add_capture_parser(subparsers):
         action="store_true",
         help="capture onto shape keys animated by an action facemotion did not make (it is kept)",
     )
+    add_strength_arguments(capture)
     add_export_arguments(capture)
     return capture
 
@@ -245,6 +249,7 @@ def cmd_capture(args):
     if args.background and (out.suffix.lower() != ".blend" or not is_video):
         raise InputError("--background shows the video in a .blend's camera: give a video INPUT and a .blend OUT")
     settings = _settings(args, is_video)
+    strength = strength_option(args)  # a bad --strength is refused before any work
     keyed = out.suffix.lower() != ".csv"  # a Live Link CSV has no emotion column: nothing to classify for it
     emotion_every = args.emotion_every if is_video and keyed and not args.no_emotion else None
     with naming_input(args.input):
@@ -254,11 +259,14 @@ def cmd_capture(args):
     info(f"  {len(take)} frames at {take.fps:g} fps")
     t = time.perf_counter()
     if out.suffix.lower() == ".csv":
+        if strength is not None:  # no character to store it on: the curves carry it
+            take = dataclasses.replace(take, weights=strength.apply(take.weights, ARKIT_NAMES))
         live_link.write_live_link_csv(out, take)
         print_stage(f"write {out.name}", t)
         return 0
     loaded = load_head(pipeline, args.rig)
-    objects = face_objects(pipeline, loaded, args.rig)
+    objects = face_objects(pipeline, loaded, args.rig, smooth_option(export_options))
+    store_strength_option(objects, strength)
     t = time.perf_counter()
     scene = bpy.context.scene
     with naming_input(args.rig), video_behind(scene, source.resolve(), objects) if args.background else nullcontext():

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from ...core.errors import FacemotionError, InputError
 from ...core.io.atomic_io import check_output_file
-from .. import console, emotion_names
+from .. import console, emotion_names, shading
 from ..console import info, print_stage
-from .export_arguments import export_keywords
+from .export_arguments import export_keywords, smooth_option
+from .strength_arguments import store_strength_option, strength_option
 from .timeline_file import check_fps_option, read_timeline
 
 
@@ -72,11 +73,12 @@ def gaze_style(text):
     return h, v
 
 
-def _rig(pipeline, loaded, mesh, replace, gaze=None):
+def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True):
     from ..rigging import describe_rig
 
     t = time.perf_counter()
-    options = {} if gaze is None else {"gaze": gaze_style(gaze)}
+    options = {"smooth_shading": smooth} | ({} if gaze is None else {"gaze": gaze_style(gaze)})
+    _note_flat_normals(loaded, smooth)
     with naming_input(mesh), console.progress_bar("rig") as progress:
         result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
     for stage, seconds in result.timings.items():
@@ -95,17 +97,25 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None):
     return objects
 
 
-def face_objects(pipeline, loaded, mesh):
+def _note_flat_normals(loaded, smooth):
+    """One line when meshes of ``loaded`` have custom normals that are all flat (they export ~3x larger)."""
+    note = shading.flat_normals_note(loaded, smooth)
+    if note:
+        info(f"  note: {note}")
+
+
+def face_objects(pipeline, loaded, mesh, smooth=True):
     """The meshes of ``loaded`` to animate: those that already carry the 52 ARKit keys; with none, the file is
-    rigged first, like ``rig``. Other meshes in the file (a body, a floor, props) are not animated but are written
-    back."""
+    rigged first, like ``rig`` (``smooth``: smooth-shade its flat meshes). Other meshes in the file (a body, a
+    floor, props) are not animated but are written back."""
     from ..selection import is_rigged
 
     rigged = [obj for obj in loaded if is_rigged([obj])]
     if rigged:
         info(f"  already rigged: {', '.join(obj.name for obj in rigged)} (not rigged again)")
+        _note_flat_normals(loaded, smooth)  # the export smooths them (or, with --no-smooth, not)
         return rigged
-    return _rig(pipeline, loaded, mesh, False)
+    return _rig(pipeline, loaded, mesh, False, smooth=smooth)
 
 
 def cmd_rig(args):
@@ -114,8 +124,10 @@ def cmd_rig(args):
     out = check_mesh_output(args.out, args.overwrite)
     export_options = export_keywords(args, out)  # bad export flags are refused before any work
     gaze_style(args.gaze)  # a bad --gaze is refused before any work
+    strength = strength_option(args)  # a bad --strength too
     loaded = load_head(pipeline, args.mesh)
-    _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze)
+    rigged = _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze, smooth_option(export_options))
+    store_strength_option(rigged, strength)
     t = time.perf_counter()
     # Everything the file held is written back (a character's body, clothes and props too), rigged or not.
     pipeline.export(loaded, out, overwrite=args.overwrite, animations=False, **export_options)
@@ -138,10 +150,12 @@ def cmd_animate(args):
         bake_timeline(**{**timeline, **({"fps": args.fps} if args.fps is not None else {})})
     except FacemotionError as exc:
         raise type(exc)(f"{timeline_path}: {exc}") from None
+    strength = strength_option(args)  # a bad --strength is refused before any work
     if out is None:  # --save-timeline alone: no mesh
         return emotion_names.finish_animate(args, timeline, info)
     loaded = load_head(pipeline, args.mesh)
-    objects = face_objects(pipeline, loaded, args.mesh)
+    objects = face_objects(pipeline, loaded, args.mesh, smooth_option(export_options))
+    store_strength_option(objects, strength)
     t = time.perf_counter()
     with naming_input(args.mesh), console.progress_bar("bake") as progress:
         pipeline.bake(objects, timeline, fps=args.fps, replace=args.replace_action, progress=progress)

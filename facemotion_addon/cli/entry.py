@@ -20,6 +20,7 @@ from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names
 from . import batch, capture, commands, preview, speak
 from .export_arguments import add_output_arguments
+from .strength_arguments import add_strength_arguments
 
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
@@ -115,6 +116,7 @@ def build_parser():
         help="gaze style of eyeLook*: 'turn' (default: eyeballs turn 30 deg horizontally, 25 vertically), "
         "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees",
     )
+    add_strength_arguments(rig)
     add_output_arguments(rig, required=True)
 
     animate = sub.add_parser(
@@ -146,6 +148,7 @@ def build_parser():
         action="store_true",
         help="replace an existing shape-key action that facemotion did not make (it is kept)",
     )
+    add_strength_arguments(animate)
     add_output_arguments(animate, required=False)
 
     demo = sub.add_parser(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...core.io import export_options as table
 
-__all__ = ["add_export_arguments", "add_output_arguments", "export_keywords"]
+__all__ = ["add_export_arguments", "add_output_arguments", "export_keywords", "smooth_option"]
 
 
 def _help(text):
@@ -76,3 +76,10 @@ def export_keywords(args, out=None):
     if out is not None and Path(out).suffix.lower() != ".blend":
         table.check_format(Path(out).suffix.lower().lstrip("."), options)
     return {"preset": getattr(args, "preset", None), **options}
+
+
+def smooth_option(keywords):
+    """Whether flat meshes are smooth-shaded, from :func:`export_keywords`' result (``--smooth/--no-smooth``, else
+    the preset's): the rig follows it as well as the export, so ``--no-smooth`` leaves a flat mesh flat."""
+    options = {name: value for name, value in keywords.items() if name != "preset"}
+    return table.resolve(keywords.get("preset"), **options).smooth

@@ -18,7 +18,7 @@ from ...core.errors import FacemotionError, InputError
 from .. import compat, console
 from ..console import info, print_stage
 from .commands import check_mesh_output, face_objects, load_head, naming_input
-from .export_arguments import add_output_arguments, export_keywords
+from .export_arguments import add_output_arguments, export_keywords, smooth_option
 from .timeline_file import check_fps_option, read_timeline
 
 #: Largest transcript read (bytes): a transcript is a few kB of text.
@@ -208,7 +208,7 @@ def cmd_speak(args):
     print_stage("speech", t)
     _report(face)
     loaded = load_head(pipeline, args.mesh)
-    objects = face_objects(pipeline, loaded, args.mesh)
+    objects = face_objects(pipeline, loaded, args.mesh, smooth_option(export_options))
     if args.visemes:
         with naming_input(args.mesh):
             for obj in objects:
