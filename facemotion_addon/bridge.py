@@ -31,6 +31,7 @@ __all__ = [
     "rest_world_vertices",
     "set_bool_attribute",
     "set_key_block_coords",
+    "shape_key_deltas",
     "shift_fcurve_keys",
     "to_local",
     "vertex_materials",
@@ -237,6 +238,22 @@ def shift_fcurve_keys(fcurve, offset):
 def key_block_coords(block):
     """``(V, 3) float32`` coordinates stored in a shape key block (local space)."""
     return _vertex_coords(block.data, len(block.data))
+
+
+def shape_key_deltas(obj, names):
+    """``(len(names), V, 3) float64`` local-space offsets of a mesh object's shape keys ``names`` from its reference
+    key (the Basis); zero for a name the object has no key of, or for an object without shape keys."""
+    n = len(obj.data.vertices)
+    deltas = np.zeros((len(names), n, 3))
+    keys = obj.data.shape_keys
+    if keys is None:
+        return deltas
+    basis = key_block_coords(keys.reference_key).astype(np.float64)
+    for k, name in enumerate(names):
+        block = keys.key_blocks.get(name)
+        if block is not None:
+            deltas[k] = key_block_coords(block) - basis
+    return deltas
 
 
 def set_key_block_coords(block, coords):

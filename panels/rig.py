@@ -23,6 +23,7 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
         col = layout.column(align=True)
         col.operator("facemotion.detect_landmarks", icon="SHADERFX")
         col.operator("facemotion.rig_face", icon="SHAPEKEY_DATA")
+        col.operator("facemotion.preview_sheet", icon="RENDER_STILL")
         layout.prop(props, "replace_keys")
 
         box = layout.box()
