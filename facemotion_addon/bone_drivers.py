@@ -9,18 +9,30 @@ are the shape-key values of the head (jawOpen for the jaw, the eye's four eyeLoo
 timeline or a capture that sets those values turns the bones. The drivers are simple expressions (Blender evaluates
 them without Python, so they work in files opened without script auto-run). A bone whose rotation is already
 animated or driven by something else is refused before anything is written.
+
+glTF and FBX carry no drivers. Blender's FBX exporter samples the armature's pose every frame, drivers included; its
+glTF exporter exports only an armature's action, so :func:`baked_driven_bones` gives the armature, for the export
+only, an action with the driven bones' rotations sampled at every frame of the face's shape-key animation. An engine
+then gets the jaw and eye bones' rotations as bone animation beside the morph-target weights (and, posed by hand
+without an animation, the bones at rest: it must turn them itself from jawOpen / eyeLook*).
 """
 
+import contextlib
+import math
 from dataclasses import dataclass
 
+import bpy
 import numpy as np
 
 from ..core.errors import InputError
 from ..core.rig.face_bones import bone_rotations, find_face_bones, fit_deltas_to_bones, named_face_bones
-from .bridge import armature_rest, deform_weights
-from .compat import action_fcurves
+from .bridge import armature_rest, deform_weights, write_keyframes
+from .compat import action_fcurves, assign_action, fcurve_ensure
+from .selection import deforming_armatures
 
 __all__ = [
+    "baked_driven_bones",
+    "driven_bones",
     "BONE_PROP",
     "CharacterBones",
     "character_armature",
@@ -40,10 +52,11 @@ def character_armature(objects):
     Raises:
         InputError: the objects are deformed by several armatures.
     """
-    armatures = {m.object.name: m.object for o in objects for m in o.modifiers if m.type == "ARMATURE" and m.object}
+    armatures = deforming_armatures(objects)
     if len(armatures) > 1:
-        raise InputError(f"the face is deformed by several armatures ({', '.join(sorted(armatures))}); drive one")
-    return next(iter(armatures.values()), None)
+        names = ", ".join(sorted(a.name for a in armatures))
+        raise InputError(f"the face is deformed by several armatures ({names}); drive one")
+    return armatures[0] if armatures else None
 
 
 @dataclass
@@ -113,6 +126,10 @@ def drive_bones(bones, vertices, result, gaze):
     )
     bones.rejected = found.rejected
     result.deltas = fit_deltas_to_bones(result.deltas, vertices, bones.drives, bones.rest.heads, bones.weights)
+    # Asked for and not done: the rig goes on, and says why (the report's warnings).
+    result.warnings.extend(f"not driven: {reason}" for reason in found.rejected.values())
+    if not bones.drives:
+        result.warnings.append("no jaw or eye bone could be driven; jawOpen and eyeLook* move the vertices")
 
 
 def _turns(local_rotations):
@@ -182,3 +199,84 @@ def write_bone_drivers(bones, key_owner):
         pose_bone[BONE_PROP] = ",".join(shapes)
         written[name] = shapes
     return written
+
+
+def driven_bones(objects):
+    """``{bone name: shapes}`` of the bones facemotion drives in the armatures deforming ``objects`` (read back from
+    the scene: the pose bones' :data:`BONE_PROP`)."""
+    return {
+        b.name: b[BONE_PROP].split(",")
+        for armature in deforming_armatures(objects)
+        for b in armature.pose.bones
+        if BONE_PROP in b
+    }
+
+
+def _shape_key_frames(objects):
+    """Every whole frame from the first to the last key of the meshes' active shape-key actions (range; empty when
+    none is animated)."""
+    starts, ends = [], []
+    for obj in objects:
+        key = obj.data.shape_keys if obj.type == "MESH" else None
+        anim = None if key is None else key.animation_data
+        if anim is None or anim.action is None:
+            continue
+        for fcurve in action_fcurves(anim.action, key):
+            if len(fcurve.keyframe_points):
+                start, end = fcurve.range()
+                starts.append(start)
+                ends.append(end)
+    return range(math.floor(min(starts)), math.ceil(max(ends)) + 1) if starts else range(0)
+
+
+@contextlib.contextmanager
+def baked_driven_bones(objects, scene=None):
+    """While the block runs, each armature deforming ``objects`` whose bones facemotion drives plays an action
+    holding its own action's curves plus the driven bones' rotations sampled at every frame of the face's shape-key
+    animation (module docstring); afterwards its own action (or none) is back, the copies are removed and the scene
+    is at its frame again. Nothing happens without driven bones or without shape-key animation."""
+    scene = scene or bpy.context.scene
+    meshes = [obj for obj in objects if obj.type == "MESH"]
+    frames = _shape_key_frames(meshes)
+    frame = scene.frame_current
+    with contextlib.ExitStack() as stack:
+        for armature in deforming_armatures(meshes) if len(frames) else ():
+            driven = [b.name for b in armature.pose.bones if BONE_PROP in b]
+            if driven:
+                stack.enter_context(_baked_action(armature, driven, frames, scene))
+        scene.frame_set(frame)
+        yield
+    scene.frame_set(frame)
+
+
+@contextlib.contextmanager
+def _baked_action(armature, driven, frames, scene):
+    """:func:`baked_driven_bones` for one armature and its ``driven`` bone names."""
+    rotations = {name: np.empty((len(frames), 4)) for name in driven}
+    for i, f in enumerate(frames):
+        scene.frame_set(f)
+        pose = armature.evaluated_get(bpy.context.evaluated_depsgraph_get()).pose
+        for name in driven:
+            rotations[name][i] = pose.bones[name].rotation_quaternion
+    anim = armature.animation_data
+    original = None if anim is None else anim.action
+    slot = getattr(anim, "action_slot", None)
+    baked = original.copy() if original is not None else bpy.data.actions.new(f"{armature.name}_facemotion_bones")
+    try:
+        assign_action(armature, baked)
+        for name, values in rotations.items():
+            for index in range(4):
+                path = f'pose.bones["{name}"].rotation_quaternion'
+                fcurve = fcurve_ensure(baked, armature, path, index, group_name=name)
+                write_keyframes(fcurve, np.asarray(frames, dtype=np.float32), values[:, index], _LINEAR)
+        yield
+    finally:
+        anim = armature.animation_data
+        anim.action = original
+        if original is not None and slot is not None:
+            anim.action_slot = slot
+        bpy.data.actions.remove(baked)
+
+
+#: ``Keyframe.interpolation``'s enum value of LINEAR (a sample per frame needs no curve between).
+_LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value

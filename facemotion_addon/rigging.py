@@ -435,11 +435,6 @@ def rig_report(plan, result):
     if plan.driven:
         drives = ", ".join(f"{bone} by {', '.join(shapes)}" for bone, shapes in plan.driven.items())
         message += f"; bones driven: {drives}"
-    if plan.bones is not None:
-        for reason in (plan.bones.rejected or {}).values():
-            message += f"; not driven: {reason}"
-        if not plan.driven:
-            message += "; no jaw or eye bone could be driven"
     for warning in getattr(result, "warnings", ()):
         message += f"; warning: {warning}"
     return message

@@ -11,10 +11,12 @@ __all__ = [
     "LANDMARKS_PROP",
     "TARGETS_PROP",
     "arkit_key_count",
+    "deforming_armatures",
     "face_meshes",
     "is_landmark_object",
     "is_rigged",
     "rigged_meshes",
+    "with_armatures",
 ]
 
 #: Custom property marking a landmark object, and the one listing the objects it belongs to.
@@ -50,3 +52,20 @@ def face_meshes(context):
 def rigged_meshes(context):
     """:func:`face_meshes` that carry all 52 ARKit shape keys (list, may be empty)."""
     return [obj for obj in face_meshes(context) if is_rigged([obj])]
+
+
+def deforming_armatures(objects):
+    """The armature objects the Armature modifiers of ``objects`` use, each once, in order (list, may be empty)."""
+    found = {}
+    for obj in objects:
+        for modifier in getattr(obj, "modifiers", ()):
+            if modifier.type == "ARMATURE" and modifier.object is not None:
+                found.setdefault(modifier.object.name, modifier.object)
+    return list(found.values())
+
+
+def with_armatures(objects):
+    """``objects`` followed by the armatures deforming them that are not among them (list)."""
+    objects = list(objects)
+    names = {obj.name for obj in objects}
+    return objects + [arm for arm in deforming_armatures(objects) if arm.name not in names]

@@ -69,13 +69,18 @@ class RigJob(Job):
 
     title = "Rigging"
 
-    def __init__(self, objects, replace, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+    def __init__(self, objects, replace, smooth_shading=True, gaze=EYE_LOOK_DEGREES, drive_bones=False):
         self.objects, self.replace, self.smooth_shading, self.gaze = objects, replace, smooth_shading, gaze
+        self.drive_bones = drive_bones
 
     def prepare(self, context):
         apply_preferences()
         self.plan = rigging.plan_rig(
-            self.objects, replace=self.replace, smooth_shading=self.smooth_shading, gaze=self.gaze
+            self.objects,
+            replace=self.replace,
+            smooth_shading=self.smooth_shading,
+            gaze=self.gaze,
+            drive_bones=self.drive_bones,
         )
 
     def compute(self, progress):
@@ -136,6 +141,12 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
         max=MAX_GAZE_DEGREES,
         description="Eyeball turn at eyeLook* = 1.0, degrees: horizontal (In / Out), vertical (Up / Down)",
     )
+    drive_bones: bpy.props.BoolProperty(
+        name="Drive Jaw / Eye Bones",
+        default=False,
+        description="jawOpen and eyeLook* turn the character's jaw and eye bones (drivers) instead of the teeth and "
+        "eyeballs in the shape keys",
+    )
 
     def make_job(self, context):
         # Unset, the Rig panel's checkbox decides (the operator property is for scripts and F9 redo).
@@ -145,7 +156,10 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
             else settings(context.scene).replace_keys
         )
         gaze = (0.0, 0.0) if self.gaze_style == "LIDS" else tuple(self.gaze_degrees)
-        return RigJob(face_meshes(context), replace, self.smooth_shading, gaze)
+        drive_bones = (
+            self.drive_bones if self.properties.is_property_set("drive_bones") else settings(context.scene).drive_bones
+        )
+        return RigJob(face_meshes(context), replace, self.smooth_shading, gaze, drive_bones)
 
 
 class PreviewSheetJob(Job):

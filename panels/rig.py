@@ -25,6 +25,7 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
         col.operator("facemotion.rig_face", icon="SHAPEKEY_DATA")
         col.operator("facemotion.preview_sheet", icon="RENDER_STILL")
         layout.prop(props, "replace_keys")
+        layout.prop(props, "drive_bones")
 
         box = layout.box()
         faces = face_meshes(context)

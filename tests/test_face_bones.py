@@ -9,17 +9,21 @@ the left eyeball exactly where the plain rig's shape keys put them (moved by the
 keys have lost the rotation), the skin's keys are unchanged, and the drivers are simple expressions (no Python).
 """
 
+import json
+import struct
+
 import bpy
 import numpy as np
 import pytest
 import synthetic_heads
 from blender_fixtures import shape_key_co
 from mathutils import Euler
+from test_cli import _assert_ok, run_cli
 
 from facemotion.core.rig.face_bones import EYE_LEFT, EYE_RIGHT, JAW, find_face_bones, named_face_bones
 from facemotion.core.rig.parts import classify_parts, fit_sphere
 from facemotion.core.rig.template import ICT_UNIT_M
-from facemotion.facemotion_addon import rigging
+from facemotion.facemotion_addon import pipeline, rigging
 from facemotion.facemotion_addon.bone_drivers import BONE_PROP
 from facemotion.facemotion_addon.bridge import armature_rest
 
@@ -79,7 +83,7 @@ def _set(objects, name, value):
 
 
 @pytest.fixture(scope="module")
-def character():
+def character(tmp_path_factory):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     parts = synthetic_heads.ict_parts(tongue=True)
     bones, eyes = dict(BONES), {}
@@ -104,6 +108,8 @@ def character():
         arm.pose.bones[name].rotation_mode = "XYZ"
         arm.pose.bones[name].rotation_euler = Euler(angles)
     bpy.ops.object.mode_set(mode="OBJECT")
+    unrigged = tmp_path_factory.mktemp("bones") / "character.glb"
+    pipeline.export([arm] + driven, unrigged, animations=False)  # for the command line
     landmarks = rigging.find_face(rigging.read_selection(driven))[0].points
     rigging.write_landmark_object(driven, landmarks)
     plan = rigging.plan_rig(driven, drive_bones=True)
@@ -112,7 +118,15 @@ def character():
     report = rigging.rig_report(plan, result)
     rigging.write_landmark_object(plain, landmarks)
     rigging.rig_objects(plain)
-    yield {"arm": arm, "driven": driven, "plain": plain, "plan": plan, "report": report, "landmarks": landmarks}
+    yield {
+        "arm": arm,
+        "driven": driven,
+        "plain": plain,
+        "plan": plan,
+        "report": report,
+        "landmarks": landmarks,
+        "unrigged": unrigged,
+    }
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
@@ -224,3 +238,76 @@ def test_bones_are_found_by_name_in_every_scheme_and_checked_by_geometry(charact
     wrong = find_face_bones(swapped, heads, character["landmarks"], parts)
     assert wrong.bones == {} and set(wrong.rejected) == {JAW, EYE_LEFT, EYE_RIGHT}
     assert "jaw's hinge" in wrong.rejected[JAW] and "eyeball radii" in wrong.rejected[EYE_LEFT]
+
+
+def _glb(path):
+    """``(json, binary chunk)`` of a .glb file."""
+    data = path.read_bytes()
+    length = struct.unpack_from("<I", data, 12)[0]
+    return json.loads(data[20 : 20 + length]), data[20 + length + 8 :]
+
+
+def _accessor(gltf, binary, index):
+    accessor = gltf["accessors"][index]
+    view = gltf["bufferViews"][accessor["bufferView"]]
+    width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[accessor["type"]]
+    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+    return np.frombuffer(binary, np.float32, accessor["count"] * width, start).reshape(accessor["count"], width)
+
+
+def test_a_gltf_animation_carries_the_driven_bones_turn_and_the_scene_is_left_as_it_was(character, tmp_path):
+    """glTF has no drivers: the export bakes the jaw's turn into the armature's animation, frame by frame, beside
+    the morph weights; afterwards the armature has no action again and the scene is at its frame."""
+    arm, driven = character["arm"], character["driven"]
+    scene = bpy.context.scene
+    _set(driven, "jawOpen", 1.0)
+    bpy.context.view_layer.update()
+    opened = arm.pose.bones["jaw"].rotation_quaternion.copy()
+    actions = set(bpy.data.actions)
+    try:
+        for frame, value in ((1, 0.0), (11, 1.0), (21, 0.0)):
+            _set(driven, "jawOpen", value)
+            for obj in driven:
+                if obj.data.shape_keys is not None:
+                    obj.data.shape_keys.key_blocks["jawOpen"].keyframe_insert("value", frame=frame)
+        scene.frame_set(5)
+        path = tmp_path / "animated.glb"
+        pipeline.export([arm] + driven, path, animations=True)
+        assert arm.animation_data is None or arm.animation_data.action is None
+        assert scene.frame_current == 5
+        gltf, binary = _glb(path)
+        (animation,) = gltf["animations"]
+        nodes = gltf["nodes"]
+        channels = {(nodes[c["target"]["node"]]["name"], c["target"]["path"]): c for c in animation["channels"]}
+        assert ("jaw", "rotation") in channels and ("eye.L", "rotation") in channels
+        assert ("head_skin", "weights") in channels
+        sampler = animation["samplers"][channels[("jaw", "rotation")]["sampler"]]
+        times = _accessor(gltf, binary, sampler["input"])[:, 0]
+        turns = _accessor(gltf, binary, sampler["output"])  # the joint's whole local rotation (rest and turn)
+        fps = scene.render.fps / scene.render.fps_base
+        np.testing.assert_allclose(times, np.arange(21) / fps, atol=1e-4)  # from time 0, a key per frame
+        angles = 2 * np.degrees(np.arccos(np.clip(np.abs(turns @ turns[0]), 0, 1)))  # turned from the rest
+        assert angles[0] == pytest.approx(0.0, abs=1e-3) and angles[-1] == pytest.approx(0.0, abs=1e-3)
+        assert angles[10] == pytest.approx(np.degrees(opened.angle), abs=0.05)  # jawOpen 1 at frame 11
+    finally:
+        for obj in driven:
+            if obj.data.shape_keys is not None and obj.data.shape_keys.animation_data is not None:
+                obj.data.shape_keys.animation_data_clear()
+        for action in set(bpy.data.actions) - actions:
+            bpy.data.actions.remove(action)
+        _set(driven, "jawOpen", 0.0)
+    assert set(bpy.data.actions) == actions
+
+
+def test_the_command_line_drives_the_bones_and_refuses_a_face_without_an_armature(character, tmp_path):
+    out = tmp_path / "rigged.glb"
+    proc = run_cli("rig", character["unrigged"], "--drive-bones", "--out", out)
+    _assert_ok(proc)
+    text = proc.stdout + proc.stderr
+    assert "bone jaw driven by jawOpen" in text and "bone eye.L driven by eyeLookOutLeft" in text, text
+    gltf, _ = _glb(out)
+    assert {"jaw", "eye.L", "eye.R"} <= {node["name"] for node in gltf["nodes"]}
+    synthetic_heads.write_obj(tmp_path / "face.obj", synthetic_heads.canonical_face())
+    proc = run_cli("rig", tmp_path / "face.obj", "--drive-bones", "--out", tmp_path / "face.glb")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "no armature deforms the face" in proc.stderr and not (tmp_path / "face.glb").exists()
