@@ -19,6 +19,7 @@ import synthetic_heads
 from blender_fixtures import shape_key_co
 from mathutils import Euler
 from test_cli import _assert_ok, run_cli
+from test_skinned_character import _evaluated, _object
 
 from facemotion.core.rig.face_bones import EYE_LEFT, EYE_RIGHT, JAW, find_face_bones, named_face_bones
 from facemotion.core.rig.parts import classify_parts, fit_sphere
@@ -32,14 +33,6 @@ BONES = {
     "head": ((0.0, -0.06, -0.02), (0.0, 0.12, -0.02), "neck"),
     "jaw": ((0.0, -0.02, -0.01), (0.0, -0.07, 0.06), "head"),
 }
-
-
-def _object(part, suffix):
-    mesh = bpy.data.meshes.new(part.name + suffix)
-    mesh.from_pydata((part.vertices * ICT_UNIT_M).tolist(), [], part.triangles.tolist())
-    obj = bpy.data.objects.new(part.name + suffix, mesh)
-    bpy.context.scene.collection.objects.link(obj)
-    return obj
 
 
 def _armature(bones):
@@ -63,16 +56,6 @@ def _skin(obj, arm, bone_of):
         obj.vertex_groups.new(name=name).add([i for i, b in enumerate(bone_of) if b == name], 1.0, "REPLACE")
     obj.modifiers.new("Armature", "ARMATURE").object = arm
     obj.parent = arm
-
-
-def _world(obj):
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    evaluated = obj.evaluated_get(depsgraph)
-    mesh = evaluated.to_mesh()
-    co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
-    mesh.vertices.foreach_get("co", co)
-    evaluated.to_mesh_clear()
-    return co.reshape(-1, 3).astype(np.float64)
 
 
 def _set(objects, name, value):
@@ -164,10 +147,10 @@ def test_the_jaw_and_eye_bones_are_found_and_driven_by_simple_expressions(charac
 
 def test_jaw_open_turns_the_jaw_bone_and_lands_where_the_shape_keys_did(character):
     arm, driven, plain = character["arm"], character["driven"], character["plain"]
-    rest = {obj.name: _world(obj) for obj in driven}
+    rest = {obj.name: _evaluated(obj) for obj in driven}
     _set(driven, "jawOpen", 1.0)
     try:
-        opened = {obj.name: _world(obj) for obj in driven}
+        opened = {obj.name: _evaluated(obj) for obj in driven}
         jaw = arm.pose.bones["jaw"].matrix_basis.to_quaternion()
         assert jaw.angle > np.radians(5)  # the bone turned
         teeth = _by_name(driven, "lower_teeth")
@@ -183,7 +166,7 @@ def test_jaw_open_turns_the_jaw_bone_and_lands_where_the_shape_keys_did(characte
     finally:
         _set(driven, "jawOpen", 0.0)
     for obj in driven:  # back at 0: the bone is at rest again
-        np.testing.assert_allclose(_world(obj), rest[obj.name], atol=1e-6)
+        np.testing.assert_allclose(_evaluated(obj), rest[obj.name], atol=1e-6)
 
 
 def test_eye_look_turns_the_eye_bone_and_the_keys_keep_the_lids(character):
@@ -198,7 +181,7 @@ def test_eye_look_turns_the_eye_bone_and_the_keys_keep_the_lids(character):
     _set(driven, "eyeLookOutLeft", 1.0)
     try:
         target = shape_key_co(_by_name(plain, left.name), "eyeLookOutLeft")
-        np.testing.assert_allclose(_world(left), _posed(arm, left, target), atol=2e-5)
+        np.testing.assert_allclose(_evaluated(left), _posed(arm, left, target), atol=2e-5)
         skin = driven[0]  # the lids follow as before
         np.testing.assert_allclose(
             shape_key_co(skin, "eyeLookOutLeft"), shape_key_co(plain[0], "eyeLookOutLeft"), atol=1e-6
