@@ -7,6 +7,8 @@ weighted to its bone. Rigged with the bones driven, the same character rigged wi
 landmarks) is the reference: with the head still posed, jawOpen at 1 puts the lower teeth and eyeLookOutLeft at 1
 the left eyeball exactly where the plain rig's shape keys put them (moved by the head's pose), now by the bones (their
 keys have lost the rotation), the skin's keys are unchanged, and the drivers are simple expressions (no Python).
+A glTF animation carries the bones' turn (baked frame by frame), ``facemotion rig --drive-bones`` drives them from
+a .glb of the character, and a face no armature deforms is refused in one line (command line and Rig panel).
 """
 
 import json
@@ -21,6 +23,7 @@ from mathutils import Euler
 from test_cli import _assert_ok, run_cli
 from test_skinned_character import _evaluated, _object
 
+import facemotion
 from facemotion.core.rig.face_bones import EYE_LEFT, EYE_RIGHT, JAW, find_face_bones, named_face_bones
 from facemotion.core.rig.parts import classify_parts, fit_sphere
 from facemotion.core.rig.template import ICT_UNIT_M
@@ -294,3 +297,23 @@ def test_the_command_line_drives_the_bones_and_refuses_a_face_without_an_armatur
     proc = run_cli("rig", tmp_path / "face.obj", "--drive-bones", "--out", tmp_path / "face.glb")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "no armature deforms the face" in proc.stderr and not (tmp_path / "face.glb").exists()
+
+
+def test_rig_face_with_the_rig_panels_checkbox_refuses_a_face_without_an_armature(character):
+    """The Rig panel's Drive Jaw / Eye Bones (the scene setting the operator reads) on meshes no armature deforms:
+    one clear error, and the meshes' keys are as they were."""
+    plain = character["plain"]
+    facemotion.register()
+    try:
+        for obj in bpy.context.view_layer.objects:
+            obj.select_set(False)
+        for obj in plain:
+            obj.select_set(True)
+        bpy.context.view_layer.objects.active = plain[0]
+        before = shape_key_co(plain[0], "jawOpen").copy()
+        bpy.context.scene.facemotion.drive_bones = True
+        with pytest.raises(RuntimeError, match="no armature deforms the face"):
+            bpy.ops.facemotion.rig_face(replace_keys=True)
+        np.testing.assert_array_equal(shape_key_co(plain[0], "jawOpen"), before)
+    finally:
+        facemotion.unregister()
