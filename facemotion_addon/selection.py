@@ -11,6 +11,7 @@ __all__ = [
     "LANDMARKS_PROP",
     "TARGETS_PROP",
     "arkit_key_count",
+    "armature_of",
     "deforming_armatures",
     "face_meshes",
     "is_landmark_object",
@@ -54,14 +55,20 @@ def rigged_meshes(context):
     return [obj for obj in face_meshes(context) if is_rigged([obj])]
 
 
+def armature_of(obj):
+    """The armature deforming mesh ``obj`` (its parent, else its first Armature modifier's object), or None."""
+    if obj.parent is not None and obj.parent.type == "ARMATURE":
+        return obj.parent
+    for modifier in obj.modifiers:
+        if modifier.type == "ARMATURE" and modifier.object is not None:
+            return modifier.object
+    return None
+
+
 def deforming_armatures(objects):
-    """The armature objects the Armature modifiers of ``objects`` use, each once, in order (list, may be empty)."""
-    found = {}
-    for obj in objects:
-        for modifier in getattr(obj, "modifiers", ()):
-            if modifier.type == "ARMATURE" and modifier.object is not None:
-                found.setdefault(modifier.object.name, modifier.object)
-    return list(found.values())
+    """The armatures deforming the meshes among ``objects`` (:func:`armature_of`), each once, in order (list)."""
+    found = (armature_of(obj) for obj in objects if obj.type == "MESH")
+    return [arm for arm in dict.fromkeys(found) if arm is not None]
 
 
 def with_armatures(objects):
