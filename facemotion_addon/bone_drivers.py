@@ -31,13 +31,14 @@ from .compat import action_fcurves, assign_action, fcurve_ensure
 from .selection import deforming_armatures
 
 __all__ = [
-    "baked_driven_bones",
-    "driven_bones",
     "BONE_PROP",
     "CharacterBones",
+    "baked_driven_bones",
     "character_armature",
     "drive_bones",
+    "driven_bones",
     "read_character_bones",
+    "release_bones",
     "write_bone_drivers",
 ]
 
@@ -199,6 +200,21 @@ def write_bone_drivers(bones, key_owner):
         pose_bone[BONE_PROP] = ",".join(shapes)
         written[name] = shapes
     return written
+
+
+def release_bones(objects):
+    """Remove facemotion's drivers from the bones of the armatures deforming ``objects`` (a rig without Drive Bones
+    replaces one with it: its keys turn the teeth and eyeballs again, so the bones go back to rest). Returns the
+    names of the bones released."""
+    released = []
+    for armature in deforming_armatures(objects):
+        for pose_bone in armature.pose.bones:
+            if BONE_PROP in pose_bone:
+                pose_bone.driver_remove(_CHANNEL)
+                pose_bone.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
+                del pose_bone[BONE_PROP]
+                released.append(pose_bone.name)
+    return released
 
 
 def driven_bones(objects):

@@ -294,6 +294,7 @@ class RigPlan:
     bones: object = None
     rigged: list = field(default_factory=list)
     driven: dict = field(default_factory=dict)
+    released: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
     flat_normals: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
@@ -353,7 +354,9 @@ def _moving(result, start, stop, roles):
 def write_rig(plan, result):
     """Write a computed rig's shape keys onto the plan's objects that move (world deltas turned into each object's
     local space), smooth-shade the flat ones (:func:`facemotion.facemotion_addon.shading.needs_smoothing`) when
-    ``plan.smooth_shading``, and store each object's detected part for the Rig panel. Objects whose vertices all
+    ``plan.smooth_shading``, drive the character's jaw and eye bones when ``plan.bones`` (:mod:`.bone_drivers`; the
+    drivers of an earlier rig are removed otherwise: ``plan.driven``, ``plan.released``), and store each object's
+    detected part for the Rig panel. Objects whose vertices all
     resolved to *ignore*, or that got no motion, are left as they were. Clashes are checked on every written object
     again before the first write, since the scene may have changed while the rig was computed. Returns the list of
     objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``, the names of those whose
@@ -380,10 +383,13 @@ def write_rig(plan, result):
     plan.rigged = [obj for obj, _ in written]
     for obj, strength in zip(plan.rigged, strengths):  # the Rig panel shows it, the files carry it
         store_strength(obj, strength)
+    # facemotion's drivers of an earlier rig go: the new keys carry the turns again unless this rig drives bones.
+    released = bone_drivers.release_bones(plan.rigged)
     if plan.bones is not None and plan.bones.drives:
         # The drivers read the head's own keys (the biggest rigged object: the skin), which every pose sets.
         head = max(plan.rigged, key=lambda obj: len(obj.data.vertices))
         plan.driven = bone_drivers.write_bone_drivers(plan.bones, head)
+    plan.released = [name for name in released if name not in plan.driven]
     # Flat meshes without custom normals (OBJ without normals, most scans) look faceted; shading chosen by the
     # artist (custom normals, any smooth face) is never touched. A mesh shared by several objects is shaded once.
     plan.smoothed = []
@@ -435,6 +441,8 @@ def rig_report(plan, result):
     if plan.driven:
         drives = ", ".join(f"{bone} by {', '.join(shapes)}" for bone, shapes in plan.driven.items())
         message += f"; bones driven: {drives}"
+    if plan.released:
+        message += f"; bones no longer driven (back at rest): {', '.join(plan.released)}"
     for warning in getattr(result, "warnings", ()):
         message += f"; warning: {warning}"
     return message

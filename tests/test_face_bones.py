@@ -317,3 +317,19 @@ def test_rig_face_with_the_rig_panels_checkbox_refuses_a_face_without_an_armatur
         np.testing.assert_array_equal(shape_key_co(plain[0], "jawOpen"), before)
     finally:
         facemotion.unregister()
+
+
+def test_rigging_again_without_drive_bones_releases_the_bones(character):
+    """Last (it re-rigs the character): a rig without Drive Bones removes facemotion's drivers, puts the bones back
+    at rest, and the keys turn the eyeballs and teeth again."""
+    arm, driven, plain = character["arm"], character["driven"], character["plain"]
+    plan = rigging.plan_rig(driven, replace=True)
+    result = plan.compute()
+    rigging.write_rig(plan, result)
+    assert sorted(plan.released) == ["eye.L", "eye.R", "jaw"]
+    assert "bones no longer driven (back at rest): " in rigging.rig_report(plan, result)
+    assert not arm.animation_data.drivers and not any(BONE_PROP in b for b in arm.pose.bones)
+    teeth = _by_name(driven, "lower_teeth")
+    np.testing.assert_allclose(
+        shape_key_co(teeth, "jawOpen"), shape_key_co(_by_name(plain, "lower_teeth"), "jawOpen"), atol=1e-6
+    )
