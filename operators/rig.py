@@ -19,7 +19,7 @@ from ..core.rig.autorig import MAX_GAZE_DEGREES
 from ..core.rig.parts import face_frame
 from ..core.rig.transfer import EYE_LOOK_DEGREES
 from ..facemotion_addon import rig_preview, rigging
-from ..facemotion_addon.selection import face_meshes
+from ..facemotion_addon.selection import face_meshes, is_rigged
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import settings
 from .base import FileJobOperator, Job, JobOperator
@@ -184,7 +184,9 @@ class PreviewSheetJob(Job):
             self.selection.combined.objects
         )
         self.landmarks = None if landmark_object is None else rigging.read_landmark_object(landmark_object)
-        self.heading = self.selection.combined.objects[0].name
+        rigged = [obj for obj in self.selection.combined.objects if is_rigged([obj])]
+        active = context.view_layer.objects.active
+        self.heading = (active if active in rigged else (rigged or self.selection.combined.objects)[0]).name
 
     def compute(self, progress):
         combined = self.selection.combined

@@ -66,7 +66,7 @@ def test_preview_sheet_draws_the_rig_and_leaves_the_scene_as_it_was(face, tmp_pa
     for column in range(7):  # the emotion presets
         assert np.abs(_cell(image, 2, column) - rest).max() > 40, column
     after = snapshot()
-    assert after["facemotion"]["last_report"].endswith(str(out))  # the report names the file
+    assert after["facemotion"]["last_report"] == f"Preview sheet of Canonical written to {out}"
     after["facemotion"]["last_report"] = before["facemotion"]["last_report"]
     assert_same(before, after)
     assert _render_settings(scene) == settings_before and scene.frame_current == 7
