@@ -20,9 +20,12 @@ from ..core.errors import InputError
 from ..core.io.image_io import from_blender_pixels, load_image
 
 __all__ = [
+    "ArmatureRest",
     "CombinedMesh",
+    "armature_rest",
     "bool_attribute",
     "combine_meshes",
+    "deform_weights",
     "evaluated_world_mesh",
     "image_rgb",
     "key_block_coords",
@@ -31,6 +34,7 @@ __all__ = [
     "rest_world_vertices",
     "set_bool_attribute",
     "set_key_block_coords",
+    "shape_key_deltas",
     "shift_fcurve_keys",
     "to_local",
     "vertex_materials",
@@ -158,6 +162,60 @@ def combine_meshes(objects):
     return CombinedMesh(meshes, vertices, triangles, slices)
 
 
+@dataclass
+class ArmatureRest:
+    """An armature's bones at rest: ``names`` (B strings), ``heads`` ``(B, 3) float64`` world space, ``axes``
+    ``(B, 3, 3) float64`` each bone's rest orientation in world space (columns: the bone's local X, Y, Z; a vector
+    ``v`` in world space is ``axes[b].T @ v`` in the bone's own frame), ``deform`` ``(B,) bool`` (Deform bones)."""
+
+    names: list
+    heads: np.ndarray
+    axes: np.ndarray
+    deform: np.ndarray
+
+
+def armature_rest(arm):
+    """:class:`ArmatureRest` of an armature object (its rest pose, whatever its current pose)."""
+    bones = arm.data.bones
+    n = len(bones)
+    heads = np.empty(n * 3, dtype=np.float32)
+    bones.foreach_get("head_local", heads)
+    matrices = np.empty(n * 16, dtype=np.float32)
+    bones.foreach_get("matrix_local", matrices)
+    deform = np.empty(n, dtype=bool)
+    bones.foreach_get("use_deform", deform)
+    world = world_matrix(arm)
+    # foreach_get writes a matrix column by column: transposed, it is the matrix.
+    local = matrices.reshape(n, 4, 4).transpose(0, 2, 1).astype(np.float64)
+    linear = world[:3, :3] / np.linalg.norm(world[:3, :3], axis=0)  # the armature's rotation, without its scale
+    axes = np.einsum("ij,bjk->bik", linear, local[:, :3, :3])
+    return ArmatureRest(
+        [b.name for b in bones], _transform(heads.reshape(n, 3).astype(np.float64), world), axes, deform
+    )
+
+
+def deform_weights(obj, deform_names, wanted):
+    """Each vertex's share of the bones ``wanted`` in an Armature modifier's deformation: ``(V, len(wanted))
+    float64``, the vertex group weight of each wanted bone over the sum of the vertex's weights in the groups named
+    after ``deform_names`` (the armature's deforming bones; Blender's Armature modifier normalises so); 0 where a
+    vertex has none."""
+    index = {group.index: group.name for group in obj.vertex_groups if group.name in set(deform_names)}
+    column = {name: k for k, name in enumerate(wanted)}
+    out = np.zeros((len(obj.data.vertices), len(wanted)))
+    for vertex in obj.data.vertices:  # vertex groups have no foreach access: one pass over the memberships
+        total = 0.0
+        for element in vertex.groups:
+            name = index.get(element.group)
+            if name is None:
+                continue
+            total += element.weight
+            if name in column:
+                out[vertex.index, column[name]] = element.weight
+        if total > 0:
+            out[vertex.index] /= total
+    return out
+
+
 def read_points(obj):
     """``(V, 3) float64`` world-space positions of a mesh object's vertices (Edit Mode edits included)."""
     if obj.mode == "EDIT":
@@ -237,6 +295,22 @@ def shift_fcurve_keys(fcurve, offset):
 def key_block_coords(block):
     """``(V, 3) float32`` coordinates stored in a shape key block (local space)."""
     return _vertex_coords(block.data, len(block.data))
+
+
+def shape_key_deltas(obj, names):
+    """``(len(names), V, 3) float64`` local-space offsets of a mesh object's shape keys ``names`` from its reference
+    key (the Basis); zero for a name the object has no key of, or for an object without shape keys."""
+    n = len(obj.data.vertices)
+    deltas = np.zeros((len(names), n, 3))
+    keys = obj.data.shape_keys
+    if keys is None:
+        return deltas
+    basis = key_block_coords(keys.reference_key).astype(np.float64)
+    for k, name in enumerate(names):
+        block = keys.key_blocks.get(name)
+        if block is not None:
+            deltas[k] = key_block_coords(block) - basis
+    return deltas
 
 
 def set_key_block_coords(block, coords):

@@ -52,8 +52,10 @@ from ..core.interrupts import deferred_interrupts
 from ..core.io import export_options
 from ..core.io.atomic_io import atomic_output, check_output_file, place_new
 from . import bridge, compat, gltf_tools, shading
+from .bone_drivers import baked_driven_bones
 from .console import blender_error_cause, held_stdout
 from .mesh_import import check_blender_path
+from .selection import with_armatures
 
 
 def _destination(path, suffixes, overwrite):
@@ -100,8 +102,11 @@ def _exporter_failed(path, exc):
 def export_file(path, objects, *, animations=True, overwrite=False, preset=None, **options):
     """Export ``objects`` to ``path`` (.glb/.gltf/.fbx, by suffix) with the engine options of ``preset`` (a
     :data:`core.io.export_options.PRESETS` name, None = ``"default"``) and single ``options`` overrides (field names of
-    :class:`core.io.export_options.ExportOptions`). Returns the ``Path`` written; raises as :func:`export_gltf`."""
+    :class:`core.io.export_options.ExportOptions`). The armatures deforming ``objects`` (their Armature modifiers)
+    are exported with them: a skinned character's meshes without their joints would lose their skin. Returns the
+    ``Path`` written; raises as :func:`export_gltf`."""
     settings = export_options.resolve(preset, **options)
+    objects = with_armatures(objects)
     if Path(str(path)).suffix.lower() == ".fbx":
         return export_fbx(path, objects, animations=animations, overwrite=overwrite, options=settings)
     return export_gltf(path, objects, animations=animations, overwrite=overwrite, options=settings)
@@ -159,9 +164,12 @@ def export_gltf(path, objects, *, animations=True, overwrite=False, options=None
             gltf_tools.run_gltfpack(raw, target, options, name=path.name)
 
     write = packed_write if options.uses_gltfpack else blender_write
+    # NLA tracks are baked by the exporter itself; the active actions' driven bones are baked for it.
+    bake_bones = animations and options.animation_mode == "active"
     with (
         _export_state(objects, options),
         _common_key_actions(objects, options.animation_mode, enabled=animations and options.sampling == "keyed"),
+        baked_driven_bones(objects) if bake_bones else contextlib.nullcontext(),
     ):
         if export_format == "GLB":
             _export_single_file(path, write, overwrite)

@@ -45,10 +45,18 @@ def load_file(path, note=None):
     return head
 
 
-def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES, smooth_shading=True):
+def rig(objects, *, replace=False, progress=None, gaze=EYE_LOOK_DEGREES, smooth_shading=True, drive_bones=False):
     """Auto-rig ``objects`` (see :func:`.rigging.rig_objects`; ``gaze``: (horizontal, vertical) degrees the eyeballs
-    turn in eyeLook*, ``(0, 0)`` lids only; ``smooth_shading``: smooth-shade the flat meshes rigged)."""
-    return rig_objects(objects, replace=replace, progress=progress, gaze=gaze, smooth_shading=smooth_shading)
+    turn in eyeLook*, ``(0, 0)`` lids only; ``smooth_shading``: smooth-shade the flat meshes rigged; ``drive_bones``:
+    jawOpen and eyeLook* turn the character's jaw and eye bones)."""
+    return rig_objects(
+        objects,
+        replace=replace,
+        progress=progress,
+        gaze=gaze,
+        smooth_shading=smooth_shading,
+        drive_bones=drive_bones,
+    )
 
 
 def pose(objects, weights):

@@ -41,7 +41,7 @@ from ..core.rig.parts import (
     classify_parts,
 )
 from ..core.rig.transfer import EYE_LOOK_DEGREES
-from . import shading
+from . import bone_drivers, shading
 from .bridge import CombinedMesh, combine_meshes, read_points, to_local, vertex_materials, write_points
 from .selection import LANDMARKS_PROP, TARGETS_PROP
 from .settings.part_properties import CORE_ROLE_NAMES, part_choice, set_detected_part
@@ -282,15 +282,19 @@ def find_face(selection, progress=None):
 class RigPlan:
     """Everything a rig needs, read from the scene by :func:`plan_rig`: the selection (combined world-space mesh and
     per-vertex roles), the artist's landmarks (``(478, 3) float64`` world space, or None to detect them), whether
-    facemotion's keys are replaced, whether flat meshes are smooth-shaded, and the gaze style (``(horizontal,
-    vertical)`` degrees the eyeballs turn in eyeLook* at 1.0; ``(0, 0)``: lids only)."""
+    facemotion's keys are replaced, whether flat meshes are smooth-shaded, the gaze style (``(horizontal,
+    vertical)`` degrees the eyeballs turn in eyeLook* at 1.0; ``(0, 0)``: lids only), and the character's armature
+    when its jaw and eye bones are to be driven (:class:`.bone_drivers.CharacterBones`, else None)."""
 
     selection: FaceSelection
     landmarks: object
     replace: bool
     smooth_shading: bool = True
     gaze: tuple = EYE_LOOK_DEGREES
+    bones: object = None
     rigged: list = field(default_factory=list)
+    driven: dict = field(default_factory=dict)
+    released: list = field(default_factory=list)
     smoothed: list = field(default_factory=list)
     flat_normals: list = field(default_factory=list)
     parts_text: dict = field(default_factory=dict)
@@ -301,8 +305,9 @@ class RigPlan:
         return self.selection.combined
 
     def compute(self, progress=None):
-        """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult``."""
-        return rig_mesh(
+        """Run the auto-rig on the plan's arrays (no bpy: safe in a worker thread); returns a ``RigResult`` (its
+        deltas fitted to the driven bones when :attr:`bones` is set)."""
+        result = rig_mesh(
             self.combined.vertices,
             self.combined.triangles,
             landmarks=self.landmarks,
@@ -311,11 +316,17 @@ class RigPlan:
             cues=self.selection.cues,
             gaze=self.gaze,
         )
+        if self.bones is not None:
+            bone_drivers.drive_bones(self.bones, self.combined.vertices, result, self.gaze)
+        return result
 
 
-def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+def plan_rig(
+    objects, *, replace=False, use_landmark_object=True, smooth_shading=True, gaze=EYE_LOOK_DEGREES, drive_bones=False
+):
     """Read what rigging ``objects`` needs and check every shape-key clash; writes nothing. ``gaze``: see
-    :class:`RigPlan`.
+    :class:`RigPlan`; ``drive_bones``: drive the character's jaw and eye bones by jawOpen and eyeLook*
+    (:mod:`.bone_drivers`; refused when no armature with such bones deforms the face).
 
     Uses the artist's landmark object for these objects when there is one (and ``use_landmark_object``).
 
@@ -329,7 +340,8 @@ def plan_rig(objects, *, replace=False, use_landmark_object=True, smooth_shading
     if use_landmark_object:
         lm_obj = landmark_object_for(selection.objects) or landmark_object_for(selection.combined.objects)
     landmarks = read_landmark_object(lm_obj) if lm_obj is not None else None
-    return RigPlan(selection, landmarks, replace, smooth_shading, tuple(gaze))
+    bones = bone_drivers.read_character_bones(selection.combined) if drive_bones else None
+    return RigPlan(selection, landmarks, replace, smooth_shading, tuple(gaze), bones)
 
 
 def _moving(result, start, stop, roles):
@@ -342,7 +354,9 @@ def _moving(result, start, stop, roles):
 def write_rig(plan, result):
     """Write a computed rig's shape keys onto the plan's objects that move (world deltas turned into each object's
     local space), smooth-shade the flat ones (:func:`facemotion.facemotion_addon.shading.needs_smoothing`) when
-    ``plan.smooth_shading``, and store each object's detected part for the Rig panel. Objects whose vertices all
+    ``plan.smooth_shading``, drive the character's jaw and eye bones when ``plan.bones`` (:mod:`.bone_drivers`; the
+    drivers of an earlier rig are removed otherwise: ``plan.driven``, ``plan.released``), and store each object's
+    detected part for the Rig panel. Objects whose vertices all
     resolved to *ignore*, or that got no motion, are left as they were. Clashes are checked on every written object
     again before the first write, since the scene may have changed while the rig was computed. Returns the list of
     objects rigged (also kept in ``plan.rigged``; the smoothed ones in ``plan.smoothed``, the names of those whose
@@ -369,6 +383,13 @@ def write_rig(plan, result):
     plan.rigged = [obj for obj, _ in written]
     for obj, strength in zip(plan.rigged, strengths):  # the Rig panel shows it, the files carry it
         store_strength(obj, strength)
+    # facemotion's drivers of an earlier rig go: the new keys carry the turns again unless this rig drives bones.
+    released = bone_drivers.release_bones(plan.rigged)
+    if plan.bones is not None and plan.bones.drives:
+        # The drivers read the head's own keys (the biggest rigged object: the skin), which every pose sets.
+        head = max(plan.rigged, key=lambda obj: len(obj.data.vertices))
+        plan.driven = bone_drivers.write_bone_drivers(plan.bones, head)
+    plan.released = [name for name in released if name not in plan.driven]
     # Flat meshes without custom normals (OBJ without normals, most scans) look faceted; shading chosen by the
     # artist (custom normals, any smooth face) is never touched. A mesh shared by several objects is shaded once.
     plan.smoothed = []
@@ -417,16 +438,29 @@ def rig_report(plan, result):
             message += f" (custom normals of {', '.join(flat)} were all flat: removed)"
     if result.empty:
         message += f"; no template data for {', '.join(result.empty)} (kept at rest)"
+    if plan.driven:
+        drives = ", ".join(f"{bone} by {', '.join(shapes)}" for bone, shapes in plan.driven.items())
+        message += f"; bones driven: {drives}"
+    if plan.released:
+        message += f"; bones no longer driven (back at rest): {', '.join(plan.released)}"
     for warning in getattr(result, "warnings", ()):
         message += f"; warning: {warning}"
     return message
 
 
 def rig_objects(
-    objects, *, replace=False, use_landmark_object=True, smooth_shading=True, progress=None, gaze=EYE_LOOK_DEGREES
+    objects,
+    *,
+    replace=False,
+    use_landmark_object=True,
+    smooth_shading=True,
+    progress=None,
+    gaze=EYE_LOOK_DEGREES,
+    drive_bones=False,
 ):
     """Auto-rig mesh objects with ARKit shape keys: :func:`plan_rig`, compute, :func:`write_rig`. ``gaze``: the
     eyeballs' turn in eyeLook* at 1.0, ``(horizontal, vertical)`` degrees; ``(0, 0)`` moves the lids only.
+    ``drive_bones``: jawOpen and eyeLook* turn the character's jaw and eye bones (:func:`plan_rig`).
 
     Returns:
         (:class:`facemotion.core.rig.autorig.RigResult`, list of objects rigged).
@@ -435,7 +469,12 @@ def rig_objects(
         FacemotionError subclasses with a one-line message; the scene is unchanged then.
     """
     plan = plan_rig(
-        objects, replace=replace, use_landmark_object=use_landmark_object, smooth_shading=smooth_shading, gaze=gaze
+        objects,
+        replace=replace,
+        use_landmark_object=use_landmark_object,
+        smooth_shading=smooth_shading,
+        gaze=gaze,
+        drive_bones=drive_bones,
     )
     result = plan.compute(progress)
     return result, write_rig(plan, result)

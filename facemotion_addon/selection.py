@@ -11,10 +11,13 @@ __all__ = [
     "LANDMARKS_PROP",
     "TARGETS_PROP",
     "arkit_key_count",
+    "armature_of",
+    "deforming_armatures",
     "face_meshes",
     "is_landmark_object",
     "is_rigged",
     "rigged_meshes",
+    "with_armatures",
 ]
 
 #: Custom property marking a landmark object, and the one listing the objects it belongs to.
@@ -50,3 +53,26 @@ def face_meshes(context):
 def rigged_meshes(context):
     """:func:`face_meshes` that carry all 52 ARKit shape keys (list, may be empty)."""
     return [obj for obj in face_meshes(context) if is_rigged([obj])]
+
+
+def armature_of(obj):
+    """The armature deforming mesh ``obj`` (its parent, else its first Armature modifier's object), or None."""
+    if obj.parent is not None and obj.parent.type == "ARMATURE":
+        return obj.parent
+    for modifier in obj.modifiers:
+        if modifier.type == "ARMATURE" and modifier.object is not None:
+            return modifier.object
+    return None
+
+
+def deforming_armatures(objects):
+    """The armatures deforming the meshes among ``objects`` (:func:`armature_of`), each once, in order (list)."""
+    found = (armature_of(obj) for obj in objects if obj.type == "MESH")
+    return [arm for arm in dict.fromkeys(found) if arm is not None]
+
+
+def with_armatures(objects):
+    """``objects`` followed by the armatures deforming them that are not among them (list)."""
+    objects = list(objects)
+    names = {obj.name for obj in objects}
+    return objects + [arm for arm in deforming_armatures(objects) if arm.name not in names]

@@ -38,6 +38,7 @@ from . import compat
 from .bridge import fcurve_values, write_keyframes
 from .keyframes import ACTION_TAG, CURVE_GROUP, interpolation_value, is_facemotion_action, shape_key_data_path
 from .pipeline import write_bake
+from .selection import armature_of
 
 #: Name of a capture's action (``{object}``: the mesh object's name).
 CAPTURE_ACTION = "facemotion_capture_{object}"
@@ -59,16 +60,6 @@ def _shape_key_action(obj):
     key = obj.data.shape_keys if obj is not None and obj.type == "MESH" else None
     anim = key.animation_data if key is not None else None
     return key, anim, anim.action if anim is not None else None
-
-
-def armature_of(obj):
-    """The armature deforming mesh ``obj`` (its parent, else its first Armature modifier's object), or None."""
-    if obj.parent is not None and obj.parent.type == "ARMATURE":
-        return obj.parent
-    for modifier in obj.modifiers:
-        if modifier.type == "ARMATURE" and modifier.object is not None:
-            return modifier.object
-    return None
 
 
 def _pose_bone(objects, name, what):

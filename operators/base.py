@@ -249,8 +249,8 @@ class JobOperator(FacemotionOperator):
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
-        self._runner = JobRunner(self.make_job(context))
         try:
+            self._runner = JobRunner(self.make_job(context))
             self._runner.start(context)
         except FacemotionError as exc:
             return self.fail(exc)

@@ -1,22 +1,38 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Operators that build the rig: detect landmarks and the face's parts on the selected mesh(es), then rig them.
+"""Operators that build the rig: detect landmarks and the face's parts on the selected mesh(es), rig them, and draw
+the rig's preview sheet.
 
-Both are long runs (seconds to tens of seconds): modal from the UI, with progress in the status bar and Esc to
+All three are long runs (seconds to tens of seconds): modal from the UI, with progress in the status bar and Esc to
 cancel (see :mod:`.base`). Each selected object's *Face Part* (``Object.facemotion_part``) decides whether it takes
 part and as what (:mod:`facemotion.facemotion_addon.rigging`).
 """
 
-import bpy
+import os
 
+import bpy
+from bpy_extras.io_utils import ExportHelper
+
+from ..core.detect.mesh_landmarks import detect_mesh_landmarks
+from ..core.errors import InputError
+from ..core.io.atomic_io import check_output_file
 from ..core.rig.autorig import MAX_GAZE_DEGREES
+from ..core.rig.parts import face_frame
 from ..core.rig.transfer import EYE_LOOK_DEGREES
-from ..facemotion_addon import rigging
-from ..facemotion_addon.selection import face_meshes
+from ..facemotion_addon import rig_preview, rigging
+from ..facemotion_addon.selection import face_meshes, is_rigged
 from ..facemotion_addon.settings.preferences import apply_preferences
 from ..facemotion_addon.settings.properties import settings
-from .base import Job, JobOperator
+from .base import FileJobOperator, Job, JobOperator
 
-__all__ = ["DetectLandmarksJob", "FACEMOTION_OT_detect_landmarks", "FACEMOTION_OT_rig_face", "RigJob", "classes"]
+__all__ = [
+    "DetectLandmarksJob",
+    "FACEMOTION_OT_detect_landmarks",
+    "FACEMOTION_OT_preview_sheet",
+    "FACEMOTION_OT_rig_face",
+    "PreviewSheetJob",
+    "RigJob",
+    "classes",
+]
 
 
 class DetectLandmarksJob(Job):
@@ -53,13 +69,18 @@ class RigJob(Job):
 
     title = "Rigging"
 
-    def __init__(self, objects, replace, smooth_shading=True, gaze=EYE_LOOK_DEGREES):
+    def __init__(self, objects, replace, smooth_shading=True, gaze=EYE_LOOK_DEGREES, drive_bones=False):
         self.objects, self.replace, self.smooth_shading, self.gaze = objects, replace, smooth_shading, gaze
+        self.drive_bones = drive_bones
 
     def prepare(self, context):
         apply_preferences()
         self.plan = rigging.plan_rig(
-            self.objects, replace=self.replace, smooth_shading=self.smooth_shading, gaze=self.gaze
+            self.objects,
+            replace=self.replace,
+            smooth_shading=self.smooth_shading,
+            gaze=self.gaze,
+            drive_bones=self.drive_bones,
         )
 
     def compute(self, progress):
@@ -120,6 +141,12 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
         max=MAX_GAZE_DEGREES,
         description="Eyeball turn at eyeLook* = 1.0, degrees: horizontal (In / Out), vertical (Up / Down)",
     )
+    drive_bones: bpy.props.BoolProperty(
+        name="Drive Jaw / Eye Bones",
+        default=False,
+        description="jawOpen and eyeLook* turn the character's jaw and eye bones (drivers) instead of the teeth and "
+        "eyeballs in the shape keys",
+    )
 
     def make_job(self, context):
         # Unset, the Rig panel's checkbox decides (the operator property is for scripts and F9 redo).
@@ -129,7 +156,85 @@ class FACEMOTION_OT_rig_face(JobOperator, bpy.types.Operator):
             else settings(context.scene).replace_keys
         )
         gaze = (0.0, 0.0) if self.gaze_style == "LIDS" else tuple(self.gaze_degrees)
-        return RigJob(face_meshes(context), replace, self.smooth_shading, gaze)
+        drive_bones = (
+            self.drive_bones if self.properties.is_property_set("drive_bones") else settings(context.scene).drive_bones
+        )
+        return RigJob(face_meshes(context), replace, self.smooth_shading, gaze, drive_bones)
 
 
-classes = (FACEMOTION_OT_detect_landmarks, FACEMOTION_OT_rig_face)
+class PreviewSheetJob(Job):
+    """Draw the preview sheet of the selected rigged head (:mod:`facemotion.facemotion_addon.rig_preview`) from its
+    shape keys as they are (the artist's edits included) and write it to ``path``. The scene is only read: no frame,
+    shape-key value, render setting or object is touched (the sheet is drawn by the project's rasterizer, not by a
+    Blender render), and the PNG is written last, so a cancelled run leaves no file."""
+
+    title = "Drawing the preview sheet"
+
+    def __init__(self, objects, path, overwrite, size):
+        self.objects, self.path, self.overwrite, self.size = objects, path, overwrite, size
+
+    def prepare(self, context):
+        apply_preferences()
+        self.path = check_output_file(self.path, (".png",), overwrite=self.overwrite, what="use .png")
+        self.selection = rigging.read_selection(self.objects)
+        self.deltas = rig_preview.read_rigged_head(self.selection.combined)
+        if not self.deltas.any():
+            raise InputError("the selected meshes have no ARKit shape keys that move: rig them first (Rig Face)")
+        landmark_object = rigging.landmark_object_for(self.selection.objects) or rigging.landmark_object_for(
+            self.selection.combined.objects
+        )
+        self.landmarks = None if landmark_object is None else rigging.read_landmark_object(landmark_object)
+        rigged = [obj for obj in self.selection.combined.objects if is_rigged([obj])]
+        active = context.view_layer.objects.active
+        self.heading = (active if active in rigged else (rigged or self.selection.combined.objects)[0]).name
+
+    def compute(self, progress):
+        combined = self.selection.combined
+        if self.landmarks is None:  # the rig's landmark object was deleted: find the face again
+            self.landmarks = detect_mesh_landmarks(combined.vertices, combined.triangles, progress=progress).points
+        parts = rigging.selection_parts(self.selection, self.landmarks)
+        rotation = face_frame(self.landmarks)[1].T  # columns: the subject's left, up, forward
+        self.sheet = rig_preview.sheet_image(
+            combined.vertices,
+            combined.triangles,
+            self.deltas,
+            parts,
+            self.landmarks,
+            rotation,
+            heading=self.heading,
+            size=self.size,
+            progress=progress,
+        )
+
+    def apply(self, context):
+        rig_preview.write_sheet(self.path, self.sheet)
+        return f"Preview sheet of {self.heading} written to {self.path}"
+
+
+class FACEMOTION_OT_preview_sheet(FileJobOperator, bpy.types.Operator, ExportHelper):
+    """Draw the selected rigged face at rest, in its key shapes and emotion presets, front and three-quarter, parts
+    in their own colours, into a PNG (the scene is not changed)"""
+
+    bl_idname = "facemotion.preview_sheet"
+    bl_label = "Preview Sheet..."
+    bl_options = {"REGISTER"}  # writes a file only: no undo step
+    requires = "rigged"
+
+    filename_ext = ".png"
+    filter_glob: bpy.props.StringProperty(default="*.png", options={"HIDDEN"})
+    overwrite: bpy.props.BoolProperty(name="Overwrite", description="Replace the file if it exists", default=False)
+    size: bpy.props.IntProperty(name="Cell Size", default=192, min=64, max=1024, description="Pixels per picture")
+
+    def invoke(self, context, event):
+        # The file browser warns about an existing name; choosing it there means replacing it.
+        self.overwrite = True
+        return ExportHelper.invoke(self, context, event)
+
+    def make_job(self, context):
+        if not self.filepath or not os.path.basename(self.filepath):
+            raise InputError("choose a file name for the preview sheet (.png)")
+        path = bpy.path.ensure_ext(bpy.path.abspath(self.filepath), self.filename_ext)
+        return PreviewSheetJob(face_meshes(context), path, self.overwrite, self.size)
+
+
+classes = (FACEMOTION_OT_detect_landmarks, FACEMOTION_OT_rig_face, FACEMOTION_OT_preview_sheet)

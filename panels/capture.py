@@ -4,9 +4,8 @@ their animation written out as a Live Link Face CSV."""
 
 import bpy
 
-from ..facemotion_addon.selection import rigged_meshes
+from ..facemotion_addon.selection import armature_of, rigged_meshes
 from ..facemotion_addon.settings.properties import settings
-from ..facemotion_addon.takes import armature_of
 from .base import FacemotionPanel
 
 __all__ = ["FACEMOTION_PT_capture", "classes"]

@@ -23,7 +23,9 @@ class FACEMOTION_PT_rig(FacemotionPanel, bpy.types.Panel):
         col = layout.column(align=True)
         col.operator("facemotion.detect_landmarks", icon="SHADERFX")
         col.operator("facemotion.rig_face", icon="SHAPEKEY_DATA")
+        col.operator("facemotion.preview_sheet", icon="RENDER_STILL")
         layout.prop(props, "replace_keys")
+        layout.prop(props, "drive_bones")
 
         box = layout.box()
         faces = face_meshes(context)

@@ -33,6 +33,7 @@ from facemotion.facemotion_addon.settings import preferences, properties
 OPERATOR_IDS = (
     "detect_landmarks",
     "rig_face",
+    "preview_sheet",
     "apply_emotion",
     "reset_pose",
     "timeline_add_key",
@@ -338,7 +339,13 @@ def test_register_unregister_register_unregister():
             for name in OPERATOR_IDS:
                 assert operator_rna(f"facemotion.{name}").identifier == f"FACEMOTION_OT_{name}"
                 # Every operator that changes the scene is one undo step (downloading assets changes no scene).
-                no_scene_change = ("download_assets", "preset_save", "wheel_save_preset", "export_live_link")
+                no_scene_change = (
+                    "download_assets",
+                    "preset_save",
+                    "wheel_save_preset",
+                    "export_live_link",
+                    "preview_sheet",
+                )
                 assert ("UNDO" in getattr(bpy.types, f"FACEMOTION_OT_{name}").bl_options) == (
                     name not in no_scene_change
                 )
@@ -751,7 +758,7 @@ def test_panels_draw_with_nothing_selected(registered, monkeypatch, tmp_path):
     monkeypatch.setenv("FACEMOTION_PRESETS", str(tmp_path))  # no saved presets: no preset buttons
     context = context_for()
     log = draw_panel(_panel("FACEMOTION_PT_rig"), context)
-    assert operators_in(log) == ["facemotion.detect_landmarks", "facemotion.rig_face"]
+    assert operators_in(log) == ["facemotion.detect_landmarks", "facemotion.rig_face", "facemotion.preview_sheet"]
     assert any("Select the face mesh" in text for text in labels_in(log))
     log = draw_panel(_panel("FACEMOTION_PT_emotion"), context)
     assert operators_in(log) == ["facemotion.apply_emotion", "facemotion.reset_pose", "facemotion.preset_save"]

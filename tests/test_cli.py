@@ -460,7 +460,7 @@ def test_help(command):
     assert proc.stderr == ""
     expected = {
         "": ["rig", "animate", "demo"],
-        "rig": ["--out", "--overwrite", "--replace-keys"],
+        "rig": ["--out", "--overwrite", "--replace-keys", "--drive-bones"],
         "animate": ["--timeline", "--out", "--fps", "--overwrite"],
         "demo": ["--out-dir", "--mesh"],
     }[command]

@@ -73,11 +73,14 @@ def gaze_style(text):
     return h, v
 
 
-def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True):
+def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True, drive_bones=False):
+    from ..bone_drivers import driven_bones
     from ..rigging import describe_rig
 
     t = time.perf_counter()
     options = {"smooth_shading": smooth} | ({} if gaze is None else {"gaze": gaze_style(gaze)})
+    if drive_bones:
+        options["drive_bones"] = True
     _note_flat_normals(loaded, smooth)
     with naming_input(mesh), console.progress_bar("rig") as progress:
         result, objects = pipeline.rig(loaded, replace=replace, progress=progress, **options)
@@ -92,6 +95,9 @@ def _rig(pipeline, loaded, mesh, replace, gaze=None, smooth=True):
             info(f"    {name}: {text}")
     if result.empty:
         info(f"  note: no template data for {', '.join(result.empty)} (kept at rest)")
+    if drive_bones:
+        for bone, shapes in driven_bones(loaded).items():
+            info(f"  bone {bone} driven by {', '.join(shapes)}")
     for warning in getattr(result, "warnings", ()):
         console.warn(f"{Path(mesh).name}: {warning}")
     return objects
@@ -126,7 +132,9 @@ def cmd_rig(args):
     gaze_style(args.gaze)  # a bad --gaze is refused before any work
     strength = strength_option(args)  # a bad --strength too
     loaded = load_head(pipeline, args.mesh)
-    rigged = _rig(pipeline, loaded, args.mesh, args.replace_keys, args.gaze, smooth_option(export_options))
+    rigged = _rig(
+        pipeline, loaded, args.mesh, args.replace_keys, args.gaze, smooth_option(export_options), args.drive_bones
+    )
     store_strength_option(rigged, strength)
     t = time.perf_counter()
     # Everything the file held is written back (a character's body, clothes and props too), rigged or not.

@@ -117,6 +117,12 @@ def build_parser():
         "'lids' (lids only, for eyes driven by bones or ARKit's eye transforms) or 'H,V' degrees",
     )
     add_strength_arguments(rig)
+    rig.add_argument(
+        "--drive-bones",
+        action="store_true",
+        help="a character skinned to an armature with jaw / eye bones (jaw, eye.L, CC_Base_JawRoot, lEye...): "
+        "jawOpen and eyeLook* turn those bones (Blender drivers) instead of turning teeth and eyeballs in the keys",
+    )
     add_output_arguments(rig, required=True)
 
     animate = sub.add_parser(

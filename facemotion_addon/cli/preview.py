@@ -10,18 +10,12 @@ is read, rigged in memory and left as it was.
 import time
 from pathlib import Path
 
-import cv2
-
-from ...core.emotion.presets import preset_weights
-from ...core.errors import FacemotionError, InputError
-from ...core.io.atomic_io import atomic_output, check_output_file
-from ...core.rig.preview import KEY_SHAPE_COLUMNS, VIEWS, PreviewColumn, part_colours, preview_images, preview_sheet
+from ...core.errors import InputError
+from ...core.io.atomic_io import check_output_file
 from .. import console
 from ..console import info, print_stage
+from ..rig_preview import sheet_image, write_sheet
 from .commands import load_head, naming_input
-
-#: Emotion presets shown after the key shapes, at full intensity (what a timeline key of that name reaches).
-EMOTION_COLUMNS = ("happy", "sad", "surprise", "fear", "anger", "disgust", "contempt")
 
 
 def add_preview_parser(sub):
@@ -40,15 +34,6 @@ def add_preview_parser(sub):
     return parser
 
 
-def preview_column_groups(emotions=True):
-    """The sheet's column groups: ``[(group name, [PreviewColumn])]``: the key shapes, then (``emotions``) the
-    presets of :data:`EMOTION_COLUMNS` at intensity 1.0."""
-    groups = [("shapes", list(KEY_SHAPE_COLUMNS))]
-    if emotions:
-        groups.append(("emotions", [PreviewColumn(name, preset_weights(name)) for name in EMOTION_COLUMNS]))
-    return groups
-
-
 def cmd_preview(args):
     from .. import pipeline, rigging
 
@@ -64,27 +49,18 @@ def cmd_preview(args):
     info(f"  parts: {result.parts.summary()}")
     t = time.perf_counter()
     mesh = plan.combined
-    forward = result.fit.rotation[:, 2]
-    colours = part_colours(mesh.vertices, mesh.triangles, result.parts, result.landmarks, forward)
-    rows = []
-    for group, columns in preview_column_groups(not args.no_emotions):
-        images = preview_images(
-            mesh.vertices,
-            mesh.triangles,
-            result.deltas,
-            colours,
-            result.landmarks,
-            result.fit.rotation,
-            columns,
-            views=VIEWS,
-            size=args.size,
-        )
-        rows += [(f"{group}, {view.replace('_', '-')}", [c.title for c in columns], images[view]) for view in VIEWS]
-    parts = "; ".join(result.parts.summary().splitlines())
-    sheet = preview_sheet(rows, heading=f"{Path(args.mesh).name}: {parts}")
-    with atomic_output(out) as tmp:
-        if not cv2.imwrite(str(tmp), sheet[:, :, ::-1]):
-            raise FacemotionError(f"{out}: could not write the PNG")
+    sheet = sheet_image(
+        mesh.vertices,
+        mesh.triangles,
+        result.deltas,
+        result.parts,
+        result.landmarks,
+        result.fit.rotation,
+        heading=Path(args.mesh).name,
+        size=args.size,
+        emotions=not args.no_emotions,
+    )
+    write_sheet(out, sheet)
     print_stage(f"write {out.name}", t)
     print(out)
     return 0

@@ -244,6 +244,13 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
         "facemotion made before; shape keys you made yourself are never overwritten",
         default=False,
     )
+    drive_bones: BoolProperty(
+        name="Drive Jaw / Eye Bones",
+        description="For a character skinned to an armature with jaw and eye bones (jaw, eye.L, CC_Base_JawRoot, "
+        "lEye...): jawOpen and eyeLook* turn those bones with drivers, instead of turning the teeth and eyeballs "
+        "in the shape keys",
+        default=False,
+    )
     # Pose: Plutchik's wheel (the Emotion panel; facemotion_addon/emotion_names.py builds the items)
     wheel_mode: EnumProperty(
         name="Pick",
