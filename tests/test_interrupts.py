@@ -68,3 +68,25 @@ def test_outside_the_main_thread_nothing_is_touched():
     thread.start()
     thread.join()
     assert seen == [signal.default_int_handler]
+
+
+def test_a_ctrl_c_wrapped_by_a_library_import_is_still_an_interruption(monkeypatch, capsys):
+    """Ctrl+C inside a class body's ``__set_name__`` (matplotlib's, imported by MediaPipe) reaches the CLI as a
+    RuntimeError raised from the KeyboardInterrupt: exit 130 and one line, not a traceback; a plain bug still raises."""
+    from facemotion.facemotion_addon.cli import entry
+
+    def wrapped_ctrl_c(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Error calling __set_name__ on '_Hook' instance") from exc
+
+    def bug(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(entry.COMMANDS, "demo", wrapped_ctrl_c)
+    assert entry.main(["demo"]) == 130
+    assert capsys.readouterr().err.strip() == "facemotion: interrupted; nothing was written"
+    monkeypatch.setitem(entry.COMMANDS, "demo", bug)
+    with pytest.raises(RuntimeError, match="a bug"):
+        entry.main(["demo"])

@@ -291,6 +291,27 @@ def _left_behind(interruption):
     return notes[-1] if notes else "nothing was written"
 
 
+def _wrapped_interruption(exc):
+    """The KeyboardInterrupt (or :class:`Terminated`) an exception was raised from or during, else None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _interrupted(exc):
+    """One line for an interruption and its exit code: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP)."""
+    if isinstance(exc, Terminated):
+        hangup = exc.signum == getattr(signal, "SIGHUP", None)
+        print(f"facemotion: {'hung up' if hangup else 'terminated'}; {_left_behind(exc)}", file=sys.stderr)
+        return EXIT_SIGHUP if hangup else EXIT_SIGTERM
+    print(f"facemotion: interrupted; {_left_behind(exc)}", file=sys.stderr)
+    return EXIT_SIGINT
+
+
 def main(argv=None):
     """Run the CLI; returns the process exit code: 0 done; 2 bad input or a failure, with one line on stderr;
     130 interrupted (Ctrl+C, SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP), one line each and no output
@@ -315,12 +336,14 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     except SystemExit as exc:  # --help, or argparse's own exit inside Blender's --command handler
         return exc.code if isinstance(exc.code, int) else 0
-    except Terminated as exc:
-        hangup = exc.signum == getattr(signal, "SIGHUP", None)
-        print(f"facemotion: {'hung up' if hangup else 'terminated'}; {_left_behind(exc)}", file=sys.stderr)
-        return EXIT_SIGHUP if hangup else EXIT_SIGTERM
     except KeyboardInterrupt as exc:
-        print(f"facemotion: interrupted; {_left_behind(exc)}", file=sys.stderr)
-        return EXIT_SIGINT
+        return _interrupted(exc)
+    except Exception as exc:
+        # A signal inside a library's import or class creation reaches us wrapped (Python turns a KeyboardInterrupt
+        # in ``__set_name__`` into a RuntimeError): still an interruption, not a bug.
+        interruption = _wrapped_interruption(exc)
+        if interruption is None:
+            raise
+        return _interrupted(interruption)
     finally:
         console.set_verbosity(old_verbosity)
