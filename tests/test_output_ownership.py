@@ -109,7 +109,7 @@ def test_signal_during_the_export_exits_with_its_code_and_one_line(signum, code,
             env={**os.environ, "TMPDIR": str(temp_dir)},
         )
         # The export's temporary file (or .gltf's staging folder) appears just before Blender's exporter starts.
-        _wait_for(lambda: any(out_dir.iterdir()), proc, "the export")
+        _wait_for(lambda folder=out_dir: any(folder.iterdir()), proc, "the export")
         time.sleep(0.1)  # into the exporter's own Python code
         proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=300)
