@@ -1,6 +1,7 @@
 """Shared pytest set-up: the checkout is imported as the package ``facemotion``; real assets come from the asset
 module."""
 
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +12,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
+
+# A shell starts background jobs with Ctrl+C ignored (POSIX, without job control), and an ignored SIGINT is inherited
+# through exec by every CLI the tests start: the tests of Ctrl+C would then see it ignored (exit 0). Tests run as from
+# a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
