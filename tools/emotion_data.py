@@ -738,12 +738,13 @@ _worker_state = {}
 def _make_one(args):
     """Render face ``index`` and extract its features; returns a dict (``parts`` None when no face was found)."""
     index, seed, n_identities, identity_offset, size = args
-    if "renderer" not in _worker_state:
-        from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.detect.landmarks import default_detector
 
+    if "renderer" not in _worker_state:
         _worker_state["renderer"] = FaceRenderer()
-        _worker_state["detector"] = default_detector()
-    renderer, detector = _worker_state["renderer"], _worker_state["detector"]
+    # The shared detector, asked for each time: unregistering the add-on in this process closes it, and the next call
+    # makes a new one.
+    renderer, detector = _worker_state["renderer"], default_detector()
     label, identity_id = _face_plan(index, n_identities, identity_offset)
     identity = _identities(identity_id, renderer.template.identity_modes.shape[0])
     sample = sample_face(_face_rng(seed, index), label, identity)
