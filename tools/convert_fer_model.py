@@ -271,7 +271,7 @@ def _same_pads(size, kernel, stride):
     return total // 2, total - total // 2
 
 
-def _windows(x, kernel, stride, padding, fill):
+def same_padded_windows(x, kernel, stride, padding, fill):
     """NHWC ``x`` -> ``(N, H', W', C, kh, kw)`` windows, padded as Keras pads (``fill`` outside the image)."""
     kh, kw = kernel
     if padding == "same":
@@ -293,13 +293,13 @@ def numpy_forward(layers, weights, x_nhwc):
             out = np.asarray(x_nhwc, np.float64)
         elif kind == "Conv2D":
             k = w["kernel"]
-            win = _windows(ins[0], k.shape[:2], c["strides"], c["padding"], 0.0)
+            win = same_padded_windows(ins[0], k.shape[:2], c["strides"], c["padding"], 0.0)
             out = np.einsum("nhwcij,ijco->nhwo", win, k)
             if c["use_bias"]:
                 out = out + w["bias"]
         elif kind == "SeparableConv2D":
             dk = w["depthwise_kernel"][..., 0]  # (kh, kw, C)
-            win = _windows(ins[0], dk.shape[:2], c["strides"], c["padding"], 0.0)
+            win = same_padded_windows(ins[0], dk.shape[:2], c["strides"], c["padding"], 0.0)
             out = np.einsum("nhwcij,ijc->nhwc", win, dk)
             out = np.einsum("nhwc,co->nhwo", out, w["pointwise_kernel"][0, 0])
         elif kind == "BatchNormalization":
@@ -310,7 +310,7 @@ def numpy_forward(layers, weights, x_nhwc):
             z = ins[0] - ins[0].max(axis=-1, keepdims=True)
             out = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
         elif kind == "MaxPooling2D":
-            out = _windows(ins[0], c["pool_size"], c["strides"], c["padding"], -np.inf).max(axis=(-2, -1))
+            out = same_padded_windows(ins[0], c["pool_size"], c["strides"], c["padding"], -np.inf).max(axis=(-2, -1))
         elif kind == "Add":
             out = ins[0] + ins[1]
         elif kind == "GlobalAveragePooling2D":
