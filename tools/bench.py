@@ -30,9 +30,12 @@ timeline
    (one pass), ``photo.small_face_1024`` -- the same on a 1024 px image whose one face is 64 px tall (the
    small-face search); ``photo.emotion_512`` -- ``classify_image`` on the photo as the CLI's ``emotion`` command
    runs it (the every-face search + the fused emotion of every face), and ``photo.classify_512`` -- the fused
-   emotion of one detected face (features, geometric model, crop, appearance CNN, pooling; target <= 5 ms), both
+   emotion of one detected face (features, geometric model, crops, appearance CNNs, pooling; target <= 5 ms), both
    also as ratios to ``photo.landmarks_512`` (one Face Landmarker call on the photo; target for ``emotion``:
-   <= 3x); baseline ``landmarker_512_render``. Then the papers' figures
+   <= 3x); ``photo.appearance_512`` -- its appearance channel alone (mini-Xception + FaceExpressionNet, each on its
+   crop and the mirror) and ``photo.fercrop_512`` -- the mini-Xception alone on one crop (the channel before the
+   ensemble), ``classify`` and ``appearance`` also as ratios to ``fercrop``; baseline ``landmarker_512_render``.
+   Then the papers' figures
    (../shared/RESEARCH.md: Guo 2025, Liao 2025) are printed beside ours, labelled as theirs, on their hardware:
    no ratio is taken against numbers not measured here.
 4. ``capture.track|solve|emotion|total_640x480`` -- performance capture per frame of a 640x480 video (the
@@ -541,6 +544,10 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     classify_image(images[512], classifier=fused)  # the multi-face detector created before timing
     fns["emotion_512"] = lambda: classify_image(images[512], classifier=fused)
     fns["classify_512"] = lambda: fused.classify_faces(images[512], faces)
+    # Its appearance channel alone (two CNNs, each on its crop and the mirror), and the mini-Xception alone on one
+    # crop (the appearance channel before the ensemble): what the second model and the mirror cost.
+    fns["appearance_512"] = lambda: fused.appearance.predict(images[512], faces)
+    fns["fercrop_512"] = lambda: fused.appearance.predict_fer(images[512], faces)
     runs = interleaved(fns, max(args.repeat, CHEAP_RUNS))  # with the baseline, call by call
     report.add_baseline("landmarker_512_render", None, runs.pop("render"))  # pooled with section 1's samples
     what = {
@@ -549,11 +556,16 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         "emotion": "classify_image on {photo} at {px} px: detection + fused emotion of every face (the CLI's "
         "emotion command)",
         "classify": "fused emotion of one detected face of {photo} at {px} px (features, geometric model, crop, "
-        "appearance CNN, pooling, calibration)",
+        "appearance CNNs, pooling, calibration)",
+        "appearance": "appearance channel on one detected face of {photo} at {px} px (mini-Xception + "
+        "FaceExpressionNet, each on its crop and the mirror)",
+        "fercrop": "mini-Xception alone on one crop of one detected face of {photo} at {px} px",
     }
     for name, stage_runs in runs.items():
         kind, px = name.split("_")
-        against = ["landmarker_512_render"] + (["photo.landmarks_512"] if kind in ("emotion", "classify") else [])
+        against = ["landmarker_512_render"]
+        against += ["photo.landmarks_512"] if kind in ("emotion", "classify", "appearance", "fercrop") else []
+        against += ["photo.fercrop_512"] if kind in ("classify", "appearance") else []
         report.add_stage(f"photo.{name}", what[kind].format(photo=PHOTO, px=px), stage_runs, against, section="photo")
 
     # The face search (core/detect/landmarks.py) with every face wanted: a 512 px portrait (pass 1 alone), and a

@@ -311,19 +311,32 @@ class AppearanceChannel:
             np.stack([face_crop(image, f) for f in faces]) if faces else np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8)
         )
 
-    def predict_models(self, image, faces):
+    def predict_from_crops(self, fer_crops, faceapi_crops):
         """Each model's ``(N, 8) float32`` probabilities in :data:`CATEGORIES` order (contempt 0), averaged over its
-        crop and the crop's mirror image: ``(mini-Xception, FaceExpressionNet)``."""
-        faces = faces if isinstance(faces, (list, tuple)) else [faces]
-        n = len(faces)
+        crop and the crop's mirror image: ``(mini-Xception, FaceExpressionNet)``. ``fer_crops``: ``(N, 64, 64) uint8``
+        grey (:func:`face_crop`), ``faceapi_crops``: ``(N, 112, 112, 3) uint8`` RGB (:func:`faceapi_crop`) of the
+        same N faces. Mirroring the crops leaves the result unchanged (the same views, in another order)."""
+        n = len(fer_crops)
+        if len(faceapi_crops) != n:
+            raise InputError(f"{n} mini-Xception crops but {len(faceapi_crops)} face-api crops; give one per face each")
         if n == 0:
             empty = np.zeros((0, len(CATEGORIES)), np.float32)
             return empty, empty.copy()
-        fer = self.predict_crops(_mirrored(np.stack([face_crop(image, f) for f in faces])))
-        faceapi = self.predict_faceapi_crops(_mirrored(np.stack([faceapi_crop(image, f) for f in faces])))
+        fer = self.predict_crops(_mirrored(np.asarray(fer_crops, np.uint8)))
+        faceapi = self.predict_faceapi_crops(_mirrored(np.asarray(faceapi_crops, np.uint8)))
         return (
             fer_to_categories((fer[:n] + fer[n:]) / np.float32(2.0)),
             faceapi_to_categories((faceapi[:n] + faceapi[n:]) / np.float32(2.0)),
+        )
+
+    def predict_models(self, image, faces):
+        """:meth:`predict_from_crops` of the faces (one FaceLandmarks or a list) in ``image``."""
+        faces = faces if isinstance(faces, (list, tuple)) else [faces]
+        return self.predict_from_crops(
+            np.stack([face_crop(image, f) for f in faces]) if faces else np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8),
+            np.stack([faceapi_crop(image, f) for f in faces])
+            if faces
+            else np.zeros((0, FACEAPI_SIZE, FACEAPI_SIZE, 3), np.uint8),
         )
 
     def predict(self, image, faces):
