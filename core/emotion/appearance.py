@@ -41,7 +41,7 @@ matching MediaPipe landmarks (:func:`faceapi_frame`), roll removed like the othe
 graph subtracts face-api's channel means and divides by 255 (``FaceFeatureExtractor.forwardInput``).
 
 onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic; both models on crop and
-mirror take about 2.5-4 ms of CPU a face (FaceExpressionNet three quarters of it; ``tools/bench.py``'s
+mirror take about 4.3 ms of CPU a face, FaceExpressionNet's two views 2.8 ms of it (``tools/bench.py``'s
 ``photo.appearance_512``).
 """
 
