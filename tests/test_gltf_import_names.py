@@ -11,6 +11,7 @@ PascalCase (so the hook is what renames), and another tool's glTF with PascalCas
 import bpy
 import pytest
 from test_batch import run_cli, write_small_head
+from test_blender_io import empty_scene
 
 import facemotion
 from facemotion.core.arkit import ARKIT_NAMES
@@ -18,6 +19,7 @@ from facemotion.core.io.export_options import export_name
 from facemotion.facemotion_addon import compat
 
 UNREAL_NAMES = {export_name(name, "unreal") for name in ARKIT_NAMES}
+__all__ = ["empty_scene"]  # the factory-settings fixture (autouse), imported for the tests below
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +38,7 @@ def unreal_glb(tmp_path_factory):
 
 
 @pytest.fixture
-def empty_scene():
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    yield
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-
-
-@pytest.fixture
-def enabled_addon(empty_scene):
+def enabled_addon():
     """facemotion enabled as Blender enables an add-on: registered and listed in the preferences' add-ons (where
     io_scene_gltf2 looks for import user extensions)."""
     facemotion.register()
@@ -79,7 +74,7 @@ def test_blenders_gltf_import_restores_arkit_names_and_the_animation_follows(unr
     assert peak["mouthSmileLeft"] > 0.3, peak  # the file's smile drives the renamed keys
 
 
-def test_without_the_addon_blenders_import_keeps_pascal_case(unreal_glb, empty_scene):
+def test_without_the_addon_blenders_import_keeps_pascal_case(unreal_glb):
     (head,) = _imported_meshes(unreal_glb)
     assert _shape_key_names(head) == UNREAL_NAMES
 
