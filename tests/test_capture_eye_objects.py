@@ -177,6 +177,17 @@ def test_the_command_line_option_and_a_head_turn(head, tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
+    refused = subprocess.run(
+        [*CLI, "capture", str(csv), "--rig", rigged, "--out", str(tmp_path / "no.blend"), "--eye-objects"]
+        + ["--eye-bones", "eye.L", "eye.R", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 2 and len(lines) == 1 and "eye bones or eye objects, not both" in lines[0], lines
+    assert not (tmp_path / "no.blend").exists()
     bpy.ops.wm.open_mainfile(filepath=str(out))
     objects = {obj.name: obj for obj in bpy.context.scene.objects if obj.name in rest}
     # The eyeball turns with the head (about the head object's origin, the world's) and by its own gaze after it.
