@@ -137,6 +137,11 @@ def _check_eyes(objects, rest, centres, take):
 def test_capture_turns_separate_eyeballs_about_their_centres(head, tmp_path):
     objects, centres = head
     rest = {name: _world_vertices(obj, False) for name, obj in objects.items()}
+    # The rig's own eyeLookOutLeft turns the left eyeball to the subject's left, 30 degrees: the take's positive yaw.
+    blocks = objects["eyeball_left"].data.shape_keys.key_blocks
+    look = [np.array([v.co for v in blocks[name].data]) for name in ("Basis", "eyeLookOutLeft")]
+    yaw = take_angles(similarity_transform(*look, with_scale=False)[1])[0]
+    assert yaw == pytest.approx(np.radians(30.0), abs=1e-4)
     take = _take()
     csv = tmp_path / "gaze.csv"
     live_link.write_live_link_csv(csv, take)
