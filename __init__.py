@@ -17,6 +17,21 @@ import sys
 
 __all__ = ["CLI_COMMAND", "register", "registered_classes", "unregister"]
 
+#: The attribute io_scene_gltf2 looks up on each enabled add-on's module for an import user extension.
+GLTF_IMPORT_EXTENSION = "glTF2ImportUserExtension"
+
+
+def __getattr__(name):
+    """Blender's glTF importer asks every enabled add-on for :data:`GLTF_IMPORT_EXTENSION`: facemotion's gives its
+    shape keys their ARKit names back (:mod:`.facemotion_addon.gltf_import_names`). Looked up lazily (PEP 562), so
+    importing the package still imports nothing."""
+    if name == GLTF_IMPORT_EXTENSION:
+        from .facemotion_addon.gltf_import_names import ArkitNamesOnImport
+
+        return ArkitNamesOnImport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: ``blender --command facemotion ...`` (see :mod:`.facemotion_addon.cli.entry`).
 CLI_COMMAND = "facemotion"
 

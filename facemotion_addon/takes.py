@@ -15,7 +15,11 @@ What moves the object (or armature) goes in a second action on it, ``facemotion_
   (the transform it had when first captured, kept on the action; turns about its parent's axes, so a parent should
   be upright) or on a chosen pose bone relative to the bone's rest (about its origin, i.e. the bone's head);
 - the eyes' rotation on two chosen pose bones (a rig whose eyes are separate bones; facemotion's own rigs turn the
-  eyes with the eyeLook* shape keys, keyed with the weights);
+  eyes with the eyeLook* shape keys, keyed with the weights), or, with ``eye_objects``, on the eyeballs that are
+  separate objects, each turned about its own centre (found from the rig's eyeLook* keys:
+  :mod:`facemotion.core.capture.eye_objects`; composed with the head's turn when the eyeball is a top object).
+  Those eyeballs' own eyeLook* curves are then keyed at 0 (the skin's keep the take's, so the lids still follow the
+  gaze): the keys and the object rotation would otherwise turn them twice;
 - the emotion track (:meth:`~facemotion.core.capture.take.Take.emotion_keys`) as keys of the integer custom
   property :data:`EMOTION_PROPERTY` on each mesh (its index in
   :data:`facemotion.core.emotion.classifier.CATEGORIES`, constant between keys), with a timeline marker
@@ -27,18 +31,21 @@ unless ``replace``, and is then kept with a fake user).
 
 import bpy
 import numpy as np
-from mathutils import Euler, Matrix, Quaternion
+from mathutils import Euler, Matrix, Quaternion, Vector
 
 from ..core.arkit import ARKIT_NAMES
+from ..core.capture.eye_objects import SIDES, eyeball_pivot, turned_about
 from ..core.capture.head_pose import gaze_angles, take_angles, world_offsets, world_rotations
 from ..core.capture.take import Take
 from ..core.emotion.classifier import CATEGORIES
 from ..core.errors import FacemotionError, InputError
+from ..core.rig.transfer import EYE_LOOK
 from . import compat
-from .bridge import fcurve_values, write_keyframes
+from .bridge import fcurve_values, key_block_coords, write_keyframes
 from .keyframes import ACTION_TAG, CURVE_GROUP, interpolation_value, is_facemotion_action, shape_key_data_path
 from .pipeline import write_bake
 from .selection import armature_of
+from .shape_keys import facemotion_key_names
 
 #: Name of a capture's action (``{object}``: the mesh object's name).
 CAPTURE_ACTION = "facemotion_capture_{object}"
@@ -54,6 +61,8 @@ REST_PROPERTY = "facemotion_rest"
 HEAD_PROPERTY = "facemotion_head"
 #: Custom property of a motion action: the left and right eye bones' names, when the eyes were keyed on bones.
 EYES_PROPERTY = "facemotion_eyes"
+#: Custom property of a motion action on a separate eyeball object: its side ("left" / "right").
+EYE_OBJECT_PROPERTY = "facemotion_eye_object"
 
 
 def _shape_key_action(obj):
@@ -88,13 +97,30 @@ def _top_objects(objects):
     return out
 
 
-def _motion_plan(objects, take, *, head, head_bone, eye_bones, emotion):
-    """``{owner: {"head": None | "" | bone, "eyes": None | (left, right), "emotion": bool}}``: what each object or
-    armature gets keyed, every target checked (InputError) before anything is written."""
+def _eyeball(obj):
+    """The :class:`~facemotion.core.capture.eye_objects.EyeballPivot` of ``obj`` when it is a separate eyeball that
+    facemotion's eyeLook* keys turn, else None. InputError for one object holding both eyeballs."""
+    key = obj.data.shape_keys
+    looks = {name: key_block_coords(key.key_blocks[name]) for name in facemotion_key_names(obj) if name in EYE_LOOK}
+    try:
+        return eyeball_pivot(key_block_coords(key.reference_key), looks) if looks else None
+    except InputError as exc:
+        raise InputError(
+            f"eye objects: '{obj.name}': {exc}; turn eye objects off (--eye-objects on the command line): its "
+            "eyeLook* keys turn its eyeballs"
+        ) from None
+
+
+def _motion_plan(objects, take, *, head, head_bone, eye_bones, eye_objects, emotion):
+    """``{owner: {"head": None | "" | bone, "eyes": None | (left, right), "eye_object": None | EyeballPivot,
+    "emotion": bool}}``: what each object or armature gets keyed, every target checked (InputError) before anything
+    is written."""
+    if eye_objects and eye_bones:
+        raise InputError("choose eye bones or eye objects, not both: each turns the eyes")
     plan = {}
 
     def entry(owner):
-        return plan.setdefault(owner, {"head": None, "eyes": None, "emotion": False})
+        return plan.setdefault(owner, {"head": None, "eyes": None, "eye_object": None, "emotion": False})
 
     if emotion and take.emotion_keys():
         for obj in objects:
@@ -111,9 +137,20 @@ def _motion_plan(objects, take, *, head, head_bone, eye_bones, emotion):
         if len(arms) != 1:
             raise InputError(f"eye bones {' and '.join(eye_bones)}: the two eye bones must be in one armature")
         entry(arms.pop())["eyes"] = tuple(eye_bones)
+    if eye_objects:
+        eyeballs = {obj: pivot for obj in objects if (pivot := _eyeball(obj)) is not None}
+        if not eyeballs:
+            raise InputError(
+                f"eye objects: none of {', '.join(obj.name for obj in objects)} is a separate eyeball that "
+                "facemotion's eyeLook* keys turn (rig the eyes as their own objects, with a gaze); turn eye objects "
+                "off (--eye-objects on the command line)"
+            )
+        for obj, pivot in eyeballs.items():
+            entry(obj)["eye_object"] = pivot
     for owner, what in plan.items():
         bones = ([what["head"]] if what["head"] else []) + list(what["eyes"] or ())
-        for holder in ([owner] if what["head"] == "" else []) + [owner.pose.bones[name] for name in bones]:
+        itself = what["head"] == "" or what["eye_object"] is not None
+        for holder in ([owner] if itself else []) + [owner.pose.bones[name] for name in bones]:
             if holder.rotation_mode == "AXIS_ANGLE":
                 raise InputError(
                     f"'{holder.name}' uses axis-angle rotation; set its rotation mode to Quaternion or an Euler "
@@ -147,7 +184,7 @@ def _undo_motion(owner, action):
     transform, the bones' rest pose), so that a new capture never leaves a stale head turn behind."""
     compat.action_clear_fcurves(action, owner)
     head = action.get(HEAD_PROPERTY)
-    if head == "":
+    if head == "" or EYE_OBJECT_PROPERTY in action:
         rest = list(action[REST_PROPERTY])
         owner.location = rest[:3]
         if owner.rotation_mode == "QUATERNION":
@@ -158,7 +195,7 @@ def _undo_motion(owner, action):
         bone = owner.pose.bones.get(name) if owner.type == "ARMATURE" else None
         if bone is not None:
             bone.location, bone.rotation_quaternion, bone.rotation_euler = (0, 0, 0), (1, 0, 0, 0), (0, 0, 0)
-    for name in (HEAD_PROPERTY, EYES_PROPERTY):
+    for name in (HEAD_PROPERTY, EYES_PROPERTY, EYE_OBJECT_PROPERTY):
         action.pop(name, None)
 
 
@@ -236,12 +273,8 @@ def _write_motion(objects, plan, take, scene, frame_start):
         action = _claim_motion_action(owner)
         if what["head"] is not None:
             action[HEAD_PROPERTY] = what["head"]
-        if what["head"] == "":
-            rest = np.asarray(action[REST_PROPERTY], dtype=np.float64)
-            rest_rotation = np.array(Quaternion(rest[3:]).to_matrix())
-            _key_rotations(action, owner, owner, head @ rest_rotation, frames, linear)
-            if moved:
-                _key_locations(action, owner, owner, rest[:3] + offsets, frames, linear)
+        if what["head"] == "" or what["eye_object"] is not None:
+            _key_object_turns(action, owner, what, take, head if what["head"] == "" else None, offsets, frames)
         elif what["head"]:
             bone = owner.pose.bones[what["head"]]
             frame = _bone_frame(owner, bone)
@@ -258,6 +291,28 @@ def _write_motion(objects, plan, take, scene, frame_start):
         if what["emotion"]:
             _key_emotion(action, owner, take, frame_start, constant)
     _mark_emotion_changes(scene, take if any(what["emotion"] for what in plan.values()) else None, frame_start)
+
+
+def _key_object_turns(action, owner, what, take, head, offsets, frames):
+    """Key an object's own rotation (and location) from its recorded rest: its eyeball's turn about the eyeball's
+    centre (``what["eye_object"]``), then the head's turn ``head`` ``(N, 3, 3)`` (or None) about the object's origin
+    and the head's ``offsets`` ``(N, 3)``; both in the world's axes (a parent should be upright)."""
+    linear = interpolation_value("LINEAR")
+    rest = np.asarray(action[REST_PROPERTY], dtype=np.float64)
+    rotations, locations = np.array(Quaternion(rest[3:]).to_matrix())[None], rest[None, :3]
+    eyeball = what["eye_object"]
+    if eyeball is not None:
+        action[EYE_OBJECT_PROPERTY] = eyeball.side
+        basis = Matrix.LocRotScale(rest[:3], Quaternion(rest[3:]), owner.scale)
+        centre = np.array(basis @ Vector(eyeball.centre.tolist()))
+        turns = world_rotations(take.eye_rotation[:, SIDES.index(eyeball.side)])
+        rotations, locations = turned_about(turns, centre, locations[0], rotations[0])
+    if head is not None:
+        rotations, locations = turned_about(head, rest[:3], locations, rotations)
+        locations = locations + offsets
+    _key_rotations(action, owner, owner, np.broadcast_to(rotations, (len(frames), 3, 3)), frames, linear)
+    if eyeball is not None or np.any(offsets):
+        _key_locations(action, owner, owner, np.broadcast_to(locations, (len(frames), 3)), frames, linear)
 
 
 def _key_emotion(action, obj, take, frame_start, constant):
@@ -295,6 +350,7 @@ def write_take(
     head=True,
     head_bone=None,
     eye_bones=None,
+    eye_objects=False,
     emotion=True,
 ):
     """Key ``take``'s weights onto the objects' ARKit shape keys as :data:`CAPTURE_ACTION`, row 0 at
@@ -304,13 +360,15 @@ def write_take(
 
     ``head``: key the head's rotation (and a video's position offsets) on the top objects of ``objects``, or with
     ``head_bone`` (a pose bone's name) on that bone of the face's armature; ``eye_bones``: ``(left, right)`` pose
-    bone names for the eyes' rotation (None: the eyes stay in the eyeLook* shape keys); ``emotion``: key the take's
-    emotion track (when it has one) and mark its changes.
+    bone names for the eyes' rotation (None: the eyes stay in the eyeLook* shape keys); ``eye_objects``: key the
+    rotation of the objects that are separate eyeballs about their centres instead, their own eyeLook* curves at 0
+    (module docstring); ``emotion``: key the take's emotion track (when it has one) and mark its changes.
 
     A facemotion action already animating the shape keys (a bake) is unassigned and kept with a fake user. A user's
     action (on the shape keys, the object or the armature) makes it raise FacemotionError before anything changes,
     unless ``replace`` (it is then kept too). Returns :func:`.pipeline.write_bake`'s results. Raises InputError for
-    objects without shape keys, a bone that is not there, a rotation in axis-angle mode.
+    objects without shape keys, a bone that is not there, a rotation in axis-angle mode, ``eye_objects`` with eye bones
+    or without a separate eyeball among the objects (or with one object holding both).
     """
     objects = list(objects)
     scene = scene or bpy.context.scene
@@ -324,7 +382,9 @@ def write_take(
                 "which facemotion did not create; enable replace (--replace-action on the command line) to capture "
                 "anyway (yours is kept)"
             )
-    plan = _motion_plan(objects, take, head=head, head_bone=head_bone, eye_bones=eye_bones, emotion=emotion)
+    plan = _motion_plan(
+        objects, take, head=head, head_bone=head_bone, eye_bones=eye_bones, eye_objects=eye_objects, emotion=emotion
+    )
     _check_motion_actions(plan, replace)
     for obj in objects:
         _, anim, action = _shape_key_action(obj)
@@ -335,9 +395,10 @@ def write_take(
         ):
             action.use_fake_user = True
             anim.action = None
+    turned = [obj in plan and plan[obj]["eye_object"] is not None for obj in objects]
     results = write_bake(
         objects,
-        take.weights,
+        [_without_eye_looks(take.weights) if eyeball else take.weights for eyeball in turned],
         take.fps,
         replace=replace,
         scene=scene,
@@ -347,6 +408,13 @@ def write_take(
     )
     _write_motion(objects, plan, take, scene, int(frame_start))
     return results
+
+
+def _without_eye_looks(weights):
+    """``weights`` ``(N, 52)`` with the eyeLook* columns at 0 (a copy): for an eyeball whose object turns instead."""
+    out = np.array(weights, dtype=np.float32)
+    out[:, [ARKIT_NAMES.index(name) for name in EYE_LOOK]] = 0.0
+    return out
 
 
 def take_from_shape_keys(obj, *, scene=None, frame_start=None, frame_end=None):

@@ -9,8 +9,8 @@ The file capture is a :class:`.base.Job`: ``prepare`` reads the file name, the t
 ``compute`` tracks, solves, classifies the emotion and cleans in a worker thread
 (:mod:`facemotion.core.capture.capture`; cancellable at every frame, nothing written), ``apply`` keys the take
 (:func:`facemotion.facemotion_addon.takes.write_take`: shape keys, head, emotion) and, when asked, shows the video
-behind the rig (:mod:`facemotion.facemotion_addon.review_camera`). The head bone, the emotion track and the
-background are the Capture panel's settings (``scene.facemotion.capture_*``).
+behind the rig (:mod:`facemotion.facemotion_addon.review_camera`). The head bone, the eye bones or eye objects, the
+emotion track and the background are the Capture panel's settings (``scene.facemotion.capture_*``).
 """
 
 import os
@@ -91,7 +91,7 @@ class CaptureJob(Job):
         self.frame_start = context.scene.frame_start
         options = scene_settings(context.scene)
         self.head, self.head_bone = options.capture_head, options.capture_head_bone.strip() or None
-        self.eye_bones = _eye_bones(options)
+        self.eye_bones, self.eye_objects = _eye_bones(options), options.capture_eye_objects
         self.emotion_every = EMOTION_EVERY if options.capture_emotion and is_video else None
         self.background = options.capture_background and is_video
 
@@ -115,6 +115,7 @@ class CaptureJob(Job):
                 head=self.head,
                 head_bone=self.head_bone,
                 eye_bones=self.eye_bones,
+                eye_objects=self.eye_objects,
             )
         names = ", ".join(obj.name for obj in self.objects)
         notes = "; ".join(self.take.notes)
@@ -262,6 +263,7 @@ class FACEMOTION_OT_capture_webcam(FacemotionOperator, bpy.types.Operator):
                 head=options.capture_head,
                 head_bone=options.capture_head_bone.strip() or None,
                 eye_bones=_eye_bones(options),
+                eye_objects=options.capture_eye_objects,
             )
         except FacemotionError as exc:
             return self.fail(exc)

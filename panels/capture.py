@@ -37,6 +37,7 @@ class FACEMOTION_PT_capture(FacemotionPanel, bpy.types.Panel):
                 row.prop_search(options, name, armature.pose, "bones")
             else:
                 row.prop(options, name)
+        col.prop(options, "capture_eye_objects")
         col.prop(options, "capture_emotion")
         col.prop(options, "capture_background")
         col.operator("facemotion.capture_performance", text="Video or Live Link Take...", icon="FILE_MOVIE")

@@ -283,6 +283,7 @@ def test_capture_panel_draws_its_operators(rigged_face):
         "capture_head_bone",
         "capture_eye_bone_left",
         "capture_eye_bone_right",
+        "capture_eye_objects",
         "capture_emotion",
         "capture_background",
     ]

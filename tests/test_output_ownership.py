@@ -19,6 +19,7 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.errors import InputError
 from facemotion.core.io import atomic_io, batch_plan
 from facemotion.core.io.export_options import export_name
+from facemotion.facemotion_addon.cli import batch
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,33 @@ def test_journal_names_every_output_a_stopped_head_may_have_written(tmp_path):
     assert not batch_plan.is_up_to_date(asset, tmp_path, "k")
 
 
+def test_an_interrupted_batchs_summary_and_last_line_state_the_same_facts(tmp_path):
+    finished, stopped = (batch_plan.Asset(tmp_path / f"{name}.obj", name) for name in ("done", "stopped"))
+    done_glb, stopped_glb = finished.output(tmp_path, "glb"), stopped.output(tmp_path, "glb")
+    done_glb.write_bytes(b"finished")
+    stopped_glb.write_bytes(b"half")
+    journal = batch_plan.incomplete_report(
+        stopped, tmp_path, key="k", written=[stopped_glb], pending=stopped.output(tmp_path, "fbx"), previous={}
+    )
+    batch_plan.write_json(stopped.report_path(tmp_path), journal)
+    reports = [
+        batch_plan.asset_report(finished, tmp_path, key="k", status="ok", written=[done_glb]),
+        batch_plan.unfinished_report(stopped, tmp_path),
+    ]
+    summary = batch_plan.summary_report(reports, options={}, version="v", seconds=1.0, workers=1, interrupted="SIGTERM")
+    assert (summary["assets"], summary["ok"], summary["unfinished"], summary["interrupted"]) == (2, 1, 1, "SIGTERM")
+    assert summary["unfinished_heads"] == [{"input": str(stopped.source), "outputs_written": ["stopped.glb"]}]
+    assert summary["output_bytes"] == len(b"finished") + len(b"half")
+    line = batch._interrupted_outcome(summary, tmp_path)
+    assert line.startswith("1 of 2 heads finished") and "1 output file(s) of unfinished heads" in line
+    assert "run the same command again" in line
+    # A head that had not begun writing has nothing listed; a whole batch's summary names no signal.
+    stopped.report_path(tmp_path).unlink()
+    assert batch_plan.unfinished_report(stopped, tmp_path)["outputs"] == {}
+    whole = batch_plan.summary_report(reports[:1], options={}, version="v", seconds=1.0, workers=1)
+    assert whole["interrupted"] is None and whole["unfinished"] == 0 and whole["unfinished_heads"] == []
+
+
 # SIGTERM to the batch alone (a job scheduler), SIGINT to its whole process group (Ctrl+C in a terminal: the
 # workers get it too).
 @pytest.mark.parametrize(
@@ -157,6 +185,8 @@ def test_batch_stopped_during_a_heads_second_format_resumes(signum, code, word, 
         text=True,
         start_new_session=True,
     )
+    out.mkdir()
+    (out / batch.SUMMARY_NAME).write_text('{"ok": 1, "assets": 1}\n')  # an earlier run's, stale from now on
     report_path = out / "a.report.json"
 
     def on_fbx():
@@ -178,6 +208,12 @@ def test_batch_stopped_during_a_heads_second_format_resumes(signum, code, word, 
     for relative, entry in batch_plan.owned_entries(report).items():  # what it lists is there, whole
         assert "sha256" not in entry or batch_plan.file_sha256(out / relative) == entry["sha256"]
     assert not _hidden(out)
+    summary = batch_plan.read_report(out / batch.SUMMARY_NAME)  # rewritten: the same facts as the line
+    assert summary["interrupted"] == signal.Signals(signum).name, summary
+    assert (summary["assets"], summary["unfinished"], summary["ok"] + summary["failed"]) == (1, 1, 0), summary
+    written = summary["unfinished_heads"][0]["outputs_written"]
+    assert written == ["a.glb"] or signum == signal.SIGINT, summary
+    assert (f"{len(written)} output file(s)" in line) == bool(written), line
     first_glb = (out / "a.glb").read_bytes()
 
     again = run_cli(*command)
@@ -185,6 +221,8 @@ def test_batch_stopped_during_a_heads_second_format_resumes(signum, code, word, 
     report = batch_plan.read_report(report_path)
     assert report["status"] == "ok" and set(report["outputs"]) == {"a.glb", "a.fbx", "a@happy.fbx"}
     assert (out / "a.glb").read_bytes() == first_glb  # the same bytes as the interrupted run's
+    summary = batch_plan.read_report(out / batch.SUMMARY_NAME)  # the resumed run's, whole
+    assert summary["interrupted"] is None and summary["ok"] == 1 and summary["unfinished_heads"] == [], summary
     assert not _hidden(out)
 
 

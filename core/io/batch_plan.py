@@ -23,7 +23,9 @@ up to date, and the JSON reports (``facemotion batch``; the Blender side is
 - **Clips** (``--clips``) are read and checked by :mod:`facemotion.core.animation.clips` (they need the timeline,
   which is above this package).
 - **Reports**: one JSON per asset (:func:`asset_report`) and one summary (:func:`summary_report`), written
-  atomically with sorted keys.
+  atomically with sorted keys. A batch stopped by a signal still writes its summary, naming the signal and listing
+  the heads it did not finish (:func:`unfinished_report`) with the outputs they had written; the next run rewrites
+  it.
 """
 
 import hashlib
@@ -54,6 +56,7 @@ __all__ = [
     "incomplete_report",
     "owned_entries",
     "owned_outputs",
+    "unfinished_report",
     "summary_report",
     "write_json",
     "read_report",
@@ -313,10 +316,36 @@ def owned_outputs(report):
     return set(owned_entries(report))
 
 
-def summary_report(reports, *, options, version, seconds, workers, scheduler=None):
-    """The batch's summary: counts per status, total output bytes, the failed inputs with their errors, and every
-    asset's report name and status. ``reports``: the per-asset dicts in batch order; ``seconds``: wall time."""
-    counts = {status: sum(1 for r in reports if r.get("status") == status) for status in ("ok", "skipped", "failed")}
+def unfinished_report(asset, out_dir):
+    """The summary's entry for a head an interruption stopped before its report was in (status ``"unfinished"``):
+    ``outputs`` are the complete files its journal (:func:`incomplete_report`) lists as written, each with its size
+    and SHA-256 (``{}`` when it had not begun writing, or left no journal); the same batch command again redoes the
+    head and replaces them."""
+    journal = read_report(asset.report_path(out_dir)) or {}
+    written = journal.get("outputs") if journal.get("status") == "incomplete" else None
+    return {
+        "schema": REPORT_SCHEMA,
+        "input": str(asset.source),
+        "name": asset.name,
+        "status": "unfinished",
+        "outputs": dict(written or {}),
+        "error": None,
+    }
+
+
+def summary_report(reports, *, options, version, seconds, workers, scheduler=None, interrupted=None):
+    """The batch's summary: counts per status, total output bytes, the failed inputs with their errors, the
+    unfinished inputs with the outputs they wrote, and every asset's report name and status.
+
+    Args:
+        reports: the per-asset dicts in batch order (an interrupted batch's unstarted or stopped heads as
+            :func:`unfinished_report` s).
+        seconds: wall time; workers, scheduler: how the heads ran.
+        interrupted: the name of the signal that stopped the batch (``"SIGINT"``, ``"SIGTERM"``, ``"SIGHUP"``), or
+            None for a batch that went through every head.
+    """
+    statuses = ("ok", "skipped", "failed", "unfinished")
+    counts = {status: sum(1 for r in reports if r.get("status") == status) for status in statuses}
     return {
         "schema": REPORT_SCHEMA,
         "version": version,
@@ -324,11 +353,17 @@ def summary_report(reports, *, options, version, seconds, workers, scheduler=Non
         "workers": workers,
         "scheduler": scheduler,
         "seconds": round(float(seconds), 3),
+        "interrupted": interrupted,
         "assets": len(reports),
         **counts,
         "output_bytes": sum(entry.get("bytes", 0) for r in reports for entry in (r.get("outputs") or {}).values()),
         "failures": [
             {"input": r.get("input"), "error": r.get("error")} for r in reports if r.get("status") == "failed"
+        ],
+        "unfinished_heads": [
+            {"input": r.get("input"), "outputs_written": sorted(r.get("outputs") or {})}
+            for r in reports
+            if r.get("status") == "unfinished"
         ],
         "results": [{"input": r.get("input"), "name": r.get("name"), "status": r.get("status")} for r in reports],
     }

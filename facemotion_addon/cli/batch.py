@@ -11,8 +11,9 @@ process (no isolation; for debugging and for a Blender that cannot start itself 
 Every output is written atomically (a temporary file, then a rename; created exclusively where it is not the
 batch's own file and there is no ``--overwrite``), and the head's report is its journal: before each output it lists
 the finished ones with their hashes and names that one as pending (:func:`...core.io.batch_plan.incomplete_report`);
-the final report is written last. A batch stopped by Ctrl+C, SIGTERM or SIGHUP ends with one line saying how many
-heads were finished; the same command again redoes the unfinished ones, replacing the outputs they had written.
+the final report is written last. A batch stopped by Ctrl+C, SIGTERM or SIGHUP writes its summary (the signal, the
+heads finished, the unfinished ones with the outputs they had written) and ends with one line saying the same; the
+same command again redoes the unfinished ones, replacing the outputs they had written, and rewrites the summary.
 
 The same inputs and options give byte-identical GLB/FBX files: Blender's glTF exporter writes no time, the FBX
 exporter's creation time is fixed to ``SOURCE_DATE_EPOCH`` (default 0) here, and worker processes run the
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from ...core.animation.clips import parse_clips
 from ...core.errors import FacemotionError, InputError
+from ...core.interrupts import deferred_interrupts
 from ...core.io import batch_plan, export_options
 from ...core.io.atomic_io import check_writable
 from .. import console
@@ -136,7 +138,8 @@ BATCH_EPILOG = """outputs, per head IN/sub/head.obj found under the folder IN:
   DIR/sub/head.glb (.fbx ...)         the rigged head; with clips: one named animation per clip
   DIR/sub/head@CLIP.fbx               FBX with clips: one take per file (Unity's model@clip convention)
   DIR/sub/head.report.json            vertex counts, shapes made, landmark confidence, parts, timings, warnings
-  DIR/batch_summary.json              counts, failures, every head's status
+  DIR/batch_summary.json              counts, failures, every head's status (after a signal too: what was
+                                      finished and what was not)
 A head whose report says it was made from the same input content, options and facemotion version, with its outputs
 unchanged, is skipped (--force redoes it).
 
@@ -187,21 +190,31 @@ def cmd_batch(args):
     formats, clips, workers, out_dir, assets = _checked_command_line(args)
     options = batch_options(args, clips)
     version = batch_plan.facemotion_version()
-    reports, todo = _plan_heads(args, assets, out_dir, formats, clips, options, version)
-    try:
-        _run_heads(args, assets, reports, todo, out_dir, workers)
-        summary = batch_plan.summary_report(
-            reports,
+    reports = [None] * len(assets)  # filled as each head's fate is known (planned, then finished)
+
+    def summary(interrupted=None):
+        return batch_plan.summary_report(
+            [report or batch_plan.unfinished_report(asset, out_dir) for asset, report in zip(assets, reports)],
             options=options,
             version=version,
             seconds=time.perf_counter() - started,
             workers=workers,
             scheduler=args.scheduler,
+            interrupted=interrupted,
         )
-        _write_summary(summary, out_dir, args.json)
-    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP: the CLI's last line says what was finished
-        exc.add_note(_interrupted_outcome(assets, reports, out_dir))
+
+    try:
+        todo = _plan_heads(args, assets, reports, out_dir, formats, clips, options, version)
+        _run_heads(args, assets, reports, todo, out_dir, workers)
+    except KeyboardInterrupt as exc:  # Ctrl+C, SIGTERM, SIGHUP: the summary and the CLI's last line say what was done
+        stopped = summary(signal.Signals(getattr(exc, "signum", signal.SIGINT)).name)
+        exc.add_note(_interrupted_outcome(stopped, out_dir))
+        # Written whole even when a second signal comes meanwhile (it is delivered right after); a full disk leaves
+        # the line to say what was done.
+        with deferred_interrupts(), contextlib.suppress(OSError):
+            batch_plan.write_json(out_dir / SUMMARY_NAME, stopped)
         raise
+    _write_summary(summary(), out_dir, args.json)
     return 0
 
 
@@ -230,11 +243,11 @@ def _checked_command_line(args):
     return formats, clips, workers, out_dir.resolve(), assets
 
 
-def _plan_heads(args, assets, out_dir, formats, clips, options, version):
-    """Decide each head's fate before any runs: ``(reports, todo)``: ``reports[i]`` is the report of a head that
-    is not run (up to date: skipped; unreadable, or its output is a file no batch report lists: failed), else None;
-    ``todo`` the ``(index, request)`` pairs of the heads to run."""
-    reports, todo = [None] * len(assets), []
+def _plan_heads(args, assets, reports, out_dir, formats, clips, options, version):
+    """Decide each head's fate before any runs: sets ``reports[i]`` to the report of a head that is not run (up to
+    date: skipped; unreadable, or its output is a file no batch report lists: failed) and returns ``todo``, the
+    ``(index, request)`` pairs of the heads to run."""
+    todo = []
     for index, asset in enumerate(assets):
         try:
             key = batch_plan.job_key(batch_plan.input_sha256(asset.source), options, version)
@@ -260,7 +273,7 @@ def _plan_heads(args, assets, out_dir, formats, clips, options, version):
             )
             continue
         todo.append((index, {"source": str(asset.source), "name": asset.name, "key": key, "out_dir": str(out_dir)}))
-    return reports, todo
+    return todo
 
 
 def _run_heads(args, assets, reports, todo, out_dir, workers):
@@ -293,20 +306,17 @@ def _run_heads(args, assets, reports, todo, out_dir, workers):
             distributed.run_local(todo, command, min(workers, len(todo)), finished)
 
 
-def _interrupted_outcome(assets, reports, out_dir):
-    """What an interrupted batch leaves, for the CLI's last line (:func:`.entry.main` prints it after "terminated;"):
-    how many heads were finished (done, up to date or failed, each with its report), and the outputs the unfinished
-    heads had written (listed in their reports, so the same command again replaces them)."""
-    finished = sum(report is not None for report in reports)
-    kept = 0
-    for asset, report in zip(assets, reports):
-        if report is None:
-            journal = batch_plan.read_report(asset.report_path(out_dir)) or {}
-            kept += len(journal.get("outputs") or {}) if journal.get("status") == "incomplete" else 0
-    text = f"{finished} of {len(assets)} heads finished (reports in {out_dir})"
+def _interrupted_outcome(summary, out_dir):
+    """What an interrupted batch leaves, for the CLI's last line (:func:`.entry.main` prints it after "terminated;"),
+    from the same facts as its summary (``summary``, :func:`...core.io.batch_plan.summary_report`): how many heads
+    were finished (done, up to date or failed, each with its report), and the outputs the unfinished heads had
+    written (listed in their reports, so the same command again replaces them)."""
+    finished = summary["assets"] - summary["unfinished"]
+    kept = sum(len(head["outputs_written"]) for head in summary["unfinished_heads"])
+    text = f"{finished} of {summary['assets']} heads finished (reports in {out_dir})"
     if kept:
         text += f", {kept} output file(s) of unfinished heads written and listed in their reports"
-    if finished < len(assets):
+    if summary["unfinished"]:
         text += "; run the same command again to finish the rest"
     return text
 

@@ -135,6 +135,12 @@ def add_capture_parser(subparsers):
         metavar=("LEFT", "RIGHT"),
         help="key the eyes' rotation on these pose bones (default: the eyes move with the eyeLook* shape keys)",
     )
+    capture.add_argument(
+        "--eye-objects",
+        action="store_true",
+        help="turn eyeballs that are separate objects about their own centres by the captured gaze (their eyeLook* "
+        "keys then stay at 0, so they do not turn twice; the lids still follow; default: the eyeLook* keys turn them)",
+    )
     capture.add_argument("--no-head", action="store_true", help="do not key the head's rotation and position")
     capture.add_argument(
         "--emotion-every",
@@ -277,6 +283,7 @@ def cmd_capture(args):
             head=not args.no_head,
             head_bone=args.head_bone,
             eye_bones=args.eye_bones,
+            eye_objects=args.eye_objects,
         )
     print_stage("key the capture", t)
     t = time.perf_counter()

@@ -286,9 +286,13 @@ def _signal_handlers():
 
 def _left_behind(interruption):
     """What an interrupted command leaves: the last note a command added to the exception (PEP 678; a batch's heads
-    finished before the signal), else nothing."""
-    notes = getattr(interruption, "__notes__", None)
-    return notes[-1] if notes else "nothing was written"
+    finished before the signal), or to the interruption a second signal cut short, else nothing."""
+    while isinstance(interruption, KeyboardInterrupt):
+        notes = getattr(interruption, "__notes__", None)
+        if notes:
+            return notes[-1]
+        interruption = interruption.__context__
+    return "nothing was written"
 
 
 def _wrapped_interruption(exc):

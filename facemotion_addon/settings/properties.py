@@ -473,6 +473,13 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
         description="Pose bone of the subject's right eye (set both eye bones or neither)",
         default="",
     )
+    capture_eye_objects: BoolProperty(
+        name="Eye Objects",
+        description="Turn eyeballs that are separate objects about their own centres by the captured gaze (their "
+        "eyeLook* keys are then kept at 0, so they do not turn twice; the lids still follow). Off: the eyeLook* "
+        "shape keys turn them",
+        default=False,
+    )
     capture_emotion: BoolProperty(
         name="Emotion Track",
         description="Classify the video's emotion (every 3rd frame, against its calm frames) and key it as the "
