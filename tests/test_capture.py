@@ -232,8 +232,9 @@ def test_round_trip_recovers_known_curves(performance):
     scores = crt.compare(solve_take(tracked, CaptureSettings(solve_share=0.0)), weights, yaw)
     for name in ("mouthPucker", "mouthFunnel"):
         assert result[name][0] > scores[name][0] + 0.15, (name, result[name], scores[name])
-    # Channels the performance never drives: 0.022 / 0.025 / 0.017 measured; the solve on every channel read 0.073 / 0.065 (a
-    # turned pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2) 0.042 / 0.038.
+    # Channels the performance never drives: 0.022 / 0.025 / 0.017 measured; the solve on every channel read 0.073 /
+    # 0.065 (a turned pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2) 0.042 /
+    # 0.038.
     assert crt.idle_activation(take, weights)[0] < 0.035
 
 
