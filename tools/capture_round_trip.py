@@ -12,7 +12,7 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 
 Usage::
 
-    python tools/capture_round_trip.py [--performance 1|2] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
+    python tools/capture_round_trip.py [--performance 1|2|3] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
         [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
@@ -46,12 +46,15 @@ from facemotion.core.rig.template import load_ict_template  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "build" / "capture_round_trip"
 FPS = 30.0
-#: The two performances: the rendered head's ICT identity coefficients (faces visibly unlike the template's mean and
+#: The performances: the rendered head's ICT identity coefficients (faces visibly unlike the template's mean and
 #: each other), the seed of its sensor noise and the peak of its head turn (degrees). The first is the one the solve's
-#: choices were measured on; the second (another face, other curves, see :func:`truth_curves`) checks they carry over.
+#: choices were measured on; the second (another face, other curves, see :func:`truth_curves`, a turn the other way)
+#: and the third (a third face, a wider turn, brows and blinks at its peaks; added after the choices) check they carry
+#: over.
 PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},
+    3: {"identity": (1.0, 1.0, -2.0, -1.0, 0.5, -1.5, 1.0), "seed": 22, "yaw_deg": 18.0},
 }
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
@@ -107,6 +110,20 @@ EVENTS = {
         ("mouthPucker", 5.4, 0.4, 1.0),
         ("eyeBlinkLeft", 5.6, 0.25, 1.0),
         ("eyeBlinkRight", 5.6, 0.25, 1.0),
+    ),
+    3: (
+        ("jawOpen", 1.4, 0.5, 0.6),
+        ("mouthPucker", 1.9, 0.5, 0.8),
+        ("browInnerUp", 2.2, 0.8, 0.9),
+        ("eyeBlinkLeft", 2.6, 0.3, 1.0),
+        ("eyeBlinkRight", 2.6, 0.3, 1.0),
+        ("mouthSmileLeft", 3.4, 0.8, 0.9),
+        ("mouthSmileRight", 3.4, 0.8, 0.9),
+        ("mouthFunnel", 4.2, 0.6, 0.9),
+        ("browInnerUp", 4.8, 0.6, 0.6),
+        ("eyeBlinkLeft", 4.9, 0.25, 1.0),
+        ("eyeBlinkRight", 4.9, 0.25, 1.0),
+        ("jawOpen", 5.5, 0.5, 0.5),
     ),
 }
 

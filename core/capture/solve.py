@@ -102,6 +102,9 @@ UNSOLVED_CHANNELS = (
 #: score head confuses a funnel with a jaw drop; smiles 0.90 / 0.94 / 0.95). Channels the round trip does not drive
 #: stay on the scores, which rose less where no expression was: the solve on every channel made the idle channels
 #: read 0.073 on average (cheekPuff 0.42, noseSneerRight 0.22: a turned pucker or funnel's leftovers), the scores 0.042.
+#: Re-measured with the head-turn residual averaged over faces (:mod:`.landmark_basis`), first performance: blink
+#: shares 0.25 / 0.5 / 0.75 gave eyeBlinkRight r 0.891 / 0.903 / 0.905 and eyeBlinkLeft 0.922 / 0.922 / 0.915,
+#: browInnerUp shares 0.5 / 0.75 / 1.0 gave 0.945 / 0.939 / 0.926: kept.
 SOLVE_SHARE = {
     "jawOpen": 1.0,
     "mouthFunnel": 1.0,
@@ -119,9 +122,12 @@ SOLVE_SHARE = {
 #: vs 0, solve alone: mouthPucker r 0.92 vs 0.91, mouthFunnel 0.92 vs 0.91, browInnerUp 0.90 vs 0.89 (first
 #: performance); 0.86 / 0.87 / 0.82 vs 0.85 / 0.86 / 0.80 (second).
 DEPTH_WEIGHT = 0.5
-#: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: 3e-7 against 1e-7 gave the same
-#: mouth and steadier blinks (eyeBlinkLeft r 0.87 vs 0.83); 1e-6 drifts toward the scores (mouthFunnel 0.73).
-PRIOR_WEIGHT = 3e-7
+#: Weight of the prior (metres^2 per unit weight^2, per landmark used). Round trip: with the template's own head-turn
+#: residual, 3e-7 against 1e-7 gave the same mouth and steadier blinks (eyeBlinkLeft r 0.87 vs 0.83); 1e-6 drifts
+#: toward the scores (mouthFunnel 0.73). With the turn residual averaged over faces (:mod:`.landmark_basis`) the
+#: landmarks explain a turned face well enough to be trusted more: 1e-7 against 3e-7, first performance, mouthFunnel
+#: 0.99 vs 0.95, mouthPucker 0.97 vs 0.96, blinks 0.92 / 0.90 either way (0.92 / 0.93 vs 0.93 / 0.92 on the second).
+PRIOR_WEIGHT = 1e-7
 #: Upper bound of a head turn's residual column (units of its :data:`.landmark_basis.POSE_TURNS` angle: 3 = 36
 #: degrees of yaw, 30 of pitch, past which MediaPipe loses the face anyway).
 POSE_LIMIT = 3.0
