@@ -145,10 +145,8 @@ def test_calibration_lowers_ece_and_fusion_beats_each_channel_on_held_out_render
 
     data = fef.generate(n=240, seed=101, workers=1, n_identities=30)
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
-    framings = [tuple(round(float(v), 3) for v in f) for f in data["framings"]]
-    k = framings.index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
-    p_g = data["geometry"].astype(np.float64)
-    p_a = appearance.fer_to_categories(data["appearance_fer"][:, k]).astype(np.float64)
+    p_g = fef.geometry_probabilities(data)
+    p_a = data["appearance"].astype(np.float64)
     params = fusion.load_parameters()
     fused = fusion.apply_temperature(fusion.pool(p_g, p_a, params), params["temperature"])
     first = data["groups"] < np.median(data["groups"])

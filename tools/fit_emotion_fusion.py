@@ -12,8 +12,11 @@
     FER2013 and up again, padded onto a larger canvas so the Face Landmarker finds it), ``blur_jpeg`` (Gaussian blur
     sigma 1.5-3 px and JPEG quality 12-35), ``occlusion`` (a flat patch over 12-25 % of the face: a hand, a bar over
     the eyes, a scarf), ``turn`` (yaw 25-45 degrees either way, pitch up to 20). MediaPipe runs on the degraded image;
-    both channels' probabilities are stored (the appearance channel's for a grid of crop framings too), with the label,
-    identity and condition. Faces MediaPipe misses are counted, not kept.
+    the geometric channel's measured feature parts (:data:`GEOMETRY_PARTS`: its probabilities are computed when
+    fitting, by whatever geometric model is shipped then), the appearance channel's probabilities as the channel
+    gives them (``appearance``: what the fusion is fitted on) and its CNN's for a grid of crop framings
+    (``appearance_fer``) are stored, with the label, identity and condition. Faces MediaPipe misses are counted, not
+    kept.
 
 ``fit``: split by identity into a fitting third, a calibration third and a test third
     1. the crop framing: the appearance channel's balanced accuracy on the fitting third for each framing of
@@ -52,6 +55,7 @@ from package_path import import_facemotion  # noqa: E402
 
 import_facemotion()
 from facemotion.core.emotion import appearance, fusion  # noqa: E402
+from facemotion.core.emotion.features import MEASURED_PARTS, assemble, extract_parts  # noqa: E402
 from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 from facemotion.core.io.atomic_io import atomic_output, atomic_write_text  # noqa: E402
 
@@ -61,6 +65,9 @@ CONDITIONS = ("clean", "grey48", "blur_jpeg", "occlusion", "turn")
 FRAMINGS = tuple((s, c) for s in (2.0, 2.25, 2.5, 2.75, 3.0) for c in (0.2, 0.35, 0.5))
 #: Lower bounds tried for ``w_appearance / w_geometry`` (0: free).
 RATIOS = (0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0)
+#: Feature parts stored per face: the measured parts of every spec without texture (the renders' texture is not a
+#: photo's, models/README.md), so the fusion is refitted for a retrained geometric model without rendering again.
+GEOMETRY_PARTS = tuple(p for p in MEASURED_PARTS if p != "lbp")
 #: First identity id of the data (disjoint from the geometric model's training and held-out ids).
 IDENTITY_OFFSET = 2000
 
@@ -100,12 +107,10 @@ def _make_one(args):
 
     if "renderer" not in _state:
         from facemotion.core.detect.landmarks import default_detector
-        from facemotion.core.emotion.classifier import default_classifier
 
         _state.update(
             renderer=ed.FaceRenderer(),
             detector=default_detector(),
-            geometry=default_classifier(),
             appearance=appearance.default_appearance_channel(),
         )
     label = CATEGORIES[index % len(CATEGORIES)]
@@ -123,7 +128,6 @@ def _make_one(args):
     if not faces:
         return {"index": index, "label": label, "condition": condition, "found": False}
     face = faces[0]
-    p_geometry = _state["geometry"].classify_face(face)
     crops = np.stack([appearance.face_crop(image, face, scale=s, centre_shift=c) for s, c in FRAMINGS])
     return {
         "index": index,
@@ -132,7 +136,8 @@ def _make_one(args):
         "condition": condition,
         "found": True,
         "intensity": sample.intensity,
-        "geometry": np.array([p_geometry.probabilities[c] for c in CATEGORIES], np.float32),
+        "parts": extract_parts(face, image, GEOMETRY_PARTS),
+        "appearance": _state["appearance"].predict(image, [face])[0],
         "appearance_fer": _state["appearance"].predict_crops(crops),
     }
 
@@ -165,7 +170,8 @@ def generate(n, seed, workers, n_identities):
         "groups": np.array([r["group"] for r in kept], np.int64),
         "conditions": np.array([r["condition"] for r in kept], "<U16"),
         "intensity": np.array([r["intensity"] for r in kept], np.float32),
-        "geometry": np.stack([r["geometry"] for r in kept]),
+        **{f"parts_{part}": np.stack([r["parts"][part] for r in kept]) for part in GEOMETRY_PARTS},
+        "appearance": np.stack([r["appearance"] for r in kept]),
         "appearance_fer": np.stack([r["appearance_fer"] for r in kept]),
         "framings": np.array(FRAMINGS, np.float32),
         "meta": np.array(
@@ -209,6 +215,17 @@ def _summary(p, y):
     }
 
 
+def geometry_probabilities(data, classifier=None):
+    """``(N, 8) float64`` probabilities of the geometric channel (``classifier``, an
+    :class:`~facemotion.core.emotion.classifier.EmotionClassifier` without reference; default the shipped model) on
+    the data's stored feature parts (``parts_<name>`` arrays of :func:`generate`)."""
+    from facemotion.core.emotion.classifier import default_classifier
+
+    classifier = classifier or default_classifier()
+    parts = {part: data[f"parts_{part}"] for part in GEOMETRY_PARTS}
+    return classifier.predict(assemble(parts, classifier.spec)).astype(np.float64)
+
+
 def _framing_scores(data, y, mask):
     scores = []
     for k in range(len(data["framings"])):
@@ -249,8 +266,8 @@ def fit(data, fixed_ratio=None):
     framing_scores = _framing_scores(data, y, fit_mask)
     framings = [tuple(round(float(v), 3) for v in f) for f in data["framings"]]
     best = framings.index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
-    p_geometry = data["geometry"].astype(np.float64)
-    p_appearance = appearance.fer_to_categories(data["appearance_fer"][:, best]).astype(np.float64)
+    p_geometry = geometry_probabilities(data)
+    p_appearance = data["appearance"].astype(np.float64)
     yc = y[calib_mask]
     alone = max(
         _summary(p_geometry[calib_mask], yc)["balanced_accuracy"],
