@@ -38,11 +38,10 @@ import cv2
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from ..errors import InputError, NoFaceError
-from ..geometry import interpolate_on_surface, principal_axes, smoothstep, vertex_normals
+from ..geometry import MeshProximity, interpolate_on_surface, principal_axes, smoothstep, vertex_normals
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -78,6 +77,10 @@ DEPTH_OUTLIER = 0.05
 #: (:attr:`MeshLandmarks.confidence`), so the fit does not jump with it. A smooth surface, sloped or not, stays
 #: within ~1e-3 face widths of the plane over the window.
 OCCLUSION_GAP = (0.002, 0.006)
+#: A background pixel near a landmark counts as a gap of this many face widths in :func:`_occlusion_step`: the
+#: silhouette is an occluding edge too (a landmark beyond it lands on the nearest pixel's surface, which changes
+#: pixel by pixel), so the landmark's weight fades as the background enters its window.
+SILHOUETTE_GAP = 1.0
 #: Radius (pixels) of the window around a landmark that :func:`_occlusion_step` looks through.
 OCCLUSION_RADIUS = 2.5
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
@@ -441,26 +444,6 @@ class _FaceRegion:
         if len(self.index) == 0:
             self.index = np.arange(len(triangles))
         self.triangles = triangles[self.index]
-        self._vertices = vertices
-        self._tree = None
-
-    def nearest(self, points):
-        """Nearest surface point of the region to ``points (N, 3)`` as ``(triangle (N,), barycentric (N, 3))``,
-        at vertex precision: the nearest vertex (``scipy.spatial.cKDTree``) on one of its triangles. Only landmarks
-        off the surface use it (an eye opening), and they carry no weight in the fit, so an exact closest point
-        (:class:`facemotion.core.geometry.MeshProximity`, twice the build time) is not worth its cost."""
-        if self._tree is None:
-            used = np.unique(self.triangles)
-            corner_of = np.full(len(self._vertices), -1, dtype=np.int64)
-            flat = self.triangles.ravel()
-            corner_of[flat[::-1]] = np.arange(len(flat))[::-1]  # first corner where each vertex appears
-            self._tree = (cKDTree(self._vertices[used]), used, corner_of)
-        tree, used, corner_of = self._tree
-        _, nearest = tree.query(points)
-        corner = corner_of[used[nearest]]
-        bary = np.zeros((len(points), 3))
-        bary[np.arange(len(points)), corner % 3] = 1.0
-        return corner // 3, bary
 
 
 def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
@@ -480,50 +463,68 @@ def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pi
     return np.where(usable[:, None], exact, barycentric)
 
 
-def _occlusion_step(vertices, triangles, shot, pixels, triangle):
-    """``(N,) float64``: how far the render's pixels around each image position ``pixels (N, 2)`` lie off the plane
-    of the triangle under it (``triangle (N,)``, indexing ``triangles``), in depth units: the largest gap, each
-    pixel's weighted by a tent falling to 0 at :data:`OCCLUSION_RADIUS` pixels from the position (so a pixel
-    entering the window counts from nothing, and the result is continuous in the position). Inf for a triangle
-    seen edge-on."""
+def _depth_breaks(shot, normals, triangles):
+    """Occluding edges of a render: ``(horizontal (H, W - 1), vertical (H - 1, W))`` float64 in depth units, per
+    pair of adjacent pixels how far their depth difference is from the one the surface's slope predicts (the mean
+    of both pixels' interpolated normals' slopes, exact to second order on a smooth surface, however curved or
+    steep); inf where a pixel of the pair is background (the silhouette is an occluding edge too). A lid over the
+    eyeball, a lip over the teeth or a nostril's rim breaks the depth by millimetres within a pixel; a smooth
+    surface by a rounding error."""
     h, w = shot.depth.shape
-    xy, z = shot.camera.project(vertices[triangles[triangle]].reshape(-1, 3))
-    corners = np.concatenate([xy, z[:, None]], axis=1).reshape(-1, 3, 3)
-    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    facing = np.abs(normal[:, 2]) > 1e-12 * np.linalg.norm(normal, axis=1)
-    normal[~facing, 2] = 1.0
-    reach = int(np.ceil(OCCLUSION_RADIUS))
+    fg = shot.triangle >= 0
+    n = np.zeros((h, w, 3))
+    t = shot.triangle[fg]
+    n[fg] = np.einsum("nk,nkj->nj", shot.barycentric[fg].astype(np.float64), normals[triangles[t]])
+    n = n @ shot.camera.rotation.T  # camera frame: x right, y up, z toward the viewer
+    nz = np.where(np.abs(n[..., 2]) > 1e-9, n[..., 2], np.nan)
+    scale = shot.camera.pixels_per_unit
+    # Depth change per pixel to the right and per pixel down (image y runs down, camera y up).
+    slope_x, slope_y = -n[..., 0] / (nz * scale), n[..., 1] / (nz * scale)
+    depth = shot.depth.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        across = np.abs(np.diff(depth, axis=1) - (slope_x[:, 1:] + slope_x[:, :-1]) / 2)
+        down = np.abs(np.diff(depth, axis=0) - (slope_y[1:] + slope_y[:-1]) / 2)
+    return np.nan_to_num(across, nan=np.inf), np.nan_to_num(down, nan=np.inf)
+
+
+def _occlusion_weight(breaks, pixels, low, high):
+    """``(N,) float64`` in [0, 1]: 1 where no occluding edge (:func:`_depth_breaks` ``breaks`` over ``low``, fully
+    at ``high``, depth units) lies within :data:`OCCLUSION_RADIUS` pixels of the image positions ``pixels (N, 2)``,
+    falling to 0 on one: 1 minus the largest of each pixel pair's break weight times a tent around the position at
+    the pair's midpoint. Continuous in the position with a slope of at most ``1 / OCCLUSION_RADIUS`` per pixel
+    whatever the break's size, so a landmark moved by MediaPipe's answer to a changed pixel of its image changes its
+    weight about as little."""
+    across, down = breaks
+    reach = int(np.ceil(OCCLUSION_RADIUS)) + 1
     column, row = np.floor(pixels[:, 0]).astype(np.int64), np.floor(pixels[:, 1]).astype(np.int64)
     worst = np.zeros(len(pixels))
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            qx, qy = column + dx, row + dy
-            seen = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
-            depth = shot.depth[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)].astype(np.float64)
-            seen &= np.isfinite(depth)
-            # The triangle's plane at the pixel's centre: n . (q - corner0) = 0 solved for the depth.
-            plane = (
-                corners[:, 0, 2]
-                - (normal[:, 0] * (qx + 0.5 - corners[:, 0, 0]) + normal[:, 1] * (qy + 0.5 - corners[:, 0, 1]))
-                / normal[:, 2]
-            )
-            tent = np.clip(1.0 - np.hypot(qx + 0.5 - pixels[:, 0], qy + 0.5 - pixels[:, 1]) / OCCLUSION_RADIUS, 0, 1)
-            worst = np.maximum(worst, np.where(seen, tent * np.abs(np.nan_to_num(depth) - plane), 0.0))
-    return np.where(facing, worst, np.inf)
+    for pairs, (ex, ey) in ((across, (1.0, 0.5)), (down, (0.5, 1.0))):
+        h, w = pairs.shape
+        weight = smoothstep(pairs, low, high)
+        for dy in range(-reach, reach + 1):
+            for dx in range(-reach, reach + 1):
+                qx, qy = column + dx, row + dy
+                inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+                away = np.hypot(qx + ex - pixels[:, 0], qy + ey - pixels[:, 1])
+                tent = np.clip((OCCLUSION_RADIUS - away) / (OCCLUSION_RADIUS - 1.0), 0, 1)
+                edge = np.where(inside, weight[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)], 1.0)
+                worst = np.maximum(worst, tent * edge)
+    return 1.0 - worst
 
 
-def _backproject(vertices, region, shot, face):
-    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface, confidence, estimate)`` through the
-    render's id buffer; the triangle ids index ``region.triangles``; ``estimate`` ``(478, 3)``: every landmark at
-    MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under each landmark).
+def _backproject(vertices, normals, region, shot, face):
+    """Landmarks -> ``(target (478, 3), on_surface (478,) bool, confidence (478,), estimate (478, 3))``:
+    ``estimate`` every landmark at MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under
+    each landmark); ``target`` the surface under each landmark's sub-pixel position where it is trusted
+    (``confidence`` 1), the estimate where it is not (0), blended between, so a continuous function of MediaPipe's
+    output and of the mesh: what lies under a landmark jumps at occluding edges (a lip's inner contour, a lid over
+    the eyeball, the silhouette), and there the confidence is 0 (:func:`_occlusion_step`).
 
-    A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
-    without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
+    A landmark whose pixel shows something far behind where MediaPipe puts it (through an eye opening of a head
+    without eyeballs, or past a silhouette) is not on the face's surface there. MediaPipe's own relative depth
     ``z`` (same scale as ``x``) is related to the rendered depth by a shift, fitted robustly (median) over all
-    landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are placed at
-    MediaPipe's depth instead, flagged ``on_surface = False``; their triangle and barycentric coordinates are the
-    surface under their pixel (-1 and NaN where there is none) until the final view's are set to the nearest surface
-    point (:meth:`_FaceRegion.nearest`, in :func:`detect_mesh_landmarks`: only the result needs them).
+    landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are flagged
+    ``on_surface = False``, and their confidence falls to 0 from half that distance.
     """
     h, w = shot.image.shape[:2]
     camera = shot.camera
@@ -540,7 +541,7 @@ def _backproject(vertices, region, shot, face):
         ]
     )
     bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside], pixels[inside])
-    points = np.full((len(tri), 3), np.nan)
+    points = np.zeros((len(tri), 3))
     points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
     depth[hit] = camera.project(points[hit])[1]
@@ -550,15 +551,12 @@ def _backproject(vertices, region, shot, face):
     face_width = np.ptp(pixels[:, 0]) / camera.pixels_per_unit
     gap = np.where(hit, np.abs(depth - (predicted + shift)), np.inf)
     on_surface = gap < DEPTH_OUTLIER * face_width
-    step = np.full(len(tri), np.inf)
-    step[hit] = _occlusion_step(vertices, region.triangles, shot, pixels[hit], tri[hit])
-    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) * smoothstep(
-        step, OCCLUSION_GAP[1] * face_width, OCCLUSION_GAP[0] * face_width
-    )
+    breaks = _depth_breaks(shot, normals, region.triangles)
+    occlusion = _occlusion_weight(breaks, pixels, OCCLUSION_GAP[0] * face_width, OCCLUSION_GAP[1] * face_width)
+    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) * occlusion
     estimate = camera.unproject(pixels, predicted + shift)
-    off = ~on_surface
-    points[off] = estimate[off]
-    return points, tri, bary, on_surface, confidence, estimate
+    target = confidence[:, None] * points + (1.0 - confidence[:, None]) * estimate
+    return target, on_surface, confidence, estimate
 
 
 def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
@@ -582,9 +580,9 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid,
         faces = detector.detect(shot.image)
         if not faces:
             return last  # lost while turning: the last render that had the face (None on the first)
-        points, tri, bary, hit, confidence, estimate = _backproject(vertices, region, shot, faces[0])
+        target, hit, confidence, estimate = _backproject(vertices, normals, region, shot, faces[0])
         forward, up = _face_axes(faces[0], camera)
-        last = shot, faces[0], region, points, tri, bary, hit, confidence, forward, up
+        last = shot, faces[0], region, target, hit, confidence, forward, up
         turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
         # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds. All of
         # them at MediaPipe's depth: the next view is then continuous in MediaPipe's output (which of them lie on
@@ -687,15 +685,16 @@ def detect_mesh_landmarks(
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    shot, face, region, points, tri, bary, hit, confidence, forward, up = result
-    if not hit.all():
-        tri[~hit], bary[~hit] = region.nearest(points[~hit])
+    shot, face, region, target, hit, confidence, forward, up = result
+    # The surface point nearest each target: the target itself where the landmark is trusted; continuous in it
+    # (a point the surface's two sides are equally near, deep inside a thin part, is the exception).
+    surface = MeshProximity(vertices, region.triangles).query(target)
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(
-        points=points,
-        triangle=region.index[tri],
-        barycentric=bary,
+        points=surface.point,
+        triangle=region.index[surface.triangle],
+        barycentric=surface.barycentric,
         on_surface=hit,
         forward=forward,
         up=up,
