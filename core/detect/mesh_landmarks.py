@@ -16,14 +16,18 @@ and position, so the face is searched coarse to fine:
 4. **Fine view.** The detection's box, eyes and mouth give the face's centre on the surface, its size and its roll;
    only the geometry near the face is rendered (so nothing in front of it occludes it and a large mesh renders
    fast), framed on the face at :data:`RENDER_SIZE`, and the Face Landmarker runs there. Its head pose turns the
-   camera toward the face (a few rounds, stopping when the view turns less than :data:`FRONTAL_TOLERANCE_DEG`), and
-   the last, frontal render gives the landmarks.
+   camera toward the face (:data:`ROUND_SIZES`), and the last, frontal round gives the landmarks.
 
-The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision,
-but the landmarker's answer is not a continuous function of its image. So the face cameras snap to a grid laid on
-the mesh's bounding box (:data:`CAMERA_GRID`: a camera moved by a rounding error is the same camera), landmarks
-land on the surface at their sub-pixel positions, and each gets a confidence that fades near the depth test's limit
-and near occluding edges (:data:`DEPTH_OUTLIER`, :data:`OCCLUSION_GAP`), which the template fit weights it by.
+The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision
+(1e-6 of its size: a render then differs by a grey level in a few hundred pixels, and the landmarker's answer by
+~0.05 px), but the landmarker's answer is not a continuous function of its image. So it only sees renders from
+cameras on a grid laid on the mesh's bounding box, blended across the grid's borders (:data:`CAMERA_GRID`), and
+every step from its answers to the landmarks is a continuous function of them and of the mesh, with no
+threshold's decision in between: a landmark lands at the surface under its sub-pixel position where that surface
+is trusted, and where it is not (beyond the depth test's limit :data:`DEPTH_OUTLIER`; near an occluding edge or
+the silhouette, where a landmark moved by a hundredth of a pixel lands on another surface millimetres away,
+:data:`OCCLUSION_GAP`) at a blend with MediaPipe's own depth, by a confidence that fades to 0 there and that the
+template fit weights it by; the result is the surface point nearest that blend.
 
 Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
 surface as triangle ids with barycentric coordinates, so they stay attached to the mesh. Method: a cascade like
@@ -32,16 +36,25 @@ Viola & Jones' (coarse scan, then verification at higher resolution), with Media
 video") as the stages.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from ..errors import InputError, NoFaceError
-from ..geometry import MeshProximity, interpolate_on_surface, principal_axes, smoothstep, vertex_normals
+from ..geometry import (
+    MeshProximity,
+    closest_point_on_triangle,
+    interpolate_on_surface,
+    principal_axes,
+    smoothstep,
+    vertex_normals,
+)
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -81,6 +94,9 @@ OCCLUSION_GAP = (0.002, 0.006)
 #: silhouette is an occluding edge too (a landmark beyond it lands on the nearest pixel's surface, which changes
 #: pixel by pixel), so the landmark's weight fades as the background enters its window.
 SILHOUETTE_GAP = 1.0
+#: A landmark off the surface lands on the surface's average within the square root of this many times its
+#: distance from it (:func:`_land`).
+LANDING_REACH = 4.0
 #: Radius (pixels) of the window around a landmark that :func:`_occlusion_step` looks through.
 OCCLUSION_RADIUS = 2.5
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
@@ -88,21 +104,24 @@ OCCLUSION_RADIUS = 2.5
 #: cards and inner parts a few more; a 5,000-triangle random soup costs 330, and took 83 s to say "no face". At the
 #: limit the whole search stays well under a minute; above it the mesh is refused at once.
 MAX_LAYERS = 64
-#: At most this many renders turning the camera toward the face; it stops once the view turns by less than
-#: :data:`FRONTAL_TOLERANCE_DEG`.
-FRONTAL_ROUNDS = 4
-FRONTAL_TOLERANCE_DEG = 4.0
-#: Side (pixels) of the renders that only turn the camera toward the face, and the turn (degrees) below which the
-#: next render is made at full size instead (it is then likely frontal, and its landmarks the result).
-TURN_SIZE = 256
-FINE_TURN_DEG = 12.0
-#: Grid the face cameras snap to: (degrees of each XYZ Euler angle of their orientation, octaves of their width,
+#: Sides (pixels) of the renders turning the camera toward the face, one round each: the first rounds only turn it
+#: (the landmarker sees the face at its own 256 px either way, and the pose it gives is all they are for), the last
+#: round's landmarks are the result (at ``size``, :data:`RENDER_SIZE` by default, in place of the 0). A fixed
+#: schedule: a round more or less, decided by a threshold on a turn, would end on another view.
+ROUND_SIZES = (256, 256, 0)
+#: Grid the face cameras lie on: (degrees of each XYZ Euler angle of their orientation, octaves of their width,
 #: pixels of their centre across the view). The Face Landmarker's answer is not a continuous function of the
-#: image (moving a render by 0.1 px moves its landmarks by 0.25 px, not 0.1), so a camera moved by a rounding error
-#: or a 1e-6 perturbation of the mesh gave other landmarks, hence another next view and another rig (jaw shapes by
-#: 40-80 % of their peak). Snapped, such a camera is the same camera, bar the rare input on a grid line; the
-#: snapping moves a view by at most half a degree, 0.5 % of its width and half a pixel.
-CAMERA_GRID = (1.0, 1.0 / 64.0, 1.0)
+#: image (moving a render by 0.1 px moves its landmarks by 0.25 px, not 0.1; a camera turned by 0.04 degree moved
+#: them by 0.6 px), so it only ever sees renders from grid cameras, which a rounding error or a 1e-6 perturbation
+#: of the mesh leaves the same (its answer then moves by ~0.05 px, for a grey level changed in a few hundred
+#: pixels). The camera a round asks for is a continuous function of what the landmarker saw; near a border
+#: between grid cells (within half :data:`CAMERA_BLEND` of a cell, in any of the six coordinates) both cells'
+#: cameras are rendered and their answers blended with weights that pass smoothly from one to the other, so the
+#: result stays continuous in the mesh. Each round's blend also shrinks a difference in the camera it started
+#: from (a face detector's box moved by 2 degrees and 2 % by a few changed pixels of a search render gives poses a
+#: tenth of that apart). The grid moves a view by at most 1 degree, 1 % of its width and a pixel.
+CAMERA_GRID = (2.0, 1.0 / 32.0, 2.0)
+CAMERA_BLEND = 0.2
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
@@ -120,12 +139,14 @@ class MeshLandmarks:
     """Landmarks detected on a mesh.
 
     Attributes:
-        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame.
-        triangle: ``(478,) int64`` triangle each landmark lies on.
+        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame: the
+            surface under each landmark where it is trusted (``confidence`` 1), else near the surface point
+            nearest its blend with MediaPipe's own depth (an average of the surface there, within a hair of it;
+            see the module docstring). Continuous in the mesh.
+        triangle: ``(478,) int64`` triangle of the surface point nearest each landmark.
         barycentric: ``(478, 3) float64`` its barycentric coordinates in that triangle.
         on_surface: ``(478,) bool`` False where the landmark's pixel shows no surface near MediaPipe's depth for
-            it (an eye opening without an eyeball): the point is then placed at MediaPipe's depth, and
-            ``triangle``/``barycentric`` give the nearest surface point.
+            it (an eye opening without an eyeball); its point is then the surface's near MediaPipe's depth.
         forward: ``(3,) float64`` unit direction the face looks toward (out of the face).
         up: ``(3,) float64`` unit up direction of the face.
         score: face-detector confidence of the final view, in [0, 1].
@@ -413,25 +434,44 @@ def _face_axes(face, camera):
     return forward, up / np.linalg.norm(up)
 
 
-def _face_camera(forward, up, centre, half_width, size, grid):
-    """Orthographic camera looking against ``forward`` with ``up`` (orthogonalised), centred on ``centre``, snapped
-    to the grid of :data:`CAMERA_GRID` laid from ``grid`` = ``(origin (3,), unit)``: a point and a length of the
-    mesh (its bounding box's centre and size), so a mesh moved or scaled snaps the same way (the ICT template in
-    metres and its head in centimetres see the same images)."""
+def _grid_cells(u):
+    """``[(cell, weight)]`` of a continuous grid coordinate ``u`` (in cells): its nearest cell alone, or within
+    :data:`CAMERA_BLEND` / 2 of a border also the cell across it, with a weight rising smoothly to 1/2 on the border
+    (where the two cells' lists agree)."""
+    cell = float(np.round(u))
+    across = 0.5 * float(smoothstep(abs(u - cell), 0.5 - CAMERA_BLEND / 2, 0.5))
+    if across == 0.0:
+        return [(cell, 1.0)]
+    return [(cell, 1.0 - across), (cell + np.sign(u - cell), across)]
+
+
+def _grid_views(forward, up, centre, half_width, size, grid):
+    """The grid cameras (:data:`CAMERA_GRID`) around the camera looking against ``forward`` with ``up``
+    (orthogonalised), centred on ``centre`` with ``half_width``: ``[(weight, OrthoCamera)]``, weights > 0 summing
+    to 1, the heaviest first; one camera unless a coordinate lies near a border. The grid is laid from ``grid`` =
+    ``(origin (3,), unit)``: a point and a length of the mesh (its bounding box's centre and size), so a mesh moved
+    or scaled sees the same images (the ICT template in metres and its head in centimetres)."""
     forward = forward / np.linalg.norm(forward)
     up = up - forward * (up @ forward)
     up /= np.linalg.norm(up)
-    right = np.cross(up, forward)
     degrees, octaves, pixels = CAMERA_GRID
-    angles = Rotation.from_matrix(np.stack([right, up, forward])).as_euler("xyz", degrees=True)
-    rotation = Rotation.from_euler("xyz", np.round(angles / degrees) * degrees, degrees=True).as_matrix()
     origin, unit = grid
-    half_width = unit * 2.0 ** (np.round(np.log2(half_width / unit) / octaves) * octaves)
-    # The centre in the snapped camera's axes: across the view by whole grid steps; along it (which the image does
-    # not depend on, and where MediaPipe's depths are the least steady) by coarse ones.
-    step = 2.0 * half_width / size * np.array([pixels, pixels, 16.0 * pixels])
-    centre = origin + (np.round(rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step) * step) @ rotation
-    return OrthoCamera(rotation=rotation, centre=centre, half_width=half_width, size=(size, size))
+    angles = Rotation.from_matrix(np.stack([np.cross(up, forward), up, forward])).as_euler("xyz", degrees=True)
+    views = []
+    for (ax, wx), (ay, wy), (az, wz) in itertools.product(*(_grid_cells(u) for u in angles / degrees)):
+        rotation = Rotation.from_euler("xyz", np.array([ax, ay, az]) * degrees, degrees=True).as_matrix()
+        for octave, ws in _grid_cells(np.log2(half_width / unit) / octaves):
+            width = unit * 2.0 ** (octave * octaves)
+            # The centre in the camera's axes: across the view in pixels; along it (which the image does not depend
+            # on, and where MediaPipe's depths are the least steady) rounded to coarse steps.
+            step = 2.0 * width / size * np.array([pixels, pixels, 16.0 * pixels])
+            at = rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step
+            for (cx, wcx), (cy, wcy) in itertools.product(_grid_cells(at[0]), _grid_cells(at[1])):
+                spot = origin + (np.array([cx, cy, np.round(at[2])]) * step) @ rotation
+                camera = OrthoCamera(rotation=rotation, centre=spot, half_width=width, size=(size, size))
+                views.append((wx * wy * wz * ws * wcx * wcy, camera))
+    views.sort(key=lambda view: -view[0])  # stable: ties keep the grid's order
+    return views
 
 
 class _FaceRegion:
@@ -444,6 +484,42 @@ class _FaceRegion:
         if len(self.index) == 0:
             self.index = np.arange(len(triangles))
         self.triangles = triangles[self.index]
+
+
+def _land(vertices, triangles, targets):
+    """Landmark positions near the surface ``triangles (F, 3)`` for ``targets (N, 3)``: ``(points (N, 3), triangle
+    (N,) indexing triangles, barycentric (N, 3))``, the last two the surface point nearest each point.
+
+    A target on the surface stays where it is. One off it (a landmark blended toward MediaPipe's depth) lands on
+    the surface's average near its foot point: the closest points of the triangles within ``sqrt(LANDING_REACH)``
+    times its distance from the surface, weighted by area and falling smoothly to 0 at that reach. The nearest
+    point alone jumps where two surfaces are about as near (a lid and its lashes, the two lips in a mouth's
+    corner, an eyeball and the lid's inner side): a target moved by 0.004 mm jumped by 2 mm. The average passes
+    from one to the other instead, so the result is continuous in the target and the mesh; on a single smooth
+    surface it stays within a hair of it."""
+    nearest = MeshProximity(vertices, triangles).query(targets)
+    points = nearest.point.copy()
+    off = np.flatnonzero(nearest.distance > 0)
+    if len(off):
+        corners = vertices[triangles]
+        centroids = corners.mean(axis=1)
+        spread = np.sqrt(((corners - centroids[:, None]) ** 2).sum(axis=2)).max()
+        areas = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
+        tree = cKDTree(centroids)
+        for i in off:
+            square = nearest.distance[i] ** 2
+            near = np.asarray(tree.query_ball_point(targets[i], np.sqrt(LANDING_REACH * square) + spread), dtype=int)
+            _, foot = closest_point_on_triangle(
+                np.broadcast_to(targets[i], (len(near), 3)), *corners[near].transpose(1, 0, 2)
+            )
+            weight = areas[near] * smoothstep(
+                ((foot - targets[i]) ** 2).sum(axis=1) - square, (LANDING_REACH - 1) * square, 0.0
+            )
+            if weight.sum() > 0:
+                points[i] = weight @ foot / weight.sum()
+        on = MeshProximity(vertices, triangles).query(points[off])
+        nearest.triangle[off], nearest.barycentric[off] = on.triangle, on.barycentric
+    return points, nearest.triangle, nearest.barycentric
 
 
 def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
@@ -559,44 +635,52 @@ def _backproject(vertices, normals, region, shot, face):
     return target, on_surface, confidence, estimate
 
 
-def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
-    """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
-    face, region, points, tri, bary, on_surface, confidence, forward, up)`` of the last, frontal render, or None
-    when the landmarker finds no face on the first render.
+def _blend(weights, values):
+    """``sum_v weights[v] * values[v]`` for ``weights (V,)`` and ``values``: V arrays of one shape (float64)."""
+    return np.einsum("v,v...->...", weights, np.asarray(values, dtype=np.float64))
 
-    Renders that only turn the camera are made at :data:`TURN_SIZE` (the landmarker sees the face at its own
-    256 px either way, and the pose it gives is all they are for); once the camera is within
-    :data:`FINE_TURN_DEG` of frontal, renders are at ``size``, so the final landmarks come from a full-size view.
-    Cameras snap to :data:`CAMERA_GRID` laid from ``grid`` (see :func:`_face_camera`).
+
+def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
+    """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring), one per
+    :data:`ROUND_SIZES`, each on the grid cameras around the view the one before asked for (:data:`CAMERA_GRID`),
+    their answers blended. Returns ``(shot, face, region, target, on_surface, confidence, forward, up)`` of the
+    last round (``target`` and ``confidence`` blended, see :func:`_backproject`; ``on_surface``, the render and
+    MediaPipe's face of its heaviest camera), or None when the landmarker finds no face in the first round.
     """
-    forward, up = candidate.forward, candidate.up
-    region = _FaceRegion(vertices, triangles, candidate.centre, FACE_RADIUS * candidate.size)
-    turn_size = min(size, TURN_SIZE)
-    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, turn_size, grid)
+    sizes = [s or size for s in ROUND_SIZES]
+    forward, up, centre, half_width = candidate.forward, candidate.up, candidate.centre, 1.1 * candidate.size
+    # Geometry this many half widths of a view from its centre is left out of its render (the face box is ~0.9 of
+    # the first view's width, the landmarks' extent ~1.3 of the later ones').
+    reach = FACE_RADIUS / 1.1
     last = None
-    for round_ in range(FRONTAL_ROUNDS + 1):
-        report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
-        shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
-        faces = detector.detect(shot.image)
-        if not faces:
-            return last  # lost while turning: the last render that had the face (None on the first)
-        target, hit, confidence, estimate = _backproject(vertices, normals, region, shot, faces[0])
-        forward, up = _face_axes(faces[0], camera)
-        last = shot, faces[0], region, target, hit, confidence, forward, up
-        turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
+    for round_, round_size in enumerate(sizes):
+        report(0.6 + 0.35 * round_ / len(sizes), "turning toward the face")
+        seen = []
+        for weight, camera in _grid_views(forward, up, centre, half_width, round_size, grid):
+            region = _FaceRegion(vertices, triangles, camera.centre, reach * camera.half_width)
+            shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
+            faces = detector.detect(shot.image)
+            if faces:
+                found = _backproject(vertices, normals, region, shot, faces[0])
+                seen.append((weight, shot, faces[0], region, found, _face_axes(faces[0], camera)))
+        if not seen:
+            return last  # lost while turning: the last round that had the face (None on the first)
+        weights = np.array([view[0] for view in seen])
+        weights /= weights.sum()
+
+        target, confidence, estimate = (_blend(weights, [view[4][k] for view in seen]) for k in (0, 2, 3))
+        forward, up = (_blend(weights, [view[5][k] for view in seen]) for k in (0, 1))
+        forward /= np.linalg.norm(forward)
+        up -= forward * (up @ forward)
+        up /= np.linalg.norm(up)
+        _, shot, face, region, found, _ = seen[0]
+        last = shot, face, region, target, found[1], confidence, forward, up
         # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds. All of
         # them at MediaPipe's depth: the next view is then continuous in MediaPipe's output (which of them lie on
         # the surface is a threshold's decision).
-        extent = np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        half_width = 0.75 * np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
         centre = estimate.mean(axis=0)
-        framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
-        offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
-        full = camera.size[0] == size
-        if round_ == FRONTAL_ROUNDS or (turned < FRONTAL_TOLERANCE_DEG and framed and offset < 0.1 and full):
-            break  # this render is frontal and framed: its landmarks are the result
-        region = _FaceRegion(vertices, triangles, centre, FACE_RADIUS * 1.5 * extent)
-        fine = turned < FINE_TURN_DEG or round_ + 1 == FRONTAL_ROUNDS
-        camera = _face_camera(forward, up, centre, 0.75 * extent, size if fine else turn_size, grid)
+        reach = FACE_RADIUS * 2.0
     return last
 
 
@@ -686,15 +770,14 @@ def detect_mesh_landmarks(
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
     shot, face, region, target, hit, confidence, forward, up = result
-    # The surface point nearest each target: the target itself where the landmark is trusted; continuous in it
-    # (a point the surface's two sides are equally near, deep inside a thin part, is the exception).
-    surface = MeshProximity(vertices, region.triangles).query(target)
+    # On the surface: the target itself where the landmark is trusted, else near its foot point (continuous).
+    points, triangle, barycentric = _land(vertices, region.triangles, target)
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(
-        points=surface.point,
-        triangle=region.index[surface.triangle],
-        barycentric=surface.barycentric,
+        points=points,
+        triangle=region.index[triangle],
+        barycentric=barycentric,
         on_surface=hit,
         forward=forward,
         up=up,
