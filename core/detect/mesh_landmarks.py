@@ -494,31 +494,42 @@ def _land(vertices, triangles, targets):
     the surface's average near its foot point: the closest points of the triangles within ``sqrt(LANDING_REACH)``
     times its distance from the surface, weighted by area and falling smoothly to 0 at that reach. The nearest
     point alone jumps where two surfaces are about as near (a lid and its lashes, the two lips in a mouth's
-    corner, an eyeball and the lid's inner side): a target moved by 0.004 mm jumped by 2 mm. The average passes
+    corner, an eyeball and the lid's inner side): a target moved by 0.04 mm jumped by 2 mm. The average passes
     from one to the other instead, so the result is continuous in the target and the mesh; on a single smooth
     surface it stays within a hair of it."""
-    nearest = MeshProximity(vertices, triangles).query(targets)
+    proximity = MeshProximity(vertices, triangles)
+    nearest = proximity.query(targets)
     points = nearest.point.copy()
     off = np.flatnonzero(nearest.distance > 0)
-    if len(off):
-        corners = vertices[triangles]
-        centroids = corners.mean(axis=1)
-        spread = np.sqrt(((corners - centroids[:, None]) ** 2).sum(axis=2)).max()
-        areas = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1)
-        tree = cKDTree(centroids)
-        for i in off:
-            square = nearest.distance[i] ** 2
-            near = np.asarray(tree.query_ball_point(targets[i], np.sqrt(LANDING_REACH * square) + spread), dtype=int)
-            _, foot = closest_point_on_triangle(
-                np.broadcast_to(targets[i], (len(near), 3)), *corners[near].transpose(1, 0, 2)
-            )
-            weight = areas[near] * smoothstep(
-                ((foot - targets[i]) ** 2).sum(axis=1) - square, (LANDING_REACH - 1) * square, 0.0
-            )
-            if weight.sum() > 0:
-                points[i] = weight @ foot / weight.sum()
-        on = MeshProximity(vertices, triangles).query(points[off])
-        nearest.triangle[off], nearest.barycentric[off] = on.triangle, on.barycentric
+    if len(off) == 0:
+        return points, nearest.triangle, nearest.barycentric
+    corners = vertices[triangles]
+    centroids = corners.mean(axis=1)
+    radii = np.sqrt(((corners - centroids[:, None]) ** 2).sum(axis=2)).max(axis=1)
+    square = nearest.distance[off] ** 2
+    reach = np.sqrt(LANDING_REACH * square)
+    # Every triangle with a point within the reach of a target: its centroid is within the reach plus its radius.
+    # The few largest triangles (a neck's cut, a body's primitives) are tested one by one, so that they do not
+    # widen the search for all the others.
+    small = radii <= np.quantile(radii, 0.99)
+    index = np.flatnonzero(small)
+    near = cKDTree(centroids[small]).query_ball_point(targets[off], reach + radii[small].max())
+    which = [np.repeat(np.arange(len(off)), [len(n) for n in near])]
+    triangle = [index[np.concatenate([np.asarray(n, dtype=np.int64) for n in near])]]
+    large = np.flatnonzero(~small)
+    gap = np.linalg.norm(targets[off][:, None] - centroids[large][None], axis=2)
+    rows, columns = np.nonzero(gap <= reach[:, None] + radii[large][None])
+    which, triangle = np.concatenate([*which, rows]), np.concatenate([*triangle, large[columns]])
+    _, foot = closest_point_on_triangle(targets[off][which], *corners[triangle].transpose(1, 0, 2))
+    excess = ((foot - targets[off][which]) ** 2).sum(axis=1) - square[which]
+    area = 0.5 * np.linalg.norm(np.cross(*(corners[triangle, 1:] - corners[triangle, :1]).transpose(1, 0, 2)), axis=1)
+    weight = area * smoothstep(excess, (LANDING_REACH - 1) * square[which], 0.0)
+    total = np.bincount(which, weight, minlength=len(off))
+    kept = total > 0  # else a zero-area nearest triangle: its nearest point stays
+    average = np.stack([np.bincount(which, weight * foot[:, k], minlength=len(off)) for k in range(3)], axis=1)
+    points[off[kept]] = average[kept] / total[kept, None]
+    on = proximity.query(points[off])
+    nearest.triangle[off], nearest.barycentric[off] = on.triangle, on.barycentric
     return points, nearest.triangle, nearest.barycentric
 
 
