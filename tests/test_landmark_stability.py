@@ -11,7 +11,6 @@ import types
 import numpy as np
 import pytest
 import rig_stability
-import synthetic_heads
 
 from facemotion.core.detect import mediapipe_topology as mp
 from facemotion.core.detect import mesh_landmarks as ml
@@ -100,14 +99,24 @@ def test_grid_cameras_blend_continuously_across_a_border():
     # A view turned through a grid border: each grid camera's weight rises and falls smoothly, the weights sum
     # to 1, and far from the border a single camera takes it all.
     grid = (np.zeros(3), 10.0)
+    half_width = 10.0 * 2.0 ** (-56 * ml.CAMERA_GRID[1])  # on a cell's centre: only the turn blends
     border = ml.CAMERA_GRID[0] / 2
     weights = []
     for degrees in border + np.linspace(-0.5, 0.5, 1001):
         a = np.radians(degrees)
-        views = ml._grid_views(np.array([np.sin(a), 0, np.cos(a)]), np.array([0, 1.0, 0]), np.zeros(3), 3.0, 256, grid)
+        forward = np.array([np.sin(a), 0, np.cos(a)])
+        views = ml._grid_views(forward, np.array([0, 1.0, 0]), np.zeros(3), half_width, 256, grid)
         assert sum(w for w, _ in views) == pytest.approx(1.0)
-        weights.append({np.round(c.rotation, 9).tobytes(): w for w, c in views})
+        weights.append({np.round(np.concatenate([c.rotation.ravel(), c.centre]), 9).tobytes(): w for w, c in views})
     cameras = set().union(*weights)
     assert len(cameras) == 2 and len(weights[0]) == len(weights[-1]) == 1
     curves = np.array([[w.get(c, 0.0) for c in cameras] for w in weights])
     assert np.abs(np.diff(curves, axis=0)).max() < 0.02
+
+
+def test_grid_blend_takes_one_cell_more_per_coordinate_near_a_border():
+    # Six coordinates: 2^k cells for k of them near a border would be 64 renders; the simplices take k + 1.
+    near = ml._grid_blend([0.49, -0.48, 2.47, 0.0, 1.0, -3.0])
+    far = ml._grid_blend([0.2, -0.1, 2.0, 0.0, 1.3, -3.0])
+    assert len(near) == 4 and sum(w for _, w in near) == pytest.approx(1.0)
+    assert len(far) == 1 and far[0][1] == 1.0 and list(far[0][0]) == [0, 0, 2, 0, 1, -3]

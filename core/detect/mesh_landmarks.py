@@ -36,7 +36,6 @@ Viola & Jones' (coarse scan, then verification at higher resolution), with Media
 video") as the stages.
 """
 
-import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -115,7 +114,7 @@ ROUND_SIZES = (256, 256, 0)
 #: them by 0.6 px), so it only ever sees renders from grid cameras, which a rounding error or a 1e-6 perturbation
 #: of the mesh leaves the same (its answer then moves by ~0.05 px, for a grey level changed in a few hundred
 #: pixels). The camera a round asks for is a continuous function of what the landmarker saw; near a border
-#: between grid cells (within half :data:`CAMERA_BLEND` of a cell, in any of the six coordinates) both cells'
+#: between grid cells (within half :data:`CAMERA_BLEND` of a cell, in any of the six coordinates) the cells'
 #: cameras are rendered and their answers blended with weights that pass smoothly from one to the other, so the
 #: result stays continuous in the mesh. Each round's blend also shrinks a difference in the camera it started
 #: from (a face detector's box moved by 2 degrees and 2 % by a few changed pixels of a search render gives poses a
@@ -434,23 +433,37 @@ def _face_axes(face, camera):
     return forward, up / np.linalg.norm(up)
 
 
-def _grid_cells(u):
-    """``[(cell, weight)]`` of a continuous grid coordinate ``u`` (in cells): its nearest cell alone, or within
-    :data:`CAMERA_BLEND` / 2 of a border also the cell across it, with a weight rising smoothly to 1/2 on the border
-    (where the two cells' lists agree)."""
-    cell = float(np.round(u))
-    across = 0.5 * float(smoothstep(abs(u - cell), 0.5 - CAMERA_BLEND / 2, 0.5))
-    if across == 0.0:
-        return [(cell, 1.0)]
-    return [(cell, 1.0 - across), (cell + np.sign(u - cell), across)]
+def _grid_blend(coordinates):
+    """``[(cell (K,) float64, weight)]``, weights > 0 summing to 1, the heaviest first: the grid cells whose
+    cameras blend for continuous grid ``coordinates (K,)`` (in cells). Each coordinate is squeezed onto its nearest
+    cell's centre but within :data:`CAMERA_BLEND` / 2 of a border, where it passes smoothly to the border (then,
+    beyond it, on from the next cell's side); the squeezed point's weights are those of piecewise-linear
+    interpolation on the Freudenthal-Kuhn simplices of the grid (Kuhn 1960), so at most one cell more than the
+    coordinates lying near a border takes part (not two to their power), and each weight is continuous."""
+    coordinates = np.asarray(coordinates, dtype=np.float64)
+    cell = np.round(coordinates)
+    offset = coordinates - cell
+    squeezed = cell + 0.5 * np.sign(offset) * smoothstep(np.abs(offset), 0.5 - CAMERA_BLEND / 2, 0.5)
+    corner = np.floor(squeezed)
+    fraction = squeezed - corner
+    order = np.argsort(-fraction, kind="stable")
+    steps = np.concatenate([[1.0], fraction[order]]) - np.concatenate([fraction[order], [0.0]])
+    cells, at = [], corner.copy()
+    for k, weight in enumerate(steps):
+        if weight > 0:
+            cells.append((at.copy(), float(weight)))
+        if k < len(order):
+            at[order[k]] += 1.0
+    return sorted(cells, key=lambda c: -c[1])
 
 
 def _grid_views(forward, up, centre, half_width, size, grid):
     """The grid cameras (:data:`CAMERA_GRID`) around the camera looking against ``forward`` with ``up``
     (orthogonalised), centred on ``centre`` with ``half_width``: ``[(weight, OrthoCamera)]``, weights > 0 summing
-    to 1, the heaviest first; one camera unless a coordinate lies near a border. The grid is laid from ``grid`` =
-    ``(origin (3,), unit)``: a point and a length of the mesh (its bounding box's centre and size), so a mesh moved
-    or scaled sees the same images (the ICT template in metres and its head in centimetres)."""
+    to 1, the heaviest first; one camera unless a coordinate lies near a border (:func:`_grid_blend`: first over
+    the orientation and width, then over the centre in each of those cameras' own axes). The grid is laid from
+    ``grid`` = ``(origin (3,), unit)``: a point and a length of the mesh (its bounding box's centre and size), so a
+    mesh moved or scaled sees the same images (the ICT template in metres and its head in centimetres)."""
     forward = forward / np.linalg.norm(forward)
     up = up - forward * (up @ forward)
     up /= np.linalg.norm(up)
@@ -458,18 +471,17 @@ def _grid_views(forward, up, centre, half_width, size, grid):
     origin, unit = grid
     angles = Rotation.from_matrix(np.stack([np.cross(up, forward), up, forward])).as_euler("xyz", degrees=True)
     views = []
-    for (ax, wx), (ay, wy), (az, wz) in itertools.product(*(_grid_cells(u) for u in angles / degrees)):
-        rotation = Rotation.from_euler("xyz", np.array([ax, ay, az]) * degrees, degrees=True).as_matrix()
-        for octave, ws in _grid_cells(np.log2(half_width / unit) / octaves):
-            width = unit * 2.0 ** (octave * octaves)
-            # The centre in the camera's axes: across the view in pixels; along it (which the image does not depend
-            # on, and where MediaPipe's depths are the least steady) rounded to coarse steps.
-            step = 2.0 * width / size * np.array([pixels, pixels, 16.0 * pixels])
-            at = rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step
-            for (cx, wcx), (cy, wcy) in itertools.product(_grid_cells(at[0]), _grid_cells(at[1])):
-                spot = origin + (np.array([cx, cy, np.round(at[2])]) * step) @ rotation
-                camera = OrthoCamera(rotation=rotation, centre=spot, half_width=width, size=(size, size))
-                views.append((wx * wy * wz * ws * wcx * wcy, camera))
+    for cell, weight in _grid_blend([*(angles / degrees), np.log2(half_width / unit) / octaves]):
+        rotation = Rotation.from_euler("xyz", cell[:3] * degrees, degrees=True).as_matrix()
+        width = unit * 2.0 ** (cell[3] * octaves)
+        # The centre in the camera's axes: across the view in pixels; along it (which the image does not depend on,
+        # and where MediaPipe's depths are the least steady) rounded to coarse steps.
+        step = 2.0 * width / size * np.array([pixels, pixels, 16.0 * pixels])
+        at = rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step
+        for spot, share in _grid_blend(at[:2]):
+            camera_centre = origin + (np.array([*spot, np.round(at[2])]) * step) @ rotation
+            camera = OrthoCamera(rotation=rotation, centre=camera_centre, half_width=width, size=(size, size))
+            views.append((weight * share, camera))
     views.sort(key=lambda view: -view[0])  # stable: ties keep the grid's order
     return views
 
