@@ -47,7 +47,6 @@ from scipy.spatial.transform import Rotation
 
 from ..errors import InputError, NoFaceError
 from ..geometry import (
-    MeshProximity,
     closest_point_on_triangle,
     interpolate_on_surface,
     principal_axes,
@@ -498,6 +497,43 @@ class _FaceRegion:
         self.triangles = triangles[self.index]
 
 
+class _NearTriangles:
+    """Triangles ``corners (F, 3, 3)`` searched by distance: a k-d tree of their centroids (each triangle lies within
+    its radius of its centroid); the few over 4 times the median's radius (a neck's cut, a body's primitives) are
+    tested one by one, so that they do not widen every search."""
+
+    def __init__(self, corners):
+        self.corners = corners
+        self.centroids = corners.mean(axis=1)
+        self.radii = np.sqrt(((corners - self.centroids[:, None]) ** 2).sum(axis=2)).max(axis=1) * (1.0 + 1e-9)
+        self.areas = 0.5 * np.linalg.norm(
+            np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+        )
+        small = self.radii <= 4.0 * np.median(self.radii)
+        self.small, self.large = np.flatnonzero(small), np.flatnonzero(~small)
+        self.tree = cKDTree(self.centroids[small])
+
+    def within(self, points, reach):
+        """``(which (P,), triangle (P,))``: pairs of an index into ``points (N, 3)`` and a triangle that may have a
+        point within ``reach (N,)`` of it (every one that has is among them)."""
+        near = self.tree.query_ball_point(points, reach + self.radii[self.small].max())
+        which = np.repeat(np.arange(len(points)), [len(n) for n in near])
+        triangle = self.small[np.concatenate([np.asarray(n, dtype=np.int64) for n in near])]
+        gap = np.linalg.norm(points[:, None] - self.centroids[self.large][None], axis=2)
+        rows, columns = np.nonzero(gap <= reach[:, None] + self.radii[self.large][None])
+        return np.concatenate([which, rows]), np.concatenate([triangle, self.large[columns]])
+
+    def nearest(self, points, bound):
+        """``(triangle (N,), barycentric (N, 3), foot (N, 3))``: the surface point nearest each of ``points (N, 3)``
+        (the lowest triangle on a tie), given ``bound (N,)`` at least its distance."""
+        which, triangle = self.within(points, bound)
+        bary, foot = closest_point_on_triangle(points[which], *self.corners[triangle].transpose(1, 0, 2))
+        distance = np.sum((foot - points[which]) ** 2, axis=1)
+        order = np.lexsort((triangle, distance, which))
+        first = order[np.unique(which[order], return_index=True)[1]]
+        return triangle[first], bary[first], foot[first]
+
+
 def _land(vertices, triangles, targets):
     """Landmark positions near the surface ``triangles (F, 3)`` for ``targets (N, 3)``: ``(points (N, 3), triangle
     (N,) indexing triangles, barycentric (N, 3))``, the last two the surface point nearest each point.
@@ -508,41 +544,27 @@ def _land(vertices, triangles, targets):
     point alone jumps where two surfaces are about as near (a lid and its lashes, the two lips in a mouth's
     corner, an eyeball and the lid's inner side): a target moved by 0.04 mm jumped by 2 mm. The average passes
     from one to the other instead, so the result is continuous in the target and the mesh; on a single smooth
-    surface it stays within a hair of it."""
-    proximity = MeshProximity(vertices, triangles)
-    nearest = proximity.query(targets)
-    points = nearest.point.copy()
-    off = np.flatnonzero(nearest.distance > 0)
-    if len(off) == 0:
-        return points, nearest.triangle, nearest.barycentric
-    corners = vertices[triangles]
-    centroids = corners.mean(axis=1)
-    radii = np.sqrt(((corners - centroids[:, None]) ** 2).sum(axis=2)).max(axis=1)
-    square = nearest.distance[off] ** 2
-    reach = np.sqrt(LANDING_REACH * square)
-    # Every triangle with a point within the reach of a target: its centroid is within the reach plus its radius.
-    # The few largest triangles (a neck's cut, a body's primitives) are tested one by one, so that they do not
-    # widen the search for all the others.
-    small = radii <= np.quantile(radii, 0.99)
-    index = np.flatnonzero(small)
-    near = cKDTree(centroids[small]).query_ball_point(targets[off], reach + radii[small].max())
-    which = [np.repeat(np.arange(len(off)), [len(n) for n in near])]
-    triangle = [index[np.concatenate([np.asarray(n, dtype=np.int64) for n in near])]]
-    large = np.flatnonzero(~small)
-    gap = np.linalg.norm(targets[off][:, None] - centroids[large][None], axis=2)
-    rows, columns = np.nonzero(gap <= reach[:, None] + radii[large][None])
-    which, triangle = np.concatenate([*which, rows]), np.concatenate([*triangle, large[columns]])
-    _, foot = closest_point_on_triangle(targets[off][which], *corners[triangle].transpose(1, 0, 2))
-    excess = ((foot - targets[off][which]) ** 2).sum(axis=1) - square[which]
-    area = 0.5 * np.linalg.norm(np.cross(*(corners[triangle, 1:] - corners[triangle, :1]).transpose(1, 0, 2)), axis=1)
-    weight = area * smoothstep(excess, (LANDING_REACH - 1) * square[which], 0.0)
-    total = np.bincount(which, weight, minlength=len(off))
-    kept = total > 0  # else a zero-area nearest triangle: its nearest point stays
-    average = np.stack([np.bincount(which, weight * foot[:, k], minlength=len(off)) for k in range(3)], axis=1)
-    points[off[kept]] = average[kept] / total[kept, None]
-    on = proximity.query(points[off])
-    nearest.triangle[off], nearest.barycentric[off] = on.triangle, on.barycentric
-    return points, nearest.triangle, nearest.barycentric
+    surface it stays within a hair of it. Closest points on triangles: Ericson (2005), as
+    :func:`facemotion.core.geometry.closest_point_on_triangle`."""
+    near = _NearTriangles(vertices[triangles])
+    # The nearest centroid bounds the distance to the surface.
+    bound = near.tree.query(targets)[0]
+    if len(near.large):
+        bound = np.minimum(bound, np.linalg.norm(targets[:, None] - near.centroids[near.large][None], axis=2).min(1))
+    foot = near.nearest(targets, bound)[2]
+    square = np.sum((foot - targets) ** 2, axis=1)
+    which, triangle = near.within(targets, np.sqrt(LANDING_REACH * square))
+    feet = closest_point_on_triangle(targets[which], *near.corners[triangle].transpose(1, 0, 2))[1]
+    excess = np.sum((feet - targets[which]) ** 2, axis=1) - square[which]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        falloff = smoothstep(excess, (LANDING_REACH - 1) * square[which], 0.0)
+    weight = np.where(square[which] > 0, near.areas[triangle] * falloff, 0.0)
+    total = np.bincount(which, weight, minlength=len(targets))
+    average = np.stack([np.bincount(which, weight * feet[:, k], minlength=len(targets)) for k in range(3)], axis=1)
+    # A target on the surface (or whose nearby triangles have no area) stays at its nearest point.
+    points = np.where(total[:, None] > 0, average / np.where(total > 0, total, 1.0)[:, None], foot)
+    triangle, barycentric, _ = near.nearest(points, np.linalg.norm(points - foot, axis=1))
+    return points, triangle, barycentric
 
 
 def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
