@@ -81,21 +81,18 @@ FACE_RADIUS = 2.0
 #: Tight enough that an eyelash strip or hair card in front of an eye corner is seen through (0.1 let a lash pull
 #: the corner 7 mm forward), loose enough that the nose's and jaw's sides stay on the surface.
 DEPTH_OUTLIER = 0.05
-#: A landmark near which the render's pixels lie off the plane of the triangle under it by more than these (face
-#: widths: full weight below the first, none beyond the second; see :func:`_occlusion_step`) sits at an occluding
-#: edge, a lid over the eyeball, a nostril's rim: moved by a hundredth of a pixel, or with a pixel of the render
-#: flipped by a rounding error, it lands on the one surface or the other, millimetres apart. Its weight fades
-#: (:attr:`MeshLandmarks.confidence`), so the fit does not jump with it. A smooth surface, sloped or not, stays
-#: within ~1e-3 face widths of the plane over the window.
+#: Adjacent pixels of a render whose depths differ from what the surface's slope predicts by more than these (face
+#: widths: no break below the first, a full one beyond the second; see :func:`_depth_breaks`) straddle an occluding
+#: edge, a lid over the eyeball, a nostril's rim: a landmark there, moved by a hundredth of a pixel, lands on the
+#: one surface or the other, millimetres apart. Its weight fades near it (:attr:`MeshLandmarks.confidence`,
+#: :func:`_occlusion_weight`), so neither the landmark nor the fit jumps with it. A smooth surface, however sloped
+#: or curved, breaks by ~1e-4 face widths between pixels.
 OCCLUSION_GAP = (0.002, 0.006)
-#: A background pixel near a landmark counts as a gap of this many face widths in :func:`_occlusion_step`: the
-#: silhouette is an occluding edge too (a landmark beyond it lands on the nearest pixel's surface, which changes
-#: pixel by pixel), so the landmark's weight fades as the background enters its window.
-SILHOUETTE_GAP = 1.0
 #: A landmark off the surface lands on the surface's average within the square root of this many times its
 #: distance from it (:func:`_land`).
 LANDING_REACH = 4.0
-#: Radius (pixels) of the window around a landmark that :func:`_occlusion_step` looks through.
+#: Radius (pixels) of the window around a landmark that :func:`_occlusion_weight` looks through: a depth break
+#: within a pixel of it takes all of its weight, one at this distance none.
 OCCLUSION_RADIUS = 2.5
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
 #: many (triangle, pixel) tests per image pixel. A closed head costs ~2 (ICT-FaceKit's 2.2 from every side), hair
@@ -612,9 +609,9 @@ def _occlusion_weight(breaks, pixels, low, high):
     """``(N,) float64`` in [0, 1]: 1 where no occluding edge (:func:`_depth_breaks` ``breaks`` over ``low``, fully
     at ``high``, depth units) lies within :data:`OCCLUSION_RADIUS` pixels of the image positions ``pixels (N, 2)``,
     falling to 0 on one: 1 minus the largest of each pixel pair's break weight times a tent around the position at
-    the pair's midpoint. Continuous in the position with a slope of at most ``1 / OCCLUSION_RADIUS`` per pixel
-    whatever the break's size, so a landmark moved by MediaPipe's answer to a changed pixel of its image changes its
-    weight about as little."""
+    the pair's midpoint (1 within a pixel, so 0 wherever the surface under the position can jump). Continuous in
+    the position with a slope of at most ``1 / (OCCLUSION_RADIUS - 1)`` per pixel whatever the break's size, so a
+    landmark moved by MediaPipe's answer to a changed pixel of its image changes its weight about as little."""
     across, down = breaks
     reach = int(np.ceil(OCCLUSION_RADIUS)) + 1
     column, row = np.floor(pixels[:, 0]).astype(np.int64), np.floor(pixels[:, 1]).astype(np.int64)
@@ -639,7 +636,7 @@ def _backproject(vertices, normals, region, shot, face):
     each landmark); ``target`` the surface under each landmark's sub-pixel position where it is trusted
     (``confidence`` 1), the estimate where it is not (0), blended between, so a continuous function of MediaPipe's
     output and of the mesh: what lies under a landmark jumps at occluding edges (a lip's inner contour, a lid over
-    the eyeball, the silhouette), and there the confidence is 0 (:func:`_occlusion_step`).
+    the eyeball, the silhouette), and there the confidence is 0 (:func:`_occlusion_weight`).
 
     A landmark whose pixel shows something far behind where MediaPipe puts it (through an eye opening of a head
     without eyeballs, or past a silhouette) is not on the face's surface there. MediaPipe's own relative depth
