@@ -44,7 +44,7 @@ def test_a_tiny_perturbation_or_a_vertex_shuffle_barely_moves_the_landmarks(ict_
     shuffled = _landmarks(vertices, triangles, size, "shuffle")
     moved = np.linalg.norm(perturbed - plain, axis=1) / size
     assert moved.max() <= PERTURBED_LIMIT, f"landmark {moved.argmax()} moved by {moved.max():.2e} of the head's size"
-    assert np.linalg.norm(shuffled - plain, axis=1).max() <= 1e-9 * size
+    assert np.linalg.norm(shuffled - plain, axis=1).max() <= 1e-6 * size  # summation order only
 
 
 @pytest.fixture(scope="module")
