@@ -116,7 +116,7 @@ ROUND_SIZES = (256, 256, 0)
 #: from (a face detector's box moved by 2 degrees and 2 % by a few changed pixels of a search render gives poses a
 #: tenth of that apart). The grid moves a view by at most 1 degree, 1 % of its width and a pixel.
 CAMERA_GRID = (2.0, 1.0 / 32.0, 2.0)
-CAMERA_BLEND = 0.2
+CAMERA_BLEND = 0.1
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
