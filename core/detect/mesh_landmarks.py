@@ -707,9 +707,10 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid,
                 seen.append((weight, shot, faces[0], region, found, _face_axes(faces[0], camera)))
         if not seen:
             return last  # lost while turning: the last round that had the face (None on the first)
+        # A grid camera whose render shows the landmarker no face is left out (the one decision left: rare, a face
+        # seen from two cameras 2 degrees apart).
         weights = np.array([view[0] for view in seen])
         weights /= weights.sum()
-
         target, confidence, estimate = (_blend(weights, [view[4][k] for view in seen]) for k in (0, 2, 3))
         forward, up = (_blend(weights, [view[5][k] for view in seen]) for k in (0, 1))
         forward /= np.linalg.norm(forward)
