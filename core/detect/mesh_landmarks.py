@@ -16,14 +16,18 @@ and position, so the face is searched coarse to fine:
 4. **Fine view.** The detection's box, eyes and mouth give the face's centre on the surface, its size and its roll;
    only the geometry near the face is rendered (so nothing in front of it occludes it and a large mesh renders
    fast), framed on the face at :data:`RENDER_SIZE`, and the Face Landmarker runs there. Its head pose turns the
-   camera toward the face (a few rounds, stopping when the view turns less than :data:`FRONTAL_TOLERANCE_DEG`), and
-   the last, frontal render gives the landmarks.
+   camera toward the face (:data:`ROUND_SIZES`), and the last, frontal round gives the landmarks.
 
-The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision,
-but the landmarker's answer is not a continuous function of its image. So the face cameras snap to a grid laid on
-the mesh's bounding box (:data:`CAMERA_GRID`: a camera moved by a rounding error is the same camera), landmarks
-land on the surface at their sub-pixel positions, and each gets a confidence that fades near the depth test's limit
-and near occluding edges (:data:`DEPTH_OUTLIER`, :data:`OCCLUSION_GAP`), which the template fit weights it by.
+The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision
+(1e-6 of its size: a render then differs by a grey level in a few hundred pixels, and the landmarker's answer by
+~0.05 px), but the landmarker's answer is not a continuous function of its image. So it only sees renders from
+cameras on a grid laid on the mesh's bounding box, blended across the grid's borders (:data:`CAMERA_GRID`), and
+every step from its answers to the landmarks is a continuous function of them and of the mesh, with no
+threshold's decision in between: a landmark lands at the surface under its sub-pixel position where that surface
+is trusted, and where it is not (beyond the depth test's limit :data:`DEPTH_OUTLIER`; near an occluding edge or
+the silhouette, where a landmark moved by a hundredth of a pixel lands on another surface millimetres away,
+:data:`OCCLUSION_GAP`) at a blend with MediaPipe's own depth, by a confidence that fades to 0 there and that the
+template fit weights it by; the result is the surface point nearest that blend.
 
 Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
 surface as triangle ids with barycentric coordinates, so they stay attached to the mesh. Method: a cascade like
@@ -42,7 +46,13 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from ..errors import InputError, NoFaceError
-from ..geometry import interpolate_on_surface, principal_axes, smoothstep, vertex_normals
+from ..geometry import (
+    closest_point_on_triangle,
+    interpolate_on_surface,
+    principal_axes,
+    smoothstep,
+    vertex_normals,
+)
 from .landmarks import default_detector, default_face_detector
 from .rasterize import OrthoCamera, render, surface_at_pixels
 
@@ -71,35 +81,42 @@ FACE_RADIUS = 2.0
 #: Tight enough that an eyelash strip or hair card in front of an eye corner is seen through (0.1 let a lash pull
 #: the corner 7 mm forward), loose enough that the nose's and jaw's sides stay on the surface.
 DEPTH_OUTLIER = 0.05
-#: A landmark near which the render's pixels lie off the plane of the triangle under it by more than these (face
-#: widths: full weight below the first, none beyond the second; see :func:`_occlusion_step`) sits at an occluding
-#: edge, a lid over the eyeball, a nostril's rim: moved by a hundredth of a pixel, or with a pixel of the render
-#: flipped by a rounding error, it lands on the one surface or the other, millimetres apart. Its weight fades
-#: (:attr:`MeshLandmarks.confidence`), so the fit does not jump with it. A smooth surface, sloped or not, stays
-#: within ~1e-3 face widths of the plane over the window.
+#: Adjacent pixels of a render whose depths differ from what the surface's slope predicts by more than these (face
+#: widths: no break below the first, a full one beyond the second; see :func:`_depth_breaks`) straddle an occluding
+#: edge, a lid over the eyeball, a nostril's rim: a landmark there, moved by a hundredth of a pixel, lands on the
+#: one surface or the other, millimetres apart. Its weight fades near it (:attr:`MeshLandmarks.confidence`,
+#: :func:`_occlusion_weight`), so neither the landmark nor the fit jumps with it. A smooth surface, however sloped
+#: or curved, breaks by ~1e-4 face widths between pixels.
 OCCLUSION_GAP = (0.002, 0.006)
-#: Radius (pixels) of the window around a landmark that :func:`_occlusion_step` looks through.
+#: A landmark off the surface lands on the surface's average within the square root of this many times its
+#: distance from it (:func:`_land`).
+LANDING_REACH = 4.0
+#: Radius (pixels) of the window around a landmark that :func:`_occlusion_weight` looks through: a depth break
+#: within a pixel of it takes all of its weight, one at this distance none.
 OCCLUSION_RADIUS = 2.5
 #: Cost limit of every render (see :func:`facemotion.core.detect.rasterize.render`'s ``max_layers``): at most this
 #: many (triangle, pixel) tests per image pixel. A closed head costs ~2 (ICT-FaceKit's 2.2 from every side), hair
 #: cards and inner parts a few more; a 5,000-triangle random soup costs 330, and took 83 s to say "no face". At the
 #: limit the whole search stays well under a minute; above it the mesh is refused at once.
 MAX_LAYERS = 64
-#: At most this many renders turning the camera toward the face; it stops once the view turns by less than
-#: :data:`FRONTAL_TOLERANCE_DEG`.
-FRONTAL_ROUNDS = 4
-FRONTAL_TOLERANCE_DEG = 4.0
-#: Side (pixels) of the renders that only turn the camera toward the face, and the turn (degrees) below which the
-#: next render is made at full size instead (it is then likely frontal, and its landmarks the result).
-TURN_SIZE = 256
-FINE_TURN_DEG = 12.0
-#: Grid the face cameras snap to: (degrees of each XYZ Euler angle of their orientation, octaves of their width,
+#: Sides (pixels) of the renders turning the camera toward the face, one round each: the first rounds only turn it
+#: (the landmarker sees the face at its own 256 px either way, and the pose it gives is all they are for), the last
+#: round's landmarks are the result (at ``size``, :data:`RENDER_SIZE` by default, in place of the 0). A fixed
+#: schedule: a round more or less, decided by a threshold on a turn, would end on another view.
+ROUND_SIZES = (256, 256, 0)
+#: Grid the face cameras lie on: (degrees of each XYZ Euler angle of their orientation, octaves of their width,
 #: pixels of their centre across the view). The Face Landmarker's answer is not a continuous function of the
-#: image (moving a render by 0.1 px moves its landmarks by 0.25 px, not 0.1), so a camera moved by a rounding error
-#: or a 1e-6 perturbation of the mesh gave other landmarks, hence another next view and another rig (jaw shapes by
-#: 40-80 % of their peak). Snapped, such a camera is the same camera, bar the rare input on a grid line; the
-#: snapping moves a view by at most half a degree, 0.5 % of its width and half a pixel.
-CAMERA_GRID = (1.0, 1.0 / 64.0, 1.0)
+#: image (moving a render by 0.1 px moves its landmarks by 0.25 px, not 0.1; a camera turned by 0.04 degree moved
+#: them by 0.6 px), so it only ever sees renders from grid cameras, which a rounding error or a 1e-6 perturbation
+#: of the mesh leaves the same (its answer then moves by ~0.05 px, for a grey level changed in a few hundred
+#: pixels). The camera a round asks for is a continuous function of what the landmarker saw; near a border
+#: between grid cells (within half :data:`CAMERA_BLEND` of a cell, in any of the six coordinates) the cells'
+#: cameras are rendered and their answers blended with weights that pass smoothly from one to the other, so the
+#: result stays continuous in the mesh. Each round's blend also shrinks a difference in the camera it started
+#: from (a face detector's box moved by 2 degrees and 2 % by a few changed pixels of a search render gives poses a
+#: tenth of that apart). The grid moves a view by at most 1 degree, 1 % of its width and a pixel.
+CAMERA_GRID = (2.0, 1.0 / 32.0, 2.0)
+CAMERA_BLEND = 0.1
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
@@ -117,12 +134,14 @@ class MeshLandmarks:
     """Landmarks detected on a mesh.
 
     Attributes:
-        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame.
-        triangle: ``(478,) int64`` triangle each landmark lies on.
+        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame: the
+            surface under each landmark where it is trusted (``confidence`` 1), else near the surface point
+            nearest its blend with MediaPipe's own depth (an average of the surface there, within a hair of it;
+            see the module docstring). Continuous in the mesh.
+        triangle: ``(478,) int64`` triangle of the surface point nearest each landmark.
         barycentric: ``(478, 3) float64`` its barycentric coordinates in that triangle.
         on_surface: ``(478,) bool`` False where the landmark's pixel shows no surface near MediaPipe's depth for
-            it (an eye opening without an eyeball): the point is then placed at MediaPipe's depth, and
-            ``triangle``/``barycentric`` give the nearest surface point.
+            it (an eye opening without an eyeball); its point is then the surface's near MediaPipe's depth.
         forward: ``(3,) float64`` unit direction the face looks toward (out of the face).
         up: ``(3,) float64`` unit up direction of the face.
         score: face-detector confidence of the final view, in [0, 1].
@@ -410,25 +429,57 @@ def _face_axes(face, camera):
     return forward, up / np.linalg.norm(up)
 
 
-def _face_camera(forward, up, centre, half_width, size, grid):
-    """Orthographic camera looking against ``forward`` with ``up`` (orthogonalised), centred on ``centre``, snapped
-    to the grid of :data:`CAMERA_GRID` laid from ``grid`` = ``(origin (3,), unit)``: a point and a length of the
-    mesh (its bounding box's centre and size), so a mesh moved or scaled snaps the same way (the ICT template in
-    metres and its head in centimetres see the same images)."""
+def _grid_blend(coordinates):
+    """``[(cell (K,) float64, weight)]``, weights > 0 summing to 1, the heaviest first: the grid cells whose
+    cameras blend for continuous grid ``coordinates (K,)`` (in cells). Each coordinate is squeezed onto its nearest
+    cell's centre but within :data:`CAMERA_BLEND` / 2 of a border, where it passes smoothly to the border (then,
+    beyond it, on from the next cell's side); the squeezed point's weights are those of piecewise-linear
+    interpolation on the Freudenthal-Kuhn simplices of the grid (Kuhn 1960), so at most one cell more than the
+    coordinates lying near a border takes part (not two to their power), and each weight is continuous."""
+    coordinates = np.asarray(coordinates, dtype=np.float64)
+    cell = np.round(coordinates)
+    offset = coordinates - cell
+    squeezed = cell + 0.5 * np.sign(offset) * smoothstep(np.abs(offset), 0.5 - CAMERA_BLEND / 2, 0.5)
+    corner = np.floor(squeezed)
+    fraction = squeezed - corner
+    order = np.argsort(-fraction, kind="stable")
+    steps = np.concatenate([[1.0], fraction[order]]) - np.concatenate([fraction[order], [0.0]])
+    cells, at = [], corner.copy()
+    for k, weight in enumerate(steps):
+        if weight > 0:
+            cells.append((at.copy(), float(weight)))
+        if k < len(order):
+            at[order[k]] += 1.0
+    return sorted(cells, key=lambda c: -c[1])
+
+
+def _grid_views(forward, up, centre, half_width, size, grid):
+    """The grid cameras (:data:`CAMERA_GRID`) around the camera looking against ``forward`` with ``up``
+    (orthogonalised), centred on ``centre`` with ``half_width``: ``[(weight, OrthoCamera)]``, weights > 0 summing
+    to 1, the heaviest first; one camera unless a coordinate lies near a border (:func:`_grid_blend`: first over
+    the orientation and width, then over the centre in each of those cameras' own axes). The grid is laid from
+    ``grid`` = ``(origin (3,), unit)``: a point and a length of the mesh (its bounding box's centre and size), so a
+    mesh moved or scaled sees the same images (the ICT template in metres and its head in centimetres)."""
     forward = forward / np.linalg.norm(forward)
     up = up - forward * (up @ forward)
     up /= np.linalg.norm(up)
-    right = np.cross(up, forward)
     degrees, octaves, pixels = CAMERA_GRID
-    angles = Rotation.from_matrix(np.stack([right, up, forward])).as_euler("xyz", degrees=True)
-    rotation = Rotation.from_euler("xyz", np.round(angles / degrees) * degrees, degrees=True).as_matrix()
     origin, unit = grid
-    half_width = unit * 2.0 ** (np.round(np.log2(half_width / unit) / octaves) * octaves)
-    # The centre in the snapped camera's axes: across the view by whole grid steps; along it (which the image does
-    # not depend on, and where MediaPipe's depths are the least steady) by coarse ones.
-    step = 2.0 * half_width / size * np.array([pixels, pixels, 16.0 * pixels])
-    centre = origin + (np.round(rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step) * step) @ rotation
-    return OrthoCamera(rotation=rotation, centre=centre, half_width=half_width, size=(size, size))
+    angles = Rotation.from_matrix(np.stack([np.cross(up, forward), up, forward])).as_euler("xyz", degrees=True)
+    views = []
+    for cell, weight in _grid_blend([*(angles / degrees), np.log2(half_width / unit) / octaves]):
+        rotation = Rotation.from_euler("xyz", cell[:3] * degrees, degrees=True).as_matrix()
+        width = unit * 2.0 ** (cell[3] * octaves)
+        # The centre in the camera's axes: across the view in pixels; along it (which the image does not depend on,
+        # and where MediaPipe's depths are the least steady) rounded to coarse steps.
+        step = 2.0 * width / size * np.array([pixels, pixels, 16.0 * pixels])
+        at = rotation @ (np.asarray(centre, dtype=np.float64) - origin) / step
+        for spot, share in _grid_blend(at[:2]):
+            camera_centre = origin + (np.array([*spot, np.round(at[2])]) * step) @ rotation
+            camera = OrthoCamera(rotation=rotation, centre=camera_centre, half_width=width, size=(size, size))
+            views.append((weight * share, camera))
+    views.sort(key=lambda view: -view[0])  # stable: ties keep the grid's order
+    return views
 
 
 class _FaceRegion:
@@ -441,26 +492,76 @@ class _FaceRegion:
         if len(self.index) == 0:
             self.index = np.arange(len(triangles))
         self.triangles = triangles[self.index]
-        self._vertices = vertices
-        self._tree = None
 
-    def nearest(self, points):
-        """Nearest surface point of the region to ``points (N, 3)`` as ``(triangle (N,), barycentric (N, 3))``,
-        at vertex precision: the nearest vertex (``scipy.spatial.cKDTree``) on one of its triangles. Only landmarks
-        off the surface use it (an eye opening), and they carry no weight in the fit, so an exact closest point
-        (:class:`facemotion.core.geometry.MeshProximity`, twice the build time) is not worth its cost."""
-        if self._tree is None:
-            used = np.unique(self.triangles)
-            corner_of = np.full(len(self._vertices), -1, dtype=np.int64)
-            flat = self.triangles.ravel()
-            corner_of[flat[::-1]] = np.arange(len(flat))[::-1]  # first corner where each vertex appears
-            self._tree = (cKDTree(self._vertices[used]), used, corner_of)
-        tree, used, corner_of = self._tree
-        _, nearest = tree.query(points)
-        corner = corner_of[used[nearest]]
-        bary = np.zeros((len(points), 3))
-        bary[np.arange(len(points)), corner % 3] = 1.0
-        return corner // 3, bary
+
+class _NearTriangles:
+    """Triangles ``corners (F, 3, 3)`` searched by distance: a k-d tree of their centroids (each triangle lies within
+    its radius of its centroid); the few over 4 times the median's radius (a neck's cut, a body's primitives) are
+    tested one by one, so that they do not widen every search."""
+
+    def __init__(self, corners):
+        self.corners = corners
+        self.centroids = corners.mean(axis=1)
+        self.radii = np.sqrt(((corners - self.centroids[:, None]) ** 2).sum(axis=2)).max(axis=1) * (1.0 + 1e-9)
+        self.areas = 0.5 * np.linalg.norm(
+            np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+        )
+        small = self.radii <= 4.0 * np.median(self.radii)
+        self.small, self.large = np.flatnonzero(small), np.flatnonzero(~small)
+        self.tree = cKDTree(self.centroids[small])
+
+    def within(self, points, reach):
+        """``(which (P,), triangle (P,))``: pairs of an index into ``points (N, 3)`` and a triangle that may have a
+        point within ``reach (N,)`` of it (every one that has is among them)."""
+        near = self.tree.query_ball_point(points, reach + self.radii[self.small].max())
+        which = np.repeat(np.arange(len(points)), [len(n) for n in near])
+        triangle = self.small[np.concatenate([np.asarray(n, dtype=np.int64) for n in near])]
+        gap = np.linalg.norm(points[:, None] - self.centroids[self.large][None], axis=2)
+        rows, columns = np.nonzero(gap <= reach[:, None] + self.radii[self.large][None])
+        return np.concatenate([which, rows]), np.concatenate([triangle, self.large[columns]])
+
+    def nearest(self, points, bound):
+        """``(triangle (N,), barycentric (N, 3), foot (N, 3))``: the surface point nearest each of ``points (N, 3)``
+        (the lowest triangle on a tie), given ``bound (N,)`` at least its distance."""
+        which, triangle = self.within(points, bound)
+        bary, foot = closest_point_on_triangle(points[which], *self.corners[triangle].transpose(1, 0, 2))
+        distance = np.sum((foot - points[which]) ** 2, axis=1)
+        order = np.lexsort((triangle, distance, which))
+        first = order[np.unique(which[order], return_index=True)[1]]
+        return triangle[first], bary[first], foot[first]
+
+
+def _land(vertices, triangles, targets):
+    """Landmark positions near the surface ``triangles (F, 3)`` for ``targets (N, 3)``: ``(points (N, 3), triangle
+    (N,) indexing triangles, barycentric (N, 3))``, the last two the surface point nearest each point.
+
+    A target on the surface stays where it is. One off it (a landmark blended toward MediaPipe's depth) lands on
+    the surface's average near its foot point: the closest points of the triangles within ``sqrt(LANDING_REACH)``
+    times its distance from the surface, weighted by area and falling smoothly to 0 at that reach. The nearest
+    point alone jumps where two surfaces are about as near (a lid and its lashes, the two lips in a mouth's
+    corner, an eyeball and the lid's inner side): a target moved by 0.04 mm jumped by 2 mm. The average passes
+    from one to the other instead, so the result is continuous in the target and the mesh; on a single smooth
+    surface it stays within a hair of it. Closest points on triangles: Ericson (2005), as
+    :func:`facemotion.core.geometry.closest_point_on_triangle`."""
+    near = _NearTriangles(vertices[triangles])
+    # The nearest centroid bounds the distance to the surface.
+    bound = near.tree.query(targets)[0]
+    if len(near.large):
+        bound = np.minimum(bound, np.linalg.norm(targets[:, None] - near.centroids[near.large][None], axis=2).min(1))
+    foot = near.nearest(targets, bound)[2]
+    square = np.sum((foot - targets) ** 2, axis=1)
+    which, triangle = near.within(targets, np.sqrt(LANDING_REACH * square))
+    feet = closest_point_on_triangle(targets[which], *near.corners[triangle].transpose(1, 0, 2))[1]
+    excess = np.sum((feet - targets[which]) ** 2, axis=1) - square[which]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        falloff = smoothstep(excess, (LANDING_REACH - 1) * square[which], 0.0)
+    weight = np.where(square[which] > 0, near.areas[triangle] * falloff, 0.0)
+    total = np.bincount(which, weight, minlength=len(targets))
+    average = np.stack([np.bincount(which, weight * feet[:, k], minlength=len(targets)) for k in range(3)], axis=1)
+    # A target on the surface (or whose nearby triangles have no area) stays at its nearest point.
+    points = np.where(total[:, None] > 0, average / np.where(total > 0, total, 1.0)[:, None], foot)
+    triangle, barycentric, _ = near.nearest(points, np.linalg.norm(points - foot, axis=1))
+    return points, triangle, barycentric
 
 
 def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pixels):
@@ -480,50 +581,68 @@ def _subpixel_barycentric(vertices, triangles, camera, triangle, barycentric, pi
     return np.where(usable[:, None], exact, barycentric)
 
 
-def _occlusion_step(vertices, triangles, shot, pixels, triangle):
-    """``(N,) float64``: how far the render's pixels around each image position ``pixels (N, 2)`` lie off the plane
-    of the triangle under it (``triangle (N,)``, indexing ``triangles``), in depth units: the largest gap, each
-    pixel's weighted by a tent falling to 0 at :data:`OCCLUSION_RADIUS` pixels from the position (so a pixel
-    entering the window counts from nothing, and the result is continuous in the position). Inf for a triangle
-    seen edge-on."""
+def _depth_breaks(shot, normals, triangles):
+    """Occluding edges of a render: ``(horizontal (H, W - 1), vertical (H - 1, W))`` float64 in depth units, per
+    pair of adjacent pixels how far their depth difference is from the one the surface's slope predicts (the mean
+    of both pixels' interpolated normals' slopes, exact to second order on a smooth surface, however curved or
+    steep); inf where a pixel of the pair is background (the silhouette is an occluding edge too). A lid over the
+    eyeball, a lip over the teeth or a nostril's rim breaks the depth by millimetres within a pixel; a smooth
+    surface by a rounding error."""
     h, w = shot.depth.shape
-    xy, z = shot.camera.project(vertices[triangles[triangle]].reshape(-1, 3))
-    corners = np.concatenate([xy, z[:, None]], axis=1).reshape(-1, 3, 3)
-    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    facing = np.abs(normal[:, 2]) > 1e-12 * np.linalg.norm(normal, axis=1)
-    normal[~facing, 2] = 1.0
-    reach = int(np.ceil(OCCLUSION_RADIUS))
+    fg = shot.triangle >= 0
+    n = np.zeros((h, w, 3))
+    t = shot.triangle[fg]
+    n[fg] = np.einsum("nk,nkj->nj", shot.barycentric[fg].astype(np.float64), normals[triangles[t]])
+    n = n @ shot.camera.rotation.T  # camera frame: x right, y up, z toward the viewer
+    nz = np.where(np.abs(n[..., 2]) > 1e-9, n[..., 2], np.nan)
+    scale = shot.camera.pixels_per_unit
+    # Depth change per pixel to the right and per pixel down (image y runs down, camera y up).
+    slope_x, slope_y = -n[..., 0] / (nz * scale), n[..., 1] / (nz * scale)
+    depth = shot.depth.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        across = np.abs(np.diff(depth, axis=1) - (slope_x[:, 1:] + slope_x[:, :-1]) / 2)
+        down = np.abs(np.diff(depth, axis=0) - (slope_y[1:] + slope_y[:-1]) / 2)
+    return np.nan_to_num(across, nan=np.inf), np.nan_to_num(down, nan=np.inf)
+
+
+def _occlusion_weight(breaks, pixels, low, high):
+    """``(N,) float64`` in [0, 1]: 1 where no occluding edge (:func:`_depth_breaks` ``breaks`` over ``low``, fully
+    at ``high``, depth units) lies within :data:`OCCLUSION_RADIUS` pixels of the image positions ``pixels (N, 2)``,
+    falling to 0 on one: 1 minus the largest of each pixel pair's break weight times a tent around the position at
+    the pair's midpoint (1 within a pixel, so 0 wherever the surface under the position can jump). Continuous in
+    the position with a slope of at most ``1 / (OCCLUSION_RADIUS - 1)`` per pixel whatever the break's size, so a
+    landmark moved by MediaPipe's answer to a changed pixel of its image changes its weight about as little."""
+    across, down = breaks
+    reach = int(np.ceil(OCCLUSION_RADIUS)) + 1
     column, row = np.floor(pixels[:, 0]).astype(np.int64), np.floor(pixels[:, 1]).astype(np.int64)
     worst = np.zeros(len(pixels))
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            qx, qy = column + dx, row + dy
-            seen = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
-            depth = shot.depth[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)].astype(np.float64)
-            seen &= np.isfinite(depth)
-            # The triangle's plane at the pixel's centre: n . (q - corner0) = 0 solved for the depth.
-            plane = (
-                corners[:, 0, 2]
-                - (normal[:, 0] * (qx + 0.5 - corners[:, 0, 0]) + normal[:, 1] * (qy + 0.5 - corners[:, 0, 1]))
-                / normal[:, 2]
-            )
-            tent = np.clip(1.0 - np.hypot(qx + 0.5 - pixels[:, 0], qy + 0.5 - pixels[:, 1]) / OCCLUSION_RADIUS, 0, 1)
-            worst = np.maximum(worst, np.where(seen, tent * np.abs(np.nan_to_num(depth) - plane), 0.0))
-    return np.where(facing, worst, np.inf)
+    for pairs, (ex, ey) in ((across, (1.0, 0.5)), (down, (0.5, 1.0))):
+        h, w = pairs.shape
+        weight = smoothstep(pairs, low, high)
+        for dy in range(-reach, reach + 1):
+            for dx in range(-reach, reach + 1):
+                qx, qy = column + dx, row + dy
+                inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+                away = np.hypot(qx + ex - pixels[:, 0], qy + ey - pixels[:, 1])
+                tent = np.clip((OCCLUSION_RADIUS - away) / (OCCLUSION_RADIUS - 1.0), 0, 1)
+                edge = np.where(inside, weight[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)], 1.0)
+                worst = np.maximum(worst, tent * edge)
+    return 1.0 - worst
 
 
-def _backproject(vertices, region, shot, face):
-    """Landmarks -> ``(points (478, 3), triangle, barycentric, on_surface, confidence, estimate)`` through the
-    render's id buffer; the triangle ids index ``region.triangles``; ``estimate`` ``(478, 3)``: every landmark at
-    MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under each landmark).
+def _backproject(vertices, normals, region, shot, face):
+    """Landmarks -> ``(target (478, 3), on_surface (478,) bool, confidence (478,), estimate (478, 3))``:
+    ``estimate`` every landmark at MediaPipe's own depth (continuous in MediaPipe's output, whatever lies under
+    each landmark); ``target`` the surface under each landmark's sub-pixel position where it is trusted
+    (``confidence`` 1), the estimate where it is not (0), blended between, so a continuous function of MediaPipe's
+    output and of the mesh: what lies under a landmark jumps at occluding edges (a lip's inner contour, a lid over
+    the eyeball, the silhouette), and there the confidence is 0 (:func:`_occlusion_weight`).
 
-    A landmark whose pixel shows something far behind where MediaPipe puts it — through an eye opening of a head
-    without eyeballs, or past a silhouette — is not on the face's surface there. MediaPipe's own relative depth
+    A landmark whose pixel shows something far behind where MediaPipe puts it (through an eye opening of a head
+    without eyeballs, or past a silhouette) is not on the face's surface there. MediaPipe's own relative depth
     ``z`` (same scale as ``x``) is related to the rendered depth by a shift, fitted robustly (median) over all
-    landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are placed at
-    MediaPipe's depth instead, flagged ``on_surface = False``; their triangle and barycentric coordinates are the
-    surface under their pixel (-1 and NaN where there is none) until the final view's are set to the nearest surface
-    point (:meth:`_FaceRegion.nearest`, in :func:`detect_mesh_landmarks`: only the result needs them).
+    landmarks; landmarks off that relation by more than :data:`DEPTH_OUTLIER` face widths are flagged
+    ``on_surface = False``, and their confidence falls to 0 from half that distance.
     """
     h, w = shot.image.shape[:2]
     camera = shot.camera
@@ -540,7 +659,7 @@ def _backproject(vertices, region, shot, face):
         ]
     )
     bary[inside] = _subpixel_barycentric(vertices, region.triangles, camera, tri[inside], bary[inside], pixels[inside])
-    points = np.full((len(tri), 3), np.nan)
+    points = np.zeros((len(tri), 3))
     points[hit] = interpolate_on_surface(vertices, region.triangles, tri[hit], bary[hit])
     depth = np.full(len(tri), np.nan)
     depth[hit] = camera.project(points[hit])[1]
@@ -550,55 +669,61 @@ def _backproject(vertices, region, shot, face):
     face_width = np.ptp(pixels[:, 0]) / camera.pixels_per_unit
     gap = np.where(hit, np.abs(depth - (predicted + shift)), np.inf)
     on_surface = gap < DEPTH_OUTLIER * face_width
-    step = np.full(len(tri), np.inf)
-    step[hit] = _occlusion_step(vertices, region.triangles, shot, pixels[hit], tri[hit])
-    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) * smoothstep(
-        step, OCCLUSION_GAP[1] * face_width, OCCLUSION_GAP[0] * face_width
-    )
+    breaks = _depth_breaks(shot, normals, region.triangles)
+    occlusion = _occlusion_weight(breaks, pixels, OCCLUSION_GAP[0] * face_width, OCCLUSION_GAP[1] * face_width)
+    confidence = smoothstep(gap, DEPTH_OUTLIER * face_width, 0.5 * DEPTH_OUTLIER * face_width) * occlusion
     estimate = camera.unproject(pixels, predicted + shift)
-    off = ~on_surface
-    points[off] = estimate[off]
-    return points, tri, bary, on_surface, confidence, estimate
+    target = confidence[:, None] * points + (1.0 - confidence[:, None]) * estimate
+    return target, on_surface, confidence, estimate
+
+
+def _blend(weights, values):
+    """``sum_v weights[v] * values[v]`` for ``weights (V,)`` and ``values``: V arrays of one shape (float64)."""
+    return np.einsum("v,v...->...", weights, np.asarray(values, dtype=np.float64))
 
 
 def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
-    """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring). Returns ``(shot,
-    face, region, points, tri, bary, on_surface, confidence, forward, up)`` of the last, frontal render, or None
-    when the landmarker finds no face on the first render.
-
-    Renders that only turn the camera are made at :data:`TURN_SIZE` (the landmarker sees the face at its own
-    256 px either way, and the pose it gives is all they are for); once the camera is within
-    :data:`FINE_TURN_DEG` of frontal, renders are at ``size``, so the final landmarks come from a full-size view.
-    Cameras snap to :data:`CAMERA_GRID` laid from ``grid`` (see :func:`_face_camera`).
+    """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring), one per
+    :data:`ROUND_SIZES`, each on the grid cameras around the view the one before asked for (:data:`CAMERA_GRID`),
+    their answers blended. Returns ``(shot, face, region, target, on_surface, confidence, forward, up)`` of the
+    last round (``target`` and ``confidence`` blended, see :func:`_backproject`; ``on_surface``, the render and
+    MediaPipe's face of its heaviest camera), or None when the landmarker finds no face in the first round.
     """
-    forward, up = candidate.forward, candidate.up
-    region = _FaceRegion(vertices, triangles, candidate.centre, FACE_RADIUS * candidate.size)
-    turn_size = min(size, TURN_SIZE)
-    camera = _face_camera(forward, up, candidate.centre, 1.1 * candidate.size, turn_size, grid)
+    sizes = [s or size for s in ROUND_SIZES]
+    forward, up, centre, half_width = candidate.forward, candidate.up, candidate.centre, 1.1 * candidate.size
+    # Geometry this many half widths of a view from its centre is left out of its render (the face box is ~0.9 of
+    # the first view's width, the landmarks' extent ~1.3 of the later ones').
+    reach = FACE_RADIUS / 1.1
     last = None
-    for round_ in range(FRONTAL_ROUNDS + 1):
-        report(0.6 + 0.35 * round_ / (FRONTAL_ROUNDS + 1), "turning toward the face")
-        shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
-        faces = detector.detect(shot.image)
-        if not faces:
-            return last  # lost while turning: the last render that had the face (None on the first)
-        points, tri, bary, hit, confidence, estimate = _backproject(vertices, region, shot, faces[0])
-        forward, up = _face_axes(faces[0], camera)
-        last = shot, faces[0], region, points, tri, bary, hit, confidence, forward, up
-        turned = np.degrees(np.arccos(np.clip(forward @ camera.rotation[2], -1.0, 1.0)))
+    for round_, round_size in enumerate(sizes):
+        report(0.6 + 0.35 * round_ / len(sizes), "turning toward the face")
+        seen = []
+        for weight, camera in _grid_views(forward, up, centre, half_width, round_size, grid):
+            region = _FaceRegion(vertices, triangles, camera.centre, reach * camera.half_width)
+            shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
+            faces = detector.detect(shot.image)
+            if faces:
+                found = _backproject(vertices, normals, region, shot, faces[0])
+                seen.append((weight, shot, faces[0], region, found, _face_axes(faces[0], camera)))
+        if not seen:
+            return last  # lost while turning: the last round that had the face (None on the first)
+        # A grid camera whose render shows the landmarker no face is left out (the one decision left: rare, a face
+        # seen from two cameras 2 degrees apart).
+        weights = np.array([view[0] for view in seen])
+        weights /= weights.sum()
+        target, confidence, estimate = (_blend(weights, [view[4][k] for view in seen]) for k in (0, 2, 3))
+        forward, up = (_blend(weights, [view[5][k] for view in seen]) for k in (0, 1))
+        forward /= np.linalg.norm(forward)
+        up -= forward * (up @ forward)
+        up /= np.linalg.norm(up)
+        _, shot, face, region, found, _ = seen[0]
+        last = shot, face, region, target, found[1], confidence, forward, up
         # Frame the landmarks: the face fills the view whatever else (neck, shoulders, hair) the mesh holds. All of
         # them at MediaPipe's depth: the next view is then continuous in MediaPipe's output (which of them lie on
         # the surface is a threshold's decision).
-        extent = np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
+        half_width = 0.75 * np.ptp(estimate @ np.stack([np.cross(up, forward), up]).T, axis=0).max()
         centre = estimate.mean(axis=0)
-        framed = abs(np.log(camera.half_width / (0.75 * extent))) < np.log(1.25)
-        offset = np.linalg.norm((centre - camera.centre) @ camera.rotation[:2].T) / camera.half_width
-        full = camera.size[0] == size
-        if round_ == FRONTAL_ROUNDS or (turned < FRONTAL_TOLERANCE_DEG and framed and offset < 0.1 and full):
-            break  # this render is frontal and framed: its landmarks are the result
-        region = _FaceRegion(vertices, triangles, centre, FACE_RADIUS * 1.5 * extent)
-        fine = turned < FINE_TURN_DEG or round_ + 1 == FRONTAL_ROUNDS
-        camera = _face_camera(forward, up, centre, 0.75 * extent, size if fine else turn_size, grid)
+        reach = FACE_RADIUS * 2.0
     return last
 
 
@@ -687,15 +812,15 @@ def detect_mesh_landmarks(
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    shot, face, region, points, tri, bary, hit, confidence, forward, up = result
-    if not hit.all():
-        tri[~hit], bary[~hit] = region.nearest(points[~hit])
+    shot, face, region, target, hit, confidence, forward, up = result
+    # On the surface: the target itself where the landmark is trusted, else near its foot point (continuous).
+    points, triangle, barycentric = _land(vertices, region.triangles, target)
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(
         points=points,
-        triangle=region.index[tri],
-        barycentric=bary,
+        triangle=region.index[triangle],
+        barycentric=barycentric,
         on_surface=hit,
         forward=forward,
         up=up,

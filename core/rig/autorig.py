@@ -20,7 +20,7 @@ import numpy as np
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
 from ..errors import InputError
-from ..geometry import interpolate_on_surface, weld_vertices
+from ..geometry import weld_vertices
 from ..io import assets
 from .amplitude import normalise_amplitudes
 from .confidence import rig_doubts
@@ -192,15 +192,11 @@ def rig_mesh(
     if landmarks is None:
         start = time.perf_counter()
         found = detect_mesh_landmarks(vertices, triangles, progress=lambda f, m: report(0.5 * f, m))
-        # Off the surface (at MediaPipe's depth: an eye opening, parted lips) a landmark carries no weight in the
-        # fit; for the stages that compare both meshes' landmarks (lip and lid labels, parts) it takes its nearest
-        # surface point, as the template's own landmarks do (a lip landmark 6 mm in front of one mesh's lips and on
-        # the other's moved the lips' contact band and relabelled the mouth corners).
-        landmarks = np.where(
-            found.on_surface[:, None],
-            found.points,
-            interpolate_on_surface(vertices, triangles, found.triangle, found.barycentric),
-        )
+        # On the surface whether MediaPipe's depth agrees with it or not, as the template's own landmarks are (a lip
+        # landmark 6 mm in front of one mesh's lips and on the other's moved the lips' contact band and relabelled
+        # the mouth corners) and continuous in the mesh; off the surface (an eye opening, parted lips) a landmark
+        # carries no weight in the fit.
+        landmarks = found.points
         weights = weights * found.confidence  # 0 off the surface, falling smoothly toward it
         timings["landmarks"] = time.perf_counter() - start
 
