@@ -47,6 +47,14 @@ POSE_IDENTITIES = 8
 POSE_IDENTITY_MODES = 6
 POSE_IDENTITY_SPREAD = 1.5
 POSE_IDENTITY_SEED = 7
+#: Bending modes kept besides the mean: the principal components (SVD, uncentred) of the :data:`POSE_TURNS` residuals
+#: of every face the mean is over. The mean is one bend per turn; a face bends its own way, mostly above the eyes
+#: (MediaPipe's forehead and brows slide with a turn by face-dependent amounts), which the mean leaves to the brow
+#: channels. The brows are solved with the modes in place of the mean, the rest of the face with the mean (on the
+#: mouth the mean measured better, see :data:`.solve.BEND_MODE_CHANNELS`). Round trip, first performance, 2 / 3 / 4 /
+#: 5 / 6 modes: browInnerUp r 0.945 / 0.947 / 0.954 / 0.954 / 0.954, browDownRight 0.19 / 0.28 / 0.38 / 0.55 / 0.55
+#: (the mean: 0.945, 0.24): the fewest at the best.
+BEND_MODES = 5
 #: Side of the square renders, pixels (the Face Landmarker sees a face crop at 256 px).
 RENDER_SIZE = 384
 #: Skin colour, sRGB.
@@ -146,7 +154,7 @@ def observed_basis_file(template):
     the landmark detector, the solve's alignment)."""
     digest = hashlib.sha256(
         f"{template.name}:{len(template.vertices)}:{AMPLITUDES}:{POSE_TURNS}:{RENDER_SIZE}:"
-        f"{POSE_IDENTITIES}:{POSE_IDENTITY_MODES}:{POSE_IDENTITY_SPREAD}:{POSE_IDENTITY_SEED}".encode()
+        f"{POSE_IDENTITIES}:{POSE_IDENTITY_MODES}:{POSE_IDENTITY_SPREAD}:{POSE_IDENTITY_SEED}:{BEND_MODES}".encode()
     )
     digest.update(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
     core = Path(__file__).resolve().parents[1]
@@ -166,9 +174,10 @@ def observe_shapes(template, landmarks, locate, detector=None):
             the template's frame (:meth:`.solve.LandmarkSolver.locate`).
         detector: a :class:`facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: the shared one).
 
-    Returns ``(rest (478, 3) float64, motion (478, 52, 3) float64, pose (478, P, 3) float64)``: the neutral's aligned
-    landmarks, each shape's landmark motion per unit weight and the residual motion of each of :data:`POSE_TURNS`
-    (template units), the mean over the template and :func:`pose_identities` (each rendered and framed as itself).
+    Returns ``(rest (478, 3) float64, motion (478, 52, 3) float64, pose (478, P, 3) float64, modes (478, M, 3)
+    float64)``: the neutral's aligned landmarks, each shape's landmark motion per unit weight, the residual motion of
+    each of :data:`POSE_TURNS` (template units), the mean over the template and :func:`pose_identities` (each rendered
+    and framed as itself), and those residuals' :func:`bending_modes`.
     Raises NoFaceError when a neutral render, or a turned one, shows no face; a shape whose renders show none (none of
     ICT's) or that the template lacks keeps zero motion.
     """
@@ -219,15 +228,28 @@ def observe_shapes(template, landmarks, locate, detector=None):
         # Least-squares slope through the neutral: sum_a a (x_a - rest) / sum_a a^2.
         motion[:, k] = np.tensordot(amplitudes, np.stack(moved) - rest, axes=1) / (amplitudes @ amplitudes)
     faces = [seen] + [viewer(template.with_identity(c)) for c in pose_identities(template)]
-    pose = np.zeros((len(rest), len(POSE_TURNS), 3))
-    for face_seen in faces:
+    residuals = np.zeros((len(faces), len(rest), len(POSE_TURNS), 3))
+    for f, face_seen in enumerate(faces):
         neutral = rest if face_seen is seen else face_seen(zero)
         for k, (axis, degrees) in enumerate(POSE_TURNS):
             turned = face_seen(zero, Rotation.from_euler(axis, degrees, degrees=True).as_matrix())
             if neutral is None or turned is None:
                 raise NoFaceError(f"MediaPipe finds no face on a head turned {degrees} degrees about {axis}")
-            pose[:, k] += (turned - neutral) / len(faces)
-    return rest, motion, pose
+            residuals[f, :, k] = turned - neutral
+    return rest, motion, residuals.mean(axis=0), bending_modes(residuals)
+
+
+def bending_modes(residuals):
+    """The first :data:`BEND_MODES` principal components (uncentred SVD) of head-turn residuals ``(F, L, P, 3)``
+    (F faces, L landmarks, P turns): ``(L, M, 3) float64``, each scaled by the largest coefficient a rendered turn has
+    on it, so that a coefficient of 1 is as much of the mode as a :data:`POSE_TURNS` turn shows (the mean's units).
+    A mode's sign is arbitrary: the solve bounds its coefficient symmetrically."""
+    faces, count, turns, _ = residuals.shape
+    rows = residuals.transpose(0, 2, 1, 3).reshape(faces * turns, count * 3)
+    _, _, vt = np.linalg.svd(rows, full_matrices=False)
+    components = vt[:BEND_MODES]
+    scale = np.abs(rows @ components.T).max(axis=0)
+    return (components * scale[:, None]).reshape(len(components), count, 3).transpose(1, 0, 2)
 
 
 def pose_identities(template):
@@ -247,9 +269,9 @@ def observed_basis(template, landmarks, locate):
     for path in (assets.bundled_assets_dir() / name, assets.cache_dir() / name):
         if path.exists():
             with np.load(path) as data:
-                return data["rest"], data["motion"], data["pose"]
-    rest, motion, pose = observe_shapes(template, landmarks, locate)
+                return data["rest"], data["motion"], data["pose"], data["modes"]
+    rest, motion, pose, modes = observe_shapes(template, landmarks, locate)
     with assets.atomic_output(assets.cache_dir() / name) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, rest=rest, motion=motion, pose=pose)
-    return rest, motion, pose
+            np.savez(fh, rest=rest, motion=motion, pose=pose, modes=modes)
+    return rest, motion, pose, modes
