@@ -150,13 +150,18 @@ def face_colours(template, vertices, landmarks):
 
 def observed_basis_file(template):
     """Cache file name ``<template>_observed_basis_<digest>.npz``; the digest (16 hex digits) covers the template's
-    vertex count, MediaPipe's model (pinned sha256) and the sources that make the basis (this module, the renderer,
-    the landmark detector, the solve's alignment)."""
+    vertex count, MediaPipe's model (pinned sha256), the template's landmarks (their own cache file name, which
+    covers the sources that place them: the basis is rendered with lips and brows coloured where they are and aligned
+    on them) and the sources that make the basis (this module, the renderer, the landmark detector, the solve's
+    alignment)."""
+    from ..rig.autorig import template_landmarks_file
+
     digest = hashlib.sha256(
         f"{template.name}:{len(template.vertices)}:{AMPLITUDES}:{POSE_TURNS}:{RENDER_SIZE}:"
         f"{POSE_IDENTITIES}:{POSE_IDENTITY_MODES}:{POSE_IDENTITY_SPREAD}:{POSE_IDENTITY_SEED}:{BEND_MODES}".encode()
     )
     digest.update(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
+    digest.update(template_landmarks_file(template).encode())
     core = Path(__file__).resolve().parents[1]
     sources = ("capture/landmark_basis.py", "capture/solve.py", "detect/rasterize.py", "detect/landmarks.py")
     for path in (core / source for source in sources):
