@@ -52,8 +52,8 @@ POSE_IDENTITY_SEED = 7
 #: (MediaPipe's forehead and brows slide with a turn by face-dependent amounts), which the mean leaves to the brow
 #: channels. The brows are solved with the modes in place of the mean, the rest of the face with the mean (on the
 #: mouth the mean measured better, see :data:`.solve.BEND_MODE_CHANNELS`). Round trip, first performance, 2 / 3 / 4 /
-#: 5 / 6 modes: browInnerUp r 0.945 / 0.947 / 0.954 / 0.954 / 0.954, browDownRight 0.19 / 0.28 / 0.38 / 0.55 / 0.55
-#: (the mean: 0.945, 0.24): the fewest at the best.
+#: 5 / 6 modes: browInnerUp r 0.951 / 0.963 / 0.966 / 0.966 / 0.965, browDownRight 0.55 / 0.46 / 0.41 / 0.57 / 0.54
+#: (the mean: 0.958, 0.41).
 BEND_MODES = 5
 #: Side of the square renders, pixels (the Face Landmarker sees a face crop at 256 px).
 RENDER_SIZE = 384
