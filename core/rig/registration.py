@@ -525,8 +525,25 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     moved[skin_idx] = x - verts[skin_idx]
     others = np.flatnonzero(~skin_mask)
     if len(others):
-        # Inverse-distance weights of the 8 nearest skin vertices.
-        dist, idx = cKDTree(verts[skin_idx]).query(verts[others], k=8, workers=-1)
-        wts = 1.0 / np.maximum(dist, 1e-9) ** 2
-        moved[others] = (wts[..., None] * moved[skin_idx][idx]).sum(axis=1) / wts.sum(axis=1, keepdims=True)
+        moved[others] = _follow_skin(verts[skin_idx], moved[skin_idx], verts[others])
     return verts + moved, inlier_fraction, distance
+
+
+#: Skin vertices whose motion an inner vertex follows (:func:`_follow_skin`).
+FOLLOW_NEIGHBOURS = 8
+
+
+def _follow_skin(skin, skin_moved, points):
+    """``(P, 3) float64``: the motion of ``points (P, 3)`` interpolated from the ``skin (S, 3)`` vertices' motion
+    ``skin_moved (S, 3)`` by the modified Shepard method (Franke & Nielson 1980, "Smooth interpolation of large sets
+    of scattered data", IJNME 15): weights ``((R - d) / (R d))^2`` over the :data:`FOLLOW_NEIGHBOURS` nearest skin
+    vertices, ``R`` the distance of the next nearest. A neighbour's weight reaches 0 as it leaves the set, so the
+    motion is a continuous function of the positions (plain inverse-distance weights of the k nearest jumped by up
+    to a k-th of a neighbour's motion whenever a rounding error swapped the k-th and the next nearest)."""
+    dist, idx = cKDTree(skin).query(points, k=FOLLOW_NEIGHBOURS + 1, workers=-1)
+    radius = dist[:, -1:]
+    dist, idx = np.maximum(dist[:, :-1], 1e-9), idx[:, :-1]  # normalised units: a point on a skin vertex takes it
+    weights = (np.maximum(radius - dist, 0.0) / (radius * dist)) ** 2
+    # All neighbours at one distance (R = d): no neighbour is nearer than another, so each counts the same.
+    weights[~(weights.sum(axis=1) > 0)] = 1.0
+    return (weights[..., None] * skin_moved[idx]).sum(axis=1) / weights.sum(axis=1, keepdims=True)

@@ -45,6 +45,7 @@ target and on the template alike) and never take a skin motion; skin never match
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -58,7 +59,15 @@ from ..detect.mediapipe_topology import (
     RIGHT_EYE_UPPER,
 )
 from ..errors import InputError
-from ..geometry import MeshProximity, connected_components, normals_at, similarity_transform, vertex_normals
+from ..geometry import (
+    MeshProximity,
+    closest_point_on_triangle,
+    connected_components,
+    normals_at,
+    similarity_transform,
+    smoothstep,
+    vertex_normals,
+)
 from .parts import (
     ROLE_EYE,
     ROLE_IGNORE,
@@ -260,6 +269,38 @@ class _FittedSurface:
         corners = fit.vertices[template.triangles]
         self.tri_lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
         self.tri_hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
+        self.centroids = corners.mean(axis=1)
+        self.reach = np.linalg.norm(corners - self.centroids[:, None], axis=2).max(axis=1)
+        self.size = float(np.linalg.norm(fit.vertices.max(axis=0) - fit.vertices.min(axis=0)))
+        self._size_classes = None
+        self._label_bits = None
+
+    def label_bits(self, tri_labels):
+        """``(F,) int64``: per triangle, bit ``k`` set where a corner has label ``k`` (``tri_labels (F, 3)``, the
+        same for every call on one surface)."""
+        if self._label_bits is None:
+            self._label_bits = np.bitwise_or.reduce(np.left_shift(1, tri_labels.astype(np.int64)), axis=1)
+        return self._label_bits
+
+    def triangles_near(self, points, radius):
+        """``(point, triangle)`` int64 arrays of the pairs whose triangle may come within ``radius (N,)`` of its
+        point (its centroid within ``radius`` plus its reach: a superset). The triangles are grouped by size, one k-d
+        tree of centroids per group, so a few large triangles (the back of the head) do not widen every search."""
+        if self._size_classes is None:
+            # Classes of reach up to 2, 4, 8... times the median: a search widens by at most its class's reach.
+            median = max(float(np.median(self.reach)), 1e-300)
+            group = np.ceil(np.log2(np.maximum(self.reach / median, 1.0))).astype(np.int64)
+            self._size_classes = []
+            for g in np.unique(group):
+                members = np.flatnonzero(group == g)
+                self._size_classes.append((members, float(self.reach[members].max()), cKDTree(self.centroids[members])))
+        point_ids, triangle_ids = [], []
+        for members, reach, tree in self._size_classes:
+            found = tree.query_ball_point(points, radius + reach, workers=-1, return_sorted=True)
+            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(points))
+            point_ids.append(np.repeat(np.arange(len(points)), counts))
+            triangle_ids.append(members[np.concatenate(found).astype(np.int64)] if counts.sum() else members[:0])
+        return np.concatenate(point_ids), np.concatenate(triangle_ids)
 
     def nearest_vertex_distance(self, points, vertex_mask):
         """``(N,)`` distance from each point to its nearest vertex among ``vertex_mask`` ``(V,) bool`` (exact: the
@@ -323,6 +364,76 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
         bary[rows] = sub.barycentric
         distance[rows] = sub.distance
     return triangle, bary, distance
+
+
+#: Blended closest points (:func:`_blended_closest_points`): a triangle whose distance ``d`` to a point is within
+#: ``d^2 <= (1 + BLEND_BAND) d_min^2`` of the closest one's shares in the point's correspondence.
+BLEND_BAND = 0.25
+
+
+def _blended_closest_points(surface, points, labels, tri_labels, triangle_mask, hit, limit):
+    """``(N, V) float64`` CSR: each point's correspondence on the fitted template (``surface``, a
+    :class:`_FittedSurface`), as weights of template vertices (each row sums to 1, or is empty where no triangle
+    is allowed), blended across every allowed triangle nearly as close as the closest one.
+
+    A closest point is not a continuous function of the point: where two parts of the surface are about equally
+    far (the two sides of a fold, a lash between the lids) a rounding error moves it from one to the other, and a
+    vertex's motion with it. Here triangle ``t`` at distance ``d_t`` (its own closest point, barycentric weights)
+    counts with weight ``smoothstep(d_t^2, (1 + BLEND_BAND) d^2, d^2)``, ``d`` the closest distance, so the
+    correspondence moves continuously with the point: a smooth minimum over the surface instead of the arg min, as
+    in soft assignment (Gold, Rangarajan et al. 1998, "New algorithms for 2D and 3D point matching", Pattern
+    Recognition 31(8)). On the surface (``d = 0``) it is the closest point itself; off it the blend reaches about
+    ``sqrt(BLEND_BAND) d`` along a smooth surface. Labelled points never take triangles of the opposite label and
+    none of their own (:func:`_closest_points`).
+
+    ``hit``: the closest points ``(triangle (N,), barycentric (N, 3), distance (N,))`` on the same triangles;
+    points farther than ``limit`` keep them (their motion is faded out or not used, and blending across a wide
+    band is costly).
+    """
+    triangle_hit, bary_hit, distance = hit
+    n = len(points)
+    blended = np.isfinite(distance) & (distance <= limit)
+    # A floor far below any mesh detail keeps the band open for a point lying exactly on the surface.
+    floor = (1e-9 * surface.size) ** 2
+    near_sq = np.where(blended, distance, 0.0) ** 2
+    far_sq = (1.0 + BLEND_BAND) * near_sq + floor
+    rows = np.flatnonzero(blended)
+    point, triangle = surface.triangles_near(points[rows], np.sqrt(far_sq[rows]))
+    point = rows[point]
+    # Cheap bound first: the distance to the triangle's bounding box.
+    gap = np.maximum(surface.tri_lo[triangle] - points[point], 0.0) + np.maximum(
+        points[point] - surface.tri_hi[triangle], 0.0
+    )
+    keep = triangle_mask[triangle] & ((gap**2).sum(axis=1) <= far_sq[point])
+    point, triangle = point[keep], triangle[keep]
+    has = surface.label_bits(tri_labels)[triangle]
+    own = labels[point].astype(np.int64)
+    opposite = _OPPOSITE_OF[own]
+    allowed = (opposite < 0) | ((has >> np.maximum(opposite, 0)) & 1 == 0) | ((has >> own) & 1 == 1)
+    point, triangle = point[allowed], triangle[allowed]
+    corners = surface.triangles[triangle]
+    bary, closest = closest_point_on_triangle(points[point], *(surface.vertices[corners[:, k]] for k in range(3)))
+    weight = smoothstep(((closest - points[point]) ** 2).sum(axis=1), far_sq[point], near_sq[point])
+    total = np.bincount(point, weights=weight, minlength=n)
+    weight = weight / np.where(total > 0, total, 1.0)[point]
+    # Points not blended (too far, or no allowed triangle: distance inf) keep their closest point, if any.
+    single = np.flatnonzero(~blended & np.isfinite(distance))
+    point = np.concatenate([np.repeat(point, 3), np.repeat(single, 3)])
+    corners = np.concatenate([corners.ravel(), surface.triangles[triangle_hit[single]].ravel()])
+    values = np.concatenate([(bary * weight[:, None]).ravel(), bary_hit[single].ravel()])
+    return sp.csr_matrix((values, (point, corners)), shape=(n, len(surface.vertices)))
+
+
+#: The label a label must not match (-1: none), indexed by label (``REGION_*``).
+_OPPOSITE_OF = np.array([OPPOSITE.get(k, -1) for k in range(7)], dtype=np.int64)
+
+
+def _with_rows(matrix, rows, replacement):
+    """``matrix (N, V)`` sparse with its rows ``rows (R,) int`` replaced by ``replacement (R, V)``'s."""
+    keep = np.ones(matrix.shape[0])
+    keep[rows] = 0.0
+    place = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(matrix.shape[0], len(rows)))
+    return (sp.diags(keep) @ matrix + place @ replacement).tocsr()
 
 
 def _group_median(values, groups):
@@ -409,7 +520,7 @@ def transfer_expressions(
     distance = np.zeros(len(target))
     rows = np.flatnonzero(roles == ROLE_SKIN)
     if len(rows):
-        triangle, bary, distance[rows], coverage[rows] = _skin_correspondence(
+        triangle, _, distance[rows], coverage[rows], blend = _skin_correspondence(
             fit,
             template,
             target,
@@ -434,16 +545,12 @@ def transfer_expressions(
             parts = parts.with_ignored(rows[off], target)
             roles = parts.roles
         report(0.7, "transferring expressions")
-        # All 52 shapes at once: barycentric interpolation (geometry.interpolate_on_surface's sums, per shape) of
-        # the template's deltas already in the target frame, each vertex's weights scaled by its coverage.
+        # All 52 shapes at once: the template's deltas, already in the target frame, read through each vertex's
+        # blended correspondence (barycentric interpolation on the surface), scaled by its coverage.
         n_template = len(template.vertices)
-        in_target = (template.deltas_by_vertex.reshape(-1, 3) @ linear).reshape(n_template, -1, 3)
-        corner = template.triangles[triangle]
-        weight = bary.astype(np.float32) * coverage[rows][:, None]
-        moved = in_target[corner[:, 0]] * weight[:, 0, None, None]
-        for k in (1, 2):
-            moved += in_target[corner[:, k]] * weight[:, k, None, None]
-        deltas[:, rows] = moved.transpose(1, 0, 2)
+        in_target = (template.deltas_by_vertex.reshape(-1, 3) @ linear).reshape(n_template, -1)
+        moved = (sp.diags(coverage[rows].astype(np.float64)) @ blend) @ in_target
+        deltas[:, rows] = moved.astype(np.float32).reshape(len(rows), -1, 3).transpose(1, 0, 2)
 
     report(0.9, "turning eyes and jaw")
     coverage[(roles != ROLE_SKIN) & (roles != ROLE_IGNORE)] = 1.0
@@ -540,7 +647,9 @@ def _skin_correspondence(
     zero_distance,
     report,
 ):
-    """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage)``."""
+    """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage,
+    blend)``, ``blend`` the blended correspondence ``(R, V)`` sparse that the motion is read through
+    (:func:`_blended_closest_points`; the closest triangle decides which template part a vertex lies on)."""
     points = target[rows]
     # Closest points on the template's skin, and on all its non-rigid parts (never its eyeballs, teeth or tongue).
     # A target vertex lying on the template's skin (within SKIN_SNAP inter-ocular distances, in a component that
@@ -590,6 +699,14 @@ def _skin_correspondence(
     triangle, bary, distance = (
         np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin, on_any)
     )
+    # The motion is read through blended closest points (on the skin alone where the skin is taken); the skin's
+    # only matter within SKIN_SNAP, the others' within zero_distance (coverage fades to 0 there).
+    report(0.5, "blending closest points")
+    skin_blend = _blended_closest_points(surface, points, labels, tri_labels, skin_triangles, on_skin, SKIN_SNAP * iod)
+    any_blend = _blended_closest_points(
+        surface, points, labels, tri_labels, soft_triangles, on_any, zero_distance * iod
+    )
+    blend = sp.diags(use_skin.astype(np.float64)) @ skin_blend + sp.diags((~use_skin).astype(np.float64)) @ any_blend
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
@@ -603,14 +720,36 @@ def _skin_correspondence(
     # Except the template's parts around the eyes: the lid margins of the skin's own part may follow its tear
     # lines, which move with the lids.
     odd_hit = (hit_part != majority) & ~np.isin(hit_part, template_eye_parts)
+    # The blend too stays on that part (or those around the eyes): it would otherwise reach across to the part a
+    # vertex at their junction lies on equally, and drop it again when a rounding error made that part the closest.
+    blend = blend.tocoo()
+    column_part = template_components[blend.col]
+    on_part = (column_part == majority[blend.row]) | np.isin(column_part, template_eye_parts)
+    total = np.bincount(blend.row[on_part], weights=blend.data[on_part], minlength=len(rows))
+    kept = sp.csr_matrix(
+        (
+            blend.data[on_part] / np.where(total > 0, total, 1.0)[blend.row[on_part]],
+            (blend.row[on_part], blend.col[on_part]),
+        ),
+        shape=blend.shape,
+    )
+    blend = blend.tocsr()
     for t in np.unique(majority[odd_hit]):
         odd = np.flatnonzero(odd_hit & (majority == t))
-        again = _closest_points(surface, points[odd], labels[odd], tri_labels, soft_triangles & (tri_part == t))
+        on_part = soft_triangles & (tri_part == t)
+        again = _closest_points(surface, points[odd], labels[odd], tri_labels, on_part)
         ok = np.isfinite(again[2])
         triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
+        again_blend = _blended_closest_points(
+            surface, points[odd], labels[odd], tri_labels, on_part, again, zero_distance * iod
+        )
+        kept = _with_rows(kept, odd[ok], again_blend[np.flatnonzero(ok)])
+        # No such part within reach: the vertex keeps what it found.
+        kept = _with_rows(kept, odd[~ok], blend[odd[~ok]])
+    blend = kept
     r = distance / max(iod, 1e-12)
     s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)
-    return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32)
+    return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32), blend.tocsr()
 
 
 def _eye_rotations(deltas, fit, target, parts, gaze):
