@@ -282,23 +282,41 @@ class _FittedSurface:
             self._label_bits = np.bitwise_or.reduce(np.left_shift(1, tri_labels.astype(np.int64)), axis=1)
         return self._label_bits
 
+    #: centroids asked for at once per point in :meth:`triangles_near` (the rare point with more asks again)
+    NEAR_TRIANGLES = 24
+
     def triangles_near(self, points, radius):
         """``(point, triangle)`` int64 arrays of the pairs whose triangle may come within ``radius (N,)`` of its
         point (its centroid within ``radius`` plus its reach: a superset). The triangles are grouped by size, one k-d
-        tree of centroids per group, so a few large triangles (the back of the head) do not widen every search."""
+        tree of centroids per group, so a few large triangles (the back of the head) do not widen every search.
+        Points with a small radius (most: they lie on the surface) ask each tree for their
+        :data:`NEAR_TRIANGLES` nearest centroids within the group's bound at once (fixed-size arrays); the others,
+        and those that got as many, ask for all of them."""
         if self._size_classes is None:
             # Classes of reach up to 2, 4, 8... times the median: a search widens by at most its class's reach.
-            median = max(float(np.median(self.reach)), 1e-300)
-            group = np.ceil(np.log2(np.maximum(self.reach / median, 1.0))).astype(np.int64)
+            self._median_reach = max(float(np.median(self.reach)), 1e-300)
+            group = np.ceil(np.log2(np.maximum(self.reach / self._median_reach, 1.0))).astype(np.int64)
             self._size_classes = []
             for g in np.unique(group):
                 members = np.flatnonzero(group == g)
                 self._size_classes.append((members, float(self.reach[members].max()), cKDTree(self.centroids[members])))
+        small = np.flatnonzero(radius <= self._median_reach)
         point_ids, triangle_ids = [], []
         for members, reach, tree in self._size_classes:
-            found = tree.query_ball_point(points, radius + reach, workers=-1, return_sorted=True)
-            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(points))
-            point_ids.append(np.repeat(np.arange(len(points)), counts))
+            k = min(self.NEAR_TRIANGLES, len(members))
+            _, found = tree.query(points[small], k=k, distance_upper_bound=self._median_reach + reach, workers=-1)
+            found = found.reshape(len(small), k)
+            hit = found < len(members)
+            full = hit[:, -1]
+            hit[full] = False
+            point_ids.append(np.broadcast_to(small[:, None], found.shape)[hit])
+            triangle_ids.append(members[found[hit]])
+            ask = np.ones(len(points), dtype=bool)
+            ask[small[~full]] = False
+            ask = np.flatnonzero(ask)
+            found = tree.query_ball_point(points[ask], radius[ask] + reach, workers=-1, return_sorted=True)
+            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(ask))
+            point_ids.append(np.repeat(ask, counts))
             triangle_ids.append(members[np.concatenate(found).astype(np.int64)] if counts.sum() else members[:0])
         return np.concatenate(point_ids), np.concatenate(triangle_ids)
 
@@ -699,14 +717,19 @@ def _skin_correspondence(
     triangle, bary, distance = (
         np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin, on_any)
     )
-    # The motion is read through blended closest points (on the skin alone where the skin is taken); the skin's
-    # only matter within SKIN_SNAP, the others' within zero_distance (coverage fades to 0 there).
+    # The motion is read through blended closest points, on the skin alone where the skin is taken (the skin's
+    # only matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
     report(0.5, "blending closest points")
-    skin_blend = _blended_closest_points(surface, points, labels, tri_labels, skin_triangles, on_skin, SKIN_SNAP * iod)
-    any_blend = _blended_closest_points(
-        surface, points, labels, tri_labels, soft_triangles, on_any, zero_distance * iod
-    )
-    blend = sp.diags(use_skin.astype(np.float64)) @ skin_blend + sp.diags((~use_skin).astype(np.float64)) @ any_blend
+    blend = sp.csr_matrix((len(rows), len(fit.vertices)))
+    for taken, mask, hit, limit in (
+        (use_skin, skin_triangles, on_skin, SKIN_SNAP * iod),
+        (~use_skin, soft_triangles, on_any, zero_distance * iod),
+    ):
+        ask = np.flatnonzero(taken)
+        found = _blended_closest_points(
+            surface, points[ask], labels[ask], tri_labels, mask, tuple(a[ask] for a in hit), limit
+        )
+        blend = _with_rows(blend, ask, found)
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
