@@ -63,6 +63,7 @@ from ..geometry import (
     MeshProximity,
     closest_point_on_triangle,
     connected_components,
+    interpolate_on_surface,
     normals_at,
     similarity_transform,
     smoothstep,
@@ -220,6 +221,18 @@ def label_regions(points, landmarks, normals=None):
     return labels
 
 
+def _template_labels(fit, template):
+    """``(V,) int8`` :func:`label_regions` of the template, on its mean shape (``template.vertices``) with its
+    landmarks there (found where ``fit.landmarks`` lie on ``fit.neutral``, a surface embedding that the identity
+    modes carry along). The fitted identity would move a vertex near a lid's or the lips' mid-line across it now
+    and then, and the transfer's allowed triangles with it: a label is the template's topology, not its shape."""
+    on_neutral = MeshProximity.cached(fit.neutral, template.triangles).query(fit.landmarks)
+    landmarks = interpolate_on_surface(
+        template.vertices, template.triangles, on_neutral.triangle, on_neutral.barycentric
+    )
+    return label_regions(template.vertices, landmarks, vertex_normals(template.vertices, template.triangles))
+
+
 def _inside_out(vertices, triangles, landmarks):
     """Whether a mesh's triangles wind inwards: its signed volume about the landmarks' centroid is negative
     (sum of ``(a - c) . ((b - c) x (d - c)) / 6`` over triangles; open heads still give the sign)."""
@@ -307,7 +320,7 @@ class _FittedSurface:
             _, found = tree.query(points[small], k=k, distance_upper_bound=self._median_reach + reach, workers=-1)
             found = found.reshape(len(small), k)
             hit = found < len(members)
-            full = hit[:, -1]
+            full = hit[:, -1].copy()  # a copy: hit is cleared below
             hit[full] = False
             point_ids.append(np.broadcast_to(small[:, None], found.shape)[hit])
             triangle_ids.append(members[found[hit]])
@@ -522,7 +535,7 @@ def transfer_expressions(
     template_roles, template_components, template_eye_parts = template_parts(fit, template)
 
     report(0.05, "labelling lips and lids")
-    template_labels = label_regions(fit.neutral, landmarks, vertex_normals(fit.neutral, template.triangles))
+    template_labels = _template_labels(fit, template)
     target_normals = vertex_normals(target, target_triangles) @ fit.rotation  # directions into the template frame
     if _inside_out(target, target_triangles, target_landmarks):
         target_normals = -target_normals
