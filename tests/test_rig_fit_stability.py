@@ -48,17 +48,18 @@ def test_fit_and_transfer_do_not_amplify_a_tiny_change(ict_rigs, variant):
 
 
 def test_inner_parts_follow_the_skin_continuously():
-    # Nine skin vertices on a circle: the point's 8 nearest and a 9th as near as the 8th. Whichever of the two a
-    # rounding error makes the 8th, the point moves the same (plain k-nearest weights jumped by 1/8 of a motion).
-    angles = np.linspace(0.0, 2 * np.pi, 9, endpoint=False)
-    skin = np.stack([np.cos(angles), np.sin(angles), np.zeros(9)], axis=1)
+    # Seven skin vertices around the point and two farther ones on either side: whichever of the two a rounding
+    # error makes the 8th nearest, the point moves the same (plain k-nearest weights jumped by 1/64 of the
+    # moving one's motion here).
+    angles = np.linspace(0.0, 2 * np.pi, 7, endpoint=False) + 0.3
+    skin = np.concatenate([np.stack([np.cos(angles), np.sin(angles), np.zeros(7)], axis=1), [[3, 0, 0], [-3, 0, 0]]])
     moved = np.zeros((9, 3))
-    moved[8, 2] = 1.0  # only the 9th moves
-    closer = _follow_skin(skin, moved, np.array([[1e-9 * np.cos(angles[8]), 1e-9 * np.sin(angles[8]), 0.0]]))
-    farther = _follow_skin(skin, moved, np.array([[-1e-9 * np.cos(angles[8]), -1e-9 * np.sin(angles[8]), 0.0]]))
-    assert abs(closer[0, 2] - farther[0, 2]) < 1e-6
+    moved[7, 2] = 1.0  # only the one at +x moves
+    nearer = _follow_skin(skin, moved, np.array([[1e-9, 0.0, 0.0]]))[0, 2]
+    farther = _follow_skin(skin, moved, np.array([[-1e-9, 0.0, 0.0]]))[0, 2]
+    assert farther == 0.0 and nearer < 1e-12
     # ... and a point on a skin vertex takes its motion.
-    assert _follow_skin(skin, moved, skin[8:9])[0, 2] == pytest.approx(1.0)
+    assert _follow_skin(skin, moved, skin[7:8])[0, 2] == pytest.approx(1.0)
 
 
 def _two_sheets():

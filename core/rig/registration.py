@@ -12,7 +12,9 @@ Three stages, each a standard method:
    :class:`scipy.interpolate.RBFInterpolator`'s ``thin_plate_spline``, evaluated about three times faster);
 3. closest-point refinement of the template's skin onto the target surface — a non-rigid ICP in the spirit of
    Amberg et al. 2007, "Optimal step nonrigid ICP algorithms for surface registration" (CVPR): closest points
-   filtered by distance and normal agreement, displacements regularised by a graph Laplacian, stiffness decreasing.
+   weighted down smoothly by distance and normal agreement, displacements regularised by a graph Laplacian,
+   stiffness decreasing; the closest points blended where the target offers several nearly as close (soft
+   correspondences, EM-ICP: Granger & Pennec 2002), so the fit is a continuous function of the target.
 
 All work happens in a normalised frame (landmark centroid at the origin, unit RMS landmark radius) so the same
 parameters hold for heads modelled in millimetres or kilometres.
@@ -167,6 +169,30 @@ def _target_normals_at(normals, proximity, hit):
     return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
 
 
+def _surface_targets(proximity, normals, points, max_distance):
+    """``(point (N, 3), normal (N, 3), distance (N,))``: where ``points (N, 3)`` pull on the target surface
+    (``proximity``, vertex ``normals``): its blended closest points
+    (:meth:`~facemotion.core.geometry.MeshProximity.blended`), the unit normal blended the same way, and the exact
+    closest distance. A closest point jumps where two parts of the target are about equally far (a lid and the
+    lashes in front of it), and every ICP step after it amplified the jump; the blended one moves continuously
+    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002). Points beyond
+    ``(1 + DISTANCE_FALLOFF) max_distance``, which pull with weight 0, keep the closest point."""
+    hit = proximity.query(points)
+    n = len(points)
+    point, face, bary, weight = proximity.blended(
+        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance
+    )
+    corners = proximity.faces[face]
+    on_face = np.einsum("kc,kcd->kd", bary, proximity.vertices[corners])
+    normal_on_face = normals_at(normals, proximity.faces, face, bary)
+    target = np.stack([np.bincount(point, weights=weight * on_face[:, d], minlength=n) for d in range(3)], axis=1)
+    normal = np.stack(
+        [np.bincount(point, weights=weight * normal_on_face[:, d], minlength=n) for d in range(3)], axis=1
+    )
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
+    return target, normal, hit.distance
+
+
 def _fit_identity(
     neutral,
     modes,
@@ -206,14 +232,13 @@ def _fit_identity(
         rows_a, rows_b = [a_lm.reshape(-1, len(modes))], [b_lm.ravel()]
         if round_ > 0:
             placed = apply_similarity(shape[sample], s, R, t)
-            hit = proximity.query(placed)
-            normals = _target_normals_at(target_normals, proximity, hit)
+            target_points, normals, distance = _surface_targets(proximity, target_normals, placed, max_distance)
             own = vertex_normals(apply_similarity(shape, s, R, t), triangles)[sample]
-            pair = _closest_point_weights(hit.distance, (own * normals).sum(axis=1), max_distance, min_normal_dot)
+            pair = _closest_point_weights(distance, (own * normals).sum(axis=1), max_distance, min_normal_dot)
             ok = np.flatnonzero(pair > 0)
             n = normals[ok]
             a_pt = s * np.einsum("ni,ij,knj->nk", n, R, modes[:, sample[ok]])
-            b_pt = (n * (hit.point[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
+            b_pt = (n * (target_points[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
             # Weight the dense term like the landmarks in total, so neither swamps the other.
             scale = np.sqrt(pair[ok] * weights.sum() / max(pair.sum(), 1))
             rows_a.append(a_pt * scale[:, None])
@@ -505,22 +530,21 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     smoothness = (lap.T @ lap).tocsc()
     eye = sp.identity(len(skin_idx), format="csc")
     x = verts[skin_idx].copy()
-    inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
-    hit = proximity.query(x)
+    inlier_fraction = 0.0
+    target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
     for step, alpha in enumerate(stiffness):
         report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
         normals = vertex_normals(x, skin_tris)
-        agree = (normals * _target_normals_at(target_normals, proximity, hit)).sum(axis=1)
-        pair = _closest_point_weights(hit.distance, agree, max_distance, min_normal_dot)
+        agree = (normals * target_normal).sum(axis=1)
+        pair = _closest_point_weights(distance, agree, max_distance, min_normal_dot)
         inlier_fraction = float(pair.mean())
         # minimise sum_i w_i |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
         weights = sp.diags(pair, format="csc")
         x = x + _solve_spd(
-            weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (hit.point - x), iterative=alpha <= 1.0
+            weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (target - x), iterative=alpha <= 1.0
         )
         # One query per step: the closest points of the moved skin serve the next step and the final distances.
-        hit = proximity.query(x)
-        distance = hit.distance
+        target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
     moved = np.zeros_like(verts)
     moved[skin_idx] = x - verts[skin_idx]
     others = np.flatnonzero(~skin_mask)

@@ -61,12 +61,10 @@ from ..detect.mediapipe_topology import (
 from ..errors import InputError
 from ..geometry import (
     MeshProximity,
-    closest_point_on_triangle,
     connected_components,
     interpolate_on_surface,
     normals_at,
     similarity_transform,
-    smoothstep,
     vertex_normals,
 )
 from .parts import (
@@ -282,10 +280,6 @@ class _FittedSurface:
         corners = fit.vertices[template.triangles]
         self.tri_lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
         self.tri_hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
-        self.centroids = corners.mean(axis=1)
-        self.reach = np.linalg.norm(corners - self.centroids[:, None], axis=2).max(axis=1)
-        self.size = float(np.linalg.norm(fit.vertices.max(axis=0) - fit.vertices.min(axis=0)))
-        self._size_classes = None
         self._label_bits = None
 
     def label_bits(self, tri_labels):
@@ -294,44 +288,6 @@ class _FittedSurface:
         if self._label_bits is None:
             self._label_bits = np.bitwise_or.reduce(np.left_shift(1, tri_labels.astype(np.int64)), axis=1)
         return self._label_bits
-
-    #: centroids asked for at once per point in :meth:`triangles_near` (the rare point with more asks again)
-    NEAR_TRIANGLES = 24
-
-    def triangles_near(self, points, radius):
-        """``(point, triangle)`` int64 arrays of the pairs whose triangle may come within ``radius (N,)`` of its
-        point (its centroid within ``radius`` plus its reach: a superset). The triangles are grouped by size, one k-d
-        tree of centroids per group, so a few large triangles (the back of the head) do not widen every search.
-        Points with a small radius (most: they lie on the surface) ask each tree for their
-        :data:`NEAR_TRIANGLES` nearest centroids within the group's bound at once (fixed-size arrays); the others,
-        and those that got as many, ask for all of them."""
-        if self._size_classes is None:
-            # Classes of reach up to 2, 4, 8... times the median: a search widens by at most its class's reach.
-            self._median_reach = max(float(np.median(self.reach)), 1e-300)
-            group = np.ceil(np.log2(np.maximum(self.reach / self._median_reach, 1.0))).astype(np.int64)
-            self._size_classes = []
-            for g in np.unique(group):
-                members = np.flatnonzero(group == g)
-                self._size_classes.append((members, float(self.reach[members].max()), cKDTree(self.centroids[members])))
-        small = np.flatnonzero(radius <= self._median_reach)
-        point_ids, triangle_ids = [], []
-        for members, reach, tree in self._size_classes:
-            k = min(self.NEAR_TRIANGLES, len(members))
-            _, found = tree.query(points[small], k=k, distance_upper_bound=self._median_reach + reach, workers=-1)
-            found = found.reshape(len(small), k)
-            hit = found < len(members)
-            full = hit[:, -1].copy()  # a copy: hit is cleared below
-            hit[full] = False
-            point_ids.append(np.broadcast_to(small[:, None], found.shape)[hit])
-            triangle_ids.append(members[found[hit]])
-            ask = np.ones(len(points), dtype=bool)
-            ask[small[~full]] = False
-            ask = np.flatnonzero(ask)
-            found = tree.query_ball_point(points[ask], radius[ask] + reach, workers=-1, return_sorted=True)
-            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(ask))
-            point_ids.append(np.repeat(ask, counts))
-            triangle_ids.append(members[np.concatenate(found).astype(np.int64)] if counts.sum() else members[:0])
-        return np.concatenate(point_ids), np.concatenate(triangle_ids)
 
     def nearest_vertex_distance(self, points, vertex_mask):
         """``(N,)`` distance from each point to its nearest vertex among ``vertex_mask`` ``(V,) bool`` (exact: the
@@ -397,62 +353,30 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
     return triangle, bary, distance
 
 
-#: Blended closest points (:func:`_blended_closest_points`): a triangle whose distance ``d`` to a point is within
-#: ``d^2 <= (1 + BLEND_BAND) d_min^2`` of the closest one's shares in the point's correspondence.
-BLEND_BAND = 0.25
-
-
 def _blended_closest_points(surface, points, labels, tri_labels, triangle_mask, hit, limit):
     """``(N, V) float64`` CSR: each point's correspondence on the fitted template (``surface``, a
-    :class:`_FittedSurface`), as weights of template vertices (each row sums to 1, or is empty where no triangle
-    is allowed), blended across every allowed triangle nearly as close as the closest one.
+    :class:`_FittedSurface`), as weights of template vertices (rows sum to 1; empty where no triangle is allowed):
+    the blended closest points of :meth:`~facemotion.core.geometry.MeshProximity.blended` (every allowed
+    triangle nearly as close as the closest one shares in it, so a vertex between two folds, or a lash between a
+    lid and the template's lashes, no longer jumps from one to the other on a rounding error) on
+    ``triangle_mask``, labelled points never taking triangles of the opposite label and none of their own
+    (:func:`_closest_points`). ``hit``: the closest points ``(triangle, barycentric, distance)`` found there;
+    points farther than ``limit`` keep them."""
+    has = surface.label_bits(tri_labels)
 
-    A closest point is not a continuous function of the point: where two parts of the surface are about equally
-    far (the two sides of a fold, a lash between the lids) a rounding error moves it from one to the other, and a
-    vertex's motion with it. Here triangle ``t`` at distance ``d_t`` (its own closest point, barycentric weights)
-    counts with weight ``smoothstep(d_t^2, (1 + BLEND_BAND) d^2, d^2)``, ``d`` the closest distance, so the
-    correspondence moves continuously with the point: a smooth minimum over the surface instead of the arg min, as
-    in soft assignment (Gold, Rangarajan et al. 1998, "New algorithms for 2D and 3D point matching", Pattern
-    Recognition 31(8)). On the surface (``d = 0``) it is the closest point itself; off it the blend reaches about
-    ``sqrt(BLEND_BAND) d`` along a smooth surface. Labelled points never take triangles of the opposite label and
-    none of their own (:func:`_closest_points`).
+    def allowed(point, triangle):
+        own = labels[point].astype(np.int64)
+        opposite = _OPPOSITE_OF[own]
+        bits = has[triangle]
+        return triangle_mask[triangle] & (
+            (opposite < 0) | ((bits >> np.maximum(opposite, 0)) & 1 == 0) | ((bits >> own) & 1 == 1)
+        )
 
-    ``hit``: the closest points ``(triangle (N,), barycentric (N, 3), distance (N,))`` on the same triangles;
-    points farther than ``limit`` keep them (their motion is faded out or not used, and blending across a wide
-    band is costly).
-    """
-    triangle_hit, bary_hit, distance = hit
-    n = len(points)
-    blended = np.isfinite(distance) & (distance <= limit)
-    # A floor far below any mesh detail keeps the band open for a point lying exactly on the surface.
-    floor = (1e-9 * surface.size) ** 2
-    near_sq = np.where(blended, distance, 0.0) ** 2
-    far_sq = (1.0 + BLEND_BAND) * near_sq + floor
-    rows = np.flatnonzero(blended)
-    point, triangle = surface.triangles_near(points[rows], np.sqrt(far_sq[rows]))
-    point = rows[point]
-    # Cheap bound first: the distance to the triangle's bounding box.
-    gap = np.maximum(surface.tri_lo[triangle] - points[point], 0.0) + np.maximum(
-        points[point] - surface.tri_hi[triangle], 0.0
+    point, triangle, bary, weight = surface.proximity.blended(points, hit, limit, keep=allowed)
+    return sp.csr_matrix(
+        ((bary * weight[:, None]).ravel(), (np.repeat(point, 3), surface.triangles[triangle].ravel())),
+        shape=(len(points), len(surface.vertices)),
     )
-    keep = triangle_mask[triangle] & ((gap**2).sum(axis=1) <= far_sq[point])
-    point, triangle = point[keep], triangle[keep]
-    has = surface.label_bits(tri_labels)[triangle]
-    own = labels[point].astype(np.int64)
-    opposite = _OPPOSITE_OF[own]
-    allowed = (opposite < 0) | ((has >> np.maximum(opposite, 0)) & 1 == 0) | ((has >> own) & 1 == 1)
-    point, triangle = point[allowed], triangle[allowed]
-    corners = surface.triangles[triangle]
-    bary, closest = closest_point_on_triangle(points[point], *(surface.vertices[corners[:, k]] for k in range(3)))
-    weight = smoothstep(((closest - points[point]) ** 2).sum(axis=1), far_sq[point], near_sq[point])
-    total = np.bincount(point, weights=weight, minlength=n)
-    weight = weight / np.where(total > 0, total, 1.0)[point]
-    # Points not blended (too far, or no allowed triangle: distance inf) keep their closest point, if any.
-    single = np.flatnonzero(~blended & np.isfinite(distance))
-    point = np.concatenate([np.repeat(point, 3), np.repeat(single, 3)])
-    corners = np.concatenate([corners.ravel(), surface.triangles[triangle_hit[single]].ravel()])
-    values = np.concatenate([(bary * weight[:, None]).ravel(), bary_hit[single].ravel()])
-    return sp.csr_matrix((values, (point, corners)), shape=(n, len(surface.vertices)))
 
 
 #: The label a label must not match (-1: none), indexed by label (``REGION_*``).
