@@ -172,8 +172,10 @@ def _target_normals_at(normals, proximity, hit):
 def _surface_targets(proximity, normals, points, max_distance):
     """``(point (N, 3), normal (N, 3), distance (N,))``: where ``points (N, 3)`` pull on the target surface
     (``proximity``, vertex ``normals``): its blended closest points
-    (:meth:`~facemotion.core.geometry.MeshProximity.blended`), the unit normal blended the same way, and the exact
-    closest distance. A closest point jumps where two parts of the target are about equally far (a lid and the
+    (:meth:`~facemotion.core.geometry.MeshProximity.blended`), the unit normals blended the same way (not
+    normalised again: where the blended faces disagree, the two lips facing each other, the mean normal shortens
+    and agrees with no template normal, as neither would alone with the other's point), and the exact closest
+    distance. A closest point jumps where two parts of the target are about equally far (a lid and the
     lashes in front of it), and every ICP step after it amplified the jump; the blended one moves continuously
     with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002). Points beyond
     ``(1 + DISTANCE_FALLOFF) max_distance``, which pull with weight 0, keep the closest point."""
@@ -189,7 +191,6 @@ def _surface_targets(proximity, normals, points, max_distance):
     normal = np.stack(
         [np.bincount(point, weights=weight * normal_on_face[:, d], minlength=n) for d in range(3)], axis=1
     )
-    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-300)
     return target, normal, hit.distance
 
 

@@ -65,6 +65,7 @@ from ..geometry import (
     interpolate_on_surface,
     normals_at,
     similarity_transform,
+    smoothstep,
     vertex_normals,
 )
 from .parts import (
@@ -120,6 +121,10 @@ FACE_SHARE = 0.5
 
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
+#: Half widths of the falloffs of a vertex's share of the skin's motion: around SKIN_SNAP, as a fraction of it, and
+#: around the normal agreement -0.7 (see :func:`_skin_correspondence`).
+SKIN_SNAP_FALLOFF = 0.25
+AGREE_FALLOFF = 0.1
 
 #: Eyeball rotation at weight 1.0, degrees: (horizontal for eyeLookIn / Out, vertical for eyeLookUp / Down).
 EYE_LOOK_DEGREES = (30.0, 25.0)
@@ -629,7 +634,7 @@ def _skin_correspondence(
         skin_vertices = np.zeros(len(fit.vertices), dtype=bool)
         skin_vertices[skin_tris] = True
         lower_bound = surface.nearest_vertex_distance(points[inner], skin_vertices) - longest
-        far = lower_bound > SKIN_SNAP * iod
+        far = lower_bound > (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
         on_skin[2][inner[far]] = np.maximum(lower_bound[far], 2.0 * SKIN_SNAP * iod)
         inner = inner[~far]
     if len(inner):
@@ -650,23 +655,35 @@ def _skin_correspondence(
     ).sum(axis=1)
     if near_skin.any() and np.median(agree[near_skin]) < 0:  # an inside-out target: flip its normals
         agree = -agree
-    use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
-    triangle, bary, distance = (
-        np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin, on_any)
+    # How much a vertex takes the skin's motion: weights falling smoothly across each limit (distance, normal
+    # agreement, its component's median distance), so a vertex near one moves as little as the input moved it.
+    snap_near, snap_far = (1 - SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod, (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
+    skin_share = (
+        smoothstep(on_skin[2], snap_far, snap_near)
+        * smoothstep(agree, -0.7 - AGREE_FALLOFF, -0.7 + AGREE_FALLOFF)
+        * smoothstep(_group_median(on_skin[2], components), snap_far, snap_near)[components]
     )
-    # The motion is read through blended closest points, on the skin alone where the skin is taken (the skin's
-    # only matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
+    use_skin = skin_share >= 0.5  # the part a vertex lies on, for the decisions per loose part below
+    triangle, bary = (
+        np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin[:2], on_any[:2])
+    )
+    # (a part's distance counts only where it has a share: the other may be inf)
+    distance = skin_share * np.where(skin_share > 0, on_skin[2], 0.0) + (1 - skin_share) * np.where(
+        skin_share < 1, on_any[2], 0.0
+    )
+    # The motion is read through blended closest points, on the skin alone for the skin's share (the skin's only
+    # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
     report(0.5, "blending closest points")
     blend = sp.csr_matrix((len(rows), len(fit.vertices)))
-    for taken, mask, hit, limit in (
-        (use_skin, skin_triangles, on_skin, SKIN_SNAP * iod),
-        (~use_skin, soft_triangles, on_any, zero_distance * iod),
+    for share, mask, hit, limit in (
+        (skin_share, skin_triangles, on_skin, snap_far),
+        (1 - skin_share, soft_triangles, on_any, zero_distance * iod),
     ):
-        ask = np.flatnonzero(taken)
+        ask = np.flatnonzero(share > 0)
         found = _blended_closest_points(
             surface, points[ask], labels[ask], tri_labels, mask, tuple(a[ask] for a in hit), limit
         )
-        blend = _with_rows(blend, ask, found)
+        blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(share[ask]) @ found)
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
