@@ -532,8 +532,8 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     eye = sp.identity(len(skin_idx), format="csc")
     x = verts[skin_idx].copy()
     inlier_fraction = 0.0
-    target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
     for step, alpha in enumerate(stiffness):
+        target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
         report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
         normals = vertex_normals(x, skin_tris)
         agree = (normals * target_normal).sum(axis=1)
@@ -544,8 +544,7 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
         x = x + _solve_spd(
             weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (target - x), iterative=alpha <= 1.0
         )
-        # One query per step: the closest points of the moved skin serve the next step and the final distances.
-        target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
+    distance = proximity.query(x).distance  # of the moved skin, for the report (no pull any more)
     moved = np.zeros_like(verts)
     moved[skin_idx] = x - verts[skin_idx]
     others = np.flatnonzero(~skin_mask)
