@@ -4,8 +4,11 @@
 Every target vertex takes the displacement of its closest point on the fitted template surface (barycentric
 interpolation of the template deltas), rotated and scaled from the template frame into the target frame by the
 fit's similarity — the correspondence-based form of deformation transfer (Sumner & Popović 2004, "Deformation
-transfer for triangle meshes", SIGGRAPH) for a template that already lies on the target. Two refinements make it
-work on faces:
+transfer for triangle meshes", SIGGRAPH) for a template that already lies on the target. The closest point is
+blended across every allowed template triangle nearly as close (:meth:`facemotion.core.geometry.MeshProximity.
+blended`), and the choices below fall smoothly across their limits, so the rig is a continuous function of the
+target: a rounding error, a 1e-6 perturbation or another vertex order moves no vertex by more than it moved the
+input (issue 18). Refinements that make it work on faces:
 
 * **lips and eyelids kept apart**: closest points must not jump across the mouth or the eye opening (an upper-lip
   vertex sitting 0.1 mm from the lower lip would otherwise open with the jaw). Both meshes are labelled by which
