@@ -13,8 +13,6 @@ import pytest
 import rig_stability
 
 from facemotion.core.arkit import ARKIT_NAMES
-from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
-from facemotion.core.rig.autorig import rig_mesh
 from facemotion.core.rig.registration import _follow_skin
 from facemotion.core.rig.transfer import _blended_closest_points, _FittedSurface
 
@@ -27,16 +25,7 @@ def ict_rigs():
     """``{variant: (52, N, 3) deltas in the plain vertex order}`` of the ICT head, each rigged with the plain
     head's landmarks (found once on the surface; the shuffled head's surface is the same, the perturbed one's moved
     by 1e-6 of the head's size)."""
-    vertices, triangles, size = rig_stability.case_mesh("ict")
-    found = detect_mesh_landmarks(vertices, triangles)
-    assert found.on_surface.sum() > 400
-    rigs = {}
-    for variant in rig_stability.VARIANTS:
-        v, t, order = rig_stability.variant_mesh(vertices, triangles, size, variant)
-        deltas = rig_mesh(v, t, landmarks=found.points).deltas
-        rigs[variant] = np.empty_like(deltas)
-        rigs[variant][:, order] = deltas
-    return rigs
+    return rig_stability.rig_variants("ict", rig_stability.VARIANTS, fixed_landmarks=True)
 
 
 @pytest.mark.parametrize("variant", ["shuffle", "perturb"])
