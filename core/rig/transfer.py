@@ -650,22 +650,27 @@ def _skin_correspondence(
     near_skin = on_skin[2] < SKIN_SNAP * iod
     # Not facing the other way: the mouth bag and eye sockets behind the lips and lids face back into the head
     # (a lid margin, which curls, may still point well away from the template's lid there). The template's normal
-    # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes.
+    # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes. The
+    # closest points decide only whether the target is inside out (the median over the whole skin).
     template_normals = vertex_normals(fit.vertices, template.triangles)
-    agree = (
-        vertex_normals(target, target_triangles)[rows]
-        * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])
-    ).sum(axis=1)
-    if near_skin.any() and np.median(agree[near_skin]) < 0:  # an inside-out target: flip its normals
-        agree = -agree
-    # How much a vertex takes the skin's motion: weights falling smoothly across each limit (distance, normal
-    # agreement, its component's median distance), so a vertex near one moves as little as the input moved it.
+    own_normals = vertex_normals(target, target_triangles)[rows]
+    agree = (own_normals * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])).sum(axis=1)
+    facing = -1.0 if near_skin.any() and np.median(agree[near_skin]) < 0 else 1.0  # inside out: flip its normals
+    # How much a vertex takes the skin's motion: weights falling smoothly across each limit (distance, its
+    # component's median distance, normal agreement), so a vertex near one moves as little as the input moved it.
+    # The agreement is read at the blended closest point on the skin (the closest one jumps across a fold).
     snap_near, snap_far = (1 - SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod, (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
     skin_share = (
         smoothstep(on_skin[2], snap_far, snap_near)
-        * smoothstep(agree, -0.7 - AGREE_FALLOFF, -0.7 + AGREE_FALLOFF)
         * smoothstep(_group_median(on_skin[2], components), snap_far, snap_near)[components]
     )
+    report(0.5, "blending closest points")
+    ask = np.flatnonzero(skin_share > 0)
+    on_skin_blend = _blended_closest_points(
+        surface, points[ask], labels[ask], tri_labels, skin_triangles, tuple(a[ask] for a in on_skin), snap_far
+    )
+    blended_agree = (own_normals[ask] * (on_skin_blend @ template_normals)).sum(axis=1)
+    skin_share[ask] *= smoothstep(facing * blended_agree, -0.7 - AGREE_FALLOFF, -0.7 + AGREE_FALLOFF)
     use_skin = skin_share >= 0.5  # the part a vertex lies on, for the decisions per loose part below
     triangle, bary = (
         np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin[:2], on_any[:2])
@@ -676,17 +681,18 @@ def _skin_correspondence(
     )
     # The motion is read through blended closest points, on the skin alone for the skin's share (the skin's only
     # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
-    report(0.5, "blending closest points")
-    blend = sp.csr_matrix((len(rows), len(fit.vertices)))
-    for share, mask, hit, limit in (
-        (skin_share, skin_triangles, on_skin, snap_far),
-        (1 - skin_share, soft_triangles, on_any, zero_distance * iod),
-    ):
-        ask = np.flatnonzero(share > 0)
-        found = _blended_closest_points(
-            surface, points[ask], labels[ask], tri_labels, mask, tuple(a[ask] for a in hit), limit
-        )
-        blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(share[ask]) @ found)
+    blend = _with_rows(sp.csr_matrix((len(rows), len(fit.vertices))), ask, sp.diags(skin_share[ask]) @ on_skin_blend)
+    ask = np.flatnonzero(skin_share < 1)
+    on_any_blend = _blended_closest_points(
+        surface,
+        points[ask],
+        labels[ask],
+        tri_labels,
+        soft_triangles,
+        tuple(a[ask] for a in on_any),
+        zero_distance * iod,
+    )
+    blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(1 - skin_share[ask]) @ on_any_blend)
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
