@@ -319,6 +319,8 @@ class MeshProximity:
         self.faces = np.ascontiguousarray(f)
         self._tree = None  # built on the first query of all faces (a caller may only ever ask with face masks)
         self._subsets = {}
+        self._size_classes = None  # centroid trees of :meth:`faces_near`, built on first use
+        self._boxes = None
 
     def _subset(self, allowed):
         """``(faces (F', 3), face ids (F',), tree)`` of the allowed faces, built or taken from the subset cache."""
@@ -374,6 +376,121 @@ class MeshProximity:
             point=point,
             distance=np.linalg.norm(point - p, axis=1),
         )
+
+    #: Blended closest points (:meth:`blended`): a face whose distance ``d`` to a point is within
+    #: ``d^2 <= (1 + BLEND_BAND) d_min^2`` of the closest one's shares in the point's correspondence.
+    BLEND_BAND = 0.25
+    #: centroids asked for at once per point in :meth:`faces_near` (the rare point with more asks again)
+    NEAR_FACES = 16
+
+    def blended(self, points, hit, limit, keep=None):
+        """Blended closest points: each point's correspondence on the mesh shared by every face nearly as close as
+        the closest one, so that it moves continuously with the point.
+
+        A closest point is not a continuous function of the point: where two parts of a surface are about equally
+        far (the two sides of a fold, a lash in front of a lid) a rounding error moves it from one to the other.
+        Here face ``f`` at distance ``d_f`` (its own closest point) counts with weight
+        ``smoothstep(d_f^2, (1 + BLEND_BAND) d^2, d^2)``, ``d`` the closest distance, weights normalised per point:
+        a smooth minimum over the surface instead of the arg min, as in soft assignment (Gold, Rangarajan et al.
+        1998, "New algorithms for 2D and 3D point matching", Pattern Recognition 31(8)) and EM-ICP (Granger &
+        Pennec 2002, ECCV). On the surface (``d = 0``) it is the closest point itself; off it the blend reaches
+        about ``sqrt(BLEND_BAND) d`` along a smooth surface.
+
+        Args:
+            points: ``(N, 3)`` float.
+            hit: ``(face (N,), barycentric (N, 3), distance (N,))`` the points' closest points on the faces
+                ``keep`` allows (e.g. from :meth:`query`); ``distance`` inf where there is none.
+            limit: points farther than this keep their closest point alone (blending across a wide band is
+                costly; a caller passes the distance beyond which it ignores a point).
+            keep: optional ``keep(point (K,), face (K,)) -> (K,) bool``, the faces each point may take (the same
+                as the faces ``hit`` was found on).
+
+        Returns:
+            ``(point (K,) int64, face (K,) int64, barycentric (K, 3) float64, weight (K,) float64)``: entries of
+            the correspondences, weights summing to 1 per point (no entry where ``distance`` is inf).
+        """
+        p = _points(points, "points", allow_empty=True)
+        face_hit, bary_hit, distance = (np.asarray(a) for a in hit)
+        n = len(p)
+        blended = np.isfinite(distance) & (distance <= limit)
+        # A floor far below any mesh detail keeps the band open for a point lying exactly on the surface.
+        floor = (1e-9 * float(np.ptp(self.vertices, axis=0).max())) ** 2
+        near_sq = np.where(blended, distance, 0.0) ** 2
+        far_sq = (1.0 + self.BLEND_BAND) * near_sq + floor
+        rows = np.flatnonzero(blended)
+        point, face = self.faces_near(p[rows], np.sqrt(far_sq[rows]))
+        point = rows[point]
+        # Cheap bound first: the distance to the face's bounding box.
+        lo, hi = self._face_boxes()
+        gap = np.maximum(lo[face] - p[point], 0.0) + np.maximum(p[point] - hi[face], 0.0)
+        near = (gap**2).sum(axis=1) <= far_sq[point]
+        if keep is not None:
+            near[near] = keep(point[near], face[near])
+        point, face = point[near], face[near]
+        corners = self.vertices[self.faces[face]]
+        bary, closest = closest_point_on_triangle(p[point], corners[:, 0], corners[:, 1], corners[:, 2])
+        weight = smoothstep(((closest - p[point]) ** 2).sum(axis=1), far_sq[point], near_sq[point])
+        total = np.bincount(point, weights=weight, minlength=n)
+        weight = weight / np.where(total > 0, total, 1.0)[point]
+        # Points not blended (beyond the limit) keep their closest point.
+        single = np.flatnonzero(~blended & np.isfinite(distance))
+        used = weight > 0
+        return (
+            np.concatenate([point[used], single]),
+            np.concatenate([face[used], face_hit[single]]),
+            np.concatenate([bary[used], bary_hit[single]]),
+            np.concatenate([weight[used], np.ones(len(single))]),
+        )
+
+    def _face_boxes(self):
+        """``(lo (F, 3), hi (F, 3))`` the faces' bounding boxes (built once)."""
+        if self._boxes is None:
+            corners = self.vertices[self.faces]
+            self._boxes = corners.min(axis=1), corners.max(axis=1)
+        return self._boxes
+
+    def faces_near(self, points, radius):
+        """``(point, face)`` int64 arrays of the pairs whose face may come within ``radius (N,)`` of its point
+        (its centroid within ``radius`` plus its reach, the centroid's distance to its farthest corner: a
+        superset). The faces are grouped by reach, one k-d tree of centroids per group (``scipy.spatial.cKDTree``),
+        so a few large faces do not widen every search. Points with a small radius (most: they lie on the
+        surface) ask each tree for their :data:`NEAR_FACES` nearest centroids within the group's bound at once
+        (fixed-size arrays); the others, and those that got as many, ask for all of them."""
+        if self._size_classes is None:
+            corners = self.vertices[self.faces]
+            centroids = corners.mean(axis=1)
+            reach = np.linalg.norm(corners - centroids[:, None], axis=2).max(axis=1)
+            # Classes of reach up to 2, 4, 8... times the median: a search widens by at most its class's reach.
+            median = max(float(np.median(reach)), 1e-300)
+            group = np.ceil(np.log2(np.maximum(reach / median, 1.0))).astype(np.int64)
+            classes = []
+            for g in np.unique(group):
+                members = np.flatnonzero(group == g)
+                classes.append((members, float(reach[members].max()), cKDTree(centroids[members])))
+            self._size_classes = (median, classes, centroids, reach)
+        median, classes, centroids, reach_of = self._size_classes
+        small = np.flatnonzero(radius <= median)
+        point_ids, face_ids = [], []
+        for members, reach, tree in classes:
+            k = min(self.NEAR_FACES, len(members))
+            _, found = tree.query(points[small], k=k, distance_upper_bound=median + reach, workers=-1)
+            found = found.reshape(len(small), k)
+            hit = found < len(members)
+            full = hit[:, -1].copy()  # a copy: hit is cleared below
+            hit[full] = False
+            point_ids.append(np.broadcast_to(small[:, None], found.shape)[hit])
+            face_ids.append(members[found[hit]])
+            ask = np.ones(len(points), dtype=bool)
+            ask[small[~full]] = False
+            ask = np.flatnonzero(ask)
+            found = tree.query_ball_point(points[ask], radius[ask] + reach, workers=-1, return_sorted=True)
+            counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(ask))
+            point_ids.append(np.repeat(ask, counts))
+            face_ids.append(members[np.concatenate(found).astype(np.int64)] if counts.sum() else members[:0])
+        point, face = np.concatenate(point_ids), np.concatenate(face_ids)
+        # Each face's own reach, not its group's largest: most pairs go here.
+        near = ((points[point] - centroids[face]) ** 2).sum(axis=1) <= (radius[point] + reach_of[face]) ** 2
+        return point[near], face[near]
 
 
 def _aabb(vertices, faces):

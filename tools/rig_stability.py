@@ -19,6 +19,9 @@ motion (:func:`shape_differences`). BLAS threads are set by the environment of t
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/rig_stability.py rig ict plain,perturb,shuffle t1.npz
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python tools/rig_stability.py rig ict plain t2.npz
     python tools/rig_stability.py compare t1.npz:plain t2.npz:plain
+
+``rig --fixed-landmarks`` finds the landmarks once, on the plain head, and rigs every variant with them (the
+template fit and the transfer alone, without the landmark search).
 """
 
 import sys
@@ -76,17 +79,20 @@ def soup(vertices, triangles):
     return vertices[triangles].reshape(-1, 3), np.arange(3 * len(triangles)).reshape(-1, 3)
 
 
-def rig_variants(case, variants):
-    """``{variant: (52, N, 3) float32 deltas in the plain vertex order}`` of ``case``, rigged in this process."""
+def rig_variants(case, variants, fixed_landmarks=False):
+    """``{variant: (52, N, 3) float32 deltas in the plain vertex order}`` of ``case``, rigged in this process;
+    ``fixed_landmarks``: every variant with the plain head's landmarks."""
+    from facemotion.core.detect.mesh_landmarks import detect_mesh_landmarks
     from facemotion.core.rig.autorig import rig_mesh
 
     vertices, triangles, size = case_mesh(case)
     if case == "soup":
         vertices, triangles = soup(vertices, triangles)
+    landmarks = detect_mesh_landmarks(vertices, triangles).points if fixed_landmarks else None
     out = {}
     for variant in variants:
         v, t, order = variant_mesh(vertices, triangles, size, variant)
-        deltas = rig_mesh(v, t).deltas
+        deltas = rig_mesh(v, t, landmarks=landmarks).deltas
         out[variant] = np.empty_like(deltas)
         out[variant][:, order] = deltas
     return out
@@ -114,8 +120,10 @@ def main(argv):
     import_facemotion()
     from facemotion.core.arkit import ARKIT_NAMES
 
+    fixed = "--fixed-landmarks" in argv
+    argv = [a for a in argv if a != "--fixed-landmarks"]
     if len(argv) == 4 and argv[0] == "rig":
-        deltas = rig_variants(argv[1], argv[2].split(","))
+        deltas = rig_variants(argv[1], argv[2].split(","), fixed_landmarks=fixed)
         np.savez(argv[3], **deltas)
         return 0
     if len(argv) == 3 and argv[0] == "compare":

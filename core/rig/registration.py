@@ -12,7 +12,9 @@ Three stages, each a standard method:
    :class:`scipy.interpolate.RBFInterpolator`'s ``thin_plate_spline``, evaluated about three times faster);
 3. closest-point refinement of the template's skin onto the target surface — a non-rigid ICP in the spirit of
    Amberg et al. 2007, "Optimal step nonrigid ICP algorithms for surface registration" (CVPR): closest points
-   filtered by distance and normal agreement, displacements regularised by a graph Laplacian, stiffness decreasing.
+   weighted down smoothly by distance and normal agreement, displacements regularised by a graph Laplacian,
+   stiffness decreasing; the closest points blended where the target offers several nearly as close (soft
+   correspondences, EM-ICP: Granger & Pennec 2002), so the fit is a continuous function of the target.
 
 All work happens in a normalised frame (landmark centroid at the origin, unit RMS landmark radius) so the same
 parameters hold for heads modelled in millimetres or kilometres.
@@ -167,6 +169,31 @@ def _target_normals_at(normals, proximity, hit):
     return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
 
 
+def _surface_targets(proximity, normals, points, max_distance):
+    """``(point (N, 3), normal (N, 3), distance (N,))``: where ``points (N, 3)`` pull on the target surface
+    (``proximity``, vertex ``normals``): its blended closest points
+    (:meth:`~facemotion.core.geometry.MeshProximity.blended`), the unit normals blended the same way (not
+    normalised again: where the blended faces disagree, the two lips facing each other, the mean normal shortens
+    and agrees with no template normal, as neither would alone with the other's point), and the exact closest
+    distance. A closest point jumps where two parts of the target are about equally far (a lid and the
+    lashes in front of it), and every ICP step after it amplified the jump; the blended one moves continuously
+    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002). Points beyond
+    ``(1 + DISTANCE_FALLOFF) max_distance``, which pull with weight 0, keep the closest point."""
+    hit = proximity.query(points)
+    n = len(points)
+    point, face, bary, weight = proximity.blended(
+        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance
+    )
+    corners = proximity.faces[face]
+    on_face = np.einsum("kc,kcd->kd", bary, proximity.vertices[corners])
+    normal_on_face = normals_at(normals, proximity.faces, face, bary)
+    target = np.stack([np.bincount(point, weights=weight * on_face[:, d], minlength=n) for d in range(3)], axis=1)
+    normal = np.stack(
+        [np.bincount(point, weights=weight * normal_on_face[:, d], minlength=n) for d in range(3)], axis=1
+    )
+    return target, normal, hit.distance
+
+
 def _fit_identity(
     neutral,
     modes,
@@ -206,14 +233,13 @@ def _fit_identity(
         rows_a, rows_b = [a_lm.reshape(-1, len(modes))], [b_lm.ravel()]
         if round_ > 0:
             placed = apply_similarity(shape[sample], s, R, t)
-            hit = proximity.query(placed)
-            normals = _target_normals_at(target_normals, proximity, hit)
+            target_points, normals, distance = _surface_targets(proximity, target_normals, placed, max_distance)
             own = vertex_normals(apply_similarity(shape, s, R, t), triangles)[sample]
-            pair = _closest_point_weights(hit.distance, (own * normals).sum(axis=1), max_distance, min_normal_dot)
+            pair = _closest_point_weights(distance, (own * normals).sum(axis=1), max_distance, min_normal_dot)
             ok = np.flatnonzero(pair > 0)
             n = normals[ok]
             a_pt = s * np.einsum("ni,ij,knj->nk", n, R, modes[:, sample[ok]])
-            b_pt = (n * (hit.point[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
+            b_pt = (n * (target_points[ok] - apply_similarity(neutral[sample[ok]], s, R, t))).sum(axis=1)
             # Weight the dense term like the landmarks in total, so neither swamps the other.
             scale = np.sqrt(pair[ok] * weights.sum() / max(pair.sum(), 1))
             rows_a.append(a_pt * scale[:, None])
@@ -505,28 +531,43 @@ def _refine(verts, tris, skin_mask, proximity, target_normals, stiffness, max_di
     smoothness = (lap.T @ lap).tocsc()
     eye = sp.identity(len(skin_idx), format="csc")
     x = verts[skin_idx].copy()
-    inlier_fraction, distance = 0.0, np.zeros(len(skin_idx))
-    hit = proximity.query(x)
+    inlier_fraction = 0.0
     for step, alpha in enumerate(stiffness):
+        target, target_normal, distance = _surface_targets(proximity, target_normals, x, max_distance)
         report(step / len(stiffness), f"closest-point refinement {step + 1}/{len(stiffness)}")
         normals = vertex_normals(x, skin_tris)
-        agree = (normals * _target_normals_at(target_normals, proximity, hit)).sum(axis=1)
-        pair = _closest_point_weights(hit.distance, agree, max_distance, min_normal_dot)
+        agree = (normals * target_normal).sum(axis=1)
+        pair = _closest_point_weights(distance, agree, max_distance, min_normal_dot)
         inlier_fraction = float(pair.mean())
         # minimise sum_i w_i |d_i - c_i|^2 + alpha |L d|^2 + 1e-6 |d|^2 (the last keeps unconstrained islands still)
         weights = sp.diags(pair, format="csc")
         x = x + _solve_spd(
-            weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (hit.point - x), iterative=alpha <= 1.0
+            weights + alpha * smoothness + 1e-6 * eye, pair[:, None] * (target - x), iterative=alpha <= 1.0
         )
-        # One query per step: the closest points of the moved skin serve the next step and the final distances.
-        hit = proximity.query(x)
-        distance = hit.distance
+    distance = proximity.query(x).distance  # of the moved skin, for the report (no pull any more)
     moved = np.zeros_like(verts)
     moved[skin_idx] = x - verts[skin_idx]
     others = np.flatnonzero(~skin_mask)
     if len(others):
-        # Inverse-distance weights of the 8 nearest skin vertices.
-        dist, idx = cKDTree(verts[skin_idx]).query(verts[others], k=8, workers=-1)
-        wts = 1.0 / np.maximum(dist, 1e-9) ** 2
-        moved[others] = (wts[..., None] * moved[skin_idx][idx]).sum(axis=1) / wts.sum(axis=1, keepdims=True)
+        moved[others] = _follow_skin(verts[skin_idx], moved[skin_idx], verts[others])
     return verts + moved, inlier_fraction, distance
+
+
+#: Skin vertices whose motion an inner vertex follows (:func:`_follow_skin`).
+FOLLOW_NEIGHBOURS = 8
+
+
+def _follow_skin(skin, skin_moved, points):
+    """``(P, 3) float64``: the motion of ``points (P, 3)`` interpolated from the ``skin (S, 3)`` vertices' motion
+    ``skin_moved (S, 3)`` by the modified Shepard method (Franke & Nielson 1980, "Smooth interpolation of large sets
+    of scattered data", IJNME 15): weights ``((R - d) / (R d))^2`` over the :data:`FOLLOW_NEIGHBOURS` nearest skin
+    vertices, ``R`` the distance of the next nearest. A neighbour's weight reaches 0 as it leaves the set, so the
+    motion is a continuous function of the positions (plain inverse-distance weights of the k nearest jumped by up
+    to a k-th of a neighbour's motion whenever a rounding error swapped the k-th and the next nearest)."""
+    dist, idx = cKDTree(skin).query(points, k=FOLLOW_NEIGHBOURS + 1, workers=-1)
+    radius = dist[:, -1:]
+    dist, idx = np.maximum(dist[:, :-1], 1e-9), idx[:, :-1]  # normalised units: a point on a skin vertex takes it
+    weights = (np.maximum(radius - dist, 0.0) / (radius * dist)) ** 2
+    # All neighbours at one distance (R = d): no neighbour is nearer than another, so each counts the same.
+    weights[~(weights.sum(axis=1) > 0)] = 1.0
+    return (weights[..., None] * skin_moved[idx]).sum(axis=1) / weights.sum(axis=1, keepdims=True)

@@ -4,8 +4,11 @@
 Every target vertex takes the displacement of its closest point on the fitted template surface (barycentric
 interpolation of the template deltas), rotated and scaled from the template frame into the target frame by the
 fit's similarity — the correspondence-based form of deformation transfer (Sumner & Popović 2004, "Deformation
-transfer for triangle meshes", SIGGRAPH) for a template that already lies on the target. Two refinements make it
-work on faces:
+transfer for triangle meshes", SIGGRAPH) for a template that already lies on the target. The closest point is
+blended across every allowed template triangle nearly as close (:meth:`facemotion.core.geometry.MeshProximity.
+blended`), and the choices below fall smoothly across their limits, so the rig is a continuous function of the
+target: a rounding error, a 1e-6 perturbation or another vertex order moves no vertex by more than it moved the
+input (issue 18). Refinements that make it work on faces:
 
 * **lips and eyelids kept apart**: closest points must not jump across the mouth or the eye opening (an upper-lip
   vertex sitting 0.1 mm from the lower lip would otherwise open with the jaw). Both meshes are labelled by which
@@ -45,6 +48,7 @@ target and on the template alike) and never take a skin motion; skin never match
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
@@ -58,7 +62,15 @@ from ..detect.mediapipe_topology import (
     RIGHT_EYE_UPPER,
 )
 from ..errors import InputError
-from ..geometry import MeshProximity, connected_components, normals_at, similarity_transform, vertex_normals
+from ..geometry import (
+    MeshProximity,
+    connected_components,
+    interpolate_on_surface,
+    normals_at,
+    similarity_transform,
+    smoothstep,
+    vertex_normals,
+)
 from .parts import (
     ROLE_EYE,
     ROLE_IGNORE,
@@ -112,6 +124,10 @@ FACE_SHARE = 0.5
 
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
+#: Half widths of the falloffs of a vertex's share of the skin's motion: around SKIN_SNAP, as a fraction of it, and
+#: around the normal agreement -0.7 (see :func:`_skin_correspondence`).
+SKIN_SNAP_FALLOFF = 0.25
+AGREE_FALLOFF = 0.1
 
 #: Eyeball rotation at weight 1.0, degrees: (horizontal for eyeLookIn / Out, vertical for eyeLookUp / Down).
 EYE_LOOK_DEGREES = (30.0, 25.0)
@@ -211,6 +227,18 @@ def label_regions(points, landmarks, normals=None):
     return labels
 
 
+def _template_labels(fit, template):
+    """``(V,) int8`` :func:`label_regions` of the template, on its mean shape (``template.vertices``) with its
+    landmarks there (found where ``fit.landmarks`` lie on ``fit.neutral``, a surface embedding that the identity
+    modes carry along). The fitted identity would move a vertex near a lid's or the lips' mid-line across it now
+    and then, and the transfer's allowed triangles with it: a label is the template's topology, not its shape."""
+    on_neutral = MeshProximity.cached(fit.neutral, template.triangles).query(fit.landmarks)
+    landmarks = interpolate_on_surface(
+        template.vertices, template.triangles, on_neutral.triangle, on_neutral.barycentric
+    )
+    return label_regions(template.vertices, landmarks, vertex_normals(template.vertices, template.triangles))
+
+
 def _inside_out(vertices, triangles, landmarks):
     """Whether a mesh's triangles wind inwards: its signed volume about the landmarks' centroid is negative
     (sum of ``(a - c) . ((b - c) x (d - c)) / 6`` over triangles; open heads still give the sign)."""
@@ -260,6 +288,14 @@ class _FittedSurface:
         corners = fit.vertices[template.triangles]
         self.tri_lo = np.minimum(np.minimum(corners[:, 0], corners[:, 1]), corners[:, 2])
         self.tri_hi = np.maximum(np.maximum(corners[:, 0], corners[:, 1]), corners[:, 2])
+        self._label_bits = None
+
+    def label_bits(self, tri_labels):
+        """``(F,) int64``: per triangle, bit ``k`` set where a corner has label ``k`` (``tri_labels (F, 3)``, the
+        same for every call on one surface)."""
+        if self._label_bits is None:
+            self._label_bits = np.bitwise_or.reduce(np.left_shift(1, tri_labels.astype(np.int64)), axis=1)
+        return self._label_bits
 
     def nearest_vertex_distance(self, points, vertex_mask):
         """``(N,)`` distance from each point to its nearest vertex among ``vertex_mask`` ``(V,) bool`` (exact: the
@@ -323,6 +359,44 @@ def _closest_points(surface, points, labels, tri_labels, triangle_mask):
         bary[rows] = sub.barycentric
         distance[rows] = sub.distance
     return triangle, bary, distance
+
+
+def _blended_closest_points(surface, points, labels, tri_labels, triangle_mask, hit, limit):
+    """``(N, V) float64`` CSR: each point's correspondence on the fitted template (``surface``, a
+    :class:`_FittedSurface`), as weights of template vertices (rows sum to 1; empty where no triangle is allowed):
+    the blended closest points of :meth:`~facemotion.core.geometry.MeshProximity.blended` (every allowed
+    triangle nearly as close as the closest one shares in it, so a vertex between two folds, or a lash between a
+    lid and the template's lashes, no longer jumps from one to the other on a rounding error) on
+    ``triangle_mask``, labelled points never taking triangles of the opposite label and none of their own
+    (:func:`_closest_points`). ``hit``: the closest points ``(triangle, barycentric, distance)`` found there;
+    points farther than ``limit`` keep them."""
+    has = surface.label_bits(tri_labels)
+
+    def allowed(point, triangle):
+        own = labels[point].astype(np.int64)
+        opposite = _OPPOSITE_OF[own]
+        bits = has[triangle]
+        return triangle_mask[triangle] & (
+            (opposite < 0) | ((bits >> np.maximum(opposite, 0)) & 1 == 0) | ((bits >> own) & 1 == 1)
+        )
+
+    point, triangle, bary, weight = surface.proximity.blended(points, hit, limit, keep=allowed)
+    return sp.csr_matrix(
+        ((bary * weight[:, None]).ravel(), (np.repeat(point, 3), surface.triangles[triangle].ravel())),
+        shape=(len(points), len(surface.vertices)),
+    )
+
+
+#: The label a label must not match (-1: none), indexed by label (``REGION_*``).
+_OPPOSITE_OF = np.array([OPPOSITE.get(k, -1) for k in range(7)], dtype=np.int64)
+
+
+def _with_rows(matrix, rows, replacement):
+    """``matrix (N, V)`` sparse with its rows ``rows (R,) int`` replaced by ``replacement (R, V)``'s."""
+    keep = np.ones(matrix.shape[0])
+    keep[rows] = 0.0
+    place = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(matrix.shape[0], len(rows)))
+    return (sp.diags(keep) @ matrix + place @ replacement).tocsr()
 
 
 def _group_median(values, groups):
@@ -393,7 +467,7 @@ def transfer_expressions(
     template_roles, template_components, template_eye_parts = template_parts(fit, template)
 
     report(0.05, "labelling lips and lids")
-    template_labels = label_regions(fit.neutral, landmarks, vertex_normals(fit.neutral, template.triangles))
+    template_labels = _template_labels(fit, template)
     target_normals = vertex_normals(target, target_triangles) @ fit.rotation  # directions into the template frame
     if _inside_out(target, target_triangles, target_landmarks):
         target_normals = -target_normals
@@ -409,7 +483,7 @@ def transfer_expressions(
     distance = np.zeros(len(target))
     rows = np.flatnonzero(roles == ROLE_SKIN)
     if len(rows):
-        triangle, bary, distance[rows], coverage[rows] = _skin_correspondence(
+        triangle, _, distance[rows], coverage[rows], blend = _skin_correspondence(
             fit,
             template,
             target,
@@ -434,16 +508,12 @@ def transfer_expressions(
             parts = parts.with_ignored(rows[off], target)
             roles = parts.roles
         report(0.7, "transferring expressions")
-        # All 52 shapes at once: barycentric interpolation (geometry.interpolate_on_surface's sums, per shape) of
-        # the template's deltas already in the target frame, each vertex's weights scaled by its coverage.
+        # All 52 shapes at once: the template's deltas, already in the target frame, read through each vertex's
+        # blended correspondence (barycentric interpolation on the surface), scaled by its coverage.
         n_template = len(template.vertices)
-        in_target = (template.deltas_by_vertex.reshape(-1, 3) @ linear).reshape(n_template, -1, 3)
-        corner = template.triangles[triangle]
-        weight = bary.astype(np.float32) * coverage[rows][:, None]
-        moved = in_target[corner[:, 0]] * weight[:, 0, None, None]
-        for k in (1, 2):
-            moved += in_target[corner[:, k]] * weight[:, k, None, None]
-        deltas[:, rows] = moved.transpose(1, 0, 2)
+        in_target = (template.deltas_by_vertex.reshape(-1, 3) @ linear).reshape(n_template, -1)
+        moved = (sp.diags(coverage[rows].astype(np.float64)) @ blend) @ in_target
+        deltas[:, rows] = moved.astype(np.float32).reshape(len(rows), -1, 3).transpose(1, 0, 2)
 
     report(0.9, "turning eyes and jaw")
     coverage[(roles != ROLE_SKIN) & (roles != ROLE_IGNORE)] = 1.0
@@ -540,7 +610,9 @@ def _skin_correspondence(
     zero_distance,
     report,
 ):
-    """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage)``."""
+    """Closest template points for the skin vertices ``rows``: ``(triangle, barycentric, distance, coverage,
+    blend)``, ``blend`` the blended correspondence ``(R, V)`` sparse that the motion is read through
+    (:func:`_blended_closest_points`; the closest triangle decides which template part a vertex lies on)."""
     points = target[rows]
     # Closest points on the template's skin, and on all its non-rigid parts (never its eyeballs, teeth or tongue).
     # A target vertex lying on the template's skin (within SKIN_SNAP inter-ocular distances, in a component that
@@ -565,7 +637,7 @@ def _skin_correspondence(
         skin_vertices = np.zeros(len(fit.vertices), dtype=bool)
         skin_vertices[skin_tris] = True
         lower_bound = surface.nearest_vertex_distance(points[inner], skin_vertices) - longest
-        far = lower_bound > SKIN_SNAP * iod
+        far = lower_bound > (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
         on_skin[2][inner[far]] = np.maximum(lower_bound[far], 2.0 * SKIN_SNAP * iod)
         inner = inner[~far]
     if len(inner):
@@ -578,18 +650,49 @@ def _skin_correspondence(
     near_skin = on_skin[2] < SKIN_SNAP * iod
     # Not facing the other way: the mouth bag and eye sockets behind the lips and lids face back into the head
     # (a lid margin, which curls, may still point well away from the template's lid there). The template's normal
-    # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes.
+    # at the closest point is interpolated: a face's would flip with the face a closest point on an edge takes. The
+    # closest points decide only whether the target is inside out (the median over the whole skin).
     template_normals = vertex_normals(fit.vertices, template.triangles)
-    agree = (
-        vertex_normals(target, target_triangles)[rows]
-        * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])
-    ).sum(axis=1)
-    if near_skin.any() and np.median(agree[near_skin]) < 0:  # an inside-out target: flip its normals
-        agree = -agree
-    use_skin = near_skin & (agree > -0.7) & (_group_median(on_skin[2], components) < SKIN_SNAP * iod)[components]
-    triangle, bary, distance = (
-        np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin, on_any)
+    own_normals = vertex_normals(target, target_triangles)[rows]
+    agree = (own_normals * normals_at(template_normals, template.triangles, on_skin[0], on_skin[1])).sum(axis=1)
+    facing = -1.0 if near_skin.any() and np.median(agree[near_skin]) < 0 else 1.0  # inside out: flip its normals
+    # How much a vertex takes the skin's motion: weights falling smoothly across each limit (distance, its
+    # component's median distance, normal agreement), so a vertex near one moves as little as the input moved it.
+    # The agreement is read at the blended closest point on the skin (the closest one jumps across a fold).
+    snap_near, snap_far = (1 - SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod, (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
+    skin_share = (
+        smoothstep(on_skin[2], snap_far, snap_near)
+        * smoothstep(_group_median(on_skin[2], components), snap_far, snap_near)[components]
     )
+    report(0.5, "blending closest points")
+    ask = np.flatnonzero(skin_share > 0)
+    on_skin_blend = _blended_closest_points(
+        surface, points[ask], labels[ask], tri_labels, skin_triangles, tuple(a[ask] for a in on_skin), snap_far
+    )
+    blended_agree = (own_normals[ask] * (on_skin_blend @ template_normals)).sum(axis=1)
+    skin_share[ask] *= smoothstep(facing * blended_agree, -0.7 - AGREE_FALLOFF, -0.7 + AGREE_FALLOFF)
+    use_skin = skin_share >= 0.5  # the part a vertex lies on, for the decisions per loose part below
+    triangle, bary = (
+        np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin[:2], on_any[:2])
+    )
+    # (a part's distance counts only where it has a share: the other may be inf)
+    distance = skin_share * np.where(skin_share > 0, on_skin[2], 0.0) + (1 - skin_share) * np.where(
+        skin_share < 1, on_any[2], 0.0
+    )
+    # The motion is read through blended closest points, on the skin alone for the skin's share (the skin's only
+    # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
+    blend = _with_rows(sp.csr_matrix((len(rows), len(fit.vertices))), ask, sp.diags(skin_share[ask]) @ on_skin_blend)
+    ask = np.flatnonzero(skin_share < 1)
+    on_any_blend = _blended_closest_points(
+        surface,
+        points[ask],
+        labels[ask],
+        tri_labels,
+        soft_triangles,
+        tuple(a[ask] for a in on_any),
+        zero_distance * iod,
+    )
+    blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(1 - skin_share[ask]) @ on_any_blend)
     # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
     # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
     tri_part = template_components[template.triangles[:, 0]]
@@ -603,14 +706,36 @@ def _skin_correspondence(
     # Except the template's parts around the eyes: the lid margins of the skin's own part may follow its tear
     # lines, which move with the lids.
     odd_hit = (hit_part != majority) & ~np.isin(hit_part, template_eye_parts)
+    # The blend too stays on that part (or those around the eyes): it would otherwise reach across to the part a
+    # vertex at their junction lies on equally, and drop it again when a rounding error made that part the closest.
+    blend = blend.tocoo()
+    column_part = template_components[blend.col]
+    on_part = (column_part == majority[blend.row]) | np.isin(column_part, template_eye_parts)
+    total = np.bincount(blend.row[on_part], weights=blend.data[on_part], minlength=len(rows))
+    kept = sp.csr_matrix(
+        (
+            blend.data[on_part] / np.where(total > 0, total, 1.0)[blend.row[on_part]],
+            (blend.row[on_part], blend.col[on_part]),
+        ),
+        shape=blend.shape,
+    )
+    blend = blend.tocsr()
     for t in np.unique(majority[odd_hit]):
         odd = np.flatnonzero(odd_hit & (majority == t))
-        again = _closest_points(surface, points[odd], labels[odd], tri_labels, soft_triangles & (tri_part == t))
+        on_part = soft_triangles & (tri_part == t)
+        again = _closest_points(surface, points[odd], labels[odd], tri_labels, on_part)
         ok = np.isfinite(again[2])
         triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
+        again_blend = _blended_closest_points(
+            surface, points[odd], labels[odd], tri_labels, on_part, again, zero_distance * iod
+        )
+        kept = _with_rows(kept, odd[ok], again_blend[np.flatnonzero(ok)])
+        # No such part within reach: the vertex keeps what it found.
+        kept = _with_rows(kept, odd[~ok], blend[odd[~ok]])
+    blend = kept
     r = distance / max(iod, 1e-12)
     s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)
-    return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32)
+    return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32), blend.tocsr()
 
 
 def _eye_rotations(deltas, fit, target, parts, gaze):
