@@ -265,3 +265,50 @@ def test_relative_training_pairs_each_face_with_a_neutral_of_its_identity(small_
     unknown.groups = np.full(len(unknown), -1)
     with pytest.raises(InputError, match="subject id"):
         unknown.features(spec)
+
+
+def test_nuisance_projection_makes_the_model_blind_to_head_shape_and_identity(small_data, tmp_path):
+    """--nuisance-projection (NAP, Solomonoff et al. 2005) folded into an ordinary exported logistic regression: its
+    output does not move when a face's features move along a smooth head-shape warp of the canonical face or along
+    the training identities' leading direction of variation at rest; same data and seed, same bytes."""
+    import train_emotion
+
+    spec = train_emotion.DEFAULT_FEATURE_SPEC
+    train_ids = np.unique(small_data.groups)[:11]
+    train = small_data.subset(np.isin(small_data.groups, train_ids))
+    test = small_data.subset(~np.isin(small_data.groups, train_ids))
+    kwargs = dict(spec=spec, heldout=test, n_splits=3, families=("logreg",), nuisance=4, log=lambda *a: None)
+    onnx_bytes, summary = train_emotion.train(train, **kwargs)
+    assert train_emotion.train(train, **kwargs)[0] == onnx_bytes
+    assert summary["nuisance_projection"]["identity_rank"] == 4 and "nuisance=4" in summary["chosen"]["model"]
+    path = tmp_path / "nap.onnx"
+    path.write_bytes(onnx_bytes)
+    clf = ec.EmotionClassifier(path)
+    assert clf.spec == spec  # the runtime contract is that of a model without the projection
+
+    X = test.features(spec).astype(np.float64)
+    base = clf.predict(X)
+    model = train_emotion.fit("logreg", {"C": 0.1, "nuisance": 4}, train.features(spec), train.y, 0, train.groups, spec)
+    scale = model.named_steps["scale"].scale_
+    warps = train_emotion.head_shape_directions(spec)
+    blendshapes = slice(PARTS["distances"], PARTS["distances"] + PARTS["blendshapes"])
+    assert warps.shape == (3 * len(train_emotion.HEAD_WARP_MONOMIALS), spec.size)
+    assert np.abs(warps[:, blendshapes]).max() == 0  # a head's shape, not its expression
+    # A face widened toward the chin (x * y^2 added to x) by as much as the test faces' own spread; every warp at once.
+    wide = warps[train_emotion.HEAD_WARP_MONOMIALS.index((1, 2, 0))]
+    plain = train_emotion.fit("logreg", {"C": 0.1}, train.features(spec), train.y, 0)
+    for direction in (wide, warps.sum(axis=0)):
+        moved = X + direction * (np.abs(X - X.mean(0)).max() / np.abs(direction).max())
+        np.testing.assert_allclose(clf.predict(moved), base, atol=2e-3)
+        # (not to 1e-8: the warps' near-null directions, below NUISANCE_RANK_TOLERANCE, are left in)
+        assert np.abs(model.predict_proba(moved) - model.predict_proba(X)).max() < 1e-3
+        assert np.abs(plain.predict_proba(moved) - plain.predict_proba(X)).max() > 0.05  # without it, it moves
+    # The first identity direction (scaled space): the regression's weights have no component along it.
+    Z = model.named_steps["scale"].transform(train.features(spec))
+    U = train_emotion.nuisance_basis(Z, train.y, train.groups, spec, scale, 4)
+    coef = model.named_steps["logreg"].coef_
+    assert U.shape[1] > 4 and np.abs(coef @ U).max() < 1e-8 * np.abs(coef).max()
+    assert summary["heldout"]["accuracy"] > 0.3
+    with pytest.raises(InputError, match="rest pose"):
+        train_emotion.head_shape_directions(train_emotion.parse_spec("distances,blendshapes", relative=True))
+    assert train_emotion.main(["--data", str(small_data.path), "--nuisance-projection", "-1"]) == 2

@@ -4,10 +4,23 @@
 
     python tools/train_emotion.py --data build/emotion_synth.npz [MORE.npz ...] \\
         [--heldout build/emotion_synth_heldout.npz] [--out models/emotion_classifier.onnx] \\
-        [--spec distances,blendshapes,landmarks,asymmetry] [--relative] [--seed 0] [--check-determinism]
+        [--spec distances,blendshapes,landmarks,asymmetry] [--relative] [--nuisance-projection K] [--seed 0] \\
+        [--check-determinism]
 
 ``--relative`` trains the model that judges a face against the same face at rest (``FeatureSpec.relative``): each
 training face is paired with another neutral face of its identity (:meth:`Dataset.reference_index`).
+
+``--nuisance-projection K`` removes the look of the head from the ``logreg`` candidates' features: **nuisance
+attribute projection** (NAP; Solomonoff, Campbell & Boardman 2005, "Advances in channel compensation for SVM speaker
+recognition", ICASSP; cf. within-class covariance normalisation, Hatch, Kajarekar & Stolcke 2006, ICSLP). In the
+StandardScaler's space, ``P = I - U U^T`` projects out an orthonormal basis ``U`` of the *identity* subspace
+(:func:`nuisance_basis`): the K leading principal directions in which the training identities' neutral faces differ
+(their mean distances and landmarks, one mean per identity), together with what smooth head-shape changes the
+training heads lack do to the features (:func:`head_shape_directions`: polynomial warps of the canonical face, the
+anisotropic scalings among them). The logistic regression is fitted on ``P z``; since ``P`` is linear and symmetric,
+its weights are folded back (``W <- W P``) into an ordinary ``StandardScaler -> LogisticRegression`` pipeline, so the
+exported graph, the feature spec and the runtime are those of a model without it. In cross-validation the basis is
+estimated on each training fold alone.
 
 Steps:
 
@@ -64,7 +77,14 @@ from facemotion.core.emotion.classifier import (  # noqa: E402
     MODEL_FORMAT_MAJOR,
     RELATIVE_MODEL_PATH,
 )
-from facemotion.core.emotion.features import PARTS, FeatureSpec, assemble  # noqa: E402
+from facemotion.core.emotion.features import (  # noqa: E402
+    PARTS,
+    FeatureSpec,
+    assemble,
+    canonical_face,
+    distances_of_points,
+    landmark_offsets,
+)
 from facemotion.core.emotion.presets import CATEGORIES  # noqa: E402
 from facemotion.core.errors import InputError  # noqa: E402
 from facemotion.core.io.atomic_io import atomic_write_bytes  # noqa: E402
@@ -91,6 +111,23 @@ SVM_PCA_COMPONENTS = 64
 SVM_MAX_FEATURES = 512
 DEFAULT_SEED = 0
 DEFAULT_FOLDS = 5
+#: Head-shape warps of :func:`head_shape_directions`: every monomial ``u_x^i u_y^j u_z^k`` of degree 1 to this, of the
+#: canonical face's coordinates normalised to [-1, 1], added to each axis in turn (degree 1: anisotropic scalings
+#: and shears; 2 and 3: tapers, bulges, widening toward the chin; the similarity part is removed by the features).
+HEAD_WARP_DEGREE = 3
+#: Warp amplitude (fraction of the face's half-extent on the axis) at which the finite differences are taken.
+HEAD_WARP_STEP = 0.05
+#: Singular values below this fraction of the largest are dropped from a nuisance basis (what the features cannot see:
+#: the warps' rotations and uniform scalings, which Procrustes alignment and the ratio of distances remove).
+NUISANCE_RANK_TOLERANCE = 1e-3
+#: The warps' monomials ``(i, j, k)``: ``u_x^i u_y^j u_z^k``; :func:`head_shape_directions` adds each to x, then y, z.
+HEAD_WARP_MONOMIALS = tuple(
+    (i, j, k)
+    for i in range(HEAD_WARP_DEGREE + 1)
+    for j in range(HEAD_WARP_DEGREE + 1 - i)
+    for k in range(HEAD_WARP_DEGREE + 1 - i - j)
+    if i + j + k >= 1
+)
 
 
 @dataclass
@@ -248,6 +285,108 @@ def concat_datasets(datasets):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
+# nuisance attribute projection
+
+
+def head_shape_directions(spec):
+    """``(3 * len(HEAD_WARP_MONOMIALS), spec.size) float64``: the change of the feature vector per unit of each
+    smooth warp of MediaPipe's canonical face (:data:`HEAD_WARP_MONOMIALS` added to x, then y, then z; finite
+    differences at :data:`HEAD_WARP_STEP`), in raw feature units. The
+    warps move landmarks only, so the ``blendshapes`` (and ``lbp``) columns are 0; ``asymmetry`` follows the
+    distances. These are head shapes (wide, tapered, bulging, stretched faces: stylised characters) that the
+    ICT-FaceKit identities of the training renders do not span.
+
+    Raises:
+        InputError: a relative spec (it already compares each face with the same face at rest).
+    """
+    if spec.relative:
+        raise InputError("a relative model compares the face with its own rest pose; it needs no nuisance projection")
+    canonical = canonical_face().astype(np.float64)
+    centred = canonical - canonical.mean(axis=0)
+    extent = np.abs(centred).max(axis=0)
+    u = centred / extent
+
+    def vector(points):
+        distances = distances_of_points(points)
+        parts = {
+            "distances": distances,
+            "landmarks": landmark_offsets(points, canonical),
+            "blendshapes": np.zeros(PARTS["blendshapes"], np.float32),
+            "lbp": np.zeros(PARTS["lbp"], np.float32),
+        }
+        return assemble(parts, spec).astype(np.float64)
+
+    base = vector(canonical)
+    out = []
+    for axis in range(3):
+        for i, j, k in HEAD_WARP_MONOMIALS:
+            warped = canonical.copy()
+            warped[:, axis] += HEAD_WARP_STEP * extent[axis] * u[:, 0] ** i * u[:, 1] ** j * u[:, 2] ** k
+            out.append((vector(warped) - base) / HEAD_WARP_STEP)
+    return np.array(out)
+
+
+def _orthonormal_columns(vectors):
+    """``(n, r)`` orthonormal basis of the span of the rows of ``vectors`` ``(m, n)`` (SVD; singular values below
+    :data:`NUISANCE_RANK_TOLERANCE` of the largest dropped)."""
+    basis, sv, _ = np.linalg.svd(np.asarray(vectors, np.float64).T, full_matrices=False)
+    return basis[:, sv > NUISANCE_RANK_TOLERANCE * sv[0]]
+
+
+def nuisance_basis(Z, y, groups, spec, scale, rank):
+    """Orthonormal ``(n_features, r) float64`` basis ``U`` of the identity subspace in the scaled feature space.
+
+    Args:
+        Z: ``(N, n_features)`` standardised training features (``StandardScaler`` output).
+        y: ``(N,)`` label indices (:data:`CATEGORIES`); the neutral faces estimate the identities.
+        groups: ``(N,)`` identity ids (negative: unknown, left out).
+        spec: the :class:`FeatureSpec` of the columns.
+        scale: ``(n_features,)`` the scaler's ``scale_`` (head-shape directions are divided by it).
+        rank: K, the leading principal directions of the identities' mean neutral face (distance and landmark
+            columns only: blendshape scores describe the expression) kept; 0 for the head-shape warps alone.
+
+    Returns ``U``: the K identity directions and :func:`head_shape_directions` (scaled), orthonormalised together.
+
+    Raises:
+        InputError: fewer than ``rank + 1`` identities with a neutral face.
+    """
+    geometric = np.zeros(len(spec.names()), bool)
+    geometric[[i for i, n in enumerate(spec.names()) if n.split(":")[0] in ("distances", "landmarks")]] = True
+    neutral = (y == CATEGORIES.index("neutral")) & (groups >= 0)
+    ids = np.unique(groups[neutral])
+    if len(ids) < rank + 1:
+        raise InputError(
+            f"--nuisance-projection {rank} needs at least {rank + 1} identities with a neutral face; "
+            f"the training data has {len(ids)}"
+        )
+    directions = _orthonormal_columns(head_shape_directions(spec) / scale).T
+    if rank:
+        means = np.array([Z[neutral & (groups == g)].mean(axis=0) for g in ids])
+        means = (means - means.mean(axis=0)) * geometric
+        directions = np.vstack([np.linalg.svd(means, full_matrices=False)[2][:rank], directions])
+    return _orthonormal_columns(directions)
+
+
+def fit_projected_logreg(X, y, groups, spec, C, rank):
+    """``StandardScaler -> LogisticRegression(C)`` fitted on nuisance-projected features (module docstring), with the
+    projection folded into the weights: a plain fitted ``Pipeline`` whose ``predict_proba(X)`` equals the
+    regression on ``P z``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X).astype(np.float64)
+    U = nuisance_basis(Z, y, groups, spec, scaler.scale_, rank)
+    logreg = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logreg.fit(Z - (Z @ U) @ U.T, y)
+    logreg.coef_ = logreg.coef_ - (logreg.coef_ @ U) @ U.T
+    return Pipeline([("scale", scaler), ("logreg", logreg)])
+
+
+# ----------------------------------------------------------------------------------------------------------------------
 # models
 
 
@@ -306,8 +445,9 @@ def make_estimator(family, params, seed):
 FAMILIES = ("svm", "logreg", "hgb", "mlp")
 
 
-def candidates(n_features, families=FAMILIES):
-    """The fixed hyper-parameter grid: ``[(family, params), ...]`` (small on purpose: 2 cores, minutes)."""
+def candidates(n_features, families=FAMILIES, nuisance=None):
+    """The fixed hyper-parameter grid: ``[(family, params), ...]`` (small on purpose: 2 cores, minutes);
+    ``nuisance``: the ``--nuisance-projection`` rank given to the ``logreg`` candidates (None: none)."""
     out = []
     if "svm" in families:
         if n_features <= SVM_MAX_FEATURES:
@@ -318,7 +458,8 @@ def candidates(n_features, families=FAMILIES):
             out += [("svm", {"C": c, "pca": SVM_PCA_COMPONENTS}) for c in (1.0, 10.0)]
     if "logreg" in families:
         # Strong L2: 1479 correlated features, 60 identities (C = 1 was worse and 2x slower in the first runs).
-        out += [("logreg", {"C": 0.03}), ("logreg", {"C": 0.1})]
+        grid = [{"C": 0.03}, {"C": 0.1}] if nuisance is None else [{"C": c, "nuisance": nuisance} for c in (0.1, 0.3)]
+        out += [("logreg", params) for params in grid]
     if "hgb" in families:
         # 63 bins instead of 255: 2.5x faster on ~1500 features at the same accuracy on these smooth features.
         out += [("hgb", {"max_iter": 150, "learning_rate": 0.1, "max_leaf_nodes": 15, "max_bins": 63})]
@@ -333,9 +474,13 @@ def describe(family, params):
     return family + "(" + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None) + ")"
 
 
-def fit(family, params, X, y, seed):
+def fit(family, params, X, y, seed, groups=None, spec=None):
     """Fit quietly (scikit-learn's convergence chatter is not a result) and return the estimator. A PCA width
-    larger than the data allows (tiny sets) is clipped to ``min(n_samples, n_features)``."""
+    larger than the data allows (tiny sets) is clipped to ``min(n_samples, n_features)``. A ``logreg`` with
+    ``params["nuisance"]`` (a rank) is :func:`fit_projected_logreg`, which needs the faces' identity ``groups`` and
+    the feature ``spec``."""
+    if family == "logreg" and params.get("nuisance") is not None:
+        return fit_projected_logreg(X, y, groups, spec, params["C"], params["nuisance"])
     if params.get("pca"):
         params = {**params, "pca": min(params["pca"], *np.shape(X))}
     model = make_estimator(family, params, seed)
@@ -353,8 +498,9 @@ def predict_proba_8(model, X):
     return out
 
 
-def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS, log=print):
-    """Subject-independent CV of each ``(family, params)``: a list of dicts with ``fold_accuracy`` and ``mean``."""
+def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FOLDS, spec=None, log=print):
+    """Subject-independent CV of each ``(family, params)``: a list of dicts with ``fold_accuracy`` and ``mean``
+    (``spec``: the columns' :class:`FeatureSpec`, needed by a nuisance-projected candidate)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     n_splits = min(n_splits, len(np.unique(groups)))
@@ -366,7 +512,7 @@ def cross_validate(X, y, groups, grid, *, seed=DEFAULT_SEED, n_splits=DEFAULT_FO
         start = time.perf_counter()
         acc = []
         for train, test in folds:
-            model = fit(family, params, X[train], y[train], seed)
+            model = fit(family, params, X[train], y[train], seed, groups[train], spec)
             acc.append(float(np.mean(model.predict(X[test]) == y[test])))
         results.append(
             {
@@ -447,9 +593,11 @@ def train(
     families=FAMILIES,
     tolerance=0.01,
     data_files=None,
+    nuisance=None,
     log=print,
 ):
-    """Cross-validate, choose, refit and export. ``data``/``heldout``: :class:`Dataset` (heldout optional).
+    """Cross-validate, choose, refit and export. ``data``/``heldout``: :class:`Dataset` (heldout optional);
+    ``nuisance``: rank of the ``logreg`` candidates' nuisance attribute projection (None: none; module docstring).
 
     ``data_files``: names of the training files, recorded in the summary when several were concatenated.
     Returns ``(onnx_bytes, summary dict)``; the summary is also stored in the model's ``facemotion_training``.
@@ -470,8 +618,8 @@ def train(
         f"{' (rest: a neutral face of the same identity)' if spec.relative else ''} ({spec.size} features); "
         f"{n_splits}-fold subject-independent CV, seed {seed}"
     )
-    grid = candidates(spec.size, families)
-    results = cross_validate(X, y, groups, grid, seed=seed, n_splits=n_splits, log=log)
+    grid = candidates(spec.size, families, nuisance)
+    results = cross_validate(X, y, groups, grid, seed=seed, n_splits=n_splits, spec=spec, log=log)
     best = max(r["mean"] for r in results)
     # Finalists: within the tolerance of the best; refit each on all data, export, keep the smallest file.
     finalists = [r for r in results if r["mean"] >= best - tolerance]
@@ -506,9 +654,15 @@ def train(
     }
     if data_files:
         summary["data"]["files"] = list(data_files)
+    if nuisance is not None:  # absent = none: the summaries of models without it keep their first form
+        summary["nuisance_projection"] = {
+            "identity_rank": nuisance,
+            "head_warp_degree": HEAD_WARP_DEGREE,
+            "method": "nuisance attribute projection (Solomonoff, Campbell & Boardman 2005), folded into the weights",
+        }
     exported = []
     for r in per_family.values():
-        model = fit(r["family"], r["params"], X, y, seed)
+        model = fit(r["family"], r["params"], X, y, seed, groups, spec)
         size = len(to_onnx_bytes(model, spec.size, spec, summary))
         log(f"  finalist {describe(r['family'], r['params'])}: CV {100 * r['mean']:.1f} %, ONNX {size / 1e6:.2f} MB")
         exported.append((size, -r["mean"], r, model))
@@ -583,6 +737,14 @@ def main(argv=None):
         help="train the model that compares each face with the same face at rest (a neutral face of "
         "the same identity); written beside the default model as emotion_classifier_relative.onnx",
     )
+    parser.add_argument(
+        "--nuisance-projection",
+        type=int,
+        metavar="K",
+        help="project the look of the head out of the logreg candidates' features: the K leading directions in "
+        "which the training identities' neutral faces differ, plus smooth head-shape warps of the canonical face "
+        "(nuisance attribute projection, Solomonoff et al. 2005; folded into the exported weights)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
     parser.add_argument("--families", default=",".join(FAMILIES), help="model families to compare")
@@ -600,6 +762,8 @@ def main(argv=None):
     try:
         spec = parse_spec(args.spec, args.relative)
         out = args.out or (RELATIVE_MODEL_PATH if args.relative else DEFAULT_MODEL_PATH)
+        if args.nuisance_projection is not None and args.nuisance_projection < 0:
+            raise InputError(f"--nuisance-projection takes a rank >= 0, not {args.nuisance_projection}")
         families = tuple(f.strip() for f in args.families.split(",") if f.strip())
         bad = [f for f in families if f not in FAMILIES]
         if bad:
@@ -616,6 +780,7 @@ def main(argv=None):
             families=families,
             tolerance=args.tolerance,
             data_files=files,
+            nuisance=args.nuisance_projection,
         )
         if args.check_determinism:
             with redirect_stdout(io.StringIO()):
@@ -628,6 +793,7 @@ def main(argv=None):
                     families=families,
                     tolerance=args.tolerance,
                     data_files=files,
+                    nuisance=args.nuisance_projection,
                 )
             same = again == onnx_bytes
             print(

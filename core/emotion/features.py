@@ -250,20 +250,31 @@ def inter_ocular_distance(points):
     return float(np.linalg.norm(left - right))
 
 
-def distance_features(face):
-    """``(23,) float32`` [Guo 2025] distances / inter-ocular distance (pose-invariant: distances in 3D)."""
-    pts = metric_landmarks(face)
-    kp = pts[[i for _, i in GUO_KEYPOINTS]]
+def distances_of_points(points):
+    """``(23,) float32`` [Guo 2025] distances / inter-ocular distance of ``(>= 468, 3)`` landmark positions (any
+    units: the ratio has none)."""
+    kp = np.asarray(points, dtype=np.float64)[[i for _, i in GUO_KEYPOINTS]]
     a = kp[[KEYPOINT_INDEX[p] for p, _ in GUO_DISTANCES]]
     b = kp[[KEYPOINT_INDEX[q] for _, q in GUO_DISTANCES]]
-    return (np.linalg.norm(a - b, axis=1) / inter_ocular_distance(pts)).astype(np.float32)
+    return (np.linalg.norm(a - b, axis=1) / inter_ocular_distance(points)).astype(np.float32)
+
+
+def landmark_offsets(points, canonical):
+    """``(1404,) float32``: the first 468 of ``points`` ``(>= 468, 3)`` Procrustes-aligned to ``canonical``
+    ``(468, 3)``, minus it."""
+    pts = np.asarray(points, dtype=np.float64)[: mp_idx.NUM_MESH_LANDMARKS]
+    s, R, t = similarity_transform(pts, canonical)
+    return (apply_similarity(pts, s, R, t) - canonical).astype(np.float32).ravel()
+
+
+def distance_features(face):
+    """``(23,) float32`` [Guo 2025] distances / inter-ocular distance (pose-invariant: distances in 3D)."""
+    return distances_of_points(metric_landmarks(face))
 
 
 def landmark_features(face, canonical):
     """``(1404,) float32``: the 468 landmarks Procrustes-aligned to ``canonical`` ``(468, 3)``, minus it."""
-    pts = metric_landmarks(face)[: mp_idx.NUM_MESH_LANDMARKS]
-    s, R, t = similarity_transform(pts, canonical)
-    return (apply_similarity(pts, s, R, t) - canonical).astype(np.float32).ravel()
+    return landmark_offsets(metric_landmarks(face), canonical)
 
 
 _ASYM_LEFT = [ARKIT_NAMES.index(f"{n}Left") for n in ASYMMETRY_BLENDSHAPES]
