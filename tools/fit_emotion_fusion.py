@@ -259,7 +259,7 @@ def astronaut_variants():
     }
 
 
-def fit(data, fixed_ratio=None):
+def fit(data, fixed_ratio=None, bias_ridge=1e-3):
     """Everything ``fit`` reports (see the module docstring) and the parameters to write."""
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
     fit_mask, calib_mask, test_mask = _splits(data["groups"])
@@ -276,7 +276,7 @@ def fit(data, fixed_ratio=None):
     ratios = []
     for ratio in RATIOS:
         candidate = fusion.fit_pooling(
-            p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask], min_appearance_ratio=ratio
+            p_geometry[fit_mask], p_appearance[fit_mask], y[fit_mask], l2=bias_ridge, min_appearance_ratio=ratio
         )
         score = _summary(fusion.pool(p_geometry[calib_mask], p_appearance[calib_mask], candidate), yc)
         ratios.append(
@@ -415,6 +415,13 @@ def main(argv=None):
         default=None,
         help="fix w_appearance / w_geometry's lower bound instead of choosing it on the renders",
     )
+    f.add_argument(
+        "--bias-ridge",
+        type=float,
+        default=1e-3,
+        help="ridge on the per-class biases (default 1e-3); larger keeps the biases fitted on renders small, so "
+        "they cannot undo the appearance channel's reading of a resting face",
+    )
     f.add_argument("--json", type=Path, default=None, help="write the full report as JSON here")
     args = parser.parse_args(argv)
     if args.cmd == "data":
@@ -425,7 +432,7 @@ def main(argv=None):
         return 0
     with np.load(args.data) as archive:
         data = {k: archive[k] for k in archive.files}
-    report, params, framing = fit(data, args.ratio)
+    report, params, framing = fit(data, args.ratio, args.bias_ridge)
     _print_report(report)
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=1))
@@ -436,6 +443,7 @@ def main(argv=None):
                 "data": args.data.name,
                 "meta": json.loads(str(data["meta"])),
                 "framing": {"scale": framing[0], "centre_shift": framing[1]},
+                "bias_ridge": args.bias_ridge,
                 "sizes": report["sizes"],
             },
         )
