@@ -25,6 +25,7 @@ captured weights on the still part of the clip, and the lag (frames) of a fast b
 """
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from facemotion.core.capture.landmark_basis import face_colours  # noqa: E402
 from facemotion.core.capture.one_euro import one_euro  # noqa: E402
 from facemotion.core.capture.sources import ArraySource  # noqa: E402
 from facemotion.core.detect.rasterize import OrthoCamera, render  # noqa: E402
-from facemotion.core.rig.autorig import template_landmarks, template_landmarks_file  # noqa: E402
+from facemotion.core.rig.autorig import template_landmarks  # noqa: E402
 from facemotion.core.rig.template import load_ict_template  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,23 +144,23 @@ def truth_curves(seconds, performance=1):
 
 def render_clip(size=256, seconds=6.0, performance=1):
     """``(frames (N, size, size, 3) uint8, weights (N, 52), yaw (N,))`` of ``performance``'s animated head
-    (:data:`PERFORMANCES`), cached (rendered again when the template's landmarks, which place the coloured lips and
-    brows, have changed)."""
+    (:data:`PERFORMANCES`), cached (rendered again when the head's colouring, which the template's landmarks and
+    :func:`face_colours` decide, has changed)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"clip_v4_{performance}_{size}_{seconds:g}.npz"
     weights, yaw = truth_curves(seconds, performance)
     template = load_ict_template()
-    landmarks_file = template_landmarks_file(template)
+    vertices = template.with_identity(PERFORMANCES[performance]["identity"])
+    colours, shown = face_colours(template, vertices, template_landmarks(template))
+    colouring = hashlib.sha256(colours.tobytes() + shown.tobytes()).hexdigest()
     if path.exists():
         with np.load(path) as data:
             if (
                 np.allclose(data["weights"], weights)
                 and np.allclose(data["yaw"], yaw)
-                and str(data.get("landmarks", "")) == landmarks_file
+                and str(data.get("colouring", "")) == colouring
             ):
                 return data["frames"], weights, yaw
-    vertices = template.with_identity(PERFORMANCES[performance]["identity"])
-    colours, shown = face_colours(template, vertices, template_landmarks(template))
     triangles = template.triangles[shown[template.triangles].all(axis=1)]
     face = vertices[slice(*template.parts["face"])]
     centre = face.mean(axis=0)
@@ -174,7 +175,7 @@ def render_clip(size=256, seconds=6.0, performance=1):
         image = render(posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17)).image
         # A camera's sensor noise, new every frame: without it a still face tracks perfectly still (no jitter).
         frames[i] = np.clip(image + noise.normal(0.0, NOISE_SIGMA, image.shape), 0, 255).astype(np.uint8)
-    np.savez(path, frames=frames, weights=weights, yaw=yaw, landmarks=landmarks_file)
+    np.savez(path, frames=frames, weights=weights, yaw=yaw, colouring=colouring)
     return frames, weights, yaw
 
 
