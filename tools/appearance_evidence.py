@@ -25,7 +25,6 @@ Usage::
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -166,23 +165,13 @@ def _astronaut_row(views):
 
 def render_records(channel, n, seed):
     import emotion_data as ed
-    from fit_emotion_fusion import CONDITIONS, _degrade
+    from fit_emotion_fusion import draw_face
 
     renderer, detector = ed.FaceRenderer(), _detector()
-    n_identities = renderer.template.identity_modes.shape[0]
     records, start = [], time.perf_counter()
     for index in range(n):
         label = SEVEN[index % len(SEVEN)]
-        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
-        identity = ed.sample_identity(IDENTITY_OFFSET + index // len(SEVEN), n_identities)
-        sample = ed.sample_face(rng, label, identity)
-        condition = CONDITIONS[int(rng.integers(len(CONDITIONS)))]
-        sample = dataclasses.replace(sample, style="painted", albedo=None, eyes="blank", mouth_interior=True, crop=None)
-        if condition == "turn":
-            yaw = rng.uniform(25.0, 45.0) * rng.choice([-1.0, 1.0])
-            sample = dataclasses.replace(sample, pose_deg=np.array([yaw, rng.uniform(-20.0, 20.0), sample.pose_deg[2]]))
-        clean = ed.render_sample(renderer, sample, 256)
-        image = _degrade(clean, condition, rng)
+        _, condition, clean, image = draw_face(renderer, seed, index, label, IDENTITY_OFFSET + index // len(SEVEN))
         faces = detector.detect(image)
         record = {"label": label, "condition": condition, "found": bool(faces)}
         if faces:

@@ -100,6 +100,25 @@ def _degrade(image, condition, rng):
     return image
 
 
+def draw_face(renderer, seed, index, label, identity_id):
+    """Face ``index`` of the stream ``seed``: ICT identity ``identity_id`` posed as ``label`` (a
+    :data:`CATEGORIES` name) by ``tools/emotion_data.py``'s sampler, in the painted style, made harder by one of
+    :data:`CONDITIONS`, all drawn from the face's own seeded stream. Returns ``(sample, condition, clean, degraded)``:
+    the ``emotion_data`` sample, the condition's name and the ``(256, 256, 3) uint8`` RGB render before and after."""
+    import emotion_data as ed
+
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
+    identity = ed.sample_identity(identity_id, renderer.template.identity_modes.shape[0])
+    sample = ed.sample_face(rng, label, identity)
+    condition = CONDITIONS[int(rng.integers(len(CONDITIONS)))]
+    sample = dataclasses.replace(sample, style="painted", albedo=None, eyes="blank", mouth_interior=True, crop=None)
+    if condition == "turn":
+        yaw = rng.uniform(25.0, 45.0) * rng.choice([-1.0, 1.0])
+        sample = dataclasses.replace(sample, pose_deg=np.array([yaw, rng.uniform(-20.0, 20.0), sample.pose_deg[2]]))
+    clean = ed.render_sample(renderer, sample, 256)
+    return sample, condition, clean, _degrade(clean, condition, rng)
+
+
 def _make_one(args):
     """Render, degrade, detect and classify face ``index`` (worker function)."""
     index, seed, n_identities = args
@@ -115,15 +134,7 @@ def _make_one(args):
         )
     label = CATEGORIES[index % len(CATEGORIES)]
     identity_id = IDENTITY_OFFSET + (index // len(CATEGORIES)) % n_identities
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
-    identity = ed.sample_identity(identity_id, _state["renderer"].template.identity_modes.shape[0])
-    sample = ed.sample_face(rng, label, identity)
-    condition = CONDITIONS[int(rng.integers(len(CONDITIONS)))]
-    sample = dataclasses.replace(sample, style="painted", albedo=None, eyes="blank", mouth_interior=True, crop=None)
-    if condition == "turn":
-        yaw = rng.uniform(25.0, 45.0) * rng.choice([-1.0, 1.0])
-        sample = dataclasses.replace(sample, pose_deg=np.array([yaw, rng.uniform(-20.0, 20.0), sample.pose_deg[2]]))
-    image = _degrade(ed.render_sample(_state["renderer"], sample, 256), condition, rng)
+    sample, condition, clean, image = draw_face(_state["renderer"], seed, index, label, identity_id)
     faces = _state["detector"].detect(image)
     if not faces:
         return {"index": index, "label": label, "condition": condition, "found": False}
