@@ -15,7 +15,6 @@ from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ImportHelper
 
 from ..core.animation.track_keys import keys_after, track_to_timeline_keys
-from ..core.emotion.fusion import is_uncertain
 from ..core.emotion.presets import CATEGORIES
 from ..core.emotion.recognition import (
     IMAGE_SUFFIXES,
@@ -179,7 +178,7 @@ class VideoEmotionJob(Job):
             summary.probabilities,
             f"{name} ({summary.face_frames}/{summary.frames} frames with a face)",
             1,
-            is_uncertain(list(summary.probabilities.values())),
+            summary.uncertain,
         )
         labels = " -> ".join(key.emotion for key in keys[:6]) + (" ..." if len(keys) > 6 else "")
         return (

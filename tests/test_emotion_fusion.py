@@ -135,6 +135,39 @@ def test_pooling_temperature_and_ece_on_known_values():
     assert fusion.is_uncertain(np.array([0.4, 0.35, 0.25])) and not fusion.is_uncertain(np.array([0.8, 0.1, 0.1]))
 
 
+def test_uncertain_when_no_channel_backs_the_pooled_label():
+    """A resting stylised head as the channels saw it: geometry happy 0.51 (anger 0.46), appearance neutral 0.93
+    (anger 0.02). A pool landing on anger, 0.25 ahead, is backed by neither channel: uncertain. The same pooled row
+    with a channel that holds anger is certain; without channels only the margin speaks."""
+    g = np.array([0.02, 0.51, 0.0, 0.0, 0.0, 0.01, 0.46, 0.0])
+    a = np.array([0.93, 0.01, 0.02, 0.0, 0.01, 0.01, 0.02, 0.0])
+    p = np.array([0.16, 0.22, 0.03, 0.02, 0.02, 0.08, 0.47, 0.0])
+    assert fusion.channel_support(p, (g, a)) == pytest.approx(0.46)
+    assert fusion.channel_support(np.stack([p, p]), (np.stack([g, g]), np.stack([a, a]))).shape == (2,)
+    assert not fusion.is_uncertain(p) and fusion.is_uncertain(p, (g, a), min_support=0.5)
+    assert not fusion.is_uncertain(p, (g, a), min_support=0.4)
+    backed = np.array([0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.9, 0.0])
+    assert not fusion.is_uncertain(p, (backed, a), min_support=0.5)
+    assert 0.0 < fusion.load_parameters()["min_support"] < 1.0
+    assert fusion.is_uncertain(p, (g, a)) == (0.46 < fusion.load_parameters()["min_support"])
+
+
+def test_a_resting_stylised_head_reads_neutral_or_uncertain():
+    """Issue 17: a resting face of a head that is not the template (tools/evaluate_emotion.py's stylised head, a 1.6x
+    caricature of an ICT identity: what read anger, certain, before the channels' support was asked) is read
+    neutral or uncertain from one render by the fused classifier, as photos are read."""
+    import evaluate_emotion
+
+    records = evaluate_emotion.run_consistency(
+        ec.default_fused_classifier(),
+        evaluate_emotion.consistency_heads(("stylised",)),
+        emotions=("neutral",),
+        log=lambda *args: None,
+    )
+    assert len(records) == 1 and records[0]["predicted"] is not None, records
+    assert records[0]["predicted"] == "neutral" or records[0]["uncertain"], records
+
+
 @pytest.mark.slow
 def test_calibration_lowers_ece_and_fusion_beats_each_channel_on_held_out_renders():
     """Fresh renders of identities no model or fusion was fitted on (ids 2000+ drawn with another seed), made harder

@@ -427,6 +427,10 @@ def test_uncertain_frames_key_no_emotion():
     assert [(key.time, key.emotion) for key in keys] == [(0.0, "happy"), (2.0, "sad")]
     with pytest.raises(InputError, match="uncertain"):
         track_to_timeline_keys([sample(0.0, "anger")._replace(uncertain=True), sample(0.5, None)])
+    # The whole track's verdict: its label (the mean's top class) was read with certainty by no frame here.
+    summary = summarize_track(track)
+    assert summary.label in ("happy", "anger", "sad") and summary.uncertain == (summary.label == "anger")
+    assert summarize_track([sample(0.0, "anger")._replace(uncertain=True), sample(0.5, "happy")]).uncertain
 
 
 def test_track_to_timeline_keys_keeps_the_longer_runs_of_an_alternating_track():

@@ -29,9 +29,12 @@
        the largest ``r`` whose fusion beats both channels alone (balanced accuracy) on the calibration third is kept
        (why: :mod:`facemotion.core.emotion.fusion`), unless ``--ratio R`` (one of :data:`RATIOS`) fixes it;
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
-    4. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
-       before and after temperature scaling, per channel and fused; the uncertain rate; the astronaut photo's
-       variants (each channel's label). ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
+    4. the *uncertain* verdict's channel-support threshold (``min_support``, :func:`fit_support_threshold`) on the
+       fitting third's faces that the margin alone calls certain;
+    5. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
+       before and after temperature scaling, per channel and fused; the uncertain rate and the accuracy of certain
+       and uncertain faces, by the margin alone and with the support test; the astronaut photo's variants (each
+       channel's label). ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
 
 Usage::
 
@@ -237,6 +240,32 @@ def geometry_probabilities(data, classifier=None):
     return classifier.predict(assemble(parts, classifier.spec)).astype(np.float64)
 
 
+def fit_support_threshold(support, correct):
+    """The channel support (:func:`facemotion.core.emotion.fusion.channel_support`, float) at which "the pooled
+    label is right" is as likely as not: a logistic regression of ``(N,) bool`` ``correct`` on ``log support``
+    (``(N,)`` floats in (0, 1]), unpenalised (scikit-learn), solved for probability 1/2. Below it the pooled label
+    is more often wrong than right. Raises ValueError when correctness does not grow with support."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.log(np.clip(np.asarray(support, np.float64), fusion.PROBABILITY_FLOOR, 1.0))[:, None]
+    model = LogisticRegression(C=np.inf).fit(x, np.asarray(correct, bool))
+    slope, intercept = float(model.coef_[0, 0]), float(model.intercept_[0])
+    if slope <= 0.0:
+        raise ValueError("the pooled label is not more often right when a channel backs it: no support threshold")
+    return float(min(np.exp(-intercept / slope), 1.0))
+
+
+def _uncertain_report(p, y, uncertain):
+    """Uncertain rate and the accuracy of the certain and the uncertain faces (``(N, 8)`` calibrated probabilities,
+    ``(N,)`` labels and verdicts)."""
+    right = p.argmax(axis=1) == y
+    return {
+        "rate": float(uncertain.mean()),
+        "accuracy_certain": float(right[~uncertain].mean()),
+        "accuracy_uncertain": float(right[uncertain].mean()),
+    }
+
+
 def _framing_scores(data, y, mask):
     scores = []
     for k in range(len(data["framings"])):
@@ -311,6 +340,11 @@ def fit(data, fixed_ratio=None, bias_ridge=1e-3):
         "fused": fusion.fit_temperature(fused[calib_mask], y[calib_mask], bounds=(1.0, 20.0)),
     }
     params["temperature"] = temperatures["fused"]
+    calibrated = fusion.apply_temperature(fused, params["temperature"])
+    by_margin = fusion.is_uncertain(calibrated)
+    support = fusion.channel_support(calibrated, (p_geometry, p_appearance))
+    right = calibrated.argmax(axis=1) == y
+    params["min_support"] = fit_support_threshold(support[fit_mask & ~by_margin], right[fit_mask & ~by_margin])
     channels = {"geometry": p_geometry, "appearance": p_appearance, "fused": fused}
     report = {
         "framing": {"used": framing_scores[best], "grid": framing_scores},
@@ -334,12 +368,15 @@ def fit(data, fixed_ratio=None, bias_ridge=1e-3):
         before = p[test_mask]
         after = fusion.apply_temperature(before, temperatures[name])
         report["test"][name] = {"before": _summary(before, yt), "after": _summary(after, yt)}
-    calibrated = fusion.apply_temperature(fused, params["temperature"])
-    uncertain = fusion.is_uncertain(calibrated)
+    uncertain = fusion.is_uncertain(calibrated, (p_geometry, p_appearance), params["min_support"])
     report["uncertain"] = {
-        "rate_test": float(uncertain[test_mask].mean()),
-        "accuracy_certain": float((calibrated[test_mask & ~uncertain].argmax(1) == y[test_mask & ~uncertain]).mean()),
-        "accuracy_uncertain": float((calibrated[test_mask & uncertain].argmax(1) == y[test_mask & uncertain]).mean()),
+        "min_support": params["min_support"],
+        "margin_only": _uncertain_report(calibrated[test_mask], yt, by_margin[test_mask]),
+        "with_support": _uncertain_report(calibrated[test_mask], yt, uncertain[test_mask]),
+        "added_by_support": {
+            "rate": float((uncertain & ~by_margin)[test_mask].mean()),
+            "accuracy": float(right[test_mask & uncertain & ~by_margin].mean()),
+        },
     }
     for condition in CONDITIONS:
         m = test_mask & (data["conditions"] == condition)
@@ -363,12 +400,12 @@ def astronaut_report(params):
             out[name] = None
             continue
         geometry, appearance_p = fused.channel_probabilities(image, faces)
-        p = fused.predict(image, faces)[0]
+        result = fused.classify_faces(image, faces)[0]
         out[name] = {
             "geometry": CATEGORIES[int(geometry[0].argmax())],
             "appearance": CATEGORIES[int(appearance_p[0].argmax())],
-            "fused": CATEGORIES[int(p.argmax())] + (" (uncertain)" if fusion.is_uncertain(p) else ""),
-            "p_fused": round(float(p.max()), 3),
+            "fused": result.label + (" (uncertain)" if result.uncertain else ""),
+            "p_fused": round(result.probabilities[result.label], 3),
         }
     return out
 

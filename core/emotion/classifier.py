@@ -31,7 +31,8 @@ correlation with the generator's true intensity on held-out identities.
 
 Photos and video frames are classified by :class:`FusedEmotionClassifier` (the default of :func:`classify_image`):
 this geometric model and the appearance channel (:mod:`.appearance`, a CNN trained on real photographs) pooled and
-calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`).
+calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`: for a
+fused result, also when neither channel backs the pooled label).
 """
 
 import json
@@ -93,8 +94,9 @@ class EmotionResult:
     ``label``: the most probable category (one of :data:`CATEGORIES`); ``probabilities``: ``{category: p}`` for
     all 8 categories (floats summing to 1); ``intensity``: ``1 - p(neutral)`` in [0, 1]
     (:func:`intensity_from_probabilities`); ``face``: the :class:`~facemotion.core.detect.landmarks.FaceLandmarks`
-    it came from; ``uncertain``: True when the top class is not clearly ahead of the second
-    (:func:`.fusion.is_uncertain`; the label is still the most probable one, but should not be acted on alone).
+    it came from; ``uncertain``: True when the top class is not clearly ahead of the second or, for the fused
+    classifier, no channel backs it (:func:`.fusion.is_uncertain`; the label is still the most probable one, but
+    should not be acted on alone).
     """
 
     label: str
@@ -275,14 +277,16 @@ def _needs_reference_error(path):
     )
 
 
-def _result(probabilities, face=None):
+def _result(probabilities, face=None, uncertain=None):
+    """An :class:`EmotionResult` of one ``(8,)`` probability row; ``uncertain`` defaults to the margin test alone
+    (:func:`.fusion.is_uncertain` without channels: one classifier)."""
     p = np.asarray(probabilities, dtype=np.float32).reshape(-1)
     return EmotionResult(
         label=CATEGORIES[int(np.argmax(p))],
         probabilities={k: float(v) for k, v in zip(CATEGORIES, p)},
         intensity=float(intensity_from_probabilities(p)),
         face=face,
-        uncertain=is_uncertain(p),
+        uncertain=is_uncertain(p) if uncertain is None else bool(uncertain),
     )
 
 
@@ -315,18 +319,26 @@ class FusedEmotionClassifier:
         (the appearance channel's contempt is 0)."""
         return self.geometry.predict_faces(image, faces), self.appearance.predict(image, faces)
 
+    def _pooled(self, image, faces):
+        """``(p, uncertain)``: calibrated fused ``(N, 8) float32`` probabilities and the ``(N,) bool`` verdict of
+        :func:`.fusion.is_uncertain` (margin and the channels' support of the top class)."""
+        if not faces:
+            return np.zeros((0, len(CATEGORIES)), np.float32), np.zeros(0, bool)
+        channels = self.channel_probabilities(image, faces)
+        fused = pool(*channels, self.parameters)
+        p = apply_temperature(fused, self.parameters["temperature"])
+        return p.astype(np.float32), is_uncertain(p, channels, self.parameters["min_support"])
+
     def predict(self, image, faces):
         """Calibrated fused ``(N, 8) float32`` probabilities of the faces (``FaceLandmarks`` found on ``image``,
         ``(H, W, 3) uint8`` RGB)."""
-        if not faces:
-            return np.zeros((0, len(CATEGORIES)), np.float32)
-        geometry, appearance = self.channel_probabilities(image, faces)
-        fused = pool(geometry, appearance, self.parameters)
-        return apply_temperature(fused, self.parameters["temperature"]).astype(np.float32)
+        return self._pooled(image, faces)[0]
 
     def classify_faces(self, image, faces):
-        """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`)."""
-        return [_result(p, f) for p, f in zip(self.predict(image, faces), faces)]
+        """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`); ``uncertain`` also when no
+        channel backs the pooled label (:func:`.fusion.is_uncertain` with the channels)."""
+        p, uncertain = self._pooled(image, faces)
+        return [_result(row, f, u) for row, f, u in zip(p, faces, uncertain)]
 
 
 def classify_image(image, detector=None, classifier=None):

@@ -31,8 +31,20 @@ photographs put the appearance model ahead in the wild and behind on posed faces
 them any ``r`` above 0.5 loses a little to geometry alone). Contempt, which only geometry sees, keeps geometry's voice
 through its bias.
 
-**Uncertain** (:func:`is_uncertain`): the calibrated top class is less than :data:`UNCERTAIN_MARGIN` ahead of the
-second. The label and the probabilities are still given; callers say "uncertain" and do not key an emotion from it.
+**Uncertain** (:func:`is_uncertain`), either of:
+
+1. the calibrated top class is less than :data:`UNCERTAIN_MARGIN` ahead of the second;
+2. *no channel backs the pooled answer*: the pooled top class gets less than ``min_support`` (``fusion.json``) from
+   each channel (:func:`channel_support`: the largest probability either channel gives it). The two channels then
+   each hold a different class and the pool has landed on a compromise that neither reads, e.g. a resting stylised
+   head the appearance channel reads neutral (0.93) and the geometric one happy (0.51), pooled to anger by the biases.
+   Disagreement between ensemble members as a signal of uncertainty (Lakshminarayanan, Pritzel & Blundell 2017);
+   here the disagreement is measured where it matters, on the answer given. ``min_support`` is fitted by
+   ``tools/fit_emotion_fusion.py`` on the fitting identities: the support at which a logistic regression of
+   "the pooled label is right" on log-support (faces certain by the margin) crosses 1/2, i.e. below it the label is
+   more often wrong than right.
+
+The label and the probabilities are still given; callers say "uncertain" and do not key an emotion from it.
 """
 
 import json
@@ -50,6 +62,7 @@ __all__ = [
     "PROBABILITY_FLOOR",
     "UNCERTAIN_MARGIN",
     "apply_temperature",
+    "channel_support",
     "expected_calibration_error",
     "fit_pooling",
     "fit_temperature",
@@ -174,12 +187,28 @@ def expected_calibration_error(p, labels, bins=ECE_BINS):
     return float(ece), table
 
 
-def is_uncertain(p, margin=UNCERTAIN_MARGIN):
-    """``(N,) bool`` (or a bool for one ``(K,)`` row): the top probability is less than ``margin`` ahead of the
-    second (calibrated probabilities)."""
+def channel_support(p, channels):
+    """``(N,) float64`` (or a float for one ``(K,)`` row): the largest probability any channel gives the pooled top
+    class. ``p``: the pooled ``(N, K)`` probabilities; ``channels``: a sequence of ``(N, K)`` channel probabilities
+    (the ones :func:`pool` was given)."""
+    p = np.asarray(p, np.float64)
+    top = p.argmax(axis=-1)[..., None]
+    out = np.max([np.take_along_axis(np.asarray(c, np.float64), top, axis=-1)[..., 0] for c in channels], axis=0)
+    return float(out) if out.ndim == 0 else out
+
+
+def is_uncertain(p, channels=None, min_support=None, margin=UNCERTAIN_MARGIN):
+    """``(N,) bool`` (or a bool for one ``(K,)`` row): the face is *uncertain* (module docstring). ``p``: calibrated
+    probabilities; uncertain when the top one is less than ``margin`` ahead of the second, or, given the pooled
+    ``channels`` (sequence of ``(N, K)`` probabilities, :func:`channel_support`), when no channel gives the top class
+    ``min_support`` (default: the fitted one, :func:`load_parameters`). Without ``channels`` (one classifier
+    alone) only the margin applies."""
     p = np.asarray(p, np.float64)
     top2 = np.sort(p, axis=-1)[..., -2:]
     out = (top2[..., 1] - top2[..., 0]) < margin
+    if channels is not None:
+        min_support = load_parameters()["min_support"] if min_support is None else float(min_support)
+        out = out | (np.asarray(channel_support(p, channels)) < min_support)
     return bool(out) if out.ndim == 0 else out
 
 
@@ -198,7 +227,8 @@ def save_parameters(params, provenance, path=PARAMETERS_PATH):
 
 @lru_cache(maxsize=None)
 def load_parameters(path=PARAMETERS_PATH):
-    """The fitted parameters: dict with ``w_geometry``, ``w_appearance``, ``bias`` (8), ``temperature``.
+    """The fitted parameters: dict with ``w_geometry``, ``w_appearance``, ``bias`` (8), ``temperature``,
+    ``min_support`` (:func:`is_uncertain`).
     Raises InputError when the file is missing or malformed."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -207,6 +237,7 @@ def load_parameters(path=PARAMETERS_PATH):
             "w_appearance": float(document["w_appearance"]),
             "bias": [float(v) for v in document["bias"]],
             "temperature": float(document["temperature"]),
+            "min_support": float(document["min_support"]),
         }
         if tuple(document["labels"]) != CATEGORIES or len(params["bias"]) != len(CATEGORIES):
             raise ValueError("labels")

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.image_io import as_rgb_uint8, load_image
+from .fusion import is_uncertain
 
 __all__ = [
     "CALM_WINDOW",
@@ -124,13 +125,15 @@ class TrackSample(NamedTuple):
 class TrackSummary(NamedTuple):
     """A whole track in one result: ``label`` the top class of the mean probabilities over frames with a face,
     ``intensity`` the mean intensity there, ``probabilities`` that mean ``{label: p}``, ``face_frames`` how many
-    sampled frames showed a face, ``frames`` how many were sampled."""
+    sampled frames showed a face, ``frames`` how many were sampled; ``uncertain`` True when the mean is uncertain
+    (:func:`.fusion.is_uncertain`'s margin) or no certain frame read ``label`` (then no emotion key says it)."""
 
     label: str
     intensity: float
     probabilities: dict
     face_frames: int
     frames: int
+    uncertain: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------- images
@@ -599,10 +602,12 @@ def summarize_track(track):
     labels = list(faced[0].probabilities)
     mean = np.mean([[sample.probabilities[label] for label in labels] for sample in faced], axis=0)
     probabilities = {label: float(p) for label, p in zip(labels, mean)}
+    label = labels[int(np.argmax(mean))]
     return TrackSummary(
-        label=labels[int(np.argmax(mean))],
+        label=label,
         intensity=float(np.mean([sample.intensity for sample in faced])),
         probabilities=probabilities,
         face_frames=len(faced),
         frames=len(track),
+        uncertain=is_uncertain(mean) or not any(s.label == label and not s.uncertain for s in faced),
     )

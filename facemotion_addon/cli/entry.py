@@ -226,7 +226,7 @@ def build_parser():
 
 EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (videos), flushed as it is made:
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
-           PATH: LABEL, uncertain (...)   when the top class is not clearly ahead of the second
+           PATH: LABEL, uncertain (...)   when the top class is not clearly ahead (see uncertain below)
   --json:  {"path": ..., "face": 0, "label": ..., "uncertain": false, "probabilities": {"neutral": ..., ...},
             "intensity": ..., "bbox": [x0, y0, x1, y1]}
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
@@ -238,8 +238,9 @@ EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (vid
   text:    PATH frame 10 (0.40 s): LABEL (intensity 0.73)  neutral 0.02 ...   ("[reference]" on the calm frames)
   --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "uncertain": false, "probabilities": {...},
             "intensity": ..., "reference": false}; a frame without a face has "label": null.
-  uncertain: the top probability is less than 0.2 ahead of the second (core/emotion/fusion.py); the label and
-  probabilities are still given, but should not be acted on alone (the video track keys no emotion from them).
+  uncertain: the top probability is less than 0.2 ahead of the second, or (photos) neither the geometric nor the
+  appearance channel backs the pooled label (core/emotion/fusion.py); the label and probabilities are still
+  given, but should not be acted on alone (the video track keys no emotion from them).
   intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
 exit status: 0 once the images or frames were gone through, even if some had no face or could not be read;

@@ -446,7 +446,8 @@ class FacemotionSceneSettings(bpy.types.PropertyGroup):
     recognized_source: StringProperty(name="Source", description="What the last recognition looked at", default="")
     recognized_uncertain: BoolProperty(
         name="Uncertain",
-        description="The last result's top class was not clearly ahead of the second (core/emotion/fusion.py)",
+        description="The last result's top class was not clearly ahead of the second, or no channel backed it "
+        "(core/emotion/fusion.py)",
         default=False,
     )
     recognized_faces: IntProperty(name="Faces", description="Faces found by the last recognition", default=0, min=0)
