@@ -675,7 +675,8 @@ def consistency_json(records, classifier, heads, intensities):
 
 def contact_sheet(images, records, path, tile=160):
     """Write a PNG of every render in ``images`` (:func:`run_consistency`), one row per head (rest pose first),
-    each tile labelled with the item and the class read (red when missed). Written atomically."""
+    each tile labelled with the item and the class read (``?`` when uncertain; red when missed). Written
+    atomically."""
     import cv2
 
     from facemotion.core.io.atomic_io import atomic_write_bytes
@@ -693,7 +694,7 @@ def contact_sheet(images, records, path, tile=160):
             if r is not None:
                 cv2.putText(
                     im,
-                    f"-> {r['predicted'] or 'none'}",
+                    f"-> {r['predicted'] or 'none'}{' ?' if r.get('uncertain') else ''}",
                     (3, tile - 5),
                     cv2.FONT_HERSHEY_SIMPLEX,
                     0.38,
