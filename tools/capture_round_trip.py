@@ -56,6 +56,7 @@ PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},
     3: {"identity": (1.0, 1.0, -2.0, -1.0, 0.5, -1.5, 1.0), "seed": 22, "yaw_deg": 18.0},
+    4: {"identity": (-1.0, -1.5, 1.5, -0.5, -1.0, 0.5), "seed": 23, "yaw_deg": -16.0},
 }
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
@@ -125,6 +126,22 @@ EVENTS = {
         ("eyeBlinkLeft", 4.9, 0.25, 1.0),
         ("eyeBlinkRight", 4.9, 0.25, 1.0),
         ("jawOpen", 5.5, 0.5, 0.5),
+    ),
+    4: (
+        ("mouthFunnel", 1.5, 0.6, 0.7),
+        ("browInnerUp", 1.8, 0.6, 0.8),
+        ("eyeBlinkLeft", 2.2, 0.3, 1.0),
+        ("eyeBlinkRight", 2.2, 0.3, 1.0),
+        ("mouthPucker", 2.7, 0.6, 0.9),
+        ("mouthSmileLeft", 3.3, 0.7, 0.8),
+        ("mouthSmileRight", 3.3, 0.7, 0.8),
+        ("jawOpen", 3.9, 0.6, 0.7),
+        ("mouthFunnel", 4.4, 0.5, 0.9),
+        ("mouthPucker", 4.9, 0.5, 0.6),
+        ("eyeBlinkLeft", 5.2, 0.25, 1.0),
+        ("eyeBlinkRight", 5.2, 0.25, 1.0),
+        ("mouthFunnel", 5.5, 0.4, 0.6),
+        ("jawOpen", 5.5, 0.4, 0.4),
     ),
 }
 
