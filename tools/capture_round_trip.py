@@ -12,7 +12,7 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 
 Usage::
 
-    python tools/capture_round_trip.py [--performance 1|2|3] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
+    python tools/capture_round_trip.py [--performance 1|2|3|4] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
         [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
@@ -51,11 +51,13 @@ FPS = 30.0
 #: each other), the seed of its sensor noise and the peak of its head turn (degrees). The first is the one the solve's
 #: choices were measured on; the second (another face, other curves, see :func:`truth_curves`, a turn the other way)
 #: and the third (a third face, a wider turn, brows and blinks at its peaks; added after the choices) check they carry
-#: over.
+#: over; the fourth (a fourth face, a 16 degree turn, a funnel right after a pucker and one with the jaw) was added
+#: after the tracker's clock scale (:data:`facemotion.core.capture.tracking.CLOCK_SCALE`) was chosen on the first three.
 PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},
     3: {"identity": (1.0, 1.0, -2.0, -1.0, 0.5, -1.5, 1.0), "seed": 22, "yaw_deg": 18.0},
+    4: {"identity": (-1.0, -1.5, 1.5, -0.5, -1.0, 0.5), "seed": 23, "yaw_deg": -16.0},
 }
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
@@ -125,6 +127,22 @@ EVENTS = {
         ("eyeBlinkLeft", 4.9, 0.25, 1.0),
         ("eyeBlinkRight", 4.9, 0.25, 1.0),
         ("jawOpen", 5.5, 0.5, 0.5),
+    ),
+    4: (
+        ("mouthFunnel", 1.5, 0.6, 0.7),
+        ("browInnerUp", 1.8, 0.6, 0.8),
+        ("eyeBlinkLeft", 2.2, 0.3, 1.0),
+        ("eyeBlinkRight", 2.2, 0.3, 1.0),
+        ("mouthPucker", 2.7, 0.6, 0.9),
+        ("mouthSmileLeft", 3.3, 0.7, 0.8),
+        ("mouthSmileRight", 3.3, 0.7, 0.8),
+        ("jawOpen", 3.9, 0.6, 0.7),
+        ("mouthFunnel", 4.4, 0.5, 0.9),
+        ("mouthPucker", 4.9, 0.5, 0.6),
+        ("eyeBlinkLeft", 5.2, 0.25, 1.0),
+        ("eyeBlinkRight", 5.2, 0.25, 1.0),
+        ("mouthFunnel", 5.5, 0.4, 0.6),
+        ("jawOpen", 5.5, 0.4, 0.4),
     ),
 }
 
