@@ -270,13 +270,13 @@ def test_weighted_rule_clips_and_shipped_sets():
         assert 2 <= len(idx) <= shipped.k and np.all(r > 0), name
     assert {ARKIT_INDEX["mouthSmileLeft"], ARKIT_INDEX["mouthSmileRight"]} <= set(shipped.salient("joy")[0].tolist())
     assert ARKIT_INDEX["jawOpen"] in shipped.salient("surprise")[0]
-    # awe (fear + surprise): the paper's rule blends the same in either order with the shipped statistics, this not
+    # awe (fear + surprise): the paper's rule gives each emotion's own top-k channels the larger weight whatever the
+    # order, so the two orders differ only outside both index sets (surprise's AU25 lifts the upper lip a little,
+    # mouthUpperUp, in neither set) and by little; the weighted rule differs much more
     f, s = preset_weights("fear"), preset_weights("surprise")
-    np.testing.assert_allclose(
-        bl.blend_correlation(f, s, "fear", "surprise", 0.6),
-        bl.blend_correlation(s, f, "surprise", "fear", 0.6),
-        atol=1e-6,
-    )
+    order = np.abs(bl.blend_correlation(f, s, "fear", "surprise", 0.6) - bl.blend_correlation(s, f, "surprise", "fear", 0.6))
+    inside = np.union1d(shipped.indices("fear"), shipped.indices("surprise"))
+    assert order[inside].max() < 1e-6 and order.max() < 0.05
     assert (
         np.abs(
             bl.blend_correlation_weighted(f, s, "fear", "surprise", 0.6)

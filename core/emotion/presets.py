@@ -5,8 +5,9 @@ Where the prototypes come from
 ------------------------------
 * The eight classification categories are ECAvatar's ([ECAvatar 2024]: neutral, happy, angry, sad, fear, surprise,
   disgust, contempt; we spell "angry" as the preset ``anger``). Their action units are the EMFACS prototypes listed
-  in RESEARCH.md: happiness 6+12, sadness 1+4+15(+17), surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger
-  4+5+7+23(+24), disgust 9+15+16(+10), contempt R12A+R14A (unilateral).
+  in RESEARCH.md: happiness 6+12, sadness 1+4+15(+17), surprise 1+2+5B+26 (we pose its 1+2+5B+25+27 variant),
+  fear 1+2+4+5+7+20+26, anger 4+5+7+23(+24) (we pose its 4+5+7+17+23/24 variants), disgust 9+15+16(+10), contempt
+  R12A+R14A (unilateral).
 * Plutchik's eight primaries ([Ma 2025]: joy, trust, fear, surprise, sadness, disgust, anger, anticipation). Joy and
   sadness are the basic emotions happiness and sadness: ``joy`` shares ``happy``'s prototype, ``sadness`` shares
   ``sad``'s (both names are presets). Fear, surprise, disgust and anger are the same presets. Trust and anticipation
@@ -18,13 +19,19 @@ Strength: a prototype reads on one frame
 The AUs follow the EMFACS codes, optional AUs in brackets included; the intensity of each AU is ours, chosen so the
 preset at intensity 1.0 reads on a *single* plain render of any head, judged alone (issue 17): a viewer who sees
 one frame of an angry face must see brows down and drawn together (AU4 at E), tight lids (AU7 at E) and pressed
-lips (AU23 + AU24); of a sad face the inner brows up (AU1 at E), the corners down (AU15 at E) and the chin raised
-(AU17 at C). Weaker prototypes read only against the head's own rest pose. The ceilings are the mesh's: no channel is
-pushed past 1 (the shapes are sculpted for 0..1) and mouth-closing AUs (23, 24) stay off prototypes that open the
-jaw, so lips never press through the teeth. Letters in the EMFACS codes are kept where they carry meaning:
+lips (AU23 + AU24) over a raised chin (AU17); of a sad face the inner brows up (AU1 at E), the corners down (AU15 at
+E) and the chin raised (AU17 at E); of a surprised face the jaw dropped wide (AU27, lips parted: AU25); of a fearful
+face brows raised *and* drawn together (AU1+2 with AU4 at E) over stretched lips (AU20). Weaker prototypes read only
+against the head's own rest pose. The values were chosen by measuring: ``tools/evaluate_emotion.py readability``
+(six heads that are not ICT identities, each preset at 1.0 and 0.6, each render judged alone) read 69 of 84 poses
+with the previous prototypes (sad 0.25/15/17 0.6, surprise 1+2+5B+26, fear AU4 0.55, anger without AU17, contempt
+R12 0.6 + R14 0.8) and 79 of 84 with these; the five left are MediaPipe's canonical face, a mask without eyeballs or
+a mouth opening (its rig leaves jawOpen empty), whose surprise and fear cannot show. The ceilings are the mesh's: no
+channel is pushed past 1 (the shapes are sculpted for 0..1) and mouth-closing AUs (23, 24) stay off prototypes that
+open the jaw, so lips never press through the teeth. Letters in the EMFACS codes are kept where they carry meaning:
 surprise's ``5B`` (lids raised only slightly, 0.4) against fear's strong 5 (1.0) is one of the cues that tell the
 two apart. Contempt's EMFACS R12A+R14A is a trace (0.2) that does not show on a rendered head, so the preset raises
-both to about C/D (R12 0.6, R14 0.8) and stays unilateral.
+both (R12 at E, R14 at C) and stays unilateral: more dimpler than corner puller reads as a smile on wide heads.
 
 Intensity means what it says: ``preset_weights(name, i)`` is ``i`` times the prototype, so 0.5 is half the face.
 
@@ -57,18 +64,25 @@ __all__ = [
 ]
 
 _HAPPY = {"6": 0.8, "12": 1.0}
-_SAD = {"1": 1.0, "4": 0.25, "15": 1.0, "17": 0.6}
+_SAD = {"1": 1.0, "4": 0.25, "15": 1.0, "17": 1.0}
 
 #: Preset name -> FACS action units (canonical key -> intensity in [0, 1]) at the preset's full intensity.
 PRESET_FACS = {
     "neutral": {},
     "happy": _HAPPY,  # EMFACS 6+12
-    "sad": _SAD,  # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow)
-    "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "26": 1.0},  # EMFACS 1+2+5B+26 -> jawOpen 0.75
-    "fear": {"1": 1.0, "2": 0.6, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},  # 1+2+4+5+7+20+26
+    # EMFACS 1+4+15+17 (AU4 at A-B: a knit, not a low brow; AU17 at E: the raised, wrinkled chin that tells sadness
+    # from the anger a knit brow alone suggests at 0.6)
+    "sad": _SAD,
+    # EMFACS 1+2+5B+25+27: the open-mouthed variant (AU27's jaw pulled wide open, the lips parted), so that the jaw
+    # still reads at 0.6 (AU26 alone, jawOpen 0.75, fell to 0.45: read as a neutral face)
+    "surprise": {"1": 1.0, "2": 1.0, "5": 0.4, "25": 1.0, "27": 1.0},
+    # EMFACS 1+2+4+5+7+20+26, AU4 at E: the brows drawn together while raised, the cue that tells fear from surprise
+    "fear": {"1": 1.0, "2": 0.6, "4": 1.0, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},
     "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},  # EMFACS 9+15+16 (+10)
-    "anger": {"4": 1.0, "5": 0.35, "7": 1.0, "23": 1.0, "24": 0.7},  # EMFACS 4+5+7+23 (+24)
-    "contempt": {"R12": 0.6, "R14": 0.8},  # EMFACS R12A+R14A, raised to ~C/D to be visible
+    # EMFACS 4+5+7+17+23 / 4+5+7+17+24: the closed-mouth anger with the chin raised (AU17) under pressed lips
+    "anger": {"4": 1.0, "5": 0.35, "7": 1.0, "17": 0.6, "23": 1.0, "24": 0.7},
+    # EMFACS R12A+R14A, raised to be visible: R12 at E, R14 at C (more R14 than R12 reads as a smile on wide heads)
+    "contempt": {"R12": 1.0, "R14": 0.6},
     "joy": _HAPPY,  # Plutchik's joy = happiness
     # Trust: Plutchik's affiliative primary next to joy (joy + trust = love) and opposite disgust. We give it a
     # soft, closed-lip smile: AU6+AU12 low (the warmth of joy without its intensity) plus AU24 lip press, the mark
@@ -89,10 +103,10 @@ PRESET_FACS = {
 INTENSE_FACS = {
     "joy": {**_HAPPY, "6": 1.0, "25": 1.0, "26": 0.4},  # ecstasy: 6+12+25+26, a laugh
     "trust": {**PRESET_FACS["trust"], "6": 0.5, "12": 0.7, "24": 0.45},  # admiration: a fuller warm smile
-    "fear": {"1": 1.0, "2": 0.8, "4": 0.55, "5": 1.0, "7": 0.3, "20": 1.0, "27": 0.7},  # terror: 1+2+4+5+7+20+27
-    "surprise": {"1": 1.0, "2": 1.0, "5": 0.8, "27": 0.8},  # amazement: 1+2+5+27
+    "fear": {"1": 1.0, "2": 0.8, "4": 1.0, "5": 1.0, "7": 0.3, "20": 1.0, "27": 0.7},  # terror: 1+2+4+5+7+20+27
+    "surprise": {**PRESET_FACS["surprise"], "5": 0.8},  # amazement: 1+2+5D+25+27, the lids raised high
     # grief: 1+4+15+17 at E with AU6 and a lid droop (AU41), the narrowed eyes of crying
-    "sadness": {**_SAD, "4": 0.7, "6": 0.5, "17": 0.9, "41": 1.0},
+    "sadness": {**_SAD, "4": 0.7, "6": 0.5, "41": 1.0},
     "disgust": {**PRESET_FACS["disgust"], "10": 0.9, "15": 0.8, "16": 0.6, "4": 0.4},  # loathing: 4+9+10+15+16
     # rage: EMFACS anger 4+5+7+10+22+23+25+26, the bared teeth of a shout; AU24 dropped (it would close the lips
     # through the open jaw).
