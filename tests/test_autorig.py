@@ -169,10 +169,11 @@ def test_expressions_read_right_to_the_face_landmarker(ict_rig, ict_head):
     # MediaPipe barely sees frowns on renders (PLATFORM.md); sadness shows in the brows and the lower lip instead.
     assert rise["sad"][ARKIT_INDEX["jawOpen"]] < 0.1
     # The dominant rising channels of happy and surprise are the expected ones: surprise is AU1+2 (inner and
-    # outer brow raiser) + AU5 + AU26 (jaw drop), and its jaw and inner brows rise about equally (0.50 / 0.50).
+    # outer brow raiser) + AU5B + AU25+27 (lips parted, jaw pulled wide open); its parted lips, jaw and inner brows
+    # rise most (mouthLowerDown 0.69 / 0.61, jawOpen 0.58, browInnerUp 0.47, with a misread dimple 0.53 between).
     assert ARKIT_NAMES[int(np.argmax(rise["happy"]))].startswith("mouthSmile")
-    top_two = {ARKIT_NAMES[i] for i in np.argsort(-rise["surprise"])[:2]}
-    assert top_two == {"jawOpen", "browInnerUp"}, top_two
+    top_five = {ARKIT_NAMES[i] for i in np.argsort(-rise["surprise"])[:5]}
+    assert {"jawOpen", "browInnerUp", "mouthLowerDownLeft", "mouthLowerDownRight"} <= top_five, top_five
     assert detector is default_detector()
 
 

@@ -274,7 +274,9 @@ def test_weighted_rule_clips_and_shipped_sets():
     # order, so the two orders differ only outside both index sets (surprise's AU25 lifts the upper lip a little,
     # mouthUpperUp, in neither set) and by little; the weighted rule differs much more
     f, s = preset_weights("fear"), preset_weights("surprise")
-    order = np.abs(bl.blend_correlation(f, s, "fear", "surprise", 0.6) - bl.blend_correlation(s, f, "surprise", "fear", 0.6))
+    order = np.abs(
+        bl.blend_correlation(f, s, "fear", "surprise", 0.6) - bl.blend_correlation(s, f, "surprise", "fear", 0.6)
+    )
     inside = np.union1d(shipped.indices("fear"), shipped.indices("surprise"))
     assert order[inside].max() < 1e-6 and order.max() < 0.05
     assert (

@@ -6,7 +6,7 @@ Where the prototypes come from
 * The eight classification categories are ECAvatar's ([ECAvatar 2024]: neutral, happy, angry, sad, fear, surprise,
   disgust, contempt; we spell "angry" as the preset ``anger``). Their action units are the EMFACS prototypes listed
   in RESEARCH.md: happiness 6+12, sadness 1+4+15(+17), surprise 1+2+5B+26 (we pose its 1+2+5B+25+27 variant),
-  fear 1+2+4+5+7+20+26, anger 4+5+7+23(+24) (we pose its 4+5+7+17+23/24 variants), disgust 9+15+16(+10), contempt
+  fear 1+2+4+5+7+20+26, anger 4+5+7+23(+24), disgust 9+15+16(+10), contempt
   R12A+R14A (unilateral).
 * Plutchik's eight primaries ([Ma 2025]: joy, trust, fear, surprise, sadness, disgust, anger, anticipation). Joy and
   sadness are the basic emotions happiness and sadness: ``joy`` shares ``happy``'s prototype, ``sadness`` shares
@@ -17,15 +17,15 @@ Where the prototypes come from
 Strength: a prototype reads on one frame
 ----------------------------------------
 The AUs follow the EMFACS codes, optional AUs in brackets included; the intensity of each AU is ours, chosen so the
-preset at intensity 1.0 reads on a *single* plain render of any head, judged alone (issue 17): a viewer who sees
-one frame of an angry face must see brows down and drawn together (AU4 at E), tight lids (AU7 at E) and pressed
-lips (AU23 + AU24) over a raised chin (AU17); of a sad face the inner brows up (AU1 at E), the corners down (AU15 at
+preset at intensity 1.0 reads on a *single* plain render of any head, judged alone (issue 17): a viewer who sees one
+frame of an angry face must see brows down and drawn together (AU4 at E), tight lids (AU7 at E) and pressed lips
+(AU23 + AU24) under glaring lids (AU5 at D); of a sad face the inner brows up (AU1 at E), the corners down (AU15 at
 E) and the chin raised (AU17 at E); of a surprised face the jaw dropped wide (AU27, lips parted: AU25); of a fearful
 face brows raised *and* drawn together (AU1+2 with AU4 at E) over stretched lips (AU20). Weaker prototypes read only
 against the head's own rest pose. The values were chosen by measuring: ``tools/evaluate_emotion.py readability``
 (six heads that are not ICT identities, each preset at 1.0 and 0.6, each render judged alone) read 69 of 84 poses
-with the previous prototypes (sad 0.25/15/17 0.6, surprise 1+2+5B+26, fear AU4 0.55, anger without AU17, contempt
-R12 0.6 + R14 0.8) and 79 of 84 with these; the five left are MediaPipe's canonical face, a mask without eyeballs or
+with the previous prototypes (sad AU17 0.6, surprise 1+2+5B+26, fear AU4 0.55, anger AU5 0.35 and AU24 0.7, contempt
+R12 0.6 + R14 0.8) and 80 of 84 with these; the four left are MediaPipe's canonical face, a mask without eyeballs or
 a mouth opening (its rig leaves jawOpen empty), whose surprise and fear cannot show. The ceilings are the mesh's: no
 channel is pushed past 1 (the shapes are sculpted for 0..1) and mouth-closing AUs (23, 24) stay off prototypes that
 open the jaw, so lips never press through the teeth. Letters in the EMFACS codes are kept where they carry meaning:
@@ -79,8 +79,10 @@ PRESET_FACS = {
     # EMFACS 1+2+4+5+7+20+26, AU4 at E: the brows drawn together while raised, the cue that tells fear from surprise
     "fear": {"1": 1.0, "2": 0.6, "4": 1.0, "5": 1.0, "7": 0.3, "20": 1.0, "26": 0.5},
     "disgust": {"9": 1.0, "10": 0.5, "15": 0.6, "16": 0.4},  # EMFACS 9+15+16 (+10)
-    # EMFACS 4+5+7+17+23 / 4+5+7+17+24: the closed-mouth anger with the chin raised (AU17) under pressed lips
-    "anger": {"4": 1.0, "5": 0.35, "7": 1.0, "17": 0.6, "23": 1.0, "24": 0.7},
+    # EMFACS 4+5+7+23+24: AU5 at D, the glare of raised upper lids over tightened lower lids (with AU5 at 0.35 the
+    # stylised head's anger read as happy); AU24 at E. No AU17 (the 4+5+7+17+23 variant): the shipped models read a
+    # raised chin as sadness on ICT heads.
+    "anger": {"4": 1.0, "5": 0.8, "7": 1.0, "23": 1.0, "24": 1.0},
     # EMFACS R12A+R14A, raised to be visible: R12 at E, R14 at C (more R14 than R12 reads as a smile on wide heads)
     "contempt": {"R12": 1.0, "R14": 0.6},
     "joy": _HAPPY,  # Plutchik's joy = happiness
@@ -110,7 +112,7 @@ INTENSE_FACS = {
     "disgust": {**PRESET_FACS["disgust"], "10": 0.9, "15": 0.8, "16": 0.6, "4": 0.4},  # loathing: 4+9+10+15+16
     # rage: EMFACS anger 4+5+7+10+22+23+25+26, the bared teeth of a shout; AU24 dropped (it would close the lips
     # through the open jaw).
-    "anger": {"4": 1.0, "5": 0.6, "7": 1.0, "10": 0.8, "22": 0.3, "23": 0.4, "25": 1.0, "26": 0.5},
+    "anger": {"4": 1.0, "5": 0.8, "7": 1.0, "10": 0.8, "22": 0.3, "23": 0.4, "25": 1.0, "26": 0.5},
     "anticipation": {**PRESET_FACS["anticipation"], "4": 0.5, "5": 0.6, "24": 0.6, "17": 0.35},  # vigilance
 }
 
