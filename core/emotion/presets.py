@@ -23,7 +23,7 @@ frame of an angry face must see brows down and drawn together (AU4 at E), tight 
 E) and the chin raised (AU17 at E); of a surprised face the jaw dropped wide (AU27, lips parted: AU25); of a fearful
 face brows raised *and* drawn together (AU1+2 with AU4 at E) over stretched lips (AU20). Weaker prototypes read only
 against the head's own rest pose. The values were chosen by measuring: ``tools/evaluate_emotion.py readability``
-(six heads that are not ICT identities, each preset at 1.0 and 0.6, each render judged alone) read 69 of 84 poses
+(six heads that are not ICT identities, each preset at 1.0 and 0.6, each render judged alone) read 68 of 84 poses
 with the previous prototypes (sad AU17 0.6, surprise 1+2+5B+26, fear AU4 0.55, anger AU5 0.35 and AU24 0.7, contempt
 R12 0.6 + R14 0.8) and 80 of 84 with these; the four left are MediaPipe's canonical face, a mask without eyeballs or
 a mouth opening (its rig leaves jawOpen empty), whose surprise and fear cannot show. The ceilings are the mesh's: no
