@@ -146,8 +146,8 @@ FORESHORTENED_PREFIXES = ("jaw", "mouth")
 FORESHORTENING_POWER = 2.0
 #: Least weight a landmark keeps (one that a turn shows edge-on or turns away); 0.01-0.2 measured the same.
 FORESHORTENING_FLOOR = 0.05
-#: Head yaw step (degrees) of the weighted solves: a frame is solved with the weights of its yaw rounded to this
-#: step, each step's factorisation made once (a take or a live session needs at most ~40).
+#: Head yaw step (degrees) of the weighted solves: a frame's mouth is the blend of the solves at the two steps around
+#: its yaw, each step's factorisation made once (a take or a live session needs at most ~40).
 YAW_STEP_DEG = 2.0
 #: Weight of the depth rows. MediaPipe's z is inferred from one view, but the observed basis holds MediaPipe's own z
 #: response to each shape, whatever its bias (it even puts a pucker's lips back, not forward). Round trip, weight 0.5
@@ -334,19 +334,32 @@ class LandmarkSolver:
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
         if yaw is not None:
-            steps = np.round(np.degrees(np.asarray(yaw, dtype=np.float64)) / YAW_STEP_DEG).astype(int)
-            mouth = self._foreshortened_channels
-            for step in np.unique(steps[steps != 0]):  # at step 0 every weight is 1: the mean bend's solve
-                rows = np.flatnonzero(steps == step)
-                root = np.sqrt(foreshortening_weights(self._normals, np.radians(step * YAW_STEP_DEG)))
-                if step not in self._turned:
-                    self._turned[step] = _BoundedRidge(
-                        self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds
-                    )
-                seen = (d[rows].reshape(len(rows), -1, 3) * root[:, None]).reshape(len(rows), -1)
-                weights[rows[:, None], mouth] = self._turned[step].solve(seen, prior[rows][:, self.channels])[:, mouth]
+            weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw, weights)
         out = prior.copy()
         out[:, self.channels] = weights
+        return out
+
+    def _foreshortened(self, d, prior, yaw, unweighted):
+        """The :data:`FORESHORTENED_PREFIXES` channels ``(N, M)`` solved with :func:`foreshortening_weights`: linearly
+        blended between the solves at the two :data:`YAW_STEP_DEG` steps around each frame's ``yaw`` (radians), so
+        that a head held near a step's edge does not switch between two solves frame to frame (jitter). Step 0 is the
+        unweighted solve, ``unweighted`` ``(N, C)``; each other step's factorisation is made once, on first use."""
+        mouth = self._foreshortened_channels
+        position = np.degrees(np.asarray(yaw, dtype=np.float64)) / YAW_STEP_DEG
+        below = np.floor(position).astype(int)
+        above_share = position - below
+        out = np.zeros((len(d), len(mouth)))
+        for step in np.unique(np.concatenate([below, below + 1])):
+            rows = np.flatnonzero((below == step) | (below + 1 == step))
+            share = np.where(below[rows] == step, 1.0 - above_share[rows], above_share[rows])
+            if step == 0:  # every weight is 1 at yaw 0
+                out[rows] += share[:, None] * unweighted[rows][:, mouth]
+                continue
+            root = np.sqrt(foreshortening_weights(self._normals, np.radians(step * YAW_STEP_DEG)))
+            if step not in self._turned:
+                self._turned[step] = _BoundedRidge(self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds)
+            seen = (d[rows].reshape(len(rows), -1, 3) * root[:, None]).reshape(len(rows), -1)
+            out[rows] += share[:, None] * self._turned[step].solve(seen, prior[rows])[:, mouth]
         return out
 
     def eye_rotation(self, aligned):
