@@ -12,8 +12,8 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 
 Usage::
 
-    python tools/capture_round_trip.py [--performance 1|2|3|4|5] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
-        [--filter-sweep] [--sheet OUT.png]
+    python tools/capture_round_trip.py [--performance 1|2|3|4|5] [--size 256] [--seconds 6] [--scores-only]
+        [--solve-only] [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
 head and MediaPipe's canonical face, each auto-rigged by :func:`facemotion.core.rig.autorig.rig_mesh`) at the
@@ -53,8 +53,8 @@ FPS = 30.0
 #: and the third (a third face, a wider turn, brows and blinks at its peaks; added after the choices) check they carry
 #: over; the fourth (a fourth face, a 16 degree turn, a funnel right after a pucker and one with the jaw) was added
 #: after the tracker's clock scale (:data:`facemotion.core.capture.tracking.CLOCK_SCALE`) was chosen on the first three;
-#: the fifth (a fifth face, a 14 degree turn, a pucker at each of its peaks, funnels on the way back) was added after the
-#: mouth's landmark weighting at a turn (:data:`facemotion.core.capture.solve.FORESHORTENING_POWER`) was chosen.
+#: the fifth (a fifth face, a 14 degree turn, a pucker at each of its peaks, funnels on the way back) was added after
+#: the mouth's landmark weighting at a turn (:data:`facemotion.core.capture.solve.FORESHORTENING_POWER`) was chosen.
 PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},

@@ -141,8 +141,9 @@ FORESHORTENED_PREFIXES = ("jaw", "mouth")
 #: mouthPucker r with no weighting 0.979 / 0.964 / 0.915 / 0.784, power 1: 0.971 / 0.971 / 0.924 / 0.894, 2: 0.970 /
 #: 0.972 / 0.923 / 0.910, 4: 0.972 / 0.973 / 0.924 / 0.899, 8: 0.975 / 0.970 / 0.927 / 0.867; mouthFunnel 0.952 /
 #: 0.907 / 0.976 / 0.925 with none, 0.951 / 0.924 / 0.978 / 0.944 (1), 0.948 / 0.928 / 0.977 / 0.949 (2), 0.944 /
-#: 0.932 / 0.975 / 0.953 (4). Performances 1-3 cannot tell powers 1-4 apart (within 0.005), so 2 was chosen on
-#: performance 4, which is no unseen check of it any more; performance 5 was added after this choice to be one.
+#: 0.932 / 0.975 / 0.953 (4) (measured with the yaw rounded to :data:`YAW_STEP_DEG`; the blend reads within 0.002).
+#: Performances 1-3 cannot tell powers 1-4 apart (within 0.005), so 2 was chosen on performance 4, which is no unseen
+#: check of it any more; performance 5 was added after this choice to be one.
 FORESHORTENING_POWER = 2.0
 #: Least weight a landmark keeps (one that a turn shows edge-on or turns away); 0.01-0.2 measured the same.
 FORESHORTENING_FLOOR = 0.05
@@ -231,11 +232,14 @@ def foreshortening_weights(normals, yaw):
     component toward the camera turned to the frontal one (``normals`` ``(L, 3)`` unit, the template's axes, +z toward
     the camera), to the power :data:`FORESHORTENING_POWER`. A surface patch's image area shrinks by that ratio
     (Lambert's cosine law for projected area), and with it what the tracker sees of the points on it: the far side
-    of a turned mouth counts less, the near side as at rest. 1 everywhere at yaw 0."""
+    of a turned mouth counts less, the near side as at rest. At yaw 0: 1, except the landmarks the frontal view
+    shows edge-on or not at all (normal's z <= 1e-3: 23 of the template's 468, on the face's sides), which MediaPipe
+    can only infer from the silhouette and which count least at every yaw (counting them fully once a turn shows them:
+    mouthPucker r 0.967 / 0.970 / 0.922 / 0.897 on performances 1-4, mouthFunnel 0.940 / 0.927 / 0.980 / 0.937)."""
     normals = np.asarray(normals, dtype=np.float64)
-    frontal = np.maximum(normals[:, 2], 1e-3)
-    turned = np.cos(yaw) * normals[:, 2] - np.sin(yaw) * normals[:, 0]
-    return np.clip(turned / frontal, FORESHORTENING_FLOOR, 1.0) ** FORESHORTENING_POWER
+    frontal = normals[:, 2] > 1e-3
+    ratio = np.where(frontal, np.cos(yaw) - np.sin(yaw) * normals[:, 0] / np.where(frontal, normals[:, 2], 1.0), 0.0)
+    return np.clip(ratio, FORESHORTENING_FLOOR, 1.0) ** FORESHORTENING_POWER
 
 
 class LandmarkSolver:
@@ -267,24 +271,23 @@ class LandmarkSolver:
             [i for i, name in enumerate(ARKIT_NAMES) if name not in UNSOLVED_CHANNELS and name not in template.missing]
         )
         # Columns: the solved channels, then the head turn's nuisance terms (prior 0): the mean bend of each turn
-        # (bounded by POSE_LIMIT) for the whole face; its bending modes (either sign) for BEND_MODE_CHANNELS.
+        # (bounded by POSE_LIMIT) for the whole face; its bending modes (either sign) for BEND_MODE_CHANNELS; the
+        # mean bend again, rows weighted by foreshortening_weights at the frame's yaw, for FORESHORTENED_PREFIXES
+        # (factorised once per YAW_STEP_DEG step, on first use).
         expressions = motion[:, self.channels]
         k = len(self.channels)
-        self._mean_bend = _BoundedRidge(
-            np.concatenate([expressions, pose], axis=1)[used],
+        self._mean_bend_columns = np.concatenate([expressions, pose], axis=1)[used]
+        self._mean_bend_bounds = (
             np.zeros(k + pose.shape[1]),
             np.concatenate([np.ones(k), np.full(pose.shape[1], POSE_LIMIT)]),
         )
+        self._mean_bend = _BoundedRidge(self._mean_bend_columns, *self._mean_bend_bounds)
         self._bend_modes = _BoundedRidge(
             np.concatenate([expressions, modes], axis=1)[used],
             np.concatenate([np.zeros(k), np.full(modes.shape[1], -POSE_LIMIT)]),
             np.concatenate([np.ones(k), np.full(modes.shape[1], POSE_LIMIT)]),
         )
         self._mode_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[name] for name in BEND_MODE_CHANNELS]))
-        # The mouth's solve at a turn: the mean bend's columns and bounds, rows weighted by foreshortening_weights of
-        # the frame's yaw step (factorised once per step, on first use).
-        self._mean_bend_columns = np.concatenate([expressions, pose], axis=1)[used]
-        self._mean_bend_bounds = (self._mean_bend.lower, self._mean_bend.upper)
         vertex_normal = vertex_normals(template.vertices, template.triangles)
         self._normals = normals_at(vertex_normal, template.triangles, triangle, barycentric)[used]
         self._turned = {}
@@ -333,31 +336,30 @@ class LandmarkSolver:
         )
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
-        if yaw is not None:
-            weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw, weights)
+        yaw = np.zeros(len(aligned)) if yaw is None else np.asarray(yaw, dtype=np.float64).reshape(len(aligned))
+        weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw)
         out = prior.copy()
         out[:, self.channels] = weights
         return out
 
-    def _foreshortened(self, d, prior, yaw, unweighted):
+    def _foreshortened(self, d, prior, yaw):
         """The :data:`FORESHORTENED_PREFIXES` channels ``(N, M)`` solved with :func:`foreshortening_weights`: linearly
         blended between the solves at the two :data:`YAW_STEP_DEG` steps around each frame's ``yaw`` (radians), so
-        that a head held near a step's edge does not switch between two solves frame to frame (jitter). Step 0 is the
-        unweighted solve, ``unweighted`` ``(N, C)``; each other step's factorisation is made once, on first use."""
+        that a head held near a step's edge does not switch between two solves frame to frame (jitter). Each step's
+        factorisation is made once, on first use."""
         mouth = self._foreshortened_channels
-        position = np.degrees(np.asarray(yaw, dtype=np.float64)) / YAW_STEP_DEG
+        position = np.degrees(yaw) / YAW_STEP_DEG
         below = np.floor(position).astype(int)
         above_share = position - below
         out = np.zeros((len(d), len(mouth)))
         for step in np.unique(np.concatenate([below, below + 1])):
             rows = np.flatnonzero((below == step) | (below + 1 == step))
             share = np.where(below[rows] == step, 1.0 - above_share[rows], above_share[rows])
-            if step == 0:  # every weight is 1 at yaw 0
-                out[rows] += share[:, None] * unweighted[rows][:, mouth]
-                continue
             root = np.sqrt(foreshortening_weights(self._normals, np.radians(step * YAW_STEP_DEG)))
             if step not in self._turned:
-                self._turned[step] = _BoundedRidge(self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds)
+                self._turned[step] = _BoundedRidge(
+                    self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds
+                )
             seen = (d[rows].reshape(len(rows), -1, 3) * root[:, None]).reshape(len(rows), -1)
             out[rows] += share[:, None] * self._turned[step].solve(seen, prior[rows])[:, mouth]
         return out
