@@ -289,10 +289,10 @@ def test_solve_is_continuous_in_yaw(round_trip):
     aligned = np.stack([solver.align(points) for points in tracked.points])
     solver.set_neutral(aligned[:20])
     frames = aligned[40:70]
-    edge = np.radians(3.0 * YAW_STEP_DEG)
-    below = solver.solve(frames, yaw=np.full(len(frames), edge - 1e-6))
-    above = solver.solve(frames, yaw=np.full(len(frames), edge + 1e-6))
-    assert np.abs(below - above).max() < 1e-4
+    for edge in np.radians([3.0 * YAW_STEP_DEG, 3.5 * YAW_STEP_DEG]):  # a step, and halfway between two
+        below = solver.solve(frames, yaw=np.full(len(frames), edge - 1e-6))
+        above = solver.solve(frames, yaw=np.full(len(frames), edge + 1e-6))
+        assert np.abs(below - above).max() < 1e-4
     assert np.array_equal(solver.solve(frames), solver.solve(frames, yaw=np.zeros(len(frames))))
 
 
