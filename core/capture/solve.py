@@ -346,9 +346,9 @@ class LandmarkSolver:
         toward its ``prior`` row ``(N, 52)`` (calibrated scores; None: zeros, a plain ridge); channels the solve does
         not fit keep the prior's value (0 without one). ``yaw``: ``(N,)`` head yaw in radians (:func:`head_rotation`;
         None: frontal), which weights the mouth's landmarks (:data:`FORESHORTENED_PREFIXES`) and fixes the head turn's
-        bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent
-        (a whole take is solved at once; a live source passes one frame). Raises RuntimeError before
-        :meth:`set_neutral`."""
+        bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent (a whole take is solved at once; a live source
+        passes one frame). Raises RuntimeError before :meth:`set_neutral`, ValueError for a ``yaw`` of another
+        length."""
         if self.neutral is None:
             raise RuntimeError("LandmarkSolver.set_neutral must be called first")
         aligned = np.asarray(aligned, dtype=np.float64)
@@ -387,6 +387,9 @@ class LandmarkSolver:
         for step in np.unique(np.concatenate([below, below + 1])):
             rows = np.flatnonzero((below == step) | (below + 1 == step))
             share = np.where(below[rows] == step, 1.0 - above_share[rows], above_share[rows])
+            rows, share = rows[share > 0.0], share[share > 0.0]  # a yaw on a step needs no solve at the next
+            if len(rows) == 0:
+                continue
             root = np.sqrt(foreshortening_weights(self._normals, np.radians(step * YAW_STEP_DEG)))
             if step not in self._turned:
                 self._turned[step] = _BoundedRidge(
