@@ -166,12 +166,13 @@ def round_trip():
 
 
 #: Pearson r bounds per performance of ``tools/capture_round_trip.py`` (256 px, 6 s): the figures measured on each
-#: (performance 1: jawOpen 0.997, blinks 0.964 / 0.933, smiles 0.970 / 0.991, browInnerUp 0.978, mouthFunnel 0.952,
-#: mouthPucker 0.979; performance 2, another head and other curves, checked after the solve's choices were made on the
-#: first: 0.992, 0.966 / 0.915, 0.984 / 0.989, 0.969, 0.907, 0.964; performance 3, a third head turned 18 degrees,
-#: added after those choices: 0.994, 0.968 / 0.969, 0.985 / 0.972, 0.942, 0.976, 0.915; performance 4, a fourth head,
-#: added after the tracker's clock scale was chosen on the first three: 0.987, 0.977 / 0.894, 0.989 / 0.990, 0.902,
-#: 0.925, 0.784 -- a 0.6 pucker at 16 degrees of yaw that MediaPipe's landmarks barely show, below the issue's 0.9)
+#: (performance 1: jawOpen 0.997, blinks 0.963 / 0.929, smiles 0.976 / 0.993, browInnerUp 0.978, mouthFunnel 0.948,
+#: mouthPucker 0.970; performance 2, another head and other curves, checked after the solve's choices were made on the
+#: first: 0.992, 0.962 / 0.939, 0.985 / 0.991, 0.969, 0.926, 0.971; performance 3, a third head turned 18 degrees,
+#: added after those choices: 0.993, 0.967 / 0.970, 0.990 / 0.968, 0.942, 0.977, 0.923; performance 4, a fourth head,
+#: added after the tracker's clock scale was chosen on the first three: 0.985, 0.975 / 0.911, 0.989 / 0.989, 0.902,
+#: 0.948, 0.910; performance 5, a fifth head, added after the mouth's foreshortening weights were chosen: 0.985, 0.931
+#: / 0.902, 0.984 / 0.978, 0.915, 0.899, 0.954; the blinks' solve with the yaw bend fixed was chosen on all five)
 #: less 0.05, rounded down: the capture is deterministic on one MediaPipe build; the margin is for another build or CPU
 #: placing a landmark a fraction of a pixel apart (such a shift of the template's landmark search once cost mouthFunnel
 #: 0.3 with the surface basis; design changes of the observed basis, e.g. 8, 16 or 24 faces in the head-turn residual,
@@ -180,42 +181,52 @@ ROUND_TRIP_BOUNDS = {
     1: {
         "jawOpen": 0.94,
         "eyeBlinkLeft": 0.91,
-        "eyeBlinkRight": 0.88,
+        "eyeBlinkRight": 0.87,
         "mouthSmileLeft": 0.92,
         "mouthSmileRight": 0.94,
         "browInnerUp": 0.92,
-        "mouthFunnel": 0.90,
+        "mouthFunnel": 0.89,
         "mouthPucker": 0.92,
     },
     2: {
         "jawOpen": 0.94,
         "eyeBlinkLeft": 0.91,
-        "eyeBlinkRight": 0.86,
+        "eyeBlinkRight": 0.88,
         "mouthSmileLeft": 0.93,
-        "mouthSmileRight": 0.93,
+        "mouthSmileRight": 0.94,
         "browInnerUp": 0.91,
-        "mouthFunnel": 0.85,
-        "mouthPucker": 0.91,
+        "mouthFunnel": 0.87,
+        "mouthPucker": 0.92,
     },
     3: {
         "jawOpen": 0.94,
         "eyeBlinkLeft": 0.91,
-        "eyeBlinkRight": 0.91,
-        "mouthSmileLeft": 0.93,
-        "mouthSmileRight": 0.92,
+        "eyeBlinkRight": 0.92,
+        "mouthSmileLeft": 0.94,
+        "mouthSmileRight": 0.91,
         "browInnerUp": 0.89,
         "mouthFunnel": 0.92,
-        "mouthPucker": 0.86,
+        "mouthPucker": 0.87,
     },
     4: {
         "jawOpen": 0.93,
         "eyeBlinkLeft": 0.92,
-        "eyeBlinkRight": 0.84,
+        "eyeBlinkRight": 0.86,
         "mouthSmileLeft": 0.93,
-        "mouthSmileRight": 0.94,
+        "mouthSmileRight": 0.93,
         "browInnerUp": 0.85,
-        "mouthFunnel": 0.87,
-        "mouthPucker": 0.73,
+        "mouthFunnel": 0.89,
+        "mouthPucker": 0.86,
+    },
+    5: {
+        "jawOpen": 0.93,
+        "eyeBlinkLeft": 0.88,
+        "eyeBlinkRight": 0.85,
+        "mouthSmileLeft": 0.93,
+        "mouthSmileRight": 0.92,
+        "browInnerUp": 0.86,
+        "mouthFunnel": 0.84,
+        "mouthPucker": 0.90,
     },
 }
 
@@ -241,15 +252,47 @@ def test_round_trip_recovers_known_curves(performance):
         assert result[name][0] >= bound, (name, result[name])
     assert result["headYaw"][1] < 3.0
     assert np.abs(take.head_rotation[:, 0] - yaw).max() < np.radians(6.0)
-    # The scores alone: mouthPucker r 0.135 / 0.359 / 0.771 / 0.420, mouthFunnel 0.441 / 0.707 / 0.748 / 0.711 (the
-    # solve: 0.979 / 0.964 / 0.915 / 0.784, 0.952 / 0.907 / 0.976 / 0.925).
+    # The scores alone: mouthPucker r 0.135 / 0.359 / 0.771 / 0.420 / 0.366, mouthFunnel 0.441 / 0.707 / 0.748 / 0.711
+    # / 0.723 (the solve: 0.970 / 0.971 / 0.923 / 0.910 / 0.954, 0.948 / 0.926 / 0.977 / 0.948 / 0.899).
     scores = crt.compare(solve_take(tracked, CaptureSettings(solve_share=0.0)), weights, yaw)
     for name in ("mouthPucker", "mouthFunnel"):
         assert result[name][0] > scores[name][0] + 0.1, (name, result[name], scores[name])
-    # Channels the performance never drives: 0.022 / 0.017 / 0.019 / 0.015 measured; the solve on every channel read
-    # 0.073 / 0.065 (a turned pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2)
-    # 0.042 / 0.038.
-    assert crt.idle_activation(take, weights)[0] < 0.035
+    # Channels the performance never drives: 0.022 / 0.017 / 0.019 / 0.015 / 0.034 measured (the fifth's as the
+    # scores alone read it: those channels keep the scores); the solve on every channel read 0.073 / 0.065 (a turned
+    # pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2) 0.042 / 0.038.
+    assert crt.idle_activation(take, weights)[0] < 0.04
+
+
+def test_foreshortening_weights():
+    """A turned head's landmarks count by how much of their surface the camera still sees: all fully at yaw 0 (but
+    those the frontal view shows edge-on), the far side less as the head turns, the near side fully, never below the
+    floor; the solve's mouth moves continuously with the yaw (blended between steps)."""
+    from facemotion.core.capture.solve import FORESHORTENING_FLOOR, foreshortening_weights
+
+    normals = np.array([[0.0, 0.0, 1.0], [0.6, 0.0, 0.8], [-0.6, 0.0, 0.8], [1.0, 0.0, 0.0], [0.0, -0.8, 0.6]])
+    frontal = foreshortening_weights(normals, 0.0)
+    assert np.allclose(frontal[[0, 1, 2, 4]], 1.0) and frontal[3] == pytest.approx(FORESHORTENING_FLOOR**2)
+    turned = foreshortening_weights(normals, np.radians(16.0))  # toward the subject's left: +x goes away
+    assert turned[1] < turned[0] < 1.0 and turned[2] == 1.0 and turned[4] == pytest.approx(turned[0])
+    assert foreshortening_weights(normals, np.radians(60.0))[1] == pytest.approx(FORESHORTENING_FLOOR**2)
+    assert np.all(np.diff(foreshortening_weights(normals[1:2], np.radians([0.0, 5.0, 10.0, 20.0]))) <= 0.0)
+
+
+def test_solve_is_continuous_in_yaw(round_trip):
+    """The mouth's weighted solves are blended between yaw steps: a frame solved at yaws either side of a step's edge
+    reads nearly the same, and yaw None is yaw 0."""
+    from facemotion.core.capture.solve import YAW_STEP_DEG, LandmarkSolver
+
+    _, tracked, _, _, _ = round_trip
+    solver = LandmarkSolver()
+    aligned = np.stack([solver.align(points) for points in tracked.points])
+    solver.set_neutral(aligned[:20])
+    frames = aligned[40:70]
+    for edge in np.radians([3.0 * YAW_STEP_DEG, 3.5 * YAW_STEP_DEG]):  # a step, and halfway between two
+        below = solver.solve(frames, yaw=np.full(len(frames), edge - 1e-6))
+        above = solver.solve(frames, yaw=np.full(len(frames), edge + 1e-6))
+        assert np.abs(below - above).max() < 1e-4
+    assert np.array_equal(solver.solve(frames), solver.solve(frames, yaw=np.zeros(len(frames))))
 
 
 def test_solve_share():

@@ -12,8 +12,8 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 
 Usage::
 
-    python tools/capture_round_trip.py [--performance 1|2|3|4] [--size 256] [--seconds 6] [--scores-only] [--solve-only]
-        [--filter-sweep] [--sheet OUT.png]
+    python tools/capture_round_trip.py [--performance 1|2|3|4|5] [--size 256] [--seconds 6] [--scores-only]
+        [--solve-only] [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
 head and MediaPipe's canonical face, each auto-rigged by :func:`facemotion.core.rig.autorig.rig_mesh`) at the
@@ -52,12 +52,15 @@ FPS = 30.0
 #: choices were measured on; the second (another face, other curves, see :func:`truth_curves`, a turn the other way)
 #: and the third (a third face, a wider turn, brows and blinks at its peaks; added after the choices) check they carry
 #: over; the fourth (a fourth face, a 16 degree turn, a funnel right after a pucker and one with the jaw) was added
-#: after the tracker's clock scale (:data:`facemotion.core.capture.tracking.CLOCK_SCALE`) was chosen on the first three.
+#: after the tracker's clock scale (:data:`facemotion.core.capture.tracking.CLOCK_SCALE`) was chosen on the first three;
+#: the fifth (a fifth face, a 14 degree turn, a pucker at each of its peaks, funnels on the way back) was added after
+#: the mouth's landmark weighting at a turn (:data:`facemotion.core.capture.solve.FORESHORTENING_POWER`) was chosen.
 PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},
     3: {"identity": (1.0, 1.0, -2.0, -1.0, 0.5, -1.5, 1.0), "seed": 22, "yaw_deg": 18.0},
     4: {"identity": (-1.0, -1.5, 1.5, -0.5, -1.0, 0.5), "seed": 23, "yaw_deg": -16.0},
+    5: {"identity": (1.5, 0.5, 0.5, 2.0, -1.5, -1.0, -0.5), "seed": 24, "yaw_deg": 14.0},
 }
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
@@ -143,6 +146,21 @@ EVENTS = {
         ("eyeBlinkRight", 5.2, 0.25, 1.0),
         ("mouthFunnel", 5.5, 0.4, 0.6),
         ("jawOpen", 5.5, 0.4, 0.4),
+    ),
+    5: (
+        ("browInnerUp", 1.5, 0.6, 0.7),
+        ("mouthPucker", 2.2, 0.6, 0.8),
+        ("eyeBlinkLeft", 2.6, 0.3, 1.0),
+        ("eyeBlinkRight", 2.6, 0.3, 1.0),
+        ("mouthFunnel", 3.0, 0.5, 0.8),
+        ("mouthSmileLeft", 3.5, 0.6, 0.9),
+        ("mouthSmileRight", 3.5, 0.6, 0.7),
+        ("jawOpen", 4.1, 0.5, 0.8),
+        ("mouthPucker", 4.7, 0.5, 0.7),
+        ("browInnerUp", 4.8, 0.5, 0.6),
+        ("eyeBlinkLeft", 5.3, 0.25, 1.0),
+        ("eyeBlinkRight", 5.3, 0.25, 1.0),
+        ("mouthFunnel", 5.5, 0.5, 0.7),
     ),
 }
 

@@ -54,6 +54,7 @@ class LiveCapture:
             self._record(seconds, weights, np.zeros(3), False)
             return weights
         aligned = self.solver.locate(face)
+        head = head_rotation(face.head_pose)
         scores = np.asarray(face.blendshape_array, dtype=np.float64)
         if not self.calibrated:
             self._neutral_frames.append((aligned, scores))
@@ -63,12 +64,12 @@ class LiveCapture:
             weights = np.clip(scores, 0.0, 1.0)
         else:
             prior = scores - self._score_neutral
-            solved = self.solver.solve(aligned[None], prior[None])[0]
+            solved = self.solver.solve(aligned[None], prior[None], yaw=head[:1])[0]
             weights = combine(prior[None], solved[None])[0]
         if self._filter is not None:
             weights = self._filter(weights)
         weights = adjust(weights[None])[0]
-        self._record(seconds, weights, head_rotation(face.head_pose), True)
+        self._record(seconds, weights, head, True)
         return weights
 
     def _record(self, seconds, weights, head, found):
