@@ -169,6 +169,14 @@ def _target_normals_at(normals, proximity, hit):
     return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
 
 
+#: Least width of the band of the fit's blended closest points (normalised units, landmark RMS radius 1: ~0.5 mm on
+#: a human face). A template vertex lying on the target (after the first steps, most do) blended only over a band as
+#: thin as its distance, so where two target surfaces nearly touch (a lid under its lashes) a move of the fit far
+#: below a millimetre handed it from one to the other: a character's eye region moved by 4e-3 of the head's size
+#: under a 1e-6 perturbation of the head (issue 18). Within this band both share.
+FIT_REACH = 0.01
+
+
 def _surface_targets(proximity, normals, points, max_distance):
     """``(point (N, 3), normal (N, 3), distance (N,))``: where ``points (N, 3)`` pull on the target surface
     (``proximity``, vertex ``normals``): its blended closest points
@@ -177,12 +185,13 @@ def _surface_targets(proximity, normals, points, max_distance):
     and agrees with no template normal, as neither would alone with the other's point), and the exact closest
     distance. A closest point jumps where two parts of the target are about equally far (a lid and the
     lashes in front of it), and every ICP step after it amplified the jump; the blended one moves continuously
-    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002). Points beyond
+    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002), over a band at least
+    :data:`FIT_REACH` wide. Points beyond
     ``(1 + DISTANCE_FALLOFF) max_distance``, which pull with weight 0, keep the closest point."""
     hit = proximity.query(points)
     n = len(points)
     point, face, bary, weight = proximity.blended(
-        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance
+        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance, reach=FIT_REACH
     )
     corners = proximity.faces[face]
     on_face = np.einsum("kc,kcd->kd", bary, proximity.vertices[corners])
