@@ -77,9 +77,13 @@ class TemplateFit:
         return (np.asarray(points, dtype=np.float64) - self.translation) @ self.rotation / self.scale
 
 
-def _normaliser(landmarks):
-    centre = landmarks.mean(axis=0)
-    radius = float(np.sqrt(((landmarks - centre) ** 2).sum(axis=1).mean()))
+def _normaliser(landmarks, weights):
+    """``(centre (3,), radius)``: the landmarks' mean and RMS radius, each weighted by its weight. A landmark's
+    weight falls smoothly to 0 as its detection loses confidence (an occluding edge, the silhouette); a frame on the
+    set ``w > 0`` moved at once when a weight crossed 0 on a rounding error (issue 18)."""
+    total = weights.sum()
+    centre = (weights[:, None] * landmarks).sum(axis=0) / total
+    radius = float(np.sqrt((weights * ((landmarks - centre) ** 2).sum(axis=1)).sum() / total))
     if not np.isfinite(radius) or radius <= 0:
         raise InputError("target landmarks are degenerate (all at one point)")
     return centre, radius
@@ -93,7 +97,8 @@ TRIM_FALLOFF = 1.5
 def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
     """Umeyama similarity, refitted with the worst ``1 - keep_fraction`` of the points (mis-detections) weighted
     down: full weight up to that residual quantile, none beyond :data:`TRIM_FALLOFF` times it, smoothstep between
-    (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error). With ``fixed_scale``
+    (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error); the quantile is
+    weighted (:func:`_weighted_quantile`), so a landmark whose weight fades leaves it gradually. With ``fixed_scale``
     the scale is given and only the rotation and translation are fitted."""
 
     def solve(w):
@@ -104,8 +109,18 @@ def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
 
     s, R, t = solve(weights)
     residual = np.linalg.norm(apply_similarity(src, s, R, t) - dst, axis=1)
-    cut = max(float(np.quantile(residual[weights > 0], keep_fraction)), 1e-12)
+    cut = max(_weighted_quantile(residual, weights, keep_fraction), 1e-12)
     return solve(weights * smoothstep(residual, TRIM_FALLOFF * cut, cut))
+
+
+def _weighted_quantile(values, weights, q):
+    """The ``q`` quantile of ``values (N,)`` with ``weights (N,)`` >= 0: the weighted empirical distribution's
+    midpoint interpolation (``np.quantile``'s linear one for equal weights, up to the ends), a continuous function
+    of the values and the weights (a point whose weight falls to 0 leaves it gradually)."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    position = np.cumsum(w) - 0.5 * w
+    return float(np.interp(q * w.sum(), position, v))
 
 
 #: Half widths of the closest-point weights' falloffs (:func:`_closest_point_weights`): around ``max_distance``, as
@@ -276,7 +291,8 @@ def thin_plate_spline(centres, values, smoothing=0.0):
     Args:
         centres: ``(L, 3)`` float, L >= 5 (the landmarks, normalised units).
         values: ``(L, D)`` float (their offsets).
-        smoothing: >= 0 (0 interpolates).
+        smoothing: >= 0 (0 interpolates), or ``(L,)`` one per centre (a weighted smoothing spline, Wahba 1990,
+            *Spline models for observational data*: centre ``j``'s value counts as ``1 / smoothing_j``).
 
     Returns:
         a callable ``(N, 3) -> (N, D) float64``.
@@ -291,7 +307,7 @@ def thin_plate_spline(centres, values, smoothing=0.0):
         raise InputError(f"the thin-plate warp needs at least 5 landmarks with one value each, got {n}")
     d2 = cdist(c, c, "sqeuclidean")
     system = np.zeros((n + 4, n + 4))
-    system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + smoothing * np.eye(n)
+    system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + np.diag(np.broadcast_to(smoothing, (n,)))
     system[:n, n] = system[n, :n] = 1.0
     system[:n, n + 1 :] = c
     system[n + 1 :, :n] = c.T
@@ -381,7 +397,7 @@ def fit_template(
     gl, w = _checked_landmarks(target_landmarks, lm_tri, lm_bary, landmark_weights)
 
     # Normalise the target so every tolerance below is scale-free.
-    centre, radius = _normaliser(gl[w > 0])
+    centre, radius = _normaliser(gl, w)
     target = (np.asarray(target_vertices, dtype=np.float64) - centre) / radius
     gl_n = (gl - centre) / radius
     proximity = MeshProximity(target, np.asarray(target_triangles, dtype=np.int64))
@@ -481,8 +497,10 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
 
     Where the model already explains the target (residuals near the landmark noise) the warp must stay gentle, or
     it bends inner parts (teeth) that no landmark sees; where it does not (stylised faces) the warp has to do the
-    work. Returns ``(warped vertices, smoothing used)``."""
-    use = w > 0
+    work. A landmark pulls by its weight: its smoothing is divided by it, so one whose confidence fades to 0 fades
+    out of the warp (interpolated with full force however small its weight, it moved the warp at once when its
+    weight left 0: issue 18). Returns ``(warped vertices, smoothing used)``."""
+    use = w > _ABSENT
     residual = gl_n - tl_s
     rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
     smoothing = (
@@ -490,7 +508,12 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
         if rbf_smoothing is not None
         else float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
     )
-    return verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts), smoothing
+    warp = thin_plate_spline(tl_s[use], residual[use], smoothing / w[use])
+    return verts + warp(verts), smoothing
+
+
+#: Weight below which a landmark is left out of the warp: it would pull by less than about this share of its offset.
+_ABSENT = 1e-9
 
 
 #: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at. The closest points need no more
