@@ -254,6 +254,8 @@ def label_shares(points, landmarks, normals=None):
         lx, ly = _contour_line(landmarks[list(lower_idx), :2])
         x0, x1 = min(ux[0], lx[0]), max(ux[-1], lx[-1])
         width = x1 - x0
+        if not width > 0:  # a degenerate opening (all its landmarks at one x) labels nothing
+            continue
         fall = LABEL_FALLOFF * width
         x = pts[:, 0]
         mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
