@@ -272,9 +272,10 @@ def label_shares(points, landmarks, normals=None):
         if normals is not None and upper_label == UPPER_LIP:
             # Only the lips' depth: farther back a tongue's underside faces down too.
             lips_depth = 0.5 * (landmarks[_LIP_UPPER_INNER_MID, 2] + landmarks[_LIP_LOWER_INNER_MID, 2])
+            back = lips_depth - MOUTH_CONTACT_DEPTH * width
             contact = np.minimum(
                 smoothstep(np.abs(above), MOUTH_CONTACT_BAND * width + fall, MOUTH_CONTACT_BAND * width - fall),
-                smoothstep(pts[:, 2], lips_depth - MOUTH_CONTACT_DEPTH * width - fall, lips_depth - MOUTH_CONTACT_DEPTH * width + fall),
+                smoothstep(pts[:, 2], back - fall, back + fall),
             )
             ny = np.asarray(normals, dtype=np.float64)[:, 1]
             down = smoothstep(ny, -0.5 + NORMAL_LABEL_FALLOFF, -0.5 - NORMAL_LABEL_FALLOFF)
@@ -786,7 +787,15 @@ def _skin_correspondence(
             best[c] = (t, n)
     majority = np.array([best[c][0] for c in range(components.max() + 1)])[components]
     on_majority = _MajorityPart(
-        surface, points, labels, tri_labels, soft_triangles, template_components, majority, template_eye_parts, zero_distance * iod
+        surface,
+        points,
+        labels,
+        tri_labels,
+        soft_triangles,
+        template_components,
+        majority,
+        template_eye_parts,
+        zero_distance * iod,
     )
     # The motion is read through blended closest points, on the skin alone for the skin's share (the skin's only
     # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there), each kept on the
