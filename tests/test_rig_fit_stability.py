@@ -16,6 +16,7 @@ from facemotion.core.arkit import ARKIT_NAMES
 from facemotion.core.detect import mediapipe_topology as mp
 from facemotion.core.rig.registration import _follow_skin, _weighted_quantile, thin_plate_spline
 from facemotion.core.rig.transfer import (
+    LABEL_FALLOFF,
     LOWER_LID_LEFT,
     REGION_NONE,
     UPPER_LID_LEFT,
@@ -138,7 +139,7 @@ def test_lid_labels_have_soft_borders():
     assert np.allclose(soft.shares.sum(axis=1), 1.0)
     # Each share moves by at most the border's slope times the step: no jump anywhere.
     step = np.abs(np.diff(soft.shares, axis=0))[np.r_[0:40, 41:81]].max()
-    assert 0.0 < step <= 1.5 * 0.01 / (2 * 0.05 * 2.0) + 1e-12  # smoothstep's slope 1.5 over a border 2 x 0.05 widths
+    assert 0.0 < step <= 1.5 * 0.01 / (2 * LABEL_FALLOFF * 2.0) + 1e-12  # smoothstep: slope 1.5 over 2 falloffs
     # Away from every border a point takes one label wholly.
     far = label_shares(np.array([[0.0, 0.6, 0.0], [0.0, -0.6, 0.0], [0.0, 3.0, 0.0]]), landmarks)
     assert far.shares[[0, 1, 2], [0, 1, 2]].tolist() == [1.0, 1.0, 1.0]

@@ -179,7 +179,7 @@ def _contour_line(points_2d):
 #: Half width of the soft borders of the labels, in the opening's widths (:func:`label_shares`): across the mid-line,
 #: the box's edges and the mouth's contact band. A landmark moved by a hundredth of a millimetre moves the borders by
 #: as much, and a vertex on a border then hands that share of its correspondence to the other side, not all of it.
-LABEL_FALLOFF = 0.05
+LABEL_FALLOFF = 0.03
 #: ... and around the normals' limits (``n_y`` -0.5 and 0.5) in the mouth's contact band.
 NORMAL_LABEL_FALLOFF = 0.1
 
