@@ -383,7 +383,7 @@ class MeshProximity:
     #: centroids asked for at once per point in :meth:`faces_near` (the rare point with more asks again)
     NEAR_FACES = 16
 
-    def blended(self, points, hit, limit, keep=None):
+    def blended(self, points, hit, limit, keep=None, reach=0.0):
         """Blended closest points: each point's correspondence on the mesh shared by every face nearly as close as
         the closest one, so that it moves continuously with the point.
 
@@ -404,6 +404,11 @@ class MeshProximity:
                 costly; a caller passes the distance beyond which it ignores a point).
             keep: optional ``keep(point (K,), face (K,)) -> (K,) bool``, the faces each point may take (the same
                 as the faces ``hit`` was found on).
+            reach: the band's least width, in the mesh's units: faces within ``reach`` of the closest distance
+                share too, ``smoothstep(d_f^2, (1 + BLEND_BAND) d^2 + reach^2, d^2)``. With ``reach`` 0 a point
+                on or very near the surface blends over a band as thin as its distance, so where two surfaces
+                nearly touch (closed lips at a mouth corner, a lid under its lashes) a move of the point by a
+                hair's breadth hands it from one to the other; ``reach`` bounds that rate by ``1 / reach``.
 
         Returns:
             ``(point (K,) int64, face (K,) int64, barycentric (K, 3) float64, weight (K,) float64)``: entries of
@@ -414,7 +419,7 @@ class MeshProximity:
         n = len(p)
         blended = np.isfinite(distance) & (distance <= limit)
         # A floor far below any mesh detail keeps the band open for a point lying exactly on the surface.
-        floor = (1e-9 * float(np.ptp(self.vertices, axis=0).max())) ** 2
+        floor = max(1e-9 * float(np.ptp(self.vertices, axis=0).max()), float(reach)) ** 2
         near_sq = np.where(blended, distance, 0.0) ** 2
         far_sq = (1.0 + self.BLEND_BAND) * near_sq + floor
         rows = np.flatnonzero(blended)

@@ -77,9 +77,13 @@ class TemplateFit:
         return (np.asarray(points, dtype=np.float64) - self.translation) @ self.rotation / self.scale
 
 
-def _normaliser(landmarks):
-    centre = landmarks.mean(axis=0)
-    radius = float(np.sqrt(((landmarks - centre) ** 2).sum(axis=1).mean()))
+def _normaliser(landmarks, weights):
+    """``(centre (3,), radius)``: the landmarks' mean and RMS radius, each weighted by its weight. A landmark's
+    weight falls smoothly to 0 as its detection loses confidence (an occluding edge, the silhouette); a frame on the
+    set ``w > 0`` moved at once when a weight crossed 0 on a rounding error (issue 18)."""
+    total = weights.sum()
+    centre = (weights[:, None] * landmarks).sum(axis=0) / total
+    radius = float(np.sqrt((weights * ((landmarks - centre) ** 2).sum(axis=1)).sum() / total))
     if not np.isfinite(radius) or radius <= 0:
         raise InputError("target landmarks are degenerate (all at one point)")
     return centre, radius
@@ -93,7 +97,8 @@ TRIM_FALLOFF = 1.5
 def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
     """Umeyama similarity, refitted with the worst ``1 - keep_fraction`` of the points (mis-detections) weighted
     down: full weight up to that residual quantile, none beyond :data:`TRIM_FALLOFF` times it, smoothstep between
-    (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error). With ``fixed_scale``
+    (a hard cut would let a landmark at the quantile flip the whole fit on a rounding error); the quantile is
+    weighted (:func:`_weighted_quantile`), so a landmark whose weight fades leaves it gradually. With ``fixed_scale``
     the scale is given and only the rotation and translation are fitted."""
 
     def solve(w):
@@ -104,8 +109,30 @@ def _trimmed_similarity(src, dst, weights, keep_fraction=0.9, fixed_scale=None):
 
     s, R, t = solve(weights)
     residual = np.linalg.norm(apply_similarity(src, s, R, t) - dst, axis=1)
-    cut = max(float(np.quantile(residual[weights > 0], keep_fraction)), 1e-12)
+    cut = max(_weighted_quantile(residual, weights, keep_fraction), 1e-12)
     return solve(weights * smoothstep(residual, TRIM_FALLOFF * cut, cut))
+
+
+#: Half width of the window :func:`_weighted_quantile` averages the quantile function over, as a share of the total
+#: weight (about 5 of the ~470 landmarks).
+QUANTILE_WINDOW = 0.01
+
+
+def _weighted_quantile(values, weights, q):
+    """The ``q`` quantile of ``values (N,)`` with ``weights (N,)`` >= 0, averaged over a window of
+    :data:`QUANTILE_WINDOW` of the total weight on either side: a continuous function of the values and the weights
+    (each value's share of the window changes with its weight; one fading to 0 leaves it gradually, where a
+    quantile of the set with ``w > 0`` jumped when a weight crossed 0). The average is exact: the integral of the
+    weighted quantile function, a step function, is piecewise linear in the cumulative weight."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cumulative = np.concatenate([[0.0], np.cumsum(w)])
+    integral = np.concatenate([[0.0], np.cumsum(w * v)])
+    total = cumulative[-1]
+    lo, hi = (float(np.clip((q + d) * total, 0.0, total)) for d in (-QUANTILE_WINDOW, QUANTILE_WINDOW))
+    if hi <= lo:
+        return float(np.interp(lo, cumulative[1:], v))
+    return float((np.interp(hi, cumulative, integral) - np.interp(lo, cumulative, integral)) / (hi - lo))
 
 
 #: Half widths of the closest-point weights' falloffs (:func:`_closest_point_weights`): around ``max_distance``, as
@@ -169,6 +196,14 @@ def _target_normals_at(normals, proximity, hit):
     return normals_at(normals, proximity.faces, hit.triangle, hit.barycentric)
 
 
+#: Least width of the band of the fit's blended closest points (normalised units, landmark RMS radius 1: ~0.5 mm on
+#: a human face). A template vertex lying on the target (after the first steps, most do) blended only over a band as
+#: thin as its distance, so where two target surfaces nearly touch (a lid under its lashes) a move of the fit far
+#: below a millimetre handed it from one to the other: a character's eye region moved by 4e-3 of the head's size
+#: under a 1e-6 perturbation of the head (issue 18). Within this band both share.
+FIT_REACH = 0.01
+
+
 def _surface_targets(proximity, normals, points, max_distance):
     """``(point (N, 3), normal (N, 3), distance (N,))``: where ``points (N, 3)`` pull on the target surface
     (``proximity``, vertex ``normals``): its blended closest points
@@ -177,12 +212,13 @@ def _surface_targets(proximity, normals, points, max_distance):
     and agrees with no template normal, as neither would alone with the other's point), and the exact closest
     distance. A closest point jumps where two parts of the target are about equally far (a lid and the
     lashes in front of it), and every ICP step after it amplified the jump; the blended one moves continuously
-    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002). Points beyond
+    with the template (soft correspondences as in EM-ICP, Granger & Pennec 2002), over a band at least
+    :data:`FIT_REACH` wide. Points beyond
     ``(1 + DISTANCE_FALLOFF) max_distance``, which pull with weight 0, keep the closest point."""
     hit = proximity.query(points)
     n = len(points)
     point, face, bary, weight = proximity.blended(
-        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance
+        points, (hit.triangle, hit.barycentric, hit.distance), (1 + DISTANCE_FALLOFF) * max_distance, reach=FIT_REACH
     )
     corners = proximity.faces[face]
     on_face = np.einsum("kc,kcd->kd", bary, proximity.vertices[corners])
@@ -267,7 +303,8 @@ def thin_plate_spline(centres, values, smoothing=0.0):
     Args:
         centres: ``(L, 3)`` float, L >= 5 (the landmarks, normalised units).
         values: ``(L, D)`` float (their offsets).
-        smoothing: >= 0 (0 interpolates).
+        smoothing: >= 0 (0 interpolates), or ``(L,)`` one per centre (a weighted smoothing spline, Wahba 1990,
+            *Spline models for observational data*: centre ``j``'s value counts as ``1 / smoothing_j``).
 
     Returns:
         a callable ``(N, 3) -> (N, D) float64``.
@@ -282,7 +319,7 @@ def thin_plate_spline(centres, values, smoothing=0.0):
         raise InputError(f"the thin-plate warp needs at least 5 landmarks with one value each, got {n}")
     d2 = cdist(c, c, "sqeuclidean")
     system = np.zeros((n + 4, n + 4))
-    system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + smoothing * np.eye(n)
+    system[:n, :n] = 0.5 * d2 * np.log(np.maximum(d2, 1e-300)) + np.diag(np.broadcast_to(smoothing, (n,)))
     system[:n, n] = system[n, :n] = 1.0
     system[:n, n + 1 :] = c
     system[n + 1 :, :n] = c.T
@@ -372,7 +409,7 @@ def fit_template(
     gl, w = _checked_landmarks(target_landmarks, lm_tri, lm_bary, landmark_weights)
 
     # Normalise the target so every tolerance below is scale-free.
-    centre, radius = _normaliser(gl[w > 0])
+    centre, radius = _normaliser(gl, w)
     target = (np.asarray(target_vertices, dtype=np.float64) - centre) / radius
     gl_n = (gl - centre) / radius
     proximity = MeshProximity(target, np.asarray(target_triangles, dtype=np.int64))
@@ -472,8 +509,13 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
 
     Where the model already explains the target (residuals near the landmark noise) the warp must stay gentle, or
     it bends inner parts (teeth) that no landmark sees; where it does not (stylised faces) the warp has to do the
-    work. Returns ``(warped vertices, smoothing used)``."""
-    use = w > 0
+    work. A landmark pulls by its weight: its smoothing is divided by the weight's square root, so one whose
+    confidence fades to 0 fades out of the warp (interpolated with full force however small its weight, it moved
+    the warp at once when its weight left 0: issue 18), and gently: a confidence near an occluding edge moves by a
+    few hundredths under a 1e-6 perturbation of the head, and divided by the weight itself that moved a warped
+    head's mouth corner by 5 % of mouthSmileLeft's peak (3 % with the square root, warp-wide's jaw shapes too).
+    Returns ``(warped vertices, smoothing used)``."""
+    use = w > _ABSENT
     residual = gl_n - tl_s
     rms = float(np.sqrt((w[use] * (residual[use] ** 2).sum(axis=1)).sum() / w[use].sum()))
     smoothing = (
@@ -481,7 +523,12 @@ def _landmark_warp(verts, tl_s, gl_n, w, rbf_smoothing):
         if rbf_smoothing is not None
         else float(np.clip((LANDMARK_NOISE / max(rms, 1e-9)) ** 2, 1e-3, 10.0))
     )
-    return verts + thin_plate_spline(tl_s[use], residual[use], smoothing)(verts), smoothing
+    warp = thin_plate_spline(tl_s[use], residual[use], smoothing / np.sqrt(w[use]))
+    return verts + warp(verts), smoothing
+
+
+#: Weight below which a landmark is left out of the warp: it would pull by less than about 1e-6 of its offset.
+_ABSENT = 1e-12
 
 
 #: Relative residual the conjugate-gradient solves of :func:`_solve_spd` stop at. The closest points need no more

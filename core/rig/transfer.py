@@ -122,6 +122,11 @@ class ExpressionTransfer:
 #: tear lines, gums); otherwise it lies on the scalp or neck only (a hair cap, a hat, a collar) and stays still.
 FACE_SHARE = 0.5
 
+#: Least width of the band of the transfer's blended closest points, in inter-ocular distances (~0.6 mm on a human
+#: face): where the fitted template's lips touch at a mouth corner, or a lid meets its lashes, a target vertex lying
+#: on both was handed from one to the other by a move of the fit far below a millimetre, and its motion jumped by
+#: up to 15 % of a shape's peak under a 1e-6 perturbation of the head (issue 18); within this band both share.
+TRANSFER_REACH = 0.01
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
 #: Half widths of the falloffs of a vertex's share of the skin's motion: around SKIN_SNAP, as a fraction of it, and
@@ -171,8 +176,45 @@ def _contour_line(points_2d):
     return points_2d[order, 0], points_2d[order, 1]
 
 
-def label_regions(points, landmarks, normals=None):
-    """Label points by the side of the mouth / eye openings they lie on.
+#: Half width of the soft borders of the labels, in the opening's widths (:func:`label_shares`): across the mid-line,
+#: the box's edges and the mouth's contact band. A landmark moved by a hundredth of a millimetre moves the borders by
+#: as much, and a vertex on a border then hands that share of its correspondence to the other side, not all of it.
+LABEL_FALLOFF = 0.03
+#: ... and around the normals' limits (``n_y`` -0.5 and 0.5) in the mouth's contact band.
+NORMAL_LABEL_FALLOFF = 0.1
+
+
+@dataclass
+class SoftLabels:
+    """Region labels with soft borders (:func:`label_shares`): each point's correspondence is the mix of up to three
+    label choices, the opening's upper label, its lower label and none, by their shares.
+
+    Attributes:
+        hard: ``(N,) int8`` the label of each point (inside the box where its share is at least half, on the upper
+            side where that share is): the labels of :func:`label_regions`.
+        choices: ``(N, 3) int8`` the choices (upper label, lower label, ``REGION_NONE``); both labels are
+            ``REGION_NONE`` away from every opening.
+        shares: ``(N, 3) float64`` their shares, summing to 1.
+    """
+
+    hard: np.ndarray
+    choices: np.ndarray
+    shares: np.ndarray
+
+    def __getitem__(self, rows):
+        return SoftLabels(self.hard[rows], self.choices[rows], self.shares[rows])
+
+    @classmethod
+    def of(cls, labels):
+        """``labels`` as :class:`SoftLabels`: itself, or hard ``(N,) int`` labels, each the whole share."""
+        if isinstance(labels, cls):
+            return labels
+        hard = np.asarray(labels, dtype=np.int8)
+        return cls(hard, np.stack([hard, hard, hard], axis=1), np.repeat([[1.0, 0.0, 0.0]], len(hard), axis=0))
+
+
+def label_shares(points, landmarks, normals=None):
+    """Label points by the side of the mouth / eye openings they lie on, with soft borders.
 
     Args:
         points: ``(N, 3)`` positions in a face frame with +Y up and the face looking along +Z (the template frame).
@@ -181,7 +223,7 @@ def label_regions(points, landmarks, normals=None):
             decide the side (see Method).
 
     Returns:
-        ``(N,) int8`` region labels (``REGION_NONE`` outside the bands).
+        :class:`SoftLabels` (``hard``: ``REGION_NONE`` outside the bands).
 
     Method: the mid-line of an opening is the average of its upper and lower contours (inner lip contours for the
     mouth, lid margins for the eyes) as a function of x, extended flat past the corners; points within a box around
@@ -191,10 +233,17 @@ def label_regions(points, landmarks, normals=None):
     on opposite sides: with ``normals``, a point within :data:`MOUTH_CONTACT_BAND` mouth widths of the mouth's
     mid-line and at most :data:`MOUTH_CONTACT_DEPTH` behind the inner lips whose normal points clearly down
     (``n_y < -0.5``: the upper lip's contact surface) is upper, clearly up (the lower lip's) is lower; the mid-line
-    decides the rest.
+    decides the rest. Every border is soft (:data:`LABEL_FALLOFF`, :data:`NORMAL_LABEL_FALLOFF`; smoothstep
+    across it, the hard label where a share passes one half), so the labels are continuous functions of the points
+    and the landmarks: a hard border moved by a landmark's jitter handed a vertex at a mouth or eye corner from
+    one lid or lip to the other, and its motion jumped (issue 18).
     """
     pts = np.asarray(points, dtype=np.float64)
-    labels = np.zeros(len(pts), dtype=np.int8)
+    n = len(pts)
+    hard = np.zeros(n, dtype=np.int8)
+    choices = np.zeros((n, 3), dtype=np.int8)
+    shares = np.zeros((n, 3))
+    shares[:, 2] = 1.0
     openings = (
         (LIPS_UPPER_INNER, LIPS_LOWER_INNER, UPPER_LIP, LOWER_LIP, _BANDS["mouth"]),
         (LEFT_EYE_UPPER, LEFT_EYE_LOWER, UPPER_LID_LEFT, LOWER_LID_LEFT, _BANDS["eye"]),
@@ -205,26 +254,54 @@ def label_regions(points, landmarks, normals=None):
         lx, ly = _contour_line(landmarks[list(lower_idx), :2])
         x0, x1 = min(ux[0], lx[0]), max(ux[-1], lx[-1])
         width = x1 - x0
+        if not width > 0:  # a degenerate opening (all its landmarks at one x) labels nothing
+            continue
+        fall = LABEL_FALLOFF * width
         x = pts[:, 0]
         mid = 0.5 * (np.interp(x, ux, uy) + np.interp(x, lx, ly))
-        inside = (
-            (x > x0 - side_pad * width)
-            & (x < x1 + side_pad * width)
-            & (np.abs(pts[:, 1] - mid) < half_height * width)
-            & (labels == 0)
-        )
-        upper = pts[:, 1] >= mid
+        above = pts[:, 1] - mid
+        # In the box where every edge says so (the least of their soft memberships), and no earlier box took it.
+        inside = np.minimum.reduce(
+            [
+                smoothstep(x, x0 - side_pad * width - fall, x0 - side_pad * width + fall),
+                smoothstep(x, x1 + side_pad * width + fall, x1 + side_pad * width - fall),
+                smoothstep(np.abs(above), half_height * width + fall, half_height * width - fall),
+            ]
+        ) * (choices[:, 0] == REGION_NONE)
+        upper = smoothstep(above, -fall, fall)
         if normals is not None and upper_label == UPPER_LIP:
             # Only the lips' depth: farther back a tongue's underside faces down too.
             lips_depth = 0.5 * (landmarks[_LIP_UPPER_INNER_MID, 2] + landmarks[_LIP_LOWER_INNER_MID, 2])
-            contact = (np.abs(pts[:, 1] - mid) < MOUTH_CONTACT_BAND * width) & (
-                pts[:, 2] > lips_depth - MOUTH_CONTACT_DEPTH * width
+            back = lips_depth - MOUTH_CONTACT_DEPTH * width
+            contact = np.minimum(
+                smoothstep(np.abs(above), MOUTH_CONTACT_BAND * width + fall, MOUTH_CONTACT_BAND * width - fall),
+                smoothstep(pts[:, 2], back - fall, back + fall),
             )
             ny = np.asarray(normals, dtype=np.float64)[:, 1]
-            upper = np.where(contact & (ny < -0.5), True, np.where(contact & (ny > 0.5), False, upper))
-        labels[inside & upper] = upper_label
-        labels[inside & ~upper] = lower_label
-    return labels
+            down = smoothstep(ny, -0.5 + NORMAL_LABEL_FALLOFF, -0.5 - NORMAL_LABEL_FALLOFF)
+            up = smoothstep(ny, 0.5 - NORMAL_LABEL_FALLOFF, 0.5 + NORMAL_LABEL_FALLOFF)
+            by_normal = down + (1.0 - down - up) * upper
+            upper = contact * by_normal + (1.0 - contact) * upper
+            hard_upper = np.where(
+                (contact >= 0.5) & (ny < -0.5), True, np.where((contact >= 0.5) & (ny > 0.5), False, above >= 0)
+            )
+        else:
+            hard_upper = above >= 0
+        near = inside > 0
+        choices[near, 0], choices[near, 1] = upper_label, lower_label
+        shares[near, 0] = (inside * upper)[near]
+        shares[near, 1] = (inside * (1.0 - upper))[near]
+        shares[near, 2] = 1.0 - inside[near]
+        labelled = inside >= 0.5
+        hard[labelled & hard_upper] = upper_label
+        hard[labelled & ~hard_upper] = lower_label
+    return SoftLabels(hard, choices, shares)
+
+
+def label_regions(points, landmarks, normals=None):
+    """``(N,) int8`` region labels of ``points`` (``REGION_NONE`` outside the bands): the hard labels of
+    :func:`label_shares` (same arguments)."""
+    return label_shares(points, landmarks, normals).hard
 
 
 def _template_labels(fit, template):
@@ -273,15 +350,17 @@ def _off_face(template, template_components, target_triangles, n_target, rows, t
 class _FittedSurface:
     """The fitted template's surface for the transfer's closest-point queries: one
     :class:`~facemotion.core.geometry.MeshProximity` (structures per face mask built on first use) and one k-d tree
-    of its vertices (``scipy.spatial.cKDTree``) for distance bounds."""
+    of its vertices (``scipy.spatial.cKDTree``) for distance bounds; ``reach``: the least width of the blended closest
+    points' band (:meth:`~facemotion.core.geometry.MeshProximity.blended`), in the fit's units."""
 
     #: nearest vertices looked through for the nearest one of a subset (:meth:`nearest_vertex_distance`)
     NEAR = 16
     #: from this many points on, a tree of the subset is cheaper than looking through the nearest of all
     MANY = 1000
 
-    def __init__(self, fit, template):
+    def __init__(self, fit, template, reach=0.0):
         self.vertices = fit.vertices
+        self.reach = reach
         self.triangles = template.triangles
         self.proximity = MeshProximity.cached(fit.vertices, template.triangles)
         self.tree = cKDTree(fit.vertices)
@@ -365,11 +444,36 @@ def _blended_closest_points(surface, points, labels, tri_labels, triangle_mask, 
     """``(N, V) float64`` CSR: each point's correspondence on the fitted template (``surface``, a
     :class:`_FittedSurface`), as weights of template vertices (rows sum to 1; empty where no triangle is allowed):
     the blended closest points of :meth:`~facemotion.core.geometry.MeshProximity.blended` (every allowed
-    triangle nearly as close as the closest one shares in it, so a vertex between two folds, or a lash between a
-    lid and the template's lashes, no longer jumps from one to the other on a rounding error) on
-    ``triangle_mask``, labelled points never taking triangles of the opposite label and none of their own
-    (:func:`_closest_points`). ``hit``: the closest points ``(triangle, barycentric, distance)`` found there;
-    points farther than ``limit`` keep them."""
+    triangle nearly as close as the closest one, or within ``surface.reach`` of it, shares in it, so a vertex
+    between two folds, a lash between a lid and the template's lashes, or a lip corner where the template's lips
+    touch, no longer jumps from one to the other on a rounding error) on ``triangle_mask``, labelled points never
+    taking triangles of the opposite label and none of their own (:func:`_closest_points`). ``labels``:
+    :class:`SoftLabels` (or hard ``(N,)`` labels): a point on a label's soft border takes the mix of its choices'
+    correspondences by their shares. ``hit``: the closest points ``(triangle, barycentric, distance)`` found
+    there for the hard labels; points farther than ``limit`` keep them."""
+    labels = SoftLabels.of(labels)
+    matrix = _blended_for_labels(surface, points, labels.hard, tri_labels, triangle_mask, hit, limit)
+    own = labels.choices == labels.hard[:, None]
+    mixed = np.flatnonzero(((labels.shares > 0) & ~own).any(axis=1))
+    if len(mixed) == 0:
+        return matrix
+    # Points on a border: each choice's correspondence (its own closest points first), weighted by its share.
+    shares = np.where(own, 0.0, labels.shares)[mixed]
+    mix = sp.diags(np.where(own, labels.shares, 0.0)[mixed].sum(axis=1)) @ matrix[mixed]
+    for k in range(labels.choices.shape[1]):
+        rows = np.flatnonzero(shares[:, k] > 0)
+        if len(rows) == 0:
+            continue
+        choice = labels.choices[mixed[rows], k]
+        found = _closest_points(surface, points[mixed[rows]], choice, tri_labels, triangle_mask)
+        part = _blended_for_labels(surface, points[mixed[rows]], choice, tri_labels, triangle_mask, found, limit)
+        place = sp.csr_matrix((shares[rows, k], (rows, np.arange(len(rows)))), shape=(len(mixed), len(rows)))
+        mix = mix + place @ part
+    return _with_rows(matrix, mixed, mix)
+
+
+def _blended_for_labels(surface, points, labels, tri_labels, triangle_mask, hit, limit):
+    """:func:`_blended_closest_points` for hard ``labels (N,)``."""
     has = surface.label_bits(tri_labels)
 
     def allowed(point, triangle):
@@ -380,7 +484,7 @@ def _blended_closest_points(surface, points, labels, tri_labels, triangle_mask, 
             (opposite < 0) | ((bits >> np.maximum(opposite, 0)) & 1 == 0) | ((bits >> own) & 1 == 1)
         )
 
-    point, triangle, bary, weight = surface.proximity.blended(points, hit, limit, keep=allowed)
+    point, triangle, bary, weight = surface.proximity.blended(points, hit, limit, keep=allowed, reach=surface.reach)
     return sp.csr_matrix(
         ((bary * weight[:, None]).ravel(), (np.repeat(point, 3), surface.triangles[triangle].ravel())),
         shape=(len(points), len(surface.vertices)),
@@ -471,9 +575,7 @@ def transfer_expressions(
     target_normals = vertex_normals(target, target_triangles) @ fit.rotation  # directions into the template frame
     if _inside_out(target, target_triangles, target_landmarks):
         target_normals = -target_normals
-    target_labels = label_regions(
-        fit.to_template_frame(target), fit.to_template_frame(target_landmarks), target_normals
-    )
+    target_labels = label_shares(fit.to_template_frame(target), fit.to_template_frame(target_landmarks), target_normals)
     tri_labels = template_labels[template.triangles]
 
     # Template deltas into the target frame: x_target = scale * R @ x_template + t, so d_target = scale * R @ d.
@@ -526,7 +628,7 @@ def transfer_expressions(
         empty=empty,
         coverage=coverage,
         distance=distance,
-        labels=target_labels,
+        labels=target_labels.hard,
         parts=parts,
     )
 
@@ -623,8 +725,8 @@ def _skin_correspondence(
     soft_triangles = (template_roles[template.triangles] == ROLE_SKIN).all(axis=1)
     # One query over all of them; the points whose closest is an inner part are asked again for the skin only.
     report(0.1, "closest points on the template")
-    surface = _FittedSurface(fit, template)
-    on_any = _closest_points(surface, points, labels, tri_labels, soft_triangles)
+    surface = _FittedSurface(fit, template, reach=TRANSFER_REACH * iod)
+    on_any = _closest_points(surface, points, labels.hard, tri_labels, soft_triangles)
     on_skin = tuple(np.array(a) for a in on_any)
     inner = np.flatnonzero(~skin_triangles[on_any[0]] | ~np.isfinite(on_any[2]))
     if len(inner):
@@ -642,7 +744,7 @@ def _skin_correspondence(
         inner = inner[~far]
     if len(inner):
         report(0.4, "closest points on the template's skin")
-        again = _closest_points(surface, points[inner], labels[inner], tri_labels, skin_triangles)
+        again = _closest_points(surface, points[inner], labels.hard[inner], tri_labels, skin_triangles)
         for whole, part in zip(on_skin, again):
             whole[inner] = part
     components = connected_components(len(target), target_triangles)[rows]
@@ -675,13 +777,35 @@ def _skin_correspondence(
     triangle, bary = (
         np.where(use_skin[:, None] if a.ndim == 2 else use_skin, a, b) for a, b in zip(on_skin[:2], on_any[:2])
     )
-    # (a part's distance counts only where it has a share: the other may be inf)
-    distance = skin_share * np.where(skin_share > 0, on_skin[2], 0.0) + (1 - skin_share) * np.where(
-        skin_share < 1, on_any[2], 0.0
+    # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
+    # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
+    tri_part = template_components[template.triangles[:, 0]]
+    pairs, counts = np.unique(np.stack([components, tri_part[triangle]], axis=1), axis=0, return_counts=True)
+    best = {}
+    for (c, t), n in zip(pairs, counts):
+        if n > best.get(c, (None, 0))[1]:
+            best[c] = (t, n)
+    majority = np.array([best[c][0] for c in range(components.max() + 1)])[components]
+    on_majority = _MajorityPart(
+        surface,
+        points,
+        labels,
+        tri_labels,
+        soft_triangles,
+        template_components,
+        majority,
+        template_eye_parts,
+        zero_distance * iod,
     )
     # The motion is read through blended closest points, on the skin alone for the skin's share (the skin's only
-    # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there).
-    blend = _with_rows(sp.csr_matrix((len(rows), len(fit.vertices))), ask, sp.diags(skin_share[ask]) @ on_skin_blend)
+    # matter within SKIN_SNAP, the others' within zero_distance: coverage fades to 0 there), each kept on the
+    # vertex's part. Each share's own correspondence, weighted by it: a vertex whose share crosses one half (where
+    # the part it lies on is decided) moves as little as the share did.
+    skin_blend, skin_hit = on_majority(ask, on_skin_blend, tuple(a[ask] for a in on_skin))
+    blend = _with_rows(sp.csr_matrix((len(rows), len(fit.vertices))), ask, sp.diags(skin_share[ask]) @ skin_blend)
+    distance = np.zeros(len(rows))
+    distance[ask] = skin_share[ask] * skin_hit[2]
+    triangle[ask[use_skin[ask]]], bary[ask[use_skin[ask]]] = (a[use_skin[ask]] for a in skin_hit[:2])
     ask = np.flatnonzero(skin_share < 1)
     on_any_blend = _blended_closest_points(
         surface,
@@ -692,50 +816,58 @@ def _skin_correspondence(
         tuple(a[ask] for a in on_any),
         zero_distance * iod,
     )
-    blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(1 - skin_share[ask]) @ on_any_blend)
-    # An inner loose part of the target follows one loose part of the template: the one most of it lies on (gums
-    # vertices that the fit left nearer the template's mouth bag than its gums would smile with the lips).
-    tri_part = template_components[template.triangles[:, 0]]
-    hit_part = tri_part[triangle]
-    pairs, counts = np.unique(np.stack([components, hit_part], axis=1), axis=0, return_counts=True)
-    best = {}
-    for (c, t), n in zip(pairs, counts):
-        if n > best.get(c, (None, 0))[1]:
-            best[c] = (t, n)
-    majority = np.array([best[c][0] for c in range(components.max() + 1)])[components]
-    # Except the template's parts around the eyes: the lid margins of the skin's own part may follow its tear
-    # lines, which move with the lids.
-    odd_hit = (hit_part != majority) & ~np.isin(hit_part, template_eye_parts)
-    # The blend too stays on that part (or those around the eyes): it would otherwise reach across to the part a
-    # vertex at their junction lies on equally, and drop it again when a rounding error made that part the closest.
-    blend = blend.tocoo()
-    column_part = template_components[blend.col]
-    on_part = (column_part == majority[blend.row]) | np.isin(column_part, template_eye_parts)
-    total = np.bincount(blend.row[on_part], weights=blend.data[on_part], minlength=len(rows))
-    kept = sp.csr_matrix(
-        (
-            blend.data[on_part] / np.where(total > 0, total, 1.0)[blend.row[on_part]],
-            (blend.row[on_part], blend.col[on_part]),
-        ),
-        shape=blend.shape,
-    )
-    blend = blend.tocsr()
-    for t in np.unique(majority[odd_hit]):
-        odd = np.flatnonzero(odd_hit & (majority == t))
-        on_part = soft_triangles & (tri_part == t)
-        again = _closest_points(surface, points[odd], labels[odd], tri_labels, on_part)
-        ok = np.isfinite(again[2])
-        triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
-        again_blend = _blended_closest_points(
-            surface, points[odd], labels[odd], tri_labels, on_part, again, zero_distance * iod
-        )
-        kept = _with_rows(kept, odd[ok], again_blend[np.flatnonzero(ok)])
-        # No such part within reach: the vertex keeps what it found.
-        kept = _with_rows(kept, odd[~ok], blend[odd[~ok]])
-    blend = kept
+    any_blend, any_hit = on_majority(ask, on_any_blend, tuple(a[ask] for a in on_any))
+    blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(1 - skin_share[ask]) @ any_blend)
+    distance[ask] += (1 - skin_share[ask]) * any_hit[2]
+    triangle[ask[~use_skin[ask]]], bary[ask[~use_skin[ask]]] = (a[~use_skin[ask]] for a in any_hit[:2])
     r = distance / max(iod, 1e-12)
     s = np.clip((zero_distance - r) / (zero_distance - full_distance), 0.0, 1.0)
     return triangle, bary, distance, (s * s * (3 - 2 * s)).astype(np.float32), blend.tocsr()
+
+
+class _MajorityPart:
+    """Keeps correspondences on the template part a target vertex's loose part follows (``majority (R,)``, per
+    skin vertex ``rows`` of :func:`_skin_correspondence`) or on the parts around the eyes (``eye_parts``: the lid
+    margins of the skin's own part may follow its tear lines, which move with the lids): a blend would otherwise
+    reach across to the part a vertex at their junction lies on equally, and drop it again when a rounding error
+    made that part the closest. A vertex whose closest point lies on another part is matched on its part again
+    (within ``limit``); with no such part within reach it keeps what it found."""
+
+    def __init__(self, surface, points, labels, tri_labels, soft_triangles, components, majority, eye_parts, limit):
+        self.surface, self.points, self.labels, self.tri_labels = surface, points, labels, tri_labels
+        self.soft_triangles, self.majority, self.eye_parts, self.limit = soft_triangles, majority, eye_parts, limit
+        self.components = components  # (V,) the template's loose part of each vertex
+        self.tri_part = components[surface.triangles[:, 0]]
+
+    def __call__(self, ask, blend, hit):
+        """``(blend, hit)``: the rows ``ask (K,)``'s ``blend (K, V)`` and closest points ``hit (triangle, barycentric,
+        distance)`` kept on their parts."""
+        majority = self.majority[ask]
+        triangle, bary, distance = (np.array(a) for a in hit)
+        coo = blend.tocoo()
+        column_part = self.components[coo.col]
+        keep = (column_part == majority[coo.row]) | np.isin(column_part, self.eye_parts)
+        total = np.bincount(coo.row[keep], weights=coo.data[keep], minlength=len(ask))
+        kept = sp.csr_matrix(
+            (coo.data[keep] / np.where(total > 0, total, 1.0)[coo.row[keep]], (coo.row[keep], coo.col[keep])),
+            shape=blend.shape,
+        )
+        hit_part = self.tri_part[triangle]
+        odd_hit = (hit_part != majority) & ~np.isin(hit_part, self.eye_parts)
+        blend = blend.tocsr()
+        for t in np.unique(majority[odd_hit]):
+            odd = np.flatnonzero(odd_hit & (majority == t))
+            on_part = self.soft_triangles & (self.tri_part == t)
+            points, labels = self.points[ask[odd]], self.labels[ask[odd]]
+            again = _closest_points(self.surface, points, labels.hard, self.tri_labels, on_part)
+            ok = np.isfinite(again[2])
+            triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
+            again_blend = _blended_closest_points(
+                self.surface, points, labels, self.tri_labels, on_part, again, self.limit
+            )
+            kept = _with_rows(kept, odd[ok], again_blend[np.flatnonzero(ok)])
+            kept = _with_rows(kept, odd[~ok], blend[odd[~ok]])
+        return kept, (triangle, bary, distance)
 
 
 def _eye_rotations(deltas, fit, target, parts, gaze):
