@@ -12,7 +12,7 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 
 Usage::
 
-    python tools/capture_round_trip.py [--performance 1|2|3|4|5] [--size 256] [--seconds 6] [--scores-only]
+    python tools/capture_round_trip.py [--performance 1|2|3|4|5|6] [--size 256] [--seconds 6] [--scores-only]
         [--solve-only] [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
@@ -54,13 +54,16 @@ FPS = 30.0
 #: over; the fourth (a fourth face, a 16 degree turn, a funnel right after a pucker and one with the jaw) was added
 #: after the tracker's clock scale (:data:`facemotion.core.capture.tracking.CLOCK_SCALE`) was chosen on the first three;
 #: the fifth (a fifth face, a 14 degree turn, a pucker at each of its peaks, funnels on the way back) was added after
-#: the mouth's landmark weighting at a turn (:data:`facemotion.core.capture.solve.FORESHORTENING_POWER`) was chosen.
+#: the mouth's landmark weighting at a turn (:data:`facemotion.core.capture.solve.FORESHORTENING_POWER`) was chosen;
+#: the sixth (a sixth face, a 15 degree turn the other way, funnels and puckers both at the turn's peaks and near
+#: frontal, blinks, a smile) was added before performance 5's funnel was looked into, as an unseen check of that work.
 PERFORMANCES = {
     1: {"identity": (2.0, -1.5, 1.0, 1.5, -1.0), "seed": 20, "yaw_deg": 15.0},
     2: {"identity": (-1.5, 2.0, -1.0, 0.5, 1.5, 1.0), "seed": 21, "yaw_deg": -12.0},
     3: {"identity": (1.0, 1.0, -2.0, -1.0, 0.5, -1.5, 1.0), "seed": 22, "yaw_deg": 18.0},
     4: {"identity": (-1.0, -1.5, 1.5, -0.5, -1.0, 0.5), "seed": 23, "yaw_deg": -16.0},
     5: {"identity": (1.5, 0.5, 0.5, 2.0, -1.5, -1.0, -0.5), "seed": 24, "yaw_deg": 14.0},
+    6: {"identity": (0.5, -2.0, -1.0, 1.0, 1.5, -0.5, 1.0, 0.5), "seed": 25, "yaw_deg": -15.0},
 }
 #: Standard deviation of the Gaussian sensor noise added to every frame (8-bit levels; a webcam in room light).
 NOISE_SIGMA = 4.0
@@ -161,6 +164,21 @@ EVENTS = {
         ("eyeBlinkLeft", 5.3, 0.25, 1.0),
         ("eyeBlinkRight", 5.3, 0.25, 1.0),
         ("mouthFunnel", 5.5, 0.5, 0.7),
+    ),
+    6: (
+        ("browInnerUp", 1.5, 0.5, 0.6),
+        ("eyeBlinkLeft", 1.75, 0.3, 1.0),
+        ("eyeBlinkRight", 1.75, 0.3, 1.0),
+        ("mouthFunnel", 2.25, 0.5, 0.8),
+        ("mouthSmileLeft", 2.8, 0.5, 0.8),
+        ("mouthSmileRight", 2.8, 0.5, 0.9),
+        ("mouthPucker", 3.3, 0.4, 0.8),
+        ("mouthFunnel", 3.75, 0.4, 0.7),
+        ("jawOpen", 4.2, 0.4, 0.6),
+        ("mouthPucker", 4.75, 0.5, 0.9),
+        ("eyeBlinkLeft", 5.1, 0.25, 1.0),
+        ("eyeBlinkRight", 5.1, 0.25, 1.0),
+        ("mouthFunnel", 5.45, 0.4, 0.6),
     ),
 }
 
