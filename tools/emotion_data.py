@@ -99,8 +99,8 @@ __all__ = [
 ]
 
 #: Bumped whenever a change makes the same seed give different data (2: appearance styles; 3: caricatures; 4: the
-#: presets rebuilt to read on one frame, issue 17; 5: sadness's chin raise, surprise's 25+27 variant, fear's AU4, anger's
-#: AU5 and lip press, contempt's R12 raised so a single frame reads on any head, issue 17).
+#: presets rebuilt to read on one frame, issue 17; 5: sadness's chin raise, surprise's 25+27 variant, fear's AU4,
+#: anger's AU5 and lip press, contempt's R12 raised so a single frame reads on any head, issue 17).
 GENERATOR_VERSION = 5
 #: ``source`` of every synthetic face.
 RENDER_SOURCE = "ict-render"
