@@ -45,6 +45,7 @@ target and on the template alike) and never take a skin motion; skin never match
   mouth until its tip is :data:`TONGUE_OUT_REACH` mouth widths past the lips.
 """
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,6 +128,13 @@ FACE_SHARE = 0.5
 #: on both was handed from one to the other by a move of the fit far below a millimetre, and its motion jumped by
 #: up to 15 % of a shape's peak under a 1e-6 perturbation of the head (issue 18); within this band both share.
 TRANSFER_REACH = 0.01
+#: ... and for the target's inner parts that follow an inner part of the template's mouth (gums and tongue): the
+#: template's gums move steeply between its jaws (the upper ones still, the lower ones with the jaw), and the fit
+#: places them by the landmarks, which a 1e-6 perturbation of the head moves by about 1e-3 of their radius. Read
+#: through the 0.01 band, a warped head's gums changed jawForward by 3.3 % of its peak under that perturbation;
+#: through this one by 0.8 % (0.05: 2 %), for a gums error in the jaw shapes of 0.027 of the motion, not 0.019
+#: (tools/rig_accuracy.py; the heads' figures unchanged; issue 18).
+INNER_TRANSFER_REACH = 0.08
 #: Inter-ocular distances within which a target vertex counts as lying on the template's skin.
 SKIN_SNAP = 0.05
 #: Half widths of the falloffs of a vertex's share of the skin's motion: around SKIN_SNAP, as a fraction of it, and
@@ -807,16 +815,30 @@ def _skin_correspondence(
     distance[ask] = skin_share[ask] * skin_hit[2]
     triangle[ask[use_skin[ask]]], bary[ask[use_skin[ask]]] = (a[use_skin[ask]] for a in skin_hit[:2])
     ask = np.flatnonzero(skin_share < 1)
-    on_any_blend = _blended_closest_points(
-        surface,
-        points[ask],
-        labels[ask],
-        tri_labels,
-        soft_triangles,
-        tuple(a[ask] for a in on_any),
-        zero_distance * iod,
-    )
-    any_blend, any_hit = on_majority(ask, on_any_blend, tuple(a[ask] for a in on_any))
+    # A vertex whose loose part follows an inner part of the template's mouth reads it through the wider band.
+    skin_parts = np.unique(template_components[template.skin])
+    inner_part = ~np.isin(majority[ask], skin_parts) & ~np.isin(majority[ask], template_eye_parts)
+    wide = copy.copy(surface)
+    wide.reach = INNER_TRANSFER_REACH * iod
+    any_blend = sp.csr_matrix((len(ask), len(fit.vertices)))
+    any_hit = tuple(np.array(a[ask]) for a in on_any)
+    for group, group_surface in ((np.flatnonzero(~inner_part), surface), (np.flatnonzero(inner_part), wide)):
+        if len(group) == 0:
+            continue
+        rows_hit = tuple(a[ask[group]] for a in on_any)
+        on_any_blend = _blended_closest_points(
+            group_surface,
+            points[ask[group]],
+            labels[ask[group]],
+            tri_labels,
+            soft_triangles,
+            rows_hit,
+            zero_distance * iod,
+        )
+        group_blend, group_hit = on_majority(ask[group], on_any_blend, rows_hit, group_surface)
+        any_blend = _with_rows(any_blend, group, group_blend)
+        for whole, part in zip(any_hit, group_hit):
+            whole[group] = part
     blend = blend + _with_rows(sp.csr_matrix(blend.shape), ask, sp.diags(1 - skin_share[ask]) @ any_blend)
     distance[ask] += (1 - skin_share[ask]) * any_hit[2]
     triangle[ask[~use_skin[ask]]], bary[ask[~use_skin[ask]]] = (a[~use_skin[ask]] for a in any_hit[:2])
@@ -839,9 +861,10 @@ class _MajorityPart:
         self.components = components  # (V,) the template's loose part of each vertex
         self.tri_part = components[surface.triangles[:, 0]]
 
-    def __call__(self, ask, blend, hit):
+    def __call__(self, ask, blend, hit, surface=None):
         """``(blend, hit)``: the rows ``ask (K,)``'s ``blend (K, V)`` and closest points ``hit (triangle, barycentric,
-        distance)`` kept on their parts."""
+        distance)`` kept on their parts (blended again on ``surface``, default the one it was made with)."""
+        surface = surface or self.surface
         majority = self.majority[ask]
         triangle, bary, distance = (np.array(a) for a in hit)
         coo = blend.tocoo()
@@ -859,12 +882,10 @@ class _MajorityPart:
             odd = np.flatnonzero(odd_hit & (majority == t))
             on_part = self.soft_triangles & (self.tri_part == t)
             points, labels = self.points[ask[odd]], self.labels[ask[odd]]
-            again = _closest_points(self.surface, points, labels.hard, self.tri_labels, on_part)
+            again = _closest_points(surface, points, labels.hard, self.tri_labels, on_part)
             ok = np.isfinite(again[2])
             triangle[odd[ok]], bary[odd[ok]], distance[odd[ok]] = again[0][ok], again[1][ok], again[2][ok]
-            again_blend = _blended_closest_points(
-                self.surface, points, labels, self.tri_labels, on_part, again, self.limit
-            )
+            again_blend = _blended_closest_points(surface, points, labels, self.tri_labels, on_part, again, self.limit)
             kept = _with_rows(kept, odd[ok], again_blend[np.flatnonzero(ok)])
             kept = _with_rows(kept, odd[~ok], blend[odd[~ok]])
         return kept, (triangle, bary, distance)
