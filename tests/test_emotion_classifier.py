@@ -307,7 +307,8 @@ def test_nuisance_projection_makes_the_model_blind_to_head_shape_and_identity(sm
     Z = model.named_steps["scale"].transform(train.features(spec))
     U = train_emotion.nuisance_basis(Z, train.y, train.groups, spec, scale, 4)
     coef = model.named_steps["logreg"].coef_
-    assert U.shape[1] > 4 and np.abs(coef @ U).max() < 1e-8 * np.abs(coef).max()
+    # (1e-7, not machine precision: one projection of weights fitted in float64 leaves ~1e-8 on some data)
+    assert U.shape[1] > 4 and np.abs(coef @ U).max() < 1e-7 * np.abs(coef).max()
     assert summary["heldout"]["accuracy"] > 0.3
     with pytest.raises(InputError, match="rest pose"):
         train_emotion.head_shape_directions(train_emotion.parse_spec("distances,blendshapes", relative=True))
