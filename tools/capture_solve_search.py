@@ -26,6 +26,7 @@ Usage::
 """
 
 import argparse
+import hashlib
 import itertools
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ import capture_round_trip as round_trip  # noqa: E402
 from facemotion.core.capture import landmark_basis, solve  # noqa: E402
 from facemotion.core.capture.capture import CaptureSettings, Tracked, solve_take, track  # noqa: E402
 from facemotion.core.capture.sources import ArraySource  # noqa: E402
+from facemotion.core.io import assets  # noqa: E402
 from facemotion.core.rig.autorig import template_landmarks  # noqa: E402
 from facemotion.core.rig.template import load_ict_template  # noqa: E402
 
@@ -70,9 +72,13 @@ def framings_basis(template, landmarks, basis, used):
 
 def tracked_clip(performance):
     """The round trip's clip of ``performance`` rendered and tracked, ``(Tracked, truth weights, truth yaw)``; the
-    tracking is cached (``build/capture_round_trip/tracked_<performance>.npz``)."""
+    tracking is cached under ``build/capture_round_trip/``, keyed by the sources that track (so a changed tracker
+    tracks again) and MediaPipe's model."""
     frames, weights, yaw = round_trip.render_clip(256, 6.0, performance)
-    path = round_trip.CACHE / f"tracked_v1_{performance}_256_6.npz"
+    digest = hashlib.sha256(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
+    for source in ("core/capture/capture.py", "core/capture/tracking.py", "core/detect/landmarks.py"):
+        digest.update((round_trip.ROOT / source).read_bytes())
+    path = round_trip.CACHE / f"tracked_{performance}_256_6_{digest.hexdigest()[:16]}.npz"
     if path.exists():
         with np.load(path) as data:
             fields = {name: data[name] for name in ("times", "points", "scores", "matrices", "found")}
