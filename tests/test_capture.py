@@ -464,3 +464,53 @@ def test_live_session_tracks_in_a_worker_and_returns_the_take(round_trip):
     assert session.latest() is not None and session.latest().shape == (52,)
     take = session.stop()
     assert len(take) == len(frames) and take.found.all()
+
+
+def test_face_observer_framing_shift():
+    """One face's observation is the basis's own (the template unshifted reproduces the cached basis's neutral
+    exactly), and moving the framing by half a pixel moves MediaPipe's aligned landmarks by a sub-millimetre amount
+    that is not zero: the still-image measurement's noise that ``tools/capture_basis_variants.py`` measures."""
+    from facemotion.core.capture import landmark_basis
+    from facemotion.core.capture.solve import LandmarkSolver
+    from facemotion.core.rig.autorig import template_landmarks
+    from facemotion.core.rig.template import load_ict_template
+
+    template = load_ict_template()
+    landmarks = template_landmarks(template)
+    solver = LandmarkSolver(template, landmarks)
+    rest, _, pose, _ = landmark_basis.observed_basis(template, landmarks, solver.locate)
+    same, motion, turns = landmark_basis.face_observer(template, landmarks, solver.locate)(template.vertices, False)
+    assert motion is None and turns.shape == (478, len(landmark_basis.POSE_TURNS), 3)
+    assert np.array_equal(same, rest)
+    moved, _, _ = landmark_basis.face_observer(template, landmarks, solver.locate, shift=(0.5, 0.5, 1.0))(
+        template.vertices, False
+    )
+    change = np.linalg.norm(moved - rest, axis=1)
+    assert 0.0 < change.mean() < 0.001  # metres
+
+
+def test_solver_takes_a_given_basis():
+    """A basis given to the solver is the one it solves with: the shipped basis gives the default solver's weights
+    exactly, the funnel's own landmark motion reads as a funnel, and a basis whose funnel column is zero never reports
+    one (the prior's funnel, here 0, stands alone)."""
+    from facemotion.core.capture import landmark_basis
+    from facemotion.core.capture.solve import LandmarkSolver
+    from facemotion.core.rig.autorig import template_landmarks
+    from facemotion.core.rig.template import load_ict_template
+
+    template = load_ict_template()
+    landmarks = template_landmarks(template)
+    default = LandmarkSolver(template, landmarks)
+    rest, motion, pose, modes = landmark_basis.observed_basis(template, landmarks, default.locate)
+    frames = rest[None] + np.stack([0.0, 0.6, 1.0])[:, None, None] * motion[:, ARKIT_INDEX["mouthFunnel"]][None]
+    given = LandmarkSolver(template, landmarks, basis=(rest, motion, pose, modes))
+    for solver in (default, given):
+        solver.set_neutral(rest[None])
+    assert np.array_equal(given.solve(frames), default.solve(frames))
+    # A full funnel reads 0.74 against a zero prior (the ridge pulls toward it, the pucker column shares the lips).
+    assert default.solve(frames)[2, ARKIT_INDEX["mouthFunnel"]] > 0.5
+    no_funnel = motion.copy()
+    no_funnel[:, ARKIT_INDEX["mouthFunnel"]] = 0.0
+    blind = LandmarkSolver(template, landmarks, basis=(rest, no_funnel, pose, modes))
+    blind.set_neutral(rest[None])
+    assert np.abs(blind.solve(frames)[:, ARKIT_INDEX["mouthFunnel"]]).max() < 1e-9

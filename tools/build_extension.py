@@ -342,7 +342,7 @@ def stage_runtime_assets(target):
     Runs the project's own code, so the files are exactly what the add-on would otherwise compute (and cache) on
     first use: ``core.rig.template.load_ict_template()`` (converted ICT-FaceKit template, from the user cache when
     valid), ``core.rig.autorig.template_landmarks()`` (MediaPipe's landmarks on the template: a render-and-detect
-    run, ~10 s, also cached) and ``core.capture.landmark_basis.observed_basis`` (the capture's landmark basis, ~40 s,
+    run, ~10 s, also cached) and ``core.capture.landmark_basis.observed_basis`` (the capture's landmark basis, 15-50 s,
     cached), plus the pinned assets of :data:`BUNDLED_ASSET_FILES` from ``core.io.assets.asset_path``
     (sha256-checked) and the licences of :data:`BUNDLED_LICENSES`. The ICT-FaceKit OBJs are not shipped.
 
@@ -404,7 +404,7 @@ def stage_runtime_assets(target):
         if not cached.is_file():
             raise SystemExit(f"error: template_landmarks() left no {cached}")
         put(cached, name)
-        # The capture's landmark basis (renders of the template's shapes, detected: ~40 s, also cached).
+        # The capture's landmark basis (renders of the template's shapes, detected: 15-50 s, also cached).
         from facemotion.core.capture import landmark_basis
         from facemotion.core.capture.solve import LandmarkSolver
 

@@ -11,12 +11,16 @@ mouthFunnel fell from r 0.94 to 0.61 with no change to capture). Measured instea
 with the features a camera sees on a real face (lips, brows, eyes, mouth interior coloured; :func:`face_colours`),
 neutral and each shape at :data:`AMPLITUDES`, detected by the Face Landmarker as a still image, aligned to the neutral
 (:class:`.solve.LandmarkSolver` 's similarity on stable landmarks) and differenced; each shape's motion is the least-
-squares slope over the amplitudes (MediaPipe is not linear in a shape's weight).
+squares slope over the amplitudes (MediaPipe is not linear in a shape's weight). Each column is one still-image
+measurement, which MediaPipe's sub-pixel search moves: the framing moved by half a pixel changes the pucker's column
+by about 27 % of its length, the funnel's by 15 % (``tools/capture_basis_variants.py``, docs/capture.md).
 
-Built once per template, MediaPipe model and renderer (~40 s on two cores) and cached in the user cache; a built
-extension ships it (``tools/build_extension.py``), as it ships the template's landmarks.
+Built once per template, MediaPipe model and renderer (15 s cold on two cores, up to ~50 s when they are loaded) and
+cached in the user cache; a built extension ships it (``tools/build_extension.py``), as it ships the template's
+landmarks.
 """
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -169,6 +173,71 @@ def observed_basis_file(template):
     return f"{template.name.lower()}_observed_basis_{digest.hexdigest()[:16]}.npz"
 
 
+def face_observer(template, landmarks, locate, detector=None, shift=(0.0, 0.0, 1.0)):
+    """``observe(vertices, expressions=True)``: one face of the template's topology (``vertices`` ``(V, 3)``, e.g.
+    :meth:`~facemotion.core.rig.template.FaceTemplate.with_identity`) rendered frontal as a camera sees it
+    (:func:`face_colours`, framed as itself, the framing moved by ``shift``: ``(x, y)`` pixels and a scale of the
+    framed width, which measures how much MediaPipe's sub-pixel search moves the basis: ``tools/
+    capture_basis_variants.py``), detected and located (``locate``, as in :func:`observe_shapes`):
+    ``(rest (478, 3), motion (478, 52, 3) or None, residuals (478, P, 3))`` float64, template units: the neutral's
+    aligned landmarks, each shape's motion per unit weight (the least-squares slope over :data:`AMPLITUDES`; None
+    when ``expressions`` is false) and each :data:`POSE_TURNS` turn's residual. Raises NoFaceError when the neutral,
+    or a turned neutral, shows no face; a shape whose renders show none or that the template lacks keeps zero."""
+    from ..detect.landmarks import default_detector
+    from ..detect.rasterize import OrthoCamera, render
+    from ..errors import NoFaceError
+
+    detector = detector or default_detector()
+    zero = np.zeros(len(template.deltas))
+    amplitudes = np.asarray(AMPLITUDES, dtype=np.float64)
+
+    def observe(vertices, expressions=True):
+        vertices = np.asarray(vertices, dtype=np.float64)
+        colours, shown = face_colours(template, vertices, landmarks)
+        triangles = template.triangles[shown[template.triangles].all(axis=1)]
+        face = vertices[slice(*template.parts["face"])]
+        camera = OrthoCamera.framing(
+            face, view_dir=(0.0, 0.0, -1.0), up=(0.0, 1.0, 0.0), size=(RENDER_SIZE, RENDER_SIZE), margin=1.3
+        )
+        if tuple(shift) != (0.0, 0.0, 1.0):
+            pixel = 2.0 * camera.half_width / RENDER_SIZE
+            moved = camera.centre + pixel * (shift[0] * camera.rotation[0] + shift[1] * camera.rotation[1])
+            camera = dataclasses.replace(camera, centre=moved, half_width=camera.half_width * shift[2])
+        centre = face.mean(axis=0)
+
+        def seen(weights, turn=None):
+            posed = vertices + np.tensordot(weights, template.deltas, axes=1)
+            if turn is not None:
+                posed = (posed - centre) @ turn.T + centre
+            image = render(posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17)).image
+            faces = detector.detect(image)
+            return locate(faces[0]) if faces else None
+
+        rest = seen(zero)
+        if rest is None:
+            raise NoFaceError("MediaPipe finds no face on a neutral render of the template")
+        residuals = np.zeros((len(rest), len(POSE_TURNS), 3))
+        for k, (axis, degrees) in enumerate(POSE_TURNS):
+            turned = seen(zero, Rotation.from_euler(axis, degrees, degrees=True).as_matrix())
+            if turned is None:
+                raise NoFaceError(f"MediaPipe finds no face on a head turned {degrees} degrees about {axis}")
+            residuals[:, k] = turned - rest
+        if not expressions:
+            return rest, None, residuals
+        motion = np.zeros((len(rest), len(template.deltas), 3))
+        for k in range(len(template.deltas)):
+            if not np.any(template.deltas[k]):
+                continue  # a shape the template lacks (ICT: tongueOut)
+            moved = [seen(np.where(np.arange(len(zero)) == k, amplitude, 0.0)) for amplitude in amplitudes]
+            if any(m is None for m in moved):
+                continue
+            # Least-squares slope through the neutral: sum_a a (x_a - rest) / sum_a a^2.
+            motion[:, k] = np.tensordot(amplitudes, np.stack(moved) - rest, axes=1) / (amplitudes @ amplitudes)
+        return rest, motion, residuals
+
+    return observe
+
+
 def observe_shapes(template, landmarks, locate, detector=None):
     """Render and detect the template's shapes (see the module docstring).
 
@@ -186,61 +255,9 @@ def observe_shapes(template, landmarks, locate, detector=None):
     Raises NoFaceError when a neutral render, or a turned one, shows no face; a shape whose renders show none (none of
     ICT's) or that the template lacks keeps zero motion.
     """
-    from ..detect.landmarks import default_detector
-    from ..detect.rasterize import OrthoCamera, render
-    from ..errors import NoFaceError
-
-    detector = detector or default_detector()
-    zero = np.zeros(len(template.deltas))
-
-    def viewer(vertices):
-        """``seen(weights, turn=None)``: ``vertices`` posed with ``weights``, turned about the face's centre by the
-        rotation matrix ``turn``, rendered, detected and located (None when no face is found)."""
-        colours, shown = face_colours(template, vertices, landmarks)
-        triangles = template.triangles[shown[template.triangles].all(axis=1)]
-        face = vertices[slice(*template.parts["face"])]
-        camera = OrthoCamera.framing(
-            face, view_dir=(0.0, 0.0, -1.0), up=(0.0, 1.0, 0.0), size=(RENDER_SIZE, RENDER_SIZE), margin=1.3
-        )
-        centre = face.mean(axis=0)
-
-        def seen(weights, turn=None):
-            posed = vertices + np.tensordot(weights, template.deltas, axes=1)
-            if turn is not None:
-                posed = (posed - centre) @ turn.T + centre
-            image = render(posed, triangles, camera, vertex_colors=colours, background=(0.15, 0.15, 0.17)).image
-            faces = detector.detect(image)
-            return locate(faces[0]) if faces else None
-
-        return seen
-
-    seen = viewer(np.asarray(template.vertices, dtype=np.float64))
-    rest = seen(zero)
-    if rest is None:
-        raise NoFaceError("MediaPipe finds no face on the template's neutral render")
-    motion = np.zeros((len(rest), len(template.deltas), 3))
-    amplitudes = np.asarray(AMPLITUDES, dtype=np.float64)
-    for k in range(len(template.deltas)):
-        if not np.any(template.deltas[k]):
-            continue  # a shape the template lacks (ICT: tongueOut)
-        moved = []
-        for amplitude in amplitudes:
-            weights = np.zeros(len(template.deltas))
-            weights[k] = amplitude
-            moved.append(seen(weights))
-        if any(m is None for m in moved):
-            continue
-        # Least-squares slope through the neutral: sum_a a (x_a - rest) / sum_a a^2.
-        motion[:, k] = np.tensordot(amplitudes, np.stack(moved) - rest, axes=1) / (amplitudes @ amplitudes)
-    faces = [seen] + [viewer(template.with_identity(c)) for c in pose_identities(template)]
-    residuals = np.zeros((len(faces), len(rest), len(POSE_TURNS), 3))
-    for f, face_seen in enumerate(faces):
-        neutral = rest if face_seen is seen else face_seen(zero)
-        for k, (axis, degrees) in enumerate(POSE_TURNS):
-            turned = face_seen(zero, Rotation.from_euler(axis, degrees, degrees=True).as_matrix())
-            if neutral is None or turned is None:
-                raise NoFaceError(f"MediaPipe finds no face on a head turned {degrees} degrees about {axis}")
-            residuals[f, :, k] = turned - neutral
+    observe = face_observer(template, landmarks, locate, detector)
+    rest, motion, own = observe(template.vertices)
+    residuals = np.stack([own] + [observe(template.with_identity(c), False)[2] for c in pose_identities(template)])
     return rest, motion, residuals.mean(axis=0), bending_modes(residuals)
 
 

@@ -258,11 +258,13 @@ class LandmarkSolver:
         template: a :class:`facemotion.core.rig.template.FaceTemplate` (default: ICT-FaceKit).
         landmarks: the template's landmarks ``(triangle (478,), barycentric (478, 3), on_surface (478,))`` (default:
             :func:`facemotion.core.rig.autorig.template_landmarks`).
+        basis: ``(rest, motion, pose, modes)`` as :func:`.landmark_basis.observed_basis` returns them (default: that
+            function's, for this template; another is for measuring bases, ``tools/capture_basis_variants.py``).
 
     Use :meth:`align` per frame, :meth:`set_neutral` once with aligned frames of a calm face, then :meth:`solve`.
     """
 
-    def __init__(self, template=None, landmarks=None):
+    def __init__(self, template=None, landmarks=None, basis=None):
         from ..rig.autorig import template_landmarks
         from ..rig.template import load_ict_template
 
@@ -272,7 +274,7 @@ class LandmarkSolver:
         self.rest = interpolate_on_surface(template.vertices, template.triangles, triangle, barycentric)
         self._stable = np.zeros(len(self.rest), bool)
         self._stable[list(STABLE_LANDMARKS)] = True
-        _, motion, pose, modes = observed_basis(template, landmarks, self.locate)
+        _, motion, pose, modes = observed_basis(template, landmarks, self.locate) if basis is None else basis
         used = np.ones(len(self.rest), bool)
         used[list(topo.LEFT_IRIS) + list(topo.RIGHT_IRIS)] = False
         self.used = used
