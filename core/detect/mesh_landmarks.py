@@ -16,14 +16,17 @@ and position, so the face is searched coarse to fine:
 4. **Fine view.** The detection's box, eyes and mouth give the face's centre on the surface, its size and its roll;
    only the geometry near the face is rendered (so nothing in front of it occludes it and a large mesh renders
    fast), framed on the face at :data:`RENDER_SIZE`, and the Face Landmarker runs there. Its head pose turns the
-   camera toward the face (:data:`ROUND_SIZES`), and the last, frontal round gives the landmarks.
+   camera toward the face (:data:`ROUND_SIZES`), and the last, frontal round gives the landmarks: the mean of the
+   landmarker's answers on renders from a stencil of cameras around the frontal view (:data:`STENCIL`).
 
 The same mesh must give the same landmarks on any machine and under perturbations far below modelling precision
 (1e-6 of its size: a render then differs by a grey level in a few hundred pixels, and the landmarker's answer by
 ~0.05 px), but the landmarker's answer is not a continuous function of its image. So it only sees renders from
 cameras on a grid laid on the mesh's bounding box, blended across the grid's borders (:data:`CAMERA_GRID`), and
 every step from its answers to the landmarks is a continuous function of them and of the mesh, with no
-threshold's decision in between: a landmark lands at the surface under its sub-pixel position where that surface
+threshold's decision in between. What is left, its answer to the changed grey levels, is chaotic in the image:
+the last round averages it over renders from distinct grid cameras (:data:`STENCIL`), which divides it by about
+the square root of their number. A landmark lands at the surface under its sub-pixel position where that surface
 is trusted, and where it is not (beyond the depth test's limit :data:`DEPTH_OUTLIER`; near an occluding edge or
 the silhouette, where a landmark moved by a hundredth of a pixel lands on another surface millimetres away,
 :data:`OCCLUSION_GAP`) at a blend with MediaPipe's own depth, by a confidence that fades to 0 there and that the
@@ -117,6 +120,25 @@ ROUND_SIZES = (256, 256, 0)
 #: tenth of that apart). The grid moves a view by at most 1 degree, 1 % of its width and a pixel.
 CAMERA_GRID = (2.0, 1.0 / 32.0, 2.0)
 CAMERA_BLEND = 0.1
+#: Cameras whose answers the last round averages, as offsets of the view it asks for: (degrees turned about the face's
+#: up axis, about its right axis; pixels across the view to the right, up), equal weights. What is left of the
+#: landmarker's sensitivity after the grid is its answer to a render differing by a grey level in a few hundred pixels
+#: (~0.05 px, up to 1.3e-3 of the head's size on lips and lids); that answer is chaotic in the image, so renders from
+#: distinct grid cameras give nearly independent errors, and their mean has a fraction of each one's (about one over the
+#: square root of their number: these 25 cameras divide the landmarks' RMS move under a 1e-6 perturbation by 2.1 to 4.3
+#: on the ICT head, its triangle soup, a warped head and a whole character, and the rig's largest change by 1.8 to 4.2:
+#: tools/rig_stability.py). The offsets are whole grid cells (:data:`CAMERA_GRID`), so every camera sees a render of its
+#: own, and each is itself blended across the grid's borders (:func:`_grid_views`): the mean stays continuous in the
+#: mesh. Shifts and turns resample the face differently in the landmarker's crop; they are symmetric about the view
+#: asked for, so the mean does not move the face. The view asked for comes first: on a tie of weights its render is the
+#: one shown (:attr:`MeshLandmarks.image`) and scored. Larger turns (4 degrees), rolls and zooms divided the landmarks'
+#: move further (41 cameras: by 4.9 to 5.4) but not the rig's: a warped head's eyeSquintLeft moved by 1.5 to 3 % of its
+#: peak over four perturbations.
+STENCIL = (
+    ((0.0, 0.0, 0.0, 0.0),)
+    + tuple((0.0, 0.0, x, y) for x in (-6.0, -2.0, 2.0, 6.0) for y in (-6.0, -2.0, 2.0, 6.0))
+    + tuple((yaw, pitch, 0.0, 0.0) for yaw in (-2.0, 0.0, 2.0) for pitch in (-2.0, 0.0, 2.0) if yaw or pitch)
+)
 #: Distinct face positions the landmarker verifies before the search gives up (best score first).
 MAX_CANDIDATES = 12
 #: Camera turns (degrees about the face's up axis, toward the nose) tried when the landmarker finds no face on a
@@ -482,6 +504,27 @@ def _grid_views(forward, up, centre, half_width, size, grid):
     return views
 
 
+def _stencil_views(forward, up, centre, half_width, size, grid, stencil):
+    """:func:`_grid_views` of each camera of ``stencil`` (offsets as in :data:`STENCIL`) around the view looking
+    against ``forward`` with ``up``, centred on ``centre`` with ``half_width``, weighted equally: ``[(weight,
+    OrthoCamera)]``, weights summing to 1, the heaviest first; a grid camera that two stencil cameras share is
+    rendered once with both weights."""
+    forward = forward / np.linalg.norm(forward)
+    up = up - forward * (up @ forward)
+    up /= np.linalg.norm(up)
+    right = np.cross(up, forward)
+    pixel = 2.0 * half_width / size
+    merged = {}
+    for yaw, pitch, dx, dy in stencil:
+        turn = Rotation.from_rotvec(np.radians(yaw) * up) * Rotation.from_rotvec(np.radians(-pitch) * right)
+        at = centre + pixel * (dx * right + dy * up)
+        for weight, camera in _grid_views(turn.apply(forward), turn.apply(up), at, half_width, size, grid):
+            key = (camera.rotation.tobytes(), camera.centre.tobytes(), camera.half_width)
+            previous = merged.get(key, (0.0, camera))[0]
+            merged[key] = (previous + weight / len(stencil), camera)
+    return sorted(merged.values(), key=lambda view: -view[0])
+
+
 class _FaceRegion:
     """The triangles near the face (within ``radius`` of ``centre``): rendered instead of the whole mesh, so
     nothing far in front occludes the face and a large mesh renders fast; ``index`` maps them back."""
@@ -685,7 +728,8 @@ def _blend(weights, values):
 def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid, report):
     """Face Landmarker rounds on renders framed on ``candidate`` (see the module docstring), one per
     :data:`ROUND_SIZES`, each on the grid cameras around the view the one before asked for (:data:`CAMERA_GRID`),
-    their answers blended. Returns ``(shot, face, region, target, on_surface, confidence, forward, up)`` of the
+    their answers blended; the last round's on the grid cameras of every camera of :data:`STENCIL`
+    (:func:`_stencil_views`). Returns ``(shot, face, region, target, on_surface, confidence, forward, up)`` of the
     last round (``target`` and ``confidence`` blended, see :func:`_backproject`; ``on_surface``, the render and
     MediaPipe's face of its heaviest camera), or None when the landmarker finds no face in the first round.
     """
@@ -698,7 +742,8 @@ def _landmarks_on(vertices, triangles, normals, candidate, detector, size, grid,
     for round_, round_size in enumerate(sizes):
         report(0.6 + 0.35 * round_ / len(sizes), "turning toward the face")
         seen = []
-        for weight, camera in _grid_views(forward, up, centre, half_width, round_size, grid):
+        stencil = STENCIL if round_ == len(sizes) - 1 else STENCIL[:1]
+        for weight, camera in _stencil_views(forward, up, centre, half_width, round_size, grid, stencil):
             region = _FaceRegion(vertices, triangles, camera.centre, reach * camera.half_width)
             shot = render(vertices, region.triangles, camera, max_layers=MAX_LAYERS, normals=normals)
             faces = detector.detect(shot.image)
