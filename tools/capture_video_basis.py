@@ -21,8 +21,12 @@ keeps zero. The head-turn columns (``pose``, ``modes``) stay the shipped ones.
 Compared (Pearson r per channel and performance, ``capture_round_trip.compare``; tracking cached by
 ``capture_solve_search.tracked_clip``) at the solve's shipped settings: the shipped basis, the video basis (mean over
 ``--framings`` sub-pixel framings of :data:`FRAMINGS`), and with ``--own`` each performer's own head measured in video
-mode (a diagnostic: a capture never has the performer's mesh). ``--priors`` re-checks ``solve.PRIOR_WEIGHT`` with the
-video basis. Each clip's tracking (~1,000 frames, ~1-2 min on two cores) is cached under ``build/capture_round_trip/``.
+mode (a diagnostic: a capture never has the performer's mesh), with what each basis reads at those performances'
+funnel and pucker peaks (:func:`mouth_peaks`). ``--priors`` re-checks ``solve.PRIOR_WEIGHT`` with the video basis. Each
+basis clip's tracking (872 frames, 1-1.5 min on two shared cores) is cached under ``build/capture_round_trip/``.
+Findings (not taken; figures in docs/capture.md): the video columns are steadier than the stills' but read the round
+trip worse (16 channel-performances under 0.9 instead of 6), and the performer's own head in video mode does not read
+performance 3's pucker or 7's funnel either.
 
 Usage::
 
@@ -155,22 +159,38 @@ def scores(template, landmarks, basis, clips, prior=None):
 
 def mouth_peaks(template, landmarks, bases, clip, performance):
     """Print, at each funnel and pucker peak of ``performance`` (``capture_round_trip.EVENTS``), the head's yaw, the
-    true funnel / pucker and what each of ``bases`` (``{name: basis}``) reads there."""
+    true funnel / pucker and, for each of ``bases`` (``{name: basis}``), what the capture reads there, what an
+    unbounded least-squares fit of the lip landmarks alone (their aligned motion from the calm neutral) on the basis's
+    funnel, pucker and head-turn columns reads, and the share of the lips' motion (norm) that those columns leave over
+    at the true funnel and pucker with the turn columns fitted: how well the basis describes the performance's lips."""
     tracked, weights, yaw = clip
     funnel, pucker = round_trip.ARKIT_INDEX["mouthFunnel"], round_trip.ARKIT_INDEX["mouthPucker"]
-    takes = {
-        name: solve_take(tracked, CaptureSettings(), solver=solve.LandmarkSolver(template, landmarks, basis=basis))
-        for name, basis in bases.items()
-    }
-    print(f"\nperformance {performance}: funnel / pucker at their peaks, true then " + ", ".join(takes))
+    lips = np.zeros(478, bool)
+    lips[list(landmark_basis._LIPS)] = True
+    reads = {}
+    for name, basis in bases.items():
+        solver = solve.LandmarkSolver(template, landmarks, basis=basis)
+        reads[name] = (solve_take(tracked, CaptureSettings(), solver=solver).weights, solver, basis)
+    print(f"\nperformance {performance}: funnel / pucker at their peaks; true, then per basis the capture's, the lips'")
+    print(f"least-squares fit's, and the lips' motion left over at the true weights ({', '.join(bases)})")
     for name, centre, _, _ in sorted(round_trip.EVENTS[performance], key=lambda event: event[1]):
-        if name in ("mouthFunnel", "mouthPucker"):
-            i = round(centre * round_trip.FPS)
-            reads = "  ".join(f"{t.weights[i, funnel]:.2f} / {t.weights[i, pucker]:.2f}" for t in takes.values())
-            print(
-                f"{name:12s} {centre:4.2f} s yaw {np.degrees(yaw[i]):5.1f}: "
-                f"{weights[i, funnel]:.2f} / {weights[i, pucker]:.2f}  {reads}"
+        if name not in ("mouthFunnel", "mouthPucker"):
+            continue
+        i = round(centre * round_trip.FPS)
+        row = f"{name:12s} {centre:4.2f} s yaw {np.degrees(yaw[i]):5.1f}: "
+        row += f"{weights[i, funnel]:.2f} / {weights[i, pucker]:.2f}"
+        for captured, solver, basis in reads.values():
+            motion = (solver.align(tracked.points[i]) - solver.neutral)[lips].ravel()
+            shapes = np.stack([basis[1][lips, funnel].ravel(), basis[1][lips, pucker].ravel()], axis=1)
+            turns = basis[2][lips].transpose(0, 2, 1).reshape(-1, basis[2].shape[1])
+            fit = np.linalg.lstsq(np.concatenate([shapes, turns], axis=1), motion, rcond=None)[0]
+            rest = motion - shapes @ weights[i, [funnel, pucker]]
+            left = rest - turns @ np.linalg.lstsq(turns, rest, rcond=None)[0]
+            row += (
+                f" | {captured[i, funnel]:.2f} / {captured[i, pucker]:.2f}, {fit[0]:.2f} / {fit[1]:.2f},"
+                f" {100 * np.linalg.norm(left) / np.linalg.norm(motion):3.0f} %"
             )
+        print(row)
 
 
 def table(title, results, performances):
