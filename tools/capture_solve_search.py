@@ -72,10 +72,12 @@ def framings_basis(template, landmarks, basis, used):
 
 def tracked_clip(performance):
     """The round trip's clip of ``performance`` rendered and tracked, ``(Tracked, truth weights, truth yaw)``; the
-    tracking is cached under ``build/capture_round_trip/``, keyed by the sources that track (so a changed tracker
-    tracks again) and MediaPipe's model."""
+    tracking is cached under ``build/capture_round_trip/``, keyed by the clip's frames (a clip rendered again, e.g.
+    coloured by re-placed template landmarks, tracks again), the sources that track (so a changed tracker tracks
+    again) and MediaPipe's model."""
     frames, weights, yaw = round_trip.render_clip(256, 6.0, performance)
     digest = hashlib.sha256(assets.asset_info("mediapipe/face_landmarker.task").sha256.encode())
+    digest.update(frames.tobytes())
     for source in ("core/capture/capture.py", "core/capture/tracking.py", "core/detect/landmarks.py"):
         digest.update((round_trip.ROOT / source).read_bytes())
     path = round_trip.CACHE / f"tracked_{performance}_256_6_{digest.hexdigest()[:16]}.npz"
