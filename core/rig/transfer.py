@@ -503,6 +503,30 @@ def _blended_for_labels(surface, points, labels, tri_labels, triangle_mask, hit,
 _OPPOSITE_OF = np.array([OPPOSITE.get(k, -1) for k in range(7)], dtype=np.int64)
 
 
+def _shared_distance(surface, points, labels, tri_labels, triangle_mask, distance):
+    """``(N,) float64``: each point's distance to its closest point on the fitted template (``surface``, restricted to
+    ``triangle_mask``) as its soft labels weigh it: ``distance (N,)``, found for the hard labels
+    (:func:`_closest_points`), where the hard label holds the whole share, else the mix of each choice's own
+    distance by its share (:class:`SoftLabels`), so a continuous function of the labels' borders: a point whose
+    hard label flips at a share of one half does not change its distance at once."""
+    labels = SoftLabels.of(labels)
+    distance = np.array(distance, dtype=np.float64)
+    own = labels.choices == labels.hard[:, None]
+    mixed = np.flatnonzero(((labels.shares > 0) & ~own).any(axis=1))
+    if len(mixed) == 0:
+        return distance
+    shares = labels.shares[mixed]
+    mix = np.where(own[mixed], shares, 0.0).sum(axis=1) * distance[mixed]
+    for k in range(labels.choices.shape[1]):
+        rows = np.flatnonzero((shares[:, k] > 0) & ~own[mixed, k])
+        if len(rows):
+            choice = labels.choices[mixed[rows], k]
+            found = _closest_points(surface, points[mixed[rows]], choice, tri_labels, triangle_mask)
+            mix[rows] += shares[rows, k] * found[2]
+    distance[mixed] = mix
+    return distance
+
+
 def _with_rows(matrix, rows, replacement):
     """``matrix (N, V)`` sparse with its rows ``rows (R,) int`` replaced by ``replacement (R, V)``'s."""
     keep = np.ones(matrix.shape[0])
@@ -769,10 +793,13 @@ def _skin_correspondence(
     # How much a vertex takes the skin's motion: weights falling smoothly across each limit (distance, its
     # component's median distance, normal agreement), so a vertex near one moves as little as the input moved it.
     # The agreement is read at the blended closest point on the skin (the closest one jumps across a fold).
+    # The distance is the labels' shares' mix of each choice's own (:func:`_shared_distance`): the hard label's alone
+    # jumped where a lid margin's share of the upper lid passed one half (its skin share 0.28 -> 0, issue 18).
     snap_near, snap_far = (1 - SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod, (1 + SKIN_SNAP_FALLOFF) * SKIN_SNAP * iod
+    skin_distance = _shared_distance(surface, points, labels, tri_labels, skin_triangles, on_skin[2])
     skin_share = (
-        smoothstep(on_skin[2], snap_far, snap_near)
-        * smoothstep(_group_median(on_skin[2], components), snap_far, snap_near)[components]
+        smoothstep(skin_distance, snap_far, snap_near)
+        * smoothstep(_group_median(skin_distance, components), snap_far, snap_near)[components]
     )
     report(0.5, "blending closest points")
     ask = np.flatnonzero(skin_share > 0)
