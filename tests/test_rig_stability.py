@@ -101,3 +101,20 @@ def test_shape_differences_see_one_vertex():
     b[3, 17, 1] = 0.5  # one vertex of one shape, half the peak
     differences = rig_stability.shape_differences(a, b)
     assert differences[3] == pytest.approx(0.5) and np.delete(differences, 3).max() == 0.0
+
+
+def test_a_variant_names_its_draw():
+    """``perturb:S`` / ``shuffle:S`` are the draws of seed ``S`` (``perturb`` is ``perturb:0``), so another draw of
+    the same perturbation can be rigged and compared from the command line."""
+    vertices = np.random.default_rng(1).normal(size=(9, 3))
+    triangles = np.arange(9).reshape(3, 3)
+
+    def variant(name, **seed):
+        return rig_stability.variant_mesh(vertices, triangles, 1.0, name, **seed)
+
+    assert np.array_equal(variant("perturb")[0], variant("perturb:0")[0])
+    assert np.array_equal(variant("perturb:3")[0], variant("perturb", seed=3)[0])
+    assert not np.array_equal(variant("perturb:3")[0], variant("perturb")[0])
+    assert np.array_equal(variant("shuffle:2")[2], variant("shuffle", seed=2)[2])
+    with pytest.raises(ValueError, match="not an integer"):
+        variant("perturb:x")

@@ -9,8 +9,9 @@ a body, with clothes, hair and a cube), ``warp-KIND`` (a warped ICT head, :data:
 ``plain``, ``perturb`` (every point of the surface moved by N(0, 1e-6 of the head's size) per coordinate; vertices
 the rig welds into one point (:func:`facemotion.core.geometry.weld_vertices`: a split seam, the soup's corners)
 move together: moved apart by as much as the weld's tolerance they would be a tear, not the same head) or
-``shuffle`` (vertex order permuted, triangles renumbered). Deltas are saved in the plain case's vertex order, so
-any two runs compare.
+``shuffle`` (vertex order permuted, triangles renumbered); ``perturb:S`` and ``shuffle:S`` draw with seed ``S``
+(``perturb`` is ``perturb:0``): one draw may miss a knife edge that another finds. Deltas are saved in the plain
+case's vertex order, so any two runs compare.
 
 The difference of two rigs is, per ARKit shape, the largest vertex difference as a fraction of the shape's peak
 motion (:func:`shape_differences`). BLAS threads are set by the environment of the process that rigs
@@ -19,6 +20,8 @@ motion (:func:`shape_differences`). BLAS threads are set by the environment of t
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python tools/rig_stability.py rig ict plain,perturb,shuffle t1.npz
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python tools/rig_stability.py rig ict plain t2.npz
     python tools/rig_stability.py compare t1.npz:plain t2.npz:plain
+    python tools/rig_stability.py rig warp-wide plain,perturb:0,perturb:1,perturb:2,perturb:3 w.npz
+    python tools/rig_stability.py compare w.npz:plain w.npz:perturb:3
 
 ``rig --fixed-landmarks`` finds the landmarks once, on the plain head, and rigs every variant with them (the
 template fit and the transfer alone, without the landmark search).
@@ -58,7 +61,18 @@ def case_mesh(case):
 
 
 def variant_mesh(vertices, triangles, size, variant, seed=0):
-    """``(vertices, triangles, order)``: the ``variant`` of a mesh; ``order[i]`` is the plain index of vertex i."""
+    """``(vertices, triangles, order)``: the ``variant`` of a mesh; ``order[i]`` is the plain index of vertex i. A
+    ``variant`` ``NAME:S`` is ``NAME`` drawn with seed ``S`` in place of ``seed``.
+
+    Raises:
+        ValueError: unknown variant or a seed that is not an integer.
+    """
+    variant, _, drawn = variant.partition(":")
+    if drawn:
+        try:
+            seed = int(drawn)
+        except ValueError:
+            raise ValueError(f"variant seed {drawn!r} is not an integer (e.g. perturb:3)") from None
     rng = np.random.default_rng(seed)
     order = np.arange(len(vertices))
     if variant == "perturb":
