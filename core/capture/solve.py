@@ -170,6 +170,7 @@ LIP_REFIT_CHANNELS = ("mouthFunnel", "mouthPucker")
 #: trip, performances 1-4, the least r over the issue's channels at 3e-7 / 1e-7 / 3e-8 / 1e-8 / 1e-9: 0.820 / 0.869 /
 #: 0.886 / 0.892 / 0.895 (mouthPucker on performance 4); below 3e-8 a plateau (every channel within 0.006), and 1e-8
 #: keeps a pull for frames whose lower face says little.
+LIP_REFIT_PRIOR_WEIGHT = 1e-8
 #: Power of the foreshortening ratio in :func:`foreshortening_weights`. Round trip, performances 1 / 2 / 3 / 4,
 #: mouthPucker r with no weighting 0.979 / 0.964 / 0.915 / 0.784, power 1: 0.971 / 0.971 / 0.924 / 0.894, 2: 0.970 /
 #: 0.972 / 0.923 / 0.910, 4: 0.972 / 0.973 / 0.924 / 0.899, 8: 0.975 / 0.970 / 0.927 / 0.867; mouthFunnel 0.952 /
