@@ -134,6 +134,23 @@ SOLVE_SHARE = {
 #: 0.939 / 0.935). Blinks from the modes: 0.937 / 0.903 -> 0.940 / 0.904, kept on the mean. Costs a second bounded
 #: solve a frame (~2 ms).
 BEND_MODE_CHANNELS = ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight")
+#: Channels also solved on the brows' own landmarks with only the brow channels (names starting "brow") and the head
+#: turns' mean bends as columns, the result's :data:`BROW_REGION_SHARE` mixed with the bending modes' solve (whole
+#: face). The landmarks: those a brow channel moves at least half as much as any solved channel does, and over 0.3 mm
+#: (in the observed basis; 68 of the template's 468: brows, forehead, upper lids). On a turned face the whole-face fit
+#: hands the brows what the rest of the face leaves unexplained (browInnerUp r 0.732 at 11 degrees, performance 7);
+#: on the brows alone that leftover is out of reach, but so is the help of the other landmarks (alone: 0.957 / 0.817 /
+#: 0.935 / 0.882 on performances 1-4, with the modes in place of the mean bends 0.938 / 0.895 / 0.957 / 0.814), so the
+#: two are mixed. Round trip, chosen on performances 1-4 by the least r (the whole-face solve 0.974 / 0.967 / 0.926 /
+#: 0.911, mixed 0.967 / 0.918 / 0.931 / 0.926: least 0.911 -> 0.918, mean 0.944 -> 0.936); held out, performances
+#: 5-7: 0.896 / 0.970 / 0.732 -> 0.893 / 0.971 / 0.934. The other brow channels keep the modes' solve (mixing all five
+#: raised the idle channels' mean on performance 5 from 0.032 to 0.039).
+BROW_REGION_CHANNELS = ("browInnerUp",)
+BROW_REGION_SHARE = 0.5
+#: Least motion (metres) and least share of the strongest channel's motion at a landmark for it to count as a brow
+#: landmark (:data:`BROW_REGION_CHANNELS`).
+BROW_REGION_MIN_MOTION = 3e-4
+BROW_REGION_MIN_SHARE = 0.5
 #: Channels solved with each landmark weighted by how much of it a turned head still shows (see
 #: :func:`foreshortening_weights`), in a third solve of which only these are kept: the jaw and the mouth (names
 #: starting with these). On a face turned 16 degrees MediaPipe places the far side's lip points least well (it infers
@@ -324,6 +341,22 @@ class LandmarkSolver:
             np.concatenate([np.ones(k), np.full(modes.shape[1], POSE_LIMIT)]),
         )
         self._mode_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[name] for name in BEND_MODE_CHANNELS]))
+        # The brows' region solve: the brow channels on the landmarks they move most, the mean bends free.
+        brow_channels = np.flatnonzero([ARKIT_NAMES[c].startswith("brow") for c in self.channels])
+        reach = np.linalg.norm(expressions, axis=2)  # (478, k) metres
+        brow_reach = reach[:, brow_channels].max(axis=1)
+        brow_rows = (
+            used & (brow_reach >= BROW_REGION_MIN_SHARE * reach.max(axis=1)) & (brow_reach > BROW_REGION_MIN_MOTION)
+        )
+        self._brow_rows = np.flatnonzero(brow_rows[used])
+        self._brow_region = _BoundedRidge(
+            np.concatenate([expressions[:, brow_channels], pose], axis=1)[brow_rows],
+            np.zeros(len(brow_channels) + pose.shape[1]),
+            np.concatenate([np.ones(len(brow_channels)), np.full(pose.shape[1], POSE_LIMIT)]),
+        )
+        self._brow_channels = brow_channels
+        region = np.isin(self.channels[brow_channels], [ARKIT_INDEX[name] for name in BROW_REGION_CHANNELS])
+        self._brow_region_kept = np.flatnonzero(region)
         # The blinks' solve: the yaw turns' bends per degree of yaw on either side, the pitch turns as free columns.
         yaw_turns = [t for t, (axis, _) in enumerate(POSE_TURNS) if axis == "y"]
         self._yaw_bend = {
@@ -402,6 +435,12 @@ class LandmarkSolver:
         )
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
+        kept = self._brow_channels[self._brow_region_kept]
+        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows].reshape(len(d), -1)
+        region = self._brow_region.solve(on_brows, prior[:, self.channels[self._brow_channels]])
+        weights[:, kept] = (
+            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
+        )
         yaw = np.zeros(len(aligned)) if yaw is None else np.asarray(yaw, dtype=np.float64).reshape(len(aligned))
         weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw)
         bend = np.where(
