@@ -185,7 +185,14 @@ def round_trip():
 #: of 25 cameras (issue 18; median 0.24 mm, at most 1.6 mm), change the observed basis and the performers' colouring
 #: and moved them by up to 0.10 (mouthPucker on performance 4 0.910 -> 0.834, on 7 0.682 -> 0.585, browInnerUp on 7
 #: 0.796 -> 0.732, eyeBlinkRight on 5 0.902 -> 0.849; mouthFunnel on 5 0.899 -> 0.942): the basis is a noisy draw
-#: (docs/capture.md), and these bounds follow it.
+#: (docs/capture.md), and these bounds follow it. Issue 20's solve (funnel and pucker refitted on the lower face,
+#: browInnerUp half from a brow-region solve, the blinks' drift with the yaw removed per take; chosen on performances
+#: 1-4, 5-7 held out) measured, performances 1-7: jawOpen 0.997 / 0.992 / 0.992 / 0.987 / 0.986 / 0.967 / 0.964,
+#: eyeBlinkLeft 0.965 / 0.976 / 0.965 / 0.975 / 0.945 / 0.967 / 0.929, eyeBlinkRight 0.939 / 0.954 / 0.953 / 0.921 /
+#: 0.912 / 0.979 / 0.955, mouthSmileLeft 0.971 / 0.986 / 0.995 / 0.990 / 0.990 / 0.987 / 0.982, mouthSmileRight 0.994 /
+#: 0.993 / 0.968 / 0.993 / 0.977 / 0.985 / 0.972, browInnerUp 0.967 / 0.918 / 0.931 / 0.926 / 0.893 / 0.971 / 0.934,
+#: mouthFunnel 0.929 / 0.917 / 0.978 / 0.949 / 0.954 / 0.890 / 0.851, mouthPucker 0.955 / 0.987 / 0.927 / 0.892 /
+#: 0.979 / 0.946 / 0.724; the bounds are these less the same 0.05, rounded down.
 ROUND_TRIP_BOUNDS = {
     1: {
         "jawOpen": 0.94,
@@ -193,19 +200,19 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.88,
         "mouthSmileLeft": 0.92,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.92,
+        "browInnerUp": 0.91,
         "mouthFunnel": 0.87,
-        "mouthPucker": 0.91,
+        "mouthPucker": 0.90,
     },
     2: {
         "jawOpen": 0.94,
-        "eyeBlinkLeft": 0.91,
-        "eyeBlinkRight": 0.86,
+        "eyeBlinkLeft": 0.92,
+        "eyeBlinkRight": 0.90,
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.91,
-        "mouthFunnel": 0.87,
-        "mouthPucker": 0.92,
+        "browInnerUp": 0.86,
+        "mouthFunnel": 0.86,
+        "mouthPucker": 0.93,
     },
     3: {
         "jawOpen": 0.94,
@@ -213,55 +220,55 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.90,
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.91,
-        "browInnerUp": 0.87,
-        "mouthFunnel": 0.93,
-        "mouthPucker": 0.89,
+        "browInnerUp": 0.88,
+        "mouthFunnel": 0.92,
+        "mouthPucker": 0.87,
     },
     4: {
         "jawOpen": 0.93,
-        "eyeBlinkLeft": 0.90,
-        "eyeBlinkRight": 0.84,
+        "eyeBlinkLeft": 0.92,
+        "eyeBlinkRight": 0.87,
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.86,
-        "mouthFunnel": 0.88,
-        "mouthPucker": 0.78,
+        "browInnerUp": 0.87,
+        "mouthFunnel": 0.89,
+        "mouthPucker": 0.84,
     },
     5: {
         "jawOpen": 0.93,
-        "eyeBlinkLeft": 0.87,
-        "eyeBlinkRight": 0.79,
+        "eyeBlinkLeft": 0.89,
+        "eyeBlinkRight": 0.86,
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.92,
         "browInnerUp": 0.84,
-        "mouthFunnel": 0.89,
-        "mouthPucker": 0.93,
+        "mouthFunnel": 0.90,
+        "mouthPucker": 0.92,
     },
     6: {
         "jawOpen": 0.91,
-        "eyeBlinkLeft": 0.90,
-        "eyeBlinkRight": 0.91,
+        "eyeBlinkLeft": 0.91,
+        "eyeBlinkRight": 0.92,
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.93,
-        "browInnerUp": 0.91,
-        "mouthFunnel": 0.82,
-        "mouthPucker": 0.88,
+        "browInnerUp": 0.92,
+        "mouthFunnel": 0.84,
+        "mouthPucker": 0.89,
     },
     7: {
         "jawOpen": 0.91,
-        "eyeBlinkLeft": 0.85,
-        "eyeBlinkRight": 0.79,
+        "eyeBlinkLeft": 0.87,
+        "eyeBlinkRight": 0.90,
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.92,
-        "browInnerUp": 0.68,
-        "mouthFunnel": 0.76,
-        "mouthPucker": 0.53,
+        "browInnerUp": 0.88,
+        "mouthFunnel": 0.80,
+        "mouthPucker": 0.67,
     },
 }
 #: Channels on which the landmark solve beats MediaPipe's scores alone by 0.1 r, per performance: performance 7's
-#: funnel and pucker are read about as well by the scores (0.801 / 0.518 against the solve's 0.811 / 0.585; see
+#: funnel is read about as well by the scores (0.801 against the solve's 0.851; its pucker 0.518 against 0.724; see
 #: docs/capture.md).
-BEATS_SCORES = {performance: ("mouthPucker", "mouthFunnel") for performance in range(1, 7)} | {7: ()}
+BEATS_SCORES = {performance: ("mouthPucker", "mouthFunnel") for performance in range(1, 7)} | {7: ("mouthPucker",)}
 
 
 @pytest.mark.parametrize("performance", sorted(ROUND_TRIP_BOUNDS))
@@ -286,8 +293,8 @@ def test_round_trip_recovers_known_curves(performance):
     assert result["headYaw"][1] < 3.0
     assert np.abs(take.head_rotation[:, 0] - yaw).max() < np.radians(6.0)
     # The scores alone: mouthPucker r 0.056 / 0.401 / 0.805 / 0.302 / 0.247 / 0.668 / 0.518, mouthFunnel 0.405 / 0.683 /
-    # 0.755 / 0.706 / 0.716 / 0.567 / 0.801 (the solve: 0.968 / 0.978 / 0.943 / 0.834 / 0.981 / 0.935 / 0.585, 0.926 /
-    # 0.929 / 0.984 / 0.934 / 0.942 / 0.880 / 0.811).
+    # 0.755 / 0.706 / 0.716 / 0.567 / 0.801 (the solve: 0.955 / 0.987 / 0.927 / 0.892 / 0.979 / 0.946 / 0.724, 0.929 /
+    # 0.917 / 0.978 / 0.949 / 0.954 / 0.890 / 0.851).
     scores = crt.compare(solve_take(tracked, CaptureSettings(solve_share=0.0)), weights, yaw)
     for name in BEATS_SCORES[performance]:
         assert result[name][0] > scores[name][0] + 0.1, (name, result[name], scores[name])
@@ -296,6 +303,29 @@ def test_round_trip_recovers_known_curves(performance):
     # 0.065 (a turned pucker's leftovers in cheekPuff, noseSneer), rescaling channels that rise 0.1 (not 0.2) 0.042 /
     # 0.038.
     assert crt.idle_activation(take, weights)[0] < 0.04
+
+
+def test_remove_yaw_drift():
+    """A blink channel that drifts with the head's yaw (a different slope either side) loses the drift and keeps its
+    blinks' height; other channels are untouched; a take with no turn is unchanged; bad input is a clear error."""
+    from facemotion.core.capture.calibration import remove_yaw_drift
+
+    t = np.arange(300) / 30.0
+    yaw = np.radians(15.0) * np.sin(2.0 * np.pi * t / 10.0)
+    blink = np.exp(-0.5 * ((t[:, None] - np.array([1.5, 3.0, 5.5, 8.0])) / 0.08) ** 2).sum(axis=1)
+    drift = 0.9 * np.maximum(yaw, 0.0) + 0.3 * np.maximum(-yaw, 0.0)
+    weights = np.zeros((len(t), 52))
+    right, jaw = ARKIT_INDEX["eyeBlinkRight"], ARKIT_INDEX["jawOpen"]
+    weights[:, right] = blink + drift
+    weights[:, jaw] = drift
+    out = remove_yaw_drift(weights, yaw)
+    assert np.abs(out[:, right] - blink).max() < 0.02
+    assert np.array_equal(out[:, jaw], weights[:, jaw])
+    assert np.array_equal(remove_yaw_drift(weights, np.zeros(len(t))), weights)
+    with pytest.raises(InputError, match="one per frame"):
+        remove_yaw_drift(weights, yaw[:-1])
+    with pytest.raises(InputError, match="ARKit"):
+        remove_yaw_drift(weights, yaw, channels=("eyeBlink",))
 
 
 def test_foreshortening_weights():

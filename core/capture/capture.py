@@ -6,10 +6,10 @@ Two stages, so that a user can re-run the cheap second one with other settings:
 1. :func:`track`: MediaPipe's Face Landmarker in VIDEO mode on every frame (:class:`.tracking.FaceTracker`):
    landmarks, blendshape scores and the facial transformation matrix (:class:`Tracked`);
 2. :func:`solve_take`: the landmark solve (:mod:`.solve`) with the performer's neutral from a calm span, combined
-   with the scores per channel; frames without a face bridged (:func:`.timing.bridge_gaps`); neutral calibration
-   and rescale (:mod:`.calibration`); then :func:`clean_take` (also used on Live Link takes): the One Euro filter per
-   channel (:mod:`.one_euro`); gain, offset and clamp; resampled from the source's rate to the target's
-   (:func:`.timing.resample`).
+   with the scores per channel; frames without a face bridged (:func:`.timing.bridge_gaps`); the blinks' drift with
+   the head's yaw removed, neutral calibration and rescale (:mod:`.calibration`); then :func:`clean_take` (also used
+   on Live Link takes): the One Euro filter per channel (:mod:`.one_euro`); gain, offset and clamp; resampled from
+   the source's rate to the target's (:func:`.timing.resample`).
 
 With ``emotion_every`` (:func:`capture`), the faces of every Nth frame are also kept while tracking and classified
 afterwards by the ``emotion`` command's relative classifier against the video's calm frames (:func:`emotion_track`):
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..arkit import ARKIT_NAMES
 from ..errors import InputError
-from .calibration import adjust, calibrate, find_calm_span
+from .calibration import adjust, calibrate, find_calm_span, remove_yaw_drift
 from .one_euro import DEFAULT_BETA, DEFAULT_D_CUTOFF, DEFAULT_MIN_CUTOFF, one_euro
 from .solve import LandmarkSolver, combine, head_rotation, head_translation, metric_landmarks, solve_share
 from .take import Take
@@ -186,6 +186,7 @@ def solve_take(tracked, settings=None, *, solver=None, progress=None):
     position = np.array([head_translation(m) for m in tracked.matrices])
     position, _ = bridge_gaps(position, tracked.found)
     weights = combine(prior, solved, solve_share(settings.solve_share))
+    weights = remove_yaw_drift(weights, head[:, 0])
     # The head's neutral only from a span the user chose: a calm span found automatically may fall in a held turn.
     calibration = calibrate(
         weights, fps, span=span, head_rotation=None if settings.neutral is None else head, rescale=settings.rescale

@@ -19,6 +19,11 @@ pucker never passed 0.3). Where both sources see a channel about equally (blinks
 either, and channels no measurement backs keep the scores: :data:`SOLVE_SHARE` says, per channel, by measurement
 (``tools/capture_round_trip.py``).
 
+The lips' rounding (funnel, pucker) is read a second time from the lower face alone, the other channels held at the
+whole-face solve's values (:data:`LIP_REFIT_CHANNELS`): on a turned face part of the lip motion fits no basis column,
+and the whole-face fit spreads that residual over every channel, taking it from the rounding; a region solve of all
+the mouth's channels measured worse (the jaw and the smiles need the whole face).
+
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
 centre's offset from its eye corners in the aligned frame, on an eyeball of :data:`EYEBALL_RADIUS_M`.
 """
@@ -129,6 +134,23 @@ SOLVE_SHARE = {
 #: 0.939 / 0.935). Blinks from the modes: 0.937 / 0.903 -> 0.940 / 0.904, kept on the mean. Costs a second bounded
 #: solve a frame (~2 ms).
 BEND_MODE_CHANNELS = ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight")
+#: Channels also solved on the brows' own landmarks with only the brow channels (names starting "brow") and the head
+#: turns' mean bends as columns, the result's :data:`BROW_REGION_SHARE` mixed with the bending modes' solve (whole
+#: face). The landmarks: those a brow channel moves at least half as much as any solved channel does, and over 0.3 mm
+#: (in the observed basis; 68 of the template's 468: brows, forehead, upper lids). On a turned face the whole-face fit
+#: hands the brows what the rest of the face leaves unexplained (browInnerUp r 0.732 at 11 degrees, performance 7);
+#: on the brows alone that leftover is out of reach, but so is the help of the other landmarks (alone: 0.957 / 0.817 /
+#: 0.935 / 0.882 on performances 1-4, with the modes in place of the mean bends 0.938 / 0.895 / 0.957 / 0.814), so the
+#: two are mixed. Round trip, chosen on performances 1-4 by the least r (the whole-face solve 0.974 / 0.967 / 0.926 /
+#: 0.911, mixed 0.967 / 0.918 / 0.931 / 0.926: least 0.911 -> 0.918, mean 0.944 -> 0.936); held out, performances
+#: 5-7: 0.896 / 0.970 / 0.732 -> 0.893 / 0.971 / 0.934. The other brow channels keep the modes' solve (mixing all five
+#: raised the idle channels' mean on performance 5 from 0.032 to 0.039).
+BROW_REGION_CHANNELS = ("browInnerUp",)
+BROW_REGION_SHARE = 0.5
+#: Least motion (metres) and least share of the strongest channel's motion at a landmark for it to count as a brow
+#: landmark (:data:`BROW_REGION_CHANNELS`).
+BROW_REGION_MIN_MOTION = 3e-4
+BROW_REGION_MIN_SHARE = 0.5
 #: Channels solved with each landmark weighted by how much of it a turned head still shows (see
 #: :func:`foreshortening_weights`), in a third solve of which only these are kept: the jaw and the mouth (names
 #: starting with these). On a face turned 16 degrees MediaPipe places the far side's lip points least well (it infers
@@ -146,6 +168,26 @@ FORESHORTENED_PREFIXES = ("jaw", "mouth")
 #: 0.929 / 0.939 / 0.970 / 0.911 / 0.902, eyeBlinkLeft 0.964 / 0.966 / 0.968 / 0.977 / 0.933 -> 0.963 / 0.962 /
 #: 0.967 / 0.975 / 0.931 (measured on all five: no unseen check of this choice remains).
 YAW_FIXED_CHANNELS = ("eyeBlinkLeft", "eyeBlinkRight")
+#: Channels read a second time from the lower face alone, the rest of the face's channels held at the first solve's
+#: values: the lips' rounding, where the whole-face solve is weakest on a turned face. There part of the lip motion no
+#: basis column explains (22-38 % on performance 7 at 11 degrees), and a least-squares fit over all 468 landmarks
+#: spreads that residual over every channel, taking it from funnel and pucker; the refit asks only how much funnel and
+#: pucker the lower face's remaining motion holds (landmarks below the nose's alae, with the head turns' mean bends as
+#: free columns, each landmark weighted by :func:`foreshortening_weights` at the frame's yaw, pulled toward the first
+#: solve by :data:`LIP_REFIT_PRIOR_WEIGHT`). Round trip, chosen on performances 1-4 by the least r over the issue's
+#: channels (0.834 without the refit): this refit 0.892 (mouthFunnel r 0.926 / 0.929 / 0.984 / 0.934 -> 0.929 / 0.917
+#: / 0.978 / 0.949, mouthPucker 0.968 / 0.978 / 0.943 / 0.834 -> 0.955 / 0.987 / 0.927 / 0.892), on the lip contour
+#: alone (40 landmarks) 0.787 (0.828 unweighted), on the face below the nose tip 0.859, without the bends' columns
+#: 0.239 (a turn's bend of the lips is then read as rounding); held out, performances 5-7: mouthFunnel 0.942 / 0.880 /
+#: 0.811 -> 0.954 / 0.890 / 0.851, mouthPucker 0.981 / 0.935 / 0.585 -> 0.979 / 0.946 / 0.724. A region solve of every
+#: mouth channel on the lower face alone measured worse (mouthPucker 0.803 and 0.598 on performances 4 and 7, on the
+#: lips alone 0.265 and 0.647): the jaw and the smiles need the whole face's landmarks; only the rounding gains.
+LIP_REFIT_CHANNELS = ("mouthFunnel", "mouthPucker")
+#: Weight of the lip refit's pull toward the first solve (as :data:`PRIOR_WEIGHT`, per lower-face landmark). Round
+#: trip, performances 1-4, the least r over the issue's channels at 3e-7 / 1e-7 / 3e-8 / 1e-8 / 1e-9: 0.820 / 0.869 /
+#: 0.886 / 0.892 / 0.895 (mouthPucker on performance 4); below 3e-8 a plateau (every channel within 0.006), and 1e-8
+#: keeps a pull for frames whose lower face says little.
+LIP_REFIT_PRIOR_WEIGHT = 1e-8
 #: Power of the foreshortening ratio in :func:`foreshortening_weights`. Round trip, performances 1 / 2 / 3 / 4,
 #: mouthPucker r with no weighting 0.979 / 0.964 / 0.915 / 0.784, power 1: 0.971 / 0.971 / 0.924 / 0.894, 2: 0.970 /
 #: 0.972 / 0.923 / 0.910, 4: 0.972 / 0.973 / 0.924 / 0.899, 8: 0.975 / 0.970 / 0.927 / 0.867; mouthFunnel 0.952 /
@@ -206,17 +248,17 @@ class _BoundedRidge:
     """``min ||B w - d||^2 + s^2 ||w - p||^2, lower <= w <= upper`` for many frames against one basis ``B``.
 
     ``columns``: ``(L, C, 3)`` the landmark motion of each column on the L landmarks used (depth scaled by
-    :data:`DEPTH_WEIGHT` here); ``lower``, ``upper``: ``(C,)``. :meth:`solve` takes ``d`` ``(N, 3L)`` (depth already
-    scaled) and the prior ``(N, K)`` on the first K columns (the rest, nuisance terms, have prior 0); returns
-    ``(N, K) float64``.
+    :data:`DEPTH_WEIGHT` here); ``lower``, ``upper``: ``(C,)``; ``prior_weight``: ``s^2`` per landmark used (default
+    :data:`PRIOR_WEIGHT`). :meth:`solve` takes ``d`` ``(N, 3L)`` (depth already scaled) and the prior ``(N, K)`` on
+    the first K columns (the rest, nuisance terms, have prior 0); returns ``(N, K) float64``.
     """
 
-    def __init__(self, columns, lower, upper):
+    def __init__(self, columns, lower, upper, prior_weight=PRIOR_WEIGHT):
         basis = (columns * np.array([1.0, 1.0, DEPTH_WEIGHT])).transpose(0, 2, 1).reshape(-1, columns.shape[1])
         self.lower, self.upper = lower, upper
         # ||B w - d||^2 + s^2 ||w - p||^2 = ||R w - z||^2 + const with R^T R = B^T B + s^2 I (Cholesky, R = L^T) and
         # z = L^-1 (B^T d + s^2 p): the same bounded problem on C rows instead of ~1,400, set up once.
-        prior_weight = PRIOR_WEIGHT * len(columns)
+        prior_weight = prior_weight * len(columns)
         lower_factor = np.linalg.cholesky(basis.T @ basis + prior_weight * np.eye(basis.shape[1]))
         self._reduced = lower_factor.T
         self._from_motion = np.linalg.solve(lower_factor, basis.T)
@@ -299,6 +341,22 @@ class LandmarkSolver:
             np.concatenate([np.ones(k), np.full(modes.shape[1], POSE_LIMIT)]),
         )
         self._mode_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[name] for name in BEND_MODE_CHANNELS]))
+        # The brows' region solve: the brow channels on the landmarks they move most, the mean bends free.
+        brow_channels = np.flatnonzero([ARKIT_NAMES[c].startswith("brow") for c in self.channels])
+        reach = np.linalg.norm(expressions, axis=2)  # (478, k) metres
+        brow_reach = reach[:, brow_channels].max(axis=1)
+        brow_rows = (
+            used & (brow_reach >= BROW_REGION_MIN_SHARE * reach.max(axis=1)) & (brow_reach > BROW_REGION_MIN_MOTION)
+        )
+        self._brow_rows = np.flatnonzero(brow_rows[used])
+        self._brow_region = _BoundedRidge(
+            np.concatenate([expressions[:, brow_channels], pose], axis=1)[brow_rows],
+            np.zeros(len(brow_channels) + pose.shape[1]),
+            np.concatenate([np.ones(len(brow_channels)), np.full(pose.shape[1], POSE_LIMIT)]),
+        )
+        self._brow_channels = brow_channels
+        region = np.isin(self.channels[brow_channels], [ARKIT_INDEX[name] for name in BROW_REGION_CHANNELS])
+        self._brow_region_kept = np.flatnonzero(region)
         # The blinks' solve: the yaw turns' bends per degree of yaw on either side, the pitch turns as free columns.
         yaw_turns = [t for t, (axis, _) in enumerate(POSE_TURNS) if axis == "y"]
         self._yaw_bend = {
@@ -319,6 +377,21 @@ class LandmarkSolver:
         self._foreshortened_channels = np.flatnonzero(
             [ARKIT_NAMES[c].startswith(FORESHORTENED_PREFIXES) for c in self.channels]
         )
+        # The lip refit (LIP_REFIT_CHANNELS): the lower face's landmarks (below the nose's alae), its channels' columns
+        # and the head turns' mean bends (either sign), weighted per YAW_STEP_DEG step like the mouth's solve.
+        nose_alae = min(self.rest[topo.NOSE_ALA_LEFT, 1], self.rest[topo.NOSE_ALA_RIGHT, 1])
+        self._lower_face = np.flatnonzero(self.rest[used, 1] < nose_alae)
+        self._refit_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[n] for n in LIP_REFIT_CHANNELS]))
+        self._held_channels = np.setdiff1d(np.arange(k), self._refit_channels)
+        self._lower_expressions = expressions[used][self._lower_face]
+        self._refit_columns = np.concatenate(
+            [self._lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
+        )
+        self._refit_bounds = (
+            np.concatenate([np.zeros(len(self._refit_channels)), np.full(pose.shape[1], -POSE_LIMIT)]),
+            np.concatenate([np.ones(len(self._refit_channels)), np.full(pose.shape[1], POSE_LIMIT)]),
+        )
+        self._refitted = {}
         self.neutral = None
         self._eye_neutral = None
 
@@ -362,6 +435,12 @@ class LandmarkSolver:
         )
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
+        kept = self._brow_channels[self._brow_region_kept]
+        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows].reshape(len(d), -1)
+        region = self._brow_region.solve(on_brows, prior[:, self.channels[self._brow_channels]])
+        weights[:, kept] = (
+            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
+        )
         yaw = np.zeros(len(aligned)) if yaw is None else np.asarray(yaw, dtype=np.float64).reshape(len(aligned))
         weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw)
         bend = np.where(
@@ -372,33 +451,64 @@ class LandmarkSolver:
         unbent = d - (bend * np.array([1.0, 1.0, DEPTH_WEIGHT])).reshape(len(d), -1)
         fixed = self._yaw_fixed_channels
         weights[:, fixed] = self._yaw_fixed.solve(unbent, prior[:, self.channels])[:, fixed]
+        weights[:, self._refit_channels] = self._lip_refit(d, weights, yaw)
         out = prior.copy()
         out[:, self.channels] = weights
         return out
 
     def _foreshortened(self, d, prior, yaw):
-        """The :data:`FORESHORTENED_PREFIXES` channels ``(N, M)`` solved with :func:`foreshortening_weights`: linearly
-        blended between the solves at the two :data:`YAW_STEP_DEG` steps around each frame's ``yaw`` (radians), so
-        that a head held near a step's edge does not switch between two solves frame to frame (jitter). Each step's
-        factorisation is made once, on first use."""
-        mouth = self._foreshortened_channels
+        """The :data:`FORESHORTENED_PREFIXES` channels ``(N, M)`` solved with :func:`foreshortening_weights` (see
+        :meth:`_yaw_blended`)."""
+
+        def solve_at(step, root, rows):
+            if step not in self._turned:
+                self._turned[step] = _BoundedRidge(
+                    self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds
+                )
+            seen = (d[rows].reshape(len(rows), -1, 3) * root[:, None]).reshape(len(rows), -1)
+            return self._turned[step].solve(seen, prior[rows])[:, self._foreshortened_channels]
+
+        return self._yaw_blended(yaw, self._normals, len(self._foreshortened_channels), solve_at)
+
+    def _lip_refit(self, d, weights, yaw):
+        """:data:`LIP_REFIT_CHANNELS` ``(N, R)`` read again from the lower face's landmarks: their motion ``d`` less
+        what the other channels' first-solve ``weights`` ``(N, K)`` explain, fitted by these channels and the head
+        turns' mean bends with :func:`foreshortening_weights`, pulled toward the first solve (see
+        :meth:`_yaw_blended`)."""
+        lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
+        held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
+        remaining = lower - np.einsum("lck,nc->nlk", held, weights[:, self._held_channels])
+        first = weights[:, self._refit_channels]
+
+        def solve_at(step, root, rows):
+            if step not in self._refitted:
+                self._refitted[step] = _BoundedRidge(
+                    self._refit_columns * root[:, None, None], *self._refit_bounds, LIP_REFIT_PRIOR_WEIGHT
+                )
+            seen = (remaining[rows] * root[:, None]).reshape(len(rows), -1)
+            return self._refitted[step].solve(seen, first[rows])
+
+        return self._yaw_blended(yaw, self._normals[self._lower_face], len(self._refit_channels), solve_at)
+
+    @staticmethod
+    def _yaw_blended(yaw, normals, count, solve_at):
+        """A per-frame solve ``(N, count)`` weighted by :func:`foreshortening_weights` of ``normals`` ``(L, 3)``,
+        linearly blended between the solves at the two :data:`YAW_STEP_DEG` steps around each frame's ``yaw``
+        (radians), so that a head held near a step's edge does not switch between two solves frame to frame (jitter).
+        ``solve_at(step, root, rows)``: the solve of frames ``rows`` with rows weighted by ``root`` (the weights'
+        square root), each step's factorisation made once, on first use."""
         position = np.degrees(yaw) / YAW_STEP_DEG
         below = np.floor(position).astype(int)
         above_share = position - below
-        out = np.zeros((len(d), len(mouth)))
+        out = np.zeros((len(yaw), count))
         for step in np.unique(np.concatenate([below, below + 1])):
             rows = np.flatnonzero((below == step) | (below + 1 == step))
             share = np.where(below[rows] == step, 1.0 - above_share[rows], above_share[rows])
             rows, share = rows[share > 0.0], share[share > 0.0]  # a yaw on a step needs no solve at the next
             if len(rows) == 0:
                 continue
-            root = np.sqrt(foreshortening_weights(self._normals, np.radians(step * YAW_STEP_DEG)))
-            if step not in self._turned:
-                self._turned[step] = _BoundedRidge(
-                    self._mean_bend_columns * root[:, None, None], *self._mean_bend_bounds
-                )
-            seen = (d[rows].reshape(len(rows), -1, 3) * root[:, None]).reshape(len(rows), -1)
-            out[rows] += share[:, None] * self._turned[step].solve(seen, prior[rows])[:, mouth]
+            root = np.sqrt(foreshortening_weights(normals, np.radians(step * YAW_STEP_DEG)))
+            out[rows] += share[:, None] * solve_at(step, root, rows)
         return out
 
     def eye_rotation(self, aligned):
