@@ -291,7 +291,15 @@ def _signal_handlers():
         wanted[signal.SIGHUP] = _raise_terminated
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         wanted[signal.SIGINT] = _raise_interrupted
-    previous = {}
+    previous, previous_hook = {}, sys.unraisablehook
+
+    def unraisable(info):
+        # The interruption a finaliser swallowed is noted and raised again: its "Exception ignored" report would
+        # break the one-line promise (stderr is not yet held while the command line is read).
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            previous_hook(info)
+
+    sys.unraisablehook = unraisable
     try:
         for signum, handler in wanted.items():  # inside the try: a signal meanwhile still puts back the ones swapped
             previous[signum] = signal.signal(signum, handler)
@@ -299,6 +307,7 @@ def _signal_handlers():
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = previous_hook
         interrupts.forget_stop()
 
 
