@@ -81,9 +81,10 @@ def stop_if_asked():
     """Checkpoint: raise the interruption a signal asked for (:func:`ask_to_stop`) if it did not reach the caller,
     e.g. because its handler ran inside a finaliser and Python dropped the exception. Call it where a run may still
     stop cleanly (a stage boundary, before an output is renamed into place), never inside a
-    :func:`deferred_interrupts` block. Does nothing when no stop was asked, or while an interruption is being handled
-    (``except``/``finally`` on its way out, e.g. writing a batch's summary). Raises what the handler raises."""
-    if not _asked:
+    :func:`deferred_interrupts` block. Does nothing when no stop was asked, outside the main thread (where signals
+    are handled), or while an interruption is being handled (``except``/``finally`` on its way out, e.g. writing a
+    batch's summary). Raises what the handler raises."""
+    if not _asked or threading.current_thread() is not threading.main_thread():
         return
     handled = sys.exc_info()[1]
     while handled is not None:
