@@ -23,6 +23,8 @@ class Stopped(KeyboardInterrupt):
 
 
 def _raise_stopped(signum, frame):
+    """A handler like the CLI's: notes the stop (for :func:`interrupts.stop_if_asked`), then raises."""
+    interrupts.ask_to_stop(signum, _raise_stopped)
     raise Stopped(signum)
 
 
@@ -31,6 +33,7 @@ def sigterm_raises():
     previous = signal.signal(signal.SIGTERM, _raise_stopped)
     yield
     signal.signal(signal.SIGTERM, previous)
+    interrupts.forget_stop()
 
 
 def test_ctrl_c_inside_the_block_is_raised_after_it():
@@ -153,20 +156,7 @@ class _SignalsWhenCollected:
         signal.raise_signal(self.signum)
 
 
-def _stop_noting_handler(signum, frame):
-    interrupts.ask_to_stop(signum, _stop_noting_handler)
-    raise Stopped(signum)
-
-
-@pytest.fixture
-def sigterm_notes_the_stop():
-    previous = signal.signal(signal.SIGTERM, _stop_noting_handler)
-    yield
-    signal.signal(signal.SIGTERM, previous)
-    interrupts.forget_stop()
-
-
-def test_a_stop_a_finaliser_swallowed_is_raised_before_an_output_is_placed(sigterm_notes_the_stop, tmp_path):
+def test_a_stop_a_finaliser_swallowed_is_raised_before_an_output_is_placed(sigterm_raises, tmp_path):
     _SignalsWhenCollected(signal.SIGTERM)  # collected at once: the handler's Stopped is printed and dropped
     with pytest.raises(Stopped):
         with atomic_io.atomic_output(tmp_path / "o.txt") as tmp:
@@ -174,7 +164,7 @@ def test_a_stop_a_finaliser_swallowed_is_raised_before_an_output_is_placed(sigte
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_stop_on_its_way_out_is_not_raised_again(sigterm_notes_the_stop, tmp_path):
+def test_a_stop_on_its_way_out_is_not_raised_again(sigterm_raises, tmp_path):
     """While the interruption is handled (a batch writes its summary), outputs are still written."""
     with pytest.raises(Stopped):
         try:
