@@ -156,6 +156,7 @@ class _SignalsWhenCollected:
         signal.raise_signal(self.signum)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception
 def test_a_stop_a_finaliser_swallowed_is_raised_before_an_output_is_placed(sigterm_raises, tmp_path):
     _SignalsWhenCollected(signal.SIGTERM)  # collected at once: the handler's Stopped is printed and dropped
     with pytest.raises(Stopped):
