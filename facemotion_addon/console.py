@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+from ..core.interrupts import stop_if_asked
+
 __all__ = [
     "QUIET",
     "NORMAL",
@@ -71,7 +73,10 @@ def warn(text):
 
 
 def print_stage(name, started):
-    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value), unless quiet."""
+    """Print one stage's wall time since ``started`` (a ``time.perf_counter()`` value), unless quiet. A stage
+    boundary: a stop a signal asked for and a finaliser swallowed is raised here
+    (:func:`.core.interrupts.stop_if_asked`)."""
+    stop_if_asked()
     info(f"  {name:<30s} {time.perf_counter() - started:7.2f} s")
 
 
@@ -180,8 +185,10 @@ def held_stderr():
 def progress_bar(description):
     """Context manager yielding a ``progress(fraction, message)`` callable that drives a tqdm bar on stderr.
 
-    The bar is shown only when stderr is a terminal and the CLI is not quiet; otherwise the callable does nothing
-    (logs and pipes get no carriage-return noise). The bar closes when the block ends.
+    The bar is shown only when stderr is a terminal and the CLI is not quiet; otherwise the callable draws nothing
+    (logs and pipes get no carriage-return noise). The bar closes when the block ends. Each call is a stage boundary
+    of the work it reports on: a stop a signal asked for and a finaliser swallowed is raised there
+    (:func:`.core.interrupts.stop_if_asked`).
     """
     stream = _state["terminal"] or sys.stderr
     try:
@@ -189,7 +196,11 @@ def progress_bar(description):
     except (AttributeError, ValueError, OSError):
         show = False
     if not show:
-        yield lambda fraction, message="": None
+
+        def stop_check_only(fraction, message=""):
+            stop_if_asked()
+
+        yield stop_check_only
         return
     from tqdm import tqdm
 
@@ -198,6 +209,7 @@ def progress_bar(description):
     )
 
     def update(fraction, message=""):
+        stop_if_asked()
         bar.n = int(round(min(max(float(fraction), 0.0), 1.0) * 1000))
         if message:
             bar.set_postfix_str(str(message)[:40], refresh=False)

@@ -48,7 +48,7 @@ import numpy as np
 from ..core.animation.common_keys import cheapest_common_keys
 from ..core.animation.keys import DEFAULT_TOLERANCE
 from ..core.errors import FacemotionError, InputError
-from ..core.interrupts import deferred_interrupts
+from ..core.interrupts import deferred_interrupts, stop_if_asked
 from ..core.io import export_options
 from ..core.io.atomic_io import atomic_output, check_output_file, place_new
 from . import bridge, compat, gltf_tools, shading
@@ -547,6 +547,7 @@ def _export_with_companions(path, write, overwrite):
         if stage / path.name not in produced:
             raise FacemotionError(f"{path.name}: export failed (the exporter wrote no data)")
         placed = []
+        stop_if_asked()  # before the moves (a lost SIGTERM must not place the files; see core/interrupts.py)
         # The moves are one step: an interruption waits for the last, and a file in the way (without overwrite)
         # takes back the ones already placed.
         with deferred_interrupts():

@@ -235,6 +235,49 @@ def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code
     assert list(temp_dir.iterdir()) == []
 
 
+# Runs tools/cli_entry.py with a GC callback that raises the signal once, at the first collection in the landmark
+# stage (MediaPipe imported) outside a block that holds signals back: the CLI's handler runs inside the collector,
+# where Python drops its exception ("Exception ignored"), as in any finaliser (MediaPipe's Image.__del__ once
+# swallowed a SIGTERM that way, and the rig wrote its output).
+SIGNAL_INSIDE_THE_COLLECTOR = """
+import gc, os, runpy, signal, sys
+cli, signum = sys.argv[1], int(sys.argv[2])
+sys.argv[:3] = [cli]
+sys.path.insert(0, os.path.dirname(cli))
+
+def signal_inside_the_collector(phase, info):
+    handler = signal.getsignal(signum)
+    if "mediapipe" in sys.modules and getattr(handler, "__module__", "").endswith("cli.entry"):
+        gc.callbacks.remove(signal_inside_the_collector)
+        signal.raise_signal(signum)
+
+gc.callbacks.append(signal_inside_the_collector)
+runpy.run_path(cli, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    "signum, code, word",
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_a_signal_a_finaliser_swallowed_still_stops_the_rig(signum, code, word, tmp_path, ict_mesh):
+    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp_dir.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_INSIDE_THE_COLLECTOR, CLI[1], str(int(signum)), "rig", str(ict_mesh)]
+        + ["--out", str(out_dir / "o.glb")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(temp_dir)},
+    )
+    _one_line_error(proc, code, word)
+    assert list(out_dir.iterdir()) == []
+    assert list(temp_dir.iterdir()) == []
+
+
 # --- verbosity and the progress bar ----------------------------------------------------------------------------------
 
 

@@ -16,8 +16,6 @@ The task is created, used and closed like the still-image detectors (:mod:`facem
 same lifecycle class, signals held back while MediaPipe builds or tears the graph down, closed at exit).
 """
 
-import numpy as np
-
 from ..detect.landmarks import (
     DEFAULT_MIN_DETECTION_CONFIDENCE,
     DEFAULT_MIN_PRESENCE_CONFIDENCE,
@@ -28,7 +26,6 @@ from ..detect.landmarks import (
     _upscaled,
 )
 from ..detect.mediapipe_import import import_mediapipe
-from ..interrupts import deferred_interrupts
 from ..io.image_io import as_rgb_uint8
 
 #: Factor on the clock of the timestamps MediaPipe is given. A One Euro filter's step is ``alpha = 1 / (1 + 1 / (2 pi
@@ -86,17 +83,11 @@ class FaceTracker(_MediaPipeTask):
         are upscaled, as for stills). MediaPipe is given ``seconds`` times :data:`CLOCK_SCALE`, made strictly
         increasing whole milliseconds.
         Raises InputError for a malformed image, RuntimeError once closed."""
-        mp = import_mediapipe()
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
         canvas_image, canvas = _upscaled(rgb, MIN_DETECTION_SIDE)
         stamp = max(self._last_ms + 1, round(float(seconds) * CLOCK_SCALE * 1000.0))
-        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(canvas_image))
-        with self._lock:
-            if self._task is None:
-                raise RuntimeError("FaceTracker is closed; create a new one")
-            with deferred_interrupts():
-                result = self._task.detect_for_video(frame, stamp)
-            self._last_ms = stamp
+        result = self._run(canvas_image, stamp, call="detect_for_video")
+        self._last_ms = stamp
         faces = _to_faces(result, canvas, h, w)
         return faces[0] if faces else None

@@ -427,6 +427,7 @@ class _MediaPipeTask:
         if task is not None:
             with deferred_interrupts():
                 task.close()
+                del task  # MediaPipe's task runs Python in its __del__: let it run while signals are held (see _run)
 
     @property
     def closed(self):
@@ -439,14 +440,23 @@ class _MediaPipeTask:
     def __exit__(self, *exc_info):
         self.close()
 
-    def _run(self, rgb):
+    def _run(self, rgb, *arguments, call="detect"):
+        """The task's ``call`` (``detect``, ``detect_for_video``) on ``rgb`` (H, W, 3) uint8 and ``arguments``.
+        Raises RuntimeError once closed."""
         mp = import_mediapipe()
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(rgb)
         with self._lock:
             if self._task is None:
                 raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
+            # The MediaPipe Image is made and freed inside the block: it frees its C image in a Python __del__, and a
+            # signal whose handler ran there had its exception dropped ("Exception ignored in Image.__del__"), so a
+            # SIGTERM once let a rig finish and write its output.
             with deferred_interrupts():
-                return self._task.detect(image)
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+                try:
+                    return getattr(self._task, call)(image, *arguments)
+                finally:
+                    del image
 
 
 class FaceLandmarkDetector(_MediaPipeTask):

@@ -17,6 +17,8 @@ import sys
 import threading
 import types
 
+from ..interrupts import deferred_interrupts
+
 __all__ = ["import_mediapipe"]
 
 #: Held while stand-ins are in ``sys.modules``, so two threads never install or remove them at once.
@@ -38,8 +40,12 @@ class _AbsentModule(types.ModuleType):
 
 def import_mediapipe():
     """Import and return the ``mediapipe`` module, with matplotlib stood in for while it imports if matplotlib is not
-    installed (see the module docstring). Thread-safe. Raises ImportError when MediaPipe itself is missing."""
-    with _LOCK:
+    installed (see the module docstring). Thread-safe. Raises ImportError when MediaPipe itself is missing.
+
+    The import holds Ctrl+C / SIGTERM / SIGHUP back until it ends (:func:`..interrupts.deferred_interrupts`):
+    cut short, it leaves half-made modules behind, and a temporary file in TMPDIR (sounddevice, imported by
+    MediaPipe's audio tasks, runs ``ctypes.util.find_library``, which makes a ``tmpXXXXXXXX`` file and runs gcc)."""
+    with _LOCK, deferred_interrupts():
         if "mediapipe" in sys.modules or importlib.util.find_spec("matplotlib") is not None:
             return importlib.import_module("mediapipe")
         stand_ins = {name: _AbsentModule(name) for name in ("matplotlib", "matplotlib.pyplot")}

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InputError
+from ..interrupts import deferred_interrupts, stop_if_asked
 
 __all__ = [
     "atomic_output",
@@ -55,13 +56,15 @@ def check_writable(path):
         raise InputError(f"{path}: folder {parent} does not exist")
     if not parent.is_dir():
         raise InputError(f"{path}: cannot write there: {parent} is a file, not a folder")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=path.suffix, dir=parent)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write in {parent} ({exc.strerror or exc})") from None
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(tmp_name)
+    # One step: a signal between the probe's creation and its removal would leave it in the user's folder.
+    with deferred_interrupts():
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=path.suffix, dir=parent)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write in {parent} ({exc.strerror or exc})") from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
     return path
 
 
@@ -128,14 +131,18 @@ def atomic_output(path, *, suffix=None, exclusive=False):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden, recognisable temporary name ending with the real extension: ".mesh.npz.a1b2c3.npz".
-    fd, tmp_name = tempfile.mkstemp(
-        prefix="." + path.name + ".", suffix=path.suffix if suffix is None else suffix, dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = None
     try:
+        # Hidden, recognisable temporary name ending with the real extension: ".mesh.npz.a1b2c3.npz". Made with
+        # signals held back, so one that comes meanwhile finds it named here and removed below.
+        with deferred_interrupts():
+            fd, tmp_name = tempfile.mkstemp(
+                prefix="." + path.name + ".", suffix=path.suffix if suffix is None else suffix, dir=path.parent
+            )
+            os.close(fd)
+            tmp = Path(tmp_name)
         yield tmp
+        stop_if_asked()  # a stop a signal asked for, and a finaliser swallowed, ends here: the file is not placed
         # fsync so a crash after the rename cannot leave a renamed-but-empty file (ext4 delayed allocation).
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -150,8 +157,9 @@ def atomic_output(path, *, suffix=None, exclusive=False):
         else:
             os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         raise
 
 

@@ -16,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+from ...core import interrupts
 from ...core.errors import FacemotionError, InputError
 from .. import console, emotion_names
 from . import batch, capture, commands, preview, speak
@@ -263,26 +264,51 @@ COMMANDS["speak"] = speak.cmd_speak
 
 
 def _raise_terminated(signum, frame):
+    interrupts.ask_to_stop(signum, _raise_terminated)
     raise Terminated(signum)
+
+
+def _raise_interrupted(signum, frame):
+    interrupts.ask_to_stop(signum, _raise_interrupted)
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def _signal_handlers():
-    """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread while the block runs (so temporary files are
-    removed on the way out); the previous handlers come back afterwards. Outside the main thread (Blender's
-    ``--command`` runs in it, but be safe) nothing is installed."""
+    """SIGTERM and SIGHUP raise :class:`Terminated`, SIGINT KeyboardInterrupt (when Python's default handler has it:
+    an ignored Ctrl+C stays ignored), in the main thread while the block runs, so temporary files are removed on the
+    way out; the previous handlers come back afterwards. Each handler also notes the stop
+    (:func:`...core.interrupts.ask_to_stop`): one whose exception a finaliser swallowed is raised again at the next
+    stage boundary or output rename. Outside the main thread (Blender's ``--command`` runs in it, but be safe)
+    nothing is installed."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    wanted = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {signum: signal.signal(signum, _raise_terminated) for signum in wanted}
+    wanted = {signal.SIGTERM: _raise_terminated}
+    if hasattr(signal, "SIGHUP"):
+        wanted[signal.SIGHUP] = _raise_terminated
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        wanted[signal.SIGINT] = _raise_interrupted
+    previous, previous_hook = {}, sys.unraisablehook
+
+    def unraisable(info):
+        # The interruption a finaliser swallowed is noted and raised again: its "Exception ignored" report would
+        # break the one-line promise (stderr is not yet held while the command line is read).
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            previous_hook(info)
+
+    sys.unraisablehook = unraisable
     try:
+        for signum, handler in wanted.items():  # inside the try: a signal meanwhile still puts back the ones swapped
+            previous[signum] = signal.signal(signum, handler)
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = previous_hook
+        interrupts.forget_stop()
 
 
 def _left_behind(interruption):
