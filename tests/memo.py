@@ -21,6 +21,7 @@ result are computed separately. On a hit the test loads the stored arrays and as
 result. ``FACEMOTION_TEST_MEMO=0`` turns the memo off (every computation runs).
 """
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -54,8 +55,10 @@ def _source_digest():
     return _files_digest([*core, *(ROOT / "tools").glob("*.py"), ROOT / "__init__.py"], ROOT)
 
 
+@functools.cache
 def _environment():
-    """The Python build and every installed distribution but bpy, as ``name==version`` lines (sorted)."""
+    """The Python build and every installed distribution but bpy, as ``name==version`` lines (sorted); read once
+    per process (reading every distribution's metadata takes a second)."""
     distributions = sorted(
         {
             f"{d.metadata['Name'].lower()}=={d.version}"
