@@ -219,9 +219,9 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     int64, barycentric (H, W, 3) float64, depth (H, W) float64 (-inf background))``. The work is the number of
     (triangle, pixel) candidates; ``max_layers`` (candidates per image pixel, None for no limit) refuses, before
     any of it is done, meshes whose cost would explode (:func:`_check_layers`). Method: per triangle the pixel
-    bounding box; all (triangle, pixel) candidates are expanded with np.repeat in chunks of bounded size, tested with
-    barycentric edge functions at the pixel centres, and resolved by sorting (pixel, -depth, triangle) so the nearest
-    triangle wins and exact ties go to the lower triangle index (deterministic).
+    bounding box; its (triangle, pixel) candidates, in chunks of bounded size, are tested with barycentric edge
+    functions at the pixel centres a row at a time (:func:`_chunk_winners`), and per pixel the nearest triangle wins,
+    exact ties going to the lower triangle index (deterministic).
     """
     n_pix = height * width
     tri_buf = np.full(n_pix, -1, dtype=np.int64)
