@@ -8,6 +8,7 @@ corner's fold, moved cheekSquintRight by 1.5 % of its peak when its closest temp
 
 from types import SimpleNamespace
 
+import memo
 import numpy as np
 import pytest
 import rig_stability
@@ -32,11 +33,17 @@ LIMIT = 0.01
 
 
 @pytest.fixture(scope="module")
-def ict_rigs():
+def ict_rigs(tmp_path_factory):
     """``{variant: (52, N, 3) deltas in the plain vertex order}`` of the ICT head, each rigged with the plain
     head's landmarks (found once on the surface; the shuffled head's surface is the same, the perturbed one's moved
-    by 1e-6 of the head's size)."""
-    return rig_stability.rig_variants("ict", rig_stability.VARIANTS, fixed_landmarks=True)
+    by 1e-6 of the head's size); one BLAS thread, in a subprocess, memoised (tests/memo.py), so Blender 4.2 reuses
+    what 5.0 computed in the same clone."""
+    out = tmp_path_factory.mktemp("fit") / "fixed.npz"
+    return memo.memoized_arrays(
+        "rig_stability",
+        {"case": "ict", "variants": list(rig_stability.VARIANTS), "threads": 1, "fixed_landmarks": True},
+        lambda: rig_stability.rig_in_subprocess("ict", rig_stability.VARIANTS, 1, out, fixed_landmarks=True),
+    )
 
 
 @pytest.mark.parametrize("variant", ["shuffle", "perturb"])

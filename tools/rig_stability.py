@@ -27,6 +27,8 @@ motion (:func:`shape_differences`). BLAS threads are set by the environment of t
 template fit and the transfer alone, without the landmark search).
 """
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -110,6 +112,32 @@ def rig_variants(case, variants, fixed_landmarks=False):
         out[variant] = np.empty_like(deltas)
         out[variant][:, order] = deltas
     return out
+
+
+def rig_in_subprocess(case, variants, threads, out, fixed_landmarks=False, timeout=900):
+    """:func:`rig_variants` in a fresh interpreter (this tool's ``rig`` command) with ``threads`` BLAS threads (a
+    BLAS library reads its thread count when it loads), saved to ``out`` (.npz) and returned as ``{variant: (52, N,
+    3) float32 deltas}``. The interpreter imports no bpy: the result depends on the code, the Python stack, the
+    assets and these arguments alone.
+
+    Raises:
+        RuntimeError: the tool failed (its stderr's end in the message).
+    """
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+    )
+    command = [sys.executable, __file__, "rig", case, ",".join(variants), str(out)]
+    run = subprocess.run(
+        [*command, "--fixed-landmarks"] if fixed_landmarks else command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"rig_stability.py rig {case} failed (exit {run.returncode}): {run.stderr[-3000:]}")
+    with np.load(out) as data:
+        return {name: data[name] for name in data.files}
 
 
 def shape_differences(a, b):

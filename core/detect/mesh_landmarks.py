@@ -657,19 +657,20 @@ def _occlusion_weight(breaks, pixels, low, high):
     landmark moved by MediaPipe's answer to a changed pixel of its image changes its weight about as little."""
     across, down = breaks
     reach = int(np.ceil(OCCLUSION_RADIUS)) + 1
+    # Every pair within reach of every position at once: (offsets, N) arrays; the maximum is exact, so the same
+    # as taking the offsets one by one.
+    dy, dx = (o.reshape(-1, 1) for o in np.mgrid[-reach : reach + 1, -reach : reach + 1])
     column, row = np.floor(pixels[:, 0]).astype(np.int64), np.floor(pixels[:, 1]).astype(np.int64)
     worst = np.zeros(len(pixels))
     for pairs, (ex, ey) in ((across, (1.0, 0.5)), (down, (0.5, 1.0))):
         h, w = pairs.shape
-        weight = smoothstep(pairs, low, high)
-        for dy in range(-reach, reach + 1):
-            for dx in range(-reach, reach + 1):
-                qx, qy = column + dx, row + dy
-                inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
-                away = np.hypot(qx + ex - pixels[:, 0], qy + ey - pixels[:, 1])
-                tent = np.clip((OCCLUSION_RADIUS - away) / (OCCLUSION_RADIUS - 1.0), 0, 1)
-                edge = np.where(inside, weight[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)], 1.0)
-                worst = np.maximum(worst, tent * edge)
+        qx, qy = column + dx, row + dy
+        inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+        away = np.hypot(qx + ex - pixels[:, 0], qy + ey - pixels[:, 1])
+        tent = np.clip((OCCLUSION_RADIUS - away) / (OCCLUSION_RADIUS - 1.0), 0, 1)
+        # the break weight of the pairs near the positions only (elementwise: as on the whole image)
+        edge = np.where(inside, smoothstep(pairs[np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)], low, high), 1.0)
+        worst = np.maximum(worst, (tent * edge).max(axis=0))
     return 1.0 - worst
 
 

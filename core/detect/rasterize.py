@@ -219,9 +219,9 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     int64, barycentric (H, W, 3) float64, depth (H, W) float64 (-inf background))``. The work is the number of
     (triangle, pixel) candidates; ``max_layers`` (candidates per image pixel, None for no limit) refuses, before
     any of it is done, meshes whose cost would explode (:func:`_check_layers`). Method: per triangle the pixel
-    bounding box; all (triangle, pixel) candidates are expanded with np.repeat in chunks of bounded size, tested with
-    barycentric edge functions at the pixel centres, and resolved by sorting (pixel, -depth, triangle) so the nearest
-    triangle wins and exact ties go to the lower triangle index (deterministic).
+    bounding box; its (triangle, pixel) candidates, in chunks of bounded size, are tested with barycentric edge
+    functions at the pixel centres a row at a time (:func:`_chunk_winners`), and per pixel the nearest triangle wins,
+    exact ties going to the lower triangle index (deterministic).
     """
     n_pix = height * width
     tri_buf = np.full(n_pix, -1, dtype=np.int64)
@@ -273,7 +273,7 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     chunk_of = (np.cumsum(item_count) - item_count) // _CANDIDATE_CHUNK
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(chunk_of)) + 1, [item_tri.size]])
     for s, e in zip(bounds[:-1], bounds[1:]):
-        found = _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width)
+        found = _chunk_winners(s, e, item_tri, item_y0, item_ny, x0, nx, coef, zf, width, n_pix)
         if found is None:
             continue
         pw, depth, t, w = found
@@ -285,49 +285,59 @@ def _rasterize(xy, z, faces, height, width, max_layers=None):
     return tri_buf.reshape(height, width), bary_buf.reshape(height, width, 3), depth_buf.reshape(height, width)
 
 
-def _chunk_winners(s, e, item_tri, item_y0, item_count, x0, nx, coef, zf, width):
+def _chunk_winners(s, e, item_tri, item_y0, item_ny, x0, nx, coef, zf, width, n_pix):
     """The nearest candidate per pixel among the work items ``s:e`` of :func:`_rasterize`: ``(pixel (P,), depth
     (P,), live-triangle index (P,), barycentric (P, 3))``, the lowest triangle on exact depth ties; None when no
-    pixel centre is inside."""
-    it = item_tri[s:e]
-    cnt = item_count[s:e]
-    total = int(cnt.sum())
-    if total == 0:
+    pixel centre is inside.
+
+    The items are cut into pixel rows, and the rows of one width tested together as a dense ``(rows, width)``
+    block: the per-row coefficients broadcast over the row's pixels instead of being copied to every candidate.
+    Each candidate's weights and depth are the same floating-point expressions as one by one (same operands, same
+    order), so the buffers are identical whatever the grouping; the winner per pixel is chosen by value (greatest
+    depth, then lowest triangle), not by the order the candidates come in.
+    """
+    rows = item_ny[s:e]
+    if rows.sum() == 0:
         return None
-    # Each item's candidates are consecutive: per-item values are repeated (a copy of runs), not gathered.
-    row, col = np.divmod(np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt), np.repeat(nx[it], cnt))
-    px = np.repeat(x0[it], cnt) + col
-    py = np.repeat(item_y0[s:e], cnt) + row
-    cx = px + 0.5
-    cy = py + 0.5
-    a0, b0, c0, a1, b1, c1 = (np.repeat(c[it], cnt) for c in coef)
-    w0 = a0 * cx + b0 * cy + c0
-    w1 = a1 * cx + b1 * cy + c1
-    w2 = 1.0 - w0 - w1
-    inside = np.flatnonzero((w0 >= -_INSIDE_TOL) & (w1 >= -_INSIDE_TOL) & (w2 >= -_INSIDE_TOL))
-    if inside.size == 0:
+    row_item = np.repeat(np.arange(s, e), rows)
+    row_y = item_y0[row_item] + (np.arange(row_item.size) - np.repeat(np.cumsum(rows) - rows, rows))
+    row_t = item_tri[row_item]
+    row_nx = nx[row_t]
+    by_width = np.argsort(row_nx, kind="stable")
+    cuts = np.flatnonzero(np.diff(row_nx[by_width])) + 1
+    found = []
+    for group in np.split(by_width, cuts):
+        t, y = row_t[group], row_y[group]
+        cx = (x0[t][:, None] + np.arange(row_nx[group[0]])) + 0.5
+        cy = y + 0.5
+        # w = a * cx + b * cy + c, evaluated in that order (in place: the same roundings, fewer temporaries)
+        a0, b0, c0, a1, b1, c1 = (c[t] for c in coef)
+        w0 = a0[:, None] * cx
+        w0 += (b0 * cy)[:, None]
+        w0 += c0[:, None]
+        w1 = a1[:, None] * cx
+        w1 += (b1 * cy)[:, None]
+        w1 += c1[:, None]
+        w2 = 1.0 - w0
+        w2 -= w1
+        inside = w0 >= -_INSIDE_TOL
+        inside &= w1 >= -_INSIDE_TOL
+        inside &= w2 >= -_INSIDE_TOL
+        row, col = np.nonzero(inside)
+        if row.size:
+            found.append((t[row], y[row] * width + x0[t[row]] + col, w0[row, col], w1[row, col]))
+    if not found:
         return None
-    t = np.repeat(it, cnt)[inside]
-    pix = py[inside] * width + px[inside]
-    w0, w1 = w0[inside], w1[inside]
+    t, pix, w0, w1 = (np.concatenate(parts) for parts in zip(*found))
     # Depth is affine in the pixel too: the plane's depth at the pixel centre.
     depth = zf[t, 2] + w0 * (zf[t, 0] - zf[t, 2]) + w1 * (zf[t, 1] - zf[t, 2])
-    # Per pixel the nearest candidate, the lowest triangle on exact depth ties: candidates come in triangle
-    # order, so a stable sort by pixel keeps that order within each pixel, and the first candidate at the
-    # pixel's greatest depth wins (one sort key instead of a (pixel, -depth, triangle) lexsort).
-    order = np.argsort(pix, kind="stable")
-    pix_sorted = pix[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = pix_sorted[1:] != pix_sorted[:-1]
-    starts = np.flatnonzero(first)
-    depth_sorted = depth[order]
-    at_max = depth_sorted == np.repeat(
-        np.maximum.reduceat(depth_sorted, starts), np.diff(np.append(starts, order.size))
-    )
-    top = np.flatnonzero(at_max)
-    top_first = np.ones(top.size, dtype=bool)
-    top_first[1:] = pix_sorted[top[1:]] != pix_sorted[top[:-1]]
-    win = order[top[top_first]]
+    # Per pixel the nearest candidate, the lowest triangle on exact depth ties (max and min are exact).
+    nearest = np.full(n_pix, -np.inf)
+    np.maximum.at(nearest, pix, depth)
+    top = np.flatnonzero(depth == nearest[pix])
+    lowest = np.full(n_pix, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, pix[top], t[top])
+    win = top[t[top] == lowest[pix[top]]]
     # Weights of the winners only, clipped (a centre on an edge may lie a rounding error outside) and normalised.
     w = np.empty((win.size, 3))
     w[:, 0], w[:, 1] = w0[win], w1[win]
@@ -403,40 +413,40 @@ def render(
     flat = face_normals(v, f) if (not smooth and f.size) else None
 
     def shade(cam):
+        """``(colour (P, 3) linear light of the covered pixels, covered (H, W) bool, triangle, barycentric,
+        depth)`` of the view ``cam``: the background is left to the caller (one colour)."""
         xy, z = cam.project(v)
         tri, bary, depth = _rasterize(xy, z, f, *cam.size, max_layers=max_layers)
         fg = tri >= 0
         t, b = tri[fg], bary[fg]
-        out = np.broadcast_to(srgb_to_linear(bg), (*cam.size, 3)).copy()
-        if t.size:
-            if normals is not None:
-                n = np.einsum("nk,nkj->nj", b, normals[f[t]])
-                n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
-            else:
-                n = flat[t]
-            intensity = ambient + (1.0 - ambient) * np.abs(n @ light)
-            if albedo is None:
-                out[fg] = srgb_to_linear(SKIN_ALBEDO) * intensity[:, None]
-            else:
-                out[fg] = np.einsum("nk,nkj->nj", b, albedo[f[t]]) * intensity[:, None]
-        return out, tri, bary, depth
+        if not t.size:
+            return np.zeros((0, 3)), fg, tri, bary, depth
+        if normals is not None:
+            n = np.einsum("nk,nkj->nj", b, normals[f[t]])
+            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+        else:
+            n = flat[t]
+        intensity = ambient + (1.0 - ambient) * np.abs(n @ light)
+        if albedo is None:
+            return srgb_to_linear(SKIN_ALBEDO) * intensity[:, None], fg, tri, bary, depth
+        return np.einsum("nk,nkj->nj", b, albedo[f[t]]) * intensity[:, None], fg, tri, bary, depth
 
     if ssaa == 1:
-        linear, tri, bary, depth = shade(camera)
-    else:
-        big, _, _, _ = shade(camera.scaled(ssaa))
-        h, w = camera.size
-        linear = big.reshape(h, ssaa, w, ssaa, 3).mean(axis=(1, 3))
-        xy, z = camera.project(v)
-        tri, bary, depth = _rasterize(xy, z, f, h, w, max_layers=max_layers)
-    if ssaa == 1:
+        colour, fg, tri, bary, depth = shade(camera)
         # The background is one colour: encode it once and only the covered pixels one by one (same bytes).
-        fg = tri >= 0
         image = np.empty((*camera.size, 3), dtype=np.uint8)
         image[...] = np.round(linear_to_srgb(srgb_to_linear(bg)) * 255.0).astype(np.uint8)
-        image[fg] = np.round(linear_to_srgb(linear[fg]) * 255.0).astype(np.uint8)
+        image[fg] = np.round(linear_to_srgb(colour) * 255.0).astype(np.uint8)
     else:
-        image = np.round(linear_to_srgb(linear) * 255.0).astype(np.uint8)
+        big = camera.scaled(ssaa)
+        colour, fg, _, _, _ = shade(big)
+        linear = np.broadcast_to(srgb_to_linear(bg), (*big.size, 3)).copy()
+        linear[fg] = colour
+        h, w = camera.size
+        image = np.round(linear_to_srgb(linear.reshape(h, ssaa, w, ssaa, 3).mean(axis=(1, 3))) * 255.0)
+        image = image.astype(np.uint8)
+        xy, z = camera.project(v)
+        tri, bary, depth = _rasterize(xy, z, f, h, w, max_layers=max_layers)
     depth32 = depth.astype(np.float32)
     depth32[tri < 0] = np.nan
     return Render(
