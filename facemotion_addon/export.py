@@ -50,7 +50,7 @@ from ..core.animation.keys import DEFAULT_TOLERANCE
 from ..core.errors import FacemotionError, InputError
 from ..core.interrupts import deferred_interrupts, stop_if_asked
 from ..core.io import export_options
-from ..core.io.atomic_io import atomic_output, check_output_file, place_new
+from ..core.io.atomic_io import atomic_output, check_output_file, place_new, record_placement
 from . import bridge, compat, gltf_tools, shading
 from .bone_drivers import baked_driven_bones
 from .console import blender_error_cause, held_stdout
@@ -564,5 +564,6 @@ def _export_with_companions(path, write, overwrite):
                 for target in placed:
                     target.unlink(missing_ok=True)
                 raise
+            record_placement(path)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

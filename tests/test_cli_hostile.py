@@ -278,6 +278,47 @@ def test_a_signal_a_finaliser_swallowed_still_stops_the_rig(signum, code, word, 
     assert list(temp_dir.iterdir()) == []
 
 
+# Runs tools/cli_entry.py with SIGTERM raised right after the output is placed (the file is finished and in place,
+# the command has not exited yet): the one line must say the file was kept, not "nothing was written".
+SIGNAL_AFTER_PLACING = """
+import os, runpy, signal, sys
+cli, signum = sys.argv[1], int(sys.argv[2])
+sys.argv[:3] = [cli]
+sys.path.insert(0, os.path.dirname(cli))
+from package_path import import_facemotion
+import_facemotion()
+from facemotion.core.io import atomic_io
+record = atomic_io.record_placement
+
+def signal_after_placing(path):
+    record(path)
+    signal.raise_signal(signum)
+
+atomic_io.record_placement = signal_after_placing
+runpy.run_path(cli, run_name="__main__")
+"""
+
+
+def test_a_signal_after_the_output_is_placed_says_it_was_kept(tmp_path, ict_mesh):
+    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp_dir.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_AFTER_PLACING, CLI[1], str(int(signal.SIGTERM)), "rig", str(ict_mesh)]
+        + ["--out", str(out_dir / "o.glb")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(temp_dir)},
+    )
+    line = _one_line_error(proc, 143, "terminated", "o.glb was finished before the signal and kept")
+    assert "nothing was written" not in line
+    assert [p.name for p in out_dir.iterdir()] == ["o.glb"]
+    assert (out_dir / "o.glb").read_bytes()[:4] == b"glTF"
+    assert list(temp_dir.iterdir()) == []
+
+
 # --- verbosity and the progress bar ----------------------------------------------------------------------------------
 
 

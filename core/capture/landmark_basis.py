@@ -293,7 +293,7 @@ def observed_basis(template, landmarks, locate):
             with np.load(path) as data:
                 return data["rest"], data["motion"], data["pose"], data["modes"]
     rest, motion, pose, modes = observe_shapes(template, landmarks, locate)
-    with assets.atomic_output(assets.cache_dir() / name) as tmp:
+    with assets.atomic_output(assets.cache_dir() / name, output=False) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, rest=rest, motion=motion, pose=pose, modes=modes)
     return rest, motion, pose, modes

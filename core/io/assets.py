@@ -235,7 +235,7 @@ def _download(info, dest, url, progress=None):
     digest = hashlib.sha256()
     report = progress or (lambda fraction, message: None)
     try:
-        with atomic_output(dest) as tmp:
+        with atomic_output(dest, output=False) as tmp:
             with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
                 total, done = int(response.headers.get("Content-Length") or 0), 0
                 report(0.0, f"downloading {info.name}")

@@ -96,6 +96,30 @@ def _exists_error(path):
     )
 
 
+#: Paths placed while :func:`recorded_placements` is active, else None (nothing is kept: Blender's session is long).
+_placements = None
+
+
+@contextlib.contextmanager
+def recorded_placements():
+    """Context manager yielding a list that collects, in order, every output path :func:`atomic_output` (or a caller
+    through :func:`record_placement`) places while the block runs. The command line runs in one, so a signal that
+    comes after a file was placed is reported as "FILE was finished and kept", not "nothing was written". Nests (the
+    inner block's list only)."""
+    global _placements
+    outer, _placements = _placements, []
+    try:
+        yield _placements
+    finally:
+        _placements = outer
+
+
+def record_placement(path):
+    """Note that ``path`` (a finished output) is now in place (see :func:`recorded_placements`)."""
+    if _placements is not None:
+        _placements.append(Path(path))
+
+
 def place_new(source, path):
     """Move the finished file ``source`` to ``path`` (same folder) only if ``path`` does not exist: ``os.link``
     creates the name exclusively and atomically (it fails when another process made ``path`` first), then
@@ -118,7 +142,7 @@ def place_new(source, path):
 
 
 @contextlib.contextmanager
-def atomic_output(path, *, suffix=None, exclusive=False):
+def atomic_output(path, *, suffix=None, exclusive=False, output=True):
     """Context manager yielding a temporary ``Path`` beside ``path``; on success it replaces ``path`` atomically
     (``exclusive``: creates it, :func:`place_new`; raises InputError when ``path`` exists by then).
 
@@ -127,7 +151,8 @@ def atomic_output(path, *, suffix=None, exclusive=False):
     ``path`` is left as it was, and the exception propagates. Parent directories are created.
 
     ``suffix``: extension of the temporary file (default: ``path``'s own, so libraries that pick a format from the
-    file name, e.g. ``cv2.imwrite`` or ``np.save``, still do the right thing).
+    file name, e.g. ``cv2.imwrite`` or ``np.save``, still do the right thing). ``output``: the file is one of the
+    user's outputs, noted by :func:`recorded_placements` (False for caches and downloads).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +181,8 @@ def atomic_output(path, *, suffix=None, exclusive=False):
             place_new(tmp, path)
         else:
             os.replace(tmp, path)
+        if output:
+            record_placement(path)
     except BaseException:
         if tmp is not None:
             with contextlib.suppress(OSError):

@@ -119,7 +119,7 @@ def template_landmarks(template, progress=None):
                 if data["n_vertices"] == len(template.vertices):
                     return data["triangle"], data["barycentric"], data["on_surface"]
     found = detect_mesh_landmarks(template.vertices, template.triangles, progress=progress)
-    with assets.atomic_output(assets.cache_dir() / name) as tmp:
+    with assets.atomic_output(assets.cache_dir() / name, output=False) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(
                 fh,

@@ -163,7 +163,7 @@ def load_ict_template(*, n_identity_modes=20, progress=None):
             pass  # a stale or damaged cache is rebuilt below
     arrays = _convert_ict(folder, shapes, identity_files, progress)
     arrays["key"] = np.array(key)
-    with assets.atomic_output(cache) as tmp:
+    with assets.atomic_output(cache, output=False) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)  # uncompressed: written and read back several times faster (~22 MB)
     return _template_from_arrays(arrays)

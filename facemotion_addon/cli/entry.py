@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ...core import interrupts
 from ...core.errors import FacemotionError, InputError
+from ...core.io.atomic_io import recorded_placements
 from .. import console, emotion_names
 from . import batch, capture, commands, preview, speak
 from .export_arguments import add_output_arguments
@@ -26,6 +27,8 @@ from .strength_arguments import add_strength_arguments
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
 EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP = 130, 143, 129
+#: The exit statuses of an interrupted run.
+INTERRUPTED_EXIT_CODES = (EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP)
 
 
 class Terminated(KeyboardInterrupt):
@@ -311,14 +314,19 @@ def _signal_handlers():
         interrupts.forget_stop()
 
 
-def _left_behind(interruption):
+def _left_behind(interruption, placed):
     """What an interrupted command leaves: the last note a command added to the exception (PEP 678; a batch's heads
-    finished before the signal), or to the interruption a second signal cut short, else nothing."""
+    finished before the signal), or to the interruption a second signal cut short; else the outputs ``placed``
+    before the signal came (finished files are kept; :func:`...core.io.atomic_io.recorded_placements`), else
+    nothing."""
     while isinstance(interruption, KeyboardInterrupt):
         notes = getattr(interruption, "__notes__", None)
         if notes:
             return notes[-1]
         interruption = interruption.__context__
+    if placed:
+        names = ", ".join(str(path) for path in dict.fromkeys(placed))
+        return f"{names} {'was' if len(set(placed)) == 1 else 'were'} finished before the signal and kept"
     return "nothing was written"
 
 
@@ -333,13 +341,13 @@ def _wrapped_interruption(exc):
     return None
 
 
-def _interrupted(exc):
+def _interrupted(exc, placed):
     """One line for an interruption and its exit code: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP)."""
     if isinstance(exc, Terminated):
         hangup = exc.signum == getattr(signal, "SIGHUP", None)
-        print(f"facemotion: {'hung up' if hangup else 'terminated'}; {_left_behind(exc)}", file=sys.stderr)
+        print(f"facemotion: {'hung up' if hangup else 'terminated'}; {_left_behind(exc, placed)}", file=sys.stderr)
         return EXIT_SIGHUP if hangup else EXIT_SIGTERM
-    print(f"facemotion: interrupted; {_left_behind(exc)}", file=sys.stderr)
+    print(f"facemotion: interrupted; {_left_behind(exc, placed)}", file=sys.stderr)
     return EXIT_SIGINT
 
 
@@ -350,8 +358,9 @@ def main(argv=None):
     note, added by the command, says what it leaves); 1 only for a bug (a traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     old_verbosity = console.verbosity()
+    placed = []  # the outputs in place when a signal comes (rebound by recorded_placements)
     try:
-        with _signal_handlers():
+        with _signal_handlers(), recorded_placements() as placed:
             args = build_parser().parse_args(argv)
             if args.version:
                 print(_version_text())
@@ -368,13 +377,13 @@ def main(argv=None):
     except SystemExit as exc:  # --help, or argparse's own exit inside Blender's --command handler
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt as exc:
-        return _interrupted(exc)
+        return _interrupted(exc, placed)
     except Exception as exc:
         # A signal inside a library's import or class creation reaches us wrapped (Python turns a KeyboardInterrupt
         # in ``__set_name__`` into a RuntimeError): still an interruption, not a bug.
         interruption = _wrapped_interruption(exc)
         if interruption is None:
             raise
-        return _interrupted(interruption)
+        return _interrupted(interruption, placed)
     finally:
         console.set_verbosity(old_verbosity)
