@@ -37,16 +37,16 @@ _ENSURE_TAKES_GROUP = LAYERED_ACTIONS and "group_name" in (
 )
 
 
-def exit_process(code, *, teardown=True):
+def exit_process(code):
     """End the process with exit status ``code`` (int), for scripts that run Blender as the bpy module.
 
-    Flushes stdout/stderr, then ``sys.exit(code)``; where :data:`UNCLEAN_MODULE_EXIT` (Blender 4.2 - 4.3), or when
-    ``teardown`` is False, it calls ``os._exit(code)`` instead, skipping the interpreter shutdown (so atexit handlers
-    do not run; files must be closed before). Never returns.
+    Flushes stdout/stderr, then ``sys.exit(code)``; where :data:`UNCLEAN_MODULE_EXIT` (Blender 4.2 - 4.3) it calls
+    ``os._exit(code)`` instead, skipping the interpreter shutdown that crashes there (so atexit handlers do not run;
+    files must be closed before). Never returns.
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    if UNCLEAN_MODULE_EXIT or not teardown:
+    if UNCLEAN_MODULE_EXIT:
         # os._exit skips Blender's own exit too, which would delete its session temp folder (bpy.app.tempdir,
         # "blender_XXXXXX" in TMPDIR): remove it here, as Blender does.
         import shutil

@@ -235,23 +235,33 @@ def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code
     assert list(temp_dir.iterdir()) == []
 
 
-# Runs tools/cli_entry.py with a GC callback that raises the signal once, at the first collection in the landmark
-# stage (MediaPipe imported) outside a block that holds signals back: the CLI's handler runs inside the collector,
-# where Python drops its exception ("Exception ignored"), as in any finaliser (MediaPipe's Image.__del__ once
-# swallowed a SIGTERM that way, and the rig wrote its output).
-SIGNAL_INSIDE_THE_COLLECTOR = """
-import gc, os, runpy, signal, sys
+# Runs tools/cli_entry.py with the signal raised inside a finaliser, once, in the landmark stage (after its first
+# render, in the main thread, outside any block that holds signals back): the CLI's handler runs inside ``__del__``,
+# where Python drops its exception ("Exception ignored"), as MediaPipe's Image.__del__ once swallowed a SIGTERM and
+# the rig wrote its output. (A GC callback raising it was tried first: the main thread's collections in that stage
+# all fall inside MediaPipe's calls, and raise() from one of MediaPipe's threads sends the signal to that thread only,
+# which ended the process with SIGSEGV now and then; kill() sends it to the process.)
+SIGNAL_INSIDE_A_FINALISER = """
+import os, runpy, signal, sys
 cli, signum = sys.argv[1], int(sys.argv[2])
 sys.argv[:3] = [cli]
 sys.path.insert(0, os.path.dirname(cli))
+from package_path import import_facemotion
+import_facemotion()
+from facemotion.core.detect import mesh_landmarks
+render = mesh_landmarks.render
 
-def signal_inside_the_collector(phase, info):
-    handler = signal.getsignal(signum)
-    if "mediapipe" in sys.modules and getattr(handler, "__module__", "").endswith("cli.entry"):
-        gc.callbacks.remove(signal_inside_the_collector)
+class SignalWhenFinalised:
+    def __del__(self):
         signal.raise_signal(signum)
 
-gc.callbacks.append(signal_inside_the_collector)
+def render_then_a_finaliser_signals(*args, **kwargs):
+    mesh_landmarks.render = render
+    shot = render(*args, **kwargs)
+    SignalWhenFinalised()  # finalised at once: the handler's exception is dropped
+    return shot
+
+mesh_landmarks.render = render_then_a_finaliser_signals
 runpy.run_path(cli, run_name="__main__")
 """
 
@@ -265,7 +275,7 @@ def test_a_signal_a_finaliser_swallowed_still_stops_the_rig(signum, code, word, 
     out_dir.mkdir()
     temp_dir.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-c", SIGNAL_INSIDE_THE_COLLECTOR, CLI[1], str(int(signum)), "rig", str(ict_mesh)]
+        [sys.executable, "-c", SIGNAL_INSIDE_A_FINALISER, CLI[1], str(int(signum)), "rig", str(ict_mesh)]
         + ["--out", str(out_dir / "o.glb")],
         cwd=ROOT,
         capture_output=True,

@@ -29,11 +29,6 @@ if __name__ == "__main__":
     import bpy  # noqa: F401  (import before the add-on modules: they need it)
 
     from facemotion.facemotion_addon import compat
-    from facemotion.facemotion_addon.cli.entry import INTERRUPTED_EXIT_CODES, main
+    from facemotion.facemotion_addon.cli.entry import main
 
-    code = main(sys.argv[1:])
-    # Not sys.exit: bpy 4.2 can crash in interpreter shutdown. After an interruption the work stopped at an arbitrary
-    # point (MediaPipe's graphs and Blender's data half made), and the shutdown then crashed now and then (SIGSEGV
-    # after the one line, bpy 5.0: 3 of 12 runs of tests/test_cli_hostile.py's finaliser test with SIGHUP), so an
-    # interrupted run ends without it (its temporary files are already gone; Blender's session folder is removed).
-    compat.exit_process(code, teardown=code not in INTERRUPTED_EXIT_CODES)
+    compat.exit_process(main(sys.argv[1:]))  # not sys.exit: bpy 4.2 can crash in interpreter shutdown

@@ -27,8 +27,6 @@ from .strength_arguments import add_strength_arguments
 EXIT_BAD_INPUT = 2
 #: Exit codes of a run stopped by a signal: 128 + the signal number (the shell convention).
 EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP = 130, 143, 129
-#: The exit statuses of an interrupted run.
-INTERRUPTED_EXIT_CODES = (EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGHUP)
 
 
 class Terminated(KeyboardInterrupt):
