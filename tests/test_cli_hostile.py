@@ -235,19 +235,39 @@ def test_signal_during_a_rig_exits_with_one_line_and_leaves_nothing(signum, code
     assert list(temp_dir.iterdir()) == []
 
 
-# Runs tools/cli_entry.py with the signal raised inside a finaliser, once, in the landmark stage (after its first
-# render, in the main thread, outside any block that holds signals back): the CLI's handler runs inside ``__del__``,
-# where Python drops its exception ("Exception ignored"), as MediaPipe's Image.__del__ once swallowed a SIGTERM and
-# the rig wrote its output. (A GC callback raising it was tried first: the main thread's collections in that stage
-# all fall inside MediaPipe's calls, and raise() from one of MediaPipe's threads sends the signal to that thread only,
-# which ended the process with SIGSEGV now and then; kill() sends it to the process.)
+def _rig_with_a_signal(injection, signum, mesh, tmp_path):
+    """Rig ``mesh`` with tools/cli_entry.py in a subprocess where ``injection`` (Python source; ``signum`` and the
+    package ``facemotion`` are defined) arranges for the signal, TMPDIR in ``tmp_path``: ``(CompletedProcess,
+    output folder, TMPDIR)``."""
+    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
+    out_dir.mkdir()
+    temp_dir.mkdir()
+    script = (
+        "import os, runpy, signal, sys\n"
+        "cli, signum = sys.argv[1], int(sys.argv[2])\n"
+        "sys.argv[:3] = [cli]\n"
+        "sys.path.insert(0, os.path.dirname(cli))\n"
+        "from package_path import import_facemotion\n"
+        "import_facemotion()\n" + injection + "\nrunpy.run_path(cli, run_name='__main__')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, CLI[1], str(int(signum)), "rig", str(mesh), "--out", str(out_dir / "o.glb")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(temp_dir)},
+    )
+    return proc, out_dir, temp_dir
+
+
+# The signal raised inside a finaliser, once, in the landmark stage (after its first render, in the main thread,
+# outside any block that holds signals back): the CLI's handler runs inside ``__del__``, where Python drops its
+# exception ("Exception ignored"), as MediaPipe's Image.__del__ once swallowed a SIGTERM and the rig wrote its output.
+# (A GC callback raising it was tried first: the main thread's collections in that stage all fall inside MediaPipe's
+# calls, and raise() from one of MediaPipe's threads sends the signal to that thread only, which ended the process
+# with SIGSEGV now and then; kill() sends it to the process.)
 SIGNAL_INSIDE_A_FINALISER = """
-import os, runpy, signal, sys
-cli, signum = sys.argv[1], int(sys.argv[2])
-sys.argv[:3] = [cli]
-sys.path.insert(0, os.path.dirname(cli))
-from package_path import import_facemotion
-import_facemotion()
 from facemotion.core.detect import mesh_landmarks
 render = mesh_landmarks.render
 
@@ -262,7 +282,6 @@ def render_then_a_finaliser_signals(*args, **kwargs):
     return shot
 
 mesh_landmarks.render = render_then_a_finaliser_signals
-runpy.run_path(cli, run_name="__main__")
 """
 
 
@@ -271,32 +290,15 @@ runpy.run_path(cli, run_name="__main__")
     [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up"), (signal.SIGINT, 130, "interrupted")],
 )
 def test_a_signal_a_finaliser_swallowed_still_stops_the_rig(signum, code, word, tmp_path, ict_mesh):
-    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
-    out_dir.mkdir()
-    temp_dir.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", SIGNAL_INSIDE_A_FINALISER, CLI[1], str(int(signum)), "rig", str(ict_mesh)]
-        + ["--out", str(out_dir / "o.glb")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TMPDIR": str(temp_dir)},
-    )
+    proc, out_dir, temp_dir = _rig_with_a_signal(SIGNAL_INSIDE_A_FINALISER, signum, ict_mesh, tmp_path)
     _one_line_error(proc, code, word)
     assert list(out_dir.iterdir()) == []
     assert list(temp_dir.iterdir()) == []
 
 
-# Runs tools/cli_entry.py with SIGTERM raised right after the output is placed (the file is finished and in place,
-# the command has not exited yet): the one line must say the file was kept, not "nothing was written".
+# SIGTERM raised right after the output is placed (the file is finished and in place, the command has not exited
+# yet): the one line must say the file was kept, not "nothing was written".
 SIGNAL_AFTER_PLACING = """
-import os, runpy, signal, sys
-cli, signum = sys.argv[1], int(sys.argv[2])
-sys.argv[:3] = [cli]
-sys.path.insert(0, os.path.dirname(cli))
-from package_path import import_facemotion
-import_facemotion()
 from facemotion.core.io import atomic_io
 record = atomic_io.record_placement
 
@@ -305,23 +307,11 @@ def signal_after_placing(path):
     signal.raise_signal(signum)
 
 atomic_io.record_placement = signal_after_placing
-runpy.run_path(cli, run_name="__main__")
 """
 
 
 def test_a_signal_after_the_output_is_placed_says_it_was_kept(tmp_path, ict_mesh):
-    out_dir, temp_dir = tmp_path / "out", tmp_path / "tmp"
-    out_dir.mkdir()
-    temp_dir.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", SIGNAL_AFTER_PLACING, CLI[1], str(int(signal.SIGTERM)), "rig", str(ict_mesh)]
-        + ["--out", str(out_dir / "o.glb")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TMPDIR": str(temp_dir)},
-    )
+    proc, out_dir, temp_dir = _rig_with_a_signal(SIGNAL_AFTER_PLACING, signal.SIGTERM, ict_mesh, tmp_path)
     line = _one_line_error(proc, 143, "terminated", "o.glb was finished before the signal and kept")
     assert "nothing was written" not in line
     assert [p.name for p in out_dir.iterdir()] == ["o.glb"]
