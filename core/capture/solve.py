@@ -182,6 +182,20 @@ YAW_FIXED_CHANNELS = ("eyeBlinkLeft", "eyeBlinkRight")
 #: 0.811 -> 0.954 / 0.890 / 0.851, mouthPucker 0.981 / 0.935 / 0.585 -> 0.979 / 0.946 / 0.724. A region solve of every
 #: mouth channel on the lower face alone measured worse (mouthPucker 0.803 and 0.598 on performances 4 and 7, on the
 #: lips alone 0.265 and 0.647): the jaw and the smiles need the whole face's landmarks; only the rounding gains.
+#: The held channels that the capture takes from MediaPipe's scores (those :data:`SOLVE_SHARE` does not name) are held
+#: at the lesser of the first solve's value and their calibrated score. Why: the whole-face solve hands the part of a
+#: pucker or funnel that the template's columns do not explain (another face, a turn) to channels whose solved value
+#: the capture never uses, and the refit held it there: cheekPuff (0.15-0.42 on average over the rounding frames of
+#: performances 1-7; 0.46 at performance 7's last pucker, where its score is 0), then mouthLowerDownLeft, jawRight,
+#: noseSneerRight, mouthLeft / mouthRight; that pucker (0.9) read 0.14. The scores are the capture's own reading of
+#: those channels: capped by them, that motion returns to the rounding, while a channel the scores also see (a real
+#: cheek puff) stays held. Round trip, performances 1-4 (tuning) | 5-7 (held out), r before -> after: mouthFunnel
+#: 0.929 / 0.917 / 0.978 / 0.949 | 0.954 / 0.890 / 0.851 -> 0.937 / 0.951 / 0.986 / 0.942 | 0.972 / 0.947 / 0.907,
+#: mouthPucker 0.955 / 0.987 / 0.927 / 0.892 | 0.979 / 0.946 / 0.724 -> 0.987 / 0.991 / 0.968 / 0.916 | 0.968 / 0.968
+#: / 0.935; least r over the issue's channels on 1-4 0.892 -> 0.916; the other channels come from other solves
+#: (unchanged). Held at their scores instead: mouthFunnel 0.781 / 0.960 / 0.986 / 0.606 (the scores' false
+#: mouthUpperUp during a funnel is then held); held at 0: least r 0.918, not taken (it presumes idle every channel the
+#: round trip never drives, which a real face's mouthLowerDown or cheekPuff is not).
 LIP_REFIT_CHANNELS = ("mouthFunnel", "mouthPucker")
 #: Weight of the lip refit's pull toward the first solve (as :data:`PRIOR_WEIGHT`, per lower-face landmark). Round
 #: trip, performances 1-4, the least r over the issue's channels at 3e-7 / 1e-7 / 3e-8 / 1e-8 / 1e-9: 0.820 / 0.869 /
@@ -383,6 +397,7 @@ class LandmarkSolver:
         self._lower_face = np.flatnonzero(self.rest[used, 1] < nose_alae)
         self._refit_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[n] for n in LIP_REFIT_CHANNELS]))
         self._held_channels = np.setdiff1d(np.arange(k), self._refit_channels)
+        self._score_capped = np.array([ARKIT_NAMES[c] not in SOLVE_SHARE for c in self.channels[self._held_channels]])
         self._lower_expressions = expressions[used][self._lower_face]
         self._refit_columns = np.concatenate(
             [self._lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
@@ -451,7 +466,7 @@ class LandmarkSolver:
         unbent = d - (bend * np.array([1.0, 1.0, DEPTH_WEIGHT])).reshape(len(d), -1)
         fixed = self._yaw_fixed_channels
         weights[:, fixed] = self._yaw_fixed.solve(unbent, prior[:, self.channels])[:, fixed]
-        weights[:, self._refit_channels] = self._lip_refit(d, weights, yaw)
+        weights[:, self._refit_channels] = self._lip_refit(d, weights, prior[:, self.channels], yaw)
         out = prior.copy()
         out[:, self.channels] = weights
         return out
@@ -470,14 +485,19 @@ class LandmarkSolver:
 
         return self._yaw_blended(yaw, self._normals, len(self._foreshortened_channels), solve_at)
 
-    def _lip_refit(self, d, weights, yaw):
+    def _lip_refit(self, d, weights, prior, yaw):
         """:data:`LIP_REFIT_CHANNELS` ``(N, R)`` read again from the lower face's landmarks: their motion ``d`` less
-        what the other channels' first-solve ``weights`` ``(N, K)`` explain, fitted by these channels and the head
+        what the other channels' first-solve ``weights`` ``(N, K)`` explain (those the capture takes from the scores
+        capped by their ``prior`` ``(N, K)``, see :data:`LIP_REFIT_CHANNELS`), fitted by these channels and the head
         turns' mean bends with :func:`foreshortening_weights`, pulled toward the first solve (see
         :meth:`_yaw_blended`)."""
         lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
         held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
-        remaining = lower - np.einsum("lck,nc->nlk", held, weights[:, self._held_channels])
+        held_weights = weights[:, self._held_channels]
+        held_weights = np.where(
+            self._score_capped, np.minimum(held_weights, prior[:, self._held_channels]), held_weights
+        )
+        remaining = lower - np.einsum("lck,nc->nlk", held, held_weights)
         first = weights[:, self._refit_channels]
 
         def solve_at(step, root, rows):
