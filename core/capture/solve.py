@@ -144,7 +144,14 @@ BEND_MODE_CHANNELS = ("browInnerUp", "browDownLeft", "browDownRight", "browOuter
 #: two are mixed. Round trip, chosen on performances 1-4 by the least r (the whole-face solve 0.974 / 0.967 / 0.926 /
 #: 0.911, mixed 0.967 / 0.918 / 0.931 / 0.926: least 0.911 -> 0.918, mean 0.944 -> 0.936); held out, performances
 #: 5-7: 0.896 / 0.970 / 0.732 -> 0.893 / 0.971 / 0.934. The other brow channels keep the modes' solve (mixing all five
-#: raised the idle channels' mean on performance 5 from 0.032 to 0.039).
+#: raised the idle channels' mean on performance 5 from 0.032 to 0.039). The other channels are held on the brows'
+#: landmarks as in the lip refit (:data:`LIP_REFIT_CHANNELS`: each at the whole-face solves' value, those the capture
+#: takes from the scores at no more than their score), so that what the lids, the jaw or a pucker move there is not
+#: read as brow (performance 2's jaw drop read browInnerUp 0.10 / 0.15 at two frames with the brow channels alone,
+#: 0.02 / 0.13 with the others held). Round trip,
+#: performances 1-4 | 5-7, browInnerUp r 0.967 / 0.918 / 0.931 / 0.926 | 0.893 / 0.971 / 0.934 -> 0.974 / 0.936 /
+#: 0.923 / 0.931 | 0.894 / 0.973 / 0.934 (least r over the issue's channels on 1-4 the same 0.916, the mouthPucker of
+#: performance 4; mean 0.9665 -> 0.9672); the other channels unchanged.
 BROW_REGION_CHANNELS = ("browInnerUp",)
 BROW_REGION_SHARE = 0.5
 #: Least motion (metres) and least share of the strongest channel's motion at a landmark for it to count as a brow
@@ -369,6 +376,8 @@ class LandmarkSolver:
             np.concatenate([np.ones(len(brow_channels)), np.full(pose.shape[1], POSE_LIMIT)]),
         )
         self._brow_channels = brow_channels
+        self._brow_held = np.setdiff1d(np.arange(k), brow_channels)
+        self._brow_held_columns = expressions[brow_rows][:, self._brow_held] * np.array([1.0, 1.0, DEPTH_WEIGHT])
         region = np.isin(self.channels[brow_channels], [ARKIT_INDEX[name] for name in BROW_REGION_CHANNELS])
         self._brow_region_kept = np.flatnonzero(region)
         # The blinks' solve: the yaw turns' bends per degree of yaw on either side, the pitch turns as free columns.
@@ -397,7 +406,7 @@ class LandmarkSolver:
         self._lower_face = np.flatnonzero(self.rest[used, 1] < nose_alae)
         self._refit_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[n] for n in LIP_REFIT_CHANNELS]))
         self._held_channels = np.setdiff1d(np.arange(k), self._refit_channels)
-        self._score_capped = np.array([ARKIT_NAMES[c] not in SOLVE_SHARE for c in self.channels[self._held_channels]])
+        self._from_scores = np.array([ARKIT_NAMES[c] not in SOLVE_SHARE for c in self.channels])
         self._lower_expressions = expressions[used][self._lower_face]
         self._refit_columns = np.concatenate(
             [self._lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
@@ -450,12 +459,6 @@ class LandmarkSolver:
         )
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
-        kept = self._brow_channels[self._brow_region_kept]
-        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows].reshape(len(d), -1)
-        region = self._brow_region.solve(on_brows, prior[:, self.channels[self._brow_channels]])
-        weights[:, kept] = (
-            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
-        )
         yaw = np.zeros(len(aligned)) if yaw is None else np.asarray(yaw, dtype=np.float64).reshape(len(aligned))
         weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw)
         bend = np.where(
@@ -466,6 +469,11 @@ class LandmarkSolver:
         unbent = d - (bend * np.array([1.0, 1.0, DEPTH_WEIGHT])).reshape(len(d), -1)
         fixed = self._yaw_fixed_channels
         weights[:, fixed] = self._yaw_fixed.solve(unbent, prior[:, self.channels])[:, fixed]
+        kept = self._brow_channels[self._brow_region_kept]
+        region = self._brow_region_solve(d, weights, prior[:, self.channels])
+        weights[:, kept] = (
+            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
+        )
         weights[:, self._refit_channels] = self._lip_refit(d, weights, prior[:, self.channels], yaw)
         out = prior.copy()
         out[:, self.channels] = weights
@@ -485,19 +493,30 @@ class LandmarkSolver:
 
         return self._yaw_blended(yaw, self._normals, len(self._foreshortened_channels), solve_at)
 
+    def _held(self, weights, prior, channels):
+        """The values ``(N, H)`` at which a region solve holds ``channels`` (indices into the solved channels): their
+        solved ``weights`` ``(N, K)``, those the capture takes from MediaPipe's scores (not in :data:`SOLVE_SHARE`)
+        capped by their ``prior`` ``(N, K)`` (see :data:`LIP_REFIT_CHANNELS`)."""
+        values = weights[:, channels]
+        return np.where(self._from_scores[channels], np.minimum(values, prior[:, channels]), values)
+
+    def _brow_region_solve(self, d, weights, prior):
+        """The brow channels ``(N, B)`` solved on the brows' landmarks (:data:`BROW_REGION_CHANNELS`): their motion in
+        ``d`` less what the other channels explain, held at :meth:`_held` of ``weights`` and ``prior`` ``(N, K)``."""
+        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows]
+        held = self._held(weights, prior, self._brow_held)
+        on_brows = on_brows - np.einsum("lck,nc->nlk", self._brow_held_columns, held)
+        return self._brow_region.solve(on_brows.reshape(len(d), -1), prior[:, self._brow_channels])
+
     def _lip_refit(self, d, weights, prior, yaw):
         """:data:`LIP_REFIT_CHANNELS` ``(N, R)`` read again from the lower face's landmarks: their motion ``d`` less
-        what the other channels' first-solve ``weights`` ``(N, K)`` explain (those the capture takes from the scores
-        capped by their ``prior`` ``(N, K)``, see :data:`LIP_REFIT_CHANNELS`), fitted by these channels and the head
+        what the other channels' first-solve ``weights`` ``(N, K)`` explain (held at :meth:`_held`, with ``prior``
+        ``(N, K)``), fitted by these channels and the head
         turns' mean bends with :func:`foreshortening_weights`, pulled toward the first solve (see
         :meth:`_yaw_blended`)."""
         lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
         held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
-        held_weights = weights[:, self._held_channels]
-        held_weights = np.where(
-            self._score_capped, np.minimum(held_weights, prior[:, self._held_channels]), held_weights
-        )
-        remaining = lower - np.einsum("lck,nc->nlk", held, held_weights)
+        remaining = lower - np.einsum("lck,nc->nlk", held, self._held(weights, prior, self._held_channels))
         first = weights[:, self._refit_channels]
 
         def solve_at(step, root, rows):
