@@ -22,7 +22,9 @@ either, and channels no measurement backs keep the scores: :data:`SOLVE_SHARE` s
 The lips' rounding (funnel, pucker) is read a second time from the lower face alone, the other channels held at the
 whole-face solve's values (:data:`LIP_REFIT_CHANNELS`): on a turned face part of the lip motion fits no basis column,
 and the whole-face fit spreads that residual over every channel, taking it from the rounding; a region solve of all
-the mouth's channels measured worse (the jaw and the smiles need the whole face).
+the mouth's channels measured worse (the jaw and the smiles need the whole face). Channels whose solved value the
+capture never uses (MediaPipe's scores give them, :data:`SOLVE_SHARE`) are held there, and in the brows' region solve,
+at no more than their score: the whole-face fit parks the rounding's unexplained motion in them (cheekPuff most).
 
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
 centre's offset from its eye corners in the aligned frame, on an eyeball of :data:`EYEBALL_RADIUS_M`.
@@ -442,12 +444,13 @@ class LandmarkSolver:
 
     def solve(self, aligned, prior=None, yaw=None):
         """``(N, 52) float64`` weights in [0, 1] from aligned frames ``(N, 478, 3)`` (:meth:`align`), each pulled
-        toward its ``prior`` row ``(N, 52)`` (calibrated scores; None: zeros, a plain ridge); channels the solve does
-        not fit keep the prior's value (0 without one). ``yaw``: ``(N,)`` head yaw in radians (:func:`head_rotation`;
-        None: frontal), which weights the mouth's landmarks (:data:`FORESHORTENED_PREFIXES`) and fixes the head turn's
-        bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent (a whole take is solved at once; a live source
-        passes one frame). Raises RuntimeError before :meth:`set_neutral`, ValueError for a ``yaw`` of another
-        length."""
+        toward its ``prior`` row ``(N, 52)`` (calibrated scores; None: zeros, a plain ridge), which also caps the
+        channels the capture takes from the scores where the region solves hold them (:meth:`_held`); channels the
+        solve does not fit keep the prior's value (0 without one). ``yaw``: ``(N,)`` head yaw in radians
+        (:func:`head_rotation`; None: frontal), which weights the mouth's landmarks (:data:`FORESHORTENED_PREFIXES`)
+        and fixes the head turn's bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent (a whole take is solved
+        at once; a live source passes one frame). Raises RuntimeError before :meth:`set_neutral`, ValueError for a
+        ``yaw`` of another length."""
         if self.neutral is None:
             raise RuntimeError("LandmarkSolver.set_neutral must be called first")
         aligned = np.asarray(aligned, dtype=np.float64)
