@@ -192,7 +192,13 @@ def round_trip():
 #: 0.912 / 0.979 / 0.955, mouthSmileLeft 0.971 / 0.986 / 0.995 / 0.990 / 0.990 / 0.987 / 0.982, mouthSmileRight 0.994 /
 #: 0.993 / 0.968 / 0.993 / 0.977 / 0.985 / 0.972, browInnerUp 0.967 / 0.918 / 0.931 / 0.926 / 0.893 / 0.971 / 0.934,
 #: mouthFunnel 0.929 / 0.917 / 0.978 / 0.949 / 0.954 / 0.890 / 0.851, mouthPucker 0.955 / 0.987 / 0.927 / 0.892 /
-#: 0.979 / 0.946 / 0.724; the bounds are these less the same 0.05, rounded down.
+#: 0.979 / 0.946 / 0.724; the bounds are these less the same 0.05, rounded down. The lip refit's held channels capped by
+#: their scores (issue 20, performance 7's pucker; core/capture/solve.py, LIP_REFIT_CHANNELS) measured mouthFunnel
+#: 0.937 / 0.951 / 0.986 / 0.942 / 0.972 / 0.947 / 0.907, mouthPucker 0.987 / 0.991 / 0.968 / 0.916 / 0.968 / 0.968 /
+#: 0.935, and with the other channels held on the brows' landmarks too (BROW_REGION_CHANNELS) browInnerUp 0.974 /
+#: 0.936 / 0.923 / 0.931 / 0.894 / 0.973 / 0.934, the rest unchanged: their bounds are these less 0.05, rounded down
+#: (lowered by 0.01 where the figure fell: mouthPucker on performance 5, 0.979 -> 0.968, and browInnerUp on 3, 0.931 ->
+#: 0.923; every other bound of these channels rose or stayed).
 ROUND_TRIP_BOUNDS = {
     1: {
         "jawOpen": 0.94,
@@ -200,9 +206,9 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.88,
         "mouthSmileLeft": 0.92,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.91,
-        "mouthFunnel": 0.87,
-        "mouthPucker": 0.90,
+        "browInnerUp": 0.92,
+        "mouthFunnel": 0.88,
+        "mouthPucker": 0.93,
     },
     2: {
         "jawOpen": 0.94,
@@ -210,9 +216,9 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.90,
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.86,
-        "mouthFunnel": 0.86,
-        "mouthPucker": 0.93,
+        "browInnerUp": 0.88,
+        "mouthFunnel": 0.90,
+        "mouthPucker": 0.94,
     },
     3: {
         "jawOpen": 0.94,
@@ -220,9 +226,9 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.90,
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.91,
-        "browInnerUp": 0.88,
-        "mouthFunnel": 0.92,
-        "mouthPucker": 0.87,
+        "browInnerUp": 0.87,
+        "mouthFunnel": 0.93,
+        "mouthPucker": 0.91,
     },
     4: {
         "jawOpen": 0.93,
@@ -230,9 +236,9 @@ ROUND_TRIP_BOUNDS = {
         "eyeBlinkRight": 0.87,
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.94,
-        "browInnerUp": 0.87,
+        "browInnerUp": 0.88,
         "mouthFunnel": 0.89,
-        "mouthPucker": 0.84,
+        "mouthPucker": 0.86,
     },
     5: {
         "jawOpen": 0.93,
@@ -241,8 +247,8 @@ ROUND_TRIP_BOUNDS = {
         "mouthSmileLeft": 0.94,
         "mouthSmileRight": 0.92,
         "browInnerUp": 0.84,
-        "mouthFunnel": 0.90,
-        "mouthPucker": 0.92,
+        "mouthFunnel": 0.92,
+        "mouthPucker": 0.91,
     },
     6: {
         "jawOpen": 0.91,
@@ -251,8 +257,8 @@ ROUND_TRIP_BOUNDS = {
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.93,
         "browInnerUp": 0.92,
-        "mouthFunnel": 0.84,
-        "mouthPucker": 0.89,
+        "mouthFunnel": 0.89,
+        "mouthPucker": 0.91,
     },
     7: {
         "jawOpen": 0.91,
@@ -261,13 +267,13 @@ ROUND_TRIP_BOUNDS = {
         "mouthSmileLeft": 0.93,
         "mouthSmileRight": 0.92,
         "browInnerUp": 0.88,
-        "mouthFunnel": 0.80,
-        "mouthPucker": 0.67,
+        "mouthFunnel": 0.85,
+        "mouthPucker": 0.88,
     },
 }
 #: Channels on which the landmark solve beats MediaPipe's scores alone by 0.1 r, per performance: performance 7's
-#: funnel is read about as well by the scores (0.801 against the solve's 0.851; its pucker 0.518 against 0.724; see
-#: docs/capture.md).
+#: funnel is read almost as well by the scores (0.801 against the solve's 0.907, a margin too thin to assert; its
+#: pucker 0.518 against 0.935; see docs/capture.md).
 BEATS_SCORES = {performance: ("mouthPucker", "mouthFunnel") for performance in range(1, 7)} | {7: ("mouthPucker",)}
 
 
@@ -293,8 +299,8 @@ def test_round_trip_recovers_known_curves(performance):
     assert result["headYaw"][1] < 3.0
     assert np.abs(take.head_rotation[:, 0] - yaw).max() < np.radians(6.0)
     # The scores alone: mouthPucker r 0.056 / 0.401 / 0.805 / 0.302 / 0.247 / 0.668 / 0.518, mouthFunnel 0.405 / 0.683 /
-    # 0.755 / 0.706 / 0.716 / 0.567 / 0.801 (the solve: 0.955 / 0.987 / 0.927 / 0.892 / 0.979 / 0.946 / 0.724, 0.929 /
-    # 0.917 / 0.978 / 0.949 / 0.954 / 0.890 / 0.851).
+    # 0.755 / 0.706 / 0.716 / 0.567 / 0.801 (the solve: 0.987 / 0.991 / 0.968 / 0.916 / 0.968 / 0.968 / 0.935, 0.937 /
+    # 0.951 / 0.986 / 0.942 / 0.972 / 0.947 / 0.907).
     scores = crt.compare(solve_take(tracked, CaptureSettings(solve_share=0.0)), weights, yaw)
     for name in BEATS_SCORES[performance]:
         assert result[name][0] > scores[name][0] + 0.1, (name, result[name], scores[name])

@@ -22,7 +22,9 @@ either, and channels no measurement backs keep the scores: :data:`SOLVE_SHARE` s
 The lips' rounding (funnel, pucker) is read a second time from the lower face alone, the other channels held at the
 whole-face solve's values (:data:`LIP_REFIT_CHANNELS`): on a turned face part of the lip motion fits no basis column,
 and the whole-face fit spreads that residual over every channel, taking it from the rounding; a region solve of all
-the mouth's channels measured worse (the jaw and the smiles need the whole face).
+the mouth's channels measured worse (the jaw and the smiles need the whole face). Channels whose solved value the
+capture never uses (MediaPipe's scores give them, :data:`SOLVE_SHARE`) are held there, and in the brows' region solve,
+at no more than their score: the whole-face fit parks the rounding's unexplained motion in them (cheekPuff most).
 
 Head rotation and translation come from MediaPipe's facial transformation matrix; eye rotation from each iris
 centre's offset from its eye corners in the aligned frame, on an eyeball of :data:`EYEBALL_RADIUS_M`.
@@ -144,7 +146,14 @@ BEND_MODE_CHANNELS = ("browInnerUp", "browDownLeft", "browDownRight", "browOuter
 #: two are mixed. Round trip, chosen on performances 1-4 by the least r (the whole-face solve 0.974 / 0.967 / 0.926 /
 #: 0.911, mixed 0.967 / 0.918 / 0.931 / 0.926: least 0.911 -> 0.918, mean 0.944 -> 0.936); held out, performances
 #: 5-7: 0.896 / 0.970 / 0.732 -> 0.893 / 0.971 / 0.934. The other brow channels keep the modes' solve (mixing all five
-#: raised the idle channels' mean on performance 5 from 0.032 to 0.039).
+#: raised the idle channels' mean on performance 5 from 0.032 to 0.039). The other channels are held on the brows'
+#: landmarks as in the lip refit (:data:`LIP_REFIT_CHANNELS`: each at the whole-face solves' value, those the capture
+#: takes from the scores at no more than their score), so that what the lids, the jaw or a pucker move there is not
+#: read as brow (performance 2's jaw drop read browInnerUp 0.10 / 0.15 at two frames with the brow channels alone,
+#: 0.02 / 0.13 with the others held). Round trip,
+#: performances 1-4 | 5-7, browInnerUp r 0.967 / 0.918 / 0.931 / 0.926 | 0.893 / 0.971 / 0.934 -> 0.974 / 0.936 /
+#: 0.923 / 0.931 | 0.894 / 0.973 / 0.934 (least r over the issue's channels on 1-4 the same 0.916, the mouthPucker of
+#: performance 4; mean 0.9665 -> 0.9672); the other channels unchanged.
 BROW_REGION_CHANNELS = ("browInnerUp",)
 BROW_REGION_SHARE = 0.5
 #: Least motion (metres) and least share of the strongest channel's motion at a landmark for it to count as a brow
@@ -182,6 +191,20 @@ YAW_FIXED_CHANNELS = ("eyeBlinkLeft", "eyeBlinkRight")
 #: 0.811 -> 0.954 / 0.890 / 0.851, mouthPucker 0.981 / 0.935 / 0.585 -> 0.979 / 0.946 / 0.724. A region solve of every
 #: mouth channel on the lower face alone measured worse (mouthPucker 0.803 and 0.598 on performances 4 and 7, on the
 #: lips alone 0.265 and 0.647): the jaw and the smiles need the whole face's landmarks; only the rounding gains.
+#: The held channels that the capture takes from MediaPipe's scores (those :data:`SOLVE_SHARE` does not name) are held
+#: at the lesser of the first solve's value and their calibrated score. Why: the whole-face solve hands the part of a
+#: pucker or funnel that the template's columns do not explain (another face, a turn) to channels whose solved value
+#: the capture never uses, and the refit held it there: cheekPuff (0.15-0.42 on average over the rounding frames of
+#: performances 1-7; 0.46 at performance 7's last pucker, where its score is 0), then mouthLowerDownLeft, jawRight,
+#: noseSneerRight, mouthLeft / mouthRight; that pucker (0.9) read 0.14. The scores are the capture's own reading of
+#: those channels: capped by them, that motion returns to the rounding, while a channel the scores also see (a real
+#: cheek puff) stays held. Round trip, performances 1-4 (tuning) | 5-7 (held out), r before -> after: mouthFunnel
+#: 0.929 / 0.917 / 0.978 / 0.949 | 0.954 / 0.890 / 0.851 -> 0.937 / 0.951 / 0.986 / 0.942 | 0.972 / 0.947 / 0.907,
+#: mouthPucker 0.955 / 0.987 / 0.927 / 0.892 | 0.979 / 0.946 / 0.724 -> 0.987 / 0.991 / 0.968 / 0.916 | 0.968 / 0.968
+#: / 0.935; least r over the issue's channels on 1-4 0.892 -> 0.916; the other channels come from other solves
+#: (unchanged). Held at their scores instead: mouthFunnel 0.781 / 0.960 / 0.986 / 0.606 (the scores' false
+#: mouthUpperUp during a funnel is then held); held at 0: least r 0.918, not taken (it presumes idle every channel the
+#: round trip never drives, which a real face's mouthLowerDown or cheekPuff is not).
 LIP_REFIT_CHANNELS = ("mouthFunnel", "mouthPucker")
 #: Weight of the lip refit's pull toward the first solve (as :data:`PRIOR_WEIGHT`, per lower-face landmark). Round
 #: trip, performances 1-4, the least r over the issue's channels at 3e-7 / 1e-7 / 3e-8 / 1e-8 / 1e-9: 0.820 / 0.869 /
@@ -355,6 +378,8 @@ class LandmarkSolver:
             np.concatenate([np.ones(len(brow_channels)), np.full(pose.shape[1], POSE_LIMIT)]),
         )
         self._brow_channels = brow_channels
+        self._brow_held = np.setdiff1d(np.arange(k), brow_channels)
+        self._brow_held_columns = expressions[brow_rows][:, self._brow_held] * np.array([1.0, 1.0, DEPTH_WEIGHT])
         region = np.isin(self.channels[brow_channels], [ARKIT_INDEX[name] for name in BROW_REGION_CHANNELS])
         self._brow_region_kept = np.flatnonzero(region)
         # The blinks' solve: the yaw turns' bends per degree of yaw on either side, the pitch turns as free columns.
@@ -383,6 +408,7 @@ class LandmarkSolver:
         self._lower_face = np.flatnonzero(self.rest[used, 1] < nose_alae)
         self._refit_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[n] for n in LIP_REFIT_CHANNELS]))
         self._held_channels = np.setdiff1d(np.arange(k), self._refit_channels)
+        self._from_scores = np.array([ARKIT_NAMES[c] not in SOLVE_SHARE for c in self.channels])
         self._lower_expressions = expressions[used][self._lower_face]
         self._refit_columns = np.concatenate(
             [self._lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
@@ -418,12 +444,13 @@ class LandmarkSolver:
 
     def solve(self, aligned, prior=None, yaw=None):
         """``(N, 52) float64`` weights in [0, 1] from aligned frames ``(N, 478, 3)`` (:meth:`align`), each pulled
-        toward its ``prior`` row ``(N, 52)`` (calibrated scores; None: zeros, a plain ridge); channels the solve does
-        not fit keep the prior's value (0 without one). ``yaw``: ``(N,)`` head yaw in radians (:func:`head_rotation`;
-        None: frontal), which weights the mouth's landmarks (:data:`FORESHORTENED_PREFIXES`) and fixes the head turn's
-        bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent (a whole take is solved at once; a live source
-        passes one frame). Raises RuntimeError before :meth:`set_neutral`, ValueError for a ``yaw`` of another
-        length."""
+        toward its ``prior`` row ``(N, 52)`` (calibrated scores; None: zeros, a plain ridge), which also caps the
+        channels the capture takes from the scores where the region solves hold them (:meth:`_held`); channels the
+        solve does not fit keep the prior's value (0 without one). ``yaw``: ``(N,)`` head yaw in radians
+        (:func:`head_rotation`; None: frontal), which weights the mouth's landmarks (:data:`FORESHORTENED_PREFIXES`)
+        and fixes the head turn's bend for :data:`YAW_FIXED_CHANNELS`. Frames are independent (a whole take is solved
+        at once; a live source passes one frame). Raises RuntimeError before :meth:`set_neutral`, ValueError for a
+        ``yaw`` of another length."""
         if self.neutral is None:
             raise RuntimeError("LandmarkSolver.set_neutral must be called first")
         aligned = np.asarray(aligned, dtype=np.float64)
@@ -435,12 +462,6 @@ class LandmarkSolver:
         )
         weights = self._mean_bend.solve(d, prior[:, self.channels])
         weights[:, self._mode_channels] = self._bend_modes.solve(d, prior[:, self.channels])[:, self._mode_channels]
-        kept = self._brow_channels[self._brow_region_kept]
-        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows].reshape(len(d), -1)
-        region = self._brow_region.solve(on_brows, prior[:, self.channels[self._brow_channels]])
-        weights[:, kept] = (
-            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
-        )
         yaw = np.zeros(len(aligned)) if yaw is None else np.asarray(yaw, dtype=np.float64).reshape(len(aligned))
         weights[:, self._foreshortened_channels] = self._foreshortened(d, prior[:, self.channels], yaw)
         bend = np.where(
@@ -451,7 +472,12 @@ class LandmarkSolver:
         unbent = d - (bend * np.array([1.0, 1.0, DEPTH_WEIGHT])).reshape(len(d), -1)
         fixed = self._yaw_fixed_channels
         weights[:, fixed] = self._yaw_fixed.solve(unbent, prior[:, self.channels])[:, fixed]
-        weights[:, self._refit_channels] = self._lip_refit(d, weights, yaw)
+        kept = self._brow_channels[self._brow_region_kept]
+        region = self._brow_region_solve(d, weights, prior[:, self.channels])
+        weights[:, kept] = (
+            BROW_REGION_SHARE * region[:, self._brow_region_kept] + (1.0 - BROW_REGION_SHARE) * weights[:, kept]
+        )
+        weights[:, self._refit_channels] = self._lip_refit(d, weights, prior[:, self.channels], yaw)
         out = prior.copy()
         out[:, self.channels] = weights
         return out
@@ -470,14 +496,30 @@ class LandmarkSolver:
 
         return self._yaw_blended(yaw, self._normals, len(self._foreshortened_channels), solve_at)
 
-    def _lip_refit(self, d, weights, yaw):
+    def _held(self, weights, prior, channels):
+        """The values ``(N, H)`` at which a region solve holds ``channels`` (indices into the solved channels): their
+        solved ``weights`` ``(N, K)``, those the capture takes from MediaPipe's scores (not in :data:`SOLVE_SHARE`)
+        capped by their ``prior`` ``(N, K)`` (see :data:`LIP_REFIT_CHANNELS`)."""
+        values = weights[:, channels]
+        return np.where(self._from_scores[channels], np.minimum(values, prior[:, channels]), values)
+
+    def _brow_region_solve(self, d, weights, prior):
+        """The brow channels ``(N, B)`` solved on the brows' landmarks (:data:`BROW_REGION_CHANNELS`): their motion in
+        ``d`` less what the other channels explain, held at :meth:`_held` of ``weights`` and ``prior`` ``(N, K)``."""
+        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows]
+        held = self._held(weights, prior, self._brow_held)
+        on_brows = on_brows - np.einsum("lck,nc->nlk", self._brow_held_columns, held)
+        return self._brow_region.solve(on_brows.reshape(len(d), -1), prior[:, self._brow_channels])
+
+    def _lip_refit(self, d, weights, prior, yaw):
         """:data:`LIP_REFIT_CHANNELS` ``(N, R)`` read again from the lower face's landmarks: their motion ``d`` less
-        what the other channels' first-solve ``weights`` ``(N, K)`` explain, fitted by these channels and the head
+        what the other channels' first-solve ``weights`` ``(N, K)`` explain (held at :meth:`_held`, with ``prior``
+        ``(N, K)``), fitted by these channels and the head
         turns' mean bends with :func:`foreshortening_weights`, pulled toward the first solve (see
         :meth:`_yaw_blended`)."""
         lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
         held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
-        remaining = lower - np.einsum("lck,nc->nlk", held, weights[:, self._held_channels])
+        remaining = lower - np.einsum("lck,nc->nlk", held, self._held(weights, prior, self._held_channels))
         first = weights[:, self._refit_channels]
 
         def solve_at(step, root, rows):
