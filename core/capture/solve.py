@@ -514,9 +514,8 @@ class LandmarkSolver:
     def _lip_refit(self, d, weights, prior, yaw):
         """:data:`LIP_REFIT_CHANNELS` ``(N, R)`` read again from the lower face's landmarks: their motion ``d`` less
         what the other channels' first-solve ``weights`` ``(N, K)`` explain (held at :meth:`_held`, with ``prior``
-        ``(N, K)``), fitted by these channels and the head
-        turns' mean bends with :func:`foreshortening_weights`, pulled toward the first solve (see
-        :meth:`_yaw_blended`)."""
+        ``(N, K)``), fitted by these channels and the head turns' mean bends with :func:`foreshortening_weights`,
+        pulled toward the first solve (see :meth:`_yaw_blended`)."""
         lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
         held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
         remaining = lower - np.einsum("lck,nc->nlk", held, self._held(weights, prior, self._held_channels))
