@@ -409,9 +409,10 @@ class LandmarkSolver:
         self._refit_channels = np.flatnonzero(np.isin(self.channels, [ARKIT_INDEX[n] for n in LIP_REFIT_CHANNELS]))
         self._held_channels = np.setdiff1d(np.arange(k), self._refit_channels)
         self._from_scores = np.array([ARKIT_NAMES[c] not in SOLVE_SHARE for c in self.channels])
-        self._lower_expressions = expressions[used][self._lower_face]
+        lower_expressions = expressions[used][self._lower_face]
+        self._lower_held_columns = lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
         self._refit_columns = np.concatenate(
-            [self._lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
+            [lower_expressions[:, self._refit_channels], pose[used][self._lower_face]], axis=1
         )
         self._refit_bounds = (
             np.concatenate([np.zeros(len(self._refit_channels)), np.full(pose.shape[1], -POSE_LIMIT)]),
@@ -503,12 +504,17 @@ class LandmarkSolver:
         values = weights[:, channels]
         return np.where(self._from_scores[channels], np.minimum(values, prior[:, channels]), values)
 
+    def _unexplained(self, motion, columns, channels, weights, prior):
+        """What of a region's ``motion`` ``(N, L, 3)`` the held ``channels``, with motion ``columns`` ``(L, H, 3)``
+        (both depth scaled by :data:`DEPTH_WEIGHT`), do not explain at their :meth:`_held` values."""
+        return motion - np.einsum("lck,nc->nlk", columns, self._held(weights, prior, channels))
+
     def _brow_region_solve(self, d, weights, prior):
         """The brow channels ``(N, B)`` solved on the brows' landmarks (:data:`BROW_REGION_CHANNELS`): their motion in
         ``d`` less what the other channels explain, held at :meth:`_held` of ``weights`` and ``prior`` ``(N, K)``."""
-        on_brows = d.reshape(len(d), -1, 3)[:, self._brow_rows]
-        held = self._held(weights, prior, self._brow_held)
-        on_brows = on_brows - np.einsum("lck,nc->nlk", self._brow_held_columns, held)
+        on_brows = self._unexplained(
+            d.reshape(len(d), -1, 3)[:, self._brow_rows], self._brow_held_columns, self._brow_held, weights, prior
+        )
         return self._brow_region.solve(on_brows.reshape(len(d), -1), prior[:, self._brow_channels])
 
     def _lip_refit(self, d, weights, prior, yaw):
@@ -517,8 +523,7 @@ class LandmarkSolver:
         ``(N, K)``), fitted by these channels and the head turns' mean bends with :func:`foreshortening_weights`,
         pulled toward the first solve (see :meth:`_yaw_blended`)."""
         lower = d.reshape(len(d), -1, 3)[:, self._lower_face]
-        held = self._lower_expressions[:, self._held_channels] * np.array([1.0, 1.0, DEPTH_WEIGHT])
-        remaining = lower - np.einsum("lck,nc->nlk", held, self._held(weights, prior, self._held_channels))
+        remaining = self._unexplained(lower, self._lower_held_columns, self._held_channels, weights, prior)
         first = weights[:, self._refit_channels]
 
         def solve_at(step, root, rows):

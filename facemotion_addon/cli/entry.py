@@ -322,9 +322,9 @@ def _left_behind(interruption, placed):
         if notes:
             return notes[-1]
         interruption = interruption.__context__
-    if placed:
-        names = ", ".join(str(path) for path in dict.fromkeys(placed))
-        return f"{names} {'was' if len(set(placed)) == 1 else 'were'} finished before the signal and kept"
+    kept = list(dict.fromkeys(placed))  # in order, each once
+    if kept:
+        return f"{', '.join(map(str, kept))} {'was' if len(kept) == 1 else 'were'} finished before the signal and kept"
     return "nothing was written"
 
 
