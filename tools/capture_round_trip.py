@@ -13,15 +13,17 @@ and compared per channel (Pearson r, mean absolute error) with the truth. Frames
 Usage::
 
     python tools/capture_round_trip.py [--performance 1|2|3|4|5|6|7] [--size 256] [--seconds 6] [--scores-only]
-        [--solve-only] [--filter-sweep] [--sheet OUT.png]
+        [--solve-only] [--one-way] [--filter-sweep] [--sheet OUT.png]
 
 ``--sheet OUT.png`` also renders the captured performance on two other rigs (``render_expressions``' ``warp-wide``
 head and MediaPipe's canonical face, each auto-rigged by :func:`facemotion.core.rig.autorig.rig_mesh`) at the
 events' peaks, below the source frames, to look at.
 
-``--filter-sweep`` measures the One Euro filter instead: jitter (mean absolute frame-to-frame change) of the
-captured weights on the still part of the clip, and the lag (frames) of a fast blink's peak, over a grid of
-``min_cutoff`` / ``beta``.
+``--one-way`` tracks the clip forward only, as a webcam is tracked (a recorded take is tracked forward and backward,
+:func:`facemotion.core.capture.tracking.track_both_ways`). ``--filter-sweep`` measures the One Euro filter instead:
+jitter (mean absolute frame-to-frame change) of the captured weights on the still part of the clip, and the lag
+(frames) of a fast blink's peak, over a grid of ``min_cutoff`` / ``beta``. Each channel's ``lag`` printed is the
+shift against the truth that correlates best (:func:`lag_frames`).
 """
 
 import argparse
@@ -263,6 +265,21 @@ def compare(take, weights, yaw):
     return out
 
 
+def lag_frames(take, weights, most=3):
+    """``{channel: frames}`` for :data:`CHECKED`: the shift of the captured curve against the truth (-``most`` ..
+    ``most`` frames) that correlates best; positive: the capture is late."""
+    n = min(len(take), len(weights))
+    out = {}
+    for name in CHECKED:
+        got, want = take.weights[:n, ARKIT_INDEX[name]], weights[:n, ARKIT_INDEX[name]]
+        shifted = {
+            lag: np.corrcoef(got[max(lag, 0) : n + min(lag, 0)], want[max(-lag, 0) : n - max(lag, 0)])[0, 1]
+            for lag in range(-most, most + 1)
+        }
+        out[name] = max(shifted, key=lambda lag: (shifted[lag], -abs(lag)))
+    return out
+
+
 def idle_activation(take, weights):
     """How much the channels the performance never drives (the truth 0 throughout; gaze and tongueOut left out) rise:
     ``(mean absolute value, fraction of frames where one of them exceeds 0.3)``."""
@@ -350,6 +367,12 @@ def contact_sheet(frames, take, seconds, size, performance=1, heads=("warp-wide"
     return sheet
 
 
+class _LiveFrames(ArraySource):
+    """The clip's frames as a live source: tracked forward only (``--one-way``)."""
+
+    live = True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -358,18 +381,23 @@ def main(argv=None):
     parser.add_argument("--scores-only", action="store_true", help="MediaPipe's scores alone (no landmark solve)")
     parser.add_argument("--solve-only", action="store_true", help="the landmark solve on every channel")
     parser.add_argument("--filter-sweep", action="store_true")
+    parser.add_argument(
+        "--one-way", action="store_true", help="track forward only, as a webcam is (a recorded take: both ways)"
+    )
     parser.add_argument("--sheet", default=None, metavar="OUT.png", help="also render the capture on two other rigs")
     args = parser.parse_args(argv)
     frames, weights, yaw = render_clip(args.size, args.seconds, args.performance)
-    tracked = track(ArraySource(frames, FPS))
+    tracked = track((_LiveFrames if args.one_way else ArraySource)(frames, FPS))
     print(f"face found in {int(tracked.found.sum())}/{len(tracked.found)} frames")
     if args.filter_sweep:
         filter_sweep(tracked, weights)
         return 0
     share = 0.0 if args.scores_only else 1.0 if args.solve_only else None
     take = solve_take(tracked, CaptureSettings(solve_share=share))
+    lags = lag_frames(take, weights)
     for name, (r, mae) in compare(take, weights, yaw).items():
-        print(f"{name:16s} r={r:6.3f} MAE={mae:.3f}{' deg' if name == 'headYaw' else ''}")
+        lag = f" lag={lags[name]:+d}" if name in lags else ""
+        print(f"{name:16s} r={r:6.3f} MAE={mae:.3f}{' deg' if name == 'headYaw' else ''}{lag}")
     mean, above = idle_activation(take, weights)
     print(f"idle channels    mean={mean:.3f}, a channel above 0.3 in {above:.0%} of frames")
     if args.sheet:

@@ -3,8 +3,9 @@
 
 Two stages, so that a user can re-run the cheap second one with other settings:
 
-1. :func:`track`: MediaPipe's Face Landmarker in VIDEO mode on every frame (:class:`.tracking.FaceTracker`):
-   landmarks, blendshape scores and the facial transformation matrix (:class:`Tracked`);
+1. :func:`track`: MediaPipe's Face Landmarker in VIDEO mode on every frame (:class:`.tracking.FaceTracker`), forward
+   and backward in time for a recorded take: landmarks, blendshape scores and the facial transformation matrix
+   (:class:`Tracked`);
 2. :func:`solve_take`: the landmark solve (:mod:`.solve`) with the performer's neutral from a calm span, combined
    with the scores per channel; frames without a face bridged (:func:`.timing.bridge_gaps`); the blinks' drift with
    the head's yaw removed, neutral calibration and rescale (:mod:`.calibration`); then :func:`clean_take` (also used
@@ -51,44 +52,72 @@ class Tracked:
 
 def track(source, *, tracker=None, progress=None, emotion_every=None):
     """Track the face through ``source`` (a :class:`.sources.Source`). ``tracker``: a
-    :class:`.tracking.FaceTracker` to use (default: one made and closed here; a tracker keeps the previous frame's
-    face, so never share one between sources). ``progress(fraction, message)``: called per frame (a cancel point).
-    ``emotion_every``: keep the face of frames 0, N, 2N, ... for :func:`emotion_track` (int >= 1; None: none).
+    :class:`.tracking.FaceTracker` to use (default: one made and closed here, on the clock that suits the source; a
+    tracker keeps the previous frame's face, so never share one between sources). ``progress(fraction, message)``:
+    called per frame (a cancel point). ``emotion_every``: keep the face of frames 0, N, 2N, ... for
+    :func:`emotion_track` (int >= 1; None: none).
+
+    A recorded source is tracked forward and backward in time and each frame is the mean of the two passes where both
+    found the face (:func:`.tracking.track_both_ways`: no smoothing lag); a live one (``source.live``) forward only.
     Returns :class:`Tracked`. Raises InputError when the source yields no frame."""
-    from .tracking import FaceTracker
+    from .tracking import CLOCK_SCALE, TWO_WAY_CLOCK_SCALE, FaceTracker, track_both_ways
 
     own = tracker is None
-    tracker = tracker or FaceTracker()
-    times, points, scores, matrices, found, emotion_frames = [], [], [], [], [], []
-    total = source.frame_count
+    tracker = tracker or FaceTracker(clock_scale=CLOCK_SCALE if source.live else TWO_WAY_CLOCK_SCALE)
+    times, observed, emotion_frames = [], [], []
+    total, passes, done = source.frame_count, 1 if source.live else 2, 0
+
+    def tick():
+        nonlocal done
+        done += 1  # frames tracked, both passes
+        if progress is not None:
+            fraction = min(1.0, done / (passes * total)) if total else 0.0
+            progress(fraction, f"tracking: {done} of {passes * total} frames" if total else f"tracking frame {done}")
+
+    if source.live:
+        frames = ((i, seconds, tracker.track(rgb, seconds), None) for i, (seconds, rgb) in enumerate(source))
+    else:
+        frames = track_both_ways(source, tracker, tick=tick)
     try:
-        for i, (seconds, rgb) in enumerate(source):
-            face = tracker.track(rgb, seconds)
+        for i, seconds, face, behind in frames:
             times.append(seconds)
-            found.append(face is not None)
-            points.append(metric_landmarks(face) if face is not None else np.zeros((478, 3)))
-            scores.append(face.blendshape_array if face is not None else np.zeros(len(ARKIT_NAMES)))
-            matrices.append(face.head_pose if face is not None else np.eye(4))
+            passes_found = [_observed(seen) for seen in (face, behind) if seen is not None]
+            observed.append(tuple(np.mean(parts, axis=0) for parts in zip(*passes_found)) if passes_found else None)
             if emotion_every and i % emotion_every == 0:  # the relative classifier needs no image: faces only
                 emotion_frames.append((i, float(seconds), None if face is None else (face, None)))
-            if progress is not None:
-                progress(
-                    min(1.0, (i + 1) / total) if total else 0.0,
-                    f"tracking frame {i + 1}" + (f"/{total}" if total else ""),
-                )
+            if source.live:
+                tick()
     finally:
         if own:
             tracker.close()
     if not times:
         raise InputError("the video has no frames that could be decoded")
+    n = len(times)
+    points, scores = np.zeros((n, 478, 3), np.float32), np.zeros((n, len(ARKIT_NAMES)), np.float32)
+    matrices, found = np.tile(np.eye(4, dtype=np.float32), (n, 1, 1)), np.zeros(n, bool)
+    for i, row in enumerate(observed):
+        if row is not None:  # the mean of two close rotations is one to within their gap; head_rotation re-fits it
+            found[i] = True
+            points[i], scores[i], matrices[i] = row
     return Tracked(
         fps=float(source.fps),
         times=np.asarray(times, np.float64),
-        points=np.asarray(points, np.float32),
-        scores=np.asarray(scores, np.float32),
-        matrices=np.asarray(matrices, np.float32),
-        found=np.asarray(found, bool),
+        points=points,
+        scores=scores,
+        matrices=matrices,
+        found=found,
         emotion_frames=emotion_frames,
+    )
+
+
+def _observed(face):
+    """What :class:`Tracked` keeps of a face: ``(points (478, 3), scores (52,), matrix (4, 4))`` float32, or None."""
+    if face is None:
+        return None
+    return (
+        metric_landmarks(face).astype(np.float32),
+        np.asarray(face.blendshape_array, np.float32),
+        np.asarray(face.head_pose, np.float32),
     )
 
 

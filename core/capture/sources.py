@@ -21,10 +21,12 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
 class Source:
     """A stream of frames. ``fps``: nominal frames per second; ``frame_count``: frames expected (None: unknown, a
-    webcam). Iterate for ``(seconds, rgb)``; :meth:`close` releases the device or file (also a context manager)."""
+    webcam); ``live``: frames arrive as they are filmed (a webcam: they cannot be read twice or out of order).
+    Iterate for ``(seconds, rgb)``; :meth:`close` releases the device or file (also a context manager)."""
 
     fps = 30.0
     frame_count = None
+    live = False
 
     def __iter__(self):
         raise NotImplementedError
@@ -105,6 +107,8 @@ class VideoSource(_CaptureSource):
 class CameraSource(_CaptureSource):
     """A webcam (OpenCV device ``index``), timed by the wall clock (monotonic). ``size``: requested
     ``(width, height)`` (the camera may pick another). Raises InputError when the device cannot be opened."""
+
+    live = True
 
     def __init__(self, index=0, *, size=(640, 480)):
         self._open(int(index), f"camera {index}")
