@@ -30,7 +30,10 @@ the square root of their number. A landmark lands at the surface under its sub-p
 is trusted, and where it is not (beyond the depth test's limit :data:`DEPTH_OUTLIER`; near an occluding edge or
 the silhouette, where a landmark moved by a hundredth of a pixel lands on another surface millimetres away,
 :data:`OCCLUSION_GAP`) at a blend with MediaPipe's own depth, by a confidence that fades to 0 there and that the
-template fit weights it by; the result is the surface point nearest that blend.
+template fit weights it by. That blend is the landmark, not the surface point it lands on (:func:`_land`, which gives
+its place on the surface: the template's own landmarks are such places): where surfaces lie close, as in an eye's
+corner, landing moved with the blend up to 8 times as far (a blend moved by 1.3e-4 of a warped head's size under a
+1e-6 perturbation landed 1.1e-3 away, and its eyeLookDownRight moved by 1.56 % of its peak; issue 18).
 
 Rendering is :mod:`facemotion.core.detect.rasterize` (deterministic numpy z-buffer); the landmarks land on the
 surface as triangle ids with barycentric coordinates, so they stay attached to the mesh. Method: a cascade like
@@ -156,14 +159,15 @@ class MeshLandmarks:
     """Landmarks detected on a mesh.
 
     Attributes:
-        points: ``(478, 3) float64`` MediaPipe landmarks on the mesh surface, in the mesh's units and frame: the
-            surface under each landmark where it is trusted (``confidence`` 1), else near the surface point
-            nearest its blend with MediaPipe's own depth (an average of the surface there, within a hair of it;
-            see the module docstring). Continuous in the mesh.
-        triangle: ``(478,) int64`` triangle of the surface point nearest each landmark.
+        points: ``(478, 3) float64`` MediaPipe landmarks in the mesh's units and frame: the surface under each
+            landmark where it is trusted (``confidence`` 1), blended toward MediaPipe's own depth for it where it is
+            not (off the surface by up to a millimetre or so on a head; see the module docstring). Continuous in
+            the mesh, and moved by no more than the detection moves.
+        triangle: ``(478,) int64`` triangle of the surface point each landmark lands on (:func:`_land`: the surface
+            under it where trusted, else the surface's average near its foot point).
         barycentric: ``(478, 3) float64`` its barycentric coordinates in that triangle.
         on_surface: ``(478,) bool`` False where the landmark's pixel shows no surface near MediaPipe's depth for
-            it (an eye opening without an eyeball); its point is then the surface's near MediaPipe's depth.
+            it (an eye opening without an eyeball); its point is then at MediaPipe's depth (confidence 0).
         forward: ``(3,) float64`` unit direction the face looks toward (out of the face).
         up: ``(3,) float64`` unit up direction of the face.
         score: face-detector confidence of the final view, in [0, 1].
@@ -858,9 +862,9 @@ def detect_mesh_landmarks(
         raise NoFaceError("the face detector saw a face but the landmarker could not place landmarks on it")
     if score < min_score:
         raise NoFaceError(f"the face was lost on the frontal view (detector score {score:.2f})")
-    shot, face, region, target, hit, confidence, forward, up = result
-    # On the surface: the target itself where the landmark is trusted, else near its foot point (continuous).
-    points, triangle, barycentric = _land(vertices, region.triangles, target)
+    shot, face, region, points, hit, confidence, forward, up = result
+    # Its place on the surface: the landmark itself where it is trusted, else near its foot point (continuous).
+    _, triangle, barycentric = _land(vertices, region.triangles, points)
     report(0.95, "landmarks on the frontal view")
     report(1.0, "landmarks detected")
     return MeshLandmarks(

@@ -192,10 +192,11 @@ def rig_mesh(
     if landmarks is None:
         start = time.perf_counter()
         found = detect_mesh_landmarks(vertices, triangles, progress=lambda f, m: report(0.5 * f, m))
-        # On the surface whether MediaPipe's depth agrees with it or not, as the template's own landmarks are (a lip
-        # landmark 6 mm in front of one mesh's lips and on the other's moved the lips' contact band and relabelled
-        # the mouth corners) and continuous in the mesh; off the surface (an eye opening, parted lips) a landmark
-        # carries no weight in the fit.
+        # On the surface where trusted, whether MediaPipe's depth agrees with it or not, as the template's own
+        # landmarks are (a lip landmark 6 mm in front of one mesh's lips and on the other's moved the lips' contact
+        # band and relabelled the mouth corners); blended toward MediaPipe's depth where not, unlanded (landing
+        # amplified the detection's jitter, see mesh_landmarks); continuous in the mesh. Off the surface (an eye
+        # opening, parted lips) a landmark carries no weight in the fit.
         landmarks = found.points
         weights = weights * found.confidence  # 0 off the surface, falling smoothly toward it
         timings["landmarks"] = time.perf_counter() - start
