@@ -20,7 +20,7 @@ import numpy as np
 from ..detect.mediapipe_topology import FACE_OVAL, LEFT_IRIS, RIGHT_IRIS
 from ..detect.mesh_landmarks import detect_mesh_landmarks
 from ..errors import InputError
-from ..geometry import weld_vertices
+from ..geometry import interpolate_on_surface, weld_vertices
 from ..io import assets
 from .amplitude import normalise_amplitudes
 from .confidence import rig_doubts
@@ -68,7 +68,8 @@ class RigResult:
         empty: ARKit names with no data (reported to the user, e.g. ``tongueOut``).
         skipped: ARKit names left empty because the head lacks what they move (a mouth opening, eyeballs:
             :func:`facemotion.core.rig.confidence.rig_doubts`; ``warnings`` says why), in ARKit order.
-        landmarks: ``(478, 3) float64`` landmarks used on the target.
+        landmarks: ``(478, 3) float64`` landmarks used on the target: those given, or the detected ones as far as
+            they are trusted (their confidence), the fitted template's for the rest.
         fit: the :class:`facemotion.core.rig.registration.TemplateFit` (on the welded target mesh).
         coverage: ``(N,) float32`` how much each vertex follows the template (0..1).
         timings: stage name -> seconds.
@@ -217,6 +218,16 @@ def rig_mesh(
         progress=lambda f, m: report(0.55 + 0.25 * f, m),
     )
     timings["fit"] = time.perf_counter() - start
+    if found is not None:
+        # What the parts and the transfer read from the landmarks (the lids' and lips' contour lines, the mouth's
+        # contact band) takes each detected landmark as far as it is trusted and the fitted template's landmark for
+        # the rest: an untrusted landmark (an eye corner at confidence 0.11) still moved with the detection's
+        # jitter, and through the lids' label border a welded soup's eyeSquintLeft by 1.1 % of its peak under a 1e-6
+        # perturbation; the fitted template's moves with the whole fit, far less (issue 18). The template's side of
+        # those lines is its landmarks on its own surface, so where the detection is not trusted both sides agree.
+        fitted = interpolate_on_surface(fit.vertices, template.triangles, lm_triangle, lm_barycentric)
+        trust = found.confidence[:, None]
+        landmarks = trust * landmarks + (1.0 - trust) * fitted
 
     report(0.8, "finding eyes, teeth and tongue")
     start = time.perf_counter()
