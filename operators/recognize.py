@@ -70,6 +70,8 @@ def _store_faces(context, results, source):
     message = f"{source}: {_describe(top.label, top.probabilities[top.label], top.intensity)}"
     if top.uncertain:
         message += ", uncertain"
+    if top.face.landmarks is None:
+        message += " (no face found: the whole image read as a face crop)"
     if len(results) > 1:
         others = ", ".join(result.label for result in results[1:])
         message += f"; {len(results)} faces, the largest shown (others: {others})"

@@ -36,6 +36,7 @@ QUICK_STAGES = {
     "photo.classify_512": {"landmarker_512_render", "photo.landmarks_512", "photo.fercrop_512"},
     "photo.appearance_512": {"landmarker_512_render", "photo.landmarks_512", "photo.fercrop_512"},
     "photo.fercrop_512": {"landmarker_512_render", "photo.landmarks_512"},
+    "photo.mirror_512": {"landmarker_512_render", "photo.landmarks_512"},
     "capture.track_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.solve_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},
     "capture.emotion_640x480": {"landmarker_640x480_frame", "landmarker_512_render"},

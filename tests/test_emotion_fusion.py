@@ -137,19 +137,26 @@ def test_pooling_temperature_and_ece_on_known_values():
 
 def test_uncertain_when_no_channel_backs_the_pooled_label():
     """A resting stylised head as the channels saw it: geometry happy 0.51 (anger 0.46), appearance neutral 0.93
-    (anger 0.02). A pool landing on anger, 0.25 ahead, is backed by neither channel: uncertain. The same pooled row
-    with a channel that holds anger is certain; without channels only the margin speaks."""
+    (anger 0.02). A pool landing on anger, 0.25 ahead, is the top class of neither channel: uncertain, whatever the
+    support threshold. Where a channel's top class is the pooled one, its probability decides (``min_support``);
+    a channel that holds anger firmly makes it certain; without channels only the margin speaks."""
     g = np.array([0.02, 0.51, 0.0, 0.0, 0.0, 0.01, 0.46, 0.0])
     a = np.array([0.93, 0.01, 0.02, 0.0, 0.01, 0.01, 0.02, 0.0])
     p = np.array([0.16, 0.22, 0.03, 0.02, 0.02, 0.08, 0.47, 0.0])
     assert fusion.channel_support(p, (g, a)) == pytest.approx(0.46)
     assert fusion.channel_support(np.stack([p, p]), (np.stack([g, g]), np.stack([a, a]))).shape == (2,)
-    assert not fusion.is_uncertain(p) and fusion.is_uncertain(p, (g, a), min_support=0.5)
-    assert not fusion.is_uncertain(p, (g, a), min_support=0.4)
+    assert fusion.no_channel_top(p, (g, a)) and list(
+        fusion.no_channel_top(np.stack([p, p]), (np.stack([g, g]), np.stack([a, a])))
+    ) == [True, True]
+    assert not fusion.is_uncertain(p) and fusion.is_uncertain(p, (g, a), min_support=0.0)
+    assert fusion.is_uncertain(p, (g, a))
+    # Geometry's top class is anger, weakly: the support threshold decides.
+    weak = np.array([0.02, 0.40, 0.0, 0.0, 0.0, 0.12, 0.46, 0.0])
+    assert not fusion.no_channel_top(p, (weak, a))
+    assert fusion.is_uncertain(p, (weak, a), min_support=0.5) and not fusion.is_uncertain(p, (weak, a), min_support=0.4)
     backed = np.array([0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.9, 0.0])
     assert not fusion.is_uncertain(p, (backed, a), min_support=0.5)
     assert 0.0 < fusion.load_parameters()["min_support"] < 1.0
-    assert fusion.is_uncertain(p, (g, a)) == (0.46 < fusion.load_parameters()["min_support"])
 
 
 def test_a_resting_stylised_head_reads_neutral_or_uncertain():

@@ -29,8 +29,10 @@ timeline
    keys (a frame of photo-driven animation); ``photo.every_face_512`` -- the every-face search on the 512 px photo
    (one pass), ``photo.small_face_1024`` -- the same on a 1024 px image whose one face is 64 px tall (the
    small-face search); ``photo.emotion_512`` -- ``classify_image`` on the photo as the CLI's ``emotion`` command
-   runs it (the every-face search + the fused emotion of every face), and ``photo.classify_512`` -- the fused
-   emotion of one detected face (features, geometric model, crops, appearance CNNs, pooling; target <= 5 ms), both
+   runs it (the every-face search, each face's mirror view + the fused emotion of every face),
+   ``photo.mirror_512`` -- the mirror view of one detected face (the geometric channel's second look: one Face
+   Landmarker call on the mirrored crop), and ``photo.classify_512`` -- the fused emotion of one detected face and
+   its mirror view (features and geometric model of both, crops, appearance CNNs, pooling; target <= 5 ms), all
    also as ratios to ``photo.landmarks_512`` (one Face Landmarker call on the photo; target for ``emotion``:
    <= 3x); ``photo.appearance_512`` -- its appearance channel alone (mini-Xception + FaceExpressionNet, each on its
    crop and the mirror) and ``photo.fercrop_512`` -- the mini-Xception alone on one crop (the channel before the
@@ -537,13 +539,17 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         detector.detect_one(image, what=f"{PHOTO} at {px} px")  # the face must be found at this size
         fns[f"landmarks_{px}"] = lambda image=image: detector.detect(image)
         fns[f"drive_{px}"] = lambda image=image: drive(image)
-    # Emotion as `facemotion emotion` runs it (every face found, fused geometry + appearance classifier), and the
-    # classification alone after detection (features, geometric model, crop, CNN, pooling; one face).
+    # Emotion as `facemotion emotion` runs it (every face found, fused geometry + appearance classifier), the mirror
+    # view of one face, and the classification alone after detection (features, geometric model, crop, CNN,
+    # pooling; one face and its mirror view).
     fused = default_fused_classifier()
     faces = detector.detect(images[512])
     classify_image(images[512], classifier=fused)  # the multi-face detector created before timing
     fns["emotion_512"] = lambda: classify_image(images[512], classifier=fused)
-    fns["classify_512"] = lambda: fused.classify_faces(images[512], faces)
+    views = fused.mirror_views(images[512], faces)
+    fns["classify_512"] = lambda: fused.classify_faces(images[512], faces, views)
+    # The geometric channel's second look: the face landmarked again on the mirrored photo (one Landmarker call).
+    fns["mirror_512"] = lambda: fused.mirror_views(images[512], faces)
     # Its appearance channel alone (two CNNs, each on its crop and the mirror), and the mini-Xception alone on one
     # crop (the appearance channel before the ensemble): what the second model and the mirror cost.
     fns["appearance_512"] = lambda: fused.appearance.predict(images[512], faces)
@@ -555,8 +561,10 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
         "drive": "{photo} at {px} px -> landmarks + ARKit weights -> 52 shape keys of the ICT head set",
         "emotion": "classify_image on {photo} at {px} px: detection + fused emotion of every face (the CLI's "
         "emotion command)",
-        "classify": "fused emotion of one detected face of {photo} at {px} px (features, geometric model, crop, "
-        "appearance CNNs, pooling, calibration)",
+        "classify": "fused emotion of one detected face of {photo} at {px} px and its mirror view (features and "
+        "geometric model of both, crops, appearance CNNs, pooling, calibration)",
+        "mirror": "the mirror view of one detected face of {photo} at {px} px (one Face Landmarker call on the "
+        "mirrored crop)",
         "appearance": "appearance channel on one detected face of {photo} at {px} px (mini-Xception + "
         "FaceExpressionNet, each on its crop and the mirror)",
         "fercrop": "mini-Xception alone on one crop of one detected face of {photo} at {px} px",
@@ -564,7 +572,7 @@ def bench_timeline_and_photo(report, args, obj, landmarker):
     for name, stage_runs in runs.items():
         kind, px = name.split("_")
         against = ["landmarker_512_render"]
-        against += ["photo.landmarks_512"] if kind in ("emotion", "classify", "appearance", "fercrop") else []
+        against += ["photo.landmarks_512"] if kind in ("emotion", "classify", "mirror", "appearance", "fercrop") else []
         against += ["photo.fercrop_512"] if kind in ("classify", "appearance") else []
         report.add_stage(f"photo.{name}", what[kind].format(photo=PHOTO, px=px), stage_runs, against, section="photo")
 

@@ -113,6 +113,14 @@ def small_grey_crop(photo, side=48):
     )
 
 
+def hidden_upper_face(photo, side=48, hidden=0.65):
+    """:func:`small_grey_crop` with its top ``hidden`` share blacked out (a hat, a hand or a bar over brows and eyes):
+    only the smile shows. MediaPipe's Face Landmarker finds no face in it (``tests/test_emotion_face_crop.py``)."""
+    crop = small_grey_crop(photo, side)
+    crop[: int(round(side * hidden))] = 20
+    return crop
+
+
 def exif_rotated_jpeg(rgb):
     """JPEG bytes of ``rgb`` stored sideways (turned 90 degrees counter-clockwise) with EXIF orientation 6 ("turn
     90 degrees clockwise to show"), as phone cameras save a portrait photo: a reader that honours the tag gets

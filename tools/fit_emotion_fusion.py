@@ -13,7 +13,8 @@
     sigma 1.5-3 px and JPEG quality 12-35), ``occlusion`` (a flat patch over 12-25 % of the face: a hand, a bar over
     the eyes, a scarf), ``turn`` (yaw 25-45 degrees either way, pitch up to 20). MediaPipe runs on the degraded image;
     the geometric channel's measured feature parts (:data:`GEOMETRY_PARTS`: its probabilities are computed when
-    fitting, by whatever geometric model is shipped then), the appearance channel's probabilities as the channel
+    fitting, by whatever geometric model is shipped then) of the face and of its mirror view (the face landmarked
+    again on the mirrored image, ``mirror_parts_*``; ``mirror_found`` says where there was one), the appearance channel's probabilities as the channel
     gives them (``appearance``: what the fusion is fitted on) and its CNN's for a grid of crop framings
     (``appearance_fer``) are stored, with the label, identity and condition. Faces MediaPipe misses are counted, not
     kept.
@@ -30,11 +31,12 @@
        (why: :mod:`facemotion.core.emotion.fusion`), unless ``--ratio R`` (one of :data:`RATIOS`) fixes it;
     3. temperatures (one per channel and one for the fusion, which may only soften: T >= 1) on the calibration third;
     4. the *uncertain* verdict's channel-support threshold (``min_support``, :func:`fit_support_threshold`) on the
-       fitting third's faces that the margin alone calls certain;
+       fitting third's faces that the margin and the no-channel's-top-class test call certain;
     5. on the test third (other identities): per-class and balanced accuracy, ECE (15 bins) and reliability tables,
        before and after temperature scaling, per channel and fused; the uncertain rate and the accuracy of certain
-       and uncertain faces, by the margin alone and with the support test; the astronaut photo's variants (each
-       channel's label). ``--write`` stores the fitted parameters in ``core/emotion/fusion.json``.
+       and uncertain faces, by the margin alone and by the whole verdict, and what each further test adds; the
+       astronaut photo's variants (each channel's label). ``--write`` stores the fitted parameters in
+       ``core/emotion/fusion.json``.
 
 Usage::
 
@@ -143,6 +145,7 @@ def _make_one(args):
         return {"index": index, "label": label, "condition": condition, "found": False}
     face = faces[0]
     crops = np.stack([appearance.face_crop(image, face, scale=s, centre_shift=c) for s, c in FRAMINGS])
+    mirror = _state["detector"].mirror_view(image, face)
     return {
         "index": index,
         "label": label,
@@ -151,6 +154,8 @@ def _make_one(args):
         "found": True,
         "intensity": sample.intensity,
         "parts": extract_parts(face, image, GEOMETRY_PARTS),
+        "mirror_found": mirror is not None,
+        "mirror_parts": None if mirror is None else extract_parts(mirror, image[:, ::-1], GEOMETRY_PARTS),
         "appearance": _state["appearance"].predict(image, [face])[0],
         "appearance_fer": _state["appearance"].predict_crops(crops),
     }
@@ -185,6 +190,12 @@ def generate(n, seed, workers, n_identities):
         "conditions": np.array([r["condition"] for r in kept], "<U16"),
         "intensity": np.array([r["intensity"] for r in kept], np.float32),
         **{f"parts_{part}": np.stack([r["parts"][part] for r in kept]) for part in GEOMETRY_PARTS},
+        # The mirror view's parts (the face's own where the mirror view found no face; mirror_found says which).
+        "mirror_found": np.array([r["mirror_found"] for r in kept], bool),
+        **{
+            f"mirror_parts_{part}": np.stack([(r["mirror_parts"] or r["parts"])[part] for r in kept])
+            for part in GEOMETRY_PARTS
+        },
         "appearance": np.stack([r["appearance"] for r in kept]),
         "appearance_fer": np.stack([r["appearance_fer"] for r in kept]),
         "framings": np.array(FRAMINGS, np.float32),
@@ -229,15 +240,24 @@ def _summary(p, y):
     }
 
 
-def geometry_probabilities(data, classifier=None):
-    """``(N, 8) float64`` probabilities of the geometric channel (``classifier``, an
+def geometry_probabilities(data, classifier=None, *, mirror=True):
+    """``(N, 8) float64`` probabilities of the fused classifier's geometric channel (``classifier``, an
     :class:`~facemotion.core.emotion.classifier.EmotionClassifier` without reference; default the shipped model) on
-    the data's stored feature parts (``parts_<name>`` arrays of :func:`generate`)."""
-    from facemotion.core.emotion.classifier import default_classifier
+    the data's stored feature parts (``parts_<name>`` arrays of :func:`generate`): the face and its mirror view
+    combined as :func:`~facemotion.core.emotion.classifier.mirror_mean` does, or (``mirror`` False, or data made
+    before the mirror views were stored) the face's own reading alone."""
+    from facemotion.core.emotion.classifier import default_classifier, mirror_mean
 
     classifier = classifier or default_classifier()
-    parts = {part: data[f"parts_{part}"] for part in GEOMETRY_PARTS}
-    return classifier.predict(assemble(parts, classifier.spec)).astype(np.float64)
+
+    def predict(prefix):
+        parts = {part: data[f"{prefix}{part}"] for part in GEOMETRY_PARTS}
+        return classifier.predict(assemble(parts, classifier.spec))
+
+    p = predict("parts_")
+    if mirror and "mirror_found" in data:
+        p = mirror_mean(p, predict("mirror_parts_"), data["mirror_found"])
+    return p.astype(np.float64)
 
 
 def fit_support_threshold(support, correct):
@@ -342,9 +362,12 @@ def fit(data, fixed_ratio=None, bias_ridge=1e-3):
     params["temperature"] = temperatures["fused"]
     calibrated = fusion.apply_temperature(fused, params["temperature"])
     by_margin = fusion.is_uncertain(calibrated)
+    # The faces the two parameter-free tests (the margin, a pooled label that is no channel's top class) leave
+    # certain: the support threshold is fitted on those of the fitting third.
+    by_rules = by_margin | fusion.no_channel_top(calibrated, (p_geometry, p_appearance))
     support = fusion.channel_support(calibrated, (p_geometry, p_appearance))
     right = calibrated.argmax(axis=1) == y
-    params["min_support"] = fit_support_threshold(support[fit_mask & ~by_margin], right[fit_mask & ~by_margin])
+    params["min_support"] = fit_support_threshold(support[fit_mask & ~by_rules], right[fit_mask & ~by_rules])
     channels = {"geometry": p_geometry, "appearance": p_appearance, "fused": fused}
     report = {
         "framing": {"used": framing_scores[best], "grid": framing_scores},
@@ -372,10 +395,14 @@ def fit(data, fixed_ratio=None, bias_ridge=1e-3):
     report["uncertain"] = {
         "min_support": params["min_support"],
         "margin_only": _uncertain_report(calibrated[test_mask], yt, by_margin[test_mask]),
-        "with_support": _uncertain_report(calibrated[test_mask], yt, uncertain[test_mask]),
+        "verdict": _uncertain_report(calibrated[test_mask], yt, uncertain[test_mask]),
+        "added_by_no_channel_top": {
+            "rate": float((by_rules & ~by_margin)[test_mask].mean()),
+            "accuracy": float(right[test_mask & by_rules & ~by_margin].mean()),
+        },
         "added_by_support": {
-            "rate": float((uncertain & ~by_margin)[test_mask].mean()),
-            "accuracy": float(right[test_mask & uncertain & ~by_margin].mean()),
+            "rate": float((uncertain & ~by_rules)[test_mask].mean()),
+            "accuracy": float(right[test_mask & uncertain & ~by_rules].mean()),
         },
     }
     for condition in CONDITIONS:

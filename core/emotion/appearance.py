@@ -40,6 +40,13 @@ padded by 20 %, the shorter side padded with black to a square, resized bilinear
 matching MediaPipe landmarks (:func:`faceapi_frame`), roll removed like the other crop. RGB in 0..255; the converted
 graph subtracts face-api's channel means and divides by 255 (``FaceFeatureExtractor.forwardInput``).
 
+**A face crop without landmarks** (:func:`whole_image_crops`, :meth:`AppearanceChannel.predict_whole_image`): an image
+that is itself a face crop (FER2013's and CK+48's 48 px faces) but in which MediaPipe finds no face (upper face hidden,
+face squeezed by a turn, heavy blur) is read whole: both models were trained on such crops (FER2013's faces *are* the
+whole image), so each gets the image, padded to a square with its border's mean colour and resized. On renders framed
+like FER2013 a landmark crop reads better (``models/README.md``: balanced accuracy 0.33 / 0.44 against 0.28 / 0.35 for
+the whole image), so this is only the fallback when there are no landmarks.
+
 onnxruntime runs on the CPU with one thread (:func:`.onnx_session.cpu_session`): deterministic; both models on crop and
 mirror take about 4.3 ms of CPU a face, FaceExpressionNet's two views 2.8 ms of it (``tools/bench.py``'s
 ``photo.appearance_512``).
@@ -80,6 +87,7 @@ __all__ = [
     "faceapi_to_categories",
     "fer_to_categories",
     "model_path",
+    "whole_image_crops",
 ]
 
 #: FER2013's classes in the model's output order (fer's ``_get_labels``).
@@ -252,6 +260,33 @@ def faceapi_crop(image, face, size=FACEAPI_SIZE):
     return out
 
 
+def whole_image_crops(image):
+    """Both models' views of an image that is itself a face crop: ``(fer (64, 64) uint8 grey, faceapi (112, 112, 3)
+    uint8 RGB)``.
+
+    ``image``: ``(H, W, 3) uint8`` RGB or ``(H, W) uint8`` grey. The shorter side is padded (centred) to a square with
+    the mean colour of the image's border, so the face keeps its proportions; then area-averaged (when larger) or
+    bicubically enlarged to each model's size. Raises InputError for an empty image.
+    """
+    rgb = np.asarray(image, np.uint8)
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise InputError(f"a face crop must be a non-empty (H, W, 3) RGB or (H, W) grey image, got {rgb.shape}")
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).reshape(-1, 3)
+    square = np.empty((side, side, 3), np.uint8)
+    square[:] = border.mean(axis=0).round().astype(np.uint8)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    square[y0 : y0 + h, x0 : x0 + w] = rgb
+
+    def resized(size):
+        return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
+
+    return cv2.cvtColor(resized(CROP_SIZE), cv2.COLOR_RGB2GRAY), resized(FACEAPI_SIZE)
+
+
 def preprocess(crops):
     """``(N, 64, 64) uint8`` crops -> ``(N, 1, 64, 64) float32`` model input (fer's ``x / 255``, ``(x - 0.5) * 2``)."""
     x = np.asarray(crops, np.float32) / np.float32(255.0)
@@ -371,6 +406,13 @@ class AppearanceChannel:
             if faces
             else np.zeros((0, FACEAPI_SIZE, FACEAPI_SIZE, 3), np.uint8),
         )
+
+    def predict_whole_image(self, image):
+        """``(1, 8) float32`` probabilities in :data:`CATEGORIES` order (contempt 0) of an image that is itself a face
+        crop (:func:`whole_image_crops`), the same ensemble as :meth:`predict` (both models, crop and mirror)."""
+        fer, faceapi = whole_image_crops(image)
+        fer, faceapi = self.predict_from_crops(fer[None], faceapi[None])
+        return (fer + faceapi) / np.float32(2.0)
 
     def predict(self, image, faces):
         """``(N, 8) float32`` probabilities in :data:`CATEGORIES` order (contempt 0) of the faces (one FaceLandmarks

@@ -33,10 +33,17 @@ Photos and video frames are classified by :class:`FusedEmotionClassifier` (the d
 this geometric model and the appearance channel (:mod:`.appearance`, a CNN trained on real photographs) pooled and
 calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`: for a
 fused result, also when neither channel backs the pooled label).
+
+A small image in which no face is found but which is shaped like a face crop (:func:`reads_as_face_crop`: FER2013's
+and CK+48's faces are 48 px crops, and MediaPipe misses some of them: a hidden upper face, a strong turn, heavy blur)
+is read whole by the appearance channel alone (:meth:`FusedEmotionClassifier.classify_whole_image`): its result's
+``face`` is a :class:`WholeImageFace` and it is always ``uncertain`` (one channel, no landmarks). A missed face would
+otherwise give no reading at all; a small image without a face gives a reading marked so.
 """
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,12 +63,17 @@ __all__ = [
     "FusedEmotionClassifier",
     "METADATA_KEYS",
     "MODEL_FORMAT_MAJOR",
+    "FACE_CROP_MAX_ASPECT",
+    "FACE_CROP_MAX_SIDE",
     "RELATIVE_MODEL_PATH",
+    "WholeImageFace",
     "classify_image",
     "default_classifier",
     "default_fused_classifier",
     "default_relative_classifier",
     "intensity_from_probabilities",
+    "mirror_mean",
+    "reads_as_face_crop",
 ]
 
 #: The model shipped with the add-on (built by ``tools/train_emotion.py``).
@@ -80,6 +92,12 @@ METADATA_KEYS = (META_LABELS, META_SPEC, META_VERSION, META_TRAINING)
 MODEL_FORMAT_MAJOR = 1
 #: Faces looked for by :func:`classify_image` when it creates its own detector: None, every face.
 DEFAULT_MAX_FACES = None
+#: Longer side (px) up to which an image without a found face is read whole as a face crop: face datasets' crops
+#: (FER2013 and CK+48: 48 px; thumbnails and crops up to ~128 px). A larger image is a photo whose faces, if any, the
+#: detector's every-size search (24 px up) looks for.
+FACE_CROP_MAX_SIDE = 128
+#: Most elongated image (longer side over shorter) read whole as a face crop: faces are about as tall as wide.
+FACE_CROP_MAX_ASPECT = 1.5
 
 
 #: A relative model's change features all within this of 0 mean the face did not change from its rest pose (the
@@ -104,6 +122,35 @@ class EmotionResult:
     intensity: float
     face: object = None
     uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class WholeImageFace:
+    """The face of an image read whole as a face crop (no landmarks were found; :func:`reads_as_face_crop`).
+
+    ``image_size``: ``(height, width)`` px. ``bbox`` is the whole image, ``(0, 0, width, height)``; ``area`` its
+    area (the size faces are ordered by); ``landmarks`` is None (nothing was detected).
+    """
+
+    image_size: tuple
+    landmarks = None
+
+    @property
+    def bbox(self):
+        """``(0.0, 0.0, width, height)``: the whole image, pixels."""
+        return (0.0, 0.0, float(self.image_size[1]), float(self.image_size[0]))
+
+    @property
+    def area(self):
+        """Area of the image in square pixels."""
+        return float(self.image_size[0] * self.image_size[1])
+
+
+def reads_as_face_crop(image_size):
+    """True when an image of ``image_size`` ``(height, width)`` px in which no face was found is read whole as a face
+    crop: its longer side at most :data:`FACE_CROP_MAX_SIDE`, its aspect at most :data:`FACE_CROP_MAX_ASPECT`."""
+    h, w = (int(v) for v in image_size[:2])
+    return 0 < min(h, w) and max(h, w) <= FACE_CROP_MAX_SIDE and max(h, w) <= FACE_CROP_MAX_ASPECT * min(h, w)
 
 
 def intensity_from_probabilities(probabilities, labels=CATEGORIES):
@@ -290,6 +337,22 @@ def _result(probabilities, face=None, uncertain=None):
     )
 
 
+def mirror_mean(p, p_mirror, found):
+    """The fused classifier's geometric channel from two looks at each face: ``(N, 8) float32``, the mean of the
+    face's probabilities ``p (N, 8)`` and its mirror view's ``p_mirror (N, 8)``; where the mirror view found no face
+    (``found (N,) bool`` False) the uniform distribution stands in for it (a look that sees no face backs no class).
+
+    Why (test-time augmentation, as the appearance channel does with its crops): where MediaPipe sees the face, its
+    mirror gives nearly the same landmarks and the mean changes little; where it made them up (an upper face hidden,
+    heavy blur), the mirror's are made up differently, and two confident readings that disagree average to an
+    unconfident one, so the pooled decision leans on the appearance channel. Disagreement between looks as a sign of
+    unreliability: Lakshminarayanan, Pritzel & Blundell 2017; test-time augmentation: Ayhan & Berens 2018.
+    """
+    p = np.asarray(p, np.float32)
+    second = np.where(np.asarray(found, bool)[:, None], np.asarray(p_mirror, np.float32), np.float32(1.0 / p.shape[1]))
+    return ((p + second) / np.float32(2.0)).astype(np.float32)
+
+
 class FusedEmotionClassifier:
     """The geometric model and the appearance channel, pooled and calibrated (:mod:`.fusion`): what classifies a
     face in a photo or a video frame.
@@ -303,7 +366,7 @@ class FusedEmotionClassifier:
     needs_reference = False
     labels = CATEGORIES
 
-    def __init__(self, geometry=None, appearance=None, parameters=None):
+    def __init__(self, geometry=None, appearance=None, parameters=None, mirror_detector=None):
         self.geometry = geometry or default_classifier()
         if self.geometry.needs_reference:
             raise InputError(
@@ -313,18 +376,59 @@ class FusedEmotionClassifier:
         self.appearance = appearance or default_appearance_channel()
         self.parameters = parameters or load_parameters()
         self.path = self.geometry.path
+        self._mirror_detector = mirror_detector
 
-    def channel_probabilities(self, image, faces):
+    def mirror_detector(self):
+        """The Face Landmarker that gives the geometric channel its mirror views (made on first use, one face)."""
+        from ..detect.landmarks import FaceLandmarkDetector
+
+        with _lock:
+            if self._mirror_detector is None or self._mirror_detector.closed:
+                self._mirror_detector = FaceLandmarkDetector(max_faces=1)
+            return self._mirror_detector
+
+    def mirror_views(self, image, faces):
+        """Each face landmarked again on the image's mirror
+        (:meth:`~facemotion.core.detect.landmarks.FaceLandmarkDetector.mirror_view`): a list, per face, of a
+        ``FaceLandmarks`` of ``image[:, ::-1]`` or None where the mirror view found no face. One Face Landmarker
+        call per face."""
+        detector = self.mirror_detector()
+        return [detector.mirror_view(image, face) for face in faces]
+
+    def geometry_probabilities(self, image, faces, views=None):
+        """The geometric channel: ``(N, 8) float32`` probabilities of the faces (``FaceLandmarks`` found on
+        ``image``), each the mean of its own reading and its mirror view's (:func:`mirror_mean`). ``views``: the
+        faces' :meth:`mirror_views` when already made."""
+        p = self.geometry.predict_faces(image, faces)
+        views = self.mirror_views(image, faces) if views is None else views
+        found = np.array([view is not None for view in views], bool)
+        p_mirror = np.zeros_like(p)
+        if found.any():
+            p_mirror[found] = self.geometry.predict_faces(image[:, ::-1], [v for v in views if v is not None])
+        return mirror_mean(p, p_mirror, found)
+
+    def channel_probabilities(self, image, faces, views=None):
         """``(geometry (N, 8), appearance (N, 8))`` float32 probabilities of the faces, :data:`CATEGORIES` order
-        (the appearance channel's contempt is 0)."""
-        return self.geometry.predict_faces(image, faces), self.appearance.predict(image, faces)
+        (:meth:`geometry_probabilities`; the appearance channel's contempt is 0). ``views``: the faces'
+        :meth:`mirror_views` when already made; otherwise they are landmarked in a worker thread while the appearance
+        channel runs in this one (MediaPipe and onnxruntime release the GIL), with the results of one after the
+        other."""
+        if not faces:
+            empty = np.zeros((0, len(CATEGORIES)), np.float32)
+            return empty, empty.copy()
+        if views is not None:
+            return self.geometry_probabilities(image, faces, views), self.appearance.predict(image, faces)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facemotion-mirror-view") as worker:
+            views = worker.submit(self.mirror_views, image, faces)
+            appearance = self.appearance.predict(image, faces)
+            return self.geometry_probabilities(image, faces, views.result()), appearance
 
-    def _pooled(self, image, faces):
+    def _pooled(self, image, faces, views=None):
         """``(p, uncertain)``: calibrated fused ``(N, 8) float32`` probabilities and the ``(N,) bool`` verdict of
         :func:`.fusion.is_uncertain` (margin and the channels' support of the top class)."""
         if not faces:
             return np.zeros((0, len(CATEGORIES)), np.float32), np.zeros(0, bool)
-        channels = self.channel_probabilities(image, faces)
+        channels = self.channel_probabilities(image, faces, views)
         fused = pool(*channels, self.parameters)
         p = apply_temperature(fused, self.parameters["temperature"])
         return p.astype(np.float32), is_uncertain(p, channels, self.parameters["min_support"])
@@ -334,11 +438,21 @@ class FusedEmotionClassifier:
         ``(H, W, 3) uint8`` RGB)."""
         return self._pooled(image, faces)[0]
 
-    def classify_faces(self, image, faces):
+    def classify_faces(self, image, faces, views=None):
         """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`); ``uncertain`` also when no
-        channel backs the pooled label (:func:`.fusion.is_uncertain` with the channels)."""
-        p, uncertain = self._pooled(image, faces)
+        channel backs the pooled label (:func:`.fusion.is_uncertain` with the channels). ``views``: the faces'
+        :meth:`mirror_views` when already made."""
+        p, uncertain = self._pooled(image, faces, views)
         return [_result(row, f, u) for row, f, u in zip(p, faces, uncertain)]
+
+    def classify_whole_image(self, image):
+        """One :class:`EmotionResult` of ``image`` (``(H, W, 3) uint8`` RGB) read whole as a face crop by the
+        appearance channel alone (:meth:`~.appearance.AppearanceChannel.predict_whole_image`): for an image
+        :func:`reads_as_face_crop` in which no face was found. Its probabilities are the appearance channel's
+        (contempt 0: only the geometric channel sees it), its ``face`` a :class:`WholeImageFace`, and it is always
+        ``uncertain``: one channel, no landmarks."""
+        p = self.appearance.predict_whole_image(image)[0]
+        return _result(p, WholeImageFace(tuple(np.shape(image)[:2])), uncertain=True)
 
 
 def classify_image(image, detector=None, classifier=None):
@@ -347,8 +461,10 @@ def classify_image(image, detector=None, classifier=None):
     ``image``: an image file path or an array :func:`facemotion.core.io.image_io.as_rgb_uint8` accepts (grey, RGBA,
     16-bit...). ``detector``: a :class:`~facemotion.core.detect.landmarks.FaceLandmarkDetector` (default: a shared
     one looking for every face, :data:`DEFAULT_MAX_FACES`); ``classifier``: a :class:`FusedEmotionClassifier`
-    (default :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). Raises InputError
-    (unreadable image, bad or missing model, a relative model).
+    (default :func:`default_fused_classifier`) or an :class:`EmotionClassifier` (geometry alone). With the fused
+    classifier, a face crop in which no face is found (:func:`reads_as_face_crop`) gives one result read whole
+    (:meth:`FusedEmotionClassifier.classify_whole_image`, always uncertain). Raises InputError (unreadable image, bad
+    or missing model, a relative model).
     """
     from ..io.image_io import as_rgb_uint8, load_image
 
@@ -357,7 +473,10 @@ def classify_image(image, detector=None, classifier=None):
     classifier = classifier or default_fused_classifier()
     if classifier.needs_reference:  # before detection: the error does not depend on the image
         raise _needs_reference_error(classifier.path)
-    return classifier.classify_faces(rgb, detector.detect(rgb))
+    faces = detector.detect(rgb)
+    if not faces and isinstance(classifier, FusedEmotionClassifier) and reads_as_face_crop(rgb.shape):
+        return [classifier.classify_whole_image(rgb)]
+    return classifier.classify_faces(rgb, faces)
 
 
 _lock = threading.Lock()

@@ -2,8 +2,10 @@
 """Fusion of the two emotion channels, calibration of the result, and the *uncertain* verdict.
 
 Channels: the geometric classifier (:mod:`.classifier`: [Guo 2025]'s distances with blendshapes, landmarks and
-asymmetry, trained on the project's renders; 8 classes) and the appearance CNN (:mod:`.appearance`: FER2013's
-mini-Xception, trained on real photographs; 7 classes, no contempt).
+asymmetry, trained on the project's renders; 8 classes; the mean of two looks at each face, the face and its mirror
+view, :meth:`~.classifier.FusedEmotionClassifier.geometry_probabilities`) and the appearance channel
+(:mod:`.appearance`: two CNNs trained on real photographs, FER2013's mini-Xception and face-api.js's
+FaceExpressionNet; 7 classes, no contempt).
 
 **Weighted log-linear pooling** (a "logarithmic opinion pool", Genest & Zidek 1986; here with class biases, i.e.
 stacking by a multinomial logistic regression constrained to one weight per channel)::
@@ -21,28 +23,33 @@ neither channel was trained on (other identities, degraded on purpose: 48 px gre
 by maximum likelihood; the temperature ``T`` (Guo, Pleiss, Sun & Weinberger 2017, "On Calibration of Modern Neural
 Networks") on a second set of identities; accuracies and the expected calibration error on a third.
 
-**Leaning on the appearance channel.** The fitting data are renders: the geometric model's own domain (it was
-trained on renders; 0.58 balanced accuracy on the hard held-out renders) and far out of the appearance model's
-(trained on photos: 0.21 there, it reads most rendered expressions as neutral). A free fit (w_geometry 0.49,
-w_appearance 0.23) trusts geometry for a reason that reverses on photographs, where issue 17 measured the geometric
-model at 0.32 / 0.74 and the appearance model at 0.58 / 0.65 (in the wild / posed). So the fit is constrained to
-``w_appearance >= r * w_geometry`` with ``r = 1`` (``ratio`` in ``fusion.json``): equal trust, since issue 17's real
-photographs put the appearance model ahead in the wild and behind on posed faces, and renders cannot decide it (on
-them any ``r`` above 0.5 loses a little to geometry alone). Contempt, which only geometry sees, keeps geometry's voice
-through its bias.
+**How much each channel is trusted.** The fitting data are renders: the geometric model's own domain (it was
+trained on renders) and far out of the appearance model's (trained on photos: 0.31 balanced accuracy there, it reads
+most rendered expressions as neutral), while issue 17 measured the geometric model at 0.32 / 0.74 and the appearance
+model at 0.65 / 0.58 on real photographs (in the wild / posed). The fit is constrained to
+``w_appearance >= r * w_geometry``, ``r`` the largest of ``tools/fit_emotion_fusion.py``'s grid whose pooling beats
+both channels alone on the calibration identities (``ratio`` in ``fusion.json``): **0.5** since the geometric channel
+takes two looks at each face (:func:`~.classifier.mirror_mean`; on the held-out renders it went from 0.671 to 0.707
+balanced accuracy, and no ``r`` of 0.75 or more still beats it there). It was 1 (fixed by hand: equal trust) with the
+single look, when that still beat geometry on the renders. Renders cannot tell how the channels compare on photos;
+the geometric channel's two looks make it less sure wherever MediaPipe only half sees the face (its ECE on the
+held-out renders 0.114 -> 0.042), which is where photos differ from renders. Contempt, which only geometry sees,
+keeps geometry's voice through its bias.
 
-**Uncertain** (:func:`is_uncertain`), either of:
+**Uncertain** (:func:`is_uncertain`), any of:
 
 1. the calibrated top class is less than :data:`UNCERTAIN_MARGIN` ahead of the second;
-2. *no channel backs the pooled answer*: the pooled top class gets less than ``min_support`` (``fusion.json``) from
-   each channel (:func:`channel_support`: the largest probability either channel gives it). The two channels then
-   each hold a different class and the pool has landed on a compromise that neither reads, e.g. a resting stylised
-   head the appearance channel reads neutral (0.93) and the geometric one happy (0.51), pooled to anger by the biases.
-   Disagreement between ensemble members as a signal of uncertainty (Lakshminarayanan, Pritzel & Blundell 2017);
-   here the disagreement is measured where it matters, on the answer given. ``min_support`` is fitted by
+2. *the pooled top class is no channel's top class* (:func:`no_channel_top`): the pool has landed on a compromise that
+   neither channel reads, e.g. a resting stylised head the appearance channel reads neutral (0.91) and the geometric
+   one happy (0.49, anger 0.47), pooled to anger by the biases. Parameter-free; on the held-out renders such labels
+   are right 0.24-0.33 of the time against 0.83-0.86 for the other faces certain by the margin;
+3. *no channel backs the pooled answer firmly*: the pooled top class gets less than ``min_support`` (``fusion.json``)
+   from each channel (:func:`channel_support`: the largest probability either channel gives it). Disagreement
+   between ensemble members as a signal of uncertainty (Lakshminarayanan, Pritzel & Blundell 2017); here the
+   disagreement is measured where it matters, on the answer given. ``min_support`` is fitted by
    ``tools/fit_emotion_fusion.py`` on the fitting identities: the support at which a logistic regression of
-   "the pooled label is right" on log-support (faces certain by the margin) crosses 1/2, i.e. below it the label is
-   more often wrong than right.
+   "the pooled label is right" on log-support (faces certain by tests 1 and 2) crosses 1/2, i.e. below it the label
+   is more often wrong than right.
 
 The label and the probabilities are still given; callers say "uncertain" and do not key an emotion from it.
 """
@@ -68,6 +75,7 @@ __all__ = [
     "fit_temperature",
     "is_uncertain",
     "load_parameters",
+    "no_channel_top",
     "pool",
     "save_parameters",
 ]
@@ -197,18 +205,26 @@ def channel_support(p, channels):
     return float(out) if out.ndim == 0 else out
 
 
+def no_channel_top(p, channels):
+    """``(N,) bool`` (or a bool for one ``(K,)`` row): the pooled top class of ``p`` (``(N, K)``) is the top class of
+    none of ``channels`` (a sequence of ``(N, K)`` probabilities, the ones :func:`pool` was given): a compromise no
+    channel reads."""
+    top = np.asarray(p, np.float64).argmax(axis=-1)
+    return np.all([np.asarray(c, np.float64).argmax(axis=-1) != top for c in channels], axis=0)
+
+
 def is_uncertain(p, channels=None, min_support=None, margin=UNCERTAIN_MARGIN):
     """``(N,) bool`` (or a bool for one ``(K,)`` row): the face is *uncertain* (module docstring). ``p``: calibrated
     probabilities; uncertain when the top one is less than ``margin`` ahead of the second, or, given the pooled
-    ``channels`` (sequence of ``(N, K)`` probabilities, :func:`channel_support`), when no channel gives the top class
-    ``min_support`` (default: the fitted one, :func:`load_parameters`). Without ``channels`` (one classifier
-    alone) only the margin applies."""
+    ``channels`` (sequence of ``(N, K)`` probabilities), when the top class is no channel's top class
+    (:func:`no_channel_top`) or no channel gives it ``min_support`` (:func:`channel_support`; default: the fitted
+    one, :func:`load_parameters`). Without ``channels`` (one classifier alone) only the margin applies."""
     p = np.asarray(p, np.float64)
     top2 = np.sort(p, axis=-1)[..., -2:]
     out = (top2[..., 1] - top2[..., 0]) < margin
     if channels is not None:
         min_support = load_parameters()["min_support"] if min_support is None else float(min_support)
-        out = out | (np.asarray(channel_support(p, channels)) < min_support)
+        out = out | no_channel_top(p, channels) | (np.asarray(channel_support(p, channels)) < min_support)
     return bool(out) if out.ndim == 0 else out
 
 

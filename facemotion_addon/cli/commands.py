@@ -195,6 +195,7 @@ def _emotion_record(path, face, result, labels):
         "probabilities": {label: round(float(result.probabilities[label]), 4) for label in labels},
         "intensity": round(float(result.intensity), 4),
         "bbox": [round(float(v), 1) for v in result.face.bbox],
+        "whole_image": result.face.landmarks is None,
     }
 
 
@@ -202,6 +203,8 @@ def _emotion_text(path, face, result, labels, several):
     where = f"{path} [face {face}]" if several else f"{path}"
     scores = " ".join(f"{label} {float(result.probabilities[label]):.2f}" for label in labels)
     verdict = f"{result.label}, uncertain" if result.uncertain else result.label
+    if result.face.landmarks is None:
+        verdict += ", no face found: the whole image read as a face crop"
     return f"{where}: {verdict} (intensity {float(result.intensity):.2f})  {scores}"
 
 

@@ -230,7 +230,10 @@ EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (vid
   text:    PATH: LABEL (intensity 0.73)  neutral 0.02 happy 0.91 sad 0.00 ...   (all 8 classes)
            PATH: LABEL, uncertain (...)   when the top class is not clearly ahead (see uncertain below)
   --json:  {"path": ..., "face": 0, "label": ..., "uncertain": false, "probabilities": {"neutral": ..., ...},
-            "intensity": ..., "bbox": [x0, y0, x1, y1]}
+            "intensity": ..., "bbox": [x0, y0, x1, y1], "whole_image": false}
+  A small image (up to 128 px, about square) in which no face is found is read whole as a face crop by the
+  appearance channel alone: "whole_image": true, always uncertain (text: "..., no face found: the whole image read
+  as a face crop").
   Several faces in one image give one line each, "face" 0, 1, ... from the largest (text: "PATH [face k]: ...").
   With --max-faces N and more faces found, one more line says how many were left out (text: "PATH: K more
   face(s) left out"; --json: {"path": ..., "left_out": K, "faces_found": M}).
