@@ -14,10 +14,10 @@
     the eyes, a scarf), ``turn`` (yaw 25-45 degrees either way, pitch up to 20). MediaPipe runs on the degraded image;
     the geometric channel's measured feature parts (:data:`GEOMETRY_PARTS`: its probabilities are computed when
     fitting, by whatever geometric model is shipped then) of the face and of its mirror view (the face landmarked
-    again on the mirrored image, ``mirror_parts_*``; ``mirror_found`` says where there was one), the appearance channel's probabilities as the channel
-    gives them (``appearance``: what the fusion is fitted on) and its CNN's for a grid of crop framings
-    (``appearance_fer``) are stored, with the label, identity and condition. Faces MediaPipe misses are counted, not
-    kept.
+    again on the mirrored image, ``mirror_parts_*``; ``mirror_found`` says where there was one), the appearance
+    channel's probabilities as the channel gives them (``appearance``: what the fusion is fitted on) and its CNN's
+    for a grid of crop framings (``appearance_fer``) are stored, with the label, identity and condition. Faces
+    MediaPipe misses are counted, not kept.
 
 ``fit``: split by identity into a fitting third, a calibration third and a test third
     1. the crop framing: the appearance channel's balanced accuracy on the fitting third for each framing of
