@@ -30,8 +30,10 @@ intensity, but it grows with the expression's strength: ``tools/evaluate_emotion
 correlation with the generator's true intensity on held-out identities.
 
 Photos and video frames are classified by :class:`FusedEmotionClassifier` (the default of :func:`classify_image`):
-this geometric model and the appearance channel (:mod:`.appearance`, a CNN trained on real photographs) pooled and
-calibrated by :mod:`.fusion`. Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`: for a
+this geometric model and the appearance channel (:mod:`.appearance`, CNNs trained on real photographs) pooled and
+calibrated by :mod:`.fusion`. The geometric model there takes two looks at each face, the face and the face
+landmarked again on the mirrored image, averaged (:func:`mirror_mean`: where MediaPipe made landmarks up, the looks
+disagree). Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`: for a
 fused result, also when neither channel backs the pooled label).
 
 A small image in which no face is found but which is shaped like a face crop (:func:`reads_as_face_crop`: FER2013's
