@@ -34,7 +34,7 @@ this geometric model and the appearance channel (:mod:`.appearance`, CNNs traine
 calibrated by :mod:`.fusion`. The geometric model there takes two looks at each face, the face and the face
 landmarked again on the mirrored image, averaged (:func:`mirror_mean`: where MediaPipe made landmarks up, the looks
 disagree). Every result says whether it is ``uncertain`` (:func:`.fusion.is_uncertain`: for a
-fused result, also when neither channel backs the pooled label).
+fused result, also when the pooled label is no channel's top class or neither channel backs it).
 
 A small image in which no face is found but which is shaped like a face crop (:func:`reads_as_face_crop`: FER2013's
 and CK+48's faces are 48 px crops, and MediaPipe misses some of them: a hidden upper face, a strong turn, heavy blur)
@@ -62,11 +62,11 @@ __all__ = [
     "DEFAULT_MODEL_PATH",
     "EmotionClassifier",
     "EmotionResult",
+    "FACE_CROP_MAX_ASPECT",
+    "FACE_CROP_MAX_SIDE",
     "FusedEmotionClassifier",
     "METADATA_KEYS",
     "MODEL_FORMAT_MAJOR",
-    "FACE_CROP_MAX_ASPECT",
-    "FACE_CROP_MAX_SIDE",
     "RELATIVE_MODEL_PATH",
     "WholeImageFace",
     "classify_image",
@@ -427,7 +427,7 @@ class FusedEmotionClassifier:
 
     def _pooled(self, image, faces, views=None):
         """``(p, uncertain)``: calibrated fused ``(N, 8) float32`` probabilities and the ``(N,) bool`` verdict of
-        :func:`.fusion.is_uncertain` (margin and the channels' support of the top class)."""
+        :func:`.fusion.is_uncertain` (the margin, and the channels' top classes and support of the pooled one)."""
         if not faces:
             return np.zeros((0, len(CATEGORIES)), np.float32), np.zeros(0, bool)
         channels = self.channel_probabilities(image, faces, views)
@@ -441,9 +441,9 @@ class FusedEmotionClassifier:
         return self._pooled(image, faces)[0]
 
     def classify_faces(self, image, faces, views=None):
-        """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`); ``uncertain`` also when no
-        channel backs the pooled label (:func:`.fusion.is_uncertain` with the channels). ``views``: the faces'
-        :meth:`mirror_views` when already made."""
+        """``list[EmotionResult]`` of the faces, in their order (see :meth:`predict`); ``uncertain`` also when the
+        pooled label is no channel's top class or no channel backs it (:func:`.fusion.is_uncertain` with the
+        channels). ``views``: the faces' :meth:`mirror_views` when already made."""
         p, uncertain = self._pooled(image, faces, views)
         return [_result(row, f, u) for row, f, u in zip(p, faces, uncertain)]
 

@@ -243,9 +243,10 @@ EMOTION_EPILOG = """output, one line per face (images) or per sampled frame (vid
   text:    PATH frame 10 (0.40 s): LABEL (intensity 0.73)  neutral 0.02 ...   ("[reference]" on the calm frames)
   --json:  {"path": ..., "frame": 10, "time": 0.4, "label": ..., "uncertain": false, "probabilities": {...},
             "intensity": ..., "reference": false}; a frame without a face has "label": null.
-  uncertain: the top probability is less than 0.2 ahead of the second, or (photos) neither the geometric nor the
-  appearance channel backs the pooled label (core/emotion/fusion.py); the label and probabilities are still
-  given, but should not be acted on alone (the video track keys no emotion from them).
+  uncertain: the top probability is less than 0.2 ahead of the second, or (photos) the pooled label is the top
+  class of neither the geometric nor the appearance channel or neither backs it (core/emotion/fusion.py), or the
+  whole image was read as a face crop; the label and probabilities are still given, but should not be acted on
+  alone (the video track keys no emotion from them).
   intensity: how strongly the emotion shows, 0..1, as the model defines it (see core/emotion/classifier.py).
 
 exit status: 0 once the images or frames were gone through, even if some had no face or could not be read;
