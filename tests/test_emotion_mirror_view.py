@@ -26,7 +26,7 @@ def photo():
 
 def test_the_mirror_view_of_a_face_is_the_same_face_mirrored(detector, photo):
     (face,) = detector.detect(photo)
-    view = detector.mirror_view(photo, face)
+    (view,) = detector.mirror_views(photo, [face])
     assert view is not None and view.image_size == face.image_size
     w = photo.shape[1]
     x0, y0, x1, y1 = face.bbox
@@ -35,10 +35,11 @@ def test_the_mirror_view_of_a_face_is_the_same_face_mirrored(detector, photo):
     left, right = (face.blendshapes[f"mouthSmile{side}"] for side in ("Left", "Right"))
     assert view.blendshapes["mouthSmileLeft"] == pytest.approx(right, abs=0.15)
     assert view.blendshapes["mouthSmileRight"] == pytest.approx(left, abs=0.15)
-    again = detector.mirror_view(photo, face)
+    (again,) = detector.mirror_views(photo, [face])
     assert np.array_equal(again.landmarks, view.landmarks)  # deterministic
     # Where there is no face to see, there is no mirror view.
-    assert detector.mirror_view(np.full_like(photo, 128), face) is None
+    assert detector.mirror_views(np.full_like(photo, 128), [face]) == [None]
+    assert detector.mirror_views(photo, []) == []
 
 
 def test_mirror_mean():

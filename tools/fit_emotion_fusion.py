@@ -145,7 +145,7 @@ def _make_one(args):
         return {"index": index, "label": label, "condition": condition, "found": False}
     face = faces[0]
     crops = np.stack([appearance.face_crop(image, face, scale=s, centre_shift=c) for s, c in FRAMINGS])
-    mirror = _state["detector"].mirror_view(image, face)
+    (mirror,) = _state["detector"].mirror_views(image, [face])
     return {
         "index": index,
         "label": label,

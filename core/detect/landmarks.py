@@ -552,25 +552,29 @@ class FaceLandmarkDetector(_MediaPipeTask):
         found = _to_faces(self._run(crop_image), canvas, h, w)
         return [face for face in found if box_iou(face.bbox, box) >= CROP_AGREEMENT_IOU]
 
-    def mirror_view(self, image, face):
-        """``face`` (a :class:`FaceLandmarks` found on ``image``) landmarked again on the image's mirror: a second,
-        independent look for test-time augmentation (a face and its mirror show the same expression; landmarks the
-        model made up where it could not see, on a hidden or blurred face, are made up differently).
+    def mirror_views(self, image, faces):
+        """Each of ``faces`` (:class:`FaceLandmarks` found on ``image``) landmarked again on the image's mirror: a
+        second, independent look for test-time augmentation (a face and its mirror show the same expression;
+        landmarks the model made up where it could not see, on a hidden or blurred face, are made up differently).
 
-        A square crop of the mirrored image around the mirrored landmark box (:data:`CROP_FACE_RATIO` times it,
-        :data:`LANDMARK_CROP_SIDE` px) goes to the Face Landmarker: one call, whatever the image's size. Returns the
-        face found there whose landmark box agrees with the mirrored box (:data:`CROP_AGREEMENT_IOU`), as a
-        :class:`FaceLandmarks` of the mirrored image (``image[:, ::-1]``, same size), or None when there is none.
-        Deterministic. Raises InputError for an empty or malformed array.
+        For each face a square crop of the mirrored image around the mirrored landmark box (:data:`CROP_FACE_RATIO`
+        times it, :data:`LANDMARK_CROP_SIDE` px) goes to the Face Landmarker: one call per face, whatever the image's
+        size. Returns a list with, per face, the face found on its crop whose landmark box agrees with the mirrored
+        box (:data:`CROP_AGREEMENT_IOU`), as a :class:`FaceLandmarks` of the mirrored image (``image[:, ::-1]``, same
+        size), or None when there is none. Deterministic. Raises InputError for an empty or malformed array.
         """
         rgb = as_rgb_uint8(image)
         h, w = rgb.shape[:2]
-        x0, y0, x1, y1 = face.bbox
-        box = (w - x1, y0, w - x0, y1)
-        crop_image, canvas = _crop(np.ascontiguousarray(rgb[:, ::-1]), box, CROP_FACE_RATIO, LANDMARK_CROP_SIDE)
-        found = [(box_iou(f.bbox, box), f) for f in _to_faces(self._run(crop_image), canvas, h, w)]
-        agreeing = [(iou, f) for iou, f in found if iou >= CROP_AGREEMENT_IOU]
-        return max(agreeing, key=lambda pair: pair[0])[1] if agreeing else None
+        mirrored = np.ascontiguousarray(rgb[:, ::-1]) if faces else rgb
+        views = []
+        for face in faces:
+            x0, y0, x1, y1 = face.bbox
+            box = (w - x1, y0, w - x0, y1)
+            crop_image, canvas = _crop(mirrored, box, CROP_FACE_RATIO, LANDMARK_CROP_SIDE)
+            found = [(box_iou(f.bbox, box), f) for f in _to_faces(self._run(crop_image), canvas, h, w)]
+            agreeing = [(iou, f) for iou, f in found if iou >= CROP_AGREEMENT_IOU]
+            views.append(max(agreeing, key=lambda pair: pair[0])[1] if agreeing else None)
+        return views
 
     def detect_one(self, image, *, what=None):
         """The largest face in ``image`` (see :meth:`detect`). Raises NoFaceError when there is none; ``what`` names

@@ -391,11 +391,10 @@ class FusedEmotionClassifier:
 
     def mirror_views(self, image, faces):
         """Each face landmarked again on the image's mirror
-        (:meth:`~facemotion.core.detect.landmarks.FaceLandmarkDetector.mirror_view`): a list, per face, of a
+        (:meth:`~facemotion.core.detect.landmarks.FaceLandmarkDetector.mirror_views`): a list, per face, of a
         ``FaceLandmarks`` of ``image[:, ::-1]`` or None where the mirror view found no face. One Face Landmarker
         call per face."""
-        detector = self.mirror_detector()
-        return [detector.mirror_view(image, face) for face in faces]
+        return self.mirror_detector().mirror_views(image, faces)
 
     def geometry_probabilities(self, image, faces, views=None):
         """The geometric channel: ``(N, 8) float32`` probabilities of the faces (``FaceLandmarks`` found on
