@@ -319,14 +319,15 @@ def astronaut_variants():
     }
 
 
-def fit(data, fixed_ratio=None, bias_ridge=1e-3):
-    """Everything ``fit`` reports (see the module docstring) and the parameters to write."""
+def fit(data, fixed_ratio=None, bias_ridge=1e-3, one_look=False):
+    """Everything ``fit`` reports (see the module docstring) and the parameters to write; ``one_look``: the geometric
+    channel as it was before its mirror views (:func:`geometry_probabilities` with ``mirror=False``)."""
     y = np.array([CATEGORIES.index(label) for label in data["labels"]])
     fit_mask, calib_mask, test_mask = _splits(data["groups"])
     framing_scores = _framing_scores(data, y, fit_mask)
     framings = [tuple(round(float(v), 3) for v in f) for f in data["framings"]]
     best = framings.index((appearance.CROP_SCALE, appearance.CROP_CENTRE_SHIFT))
-    p_geometry = geometry_probabilities(data)
+    p_geometry = geometry_probabilities(data, mirror=not one_look)
     p_appearance = data["appearance"].astype(np.float64)
     yc = y[calib_mask]
     alone = max(
@@ -497,6 +498,11 @@ def main(argv=None):
         help="ridge on the per-class biases (default 1e-3); larger keeps the biases fitted on renders small, so "
         "they cannot undo the appearance channel's reading of a resting face",
     )
+    f.add_argument(
+        "--one-look",
+        action="store_true",
+        help="the geometric channel without its mirror views (the single look it had before), for comparison",
+    )
     f.add_argument("--json", type=Path, default=None, help="write the full report as JSON here")
     args = parser.parse_args(argv)
     if args.cmd == "data":
@@ -507,7 +513,7 @@ def main(argv=None):
         return 0
     with np.load(args.data) as archive:
         data = {k: archive[k] for k in archive.files}
-    report, params, framing = fit(data, args.ratio, args.bias_ridge)
+    report, params, framing = fit(data, args.ratio, args.bias_ridge, args.one_look)
     _print_report(report)
     if args.json:
         atomic_write_text(args.json, json.dumps(report, indent=1))
