@@ -47,7 +47,7 @@ import numpy as np
 from ..arkit import ARKIT_NAMES
 from ..errors import AssetError, InputError, NoFaceError
 from ..interrupts import deferred_interrupts
-from ..io.image_io import as_rgb_uint8, load_image
+from ..io.image_io import as_rgb_uint8, border_colour, load_image
 from .mediapipe_import import import_mediapipe
 
 __all__ = [
@@ -286,9 +286,8 @@ def _padded(rgb, target_side):
     interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     resized = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
     side = 2 * target_side
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).reshape(-1, 3)
     canvas = np.empty((side, side, 3), np.uint8)
-    canvas[:] = border.mean(axis=0).round().astype(np.uint8)
+    canvas[:] = border_colour(rgb)
     x0, y0 = (side - new_w) // 2, (side - new_h) // 2
     canvas[y0 : y0 + new_h, x0 : x0 + new_w] = resized
     # Per-axis scales: the resized size is rounded, so they can differ slightly (exact mapping back).

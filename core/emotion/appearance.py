@@ -61,6 +61,7 @@ import numpy as np
 
 from ..detect import mediapipe_topology as mp_idx
 from ..errors import InputError
+from ..io.image_io import border_colour
 from .onnx_session import cpu_session
 from .presets import CATEGORIES
 
@@ -275,9 +276,8 @@ def whole_image_crops(image):
         raise InputError(f"a face crop must be a non-empty (H, W, 3) RGB or (H, W) grey image, got {rgb.shape}")
     h, w = rgb.shape[:2]
     side = max(h, w)
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).reshape(-1, 3)
     square = np.empty((side, side, 3), np.uint8)
-    square[:] = border.mean(axis=0).round().astype(np.uint8)
+    square[:] = border_colour(rgb)
     y0, x0 = (side - h) // 2, (side - w) // 2
     square[y0 : y0 + h, x0 : x0 + w] = rgb
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["as_rgb_uint8", "from_blender_pixels", "header_size", "load_image"]
+__all__ = ["as_rgb_uint8", "border_colour", "from_blender_pixels", "header_size", "load_image"]
 
 
 def _to_uint8(array):
@@ -84,6 +84,13 @@ MAX_IMAGE_PIXELS = 100_000_000
 #: Longest side / shortest side beyond which an image is refused (a 1x20000 strip holds no face and would be
 #: tiled for seconds per pixel row).
 MAX_ASPECT_RATIO = 16.0
+
+
+def border_colour(rgb):
+    """``(3,) uint8``: the mean colour of the outermost pixel rows and columns of ``rgb`` (``(H, W, 3) uint8``), the
+    flat, neutral fill with which an image is padded (no edge for a detector to take for structure)."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).reshape(-1, 3)
+    return border.mean(axis=0).round().astype(np.uint8)
 
 
 def check_image_shape(height, width, what="image"):
